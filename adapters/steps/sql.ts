@@ -1,0 +1,52 @@
+import type { CompiledStep, StepAdapter } from '../../runtime/adapter.ts';
+import { compileNamedSql, type NamedStatement } from '../../runtime/sql.ts';
+import { compileValue, valueSchema, type ValueFn } from '../../runtime/values.ts';
+import type { SqlStep } from '../../runtime/manifest/types.gen.ts';
+
+type SqlOptions = SqlStep;
+
+export interface CompiledSqlStep extends CompiledStep {
+  kind: 'sql';
+  sql: string;
+  statement: NamedStatement;
+  /** Value functions in `?N` order. */
+  values: ValueFn[];
+}
+
+/** An SQL statement with `:named` parameters, each taken from the event by a value expression. */
+export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
+  key: 'sql',
+  title: 'SqlStep',
+  description: 'Runs one SQL statement against D1; all sql steps of a message commit together.',
+  options: {
+    properties: {
+      sql: { type: 'string', minLength: 1, description: 'The statement, with `:name` parameters.' },
+      params: {
+        type: 'object',
+        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        additionalProperties: valueSchema,
+        description: 'A value for each `:name` in the statement.',
+      },
+    },
+    required: ['sql'],
+  },
+  example: { sql: 'UPDATE orders SET status = :status WHERE id = :id', params: { status: { const: 'paid' }, id: 'data.object.metadata.order_id' } },
+  compile(options) {
+    const statement = compileNamedSql(options.sql);
+    const params = options.params ?? {};
+    const declared = Object.keys(params);
+    const missing = statement.names.filter((n) => !(n in params));
+    const unused = declared.filter((n) => !statement.names.includes(n));
+    const problems = [
+      ...(missing.length ? [`:${missing.join(', :')} used in sql but not in params`] : []),
+      ...(unused.length ? [`params ${unused.join(', ')} not used in sql`] : []),
+    ];
+    if (problems.length) throw new Error(problems.join('; '));
+    return {
+      kind: 'sql',
+      sql: options.sql,
+      statement,
+      values: statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true })),
+    };
+  },
+};

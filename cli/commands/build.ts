@@ -1,0 +1,32 @@
+/**
+ * `switchyard build [FILE]`: validates every environment and writes `.switchyard/manifests.json`, the
+ * already-validated manifests the Worker bundles. The Worker never parses YAML or runs Ajv.
+ */
+import { join } from 'node:path';
+import { parseArgs } from '../lib/args.ts';
+import { checkProject } from '../lib/check.ts';
+import { projectFor, writeIfChanged } from '../lib/project.ts';
+import { formatProblem } from './validate.ts';
+
+export const BUILD_FILE = 'manifests.json';
+
+/** Builds and writes; returns the problems (empty on success). */
+export function build(manifestPath?: string): { ok: boolean; output: string; messages: string[] } {
+  const project = projectFor(manifestPath);
+  const result = checkProject(project);
+  const output = join(project.buildDir, BUILD_FILE);
+  if (result.problems.length) return { ok: false, output, messages: result.problems.map(formatProblem) };
+  const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest }]));
+  writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
+  return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
+}
+
+export async function buildCommand(args: string[]): Promise<number> {
+  const { flags, positional } = parseArgs(args);
+  const result = build(positional[0]);
+  const quiet = flags.has('quiet');
+  for (const m of result.messages) if (!result.ok || !quiet) (result.ok ? console.log : console.error)(m);
+  if (!result.ok) return 1;
+  if (!quiet) console.log(`wrote ${result.output}`);
+  return 0;
+}

@@ -1,0 +1,28 @@
+/**
+ * `switchyard validate [--env NAME] [FILE]`: checks the manifest for one environment, or every environment,
+ * and lists every problem as file:line:column. Exits 1 when there is any.
+ */
+import { parseArgs } from '../lib/args.ts';
+import { checkProject, type Problem } from '../lib/check.ts';
+import { projectFor } from '../lib/project.ts';
+import { formatPath } from '../../runtime/manifest/problems.ts';
+
+export function formatProblem(p: Problem): string {
+  const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
+  const at = p.path.length ? `${formatPath(p.path)}: ` : '';
+  return `${p.file}:${p.line}:${p.column}: error${envs}: ${at}${p.message}`;
+}
+
+export async function validateCommand(args: string[]): Promise<number> {
+  const { flags, positional } = parseArgs(args, ['env']);
+  const env = flags.get('env');
+  const project = projectFor(positional[0]);
+  const result = checkProject(project, typeof env === 'string' ? { environments: [env] } : {});
+  for (const problem of result.problems) console.error(formatProblem(problem));
+  if (result.problems.length) {
+    console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
+    return 1;
+  }
+  console.log(`${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);
+  return 0;
+}

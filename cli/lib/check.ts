@@ -1,0 +1,204 @@
+/**
+ * The one pipeline behind `validate` and `build`: parse, resolve each environment, schema-check, compile,
+ * then check what a schema cannot (wrangler bindings, declared secrets, SQL against the migrations).
+ * Every problem is collected with file:line:column; nothing stops at the first.
+ */
+import { createHash } from 'node:crypto';
+import { relative } from 'node:path';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import { createManifestValidator, environmentsOf, locate, parseManifest, resolveEnvironment, type ParsedManifest, type SourcedProblem } from '../../runtime/manifest/load.ts';
+import { ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
+import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Registry } from '../../runtime/registry.ts';
+import { readText, type Project } from './project.ts';
+import { secretUses } from './secrets.ts';
+import { migratedSchema, type MigratedSchema } from './sqlite.ts';
+import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
+
+export interface EnvironmentBuild {
+  name: string;
+  hash: string;
+  manifest: Manifest;
+}
+
+export interface Problem extends SourcedProblem {
+  environments: string[];
+}
+
+export interface CheckResult {
+  problems: Problem[];
+  builds: EnvironmentBuild[];
+  parsed?: ParsedManifest;
+}
+
+/** SHA-256 of the manifest with keys sorted, so the same content always hashes the same. */
+export function manifestHash(manifest: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+    : v;
+  return createHash('sha256').update(JSON.stringify(canonical(manifest))).digest('hex');
+}
+
+/** The environments to check when none is named: the base plus every one the manifest or wrangler.toml declares. */
+export function allEnvironments(project: Project, value: unknown): string[] {
+  const wrangler = readText(project.wrangler);
+  return [...new Set(['default', ...environmentsOf(value), ...(wrangler ? wranglerEnvironments(wrangler) : [])])];
+}
+
+export function checkProject(project: Project, options: { environments?: string[]; registry?: Registry } = {}): CheckResult {
+  const registry = options.registry ?? defaultRegistry;
+  const file = relative(process.cwd(), project.manifest) || project.manifest;
+  const text = readText(project.manifest);
+  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], builds: [] };
+  const parsed = parseManifest(text, file);
+  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), builds: [], parsed };
+
+  const schema = buildManifestSchema(registry);
+  const validate = createManifestValidator(registry);
+  const environments = options.environments ?? allEnvironments(project, parsed.value);
+  const collected: Problem[] = [];
+  const add = (env: string, problems: SourcedProblem[]) => problems.forEach((p) => collected.push({ ...p, environments: [env] }));
+  let sqlite: MigratedSchema | undefined;
+  try {
+    sqlite = migratedSchema(project.migrations);
+  } catch (error) {
+    add('default', locate(parsed, [{ path: [], message: `cannot build the schema from migrations/: ${(error as Error).message}` }]));
+  }
+
+  const builds: EnvironmentBuild[] = [];
+  for (const env of environments) {
+    let resolved: unknown;
+    try {
+      resolved = resolveEnvironment(parsed.value, env);
+    } catch (error) {
+      add(env, locate(parsed, [{ path: ['environments'], message: (error as Error).message }]));
+      continue;
+    }
+    const schemaProblems = validate(resolved);
+    add(env, locate(parsed, schemaProblems, env));
+    const manifest = resolved as Manifest;
+    let compiled: CompiledManifest | undefined;
+    if (!schemaProblems.length) {
+      try {
+        compiled = compileManifest(manifest, registry);
+      } catch (error) {
+        if (!(error instanceof ManifestError)) throw error;
+        add(env, locate(parsed, error.problems, env));
+      }
+    }
+    // These checks also run on a manifest with schema errors, so one run lists every problem; on a
+    // malformed shape a check may not apply, and the schema error already says why.
+    const projectProblems = [
+      ...tolerant(() => checkWrangler(project, env, manifest, compiled)),
+      ...tolerant(() => checkSecrets(project, schema, manifest)),
+      ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
+    ];
+    add(env, locate(parsed, projectProblems, env));
+    if (compiled && !collected.some((p) => p.environments.includes(env))) {
+      builds.push({ name: env, hash: manifestHash(manifest), manifest });
+    }
+  }
+  sqlite?.close();
+  return { problems: mergeAcrossEnvironments(collected), builds, parsed };
+}
+
+function tolerant(check: () => ManifestProblem[]): ManifestProblem[] {
+  try {
+    return check();
+  } catch {
+    return [];
+  }
+}
+
+/** The same problem found in several environments is reported once, naming them all. */
+function mergeAcrossEnvironments(problems: Problem[]): Problem[] {
+  const merged = new Map<string, Problem>();
+  for (const p of problems) {
+    const key = `${p.file}:${p.line}:${p.column}:${p.message}`;
+    const seen = merged.get(key);
+    if (seen) seen.environments.push(...p.environments.filter((e) => !seen.environments.includes(e)));
+    else merged.set(key, { ...p, environments: [...p.environments] });
+  }
+  return [...merged.values()].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function checkWrangler(project: Project, env: string, manifest: Manifest, compiled: CompiledManifest | undefined): ManifestProblem[] {
+  const text = readText(project.wrangler);
+  if (text === undefined) return [{ path: [], message: 'wrangler.toml not found next to the manifest' }];
+  let wrangler;
+  try {
+    wrangler = readWranglerEnvironment(text, env);
+  } catch (error) {
+    return [{ path: [], message: `wrangler.toml does not parse: ${(error as Error).message.split('\n')[0]}` }];
+  }
+  const where = 'wrangler.toml';
+  if (!wrangler) return [{ path: ['environments', env], message: `wrangler.toml has no [env.${env}]: declare the environment and its bindings` }];
+  const problems: ManifestProblem[] = [];
+  const expectedEnv = env === 'default' ? 'default' : env;
+  if (wrangler.vars.SWITCHYARD_ENV !== expectedEnv) {
+    problems.push({ path: [], message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest` });
+  }
+  if (!wrangler.d1.has('DB')) problems.push({ path: [], message: `${where} has no D1 binding "DB"` });
+  const attemptsByQueue = new Map<string, number>();
+  for (const integration of compiled?.integrations.values() ?? []) {
+    attemptsByQueue.set(integration.queue.name, Math.max(attemptsByQueue.get(integration.queue.name) ?? 0, integration.retry.maxAttempts));
+  }
+  for (const [name, queue] of Object.entries(manifest.queues ?? {})) {
+    const queueName = wrangler.producers.get(queue.binding);
+    if (!queueName) {
+      problems.push({ path: ['queues', name, 'binding'], message: `queue binding ${queue.binding} has no [[queues.producers]] entry in ${where}` });
+      continue;
+    }
+    if (queue.dead_letter && !wrangler.producers.has(queue.dead_letter)) {
+      problems.push({ path: ['queues', name, 'dead_letter'], message: `dead-letter binding ${queue.dead_letter} has no [[queues.producers]] entry in ${where}` });
+    }
+    const attempts = attemptsByQueue.get(name);
+    if (attempts === undefined) continue;
+    const consumer = wrangler.consumers.find((c) => c.queue === queueName);
+    if (!consumer) {
+      problems.push({ path: ['queues', name], message: `queue ${queueName} receives events but has no [[queues.consumers]] entry in ${where}` });
+      continue;
+    }
+    if (!consumer.dead_letter_queue) {
+      problems.push({ path: ['queues', name], message: `consumer of ${queueName} in ${where} has no dead_letter_queue: Queues would delete messages after max_retries` });
+    } else if (queue.dead_letter && wrangler.producers.get(queue.dead_letter) !== consumer.dead_letter_queue) {
+      problems.push({ path: ['queues', name, 'dead_letter'], message: `${queue.dead_letter} sends to ${wrangler.producers.get(queue.dead_letter)}, but the consumer's dead_letter_queue is ${consumer.dead_letter_queue}` });
+    }
+    const retries = consumer.max_retries ?? 3;
+    if (retries + 1 < attempts) {
+      problems.push({ path: ['queues', name], message: `consumer of ${queueName} in ${where} has max_retries = ${retries}, fewer than the ${attempts} attempts the retry policy needs (set max_retries >= ${attempts - 1})` });
+    }
+  }
+  return problems;
+}
+
+function checkSecrets(project: Project, schema: Record<string, unknown>, manifest: Manifest): ManifestProblem[] {
+  const example = readText(project.devVarsExample) ?? '';
+  const declared = new Set([...example.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1]!));
+  const readme = readText(project.readme) ?? '';
+  const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
+  const problems: ManifestProblem[] = [];
+  for (const use of secretUses(schema, manifest)) {
+    if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
+    if (!documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
+  }
+  return problems;
+}
+
+function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  for (const [name, integration] of Object.entries(manifest.integrations)) {
+    (integration.handlers ?? []).forEach((handler, h) =>
+      handler.steps.forEach((step, s) => {
+        if (!('sql' in step)) return;
+        const error = sqlite.prepare(step.sql);
+        if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], message: `SQL does not prepare against migrations/: ${error}` });
+      }),
+    );
+  }
+  return problems;
+}

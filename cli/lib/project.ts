@@ -1,0 +1,44 @@
+/** Where a project's files are, relative to its manifest, and small file helpers for commands. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The switchyard checkout this CLI belongs to (schemas/, adapters/ and runtime/ live here). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Project {
+  root: string;
+  manifest: string;
+  wrangler: string;
+  migrations: string;
+  devVarsExample: string;
+  readme: string;
+  buildDir: string;
+}
+
+/** Resolves a project from its manifest path (default `integrations.yaml` in the working directory). */
+export function projectFor(manifestPath = 'integrations.yaml'): Project {
+  const manifest = resolve(manifestPath);
+  const root = dirname(manifest);
+  return {
+    root,
+    manifest,
+    wrangler: join(root, 'wrangler.toml'),
+    migrations: join(root, 'migrations'),
+    devVarsExample: join(root, '.dev.vars.example'),
+    readme: join(root, 'README.md'),
+    buildDir: join(root, '.switchyard'),
+  };
+}
+
+export function readText(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+/** Writes a file only when its content changes, so watchers do not reload for nothing. */
+export function writeIfChanged(path: string, content: string): boolean {
+  if (readText(path) === content) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  return true;
+}

@@ -1,0 +1,38 @@
+/**
+ * The database the migrations describe, built in memory with Node's built-in `node:sqlite` (no native addon),
+ * so every manifest statement can be prepared against the real schema before deploy.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+export interface MigratedSchema {
+  /** undefined when the statement prepares; the SQLite error otherwise. */
+  prepare(sql: string): string | undefined;
+  close(): void;
+}
+
+/** Applies every `*.sql` file in the migrations folder, in name order, to an empty in-memory database. */
+export function migratedSchema(migrationsDir: string): MigratedSchema {
+  const db = new DatabaseSync(':memory:');
+  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+  for (const file of files) {
+    try {
+      db.exec(readFileSync(join(migrationsDir, file), 'utf8'));
+    } catch (error) {
+      db.close();
+      throw new Error(`migration ${file} failed: ${(error as Error).message}`);
+    }
+  }
+  return {
+    prepare(sql) {
+      try {
+        db.prepare(sql);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+    close: () => db.close(),
+  };
+}

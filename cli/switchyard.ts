@@ -1,0 +1,27 @@
+#!/usr/bin/env -S node --no-warnings=ExperimentalWarning
+/** switchyard CLI: one table of commands, each a module under cli/commands. */
+import { buildCommand } from './commands/build.ts';
+import { devCommand } from './commands/dev.ts';
+import { typesCommand } from './commands/types.ts';
+import { validateCommand } from './commands/validate.ts';
+
+type Command = { run: (args: string[]) => Promise<number>; usage: string };
+
+const commands: Record<string, Command> = {
+  validate: { run: validateCommand, usage: 'validate [--env NAME] [FILE]  check the manifest (every environment by default)' },
+  build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
+  dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
+  types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    console.error(`usage: switchyard <command>\n\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`);
+    return name && name !== '--help' ? 2 : 0;
+  }
+  return command.run(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,126 @@
+/**
+ * The contract between the provider-agnostic core and adapters. The core only ever sees these types;
+ * adapters are looked up by `type` (verifiers) or by key (steps) in a registry built from plain tables.
+ */
+
+/** The schema fragment an adapter declares for its options (the `type` key is added by the core). */
+export interface OptionsSchema {
+  properties: Record<string, unknown>;
+  required?: readonly string[];
+}
+
+/** One inbound HTTP request, as a verifier sees it: raw bytes, never parsed JSON. */
+export interface InboundRequest {
+  method: string;
+  /** The URL the Worker received. */
+  url: URL;
+  headers: Headers;
+  body: Uint8Array;
+  /** Current time in milliseconds since the epoch. */
+  now: number;
+}
+
+/** Secrets and other configuration from the Worker's environment. */
+export type SecretEnv = Readonly<Record<string, unknown>>;
+
+/** Why a request was refused; logged and counted, never echoed with secret material. */
+export type VerificationReason =
+  | 'missing_signature'
+  | 'malformed_signature'
+  | 'missing_timestamp'
+  | 'invalid_timestamp'
+  | 'timestamp_too_old'
+  | 'timestamp_in_future'
+  | 'no_supported_signature'
+  | 'signature_mismatch'
+  | 'body_hash_mismatch'
+  | 'malformed_body';
+
+/** The one error a verifier throws for a request it refuses (401 at the edge). */
+export class VerificationError extends Error {
+  override name = 'VerificationError';
+  readonly reason: VerificationReason;
+  constructor(reason: VerificationReason, message: string = reason) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** A secret named by the manifest is not set: the runtime fails closed (500), it never accepts. */
+export class MissingSecretError extends Error {
+  override name = 'MissingSecretError';
+  readonly variable: string;
+  constructor(variable: string) {
+    super(`secret ${variable} is not set in the environment`);
+    this.variable = variable;
+  }
+}
+
+export interface Verifier {
+  /** Resolves when the request is authentic; throws VerificationError or MissingSecretError otherwise. */
+  verify(request: InboundRequest, env: SecretEnv): Promise<void>;
+}
+
+/** A verifier adapter: its `type`, options schema, a working example, and a factory run at compile time. */
+export interface VerifierAdapter<O = any> {
+  type: string;
+  title: string;
+  description: string;
+  options: OptionsSchema;
+  /** A complete, valid `verifier:` block (including `type`), used by docs and a test. */
+  example: O & { type: string };
+  /** Checks options and builds the verifier once; throws a clear Error on bad options. */
+  create(options: O): Verifier;
+}
+
+/** Schema for a secret: the NAME of an environment variable, never its value. */
+export const secretRefSchema = {
+  type: 'string',
+  pattern: '^[A-Z][A-Z0-9_]*$',
+  'x-secret': true,
+  description: 'Name of an environment variable holding a secret (never the value itself).',
+} as const;
+
+/** Schema for one or more secrets; several names allow rotation (any one valid secret is accepted). */
+export const secretRefsSchema = {
+  type: ['string', 'array'],
+  pattern: secretRefSchema.pattern,
+  items: { type: 'string', pattern: secretRefSchema.pattern },
+  minItems: 1,
+  'x-secret': true,
+  description: 'Name(s) of environment variables holding secrets; list several to rotate.',
+} as const;
+
+/** Reads named secrets from the environment, failing closed when one is missing or empty. */
+export function readSecrets(env: SecretEnv, names: string | readonly string[]): string[] {
+  const list = typeof names === 'string' ? [names] : names;
+  return list.map((name) => {
+    const value = env[name];
+    if (typeof value !== 'string' || value.trim() === '') throw new MissingSecretError(name);
+    return value.trim();
+  });
+}
+
+/** What a step needs to know about the rest of the manifest at compile time. */
+export interface StepCompileContext {
+  /** Queue names the manifest declares. */
+  queues: ReadonlySet<string>;
+}
+
+/** A compiled step: its kind and whatever its adapter needs at run time. The consumer runs it. */
+export interface CompiledStep {
+  kind: string;
+}
+
+/**
+ * A step adapter. In YAML a step is named by its key (`- sql: …`, `- enqueue: …`), like Benthos processors;
+ * `key` is that key and `options` its sibling fields.
+ */
+export interface StepAdapter<O = any, C extends CompiledStep = CompiledStep> {
+  key: string;
+  title: string;
+  description: string;
+  options: OptionsSchema;
+  example: O;
+  compile(options: O, ctx: StepCompileContext): C;
+}

@@ -1,0 +1,241 @@
+/**
+ * Loading a manifest outside the Worker (CLI, build, tests): YAML with source positions, environment overlays,
+ * and JSON Schema validation with Ajv. The Worker never imports this: workerd forbids Ajv's code generation,
+ * so the build validates and the Worker receives plain, already-validated JSON.
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Registry } from '../registry.ts';
+import type { Manifest } from './types.gen.ts';
+import { buildManifestSchema } from './schema.ts';
+import type { ManifestProblem } from './problems.ts';
+
+export interface SourcedProblem extends ManifestProblem {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface ParsedManifest {
+  file: string;
+  text: string;
+  doc: Document;
+  lines: LineCounter;
+  value: unknown;
+  problems: SourcedProblem[];
+}
+
+/** Parses YAML keeping positions; syntax errors come back as problems with line:column. */
+export function parseManifest(text: string, file = 'integrations.yaml'): ParsedManifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: SourcedProblem[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return { file, line: pos.line, column: pos.col, path: [], message: e.message.split('\n')[0]! };
+  });
+  return { file, text, doc, lines, value: problems.length ? undefined : doc.toJS({ maxAliasCount: 100 }), problems };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Merges an overlay over a base: objects merge key by key, `null` removes a key, anything else replaces. */
+export function mergeOverlay(base: unknown, overlay: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(overlay)) return overlay;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overlay)) {
+    if (value === null) delete out[key];
+    else out[key] = key in base ? mergeOverlay(base[key], value) : value;
+  }
+  return out;
+}
+
+/** The environments a manifest declares, besides the base (`default`). */
+export function environmentsOf(value: unknown): string[] {
+  return isPlainObject(value) && isPlainObject(value.environments) ? Object.keys(value.environments) : [];
+}
+
+/** The manifest for one environment: the base with that environment's overlay merged in, without `environments`. */
+export function resolveEnvironment(value: unknown, environment: string | undefined): unknown {
+  if (!isPlainObject(value)) return value;
+  const { environments, ...base } = value;
+  if (!environment || environment === 'default') return base;
+  const overlay = isPlainObject(environments) ? environments[environment] : undefined;
+  if (overlay === undefined) throw new Error(`environment ${JSON.stringify(environment)} is not declared under environments:`);
+  return mergeOverlay(base, overlay);
+}
+
+/** Ajv for manifests. Built once per registry; `x-secret` is an annotation the CLI reads. */
+export function createManifestValidator(registry: Registry) {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, discriminator: true, allowUnionTypes: true, verbose: true });
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+  const schema = buildManifestSchema(registry);
+  const validate = ajv.compile(schema);
+  return (value: unknown): ManifestProblem[] => (validate(value) ? [] : explainErrors(validate.errors ?? [], value));
+}
+
+function pathOf(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+}
+
+/**
+ * Turns Ajv's errors into one message per real mistake. For `oneOf`/`anyOf` it keeps only the branch the
+ * author evidently meant (no type mismatch, fewest errors), so a misspelt field in a step reads as that,
+ * not as "must match exactly one schema".
+ */
+export function explainErrors(errors: ErrorObject[], value: unknown): ManifestProblem[] {
+  let kept = errors;
+  const unions = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  for (const union of unions.sort((a, b) => b.schemaPath.length - a.schemaPath.length)) {
+    const prefix = `${union.schemaPath}/`;
+    const inside = kept.filter((e) => e.schemaPath.startsWith(prefix));
+    if (inside.length === 0) continue;
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of inside) {
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    const score = (list: ErrorObject[]) =>
+      list.some((e) => e.instancePath === union.instancePath && e.keyword === 'type') ? 1e6
+      : list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'required' || e.keyword === 'const')) ? 1e3 + list.length
+      : list.length;
+    const best = [...byBranch.values()].sort((a, b) => score(a) - score(b))[0]!;
+    const bestScore = score(best);
+    kept = kept.filter((e) => (e === union ? bestScore >= 1e6 : !e.schemaPath.startsWith(prefix) || best.includes(e)));
+    if (bestScore >= 1e3 && bestScore < 1e6) {
+      // No branch fits: the key that names a step, or the shape, is wrong. Say what was expected.
+      kept = kept.filter((e) => !best.includes(e));
+      kept.push({ ...union, keyword: 'union', message: describeUnion(union) });
+    }
+  }
+  const seen = new Set<string>();
+  const problems: ManifestProblem[] = [];
+  for (const e of kept) {
+    const problem = explainOne(e, value);
+    const key = `${problem.path.join('/')}|${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(problem);
+    }
+  }
+  return problems;
+}
+
+function describeUnion(e: ErrorObject): string {
+  const branches = ((e.schema as unknown[]) ?? []) as { required?: string[]; title?: string; type?: string }[];
+  const keys = branches.map((b) => b.required?.[0]).filter(Boolean);
+  if (keys.length === branches.length && keys.length > 0) return `expected one of the keys ${keys.join(', ')} (one per step)`;
+  return `does not match any allowed form (${branches.map((b) => b.title ?? b.type ?? 'object').join(' or ')})`;
+}
+
+function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
+  const path = pathOf(e.instancePath);
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((parent?.properties as object) ?? {});
+      const guess = closest(key, known);
+      return {
+        path: [...path, key],
+        atKey: true,
+        message: `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : known.length ? `; allowed: ${known.join(', ')}` : ''}`,
+      };
+    }
+    case 'required':
+      return { path, message: `missing required key "${(e.params as { missingProperty: string }).missingProperty}"` };
+    case 'discriminator': {
+      const params = e.params as { error: string; tag: string; tagValue: unknown };
+      const mapping = ((parent?.oneOf as { properties: { type: { const: string } } }[]) ?? []).map((b) => b.properties.type.const);
+      if (params.error === 'mapping') {
+        const guess = typeof params.tagValue === 'string' ? closest(params.tagValue, mapping) : undefined;
+        return {
+          path: [...path, params.tag],
+          message: `unknown ${params.tag} ${JSON.stringify(params.tagValue)}${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${mapping.join(', ')}`,
+        };
+      }
+      return { path: [...path, params.tag], message: `"${params.tag}" must be a string naming the adapter` };
+    }
+    case 'enum':
+      return { path, message: `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
+    case 'pattern': {
+      if (parent?.['x-secret']) return { path, message: 'must be the NAME of an environment variable (A-Z, 0-9, _), never the secret value' };
+      const description = typeof parent?.description === 'string' ? ` (${parent.description})` : '';
+      return { path, message: `${JSON.stringify(e.data)} is not valid${description}` };
+    }
+    case 'propertyNames':
+      return { path, message: `names must be lower-case letters, digits, - and _` };
+    case 'type':
+      return { path, message: `must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}` };
+    default:
+      return { path, message: e.message ?? e.keyword };
+  }
+}
+
+/** The known word nearest to a typo, when it is near enough to be a typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Optimal-string-alignment distance: a swap of two neighbours (`retyr`) counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The source node at a path, or the deepest ancestor that exists, with how deep the match went. */
+function nodeAt(doc: Document, path: (string | number)[], atKey: boolean): { node: Node | null; depth: number } {
+  let node = doc.contents as Node | null;
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === seg);
+      if (!pair) break;
+      node = (atKey && i === path.length - 1 ? pair.key : pair.value) as Node | null;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+      node = node.items[seg] as Node;
+    } else break;
+    depth++;
+  }
+  return { node, depth };
+}
+
+/**
+ * Places problems in the source. A problem in an environment's resolved manifest points into that
+ * environment's overlay when the overlay set the value, else into the base.
+ */
+export function locate(parsed: ParsedManifest, problems: ManifestProblem[], environment?: string): SourcedProblem[] {
+  return problems.map((p) => {
+    let target = nodeAt(parsed.doc, p.path, Boolean(p.atKey));
+    if (environment && environment !== 'default') {
+      const overlay = nodeAt(parsed.doc, ['environments', environment, ...p.path], Boolean(p.atKey));
+      if (overlay.depth - 2 >= target.depth && overlay.depth > 2) target = overlay;
+    }
+    const offset = target.node?.range?.[0] ?? 0;
+    const pos = parsed.lines.linePos(offset);
+    return { ...p, file: parsed.file, line: pos.line, column: pos.col };
+  });
+}
+
+export type { Manifest };

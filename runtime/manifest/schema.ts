@@ -1,0 +1,142 @@
+/**
+ * The manifest's JSON Schema, assembled from the core definitions and every registered adapter's options.
+ * `switchyard schema` writes it to schemas/manifest.schema.json; types are generated from that file.
+ */
+import type { Registry } from '../registry.ts';
+import { durationSchema, sizeSchema } from '../duration.ts';
+import { retryPolicySchema } from '../retry.ts';
+import { valueSchema } from '../values.ts';
+
+export const MANIFEST_VERSION = 1;
+export const NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
+export const BINDING_PATTERN = '^[A-Z][A-Z0-9_]*$';
+
+const closed = (title: string, properties: Record<string, unknown>, required: readonly string[] = [], description?: string) => ({
+  type: 'object',
+  title,
+  ...(description ? { description } : {}),
+  additionalProperties: false,
+  properties,
+  ...(required.length ? { required: [...required] } : {}),
+});
+
+/** Builds the manifest schema for a registry. Pure: the same registry gives the same schema. */
+export function buildManifestSchema(registry: Registry): Record<string, unknown> {
+  const verifiers = [...registry.verifiers.values()].map((v) =>
+    closed(v.title, { type: { const: v.type, description: v.description }, ...v.options.properties }, ['type', ...(v.options.required ?? [])], v.description),
+  );
+  const steps = [...registry.steps.values()].map((s) =>
+    closed(s.title, { ...s.options.properties, description: { type: 'string' } }, [s.key, ...(s.options.required ?? []).filter((r) => r !== s.key)], s.description),
+  );
+
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://switchyard.dev/schemas/manifest.schema.json',
+    title: 'Manifest',
+    description: 'switchyard integrations manifest (integrations.yaml).',
+    type: 'object',
+    additionalProperties: false,
+    required: ['version', 'integrations'],
+    properties: {
+      version: { const: MANIFEST_VERSION, description: 'Manifest format version.' },
+      defaults: { $ref: '#/definitions/Defaults' },
+      queues: {
+        type: 'object',
+        description: 'Queues by name, each mapped to its producer binding in wrangler.toml.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Queue' },
+      },
+      integrations: {
+        type: 'object',
+        description: 'Integrations by name.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Integration' },
+      },
+      environments: {
+        type: 'object',
+        description: 'Per-environment overlays, merged over the base (objects merge, other values replace, null removes).',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Overlay' },
+      },
+    },
+    definitions: {
+      Duration: durationSchema,
+      Size: sizeSchema,
+      RetryPolicy: retryPolicySchema,
+      Value: valueSchema,
+      Defaults: closed('Defaults', {
+        retry: { $ref: '#/definitions/RetryPolicy' },
+        max_body: { $ref: '#/definitions/Size' },
+      }),
+      Queue: closed(
+        'Queue',
+        {
+          binding: { type: 'string', pattern: BINDING_PATTERN, description: 'Producer binding name in wrangler.toml.' },
+          dead_letter: { type: 'string', pattern: BINDING_PATTERN, description: 'Producer binding of its dead-letter queue.' },
+          description: { type: 'string' },
+        },
+        ['binding'],
+      ),
+      Integration: closed(
+        'Integration',
+        {
+          description: { type: 'string' },
+          route: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Path the provider posts to.' },
+          methods: { type: 'array', items: { enum: ['POST', 'PUT', 'GET'] }, minItems: 1, uniqueItems: true, description: 'Accepted methods (default [POST]).' },
+          format: { enum: ['json', 'form'], description: 'Body format (default json).' },
+          max_body: { $ref: '#/definitions/Size' },
+          verifier: { $ref: '#/definitions/Verifier' },
+          event: { $ref: '#/definitions/EventExtraction' },
+          queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
+          retry: { $ref: '#/definitions/RetryPolicy' },
+          handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
+        },
+        ['route', 'verifier', 'event', 'queue'],
+      ),
+      Verifier: {
+        title: 'Verifier',
+        description: 'How a request is authenticated; `type` picks the adapter.',
+        type: 'object',
+        required: ['type'],
+        discriminator: { propertyName: 'type' },
+        oneOf: verifiers,
+      },
+      EventExtraction: closed(
+        'EventExtraction',
+        {
+          id: { $ref: '#/definitions/Value' },
+          type: { $ref: '#/definitions/Value' },
+          occurred_at: { $ref: '#/definitions/Value' },
+        },
+        ['id', 'type'],
+        'How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).',
+      ),
+      Handler: closed(
+        'Handler',
+        {
+          on: {
+            anyOf: [
+              { type: 'string', minLength: 1 },
+              { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            ],
+            description: 'Event type(s); `*` matches any run of characters.',
+          },
+          description: { type: 'string' },
+          steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
+        },
+        ['on', 'steps'],
+      ),
+      Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
+      Overlay: closed(
+        'Overlay',
+        {
+          defaults: { type: 'object' },
+          queues: { type: 'object' },
+          integrations: { type: ['object'] },
+        },
+        [],
+        'Fields merged over the base manifest for one environment.',
+      ),
+    },
+  };
+}

@@ -1,0 +1,466 @@
+/* Generated from schemas/manifest.schema.json by `switchyard types`. Do not edit. */
+
+/**
+ * A size such as `512B`, `64KiB` or `1MiB`.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Size".
+ */
+export type Size = string;
+/**
+ * How a request is authenticated; `type` picks the adapter.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Verifier".
+ */
+export type Verifier =
+  | StripeVerifier
+  | SvixVerifier
+  | StandardWebhooksVerifier
+  | PaddleVerifier
+  | PaddleClassicVerifier
+  | TwilioVerifier
+  | SendgridVerifier
+  | HmacVerifier
+  | TokenVerifier;
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Value".
+ */
+export type Value =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * One step, named by its key.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Step".
+ */
+export type Step = SqlStep | EnqueueStep;
+/**
+ * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Duration".
+ */
+export type Duration = string;
+
+/**
+ * switchyard integrations manifest (integrations.yaml).
+ */
+export interface Manifest {
+  /**
+   * Manifest format version.
+   */
+  version: 1;
+  defaults?: Defaults;
+  /**
+   * Queues by name, each mapped to its producer binding in wrangler.toml.
+   */
+  queues?: {
+    [k: string]: Queue;
+  };
+  /**
+   * Integrations by name.
+   */
+  integrations: {
+    [k: string]: Integration;
+  };
+  /**
+   * Per-environment overlays, merged over the base (objects merge, other values replace, null removes).
+   */
+  environments?: {
+    [k: string]: Overlay;
+  };
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Defaults".
+ */
+export interface Defaults {
+  retry?: RetryPolicy;
+  max_body?: Size;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "RetryPolicy".
+ */
+export interface RetryPolicy {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Queue".
+ */
+export interface Queue {
+  /**
+   * Producer binding name in wrangler.toml.
+   */
+  binding: string;
+  /**
+   * Producer binding of its dead-letter queue.
+   */
+  dead_letter?: string;
+  description?: string;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Integration".
+ */
+export interface Integration {
+  description?: string;
+  /**
+   * Path the provider posts to.
+   */
+  route: string;
+  /**
+   * Accepted methods (default [POST]).
+   *
+   * @minItems 1
+   */
+  methods?: ['POST' | 'PUT' | 'GET', ...('POST' | 'PUT' | 'GET')[]];
+  /**
+   * Body format (default json).
+   */
+  format?: 'json' | 'form';
+  max_body?: Size;
+  verifier: Verifier;
+  event: EventExtraction;
+  /**
+   * Queue the events go to.
+   */
+  queue: string;
+  retry?: RetryPolicy;
+  handlers?: Handler[];
+}
+/**
+ * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+ */
+export interface StripeVerifier {
+  /**
+   * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+   */
+  type: 'stripe';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+ */
+export interface SvixVerifier {
+  /**
+   * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+   */
+  type: 'svix';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+ */
+export interface StandardWebhooksVerifier {
+  /**
+   * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+   */
+  type: 'standard-webhooks';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+ */
+export interface PaddleVerifier {
+  /**
+   * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+   */
+  type: 'paddle';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+ */
+export interface PaddleClassicVerifier {
+  /**
+   * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+   */
+  type: 'paddle-classic';
+  /**
+   * Env var holding the vendor public key (PEM or base64 SPKI).
+   */
+  public_key: string;
+}
+/**
+ * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+ */
+export interface TwilioVerifier {
+  /**
+   * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+   */
+  type: 'twilio';
+  /**
+   * Env var(s) holding the Twilio auth token.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.
+   */
+  public_url?: string;
+}
+/**
+ * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+ */
+export interface SendgridVerifier {
+  /**
+   * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+   */
+  type: 'sendgrid';
+  /**
+   * Env var holding the verification key (base64 SPKI, as SendGrid shows it).
+   */
+  public_key: string;
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Generic HMAC signature in a header, configured in YAML only.
+ */
+export interface HmacVerifier {
+  /**
+   * Generic HMAC signature in a header, configured in YAML only.
+   */
+  type: 'hmac';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Header carrying the signature, e.g. X-Hub-Signature-256.
+   */
+  header: string;
+  /**
+   * Hash (default sha256).
+   */
+  algorithm?: 'sha1' | 'sha256' | 'sha512';
+  /**
+   * Signature encoding (default hex).
+   */
+  encoding?: 'hex' | 'base64';
+  /**
+   * Text before the signature, e.g. `sha256=`.
+   */
+  prefix?: string;
+  /**
+   * Splits a header carrying several signatures.
+   */
+  separator?: string;
+  /**
+   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {header.<name>}.
+   */
+  signed?: string;
+  /**
+   * Header with a Unix-seconds timestamp, checked against `tolerance`.
+   */
+  timestamp_header?: string;
+  /**
+   * Accepted clock skew either way when a timestamp is used (default 5m).
+   */
+  tolerance?: string;
+  /**
+   * How the secret string encodes the key (default utf8).
+   */
+  secret_encoding?: 'utf8' | 'base64' | 'hex';
+}
+/**
+ * Shared-secret token in a header, or HTTP Basic auth.
+ */
+export interface TokenVerifier {
+  /**
+   * Shared-secret token in a header, or HTTP Basic auth.
+   */
+  type: 'token';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Where the token is (default header).
+   */
+  scheme?: 'header' | 'basic';
+  /**
+   * Header name for scheme `header` (default Authorization).
+   */
+  header?: string;
+  /**
+   * Text before the token, e.g. `Bearer `.
+   */
+  prefix?: string;
+  /**
+   * Expected Basic user name for scheme `basic`.
+   */
+  username?: string;
+}
+/**
+ * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "EventExtraction".
+ */
+export interface EventExtraction {
+  id: Value;
+  type: Value;
+  occurred_at?: Value;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Handler".
+ */
+export interface Handler {
+  /**
+   * Event type(s); `*` matches any run of characters.
+   */
+  on: string | [string, ...string[]];
+  description?: string;
+  /**
+   * @minItems 1
+   */
+  steps: [Step, ...Step[]];
+}
+/**
+ * Runs one SQL statement against D1; all sql steps of a message commit together.
+ */
+export interface SqlStep {
+  /**
+   * The statement, with `:name` parameters.
+   */
+  sql: string;
+  /**
+   * A value for each `:name` in the statement.
+   */
+  params?: {
+    [k: string]: Value;
+  };
+  description?: string;
+}
+/**
+ * Sends a message built from the event to another queue.
+ */
+export interface EnqueueStep {
+  /**
+   * Name of a queue declared under `queues:`.
+   */
+  enqueue: string;
+  /**
+   * The message: a value for each field.
+   */
+  body: {
+    [k: string]: Value;
+  };
+  description?: string;
+}
+/**
+ * Fields merged over the base manifest for one environment.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Overlay".
+ */
+export interface Overlay {
+  defaults?: {};
+  queues?: {};
+  integrations?: {};
+}

@@ -1,0 +1,25 @@
+import type { StepAdapter, VerifierAdapter } from './adapter.ts';
+
+/** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
+export interface Registry {
+  readonly verifiers: ReadonlyMap<string, VerifierAdapter>;
+  readonly steps: ReadonlyMap<string, StepAdapter>;
+}
+
+/**
+ * Builds a registry from adapter lists. Tests build their own, empty or partial; nothing is global.
+ * @example createRegistry({ verifiers: [hmacVerifier], steps: [sqlStep] })
+ */
+export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[] }): Registry {
+  const verifiers = new Map<string, VerifierAdapter>();
+  for (const v of adapters.verifiers ?? []) {
+    if (verifiers.has(v.type)) throw new Error(`verifier type ${v.type} is registered twice`);
+    verifiers.set(v.type, v);
+  }
+  const steps = new Map<string, StepAdapter>();
+  for (const s of adapters.steps ?? []) {
+    if (steps.has(s.key)) throw new Error(`step ${s.key} is registered twice`);
+    steps.set(s.key, s);
+  }
+  return Object.freeze({ verifiers, steps });
+}

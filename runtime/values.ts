@@ -1,0 +1,209 @@
+/**
+ * Value expressions: how the manifest takes a value out of an event, with no user code and no eval.
+ * A value is a path string (`data.items[0].price.id`) or an object with one source
+ * (`path`, `template`, `const`, `now`, `header`), an optional `transform` list and an optional `default`.
+ * Paths read the payload; `@id`, `@type`, `@integration`, `@occurred_at`, `@received_at` read the envelope.
+ */
+
+export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
+
+export const TRANSFORMS = {
+  unix_seconds_to_iso: (v: unknown) => isoFromEpoch(v, 1000),
+  unix_ms_to_iso: (v: unknown) => isoFromEpoch(v, 1),
+  iso: (v: unknown) => {
+    const d = new Date(String(v));
+    if (Number.isNaN(d.getTime())) throw new MappingError(`${JSON.stringify(v)} is not a date`);
+    return d.toISOString();
+  },
+  json: (v: unknown) => JSON.stringify(v ?? null),
+  lower: (v: unknown) => String(v).toLowerCase(),
+  upper: (v: unknown) => String(v).toUpperCase(),
+  string: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)),
+  number: (v: unknown) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(v)} is not a number`);
+    return n;
+  },
+} as const satisfies Record<string, (v: unknown) => unknown>;
+
+export type TransformName = keyof typeof TRANSFORMS;
+
+const transformSchema = { enum: Object.keys(TRANSFORMS) };
+
+export const valueSchema = {
+  title: 'Value',
+  description: 'A path into the event (`data.object.id`), or an object with one source and optional transforms.',
+  anyOf: [
+    { type: 'string', pattern: PATH_PATTERN },
+    {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        path: { type: 'string', pattern: PATH_PATTERN, description: 'Read this path.' },
+        template: { type: 'string', description: 'A string with `{path}` placeholders; a missing value renders empty.' },
+        const: { tsType: 'unknown', description: 'This constant value.' },
+        now: { const: true, description: 'The current time as ISO-8601.' },
+        header: { type: 'string', description: 'A request header (event extraction only).' },
+        transform: {
+          anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
+          description: 'Transforms applied in order.',
+        },
+        default: { tsType: 'unknown', description: 'Used when the source is missing or null.' },
+      },
+    },
+  ],
+} as const;
+
+export type ValueSpec =
+  | string
+  | {
+      path?: string;
+      template?: string;
+      const?: unknown;
+      now?: true;
+      header?: string;
+      transform?: TransformName | TransformName[];
+      default?: unknown;
+    };
+
+/** A mapped value could not be produced: the event does not have what the manifest expects. Permanent. */
+export class MappingError extends Error {
+  override name = 'MappingError';
+}
+
+export interface ValueContext {
+  payload: unknown;
+  envelope?: Record<string, unknown>;
+  headers?: Headers;
+  now?: () => string;
+}
+
+export type ValueFn = (ctx: ValueContext) => unknown;
+
+type Segment = string | number;
+interface CompiledPath {
+  envelope: boolean;
+  segments: Segment[];
+  text: string;
+}
+
+/** Parses a path once, at compile time. Throws on a malformed path. */
+export function compilePath(text: string): CompiledPath {
+  if (!new RegExp(PATH_PATTERN).test(text)) throw new Error(`malformed path ${JSON.stringify(text)}`);
+  const envelope = text.startsWith('@');
+  const segments: Segment[] = [];
+  for (const part of (envelope ? text.slice(1) : text).split('.')) {
+    const [name, ...rest] = part.split('[');
+    segments.push(name!);
+    for (const index of rest) segments.push(Number(index.slice(0, -1)));
+  }
+  return { envelope, segments, text };
+}
+
+/** Reads a compiled path; undefined when any step is missing. */
+export function readPath(path: CompiledPath, ctx: ValueContext): unknown {
+  let node: unknown = path.envelope ? ctx.envelope : ctx.payload;
+  for (const segment of path.segments) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
+const ENVELOPE_FIELDS = new Set(['id', 'type', 'integration', 'occurred_at', 'received_at']);
+
+/** Options for compiling values: which sources a context allows. */
+export interface CompileValueOptions {
+  allowHeaders?: boolean;
+  allowEnvelope?: boolean;
+}
+
+/**
+ * Compiles a value spec into a function, once per isolate. Throws a plain Error with a clear message
+ * when the spec is malformed; the function throws MappingError when an event lacks a required value.
+ */
+export function compileValue(spec: ValueSpec, options: CompileValueOptions = {}): ValueFn {
+  const object = typeof spec === 'string' ? { path: spec } : spec;
+  const sources = (['path', 'template', 'const', 'now', 'header'] as const).filter((k) => k in object);
+  if (sources.length !== 1) {
+    throw new Error(`a value needs exactly one of path, template, const, now, header (found ${sources.join(', ') || 'none'})`);
+  }
+  const hasDefault = 'default' in object;
+  const transforms = ([] as TransformName[]).concat(object.transform ?? []).map((name) => {
+    const fn = TRANSFORMS[name];
+    if (!fn) throw new Error(`unknown transform ${JSON.stringify(name)}; known: ${Object.keys(TRANSFORMS).join(', ')}`);
+    return fn;
+  });
+  const checkPath = (p: CompiledPath) => {
+    if (!p.envelope) return p;
+    if (!options.allowEnvelope) throw new Error(`envelope path ${p.text} is not available here`);
+    if (!ENVELOPE_FIELDS.has(String(p.segments[0]))) {
+      throw new Error(`unknown envelope field ${p.text}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
+    }
+    return p;
+  };
+
+  let source: ValueFn;
+  let describe: string;
+  if (object.path !== undefined) {
+    const path = checkPath(compilePath(object.path));
+    source = (ctx) => readPath(path, ctx);
+    describe = `path ${path.text}`;
+  } else if (object.template !== undefined) {
+    const render = compileTemplate(object.template, checkPath);
+    source = render;
+    describe = `template ${JSON.stringify(object.template)}`;
+  } else if (object.header !== undefined) {
+    if (!options.allowHeaders) throw new Error('`header` values are only available in event extraction');
+    const name = object.header.toLowerCase();
+    source = (ctx) => ctx.headers?.get(name) ?? undefined;
+    describe = `header ${name}`;
+  } else if (object.now !== undefined) {
+    source = (ctx) => (ctx.now ? ctx.now() : new Date().toISOString());
+    describe = 'now';
+  } else {
+    const constant = object.const;
+    source = () => constant;
+    describe = 'const';
+  }
+
+  const fallback = object.default;
+  return (ctx) => {
+    let value = source(ctx);
+    if (value === undefined || value === null) {
+      if (hasDefault) return fallback;
+      throw new MappingError(`${describe} is missing from the event`);
+    }
+    for (const transform of transforms) value = transform(value);
+    return value;
+  };
+}
+
+function compileTemplate(template: string, checkPath: (p: CompiledPath) => CompiledPath): ValueFn {
+  const parts: (string | CompiledPath)[] = [];
+  const re = /\{([^{}]+)\}/g;
+  let last = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    parts.push(template.slice(last, m.index), checkPath(compilePath(m[1]!.trim())));
+    last = m.index + m[0].length;
+  }
+  parts.push(template.slice(last));
+  return (ctx) => {
+    let out = '';
+    for (const part of parts) {
+      if (typeof part === 'string') out += part;
+      else {
+        const v = readPath(part, ctx);
+        if (v !== undefined && v !== null) out += typeof v === 'string' ? v : JSON.stringify(v);
+      }
+    }
+    return out.replace(/\s+/g, ' ').trim();
+  };
+}
+
+function isoFromEpoch(value: unknown, scale: number): string {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(value)} is not an epoch timestamp`);
+  return new Date(n * scale).toISOString();
+}
