@@ -1,0 +1,28 @@
+/** The one table of adapters. Adding a provider scheme is one import and one line here. */
+import { createRegistry } from '../runtime/registry.ts';
+import { enqueueStep } from './steps/enqueue.ts';
+import { sqlStep } from './steps/sql.ts';
+import { hmacVerifier } from './verifiers/hmac.ts';
+import { paddleClassicVerifier } from './verifiers/paddle-classic.ts';
+import { paddleVerifier } from './verifiers/paddle.ts';
+import { sendgridVerifier } from './verifiers/sendgrid.ts';
+import { standardWebhooksVerifier } from './verifiers/standard-webhooks.ts';
+import { stripeVerifier } from './verifiers/stripe.ts';
+import { svixVerifier } from './verifiers/svix.ts';
+import { tokenVerifier } from './verifiers/token.ts';
+import { twilioVerifier } from './verifiers/twilio.ts';
+
+export const defaultRegistry = createRegistry({
+  verifiers: [
+    stripeVerifier,
+    svixVerifier,
+    standardWebhooksVerifier,
+    paddleVerifier,
+    paddleClassicVerifier,
+    twilioVerifier,
+    sendgridVerifier,
+    hmacVerifier,
+    tokenVerifier,
+  ],
+  steps: [sqlStep, enqueueStep],
+});

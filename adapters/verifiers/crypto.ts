@@ -1,0 +1,71 @@
+/** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
+import { VerificationError } from '../../runtime/adapter.ts';
+import { encoder, fromBase64, timingSafeEqual, toHex } from '../../runtime/bytes.ts';
+
+export { concatBytes, encoder, fromBase64, fromHex, timingSafeEqual, toBase64, toHex } from '../../runtime/bytes.ts';
+
+export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
+
+/**
+ * HMAC with keys imported once per secret and kept for the isolate's life: importKey is the costly part,
+ * and secrets do not change within an isolate.
+ */
+export class HmacSigner {
+  private readonly keys = new Map<string, Promise<CryptoKey>>();
+  private readonly hash: HashName;
+  constructor(hash: HashName) {
+    this.hash = hash;
+  }
+
+  sign(key: Uint8Array | string, data: Uint8Array): Promise<Uint8Array> {
+    const id = typeof key === 'string' ? key : toHex(key);
+    let cached = this.keys.get(id);
+    if (!cached) {
+      const raw = typeof key === 'string' ? encoder.encode(key) : key;
+      cached = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: this.hash }, false, ['sign']);
+      this.keys.set(id, cached);
+    }
+    return cached.then(async (k) => new Uint8Array(await crypto.subtle.sign('HMAC', k, data)));
+  }
+}
+
+/** True when any candidate signature equals any expected MAC, each compared in constant time. */
+export function anyMatch(expected: Uint8Array[], candidates: (Uint8Array | undefined)[]): boolean {
+  let matched = false;
+  for (const e of expected) for (const c of candidates) if (c && timingSafeEqual(e, c)) matched = true;
+  return matched;
+}
+
+/** Named tolerance used when an adapter's options do not set one: 5 minutes, as Stripe and Svix use. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/**
+ * Parses a Unix-seconds timestamp strictly (digits only, `123abc` is refused) and checks it against
+ * the tolerance in both directions.
+ */
+export function checkTimestamp(text: string | null | undefined, nowMs: number, toleranceSeconds: number): number {
+  if (text === null || text === undefined || text === '') throw new VerificationError('missing_timestamp');
+  if (!/^[0-9]{1,12}$/.test(text)) throw new VerificationError('invalid_timestamp');
+  const ts = Number(text);
+  const now = Math.floor(nowMs / 1000);
+  if (now - ts > toleranceSeconds) throw new VerificationError('timestamp_too_old');
+  if (ts - now > toleranceSeconds) throw new VerificationError('timestamp_in_future');
+  return ts;
+}
+
+/** Splits a `k=v<sep>k=v` signature header into pairs, keeping repeated keys. */
+export function parsePairs(header: string, separator: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const item of header.split(separator)) {
+    const at = item.indexOf('=');
+    if (at <= 0) continue;
+    pairs.push([item.slice(0, at).trim(), item.slice(at + 1).trim()]);
+  }
+  return pairs;
+}
+
+/** Decodes PEM or bare base64 key material into DER bytes. */
+export function pemToDer(text: string): Uint8Array | undefined {
+  const body = text.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\\n/g, '').replace(/\s+/g, '');
+  return fromBase64(body);
+}

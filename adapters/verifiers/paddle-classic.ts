@@ -1,0 +1,59 @@
+import { VerificationError, readSecrets, secretRefSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { encoder, fromBase64, pemToDer } from './crypto.ts';
+import { byCodeUnit, parseFormPairs } from './form.ts';
+import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';
+
+type PaddleClassicOptions = Omit<PaddleClassicVerifier, 'type'>;
+
+/** PHP `serialize()` of a string: `s:<UTF-8 byte length>:"<value>";`. */
+function phpString(value: string): string {
+  return `s:${encoder.encode(value).length}:"${value}";`;
+}
+
+/** PHP `serialize()` of the fields sorted by key, as Paddle Classic signs them. */
+export function paddleClassicSignedData(fields: [string, string][]): string {
+  const sorted = [...fields].sort(([a], [b]) => byCodeUnit(a, b));
+  return `a:${sorted.length}:{${sorted.map(([k, v]) => phpString(k) + phpString(v)).join('')}}`;
+}
+
+/**
+ * Paddle Classic: a form body whose `p_signature` field is an RSA-SHA1 (PKCS#1 v1.5) signature, made with
+ * the vendor key, of the PHP-serialized array of every other field sorted by key.
+ */
+export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
+  type: 'paddle-classic',
+  title: 'PaddleClassicVerifier',
+  description: 'Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).',
+  options: {
+    properties: {
+      public_key: { ...secretRefSchema, description: 'Env var holding the vendor public key (PEM or base64 SPKI).' },
+    },
+    required: ['public_key'],
+  },
+  example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
+  create(options) {
+    const keys = new Map<string, Promise<CryptoKey>>();
+    return {
+      async verify(request, env) {
+        const [pem] = readSecrets(env, options.public_key);
+        let key = keys.get(pem!);
+        if (!key) {
+          const der = pemToDer(pem!);
+          if (!der) throw new Error(`${options.public_key} is not a PEM or base64 public key`);
+          key = crypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['verify']);
+          keys.set(pem!, key);
+        }
+        const pairs = parseFormPairs(request.body);
+        const signatures = pairs.filter(([k]) => k === 'p_signature');
+        if (signatures.length === 0) throw new VerificationError('missing_signature');
+        if (signatures.length > 1) throw new VerificationError('malformed_signature');
+        const signature = fromBase64(signatures[0]![1]);
+        if (!signature) throw new VerificationError('malformed_signature');
+        const data = encoder.encode(paddleClassicSignedData(pairs.filter(([k]) => k !== 'p_signature')));
+        if (!(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', await key, signature, data))) {
+          throw new VerificationError('signature_mismatch');
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,74 @@
+import { durationSchema, parseDuration } from '../../runtime/duration.ts';
+import { readSecrets, secretRefSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, pemToDer } from './crypto.ts';
+import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
+
+type SendgridOptions = Omit<SendgridVerifier, 'type'>;
+
+/**
+ * Converts a DER ECDSA signature (SEQUENCE of two INTEGERs) to the raw r||s form WebCrypto verifies.
+ * Returns undefined for anything that is not a well-formed P-256 signature.
+ */
+export function derToP1363(der: Uint8Array, size = 32): Uint8Array | undefined {
+  if (der.length < 8 || der[0] !== 0x30) return undefined;
+  let offset = 2;
+  if (der[1]! & 0x80) offset = 2 + (der[1]! & 0x7f);
+  const out = new Uint8Array(size * 2);
+  for (let part = 0; part < 2; part++) {
+    if (der[offset] !== 0x02) return undefined;
+    const length = der[offset + 1]!;
+    let start = offset + 2;
+    let n = length;
+    while (n > size && der[start] === 0) {
+      start++;
+      n--;
+    }
+    if (n > size || start + n > der.length) return undefined;
+    out.set(der.subarray(start, start + n), part * size + (size - n));
+    offset = offset + 2 + length;
+  }
+  return offset === der.length ? out : undefined;
+}
+
+/**
+ * SendGrid signed event webhook: `X-Twilio-Email-Event-Webhook-Signature` is a base64 DER ECDSA P-256/SHA-256
+ * signature over `timestamp + body`, the timestamp in `X-Twilio-Email-Event-Webhook-Timestamp`.
+ */
+export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
+  type: 'sendgrid',
+  title: 'SendgridVerifier',
+  description: 'SendGrid signed event webhook (ECDSA P-256 over timestamp + body).',
+  options: {
+    properties: {
+      public_key: { ...secretRefSchema, description: 'Env var holding the verification key (base64 SPKI, as SendGrid shows it).' },
+      tolerance: { ...durationSchema, description: 'Accepted clock skew either way (default 5m).' },
+    },
+    required: ['public_key'],
+  },
+  example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
+  create(options) {
+    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
+    const keys = new Map<string, Promise<CryptoKey>>();
+    return {
+      async verify(request, env) {
+        const [text] = readSecrets(env, options.public_key);
+        let key = keys.get(text!);
+        if (!key) {
+          const der = pemToDer(text!);
+          if (!der) throw new Error(`${options.public_key} is not a base64 public key`);
+          key = crypto.subtle.importKey('spki', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+          keys.set(text!, key);
+        }
+        const header = request.headers.get('x-twilio-email-event-webhook-signature');
+        if (!header) throw new VerificationError('missing_signature');
+        const timestamp = request.headers.get('x-twilio-email-event-webhook-timestamp');
+        checkTimestamp(timestamp, request.now, tolerance);
+        const der = fromBase64(header);
+        const raw = der && derToP1363(der);
+        if (!raw) throw new VerificationError('malformed_signature');
+        const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, await key, raw, concatBytes(timestamp!, request.body));
+        if (!ok) throw new VerificationError('signature_mismatch');
+      },
+    };
+  },
+};

@@ -1,0 +1,90 @@
+import { durationSchema, parseDuration } from '../../runtime/duration.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner } from './crypto.ts';
+import type { StandardWebhooksVerifier } from '../../runtime/manifest/types.gen.ts';
+
+type StandardWebhooksOptions = Omit<StandardWebhooksVerifier, 'type'>;
+
+const SECRET_PREFIX = 'whsec_';
+const PUBLIC_KEY_PREFIX = 'whpk_';
+
+/**
+ * Decodes a configured secret: `whsec_<base64>` (optionally written `v1,whsec_…`) is an HMAC key,
+ * `whpk_<base64>` an Ed25519 public key for `v1a` signatures. Anything else is refused, so a typo in a
+ * secret fails closed rather than verifying against a wrong key.
+ */
+function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; key: Uint8Array } {
+  const text = value.startsWith('v1,') ? value.slice(3) : value.startsWith('v1a,') ? value.slice(4) : value;
+  const kind = text.startsWith(PUBLIC_KEY_PREFIX) ? 'v1a' : 'v1';
+  const body = text.startsWith(SECRET_PREFIX) ? text.slice(SECRET_PREFIX.length) : text.startsWith(PUBLIC_KEY_PREFIX) ? text.slice(PUBLIC_KEY_PREFIX.length) : text;
+  const key = fromBase64(body);
+  if (!key || key.length === 0) throw new Error(`secret ${variable} is not a base64 whsec_/whpk_ key`);
+  return { kind, key };
+}
+
+/**
+ * Builds a Standard Webhooks verifier for a header prefix: `webhook-` for the spec, `svix-` for Svix
+ * (Clerk, Resend). Signed content is `${id}.${timestamp}.${body}`; the signature header is a
+ * space-separated list of `v1,<base64>` (HMAC-SHA256) or `v1a,<base64>` (Ed25519) entries.
+ */
+export function standardWebhooksFamily(type: string, headerPrefix: string, title: string, description: string, exampleSecret: string): VerifierAdapter<StandardWebhooksOptions> {
+  return {
+    type,
+    title,
+    description,
+    options: {
+      properties: {
+        secret: { ...secretRefsSchema, description: 'Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).' },
+        tolerance: { ...durationSchema, description: 'Accepted clock skew either way (default 5m).' },
+      },
+      required: ['secret'],
+    },
+    example: { type, secret: exampleSecret, tolerance: '5m' },
+    create(options): Verifier {
+      const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
+      const signer = new HmacSigner('SHA-256');
+      const publicKeys = new Map<string, Promise<CryptoKey>>();
+      const names = typeof options.secret === 'string' ? [options.secret] : options.secret;
+      return {
+        async verify(request, env) {
+          const values = readSecrets(env, names);
+          const keys = values.map((v, i) => decodeSecret(v, names[i]!));
+          const id = request.headers.get(`${headerPrefix}id`);
+          const header = request.headers.get(`${headerPrefix}signature`);
+          if (!header) throw new VerificationError('missing_signature');
+          if (!id) throw new VerificationError('malformed_signature', `missing ${headerPrefix}id`);
+          const ts = checkTimestamp(request.headers.get(`${headerPrefix}timestamp`), request.now, tolerance);
+          const signed = concatBytes(`${id}.${ts}.`, request.body);
+          const entries = header.split(' ').map((e) => e.split(',')).filter((e) => e.length === 2);
+          const v1 = entries.filter(([v]) => v === 'v1').map(([, s]) => fromBase64(s!));
+          const v1a = entries.filter(([v]) => v === 'v1a').map(([, s]) => fromBase64(s!));
+          if (v1.length + v1a.length === 0) throw new VerificationError('no_supported_signature');
+          const hmacKeys = keys.filter((k) => k.kind === 'v1');
+          const expected = await Promise.all(hmacKeys.map((k) => signer.sign(k.key, signed)));
+          if (anyMatch(expected, v1)) return;
+          for (const k of keys.filter((k) => k.kind === 'v1a')) {
+            let cached = publicKeys.get(names.join() + k.key.join());
+            if (!cached) {
+              cached = crypto.subtle.importKey('raw', k.key, { name: 'Ed25519' }, false, ['verify']);
+              publicKeys.set(names.join() + k.key.join(), cached);
+            }
+            const key = await cached;
+            for (const sig of v1a) {
+              if (sig && sig.length === 64 && (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig, signed))) return;
+            }
+          }
+          throw new VerificationError('signature_mismatch');
+        },
+      };
+    },
+  };
+}
+
+/** Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): Supabase Auth Hooks and others. */
+export const standardWebhooksVerifier = standardWebhooksFamily(
+  'standard-webhooks',
+  'webhook-',
+  'StandardWebhooksVerifier',
+  'Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.',
+  'SUPABASE_WEBHOOK_SECRET',
+);

@@ -1,0 +1,74 @@
+import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { anyMatch, concatBytes, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual } from './crypto.ts';
+import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';
+import type { TwilioVerifier } from '../../runtime/manifest/types.gen.ts';
+
+type TwilioOptions = Omit<TwilioVerifier, 'type'>;
+
+/** The URL without its port, and with the scheme's default port: Twilio may have signed either. */
+function urlVariants(url: URL): string[] {
+  const base = `${url.protocol}//${url.hostname}`;
+  const rest = `${url.pathname}${url.search}`;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return [base + rest, `${base}:${port}${rest}`];
+}
+
+/**
+ * Twilio: `X-Twilio-Signature` is base64 HMAC-SHA1 keyed with the auth token over the full public URL followed
+ * by each POST parameter's name and value, sorted by name (repeated values de-duplicated and sorted), as
+ * twilio-node's `validateRequest` computes it. JSON bodies carry `?bodySHA256=<hex>` in the URL and the body
+ * hash is checked too.
+ */
+export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
+  type: 'twilio',
+  title: 'TwilioVerifier',
+  description: 'Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).',
+  options: {
+    properties: {
+      secret: { ...secretRefsSchema, description: 'Env var(s) holding the Twilio auth token.' },
+      public_url: {
+        type: 'string',
+        pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+        description: 'The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.',
+      },
+    },
+    required: ['secret'],
+  },
+  example: { type: 'twilio', secret: 'TWILIO_AUTH_TOKEN', public_url: 'https://api.example.com/webhooks/twilio' },
+  create(options) {
+    const publicUrl = options.public_url ? new URL(options.public_url) : undefined;
+    const signer = new HmacSigner('SHA-1');
+    return {
+      async verify(request, env) {
+        const tokens = readSecrets(env, options.secret);
+        const header = request.headers.get('x-twilio-signature');
+        if (!header) throw new VerificationError('missing_signature');
+        const signature = fromBase64(header);
+        if (!signature || signature.length !== 20) throw new VerificationError('malformed_signature');
+        const url = new URL(request.url);
+        if (publicUrl) {
+          url.protocol = publicUrl.protocol;
+          url.host = publicUrl.host;
+          url.pathname = publicUrl.pathname;
+        }
+        const bodyHash = url.searchParams.get('bodySHA256');
+        let params = '';
+        if (bodyHash === null) {
+          const grouped = groupPairs(parseFormPairs(request.body));
+          for (const key of [...grouped.keys()].sort(byCodeUnit)) {
+            for (const value of [...new Set(grouped.get(key))].sort(byCodeUnit)) params += key + value;
+          }
+        }
+        const expected = await Promise.all(
+          urlVariants(url).flatMap((u) => tokens.map((t) => signer.sign(t, encoder.encode(u + params)))),
+        );
+        if (!anyMatch(expected, [signature])) throw new VerificationError('signature_mismatch');
+        if (bodyHash !== null) {
+          const actual = new Uint8Array(await crypto.subtle.digest('SHA-256', concatBytes(request.body)));
+          const claimed = fromHex(bodyHash);
+          if (!claimed || !timingSafeEqual(actual, claimed)) throw new VerificationError('body_hash_mismatch');
+        }
+      },
+    };
+  },
+};
