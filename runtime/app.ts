@@ -1,0 +1,57 @@
+/**
+ * The generic Worker's HTTP side: a Hono app built once per isolate from a compiled manifest. Routes come
+ * from the manifest; one dispatcher looks the path up in the routing table (a Map, O(1)).
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { RuntimeEnv } from './envelope.ts';
+import { errorResponse, httpError } from './http.ts';
+import { ingest } from './ingest.ts';
+import type { CompiledManifest } from './manifest/compile.ts';
+import { logEmit, type Emit } from './telemetry.ts';
+
+export interface AppOptions {
+  compiled: CompiledManifest;
+  environment: string;
+  hash: string;
+  emit?: Emit;
+  now?: () => number;
+}
+
+/**
+ * Builds the app for one compiled manifest.
+ * @example const app = createApp({ compiled, environment: 'default', hash }); await app.request('/healthz')
+ */
+export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
+  const { compiled, environment, hash } = options;
+  const emit = options.emit ?? logEmit;
+  const app = new Hono<{ Bindings: RuntimeEnv }>();
+  const health = {
+    status: 'ok',
+    environment,
+    manifest: { version: compiled.version, hash, integrations: [...compiled.integrations.keys()] },
+  };
+
+  app.on(['GET', 'HEAD'], '/healthz', (c) => c.json(health));
+  app.all('/healthz', () => {
+    throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
+  });
+
+  app.all('*', (c) => {
+    const integration = compiled.routes.get(c.req.path);
+    if (!integration) throw httpError(404, { error: 'not_found', message: `no route for ${c.req.path}` });
+    if (!integration.methods.has(c.req.method)) {
+      const allow = [...integration.methods].join(', ');
+      emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
+      throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
+    }
+    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}) });
+  });
+
+  app.onError((error) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    emit({ kind: 'runtime.error', where: 'http', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    return errorResponse(500, { error: 'internal', message: 'internal error' });
+  });
+  return app;
+}

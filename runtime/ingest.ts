@@ -1,0 +1,171 @@
+/**
+ * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
+ * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
+ */
+import { MissingSecretError, VerificationError } from './adapter.ts';
+import { toBase64, toHex } from './bytes.ts';
+import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
+import { httpError } from './http.ts';
+import type { CompiledIntegration } from './manifest/compile.ts';
+import type { Emit } from './telemetry.ts';
+import { MappingError } from './values.ts';
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Reads the body, refusing more than `max` bytes without buffering the excess. */
+export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > max) return undefined;
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Parses a verified body by the integration's format. Throws on malformed input. */
+export function parsePayload(format: 'json' | 'form', body: Uint8Array): unknown {
+  const text = utf8.decode(body);
+  if (format === 'json') return JSON.parse(text);
+  const fields: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const seen = fields[k];
+    fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
+  }
+  return fields;
+}
+
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, payload_ref, updated_at)
+VALUES (?1, ?2, ?3, 'received', ?4, ?5, 1, 0, ?6, ?4)
+ON CONFLICT (integration, id) DO UPDATE SET deliveries = deliveries + 1, updated_at = excluded.updated_at
+RETURNING status, deliveries`;
+const CONFIRM_SQL = `UPDATE events SET status = 'accepted', updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND status = 'received'`;
+const RELEASE_SQL = `DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = 'received'`;
+const STORE_PAYLOAD_SQL = `INSERT INTO payloads (ref, integration, event_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (ref) DO UPDATE SET body = excluded.body`;
+const INGEST_DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, raw_body, content_type, attempts, first_failed_at, last_failed_at)
+VALUES (?1, 'ingest', ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)
+ON CONFLICT (integration, stage, event_id) DO UPDATE SET attempts = attempts + 1, last_failed_at = excluded.last_failed_at, error = excluded.error`;
+
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+}
+
+export interface IngestDeps {
+  emit: Emit;
+  now?: () => number;
+}
+
+/** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
+export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+  const { emit } = deps;
+  const name = integration.name;
+  const body = await readBody(request, integration.maxBody);
+  if (!body) {
+    emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
+    throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
+  }
+
+  const nowMs = deps.now ? deps.now() : Date.now();
+  try {
+    await integration.verifier.verify({ method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs }, env);
+  } catch (error) {
+    if (error instanceof VerificationError) {
+      emit({ kind: 'webhook.rejected', integration: name, reason: error.reason });
+      throw httpError(401, { error: 'unauthorized', message: 'signature verification failed', reason: error.reason });
+    }
+    if (error instanceof MissingSecretError) {
+      emit({ kind: 'secret.missing', integration: name, variable: error.variable });
+      throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
+    }
+    throw error;
+  }
+
+  const receivedAt = new Date(nowMs).toISOString();
+  let envelope: Envelope;
+  try {
+    const payload = parsePayload(integration.format, body);
+    const ctx = { payload, headers: request.headers };
+    const id = asText(integration.extract.id(ctx));
+    const type = asText(integration.extract.type(ctx));
+    if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
+    const occurred = integration.extract.occurredAt?.(ctx);
+    envelope = { integration: name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+  } catch (error) {
+    // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
+    const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
+    const detail = error instanceof Error ? error.message : String(error);
+    const key = await sha256Hex(body);
+    let rawBody: string;
+    try {
+      rawBody = utf8.decode(body);
+    } catch {
+      rawBody = `base64:${toBase64(body)}`;
+    }
+    await env.DB.prepare(INGEST_DEAD_LETTER_SQL)
+      .bind(name, key, reason, detail, rawBody, request.headers.get('content-type'), receivedAt)
+      .run();
+    emit({ kind: 'webhook.rejected', integration: name, reason, detail });
+    emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
+    throw httpError(400, { error: 'bad_request', message: detail, reason });
+  }
+
+  const queue = env[integration.queue.binding] as Queue | undefined;
+  if (!queue || typeof queue.send !== 'function') {
+    emit({ kind: 'runtime.error', where: `integrations.${name}.queue`, error: `queue binding ${integration.queue.binding} is not bound` });
+    throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
+  }
+
+  const oversized = encoder.encode(JSON.stringify(envelope)).byteLength > MAX_INLINE_MESSAGE_BYTES;
+  const payloadRef = oversized ? `${name}:${envelope.id}` : null;
+  const claim = await env.DB.prepare(CLAIM_SQL)
+    .bind(name, envelope.id, envelope.type, receivedAt, envelope.occurred_at, payloadRef)
+    .first<{ status: string; deliveries: number }>();
+  if (claim && claim.status !== 'received') {
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
+    return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
+  }
+  let message: Envelope = envelope;
+  if (payloadRef) {
+    await env.DB.prepare(STORE_PAYLOAD_SQL).bind(payloadRef, name, envelope.id, JSON.stringify(envelope.payload), receivedAt).run();
+    message = { ...envelope, payload: null, payload_ref: payloadRef };
+  }
+
+  try {
+    await queue.send(message, { contentType: 'json' });
+  } catch (error) {
+    emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
+    await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id).run().catch(() => undefined);
+    throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
+  }
+  // Sent: mark accepted. Should this write fail, a redelivery is queued again and the consumer deduplicates.
+  await env.DB.prepare(CONFIRM_SQL).bind(name, envelope.id, receivedAt).run().catch((error: unknown) => {
+    emit({ kind: 'runtime.error', where: 'ingest.confirm', error: error instanceof Error ? error.message : String(error) });
+  });
+  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: payloadRef !== null });
+  return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
+}

@@ -1,0 +1,25 @@
+/**
+ * Typed telemetry events, one JSON object per log line, so Workers Logs, the event log and a dashboard read
+ * the same records. Never put secret values, tokens or request bodies in an event.
+ */
+import type { VerificationReason } from './adapter.ts';
+
+export type TelemetryEvent =
+  | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
+  | { kind: 'webhook.duplicate'; integration: string; id: string; deliveries: number }
+  | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
+  | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
+  | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer'; reason: string }
+  | { kind: 'secret.missing'; integration: string; variable: string }
+  | { kind: 'runtime.error'; where: string; error: string }
+  | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };
+
+export type Emit = (event: TelemetryEvent) => void;
+
+/** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
+export const logEmit: Emit = (event) => {
+  const line = JSON.stringify({ ts: new Date().toISOString(), ...event });
+  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed') {
+    console.error(line);
+  } else console.log(line);
+};
