@@ -9,52 +9,22 @@ export interface NamedStatement {
   names: string[];
 }
 
+// Literals and comments are copied as they are; `:name` outside them is a parameter; anything else that
+// binds (`?`, `@x`, `$x`) is refused, and a quote left open is an error.
+const TOKENS = /('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|(?<!:):([A-Za-z_][A-Za-z0-9_]*)|(\?|[@$][A-Za-z_])|(['"`])/g;
+
 /** Rewrites `:name` parameters to `?N`, skipping string literals, quoted identifiers and comments. */
 export function compileNamedSql(sql: string): NamedStatement {
   const names: string[] = [];
-  let text = '';
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    if (ch === "'" || ch === '"' || ch === '`') {
-      const end = skipQuoted(sql, i, ch);
-      text += sql.slice(i, end);
-      i = end;
-    } else if (ch === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      const stop = end === -1 ? sql.length : end;
-      text += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      const stop = end === -1 ? sql.length : end + 2;
-      text += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === ':' && /[A-Za-z_]/.test(sql[i + 1] ?? '') && sql[i - 1] !== ':') {
-      let j = i + 1;
-      while (j < sql.length && /[A-Za-z0-9_]/.test(sql[j]!)) j++;
-      const name = sql.slice(i + 1, j);
+  const text = sql.replace(TOKENS, (match, literal?: string, name?: string, other?: string, open?: string) => {
+    if (literal !== undefined) return literal;
+    if (name !== undefined) {
       let index = names.indexOf(name);
       if (index === -1) index = names.push(name) - 1;
-      text += `?${index + 1}`;
-      i = j;
-    } else if (ch === '?' || (ch === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) || (ch === '$' && /[A-Za-z_]/.test(sql[i + 1] ?? ''))) {
-      throw new Error('use :named parameters only (found a ? / @ / $ parameter)');
-    } else {
-      text += ch;
-      i++;
+      return `?${index + 1}`;
     }
-  }
+    if (other !== undefined) throw new Error('use :named parameters only (found a ? / @ / $ parameter)');
+    throw new Error(`unterminated ${open} quote in SQL`);
+  });
   return { text, names };
-}
-
-function skipQuoted(sql: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    if (sql[i] === quote) {
-      if (sql[i + 1] === quote) i += 2;
-      else return i + 1;
-    } else i++;
-  }
-  throw new Error(`unterminated ${quote} quote in SQL`);
 }

@@ -88,9 +88,11 @@ interface CompiledPath {
   text: string;
 }
 
+const PATH_RE = new RegExp(PATH_PATTERN);
+
 /** Parses a path once, at compile time. Throws on a malformed path. */
 export function compilePath(text: string): CompiledPath {
-  if (!new RegExp(PATH_PATTERN).test(text)) throw new Error(`malformed path ${JSON.stringify(text)}`);
+  if (!PATH_RE.test(text)) throw new Error(`malformed path ${JSON.stringify(text)}`);
   const envelope = text.startsWith('@');
   const segments: Segment[] = [];
   for (const part of (envelope ? text.slice(1) : text).split('.')) {

@@ -183,6 +183,8 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
   for (const use of secretUses(schema, manifest)) {
+    // A value that is not an env var name may be a pasted secret: the schema error says so, without echoing it.
+    if (!/^[A-Z][A-Z0-9_]*$/.test(use.name)) continue;
     if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
     if (!documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
   }

@@ -16,10 +16,16 @@ export interface Project {
   buildDir: string;
 }
 
-/** Resolves a project from its manifest path (default `integrations.yaml` in the working directory). */
+/**
+ * Resolves a project from its manifest path (default `integrations.yaml` in the working directory). The
+ * project root is the nearest folder at or above the manifest that has a wrangler.toml, so example manifests
+ * in subfolders are checked against the project's own bindings, migrations and secret lists.
+ */
 export function projectFor(manifestPath = 'integrations.yaml'): Project {
   const manifest = resolve(manifestPath);
-  const root = dirname(manifest);
+  let root = dirname(manifest);
+  while (!existsSync(join(root, 'wrangler.toml')) && dirname(root) !== root) root = dirname(root);
+  if (!existsSync(join(root, 'wrangler.toml'))) root = dirname(manifest);
   return {
     root,
     manifest,

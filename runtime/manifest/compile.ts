@@ -122,7 +122,8 @@ function compileIntegration(
   const handlers: CompiledHandler[] = [];
   (spec.handlers ?? []).forEach((handler, h) => {
     const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
-    const regexes = patterns.map(compilePattern);
+    const exact = new Set(patterns.filter((p) => !p.includes('*')));
+    const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
     const steps: CompiledStep[] = [];
     handler.steps.forEach((step, s) => {
       const stepAt = [...at, 'handlers', h, 'steps', s];
@@ -135,7 +136,7 @@ function compileIntegration(
       const compiled = attempt([...stepAt, key], () => registry.steps.get(key)!.compile(stepOptions, { queues: queueNames }));
       if (compiled) steps.push(compiled);
     });
-    handlers.push({ patterns, matches: (t) => regexes.some((r) => r.test(t)), steps });
+    handlers.push({ patterns, matches: (t) => exact.has(t) || regexes.some((r) => r.test(t)), steps });
   });
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;

@@ -1,0 +1,5 @@
+/** `npm run bench`: prints every benchmark's figures, with ratios against targets or baselines from the same run. */
+import { runFoundation } from './foundation.ts';
+
+const results: [string, boolean][] = [['foundation', runFoundation()]];
+console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

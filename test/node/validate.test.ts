@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { cli, defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
+
+const lineOf = (text: string, snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length;
+
+describe('switchyard validate', () => {
+  it('accepts the default manifest for every environment', () => {
+    const all = cli(['validate']);
+    expect(all.stderr).toBe('');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/valid for default \([0-9a-f]{12}\), staging \([0-9a-f]{12}\), production \([0-9a-f]{12}\)/);
+    for (const env of ['staging', 'production']) expect(cli(['validate', '--env', env]).code).toBe(0);
+  });
+
+  it('lists all three planted errors with line:column, not only the first', () => {
+    let text = defaultManifestText();
+    text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }');
+    text = replaceOnce(text, 'UPDATE sms_logs SET status = :status', 'UPDATE sms_logs SET delivery_state = :status');
+    text = replaceOnce(text, 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE');
+    const file = projectWith(text);
+    const { code, stderr } = cli(['validate', file]);
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n').filter((l) => l.includes(': error'));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'SHIPPING_QUEUE')}:\\d+: error .*queues.fulfillment.binding: queue binding SHIPPING_QUEUE has no \\[\\[queues.producers\\]\\] entry in wrangler.toml`));
+    expect(lines[1]).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'stripe-v2')}:\\d+: error .*integrations.stripe.verifier.type: unknown type "stripe-v2"`));
+    expect(lines[2]).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'delivery_state')}:\\d+: error .*no such column: delivery_state`));
+    expect(stderr).toContain('3 problems found');
+  });
+
+  it('reports a typo\'d key as unknown, with a suggestion', () => {
+    const text = replaceOnce(defaultManifestText(), '  retry:\n    backoff: exponential', '  retyr:\n    backoff: exponential');
+    const { code, stderr } = cli(['validate', projectWith(text)]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'retyr')}:3: error .*defaults.retyr: unknown key "retyr" \\(did you mean "retry"\\?\\)`));
+  });
+
+  it('checks :named params against the declared params, and secrets against .dev.vars.example and the README', () => {
+    let text = defaultManifestText();
+    text = replaceOnce(text, 'params: { sid: MessageSid, status: MessageStatus }', 'params: { sid: MessageSid, state: MessageStatus }');
+    text = replaceOnce(text, 'secret: GITHUB_WEBHOOK_SECRET', 'secret: GH_SECRET');
+    const { code, stderr } = cli(['validate', projectWith(text)]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(':status used in sql but not in params; params state not used in sql');
+    expect(stderr).toContain('secret GH_SECRET is not declared in .dev.vars.example');
+    expect(stderr).toContain("secret GH_SECRET is not in the README's secrets table");
+  });
+
+  it('refuses a secret written as a value instead of an env var name', () => {
+    const text = replaceOnce(defaultManifestText(), 'secret: STRIPE_WEBHOOK_SECRET', 'secret: whsec_live_abc123');
+    const { stderr } = cli(['validate', projectWith(text)]);
+    expect(stderr).toContain('must be the NAME of an environment variable');
+    expect(stderr).not.toContain('whsec_live_abc123');
+  });
+
+  it('checks each environment against its own wrangler bindings', () => {
+    const file = projectWith(defaultManifestText(), {
+      wrangler: (t) => replaceOnce(t, 'binding = "EVENTS_DLQ"\nqueue = "switchyard-staging-events-dlq"', 'binding = "STAGING_DLQ"\nqueue = "switchyard-staging-events-dlq"'),
+    });
+    const staging = cli(['validate', '--env', 'staging', file]);
+    expect(staging.code).toBe(1);
+    expect(staging.stderr).toMatch(/error \[staging\]: queues.events.dead_letter: dead-letter binding EVENTS_DLQ has no \[\[queues.producers\]\] entry/);
+    expect(cli(['validate', '--env', 'production', file]).code).toBe(0);
+  });
+
+  it('points an error introduced by an environment overlay at the overlay', () => {
+    const text = replaceOnce(defaultManifestText(), 'retry: { max_attempts: 8, max_delay: 6h }', 'retry: { max_attempts: 8, max_delay: 6 hours }');
+    const { code, stderr } = cli(['validate', '--env', 'production', projectWith(text)]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, '6 hours')}:\\d+: error \\[production\\]: defaults.retry.max_delay: "6 hours" is not valid`));
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const { code, stderr } = cli(['validate', projectWith('version: 1\nintegrations: {\n')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/integrations.yaml:\d+:\d+: error/);
+  });
+});
+
+describe('switchyard types', () => {
+  it('the checked-in schema and generated types are fresh', () => {
+    const { code, stdout, stderr } = cli(['types', '--check']);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('up to date');
+    expect(code).toBe(0);
+  });
+});

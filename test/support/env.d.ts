@@ -1,0 +1,18 @@
+import type { RuntimeEnv } from '../../runtime/envelope.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends RuntimeEnv {
+      TEST_MIGRATIONS: import('@cloudflare/vitest-plugin').D1Migration[];
+      TEST_SECRETS: Record<string, string>;
+      KV: KVNamespace;
+      STRIPE_WEBHOOK_SECRET: string;
+      CLERK_WEBHOOK_SECRET: string;
+      SUPABASE_WEBHOOK_SECRET: string;
+      PADDLE_WEBHOOK_SECRET: string;
+      TWILIO_AUTH_TOKEN: string;
+      GITHUB_WEBHOOK_SECRET: string;
+      RESEND_WEBHOOK_SECRET: string;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { build } from './cli/commands/build.ts';
+import { TEST_SECRETS } from './test/support/secrets.ts';
+
+// The Worker bundles .switchyard/manifests.json; build it before anything imports the Worker.
+const built = build();
+if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
+const migrations = await readD1Migrations('./migrations');
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS } },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['test/support/apply-migrations.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
