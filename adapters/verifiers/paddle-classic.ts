@@ -1,4 +1,4 @@
-import { VerificationError, readSecrets, secretRefSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
 import { encoder, fromBase64, pemToDer } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
 import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';
@@ -26,23 +26,27 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
   description: 'Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).',
   options: {
     properties: {
-      public_key: { ...secretRefSchema, description: 'Env var holding the vendor public key (PEM or base64 SPKI).' },
+      public_key: { ...secretRefsSchema, description: 'Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.' },
     },
     required: ['public_key'],
   },
   example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
   create(options) {
     const keys = new Map<string, Promise<CryptoKey>>();
+    const keyFor = (pem: string, variable: string) => {
+      let key = keys.get(pem);
+      if (!key) {
+        const der = pemToDer(pem);
+        if (!der) throw new Error(`${variable} is not a PEM or base64 public key`);
+        key = crypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['verify']);
+        keys.set(pem, key);
+      }
+      return key;
+    };
+    const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
     return {
       async verify(request, env) {
-        const [pem] = readSecrets(env, options.public_key);
-        let key = keys.get(pem!);
-        if (!key) {
-          const der = pemToDer(pem!);
-          if (!der) throw new Error(`${options.public_key} is not a PEM or base64 public key`);
-          key = crypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['verify']);
-          keys.set(pem!, key);
-        }
+        const publicKeys = await Promise.all(readSecrets(env, names).map((pem, i) => keyFor(pem, names[i]!)));
         const pairs = parseFormPairs(request.body);
         const signatures = pairs.filter(([k]) => k === 'p_signature');
         if (signatures.length === 0) throw new VerificationError('missing_signature');
@@ -50,9 +54,10 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
         const signature = fromBase64(signatures[0]![1]);
         if (!signature) throw new VerificationError('malformed_signature');
         const data = encoder.encode(paddleClassicSignedData(pairs.filter(([k]) => k !== 'p_signature')));
-        if (!(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', await key, signature, data))) {
-          throw new VerificationError('signature_mismatch');
+        for (const key of publicKeys) {
+          if (await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature, data)) return;
         }
+        throw new VerificationError('signature_mismatch');
       },
     };
   },

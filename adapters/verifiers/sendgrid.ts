@@ -1,5 +1,5 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
 import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, pemToDer } from './crypto.ts';
 import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
 
@@ -40,7 +40,7 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
   description: 'SendGrid signed event webhook (ECDSA P-256 over timestamp + body).',
   options: {
     properties: {
-      public_key: { ...secretRefSchema, description: 'Env var holding the verification key (base64 SPKI, as SendGrid shows it).' },
+      public_key: { ...secretRefsSchema, description: 'Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).' },
       tolerance: { ...durationSchema, description: 'Accepted clock skew either way (default 5m).' },
     },
     required: ['public_key'],
@@ -49,16 +49,20 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
   create(options) {
     const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
     const keys = new Map<string, Promise<CryptoKey>>();
+    const keyFor = (text: string, variable: string) => {
+      let key = keys.get(text);
+      if (!key) {
+        const der = pemToDer(text);
+        if (!der) throw new Error(`${variable} is not a base64 public key`);
+        key = crypto.subtle.importKey('spki', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+        keys.set(text, key);
+      }
+      return key;
+    };
+    const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
     return {
       async verify(request, env) {
-        const [text] = readSecrets(env, options.public_key);
-        let key = keys.get(text!);
-        if (!key) {
-          const der = pemToDer(text!);
-          if (!der) throw new Error(`${options.public_key} is not a base64 public key`);
-          key = crypto.subtle.importKey('spki', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-          keys.set(text!, key);
-        }
+        const publicKeys = await Promise.all(readSecrets(env, names).map((text, i) => keyFor(text, names[i]!)));
         const header = request.headers.get('x-twilio-email-event-webhook-signature');
         if (!header) throw new VerificationError('missing_signature');
         const timestamp = request.headers.get('x-twilio-email-event-webhook-timestamp');
@@ -66,8 +70,11 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
         const der = fromBase64(header);
         const raw = der && derToP1363(der);
         if (!raw) throw new VerificationError('malformed_signature');
-        const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, await key, raw, concatBytes(timestamp!, request.body));
-        if (!ok) throw new VerificationError('signature_mismatch');
+        const signed = concatBytes(timestamp!, request.body);
+        for (const key of publicKeys) {
+          if (await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, raw, signed)) return;
+        }
+        throw new VerificationError('signature_mismatch');
       },
     };
   },

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner } from './crypto.ts';
+import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner, toHex } from './crypto.ts';
 import type { StandardWebhooksVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type StandardWebhooksOptions = Omit<StandardWebhooksVerifier, 'type'>;
@@ -63,10 +63,11 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
           const expected = await Promise.all(hmacKeys.map((k) => signer.sign(k.key, signed)));
           if (anyMatch(expected, v1)) return;
           for (const k of keys.filter((k) => k.kind === 'v1a')) {
-            let cached = publicKeys.get(names.join() + k.key.join());
+            const id = toHex(k.key);
+            let cached = publicKeys.get(id);
             if (!cached) {
               cached = crypto.subtle.importKey('raw', k.key, { name: 'Ed25519' }, false, ['verify']);
-              publicKeys.set(names.join() + k.key.join(), cached);
+              publicKeys.set(id, cached);
             }
             const key = await cached;
             for (const sig of v1a) {

@@ -273,9 +273,11 @@ export interface PaddleClassicVerifier {
    */
   type: 'paddle-classic';
   /**
-   * Env var holding the vendor public key (PEM or base64 SPKI).
+   * Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.
+   *
+   * @minItems 1
    */
-  public_key: string;
+  public_key: string | [string, ...string[]];
 }
 /**
  * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
@@ -305,9 +307,11 @@ export interface SendgridVerifier {
    */
   type: 'sendgrid';
   /**
-   * Env var holding the verification key (base64 SPKI, as SendGrid shows it).
+   * Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).
+   *
+   * @minItems 1
    */
-  public_key: string;
+  public_key: string | [string, ...string[]];
   /**
    * Accepted clock skew either way (default 5m).
    */
