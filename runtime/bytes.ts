@@ -32,12 +32,14 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** Decodes standard or URL-safe base64; undefined when the text is not base64. */
+/**
+ * Decodes padded standard base64 strictly; undefined for anything else. Signatures are compared as bytes,
+ * so a lenient decoder would accept texts (unpadded, truncated) that the provider's own library refuses.
+ */
 export function fromBase64(text: string): Uint8Array | undefined {
-  const normalized = text.replace(/-/g, '+').replace(/_/g, '/');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) return undefined;
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
   try {
-    const binary = atob(normalized.padEnd(Math.ceil(normalized.length / 4) * 4, '='));
+    const binary = atob(text);
     const out = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
     return out;

@@ -61,6 +61,14 @@ describe('twilio specifics', () => {
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature)).toBe('signature_mismatch');
   });
 
+  it('refuses the signature without its base64 padding, as twilio-node does (found by the fuzz test)', async () => {
+    const body = new URLSearchParams(params).toString();
+    const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, params);
+    expect(signature.endsWith('=')).toBe(true);
+    expect(twilio.validateRequest('12345', signature.replace(/=+$/, ''), URL_SIGNED, params)).toBe(false);
+    expect(await check(URL_SIGNED, body, signature.replace(/=+$/, ''))).toBe('malformed_signature');
+  });
+
   it('sorts repeated parameters as twilio-node does', async () => {
     const body = 'To=%2B1555&MediaUrl=https%3A%2F%2Fb&MediaUrl=https%3A%2F%2Fa';
     const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, { To: '+1555', MediaUrl: ['https://b', 'https://a'] });

@@ -1,0 +1,121 @@
+/**
+ * Fuzzing the edge: every request is either random or a correctly signed request with its signed material
+ * mutated. None may be accepted or queued, and none may cause a 5xx (secrets are all set here).
+ */
+import { env } from 'cloudflare:test';
+import { expect, it } from 'vitest';
+import { harness } from '../support/harness.ts';
+import { githubSignature, paddleSignature, stripeSignature, svixHeaders, twilioSignature } from '../support/sign.ts';
+
+const S = env.TEST_SECRETS;
+const ITERATIONS = 1200;
+
+/** mulberry32: a small seeded PRNG, so a failure reproduces. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Req {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  /** Headers whose values are covered by the signature. */
+  signed: string[];
+}
+
+const json = (id: string) => JSON.stringify({ id, type: 'customer.subscription.updated', created: Math.floor(Date.now() / 1000), data: { object: { id: 'sub_f', status: 'active', note: 'ünïcødé ✓' } } });
+
+const makers: ((id: string) => Promise<Req>)[] = [
+  async (id) => {
+    const body = json(id);
+    return { path: '/webhooks/stripe', body, headers: { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) }, signed: ['stripe-signature'] };
+  },
+  async (id) => {
+    const body = json(id);
+    return { path: '/webhooks/clerk', body, headers: await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, id, body), signed: ['svix-id', 'svix-timestamp', 'svix-signature'] };
+  },
+  async (id) => {
+    const body = JSON.stringify({ type: 'INSERT', table: 'users', record: { id } });
+    return { path: '/webhooks/supabase', body, headers: await svixHeaders('webhook-', S.SUPABASE_WEBHOOK_SECRET!, id, body), signed: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] };
+  },
+  async (id) => {
+    const body = JSON.stringify({ event_id: id, event_type: 'subscription.updated', occurred_at: new Date().toISOString(), data: { id: 'sub' } });
+    return { path: '/webhooks/paddle', body, headers: { 'paddle-signature': await paddleSignature(S.PADDLE_WEBHOOK_SECRET!, body) }, signed: ['paddle-signature'] };
+  },
+  async (id) => {
+    const params = { MessageSid: id, MessageStatus: 'sent', To: '+15551230000' };
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': await twilioSignature(S.TWILIO_AUTH_TOKEN!, 'https://switchyard.test/webhooks/twilio', params) };
+    return { path: '/webhooks/twilio', body: new URLSearchParams(params).toString(), headers, signed: ['x-twilio-signature'] };
+  },
+  async (id) => {
+    const body = JSON.stringify({ action: 'closed', number: id });
+    return { path: '/webhooks/github', body, headers: { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body), 'x-github-delivery': id, 'x-github-event': 'issues' }, signed: ['x-hub-signature-256'] };
+  },
+  async (id) => {
+    const body = JSON.stringify({ type: 'email.bounced', created_at: new Date().toISOString(), data: { email_id: id } });
+    return { path: '/webhooks/resend', body, headers: await svixHeaders('svix-', S.RESEND_WEBHOOK_SECRET!, id, body), signed: ['svix-id', 'svix-timestamp', 'svix-signature'] };
+  },
+];
+
+function mutate(req: Req, rand: () => number): Req {
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const randomText = (n: number) => Array.from({ length: n }, () => String.fromCharCode(Math.floor(rand() * 0x2ff) + 1)).join('');
+  // Header values must stay legal HTTP: printable ASCII.
+  const randomHeader = (n: number) => Array.from({ length: n }, () => String.fromCharCode(0x21 + Math.floor(rand() * 94))).join('');
+  const headers = { ...req.headers };
+  const header = pick(req.signed);
+  switch (Math.floor(rand() * 9)) {
+    case 0: {
+      const i = Math.floor(rand() * req.body.length);
+      return { ...req, body: req.body.slice(0, i) + String.fromCharCode((req.body.charCodeAt(i) ^ (1 + Math.floor(rand() * 30))) || 65) + req.body.slice(i + 1) };
+    }
+    case 1:
+      return { ...req, body: req.body + pick([' ', '\n', '{}', '&x=1', '\u0000']) };
+    case 2:
+      delete headers[header];
+      return { ...req, headers };
+    case 3:
+      headers[header] = randomHeader(1 + Math.floor(rand() * 80));
+      return { ...req, headers };
+    case 4:
+      headers[header] = headers[header]!.slice(0, Math.max(0, headers[header]!.length - 1 - Math.floor(rand() * 20)));
+      return { ...req, headers };
+    case 5:
+      headers[header] = headers[header]!.replace(/[0-9]/, (d) => String((Number(d) + 1 + Math.floor(rand() * 8)) % 10));
+      return headers[header] === req.headers[header] ? { ...req, body: req.body + ' ' } : { ...req, headers };
+    case 6:
+      return { ...req, body: randomText(Math.floor(rand() * 300)) };
+    case 7:
+      return { ...req, headers: Object.fromEntries(Object.keys(headers).map((k) => [k, randomHeader(20)])) };
+    default:
+      return { ...req, body: JSON.stringify(JSON.parse(req.body.startsWith('{') ? req.body : '{}'), null, 2) + (req.body.startsWith('{') ? '' : ' ') };
+  }
+}
+
+it(`accepts none of ${ITERATIONS} random and mutated requests, queues nothing, and never answers 5xx`, async () => {
+  const h = harness();
+  const rand = prng(0x5eed);
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < ITERATIONS; i++) {
+    const maker = makers[i % makers.length]!;
+    const valid = await maker(`fz_${i}_${Math.floor(rand() * 1e9)}`);
+    // Every tenth request is valid for one route but sent to another: signatures do not transfer.
+    const other = (['/webhooks/stripe', '/webhooks/twilio', '/webhooks/github'] as const).find((p) => p !== valid.path)!;
+    const req = i % 10 === 9 ? { ...valid, path: other } : mutate(valid, rand);
+    if (req === valid) throw new Error('a mutation must change something');
+    const res = await h.post(req.path, req.body, req.headers);
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    if (res.status < 400 || res.status >= 500) {
+      throw new Error(`request ${i} to ${req.path} answered ${res.status}: ${await res.text()}\n${JSON.stringify(req)}`);
+    }
+  }
+  expect(h.queue.messages).toHaveLength(0);
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  expect(total).toBe(ITERATIONS);
+  expect([...statuses.keys()].every((s) => s === 401 || s === 400)).toBe(true);
+});
