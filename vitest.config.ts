@@ -5,6 +5,8 @@ import { TEST_SECRETS } from './test/support/secrets.ts';
 
 // The Worker bundles .switchyard/manifests.json; build it before anything imports the Worker.
 const built = build();
+const examples = build('examples/more-providers.yaml', 'examples.json');
+if (!examples.ok) throw new Error(`example manifest build failed:\n${examples.messages.join('\n')}`);
 if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
 const migrations = await readD1Migrations('./migrations');
 

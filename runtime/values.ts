@@ -2,10 +2,11 @@
  * Value expressions: how the manifest takes a value out of an event, with no user code and no eval.
  * A value is a path string (`data.items[0].price.id`) or an object with one source
  * (`path`, `template`, `const`, `now`, `header`), an optional `transform` list and an optional `default`.
- * Paths read the payload; `@id`, `@type`, `@integration`, `@occurred_at`, `@received_at` read the envelope.
+ * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
+ * `@received_at` read the envelope.
  */
 
-export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
+export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
 export const TRANSFORMS = {
   unix_seconds_to_iso: (v: unknown) => isoFromEpoch(v, 1000),
@@ -97,7 +98,7 @@ export function compilePath(text: string): CompiledPath {
   const segments: Segment[] = [];
   for (const part of (envelope ? text.slice(1) : text).split('.')) {
     const [name, ...rest] = part.split('[');
-    segments.push(name!);
+    if (name) segments.push(name);
     for (const index of rest) segments.push(Number(index.slice(0, -1)));
   }
   return { envelope, segments, text };

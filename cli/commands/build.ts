@@ -10,11 +10,11 @@ import { formatProblem } from './validate.ts';
 
 export const BUILD_FILE = 'manifests.json';
 
-/** Builds and writes; returns the problems (empty on success). */
-export function build(manifestPath?: string): { ok: boolean; output: string; messages: string[] } {
+/** Builds and writes (to `.switchyard/<outputName>`); returns the problems (empty on success). */
+export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boolean; output: string; messages: string[] } {
   const project = projectFor(manifestPath);
   const result = checkProject(project);
-  const output = join(project.buildDir, BUILD_FILE);
+  const output = join(project.buildDir, outputName);
   if (result.problems.length) return { ok: false, output, messages: result.problems.map(formatProblem) };
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');

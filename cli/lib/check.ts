@@ -69,8 +69,13 @@ export function checkProject(project: Project, options: { environments?: string[
     add('default', locate(parsed, [{ path: [], message: `cannot build the schema from migrations/: ${(error as Error).message}` }]));
   }
 
+  const known = allEnvironments(project, parsed.value);
   const builds: EnvironmentBuild[] = [];
   for (const env of environments) {
+    if (!known.includes(env)) {
+      add(env, locate(parsed, [{ path: [], message: `unknown environment ${JSON.stringify(env)}: neither wrangler.toml nor the manifest declares it (known: ${known.join(', ')})` }]));
+      continue;
+    }
     let resolved: unknown;
     try {
       resolved = resolveEnvironment(parsed.value, env);

@@ -54,14 +54,16 @@ export function environmentsOf(value: unknown): string[] {
   return isPlainObject(value) && isPlainObject(value.environments) ? Object.keys(value.environments) : [];
 }
 
-/** The manifest for one environment: the base with that environment's overlay merged in, without `environments`. */
+/**
+ * The manifest for one environment: the base with that environment's overlay (if it has one) merged in,
+ * without `environments`.
+ */
 export function resolveEnvironment(value: unknown, environment: string | undefined): unknown {
   if (!isPlainObject(value)) return value;
   const { environments, ...base } = value;
   if (!environment || environment === 'default') return base;
   const overlay = isPlainObject(environments) ? environments[environment] : undefined;
-  if (overlay === undefined) throw new Error(`environment ${JSON.stringify(environment)} is not declared under environments:`);
-  return mergeOverlay(base, overlay);
+  return overlay === undefined || overlay === null ? base : mergeOverlay(base, overlay);
 }
 
 /** Ajv for manifests. Built once per registry; `x-secret` is an annotation the CLI reads. */

@@ -85,3 +85,26 @@ describe('switchyard types', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('adapter examples', () => {
+  it("every verifier's and step's example config validates against the manifest schema and compiles", async () => {
+    const { defaultRegistry } = await import('../../adapters/registry.ts');
+    const { createManifestValidator } = await import('../../runtime/manifest/load.ts');
+    const { compileManifest } = await import('../../runtime/manifest/compile.ts');
+    const integrations = Object.fromEntries(
+      [...defaultRegistry.verifiers.values()].map((v, i) => [
+        `example_${i}`,
+        {
+          route: `/webhooks/example-${i}`,
+          verifier: v.example,
+          event: { id: 'id', type: 'type' },
+          queue: 'events',
+          handlers: [{ on: '*', steps: [...defaultRegistry.steps.values()].map((s) => s.example) }],
+        },
+      ]),
+    );
+    const manifest = { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' }, fulfillment: { binding: 'FULFILLMENT_QUEUE' } }, integrations };
+    expect(createManifestValidator(defaultRegistry)(manifest)).toEqual([]);
+    expect(() => compileManifest(manifest as never, defaultRegistry)).not.toThrow();
+  });
+});

@@ -47,7 +47,7 @@ describe('standard-webhooks known answers and v1a', () => {
 
   it('verifies asymmetric v1a (Ed25519) signatures with a whpk_ public key', async () => {
     const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const publicKey = `whpk_${toBase64(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)))}`;
+    const publicKey = `whpk_${toBase64(new Uint8Array((await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer))}`;
     const ts = 1_750_000_000;
     const content = new TextEncoder().encode(`msg_ed.${ts}.${body}`);
     const sig = toBase64(new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, content)));
