@@ -1,5 +1,7 @@
 /** `npm run bench`: prints every benchmark's figures, with ratios against targets or baselines from the same run. */
 import { runFoundation } from './foundation.ts';
+import { runIngest } from './ingest.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
+results.push(['ingest', await runIngest()]);
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

@@ -1,7 +1,8 @@
 -- switchyard's own tables: the event log (also the deduplication record), stored large payloads and dead letters.
 
--- One row per (integration, event id). `status` moves received -> accepted (queued) -> applied / failed /
--- dead_lettered / replayed. A provider's redelivery bumps `deliveries` and is not queued again.
+-- One row per (integration, event id), written by ingest in one statement that is also the deduplication.
+-- `status` moves queued -> applied / failed / dead_lettered / replayed. A redelivery bumps `deliveries` and is
+-- not queued again. `claim` is the token of the request that queued the event; a stale claim is taken over.
 CREATE TABLE IF NOT EXISTS events (
   integration TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -12,6 +13,8 @@ CREATE TABLE IF NOT EXISTS events (
   deliveries INTEGER NOT NULL DEFAULT 1,
   attempts INTEGER NOT NULL DEFAULT 0,
   payload_ref TEXT,
+  claim TEXT,
+  claimed_at TEXT,
   updated_at TEXT NOT NULL,
   PRIMARY KEY (integration, id)
 );

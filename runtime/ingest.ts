@@ -18,6 +18,8 @@ export async function readBody(request: Request, max: number): Promise<Uint8Arra
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > max) return undefined;
   if (!request.body) return new Uint8Array();
+  // A declared length within the limit is enforced by the runtime's framing: read it in one go.
+  if (Number.isInteger(declared)) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -53,12 +55,24 @@ export function parsePayload(format: 'json' | 'form', body: Uint8Array): unknown
   return fields;
 }
 
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, payload_ref, updated_at)
-VALUES (?1, ?2, ?3, 'received', ?4, ?5, 1, 0, ?6, ?4)
-ON CONFLICT (integration, id) DO UPDATE SET deliveries = deliveries + 1, updated_at = excluded.updated_at
-RETURNING status, deliveries`;
-const CONFIRM_SQL = `UPDATE events SET status = 'accepted', updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND status = 'received'`;
-const RELEASE_SQL = `DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = 'received'`;
+/**
+ * A `queued` claim older than this is taken over by the next delivery and queued again (at-least-once; the
+ * consumer deduplicates). Younger claims answer 409 so the provider retries later rather than giving up.
+ */
+export const STALE_CLAIM_MS = 60_000;
+
+// One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
+// token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
+// The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, payload_ref, claim, claimed_at, updated_at)
+VALUES (?1, ?2, ?3, 'queued', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4)
+ON CONFLICT (integration, id) DO UPDATE SET
+  deliveries = deliveries + 1,
+  updated_at = excluded.updated_at,
+  claim = CASE WHEN status = 'queued' AND claimed_at < ?8 THEN excluded.claim ELSE claim END,
+  claimed_at = CASE WHEN status = 'queued' AND claimed_at < ?8 THEN excluded.claimed_at ELSE claimed_at END
+RETURNING status, deliveries, claim = ?7 AS claimed`;
+const RELEASE_SQL = `DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = 'queued' AND claim = ?3`;
 const STORE_PAYLOAD_SQL = `INSERT INTO payloads (ref, integration, event_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (ref) DO UPDATE SET body = excluded.body`;
 const INGEST_DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, raw_body, content_type, attempts, first_failed_at, last_failed_at)
@@ -140,13 +154,23 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
   }
 
-  const oversized = encoder.encode(JSON.stringify(envelope)).byteLength > MAX_INLINE_MESSAGE_BYTES;
+  // Re-serializing a parsed body grows it at most ~6x (control characters in form values, exponent numbers),
+  // so below an eighth of the limit it cannot be oversized and the exact measurement is skipped.
+  const oversized = body.byteLength > MAX_INLINE_MESSAGE_BYTES / 8 && encoder.encode(JSON.stringify(envelope)).byteLength > MAX_INLINE_MESSAGE_BYTES;
   const payloadRef = oversized ? `${name}:${envelope.id}` : null;
+  const token = crypto.randomUUID();
+  const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
   const claim = await env.DB.prepare(CLAIM_SQL)
-    .bind(name, envelope.id, envelope.type, receivedAt, envelope.occurred_at, payloadRef)
-    .first<{ status: string; deliveries: number }>();
-  if (claim && claim.status !== 'received') {
-    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
+    .bind(name, envelope.id, envelope.type, receivedAt, envelope.occurred_at, payloadRef, token, stale)
+    .first<{ status: string; deliveries: number; claimed: number }>();
+  if (!claim?.claimed) {
+    if (claim?.status === 'queued') {
+      // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
+      // for a send this request cannot see, which may yet fail.
+      emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
+      throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
+    }
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim?.deliveries ?? 0 });
     return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
   }
   let message: Envelope = envelope;
@@ -159,13 +183,9 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     await queue.send(message, { contentType: 'json' });
   } catch (error) {
     emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
-    await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id).run().catch(() => undefined);
+    await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id, token).run().catch(() => undefined);
     throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
-  // Sent: mark accepted. Should this write fail, a redelivery is queued again and the consumer deduplicates.
-  await env.DB.prepare(CONFIRM_SQL).bind(name, envelope.id, receivedAt).run().catch((error: unknown) => {
-    emit({ kind: 'runtime.error', where: 'ingest.confirm', error: error instanceof Error ? error.message : String(error) });
-  });
   emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: payloadRef !== null });
   return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
 }

@@ -64,7 +64,7 @@ describe('examples/more-providers.yaml', () => {
     const headers = { 'x-twilio-email-event-webhook-signature': toBase64(p1363ToDer(raw)), 'x-twilio-email-event-webhook-timestamp': ts };
     expect((await h.post('/webhooks/sendgrid', body, headers)).status).toBe(202);
     expect(h.queue.messages[0]).toMatchObject({ integration: 'sendgrid', id: eventId, type: 'sendgrid.events', occurred_at: '2024-05-01T10:00:00.000Z' });
-    expect((await h.post('/webhooks/sendgrid', body, headers)).status).toBe(200);
+    expect((await h.post('/webhooks/sendgrid', body, headers)).status).toBe(409);
   });
 
   it('serves plain Supabase Database Webhooks with a shared token header', async () => {

@@ -28,20 +28,39 @@ describe('ingest', () => {
     const envelope = h.queue.messages[0] as Envelope;
     expect(envelope).toMatchObject({ integration: 'stripe', id, type: 'customer.subscription.created', occurred_at: '2023-11-14T22:13:20.000Z', payload: JSON.parse(body) });
     expect(Date.parse(envelope.received_at)).not.toBeNaN();
-    expect(await eventRow('stripe', id)).toMatchObject({ status: 'accepted', deliveries: 1 });
+    expect(await eventRow('stripe', id)).toMatchObject({ status: 'queued', deliveries: 1 });
     expect(h.events).toContainEqual({ kind: 'webhook.accepted', integration: 'stripe', id, type: 'customer.subscription.created', stored_payload: false });
   });
 
-  it('queues a redelivered event once: 5 deliveries, 1 message', async () => {
+  it('queues a redelivered event once: 5 deliveries, 1 message; 409 until consumed, then 200', async () => {
     const h = harness();
     const id = uid('evt');
     const body = stripeEvent(id);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await postStripe(h, body)).status);
-    expect(statuses).toEqual([202, 200, 200, 200, 200]);
+    expect(statuses).toEqual([202, 409, 409, 409, 409]);
     expect(h.queue.messages).toHaveLength(1);
-    expect(await eventRow('stripe', id)).toMatchObject({ status: 'accepted', deliveries: 5 });
-    expect(h.events.filter((e) => e.kind === 'webhook.duplicate')).toHaveLength(4);
+    expect(await eventRow('stripe', id)).toMatchObject({ status: 'queued', deliveries: 5 });
+    expect(h.events.filter((e) => e.kind === 'webhook.in_flight')).toHaveLength(4);
+    // Once the consumer has processed it, a redelivery is a plain duplicate.
+    await env.DB.prepare("UPDATE events SET status = 'applied' WHERE integration = 'stripe' AND id = ?").bind(id).run();
+    const later = await postStripe(h, body);
+    expect(later.status).toBe(200);
+    expect(await later.json()).toEqual({ status: 'duplicate', id });
+    expect(h.queue.messages).toHaveLength(1);
+  });
+
+  it('takes over a claim left stale for a minute and queues again (at-least-once)', async () => {
+    let now = Date.now();
+    const h = harness({ now: () => now });
+    const id = uid('evt');
+    const body = stripeEvent(id);
+    expect((await postStripe(h, body)).status).toBe(202);
+    now += 30_000;
+    expect((await postStripe(h, body)).status).toBe(409);
+    now += 31_000;
+    expect((await postStripe(h, body)).status).toBe(202);
+    expect(h.queue.messages).toHaveLength(2);
   });
 
   it('answers 503 when the queue send fails, records nothing as accepted, and takes the retry', async () => {
@@ -135,7 +154,7 @@ describe('ingest', () => {
     const signature = await twilioSignature(TEST_SECRETS.TWILIO_AUTH_TOKEN!, 'https://switchyard.test/webhooks/twilio', params);
     const send = () => h.post('/webhooks/twilio', form, { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
     expect((await send()).status).toBe(202);
-    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(409);
     expect(h.queue.messages).toEqual([expect.objectContaining({ id: `${sid}:delivered`, type: 'message.delivered', payload: params })]);
   });
 

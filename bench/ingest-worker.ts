@@ -1,0 +1,52 @@
+/**
+ * The ingest benchmark's Worker: the runtime's config-driven Stripe route and a hand-written Hono handler
+ * doing the same work (verify, dedup in D1, enqueue), served side by side in one workerd.
+ */
+import { Hono } from 'hono';
+import built from '../.switchyard/manifests.json';
+import { defaultRegistry } from '../adapters/registry.ts';
+import { createApp } from '../runtime/app.ts';
+import type { RuntimeEnv } from '../runtime/envelope.ts';
+import { compileManifest } from '../runtime/manifest/compile.ts';
+import type { Manifest } from '../runtime/manifest/types.gen.ts';
+
+const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const runtime = createApp({ compiled: compileManifest(manifest, defaultRegistry), environment: 'bench', hash: 'bench', emit: () => undefined });
+
+/** The baseline, written the way careful hand-written cookbook code would be (key imported once, raw bytes). */
+const baseline = new Hono<{ Bindings: RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue } }>();
+let key: Promise<CryptoKey> | undefined;
+const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+baseline.post('/webhooks/stripe', async (c) => {
+  const body = await c.req.text();
+  const header = c.req.header('stripe-signature') ?? '';
+  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
+  const t = Number(parts.t);
+  if (!parts.t || !parts.v1 || Math.abs(Date.now() / 1000 - t) > 300) return c.json({ error: 'invalid signature' }, 401);
+  key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(c.env.STRIPE_WEBHOOK_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const expected = hex(await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(`${t}.${body}`)));
+  const given = new TextEncoder().encode(parts.v1);
+  const want = new TextEncoder().encode(expected);
+  if (given.length !== want.length || !crypto.subtle.timingSafeEqual(given, want)) return c.json({ error: 'invalid signature' }, 401);
+  const event = JSON.parse(body) as { id: string; type: string; created: number };
+  const now = new Date().toISOString();
+  const inserted = await c.env.DB.prepare(
+    "INSERT INTO events (integration, id, type, status, received_at, updated_at) VALUES ('baseline', ?1, ?2, 'accepted', ?3, ?3) ON CONFLICT DO NOTHING",
+  )
+    .bind(event.id, event.type, now)
+    .run();
+  if (inserted.meta.changes === 0) return c.json({ received: true, duplicate: true });
+  await c.env.EVENTS_QUEUE.send({ id: event.id, type: event.type, created: event.created, data: event });
+  return c.json({ received: true }, 202);
+});
+
+export default {
+  fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === '/noop') return new Response('ok');
+    const [, target, ...rest] = url.pathname.split('/');
+    url.pathname = `/${rest.join('/')}`;
+    const app = target === 'runtime' ? runtime : baseline;
+    return app.fetch(new Request(url, request), env, ctx);
+  },
+} satisfies ExportedHandler<RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue }>;

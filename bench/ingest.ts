@@ -1,0 +1,108 @@
+/**
+ * Ingest benchmark: the runtime's Stripe route against a hand-written Hono handler doing the same work,
+ * both in one workerd (Miniflare) in the same run, on 4 KB signed payloads, requests interleaved in blocks.
+ * Latency is measured from Node around each dispatch; a no-op route measured alongside gives the dispatch
+ * overhead, subtracted for the handler-only ratio.
+ */
+import { build } from 'esbuild';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../cli/lib/project.ts';
+import { fmt, summarize } from './stats.ts';
+
+export const TARGET_INGEST_RATIO = 1.15;
+const SECRET = 'whsec_bench_secret';
+
+function signedPayload(i: number, prefix: string): { body: string; signature: string } {
+  const base = { id: `evt_${prefix}_${i}`, object: 'event', type: 'customer.subscription.updated', created: Math.floor(Date.now() / 1000), data: { object: { id: `sub_${i}`, customer: 'cus_1', status: 'active' } } };
+  const filler = 'x'.repeat(Math.max(0, 4096 - JSON.stringify({ ...base, padding: '' }).length));
+  const body = JSON.stringify({ ...base, padding: filler });
+  const t = Math.floor(Date.now() / 1000);
+  return { body, signature: `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}` };
+}
+
+export async function runIngest(requests = 2000): Promise<boolean> {
+  const bundle = await build({
+    entryPoints: [join(PACKAGE_ROOT, 'bench/ingest-worker.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    write: false,
+    minify: true,
+  });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+    workers: [
+      {
+        name: 'bench',
+        modules: true,
+        script: bundle.outputFiles[0]!.text,
+        compatibilityDate: '2026-11-01',
+        d1Databases: ['DB'],
+        queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },
+        bindings: { STRIPE_WEBHOOK_SECRET: SECRET },
+      },
+    ],
+    }),
+  );
+  try {
+    const db = await mf.getD1Database('DB');
+    const migrations = join(PACKAGE_ROOT, 'migrations');
+    for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
+      const sql = readFileSync(join(migrations, file), 'utf8').replace(/--[^\n]*/g, '');
+      for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+    }
+    const send = async (target: string, payload: { body: string; signature: string }) => {
+      const start = performance.now();
+      const res = await mf.dispatchFetch(`http://bench/${target}/webhooks/stripe`, {
+        method: 'POST',
+        body: payload.body,
+        headers: { 'content-type': 'application/json', 'stripe-signature': payload.signature },
+      });
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`${target} answered ${res.status}`);
+      return performance.now() - start;
+    };
+    const noop = async () => {
+      const start = performance.now();
+      await (await mf.dispatchFetch('http://bench/noop')).arrayBuffer();
+      return performance.now() - start;
+    };
+    const warm = Math.min(200, requests / 5);
+    for (let i = 0; i < warm; i++) {
+      await send('runtime', signedPayload(i, 'wr'));
+      await send('baseline', signedPayload(i, 'wb'));
+      await noop();
+    }
+    const samples = { runtime: [] as number[], baseline: [] as number[], noop: [] as number[] };
+    const elapsed = { runtime: 0, baseline: 0 };
+    const block = 50;
+    for (let offset = 0; offset < requests; offset += block) {
+      const order = (offset / block) % 2 === 0 ? (['runtime', 'baseline'] as const) : (['baseline', 'runtime'] as const);
+      for (const target of order) {
+        const payloads = Array.from({ length: block }, (_, i) => signedPayload(offset + i, target));
+        const start = performance.now();
+        for (const p of payloads) samples[target].push(await send(target, p));
+        elapsed[target] += performance.now() - start;
+      }
+      for (let i = 0; i < 10; i++) samples.noop.push(await noop());
+    }
+    const r = summarize(samples.runtime);
+    const b = summarize(samples.baseline);
+    const n = summarize(samples.noop);
+    const rps = (target: 'runtime' | 'baseline') => (samples[target].length / elapsed[target]) * 1000;
+    const ratio = r.median / b.median;
+    const handlerRatio = (r.median - n.median) / (b.median - n.median);
+    console.log('== ingest (Stripe route, 4 KB payloads, same workerd, interleaved)');
+    console.log(`runtime (manifest):  median ${fmt(r.median)} ms, p99 ${fmt(r.p99)} ms, ${fmt(rps('runtime'), 0)} req/s over ${r.n} requests`);
+    console.log(`baseline (hand-written Hono): median ${fmt(b.median)} ms, p99 ${fmt(b.p99)} ms, ${fmt(rps('baseline'), 0)} req/s over ${b.n} requests`);
+    console.log(`dispatch overhead (no-op route): median ${fmt(n.median)} ms`);
+    console.log(`ratio runtime/baseline: ${fmt(ratio, 2)}x median latency, ${fmt(rps('baseline') / rps('runtime'), 2)}x throughput cost, ${fmt(handlerRatio, 2)}x handler-only (target <= ${TARGET_INGEST_RATIO}x)`);
+    return ratio <= TARGET_INGEST_RATIO;
+  } finally {
+    await mf.dispose();
+  }
+}
