@@ -1,4 +1,4 @@
--- switchyard's own tables: the event log (also the deduplication record), stored large payloads and dead letters.
+-- switchyard's own tables: the event log (also the deduplication record and the store of raw bodies) and dead letters.
 
 -- One row per (integration, event id), written by ingest in one statement that is also the deduplication.
 -- `status` moves queued -> applied / failed / dead_lettered / replayed. A redelivery bumps `deliveries` and is
@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS events (
   occurred_at TEXT,
   deliveries INTEGER NOT NULL DEFAULT 1,
   attempts INTEGER NOT NULL DEFAULT 0,
-  payload_ref TEXT,
+  body TEXT,             -- the verified raw body, byte for byte (UTF-8)
   claim TEXT,
   claimed_at TEXT,
   updated_at TEXT NOT NULL,
@@ -20,15 +20,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_status ON events (status, received_at);
 CREATE INDEX IF NOT EXISTS events_by_received ON events (received_at);
-
--- Payloads too large for a queue message (128 KB); the message carries `payload_ref` instead.
-CREATE TABLE IF NOT EXISTS payloads (
-  ref TEXT PRIMARY KEY,
-  integration TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
 
 -- Work that could not be done, kept whole so it can be replayed after the cause is fixed.
 -- stage 'ingest': a verified request whose body could not be parsed or mapped (raw_body kept);
@@ -43,6 +34,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   envelope TEXT,
   raw_body TEXT,
   content_type TEXT,
+  headers TEXT,          -- ingest stage: the request headers the extraction rules read (JSON)
   attempts INTEGER NOT NULL DEFAULT 0,
   first_failed_at TEXT NOT NULL,
   last_failed_at TEXT NOT NULL,

@@ -107,9 +107,44 @@ export interface StepCompileContext {
   queues: ReadonlySet<string>;
 }
 
-/** A compiled step: its kind and whatever its adapter needs at run time. The consumer runs it. */
+/** One SQL statement with positional (`?N`) parameters, run in the message's transaction. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** A message to send to a manifest queue once the message's transaction has committed (the outbox). */
+export interface OutboxMessage {
+  queue: string;
+  body: unknown;
+}
+
+/** What a step contributes to its message: statements for the transaction, messages for the outbox. */
+export interface StepOutput {
+  statements?: Statement[];
+  outbox?: OutboxMessage[];
+}
+
+/** What a step sees when it runs: the event, through the same value context as the manifest's paths. */
+export interface StepContext {
+  envelope: import('./envelope.ts').Envelope;
+  values: import('./values.ts').ValueContext;
+  env: SecretEnv;
+}
+
+/**
+ * A compiled step. The consumer calls `run` for each message and commits what every step returned in one
+ * transaction; it never needs to know what kind of step it ran. Throwing MappingError (or any PermanentError)
+ * dead-letters the message at once; any other error is retried by the policy.
+ */
 export interface CompiledStep {
   kind: string;
+  run(ctx: StepContext): StepOutput | Promise<StepOutput>;
+}
+
+/** An error that retrying cannot fix (bad data, a constraint): the message goes to the dead letters at once. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
 }
 
 /**

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from './envelope.ts';
 import { errorResponse, httpError } from './http.ts';
+import { adminApi } from './admin.ts';
 import { ingest } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { logEmit, type Emit } from './telemetry.ts';
@@ -36,6 +37,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   app.all('/healthz', () => {
     throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
   });
+
+  app.route('/admin/api', adminApi(compiled, emit));
 
   app.all('*', (c) => {
     const integration = compiled.routes.get(c.req.path);

@@ -44,8 +44,7 @@ export async function readBody(request: Request, max: number): Promise<Uint8Arra
 }
 
 /** Parses a verified body by the integration's format. Throws on malformed input. */
-export function parsePayload(format: 'json' | 'form', body: Uint8Array): unknown {
-  const text = utf8.decode(body);
+export function parsePayload(format: 'json' | 'form', text: string): unknown {
   if (format === 'json') return JSON.parse(text);
   const fields: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(text)) {
@@ -64,7 +63,7 @@ export const STALE_CLAIM_MS = 60_000;
 // One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
 // token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
 // The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, payload_ref, claim, claimed_at, updated_at)
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at)
 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4)
 ON CONFLICT (integration, id) DO UPDATE SET
   deliveries = deliveries + 1,
@@ -73,10 +72,8 @@ ON CONFLICT (integration, id) DO UPDATE SET
   claimed_at = CASE WHEN status = 'queued' AND claimed_at < ?8 THEN excluded.claimed_at ELSE claimed_at END
 RETURNING status, deliveries, claim = ?7 AS claimed`;
 const RELEASE_SQL = `DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = 'queued' AND claim = ?3`;
-const STORE_PAYLOAD_SQL = `INSERT INTO payloads (ref, integration, event_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-ON CONFLICT (ref) DO UPDATE SET body = excluded.body`;
-const INGEST_DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, raw_body, content_type, attempts, first_failed_at, last_failed_at)
-VALUES (?1, 'ingest', ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)
+const INGEST_DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, raw_body, content_type, attempts, first_failed_at, last_failed_at, headers)
+VALUES (?1, 'ingest', ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?8)
 ON CONFLICT (integration, stage, event_id) DO UPDATE SET attempts = attempts + 1, last_failed_at = excluded.last_failed_at, error = excluded.error`;
 
 function asText(value: unknown): string | undefined {
@@ -87,6 +84,34 @@ function asText(value: unknown): string | undefined {
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+}
+
+/**
+ * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
+ * MappingError) when the body does not parse or lacks what the rules need.
+ */
+export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string): Envelope {
+  const payload = parsePayload(integration.format, text);
+  const ctx = { payload, headers };
+  const id = asText(integration.extract.id(ctx));
+  const type = asText(integration.extract.type(ctx));
+  if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
+  const occurred = integration.extract.occurredAt?.(ctx);
+  return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+}
+
+/** Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. */
+export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number): D1PreparedStatement {
+  const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
+  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale);
+}
+
+/** The message to queue: the envelope, or a reference to the event row when it is too large for a message. */
+export function messageFor(envelope: Envelope, text: string): Envelope {
+  // Re-serializing a parsed body grows it at most ~6x (control characters in form values, exponent numbers),
+  // so below an eighth of the limit it cannot be oversized and the exact measurement is skipped.
+  const oversized = text.length > MAX_INLINE_MESSAGE_BYTES / 8 && encoder.encode(JSON.stringify(envelope)).byteLength > MAX_INLINE_MESSAGE_BYTES;
+  return oversized ? { ...envelope, payload: null, payload_ref: `events:${envelope.integration}:${envelope.id}` } : envelope;
 }
 
 export interface IngestDeps {
@@ -121,14 +146,10 @@ export async function ingest(integration: CompiledIntegration, request: Request,
 
   const receivedAt = new Date(nowMs).toISOString();
   let envelope: Envelope;
+  let text: string;
   try {
-    const payload = parsePayload(integration.format, body);
-    const ctx = { payload, headers: request.headers };
-    const id = asText(integration.extract.id(ctx));
-    const type = asText(integration.extract.type(ctx));
-    if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
-    const occurred = integration.extract.occurredAt?.(ctx);
-    envelope = { integration: name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+    text = utf8.decode(body);
+    envelope = extractEnvelope(integration, text, request.headers, receivedAt);
   } catch (error) {
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
@@ -140,8 +161,9 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     } catch {
       rawBody = `base64:${toBase64(body)}`;
     }
+    const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
     await env.DB.prepare(INGEST_DEAD_LETTER_SQL)
-      .bind(name, key, reason, detail, rawBody, request.headers.get('content-type'), receivedAt)
+      .bind(name, key, reason, detail, rawBody, request.headers.get('content-type'), receivedAt, headers)
       .run();
     emit({ kind: 'webhook.rejected', integration: name, reason, detail });
     emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
@@ -154,15 +176,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
   }
 
-  // Re-serializing a parsed body grows it at most ~6x (control characters in form values, exponent numbers),
-  // so below an eighth of the limit it cannot be oversized and the exact measurement is skipped.
-  const oversized = body.byteLength > MAX_INLINE_MESSAGE_BYTES / 8 && encoder.encode(JSON.stringify(envelope)).byteLength > MAX_INLINE_MESSAGE_BYTES;
-  const payloadRef = oversized ? `${name}:${envelope.id}` : null;
   const token = crypto.randomUUID();
-  const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
-  const claim = await env.DB.prepare(CLAIM_SQL)
-    .bind(name, envelope.id, envelope.type, receivedAt, envelope.occurred_at, payloadRef, token, stale)
-    .first<{ status: string; deliveries: number; claimed: number }>();
+  const claim = await claimStatement(env.DB, envelope, text, token, nowMs).first<{ status: string; deliveries: number; claimed: number }>();
   if (!claim?.claimed) {
     if (claim?.status === 'queued') {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
@@ -173,12 +188,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim?.deliveries ?? 0 });
     return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
   }
-  let message: Envelope = envelope;
-  if (payloadRef) {
-    await env.DB.prepare(STORE_PAYLOAD_SQL).bind(payloadRef, name, envelope.id, JSON.stringify(envelope.payload), receivedAt).run();
-    message = { ...envelope, payload: null, payload_ref: payloadRef };
-  }
 
+  const message = messageFor(envelope, text);
   try {
     await queue.send(message, { contentType: 'json' });
   } catch (error) {
@@ -186,6 +197,6 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id, token).run().catch(() => undefined);
     throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
-  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: payloadRef !== null });
+  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
   return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
 }

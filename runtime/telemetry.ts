@@ -11,6 +11,10 @@ export type TelemetryEvent =
   | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
   | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer'; reason: string }
+  | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
+  | { kind: 'event.duplicate'; integration: string; id: string }
+  | { kind: 'event.retry'; integration: string; id: string; attempt: number; delay_seconds: number; error: string }
+  | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };
@@ -20,7 +24,7 @@ export type Emit = (event: TelemetryEvent) => void;
 /** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
 export const logEmit: Emit = (event) => {
   const line = JSON.stringify({ ts: new Date().toISOString(), ...event });
-  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed') {
+  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered') {
     console.error(line);
   } else console.log(line);
 };

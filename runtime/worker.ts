@@ -4,46 +4,48 @@
  */
 import built from '../.switchyard/manifests.json';
 import { defaultRegistry } from '../adapters/registry.ts';
-import { createApp } from './app.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { errorResponse } from './http.ts';
 import { compileManifest } from './manifest/compile.ts';
 import { ManifestError } from './manifest/problems.ts';
 import type { Manifest } from './manifest/types.gen.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
 import { logEmit } from './telemetry.ts';
 
 interface Built {
-  environments: Record<string, { hash: string; manifest: Manifest }>;
+  environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string> }>;
 }
 
-type App = ReturnType<typeof createApp>;
-const apps = new Map<string, App | Response>();
+const runtimes = new Map<string, Runtime | Error>();
 
-/** The app for an environment, compiled on first use and kept for the isolate's life. */
-function appFor(env: RuntimeEnv): App | Response {
+/** The runtime for an environment, compiled on first use and kept for the isolate's life. */
+function runtimeFor(env: RuntimeEnv): Runtime | Error {
   const name = env.SWITCHYARD_ENV ?? 'default';
-  let app = apps.get(name);
-  if (app) return app;
+  let runtime = runtimes.get(name);
+  if (runtime) return runtime;
   const entry = (built as unknown as Built).environments[name];
-  if (!entry) {
-    logEmit({ kind: 'manifest.compile_failed', environment: name, problems: [`no manifest was built for environment ${name}`] });
-    app = errorResponse(500, { error: 'misconfigured', message: `no manifest for environment ${name}; run switchyard build` });
-  } else {
-    try {
-      app = createApp({ compiled: compileManifest(entry.manifest, defaultRegistry), environment: name, hash: entry.hash });
-    } catch (error) {
-      const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
-      logEmit({ kind: 'manifest.compile_failed', environment: name, problems });
-      app = errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
-    }
+  try {
+    if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry), environment: name, hash: entry.hash, queueNames: entry.queueNames });
+  } catch (error) {
+    const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
+    logEmit({ kind: 'manifest.compile_failed', environment: name, problems });
+    runtime = error instanceof Error ? error : new Error(String(error));
   }
-  apps.set(name, app);
-  return app;
+  runtimes.set(name, runtime);
+  return runtime;
 }
 
 export default {
   fetch(request, env, ctx) {
-    const app = appFor(env);
-    return app instanceof Response ? app.clone() : app.fetch(request, env, ctx);
+    const runtime = runtimeFor(env);
+    if (runtime instanceof Error) return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
+    return runtime.fetch(request, env, ctx);
+  },
+  async queue(batch, env) {
+    const runtime = runtimeFor(env);
+    // Without a runtime nothing can be applied: leave every message for a retry rather than lose it.
+    if (runtime instanceof Error) return batch.retryAll({ delaySeconds: 60 });
+    await runtime.queue(batch, env);
   },
 } satisfies ExportedHandler<RuntimeEnv>;

@@ -10,7 +10,10 @@ export interface CompiledEnqueueStep extends CompiledStep {
   body: [string, ValueFn][];
 }
 
-/** Sends a message built from the event to another queue declared in the manifest. */
+/**
+ * Sends a message built from the event to another queue declared in the manifest. It goes through the outbox:
+ * written in the message's transaction, sent after commit, so a message that fails to apply sends nothing.
+ */
 export const enqueueStep: StepAdapter<EnqueueOptions, CompiledEnqueueStep> = {
   key: 'enqueue',
   title: 'EnqueueStep',
@@ -27,10 +30,12 @@ export const enqueueStep: StepAdapter<EnqueueOptions, CompiledEnqueueStep> = {
     if (!ctx.queues.has(options.enqueue)) {
       throw new Error(`queue ${JSON.stringify(options.enqueue)} is not declared under queues: (declared: ${[...ctx.queues].join(', ') || 'none'})`);
     }
+    const body: [string, ValueFn][] = Object.entries(options.body).map(([k, v]) => [k, compileValue(v, { allowEnvelope: true })]);
     return {
       kind: 'enqueue',
       queue: options.enqueue,
-      body: Object.entries(options.body).map(([k, v]) => [k, compileValue(v, { allowEnvelope: true })]),
+      body,
+      run: (ctx) => ({ outbox: [{ queue: options.enqueue, body: Object.fromEntries(body.map(([k, value]) => [k, value(ctx.values)])) }] }),
     };
   },
 };

@@ -13,6 +13,14 @@ export interface CompiledSqlStep extends CompiledStep {
   values: ValueFn[];
 }
 
+/** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text. */
+function toSqlValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
 /** An SQL statement with `:named` parameters, each taken from the event by a value expression. */
 export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
   key: 'sql',
@@ -42,11 +50,13 @@ export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
       ...(unused.length ? [`params ${unused.join(', ')} not used in sql`] : []),
     ];
     if (problems.length) throw new Error(problems.join('; '));
+    const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
     return {
       kind: 'sql',
       sql: options.sql,
       statement,
-      values: statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true })),
+      values,
+      run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }),
     };
   },
 };

@@ -22,6 +22,8 @@ export interface EnvironmentBuild {
   name: string;
   hash: string;
   manifest: Manifest;
+  /** Queue names by producer binding, from wrangler.toml: how the Worker tells which queue a batch is from. */
+  queueNames: Record<string, string>;
 }
 
 export interface Problem extends SourcedProblem {
@@ -104,7 +106,8 @@ export function checkProject(project: Project, options: { environments?: string[
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
-      builds.push({ name: env, hash: manifestHash(manifest), manifest });
+      const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
+      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []) });
     }
   }
   sqlite?.close();

@@ -35,6 +35,8 @@ export interface CompiledIntegration {
   verifier: Verifier;
   verifierType: string;
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
+  /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
+  extractHeaders: string[];
   queue: CompiledQueue;
   retry: RetryPolicy;
   handlers: CompiledHandler[];
@@ -150,6 +152,7 @@ function compileIntegration(
     verifier,
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
+    extractHeaders: [spec.event.id, spec.event.type, spec.event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
     queue,
     retry,
     handlers,

@@ -2,7 +2,9 @@
 import { env } from 'cloudflare:test';
 import built from '../../.switchyard/manifests.json';
 import { defaultRegistry } from '../../adapters/registry.ts';
-import { createApp } from '../../runtime/app.ts';
+import type { ConsumerMessage } from '../../runtime/consumer.ts';
+import type { Envelope } from '../../runtime/envelope.ts';
+import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { TelemetryEvent } from '../../runtime/telemetry.ts';
@@ -25,25 +27,106 @@ export class RecordingQueue {
   }
 }
 
+/** A queue message that records what the consumer did with it. */
+export interface FakeMessage extends ConsumerMessage {
+  acked: boolean;
+  retried?: { delaySeconds?: number };
+}
+
+export function fakeMessage(body: unknown, attempts = 1): FakeMessage {
+  return {
+    id: crypto.randomUUID(),
+    body: structuredClone(body),
+    attempts,
+    acked: false,
+    ack() {
+      this.acked = true;
+    },
+    retry(options) {
+      this.retried = options ?? {};
+    },
+  };
+}
+
+/**
+ * Wraps D1 so a batch fails, as D1 does when busy, whenever it carries a statement bound with `marker`.
+ * Only batches: reads still work, as they may when a write is refused.
+ */
+export function faultyDb(db: D1Database, marker: () => string | undefined, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
+  const bound = new WeakMap<object, unknown[]>();
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          return new Proxy(statement, {
+            get(t, p) {
+              if (p === 'bind') {
+                return (...params: unknown[]) => {
+                  const result = t.bind(...params);
+                  bound.set(result, params);
+                  return result;
+                };
+              }
+              const value = Reflect.get(t, p, t);
+              return typeof value === 'function' ? value.bind(t) : value;
+            },
+          });
+        };
+      }
+      if (prop === 'batch') {
+        return async (statements: D1PreparedStatement[]) => {
+          const m = marker();
+          if (m !== undefined && statements.some((st) => (bound.get(st) ?? []).includes(m))) throw new Error(message);
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export interface Harness {
   request(path: string, init?: RequestInit): Promise<Response>;
   post(path: string, body: string, headers?: Record<string, string>): Promise<Response>;
+  /** Runs the queue handler on these messages (as a batch from the events queue). */
+  consume(messages: FakeMessage[], env?: Record<string, unknown>): Promise<void>;
+  /** Takes every message the ingest queued so far, as fresh queue messages. */
+  drain(): FakeMessage[];
+  runtime: Runtime;
   queue: RecordingQueue;
+  fulfillment: RecordingQueue;
   events: TelemetryEvent[];
   env: Record<string, unknown>;
 }
+
+export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment' };
 
 export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
-  const app = createApp({ compiled, environment: 'test', hash: 'test', emit: (e) => events.push(e), ...(options.now ? { now: options.now } : {}) });
-  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: new RecordingQueue(), ...options.env };
-  const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(`https://switchyard.test${path}`, init, testEnv));
+  const fulfillment = new RecordingQueue();
+  const runtime = createRuntime({
+    compiled,
+    environment: 'test',
+    hash: 'test',
+    queueNames: QUEUE_NAMES,
+    emit: (e) => events.push(e),
+    random: () => 0.5,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ADMIN_TOKEN: 'test-admin-token', ...options.env };
+  const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv));
   return {
     request,
     post: (path, body, headers = {}) => request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
+    consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides } as never),
+    drain: () => queue.messages.splice(0).map((m) => fakeMessage(m as Envelope)),
+    runtime,
     queue,
+    fulfillment,
     events,
     env: testEnv,
   };

@@ -1,0 +1,56 @@
+/**
+ * The admin API under /admin/api: dead letters and replay. Protected by the ADMIN_TOKEN secret (Bearer); with
+ * no token configured it is closed, never open.
+ */
+import { Hono } from 'hono';
+import { encoder, timingSafeEqual } from './bytes.ts';
+import type { RuntimeEnv } from './envelope.ts';
+import { httpError } from './http.ts';
+import type { CompiledManifest } from './manifest/compile.ts';
+import { replayDeadLetters, type ReplaySelection } from './replay.ts';
+import type { Emit } from './telemetry.ts';
+
+const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+
+export function adminApi(compiled: CompiledManifest, emit: Emit): Hono<{ Bindings: RuntimeEnv }> {
+  const api = new Hono<{ Bindings: RuntimeEnv }>();
+
+  api.use('*', async (c, next) => {
+    const expected = c.env.ADMIN_TOKEN;
+    if (typeof expected !== 'string' || expected === '') {
+      throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret' });
+    }
+    const given = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!given || !timingSafeEqual(await digest(given), await digest(expected))) {
+      throw httpError(401, { error: 'unauthorized', message: 'admin token required', reason: given ? 'bad_token' : 'missing_token' }, { 'www-authenticate': 'Bearer realm="switchyard-admin"' });
+    }
+    await next();
+  });
+
+  api.get('/dead-letters', async (c) => {
+    const integration = c.req.query('integration');
+    const open = c.req.query('replayed') !== 'true';
+    const rows = await c.env.DB.prepare(
+      `SELECT seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at
+       FROM dead_letters WHERE (?1 IS NULL OR integration = ?1) AND ((?2 = 1 AND replayed_at IS NULL) OR ?2 = 0) ORDER BY seq DESC LIMIT 200`,
+    )
+      .bind(integration ?? null, open ? 1 : 0)
+      .all();
+    return c.json({ dead_letters: rows.results });
+  });
+
+  api.post('/dead-letters/replay', async (c) => {
+    let selection: ReplaySelection;
+    try {
+      selection = (await c.req.json()) as ReplaySelection;
+    } catch {
+      throw httpError(400, { error: 'bad_request', message: 'send JSON: {"seq": [..]} or {"integration": ".."} or {"all": true}' });
+    }
+    if (!selection || (!selection.seq?.length && !selection.integration && selection.all !== true)) {
+      throw httpError(400, { error: 'bad_request', message: 'select dead letters: {"seq": [..]}, {"integration": ".."} or {"all": true}' });
+    }
+    return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
+  });
+
+  return api;
+}

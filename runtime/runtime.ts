@@ -1,0 +1,61 @@
+/**
+ * One environment's runtime: the HTTP app and the queue handler over one compiled manifest. Batches from a
+ * manifest queue are consumed; batches from a dead-letter queue (messages Queues gave up on) are recorded in
+ * dead_letters, so nothing the platform drops is lost.
+ */
+import { createApp } from './app.ts';
+import { createConsumer, deadLetterStatements, type ConsumerMessage } from './consumer.ts';
+import type { Envelope, RuntimeEnv } from './envelope.ts';
+import type { CompiledManifest } from './manifest/compile.ts';
+import { logEmit, type Emit } from './telemetry.ts';
+
+export interface RuntimeOptions {
+  compiled: CompiledManifest;
+  environment: string;
+  hash: string;
+  /** Queue names by producer binding (from wrangler.toml, recorded by the build). */
+  queueNames?: Record<string, string>;
+  emit?: Emit;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Runtime {
+  app: ReturnType<typeof createApp>;
+  fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContext): Response | Promise<Response>;
+  queue(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const emit = options.emit ?? logEmit;
+  const app = createApp({ ...options, emit });
+  const consume = createConsumer({ ...options, emit });
+  const deadLetterQueues = new Set<string>();
+  for (const queue of options.compiled.queues.values()) {
+    const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
+    if (name) deadLetterQueues.add(name);
+  }
+
+  return {
+    app,
+    fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+    async queue(batch, env) {
+      if (!deadLetterQueues.has(batch.queue)) return consume(batch.messages, env);
+      const at = new Date(options.now ? options.now() : Date.now()).toISOString();
+      const statements = batch.messages.flatMap((m) => {
+        const envelope = m.body as Partial<Envelope>;
+        return deadLetterStatements(
+          env.DB,
+          { integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, reason: 'platform_retries_exhausted', error: `Queues gave up after ${m.attempts} attempts`, envelope: m.body, attempts: m.attempts },
+          at,
+        );
+      });
+      await env.DB.batch(statements);
+      for (const m of batch.messages) {
+        const envelope = m.body as Partial<Envelope>;
+        emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
+        m.ack();
+      }
+    },
+  };
+}
