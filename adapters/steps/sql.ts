@@ -13,6 +13,9 @@ export interface CompiledSqlStep extends CompiledStep {
   values: ValueFn[];
 }
 
+/** D1's limit on bound parameters in one statement. */
+export const MAX_BOUND_PARAMETERS = 100;
+
 /** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text. */
 function toSqlValue(value: unknown): unknown {
   if (value === undefined) return null;
@@ -49,6 +52,7 @@ export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
       ...(missing.length ? [`:${missing.join(', :')} used in sql but not in params`] : []),
       ...(unused.length ? [`params ${unused.join(', ')} not used in sql`] : []),
     ];
+    if (statement.names.length > MAX_BOUND_PARAMETERS) problems.push(`D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement (this one has ${statement.names.length})`);
     if (problems.length) throw new Error(problems.join('; '));
     const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
     return {

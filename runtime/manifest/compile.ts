@@ -13,6 +13,8 @@ import type { Integration, Manifest } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
+/** The event log keeps each raw body in one D1 row, and D1 rows hold at most 2 MB. */
+export const MAX_STORABLE_BODY = 2_000_000 - 16 * 1024;
 
 export interface CompiledQueue {
   name: string;
@@ -120,6 +122,11 @@ function compileIntegration(
   if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:`); });
   const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry));
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
+  if (maxBody > MAX_STORABLE_BODY) {
+    attempt([...at, spec.max_body ? 'max_body' : 'route'], () => {
+      throw new Error(`max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
+    });
+  }
 
   const handlers: CompiledHandler[] = [];
   (spec.handlers ?? []).forEach((handler, h) => {

@@ -49,22 +49,22 @@ export function fakeMessage(body: unknown, attempts = 1): FakeMessage {
 }
 
 /**
- * Wraps D1 so a batch fails, as D1 does when busy, whenever it carries a statement bound with `marker`.
- * Only batches: reads still work, as they may when a write is refused.
+ * Wraps D1 so a batch fails, as D1 does when busy, whenever it carries a statement bound with `marker` whose SQL
+ * matches `sql` (by default the consumer's commit: its applied-marker). Reads and other writes still work.
  */
-export function faultyDb(db: D1Database, marker: () => string | undefined, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
+export function faultyDb(db: D1Database, marker: () => string | undefined, sql: RegExp = /INSERT INTO applied_messages/, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
   const bound = new WeakMap<object, unknown[]>();
   return new Proxy(db, {
     get(target, prop) {
       if (prop === 'prepare') {
-        return (sql: string) => {
-          const statement = target.prepare(sql);
+        return (statementSql: string) => {
+          const statement = target.prepare(statementSql);
           return new Proxy(statement, {
             get(t, p) {
               if (p === 'bind') {
                 return (...params: unknown[]) => {
                   const result = t.bind(...params);
-                  bound.set(result, params);
+                  if (sql.test(statementSql)) bound.set(result, params);
                   return result;
                 };
               }

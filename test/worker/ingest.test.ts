@@ -121,18 +121,23 @@ describe('ingest', () => {
     expect(await res.json()).toMatchObject({ reason: 'unmappable_event' });
   });
 
-  it('stores a payload too large for a queue message and queues a reference', async () => {
+  it('queues a reference for a payload too large for a queue message; the consumer reads it from the event log', async () => {
     const h = harness();
     const id = uid('evt');
-    const body = stripeEvent(id, { padding: 'p'.repeat(200 * 1024) });
+    const sub = uid('sub');
+    const body = JSON.stringify({ id, type: 'customer.subscription.created', created: 1_700_000_000, data: { object: { id: sub, customer: 'cus_big', status: 'active' } }, padding: 'p'.repeat(200 * 1024) });
     const res = await postStripe(h, body);
     expect(res.status).toBe(202);
     const envelope = h.queue.messages[0] as Envelope;
     expect(envelope.payload).toBeNull();
-    expect(envelope.payload_ref).toBe(`stripe:${id}`);
+    expect(envelope.payload_ref).toBe(`events:stripe:${id}`);
     expect(new TextEncoder().encode(JSON.stringify(envelope)).byteLength).toBeLessThan(128 * 1024);
-    const stored = await env.DB.prepare('SELECT body FROM payloads WHERE ref = ?').bind(`stripe:${id}`).first<{ body: string }>();
-    expect(JSON.parse(stored!.body)).toEqual(JSON.parse(body));
+    const stored = await env.DB.prepare("SELECT body FROM events WHERE integration = 'stripe' AND id = ?").bind(id).first<{ body: string }>();
+    expect(stored!.body).toBe(body);
+    const messages = h.drain();
+    await h.consume(messages);
+    expect(messages[0]!.acked).toBe(true);
+    expect(await env.DB.prepare('SELECT customer_id FROM subscriptions WHERE id = ?').bind(sub).first()).toEqual({ customer_id: 'cus_big' });
   });
 
   it('serves github with the generic hmac verifier only', async () => {
