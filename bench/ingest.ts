@@ -4,12 +4,8 @@
  * Latency is measured from Node around each dispatch; a no-op route measured alongside gives the dispatch
  * overhead, subtracted for the handler-only ratio.
  */
-import { build } from 'esbuild';
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../cli/lib/project.ts';
+import { startBenchWorker } from './miniflare.ts';
 import { fmt, summarize } from './stats.ts';
 
 export const TARGET_INGEST_RATIO = 1.15;
@@ -24,37 +20,8 @@ function signedPayload(i: number, prefix: string): { body: string; signature: st
 }
 
 export async function runIngest(requests = 2000): Promise<boolean> {
-  const bundle = await build({
-    entryPoints: [join(PACKAGE_ROOT, 'bench/ingest-worker.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    write: false,
-    minify: true,
-  });
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-    workers: [
-      {
-        name: 'bench',
-        modules: true,
-        script: bundle.outputFiles[0]!.text,
-        compatibilityDate: '2026-11-01',
-        d1Databases: ['DB'],
-        queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },
-        bindings: { STRIPE_WEBHOOK_SECRET: SECRET },
-      },
-    ],
-    }),
-  );
+  const mf = await startBenchWorker('bench/ingest-worker.ts', { STRIPE_WEBHOOK_SECRET: SECRET });
   try {
-    const db = await mf.getD1Database('DB');
-    const migrations = join(PACKAGE_ROOT, 'migrations');
-    for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
-      const sql = readFileSync(join(migrations, file), 'utf8').replace(/--[^\n]*/g, '');
-      for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
-    }
     const send = async (target: string, payload: { body: string; signature: string }) => {
       const start = performance.now();
       const res = await mf.dispatchFetch(`http://bench/${target}/webhooks/stripe`, {

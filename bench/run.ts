@@ -1,7 +1,9 @@
 /** `npm run bench`: prints every benchmark's figures, with ratios against targets or baselines from the same run. */
 import { runFoundation } from './foundation.ts';
+import { runConsumer } from './consumer.ts';
 import { runIngest } from './ingest.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
 results.push(['ingest', await runIngest()]);
+results.push(['consumer', await runConsumer()]);
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

@@ -65,21 +65,45 @@ function isEnvelope(value: unknown): value is Envelope {
   return typeof v === 'object' && v !== null && typeof v.integration === 'string' && typeof v.id === 'string' && typeof v.type === 'string';
 }
 
+/** Splits into slices of at most `size` (a whole number). */
 const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
-/** `(integration, event_id) IN (VALUES (?, ?), …)` in chunks within D1's parameter limit. */
-async function selectByEvent<T>(db: D1Database, sql: (tuples: string) => string, keys: [string, string][]): Promise<T[]> {
-  const rows: T[] = [];
-  for (const part of chunk(keys, MAX_PARAMS / 2)) {
-    const tuples = part.map(() => '(?, ?)').join(', ');
-    const result = await db.prepare(sql(`(VALUES ${tuples})`)).bind(...part.flat()).all<T>();
-    rows.push(...result.results);
-  }
-  return rows;
+const tuples = (n: number, width: number) => Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
+
+/** `(integration, event_id) IN (VALUES (?, ?), …)`, chunked within D1's parameter limit, in one round trip. */
+async function selectByEvent<T>(db: D1Database, sql: (values: string) => string, keys: [string, string][]): Promise<T[]> {
+  if (!keys.length) return [];
+  const parts = chunk(keys, MAX_PARAMS / 2);
+  const results = await db.batch<T>(parts.map((part) => db.prepare(sql(`(VALUES ${tuples(part.length, 2)})`)).bind(...part.flat())));
+  return results.flatMap((r) => r.results);
 }
 
-const APPLIED_SQL = 'INSERT INTO applied_messages (integration, event_id, applied_at) VALUES (?1, ?2, ?3)';
 const STATUS_SQL = "UPDATE events SET status = ?3, attempts = ?4, updated_at = ?5, claim = NULL WHERE integration = ?1 AND id = ?2";
+
+/**
+ * The bookkeeping of a commit in few statements: applied-markers as multi-row inserts (no ON CONFLICT: a marker
+ * that exists fails the transaction, which is how a concurrent duplicate is caught) and status updates grouped by
+ * attempt count, each within D1's parameter limit.
+ */
+function commitBookkeeping(db: D1Database, planned: Planned[], at: string): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (const part of chunk(planned, Math.floor((MAX_PARAMS - 1) / 2))) {
+    const values = part.map((_, i) => `(?${i * 2 + 2}, ?${i * 2 + 3}, ?1)`).join(', ');
+    statements.push(db.prepare(`INSERT INTO applied_messages (integration, event_id, applied_at) VALUES ${values}`).bind(at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id])));
+  }
+  const byAttempts = new Map<number, Planned[]>();
+  for (const p of planned) byAttempts.set(p.message.attempts, [...(byAttempts.get(p.message.attempts) ?? []), p]);
+  for (const [attempts, group] of byAttempts) {
+    for (const part of chunk(group, Math.floor((MAX_PARAMS - 2) / 2))) {
+      statements.push(
+        db
+          .prepare(`UPDATE events SET status = 'applied', attempts = ?1, updated_at = ?2, claim = NULL WHERE (integration, id) IN (VALUES ${tuples(part.length, 2)})`)
+          .bind(attempts, at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id])),
+      );
+    }
+  }
+  return statements;
+}
 const OUTBOX_SQL = 'INSERT INTO outbox (key, integration, event_id, queue, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)';
 const DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, envelope, raw_body, attempts, first_failed_at, last_failed_at)
 VALUES (?1, 'consumer', ?2, ?3, ?4, ?5, (SELECT body FROM events WHERE integration = ?1 AND id = ?2), ?6, ?7, ?7)
@@ -198,23 +222,25 @@ export function createConsumer(options: ConsumerOptions) {
     }
 
     // 4. Commit: everything in one transaction, or, if that fails, message by message.
-    const statementsOf = (p: Planned): D1PreparedStatement[] => [
-      db.prepare(APPLIED_SQL).bind(p.envelope.integration, p.envelope.id, at),
-      db.prepare(STATUS_SQL).bind(p.envelope.integration, p.envelope.id, 'applied', p.message.attempts, at),
-      ...p.statements.map((s) => db.prepare(s.sql).bind(...s.params)),
-      ...p.outbox.map((o) => db.prepare(OUTBOX_SQL).bind(o.key, p.envelope.integration, p.envelope.id, o.queue, JSON.stringify(o.body), at)),
+    const statementsOf = (group: Planned[]): D1PreparedStatement[] => [
+      ...commitBookkeeping(db, group, at),
+      ...group.flatMap((p) => [
+        ...p.statements.map((s) => db.prepare(s.sql).bind(...s.params)),
+        ...p.outbox.map((o) => db.prepare(OUTBOX_SQL).bind(o.key, p.envelope.integration, p.envelope.id, o.queue, JSON.stringify(o.body), at)),
+      ]),
     ];
     let committed: Planned[] = [];
     if (planned.length) {
       try {
-        await db.batch(planned.flatMap(statementsOf));
+        await db.batch(statementsOf(planned));
         committed = planned;
       } catch (error) {
         if (planned.length === 1) fail(planned[0]!.message, planned[0]!.envelope, planned[0]!.integration, classify(error));
         else {
+          emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
           for (const p of planned) {
             try {
-              await db.batch(statementsOf(p));
+              await db.batch(statementsOf([p]));
               committed.push(p);
             } catch (single) {
               fail(p.message, p.envelope, p.integration, classify(single));

@@ -14,6 +14,7 @@ export type TelemetryEvent =
   | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
   | { kind: 'event.duplicate'; integration: string; id: string }
   | { kind: 'event.retry'; integration: string; id: string; attempt: number; delay_seconds: number; error: string }
+  | { kind: 'consumer.batch_fallback'; messages: number; error: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }

@@ -44,6 +44,24 @@ describe('consumer', () => {
     expect(await row("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", envelope.id)).toEqual({ n: 1 });
   });
 
+  it('commits a batch of 100 messages in one transaction: one lookup round trip, one commit', async () => {
+    const h = harness();
+    let batches = 0;
+    const counting = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') return (statements: D1PreparedStatement[]) => (batches++, target.batch(statements));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const messages = Array.from({ length: 100 }, (_, i) => fakeMessage(stripeEnvelope('customer.subscription.created', { id: uid(`sub${i}`), customer: 'c', status: 'active' })));
+    await h.consume(messages, { DB: counting });
+    expect(messages.every((m) => m.acked)).toBe(true);
+    expect(batches).toBe(2);
+    expect(h.events.filter((e) => e.kind === 'consumer.batch_fallback')).toEqual([]);
+    expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(100);
+  });
+
   it('keeps the newer state when an older event arrives after a newer one (same-second ties by event id)', async () => {
     const h = harness();
     const sub = uid('sub');

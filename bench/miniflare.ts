@@ -1,0 +1,40 @@
+/** A bench Worker bundled with esbuild and run in Miniflare (workerd) with local D1 migrated like production. */
+import { build } from 'esbuild';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../cli/lib/project.ts';
+
+export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}): Promise<Miniflare> {
+  const bundle = await build({
+    entryPoints: [join(PACKAGE_ROOT, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    write: false,
+    minify: true,
+  });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        {
+          name: 'bench',
+          modules: true,
+          script: bundle.outputFiles[0]!.text,
+          compatibilityDate: '2026-11-01',
+          d1Databases: ['DB'],
+          queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },
+          bindings,
+        },
+      ],
+    }),
+  );
+  const db = await mf.getD1Database('DB');
+  const migrations = join(PACKAGE_ROOT, 'migrations');
+  for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
+    const sql = readFileSync(join(migrations, file), 'utf8').replace(/--[^\n]*/g, '');
+    for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+  }
+  return mf;
+}
