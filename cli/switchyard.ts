@@ -2,6 +2,7 @@
 /** switchyard CLI: one table of commands, each a module under cli/commands. */
 import { buildCommand } from './commands/build.ts';
 import { devCommand } from './commands/dev.ts';
+import { replayCommand } from './commands/replay.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -11,6 +12,7 @@ const commands: Record<string, Command> = {
   validate: { run: validateCommand, usage: 'validate [--env NAME] [FILE]  check the manifest (every environment by default)' },
   build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
   dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
+  replay: { run: replayCommand, usage: 'replay [--list] [--seq 1,2 | --integration NAME | --all] [--url URL]  replay dead letters' },
   types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },
 };
 

@@ -1,5 +1,7 @@
 /** The real Worker under `wrangler dev`: the only place workerd's ban on code generation (Ajv, eval) would show. */
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from '../support/project.ts';
 import { stripeSignature } from '../support/sign.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
@@ -51,6 +53,24 @@ describe('the real Worker started by wrangler dev', () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ status: 'duplicate', id });
     expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", id)).toEqual([{ n: 1 }]);
+  });
+
+  it('dead-letters an event the manifest cannot apply, lists it and replays it with the CLI', async () => {
+    const id = `evt_dead_${Date.now()}`;
+    const body = JSON.stringify({ id, type: 'payment_intent.succeeded', created: Math.floor(Date.now() / 1000), data: { object: { id: 'pi_x' } } });
+    const headers = { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body) };
+    expect((await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers })).status).toBe(202);
+    const letter = await eventually(() => worker.query<{ seq: number; reason: string; raw_body: string }>("SELECT seq, reason, raw_body FROM dead_letters WHERE event_id = ? AND replayed_at IS NULL", id)[0]);
+    expect(letter).toMatchObject({ reason: 'mapping', raw_body: body });
+
+    const env = { ...process.env, ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN };
+    const list = spawnSync(process.execPath, [CLI, 'replay', '--list', '--url', worker.url], { encoding: 'utf8', env, cwd: ROOT });
+    expect(list.stdout).toContain(`#${letter.seq}  stripe  consumer  ${id}  mapping`);
+    const replay = spawnSync(process.execPath, [CLI, 'replay', '--seq', String(letter.seq), '--url', worker.url], { encoding: 'utf8', env, cwd: ROOT });
+    expect(replay.stdout).toContain(`replayed #${letter.seq} stripe ${id}`);
+    expect(replay.status).toBe(0);
+    // Still unmappable, so it comes back as a dead letter: nothing is lost either way.
+    expect(await eventually(() => worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE event_id = ? AND replayed_at IS NULL', id).find((r) => r.n === 1))).toEqual({ n: 1 });
   });
 
   it('refuses a forged Stripe event', async () => {
