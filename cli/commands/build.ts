@@ -1,5 +1,5 @@
 /**
- * `switchyard build [FILE]`: validates every environment and writes `.switchyard/manifests.json`, the
+ * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
  * already-validated manifests the Worker bundles. The Worker never parses YAML or runs Ajv.
  */
 import { join } from 'node:path';
@@ -22,8 +22,9 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
 }
 
 export async function buildCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args);
-  const result = build(positional[0]);
+  const { flags, positional } = parseArgs(args, ['out']);
+  const out = flags.get('out');
+  const result = build(positional[0], typeof out === 'string' ? out : BUILD_FILE);
   const quiet = flags.has('quiet');
   for (const m of result.messages) if (!result.ok || !quiet) (result.ok ? console.log : console.error)(m);
   if (!result.ok) return 1;
