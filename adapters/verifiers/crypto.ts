@@ -1,6 +1,6 @@
 /** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
 import { VerificationError } from '../../runtime/adapter.ts';
-import { encoder, fromBase64, timingSafeEqual, toHex } from '../../runtime/bytes.ts';
+import { concatBytes, encoder, fromBase64, fromHex, timingSafeEqual, toHex } from '../../runtime/bytes.ts';
 
 export { concatBytes, encoder, fromBase64, fromHex, timingSafeEqual, toBase64, toHex } from '../../runtime/bytes.ts';
 
@@ -68,4 +68,48 @@ export function parsePairs(header: string, separator: string): [string, string][
 export function pemToDer(text: string): Uint8Array | undefined {
   const body = text.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\\n/g, '').replace(/\s+/g, '');
   return fromBase64(body);
+}
+
+/**
+ * The scheme Stripe and Paddle share: a header of `k=v` pairs holding one timestamp and one or more hex
+ * HMAC-SHA256 signatures over `${timestamp}${joiner}${body}`. Any signature matching any secret is enough.
+ */
+export interface PairHeaderScheme {
+  header: string;
+  separator: string;
+  timestampKey: string;
+  signatureKey: string;
+  joiner: string;
+}
+
+export function pairHeaderVerifier(scheme: PairHeaderScheme, toleranceSeconds: number) {
+  const signer = new HmacSigner('SHA-256');
+  return async (request: { headers: Headers; body: Uint8Array; now: number }, secrets: string[]): Promise<void> => {
+    const header = request.headers.get(scheme.header);
+    if (!header) throw new VerificationError('missing_signature');
+    const pairs = parsePairs(header, scheme.separator);
+    const timestamps = pairs.filter(([k]) => k === scheme.timestampKey);
+    if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
+    const ts = checkTimestamp(timestamps[0]![1], request.now, toleranceSeconds);
+    const candidates = pairs.filter(([k]) => k === scheme.signatureKey).map(([, v]) => fromHex(v));
+    if (candidates.length === 0) throw new VerificationError('no_supported_signature');
+    const signed = concatBytes(`${ts}${scheme.joiner}`, request.body);
+    const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));
+    if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
+  };
+}
+
+/** Imports public keys (PEM or base64 SPKI) named by env vars, once per key value for the isolate's life. */
+export function publicKeyImporter(algorithm: Parameters<SubtleCrypto['importKey']>[2]) {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  return (text: string, variable: string): Promise<CryptoKey> => {
+    let key = keys.get(text);
+    if (!key) {
+      const der = pemToDer(text);
+      if (!der) throw new Error(`${variable} is not a PEM or base64 public key`);
+      key = crypto.subtle.importKey('spki', der, algorithm, false, ['verify']);
+      keys.set(text, key);
+    }
+    return key;
+  };
 }

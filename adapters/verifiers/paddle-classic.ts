@@ -1,5 +1,5 @@
 import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { encoder, fromBase64, pemToDer } from './crypto.ts';
+import { encoder, fromBase64, publicKeyImporter } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
 import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';
 
@@ -32,17 +32,7 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
   },
   example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
   create(options) {
-    const keys = new Map<string, Promise<CryptoKey>>();
-    const keyFor = (pem: string, variable: string) => {
-      let key = keys.get(pem);
-      if (!key) {
-        const der = pemToDer(pem);
-        if (!der) throw new Error(`${variable} is not a PEM or base64 public key`);
-        key = crypto.subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' }, false, ['verify']);
-        keys.set(pem, key);
-      }
-      return key;
-    };
+    const keyFor = publicKeyImporter({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' });
     const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
     return {
       async verify(request, env) {

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, fromHex, HmacSigner, parsePairs } from './crypto.ts';
+import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { pairHeaderVerifier } from './crypto.ts';
 import type { PaddleVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type PaddleOptions = Omit<PaddleVerifier, 'type'>;
@@ -25,23 +25,10 @@ export const paddleVerifier: VerifierAdapter<PaddleOptions> = {
   },
   example: { type: 'paddle', secret: 'PADDLE_WEBHOOK_SECRET', tolerance: '30s' },
   create(options) {
-    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : PADDLE_DEFAULT_TOLERANCE_SECONDS;
-    const signer = new HmacSigner('SHA-256');
-    return {
-      async verify(request, env) {
-        const secrets = readSecrets(env, options.secret);
-        const header = request.headers.get('paddle-signature');
-        if (!header) throw new VerificationError('missing_signature');
-        const pairs = parsePairs(header, ';');
-        const timestamps = pairs.filter(([k]) => k === 'ts');
-        if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
-        const ts = checkTimestamp(timestamps[0]![1], request.now, tolerance);
-        const candidates = pairs.filter(([k]) => k === 'h1').map(([, v]) => fromHex(v));
-        if (candidates.length === 0) throw new VerificationError('no_supported_signature');
-        const signed = concatBytes(`${ts}:`, request.body);
-        const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));
-        if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
-      },
-    };
+    const verify = pairHeaderVerifier(
+      { header: 'paddle-signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' },
+      options.tolerance ? parseDuration(options.tolerance) / 1000 : PADDLE_DEFAULT_TOLERANCE_SECONDS,
+    );
+    return { verify: async (request, env) => verify(request, readSecrets(env, options.secret)) };
   },
 };

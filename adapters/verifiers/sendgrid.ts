@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, pemToDer } from './crypto.ts';
+import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, publicKeyImporter } from './crypto.ts';
 import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type SendgridOptions = Omit<SendgridVerifier, 'type'>;
@@ -48,17 +48,7 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
   create(options) {
     const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
-    const keys = new Map<string, Promise<CryptoKey>>();
-    const keyFor = (text: string, variable: string) => {
-      let key = keys.get(text);
-      if (!key) {
-        const der = pemToDer(text);
-        if (!der) throw new Error(`${variable} is not a base64 public key`);
-        key = crypto.subtle.importKey('spki', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-        keys.set(text, key);
-      }
-      return key;
-    };
+    const keyFor = publicKeyImporter({ name: 'ECDSA', namedCurve: 'P-256' });
     const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
     return {
       async verify(request, env) {

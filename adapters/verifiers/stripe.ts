@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromHex, HmacSigner, parsePairs } from './crypto.ts';
+import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { DEFAULT_TOLERANCE_SECONDS, pairHeaderVerifier } from './crypto.ts';
 import type { StripeVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type StripeOptions = Omit<StripeVerifier, 'type'>;
@@ -22,23 +22,10 @@ export const stripeVerifier: VerifierAdapter<StripeOptions> = {
   },
   example: { type: 'stripe', secret: 'STRIPE_WEBHOOK_SECRET', tolerance: '5m' },
   create(options) {
-    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
-    const signer = new HmacSigner('SHA-256');
-    return {
-      async verify(request, env) {
-        const secrets = readSecrets(env, options.secret);
-        const header = request.headers.get('stripe-signature');
-        if (!header) throw new VerificationError('missing_signature');
-        const pairs = parsePairs(header, ',');
-        const timestamps = pairs.filter(([k]) => k === 't');
-        if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
-        const t = checkTimestamp(timestamps[0]![1], request.now, tolerance);
-        const candidates = pairs.filter(([k]) => k === 'v1').map(([, v]) => fromHex(v));
-        if (candidates.length === 0) throw new VerificationError('no_supported_signature');
-        const signed = concatBytes(`${t}.`, request.body);
-        const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));
-        if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
-      },
-    };
+    const verify = pairHeaderVerifier(
+      { header: 'stripe-signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },
+      options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS,
+    );
+    return { verify: async (request, env) => verify(request, readSecrets(env, options.secret)) };
   },
 };
