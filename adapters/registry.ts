@@ -1,5 +1,12 @@
 /** The one table of adapters. Adding a provider scheme is one import and one line here. */
 import { createRegistry } from '../runtime/registry.ts';
+import { httpAction } from './actions/http.ts';
+import { mixpanelAction } from './actions/mixpanel.ts';
+import { posthogAction } from './actions/posthog.ts';
+import { resendAction } from './actions/resend.ts';
+import { sendgridAction } from './actions/sendgrid.ts';
+import { twilioSmsAction } from './actions/twilio.ts';
+import { actionStep } from './steps/action.ts';
 import { enqueueStep } from './steps/enqueue.ts';
 import { sqlStep } from './steps/sql.ts';
 import { hmacVerifier } from './verifiers/hmac.ts';
@@ -24,5 +31,6 @@ export const defaultRegistry = createRegistry({
     hmacVerifier,
     tokenVerifier,
   ],
-  steps: [sqlStep, enqueueStep],
+  steps: [sqlStep, enqueueStep, actionStep],
+  actions: [resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction],
 });

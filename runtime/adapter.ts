@@ -105,6 +105,27 @@ export function readSecrets(env: SecretEnv, names: string | readonly string[]): 
 export interface StepCompileContext {
   /** Queue names the manifest declares. */
   queues: ReadonlySet<string>;
+  registry: import('./registry.ts').Registry;
+  templates: ReadonlyMap<string, import('./templates.ts').CompiledTemplate>;
+  limits: ReadonlyMap<string, CompiledLimit>;
+}
+
+/** A limit from the manifest's `limits:`, compiled. */
+export interface CompiledLimit {
+  name: string;
+  period: import('./limits.ts').Period;
+  limit: number;
+  warnAt: number;
+  onExceed: 'warn' | 'defer' | 'drop';
+  per?: import('./values.ts').ValueFn;
+  notify?: import('./actions.ts').CompiledAction;
+}
+
+/** An outbound send a step asks for; the consumer sends it with the others of its batch. */
+export interface PendingAction {
+  action: import('./actions.ts').CompiledAction;
+  payload: unknown;
+  limits: { limit: CompiledLimit; key: string }[];
 }
 
 /** One SQL statement with positional (`?N`) parameters, run in the message's transaction. */
@@ -123,6 +144,7 @@ export interface OutboxMessage {
 export interface StepOutput {
   statements?: Statement[];
   outbox?: OutboxMessage[];
+  actions?: PendingAction[];
 }
 
 /** What a step sees when it runs: the event, through the same value context as the manifest's paths. */
@@ -157,5 +179,7 @@ export interface StepAdapter<O = any, C extends CompiledStep = CompiledStep> {
   description: string;
   options: OptionsSchema;
   example: O;
+  /** The step's whole schema branch, when it is more than `key` plus options (the action step's union). */
+  schema?(registry: import('./registry.ts').Registry): Record<string, unknown>;
   compile(options: O, ctx: StepCompileContext): C;
 }

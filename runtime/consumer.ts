@@ -4,11 +4,12 @@
  * each message is committed alone to find the culprit; the others are applied once and acked, the culprit is
  * retried by its policy or dead-lettered. A redelivered message finds its applied-marker and is only acked.
  */
-import { PermanentError, type OutboxMessage, type Statement } from './adapter.ts';
+import { PermanentError, type OutboxMessage, type PendingAction, type Statement } from './adapter.ts';
+import { sendActions, type OutboundOwner } from './outbound.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
-import { retryDelaySeconds } from './retry.ts';
+import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
 
@@ -26,6 +27,8 @@ export interface ConsumerOptions {
   emit: Emit;
   now?: () => number;
   random?: () => number;
+  /** The fetch actions use (tests point it at a fake provider). */
+  fetch?: typeof fetch;
 }
 
 /** D1 allows 100 bound parameters per statement. */
@@ -39,9 +42,10 @@ interface Planned {
   integration: CompiledIntegration;
   statements: Statement[];
   outbox: (OutboxMessage & { key: string })[];
+  actions: { pending: PendingAction; key: string }[];
 }
 
-type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string };
+type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -125,7 +129,8 @@ export function deadLetterStatements(
 
 export function createConsumer(options: ConsumerOptions) {
   const { compiled, emit } = options;
-  const now = () => new Date(options.now ? options.now() : Date.now()).toISOString();
+  const nowMs = () => (options.now ? options.now() : Date.now());
+  const now = () => new Date(nowMs()).toISOString();
   const random = options.random ?? Math.random;
 
   return async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
@@ -204,21 +209,36 @@ export function createConsumer(options: ConsumerOptions) {
     }
 
     // 3. Run each message's steps. Mapping errors surface here, before anything is written.
-    const planned: Planned[] = [];
+    let planned: Planned[] = [];
     for (const c of fresh) {
       try {
         const statements: Statement[] = [];
         const outbox: Planned['outbox'] = [];
+        const actions: Planned['actions'] = [];
         const steps = c.integration.stepsFor(c.envelope.type);
         for (let i = 0; i < steps.length; i++) {
-          const output = await steps[i]!.run({ envelope: c.envelope, values: { payload: c.envelope.payload, envelope: c.envelope as unknown as Record<string, unknown> }, env });
+          const output = await steps[i]!.run({ envelope: c.envelope, values: { payload: c.envelope.payload, envelope: c.envelope as unknown as Record<string, unknown>, env }, env });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) outbox.push({ ...m, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
+          for (const [j, pending] of (output.actions ?? []).entries()) actions.push({ pending, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
         }
-        planned.push({ ...c, statements, outbox });
+        planned.push({ ...c, statements, outbox, actions });
       } catch (error) {
         fail(c.message, c.envelope, c.integration, classify(error));
       }
+    }
+
+    // 3b. Outbound actions, before the commit: a failed send leaves nothing applied, so the retry redoes it (the
+    //     send ledger keeps what did go out from going out twice). Their log statements join the commit.
+    const deferred: { c: Planned; until: number }[] = [];
+    if (planned.some((p) => p.actions.length)) {
+      const owners = new Map<Planned, OutboundOwner>(planned.map((p) => [p, { integration: p.envelope.integration, id: p.envelope.id, actions: p.actions, statements: p.statements }]));
+      await sendActions([...owners.values()], db, { env, fetch: options.fetch ?? fetch.bind(globalThis), now: nowMs(), ...(env.KV ? { kv: env.KV as KVNamespace } : {}) }, emit);
+      for (const [p, owner] of owners) {
+        if (owner.error) fail(p.message, p.envelope, p.integration, { kind: owner.error.transient ? 'transient' : 'permanent', reason: 'action', error: owner.error.message, ...(owner.error.retryAfterSeconds !== undefined ? { retryAfterSeconds: owner.error.retryAfterSeconds } : {}) });
+        else if (owner.deferUntil !== undefined) deferred.push({ c: p, until: owner.deferUntil });
+      }
+      planned = planned.filter((p) => !owners.get(p)!.error && owners.get(p)!.deferUntil === undefined);
     }
 
     // 4. Commit: everything in one transaction, or, if that fails, message by message.
@@ -289,8 +309,23 @@ export function createConsumer(options: ConsumerOptions) {
         d.message.retry({ delaySeconds: 60 });
       }
     }
+    // A message over a `defer` limit goes back on its queue, delayed until the period resets (in steps of at most
+    // 12 hours, Queues' cap); re-sending rather than retrying keeps it from using up its attempts.
+    for (const { c, until } of deferred) {
+      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((until - nowMs()) / 1000)));
+      const queue = env[c.integration.queue.binding] as Queue | undefined;
+      try {
+        if (!queue) throw new Error(`queue binding ${c.integration.queue.binding} is not bound`);
+        await queue.send(c.envelope, { contentType: 'json', delaySeconds });
+        c.message.ack();
+      } catch {
+        c.message.retry({ delaySeconds });
+      }
+      emit({ kind: 'limit.deferred', integration: c.envelope.integration, id: c.envelope.id, delay_seconds: delaySeconds, until: new Date(until).toISOString() });
+    }
     for (const r of retries) {
-      const delaySeconds = retryDelaySeconds(r.integration.retry, r.message.attempts, random());
+      const policyDelay = retryDelaySeconds(r.integration.retry, r.message.attempts, random());
+      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policyDelay, r.failure.retryAfterSeconds ?? 0));
       emit({ kind: 'event.retry', integration: r.envelope.integration, id: r.envelope.id, attempt: r.message.attempts, delay_seconds: delaySeconds, error: r.failure.error });
       r.message.retry({ delaySeconds });
     }

@@ -1,16 +1,18 @@
 import type { StepAdapter, VerifierAdapter } from './adapter.ts';
+import type { ActionAdapter } from './actions.ts';
 
 /** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
 export interface Registry {
   readonly verifiers: ReadonlyMap<string, VerifierAdapter>;
   readonly steps: ReadonlyMap<string, StepAdapter>;
+  readonly actions: ReadonlyMap<string, ActionAdapter>;
 }
 
 /**
  * Builds a registry from adapter lists. Tests build their own, empty or partial; nothing is global.
  * @example createRegistry({ verifiers: [hmacVerifier], steps: [sqlStep] })
  */
-export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[] }): Registry {
+export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[] }): Registry {
   const verifiers = new Map<string, VerifierAdapter>();
   for (const v of adapters.verifiers ?? []) {
     if (verifiers.has(v.type)) throw new Error(`verifier type ${v.type} is registered twice`);
@@ -21,5 +23,10 @@ export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?
     if (steps.has(s.key)) throw new Error(`step ${s.key} is registered twice`);
     steps.set(s.key, s);
   }
-  return Object.freeze({ verifiers, steps });
+  const actions = new Map<string, ActionAdapter>();
+  for (const a of adapters.actions ?? []) {
+    if (actions.has(a.type)) throw new Error(`action ${a.type} is registered twice`);
+    actions.set(a.type, a);
+  }
+  return Object.freeze({ verifiers, steps, actions });
 }

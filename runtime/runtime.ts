@@ -18,6 +18,7 @@ export interface RuntimeOptions {
   emit?: Emit;
   now?: () => number;
   random?: () => number;
+  fetch?: typeof fetch;
 }
 
 export interface Runtime {

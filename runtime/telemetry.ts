@@ -15,6 +15,9 @@ export type TelemetryEvent =
   | { kind: 'event.duplicate'; integration: string; id: string }
   | { kind: 'event.retry'; integration: string; id: string; attempt: number; delay_seconds: number; error: string }
   | { kind: 'consumer.batch_fallback'; messages: number; error: string }
+  | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; period_start: string }
+  | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
+  | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }

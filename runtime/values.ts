@@ -46,6 +46,7 @@ export const valueSchema = {
         const: { tsType: 'unknown', description: 'This constant value.' },
         now: { const: true, description: 'The current time as ISO-8601.' },
         header: { type: 'string', description: 'A request header (event extraction only).' },
+        env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.' },
         transform: {
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
           description: 'Transforms applied in order.',
@@ -64,6 +65,7 @@ export type ValueSpec =
       const?: unknown;
       now?: true;
       header?: string;
+      env?: string;
       transform?: TransformName | TransformName[];
       default?: unknown;
     };
@@ -77,6 +79,7 @@ export interface ValueContext {
   payload: unknown;
   envelope?: Record<string, unknown>;
   headers?: Headers;
+  env?: Readonly<Record<string, unknown>>;
   now?: () => string;
 }
 
@@ -128,9 +131,9 @@ export interface CompileValueOptions {
  */
 export function compileValue(spec: ValueSpec, options: CompileValueOptions = {}): ValueFn {
   const object = typeof spec === 'string' ? { path: spec } : spec;
-  const sources = (['path', 'template', 'const', 'now', 'header'] as const).filter((k) => k in object);
+  const sources = (['path', 'template', 'const', 'now', 'header', 'env'] as const).filter((k) => k in object);
   if (sources.length !== 1) {
-    throw new Error(`a value needs exactly one of path, template, const, now, header (found ${sources.join(', ') || 'none'})`);
+    throw new Error(`a value needs exactly one of path, template, const, now, header, env (found ${sources.join(', ') || 'none'})`);
   }
   const hasDefault = 'default' in object;
   const transforms = ([] as TransformName[]).concat(object.transform ?? []).map((name) => {
@@ -162,6 +165,11 @@ export function compileValue(spec: ValueSpec, options: CompileValueOptions = {})
     const name = object.header.toLowerCase();
     source = (ctx) => ctx.headers?.get(name) ?? undefined;
     describe = `header ${name}`;
+  } else if (object.env !== undefined) {
+    if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
+    const name = object.env;
+    source = (ctx) => ctx.env?.[name];
+    describe = `env ${name}`;
   } else if (object.now !== undefined) {
     source = (ctx) => (ctx.now ? ctx.now() : new Date().toISOString());
     describe = 'now';

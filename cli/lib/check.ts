@@ -4,7 +4,7 @@
  * Every problem is collected with file:line:column; nothing stops at the first.
  */
 import { createHash } from 'node:crypto';
-import { relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
@@ -85,6 +85,9 @@ export function checkProject(project: Project, options: { environments?: string[
       add(env, locate(parsed, [{ path: ['environments'], message: (error as Error).message }]));
       continue;
     }
+    const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
+    add(env, locate(parsed, inlined.problems, env));
+    resolved = inlined.manifest;
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
     const manifest = resolved as Manifest;
@@ -112,6 +115,37 @@ export function checkProject(project: Project, options: { environments?: string[
   }
   sqlite?.close();
   return { problems: mergeAcrossEnvironments(collected), builds, parsed };
+}
+
+/**
+ * Replaces each template's `html_file` / `text_file` with the file's content (paths relative to the manifest),
+ * so the Worker receives complete templates and never reads files.
+ */
+export function inlineTemplateFiles(value: unknown, dir: string): { manifest: unknown; problems: ManifestProblem[] } {
+  const problems: ManifestProblem[] = [];
+  const templates = (value as { templates?: Record<string, Record<string, unknown>> })?.templates;
+  if (!templates || typeof templates !== 'object') return { manifest: value, problems };
+  const inlined: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(templates)) {
+    if (!spec || typeof spec !== 'object') {
+      inlined[name] = spec;
+      continue;
+    }
+    const copy: Record<string, unknown> = { ...spec };
+    for (const field of ['html', 'text'] as const) {
+      const file = copy[`${field}_file`];
+      if (typeof file !== 'string') continue;
+      const content = readText(join(dir, file));
+      if (content === undefined) problems.push({ path: ['templates', name, `${field}_file`], message: `template file ${file} not found next to the manifest` });
+      else if (copy[field] !== undefined) problems.push({ path: ['templates', name, field], message: `give ${field} or ${field}_file, not both` });
+      else {
+        copy[field] = content;
+        delete copy[`${field}_file`];
+      }
+    }
+    inlined[name] = copy;
+  }
+  return { manifest: { ...(value as object), templates: inlined }, problems };
 }
 
 function tolerant(check: () => ManifestProblem[]): ManifestProblem[] {
@@ -151,6 +185,9 @@ function checkWrangler(project: Project, env: string, manifest: Manifest, compil
     problems.push({ path: [], message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest` });
   }
   if (!wrangler.d1.has('DB')) problems.push({ path: [], message: `${where} has no D1 binding "DB"` });
+  for (const use of envValueUses(manifest)) {
+    if (!(use.name in wrangler.vars)) problems.push({ path: use.path, message: `variable ${use.name} is not in this environment's [vars] in wrangler.toml` });
+  }
   const attemptsByQueue = new Map<string, number>();
   for (const integration of compiled?.integrations.values() ?? []) {
     attemptsByQueue.set(integration.queue.name, Math.max(attemptsByQueue.get(integration.queue.name) ?? 0, integration.retry.maxAttempts));
@@ -182,6 +219,15 @@ function checkWrangler(project: Project, env: string, manifest: Manifest, compil
     }
   }
   return problems;
+}
+
+/** Every `{ env: NAME }` value in the manifest, with where it is. */
+function envValueUses(value: unknown, path: (string | number)[] = []): { name: string; path: (string | number)[] }[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => envValueUses(v, [...path, i]));
+  if (!value || typeof value !== 'object') return [];
+  const record = value as Record<string, unknown>;
+  const own = typeof record.env === 'string' && Object.keys(record).every((k) => ['env', 'transform', 'default'].includes(k)) ? [{ name: record.env, path: [...path, 'env'] }] : [];
+  return [...own, ...Object.entries(record).flatMap(([k, v]) => (k === 'env' ? [] : envValueUses(v, [...path, k])))];
 }
 
 function checkSecrets(project: Project, schema: Record<string, unknown>, manifest: Manifest): ManifestProblem[] {

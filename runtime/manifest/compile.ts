@@ -3,7 +3,8 @@
  * isolate, in the Worker, so it uses no code generation: verifiers are built by their adapters, values and
  * handler patterns are compiled to closures and regular expressions.
  */
-import type { CompiledStep, Verifier } from '../adapter.ts';
+import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
+import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../retry.ts';
@@ -51,6 +52,8 @@ export interface CompiledManifest {
   routes: ReadonlyMap<string, CompiledIntegration>;
   integrations: ReadonlyMap<string, CompiledIntegration>;
   queues: ReadonlyMap<string, CompiledQueue>;
+  templates: ReadonlyMap<string, CompiledTemplate>;
+  limits: ReadonlyMap<string, CompiledLimit>;
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -79,6 +82,32 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     queues.set(name, { name, binding: q.binding, ...(q.dead_letter ? { deadLetter: q.dead_letter } : {}) });
   }
   const queueNames = new Set(queues.keys());
+  const templates = new Map<string, CompiledTemplate>();
+  for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
+    const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
+    if (compiled) templates.set(name, compiled);
+  }
+  const limits = new Map<string, CompiledLimit>();
+  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits };
+  for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
+    const at = ['limits', name];
+    const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
+    let notify: CompiledLimit['notify'];
+    if (spec.notify) {
+      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+      notify = step?.notifyAction;
+      if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+    }
+    limits.set(name, {
+      name,
+      period: spec.period,
+      limit: spec.limit,
+      warnAt: spec.warn_at ?? 0.8,
+      onExceed: spec.on_exceed ?? 'warn',
+      ...(per ? { per } : {}),
+      ...(notify ? { notify } : {}),
+    });
+  }
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
@@ -86,7 +115,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   const routes = new Map<string, CompiledIntegration>();
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, queueNames, defaultRetry, defaultMaxBody, attempt);
+    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, attempt);
     if (!compiled) continue;
     const clash = routes.get(compiled.route);
     if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
@@ -94,7 +123,22 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     integrations.set(name, compiled);
   }
   if (problems.length) throw new ManifestError(problems);
-  return { version: manifest.version, routes, integrations, queues };
+  return { version: manifest.version, routes, integrations, queues, templates, limits };
+}
+
+type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
+
+/** Compiles one step by the registered adapter for its key. */
+function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt) {
+  const key = Object.keys(step).find((k) => registry.steps.has(k));
+  if (!key) {
+    attempt(at, () => {
+      throw new Error(`unknown step; known: ${[...registry.steps.keys()].join(', ')}`);
+    });
+    return undefined;
+  }
+  const { description: _description, ...options } = step;
+  return attempt([...at, key], () => registry.steps.get(key)!.compile(options, ctx) as CompiledStep & { notifyAction?: CompiledLimit['notify'] });
 }
 
 function compileIntegration(
@@ -103,10 +147,10 @@ function compileIntegration(
   at: (string | number)[],
   registry: Registry,
   queues: Map<string, CompiledQueue>,
-  queueNames: Set<string>,
+  ctx: StepCompileContext,
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
-  attempt: <T>(path: (string | number)[], fn: () => T) => T | undefined,
+  attempt: Attempt,
 ): CompiledIntegration | undefined {
   const { type: verifierType, ...options } = spec.verifier as { type: string };
   const adapter = registry.verifiers.get(verifierType);
@@ -135,14 +179,7 @@ function compileIntegration(
     const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
     const steps: CompiledStep[] = [];
     handler.steps.forEach((step, s) => {
-      const stepAt = [...at, 'handlers', h, 'steps', s];
-      const key = Object.keys(step).find((k) => registry.steps.has(k));
-      if (!key) {
-        attempt(stepAt, () => { throw new Error(`unknown step; known: ${[...registry.steps.keys()].join(', ')}`); });
-        return;
-      }
-      const { description: _description, ...stepOptions } = step as unknown as Record<string, unknown>;
-      const compiled = attempt([...stepAt, key], () => registry.steps.get(key)!.compile(stepOptions, { queues: queueNames }));
+      const compiled = compileStep(step as unknown as Record<string, unknown>, [...at, 'handlers', h, 'steps', s], registry, ctx, attempt);
       if (compiled) steps.push(compiled);
     });
     handlers.push({ patterns, matches: (t) => exact.has(t) || regexes.some((r) => r.test(t)), steps });

@@ -6,12 +6,15 @@ import type { Registry } from '../registry.ts';
 import { durationSchema, sizeSchema } from '../duration.ts';
 import { retryPolicySchema } from '../retry.ts';
 import { valueSchema } from '../values.ts';
+import { limitSchema } from '../limits.ts';
+import { templateSchema } from '../templates.ts';
 
 export const MANIFEST_VERSION = 1;
 export const NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
 export const BINDING_PATTERN = '^[A-Z][A-Z0-9_]*$';
 
-const closed = (title: string, properties: Record<string, unknown>, required: readonly string[] = [], description?: string) => ({
+/** An object schema that rejects unknown keys. */
+export const closed = (title: string, properties: Record<string, unknown>, required: readonly string[] = [], description?: string) => ({
   type: 'object',
   title,
   ...(description ? { description } : {}),
@@ -26,7 +29,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
     closed(v.title, { type: { const: v.type, description: v.description }, ...v.options.properties }, ['type', ...(v.options.required ?? [])], v.description),
   );
   const steps = [...registry.steps.values()].map((s) =>
-    closed(s.title, { ...s.options.properties, description: { type: 'string' } }, [s.key, ...(s.options.required ?? []).filter((r) => r !== s.key)], s.description),
+    s.schema ? s.schema(registry) : closed(s.title, { ...s.options.properties, description: { type: 'string' } }, [s.key, ...(s.options.required ?? []).filter((r) => r !== s.key)], s.description),
   );
 
   return {
@@ -51,6 +54,18 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         description: 'Integrations by name.',
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/definitions/Integration' },
+      },
+      templates: {
+        type: 'object',
+        description: 'Named email and SMS templates.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Template' },
+      },
+      limits: {
+        type: 'object',
+        description: 'Free-tier and rate limits, counted atomically, named like `resend.emails`.',
+        propertyNames: { pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$' },
+        additionalProperties: { $ref: '#/definitions/Limit' },
       },
       environments: {
         type: 'object',
@@ -127,12 +142,19 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         ['on', 'steps'],
       ),
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
+      Template: templateSchema,
+      Limit: {
+        ...limitSchema,
+        properties: { ...limitSchema.properties, notify: { $ref: '#/definitions/Step', description: 'An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.' } },
+      },
       Overlay: closed(
         'Overlay',
         {
           defaults: { type: 'object' },
           queues: { type: 'object' },
-          integrations: { type: ['object'] },
+          integrations: { type: 'object' },
+          templates: { type: 'object' },
+          limits: { type: 'object' },
         },
         [],
         'Fields merged over the base manifest for one environment.',

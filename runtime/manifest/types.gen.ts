@@ -53,6 +53,10 @@ export type Value =
        */
       header?: string;
       /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
        * Transforms applied in order.
        */
       transform?:
@@ -72,7 +76,275 @@ export type Value =
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Step".
  */
-export type Step = SqlStep | EnqueueStep;
+export type Step = SqlStep | EnqueueStep | ActionStep;
+/**
+ * An outbound action; `action` picks the adapter.
+ */
+export type ActionStep = ResendAction | SendgridAction | TwilioSmsAction | MixpanelAction | PosthogAction | HttpAction;
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value1 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value2 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value3 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value4 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value5 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value6 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
 /**
  * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
  *
@@ -80,6 +352,54 @@ export type Step = SqlStep | EnqueueStep;
  * via the `definition` "Duration".
  */
 export type Duration = string;
+/**
+ * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ */
+export type Value7 =
+  | string
+  | {
+      /**
+       * Read this path.
+       */
+      path?: string;
+      /**
+       * A string with `{path}` placeholders; a missing value renders empty.
+       */
+      template?: string;
+      /**
+       * This constant value.
+       */
+      const?: unknown;
+      /**
+       * The current time as ISO-8601.
+       */
+      now?: true;
+      /**
+       * A request header (event extraction only).
+       */
+      header?: string;
+      /**
+       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+       */
+      env?: string;
+      /**
+       * Transforms applied in order.
+       */
+      transform?:
+        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | [
+            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+          ];
+      /**
+       * Used when the source is missing or null.
+       */
+      default?: unknown;
+    };
+/**
+ * One step, named by its key.
+ */
+export type Step1 = SqlStep | EnqueueStep | ActionStep;
 
 /**
  * switchyard integrations manifest (integrations.yaml).
@@ -101,6 +421,18 @@ export interface Manifest {
    */
   integrations: {
     [k: string]: Integration;
+  };
+  /**
+   * Named email and SMS templates.
+   */
+  templates?: {
+    [k: string]: Template;
+  };
+  /**
+   * Free-tier and rate limits, counted atomically, named like `resend.emails`.
+   */
+  limits?: {
+    [k: string]: Limit;
   };
   /**
    * Per-environment overlays, merged over the base (objects merge, other values replace, null removes).
@@ -458,6 +790,321 @@ export interface EnqueueStep {
   description?: string;
 }
 /**
+ * Sends email through Resend (single or batched), logging to email_logs.
+ */
+export interface ResendAction {
+  /**
+   * Sends email through Resend (single or batched), logging to email_logs.
+   */
+  action: 'resend';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  /**
+   * Sender, e.g. `Acme <hello@acme.dev>`.
+   */
+  from: string;
+  to: Value1;
+  reply_to?: string;
+  /**
+   * A template declared under `templates:`.
+   */
+  template?: string;
+  /**
+   * The template's variables, each a value from the event.
+   */
+  data?: {
+    [k: string]: Value;
+  };
+  /**
+   * Inline subject (placeholders allowed), instead of a template.
+   */
+  subject?: string;
+  /**
+   * Inline HTML (values escaped), instead of a template.
+   */
+  html?: string;
+  /**
+   * Inline text, instead of a template.
+   */
+  text?: string;
+  /**
+   * Env var holding the Resend API key.
+   */
+  api_key: string;
+  /**
+   * API base URL (default: the provider's).
+   */
+  base_url?: string;
+}
+/**
+ * Sends email through SendGrid (dynamic template or rendered content), logging to email_logs.
+ */
+export interface SendgridAction {
+  /**
+   * Sends email through SendGrid (dynamic template or rendered content), logging to email_logs.
+   */
+  action: 'sendgrid';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  from: string;
+  to: Value;
+  /**
+   * A SendGrid dynamic template id (`d-…`); `data` becomes its dynamic_template_data.
+   */
+  template_id?: string;
+  /**
+   * A template declared under `templates:`.
+   */
+  template?: string;
+  /**
+   * The template's variables, each a value from the event.
+   */
+  data?: {
+    [k: string]: Value;
+  };
+  /**
+   * Inline subject (placeholders allowed), instead of a template.
+   */
+  subject?: string;
+  /**
+   * Inline HTML (values escaped), instead of a template.
+   */
+  html?: string;
+  /**
+   * Inline text, instead of a template.
+   */
+  text?: string;
+  /**
+   * Env var holding the SendGrid API key.
+   */
+  api_key: string;
+  /**
+   * API base URL (default: the provider's).
+   */
+  base_url?: string;
+}
+/**
+ * Sends SMS through Twilio, logging to sms_logs.
+ */
+export interface TwilioSmsAction {
+  /**
+   * Sends SMS through Twilio, logging to sms_logs.
+   */
+  action: 'twilio';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  to: Value2;
+  /**
+   * Sender number (or use messaging_service_sid).
+   */
+  from?: string;
+  messaging_service_sid?: string;
+  /**
+   * A template's text is the message body.
+   */
+  template?: string;
+  data?: {
+    [k: string]: Value;
+  };
+  /**
+   * Inline body (placeholders allowed), instead of a template.
+   */
+  text?: string;
+  /**
+   * Where Twilio posts status changes (e.g. this runtime's /webhooks/twilio).
+   */
+  status_callback?: string;
+  /**
+   * Env var holding the Account SID.
+   */
+  account_sid: string;
+  /**
+   * Env var holding the auth token.
+   */
+  auth_token: string;
+  /**
+   * API base URL (default: the provider's).
+   */
+  base_url?: string;
+}
+/**
+ * Sends analytics events to Mixpanel in batches, with $insert_id for deduplication.
+ */
+export interface MixpanelAction {
+  /**
+   * Sends analytics events to Mixpanel in batches, with $insert_id for deduplication.
+   */
+  action: 'mixpanel';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  event: Value3;
+  distinct_id: Value4;
+  /**
+   * Event properties.
+   */
+  properties?: {
+    [k: string]: Value;
+  };
+  /**
+   * import (default; needs api_secret) or track.
+   */
+  mode?: 'import' | 'track';
+  /**
+   * Env var holding the project token.
+   */
+  token: string;
+  /**
+   * Env var holding the project API secret (import).
+   */
+  api_secret?: string;
+  /**
+   * API base URL (default: the provider's).
+   */
+  base_url?: string;
+}
+/**
+ * Sends analytics events to PostHog in batches, with a stable uuid per event.
+ */
+export interface PosthogAction {
+  /**
+   * Sends analytics events to PostHog in batches, with a stable uuid per event.
+   */
+  action: 'posthog';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  event: Value5;
+  distinct_id: Value6;
+  /**
+   * Event properties.
+   */
+  properties?: {
+    [k: string]: Value;
+  };
+  /**
+   * Env var holding the project API key (phc_…).
+   */
+  api_key: string;
+  /**
+   * PostHog host (default https://us.i.posthog.com).
+   */
+  base_url?: string;
+}
+/**
+ * A generic HTTP request with a URL template, headers, secret headers and a JSON body.
+ */
+export interface HttpAction {
+  /**
+   * A generic HTTP request with a URL template, headers, secret headers and a JSON body.
+   */
+  action: 'http';
+  /**
+   * Limits (from `limits:`) this send counts against.
+   */
+  limits?: string[];
+  description?: string;
+  /**
+   * Default POST.
+   */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /**
+   * URL template; `{path}` placeholders are filled from the event and URL-encoded.
+   */
+  url: string;
+  headers?: {
+    [k: string]: Value;
+  };
+  secret_headers?: {
+    [k: string]: {
+      /**
+       * Name of an environment variable holding a secret (never the value itself).
+       */
+      secret: string;
+      /**
+       * e.g. `Bearer `.
+       */
+      prefix?: string;
+    };
+  };
+  /**
+   * JSON body fields.
+   */
+  body?: {
+    [k: string]: Value;
+  };
+  /**
+   * GET only: cache the response in KV.
+   */
+  cache?: {
+    ttl: Duration;
+  };
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Template".
+ */
+export interface Template {
+  /**
+   * Subject line (plain text; placeholders allowed).
+   */
+  subject?: string;
+  /**
+   * HTML body; every {{value}} is HTML-escaped.
+   */
+  html?: string;
+  /**
+   * Plain-text body (also the SMS body).
+   */
+  text?: string;
+  /**
+   * A file next to the manifest holding the HTML body (inlined by the build).
+   */
+  html_file?: string;
+  /**
+   * A file next to the manifest holding the text body (inlined by the build).
+   */
+  text_file?: string;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Limit".
+ */
+export interface Limit {
+  /**
+   * The window the limit counts over (UTC).
+   */
+  period: 'minute' | 'hour' | 'day' | 'month';
+  /**
+   * How many are allowed per period (and per key).
+   */
+  limit: number;
+  /**
+   * Warn once when usage reaches this fraction (default 0.8).
+   */
+  warn_at?: number;
+  /**
+   * warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.
+   */
+  on_exceed?: 'warn' | 'defer' | 'drop';
+  per?: Value7;
+  description?: string;
+  notify?: Step1;
+}
+/**
  * Fields merged over the base manifest for one environment.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -467,4 +1114,6 @@ export interface Overlay {
   defaults?: {};
   queues?: {};
   integrations?: {};
+  templates?: {};
+  limits?: {};
 }

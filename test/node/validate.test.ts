@@ -70,6 +70,16 @@ describe('switchyard validate', () => {
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, '6 hours')}:\\d+: error \\[production\\]: defaults.retry.max_delay: "6 hours" is not valid`));
   });
 
+  it('reports a template variable the action does not provide, and a missing template file', () => {
+    let text = defaultManifestText();
+    text = replaceOnce(text, '              first_name: { path: data.first_name, default: there }\n', '');
+    text = replaceOnce(text, 'html_file: templates/payment_failed.html', 'html_file: templates/payment-failed.html');
+    const { code, stderr } = cli(['validate', projectWith(text)]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('template welcome uses {{first_name}} but data does not provide it');
+    expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'payment-failed.html')}:\\d+: .*template file templates/payment-failed.html not found`));
+  });
+
   it('reports YAML syntax errors with their position', () => {
     const { code, stderr } = cli(['validate', projectWith('version: 1\nintegrations: {\n')]);
     expect(code).toBe(1);
@@ -87,7 +97,7 @@ describe('switchyard types', () => {
 });
 
 describe('adapter examples', () => {
-  it("every verifier's and step's example config validates against the manifest schema and compiles", async () => {
+  it("every verifier's, step's and action's example config validates against the manifest schema and compiles", async () => {
     const { defaultRegistry } = await import('../../adapters/registry.ts');
     const { createManifestValidator } = await import('../../runtime/manifest/load.ts');
     const { compileManifest } = await import('../../runtime/manifest/compile.ts');
@@ -99,11 +109,12 @@ describe('adapter examples', () => {
           verifier: v.example,
           event: { id: 'id', type: 'type' },
           queue: 'events',
-          handlers: [{ on: '*', steps: [...defaultRegistry.steps.values()].map((s) => s.example) }],
+          handlers: [{ on: '*', steps: [...defaultRegistry.steps.values(), ...defaultRegistry.actions.values()].map((s) => s.example) }],
         },
       ]),
     );
-    const manifest = { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' }, fulfillment: { binding: 'FULFILLMENT_QUEUE' } }, integrations };
+    const templates = { welcome: { subject: 'Hi {{ name }}', text: 'Hello {{ name }}' } };
+    const manifest = { version: 1, templates, queues: { events: { binding: 'EVENTS_QUEUE' }, fulfillment: { binding: 'FULFILLMENT_QUEUE' } }, integrations };
     expect(createManifestValidator(defaultRegistry)(manifest)).toEqual([]);
     expect(() => compileManifest(manifest as never, defaultRegistry)).not.toThrow();
   });

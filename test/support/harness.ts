@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { TelemetryEvent } from '../../runtime/telemetry.ts';
+import { FakeProviders } from './fake-providers.ts';
 
 export const defaultManifest = (built as unknown as { environments: Record<string, { manifest: Manifest }> }).environments.default!.manifest;
 
@@ -95,6 +96,8 @@ export interface Harness {
   /** Takes every message the ingest queued so far, as fresh queue messages. */
   drain(): FakeMessage[];
   runtime: Runtime;
+  /** The fake provider APIs outbound actions reach (unless a test passes its own fetch). */
+  providers: FakeProviders;
   queue: RecordingQueue;
   fulfillment: RecordingQueue;
   events: TelemetryEvent[];
@@ -103,11 +106,12 @@ export interface Harness {
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment' };
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
   const fulfillment = new RecordingQueue();
+  const providers = new FakeProviders();
   const runtime = createRuntime({
     compiled,
     environment: 'test',
@@ -116,8 +120,9 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     emit: (e) => events.push(e),
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),
+    fetch: options.fetch ?? providers.fetch,
   });
-  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ADMIN_TOKEN: 'test-admin-token', ...options.env };
+  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };
   const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv));
   return {
     request,
@@ -125,6 +130,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides } as never),
     drain: () => queue.messages.splice(0).map((m) => fakeMessage(m as Envelope)),
     runtime,
+    providers,
     queue,
     fulfillment,
     events,

@@ -11,7 +11,7 @@ export const defaultManifestText = () => readFileSync(join(ROOT, 'integrations.y
 /** A copy of the project's wrangler.toml, migrations, README and .dev.vars.example, with this manifest. */
 export function projectWith(manifest: string, edit: { wrangler?: (t: string) => string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-'));
-  for (const f of ['migrations', 'README.md', '.dev.vars.example']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  for (const f of ['migrations', 'templates', 'README.md', '.dev.vars.example']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
   writeFileSync(join(dir, 'wrangler.toml'), edit.wrangler ? edit.wrangler(wrangler) : wrangler);
   writeFileSync(join(dir, 'integrations.yaml'), manifest);

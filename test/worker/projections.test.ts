@@ -37,6 +37,9 @@ describe('default projections', () => {
       created_at: '2023-11-14T22:13:20.000Z',
       deleted_at: null,
     });
+    const [welcome] = h.providers.to(/api\.resend\.com\/emails$/);
+    expect(welcome!.json).toMatchObject({ to: ['ada@example.com'], subject: 'Welcome to Acme, Ada' });
+    expect(await row("SELECT subject, status FROM email_logs WHERE to_email = 'ada@example.com'")).toEqual({ subject: 'Welcome to Acme, Ada', status: 'sent' });
     await clerk(h, 'user.updated', { ...created, last_name: 'King', email_addresses: [{ email_address: 'ada@king.example' }] }, 1_700_000_100_000);
     expect(await row('SELECT email, name FROM users WHERE id = ?', id)).toEqual({ email: 'ada@king.example', name: 'Ada King' });
     await clerk(h, 'user.deleted', { id, deleted: true }, 1_700_000_200_000);
@@ -61,6 +64,16 @@ describe('default projections', () => {
     expect(await row('SELECT status, paid_at, payment_intent_id FROM orders WHERE id = ?', orderId)).toEqual({ status: 'paid', paid_at: '2023-11-14T22:13:20.000Z', payment_intent_id: 'pi_123' });
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_9' }]);
     expect(await row('SELECT count(*) AS n FROM outbox WHERE body LIKE ?', `%${orderId}%`)).toEqual({ n: 0 });
+  });
+
+  it('stripe: invoice.payment_failed emails the customer through Resend and logs it', async () => {
+    const h = harness();
+    const to = `${uid('pay')}@example.com`;
+    await stripe(h, 'invoice.payment_failed', { id: 'in_1', customer_email: to, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.com/i/in_1' });
+    const [email] = h.providers.to(/api\.resend\.com\/emails$/);
+    expect(email!.json).toMatchObject({ to: [to], subject: 'Your payment did not go through', text: 'We could not collect 1900 USD. Pay the invoice here: https://invoice.stripe.com/i/in_1' });
+    expect((email!.json as { html: string }).html).toContain('href="https://invoice.stripe.com/i/in_1"');
+    expect(await row('SELECT status FROM email_logs WHERE to_email = ?', to)).toEqual({ status: 'sent' });
   });
 
   it('stripe: subscription created/updated upsert, deleted sets canceled', async () => {

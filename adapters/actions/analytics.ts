@@ -1,0 +1,39 @@
+/** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
+import type { StepContext } from '../../runtime/adapter.ts';
+import { compileValue } from '../../runtime/values.ts';
+import { compileValueMap } from './message.ts';
+
+export const analyticsOptions = {
+  event: { $ref: '#/definitions/Value', description: 'Event name (a constant or from the event).' },
+  distinct_id: { $ref: '#/definitions/Value', description: 'The user the event belongs to.' },
+  properties: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'Event properties.' },
+} as const;
+
+export interface AnalyticsOptions {
+  event: unknown;
+  distinct_id: unknown;
+  properties?: Record<string, unknown>;
+}
+
+export interface AnalyticsEvent {
+  event: string;
+  distinct_id: string;
+  /** Milliseconds since the epoch: when it happened (occurred_at), else when it was received. */
+  time: number;
+  properties: Record<string, unknown>;
+}
+
+export function compileAnalytics(options: AnalyticsOptions): (ctx: StepContext) => AnalyticsEvent {
+  const event = compileValue(options.event as never, { allowEnvelope: true });
+  const distinctId = compileValue(options.distinct_id as never, { allowEnvelope: true });
+  const properties = compileValueMap(options.properties);
+  return (ctx) => ({
+    event: String(event(ctx.values)),
+    distinct_id: String(distinctId(ctx.values)),
+    time: Date.parse(ctx.envelope.occurred_at ?? ctx.envelope.received_at) || Date.now(),
+    properties: properties(ctx),
+  });
+}
+
+/** A UUID-shaped id from a 32-hex-digit stable id (PostHog dedups on uuid). */
+export const asUuid = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;

@@ -1,0 +1,124 @@
+import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
+import { toHex } from '../../runtime/bytes.ts';
+import { durationSchema, parseDuration } from '../../runtime/duration.ts';
+import { providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
+import { compilePath, readPath } from '../../runtime/values.ts';
+import { compileValueMap } from './message.ts';
+
+interface HttpOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, unknown>;
+  secret_headers?: Record<string, { secret: string; prefix?: string }>;
+  body?: Record<string, unknown>;
+  cache?: { ttl: string };
+}
+
+interface HttpRequestItem {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** KV's shortest expiration. */
+const KV_MIN_TTL_SECONDS = 60;
+
+/** `{path}` placeholders in a URL template, each value URL-encoded. */
+function compileUrl(template: string): (ctx: StepContext) => string {
+  const parts: (string | ReturnType<typeof compilePath>)[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
+    parts.push(template.slice(last, m.index), compilePath(m[1]!.trim()));
+    last = m.index! + m[0].length;
+  }
+  parts.push(template.slice(last));
+  if (!/^https?:\/\/[^/{}]+/.test(template)) throw new Error('url must start with http:// or https:// and a literal host');
+  return (ctx) => parts.map((p) => (typeof p === 'string' ? p : encodeURIComponent(String(readPath(p, ctx.values) ?? '')))).join('');
+}
+
+const sha256 = async (text: string) => toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
+
+/** A response may be cached only if it is a success and carries no credentials or private data. */
+function cacheable(res: Response): boolean {
+  const control = res.headers.get('cache-control') ?? '';
+  return res.ok && !res.headers.has('set-cookie') && !res.headers.has('authorization') && !/no-store|private/i.test(control);
+}
+
+/**
+ * A generic HTTP request (method, URL template, headers, JSON body), so a new API is reached from the manifest
+ * alone. Credentials come from named secrets (`secret_headers`). A GET may declare `cache: { ttl }`: responses are
+ * kept in KV under a key that includes the method, the URL and a hash of the credentials sent, never for a
+ * response that sets cookies or says private/no-store.
+ */
+export const httpAction: ActionAdapter<HttpOptions> = {
+  type: 'http',
+  title: 'HttpAction',
+  description: 'A generic HTTP request with a URL template, headers, secret headers and a JSON body.',
+  options: {
+    properties: {
+      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'Default POST.' },
+      url: { type: 'string', minLength: 8, description: 'URL template; `{path}` placeholders are filled from the event and URL-encoded.' },
+      headers: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' } },
+      secret_headers: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['secret'],
+          properties: { secret: secretRefSchema, prefix: { type: 'string', description: 'e.g. `Bearer `.' } },
+        },
+      },
+      body: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'JSON body fields.' },
+      cache: { type: 'object', additionalProperties: false, required: ['ttl'], properties: { ttl: durationSchema }, description: 'GET only: cache the response in KV.' },
+    },
+    required: ['url'],
+  },
+  example: {
+    action: 'http',
+    method: 'POST',
+    url: 'https://hooks.slack.com/services/{data.channel}',
+    body: { text: { template: 'Payment failed for {data.object.customer}' } },
+    secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } },
+  },
+  create(options) {
+    const method = options.method ?? 'POST';
+    if (options.cache && method !== 'GET') throw new Error('cache applies to GET requests only');
+    if (options.body && method === 'GET') throw new Error('a GET has no body');
+    const url = compileUrl(options.url);
+    const headers = compileValueMap(options.headers);
+    const body = options.body ? compileValueMap(options.body) : undefined;
+    const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
+    const send = async (item: HttpRequestItem, io: ActionIO) => {
+      const secretHeaders: Record<string, string> = {};
+      for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${readSecrets(io.env, s.secret)[0]}`;
+      const init = { method: item.method, headers: { ...item.headers, ...secretHeaders }, ...(item.body !== undefined ? { body: item.body } : {}) };
+      const cacheKey = ttlSeconds && io.kv ? `http-cache:${await sha256(`${item.method} ${item.url}\n${JSON.stringify(Object.entries(init.headers).sort())}`)}` : undefined;
+      if (cacheKey) {
+        const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
+        if (hit && hit.expires > io.now) return { status: hit.status, body: hit.body, cached: true };
+      }
+      const res = await io.fetch(item.url, init);
+      if (!res.ok) throw await providerError('http', res, io.now);
+      const text = await res.text();
+      if (cacheKey && cacheable(res)) {
+        await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, ttlSeconds) });
+      }
+      return { status: res.status, body: text, cached: false };
+    };
+    return {
+      type: 'http',
+      maxBatch: 1,
+      prepare(ctx): HttpRequestItem {
+        const fields = body?.(ctx);
+        return {
+          method,
+          url: url(ctx),
+          headers: { ...Object.fromEntries(Object.entries(headers(ctx)).map(([k, v]) => [k, String(v)])), ...(fields ? { 'content-type': 'application/json' } : {}) },
+          ...(fields ? { body: JSON.stringify(fields) } : {}),
+        };
+      },
+      send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, io)),
+    };
+  },
+};

@@ -1,0 +1,57 @@
+import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
+import { ActionError, providerError, stableId, type ActionAdapter } from '../../runtime/actions.ts';
+import { analyticsOptions, asUuid, compileAnalytics, type AnalyticsEvent, type AnalyticsOptions } from './analytics.ts';
+import { baseUrlSchema, trimSlash } from './message.ts';
+
+interface PosthogOptions extends AnalyticsOptions {
+  api_key: string;
+  base_url?: string;
+}
+
+/** Events per PostHog /batch/ call; its limit is the request size (20 MB), so this keeps calls modest. */
+export const POSTHOG_BATCH_LIMIT = 1000;
+
+/**
+ * Analytics events to PostHog's `/batch/` endpoint with the project API key. Each event's `uuid` is derived from
+ * the event and step, which PostHog uses to drop duplicates of a retried call.
+ */
+export const posthogAction: ActionAdapter<PosthogOptions> = {
+  type: 'posthog',
+  title: 'PosthogAction',
+  description: 'Sends analytics events to PostHog in batches, with a stable uuid per event.',
+  options: {
+    properties: {
+      ...analyticsOptions,
+      api_key: { ...secretRefSchema, description: 'Env var holding the project API key (phc_…).' },
+      base_url: { ...baseUrlSchema, description: 'PostHog host (default https://us.i.posthog.com).' },
+    },
+    required: ['event', 'distinct_id', 'api_key'],
+  },
+  example: { action: 'posthog', event: '@type', distinct_id: 'data.id', api_key: 'POSTHOG_API_KEY' },
+  create(options) {
+    const base = trimSlash(options.base_url ?? 'https://us.i.posthog.com');
+    const build = compileAnalytics(options);
+    return {
+      type: 'posthog',
+      maxBatch: POSTHOG_BATCH_LIMIT,
+      prepare: build,
+      async send(items, io) {
+        const [apiKey] = readSecrets(io.env, options.api_key);
+        const batch = await Promise.all(
+          items.map(async (item) => {
+            const e = item.payload as AnalyticsEvent;
+            return { event: e.event, distinct_id: e.distinct_id, properties: { ...e.properties, distinct_id: e.distinct_id }, timestamp: new Date(e.time).toISOString(), uuid: asUuid(await stableId(item.key)) };
+          }),
+        );
+        try {
+          const res = await io.fetch(`${base}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, batch }) });
+          if (!res.ok) throw await providerError('posthog', res, io.now);
+          return items.map((_, i) => ({ ok: true as const, result: { uuid: batch[i]!.uuid } }));
+        } catch (error) {
+          const failure = error instanceof ActionError ? error : new ActionError(String(error), { transient: true });
+          return items.map(() => ({ ok: false as const, error: failure }));
+        }
+      },
+    };
+  },
+};

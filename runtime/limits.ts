@@ -1,0 +1,66 @@
+/**
+ * Free-tier and rate limits, counted atomically in D1. One statement checks and increments: the upsert's
+ * `WHERE n < limit` makes D1 (a single writer) refuse the increment past the limit, so 200 concurrent sends
+ * against a limit of 150 allow exactly 150. Warnings fire once per threshold per period (an insert-once row).
+ * Never counted in KV: it is eventually consistent and takes about one write per second per key.
+ */
+export const PERIODS = ['minute', 'hour', 'day', 'month'] as const;
+export type Period = (typeof PERIODS)[number];
+
+export const limitSchema = {
+  type: 'object',
+  title: 'Limit',
+  additionalProperties: false,
+  required: ['period', 'limit'],
+  properties: {
+    period: { enum: PERIODS, description: 'The window the limit counts over (UTC).' },
+    limit: { type: 'integer', minimum: 1, description: 'How many are allowed per period (and per key).' },
+    warn_at: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Warn once when usage reaches this fraction (default 0.8).' },
+    on_exceed: { enum: ['warn', 'defer', 'drop'], description: 'warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.' },
+    per: { $ref: '#/definitions/Value', description: 'Count separately per value (e.g. the recipient), from the event.' },
+    description: { type: 'string' },
+  },
+} as const;
+
+/** The start and end of the period containing `at` (UTC). */
+export function periodBounds(period: Period, atMs: number): { start: string; end: string; endMs: number } {
+  const d = new Date(atMs);
+  let start: Date;
+  let end: Date;
+  switch (period) {
+    case 'minute':
+      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()));
+      end = new Date(start.getTime() + 60_000);
+      break;
+    case 'hour':
+      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours()));
+      end = new Date(start.getTime() + 3_600_000);
+      break;
+    case 'day':
+      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+      end = new Date(start.getTime() + 86_400_000);
+      break;
+    default:
+      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+      end = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+  }
+  return { start: start.toISOString(), end: end.toISOString(), endMs: end.getTime() };
+}
+
+/** Counts one use if it is within the limit; returns the new count, or undefined when the limit is reached. */
+export function countStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, 1)
+       ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + 1 WHERE usage.n < ?4
+       RETURNING n`,
+    )
+    .bind(metric, key, periodStart, limit);
+}
+
+/** Records that a threshold was crossed in this period; returns a row only the first time. */
+export function alertOnceStatement(db: D1Database, metric: string, key: string, periodStart: string, level: 'warn' | 'exceeded', at: string): D1PreparedStatement {
+  return db
+    .prepare('INSERT INTO limit_alerts (metric, key, period_start, level, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING level')
+    .bind(metric, key, periodStart, level, at);
+}

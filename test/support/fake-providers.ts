@@ -1,0 +1,62 @@
+/**
+ * A local fake of the providers' APIs: records every request and answers as the real API would (shapes from the
+ * providers' docs), or with a scripted failure. Passed to the runtime as its `fetch`.
+ */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  json?: unknown;
+}
+
+type Script = { match: RegExp; status: number; headers?: Record<string, string>; body?: unknown; times: number };
+
+export class FakeProviders {
+  requests: RecordedRequest[] = [];
+  private scripts: Script[] = [];
+  private ids = 0;
+
+  /** The next `times` requests whose URL matches answer with this status. */
+  failNext(match: RegExp, status: number, options: { headers?: Record<string, string>; body?: unknown; times?: number } = {}) {
+    this.scripts.push({ match, status, headers: options.headers ?? {}, body: options.body ?? { message: `scripted ${status}` }, times: options.times ?? 1 });
+  }
+
+  to(match: RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => match.test(r.url));
+  }
+
+  fetch: typeof fetch = async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    const body = new TextDecoder().decode(await request.arrayBuffer());
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    const recorded: RecordedRequest = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body, ...(json !== undefined ? { json } : {}) };
+    this.requests.push(recorded);
+    const script = this.scripts.find((s) => s.times > 0 && s.match.test(request.url));
+    if (script) {
+      script.times--;
+      return Response.json(script.body, { status: script.status, headers: script.headers });
+    }
+    return this.answer(recorded);
+  };
+
+  private answer(r: RecordedRequest): Response {
+    const url = new URL(r.url);
+    const id = () => `${++this.ids}_${crypto.randomUUID().slice(0, 8)}`;
+    if (url.pathname === '/emails/batch') return Response.json({ data: (r.json as unknown[]).map(() => ({ id: `em_${id()}` })) });
+    if (url.pathname === '/emails') return Response.json({ id: `em_${id()}` });
+    if (url.pathname === '/v3/mail/send') return new Response(null, { status: 202, headers: { 'x-message-id': `sg_${id()}` } });
+    if (/\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/.test(url.pathname)) {
+      const form = new URLSearchParams(r.body);
+      return Response.json({ sid: `SM${id()}`, status: 'queued', to: form.get('To'), body: form.get('Body') }, { status: 201 });
+    }
+    if (url.pathname === '/import' || url.pathname === '/track') return Response.json({ code: 200, num_records_imported: (r.json as unknown[]).length, status: 1 });
+    if (url.pathname === '/batch/') return Response.json({ status: 1 });
+    return Response.json({ echo: r.json ?? null, path: url.pathname, query: url.search }, { headers: { 'cache-control': 'max-age=300' } });
+  }
+}
