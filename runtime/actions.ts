@@ -46,6 +46,8 @@ export interface ActionIO {
   fetch: typeof fetch;
   kv?: KVNamespace;
   now: number;
+  /** Counts the runtime's own platform usage (KV writes). */
+  count?: (metric: import('./platform.ts').PlatformMetric, n?: number) => void;
 }
 
 export type ActionOutcome = { ok: true; result: unknown } | { ok: false; error: ActionError };

@@ -8,11 +8,13 @@ import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { replayDeadLetters, type ReplaySelection } from './replay.ts';
+import { periodBounds } from './limits.ts';
+import { PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 
 const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
 
-export function adminApi(compiled: CompiledManifest, emit: Emit): Hono<{ Bindings: RuntimeEnv }> {
+export function adminApi(compiled: CompiledManifest, emit: Emit, usage?: PlatformUsage, now: () => number = Date.now): Hono<{ Bindings: RuntimeEnv }> {
   const api = new Hono<{ Bindings: RuntimeEnv }>();
 
   api.use('*', async (c, next) => {
@@ -50,6 +52,25 @@ export function adminApi(compiled: CompiledManifest, emit: Emit): Hono<{ Binding
       throw httpError(400, { error: 'bad_request', message: 'select dead letters: {"seq": [..]}, {"integration": ".."} or {"all": true}' });
     }
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
+  });
+
+  /** Usage against the manifest's limits (current period, busiest keys first) and the platform's daily allowances. */
+  api.get('/usage', async (c) => {
+    const at = now();
+    await usage?.flush(c.env.DB, at, true);
+    const limits = await Promise.all(
+      [...compiled.limits.values()].map(async (l) => {
+        const period = periodBounds(l.period, at);
+        const rows = await c.env.DB.prepare('SELECT key, n FROM usage WHERE metric = ?1 AND period_start = ?2 ORDER BY n DESC LIMIT 20').bind(l.name, period.start).all<{ key: string; n: number }>();
+        return { name: l.name, period: l.period, period_start: period.start, resets_at: period.end, limit: l.limit, warn_at: l.warnAt, on_exceed: l.onExceed, usage: rows.results };
+      }),
+    );
+    const day = periodBounds('day', at).start;
+    const rows = await c.env.DB.prepare("SELECT metric, n FROM usage WHERE metric LIKE 'platform.%' AND period_start = ?1").bind(day).all<{ metric: string; n: number }>();
+    const used = new Map(rows.results.map((r) => [r.metric.slice('platform.'.length), r.n]));
+    const allowances = PLAN_LIMITS[compiled.plan];
+    const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
+    return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform } });
   });
 
   return api;

@@ -9,6 +9,7 @@ import { errorResponse, httpError } from './http.ts';
 import { adminApi } from './admin.ts';
 import { ingest } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
+import type { PlatformUsage } from './platform.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface AppOptions {
@@ -17,6 +18,7 @@ export interface AppOptions {
   hash: string;
   emit?: Emit;
   now?: () => number;
+  usage?: PlatformUsage;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
   });
 
-  app.route('/admin/api', adminApi(compiled, emit));
+  app.route('/admin/api', adminApi(compiled, emit, options.usage, options.now));
 
   app.all('*', (c) => {
     const integration = compiled.routes.get(c.req.path);
@@ -48,7 +50,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
       emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
       throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
     }
-    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}) });
+    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}) });
   });
 
   app.onError((error) => {

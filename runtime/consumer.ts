@@ -6,6 +6,7 @@
  */
 import { PermanentError, type OutboxMessage, type PendingAction, type Statement } from './adapter.ts';
 import { sendActions, type OutboundOwner } from './outbound.ts';
+import { rowsWritten, type PlatformUsage } from './platform.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
@@ -29,6 +30,7 @@ export interface ConsumerOptions {
   random?: () => number;
   /** The fetch actions use (tests point it at a fake provider). */
   fetch?: typeof fetch;
+  usage?: PlatformUsage;
 }
 
 /** D1 allows 100 bound parameters per statement. */
@@ -233,7 +235,8 @@ export function createConsumer(options: ConsumerOptions) {
     const deferred: { c: Planned; until: number }[] = [];
     if (planned.some((p) => p.actions.length)) {
       const owners = new Map<Planned, OutboundOwner>(planned.map((p) => [p, { integration: p.envelope.integration, id: p.envelope.id, actions: p.actions, statements: p.statements }]));
-      await sendActions([...owners.values()], db, { env, fetch: options.fetch ?? fetch.bind(globalThis), now: nowMs(), ...(env.KV ? { kv: env.KV as KVNamespace } : {}) }, emit);
+      const io = { env, fetch: options.fetch ?? fetch.bind(globalThis), now: nowMs(), ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) };
+      await sendActions([...owners.values()], db, io, emit);
       for (const [p, owner] of owners) {
         if (owner.error) fail(p.message, p.envelope, p.integration, { kind: owner.error.transient ? 'transient' : 'permanent', reason: 'action', error: owner.error.message, ...(owner.error.retryAfterSeconds !== undefined ? { retryAfterSeconds: owner.error.retryAfterSeconds } : {}) });
         else if (owner.deferUntil !== undefined) deferred.push({ c: p, until: owner.deferUntil });
@@ -252,7 +255,7 @@ export function createConsumer(options: ConsumerOptions) {
     let committed: Planned[] = [];
     if (planned.length) {
       try {
-        await db.batch(statementsOf(planned));
+        options.usage?.count('d1_rows_written', rowsWritten(await db.batch(statementsOf(planned))));
         committed = planned;
       } catch (error) {
         if (planned.length === 1) fail(planned[0]!.message, planned[0]!.envelope, planned[0]!.integration, classify(error));
@@ -260,7 +263,7 @@ export function createConsumer(options: ConsumerOptions) {
           emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
           for (const p of planned) {
             try {
-              await db.batch(statementsOf([p]));
+              options.usage?.count('d1_rows_written', rowsWritten(await db.batch(statementsOf([p]))));
               committed.push(p);
             } catch (single) {
               fail(p.message, p.envelope, p.integration, classify(single));

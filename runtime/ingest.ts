@@ -7,6 +7,7 @@ import { toBase64, toHex } from './bytes.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
+import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
 
@@ -117,6 +118,7 @@ export function messageFor(envelope: Envelope, text: string): Envelope {
 export interface IngestDeps {
   emit: Emit;
   now?: () => number;
+  usage?: PlatformUsage;
 }
 
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
@@ -177,7 +179,9 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const token = crypto.randomUUID();
-  const claim = await claimStatement(env.DB, envelope, text, token, nowMs).first<{ status: string; deliveries: number; claimed: number }>();
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs).all<{ status: string; deliveries: number; claimed: number }>();
+  deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
+  const claim = claimed.results[0];
   if (!claim?.claimed) {
     if (claim?.status === 'queued') {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
@@ -197,6 +201,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id, token).run().catch(() => undefined);
     throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
+  deps.usage?.count('queue_operations');
   emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
   return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
 }

@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { createConsumer, deadLetterStatements, type ConsumerMessage } from './consumer.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
+import { PlatformUsage } from './platform.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface RuntimeOptions {
@@ -29,8 +30,10 @@ export interface Runtime {
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const emit = options.emit ?? logEmit;
-  const app = createApp({ ...options, emit });
-  const consume = createConsumer({ ...options, emit });
+  const usage = new PlatformUsage();
+  const now = options.now ?? Date.now;
+  const app = createApp({ ...options, emit, usage });
+  const consume = createConsumer({ ...options, emit, usage });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
@@ -39,24 +42,44 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   return {
     app,
-    fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+    async fetch(request, env, ctx) {
+      usage.count('worker_requests');
+      try {
+        return await app.fetch(request, env, ctx);
+      } finally {
+        const flushed = usage.flush(env.DB, now());
+        if (ctx) ctx.waitUntil(flushed);
+        else await flushed;
+      }
+    },
     async queue(batch, env) {
-      if (!deadLetterQueues.has(batch.queue)) return consume(batch.messages, env);
-      const at = new Date(options.now ? options.now() : Date.now()).toISOString();
-      const statements = batch.messages.flatMap((m) => {
-        const envelope = m.body as Partial<Envelope>;
-        return deadLetterStatements(
-          env.DB,
-          { integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, reason: 'platform_retries_exhausted', error: `Queues gave up after ${m.attempts} attempts`, envelope: m.body, attempts: m.attempts },
-          at,
-        );
-      });
-      await env.DB.batch(statements);
-      for (const m of batch.messages) {
-        const envelope = m.body as Partial<Envelope>;
-        emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
-        m.ack();
+      usage.count('worker_requests');
+      usage.count('queue_operations', batch.messages.length * 2);
+      try {
+        await handleBatch(batch, env);
+      } finally {
+        await usage.flush(env.DB, now());
       }
     },
   };
+
+  /** A batch from a manifest queue is consumed; one from a dead-letter queue is recorded. */
+  async function handleBatch(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void> {
+    if (!deadLetterQueues.has(batch.queue)) return consume(batch.messages, env);
+    const at = new Date(options.now ? options.now() : Date.now()).toISOString();
+    const statements = batch.messages.flatMap((m) => {
+      const envelope = m.body as Partial<Envelope>;
+      return deadLetterStatements(
+        env.DB,
+        { integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, reason: 'platform_retries_exhausted', error: `Queues gave up after ${m.attempts} attempts`, envelope: m.body, attempts: m.attempts },
+        at,
+      );
+    });
+    await env.DB.batch(statements);
+    for (const m of batch.messages) {
+      const envelope = m.body as Partial<Envelope>;
+      emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
+      m.ack();
+    }
+  }
 }

@@ -103,6 +103,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       const text = await res.text();
       if (cacheKey && cacheable(res)) {
         await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, ttlSeconds) });
+        io.count?.('kv_writes');
       }
       return { status: res.status, body: text, cached: false };
     };

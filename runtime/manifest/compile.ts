@@ -54,6 +54,7 @@ export interface CompiledManifest {
   queues: ReadonlyMap<string, CompiledQueue>;
   templates: ReadonlyMap<string, CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
+  plan: 'free' | 'paid';
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -123,7 +124,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     integrations.set(name, compiled);
   }
   if (problems.length) throw new ManifestError(problems);
-  return { version: manifest.version, routes, integrations, queues, templates, limits };
+  return { version: manifest.version, routes, integrations, queues, templates, limits, plan: manifest.platform?.plan ?? 'free' };
 }
 
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;

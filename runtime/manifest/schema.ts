@@ -7,6 +7,7 @@ import { durationSchema, sizeSchema } from '../duration.ts';
 import { retryPolicySchema } from '../retry.ts';
 import { valueSchema } from '../values.ts';
 import { limitSchema } from '../limits.ts';
+import { platformSchema } from '../platform.ts';
 import { templateSchema } from '../templates.ts';
 
 export const MANIFEST_VERSION = 1;
@@ -43,6 +44,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
     properties: {
       version: { const: MANIFEST_VERSION, description: 'Manifest format version.' },
       defaults: { $ref: '#/definitions/Defaults' },
+      platform: platformSchema,
       queues: {
         type: 'object',
         description: 'Queues by name, each mapped to its producer binding in wrangler.toml.',

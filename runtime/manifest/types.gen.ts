@@ -410,6 +410,7 @@ export interface Manifest {
    */
   version: 1;
   defaults?: Defaults;
+  platform?: Platform;
   /**
    * Queues by name, each mapped to its producer binding in wrangler.toml.
    */
@@ -474,6 +475,12 @@ export interface RetryPolicy {
    * Attempts before the message is dead-lettered.
    */
   max_attempts?: number;
+}
+export interface Platform {
+  /**
+   * The Workers plan whose daily allowances the admin usage report compares against (default free).
+   */
+  plan?: 'free' | 'paid';
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

@@ -234,3 +234,24 @@ describe('KV response cache', () => {
     expect(fake.to(/api\.example\.test\/plans/)).toHaveLength(3);
   });
 });
+
+describe('usage report', () => {
+  it("reports the declared limits' usage and the runtime's own platform usage against the plan", async () => {
+    const { h } = setup([{ ...welcome, limits: ['resend.emails'] }]);
+    const before = (await (await h.request('/admin/api/usage', { headers: { authorization: 'Bearer test-admin-token' } })).json()) as {
+      limits: { name: string; usage: { key: string; n: number }[] }[];
+      platform: { plan: string; metrics: { metric: string; used: number; allowance: number }[] };
+    };
+    const sentBefore = before.limits.find((l) => l.name === 'resend.emails')?.usage[0]?.n ?? 0;
+    await h.runtime.queue({ queue: 'test-events', messages: [fakeMessage(envelope('customer.created', { email: 'usage@example.com', name: 'U' }))] }, h.env as never);
+    const res = await h.request('/admin/api/usage', { headers: { authorization: 'Bearer test-admin-token' } });
+    const report = (await res.json()) as typeof before;
+    expect(report.limits.find((l) => l.name === 'resend.emails')).toMatchObject({ name: 'resend.emails', usage: [{ key: '*', n: sentBefore + 1 }] });
+    expect(report.platform.plan).toBe('free');
+    const metric = (name: string) => report.platform.metrics.find((m) => m.metric === name)!;
+    expect(metric('worker_requests').used).toBeGreaterThanOrEqual(2);
+    expect(metric('queue_operations').used).toBeGreaterThanOrEqual(2);
+    expect(metric('d1_rows_written').used).toBeGreaterThan(0);
+    expect(metric('kv_writes').allowance).toBe(1000);
+  });
+});
