@@ -10,6 +10,7 @@ export const TARGET_CONSUMER_RATIO = 5;
 
 export async function runConsumer(batches = 20, size = 100): Promise<boolean> {
   const mf = await startBenchWorker('bench/consumer-worker.ts');
+  const db = await mf.getD1Database('DB');
   let ok = true;
   try {
     console.log(`== consumer (batches of ${size} messages, local D1, interleaved)`);
@@ -18,10 +19,14 @@ export async function runConsumer(batches = 20, size = 100): Promise<boolean> {
       for (let i = -2; i < batches; i++) {
         for (const target of (i % 2 === 0 ? ['runtime', 'naive'] : ['naive', 'runtime']) as ('runtime' | 'naive')[]) {
           const start = performance.now();
-          const res = await mf.dispatchFetch(`http://bench/${target}?n=${size}&steps=${steps}&run=${target}_${steps}_${i}`);
+          const run = `${target}_${steps}_${i}`;
+          const res = await mf.dispatchFetch(`http://bench/${target}?n=${size}&steps=${steps}&run=${run}`);
           const text = await res.text();
           if (!res.ok) throw new Error(`${target}: ${text}`);
           if (i >= 0) times[target].push(performance.now() - start);
+          // A figure is only worth printing if the work was done: every message's rows must be there.
+          const written = await db.prepare('SELECT count(*) AS n FROM subscriptions WHERE id LIKE ?1').bind(`sub_${run}_%`).first<{ n: number }>();
+          if (written?.n !== size) throw new Error(`${target} wrote ${written?.n} of ${size} subscriptions`);
         }
       }
       const r = summarize(times.runtime);

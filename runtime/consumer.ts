@@ -255,7 +255,8 @@ export function createConsumer(options: ConsumerOptions) {
     let committed: Planned[] = [];
     if (planned.length) {
       try {
-        options.usage?.count('d1_rows_written', rowsWritten(await db.batch(statementsOf(planned))));
+        const results = await db.batch(statementsOf(planned));
+        options.usage?.count('d1_rows_written', rowsWritten(results));
         committed = planned;
       } catch (error) {
         if (planned.length === 1) fail(planned[0]!.message, planned[0]!.envelope, planned[0]!.integration, classify(error));
@@ -263,7 +264,8 @@ export function createConsumer(options: ConsumerOptions) {
           emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
           for (const p of planned) {
             try {
-              options.usage?.count('d1_rows_written', rowsWritten(await db.batch(statementsOf([p]))));
+              const results = await db.batch(statementsOf([p]));
+              options.usage?.count('d1_rows_written', rowsWritten(results));
               committed.push(p);
             } catch (single) {
               fail(p.message, p.envelope, p.integration, classify(single));

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
+import { createConsumer } from '../../runtime/consumer.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
@@ -42,6 +43,15 @@ describe('consumer', () => {
     expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(1);
     expect(h.events.filter((e) => e.kind === 'event.duplicate')).toHaveLength(2);
     expect(await row("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", envelope.id)).toEqual({ n: 1 });
+  });
+
+  it('commits when used on its own, without a platform-usage counter (as the benchmark uses it)', async () => {
+    const consume = createConsumer({ compiled: compileManifest(defaultManifest, defaultRegistry), emit: () => undefined });
+    const sub = uid('sub');
+    const m = fakeMessage(stripeEnvelope('customer.subscription.created', { id: sub, customer: 'c', status: 'active' }));
+    await consume([m], env as never);
+    expect(m.acked).toBe(true);
+    expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
   });
 
   it('commits a batch of 100 messages in one transaction: one lookup round trip, one commit', async () => {
