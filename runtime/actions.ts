@@ -114,3 +114,14 @@ export async function stableId(key: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** Sends items in one provider call: every item shares its outcome (results, or the one error). */
+export async function sendTogether(items: ActionItem[], send: () => Promise<unknown[]>): Promise<ActionOutcome[]> {
+  try {
+    const results = await send();
+    return items.map((_, i) => ({ ok: true as const, result: results[i] }));
+  } catch (error) {
+    const failure = asActionError(error);
+    return items.map(() => ({ ok: false as const, error: failure }));
+  }
+}

@@ -1,5 +1,5 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { ActionError, providerError, stableId, type ActionAdapter } from '../../runtime/actions.ts';
+import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/actions.ts';
 import { analyticsOptions, compileAnalytics, type AnalyticsEvent, type AnalyticsOptions } from './analytics.ts';
 import { baseUrlSchema, trimSlash } from './message.ts';
 
@@ -52,14 +52,11 @@ export const mixpanelAction: ActionAdapter<MixpanelOptions> = {
         );
         const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
         if (mode === 'import') headers.authorization = `Basic ${btoa(`${readSecrets(io.env, options.api_secret!)[0]}:`)}`;
-        try {
+        return sendTogether(items, async () => {
           const res = await io.fetch(`${base}/${mode === 'import' ? 'import?strict=1' : 'track'}`, { method: 'POST', headers, body: JSON.stringify(events) });
           if (!res.ok) throw await providerError('mixpanel', res, io.now);
-          return items.map((_, i) => ({ ok: true as const, result: { insert_id: events[i]!.properties.$insert_id } }));
-        } catch (error) {
-          const failure = error instanceof ActionError ? error : new ActionError(String(error), { transient: true });
-          return items.map(() => ({ ok: false as const, error: failure }));
-        }
+          return events.map((e) => ({ insert_id: e.properties.$insert_id }));
+        });
       },
     };
   },

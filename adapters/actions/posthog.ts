@@ -1,5 +1,5 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { ActionError, providerError, stableId, type ActionAdapter } from '../../runtime/actions.ts';
+import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/actions.ts';
 import { analyticsOptions, asUuid, compileAnalytics, type AnalyticsEvent, type AnalyticsOptions } from './analytics.ts';
 import { baseUrlSchema, trimSlash } from './message.ts';
 
@@ -43,14 +43,11 @@ export const posthogAction: ActionAdapter<PosthogOptions> = {
             return { event: e.event, distinct_id: e.distinct_id, properties: { ...e.properties, distinct_id: e.distinct_id }, timestamp: new Date(e.time).toISOString(), uuid: asUuid(await stableId(item.key)) };
           }),
         );
-        try {
+        return sendTogether(items, async () => {
           const res = await io.fetch(`${base}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, batch }) });
           if (!res.ok) throw await providerError('posthog', res, io.now);
-          return items.map((_, i) => ({ ok: true as const, result: { uuid: batch[i]!.uuid } }));
-        } catch (error) {
-          const failure = error instanceof ActionError ? error : new ActionError(String(error), { transient: true });
-          return items.map(() => ({ ok: false as const, error: failure }));
-        }
+          return batch.map((b) => ({ uuid: b.uuid }));
+        });
       },
     };
   },

@@ -255,3 +255,25 @@ describe('usage report', () => {
     expect(metric('kv_writes').allowance).toBe(1000);
   });
 });
+
+describe('action adapter examples', () => {
+  it.each([...defaultRegistry.actions.values()].map((a) => [a.type, a] as const))('%s: the shipped example config sends end to end', async (_type, adapter) => {
+    const m = structuredClone(defaultManifest);
+    m.templates = { ...m.templates, welcome: { subject: 'Hi {{ name }}', text: 'Hello {{ name }}' } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [adapter.example as never] }] } };
+    const fake = new FakeProviders();
+    const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, env: SECRETS });
+    const id = uid('evt');
+    const message = fakeMessage({
+      integration: 'stripe',
+      id,
+      type: 'example.event',
+      occurred_at: null,
+      received_at: new Date().toISOString(),
+      payload: { id, data: { id: 'u1', email: 'ex@example.com', first_name: 'Ex', phone: '+15550001234', code: '42', channel: 'T0/B0/x', object: { customer: 'cus_ex' } } },
+    } satisfies Envelope);
+    await h.consume([message]);
+    expect(message.acked).toBe(true);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
