@@ -1,6 +1,13 @@
 /** The one table of adapters. Adding a provider scheme is one import and one line here. */
 import { createRegistry } from '../runtime/registry.ts';
 import { httpAction } from './actions/http.ts';
+import { auth0Auth } from './auth/auth0.ts';
+import { clerkAuth } from './auth/clerk.ts';
+import { jwtAuth } from './auth/jwt.ts';
+import { supabaseAuth } from './auth/supabase.ts';
+import { cloudinaryUploadEndpoint } from './endpoints/cloudinary-upload.ts';
+import { posthogFlagsEndpoint } from './endpoints/posthog-flags.ts';
+import { trackEndpoint } from './endpoints/track.ts';
 import { mixpanelAction } from './actions/mixpanel.ts';
 import { posthogAction } from './actions/posthog.ts';
 import { resendAction } from './actions/resend.ts';
@@ -33,4 +40,6 @@ export const defaultRegistry = createRegistry({
   ],
   steps: [sqlStep, enqueueStep, actionStep],
   actions: [resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction],
+  auth: [clerkAuth, auth0Auth, supabaseAuth, jwtAuth],
+  endpoints: [trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint],
 });

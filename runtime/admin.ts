@@ -8,23 +8,42 @@ import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { replayDeadLetters, type ReplaySelection } from './replay.ts';
+import { satisfies, type JwtVerify } from './auth.ts';
+import { authenticate, bearer } from './routes.ts';
 import { periodBounds } from './limits.ts';
 import { PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 
 const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
 
-export function adminApi(compiled: CompiledManifest, emit: Emit, usage?: PlatformUsage, now: () => number = Date.now): Hono<{ Bindings: RuntimeEnv }> {
-  const api = new Hono<{ Bindings: RuntimeEnv }>();
+export interface AdminDeps {
+  usage?: PlatformUsage;
+  now: () => number;
+  verifiers: ReadonlyMap<string, JwtVerify>;
+}
 
+/** A JWT has three dot-separated parts; the admin token is an opaque secret. */
+const looksLikeJwt = (token: string) => token.split('.').length === 3;
+
+export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps): Hono<{ Bindings: RuntimeEnv }> {
+  const { usage, now } = deps;
+  const api = new Hono<{ Bindings: RuntimeEnv }>();
+  const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
+
+  // Either a token from the admin auth provider that meets `admin.require`, or the ADMIN_TOKEN secret. With
+  // neither configured the admin API is closed.
   api.use('*', async (c, next) => {
     const expected = c.env.ADMIN_TOKEN;
-    if (typeof expected !== 'string' || expected === '') {
-      throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret' });
-    }
-    const given = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (!given || !timingSafeEqual(await digest(given), await digest(expected))) {
-      throw httpError(401, { error: 'unauthorized', message: 'admin token required', reason: given ? 'bad_token' : 'missing_token' }, { 'www-authenticate': 'Bearer realm="switchyard-admin"' });
+    const hasToken = typeof expected === 'string' && expected !== '';
+    if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
+    const given = bearer(c.req.raw);
+    const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
+    if (!given) throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'missing_token' }, challenge);
+    if (jwt && looksLikeJwt(given)) {
+      const user = await authenticate(jwt, given, c.env, emit, 'admin');
+      if (!satisfies(user, compiled.admin?.require)) throw httpError(403, { error: 'forbidden', message: 'this token lacks the admin role' });
+    } else if (!hasToken || !timingSafeEqual(await digest(given), await digest(expected as string))) {
+      throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
     }
     await next();
   });

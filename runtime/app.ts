@@ -7,6 +7,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from './envelope.ts';
 import { errorResponse, httpError } from './http.ts';
 import { adminApi } from './admin.ts';
+import { createJwtVerifier, type JwtVerify } from './auth.ts';
+import { registerRoutes } from './routes.ts';
 import { ingest } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
@@ -19,6 +21,8 @@ export interface AppOptions {
   emit?: Emit;
   now?: () => number;
   usage?: PlatformUsage;
+  /** The fetch used for JWKS, upstream proxies and endpoint providers (tests point it at fakes). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -40,7 +44,11 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
   });
 
-  app.route('/admin/api', adminApi(compiled, emit, options.usage, options.now));
+  const now = options.now ?? Date.now;
+  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, createJwtVerifier(name, config, { fetch: fetcher, now })]));
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), now, verifiers }));
+  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers });
 
   app.all('*', (c) => {
     const integration = compiled.routes.get(c.req.path);

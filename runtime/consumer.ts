@@ -9,7 +9,7 @@ import { sendActions, type OutboundOwner } from './outbound.ts';
 import { rowsWritten, type PlatformUsage } from './platform.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
-import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
+import type { CompiledManifest, EventSource } from './manifest/compile.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
@@ -41,7 +41,7 @@ const MAX_SEND_BATCH = 100;
 interface Planned {
   message: ConsumerMessage;
   envelope: Envelope;
-  integration: CompiledIntegration;
+  integration: EventSource;
   statements: Statement[];
   outbox: (OutboxMessage & { key: string })[];
   actions: { pending: PendingAction; key: string }[];
@@ -139,9 +139,9 @@ export function createConsumer(options: ConsumerOptions) {
     const db = env.DB;
     const at = now();
     const deadLetters: { message: ConsumerMessage; envelope: Envelope | undefined; integration: string; id: string; failure: Failure }[] = [];
-    const retries: { message: ConsumerMessage; envelope: Envelope; integration: CompiledIntegration; failure: Failure }[] = [];
+    const retries: { message: ConsumerMessage; envelope: Envelope; integration: EventSource; failure: Failure }[] = [];
 
-    const fail = (message: ConsumerMessage, envelope: Envelope, integration: CompiledIntegration | undefined, failure: Failure) => {
+    const fail = (message: ConsumerMessage, envelope: Envelope, integration: EventSource | undefined, failure: Failure) => {
       if (failure.kind === 'duplicate') {
         message.ack();
         return;
@@ -152,14 +152,14 @@ export function createConsumer(options: ConsumerOptions) {
     };
 
     // 1. Envelopes and their integrations; payloads too large for the message are read from the event log.
-    const candidates: { message: ConsumerMessage; envelope: Envelope; integration: CompiledIntegration }[] = [];
+    const candidates: { message: ConsumerMessage; envelope: Envelope; integration: EventSource }[] = [];
     for (const message of messages) {
       if (!isEnvelope(message.body)) {
         deadLetters.push({ message, envelope: undefined, integration: 'unknown', id: message.id, failure: { kind: 'permanent', reason: 'malformed_message', error: 'not a switchyard envelope' } });
         continue;
       }
       const envelope = message.body;
-      const integration = compiled.integrations.get(envelope.integration);
+      const integration = compiled.sources.get(envelope.integration);
       if (!integration) {
         fail(message, envelope, undefined, { kind: 'permanent', reason: 'unknown_integration', error: `integration ${envelope.integration} is not in this manifest` });
         continue;

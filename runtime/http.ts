@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'rate_limited'
   | 'payload_too_large'
   | 'internal'
   | 'misconfigured'

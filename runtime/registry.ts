@@ -1,18 +1,22 @@
 import type { StepAdapter, VerifierAdapter } from './adapter.ts';
 import type { ActionAdapter } from './actions.ts';
+import type { AuthAdapter } from './auth.ts';
+import type { EndpointAdapter } from './endpoints.ts';
 
 /** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
 export interface Registry {
   readonly verifiers: ReadonlyMap<string, VerifierAdapter>;
   readonly steps: ReadonlyMap<string, StepAdapter>;
   readonly actions: ReadonlyMap<string, ActionAdapter>;
+  readonly auth: ReadonlyMap<string, AuthAdapter>;
+  readonly endpoints: ReadonlyMap<string, EndpointAdapter>;
 }
 
 /**
  * Builds a registry from adapter lists. Tests build their own, empty or partial; nothing is global.
  * @example createRegistry({ verifiers: [hmacVerifier], steps: [sqlStep] })
  */
-export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[] }): Registry {
+export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[]; auth?: AuthAdapter[]; endpoints?: EndpointAdapter[] }): Registry {
   const verifiers = new Map<string, VerifierAdapter>();
   for (const v of adapters.verifiers ?? []) {
     if (verifiers.has(v.type)) throw new Error(`verifier type ${v.type} is registered twice`);
@@ -28,5 +32,13 @@ export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?
     if (actions.has(a.type)) throw new Error(`action ${a.type} is registered twice`);
     actions.set(a.type, a);
   }
-  return Object.freeze({ verifiers, steps, actions });
+  const byType = <T extends { type: string }>(kind: string, list: T[] = []) => {
+    const map = new Map<string, T>();
+    for (const a of list) {
+      if (map.has(a.type)) throw new Error(`${kind} ${a.type} is registered twice`);
+      map.set(a.type, a);
+    }
+    return map;
+  };
+  return Object.freeze({ verifiers, steps, actions, auth: byType('auth provider', adapters.auth), endpoints: byType('endpoint', adapters.endpoints) });
 }

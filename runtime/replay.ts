@@ -5,7 +5,7 @@
  */
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { claimStatement, extractEnvelope, messageFor } from './ingest.ts';
-import type { CompiledManifest } from './manifest/compile.ts';
+import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
 
 export interface ReplaySelection {
@@ -53,7 +53,7 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
   const result: ReplayResult = { replayed: [], skipped: [] };
   const at = new Date(nowMs).toISOString();
   for (const row of rows) {
-    const integration = compiled.integrations.get(row.integration);
+    const integration = row.stage === 'ingest' ? compiled.integrations.get(row.integration) : compiled.sources.get(row.integration);
     if (!integration) {
       result.skipped.push({ seq: row.seq, integration: row.integration, reason: 'integration is not in this manifest' });
       continue;
@@ -68,7 +68,7 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
       } else {
         if (row.raw_body === null || row.raw_body.startsWith('base64:')) throw new Error('the body is not UTF-8 text');
         const headers = new Headers(Object.entries(JSON.parse(row.headers ?? '{}') as Record<string, string | null>).filter((e): e is [string, string] => e[1] !== null));
-        const envelope = extractEnvelope(integration, row.raw_body, headers, at);
+        const envelope = extractEnvelope(integration as CompiledIntegration, row.raw_body, headers, at);
         const claim = await claimStatement(env.DB, envelope, row.raw_body, crypto.randomUUID(), nowMs).first<{ claimed: number }>();
         if (!claim?.claimed) throw new Error(`event ${envelope.id} is already queued or applied`);
         message = messageFor(envelope, row.raw_body);

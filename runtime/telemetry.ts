@@ -19,6 +19,7 @@ export type TelemetryEvent =
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
+  | { kind: 'auth.rejected'; where: string; reason: string }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };

@@ -5,6 +5,9 @@
  */
 import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
+import type { JwtConfig, Requirement } from '../auth.ts';
+import type { EndpointContext } from '../endpoints.ts';
+import type { Period } from '../limits.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../retry.ts';
@@ -29,22 +32,40 @@ export interface CompiledHandler {
   steps: CompiledStep[];
 }
 
-export interface CompiledIntegration {
+/** Where queued events come from, as the consumer sees it: a webhook integration, or a route that queues events. */
+export interface EventSource {
   name: string;
+  format: 'json' | 'form';
+  queue: CompiledQueue;
+  retry: RetryPolicy;
+  handlers: CompiledHandler[];
+  /** The steps to run for an event type, in handler order; memoized per type. */
+  stepsFor(type: string): readonly CompiledStep[];
+}
+
+/** An application route: auth, requirements and rate limit, then an upstream proxy or an endpoint adapter. */
+export interface CompiledRoute {
+  name: string;
+  path: string;
+  methods: string[];
+  auth?: string;
+  authMode: 'required' | 'optional';
+  require?: Requirement;
+  rateLimit?: { limit: number; period: Period; per: 'user' | 'ip' };
+  upstream?: { origin: string; forwardClaims: [string, string][]; keepAuthorization: boolean };
+  endpoint?: (ctx: EndpointContext) => Promise<Response>;
+  source?: EventSource;
+}
+
+export interface CompiledIntegration extends EventSource {
   route: string;
   methods: ReadonlySet<string>;
-  format: 'json' | 'form';
   maxBody: number;
   verifier: Verifier;
   verifierType: string;
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
   /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
   extractHeaders: string[];
-  queue: CompiledQueue;
-  retry: RetryPolicy;
-  handlers: CompiledHandler[];
-  /** The steps to run for an event type, in handler order; memoized per type. */
-  stepsFor(type: string): readonly CompiledStep[];
 }
 
 export interface CompiledManifest {
@@ -55,6 +76,11 @@ export interface CompiledManifest {
   templates: ReadonlyMap<string, CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   plan: 'free' | 'paid';
+  /** Every source of queued events by name: integrations and routes with a queue. */
+  sources: ReadonlyMap<string, EventSource>;
+  auth: ReadonlyMap<string, JwtConfig>;
+  appRoutes: readonly CompiledRoute[];
+  admin?: { auth?: string; require?: Requirement };
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -123,11 +149,116 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     else routes.set(compiled.route, compiled);
     integrations.set(name, compiled);
   }
+  const sources = new Map<string, EventSource>(integrations);
+  const auth = new Map<string, JwtConfig>();
+  for (const [name, spec] of Object.entries(manifest.auth ?? {})) {
+    const { type, ...options } = spec as { type: string };
+    const adapter = registry.auth.get(type);
+    const config = attempt(['auth', name, adapter ? 'type' : 'type'], () => {
+      if (!adapter) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
+      return adapter.create(options);
+    });
+    if (config) auth.set(name, config);
+  }
+  const knownAuth = (path: (string | number)[], name: string | undefined) => {
+    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:` });
+  };
+  const appRoutes: CompiledRoute[] = [];
+  for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
+    const at = ['routes', name];
+    knownAuth([...at, 'auth'], spec.auth);
+    if (sources.has(name)) problems.push({ path: at, message: `route ${name} has the name of an integration; names of event sources must be unique` });
+    if ([...routes.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
+    const targets = [spec.upstream !== undefined, spec.endpoint !== undefined].filter(Boolean).length;
+    if (targets !== 1) {
+      problems.push({ path: at, message: 'a route needs exactly one target: upstream or endpoint' });
+      continue;
+    }
+    let endpoint: CompiledRoute['endpoint'];
+    let authMode: CompiledRoute['authMode'] = 'required';
+    let source: EventSource | undefined;
+    if (spec.endpoint) {
+      const { type, ...options } = spec.endpoint as { type: string };
+      const adapter = registry.endpoints.get(type);
+      if (!adapter) {
+        problems.push({ path: [...at, 'endpoint', 'type'], message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}` });
+        continue;
+      }
+      authMode = adapter.auth;
+      if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
+      endpoint = attempt([...at, 'endpoint'], () => adapter.create(options));
+      if (adapter.queue) {
+        const queue = spec.queue ? queues.get(spec.queue) : undefined;
+        if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
+        else {
+          const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
+          const handlers = compileHandlers(spec.handlers ?? [], at, registry, ctx, attempt);
+          source = { name, format: 'json', queue, retry, handlers, stepsFor: memoizedSteps(handlers) };
+          sources.set(name, source);
+        }
+      } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
+    } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
+    if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
+    if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
+    appRoutes.push({
+      name,
+      path: spec.path,
+      methods: spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
+      authMode,
+      ...(spec.auth ? { auth: spec.auth } : {}),
+      ...(spec.require ? { require: spec.require as Requirement } : {}),
+      ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
+      ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), keepAuthorization: spec.keep_authorization ?? false } } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      ...(source ? { source } : {}),
+    });
+  }
+  knownAuth(['admin', 'auth'], manifest.admin?.auth);
   if (problems.length) throw new ManifestError(problems);
-  return { version: manifest.version, routes, integrations, queues, templates, limits, plan: manifest.platform?.plan ?? 'free' };
+  return {
+    version: manifest.version,
+    routes,
+    integrations,
+    queues,
+    templates,
+    limits,
+    plan: manifest.platform?.plan ?? 'free',
+    sources,
+    auth,
+    appRoutes,
+    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require as Requirement } : {}) } } : {}),
+  };
 }
 
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
+
+/** Compiles `handlers:` (of an integration or a route): patterns and steps. */
+function compileHandlers(list: { on: string | string[]; steps: unknown[] }[], at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledHandler[] {
+  return list.map((handler, h) => {
+    const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
+    const exact = new Set(patterns.filter((p) => !p.includes('*')));
+    const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
+    const steps: CompiledStep[] = [];
+    handler.steps.forEach((step, s) => {
+      const compiled = compileStep(step as Record<string, unknown>, [...at, 'handlers', h, 'steps', s], registry, ctx, attempt);
+      if (compiled) steps.push(compiled);
+    });
+    return { patterns, matches: (t: string) => exact.has(t) || regexes.some((r) => r.test(t)), steps };
+  });
+}
+
+/** The steps for an event type, in handler order, computed once per type (up to 1000 types). */
+function memoizedSteps(handlers: CompiledHandler[]): (type: string) => readonly CompiledStep[] {
+  const memo = new Map<string, readonly CompiledStep[]>();
+  return (eventType) => {
+    let steps = memo.get(eventType);
+    if (!steps) {
+      steps = Object.freeze(handlers.filter((h) => h.matches(eventType)).flatMap((h) => h.steps));
+      if (memo.size < 1000) memo.set(eventType, steps);
+    }
+    return steps;
+  };
+}
 
 /** Compiles one step by the registered adapter for its key. */
 function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt) {
@@ -173,21 +304,9 @@ function compileIntegration(
     });
   }
 
-  const handlers: CompiledHandler[] = [];
-  (spec.handlers ?? []).forEach((handler, h) => {
-    const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
-    const exact = new Set(patterns.filter((p) => !p.includes('*')));
-    const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
-    const steps: CompiledStep[] = [];
-    handler.steps.forEach((step, s) => {
-      const compiled = compileStep(step as unknown as Record<string, unknown>, [...at, 'handlers', h, 'steps', s], registry, ctx, attempt);
-      if (compiled) steps.push(compiled);
-    });
-    handlers.push({ patterns, matches: (t) => exact.has(t) || regexes.some((r) => r.test(t)), steps });
-  });
+  const handlers = compileHandlers(spec.handlers ?? [], at, registry, ctx, attempt);
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
-  const memo = new Map<string, readonly CompiledStep[]>();
   return {
     name,
     route: spec.route,
@@ -201,13 +320,6 @@ function compileIntegration(
     queue,
     retry,
     handlers,
-    stepsFor(eventType) {
-      let steps = memo.get(eventType);
-      if (!steps) {
-        steps = Object.freeze(handlers.filter((h) => h.matches(eventType)).flatMap((h) => h.steps));
-        if (memo.size < 1000) memo.set(eventType, steps);
-      }
-      return steps;
-    },
+    stepsFor: memoizedSteps(handlers),
   };
 }

@@ -29,6 +29,8 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
   const verifiers = [...registry.verifiers.values()].map((v) =>
     closed(v.title, { type: { const: v.type, description: v.description }, ...v.options.properties }, ['type', ...(v.options.required ?? [])], v.description),
   );
+  const tagged = (list: { type: string; title: string; description: string; options: { properties: Record<string, unknown>; required?: readonly string[] } }[]) =>
+    list.map((a) => closed(a.title, { type: { const: a.type, description: a.description }, ...a.options.properties }, ['type', ...(a.options.required ?? [])], a.description));
   const steps = [...registry.steps.values()].map((s) =>
     s.schema ? s.schema(registry) : closed(s.title, { ...s.options.properties, description: { type: 'string' } }, [s.key, ...(s.options.required ?? []).filter((r) => r !== s.key)], s.description),
   );
@@ -69,6 +71,19 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         propertyNames: { pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$' },
         additionalProperties: { $ref: '#/definitions/Limit' },
       },
+      auth: {
+        type: 'object',
+        description: 'JWT providers for routes and the admin API, by name.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/AuthProvider' },
+      },
+      routes: {
+        type: 'object',
+        description: 'Application-facing routes: protected upstream proxies and built-in endpoints, by name.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Route' },
+      },
+      admin: closed('Admin', { auth: { type: 'string', description: 'An auth provider whose tokens may use the admin API (with `require`).' }, require: { $ref: '#/definitions/Requirement' } }, [], 'Who may use /admin/api besides the ADMIN_TOKEN secret.'),
       environments: {
         type: 'object',
         description: 'Per-environment overlays, merged over the base (objects merge, other values replace, null removes).',
@@ -145,6 +160,33 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
       ),
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
       Template: templateSchema,
+      AuthProvider: { title: 'AuthProvider', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.auth.values()]) },
+      Endpoint: { title: 'Endpoint', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.endpoints.values()]) },
+      Requirement: closed('Requirement', {
+        claims: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'Claims that must have exactly these values.' },
+        roles: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Any one of these roles.' },
+        roles_claim: { type: 'string', description: 'The claim holding roles (default roles).' },
+      }),
+      RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: ['minute', 'hour', 'day', 'month'] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
+      Route: closed(
+        'Route',
+        {
+          description: { type: 'string' },
+          path: { type: 'string', pattern: '^/[A-Za-z0-9._~/:*-]*$', description: 'Path pattern, e.g. /api/* or /v1/track.' },
+          methods: { type: 'array', items: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] }, minItems: 1, uniqueItems: true },
+          auth: { type: 'string', description: 'An auth provider from `auth:`.' },
+          require: { $ref: '#/definitions/Requirement' },
+          rate_limit: { $ref: '#/definitions/RateLimit' },
+          upstream: { type: 'string', pattern: '^https?://[^/?#]+/?$', description: 'Origin to proxy to (the path and query are kept).' },
+          forward_claims: { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' }, additionalProperties: { type: 'string' }, description: 'Headers to send upstream, each from a claim.' },
+          keep_authorization: { type: 'boolean', description: 'Pass the Authorization header upstream (default: stripped).' },
+          endpoint: { $ref: '#/definitions/Endpoint' },
+          queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue for an endpoint\'s events (track).' },
+          retry: { $ref: '#/definitions/RetryPolicy' },
+          handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
+        },
+        ['path'],
+      ),
       Limit: {
         ...limitSchema,
         properties: { ...limitSchema.properties, notify: { $ref: '#/definitions/Step', description: 'An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.' } },
@@ -157,6 +199,9 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           integrations: { type: 'object' },
           templates: { type: 'object' },
           limits: { type: 'object' },
+          auth: { type: 'object' },
+          routes: { type: 'object' },
+          admin: { type: 'object' },
         },
         [],
         'Fields merged over the base manifest for one environment.',

@@ -400,6 +400,16 @@ export type Value7 =
  * One step, named by its key.
  */
 export type Step1 = SqlStep | EnqueueStep | ActionStep;
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "AuthProvider".
+ */
+export type AuthProvider = ClerkAuth | Auth0Auth | SupabaseAuth | JwtAuth;
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Endpoint".
+ */
+export type Endpoint = TrackEndpoint | PosthogFlagsEndpoint | CloudinaryUploadEndpoint;
 
 /**
  * switchyard integrations manifest (integrations.yaml).
@@ -435,6 +445,19 @@ export interface Manifest {
   limits?: {
     [k: string]: Limit;
   };
+  /**
+   * JWT providers for routes and the admin API, by name.
+   */
+  auth?: {
+    [k: string]: AuthProvider;
+  };
+  /**
+   * Application-facing routes: protected upstream proxies and built-in endpoints, by name.
+   */
+  routes?: {
+    [k: string]: Route;
+  };
+  admin?: Admin;
   /**
    * Per-environment overlays, merged over the base (objects merge, other values replace, null removes).
    */
@@ -1112,6 +1135,304 @@ export interface Limit {
   notify?: Step1;
 }
 /**
+ * Clerk session tokens (RS256 via the instance JWKS; azp checked).
+ */
+export interface ClerkAuth {
+  /**
+   * Clerk session tokens (RS256 via the instance JWKS; azp checked).
+   */
+  type: 'clerk';
+  /**
+   * Your Frontend API URL, e.g. https://example.clerk.accounts.dev.
+   */
+  issuer: string;
+  /**
+   * Origins your app runs on (the azp claim).
+   */
+  authorized_parties?: string[];
+  /**
+   * Default <issuer>/.well-known/jwks.json.
+   */
+  jwks_url?: string;
+  /**
+   * Accepted clock skew for exp/nbf/iat (default 5s).
+   */
+  clock_tolerance?: string;
+  /**
+   * Claims a token must carry, besides exp (always required).
+   */
+  required_claims?: string[];
+}
+/**
+ * Auth0 access tokens (RS256 via the tenant JWKS; issuer and audience checked).
+ */
+export interface Auth0Auth {
+  /**
+   * Auth0 access tokens (RS256 via the tenant JWKS; issuer and audience checked).
+   */
+  type: 'auth0';
+  /**
+   * Tenant domain, e.g. example.us.auth0.com.
+   */
+  domain: string;
+  /**
+   * The API identifier the tokens are for.
+   */
+  audience: string | [string, ...string[]];
+  /**
+   * Default [RS256].
+   *
+   * @minItems 1
+   */
+  algorithms?: ['RS256' | 'PS256', ...('RS256' | 'PS256')[]];
+  /**
+   * Accepted clock skew for exp/nbf/iat (default 5s).
+   */
+  clock_tolerance?: string;
+  /**
+   * Claims a token must carry, besides exp (always required).
+   */
+  required_claims?: string[];
+}
+/**
+ * Supabase Auth tokens (JWKS signing keys, or the legacy HS256 secret).
+ */
+export interface SupabaseAuth {
+  /**
+   * Supabase Auth tokens (JWKS signing keys, or the legacy HS256 secret).
+   */
+  type: 'supabase';
+  /**
+   * e.g. https://abcd.supabase.co.
+   */
+  project_url: string;
+  /**
+   * Legacy projects: env var with the JWT secret (HS256 only).
+   */
+  jwt_secret?: string;
+  /**
+   * Default authenticated.
+   */
+  audience?: string;
+  /**
+   * Accepted clock skew for exp/nbf/iat (default 5s).
+   */
+  clock_tolerance?: string;
+  /**
+   * Claims a token must carry, besides exp (always required).
+   */
+  required_claims?: string[];
+}
+/**
+ * Generic JWTs: a JWKS URL with asymmetric algorithms, or an HS256 shared secret.
+ */
+export interface JwtAuth {
+  /**
+   * Generic JWTs: a JWKS URL with asymmetric algorithms, or an HS256 shared secret.
+   */
+  type: 'jwt';
+  jwks_url?: string;
+  /**
+   * Env var with a shared HS256 secret (instead of jwks_url).
+   */
+  hs256_secret?: string;
+  issuer?: string | [string, ...string[]];
+  audience?: string | [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  algorithms: [
+    'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256',
+    ...('RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256')[]
+  ];
+  /**
+   * Accepted clock skew for exp/nbf/iat (default 5s).
+   */
+  clock_tolerance?: string;
+  /**
+   * Claims a token must carry, besides exp (always required).
+   */
+  required_claims?: string[];
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Route".
+ */
+export interface Route {
+  description?: string;
+  /**
+   * Path pattern, e.g. /api/* or /v1/track.
+   */
+  path: string;
+  /**
+   * @minItems 1
+   */
+  methods?: [
+    'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS',
+    ...('GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS')[]
+  ];
+  /**
+   * An auth provider from `auth:`.
+   */
+  auth?: string;
+  require?: Requirement;
+  rate_limit?: RateLimit;
+  /**
+   * Origin to proxy to (the path and query are kept).
+   */
+  upstream?: string;
+  /**
+   * Headers to send upstream, each from a claim.
+   */
+  forward_claims?: {
+    [k: string]: string;
+  };
+  /**
+   * Pass the Authorization header upstream (default: stripped).
+   */
+  keep_authorization?: boolean;
+  endpoint?: Endpoint;
+  /**
+   * Queue for an endpoint's events (track).
+   */
+  queue?: string;
+  retry?: RetryPolicy;
+  handlers?: Handler[];
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Requirement".
+ */
+export interface Requirement {
+  /**
+   * Claims that must have exactly these values.
+   */
+  claims?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Any one of these roles.
+   *
+   * @minItems 1
+   */
+  roles?: [string, ...string[]];
+  /**
+   * The claim holding roles (default roles).
+   */
+  roles_claim?: string;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "RateLimit".
+ */
+export interface RateLimit {
+  limit: number;
+  period: 'minute' | 'hour' | 'day' | 'month';
+  per: 'user' | 'ip';
+}
+/**
+ * Collects analytics events from browsers and queues them for the route handlers.
+ */
+export interface TrackEndpoint {
+  /**
+   * Collects analytics events from browsers and queues them for the route handlers.
+   */
+  type: 'track';
+  /**
+   * Events per request (default 100).
+   */
+  max_events?: number;
+  /**
+   * Public project keys a browser may send instead of a JWT.
+   */
+  publishable_keys?: string[];
+  /**
+   * Origins allowed to send events (CORS).
+   */
+  origins?: string[];
+}
+/**
+ * The user's PostHog feature flags, cached in KV, served stale when PostHog is down.
+ */
+export interface PosthogFlagsEndpoint {
+  /**
+   * The user's PostHog feature flags, cached in KV, served stale when PostHog is down.
+   */
+  type: 'posthog-flags';
+  /**
+   * Env var with the PostHog project API key.
+   */
+  api_key: string;
+  /**
+   * PostHog host (default https://us.i.posthog.com).
+   */
+  base_url?: string;
+  /**
+   * How long flags are served from the cache (default 5m).
+   */
+  ttl?: string;
+  /**
+   * How long past ttl a cached answer may stand in when PostHog is down (default 1d).
+   */
+  stale_for?: string;
+}
+/**
+ * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+ */
+export interface CloudinaryUploadEndpoint {
+  /**
+   * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+   */
+  type: 'cloudinary-upload';
+  cloud_name: string;
+  /**
+   * Env var with the Cloudinary API key.
+   */
+  api_key: string;
+  /**
+   * Env var with the Cloudinary API secret.
+   */
+  api_secret: string;
+  /**
+   * Signature hash; must match the account's setting (default sha256).
+   */
+  algorithm?: 'sha1' | 'sha256';
+  /**
+   * Cloudinary folder; each user's uploads go under <folder>/<user id>.
+   */
+  folder?: string;
+  /**
+   * Default auto.
+   */
+  resource_type?: 'image' | 'video' | 'raw' | 'auto';
+  /**
+   * A size such as `512B`, `64KiB` or `1MiB`.
+   */
+  max_size?: string;
+  /**
+   * Accepted MIME types (default any image).
+   */
+  types?: string[];
+  /**
+   * R2 binding to keep the original in.
+   */
+  backup_bucket?: string;
+  /**
+   * API base URL (default: the provider's).
+   */
+  base_url?: string;
+}
+/**
+ * Who may use /admin/api besides the ADMIN_TOKEN secret.
+ */
+export interface Admin {
+  /**
+   * An auth provider whose tokens may use the admin API (with `require`).
+   */
+  auth?: string;
+  require?: Requirement;
+}
+/**
  * Fields merged over the base manifest for one environment.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -1123,4 +1444,7 @@ export interface Overlay {
   integrations?: {};
   templates?: {};
   limits?: {};
+  auth?: {};
+  routes?: {};
+  admin?: {};
 }

@@ -1,0 +1,62 @@
+import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
+import { parseDuration } from '../../runtime/duration.ts';
+import type { EndpointAdapter } from '../../runtime/endpoints.ts';
+import { errorResponse } from '../../runtime/http.ts';
+import { baseUrlSchema, trimSlash } from '../actions/message.ts';
+
+interface FlagsOptions {
+  api_key: string;
+  base_url?: string;
+  ttl?: string;
+  stale_for?: string;
+}
+
+interface Cached {
+  flags: Record<string, unknown>;
+  stored_at: number;
+}
+
+/**
+ * `GET /v1/flags`: PostHog feature flags for the authenticated user, cached in KV for `ttl`. When PostHog cannot be
+ * reached, a cached answer up to `stale_for` old is served with `X-Switchyard-Cache: stale`; without one, 503.
+ */
+export const posthogFlagsEndpoint: EndpointAdapter<FlagsOptions> = {
+  type: 'posthog-flags',
+  title: 'PosthogFlagsEndpoint',
+  description: "The user's PostHog feature flags, cached in KV, served stale when PostHog is down.",
+  auth: 'required',
+  options: {
+    properties: {
+      api_key: { ...secretRefSchema, description: 'Env var with the PostHog project API key.' },
+      base_url: { ...baseUrlSchema, description: 'PostHog host (default https://us.i.posthog.com).' },
+      ttl: { $ref: '#/definitions/Duration', description: 'How long flags are served from the cache (default 5m).' },
+      stale_for: { $ref: '#/definitions/Duration', description: 'How long past ttl a cached answer may stand in when PostHog is down (default 1d).' },
+    },
+    required: ['api_key'],
+  },
+  example: { type: 'posthog-flags', api_key: 'POSTHOG_API_KEY', ttl: '5m' },
+  create(options) {
+    const base = trimSlash(options.base_url ?? 'https://us.i.posthog.com');
+    const ttl = parseDuration(options.ttl ?? '5m');
+    const staleFor = parseDuration(options.stale_for ?? '1d');
+    return async (ctx) => {
+      const kv = ctx.env.KV as KVNamespace | undefined;
+      if (!kv) return errorResponse(500, { error: 'misconfigured', message: 'the flags endpoint needs a KV binding named KV' });
+      const key = `flags:${ctx.route}:${ctx.user!.sub}`;
+      const cached = await kv.get<Cached>(key, 'json');
+      if (cached && ctx.now - cached.stored_at < ttl) return Response.json({ flags: cached.flags }, { headers: { 'x-switchyard-cache': 'hit' } });
+      try {
+        const [apiKey] = readSecrets(ctx.env, options.api_key);
+        const res = await ctx.fetch(`${base}/decide/?v=3`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, distinct_id: ctx.user!.sub }) });
+        if (!res.ok) throw new Error(`posthog answered ${res.status}`);
+        const flags = ((await res.json()) as { featureFlags?: Record<string, unknown> }).featureFlags ?? {};
+        await kv.put(key, JSON.stringify({ flags, stored_at: ctx.now } satisfies Cached), { expirationTtl: Math.max(60, Math.ceil((ttl + staleFor) / 1000)) });
+        return Response.json({ flags }, { headers: { 'x-switchyard-cache': 'miss' } });
+      } catch (error) {
+        ctx.emit({ kind: 'runtime.error', where: `routes.${ctx.route}.posthog`, error: error instanceof Error ? error.message : String(error) });
+        if (cached && ctx.now - cached.stored_at < ttl + staleFor) return Response.json({ flags: cached.flags, stale: true }, { headers: { 'x-switchyard-cache': 'stale' } });
+        return errorResponse(503, { error: 'unavailable', message: 'feature flags are unavailable right now' }, { 'retry-after': '30' });
+      }
+    };
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * Built-in application endpoints (analytics collection, feature flags, uploads) are adapters: the core runs a
+ * route's auth, requirements and rate limit, then hands the request to the endpoint with this context.
+ */
+import type { OptionsSchema } from './adapter.ts';
+import type { AuthenticatedUser } from './auth.ts';
+import type { RuntimeEnv } from './envelope.ts';
+import type { Emit } from './telemetry.ts';
+
+export interface EndpointEvent {
+  id: string;
+  type: string;
+  occurred_at: string | null;
+  payload: unknown;
+}
+
+export interface EndpointContext {
+  request: Request;
+  env: RuntimeEnv;
+  /** The verified user, when the route has auth and a token was presented. */
+  user?: AuthenticatedUser;
+  route: string;
+  now: number;
+  fetch: typeof fetch;
+  emit: Emit;
+  /** Queues events for the route's own handlers (the route must declare a queue). */
+  enqueue(events: EndpointEvent[]): Promise<void>;
+}
+
+export interface EndpointAdapter<O = any> {
+  type: string;
+  title: string;
+  description: string;
+  options: OptionsSchema;
+  example: O & { type: string };
+  /** `optional`: the core verifies a token only when one is presented (track also takes publishable keys). */
+  auth: 'required' | 'optional';
+  /** Whether the route must declare a queue (and may declare handlers) for this endpoint's events. */
+  queue?: boolean;
+  create(options: O): (ctx: EndpointContext) => Promise<Response>;
+}

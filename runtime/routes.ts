@@ -1,0 +1,107 @@
+/**
+ * Application routes on the Hono app: verify the bearer token with the route's provider, check `require`, count
+ * the rate limit atomically in D1, then proxy upstream or run the endpoint adapter. Failures are the one JSON
+ * error shape; 401s carry WWW-Authenticate and never detail more than a reason code, nor log the token.
+ */
+import type { Hono } from 'hono';
+import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
+import type { EndpointEvent } from './endpoints.ts';
+import type { Envelope, RuntimeEnv } from './envelope.ts';
+import { httpError } from './http.ts';
+import { countStatement, periodBounds } from './limits.ts';
+import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
+import type { Emit } from './telemetry.ts';
+
+export interface RouteDeps {
+  emit: Emit;
+  fetch: typeof fetch;
+  now: () => number;
+  verifiers: ReadonlyMap<string, JwtVerify>;
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
+
+/** The bearer token of a request, if it sent one. */
+export function bearer(request: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+}
+
+/** Verifies a token, turning failures into the edge's 401/503 responses. */
+export async function authenticate(verify: JwtVerify, token: string, env: RuntimeEnv, emit: Emit, where: string): Promise<AuthenticatedUser> {
+  try {
+    return await verify(token, env);
+  } catch (error) {
+    if (error instanceof AuthError) {
+      emit({ kind: 'auth.rejected', where, reason: error.reason });
+      if (error.status === 503) throw httpError(503, { error: 'unavailable', message: 'tokens cannot be verified right now', reason: error.reason }, { 'retry-after': '30' });
+      throw httpError(401, { error: 'unauthorized', message: 'a valid bearer token is required', reason: error.reason }, { 'www-authenticate': 'Bearer realm="switchyard", error="invalid_token"' });
+    }
+    throw error;
+  }
+}
+
+async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, deps: RouteDeps): Promise<Response> {
+  const upstream = route.upstream!;
+  const url = new URL(request.url);
+  const headers = new Headers(request.headers);
+  for (const h of HOP_BY_HOP) headers.delete(h);
+  // Identity headers come from the verified token only; a client's own copies are dropped.
+  for (const name of [...headers.keys()]) if (name.startsWith('x-user-')) headers.delete(name);
+  for (const [header] of upstream.forwardClaims) headers.delete(header);
+  if (!upstream.keepAuthorization) headers.delete('authorization');
+  if (user) {
+    headers.set('x-user-id', user.sub);
+    for (const [header, claim] of upstream.forwardClaims) {
+      const value = user.claims[claim];
+      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
+    }
+  }
+  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body;
+  return deps.fetch(`${upstream.origin}${url.pathname}${url.search}`, { method: request.method, headers, ...(body ? { body } : {}), redirect: 'manual' });
+}
+
+export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, deps: RouteDeps): void {
+  for (const route of compiled.appRoutes) {
+    const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
+    app.on(route.methods, route.path, async (c) => {
+      const request = c.req.raw;
+      let user: AuthenticatedUser | undefined;
+      const token = bearer(request);
+      if (verify && request.method !== 'OPTIONS') {
+        if (token) user = await authenticate(verify, token, c.env, deps.emit, `routes.${route.name}`);
+        else if (route.authMode === 'required') {
+          throw httpError(401, { error: 'unauthorized', message: 'a bearer token is required', reason: 'missing_token' }, { 'www-authenticate': 'Bearer realm="switchyard"' });
+        }
+      }
+      if (route.require && (!user || !satisfies(user, route.require))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
+      if (route.rateLimit) {
+        const key = route.rateLimit.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
+        const period = periodBounds(route.rateLimit.period, deps.now());
+        const counted = await countStatement(c.env.DB, `route.${route.name}`, key, period.start, route.rateLimit.limit).first<{ n: number }>();
+        if (!counted) {
+          const retryAfter = Math.max(1, Math.ceil((period.endMs - deps.now()) / 1000));
+          throw httpError(429, { error: 'rate_limited', message: `at most ${route.rateLimit.limit} requests per ${route.rateLimit.period}` }, { 'retry-after': String(retryAfter) });
+        }
+      }
+      if (route.upstream) return proxy(route, request, user, deps);
+      const source = route.source;
+      return route.endpoint!({
+        request,
+        env: c.env,
+        ...(user ? { user } : {}),
+        route: route.name,
+        now: deps.now(),
+        fetch: deps.fetch,
+        emit: deps.emit,
+        async enqueue(events: EndpointEvent[]) {
+          if (!source) throw new Error(`route ${route.name} has no queue`);
+          const queue = c.env[source.queue.binding] as Queue | undefined;
+          if (!queue) throw httpError(500, { error: 'misconfigured', message: `queue ${source.queue.name} is not bound` });
+          const receivedAt = new Date(deps.now()).toISOString();
+          const messages = events.map((e) => ({ body: { integration: route.name, received_at: receivedAt, ...e } satisfies Envelope, contentType: 'json' as const }));
+          for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
+        },
+      });
+    });
+  }
+}
