@@ -1,18 +1,20 @@
 /** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
 import type { StepContext } from '../../runtime/adapter.ts';
-import { compileValue } from '../../runtime/values.ts';
+import { compilePath, compileValue, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
 
 export const analyticsOptions = {
   event: { $ref: '#/definitions/Value', description: 'Event name (a constant or from the event).' },
   distinct_id: { $ref: '#/definitions/Value', description: 'The user the event belongs to.' },
   properties: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'Event properties.' },
+  include: { type: 'string', description: 'A path to an object in the event whose fields are all sent as properties (e.g. a tracked event\'s properties).' },
 } as const;
 
 export interface AnalyticsOptions {
   event: unknown;
   distinct_id: unknown;
   properties?: Record<string, unknown>;
+  include?: string;
 }
 
 export interface AnalyticsEvent {
@@ -27,12 +29,16 @@ export function compileAnalytics(options: AnalyticsOptions): (ctx: StepContext) 
   const event = compileValue(options.event as never, { allowEnvelope: true });
   const distinctId = compileValue(options.distinct_id as never, { allowEnvelope: true });
   const properties = compileValueMap(options.properties);
-  return (ctx) => ({
-    event: String(event(ctx.values)),
-    distinct_id: String(distinctId(ctx.values)),
-    time: Date.parse(ctx.envelope.occurred_at ?? ctx.envelope.received_at) || Date.now(),
-    properties: properties(ctx),
-  });
+  const include = options.include ? compilePath(options.include) : undefined;
+  return (ctx) => {
+    const included = include ? readPath(include, ctx.values) : undefined;
+    return {
+      event: String(event(ctx.values)),
+      distinct_id: String(distinctId(ctx.values)),
+      time: Date.parse(ctx.envelope.occurred_at ?? ctx.envelope.received_at) || Date.now(),
+      properties: { ...(included && typeof included === 'object' ? (included as Record<string, unknown>) : {}), ...properties(ctx) },
+    };
+  };
 }
 
 /** A UUID-shaped id from a 32-hex-digit stable id (PostHog dedups on uuid). */

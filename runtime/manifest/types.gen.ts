@@ -988,6 +988,10 @@ export interface MixpanelAction {
     [k: string]: Value;
   };
   /**
+   * A path to an object in the event whose fields are all sent as properties (e.g. a tracked event's properties).
+   */
+  include?: string;
+  /**
    * import (default; needs api_secret) or track.
    */
   mode?: 'import' | 'track';
@@ -1025,6 +1029,10 @@ export interface PosthogAction {
   properties?: {
     [k: string]: Value;
   };
+  /**
+   * A path to an object in the event whose fields are all sent as properties (e.g. a tracked event's properties).
+   */
+  include?: string;
   /**
    * Env var holding the project API key (phc_…).
    */

@@ -14,7 +14,15 @@ type Script = { match: RegExp; status: number; headers?: Record<string, string>;
 
 export class FakeProviders {
   requests: RecordedRequest[] = [];
+  /** Multipart bodies by request index. */
+  forms = new Map<number, FormData>();
   private scripts: Script[] = [];
+  private handlers: { match: RegExp; handle: (r: RecordedRequest) => Response | Promise<Response> }[] = [];
+
+  /** Answers requests whose URL matches with this handler (before the built-in provider answers). */
+  on(match: RegExp, handle: (r: RecordedRequest) => Response | Promise<Response>) {
+    this.handlers.unshift({ match, handle });
+  }
   private ids = 0;
 
   /** The next `times` requests whose URL matches answer with this status. */
@@ -28,7 +36,9 @@ export class FakeProviders {
 
   fetch: typeof fetch = async (input, init) => {
     const request = new Request(input as RequestInfo, init);
-    const body = new TextDecoder().decode(await request.arrayBuffer());
+    const isForm = (request.headers.get('content-type') ?? '').startsWith('multipart/form-data');
+    const body = isForm ? `[multipart ${(await request.clone().arrayBuffer()).byteLength} bytes]` : new TextDecoder().decode(await request.arrayBuffer());
+    if (isForm) this.forms.set(this.requests.length, await request.formData());
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -42,6 +52,8 @@ export class FakeProviders {
       script.times--;
       return Response.json(script.body, { status: script.status, headers: script.headers });
     }
+    const handler = this.handlers.find((h) => h.match.test(request.url));
+    if (handler) return handler.handle(recorded);
     return this.answer(recorded);
   };
 

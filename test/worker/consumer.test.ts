@@ -276,7 +276,8 @@ describe('admin API', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Bearer');
     expect((await h.request('/admin/api/dead-letters', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
-    const closed = harness({ env: { ADMIN_TOKEN: undefined } });
+    const { admin: _admin, ...withoutAdminAuth } = defaultManifest;
+    const closed = harness({ env: { ADMIN_TOKEN: undefined }, compiled: compileManifest(withoutAdminAuth as Manifest, defaultRegistry) });
     expect((await closed.request('/admin/api/dead-letters', { headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(403);
     const ok = await h.request('/admin/api/dead-letters', { headers: { authorization: 'Bearer test-admin-token' } });
     expect(ok.status).toBe(200);
