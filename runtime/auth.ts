@@ -27,6 +27,8 @@ export interface JwtConfig {
   requiredClaims: string[];
   /** Clerk's `azp`: the origins a session token may come from. */
   authorizedParties?: string[];
+  /** Where the full user profile comes from, when the provider's `profile` options are set. */
+  profile?: import('./profiles.ts').ProfileSource;
 }
 
 /** A refused or unverifiable token: 401 (the token) or 503 (the keys could not be had). */

@@ -10,7 +10,9 @@ import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import { countStatement, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
+import { loadProfile } from './profiles.ts';
 import type { Emit } from './telemetry.ts';
+import { readPath } from './values.ts';
 
 export interface RouteDeps {
   emit: Emit;
@@ -40,19 +42,52 @@ export async function authenticate(verify: JwtVerify, token: string, env: Runtim
   }
 }
 
-async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, deps: RouteDeps): Promise<Response> {
+/**
+ * Runs a route's on_first_seen steps the first time a user reaches it: the seen-marker and the steps' statements
+ * commit together, so a failure leaves the user unseen and the next request tries again. A concurrent first
+ * request loses on the marker's primary key and changes nothing.
+ */
+async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
+  const key = `${user.provider}\u0000${user.sub}`;
+  if (seen.has(key)) return;
+  const db = env.DB;
+  if (await db.prepare('SELECT 1 AS seen FROM seen_users WHERE provider = ?1 AND sub = ?2').bind(user.provider, user.sub).first()) {
+    seen.add(key);
+    return;
+  }
+  const at = new Date(deps.now()).toISOString();
+  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {} } };
+  const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
+  for (const step of route.onFirstSeen!) {
+    const output = await step.run({ envelope, values: { payload: envelope.payload, envelope: envelope as unknown as Record<string, unknown>, env }, env });
+    if (output.actions?.length || output.outbox?.length) throw new Error('on_first_seen runs SQL steps only');
+    for (const s of output.statements ?? []) statements.push(db.prepare(s.sql).bind(...s.params));
+  }
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    if (!/UNIQUE constraint failed: seen_users/.test(String(error))) throw error;
+  }
+  seen.add(key);
+}
+
+async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, deps: RouteDeps): Promise<Response> {
   const upstream = route.upstream!;
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
   for (const h of HOP_BY_HOP) headers.delete(h);
   // Identity headers come from the verified token only; a client's own copies are dropped.
   for (const name of [...headers.keys()]) if (name.startsWith('x-user-')) headers.delete(name);
-  for (const [header] of upstream.forwardClaims) headers.delete(header);
+  for (const [header] of [...upstream.forwardClaims, ...upstream.forwardProfile]) headers.delete(header);
   if (!upstream.keepAuthorization) headers.delete('authorization');
   if (user) {
     headers.set('x-user-id', user.sub);
     for (const [header, claim] of upstream.forwardClaims) {
       const value = user.claims[claim];
+      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
+    }
+    for (const [header, path] of upstream.forwardProfile) {
+      const value = profile ? readPath(path, { payload: profile }) : undefined;
       if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
     }
   }
@@ -61,6 +96,7 @@ async function proxy(route: CompiledRoute, request: Request, user: Authenticated
 }
 
 export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, deps: RouteDeps): void {
+  const seen = new Set<string>();
   for (const route of compiled.appRoutes) {
     const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
     app.on(route.methods, route.path, async (c) => {
@@ -83,7 +119,9 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           throw httpError(429, { error: 'rate_limited', message: `at most ${route.rateLimit.limit} requests per ${route.rateLimit.period}` }, { 'retry-after': String(retryAfter) });
         }
       }
-      if (route.upstream) return proxy(route, request, user, deps);
+      const profile = user && route.profile ? await loadProfile(route.profile, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined;
+      if (user && route.onFirstSeen) await firstSeen(route, user, profile, c.env, deps, seen);
+      if (route.upstream) return proxy(route, request, user, profile, deps);
       const source = route.source;
       return route.endpoint!({
         request,

@@ -1,4 +1,7 @@
+import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { profileJson, type ProfileIO } from '../../runtime/profiles.ts';
+import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 
 interface Auth0Options {
   domain: string;
@@ -6,7 +9,11 @@ interface Auth0Options {
   algorithms?: ('RS256' | 'PS256')[];
   clock_tolerance?: string;
   required_claims?: string[];
+  profile?: { client_id: string; client_secret: string; ttl?: string };
 }
+
+/** A management token is reused until this long before it expires. */
+export const MANAGEMENT_TOKEN_MARGIN_SECONDS = 300;
 
 /** Auth0 access tokens: issuer `https://<domain>/`, the tenant's JWKS, and the API's audience. */
 export const auth0Auth: AuthAdapter<Auth0Options> = {
@@ -19,6 +26,17 @@ export const auth0Auth: AuthAdapter<Auth0Options> = {
       audience: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }], description: "The API identifier the tokens are for." },
       algorithms: { type: 'array', items: { enum: ['RS256', 'PS256'] }, minItems: 1, description: 'Default [RS256].' },
       ...commonAuthOptions,
+      profile: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['client_id', 'client_secret'],
+        properties: {
+          client_id: { ...secretRefSchema, description: 'Env var with a machine-to-machine client id for the Management API.' },
+          client_secret: { ...secretRefSchema, description: 'Env var with its client secret.' },
+          ttl: profileTtlSchema,
+        },
+        description: 'Fetch the full user from the Management API (GET /api/v2/users/{id}).',
+      },
     },
     required: ['domain', 'audience'],
   },
@@ -30,6 +48,39 @@ export const auth0Auth: AuthAdapter<Auth0Options> = {
       audience: options.audience,
       algorithms: options.algorithms ?? ['RS256'],
       ...commonAuth(options),
+      ...(options.profile ? { profile: auth0Profile(options.domain, options.profile) } : {}),
     };
   },
 };
+
+/**
+ * Profiles through the Management API. Its token (client credentials) is kept in KV, and in the isolate, until
+ * five minutes before it expires, so most profile fetches cost one request.
+ */
+function auth0Profile(domain: string, options: NonNullable<Auth0Options['profile']>) {
+  let memo: { token: string; until: number } | undefined;
+  const tokenKey = `auth0-management-token:${domain}`;
+  async function managementToken(io: ProfileIO): Promise<string> {
+    if (memo && memo.until > io.now) return memo.token;
+    const stored = io.kv ? await io.kv.get<{ token: string; until: number }>(tokenKey, 'json') : null;
+    if (stored && stored.until > io.now) return (memo = stored).token;
+    const [clientId, clientSecret] = readSecrets(io.env, [options.client_id, options.client_secret]);
+    const res = await io.fetch(`https://${domain}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience: `https://${domain}/api/v2/` }),
+    });
+    const { access_token, expires_in } = (await profileJson('auth0', res)) as { access_token: string; expires_in: number };
+    const lifetime = Math.max(0, expires_in - MANAGEMENT_TOKEN_MARGIN_SECONDS);
+    memo = { token: access_token, until: io.now + lifetime * 1000 };
+    if (lifetime >= 60) await io.kv?.put(tokenKey, JSON.stringify(memo), { expirationTtl: lifetime });
+    return access_token;
+  }
+  return {
+    ttlSeconds: profileTtlSeconds(options.ttl),
+    async fetch(sub: string, io: ProfileIO) {
+      const token = await managementToken(io);
+      return profileJson('auth0', await io.fetch(`https://${domain}/api/v2/users/${encodeURIComponent(sub)}`, { headers: { authorization: `Bearer ${token}` } }));
+    },
+  };
+}

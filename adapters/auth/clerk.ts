@@ -1,4 +1,7 @@
+import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { profileJson } from '../../runtime/profiles.ts';
+import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 
 interface ClerkOptions {
   issuer: string;
@@ -6,6 +9,7 @@ interface ClerkOptions {
   jwks_url?: string;
   clock_tolerance?: string;
   required_claims?: string[];
+  profile?: { secret_key: string; ttl?: string; api_url?: string };
 }
 
 /**
@@ -22,6 +26,13 @@ export const clerkAuth: AuthAdapter<ClerkOptions> = {
       authorized_parties: { type: 'array', items: { type: 'string', pattern: '^https?://' }, description: 'Origins your app runs on (the azp claim).' },
       jwks_url: { type: 'string', pattern: '^https?://', description: 'Default <issuer>/.well-known/jwks.json.' },
       ...commonAuthOptions,
+      profile: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['secret_key'],
+        properties: { secret_key: { ...secretRefSchema, description: 'Env var with the Clerk secret key (Backend API).' }, ttl: profileTtlSchema, api_url: { type: 'string', pattern: '^https?://' } },
+        description: 'Fetch the full user from the Clerk Backend API (GET /v1/users/{id}).',
+      },
     },
     required: ['issuer'],
   },
@@ -34,6 +45,18 @@ export const clerkAuth: AuthAdapter<ClerkOptions> = {
       algorithms: ['RS256'],
       ...(options.authorized_parties ? { authorizedParties: options.authorized_parties } : {}),
       ...commonAuth(options),
+      ...(options.profile ? { profile: clerkProfile(options.profile) } : {}),
     };
   },
 };
+
+function clerkProfile(options: NonNullable<ClerkOptions['profile']>) {
+  const api = (options.api_url ?? 'https://api.clerk.com').replace(/\/+$/, '');
+  return {
+    ttlSeconds: profileTtlSeconds(options.ttl),
+    async fetch(sub: string, io: { env: Readonly<Record<string, unknown>>; fetch: typeof fetch }) {
+      const [key] = readSecrets(io.env, options.secret_key);
+      return profileJson('clerk', await io.fetch(`${api}/v1/users/${encodeURIComponent(sub)}`, { headers: { authorization: `Bearer ${key}` } }));
+    },
+  };
+}

@@ -1,5 +1,7 @@
-import { secretRefSchema } from '../../runtime/adapter.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { profileJson } from '../../runtime/profiles.ts';
+import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 
 interface SupabaseOptions {
   project_url: string;
@@ -7,6 +9,7 @@ interface SupabaseOptions {
   audience?: string;
   clock_tolerance?: string;
   required_claims?: string[];
+  profile?: { service_role_key: string; ttl?: string };
 }
 
 /**
@@ -23,6 +26,13 @@ export const supabaseAuth: AuthAdapter<SupabaseOptions> = {
       jwt_secret: { ...secretRefSchema, description: 'Legacy projects: env var with the JWT secret (HS256 only).' },
       audience: { type: 'string', description: 'Default authenticated.' },
       ...commonAuthOptions,
+      profile: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['service_role_key'],
+        properties: { service_role_key: { ...secretRefSchema, description: 'Env var with the service role key (admin API).' }, ttl: profileTtlSchema },
+        description: 'Fetch the full user from the Auth admin API (GET /auth/v1/admin/users/{id}).',
+      },
     },
     required: ['project_url'],
   },
@@ -35,6 +45,17 @@ export const supabaseAuth: AuthAdapter<SupabaseOptions> = {
       audience: options.audience ?? 'authenticated',
       algorithms: options.jwt_secret ? ['HS256'] : ['ES256', 'RS256'],
       ...commonAuth(options),
+      ...(options.profile ? { profile: supabaseProfile(base, options.profile) } : {}),
     };
   },
 };
+
+function supabaseProfile(base: string, options: NonNullable<SupabaseOptions['profile']>) {
+  return {
+    ttlSeconds: profileTtlSeconds(options.ttl),
+    async fetch(sub: string, io: { env: Readonly<Record<string, unknown>>; fetch: typeof fetch }) {
+      const [key] = readSecrets(io.env, options.service_role_key);
+      return profileJson('supabase', await io.fetch(`${base}/admin/users/${encodeURIComponent(sub)}`, { headers: { apikey: key!, authorization: `Bearer ${key}` } }));
+    },
+  };
+}

@@ -8,6 +8,8 @@ import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { JwtConfig, Requirement } from '../auth.ts';
 import type { EndpointContext } from '../endpoints.ts';
 import type { Period } from '../limits.ts';
+import type { ProfileSource } from '../profiles.ts';
+import { compilePath } from '../values.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../retry.ts';
@@ -52,7 +54,11 @@ export interface CompiledRoute {
   authMode: 'required' | 'optional';
   require?: Requirement;
   rateLimit?: { limit: number; period: Period; per: 'user' | 'ip' };
-  upstream?: { origin: string; forwardClaims: [string, string][]; keepAuthorization: boolean };
+  upstream?: { origin: string; forwardClaims: [string, string][]; forwardProfile: [string, ReturnType<typeof compilePath>][]; keepAuthorization: boolean };
+  /** Load the user's profile (from the provider's profile source). */
+  profile?: ProfileSource;
+  /** Steps run once per user, when the route first sees them. */
+  onFirstSeen?: CompiledStep[];
   endpoint?: (ctx: EndpointContext) => Promise<Response>;
   source?: EventSource;
 }
@@ -199,6 +205,15 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
     } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
     if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
+    const profile = spec.profile ? (spec.auth ? auth.get(spec.auth)?.profile : undefined) : undefined;
+    if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
+    if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
+    if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
+    const onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+    const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
+      const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
+      return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
+    });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
     appRoutes.push({
       name,
@@ -208,7 +223,9 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       ...(spec.auth ? { auth: spec.auth } : {}),
       ...(spec.require ? { require: spec.require as Requirement } : {}),
       ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
-      ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), keepAuthorization: spec.keep_authorization ?? false } } : {}),
+      ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, keepAuthorization: spec.keep_authorization ?? false } } : {}),
+      ...(profile ? { profile } : {}),
+      ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
     });

@@ -1170,6 +1170,20 @@ export interface ClerkAuth {
    * Claims a token must carry, besides exp (always required).
    */
   required_claims?: string[];
+  /**
+   * Fetch the full user from the Clerk Backend API (GET /v1/users/{id}).
+   */
+  profile?: {
+    /**
+     * Env var with the Clerk secret key (Backend API).
+     */
+    secret_key: string;
+    /**
+     * How long a fetched profile is cached in KV (default 5m).
+     */
+    ttl?: string;
+    api_url?: string;
+  };
 }
 /**
  * Auth0 access tokens (RS256 via the tenant JWKS; issuer and audience checked).
@@ -1201,6 +1215,23 @@ export interface Auth0Auth {
    * Claims a token must carry, besides exp (always required).
    */
   required_claims?: string[];
+  /**
+   * Fetch the full user from the Management API (GET /api/v2/users/{id}).
+   */
+  profile?: {
+    /**
+     * Env var with a machine-to-machine client id for the Management API.
+     */
+    client_id: string;
+    /**
+     * Env var with its client secret.
+     */
+    client_secret: string;
+    /**
+     * How long a fetched profile is cached in KV (default 5m).
+     */
+    ttl?: string;
+  };
 }
 /**
  * Supabase Auth tokens (JWKS signing keys, or the legacy HS256 secret).
@@ -1230,6 +1261,19 @@ export interface SupabaseAuth {
    * Claims a token must carry, besides exp (always required).
    */
   required_claims?: string[];
+  /**
+   * Fetch the full user from the Auth admin API (GET /auth/v1/admin/users/{id}).
+   */
+  profile?: {
+    /**
+     * Env var with the service role key (admin API).
+     */
+    service_role_key: string;
+    /**
+     * How long a fetched profile is cached in KV (default 5m).
+     */
+    ttl?: string;
+  };
 }
 /**
  * Generic JWTs: a JWKS URL with asymmetric algorithms, or an HS256 shared secret.
@@ -1299,6 +1343,22 @@ export interface Route {
    * Pass the Authorization header upstream (default: stripped).
    */
   keep_authorization?: boolean;
+  /**
+   * Load the user's full profile (the provider's `profile` options), cached in KV.
+   */
+  profile?: boolean;
+  /**
+   * Headers to send upstream, each from a profile field (a path).
+   */
+  forward_profile?: {
+    [k: string]: string;
+  };
+  /**
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).
+   *
+   * @minItems 1
+   */
+  on_first_seen?: [Step, ...Step[]];
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).

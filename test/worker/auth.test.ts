@@ -11,7 +11,7 @@ import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness } from '../support/harness.ts';
 import { CLERK_ISSUER, clerkToken, jwks, testKey, type TestKey } from '../support/jwt.ts';
 
-const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'cl_key', CLOUDINARY_API_SECRET: 'cl_secret' };
+const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'cl_key', CLOUDINARY_API_SECRET: 'cl_secret', CLERK_SECRET_KEY: 'sk_test_profile' };
 let k1: TestKey;
 let k2: TestKey;
 beforeAll(async () => {
@@ -87,6 +87,8 @@ describe('protected upstream route', () => {
   it('checks the audience (here an Auth0 provider)', async () => {
     const m = structuredClone(defaultManifest);
     m.auth = { clerk: { type: 'auth0', domain: 'example.clerk.accounts.dev', audience: 'https://api.example.com' } as never };
+    const { profile: _p, forward_profile: _f, on_first_seen: _o, ...withoutProfile } = m.routes!.api!;
+    m.routes!.api = withoutProfile;
     const { h } = setup({ manifest: m });
     const token = (aud: string) => clerkToken(k1, { iss: 'https://example.clerk.accounts.dev/', aud });
     expect((await api(h, await token('https://api.example.com'))).status).toBe(200);
@@ -140,6 +142,51 @@ describe('protected upstream route', () => {
     const limited = await api(h, token);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('profile enrichment', () => {
+  it('fetches the Clerk user once (then KV), forwards a profile field, and syncs a first-seen user once', async () => {
+    const { fake, h } = setup();
+    const sub = `user_p_${Date.now()}`;
+    fake.on(/api\.clerk\.com\/v1\/users\//, (r) => {
+      expect(r.headers.authorization).toBe('Bearer sk_test_profile');
+      return Response.json({ id: sub, first_name: 'Grace', last_name: 'Hopper', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'grace@example.com' }] });
+    });
+    const token = await clerkToken(k1, { sub });
+    for (let i = 0; i < 2; i++) expect((await h.request('/api/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(fake.to(/api\.clerk\.com/)).toHaveLength(1);
+    expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace', 'Grace']);
+    expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'grace@example.com', name: 'Grace Hopper', created_at: '2023-11-14T22:13:20.000Z' });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(sub).first()).toEqual({ n: 1 });
+  });
+
+  it("caches Auth0's management token until 5 minutes before it expires", async () => {
+    const m = structuredClone(defaultManifest);
+    m.auth = { clerk: { type: 'auth0', domain: 'tenant.example.test', audience: 'https://api.example.com', profile: { client_id: 'AUTH0_CLIENT_ID', client_secret: 'AUTH0_CLIENT_SECRET', ttl: '1m' } } as never };
+    const { fake, h, clock } = setup({ manifest: m });
+    let issued = 0;
+    fake.on(/tenant\.example\.test\/oauth\/token/, (r) => {
+      expect(r.json).toMatchObject({ grant_type: 'client_credentials', client_id: 'cid', client_secret: 'csecret', audience: 'https://tenant.example.test/api/v2/' });
+      return Response.json({ access_token: `mgmt_${++issued}`, expires_in: 3600, token_type: 'Bearer' });
+    });
+    fake.on(/tenant\.example\.test\/api\/v2\/users\//, (r) => Response.json({ user_id: decodeURIComponent(r.url.split('/').pop()!), given_name: 'A', token: r.headers.authorization }));
+    const env2 = { AUTH0_CLIENT_ID: 'cid', AUTH0_CLIENT_SECRET: 'csecret' };
+    const call = async (sub: string) => {
+      const token = await clerkToken(k1, { iss: 'https://tenant.example.test/', aud: 'https://api.example.com', sub });
+      return h.runtime.app.request('https://switchyard.test/api/me', { headers: { authorization: `Bearer ${token}` } }, { ...h.env, ...env2 });
+    };
+    const run = Date.now();
+    expect((await call(`auth0|a${run}`)).status).toBe(200);
+    expect((await call(`auth0|b${run}`)).status).toBe(200);
+    expect(issued).toBe(1);
+    clock.now += (3600 - 300 - 10) * 1000;
+    expect((await call(`auth0|c${run}`)).status).toBe(200);
+    expect(issued).toBe(1);
+    clock.now += 20_000;
+    expect((await call(`auth0|d${run}`)).status).toBe(200);
+    expect(issued).toBe(2);
+    expect(fake.to(/api\/v2\/users/).map((r) => r.headers.authorization)).toEqual(['Bearer mgmt_1', 'Bearer mgmt_1', 'Bearer mgmt_1', 'Bearer mgmt_2']);
   });
 });
 
