@@ -4,15 +4,9 @@ import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
 import { compilePath, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
+import type { HttpAction } from '../../runtime/manifest/types.gen.ts';
 
-interface HttpOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  headers?: Record<string, unknown>;
-  secret_headers?: Record<string, { secret: string; prefix?: string }>;
-  body?: Record<string, unknown>;
-  cache?: { ttl: string };
-}
+type HttpOptions = Omit<HttpAction, 'limits' | 'description' | 'action'>;
 
 interface HttpRequestItem {
   method: string;

@@ -1,14 +1,10 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/actions.ts';
-import { analyticsOptions, compileAnalytics, type AnalyticsEvent, type AnalyticsOptions } from './analytics.ts';
+import { analyticsOptions, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
 import { baseUrlSchema, trimSlash } from './message.ts';
+import type { MixpanelAction } from '../../runtime/manifest/types.gen.ts';
 
-interface MixpanelOptions extends AnalyticsOptions {
-  mode?: 'import' | 'track';
-  token: string;
-  api_secret?: string;
-  base_url?: string;
-}
+type MixpanelOptions = Omit<MixpanelAction, 'limits' | 'description' | 'action'>;
 
 /** Mixpanel takes up to 2000 events per /track or /import call. */
 export const MIXPANEL_BATCH_LIMIT = 2000;

@@ -1,12 +1,10 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/actions.ts';
-import { analyticsOptions, asUuid, compileAnalytics, type AnalyticsEvent, type AnalyticsOptions } from './analytics.ts';
+import { analyticsOptions, asUuid, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
 import { baseUrlSchema, trimSlash } from './message.ts';
+import type { PosthogAction } from '../../runtime/manifest/types.gen.ts';
 
-interface PosthogOptions extends AnalyticsOptions {
-  api_key: string;
-  base_url?: string;
-}
+type PosthogOptions = Omit<PosthogAction, 'limits' | 'description' | 'action'>;
 
 /** Events per PostHog /batch/ call; its limit is the request size (20 MB), so this keeps calls modest. */
 export const POSTHOG_BATCH_LIMIT = 1000;

@@ -1,15 +1,10 @@
 import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
 import { expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/actions.ts';
 import { compileValue } from '../../runtime/values.ts';
-import { baseUrlSchema, compileMessage, messageOptions, trimSlash, type MessageOptions } from './message.ts';
+import { baseUrlSchema, compileMessage, messageOptions, trimSlash } from './message.ts';
+import type { ResendAction } from '../../runtime/manifest/types.gen.ts';
 
-interface ResendOptions extends MessageOptions {
-  from: string;
-  to: unknown;
-  reply_to?: string;
-  api_key: string;
-  base_url?: string;
-}
+type ResendOptions = Omit<ResendAction, 'limits' | 'description' | 'action'>;
 
 interface ResendEmail {
   from: string;

@@ -1,15 +1,10 @@
 import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
 import { providerError, sendEach, type ActionAdapter } from '../../runtime/actions.ts';
 import { compileValue } from '../../runtime/values.ts';
-import { baseUrlSchema, compileMessage, compileValueMap, messageOptions, trimSlash, type MessageOptions } from './message.ts';
+import { baseUrlSchema, compileMessage, compileValueMap, messageOptions, trimSlash } from './message.ts';
+import type { SendgridAction } from '../../runtime/manifest/types.gen.ts';
 
-interface SendgridOptions extends MessageOptions {
-  from: string;
-  to: unknown;
-  template_id?: string;
-  api_key: string;
-  base_url?: string;
-}
+type SendgridOptions = Omit<SendgridAction, 'limits' | 'description' | 'action'>;
 
 interface SendgridMail {
   personalizations: { to: { email: string }[]; dynamic_template_data?: Record<string, unknown> }[];

@@ -2,19 +2,9 @@ import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/ad
 import { expectJson, sendEach, type ActionAdapter } from '../../runtime/actions.ts';
 import { compileValue } from '../../runtime/values.ts';
 import { baseUrlSchema, compileMessage, trimSlash } from './message.ts';
+import type { TwilioSmsAction } from '../../runtime/manifest/types.gen.ts';
 
-interface TwilioSmsOptions {
-  to: unknown;
-  from?: string;
-  messaging_service_sid?: string;
-  template?: string;
-  data?: Record<string, unknown>;
-  text?: string;
-  status_callback?: string;
-  account_sid: string;
-  auth_token: string;
-  base_url?: string;
-}
+type TwilioSmsOptions = Omit<TwilioSmsAction, 'limits' | 'description' | 'action'>;
 
 /**
  * SMS through Twilio's `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: form-encoded, HTTP Basic with the

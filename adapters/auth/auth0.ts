@@ -2,15 +2,9 @@ import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
 import { profileJson, type ProfileIO } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
+import type { Auth0Auth } from '../../runtime/manifest/types.gen.ts';
 
-interface Auth0Options {
-  domain: string;
-  audience: string | string[];
-  algorithms?: ('RS256' | 'PS256')[];
-  clock_tolerance?: string;
-  required_claims?: string[];
-  profile?: { client_id: string; client_secret: string; ttl?: string };
-}
+type Auth0Options = Omit<Auth0Auth, 'type'>;
 
 /** A management token is reused until this long before it expires. */
 export const MANAGEMENT_TOKEN_MARGIN_SECONDS = 300;

@@ -2,15 +2,9 @@ import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
 import { profileJson } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
+import type { ClerkAuth } from '../../runtime/manifest/types.gen.ts';
 
-interface ClerkOptions {
-  issuer: string;
-  authorized_parties?: string[];
-  jwks_url?: string;
-  clock_tolerance?: string;
-  required_claims?: string[];
-  profile?: { secret_key: string; ttl?: string; api_url?: string };
-}
+type ClerkOptions = Omit<ClerkAuth, 'type'>;
 
 /**
  * Clerk session tokens: RS256, verified against the instance's JWKS (`<issuer>/.well-known/jwks.json`), with the

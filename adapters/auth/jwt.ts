@@ -1,15 +1,8 @@
 import { secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import type { JwtAuth } from '../../runtime/manifest/types.gen.ts';
 
-interface JwtOptions {
-  jwks_url?: string;
-  hs256_secret?: string;
-  issuer?: string | string[];
-  audience?: string | string[];
-  algorithms: string[];
-  clock_tolerance?: string;
-  required_claims?: string[];
-}
+type JwtOptions = Omit<JwtAuth, 'type'>;
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 

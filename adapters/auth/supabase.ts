@@ -2,15 +2,9 @@ import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
 import { profileJson } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
+import type { SupabaseAuth } from '../../runtime/manifest/types.gen.ts';
 
-interface SupabaseOptions {
-  project_url: string;
-  jwt_secret?: string;
-  audience?: string;
-  clock_tolerance?: string;
-  required_claims?: string[];
-  profile?: { service_role_key: string; ttl?: string };
-}
+type SupabaseOptions = Omit<SupabaseAuth, 'type'>;
 
 /**
  * Supabase Auth tokens: asymmetric signing keys via `<project>/auth/v1/.well-known/jwks.json` (ES256/RS256), or,

@@ -4,19 +4,9 @@ import { parseSize } from '../../runtime/duration.ts';
 import type { EndpointAdapter } from '../../runtime/endpoints.ts';
 import { errorResponse } from '../../runtime/http.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
+import type { CloudinaryUploadEndpoint } from '../../runtime/manifest/types.gen.ts';
 
-interface UploadOptions {
-  cloud_name: string;
-  api_key: string;
-  api_secret: string;
-  algorithm?: 'sha1' | 'sha256';
-  folder?: string;
-  resource_type?: 'image' | 'video' | 'raw' | 'auto';
-  max_size?: string;
-  types?: string[];
-  backup_bucket?: string;
-  base_url?: string;
-}
+type UploadOptions = Omit<CloudinaryUploadEndpoint, 'type'>;
 
 /**
  * Cloudinary's signature: the parameters (empty ones left out, arrays joined with commas) sorted by name, written

@@ -3,13 +3,9 @@ import { parseDuration } from '../../runtime/duration.ts';
 import type { EndpointAdapter } from '../../runtime/endpoints.ts';
 import { errorResponse } from '../../runtime/http.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
+import type { PosthogFlagsEndpoint } from '../../runtime/manifest/types.gen.ts';
 
-interface FlagsOptions {
-  api_key: string;
-  base_url?: string;
-  ttl?: string;
-  stale_for?: string;
-}
+type FlagsOptions = Omit<PosthogFlagsEndpoint, 'type'>;
 
 interface Cached {
   flags: Record<string, unknown>;

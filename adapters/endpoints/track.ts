@@ -1,11 +1,8 @@
 import type { EndpointAdapter, EndpointEvent } from '../../runtime/endpoints.ts';
 import { errorResponse } from '../../runtime/http.ts';
+import type { TrackEndpoint } from '../../runtime/manifest/types.gen.ts';
 
-interface TrackOptions {
-  max_events?: number;
-  publishable_keys?: string[];
-  origins?: string[];
-}
+type TrackOptions = Omit<TrackEndpoint, 'type'>;
 
 interface IncomingEvent {
   event?: unknown;
