@@ -31,7 +31,12 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const { compiled, environment, hash } = options;
-  const emit = options.emit ?? logEmit;
+  const baseEmit = options.emit ?? logEmit;
+  // Refusals are counted from the typed event itself, wherever it is raised.
+  const emit: Emit = (event) => {
+    if (event.kind === 'webhook.rejected') options.usage?.rejected(event.integration, event.reason);
+    baseEmit(event);
+  };
   const app = new Hono<{ Bindings: RuntimeEnv }>();
   const health = {
     status: 'ok',

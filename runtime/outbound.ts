@@ -128,10 +128,7 @@ async function fireAlerts(alerts: { c: { limit: CompiledLimit; key: string; peri
       const notify = a.c.limit.notify;
       if (!notify) return;
       try {
-        const envelope = { integration: 'switchyard', id: `limit:${a.c.limit.name}:${a.c.key}:${a.c.periodStart}:${a.level}`, type: `limit.${a.level}`, occurred_at: at, received_at: at, payload: info };
-        const payload = notify.prepare({ envelope, values: { payload: info, envelope: envelope as unknown as Record<string, unknown>, env: io.env }, env: io.env });
-        const [outcome] = await notify.send([{ key: envelope.id, payload }], io);
-        if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
+        await sendNotification(notify, `limit:${a.c.limit.name}:${a.c.key}:${a.c.periodStart}:${a.level}`, `limit.${a.level}`, info, io);
       } catch (error) {
         // Not sent: forget the alert so the next crossing tries again.
         emit({ kind: 'runtime.error', where: `limits.${a.c.limit.name}.notify`, error: String(error) });
@@ -139,4 +136,16 @@ async function fireAlerts(alerts: { c: { limit: CompiledLimit; key: string; peri
       }
     }),
   );
+}
+
+/**
+ * Sends one notification through an action (a limit warning, an alert): the action sees `info` as the event
+ * payload. Throws when the send fails, so the caller can forget the alert and try again next time.
+ */
+export async function sendNotification(action: CompiledAction, id: string, type: string, info: Record<string, unknown>, io: ActionIO): Promise<void> {
+  const at = new Date(io.now).toISOString();
+  const envelope = { integration: 'switchyard', id, type, occurred_at: at, received_at: at, payload: info };
+  const payload = action.prepare({ envelope, values: { payload: info, envelope: envelope as unknown as Record<string, unknown>, env: io.env }, env: io.env });
+  const [outcome] = await action.send([{ key: id, payload }], io);
+  if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
 }

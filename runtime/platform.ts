@@ -25,29 +25,48 @@ export const platformSchema = {
   },
 } as const;
 
+interface Pending {
+  metric: string;
+  key: string;
+  period: 'hour' | 'day';
+  n: number;
+}
+
 export class PlatformUsage {
-  private pending = new Map<PlatformMetric, number>();
+  private pending = new Map<string, Pending>();
   private lastFlush = 0;
+  private add(metric: string, key: string, period: 'hour' | 'day', n: number): void {
+    const id = `${metric}\u0000${key}\u0000${period}`;
+    const entry = this.pending.get(id);
+    if (entry) entry.n += n;
+    else this.pending.set(id, { metric, key, period, n });
+  }
 
   count(metric: PlatformMetric, n = 1): void {
-    if (n > 0) this.pending.set(metric, (this.pending.get(metric) ?? 0) + n);
+    if (n > 0) this.add(`platform.${metric}`, '*', 'day', n);
+  }
+
+  /** A refused webhook, per integration and reason, per hour (bodies of refused requests are never kept). */
+  rejected(integration: string, reason: string): void {
+    this.add(`rejections.${integration}`, reason, 'hour', 1);
   }
 
   /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
   async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
     if (!this.pending.size || (!force && nowMs - this.lastFlush < FLUSH_INTERVAL_MS)) return;
     this.lastFlush = nowMs;
-    const drained = [...this.pending];
+    const drained = [...this.pending.values()];
     this.pending.clear();
-    const day = periodBounds('day', nowMs).start;
     try {
       await db.batch(
-        drained.map(([metric, n]) =>
-          db.prepare("INSERT INTO usage (metric, key, period_start, n) VALUES (?1, '*', ?2, ?3) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n").bind(`platform.${metric}`, day, n),
+        drained.map((p) =>
+          db
+            .prepare('INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n')
+            .bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
         ),
       );
     } catch {
-      for (const [metric, n] of drained) this.count(metric, n);
+      for (const p of drained) this.add(p.metric, p.key, p.period, p.n);
     }
   }
 }

@@ -8,6 +8,8 @@ import { createConsumer, deadLetterStatements, type ConsumerMessage } from './co
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { PlatformUsage } from './platform.ts';
+import { evaluateAlerts } from './alerts.ts';
+import { prune } from './retention.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface RuntimeOptions {
@@ -26,6 +28,8 @@ export interface Runtime {
   app: ReturnType<typeof createApp>;
   fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContext): Response | Promise<Response>;
   queue(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void>;
+  /** The cron trigger: flush usage, prune by retention in bounded batches, evaluate alerts. */
+  scheduled(env: RuntimeEnv): Promise<void>;
 }
 
 export function createRuntime(options: RuntimeOptions): Runtime {
@@ -51,6 +55,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         if (ctx) ctx.waitUntil(flushed);
         else await flushed;
       }
+    },
+    async scheduled(env) {
+      usage.count('worker_requests');
+      const at = now();
+      await usage.flush(env.DB, at, true);
+      const pruned = await prune(env.DB, options.compiled.retention, at);
+      emit({ kind: 'retention.pruned', ...pruned });
+      await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: options.fetch ?? ((input, init) => fetch(input, init)), now: at }, emit);
     },
     async queue(batch, env) {
       usage.count('worker_requests');

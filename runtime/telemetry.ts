@@ -20,6 +20,8 @@ export type TelemetryEvent =
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
   | { kind: 'auth.rejected'; where: string; reason: string }
+  | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
+  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number; applied_messages: number; action_ledger: number }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };

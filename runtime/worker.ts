@@ -48,4 +48,9 @@ export default {
     if (runtime instanceof Error) return batch.retryAll({ delaySeconds: 60 });
     await runtime.queue(batch, env);
   },
+  async scheduled(_controller, env) {
+    const runtime = runtimeFor(env);
+    if (runtime instanceof Error) throw runtime;
+    await runtime.scheduled(env);
+  },
 } satisfies ExportedHandler<RuntimeEnv>;

@@ -9,6 +9,9 @@ import type { JwtConfig, Requirement } from '../auth.ts';
 import type { EndpointContext } from '../endpoints.ts';
 import type { Period } from '../limits.ts';
 import type { ProfileSource } from '../profiles.ts';
+import { compileCondition, type AlertCondition, type CompiledAlert } from '../alerts.ts';
+import { parseDuration } from '../duration.ts';
+import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
@@ -87,6 +90,8 @@ export interface CompiledManifest {
   auth: ReadonlyMap<string, JwtConfig>;
   appRoutes: readonly CompiledRoute[];
   admin?: { auth?: string; require?: Requirement };
+  retention: RetentionPolicy;
+  alerts: readonly CompiledAlert[];
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -231,6 +236,16 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     });
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
+  const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  const alerts: CompiledAlert[] = [];
+  for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
+    const at = ['alerts', name];
+    const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
+    const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+    const notify = step?.notifyAction;
+    if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+    if (measure && notify) alerts.push({ name, measure, notify });
+  }
   if (problems.length) throw new ManifestError(problems);
   return {
     version: manifest.version,
@@ -243,6 +258,8 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     sources,
     auth,
     appRoutes,
+    retention,
+    alerts,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require as Requirement } : {}) } } : {}),
   };
 }

@@ -8,6 +8,8 @@ import { retryPolicySchema } from '../retry.ts';
 import { valueSchema } from '../values.ts';
 import { limitSchema } from '../limits.ts';
 import { platformSchema } from '../platform.ts';
+import { alertSchema } from '../alerts.ts';
+import { retentionSchema } from '../retention.ts';
 import { templateSchema } from '../templates.ts';
 
 export const MANIFEST_VERSION = 1;
@@ -47,6 +49,13 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
       version: { const: MANIFEST_VERSION, description: 'Manifest format version.' },
       defaults: { $ref: '#/definitions/Defaults' },
       platform: platformSchema,
+      retention: retentionSchema,
+      alerts: {
+        type: 'object',
+        description: 'Conditions to be told about, each once per incident.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Alert' },
+      },
       queues: {
         type: 'object',
         description: 'Queues by name, each mapped to its producer binding in wrangler.toml.',
@@ -160,6 +169,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
       ),
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
       Template: templateSchema,
+      Alert: alertSchema,
       AuthProvider: { title: 'AuthProvider', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.auth.values()]) },
       Endpoint: { title: 'Endpoint', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.endpoints.values()]) },
       Requirement: closed('Requirement', {
@@ -205,6 +215,8 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           auth: { type: 'object' },
           routes: { type: 'object' },
           admin: { type: 'object' },
+          retention: { type: 'object' },
+          alerts: { type: 'object' },
         },
         [],
         'Fields merged over the base manifest for one environment.',

@@ -8,21 +8,16 @@
  */
 export type Size = string;
 /**
- * How a request is authenticated; `type` picks the adapter.
+ * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Verifier".
+ * via the `definition` "Duration".
  */
-export type Verifier =
-  | StripeVerifier
-  | SvixVerifier
-  | StandardWebhooksVerifier
-  | PaddleVerifier
-  | PaddleClassicVerifier
-  | TwilioVerifier
-  | SendgridVerifier
-  | HmacVerifier
-  | TokenVerifier;
+export type Duration = string;
+/**
+ * An action step (email, or http for Slack).
+ */
+export type Step = SqlStep | EnqueueStep | ActionStep;
 /**
  * A path into the event (`data.object.id`), or an object with one source and optional transforms.
  *
@@ -71,18 +66,11 @@ export type Value =
       default?: unknown;
     };
 /**
- * One step, named by its key.
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Step".
- */
-export type Step = SqlStep | EnqueueStep | ActionStep;
-/**
  * An outbound action; `action` picks the adapter.
  */
 export type ActionStep = ResendAction | SendgridAction | TwilioSmsAction | MixpanelAction | PosthogAction | HttpAction;
 /**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
+ * Recipient address, from the event.
  */
 export type Value1 =
   | string
@@ -346,12 +334,28 @@ export type Value6 =
       default?: unknown;
     };
 /**
- * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+ * How a request is authenticated; `type` picks the adapter.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Duration".
+ * via the `definition` "Verifier".
  */
-export type Duration = string;
+export type Verifier =
+  | StripeVerifier
+  | SvixVerifier
+  | StandardWebhooksVerifier
+  | PaddleVerifier
+  | PaddleClassicVerifier
+  | TwilioVerifier
+  | SendgridVerifier
+  | HmacVerifier
+  | TokenVerifier;
+/**
+ * One step, named by its key.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Step".
+ */
+export type Step1 = SqlStep | EnqueueStep | ActionStep;
 /**
  * A path into the event (`data.object.id`), or an object with one source and optional transforms.
  */
@@ -399,7 +403,7 @@ export type Value7 =
 /**
  * One step, named by its key.
  */
-export type Step1 = SqlStep | EnqueueStep | ActionStep;
+export type Step2 = SqlStep | EnqueueStep | ActionStep;
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "AuthProvider".
@@ -421,6 +425,13 @@ export interface Manifest {
   version: 1;
   defaults?: Defaults;
   platform?: Platform;
+  retention?: Retention;
+  /**
+   * Conditions to be told about, each once per incident.
+   */
+  alerts?: {
+    [k: string]: Alert;
+  };
   /**
    * Queues by name, each mapped to its producer binding in wrangler.toml.
    */
@@ -505,287 +516,60 @@ export interface Platform {
    */
   plan?: 'free' | 'paid';
 }
+export interface Retention {
+  /**
+   * Keep raw webhook bodies this long (default 30d).
+   */
+  payloads?: string;
+  /**
+   * Keep event metadata this long (default 90d).
+   */
+  events?: string;
+  /**
+   * Keep unreplayed dead letters this long (default 90d); replayed ones go at the next prune.
+   */
+  dead_letters?: string;
+  /**
+   * Rows per statement (default 500).
+   */
+  batch?: number;
+}
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Queue".
+ * via the `definition` "Alert".
  */
-export interface Queue {
-  /**
-   * Producer binding name in wrangler.toml.
-   */
-  binding: string;
-  /**
-   * Producer binding of its dead-letter queue.
-   */
-  dead_letter?: string;
+export interface Alert {
   description?: string;
+  when: AlertCondition;
+  notify: Step;
 }
-/**
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Integration".
- */
-export interface Integration {
-  description?: string;
+export interface AlertCondition {
   /**
-   * Path the provider posts to.
+   * More open dead letters than this.
    */
-  route: string;
+  dead_letters?: {
+    above: number;
+    integration?: string;
+  };
   /**
-   * Accepted methods (default [POST]).
-   *
-   * @minItems 1
+   * More refused webhooks than this within the window (default 1h): a spike.
    */
-  methods?: ['POST' | 'PUT' | 'GET', ...('POST' | 'PUT' | 'GET')[]];
+  rejections?: {
+    above: number;
+    within?: Duration;
+    integration?: string;
+  };
   /**
-   * Body format (default json).
+   * This limit reached its warn threshold in its current period.
    */
-  format?: 'json' | 'form';
-  max_body?: Size;
-  verifier: Verifier;
-  event: EventExtraction;
+  limit_warned?: string;
   /**
-   * Queue the events go to.
+   * The oldest unprocessed event is older than this.
    */
-  queue: string;
-  retry?: RetryPolicy;
-  handlers?: Handler[];
-}
-/**
- * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
- */
-export interface StripeVerifier {
-  /**
-   * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
-   */
-  type: 'stripe';
-  /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5m).
-   */
-  tolerance?: string;
-}
-/**
- * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
- */
-export interface SvixVerifier {
-  /**
-   * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
-   */
-  type: 'svix';
-  /**
-   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5m).
-   */
-  tolerance?: string;
-}
-/**
- * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
- */
-export interface StandardWebhooksVerifier {
-  /**
-   * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
-   */
-  type: 'standard-webhooks';
-  /**
-   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5m).
-   */
-  tolerance?: string;
-}
-/**
- * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
- */
-export interface PaddleVerifier {
-  /**
-   * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
-   */
-  type: 'paddle';
-  /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5s, as the Paddle SDK).
-   */
-  tolerance?: string;
-}
-/**
- * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
- */
-export interface PaddleClassicVerifier {
-  /**
-   * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
-   */
-  type: 'paddle-classic';
-  /**
-   * Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.
-   *
-   * @minItems 1
-   */
-  public_key: string | [string, ...string[]];
-}
-/**
- * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
- */
-export interface TwilioVerifier {
-  /**
-   * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
-   */
-  type: 'twilio';
-  /**
-   * Env var(s) holding the Twilio auth token.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.
-   */
-  public_url?: string;
-}
-/**
- * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
- */
-export interface SendgridVerifier {
-  /**
-   * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
-   */
-  type: 'sendgrid';
-  /**
-   * Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).
-   *
-   * @minItems 1
-   */
-  public_key: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5m).
-   */
-  tolerance?: string;
-}
-/**
- * Generic HMAC signature in a header, configured in YAML only.
- */
-export interface HmacVerifier {
-  /**
-   * Generic HMAC signature in a header, configured in YAML only.
-   */
-  type: 'hmac';
-  /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Header carrying the signature, e.g. X-Hub-Signature-256.
-   */
-  header: string;
-  /**
-   * Hash (default sha256).
-   */
-  algorithm?: 'sha1' | 'sha256' | 'sha512';
-  /**
-   * Signature encoding (default hex).
-   */
-  encoding?: 'hex' | 'base64';
-  /**
-   * Text before the signature, e.g. `sha256=`.
-   */
-  prefix?: string;
-  /**
-   * Splits a header carrying several signatures.
-   */
-  separator?: string;
-  /**
-   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {header.<name>}.
-   */
-  signed?: string;
-  /**
-   * Header with a Unix-seconds timestamp, checked against `tolerance`.
-   */
-  timestamp_header?: string;
-  /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
-   */
-  tolerance?: string;
-  /**
-   * How the secret string encodes the key (default utf8).
-   */
-  secret_encoding?: 'utf8' | 'base64' | 'hex';
-}
-/**
- * Shared-secret token in a header, or HTTP Basic auth.
- */
-export interface TokenVerifier {
-  /**
-   * Shared-secret token in a header, or HTTP Basic auth.
-   */
-  type: 'token';
-  /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Where the token is (default header).
-   */
-  scheme?: 'header' | 'basic';
-  /**
-   * Header name for scheme `header` (default Authorization).
-   */
-  header?: string;
-  /**
-   * Text before the token, e.g. `Bearer `.
-   */
-  prefix?: string;
-  /**
-   * Expected Basic user name for scheme `basic`.
-   */
-  username?: string;
-}
-/**
- * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "EventExtraction".
- */
-export interface EventExtraction {
-  id: Value;
-  type: Value;
-  occurred_at?: Value;
-}
-/**
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Handler".
- */
-export interface Handler {
-  /**
-   * Event type(s); `*` matches any run of characters.
-   */
-  on: string | [string, ...string[]];
-  description?: string;
-  /**
-   * @minItems 1
-   */
-  steps: [Step, ...Step[]];
+  lag?: {
+    above: Duration;
+    integration?: string;
+  };
 }
 /**
  * Runs one SQL statement against D1; all sql steps of a message commit together.
@@ -1093,6 +877,288 @@ export interface HttpAction {
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Queue".
+ */
+export interface Queue {
+  /**
+   * Producer binding name in wrangler.toml.
+   */
+  binding: string;
+  /**
+   * Producer binding of its dead-letter queue.
+   */
+  dead_letter?: string;
+  description?: string;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Integration".
+ */
+export interface Integration {
+  description?: string;
+  /**
+   * Path the provider posts to.
+   */
+  route: string;
+  /**
+   * Accepted methods (default [POST]).
+   *
+   * @minItems 1
+   */
+  methods?: ['POST' | 'PUT' | 'GET', ...('POST' | 'PUT' | 'GET')[]];
+  /**
+   * Body format (default json).
+   */
+  format?: 'json' | 'form';
+  max_body?: Size;
+  verifier: Verifier;
+  event: EventExtraction;
+  /**
+   * Queue the events go to.
+   */
+  queue: string;
+  retry?: RetryPolicy;
+  handlers?: Handler[];
+}
+/**
+ * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+ */
+export interface StripeVerifier {
+  /**
+   * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+   */
+  type: 'stripe';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+ */
+export interface SvixVerifier {
+  /**
+   * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+   */
+  type: 'svix';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+ */
+export interface StandardWebhooksVerifier {
+  /**
+   * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+   */
+  type: 'standard-webhooks';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+ */
+export interface PaddleVerifier {
+  /**
+   * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+   */
+  type: 'paddle';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+ */
+export interface PaddleClassicVerifier {
+  /**
+   * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+   */
+  type: 'paddle-classic';
+  /**
+   * Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.
+   *
+   * @minItems 1
+   */
+  public_key: string | [string, ...string[]];
+}
+/**
+ * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+ */
+export interface TwilioVerifier {
+  /**
+   * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+   */
+  type: 'twilio';
+  /**
+   * Env var(s) holding the Twilio auth token.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.
+   */
+  public_url?: string;
+}
+/**
+ * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+ */
+export interface SendgridVerifier {
+  /**
+   * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+   */
+  type: 'sendgrid';
+  /**
+   * Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).
+   *
+   * @minItems 1
+   */
+  public_key: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Generic HMAC signature in a header, configured in YAML only.
+ */
+export interface HmacVerifier {
+  /**
+   * Generic HMAC signature in a header, configured in YAML only.
+   */
+  type: 'hmac';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Header carrying the signature, e.g. X-Hub-Signature-256.
+   */
+  header: string;
+  /**
+   * Hash (default sha256).
+   */
+  algorithm?: 'sha1' | 'sha256' | 'sha512';
+  /**
+   * Signature encoding (default hex).
+   */
+  encoding?: 'hex' | 'base64';
+  /**
+   * Text before the signature, e.g. `sha256=`.
+   */
+  prefix?: string;
+  /**
+   * Splits a header carrying several signatures.
+   */
+  separator?: string;
+  /**
+   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {header.<name>}.
+   */
+  signed?: string;
+  /**
+   * Header with a Unix-seconds timestamp, checked against `tolerance`.
+   */
+  timestamp_header?: string;
+  /**
+   * Accepted clock skew either way when a timestamp is used (default 5m).
+   */
+  tolerance?: string;
+  /**
+   * How the secret string encodes the key (default utf8).
+   */
+  secret_encoding?: 'utf8' | 'base64' | 'hex';
+}
+/**
+ * Shared-secret token in a header, or HTTP Basic auth.
+ */
+export interface TokenVerifier {
+  /**
+   * Shared-secret token in a header, or HTTP Basic auth.
+   */
+  type: 'token';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Where the token is (default header).
+   */
+  scheme?: 'header' | 'basic';
+  /**
+   * Header name for scheme `header` (default Authorization).
+   */
+  header?: string;
+  /**
+   * Text before the token, e.g. `Bearer `.
+   */
+  prefix?: string;
+  /**
+   * Expected Basic user name for scheme `basic`.
+   */
+  username?: string;
+}
+/**
+ * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "EventExtraction".
+ */
+export interface EventExtraction {
+  id: Value;
+  type: Value;
+  occurred_at?: Value;
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Handler".
+ */
+export interface Handler {
+  /**
+   * Event type(s); `*` matches any run of characters.
+   */
+  on: string | [string, ...string[]];
+  description?: string;
+  /**
+   * @minItems 1
+   */
+  steps: [Step1, ...Step1[]];
+}
+/**
+ * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Template".
  */
 export interface Template {
@@ -1140,7 +1206,7 @@ export interface Limit {
   on_exceed?: 'warn' | 'defer' | 'drop';
   per?: Value7;
   description?: string;
-  notify?: Step1;
+  notify?: Step2;
 }
 /**
  * Clerk session tokens (RS256 via the instance JWKS; azp checked).
@@ -1163,7 +1229,7 @@ export interface ClerkAuth {
    */
   jwks_url?: string;
   /**
-   * Accepted clock skew for exp/nbf/iat (default 5s).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   clock_tolerance?: string;
   /**
@@ -1179,7 +1245,7 @@ export interface ClerkAuth {
      */
     secret_key: string;
     /**
-     * How long a fetched profile is cached in KV (default 5m).
+     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
      */
     ttl?: string;
     api_url?: string;
@@ -1208,7 +1274,7 @@ export interface Auth0Auth {
    */
   algorithms?: ['RS256' | 'PS256', ...('RS256' | 'PS256')[]];
   /**
-   * Accepted clock skew for exp/nbf/iat (default 5s).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   clock_tolerance?: string;
   /**
@@ -1228,7 +1294,7 @@ export interface Auth0Auth {
      */
     client_secret: string;
     /**
-     * How long a fetched profile is cached in KV (default 5m).
+     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
      */
     ttl?: string;
   };
@@ -1254,7 +1320,7 @@ export interface SupabaseAuth {
    */
   audience?: string;
   /**
-   * Accepted clock skew for exp/nbf/iat (default 5s).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   clock_tolerance?: string;
   /**
@@ -1270,7 +1336,7 @@ export interface SupabaseAuth {
      */
     service_role_key: string;
     /**
-     * How long a fetched profile is cached in KV (default 5m).
+     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
      */
     ttl?: string;
   };
@@ -1298,7 +1364,7 @@ export interface JwtAuth {
     ...('RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256')[]
   ];
   /**
-   * Accepted clock skew for exp/nbf/iat (default 5s).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   clock_tolerance?: string;
   /**
@@ -1358,7 +1424,7 @@ export interface Route {
    *
    * @minItems 1
    */
-  on_first_seen?: [Step, ...Step[]];
+  on_first_seen?: [Step1, ...Step1[]];
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).
@@ -1436,11 +1502,11 @@ export interface PosthogFlagsEndpoint {
    */
   base_url?: string;
   /**
-   * How long flags are served from the cache (default 5m).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   ttl?: string;
   /**
-   * How long past ttl a cached answer may stand in when PostHog is down (default 1d).
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   stale_for?: string;
 }
@@ -1515,4 +1581,6 @@ export interface Overlay {
   auth?: {};
   routes?: {};
   admin?: {};
+  retention?: {};
+  alerts?: {};
 }

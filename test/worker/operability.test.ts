@@ -1,0 +1,105 @@
+/** Retention pruning (bounded, by a fake clock) and alerts (once per incident), through the cron handler. */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import { defaultManifest, harness } from '../support/harness.ts';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-06-01T00:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const count = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())!.n;
+
+async function event(integration: string, id: string, ageDays: number, status = 'applied') {
+  const at = iso(NOW - ageDays * DAY);
+  await env.DB.prepare("INSERT INTO events (integration, id, type, status, received_at, body, updated_at) VALUES (?1, ?2, 't', ?3, ?4, '{\"x\":1}', ?4)").bind(integration, id, status, at).run();
+}
+
+async function deadLetter(integration: string, id: string, ageDays: number, replayed: boolean) {
+  const at = iso(NOW - ageDays * DAY);
+  await env.DB.prepare("INSERT INTO dead_letters (integration, stage, event_id, reason, attempts, first_failed_at, last_failed_at, replayed_at) VALUES (?1, 'consumer', ?2, 'test', 1, ?3, ?3, ?4)")
+    .bind(integration, id, at, replayed ? at : null)
+    .run();
+}
+
+describe('retention', () => {
+  it('prunes bodies after 30 days, events after 90 (never in-flight ones), dead letters when replayed or after 90 days', async () => {
+    const h = harness({ now: () => NOW });
+    await event('ret', 'fresh', 1);
+    await event('ret', 'body_old', 31);
+    await event('ret', 'meta_old', 91);
+    await event('ret', 'stuck_old', 91, 'queued');
+    await deadLetter('ret', 'dl_fresh', 1, false);
+    await deadLetter('ret', 'dl_replayed', 1, true);
+    await deadLetter('ret', 'dl_old', 91, false);
+    await h.runtime.scheduled(h.env as never);
+    const rows = await env.DB.prepare("SELECT id, body IS NOT NULL AS has_body FROM events WHERE integration = 'ret' ORDER BY id").all<{ id: string; has_body: number }>();
+    expect(rows.results).toEqual([
+      { id: 'body_old', has_body: 0 },
+      { id: 'fresh', has_body: 1 },
+      { id: 'stuck_old', has_body: 0 },
+    ]);
+    expect((await env.DB.prepare("SELECT event_id FROM dead_letters WHERE integration = 'ret'").all()).results).toEqual([{ event_id: 'dl_fresh' }]);
+    expect(h.events.find((e) => e.kind === 'retention.pruned')).toMatchObject({ events: 1, dead_letters: 2 });
+  });
+
+  it('prunes in bounded batches: a run touches at most rounds × batch rows, the next run continues', async () => {
+    const m = structuredClone(defaultManifest);
+    m.retention = { events: '90d', batch: 10 };
+    const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => NOW });
+    for (let i = 0; i < 55; i++) await event('bounded', `e${i}`, 120);
+    await h.runtime.scheduled(h.env as never);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(15);
+    await h.runtime.scheduled(h.env as never);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(0);
+  });
+});
+
+describe('alerts', () => {
+  it('fire once per incident, resolve when the condition clears, and fire again for the next incident', async () => {
+    const m = structuredClone(defaultManifest);
+    m.alerts = {
+      paddle_dead_letters: {
+        when: { dead_letters: { integration: 'paddle', above: 1 } },
+        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: '{{ alert }}: {{ value }}', text: 'open since {{ opened_at }}', data: { alert: 'alert', value: 'value', opened_at: 'opened_at' }, api_key: 'RESEND_API_KEY' } as never,
+      },
+    };
+    let now = NOW;
+    const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => now });
+    const emails = () => h.providers.to(/api\.resend\.com\/emails$/).map((r) => (r.json as { subject: string }).subject);
+    await h.runtime.scheduled(h.env as never);
+    expect(emails()).toEqual([]);
+    await deadLetter('paddle', 'p1', 0, false);
+    await deadLetter('paddle', 'p2', 0, false);
+    await deadLetter('paddle', 'p3', 0, false);
+    for (let i = 0; i < 3; i++) {
+      now += 600_000;
+      await h.runtime.scheduled(h.env as never);
+    }
+    expect(emails()).toEqual(['paddle_dead_letters: 3']);
+    await env.DB.prepare("UPDATE dead_letters SET replayed_at = ?1 WHERE integration = 'paddle'").bind(iso(now)).run();
+    now += 600_000;
+    await h.runtime.scheduled(h.env as never);
+    expect(h.events.filter((e) => e.kind === 'alert.resolved')).toHaveLength(1);
+    await deadLetter('paddle', 'p4', 0, false);
+    await deadLetter('paddle', 'p5', 0, false);
+    now += 600_000;
+    await h.runtime.scheduled(h.env as never);
+    expect(emails()).toEqual(['paddle_dead_letters: 3', 'paddle_dead_letters: 2']);
+  });
+
+  it('counts refused webhooks per integration and reason, and alerts on a spike', async () => {
+    const m = structuredClone(defaultManifest);
+    m.alerts = {
+      github_spike: {
+        when: { rejections: { integration: 'github', above: 4, within: '1h' } },
+        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: 'spike {{ value }}', text: 'x', data: { value: 'value' }, api_key: 'RESEND_API_KEY' } as never,
+      },
+    };
+    const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => NOW });
+    for (let i = 0; i < 5; i++) expect((await h.post('/webhooks/github', '{}', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
+    await h.runtime.scheduled(h.env as never);
+    expect(await count("SELECT n FROM usage WHERE metric = 'rejections.github' AND key = 'signature_mismatch'")).toBe(5);
+    expect(h.providers.to(/api\.resend\.com\/emails$/).map((r) => (r.json as { subject: string }).subject)).toEqual(['spike 5']);
+  });
+});
