@@ -2,6 +2,7 @@
 /** switchyard CLI: one table of commands, each a module under cli/commands. */
 import { buildCommand } from './commands/build.ts';
 import { devCommand } from './commands/dev.ts';
+import { planCommand } from './commands/plan.ts';
 import { replayCommand } from './commands/replay.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -13,6 +14,7 @@ const commands: Record<string, Command> = {
   build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
   dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
   replay: { run: replayCommand, usage: 'replay [--list] [--seq 1,2 | --integration NAME | --all] [--url URL]  replay dead letters' },
+  plan: { run: planCommand, usage: 'plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]  what a manifest change does' },
   types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },
 };
 

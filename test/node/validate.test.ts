@@ -119,3 +119,33 @@ describe('adapter examples', () => {
     expect(() => compileManifest(manifest as never, defaultRegistry)).not.toThrow();
   });
 });
+
+describe('switchyard plan', () => {
+  it('shows a readable diff: routes, verifiers, projections, limits and newly required secrets', () => {
+    const before = projectWith(defaultManifestText());
+    let text = defaultManifestText();
+    text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe, secret: [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_NEXT] }');
+    text = replaceOnce(text, 'UPDATE sms_logs SET status = :status WHERE sid = :sid', 'UPDATE sms_logs SET status = lower(:status) WHERE sid = :sid');
+    text = replaceOnce(text, '    limit: 3000\n', '    limit: 50000\n');
+    text = replaceOnce(text, '\n  resend:\n    route: /webhooks/resend', '\n  shopify:\n    route: /webhooks/shopify\n    verifier: { type: hmac, secret: SHOPIFY_WEBHOOK_SECRET, header: X-Shopify-Hmac-Sha256, encoding: base64 }\n    event: { id: { header: X-Shopify-Webhook-Id }, type: { header: X-Shopify-Topic } }\n    queue: events\n\n  resend:\n    route: /webhooks/resend');
+    const after = projectWith(text);
+    const { code, stdout } = cli(['plan', '--from', before, after]);
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(1).filter(Boolean)).toEqual([
+      '  + route POST /webhooks/shopify (integration shopify, verifier hmac)',
+      '  ~ verifier stripe (stripe): secret "STRIPE_WEBHOOK_SECRET" -> ["STRIPE_WEBHOOK_SECRET","STRIPE_WEBHOOK_SECRET_NEXT"]',
+      '  ~ projection twilio on message.*: steps changed',
+      '  ~ limit resend.emails: 3000 per month, on_exceed defer -> 50000 per month, on_exceed defer',
+      '  ! new secret SHOPIFY_WEBHOOK_SECRET: set it before deploying (npx wrangler secret put SHOPIFY_WEBHOOK_SECRET --env <env>)',
+      '  ! new secret STRIPE_WEBHOOK_SECRET_NEXT: set it before deploying (npx wrangler secret put STRIPE_WEBHOOK_SECRET_NEXT --env <env>)',
+    ]);
+    expect(cli(['plan', '--from', before, before]).stdout).toContain('no changes');
+  });
+
+  it('reads the old manifest at a git ref', () => {
+    const { code, stdout, stderr } = cli(['plan', '--from', 'HEAD', '--markdown']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^### Plan for integrations.yaml \[default\], from HEAD/);
+  });
+});

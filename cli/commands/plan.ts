@@ -1,0 +1,121 @@
+/**
+ * `switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]`: what a manifest change does, in words:
+ * routes added or removed, verifiers changed, projections (handlers) changed, limits changed, and secrets that
+ * the new manifest requires and the old did not (to set before deploying). CI can post it on a pull request.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import { parseArgs } from '../lib/args.ts';
+import { projectFor, readText } from '../lib/project.ts';
+import { secretUses } from '../lib/secrets.ts';
+
+type Obj = Record<string, any>;
+
+export interface PlanLine {
+  sign: '+' | '-' | '~' | '!';
+  text: string;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const keys = (a: Obj | undefined, b: Obj | undefined) => [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].sort();
+
+/** Handler steps by event pattern, so a change reads as "these event types project differently". */
+function byPattern(handlers: Obj[] | undefined): Map<string, unknown[]> {
+  const map = new Map<string, unknown[]>();
+  for (const h of handlers ?? []) for (const on of ([] as string[]).concat(h.on)) map.set(on, [...(map.get(on) ?? []), ...h.steps]);
+  return map;
+}
+
+/** Compares two resolved manifests. */
+export function planLines(before: Obj, after: Obj): PlanLine[] {
+  const lines: PlanLine[] = [];
+  for (const name of keys(before.integrations, after.integrations)) {
+    const a = before.integrations?.[name];
+    const b = after.integrations?.[name];
+    if (!a) lines.push({ sign: '+', text: `route POST ${b.route} (integration ${name}, verifier ${b.verifier.type})` });
+    else if (!b) lines.push({ sign: '-', text: `route POST ${a.route} (integration ${name})` });
+    else {
+      if (a.route !== b.route) lines.push({ sign: '~', text: `integration ${name}: route ${a.route} -> ${b.route}` });
+      if (!same(a.verifier, b.verifier)) {
+        const changed = keys(a.verifier, b.verifier).filter((k) => !same(a.verifier[k], b.verifier[k]));
+        lines.push({ sign: '~', text: `verifier ${name} (${b.verifier.type}): ${changed.map((k) => `${k} ${JSON.stringify(a.verifier[k])} -> ${JSON.stringify(b.verifier[k])}`).join(', ')}` });
+      }
+      if (!same(a.event, b.event)) lines.push({ sign: '~', text: `integration ${name}: event extraction changed` });
+      const ha = byPattern(a.handlers);
+      const hb = byPattern(b.handlers);
+      for (const on of [...new Set([...ha.keys(), ...hb.keys()])].sort()) {
+        if (!ha.has(on)) lines.push({ sign: '+', text: `projection ${name} on ${on} (${hb.get(on)!.length} step${hb.get(on)!.length === 1 ? '' : 's'})` });
+        else if (!hb.has(on)) lines.push({ sign: '-', text: `projection ${name} on ${on}` });
+        else if (!same(ha.get(on), hb.get(on))) lines.push({ sign: '~', text: `projection ${name} on ${on}: steps changed` });
+      }
+    }
+  }
+  for (const name of keys(before.routes, after.routes)) {
+    const a = before.routes?.[name];
+    const b = after.routes?.[name];
+    if (!a) lines.push({ sign: '+', text: `route ${b.path} (${name}${b.auth ? `, auth ${b.auth}` : ', no auth'})` });
+    else if (!b) lines.push({ sign: '-', text: `route ${a.path} (${name})` });
+    else if (!same(a, b)) lines.push({ sign: '~', text: `route ${b.path} (${name}) changed: ${keys(a, b).filter((k) => !same(a[k], b[k])).join(', ')}` });
+  }
+  for (const name of keys(before.limits, after.limits)) {
+    const a = before.limits?.[name];
+    const b = after.limits?.[name];
+    const show = (l: Obj) => `${l.limit} per ${l.period}${l.per ? ' per key' : ''}, on_exceed ${l.on_exceed ?? 'warn'}`;
+    if (!a) lines.push({ sign: '+', text: `limit ${name}: ${show(b)}` });
+    else if (!b) lines.push({ sign: '-', text: `limit ${name}` });
+    else if (!same(a, b)) lines.push({ sign: '~', text: `limit ${name}: ${show(a)} -> ${show(b)}` });
+  }
+  for (const name of keys(before.auth, after.auth)) {
+    if (!same(before.auth?.[name], after.auth?.[name])) lines.push({ sign: !before.auth?.[name] ? '+' : !after.auth?.[name] ? '-' : '~', text: `auth provider ${name}` });
+  }
+  const schema = buildManifestSchema(defaultRegistry);
+  const had = new Set(secretUses(schema, before).map((u) => u.name));
+  for (const name of [...new Set(secretUses(schema, after).map((u) => u.name))].sort()) {
+    if (!had.has(name)) lines.push({ sign: '!', text: `new secret ${name}: set it before deploying (npx wrangler secret put ${name} --env <env>)` });
+  }
+  return lines;
+}
+
+/** The old manifest's text: a file, or the manifest's path at a git ref. */
+function readFrom(from: string, manifestPath: string): string {
+  if (existsSync(from)) return readText(from)!;
+  const cwd = dirname(manifestPath);
+  const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' }).stdout.trim();
+  const shown = spawnSync('git', ['show', `${from}:${relative(top, manifestPath)}`], { cwd, encoding: 'utf8' });
+  if (shown.status !== 0) throw new Error(`cannot read ${relative(top, manifestPath)} at ${from}: ${shown.stderr.trim()}`);
+  return shown.stdout;
+}
+
+export async function planCommand(args: string[]): Promise<number> {
+  const { flags, positional } = parseArgs(args, ['from', 'env']);
+  const from = flags.get('from');
+  if (typeof from !== 'string') {
+    console.error('usage: switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]');
+    return 2;
+  }
+  const project = projectFor(positional[0]);
+  const env = typeof flags.get('env') === 'string' ? (flags.get('env') as string) : 'default';
+  let before: Obj;
+  let after: Obj;
+  try {
+    const old = parseManifest(readFrom(from, project.manifest), `${from}`);
+    const now = parseManifest(readText(project.manifest) ?? '', project.manifest);
+    for (const p of [...old.problems, ...now.problems]) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
+    before = resolveEnvironment(old.value, env) as Obj;
+    after = resolveEnvironment(now.value, env) as Obj;
+  } catch (error) {
+    console.error(`plan: ${(error as Error).message}`);
+    return 1;
+  }
+  const lines = planLines(before, after);
+  const markdown = flags.has('markdown');
+  const title = `Plan for ${relative(process.cwd(), project.manifest) || project.manifest} [${env}], from ${from}`;
+  console.log(markdown ? `### ${title}\n` : title);
+  if (!lines.length) console.log(markdown ? '_No changes._' : '  no changes');
+  for (const l of lines) console.log(markdown ? `- \`${l.sign}\` ${l.text}` : `  ${l.sign} ${l.text}`);
+  return 0;
+}
