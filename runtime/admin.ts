@@ -73,6 +73,88 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
   });
 
+  /** The event log, newest first, filtered by integration, type, status and time, with cursor pagination. */
+  api.get('/events', async (c) => {
+    const q = (name: string) => c.req.query(name) ?? null;
+    const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
+    let cursor: [string, string, string] | null = null;
+    if (q('cursor')) {
+      try {
+        cursor = JSON.parse(atob(q('cursor')!)) as [string, string, string];
+      } catch {
+        throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
+      }
+    }
+    const rows = await c.env.DB.prepare(
+      `SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, updated_at FROM events
+       WHERE (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3)
+         AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)
+         AND (?6 IS NULL OR (received_at, integration, id) < (?6, ?7, ?8))
+       ORDER BY received_at DESC, integration DESC, id DESC LIMIT ?9`,
+    )
+      .bind(q('integration'), q('type'), q('status'), q('since'), q('until'), cursor?.[0] ?? null, cursor?.[1] ?? null, cursor?.[2] ?? null, limit + 1)
+      .all<{ integration: string; id: string; received_at: string }>();
+    const events = rows.results.slice(0, limit);
+    const last = events[events.length - 1];
+    const next = rows.results.length > limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null;
+    return c.json({ events, next_cursor: next });
+  });
+
+  /** One event with its payload (admins only) and any dead letter it left. */
+  api.get('/events/:integration/:id', async (c) => {
+    const { integration, id } = c.req.param();
+    const event = await c.env.DB.prepare('SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, updated_at, body FROM events WHERE integration = ?1 AND id = ?2')
+      .bind(integration, id)
+      .first<Record<string, unknown> & { body: string | null }>();
+    if (!event) throw httpError(404, { error: 'not_found', message: `no event ${integration}/${id}` });
+    const letters = await c.env.DB.prepare('SELECT seq, stage, reason, error, attempts, first_failed_at, last_failed_at, replayed_at FROM dead_letters WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all();
+    const { body, ...rest } = event;
+    let payload: unknown = body;
+    try {
+      payload = body === null ? null : JSON.parse(body);
+    } catch {
+      // a form body: shown as sent
+    }
+    return c.json({ event: { ...rest, payload }, dead_letters: letters.results });
+  });
+
+  /** Per integration, over the last hour and day: accepted, rejected, failed, and p50/p99 processing lag. */
+  api.get('/health', async (c) => {
+    const at = now();
+    await usage?.flush(c.env.DB, at, true);
+    const windows = { hour: 3_600_000, day: 86_400_000 } as const;
+    const names = [...compiled.sources.keys()];
+    const result: Record<string, Record<string, unknown>> = Object.fromEntries(names.map((n) => [n, {}]));
+    for (const [window, ms] of Object.entries(windows)) {
+      const since = new Date(at - ms).toISOString();
+      const counts = await c.env.DB.prepare(
+        `SELECT integration, count(*) AS accepted, sum(status IN ('failed', 'dead_lettered')) AS failed FROM events WHERE received_at >= ?1 GROUP BY integration`,
+      )
+        .bind(since)
+        .all<{ integration: string; accepted: number; failed: number }>();
+      const rejected = await c.env.DB.prepare("SELECT substr(metric, 12) AS integration, sum(n) AS n FROM usage WHERE metric LIKE 'rejections.%' AND period_start >= ?1 GROUP BY metric")
+        .bind(periodBounds('hour', at - ms).start)
+        .all<{ integration: string; n: number }>();
+      const lags = await c.env.DB.prepare(
+        "SELECT integration, (julianday(updated_at) - julianday(received_at)) * 86400000 AS lag FROM events WHERE status = 'applied' AND received_at >= ?1 ORDER BY integration LIMIT 20000",
+      )
+        .bind(since)
+        .all<{ integration: string; lag: number }>();
+      for (const name of names) {
+        const own = lags.results.filter((l) => l.integration === name).map((l) => l.lag).sort((a, b) => a - b);
+        const pct = (p: number) => (own.length ? Math.round(own[Math.min(own.length - 1, Math.ceil((p / 100) * own.length) - 1)]!) : null);
+        const count = counts.results.find((r) => r.integration === name);
+        result[name]![window] = {
+          accepted: count?.accepted ?? 0,
+          failed: count?.failed ?? 0,
+          rejected: rejected.results.find((r) => r.integration === name)?.n ?? 0,
+          lag_ms: { p50: pct(50), p99: pct(99) },
+        };
+      }
+    }
+    return c.json({ at: new Date(at).toISOString(), integrations: result });
+  });
+
   /** Usage against the manifest's limits (current period, busiest keys first) and the platform's daily allowances. */
   api.get('/usage', async (c) => {
     const at = now();

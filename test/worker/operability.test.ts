@@ -103,3 +103,33 @@ describe('alerts', () => {
     expect(h.providers.to(/api\.resend\.com\/emails$/).map((r) => (r.json as { subject: string }).subject)).toEqual(['spike 5']);
   });
 });
+
+describe('event log API', () => {
+  const admin = { authorization: 'Bearer test-admin-token' };
+
+  it('lists and filters events with cursor pagination, shows one with its payload, and reports health', async () => {
+    const h = harness({ now: () => NOW });
+    for (let i = 0; i < 5; i++) {
+      const at = iso(NOW - (i + 1) * 60_000);
+      await env.DB.prepare("INSERT INTO events (integration, id, type, status, received_at, body, updated_at) VALUES ('resend', ?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(`log_${i}`, i % 2 ? 'email.bounced' : 'email.delivered', i === 4 ? 'dead_lettered' : 'applied', at, JSON.stringify({ n: i }), iso(Date.parse(at) + (i + 1) * 1000))
+        .run();
+    }
+    const page = async (query: string) => (await (await h.request(`/admin/api/events?${query}`, { headers: admin })).json()) as { events: { id: string }[]; next_cursor: string | null };
+    const first = await page('integration=resend&limit=2');
+    expect(first.events.map((e) => e.id)).toEqual(['log_0', 'log_1']);
+    const second = await page(`integration=resend&limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`);
+    expect(second.events.map((e) => e.id)).toEqual(['log_2', 'log_3']);
+    const third = await page(`integration=resend&limit=2&cursor=${encodeURIComponent(second.next_cursor!)}`);
+    expect(third).toEqual({ events: [expect.objectContaining({ id: 'log_4' })], next_cursor: null });
+    expect((await page('integration=resend&type=email.bounced')).events.map((e) => e.id)).toEqual(['log_1', 'log_3']);
+    expect((await page('integration=resend&status=dead_lettered')).events.map((e) => e.id)).toEqual(['log_4']);
+
+    const detail = await (await h.request('/admin/api/events/resend/log_2', { headers: admin })).json();
+    expect(detail).toMatchObject({ event: { id: 'log_2', payload: { n: 2 } }, dead_letters: [] });
+    expect((await h.request('/admin/api/events/resend/log_2')).status).toBe(401);
+
+    const health = (await (await h.request('/admin/api/health', { headers: admin })).json()) as { integrations: Record<string, Record<string, { accepted: number; failed: number; lag_ms: { p50: number; p99: number } }>> };
+    expect(health.integrations.resend!.hour).toMatchObject({ accepted: 5, failed: 1, lag_ms: { p50: 2000, p99: 4000 } });
+  });
+});
