@@ -71,6 +71,21 @@ export interface VerifierAdapter<O = any> {
   example: O & { type: string };
   /** Checks options and builds the verifier once; throws a clear Error on bad options. */
   create(options: O): Verifier;
+  /**
+   * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
+   * `secrets` are the values of the secrets the options name, in order.
+   */
+  sign?(options: O, request: SignRequest): Promise<Record<string, string>>;
+}
+
+/** What a signer needs: the body as sent, where it goes, when, and the secret values. */
+export interface SignRequest {
+  url: string;
+  body: string;
+  now: number;
+  secrets: string[];
+  /** For form bodies (Twilio), the parameters. */
+  form?: Record<string, string>;
 }
 
 /** Schema for a secret: the NAME of an environment variable, never its value. */

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, fromHex, HmacSigner, type HashName } from './crypto.ts';
+import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, fromHex, HmacSigner, toBase64, toHex, type HashName } from './crypto.ts';
 import type { HmacVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type HmacOptions = Omit<HmacVerifier, 'type'>;
@@ -58,6 +58,19 @@ export const hmacVerifier: VerifierAdapter<HmacOptions> = {
     required: ['secret', 'header'],
   },
   example: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
+  async sign(options, { url, body, now, secrets }) {
+    const headers: Record<string, string> = {};
+    const timestampHeader = options.timestamp_header?.toLowerCase();
+    if (timestampHeader) headers[timestampHeader] = String(Math.floor(now / 1000));
+    const pieces = compileSigned(options.signed ?? '{body}', Boolean(timestampHeader));
+    const signed = concatBytes(
+      ...pieces.map((p) => ('literal' in p ? p.literal : 'body' in p ? body : 'timestamp' in p ? headers[timestampHeader!]! : 'url' in p ? url : (headers[p.header] ?? ''))),
+    );
+    const raw = options.secret_encoding === 'base64' ? fromBase64(secrets[0]!)! : options.secret_encoding === 'hex' ? fromHex(secrets[0]!)! : secrets[0]!;
+    const mac = await new HmacSigner(HASHES[options.algorithm ?? 'sha256']!).sign(raw, signed);
+    headers[options.header.toLowerCase()] = `${options.prefix ?? ''}${options.encoding === 'base64' ? toBase64(mac) : toHex(mac)}`;
+    return headers;
+  },
   create(options) {
     const header = options.header.toLowerCase();
     const signer = new HmacSigner(HASHES[options.algorithm ?? 'sha256']!);

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { pairHeaderVerifier } from './crypto.ts';
+import { encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
 import type { PaddleVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type PaddleOptions = Omit<PaddleVerifier, 'type'>;
@@ -24,6 +24,10 @@ export const paddleVerifier: VerifierAdapter<PaddleOptions> = {
     required: ['secret'],
   },
   example: { type: 'paddle', secret: 'PADDLE_WEBHOOK_SECRET', tolerance: '30s' },
+  async sign(_options, { body, now, secrets }) {
+    const ts = Math.floor(now / 1000);
+    return { 'paddle-signature': `ts=${ts};h1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${ts}:${body}`)))}` };
+  },
   create(options) {
     const verify = pairHeaderVerifier(
       { header: 'paddle-signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' },

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner, toHex } from './crypto.ts';
+import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner, toBase64, toHex } from './crypto.ts';
 import type { StandardWebhooksVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type StandardWebhooksOptions = Omit<StandardWebhooksVerifier, 'type'>;
@@ -40,6 +40,14 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
       required: ['secret'],
     },
     example: { type, secret: exampleSecret, tolerance: '5m' },
+    async sign(_options, { body, now, secrets }) {
+      const { kind, key } = decodeSecret(secrets[0]!, 'secret');
+      if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: send needs the whsec_ secret');
+      const id = `msg_${crypto.randomUUID().replace(/-/g, '')}`;
+      const ts = Math.floor(now / 1000);
+      const signature = toBase64(await new HmacSigner('SHA-256').sign(key, concatBytes(`${id}.${ts}.`, body)));
+      return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: `v1,${signature}` };
+    },
     create(options): Verifier {
       const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
       const signer = new HmacSigner('SHA-256');

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { DEFAULT_TOLERANCE_SECONDS, pairHeaderVerifier } from './crypto.ts';
+import { DEFAULT_TOLERANCE_SECONDS, encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
 import type { StripeVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type StripeOptions = Omit<StripeVerifier, 'type'>;
@@ -21,6 +21,10 @@ export const stripeVerifier: VerifierAdapter<StripeOptions> = {
     required: ['secret'],
   },
   example: { type: 'stripe', secret: 'STRIPE_WEBHOOK_SECRET', tolerance: '5m' },
+  async sign(_options, { body, now, secrets }) {
+    const t = Math.floor(now / 1000);
+    return { 'stripe-signature': `t=${t},v1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${t}.${body}`)))}` };
+  },
   create(options) {
     const verify = pairHeaderVerifier(
       { header: 'stripe-signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },

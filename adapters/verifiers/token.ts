@@ -26,6 +26,10 @@ export const tokenVerifier: VerifierAdapter<TokenOptions> = {
     required: ['secret'],
   },
   example: { type: 'token', secret: 'SUPABASE_DB_WEBHOOK_TOKEN', scheme: 'header', header: 'Authorization', prefix: 'Bearer ' },
+  async sign(options, { secrets }) {
+    if (options.scheme === 'basic') return { authorization: `Basic ${btoa(`${options.username ?? ''}:${secrets[0]}`)}` };
+    return { [(options.header ?? 'authorization').toLowerCase()]: `${options.prefix ?? ''}${secrets[0]}` };
+  },
   create(options) {
     const basic = options.scheme === 'basic';
     if (!basic && options.username !== undefined) throw new Error('`username` applies to scheme basic only');

@@ -1,5 +1,5 @@
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, concatBytes, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual } from './crypto.ts';
+import { anyMatch, concatBytes, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
 import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';
 import type { TwilioVerifier } from '../../runtime/manifest/types.gen.ts';
 
@@ -35,6 +35,18 @@ export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
     required: ['secret'],
   },
   example: { type: 'twilio', secret: 'TWILIO_AUTH_TOKEN', public_url: 'https://api.example.com/webhooks/twilio' },
+  async sign(options, { url, body, secrets, form }) {
+    const target = new URL(url);
+    if (options.public_url) {
+      const pub = new URL(options.public_url);
+      target.protocol = pub.protocol;
+      target.host = pub.host;
+      target.pathname = pub.pathname;
+    }
+    const params = form ? Object.keys(form).sort(byCodeUnit).map((k) => k + form[k]).join('') : '';
+    if (!form) target.searchParams.set('bodySHA256', toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(body)))));
+    return { 'x-twilio-signature': toBase64(await new HmacSigner('SHA-1').sign(secrets[0]!, encoder.encode(target.href + params))) };
+  },
   create(options) {
     const publicUrl = options.public_url ? new URL(options.public_url) : undefined;
     const signer = new HmacSigner('SHA-1');

@@ -73,6 +73,23 @@ describe('the real Worker started by wrangler dev', () => {
     expect(await eventually(() => worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE event_id = ? AND replayed_at IS NULL', id).find((r) => r.n === 1))).toEqual({ n: 1 });
   });
 
+  it.each([
+    ['stripe', 'customer.subscription.created'],
+    ['clerk', 'user.updated'],
+    ['supabase', 'users.insert'],
+    ['paddle', 'subscription.created'],
+    ['twilio', 'message.delivered'],
+    ['github', 'issues'],
+    ['resend', 'email.delivered'],
+  ])('switchyard send %s %s: signed as the provider signs, accepted and applied', (integration, type) => {
+    const env = { ...process.env, ...TEST_SECRETS };
+    const result = spawnSync(process.execPath, [CLI, 'send', integration, type, '--url', worker.url], { encoding: 'utf8', env, cwd: ROOT });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/-> 202 /);
+    expect(result.stdout).toMatch(new RegExp(`event ${integration}/.+: applied`));
+    expect(result.status).toBe(0);
+  });
+
   it('refuses a forged Stripe event', async () => {
     const body = JSON.stringify({ id: 'evt_forged', type: 'charge.succeeded' });
     const res = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'stripe-signature': await stripeSignature('whsec_wrong', body) } });
