@@ -3,6 +3,7 @@
 import { buildCommand } from './commands/build.ts';
 import { devCommand } from './commands/dev.ts';
 import { planCommand } from './commands/plan.ts';
+import { rebuildCommand } from './commands/rebuild.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { typesCommand } from './commands/types.ts';
@@ -15,6 +16,7 @@ const commands: Record<string, Command> = {
   build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
   dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
   replay: { run: replayCommand, usage: 'replay [--list] [--seq 1,2 | --integration NAME | --all] [--url URL]  replay dead letters' },
+  rebuild: { run: rebuildCommand, usage: 'rebuild <table|integration> [--url URL] [--batch N]  re-run projections from the event log' },
   send: { run: sendCommand, usage: 'send <integration> [event-type | --file payload.json] [--url URL] [--env NAME]  post a signed sample event' },
   plan: { run: planCommand, usage: 'plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]  what a manifest change does' },
   types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },

@@ -8,6 +8,7 @@ import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { replayDeadLetters, type ReplaySelection } from './replay.ts';
+import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
 import { authenticate, bearer } from './routes.ts';
 import { periodBounds } from './limits.ts';
@@ -71,6 +72,13 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       throw httpError(400, { error: 'bad_request', message: 'select dead letters: {"seq": [..]}, {"integration": ".."} or {"all": true}' });
     }
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
+  });
+
+  /** One page of a rebuild: re-runs the projections for the next events in order (see runtime/rebuild.ts). */
+  api.post('/rebuild', async (c) => {
+    const request = (await c.req.json().catch(() => null)) as RebuildRequest | null;
+    if (!request || typeof request.target !== 'string' || !request.target) throw httpError(400, { error: 'bad_request', message: 'send {"target": "<table or integration>", "cursor"?: "...", "limit"?: 200}' });
+    return c.json(await rebuildPage(c.env, compiled, request));
   });
 
   /** The event log, newest first, filtered by integration, type, status and time, with cursor pagination. */

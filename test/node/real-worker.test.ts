@@ -90,6 +90,17 @@ describe('the real Worker started by wrangler dev', () => {
     expect(result.status).toBe(0);
   });
 
+  it('switchyard rebuild re-runs the projections from the event log with a progress bar', () => {
+    const before = worker.query<Record<string, unknown>>('SELECT * FROM subscriptions ORDER BY id');
+    expect(before.length).toBeGreaterThan(0);
+    const env = { ...process.env, ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN };
+    const result = spawnSync(process.execPath, [CLI, 'rebuild', 'subscriptions', '--url', worker.url, '--batch', '1'], { encoding: 'utf8', env, cwd: ROOT });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\[#+\] 100% (\d+)\/\1/);
+    expect(result.stdout).toMatch(/rebuilt subscriptions: \d+ events, \d+ statements/);
+    expect(worker.query('SELECT * FROM subscriptions ORDER BY id')).toEqual(before);
+  });
+
   it('refuses a forged Stripe event', async () => {
     const body = JSON.stringify({ id: 'evt_forged', type: 'charge.succeeded' });
     const res = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'stripe-signature': await stripeSignature('whsec_wrong', body) } });
