@@ -160,6 +160,12 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
         };
       }
     }
+    // Accepted events per hour over the last 24 hours, oldest first, for the dashboard's charts.
+    const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start.slice(0, 13));
+    const perHour = await c.env.DB.prepare("SELECT integration, substr(received_at, 1, 13) AS hour, count(*) AS n FROM events WHERE received_at >= ?1 GROUP BY integration, hour")
+      .bind(`${hours[0]}:00:00.000Z`)
+      .all<{ integration: string; hour: string; n: number }>();
+    for (const name of names) result[name]!.series = hours.map((h) => perHour.results.find((r) => r.integration === name && r.hour === h)?.n ?? 0);
     return c.json({ at: new Date(at).toISOString(), integrations: result });
   });
 

@@ -1,0 +1,74 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the real Worker under
+ * wrangler dev: load /admin, send a signed webhook and see it appear, replay a dead letter by clicking, and keep
+ * screenshots under docs/ for the README.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/project.ts';
+import { TEST_SECRETS } from '../support/secrets.ts';
+import { stripeSignature } from '../support/sign.ts';
+import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+// CI installs Chromium (.ci/run); a developer machine without it skips this file rather than fail for that.
+const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
+
+describe.skipIf(!available)('dashboard in a real browser', () => {
+  let worker: DevWorker;
+  let browser: Browser;
+  beforeAll(async () => {
+    worker = await startDevWorker();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  const postStripe = async (payload: Record<string, unknown>) => {
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body) } });
+    expect(res.status).toBe(202);
+  };
+
+  it('shows a new event, replays a dead letter by clicking, and is usable on a phone', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${worker.url}/admin`);
+    await page.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
+    await page.click('#login-form button');
+    await page.waitForSelector('#app:not([hidden])');
+
+    const now = Math.floor(Date.now() / 1000);
+    const applied = `evt_dash_${now}`;
+    await postStripe({ id: applied, type: 'customer.subscription.created', created: now, data: { object: { id: `sub_dash_${now}`, customer: 'cus_dash', status: 'active' } } });
+    await page.waitForSelector(`tr.event[data-id="${applied}"] .badge.applied`, { timeout: 20_000 });
+
+    // A payment without an order id cannot be applied: it becomes a dead letter, replayed from the page.
+    const dead = `evt_dash_dead_${now}`;
+    await postStripe({ id: dead, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_dash' } } });
+    const replay = page.locator('#dead tr', { hasText: dead }).locator('button');
+    await replay.waitFor({ timeout: 20_000 });
+    await page.click(`tr.event[data-id="${applied}"]`);
+    await page.waitForSelector('#detail pre');
+    await page.screenshot({ path: join(ROOT, 'docs/dashboard.png'), fullPage: true });
+    await replay.click();
+    await page.locator('#dead button', { hasText: /Replayed|Skipped/ }).first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#dead').textContent()).toContain('Replayed');
+    expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE event_id = ?1 AND replayed_at IS NOT NULL', dead)).toEqual([{ n: 1 }]);
+
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await phone.goto(`${worker.url}/admin`);
+    await phone.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
+    await phone.click('#login-form button');
+    await phone.waitForSelector(`tr.event[data-id="${applied}"]`, { timeout: 20_000 });
+    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(1);
+    await phone.screenshot({ path: join(ROOT, 'docs/dashboard-phone.png') });
+  });
+});
