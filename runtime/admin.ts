@@ -116,6 +116,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       .first<Record<string, unknown> & { body: string | null }>();
     if (!event) throw httpError(404, { error: 'not_found', message: `no event ${integration}/${id}` });
     const letters = await c.env.DB.prepare('SELECT seq, stage, reason, error, attempts, first_failed_at, last_failed_at, replayed_at FROM dead_letters WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all();
+    const applied = await c.env.DB.prepare('SELECT applied_at, steps FROM applied_messages WHERE integration = ?1 AND event_id = ?2').bind(integration, id).first<{ applied_at: string; steps: string | null }>();
     const { body, ...rest } = event;
     let payload: unknown = body;
     try {
@@ -123,7 +124,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     } catch {
       // a form body: shown as sent
     }
-    return c.json({ event: { ...rest, payload }, dead_letters: letters.results });
+    return c.json({ event: { ...rest, payload }, steps: applied?.steps ? JSON.parse(applied.steps) : [], applied_at: applied?.applied_at ?? null, dead_letters: letters.results });
   });
 
   /** Per integration, over the last hour and day: accepted, rejected, failed, and p50/p99 processing lag. */

@@ -45,6 +45,8 @@ interface Planned {
   statements: Statement[];
   outbox: (OutboxMessage & { key: string })[];
   actions: { pending: PendingAction; key: string }[];
+  /** Per step, what it contributed: kept with the applied-marker for the event log. */
+  steps: { kind: string; statements: number; outbox: number; actions: number }[];
 }
 
 type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
@@ -93,9 +95,11 @@ const STATUS_SQL = "UPDATE events SET status = ?3, attempts = ?4, updated_at = ?
  */
 function commitBookkeeping(db: D1Database, planned: Planned[], at: string): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  for (const part of chunk(planned, Math.floor((MAX_PARAMS - 1) / 2))) {
-    const values = part.map((_, i) => `(?${i * 2 + 2}, ?${i * 2 + 3}, ?1)`).join(', ');
-    statements.push(db.prepare(`INSERT INTO applied_messages (integration, event_id, applied_at) VALUES ${values}`).bind(at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id])));
+  for (const part of chunk(planned, Math.floor((MAX_PARAMS - 1) / 3))) {
+    const values = part.map((_, i) => `(?${i * 3 + 2}, ?${i * 3 + 3}, ?1, ?${i * 3 + 4})`).join(', ');
+    statements.push(
+      db.prepare(`INSERT INTO applied_messages (integration, event_id, applied_at, steps) VALUES ${values}`).bind(at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id, JSON.stringify(p.steps)])),
+    );
   }
   const byAttempts = new Map<number, Planned[]>();
   for (const p of planned) byAttempts.set(p.message.attempts, [...(byAttempts.get(p.message.attempts) ?? []), p]);
@@ -217,14 +221,16 @@ export function createConsumer(options: ConsumerOptions) {
         const statements: Statement[] = [];
         const outbox: Planned['outbox'] = [];
         const actions: Planned['actions'] = [];
+        const outcomes: Planned['steps'] = [];
         const steps = c.integration.stepsFor(c.envelope.type);
         for (let i = 0; i < steps.length; i++) {
           const output = await steps[i]!.run({ envelope: c.envelope, values: { payload: c.envelope.payload, envelope: c.envelope as unknown as Record<string, unknown>, env }, env });
+          outcomes.push({ kind: steps[i]!.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) outbox.push({ ...m, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
           for (const [j, pending] of (output.actions ?? []).entries()) actions.push({ pending, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
         }
-        planned.push({ ...c, statements, outbox, actions });
+        planned.push({ ...c, statements, outbox, actions, steps: outcomes });
       } catch (error) {
         fail(c.message, c.envelope, c.integration, classify(error));
       }

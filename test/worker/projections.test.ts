@@ -63,6 +63,10 @@ describe('default projections', () => {
     await stripe(h, 'payment_intent.succeeded', { id: 'pi_123', customer: 'cus_9', metadata: { order_id: orderId } }, 1_700_000_000);
     expect(await row('SELECT status, paid_at, payment_intent_id FROM orders WHERE id = ?', orderId)).toEqual({ status: 'paid', paid_at: '2023-11-14T22:13:20.000Z', payment_intent_id: 'pi_123' });
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_9' }]);
+    const eventId = (await row<{ id: string }>("SELECT id FROM events WHERE integration = 'stripe' AND type = 'payment_intent.succeeded' AND body LIKE ?", `%${orderId}%`))!.id;
+    const detail = (await (await h.request(`/admin/api/events/stripe/${eventId}`, { headers: { authorization: 'Bearer test-admin-token' } })).json()) as { steps: unknown[]; event: { status: string } };
+    expect(detail.event.status).toBe('applied');
+    expect(detail.steps).toEqual([{ kind: 'sql', statements: 1, outbox: 0, actions: 0 }, { kind: 'enqueue', statements: 0, outbox: 1, actions: 0 }]);
     expect(await row('SELECT count(*) AS n FROM outbox WHERE body LIKE ?', `%${orderId}%`)).toEqual({ n: 0 });
   });
 
