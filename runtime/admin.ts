@@ -7,7 +7,7 @@ import { encoder, timingSafeEqual } from './bytes.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { replayDeadLetters, type ReplaySelection } from './replay.ts';
+import { replayDeadLetters, replayEvents, type EventQuery, type ReplaySelection } from './replay.ts';
 import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
 import { authenticate, bearer } from './routes.ts';
@@ -72,6 +72,16 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       throw httpError(400, { error: 'bad_request', message: 'select dead letters: {"seq": [..]}, {"integration": ".."} or {"all": true}' });
     }
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
+  });
+
+  /** Replays events selected by a query (not yet applied ones), from their stored bodies. */
+  api.post('/events/replay', async (c) => {
+    const query = ((await c.req.json().catch(() => ({}))) ?? {}) as EventQuery;
+    try {
+      return c.json(await replayEvents(c.env, compiled, query, emit, now()));
+    } catch (error) {
+      throw httpError(400, { error: 'bad_request', message: error instanceof Error ? error.message : String(error) });
+    }
   });
 
   /** One page of a rebuild: re-runs the projections for the next events in order (see runtime/rebuild.ts). */

@@ -4,7 +4,7 @@
  * extracted again with the current manifest and claimed like a new delivery. Each replay is recorded.
  */
 import type { Envelope, RuntimeEnv } from './envelope.ts';
-import { claimStatement, extractEnvelope, messageFor } from './ingest.ts';
+import { claimStatement, extractEnvelope, messageFor, parsePayload } from './ingest.ts';
 import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
 
@@ -86,6 +86,55 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
     ]);
     emit({ kind: 'event.replayed', integration: row.integration, id: eventId, stage: row.stage });
     result.replayed.push({ seq: row.seq, integration: row.integration, event_id: eventId, stage: row.stage });
+  }
+  return result;
+}
+
+export interface EventQuery {
+  integration?: string;
+  type?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+}
+
+/** Statuses an event can be replayed from by query; applied events would only be deduplicated (use rebuild). */
+export const REPLAYABLE_STATUSES = ['queued', 'failed', 'dead_lettered', 'replayed'];
+
+/**
+ * Replays events selected by a query: each matching event that has not been applied is queued again from its
+ * stored body (oldest first, up to REPLAY_LIMIT a call).
+ */
+export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, query: EventQuery, emit: Emit, nowMs = Date.now()): Promise<ReplayResult> {
+  const statuses = query.status ? [query.status] : REPLAYABLE_STATUSES;
+  if (statuses.some((s) => !REPLAYABLE_STATUSES.includes(s))) throw new Error(`only ${REPLAYABLE_STATUSES.join(', ')} events can be replayed; applied events are deduplicated (use rebuild)`);
+  const rows = (
+    await env.DB.prepare(
+      `SELECT integration, id, type, occurred_at, received_at, body FROM events
+       WHERE status IN (${statuses.map((_, i) => `?${i + 6}`).join(', ')}) AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2)
+         AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) AND body IS NOT NULL AND ?5 IS NULL
+       ORDER BY received_at LIMIT ${REPLAY_LIMIT}`,
+    )
+      .bind(query.integration ?? null, query.type ?? null, query.since ?? null, query.until ?? null, null, ...statuses)
+      .all<{ integration: string; id: string; type: string; occurred_at: string | null; received_at: string; body: string }>()
+  ).results;
+  const result: ReplayResult = { replayed: [], skipped: [] };
+  const at = new Date(nowMs).toISOString();
+  for (const row of rows) {
+    const source = compiled.sources.get(row.integration);
+    const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
+    try {
+      if (!source || !queue) throw new Error('its integration or queue is not in this manifest');
+      const payload = parsePayload(source.format, row.body);
+      const envelope: Envelope = { integration: row.integration, id: row.id, type: row.type, occurred_at: row.occurred_at, received_at: row.received_at, payload };
+      await queue.send(messageFor(envelope, row.body), { contentType: 'json' });
+    } catch (error) {
+      result.skipped.push({ seq: 0, integration: row.integration, reason: `${row.id}: ${error instanceof Error ? error.message : String(error)}` });
+      continue;
+    }
+    await env.DB.prepare("UPDATE events SET status = 'replayed', updated_at = ?3 WHERE integration = ?1 AND id = ?2").bind(row.integration, row.id, at).run();
+    emit({ kind: 'event.replayed', integration: row.integration, id: row.id, stage: 'consumer' });
+    result.replayed.push({ seq: 0, integration: row.integration, event_id: row.id, stage: 'event' });
   }
   return result;
 }

@@ -1,5 +1,7 @@
 /**
- * `switchyard replay [--list] [--seq 1,2] [--integration NAME] [--all] [--url URL]`: lists or replays dead letters
+ * `switchyard replay [--list] [--seq 1,2] [--integration NAME] [--all] [--url URL]`: lists or replays dead letters;
+ * `switchyard replay --events [--integration NAME] [--status failed] [--type T] [--since ISO] [--until ISO]` replays
+ * events by query
  * through the runtime's admin API, so it works the same against `npm run dev` (local D1 and queues, the default
  * URL) and a deployed environment (`--url https://…`). The token is ADMIN_TOKEN from the environment, else .dev.vars.
  */
@@ -19,7 +21,7 @@ interface DeadLetter {
 }
 
 export async function replayCommand(args: string[]): Promise<number> {
-  const { flags } = parseArgs(args, ['seq', 'integration', 'url']);
+  const { flags } = parseArgs(args, ['seq', 'integration', 'url', 'status', 'type', 'since', 'until']);
   const url = String(flags.get('url') ?? 'http://localhost:8787').replace(/\/$/, '');
   const token = process.env.ADMIN_TOKEN ?? readDevVars(join(projectFor().root, '.dev.vars')).ADMIN_TOKEN;
   if (!token) {
@@ -41,6 +43,15 @@ export async function replayCommand(args: string[]): Promise<number> {
       if (!dead_letters.length) console.log('no dead letters waiting for replay');
       for (const d of dead_letters) console.log(`#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`);
       return 0;
+    }
+    if (flags.has('events')) {
+      // By event query: events not yet applied, from their stored bodies.
+      const query = Object.fromEntries(['integration', 'status', 'type', 'since', 'until'].flatMap((k) => (typeof flags.get(k) === 'string' ? [[k, flags.get(k)]] : [])));
+      const result = (await call('/events/replay', { method: 'POST', body: JSON.stringify(query) })) as { replayed: { integration: string; event_id: string }[]; skipped: { reason: string }[] };
+      for (const r of result.replayed) console.log(`replayed ${r.integration} ${r.event_id}`);
+      for (const s of result.skipped) console.error(`skipped ${s.reason}`);
+      console.log(`${result.replayed.length} replayed, ${result.skipped.length} skipped`);
+      return result.skipped.length ? 1 : 0;
     }
     const seq = flags.get('seq');
     const integration = flags.get('integration');
