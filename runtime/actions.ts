@@ -6,6 +6,7 @@
  */
 import type { OptionsSchema, SecretEnv, Statement, StepContext } from './adapter.ts';
 import type { CompiledTemplate } from './templates.ts';
+import { sha256, toHex } from './bytes.ts';
 
 /** A provider refused or failed. Transient errors are retried (after Retry-After if it says so); others dead-letter. */
 export class ActionError extends Error {
@@ -111,8 +112,7 @@ export function asActionError(error: unknown): ActionError {
 
 /** A stable 32-hex-digit id from an idempotency key (for $insert_id and similar). */
 export async function stableId(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
-  return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex((await sha256(key)).subarray(0, 16));
 }
 
 /** Sends items in one provider call: every item shares its outcome (results, or the one error). */

@@ -86,6 +86,8 @@ export interface SignRequest {
   secrets: string[];
   /** For form bodies (Twilio), the parameters. */
   form?: Record<string, string>;
+  /** A message id, for schemes that sign one (Svix, Standard Webhooks); a fresh one otherwise. */
+  id?: string;
 }
 
 /** Schema for a secret: the NAME of an environment variable, never its value. */
@@ -177,6 +179,11 @@ export interface StepContext {
 export interface CompiledStep {
   kind: string;
   run(ctx: StepContext): StepOutput | Promise<StepOutput>;
+}
+
+/** The context a step runs in for an envelope: its values read the payload, the envelope and the env. */
+export function stepContext(envelope: import('./envelope.ts').Envelope, env: SecretEnv): StepContext {
+  return { envelope, values: { payload: envelope.payload, envelope: envelope as unknown as Record<string, unknown>, env }, env };
 }
 
 /** An error that retrying cannot fix (bad data, a constraint): the message goes to the dead letters at once. */

@@ -3,7 +3,7 @@
  * no token configured it is closed, never open.
  */
 import { Hono } from 'hono';
-import { encoder, timingSafeEqual } from './bytes.ts';
+import { secretsEqual } from './bytes.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
@@ -15,7 +15,6 @@ import { periodBounds } from './limits.ts';
 import { PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 
-const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
 
 export interface AdminDeps {
   usage?: PlatformUsage;
@@ -43,7 +42,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     if (jwt && looksLikeJwt(given)) {
       const user = await authenticate(jwt, given, c.env, emit, 'admin');
       if (!satisfies(user, compiled.admin?.require)) throw httpError(403, { error: 'forbidden', message: 'this token lacks the admin role' });
-    } else if (!hasToken || !timingSafeEqual(await digest(given), await digest(expected as string))) {
+    } else if (!hasToken || !(await secretsEqual(given, expected as string))) {
       throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
     }
     await next();

@@ -9,7 +9,7 @@
  *   cooldown; an unreachable JWKS answers 503 and never lets a token through.
  */
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { readSecrets, type SecretEnv } from './adapter.ts';
+import { MissingSecretError, readSecrets, type SecretEnv } from './adapter.ts';
 import { parseDuration } from './duration.ts';
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
@@ -126,7 +126,7 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };
     } catch (error) {
-      if (error instanceof Error && error.name === 'MissingSecretError') throw error;
+      if (error instanceof MissingSecretError) throw error;
       throw reasonFor(error);
     }
   };

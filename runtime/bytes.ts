@@ -58,3 +58,13 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+
+/** SHA-256 of bytes or UTF-8 text. */
+export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', typeof data === 'string' ? encoder.encode(data) : data));
+}
+
+/** Compares two secrets in constant time: hashed first, so neither their content nor their length leaks. */
+export async function secretsEqual(given: string, expected: string): Promise<boolean> {
+  return timingSafeEqual(await sha256(given), await sha256(expected));
+}

@@ -4,7 +4,8 @@
  * each message is committed alone to find the culprit; the others are applied once and acked, the culprit is
  * retried by its policy or dead-lettered. A redelivered message finds its applied-marker and is only acked.
  */
-import { PermanentError, type OutboxMessage, type PendingAction, type Statement } from './adapter.ts';
+import { PermanentError, stepContext, type OutboxMessage, type PendingAction, type Statement } from './adapter.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from './sql.ts';
 import { sendActions, type OutboundOwner } from './outbound.ts';
 import { rowsWritten, type PlatformUsage } from './platform.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
@@ -33,8 +34,6 @@ export interface ConsumerOptions {
   usage?: PlatformUsage;
 }
 
-/** D1 allows 100 bound parameters per statement. */
-const MAX_PARAMS = 100;
 /** Queues' sendBatch takes at most 100 messages. */
 const MAX_SEND_BATCH = 100;
 
@@ -73,8 +72,6 @@ function isEnvelope(value: unknown): value is Envelope {
   return typeof v === 'object' && v !== null && typeof v.integration === 'string' && typeof v.id === 'string' && typeof v.type === 'string';
 }
 
-/** Splits into slices of at most `size` (a whole number). */
-const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 const tuples = (n: number, width: number) => Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
 
@@ -224,7 +221,7 @@ export function createConsumer(options: ConsumerOptions) {
         const outcomes: Planned['steps'] = [];
         const steps = c.integration.stepsFor(c.envelope.type);
         for (let i = 0; i < steps.length; i++) {
-          const output = await steps[i]!.run({ envelope: c.envelope, values: { payload: c.envelope.payload, envelope: c.envelope as unknown as Record<string, unknown>, env }, env });
+          const output = await steps[i]!.run(stepContext(c.envelope, env));
           outcomes.push({ kind: steps[i]!.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) outbox.push({ ...m, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });

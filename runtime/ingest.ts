@@ -3,7 +3,7 @@
  * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
  */
 import { MissingSecretError, VerificationError } from './adapter.ts';
-import { toBase64, toHex } from './bytes.ts';
+import { sha256, toBase64, toHex } from './bytes.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
@@ -83,9 +83,6 @@ function asText(value: unknown): string | undefined {
   return undefined;
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-}
 
 /**
  * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
@@ -156,7 +153,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
     const detail = error instanceof Error ? error.message : String(error);
-    const key = await sha256Hex(body);
+    const key = toHex(await sha256(body));
     let rawBody: string;
     try {
       rawBody = utf8.decode(body);

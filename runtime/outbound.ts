@@ -3,7 +3,8 @@
  * asked for, skip what the send ledger says was sent (reusing its result), count limits atomically, send the rest
  * grouped per action, record successes in the ledger, and tell each message what became of its actions.
  */
-import type { CompiledLimit, PendingAction, Statement } from './adapter.ts';
+import { stepContext, type CompiledLimit, type PendingAction, type Statement } from './adapter.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from './sql.ts';
 import { asActionError, type ActionError, type ActionIO, type ActionItem, type CompiledAction } from './actions.ts';
 import { alertOnceStatement, countStatement, periodBounds } from './limits.ts';
 import type { Emit } from './telemetry.ts';
@@ -21,8 +22,6 @@ export interface OutboundOwner {
   deferUntil?: number;
 }
 
-const MAX_PARAMS = 100;
-const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 interface Item {
   owner: OutboundOwner;
@@ -145,7 +144,7 @@ async function fireAlerts(alerts: { c: { limit: CompiledLimit; key: string; peri
 export async function sendNotification(action: CompiledAction, id: string, type: string, info: Record<string, unknown>, io: ActionIO): Promise<void> {
   const at = new Date(io.now).toISOString();
   const envelope = { integration: 'switchyard', id, type, occurred_at: at, received_at: at, payload: info };
-  const payload = action.prepare({ envelope, values: { payload: info, envelope: envelope as unknown as Record<string, unknown>, env: io.env }, env: io.env });
+  const payload = action.prepare(stepContext(envelope, io.env));
   const [outcome] = await action.send([{ key: id, payload }], io);
   if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
 }

@@ -5,6 +5,7 @@
  */
 import type { SecretEnv } from './adapter.ts';
 import type { AuthenticatedUser } from './auth.ts';
+import { kvExpirationTtl } from './kv.ts';
 import type { Emit } from './telemetry.ts';
 
 export interface ProfileIO {
@@ -20,15 +21,13 @@ export interface ProfileSource {
   fetch(sub: string, io: ProfileIO): Promise<Record<string, unknown>>;
 }
 
-const KV_MIN_TTL_SECONDS = 60;
-
 export async function loadProfile(source: ProfileSource, user: AuthenticatedUser, io: ProfileIO, emit: Emit): Promise<Record<string, unknown> | undefined> {
   const key = `profile:${user.provider}:${user.sub}`;
   const cached = io.kv ? await io.kv.get<{ profile: Record<string, unknown>; expires: number }>(key, 'json') : null;
   if (cached && cached.expires > io.now) return cached.profile;
   try {
     const profile = await source.fetch(user.sub, io);
-    await io.kv?.put(key, JSON.stringify({ profile, expires: io.now + source.ttlSeconds * 1000 }), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, source.ttlSeconds) });
+    await io.kv?.put(key, JSON.stringify({ profile, expires: io.now + source.ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(source.ttlSeconds) });
     return profile;
   } catch (error) {
     emit({ kind: 'runtime.error', where: `auth.${user.provider}.profile`, error: error instanceof Error ? error.message : String(error) });

@@ -4,6 +4,7 @@
  * transaction. Only statements are run: rebuilding never sends email, enqueues or calls an API. Projections are
  * upserts with version guards, so running it twice changes nothing.
  */
+import { stepContext } from './adapter.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
@@ -23,11 +24,16 @@ export interface RebuildPage {
   next_cursor: string | null;
 }
 
-const writes = (sql: string, table: string) => new RegExp(`\\b(INTO|UPDATE|FROM)\\s+["\`]?${table}["\`]?\\b`, 'i').test(sql);
+/** Whether a statement writes the table (compiled once per page, not per statement). */
+const writesTo = (table: string) => {
+  const re = new RegExp(`\\b(INTO|UPDATE|FROM)\\s+["\`]?${table.replace(/[^A-Za-z0-9_]/g, '')}["\`]?\\b`, 'i');
+  return (sql: string) => re.test(sql);
+};
 
 export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, request: RebuildRequest): Promise<RebuildPage> {
   const limit = Math.min(500, Math.max(1, request.limit ?? 200));
   const bySource = compiled.sources.has(request.target);
+  const writes = writesTo(request.target);
   const sources = bySource ? [request.target] : [...compiled.sources.keys()];
   const placeholders = sources.map((_, i) => `?${i + 4}`).join(', ');
   const cursor = request.cursor ? (JSON.parse(atob(request.cursor)) as [string, string, string]) : null;
@@ -54,8 +60,8 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
     const envelope: Envelope = { integration: row.integration, id: row.id, type: row.type, occurred_at: row.occurred_at, received_at: row.received_at, payload };
     for (const step of source.stepsFor(row.type)) {
       try {
-        const output = await step.run({ envelope, values: { payload, envelope: envelope as unknown as Record<string, unknown>, env }, env });
-        for (const s of output.statements ?? []) if (bySource || writes(s.sql, request.target)) statements.push(env.DB.prepare(s.sql).bind(...s.params));
+        const output = await step.run(stepContext(envelope, env));
+        for (const s of output.statements ?? []) if (bySource || writes(s.sql)) statements.push(env.DB.prepare(s.sql).bind(...s.params));
       } catch {
         skipped++;
       }

@@ -4,6 +4,7 @@
  * error shape; 401s carry WWW-Authenticate and never detail more than a reason code, nor log the token.
  */
 import type { Hono } from 'hono';
+import { stepContext } from './adapter.ts';
 import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
@@ -59,7 +60,7 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
   const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {} } };
   const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
   for (const step of route.onFirstSeen!) {
-    const output = await step.run({ envelope, values: { payload: envelope.payload, envelope: envelope as unknown as Record<string, unknown>, env }, env });
+    const output = await step.run(stepContext(envelope, env));
     if (output.actions?.length || output.outbox?.length) throw new Error('on_first_seen runs SQL steps only');
     for (const s of output.statements ?? []) statements.push(db.prepare(s.sql).bind(...s.params));
   }

@@ -36,8 +36,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const emit = options.emit ?? logEmit;
   const usage = new PlatformUsage();
   const now = options.now ?? Date.now;
-  const app = createApp({ ...options, emit, usage });
-  const consume = createConsumer({ ...options, emit, usage });
+  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const app = createApp({ ...options, emit, usage, fetch: fetcher });
+  const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
@@ -62,7 +63,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await usage.flush(env.DB, at, true);
       const pruned = await prune(env.DB, options.compiled.retention, at);
       emit({ kind: 'retention.pruned', ...pruned });
-      await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: options.fetch ?? ((input, init) => fetch(input, init)), now: at }, emit);
+      await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
     async queue(batch, env) {
       usage.count('worker_requests');

@@ -1,5 +1,6 @@
 import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
-import { toHex } from '../../runtime/bytes.ts';
+import { sha256, toHex } from '../../runtime/bytes.ts';
+import { kvExpirationTtl } from '../../runtime/kv.ts';
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
 import { compilePath, readPath } from '../../runtime/values.ts';
@@ -15,8 +16,6 @@ interface HttpRequestItem {
   body?: string;
 }
 
-/** KV's shortest expiration. */
-const KV_MIN_TTL_SECONDS = 60;
 
 /** `{path}` placeholders in a URL template, each value URL-encoded. */
 function compileUrl(template: string): (ctx: StepContext) => string {
@@ -31,7 +30,6 @@ function compileUrl(template: string): (ctx: StepContext) => string {
   return (ctx) => parts.map((p) => (typeof p === 'string' ? p : encodeURIComponent(String(readPath(p, ctx.values) ?? '')))).join('');
 }
 
-const sha256 = async (text: string) => toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
 
 /** A response may be cached only if it is a success and carries no credentials or private data. */
 function cacheable(res: Response): boolean {
@@ -87,7 +85,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       const secretHeaders: Record<string, string> = {};
       for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${readSecrets(io.env, s.secret)[0]}`;
       const init = { method: item.method, headers: { ...item.headers, ...secretHeaders }, ...(item.body !== undefined ? { body: item.body } : {}) };
-      const cacheKey = ttlSeconds && io.kv ? `http-cache:${await sha256(`${item.method} ${item.url}\n${JSON.stringify(Object.entries(init.headers).sort())}`)}` : undefined;
+      const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${item.url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
       if (cacheKey) {
         const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
         if (hit && hit.expires > io.now) return { status: hit.status, body: hit.body, cached: true };
@@ -96,7 +94,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       if (!res.ok) throw await providerError('http', res, io.now);
       const text = await res.text();
       if (cacheKey && cacheable(res)) {
-        await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, ttlSeconds) });
+        await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(ttlSeconds) });
         io.count?.('kv_writes');
       }
       return { status: res.status, body: text, cached: false };

@@ -1,5 +1,6 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { KV_MIN_TTL_SECONDS } from '../../runtime/kv.ts';
 import { profileJson, type ProfileIO } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { Auth0Auth } from '../../runtime/manifest/types.gen.ts';
@@ -67,7 +68,7 @@ function auth0Profile(domain: string, options: NonNullable<Auth0Options['profile
     const { access_token, expires_in } = (await profileJson('auth0', res)) as { access_token: string; expires_in: number };
     const lifetime = Math.max(0, expires_in - MANAGEMENT_TOKEN_MARGIN_SECONDS);
     memo = { token: access_token, until: io.now + lifetime * 1000 };
-    if (lifetime >= 60) await io.kv?.put(tokenKey, JSON.stringify(memo), { expirationTtl: lifetime });
+    if (lifetime >= KV_MIN_TTL_SECONDS) await io.kv?.put(tokenKey, JSON.stringify(memo), { expirationTtl: lifetime });
     return access_token;
   }
   return {

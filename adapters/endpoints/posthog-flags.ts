@@ -2,6 +2,7 @@ import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import type { EndpointAdapter } from '../../runtime/endpoints.ts';
 import { errorResponse } from '../../runtime/http.ts';
+import { kvExpirationTtl } from '../../runtime/kv.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
 import type { PosthogFlagsEndpoint } from '../../runtime/manifest/types.gen.ts';
 
@@ -46,7 +47,7 @@ export const posthogFlagsEndpoint: EndpointAdapter<FlagsOptions> = {
         const res = await ctx.fetch(`${base}/decide/?v=3`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, distinct_id: ctx.user!.sub }) });
         if (!res.ok) throw new Error(`posthog answered ${res.status}`);
         const flags = ((await res.json()) as { featureFlags?: Record<string, unknown> }).featureFlags ?? {};
-        await kv.put(key, JSON.stringify({ flags, stored_at: ctx.now } satisfies Cached), { expirationTtl: Math.max(60, Math.ceil((ttl + staleFor) / 1000)) });
+        await kv.put(key, JSON.stringify({ flags, stored_at: ctx.now } satisfies Cached), { expirationTtl: kvExpirationTtl((ttl + staleFor) / 1000) });
         return Response.json({ flags }, { headers: { 'x-switchyard-cache': 'miss' } });
       } catch (error) {
         ctx.emit({ kind: 'runtime.error', where: `routes.${ctx.route}.posthog`, error: error instanceof Error ? error.message : String(error) });

@@ -1,5 +1,5 @@
 import type { CompiledStep, StepAdapter } from '../../runtime/adapter.ts';
-import { compileNamedSql, type NamedStatement } from '../../runtime/sql.ts';
+import { compileNamedSql, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/sql.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/values.ts';
 import type { SqlStep } from '../../runtime/manifest/types.gen.ts';
 
@@ -13,8 +13,6 @@ export interface CompiledSqlStep extends CompiledStep {
   values: ValueFn[];
 }
 
-/** D1's limit on bound parameters in one statement. */
-export const MAX_BOUND_PARAMETERS = 100;
 
 /** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text. */
 function toSqlValue(value: unknown): unknown {

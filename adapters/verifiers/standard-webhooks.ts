@@ -40,10 +40,10 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
       required: ['secret'],
     },
     example: { type, secret: exampleSecret, tolerance: '5m' },
-    async sign(_options, { body, now, secrets }) {
+    async sign(_options, { body, now, secrets, id: messageId }) {
       const { kind, key } = decodeSecret(secrets[0]!, 'secret');
       if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: send needs the whsec_ secret');
-      const id = `msg_${crypto.randomUUID().replace(/-/g, '')}`;
+      const id = messageId ?? `msg_${crypto.randomUUID().replace(/-/g, '')}`;
       const ts = Math.floor(now / 1000);
       const signature = toBase64(await new HmacSigner('SHA-256').sign(key, concatBytes(`${id}.${ts}.`, body)));
       return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: `v1,${signature}` };

@@ -1,10 +1,10 @@
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { encoder, fromBase64, timingSafeEqual } from './crypto.ts';
+import { secretsEqual } from '../../runtime/bytes.ts';
+import { fromBase64 } from './crypto.ts';
 import type { TokenVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type TokenOptions = Omit<TokenVerifier, 'type'>;
 
-const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
 
 /**
  * A shared secret sent as-is, in a header (optionally after a prefix such as `Bearer `) or as the HTTP Basic
@@ -48,12 +48,8 @@ export const tokenVerifier: VerifierAdapter<TokenOptions> = {
           if (!decoded) throw new VerificationError('malformed_signature');
           presented = new TextDecoder().decode(decoded);
         }
-        const got = await digest(presented);
         let matched = false;
-        for (const secret of secrets) {
-          const expected = await digest(basic ? `${options.username ?? ''}:${secret}` : secret);
-          if (timingSafeEqual(got, expected)) matched = true;
-        }
+        for (const secret of secrets) if (await secretsEqual(presented, basic ? `${options.username ?? ''}:${secret}` : secret)) matched = true;
         if (!matched) throw new VerificationError('signature_mismatch');
       },
     };

@@ -1,5 +1,6 @@
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, concatBytes, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
+import { sha256 } from '../../runtime/bytes.ts';
+import { anyMatch, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
 import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';
 import type { TwilioVerifier } from '../../runtime/manifest/types.gen.ts';
 
@@ -44,7 +45,7 @@ export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
       target.pathname = pub.pathname;
     }
     const params = form ? Object.keys(form).sort(byCodeUnit).map((k) => k + form[k]).join('') : '';
-    if (!form) target.searchParams.set('bodySHA256', toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(body)))));
+    if (!form) target.searchParams.set('bodySHA256', toHex(await sha256(body)));
     return { 'x-twilio-signature': toBase64(await new HmacSigner('SHA-1').sign(secrets[0]!, encoder.encode(target.href + params))) };
   },
   create(options) {
@@ -76,7 +77,7 @@ export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
         );
         if (!anyMatch(expected, [signature])) throw new VerificationError('signature_mismatch');
         if (bodyHash !== null) {
-          const actual = new Uint8Array(await crypto.subtle.digest('SHA-256', concatBytes(request.body)));
+          const actual = await sha256(request.body);
           const claimed = fromHex(bodyHash);
           if (!claimed || !timingSafeEqual(actual, claimed)) throw new VerificationError('body_hash_mismatch');
         }

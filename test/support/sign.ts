@@ -1,42 +1,44 @@
 /**
- * Signing as the providers do, with WebCrypto so it runs in workerd too. The Node suite cross-checks each of
- * these against the provider's official SDK, so workerd tests can rely on them.
+ * Signing as the providers do, for tests: thin wrappers over the adapters' own signers (what `switchyard send`
+ * uses), which test/node/verifiers/signers.test.ts cross-checks against each provider's official library.
  */
-import { fromBase64, toBase64, toHex } from '../../runtime/bytes.ts';
-
-const enc = new TextEncoder();
-
-export async function hmac(hash: 'SHA-1' | 'SHA-256' | 'SHA-512', key: string | Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
-  const raw = typeof key === 'string' ? enc.encode(key) : key;
-  const k = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash }, false, ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, typeof data === 'string' ? enc.encode(data) : data));
-}
+import type { SignRequest, VerifierAdapter } from '../../runtime/adapter.ts';
+import { hmacVerifier } from '../../adapters/verifiers/hmac.ts';
+import { paddleVerifier } from '../../adapters/verifiers/paddle.ts';
+import { standardWebhooksVerifier } from '../../adapters/verifiers/standard-webhooks.ts';
+import { stripeVerifier } from '../../adapters/verifiers/stripe.ts';
+import { svixVerifier } from '../../adapters/verifiers/svix.ts';
+import { twilioVerifier } from '../../adapters/verifiers/twilio.ts';
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+async function sign(adapter: VerifierAdapter, options: Record<string, unknown>, secret: string, request: Omit<SignRequest, 'secrets' | 'now' | 'url'> & { url?: string; ts?: number }) {
+  const { ts = nowSeconds(), url = 'https://switchyard.test/', ...rest } = request;
+  return adapter.sign!(options, { ...rest, url, now: ts * 1000, secrets: [secret] });
+}
+
 export async function stripeSignature(secret: string, body: string, t = nowSeconds()): Promise<string> {
-  return `t=${t},v1=${toHex(await hmac('SHA-256', secret, `${t}.${body}`))}`;
+  return (await sign(stripeVerifier, { secret: 'S' }, secret, { body, ts: t }))['stripe-signature']!;
 }
 
-/** Svix / Standard Webhooks: base64 HMAC-SHA256 of `${id}.${ts}.${body}` with the base64-decoded whsec_ key. */
-export async function standardSignature(secret: string, id: string, body: string, ts = nowSeconds()): Promise<string> {
-  const text = secret.replace(/^v1,/, '').replace(/^whsec_/, '');
-  return `v1,${toBase64(await hmac('SHA-256', fromBase64(text)!, `${id}.${ts}.${body}`))}`;
-}
-
+/** Svix (`svix-`) or Standard Webhooks (`webhook-`) headers for a message id. */
 export async function svixHeaders(prefix: 'svix-' | 'webhook-', secret: string, id: string, body: string, ts = nowSeconds()): Promise<Record<string, string>> {
-  return { [`${prefix}id`]: id, [`${prefix}timestamp`]: String(ts), [`${prefix}signature`]: await standardSignature(secret, id, body, ts) };
+  return sign(prefix === 'svix-' ? svixVerifier : standardWebhooksVerifier, { secret: 'S' }, secret, { body, id, ts });
 }
 
 export async function paddleSignature(secret: string, body: string, ts = nowSeconds()): Promise<string> {
-  return `ts=${ts};h1=${toHex(await hmac('SHA-256', secret, `${ts}:${body}`))}`;
+  return (await sign(paddleVerifier, { secret: 'S' }, secret, { body, ts }))['paddle-signature']!;
 }
 
 export async function twilioSignature(token: string, url: string, params: Record<string, string>): Promise<string> {
-  const data = Object.keys(params).sort().reduce((acc, k) => acc + k + params[k], url);
-  return toBase64(await hmac('SHA-1', token, data));
+  return (await sign(twilioVerifier, { secret: 'S' }, token, { url, body: new URLSearchParams(params).toString(), form: params }))['x-twilio-signature']!;
 }
 
 export async function githubSignature(secret: string, body: string): Promise<string> {
-  return `sha256=${toHex(await hmac('SHA-256', secret, body))}`;
+  return (await sign(hmacVerifier, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, secret, { body }))['x-hub-signature-256']!;
+}
+
+/** Shopify: base64 HMAC-SHA256 of the body, through the generic hmac verifier's signer. */
+export async function shopifySignature(secret: string, body: string): Promise<string> {
+  return (await sign(hmacVerifier, { secret: 'S', header: 'X-Shopify-Hmac-Sha256', encoding: 'base64' }, secret, { body }))['x-shopify-hmac-sha256']!;
 }

@@ -8,7 +8,7 @@ import { toBase64 } from '../../runtime/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { harness, uid } from '../support/harness.ts';
-import { hmac } from '../support/sign.ts';
+import { shopifySignature } from '../support/sign.ts';
 
 const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
 const S = env.TEST_SECRETS;
@@ -31,7 +31,7 @@ describe('examples/more-providers.yaml', () => {
     const body = JSON.stringify({ id: 820982911946154500, total_price: '12.00' });
     const id = uid('shop');
     const headers = {
-      'x-shopify-hmac-sha256': toBase64(await hmac('SHA-256', S.SHOPIFY_WEBHOOK_SECRET!, body)),
+      'x-shopify-hmac-sha256': await shopifySignature(S.SHOPIFY_WEBHOOK_SECRET!, body),
       'x-shopify-webhook-id': id,
       'x-shopify-topic': 'orders/paid',
       'x-shopify-triggered-at': '2024-05-01T10:00:00.123456Z',
