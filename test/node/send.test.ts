@@ -15,7 +15,16 @@ describe('switchyard send with the generic hmac verifier', () => {
     const shopify = compileManifest(manifest, defaultRegistry).integrations.get('shopify')!;
     const secret = 'shpss_example_secret';
     const seen: Record<string, string>[] = [];
+    const adminToken = 'send-test-admin-token';
+    const accepted = new Set<string>();
     const server = createServer((req, res) => {
+      // Stands in for the runtime's admin API, which send asks for the event's final status.
+      const detail = /^\/admin\/api\/events\/shopify\/(.+)$/.exec(req.url ?? '');
+      if (req.method === 'GET' && detail) {
+        const ok = req.headers.authorization === `Bearer ${adminToken}` && accepted.has(decodeURIComponent(detail[1]!));
+        res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { event: { status: 'applied' } } : { error: 'not_found' }));
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
@@ -23,6 +32,7 @@ describe('switchyard send with the generic hmac verifier', () => {
         seen.push(Object.fromEntries(headers));
         try {
           await shopify.verifier.verify({ method: 'POST', url: new URL(`http://localhost${req.url}`), headers, body: new Uint8Array(Buffer.concat(chunks)), now: Date.now() }, { SHOPIFY_WEBHOOK_SECRET: secret });
+          accepted.add(headers.get('x-shopify-webhook-id')!);
           res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'accepted', id: headers.get('x-shopify-webhook-id') }));
         } catch (error) {
           res.writeHead(401).end(String(error));
@@ -31,7 +41,8 @@ describe('switchyard send with the generic hmac verifier', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
-    const { ADMIN_TOKEN: _omit, ...env } = process.env;
+    // Pinned, so a developer's .dev.vars (created by npm run dev) cannot change what send does here.
+    const env = { ...process.env, ADMIN_TOKEN: adminToken };
     const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI, 'send', 'shopify', 'orders-paid', '--manifest', join(ROOT, 'examples/more-providers.yaml'), '--url', `http://127.0.0.1:${port}`], {
         env: { ...env, SHOPIFY_WEBHOOK_SECRET: secret },
