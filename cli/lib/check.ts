@@ -106,9 +106,10 @@ export function checkProject(project: Project, options: { environments?: string[
       ...tolerant(() => checkWrangler(project, env, manifest, compiled)),
       ...tolerant(() => checkSecrets(project, schema, manifest)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
+      ...tolerant(() => checkVersionGuards(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
-    if (compiled && !collected.some((p) => p.environments.includes(env))) {
+    if (compiled && !collected.some((p) => p.environments.includes(env) && p.severity !== 'warning')) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []) });
     }
@@ -253,6 +254,45 @@ function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[]
         if (!('sql' in step)) return;
         const error = sqlite.prepare(step.sql);
         if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], message: `SQL does not prepare against migrations/: ${error}` });
+      }),
+    );
+  }
+  return problems;
+}
+
+/** Whether a manifest value reads `@occurred_at` (directly or in a template). */
+const readsOccurredAt = (v: unknown) => (typeof v === 'string' ? v === '@occurred_at' : typeof (v as { template?: string })?.template === 'string' ? (v as { template: string }).template.includes('{@occurred_at}') : (v as { path?: string })?.path === '@occurred_at');
+
+/**
+ * Warns about ordering guards (a `:version`-like parameter compared in SQL) that can pick the wrong winner: built
+ * on `@occurred_at` where an integration may not have one (such an event would sort as the oldest, or with a
+ * template like `{@occurred_at}|{@id}` as the newest forever), or on a value with a default, or tie-broken by
+ * the event id instead of arrival order. `@version` is the safe form.
+ */
+export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const sources: [string[], { handlers?: { steps: unknown[] }[] }, unknown][] = [
+    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event.occurred_at] as [string[], typeof i, unknown]),
+    ...Object.entries(manifest.routes ?? {}).map(([n, r]) => [['routes', n], r as { handlers?: { steps: unknown[] }[] }, undefined] as [string[], { handlers?: { steps: unknown[] }[] }, unknown]),
+  ];
+  for (const [at, source, occurredAt] of sources) {
+    const mayLackTime = occurredAt === undefined || (typeof occurredAt === 'object' && occurredAt !== null && 'default' in occurredAt);
+    (source.handlers ?? []).forEach((handler, h) =>
+      handler.steps.forEach((step, s) => {
+        const params = (step as { sql?: string; params?: Record<string, unknown> }).params;
+        if (!(step as { sql?: string }).sql || !params) return;
+        for (const [name, value] of Object.entries(params)) {
+          if (!/version/i.test(name) || value === '@version') continue;
+          const path = [...at, 'handlers', h, 'steps', s, 'params', name];
+          const template = (value as { template?: string })?.template ?? '';
+          if (readsOccurredAt(value) && mayLackTime) {
+            problems.push({ path, severity: 'warning', message: `this ordering guard depends on @occurred_at, which ${occurredAt === undefined ? 'this source does not extract' : 'may be missing (it has a default)'}: such an event ${template.includes('|') ? "sorts after every dated one ('|' > digits) and wins forever" : 'compares wrongly'}; use "@version" (occurred_at, then arrival order; an undated event never outranks a dated one)` });
+          } else if (template.includes('{@id}')) {
+            problems.push({ path, severity: 'warning', message: 'this ordering guard breaks same-time ties by the event id, which is random: use "@version" (occurred_at, then arrival order)' });
+          } else if (typeof value === 'object' && value !== null && 'default' in value) {
+            problems.push({ path, severity: 'warning', message: 'this ordering guard falls back to a default when the value is missing, so an event without it compares as that default; use "@version" or drop the default' });
+          }
+        }
       }),
     );
   }

@@ -4,6 +4,8 @@ export interface ManifestProblem {
   message: string;
   /** Point at the key itself rather than its value (unknown keys). */
   atKey?: boolean;
+  /** A warning is reported but does not fail validation or the build. */
+  severity?: 'warning';
 }
 
 /** Thrown when a manifest does not compile; carries every problem, not only the first. */

@@ -28,6 +28,18 @@ describe('switchyard validate', () => {
     expect(stderr).toContain('3 problems found');
   });
 
+  it('warns (without failing) when an ordering guard can pick the wrong winner: a missing @occurred_at, or ties by event id', () => {
+    // The guard the default manifest shipped before `@version`: Clerk's timestamp may be missing (it has a default).
+    const text = defaultManifestText().replaceAll('version: "@version"', 'version: { template: "{@occurred_at}|{@id}" }');
+    const { code, stderr, stdout } = cli(['validate', projectWith(text)]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('valid for default');
+    const clerk = stderr.split('\n').find((l) => l.includes('integrations.clerk.handlers[0].steps[0].params.version'));
+    expect(clerk).toMatch(/integrations.yaml:\d+:\d+: warning .*depends on @occurred_at, which may be missing .*wins forever; use "@version"/);
+    expect(stderr).toMatch(/integrations.stripe.handlers\[1\].steps\[0\].params.version: this ordering guard breaks same-time ties by the event id/);
+    expect(cli(['validate']).stderr).toBe('');
+  });
+
   it('reports a typo\'d key as unknown, with a suggestion', () => {
     const text = replaceOnce(defaultManifestText(), '  retry:\n    backoff: exponential', '  retyr:\n    backoff: exponential');
     const { code, stderr } = cli(['validate', projectWith(text)]);
