@@ -24,7 +24,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   th { color: var(--dim); font-weight: 500; border-top: 0; }
   tr.event { cursor: pointer; } tr.event:hover { background: #1e2935; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; border: 1px solid currentColor; }
-  .applied { color: var(--ok); } .queued, .replayed { color: var(--info); } .failed { color: var(--warn); } .dead_lettered { color: var(--bad); }
+  .applied, .sent { color: var(--ok); } .queued, .replayed, .pending, .sending, .deferred { color: var(--info); } .retrying { color: var(--warn); } .dead_lettered { color: var(--bad); } .ignored, .dropped { color: var(--muted, #888); }
   input, select, button { font: inherit; color: var(--text); background: #0d1117; border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
   button { cursor: pointer; background: #238636; border-color: #2ea043; } button.secondary { background: #21262d; border-color: var(--line); }
   .filters { display: flex; gap: 8px; margin-bottom: 8px; flex-wrap: wrap; }
@@ -50,7 +50,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section class="wide"><h2>Recent events</h2>
     <div class="filters"><select id="f-integration"><option value="">all integrations</option></select>
-      <select id="f-status"><option value="">any status</option><option>queued</option><option>applied</option><option>failed</option><option>dead_lettered</option><option>replayed</option></select></div>
+      <select id="f-status"><option value="">any status</option><option>queued</option><option>applied</option><option>ignored</option><option>retrying</option><option>dead_lettered</option><option>replayed</option></select></div>
     <table><thead id="events-head"><tr><th>received</th><th>integration</th><th>type</th><th>id</th><th>status</th></tr></thead><tbody id="events"></tbody></table>
     <div id="detail"></div></section>
   <section><h2>Dead letters</h2><table><tbody id="dead"></tbody></table>
@@ -120,7 +120,12 @@ $('f-integration').addEventListener('change', loadEvents); $('f-status').addEven
 $('events').addEventListener('click', async (e) => {
   const row = e.target.closest('tr.event'); if (!row) return;
   const detail = await api('/events/' + encodeURIComponent(row.dataset.integration) + '/' + encodeURIComponent(row.dataset.id));
-  $('detail').innerHTML = '<h2>' + esc(row.dataset.integration) + ' / ' + esc(row.dataset.id) + '</h2><pre>' + esc(JSON.stringify(detail, null, 2)) + '</pre>';
+  const ev = detail.event;
+  const retry = (x) => x.status === 'retrying' ? ' attempt ' + x.attempts + ' of ' + (x.max_attempts ?? '?') + ', next at ' + when(x.next_at) : '';
+  const line = (label, x) => '<p><b>' + esc(label) + '</b> <span class="badge ' + esc(x.status) + '">' + esc(x.status) + '</span>' + esc(retry(x)) + (x.error ? '<br><span class="muted">' + esc(x.error) + '</span>' : '') + '</p>';
+  $('detail').innerHTML = '<h2>' + esc(row.dataset.integration) + ' / ' + esc(row.dataset.id) + '</h2>' + line('event', ev)
+    + (detail.effects || []).map((e) => line('effect ' + e.step + ' ' + e.action, e)).join('')
+    + '<pre>' + esc(JSON.stringify(detail, null, 2)) + '</pre>';
 });
 $('dead').addEventListener('click', async (e) => {
   const seq = e.target.dataset && e.target.dataset.replay; if (!seq) return;

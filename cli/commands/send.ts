@@ -102,13 +102,23 @@ export async function sendCommand(args: string[]): Promise<number> {
     return 0;
   }
   const detail = `${url.slice(0, url.length - spec.route.length)}/admin/api/events/${encodeURIComponent(integrationName!)}/${encodeURIComponent(id)}`;
-  let status = 'queued';
+  type Detail = {
+    event: { status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null };
+    effects: { step: string; action: string; status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null }[];
+  };
+  let found: Detail | undefined;
+  const settled = (d: Detail | undefined) => d && !['queued', 'replayed'].includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === 'sending' || e.status === 'pending');
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
     const r = await fetch(detail, { headers: { authorization: `Bearer ${token}` } });
-    if (r.ok) status = ((await r.json()) as { event: { status: string } }).event.status;
-    if (status !== 'queued' && status !== 'replayed') break;
+    if (r.ok) found = (await r.json()) as Detail;
+    if (settled(found)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  console.log(`event ${integrationName}/${id}: ${status}`);
-  return status === 'applied' ? 0 : 1;
+  const event = found?.event ?? { status: 'queued', attempts: 0, max_attempts: null, error: null, next_at: null };
+  const retrying = (x: { attempts: number; max_attempts: number | null; next_at: string | null }) => ` (attempt ${x.attempts} of ${x.max_attempts ?? '?'}, next at ${x.next_at ?? '?'})`;
+  console.log(`event ${integrationName}/${id}: ${event.status}${event.status === 'retrying' ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
+  for (const e of found?.effects ?? []) {
+    console.log(`  effect ${e.step} ${e.action}: ${e.status}${e.status === 'retrying' ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
+  }
+  return event.status === 'applied' || event.status === 'ignored' ? 0 : 1;
 }
