@@ -57,6 +57,8 @@ export type ActionOutcome = { ok: true; result: unknown } | { ok: false; error: 
 export interface ActionItem {
   key: string;
   payload: unknown;
+  /** Which attempt this is (1 the first). A provider whose batch call has one idempotency key sends retries alone. */
+  attempt?: number;
 }
 
 export interface CompiledAction {

@@ -2,6 +2,7 @@
  * The contract between the provider-agnostic core and adapters. The core only ever sees these types;
  * adapters are looked up by `type` (verifiers) or by key (steps) in a registry built from plain tables.
  */
+import { eventVersion } from './envelope.ts';
 
 /** The schema fragment an adapter declares for its options (the `type` key is added by the core). */
 export interface OptionsSchema {
@@ -183,7 +184,7 @@ export interface CompiledStep {
 
 /** The context a step runs in for an envelope: its values read the payload, the envelope and the env. */
 export function stepContext(envelope: import('./envelope.ts').Envelope, env: SecretEnv): StepContext {
-  return { envelope, values: { payload: envelope.payload, envelope: envelope as unknown as Record<string, unknown>, env }, env };
+  return { envelope, values: { payload: envelope.payload, envelope: { ...envelope, version: eventVersion(envelope) }, env }, env };
 }
 
 /** An error that retrying cannot fix (bad data, a constraint): the message goes to the dead letters at once. */

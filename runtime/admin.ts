@@ -8,6 +8,7 @@ import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { replayDeadLetters, replayEvents, type EventQuery, type ReplaySelection } from './replay.ts';
+import * as store from './store/index.ts';
 import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
 import { authenticate, bearer } from './routes.ts';
@@ -49,15 +50,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   });
 
   api.get('/dead-letters', async (c) => {
-    const integration = c.req.query('integration');
-    const open = c.req.query('replayed') !== 'true';
-    const rows = await c.env.DB.prepare(
-      `SELECT seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at
-       FROM dead_letters WHERE (?1 IS NULL OR integration = ?1) AND ((?2 = 1 AND replayed_at IS NULL) OR ?2 = 0) ORDER BY seq DESC LIMIT 200`,
-    )
-      .bind(integration ?? null, open ? 1 : 0)
-      .all();
-    return c.json({ dead_letters: rows.results });
+    const rows = await store.listDeadLetters(c.env.DB, c.req.query('integration') ?? null, c.req.query('replayed') !== 'true');
+    return c.json({ dead_letters: rows });
   });
 
   api.post('/dead-letters/replay', async (c) => {
@@ -102,30 +96,19 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
         throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
       }
     }
-    const rows = await c.env.DB.prepare(
-      `SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, updated_at FROM events
-       WHERE (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3)
-         AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)
-         AND (?6 IS NULL OR (received_at, integration, id) < (?6, ?7, ?8))
-       ORDER BY received_at DESC, integration DESC, id DESC LIMIT ?9`,
-    )
-      .bind(q('integration'), q('type'), q('status'), q('since'), q('until'), cursor?.[0] ?? null, cursor?.[1] ?? null, cursor?.[2] ?? null, limit + 1)
-      .all<{ integration: string; id: string; received_at: string }>();
-    const events = rows.results.slice(0, limit);
+    const rows = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until') }, cursor, limit + 1);
+    const events = rows.slice(0, limit) as { integration: string; id: string; received_at: string }[];
     const last = events[events.length - 1];
-    const next = rows.results.length > limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null;
+    const next = rows.length > limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null;
     return c.json({ events, next_cursor: next });
   });
 
   /** One event with its payload (admins only) and any dead letter it left. */
   api.get('/events/:integration/:id', async (c) => {
     const { integration, id } = c.req.param();
-    const event = await c.env.DB.prepare('SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, updated_at, body FROM events WHERE integration = ?1 AND id = ?2')
-      .bind(integration, id)
-      .first<Record<string, unknown> & { body: string | null }>();
+    const { event, applied } = await store.eventDetail(c.env.DB, integration, id);
     if (!event) throw httpError(404, { error: 'not_found', message: `no event ${integration}/${id}` });
-    const letters = await c.env.DB.prepare('SELECT seq, stage, reason, error, attempts, first_failed_at, last_failed_at, replayed_at FROM dead_letters WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all();
-    const applied = await c.env.DB.prepare('SELECT applied_at, steps FROM applied_messages WHERE integration = ?1 AND event_id = ?2').bind(integration, id).first<{ applied_at: string; steps: string | null }>();
+    const [effects, letters] = await Promise.all([store.effectsOf(c.env.DB, integration, id), store.deadLettersOf(c.env.DB, integration, id)]);
     const { body, ...rest } = event;
     let payload: unknown = body;
     try {
@@ -133,7 +116,14 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     } catch {
       // a form body: shown as sent
     }
-    return c.json({ event: { ...rest, payload }, steps: applied?.steps ? JSON.parse(applied.steps) : [], applied_at: applied?.applied_at ?? null, dead_letters: letters.results });
+    const source = compiled.sources.get(integration);
+    return c.json({
+      event: { ...rest, max_attempts: source?.retry.maxAttempts ?? null, payload },
+      steps: applied?.steps ? JSON.parse(applied.steps) : [],
+      applied_at: applied?.applied_at ?? null,
+      effects: effects.map((e) => ({ ...e, max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),
+      dead_letters: letters,
+    });
   });
 
   /** Per integration, over the last hour and day: accepted, rejected, failed, and p50/p99 processing lag. */
@@ -145,23 +135,15 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const result: Record<string, Record<string, unknown>> = Object.fromEntries(names.map((n) => [n, {}]));
     for (const [window, ms] of Object.entries(windows)) {
       const since = new Date(at - ms).toISOString();
-      const counts = await c.env.DB.prepare(
-        `SELECT integration, count(*) AS accepted, sum(status IN ('failed', 'dead_lettered')) AS failed FROM events WHERE received_at >= ?1 GROUP BY integration`,
-      )
-        .bind(since)
-        .all<{ integration: string; accepted: number; failed: number }>();
+      const counts = await store.countsSince(c.env.DB, since);
       const rejected = await c.env.DB.prepare("SELECT substr(metric, 12) AS integration, sum(n) AS n FROM usage WHERE metric LIKE 'rejections.%' AND period_start >= ?1 GROUP BY metric")
         .bind(periodBounds('hour', at - ms).start)
         .all<{ integration: string; n: number }>();
-      const lags = await c.env.DB.prepare(
-        "SELECT integration, (julianday(updated_at) - julianday(received_at)) * 86400000 AS lag FROM events WHERE status = 'applied' AND received_at >= ?1 ORDER BY integration LIMIT 20000",
-      )
-        .bind(since)
-        .all<{ integration: string; lag: number }>();
+      const lags = await store.lagsSince(c.env.DB, since);
       for (const name of names) {
-        const own = lags.results.filter((l) => l.integration === name).map((l) => l.lag).sort((a, b) => a - b);
+        const own = lags.filter((l) => l.integration === name).map((l) => l.lag).sort((a, b) => a - b);
         const pct = (p: number) => (own.length ? Math.round(own[Math.min(own.length - 1, Math.ceil((p / 100) * own.length) - 1)]!) : null);
-        const count = counts.results.find((r) => r.integration === name);
+        const count = counts.find((r) => r.integration === name);
         result[name]![window] = {
           accepted: count?.accepted ?? 0,
           failed: count?.failed ?? 0,
@@ -172,10 +154,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     // Accepted events per hour over the last 24 hours, oldest first, for the dashboard's charts.
     const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start.slice(0, 13));
-    const perHour = await c.env.DB.prepare("SELECT integration, substr(received_at, 1, 13) AS hour, count(*) AS n FROM events WHERE received_at >= ?1 GROUP BY integration, hour")
-      .bind(`${hours[0]}:00:00.000Z`)
-      .all<{ integration: string; hour: string; n: number }>();
-    for (const name of names) result[name]!.series = hours.map((h) => perHour.results.find((r) => r.integration === name && r.hour === h)?.n ?? 0);
+    const perHour = await store.perHourSince(c.env.DB, `${hours[0]}:00:00.000Z`);
+    for (const name of names) result[name]!.series = hours.map((h) => perHour.find((r) => r.integration === name && r.hour === h)?.n ?? 0);
     return c.json({ at: new Date(at).toISOString(), integrations: result });
   });
 

@@ -6,7 +6,8 @@
 import type { CompiledAction } from './actions.ts';
 import type { SecretEnv } from './adapter.ts';
 import { periodBounds } from './limits.ts';
-import { sendNotification } from './outbound.ts';
+import { sendNotification } from './effects.ts';
+import { countOpen, oldestWaiting } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 
 export const alertSchema = {
@@ -23,7 +24,7 @@ export const alertSchema = {
       minProperties: 1,
       maxProperties: 1,
       properties: {
-        dead_letters: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { type: 'integer', minimum: 0 }, integration: { type: 'string' } }, description: 'More open dead letters than this.' },
+        dead_letters: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { type: 'integer', minimum: 0 }, integration: { type: 'string' }, reason: { type: 'string', description: 'Only letters with this reason (e.g. `stuck`: events the sweep gave up on).' } }, description: 'More open dead letters than this.' },
         rejections: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { type: 'integer', minimum: 0 }, within: { $ref: '#/definitions/Duration' }, integration: { type: 'string' } }, description: 'More refused webhooks than this within the window (default 1h): a spike.' },
         limit_warned: { type: 'string', description: 'This limit reached its warn threshold in its current period.' },
         lag: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { $ref: '#/definitions/Duration' }, integration: { type: 'string' } }, description: 'The oldest unprocessed event is older than this.' },
@@ -34,7 +35,7 @@ export const alertSchema = {
 } as const;
 
 export interface AlertCondition {
-  dead_letters?: { above: number; integration?: string };
+  dead_letters?: { above: number; integration?: string; reason?: string };
   rejections?: { above: number; within?: string; integration?: string };
   limit_warned?: string;
   lag?: { above: string; integration?: string };
@@ -50,10 +51,10 @@ export interface CompiledAlert {
 /** Compiles a condition into a measurement (durations parsed once). */
 export function compileCondition(when: AlertCondition, parse: (d: string) => number, periodOf: (limit: string) => import('./limits.ts').Period | undefined): CompiledAlert['measure'] {
   if (when.dead_letters) {
-    const { above, integration } = when.dead_letters;
+    const { above, integration, reason } = when.dead_letters;
     return async (db) => {
-      const row = await db.prepare('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND (?1 IS NULL OR integration = ?1)').bind(integration ?? null).first<{ n: number }>();
-      return { active: (row?.n ?? 0) > above, value: row?.n ?? 0, threshold: above };
+      const n = await countOpen(db, integration, reason);
+      return { active: n > above, value: n, threshold: above };
     };
   }
   if (when.rejections) {
@@ -81,8 +82,8 @@ export function compileCondition(when: AlertCondition, parse: (d: string) => num
     const above = parse(when.lag.above);
     const integration = when.lag.integration;
     return async (db, now) => {
-      const row = await db.prepare("SELECT min(received_at) AS oldest FROM events WHERE status IN ('queued', 'failed') AND (?1 IS NULL OR integration = ?1)").bind(integration ?? null).first<{ oldest: string | null }>();
-      const lag = row?.oldest ? now - Date.parse(row.oldest) : 0;
+      const oldest = await oldestWaiting(db, integration);
+      const lag = oldest ? now - Date.parse(oldest) : 0;
       return { active: lag > above, value: Math.round(lag / 1000), threshold: Math.round(above / 1000) };
     };
   }

@@ -1,17 +1,28 @@
 /**
- * The queue consumer: turns envelopes into state. For a batch it runs each message's steps, then commits every
- * message's statements, its applied-marker and its outbox rows in ONE D1 transaction. If that transaction fails,
- * each message is committed alone to find the culprit; the others are applied once and acked, the culprit is
- * retried by its policy or dead-lettered. A redelivered message finds its applied-marker and is only acked.
+ * The queue consumer: state first, effects after. A batch goes through named phases:
+ *
+ *   load          envelopes (payloads too large for a message read from the event log); poison dead-lettered alone
+ *   skipApplied   events applied already (a redelivery, a second copy) only deliver what they left undelivered
+ *   plan          each message's steps: SQL statements, outbox messages, effects (outbound actions), isolated
+ *   commit        every message's state, applied-marker, outbox rows and effects in ONE D1 transaction; if that
+ *                 fails, message by message, so only the culprit is retried
+ *   deliver       the outbox is sent; effects are sent under their lease and settled, each with its own retries;
+ *                 effects still waiting get a delayed effects message
+ *   settle        acks, retries by policy, dead letters, and each event's status
+ *
+ * An outbound failure never holds state back: a user row commits whatever Resend answers.
  */
-import { PermanentError, stepContext, type OutboxMessage, type PendingAction, type Statement } from './adapter.ts';
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from './sql.ts';
-import { sendActions, type OutboundOwner } from './outbound.ts';
-import { rowsWritten, type PlatformUsage } from './platform.ts';
-import type { Envelope, RuntimeEnv } from './envelope.ts';
+import { PermanentError, stepContext, type Statement } from './adapter.ts';
+import type { ActionIO } from './actions.ts';
+import { deliverEffects } from './effects.ts';
+import { isEffectsMessage, isEnvelope, type EffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest, EventSource } from './manifest/compile.ts';
+import { rowsWritten, type PlatformUsage } from './platform.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
+import { chunk } from './sql.ts';
+import * as store from './store/index.ts';
+import type { ClaimedEffect, EventKey, NewEffect, OutboxRow } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
 
@@ -36,342 +47,358 @@ export interface ConsumerOptions {
 
 /** Queues' sendBatch takes at most 100 messages. */
 const MAX_SEND_BATCH = 100;
-
-interface Planned {
-  message: ConsumerMessage;
-  envelope: Envelope;
-  integration: EventSource;
-  statements: Statement[];
-  outbox: (OutboxMessage & { key: string })[];
-  actions: { pending: PendingAction; key: string }[];
-  /** Per step, what it contributed: kept with the applied-marker for the event log. */
-  steps: { kind: string; statements: number; outbox: number; actions: number }[];
-}
+/**
+ * How long a consumer holds an effect it is sending. Longer than a consumer invocation may run (15 minutes of
+ * wall time), so a lease only lapses when its holder stopped; then the effect is claimed again.
+ */
+export const EFFECT_LEASE_MS = 15 * 60_000;
 
 type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
- * Sorts an error into what to do with it. Bad data and schema/constraint failures cannot be fixed by waiting;
- * anything else (D1 busy or unreachable, an outbound 5xx) is worth retrying.
+ * Sorts an error into what to do with it. Bad data, a body that overflows the stack, and schema or constraint
+ * failures cannot be fixed by waiting; anything else (D1 busy or unreachable) is worth retrying.
  */
 export function classify(error: unknown): Failure {
   const text = errorText(error);
   if (/UNIQUE constraint failed: applied_messages/.test(text)) return { kind: 'duplicate', reason: 'already_applied', error: text };
   if (error instanceof MappingError) return { kind: 'permanent', reason: 'mapping', error: text };
   if (error instanceof PermanentError) return { kind: 'permanent', reason: 'permanent', error: text };
-  if (/constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|datatype mismatch|no such (table|column)|syntax error|has no column named/i.test(text)) {
+  if (error instanceof RangeError || error instanceof SyntaxError) return { kind: 'permanent', reason: 'unprocessable', error: text };
+  if (/constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|datatype mismatch|no such (table|column)|syntax error|has no column named/i.test(text)) {
     return { kind: 'permanent', reason: 'sql', error: text };
   }
   return { kind: 'transient', reason: 'transient', error: text };
 }
 
-function isEnvelope(value: unknown): value is Envelope {
-  const v = value as Envelope;
-  return typeof v === 'object' && v !== null && typeof v.integration === 'string' && typeof v.id === 'string' && typeof v.type === 'string';
+/** One message's way through the phases. */
+interface Work {
+  message: ConsumerMessage;
+  key: EventKey;
+  envelope?: Envelope;
+  source?: EventSource;
+  /** An applied event (redelivered, or an effects message): only its undelivered outbox and due effects. */
+  deliverOnly?: boolean;
+  plan?: Plan;
+  committed?: boolean;
+  /** Set once the message's fate is decided; unset works are acked at settle. */
+  failure?: Failure;
 }
 
-
-const tuples = (n: number, width: number) => Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
-
-/** `(integration, event_id) IN (VALUES (?, ?), …)`, chunked within D1's parameter limit, in one round trip. */
-async function selectByEvent<T>(db: D1Database, sql: (values: string) => string, keys: [string, string][]): Promise<T[]> {
-  if (!keys.length) return [];
-  const parts = chunk(keys, MAX_PARAMS / 2);
-  const results = await db.batch<T>(parts.map((part) => db.prepare(sql(`(VALUES ${tuples(part.length, 2)})`)).bind(...part.flat())));
-  return results.flatMap((r) => r.results);
+interface Plan {
+  statements: Statement[];
+  outbox: OutboxRow[];
+  effects: NewEffect[];
+  /** Per step, what it contributed, kept with the applied-marker for the event log (JSON). */
+  steps: string;
+  ignored: boolean;
 }
 
-const STATUS_SQL = "UPDATE events SET status = ?3, attempts = ?4, updated_at = ?5, claim = NULL WHERE integration = ?1 AND id = ?2";
+/** Everything a phase may use. */
+interface Batch {
+  env: RuntimeEnv;
+  db: D1Database;
+  at: string;
+  nowMs: number;
+  /** This invocation's lease token for the effects it records or claims. */
+  lease: string;
+  works: Work[];
+}
 
-/**
- * The bookkeeping of a commit in few statements: applied-markers as multi-row inserts (no ON CONFLICT: a marker
- * that exists fails the transaction, which is how a concurrent duplicate is caught) and status updates grouped by
- * attempt count, each within D1's parameter limit.
- */
-function commitBookkeeping(db: D1Database, planned: Planned[], at: string): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  for (const part of chunk(planned, Math.floor((MAX_PARAMS - 1) / 3))) {
-    const values = part.map((_, i) => `(?${i * 3 + 2}, ?${i * 3 + 3}, ?1, ?${i * 3 + 4})`).join(', ');
-    statements.push(
-      db.prepare(`INSERT INTO applied_messages (integration, event_id, applied_at, steps) VALUES ${values}`).bind(at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id, JSON.stringify(p.steps)])),
-    );
+const keyString = (w: Work) => store.keyOf(w.key);
+
+/** A JSON text of an envelope for its dead letter; the payload is left out if it cannot be serialized. */
+function envelopeText(body: unknown): string {
+  try {
+    return JSON.stringify(body) ?? 'null';
+  } catch (error) {
+    const { payload: _payload, ...rest } = (body ?? {}) as Envelope;
+    return JSON.stringify({ ...rest, payload: null, payload_error: errorText(error) });
   }
-  const byAttempts = new Map<number, Planned[]>();
-  for (const p of planned) byAttempts.set(p.message.attempts, [...(byAttempts.get(p.message.attempts) ?? []), p]);
-  for (const [attempts, group] of byAttempts) {
-    for (const part of chunk(group, Math.floor((MAX_PARAMS - 2) / 2))) {
-      statements.push(
-        db
-          .prepare(`UPDATE events SET status = 'applied', attempts = ?1, updated_at = ?2, claim = NULL WHERE (integration, id) IN (VALUES ${tuples(part.length, 2)})`)
-          .bind(attempts, at, ...part.flatMap((p) => [p.envelope.integration, p.envelope.id])),
-      );
-    }
-  }
-  return statements;
-}
-const OUTBOX_SQL = 'INSERT INTO outbox (key, integration, event_id, queue, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)';
-const DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, envelope, raw_body, attempts, first_failed_at, last_failed_at)
-VALUES (?1, 'consumer', ?2, ?3, ?4, ?5, (SELECT body FROM events WHERE integration = ?1 AND id = ?2), ?6, ?7, ?7)
-ON CONFLICT (integration, stage, event_id) DO UPDATE SET
-  reason = excluded.reason, error = excluded.error, envelope = excluded.envelope, attempts = excluded.attempts,
-  last_failed_at = excluded.last_failed_at, replayed_at = NULL`;
-
-/** The statements that record one dead letter (kept whole, with the raw body from the event log). */
-export function deadLetterStatements(
-  db: D1Database,
-  d: { integration: string; id: string; reason: string; error: string; envelope: unknown; attempts: number },
-  at: string,
-): D1PreparedStatement[] {
-  return [
-    db.prepare(DEAD_LETTER_SQL).bind(d.integration, d.id, d.reason, d.error, JSON.stringify(d.envelope), d.attempts, at),
-    db.prepare(STATUS_SQL).bind(d.integration, d.id, 'dead_lettered', d.attempts, at),
-  ];
 }
 
 export function createConsumer(options: ConsumerOptions) {
   const { compiled, emit } = options;
   const nowMs = () => (options.now ? options.now() : Date.now());
-  const now = () => new Date(nowMs()).toISOString();
   const random = options.random ?? Math.random;
 
-  return async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
-    const db = env.DB;
-    const at = now();
-    const deadLetters: { message: ConsumerMessage; envelope: Envelope | undefined; integration: string; id: string; failure: Failure }[] = [];
-    const retries: { message: ConsumerMessage; envelope: Envelope; integration: EventSource; failure: Failure }[] = [];
-
-    const fail = (message: ConsumerMessage, envelope: Envelope, integration: EventSource | undefined, failure: Failure) => {
-      if (failure.kind === 'duplicate') {
-        message.ack();
-        return;
-      }
-      if (failure.kind === 'permanent' || !integration || message.attempts >= integration.retry.maxAttempts) {
-        deadLetters.push({ message, envelope, integration: envelope.integration, id: envelope.id, failure });
-      } else retries.push({ message, envelope, integration, failure });
-    };
-
-    // 1. Envelopes and their integrations; payloads too large for the message are read from the event log.
-    const candidates: { message: ConsumerMessage; envelope: Envelope; integration: EventSource }[] = [];
+  /** load: reads each message, finds its source, and fetches payloads stored in the event log. */
+  async function load(messages: readonly ConsumerMessage[], b: Batch): Promise<void> {
+    const seen = new Set<string>();
     for (const message of messages) {
-      if (!isEnvelope(message.body)) {
-        deadLetters.push({ message, envelope: undefined, integration: 'unknown', id: message.id, failure: { kind: 'permanent', reason: 'malformed_message', error: 'not a switchyard envelope' } });
+      let body: unknown;
+      try {
+        body = message.body;
+      } catch (error) {
+        b.works.push({ message, key: ['unknown', message.id], failure: { kind: 'permanent', reason: 'malformed_message', error: errorText(error) } });
         continue;
       }
-      const envelope = message.body;
-      const integration = compiled.sources.get(envelope.integration);
-      if (!integration) {
-        fail(message, envelope, undefined, { kind: 'permanent', reason: 'unknown_integration', error: `integration ${envelope.integration} is not in this manifest` });
+      const effects = isEffectsMessage(body) ? (body as EffectsMessage).effects : undefined;
+      const envelope = isEnvelope(body) ? body : undefined;
+      if (!effects && !envelope) {
+        b.works.push({ message, key: ['unknown', message.id], failure: { kind: 'permanent', reason: 'malformed_message', error: 'not a switchyard envelope' } });
         continue;
       }
-      candidates.push({ message, envelope, integration });
+      const key: EventKey = effects ? [effects.integration, effects.id] : [envelope!.integration, envelope!.id];
+      const source = compiled.sources.get(key[0]);
+      const work: Work = { message, key, ...(envelope ? { envelope } : {}), ...(source ? { source } : {}), ...(effects ? { deliverOnly: true } : {}) };
+      b.works.push(work);
+      if (!source) {
+        work.failure = { kind: 'permanent', reason: 'unknown_integration', error: `integration ${key[0]} is not in this manifest` };
+      } else if (!effects && seen.has(keyString(work))) {
+        // A second copy of an event in the same batch: the first one carries it.
+        work.failure = { kind: 'duplicate', reason: 'copy_in_batch', error: 'a copy of this event is in the same batch' };
+      }
+      if (!effects) seen.add(keyString(work));
     }
-    const referenced = candidates.filter((c) => c.envelope.payload_ref);
-    if (referenced.length) {
-      const rows = await selectByEvent<{ integration: string; id: string; body: string }>(
-        db,
-        (tuples) => `SELECT integration, id, body FROM events WHERE (integration, id) IN ${tuples}`,
-        referenced.map((c) => [c.envelope.integration, c.envelope.id]),
-      );
-      const bodies = new Map(rows.map((r) => [`${r.integration}\u0000${r.id}`, r.body]));
-      for (const c of referenced) {
-        const body = bodies.get(`${c.envelope.integration}\u0000${c.envelope.id}`);
-        c.envelope = { ...c.envelope, payload: body === undefined ? undefined : parsePayload(c.integration.format, body) };
+    const referenced = b.works.filter((w) => !w.failure && w.envelope?.payload_ref);
+    if (!referenced.length) return;
+    const bodies = await store.readBodies(b.db, referenced.map((w) => w.key));
+    for (const w of referenced) {
+      try {
+        const text = bodies.get(keyString(w));
+        if (text === undefined || text === null) throw new PermanentError('its stored body is gone (pruned by retention, or never recorded)');
+        w.envelope = { ...w.envelope!, payload: parsePayload(w.source!.format, text) };
+      } catch (error) {
+        w.failure = classify(error);
       }
     }
+  }
 
-    // 2. Messages already applied (a redelivery, or a retry after the outbox failed) are only acked, after any
-    //    outbox rows they left are sent.
-    const applied = new Set(
-      (
-        await selectByEvent<{ integration: string; event_id: string }>(
-          db,
-          (tuples) => `SELECT integration, event_id FROM applied_messages WHERE (integration, event_id) IN ${tuples}`,
-          candidates.map((c) => [c.envelope.integration, c.envelope.id]),
-        )
-      ).map((r) => `${r.integration}\u0000${r.event_id}`),
-    );
-    const fresh = candidates.filter((c) => !applied.has(`${c.envelope.integration}\u0000${c.envelope.id}`));
-    const redelivered = candidates.filter((c) => applied.has(`${c.envelope.integration}\u0000${c.envelope.id}`));
-    if (redelivered.length) {
-      const pending = await selectByEvent<{ key: string; integration: string; event_id: string; queue: string; body: string }>(
-        db,
-        (tuples) => `SELECT key, integration, event_id, queue, body FROM outbox WHERE (integration, event_id) IN ${tuples}`,
-        redelivered.map((c) => [c.envelope.integration, c.envelope.id]),
-      );
-      const sent = await flushOutbox(db, env, compiled, pending.map((p) => ({ key: p.key, queue: p.queue, body: JSON.parse(p.body), owner: `${p.integration}\u0000${p.event_id}` })));
-      for (const c of redelivered) {
-        const key = `${c.envelope.integration}\u0000${c.envelope.id}`;
-        if (sent.failed.has(key)) retries.push({ ...c, failure: { kind: 'transient', reason: 'outbox', error: sent.error ?? 'send failed' } });
-        else {
-          emit({ kind: 'event.duplicate', integration: c.envelope.integration, id: c.envelope.id });
-          c.message.ack();
-        }
-      }
+  /** skipApplied: events with an applied-marker are not applied again; they deliver what they left. */
+  async function skipApplied(b: Batch): Promise<void> {
+    const candidates = b.works.filter((w) => !w.failure && !w.deliverOnly);
+    const applied = await store.appliedAmong(b.db, candidates.map((w) => w.key));
+    for (const w of candidates) {
+      if (!applied.has(keyString(w))) continue;
+      w.deliverOnly = true;
+      emit({ kind: 'event.duplicate', integration: w.key[0], id: w.key[1] });
     }
+  }
 
-    // 3. Run each message's steps. Mapping errors surface here, before anything is written.
-    let planned: Planned[] = [];
-    for (const c of fresh) {
+  /** plan: runs each fresh message's steps. A message that throws fails alone, before anything is written. */
+  async function plan(b: Batch): Promise<void> {
+    for (const w of b.works) {
+      if (w.failure || w.deliverOnly) continue;
+      const { envelope, source } = w as Required<Pick<Work, 'envelope' | 'source'>>;
       try {
         const statements: Statement[] = [];
-        const outbox: Planned['outbox'] = [];
-        const actions: Planned['actions'] = [];
-        const outcomes: Planned['steps'] = [];
-        const steps = c.integration.stepsFor(c.envelope.type);
+        const outbox: OutboxRow[] = [];
+        const effects: NewEffect[] = [];
+        const outcomes: { kind: string; statements: number; outbox: number; actions: number }[] = [];
+        const steps = source.stepsFor(envelope.type);
         for (let i = 0; i < steps.length; i++) {
-          const output = await steps[i]!.run(stepContext(c.envelope, env));
-          outcomes.push({ kind: steps[i]!.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
+          const step = steps[i]!;
+          const output = await step.run(stepContext(envelope, b.env));
+          outcomes.push({ kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
-          for (const [j, m] of (output.outbox ?? []).entries()) outbox.push({ ...m, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
-          for (const [j, pending] of (output.actions ?? []).entries()) actions.push({ pending, key: `${c.envelope.integration}:${c.envelope.id}:${i}:${j}` });
-        }
-        planned.push({ ...c, statements, outbox, actions, steps: outcomes });
-      } catch (error) {
-        fail(c.message, c.envelope, c.integration, classify(error));
-      }
-    }
-
-    // 3b. Outbound actions, before the commit: a failed send leaves nothing applied, so the retry redoes it (the
-    //     send ledger keeps what did go out from going out twice). Their log statements join the commit.
-    const deferred: { c: Planned; until: number }[] = [];
-    if (planned.some((p) => p.actions.length)) {
-      const owners = new Map<Planned, OutboundOwner>(planned.map((p) => [p, { integration: p.envelope.integration, id: p.envelope.id, actions: p.actions, statements: p.statements }]));
-      const io = { env, fetch: options.fetch ?? fetch.bind(globalThis), now: nowMs(), ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) };
-      await sendActions([...owners.values()], db, io, emit);
-      for (const [p, owner] of owners) {
-        if (owner.error) fail(p.message, p.envelope, p.integration, { kind: owner.error.transient ? 'transient' : 'permanent', reason: 'action', error: owner.error.message, ...(owner.error.retryAfterSeconds !== undefined ? { retryAfterSeconds: owner.error.retryAfterSeconds } : {}) });
-        else if (owner.deferUntil !== undefined) deferred.push({ c: p, until: owner.deferUntil });
-      }
-      planned = planned.filter((p) => !owners.get(p)!.error && owners.get(p)!.deferUntil === undefined);
-    }
-
-    // 4. Commit: everything in one transaction, or, if that fails, message by message.
-    const statementsOf = (group: Planned[]): D1PreparedStatement[] => [
-      ...commitBookkeeping(db, group, at),
-      ...group.flatMap((p) => [
-        ...p.statements.map((s) => db.prepare(s.sql).bind(...s.params)),
-        ...p.outbox.map((o) => db.prepare(OUTBOX_SQL).bind(o.key, p.envelope.integration, p.envelope.id, o.queue, JSON.stringify(o.body), at)),
-      ]),
-    ];
-    let committed: Planned[] = [];
-    if (planned.length) {
-      try {
-        const results = await db.batch(statementsOf(planned));
-        options.usage?.count('d1_rows_written', rowsWritten(results));
-        committed = planned;
-      } catch (error) {
-        if (planned.length === 1) fail(planned[0]!.message, planned[0]!.envelope, planned[0]!.integration, classify(error));
-        else {
-          emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
-          for (const p of planned) {
-            try {
-              const results = await db.batch(statementsOf([p]));
-              options.usage?.count('d1_rows_written', rowsWritten(results));
-              committed.push(p);
-            } catch (single) {
-              fail(p.message, p.envelope, p.integration, classify(single));
-            }
+          for (const [j, m] of (output.outbox ?? []).entries()) {
+            outbox.push({ key: `${envelope.integration}:${envelope.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
+          }
+          const spec = compiled.effects.byStep.get(step);
+          for (const [j, pending] of (output.actions ?? []).entries()) {
+            if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
+            const limits = pending.limits.map((l) => [l.limit.name, l.key]);
+            effects.push({ integration: envelope.integration, id: envelope.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null });
           }
         }
+        w.plan = { statements, outbox, effects, steps: JSON.stringify(outcomes), ignored: steps.length === 0 };
+      } catch (error) {
+        w.failure = classify(error);
       }
     }
+  }
 
-    // 5. After commit: send the outbox, then ack. A message whose outbox could not be sent is retried; it is
-    //    applied already, so the retry only sends the outbox.
-    if (committed.length) {
-      const sent = await flushOutbox(db, env, compiled, committed.flatMap((p) => p.outbox.map((o) => ({ ...o, owner: `${p.envelope.integration}\u0000${p.envelope.id}` }))));
-      for (const p of committed) {
-        emit({ kind: 'event.applied', integration: p.envelope.integration, id: p.envelope.id, type: p.envelope.type, statements: p.statements.length, outbox: p.outbox.length, attempts: p.message.attempts });
-        if (sent.failed.has(`${p.envelope.integration}\u0000${p.envelope.id}`)) {
-          retries.push({ ...p, failure: { kind: 'transient', reason: 'outbox', error: sent.error ?? 'send failed' } });
-        } else p.message.ack();
+  /** commit: one transaction for the whole batch; if it fails, one per message to isolate the culprit. */
+  async function commit(b: Batch): Promise<void> {
+    const planned = b.works.filter((w) => w.plan && !w.failure);
+    if (!planned.length) return;
+    const leaseUntil = new Date(b.nowMs + EFFECT_LEASE_MS).toISOString();
+    const statementsOf = (group: Work[]): D1PreparedStatement[] => [
+      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], attempts: w.message.attempts, steps: w.plan!.steps, ignored: w.plan!.ignored })), b.at),
+      ...group.flatMap((w) => [...w.plan!.statements.map((s) => b.db.prepare(s.sql).bind(...s.params)), ...w.plan!.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at))]),
+      ...store.insertEffects(b.db, group.flatMap((w) => w.plan!.effects), b.lease, leaseUntil, b.at),
+    ];
+    const run = async (group: Work[]) => {
+      const results = await b.db.batch(statementsOf(group));
+      options.usage?.count('d1_rows_written', rowsWritten(results));
+      for (const w of group) w.committed = true;
+    };
+    try {
+      await run(planned);
+    } catch (error) {
+      if (planned.length === 1) {
+        planned[0]!.failure = classify(error);
+        return;
+      }
+      emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
+      for (const w of planned) {
+        try {
+          await run([w]);
+        } catch (single) {
+          w.failure = classify(single);
+        }
       }
     }
-
-    // 6. Failures: dead letters (kept whole, with the raw body from the event log) and retries by policy.
-    const bookkeeping: D1PreparedStatement[] = [];
-    for (const d of deadLetters) {
-      bookkeeping.push(
-        ...deadLetterStatements(db, { integration: d.integration, id: d.id, reason: d.failure.reason, error: d.failure.error, envelope: d.envelope ?? d.message.body, attempts: d.message.attempts }, at),
-      );
+    for (const w of planned.filter((w) => w.committed)) {
+      const e = w.envelope!;
+      if (w.plan!.ignored) emit({ kind: 'event.ignored', integration: e.integration, id: e.id, type: e.type });
+      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length, outbox: w.plan!.outbox.length, attempts: w.message.attempts });
     }
-    for (const r of retries) bookkeeping.push(db.prepare(STATUS_SQL).bind(r.envelope.integration, r.envelope.id, 'failed', r.message.attempts, at));
-    let recorded = true;
-    if (bookkeeping.length) {
+  }
+
+  /** deliver: the outbox, then effects under their lease, then a delayed effects message for what still waits. */
+  async function deliver(b: Batch): Promise<void> {
+    const committed = b.works.filter((w) => w.committed);
+    const leftovers = b.works.filter((w) => w.deliverOnly && !w.failure);
+    if (!committed.length && !leftovers.length) return;
+
+    const pending = [...committed.flatMap((w) => w.plan!.outbox), ...(await store.unsentOutbox(b.db, leftovers.map((w) => w.key)))];
+    const failedOutbox = await flushOutbox(b, pending);
+
+    const claimed: ClaimedEffect[] = committed.flatMap((w) => w.plan!.effects.map((e) => ({ ...e, attempts: 1 })));
+    claimed.push(...(await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at)));
+    const io: ActionIO = { env: b.env, fetch: options.fetch ?? fetch.bind(globalThis), now: b.nowMs, ...(b.env.KV ? { kv: b.env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) };
+    await deliverEffects(claimed, b.lease, { db: b.db, compiled, io, emit, random });
+
+    // Effects still open (retrying, deferred, or leased by a consumer that may have stopped) get a message of
+    // their own, delayed until they are due: the event's message itself can be acked.
+    const withEffects = [...committed.filter((w) => w.plan!.effects.length), ...leftovers];
+    const due = await store.nextDue(b.db, withEffects.map((w) => w.key));
+    const scheduled = await schedule(b, withEffects, due);
+    for (const w of [...committed, ...leftovers]) {
+      const error = failedOutbox.get(keyString(w)) ?? scheduled.get(keyString(w));
+      if (error) w.failure = { kind: 'transient', reason: 'delivery', error };
+    }
+  }
+
+  /** Sends outbox messages per queue with sendBatch, then deletes their rows; returns errors by event. */
+  async function flushOutbox(b: Batch, rows: OutboxRow[]): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    const sent: string[] = [];
+    const byQueue = new Map<string, OutboxRow[]>();
+    for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+    for (const [name, list] of byQueue) {
+      const binding = compiled.queues.get(name)?.binding;
+      const queue = binding ? (b.env[binding] as Queue | undefined) : undefined;
+      for (const part of chunk(list, MAX_SEND_BATCH)) {
+        try {
+          if (!queue) throw new Error(`queue ${name} has no binding in this environment`);
+          await queue.sendBatch(part.map((r) => ({ body: JSON.parse(r.body), contentType: 'json' as const })));
+          sent.push(...part.map((r) => r.key));
+        } catch (error) {
+          for (const r of part) failed.set(store.keyOf([r.integration, r.event_id]), `outbox: ${errorText(error)}`);
+        }
+      }
+    }
+    await store.deleteOutbox(b.db, sent);
+    return failed;
+  }
+
+  /** One effects message per event with effects still open, delayed until the first is due (at most 12 h). */
+  async function schedule(b: Batch, works: Work[], due: Map<string, string>): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    const byWork = new Map(works.map((w) => [keyString(w), w]));
+    for (const [key, nextAt] of due) {
+      const w = byWork.get(key)!;
+      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(nextAt) - b.nowMs) / 1000)));
+      const queue = b.env[w.source!.queue.binding] as Queue | undefined;
       try {
-        await db.batch(bookkeeping);
+        if (!queue) throw new Error(`queue binding ${w.source!.queue.binding} is not bound`);
+        await queue.send({ effects: { integration: w.key[0], id: w.key[1] } } satisfies EffectsMessage, { contentType: 'json', delaySeconds });
+        emit({ kind: 'effect.scheduled', integration: w.key[0], id: w.key[1], delay_seconds: delaySeconds });
+      } catch (error) {
+        failed.set(key, `scheduling its effects: ${errorText(error)}`);
+      }
+    }
+    return failed;
+  }
+
+  /** settle: dead letters and statuses in one batch, then each message acked or retried. */
+  async function settle(b: Batch): Promise<void> {
+    const statements: D1PreparedStatement[] = [];
+    const letters: Work[] = [];
+    const retries: { w: Work; delaySeconds: number }[] = [];
+    for (const w of b.works) {
+      const f = w.failure;
+      if (!f || f.kind === 'duplicate') continue;
+      const max = w.source?.retry.maxAttempts ?? 1;
+      const [integration, id] = w.key;
+      if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
+        letters.push(w);
+        statements.push(store.eventDeadLetter(b.db, { integration, id, reason: f.reason, error: f.error, envelope: envelopeText(w.envelope ?? safeBody(w.message)), attempts: w.message.attempts }, b.at));
+        // An applied event stays applied: its letter replays only what it could not deliver (the outbox).
+        if (!w.deliverOnly) statements.push(store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at));
+      } else {
+        const policy = retryDelaySeconds(w.source.retry, w.message.attempts, random());
+        const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policy, f.retryAfterSeconds ?? 0));
+        retries.push({ w, delaySeconds });
+        if (!w.deliverOnly) statements.push(store.retryingStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error, nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString() }, b.at));
+      }
+    }
+    let recorded = true;
+    if (statements.length) {
+      try {
+        await b.db.batch(statements);
       } catch (error) {
         recorded = false;
-        emit({ kind: 'runtime.error', where: 'consumer.bookkeeping', error: errorText(error) });
+        emit({ kind: 'runtime.error', where: 'consumer.settle', error: errorText(error) });
       }
     }
-    for (const d of deadLetters) {
+    for (const w of b.works) {
+      if (!w.failure) w.message.ack();
+      else if (w.failure.kind === 'duplicate') {
+        emit({ kind: 'event.duplicate', integration: w.key[0], id: w.key[1] });
+        w.message.ack();
+      }
+    }
+    for (const w of letters) {
       if (recorded) {
-        emit({ kind: 'webhook.dead_lettered', integration: d.integration, id: d.id, stage: 'consumer', reason: `${d.failure.reason}: ${d.failure.error}` });
-        d.message.ack();
+        emit({ kind: 'webhook.dead_lettered', integration: w.key[0], id: w.key[1], stage: 'consumer', reason: `${w.failure!.reason}: ${w.failure!.error}` });
+        w.message.ack();
       } else {
         // The dead letter could not be written: keep the message. If this persists, Queues moves it to the
         // dead-letter queue, whose consumer records it.
-        d.message.retry({ delaySeconds: 60 });
+        w.message.retry({ delaySeconds: 60 });
       }
     }
-    // A message over a `defer` limit goes back on its queue, delayed until the period resets (in steps of at most
-    // 12 hours, Queues' cap); re-sending rather than retrying keeps it from using up its attempts.
-    for (const { c, until } of deferred) {
-      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((until - nowMs()) / 1000)));
-      const queue = env[c.integration.queue.binding] as Queue | undefined;
-      try {
-        if (!queue) throw new Error(`queue binding ${c.integration.queue.binding} is not bound`);
-        await queue.send(c.envelope, { contentType: 'json', delaySeconds });
-        c.message.ack();
-      } catch {
-        c.message.retry({ delaySeconds });
-      }
-      emit({ kind: 'limit.deferred', integration: c.envelope.integration, id: c.envelope.id, delay_seconds: delaySeconds, until: new Date(until).toISOString() });
+    for (const { w, delaySeconds } of retries) {
+      emit({ kind: 'event.retry', integration: w.key[0], id: w.key[1], attempt: w.message.attempts, max_attempts: w.source!.retry.maxAttempts, delay_seconds: delaySeconds, error: w.failure!.error });
+      w.message.retry({ delaySeconds });
     }
-    for (const r of retries) {
-      const policyDelay = retryDelaySeconds(r.integration.retry, r.message.attempts, random());
-      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policyDelay, r.failure.retryAfterSeconds ?? 0));
-      emit({ kind: 'event.retry', integration: r.envelope.integration, id: r.envelope.id, attempt: r.message.attempts, delay_seconds: delaySeconds, error: r.failure.error });
-      r.message.retry({ delaySeconds });
-    }
+  }
+
+  return async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
+    const now = nowMs();
+    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    await load(messages, b);
+    await skipApplied(b);
+    await plan(b);
+    await commit(b);
+    await deliver(b);
+    await settle(b);
   };
 }
 
-/**
- * Sends outbox messages per queue with sendBatch, then deletes their rows. Returns the owners (message keys)
- * whose messages could not all be sent.
- */
-async function flushOutbox(
-  db: D1Database,
-  env: RuntimeEnv,
-  compiled: CompiledManifest,
-  items: { key: string; queue: string; body: unknown; owner: string }[],
-): Promise<{ failed: Set<string>; error?: string }> {
-  const failed = new Set<string>();
-  let lastError: string | undefined;
-  const sentKeys: string[] = [];
-  const byQueue = new Map<string, typeof items>();
-  for (const item of items) byQueue.set(item.queue, [...(byQueue.get(item.queue) ?? []), item]);
-  for (const [name, list] of byQueue) {
-    const binding = compiled.queues.get(name)?.binding;
-    const queue = binding ? (env[binding] as Queue | undefined) : undefined;
-    for (const part of chunk(list, MAX_SEND_BATCH)) {
-      try {
-        if (!queue) throw new Error(`queue ${name} has no binding in this environment`);
-        await queue.sendBatch(part.map((item) => ({ body: item.body, contentType: 'json' as const })));
-        sentKeys.push(...part.map((item) => item.key));
-      } catch (error) {
-        lastError = errorText(error);
-        for (const item of part) failed.add(item.owner);
-      }
-    }
+/** A message body for a dead letter, even when reading it throws. */
+function safeBody(message: ConsumerMessage): unknown {
+  try {
+    return message.body;
+  } catch {
+    return { unreadable: message.id };
   }
-  for (const part of chunk(sentKeys, MAX_PARAMS)) {
-    // A row left behind here was sent already; only a later retry of its message would send it again.
-    await db.prepare(`DELETE FROM outbox WHERE key IN (${part.map(() => '?').join(', ')})`).bind(...part).run().catch(() => undefined);
-  }
-  return lastError === undefined ? { failed } : { failed, error: lastError };
+}
+
+/** The statements that record a dead letter for a message Queues gave up on (its dead-letter queue). */
+export function platformDeadLetter(db: D1Database, message: ConsumerMessage, at: string): D1PreparedStatement[] {
+  const body = safeBody(message) as Partial<Envelope>;
+  const integration = body.integration ?? 'unknown';
+  const id = body.id ?? message.id;
+  const error = `Queues gave up after ${message.attempts} attempts`;
+  return [
+    store.eventDeadLetter(db, { integration, id, reason: 'platform_retries_exhausted', error, envelope: envelopeText(body), attempts: message.attempts }, at),
+    store.deadLetteredStatement(db, { integration, id, attempts: message.attempts, error }, at),
+  ];
 }

@@ -1,137 +1,185 @@
 /**
- * The consumer's outbound phase, between running the steps and committing: for every action the batch's messages
- * asked for, skip what the send ledger says was sent (reusing its result), count limits atomically, send the rest
- * grouped per action, record successes in the ledger, and tell each message what became of its actions.
+ * Effect delivery, after the state has committed. For the effects a consumer holds the lease on: count limits
+ * (a reservation, given back when the send fails), send grouped per action within each action's batch size, and
+ * settle each effect: sent (with its log statements, e.g. email_logs), retrying by its policy, deferred past a
+ * limit's reset, dropped, or dead-lettered. A provider outage delays only its own effects.
  */
-import { stepContext, type CompiledLimit, type PendingAction, type Statement } from './adapter.ts';
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from './sql.ts';
-import { asActionError, type ActionError, type ActionIO, type ActionItem, type CompiledAction } from './actions.ts';
-import { alertOnceStatement, countStatement, periodBounds } from './limits.ts';
+import { stepContext, type CompiledLimit } from './adapter.ts';
+import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from './actions.ts';
+import { alertOnceStatement, countStatement, periodBounds, refundStatement } from './limits.ts';
+import type { CompiledManifest, EffectSpec } from './manifest/compile.ts';
+import { retryDelaySeconds } from './retry.ts';
+import { chunk } from './sql.ts';
+import { EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, type ClaimedEffect, type Settlement } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 
-/** One message's share of the outbound work, and what it learns back. */
-export interface OutboundOwner {
-  integration: string;
-  id: string;
-  actions: { pending: PendingAction; key: string }[];
-  /** Log statements of successful sends, to commit with the message. */
-  statements: Statement[];
-  /** Set when a send failed: the message is retried (transient) or dead-lettered. */
-  error?: ActionError;
-  /** Set when a `defer` limit was exceeded: the message comes back after this time (ms). */
-  deferUntil?: number;
+export interface DeliveryContext {
+  db: D1Database;
+  compiled: CompiledManifest;
+  io: ActionIO;
+  emit: Emit;
+  random: () => number;
 }
-
 
 interface Item {
-  owner: OutboundOwner;
-  pending: PendingAction;
+  effect: ClaimedEffect;
+  spec: EffectSpec;
   key: string;
-  dropped?: boolean;
+  payload: unknown;
+  /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
+  limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
+  outcome?: Settlement;
 }
 
-export async function sendActions(owners: OutboundOwner[], db: D1Database, io: ActionIO, emit: Emit): Promise<void> {
-  const items: Item[] = owners.flatMap((owner) => owner.actions.map((a) => ({ owner, pending: a.pending, key: a.key })));
-  if (!items.length) return;
-  const at = new Date(io.now).toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
 
-  // 1. The ledger: what a previous attempt already sent is not sent again.
-  const sent = new Map<string, unknown>();
-  for (const r of await db.batch<{ key: string; result: string | null }>(
-    chunk(items.map((i) => i.key), MAX_PARAMS).map((keys) => db.prepare(`SELECT key, result FROM action_ledger WHERE key IN (${keys.map(() => '?').join(', ')})`).bind(...keys)),
-  )) {
-    for (const row of r.results) sent.set(row.key, row.result === null ? null : JSON.parse(row.result));
+/** A provider that could not be reached: say which, in words, rather than the runtime's opaque reference. */
+function failureOf(action: CompiledAction, error: unknown): ActionError {
+  if (error instanceof ActionError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return asActionError(new Error(`${action.type}: the request failed before an answer (${reason})`));
+}
+
+/** Delivers claimed effects (this consumer holds their lease) and settles each. Never throws for a provider. */
+export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: string, d: DeliveryContext): Promise<void> {
+  if (!claimed.length) return;
+  const { db, compiled, io, emit } = d;
+  const at = iso(io.now);
+  const items: Item[] = [];
+  const seen = new Set<string>();
+  for (const effect of claimed) {
+    const key = idempotencyKey(effect);
+    // A lease is per effect, so a key cannot be claimed twice; this keeps a batched call honest regardless.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const spec = compiled.effects.byId.get(effect.source);
+    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [] };
+    if (!spec) {
+      item.outcome = { status: EffectStatus.dead_lettered, error: `its step (${effect.source}) is no longer in the manifest` };
+      items.push(item);
+      continue;
+    }
+    try {
+      item.payload = JSON.parse(effect.payload);
+      for (const [name, limitKey] of JSON.parse(effect.limits ?? '[]') as [string, string][]) {
+        const limit = compiled.limits.get(name);
+        if (!limit) continue;
+        const period = periodBounds(limit.period, io.now);
+        item.limits.push({ limit, key: limitKey, periodStart: period.start, periodEndMs: period.endMs, reserved: false });
+      }
+    } catch (error) {
+      item.outcome = { status: EffectStatus.dead_lettered, error: `the stored effect is unreadable: ${String(error)}` };
+    }
+    items.push(item);
   }
-  const fresh = items.filter((i) => !sent.has(i.key));
 
-  // 2. Limits: one atomic check-and-increment per item and limit, then alerts once per threshold per period.
-  const counts: { item: Item; limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number }[] = [];
-  for (const item of fresh) {
-    for (const { limit, key } of item.pending.limits) {
-      const period = periodBounds(limit.period, io.now);
-      counts.push({ item, limit, key, periodStart: period.start, periodEndMs: period.endMs });
+  await reserve(items.filter((i) => !i.outcome), d, at);
+  await send(items.filter((i) => !i.outcome), d);
+
+  const statements: D1PreparedStatement[] = [];
+  for (const item of items) {
+    const { effect, outcome } = item;
+    if (!outcome) continue;
+    statements.push(settleStatement(db, effect, lease, outcome, at));
+    if (outcome.status === EffectStatus.sent) {
+      statements.push(...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, outcome.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params)));
+      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts });
+      continue;
+    }
+    // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
+    for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart));
+    if (outcome.status === EffectStatus.retrying) {
+      emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
+    } else if (outcome.status === EffectStatus.dead_lettered) {
+      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: 'effect', error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload: item.payload ?? effect.payload }), attempts: effect.attempts }, at));
+      emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error });
     }
   }
-  if (counts.length) {
-    const results = await db.batch<{ n: number }>(counts.map((c) => countStatement(db, c.limit.name, c.key, c.periodStart, c.limit.limit)));
-    const alerts: { c: (typeof counts)[number]; level: 'warn' | 'exceeded'; used: number }[] = [];
-    counts.forEach((c, i) => {
-      const n = results[i]!.results[0]?.n;
-      if (n === undefined) {
-        alerts.push({ c, level: 'exceeded', used: c.limit.limit });
-        if (c.limit.onExceed === 'drop') c.item.dropped = true;
-        else if (c.limit.onExceed === 'defer') c.item.owner.deferUntil = Math.max(c.item.owner.deferUntil ?? 0, c.periodEndMs);
-      } else if (n >= Math.ceil(c.limit.warnAt * c.limit.limit)) {
-        alerts.push({ c, level: 'warn', used: n });
-      }
-    });
-    await fireAlerts(alerts, db, io, emit, at);
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    // The sends happened; their records did not. The leases lapse and the effects are claimed again, carrying the
+    // same idempotency keys, so providers that honour them do not send twice.
+    emit({ kind: 'runtime.error', where: 'effects.settle', error: String(error) });
   }
+}
 
-  // 3. Send what is left, grouped per action and within each action's batch size.
-  const sendable = fresh.filter((i) => !i.dropped && i.owner.deferUntil === undefined);
-  for (const item of fresh.filter((i) => i.dropped)) {
-    const limit = item.pending.limits.find((l) => l.limit.onExceed === 'drop')!;
-    emit({ kind: 'limit.dropped', limit: limit.limit.name, key: limit.key, integration: item.owner.integration, id: item.owner.id });
-  }
+/** Limits: one atomic check-and-increment per item and limit (a reservation), then alerts once per threshold. */
+async function reserve(items: Item[], d: DeliveryContext, at: string): Promise<void> {
+  const counts = items.flatMap((item) => item.limits.map((l) => ({ item, l })));
+  if (!counts.length) return;
+  const results = await d.db.batch<{ n: number }>(counts.map(({ l }) => countStatement(d.db, l.limit.name, l.key, l.periodStart, l.limit.limit)));
+  const alerts: Alert[] = [];
+  counts.forEach(({ item, l }, i) => {
+    const n = results[i]!.results[0]?.n;
+    if (n !== undefined) {
+      l.reserved = true;
+      if (n >= Math.ceil(l.limit.warnAt * l.limit.limit)) alerts.push({ l, level: 'warn', used: n });
+      return;
+    }
+    alerts.push({ l, level: 'exceeded', used: l.limit.limit });
+    const { effect } = item;
+    if (l.limit.onExceed === 'drop' && item.outcome?.status !== EffectStatus.deferred) {
+      item.outcome = { status: EffectStatus.dropped, error: `limit ${l.limit.name} (${l.key}) reached` };
+      d.emit({ kind: 'limit.dropped', limit: l.limit.name, key: l.key, integration: effect.integration, id: effect.id });
+    } else if (l.limit.onExceed === 'defer') {
+      const until = Math.max(l.periodEndMs, item.outcome?.status === EffectStatus.deferred ? Date.parse(item.outcome.nextAt) : 0);
+      item.outcome = { status: EffectStatus.deferred, nextAt: iso(until), error: `limit ${l.limit.name} (${l.key}) reached; deferred until it resets` };
+      d.emit({ kind: 'limit.deferred', integration: effect.integration, id: effect.id, delay_seconds: Math.max(1, Math.ceil((until - d.io.now) / 1000)), until: iso(until) });
+    }
+  });
+  await fireAlerts(alerts, d, at);
+}
+
+/** Sends what is left, grouped per action and within each action's batch size; records each item's outcome. */
+async function send(items: Item[], d: DeliveryContext): Promise<void> {
   const groups = new Map<CompiledAction, Item[]>();
-  for (const item of sendable) groups.set(item.pending.action, [...(groups.get(item.pending.action) ?? []), item]);
-  const outcomes = new Map<Item, { ok: true; result: unknown } | { ok: false; error: ActionError }>();
+  for (const item of items) if (!item.outcome) groups.set(item.spec.action, [...(groups.get(item.spec.action) ?? []), item]);
   await Promise.all(
     [...groups].flatMap(([action, list]) =>
       chunk(list, action.maxBatch).map(async (part) => {
-        let results;
+        let results: ActionOutcome[];
         try {
-          results = await action.send(part.map((i): ActionItem => ({ key: i.key, payload: i.pending.payload })), io);
+          results = await action.send(part.map((i): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts })), d.io);
         } catch (error) {
-          const failure = asActionError(error);
+          const failure = failureOf(action, error);
           results = part.map(() => ({ ok: false as const, error: failure }));
         }
-        part.forEach((item, i) => outcomes.set(item, results[i]!));
+        part.forEach((item, i) => (item.outcome = settlementOf(item, results[i] ?? { ok: false, error: new ActionError('no outcome', { transient: true }) }, d)));
       }),
     ),
   );
-
-  // 4. Record successes in the ledger before anything else can fail, then give each message its outcome.
-  const successes = [...outcomes].filter(([, o]) => o.ok) as [Item, { ok: true; result: unknown }][];
-  if (successes.length) {
-    await db
-      .batch(successes.map(([item, o]) => db.prepare('INSERT INTO action_ledger (key, action, result, sent_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING').bind(item.key, item.pending.action.type, JSON.stringify(o.result ?? null), at)))
-      .catch((error: unknown) => emit({ kind: 'runtime.error', where: 'outbound.ledger', error: String(error) }));
-  }
-  for (const item of items) {
-    const previous = sent.has(item.key);
-    const outcome = previous ? { ok: true as const, result: sent.get(item.key) } : outcomes.get(item);
-    if (!outcome) continue;
-    if (outcome.ok) {
-      item.owner.statements.push(...(item.pending.action.logStatements?.({ key: item.key, payload: item.pending.payload }, outcome.result, at) ?? []));
-    } else {
-      const worse = !item.owner.error || (item.owner.error.transient && !outcome.error.transient);
-      const later = item.owner.error?.transient && outcome.error.transient && (outcome.error.retryAfterSeconds ?? 0) > (item.owner.error.retryAfterSeconds ?? 0);
-      if (worse || later) item.owner.error = outcome.error;
-    }
-  }
 }
 
+function settlementOf(item: Item, outcome: ActionOutcome, d: DeliveryContext): Settlement {
+  if (outcome.ok) return { status: EffectStatus.sent, result: outcome.result };
+  const error = failureOf(item.spec.action, outcome.error);
+  const { retry } = item.spec;
+  if (!error.transient || item.effect.attempts >= retry.maxAttempts) return { status: EffectStatus.dead_lettered, error: error.message };
+  const delaySeconds = Math.max(retryDelaySeconds(retry, item.effect.attempts, d.random()), error.retryAfterSeconds ?? 0);
+  return { status: EffectStatus.retrying, error: error.message, nextAt: iso(d.io.now + delaySeconds * 1000) };
+}
+
+type Alert = { l: Item['limits'][number]; level: 'warn' | 'exceeded'; used: number };
+
 /** Sends each limit's notify action for thresholds crossed for the first time this period. */
-async function fireAlerts(alerts: { c: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number }; level: 'warn' | 'exceeded'; used: number }[], db: D1Database, io: ActionIO, emit: Emit, at: string) {
+async function fireAlerts(alerts: Alert[], d: DeliveryContext, at: string): Promise<void> {
   if (!alerts.length) return;
-  const unique = new Map(alerts.map((a) => [`${a.c.limit.name}|${a.c.key}|${a.c.periodStart}|${a.level}`, a]));
-  const list = [...unique.values()];
-  const firsts = await db.batch<{ level: string }>(list.map((a) => alertOnceStatement(db, a.c.limit.name, a.c.key, a.c.periodStart, a.level, at)));
+  const list = [...new Map(alerts.map((a) => [`${a.l.limit.name}|${a.l.key}|${a.l.periodStart}|${a.level}`, a])).values()];
+  const firsts = await d.db.batch<{ level: string }>(list.map((a) => alertOnceStatement(d.db, a.l.limit.name, a.l.key, a.l.periodStart, a.level, at)));
   await Promise.all(
-    list.map(async (a, i) => {
+    list.map(async ({ l, level, used }, i) => {
       if (!firsts[i]!.results.length) return;
-      const info = { limit: a.c.limit.name, key: a.c.key, level: a.level, used: a.used, max: a.c.limit.limit, period: a.c.limit.period, period_start: a.c.periodStart, period_end: new Date(a.c.periodEndMs).toISOString() };
-      emit({ kind: a.level === 'warn' ? 'limit.warned' : 'limit.exceeded', limit: a.c.limit.name, key: a.c.key, used: a.used, max: a.c.limit.limit, period_start: a.c.periodStart });
-      const notify = a.c.limit.notify;
+      const info = { limit: l.limit.name, key: l.key, level, used, max: l.limit.limit, period: l.limit.period, period_start: l.periodStart, period_end: iso(l.periodEndMs) };
+      d.emit({ kind: level === 'warn' ? 'limit.warned' : 'limit.exceeded', limit: l.limit.name, key: l.key, used, max: l.limit.limit, period_start: l.periodStart });
+      const notify = l.limit.notify;
       if (!notify) return;
       try {
-        await sendNotification(notify, `limit:${a.c.limit.name}:${a.c.key}:${a.c.periodStart}:${a.level}`, `limit.${a.level}`, info, io);
+        await sendNotification(notify, `limit:${l.limit.name}:${l.key}:${l.periodStart}:${level}`, `limit.${level}`, info, d.io);
       } catch (error) {
         // Not sent: forget the alert so the next crossing tries again.
-        emit({ kind: 'runtime.error', where: `limits.${a.c.limit.name}.notify`, error: String(error) });
-        await db.prepare('DELETE FROM limit_alerts WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND level = ?4').bind(a.c.limit.name, a.c.key, a.c.periodStart, a.level).run().catch(() => undefined);
+        d.emit({ kind: 'runtime.error', where: `limits.${l.limit.name}.notify`, error: String(error) });
+        await d.db.prepare('DELETE FROM limit_alerts WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND level = ?4').bind(l.limit.name, l.key, l.periodStart, level).run().catch(() => undefined);
       }
     }),
   );
@@ -142,7 +190,7 @@ async function fireAlerts(alerts: { c: { limit: CompiledLimit; key: string; peri
  * payload. Throws when the send fails, so the caller can forget the alert and try again next time.
  */
 export async function sendNotification(action: CompiledAction, id: string, type: string, info: Record<string, unknown>, io: ActionIO): Promise<void> {
-  const at = new Date(io.now).toISOString();
+  const at = iso(io.now);
   const envelope = { integration: 'switchyard', id, type, occurred_at: at, received_at: at, payload: info };
   const payload = action.prepare(stepContext(envelope, io.env));
   const [outcome] = await action.send([{ key: id, payload }], io);

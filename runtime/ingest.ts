@@ -10,6 +10,7 @@ import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
+import { claimStatement, EventStatus, ingestDeadLetter, releaseClaim, type ClaimResult } from './store/index.ts';
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -55,28 +56,6 @@ export function parsePayload(format: 'json' | 'form', text: string): unknown {
   return fields;
 }
 
-/**
- * A `queued` claim older than this is taken over by the next delivery and queued again (at-least-once; the
- * consumer deduplicates). Younger claims answer 409 so the provider retries later rather than giving up.
- */
-export const STALE_CLAIM_MS = 60_000;
-
-// One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
-// token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
-// The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at)
-VALUES (?1, ?2, ?3, 'queued', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4)
-ON CONFLICT (integration, id) DO UPDATE SET
-  deliveries = deliveries + 1,
-  updated_at = excluded.updated_at,
-  claim = CASE WHEN status = 'queued' AND claimed_at < ?8 THEN excluded.claim ELSE claim END,
-  claimed_at = CASE WHEN status = 'queued' AND claimed_at < ?8 THEN excluded.claimed_at ELSE claimed_at END
-RETURNING status, deliveries, claim = ?7 AS claimed`;
-const RELEASE_SQL = `DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = 'queued' AND claim = ?3`;
-const INGEST_DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, raw_body, content_type, attempts, first_failed_at, last_failed_at, headers)
-VALUES (?1, 'ingest', ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?8)
-ON CONFLICT (integration, stage, event_id) DO UPDATE SET attempts = attempts + 1, last_failed_at = excluded.last_failed_at, error = excluded.error`;
-
 function asText(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -96,12 +75,6 @@ export function extractEnvelope(integration: CompiledIntegration, text: string, 
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
   const occurred = integration.extract.occurredAt?.(ctx);
   return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
-}
-
-/** Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. */
-export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number): D1PreparedStatement {
-  const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
-  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale);
 }
 
 /** The message to queue: the envelope, or a reference to the event row when it is too large for a message. */
@@ -161,9 +134,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
       rawBody = `base64:${toBase64(body)}`;
     }
     const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
-    await env.DB.prepare(INGEST_DEAD_LETTER_SQL)
-      .bind(name, key, reason, detail, rawBody, request.headers.get('content-type'), receivedAt, headers)
-      .run();
+    await ingestDeadLetter(env.DB, { integration: name, key, reason, error: detail, rawBody, contentType: request.headers.get('content-type'), headers }, receivedAt).run();
     emit({ kind: 'webhook.rejected', integration: name, reason, detail });
     emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
     throw httpError(400, { error: 'bad_request', message: detail, reason });
@@ -176,11 +147,11 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const token = crypto.randomUUID();
-  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs).all<{ status: string; deliveries: number; claimed: number }>();
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
   if (!claim?.claimed) {
-    if (claim?.status === 'queued') {
+    if (claim?.status === EventStatus.queued) {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
       // for a send this request cannot see, which may yet fail.
       emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
@@ -190,12 +161,12 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
   }
 
-  const message = messageFor(envelope, text);
+  const message = messageFor({ ...envelope, seq: claim.seq }, text);
   try {
     await queue.send(message, { contentType: 'json' });
   } catch (error) {
     emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
-    await env.DB.prepare(RELEASE_SQL).bind(name, envelope.id, token).run().catch(() => undefined);
+    await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
     throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
   deps.usage?.count('queue_operations');

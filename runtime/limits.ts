@@ -64,3 +64,8 @@ export function alertOnceStatement(db: D1Database, metric: string, key: string, 
     .prepare('INSERT INTO limit_alerts (metric, key, period_start, level, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING level')
     .bind(metric, key, periodStart, level, at);
 }
+
+/** Gives back a use that was counted for a send that then failed: quota is spent only on what was sent. */
+export function refundStatement(db: D1Database, metric: string, key: string, periodStart: string): D1PreparedStatement {
+  return db.prepare('UPDATE usage SET n = n - 1 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n > 0').bind(metric, key, periodStart);
+}

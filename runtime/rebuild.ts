@@ -5,9 +5,10 @@
  * upserts with version guards, so running it twice changes nothing.
  */
 import { stepContext } from './adapter.ts';
-import type { Envelope, RuntimeEnv } from './envelope.ts';
+import type { RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
+import { rebuildPageRows, storedEnvelope } from './store/index.ts';
 
 export interface RebuildRequest {
   /** A table (only statements writing it run) or an event source name. */
@@ -35,20 +36,12 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
   const bySource = compiled.sources.has(request.target);
   const writes = writesTo(request.target);
   const sources = bySource ? [request.target] : [...compiled.sources.keys()];
-  const placeholders = sources.map((_, i) => `?${i + 4}`).join(', ');
   const cursor = request.cursor ? (JSON.parse(atob(request.cursor)) as [string, string, string]) : null;
-  const where = `body IS NOT NULL AND integration IN (${placeholders}) AND status NOT IN ('queued', 'failed')`;
-  const rows = await env.DB.prepare(
-    `SELECT integration, id, type, occurred_at, received_at, body FROM events WHERE ${where}
-     AND (?1 IS NULL OR (received_at, integration, id) > (?1, ?2, ?3)) ORDER BY received_at, integration, id LIMIT ${limit}`,
-  )
-    .bind(cursor?.[0] ?? null, cursor?.[1] ?? null, cursor?.[2] ?? null, ...sources)
-    .all<{ integration: string; id: string; type: string; occurred_at: string | null; received_at: string; body: string }>();
-  const total = request.cursor ? -1 : ((await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE ${where} AND ?1 IS NULL`).bind(null, null, null, ...sources).first<{ n: number }>())?.n ?? 0);
+  const { rows, total } = await rebuildPageRows(env.DB, sources, cursor, limit);
 
   const statements: D1PreparedStatement[] = [];
   let skipped = 0;
-  for (const row of rows.results) {
+  for (const row of rows) {
     const source = compiled.sources.get(row.integration)!;
     let payload: unknown;
     try {
@@ -57,7 +50,7 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
       skipped++;
       continue;
     }
-    const envelope: Envelope = { integration: row.integration, id: row.id, type: row.type, occurred_at: row.occurred_at, received_at: row.received_at, payload };
+    const envelope = storedEnvelope(row, payload);
     for (const step of source.stepsFor(row.type)) {
       try {
         const output = await step.run(stepContext(envelope, env));
@@ -68,12 +61,12 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
     }
   }
   if (statements.length) await env.DB.batch(statements);
-  const last = rows.results[rows.results.length - 1];
+  const last = rows[rows.length - 1];
   return {
-    processed: rows.results.length,
+    processed: rows.length,
     statements: statements.length,
     skipped,
-    total,
-    next_cursor: rows.results.length === limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null,
+    total: total ?? -1,
+    next_cursor: rows.length === limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null,
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Retention, declared in the manifest and applied by the cron trigger in bounded batches, so the event log stops
- * growing: raw bodies after `payloads`, event metadata (with its applied-markers and send-ledger entries) after
- * `events`, dead letters once replayed or after `dead_letters`. In-flight events (queued, failed) are never pruned.
+ * growing: raw bodies after `payloads`, event metadata (with its applied-markers and delivered effects) after
+ * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned.
  */
 import { durationSchema, parseDuration } from './duration.ts';
+import { pruneDeadLetters, pruneEffects, pruneEventStatements } from './store/index.ts';
 
 export const retentionSchema = {
   type: 'object',
@@ -41,20 +42,22 @@ export interface PruneResult {
   events: number;
   dead_letters: number;
   applied_messages: number;
-  action_ledger: number;
+  effects: number;
 }
 
 /** One bounded prune run. Returns how many rows each step changed. */
 export async function prune(db: D1Database, policy: RetentionPolicy, nowMs: number): Promise<PruneResult> {
   const cut = (ms: number) => new Date(nowMs - ms).toISOString();
+  const events = pruneEventStatements(db, { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) }, policy.batch);
+  // Effects go before the applied-markers they are found through.
   const steps: [keyof PruneResult, D1PreparedStatement][] = [
-    ['payloads', db.prepare('UPDATE events SET body = NULL WHERE rowid IN (SELECT rowid FROM events WHERE body IS NOT NULL AND received_at < ?1 LIMIT ?2)').bind(cut(policy.payloadsMs), policy.batch)],
-    ['events', db.prepare("DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ?1 AND status NOT IN ('queued', 'failed') LIMIT ?2)").bind(cut(policy.eventsMs), policy.batch)],
-    ['applied_messages', db.prepare('DELETE FROM applied_messages WHERE rowid IN (SELECT rowid FROM applied_messages WHERE applied_at < ?1 LIMIT ?2)').bind(cut(policy.eventsMs), policy.batch)],
-    ['action_ledger', db.prepare('DELETE FROM action_ledger WHERE rowid IN (SELECT rowid FROM action_ledger WHERE sent_at < ?1 LIMIT ?2)').bind(cut(policy.eventsMs), policy.batch)],
-    ['dead_letters', db.prepare('DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL OR last_failed_at < ?1 LIMIT ?2)').bind(cut(policy.deadLettersMs), policy.batch)],
+    ['payloads', events.payloads],
+    ['events', events.events],
+    ['effects', pruneEffects(db, cut(policy.eventsMs), policy.batch)],
+    ['applied_messages', events.applied_messages],
+    ['dead_letters', pruneDeadLetters(db, cut(policy.deadLettersMs), policy.batch)],
   ];
-  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0, applied_messages: 0, action_ledger: 0 };
+  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0, applied_messages: 0, effects: 0 };
   let pending = steps;
   for (let round = 0; round < RETENTION_ROUNDS && pending.length; round++) {
     const results = await db.batch(pending.map(([, statement]) => statement));

@@ -4,12 +4,13 @@
  * dead_letters, so nothing the platform drops is lost.
  */
 import { createApp } from './app.ts';
-import { createConsumer, deadLetterStatements, type ConsumerMessage } from './consumer.ts';
-import type { Envelope, RuntimeEnv } from './envelope.ts';
+import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer.ts';
+import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { PlatformUsage } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
+import { sweep } from './sweep.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface RuntimeOptions {
@@ -28,7 +29,7 @@ export interface Runtime {
   app: ReturnType<typeof createApp>;
   fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContext): Response | Promise<Response>;
   queue(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void>;
-  /** The cron trigger: flush usage, prune by retention in bounded batches, evaluate alerts. */
+  /** The cron trigger: flush usage, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
 
@@ -61,6 +62,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('worker_requests');
       const at = now();
       await usage.flush(env.DB, at, true);
+      await sweep(env, options.compiled, emit, at);
       const pruned = await prune(env.DB, options.compiled.retention, at);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
@@ -80,18 +82,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   async function handleBatch(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void> {
     if (!deadLetterQueues.has(batch.queue)) return consume(batch.messages, env);
     const at = new Date(options.now ? options.now() : Date.now()).toISOString();
-    const statements = batch.messages.flatMap((m) => {
-      const envelope = m.body as Partial<Envelope>;
-      return deadLetterStatements(
-        env.DB,
-        { integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, reason: 'platform_retries_exhausted', error: `Queues gave up after ${m.attempts} attempts`, envelope: m.body, attempts: m.attempts },
-        at,
-      );
-    });
-    await env.DB.batch(statements);
+    // An effects message Queues gave up on leaves its effects open in D1: the sweep sends another.
+    const letters = batch.messages.filter((m) => !isEffectsMessage(m.body));
+    if (letters.length) await env.DB.batch(letters.flatMap((m) => platformDeadLetter(env.DB, m, at)));
     for (const m of batch.messages) {
       const envelope = m.body as Partial<Envelope>;
-      emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
+      if (letters.includes(m)) emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
       m.ack();
     }
   }

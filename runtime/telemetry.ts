@@ -10,18 +10,24 @@ export type TelemetryEvent =
   | { kind: 'webhook.in_flight'; integration: string; id: string }
   | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
-  | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer'; reason: string }
+  | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect'; reason: string }
   | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
   | { kind: 'event.duplicate'; integration: string; id: string }
-  | { kind: 'event.retry'; integration: string; id: string; attempt: number; delay_seconds: number; error: string }
+  | { kind: 'event.retry'; integration: string; id: string; attempt: number; max_attempts: number; delay_seconds: number; error: string }
+  | { kind: 'event.ignored'; integration: string; id: string; type: string }
+  | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | 'dead_lettered' }
+  | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number }
+  | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string }
+  | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string }
+  | { kind: 'effect.scheduled'; integration: string; id: string; delay_seconds: number }
   | { kind: 'consumer.batch_fallback'; messages: number; error: string }
   | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; period_start: string }
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
-  | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' }
+  | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
   | { kind: 'auth.rejected'; where: string; reason: string }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
-  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number; applied_messages: number; action_ledger: number }
+  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number; applied_messages: number; effects: number }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };
@@ -31,7 +37,7 @@ export type Emit = (event: TelemetryEvent) => void;
 /** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
 export const logEmit: Emit = (event) => {
   const line = JSON.stringify({ ts: new Date().toISOString(), ...event });
-  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered') {
+  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered' || event.kind === 'effect.dead_lettered' || event.kind === 'event.stuck') {
     console.error(line);
   } else console.log(line);
 };

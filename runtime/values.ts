@@ -3,7 +3,7 @@
  * A value is a path string (`data.items[0].price.id`) or an object with one source
  * (`path`, `template`, `const`, `now`, `header`), an optional `transform` list and an optional `default`.
  * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
- * `@received_at` read the envelope.
+ * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope.
  */
 
 export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
@@ -117,7 +117,7 @@ export function readPath(path: CompiledPath, ctx: ValueContext): unknown {
   return node;
 }
 
-const ENVELOPE_FIELDS = new Set(['id', 'type', 'integration', 'occurred_at', 'received_at']);
+const ENVELOPE_FIELDS = new Set(['id', 'type', 'integration', 'occurred_at', 'received_at', 'version']);
 
 /** Options for compiling values: which sources a context allows. */
 export interface CompileValueOptions {

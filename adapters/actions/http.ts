@@ -63,6 +63,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       },
       body: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'JSON body fields.' },
       cache: { type: 'object', additionalProperties: false, required: ['ttl'], properties: { ttl: durationSchema }, description: 'GET only: cache the response in KV.' },
+      idempotency_header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', description: 'A header that carries the effect\'s idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.' },
     },
     required: ['url'],
   },
@@ -81,10 +82,11 @@ export const httpAction: ActionAdapter<HttpOptions> = {
     const headers = compileValueMap(options.headers);
     const body = options.body ? compileValueMap(options.body) : undefined;
     const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
-    const send = async (item: HttpRequestItem, io: ActionIO) => {
+    const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
       const secretHeaders: Record<string, string> = {};
       for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${readSecrets(io.env, s.secret)[0]}`;
-      const init = { method: item.method, headers: { ...item.headers, ...secretHeaders }, ...(item.body !== undefined ? { body: item.body } : {}) };
+      const idempotency = options.idempotency_header ? { [options.idempotency_header]: key } : {};
+      const init = { method: item.method, headers: { ...item.headers, ...idempotency, ...secretHeaders }, ...(item.body !== undefined ? { body: item.body } : {}) };
       const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${item.url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
       if (cacheKey) {
         const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
@@ -111,7 +113,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
           ...(fields ? { body: JSON.stringify(fields) } : {}),
         };
       },
-      send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, io)),
+      send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, item.key, io)),
     };
   },
 };

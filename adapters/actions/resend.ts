@@ -66,7 +66,8 @@ export const resendAction: ActionAdapter<ResendOptions> = {
             body: JSON.stringify(body),
           });
         const one = (item: ActionItem) => post('/emails', item.payload, item.key).then((res) => expectJson<{ id: string }>('resend', res, io.now));
-        if (items.length === 1) return sendEach(items, one);
+        // A batch call has one Idempotency-Key for all its emails, so an email tried before goes alone, under its own.
+        if (items.length === 1 || items.some((i) => (i.attempt ?? 1) > 1)) return sendEach(items, one);
         let res: Response;
         try {
           res = await post('/emails/batch', items.map((i) => i.payload), await stableId(items.map((i) => i.key).join('\n')));

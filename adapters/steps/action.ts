@@ -1,10 +1,12 @@
 import type { CompiledLimit, CompiledStep, StepAdapter } from '../../runtime/adapter.ts';
 import type { CompiledAction } from '../../runtime/actions.ts';
 import { closed } from '../../runtime/manifest/schema.ts';
+import type { RetryPolicyInput } from '../../runtime/retry.ts';
 
 interface ActionOptions {
   action: string;
   limits?: string[];
+  retry?: RetryPolicyInput;
   [option: string]: unknown;
 }
 
@@ -12,6 +14,8 @@ export interface CompiledActionStep extends CompiledStep {
   kind: 'action';
   /** The action a limit's `notify` sends. */
   notifyAction: CompiledAction;
+  /** The step's own retry policy fragment, layered over its integration's when effects are delivered. */
+  retry?: RetryPolicyInput;
 }
 
 /**
@@ -37,6 +41,7 @@ export const actionStep: StepAdapter<ActionOptions, CompiledActionStep> = {
           {
             action: { const: a.type, description: a.description },
             limits: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Limits (from `limits:`) this send counts against.' },
+            retry: { $ref: '#/definitions/RetryPolicy', description: "This effect's retry policy, over the integration's." },
             description: { type: 'string' },
             ...a.options.properties,
           },
@@ -47,7 +52,7 @@ export const actionStep: StepAdapter<ActionOptions, CompiledActionStep> = {
     };
   },
   compile(options, ctx) {
-    const { action: type, limits: limitNames = [], ...rest } = options;
+    const { action: type, limits: limitNames = [], retry, ...rest } = options;
     const adapter = ctx.registry.actions.get(type);
     if (!adapter) throw new Error(`unknown action ${JSON.stringify(type)}; known: ${[...ctx.registry.actions.keys()].join(', ')}`);
     const limits: CompiledLimit[] = limitNames.map((name) => {
@@ -59,6 +64,7 @@ export const actionStep: StepAdapter<ActionOptions, CompiledActionStep> = {
     return {
       kind: 'action',
       notifyAction: action,
+      ...(retry ? { retry } : {}),
       run: (stepCtx) => ({
         actions: [
           {

@@ -4,6 +4,7 @@
  * handler patterns are compiled to closures and regular expressions.
  */
 import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
+import type { CompiledAction } from '../actions.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { JwtConfig, Requirement } from '../auth.ts';
 import type { EndpointContext } from '../endpoints.ts';
@@ -15,9 +16,9 @@ import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
-import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../retry.ts';
+import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
 import { compileValue, type ValueFn } from '../values.ts';
-import { ManifestError, type ManifestProblem } from './problems.ts';
+import { formatPath, ManifestError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
@@ -77,6 +78,24 @@ export interface CompiledIntegration extends EventSource {
   extractHeaders: string[];
 }
 
+/**
+ * An action step as an effect: where it is in the manifest (its id, stored with each effect so a retry finds it
+ * again), the action it sends, and its retry policy (the step's own over its integration's).
+ */
+export interface EffectSpec {
+  id: string;
+  action: CompiledAction;
+  retry: RetryPolicy;
+}
+
+export interface Effects {
+  byId: ReadonlyMap<string, EffectSpec>;
+  byStep: ReadonlyMap<CompiledStep, EffectSpec>;
+}
+
+/** An event or effect waiting this long past its time with no outcome is swept (queued again once, then dead-lettered). */
+export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
+
 export interface CompiledManifest {
   version: number;
   routes: ReadonlyMap<string, CompiledIntegration>;
@@ -92,6 +111,9 @@ export interface CompiledManifest {
   admin?: { auth?: string; require?: Requirement };
   retention: RetentionPolicy;
   alerts: readonly CompiledAlert[];
+  /** Every action step of every handler, as an effect. */
+  effects: Effects;
+  stuckAfterMs: number;
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -149,11 +171,12 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
+  const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
   const integrations = new Map<string, CompiledIntegration>();
   const routes = new Map<string, CompiledIntegration>();
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, attempt);
+    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, attempt, effects);
     if (!compiled) continue;
     const clash = routes.get(compiled.route);
     if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
@@ -203,7 +226,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
         if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
         else {
           const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-          const handlers = compileHandlers(spec.handlers ?? [], at, registry, ctx, attempt);
+          const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects });
           source = { name, format: 'json', queue, retry, handlers, stepsFor: memoizedSteps(handlers) };
           sources.set(name, source);
         }
@@ -260,6 +283,8 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     appRoutes,
     retention,
     alerts,
+    effects,
+    stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require as Requirement } : {}) } } : {}),
   };
 }
@@ -267,15 +292,33 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
 
 /** Compiles `handlers:` (of an integration or a route): patterns and steps. */
-function compileHandlers(list: { on: string | string[]; steps: unknown[] }[], at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledHandler[] {
+interface HandlerContext {
+  registry: Registry;
+  ctx: StepCompileContext;
+  attempt: Attempt;
+  /** The retry policy of the handlers' source: effects layer their own over it. */
+  retry: RetryPolicy;
+  effects: { byId: Map<string, EffectSpec>; byStep: Map<CompiledStep, EffectSpec> };
+}
+
+function compileHandlers(list: { on: string | string[]; steps: unknown[] }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
+  const { registry, ctx, attempt } = hc;
   return list.map((handler, h) => {
     const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
     const exact = new Set(patterns.filter((p) => !p.includes('*')));
     const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
     const steps: CompiledStep[] = [];
     handler.steps.forEach((step, s) => {
-      const compiled = compileStep(step as Record<string, unknown>, [...at, 'handlers', h, 'steps', s], registry, ctx, attempt);
-      if (compiled) steps.push(compiled);
+      const path = [...at, 'handlers', h, 'steps', s];
+      const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
+      if (!compiled) return;
+      steps.push(compiled);
+      if (compiled.notifyAction) {
+        const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, compiled.retry)) ?? hc.retry;
+        const spec = { id: formatPath(path), action: compiled.notifyAction, retry };
+        hc.effects.byId.set(spec.id, spec);
+        hc.effects.byStep.set(compiled, spec);
+      }
     });
     return { patterns, matches: (t: string) => exact.has(t) || regexes.some((r) => r.test(t)), steps };
   });
@@ -304,7 +347,7 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
     return undefined;
   }
   const { description: _description, ...options } = step;
-  return attempt([...at, key], () => registry.steps.get(key)!.compile(options, ctx) as CompiledStep & { notifyAction?: CompiledLimit['notify'] });
+  return attempt([...at, key], () => registry.steps.get(key)!.compile(options, ctx) as CompiledStep & { notifyAction?: CompiledLimit['notify']; retry?: RetryPolicyInput });
 }
 
 function compileIntegration(
@@ -317,6 +360,7 @@ function compileIntegration(
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
   attempt: Attempt,
+  effects: HandlerContext['effects'],
 ): CompiledIntegration | undefined {
   const { type: verifierType, ...options } = spec.verifier as { type: string };
   const adapter = registry.verifiers.get(verifierType);
@@ -338,7 +382,7 @@ function compileIntegration(
     });
   }
 
-  const handlers = compileHandlers(spec.handlers ?? [], at, registry, ctx, attempt);
+  const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects });
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
   return {

@@ -108,6 +108,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
       Defaults: closed('Defaults', {
         retry: { $ref: '#/definitions/RetryPolicy' },
         max_body: { $ref: '#/definitions/Size' },
+        stuck_after: { $ref: '#/definitions/Duration', description: 'An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).' },
       }),
       Queue: closed(
         'Queue',

@@ -483,6 +483,10 @@ export interface Manifest {
 export interface Defaults {
   retry?: RetryPolicy;
   max_body?: Size;
+  /**
+   * An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).
+   */
+  stuck_after?: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -550,6 +554,10 @@ export interface AlertCondition {
   dead_letters?: {
     above: number;
     integration?: string;
+    /**
+     * Only letters with this reason (e.g. `stuck`: events the sweep gave up on).
+     */
+    reason?: string;
   };
   /**
    * More refused webhooks than this within the window (default 1h): a spike.
@@ -615,6 +623,7 @@ export interface ResendAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy1;
   description?: string;
   /**
    * Sender, e.g. `Acme <hello@acme.dev>`.
@@ -654,6 +663,31 @@ export interface ResendAction {
   base_url?: string;
 }
 /**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy1 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
  * Sends email through SendGrid (dynamic template or rendered content), logging to email_logs.
  */
 export interface SendgridAction {
@@ -665,6 +699,7 @@ export interface SendgridAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy2;
   description?: string;
   from: string;
   to: Value;
@@ -704,6 +739,31 @@ export interface SendgridAction {
   base_url?: string;
 }
 /**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy2 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
  * Sends SMS through Twilio, logging to sms_logs.
  */
 export interface TwilioSmsAction {
@@ -715,6 +775,7 @@ export interface TwilioSmsAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy3;
   description?: string;
   to: Value2;
   /**
@@ -751,6 +812,31 @@ export interface TwilioSmsAction {
   base_url?: string;
 }
 /**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy3 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
  * Sends analytics events to Mixpanel in batches, with $insert_id for deduplication.
  */
 export interface MixpanelAction {
@@ -762,6 +848,7 @@ export interface MixpanelAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy4;
   description?: string;
   event: Value3;
   distinct_id: Value4;
@@ -793,6 +880,31 @@ export interface MixpanelAction {
   base_url?: string;
 }
 /**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy4 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
  * Sends analytics events to PostHog in batches, with a stable uuid per event.
  */
 export interface PosthogAction {
@@ -804,6 +916,7 @@ export interface PosthogAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy5;
   description?: string;
   event: Value5;
   distinct_id: Value6;
@@ -827,6 +940,31 @@ export interface PosthogAction {
   base_url?: string;
 }
 /**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy5 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
+}
+/**
  * A generic HTTP request with a URL template, headers, secret headers and a JSON body.
  */
 export interface HttpAction {
@@ -838,6 +976,7 @@ export interface HttpAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
+  retry?: RetryPolicy6;
   description?: string;
   /**
    * Default POST.
@@ -874,6 +1013,35 @@ export interface HttpAction {
   cache?: {
     ttl: Duration;
   };
+  /**
+   * A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.
+   */
+  idempotency_header?: string;
+}
+/**
+ * This effect's retry policy, over the integration's.
+ */
+export interface RetryPolicy6 {
+  /**
+   * How the delay grows between attempts.
+   */
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  /**
+   * Delay before the second attempt.
+   */
+  initial_delay?: string;
+  /**
+   * Upper bound of any delay (Queues caps it at 12h).
+   */
+  max_delay?: string;
+  /**
+   * Random spread as a fraction of the delay (0.2 = ±20%).
+   */
+  jitter?: number;
+  /**
+   * Attempts before the message is dead-lettered.
+   */
+  max_attempts?: number;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

@@ -57,11 +57,25 @@ export class FakeProviders {
     return this.answer(recorded);
   };
 
+  /**
+   * Emails the fake Resend actually sent: like the real API, a request repeating an Idempotency-Key it has seen
+   * is answered with the first answer and sends nothing.
+   */
+  emails: { to: string[]; subject: string; key: string }[] = [];
+  private idempotent = new Map<string, unknown>();
+
   private answer(r: RecordedRequest): Response {
     const url = new URL(r.url);
     const id = () => `${++this.ids}_${crypto.randomUUID().slice(0, 8)}`;
-    if (url.pathname === '/emails/batch') return Response.json({ data: (r.json as unknown[]).map(() => ({ id: `em_${id()}` })) });
-    if (url.pathname === '/emails') return Response.json({ id: `em_${id()}` });
+    if (url.pathname === '/emails/batch' || url.pathname === '/emails') {
+      const key = r.headers['idempotency-key'] ?? crypto.randomUUID();
+      if (!this.idempotent.has(key)) {
+        const list = (url.pathname === '/emails' ? [r.json] : r.json) as { to: string[]; subject: string }[];
+        const ids = list.map((e) => (this.emails.push({ to: e.to, subject: e.subject, key }), `em_${id()}`));
+        this.idempotent.set(key, url.pathname === '/emails' ? { id: ids[0] } : { data: ids.map((i) => ({ id: i })) });
+      }
+      return Response.json(this.idempotent.get(key));
+    }
     if (url.pathname === '/v3/mail/send') return new Response(null, { status: 202, headers: { 'x-message-id': `sg_${id()}` } });
     if (/\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/.test(url.pathname)) {
       const form = new URLSearchParams(r.body);

@@ -122,29 +122,41 @@ describe('action delivery', () => {
     expect(await row('SELECT count(*) AS n FROM email_logs WHERE to_email LIKE ?', `${run}_%`)).toEqual({ n: 250 });
   });
 
-  it('retries a 429 after Retry-After, dead-letters a 400, and a retry sends the same idempotency key', async () => {
-    const { fake, h } = setup([welcome]);
+  it('retries a 429 after Retry-After as an effect (the state is applied at once), dead-letters a 400, and a retry sends the same idempotency key', async () => {
+    let now = Date.parse('2024-06-01T12:00:00.000Z');
+    const { fake, h } = setup([welcome], {}, () => now);
     fake.failNext(/\/emails$/, 429, { headers: { 'retry-after': '120' } });
     const m = fakeMessage(envelope('customer.created', { email: 'slow@example.com', name: 'S' }));
+    const id = (m.body as Envelope).id;
     await h.consume([m]);
-    expect(m.acked).toBe(false);
-    expect(m.retried).toEqual({ delaySeconds: 120 });
-    const again = fakeMessage(m.body, 2);
-    await h.consume([again]);
-    expect(again.acked).toBe(true);
+    expect(m.acked).toBe(true);
+    const [scheduled] = h.drain();
+    expect(scheduled!.body).toEqual({ effects: { integration: 'stripe', id } });
+    expect(h.events.find((e) => e.kind === 'effect.scheduled')).toMatchObject({ id, delay_seconds: 120 });
+    now += 120_000;
+    await h.consume([scheduled!]);
+    expect(scheduled!.acked).toBe(true);
     const keys = fake.to(/\/emails$/).map((r) => r.headers['idempotency-key']);
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
+    expect(await row("SELECT status, attempts FROM effects WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ status: 'sent', attempts: 2 });
 
     fake.failNext(/\/emails$/, 400, { body: { message: 'Invalid `to` field' } });
     const bad = fakeMessage(envelope('customer.created', { email: 'not-an-email', name: 'B' }));
+    const badId = (bad.body as Envelope).id;
     await h.consume([bad]);
     expect(bad.acked).toBe(true);
     expect(bad.retried).toBeUndefined();
-    expect(await row('SELECT reason, error FROM dead_letters WHERE event_id = ?', (bad.body as Envelope).id)).toEqual({ reason: 'action', error: expect.stringContaining('resend answered 400') });
+    expect(await row("SELECT stage, event_id, reason, error FROM dead_letters WHERE integration = 'stripe' AND event_id LIKE ?", `${badId}%`)).toEqual({
+      stage: 'effect',
+      event_id: `${badId}#0:0`,
+      reason: 'effect',
+      error: expect.stringContaining('resend answered 400'),
+    });
+    expect(await row("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", badId)).toEqual({ n: 1 });
   });
 
-  it('does not send again when the commit failed after the send (the ledger), and still logs once', async () => {
+  it('sends nothing while the state fails to commit, and once when the retry commits; logs once', async () => {
     const { fake, h } = setup([welcome]);
     const m = fakeMessage(envelope('customer.created', { email: 'ledger@example.com', name: 'L' }));
     const id = (m.body as Envelope).id;
@@ -194,13 +206,16 @@ describe('limits', () => {
     expect(fake.requests.filter((r) => r.url.includes('resend'))).toHaveLength(1);
     const deferred = h.events.find((e) => e.kind === 'limit.deferred');
     expect(deferred).toMatchObject({ delay_seconds: 30, until: '2024-06-01T12:01:00.000Z' });
+    const third = (messages[2]!.body as Envelope).id;
+    expect(await row("SELECT status, attempts, next_at FROM effects WHERE integration = 'stripe' AND event_id = ?", third)).toEqual({ status: 'deferred', attempts: 0, next_at: '2024-06-01T12:01:00.000Z' });
     const [back] = h.drain();
-    expect((back!.body as Envelope).id).toBe((messages[2]!.body as Envelope).id);
+    expect(back!.body).toEqual({ effects: { integration: 'stripe', id: third } });
     now = Date.parse('2024-06-01T12:01:00.500Z');
     await h.consume([back!]);
     expect(back!.acked).toBe(true);
     const sentTo = fake.requests.filter((r) => r.url.includes('resend')).flatMap((r) => (Array.isArray(r.json) ? r.json : [r.json]) as { to: string[] }[]).map((e) => e.to[0]);
     expect(sentTo).toContain(`${metric}_3@example.com`);
+    expect(await row("SELECT status FROM effects WHERE integration = 'stripe' AND event_id = ?", third)).toEqual({ status: 'sent' });
   });
 
   it('limits SMS per recipient: 5 an hour to one number, others unaffected', async () => {

@@ -183,7 +183,7 @@ describe('consumer', () => {
       delays.push(m.retried?.delaySeconds);
     }
     expect(delays).toEqual([30, 60, 120, 240]);
-    expect(await row("SELECT status, attempts FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'failed', attempts: 4 });
+    expect(await row("SELECT status, attempts, error FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'retrying', attempts: 4, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY' });
 
     const last = fakeMessage(queued!.body, 5);
     await h.consume([last], broken);

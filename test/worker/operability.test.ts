@@ -28,7 +28,9 @@ describe('retention', () => {
     await event('ret', 'fresh', 1);
     await event('ret', 'body_old', 31);
     await event('ret', 'meta_old', 91);
-    await event('ret', 'stuck_old', 91, 'queued');
+    // Received 91 days ago and still in flight: its retry is due in a minute.
+    await event('ret', 'retrying_old', 91, 'retrying');
+    await env.DB.prepare("UPDATE events SET updated_at = ?1, next_at = ?2 WHERE integration = 'ret' AND id = 'retrying_old'").bind(iso(NOW), iso(NOW + 60_000)).run();
     await deadLetter('ret', 'dl_fresh', 1, false);
     await deadLetter('ret', 'dl_replayed', 1, true);
     await deadLetter('ret', 'dl_old', 91, false);
@@ -37,7 +39,7 @@ describe('retention', () => {
     expect(rows.results).toEqual([
       { id: 'body_old', has_body: 0 },
       { id: 'fresh', has_body: 1 },
-      { id: 'stuck_old', has_body: 0 },
+      { id: 'retrying_old', has_body: 0 },
     ]);
     expect((await env.DB.prepare("SELECT event_id FROM dead_letters WHERE integration = 'ret'").all()).results).toEqual([{ event_id: 'dl_fresh' }]);
     expect(h.events.find((e) => e.kind === 'retention.pruned')).toMatchObject({ events: 1, dead_letters: 2 });

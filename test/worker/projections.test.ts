@@ -136,9 +136,9 @@ describe('default projections', () => {
     }
   });
 
-  it('records the event as applied in the event log', async () => {
+  it('records an event no handler matches as ignored in the event log, not applied', async () => {
     const h = harness();
     const id = await stripe(h, 'charge.refunded', { id: 'ch_1' });
-    expect(await row("SELECT status, attempts FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'applied', attempts: 1 });
+    expect(await row("SELECT status, attempts FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'ignored', attempts: 1 });
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * Effects: the outbound actions an applied event asked for. Each is written in the same transaction as the
+ * event's state, already leased to the consumer that committed it, and settled after the send: sent, retrying,
+ * deferred, dropped or dead-lettered. A lease (`status = 'sending'` until `next_at`) is what keeps a second copy
+ * of the event, or a concurrent consumer, from sending it again. Every statement on `effects` is here.
+ */
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../sql.ts';
+import { keyOf, type EventKey } from './events.ts';
+import { EffectStatus, OPEN_EFFECT_STATUSES, sqlList } from './status.ts';
+
+/** An effect as the consumer records it with the state. */
+export interface NewEffect {
+  integration: string;
+  id: string;
+  /** `<step>:<item>` within the event's steps. */
+  step: string;
+  action: string;
+  /** The action step's place in the manifest (see CompiledManifest.effects). */
+  source: string;
+  payload: string;
+  /** [[limit, key], ...] as JSON, or null. */
+  limits: string | null;
+}
+
+/** An effect a consumer holds the lease on and may send. */
+export interface ClaimedEffect extends NewEffect {
+  /** Attempts including this one. */
+  attempts: number;
+}
+
+/** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
+export const idempotencyKey = (e: { integration: string; id: string; step: string }) => `${e.integration}:${e.id}:${e.step}`;
+
+const PER_ROW = 7;
+
+/** Records effects with the state, leased to this consumer (attempt 1 starts now). */
+export function insertEffects(db: D1Database, effects: readonly NewEffect[], lease: string, leaseUntil: string, at: string): D1PreparedStatement[] {
+  return chunk([...effects], Math.floor((MAX_PARAMS - 3) / PER_ROW)).map((part) => {
+    const values = part.map((_, i) => `(${Array.from({ length: PER_ROW }, (_, j) => `?${4 + i * PER_ROW + j}`).join(', ')}, '${EffectStatus.sending}', 1, ?2, ?1, ?3, ?3)`).join(', ');
+    return db
+      .prepare(`INSERT INTO effects (integration, event_id, step, action, source, payload, limits, status, attempts, next_at, lease, created_at, updated_at) VALUES ${values}`)
+      .bind(lease, leaseUntil, at, ...part.flatMap((e) => [e.integration, e.id, e.step, e.action, e.source, e.payload, e.limits]));
+  });
+}
+
+const tuples = (n: number) => Array.from({ length: n }, () => '(?, ?)').join(', ');
+
+/**
+ * Takes the lease on every effect of these events that is due: not yet sent, its retry or deferral time reached,
+ * or its previous lease expired (the consumer that held it stopped). Returns what this consumer may now send.
+ */
+export async function claimDue(db: D1Database, keys: readonly EventKey[], lease: string, leaseUntil: string, at: string): Promise<ClaimedEffect[]> {
+  if (!keys.length) return [];
+  const results = await db.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number }>(
+    chunk([...keys], Math.floor((MAX_PARAMS - 3) / 2)).map((part) =>
+      db
+        .prepare(
+          `UPDATE effects SET status = '${EffectStatus.sending}', lease = ?1, next_at = ?2, attempts = attempts + 1, updated_at = ?3
+           WHERE (integration, event_id) IN (VALUES ${tuples(part.length)}) AND status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at <= ?3
+           RETURNING integration, event_id, step, action, source, payload, limits, attempts`,
+        )
+        .bind(lease, leaseUntil, at, ...part.flat()),
+    ),
+  );
+  return results.flatMap((r) => r.results.map(({ event_id, ...e }) => ({ ...e, id: event_id })));
+}
+
+/** For each of these events with effects still open, the earliest time one needs attention. */
+export async function nextDue(db: D1Database, keys: readonly EventKey[]): Promise<Map<string, string>> {
+  if (!keys.length) return new Map();
+  const results = await db.batch<{ integration: string; event_id: string; next_at: string }>(
+    chunk([...keys], MAX_PARAMS / 2).map((part) =>
+      db
+        .prepare(`SELECT integration, event_id, min(next_at) AS next_at FROM effects WHERE (integration, event_id) IN (VALUES ${tuples(part.length)}) AND status IN (${sqlList(OPEN_EFFECT_STATUSES)}) GROUP BY integration, event_id`)
+        .bind(...part.flat()),
+    ),
+  );
+  return new Map(results.flatMap((r) => r.results.map((row) => [keyOf([row.integration, row.event_id]), row.next_at] as const)));
+}
+
+const SETTLE = `UPDATE effects SET status = ?5, next_at = ?6, result = coalesce(?7, result), error = ?8, attempts = attempts + ?9, lease = NULL, updated_at = ?10
+WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND lease = ?4`;
+
+/** How one claimed effect ended this time. */
+export type Settlement =
+  | { status: typeof EffectStatus.sent; result: unknown }
+  | { status: typeof EffectStatus.retrying; error: string; nextAt: string }
+  | { status: typeof EffectStatus.deferred; nextAt: string; error: string }
+  | { status: typeof EffectStatus.dropped; error: string }
+  | { status: typeof EffectStatus.dead_lettered; error: string };
+
+/** Settles a claimed effect, only while this consumer still holds its lease. */
+export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string }, lease: string, s: Settlement, at: string): D1PreparedStatement {
+  const nextAt = 'nextAt' in s ? s.nextAt : null;
+  const result = s.status === EffectStatus.sent ? JSON.stringify(s.result ?? null) : null;
+  const error = 'error' in s ? s.error : null;
+  // A deferral waits for the period to reset: it gives back the attempt its claim counted.
+  const attempts = s.status === EffectStatus.deferred ? -1 : 0;
+  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at);
+}
+
+/** Every effect of one event, for its detail in the event log. */
+export async function effectsOf(db: D1Database, integration: string, id: string): Promise<(Record<string, unknown> & { source: string })[]> {
+  const rows = await db
+    .prepare('SELECT step, action, source, status, attempts, next_at, result, error, created_at, updated_at FROM effects WHERE integration = ?1 AND event_id = ?2 ORDER BY step')
+    .bind(integration, id)
+    .all<Record<string, unknown> & { source: string; result: string | null }>();
+  return rows.results.map((r) => ({ ...r, result: r.result === null ? null : JSON.parse(r.result) }));
+}
+
+/** A dead-lettered effect made due again (replay): a fresh set of attempts. */
+export function reopenStatement(db: D1Database, e: { integration: string; id: string; step: string }, at: string): D1PreparedStatement {
+  return db
+    .prepare(`UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4 WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND status = '${EffectStatus.dead_lettered}'`)
+    .bind(e.integration, e.id, e.step, at);
+}
+
+/** Events with effects overdue by `cutoff` (their retry message was lost, say), read through `effects_open`. */
+export async function overdueEvents(db: D1Database, cutoff: string, limit: number): Promise<{ integration: string; event_id: string }[]> {
+  const rows = await db
+    .prepare(`SELECT DISTINCT integration, event_id FROM effects WHERE status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at < ?1 LIMIT ?2`)
+    .bind(cutoff, limit)
+    .all<{ integration: string; event_id: string }>();
+  return rows.results;
+}
+
+/**
+ * Retention: effects go with their event's applied-marker (every effect belongs to an applied event), so the
+ * prune reads markers by time instead of needing an index of its own. Runs before the markers' prune.
+ */
+export function pruneEffects(db: D1Database, cut: string, batch: number): D1PreparedStatement {
+  return db
+    .prepare(`DELETE FROM effects WHERE (integration, event_id) IN (SELECT integration, event_id FROM applied_messages WHERE applied_at < ?1 ORDER BY applied_at LIMIT ?2) AND status NOT IN (${sqlList(OPEN_EFFECT_STATUSES)})`)
+    .bind(cut, batch);
+}

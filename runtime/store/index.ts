@@ -1,0 +1,9 @@
+/**
+ * The event store: the one module that owns switchyard's own tables (events, applied markers, outbox, effects,
+ * dead letters), every SQL statement on them, and the status vocabulary. Ingest, the consumer, replay, rebuild,
+ * retention, the sweep and the admin API go through it.
+ */
+export * from './status.ts';
+export * from './events.ts';
+export * from './effects.ts';
+export * from './dead-letters.ts';
