@@ -40,10 +40,27 @@ function failureOf(action: CompiledAction, error: unknown): ActionError {
   return asActionError(new Error(`${action.type}: the request failed before an answer (${reason})`));
 }
 
+/**
+ * The actions' fetch, so that a request that fails before any answer (DNS, connection, TLS: workerd says only
+ * `internal error; reference = …`) is reported with the host it could not reach.
+ */
+function reaching(fetcher: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetcher(input, init);
+    } catch (error) {
+      const url = input instanceof Request ? input.url : String(input);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ActionError(`could not reach ${new URL(url).host}: no answer (${reason})`, { transient: true });
+    }
+  };
+}
+
 /** Delivers claimed effects (this consumer holds their lease) and settles each. Never throws for a provider. */
 export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: string, d: DeliveryContext): Promise<void> {
   if (!claimed.length) return;
-  const { db, compiled, io, emit } = d;
+  const { db, compiled, emit } = d;
+  const io = { ...d.io, fetch: reaching(d.io.fetch) };
   const at = iso(io.now);
   const items: Item[] = [];
   const seen = new Set<string>();
@@ -73,8 +90,8 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     items.push(item);
   }
 
-  await reserve(items.filter((i) => !i.outcome), d, at);
-  await send(items.filter((i) => !i.outcome), d);
+  await reserve(items.filter((i) => !i.outcome), { ...d, io }, at);
+  await send(items.filter((i) => !i.outcome), { ...d, io });
 
   const statements: D1PreparedStatement[] = [];
   for (const item of items) {
