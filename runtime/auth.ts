@@ -1,8 +1,9 @@
 /**
  * Stateless JWT verification at the edge, for any provider that an auth adapter maps to a JwtConfig.
  *
- * - jose's jwtVerify with explicit `algorithms` (so `alg: none` and HS256-signed-with-the-public-key fail),
- *   `exp` always required (jose accepts a token without it otherwise) and a clock tolerance.
+ * - The token's header `alg` is checked against the provider's algorithms first, before any key is fetched; jose's
+ *   jwtVerify then checks it again with explicit `algorithms` (so `alg: none` and HS256-signed-with-the-public-key
+ *   fail), `exp` always required (jose accepts a token without it otherwise) and a clock tolerance.
  * - The JWKS is cached per isolate as DATA, never as a shared fetch promise: on Workers a promise created in one
  *   request cannot be awaited from another (panva/jose#509), so each request that needs keys fetches them itself
  *   and concurrent requests never hang on each other. A `kid` the cached set lacks triggers one refetch per
@@ -106,20 +107,25 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
     return jwks;
   }
 
+  const allowed = new Set(config.hs256Secret ? ['HS256'] : config.algorithms);
+
   return async function verify(token: string, env: SecretEnv): Promise<AuthenticatedUser> {
     try {
+      // The header is checked before any key is read or fetched: a token naming an algorithm the provider does
+      // not use (`none`, HS256 against a JWKS, anything unknown) is a 401, never a JWKS fetch nor a 503.
+      let header: ReturnType<typeof decodeProtectedHeader>;
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
+        throw new AuthError(401, 'invalid_token');
+      }
+      if (typeof header.alg !== 'string' || !allowed.has(header.alg)) throw new AuthError(401, 'algorithm_not_allowed');
       let payload: JWTPayload;
       if (config.hs256Secret) {
         const [secret] = readSecrets(env, config.hs256Secret);
         payload = (await jwtVerify(token, new TextEncoder().encode(secret), { ...options, algorithms: ['HS256'] })).payload;
       } else {
-        let kid: string | undefined;
-        try {
-          kid = decodeProtectedHeader(token).kid;
-        } catch {
-          throw new AuthError(401, 'invalid_token');
-        }
-        payload = (await jwtVerify(token, createLocalJWKSet(await keysFor(kid)), options)).payload;
+        payload = (await jwtVerify(token, createLocalJWKSet(await keysFor(header.kid)), options)).payload;
       }
       const parties = config.authorizedParties;
       if (parties?.length && typeof payload.azp === 'string' && !parties.includes(payload.azp)) throw new AuthError(401, 'azp_not_allowed');

@@ -79,6 +79,19 @@ describe('protected upstream route', () => {
     expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
   });
 
+  it.each([
+    ['alg none', async () => new UnsecuredJWT({ iss: CLERK_ISSUER, sub: 'u', exp: Math.floor(Date.now() / 1000) + 60 }).encode()],
+    ['HS256 where RS256 is expected', async () => new SignJWT({ iss: CLERK_ISSUER, sub: 'u', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode('guessed'))],
+    ['an unknown alg', async () => `${btoa(JSON.stringify({ alg: 'XS999', kid: 'k1' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ sub: 'u' })).replace(/=+$/, '')}.c2ln`],
+  ])('refuses a token with %s before fetching any key (401, even with the JWKS unreachable)', async (_name, make) => {
+    const { fake, h, jwksFetches } = setup({ jwksStatus: () => 500 });
+    const res = await api(h, await make());
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'unauthorized', reason: 'algorithm_not_allowed' });
+    expect(jwksFetches()).toBe(0);
+    expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+  });
+
   it('accepts a token expired within the clock tolerance (5s)', async () => {
     const { h } = setup();
     expect((await api(h, await clerkToken(k1, { exp: Math.floor(Date.now() / 1000) - 3 }))).status).toBe(200);
