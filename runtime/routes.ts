@@ -72,6 +72,29 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
   seen.add(key);
 }
 
+const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+/** How many rounds of percent-decoding a path segment is followed through (an origin may decode more than once). */
+const MAX_DECODE_ROUNDS = 4;
+
+/**
+ * True when a path carries something an origin could decode into a different path: an encoded `/` or `\`
+ * (`%2f`, `%5c`, any case) or a dot segment (`.`, `..`, `%2e%2e`), also when encoded twice or more. The URL
+ * parser has already resolved literal dot segments; what is left is hidden in escapes.
+ */
+export function hidesPathSeparator(pathname: string): boolean {
+  for (const raw of pathname.split('/')) {
+    let segment = raw;
+    for (let round = 0; ; round++) {
+      if (segment === '.' || segment === '..' || segment.includes('/') || segment.includes('\\')) return true;
+      const decoded = segment.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      if (decoded === segment) break;
+      if (round === MAX_DECODE_ROUNDS) return true;
+      segment = decoded;
+    }
+  }
+  return false;
+}
+
 async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, deps: RouteDeps): Promise<Response> {
   const upstream = route.upstream!;
   const url = new URL(request.url);
@@ -102,6 +125,9 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
     const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
     app.on(route.methods, route.path, async (c) => {
       const request = c.req.raw;
+      if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {
+        throw httpError(400, { error: 'bad_request', message: 'encoded path separators and dot segments are not forwarded', reason: 'path_not_allowed' });
+      }
       let user: AuthenticatedUser | undefined;
       const token = bearer(request);
       if (verify && request.method !== 'OPTIONS') {

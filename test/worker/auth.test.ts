@@ -92,6 +92,31 @@ describe('protected upstream route', () => {
     expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
   });
 
+  it.each(['/api/..%2finternal', '/api/..%2Finternal', '/api/a%5c..%5cinternal', '/api/%5C%5Cevil.example', '/api/..%252finternal', '/api/%252e%252e/internal', '/api/x/%25%32%65%25%32%65/y', '/api/x%25252Fy'])(
+    'refuses the proxied path %s (encoded separator or dot segment) with 400, and never calls upstream',
+    async (path) => {
+      const { fake, h } = setup();
+      const res = await h.request(path, { headers: { authorization: `Bearer ${await clerkToken(k1)}` } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'path_not_allowed' });
+      expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+    },
+  );
+
+  it('never forwards a dot segment the URL parser resolves itself (%2e%2e is "..": the route no longer matches)', async () => {
+    const { fake, h } = setup();
+    const token = await clerkToken(k1);
+    for (const path of ['/api/%2e%2e/internal', '/api/.%2E/internal']) expect((await h.request(path, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+    expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+  });
+
+  it('still proxies ordinary encoded characters in a path', async () => {
+    const { fake, h } = setup();
+    const res = await h.request('/api/files/a%20b%3Fc.txt', { headers: { authorization: `Bearer ${await clerkToken(k1)}` } });
+    expect(res.status).toBe(200);
+    expect(fake.to(/origin\.example\.com/)[0]!.url).toBe('https://origin.example.com/api/files/a%20b%3Fc.txt');
+  });
+
   it('accepts a token expired within the clock tolerance (5s)', async () => {
     const { h } = setup();
     expect((await api(h, await clerkToken(k1, { exp: Math.floor(Date.now() / 1000) - 3 }))).status).toBe(200);
