@@ -25,6 +25,20 @@ export interface AdminDeps {
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
 const looksLikeJwt = (token: string) => token.split('.').length === 3;
 
+/** An events cursor is base64 JSON of [received_at, integration, id]; anything else is a 400, never a bind error. */
+function parseCursor(text: string): [string, string, string] {
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(atob(text));
+  } catch {
+    cursor = undefined;
+  }
+  if (!Array.isArray(cursor) || cursor.length !== 3 || !cursor.every((part) => typeof part === 'string')) {
+    throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
+  }
+  return cursor as [string, string, string];
+}
+
 export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps): Hono<{ Bindings: RuntimeEnv }> {
   const { usage, now } = deps;
   const api = new Hono<{ Bindings: RuntimeEnv }>();
@@ -94,14 +108,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   api.get('/events', async (c) => {
     const q = (name: string) => c.req.query(name) ?? null;
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
-    let cursor: [string, string, string] | null = null;
-    if (q('cursor')) {
-      try {
-        cursor = JSON.parse(atob(q('cursor')!)) as [string, string, string];
-      } catch {
-        throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
-      }
-    }
+    const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
     const rows = await c.env.DB.prepare(
       `SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, updated_at FROM events
        WHERE (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3)

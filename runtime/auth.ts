@@ -12,6 +12,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { MissingSecretError, readSecrets, type SecretEnv } from './adapter.ts';
 import { parseDuration } from './duration.ts';
+import { CONTROL_CHARACTER } from './http.ts';
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
@@ -129,7 +130,8 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
       }
       const parties = config.authorizedParties;
       if (parties?.length && typeof payload.azp === 'string' && !parties.includes(payload.azp)) throw new AuthError(401, 'azp_not_allowed');
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError(401, 'claim_invalid:sub');
+      // The subject becomes the X-User-Id header: one that could not be a header value is not a subject.
+      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub)) throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };
     } catch (error) {
       if (error instanceof MissingSecretError) throw error;

@@ -8,7 +8,7 @@ import { stepContext } from './adapter.ts';
 import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
-import { httpError } from './http.ts';
+import { CONTROL_CHARACTER, httpError } from './http.ts';
 import { countStatement, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
 import { loadProfile } from './profiles.ts';
@@ -95,6 +95,17 @@ export function hidesPathSeparator(pathname: string): boolean {
   return false;
 }
 
+/**
+ * Sets an identity header from a claim or profile value. A value with a control character (a CRLF in a user's
+ * first name) is dropped, not cleaned: the origin gets no header rather than an altered identity, and the request
+ * still goes through. Non-string values are sent as JSON.
+ */
+function forwardValue(headers: Headers, header: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (!CONTROL_CHARACTER.test(text)) headers.set(header, text);
+}
+
 async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, deps: RouteDeps): Promise<Response> {
   const upstream = route.upstream!;
   const url = new URL(request.url);
@@ -106,14 +117,8 @@ async function proxy(route: CompiledRoute, request: Request, user: Authenticated
   if (!upstream.keepAuthorization) headers.delete('authorization');
   if (user) {
     headers.set('x-user-id', user.sub);
-    for (const [header, claim] of upstream.forwardClaims) {
-      const value = user.claims[claim];
-      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
-    }
-    for (const [header, path] of upstream.forwardProfile) {
-      const value = profile ? readPath(path, { payload: profile }) : undefined;
-      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
-    }
+    for (const [header, claim] of upstream.forwardClaims) forwardValue(headers, header, user.claims[claim]);
+    for (const [header, path] of upstream.forwardProfile) forwardValue(headers, header, profile ? readPath(path, { payload: profile }) : undefined);
   }
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body;
   return deps.fetch(`${upstream.origin}${url.pathname}${url.search}`, { method: request.method, headers, ...(body ? { body } : {}), redirect: 'manual' });

@@ -70,6 +70,7 @@ describe('protected upstream route', () => {
     ['wrong iss', async () => clerkToken(k1, { iss: 'https://evil.clerk.accounts.dev' }), 'claim_invalid:iss'],
     ['azp not allowed', async () => clerkToken(k1, { azp: 'https://evil.example.com' }), 'azp_not_allowed'],
     ['signed by an unknown key', async () => clerkToken(k2), 'unknown_key'],
+    ['a sub that cannot be a header (CRLF)', async () => clerkToken(k1, { sub: 'user_1\r\nX-Admin: 1' }), 'claim_invalid:sub'],
   ])('refuses a token with %s', async (_name, make, reason) => {
     const { fake, h } = setup();
     const token = await make();
@@ -197,6 +198,21 @@ describe('profile enrichment', () => {
     expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace', 'Grace']);
     expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'grace@example.com', name: 'Grace Hopper', created_at: '2023-11-14T22:13:20.000Z' });
     expect(await env.DB.prepare("SELECT count(*) AS n FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(sub).first()).toEqual({ n: 1 });
+  });
+
+  it.each([
+    ['a CRLF (a forged header)', 'Eve\r\nX-Admin: 1', undefined],
+    ['a NUL', 'Eve\u0000', undefined],
+    ['text beyond Latin-1 (sent as is)', '李雷', '李雷'],
+  ])('forwards a profile value with %s without failing the request', async (_name, firstName, forwarded) => {
+    const { fake, h } = setup();
+    const sub = `user_crlf_${crypto.randomUUID()}`;
+    fake.on(/api\.clerk\.com\/v1\/users\//, () => Response.json({ id: sub, first_name: firstName, last_name: 'X', created_at: 1_700_000_000_000, email_addresses: [] }));
+    const token = await clerkToken(k1, { sub });
+    for (let i = 0; i < 2; i++) expect((await h.request('/api/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const sent = fake.to(/origin\.example\.com/);
+    expect(sent.map((r) => r.headers['x-user-name'])).toEqual([forwarded, forwarded]);
+    expect(sent.every((r) => r.headers['x-admin'] === undefined && r.headers['x-user-id'] === sub)).toBe(true);
   });
 
   it("caches Auth0's management token until 5 minutes before it expires", async () => {
