@@ -55,7 +55,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     if (!given) throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'missing_token' }, challenge);
     if (jwt && looksLikeJwt(given)) {
       const user = await authenticate(jwt, given, c.env, emit, 'admin');
-      if (!satisfies(user, compiled.admin?.require)) throw httpError(403, { error: 'forbidden', message: 'this token lacks the admin role' });
+      if (!satisfies(user, compiled.admin?.require, c.env)) throw httpError(403, { error: 'forbidden', message: 'this token does not meet admin.require' });
     } else if (!hasToken || !(await secretsEqual(given, expected as string))) {
       throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
     }

@@ -13,6 +13,7 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONW
 import { MissingSecretError, readSecrets, type SecretEnv } from './adapter.ts';
 import { parseDuration } from './duration.ts';
 import { CONTROL_CHARACTER } from './http.ts';
+import type { Requirement } from './manifest/types.gen.ts';
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
@@ -166,17 +167,17 @@ export function commonAuth(options: { clock_tolerance?: string; required_claims?
 /** jose defaults to no tolerance at all; a few seconds absorbs ordinary clock drift. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
-/** `require:` on a route or the admin API: claim values and roles the token must carry. */
-export interface Requirement {
-  claims?: Record<string, string | number | boolean>;
-  roles?: string[];
-  roles_claim?: string;
-}
-
-/** True when the user's claims satisfy the requirement (roles: any one of them, in a string or array claim). */
-export function satisfies(user: AuthenticatedUser, requirement: Requirement | undefined): boolean {
+/**
+ * True when the user's claims satisfy a `require:` (of a route or the admin API): every claim equal to its value
+ * (a constant, or a Worker variable that is set and non-empty), and any one of the roles, in a string or array
+ * claim.
+ */
+export function satisfies(user: AuthenticatedUser, requirement: Requirement | undefined, env: Readonly<Record<string, unknown>>): boolean {
   if (!requirement) return true;
-  for (const [claim, value] of Object.entries(requirement.claims ?? {})) if (user.claims[claim] !== value) return false;
+  for (const [claim, spec] of Object.entries(requirement.claims ?? {})) {
+    const expected = typeof spec === 'object' ? env[spec.env] : spec;
+    if (expected === undefined || expected === '' || user.claims[claim] !== expected) return false;
+  }
   if (requirement.roles?.length) {
     const held = user.claims[requirement.roles_claim ?? 'roles'];
     const roles = asList(held as string | string[] | undefined);

@@ -141,7 +141,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           throw httpError(401, { error: 'unauthorized', message: 'a bearer token is required', reason: 'missing_token' }, { 'www-authenticate': 'Bearer realm="switchyard"' });
         }
       }
-      if (route.require && (!user || !satisfies(user, route.require))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
+      if (route.require && (!user || !satisfies(user, route.require, c.env))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
       if (route.rateLimit) {
         const key = route.rateLimit.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
         const period = periodBounds(route.rateLimit.period, deps.now());

@@ -340,8 +340,22 @@ describe('admin API auth', () => {
     const get = (authorization?: string) => h.request('/admin/api/dead-letters', authorization ? { headers: { authorization } } : {});
     expect((await get()).status).toBe(401);
     expect((await get(`Bearer ${await clerkToken(k1)}`)).status).toBe(403);
-    expect((await get(`Bearer ${await clerkToken(k1, { org_role: 'org:admin' })}`)).status).toBe(200);
+    expect((await get(`Bearer ${await clerkToken(k1, { org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' })}`)).status).toBe(200);
     expect((await get('Bearer test-admin-token')).status).toBe(200);
     expect((await get('Bearer wrong')).status).toBe(401);
+  });
+
+  it('binds the admin role to the organisation named by ADMIN_ORG_ID: an admin of any other org is refused', async () => {
+    const { h } = setup();
+    const get = async (claims: Record<string, unknown>, env: Record<string, unknown> = {}) =>
+      (await h.runtime.app.request('https://switchyard.test/admin/api/events', { headers: { authorization: `Bearer ${await clerkToken(k1, claims)}` } }, { ...h.env, ...env })).status;
+    // Whoever creates a Clerk organisation is its org:admin.
+    expect(await get({ org_id: 'org_attacker', org_role: 'org:admin' })).toBe(403);
+    expect(await get({ org_role: 'org:admin' })).toBe(403);
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:member' })).toBe(403);
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' })).toBe(200);
+    // An unset or empty variable matches nothing (fail closed), not even a token without the claim.
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' }, { ADMIN_ORG_ID: '' })).toBe(403);
+    expect(await get({ org_id: '', org_role: 'org:admin' }, { ADMIN_ORG_ID: '' })).toBe(403);
   });
 });
