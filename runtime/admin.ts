@@ -1,8 +1,11 @@
 /**
- * The admin API under /admin/api: dead letters and replay. Protected by the ADMIN_TOKEN secret (Bearer); with
- * no token configured it is closed, never open.
+ * The admin API under /admin/api: the event log, dead letters, replay, usage and health. Protected by the
+ * ADMIN_TOKEN secret or an admin JWT (Bearer, for the CLI) or the dashboard's session cookie; with neither
+ * configured it is closed, never open.
  */
 import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { CSRF_HEADER, csrfSafe, readSession, SESSION_COOKIE } from './admin-session.ts';
 import { secretsEqual } from './bytes.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
@@ -16,7 +19,6 @@ import { periodBounds } from './limits.ts';
 import { PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 
-
 export interface AdminDeps {
   usage?: PlatformUsage;
   now: () => number;
@@ -26,25 +28,54 @@ export interface AdminDeps {
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
 const looksLikeJwt = (token: string) => token.split('.').length === 3;
 
+/** An events cursor is base64 JSON of [received_at, integration, id]; anything else is a 400, never a bind error. */
+function parseCursor(text: string): [string, string, string] {
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(atob(text));
+  } catch {
+    cursor = undefined;
+  }
+  if (!Array.isArray(cursor) || cursor.length !== 3 || !cursor.every((part) => typeof part === 'string')) {
+    throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
+  }
+  return cursor as [string, string, string];
+}
+
+/**
+ * Checks an admin credential: a token from the admin auth provider that meets `admin.require`, or the ADMIN_TOKEN
+ * secret. Throws the edge's 401/403; with neither configured the admin API is closed.
+ */
+export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: AdminDeps) {
+  const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
+  const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
+  return async function check(given: string | undefined, env: RuntimeEnv, where = 'admin'): Promise<void> {
+    const expected = env.ADMIN_TOKEN;
+    const hasToken = typeof expected === 'string' && expected !== '';
+    if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
+    if (!given) throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'missing_token' }, challenge);
+    if (jwt && looksLikeJwt(given)) {
+      const user = await authenticate(jwt, given, env, emit, where);
+      if (!satisfies(user, compiled.admin?.require, env)) throw httpError(403, { error: 'forbidden', message: 'this token does not meet admin.require' });
+    } else if (!hasToken || !(await secretsEqual(given, expected as string))) {
+      throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
+    }
+  };
+}
+
 export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps): Hono<{ Bindings: RuntimeEnv }> {
   const { usage, now } = deps;
   const api = new Hono<{ Bindings: RuntimeEnv }>();
-  const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
+  const check = adminCredential(compiled, emit, deps);
 
-  // Either a token from the admin auth provider that meets `admin.require`, or the ADMIN_TOKEN secret. With
-  // neither configured the admin API is closed.
+  // The Bearer credential (the CLI), or the dashboard's session cookie; a state-changing request by cookie must
+  // also carry the session's CSRF token, from this origin.
   api.use('*', async (c, next) => {
-    const expected = c.env.ADMIN_TOKEN;
-    const hasToken = typeof expected === 'string' && expected !== '';
-    if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
     const given = bearer(c.req.raw);
-    const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
-    if (!given) throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'missing_token' }, challenge);
-    if (jwt && looksLikeJwt(given)) {
-      const user = await authenticate(jwt, given, c.env, emit, 'admin');
-      if (!satisfies(user, compiled.admin?.require)) throw httpError(403, { error: 'forbidden', message: 'this token lacks the admin role' });
-    } else if (!hasToken || !(await secretsEqual(given, expected as string))) {
-      throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
+    const session = given ? undefined : await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, now());
+    if (!session) await check(given, c.env);
+    else if (!csrfSafe(c.req.raw, session)) {
+      throw httpError(403, { error: 'forbidden', message: `a change made with the dashboard session needs the ${CSRF_HEADER} header, sent from this origin`, reason: 'csrf' });
     }
     await next();
   });
@@ -88,14 +119,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   api.get('/events', async (c) => {
     const q = (name: string) => c.req.query(name) ?? null;
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
-    let cursor: [string, string, string] | null = null;
-    if (q('cursor')) {
-      try {
-        cursor = JSON.parse(atob(q('cursor')!)) as [string, string, string];
-      } catch {
-        throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
-      }
-    }
+    const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
     const rows = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until') }, cursor, limit + 1);
     const events = rows.slice(0, limit) as { integration: string; id: string; received_at: string }[];
     const last = events[events.length - 1];

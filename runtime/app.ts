@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from './envelope.ts';
 import { errorResponse, httpError } from './http.ts';
 import { adminApi } from './admin.ts';
-import { DASHBOARD_HTML } from './dashboard.ts';
+import { registerAdminPages } from './admin-pages.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
 import { registerRoutes } from './routes.ts';
 import { ingest } from './ingest.ts';
@@ -53,13 +53,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const now = options.now ?? Date.now;
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, createJwtVerifier(name, config, { fetch: fetcher, now })]));
-  app.get('/admin', (c) =>
-    c.html(DASHBOARD_HTML, 200, {
-      'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-      'referrer-policy': 'no-referrer',
-    }),
-  );
+  registerAdminPages(app, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), now, verifiers }));
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers });
 

@@ -1,8 +1,9 @@
 /**
  * Stateless JWT verification at the edge, for any provider that an auth adapter maps to a JwtConfig.
  *
- * - jose's jwtVerify with explicit `algorithms` (so `alg: none` and HS256-signed-with-the-public-key fail),
- *   `exp` always required (jose accepts a token without it otherwise) and a clock tolerance.
+ * - The token's header `alg` is checked against the provider's algorithms first, before any key is fetched; jose's
+ *   jwtVerify then checks it again with explicit `algorithms` (so `alg: none` and HS256-signed-with-the-public-key
+ *   fail), `exp` always required (jose accepts a token without it otherwise) and a clock tolerance.
  * - The JWKS is cached per isolate as DATA, never as a shared fetch promise: on Workers a promise created in one
  *   request cannot be awaited from another (panva/jose#509), so each request that needs keys fetches them itself
  *   and concurrent requests never hang on each other. A `kid` the cached set lacks triggers one refetch per
@@ -11,6 +12,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { MissingSecretError, readSecrets, type SecretEnv } from './adapter.ts';
 import { parseDuration } from './duration.ts';
+import { CONTROL_CHARACTER } from './http.ts';
+import type { Requirement } from './manifest/types.gen.ts';
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
@@ -106,24 +109,30 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
     return jwks;
   }
 
+  const allowed = new Set(config.hs256Secret ? ['HS256'] : config.algorithms);
+
   return async function verify(token: string, env: SecretEnv): Promise<AuthenticatedUser> {
     try {
+      // The header is checked before any key is read or fetched: a token naming an algorithm the provider does
+      // not use (`none`, HS256 against a JWKS, anything unknown) is a 401, never a JWKS fetch nor a 503.
+      let header: ReturnType<typeof decodeProtectedHeader>;
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
+        throw new AuthError(401, 'invalid_token');
+      }
+      if (typeof header.alg !== 'string' || !allowed.has(header.alg)) throw new AuthError(401, 'algorithm_not_allowed');
       let payload: JWTPayload;
       if (config.hs256Secret) {
         const [secret] = readSecrets(env, config.hs256Secret);
         payload = (await jwtVerify(token, new TextEncoder().encode(secret), { ...options, algorithms: ['HS256'] })).payload;
       } else {
-        let kid: string | undefined;
-        try {
-          kid = decodeProtectedHeader(token).kid;
-        } catch {
-          throw new AuthError(401, 'invalid_token');
-        }
-        payload = (await jwtVerify(token, createLocalJWKSet(await keysFor(kid)), options)).payload;
+        payload = (await jwtVerify(token, createLocalJWKSet(await keysFor(header.kid)), options)).payload;
       }
       const parties = config.authorizedParties;
       if (parties?.length && typeof payload.azp === 'string' && !parties.includes(payload.azp)) throw new AuthError(401, 'azp_not_allowed');
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError(401, 'claim_invalid:sub');
+      // The subject becomes the X-User-Id header: one that could not be a header value is not a subject.
+      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub)) throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };
     } catch (error) {
       if (error instanceof MissingSecretError) throw error;
@@ -158,17 +167,17 @@ export function commonAuth(options: { clock_tolerance?: string; required_claims?
 /** jose defaults to no tolerance at all; a few seconds absorbs ordinary clock drift. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
-/** `require:` on a route or the admin API: claim values and roles the token must carry. */
-export interface Requirement {
-  claims?: Record<string, string | number | boolean>;
-  roles?: string[];
-  roles_claim?: string;
-}
-
-/** True when the user's claims satisfy the requirement (roles: any one of them, in a string or array claim). */
-export function satisfies(user: AuthenticatedUser, requirement: Requirement | undefined): boolean {
+/**
+ * True when the user's claims satisfy a `require:` (of a route or the admin API): every claim equal to its value
+ * (a constant, or a Worker variable that is set and non-empty), and any one of the roles, in a string or array
+ * claim.
+ */
+export function satisfies(user: AuthenticatedUser, requirement: Requirement | undefined, env: Readonly<Record<string, unknown>>): boolean {
   if (!requirement) return true;
-  for (const [claim, value] of Object.entries(requirement.claims ?? {})) if (user.claims[claim] !== value) return false;
+  for (const [claim, spec] of Object.entries(requirement.claims ?? {})) {
+    const expected = typeof spec === 'object' ? env[spec.env] : spec;
+    if (expected === undefined || expected === '' || user.claims[claim] !== expected) return false;
+  }
   if (requirement.roles?.length) {
     const held = user.claims[requirement.roles_claim ?? 'roles'];
     const roles = asList(held as string | string[] | undefined);

@@ -1,16 +1,11 @@
 /**
- * The dashboard at /admin: one small HTML page, no framework, usable on a phone. The page itself carries no data;
- * everything it shows comes from /admin/api with the admin token the user enters (kept in sessionStorage), so it
- * is exactly as protected as the admin API.
+ * The dashboard at /admin: one small HTML page, no framework, usable on a phone, and its login form. The page is
+ * served only to a signed-in session (runtime/admin-pages.ts) and keeps no credential: its requests to
+ * /admin/api ride on the HttpOnly session cookie, with the session's CSRF token (from a meta tag) on changes.
  */
-export const DASHBOARD_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>switchyard</title>
-<style>
-  :root { --bg: #0f1419; --card: #182029; --line: #2a3441; --text: #e6edf3; --dim: #8b98a5; --ok: #3fb950; --warn: #d29922; --bad: #f85149; --info: #58a6ff; }
+
+/** The look both pages share. */
+const STYLE = `  :root { --bg: #0f1419; --card: #182029; --line: #2a3441; --text: #e6edf3; --dim: #8b98a5; --ok: #3fb950; --warn: #d29922; --bad: #f85149; --info: #58a6ff; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--text); }
   header { display: flex; align-items: center; gap: 12px; padding: 12px 16px; border-bottom: 1px solid var(--line); flex-wrap: wrap; }
@@ -33,20 +28,46 @@ export const DASHBOARD_HTML = `<!doctype html>
   .bar.hot > i { background: var(--warn); } .bar.over > i { background: var(--bad); }
   .muted { color: var(--dim); } pre { white-space: pre-wrap; word-break: break-word; background: #0d1117; padding: 8px; border-radius: 6px; max-height: 320px; overflow: auto; }
   svg { display: block; }
-  #login { max-width: 420px; margin: 12vh auto; padding: 16px; } #login input { width: 100%; margin: 8px 0; }
+  #login { max-width: 420px; margin: 12vh auto; padding: 16px; } #login input { width: 100%; margin: 8px 0; } #login .error { color: var(--bad); }
   @media (max-width: 560px) { main { padding: 8px; grid-template-columns: 1fr; } #events td:nth-child(1), #events-head th:nth-child(1), #events td:nth-child(4), #events-head th:nth-child(4) { display: none; } td, th { max-width: 140px; } header { padding: 10px 8px; } }
-</style>
+`;
+
+const page = (title: string, head: string, body: string) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>${head}
+<style>
+${STYLE}</style>
 </head>
 <body>
-<div id="login" hidden>
+${body}`;
+
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The login form: a plain POST, no script. The token goes to the server once and is kept by nobody. */
+export function loginHtml(message = ''): string {
+  return page(
+    'switchyard · sign in',
+    '',
+    `<div id="login">
   <section><h2>switchyard admin</h2>
-  <p class="muted">Enter the admin token (ADMIN_TOKEN) or a token from the admin auth provider.</p>
-  <form id="login-form"><input id="token" type="password" autocomplete="current-password" placeholder="admin token" required><button type="submit">Open dashboard</button></form>
-  <p id="login-error" class="muted"></p></section>
-</div>
-<div id="app" hidden>
+  <p class="muted">Enter the admin token (ADMIN_TOKEN) or a token from the admin auth provider. It signs you in for an hour; the page keeps no token.</p>
+  <form method="post" action="/admin/login" id="login-form"><input id="token" name="token" type="password" autocomplete="current-password" placeholder="admin token" required autofocus><button type="submit">Sign in</button></form>
+  <p id="login-error" class="error">${escapeHtml(message)}</p></section>
+</div>`,
+  );
+}
+
+/** The dashboard for one session; `csrf` (hex) is echoed by the page on every change it makes. */
+export function dashboardHtml(csrf: string): string {
+  return page('switchyard', `\n<meta name="switchyard-csrf" content="${escapeHtml(csrf)}">`, DASHBOARD_BODY);
+}
+
+const DASHBOARD_BODY = `<div id="app">
 <header><h1>switchyard</h1><span class="env" id="env"></span><span class="muted" id="updated"></span>
-  <button class="secondary" id="logout" style="margin-left:auto">Sign out</button></header>
+  <form method="post" action="/admin/logout" style="margin-left:auto"><button class="secondary" id="logout">Sign out</button></form></header>
 <main>
   <section class="wide"><h2>Recent events</h2>
     <div class="filters"><select id="f-integration"><option value="">all integrations</option></select>
@@ -62,13 +83,14 @@ export const DASHBOARD_HTML = `<!doctype html>
 <script>
 const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-let token = sessionStorage.getItem('switchyard-admin-token');
+const csrf = document.querySelector('meta[name="switchyard-csrf"]').content;
 async function api(path, init = {}) {
-  const res = await fetch('/admin/api' + path, { ...init, headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json', ...(init.headers || {}) } });
-  if (res.status === 401 || res.status === 403) { showLogin((await res.json().catch(() => ({}))).message || 'refused'); throw new Error('auth'); }
+  const res = await fetch('/admin/api' + path, { ...init, credentials: 'same-origin', headers: { 'x-switchyard-csrf': csrf, 'content-type': 'application/json', ...(init.headers || {}) } });
+  // The session expired or was revoked (ADMIN_TOKEN rotated): sign in again.
+  if (res.status === 401) { location.assign('/admin/login'); throw new Error('auth'); }
+  if (res.status === 403) { $('updated').textContent = (await res.json().catch(() => ({}))).message || 'refused'; throw new Error('auth'); }
   return res.json();
 }
-function showLogin(message) { $('app').hidden = true; $('login').hidden = false; $('login-error').textContent = message || ''; }
 function when(iso) { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
 function spark(values) {
   const max = Math.max(1, ...values), w = 120, h = 24, step = w / Math.max(1, values.length - 1);
@@ -110,12 +132,9 @@ async function refresh() {
 async function start() {
   const health = await fetch('/healthz').then((r) => r.json()).catch(() => ({}));
   $('env').textContent = (health.environment || '') + ' · manifest ' + String((health.manifest || {}).hash || '').slice(0, 12);
-  $('login').hidden = true; $('app').hidden = false;
   await refresh();
   setInterval(refresh, 5000);
 }
-$('login-form').addEventListener('submit', async (e) => { e.preventDefault(); token = $('token').value; sessionStorage.setItem('switchyard-admin-token', token); start(); });
-$('logout').addEventListener('click', () => { sessionStorage.removeItem('switchyard-admin-token'); token = null; showLogin(''); });
 $('f-integration').addEventListener('change', loadEvents); $('f-status').addEventListener('change', loadEvents);
 $('events').addEventListener('click', async (e) => {
   const row = e.target.closest('tr.event'); if (!row) return;
@@ -135,7 +154,5 @@ $('dead').addEventListener('click', async (e) => {
   setTimeout(refresh, 500);
 });
 $('replay-all').addEventListener('click', async () => { await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true }) }); refresh(); });
-if (token) start(); else showLogin('');
-</script>
-</body>
-</html>`;
+start();
+</script>`;

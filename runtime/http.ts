@@ -2,6 +2,9 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
+/** A control character (CR, LF, NUL, ... but not TAB): never valid inside an HTTP header value. */
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'

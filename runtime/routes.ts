@@ -8,7 +8,7 @@ import { stepContext } from './adapter.ts';
 import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
-import { httpError } from './http.ts';
+import { CONTROL_CHARACTER, httpError } from './http.ts';
 import { countStatement, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
 import { loadProfile } from './profiles.ts';
@@ -72,6 +72,40 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
   seen.add(key);
 }
 
+const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+/** How many rounds of percent-decoding a path segment is followed through (an origin may decode more than once). */
+const MAX_DECODE_ROUNDS = 4;
+
+/**
+ * True when a path carries something an origin could decode into a different path: an encoded `/` or `\`
+ * (`%2f`, `%5c`, any case) or a dot segment (`.`, `..`, `%2e%2e`), also when encoded twice or more. The URL
+ * parser has already resolved literal dot segments; what is left is hidden in escapes.
+ */
+export function hidesPathSeparator(pathname: string): boolean {
+  for (const raw of pathname.split('/')) {
+    let segment = raw;
+    for (let round = 0; ; round++) {
+      if (segment === '.' || segment === '..' || segment.includes('/') || segment.includes('\\')) return true;
+      const decoded = segment.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      if (decoded === segment) break;
+      if (round === MAX_DECODE_ROUNDS) return true;
+      segment = decoded;
+    }
+  }
+  return false;
+}
+
+/**
+ * Sets an identity header from a claim or profile value. A value with a control character (a CRLF in a user's
+ * first name) is dropped, not cleaned: the origin gets no header rather than an altered identity, and the request
+ * still goes through. Non-string values are sent as JSON.
+ */
+function forwardValue(headers: Headers, header: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (!CONTROL_CHARACTER.test(text)) headers.set(header, text);
+}
+
 async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, deps: RouteDeps): Promise<Response> {
   const upstream = route.upstream!;
   const url = new URL(request.url);
@@ -83,14 +117,8 @@ async function proxy(route: CompiledRoute, request: Request, user: Authenticated
   if (!upstream.keepAuthorization) headers.delete('authorization');
   if (user) {
     headers.set('x-user-id', user.sub);
-    for (const [header, claim] of upstream.forwardClaims) {
-      const value = user.claims[claim];
-      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
-    }
-    for (const [header, path] of upstream.forwardProfile) {
-      const value = profile ? readPath(path, { payload: profile }) : undefined;
-      if (value !== undefined && value !== null) headers.set(header, typeof value === 'string' ? value : JSON.stringify(value));
-    }
+    for (const [header, claim] of upstream.forwardClaims) forwardValue(headers, header, user.claims[claim]);
+    for (const [header, path] of upstream.forwardProfile) forwardValue(headers, header, profile ? readPath(path, { payload: profile }) : undefined);
   }
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body;
   return deps.fetch(`${upstream.origin}${url.pathname}${url.search}`, { method: request.method, headers, ...(body ? { body } : {}), redirect: 'manual' });
@@ -102,6 +130,9 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
     const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
     app.on(route.methods, route.path, async (c) => {
       const request = c.req.raw;
+      if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {
+        throw httpError(400, { error: 'bad_request', message: 'encoded path separators and dot segments are not forwarded', reason: 'path_not_allowed' });
+      }
       let user: AuthenticatedUser | undefined;
       const token = bearer(request);
       if (verify && request.method !== 'OPTIONS') {
@@ -110,7 +141,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           throw httpError(401, { error: 'unauthorized', message: 'a bearer token is required', reason: 'missing_token' }, { 'www-authenticate': 'Bearer realm="switchyard"' });
         }
       }
-      if (route.require && (!user || !satisfies(user, route.require))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
+      if (route.require && (!user || !satisfies(user, route.require, c.env))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
       if (route.rateLimit) {
         const key = route.rateLimit.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
         const period = periodBounds(route.rateLimit.period, deps.now());

@@ -6,7 +6,7 @@
 import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
 import type { CompiledAction } from '../actions.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
-import type { JwtConfig, Requirement } from '../auth.ts';
+import type { JwtConfig } from '../auth.ts';
 import type { EndpointContext } from '../endpoints.ts';
 import type { Period } from '../limits.ts';
 import type { ProfileSource } from '../profiles.ts';
@@ -19,7 +19,7 @@ import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
 import { compileValue, type ValueFn } from '../values.ts';
 import { formatPath, ManifestError, type ManifestProblem } from './problems.ts';
-import type { Integration, Manifest } from './types.gen.ts';
+import type { Integration, Manifest, Requirement } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -249,7 +249,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       methods: spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
       authMode,
       ...(spec.auth ? { auth: spec.auth } : {}),
-      ...(spec.require ? { require: spec.require as Requirement } : {}),
+      ...(spec.require ? { require: spec.require } : {}),
       ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
       ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, keepAuthorization: spec.keep_authorization ?? false } } : {}),
       ...(profile ? { profile } : {}),
@@ -259,6 +259,14 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     });
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
+  // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
+  // must also carry a named claim value, such as the organisation's id.
+  if (manifest.admin?.auth && !Object.keys(manifest.admin.require?.claims ?? {}).length) {
+    problems.push({
+      path: manifest.admin.require ? ['admin', 'require'] : ['admin', 'auth'],
+      message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
+    });
+  }
   const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
   const alerts: CompiledAlert[] = [];
   for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
@@ -285,7 +293,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     alerts,
     effects,
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
-    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require as Requirement } : {}) } } : {}),
+    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
 }
 

@@ -173,11 +173,25 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
       Alert: alertSchema,
       AuthProvider: { title: 'AuthProvider', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.auth.values()]) },
       Endpoint: { title: 'Endpoint', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.endpoints.values()]) },
-      Requirement: closed('Requirement', {
-        claims: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'Claims that must have exactly these values.' },
-        roles: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Any one of these roles.' },
-        roles_claim: { type: 'string', description: 'The claim holding roles (default roles).' },
-      }),
+      Requirement: closed(
+        'Requirement',
+        {
+          claims: {
+            type: 'object',
+            additionalProperties: {
+              anyOf: [
+                { type: ['string', 'number', 'boolean'] },
+                closed('ClaimFromEnv', { env: { type: 'string', pattern: BINDING_PATTERN, description: 'A Worker variable (wrangler.toml [vars]); unset or empty matches nothing.' } }, ['env'], 'The value of a Worker variable, e.g. the id of the organisation whose admins may use the admin API.'),
+              ],
+            },
+            description: 'Claims that must have exactly these values (a constant, or `{ env: NAME }`).',
+          },
+          roles: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Any one of these roles.' },
+          roles_claim: { type: 'string', description: 'The claim holding roles (default roles).' },
+        },
+        [],
+        'What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).',
+      ),
       RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: ['minute', 'hour', 'day', 'month'] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
       Route: closed(
         'Route',

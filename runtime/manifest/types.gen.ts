@@ -1602,15 +1602,17 @@ export interface Route {
   handlers?: Handler[];
 }
 /**
+ * What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).
+ *
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Requirement".
  */
 export interface Requirement {
   /**
-   * Claims that must have exactly these values.
+   * Claims that must have exactly these values (a constant, or `{ env: NAME }`).
    */
   claims?: {
-    [k: string]: string | number | boolean;
+    [k: string]: string | number | boolean | ClaimFromEnv;
   };
   /**
    * Any one of these roles.
@@ -1622,6 +1624,15 @@ export interface Requirement {
    * The claim holding roles (default roles).
    */
   roles_claim?: string;
+}
+/**
+ * The value of a Worker variable, e.g. the id of the organisation whose admins may use the admin API.
+ */
+export interface ClaimFromEnv {
+  /**
+   * A Worker variable (wrangler.toml [vars]); unset or empty matches nothing.
+   */
+  env: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

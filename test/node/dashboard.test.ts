@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the real Worker under
- * wrangler dev: load /admin, send a signed webhook and see it appear, replay a dead letter by clicking, and keep
- * screenshots under docs/ for the README.
+ * wrangler dev: /admin sends an anonymous visitor to the login form, signing in sets the session cookie (Secure,
+ * over plain http to a local address), a signed webhook appears, a dead letter is replayed by clicking (a POST
+ * with the session's CSRF token), signing out ends the session; screenshots are kept under docs/ for the README.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,12 +38,22 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(res.status).toBe(202);
   };
 
-  it('shows a new event, replays a dead letter by clicking, and is usable on a phone', async () => {
+  it('signs in through the form, shows a new event, replays a dead letter by clicking, and is usable on a phone', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${worker.url}/admin`);
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    expect(await page.locator('#app').count()).toBe(0);
+    await page.screenshot({ path: join(ROOT, 'docs/dashboard-login.png') });
+    await page.fill('#token', 'not-the-token');
+    await page.click('#login-form button');
+    await page.locator('#login-error', { hasText: 'That token was not accepted.' }).waitFor();
     await page.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
     await page.click('#login-form button');
-    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForSelector('#app');
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'switchyard_admin', path: '/admin', httpOnly: true, secure: true, sameSite: 'Strict' });
+    // Nothing the page's script can read holds a credential.
+    expect(await page.evaluate<string>('JSON.stringify([document.cookie, Object.keys(localStorage), Object.keys(sessionStorage)])')).toBe('["",[],[]]');
 
     const now = Math.floor(Date.now() / 1000);
     const applied = `evt_dash_${now}`;
@@ -62,13 +73,22 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(await page.locator('#dead').textContent()).toContain('Replayed');
     expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE event_id = ?1 AND replayed_at IS NOT NULL', dead)).toEqual([{ n: 1 }]);
 
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await page.click('#logout');
+    await page.waitForURL(`${worker.url}/admin/login`);
+    expect(await page.context().cookies()).toEqual([]);
+    await page.goto(`${worker.url}/admin`);
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+
+    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const phone = await phoneContext.newPage();
     await phone.goto(`${worker.url}/admin`);
     await phone.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
     await phone.click('#login-form button');
     await phone.waitForSelector(`tr.event[data-id="${applied}"]`, { timeout: 20_000 });
+    await phone.locator('#updated', { hasText: 'updated' }).waitFor();
     const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(1);
     await phone.screenshot({ path: join(ROOT, 'docs/dashboard-phone.png') });
+    await phoneContext.close();
   });
 });

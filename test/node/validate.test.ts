@@ -58,6 +58,16 @@ describe('switchyard validate', () => {
     expect(stderr).toContain("secret GH_SECRET is not in the README's secrets table");
   });
 
+  it('refuses an admin requirement of roles alone: it must be bound to a claim (an organisation)', () => {
+    const text = replaceOnce(defaultManifestText(), ', claims: { org_id: { env: ADMIN_ORG_ID } } }', ' }');
+    const { code, stderr } = cli(['validate', projectWith(text)]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'roles_claim: org_role }')}:\\d+: error .*admin.require: .*bind`));
+    const none = cli(['validate', projectWith(replaceOnce(text, '  require: { roles: ["org:admin"], roles_claim: org_role }\n', ''))]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/integrations.yaml:\d+:\d+: error .*admin.auth: .*require/);
+  });
+
   it('refuses a secret written as a value instead of an env var name', () => {
     const text = replaceOnce(defaultManifestText(), 'secret: STRIPE_WEBHOOK_SECRET', 'secret: whsec_live_abc123');
     const { stderr } = cli(['validate', projectWith(text)]);

@@ -13,6 +13,7 @@ declare global {
       TWILIO_AUTH_TOKEN: string;
       GITHUB_WEBHOOK_SECRET: string;
       RESEND_WEBHOOK_SECRET: string;
+      ADMIN_ORG_ID: string;
     }
   }
 }

@@ -70,6 +70,7 @@ describe('protected upstream route', () => {
     ['wrong iss', async () => clerkToken(k1, { iss: 'https://evil.clerk.accounts.dev' }), 'claim_invalid:iss'],
     ['azp not allowed', async () => clerkToken(k1, { azp: 'https://evil.example.com' }), 'azp_not_allowed'],
     ['signed by an unknown key', async () => clerkToken(k2), 'unknown_key'],
+    ['a sub that cannot be a header (CRLF)', async () => clerkToken(k1, { sub: 'user_1\r\nX-Admin: 1' }), 'claim_invalid:sub'],
   ])('refuses a token with %s', async (_name, make, reason) => {
     const { fake, h } = setup();
     const token = await make();
@@ -77,6 +78,44 @@ describe('protected upstream route', () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'unauthorized', reason });
     expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+  });
+
+  it.each([
+    ['alg none', async () => new UnsecuredJWT({ iss: CLERK_ISSUER, sub: 'u', exp: Math.floor(Date.now() / 1000) + 60 }).encode()],
+    ['HS256 where RS256 is expected', async () => new SignJWT({ iss: CLERK_ISSUER, sub: 'u', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode('guessed'))],
+    ['an unknown alg', async () => `${btoa(JSON.stringify({ alg: 'XS999', kid: 'k1' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ sub: 'u' })).replace(/=+$/, '')}.c2ln`],
+  ])('refuses a token with %s before fetching any key (401, even with the JWKS unreachable)', async (_name, make) => {
+    const { fake, h, jwksFetches } = setup({ jwksStatus: () => 500 });
+    const res = await api(h, await make());
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'unauthorized', reason: 'algorithm_not_allowed' });
+    expect(jwksFetches()).toBe(0);
+    expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+  });
+
+  it.each(['/api/..%2finternal', '/api/..%2Finternal', '/api/a%5c..%5cinternal', '/api/%5C%5Cevil.example', '/api/..%252finternal', '/api/%252e%252e/internal', '/api/x/%25%32%65%25%32%65/y', '/api/x%25252Fy'])(
+    'refuses the proxied path %s (encoded separator or dot segment) with 400, and never calls upstream',
+    async (path) => {
+      const { fake, h } = setup();
+      const res = await h.request(path, { headers: { authorization: `Bearer ${await clerkToken(k1)}` } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'path_not_allowed' });
+      expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+    },
+  );
+
+  it('never forwards a dot segment the URL parser resolves itself (%2e%2e is "..": the route no longer matches)', async () => {
+    const { fake, h } = setup();
+    const token = await clerkToken(k1);
+    for (const path of ['/api/%2e%2e/internal', '/api/.%2E/internal']) expect((await h.request(path, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+    expect(fake.to(/origin\.example\.com/)).toHaveLength(0);
+  });
+
+  it('still proxies ordinary encoded characters in a path', async () => {
+    const { fake, h } = setup();
+    const res = await h.request('/api/files/a%20b%3Fc.txt', { headers: { authorization: `Bearer ${await clerkToken(k1)}` } });
+    expect(res.status).toBe(200);
+    expect(fake.to(/origin\.example\.com/)[0]!.url).toBe('https://origin.example.com/api/files/a%20b%3Fc.txt');
   });
 
   it('accepts a token expired within the clock tolerance (5s)', async () => {
@@ -159,6 +198,21 @@ describe('profile enrichment', () => {
     expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace', 'Grace']);
     expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'grace@example.com', name: 'Grace Hopper', created_at: '2023-11-14T22:13:20.000Z' });
     expect(await env.DB.prepare("SELECT count(*) AS n FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(sub).first()).toEqual({ n: 1 });
+  });
+
+  it.each([
+    ['a CRLF (a forged header)', 'Eve\r\nX-Admin: 1', undefined],
+    ['a NUL', 'Eve\u0000', undefined],
+    ['text beyond Latin-1 (sent as is)', '李雷', '李雷'],
+  ])('forwards a profile value with %s without failing the request', async (_name, firstName, forwarded) => {
+    const { fake, h } = setup();
+    const sub = `user_crlf_${crypto.randomUUID()}`;
+    fake.on(/api\.clerk\.com\/v1\/users\//, () => Response.json({ id: sub, first_name: firstName, last_name: 'X', created_at: 1_700_000_000_000, email_addresses: [] }));
+    const token = await clerkToken(k1, { sub });
+    for (let i = 0; i < 2; i++) expect((await h.request('/api/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const sent = fake.to(/origin\.example\.com/);
+    expect(sent.map((r) => r.headers['x-user-name'])).toEqual([forwarded, forwarded]);
+    expect(sent.every((r) => r.headers['x-admin'] === undefined && r.headers['x-user-id'] === sub)).toBe(true);
   });
 
   it("caches Auth0's management token until 5 minutes before it expires", async () => {
@@ -286,8 +340,22 @@ describe('admin API auth', () => {
     const get = (authorization?: string) => h.request('/admin/api/dead-letters', authorization ? { headers: { authorization } } : {});
     expect((await get()).status).toBe(401);
     expect((await get(`Bearer ${await clerkToken(k1)}`)).status).toBe(403);
-    expect((await get(`Bearer ${await clerkToken(k1, { org_role: 'org:admin' })}`)).status).toBe(200);
+    expect((await get(`Bearer ${await clerkToken(k1, { org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' })}`)).status).toBe(200);
     expect((await get('Bearer test-admin-token')).status).toBe(200);
     expect((await get('Bearer wrong')).status).toBe(401);
+  });
+
+  it('binds the admin role to the organisation named by ADMIN_ORG_ID: an admin of any other org is refused', async () => {
+    const { h } = setup();
+    const get = async (claims: Record<string, unknown>, env: Record<string, unknown> = {}) =>
+      (await h.runtime.app.request('https://switchyard.test/admin/api/events', { headers: { authorization: `Bearer ${await clerkToken(k1, claims)}` } }, { ...h.env, ...env })).status;
+    // Whoever creates a Clerk organisation is its org:admin.
+    expect(await get({ org_id: 'org_attacker', org_role: 'org:admin' })).toBe(403);
+    expect(await get({ org_role: 'org:admin' })).toBe(403);
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:member' })).toBe(403);
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' })).toBe(200);
+    // An unset or empty variable matches nothing (fail closed), not even a token without the claim.
+    expect(await get({ org_id: env.ADMIN_ORG_ID, org_role: 'org:admin' }, { ADMIN_ORG_ID: '' })).toBe(403);
+    expect(await get({ org_id: '', org_role: 'org:admin' }, { ADMIN_ORG_ID: '' })).toBe(403);
   });
 });

@@ -134,6 +134,20 @@ describe('event log API', () => {
     const health = (await (await h.request('/admin/api/health', { headers: admin })).json()) as { integrations: Record<string, Record<string, { accepted: number; failed: number; lag_ms: { p50: number; p99: number } }>> };
     expect(health.integrations.resend!.hour).toMatchObject({ accepted: 5, failed: 1, lag_ms: { p50: 2000, p99: 4000 } });
   });
+
+  it.each([
+    ['three objects', btoa('[{},{},{}]')],
+    ['three numbers', btoa('[1,2,3]')],
+    ['two strings', btoa('["a","b"]')],
+    ['null', btoa('null')],
+    ['an object', btoa('{"0":"a","1":"b","2":"c"}')],
+    ['not base64', '%%%'],
+  ])('answers 400 for a cursor this API never returned (%s)', async (_name, cursor) => {
+    const h = harness({ now: () => NOW });
+    const res = await h.request(`/admin/api/events?cursor=${encodeURIComponent(cursor)}`, { headers: admin });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request' });
+  });
 });
 
 describe('rebuild', () => {

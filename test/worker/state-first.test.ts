@@ -80,7 +80,7 @@ describe('state first: an email outage never holds a user back', () => {
     let network: typeof fetch = offline;
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest);
-    const welcome = m.integrations.clerk!.handlers![1]!.steps[0] as Record<string, unknown>;
+    const welcome = m.integrations.clerk!.handlers![1]!.steps[0] as unknown as Record<string, unknown>;
     welcome.retry = { max_attempts: 2, initial_delay: '10s', jitter: 0 };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => now, fetch: (i, init) => network(i, init) });
     const eventId = await clerk(h, 'user.created', user(uid('user')), now);
