@@ -34,7 +34,9 @@ export type VerificationReason =
   | 'no_supported_signature'
   | 'signature_mismatch'
   | 'body_hash_mismatch'
-  | 'malformed_body';
+  | 'malformed_body'
+  /** A form field sent twice with the same value, where the scheme signs each value once (Twilio). */
+  | 'repeated_field';
 
 /** The one error a verifier throws for a request it refuses (401 at the edge). */
 export class VerificationError extends Error {

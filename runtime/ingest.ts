@@ -44,12 +44,17 @@ export async function readBody(request: Request, max: number): Promise<Uint8Arra
   return body;
 }
 
-/** Parses a verified body by the integration's format. Throws on malformed input. */
+/**
+ * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times
+ * becomes an array of its values; the same value twice is refused, since a scheme that signs a field's values as
+ * a set (Twilio) signs it once: the payload never holds more than the signature covered.
+ */
 export function parsePayload(format: 'json' | 'form', text: string): unknown {
   if (format === 'json') return JSON.parse(text);
   const fields: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(text)) {
     const seen = fields[k];
+    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v)))) throw new MappingError(`form field ${k} repeats a value`);
     fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
   }
   return fields;
