@@ -74,6 +74,12 @@ export interface VerifierAdapter<O = any> {
   /** Checks options and builds the verifier once; throws a clear Error on bad options. */
   create(options: O): Verifier;
   /**
+   * The request headers the signature covers besides the body (lower-case); none when absent. An event id or type
+   * read from any other header can be changed by whoever re-sends a captured request, so for such integrations the
+   * core also deduplicates on the body (see `replay_window`), and `validate` warns.
+   */
+  signedHeaders?(options: O): string[];
+  /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.
    */

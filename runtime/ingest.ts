@@ -69,8 +69,12 @@ export const STALE_CLAIM_MS = 60_000;
 // One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
 // token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
 // The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at)
-VALUES (?1, ?2, ?3, 'queued', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4)
+// Body-hash dedup (?9 = the body's hash, ?10 = the start of the replay window; both NULL unless the integration's
+// id or type comes from an unsigned header): the same body already recorded under another id inserts nothing and
+// returns no row. The NOT EXISTS reads the partial index events_by_body_hash (migration 0010).
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, body_hash)
+SELECT ?1, ?2, ?3, 'queued', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4, ?9
+WHERE ?9 IS NULL OR NOT EXISTS (SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?9 AND id <> ?2 AND received_at >= ?10)
 ON CONFLICT (integration, id) DO UPDATE SET
   deliveries = deliveries + 1,
   updated_at = excluded.updated_at,
@@ -103,10 +107,13 @@ export function extractEnvelope(integration: CompiledIntegration, text: string, 
   return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
 }
 
-/** Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. */
-export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number): D1PreparedStatement {
+/**
+ * Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. With `replay`, the body's
+ * hash is recorded and the claim returns no row when that body was recorded under another id since `replay.since`.
+ */
+export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
   const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
-  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale);
+  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null);
 }
 
 /** The message to queue: the envelope, or a reference to the event row when it is too large for a message. */
@@ -181,9 +188,15 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const token = crypto.randomUUID();
-  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs).all<{ status: string; deliveries: number; claimed: number }>();
+  const replay = integration.replayWindowMs ? { bodyHash: toHex(await sha256(body)), since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay).all<{ status: string; deliveries: number; claimed: number }>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
+  if (!claim && replay) {
+    // The same signed body under another id: headers the signature does not cover chose the id or type.
+    emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
+    return Response.json({ status: 'duplicate', id: envelope.id, reason: 'same_body' }, { status: 200 });
+  }
   if (!claim?.claimed) {
     if (claim?.status === 'queued') {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx

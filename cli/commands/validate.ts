@@ -7,10 +7,10 @@ import { checkProject, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 
-export function formatProblem(p: Problem): string {
+export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error'): string {
   const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
-  return `${p.file}:${p.line}:${p.column}: error${envs}: ${at}${p.message}`;
+  return `${p.file}:${p.line}:${p.column}: ${level}${envs}: ${at}${p.message}`;
 }
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -19,6 +19,7 @@ export async function validateCommand(args: string[]): Promise<number> {
   const project = projectFor(positional[0]);
   const result = checkProject(project, typeof env === 'string' ? { environments: [env] } : {});
   for (const problem of result.problems) console.error(formatProblem(problem));
+  for (const warning of result.warnings) console.log(formatProblem(warning, 'warning'));
   if (result.problems.length) {
     console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
     return 1;

@@ -32,6 +32,8 @@ export interface Problem extends SourcedProblem {
 
 export interface CheckResult {
   problems: Problem[];
+  /** What is valid but weaker than it looks (a header outside the signature choosing the event). */
+  warnings: Problem[];
   builds: EnvironmentBuild[];
   parsed?: ParsedManifest;
 }
@@ -55,15 +57,16 @@ export function checkProject(project: Project, options: { environments?: string[
   const registry = options.registry ?? defaultRegistry;
   const file = relative(process.cwd(), project.manifest) || project.manifest;
   const text = readText(project.manifest);
-  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], builds: [] };
+  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], warnings: [], builds: [] };
   const parsed = parseManifest(text, file);
-  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), builds: [], parsed };
+  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
 
   const schema = buildManifestSchema(registry);
   const validate = createManifestValidator(registry);
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
-  const add = (env: string, problems: SourcedProblem[]) => problems.forEach((p) => collected.push({ ...p, environments: [env] }));
+  const warned: Problem[] = [];
+  const add = (env: string, problems: SourcedProblem[], into = collected) => problems.forEach((p) => into.push({ ...p, environments: [env] }));
   let sqlite: MigratedSchema | undefined;
   try {
     sqlite = migratedSchema(project.migrations);
@@ -108,13 +111,24 @@ export function checkProject(project: Project, options: { environments?: string[
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
     ];
     add(env, locate(parsed, projectProblems, env));
+    if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []) });
     }
   }
   sqlite?.close();
-  return { problems: mergeAcrossEnvironments(collected), builds, parsed };
+  return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed };
+}
+
+/** An event id or type read from a header the verifier does not sign: a captured body can be re-sent with another. */
+function unsignedHeaderWarnings(compiled: CompiledManifest): ManifestProblem[] {
+  return [...compiled.integrations.values()].flatMap((i) =>
+    i.unsignedEventHeaders.map(({ field, header }) => ({
+      path: ['integrations', i.name, 'event', field],
+      message: `the event ${field} comes from header ${header}, which the ${i.verifierType} verifier does not sign: anyone holding a captured request can re-send its body with another ${header}; the same body is accepted once per replay_window (${Math.round((i.replayWindowMs ?? 0) / 86_400_000 * 100) / 100}d)`,
+    })),
+  );
 }
 
 /**

@@ -22,6 +22,8 @@ import type { Integration, Manifest } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
+/** How long a signed body is remembered when headers outside the signature choose its id or type. */
+export const DEFAULT_REPLAY_WINDOW = '30d';
 /** The event log keeps each raw body in one D1 row, and D1 rows hold at most 2 MB. */
 export const MAX_STORABLE_BODY = 2_000_000 - 16 * 1024;
 
@@ -75,6 +77,10 @@ export interface CompiledIntegration extends EventSource {
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
   /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
   extractHeaders: string[];
+  /** Envelope fields read from a header the verifier does not sign: a re-sent body can change them. */
+  unsignedEventHeaders: { field: 'id' | 'type'; header: string }[];
+  /** Set when unsignedEventHeaders is not empty: the same body is refused under another id for this long. */
+  replayWindowMs?: number;
 }
 
 export interface CompiledManifest {
@@ -153,7 +159,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   const routes = new Map<string, CompiledIntegration>();
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, attempt);
+    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt);
     if (!compiled) continue;
     const clash = routes.get(compiled.route);
     if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
@@ -316,6 +322,7 @@ function compileIntegration(
   ctx: StepCompileContext,
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
+  defaultReplayWindow: string,
   attempt: Attempt,
 ): CompiledIntegration | undefined {
   const { type: verifierType, ...options } = spec.verifier as { type: string };
@@ -339,6 +346,12 @@ function compileIntegration(
   }
 
   const handlers = compileHandlers(spec.handlers ?? [], at, registry, ctx, attempt);
+  const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
+  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
+    const value = spec.event[field] as { header?: unknown } | undefined;
+    return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
+  });
+  const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
   return {
@@ -351,9 +364,20 @@ function compileIntegration(
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
     extractHeaders: [spec.event.id, spec.event.type, spec.event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
+    unsignedEventHeaders,
+    ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     queue,
     retry,
     handlers,
     stepsFor: memoizedSteps(handlers),
   };
+}
+
+/** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */
+function tolerantList(fn: () => string[]): string[] {
+  try {
+    return fn();
+  } catch {
+    return [];
+  }
 }

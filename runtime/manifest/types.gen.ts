@@ -483,6 +483,10 @@ export interface Manifest {
 export interface Defaults {
   retry?: RetryPolicy;
   max_body?: Size;
+  /**
+   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
+   */
+  replay_window?: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -911,6 +915,10 @@ export interface Integration {
    */
   format?: 'json' | 'form';
   max_body?: Size;
+  /**
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   */
+  replay_window?: string;
   verifier: Verifier;
   event: EventExtraction;
   /**
