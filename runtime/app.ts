@@ -61,7 +61,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     }),
   );
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), now, verifiers }));
-  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers });
+  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
   app.all('*', (c) => {
     const integration = compiled.routes.get(c.req.path);

@@ -5,7 +5,7 @@
 import { MissingSecretError, VerificationError } from './adapter.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
-import { httpError } from './http.ts';
+import { httpError, readBody } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
@@ -13,36 +13,6 @@ import { MappingError } from './values.ts';
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/** Reads the body, refusing more than `max` bytes without buffering the excess. */
-export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > max) return undefined;
-  if (!request.body) return new Uint8Array();
-  // A declared length within the limit is enforced by the runtime's framing: read it in one go.
-  if (Number.isInteger(declared)) return new Uint8Array(await request.arrayBuffer());
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
 
 /**
  * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times

@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { createConsumer, deadLetterStatements, type ConsumerMessage } from './consumer.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
+import { rateLimitPruneStatements } from './limits.ts';
 import { PlatformUsage } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
@@ -44,6 +45,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
     if (name) deadLetterQueues.add(name);
   }
+  // Queues that endpoints fill (track): first deliveries are counted, so the endpoint can see the backlog.
+  const endpointQueues = new Map<string, string>();
+  for (const route of options.compiled.appRoutes) {
+    const name = route.source ? options.queueNames?.[route.source.queue.binding] : undefined;
+    if (name && route.source) endpointQueues.set(name, route.source.queue.name);
+  }
 
   return {
     app,
@@ -62,12 +69,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const at = now();
       await usage.flush(env.DB, at, true);
       const pruned = await prune(env.DB, options.compiled.retention, at);
+      // Rate-limit counters of periods that are over (one bounded statement per limited route).
+      const limits = rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch);
+      if (limits.length) await env.DB.batch(limits);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
     async queue(batch, env) {
       usage.count('worker_requests');
       usage.count('queue_operations', batch.messages.length * 2);
+      const fromEndpoint = endpointQueues.get(batch.queue);
+      if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1).length);
       try {
         await handleBatch(batch, env);
       } finally {

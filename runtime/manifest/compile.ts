@@ -6,7 +6,7 @@
 import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { JwtConfig, Requirement } from '../auth.ts';
-import type { EndpointContext } from '../endpoints.ts';
+import type { EndpointHandler } from '../endpoints.ts';
 import type { Period } from '../limits.ts';
 import type { ProfileSource } from '../profiles.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from '../alerts.ts';
@@ -64,7 +64,7 @@ export interface CompiledRoute {
   profile?: ProfileSource;
   /** Steps run once per user, when the route first sees them. */
   onFirstSeen?: CompiledStep[];
-  endpoint?: (ctx: EndpointContext) => Promise<Response>;
+  endpoint?: EndpointHandler;
   source?: EventSource;
 }
 

@@ -1492,6 +1492,10 @@ export interface TrackEndpoint {
    * Origins allowed to send events (CORS).
    */
   origins?: string[];
+  /**
+   * Answer 503 while more events than this wait on the route's queue, not yet consumed (default 10000).
+   */
+  max_queued?: number;
 }
 /**
  * The user's PostHog feature flags, cached in KV, served stale when PostHog is down.

@@ -9,7 +9,7 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import { claimStatement } from '../../runtime/ingest.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { harness, uid } from '../support/harness.ts';
+import { defaultManifest, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
 import { githubSignature, shopifySignature, stripeSignature, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -88,4 +88,91 @@ it('costs: the body-hash claim writes one index entry more than the plain claim,
   expect(hashed.meta.rows_written).toBe(plain.meta.rows_written + 1);
   const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?2 AND id <> ?3 AND received_at >= ?4').bind('a', 'b', 'c', 'd').all<{ detail: string }>();
   expect(plan.results.map((r) => r.detail).join(' ')).toContain('events_by_body_hash');
+});
+
+describe('/v1/track and /v1/uploads are bounded', () => {
+  const KEY = { 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' };
+  const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'cl_key', CLOUDINARY_API_SECRET: 'cl_secret' };
+
+  /** A body of `total` bytes that is produced only as it is read, and says how much was read. */
+  function lazyBody(total: number) {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        const chunk = new Uint8Array(Math.min(64 * 1024, total - pulled)).fill(0x20);
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+
+  it('track refuses an oversized body after reading at most its limit (no content-length), and at once with one', async () => {
+    const h = harness({ env: SECRETS });
+    const body = lazyBody(8 * 1024 * 1024);
+    const res = await h.request('/v1/track', { method: 'POST', body: body.stream, headers: KEY, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(body.pulled()).toBeLessThan(512 * 1024);
+    const declared = await h.request('/v1/track', { method: 'POST', body: 'x'.repeat(70_000), headers: { ...KEY, 'content-length': '70000' } });
+    expect(declared.status).toBe(413);
+  });
+
+  it('uploads refuses an oversized file after reading at most its limit', async () => {
+    const { clerkToken, testKey, jwks } = await import('../support/jwt.ts');
+    const { FakeProviders } = await import('../support/fake-providers.ts');
+    const key = await testKey('edge');
+    const fake = new FakeProviders();
+    fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+    const h = harness({ env: SECRETS, fetch: fake.fetch });
+    const body = lazyBody(20 * 1024 * 1024);
+    const res = await h.request('/v1/uploads', { method: 'POST', body: body.stream, headers: { authorization: `Bearer ${await clerkToken(key)}`, 'content-type': 'multipart/form-data; boundary=x' }, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(body.pulled()).toBeLessThan(11 * 1024 * 1024);
+  });
+
+  it('checks credentials before the rate limit: keyless requests are counted in memory and cannot lock out a real one', async () => {
+    const h = harness({ env: SECRETS });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 125; i++) statuses.push((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip } })).status);
+    expect(statuses.slice(0, 120).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(120).every((s) => s === 429)).toBe(true);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM usage WHERE metric = 'route.track' AND key = ?").bind(ip).first()).toEqual({ n: 0 });
+    const real = await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { ...KEY, 'cf-connecting-ip': ip } });
+    expect(real.status).toBe(202);
+  });
+
+  it('queues track events on their own queue, never on the webhooks queue', async () => {
+    const h = harness({ env: SECRETS });
+    expect((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY })).status).toBe(202);
+    expect(h.queue.messages).toHaveLength(0);
+    expect(h.analytics.messages).toHaveLength(2);
+  });
+
+  it('refuses track events with 503 while too many are queued and not yet consumed', async () => {
+    const m = structuredClone(defaultManifest);
+    (m.routes!.track!.endpoint as { max_queued?: number }).max_queued = 3;
+    const h = harness({ env: SECRETS, compiled: compileManifest(m, defaultRegistry) });
+    const send = () => h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY });
+    expect((await send()).status).toBe(202);
+    const full = await send();
+    expect(full.status).toBe(503);
+    expect(await full.json()).toMatchObject({ error: 'unavailable', reason: 'backlog' });
+    expect(full.headers.get('retry-after')).toBeTruthy();
+    await h.runtime.queue({ queue: QUEUE_NAMES.ANALYTICS_QUEUE, messages: h.drain() }, h.env as never);
+    expect((await send()).status).toBe(202);
+  });
+
+  it('prunes rate-limit counters of periods that are over', async () => {
+    const { rateLimitPruneStatements } = await import('../../runtime/limits.ts');
+    const compiled = compileManifest(defaultManifest, defaultRegistry);
+    const now = Date.now();
+    const key = uid('ip');
+    await env.DB.prepare("INSERT INTO usage (metric, key, period_start, n) VALUES ('route.track', ?1, ?2, 5), ('route.track', ?1, ?3, 1)")
+      .bind(key, new Date(now - 3_600_000).toISOString(), new Date(Math.floor(now / 60_000) * 60_000).toISOString())
+      .run();
+    await env.DB.batch(rateLimitPruneStatements(env.DB, compiled.appRoutes, now, 500));
+    expect(await env.DB.prepare('SELECT n FROM usage WHERE key = ?').bind(key).all().then((r) => r.results)).toEqual([{ n: 1 }]);
+  });
 });
