@@ -17,7 +17,7 @@ import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../retry.ts';
 import { compileValue, type ValueFn } from '../values.ts';
-import { ManifestError, type ManifestProblem } from './problems.ts';
+import { ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
@@ -116,6 +116,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       return fn();
     } catch (error) {
       if (error instanceof ManifestError) problems.push(...error.problems);
+      else if (error instanceof OptionError) problems.push({ path: [...path, error.option], message: error.message });
       else problems.push({ path, message: error instanceof Error ? error.message : String(error) });
       return undefined;
     }

@@ -16,6 +16,16 @@ export class ManifestError extends Error {
   }
 }
 
+/** An adapter's refusal of one of its options: the compiler reports it at that option's path. */
+export class OptionError extends Error {
+  override name = 'OptionError';
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(message);
+    this.option = option;
+  }
+}
+
 /** `integrations.stripe.handlers[0].steps[1]` style, for messages. */
 export function formatPath(path: (string | number)[]): string {
   let out = '';

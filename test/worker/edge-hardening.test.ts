@@ -176,3 +176,30 @@ describe('/v1/track and /v1/uploads are bounded', () => {
     expect(await env.DB.prepare('SELECT n FROM usage WHERE key = ?').bind(key).all().then((r) => r.results)).toEqual([{ n: 1 }]);
   });
 });
+
+describe('the http action keeps its host', () => {
+  const withHttp = (url: string) => {
+    const m = structuredClone(defaultManifest);
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } }] as never }] } };
+    return m;
+  };
+
+  it.each(['https://api.example.com{data.object.path}', 'https://api.example.com:{data.object.port}/x', 'https://{data.object.host}/x', 'https://api.example.com.{data.object.zone}/x'])(
+    'refuses a template in the host or port at compile time, naming the step: %s',
+    (url) => {
+      let problems: { path: (string | number)[]; message: string }[] = [];
+      try {
+        compileManifest(withHttp(url), defaultRegistry);
+      } catch (error) {
+        problems = (error as { problems: typeof problems }).problems;
+      }
+      expect(problems).toEqual([{ path: ['integrations', 'stripe', 'handlers', 0, 'steps', 0, 'action', 'url'], message: expect.stringMatching(/host and port must be literal/) }]);
+    },
+  );
+
+  it('still fills templates after the path, query or fragment starts', () => {
+    for (const url of ['https://api.example.com/{data.object.path}', 'https://api.example.com?q={data.object.q}', 'https://api.example.com:8443/x#{data.object.f}']) {
+      expect(() => compileManifest(withHttp(url), defaultRegistry)).not.toThrow();
+    }
+  });
+});
