@@ -15,6 +15,8 @@ interface IncomingEvent {
 export const TRACK_MAX_BODY = 64 * 1024;
 /** Events waiting on the route's queue above which new batches answer 503 (public traffic must not pile up). */
 export const DEFAULT_MAX_QUEUED = 10_000;
+/** How far ahead of the server a browser's event time may be. */
+const MAX_FUTURE_MS = 86_400_000;
 
 /**
  * `POST /v1/track`: a batch of analytics events from browsers, authenticated by the route's JWT provider or by a
@@ -60,10 +62,16 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
       const list = (Array.isArray(body) ? body : (body as { events?: unknown })?.events) as IncomingEvent[] | undefined;
       if (!Array.isArray(list) || list.length === 0 || list.length > maxEvents) return errorResponse(400, { error: 'bad_request', message: `send {"events": [...]} with 1 to ${maxEvents} events` }, cors);
       const events: EndpointEvent[] = [];
-      for (const e of list) {
+      const rejected: { index: number; reason: 'invalid_timestamp' }[] = [];
+      for (const [index, e] of list.entries()) {
         if (typeof e?.event !== 'string' || e.event.length === 0 || e.event.length > 200) return errorResponse(400, { error: 'bad_request', message: 'every event needs an "event" name (1-200 characters)' }, cors);
         const time = typeof e.timestamp === 'number' ? e.timestamp : typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : ctx.now;
         const at = Number.isFinite(time) ? time : ctx.now;
+        // A browser clock can be wrong; a time no date can hold (or before 1970, or a day ahead) is refused alone.
+        if (at < 0 || at > ctx.now + MAX_FUTURE_MS) {
+          rejected.push({ index, reason: 'invalid_timestamp' });
+          continue;
+        }
         const insertId = crypto.randomUUID();
         const distinctId = ctx.user?.sub ?? (typeof e.distinct_id === 'string' ? e.distinct_id : 'anonymous');
         const properties = e.properties && typeof e.properties === 'object' && !Array.isArray(e.properties) ? (e.properties as Record<string, unknown>) : {};
@@ -74,11 +82,12 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
           payload: { event: e.event, distinct_id: distinctId, properties: { ...properties, $insert_id: insertId, time: at, ...(ctx.user ? { user_id: ctx.user.sub } : {}) } },
         });
       }
+      if (events.length === 0) return errorResponse(400, { error: 'bad_request', message: 'no event has a usable timestamp (ms since 1970, at most a day ahead)', reason: 'invalid_timestamp' }, cors);
       if ((await ctx.queueDepth()) + events.length > maxQueued) {
         return errorResponse(503, { error: 'unavailable', message: 'too many analytics events are waiting; retry later', reason: 'backlog' }, { ...cors, 'retry-after': '60' });
       }
       await ctx.enqueue(events);
-      return Response.json({ accepted: events.length }, { status: 202, headers: cors });
+      return Response.json({ accepted: events.length, ...(rejected.length ? { rejected } : {}) }, { status: 202, headers: cors });
     };
     // Origin, preflight and credentials need no D1: answered before the route's rate limit is counted.
     handler.precheck = (request, user) => {

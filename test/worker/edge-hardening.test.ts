@@ -203,3 +203,31 @@ describe('the http action keeps its host', () => {
     }
   });
 });
+
+describe('bad input answers 4xx and loses nothing else', () => {
+  const KEY = { 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' };
+
+  it('track: an event with an unrepresentable timestamp is refused by index; the rest of the batch is queued', async () => {
+    const h = harness({ env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token' } });
+    const batch = { events: [{ event: 'ok_1' }, { event: 'far', timestamp: 1e20 }, { event: 'ok_2', timestamp: Date.now() }, { event: 'past', timestamp: -1e17 }] };
+    const res = await h.request('/v1/track', { method: 'POST', body: JSON.stringify(batch), headers: KEY });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2, rejected: [{ index: 1, reason: 'invalid_timestamp' }, { index: 3, reason: 'invalid_timestamp' }] });
+    expect(h.drain().map((m) => (m.body as { type: string }).type)).toEqual(['ok_1', 'ok_2']);
+    const none = await h.request('/v1/track', { method: 'POST', body: JSON.stringify([{ event: 'x', timestamp: 1e20 }]), headers: KEY });
+    expect(none.status).toBe(400);
+    expect(await none.json()).toMatchObject({ error: 'bad_request', reason: 'invalid_timestamp' });
+  });
+
+  it.each([
+    [{ seq: '12' }, /seq must be an array of dead-letter numbers/],
+    [{ seq: [1, 'x'] }, /seq must be an array of dead-letter numbers/],
+    [{ seq: Array.from({ length: 150 }, (_, i) => i + 1) }, /at most 100/],
+    [{ integration: 7 }, /integration must be a name/],
+  ])('dead-letter replay refuses %j with 400 and a clear message', async (selection, message) => {
+    const h = harness();
+    const res = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify(selection), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+});
