@@ -135,6 +135,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
     const detail = error instanceof Error ? error.message : String(error);
+    // Logged: what was wrong and where, never the value (the sender's own answer and the dead letter keep it).
+    const logged = error instanceof MappingError ? error.logText : `the body is not valid ${error instanceof TypeError ? 'UTF-8' : integration.format === 'json' ? 'JSON' : 'form data'}`;
     const key = toHex(await sha256(body));
     let rawBody: string;
     try {
@@ -146,7 +148,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     await env.DB.prepare(INGEST_DEAD_LETTER_SQL)
       .bind(name, key, reason, detail, rawBody, request.headers.get('content-type'), receivedAt, headers)
       .run();
-    emit({ kind: 'webhook.rejected', integration: name, reason, detail });
+    emit({ kind: 'webhook.rejected', integration: name, reason, detail: logged });
     emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
     throw httpError(400, { error: 'bad_request', message: detail, reason });
   }
