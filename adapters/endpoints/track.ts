@@ -17,6 +17,25 @@ export const TRACK_MAX_BODY = 64 * 1024;
 export const DEFAULT_MAX_QUEUED = 10_000;
 /** How far ahead of the server a browser's event time may be. */
 const MAX_FUTURE_MS = 86_400_000;
+/** How deep a batch may nest: the batch, an event, its properties and a few levels of values. */
+export const TRACK_MAX_DEPTH = 16;
+
+/** The deepest nesting of arrays and objects in JSON text, counted without parsing (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
 
 /**
  * `POST /v1/track`: a batch of analytics events from browsers, authenticated by the route's JWT provider or by a
@@ -53,9 +72,12 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
       const cors = corsFor(ctx.request);
       const bytes = await readBody(ctx.request, TRACK_MAX_BODY);
       if (!bytes) return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
+      const text = new TextDecoder().decode(bytes);
+      // A deeply nested event would overflow the stack when it is cloned into a queue message (a 500).
+      if (jsonDepth(text) > TRACK_MAX_DEPTH) return errorResponse(400, { error: 'bad_request', message: `the body nests deeper than ${TRACK_MAX_DEPTH} levels`, reason: 'too_deep' }, cors);
       let body: unknown;
       try {
-        body = JSON.parse(new TextDecoder().decode(bytes));
+        body = JSON.parse(text);
       } catch {
         return errorResponse(400, { error: 'bad_request', message: 'the body is not JSON' }, cors);
       }
