@@ -10,6 +10,7 @@ import { claimStatement } from '../../runtime/ingest.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
+import { signedIn } from '../support/jwt.ts';
 import { githubSignature, shopifySignature, stripeSignature, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -119,14 +120,10 @@ describe('/v1/track and /v1/uploads are bounded', () => {
   });
 
   it('uploads refuses an oversized file after reading at most its limit', async () => {
-    const { clerkToken, testKey, jwks } = await import('../support/jwt.ts');
-    const { FakeProviders } = await import('../support/fake-providers.ts');
-    const key = await testKey('edge');
-    const fake = new FakeProviders();
-    fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+    const { fake, token } = await signedIn('edge');
     const h = harness({ env: SECRETS, fetch: fake.fetch });
     const body = lazyBody(20 * 1024 * 1024);
-    const res = await h.request('/v1/uploads', { method: 'POST', body: body.stream, headers: { authorization: `Bearer ${await clerkToken(key)}`, 'content-type': 'multipart/form-data; boundary=x' }, duplex: 'half' } as RequestInit);
+    const res = await h.request('/v1/uploads', { method: 'POST', body: body.stream, headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x' }, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
     expect(body.pulled()).toBeLessThan(11 * 1024 * 1024);
   });

@@ -7,6 +7,7 @@
 import { env } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import { harness } from '../support/harness.ts';
+import { signedIn } from '../support/jwt.ts';
 import { githubSignature, paddleSignature, stripeSignature, svixHeaders, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -155,14 +156,9 @@ it('refuses every repeated form key that would stretch a signed Twilio callback,
 });
 
 it('answers every /v1/* endpoint with oversized, deeply nested or out-of-range bodies without a 5xx', async () => {
-  const { clerkToken, testKey, jwks } = await import('../support/jwt.ts');
-  const { FakeProviders } = await import('../support/fake-providers.ts');
-  const key = await testKey('fuzz');
-  const fake = new FakeProviders();
-  fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+  const { fake, token } = await signedIn('fuzz');
   fake.on(/api\.cloudinary\.com/, () => Response.json({ public_id: 'p', secure_url: 'https://res.example/p', bytes: 1 }));
   const h = harness({ fetch: fake.fetch, env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'k', CLOUDINARY_API_SECRET: 's', CLERK_SECRET_KEY: 'sk' } });
-  const token = await clerkToken(key);
   const rand = prng(0xdee9);
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
   const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
@@ -179,7 +175,7 @@ it('answers every /v1/* endpoint with oversized, deeply nested or out-of-range b
     () => '\u0000\uffff'.repeat(100),
     () => '',
   ];
-  const credentials = [{ authorization: `Bearer ${token}` }, { 'x-switchyard-key': 'pk_dev_switchyard' }, {}];
+  const credentials: Record<string, string>[] = [{ authorization: `Bearer ${token}` }, { 'x-switchyard-key': 'pk_dev_switchyard' }, {}];
   const paths = ['/v1/track', '/v1/flags', '/v1/uploads'];
   for (let i = 0; i < 150; i++) {
     const path = paths[i % paths.length]!;
