@@ -35,7 +35,9 @@ export type VerificationReason =
   | 'no_supported_signature'
   | 'signature_mismatch'
   | 'body_hash_mismatch'
-  | 'malformed_body';
+  | 'malformed_body'
+  /** A form field sent twice with the same value, where the scheme signs each value once (Twilio). */
+  | 'repeated_field';
 
 /** The one error a verifier throws for a request it refuses (401 at the edge). */
 export class VerificationError extends Error {
@@ -72,6 +74,12 @@ export interface VerifierAdapter<O = any> {
   example: O & { type: string };
   /** Checks options and builds the verifier once; throws a clear Error on bad options. */
   create(options: O): Verifier;
+  /**
+   * The request headers the signature covers besides the body (lower-case); none when absent. An event id or type
+   * read from any other header can be changed by whoever re-sends a captured request, so for such integrations the
+   * core also deduplicates on the body (see `replay_window`), and `validate` warns.
+   */
+  signedHeaders?(options: O): string[];
   /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.

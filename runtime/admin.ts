@@ -95,6 +95,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     if (!selection || (!selection.seq?.length && !selection.integration && selection.all !== true)) {
       throw httpError(400, { error: 'bad_request', message: 'select dead letters: {"seq": [..]}, {"integration": ".."} or {"all": true}' });
     }
+    const invalid = invalidReplaySelection(selection);
+    if (invalid) throw httpError(400, { error: 'bad_request', message: invalid });
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
   });
 
@@ -203,4 +205,17 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   });
 
   return api;
+}
+
+/** At most this many dead letters by `seq` per replay call. */
+export const MAX_REPLAY_SEQ = 100;
+
+/** Why a replay selection is malformed (from JSON, so any shape), or undefined when it is usable. */
+function invalidReplaySelection(selection: ReplaySelection): string | undefined {
+  const { seq, integration, all } = selection as { seq?: unknown; integration?: unknown; all?: unknown };
+  if (seq !== undefined && (!Array.isArray(seq) || !seq.every((n) => Number.isSafeInteger(n) && (n as number) > 0))) return 'seq must be an array of dead-letter numbers (positive integers)';
+  if (Array.isArray(seq) && seq.length > MAX_REPLAY_SEQ) return `at most ${MAX_REPLAY_SEQ} dead letters by seq per call; got ${seq.length}`;
+  if (integration !== undefined && typeof integration !== 'string') return 'integration must be a name (a string)';
+  if (all !== undefined && typeof all !== 'boolean') return 'all must be true or false';
+  return undefined;
 }

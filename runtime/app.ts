@@ -55,7 +55,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, createJwtVerifier(name, config, { fetch: fetcher, now })]));
   registerAdminPages(app, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), now, verifiers }));
-  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers });
+  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
   app.all('*', (c) => {
     const integration = compiled.routes.get(c.req.path);

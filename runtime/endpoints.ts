@@ -25,6 +25,18 @@ export interface EndpointContext {
   emit: Emit;
   /** Queues events for the route's own handlers (the route must declare a queue). */
   enqueue(events: EndpointEvent[]): Promise<void>;
+  /** Events on the route's queue not yet delivered to its consumer (an estimate shared by every isolate). */
+  queueDepth(): Promise<number>;
+}
+
+/**
+ * What an endpoint adapter builds: the handler, and optionally a precheck the core runs before the rate limit.
+ * A precheck answers what needs no D1 (preflight, a wrong origin, missing credentials), so a request refused
+ * there costs no D1 write and never counts against the real users of its IP.
+ */
+export interface EndpointHandler {
+  (ctx: EndpointContext): Promise<Response>;
+  precheck?(request: Request, user: AuthenticatedUser | undefined): Response | undefined;
 }
 
 export interface EndpointAdapter<O = any> {
@@ -37,5 +49,5 @@ export interface EndpointAdapter<O = any> {
   auth: 'required' | 'optional';
   /** Whether the route must declare a queue (and may declare handlers) for this endpoint's events. */
   queue?: boolean;
-  create(options: O): (ctx: EndpointContext) => Promise<Response>;
+  create(options: O): EndpointHandler;
 }

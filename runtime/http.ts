@@ -39,3 +39,40 @@ export function errorResponse(status: ContentfulStatusCode, body: ErrorBody, hea
 export function httpError(status: ContentfulStatusCode, body: ErrorBody, headers?: Record<string, string>): HTTPException {
   return new HTTPException(status, { res: errorResponse(status, body, headers), message: body.message });
 }
+
+/**
+ * Reads a request body, refusing more than `max` bytes without buffering the excess: undefined when it is larger.
+ * Every edge handler reads bodies through it (webhooks, /v1/track, /v1/uploads).
+ * @example const body = await readBody(request, 64 * 1024); if (!body) return errorResponse(413, ...)
+ */
+export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > max) return undefined;
+  if (!request.body) return new Uint8Array();
+  // A declared length within the limit is enforced by the runtime's framing: read it in one go.
+  if (Number.isInteger(declared)) {
+    const whole = new Uint8Array(await request.arrayBuffer());
+    return whole.byteLength > max ? undefined : whole;
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

@@ -5,7 +5,7 @@
 import { MissingSecretError, VerificationError } from './adapter.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
-import { httpError } from './http.ts';
+import { httpError, readBody } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
@@ -15,42 +15,17 @@ import { claimStatement, EventStatus, ingestDeadLetter, releaseClaim, type Claim
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** Reads the body, refusing more than `max` bytes without buffering the excess. */
-export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > max) return undefined;
-  if (!request.body) return new Uint8Array();
-  // A declared length within the limit is enforced by the runtime's framing: read it in one go.
-  if (Number.isInteger(declared)) return new Uint8Array(await request.arrayBuffer());
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
-
-/** Parses a verified body by the integration's format. Throws on malformed input. */
+/**
+ * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times
+ * becomes an array of its values; the same value twice is refused, since a scheme that signs a field's values as
+ * a set (Twilio) signs it once: the payload never holds more than the signature covered.
+ */
 export function parsePayload(format: 'json' | 'form', text: string): unknown {
   if (format === 'json') return JSON.parse(text);
   const fields: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(text)) {
     const seen = fields[k];
+    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v)))) throw new MappingError(`form field ${k} repeats a value`);
     fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
   }
   return fields;
@@ -126,6 +101,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
     const detail = error instanceof Error ? error.message : String(error);
+    // Logged: what was wrong and where, never the value (the sender's own answer and the dead letter keep it).
+    const logged = error instanceof MappingError ? error.logText : `the body is not valid ${error instanceof TypeError ? 'UTF-8' : integration.format === 'json' ? 'JSON' : 'form data'}`;
     const key = toHex(await sha256(body));
     let rawBody: string;
     try {
@@ -135,7 +112,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     }
     const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
     await ingestDeadLetter(env.DB, { integration: name, key, reason, error: detail, rawBody, contentType: request.headers.get('content-type'), headers }, receivedAt).run();
-    emit({ kind: 'webhook.rejected', integration: name, reason, detail });
+    emit({ kind: 'webhook.rejected', integration: name, reason, detail: logged });
     emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
     throw httpError(400, { error: 'bad_request', message: detail, reason });
   }
@@ -147,9 +124,15 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const token = crypto.randomUUID();
-  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs).all<ClaimResult>();
+  const replay = integration.replayWindowMs ? { bodyHash: toHex(await sha256(body)), since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
+  if (!claim && replay) {
+    // The same signed body under another id: headers the signature does not cover chose the id or type.
+    emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
+    return Response.json({ status: 'duplicate', id: envelope.id, reason: 'same_body' }, { status: 200 });
+  }
   if (!claim?.claimed) {
     if (claim?.status === EventStatus.queued) {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx

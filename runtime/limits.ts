@@ -69,3 +69,42 @@ export function alertOnceStatement(db: D1Database, metric: string, key: string, 
 export function refundStatement(db: D1Database, metric: string, key: string, periodStart: string): D1PreparedStatement {
   return db.prepare('UPDATE usage SET n = n - 1 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n > 0').bind(metric, key, periodStart);
 }
+
+/**
+ * A rate limit counted in isolate memory, for requests refused before any D1 work (no credentials): they must
+ * not cost a D1 write each, nor use up the D1-counted allowance of real requests from the same address. Per
+ * isolate, so an estimate; it forgets everything when the period turns and holds at most MAX_KEYS keys.
+ */
+export class MemoryRateLimit {
+  static readonly MAX_KEYS = 10_000;
+  private period = '';
+  private counts = new Map<string, number>();
+
+  /** Counts one request for `key`; false once the limit is reached in this period. */
+  take(key: string, period: Period, limit: number, nowMs: number): boolean {
+    const start = periodBounds(period, nowMs).start;
+    if (start !== this.period || this.counts.size >= MemoryRateLimit.MAX_KEYS) {
+      this.period = start;
+      this.counts.clear();
+    }
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    return n <= limit;
+  }
+}
+
+/**
+ * Statements that delete up to `batch` rate-limit counters per route whose period is over (each route's counters
+ * before the start of its current period). For the retention run: `db.batch(rateLimitPruneStatements(...))`.
+ */
+export function rateLimitPruneStatements(db: D1Database, routes: readonly { name: string; rateLimit?: { period: Period } }[], nowMs: number, batch: number): D1PreparedStatement[] {
+  return routes.flatMap((route) =>
+    route.rateLimit
+      ? [
+          db
+            .prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)')
+            .bind(`route.${route.name}`, periodBounds(route.rateLimit.period, nowMs).start, batch),
+        ]
+      : [],
+  );
+}

@@ -7,6 +7,8 @@
 import { periodBounds } from './limits.ts';
 
 export const FLUSH_INTERVAL_MS = 10_000;
+/** How long an isolate reuses the queue backlog it last read from D1 (plus its own unflushed counts). */
+export const BACKLOG_READ_MS = 5_000;
 
 export type PlatformMetric = 'worker_requests' | 'queue_operations' | 'd1_rows_written' | 'kv_writes';
 
@@ -51,6 +53,36 @@ export class PlatformUsage {
     this.add(`rejections.${integration}`, reason, 'hour', 1);
   }
 
+  /**
+   * Events an endpoint queued (`sent`), or a queue consumer received for the first time (`consumed`), per manifest
+   * queue: flushed with the rest, so counting a queue's backlog costs no D1 write per event.
+   */
+  queued(kind: 'sent' | 'consumed', queue: string, n: number): void {
+    if (n > 0) this.add(`queue.${kind}`, queue, 'day', n);
+  }
+
+  private backlogs = new Map<string, { at: number; depth: number }>();
+
+  /**
+   * Events sent to `queue` and not yet delivered to its consumer: every isolate's flushed counts for today and
+   * yesterday (read from D1 at most every BACKLOG_READ_MS) plus this isolate's unflushed ones. An estimate: an
+   * evicted isolate loses its last interval, and a backlog older than two days is forgotten.
+   */
+  async backlog(db: D1Database, queue: string, nowMs: number): Promise<number> {
+    let read = this.backlogs.get(queue);
+    if (!read || nowMs - read.at >= BACKLOG_READ_MS) {
+      const since = periodBounds('day', nowMs - 86_400_000).start;
+      const row = await db
+        .prepare("SELECT coalesce(sum(CASE metric WHEN 'queue.sent' THEN n ELSE -n END), 0) AS depth FROM usage WHERE metric IN ('queue.sent', 'queue.consumed') AND key = ?1 AND period_start >= ?2")
+        .bind(queue, since)
+        .first<{ depth: number }>();
+      read = { at: nowMs, depth: row?.depth ?? 0 };
+      this.backlogs.set(queue, read);
+    }
+    const pending = (kind: string) => this.pending.get(`queue.${kind}\u0000${queue}\u0000day`)?.n ?? 0;
+    return Math.max(0, read.depth + pending('sent') - pending('consumed'));
+  }
+
   /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
   async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
     if (!this.pending.size || (!force && nowMs - this.lastFlush < FLUSH_INTERVAL_MS)) return;
@@ -65,6 +97,8 @@ export class PlatformUsage {
             .bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
         ),
       );
+      // The counts just written are in D1 now, no longer pending here: the next backlog read must see them.
+      this.backlogs.clear();
     } catch {
       for (const p of drained) this.add(p.metric, p.key, p.period, p.n);
     }

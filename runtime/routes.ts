@@ -9,8 +9,9 @@ import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { CONTROL_CHARACTER, httpError } from './http.ts';
-import { countStatement, periodBounds } from './limits.ts';
+import { countStatement, MemoryRateLimit, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
+import type { PlatformUsage } from './platform.ts';
 import { loadProfile } from './profiles.ts';
 import type { Emit } from './telemetry.ts';
 import { readPath } from './values.ts';
@@ -20,6 +21,8 @@ export interface RouteDeps {
   fetch: typeof fetch;
   now: () => number;
   verifiers: ReadonlyMap<string, JwtVerify>;
+  /** Counts what endpoints queue, for their queue's backlog. */
+  usage?: PlatformUsage;
 }
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
@@ -128,6 +131,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
   const seen = new Set<string>();
   for (const route of compiled.appRoutes) {
     const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
+    const early = new MemoryRateLimit();
     app.on(route.methods, route.path, async (c) => {
       const request = c.req.raw;
       if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {
@@ -142,10 +146,18 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
         }
       }
       if (route.require && (!user || !satisfies(user, route.require, c.env))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
+      const rateKey = route.rateLimit?.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
+      // What an endpoint answers without D1 (no credentials, preflight) is counted in memory, never in D1.
+      const answered = route.endpoint?.precheck?.(request, user);
+      if (answered) {
+        if (route.rateLimit && !early.take(rateKey, route.rateLimit.period, route.rateLimit.limit, deps.now())) {
+          throw httpError(429, { error: 'rate_limited', message: `at most ${route.rateLimit.limit} requests per ${route.rateLimit.period}` }, { 'retry-after': '60' });
+        }
+        return answered;
+      }
       if (route.rateLimit) {
-        const key = route.rateLimit.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
         const period = periodBounds(route.rateLimit.period, deps.now());
-        const counted = await countStatement(c.env.DB, `route.${route.name}`, key, period.start, route.rateLimit.limit).first<{ n: number }>();
+        const counted = await countStatement(c.env.DB, `route.${route.name}`, rateKey, period.start, route.rateLimit.limit).first<{ n: number }>();
         if (!counted) {
           const retryAfter = Math.max(1, Math.ceil((period.endMs - deps.now()) / 1000));
           throw httpError(429, { error: 'rate_limited', message: `at most ${route.rateLimit.limit} requests per ${route.rateLimit.period}` }, { 'retry-after': String(retryAfter) });
@@ -169,8 +181,12 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           if (!queue) throw httpError(500, { error: 'misconfigured', message: `queue ${source.queue.name} is not bound` });
           const receivedAt = new Date(deps.now()).toISOString();
           const messages = events.map((e) => ({ body: { integration: route.name, received_at: receivedAt, ...e } satisfies Envelope, contentType: 'json' as const }));
-          for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
+          for (let i = 0; i < messages.length; i += 100) {
+            await queue.sendBatch(messages.slice(i, i + 100));
+            deps.usage?.queued('sent', source.queue.name, Math.min(100, messages.length - i));
+          }
         },
+        queueDepth: async () => (source && deps.usage ? deps.usage.backlog(c.env.DB, source.queue.name, deps.now()) : 0),
       });
     });
   }

@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
+import { rateLimitPruneStatements } from './limits.ts';
 import { PlatformUsage } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
@@ -45,6 +46,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
     if (name) deadLetterQueues.add(name);
   }
+  // Queues that endpoints fill (track): first deliveries are counted, so the endpoint can see the backlog.
+  const endpointQueues = new Map<string, string>();
+  for (const route of options.compiled.appRoutes) {
+    const name = route.source ? options.queueNames?.[route.source.queue.binding] : undefined;
+    if (name && route.source) endpointQueues.set(name, route.source.queue.name);
+  }
 
   return {
     app,
@@ -64,12 +71,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await usage.flush(env.DB, at, true);
       await sweep(env, options.compiled, emit, at);
       const pruned = await prune(env.DB, options.compiled.retention, at);
+      // Rate-limit counters of periods that are over (one bounded statement per limited route).
+      const limits = rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch);
+      if (limits.length) await env.DB.batch(limits);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
     async queue(batch, env) {
       usage.count('worker_requests');
       usage.count('queue_operations', batch.messages.length * 2);
+      const fromEndpoint = endpointQueues.get(batch.queue);
+      // Effects messages (retries of an applied event's sends) were never counted as queued events.
+      if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).length);
       try {
         await handleBatch(batch, env);
       } finally {

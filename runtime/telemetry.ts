@@ -1,6 +1,7 @@
 /**
  * Typed telemetry events, one JSON object per log line, so Workers Logs, the event log and a dashboard read
- * the same records. Never put secret values, tokens or request bodies in an event.
+ * the same records. Never put secret values, tokens or request bodies in an event; free text (errors from providers,
+ * mapping problems) is redacted on its way to the log all the same (`loggable`).
  */
 import type { VerificationReason } from './adapter.ts';
 
@@ -8,6 +9,7 @@ export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
   | { kind: 'webhook.duplicate'; integration: string; id: string; deliveries: number }
   | { kind: 'webhook.in_flight'; integration: string; id: string }
+  | { kind: 'webhook.replay_refused'; integration: string; id: string }
   | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
   | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect'; reason: string }
@@ -34,9 +36,46 @@ export type TelemetryEvent =
 
 export type Emit = (event: TelemetryEvent) => void;
 
+// What in free text may be a value from an event, a provider's answer or a request: quoted strings (JSON values
+// echoed back), e-mail addresses, IP addresses, phone numbers, bearer credentials and long token-like words.
+const VALUE_PATTERNS: [RegExp, string][] = [
+  [/"(?:[^"\\]|\\.)*"/g, '"…"'],
+  [/'[^'\n]*'/g, "'…'"],
+  [/[^\s"'<>(),;:]+@[^\s"'<>(),;:]+\.[A-Za-z]{2,}/g, '[email]'],
+  [/\b(?:\d{1,3}\.){3}\d{1,3}\b/g, '[ip]'],
+  [/\b(?:[0-9A-Fa-f]{1,4}:){3,7}[0-9A-Fa-f]{1,4}\b|\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4})*::[0-9A-Fa-f:]*/g, '[ip]'],
+  [/\+?\d[\d ()-]{7,}\d/g, '[number]'],
+  [/\b(Bearer|Basic)\s+\S+/gi, '$1 [credential]'],
+  [/\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}\b/g, '[token]'],
+];
+
+/**
+ * Free text from an error (a provider's answer, a mapping problem) with anything that may be a value replaced:
+ * logs say what went wrong and where, never the data it went wrong on.
+ */
+export function redact(text: string): string {
+  return VALUE_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+}
+
+/** A short stable pseudonym for a limit key (a recipient, an IP), so log lines can be correlated without it. */
+function pseudonym(value: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return `#${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The event as it is written to the log: free-text fields redacted, limit keys pseudonymised. */
+export function loggable(event: TelemetryEvent): TelemetryEvent {
+  const out = { ...event } as Record<string, unknown>;
+  for (const field of ['error', 'detail'] as const) if (typeof out[field] === 'string') out[field] = redact(out[field] as string);
+  if (event.kind === 'webhook.dead_lettered') out.reason = redact(event.reason);
+  if ('key' in event && event.kind.startsWith('limit.')) out.key = pseudonym(event.key);
+  return out as TelemetryEvent;
+}
+
 /** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
 export const logEmit: Emit = (event) => {
-  const line = JSON.stringify({ ts: new Date().toISOString(), ...event });
+  const line = JSON.stringify({ ts: new Date().toISOString(), ...loggable(event) });
   if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered' || event.kind === 'effect.dead_lettered' || event.kind === 'event.stuck') {
     console.error(line);
   } else console.log(line);

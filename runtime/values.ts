@@ -13,7 +13,7 @@ export const TRANSFORMS = {
   unix_ms_to_iso: (v: unknown) => isoFromEpoch(v, 1),
   iso: (v: unknown) => {
     const d = new Date(String(v));
-    if (Number.isNaN(d.getTime())) throw new MappingError(`${JSON.stringify(v)} is not a date`);
+    if (Number.isNaN(d.getTime())) throw new MappingError(`${JSON.stringify(v)} is not a date`, 'is not a date');
     return d.toISOString();
   },
   json: (v: unknown) => JSON.stringify(v ?? null),
@@ -22,7 +22,7 @@ export const TRANSFORMS = {
   string: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)),
   number: (v: unknown) => {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(v)} is not a number`);
+    if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(v)} is not a number`, 'is not a number');
     return n;
   },
 } as const satisfies Record<string, (v: unknown) => unknown>;
@@ -73,6 +73,12 @@ export type ValueSpec =
 /** A mapped value could not be produced: the event does not have what the manifest expects. Permanent. */
 export class MappingError extends Error {
   override name = 'MappingError';
+  /** The same problem without the event's values (which may be personal data), for logs. */
+  readonly logText: string;
+  constructor(message: string, logText: string = message) {
+    super(message);
+    this.logText = logText;
+  }
 }
 
 export interface ValueContext {
@@ -186,7 +192,12 @@ export function compileValue(spec: ValueSpec, options: CompileValueOptions = {})
       if (hasDefault) return fallback;
       throw new MappingError(`${describe} is missing from the event`);
     }
-    for (const transform of transforms) value = transform(value);
+    try {
+      for (const transform of transforms) value = transform(value);
+    } catch (error) {
+      if (error instanceof MappingError) throw new MappingError(`${describe}: ${error.message}`, `${describe} ${error.logText}`);
+      throw error;
+    }
     return value;
   };
 }
@@ -215,6 +226,6 @@ function compileTemplate(template: string, checkPath: (p: CompiledPath) => Compi
 
 function isoFromEpoch(value: unknown, scale: number): string {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(value)} is not an epoch timestamp`);
+  if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(value)} is not an epoch timestamp`, 'is not an epoch timestamp');
   return new Date(n * scale).toISOString();
 }

@@ -1,8 +1,9 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
+import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
+import { OptionError } from '../../runtime/manifest/problems.ts';
 import { sha256, toHex } from '../../runtime/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/kv.ts';
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
+import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
 import { compilePath, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
 import type { HttpAction } from '../../runtime/manifest/types.gen.ts';
@@ -17,8 +18,30 @@ interface HttpRequestItem {
 }
 
 
-/** `{path}` placeholders in a URL template, each value URL-encoded. */
-function compileUrl(template: string): (ctx: StepContext) => string {
+/**
+ * The origin a URL template sends to: scheme, host and port are literal, and a `{placeholder}` may only come after
+ * the path, query or fragment has begun (`/`, `?`, `#`). Otherwise `https://api.example.com{x}` with `x` =
+ * `.attacker.test` would send the request, credentials included, to another host.
+ */
+function literalOrigin(template: string): string {
+  const brace = template.indexOf('{');
+  const literal = brace === -1 ? template : template.slice(0, brace);
+  const authority = /^(https?:\/\/[^/?#{}]+)(?:[/?#]|$)/.exec(literal);
+  if (!authority || (brace !== -1 && authority[0] === authority[1])) {
+    throw new OptionError('url', 'the host and port must be literal: start the URL with http(s)://host[:port] and put {placeholders} only after the /, ? or # that follows');
+  }
+  try {
+    return new URL(authority[1]!).origin;
+  } catch {
+    throw new OptionError('url', `${authority[1]} is not a valid origin`);
+  }
+}
+
+/** True when a built URL does not parse or points elsewhere than the template's literal origin. */
+const offOrigin = (url: string, origin: string) => URL.parse(url)?.origin !== origin;
+
+/** `{path}` placeholders in a URL template, each value URL-encoded; the origin is checked on every URL built. */
+function compileUrl(template: string, origin: string): (ctx: StepContext) => string {
   const parts: (string | ReturnType<typeof compilePath>)[] = [];
   let last = 0;
   for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
@@ -26,8 +49,11 @@ function compileUrl(template: string): (ctx: StepContext) => string {
     last = m.index! + m[0].length;
   }
   parts.push(template.slice(last));
-  if (!/^https?:\/\/[^/{}]+/.test(template)) throw new Error('url must start with http:// or https:// and a literal host');
-  return (ctx) => parts.map((p) => (typeof p === 'string' ? p : encodeURIComponent(String(readPath(p, ctx.values) ?? '')))).join('');
+  return (ctx) => {
+    const url = parts.map((p) => (typeof p === 'string' ? p : encodeURIComponent(String(readPath(p, ctx.values) ?? '')))).join('');
+    if (offOrigin(url, origin)) throw new PermanentError(`the http action's URL left its origin ${origin}`);
+    return url;
+  };
 }
 
 
@@ -78,11 +104,14 @@ export const httpAction: ActionAdapter<HttpOptions> = {
     const method = options.method ?? 'POST';
     if (options.cache && method !== 'GET') throw new Error('cache applies to GET requests only');
     if (options.body && method === 'GET') throw new Error('a GET has no body');
-    const url = compileUrl(options.url);
+    const origin = literalOrigin(options.url);
+    const url = compileUrl(options.url, origin);
     const headers = compileValueMap(options.headers);
     const body = options.body ? compileValueMap(options.body) : undefined;
     const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
+      // Checked again at send time, on the URL actually sent, before any credential is attached.
+      if (offOrigin(item.url, origin)) throw new ActionError(`the http action's URL left its origin ${origin}`, { transient: false });
       const secretHeaders: Record<string, string> = {};
       for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${readSecrets(io.env, s.secret)[0]}`;
       const idempotency = options.idempotency_header ? { [options.idempotency_header]: key } : {};

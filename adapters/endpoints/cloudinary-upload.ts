@@ -2,11 +2,14 @@ import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { toHex } from '../../runtime/bytes.ts';
 import { parseSize } from '../../runtime/duration.ts';
 import type { EndpointAdapter } from '../../runtime/endpoints.ts';
-import { errorResponse } from '../../runtime/http.ts';
+import { errorResponse, readBody } from '../../runtime/http.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
 import type { CloudinaryUploadEndpoint } from '../../runtime/manifest/types.gen.ts';
 
 type UploadOptions = Omit<CloudinaryUploadEndpoint, 'type'>;
+
+/** Room for the multipart boundaries and part headers around the file. */
+const MULTIPART_OVERHEAD = 64 * 1024;
 
 /**
  * Cloudinary's signature: the parameters (empty ones left out, arrays joined with commas) sorted by name, written
@@ -57,11 +60,12 @@ export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
     const types = options.types;
     const resourceType = options.resource_type ?? 'auto';
     return async (ctx) => {
-      const declared = Number(ctx.request.headers.get('content-length') ?? NaN);
-      if (declared > maxSize + 64 * 1024) return errorResponse(413, { error: 'payload_too_large', message: `files up to ${maxSize} bytes` });
+      // Bounded: the multipart envelope may add up to 64 KiB around the file; nothing more is ever buffered.
+      const raw = await readBody(ctx.request, maxSize + MULTIPART_OVERHEAD);
+      if (!raw) return errorResponse(413, { error: 'payload_too_large', message: `files up to ${maxSize} bytes` });
       let file: File | null;
       try {
-        file = (await ctx.request.formData()).get('file') as File | null;
+        file = (await new Response(raw, { headers: { 'content-type': ctx.request.headers.get('content-type') ?? '' } }).formData()).get('file') as File | null;
       } catch {
         return errorResponse(400, { error: 'bad_request', message: 'send multipart/form-data with a "file" field' });
       }

@@ -1,5 +1,5 @@
-import type { EndpointAdapter, EndpointEvent } from '../../runtime/endpoints.ts';
-import { errorResponse } from '../../runtime/http.ts';
+import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/endpoints.ts';
+import { errorResponse, readBody } from '../../runtime/http.ts';
 import type { TrackEndpoint } from '../../runtime/manifest/types.gen.ts';
 
 type TrackOptions = Omit<TrackEndpoint, 'type'>;
@@ -13,12 +13,36 @@ interface IncomingEvent {
 
 /** 64 KiB: a browser batch of analytics events; anything larger is not a batch of events. */
 export const TRACK_MAX_BODY = 64 * 1024;
+/** Events waiting on the route's queue above which new batches answer 503 (public traffic must not pile up). */
+export const DEFAULT_MAX_QUEUED = 10_000;
+/** How far ahead of the server a browser's event time may be. */
+const MAX_FUTURE_MS = 86_400_000;
+/** How deep a batch may nest: the batch, an event, its properties and a few levels of values. */
+export const TRACK_MAX_DEPTH = 16;
+
+/** The deepest nesting of arrays and objects in JSON text, counted without parsing (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
 
 /**
  * `POST /v1/track`: a batch of analytics events from browsers, authenticated by the route's JWT provider or by a
  * publishable project key (`X-Switchyard-Key`) from an allowed origin. Each event gets an `$insert_id`, a time
  * and the user's id, and is queued for the route's handlers (which send it on to Mixpanel or PostHog in batches).
- * Answers 202 as soon as the events are queued.
+ * Answers 202 as soon as the events are queued. The body is read bounded (TRACK_MAX_BODY), credentials are checked
+ * before the route's rate limit (precheck), and a backlog over `max_queued` answers 503.
  */
 export const trackEndpoint: EndpointAdapter<TrackOptions> = {
   type: 'track',
@@ -31,24 +55,26 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
       max_events: { type: 'integer', minimum: 1, maximum: 500, description: 'Events per request (default 100).' },
       publishable_keys: { type: 'array', items: { type: 'string', pattern: '^pk_[A-Za-z0-9_]+$' }, description: 'Public project keys a browser may send instead of a JWT.' },
       origins: { type: 'array', items: { type: 'string', pattern: '^https?://[^/]+$' }, description: 'Origins allowed to send events (CORS).' },
+      max_queued: { type: 'integer', minimum: 1, description: `Answer 503 while more events than this wait on the route's queue, not yet consumed (default ${DEFAULT_MAX_QUEUED}).` },
     },
   },
   example: { type: 'track', publishable_keys: ['pk_example_web'], origins: ['https://app.example.com'] },
   create(options) {
     const maxEvents = options.max_events ?? 100;
+    const maxQueued = options.max_queued ?? DEFAULT_MAX_QUEUED;
     const keys = new Set(options.publishable_keys ?? []);
     const origins = new Set(options.origins ?? []);
-    return async (ctx) => {
-      const origin = ctx.request.headers.get('origin');
-      const cors: Record<string, string> = origin && origins.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
-      if (origin && origins.size && !origins.has(origin)) return errorResponse(403, { error: 'forbidden', message: 'origin not allowed' });
-      if (ctx.request.method === 'OPTIONS') {
-        return new Response(null, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization, x-switchyard-key', 'access-control-max-age': '600' } });
-      }
-      const key = ctx.request.headers.get('x-switchyard-key');
-      if (!ctx.user && !(key && keys.has(key))) return errorResponse(401, { error: 'unauthorized', message: 'send a bearer token or a publishable key', reason: 'missing_credentials' }, cors);
-      const text = await ctx.request.text();
-      if (text.length > TRACK_MAX_BODY) return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
+    const corsFor = (request: Request): Record<string, string> => {
+      const origin = request.headers.get('origin');
+      return origin && origins.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    };
+    const handler: EndpointHandler = async (ctx) => {
+      const cors = corsFor(ctx.request);
+      const bytes = await readBody(ctx.request, TRACK_MAX_BODY);
+      if (!bytes) return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
+      const text = new TextDecoder().decode(bytes);
+      // A deeply nested event would overflow the stack when it is cloned into a queue message (a 500).
+      if (jsonDepth(text) > TRACK_MAX_DEPTH) return errorResponse(400, { error: 'bad_request', message: `the body nests deeper than ${TRACK_MAX_DEPTH} levels`, reason: 'too_deep' }, cors);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -58,10 +84,16 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
       const list = (Array.isArray(body) ? body : (body as { events?: unknown })?.events) as IncomingEvent[] | undefined;
       if (!Array.isArray(list) || list.length === 0 || list.length > maxEvents) return errorResponse(400, { error: 'bad_request', message: `send {"events": [...]} with 1 to ${maxEvents} events` }, cors);
       const events: EndpointEvent[] = [];
-      for (const e of list) {
+      const rejected: { index: number; reason: 'invalid_timestamp' }[] = [];
+      for (const [index, e] of list.entries()) {
         if (typeof e?.event !== 'string' || e.event.length === 0 || e.event.length > 200) return errorResponse(400, { error: 'bad_request', message: 'every event needs an "event" name (1-200 characters)' }, cors);
         const time = typeof e.timestamp === 'number' ? e.timestamp : typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : ctx.now;
         const at = Number.isFinite(time) ? time : ctx.now;
+        // A browser clock can be wrong; a time no date can hold (or before 1970, or a day ahead) is refused alone.
+        if (at < 0 || at > ctx.now + MAX_FUTURE_MS) {
+          rejected.push({ index, reason: 'invalid_timestamp' });
+          continue;
+        }
         const insertId = crypto.randomUUID();
         const distinctId = ctx.user?.sub ?? (typeof e.distinct_id === 'string' ? e.distinct_id : 'anonymous');
         const properties = e.properties && typeof e.properties === 'object' && !Array.isArray(e.properties) ? (e.properties as Record<string, unknown>) : {};
@@ -72,8 +104,25 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
           payload: { event: e.event, distinct_id: distinctId, properties: { ...properties, $insert_id: insertId, time: at, ...(ctx.user ? { user_id: ctx.user.sub } : {}) } },
         });
       }
+      if (events.length === 0) return errorResponse(400, { error: 'bad_request', message: 'no event has a usable timestamp (ms since 1970, at most a day ahead)', reason: 'invalid_timestamp' }, cors);
+      if ((await ctx.queueDepth()) + events.length > maxQueued) {
+        return errorResponse(503, { error: 'unavailable', message: 'too many analytics events are waiting; retry later', reason: 'backlog' }, { ...cors, 'retry-after': '60' });
+      }
       await ctx.enqueue(events);
-      return Response.json({ accepted: events.length }, { status: 202, headers: cors });
+      return Response.json({ accepted: events.length, ...(rejected.length ? { rejected } : {}) }, { status: 202, headers: cors });
     };
+    // Origin, preflight and credentials need no D1: answered before the route's rate limit is counted.
+    handler.precheck = (request, user) => {
+      const cors = corsFor(request);
+      const origin = request.headers.get('origin');
+      if (origin && origins.size && !origins.has(origin)) return errorResponse(403, { error: 'forbidden', message: 'origin not allowed' });
+      if (request.method === 'OPTIONS') {
+        return new Response(null, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization, x-switchyard-key', 'access-control-max-age': '600' } });
+      }
+      const key = request.headers.get('x-switchyard-key');
+      if (!user && !(key && keys.has(key))) return errorResponse(401, { error: 'unauthorized', message: 'send a bearer token or a publishable key', reason: 'missing_credentials' }, cors);
+      return undefined;
+    };
+    return handler;
   },
 };

@@ -58,6 +58,10 @@ export const hmacVerifier: VerifierAdapter<HmacOptions> = {
     required: ['secret', 'header'],
   },
   example: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
+  signedHeaders(options) {
+    const timestampHeader = options.timestamp_header?.toLowerCase();
+    return compileSigned(options.signed ?? '{body}', Boolean(timestampHeader)).flatMap((p) => ('header' in p ? [p.header] : 'timestamp' in p ? [timestampHeader!] : []));
+  },
   async sign(options, { url, body, now, secrets }) {
     const headers: Record<string, string> = {};
     const timestampHeader = options.timestamp_header?.toLowerCase();

@@ -46,6 +46,7 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
     required: ['public_key'],
   },
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
+  signedHeaders: () => ['x-twilio-email-event-webhook-timestamp'],
   create(options) {
     const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
     const keyFor = publicKeyImporter({ name: 'ECDSA', namedCurve: 'P-256' });

@@ -40,6 +40,7 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
       required: ['secret'],
     },
     example: { type, secret: exampleSecret, tolerance: '5m' },
+    signedHeaders: () => [`${headerPrefix}id`, `${headerPrefix}timestamp`],
     async sign(_options, { body, now, secrets, id: messageId }) {
       const { kind, key } = decodeSecret(secrets[0]!, 'secret');
       if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: send needs the whsec_ secret');

@@ -16,8 +16,9 @@ function urlVariants(url: URL): string[] {
 
 /**
  * Twilio: `X-Twilio-Signature` is base64 HMAC-SHA1 keyed with the auth token over the full public URL followed
- * by each POST parameter's name and value, sorted by name (repeated values de-duplicated and sorted), as
- * twilio-node's `validateRequest` computes it. JSON bodies carry `?bodySHA256=<hex>` in the URL and the body
+ * by each POST parameter's name and value, sorted by name (a repeated field's values sorted), as twilio-node's
+ * `validateRequest` computes it. twilio-node also de-duplicates repeated values, so a field repeating a value is
+ * refused: its signature would not cover the repeat. JSON bodies carry `?bodySHA256=<hex>` in the URL and the body
  * hash is checked too.
  */
 export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
@@ -69,7 +70,11 @@ export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
         if (bodyHash === null) {
           const grouped = groupPairs(parseFormPairs(request.body));
           for (const key of [...grouped.keys()].sort(byCodeUnit)) {
-            for (const value of [...new Set(grouped.get(key))].sort(byCodeUnit)) params += key + value;
+            const values = grouped.get(key)!;
+            // Twilio signs the set of a field's values: a value sent twice is signed as once, so a captured
+            // callback could be stretched (`a=x&a=x`) under its signature. Twilio never repeats a value.
+            if (new Set(values).size !== values.length) throw new VerificationError('repeated_field', `form field ${key} repeats a value`);
+            for (const value of [...values].sort(byCodeUnit)) params += key + value;
           }
         }
         const expected = await Promise.all(

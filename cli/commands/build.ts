@@ -15,11 +15,10 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const project = projectFor(manifestPath);
   const result = checkProject(project);
   const output = join(project.buildDir, outputName);
-  const warnings = result.problems.filter((p) => p.severity === 'warning').map(formatProblem);
-  if (warnings.length !== result.problems.length) return { ok: false, output, messages: result.problems.map(formatProblem) };
+  if (result.problems.length) return { ok: false, output, messages: result.problems.map((p) => formatProblem(p)) };
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
-  return { ok: true, output, messages: [...warnings, ...result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`)] };
+  return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 
 export async function buildCommand(args: string[]): Promise<number> {

@@ -7,10 +7,10 @@ import { checkProject, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 
-export function formatProblem(p: Problem): string {
+export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error'): string {
   const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
-  return `${p.file}:${p.line}:${p.column}: ${p.severity ?? 'error'}${envs}: ${at}${p.message}`;
+  return `${p.file}:${p.line}:${p.column}: ${level}${envs}: ${at}${p.message}`;
 }
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -19,9 +19,9 @@ export async function validateCommand(args: string[]): Promise<number> {
   const project = projectFor(positional[0]);
   const result = checkProject(project, typeof env === 'string' ? { environments: [env] } : {});
   for (const problem of result.problems) console.error(formatProblem(problem));
-  const errors = result.problems.filter((p) => p.severity !== 'warning');
-  if (errors.length) {
-    console.error(`\n${errors.length} problem${errors.length === 1 ? '' : 's'} found`);
+  for (const warning of result.warnings) console.log(formatProblem(warning, 'warning'));
+  if (result.problems.length) {
+    console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
     return 1;
   }
   console.log(`${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);

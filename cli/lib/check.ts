@@ -32,6 +32,8 @@ export interface Problem extends SourcedProblem {
 
 export interface CheckResult {
   problems: Problem[];
+  /** What is valid but weaker than it looks (a header outside the signature choosing the event). */
+  warnings: Problem[];
   builds: EnvironmentBuild[];
   parsed?: ParsedManifest;
 }
@@ -55,15 +57,16 @@ export function checkProject(project: Project, options: { environments?: string[
   const registry = options.registry ?? defaultRegistry;
   const file = relative(process.cwd(), project.manifest) || project.manifest;
   const text = readText(project.manifest);
-  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], builds: [] };
+  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], warnings: [], builds: [] };
   const parsed = parseManifest(text, file);
-  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), builds: [], parsed };
+  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
 
   const schema = buildManifestSchema(registry);
   const validate = createManifestValidator(registry);
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
-  const add = (env: string, problems: SourcedProblem[]) => problems.forEach((p) => collected.push({ ...p, environments: [env] }));
+  const warned: Problem[] = [];
+  const add = (env: string, problems: SourcedProblem[], into = collected) => problems.forEach((p) => into.push({ ...p, environments: [env] }));
   let sqlite: MigratedSchema | undefined;
   try {
     sqlite = migratedSchema(project.migrations);
@@ -106,16 +109,27 @@ export function checkProject(project: Project, options: { environments?: string[
       ...tolerant(() => checkWrangler(project, env, manifest, compiled)),
       ...tolerant(() => checkSecrets(project, schema, manifest)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
-      ...tolerant(() => checkVersionGuards(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
-    if (compiled && !collected.some((p) => p.environments.includes(env) && p.severity !== 'warning')) {
+    if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
+    add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
+    if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []) });
     }
   }
   sqlite?.close();
-  return { problems: mergeAcrossEnvironments(collected), builds, parsed };
+  return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed };
+}
+
+/** An event id or type read from a header the verifier does not sign: a captured body can be re-sent with another. */
+function unsignedHeaderWarnings(compiled: CompiledManifest): ManifestProblem[] {
+  return [...compiled.integrations.values()].flatMap((i) =>
+    i.unsignedEventHeaders.map(({ field, header }) => ({
+      path: ['integrations', i.name, 'event', field],
+      message: `the event ${field} comes from header ${header}, which the ${i.verifierType} verifier does not sign: anyone holding a captured request can re-send its body with another ${header}; the same body is accepted once per replay_window (${Math.round((i.replayWindowMs ?? 0) / 86_400_000 * 100) / 100}d)`,
+    })),
+  );
 }
 
 /**
@@ -286,11 +300,11 @@ export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
           const path = [...at, 'handlers', h, 'steps', s, 'params', name];
           const template = (value as { template?: string })?.template ?? '';
           if (readsOccurredAt(value) && mayLackTime) {
-            problems.push({ path, severity: 'warning', message: `this ordering guard depends on @occurred_at, which ${occurredAt === undefined ? 'this source does not extract' : 'may be missing (it has a default)'}: such an event ${template.includes('|') ? "sorts after every dated one ('|' > digits) and wins forever" : 'compares wrongly'}; use "@version" (occurred_at, then arrival order; an undated event never outranks a dated one)` });
+            problems.push({ path, message: `this ordering guard depends on @occurred_at, which ${occurredAt === undefined ? 'this source does not extract' : 'may be missing (it has a default)'}: such an event ${template.includes('|') ? "sorts after every dated one ('|' > digits) and wins forever" : 'compares wrongly'}; use "@version" (occurred_at, then arrival order; an undated event never outranks a dated one)` });
           } else if (template.includes('{@id}')) {
-            problems.push({ path, severity: 'warning', message: 'this ordering guard breaks same-time ties by the event id, which is random: use "@version" (occurred_at, then arrival order)' });
+            problems.push({ path, message: 'this ordering guard breaks same-time ties by the event id, which is random: use "@version" (occurred_at, then arrival order)' });
           } else if (typeof value === 'object' && value !== null && 'default' in value) {
-            problems.push({ path, severity: 'warning', message: 'this ordering guard falls back to a default when the value is missing, so an event without it compares as that default; use "@version" or drop the default' });
+            problems.push({ path, message: 'this ordering guard falls back to a default when the value is missing, so an event without it compares as that default; use "@version" or drop the default' });
           }
         }
       }),

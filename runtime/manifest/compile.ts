@@ -7,7 +7,7 @@ import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '
 import type { CompiledAction } from '../actions.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { JwtConfig } from '../auth.ts';
-import type { EndpointContext } from '../endpoints.ts';
+import type { EndpointHandler } from '../endpoints.ts';
 import type { Period } from '../limits.ts';
 import type { ProfileSource } from '../profiles.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from '../alerts.ts';
@@ -18,11 +18,13 @@ import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
 import { compileValue, type ValueFn } from '../values.ts';
-import { formatPath, ManifestError, type ManifestProblem } from './problems.ts';
+import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
+/** How long a signed body is remembered when headers outside the signature choose its id or type. */
+export const DEFAULT_REPLAY_WINDOW = '30d';
 /** The event log keeps each raw body in one D1 row, and D1 rows hold at most 2 MB. */
 export const MAX_STORABLE_BODY = 2_000_000 - 16 * 1024;
 
@@ -63,7 +65,7 @@ export interface CompiledRoute {
   profile?: ProfileSource;
   /** Steps run once per user, when the route first sees them. */
   onFirstSeen?: CompiledStep[];
-  endpoint?: (ctx: EndpointContext) => Promise<Response>;
+  endpoint?: EndpointHandler;
   source?: EventSource;
 }
 
@@ -76,6 +78,10 @@ export interface CompiledIntegration extends EventSource {
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
   /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
   extractHeaders: string[];
+  /** Envelope fields read from a header the verifier does not sign: a re-sent body can change them. */
+  unsignedEventHeaders: { field: 'id' | 'type'; header: string }[];
+  /** Set when unsignedEventHeaders is not empty: the same body is refused under another id for this long. */
+  replayWindowMs?: number;
 }
 
 /**
@@ -132,6 +138,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       return fn();
     } catch (error) {
       if (error instanceof ManifestError) problems.push(...error.problems);
+      else if (error instanceof OptionError) problems.push({ path: [...path, error.option], message: error.message });
       else problems.push({ path, message: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
@@ -176,7 +183,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   const routes = new Map<string, CompiledIntegration>();
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, attempt, effects);
+    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects);
     if (!compiled) continue;
     const clash = routes.get(compiled.route);
     if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
@@ -367,6 +374,7 @@ function compileIntegration(
   ctx: StepCompileContext,
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
+  defaultReplayWindow: string,
   attempt: Attempt,
   effects: HandlerContext['effects'],
 ): CompiledIntegration | undefined {
@@ -391,6 +399,12 @@ function compileIntegration(
   }
 
   const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects });
+  const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
+  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
+    const value = spec.event[field] as { header?: unknown } | undefined;
+    return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
+  });
+  const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
   return {
@@ -403,9 +417,20 @@ function compileIntegration(
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
     extractHeaders: [spec.event.id, spec.event.type, spec.event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
+    unsignedEventHeaders,
+    ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     queue,
     retry,
     handlers,
     stepsFor: memoizedSteps(handlers),
   };
+}
+
+/** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */
+function tolerantList(fn: () => string[]): string[] {
+  try {
+    return fn();
+  } catch {
+    return [];
+  }
 }

@@ -4,8 +4,6 @@ export interface ManifestProblem {
   message: string;
   /** Point at the key itself rather than its value (unknown keys). */
   atKey?: boolean;
-  /** A warning is reported but does not fail validation or the build. */
-  severity?: 'warning';
 }
 
 /** Thrown when a manifest does not compile; carries every problem, not only the first. */
@@ -15,6 +13,16 @@ export class ManifestError extends Error {
   constructor(problems: ManifestProblem[]) {
     super(problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join('\n'));
     this.problems = problems;
+  }
+}
+
+/** An adapter's refusal of one of its options: the compiler reports it at that option's path. */
+export class OptionError extends Error {
+  override name = 'OptionError';
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(message);
+    this.option = option;
   }
 }
 

@@ -13,6 +13,9 @@ import { retentionSchema } from '../retention.ts';
 import { templateSchema } from '../templates.ts';
 
 export const MANIFEST_VERSION = 1;
+
+const REPLAY_WINDOW_DESCRIPTION =
+  'When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).';
 export const NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
 export const BINDING_PATTERN = '^[A-Z][A-Z0-9_]*$';
 
@@ -109,6 +112,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         retry: { $ref: '#/definitions/RetryPolicy' },
         max_body: { $ref: '#/definitions/Size' },
         stuck_after: { $ref: '#/definitions/Duration', description: 'An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).' },
+        replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
       }),
       Queue: closed(
         'Queue',
@@ -127,6 +131,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           methods: { type: 'array', items: { enum: ['POST', 'PUT', 'GET'] }, minItems: 1, uniqueItems: true, description: 'Accepted methods (default [POST]).' },
           format: { enum: ['json', 'form'], description: 'Body format (default json).' },
           max_body: { $ref: '#/definitions/Size' },
+          replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
           verifier: { $ref: '#/definitions/Verifier' },
           event: { $ref: '#/definitions/EventExtraction' },
           queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },

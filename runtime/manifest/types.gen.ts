@@ -487,6 +487,10 @@ export interface Defaults {
    * An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).
    */
   stuck_after?: string;
+  /**
+   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
+   */
+  replay_window?: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -1079,6 +1083,10 @@ export interface Integration {
    */
   format?: 'json' | 'form';
   max_body?: Size;
+  /**
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   */
+  replay_window?: string;
   verifier: Verifier;
   event: EventExtraction;
   /**
@@ -1663,6 +1671,10 @@ export interface TrackEndpoint {
    * Origins allowed to send events (CORS).
    */
   origins?: string[];
+  /**
+   * Answer 503 while more events than this wait on the route's queue, not yet consumed (default 10000).
+   */
+  max_queued?: number;
 }
 /**
  * The user's PostHog feature flags, cached in KV, served stale when PostHog is down.

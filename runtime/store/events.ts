@@ -21,8 +21,12 @@ export const STALE_CLAIM_MS = 60_000;
 // token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
 // The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
 // Its rowid is the arrival sequence: ordering guards break same-time ties by it (see `eventVersion`).
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at)
-VALUES (?1, ?2, ?3, '${EventStatus.queued}', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4)
+// Body-hash dedup (?9 = the body's hash, ?10 = the start of the replay window; both NULL unless the integration's
+// id or type comes from an unsigned header): the same body already recorded under another id inserts nothing and
+// returns no row. The NOT EXISTS reads the partial index events_by_body_hash (migration 0010).
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, body_hash)
+SELECT ?1, ?2, ?3, '${EventStatus.queued}', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4, ?9
+WHERE ?9 IS NULL OR NOT EXISTS (SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?9 AND id <> ?2 AND received_at >= ?10)
 ON CONFLICT (integration, id) DO UPDATE SET
   deliveries = deliveries + 1,
   updated_at = excluded.updated_at,
@@ -37,10 +41,13 @@ export interface ClaimResult {
   seq: number;
 }
 
-/** Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. */
-export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number): D1PreparedStatement {
+/**
+ * Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. With `replay`, the body's
+ * hash is recorded and the claim returns no row when that body was recorded under another id since `replay.since`.
+ */
+export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
   const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
-  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale);
+  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null);
 }
 
 /** Forgets a claim whose queue send failed, so the provider's retry is a new delivery. */

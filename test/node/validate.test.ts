@@ -12,6 +12,17 @@ describe('switchyard validate', () => {
     for (const env of ['staging', 'production']) expect(cli(['validate', '--env', env]).code).toBe(0);
   });
 
+  it('warns when the event id or type comes from a header the verifier does not sign (github), not when it is signed (svix-id)', () => {
+    const { code, stdout } = cli(['validate']);
+    expect(code).toBe(0);
+    const warnings = stdout.split('\n').filter((l) => l.includes(': warning'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/integrations\.github\.event\.id: the event id comes from header X-GitHub-Delivery, which the hmac verifier does not sign/);
+    expect(warnings[1]).toMatch(/integrations\.github\.event\.type: .*X-GitHub-Event.*replay_window \(30d\)/);
+    const signedInTemplate = replaceOnce(defaultManifestText(), 'prefix: "sha256="', 'prefix: "sha256="\n      signed: "{header.X-GitHub-Delivery}.{header.X-GitHub-Event}.{body}"');
+    expect(cli(['validate', projectWith(signedInTemplate)]).stdout).not.toContain(': warning');
+  });
+
   it('lists all three planted errors with line:column, not only the first', () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }');
@@ -34,10 +45,11 @@ describe('switchyard validate', () => {
     const { code, stderr, stdout } = cli(['validate', projectWith(text)]);
     expect(code).toBe(0);
     expect(stdout).toContain('valid for default');
-    const clerk = stderr.split('\n').find((l) => l.includes('integrations.clerk.handlers[0].steps[0].params.version'));
+    expect(stderr).toBe('');
+    const clerk = stdout.split('\n').find((l) => l.includes('integrations.clerk.handlers[0].steps[0].params.version'));
     expect(clerk).toMatch(/integrations.yaml:\d+:\d+: warning .*depends on @occurred_at, which may be missing .*wins forever; use "@version"/);
-    expect(stderr).toMatch(/integrations.stripe.handlers\[1\].steps\[0\].params.version: this ordering guard breaks same-time ties by the event id/);
-    expect(cli(['validate']).stderr).toBe('');
+    expect(stdout).toMatch(/integrations.stripe.handlers\[1\].steps\[0\].params.version: this ordering guard breaks same-time ties by the event id/);
+    expect(cli(['validate']).stdout).not.toContain('ordering guard');
   });
 
   it('reports a typo\'d key as unknown, with a suggestion', () => {

@@ -99,18 +99,21 @@ export interface Harness {
   /** The fake provider APIs outbound actions reach (unless a test passes its own fetch). */
   providers: FakeProviders;
   queue: RecordingQueue;
+  /** The analytics queue (/v1/track); `drain()` takes its messages too. */
+  analytics: RecordingQueue;
   fulfillment: RecordingQueue;
   events: TelemetryEvent[];
   env: Record<string, unknown>;
 }
 
-export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment' };
+export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
 
 export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
   const fulfillment = new RecordingQueue();
+  const analytics = new RecordingQueue();
   const providers = new FakeProviders();
   const runtime = createRuntime({
     compiled,
@@ -122,16 +125,17 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     ...(options.now ? { now: options.now } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
-  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };
+  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };
   const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv));
   return {
     request,
     post: (path, body, headers = {}) => request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
     consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides } as never),
-    drain: () => queue.messages.splice(0).map((m) => fakeMessage(m as Envelope)),
+    drain: () => [...queue.messages.splice(0), ...analytics.messages.splice(0)].map((m) => fakeMessage(m as Envelope)),
     runtime,
     providers,
     queue,
+    analytics,
     fulfillment,
     events,
     env: testEnv,

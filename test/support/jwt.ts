@@ -23,3 +23,12 @@ export async function clerkToken(key: TestKey, claims: JWTPayload = {}, options:
     .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? key.kid, typ: 'JWT' })
     .sign(key.privateKey);
 }
+
+/** Fake providers serving a JWKS with one fresh key, and a Clerk token signed by it: for requests to routes behind auth. */
+export async function signedIn(kid: string): Promise<{ fake: import('./fake-providers.ts').FakeProviders; token: string }> {
+  const { FakeProviders } = await import('./fake-providers.ts');
+  const key = await testKey(kid);
+  const fake = new FakeProviders();
+  fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+  return { fake, token: await clerkToken(key) };
+}

@@ -2,13 +2,15 @@
  * Fuzzing the edge: every request is either random or a correctly signed request with its signed material
  * mutated. None may be accepted or queued, and none may cause a 5xx (secrets are all set here). The same holds
  * for the application and admin routes: algorithm-confused tokens and paths hiding a separator in an escape.
+ * Then signed requests stretched (a repeated form key) or replayed under swapped id and type headers, and every
+ * /v1/* endpoint with oversized, deeply nested and out-of-range bodies.
  */
 import { env } from 'cloudflare:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { harness } from '../support/harness.ts';
-import { CLERK_ISSUER, clerkToken, jwks, testKey } from '../support/jwt.ts';
+import { CLERK_ISSUER, clerkToken, jwks, signedIn, testKey } from '../support/jwt.ts';
 import { githubSignature, paddleSignature, stripeSignature, svixHeaders, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -190,4 +192,75 @@ it('accepts no algorithm-confused token and forwards no path hiding a separator,
   expect([...statuses.keys()].every((s) => [400, 401, 404, 405].includes(s))).toBe(true);
   // Only tokens naming the provider's algorithm (RS256) ever needed the keys: one fetch, then the cache.
   expect(jwksFetches).toBeLessThanOrEqual(2);
+});
+
+it('refuses every repeated form key that would stretch a signed Twilio callback, and every header-swapped replay', async () => {
+  const h = harness();
+  const rand = prng(0xf0e1);
+  const queued = () => h.queue.messages.length;
+  for (let i = 0; i < 60; i++) {
+    const id = `fzr_${i}_${Math.floor(rand() * 1e9)}`;
+    // Twilio: a signed callback with one of its fields repeated (same value), anywhere in the body.
+    const params = { MessageSid: id, MessageStatus: 'delivered', To: '+15551230000' };
+    const signature = await twilioSignature(S.TWILIO_AUTH_TOKEN!, 'https://switchyard.test/webhooks/twilio', params);
+    const pairs = Object.entries(params);
+    const [key, value] = pairs[Math.floor(rand() * pairs.length)]!;
+    pairs.splice(Math.floor(rand() * (pairs.length + 1)), 0, [key, value]);
+    const stretched = await h.post('/webhooks/twilio', new URLSearchParams(pairs).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
+    expect(stretched.status, `${key} repeated`).toBe(401);
+
+    // GitHub: a genuine delivery, then the same signed body under new delivery ids and other events.
+    const body = JSON.stringify({ action: 'closed', number: id });
+    const headers = { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body), 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' };
+    expect((await h.post('/webhooks/github', body, headers)).status).toBe(202);
+    const before = queued();
+    for (const event of ['issues', 'deployment', 'push', 'x'.repeat(1 + Math.floor(rand() * 40))]) {
+      const replay = await h.post('/webhooks/github', body, { ...headers, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': event });
+      expect(replay.status).toBe(200);
+    }
+    // Svix: the same signed body under a new svix-id no longer verifies (the id is signed).
+    const clerk = JSON.stringify({ type: 'user.updated', timestamp: Date.now(), data: { id } });
+    const signed = await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, id, clerk);
+    expect((await h.post('/webhooks/clerk', clerk, { ...signed, 'svix-id': `${id}_other` })).status).toBe(401);
+    expect(queued()).toBe(before);
+  }
+});
+
+it('answers every /v1/* endpoint with oversized, deeply nested or out-of-range bodies without a 5xx', async () => {
+  const { fake, token } = await signedIn('fuzz');
+  fake.on(/api\.cloudinary\.com/, () => Response.json({ public_id: 'p', secure_url: 'https://res.example/p', bytes: 1 }));
+  const h = harness({ fetch: fake.fetch, env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'k', CLOUDINARY_API_SECRET: 's', CLERK_SECRET_KEY: 'sk' } });
+  const rand = prng(0xdee9);
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const bodies: (() => string)[] = [
+    () => deep(4000),
+    () => `{"events":${deep(4000)}}`,
+    () => `[{"event":"x","properties":${deepObject(4000)}}]`,
+    () => `[{"event":"x","timestamp":${[1e20, -1e17, 1e308, -0, 8.64e15 + 1, Number.MAX_SAFE_INTEGER][Math.floor(rand() * 6)]}}]`,
+    () => `[{"event":"x","timestamp":"${['+275760-09-13T00:00:00.001Z', '0000-00-00', 'NaN', '9'.repeat(400)][Math.floor(rand() * 4)]}"}]`,
+    () => JSON.stringify(Array.from({ length: 501 }, () => ({ event: 'x' }))),
+    () => JSON.stringify([{ event: 'x'.repeat(201) }]),
+    () => JSON.stringify([{ event: 'x', distinct_id: { a: [1, 2] }, properties: [1, 2] }]),
+    () => 'x'.repeat(64 * 1024 + 1 + Math.floor(rand() * 1e5)),
+    () => '\u0000\uffff'.repeat(100),
+    () => '',
+  ];
+  const credentials: Record<string, string>[] = [{ authorization: `Bearer ${token}` }, { 'x-switchyard-key': 'pk_dev_switchyard' }, {}];
+  const paths = ['/v1/track', '/v1/flags', '/v1/uploads'];
+  for (let i = 0; i < 150; i++) {
+    const path = paths[i % paths.length]!;
+    const body = bodies[Math.floor(rand() * bodies.length)]!();
+    const contentType = path === '/v1/uploads' && rand() < 0.5 ? 'multipart/form-data; boundary=fz' : 'application/json';
+    const headers = { 'content-type': contentType, ...credentials[Math.floor(rand() * credentials.length)]! };
+    for (const method of path === '/v1/flags' ? ['GET', 'POST'] : ['POST']) {
+      const res = await h.request(path, { method, headers, ...(method === 'GET' ? {} : { body }) });
+      if (res.status >= 500) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}\n${body.slice(0, 200)}`);
+    }
+  }
+  // Oversized uploads, declared or streamed.
+  const big = new FormData();
+  big.set('file', new File([new Uint8Array(10 * 1024 * 1024 + 1)], 'big.png', { type: 'image/png' }));
+  expect((await h.request('/v1/uploads', { method: 'POST', body: big, headers: { authorization: `Bearer ${token}` } })).status).toBe(413);
+  expect(h.queue.messages).toHaveLength(0);
 });

@@ -1,0 +1,230 @@
+/**
+ * Attacks from the adversarial review (issue 11) on the ingest path and the edge endpoints: each test replays
+ * one, through the public surface, and asserts the refusal.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import examples from '../../.switchyard/examples.json';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import { claimStatement } from '../../runtime/store/index.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { defaultManifest, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
+import { signedIn } from '../support/jwt.ts';
+import { githubSignature, shopifySignature, stripeSignature, twilioSignature } from '../support/sign.ts';
+
+const S = env.TEST_SECRETS;
+const TWILIO_URL = 'https://switchyard.test/webhooks/twilio';
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('a signed form cannot be stretched', () => {
+  it('refuses a captured Twilio callback re-sent with a field repeated under the same signature', async () => {
+    const h = harness();
+    const sid = uid('SM');
+    await env.DB.prepare("INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'queued')").bind(sid).run();
+    const params = { MessageSid: sid, MessageStatus: 'delivered', To: '+15550001111' };
+    const signature = await twilioSignature(S.TWILIO_AUTH_TOKEN!, TWILIO_URL, params);
+    const stretched = `${new URLSearchParams(params).toString()}&MessageStatus=delivered`;
+    const res = await h.post('/webhooks/twilio', stretched, { ...form, 'x-twilio-signature': signature });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'unauthorized', reason: 'repeated_field' });
+    expect(h.queue.messages).toHaveLength(0);
+    await h.consume(h.drain());
+    expect(await env.DB.prepare('SELECT status FROM sms_logs WHERE sid = ?').bind(sid).first()).toEqual({ status: 'queued' });
+    // The callback as Twilio sent it still works.
+    expect((await h.post('/webhooks/twilio', new URLSearchParams(params).toString(), { ...form, 'x-twilio-signature': signature })).status).toBe(202);
+  });
+});
+
+describe('headers outside the signature cannot choose the event', () => {
+  it('github: a captured body re-sent under a new delivery id and event is not queued again', async () => {
+    const h = harness();
+    const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
+    const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
+    const first = await h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
+    expect(first.status).toBe(202);
+    const replay = await h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'deployment' });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ status: 'duplicate', reason: 'same_body' });
+    expect(h.queue.messages).toHaveLength(1);
+    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'webhook.replay_refused', integration: 'github' }));
+  });
+
+  it('shopify example: an unpaid order body re-sent as orders/paid under a new webhook id marks nothing paid', async () => {
+    const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+    const h = harness({ compiled: compileManifest(manifest, defaultRegistry) });
+    const order = String(Math.floor(Math.random() * 1e12));
+    await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(order).run();
+    const body = JSON.stringify({ id: Number(order), financial_status: 'pending', total_price: '12.00' });
+    const signature = await shopifySignature(S.SHOPIFY_WEBHOOK_SECRET!, body);
+    const send = (topic: string) => h.post('/webhooks/shopify', body, { 'x-shopify-hmac-sha256': signature, 'x-shopify-webhook-id': uid('wh'), 'x-shopify-topic': topic });
+    expect((await send('orders/create')).status).toBe(202);
+    expect((await send('orders/paid')).status).toBe(200);
+    await h.consume(h.drain());
+    expect(await env.DB.prepare('SELECT status FROM orders WHERE id = ?').bind(order).first()).toEqual({ status: 'pending' });
+  });
+
+  it('after the replay window the same body is a new event again; ids from the body or a signed header pay nothing extra', async () => {
+    let now = Date.now();
+    const h = harness({ now: () => now });
+    const body = JSON.stringify({ action: 'closed', number: Math.random() });
+    const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
+    const send = () => h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
+    expect((await send()).status).toBe(202);
+    now += 31 * 86_400_000;
+    expect((await send()).status).toBe(202);
+    // Cost: an integration whose id is in the signed body writes no body hash (no index entry).
+    const stripeId = uid('evt');
+    const stripe = JSON.stringify({ id: stripeId, type: 'customer.created', created: 1_700_000_000, data: { object: {} } });
+    expect((await h.post('/webhooks/stripe', stripe, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, stripe, Math.floor(now / 1000)) })).status).toBe(202);
+    expect(await env.DB.prepare("SELECT body_hash FROM events WHERE integration = 'stripe' AND id = ?").bind(stripeId).first()).toEqual({ body_hash: null });
+  });
+});
+
+it('costs: the body-hash claim writes one index entry more than the plain claim, and reads through the index', async () => {
+  const at = new Date().toISOString();
+  const envelope = (integration: string) => ({ integration, id: uid('cost'), type: 't', occurred_at: null, received_at: at, payload: {} });
+  const plain = await claimStatement(env.DB, envelope('cost_plain'), '{}', 'tok', Date.now()).run();
+  const hashed = await claimStatement(env.DB, envelope('cost_hashed'), '{}', 'tok', Date.now(), { bodyHash: uid('h'), since: at }).run();
+  expect(hashed.meta.rows_written).toBe(plain.meta.rows_written + 1);
+  const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?2 AND id <> ?3 AND received_at >= ?4').bind('a', 'b', 'c', 'd').all<{ detail: string }>();
+  expect(plan.results.map((r) => r.detail).join(' ')).toContain('events_by_body_hash');
+});
+
+describe('/v1/track and /v1/uploads are bounded', () => {
+  const KEY = { 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' };
+  const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'cl_key', CLOUDINARY_API_SECRET: 'cl_secret' };
+
+  /** A body of `total` bytes that is produced only as it is read, and says how much was read. */
+  function lazyBody(total: number) {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        const chunk = new Uint8Array(Math.min(64 * 1024, total - pulled)).fill(0x20);
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+
+  it('track refuses an oversized body after reading at most its limit (no content-length), and at once with one', async () => {
+    const h = harness({ env: SECRETS });
+    const body = lazyBody(8 * 1024 * 1024);
+    const res = await h.request('/v1/track', { method: 'POST', body: body.stream, headers: KEY, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(body.pulled()).toBeLessThan(512 * 1024);
+    const declared = await h.request('/v1/track', { method: 'POST', body: 'x'.repeat(70_000), headers: { ...KEY, 'content-length': '70000' } });
+    expect(declared.status).toBe(413);
+  });
+
+  it('uploads refuses an oversized file after reading at most its limit', async () => {
+    const { fake, token } = await signedIn('edge');
+    const h = harness({ env: SECRETS, fetch: fake.fetch });
+    const body = lazyBody(20 * 1024 * 1024);
+    const res = await h.request('/v1/uploads', { method: 'POST', body: body.stream, headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x' }, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(body.pulled()).toBeLessThan(11 * 1024 * 1024);
+  });
+
+  it('checks credentials before the rate limit: keyless requests are counted in memory and cannot lock out a real one', async () => {
+    const h = harness({ env: SECRETS });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 125; i++) statuses.push((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip } })).status);
+    expect(statuses.slice(0, 120).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(120).every((s) => s === 429)).toBe(true);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM usage WHERE metric = 'route.track' AND key = ?").bind(ip).first()).toEqual({ n: 0 });
+    const real = await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { ...KEY, 'cf-connecting-ip': ip } });
+    expect(real.status).toBe(202);
+  });
+
+  it('queues track events on their own queue, never on the webhooks queue', async () => {
+    const h = harness({ env: SECRETS });
+    expect((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY })).status).toBe(202);
+    expect(h.queue.messages).toHaveLength(0);
+    expect(h.analytics.messages).toHaveLength(2);
+  });
+
+  it('refuses track events with 503 while too many are queued and not yet consumed', async () => {
+    const m = structuredClone(defaultManifest);
+    (m.routes!.track!.endpoint as { max_queued?: number }).max_queued = 3;
+    const h = harness({ env: SECRETS, compiled: compileManifest(m, defaultRegistry) });
+    const send = () => h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY });
+    expect((await send()).status).toBe(202);
+    const full = await send();
+    expect(full.status).toBe(503);
+    expect(await full.json()).toMatchObject({ error: 'unavailable', reason: 'backlog' });
+    expect(full.headers.get('retry-after')).toBeTruthy();
+    await h.runtime.queue({ queue: QUEUE_NAMES.ANALYTICS_QUEUE, messages: h.drain() }, h.env as never);
+    expect((await send()).status).toBe(202);
+  });
+
+  it('prunes rate-limit counters of periods that are over', async () => {
+    const { rateLimitPruneStatements } = await import('../../runtime/limits.ts');
+    const compiled = compileManifest(defaultManifest, defaultRegistry);
+    const now = Date.now();
+    const key = uid('ip');
+    await env.DB.prepare("INSERT INTO usage (metric, key, period_start, n) VALUES ('route.track', ?1, ?2, 5), ('route.track', ?1, ?3, 1)")
+      .bind(key, new Date(now - 3_600_000).toISOString(), new Date(Math.floor(now / 60_000) * 60_000).toISOString())
+      .run();
+    await env.DB.batch(rateLimitPruneStatements(env.DB, compiled.appRoutes, now, 500));
+    expect(await env.DB.prepare('SELECT n FROM usage WHERE key = ?').bind(key).all().then((r) => r.results)).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('the http action keeps its host', () => {
+  const withHttp = (url: string) => {
+    const m = structuredClone(defaultManifest);
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } }] as never }] } };
+    return m;
+  };
+
+  it.each(['https://api.example.com{data.object.path}', 'https://api.example.com:{data.object.port}/x', 'https://{data.object.host}/x', 'https://api.example.com.{data.object.zone}/x'])(
+    'refuses a template in the host or port at compile time, naming the step: %s',
+    (url) => {
+      let problems: { path: (string | number)[]; message: string }[] = [];
+      try {
+        compileManifest(withHttp(url), defaultRegistry);
+      } catch (error) {
+        problems = (error as { problems: typeof problems }).problems;
+      }
+      expect(problems).toEqual([{ path: ['integrations', 'stripe', 'handlers', 0, 'steps', 0, 'action', 'url'], message: expect.stringMatching(/host and port must be literal/) }]);
+    },
+  );
+
+  it('still fills templates after the path, query or fragment starts', () => {
+    for (const url of ['https://api.example.com/{data.object.path}', 'https://api.example.com?q={data.object.q}', 'https://api.example.com:8443/x#{data.object.f}']) {
+      expect(() => compileManifest(withHttp(url), defaultRegistry)).not.toThrow();
+    }
+  });
+});
+
+describe('bad input answers 4xx and loses nothing else', () => {
+  const KEY = { 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' };
+
+  it('track: an event with an unrepresentable timestamp is refused by index; the rest of the batch is queued', async () => {
+    const h = harness({ env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token' } });
+    const batch = { events: [{ event: 'ok_1' }, { event: 'far', timestamp: 1e20 }, { event: 'ok_2', timestamp: Date.now() }, { event: 'past', timestamp: -1e17 }] };
+    const res = await h.request('/v1/track', { method: 'POST', body: JSON.stringify(batch), headers: KEY });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2, rejected: [{ index: 1, reason: 'invalid_timestamp' }, { index: 3, reason: 'invalid_timestamp' }] });
+    expect(h.drain().map((m) => (m.body as { type: string }).type)).toEqual(['ok_1', 'ok_2']);
+    const none = await h.request('/v1/track', { method: 'POST', body: JSON.stringify([{ event: 'x', timestamp: 1e20 }]), headers: KEY });
+    expect(none.status).toBe(400);
+    expect(await none.json()).toMatchObject({ error: 'bad_request', reason: 'invalid_timestamp' });
+  });
+
+  it.each([
+    [{ seq: '12' }, /seq must be an array of dead-letter numbers/],
+    [{ seq: [1, 'x'] }, /seq must be an array of dead-letter numbers/],
+    [{ seq: Array.from({ length: 150 }, (_, i) => i + 1) }, /at most 100/],
+    [{ integration: 7 }, /integration must be a name/],
+  ])('dead-letter replay refuses %j with 400 and a clear message', async (selection, message) => {
+    const h = harness();
+    const res = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify(selection), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+});
