@@ -104,7 +104,7 @@ describe('dashboard session', () => {
   it('requires the CSRF header (bound to the session) for a state-changing request by cookie', async () => {
     const { h, session } = setup();
     const { cookie, csrf } = await session();
-    const replay = (headers: Record<string, string>) => h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [-1] }), headers: { 'content-type': 'application/json', cookie, ...headers } });
+    const replay = (headers: Record<string, string>) => h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [999999999] }), headers: { 'content-type': 'application/json', cookie, ...headers } });
     expect((await replay({})).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': 'guessed' })).status).toBe(403);
     const other = await session();
@@ -114,7 +114,7 @@ describe('dashboard session', () => {
     expect((await replay({ 'x-switchyard-csrf': csrf, origin: 'https://evil.example' })).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(200);
     // The CLI's Bearer credential needs no CSRF token.
-    expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [-1] }), headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(200);
+    expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [999999999] }), headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(200);
   });
 
   it('expires after an hour', async () => {
