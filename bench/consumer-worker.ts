@@ -15,7 +15,7 @@ const USER_SQL = `INSERT INTO users (id, email, name) VALUES (:id, :email, :name
 
 const subscriptionStep = {
   sql: SUBSCRIPTION_SQL,
-  params: { id: 'data.id', customer: 'data.customer', status: 'data.status', plan: 'data.plan', version: { template: '{@occurred_at}|{@id}' } },
+  params: { id: 'data.id', customer: 'data.customer', status: 'data.status', plan: 'data.plan', version: '@version' },
 };
 const userStep = { sql: USER_SQL, params: { id: 'data.customer', email: 'data.email', name: 'data.name' } };
 

@@ -1,6 +1,6 @@
 /**
  * `switchyard replay [--list] [--seq 1,2] [--integration NAME] [--all] [--url URL]`: lists or replays dead letters;
- * `switchyard replay --events [--integration NAME] [--status failed] [--type T] [--since ISO] [--until ISO]` replays
+ * `switchyard replay --events [--integration NAME] [--status retrying] [--type T] [--since ISO] [--until ISO]` replays
  * events by query
  * through the runtime's admin API, so it works the same against `npm run dev` (local D1 and queues, the default
  * URL) and a deployed environment (`--url https://…`). The token is ADMIN_TOKEN from the environment, else .dev.vars.

@@ -4,6 +4,7 @@
  * prints the response, then the event's final status from the admin API (with ADMIN_TOKEN). Works for every
  * verifier with a signer, the generic hmac included, from the manifest alone.
  */
+import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
@@ -107,18 +108,19 @@ export async function sendCommand(args: string[]): Promise<number> {
     effects: { step: string; action: string; status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null }[];
   };
   let found: Detail | undefined;
-  const settled = (d: Detail | undefined) => d && !['queued', 'replayed'].includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === 'sending' || e.status === 'pending');
+  const waiting: string[] = [EventStatus.queued, EventStatus.replayed];
+  const settled = (d: Detail | undefined) => d && !waiting.includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === EffectStatus.sending || e.status === EffectStatus.pending);
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
     const r = await fetch(detail, { headers: { authorization: `Bearer ${token}` } });
     if (r.ok) found = (await r.json()) as Detail;
     if (settled(found)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const event = found?.event ?? { status: 'queued', attempts: 0, max_attempts: null, error: null, next_at: null };
+  const event = found?.event ?? { status: EventStatus.queued, attempts: 0, max_attempts: null, error: null, next_at: null };
   const retrying = (x: { attempts: number; max_attempts: number | null; next_at: string | null }) => ` (attempt ${x.attempts} of ${x.max_attempts ?? '?'}, next at ${x.next_at ?? '?'})`;
-  console.log(`event ${integrationName}/${id}: ${event.status}${event.status === 'retrying' ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
+  console.log(`event ${integrationName}/${id}: ${event.status}${event.status === EventStatus.retrying ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
   for (const e of found?.effects ?? []) {
-    console.log(`  effect ${e.step} ${e.action}: ${e.status}${e.status === 'retrying' ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
+    console.log(`  effect ${e.step} ${e.action}: ${e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
   }
-  return event.status === 'applied' || event.status === 'ignored' ? 0 : 1;
+  return event.status === EventStatus.applied || event.status === EventStatus.ignored ? 0 : 1;
 }
