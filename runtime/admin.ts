@@ -16,7 +16,8 @@ import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
 import { authenticate, bearer } from './routes.ts';
 import { periodBounds } from './limits.ts';
-import { PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
+import { LAG_BUCKETS_MS, PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
+import { EventStatus } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 
 export interface AdminDeps {
@@ -29,17 +30,10 @@ export interface AdminDeps {
 const looksLikeJwt = (token: string) => token.split('.').length === 3;
 
 /** An events cursor is base64 JSON of [received_at, integration, id]; anything else is a 400, never a bind error. */
-function parseCursor(text: string): [string, string, string] {
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(atob(text));
-  } catch {
-    cursor = undefined;
-  }
-  if (!Array.isArray(cursor) || cursor.length !== 3 || !cursor.every((part) => typeof part === 'string')) {
-    throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
-  }
-  return cursor as [string, string, string];
+function parseCursor(text: string): number {
+  const seq = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(seq)) throw httpError(400, { error: 'bad_request', message: 'cursor is not one this API returned' });
+  return seq;
 }
 
 /**
@@ -122,20 +116,17 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const q = (name: string) => c.req.query(name) ?? null;
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
     const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
-    const rows = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until') }, cursor, limit + 1);
-    const events = rows.slice(0, limit) as { integration: string; id: string; received_at: string }[];
-    const last = events[events.length - 1];
-    const next = rows.length > limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null;
-    return c.json({ events, next_cursor: next });
+    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until') }, cursor, limit);
+    return c.json({ events, next_cursor: next === null ? null : String(next) });
   });
 
   /** One event with its payload (admins only) and any dead letter it left. */
   api.get('/events/:integration/:id', async (c) => {
     const { integration, id } = c.req.param();
-    const { event, applied } = await store.eventDetail(c.env.DB, integration, id);
+    const event = await store.eventDetail(c.env.DB, integration, id);
     if (!event) throw httpError(404, { error: 'not_found', message: `no event ${integration}/${id}` });
     const [effects, letters] = await Promise.all([store.effectsOf(c.env.DB, integration, id), store.deadLettersOf(c.env.DB, integration, id)]);
-    const { body, ...rest } = event;
+    const { body, steps, ...rest } = event;
     let payload: unknown = body;
     try {
       payload = body === null ? null : JSON.parse(body);
@@ -145,50 +136,47 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const source = compiled.sources.get(integration);
     return c.json({
       event: { ...rest, max_attempts: source?.retry.maxAttempts ?? null, payload },
-      steps: applied?.steps ? JSON.parse(applied.steps) : [],
-      applied_at: applied?.applied_at ?? null,
+      steps: steps ? JSON.parse(steps) : [],
+      applied_at: rest.status === EventStatus.applied ? rest.updated_at : null,
       effects: effects.map((e) => ({ ...e, max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),
       dead_letters: letters,
     });
   });
 
-  /** Per integration, over the last hour and day: accepted, rejected, failed, and p50/p99 processing lag. */
+  /**
+   * Per integration, over the last hour and day: accepted, rejected, failed (attempts), and p50/p99 processing lag,
+   * from hourly counters (plus this isolate's unwritten ones): it reads about 24 rows per metric, never the log.
+   */
   api.get('/health', async (c) => {
     const at = now();
-    await usage?.flush(c.env.DB, at, true);
-    const windows = { hour: 3_600_000, day: 86_400_000 } as const;
+    const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start);
+    const counters = await hourlyCounters(c.env.DB, hours[0]!, usage?.unflushed(at) ?? []);
     const names = [...compiled.sources.keys()];
-    const result: Record<string, Record<string, unknown>> = Object.fromEntries(names.map((n) => [n, {}]));
-    for (const [window, ms] of Object.entries(windows)) {
-      const since = new Date(at - ms).toISOString();
-      const counts = await store.countsSince(c.env.DB, since);
-      const rejected = await c.env.DB.prepare("SELECT substr(metric, 12) AS integration, sum(n) AS n FROM usage WHERE metric LIKE 'rejections.%' AND period_start >= ?1 GROUP BY metric")
-        .bind(periodBounds('hour', at - ms).start)
-        .all<{ integration: string; n: number }>();
-      const lags = await store.lagsSince(c.env.DB, since);
-      for (const name of names) {
-        const own = lags.filter((l) => l.integration === name).map((l) => l.lag).sort((a, b) => a - b);
-        const pct = (p: number) => (own.length ? Math.round(own[Math.min(own.length - 1, Math.ceil((p / 100) * own.length) - 1)]!) : null);
-        const count = counts.find((r) => r.integration === name);
-        result[name]![window] = {
-          accepted: count?.accepted ?? 0,
-          failed: count?.failed ?? 0,
-          rejected: rejected.results.find((r) => r.integration === name)?.n ?? 0,
-          lag_ms: { p50: pct(50), p99: pct(99) },
-        };
-      }
+    const result: Record<string, Record<string, unknown>> = {};
+    for (const name of names) {
+      const own = counters.filter((r) => r.key === name || r.metric === `rejections.${name}`);
+      const window = (from: string) => {
+        const inWindow = own.filter((r) => r.period_start >= from);
+        const sum = (metric: string) => inWindow.filter((r) => r.metric === metric).reduce((n, r) => n + r.n, 0);
+        const lags = LAG_BUCKETS_MS.map((_, i) => sum(`lag.${String(i).padStart(2, '0')}`));
+        lags.push(sum(`lag.${String(LAG_BUCKETS_MS.length).padStart(2, '0')}`));
+        return { accepted: sum('events.accepted'), failed: sum('events.failed'), rejected: sum(`rejections.${name}`), lag_ms: { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99) } };
+      };
+      result[name] = {
+        hour: window(periodBounds('hour', at - 3_600_000).start),
+        day: window(hours[0]!),
+        // Accepted events per hour over the last 24 hours, oldest first, for the dashboard's charts.
+        series: hours.map((h) => own.filter((r) => r.metric === 'events.accepted' && r.period_start === h).reduce((n, r) => n + r.n, 0)),
+      };
     }
-    // Accepted events per hour over the last 24 hours, oldest first, for the dashboard's charts.
-    const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start.slice(0, 13));
-    const perHour = await store.perHourSince(c.env.DB, `${hours[0]}:00:00.000Z`);
-    for (const name of names) result[name]!.series = hours.map((h) => perHour.find((r) => r.integration === name && r.hour === h)?.n ?? 0);
     return c.json({ at: new Date(at).toISOString(), integrations: result });
   });
 
   /** Usage against the manifest's limits (current period, busiest keys first) and the platform's daily allowances. */
   api.get('/usage', async (c) => {
     const at = now();
-    await usage?.flush(c.env.DB, at, true);
+    // Reading the report writes nothing: this isolate's unwritten counts are added to what D1 has.
+    const unflushed = usage?.unflushed(at) ?? [];
     const limits = await Promise.all(
       [...compiled.limits.values()].map(async (l) => {
         const period = periodBounds(l.period, at);
@@ -197,8 +185,12 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       }),
     );
     const day = periodBounds('day', at).start;
-    const rows = await c.env.DB.prepare("SELECT metric, n FROM usage WHERE metric LIKE 'platform.%' AND period_start = ?1").bind(day).all<{ metric: string; n: number }>();
-    const used = new Map(rows.results.map((r) => [r.metric.slice('platform.'.length), r.n]));
+    const rows = await c.env.DB.prepare("SELECT metric, n FROM usage WHERE metric >= 'platform.' AND metric < 'platform/' AND key = '*' AND period_start = ?1").bind(day).all<{ metric: string; n: number }>();
+    const used = new Map<string, number>();
+    for (const r of [...rows.results, ...unflushed.filter((u) => u.metric.startsWith('platform.') && u.period_start === day)]) {
+      const metric = r.metric.slice('platform.'.length);
+      used.set(metric, (used.get(metric) ?? 0) + r.n);
+    }
     const allowances = PLAN_LIMITS[compiled.plan];
     const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
     return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform } });
@@ -218,4 +210,27 @@ function invalidReplaySelection(selection: ReplaySelection): string | undefined 
   if (integration !== undefined && typeof integration !== 'string') return 'integration must be a name (a string)';
   if (all !== undefined && typeof all !== 'boolean') return 'all must be true or false';
   return undefined;
+}
+
+/** Hourly counters since an hour (events, lag buckets, rejections), with an isolate's unwritten ones added. */
+async function hourlyCounters(db: D1Database, since: string, unflushed: { metric: string; key: string; period_start: string; n: number }[]) {
+  const rows = await db
+    .prepare(
+      `SELECT metric, key, period_start, n FROM usage WHERE ((metric >= 'events.' AND metric < 'events/') OR (metric >= 'lag.' AND metric < 'lag/') OR (metric >= 'rejections.' AND metric < 'rejections/')) AND period_start >= ?1`,
+    )
+    .bind(since)
+    .all<{ metric: string; key: string; period_start: string; n: number }>();
+  return [...rows.results, ...unflushed.filter((u) => /^(events|lag|rejections)\./.test(u.metric) && u.period_start >= since)];
+}
+
+/** The upper bound (ms) of the histogram bucket holding the p-th fraction of the counts, or null with no counts. */
+function percentile(buckets: number[], p: number): number | null {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  if (!total) return null;
+  let seen = 0;
+  for (const [i, n] of buckets.entries()) {
+    seen += n;
+    if (seen >= Math.ceil(p * total)) return LAG_BUCKETS_MS[i] ?? LAG_BUCKETS_MS[LAG_BUCKETS_MS.length - 1]! * 2;
+  }
+  return null;
 }

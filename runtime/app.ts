@@ -10,7 +10,7 @@ import { adminApi } from './admin.ts';
 import { registerAdminPages } from './admin-pages.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
 import { registerRoutes } from './routes.ts';
-import { ingest } from './ingest.ts';
+import { ingest, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import { logEmit, type Emit } from './telemetry.ts';
@@ -24,6 +24,8 @@ export interface AppOptions {
   usage?: PlatformUsage;
   /** The fetch used for JWKS, upstream proxies and endpoint providers (tests point it at fakes). */
   fetch?: typeof fetch;
+  /** The consumer's queue-free path, for webhooks whose handlers are SQL only. */
+  applyInRequest?: IngestDeps['applyInRequest'];
 }
 
 /**
@@ -65,7 +67,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
       emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
       throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
     }
-    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}) });
+    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) });
   });
 
   app.onError((error) => {

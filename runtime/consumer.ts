@@ -63,7 +63,8 @@ const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: 
  */
 export function classify(error: unknown): Failure {
   const text = errorText(error);
-  if (/UNIQUE constraint failed: applied_messages/.test(text)) return { kind: 'duplicate', reason: 'already_applied', error: text };
+  // The applied-marker trigger (events_apply_once): a copy of this event was applied by another consumer.
+  if (/already applied/.test(text)) return { kind: 'duplicate', reason: 'already_applied', error: text };
   if (error instanceof MappingError) return { kind: 'permanent', reason: 'mapping', error: text };
   if (error instanceof PermanentError) return { kind: 'permanent', reason: 'permanent', error: text };
   if (error instanceof RangeError || error instanceof SyntaxError) return { kind: 'permanent', reason: 'unprocessable', error: text };
@@ -85,6 +86,8 @@ interface Work {
   committed?: boolean;
   /** Set once the message's fate is decided; unset works are acked at settle. */
   failure?: Failure;
+  /** The delay a retried message was given. */
+  retryDelay?: number;
 }
 
 interface Plan {
@@ -217,7 +220,7 @@ export function createConsumer(options: ConsumerOptions) {
     if (!planned.length) return;
     const leaseUntil = new Date(b.nowMs + EFFECT_LEASE_MS).toISOString();
     const statementsOf = (group: Work[]): D1PreparedStatement[] => [
-      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], attempts: w.message.attempts, steps: w.plan!.steps, ignored: w.plan!.ignored })), b.at),
+      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], type: w.envelope!.type, received_at: w.envelope!.received_at, attempts: w.message.attempts, steps: w.plan!.steps, ignored: w.plan!.ignored })), b.at),
       ...group.flatMap((w) => [...w.plan!.statements.map((s) => b.db.prepare(s.sql).bind(...s.params)), ...w.plan!.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at))]),
       ...store.insertEffects(b.db, group.flatMap((w) => w.plan!.effects), b.lease, leaseUntil, b.at),
     ];
@@ -244,6 +247,7 @@ export function createConsumer(options: ConsumerOptions) {
     }
     for (const w of planned.filter((w) => w.committed)) {
       const e = w.envelope!;
+      options.usage?.lag(e.integration, b.nowMs - Date.parse(e.received_at));
       if (w.plan!.ignored) emit({ kind: 'event.ignored', integration: e.integration, id: e.id, type: e.type });
       else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length, outbox: w.plan!.outbox.length, attempts: w.message.attempts });
     }
@@ -326,16 +330,20 @@ export function createConsumer(options: ConsumerOptions) {
       if (!f || f.kind === 'duplicate') continue;
       const max = w.source?.retry.maxAttempts ?? 1;
       const [integration, id] = w.key;
+      // An applied event whose delivery (outbox, effects message) failed stays applied: only its message is retried.
+      const applied = w.deliverOnly || w.committed;
+      if (!applied) options.usage?.event(integration, 'failed');
       if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
         letters.push(w);
         statements.push(store.eventDeadLetter(b.db, { integration, id, reason: f.reason, error: f.error, envelope: envelopeText(w.envelope ?? safeBody(w.message)), attempts: w.message.attempts }, b.at));
         // An applied event stays applied: its letter replays only what it could not deliver (the outbox).
-        if (!w.deliverOnly) statements.push(store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at));
+        if (!applied) statements.push(store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at));
       } else {
         const policy = retryDelaySeconds(w.source.retry, w.message.attempts, random());
         const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policy, f.retryAfterSeconds ?? 0));
         retries.push({ w, delaySeconds });
-        if (!w.deliverOnly) statements.push(store.retryingStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error, nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString() }, b.at));
+        w.retryDelay = delaySeconds;
+        if (!applied) statements.push(store.retryingStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error, nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString() }, b.at));
       }
     }
     let recorded = true;
@@ -370,7 +378,7 @@ export function createConsumer(options: ConsumerOptions) {
     }
   }
 
-  return async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
+  async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<Outcome[]> {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     await load(messages, b);
@@ -379,7 +387,30 @@ export function createConsumer(options: ConsumerOptions) {
     await commit(b);
     await deliver(b);
     await settle(b);
-  };
+    return b.works.map(outcomeOf);
+  }
+
+  /**
+   * The queue-free path: one event applied in the request, through the same phases as a batch (so its ordering,
+   * dead letters and statuses are the queue's). Says what became of it; `retry` means the queue must take it.
+   */
+  async function applyInRequest(envelope: Envelope, env: RuntimeEnv): Promise<Outcome> {
+    const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
+    return (await consume([message], env))[0]!;
+  }
+
+  return Object.assign(consume, { applyInRequest });
+}
+
+/** What became of one message. */
+export type Outcome = 'applied' | 'ignored' | 'delivered' | 'duplicate' | 'dead_lettered' | { retry: number };
+
+function outcomeOf(w: Work): Outcome {
+  const f = w.failure;
+  if (!f) return w.deliverOnly ? 'delivered' : w.plan?.ignored ? 'ignored' : 'applied';
+  if (f.kind === 'duplicate') return 'duplicate';
+  if (f.kind === 'permanent' || !w.source || w.message.attempts >= w.source.retry.maxAttempts) return 'dead_lettered';
+  return { retry: w.retryDelay ?? 0 };
 }
 
 /** A message body for a dead letter, even when reading it throws. */

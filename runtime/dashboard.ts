@@ -66,7 +66,7 @@ export function dashboardHtml(csrf: string): string {
 }
 
 const DASHBOARD_BODY = `<div id="app">
-<header><h1>switchyard</h1><span class="env" id="env"></span><span class="muted" id="updated"></span>
+<header><h1>switchyard</h1><span class="env" id="env"></span><span class="muted" id="updated"></span> <button class="secondary" id="refresh" type="button">Refresh</button>
   <form method="post" action="/admin/logout" style="margin-left:auto"><button class="secondary" id="logout">Sign out</button></form></header>
 <main>
   <section class="wide"><h2>Recent events</h2>
@@ -133,7 +133,10 @@ async function start() {
   const health = await fetch('/healthz').then((r) => r.json()).catch(() => ({}));
   $('env').textContent = (health.environment || '') + ' · manifest ' + String((health.manifest || {}).hash || '').slice(0, 12);
   await refresh();
-  setInterval(refresh, 5000);
+  // Every read costs D1 rows on the free plan: poll every 30 s, and only while the page is visible.
+  setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 30000);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
+  $('refresh').addEventListener('click', refresh);
 }
 $('f-integration').addEventListener('change', loadEvents); $('f-status').addEventListener('change', loadEvents);
 $('events').addEventListener('click', async (e) => {

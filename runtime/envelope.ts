@@ -22,8 +22,11 @@ export function eventVersion(envelope: Pick<Envelope, 'occurred_at' | 'seq'>): s
   return `${envelope.occurred_at ?? ''}#${String(envelope.seq ?? 0).padStart(16, '0')}`;
 }
 
-/** Queues refuse messages over 128 KB; above this (with headroom for the envelope) the message carries a reference. */
-export const MAX_INLINE_MESSAGE_BYTES = 120 * 1024;
+/**
+ * Queues bill a message per 64 KB (one that is larger costs twice the operations) and refuse one over 128 KB; above
+ * this (with headroom for the envelope) the message carries a reference to the body in the event log instead.
+ */
+export const MAX_INLINE_MESSAGE_BYTES = 63 * 1024;
 
 /** The bindings the runtime itself relies on; queue bindings are named by the manifest. */
 export interface RuntimeEnv {

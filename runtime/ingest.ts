@@ -4,13 +4,14 @@
  */
 import { MissingSecretError, VerificationError } from './adapter.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
+import type { Outcome } from './consumer.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError, readBody } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
-import { claimStatement, EventStatus, ingestDeadLetter, releaseClaim, type ClaimResult } from './store/index.ts';
+import { claimStatement, EventStatus, ingestDeadLetter, recorded, releaseClaim, type ClaimResult } from './store/index.ts';
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -64,6 +65,8 @@ export interface IngestDeps {
   emit: Emit;
   now?: () => number;
   usage?: PlatformUsage;
+  /** Applies an event in the request (the queue-free path); see EventSource.appliesInRequest. */
+  applyInRequest?: (envelope: Envelope, env: RuntimeEnv) => Promise<Outcome>;
 }
 
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
@@ -128,31 +131,50 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
-  if (!claim && replay) {
-    // The same signed body under another id: headers the signature does not cover chose the id or type.
-    emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
-    return Response.json({ status: 'duplicate', id: envelope.id, reason: 'same_body' }, { status: 200 });
+  if (!claim) {
+    // Nothing written: either the event was processed already (a duplicate costs no write), or the same signed body
+    // came under another id (headers the signature does not cover chose the id or type).
+    const seen = await recorded(env.DB, name, envelope.id);
+    if (!seen && replay) {
+      emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
+      return Response.json({ status: 'duplicate', id: envelope.id, reason: 'same_body' }, { status: 200 });
+    }
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: seen?.deliveries ?? 0 });
+    return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
   }
-  if (!claim?.claimed) {
-    if (claim?.status === EventStatus.queued) {
+  if (!claim.claimed) {
+    if (claim.status === EventStatus.queued) {
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
       // for a send this request cannot see, which may yet fail.
       emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
       throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
     }
-    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim?.deliveries ?? 0 });
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
     return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
   }
 
   const message = messageFor({ ...envelope, seq: claim.seq }, text);
+  let delaySeconds: number | undefined;
+  if (deps.applyInRequest && integration.appliesInRequest(envelope.type)) {
+    // SQL only: apply it now, in one transaction with its applied-marker, and answer after the commit. A failure
+    // worth retrying goes on through the queue below, so nothing is lost.
+    const outcome = await deps.applyInRequest({ ...envelope, seq: claim.seq }, env).catch(() => ({ retry: 0 }));
+    if (typeof outcome === 'string') {
+      deps.usage?.event(name, 'accepted');
+      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
+      return Response.json({ status: outcome === 'dead_lettered' ? 'dead_lettered' : 'applied', id: envelope.id }, { status: 200 });
+    }
+    delaySeconds = outcome.retry || undefined;
+  }
   try {
-    await queue.send(message, { contentType: 'json' });
+    await queue.send(message, { contentType: 'json', ...(delaySeconds ? { delaySeconds } : {}) });
   } catch (error) {
     emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
     await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
     throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
   deps.usage?.count('queue_operations');
+  deps.usage?.event(name, 'accepted');
   emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
   return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
 }

@@ -4,9 +4,13 @@
  * at most every FLUSH_INTERVAL_MS into `usage` (metric `platform.*`, per UTC day), in the background. An evicted
  * isolate loses at most its last interval: these figures are estimates, the limits in `limits:` are exact.
  */
-import { periodBounds } from './limits.ts';
+import { periodBounds, type Period } from './limits.ts';
 
-export const FLUSH_INTERVAL_MS = 10_000;
+/**
+ * Counts are written at most this often per isolate (and by the cron trigger): under sparse traffic a flush per
+ * request would cost more rows than the events themselves.
+ */
+export const FLUSH_INTERVAL_MS = 10 * 60_000;
 /** How long an isolate reuses the queue backlog it last read from D1 (plus its own unflushed counts). */
 export const BACKLOG_READ_MS = 5_000;
 
@@ -48,6 +52,22 @@ export class PlatformUsage {
     if (n > 0) this.add(`platform.${metric}`, '*', 'day', n);
   }
 
+  /** An event accepted or failed, per integration and hour: /health reads these instead of scanning the log. */
+  event(integration: string, what: 'accepted' | 'failed'): void {
+    this.add(`events.${what}`, integration, 'hour', 1);
+  }
+
+  /** How long an event waited from ingest to applied, as a histogram per integration and hour (see LAG_BUCKETS_MS). */
+  lag(integration: string, ms: number): void {
+    const bucket = LAG_BUCKETS_MS.findIndex((limit) => ms <= limit);
+    this.add(`lag.${String(bucket === -1 ? LAG_BUCKETS_MS.length : bucket).padStart(2, '0')}`, integration, 'hour', 1);
+  }
+
+  /** Counts not yet written, by metric, key and period start: reports add them to what D1 has, without a write. */
+  unflushed(nowMs: number): { metric: string; key: string; period_start: string; n: number }[] {
+    return [...this.pending.values()].map((p) => ({ metric: p.metric, key: p.key, period_start: periodBounds(p.period, nowMs).start, n: p.n }));
+  }
+
   /** A refused webhook, per integration and reason, per hour (bodies of refused requests are never kept). */
   rejected(integration: string, reason: string): void {
     this.add(`rejections.${integration}`, reason, 'hour', 1);
@@ -85,6 +105,8 @@ export class PlatformUsage {
 
   /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
   async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
+    // A new isolate waits an interval before its first write too: the cron's forced flush covers an isolate that dies.
+    if (!this.lastFlush && !force) this.lastFlush = nowMs;
     if (!this.pending.size || (!force && nowMs - this.lastFlush < FLUSH_INTERVAL_MS)) return;
     this.lastFlush = nowMs;
     const drained = [...this.pending.values()];
@@ -103,6 +125,27 @@ export class PlatformUsage {
       for (const p of drained) this.add(p.metric, p.key, p.period, p.n);
     }
   }
+}
+
+/** Upper bounds (ms) of the processing-lag histogram's buckets; the last bucket is everything above. */
+export const LAG_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/** How long hourly counters (events, lag, rejections) and daily ones (platform, queues) are kept. */
+export const HOURLY_KEEP_MS = 2 * 86_400_000;
+export const DAILY_KEEP_MS = 35 * 86_400_000;
+
+/**
+ * Retention of the counters: each metric family's rows older than it needs, read through the primary key
+ * (metric first), so a prune reads about what it deletes.
+ */
+export function pruneUsageStatements(db: D1Database, nowMs: number, batch: number, limits: readonly { name: string; period: Period }[] = []): D1PreparedStatement[] {
+  const hourly = new Date(nowMs - HOURLY_KEEP_MS).toISOString();
+  const daily = new Date(nowMs - DAILY_KEEP_MS).toISOString();
+  const range = (from: string, to: string, cut: string) =>
+    db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric >= ?1 AND metric < ?2 AND period_start < ?3 LIMIT ?4)').bind(from, to, cut, batch);
+  // A limit's counters of periods before the current one are over: nothing reads them again.
+  const over = limits.map((l) => db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
+  return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
 }
 
 /** Rows written by a D1 batch or statement, from its result metadata. */

@@ -1,6 +1,6 @@
 /**
  * Rebuild: re-run projections from the event log into the tables, after a manifest change or a truncation.
- * Events are taken in order (received_at, integration, id) a page at a time; each page's statements commit in one
+ * Events are taken in arrival order (their sequence) a page at a time; each page's statements commit in one
  * transaction. Only statements are run: rebuilding never sends email, enqueues or calls an API. Projections are
  * upserts with version guards, so running it twice changes nothing.
  */
@@ -8,7 +8,7 @@ import { stepContext } from './adapter.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { rebuildPageRows, storedEnvelope } from './store/index.ts';
+import { rebuildPageRows, rebuildTotal, storedEnvelope } from './store/index.ts';
 
 export interface RebuildRequest {
   /** A table (only statements writing it run) or an event source name. */
@@ -36,8 +36,11 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
   const bySource = compiled.sources.has(request.target);
   const writes = writesTo(request.target);
   const sources = bySource ? [request.target] : [...compiled.sources.keys()];
-  const cursor = request.cursor ? (JSON.parse(atob(request.cursor)) as [string, string, string]) : null;
-  const { rows, total } = await rebuildPageRows(env.DB, sources, cursor, limit);
+  const after = request.cursor ? Number(request.cursor) : 0;
+  if (!Number.isSafeInteger(after) || after < 0) throw new Error('cursor is not one rebuild returned');
+  const rows = await rebuildPageRows(env.DB, sources, after, limit);
+  // Rebuild is a full pass over the log by design: counting what it will go through costs the same order.
+  const total = request.cursor ? -1 : await rebuildTotal(env.DB, sources);
 
   const statements: D1PreparedStatement[] = [];
   let skipped = 0;
@@ -66,7 +69,7 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
     processed: rows.length,
     statements: statements.length,
     skipped,
-    total: total ?? -1,
-    next_cursor: rows.length === limit && last ? btoa(JSON.stringify([last.received_at, last.integration, last.id])) : null,
+    total,
+    next_cursor: rows.length === limit && last ? String(last.seq) : null,
   };
 }

@@ -4,7 +4,7 @@
  * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned.
  */
 import { durationSchema, parseDuration } from './duration.ts';
-import { pruneDeadLetters, pruneEffects, pruneEventStatements } from './store/index.ts';
+import { pruneDeadLetters, pruneEvents } from './store/index.ts';
 
 export const retentionSchema = {
   type: 'object',
@@ -41,33 +41,23 @@ export interface PruneResult {
   payloads: number;
   events: number;
   dead_letters: number;
-  applied_messages: number;
-  effects: number;
 }
 
 /** One bounded prune run. Returns how many rows each step changed. */
 export async function prune(db: D1Database, policy: RetentionPolicy, nowMs: number): Promise<PruneResult> {
   const cut = (ms: number) => new Date(nowMs - ms).toISOString();
-  const events = pruneEventStatements(db, { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) }, policy.batch);
-  // Effects go before the applied-markers they are found through.
-  const steps: [keyof PruneResult, D1PreparedStatement][] = [
-    ['payloads', events.payloads],
-    ['events', events.events],
-    ['effects', pruneEffects(db, cut(policy.eventsMs), policy.batch)],
-    ['applied_messages', events.applied_messages],
-    ['dead_letters', pruneDeadLetters(db, cut(policy.deadLettersMs), policy.batch)],
-  ];
-  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0, applied_messages: 0, effects: 0 };
-  let pending = steps;
-  for (let round = 0; round < RETENTION_ROUNDS && pending.length; round++) {
-    const results = await db.batch(pending.map(([, statement]) => statement));
-    const next: typeof steps = [];
-    pending.forEach(([name, statement], i) => {
-      const changed = results[i]!.meta.changes ?? 0;
-      result[name] += changed;
-      if (changed >= policy.batch) next.push([name, statement]);
-    });
-    pending = next;
+  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0 };
+  // The log is walked by sequence (each step reads about what it changes); effects go with their event's row.
+  for (let round = 0; round < RETENTION_ROUNDS; round++) {
+    const changed = await pruneEvents(db, { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) }, policy.batch);
+    result.payloads += changed.payloads;
+    result.events += changed.events;
+    if (changed.payloads < policy.batch && changed.events < policy.batch) break;
+  }
+  for (let round = 0; round < RETENTION_ROUNDS; round++) {
+    const changed = (await pruneDeadLetters(db, cut(policy.deadLettersMs), policy.batch).run()).meta.changes ?? 0;
+    result.dead_letters += changed;
+    if (changed < policy.batch) break;
   }
   return result;
 }

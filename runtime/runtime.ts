@@ -8,7 +8,7 @@ import { createConsumer, platformDeadLetter, type ConsumerMessage } from './cons
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { rateLimitPruneStatements } from './limits.ts';
-import { PlatformUsage } from './platform.ts';
+import { PlatformUsage, pruneUsageStatements } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
 import { sweep } from './sweep.ts';
@@ -39,8 +39,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const usage = new PlatformUsage();
   const now = options.now ?? Date.now;
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const app = createApp({ ...options, emit, usage, fetch: fetcher });
   const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
+  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
@@ -73,7 +73,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
       const limits = rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch);
-      if (limits.length) await env.DB.batch(limits);
+      await env.DB.batch([...limits, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
@@ -93,7 +93,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   /** A batch from a manifest queue is consumed; one from a dead-letter queue is recorded. */
   async function handleBatch(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void> {
-    if (!deadLetterQueues.has(batch.queue)) return consume(batch.messages, env);
+    if (!deadLetterQueues.has(batch.queue)) {
+      await consume(batch.messages, env);
+      return;
+    }
     const at = new Date(options.now ? options.now() : Date.now()).toISOString();
     // An effects message Queues gave up on leaves its effects open in D1: the sweep sends another.
     const letters = batch.messages.filter((m) => !isEffectsMessage(m.body));

@@ -2,7 +2,8 @@
  * The sweep, on the cron trigger: nothing waits silently. An event queued (or retrying, or replayed) longer than
  * `defaults.stuck_after` past its time with no outcome is queued again once; found stuck again, it is
  * dead-lettered with reason `stuck` (which an alert can watch). Effects overdue the same way get an effects
- * message (their lease and attempts keep that safe). Both reads go through indexes of what is still waiting.
+ * message (their lease and attempts keep that safe). Queued events are found by walking the log from where the
+ * last sweep stopped; the others through indexes of what is still waiting: reads follow traffic, not the log's size.
  */
 import type { RuntimeEnv } from './envelope.ts';
 import { messageFor } from './ingest.ts';
@@ -27,7 +28,9 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
   const result: SweepResult = { requeued: 0, dead_lettered: 0, effects: 0 };
   const statements: D1PreparedStatement[] = [];
 
-  for (const e of await store.staleEvents(db, cutoff, SWEEP_LIMIT)) {
+  const { stale, next } = await store.staleEvents(db, cutoff, SWEEP_LIMIT);
+  statements.push(store.checkpointStatement(db, store.SWEPT_TO, next));
+  for (const e of stale) {
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
     let error = e.swept_at ? `no outcome ${Math.round(compiled.stuckAfterMs / 60_000)} minutes after the sweep queued it again` : undefined;
@@ -53,7 +56,7 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
     emit({ kind: 'event.stuck', integration: e.integration, id: e.id, status: e.status, action: 'dead_lettered' });
     result.dead_lettered++;
   }
-  if (statements.length) await db.batch(statements);
+  await db.batch(statements);
 
   for (const e of await store.overdueEvents(db, cutoff, SWEEP_LIMIT)) {
     const source = compiled.sources.get(e.integration);

@@ -29,7 +29,7 @@ export type TelemetryEvent =
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
   | { kind: 'auth.rejected'; where: string; reason: string }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
-  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number; applied_messages: number; effects: number }
+  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number }
   | { kind: 'secret.missing'; integration: string; variable: string }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };

@@ -49,6 +49,8 @@ export interface EventSource {
   handlers: CompiledHandler[];
   /** The steps to run for an event type, in handler order; memoized per type. */
   stepsFor(type: string): readonly CompiledStep[];
+  /** Whether an event of this type may be applied in the request (`apply: auto` and SQL steps only). */
+  appliesInRequest(type: string): boolean;
 }
 
 /** An application route: auth, requirements and rate limit, then an upstream proxy or an endpoint adapter. */
@@ -234,7 +236,8 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
         else {
           const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
           const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects });
-          source = { name, format: 'json', queue, retry, handlers, stepsFor: memoizedSteps(handlers) };
+          const stepsFor = memoizedSteps(handlers);
+          source = { name, format: 'json', queue, retry, handlers, stepsFor, appliesInRequest: () => false };
           sources.set(name, source);
         }
       } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
@@ -399,6 +402,7 @@ function compileIntegration(
   }
 
   const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects });
+  const stepsFor = memoizedSteps(handlers);
   const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = spec.event[field] as { header?: unknown } | undefined;
@@ -422,7 +426,9 @@ function compileIntegration(
     queue,
     retry,
     handlers,
-    stepsFor: memoizedSteps(handlers),
+    stepsFor,
+    // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
+    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType) => stepsFor(eventType).every((step) => step.kind === 'sql') : () => false,
   };
 }
 

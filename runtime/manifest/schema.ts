@@ -131,6 +131,11 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           methods: { type: 'array', items: { enum: ['POST', 'PUT', 'GET'] }, minItems: 1, uniqueItems: true, description: 'Accepted methods (default [POST]).' },
           format: { enum: ['json', 'form'], description: 'Body format (default json).' },
           max_body: { $ref: '#/definitions/Size' },
+          apply: {
+            enum: ['auto', 'queue'],
+            description:
+              'auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.',
+          },
           replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
           verifier: { $ref: '#/definitions/Verifier' },
           event: { $ref: '#/definitions/EventExtraction' },

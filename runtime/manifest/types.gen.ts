@@ -1084,6 +1084,10 @@ export interface Integration {
   format?: 'json' | 'form';
   max_body?: Size;
   /**
+   * auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.
+   */
+  apply?: 'auto' | 'queue';
+  /**
    * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   replay_window?: string;

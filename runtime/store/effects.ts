@@ -123,13 +123,3 @@ export async function overdueEvents(db: D1Database, cutoff: string, limit: numbe
     .all<{ integration: string; event_id: string }>();
   return rows.results;
 }
-
-/**
- * Retention: effects go with their event's applied-marker (every effect belongs to an applied event), so the
- * prune reads markers by time instead of needing an index of its own. Runs before the markers' prune.
- */
-export function pruneEffects(db: D1Database, cut: string, batch: number): D1PreparedStatement {
-  return db
-    .prepare(`DELETE FROM effects WHERE (integration, event_id) IN (SELECT integration, event_id FROM applied_messages WHERE applied_at < ?1 ORDER BY applied_at LIMIT ?2) AND status NOT IN (${sqlList(OPEN_EFFECT_STATUSES)})`)
-    .bind(cut, batch);
-}

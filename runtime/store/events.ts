@@ -1,7 +1,10 @@
 /**
  * The event log: one row per (integration, event id), written by ingest (the claim is also the deduplication and
  * the store of the raw body), moved along by the consumer, and read by replay, rebuild, the sweep and the admin
- * API. Every statement on `events`, `applied_messages` and `outbox` is here.
+ * API. Every statement on `events` and `outbox` is here.
+ *
+ * The log is read by its sequence (`seq`, the rowid: arrival order), never by a time or status index written per
+ * event (see migrations/0010_lean_event_log.sql): an event costs 2 rows written at ingest and 1 when applied.
  */
 import type { Envelope } from '../envelope.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../sql.ts';
@@ -18,21 +21,23 @@ export const keyOf = (k: EventKey | { integration: string; id: string }) => ('id
 export const STALE_CLAIM_MS = 60_000;
 
 // One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
-// token. A live claim (being queued, or queued and not yet consumed) or a consumed event returns claimed = 0.
+// token. A live claim (being queued, or queued and not yet consumed) returns claimed = 0. An event already
+// processed is not touched (a duplicate writes nothing) and returns no row: see `recorded`.
 // The row says `queued` from the claim on: a failed send deletes it, and the consumer moves it on when it runs.
-// Its rowid is the arrival sequence: ordering guards break same-time ties by it (see `eventVersion`).
+// Its seq is the arrival sequence: ordering guards break same-time ties by it (see `eventVersion`).
 // Body-hash dedup (?9 = the body's hash, ?10 = the start of the replay window; both NULL unless the integration's
 // id or type comes from an unsigned header): the same body already recorded under another id inserts nothing and
-// returns no row. The NOT EXISTS reads the partial index events_by_body_hash (migration 0010).
+// returns no row. The NOT EXISTS reads the partial index events_by_body_hash.
 const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, body_hash)
 SELECT ?1, ?2, ?3, '${EventStatus.queued}', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4, ?9
 WHERE ?9 IS NULL OR NOT EXISTS (SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?9 AND id <> ?2 AND received_at >= ?10)
 ON CONFLICT (integration, id) DO UPDATE SET
   deliveries = deliveries + 1,
   updated_at = excluded.updated_at,
-  claim = CASE WHEN status = '${EventStatus.queued}' AND claimed_at < ?8 THEN excluded.claim ELSE claim END,
-  claimed_at = CASE WHEN status = '${EventStatus.queued}' AND claimed_at < ?8 THEN excluded.claimed_at ELSE claimed_at END
-RETURNING status, deliveries, claim = ?7 AS claimed, rowid AS seq`;
+  claim = CASE WHEN claimed_at < ?8 THEN excluded.claim ELSE claim END,
+  claimed_at = CASE WHEN claimed_at < ?8 THEN excluded.claimed_at ELSE claimed_at END
+WHERE status = '${EventStatus.queued}'
+RETURNING status, deliveries, claim = ?7 AS claimed, seq`;
 
 export interface ClaimResult {
   status: EventStatus;
@@ -48,6 +53,11 @@ export interface ClaimResult {
 export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
   const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
   return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null);
+}
+
+/** Whether an event is recorded, and how far it got (for a claim that returned no row). */
+export async function recorded(db: D1Database, integration: string, id: string): Promise<{ status: EventStatus; deliveries: number } | null> {
+  return db.prepare('SELECT status, deliveries FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id).first<{ status: EventStatus; deliveries: number }>();
 }
 
 /** Forgets a claim whose queue send failed, so the provider's retry is a new delivery. */
@@ -71,51 +81,59 @@ export async function readBodies(db: D1Database, keys: readonly EventKey[]): Pro
   return new Map(rows.map((r) => [keyOf(r), r.body]));
 }
 
-/** Which of these events were applied already (a redelivery, or a second copy). */
+const DONE = sqlList([EventStatus.applied, EventStatus.ignored]);
+
+/** Which of these events were applied (or ignored) already: a redelivery, or a second copy. */
 export async function appliedAmong(db: D1Database, keys: readonly EventKey[]): Promise<Set<string>> {
-  const rows = await selectByEvent<{ integration: string; event_id: string }>(db, (v) => `SELECT integration, event_id FROM applied_messages WHERE (integration, event_id) IN ${v}`, keys);
-  return new Set(rows.map((r) => keyOf([r.integration, r.event_id])));
+  const rows = await selectByEvent<{ integration: string; id: string }>(db, (v) => `SELECT integration, id FROM events WHERE (integration, id) IN ${v} AND status IN (${DONE})`, keys);
+  return new Set(rows.map((r) => keyOf(r)));
 }
 
 /** What one event commits besides its own statements. */
 export interface AppliedRecord {
   integration: string;
   id: string;
+  type: string;
+  received_at: string;
   attempts: number;
-  /** Per step, what it contributed (kept with the applied-marker for the event log), as JSON. */
+  /** Per step, what it contributed (kept on the event's row for the event log), as JSON. */
   steps: string;
-  /** No handler matched: the event is `ignored`, with no marker (there is nothing to apply twice). */
+  /** No handler matched: the event is `ignored`. */
   ignored: boolean;
 }
 
+const APPLIED_WIDTH = 7;
+
 /**
- * The bookkeeping of a commit in few statements: applied-markers as multi-row inserts (no ON CONFLICT: a marker
- * that exists fails the transaction, which is how a concurrent copy is caught) and status updates grouped by
- * status and attempt count, each within D1's parameter limit.
+ * The applied-marker of a commit, in few statements: each event's row moves to `applied` (or `ignored`), or is
+ * written so for an event that has none (a route's queued events). The trigger events_apply_once makes a second
+ * copy's marker fail, and its transaction with it: that is how a concurrent copy is caught. Costs 1 row written
+ * per event that has a row (the status is in no index), 2 otherwise.
  */
 export function appliedStatements(db: D1Database, records: readonly AppliedRecord[], at: string): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  const markers = records.filter((r) => !r.ignored);
-  for (const part of chunk([...markers], Math.floor((MAX_PARAMS - 1) / 3))) {
-    const values = part.map((_, i) => `(?${i * 3 + 2}, ?${i * 3 + 3}, ?1, ?${i * 3 + 4})`).join(', ');
-    statements.push(db.prepare(`INSERT INTO applied_messages (integration, event_id, applied_at, steps) VALUES ${values}`).bind(at, ...part.flatMap((r) => [r.integration, r.id, r.steps])));
-  }
-  const groups = new Map<string, AppliedRecord[]>();
-  for (const r of records) {
-    const group = `${r.ignored ? EventStatus.ignored : EventStatus.applied}|${r.attempts}`;
-    groups.set(group, [...(groups.get(group) ?? []), r]);
-  }
-  for (const [group, list] of groups) {
-    const [status, attempts] = group.split('|');
-    for (const part of chunk(list, Math.floor((MAX_PARAMS - 3) / 2))) {
-      statements.push(
-        db
-          .prepare(`UPDATE events SET status = ?1, attempts = ?2, updated_at = ?3, claim = NULL, error = NULL, next_at = NULL WHERE (integration, id) IN (VALUES ${tuples(part.length, 2)})`)
-          .bind(status, Number(attempts), at, ...part.flatMap((r) => [r.integration, r.id])),
-      );
-    }
-  }
-  return statements;
+  return chunk([...records], Math.floor((MAX_PARAMS - 1) / APPLIED_WIDTH)).map((part) => {
+    const values = part.map((_, i) => `(${Array.from({ length: APPLIED_WIDTH }, (_, j) => `?${2 + i * APPLIED_WIDTH + j}`).join(', ')}, ?1)`).join(', ');
+    return db
+      .prepare(
+        `INSERT INTO events (integration, id, type, received_at, attempts, steps, status, updated_at) VALUES ${values}
+         ON CONFLICT (integration, id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, steps = excluded.steps,
+           updated_at = excluded.updated_at, claim = NULL, error = NULL, next_at = NULL`,
+      )
+      .bind(at, ...part.flatMap((r) => [r.integration, r.id, r.type, r.received_at, r.attempts, r.steps, r.ignored ? EventStatus.ignored : EventStatus.applied]));
+  });
+}
+
+/**
+ * The queue-free path: an event recorded as applied in the same transaction as its projection. A plain insert, so
+ * a copy already recorded (applied, or queued by another delivery) fails the transaction: nothing is applied twice.
+ */
+export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps)
+       VALUES (?1, ?2, ?3, '${EventStatus.applied}', ?4, ?5, 1, 1, ?6, ?7, ?8) RETURNING seq`,
+    )
+    .bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, at, steps);
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
@@ -195,37 +213,82 @@ export interface EventQuery {
 /** Statuses an event can be replayed from by query; applied events would only be deduplicated (use rebuild). */
 export const REPLAYABLE_STATUSES: readonly EventStatus[] = [EventStatus.queued, EventStatus.retrying, EventStatus.dead_lettered, EventStatus.replayed];
 
-/** Stored events matching a query in these statuses, oldest first. */
+/** Statuses the partial index `events_attention` holds: few rows, found without a scan. */
+const ATTENTION = [EventStatus.retrying, EventStatus.dead_lettered, EventStatus.replayed];
+/**
+ * The index's own WHERE term, word for word: SQLite uses a partial index only for a query that repeats its
+ * condition, so every query meant to go through `events_attention` includes this.
+ */
+const IN_ATTENTION = `status IN (${sqlList(ATTENTION)})`;
+
+// --- Walking the log by sequence -----------------------------------------------------------------------------
+
+/** Where a walk over the log left off (0 if it never ran). */
+export async function checkpoint(db: D1Database, name: string): Promise<number> {
+  return (await db.prepare('SELECT seq FROM checkpoints WHERE name = ?1').bind(name).first<{ seq: number }>())?.seq ?? 0;
+}
+
+export function checkpointStatement(db: D1Database, name: string, seq: number): D1PreparedStatement {
+  return db.prepare('INSERT INTO checkpoints (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq').bind(name, seq);
+}
+
+/**
+ * The next `limit` events from `from` on, in arrival order, as far as those received before `before` (received_at
+ * grows with seq, so the walk stops at the first younger one). Reads at most `limit` rows.
+ */
+export async function walk<T = Record<string, unknown>>(db: D1Database, columns: string, from: number, before: string, limit: number): Promise<(T & { seq: number; received_at: string })[]> {
+  const rows = await db.prepare(`SELECT seq, received_at, ${columns} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2`).bind(from, limit).all<T & { seq: number; received_at: string }>();
+  const older: (T & { seq: number; received_at: string })[] = [];
+  for (const row of rows.results) {
+    if (row.received_at >= before) break;
+    older.push(row);
+  }
+  return older;
+}
+
+/** The checkpoint the sweep keeps: every event below it has an outcome, or is in the attention index. */
+export const SWEPT_TO = 'sweep';
+
+/** Stored events matching a query in these statuses, oldest first: through the attention index, and from the sweep's checkpoint for queued ones. */
 export async function eventsToReplay(db: D1Database, query: EventQuery, statuses: readonly string[], limit: number): Promise<StoredEvent[]> {
+  const from = statuses.includes(EventStatus.queued) ? await checkpoint(db, SWEPT_TO) : Number.MAX_SAFE_INTEGER;
+  const attention = statuses.filter((s) => (ATTENTION as string[]).includes(s));
   const rows = await db
     .prepare(
-      `SELECT integration, id, type, occurred_at, received_at, body, rowid AS seq FROM events
-       WHERE status IN (${statuses.map((_, i) => `?${i + 5}`).join(', ')}) AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2)
+      `SELECT integration, id, type, occurred_at, received_at, body, seq FROM events
+       WHERE ((${IN_ATTENTION} AND status IN (${attention.length ? sqlList(attention) : "''"})) OR (status = '${EventStatus.queued}' AND seq >= ?5))
+         AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2)
          AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) AND body IS NOT NULL
-       ORDER BY received_at LIMIT ${limit}`,
+       ORDER BY seq LIMIT ${limit}`,
     )
-    .bind(query.integration ?? null, query.type ?? null, query.since ?? null, query.until ?? null, ...statuses)
+    .bind(query.integration ?? null, query.type ?? null, query.since ?? null, query.until ?? null, from)
     .all<StoredEvent>();
   return rows.results;
 }
 
-/** One page of processed events with bodies, in (received_at, integration, id) order after a cursor, for rebuild. */
-export async function rebuildPageRows(db: D1Database, sources: readonly string[], cursor: readonly [string, string, string] | null, limit: number): Promise<{ rows: StoredEvent[]; total?: number }> {
-  const placeholders = sources.map((_, i) => `?${i + 4}`).join(', ');
-  const where = `body IS NOT NULL AND integration IN (${placeholders}) AND status IN (${sqlList([EventStatus.applied, EventStatus.ignored, EventStatus.replayed, EventStatus.dead_lettered])})`;
-  const rows = await db
-    .prepare(
-      `SELECT integration, id, type, occurred_at, received_at, body, rowid AS seq FROM events WHERE ${where}
-       AND (?1 IS NULL OR (received_at, integration, id) > (?1, ?2, ?3)) ORDER BY received_at, integration, id LIMIT ${limit}`,
-    )
-    .bind(cursor?.[0] ?? null, cursor?.[1] ?? null, cursor?.[2] ?? null, ...sources)
-    .all<StoredEvent>();
-  if (cursor) return { rows: rows.results };
-  const total = await db.prepare(`SELECT count(*) AS n FROM events WHERE ${where} AND ?1 IS NULL`).bind(null, null, null, ...sources).first<{ n: number }>();
-  return { rows: rows.results, total: total?.n ?? 0 };
+const REBUILDABLE = sqlList([EventStatus.applied, EventStatus.ignored, EventStatus.replayed, EventStatus.dead_lettered]);
+
+/** How many events a rebuild of these sources goes through. */
+export async function rebuildTotal(db: D1Database, sources: readonly string[]): Promise<number> {
+  const row = await db.prepare(`SELECT count(*) AS n FROM events WHERE body IS NOT NULL AND integration IN (${sources.map((_, i) => `?${i + 1}`).join(', ')}) AND status IN (${REBUILDABLE})`).bind(...sources).first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
-/** Events that waited longer than they should with no outcome, for the sweep (read through events_by_status). */
+/** One page of processed events with bodies, in arrival order after a cursor, for rebuild (a full pass by design). */
+export async function rebuildPageRows(db: D1Database, sources: readonly string[], after: number, limit: number): Promise<StoredEvent[]> {
+  const placeholders = sources.map((_, i) => `?${i + 3}`).join(', ');
+  const rows = await db
+    .prepare(
+      `SELECT integration, id, type, occurred_at, received_at, body, seq FROM events
+       WHERE seq > ?1 AND body IS NOT NULL AND integration IN (${placeholders}) AND status IN (${REBUILDABLE})
+       ORDER BY seq LIMIT ?2`,
+    )
+    .bind(after, limit, ...sources)
+    .all<StoredEvent>();
+  return rows.results;
+}
+
+/** Events waiting for an outcome that the sweep looks at. */
 export interface StaleEvent extends Omit<StoredEvent, 'body'> {
   body: string | null;
   status: EventStatus;
@@ -233,15 +296,24 @@ export interface StaleEvent extends Omit<StoredEvent, 'body'> {
   swept_at: string | null;
 }
 
-export async function staleEvents(db: D1Database, cutoff: string, limit: number): Promise<StaleEvent[]> {
-  const rows = await db
-    .prepare(
-      `SELECT integration, id, type, occurred_at, received_at, body, rowid AS seq, status, attempts, swept_at FROM events
-       WHERE status IN (${sqlList(WAITING_EVENT_STATUSES)}) AND coalesce(swept_at, next_at, updated_at) < ?1 LIMIT ?2`,
-    )
+const STALE_COLUMNS = 'integration, id, type, occurred_at, body, status, attempts, swept_at, next_at, updated_at';
+
+/**
+ * Events that waited longer than they should with no outcome: queued ones found by walking the log from the
+ * sweep's checkpoint to `cutoff` (reads ∝ events since the last sweep), retrying and replayed ones through the
+ * attention index. Returns them and the checkpoint to store: the first event still queued, or where the walk ended.
+ */
+export async function staleEvents(db: D1Database, cutoff: string, limit: number): Promise<{ stale: StaleEvent[]; next: number }> {
+  const from = await checkpoint(db, SWEPT_TO);
+  const walked = await walk<StaleEvent>(db, STALE_COLUMNS, from, cutoff, 5000);
+  const queued = walked.filter((e) => e.status === EventStatus.queued);
+  const next = queued[0]?.seq ?? (walked.length ? walked[walked.length - 1]!.seq + 1 : from);
+  const waiting = await db
+    .prepare(`SELECT seq, received_at, ${STALE_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])}) AND coalesce(swept_at, next_at, updated_at) < ?1 LIMIT ?2`)
     .bind(cutoff, limit)
     .all<StaleEvent>();
-  return rows.results;
+  const isStale = (e: StaleEvent & { next_at?: string | null; updated_at?: string }) => (e.swept_at ?? e.next_at ?? e.updated_at ?? e.received_at) < cutoff;
+  return { stale: [...queued.filter(isStale), ...waiting.results].slice(0, limit), next };
 }
 
 /** The sweep queued a stale event again: the next time it is found stale, it is dead-lettered. */
@@ -249,76 +321,90 @@ export function sweptStatement(db: D1Database, integration: string, id: string, 
   return db.prepare('UPDATE events SET swept_at = ?3, updated_at = ?3 WHERE integration = ?1 AND id = ?2').bind(integration, id, at);
 }
 
-/** The oldest event still waiting for an outcome (for the lag alert). */
+/**
+ * The oldest event still waiting for an outcome (for the lag alert): queued ones from the sweep's checkpoint (the
+ * first event still queued when it last ran, so a bounded window from there holds the oldest), and retrying or
+ * replayed ones through the attention index.
+ */
 export async function oldestWaiting(db: D1Database, integration: string | undefined): Promise<string | null> {
-  const row = await db.prepare(`SELECT min(received_at) AS oldest FROM events WHERE status IN (${sqlList(WAITING_EVENT_STATUSES)}) AND (?1 IS NULL OR integration = ?1)`).bind(integration ?? null).first<{ oldest: string | null }>();
+  const from = await checkpoint(db, SWEPT_TO);
+  const row = await db
+    .prepare(
+      `SELECT min(received_at) AS oldest FROM (
+         SELECT received_at FROM (SELECT received_at, integration, status FROM events WHERE seq >= ?2 ORDER BY seq LIMIT 5000) WHERE status = '${EventStatus.queued}' AND (?1 IS NULL OR integration = ?1)
+         UNION ALL
+         SELECT received_at FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])}) AND (?1 IS NULL OR integration = ?1))`,
+    )
+    .bind(integration ?? null, from)
+    .first<{ oldest: string | null }>();
   return row?.oldest ?? null;
 }
 
-/** Retention of event rows and their markers: bodies after `payloadsMs`, rows after `eventsMs`; waiting events stay. */
-export function pruneEventStatements(db: D1Database, cuts: { payloads: string; events: string }, batch: number): Record<'payloads' | 'events' | 'applied_messages', D1PreparedStatement> {
-  return {
-    payloads: db.prepare('UPDATE events SET body = NULL WHERE rowid IN (SELECT rowid FROM events WHERE body IS NOT NULL AND received_at < ?1 LIMIT ?2)').bind(cuts.payloads, batch),
-    events: db.prepare(`DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ?1 AND status NOT IN (${sqlList(WAITING_EVENT_STATUSES)}) LIMIT ?2)`).bind(cuts.events, batch),
-    applied_messages: db.prepare('DELETE FROM applied_messages WHERE rowid IN (SELECT rowid FROM applied_messages WHERE applied_at < ?1 ORDER BY applied_at LIMIT ?2)').bind(cuts.events, batch),
-  };
+/** The checkpoint retention keeps for raw bodies: every body below it is pruned. */
+export const BODIES_PRUNED_TO = 'payloads';
+
+/**
+ * Retention of the log, each step reading about what it changes: bodies from their checkpoint up to `cuts.payloads`,
+ * then rows from the start of the log up to `cuts.events` (events still waiting stay). Returns what each changed.
+ */
+export async function pruneEvents(db: D1Database, cuts: { payloads: string; events: string }, batch: number): Promise<{ payloads: number; events: number }> {
+  const from = await checkpoint(db, BODIES_PRUNED_TO);
+  const bodies = await walk(db, 'integration', from, cuts.payloads, batch);
+  const old = await walk<{ status: string }>(db, 'status', 0, cuts.events, batch);
+  const statements: D1PreparedStatement[] = [];
+  const last = bodies[bodies.length - 1]?.seq;
+  if (last !== undefined) {
+    statements.push(db.prepare('UPDATE events SET body = NULL WHERE seq >= ?1 AND seq <= ?2 AND body IS NOT NULL').bind(from, last), checkpointStatement(db, BODIES_PRUNED_TO, last + 1));
+  }
+  const waiting: readonly string[] = WAITING_EVENT_STATUSES;
+  const doomed = old.filter((e) => !waiting.includes(e.status)).map((e) => e.seq);
+  if (doomed.length) statements.push(db.prepare(`DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND status NOT IN (${sqlList(WAITING_EVENT_STATUSES)})`).bind(doomed[0], doomed[doomed.length - 1]));
+  if (!statements.length) return { payloads: 0, events: 0 };
+  const results = await db.batch(statements);
+  return { payloads: last !== undefined ? (results[0]!.meta.changes ?? 0) : 0, events: doomed.length ? (results[results.length - 1]!.meta.changes ?? 0) : 0 };
 }
 
-/** The admin event list, newest first, with cursor pagination. */
+/** Rows an admin list page may scan, at most: a filter that matches little returns a cursor to scan on from. */
+export const LIST_SCAN = 1000;
+
+/**
+ * The admin event list, newest first. Statuses in the attention index are read through it; anything else walks the
+ * log backwards from the cursor, reading at most LIST_SCAN rows per call (the next cursor says where it stopped).
+ */
 export async function listEvents(
   db: D1Database,
   q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null },
-  cursor: readonly [string, string, string] | null,
+  before: number | null,
   limit: number,
-): Promise<Record<string, unknown>[]> {
+): Promise<{ events: Record<string, unknown>[]; next: number | null }> {
+  const columns = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at';
+  const filters = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';
+  const cursor = before ?? Number.MAX_SAFE_INTEGER;
+  if (q.status && (ATTENTION as string[]).includes(q.status)) {
+    const rows = await db.prepare(`SELECT ${columns} FROM events WHERE ${IN_ATTENTION} AND status = ?3 AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`).bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1).all<{ seq: number }>();
+    const events = rows.results.slice(0, limit);
+    return { events, next: rows.results.length > limit ? events[events.length - 1]!.seq : null };
+  }
   const rows = await db
-    .prepare(
-      `SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at FROM events
-       WHERE (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3)
-         AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)
-         AND (?6 IS NULL OR (received_at, integration, id) < (?6, ?7, ?8))
-       ORDER BY received_at DESC, integration DESC, id DESC LIMIT ?9`,
-    )
-    .bind(q.integration, q.type, q.status, q.since, q.until, cursor?.[0] ?? null, cursor?.[1] ?? null, cursor?.[2] ?? null, limit)
-    .all<Record<string, unknown>>();
-  return rows.results;
+    .prepare(`SELECT ${columns} FROM (SELECT * FROM events WHERE seq < ?6 ORDER BY seq DESC LIMIT ?8) WHERE ${filters} ORDER BY seq DESC LIMIT ?7`)
+    .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, LIST_SCAN)
+    .all<{ seq: number; received_at: string }>();
+  const events = rows.results.slice(0, limit);
+  if (rows.results.length > limit) return { events, next: events[events.length - 1]!.seq };
+  // Fewer than a page matched in this scan: go on from where the scan stopped, unless it reached the start of the log
+  // or went past `since`.
+  const scanned = await db
+    .prepare('SELECT count(*) AS n, min(seq) AS seq, min(received_at) AS oldest FROM (SELECT seq, received_at FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2)')
+    .bind(cursor, LIST_SCAN)
+    .first<{ n: number; seq: number | null; oldest: string | null }>();
+  const more = scanned !== null && scanned.n === LIST_SCAN && scanned.seq !== null && !(q.since && scanned.oldest && scanned.oldest < q.since);
+  return { events, next: more ? scanned.seq : null };
 }
 
-/** One event with its body and its applied-marker. */
+/** One event with its body and what its steps did. */
 export async function eventDetail(db: D1Database, integration: string, id: string) {
-  const [event, applied] = await db.batch([
-    db.prepare('SELECT integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, body, rowid AS seq FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id),
-    db.prepare('SELECT applied_at, steps FROM applied_messages WHERE integration = ?1 AND event_id = ?2').bind(integration, id),
-  ]);
-  return {
-    event: (event!.results[0] ?? null) as (Record<string, unknown> & { body: string | null }) | null,
-    applied: (applied!.results[0] ?? null) as { applied_at: string; steps: string | null } | null,
-  };
-}
-
-/** Per integration since a time: events accepted and those that failed. */
-export async function countsSince(db: D1Database, since: string) {
-  const rows = await db
-    .prepare(`SELECT integration, count(*) AS accepted, sum(status IN ('${EventStatus.retrying}', '${EventStatus.dead_lettered}')) AS failed FROM events WHERE received_at >= ?1 GROUP BY integration`)
-    .bind(since)
-    .all<{ integration: string; accepted: number; failed: number }>();
-  return rows.results;
-}
-
-/** Processing lag (ms) of applied events since a time. */
-export async function lagsSince(db: D1Database, since: string) {
-  const rows = await db
-    .prepare(`SELECT integration, (julianday(updated_at) - julianday(received_at)) * 86400000 AS lag FROM events WHERE status = '${EventStatus.applied}' AND received_at >= ?1 ORDER BY integration LIMIT 20000`)
-    .bind(since)
-    .all<{ integration: string; lag: number }>();
-  return rows.results;
-}
-
-/** Accepted events per integration and hour since a time. */
-export async function perHourSince(db: D1Database, since: string) {
-  const rows = await db
-    .prepare('SELECT integration, substr(received_at, 1, 13) AS hour, count(*) AS n FROM events WHERE received_at >= ?1 GROUP BY integration, hour')
-    .bind(since)
-    .all<{ integration: string; hour: string; n: number }>();
-  return rows.results;
+  return db
+    .prepare('SELECT seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, body, steps FROM events WHERE integration = ?1 AND id = ?2')
+    .bind(integration, id)
+    .first<Record<string, unknown> & { body: string | null; steps: string | null }>();
 }

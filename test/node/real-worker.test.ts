@@ -43,7 +43,9 @@ describe('the real Worker started by wrangler dev', () => {
     });
     const headers = { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body) };
     const first = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers });
-    expect(first.status).toBe(202);
+    // SQL-only handlers apply in the request: committed before the answer, no queue operations.
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ status: 'applied', id });
 
     const row = await eventually(() => worker.query<{ customer_id: string; status: string; plan_id: string }>('SELECT customer_id, status, plan_id FROM subscriptions WHERE id = ?', sub)[0]);
     expect(row).toEqual({ customer_id: 'cus_real', status: 'active', plan_id: 'price_real' });
@@ -52,7 +54,18 @@ describe('the real Worker started by wrangler dev', () => {
     const again = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ status: 'duplicate', id });
-    expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", id)).toEqual([{ n: 1 }]);
+    expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", id)).toEqual([{ n: 1 }]);
+  });
+
+  it('takes an event with an effect through the real queue and consumer: the state applies, the email retries offline', async () => {
+    const id = `evt_queue_${Date.now()}`;
+    const body = JSON.stringify({ id, type: 'invoice.payment_failed', created: Math.floor(Date.now() / 1000), data: { object: { id: 'in_q', customer_email: 'q@example.com', amount_due: 500, currency: 'usd', hosted_invoice_url: 'https://pay.example/in_q' } } });
+    const headers = { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body) };
+    expect((await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers })).status).toBe(202);
+    expect(await eventually(() => worker.query<{ status: string }>("SELECT status FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", id)[0])).toEqual({ status: 'applied' });
+    // No network here: Resend cannot be reached, and the effect says so.
+    const effect = await eventually(() => worker.query<{ status: string; error: string }>("SELECT status, error FROM effects WHERE integration = 'stripe' AND event_id = ? AND status = 'retrying'", id)[0]);
+    expect(effect!.error).toContain('could not reach api.resend.com');
   });
 
   it('dead-letters an event the manifest cannot apply, lists it and replays it with the CLI', async () => {
@@ -86,7 +99,7 @@ describe('the real Worker started by wrangler dev', () => {
     const env = { ...process.env, ...TEST_SECRETS };
     const result = spawnSync(process.execPath, [CLI, 'send', integration, type, '--url', worker.url], { encoding: 'utf8', env, cwd: ROOT });
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/-> 202 /);
+    expect(result.stdout).toMatch(/-> 20[02] /);
     expect(result.stdout).toMatch(new RegExp(`event ${integration}/.+: ${status}`));
     expect(result.status).toBe(0);
   });

@@ -53,7 +53,7 @@ export function fakeMessage(body: unknown, attempts = 1): FakeMessage {
  * Wraps D1 so a batch fails, as D1 does when busy, whenever it carries a statement bound with `marker` whose SQL
  * matches `sql` (by default the consumer's commit: its applied-marker). Reads and other writes still work.
  */
-export function faultyDb(db: D1Database, marker: () => string | undefined, sql: RegExp = /INSERT INTO applied_messages/, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
+export function faultyDb(db: D1Database, marker: () => string | undefined, sql: RegExp = /INSERT INTO events \(integration, id, type, received_at, attempts, steps, status/, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
   const bound = new WeakMap<object, unknown[]>();
   return new Proxy(db, {
     get(target, prop) {
@@ -108,8 +108,15 @@ export interface Harness {
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch } = {}): Harness {
-  const compiled = options.compiled ?? compileManifest(defaultManifest, defaultRegistry);
+/** The manifest with every integration set to `apply: queue`: for tests of the queue path itself. */
+export function queuedOnly(manifest: Manifest): Manifest {
+  const m = structuredClone(manifest);
+  for (const integration of Object.values(m.integrations)) integration.apply = 'queue';
+  return m;
+}
+
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean } = {}): Harness {
+  const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
   const fulfillment = new RecordingQueue();

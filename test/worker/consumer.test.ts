@@ -30,7 +30,7 @@ function manifestWith(steps: unknown[], retry: Record<string, unknown> = {}): Ma
 
 describe('consumer', () => {
   it('applies a message delivered 3 times exactly once', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const envelope = stripeEnvelope('payment_intent.succeeded', { id: 'pi_3x', customer: 'cus_3', metadata: { order_id: orderId } });
@@ -42,7 +42,7 @@ describe('consumer', () => {
     expect(h.fulfillment.messages).toHaveLength(1);
     expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(1);
     expect(h.events.filter((e) => e.kind === 'event.duplicate')).toHaveLength(2);
-    expect(await row("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", envelope.id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", envelope.id)).toEqual({ n: 1 });
   });
 
   it('commits when used on its own, without a platform-usage counter (as the benchmark uses it)', async () => {
@@ -55,7 +55,7 @@ describe('consumer', () => {
   });
 
   it('commits a batch of 100 messages in one transaction: one lookup round trip, one commit', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     // Counts the consumer's D1 round trips; the platform-usage flush (at most every 10 s) is not the consumer's.
     let batches = 0;
     const usageFlush = new WeakSet<object>();
@@ -92,7 +92,7 @@ describe('consumer', () => {
   });
 
   it('keeps the newer state when an older event arrives after a newer one (same-second ties by event id)', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const sub = uid('sub');
     const newer = stripeEnvelope('customer.subscription.updated', { id: sub, customer: 'c', status: 'past_due' }, '2024-01-01T00:00:10.000Z', 'evt_b');
     const older = stripeEnvelope('customer.subscription.updated', { id: sub, customer: 'c', status: 'active' }, '2024-01-01T00:00:05.000Z', 'evt_a_older');
@@ -113,7 +113,7 @@ describe('consumer', () => {
   });
 
   it('in a batch of 10 where message 8 fails, applies the other 9 once and retries only 8', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const envelopes = Array.from({ length: 10 }, (_, i) => stripeEnvelope('customer.subscription.created', { id: uid(`sub${i + 1}`), customer: 'c', status: 'active' }, undefined, uid(`evt${i + 1}`)));
     const messages = envelopes.map((e) => fakeMessage(e));
     const eighth = envelopes[7]!.id;
@@ -121,7 +121,7 @@ describe('consumer', () => {
     expect(messages.map((m) => m.acked)).toEqual([true, true, true, true, true, true, true, false, true, true]);
     expect(messages[7]!.retried).toEqual({ delaySeconds: 30 });
     for (const [i, e] of envelopes.entries()) {
-      expect(await row("SELECT count(*) AS n FROM applied_messages WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({ n: i === 7 ? 0 : 1 });
+      expect(await row("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", e.id)).toEqual({ n: i === 7 ? 0 : 1 });
     }
     // Its retry, with D1 healthy again, applies it; the others are not applied again.
     const again = messages.map((m, i) => fakeMessage(envelopes[i], i === 7 ? 2 : 1));
@@ -153,7 +153,7 @@ describe('consumer', () => {
   });
 
   it('dead-letters a mapping error at once: a permanent error burns no retries', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const m = fakeMessage(stripeEnvelope('payment_intent.succeeded', { id: 'pi_no_order' }));
     await h.consume([m]);
     expect(m.acked).toBe(true);
@@ -165,7 +165,7 @@ describe('consumer', () => {
   });
 
   it('retries transient failures with the policy, then dead-letters with the payload byte-identical; replay applies once', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const body = JSON.stringify({ id: uid('evt'), object: 'event', type: 'payment_intent.succeeded', created: 1_700_000_000, data: { object: { id: 'pi_dl', customer: 'cus_dl', metadata: { order_id: orderId }, note: 'ü ✓ "quoted"  spaced' } } });
@@ -228,7 +228,7 @@ describe('consumer', () => {
   });
 
   it('re-sends an outbox the send failed for, on the retry, without applying again', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const envelope = stripeEnvelope('payment_intent.succeeded', { id: 'pi_ob', customer: 'cus_ob', metadata: { order_id: orderId } });
@@ -246,7 +246,7 @@ describe('consumer', () => {
   });
 
   it('records what Queues gave up on (the dead-letter queue) in dead_letters', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const envelope = stripeEnvelope('invoice.paid', { id: 'in_1' });
     const m = fakeMessage(envelope, 11);
     await h.runtime.queue({ queue: QUEUE_NAMES.EVENTS_DLQ, messages: [m] }, h.env as never);
@@ -260,7 +260,7 @@ describe('consumer', () => {
     const before = harness({ compiled: compileManifest(broken, defaultRegistry) });
     const body = JSON.stringify({ id: uid('evt'), type: 'charge.succeeded', created: 1_700_000_000, data: { object: {} } });
     expect((await before.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) })).status).toBe(400);
-    const after = harness();
+    const after = harness({ queued: true });
     const res = await after.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ integration: 'stripe' }) });
     const result = (await res.json()) as { replayed: { event_id: string; stage: string }[] };
     expect(result.replayed).toContainEqual(expect.objectContaining({ event_id: JSON.parse(body).id, stage: 'ingest' }));
@@ -271,7 +271,7 @@ describe('consumer', () => {
 
 describe('replay by event query', () => {
   it('re-queues events not yet applied from their stored bodies, and refuses to replay applied ones', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const id = uid('evt');
     const body = JSON.stringify({ id, type: 'customer.subscription.created', created: 1_700_000_000, data: { object: { id: uid('sub'), customer: 'c', status: 'active' } } });
     expect((await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) })).status).toBe(202);
@@ -292,7 +292,7 @@ describe('replay by event query', () => {
 
 describe('admin API', () => {
   it('refuses anonymous and wrong-token requests, and is closed when no token is configured', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const anonymous = await h.request('/admin/api/dead-letters');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Bearer');

@@ -9,7 +9,7 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import { claimStatement } from '../../runtime/store/index.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { defaultManifest, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
+import { defaultManifest, harness, QUEUE_NAMES, queuedOnly, uid } from '../support/harness.ts';
 import { signedIn } from '../support/jwt.ts';
 import { githubSignature, shopifySignature, stripeSignature, twilioSignature } from '../support/sign.ts';
 
@@ -19,7 +19,7 @@ const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('a signed form cannot be stretched', () => {
   it('refuses a captured Twilio callback re-sent with a field repeated under the same signature', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const sid = uid('SM');
     await env.DB.prepare("INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'queued')").bind(sid).run();
     const params = { MessageSid: sid, MessageStatus: 'delivered', To: '+15550001111' };
@@ -38,7 +38,7 @@ describe('a signed form cannot be stretched', () => {
 
 describe('headers outside the signature cannot choose the event', () => {
   it('github: a captured body re-sent under a new delivery id and event is not queued again', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
     const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
     const first = await h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
@@ -52,7 +52,7 @@ describe('headers outside the signature cannot choose the event', () => {
 
   it('shopify example: an unpaid order body re-sent as orders/paid under a new webhook id marks nothing paid', async () => {
     const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry) });
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry) });
     const order = String(Math.floor(Math.random() * 1e12));
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(order).run();
     const body = JSON.stringify({ id: Number(order), financial_status: 'pending', total_price: '12.00' });
@@ -66,7 +66,7 @@ describe('headers outside the signature cannot choose the event', () => {
 
   it('after the replay window the same body is a new event again; ids from the body or a signed header pay nothing extra', async () => {
     let now = Date.now();
-    const h = harness({ now: () => now });
+    const h = harness({ queued: true, now: () => now });
     const body = JSON.stringify({ action: 'closed', number: Math.random() });
     const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
     const send = () => h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
@@ -222,7 +222,7 @@ describe('bad input answers 4xx and loses nothing else', () => {
     [{ seq: Array.from({ length: 150 }, (_, i) => i + 1) }, /at most 100/],
     [{ integration: 7 }, /integration must be a name/],
   ])('dead-letter replay refuses %j with 400 and a clear message', async (selection, message) => {
-    const h = harness();
+    const h = harness({ queued: true });
     const res = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify(selection), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });

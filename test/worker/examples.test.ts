@@ -7,7 +7,7 @@ import { paddleClassicSignedData } from '../../adapters/verifiers/paddle-classic
 import { toBase64 } from '../../runtime/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { harness, uid } from '../support/harness.ts';
+import { harness, queuedOnly, uid } from '../support/harness.ts';
 import { shopifySignature } from '../support/sign.ts';
 
 const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
@@ -27,7 +27,7 @@ function p1363ToDer(raw: Uint8Array): Uint8Array {
 
 describe('examples/more-providers.yaml', () => {
   it('serves Shopify through the generic hmac verifier (base64)', async () => {
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry) });
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry) });
     const body = JSON.stringify({ id: 820982911946154500, total_price: '12.00' });
     const id = uid('shop');
     const headers = {
@@ -44,7 +44,7 @@ describe('examples/more-providers.yaml', () => {
   it('serves Paddle Classic alerts (RSA-SHA1 over PHP-serialized fields)', async () => {
     const keys = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-1' }, true, ['sign', 'verify'])) as CryptoKeyPair;
     const spki = toBase64(new Uint8Array((await crypto.subtle.exportKey('spki', keys.publicKey)) as ArrayBuffer));
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry), env: { PADDLE_CLASSIC_PUBLIC_KEY: spki } });
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), env: { PADDLE_CLASSIC_PUBLIC_KEY: spki } });
     const fields: [string, string][] = [['alert_name', 'subscription_created'], ['alert_id', uid('a')], ['subscription_id', '77'], ['status', 'active'], ['email', 'zoë@example.com']];
     const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', keys.privateKey, new TextEncoder().encode(paddleClassicSignedData(fields))));
     const body = new URLSearchParams([...fields, ['p_signature', toBase64(signature)]]).toString();
@@ -56,7 +56,7 @@ describe('examples/more-providers.yaml', () => {
   it('serves SendGrid event batches (ECDSA, DER signature)', async () => {
     const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
     const spki = toBase64(new Uint8Array((await crypto.subtle.exportKey('spki', keys.publicKey)) as ArrayBuffer));
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry), env: { SENDGRID_WEBHOOK_PUBLIC_KEY: spki } });
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), env: { SENDGRID_WEBHOOK_PUBLIC_KEY: spki } });
     const ts = String(Math.floor(Date.now() / 1000));
     const eventId = uid('sg');
     const body = JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: eventId, timestamp: 1_714_557_600 }]) + '\r\n';
@@ -68,7 +68,7 @@ describe('examples/more-providers.yaml', () => {
   });
 
   it('serves plain Supabase Database Webhooks with a shared token header', async () => {
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry) });
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry) });
     const userId = uid('u');
     const body = JSON.stringify({ type: 'INSERT', table: 'users', schema: 'public', record: { id: userId, email: 'b@example.com' }, old_record: null });
     expect((await h.post('/webhooks/supabase-db', body, { 'x-webhook-token': S.SUPABASE_DB_WEBHOOK_TOKEN! })).status).toBe(202);

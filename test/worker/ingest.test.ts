@@ -18,7 +18,7 @@ const eventRow = (integration: string, id: string) =>
 
 describe('ingest', () => {
   it('accepts a signed Stripe event and queues its envelope', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const id = uid('evt');
     const body = stripeEvent(id);
     const res = await postStripe(h, body);
@@ -33,7 +33,7 @@ describe('ingest', () => {
   });
 
   it('queues a redelivered event once: 5 deliveries, 1 message; 409 until consumed, then 200', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const id = uid('evt');
     const body = stripeEvent(id);
     const statuses: number[] = [];
@@ -52,7 +52,7 @@ describe('ingest', () => {
 
   it('takes over a claim left stale for a minute and queues again (at-least-once)', async () => {
     let now = Date.now();
-    const h = harness({ now: () => now });
+    const h = harness({ queued: true, now: () => now });
     const id = uid('evt');
     const body = stripeEvent(id);
     expect((await postStripe(h, body)).status).toBe(202);
@@ -64,7 +64,7 @@ describe('ingest', () => {
   });
 
   it('answers 503 when the queue send fails, records nothing as accepted, and takes the retry', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     h.queue.failures = 1;
     const id = uid('evt');
     const body = stripeEvent(id);
@@ -95,7 +95,7 @@ describe('ingest', () => {
   });
 
   it('refuses a body over max_body with 413 before verifying', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const big = 'x'.repeat(1024 * 1024 + 1);
     const res = await h.post('/webhooks/stripe', big, { 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, big) });
     expect(res.status).toBe(413);
@@ -103,7 +103,7 @@ describe('ingest', () => {
   });
 
   it('keeps a signed but malformed body as an ingest dead letter and answers 400', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const body = `{"id": "${uid('evt')}", "type": `;
     const res = await postStripe(h, body);
     expect(res.status).toBe(400);
@@ -114,7 +114,7 @@ describe('ingest', () => {
   });
 
   it('answers 400 for a signed event the manifest cannot map (no type)', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const body = JSON.stringify({ id: uid('evt'), created: 1 });
     const res = await postStripe(h, body);
     expect(res.status).toBe(400);
@@ -122,7 +122,7 @@ describe('ingest', () => {
   });
 
   it('queues a reference for a payload too large for a queue message; the consumer reads it from the event log', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const id = uid('evt');
     const sub = uid('sub');
     const body = JSON.stringify({ id, type: 'customer.subscription.created', created: 1_700_000_000, data: { object: { id: sub, customer: 'cus_big', status: 'active' } }, padding: 'p'.repeat(200 * 1024) });
@@ -141,7 +141,7 @@ describe('ingest', () => {
   });
 
   it('serves github with the generic hmac verifier only', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const body = JSON.stringify({ action: 'opened', issue: { number: 1 } });
     const delivery = crypto.randomUUID();
     const headers = { 'x-hub-signature-256': await githubSignature(TEST_SECRETS.GITHUB_WEBHOOK_SECRET!, body), 'x-github-delivery': delivery, 'x-github-event': 'issues' };
@@ -152,7 +152,7 @@ describe('ingest', () => {
   });
 
   it('derives a stable id for Twilio status callbacks (form bodies)', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const sid = uid('SM');
     const params = { MessageSid: sid, MessageStatus: 'delivered', To: '+15551234567', AccountSid: 'AC123' };
     const form = new URLSearchParams(params).toString();
@@ -164,7 +164,7 @@ describe('ingest', () => {
   });
 
   it('accepts Clerk and Resend (svix), Supabase (standard-webhooks, v1,whsec_ secret) and Paddle', async () => {
-    const h = harness();
+    const h = harness({ queued: true });
     const clerkId = uid('msg');
     const clerk = JSON.stringify({ type: 'user.created', timestamp: 1_700_000_000_000, data: { id: 'user_1' } });
     expect((await h.post('/webhooks/clerk', clerk, await svixHeaders('svix-', TEST_SECRETS.CLERK_WEBHOOK_SECRET!, clerkId, clerk))).status).toBe(202);
