@@ -33,6 +33,55 @@ function pick(a: Record<PlanResource, number>): Record<PlatformMetric, number> {
   return { worker_requests: a.worker_requests, queue_operations: a.queue_operations, d1_rows_written: a.d1_rows_written, kv_writes: a.kv_writes };
 }
 
+/** What one event of one handler costs, per resource. */
+export interface HandlerCost {
+  source: string;
+  kind: 'integration' | 'route';
+  on: string;
+  path: 'queued' | 'direct';
+  d1_rows_written: number;
+  d1_rows_read: number;
+  /** Tables a statement scans (reads grow with them). */
+  scans: string[];
+  queue_operations: number;
+  kv_reads: number;
+  kv_writes: number;
+  /** Outbound HTTP calls per event (a batched provider's share of one call). */
+  subrequests: number;
+  worker_requests: number;
+  /** Batched providers: calls are shared, at most this many events each. */
+  batched?: string[];
+}
+
+export interface Capacity {
+  plan: 'free' | 'paid';
+  /** Events a day that fit, if all traffic were this handler. */
+  events_per_day: number;
+  binding: PlanResource;
+}
+
+/** Per-handler costs `switchyard build` computes (the Worker has no node:sqlite), with the capacity they imply. */
+export interface BudgetTable {
+  handlers: (HandlerCost & { capacity: Capacity[] })[];
+  /** The handler the headline figure is for, and the mix it assumes. */
+  headline?: { source: string; on: string; capacity: Capacity[] };
+}
+
+const RESOURCES = ['worker_requests', 'd1_rows_written', 'd1_rows_read', 'queue_operations', 'kv_reads', 'kv_writes'] as const satisfies readonly PlanResource[];
+
+/** Events a day that fit each plan if every event cost this much, and the resource that runs out first. */
+export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): Capacity[] {
+  return (['free', 'paid'] as const).map((plan) => {
+    let best: Capacity = { plan, events_per_day: Infinity, binding: 'worker_requests' };
+    for (const r of RESOURCES) {
+      const per = cost[r];
+      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day) best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
+    }
+    return best;
+  });
+}
+
+
 export const platformSchema = {
   type: 'object',
   title: 'Platform',

@@ -19,9 +19,11 @@ import type { CompiledManifest, EventSource } from '../../runtime/manifest/compi
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 import { countStatement } from '../../runtime/limits.ts';
-import { PLAN_ALLOWANCES, type PlanResource } from '../../runtime/platform.ts';
+import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import type { MigratedSchema } from './sqlite.ts';
+
+export type { BudgetTable, HandlerCost };
 
 /** What one statement costs. */
 export interface StatementCost {
@@ -29,39 +31,6 @@ export interface StatementCost {
   read: number;
   /** Tables the statement scans: its reads grow with them (not in `read`). */
   scans: string[];
-}
-
-/** What one event of one handler costs, per resource. */
-export interface HandlerCost {
-  source: string;
-  kind: 'integration' | 'route';
-  on: string;
-  path: 'queued' | 'direct';
-  d1_rows_written: number;
-  d1_rows_read: number;
-  /** Tables a statement scans (reads grow with them). */
-  scans: string[];
-  queue_operations: number;
-  kv_reads: number;
-  kv_writes: number;
-  /** Outbound HTTP calls per event (a batched provider's share of one call). */
-  subrequests: number;
-  worker_requests: number;
-  /** Batched providers: calls are shared, at most this many events each. */
-  batched?: string[];
-}
-
-export interface Capacity {
-  plan: 'free' | 'paid';
-  /** Events a day that fit, if all traffic were this handler. */
-  events_per_day: number;
-  binding: PlanResource;
-}
-
-export interface BudgetTable {
-  handlers: (HandlerCost & { capacity: Capacity[] })[];
-  /** The handler the headline figure is for, and the mix it assumes. */
-  headline?: { source: string; on: string; capacity: Capacity[] };
 }
 
 interface Index {
@@ -275,7 +244,7 @@ const anything: unknown = new Proxy(() => anything, { get: (_, p) => (p === Symb
 type RawHandler = { on: string | string[]; steps: Record<string, unknown>[] };
 
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
-export async function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): Promise<HandlerCost[]> {
+export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
   const out: HandlerCost[] = [];
   const sources: [string, 'integration' | 'route', RawHandler[], EventSource][] = [];
@@ -289,7 +258,7 @@ export async function handlerCosts(model: CostModel, manifest: Manifest, compile
   }
   for (const [name, kind, handlers, source] of sources) {
     const integration = compiled.integrations.get(name);
-    const paths = await bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
+    const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
     const wanted = options.path ?? 'queued';
     const path: BookkeepingPath = paths.find((p) => p.name === wanted) ?? paths.find((p) => p.name === 'queued')!;
     // A route's events are queued from the request, without the event log's claim.
@@ -312,7 +281,7 @@ export async function handlerCosts(model: CostModel, manifest: Manifest, compile
             const spec = compiled.effects.byId.get(formatPath([kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
             const action = spec?.action;
             statements.push(...path.effect);
-            for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...(await recordStatements((db) => countStatement(db, limit, '*', at, 1))));
+            for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...(recordStatements((db) => countStatement(db, limit, '*', at, 1))));
             for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
             const maxBatch = action?.maxBatch ?? 1;
             subrequests += 1 / maxBatch;
@@ -342,25 +311,11 @@ export async function handlerCosts(model: CostModel, manifest: Manifest, compile
   return out;
 }
 
-const RESOURCES = ['worker_requests', 'd1_rows_written', 'd1_rows_read', 'queue_operations', 'kv_reads', 'kv_writes'] as const satisfies readonly PlanResource[];
-
-/** Events a day that fit each plan if every event cost this much, and the resource that runs out first. */
-export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): Capacity[] {
-  return (['free', 'paid'] as const).map((plan) => {
-    let best: Capacity = { plan, events_per_day: Infinity, binding: 'worker_requests' };
-    for (const r of RESOURCES) {
-      const per = cost[r];
-      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day) best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
-    }
-    return best;
-  });
-}
-
 /** The default manifest's Stripe subscription flow is the headline when present; else the first handler. */
 const HEADLINE = { source: 'stripe', on: 'customer.subscription.updated' };
 
-export async function budgetTable(model: CostModel, manifest: Manifest, compiled: CompiledManifest): Promise<BudgetTable> {
-  const handlers = (await handlerCosts(model, manifest, compiled)).map((h) => ({ ...h, capacity: capacity(h) }));
+export function budgetTable(model: CostModel, manifest: Manifest, compiled: CompiledManifest): BudgetTable {
+  const handlers = (handlerCosts(model, manifest, compiled)).map((h) => ({ ...h, capacity: capacity(h) }));
   const headline = handlers.find((h) => h.source === HEADLINE.source && h.on === HEADLINE.on) ?? handlers[0];
   return { handlers, ...(headline ? { headline: { source: headline.source, on: headline.on, capacity: headline.capacity } } : {}) };
 }
