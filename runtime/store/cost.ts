@@ -45,9 +45,10 @@ export function inlineBinds(sql: string, binds: readonly unknown[]): string {
 
 /**
  * Runs statement builders against a D1 stand-in that records every prepared statement (with its binds inlined)
- * and answers every query with no rows.
+ * and answers every query with no rows. Synchronous: a store function that runs its statements does so before
+ * its first `await`, and one that returns them is recorded from what it returns.
  */
-export async function recordStatements(build: (db: D1Database) => unknown): Promise<string[]> {
+export function recordStatements(build: (db: D1Database) => unknown): string[] {
   const recorded: string[] = [];
   const statement = (sql: string) => {
     let binds: unknown[] = [];
@@ -66,9 +67,10 @@ export async function recordStatements(build: (db: D1Database) => unknown): Prom
     prepare: statement,
     batch: async (list: { text: string }[]) => list.map((s) => (recorded.push(s.text), { results: [], meta: {} })),
   } as unknown as D1Database;
-  const built = await build(db);
+  const built = build(db);
+  if (built instanceof Promise) built.catch(() => undefined);
   // Builders that return statements (rather than running them) are recorded too.
-  for (const s of ([] as unknown[]).concat(built ?? [])) if (s && typeof s === 'object' && 'text' in s) recorded.push((s as { text: string }).text);
+  else for (const s of ([] as unknown[]).concat(built ?? [])) if (s && typeof s === 'object' && 'text' in s) recorded.push((s as { text: string }).text);
   return recorded;
 }
 
@@ -76,7 +78,7 @@ const AT = '2026-01-01T00:00:00.000Z';
 const EVENT = { integration: 'integration', id: 'evt_1' };
 
 /** The paths an event can take, with the statements each runs for it (the current store: queued only). */
-export async function bookkeeping(facts: BookkeepingFacts = {}): Promise<BookkeepingPath[]> {
+export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const envelope: Envelope = { ...EVENT, type: 'type', occurred_at: AT, received_at: AT, payload: {} };
   const key = [EVENT.integration, EVENT.id] as const;
   const replay = facts.bodyHash ? { bodyHash: 'hash', since: AT } : undefined;
@@ -84,22 +86,14 @@ export async function bookkeeping(facts: BookkeepingFacts = {}): Promise<Bookkee
   return [
     {
       name: 'queued',
-      ingest: await recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay)),
-      consume: await recordStatements(async (db) => {
-        await appliedAmong(db, [key]);
-        return appliedStatements(db, [{ ...EVENT, attempts: 1, steps: '[]', ignored: false }], AT);
-      }),
+      ingest: recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay)),
+      consume: [...recordStatements((db) => appliedAmong(db, [key])), ...recordStatements((db) => appliedStatements(db, [{ ...EVENT, attempts: 1, steps: '[]', ignored: false }], AT))],
       queueMessages: 1,
-      effect: await recordStatements(async (db) => [
-        ...insertEffects(db, [effect], 'lease', AT, AT),
-        settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT),
-        ...(await nextDue(db, [key]), []),
-      ]),
-      outbox: await recordStatements(async (db) => {
-        const insert = outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT);
-        await deleteOutbox(db, ['k']);
-        return insert;
-      }),
+      effect: [
+        ...recordStatements((db) => [...insertEffects(db, [effect], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
+        ...recordStatements((db) => nextDue(db, [key])),
+      ],
+      outbox: [...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)), ...recordStatements((db) => deleteOutbox(db, ['k']))],
     },
   ];
 }
