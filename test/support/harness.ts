@@ -4,6 +4,7 @@ import built from '../../.switchyard/manifests.json';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
+import type { BudgetTable } from '../../runtime/platform.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -108,7 +109,7 @@ export interface Harness {
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; budget?: BudgetTable } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
@@ -123,6 +124,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     emit: (e) => events.push(e),
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
   const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };

@@ -69,7 +69,7 @@ function meteredDb(db: D1Database) {
 
 async function measure(deliver: (h: ReturnType<typeof harness>) => Promise<void>) {
   const metered = meteredDb(env.DB);
-  const h = harness({ env: { DB: metered.db } });
+  const h = harness({ env: { DB: metered.db }, budget });
   await deliver(h);
   await h.consume(h.drain());
   return { ...metered.total, h };
@@ -106,5 +106,14 @@ describe('the budget model matches what D1 counts', () => {
     expect(m.h.providers.to(/api\.resend\.com\/emails$/)).toHaveLength(1);
     expectModel(m, modelled('stripe', 'invoice.payment_failed'));
     expect(modelled('stripe', 'invoice.payment_failed').subrequests).toBeGreaterThan(0);
+  });
+
+  it("the admin usage report projects today's mix with the build's costs", async () => {
+    const { h } = await measure((h) => stripe(h, 'customer.subscription.updated', { id: uid('sub'), customer: 'cus_2', status: 'active' }));
+    const usage = (await (await h.request('/admin/api/usage', { headers: { authorization: 'Bearer test-admin-token' } })).json()) as { projection: { events_today: number; fits: { events_per_day: number; binding: string; mix: string } } };
+    expect(usage.projection.events_today).toBeGreaterThan(0);
+    expect(usage.projection.fits).toMatchObject({ plan: 'free', mix: "today's" });
+    expect(usage.projection.fits.events_per_day).toBeGreaterThan(0);
+    expect(usage.projection.fits.binding).toMatch(/^(queue_operations|d1_rows_written|worker_requests|d1_rows_read|kv_reads|kv_writes)$/);
   });
 });
