@@ -250,7 +250,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
   const sources: [string, 'integration' | 'route', RawHandler[], EventSource][] = [];
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const source = compiled.sources.get(name);
-    if (source) sources.push([name, 'integration', (spec.handlers ?? []) as RawHandler[], source]);
+    if (source) sources.push([name, 'integration', (spec.handlers ?? []) as unknown as RawHandler[], source]);
   }
   for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
     const source = compiled.sources.get(name);
