@@ -12,13 +12,13 @@ import { validateCommand } from './commands/validate.ts';
 type Command = { run: (args: string[]) => Promise<number>; usage: string };
 
 const commands: Record<string, Command> = {
-  validate: { run: validateCommand, usage: 'validate [--env NAME] [FILE]  check the manifest (every environment by default)' },
+  validate: { run: validateCommand, usage: 'validate [--env NAME] [--budget] [FILE]  check the manifest (every environment by default)' },
   build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
   dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
   replay: { run: replayCommand, usage: 'replay [--list] [--seq 1,2 | --integration NAME | --all] [--url URL]  replay dead letters' },
   rebuild: { run: rebuildCommand, usage: 'rebuild <table|integration> [--url URL] [--batch N]  re-run projections from the event log' },
   send: { run: sendCommand, usage: 'send <integration> [event-type | --file payload.json] [--url URL] [--env NAME]  post a signed sample event' },
-  plan: { run: planCommand, usage: 'plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]  what a manifest change does' },
+  plan: { run: planCommand, usage: 'plan [--from <git-ref|file>] [--env NAME] [--markdown] [--budget [--json]] [FILE]  what a manifest change does, what an event costs' },
   types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },
 };
 

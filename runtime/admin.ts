@@ -16,12 +16,15 @@ import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
 import { authenticate, bearer } from './routes.ts';
 import { periodBounds } from './limits.ts';
-import { LAG_BUCKETS_MS, PLAN_LIMITS, type PlatformMetric, type PlatformUsage } from './platform.ts';
+import { capacity, LAG_BUCKETS_MS, PLAN_LIMITS, type BudgetTable, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import { EventStatus } from './store/index.ts';
+import { compilePattern } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
 
 export interface AdminDeps {
   usage?: PlatformUsage;
+  /** Each handler's cost per event, from the build: the usage report projects today's mix with it. */
+  budget?: BudgetTable;
   now: () => number;
   verifiers: ReadonlyMap<string, JwtVerify>;
 }
@@ -193,10 +196,31 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     const allowances = PLAN_LIMITS[compiled.plan];
     const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
-    return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform } });
+    return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform }, projection: await projection(c.env.DB, deps.budget, compiled.plan, day) });
   });
 
   return api;
+}
+
+/**
+ * Today's events by handler, priced with the build's per-handler costs: the events a day that would fit the plan
+ * at this mix, and the resource that would run out first. Null without a budget or before the first event.
+ */
+async function projection(db: D1Database, budget: BudgetTable | undefined, plan: 'free' | 'paid', day: string) {
+  if (!budget?.handlers.length) return null;
+  const rows = await db.prepare('SELECT integration, type, count(*) AS n FROM events WHERE received_at >= ?1 GROUP BY integration, type').bind(day).all<{ integration: string; type: string; n: number }>();
+  const matchers = budget.handlers.map((h) => ({ h, re: compilePattern(h.on) }));
+  const mix = { worker_requests: 0, d1_rows_written: 0, d1_rows_read: 0, queue_operations: 0, kv_reads: 0, kv_writes: 0 };
+  let events = 0;
+  for (const r of rows.results) {
+    const cost = matchers.find((m) => m.h.source === r.integration && m.re.test(r.type))?.h;
+    if (!cost) continue;
+    events += r.n;
+    for (const k of Object.keys(mix) as (keyof typeof mix)[]) mix[k] += cost[k] * r.n;
+  }
+  if (!events) return { events_today: 0, per_event: null, fits: budget.headline ? { ...budget.headline.capacity.find((c) => c.plan === plan)!, mix: `${budget.headline.source} ${budget.headline.on}` } : null };
+  const perEvent = Object.fromEntries(Object.entries(mix).map(([k, v]) => [k, v / events])) as typeof mix;
+  return { events_today: events, per_event: perEvent, fits: { ...capacity(perEvent).find((c) => c.plan === plan)!, mix: "today's" } };
 }
 
 /** At most this many dead letters by `seq` per replay call. */

@@ -12,7 +12,7 @@ import { createJwtVerifier, type JwtVerify } from './auth.ts';
 import { registerRoutes } from './routes.ts';
 import { ingest, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import type { PlatformUsage } from './platform.ts';
+import type { BudgetTable, PlatformUsage } from './platform.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface AppOptions {
@@ -22,6 +22,8 @@ export interface AppOptions {
   emit?: Emit;
   now?: () => number;
   usage?: PlatformUsage;
+  /** Each handler's cost per event, computed by `switchyard build` (the admin usage report projects it). */
+  budget?: BudgetTable;
   /** The fetch used for JWKS, upstream proxies and endpoint providers (tests point it at fakes). */
   fetch?: typeof fetch;
   /** The consumer's queue-free path, for webhooks whose handlers are SQL only. */
@@ -56,7 +58,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, createJwtVerifier(name, config, { fetch: fetcher, now })]));
   registerAdminPages(app, compiled, emit, { now, verifiers });
-  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), now, verifiers }));
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers }));
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
   app.all('*', (c) => {

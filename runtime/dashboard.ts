@@ -110,13 +110,14 @@ async function loadDead() {
   $('replay-all').hidden = dead_letters.length < 2;
 }
 async function loadUsage() {
-  const { limits, platform } = await api('/usage');
+  const { limits, platform, projection } = await api('/usage');
   const bar = (label, used, max, warnAt) => {
     const f = max ? used / max : 0, cls = f >= 1 ? 'over' : warnAt && f >= warnAt ? 'hot' : '';
     return '<div>' + esc(label) + ' <span class="muted">' + used + ' / ' + max + '</span></div><div class="bar ' + cls + '"><i style="width:' + Math.min(100, f * 100).toFixed(1) + '%"></i>' + (warnAt ? '<b style="left:' + (warnAt * 100) + '%" title="warn at ' + Math.round(warnAt * 100) + '%"></b>' : '') + '</div>';
   };
   $('usage').innerHTML = limits.map((l) => bar(l.name + ' (' + l.period + ')', (l.usage.find((u) => u.key === '*') || l.usage[0] || { n: 0 }).n, l.limit, l.warn_at)).join('') +
-    '<div class="muted" style="margin-top:8px">platform today (' + esc(platform.plan) + ' plan, estimated)</div>' + platform.metrics.map((m) => bar(m.metric.replace(/_/g, ' '), m.used, m.allowance, 0.8)).join('');
+    '<div class="muted" style="margin-top:8px">platform today (' + esc(platform.plan) + ' plan, estimated)</div>' + platform.metrics.map((m) => bar(m.metric.replace(/_/g, ' '), m.used, m.allowance, 0.8)).join('') +
+    (projection && projection.fits ? '<div id="capacity" style="margin-top:8px">at ' + esc(projection.fits.mix) + ' mix, ' + Number(projection.fits.events_per_day).toLocaleString() + ' events/day fit; binding resource: ' + esc(projection.fits.binding.replace(/_/g, ' ')) + '</div>' : '');
 }
 async function loadHealth() {
   const { integrations } = await api('/health');

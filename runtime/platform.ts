@@ -16,11 +16,75 @@ export const BACKLOG_READ_MS = 5_000;
 
 export type PlatformMetric = 'worker_requests' | 'queue_operations' | 'd1_rows_written' | 'kv_writes';
 
-/** Daily allowances per plan (Workers Free: 100k requests, D1 100k rows written, KV 1k writes, Queues 10k ops). */
-export const PLAN_LIMITS: Record<'free' | 'paid', Record<PlatformMetric, number>> = {
-  free: { worker_requests: 100_000, queue_operations: 10_000, d1_rows_written: 100_000, kv_writes: 1_000 },
-  paid: { worker_requests: 10_000_000 / 30, queue_operations: 1_000_000 / 30, d1_rows_written: 50_000_000 / 30, kv_writes: 1_000_000 / 30 },
+/** What a plan allows per day, in the units it is billed in (paid: the monthly inclusion / 30). */
+export type PlanResource = PlatformMetric | 'd1_rows_read' | 'kv_reads';
+
+/**
+ * Daily allowances per plan (Workers Free: 100k requests, D1 100k rows written and 5M read, KV 100k reads and 1k
+ * writes, Queues 10k ops). The one source of these numbers: the admin usage report and `plan --budget` read them.
+ */
+export const PLAN_ALLOWANCES: Record<'free' | 'paid', Record<PlanResource, number>> = {
+  free: { worker_requests: 100_000, queue_operations: 10_000, d1_rows_written: 100_000, d1_rows_read: 5_000_000, kv_reads: 100_000, kv_writes: 1_000 },
+  paid: { worker_requests: 10_000_000 / 30, queue_operations: 1_000_000 / 30, d1_rows_written: 50_000_000 / 30, d1_rows_read: 25_000_000_000 / 30, kv_reads: 10_000_000 / 30, kv_writes: 1_000_000 / 30 },
 };
+
+/** The allowances of the metrics the runtime counts itself (the admin usage report). */
+export const PLAN_LIMITS: Record<'free' | 'paid', Record<PlatformMetric, number>> = {
+  free: pick(PLAN_ALLOWANCES.free),
+  paid: pick(PLAN_ALLOWANCES.paid),
+};
+function pick(a: Record<PlanResource, number>): Record<PlatformMetric, number> {
+  return { worker_requests: a.worker_requests, queue_operations: a.queue_operations, d1_rows_written: a.d1_rows_written, kv_writes: a.kv_writes };
+}
+
+/** What one event of one handler costs, per resource. */
+export interface HandlerCost {
+  source: string;
+  kind: 'integration' | 'route';
+  on: string;
+  path: 'queued' | 'direct';
+  d1_rows_written: number;
+  d1_rows_read: number;
+  /** Tables a statement scans (reads grow with them). */
+  scans: string[];
+  queue_operations: number;
+  kv_reads: number;
+  kv_writes: number;
+  /** Outbound HTTP calls per event (a batched provider's share of one call). */
+  subrequests: number;
+  worker_requests: number;
+  /** Batched providers: calls are shared, at most this many events each. */
+  batched?: string[];
+}
+
+export interface Capacity {
+  plan: 'free' | 'paid';
+  /** Events a day that fit, if all traffic were this handler. */
+  events_per_day: number;
+  binding: PlanResource;
+}
+
+/** Per-handler costs `switchyard build` computes (the Worker has no node:sqlite), with the capacity they imply. */
+export interface BudgetTable {
+  handlers: (HandlerCost & { capacity: Capacity[] })[];
+  /** The handler the headline figure is for, and the mix it assumes. */
+  headline?: { source: string; on: string; capacity: Capacity[] };
+}
+
+const RESOURCES = ['worker_requests', 'd1_rows_written', 'd1_rows_read', 'queue_operations', 'kv_reads', 'kv_writes'] as const satisfies readonly PlanResource[];
+
+/** Events a day that fit each plan if every event cost this much, and the resource that runs out first. */
+export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): Capacity[] {
+  return (['free', 'paid'] as const).map((plan) => {
+    let best: Capacity = { plan, events_per_day: Infinity, binding: 'worker_requests' };
+    for (const r of RESOURCES) {
+      const per = cost[r];
+      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day) best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
+    }
+    return best;
+  });
+}
+
 
 export const platformSchema = {
   type: 'object',

@@ -8,7 +8,7 @@ import { createConsumer, platformDeadLetter, type ConsumerMessage } from './cons
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { rateLimitPruneStatements } from './limits.ts';
-import { PlatformUsage, pruneUsageStatements } from './platform.ts';
+import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
 import { sweep } from './sweep.ts';
@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
+  /** Each handler's cost per event, from the build (for the admin usage report). */
+  budget?: BudgetTable;
 }
 
 export interface Runtime {

@@ -9,11 +9,12 @@ import { errorResponse } from './http.ts';
 import { compileManifest } from './manifest/compile.ts';
 import { ManifestError } from './manifest/problems.ts';
 import type { Manifest } from './manifest/types.gen.ts';
+import type { BudgetTable } from './platform.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { logEmit } from './telemetry.ts';
 
 interface Built {
-  environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string> }>;
+  environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string>; budget?: BudgetTable }>;
 }
 
 const runtimes = new Map<string, Runtime | Error>();
@@ -26,7 +27,7 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   const entry = (built as unknown as Built).environments[name];
   try {
     if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry), environment: name, hash: entry.hash, queueNames: entry.queueNames });
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry), environment: name, hash: entry.hash, queueNames: entry.queueNames, ...(entry.budget ? { budget: entry.budget } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });

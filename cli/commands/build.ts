@@ -16,7 +16,7 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const result = checkProject(project);
   const output = join(project.buildDir, outputName);
   if (result.problems.length) return { ok: false, output, messages: result.problems.map((p) => formatProblem(p)) };
-  const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames }]));
+  const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }

@@ -2,6 +2,7 @@
  * `switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]`: what a manifest change does, in words:
  * routes added or removed, verifiers changed, projections (handlers) changed, limits changed, and secrets that
  * the new manifest requires and the old did not (to set before deploying). CI can post it on a pull request.
+ * `--budget` (with or without `--from`) adds each handler's cost per event and the events a day that fit each plan.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,9 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { parseArgs } from '../lib/args.ts';
+import { formatBudget } from '../lib/budget.ts';
+import type { EnvironmentBuild } from '../lib/check.ts';
+import { checkProject } from '../lib/check.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { secretUses } from '../lib/secrets.ts';
 
@@ -93,12 +97,13 @@ function readFrom(from: string, manifestPath: string): string {
 export async function planCommand(args: string[]): Promise<number> {
   const { flags, positional } = parseArgs(args, ['from', 'env']);
   const from = flags.get('from');
+  const env = typeof flags.get('env') === 'string' ? (flags.get('env') as string) : 'default';
   if (typeof from !== 'string') {
-    console.error('usage: switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [FILE]');
+    if (flags.has('budget')) return printBudget(checkProject(projectFor(positional[0]), { environments: [env] }).builds, flags.has('json'));
+    console.error('usage: switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [--budget [--json]] [FILE]');
     return 2;
   }
   const project = projectFor(positional[0]);
-  const env = typeof flags.get('env') === 'string' ? (flags.get('env') as string) : 'default';
   let before: Obj;
   let after: Obj;
   try {
@@ -117,5 +122,21 @@ export async function planCommand(args: string[]): Promise<number> {
   console.log(markdown ? `### ${title}\n` : title);
   if (!lines.length) console.log(markdown ? '_No changes._' : '  no changes');
   for (const l of lines) console.log(markdown ? `- \`${l.sign}\` ${l.text}` : `  ${l.sign} ${l.text}`);
+  if (flags.has('budget')) {
+    console.log('');
+    return printBudget(checkProject(project, { environments: [env] }).builds, false);
+  }
+  return 0;
+}
+
+/** Prints the budget of each built environment (text or JSON); 1 when none could be priced. */
+export function printBudget(builds: EnvironmentBuild[], json: boolean): number {
+  const priced = builds.filter((b) => b.budget);
+  if (!priced.length) {
+    console.error('budget: the manifest could not be built or priced (run switchyard validate)');
+    return 1;
+  }
+  if (json) console.log(JSON.stringify(Object.fromEntries(priced.map((b) => [b.name, b.budget])), null, 2));
+  else console.log(priced.map((b) => `Budget [${b.name}]\n${formatBudget(b.budget!)}`).join('\n\n'));
   return 0;
 }

@@ -15,6 +15,7 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Registry } from '../../runtime/registry.ts';
 import { readText, type Project } from './project.ts';
 import { secretUses } from './secrets.ts';
+import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 
@@ -24,6 +25,8 @@ export interface EnvironmentBuild {
   manifest: Manifest;
   /** Queue names by producer binding, from wrangler.toml: how the Worker tells which queue a batch is from. */
   queueNames: Record<string, string>;
+  /** Each handler's cost per event in billed units (from the migrated schema), when it could be priced. */
+  budget?: BudgetTable;
 }
 
 export interface Problem extends SourcedProblem {
@@ -115,7 +118,8 @@ export function checkProject(project: Project, options: { environments?: string[
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
-      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []) });
+      const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;
+      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}) });
     }
   }
   sqlite?.close();
@@ -161,6 +165,15 @@ export function inlineTemplateFiles(value: unknown, dir: string): { manifest: un
     inlined[name] = copy;
   }
   return { manifest: { ...(value as object), templates: inlined }, problems };
+}
+
+/** A statement the budget model cannot price leaves the build without a budget; it never fails the build. */
+function priced(fn: () => BudgetTable): BudgetTable | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
 }
 
 function tolerant(check: () => ManifestProblem[]): ManifestProblem[] {

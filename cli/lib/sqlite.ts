@@ -9,6 +9,8 @@ import { DatabaseSync } from 'node:sqlite';
 export interface MigratedSchema {
   /** undefined when the statement prepares; the SQLite error otherwise. */
   prepare(sql: string): string | undefined;
+  /** Runs a read-only statement (PRAGMA, EXPLAIN QUERY PLAN, sqlite_schema) and returns its rows. */
+  query(sql: string): Record<string, unknown>[];
   close(): void;
 }
 
@@ -33,6 +35,7 @@ export function migratedSchema(migrationsDir: string): MigratedSchema {
         return (error as Error).message;
       }
     },
+    query: (sql) => db.prepare(sql).all() as Record<string, unknown>[],
     close: () => db.close(),
   };
 }

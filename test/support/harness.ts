@@ -4,6 +4,7 @@ import built from '../../.switchyard/manifests.json';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
+import type { BudgetTable } from '../../runtime/platform.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -115,7 +116,7 @@ export function queuedOnly(manifest: Manifest): Manifest {
   return m;
 }
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry);
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
@@ -130,6 +131,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     emit: (e) => events.push(e),
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
   const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };
