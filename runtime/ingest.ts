@@ -162,7 +162,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     if (typeof outcome === 'string') {
       deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
-      return Response.json({ status: outcome === 'dead_lettered' ? 'dead_lettered' : 'applied', id: envelope.id }, { status: 200 });
+      // applied, ignored (no handler matched), dead_lettered (kept, replayable), or duplicate (a copy got there first).
+      return Response.json({ status: outcome === 'delivered' ? 'duplicate' : outcome, id: envelope.id }, { status: 200 });
     }
     delaySeconds = outcome.retry || undefined;
   }
