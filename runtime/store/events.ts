@@ -232,16 +232,27 @@ export function checkpointStatement(db: D1Database, name: string, seq: number): 
   return db.prepare('INSERT INTO checkpoints (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq').bind(name, seq);
 }
 
+/** Rows a walk reads first: a caught-up walk (the usual case on a schedule) reads only these. */
+const WALK_PROBE = 64;
+
 /**
  * The next `limit` events from `from` on, in arrival order, as far as those received before `before` (received_at
- * grows with seq, so the walk stops at the first younger one). Reads at most `limit` rows.
+ * grows with seq, so the walk stops at the first younger one). Reads a small probe first and the rest of `limit`
+ * only when the probe was all older: a walk reads about what it returns, and at most `limit` + a probe.
  */
 export async function walk<T = Record<string, unknown>>(db: D1Database, columns: string, from: number, before: string, limit: number): Promise<(T & { seq: number; received_at: string })[]> {
-  const rows = await db.prepare(`SELECT seq, received_at, ${columns} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2`).bind(from, limit).all<T & { seq: number; received_at: string }>();
-  const older: (T & { seq: number; received_at: string })[] = [];
-  for (const row of rows.results) {
-    if (row.received_at >= before) break;
-    older.push(row);
+  type Row = T & { seq: number; received_at: string };
+  const read = async (start: number, n: number) =>
+    (await db.prepare(`SELECT seq, received_at, ${columns} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2`).bind(start, n).all<Row>()).results;
+  const older: Row[] = [];
+  let rows = await read(from, Math.min(WALK_PROBE, limit));
+  for (let round = 0; round < 2; round++) {
+    for (const row of rows) {
+      if (row.received_at >= before) return older;
+      older.push(row);
+    }
+    if (older.length >= limit || rows.length < WALK_PROBE) return older;
+    rows = await read(older[older.length - 1]!.seq + 1, limit - older.length);
   }
   return older;
 }
@@ -323,7 +334,7 @@ export function sweptStatement(db: D1Database, integration: string, id: string, 
 
 /**
  * The oldest event still waiting for an outcome (for the lag alert): queued ones from the sweep's checkpoint (the
- * first event still queued when it last ran, so a bounded window from there holds the oldest), and retrying or
+ * first event still queued when it last ran, so the first rows from there hold the oldest), and retrying or
  * replayed ones through the attention index.
  */
 export async function oldestWaiting(db: D1Database, integration: string | undefined): Promise<string | null> {
@@ -331,7 +342,7 @@ export async function oldestWaiting(db: D1Database, integration: string | undefi
   const row = await db
     .prepare(
       `SELECT min(received_at) AS oldest FROM (
-         SELECT received_at FROM (SELECT received_at, integration, status FROM events WHERE seq >= ?2 ORDER BY seq LIMIT 5000) WHERE status = '${EventStatus.queued}' AND (?1 IS NULL OR integration = ?1)
+         SELECT received_at FROM (SELECT received_at, integration, status FROM events WHERE seq >= ?2 ORDER BY seq LIMIT ${WALK_PROBE}) WHERE status = '${EventStatus.queued}' AND (?1 IS NULL OR integration = ?1)
          UNION ALL
          SELECT received_at FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])}) AND (?1 IS NULL OR integration = ?1))`,
     )

@@ -85,7 +85,10 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
   const DAY = 86_400_000;
 
   beforeAll(async () => {
-    // 100 days of events in arrival order (as ingest writes them), a few hundred of them still needing attention.
+    // 100 days of events in arrival order (as ingest writes them), a few hundred of them still needing attention,
+    // and nothing else: the log is read by its sequence, which ingest keeps in time order.
+    await env.DB.prepare('DELETE FROM events').run();
+    await env.DB.prepare('DELETE FROM checkpoints').run();
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
        INSERT INTO events (integration, id, type, status, received_at, updated_at, body)
@@ -112,18 +115,29 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
     return { read: m.read, body: await res.json() };
   };
 
-  it('the cron (sweep, retention, alerts) reads a bounded number of rows, and less once it has caught up', async () => {
+  it('the cron (sweep, retention, alerts) reads a bounded number of rows while it catches up, and a few hundred once it has', async () => {
     const h = harness({ now: () => NOW });
     const m = metered(env.DB);
+    const dearest = () => JSON.stringify([...m.statements].sort((a, b) => b.read - a.read).slice(0, 3));
     await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
     // The first run walks from the start of the log: bounded by its batch sizes, not by the 100,000 rows.
-    const dearest = () => JSON.stringify([...m.statements].sort((a, b) => b.read - a.read).slice(0, 3));
-    expect(m.read, dearest()).toBeLessThanOrEqual(15_000);
+    expect(m.read, dearest()).toBeLessThanOrEqual(25_000);
+    let runs = 1;
+    while (m.read > 1_000 && runs < 80) {
+      m.reset();
+      await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
+      runs++;
+      expect(m.read, dearest()).toBeLessThanOrEqual(25_000);
+    }
+    // Caught up (bodies past 30 days pruned, rows past 90 days deleted, the sweep at the head of the log): a run
+    // now reads about what arrived since the last one, whatever the log's size.
     m.reset();
     await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
-    expect(m.read, dearest()).toBeLessThanOrEqual(15_000);
-    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NULL")).toMatchObject({ n: expect.any(Number) });
-  });
+    expect(m.read, dearest()).toBeLessThanOrEqual(1_000);
+    // Everything past 90 days is gone but the events still waiting for an outcome, which are never pruned.
+    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status <> 'retrying'", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });
+    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ?", new Date(NOW - 30 * DAY).toISOString())).toEqual({ n: 0 });
+  }, 60_000);
 
   it('/health, the event filters and the dead-letter list each read a bounded number of rows', async () => {
     const h = harness({ now: () => NOW });
