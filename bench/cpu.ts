@@ -9,27 +9,19 @@
  * Both with the default manifest, platform usage counting and telemetry serialized.
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultRegistry } from '../adapters/registry.ts';
-import { PACKAGE_ROOT } from '../cli/lib/project.ts';
 import { createConsumer, type ConsumerMessage } from '../runtime/consumer.ts';
 import type { Envelope, RuntimeEnv } from '../runtime/envelope.ts';
 import { extractEnvelope, ingest, messageFor } from '../runtime/ingest.ts';
 import { compileManifest, type CompiledManifest } from '../runtime/manifest/compile.ts';
-import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { PlatformUsage } from '../runtime/platform.ts';
+import { defaultManifest } from './fixtures.ts';
 import { serializingEmit } from './meter.ts';
 import { fmt, summarize } from './stats.ts';
 
 export const TARGET_CPU_MS = 10;
 const SECRET = 'whsec_bench_cpu';
 const CONSUMER_BATCH = 10;
-
-export function defaultManifest(): Manifest {
-  const built = JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard/manifests.json'), 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
-  return built.environments.default!.manifest;
-}
 
 /** A Stripe subscription event of about `bytes` bytes: many small line items, the costly shape to parse. */
 export function stripeEvent(id: string, bytes: number): string {
