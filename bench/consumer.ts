@@ -48,7 +48,7 @@ export async function runConsumer(batches = 20, size = 100): Promise<boolean> {
       }
       const median = (t: Target) => summarize(times[t]).median;
       const line = (t: Target) => {
-        const per = (k: keyof Meter) => costs[t].reduce((n, m) => n + m[k], 0) / (costs[t].length * size);
+        const per = (k: Exclude<keyof Meter, 'statements'>) => costs[t].reduce((n, m) => n + m[k], 0) / (costs[t].length * size);
         // Each consumed message is read and deleted (2 operations per 64 KB); sends add a write (and later 2 more).
         const queueOps = 2 + 3 * per('queue_units');
         return `${t.padEnd(8)} median ${fmt(median(t), 1).padStart(6)} ms/batch, ${fmt((size / median(t)) * 1000, 0).padStart(6)} events/s; per event: D1 ${fmt(per('rows_written'), 2)} rows written, ${fmt(per('rows_read'), 2)} read, ${fmt(per('queries'), 2)} queries; queue ops ${fmt(queueOps, 2)}`;

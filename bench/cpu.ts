@@ -120,7 +120,7 @@ export async function ingestCpu(compiled: CompiledManifest, runs = 30) {
     return summarize(s).median;
   };
   const verify = await phase(() => stripe.verifier.verify({ method: 'POST', url: new URL('http://bench/webhooks/stripe'), headers, body: bytes, now: Date.now() }, env));
-  const decode = await phase(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  const decode = await phase(() => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   const envelope = extractEnvelope(stripe, body, headers, new Date().toISOString());
   const parse = await phase(() => extractEnvelope(stripe, body, headers, new Date().toISOString()));
   const message = await phase(() => messageFor(envelope, body));

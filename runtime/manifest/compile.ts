@@ -127,12 +127,31 @@ export function compilePattern(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+export interface CompileOptions {
+  /**
+   * Defer what only queue batches, effects and the cron need (templates, limit and alert notifications, handlers
+   * and their steps) until first used, so a new isolate's first request compiles only routing and verification.
+   * For manifests `switchyard build` compiled already (the Worker's): a problem in a deferred part would only be
+   * thrown, as a ManifestError, when that part is first used. Validation always compiles eagerly.
+   */
+  lazy?: boolean;
+}
+
 /**
  * Compiles a manifest. Throws ManifestError listing every problem found, each with its manifest path.
  * @example const compiled = compileManifest(manifest, defaultRegistry)
  */
-export function compileManifest(manifest: Manifest, registry: Registry): CompiledManifest {
+export function compileManifest(manifest: Manifest, registry: Registry, options: CompileOptions = {}): CompiledManifest {
   const problems: ManifestProblem[] = [];
+  // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
+  const deferred: (() => void)[] = [];
+  const defer = (fn: () => void) => (options.lazy ? deferred.push(fn) : fn());
+  const late = () => {
+    if (!deferred.length) return;
+    const known = problems.length;
+    for (const fn of deferred.splice(0)) fn();
+    if (problems.length > known) throw new ManifestError(problems.slice(known));
+  };
   const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
     try {
       return fn();
@@ -150,30 +169,27 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   }
   const queueNames = new Set(queues.keys());
   const templates = new Map<string, CompiledTemplate>();
-  for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
-    const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
-    if (compiled) templates.set(name, compiled);
-  }
+  defer(() => {
+    for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
+      const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
+      if (compiled) templates.set(name, compiled);
+    }
+  });
   const limits = new Map<string, CompiledLimit>();
   const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
-    let notify: CompiledLimit['notify'];
-    if (spec.notify) {
-      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-      notify = step?.notifyAction;
-      if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', ...(per ? { per } : {}) };
+    limits.set(name, limit);
+    const notify = spec.notify;
+    if (notify) {
+      defer(() => {
+        const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+        if (step?.notifyAction) limit.notify = step.notifyAction;
+        else if (step) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+      });
     }
-    limits.set(name, {
-      name,
-      period: spec.period,
-      limit: spec.limit,
-      warnAt: spec.warn_at ?? 0.8,
-      onExceed: spec.on_exceed ?? 'warn',
-      ...(per ? { per } : {}),
-      ...(notify ? { notify } : {}),
-    });
   }
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
@@ -183,7 +199,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   const routes = new Map<string, CompiledIntegration>();
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects);
+    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, defer, late);
     if (!compiled) continue;
     const clash = routes.get(compiled.route);
     if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
@@ -233,8 +249,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
         if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
         else {
           const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-          const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects });
-          source = { name, format: 'json', queue, retry, handlers, stepsFor: memoizedSteps(handlers) };
+          source = withHandlers({ name, format: 'json' as const, queue, retry }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects }, defer, late);
           sources.set(name, source);
         }
       } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
@@ -244,13 +259,16 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
     if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
     if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
-    const onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+    let onFirstSeen: CompiledStep[] = [];
+    defer(() => {
+      onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+    });
     const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
       const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
       return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
     });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
-    appRoutes.push({
+    const route: CompiledRoute = {
       name,
       path: spec.path,
       methods: spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -263,7 +281,20 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
-    });
+    };
+    // Deferred: on first use, the steps are compiled and set (and the property stays absent when there are none).
+    if (options.lazy && spec.on_first_seen?.length) {
+      Object.defineProperty(route, 'onFirstSeen', {
+        configurable: true,
+        enumerable: true,
+        get() {
+          late();
+          Object.defineProperty(route, 'onFirstSeen', { value: onFirstSeen.length ? onFirstSeen : undefined, enumerable: true, writable: true });
+          return route.onFirstSeen;
+        },
+      });
+    }
+    appRoutes.push(route);
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
@@ -276,16 +307,18 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   }
   const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
   const alerts: CompiledAlert[] = [];
-  for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
-    const at = ['alerts', name];
-    const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
-    const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-    const notify = step?.notifyAction;
-    if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
-    if (measure && notify) alerts.push({ name, measure, notify });
-  }
+  defer(() => {
+    for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
+      const at = ['alerts', name];
+      const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
+      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+      const notify = step?.notifyAction;
+      if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+      if (measure && notify) alerts.push({ name, measure, notify });
+    }
+  });
   if (problems.length) throw new ManifestError(problems);
-  return {
+  const compiled: CompiledManifest = {
     version: manifest.version,
     routes,
     integrations,
@@ -302,6 +335,67 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
+  if (options.lazy) for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) lateProperty(compiled, key, late);
+  return compiled;
+}
+
+/** Makes `object[key]` run the deferred compile on its first read (the value itself is filled in place by then). */
+function lateProperty<T extends object>(object: T, key: keyof T, late: () => void): void {
+  const value = object[key];
+  Object.defineProperty(object, key, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      late();
+      Object.defineProperty(object, key, { value, enumerable: true, writable: true });
+      return value;
+    },
+  });
+}
+
+type Defer = (fn: () => void) => unknown;
+
+/**
+ * An event source with its handlers: compiled now, or (lazy) on the first read of `handlers` or `stepsFor`.
+ * The compiled object is the same either way.
+ */
+function withHandlers<S extends object>(
+  base: S,
+  list: { on: string | string[]; steps: unknown[] }[],
+  at: (string | number)[],
+  hc: HandlerContext,
+  defer: Defer,
+  late: () => void,
+): S & { handlers: CompiledHandler[]; stepsFor(type: string): readonly CompiledStep[] } {
+  let handlers: CompiledHandler[] = [];
+  let stepsFor = memoizedSteps(handlers);
+  let pending = true;
+  defer(() => {
+    handlers = compileHandlers(list, at, hc);
+    stepsFor = memoizedSteps(handlers);
+    pending = false;
+  });
+  if (!pending) return { ...base, handlers, stepsFor };
+  const source = { ...base } as S & { handlers: CompiledHandler[]; stepsFor(type: string): readonly CompiledStep[] };
+  Object.defineProperty(source, 'handlers', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      late();
+      Object.defineProperties(source, { handlers: { value: handlers, enumerable: true, writable: true }, stepsFor: { value: stepsFor, enumerable: true, writable: true } });
+      return handlers;
+    },
+  });
+  Object.defineProperty(source, 'stepsFor', {
+    configurable: true,
+    enumerable: true,
+    writable: true,
+    value: (type: string) => {
+      void source.handlers; // compiles them on first use
+      return stepsFor(type);
+    },
+  });
+  return source;
 }
 
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
@@ -377,6 +471,8 @@ function compileIntegration(
   defaultReplayWindow: string,
   attempt: Attempt,
   effects: HandlerContext['effects'],
+  defer: Defer,
+  late: () => void,
 ): CompiledIntegration | undefined {
   const { type: verifierType, ...options } = spec.verifier as { type: string };
   const adapter = registry.verifiers.get(verifierType);
@@ -398,7 +494,7 @@ function compileIntegration(
     });
   }
 
-  const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects });
+  const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
   const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = spec.event[field] as { header?: unknown } | undefined;
@@ -407,7 +503,7 @@ function compileIntegration(
   const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
-  return {
+  const integration = {
     name,
     route: spec.route,
     methods: new Set(spec.methods ?? ['POST']),
@@ -421,9 +517,9 @@ function compileIntegration(
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     queue,
     retry,
-    handlers,
-    stepsFor: memoizedSteps(handlers),
   };
+  // The handlers (deferred when lazy) go on as they are, getters included.
+  return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;
 }
 
 /** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */
