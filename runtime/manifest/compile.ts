@@ -145,12 +145,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const problems: ManifestProblem[] = [];
   // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
   const deferred: (() => void)[] = [];
-  const defer = (fn: () => void) => (options.lazy ? deferred.push(fn) : fn());
+  const lazy = options.lazy === true;
+  const defer = (fn: () => void) => (lazy ? deferred.push(fn) : fn());
   const late = () => {
-    if (!deferred.length) return;
-    const known = problems.length;
-    for (const fn of deferred.splice(0)) fn();
-    if (problems.length > known) throw new ManifestError(problems.slice(known));
+    if (deferred.length) checked(() => deferred.splice(0).forEach((fn) => fn()));
   };
   const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
     try {
@@ -195,18 +193,39 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
   const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
-  const integrations = new Map<string, CompiledIntegration>();
-  const routes = new Map<string, CompiledIntegration>();
-  for (const [name, spec] of Object.entries(manifest.integrations)) {
-    const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, defer, late);
-    if (!compiled) continue;
-    const clash = routes.get(compiled.route);
-    if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
-    else routes.set(compiled.route, compiled);
-    integrations.set(name, compiled);
+  const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
+    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, late);
+  let integrations = new Map<string, CompiledIntegration>();
+  let routes = new Map<string, CompiledIntegration>();
+  let sources: Map<string, EventSource>;
+  if (lazy) {
+    // Each integration compiles on its first lookup (by name, by route or as a source), once. Its own deferred
+    // parts (handlers) keep the integration's place among everything deferred, as eager compiling orders them.
+    const thunks = Object.entries(manifest.integrations).map(([name, spec]) => {
+      let compiled: CompiledIntegration | undefined;
+      const own: (() => void)[] = [];
+      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn)))!);
+      deferred.push(() => {
+        thunk();
+        for (const fn of own.splice(0)) fn();
+      });
+      return [name, spec.route, thunk] as const;
+    });
+    integrations = new LazyMap(thunks.map(([name, , thunk]) => [name, thunk]));
+    routes = new LazyMap(thunks.map(([, route, thunk]) => [route, thunk]));
+    sources = new LazyMap<string, EventSource>(thunks.map(([name, , thunk]) => [name, thunk]));
+  } else {
+    for (const [name, spec] of Object.entries(manifest.integrations)) {
+      const at = ['integrations', name];
+      const compiled = integrationOf(name, spec, defer);
+      if (!compiled) continue;
+      const clash = routes.get(compiled.route);
+      if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
+      else routes.set(compiled.route, compiled);
+      integrations.set(name, compiled);
+    }
+    sources = new Map<string, EventSource>(integrations);
   }
-  const sources = new Map<string, EventSource>(integrations);
   const auth = new Map<string, JwtConfig>();
   for (const [name, spec] of Object.entries(manifest.auth ?? {})) {
     const { type, ...options } = spec as { type: string };
@@ -232,6 +251,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       continue;
     }
     let endpoint: CompiledRoute['endpoint'];
+    let createEndpoint: (() => CompiledRoute['endpoint']) | undefined;
     let authMode: CompiledRoute['authMode'] = 'required';
     let source: EventSource | undefined;
     if (spec.endpoint) {
@@ -243,7 +263,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       }
       authMode = adapter.auth;
       if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
-      endpoint = attempt([...at, 'endpoint'], () => adapter.create(options));
+      const create = () => attempt([...at, 'endpoint'], () => adapter.create(options));
+      // Lazy: created on the route's first request (see below).
+      endpoint = lazy ? undefined : create();
+      if (lazy) createEndpoint = () => checked(create);
       if (adapter.queue) {
         const queue = spec.queue ? queues.get(spec.queue) : undefined;
         if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
@@ -282,18 +305,13 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
     };
-    // Deferred: on first use, the steps are compiled and set (and the property stays absent when there are none).
-    if (options.lazy && spec.on_first_seen?.length) {
-      Object.defineProperty(route, 'onFirstSeen', {
-        configurable: true,
-        enumerable: true,
-        get() {
-          late();
-          Object.defineProperty(route, 'onFirstSeen', { value: onFirstSeen.length ? onFirstSeen : undefined, enumerable: true, writable: true });
-          return route.onFirstSeen;
-        },
+    if (lazy && spec.on_first_seen?.length) {
+      onFirstRead(route, 'onFirstSeen', () => {
+        late();
+        return onFirstSeen.length ? onFirstSeen : undefined;
       });
     }
+    if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
     appRoutes.push(route);
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
@@ -335,19 +353,77 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
-  if (options.lazy) for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) lateProperty(compiled, key, late);
+  if (lazy) {
+    for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) {
+      const value = compiled[key];
+      onFirstRead(compiled, key, () => {
+        late();
+        return value as never;
+      });
+    }
+  }
   return compiled;
+
+  /** Runs a compile step after the manifest was returned: a problem it finds is thrown, as compileManifest would. */
+  function checked<T>(fn: () => T): T {
+    const known = problems.length;
+    const value = fn();
+    if (problems.length > known) throw new ManifestError(problems.slice(known));
+    return value;
+  }
 }
 
-/** Makes `object[key]` run the deferred compile on its first read (the value itself is filled in place by then). */
-function lateProperty<T extends object>(object: T, key: keyof T, late: () => void): void {
-  const value = object[key];
+/**
+ * A Map whose values are compiled on first `get`; iterating it compiles them all. Keys (and their order, the
+ * manifest's) are known at once, so `has`, `keys` and `size` compile nothing.
+ */
+class LazyMap<K, V> extends Map<K, V> {
+  private readonly pending: Map<K, () => V>;
+  constructor(entries: [K, () => V][]) {
+    super();
+    this.pending = new Map(entries);
+    for (const [key] of entries) super.set(key, undefined as V);
+  }
+  override get(key: K): V | undefined {
+    const thunk = this.pending.get(key);
+    if (thunk) {
+      super.set(key, thunk());
+      this.pending.delete(key);
+    }
+    return super.get(key);
+  }
+  override set(key: K, value: V): this {
+    this.pending.delete(key);
+    return super.set(key, value);
+  }
+  private resolveAll(): void {
+    for (const key of [...this.pending.keys()]) this.get(key);
+  }
+  override values(): MapIterator<V> {
+    this.resolveAll();
+    return super.values();
+  }
+  override entries(): MapIterator<[K, V]> {
+    this.resolveAll();
+    return super.entries();
+  }
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.resolveAll();
+    super.forEach(fn, thisArg);
+  }
+}
+
+/** Makes `object[key]` computed on its first read; from then on it is a plain property. */
+function onFirstRead<T extends object, K extends keyof T>(object: T, key: K, compute: () => T[K]): void {
   Object.defineProperty(object, key, {
     configurable: true,
     enumerable: true,
     get() {
-      late();
-      Object.defineProperty(object, key, { value, enumerable: true, writable: true });
+      const value = compute();
+      Object.defineProperty(object, key, { value, configurable: true, enumerable: true, writable: true });
       return value;
     },
   });
@@ -376,26 +452,18 @@ function withHandlers<S extends object>(
     pending = false;
   });
   if (!pending) return { ...base, handlers, stepsFor };
-  const source = { ...base } as S & { handlers: CompiledHandler[]; stepsFor(type: string): readonly CompiledStep[] };
-  Object.defineProperty(source, 'handlers', {
-    configurable: true,
-    enumerable: true,
-    get() {
+  const lazy = {
+    handlers,
+    stepsFor(type: string) {
       late();
-      Object.defineProperties(source, { handlers: { value: handlers, enumerable: true, writable: true }, stepsFor: { value: stepsFor, enumerable: true, writable: true } });
-      return handlers;
-    },
-  });
-  Object.defineProperty(source, 'stepsFor', {
-    configurable: true,
-    enumerable: true,
-    writable: true,
-    value: (type: string) => {
-      void source.handlers; // compiles them on first use
       return stepsFor(type);
     },
+  };
+  onFirstRead(lazy, 'handlers', () => {
+    late();
+    return handlers;
   });
-  return source;
+  return Object.defineProperties({ ...base }, Object.getOwnPropertyDescriptors(lazy)) as S & typeof lazy;
 }
 
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;

@@ -24,7 +24,7 @@ function shape(value: unknown, seen = new Map<object, string>(), path = '$'): un
 function force(compiled: CompiledManifest): CompiledManifest {
   void compiled.effects;
   for (const source of compiled.sources.values()) void source.handlers;
-  for (const route of compiled.appRoutes) void route.onFirstSeen;
+  for (const route of compiled.appRoutes) void [route.onFirstSeen, route.endpoint];
   return compiled;
 }
 
@@ -63,5 +63,27 @@ describe('compileManifest lazy (the Worker)', () => {
       lazyError = error;
     }
     expect((lazyError as ManifestError).problems).toEqual((eagerError as ManifestError).problems);
+  });
+
+  it('compiles an integration on its first lookup: a broken one fails only when used, with the problems validate reports', () => {
+    const shop = { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events' };
+    const manifest = { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: { shop, broken: { ...shop, route: '/webhooks/broken', verifier: { type: 'nope' } } } } as unknown as Manifest;
+    const eager = (() => {
+      try {
+        compileManifest(manifest, defaultRegistry);
+      } catch (error) {
+        return error as ManifestError;
+      }
+    })();
+    expect(eager).toBeInstanceOf(ManifestError);
+    const lazy = compileManifest(manifest, defaultRegistry, { lazy: true });
+    expect([...lazy.integrations.keys()]).toEqual(['shop', 'broken']);
+    expect(lazy.routes.get('/webhooks/shop')?.name).toBe('shop');
+    expect(() => lazy.routes.get('/webhooks/broken')).toThrow(ManifestError);
+    try {
+      lazy.integrations.get('broken');
+    } catch (error) {
+      expect((error as ManifestError).problems).toEqual(eager!.problems);
+    }
   });
 });
