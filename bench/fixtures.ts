@@ -1,5 +1,15 @@
 /** Generated manifests for benchmarks: many integrations, each with realistic handlers. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { PACKAGE_ROOT } from '../cli/lib/project.ts';
+import type { Manifest } from '../runtime/manifest/types.gen.ts';
+
+/** The default environment's manifest as `switchyard build` shipped it to the Worker (run the build first). */
+export function defaultManifest(): Manifest {
+  const built = JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard/manifests.json'), 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+  return built.environments.default!.manifest;
+}
 
 /** A manifest with `count` integrations cycling through the verifier kinds, each with two SQL handlers. */
 export function generatedManifest(count: number): Record<string, unknown> {

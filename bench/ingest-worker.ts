@@ -1,17 +1,21 @@
 /**
  * The ingest benchmark's Worker: the runtime's config-driven Stripe route and a hand-written Hono handler
- * doing the same work (verify, dedup in D1, enqueue), served side by side in one workerd.
+ * doing the same work (verify, dedup in D1, enqueue), served side by side in one workerd. The runtime runs as
+ * deployed (createRuntime: platform usage counted and flushed, telemetry serialized to a no-op sink). What each
+ * side costs in D1 rows and queue messages is metered (bench/meter.ts) and read at `/meter/<target>`.
  */
 import { Hono } from 'hono';
 import built from '../.switchyard/manifests.json';
 import { defaultRegistry } from '../adapters/registry.ts';
-import { createApp } from '../runtime/app.ts';
 import type { RuntimeEnv } from '../runtime/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
+import { createRuntime } from '../runtime/runtime.ts';
+import { meteredEnv, newMeter, serializingEmit, type Meter } from './meter.ts';
 
 const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
-const runtime = createApp({ compiled: compileManifest(manifest, defaultRegistry), environment: 'bench', hash: 'bench', emit: () => undefined });
+const runtime = createRuntime({ compiled: compileManifest(manifest, defaultRegistry), environment: 'bench', hash: 'bench', emit: serializingEmit() });
+const meters: Record<string, Meter> = { runtime: newMeter(), baseline: newMeter() };
 
 /** The baseline, written the way careful hand-written cookbook code would be (key imported once, raw bytes). */
 const baseline = new Hono<{ Bindings: RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue } }>();
@@ -45,8 +49,14 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === '/noop') return new Response('ok');
     const [, target, ...rest] = url.pathname.split('/');
+    if (target === 'meter') {
+      const meter = meters[rest[0]!]!;
+      meters[rest[0]!] = newMeter();
+      return Response.json(meter);
+    }
     url.pathname = `/${rest.join('/')}`;
-    const app = target === 'runtime' ? runtime : baseline;
-    return app.fetch(new Request(url, request), env, ctx);
+    const metered = meteredEnv(env, meters[target === 'runtime' ? 'runtime' : 'baseline']!);
+    if (target === 'runtime') return runtime.fetch(new Request(url, request), metered, ctx);
+    return baseline.fetch(new Request(url, request), metered, ctx);
   },
 } satisfies ExportedHandler<RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue }>;

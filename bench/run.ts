@@ -2,8 +2,10 @@
 import { runFoundation } from './foundation.ts';
 import { runConsumer } from './consumer.ts';
 import { runIngest } from './ingest.ts';
+import { runCpu } from './cpu.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
+results.push(['cpu', await runCpu()]);
 results.push(['ingest', await runIngest()]);
 results.push(['consumer', await runConsumer()]);
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

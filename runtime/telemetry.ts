@@ -73,9 +73,12 @@ export function loggable(event: TelemetryEvent): TelemetryEvent {
   return out as TelemetryEvent;
 }
 
+/** One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). */
+export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: new Date().toISOString(), ...loggable(event) });
+
 /** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
 export const logEmit: Emit = (event) => {
-  const line = JSON.stringify({ ts: new Date().toISOString(), ...loggable(event) });
+  const line = logLine(event);
   if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered' || event.kind === 'effect.dead_lettered' || event.kind === 'event.stuck') {
     console.error(line);
   } else console.log(line);

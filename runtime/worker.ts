@@ -1,6 +1,7 @@
 /**
  * The Worker entry. It bundles the manifests `switchyard build` validated (plain JSON: no YAML parser and no
- * Ajv in the Worker), picks the one for SWITCHYARD_ENV, and compiles it once per isolate.
+ * Ajv in the Worker), picks the one for SWITCHYARD_ENV, and compiles it once per isolate: routing and verification
+ * on the first request, handlers, templates and notifications when first used.
  */
 import built from '../.switchyard/manifests.json';
 import { defaultRegistry } from '../adapters/registry.ts';
@@ -27,7 +28,8 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   const entry = (built as unknown as Built).environments[name];
   try {
     if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry), environment: name, hash: entry.hash, queueNames: entry.queueNames, ...(entry.budget ? { budget: entry.budget } : {}) });
+    // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses.
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry, { lazy: true }), environment: name, hash: entry.hash, queueNames: entry.queueNames, ...(entry.budget ? { budget: entry.budget } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });

@@ -129,12 +129,29 @@ export function compilePattern(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+export interface CompileOptions {
+  /**
+   * Defer what only queue batches, effects and the cron need (templates, limit and alert notifications, handlers
+   * and their steps) until first used, so a new isolate's first request compiles only routing and verification.
+   * For manifests `switchyard build` compiled already (the Worker's): a problem in a deferred part would only be
+   * thrown, as a ManifestError, when that part is first used. Validation always compiles eagerly.
+   */
+  lazy?: boolean;
+}
+
 /**
  * Compiles a manifest. Throws ManifestError listing every problem found, each with its manifest path.
  * @example const compiled = compileManifest(manifest, defaultRegistry)
  */
-export function compileManifest(manifest: Manifest, registry: Registry): CompiledManifest {
+export function compileManifest(manifest: Manifest, registry: Registry, options: CompileOptions = {}): CompiledManifest {
   const problems: ManifestProblem[] = [];
+  // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
+  const deferred: (() => void)[] = [];
+  const lazy = options.lazy === true;
+  const defer = (fn: () => void) => (lazy ? deferred.push(fn) : fn());
+  const late = () => {
+    if (deferred.length) checked(() => deferred.splice(0).forEach((fn) => fn()));
+  };
   const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
     try {
       return fn();
@@ -152,47 +169,65 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   }
   const queueNames = new Set(queues.keys());
   const templates = new Map<string, CompiledTemplate>();
-  for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
-    const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
-    if (compiled) templates.set(name, compiled);
-  }
+  defer(() => {
+    for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
+      const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
+      if (compiled) templates.set(name, compiled);
+    }
+  });
   const limits = new Map<string, CompiledLimit>();
   const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
-    let notify: CompiledLimit['notify'];
-    if (spec.notify) {
-      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-      notify = step?.notifyAction;
-      if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', ...(per ? { per } : {}) };
+    limits.set(name, limit);
+    const notify = spec.notify;
+    if (notify) {
+      defer(() => {
+        const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+        if (step?.notifyAction) limit.notify = step.notifyAction;
+        else if (step) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+      });
     }
-    limits.set(name, {
-      name,
-      period: spec.period,
-      limit: spec.limit,
-      warnAt: spec.warn_at ?? 0.8,
-      onExceed: spec.on_exceed ?? 'warn',
-      ...(per ? { per } : {}),
-      ...(notify ? { notify } : {}),
-    });
   }
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
   const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
-  const integrations = new Map<string, CompiledIntegration>();
-  const routes = new Map<string, CompiledIntegration>();
-  for (const [name, spec] of Object.entries(manifest.integrations)) {
-    const at = ['integrations', name];
-    const compiled = compileIntegration(name, spec, at, registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects);
-    if (!compiled) continue;
-    const clash = routes.get(compiled.route);
-    if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
-    else routes.set(compiled.route, compiled);
-    integrations.set(name, compiled);
+  const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
+    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, late);
+  let integrations = new Map<string, CompiledIntegration>();
+  let routes = new Map<string, CompiledIntegration>();
+  let sources: Map<string, EventSource>;
+  if (lazy) {
+    // Each integration compiles on its first lookup (by name, by route or as a source), once. Its own deferred
+    // parts (handlers) keep the integration's place among everything deferred, as eager compiling orders them.
+    const thunks = Object.entries(manifest.integrations).map(([name, spec]) => {
+      let compiled: CompiledIntegration | undefined;
+      const own: (() => void)[] = [];
+      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn)))!);
+      deferred.push(() => {
+        thunk();
+        for (const fn of own.splice(0)) fn();
+      });
+      return [name, spec.route, thunk] as const;
+    });
+    integrations = new LazyMap(thunks.map(([name, , thunk]) => [name, thunk]));
+    routes = new LazyMap(thunks.map(([, route, thunk]) => [route, thunk]));
+    sources = new LazyMap<string, EventSource>(thunks.map(([name, , thunk]) => [name, thunk]));
+  } else {
+    for (const [name, spec] of Object.entries(manifest.integrations)) {
+      const at = ['integrations', name];
+      const compiled = integrationOf(name, spec, defer);
+      if (!compiled) continue;
+      const clash = routes.get(compiled.route);
+      if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
+      else routes.set(compiled.route, compiled);
+      integrations.set(name, compiled);
+    }
+    sources = new Map<string, EventSource>(integrations);
   }
-  const sources = new Map<string, EventSource>(integrations);
   const auth = new Map<string, JwtConfig>();
   for (const [name, spec] of Object.entries(manifest.auth ?? {})) {
     const { type, ...options } = spec as { type: string };
@@ -218,6 +253,7 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       continue;
     }
     let endpoint: CompiledRoute['endpoint'];
+    let createEndpoint: (() => CompiledRoute['endpoint']) | undefined;
     let authMode: CompiledRoute['authMode'] = 'required';
     let source: EventSource | undefined;
     if (spec.endpoint) {
@@ -229,15 +265,16 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       }
       authMode = adapter.auth;
       if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
-      endpoint = attempt([...at, 'endpoint'], () => adapter.create(options));
+      const create = () => attempt([...at, 'endpoint'], () => adapter.create(options));
+      // Lazy: created on the route's first request (see below).
+      endpoint = lazy ? undefined : create();
+      if (lazy) createEndpoint = () => checked(create);
       if (adapter.queue) {
         const queue = spec.queue ? queues.get(spec.queue) : undefined;
         if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
         else {
           const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-          const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects });
-          const stepsFor = memoizedSteps(handlers);
-          source = { name, format: 'json', queue, retry, handlers, stepsFor, appliesInRequest: () => false };
+          source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects }, defer, late);
           sources.set(name, source);
         }
       } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
@@ -247,13 +284,16 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
     if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
     if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
-    const onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+    let onFirstSeen: CompiledStep[] = [];
+    defer(() => {
+      onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+    });
     const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
       const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
       return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
     });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
-    appRoutes.push({
+    const route: CompiledRoute = {
       name,
       path: spec.path,
       methods: spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -266,7 +306,15 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
       ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
-    });
+    };
+    if (lazy && spec.on_first_seen?.length) {
+      onFirstRead(route, 'onFirstSeen', () => {
+        late();
+        return onFirstSeen.length ? onFirstSeen : undefined;
+      });
+    }
+    if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
+    appRoutes.push(route);
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
@@ -279,16 +327,18 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
   }
   const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
   const alerts: CompiledAlert[] = [];
-  for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
-    const at = ['alerts', name];
-    const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
-    const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-    const notify = step?.notifyAction;
-    if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
-    if (measure && notify) alerts.push({ name, measure, notify });
-  }
+  defer(() => {
+    for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
+      const at = ['alerts', name];
+      const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
+      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+      const notify = step?.notifyAction;
+      if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+      if (measure && notify) alerts.push({ name, measure, notify });
+    }
+  });
   if (problems.length) throw new ManifestError(problems);
-  return {
+  const compiled: CompiledManifest = {
     version: manifest.version,
     routes,
     integrations,
@@ -305,6 +355,117 @@ export function compileManifest(manifest: Manifest, registry: Registry): Compile
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
+  if (lazy) {
+    for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) {
+      const value = compiled[key];
+      onFirstRead(compiled, key, () => {
+        late();
+        return value as never;
+      });
+    }
+  }
+  return compiled;
+
+  /** Runs a compile step after the manifest was returned: a problem it finds is thrown, as compileManifest would. */
+  function checked<T>(fn: () => T): T {
+    const known = problems.length;
+    const value = fn();
+    if (problems.length > known) throw new ManifestError(problems.slice(known));
+    return value;
+  }
+}
+
+/**
+ * A Map whose values are compiled on first `get`; iterating it compiles them all. Keys (and their order, the
+ * manifest's) are known at once, so `has`, `keys` and `size` compile nothing.
+ */
+class LazyMap<K, V> extends Map<K, V> {
+  private readonly pending: Map<K, () => V>;
+  constructor(entries: [K, () => V][]) {
+    super();
+    this.pending = new Map(entries);
+    for (const [key] of entries) super.set(key, undefined as V);
+  }
+  override get(key: K): V | undefined {
+    const thunk = this.pending.get(key);
+    if (thunk) {
+      super.set(key, thunk());
+      this.pending.delete(key);
+    }
+    return super.get(key);
+  }
+  override set(key: K, value: V): this {
+    this.pending.delete(key);
+    return super.set(key, value);
+  }
+  private resolveAll(): void {
+    for (const key of [...this.pending.keys()]) this.get(key);
+  }
+  override values(): MapIterator<V> {
+    this.resolveAll();
+    return super.values();
+  }
+  override entries(): MapIterator<[K, V]> {
+    this.resolveAll();
+    return super.entries();
+  }
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.resolveAll();
+    super.forEach(fn, thisArg);
+  }
+}
+
+/** Makes `object[key]` computed on its first read; from then on it is a plain property. */
+function onFirstRead<T extends object, K extends keyof T>(object: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(object, key, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(object, key, { value, configurable: true, enumerable: true, writable: true });
+      return value;
+    },
+  });
+}
+
+type Defer = (fn: () => void) => unknown;
+
+/**
+ * An event source with its handlers: compiled now, or (lazy) on the first read of `handlers` or `stepsFor`.
+ * The compiled object is the same either way.
+ */
+function withHandlers<S extends object>(
+  base: S,
+  list: { on: string | string[]; steps: unknown[] }[],
+  at: (string | number)[],
+  hc: HandlerContext,
+  defer: Defer,
+  late: () => void,
+): S & { handlers: CompiledHandler[]; stepsFor(type: string): readonly CompiledStep[] } {
+  let handlers: CompiledHandler[] = [];
+  let stepsFor = memoizedSteps(handlers);
+  let pending = true;
+  defer(() => {
+    handlers = compileHandlers(list, at, hc);
+    stepsFor = memoizedSteps(handlers);
+    pending = false;
+  });
+  if (!pending) return { ...base, handlers, stepsFor };
+  const lazy = {
+    handlers,
+    stepsFor(type: string) {
+      late();
+      return stepsFor(type);
+    },
+  };
+  onFirstRead(lazy, 'handlers', () => {
+    late();
+    return handlers;
+  });
+  return Object.defineProperties({ ...base }, Object.getOwnPropertyDescriptors(lazy)) as S & typeof lazy;
 }
 
 type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
@@ -380,6 +541,8 @@ function compileIntegration(
   defaultReplayWindow: string,
   attempt: Attempt,
   effects: HandlerContext['effects'],
+  defer: Defer,
+  late: () => void,
 ): CompiledIntegration | undefined {
   const { type: verifierType, ...options } = spec.verifier as { type: string };
   const adapter = registry.verifiers.get(verifierType);
@@ -401,8 +564,7 @@ function compileIntegration(
     });
   }
 
-  const handlers = compileHandlers(spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects });
-  const stepsFor = memoizedSteps(handlers);
+  const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
   const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = spec.event[field] as { header?: unknown } | undefined;
@@ -411,7 +573,7 @@ function compileIntegration(
   const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
 
   if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
-  return {
+  const integration = {
     name,
     route: spec.route,
     methods: new Set(spec.methods ?? ['POST']),
@@ -425,11 +587,11 @@ function compileIntegration(
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     queue,
     retry,
-    handlers,
-    stepsFor,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
-    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType) => stepsFor(eventType).every((step) => step.kind === 'sql') : () => false,
+    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql') : () => false,
   };
+  // The handlers (deferred when lazy) go on as they are, getters included.
+  return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;
 }
 
 /** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */
