@@ -34,7 +34,21 @@ export async function startBenchWorker(entry: string, bindings: Record<string, s
   const migrations = join(PACKAGE_ROOT, 'migrations');
   for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
     const sql = readFileSync(join(migrations, file), 'utf8').replace(/--[^\n]*/g, '');
-    for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+    for (const statement of statements(sql)) await db.prepare(statement).run();
   }
   return mf;
+}
+
+/** The statements of a migration, split on `;` except inside a trigger's BEGIN … END. */
+function statements(sql: string): string[] {
+  const out: string[] = [];
+  let pending = '';
+  for (const part of sql.split(';')) {
+    pending += (pending ? ';' : '') + part;
+    const text = pending.trim();
+    if (/^CREATE\s+TRIGGER\b/i.test(text) && !/\bEND$/i.test(text)) continue;
+    if (text) out.push(text);
+    pending = '';
+  }
+  return out;
 }

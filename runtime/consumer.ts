@@ -2,10 +2,11 @@
  * The queue consumer: state first, effects after. A batch goes through named phases:
  *
  *   load          envelopes (payloads too large for a message read from the event log); poison dead-lettered alone
- *   skipApplied   events applied already (a redelivery, a second copy) only deliver what they left undelivered
  *   plan          each message's steps: SQL statements, outbox messages, effects (outbound actions), isolated
  *   commit        every message's state, applied-marker, outbox rows and effects in ONE D1 transaction; if that
- *                 fails, message by message, so only the culprit is retried
+ *                 fails, message by message, so only the culprit is retried. An event applied already (a
+ *                 redelivery, a copy another consumer applied) fails its marker there: it is not looked up first,
+ *                 it only delivers what it left undelivered
  *   deliver       the outbox is sent; effects are sent under their lease and settled, each with its own retries;
  *                 effects still waiting get a delayed effects message
  *   settle        acks, retries by policy, dead letters, and each event's status
@@ -170,17 +171,6 @@ export function createConsumer(options: ConsumerOptions) {
     }
   }
 
-  /** skipApplied: events with an applied-marker are not applied again; they deliver what they left. */
-  async function skipApplied(b: Batch): Promise<void> {
-    const candidates = b.works.filter((w) => !w.failure && !w.deliverOnly);
-    const applied = await store.appliedAmong(b.db, candidates.map((w) => w.key));
-    for (const w of candidates) {
-      if (!applied.has(keyString(w))) continue;
-      w.deliverOnly = true;
-      emit({ kind: 'event.duplicate', integration: w.key[0], id: w.key[1] });
-    }
-  }
-
   /** plan: runs each fresh message's steps. A message that throws fails alone, before anything is written. */
   async function plan(b: Batch): Promise<void> {
     for (const w of b.works) {
@@ -229,21 +219,25 @@ export function createConsumer(options: ConsumerOptions) {
       options.usage?.count('d1_rows_written', rowsWritten(results));
       for (const w of group) w.committed = true;
     };
+    // An event applied already fails its marker (the trigger events_apply_once): it delivers what it left, if anything.
+    const failed = (w: Work, error: unknown) => {
+      const failure = classify(error);
+      if (failure.kind !== 'duplicate') return void (w.failure = failure);
+      w.deliverOnly = true;
+      emit({ kind: 'event.duplicate', integration: w.key[0], id: w.key[1] });
+    };
     try {
       await run(planned);
     } catch (error) {
-      if (planned.length === 1) {
-        planned[0]!.failure = classify(error);
-        return;
-      }
-      emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
+      if (planned.length === 1) return failed(planned[0]!, error);
       for (const w of planned) {
         try {
           await run([w]);
         } catch (single) {
-          w.failure = classify(single);
+          failed(w, single);
         }
       }
+      if (planned.some((w) => w.failure)) emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
     }
     for (const w of planned.filter((w) => w.committed)) {
       const e = w.envelope!;
@@ -382,7 +376,6 @@ export function createConsumer(options: ConsumerOptions) {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     await load(messages, b);
-    await skipApplied(b);
     await plan(b);
     await commit(b);
     await deliver(b);

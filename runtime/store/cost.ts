@@ -10,7 +10,7 @@
  */
 import type { Envelope } from '../envelope.ts';
 import { insertEffects, nextDue, settleStatement } from './effects.ts';
-import { appliedAmong, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
+import { appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
 import { EffectStatus } from './status.ts';
 
 /** The runtime's own statements for one event on one path, as SQL text, so the budget model can price them. */
@@ -18,7 +18,7 @@ export interface BookkeepingPath {
   name: 'queued' | 'direct';
   /** Per accepted request: the claim (dedup + event log row). */
   ingest: string[];
-  /** Per event, around the manifest's statements: the applied check, the applied-marker, the status. */
+  /** Per event, around the manifest's statements: the applied-marker (the row's status). */
   consume: string[];
   /** Queue messages per event (each about 3 Queues operations: write, read, delete). */
   queueMessages: number;
@@ -82,8 +82,8 @@ const EVENT = { integration: 'integration', id: 'evt_1' };
 
 /**
  * The paths an event can take, with the statements each runs for it. Both claim the event at ingest (the row and
- * its dedup key) and apply it through the consumer's phases (the applied check, the applied-marker: the row's
- * status); `direct` does it in the request, for SQL-only handlers, and costs no queue message.
+ * its dedup key) and apply it through the consumer's phases (the applied-marker: the row's status, which refuses
+ * a second apply); `direct` does it in the request, for SQL-only handlers, and costs no queue message.
  */
 export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const envelope: Envelope = { ...EVENT, type: 'type', occurred_at: AT, received_at: AT, payload: {} };
@@ -93,7 +93,7 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const ingest = recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay));
   // The applied-marker is an upsert: for an event ingest claimed, its row exists (a route's events have none).
   const marker = recordStatements((db) => appliedStatements(db, [{ ...EVENT, type: 'type', received_at: AT, attempts: 1, steps: '[]', ignored: false }], AT));
-  const consume = [...recordStatements((db) => appliedAmong(db, [key])), ...marker.map((sql) => ROW_EXISTS + sql)];
+  const consume = marker.map((sql) => ROW_EXISTS + sql);
   const queued: BookkeepingPath = {
     name: 'queued',
     ingest,

@@ -81,14 +81,6 @@ export async function readBodies(db: D1Database, keys: readonly EventKey[]): Pro
   return new Map(rows.map((r) => [keyOf(r), r.body]));
 }
 
-const DONE = sqlList([EventStatus.applied, EventStatus.ignored]);
-
-/** Which of these events were applied (or ignored) already: a redelivery, or a second copy. */
-export async function appliedAmong(db: D1Database, keys: readonly EventKey[]): Promise<Set<string>> {
-  const rows = await selectByEvent<{ integration: string; id: string }>(db, (v) => `SELECT integration, id FROM events WHERE (integration, id) IN ${v} AND status IN (${DONE})`, keys);
-  return new Set(rows.map((r) => keyOf(r)));
-}
-
 /** What one event commits besides its own statements. */
 export interface AppliedRecord {
   integration: string;
