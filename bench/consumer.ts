@@ -6,6 +6,7 @@
  * platform usage counted, telemetry serialized. Costs per event are exact, from D1's meta (bench/meter.ts).
  */
 import type { Meter } from './meter.ts';
+import { record } from './capacity.ts';
 import { startBenchWorker } from './miniflare.ts';
 import { fmt, summarize } from './stats.ts';
 
@@ -53,6 +54,9 @@ export async function runConsumer(batches = 20, size = 100): Promise<boolean> {
         const queueOps = 2 + 3 * per('queue_units');
         return `${t.padEnd(8)} median ${fmt(median(t), 1).padStart(6)} ms/batch, ${fmt((size / median(t)) * 1000, 0).padStart(6)} events/s; per event: D1 ${fmt(per('rows_written'), 2)} rows written, ${fmt(per('rows_read'), 2)} read, ${fmt(per('queries'), 2)} queries; queue ops ${fmt(queueOps, 2)}`;
       };
+      const runtimePer = (k: Exclude<keyof Meter, 'statements'>) => costs.runtime.reduce((n, m) => n + m[k], 0) / (costs.runtime.length * size);
+      // The consumed message's read and delete are counted with its send at ingest (3 per message).
+      if (steps === 1) record('consume.1', { d1_rows_written: runtimePer('rows_written'), d1_rows_read: runtimePer('rows_read'), queue_operations: 3 * runtimePer('queue_units') });
       const ratio = median('runtime') / median('batched');
       const within = ratio <= TARGET_CONSUMER_RATIO;
       ok &&= within;

@@ -6,6 +6,7 @@
  * telemetry serialized. D1 rows and queue messages per event are exact, from D1's meta (bench/meter.ts).
  */
 import { createHmac } from 'node:crypto';
+import { record } from './capacity.ts';
 import { startBenchWorker } from './miniflare.ts';
 import type { Meter } from './meter.ts';
 import { fmt, summarize } from './stats.ts';
@@ -94,6 +95,9 @@ async function compare(mf: Worker, runtime: string, baseline: string, status: nu
     // A queued message costs a write when sent, then a read and a delete when consumed (per 64 KB).
     console.log(`${(target === runtime ? 'runtime' : 'baseline').padEnd(8)} per event: D1 ${per(m.rows_written)} rows written, ${per(m.rows_read)} read, ${per(m.queries)} queries; queue ops ${per(3 * m.queue_units)} (${per(m.queue_messages)} messages)`);
   }
+  const m = costs[runtime]!;
+  const count = samples[runtime]!.length;
+  record(runtime === 'direct' ? 'ingest.direct' : 'ingest.queued', { d1_rows_written: m.rows_written / count, d1_rows_read: m.rows_read / count, queue_operations: (3 * m.queue_units) / count });
   const within = ratio <= TARGET_INGEST_RATIO;
   if (!within) console.log(`ingest: OUTSIDE TARGET (${fmt(ratio, 2)}x > ${TARGET_INGEST_RATIO}x)`);
   return within;

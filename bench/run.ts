@@ -3,9 +3,11 @@ import { runFoundation } from './foundation.ts';
 import { runConsumer } from './consumer.ts';
 import { runIngest } from './ingest.ts';
 import { runCpu } from './cpu.ts';
+import { printCapacity } from './capacity.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
 results.push(['cpu', await runCpu()]);
 results.push(['ingest', await runIngest()]);
 results.push(['consumer', await runConsumer()]);
+printCapacity();
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

@@ -16,7 +16,7 @@
 import { PermanentError, stepContext, type Statement } from './adapter.ts';
 import type { ActionIO } from './actions.ts';
 import { deliverEffects } from './effects.ts';
-import { isEffectsMessage, isEnvelope, type EffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
+import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest, EventSource } from './manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from './platform.ts';
@@ -87,8 +87,6 @@ interface Work {
   committed?: boolean;
   /** Set once the message's fate is decided; unset works are acked at settle. */
   failure?: Failure;
-  /** The delay a retried message was given. */
-  retryDelay?: number;
 }
 
 interface Plan {
@@ -336,7 +334,6 @@ export function createConsumer(options: ConsumerOptions) {
         const policy = retryDelaySeconds(w.source.retry, w.message.attempts, random());
         const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policy, f.retryAfterSeconds ?? 0));
         retries.push({ w, delaySeconds });
-        w.retryDelay = delaySeconds;
         if (!applied) statements.push(store.retryingStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error, nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString() }, b.at));
       }
     }
@@ -372,7 +369,7 @@ export function createConsumer(options: ConsumerOptions) {
     }
   }
 
-  async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<Outcome[]> {
+  async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     await load(messages, b);
@@ -380,30 +377,56 @@ export function createConsumer(options: ConsumerOptions) {
     await commit(b);
     await deliver(b);
     await settle(b);
-    return b.works.map(outcomeOf);
   }
 
   /**
-   * The queue-free path: one event applied in the request, through the same phases as a batch (so its ordering,
-   * dead letters and statuses are the queue's). Says what became of it; `retry` means the queue must take it.
+   * The queue-free path: an event whose steps are SQL only, recorded (with its raw body) and applied in ONE D1
+   * transaction, in the request. Its steps are planned as the consumer plans them; the arrival sequence `@version`
+   * needs is read in SQL from the row the same transaction inserts. Says how it ended: `applied` or `ignored`;
+   * `recorded` when the event is already in the log (a redelivery, a copy: the claim answers it); `queue` when it
+   * cannot be applied here (a mapping error, an effect, D1 failing): the caller claims and queues it, losing nothing.
    */
-  async function applyInRequest(envelope: Envelope, env: RuntimeEnv): Promise<Outcome> {
+  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv): Promise<'applied' | 'ignored' | 'recorded' | 'queue'> {
+    const now = nowMs();
+    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    const source = compiled.sources.get(envelope.integration);
+    if (!source) return 'queue';
     const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
-    return (await consume([message], env))[0]!;
+    const w: Work = { message, key: [envelope.integration, envelope.id], envelope: { ...envelope, seq: PENDING_SEQ }, source };
+    b.works.push(w);
+    await plan(b);
+    const planned = w.plan;
+    if (w.failure || !planned || planned.outbox.length || planned.effects.length) return 'queue';
+    const pending = eventVersion({ occurred_at: envelope.occurred_at, seq: PENDING_SEQ });
+    try {
+      const results = await b.db.batch([
+        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at),
+        ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key)),
+      ]);
+      options.usage?.count('d1_rows_written', rowsWritten(results));
+    } catch (error) {
+      return /UNIQUE constraint failed: events\./.test(errorText(error)) ? 'recorded' : 'queue';
+    }
+    options.usage?.lag(envelope.integration, 0);
+    if (planned.ignored) emit({ kind: 'event.ignored', integration: envelope.integration, id: envelope.id, type: envelope.type });
+    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1 });
+    return planned.ignored ? 'ignored' : 'applied';
   }
 
   return Object.assign(consume, { applyInRequest });
 }
 
-/** What became of one message. */
-export type Outcome = 'applied' | 'ignored' | 'delivered' | 'duplicate' | 'dead_lettered' | { retry: number };
-
-function outcomeOf(w: Work): Outcome {
-  const f = w.failure;
-  if (!f) return w.deliverOnly ? 'delivered' : w.plan?.ignored ? 'ignored' : 'applied';
-  if (f.kind === 'duplicate') return 'duplicate';
-  if (f.kind === 'permanent' || !w.source || w.message.attempts >= w.source.retry.maxAttempts) return 'dead_lettered';
-  return { retry: w.retryDelay ?? 0 };
+/**
+ * A statement whose bound `@version` is the pending one (the event's sequence is not known before the insert)
+ * reads it instead from the event's row, which the same transaction inserted first.
+ */
+function withArrivalVersion(db: D1Database, statement: Statement, pending: string, [integration, id]: EventKey): D1PreparedStatement {
+  const at = statement.params.flatMap((p, i) => (p === pending ? [i + 1] : []));
+  if (!at.length) return db.prepare(statement.sql).bind(...statement.params);
+  const n = statement.params.length;
+  const read = `(SELECT coalesce(occurred_at, '') || '#' || printf('%016d', seq) FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})`;
+  const sql = at.reduce((text, i) => text.replace(new RegExp(`\\?${i}(?![0-9])`, 'g'), read), statement.sql);
+  return db.prepare(sql).bind(...statement.params, integration, id);
 }
 
 /** A message body for a dead letter, even when reading it throws. */

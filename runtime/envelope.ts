@@ -18,6 +18,12 @@ export interface Envelope {
  * below every event that has one (`#` sorts before every digit), so it can never outrank one.
  * @example eventVersion({ occurred_at: '2024-01-01T00:00:05.000Z', seq: 42, … }) === '2024-01-01T00:00:05.000Z#0000000000000042'
  */
+/**
+ * The sequence of an event applied in the request, before its row exists: its `@version` is then read in SQL from
+ * the row the same transaction inserts (see the consumer's applyInRequest).
+ */
+export const PENDING_SEQ = Number.MAX_SAFE_INTEGER;
+
 export function eventVersion(envelope: Pick<Envelope, 'occurred_at' | 'seq'>): string {
   return `${envelope.occurred_at ?? ''}#${String(envelope.seq ?? 0).padStart(16, '0')}`;
 }

@@ -4,7 +4,6 @@
  */
 import { MissingSecretError, VerificationError } from './adapter.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
-import type { Outcome } from './consumer.ts';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError, readBody } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
@@ -87,8 +86,8 @@ export interface IngestDeps {
   emit: Emit;
   now?: () => number;
   usage?: PlatformUsage;
-  /** Applies an event in the request (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, env: RuntimeEnv) => Promise<Outcome>;
+  /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
 }
 
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
@@ -148,6 +147,17 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
   }
 
+  if (deps.applyInRequest && !integration.replayWindowMs && integration.appliesInRequest(envelope.type)) {
+    // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
+    // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
+    const outcome = await deps.applyInRequest(envelope, text, env).catch(() => 'queue' as const);
+    if (outcome === 'applied' || outcome === 'ignored') {
+      deps.usage?.event(name, 'accepted');
+      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
+      return Response.json({ status: outcome, id: envelope.id }, { status: 200 });
+    }
+  }
+
   const token = crypto.randomUUID();
   const replay = integration.replayWindowMs ? { bodyHash: toHex(await sha256(body)), since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
   const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay).all<ClaimResult>();
@@ -176,21 +186,8 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const message = messageFor({ ...envelope, seq: claim.seq }, text);
-  let delaySeconds: number | undefined;
-  if (deps.applyInRequest && integration.appliesInRequest(envelope.type)) {
-    // SQL only: apply it now, in one transaction with its applied-marker, and answer after the commit. A failure
-    // worth retrying goes on through the queue below, so nothing is lost.
-    const outcome = await deps.applyInRequest({ ...envelope, seq: claim.seq }, env).catch(() => ({ retry: 0 }));
-    if (typeof outcome === 'string') {
-      deps.usage?.event(name, 'accepted');
-      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
-      // applied, ignored (no handler matched), dead_lettered (kept, replayable), or duplicate (a copy got there first).
-      return Response.json({ status: outcome === 'delivered' ? 'duplicate' : outcome, id: envelope.id }, { status: 200 });
-    }
-    delaySeconds = outcome.retry || undefined;
-  }
   try {
-    await queue.send(message, { contentType: 'json', ...(delaySeconds ? { delaySeconds } : {}) });
+    await queue.send(message, { contentType: 'json' });
   } catch (error) {
     emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
     await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);

@@ -10,7 +10,7 @@
  */
 import type { Envelope } from '../envelope.ts';
 import { insertEffects, nextDue, settleStatement } from './effects.ts';
-import { appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
+import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
 import { EffectStatus } from './status.ts';
 
 /** The runtime's own statements for one event on one path, as SQL text, so the budget model can price them. */
@@ -83,7 +83,8 @@ const EVENT = { integration: 'integration', id: 'evt_1' };
 /**
  * The paths an event can take, with the statements each runs for it. Both claim the event at ingest (the row and
  * its dedup key) and apply it through the consumer's phases (the applied-marker: the row's status, which refuses
- * a second apply); `direct` does it in the request, for SQL-only handlers, and costs no queue message.
+ * a second apply); `direct` records the event already applied in the projection's own transaction, in the request,
+ * for SQL-only handlers: no marker update and no queue message.
  */
 export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const envelope: Envelope = { ...EVENT, type: 'type', occurred_at: AT, received_at: AT, payload: {} };
@@ -105,5 +106,7 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
     ],
     outbox: [...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)), ...recordStatements((db) => deleteOutbox(db, ['k']))],
   };
-  return [queued, { ...queued, name: 'direct', queueMessages: 0 }];
+  // In the request: one insert records the event already applied, in the projection's transaction.
+  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', false, AT)), consume: [], queueMessages: 0 };
+  return [queued, direct];
 }

@@ -116,16 +116,17 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
 }
 
 /**
- * The queue-free path: an event recorded as applied in the same transaction as its projection. A plain insert, so
- * a copy already recorded (applied, or queued by another delivery) fails the transaction: nothing is applied twice.
+ * The queue-free path: an event recorded, already applied (or ignored), in the same transaction as its projection.
+ * A plain insert, so a copy already in the log (applied, or queued by another delivery) fails the transaction:
+ * nothing is applied twice. Costs 2 rows written (the row and its dedup key), and no applied-marker update.
  */
-export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, at: string): D1PreparedStatement {
+export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps)
-       VALUES (?1, ?2, ?3, '${EventStatus.applied}', ?4, ?5, 1, 1, ?6, ?7, ?8) RETURNING seq`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9)`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, at, steps);
+    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps);
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
