@@ -154,23 +154,26 @@ export async function deleteOutbox(db: D1Database, keys: readonly string[]): Pro
   }
 }
 
+/** Statuses no failure may overwrite: a redelivery of an applied event that fails (say, after a manifest change) leaves it applied. */
+const NOT_DONE = `status NOT IN (${sqlList([EventStatus.applied, EventStatus.ignored])})`;
+
 /** An event whose state failed to commit and will be tried again: attempt n, the error, and when. */
 export function retryingStatement(db: D1Database, r: { integration: string; id: string; attempts: number; error: string; nextAt: string }, at: string): D1PreparedStatement {
   return db
-    .prepare(`UPDATE events SET status = '${EventStatus.retrying}', attempts = ?3, error = ?4, next_at = ?5, updated_at = ?6, claim = NULL, swept_at = NULL WHERE integration = ?1 AND id = ?2`)
+    .prepare(`UPDATE events SET status = '${EventStatus.retrying}', attempts = ?3, error = ?4, next_at = ?5, updated_at = ?6, claim = NULL, swept_at = NULL WHERE integration = ?1 AND id = ?2 AND ${NOT_DONE}`)
     .bind(r.integration, r.id, r.attempts, r.error, r.nextAt, at);
 }
 
 /** An event given up on (its dead letter is written beside this). */
 export function deadLetteredStatement(db: D1Database, r: { integration: string; id: string; attempts: number; error: string }, at: string): D1PreparedStatement {
   return db
-    .prepare(`UPDATE events SET status = '${EventStatus.dead_lettered}', attempts = ?3, error = ?4, next_at = NULL, updated_at = ?5, claim = NULL WHERE integration = ?1 AND id = ?2`)
+    .prepare(`UPDATE events SET status = '${EventStatus.dead_lettered}', attempts = ?3, error = ?4, next_at = NULL, updated_at = ?5, claim = NULL WHERE integration = ?1 AND id = ?2 AND ${NOT_DONE}`)
     .bind(r.integration, r.id, r.attempts, r.error, at);
 }
 
 /** An event queued again (from a dead letter, by query, or by the sweep). */
 export function replayedStatement(db: D1Database, integration: string, id: string, at: string): D1PreparedStatement {
-  return db.prepare(`UPDATE events SET status = '${EventStatus.replayed}', error = NULL, next_at = NULL, swept_at = NULL, updated_at = ?3 WHERE integration = ?1 AND id = ?2`).bind(integration, id, at);
+  return db.prepare(`UPDATE events SET status = '${EventStatus.replayed}', error = NULL, next_at = NULL, swept_at = NULL, updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND ${NOT_DONE}`).bind(integration, id, at);
 }
 
 /** A stored event, as replay and rebuild read it back. */

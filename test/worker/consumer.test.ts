@@ -214,6 +214,25 @@ describe('consumer', () => {
     expect(await again.json()).toEqual({ replayed: [], skipped: [] });
   });
 
+  it('a redelivery of an applied event that now fails (a manifest change) stays applied, and its replay applies nothing twice', async () => {
+    const h = harness({ queued: true });
+    const sub = uid('sub');
+    const envelope = stripeEnvelope('customer.subscription.updated', { id: sub, customer: 'c', status: 'active' });
+    await h.consume([fakeMessage(envelope)]);
+    await env.DB.prepare("UPDATE subscriptions SET status = 'changed_by_app' WHERE id = ?").bind(sub).run();
+    // The handler now reads a path this event lacks: the redelivery fails to map.
+    const broken = harness({ compiled: compileManifest(manifestWith([{ sql: 'UPDATE subscriptions SET status = :s WHERE id = :id', params: { s: 'data.object.missing', id: 'data.object.id' } }]), defaultRegistry) });
+    const again = fakeMessage(envelope, 2);
+    await broken.consume([again]);
+    expect(again.acked).toBe(true);
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", envelope.id)).toEqual({ status: 'applied' });
+    const letter = await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE stage = 'consumer' AND event_id = ?", envelope.id);
+    await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ seq: [letter!.seq] }) });
+    await h.consume(h.drain());
+    expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'changed_by_app' });
+    expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(1);
+  });
+
   it('sends nothing from the outbox when the message fails to apply', async () => {
     const compiled = compileManifest(
       manifestWith([
