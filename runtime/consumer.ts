@@ -327,7 +327,9 @@ export function createConsumer(options: ConsumerOptions) {
       if (!applied) options.usage?.event(integration, 'failed');
       if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
         letters.push(w);
-        statements.push(store.eventDeadLetter(b.db, { integration, id, reason: f.reason, error: f.error, envelope: envelopeText(w.envelope ?? safeBody(w.message)), attempts: w.message.attempts }, b.at));
+        // An envelope that came by reference is kept so (its body is the letter's raw_body): a replay stays a small message.
+        const envelope = w.envelope?.payload_ref ? { ...w.envelope, payload: null } : (w.envelope ?? safeBody(w.message));
+        statements.push(store.eventDeadLetter(b.db, { integration, id, reason: f.reason, error: f.error, envelope: envelopeText(envelope), attempts: w.message.attempts }, b.at));
         // An applied event stays applied: its letter replays only what it could not deliver (the outbox).
         if (!applied) statements.push(store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at));
       } else {

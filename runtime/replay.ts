@@ -51,8 +51,14 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
         message = { effects: { integration: row.integration, id: effect.id } };
         eventId = effect.id;
       } else if (row.stage === Stage.consumer) {
-        message = JSON.parse(row.envelope ?? 'null') as Envelope;
-        if (!message || typeof message.id !== 'string') throw new Error('the stored envelope is not readable');
+        const envelope = JSON.parse(row.envelope ?? 'null') as Envelope;
+        if (!envelope || typeof envelope.id !== 'string') throw new Error('the stored envelope is not readable');
+        if (envelope.payload_ref) {
+          // Too large to travel inline: the consumer reads the body from the event log, where retention may have
+          // pruned it. The letter keeps it whole; put it back.
+          message = { ...envelope, payload: null };
+          if (row.raw_body !== null && !row.raw_body.startsWith('base64:')) await store.restoreBody(env.DB, row.integration, envelope.id, row.raw_body).run();
+        } else message = envelope;
         after.push(store.replayedStatement(env.DB, row.integration, eventId, at));
       } else {
         if (row.raw_body === null || row.raw_body.startsWith('base64:')) throw new Error('the body is not UTF-8 text');

@@ -8,7 +8,7 @@
  */
 import type { Envelope } from '../envelope.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../sql.ts';
-import { EventStatus, sqlList, WAITING_EVENT_STATUSES } from './status.ts';
+import { EventStatus, OPEN_EFFECT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES } from './status.ts';
 
 /** (integration, event id): how every event-log table is keyed. */
 export type EventKey = readonly [integration: string, id: string];
@@ -53,6 +53,11 @@ export interface ClaimResult {
 export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
   const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
   return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null);
+}
+
+/** Puts a dead letter's raw body back in the event log, where retention pruned it, so a replay can read it. */
+export function restoreBody(db: D1Database, integration: string, id: string, body: string): D1PreparedStatement {
+  return db.prepare('UPDATE events SET body = ?3 WHERE integration = ?1 AND id = ?2 AND body IS NULL').bind(integration, id, body);
 }
 
 /** Whether an event is recorded, and how far it got (for a claim that returned no row). */
@@ -365,11 +370,24 @@ export async function pruneEvents(db: D1Database, cuts: { payloads: string; even
   }
   const waiting: readonly string[] = WAITING_EVENT_STATUSES;
   const doomed = old.filter((e) => !waiting.includes(e.status)).map((e) => e.seq);
-  if (doomed.length) statements.push(db.prepare(`DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND status NOT IN (${sqlList(WAITING_EVENT_STATUSES)})`).bind(doomed[0], doomed[doomed.length - 1]));
+  if (doomed.length) statements.push(db.prepare(PRUNE_EVENTS).bind(doomed[0], doomed[doomed.length - 1]));
   if (!statements.length) return { payloads: 0, events: 0 };
   const results = await db.batch(statements);
   return { payloads: last !== undefined ? (results[0]!.meta.changes ?? 0) : 0, events: doomed.length ? (results[results.length - 1]!.meta.changes ?? 0) : 0 };
 }
+
+/**
+ * Deletes old events in a sequence range, except what is still owed: events waiting for an outcome, events with an
+ * effect still open (a deferral until the month's end outlives a short retention), an unsent outbox message, or an
+ * effect dead letter still open (its replay needs the effect's row); and never the newest row, so a log that
+ * retention empties keeps its sequence (a new row would otherwise start again below the checkpoints).
+ */
+const PRUNE_EVENTS = `DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND status NOT IN (${sqlList(WAITING_EVENT_STATUSES)})
+  AND seq < (SELECT max(seq) FROM events)
+  AND NOT EXISTS (SELECT 1 FROM effects WHERE effects.integration = events.integration AND effects.event_id = events.id AND effects.status IN (${sqlList(OPEN_EFFECT_STATUSES)}))
+  AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.integration = events.integration AND outbox.event_id = events.id)
+  AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.integration = events.integration AND d.stage = '${Stage.effect}'
+    AND d.event_id >= events.id || '#' AND d.event_id < events.id || '$' AND d.replayed_at IS NULL)`;
 
 /** Rows an admin list page may scan, at most: a filter that matches little returns a cursor to scan on from. */
 export const LIST_SCAN = 1000;

@@ -58,7 +58,8 @@ describe('retention', () => {
     await h.runtime.scheduled(h.env as never);
     expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(15);
     await h.runtime.scheduled(h.env as never);
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(0);
+    // All gone but the newest row, which keeps the log's sequence going.
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(1);
   });
 });
 
