@@ -65,9 +65,15 @@ export async function recorded(db: D1Database, integration: string, id: string):
   return db.prepare('SELECT status, deliveries FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id).first<{ status: EventStatus; deliveries: number }>();
 }
 
-/** Forgets a claim whose queue send failed, so the provider's retry is a new delivery. */
+/**
+ * Forgets a claim whose queue send failed, so the provider's retry is a new delivery. A first delivery's row goes;
+ * a take-over's stays (the first message may still be in flight, and the row holds the body), its claim lapsed.
+ */
 export function releaseClaim(db: D1Database, integration: string, id: string, token: string): Promise<unknown> {
-  return db.prepare(`DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = '${EventStatus.queued}' AND claim = ?3`).bind(integration, id, token).run();
+  return db.batch([
+    db.prepare(`DELETE FROM events WHERE integration = ?1 AND id = ?2 AND status = '${EventStatus.queued}' AND claim = ?3 AND deliveries = 1`).bind(integration, id, token),
+    db.prepare(`UPDATE events SET claim = NULL WHERE integration = ?1 AND id = ?2 AND claim = ?3`).bind(integration, id, token),
+  ]);
 }
 
 const tuples = (n: number, width: number) => Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');

@@ -63,6 +63,22 @@ describe('ingest', () => {
     expect(h.queue.messages).toHaveLength(2);
   });
 
+  it('a take-over whose queue send fails keeps the event row and its body: the first message may still be in flight', async () => {
+    let now = Date.now();
+    const h = harness({ queued: true, now: () => now });
+    const id = uid('evt');
+    const body = stripeEvent(id);
+    expect((await postStripe(h, body)).status).toBe(202);
+    now += 61_000;
+    h.queue.failures = 1;
+    expect((await postStripe(h, body)).status).toBe(503);
+    const stored = () => env.DB.prepare("SELECT status, body FROM events WHERE integration = 'stripe' AND id = ?").bind(id).first();
+    expect(await stored()).toEqual({ status: 'queued', body });
+    // The first message is consumed after all: it applies, with its body in the log for rebuild.
+    await h.consume(h.drain());
+    expect(await stored()).toEqual({ status: 'applied', body });
+  });
+
   it('answers 503 when the queue send fails, records nothing as accepted, and takes the retry', async () => {
     const h = harness({ queued: true });
     h.queue.failures = 1;
