@@ -188,7 +188,8 @@ export function createConsumer(options: ConsumerOptions) {
           for (const [j, m] of (output.outbox ?? []).entries()) {
             outbox.push({ key: `${envelope.integration}:${envelope.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
           }
-          const spec = compiled.effects.byStep.get(step);
+          // Only an action step reads the effects table (in a lazily compiled manifest, that compiles all handlers).
+          const spec = output.actions?.length ? compiled.effects.byStep.get(step) : undefined;
           for (const [j, pending] of (output.actions ?? []).entries()) {
             if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
             const limits = pending.limits.map((l) => [l.limit.name, l.key]);

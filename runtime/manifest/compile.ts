@@ -147,10 +147,17 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const problems: ManifestProblem[] = [];
   // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
   const deferred: (() => void)[] = [];
+  // What every handler may need (templates, limits' notifications): run before any handler compiles.
+  const early: (() => void)[] = [];
   const lazy = options.lazy === true;
   const defer = (fn: () => void) => (lazy ? deferred.push(fn) : fn());
+  const deferEarly = (fn: () => void) => (lazy ? early.push(fn) : fn());
+  const run = (list: (() => void)[]) => {
+    if (list.length) checked(() => list.splice(0).forEach((fn) => fn()));
+  };
   const late = () => {
-    if (deferred.length) checked(() => deferred.splice(0).forEach((fn) => fn()));
+    run(early);
+    run(deferred);
   };
   const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
     try {
@@ -169,7 +176,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   }
   const queueNames = new Set(queues.keys());
   const templates = new Map<string, CompiledTemplate>();
-  defer(() => {
+  deferEarly(() => {
     for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
       const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
       if (compiled) templates.set(name, compiled);
@@ -184,7 +191,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     limits.set(name, limit);
     const notify = spec.notify;
     if (notify) {
-      defer(() => {
+      deferEarly(() => {
         const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
         if (step?.notifyAction) limit.notify = step.notifyAction;
         else if (step) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
@@ -195,8 +202,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
   const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
-  const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, late);
+  const integrationOf = (name: string, spec: Integration, deferTo: Defer, lateTo: () => void = late) =>
+    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, lateTo);
   let integrations = new Map<string, CompiledIntegration>();
   let routes = new Map<string, CompiledIntegration>();
   let sources: Map<string, EventSource>;
@@ -206,7 +213,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const thunks = Object.entries(manifest.integrations).map(([name, spec]) => {
       let compiled: CompiledIntegration | undefined;
       const own: (() => void)[] = [];
-      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn)))!);
+      // Its handlers, when first asked for, compile alone (after what every handler may need): the first event of a
+      // new isolate applied in the request does not pay for the rest of the manifest.
+      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn), () => (run(early), run(own))))!);
       deferred.push(() => {
         thunk();
         for (const fn of own.splice(0)) fn();
