@@ -1,5 +1,7 @@
 #!/usr/bin/env -S node --no-warnings=ExperimentalWarning
-/** switchyard CLI: one table of commands, each a module under cli/commands. */
+/** switchyard CLI: one table of commands, each a module under cli/commands; help, version and usage errors here. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildCommand } from './commands/build.ts';
 import { devCommand } from './commands/dev.ts';
 import { planCommand } from './commands/plan.ts';
@@ -8,28 +10,96 @@ import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
+import { closest } from '../runtime/manifest/load.ts';
+import { UsageError } from './lib/args.ts';
+import { PACKAGE_ROOT } from './lib/project.ts';
+import { ServerError } from './lib/server.ts';
+import { paint } from './lib/style.ts';
 
-type Command = { run: (args: string[]) => Promise<number>; usage: string };
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  /** The arguments after the command's name. */
+  usage: string;
+  summary: string;
+}
 
+/** Every command, by name. A new command is one import above and one line here. */
 const commands: Record<string, Command> = {
-  validate: { run: validateCommand, usage: 'validate [--env NAME] [--budget] [FILE]  check the manifest (every environment by default)' },
-  build: { run: buildCommand, usage: 'build [FILE]               validate every environment and write .switchyard/manifests.json' },
-  dev: { run: devCommand, usage: 'dev [wrangler args]         serve locally on :8787 with local D1, KV and Queues' },
-  replay: { run: replayCommand, usage: 'replay [--list] [--seq 1,2 | --integration NAME | --all] [--url URL]  replay dead letters' },
-  rebuild: { run: rebuildCommand, usage: 'rebuild <table|integration> [--url URL] [--batch N]  re-run projections from the event log' },
-  send: { run: sendCommand, usage: 'send <integration> [event-type | --file payload.json] [--url URL] [--env NAME]  post a signed sample event' },
-  plan: { run: planCommand, usage: 'plan [--from <git-ref|file>] [--env NAME] [--markdown] [--budget [--json]] [FILE]  what a manifest change does, what an event costs' },
-  types: { run: typesCommand, usage: 'types [--check]            write (or check) schemas/ and the generated types' },
+  validate: { run: validateCommand, usage: '[--env NAME] [--budget] [--json] [FILE]', summary: 'check the manifest (every environment by default)' },
+  build: { run: buildCommand, usage: '[--out NAME] [--quiet] [FILE]', summary: 'validate every environment and write .switchyard/manifests.json' },
+  dev: { run: devCommand, usage: '[wrangler dev args]', summary: 'serve locally with local D1, KV and Queues' },
+  send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
+  replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
+  rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
+  plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget] [FILE]', summary: 'what a manifest change does, what an event costs' },
+  types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
 };
+
+const EXIT_CODES = `exit codes:
+  0  success
+  1  the command ran and found a problem (an invalid manifest, a failed send or replay, no server to talk to)
+  2  usage error (an unknown command or flag, a missing or malformed argument)`;
+
+const ENVIRONMENT = `environment:
+  SWITCHYARD_URL  the server send, replay and rebuild talk to when --url is not given (else the URL
+                  \`npm run dev\` records in .switchyard/dev-url, else http://localhost:8787)
+  ADMIN_TOKEN     the admin token for replay, rebuild and send's status check (else read from .dev.vars)
+  NO_COLOR        no colour (colour is only used on a terminal)`;
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function overview(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `${paint('bold', 'usage:')} switchyard <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nflags:\n  -h, --help  show help (also: switchyard help <command>, switchyard <command> --help)\n  --version   print the version\n\nFILE is the manifest (default: integrations.yaml, found by walking up from the current directory).\n\n${ENVIRONMENT}\n\n${EXIT_CODES}`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  return `${paint('bold', 'usage:')} switchyard ${name} ${command.usage}\n\n${command.summary}\n\n${EXIT_CODES}`;
+}
+
+/** Prints a usage error naming what was wrong, with a pointer to help; returns exit code 2. */
+function usageError(message: string, name?: string): number {
+  console.error(`${paint('red', 'error', process.stderr)}: ${message}`);
+  console.error(name ? `usage: switchyard ${name} ${commands[name]!.usage}` : 'run `switchyard --help` for the commands');
+  return 2;
+}
+
+/** Arguments before a `--` (which passes the rest on untouched, e.g. to wrangler). */
+const own = (args: string[]) => (args.includes('--') ? args.slice(0, args.indexOf('--')) : args);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    console.error(`usage: switchyard <command>\n\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`);
-    return name && name !== '--help' ? 2 : 0;
+  if (name === undefined) return usageError('no command given');
+  if (name === '--help' || name === '-h') return (console.log(overview()), 0);
+  if (name === '--version') return (console.log(version()), 0);
+  if (name === 'help') {
+    const topic = args[0];
+    if (topic === undefined) return (console.log(overview()), 0);
+    if (!commands[topic]) return unknownCommand(topic);
+    return (console.log(commandHelp(topic, commands[topic])), 0);
   }
-  return command.run(args);
+  if (name.startsWith('-')) return usageError(`unknown flag ${name}`);
+  const command = commands[name];
+  if (!command) return unknownCommand(name);
+  if (own(args).some((a) => a === '--help' || a === '-h')) return (console.log(commandHelp(name, command)), 0);
+  try {
+    return await command.run(args);
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message, name);
+    if (error instanceof ServerError) {
+      console.error(`${paint('red', 'error', process.stderr)}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function unknownCommand(name: string): number {
+  const guess = closest(name, Object.keys(commands));
+  return usageError(`unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
 }
 
 process.exitCode = await main(process.argv.slice(2));

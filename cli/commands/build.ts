@@ -22,10 +22,9 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
 }
 
 export async function buildCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args, ['out']);
-  const out = flags.get('out');
-  const result = build(positional[0], typeof out === 'string' ? out : BUILD_FILE);
-  const quiet = flags.has('quiet');
+  const { values, positionals } = parseArgs(args, { out: { type: 'string' }, quiet: { type: 'boolean' } });
+  const result = build(positionals[0], values.out ?? BUILD_FILE);
+  const quiet = values.quiet ?? false;
   for (const m of result.messages) if (!result.ok || !quiet) (result.ok ? console.log : console.error)(m);
   if (!result.ok) return 1;
   if (!quiet) console.log(`wrote ${result.output}`);

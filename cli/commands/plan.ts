@@ -10,7 +10,7 @@ import { dirname, relative } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
-import { parseArgs } from '../lib/args.ts';
+import { parseArgs, UsageError } from '../lib/args.ts';
 import { formatBudget } from '../lib/budget.ts';
 import type { EnvironmentBuild } from '../lib/check.ts';
 import { checkProject } from '../lib/check.ts';
@@ -95,15 +95,21 @@ function readFrom(from: string, manifestPath: string): string {
 }
 
 export async function planCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args, ['from', 'env']);
-  const from = flags.get('from');
-  const env = typeof flags.get('env') === 'string' ? (flags.get('env') as string) : 'default';
-  if (typeof from !== 'string') {
-    if (flags.has('budget')) return printBudget(checkProject(projectFor(positional[0]), { environments: [env] }).builds, flags.has('json'));
-    console.error('usage: switchyard plan --from <git-ref|file> [--env NAME] [--markdown] [--budget [--json]] [FILE]');
-    return 2;
+  const { values, positionals } = parseArgs(args, {
+    from: { type: 'string' },
+    env: { type: 'string' },
+    markdown: { type: 'boolean' },
+    budget: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const { from, budget = false, json = false } = values;
+  const env = values.env ?? 'default';
+  if (json && values.markdown) throw new UsageError('choose one of --json and --markdown');
+  if (from === undefined) {
+    if (budget) return printBudget(checkProject(projectFor(positionals[0]), { environments: [env] }).builds, json);
+    throw new UsageError('plan needs --from <git-ref|file> (or --budget)');
   }
-  const project = projectFor(positional[0]);
+  const project = projectFor(positionals[0]);
   let before: Obj;
   let after: Obj;
   try {
@@ -117,12 +123,17 @@ export async function planCommand(args: string[]): Promise<number> {
     return 1;
   }
   const lines = planLines(before, after);
-  const markdown = flags.has('markdown');
+  if (json) {
+    const priced = budget ? checkProject(project, { environments: [env] }).builds.find((b) => b.name === env)?.budget : undefined;
+    console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, changes: lines, ...(budget ? { budget: priced ?? null } : {}) }, null, 2));
+    return budget && !priced ? 1 : 0;
+  }
+  const markdown = values.markdown ?? false;
   const title = `Plan for ${relative(process.cwd(), project.manifest) || project.manifest} [${env}], from ${from}`;
   console.log(markdown ? `### ${title}\n` : title);
   if (!lines.length) console.log(markdown ? '_No changes._' : '  no changes');
   for (const l of lines) console.log(markdown ? `- \`${l.sign}\` ${l.text}` : `  ${l.sign} ${l.text}`);
-  if (flags.has('budget')) {
+  if (budget) {
     console.log('');
     return printBudget(checkProject(project, { environments: [env] }).builds, false);
   }

@@ -1,12 +1,13 @@
 /**
- * `switchyard rebuild <table|integration> [--url URL] [--batch N]`: re-runs projections from the stored event log,
- * in order, page by page through the runtime's admin API (so it works against `npm run dev` and a deployed
- * environment alike), with a progress bar. Idempotent: run it again and nothing changes.
+ * `switchyard rebuild <table|integration> [--url URL] [--batch N] [--env NAME]`: re-runs projections from the stored
+ * event log, in order, page by page through the runtime's admin API (so it works against `npm run dev` and a
+ * deployed environment alike), with a progress bar. Idempotent: run it again and nothing changes.
  */
-import { join } from 'node:path';
-import { parseArgs } from '../lib/args.ts';
-import { readDevVars } from '../lib/dev-vars.ts';
-import { projectFor } from '../lib/project.ts';
+import { closest, parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { parseArgs, UsageError } from '../lib/args.ts';
+import { type Project, projectFor, readText } from '../lib/project.ts';
+import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
 
 /** `[#########-----------] 45% 90/200` */
 export function progressBar(done: number, total: number, width = 30): string {
@@ -15,20 +16,42 @@ export function progressBar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(fraction * 100)}% ${done}/${total}`;
 }
 
-export async function rebuildCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args, ['url', 'batch']);
-  const target = positional[0];
-  if (!target) {
-    console.error('usage: switchyard rebuild <table|integration> [--url URL] [--batch N]');
-    return 2;
+/** What can be rebuilt: the manifest's integrations and the tables its SQL steps write (undefined if it does not load). */
+export function rebuildTargets(project: Project, env: string): { integrations: string[]; tables: string[] } | undefined {
+  const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
+  if (parsed.problems.length) return undefined;
+  const manifest = resolveEnvironment(parsed.value, env) as Manifest;
+  const tables = new Set<string>();
+  for (const integration of Object.values(manifest.integrations ?? {})) {
+    for (const handler of integration.handlers ?? []) {
+      for (const step of handler.steps) {
+        if ('sql' in step) for (const m of step.sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
+      }
+    }
   }
-  const url = String(flags.get('url') ?? 'http://localhost:8787').replace(/\/$/, '');
-  const token = process.env.ADMIN_TOKEN ?? readDevVars(join(projectFor().root, '.dev.vars')).ADMIN_TOKEN;
+  return { integrations: Object.keys(manifest.integrations ?? {}).sort(), tables: [...tables].sort() };
+}
+
+export async function rebuildCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, batch: { type: 'string' }, env: { type: 'string' } });
+  const [target, extra] = positionals;
+  if (!target) throw new UsageError('name the table or integration to rebuild');
+  if (extra) throw new UsageError(`unexpected argument ${extra}`);
+  const limit = Number(values.batch ?? 200);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--batch takes a positive whole number, not ${values.batch}`);
+  const project = projectFor();
+  const known = rebuildTargets(project, values.env ?? 'default');
+  if (known && !known.integrations.includes(target) && !known.tables.includes(target)) {
+    const guess = closest(target, [...known.tables, ...known.integrations]);
+    console.error(`${target} is neither a table the manifest writes nor an integration${guess ? ` (did you mean ${guess}?)` : ''}\n  tables: ${known.tables.join(', ')}\n  integrations: ${known.integrations.join(', ')}`);
+    return 1;
+  }
+  const url = serverUrl(project, values.url);
+  const token = adminToken(project);
   if (!token) {
     console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
     return 2;
   }
-  const limit = Number(flags.get('batch') ?? 200);
   let cursor: string | null = null;
   let total = 0;
   let done = 0;
@@ -36,12 +59,10 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   let skipped = 0;
   const tty = process.stdout.isTTY;
   do {
-    const res = await fetch(`${url}/admin/api/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ target, cursor, limit }) });
-    if (!res.ok) {
-      console.error(`\nrebuild failed: ${res.status} ${await res.text()}`);
-      return 1;
-    }
-    const page = (await res.json()) as { processed: number; statements: number; skipped: number; total: number; next_cursor: string | null };
+    const page: { processed: number; statements: number; skipped: number; total: number; next_cursor: string | null } = await adminCall(url, token, '/rebuild', {
+      method: 'POST',
+      body: JSON.stringify({ target, cursor, limit }),
+    });
     if (page.total >= 0) total = page.total;
     done += page.processed;
     statements += page.statements;

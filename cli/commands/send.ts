@@ -9,11 +9,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { VerifierAdapter } from '../../runtime/adapter.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { closest, parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
-import { parseArgs } from '../lib/args.ts';
+import { parseArgs, UsageError } from '../lib/args.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor, readText } from '../lib/project.ts';
+import { reach, serverUrl } from '../lib/server.ts';
 
 /** Fills a sample's placeholders: a fresh id and the current time. */
 export function fillSample(text: string, now: number): string {
@@ -28,19 +29,21 @@ export function fillSample(text: string, now: number): string {
 const names = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : []);
 
 export async function sendCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args, ['url', 'env', 'file', 'manifest']);
-  const [integrationName, eventType] = positional;
-  const project = projectFor(typeof flags.get('manifest') === 'string' ? (flags.get('manifest') as string) : undefined);
+  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, env: { type: 'string' }, file: { type: 'string' }, manifest: { type: 'string' } });
+  const [integrationName, eventType, extra] = positionals;
+  if (extra) throw new UsageError(`unexpected argument ${extra}`);
+  const project = projectFor(values.manifest);
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
   if (parsed.problems.length) {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveEnvironment(parsed.value, (flags.get('env') as string | undefined) ?? 'default') as Manifest;
+  const manifest = resolveEnvironment(parsed.value, values.env ?? 'default') as Manifest;
   const spec = integrationName ? (manifest.integrations[integrationName] as Integration | undefined) : undefined;
   if (!spec) {
-    console.error(`usage: switchyard send <integration> [event-type | --file payload.json] [--url URL]\nintegrations: ${Object.keys(manifest.integrations).join(', ')}`);
-    return 2;
+    const known = Object.keys(manifest.integrations);
+    const guess = integrationName ? closest(integrationName, known) : undefined;
+    throw new UsageError(`${integrationName ? `no integration ${integrationName}${guess ? ` (did you mean ${guess}?)` : ''}` : 'name the integration to send to'}; integrations: ${known.join(', ')}`);
   }
   const { type: verifierType, ...options } = spec.verifier as unknown as { type: string } & Record<string, unknown>;
   const adapter = defaultRegistry.verifiers.get(verifierType) as VerifierAdapter | undefined;
@@ -52,9 +55,15 @@ export async function sendCommand(args: string[]): Promise<number> {
   const now = Date.now();
   let text: string;
   let type = eventType;
-  const file = flags.get('file');
-  if (typeof file === 'string') text = readText(file) ?? '';
-  else {
+  const file = values.file;
+  if (file !== undefined) {
+    const read = readText(file);
+    if (read === undefined) {
+      console.error(`--file ${file}: no such file (nothing was sent)`);
+      return 1;
+    }
+    text = read;
+  } else {
     const dir = join(project.root, 'samples', integrationName!);
     const available = (() => {
       try {
@@ -65,14 +74,18 @@ export async function sendCommand(args: string[]): Promise<number> {
     })();
     type ??= available[0];
     if (!type || !available.includes(type)) {
-      console.error(`no sample ${type ?? ''} for ${integrationName} in samples/${integrationName}/ (have: ${available.join(', ') || 'none'}); pass --file payload.json`);
+      const guess = type ? closest(type, available) : undefined;
+      console.error(
+        type ? `no sample ${type} for ${integrationName} in samples/${integrationName}/${guess ? ` (did you mean ${guess}?)` : ''} (have: ${available.join(', ') || 'none'}); pass --file payload.json`
+        : `no samples for ${integrationName}: add samples/${integrationName}/<event-type>.json, or pass --file payload.json`,
+      );
       return 1;
     }
     text = readText(join(dir, `${type}.json`))!;
   }
   text = fillSample(text, now).trim();
 
-  const url = `${String(flags.get('url') ?? 'http://localhost:8787').replace(/\/$/, '')}${spec.route}`;
+  const url = `${serverUrl(project, values.url)}${spec.route}`;
   const form = spec.format === 'form' ? (JSON.parse(text) as Record<string, string>) : undefined;
   const body = form ? new URLSearchParams(form).toString() : text;
   const vars = { ...readDevVars(join(project.root, '.dev.vars')), ...process.env } as Record<string, string | undefined>;
@@ -91,7 +104,7 @@ export async function sendCommand(args: string[]): Promise<number> {
   }
   Object.assign(headers, await adapter.sign(options as never, { url, body, now, secrets: secrets as string[], ...(form ? { form } : {}) }));
 
-  const res = await fetch(url, { method: 'POST', headers, body });
+  const res = await reach(url, { method: 'POST', headers, body });
   const answer = await res.text();
   console.log(`POST ${url} -> ${res.status} ${answer}`);
   if (!res.ok) return 1;
@@ -111,8 +124,12 @@ export async function sendCommand(args: string[]): Promise<number> {
   const waiting: string[] = [EventStatus.queued, EventStatus.replayed];
   const settled = (d: Detail | undefined) => d && !waiting.includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === EffectStatus.sending || e.status === EffectStatus.pending);
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-    const r = await fetch(detail, { headers: { authorization: `Bearer ${token}` } });
+    const r = await reach(detail, { headers: { authorization: `Bearer ${token}` } });
     if (r.ok) found = (await r.json()) as Detail;
+    if (r.status === 401) {
+      console.error('the admin token was refused, so the final status is unknown: check ADMIN_TOKEN');
+      return 1;
+    }
     if (settled(found)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -6,6 +6,7 @@ import { compile } from 'json-schema-to-typescript';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import { parseArgs } from '../lib/args.ts';
 import { PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
@@ -26,7 +27,7 @@ export async function generated(): Promise<{ schema: string; types: string }> {
 }
 
 export async function typesCommand(args: string[]): Promise<number> {
-  const check = args.includes('--check');
+  const check = parseArgs(args, { check: { type: 'boolean' } }).values.check ?? false;
   const want = await generated();
   const files: [string, string][] = [
     [SCHEMA_PATH, want.schema],

@@ -1,35 +1,56 @@
 /**
- * `switchyard validate [--env NAME] [--budget [--json]] [FILE]`: checks the manifest for one environment, or every
+ * `switchyard validate [--env NAME] [--budget] [--json] [FILE]`: checks the manifest for one environment, or every
  * environment, and lists every problem as file:line:column. Exits 1 when there is any. `--budget` appends each
- * handler's cost per event and the capacity it implies.
+ * handler's cost per event and the capacity it implies; `--json` prints one object for machines instead.
  */
 import { parseArgs } from '../lib/args.ts';
 import { checkProject, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
+import { paint } from '../lib/style.ts';
 import { printBudget } from './plan.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 
-export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error'): string {
+export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', stream: NodeJS.WriteStream = process.stderr): string {
   const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
-  return `${p.file}:${p.line}:${p.column}: ${level}${envs}: ${at}${p.message}`;
+  return `${p.file}:${p.line}:${p.column}: ${paint(level === 'error' ? 'red' : 'yellow', level, stream)}${envs}: ${at}${p.message}`;
 }
 
+/** A problem as JSON: where it is, what it says, and which environments have it. */
+const problemJson = (p: Problem) => ({ file: p.file, line: p.line, column: p.column, path: formatPath(p.path), environments: p.environments, message: p.message });
+
 export async function validateCommand(args: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(args, ['env']);
-  const env = flags.get('env');
-  const project = projectFor(positional[0]);
-  const result = checkProject(project, typeof env === 'string' ? { environments: [env] } : {});
+  const { values, positionals } = parseArgs(args, {
+    env: { type: 'string' },
+    budget: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const env = values.env;
+  const project = projectFor(positionals[0]);
+  const result = checkProject(project, { ...(env ? { environments: [env] } : {}) });
+  const budgeted = values.budget ? result.builds.filter((b) => b.name === (env ?? 'default')) : [];
+  if (values.json) {
+    const budget = Object.fromEntries(budgeted.flatMap((b) => (b.budget ? [[b.name, b.budget]] : [])));
+    console.log(JSON.stringify({
+      manifest: project.manifest,
+      valid: !result.problems.length,
+      problems: result.problems.map(problemJson),
+      warnings: result.warnings.map(problemJson),
+      environments: result.builds.map((b) => ({ name: b.name, hash: b.hash })),
+      ...(values.budget ? { budget } : {}),
+    }, null, 2));
+    return result.problems.length || (values.budget && !Object.keys(budget).length) ? 1 : 0;
+  }
   for (const problem of result.problems) console.error(formatProblem(problem));
-  for (const warning of result.warnings) (flags.has('json') ? console.error : console.log)(formatProblem(warning, 'warning'));
+  for (const warning of result.warnings) console.log(formatProblem(warning, 'warning', process.stdout));
   if (result.problems.length) {
     console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
     return 1;
   }
   console.log(`${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);
-  if (flags.has('budget')) {
+  if (values.budget) {
     console.log('');
-    return printBudget(result.builds.filter((b) => b.name === (typeof env === 'string' ? env : 'default')), flags.has('json'));
+    return printBudget(budgeted, false);
   }
   return 0;
 }

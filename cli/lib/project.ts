@@ -16,13 +16,21 @@ export interface Project {
   buildDir: string;
 }
 
+/** The nearest `integrations.yaml` at or above `dir` (the way wrangler finds wrangler.toml), else the one in `dir`. */
+export function findManifest(dir = process.cwd()): string {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (existsSync(join(at, 'integrations.yaml'))) return join(at, 'integrations.yaml');
+    if (dirname(at) === at) return resolve(dir, 'integrations.yaml');
+  }
+}
+
 /**
- * Resolves a project from its manifest path (default `integrations.yaml` in the working directory). The
+ * Resolves a project from its manifest path (default: `integrations.yaml`, found by walking up). The
  * project root is the nearest folder at or above the manifest that has a wrangler.toml, so example manifests
  * in subfolders are checked against the project's own bindings, migrations and secret lists.
  */
-export function projectFor(manifestPath = 'integrations.yaml'): Project {
-  const manifest = resolve(manifestPath);
+export function projectFor(manifestPath?: string): Project {
+  const manifest = manifestPath ? resolve(manifestPath) : findManifest();
   let root = dirname(manifest);
   while (!existsSync(join(root, 'wrangler.toml')) && dirname(root) !== root) root = dirname(root);
   if (!existsSync(join(root, 'wrangler.toml'))) root = dirname(manifest);
