@@ -24,10 +24,11 @@ export async function validateCommand(args: string[]): Promise<number> {
     env: { type: 'string' },
     budget: { type: 'boolean' },
     json: { type: 'boolean' },
+    'readme-secrets': { type: 'boolean' },
   });
   const env = values.env;
   const project = projectFor(positionals[0]);
-  const result = checkProject(project, { ...(env ? { environments: [env] } : {}) });
+  const result = checkProject(project, { ...(env ? { environments: [env] } : {}), readmeSecrets: values['readme-secrets'] ?? false });
   const budgeted = values.budget ? result.builds.filter((b) => b.name === (env ?? 'default')) : [];
   if (values.json) {
     const budget = Object.fromEntries(budgeted.flatMap((b) => (b.budget ? [[b.name, b.budget]] : [])));

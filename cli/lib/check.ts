@@ -56,7 +56,14 @@ export function allEnvironments(project: Project, value: unknown): string[] {
   return [...new Set(['default', ...environmentsOf(value), ...(wrangler ? wranglerEnvironments(wrangler) : [])])];
 }
 
-export function checkProject(project: Project, options: { environments?: string[]; registry?: Registry } = {}): CheckResult {
+export interface CheckOptions {
+  environments?: string[];
+  registry?: Registry;
+  /** Also require every secret in the README's secrets table (this repository's docs; opt-in for a user's project). */
+  readmeSecrets?: boolean;
+}
+
+export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
   const registry = options.registry ?? defaultRegistry;
   const file = relative(process.cwd(), project.manifest) || project.manifest;
   const text = readText(project.manifest);
@@ -110,7 +117,7 @@ export function checkProject(project: Project, options: { environments?: string[
     // malformed shape a check may not apply, and the schema error already says why.
     const projectProblems = [
       ...tolerant(() => checkWrangler(project, env, manifest, compiled)),
-      ...tolerant(() => checkSecrets(project, schema, manifest)),
+      ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
     ];
     add(env, locate(parsed, projectProblems, env));
@@ -258,7 +265,7 @@ function envValueUses(value: unknown, path: (string | number)[] = []): { name: s
   return [...own, ...Object.entries(record).flatMap(([k, v]) => (k === 'env' ? [] : envValueUses(v, [...path, k])))];
 }
 
-function checkSecrets(project: Project, schema: Record<string, unknown>, manifest: Manifest): ManifestProblem[] {
+function checkSecrets(project: Project, schema: Record<string, unknown>, manifest: Manifest, readmeTable: boolean): ManifestProblem[] {
   const example = readText(project.devVarsExample) ?? '';
   const declared = new Set([...example.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1]!));
   const readme = readText(project.readme) ?? '';
@@ -268,7 +275,7 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
     // A value that is not an env var name may be a pasted secret: the schema error says so, without echoing it.
     if (!/^[A-Z][A-Z0-9_]*$/.test(use.name)) continue;
     if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
-    if (!documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
+    if (readmeTable && !documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
   }
   return problems;
 }

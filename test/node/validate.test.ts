@@ -59,15 +59,17 @@ describe('switchyard validate', () => {
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'retyr')}:3: error .*defaults.retyr: unknown key "retyr" \\(did you mean "retry"\\?\\)`));
   });
 
-  it('checks :named params against the declared params, and secrets against .dev.vars.example and the README', () => {
+  it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'params: { sid: MessageSid, status: MessageStatus }', 'params: { sid: MessageSid, state: MessageStatus }');
     text = replaceOnce(text, 'secret: GITHUB_WEBHOOK_SECRET', 'secret: GH_SECRET');
-    const { code, stderr } = cli(['validate', projectWith(text)]);
+    const file = projectWith(text);
+    const { code, stderr } = cli(['validate', '--readme-secrets', file]);
     expect(code).toBe(1);
     expect(stderr).toContain(':status used in sql but not in params; params state not used in sql');
     expect(stderr).toContain('secret GH_SECRET is not declared in .dev.vars.example');
     expect(stderr).toContain("secret GH_SECRET is not in the README's secrets table");
+    expect(cli(['validate', file]).stderr).not.toContain('README');
   });
 
   it('refuses an admin requirement of roles alone: it must be bound to a claim (an organisation)', () => {
