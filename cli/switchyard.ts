@@ -10,7 +10,7 @@ import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
-import { closest } from '../runtime/manifest/load.ts';
+import { closest } from '../runtime/manifest/closest.ts';
 import { UsageError } from './lib/args.ts';
 import { PACKAGE_ROOT } from './lib/project.ts';
 import { ServerError } from './lib/server.ts';

@@ -3,7 +3,8 @@
  * event log, in order, page by page through the runtime's admin API (so it works against `npm run dev` and a
  * deployed environment alike), with a progress bar. Idempotent: run it again and nothing changes.
  */
-import { closest, parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { closest } from '../../runtime/manifest/closest.ts';
+import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { type Project, projectFor, readText } from '../lib/project.ts';

@@ -13,7 +13,8 @@ import { formatPath } from '../../runtime/manifest/problems.ts';
 export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', stream: NodeJS.WriteStream = process.stderr): string {
   const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
-  return `${p.file}:${p.line}:${p.column}: ${paint(level === 'error' ? 'red' : 'yellow', level, stream)}${envs}: ${at}${p.message}`;
+  const caret = p.source === undefined ? '' : `\n  ${p.source}\n  ${' '.repeat(p.column - 1)}${paint('red', '^', stream)}`;
+  return `${p.file}:${p.line}:${p.column}: ${paint(level === 'error' ? 'red' : 'yellow', level, stream)}${envs}: ${at}${p.message}${caret}`;
 }
 
 /** A problem as JSON: where it is, what it says, and which environments have it. */

@@ -9,7 +9,7 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { createManifestValidator, environmentsOf, locate, parseManifest, resolveEnvironment, type ParsedManifest, type SourcedProblem } from '../../runtime/manifest/load.ts';
-import { ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
+import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Registry } from '../../runtime/registry.ts';
@@ -17,6 +17,7 @@ import { readText, type Project } from './project.ts';
 import { secretUses } from './secrets.ts';
 import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
+import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 
 export interface EnvironmentBuild {
@@ -115,8 +116,10 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     // These checks also run on a manifest with schema errors, so one run lists every problem; on a
     // malformed shape a check may not apply, and the schema error already says why.
+    const wranglerProblems = tolerant(() => checkWrangler(project, env, manifest, compiled));
+    add(env, locateInWrangler(project, env, wranglerProblems.filter((p) => p.section)));
     const projectProblems = [
-      ...tolerant(() => checkWrangler(project, env, manifest, compiled)),
+      ...wranglerProblems.filter((p) => !p.section),
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
     ];
@@ -203,7 +206,28 @@ function mergeAcrossEnvironments(problems: Problem[]): Problem[] {
   return [...merged.values()].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-function checkWrangler(project: Project, env: string, manifest: Manifest, compiled: CompiledManifest | undefined): ManifestProblem[] {
+/** A problem to fix in wrangler.toml: `section` names the table (`queues.producers`) the fix belongs in. */
+interface WranglerProblem extends ManifestProblem {
+  section?: string;
+}
+
+/**
+ * Places wrangler.toml problems at the environment's own table for the section (its first `[[env.X.queues.producers]]`),
+ * else at the environment's header, so the error points where the missing binding goes.
+ */
+function locateInWrangler(project: Project, env: string, problems: WranglerProblem[]): SourcedProblem[] {
+  const lines = (readText(project.wrangler) ?? '').split('\n');
+  const prefix = env === 'default' ? '' : `env.${env}.`;
+  const header = (name: string) => lines.findIndex((l) => l.trim() === `[${name}]` || l.trim() === `[[${name}]]`);
+  const file = relative(process.cwd(), project.wrangler) || project.wrangler;
+  return problems.map(({ section, ...p }) => {
+    const at = [header(`${prefix}${section}`), env === 'default' ? -1 : header(`env.${env}`)].find((i) => i >= 0) ?? 0;
+    const neededBy = p.path.length ? ` (needed by ${formatPath(p.path)} in the manifest)` : '';
+    return { ...p, message: `${p.message}${neededBy}`, path: [], file, line: at + 1, column: 1 };
+  });
+}
+
+function checkWrangler(project: Project, env: string, manifest: Manifest, compiled: CompiledManifest | undefined): WranglerProblem[] {
   const text = readText(project.wrangler);
   if (text === undefined) return [{ path: [], message: 'wrangler.toml not found next to the manifest' }];
   let wrangler;
@@ -214,12 +238,15 @@ function checkWrangler(project: Project, env: string, manifest: Manifest, compil
   }
   const where = 'wrangler.toml';
   if (!wrangler) return [{ path: ['environments', env], message: `wrangler.toml has no [env.${env}]: declare the environment and its bindings` }];
-  const problems: ManifestProblem[] = [];
+  const problems: WranglerProblem[] = [];
+  // A binding another environment declares is this environment's omission, not a typo in the manifest.
+  const declaredSomewhere = new Set(['default', ...wranglerEnvironments(text)].flatMap((e) => [...(readWranglerEnvironment(text, e)?.producers.keys() ?? [])]));
+  const inWrangler = (binding: string) => (declaredSomewhere.has(binding) ? { section: 'queues.producers' } : {});
   const expectedEnv = env === 'default' ? 'default' : env;
   if (wrangler.vars.SWITCHYARD_ENV !== expectedEnv) {
-    problems.push({ path: [], message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest` });
+    problems.push({ path: [], section: 'vars', message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest` });
   }
-  if (!wrangler.d1.has('DB')) problems.push({ path: [], message: `${where} has no D1 binding "DB"` });
+  if (!wrangler.d1.has('DB')) problems.push({ path: [], section: 'd1_databases', message: `${where} has no D1 binding "DB"` });
   for (const use of envValueUses(manifest)) {
     if (!(use.name in wrangler.vars)) problems.push({ path: use.path, message: `variable ${use.name} is not in this environment's [vars] in wrangler.toml` });
   }
@@ -230,27 +257,29 @@ function checkWrangler(project: Project, env: string, manifest: Manifest, compil
   for (const [name, queue] of Object.entries(manifest.queues ?? {})) {
     const queueName = wrangler.producers.get(queue.binding);
     if (!queueName) {
-      problems.push({ path: ['queues', name, 'binding'], message: `queue binding ${queue.binding} has no [[queues.producers]] entry in ${where}` });
+      problems.push({ path: ['queues', name, 'binding'], ...inWrangler(queue.binding), message: `queue binding ${queue.binding} has no [[queues.producers]] entry in ${where}` });
       continue;
     }
     if (queue.dead_letter && !wrangler.producers.has(queue.dead_letter)) {
-      problems.push({ path: ['queues', name, 'dead_letter'], message: `dead-letter binding ${queue.dead_letter} has no [[queues.producers]] entry in ${where}` });
+      problems.push({ path: ['queues', name, 'dead_letter'], ...inWrangler(queue.dead_letter), message: `dead-letter binding ${queue.dead_letter} has no [[queues.producers]] entry in ${where}` });
     }
     const attempts = attemptsByQueue.get(name);
     if (attempts === undefined) continue;
     const consumer = wrangler.consumers.find((c) => c.queue === queueName);
     if (!consumer) {
-      problems.push({ path: ['queues', name], message: `queue ${queueName} receives events but has no [[queues.consumers]] entry in ${where}` });
+      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `queue ${queueName} receives events but has no [[queues.consumers]] entry in ${where}` });
       continue;
     }
     if (!consumer.dead_letter_queue) {
-      problems.push({ path: ['queues', name], message: `consumer of ${queueName} in ${where} has no dead_letter_queue: Queues would delete messages after max_retries` });
-    } else if (queue.dead_letter && wrangler.producers.get(queue.dead_letter) !== consumer.dead_letter_queue) {
+      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `consumer of ${queueName} in ${where} has no dead_letter_queue: Queues would delete messages after max_retries` });
+    } else if (!wrangler.consumers.some((c) => c.queue === consumer.dead_letter_queue)) {
+      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `dead-letter queue ${consumer.dead_letter_queue} has no [[queues.consumers]] entry in ${where}: its messages would never be recorded as dead letters` });
+    } else if (queue.dead_letter && wrangler.producers.has(queue.dead_letter) && wrangler.producers.get(queue.dead_letter) !== consumer.dead_letter_queue) {
       problems.push({ path: ['queues', name, 'dead_letter'], message: `${queue.dead_letter} sends to ${wrangler.producers.get(queue.dead_letter)}, but the consumer's dead_letter_queue is ${consumer.dead_letter_queue}` });
     }
     const retries = consumer.max_retries ?? 3;
     if (retries + 1 < attempts) {
-      problems.push({ path: ['queues', name], message: `consumer of ${queueName} in ${where} has max_retries = ${retries}, fewer than the ${attempts} attempts the retry policy needs (set max_retries >= ${attempts - 1})` });
+      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `consumer of ${queueName} in ${where} has max_retries = ${retries}, fewer than the ${attempts} attempts the retry policy needs (set max_retries >= ${attempts - 1})` });
     }
   }
   return problems;
@@ -287,11 +316,28 @@ function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[]
       handler.steps.forEach((step, s) => {
         if (!('sql' in step)) return;
         const error = sqlite.prepare(step.sql);
-        if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], message: `SQL does not prepare against migrations/: ${error}` });
+        if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
       }),
     );
   }
   return problems;
+}
+
+/** An SQLite error as a problem: at the word it names, with the nearest column or table when it names a missing one. */
+function explainSqlError(sqlite: MigratedSchema, error: string): Pick<ManifestProblem, 'message' | 'word'> {
+  const message = `SQL does not prepare against migrations/: ${error}`;
+  const tables = sqlite.query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => String(r.name));
+  const columnsOf = (table: string) => sqlite.query(`SELECT name FROM pragma_table_info('${table.replace(/'/g, "''")}')`).map((r) => String(r.name));
+  const column = /no such column: ((?:\w+\.)?(\w+))/.exec(error) ?? /table (\w+) has no column named ((\w+))/.exec(error);
+  if (column) {
+    const [, word, bare] = column;
+    const candidates = error.startsWith('table ') ? columnsOf(error.split(' ')[1]!) : [...new Set(tables.flatMap(columnsOf))];
+    return { message: `${message}${didYouMean(bare!, candidates)}`, word: error.startsWith('table ') ? bare! : word! };
+  }
+  const table = /no such table: (\w+)/.exec(error);
+  if (table) return { message: `${message}${didYouMean(table[1]!, tables)}`, word: table[1]! };
+  const near = /near "([^"]+)": syntax error/.exec(error);
+  return near ? { message, word: near[1]! } : { message };
 }
 
 /** Whether a manifest value reads `@occurred_at` (directly or in a template). */

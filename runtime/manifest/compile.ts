@@ -18,6 +18,7 @@ import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
 import { compileValue, type ValueFn } from '../values.ts';
+import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
 
@@ -248,7 +249,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     if (config) auth.set(name, config);
   }
   const knownAuth = (path: (string | number)[], name: string | undefined) => {
-    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:` });
+    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
   };
   const appRoutes: CompiledRoute[] = [];
   for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
@@ -564,7 +565,7 @@ function compileIntegration(
   const type = attempt([...at, 'event', 'type'], () => compileValue(spec.event.type as never, { allowHeaders: true }));
   const occurredAt = spec.event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(spec.event.occurred_at as never, { allowHeaders: true }));
   const queue = queues.get(spec.queue);
-  if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:`); });
+  if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`); });
   const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry));
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
   if (maxBody > MAX_STORABLE_BODY) {

@@ -9,11 +9,15 @@ import type { Registry } from '../registry.ts';
 import type { Manifest } from './types.gen.ts';
 import { buildManifestSchema } from './schema.ts';
 import type { ManifestProblem } from './problems.ts';
+import { closest } from './closest.ts';
+
 
 export interface SourcedProblem extends ManifestProblem {
   file: string;
   line: number;
   column: number;
+  /** The source line, when the problem points at a word in it (shown with a caret under the column). */
+  source?: string;
 }
 
 export interface ParsedManifest {
@@ -181,30 +185,6 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
   }
 }
 
-/** The known word nearest to a typo, when it is near enough to be a typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-/** Optimal-string-alignment distance: a swap of two neighbours (`retyr`) counts as one edit. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 /** The source node at a path, or the deepest ancestor that exists, with how deep the match went. */
 function nodeAt(doc: Document, path: (string | number)[], atKey: boolean): { node: Node | null; depth: number } {
   let node = doc.contents as Node | null;
@@ -234,10 +214,18 @@ export function locate(parsed: ParsedManifest, problems: ManifestProblem[], envi
       const overlay = nodeAt(parsed.doc, ['environments', environment, ...p.path], Boolean(p.atKey));
       if (overlay.depth - 2 >= target.depth && overlay.depth > 2) target = overlay;
     }
-    const offset = target.node?.range?.[0] ?? 0;
-    const pos = parsed.lines.linePos(offset);
-    return { ...p, file: parsed.file, line: pos.line, column: pos.col };
+    const [start = 0, end = start] = target.node?.range ?? [];
+    const found = p.word ? wordIn(parsed.text.slice(start, end), p.word) : -1;
+    const pos = parsed.lines.linePos(found >= 0 ? start + found : start);
+    const source = found >= 0 ? parsed.text.split('\n')[pos.line - 1] : undefined;
+    return { ...p, file: parsed.file, line: pos.line, column: pos.col, ...(source !== undefined ? { source } : {}) };
   });
+}
+
+/** Where `word` first stands on its own in `text` (not inside a longer name), or -1. */
+function wordIn(text: string, word: string): number {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9_])${escaped}(?![A-Za-z0-9_])`).exec(text)?.index ?? -1;
 }
 
 export type { Manifest };

@@ -4,6 +4,8 @@ export interface ManifestProblem {
   message: string;
   /** Point at the key itself rather than its value (unknown keys). */
   atKey?: boolean;
+  /** Point at this word inside the value (an SQL identifier), not at the value's start, and show the line with a caret. */
+  word?: string;
 }
 
 /** Thrown when a manifest does not compile; carries every problem, not only the first. */

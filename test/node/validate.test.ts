@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
 
@@ -95,8 +97,38 @@ describe('switchyard validate', () => {
     });
     const staging = cli(['validate', '--env', 'staging', file]);
     expect(staging.code).toBe(1);
-    expect(staging.stderr).toMatch(/error \[staging\]: queues.events.dead_letter: dead-letter binding EVENTS_DLQ has no \[\[queues.producers\]\] entry/);
+    // Reported where the binding goes: the environment's own producers in wrangler.toml.
+    const producers = lineOf(readFileSync(join(dirname(file), 'wrangler.toml'), 'utf8'), '[[env.staging.queues.producers]]');
+    expect(staging.stderr).toContain(`wrangler.toml:${producers}:1: error [staging]: dead-letter binding EVENTS_DLQ has no [[queues.producers]] entry in wrangler.toml (needed by queues.events.dead_letter in the manifest)`);
+    expect(staging.stderr).not.toContain('integrations.yaml');
     expect(cli(['validate', '--env', 'production', file]).code).toBe(0);
+  });
+
+  it('fails an environment whose dead-letter queue has no consumer', () => {
+    const file = projectWith(defaultManifestText(), {
+      wrangler: (t) => replaceOnce(t, '[[env.staging.queues.consumers]]\nqueue = "switchyard-staging-events-dlq"\nmax_retries = 10\n', ''),
+    });
+    const { code, stderr } = cli(['validate', '--env', 'staging', file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/wrangler.toml:\d+:1: error \[staging\]: dead-letter queue switchyard-staging-events-dlq has no \[\[queues.consumers\]\] entry/);
+  });
+
+  it('suggests the declared queue for a misspelt one', () => {
+    const { code, stderr } = cli(['validate', projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'))]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('queue "evnets" is not declared under queues: (did you mean "events"?)');
+  });
+
+  it('points at a misspelt SQL column with a caret, and suggests the column', () => {
+    const text = replaceOnce(defaultManifestText(), 'paid_at = :paid_at, payment_intent_id', 'paid_at = :paid_at, payment_intnt_id');
+    const { code, stderr } = cli(['validate', '--env', 'default', projectWith(text)]);
+    expect(code).toBe(1);
+    const line = lineOf(text, 'payment_intnt_id');
+    const column = text.split('\n')[line - 1]!.indexOf('payment_intnt_id') + 1;
+    expect(stderr).toContain(`integrations.yaml:${line}:${column}: error [default]: integrations.stripe.handlers[0].steps[0].sql: SQL does not prepare against migrations/: no such column: payment_intnt_id (did you mean "payment_intent_id"?)`);
+    const [, source, caret] = stderr.split('\n');
+    expect(source!.slice(2)).toBe(text.split('\n')[line - 1]);
+    expect(caret).toBe(`${' '.repeat(column + 1)}^`);
   });
 
   it('points an error introduced by an environment overlay at the overlay', () => {
