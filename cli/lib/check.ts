@@ -186,7 +186,7 @@ function priced(fn: () => BudgetTable): BudgetTable | undefined {
   }
 }
 
-function tolerant(check: () => ManifestProblem[]): ManifestProblem[] {
+function tolerant<P extends ManifestProblem>(check: () => P[]): P[] {
   try {
     return check();
   } catch {
