@@ -79,9 +79,10 @@ export function devAuthProblems(wranglerText: string, file = 'wrangler.toml'): S
     const header = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?/.exec(code);
     if (header) table = header[1]!;
     for (const name of DEV_VARS) {
-      const at = new RegExp(`(^|[\\s{,."'])(${name})["']?\\s*=`).exec(code);
+      // A key: at the start of the line, in an inline table, or dotted (`vars.NAME`), bare or quoted.
+      const at = new RegExp(`(^\\s*|[{,]\\s*|\\.)(["']?)${name}\\2\\s*=`).exec(code);
       if (!at) continue;
-      const column = at.index + at[1]!.length + 1;
+      const column = at.index + at[1]!.length + at[2]!.length + 1;
       const where = table === '' ? 'the top level' : `[${table}]`;
       problems.push({
         file,
