@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { projectFor, writeIfChanged, type Project } from '../lib/project.ts';
 import { runWrangler, spawnWrangler } from '../lib/wrangler.ts';
+import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
 import { build } from './build.ts';
 
 export const DEFAULT_DEV_PORT = 8787;
@@ -133,7 +134,8 @@ export async function devCommand(args: string[]): Promise<number> {
   const migrated = runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...plan.migrationArgs], { cwd: project.root, env: { ...process.env, CI: 'true' } });
   if (migrated !== 0) return migrated;
 
-  const vars: string[] = [];
+  // Error log lines on stdout: wrangler dev decorates console.error output, which would break one JSON object per line.
+  const vars: string[] = ['--var', `${LOG_ERRORS_VAR}:stdout`];
   if (plan.devAuth) {
     for (const [name, value] of Object.entries(devAuthVars(await ensureDevAuthKey(project)))) vars.push('--var', `${name}:${value}`);
     console.log('[switchyard] local dev issuer on: `npx switchyard token --provider NAME --sub ID` mints tokens (off: --no-dev-auth)');

@@ -5,6 +5,7 @@ import { CLI, ROOT } from '../support/project.ts';
 import { stripeSignature } from '../support/sign.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
+import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
 import { devAuthVars, generateDevAuthKey, mintDevToken, type DevAuthKey } from '../../cli/lib/dev-auth.ts';
 
 let worker: DevWorker;
@@ -22,7 +23,8 @@ async function eventually<T>(probe: () => T | undefined, timeoutMs = 20_000): Pr
 }
 beforeAll(async () => {
   devKey = await generateDevAuthKey();
-  worker = await startDevWorker({ vars: devAuthVars(devKey) });
+  // What `switchyard dev` passes: the dev issuer, and error log lines on stdout.
+  worker = await startDevWorker({ vars: { ...devAuthVars(devKey), [LOG_ERRORS_VAR]: 'stdout' } });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -133,6 +135,10 @@ describe('the real Worker started by wrangler dev', () => {
       const res = await fetch(`${worker.url}/api/things`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(502);
       expect(await res.json()).toMatchObject({ error: 'bad_gateway', reason: 'upstream_unreachable' });
+      // The error it logs is one JSON object on its own line, not wrangler's decorated "✘ [ERROR]" block.
+      const line = worker.logs().split('\n').find((l) => l.includes('"routes.api.upstream"'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({ level: 'error', kind: 'runtime.error', where: 'routes.api.upstream' });
       const none = await fetch(`${worker.url}/api/things`);
       expect(none.status).toBe(401);
     });
