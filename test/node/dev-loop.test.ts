@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,6 +11,7 @@ import { decodeJwt } from 'jose';
 import { DEV_URL_FILE, devPlan, watchManifest } from '../../cli/commands/dev.ts';
 import { tokenCommand } from '../../cli/commands/token.ts';
 import { CLI, ROOT } from '../support/project.ts';
+import { freePort } from '../support/wrangler-dev.ts';
 
 const until = async (probe: () => boolean, timeoutMs = 5000) => {
   const deadline = Date.now() + timeoutMs;
@@ -81,17 +81,6 @@ describe('devPlan', () => {
     expect(plan.wranglerArgs).toEqual(['--port', '8787', '--ip', '127.0.0.1', '--persist-to', '/tmp/x']);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('switchyard dev', () => {
   it('serves on --port, writes its URL to .switchyard/dev-url, accepts `switchyard token` tokens, and cleans up on exit', async () => {

@@ -9,7 +9,8 @@ import { ROOT } from './project.ts';
 
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now (for wrangler dev, its inspector, a test server). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
