@@ -7,17 +7,14 @@
  * While the server answers, its URL is in `.switchyard/dev-url`, so other commands find it; the file is removed on
  * exit. The local dev issuer (runtime/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
  */
-import { copyFileSync, existsSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { copyFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
-import { projectFor, writeIfChanged, type Project } from '../lib/project.ts';
+import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
+import { projectFor, type Project } from '../lib/project.ts';
 import { runWrangler, spawnWrangler } from '../lib/wrangler.ts';
 import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
 import { build } from './build.ts';
-
-export const DEFAULT_DEV_PORT = 8787;
-/** Where the running dev server's URL is written, relative to the project's `.switchyard/`. */
-export const DEV_URL_FILE = 'dev-url';
 
 export interface DevPlan {
   port: number;
@@ -89,19 +86,13 @@ export function watchManifest(path: string, onChange: () => void, debounceMs = 1
   };
 }
 
-/** The URL of the dev server running for this project, if one wrote it. */
-export function readDevUrl(project: Project): string | undefined {
-  const file = join(project.buildDir, DEV_URL_FILE);
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
-}
-
 /** Polls /healthz until the server answers, then records its URL; stops when `stopped()` says so. */
 async function recordWhenUp(project: Project, url: string, stopped: () => boolean): Promise<boolean> {
   while (!stopped()) {
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
         if (stopped()) return false;
-        writeIfChanged(join(project.buildDir, DEV_URL_FILE), `${url}\n`);
+        writeDevUrl(project, url);
         return true;
       }
     } catch {
@@ -147,14 +138,13 @@ export async function devCommand(args: string[]): Promise<number> {
     else console.error(`[switchyard] manifest has problems; still serving the last good build:\n${result.messages.join('\n')}`);
   });
   let exited = false;
-  const devUrlFile = join(project.buildDir, DEV_URL_FILE);
   void recordWhenUp(project, plan.url, () => exited).then((up) => up && console.log(`[switchyard] serving on ${plan.url} (written to .switchyard/${DEV_URL_FILE})`));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => {
     child.on('exit', (code) => {
       exited = true;
       watcher.close();
-      if (readDevUrl(project) === plan.url) rmSync(devUrlFile, { force: true });
+      clearDevUrl(project, plan.url);
       resolve(code ?? 0);
     });
   });

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeJwt } from 'jose';
-import { DEV_URL_FILE, devPlan, watchManifest } from '../../cli/commands/dev.ts';
+import { devPlan, watchManifest } from '../../cli/commands/dev.ts';
+import { DEV_URL_FILE, serverUrl } from '../../cli/lib/dev-url.ts';
+import { projectFor } from '../../cli/lib/project.ts';
 import { tokenCommand } from '../../cli/commands/token.ts';
 import { CLI, ROOT } from '../support/project.ts';
 import { freePort } from '../support/wrangler-dev.ts';
@@ -104,6 +106,9 @@ describe('switchyard dev', () => {
       }, 90_000);
       expect(output).not.toMatch(/expects a single value/);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const project = projectFor(join(ROOT, 'integrations.yaml'));
+      expect(serverUrl(project, {})).toBe(url);
+      expect(serverUrl(project, { SWITCHYARD_URL: 'https://staging.example.com/' })).toBe('https://staging.example.com');
       expect(existsSync(join(ROOT, '.dev.vars'))).toBe(hadDevVars); // --env-file: .dev.vars is not created
 
       const minted = await token('--provider', 'clerk', '--sub', 'user_1', '--claim', 'org_role=org:admin', '--claim', 'org_id=org_dev_switchyard');
@@ -119,6 +124,7 @@ describe('switchyard dev', () => {
       await exited;
     }
     expect(existsSync(devUrl) && readFileSync(devUrl, 'utf8').trim() === url).toBe(false);
+    expect(serverUrl(projectFor(join(ROOT, 'integrations.yaml')), {})).not.toBe(url);
   }, 120_000);
 });
 
