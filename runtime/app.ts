@@ -9,6 +9,7 @@ import { errorResponse, httpError } from './http.ts';
 import { adminApi } from './admin.ts';
 import { registerAdminPages } from './admin-pages.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
+import { devAuthEnv, withDevIssuer } from './dev-auth.ts';
 import { registerRoutes } from './routes.ts';
 import { ingest, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
@@ -56,7 +57,12 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
 
   const now = options.now ?? Date.now;
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, createJwtVerifier(name, config, { fetch: fetcher, now })]));
+  const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, withDevIssuer(name, config, createJwtVerifier(name, config, { fetch: fetcher, now }))]));
+  // The local dev issuer (runtime/dev-auth.ts) counts only for requests that came to a loopback host.
+  app.use('*', async (c, next) => {
+    c.env = devAuthEnv(c.env, c.req.url);
+    await next();
+  });
   registerAdminPages(app, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers }));
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'bad_gateway'
   | 'method_not_allowed'
   | 'conflict'
   | 'rate_limited'

@@ -124,7 +124,14 @@ async function proxy(route: CompiledRoute, request: Request, user: Authenticated
     for (const [header, path] of upstream.forwardProfile) forwardValue(headers, header, profile ? readPath(path, { payload: profile }) : undefined);
   }
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body;
-  return deps.fetch(`${upstream.origin}${url.pathname}${url.search}`, { method: request.method, headers, ...(body ? { body } : {}), redirect: 'manual' });
+  try {
+    return await deps.fetch(`${upstream.origin}${url.pathname}${url.search}`, { method: request.method, headers, ...(body ? { body } : {}), redirect: 'manual' });
+  } catch (error) {
+    // An origin that cannot be reached (offline under `npm run dev`, DNS, a refused connection) is the gateway's
+    // 502, not the Worker's own 500.
+    deps.emit({ kind: 'runtime.error', where: `routes.${route.name}.upstream`, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    throw httpError(502, { error: 'bad_gateway', message: 'the upstream could not be reached', reason: 'upstream_unreachable' });
+  }
 }
 
 export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, deps: RouteDeps): void {

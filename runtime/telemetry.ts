@@ -73,13 +73,35 @@ export function loggable(event: TelemetryEvent): TelemetryEvent {
   return out as TelemetryEvent;
 }
 
-/** One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). */
-export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: new Date().toISOString(), ...loggable(event) });
+/** The kinds that are errors: written at error level, so they stand out in `wrangler tail` and Workers Logs. */
+const ERROR_KINDS = new Set<TelemetryEvent['kind']>(['secret.missing', 'runtime.error', 'manifest.compile_failed', 'webhook.enqueue_failed', 'webhook.dead_lettered', 'effect.dead_lettered', 'event.stuck']);
 
-/** Writes one event as a JSON log line; errors go to console.error so they stand out in `wrangler tail`. */
+export const logLevel = (event: TelemetryEvent): 'error' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : 'info');
+
+/**
+ * One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). The
+ * level is in the line itself, so a reader never needs to know which stream it came from.
+ */
+export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: new Date().toISOString(), level: logLevel(event), ...loggable(event) });
+
+/**
+ * The Worker variable that sends error lines to stdout as well. `wrangler dev` decorates what a Worker writes with
+ * console.error (a red "✘ [ERROR]" prefix, ANSI colours and blank lines), so those lines stop being one JSON
+ * object per line; `switchyard dev` sets it to `stdout`. Deployed, errors keep console.error: Workers Logs and
+ * `wrangler tail` take the level from it.
+ */
+export const LOG_ERRORS_VAR = 'SWITCHYARD_LOG_ERRORS_TO';
+
+let errorsToStdout = false;
+
+/** Reads the logging variables of the isolate's env (once per isolate: the Worker entry calls it). */
+export function configureLogs(env: Readonly<Record<string, unknown>>): void {
+  errorsToStdout = env[LOG_ERRORS_VAR] === 'stdout';
+}
+
+/** Writes one event as one JSON log line: errors on console.error (unless configured otherwise), the rest on console.log. */
 export const logEmit: Emit = (event) => {
   const line = logLine(event);
-  if (event.kind === 'secret.missing' || event.kind === 'runtime.error' || event.kind === 'manifest.compile_failed' || event.kind === 'webhook.enqueue_failed' || event.kind === 'webhook.dead_lettered' || event.kind === 'effect.dead_lettered' || event.kind === 'event.stuck') {
-    console.error(line);
-  } else console.log(line);
+  if (!errorsToStdout && logLevel(event) === 'error') console.error(line);
+  else console.log(line);
 };

@@ -12,7 +12,7 @@ import { ManifestError } from './manifest/problems.ts';
 import type { Manifest } from './manifest/types.gen.ts';
 import type { BudgetTable } from './platform.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
-import { logEmit } from './telemetry.ts';
+import { configureLogs, logEmit } from './telemetry.ts';
 
 interface Built {
   environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string>; budget?: BudgetTable }>;
@@ -25,6 +25,7 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   const name = env.SWITCHYARD_ENV ?? 'default';
   let runtime = runtimes.get(name);
   if (runtime) return runtime;
+  configureLogs(env);
   const entry = (built as unknown as Built).environments[name];
   try {
     if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);

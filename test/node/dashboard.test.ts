@@ -2,13 +2,13 @@
  * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the real Worker under
  * wrangler dev: /admin sends an anonymous visitor to the login form, signing in sets the session cookie (Secure,
  * over plain http to a local address), a signed webhook appears, a dead letter is replayed by clicking (a POST
- * with the session's CSRF token), signing out ends the session; screenshots are kept under docs/ for the README.
+ * with the session's CSRF token), signing out ends the session. Screenshots go to docs/ for the README only with
+ * UPDATE_SCREENSHOTS=1 (test/support/screenshots.ts), so `npm test` leaves the tree clean.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/project.ts';
+import { screenshotPath } from '../support/screenshots.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { stripeSignature } from '../support/sign.ts';
 import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
@@ -53,7 +53,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.goto(`${worker.url}/admin`);
     expect(new URL(page.url()).pathname).toBe('/admin/login');
     expect(await page.locator('#app').count()).toBe(0);
-    await page.screenshot({ path: join(ROOT, 'docs/dashboard-login.png') });
+    await page.screenshot({ path: screenshotPath('dashboard-login.png') });
     await page.fill('#token', 'not-the-token');
     await page.click('#login-form button');
     await page.locator('#login-error', { hasText: 'That token was not accepted.' }).waitFor();
@@ -77,7 +77,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     const replay = page.locator('#dead tr', { hasText: dead }).locator('button');
     await page.click(`tr.event[data-id="${applied}"]`);
     await page.waitForSelector('#detail pre');
-    await page.screenshot({ path: join(ROOT, 'docs/dashboard.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
     await replay.click();
     await page.locator('#dead button', { hasText: /Replayed|Skipped/ }).first().waitFor({ timeout: 10_000 });
     expect(await page.locator('#dead').textContent()).toContain('Replayed');
@@ -98,7 +98,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await phone.locator('#updated', { hasText: 'updated' }).waitFor();
     const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(1);
-    await phone.screenshot({ path: join(ROOT, 'docs/dashboard-phone.png') });
+    await phone.screenshot({ path: screenshotPath('dashboard-phone.png') });
     await phoneContext.close();
   });
 });

@@ -5,8 +5,11 @@ import { CLI, ROOT } from '../support/project.ts';
 import { stripeSignature } from '../support/sign.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
+import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
+import { devAuthVars, generateDevAuthKey, mintDevToken, type DevAuthKey } from '../../cli/lib/dev-auth.ts';
 
 let worker: DevWorker;
+let devKey: DevAuthKey;
 
 /** Polls until the probe returns something (the local queue delivers within its batch timeout). */
 async function eventually<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
@@ -19,7 +22,9 @@ async function eventually<T>(probe: () => T | undefined, timeoutMs = 20_000): Pr
   }
 }
 beforeAll(async () => {
-  worker = await startDevWorker();
+  devKey = await generateDevAuthKey();
+  // What `switchyard dev` passes: the dev issuer, and error log lines on stdout.
+  worker = await startDevWorker({ vars: { ...devAuthVars(devKey), [LOG_ERRORS_VAR]: 'stdout' } });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -120,5 +125,40 @@ describe('the real Worker started by wrangler dev', () => {
     const res = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'stripe-signature': await stripeSignature('whsec_wrong', body) } });
     expect(res.status).toBe(401);
     expect(worker.logs()).not.toContain('EvalError');
+  });
+
+  describe('with the local dev issuer (SWITCHYARD_DEV_AUTH, no JWKS reachable)', () => {
+    const ADMIN_CLAIMS = { org_role: 'org:admin', org_id: 'org_dev_switchyard' };
+
+    it('lets a dev token for the provider past auth on a protected route: the offline upstream is a 502, not a 401 or 503', async () => {
+      const token = await mintDevToken(devKey, { provider: 'clerk', sub: 'user_dev_1' });
+      const res = await fetch(`${worker.url}/api/things`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ error: 'bad_gateway', reason: 'upstream_unreachable' });
+      // The error it logs is one JSON object on its own line, not wrangler's decorated "✘ [ERROR]" block.
+      const line = worker.logs().split('\n').find((l) => l.includes('"routes.api.upstream"'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({ level: 'error', kind: 'runtime.error', where: 'routes.api.upstream' });
+      const none = await fetch(`${worker.url}/api/things`);
+      expect(none.status).toBe(401);
+    });
+
+    it('opens the admin API to an org-bound admin dev token, and refuses one for another org', async () => {
+      const admin = await mintDevToken(devKey, { provider: 'clerk', sub: 'user_admin', claims: ADMIN_CLAIMS });
+      const res = await fetch(`${worker.url}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(res.status).toBe(200);
+      const other = await mintDevToken(devKey, { provider: 'clerk', sub: 'user_admin', claims: { ...ADMIN_CLAIMS, org_id: 'org_other' } });
+      expect((await fetch(`${worker.url}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(403);
+    });
+
+    it('refuses a dev token signed by another key, and one minted for another provider', async () => {
+      const stranger = await generateDevAuthKey();
+      const forged = await mintDevToken(stranger, { provider: 'clerk', sub: 'user_admin', claims: ADMIN_CLAIMS });
+      const res = await fetch(`${worker.url}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${forged}` } });
+      expect(res.status).toBe(401);
+      const elsewhere = await mintDevToken(devKey, { provider: 'auth0', sub: 'user_dev_1' });
+      const other = await fetch(`${worker.url}/api/things`, { headers: { authorization: `Bearer ${elsewhere}` } });
+      expect(await other.json()).toMatchObject({ reason: 'dev_issuer_other_provider' });
+    });
   });
 });

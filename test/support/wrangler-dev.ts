@@ -9,7 +9,8 @@ import { ROOT } from './project.ts';
 
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now (for wrangler dev, its inspector, a test server). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -29,7 +30,12 @@ export interface DevWorker {
   stop(): Promise<void>;
 }
 
-export async function startDevWorker(): Promise<DevWorker> {
+export interface DevWorkerOptions {
+  /** Worker variables passed with `--var NAME:VALUE` (e.g. the local dev issuer's, from cli/lib/dev-auth.ts). */
+  vars?: Record<string, string>;
+}
+
+export async function startDevWorker(options: DevWorkerOptions = {}): Promise<DevWorker> {
   const persist = mkdtempSync(join(tmpdir(), 'switchyard-dev-'));
   const migrate = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
     cwd: ROOT,
@@ -42,7 +48,7 @@ export async function startDevWorker(): Promise<DevWorker> {
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', persist, '--env-file', '.dev.vars.example', '--show-interactive-dev-session=false'],
+    [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', persist, '--env-file', '.dev.vars.example', '--show-interactive-dev-session=false', ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
     { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d) => (output += d));

@@ -8,7 +8,7 @@ import { expect, it, vi } from 'vitest';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { fakeMessage, harness } from '../support/harness.ts';
 import { stripeSignature, svixHeaders } from '../support/sign.ts';
-import { logEmit } from '../../runtime/telemetry.ts';
+import { configureLogs, logEmit } from '../../runtime/telemetry.ts';
 
 const S = env.TEST_SECRETS;
 const PLANTED = {
@@ -65,4 +65,32 @@ it('writes no planted secret, token, email, IP or payload value into any log lin
   expect(lines.length).toBeGreaterThan(8);
   const leaks = lines.flatMap((line) => Object.entries(PLANTED).filter(([, v]) => line.includes(v)).map(([k]) => `${k} in ${line}`));
   expect(leaks).toEqual([]);
+});
+
+it('writes each event as one JSON object on one line with its level, errors on stderr unless SWITCHYARD_LOG_ERRORS_TO=stdout', () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.map(String).join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.map(String).join(' ')));
+  const failure = { kind: 'runtime.error', where: 'http', error: 'Error: line one\nline two' } as const;
+  const accepted = { kind: 'webhook.accepted', integration: 'stripe', id: 'evt_1', type: 'x', stored_payload: true } as const;
+  try {
+    logEmit(failure);
+    logEmit(accepted);
+    configureLogs({ SWITCHYARD_LOG_ERRORS_TO: 'stdout' });
+    logEmit(failure);
+  } finally {
+    configureLogs({});
+    log.mockRestore();
+    error.mockRestore();
+  }
+  expect(err).toHaveLength(1);
+  expect(out).toHaveLength(2);
+  for (const line of [...err, ...out]) {
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toHaveProperty('ts');
+  }
+  expect(JSON.parse(err[0]!)).toMatchObject({ level: 'error', kind: 'runtime.error' });
+  expect(JSON.parse(out[0]!)).toMatchObject({ level: 'info', kind: 'webhook.accepted' });
+  expect(JSON.parse(out[1]!)).toMatchObject({ level: 'error', kind: 'runtime.error', error: 'Error: line one\nline two' });
 });
