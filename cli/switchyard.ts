@@ -8,6 +8,7 @@ import { planCommand } from './commands/plan.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
+import { tokenCommand } from './commands/token.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
 import { closest } from '../runtime/manifest/closest.ts';
@@ -27,12 +28,13 @@ interface Command {
 const commands: Record<string, Command> = {
   validate: { run: validateCommand, usage: '[--env NAME] [--budget] [--json] [FILE]', summary: 'check the manifest (every environment by default)' },
   build: { run: buildCommand, usage: '[--out NAME] [--quiet] [FILE]', summary: 'validate every environment and write .switchyard/manifests.json' },
-  dev: { run: devCommand, usage: '[wrangler dev args]', summary: 'serve locally with local D1, KV and Queues' },
+  dev: { run: devCommand, usage: '[--port N] [--no-dev-auth] [wrangler dev args]', summary: 'serve locally (port from --port, PORT, else 8787) with local D1, KV and Queues' },
   send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget] [FILE]', summary: 'what a manifest change does, what an event costs' },
   types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
+  token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
 };
 
 const EXIT_CODES = `exit codes:

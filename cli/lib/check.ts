@@ -15,6 +15,7 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Registry } from '../../runtime/registry.ts';
 import { readText, type Project } from './project.ts';
 import { secretUses } from './secrets.ts';
+import { devAuthProblems } from './dev-auth.ts';
 import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
@@ -133,6 +134,12 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
   }
   sqlite?.close();
+  // The local dev issuer must never reach a deployed environment: its variables are refused anywhere in wrangler.toml.
+  const wranglerText = readText(project.wrangler);
+  if (wranglerText !== undefined) {
+    const wranglerFile = relative(process.cwd(), project.wrangler) || project.wrangler;
+    collected.push(...devAuthProblems(wranglerText, wranglerFile).map((p) => ({ ...p, environments })));
+  }
   return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed };
 }
 

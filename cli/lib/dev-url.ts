@@ -1,7 +1,6 @@
 /**
  * Where the running dev server is. `switchyard dev` writes its URL to `.switchyard/dev-url` (git-ignored) once it
- * answers /healthz and removes it on exit; commands that talk to the Worker (send, replay, rebuild) take, in order:
- * their `--url`, SWITCHYARD_URL, that file, then http://localhost:8787.
+ * answers /healthz and removes it on exit; commands that talk to the Worker find it there (see server.ts serverUrl).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +8,6 @@ import { writeIfChanged, type Project } from './project.ts';
 
 export const DEFAULT_DEV_PORT = 8787;
 export const DEV_URL_FILE = 'dev-url';
-export const URL_VAR = 'SWITCHYARD_URL';
 
 const fileOf = (project: Project) => join(project.buildDir, DEV_URL_FILE);
 
@@ -26,9 +24,4 @@ export function writeDevUrl(project: Project, url: string): void {
 /** Removes the recorded URL if it is still this server's (a second dev server may have replaced it). */
 export function clearDevUrl(project: Project, url: string): void {
   if (readDevUrl(project) === url) rmSync(fileOf(project), { force: true });
-}
-
-/** The Worker a command should talk to when no `--url` is given. */
-export function serverUrl(project: Project, env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return (env[URL_VAR] || readDevUrl(project) || `http://localhost:${DEFAULT_DEV_PORT}`).replace(/\/+$/, '');
 }

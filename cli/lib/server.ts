@@ -5,13 +5,12 @@
  */
 import { join } from 'node:path';
 import { readDevVars } from './dev-vars.ts';
-import { type Project, readText } from './project.ts';
+import { readDevUrl } from './dev-url.ts';
+import { type Project } from './project.ts';
 
 /** Where `switchyard dev` serves when nothing else is known (wrangler dev's default port). */
 export const DEFAULT_DEV_URL = 'http://localhost:8787';
 
-/** The file, under the project's build folder, where the dev loop writes the URL it is serving on. */
-export const DEV_URL_FILE = 'dev-url';
 
 /** A failure the user can act on: printed as one line, without a stack, exit 1. */
 export class ServerError extends Error {
@@ -23,8 +22,7 @@ export class ServerError extends Error {
  * @example serverUrl(project, values.url) // 'http://localhost:8801' when `npm run dev -- --port 8801` is running
  */
 export function serverUrl(project: Project, flag?: string): string {
-  const recorded = readText(join(project.buildDir, DEV_URL_FILE))?.trim();
-  return (flag || process.env.SWITCHYARD_URL || recorded || DEFAULT_DEV_URL).replace(/\/+$/, '');
+  return (flag || process.env.SWITCHYARD_URL || readDevUrl(project) || DEFAULT_DEV_URL).replace(/\/+$/, '');
 }
 
 /** ADMIN_TOKEN from the environment, else the project's .dev.vars. */

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeJwt } from 'jose';
 import { devPlan, watchManifest } from '../../cli/commands/dev.ts';
-import { DEV_URL_FILE, serverUrl } from '../../cli/lib/dev-url.ts';
+import { DEV_URL_FILE } from '../../cli/lib/dev-url.ts';
+import { serverUrl } from '../../cli/lib/server.ts';
 import { projectFor } from '../../cli/lib/project.ts';
 import { tokenCommand } from '../../cli/commands/token.ts';
 import { CLI, ROOT } from '../support/project.ts';
@@ -107,8 +108,13 @@ describe('switchyard dev', () => {
       expect(output).not.toMatch(/expects a single value/);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       const project = projectFor(join(ROOT, 'integrations.yaml'));
-      expect(serverUrl(project, {})).toBe(url);
-      expect(serverUrl(project, { SWITCHYARD_URL: 'https://staging.example.com/' })).toBe('https://staging.example.com');
+      const saved = process.env.SWITCHYARD_URL;
+      delete process.env.SWITCHYARD_URL;
+      expect(serverUrl(project)).toBe(url);
+      process.env.SWITCHYARD_URL = 'https://staging.example.com/';
+      expect(serverUrl(project)).toBe('https://staging.example.com');
+      if (saved === undefined) delete process.env.SWITCHYARD_URL;
+      else process.env.SWITCHYARD_URL = saved;
       expect(existsSync(join(ROOT, '.dev.vars'))).toBe(hadDevVars); // --env-file: .dev.vars is not created
 
       const minted = await token('--provider', 'clerk', '--sub', 'user_1', '--claim', 'org_role=org:admin', '--claim', 'org_id=org_dev_switchyard');
@@ -124,7 +130,7 @@ describe('switchyard dev', () => {
       await exited;
     }
     expect(existsSync(devUrl) && readFileSync(devUrl, 'utf8').trim() === url).toBe(false);
-    expect(serverUrl(projectFor(join(ROOT, 'integrations.yaml')), {})).not.toBe(url);
+    expect(serverUrl(projectFor(join(ROOT, 'integrations.yaml')), undefined)).not.toBe(url);
   }, 120_000);
 });
 

@@ -54,6 +54,13 @@ describe('switchyard validate', () => {
     expect(cli(['validate']).stdout).not.toContain('ordering guard');
   });
 
+  it('refuses the local dev issuer in any wrangler.toml environment: it must never reach a deployed one', () => {
+    const file = projectWith(defaultManifestText(), { wrangler: (t) => t.replace('ADMIN_ORG_ID = "org_production_replace_me"', '$&\nSWITCHYARD_DEV_AUTH = "1"') });
+    const { code, stderr } = cli(['validate', file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/wrangler\.toml:\d+:\d+: error .*SWITCHYARD_DEV_AUTH .*must not be set in wrangler\.toml \(\[env\.production\.vars\]\)/);
+  });
+
   it('reports a typo\'d key as unknown, with a suggestion', () => {
     const text = replaceOnce(defaultManifestText(), '  retry:\n    backoff: exponential', '  retyr:\n    backoff: exponential');
     const { code, stderr } = cli(['validate', projectWith(text)]);
