@@ -32,11 +32,15 @@ const STYLE = `  :root { --bg: #0f1419; --card: #182029; --line: #2a3441; --text
   @media (max-width: 560px) { main { padding: 8px; grid-template-columns: 1fr; } #events td:nth-child(1), #events-head th:nth-child(1), #events td:nth-child(4), #events-head th:nth-child(4) { display: none; } td, th { max-width: 140px; } header { padding: 10px 8px; } }
 `;
 
+/** The favicon: a switch of tracks, inline SVG (served at /favicon.ico, so browsers stop asking for a missing one). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0f1419"/><path d="M6 24h20M6 24c8 0 12-16 20-16" fill="none" stroke="#3fb950" stroke-width="3" stroke-linecap="round"/></svg>`;
+
 const page = (title: string, head: string, body: string) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>${title}</title>${head}
 <style>
 ${STYLE}</style>
