@@ -173,7 +173,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
     const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
     const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q') }, cursor, limit);
-    return c.json({ events, next_cursor: next === null ? null : String(next), scan_limit: store.LIST_SCAN });
+    // A search says how far one call looks, for the page to tell its user.
+    return c.json({ events, next_cursor: next === null ? null : String(next), ...(q('q') ? { scan_limit: store.LIST_SCAN } : {}) });
   });
 
   /** One event with its payload (admins only) and any dead letter it left. */
