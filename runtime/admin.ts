@@ -119,7 +119,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const at = new Date(now()).toISOString();
     const changed = await store.dismissStatement(c.env.DB, seq, c.get('actor') ?? 'admin', at).run();
     if (!changed.meta.changes) {
-      const why = (await store.closedDeadLetters(c.env.DB, [seq])).get(seq)!;
+      const why = (await store.closedDeadLetters(c.env.DB, [seq])).get(seq)!.reason;
       throw httpError(why.startsWith('no ') ? 404 : 409, { error: why.startsWith('no ') ? 'not_found' : 'conflict', message: why });
     }
     return c.json({ seq, dismissed_at: at });

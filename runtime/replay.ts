@@ -102,7 +102,10 @@ async function notOpen(db: D1Database, selection: ReplaySelection, open: readonl
   const missing = (selection.seq ?? []).filter((seq) => !found.has(seq));
   if (!missing.length) return [];
   const reasons = await store.closedDeadLetters(db, missing);
-  return missing.map((seq) => ({ seq, integration: '', reason: reasons.get(seq) === 'open' ? 'not in the selection (another integration)' : reasons.get(seq)! }));
+  return missing.map((seq) => {
+    const { integration, reason } = reasons.get(seq)!;
+    return { seq, integration, reason: reason === 'open' ? 'not in the selection (another integration)' : reason };
+  });
 }
 
 /** What replayDeadLetters would do with this selection, changing nothing. */

@@ -88,17 +88,18 @@ export async function openDeadLetters(db: D1Database, selection: { seq?: number[
 }
 
 /** Why each of these letters is not open (replayed, dismissed or absent), by seq: one read by primary key each. */
-export async function closedDeadLetters(db: D1Database, seqs: readonly number[]): Promise<Map<number, string>> {
+export async function closedDeadLetters(db: D1Database, seqs: readonly number[]): Promise<Map<number, { integration: string; reason: string }>> {
   if (!seqs.length) return new Map();
   const rows = await db
-    .prepare(`SELECT seq, replayed_at, dismissed_at FROM dead_letters WHERE seq IN (${seqs.map(() => '?').join(', ')})`)
+    .prepare(`SELECT seq, integration, replayed_at, dismissed_at FROM dead_letters WHERE seq IN (${seqs.map(() => '?').join(', ')})`)
     .bind(...seqs)
-    .all<{ seq: number; replayed_at: string | null; dismissed_at: string | null }>();
+    .all<{ seq: number; integration: string; replayed_at: string | null; dismissed_at: string | null }>();
   const found = new Map(rows.results.map((r) => [r.seq, r]));
   return new Map(
     seqs.map((seq) => {
       const r = found.get(seq);
-      return [seq, !r ? `no dead letter ${seq}` : r.replayed_at ? `already replayed at ${r.replayed_at}` : r.dismissed_at ? `dismissed at ${r.dismissed_at}` : 'open'];
+      const reason = !r ? `no dead letter ${seq}` : r.replayed_at ? `already replayed at ${r.replayed_at}` : r.dismissed_at ? `dismissed at ${r.dismissed_at}` : 'open';
+      return [seq, { integration: r?.integration ?? '', reason }];
     }),
   );
 }
