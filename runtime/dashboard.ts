@@ -199,7 +199,8 @@ const outcome = (r) => r.replayed.length ? 'Replayed ' + r.replayed.length : 'Sk
 function timeline(detail) {
   const ev = detail.event, items = [], steps = detail.steps || [], effects = detail.effects || [], letters = detail.dead_letters || [];
   items.push(['info', '<b>Received</b> ' + full(ev.received_at) + ' <span class="muted">' + ev.deliveries + (ev.deliveries === 1 ? ' delivery' : ' deliveries (the provider sent it again; deduplicated)') + (ev.occurred_at ? ' · occurred ' + full(ev.occurred_at) : '') + '</span>']);
-  if (ev.attempts > 0 && ev.status !== 'applied' && ev.status !== 'ignored' || ev.error) {
+  // The store keeps the count and the last error: shown when anything went wrong (or it took more than one try).
+  if (ev.attempts > 1 || ev.error || (ev.attempts > 0 && ev.status !== 'applied' && ev.status !== 'ignored')) {
     items.push([tone[ev.status] || 'warn', '<b>' + ev.attempts + (ev.max_attempts ? ' of ' + ev.max_attempts : '') + ' attempts</b> ' + badge(ev.status) + ' <span class="muted">last at ' + full(ev.updated_at) + '</span>' + errorText(ev.error)]);
   }
   for (const d of letters) {
