@@ -1,5 +1,6 @@
 /**
- * The dashboard's pages: /admin (only with a session), the login exchange at /admin/login and /admin/logout.
+ * The dashboard's pages: /admin (only with a session), the login exchange at /admin/login and /admin/logout, and
+ * the favicon.
  * Signing in trades an admin credential (ADMIN_TOKEN, or a JWT meeting admin.require) for a session cookie:
  * HttpOnly, Secure, SameSite=Strict, Path=/admin, one hour (runtime/admin-session.ts). The page never holds the
  * token. Browsers treat http://localhost as a secure context, so the Secure cookie works under `npm run dev` too.
@@ -10,7 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminCredential, type AdminDeps } from './admin.ts';
 import { crossSite, issueSession, readSession, SESSION_COOKIE, SESSION_TTL_SECONDS } from './admin-session.ts';
-import { dashboardHtml, loginHtml } from './dashboard.ts';
+import { dashboardHtml, FAVICON_SVG, loginHtml } from './dashboard.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
@@ -37,6 +38,9 @@ export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, compiled
   });
 
   app.get('/admin/login', (c) => loginPage(c, 200));
+
+  // Browsers ask for it on every page; an inline SVG, cached for a day.
+  app.get('/favicon.ico', (c) => c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }));
 
   app.post('/admin/login', async (c) => {
     if (crossSite(c.req.raw)) return loginPage(c, 403, 'Sign in from this page.');

@@ -10,7 +10,7 @@ import { secretsEqual } from './bytes.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { httpError } from './http.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { replayDeadLetters, replayEvents, type EventQuery, type ReplaySelection } from './replay.ts';
+import { previewDeadLetters, replayDeadLetters, replayEvents, type EventQuery, type ReplaySelection } from './replay.ts';
 import * as store from './store/index.ts';
 import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from './auth.ts';
@@ -60,9 +60,19 @@ export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: Ad
   };
 }
 
-export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps): Hono<{ Bindings: RuntimeEnv }> {
+/** Who made an admin change, as the log keeps it (dismissed_by). */
+type AdminEnv = { Bindings: RuntimeEnv; Variables: { actor: string } };
+
+/** A dead letter's number from the path; anything else is a 400. */
+function parseSeq(text: string): number {
+  const seq = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(seq) || seq < 1) throw httpError(400, { error: 'bad_request', message: 'a dead letter is named by its number (seq)' });
+  return seq;
+}
+
+export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps): Hono<AdminEnv> {
   const { usage, now } = deps;
-  const api = new Hono<{ Bindings: RuntimeEnv }>();
+  const api = new Hono<AdminEnv>();
   const check = adminCredential(compiled, emit, deps);
 
   // The Bearer credential (the CLI), or the dashboard's session cookie; a state-changing request by cookie must
@@ -70,16 +80,49 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   api.use('*', async (c, next) => {
     const given = bearer(c.req.raw);
     const session = given ? undefined : await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, now());
-    if (!session) await check(given, c.env);
-    else if (!csrfSafe(c.req.raw, session)) {
+    if (!session) {
+      await check(given, c.env);
+      c.set('actor', given && compiled.admin?.auth && looksLikeJwt(given) ? 'admin JWT' : 'ADMIN_TOKEN');
+    } else if (!csrfSafe(c.req.raw, session)) {
       throw httpError(403, { error: 'forbidden', message: `a change made with the dashboard session needs the ${CSRF_HEADER} header, sent from this origin`, reason: 'csrf' });
     }
+    if (session) c.set('actor', 'dashboard');
     await next();
   });
 
+  /** Open letters by default; `view=dismissed` or `view=all` (also `replayed=true`) for the rest of the log. */
   api.get('/dead-letters', async (c) => {
-    const rows = await store.listDeadLetters(c.env.DB, c.req.query('integration') ?? null, c.req.query('replayed') !== 'true');
+    const view = c.req.query('view') ?? (c.req.query('replayed') === 'true' ? 'all' : 'open');
+    if (view !== 'open' && view !== 'dismissed' && view !== 'all') throw httpError(400, { error: 'bad_request', message: 'view is open, dismissed or all' });
+    const rows = await store.listDeadLetters(c.env.DB, c.req.query('integration') ?? null, view);
     return c.json({ dead_letters: rows });
+  });
+
+  /** One dead letter whole: the full error, and the stored envelope or raw body and headers. */
+  api.get('/dead-letters/:seq{[0-9]+}', async (c) => {
+    const seq = parseSeq(c.req.param('seq'));
+    const letter = await store.deadLetter(c.env.DB, seq);
+    if (!letter) throw httpError(404, { error: 'not_found', message: `no dead letter ${seq}` });
+    const json = (text: unknown) => {
+      try {
+        return typeof text === 'string' ? JSON.parse(text) : null;
+      } catch {
+        return text;
+      }
+    };
+    return c.json({ dead_letter: { ...letter, envelope: json(letter.envelope), headers: json(letter.headers) } });
+  });
+
+  /** Dismisses a letter that can never succeed: it leaves the open list and alerts' count, and stays in the log. */
+  api.post('/dead-letters/:seq{[0-9]+}/dismiss', async (c) => {
+    const seq = parseSeq(c.req.param('seq'));
+    const at = new Date(now()).toISOString();
+    const changed = await store.dismissStatement(c.env.DB, seq, c.get('actor') ?? 'admin', at).run();
+    if (!changed.meta.changes) {
+      const why = (await store.closedDeadLetters(c.env.DB, [seq])).get(seq)!.reason;
+      throw httpError(why.startsWith('no ') ? 404 : 409, { error: why.startsWith('no ') ? 'not_found' : 'conflict', message: why });
+    }
+    return c.json({ seq, dismissed_at: at });
   });
 
   api.post('/dead-letters/replay', async (c) => {
@@ -94,10 +137,11 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     const invalid = invalidReplaySelection(selection);
     if (invalid) throw httpError(400, { error: 'bad_request', message: invalid });
+    if (selection.dry_run) return c.json(await previewDeadLetters(c.env, selection));
     return c.json(await replayDeadLetters(c.env, compiled, selection, emit));
   });
 
-  /** Replays events selected by a query (not yet applied ones), from their stored bodies. */
+  /** Replays events selected by a query (not yet applied ones), or one by {integration, id}, from their stored bodies. */
   api.post('/events/replay', async (c) => {
     const query = ((await c.req.json().catch(() => ({}))) ?? {}) as EventQuery;
     try {
@@ -114,13 +158,23 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     return c.json(await rebuildPage(c.env, compiled, request));
   });
 
-  /** The event log, newest first, filtered by integration, type, status and time, with cursor pagination. */
+  /**
+   * The event log, newest first, filtered by integration, type, status and time, with cursor pagination. Search:
+   * `id` finds an event by its exact id (through the dedup key, in one integration or all); `q` finds events whose
+   * body holds a value, scanning at most `scan_limit` rows per call (the cursor goes on from there).
+   */
   api.get('/events', async (c) => {
     const q = (name: string) => c.req.query(name) ?? null;
+    const id = q('id');
+    if (id) {
+      const integrations = q('integration') ? [q('integration')!] : [...new Set([...compiled.sources.keys(), ...compiled.integrations.keys()])];
+      return c.json({ events: await store.eventsById(c.env.DB, integrations, id), next_cursor: null });
+    }
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
     const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
-    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until') }, cursor, limit);
-    return c.json({ events, next_cursor: next === null ? null : String(next) });
+    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q') }, cursor, limit);
+    // A search says how far one call looks, for the page to tell its user.
+    return c.json({ events, next_cursor: next === null ? null : String(next), ...(q('q') ? { scan_limit: store.LIST_SCAN } : {}) });
   });
 
   /** One event with its payload (admins only) and any dead letter it left. */
@@ -233,6 +287,7 @@ function invalidReplaySelection(selection: ReplaySelection): string | undefined 
   if (Array.isArray(seq) && seq.length > MAX_REPLAY_SEQ) return `at most ${MAX_REPLAY_SEQ} dead letters by seq per call; got ${seq.length}`;
   if (integration !== undefined && typeof integration !== 'string') return 'integration must be a name (a string)';
   if (all !== undefined && typeof all !== 'boolean') return 'all must be true or false';
+  if ((selection as { dry_run?: unknown }).dry_run !== undefined && typeof (selection as { dry_run?: unknown }).dry_run !== 'boolean') return 'dry_run must be true or false';
   return undefined;
 }
 

@@ -21,22 +21,35 @@ const STYLE = `  :root { --bg: #0f1419; --card: #182029; --line: #2a3441; --text
   .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; border: 1px solid currentColor; }
   .applied, .sent { color: var(--ok); } .queued, .replayed, .pending, .sending, .deferred { color: var(--info); } .retrying { color: var(--warn); } .dead_lettered { color: var(--bad); } .ignored, .dropped { color: var(--muted, #888); }
   input, select, button { font: inherit; color: var(--text); background: #0d1117; border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
-  button { cursor: pointer; background: #238636; border-color: #2ea043; } button.secondary { background: #21262d; border-color: var(--line); }
+  button { cursor: pointer; background: #238636; border-color: #2ea043; } button:disabled { cursor: default; opacity: .45; } button.secondary { background: #21262d; border-color: var(--line); }
   .filters { display: flex; gap: 8px; margin-bottom: 8px; flex-wrap: wrap; }
   .bar { position: relative; height: 10px; background: #0d1117; border-radius: 5px; overflow: hidden; margin: 4px 0 10px; }
   .bar > i { position: absolute; inset: 0 auto 0 0; background: var(--ok); } .bar > b { position: absolute; top: 0; bottom: 0; width: 2px; background: var(--warn); }
   .bar.hot > i { background: var(--warn); } .bar.over > i { background: var(--bad); }
   .muted { color: var(--dim); } pre { white-space: pre-wrap; word-break: break-word; background: #0d1117; padding: 8px; border-radius: 6px; max-height: 320px; overflow: auto; }
   svg { display: block; }
+  ol.timeline { list-style: none; margin: 8px 0; padding: 0 0 0 14px; border-left: 2px solid var(--line); }
+  ol.timeline > li { position: relative; margin: 0 0 10px; padding-left: 10px; }
+  ol.timeline > li::before { content: ''; position: absolute; left: -21px; top: 5px; width: 10px; height: 10px; border-radius: 50%; background: var(--dim); }
+  ol.timeline > li.ok::before { background: var(--ok); } ol.timeline > li.warn::before { background: var(--warn); } ol.timeline > li.bad::before { background: var(--bad); } ol.timeline > li.info::before { background: var(--info); }
+  .error-text { color: var(--bad); white-space: pre-wrap; word-break: break-word; }
+  details > summary { cursor: pointer; color: var(--dim); margin: 6px 0; }
+  tr.letter { cursor: pointer; } tr.letter:hover { background: #1e2935; } tr.letter td.err { max-width: 220px; }
+  .panel { border: 1px solid var(--line); border-radius: 6px; padding: 10px; margin-top: 10px; }
+  .actions { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 8px 0; }
   #login { max-width: 420px; margin: 12vh auto; padding: 16px; } #login input { width: 100%; margin: 8px 0; } #login .error { color: var(--bad); }
   @media (max-width: 560px) { main { padding: 8px; grid-template-columns: 1fr; } #events td:nth-child(1), #events-head th:nth-child(1), #events td:nth-child(4), #events-head th:nth-child(4) { display: none; } td, th { max-width: 140px; } header { padding: 10px 8px; } }
 `;
+
+/** The favicon: a switch of tracks, inline SVG (served at /favicon.ico, so browsers stop asking for a missing one). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0f1419"/><path d="M6 24h20M6 24c8 0 12-16 20-16" fill="none" stroke="#3fb950" stroke-width="3" stroke-linecap="round"/></svg>`;
 
 const page = (title: string, head: string, body: string) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>${title}</title>${head}
 <style>
 ${STYLE}</style>
@@ -71,11 +84,16 @@ const DASHBOARD_BODY = `<div id="app">
 <main>
   <section class="wide"><h2>Recent events</h2>
     <div class="filters"><select id="f-integration"><option value="">all integrations</option></select>
-      <select id="f-status"><option value="">any status</option><option>queued</option><option>applied</option><option>ignored</option><option>retrying</option><option>dead_lettered</option><option>replayed</option></select></div>
+      <select id="f-status"><option value="">any status</option><option>queued</option><option>applied</option><option>ignored</option><option>retrying</option><option>dead_lettered</option><option>replayed</option></select>
+      <form id="search-form" class="filters" style="margin:0"><input id="search" type="search" placeholder="event id, or a value in the payload" size="32"><button class="secondary" type="submit">Search</button></form></div>
+    <p class="muted" id="search-note" hidden></p>
     <table><thead id="events-head"><tr><th>received</th><th>integration</th><th>type</th><th>id</th><th>status</th></tr></thead><tbody id="events"></tbody></table>
+    <p><button class="secondary" id="search-more" type="button" hidden>Search older events</button></p>
     <div id="detail"></div></section>
-  <section><h2>Dead letters</h2><table><tbody id="dead"></tbody></table>
-    <p><button class="secondary" id="replay-all" hidden>Replay all</button></p></section>
+  <section><h2>Dead letters</h2>
+    <div class="filters"><select id="f-dead"><option value="open">open</option><option value="dismissed">dismissed</option><option value="all">all (replayed, dismissed)</option></select></div>
+    <table><tbody id="dead"></tbody></table>
+    <p><button class="secondary" id="replay-all" hidden>Replay all…</button></p><div id="replay-preview"></div><div id="dl-detail"></div></section>
   <section><h2>Usage</h2><div id="usage"></div></section>
   <section class="wide"><h2>Integration health (last hour, 24 h chart)</h2>
     <table><thead><tr><th>integration</th><th>accepted</th><th>rejected</th><th>failed</th><th>lag p50 / p99</th><th>24 h</th></tr></thead><tbody id="health"></tbody></table></section>
@@ -97,17 +115,46 @@ function spark(values) {
   const points = values.map((v, i) => (i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 4)).toFixed(1)).join(' ');
   return '<svg width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + ' ' + h + '" aria-label="events per hour"><polyline fill="none" stroke="#58a6ff" stroke-width="1.5" points="' + points + '"/></svg>';
 }
+// A search: an exact id first (through the event log's key), else a value in the payload, which scans the log
+// newest first, a bounded number of rows per call (reads cost D1 rows): "Search older events" goes on.
+let search = null;
+async function runSearch(more) {
+  const text = $('search').value.trim();
+  if (!text) { search = null; $('search-note').hidden = true; $('search-more').hidden = true; return loadEvents(); }
+  if (!more) {
+    search = { text, cursor: null, scanned: 0, found: [] };
+    const q = new URLSearchParams({ id: text });
+    if ($('f-integration').value) q.set('integration', $('f-integration').value);
+    const byId = await api('/events?' + q);
+    if (byId.events.length) { search.found = byId.events; showEvents(byId.events); note('event id ' + text + ': ' + byId.events.length + ' found'); $('search-more').hidden = true; return; }
+  }
+  const q = new URLSearchParams({ q: search.text, limit: '25' });
+  if ($('f-integration').value) q.set('integration', $('f-integration').value);
+  if (search.cursor) q.set('cursor', search.cursor);
+  const page = await api('/events?' + q);
+  search.found = search.found.concat(page.events); search.cursor = page.next_cursor; search.scanned += page.scan_limit;
+  showEvents(search.found);
+  note('no event has the id ' + search.text + '; payloads holding it: ' + search.found.length + ' found in the ' + (page.next_cursor ? search.scanned.toLocaleString() + ' most recent events' : 'whole log') + (page.next_cursor ? ' (a search reads at most ' + page.scan_limit.toLocaleString() + ' events a step)' : ''));
+  $('search-more').hidden = !page.next_cursor;
+}
+function note(text) { $('search-note').textContent = text; $('search-note').hidden = false; }
+function showEvents(events) {
+  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(e.integration) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
+}
 async function loadEvents() {
+  if (search) return;
   const q = new URLSearchParams({ limit: '25' });
   if ($('f-integration').value) q.set('integration', $('f-integration').value);
   if ($('f-status').value) q.set('status', $('f-status').value);
   const { events } = await api('/events?' + q);
-  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(e.integration) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">no events yet</td></tr>';
+  showEvents(events);
 }
 async function loadDead() {
-  const { dead_letters } = await api('/dead-letters');
-  $('dead').innerHTML = dead_letters.map((d) => '<tr><td><b>' + esc(d.integration) + '</b> <span class="muted">' + esc(d.stage) + '</span><br><span class="muted">' + esc(d.event_id) + '</span><br>' + esc(d.reason) + ': <span class="muted">' + esc((d.error || '').slice(0, 80)) + '</span></td><td><button data-replay="' + d.seq + '">Replay</button></td></tr>').join('') || '<tr><td class="muted">none</td></tr>';
-  $('replay-all').hidden = dead_letters.length < 2;
+  const view = $('f-dead').value;
+  const { dead_letters } = await api('/dead-letters?view=' + view);
+  const state = (d) => d.replayed_at ? ' <span class="badge replayed">replayed</span>' : d.dismissed_at ? ' <span class="badge ignored">dismissed</span>' : '';
+  $('dead').innerHTML = dead_letters.map((d) => '<tr class="letter" data-seq="' + d.seq + '"><td class="err"><b>' + esc(d.integration) + '</b> <span class="muted">' + esc(d.stage) + ' #' + d.seq + '</span>' + state(d) + '<br><span class="muted">' + esc(d.event_id) + '</span><br>' + esc(d.reason) + ': <span class="muted" title="open for the full error">' + esc(d.error || '') + '</span></td><td>' + (d.replayed_at || d.dismissed_at ? '' : '<button data-replay="' + d.seq + '">Replay</button>') + '</td></tr>').join('') || '<tr><td class="muted">none</td></tr>';
+  $('replay-all').hidden = view !== 'open' || dead_letters.length < 2;
 }
 async function loadUsage() {
   const { limits, platform, projection } = await api('/usage');
@@ -139,24 +186,103 @@ async function start() {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
   $('refresh').addEventListener('click', refresh);
 }
-$('f-integration').addEventListener('change', loadEvents); $('f-status').addEventListener('change', loadEvents);
-$('events').addEventListener('click', async (e) => {
-  const row = e.target.closest('tr.event'); if (!row) return;
-  const detail = await api('/events/' + encodeURIComponent(row.dataset.integration) + '/' + encodeURIComponent(row.dataset.id));
-  const ev = detail.event;
-  const retry = (x) => x.status === 'retrying' ? ' attempt ' + x.attempts + ' of ' + (x.max_attempts ?? '?') + ', next at ' + when(x.next_at) : '';
-  const line = (label, x) => '<p><b>' + esc(label) + '</b> <span class="badge ' + esc(x.status) + '">' + esc(x.status) + '</span>' + esc(retry(x)) + (x.error ? '<br><span class="muted">' + esc(x.error) + '</span>' : '') + '</p>';
-  $('detail').innerHTML = '<h2>' + esc(row.dataset.integration) + ' / ' + esc(row.dataset.id) + '</h2>' + line('event', ev)
-    + (detail.effects || []).map((e) => line('effect ' + e.step + ' ' + e.action, e)).join('')
-    + '<pre>' + esc(JSON.stringify(detail, null, 2)) + '</pre>';
-});
-$('dead').addEventListener('click', async (e) => {
-  const seq = e.target.dataset && e.target.dataset.replay; if (!seq) return;
-  e.target.disabled = true; e.target.textContent = 'Replaying…';
+$('f-integration').addEventListener('change', () => (search ? runSearch(false) : loadEvents())); $('f-status').addEventListener('change', loadEvents); $('f-dead').addEventListener('change', loadDead);
+$('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch(false); });
+$('search-more').addEventListener('click', () => runSearch(true));
+const full = (iso) => { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' }); };
+const badge = (status) => '<span class="badge ' + esc(status) + '">' + esc(String(status).replace('_', ' ')) + '</span>';
+const errorText = (text) => text ? '<div class="error-text">' + esc(text) + '</div>' : '';
+const tone = { applied: 'ok', sent: 'ok', ignored: 'ok', retrying: 'warn', deferred: 'warn', dead_lettered: 'bad', dropped: 'bad', queued: 'info', replayed: 'info', pending: 'info', sending: 'info' };
+// What replaying a result did, or why it did nothing.
+const outcome = (r) => r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + ((r.skipped[0] || {}).reason || 'nothing to replay');
+/** The event as a timeline: received, each attempt and its error, dead letters, what the steps did, each effect, the next retry. */
+function timeline(detail) {
+  const ev = detail.event, items = [], steps = detail.steps || [], effects = detail.effects || [], letters = detail.dead_letters || [];
+  items.push(['info', '<b>Received</b> ' + full(ev.received_at) + ' <span class="muted">' + ev.deliveries + (ev.deliveries === 1 ? ' delivery' : ' deliveries (the provider sent it again; deduplicated)') + (ev.occurred_at ? ' · occurred ' + full(ev.occurred_at) : '') + '</span>']);
+  // The store keeps the count and the last error: shown when anything went wrong (or it took more than one try).
+  if (ev.attempts > 1 || ev.error || (ev.attempts > 0 && ev.status !== 'applied' && ev.status !== 'ignored')) {
+    items.push([tone[ev.status] || 'warn', '<b>' + ev.attempts + (ev.max_attempts ? ' of ' + ev.max_attempts : '') + ' attempts</b> ' + badge(ev.status) + ' <span class="muted">last at ' + full(ev.updated_at) + '</span>' + errorText(ev.error)]);
+  }
+  for (const d of letters) {
+    items.push([d.replayed_at || d.dismissed_at ? 'info' : 'bad', '<b>Dead letter #' + d.seq + '</b> <span class="muted">' + esc(d.stage) + ' · ' + esc(d.reason) + ' · ' + d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts') + ', first failed ' + full(d.first_failed_at) + ', last ' + full(d.last_failed_at) + (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) : '') + '</span>' + errorText(d.error)]);
+  }
+  if (detail.applied_at || ev.status === 'ignored') {
+    const did = steps.map((s, i) => '<li>step ' + i + ' <b>' + esc(s.kind) + '</b> <span class="muted">' + [s.statements + ' SQL statement' + (s.statements === 1 ? '' : 's'), s.outbox + ' queued', s.actions + ' effect' + (s.actions === 1 ? '' : 's')].join(' · ') + '</span></li>').join('');
+    items.push(['ok', '<b>' + (ev.status === 'ignored' ? 'Ignored' : 'Applied') + '</b> ' + full(detail.applied_at || ev.updated_at) + (did ? '<ul>' + did + '</ul>' : ' <span class="muted">no handler for this type</span>')]);
+  }
+  for (const f of effects) {
+    const retry = f.status === 'retrying' || f.status === 'deferred' ? ' · next ' + (f.status === 'deferred' ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
+    items.push([tone[f.status] || 'info', '<b>Effect ' + esc(f.step) + ' ' + esc(f.action) + '</b> ' + badge(f.status) + ' <span class="muted">attempt ' + f.attempts + (f.max_attempts ? ' of ' + f.max_attempts : '') + retry + '</span>' + errorText(f.error)]);
+  }
+  const next = [ev.status === 'retrying' ? ev.next_at : null].concat(effects.filter((f) => f.status === 'retrying' || f.status === 'deferred').map((f) => f.next_at)).filter(Boolean).sort()[0];
+  if (next) items.push(['warn', '<b>Next retry</b> ' + full(next)]);
+  return '<ol class="timeline" id="timeline">' + items.map(([cls, html]) => '<li class="' + cls + '">' + html + '</li>').join('') + '</ol>';
+}
+const REPLAYABLE = ['queued', 'retrying', 'dead_lettered', 'replayed'];
+async function showEvent(integration, id) {
+  const detail = await api('/events/' + encodeURIComponent(integration) + '/' + encodeURIComponent(id));
+  const ev = detail.event, open = (detail.dead_letters || []).filter((d) => !d.replayed_at && !d.dismissed_at);
+  // Replay what failed: its open dead letters (the event's or its effects'), else the event from its stored body.
+  const canReplay = open.length > 0 || REPLAYABLE.includes(ev.status);
+  $('detail').innerHTML = '<div class="panel"><h2>' + esc(integration) + ' / ' + esc(id) + ' ' + badge(ev.status) + '</h2><div class="muted">' + esc(ev.type) + '</div>'
+    + '<div class="actions"><button id="event-replay" type="button"' + (canReplay ? '' : ' disabled title="applied events are deduplicated: use rebuild"') + '>Replay</button><span class="muted" id="event-replay-result">' + (canReplay ? '' : ev.status + ': nothing to replay (effects retry on their own; rebuild re-runs projections)') + '</span></div>'
+    + timeline(detail)
+    + '<details id="payload"><summary>Payload (' + JSON.stringify(ev.payload ?? null).length.toLocaleString() + ' bytes)</summary><pre>' + esc(JSON.stringify(ev.payload, null, 2)) + '</pre></details></div>';
+  $('event-replay').addEventListener('click', async (e) => {
+    e.target.disabled = true; e.target.textContent = 'Replaying…';
+    const result = open.length
+      ? await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: open.map((d) => d.seq) }) })
+      : await api('/events/replay', { method: 'POST', body: JSON.stringify({ integration, id }) });
+    e.target.textContent = 'Replay'; $('event-replay-result').textContent = outcome(result);
+    setTimeout(refresh, 500);
+  });
+}
+$('events').addEventListener('click', (e) => { const row = e.target.closest('tr.event'); if (row) showEvent(row.dataset.integration, row.dataset.id); });
+const headerLines = (d) => (d.content_type ? ['content-type: ' + d.content_type] : []).concat(Object.entries(d.headers || {}).map(([k, v]) => k + ': ' + v)).join('\\n');
+const pretty = (v) => { try { return JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v, null, 2); } catch { return String(v); } };
+async function showLetter(seq) {
+  const { dead_letter: d } = await api('/dead-letters/' + seq);
+  const closed = d.replayed_at || d.dismissed_at;
+  $('dl-detail').innerHTML = '<div class="panel"><h2>Dead letter #' + d.seq + ' · ' + esc(d.integration) + ' ' + esc(d.stage) + '</h2>'
+    + '<div class="muted">' + esc(d.event_id) + ' · ' + esc(d.reason) + ' · ' + d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts') + ' · first failed ' + full(d.first_failed_at) + ', last ' + full(d.last_failed_at) + (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + esc(d.dismissed_by) : '') + '</div>'
+    + '<h2 style="margin-top:10px">Error</h2><pre id="dl-error" class="error-text">' + esc(d.error || '(none)') + '</pre>'
+    + (d.stage === 'ingest' ? '<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2><pre id="dl-headers">' + esc(headerLines(d)) + '</pre>' : '')
+    + (d.raw_body !== null ? '<details id="dl-body" open><summary>Raw body' + (d.content_type ? ' (' + esc(d.content_type) + ')' : '') + '</summary><pre>' + esc(pretty(d.raw_body)) + '</pre></details>' : '')
+    + (d.envelope ? '<details><summary>Envelope</summary><pre>' + esc(pretty(d.envelope)) + '</pre></details>' : '')
+    + (closed ? '' : '<div class="actions"><button id="dl-replay" type="button">Replay</button><button id="dl-dismiss" class="secondary" type="button" title="it can never succeed: keep it in the log, out of the open list and alerts">Dismiss</button><span class="muted" id="dl-result"></span></div>') + '</div>';
+  if (closed) return;
+  $('dl-replay').addEventListener('click', () => replayLetter(seq, $('dl-replay'), $('dl-result')));
+  $('dl-dismiss').addEventListener('click', async () => {
+    const res = await api('/dead-letters/' + seq + '/dismiss', { method: 'POST' });
+    $('dl-result').textContent = res.dismissed_at ? 'Dismissed (kept in the log: see the dismissed filter)' : res.message || 'not dismissed';
+    setTimeout(refresh, 300);
+  });
+}
+async function replayLetter(seq, button, where) {
+  button.disabled = true; button.textContent = 'Replaying…';
   const result = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [Number(seq)] }) });
-  e.target.textContent = result.replayed.length ? 'Replayed' : 'Skipped';
+  button.textContent = result.replayed.length ? 'Replayed' : 'Skipped';
+  if (where) where.textContent = outcome(result); else button.title = outcome(result);
+  if (!result.replayed.length) button.insertAdjacentHTML('afterend', '<div class="error-text skip-reason">' + esc(outcome(result)) + '</div>');
   setTimeout(refresh, 500);
+}
+$('dead').addEventListener('click', (e) => {
+  const seq = e.target.dataset && e.target.dataset.replay;
+  if (seq) return replayLetter(seq, e.target, null);
+  const row = e.target.closest('tr.letter'); if (row) showLetter(row.dataset.seq);
 });
-$('replay-all').addEventListener('click', async () => { await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true }) }); refresh(); });
+// Bulk replay shows what it would do first (a dry run), then replays on confirmation.
+$('replay-all').addEventListener('click', async () => {
+  const p = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true, dry_run: true }) });
+  const counts = (o) => Object.entries(o).map(([k, n]) => esc(k) + ' ' + n).join(', ');
+  $('replay-preview').innerHTML = '<div class="panel" id="preview"><b>Replay ' + p.count + ' dead letter' + (p.count === 1 ? '' : 's') + (p.truncated ? ' (the first ' + p.count + '; run again for the rest)' : '') + '?</b><div class="muted">integrations: ' + counts(p.integrations) + '<br>stages: ' + counts(p.stages) + '</div>'
+    + '<div class="actions"><button id="replay-confirm" type="button">Replay ' + p.count + '</button><button id="replay-cancel" class="secondary" type="button">Cancel</button></div></div>';
+  $('replay-cancel').addEventListener('click', () => { $('replay-preview').innerHTML = ''; });
+  $('replay-confirm').addEventListener('click', async () => {
+    const r = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true }) });
+    $('replay-preview').innerHTML = '<div class="panel muted">Replayed ' + r.replayed.length + ', skipped ' + r.skipped.length + r.skipped.map((s) => '<br>#' + s.seq + ' ' + esc(s.reason)).join('') + '</div>';
+    refresh();
+  });
+});
 start();
 </script>`;

@@ -17,6 +17,20 @@ export interface ReplaySelection {
   seq?: number[];
   integration?: string;
   all?: boolean;
+  /** Only say what would be replayed (a preview): nothing is sent or changed. */
+  dry_run?: boolean;
+}
+
+/** What a replay would do: the open letters it selects, counted by integration and stage. */
+export interface ReplayPreview {
+  dry_run: true;
+  count: number;
+  /** More letters are open than one call replays: the preview shows the first REPLAY_LIMIT. */
+  truncated: boolean;
+  integrations: Record<string, number>;
+  stages: Record<string, number>;
+  letters: { seq: number; integration: string; stage: string; event_id: string; reason: string }[];
+  skipped: ReplayResult['skipped'];
 }
 
 export interface ReplayResult {
@@ -30,7 +44,7 @@ export const REPLAY_LIMIT = 500;
 export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManifest, selection: ReplaySelection, emit: Emit, nowMs = Date.now()): Promise<ReplayResult> {
   if (!selection.seq?.length && !selection.integration && !selection.all) throw new Error('select dead letters by seq, integration, or all');
   const rows = await store.openDeadLetters(env.DB, selection, REPLAY_LIMIT);
-  const result: ReplayResult = { replayed: [], skipped: [] };
+  const result: ReplayResult = { replayed: [], skipped: await notOpen(env.DB, selection, rows) };
   const at = new Date(nowMs).toISOString();
   for (const row of rows) {
     const integration = row.stage === Stage.ingest ? compiled.integrations.get(row.integration) : compiled.sources.get(row.integration);
@@ -82,6 +96,26 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
   return result;
 }
 
+/** Letters asked for by seq that are not open: each skipped with why (replayed, dismissed, or no such letter). */
+async function notOpen(db: D1Database, selection: ReplaySelection, open: readonly { seq: number }[]): Promise<ReplayResult['skipped']> {
+  const found = new Set(open.map((r) => r.seq));
+  const missing = (selection.seq ?? []).filter((seq) => !found.has(seq));
+  if (!missing.length) return [];
+  const reasons = await store.closedDeadLetters(db, missing);
+  return missing.map((seq) => {
+    const { integration, reason } = reasons.get(seq)!;
+    return { seq, integration, reason: reason === 'open' ? 'not in the selection (another integration)' : reason };
+  });
+}
+
+/** What replayDeadLetters would do with this selection, changing nothing. */
+export async function previewDeadLetters(env: RuntimeEnv, selection: ReplaySelection): Promise<ReplayPreview> {
+  const rows = await store.openDeadLetters(env.DB, selection, REPLAY_LIMIT + 1);
+  const letters = rows.slice(0, REPLAY_LIMIT).map(({ seq, integration, stage, event_id, reason }) => ({ seq, integration, stage, event_id, reason }));
+  const tally = (key: 'integration' | 'stage') => letters.reduce<Record<string, number>>((acc, l) => ({ ...acc, [l[key]]: (acc[l[key]] ?? 0) + 1 }), {});
+  return { dry_run: true, count: letters.length, truncated: rows.length > REPLAY_LIMIT, integrations: tally('integration'), stages: tally('stage'), letters, skipped: await notOpen(env.DB, selection, rows) };
+}
+
 /**
  * Replays events selected by a query: each matching event that has not been applied is queued again from its
  * stored body (oldest first, up to REPLAY_LIMIT a call).
@@ -91,8 +125,10 @@ export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, 
   if (statuses.some((s) => !(store.REPLAYABLE_STATUSES as readonly string[]).includes(s))) {
     throw new Error(`only ${store.REPLAYABLE_STATUSES.join(', ')} events can be replayed; applied events are deduplicated (use rebuild)`);
   }
+  if (query.id !== undefined && (typeof query.id !== 'string' || typeof query.integration !== 'string' || !query.integration)) throw new Error('replay one event with {"integration": "..", "id": ".."}');
   const rows = await store.eventsToReplay(env.DB, query, statuses, REPLAY_LIMIT);
   const result: ReplayResult = { replayed: [], skipped: [] };
+  if (query.id !== undefined && !rows.length) result.skipped.push({ seq: 0, integration: query.integration!, reason: await whyNotReplayable(env.DB, query.integration!, query.id) });
   const at = new Date(nowMs).toISOString();
   for (const row of rows) {
     const source = compiled.sources.get(row.integration);
@@ -109,4 +145,13 @@ export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, 
     result.replayed.push({ seq: 0, integration: row.integration, event_id: row.id, stage: 'event' });
   }
   return result;
+}
+
+/** Why one event cannot be replayed from the log: absent, done already (use rebuild), or its body pruned. */
+async function whyNotReplayable(db: D1Database, integration: string, id: string): Promise<string> {
+  const event = await store.eventDetail(db, integration, id);
+  if (!event) return `no event ${integration}/${id}`;
+  if (event.body === null) return `${id}: its body was pruned by retention`;
+  if (!(store.REPLAYABLE_STATUSES as readonly unknown[]).includes(event.status)) return `${id} is ${String(event.status)}: applied events are deduplicated (use rebuild); replay its dead letters instead`;
+  return `${id}: not replayable`;
 }

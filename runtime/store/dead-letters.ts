@@ -65,9 +65,12 @@ export interface DeadLetterRow {
   headers: string | null;
 }
 
-/** Open (not replayed) dead letters by seq list, integration, or all; oldest first. */
-export async function openDeadLetters(db: D1Database, selection: { seq?: number[]; integration?: string }, limit: number): Promise<DeadLetterRow[]> {
-  const where: string[] = ['replayed_at IS NULL'];
+/** An open letter: neither replayed nor dismissed (the terms of the `dead_letters_open` index). */
+const OPEN = 'replayed_at IS NULL AND dismissed_at IS NULL';
+
+/** Open (neither replayed nor dismissed) dead letters by seq list, integration, or all; oldest first. */
+export async function openDeadLetters(db: D1Database, selection: { seq?: number[]; integration?: string }, limit: number): Promise<(DeadLetterRow & { reason: string })[]> {
+  const where: string[] = [OPEN];
   const params: unknown[] = [];
   if (selection.seq?.length) {
     where.push(`seq IN (${selection.seq.map(() => '?').join(', ')})`);
@@ -78,33 +81,63 @@ export async function openDeadLetters(db: D1Database, selection: { seq?: number[
     params.push(selection.integration);
   }
   const rows = await db
-    .prepare(`SELECT seq, integration, stage, event_id, envelope, raw_body, headers FROM dead_letters WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
+    .prepare(`SELECT seq, integration, stage, event_id, reason, envelope, raw_body, headers FROM dead_letters WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
     .bind(...params)
-    .all<DeadLetterRow>();
+    .all<DeadLetterRow & { reason: string }>();
   return rows.results;
+}
+
+/** Why each of these letters is not open (replayed, dismissed or absent), by seq: one read by primary key each. */
+export async function closedDeadLetters(db: D1Database, seqs: readonly number[]): Promise<Map<number, { integration: string; reason: string }>> {
+  if (!seqs.length) return new Map();
+  const rows = await db
+    .prepare(`SELECT seq, integration, replayed_at, dismissed_at FROM dead_letters WHERE seq IN (${seqs.map(() => '?').join(', ')})`)
+    .bind(...seqs)
+    .all<{ seq: number; integration: string; replayed_at: string | null; dismissed_at: string | null }>();
+  const found = new Map(rows.results.map((r) => [r.seq, r]));
+  return new Map(
+    seqs.map((seq) => {
+      const r = found.get(seq);
+      const reason = !r ? `no dead letter ${seq}` : r.replayed_at ? `already replayed at ${r.replayed_at}` : r.dismissed_at ? `dismissed at ${r.dismissed_at}` : 'open';
+      return [seq, { integration: r?.integration ?? '', reason }];
+    }),
+  );
 }
 
 export function markReplayed(db: D1Database, seq: number, at: string): D1PreparedStatement {
   return db.prepare('UPDATE dead_letters SET replayed_at = ?2 WHERE seq = ?1').bind(seq, at);
 }
 
+/** Which letters the admin list shows: open ones, dismissed ones, or all (replayed and dismissed too). */
+export type DeadLetterView = 'open' | 'dismissed' | 'all';
+
+const LIST_COLUMNS = 'seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at, dismissed_by';
+
 /** Dead letters for the admin list, newest first. */
-export async function listDeadLetters(db: D1Database, integration: string | null, open: boolean): Promise<Record<string, unknown>[]> {
+export async function listDeadLetters(db: D1Database, integration: string | null, view: DeadLetterView): Promise<Record<string, unknown>[]> {
+  const where = view === 'open' ? OPEN : view === 'dismissed' ? 'replayed_at IS NULL AND dismissed_at IS NOT NULL' : '1';
   const rows = await db
-    .prepare(
-      `SELECT seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at
-       FROM dead_letters WHERE (?1 IS NULL OR integration = ?1) AND ((?2 = 1 AND replayed_at IS NULL) OR ?2 = 0) ORDER BY seq DESC LIMIT 200`,
-    )
-    .bind(integration, open ? 1 : 0)
+    .prepare(`SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where} AND (?1 IS NULL OR integration = ?1) ORDER BY seq DESC LIMIT 200`)
+    .bind(integration)
     .all<Record<string, unknown>>();
   return rows.results;
+}
+
+/** One dead letter whole: its full error, and what replay would send (the envelope, or the raw body and headers). */
+export async function deadLetter(db: D1Database, seq: number): Promise<Record<string, unknown> | null> {
+  return db.prepare(`SELECT ${LIST_COLUMNS}, envelope, raw_body, content_type, headers FROM dead_letters WHERE seq = ?1`).bind(seq).first<Record<string, unknown>>();
+}
+
+/** Dismisses an open letter (one that can never succeed): it leaves the open list and count, and stays in the log. */
+export function dismissStatement(db: D1Database, seq: number, by: string, at: string): D1PreparedStatement {
+  return db.prepare(`UPDATE dead_letters SET dismissed_at = ?2, dismissed_by = ?3 WHERE seq = ?1 AND ${OPEN}`).bind(seq, at, by);
 }
 
 /** The dead letters one event left: its own and its effects'. */
 export async function deadLettersOf(db: D1Database, integration: string, id: string): Promise<Record<string, unknown>[]> {
   const rows = await db
     .prepare(
-      `SELECT seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at FROM dead_letters
+      `SELECT seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at FROM dead_letters
        WHERE integration = ?1 AND (event_id = ?2 OR (stage = '${Stage.effect}' AND event_id >= ?2 || '#' AND event_id < ?2 || '$'))`,
     )
     .bind(integration, id)
@@ -112,10 +145,10 @@ export async function deadLettersOf(db: D1Database, integration: string, id: str
   return rows.results;
 }
 
-/** How many dead letters are open (for alerts), optionally for one integration or one reason. */
+/** How many dead letters are open, not dismissed (for alerts), optionally for one integration or one reason. */
 export async function countOpen(db: D1Database, integration?: string, reason?: string): Promise<number> {
   const row = await db
-    .prepare('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR reason = ?2)')
+    .prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${OPEN} AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR reason = ?2)`)
     .bind(integration ?? null, reason ?? null)
     .first<{ n: number }>();
   return row?.n ?? 0;

@@ -211,6 +211,8 @@ export const storedEnvelope = (row: StoredEvent, payload: unknown): Envelope => 
 
 export interface EventQuery {
   integration?: string;
+  /** One event by its id (with `integration`): read through the UNIQUE (integration, id) key. */
+  id?: string;
   type?: string;
   status?: string;
   since?: string;
@@ -269,6 +271,13 @@ export const SWEPT_TO = 'sweep';
 
 /** Stored events matching a query in these statuses, oldest first: through the attention index, and from the sweep's checkpoint for queued ones. */
 export async function eventsToReplay(db: D1Database, query: EventQuery, statuses: readonly string[], limit: number): Promise<StoredEvent[]> {
+  if (query.id !== undefined) {
+    const row = await db
+      .prepare(`SELECT integration, id, type, occurred_at, received_at, body, seq FROM events WHERE integration = ?1 AND id = ?2 AND status IN (${sqlList(statuses)}) AND body IS NOT NULL`)
+      .bind(query.integration ?? '', query.id)
+      .first<StoredEvent>();
+    return row ? [row] : [];
+  }
   const from = statuses.includes(EventStatus.queued) ? await checkpoint(db, SWEPT_TO) : Number.MAX_SAFE_INTEGER;
   const attention = statuses.filter((s) => (ATTENTION as string[]).includes(s));
   const rows = await db
@@ -395,6 +404,22 @@ const PRUNE_EVENTS = `DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND statu
   AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.integration = events.integration AND d.stage = '${Stage.effect}'
     AND d.event_id >= events.id || '#' AND d.event_id < events.id || '$' AND d.replayed_at IS NULL)`;
 
+const LIST_COLUMNS = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at';
+const FILTERS = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';
+
+/**
+ * Events with this exact id, in these integrations (one, or every one the manifest knows): point reads through the
+ * UNIQUE (integration, id) key, one per integration, never a scan.
+ */
+export async function eventsById(db: D1Database, integrations: readonly string[], id: string): Promise<Record<string, unknown>[]> {
+  if (!integrations.length) return [];
+  const rows = await db
+    .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE integration IN (${integrations.map((_, i) => `?${i + 2}`).join(', ')}) AND id = ?1 ORDER BY seq DESC`)
+    .bind(id, ...integrations)
+    .all<Record<string, unknown>>();
+  return rows.results;
+}
+
 /** Rows an admin list page may scan, at most: a filter that matches little returns a cursor to scan on from. */
 export const LIST_SCAN = 1000;
 
@@ -404,21 +429,25 @@ export const LIST_SCAN = 1000;
  */
 export async function listEvents(
   db: D1Database,
-  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null },
+  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null; contains?: string | null },
   before: number | null,
   limit: number,
 ): Promise<{ events: Record<string, unknown>[]; next: number | null }> {
-  const columns = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at';
-  const filters = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';
+  // `contains`: a value in the raw body (a search), under the same bound as any filter.
+  const filters = `${FILTERS} AND (?9 IS NULL OR instr(body, ?9) > 0)`;
   const cursor = before ?? Number.MAX_SAFE_INTEGER;
+  const contains = q.contains || null;
   if (q.status && (ATTENTION as string[]).includes(q.status)) {
-    const rows = await db.prepare(`SELECT ${columns} FROM events WHERE ${IN_ATTENTION} AND status = ?3 AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`).bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1).all<{ seq: number }>();
+    const rows = await db
+      .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status = ?3 AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`)
+      .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, null, contains)
+      .all<{ seq: number }>();
     const events = rows.results.slice(0, limit);
     return { events, next: rows.results.length > limit ? events[events.length - 1]!.seq : null };
   }
   const rows = await db
-    .prepare(`SELECT ${columns} FROM (SELECT * FROM events WHERE seq < ?6 ORDER BY seq DESC LIMIT ?8) WHERE ${filters} ORDER BY seq DESC LIMIT ?7`)
-    .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, LIST_SCAN)
+    .prepare(`SELECT ${LIST_COLUMNS} FROM (SELECT * FROM events WHERE seq < ?6 ORDER BY seq DESC LIMIT ?8) WHERE ${filters} ORDER BY seq DESC LIMIT ?7`)
+    .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, LIST_SCAN, contains)
     .all<{ seq: number; received_at: string }>();
   const events = rows.results.slice(0, limit);
   if (rows.results.length > limit) return { events, next: events[events.length - 1]!.seq };

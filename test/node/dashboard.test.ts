@@ -76,7 +76,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await until(page, `#dead tr:has-text("${dead}") button`);
     const replay = page.locator('#dead tr', { hasText: dead }).locator('button');
     await page.click(`tr.event[data-id="${applied}"]`);
-    await page.waitForSelector('#detail pre');
+    await page.waitForSelector('#detail #timeline');
     await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
     await replay.click();
     await page.locator('#dead button', { hasText: /Replayed|Skipped/ }).first().waitFor({ timeout: 10_000 });
@@ -100,5 +100,101 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(overflow).toBeLessThanOrEqual(1);
     await phone.screenshot({ path: screenshotPath('dashboard-phone.png') });
     await phoneContext.close();
+  });
+
+  it('explains failures: a timeline per event, dead letters opened whole, dismissed, replayed with a reason, previewed, searched', async () => {
+    expect((await fetch(`${worker.url}/favicon.ico`)).status).toBe(200);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${worker.url}/admin`);
+    await page.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
+    await page.click('#login-form button');
+    await page.waitForSelector('#app');
+
+    const now = Math.floor(Date.now() / 1000);
+    // An applied event whose email cannot be sent (no provider under wrangler dev): its effect is retrying.
+    const failing = `evt_fail_${now}`;
+    const email = `billing-${now}@example.test`;
+    await postStripe({ id: failing, type: 'invoice.payment_failed', created: now, data: { object: { id: `in_${now}`, customer: 'cus_fail', customer_email: email, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://pay.example.test/in' } } });
+    // A payment without an order id: a consumer dead letter. A body with no type: an ingest dead letter.
+    const dead = `evt_fail_dead_${now}`;
+    await postStripe({ id: dead, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail' } } });
+    const notype = JSON.stringify({ id: `evt_notype_${now}`, created: now, data: {} });
+    const refused = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body: notype, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, notype) } });
+    expect(refused.status).toBe(400);
+    const [ingest] = worker.query<{ seq: number }>("SELECT seq FROM dead_letters WHERE stage = 'ingest' AND raw_body = ?1", notype);
+    const ingestRow = `#dead tr.letter[data-seq="${ingest!.seq}"]`;
+    await until(page, `#dead tr:has-text("${dead}")`);
+    await until(page, ingestRow);
+
+    // Search by exact id, then open the event: its timeline shows the effect retrying, its error and the next retry.
+    await page.fill('#search', failing);
+    await page.click('#search-form button');
+    await page.locator('#search-note', { hasText: `event id ${failing}: 1 found` }).waitFor();
+    for (let i = 0; i < 40; i++) {
+      await page.click(`tr.event[data-id="${failing}"]`);
+      await page.waitForSelector('#timeline');
+      if (await page.locator('#timeline li', { hasText: /Effect .*retrying/ }).count()) break;
+      await page.waitForTimeout(500);
+    }
+    const timeline = page.locator('#timeline');
+    await expect(timeline.locator('li', { hasText: 'Received' }).textContent()).resolves.toContain('1 delivery');
+    await expect(timeline.locator('li', { hasText: 'Applied' }).textContent()).resolves.toMatch(/step 0 action .*1 effect/);
+    const effect = (await timeline.locator('li', { hasText: /Effect .*retrying/ }).textContent())!;
+    expect(effect).toMatch(/attempt 1 of \d+ · next retry/);
+    expect(await timeline.locator('li.warn', { hasText: /^Next retry/ }).count()).toBe(1);
+    // The payload is folded until asked for.
+    expect(await page.locator('#payload pre').isVisible()).toBe(false);
+    await page.click('#payload summary');
+    expect(await page.locator('#payload pre').textContent()).toContain(email);
+    await page.click('#payload summary');
+
+    // The consumer dead letter opened whole, next to it.
+    await page.click(`#dead tr:has-text("${dead}") td.err`);
+    await page.locator('#dl-detail h2', { hasText: 'consumer' }).waitFor();
+    expect(await page.locator('#dl-error').textContent()).toMatch(/order_id|order/);
+    await page.screenshot({ path: screenshotPath('dashboard-failure.png'), fullPage: true });
+
+    // Replay is on the event itself (its open dead letter); the letter leaves the open list.
+    await page.fill('#search', dead);
+    await page.click('#search-form button');
+    await page.click(`tr.event[data-id="${dead}"]`);
+    await page.locator('#timeline li.bad', { hasText: 'Dead letter #' }).waitFor();
+    await page.click('#event-replay');
+    await page.locator('#event-replay-result', { hasText: /Replayed 1|Skipped: / }).waitFor();
+    expect(await page.locator('#event-replay-result').textContent()).toBe('Replayed 1');
+
+    // Search by a value in the payload: found, and the page says how far it looked.
+    await page.fill('#search', email);
+    await page.click('#search-form button');
+    await page.locator('#search-note', { hasText: 'payloads holding it: 1 found in the whole log' }).waitFor();
+    expect(await page.locator('tr.event').count()).toBe(1);
+
+    // The ingest dead letter: its raw body and headers; replaying it says why it is skipped; dismiss keeps it in the log.
+    await page.click(`${ingestRow} td.err`);
+    await page.locator('#dl-detail h2', { hasText: `Dead letter #${ingest!.seq} ` }).waitFor();
+    expect(await page.locator('#dl-body pre').textContent()).toContain(`evt_notype_${now}`);
+    expect(await page.locator('#dl-headers').textContent()).toContain('content-type: application/json');
+    await page.click('#dl-replay');
+    await page.locator('#dl-result', { hasText: 'Skipped: ' }).waitFor();
+    expect(await page.locator('#dl-result').textContent()).not.toBe('Skipped: ');
+    await page.click('#dl-dismiss');
+    await page.locator('#dl-result', { hasText: 'Dismissed' }).waitFor();
+    await page.locator(ingestRow).waitFor({ state: 'detached' });
+    await page.selectOption('#f-dead', 'dismissed');
+    await page.locator(`${ingestRow} .badge`, { hasText: 'dismissed' }).waitFor();
+    expect(worker.query<{ by: string }>('SELECT dismissed_by AS by FROM dead_letters WHERE dismissed_at IS NOT NULL').map((r) => r.by)).toContain('dashboard');
+
+    // Bulk replay previews first: how many, which integrations and stages; cancel changes nothing.
+    await page.selectOption('#f-dead', 'open');
+    await postStripe({ id: `evt_fail_dead2_${now}`, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail2' } } });
+    await postStripe({ id: `evt_fail_dead3_${now}`, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail3' } } });
+    await until(page, '#replay-all:not([hidden])');
+    const open = worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL')[0]!.n;
+    await page.click('#replay-all');
+    await page.waitForSelector('#preview');
+    expect(await page.locator('#preview').textContent()).toMatch(new RegExp(`Replay ${open} dead letters\\?.*integrations: stripe ${open}.*stages: consumer ${open}`));
+    await page.click('#replay-cancel');
+    expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL')[0]!.n).toBe(open);
+    await page.close();
   });
 });

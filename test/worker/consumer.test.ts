@@ -209,9 +209,9 @@ describe('consumer', () => {
     expect(await row('SELECT status, payment_intent_id FROM orders WHERE id = ?', orderId)).toEqual({ status: 'paid', payment_intent_id: 'pi_dl' });
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_dl' }]);
     expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'applied' });
-    // A second replay finds nothing left to replay.
+    // A second replay finds nothing left to replay, and says so.
     const again = await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ seq: [letter!.seq] }) });
-    expect(await again.json()).toEqual({ replayed: [], skipped: [] });
+    expect(await again.json()).toEqual({ replayed: [], skipped: [{ seq: letter!.seq, integration: 'stripe', reason: expect.stringMatching(/^already replayed at /) }] });
   });
 
   it('a redelivery of an applied event that now fails (a manifest change) stays applied, and its replay applies nothing twice', async () => {
