@@ -2,7 +2,7 @@
  * The README's set-up and deploy steps against the project as it is: the validate example is the output of a real
  * run of the README's own steps, the deploy steps leave nothing out, and the logs it promises are switched on.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +23,6 @@ describe('README', () => {
     const integration = snippet.slice(snippet.indexOf('integrations:') + 1).join('\n').trimEnd();
     const manifest = defaultManifestText().replace(/(\n\n(?:#[^\n]*\n)*auth:\n)/, `\n${integration}$1`);
     const path = projectWith(manifest);
-    appendFileSync(join(dirname(path), '.dev.vars.example'), '\nSHOP_WEBHOOK_SECRET=dev_shop_secret\n');
     const shown = /```\n +(integrations\.yaml:\d+:\d+: error [^\n]*)\n/.exec(steps)![1]!;
     const run = cli(['validate'], dirname(path));
     expect(run.code).toBe(1);
