@@ -34,6 +34,43 @@ function byPattern(handlers: Obj[] | undefined): Map<string, unknown[]> {
   return map;
 }
 
+/** The SQL tables a statement writes (for the rebuild hint). */
+const tablesWritten = (sql: string) => [...sql.matchAll(/\b(?:INTO|UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!);
+
+/**
+ * A changed projection, step by step: what changed in each (the SQL line by line, `-` before and `+` after, or
+ * which options), and, where its SQL changed, the `rebuild` that re-projects the events already in the log.
+ */
+function stepChanges(integration: string, on: string, before: unknown[], after: unknown[]): PlanLine[] {
+  const lines: PlanLine[] = [{ sign: '~', text: `projection ${integration} on ${on}: steps changed` }];
+  const tables = new Set<string>();
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const a = before[i] as Obj | undefined;
+    const b = after[i] as Obj | undefined;
+    if (same(a, b)) continue;
+    if (!a || !b) {
+      lines.push({ sign: a ? '-' : '+', text: `  step ${i + 1}: ${JSON.stringify(a ?? b)}` });
+      if (typeof b?.sql === 'string') tablesWritten(b.sql).forEach((t) => tables.add(t));
+      continue;
+    }
+    if (typeof a.sql === 'string' && typeof b.sql === 'string' && a.sql !== b.sql) {
+      const old = a.sql.trim().split('\n').map((l: string) => l.trim());
+      const now = b.sql.trim().split('\n').map((l: string) => l.trim());
+      lines.push({ sign: '~', text: `  step ${i + 1} sql:` });
+      for (const l of old.filter((l: string) => !now.includes(l))) lines.push({ sign: '-', text: `    ${l}` });
+      for (const l of now.filter((l: string) => !old.includes(l))) lines.push({ sign: '+', text: `    ${l}` });
+      tablesWritten(b.sql).forEach((t) => tables.add(t));
+    }
+    const options = keys(a, b).filter((k) => k !== 'sql' && !same(a[k], b[k]));
+    if (options.length) {
+      lines.push({ sign: '~', text: `  step ${i + 1}: ${options.map((k) => `${k} ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k])}`).join(', ')}` });
+      if (typeof b.sql === 'string' && options.includes('params')) tablesWritten(b.sql).forEach((t) => tables.add(t));
+    }
+  }
+  for (const table of tables) lines.push({ sign: '!', text: `  events already applied keep the old projection: run \`switchyard rebuild ${table}\` after deploying to re-project them` });
+  return lines;
+}
+
 /** Compares two resolved manifests. */
 export function planLines(before: Obj, after: Obj): PlanLine[] {
   const lines: PlanLine[] = [];
@@ -54,7 +91,7 @@ export function planLines(before: Obj, after: Obj): PlanLine[] {
       for (const on of [...new Set([...ha.keys(), ...hb.keys()])].sort()) {
         if (!ha.has(on)) lines.push({ sign: '+', text: `projection ${name} on ${on} (${hb.get(on)!.length} step${hb.get(on)!.length === 1 ? '' : 's'})` });
         else if (!hb.has(on)) lines.push({ sign: '-', text: `projection ${name} on ${on}` });
-        else if (!same(ha.get(on), hb.get(on))) lines.push({ sign: '~', text: `projection ${name} on ${on}: steps changed` });
+        else if (!same(ha.get(on), hb.get(on))) lines.push(...stepChanges(name, on, ha.get(on)!, hb.get(on)!));
       }
     }
   }

@@ -196,7 +196,7 @@ describe('adapter examples', () => {
 });
 
 describe('switchyard plan', () => {
-  it('shows a readable diff: routes, verifiers, projections, limits and newly required secrets', () => {
+  it('shows a readable diff: routes, verifiers, projections (their SQL, and the rebuild to run), limits and newly required secrets', () => {
     const before = projectWith(defaultManifestText());
     let text = defaultManifestText();
     text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe, secret: [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_NEXT] }');
@@ -210,6 +210,10 @@ describe('switchyard plan', () => {
       '  + route POST /webhooks/shopify (integration shopify, verifier hmac)',
       '  ~ verifier stripe (stripe): secret "STRIPE_WEBHOOK_SECRET" -> ["STRIPE_WEBHOOK_SECRET","STRIPE_WEBHOOK_SECRET_NEXT"]',
       '  ~ projection twilio on message.*: steps changed',
+      '  ~   step 1 sql:',
+      '  -     UPDATE sms_logs SET status = :status WHERE sid = :sid',
+      '  +     UPDATE sms_logs SET status = lower(:status) WHERE sid = :sid',
+      '  !   events already applied keep the old projection: run `switchyard rebuild sms_logs` after deploying to re-project them',
       '  ~ limit resend.emails: 3000 per month, on_exceed defer -> 50000 per month, on_exceed defer',
       '  ! new secret SHOPIFY_WEBHOOK_SECRET: set it before deploying (npx wrangler secret put SHOPIFY_WEBHOOK_SECRET --env <env>)',
       '  ! new secret STRIPE_WEBHOOK_SECRET_NEXT: set it before deploying (npx wrangler secret put STRIPE_WEBHOOK_SECRET_NEXT --env <env>)',
