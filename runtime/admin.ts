@@ -182,7 +182,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const { integration, id } = c.req.param();
     const event = await store.eventDetail(c.env.DB, integration, id);
     if (!event) throw httpError(404, { error: 'not_found', message: `no event ${integration}/${id}` });
-    const [effects, letters] = await Promise.all([store.effectsOf(c.env.DB, integration, id), store.deadLettersOf(c.env.DB, integration, id)]);
+    const [effects, letters, attempts] = await Promise.all([store.effectsOf(c.env.DB, integration, id), store.deadLettersOf(c.env.DB, integration, id), store.attemptsOf(c.env.DB, integration, id)]);
     const { body, steps, ...rest } = event;
     let payload: unknown = body;
     try {
@@ -197,6 +197,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       applied_at: rest.status === EventStatus.applied ? rest.updated_at : null,
       effects: effects.map((e) => ({ ...e, max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),
       dead_letters: letters,
+      attempts,
     });
   });
 

@@ -326,6 +326,8 @@ export function createConsumer(options: ConsumerOptions) {
       // An applied event whose delivery (outbox, effects message) failed stays applied: only its message is retried.
       const applied = w.deliverOnly || w.committed;
       if (!applied) options.usage?.event(integration, 'failed');
+      // The attempt that failed, with its error and how long the batch had taken, for the event's timeline.
+      if (!applied && w.source) statements.push(store.attemptStatement(b.db, { integration, id, target: store.EVENT_TARGET, n: w.message.attempts, durationMs: nowMs() - b.nowMs, error: f.error }, b.at));
       if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
         letters.push(w);
         // An envelope that came by reference is kept so (its body is the letter's raw_body): a replay stays a small message.

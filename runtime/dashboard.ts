@@ -199,8 +199,11 @@ const outcome = (r) => r.replayed.length ? 'Replayed ' + r.replayed.length : 'Sk
 function timeline(detail) {
   const ev = detail.event, items = [], steps = detail.steps || [], effects = detail.effects || [], letters = detail.dead_letters || [];
   items.push(['info', '<b>Received</b> ' + full(ev.received_at) + ' <span class="muted">' + ev.deliveries + (ev.deliveries === 1 ? ' delivery' : ' deliveries (the provider sent it again; deduplicated)') + (ev.occurred_at ? ' · occurred ' + full(ev.occurred_at) : '') + '</span>']);
-  // The store keeps the count and the last error: shown when anything went wrong (or it took more than one try).
-  if (ev.attempts > 1 || ev.error || (ev.attempts > 0 && ev.status !== 'applied' && ev.status !== 'ignored')) {
+  // Each failed attempt, with its error and how long it took (the store keeps one row per failure).
+  const failed = (target) => (detail.attempts || []).filter((a) => a.target === target);
+  const attemptItem = (a, what) => ['bad', '<b>' + what + ' attempt ' + a.n + ' failed</b> <span class="muted">' + full(a.at) + (a.duration_ms !== null ? ' · ' + a.duration_ms + ' ms' : '') + '</span>' + errorText(a.error)];
+  for (const a of failed('event')) items.push(attemptItem(a, 'State'));
+  if (!failed('event').length && (ev.attempts > 1 || ev.error || (ev.attempts > 0 && ev.status !== 'applied' && ev.status !== 'ignored'))) {
     items.push([tone[ev.status] || 'warn', '<b>' + ev.attempts + (ev.max_attempts ? ' of ' + ev.max_attempts : '') + ' attempts</b> ' + badge(ev.status) + ' <span class="muted">last at ' + full(ev.updated_at) + '</span>' + errorText(ev.error)]);
   }
   for (const d of letters) {
@@ -211,6 +214,7 @@ function timeline(detail) {
     items.push(['ok', '<b>' + (ev.status === 'ignored' ? 'Ignored' : 'Applied') + '</b> ' + full(detail.applied_at || ev.updated_at) + (did ? '<ul>' + did + '</ul>' : ' <span class="muted">no handler for this type</span>')]);
   }
   for (const f of effects) {
+    for (const a of failed(f.step)) items.push(attemptItem(a, 'Effect ' + esc(f.step) + ' ' + esc(f.action)));
     const retry = f.status === 'retrying' || f.status === 'deferred' ? ' · next ' + (f.status === 'deferred' ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
     items.push([tone[f.status] || 'info', '<b>Effect ' + esc(f.step) + ' ' + esc(f.action) + '</b> ' + badge(f.status) + ' <span class="muted">attempt ' + f.attempts + (f.max_attempts ? ' of ' + f.max_attempts : '') + retry + '</span>' + errorText(f.error)]);
   }

@@ -10,7 +10,7 @@ import { alertOnceStatement, countStatement, periodBounds, refundStatement } fro
 import type { CompiledManifest, EffectSpec } from './manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from './sql.ts';
-import { EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, type ClaimedEffect, type Settlement } from './store/index.ts';
+import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, type ClaimedEffect, type Settlement } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 
 export interface DeliveryContext {
@@ -26,6 +26,8 @@ interface Item {
   spec: EffectSpec;
   key: string;
   payload: unknown;
+  /** How long its send took (ms), once sent or failed. */
+  durationMs?: number;
   /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
   limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
   outcome?: Settlement;
@@ -103,6 +105,9 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
       emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts });
       continue;
     }
+    if (outcome.status === EffectStatus.retrying || outcome.status === EffectStatus.dead_lettered) {
+      statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
+    }
     // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
     for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart));
     if (outcome.status === EffectStatus.retrying) {
@@ -156,13 +161,17 @@ async function send(items: Item[], d: DeliveryContext): Promise<void> {
     [...groups].flatMap(([action, list]) =>
       chunk(list, action.maxBatch).map(async (part) => {
         let results: ActionOutcome[];
+        const started = Date.now();
         try {
           results = await action.send(part.map((i): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts })), d.io);
         } catch (error) {
           const failure = failureOf(action, error);
           results = part.map(() => ({ ok: false as const, error: failure }));
         }
-        part.forEach((item, i) => (item.outcome = settlementOf(item, results[i] ?? { ok: false, error: new ActionError('no outcome', { transient: true }) }, d)));
+        part.forEach((item, i) => {
+          item.durationMs = Date.now() - started;
+          item.outcome = settlementOf(item, results[i] ?? { ok: false, error: new ActionError('no outcome', { transient: true }) }, d);
+        });
       }),
     ),
   );

@@ -7,3 +7,4 @@ export * from './status.ts';
 export * from './events.ts';
 export * from './effects.ts';
 export * from './dead-letters.ts';
+export * from './attempts.ts';

@@ -142,6 +142,8 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     const effect = (await timeline.locator('li', { hasText: /Effect .*retrying/ }).textContent())!;
     expect(effect).toMatch(/attempt 1 of \d+ · next retry/);
     expect(await timeline.locator('li.warn', { hasText: /^Next retry/ }).count()).toBe(1);
+    // Each failed attempt has its own line, with its duration and the provider's error.
+    expect(await timeline.locator('li.bad', { hasText: /Effect 0:0 resend attempt 1 failed/ }).textContent()).toMatch(/\d+ ms.*could not reach api\.resend\.com/s);
     // The payload is folded until asked for.
     expect(await page.locator('#payload pre').isVisible()).toBe(false);
     await page.click('#payload summary');

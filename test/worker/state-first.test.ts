@@ -56,9 +56,11 @@ describe('state first: an email outage never holds a user back', () => {
     expect(await row('SELECT id, email FROM users WHERE id = ?', userId)).toEqual({ id: userId, email: `${userId}@example.com` });
     const detail = (await (await h.request(`/admin/api/events/clerk/${eventId}`, { headers: ADMIN })).json()) as {
       event: { status: string };
+      attempts: { target: string; n: number; duration_ms: number; error: string }[];
       effects: { action: string; status: string; attempts: number; max_attempts: number; error: string; next_at: string }[];
     };
     expect(detail.event.status).toBe('applied');
+    expect(detail.attempts).toEqual([expect.objectContaining({ target: '1:0', n: 1, duration_ms: expect.any(Number), error: expect.stringContaining('could not reach api.resend.com') })]);
     expect(detail.effects).toEqual([
       expect.objectContaining({ action: 'resend', status: 'retrying', attempts: 1, max_attempts: 5, error: 'could not reach api.resend.com: no answer (internal error; reference = 7s0qxkv3mde5aqk1t1lbd2lk)', next_at: new Date(now + 30_000).toISOString() }),
     ]);
@@ -286,8 +288,9 @@ describe('every failure is visible', () => {
     const res = await h.request(`/admin/api/events?integration=stripe&status=retrying`, { headers: ADMIN });
     const listed = ((await res.json()) as { events: Record<string, unknown>[] }).events.find((e) => e.id === id);
     expect(listed).toMatchObject({ status: 'retrying', attempts: 2, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY', next_at: new Date(now + 60_000).toISOString() });
-    const detail = (await (await h.request(`/admin/api/events/stripe/${id}`, { headers: ADMIN })).json()) as { event: Record<string, unknown> };
+    const detail = (await (await h.request(`/admin/api/events/stripe/${id}`, { headers: ADMIN })).json()) as { event: Record<string, unknown>; attempts: Record<string, unknown>[] };
     expect(detail.event).toMatchObject({ status: 'retrying', attempts: 2, max_attempts: 5 });
+    expect(detail.attempts).toEqual([expect.objectContaining({ target: 'event', n: 2, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY' })]);
 
     const ignored = await stripe(h, 'charge.refunded', { id: 'ch_1' }, 1_700_000_000);
     await h.consume(h.drain());
