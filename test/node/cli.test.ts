@@ -114,9 +114,9 @@ describe('colour', () => {
   it('is used on a terminal only, and never with NO_COLOR', () => {
     const bad = projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'));
     expect(cli(['validate', bad]).stderr).not.toMatch(ANSI);
-    // `script` gives the CLI a terminal.
+    // `script` gives the CLI a terminal (a colour one: Node itself turns colour off under CI=true or TERM=dumb).
     const onTty = (env: Record<string, string>) =>
-      spawnSync('script', ['-qec', `${process.execPath} ${CLI} validate ${bad}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: undefined, ...env } }).stdout;
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} validate ${bad}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: undefined, CI: undefined, TERM: 'xterm-256color', ...env } }).stdout;
     expect(onTty({})).toMatch(ANSI);
     expect(onTty({ NO_COLOR: '1' })).not.toMatch(ANSI);
   });
