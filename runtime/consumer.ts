@@ -429,10 +429,19 @@ function withArrivalVersion(db: D1Database, statement: Statement, pending: strin
   const at = statement.params.flatMap((p, i) => (p === pending ? [i + 1] : []));
   if (!at.length) return db.prepare(statement.sql).bind(...statement.params);
   const n = statement.params.length;
-  const read = `(SELECT coalesce(occurred_at, '') || '#' || printf('%016d', seq) FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})`;
-  const sql = at.reduce((text, i) => text.replace(new RegExp(`\\?${i}(?![0-9])`, 'g'), read), statement.sql);
+  const memo = `${at.join(',')}\u0000${n}\u0000${statement.sql}`;
+  let sql = rewritten.get(memo);
+  if (sql === undefined) {
+    const read = `(SELECT coalesce(occurred_at, '') || '#' || printf('%016d', seq) FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})`;
+    sql = at.reduce((text, i) => text.replace(new RegExp(`\\?${i}(?![0-9])`, 'g'), read), statement.sql);
+    // A manifest has few statements: each is rewritten once per isolate.
+    if (rewritten.size < 1000) rewritten.set(memo, sql);
+  }
   return db.prepare(sql).bind(...statement.params, integration, id);
 }
+
+/** Statements rewritten to read `@version` in SQL, by placeholders and text. */
+const rewritten = new Map<string, string>();
 
 /** A message body for a dead letter, even when reading it throws. */
 function safeBody(message: ConsumerMessage): unknown {
