@@ -41,6 +41,9 @@ export interface RuntimeEnv {
   [binding: string]: unknown;
 }
 
+/** The envelope without its payload, pointing at the body the event log keeps (for a body too large to travel). */
+export const byReference = (envelope: Envelope): Envelope => ({ ...envelope, payload: null, payload_ref: `events:${envelope.integration}:${envelope.id}` });
+
 /** A queue message that asks the consumer to deliver an applied event's due effects (a retry, a deferral's end). */
 export interface EffectsMessage {
   effects: { integration: string; id: string };

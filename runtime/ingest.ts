@@ -4,7 +4,7 @@
  */
 import { MissingSecretError, VerificationError } from './adapter.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
-import { MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
+import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError, readBody } from './http.ts';
 import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
@@ -61,10 +61,9 @@ export function extractEnvelope(integration: CompiledIntegration, text: string, 
  *  - in between (at most the limit itself), the envelope is serialized and measured exactly.
  */
 export function messageFor(envelope: Envelope, text: string): Envelope {
-  const reference = () => ({ ...envelope, payload: null, payload_ref: `events:${envelope.integration}:${envelope.id}` });
-  if (text.length > MAX_INLINE_MESSAGE_BYTES) return reference();
+  if (text.length > MAX_INLINE_MESSAGE_BYTES) return byReference(envelope);
   if (text.length <= MAX_INLINE_MESSAGE_BYTES / 8) return envelope;
-  return utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES ? reference() : envelope;
+  return utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES ? byReference(envelope) : envelope;
 }
 
 /** The UTF-8 byte length of a string, without encoding it (lone surrogates count as U+FFFD, 3 bytes). */

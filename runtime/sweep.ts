@@ -5,7 +5,7 @@
  * message (their lease and attempts keep that safe). Queued events are found by walking the log from where the
  * last sweep stopped; the others through indexes of what is still waiting: reads follow traffic, not the log's size.
  */
-import type { RuntimeEnv } from './envelope.ts';
+import { byReference, type RuntimeEnv } from './envelope.ts';
 import { messageFor } from './ingest.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
@@ -48,7 +48,7 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
         error = `stuck, and could not be queued again: ${cause instanceof Error ? cause.message : String(cause)}`;
       }
     }
-    const envelope = JSON.stringify({ integration: e.integration, id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, seq: e.seq, payload: null, payload_ref: `events:${e.integration}:${e.id}` });
+    const envelope = JSON.stringify(byReference(store.storedEnvelope({ ...e, body: '' }, null)));
     statements.push(
       store.eventDeadLetter(db, { integration: e.integration, id: e.id, reason: 'stuck', error, envelope, attempts: e.attempts }, at),
       store.deadLetteredStatement(db, { integration: e.integration, id: e.id, attempts: e.attempts, error }, at),
