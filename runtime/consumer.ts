@@ -180,9 +180,10 @@ export function createConsumer(options: ConsumerOptions) {
         const effects: NewEffect[] = [];
         const outcomes: { kind: string; statements: number; outbox: number; actions: number }[] = [];
         const steps = source.stepsFor(envelope.type);
+        const ctx = stepContext(envelope, b.env);
         for (let i = 0; i < steps.length; i++) {
           const step = steps[i]!;
-          const output = await step.run(stepContext(envelope, b.env));
+          const output = await step.run(ctx);
           outcomes.push({ kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) {

@@ -53,10 +53,10 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
       skipped++;
       continue;
     }
-    const envelope = storedEnvelope(row, payload);
+    const ctx = stepContext(storedEnvelope(row, payload), env);
     for (const step of source.stepsFor(row.type)) {
       try {
-        const output = await step.run(stepContext(envelope, env));
+        const output = await step.run(ctx);
         for (const s of output.statements ?? []) if (bySource || writes(s.sql)) statements.push(env.DB.prepare(s.sql).bind(...s.params));
       } catch {
         skipped++;

@@ -62,8 +62,9 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
   const at = new Date(deps.now()).toISOString();
   const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {} } };
   const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
+  const ctx = stepContext(envelope, env);
   for (const step of route.onFirstSeen!) {
-    const output = await step.run(stepContext(envelope, env));
+    const output = await step.run(ctx);
     if (output.actions?.length || output.outbox?.length) throw new Error('on_first_seen runs SQL steps only');
     for (const s of output.statements ?? []) statements.push(db.prepare(s.sql).bind(...s.params));
   }
