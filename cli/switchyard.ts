@@ -8,6 +8,7 @@ import { planCommand } from './commands/plan.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
+import { testCommand } from './commands/test.ts';
 import { tokenCommand } from './commands/token.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -32,6 +33,7 @@ const commands: Record<string, Command> = {
   send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
+  test: { run: testCommand, usage: '[FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget] [FILE]', summary: 'what a manifest change does, what an event costs' },
   types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
   token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
