@@ -91,7 +91,7 @@ export async function testCommand(args: string[]): Promise<number> {
         location: byFile.get(r.file)!.locate(r.path),
         ok: !r.failures.length,
         ms: Math.round(r.ms),
-        failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
+        failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
       })),
       coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines },
     }, null, 2));
@@ -107,7 +107,7 @@ export async function testCommand(args: string[]): Promise<number> {
     }
     console.log(`  ${paint('red', '✗')} ${r.file} › ${r.name}`);
     for (const f of r.failures) {
-      console.log(`    ${where(file.locate(f.path))}: ${paint('red', f.message)}`);
+      console.log(`    ${where(file.locate(f.at ?? f.path))}: ${paint('red', f.message)}`);
       const diff = formatDiff(f.expected, f.actual);
       if (diff) console.log(diff);
     }

@@ -15,8 +15,8 @@ export function lineDiff(a: string[], b: string[]): { sign: ' ' | '-' | '+'; tex
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) (out.push({ sign: ' ', text: a[i]! }), i++, j++);
-    else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) (out.push({ sign: '+', text: b[j]! }), j++);
-    else (out.push({ sign: '-', text: a[i]! }), i++);
+    else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) (out.push({ sign: '-', text: a[i]! }), i++);
+    else (out.push({ sign: '+', text: b[j]! }), j++);
   }
   return out;
 }

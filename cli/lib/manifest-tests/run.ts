@@ -42,8 +42,10 @@ export interface Target {
 }
 
 export interface Failure {
-  /** Where in the test file the expectation was written. */
+  /** Where in the test file the expectation was written (what `--update` rewrites). */
   path: Path;
+  /** A more precise place to point at (the one row of a list that was not found). */
+  at?: Path;
   what: string;
   message: string;
   expected?: unknown;
@@ -441,7 +443,8 @@ function compareList(what: string, path: Path, expected: Row[], actual: Row[], m
   const shape = shapeOf(expected, fallback);
   const shown = actual.map((a) => project(a, shape));
   const problems = [missing.length ? `${missing.length} expected ${missing.length === 1 ? 'entry' : 'entries'} not found` : '', mode === 'rows' && extra.length ? `${extra.length} unexpected` : ''].filter(Boolean).join(', ');
-  failures.push({ path, what, message: `${what}: ${problems} (${actual.length} actual)`, expected, actual: shown, update: mode === 'contains' ? shown.filter((_, k) => !extra.includes(k) || missing.length) : shown });
+  // One row missing: point at that row; else at the list.
+  failures.push({ path, ...(missing.length === 1 && expected.length > 1 ? { at: [...path, missing[0]!] } : {}), what, message: `${what}: ${problems} (${actual.length} actual)`, expected, actual: shown, update: shown });
 }
 
 function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): void {
