@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { build } from './cli/commands/build.ts';
+import { offlineEngine } from './test/support/offline-engine.ts';
 import { TEST_SECRETS } from './test/support/secrets.ts';
 
 // The Worker bundles .switchyard/manifests.json; build it before anything imports the Worker.
@@ -17,7 +18,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS } },
+            // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine).
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS }, serviceBindings: { OFFLINE_ENGINE: offlineEngine } },
           }),
         ],
         test: {

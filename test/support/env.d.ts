@@ -5,6 +5,7 @@ declare global {
     interface Env extends RuntimeEnv {
       TEST_MIGRATIONS: import('@cloudflare/vitest-plugin').D1Migration[];
       TEST_SECRETS: Record<string, string>;
+      OFFLINE_ENGINE: Fetcher;
       KV: KVNamespace;
       STRIPE_WEBHOOK_SECRET: string;
       CLERK_WEBHOOK_SECRET: string;

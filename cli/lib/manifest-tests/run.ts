@@ -91,13 +91,13 @@ export interface RunOptions {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The tables the manifest's SQL steps write (INSERT INTO / UPDATE / REPLACE INTO). */
+/** The tables the manifest's SQL steps write (INSERT INTO / UPDATE / REPLACE INTO; an upsert's DO UPDATE is not a table). */
 export function projectionTables(manifest: Manifest): string[] {
   const tables = new Set<string>();
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(visit);
     else if (isObj(v)) {
-      if (typeof v.sql === 'string') for (const m of v.sql.matchAll(/\b(?:INTO|UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
+      if (typeof v.sql === 'string') for (const m of v.sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
       Object.values(v).forEach(visit);
     }
   };
@@ -276,6 +276,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
   const failures: Failure[] = [];
   const steps: StepOutcome[] = [];
   const builtSteps: (Built | undefined)[] = [];
+  const sentBodies: string[] = [];
 
   /** Hands every due message of the consumed queues to the Worker's queue handler, until none is due. */
   const drain = async () => {
@@ -344,6 +345,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
         continue;
       }
       builtSteps.push(built);
+      sentBodies.push(built?.body ?? step.request?.body ?? '');
       const waits: Promise<unknown>[] = [];
       const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
       const response = await runtime.fetch(request, env, ctx);
@@ -367,7 +369,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       steps.push(outcome);
       compareStep(step, outcome, failures);
     }
-    const actual = await collect(storage.db, target, c, queues, consumedBindings, queueByBinding, steps, options);
+    const actual = stableIds(await collect(storage.db, target, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
     compareCase(c, actual, failures);
     const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
     return { file: c.file, name: c.name, path: c.path, failures, actual, applied, ms: performance.now() - started };
@@ -396,6 +398,25 @@ async function collect(db: D1Database, target: Target, c: Case, queues: Map<stri
   const events = (await eventOutcomes(db)).map((e) => ({ integration: e.integration, id: e.id, type: e.type, status: e.status, attempts: e.attempts }));
   void target;
   return { steps, tables, effects, enqueued, dead_letters, events };
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g;
+
+/**
+ * Random ids the runtime made (the analytics endpoint's insert ids) become `uuid-1`, `uuid-2`... in order of first
+ * appearance, so results are the same on every run and on both engines. Ids that came in with an event stay.
+ */
+function stableIds(actual: Actual, sent: string): Actual {
+  const labels = new Map<string, string>();
+  const label = (id: string) => (sent.includes(id) ? id : labels.get(id) ?? (labels.set(id, `uuid-${labels.size + 1}`), labels.get(id)!));
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string' ? v.replace(UUID, label)
+    : Array.isArray(v) ? v.map(walk)
+    : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+    : v;
+  const { events, ...rest } = actual;
+  const stableEvents = walk(events) as Row[];
+  return { ...(walk(rest) as Omit<Actual, 'events'>), events: stableEvents };
 }
 
 // ---------------------------------------------------------------------------------------------------------- compare
