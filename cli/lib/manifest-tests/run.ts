@@ -130,7 +130,7 @@ function setPath(target: unknown, path: string, value: unknown): void {
 }
 
 /** Where an envelope field comes from: a header, a plain path into the payload, or something the runner cannot set. */
-function fieldSource(spec: unknown): { header: string } | { path: string } | undefined {
+export function fieldSource(spec: unknown): { header: string } | { path: string } | undefined {
   if (typeof spec === 'string') return spec.startsWith('@') ? undefined : { path: spec };
   if (isObj(spec) && typeof spec.header === 'string') return { header: spec.header.toLowerCase() };
   if (isObj(spec) && typeof spec.path === 'string' && spec.transform === undefined) return { path: spec.path };
