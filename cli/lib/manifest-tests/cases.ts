@@ -19,6 +19,8 @@ export interface Location {
 /** One step of a case: an event sent to an integration, a raw request, a redelivery or a wait. */
 export interface Step {
   path: Path;
+  /** The integration this event goes to, when not the case's. */
+  integration?: string;
   sample?: string;
   json?: unknown;
   file?: string;
@@ -74,7 +76,7 @@ export interface CaseFile {
 export const DEFAULT_NOW = '2026-01-01T00:00:00.000Z';
 
 const CASE_KEYS = ['name', 'integration', 'now', 'seed', 'events', 'expect'];
-const STEP_KEYS = ['sample', 'json', 'file', 'type', 'id', 'set', 'headers', 'signature', 'after', 'redeliver', 'wait', 'request', 'expect'];
+const STEP_KEYS = ['integration', 'sample', 'json', 'file', 'type', 'id', 'set', 'headers', 'signature', 'after', 'redeliver', 'wait', 'request', 'expect'];
 const STEP_EXPECT_KEYS = ['http', 'body', 'event'];
 const EXPECT_KEYS = ['tables', 'effects', 'enqueued', 'dead_letters'];
 const FILE_KEYS = ['integration', 'now', 'cases'];
@@ -145,6 +147,7 @@ export function parseCaseFile(file: string, text: string): CaseFile {
       const sources = ['sample', 'json', 'file', 'redeliver', 'wait', 'request'].filter((k) => e[k] !== undefined);
       if (sources.length !== 1) problem(at, `an event has exactly one of sample:, json:, file:, redeliver:, wait: or request: (found ${sources.join(', ') || 'none'})`);
       const step: Step = { path: at };
+      if (e.integration !== undefined) step.integration = String(e.integration);
       if (e.sample !== undefined) step.sample = String(e.sample);
       if (e.json !== undefined) step.json = e.json;
       if (e.file !== undefined) step.file = String(e.file);

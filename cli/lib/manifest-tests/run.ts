@@ -167,7 +167,7 @@ interface Built {
 
 /** Builds the request one event step sends (before signing). Throws with a message the case reports. */
 function buildEvent(target: Target, c: Case, step: Step, index: number, now: number): Built {
-  const integrationName = c.integration;
+  const integrationName = step.integration ?? c.integration;
   if (!integrationName) throw new Error('name the integration (integration: stripe) on the case or at the top of the file');
   const spec = target.manifest.integrations[integrationName] as (Obj & { route: string; verifier: Obj; event: Obj; format?: string }) | undefined;
   if (!spec) throw new Error(`no integration ${integrationName} in the manifest [${target.environment}]; integrations: ${Object.keys(target.manifest.integrations).join(', ')}`);
