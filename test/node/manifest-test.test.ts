@@ -1,5 +1,5 @@
 /** `switchyard test`: the default manifest's own tests pass; a broken projection fails at file:line:column with a diff. */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
@@ -48,6 +48,17 @@ describe('switchyard test', () => {
     expect(cli(['test', '--update'], dir).stdout).toContain('updated 1 expectation');
     expect(readFileSync(join(dir, file), 'utf8')).toContain('{ id: em_1, status: email.delivered }');
     expect(cli(['test'], dir).code).toBe(0);
+  });
+
+  it("runs the README's example test file as written", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Testing your manifest'));
+    const example = /```yaml\n(# tests\/stripe\.test\.yaml\n[\s\S]*?)```/.exec(section)![1]!;
+    const dir = copyWith(defaultManifestText());
+    writeFileSync(join(dir, 'tests/readme.test.yaml'), example);
+    const run = cli(['test', 'tests/readme.test.yaml'], dir);
+    expect(run.stdout).toContain('3 passed, 0 failed');
+    expect(run.code).toBe(0);
   });
 
   it('lists an untested handler, and fails on it only with --coverage=strict', () => {

@@ -263,7 +263,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     if (q.deadLetter) queue(q.deadLetter);
   }
   for (const i of Object.values(target.manifest.integrations)) if (i.queue) consumedBindings.add(target.compiled.queues.get(i.queue)?.binding ?? '');
-  for (const r of Object.values(target.manifest.routes ?? {})) if ((r as Obj).queue) consumedBindings.add(target.compiled.queues.get(String((r as Obj).queue))?.binding ?? '');
+  for (const r of Object.values(target.manifest.routes ?? {}) as { queue?: string }[]) if (r.queue) consumedBindings.add(target.compiled.queues.get(r.queue)?.binding ?? '');
   const env: RuntimeEnv = {
     ...target.vars,
     ...target.secrets,
