@@ -6,7 +6,10 @@
  * Hyperdrive pools in transaction mode: a connection is ours only for the length of one transaction. So nothing
  * here relies on session state (no SET, no named prepared statements, no temp tables, no advisory locks): every
  * write is inside BEGIN..COMMIT, and parameters go through pg's unnamed statements (Parse/Bind with no name).
- * One client per batch (a Worker invocation): Hyperdrive keeps the pool, so connecting is cheap.
+ * One client per batch (a Worker invocation): Hyperdrive keeps the pool, so connecting is cheap. The client
+ * pipelines (pg's `pipeline` mode: each query its own Sync, sent without waiting for the one before), so a batch
+ * costs two round trips, whatever its size: BEGIN with the markers, then every projection with COMMIT. Between
+ * the Worker and a distant database that is the difference between milliseconds and seconds per batch.
  */
 import pg from 'pg';
 // In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
@@ -76,6 +79,7 @@ export async function openPostgres(binding: PostgresBinding): Promise<pg.Client>
   const Socket = (cloudflare as { CloudflareSocket?: new (ssl: unknown) => unknown }).CloudflareSocket;
   const client = new pg.Client({
     connectionString: binding.connectionString,
+    pipeline: true,
     ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
   });
   // A socket closed by end() reports once more, after the client is done with it: nothing to handle.
@@ -86,15 +90,30 @@ export async function openPostgres(binding: PostgresBinding): Promise<pg.Client>
 
 const missingMarkerTable = (error: unknown) => (error as { code?: string })?.code === '42P01' && /switchyard_applied/.test(String((error as Error)?.message));
 
-/** Runs `fn` in one transaction; creates the marker table once if it is missing and runs it again. */
-async function transaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+/**
+ * Sends queries together (pipelined: one round trip) and waits for all; throws the first failure. After a failed
+ * statement Postgres refuses the rest of the transaction (25P02) and answers its COMMIT with a rollback, so the
+ * first failure is the culprit and nothing of the transaction stays.
+ */
+async function together(queries: Promise<pg.QueryResult>[]): Promise<pg.QueryResult[]> {
+  const settled = await Promise.allSettled(queries);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+}
+
+/**
+ * One transaction in two round trips: BEGIN with `first`, then what `then` sends for its result with COMMIT.
+ * Creates the marker table once if it is missing, and runs it again.
+ */
+async function transaction<T>(client: pg.Client, first: () => Promise<pg.QueryResult>, then: (result: pg.QueryResult) => Promise<pg.QueryResult>[]): Promise<pg.QueryResult> {
   for (let attempt = 0; ; attempt++) {
-    await client.query('BEGIN');
     try {
-      const result = await fn();
-      await client.query('COMMIT');
-      return result;
+      const [, result] = await together([client.query('BEGIN'), first()]);
+      await together([...then(result!), client.query('COMMIT')]);
+      return result!;
     } catch (error) {
+      // After a failed COMMIT or statement the transaction is over already; a ROLLBACK then only warns.
       await client.query('ROLLBACK').catch(() => undefined);
       if (attempt === 0 && missingMarkerTable(error)) {
         await client.query(APPLIED_TABLE_DDL);
@@ -122,16 +141,18 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
     for (const e of events) outcomes.set(keyOf(e.key), failure);
     return outcomes;
   }
-  const apply = (group: readonly PostgresEvent[]) =>
-    transaction(client, async () => {
-      const marked = await client.query<{ integration: string; id: string }>(MARK_SQL, [group.map((e) => e.key[0]), group.map((e) => e.key[1]), group.map((e) => e.version)]);
-      const fresh = new Set(marked.rows.map((r) => keyOf(r)));
-      for (const e of group) {
-        if (!fresh.has(keyOf(e.key))) continue;
-        for (const s of e.statements) await client.query(s.sql, s.params);
-      }
-      return fresh;
-    });
+  const apply = async (group: readonly PostgresEvent[]) => {
+    let fresh = new Set<string>();
+    await transaction(
+      client,
+      () => client.query(MARK_SQL, [group.map((e) => e.key[0]), group.map((e) => e.key[1]), group.map((e) => e.version)]),
+      (marked) => {
+        fresh = new Set(marked.rows.map((r: { integration: string; id: string }) => keyOf(r)));
+        return group.filter((e) => fresh.has(keyOf(e.key))).flatMap((e) => e.statements.map((s) => client.query(s.sql, s.params)));
+      },
+    );
+    return fresh;
+  };
   try {
     try {
       const fresh = await apply(events);
@@ -161,9 +182,7 @@ export async function runInPostgres(binding: PostgresBinding, statements: readon
   if (!statements.length) return;
   const client = await openPostgres(binding);
   try {
-    await transaction(client, async () => {
-      for (const s of statements) await client.query(s.sql, s.params);
-    });
+    await transaction(client, () => client.query('SELECT 1'), () => statements.map((s) => client.query(s.sql, s.params)));
   } catch (error) {
     throw postgresError(error);
   } finally {
