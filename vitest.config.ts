@@ -13,6 +13,7 @@ const migrations = await readD1Migrations('./migrations');
 // The Postgres suite (test/worker/postgres.test.ts) runs when a Postgres answers at SWITCHYARD_PG_URL
 // (scripts/postgres-test.sh starts one): the Worker reaches it through miniflare's Hyperdrive binding, over TCP.
 const pgUrl = process.env.SWITCHYARD_PG_URL;
+if (process.env.SWITCHYARD_PG_REQUIRED && !pgUrl) throw new Error('SWITCHYARD_PG_REQUIRED is set but SWITCHYARD_PG_URL is not: start Postgres with scripts/postgres-test.sh');
 const postgres = build('examples/postgres.yaml', 'postgres.json');
 const pgMigrations = readdirSync('examples/postgres-migrations').filter((f) => f.endsWith('.sql')).sort().map((f) => readFileSync(`examples/postgres-migrations/${f}`, 'utf8'));
 if (!postgres.ok) throw new Error(`examples/postgres.yaml build failed:\n${postgres.messages.join('\n')}`);

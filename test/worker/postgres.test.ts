@@ -171,6 +171,20 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
     expect(await one('SELECT status FROM subscriptions WHERE id = $1', sub)).toEqual({ status: 'active' });
   });
 
+  it('a Postgres that does not answer is retried by the policy, never dead-lettered at once, and applies nothing', async () => {
+    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const charge = uid('ch');
+    const message = fakeMessage(stripeEnvelope('charge.captured', { id: charge }));
+    await h.consume([message], { HYPERDRIVE: { connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none' } });
+    expect(message.retried?.delaySeconds).toBeGreaterThan(0);
+    expect(h.events.find((e) => e.kind === 'event.retry')).toMatchObject({ integration: 'stripe' });
+    expect(await one('SELECT n FROM counters WHERE id = $1', charge)).toBeUndefined();
+    const unbound = fakeMessage(stripeEnvelope('charge.captured', { id: charge }));
+    await h.consume([unbound], { HYPERDRIVE: undefined });
+    expect(unbound.retried).toBeDefined();
+    expect(h.events.filter((e) => e.kind === 'event.retry').at(-1)).toMatchObject({ error: expect.stringMatching(/binding HYPERDRIVE is not bound/) });
+  });
+
   it('a Clerk user lands in Postgres and its welcome email is still sent, after the projection committed', async () => {
     const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
     const user = uid('user');
