@@ -11,11 +11,7 @@
  * costs two round trips, whatever its size: BEGIN with the markers, then every projection with COMMIT. Between
  * the Worker and a distant database that is the difference between milliseconds and seconds per batch.
  */
-import pg from 'pg';
-// In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
-// export condition, but vitest's workers pool resolves pg's own require() without it, so the socket is passed
-// explicitly; in Node the module is empty and pg uses net.Socket.
-import * as cloudflare from 'pg-cloudflare';
+import type pg from 'pg';
 import { PermanentError, type Statement } from '../adapter.ts';
 import { keyOf, type EventKey } from './events.ts';
 
@@ -76,8 +72,13 @@ export function postgresError(error: unknown): Error {
 
 /** Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. */
 export async function openPostgres(binding: PostgresBinding): Promise<pg.Client> {
+  // Imported on first use: a Worker whose manifest has no postgres store never initializes the driver.
+  const [{ default: driver }, cloudflare] = await Promise.all([import('pg'), import('pg-cloudflare')]);
+  // In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
+  // export condition, but vitest's workers pool resolves pg's own require() without it, so the socket is passed
+  // explicitly; in Node the module is empty and pg uses net.Socket.
   const Socket = (cloudflare as { CloudflareSocket?: new (ssl: unknown) => unknown }).CloudflareSocket;
-  const client = new pg.Client({
+  const client = new driver.Client({
     connectionString: binding.connectionString,
     pipeline: true,
     ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
