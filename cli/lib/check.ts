@@ -20,7 +20,7 @@ import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
-import { checkPostgresSql, mixedStoreProblems, storeType } from './postgres-check.ts';
+import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 
 export interface EnvironmentBuild {
   name: string;
@@ -131,6 +131,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
+    add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'smol-toml';
 import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -132,4 +133,17 @@ export function checkPostgresSql(manifest: Manifest, manifestDir: string): { pro
     }),
   );
   return { problems, engine: result.engine };
+}
+
+/**
+ * A postgres store whose binding is no [[hyperdrive]] entry of this environment in wrangler.toml: its events would be
+ * retried (and dead-lettered) until it is bound. A warning, so a manifest can be checked before its database exists.
+ */
+export function hyperdriveWarnings(manifest: Manifest, wranglerText: string, env: string): ManifestProblem[] {
+  const config = parse(wranglerText) as Record<string, unknown>;
+  const table = (env === 'default' ? config : ((config.env as Record<string, unknown> | undefined)?.[env] as Record<string, unknown> | undefined)) ?? {};
+  const bound = new Set(((table.hyperdrive as { binding?: string }[] | undefined) ?? []).map((h) => h.binding));
+  return Object.entries((manifest.stores ?? {}) as Record<string, { type: string; binding: string }>)
+    .filter(([, s]) => s.type === 'postgres' && !bound.has(s.binding))
+    .map(([name, s]) => ({ path: ['stores', name, 'binding'], message: `binding ${s.binding} has no [[hyperdrive]] entry in this environment's wrangler.toml table: its handlers' events are retried until it is bound (README, Projecting into Postgres)` }));
 }
