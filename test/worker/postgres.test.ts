@@ -28,6 +28,9 @@ function manifest(): Manifest {
     // The second statement breaks a NOT NULL primary key: the first must roll back with it.
     { on: 'charge.refunded', store: 'app', steps: [count, { sql: 'INSERT INTO orders (id, status) VALUES (NULL, :status)', params: { status: 'data.object.status' } }] },
     { on: 'charge.disputed', store: 'app', steps: [{ sql: 'INSERT INTO ledger (id) VALUES (:id)', params: { id: 'data.object.id' } }] },
+    // One event, two stores (validate refuses this; the runtime must never half-apply it either).
+    { on: 'charge.expired', store: 'app', steps: [count] },
+    { on: 'charge.expired', steps: [{ sql: "UPDATE orders SET status = 'expired' WHERE id = :id", params: { id: 'data.object.id' } }] },
   );
   return m;
 }
@@ -132,6 +135,17 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
     const letter = await env.DB.prepare("SELECT reason, error FROM dead_letters WHERE integration = 'stripe' AND event_id = ?1").bind((failing.body as { id: string }).id).first<{ reason: string; error: string }>();
     expect(letter?.reason).toBe('sql');
     expect(letter?.error).toMatch(/null value in column "id".*SQLSTATE 23502/);
+  });
+
+  it('dead-letters an event whose SQL would go to two stores, writing neither', async () => {
+    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const charge = uid('ch');
+    const message = fakeMessage(stripeEnvelope('charge.expired', { id: charge }));
+    await h.consume([message]);
+    expect(message.acked).toBe(true);
+    expect(await one('SELECT n FROM counters WHERE id = $1', charge)).toBeUndefined();
+    const letter = await env.DB.prepare("SELECT reason, error FROM dead_letters WHERE integration = 'stripe' AND event_id = ?1").bind((message.body as { id: string }).id).first<{ reason: string; error: string }>();
+    expect(letter).toMatchObject({ reason: 'permanent', error: expect.stringMatching(/its SQL goes to d1 and app: one event's SQL must go to one store/) });
   });
 
   it('replays a dead letter once its cause is fixed (a missing table created)', async () => {
