@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { build } from './cli/commands/build.ts';
@@ -10,6 +11,13 @@ const examples = build('examples/more-providers.yaml', 'examples.json');
 if (!examples.ok) throw new Error(`example manifest build failed:\n${examples.messages.join('\n')}`);
 if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
 const migrations = await readD1Migrations('./migrations');
+// The Postgres suite (test/worker/postgres.test.ts) runs when a Postgres answers at SWITCHYARD_PG_URL
+// (scripts/postgres-test.sh starts one): the Worker reaches it through miniflare's Hyperdrive binding, over TCP.
+const pgUrl = process.env.SWITCHYARD_PG_URL;
+if (process.env.SWITCHYARD_PG_REQUIRED && !pgUrl) throw new Error('SWITCHYARD_PG_REQUIRED is set but SWITCHYARD_PG_URL is not: start Postgres with scripts/postgres-test.sh');
+const postgres = build('examples/postgres.yaml', 'postgres.json');
+const pgMigrations = readdirSync('examples/postgres-migrations').filter((f) => f.endsWith('.sql')).sort().map((f) => readFileSync(`examples/postgres-migrations/${f}`, 'utf8'));
+if (!postgres.ok) throw new Error(`examples/postgres.yaml build failed:\n${postgres.messages.join('\n')}`);
 
 export default defineConfig({
   test: {
@@ -19,7 +27,11 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine).
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS }, serviceBindings: { OFFLINE_ENGINE: offlineEngine } },
+            miniflare: {
+              bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS, ...(pgUrl ? { TEST_PG_MIGRATIONS: pgMigrations } : {}) },
+              serviceBindings: { OFFLINE_ENGINE: offlineEngine },
+              ...(pgUrl ? { hyperdrives: { HYPERDRIVE: pgUrl } } : {}),
+            },
           }),
         ],
         test: {

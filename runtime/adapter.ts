@@ -134,6 +134,10 @@ export interface StepCompileContext {
   registry: import('./registry.ts').Registry;
   templates: ReadonlyMap<string, import('./templates.ts').CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
+  /** The manifest's stores by name (`d1`, the event log's database, always among them). */
+  stores: ReadonlyMap<string, import('./stores.ts').CompiledStore>;
+  /** The store the step's handler names (its sql goes there unless the step names its own). */
+  store?: string;
 }
 
 /** A limit from the manifest's `limits:`, compiled. */
@@ -158,6 +162,8 @@ export interface PendingAction {
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** The store it runs in (from `stores:`); absent for the event log's D1. Postgres statements use `$N`. */
+  store?: string;
 }
 
 /** A message to send to a manifest queue once the message's transaction has committed (the outbox). */

@@ -14,6 +14,7 @@ import { compileCondition, type AlertCondition, type CompiledAlert } from '../al
 import { parseDuration } from '../duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
+import { compileStores, type CompiledStore } from '../stores.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
@@ -110,6 +111,8 @@ export interface CompiledManifest {
   routes: ReadonlyMap<string, CompiledIntegration>;
   integrations: ReadonlyMap<string, CompiledIntegration>;
   queues: ReadonlyMap<string, CompiledQueue>;
+  /** Where projections go, by name (`d1`, the event log's database, always among them). */
+  stores: ReadonlyMap<string, CompiledStore>;
   templates: ReadonlyMap<string, CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   plan: 'free' | 'paid';
@@ -184,7 +187,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
   });
   const limits = new Map<string, CompiledLimit>();
-  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits };
+  const stores = compileStores(manifest.stores as Record<string, { type: CompiledStore['type']; binding: string }> | undefined, (path, message) => problems.push({ path, message }));
+  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits, stores };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
@@ -353,6 +357,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     routes,
     integrations,
     queues,
+    stores,
     templates,
     limits,
     plan: manifest.platform?.plan ?? 'free',
@@ -449,7 +454,7 @@ type Defer = (fn: () => void) => unknown;
  */
 function withHandlers<S extends object>(
   base: S,
-  list: { on: string | string[]; steps: unknown[] }[],
+  list: { on: string | string[]; steps: unknown[]; store?: string }[],
   at: (string | number)[],
   hc: HandlerContext,
   defer: Defer,
@@ -490,9 +495,11 @@ interface HandlerContext {
   effects: { byId: Map<string, EffectSpec>; byStep: Map<CompiledStep, EffectSpec> };
 }
 
-function compileHandlers(list: { on: string | string[]; steps: unknown[] }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
-  const { registry, ctx, attempt } = hc;
+function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?: string }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
+  const { registry, attempt } = hc;
   return list.map((handler, h) => {
+    // A handler's store is where its sql steps write, unless a step names its own.
+    const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
     const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
     const exact = new Set(patterns.filter((p) => !p.includes('*')));
     const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
@@ -598,7 +605,8 @@ function compileIntegration(
     queue,
     retry,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
-    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql') : () => false,
+    // A projection into another store (Postgres) goes through the queue: its applied-marker lives in that store.
+    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql' && !(step as { store?: string }).store) : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
   return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;

@@ -65,6 +65,12 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/definitions/Queue' },
       },
+      stores: {
+        type: 'object',
+        description: 'Where projections go, by name. `d1` (the event log\'s database, binding DB) is always there and is the default; a `postgres` store is reached through a Hyperdrive binding.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Store' },
+      },
       integrations: {
         type: 'object',
         description: 'Integrations by name.',
@@ -174,10 +180,31 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
             description: 'Event type(s); `*` matches any run of characters.',
           },
           description: { type: 'string' },
+          store: { type: 'string', pattern: NAME_PATTERN, description: 'The store its sql steps write (from `stores:`; default d1). One event\'s SQL goes to one store: a transaction cannot span two databases.' },
           steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
         },
         ['on', 'steps'],
       ),
+      Store: {
+        title: 'Store',
+        description: 'A database projections are written to; `type` picks it.',
+        type: 'object',
+        required: ['type'],
+        discriminator: { propertyName: 'type' },
+        oneOf: [
+          closed('D1Store', { type: { const: 'd1', description: 'The event log\'s D1 database: projections commit in one transaction with the event log.' }, binding: { type: 'string', pattern: BINDING_PATTERN, description: 'Its D1 binding (DB).' }, description: { type: 'string' } }, ['type', 'binding']),
+          closed(
+            'PostgresStore',
+            {
+              type: { const: 'postgres', description: 'PostgreSQL through Hyperdrive: projections commit in one Postgres transaction with their applied-marker (switchyard_applied).' },
+              binding: { type: 'string', pattern: BINDING_PATTERN, description: 'Its Hyperdrive binding in wrangler.toml ([[hyperdrive]]).' },
+              migrations: { type: 'string', minLength: 1, description: 'The folder of its SQL migrations (*.sql, applied in name order), relative to the manifest: validate prepares each statement against them.' },
+              description: { type: 'string' },
+            },
+            ['type', 'binding', 'migrations'],
+          ),
+        ],
+      },
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
       Template: templateSchema,
       Alert: alertSchema,
@@ -234,6 +261,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         {
           defaults: { type: 'object' },
           queues: { type: 'object' },
+          stores: { type: 'object' },
           integrations: { type: 'object' },
           templates: { type: 'object' },
           limits: { type: 'object' },

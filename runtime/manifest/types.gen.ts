@@ -334,6 +334,13 @@ export type Value6 =
       default?: unknown;
     };
 /**
+ * A database projections are written to; `type` picks it.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Store".
+ */
+export type Store = D1Store | PostgresStore;
+/**
  * How a request is authenticated; `type` picks the adapter.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -437,6 +444,12 @@ export interface Manifest {
    */
   queues?: {
     [k: string]: Queue;
+  };
+  /**
+   * Where projections go, by name. `d1` (the event log's database, binding DB) is always there and is the default; a `postgres` store is reached through a Hyperdrive binding.
+   */
+  stores?: {
+    [k: string]: Store;
   };
   /**
    * Integrations by name.
@@ -584,7 +597,7 @@ export interface AlertCondition {
   };
 }
 /**
- * Runs one SQL statement against D1; all sql steps of a message commit together.
+ * Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.
  */
 export interface SqlStep {
   /**
@@ -597,6 +610,10 @@ export interface SqlStep {
   params?: {
     [k: string]: Value;
   };
+  /**
+   * The store it writes (from `stores:`), over its handler's; default d1.
+   */
+  store?: string;
   description?: string;
 }
 /**
@@ -1062,6 +1079,32 @@ export interface Queue {
   dead_letter?: string;
   description?: string;
 }
+export interface D1Store {
+  /**
+   * The event log's D1 database: projections commit in one transaction with the event log.
+   */
+  type: 'd1';
+  /**
+   * Its D1 binding (DB).
+   */
+  binding: string;
+  description?: string;
+}
+export interface PostgresStore {
+  /**
+   * PostgreSQL through Hyperdrive: projections commit in one Postgres transaction with their applied-marker (switchyard_applied).
+   */
+  type: 'postgres';
+  /**
+   * Its Hyperdrive binding in wrangler.toml ([[hyperdrive]]).
+   */
+  binding: string;
+  /**
+   * The folder of its SQL migrations (*.sql, applied in name order), relative to the manifest: validate prepares each statement against them.
+   */
+  migrations: string;
+  description?: string;
+}
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Integration".
@@ -1332,6 +1375,10 @@ export interface Handler {
    */
   on: string | [string, ...string[]];
   description?: string;
+  /**
+   * The store its sql steps write (from `stores:`; default d1). One event's SQL goes to one store: a transaction cannot span two databases.
+   */
+  store?: string;
   /**
    * @minItems 1
    */
@@ -1770,6 +1817,7 @@ export interface Admin {
 export interface Overlay {
   defaults?: {};
   queues?: {};
+  stores?: {};
   integrations?: {};
   templates?: {};
   limits?: {};
