@@ -4,6 +4,7 @@
  * error shape; 401s carry WWW-Authenticate and never detail more than a reason code, nor log the token.
  */
 import type { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { stepContext } from './adapter.ts';
 import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
@@ -13,6 +14,7 @@ import { countStatement, MemoryRateLimit, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import { loadProfile } from './profiles.ts';
+import { trackRequest } from './request-analytics.ts';
 import type { Emit } from './telemetry.ts';
 import { readPath } from './values.ts';
 
@@ -142,6 +144,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
     const early = new MemoryRateLimit();
     app.on(route.methods, route.path, async (c) => {
       const request = c.req.raw;
+      const startedMs = deps.now();
       if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {
         throw httpError(400, { error: 'bad_request', message: 'encoded path separators and dot segments are not forwarded', reason: 'path_not_allowed' });
       }
@@ -173,7 +176,27 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
       }
       const profile = user && route.profile ? await loadProfile(route.profile, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined;
       if (user && route.onFirstSeen) await firstSeen(route, user, profile, c.env, deps, seen);
-      if (route.upstream) return proxy(route, request, user, profile, deps);
+      if (route.upstream) {
+        const analytics = route.analytics;
+        if (!analytics) return proxy(route, request, user, profile, deps);
+        // Tracked after the answer, whatever it is (a 502 included), and never awaited by it.
+        const track = (status: number) => {
+          const sent = trackRequest(analytics, compiled.sources.get(analytics.to), { route, request, status, startedMs, endedMs: deps.now(), ...(user ? { user } : {}) }, c.env, deps);
+          try {
+            c.executionCtx.waitUntil(sent);
+          } catch {
+            // No execution context (app.request in tests): the send runs on its own; it never rejects.
+          }
+        };
+        try {
+          const response = await proxy(route, request, user, profile, deps);
+          track(response.status);
+          return response;
+        } catch (error) {
+          track(error instanceof HTTPException ? error.status : 500);
+          throw error;
+        }
+      }
       const source = route.source;
       return route.endpoint!({
         request,

@@ -14,6 +14,7 @@ import { compileCondition, type AlertCondition, type CompiledAlert } from '../al
 import { parseDuration } from '../duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
+import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../request-analytics.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
@@ -70,6 +71,8 @@ export interface CompiledRoute {
   onFirstSeen?: CompiledStep[];
   endpoint?: EndpointHandler;
   source?: EventSource;
+  /** Each proxied request as an analytics event, queued on the named route's source. */
+  analytics?: CompiledRouteAnalytics;
 }
 
 export interface CompiledIntegration extends EventSource {
@@ -302,6 +305,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
       return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
     });
+    if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
     const route: CompiledRoute = {
       name,
@@ -316,6 +320,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
+      ...(spec.analytics ? { analytics: compileRouteAnalytics(spec.analytics) } : {}),
     };
     if (lazy && spec.on_first_seen?.length) {
       onFirstRead(route, 'onFirstSeen', () => {
@@ -325,6 +330,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
     if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
     appRoutes.push(route);
+  }
+  for (const route of appRoutes) {
+    const to = route.analytics?.to;
+    if (to && !appRoutes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, appRoutes.filter((r) => r.source).map((r) => r.name))}` });
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token

@@ -1600,11 +1600,12 @@ export interface Route {
     [k: string]: string;
   };
   /**
-   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at).
    *
    * @minItems 1
    */
   on_first_seen?: [Step1, ...Step1[]];
+  analytics?: RouteAnalytics;
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).
@@ -1654,6 +1655,38 @@ export interface RateLimit {
   limit: number;
   period: 'minute' | 'hour' | 'day' | 'month';
   per: 'user' | 'ip';
+}
+/**
+ * Track each proxied request as an analytics event, queued after the response (never delaying it).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "RouteAnalytics".
+ */
+export interface RouteAnalytics {
+  /**
+   * A route whose endpoint queues analytics events (e.g. track): its queue and handlers deliver these.
+   */
+  to: string;
+  /**
+   * The event name (default api_request).
+   */
+  event?: string;
+  /**
+   * Keep the query string in `path` (default false: query strings carry tokens and e-mail addresses).
+   */
+  query?: boolean;
+  privacy?: RequestPrivacy;
+  description?: string;
+}
+export interface RequestPrivacy {
+  /**
+   * The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network (default), or whole.
+   */
+  ip?: 'none' | 'truncated' | 'full';
+  /**
+   * The client's country from request.cf.country (default true).
+   */
+  country?: boolean;
 }
 /**
  * Collects analytics events from browsers and queues them for the route handlers.
