@@ -6,7 +6,7 @@
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stepContext } from './adapter.ts';
-import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
+import { AuthError, providerUser, satisfies, type AuthenticatedUser, type JwtConfig, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { CONTROL_CHARACTER, httpError } from './http.ts';
@@ -53,7 +53,7 @@ export async function authenticate(verify: JwtVerify, token: string, env: Runtim
  * commit together, so a failure leaves the user unseen and the next request tries again. A concurrent first
  * request loses on the marker's primary key and changes nothing.
  */
-async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
+async function firstSeen(route: CompiledRoute, config: JwtConfig | undefined, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
   const key = `${user.provider}\u0000${user.sub}`;
   if (seen.has(key)) return;
   const db = env.DB;
@@ -62,7 +62,7 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
     return;
   }
   const at = new Date(deps.now()).toISOString();
-  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {} } };
+  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {}, user: providerUser(config, user, profile) } };
   const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
   const ctx = stepContext(envelope, env);
   for (const step of route.onFirstSeen!) {
@@ -175,7 +175,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
         }
       }
       const profile = user && route.profile ? await loadProfile(route.profile, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined;
-      if (user && route.onFirstSeen) await firstSeen(route, user, profile, c.env, deps, seen);
+      if (user && route.onFirstSeen) await firstSeen(route, route.auth ? compiled.auth.get(route.auth) : undefined, user, profile, c.env, deps, seen);
       if (route.upstream) {
         const analytics = route.analytics;
         if (!analytics) return proxy(route, request, user, profile, deps);
