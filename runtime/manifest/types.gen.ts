@@ -630,9 +630,61 @@ export interface ResendAction {
   retry?: RetryPolicy1;
   description?: string;
   /**
-   * Sender, e.g. `Acme <hello@acme.dev>`.
+   * Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.
    */
-  from: string;
+  from:
+    | string
+    | {
+        env: string;
+      };
+  /**
+   * Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.
+   */
+  tags?: {
+    [k: string]:
+      | string
+      | {
+          /**
+           * Read this path.
+           */
+          path?: string;
+          /**
+           * A string with `{path}` placeholders; a missing value renders empty.
+           */
+          template?: string;
+          /**
+           * This constant value.
+           */
+          const?: unknown;
+          /**
+           * The current time as ISO-8601.
+           */
+          now?: true;
+          /**
+           * A request header (event extraction only).
+           */
+          header?: string;
+          /**
+           * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+           */
+          env?: string;
+          /**
+           * Transforms applied in order.
+           */
+          transform?:
+            | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+            | [
+                'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+                ...(
+                  'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number'
+                )[]
+              ];
+          /**
+           * Used when the source is missing or null.
+           */
+          default?: unknown;
+        };
+  };
   to: Value1;
   reply_to?: string;
   /**
