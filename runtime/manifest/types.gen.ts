@@ -1791,11 +1791,11 @@ export interface PosthogFlagsEndpoint {
   stale_for?: string;
 }
 /**
- * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+ * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
  */
 export interface CloudinaryUploadEndpoint {
   /**
-   * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+   * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
    */
   type: 'cloudinary-upload';
   cloud_name: string;
@@ -1820,6 +1820,20 @@ export interface CloudinaryUploadEndpoint {
    */
   resource_type?: 'image' | 'video' | 'raw' | 'auto';
   /**
+   * An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).
+   */
+  transformation?: string;
+  /**
+   * Convert uploads to this format, e.g. webp (signed).
+   */
+  format?: string;
+  /**
+   * Named delivery transformations: the answer carries each one's URL, e.g. { thumb: c_fill,w_200,h_200 }.
+   */
+  urls?: {
+    [k: string]: string;
+  };
+  /**
    * A size such as `512B`, `64KiB` or `1MiB`.
    */
   max_size?: string;
@@ -1828,9 +1842,13 @@ export interface CloudinaryUploadEndpoint {
    */
   types?: string[];
   /**
-   * R2 binding to keep the original in.
+   * R2 binding to keep the original in, with the Cloudinary URL in its metadata.
    */
   backup_bucket?: string;
+  /**
+   * With backup_bucket: keep every original (always, the default), or only when the request sends backup=true (on_request).
+   */
+  backup?: 'always' | 'on_request';
   /**
    * API base URL (default: the provider's).
    */
