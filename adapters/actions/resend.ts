@@ -89,6 +89,7 @@ export const resendAction: ActionAdapter<ResendOptions> = {
     return {
       type: 'resend',
       maxBatch: RESEND_BATCH_LIMIT,
+      recipient: (payload) => (payload as ResendEmail).to[0],
       prepare(stepCtx: StepContext): ResendEmail {
         const rendered = message.render(stepCtx);
         return {

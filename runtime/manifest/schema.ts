@@ -221,6 +221,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           forward_profile: { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' }, additionalProperties: { type: 'string' }, description: 'Headers to send upstream, each from a profile field (a path).' },
           on_first_seen: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1, description: "SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at)." },
           analytics: { $ref: '#/definitions/RouteAnalytics' },
+          limits: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true, description: 'Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).' },
           endpoint: { $ref: '#/definitions/Endpoint' },
           queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue for an endpoint\'s events (track).' },
           retry: { $ref: '#/definitions/RetryPolicy' },

@@ -1437,6 +1437,14 @@ export interface Limit {
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
   per?: Value7;
+  /**
+   * Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.
+   */
+  per_recipient?: boolean;
+  /**
+   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.
+   */
+  counts?: 'sends' | 'active_users' | 'tracked_events';
   description?: string;
   notify?: Step2;
 }
@@ -1658,6 +1666,12 @@ export interface Route {
    */
   on_first_seen?: [Step1, ...Step1[]];
   analytics?: RouteAnalytics;
+  /**
+   * Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).
+   *
+   * @minItems 1
+   */
+  limits?: [string, ...string[]];
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).
