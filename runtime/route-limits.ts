@@ -27,8 +27,13 @@ const crossed = (limit: CompiledLimit, n: number) => n >= Math.ceil(limit.warnAt
 
 async function alert(alerts: LimitAlert[], ctx: RouteCountContext): Promise<void> {
   if (!alerts.length) return;
-  void ctx.compiled.limits;
-  await fireAlerts(alerts, { db: ctx.db, emit: ctx.emit, io: ctx.io }, new Date(ctx.io.now).toISOString());
+  try {
+    void ctx.compiled.limits;
+    await fireAlerts(alerts, { db: ctx.db, emit: ctx.emit, io: ctx.io }, new Date(ctx.io.now).toISOString());
+  } catch (error) {
+    // Not recorded: the next crossing tries again.
+    ctx.emit({ kind: 'runtime.error', where: 'limits.alerts', error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 /**
@@ -59,13 +64,20 @@ export async function countActiveUser(limits: readonly CompiledLimit[], sub: str
 /**
  * Counts `n` events a route is about to queue against its tracked_events limits (all of them or none, per limit).
  * Returns false when a limit with `on_exceed: drop` is reached: the events are not queued. One D1 upsert per limit
- * per call (a track batch, or one request's analytics event).
+ * per call (a track batch, or one request's analytics event). Never throws for D1: uncounted events go on.
  */
 export async function countTrackedEvents(limits: readonly CompiledLimit[] | undefined, n: number, ctx: RouteCountContext): Promise<boolean> {
   const tracked = (limits ?? []).filter((l) => l.counts === 'tracked_events');
   if (!tracked.length || n <= 0) return true;
   const periods = tracked.map((limit) => periodBounds(limit.period, ctx.io.now));
-  const results = await ctx.db.batch<{ n: number }>(tracked.map((limit, i) => countManyStatement(ctx.db, limit.name, '*', periods[i]!.start, limit.limit, n)));
+  let results: D1Result<{ n: number }>[];
+  try {
+    results = await ctx.db.batch<{ n: number }>(tracked.map((limit, i) => countManyStatement(ctx.db, limit.name, '*', periods[i]!.start, limit.limit, n)));
+  } catch (error) {
+    // A quota guard, not a gate: when D1 cannot count, the events go on (and the failure is logged).
+    ctx.emit({ kind: 'runtime.error', where: 'limits.tracked_events', error: error instanceof Error ? error.message : String(error) });
+    return true;
+  }
   const alerts: LimitAlert[] = [];
   let allowed = true;
   tracked.forEach((limit, i) => {

@@ -204,7 +204,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
         // Tracked after the answer, whatever it is (a 502 included), and never awaited by it.
         const track = (status: number) => {
           const facts = { route, request, status, startedMs, endedMs: deps.now(), ...(user ? { user } : {}) };
-          const fits = analyticsLimits ? countTrackedEvents(analyticsLimits, 1, countContext(c.env)).catch(() => true) : Promise.resolve(true);
+          const fits = analyticsLimits ? countTrackedEvents(analyticsLimits, 1, countContext(c.env)) : Promise.resolve(true);
           background(
             c,
             fits.then((allowed) => (allowed ? trackRequest(analytics, compiled.sources.get(analytics.to), facts, c.env, deps) : deps.emit({ kind: 'analytics.dropped', route: route.name, to: analytics.to, reason: 'limit_reached' }))),

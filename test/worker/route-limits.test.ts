@@ -5,6 +5,8 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
+import { countTrackedEvents } from '../../runtime/route-limits.ts';
+import type { TelemetryEvent } from '../../runtime/telemetry.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';
@@ -107,6 +109,17 @@ describe('tracked events (counts: tracked_events)', () => {
     expect(await (await call('/v1/track', batch(3))).json()).toEqual({ accepted: 3 });
     expect(h.analytics.messages).toHaveLength(3);
     expect(h.events.filter((e) => e.kind === 'limit.exceeded')).toEqual([expect.objectContaining({ limit: metric, percent: 100 })]);
+  });
+});
+
+describe('tracked events when D1 cannot count', () => {
+  it('lets the events go on and logs the failure (a quota guard, not a gate)', async () => {
+    const events: TelemetryEvent[] = [];
+    const compiled = compileManifest(manifestWith({ x: { counts: 'tracked_events', period: 'month', limit: 1, on_exceed: 'drop' } }, {}), defaultRegistry);
+    const db = { prepare: (sql: string) => env.DB.prepare(sql), batch: () => Promise.reject(new Error('D1_ERROR: overloaded')) } as unknown as D1Database;
+    const allowed = await countTrackedEvents([compiled.limits.get('x')!], 3, { db, io: { env: {}, fetch, now: Date.now() }, emit: (e) => events.push(e), compiled });
+    expect(allowed).toBe(true);
+    expect(events).toEqual([{ kind: 'runtime.error', where: 'limits.tracked_events', error: 'D1_ERROR: overloaded' }]);
   });
 });
 
