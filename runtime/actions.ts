@@ -69,6 +69,8 @@ export interface CompiledAction {
   prepare(ctx: StepContext): unknown;
   /** Sends items (at most maxBatch); one outcome per item, in order. */
   send(items: ActionItem[], io: ActionIO): Promise<ActionOutcome[]>;
+  /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
+  recipient?(payload: unknown): string | undefined;
   /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */
   logStatements?(item: ActionItem, result: unknown, at: string): Statement[];
 }

@@ -147,7 +147,11 @@ export interface CompiledLimit {
   limit: number;
   warnAt: number;
   onExceed: 'warn' | 'defer' | 'drop';
+  /** What is counted: sends of action steps (default), active users of routes, or events routes queue. */
+  counts: 'sends' | 'active_users' | 'tracked_events';
   per?: import('./values.ts').ValueFn;
+  /** Counted per recipient of each send (the action's `recipient` of its payload). */
+  perRecipient?: boolean;
   notify?: import('./actions.ts').CompiledAction;
 }
 

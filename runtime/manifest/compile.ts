@@ -15,6 +15,8 @@ import { parseDuration } from '../duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
 import { compileStores, type CompiledStore } from '../stores.ts';
+import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../request-analytics.ts';
+import { limitProblems } from '../limits.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
@@ -71,6 +73,10 @@ export interface CompiledRoute {
   onFirstSeen?: CompiledStep[];
   endpoint?: EndpointHandler;
   source?: EventSource;
+  /** Each proxied request as an analytics event, queued on the named route's source. */
+  analytics?: CompiledRouteAnalytics;
+  /** Limits this route counts (active users, tracked events). */
+  limits?: CompiledLimit[];
 }
 
 export interface CompiledIntegration extends EventSource {
@@ -192,7 +198,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
-    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', ...(per ? { per } : {}) };
+    const counts = spec.counts ?? 'sends';
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
+    problems.push(...limitProblems(spec, at));
     limits.set(name, limit);
     const notify = spec.notify;
     if (notify) {
@@ -306,6 +314,21 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
       return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
     });
+    const routeLimits = (spec.limits ?? []).flatMap((limitName, i) => {
+      const limit = limits.get(limitName);
+      const problem = !limit
+        ? `limit ${JSON.stringify(limitName)} is not declared under limits:${didYouMean(limitName, [...limits.keys()])}`
+        : limit.counts === 'sends'
+          ? `limit ${limitName} counts sends: name it on an action step, or give it counts: active_users or tracked_events`
+          : limit.counts === 'active_users' && !spec.auth
+            ? `limit ${limitName} counts active users: the route needs an auth provider`
+            : limit.counts === 'tracked_events' && !(spec.endpoint && spec.queue)
+              ? `limit ${limitName} counts tracked events: name it on a route that queues events (track)`
+              : undefined;
+      if (problem) problems.push({ path: [...at, 'limits', i], message: problem });
+      return limit && !problem ? [limit] : [];
+    });
+    if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
     const route: CompiledRoute = {
       name,
@@ -320,6 +343,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
+      ...(spec.analytics ? { analytics: compileRouteAnalytics(spec.analytics) } : {}),
+      ...(routeLimits.length ? { limits: routeLimits } : {}),
     };
     if (lazy && spec.on_first_seen?.length) {
       onFirstRead(route, 'onFirstSeen', () => {
@@ -329,6 +354,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
     if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
     appRoutes.push(route);
+  }
+  for (const route of appRoutes) {
+    const to = route.analytics?.to;
+    if (to && !appRoutes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, appRoutes.filter((r) => r.source).map((r) => r.name))}` });
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token

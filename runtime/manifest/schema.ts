@@ -11,6 +11,7 @@ import { platformSchema } from '../platform.ts';
 import { alertSchema } from '../alerts.ts';
 import { retentionSchema } from '../retention.ts';
 import { templateSchema } from '../templates.ts';
+import { routeAnalyticsSchema } from '../request-analytics.ts';
 
 export const MANIFEST_VERSION = 1;
 
@@ -229,6 +230,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         [],
         'What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).',
       ),
+      RouteAnalytics: routeAnalyticsSchema,
       RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: ['minute', 'hour', 'day', 'month'] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
       Route: closed(
         'Route',
@@ -244,7 +246,9 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           keep_authorization: { type: 'boolean', description: 'Pass the Authorization header upstream (default: stripped).' },
           profile: { type: 'boolean', description: "Load the user's full profile (the provider's `profile` options), cached in KV." },
           forward_profile: { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' }, additionalProperties: { type: 'string' }, description: 'Headers to send upstream, each from a profile field (a path).' },
-          on_first_seen: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1, description: 'SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).' },
+          on_first_seen: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1, description: "SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at)." },
+          analytics: { $ref: '#/definitions/RouteAnalytics' },
+          limits: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true, description: 'Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).' },
           endpoint: { $ref: '#/definitions/Endpoint' },
           queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue for an endpoint\'s events (track).' },
           retry: { $ref: '#/definitions/RetryPolicy' },

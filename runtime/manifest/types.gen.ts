@@ -647,9 +647,61 @@ export interface ResendAction {
   retry?: RetryPolicy1;
   description?: string;
   /**
-   * Sender, e.g. `Acme <hello@acme.dev>`.
+   * Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.
    */
-  from: string;
+  from:
+    | string
+    | {
+        env: string;
+      };
+  /**
+   * Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.
+   */
+  tags?: {
+    [k: string]:
+      | string
+      | {
+          /**
+           * Read this path.
+           */
+          path?: string;
+          /**
+           * A string with `{path}` placeholders; a missing value renders empty.
+           */
+          template?: string;
+          /**
+           * This constant value.
+           */
+          const?: unknown;
+          /**
+           * The current time as ISO-8601.
+           */
+          now?: true;
+          /**
+           * A request header (event extraction only).
+           */
+          header?: string;
+          /**
+           * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+           */
+          env?: string;
+          /**
+           * Transforms applied in order.
+           */
+          transform?:
+            | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+            | [
+                'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+                ...(
+                  'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number'
+                )[]
+              ];
+          /**
+           * Used when the source is missing or null.
+           */
+          default?: unknown;
+        };
+  };
   to: Value1;
   reply_to?: string;
   /**
@@ -1432,6 +1484,14 @@ export interface Limit {
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
   per?: Value7;
+  /**
+   * Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.
+   */
+  per_recipient?: boolean;
+  /**
+   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.
+   */
+  counts?: 'sends' | 'active_users' | 'tracked_events';
   description?: string;
   notify?: Step2;
 }
@@ -1647,11 +1707,18 @@ export interface Route {
     [k: string]: string;
   };
   /**
-   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at).
    *
    * @minItems 1
    */
   on_first_seen?: [Step1, ...Step1[]];
+  analytics?: RouteAnalytics;
+  /**
+   * Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).
+   *
+   * @minItems 1
+   */
+  limits?: [string, ...string[]];
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).
@@ -1701,6 +1768,38 @@ export interface RateLimit {
   limit: number;
   period: 'minute' | 'hour' | 'day' | 'month';
   per: 'user' | 'ip';
+}
+/**
+ * Track each proxied request as an analytics event, queued after the response (never delaying it).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "RouteAnalytics".
+ */
+export interface RouteAnalytics {
+  /**
+   * A route whose endpoint queues analytics events (e.g. track): its queue and handlers deliver these.
+   */
+  to: string;
+  /**
+   * The event name (default api_request).
+   */
+  event?: string;
+  /**
+   * Keep the query string in `path` (default false: query strings carry tokens and e-mail addresses).
+   */
+  query?: boolean;
+  privacy?: RequestPrivacy;
+  description?: string;
+}
+export interface RequestPrivacy {
+  /**
+   * The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network (default), or whole.
+   */
+  ip?: 'none' | 'truncated' | 'full';
+  /**
+   * The client's country from request.cf.country (default true).
+   */
+  country?: boolean;
 }
 /**
  * Collects analytics events from browsers and queues them for the route handlers.
@@ -1753,11 +1852,11 @@ export interface PosthogFlagsEndpoint {
   stale_for?: string;
 }
 /**
- * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+ * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
  */
 export interface CloudinaryUploadEndpoint {
   /**
-   * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+   * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
    */
   type: 'cloudinary-upload';
   cloud_name: string;
@@ -1782,6 +1881,20 @@ export interface CloudinaryUploadEndpoint {
    */
   resource_type?: 'image' | 'video' | 'raw' | 'auto';
   /**
+   * An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).
+   */
+  transformation?: string;
+  /**
+   * Convert uploads to this format, e.g. webp (signed).
+   */
+  format?: string;
+  /**
+   * Named delivery transformations: the answer carries each one's URL, e.g. { thumb: c_fill,w_200,h_200 }.
+   */
+  urls?: {
+    [k: string]: string;
+  };
+  /**
    * A size such as `512B`, `64KiB` or `1MiB`.
    */
   max_size?: string;
@@ -1790,9 +1903,13 @@ export interface CloudinaryUploadEndpoint {
    */
   types?: string[];
   /**
-   * R2 binding to keep the original in.
+   * R2 binding to keep the original in, with the Cloudinary URL in its metadata.
    */
   backup_bucket?: string;
+  /**
+   * With backup_bucket: keep every original (always, the default), or only when the request sends backup=true (on_request).
+   */
+  backup?: 'always' | 'on_request';
   /**
    * API base URL (default: the provider's).
    */
