@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildCommand } from './commands/build.ts';
 import { devCommand } from './commands/dev.ts';
 import { planCommand } from './commands/plan.ts';
+import { providersCommand } from './commands/providers.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
@@ -33,6 +34,7 @@ const commands: Record<string, Command> = {
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget] [FILE]', summary: 'what a manifest change does, what an event costs' },
+  providers: { run: providersCommand, usage: '[<name>] [--json]', summary: 'list the provider catalog, or show what `provider: <name>` sets' },
   types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
   token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
 };

@@ -73,3 +73,57 @@ describe('provider presets', () => {
     expect(schema.definitions.Provider.enum).toEqual(catalogNames());
   });
 });
+
+describe('switchyard providers', () => {
+  it('lists every catalog provider with its scheme, handshake and proof', () => {
+    const { code, stdout } = cli(['providers']);
+    expect(code).toBe(0);
+    for (const name of catalogNames()) expect(stdout).toMatch(new RegExp(`^${name} `, 'm'));
+    expect(stdout).toMatch(/^slack +hmac \(sha256 hex, X-Slack-Signature, timestamped\) +json-challenge +doc vector$/m);
+    expect(stdout).toMatch(/^stripe +stripe +- +SDK \(stripe\)$/m);
+  });
+
+  it('shows what one sets, its secrets and where to find them; an unknown name gets a did-you-mean', () => {
+    const { code, stdout } = cli(['providers', 'slack']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('SLACK_SIGNING_SECRET: api.slack.com/apps -> your app -> Basic Information -> App Credentials -> Signing Secret');
+    expect(stdout).toContain('docs: https://api.slack.com/authentication/verifying-requests-from-slack');
+    expect(stdout).toMatch(/handshake:\n +type: json-challenge/);
+    const unknown = cli(['providers', 'slak']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('(did you mean "slack"?)');
+  });
+
+  it('is the table in the README, generated from the catalog', async () => {
+    const { withProvidersTable } = await import('../../cli/lib/providers-table.ts');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(withProvidersTable(readme, entries.values())).toBe(readme);
+    for (const name of catalogNames()) expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
+
+describe('handshake options', () => {
+  it('are checked when the manifest loads: unknown types with a did-you-mean, contradictory options named', async () => {
+    const { compileManifest } = await import('../../runtime/manifest/compile.ts');
+    const { defaultRegistry } = await import('../../adapters/registry.ts');
+    const { ManifestError } = await import('../../runtime/manifest/problems.ts');
+    const with_ = (handshake: Record<string, unknown>) => ({
+      version: 1,
+      queues: { events: { binding: 'EVENTS_QUEUE' } },
+      integrations: { s: { ...applyPreset({ provider: 'slack', route: '/s', queue: 'events' }, entries.get('slack')!), handshake } },
+    });
+    const problems = (handshake: Record<string, unknown>) => {
+      try {
+        compileManifest(with_(handshake) as never, defaultRegistry);
+        return [];
+      } catch (error) {
+        if (!(error instanceof ManifestError)) throw error;
+        return error.problems.map((p) => p.message);
+      }
+    };
+    expect(problems({ type: 'json-challenge', when: { field: 'type', equals: 'url_verification' }, answer_field: 'challenge' })).toEqual([]);
+    expect(problems({ type: 'json-challeng', when: { field: 'type', equals: 'x' } })).toEqual([expect.stringContaining('unknown handshake type "json-challeng" (did you mean "json-challenge"?)')]);
+    expect(problems({ type: 'json-challenge', when: { field: 'type', equals: 'x' }, answer_field: 'c', respond: { type: 1 } })).toEqual([expect.stringContaining('exactly one of `answer_field` and `respond`')]);
+    expect(problems({ type: 'get-challenge', challenge_param: 'hub.challenge', token_param: 'hub.verify_token' })).toEqual([expect.stringContaining('`token_param` and `verify_token` together')]);
+  });
+});
