@@ -168,9 +168,14 @@ function firstStringPath(json: unknown, at: string[] = []): string[] | undefined
   return undefined;
 }
 
+const sdkPath = (entry: CatalogEntry) => join(PACKAGE_ROOT, 'test/catalog/sdk', `${entry.name}.ts`);
+
+/** Whether test/catalog/sdk/<name>.ts exists (found by name: no list to keep). */
+export const hasSdk = (entry: CatalogEntry) => existsSync(sdkPath(entry));
+
 /** The provider's SDK cross-check module, when test/catalog/sdk/<name>.ts exists. */
 export async function sdkFor(entry: CatalogEntry): Promise<CatalogSdk | undefined> {
-  const path = join(PACKAGE_ROOT, 'test/catalog/sdk', `${entry.name}.ts`);
+  const path = sdkPath(entry);
   if (!existsSync(path)) return undefined;
   return ((await import(pathToFileURL(path).href)) as { default: CatalogSdk }).default;
 }
