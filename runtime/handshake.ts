@@ -75,11 +75,17 @@ export function fieldOf(json: unknown, path: string): unknown {
 const decoder = new TextDecoder();
 
 /**
- * Whether a JSON body's field has a value. The body is parsed only when the value's text occurs in it, so an
- * ordinary event costs a byte search, not a parse, before verification.
+ * Handshakes are small (Slack's, Zoom's and Discord's are a few hundred bytes): a larger body is never parsed to
+ * find one, so what an unverified request can make the Worker parse before verification stays bounded.
+ */
+export const MAX_HANDSHAKE_BYTES = 16 * 1024;
+
+/**
+ * Whether a JSON body's field has a value. The body is parsed only when it is handshake-sized and the value's text
+ * occurs in it, so an ordinary event costs a byte search, not a parse, before verification.
  */
 export function jsonFieldEquals(request: InboundRequest, when: { field: string; equals: string | number | boolean }): { matched: boolean; json?: unknown } {
-  if (request.method !== 'POST' || request.body.length === 0) return { matched: false };
+  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return { matched: false };
   const text = decoder.decode(request.body);
   if (!text.includes(String(when.equals))) return { matched: false };
   try {

@@ -1,4 +1,5 @@
-import { jsonFieldEquals, fieldOf, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import type { InboundRequest } from '../../runtime/adapter.ts';
+import { fieldOf, MAX_HANDSHAKE_BYTES, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { RecordTokenHandshake } from '../../runtime/manifest/types.gen.ts';
 import { conflict, keepSecret, learntSecretOptions, learntSecrets, noStore } from './learnt-secret.ts';
 
@@ -22,8 +23,8 @@ export const recordTokenHandshake: HandshakeAdapter<Options> = {
   },
   example: { type: 'record-token', field: 'verification_token', secret: 'NOTION_VERIFICATION_TOKEN', secret_store: 'kv' },
   create(options) {
-    const probe = (request: Parameters<typeof jsonFieldEquals>[0]) => {
-      if (request.method !== 'POST' || !new TextDecoder().decode(request.body).includes(`"${options.field.split('.').pop()}"`)) return undefined;
+    const probe = (request: InboundRequest) => {
+      if (request.method !== 'POST' || request.body.length > MAX_HANDSHAKE_BYTES || !new TextDecoder().decode(request.body).includes(`"${options.field.split('.').pop()}"`)) return undefined;
       try {
         const json = JSON.parse(new TextDecoder().decode(request.body)) as unknown;
         const value = fieldOf(json, options.field);

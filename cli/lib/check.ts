@@ -313,9 +313,16 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const readme = readText(project.readme) ?? '';
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
+  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set: setting it pins it.
+  const learnt = new Set(
+    Object.values(manifest.integrations ?? {}).flatMap((i) => {
+      const h = i?.handshake as { secret?: unknown; secret_store?: unknown } | undefined;
+      return h && h.secret_store !== undefined && typeof h.secret === 'string' ? [h.secret] : [];
+    }),
+  );
   for (const use of secretUses(schema, manifest)) {
     // A value that is not an env var name may be a pasted secret: the schema error says so, without echoing it.
-    if (!/^[A-Z][A-Z0-9_]*$/.test(use.name)) continue;
+    if (!/^[A-Z][A-Z0-9_]*$/.test(use.name) || learnt.has(use.name)) continue;
     if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
     if (readmeTable && !documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
   }
