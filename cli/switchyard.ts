@@ -6,6 +6,7 @@ import { buildCommand } from './commands/build.ts';
 import { captureCommand } from './commands/capture.ts';
 import { devCommand } from './commands/dev.ts';
 import { planCommand } from './commands/plan.ts';
+import { providersCommand } from './commands/providers.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
@@ -37,6 +38,7 @@ const commands: Record<string, Command> = {
   test: { run: testCommand, usage: '[FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },
+  providers: { run: providersCommand, usage: '[<name>] [--json]', summary: 'list the provider catalog, or show what `provider: <name>` sets' },
   types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
   token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
 };

@@ -2,32 +2,39 @@
  * `switchyard send <integration> [event-type | --file payload.json] [--url URL] [--env NAME]`: posts a realistic
  * sample event, signed exactly as the provider signs it, using the secret from the environment or .dev.vars. It
  * prints the response, then the event's final status from the admin API (with ADMIN_TOKEN). Works for every
- * verifier with a signer, the generic hmac included, from the manifest alone.
+ * verifier signed with a shared secret, the generic hmac included, from the manifest alone; an integration with
+ * `provider:` and no samples/ file sends the catalog's sample.
  */
 import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
-import type { VerifierAdapter } from '../../runtime/adapter.ts';
+import { secretNamesOf, signRequest, type VerifierAdapter } from '../../runtime/adapter.ts';
 import { closest } from '../../runtime/manifest/closest.ts';
+import { providersOf } from '../../runtime/manifest/catalog.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { catalogSample, fillSample, loadCatalog, resolveWithProviders, type CatalogSample } from '../lib/catalog.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { reach, serverUrl } from '../lib/server.ts';
 
-/** Fills a sample's placeholders: a fresh id and the current time. */
-export function fillSample(text: string, now: number): string {
-  const id = crypto.randomUUID().replace(/-/g, '').slice(0, 12);
-  return text
-    .replace(/__ID__/g, id)
-    .replace(/__NOW_MS__/g, String(now))
-    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
-    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
-}
+export { fillSample };
 
-const names = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : []);
+/**
+ * A samples/ file (or --file) as a request: form providers' JSON fields form-encoded, and the headers the extraction
+ * rules read (a fresh delivery id, the event type, the time) filled in.
+ */
+function fromText(text: string, type: string, spec: Integration, now: number): CatalogSample {
+  const form = spec.format === 'form' ? (JSON.parse(text) as Record<string, string>) : undefined;
+  const headers: Record<string, string> = {};
+  for (const [field, value] of Object.entries((spec.event ?? {}) as Record<string, unknown>)) {
+    const header = value && typeof value === 'object' ? (value as { header?: string }).header : undefined;
+    if (header) headers[header.toLowerCase()] = field === 'id' ? crypto.randomUUID() : field === 'type' ? type : String(Math.floor(now / 1000));
+  }
+  return { type, body: form ? new URLSearchParams(form).toString() : text, headers, ...(form ? { form } : {}) };
+}
 
 export async function sendCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs(args, { url: { type: 'string' }, env: { type: 'string' }, file: { type: 'string' }, manifest: { type: 'string' } });
@@ -39,7 +46,7 @@ export async function sendCommand(args: string[]): Promise<number> {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveEnvironment(parsed.value, values.env ?? 'default') as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
   const spec = integrationName ? (manifest.integrations[integrationName] as Integration | undefined) : undefined;
   if (!spec) {
     const known = Object.keys(manifest.integrations);
@@ -48,14 +55,15 @@ export async function sendCommand(args: string[]): Promise<number> {
   }
   const { type: verifierType, ...options } = spec.verifier as unknown as { type: string } & Record<string, unknown>;
   const adapter = defaultRegistry.verifiers.get(verifierType) as VerifierAdapter | undefined;
-  if (!adapter?.sign) {
+  if (!adapter || adapter.keyPair || !(adapter.sign || adapter.signBody)) {
     console.error(`${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
     return 1;
   }
+  const provider = providersOf(resolveEnvironment(parsed.value, values.env ?? 'default')).get(integrationName!);
+  const entry = provider ? loadCatalog().entries.get(provider) : undefined;
 
   const now = Date.now();
-  let text: string;
-  let type = eventType;
+  let sample: CatalogSample;
   const file = values.file;
   if (file !== undefined) {
     const read = readText(file);
@@ -63,7 +71,7 @@ export async function sendCommand(args: string[]): Promise<number> {
       console.error(`--file ${file}: no such file (nothing was sent)`);
       return 1;
     }
-    text = read;
+    sample = fromText(fillSample(read, now).trim(), eventType ?? 'sample', spec, now);
   } else {
     const dir = join(project.root, 'samples', integrationName!);
     const available = (() => {
@@ -73,37 +81,33 @@ export async function sendCommand(args: string[]): Promise<number> {
         return [];
       }
     })();
-    type ??= available[0];
-    if (!type || !available.includes(type)) {
-      const guess = type ? closest(type, available) : undefined;
+    const type = eventType ?? available[0];
+    if (type && available.includes(type)) sample = fromText(fillSample(readText(join(dir, `${type}.json`))!, now).trim(), type, spec, now);
+    else if (entry && (!eventType || eventType === entry.sample.type)) {
+      // No samples/ file: the provider's catalog sample, as the provider sends it.
+      sample = catalogSample(entry, now);
+    } else {
+      const offered = [...available, ...(entry ? [`${entry.sample.type} (catalog)`] : [])];
+      const guess = type ? closest(type, [...available, ...(entry ? [entry.sample.type] : [])]) : undefined;
       console.error(
-        type ? `no sample ${type} for ${integrationName} in samples/${integrationName}/${guess ? ` (did you mean ${guess}?)` : ''} (have: ${available.join(', ') || 'none'}); pass --file payload.json`
-        : `no samples for ${integrationName}: add samples/${integrationName}/<event-type>.json, or pass --file payload.json`,
+        type ? `no sample ${type} for ${integrationName} in samples/${integrationName}/${guess ? ` (did you mean ${guess}?)` : ''} (have: ${offered.join(', ') || 'none'}); pass --file payload.json`
+        : `no samples for ${integrationName}: add samples/${integrationName}/<event-type>.json, set \`provider:\`, or pass --file payload.json`,
       );
       return 1;
     }
-    text = readText(join(dir, `${type}.json`))!;
   }
-  text = fillSample(text, now).trim();
 
   const url = `${serverUrl(project, values.url)}${spec.route}`;
-  const form = spec.format === 'form' ? (JSON.parse(text) as Record<string, string>) : undefined;
-  const body = form ? new URLSearchParams(form).toString() : text;
   const vars = { ...readDevVars(join(project.root, '.dev.vars')), ...process.env } as Record<string, string | undefined>;
-  const secretNames = names(options.secret ?? options.public_key);
+  const secretNames = secretNamesOf(adapter, options).map((list) => list[0]!);
   const secrets = secretNames.map((n) => vars[n]);
   if (secrets.some((s) => !s)) {
     console.error(`set ${secretNames.join(', ')} in the environment or .dev.vars to sign`);
     return 1;
   }
-  const headers: Record<string, string> = { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' };
-  // Headers the extraction rules read: a fresh delivery id, the event type, the time.
-  const extraction = spec.event as unknown as Record<string, unknown>;
-  for (const [field, value] of Object.entries(extraction)) {
-    const header = value && typeof value === 'object' ? (value as { header?: string }).header : undefined;
-    if (header) headers[header.toLowerCase()] = field === 'id' ? crypto.randomUUID() : field === 'type' ? (type ?? 'sample') : String(Math.floor(now / 1000));
-  }
-  Object.assign(headers, await adapter.sign(options as never, { url, body, now, secrets: secrets as string[], ...(form ? { form } : {}) }));
+  const signed = await signRequest(adapter, options, { url, body: sample.body, now, secrets: secrets as string[], headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
+  const headers = { 'content-type': sample.form ? 'application/x-www-form-urlencoded' : 'application/json', ...sample.headers, ...signed.headers };
+  const body = signed.body;
 
   const res = await reach(url, { method: 'POST', headers, body });
   const answer = await res.text();

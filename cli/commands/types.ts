@@ -1,20 +1,27 @@
 /**
- * `switchyard types [--check]`: writes schemas/manifest.schema.json from the adapter registry and generates
- * runtime/manifest/types.gen.ts from it. With --check, fails when either file is stale.
+ * `switchyard types [--check]`: writes schemas/manifest.schema.json from the adapter registry (its provider enum
+ * from catalog/), generates runtime/manifest/types.gen.ts from it, writes schemas/catalog.schema.json, and the
+ * README's provider table. With --check, fails when any of them is stale.
  */
 import { compile } from 'json-schema-to-typescript';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
+import { catalogNames, loadCatalog } from '../lib/catalog.ts';
+import { withProvidersTable } from '../lib/providers-table.ts';
 import { parseArgs } from '../lib/args.ts';
 import { PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
 export const TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/types.gen.ts');
+export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
+export const README_PATH = join(PACKAGE_ROOT, 'README.md');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string }> {
-  const schema = buildManifestSchema(defaultRegistry);
+export async function generated(): Promise<{ schema: string; types: string; catalog: string; readme?: string }> {
+  // The provider enum comes from the catalog's file names, so editors complete `provider:`.
+  const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(schema as never, 'Manifest', {
     bannerComment: '/* Generated from schemas/manifest.schema.json by `switchyard types`. Do not edit. */',
     additionalProperties: false,
@@ -23,7 +30,9 @@ export async function generated(): Promise<{ schema: string; types: string }> {
     format: true,
     style: { singleQuote: true, printWidth: 120 },
   });
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types };
+  // The README's provider table comes from the catalog files (only when the README has its markers).
+  const readme = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
+  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(buildCatalogSchema(defaultRegistry), null, 2) + '\n', ...(readme !== undefined ? { readme } : {}) };
 }
 
 export async function typesCommand(args: string[]): Promise<number> {
@@ -32,6 +41,8 @@ export async function typesCommand(args: string[]): Promise<number> {
   const files: [string, string][] = [
     [SCHEMA_PATH, want.schema],
     [TYPES_PATH, want.types],
+    [CATALOG_SCHEMA_PATH, want.catalog],
+    ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
   ];
   if (check) {
     const stale = files.filter(([path, content]) => readText(path) !== content).map(([path]) => path);

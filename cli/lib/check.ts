@@ -21,6 +21,8 @@ import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
+import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { loadCatalog } from './catalog.ts';
 
 export interface EnvironmentBuild {
   name: string;
@@ -74,8 +76,10 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const parsed = parseManifest(text, file);
   if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
 
-  const schema = buildManifestSchema(registry);
-  const validate = createManifestValidator(registry);
+  const catalog = loadCatalog();
+  const providers = [...catalog.entries.keys()];
+  const schema = buildManifestSchema(registry, providers);
+  const validate = createManifestValidator(registry, providers);
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
   const warned: Problem[] = [];
@@ -103,7 +107,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
-    resolved = inlined.manifest;
+    resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
     const manifest = resolved as Manifest;
@@ -139,6 +143,8 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
   }
   sqlite?.close();
+  // A broken catalog file is this checkout's problem, whichever providers the manifest uses: it is reported as is.
+  collected.push(...catalog.problems.map((p) => ({ ...p, environments })));
   // The local dev issuer must never reach a deployed environment: its variables are refused anywhere in wrangler.toml.
   const wranglerText = readText(project.wrangler);
   if (wranglerText !== undefined) {
@@ -312,9 +318,16 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const readme = readText(project.readme) ?? '';
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
+  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set: setting it pins it.
+  const learnt = new Set(
+    Object.values(manifest.integrations ?? {}).flatMap((i) => {
+      const h = i?.handshake as { secret?: unknown; secret_store?: unknown } | undefined;
+      return h && h.secret_store !== undefined && typeof h.secret === 'string' ? [h.secret] : [];
+    }),
+  );
   for (const use of secretUses(schema, manifest)) {
     // A value that is not an env var name may be a pasted secret: the schema error says so, without echoing it.
-    if (!/^[A-Z][A-Z0-9_]*$/.test(use.name)) continue;
+    if (!/^[A-Z][A-Z0-9_]*$/.test(use.name) || learnt.has(use.name)) continue;
     if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
     if (readmeTable && !documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
   }
@@ -366,7 +379,7 @@ const readsOccurredAt = (v: unknown) => (typeof v === 'string' ? v === '@occurre
 export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const sources: [string[], { handlers?: { steps: unknown[] }[] }, unknown][] = [
-    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event.occurred_at] as [string[], typeof i, unknown]),
+    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event?.occurred_at] as [string[], typeof i, unknown]),
     ...Object.entries(manifest.routes ?? {}).map(([n, r]) => [['routes', n], r as { handlers?: { steps: unknown[] }[] }, undefined] as [string[], { handlers?: { steps: unknown[] }[] }, unknown]),
   ];
   for (const [at, source, occurredAt] of sources) {

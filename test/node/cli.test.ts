@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, cli, cliAsync, defaultManifestText, projectWith, ROOT } from '../support/project.ts';
+import { CLI, cli, cliAsync, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
 
 const ANSI = /\u001b\[/;
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -169,7 +169,9 @@ describe('friendly errors', () => {
   });
 
   it('says when an integration has no samples', () => {
-    const { code, stderr } = cli(['send', 'github'], dirname(projectWith(defaultManifestText())));
+    // Without `provider:` (whose catalog sample send would use), and with no samples/github/ in the project.
+    const inline = replaceOnce(defaultManifestText(), '    provider: github\n', '    verifier: { type: hmac, secret: GITHUB_WEBHOOK_SECRET, header: X-Hub-Signature-256, prefix: "sha256=" }\n    event: { id: { header: X-GitHub-Delivery }, type: { header: X-GitHub-Event } }\n');
+    const { code, stderr } = cli(['send', 'github'], dirname(projectWith(inline)));
     expect(code).toBe(1);
     expect(stderr).toContain('no samples for github');
     expect(stderr).not.toContain('  ');

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../adapters/registry.ts';
+import { resolveWithProviders } from '../../cli/lib/catalog.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { CLI, ROOT } from '../support/project.ts';
 
 describe('switchyard send with the generic hmac verifier', () => {
   it('signs the example Shopify integration so its own verifier accepts it', async () => {
-    const manifest = parse(readFileSync(join(ROOT, 'examples/more-providers.yaml'), 'utf8'));
+    const manifest = resolveWithProviders(parse(readFileSync(join(ROOT, 'examples/more-providers.yaml'), 'utf8')), 'default') as Manifest;
     const shopify = compileManifest(manifest, defaultRegistry).integrations.get('shopify')!;
     const secret = 'shpss_example_secret';
     const seen: Record<string, string>[] = [];
@@ -57,5 +59,58 @@ describe('switchyard send with the generic hmac verifier', () => {
     expect(run.out).toMatch(/-> 202 /);
     expect(run.code).toBe(0);
     expect(seen[0]).toMatchObject({ 'x-shopify-topic': 'orders-paid', 'x-shopify-hmac-sha256': expect.stringMatching(/^[A-Za-z0-9+/]+=*$/) });
+  });
+});
+
+describe('switchyard send with a provider: and no samples/ file', () => {
+  const manifest = resolveWithProviders(parse(readFileSync(join(ROOT, 'examples/more-providers.yaml'), 'utf8')), 'default') as Manifest;
+  const compiled = compileManifest(manifest, defaultRegistry);
+  const secrets: Record<string, string> = { SLACK_SIGNING_SECRET: 'slack-send-secret', ZOOM_WEBHOOK_SECRET_TOKEN: 'zoom-send-secret', TWITCH_EVENTSUB_SECRET: 'twitch-send-secret', DROPBOX_APP_SECRET: 'dropbox-send-secret', META_APP_SECRET: 'meta-send-secret', META_VERIFY_TOKEN: 'x' };
+
+  /** Runs send against a server that verifies with the integration's own compiled verifier. */
+  async function send(name: string): Promise<{ code: number | null; out: string; verdicts: string[] }> {
+    const integration = compiled.integrations.get(name)!;
+    const verdicts: string[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', async () => {
+        const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        try {
+          await integration.verifier.verify({ method: 'POST', url: new URL(`http://127.0.0.1${req.url}`), headers, body: new Uint8Array(Buffer.concat(chunks)), now: Date.now() }, secrets);
+          verdicts.push('accepted');
+          res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'accepted', id: 'x' }));
+        } catch (error) {
+          verdicts.push(String(error));
+          res.writeHead(401).end(String(error));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const env: Record<string, string | undefined> = { ...process.env, ...secrets, ADMIN_TOKEN: '' };
+      const child = spawn(process.execPath, [CLI, 'send', name, '--manifest', join(ROOT, 'examples/more-providers.yaml'), '--url', `http://127.0.0.1:${port}`], { env, cwd: ROOT });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    server.close();
+    return { ...result, verdicts };
+  }
+
+  it.each(['slack', 'zoom', 'twitch', 'dropbox', 'meta'])('signs the catalog sample for %s so its verifier accepts it', async (name) => {
+    const run = await send(name);
+    expect(run.verdicts).toEqual(['accepted']);
+    expect(run.out).toMatch(/-> 202 /);
+    expect(run.code).toBe(0);
+  });
+
+  it('says why it cannot sign for a provider that signs with its private key', async () => {
+    const run = await send('discord');
+    expect(run.code).toBe(1);
+    expect(run.verdicts).toEqual([]);
+    expect(run.out).toContain("ed25519 requests are signed with the provider's private key");
   });
 });

@@ -21,13 +21,13 @@ describe('switchyard validate', () => {
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/integrations\.github\.event\.id: the event id comes from header X-GitHub-Delivery, which the hmac verifier does not sign/);
     expect(warnings[1]).toMatch(/integrations\.github\.event\.type: .*X-GitHub-Event.*replay_window \(30d\)/);
-    const signedInTemplate = replaceOnce(defaultManifestText(), 'prefix: "sha256="', 'prefix: "sha256="\n      signed: "{header.X-GitHub-Delivery}.{header.X-GitHub-Event}.{body}"');
+    const signedInTemplate = replaceOnce(defaultManifestText(), 'provider: github\n', 'provider: github\n    verifier: { signed: "{header.X-GitHub-Delivery}.{header.X-GitHub-Event}.{body}" }\n');
     expect(cli(['validate', projectWith(signedInTemplate)]).stdout).not.toContain(': warning');
   });
 
   it('lists all three planted errors with line:column, not only the first', () => {
     let text = defaultManifestText();
-    text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }');
+    text = replaceOnce(text, 'provider: stripe\n', 'provider: stripe\n    verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }\n');
     text = replaceOnce(text, 'UPDATE sms_logs SET status = :status', 'UPDATE sms_logs SET delivery_state = :status');
     text = replaceOnce(text, 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE');
     const file = projectWith(text);
@@ -71,7 +71,7 @@ describe('switchyard validate', () => {
   it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'params: { sid: MessageSid, status: MessageStatus }', 'params: { sid: MessageSid, state: MessageStatus }');
-    text = replaceOnce(text, 'secret: GITHUB_WEBHOOK_SECRET', 'secret: GH_SECRET');
+    text = replaceOnce(text, 'provider: github\n', 'provider: github\n    verifier: { secret: GH_SECRET }\n');
     const file = projectWith(text);
     const { code, stderr } = cli(['validate', '--readme-secrets', file]);
     expect(code).toBe(1);
@@ -92,7 +92,7 @@ describe('switchyard validate', () => {
   });
 
   it('refuses a secret written as a value instead of an env var name', () => {
-    const text = replaceOnce(defaultManifestText(), 'secret: STRIPE_WEBHOOK_SECRET', 'secret: whsec_live_abc123');
+    const text = replaceOnce(defaultManifestText(), 'provider: stripe\n', 'provider: stripe\n    verifier: { secret: whsec_live_abc123 }\n');
     const { stderr } = cli(['validate', projectWith(text)]);
     expect(stderr).toContain('must be the NAME of an environment variable');
     expect(stderr).not.toContain('whsec_live_abc123');
@@ -199,10 +199,10 @@ describe('switchyard plan', () => {
   it('shows a readable diff: routes, verifiers, projections (their SQL, and the rebuild to run), limits and newly required secrets', () => {
     const before = projectWith(defaultManifestText());
     let text = defaultManifestText();
-    text = replaceOnce(text, 'verifier: { type: stripe, secret: STRIPE_WEBHOOK_SECRET }', 'verifier: { type: stripe, secret: [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_NEXT] }');
+    text = replaceOnce(text, 'provider: stripe\n', 'provider: stripe\n    verifier: { secret: [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_NEXT] }\n');
     text = replaceOnce(text, 'UPDATE sms_logs SET status = :status WHERE sid = :sid', 'UPDATE sms_logs SET status = lower(:status) WHERE sid = :sid');
     text = replaceOnce(text, '    limit: 3000\n', '    limit: 50000\n');
-    text = replaceOnce(text, '\n  resend:\n    route: /webhooks/resend', '\n  shopify:\n    route: /webhooks/shopify\n    verifier: { type: hmac, secret: SHOPIFY_WEBHOOK_SECRET, header: X-Shopify-Hmac-Sha256, encoding: base64 }\n    event: { id: { header: X-Shopify-Webhook-Id }, type: { header: X-Shopify-Topic } }\n    queue: events\n\n  resend:\n    route: /webhooks/resend');
+    text = replaceOnce(text, '\n  resend:\n', '\n  shopify:\n    provider: shopify\n    route: /webhooks/shopify\n    queue: events\n\n  resend:\n');
     const after = projectWith(text);
     const { code, stdout } = cli(['plan', '--from', before, after]);
     expect(code).toBe(0);

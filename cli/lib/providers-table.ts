@@ -1,0 +1,41 @@
+/**
+ * The README's provider table, generated from the catalog so it never drifts: `switchyard types` writes it between
+ * the markers and `switchyard types --check` (part of `npm run check`) fails when it is stale.
+ */
+import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
+
+export const TABLE_START = '<!-- providers:start (generated from catalog/ by `npm run types`; do not edit) -->';
+export const TABLE_END = '<!-- providers:end -->';
+
+/** One line naming a scheme the way a reader recognises it: the type and where the signature is. */
+export function schemeSummary(entry: CatalogEntry): string {
+  const v = entry.verifier as Record<string, unknown>;
+  const where = typeof v.header === 'string' ? v.header : typeof v.signature_field === 'string' ? `body ${v.signature_field}` : undefined;
+  const details = [
+    v.type === 'hmac' ? `${v.algorithm ?? 'sha256'} ${v.encoding ?? 'hex'}` : undefined,
+    where ? `\`${where}\`` : undefined,
+    v.timestamp_header || v.timestamp_field || v.timestamp_key || v.signature_format === 'positional' ? 'timestamped' : undefined,
+  ].filter(Boolean);
+  return details.length ? `${v.type} (${details.join(', ')})` : String(v.type);
+}
+
+export function verifiedBy(entry: CatalogEntry): string {
+  if (entry.verified_by === 'sdk') return `SDK (\`${entry.sdk?.package ?? '?'}\`)`;
+  return entry.verified_by === 'doc-vector' ? 'doc vector' : 'spec';
+}
+
+/** The markdown table of every provider, sorted by name. */
+export function providersTable(entries: Iterable<CatalogEntry>): string {
+  const rows = [...entries]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((e) => `| [${e.title}](${e.docs}) | \`${e.name}\` | ${schemeSummary(e)} | ${e.handshake ? `\`${e.handshake.type}\`` : ''} | ${verifiedBy(e)} |`);
+  return ['| provider | `provider:` | scheme | handshake | verified by |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** The README with the table between the markers replaced; undefined when the markers are missing. */
+export function withProvidersTable(readme: string, entries: Iterable<CatalogEntry>): string | undefined {
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start < 0 || end < start) return undefined;
+  return `${readme.slice(0, start + TABLE_START.length)}\n${providersTable(entries)}\n${readme.slice(end)}`;
+}

@@ -1,0 +1,146 @@
+/**
+ * Every catalog handshake through the runtime's app in workerd (real D1 and KV), on the presets of
+ * examples/more-providers.yaml as `switchyard build` applied them: answered exactly as each provider documents,
+ * verified where the provider signs it, and never queued or written to the event log.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import examples from '../../.switchyard/examples.json';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import { signRequest, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { encoder, toHex } from '../../runtime/bytes.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
+
+const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const S = env.TEST_SECRETS;
+const base = 'https://switchyard.test';
+
+/** Signs a body as the integration's provider does (its preset's verifier, its own signer). */
+async function signed(name: string, body: string, secrets: string[], headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  const { type, ...options } = manifest.integrations[name]!.verifier as unknown as { type: string } & Record<string, unknown>;
+  const adapter = defaultRegistry.verifiers.get(type) as VerifierAdapter;
+  const route = manifest.integrations[name]!.route;
+  const out = await signRequest(adapter, options, { url: `${base}${route}`, body, now: Date.now(), secrets, headers });
+  return { 'content-type': 'application/json', ...headers, ...out.headers };
+}
+
+async function hmacHex(secret: string, text: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return toHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(text))));
+}
+
+/** Nothing reached the queue, the event log or the dead letters for this integration. */
+async function leftNoTrace(h: Harness, integration: string): Promise<void> {
+  expect(h.queue.messages).toEqual([]);
+  const count = async (table: string) => (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE integration = ?`).bind(integration).first<{ n: number }>())!.n;
+  expect(await count('events')).toBe(0);
+  expect(await count('dead_letters')).toBe(0);
+}
+
+/** Every event through the queue, so an accepted delivery is visibly queued (202) and a handshake visibly is not. */
+const app = (extra: Record<string, unknown> = {}) => harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), env: extra });
+
+describe('handshakes', () => {
+  it("Slack url_verification: verified, then the challenge echoed as {challenge}; a bad signature is refused", async () => {
+    const h = app();
+    const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const res = await h.post('/webhooks/slack', body, await signed('slack', body, [S.SLACK_SIGNING_SECRET!]));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(await res.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+    const forged = await h.post('/webhooks/slack', body, await signed('slack', body, ['not-the-secret']));
+    expect(forged.status).toBe(401);
+    expect(await forged.text()).not.toContain('3eZbrw1a');
+    await leftNoTrace(h, 'slack');
+  });
+
+  it('Zoom endpoint.url_validation: verified, then {plainToken, encryptedToken = hex HMAC-SHA256(secret, plainToken)}', async () => {
+    const h = app();
+    const body = JSON.stringify({ payload: { plainToken: 'qgg8vlvZRS6UYooatFL8Aw' }, event_ts: Date.now(), event: 'endpoint.url_validation' });
+    const res = await h.post('/webhooks/zoom', body, await signed('zoom', body, [S.ZOOM_WEBHOOK_SECRET_TOKEN!]));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ plainToken: 'qgg8vlvZRS6UYooatFL8Aw', encryptedToken: await hmacHex(S.ZOOM_WEBHOOK_SECRET_TOKEN!, 'qgg8vlvZRS6UYooatFL8Aw') });
+    expect((await h.post('/webhooks/zoom', body, await signed('zoom', body, ['wrong']))).status).toBe(401);
+    await leftNoTrace(h, 'zoom');
+  });
+
+  it('Twitch webhook_callback_verification: verified, then the raw challenge as text/plain', async () => {
+    const h = app();
+    const body = JSON.stringify({ challenge: 'pogchamp-kappa-360noscope-vohiyo', subscription: { id: 'f1c2a387-161a-49f9-a165-0f21d7a4e1c4', status: 'webhook_callback_verification_pending', type: 'channel.follow', version: '2' } });
+    const headers = { 'Twitch-Eventsub-Message-Type': 'webhook_callback_verification', 'Twitch-Eventsub-Message-Id': uid('msg') };
+    const res = await h.post('/webhooks/twitch', body, await signed('twitch', body, [S.TWITCH_EVENTSUB_SECRET!], headers));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('pogchamp-kappa-360noscope-vohiyo');
+    expect((await h.post('/webhooks/twitch', body, await signed('twitch', body, ['wrong'], headers))).status).toBe(401);
+    await leftNoTrace(h, 'twitch');
+  });
+
+  it('Dropbox GET ?challenge=: echoed as text/plain with X-Content-Type-Options: nosniff', async () => {
+    const h = app();
+    const res = await h.request('/webhooks/dropbox?challenge=pvNzlbTnYmNbPD1aD4bIgQ', { method: 'GET' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toBe('pvNzlbTnYmNbPD1aD4bIgQ');
+    expect((await h.request('/webhooks/dropbox', { method: 'GET' })).status).toBe(401);
+    await leftNoTrace(h, 'dropbox');
+  });
+
+  it('Meta GET hub.challenge: answered only for hub.mode=subscribe and the right hub.verify_token, else 403', async () => {
+    const h = app();
+    const query = (token: string, mode = 'subscribe') => `/webhooks/meta?hub.mode=${mode}&hub.challenge=1158201444&hub.verify_token=${encodeURIComponent(token)}`;
+    const res = await h.request(query(S.META_VERIFY_TOKEN!), { method: 'GET' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('1158201444');
+    expect((await h.request(query('guess'), { method: 'GET' })).status).toBe(403);
+    expect((await h.request(query(S.META_VERIFY_TOKEN!, 'unsubscribe'), { method: 'GET' })).status).toBe(403);
+    await leftNoTrace(h, 'meta');
+  });
+
+  it("Asana X-Hook-Secret: echoed, kept in KV, and then the secret that verifies deliveries; a second handshake can't replace it", async () => {
+    const h = app();
+    const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const res = await h.post('/webhooks/asana', '', { 'X-Hook-Secret': secret });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-hook-secret')).toBe(secret);
+    await leftNoTrace(h, 'asana');
+    const replaced = await h.post('/webhooks/asana', '', { 'X-Hook-Secret': 'attacker-chosen' });
+    expect(replaced.status).toBe(409);
+    expect(replaced.headers.get('x-hook-secret')).toBeNull();
+    const body = JSON.stringify({ events: [{ action: 'changed', created_at: new Date().toISOString(), resource: { gid: uid('t'), resource_type: 'task' } }] });
+    expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex('attacker-chosen', body) })).status).toBe(401);
+    const delivered = await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(secret, body) });
+    expect(delivered.status).toBe(202);
+    expect(h.queue.messages).toHaveLength(1);
+  });
+
+  it('Notion verification_token: answered 200 and kept (not logged) as the secret that verifies deliveries', async () => {
+    const h = app();
+    const token = `secret_${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+    const res = await h.post('/webhooks/notion', JSON.stringify({ verification_token: token }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toContain(token);
+    expect(JSON.stringify(h.events)).not.toContain(token);
+    await leftNoTrace(h, 'notion');
+    const body = JSON.stringify({ id: uid('evt'), timestamp: new Date().toISOString(), type: 'page.created', entity: { id: 'p1', type: 'page' } });
+    const delivered = await h.post('/webhooks/notion', body, { 'X-Notion-Signature': `sha256=${await hmacHex(token, body)}` });
+    expect(delivered.status).toBe(202);
+    expect(h.queue.messages).toHaveLength(1);
+  });
+
+  it('Discord webhook-events PING (type 0): verified with the Ed25519 public key, then 204 with no body', async () => {
+    const adapter = defaultRegistry.verifiers.get('ed25519')!;
+    const pair = await adapter.keyPair!({ public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' });
+    const h = app({ DISCORD_PUBLIC_KEY: pair.publicKey });
+    const body = JSON.stringify({ version: 1, application_id: '1234560123453231555', type: 0 });
+    const res = await h.post('/webhooks/discord', body, await signed('discord', body, [pair.privateKey]));
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+    const other = await adapter.keyPair!({ public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' });
+    expect((await h.post('/webhooks/discord', body, await signed('discord', body, [other.privateKey]))).status).toBe(401);
+    await leftNoTrace(h, 'discord');
+  });
+});
