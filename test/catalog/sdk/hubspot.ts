@@ -5,8 +5,8 @@ import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 export default {
   package: '@hubspot/api-client',
   sign: async ({ secret, body, url, now }: SdkArgs) => ({
-    'X-HubSpot-Signature-v3': Signature.getSignature('POST', 'v3', { clientSecret: secret, requestBody: body, url, timestamp: now }),
-    'X-HubSpot-Request-Timestamp': String(now),
+    'x-hubspot-signature-v3': Signature.getSignature('POST', 'v3', { clientSecret: secret, requestBody: body, url, timestamp: now }),
+    'x-hubspot-request-timestamp': String(now),
   }),
   verify: async ({ secret, body, url, headers }: SdkArgs) => {
     try {

@@ -8,7 +8,7 @@ export default {
   package: '@workos-inc/node',
   sign: async ({ secret, body, now }: SdkArgs) => {
     const signature = await workos().webhooks.computeSignature(String(now), body, secret);
-    return { 'WorkOS-Signature': `t=${now}, v1=${signature}` };
+    return { 'workos-signature': `t=${now}, v1=${signature}` };
   },
   verify: async ({ secret, body, headers }: SdkArgs) => {
     try {
