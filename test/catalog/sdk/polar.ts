@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
+import type { CatalogSdk } from '../../support/catalog.ts';
 
 /**
  * Polar's SDK verifies with `new Webhook(Buffer.from(secret, 'utf-8').toString('base64')).verify(body, headers)`
@@ -9,7 +9,7 @@ const polarWebhook = (secret: string) => new Webhook(Buffer.from(secret, 'utf-8'
 
 export default {
   package: 'standardwebhooks',
-  sign: async ({ secret, body, now }: SdkArgs) => {
+  sign: async ({ secret, body, now }) => {
     const id = `msg_${crypto.randomUUID().replace(/-/g, '')}`;
     const at = new Date(now);
     return {
@@ -18,7 +18,7 @@ export default {
       'webhook-signature': polarWebhook(secret).sign(id, at, body),
     };
   },
-  verify: async ({ secret, body, headers }: SdkArgs) => {
+  verify: async ({ secret, body, headers }) => {
     try {
       polarWebhook(secret).verify(body, headers);
       return true;
