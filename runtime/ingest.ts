@@ -2,7 +2,8 @@
  * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
  * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
  */
-import { MissingSecretError, VerificationError } from './adapter.ts';
+import { MissingSecretError, VerificationError, type InboundRequest, type SecretEnv } from './adapter.ts';
+import type { HandshakeAnswer, HandshakeContext } from './handshake.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError, readBody } from './http.ts';
@@ -41,9 +42,9 @@ function asText(value: unknown): string | undefined {
  * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
  * MappingError) when the body does not parse or lacks what the rules need.
  */
-export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string): Envelope {
+export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string, bodySha256?: string): Envelope {
   const payload = parsePayload(integration.format, text);
-  const ctx = { payload, headers };
+  const ctx = { payload, headers, ...(bodySha256 ? { bodySha256 } : {}) };
   const id = asText(integration.extract.id(ctx));
   const type = asText(integration.extract.type(ctx));
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
@@ -89,19 +90,11 @@ export interface IngestDeps {
   applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
 }
 
-/** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
-export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
-  const { emit } = deps;
+/** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
+async function verifyOrRefuse(integration: CompiledIntegration, inbound: InboundRequest, env: SecretEnv, { emit }: IngestDeps): Promise<void> {
   const name = integration.name;
-  const body = await readBody(request, integration.maxBody);
-  if (!body) {
-    emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
-    throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
-  }
-
-  const nowMs = deps.now ? deps.now() : Date.now();
   try {
-    await integration.verifier.verify({ method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs }, env);
+    await integration.verifier.verify(inbound, env);
   } catch (error) {
     if (error instanceof VerificationError) {
       emit({ kind: 'webhook.rejected', integration: name, reason: error.reason });
@@ -113,13 +106,63 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     }
     throw error;
   }
+}
+
+function handshakeContext(integration: string, env: RuntimeEnv): HandshakeContext {
+  const kv = env.KV as KVNamespace | undefined;
+  return { integration, env, ...(kv ? { store: { get: (key) => kv.get(key), put: (key, value) => kv.put(key, value) } } : {}) };
+}
+
+/** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */
+async function answerHandshake(integration: CompiledIntegration, inbound: InboundRequest, ctx: HandshakeContext, deps: IngestDeps): Promise<Response> {
+  const handshake = integration.handshake!;
+  if (handshake.verify) await verifyOrRefuse(integration, inbound, ctx.env, deps);
+  let answer: HandshakeAnswer;
+  try {
+    answer = await handshake.answer(inbound, ctx);
+  } catch (error) {
+    if (error instanceof MissingSecretError) {
+      deps.emit({ kind: 'secret.missing', integration: integration.name, variable: error.variable });
+      throw httpError(500, { error: 'misconfigured', message: `integration ${integration.name} is not configured on this server` });
+    }
+    throw error;
+  }
+  deps.emit({ kind: 'webhook.handshake', integration: integration.name, status: answer.status });
+  const empty = answer.status === 204;
+  return new Response(empty ? null : answer.body, {
+    status: answer.status,
+    headers: { ...(empty ? {} : { 'content-type': `${answer.contentType}; charset=utf-8` }), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...answer.headers },
+  });
+}
+
+/** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
+export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+  const { emit } = deps;
+  const name = integration.name;
+  const body = await readBody(request, integration.maxBody);
+  if (!body) {
+    emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
+    throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
+  }
+
+  const nowMs = deps.now ? deps.now() : Date.now();
+  const inbound: InboundRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs };
+  let secrets: SecretEnv = env;
+  if (integration.handshake) {
+    const ctx = handshakeContext(name, env);
+    // The request that proves ownership is answered here, verified first when the provider signs it: it is
+    // never queued and never written to the event log.
+    if (integration.handshake.matches(inbound)) return answerHandshake(integration, inbound, ctx, deps);
+    if (integration.handshake.secrets) secrets = { ...env, ...(await integration.handshake.secrets(ctx)) };
+  }
+  await verifyOrRefuse(integration, inbound, secrets, deps);
 
   const receivedAt = new Date(nowMs).toISOString();
   let envelope: Envelope;
   let text: string;
   try {
     text = utf8.decode(body);
-    envelope = extractEnvelope(integration, text, request.headers, receivedAt);
+    envelope = extractEnvelope(integration, text, request.headers, receivedAt, integration.hashesBody ? toHex(await sha256(text)) : undefined);
   } catch (error) {
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';

@@ -4,6 +4,7 @@
  * an ingest-stage letter (verified, but not parseable or mappable then) is extracted again with the current
  * manifest and claimed like a new delivery. Each replay is recorded.
  */
+import { sha256, toHex } from './bytes.ts';
 import type { Envelope, EffectsMessage, RuntimeEnv } from './envelope.ts';
 import { extractEnvelope, messageFor, parsePayload } from './ingest.ts';
 import type { CompiledIntegration, CompiledManifest } from './manifest/compile.ts';
@@ -77,7 +78,8 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
       } else {
         if (row.raw_body === null || row.raw_body.startsWith('base64:')) throw new Error('the body is not UTF-8 text');
         const headers = new Headers(Object.entries(JSON.parse(row.headers ?? '{}') as Record<string, string | null>).filter((e): e is [string, string] => e[1] !== null));
-        const envelope = extractEnvelope(integration as CompiledIntegration, row.raw_body, headers, at);
+        const compiled = integration as CompiledIntegration;
+        const envelope = extractEnvelope(compiled, row.raw_body, headers, at, compiled.hashesBody ? toHex(await sha256(row.raw_body)) : undefined);
         const claim = await store.claimStatement(env.DB, envelope, row.raw_body, crypto.randomUUID(), nowMs).first<ClaimResult>();
         if (!claim?.claimed) throw new Error(`event ${envelope.id} is already queued or applied`);
         message = messageFor({ ...envelope, seq: claim.seq }, row.raw_body);

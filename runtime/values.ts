@@ -46,6 +46,7 @@ export const valueSchema = {
         const: { tsType: 'unknown', description: 'This constant value.' },
         now: { const: true, description: 'The current time as ISO-8601.' },
         header: { type: 'string', description: 'A request header (event extraction only).' },
+        body_sha256: { const: true, description: 'The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.' },
         env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.' },
         transform: {
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
@@ -65,6 +66,7 @@ export type ValueSpec =
       const?: unknown;
       now?: true;
       header?: string;
+      body_sha256?: true;
       env?: string;
       transform?: TransformName | TransformName[];
       default?: unknown;
@@ -85,6 +87,8 @@ export interface ValueContext {
   payload: unknown;
   envelope?: Record<string, unknown>;
   headers?: Headers;
+  /** The hex SHA-256 of the request body's text (event extraction, when a value asks for it). */
+  bodySha256?: string;
   env?: Readonly<Record<string, unknown>>;
   now?: () => string;
 }
@@ -137,9 +141,9 @@ export interface CompileValueOptions {
  */
 export function compileValue(spec: ValueSpec, options: CompileValueOptions = {}): ValueFn {
   const object = typeof spec === 'string' ? { path: spec } : spec;
-  const sources = (['path', 'template', 'const', 'now', 'header', 'env'] as const).filter((k) => k in object);
+  const sources = (['path', 'template', 'const', 'now', 'header', 'body_sha256', 'env'] as const).filter((k) => k in object);
   if (sources.length !== 1) {
-    throw new Error(`a value needs exactly one of path, template, const, now, header, env (found ${sources.join(', ') || 'none'})`);
+    throw new Error(`a value needs exactly one of path, template, const, now, header, body_sha256, env (found ${sources.join(', ') || 'none'})`);
   }
   const hasDefault = 'default' in object;
   const transforms = ([] as TransformName[]).concat(object.transform ?? []).map((name) => {
@@ -171,6 +175,10 @@ export function compileValue(spec: ValueSpec, options: CompileValueOptions = {})
     const name = object.header.toLowerCase();
     source = (ctx) => ctx.headers?.get(name) ?? undefined;
     describe = `header ${name}`;
+  } else if (object.body_sha256 !== undefined) {
+    if (!options.allowHeaders) throw new Error('`body_sha256` is only available in event extraction');
+    source = (ctx) => ctx.bodySha256;
+    describe = 'body_sha256';
   } else if (object.env !== undefined) {
     if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
     const name = object.env;

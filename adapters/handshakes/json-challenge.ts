@@ -5,7 +5,8 @@ type Options = Omit<JsonChallengeHandshake, 'type'>;
 
 /**
  * A POST whose JSON body field marks it as the handshake, answered with a field of the body (Slack's
- * url_verification echoes `challenge`) or a constant (Discord's PING is answered `{"type":1}`).
+ * url_verification echoes `challenge`), a constant (a Discord interactions PING is answered `{"type":1}`), or an
+ * empty 204 (a Discord webhook-events PING).
  */
 export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
   type: 'json-challenge',
@@ -17,19 +18,23 @@ export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
       answer_field: { type: 'string', minLength: 1, description: 'The body field whose value answers (e.g. challenge).' },
       answer: { enum: ['json', 'text'], description: 'json (default): `{ <answer_field>: value }`; text: the value as text/plain.' },
       respond: { type: 'object', description: 'A constant JSON answer instead of a field (e.g. `{ type: 1 }`).' },
+      status: { enum: [200, 204], description: '200 (default) with the answer, or 204 with no body (Discord webhook events answer their PING so).' },
       verify: verifySchema,
     },
     required: ['when'],
   },
   example: { type: 'json-challenge', when: { field: 'type', equals: 'url_verification' }, answer_field: 'challenge' },
   create(options) {
-    if (Boolean(options.answer_field) === Boolean(options.respond)) throw new Error('set exactly one of `answer_field` and `respond`');
+    const empty = options.status === 204;
+    if (empty && (options.answer_field || options.respond)) throw new Error('status 204 answers with no body: drop `answer_field` and `respond`');
+    if (!empty && Boolean(options.answer_field) === Boolean(options.respond)) throw new Error('set exactly one of `answer_field` and `respond` (or `status: 204` for an empty answer)');
     if (options.answer && !options.answer_field) throw new Error('`answer` applies to `answer_field`');
     return {
       methods: [],
       verify: options.verify ?? true,
       matches: (request) => jsonFieldEquals(request, options.when).matched,
       async answer(request) {
+        if (empty) return { status: 204, contentType: 'text/plain', body: '' };
         if (options.respond) return { status: 200, contentType: 'application/json', body: JSON.stringify(options.respond) };
         const value = fieldOf(jsonFieldEquals(request, options.when).json, options.answer_field!);
         if (typeof value !== 'string' || value === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${options.answer_field}` }) };

@@ -82,6 +82,8 @@ export interface CompiledIntegration extends EventSource {
   /** The request that proves the endpoint is yours, answered in ingest before anything is queued or logged. */
   handshake?: Handshake;
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
+  /** Whether an extraction rule reads `body_sha256` (ingest then hashes the body before extracting). */
+  hashesBody: boolean;
   /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
   extractHeaders: string[];
   /** Envelope fields read from a header the verifier does not sign: a re-sent body can change them. */
@@ -601,6 +603,7 @@ function compileIntegration(
     verifier,
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
+    hashesBody: [event.id, event.type, event.occurred_at].some((v) => Boolean(v && typeof v === 'object' && 'body_sha256' in v)),
     extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),

@@ -48,6 +48,10 @@ export type Value =
        */
       header?: string;
       /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
+      /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
       env?: string;
@@ -96,6 +100,10 @@ export type Value1 =
        */
       header?: string;
       /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
+      /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
       env?: string;
@@ -139,6 +147,10 @@ export type Value2 =
        * A request header (event extraction only).
        */
       header?: string;
+      /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
       /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
@@ -184,6 +196,10 @@ export type Value3 =
        */
       header?: string;
       /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
+      /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
       env?: string;
@@ -227,6 +243,10 @@ export type Value4 =
        * A request header (event extraction only).
        */
       header?: string;
+      /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
       /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
@@ -272,6 +292,10 @@ export type Value5 =
        */
       header?: string;
       /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
+      /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
       env?: string;
@@ -315,6 +339,10 @@ export type Value6 =
        * A request header (event extraction only).
        */
       header?: string;
+      /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
       /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
@@ -386,6 +414,10 @@ export type Value7 =
        * A request header (event extraction only).
        */
       header?: string;
+      /**
+       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
+       */
+      body_sha256?: true;
       /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
@@ -1164,6 +1196,10 @@ export interface JsonChallengeHandshake {
    * A constant JSON answer instead of a field (e.g. `{ type: 1 }`).
    */
   respond?: {};
+  /**
+   * 200 (default) with the answer, or 204 with no body (Discord webhook events answer their PING so).
+   */
+  status?: 200 | 204;
   /**
    * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
    */
