@@ -1,7 +1,6 @@
 import { validateWebhook } from 'replicate';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const text = (body: SdkArgs['body']) => (typeof body === 'string' ? body : new TextDecoder().decode(body));
 const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /** Replicate's own validateWebhook() checks what the standard-webhooks scheme signed (it does not check the timestamp). */
@@ -12,7 +11,7 @@ export default {
       id: header(headers, 'webhook-id'),
       timestamp: header(headers, 'webhook-timestamp'),
       signature: header(headers, 'webhook-signature'),
-      body: text(body),
+      body: body,
       secret,
     }),
 } satisfies CatalogSdk;

@@ -1,18 +1,17 @@
 import { Webhook } from 'standardwebhooks';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const text = (body: SdkArgs['body']) => (typeof body === 'string' ? body : new TextDecoder().decode(body));
 
 /** The spec's reference library signs a delivery our verifier must accept, and verifies what our scheme signed. */
 export default {
   package: 'standardwebhooks',
-  sign: async ({ secret, body, now }: SdkArgs) => {
+  sign: async ({ secret, body, now }: Omit<SdkArgs, 'headers'>) => {
     const id = `msg_${crypto.randomUUID().replace(/-/g, '')}`;
-    return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(secret).sign(id, new Date(now), text(body)) };
+    return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(secret).sign(id, new Date(now), body) };
   },
   verify: async ({ secret, body, headers }: SdkArgs) => {
     try {
-      new Webhook(secret).verify(text(body), headers);
+      new Webhook(secret).verify(body, headers);
       return true;
     } catch {
       return false;
