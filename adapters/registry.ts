@@ -16,7 +16,16 @@ import { twilioSmsAction } from './actions/twilio.ts';
 import { actionStep } from './steps/action.ts';
 import { enqueueStep } from './steps/enqueue.ts';
 import { sqlStep } from './steps/sql.ts';
+import { basicVerifier } from './verifiers/basic.ts';
+import { ed25519Verifier } from './verifiers/ed25519.ts';
+import { echoHeaderHandshake } from './handshakes/echo-header.ts';
+import { getChallengeHandshake } from './handshakes/get-challenge.ts';
+import { headerChallengeHandshake } from './handshakes/header-challenge.ts';
+import { hmacChallengeHandshake } from './handshakes/hmac-challenge.ts';
+import { jsonChallengeHandshake } from './handshakes/json-challenge.ts';
+import { recordTokenHandshake } from './handshakes/record-token.ts';
 import { hmacVerifier } from './verifiers/hmac.ts';
+import { jwsVerifier } from './verifiers/jws.ts';
 import { paddleClassicVerifier } from './verifiers/paddle-classic.ts';
 import { paddleVerifier } from './verifiers/paddle.ts';
 import { sendgridVerifier } from './verifiers/sendgrid.ts';
@@ -37,9 +46,13 @@ export const defaultRegistry = createRegistry({
     sendgridVerifier,
     hmacVerifier,
     tokenVerifier,
+    basicVerifier,
+    ed25519Verifier,
+    jwsVerifier,
   ],
   steps: [sqlStep, enqueueStep, actionStep],
   actions: [resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction],
   auth: [clerkAuth, auth0Auth, supabaseAuth, jwtAuth],
   endpoints: [trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint],
+  handshakes: [jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake],
 });

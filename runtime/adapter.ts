@@ -85,6 +85,21 @@ export interface VerifierAdapter<O = any> {
    * `secrets` are the values of the secrets the options name, in order.
    */
   sign?(options: O, request: SignRequest): Promise<Record<string, string>>;
+  /** For schemes that carry the signature (or its timestamp) in the body: the body to send and the headers. */
+  signBody?(options: O, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }>;
+  /**
+   * For schemes verified with a public key: a fresh key pair, the public half as the env var holds it and the
+   * private half as `sign()` takes it in `secrets` (tests and local development; switchyard never holds a
+   * provider's private key).
+   */
+  keyPair?(options: O): Promise<{ publicKey: string; privateKey: string }>;
+}
+
+/** Signs a request with whichever signer the adapter has; the body comes back changed only for body-carried schemes. */
+export async function signRequest<O>(adapter: VerifierAdapter<O>, options: O, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }> {
+  if (adapter.signBody) return adapter.signBody(options, request);
+  if (!adapter.sign) throw new Error(`the ${adapter.type} scheme cannot sign`);
+  return { headers: await adapter.sign(options, request), body: request.body };
 }
 
 /** What a signer needs: the body as sent, where it goes, when, and the secret values. */
@@ -97,6 +112,10 @@ export interface SignRequest {
   form?: Record<string, string>;
   /** A message id, for schemes that sign one (Svix, Standard Webhooks); a fresh one otherwise. */
   id?: string;
+  /** The HTTP method (default POST), for templates that sign it. */
+  method?: string;
+  /** Unsigned headers the request will carry, for templates that sign one of them. */
+  headers?: Record<string, string>;
 }
 
 /** Schema for a secret: the NAME of an environment variable, never its value. */
@@ -213,4 +232,17 @@ export interface StepAdapter<O = any, C extends CompiledStep = CompiledStep> {
   /** The step's whole schema branch, when it is more than `key` plus options (the action step's union). */
   schema?(registry: import('./registry.ts').Registry): Record<string, unknown>;
   compile(options: O, ctx: StepCompileContext): C;
+}
+
+/**
+ * The secret names a verifier's options give, per secret option in schema order (`secret`, or `username` and
+ * `password`, or `public_key`): what a signer needs, first name of each, in `SignRequest.secrets` order.
+ */
+export function secretNamesOf(adapter: { options: OptionsSchema }, options: Record<string, unknown>): string[][] {
+  return Object.entries(adapter.options.properties)
+    .filter(([key, schema]) => (schema as Record<string, unknown>)['x-secret'] === true && options[key] !== undefined)
+    .map(([key]) => {
+      const value = options[key];
+      return typeof value === 'string' ? [value] : Array.isArray(value) ? (value as string[]) : [];
+    });
 }

@@ -48,6 +48,20 @@ export function fromBase64(text: string): Uint8Array | undefined {
   }
 }
 
+/** Unpadded base64url (RFC 4648 section 5), as JWS and several providers print signatures. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Decodes base64url strictly (padding optional, no standard-alphabet characters); undefined otherwise. */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
+  const bare = text.replace(/=+$/, '');
+  if (bare.length % 4 === 1) return undefined;
+  const padded = bare.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (bare.length % 4)) % 4);
+  return fromBase64(padded);
+}
+
 /** Constant-time comparison; unequal lengths return false without comparing contents. */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

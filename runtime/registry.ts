@@ -2,6 +2,7 @@ import type { StepAdapter, VerifierAdapter } from './adapter.ts';
 import type { ActionAdapter } from './actions.ts';
 import type { AuthAdapter } from './auth.ts';
 import type { EndpointAdapter } from './endpoints.ts';
+import type { HandshakeAdapter } from './handshake.ts';
 
 /** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
 export interface Registry {
@@ -10,13 +11,14 @@ export interface Registry {
   readonly actions: ReadonlyMap<string, ActionAdapter>;
   readonly auth: ReadonlyMap<string, AuthAdapter>;
   readonly endpoints: ReadonlyMap<string, EndpointAdapter>;
+  readonly handshakes: ReadonlyMap<string, HandshakeAdapter>;
 }
 
 /**
  * Builds a registry from adapter lists. Tests build their own, empty or partial; nothing is global.
  * @example createRegistry({ verifiers: [hmacVerifier], steps: [sqlStep] })
  */
-export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[]; auth?: AuthAdapter[]; endpoints?: EndpointAdapter[] }): Registry {
+export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[]; auth?: AuthAdapter[]; endpoints?: EndpointAdapter[]; handshakes?: HandshakeAdapter[] }): Registry {
   const verifiers = new Map<string, VerifierAdapter>();
   for (const v of adapters.verifiers ?? []) {
     if (verifiers.has(v.type)) throw new Error(`verifier type ${v.type} is registered twice`);
@@ -40,5 +42,5 @@ export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?
     }
     return map;
   };
-  return Object.freeze({ verifiers, steps, actions, auth: byType('auth provider', adapters.auth), endpoints: byType('endpoint', adapters.endpoints) });
+  return Object.freeze({ verifiers, steps, actions, auth: byType('auth provider', adapters.auth), endpoints: byType('endpoint', adapters.endpoints), handshakes: byType('handshake', adapters.handshakes) });
 }

@@ -1,8 +1,8 @@
 /** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
 import { VerificationError } from '../../runtime/adapter.ts';
-import { concatBytes, encoder, fromBase64, fromHex, timingSafeEqual, toHex } from '../../runtime/bytes.ts';
+import { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/bytes.ts';
 
-export { concatBytes, encoder, fromBase64, fromHex, timingSafeEqual, toBase64, toHex } from '../../runtime/bytes.ts';
+export { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/bytes.ts';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
 
@@ -51,6 +51,45 @@ export function checkTimestamp(text: string | null | undefined, nowMs: number, t
   if (now - ts > toleranceSeconds) throw new VerificationError('timestamp_too_old');
   if (ts - now > toleranceSeconds) throw new VerificationError('timestamp_in_future');
   return ts;
+}
+
+export type TimestampFormat = 'unix' | 'unix_ms' | 'iso8601';
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Parses a timestamp in a provider's format strictly (Unix seconds, Unix milliseconds or ISO-8601) and checks it
+ * against the tolerance both ways, as `checkTimestamp` does. Returns it in seconds.
+ */
+export function checkTimestampAs(text: string | null | undefined, format: TimestampFormat, nowMs: number, toleranceSeconds: number): number {
+  if (format === 'unix') return checkTimestamp(text, nowMs, toleranceSeconds);
+  if (text === null || text === undefined || text === '') throw new VerificationError('missing_timestamp');
+  let ms: number;
+  if (format === 'unix_ms') {
+    if (!/^[0-9]{1,15}$/.test(text)) throw new VerificationError('invalid_timestamp');
+    ms = Number(text);
+  } else {
+    ms = ISO_8601.test(text) ? Date.parse(text) : NaN;
+    if (!Number.isFinite(ms)) throw new VerificationError('invalid_timestamp');
+  }
+  if (nowMs - ms > toleranceSeconds * 1000) throw new VerificationError('timestamp_too_old');
+  if (ms - nowMs > toleranceSeconds * 1000) throw new VerificationError('timestamp_in_future');
+  return Math.floor(ms / 1000);
+}
+
+/** The timestamp a provider would send at `nowMs`, in its format (for signers). */
+export function formatTimestamp(nowMs: number, format: TimestampFormat = 'unix'): string {
+  return format === 'unix_ms' ? String(nowMs) : format === 'iso8601' ? new Date(nowMs).toISOString() : String(Math.floor(nowMs / 1000));
+}
+
+/** Decodes a signature in the named encoding; undefined when it is not that encoding. */
+export function decodeAs(encoding: 'hex' | 'base64' | 'base64url' | undefined, text: string): Uint8Array | undefined {
+  return encoding === 'base64' ? fromBase64(text) : encoding === 'base64url' ? fromBase64Url(text) : fromHex(text);
+}
+
+/** Encodes a signature in the named encoding (default hex). */
+export function encodeAs(encoding: 'hex' | 'base64' | 'base64url' | undefined, bytes: Uint8Array): string {
+  return encoding === 'base64' ? toBase64(bytes) : encoding === 'base64url' ? toBase64Url(bytes) : toHex(bytes);
 }
 
 /** Splits a `k=v<sep>k=v` signature header into pairs, keeping repeated keys. */
@@ -112,4 +151,19 @@ export function publicKeyImporter(algorithm: Parameters<SubtleCrypto['importKey'
     }
     return key;
   };
+}
+
+/** A fresh key pair as env vars hold it: base64 SPKI public key, base64 PKCS#8 private key (for tests and dev). */
+export async function spkiKeyPair(algorithm: Parameters<SubtleCrypto["generateKey"]>[0]): Promise<{ publicKey: string; privateKey: string }> {
+  const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const spki = new Uint8Array((await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer);
+  const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
+  return { publicKey: toBase64(spki), privateKey: toBase64(pkcs8) };
+}
+
+/** Imports a base64 (or PEM) PKCS#8 private key for signing. */
+export function importPrivateKey(text: string, algorithm: Parameters<SubtleCrypto['importKey']>[2]): Promise<CryptoKey> {
+  const der = pemToDer(text);
+  if (!der) throw new Error('the private key is not PEM or base64 PKCS#8');
+  return crypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
 }

@@ -1,120 +1,213 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, fromHex, HmacSigner, toBase64, toHex, type HashName } from './crypto.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type SignRequest, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE_SECONDS, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
+import { compileSigned, fieldText, fillSigned, parseBodyJson, type SignedTemplate } from './template.ts';
 import type { HmacVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type HmacOptions = Omit<HmacVerifier, 'type'>;
 
 const HASHES: Record<string, HashName> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
 
-type Piece = { literal: string } | { body: true } | { timestamp: true } | { url: true } | { header: string };
+type TimestampSource = { header: string } | { key: string } | { positional: true } | { field: string[] } | undefined;
 
-/** Compiles the `signed` template once: `{body}`, `{timestamp}`, `{url}` and `{header.<name>}` placeholders. */
-function compileSigned(template: string, hasTimestamp: boolean): Piece[] {
-  const pieces: Piece[] = [];
-  const re = /\{([^{}]+)\}/g;
-  let last = 0;
-  let hasBody = false;
-  for (let m = re.exec(template); m; m = re.exec(template)) {
-    if (m.index > last) pieces.push({ literal: template.slice(last, m.index) });
-    const name = m[1]!;
-    if (name === 'body') {
-      pieces.push({ body: true });
-      hasBody = true;
-    } else if (name === 'timestamp') {
-      if (!hasTimestamp) throw new Error('`signed` uses {timestamp} but `timestamp_header` is not set');
-      pieces.push({ timestamp: true });
-    } else if (name === 'url') pieces.push({ url: true });
-    else if (name.startsWith('header.') && name.length > 7) pieces.push({ header: name.slice(7).toLowerCase() });
-    else throw new Error(`unknown placeholder {${name}} in \`signed\`; use {body}, {timestamp}, {url} or {header.<name>}`);
-    last = m.index + m[0].length;
+/** Everything the options say, checked and compiled once (at manifest load), shared by verify and sign. */
+interface Plan {
+  header?: string;
+  signatureField?: string[];
+  format: 'plain' | 'keyed' | 'positional';
+  prefix: string;
+  separator?: string;
+  signatureKey: string;
+  timestampKey?: string;
+  pairSeparator: string;
+  assign: string;
+  timestamp: TimestampSource;
+  timestampFormat: TimestampFormat;
+  tolerance: number;
+  template: SignedTemplate;
+  signer: HmacSigner;
+  key(secret: string, name: string): Uint8Array | string;
+}
+
+const path = (dotted: string) => dotted.split('.');
+
+function plan(options: HmacOptions): Plan {
+  const format = options.signature_format ?? 'plain';
+  if (Boolean(options.header) === Boolean(options.signature_field)) throw new Error('set exactly one of `header` (signature in a header) and `signature_field` (signature in the JSON body)');
+  if (options.signature_field && format !== 'plain') throw new Error('`signature_field` carries one plain signature; `signature_format` must be plain');
+  if (format !== 'keyed' && (options.signature_key || options.timestamp_key || options.pair_separator || options.assign)) throw new Error('`signature_key`, `timestamp_key`, `pair_separator` and `assign` apply to signature_format keyed only');
+  if (format === 'keyed' && !options.signature_key) throw new Error('signature_format keyed needs `signature_key` (e.g. v1)');
+  const sources = [options.timestamp_header, options.timestamp_field, format === 'keyed' ? options.timestamp_key : undefined, format === 'positional' ? 'positional' : undefined].filter(Boolean);
+  if (sources.length > 1) throw new Error('the timestamp comes from one place: `timestamp_header`, `timestamp_field`, `timestamp_key` or the positional signature');
+  const timestamp: TimestampSource =
+    options.timestamp_header ? { header: options.timestamp_header.toLowerCase() }
+    : options.timestamp_field ? { field: path(options.timestamp_field) }
+    : format === 'keyed' && options.timestamp_key ? { key: options.timestamp_key }
+    : format === 'positional' ? { positional: true }
+    : undefined;
+  const template = compileSigned(options.signed ?? '{body}', { hasTimestamp: Boolean(timestamp), allowNoBody: Boolean(options.signature_field) });
+  const secretEncoding = options.secret_encoding ?? 'utf8';
+  return {
+    ...(options.header ? { header: options.header.toLowerCase() } : {}),
+    ...(options.signature_field ? { signatureField: path(options.signature_field) } : {}),
+    format,
+    prefix: options.prefix ?? '',
+    ...(options.separator !== undefined || format === 'positional' ? { separator: options.separator ?? ',' } : {}),
+    signatureKey: options.signature_key ?? '',
+    ...(options.timestamp_key ? { timestampKey: options.timestamp_key } : {}),
+    pairSeparator: options.pair_separator ?? ',',
+    assign: options.assign ?? '=',
+    timestamp,
+    timestampFormat: options.timestamp_format ?? 'unix',
+    tolerance: options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS,
+    template,
+    signer: new HmacSigner(HASHES[options.algorithm ?? 'sha256']!),
+    key(secret, name) {
+      const bare = options.secret_prefix && secret.startsWith(options.secret_prefix) ? secret.slice(options.secret_prefix.length) : secret;
+      if (secretEncoding === 'utf8') return bare;
+      const key = (secretEncoding === 'base64' ? fromBase64 : fromHex)(bare);
+      if (!key || key.length === 0) throw new Error(`secret ${name} is not ${secretEncoding}`);
+      return key;
+    },
+  };
+}
+
+/** The signatures and the timestamp a request presents, read the way the options say. */
+function presented(p: Plan, text: string): { signatures: string[]; timestamp?: string } {
+  if (p.format === 'keyed') {
+    const pairs = text.split(p.pairSeparator).flatMap((item) => {
+      const at = item.indexOf(p.assign);
+      return at > 0 ? [[item.slice(0, at).trim(), item.slice(at + p.assign.length).trim()] as const] : [];
+    });
+    const stamps = pairs.filter(([k]) => k === p.timestampKey);
+    if (p.timestampKey && stamps.length > 1) throw new VerificationError('malformed_signature');
+    return { signatures: pairs.filter(([k]) => k === p.signatureKey).map(([, v]) => v), ...(stamps[0] ? { timestamp: stamps[0][1] } : {}) };
   }
-  if (last < template.length) pieces.push({ literal: template.slice(last) });
-  if (!hasBody) throw new Error('`signed` must include {body}: a signature that does not cover the body proves nothing about it');
-  return pieces;
+  const items = p.separator ? text.split(p.separator).map((s) => s.trim()) : [text.trim()];
+  if (p.format === 'positional') return { timestamp: items[0] ?? '', signatures: items.slice(1) };
+  return { signatures: items };
 }
 
 /**
- * A generic HMAC verifier configured entirely in YAML (GitHub, Shopify and most home-grown schemes):
- * header, algorithm, encoding, prefix, what is signed, and an optional timestamp header with a tolerance.
+ * A generic HMAC verifier configured entirely in YAML (GitHub, Shopify, Slack and most home-grown schemes): where
+ * the signature is (a header, plain or as keyed/positional parts, or a JSON body field), algorithm, encoding, prefix,
+ * what is signed (a template over the raw bytes) and an optional timestamp with a tolerance.
  */
 export const hmacVerifier: VerifierAdapter<HmacOptions> = {
   type: 'hmac',
   title: 'HmacVerifier',
-  description: 'Generic HMAC signature in a header, configured in YAML only.',
+  description: 'Generic HMAC signature in a header or a JSON body field, configured in YAML only.',
   options: {
     properties: {
       secret: secretRefsSchema,
       header: { type: 'string', minLength: 1, description: 'Header carrying the signature, e.g. X-Hub-Signature-256.' },
+      signature_field: { type: 'string', minLength: 1, description: 'Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).' },
       algorithm: { enum: ['sha1', 'sha256', 'sha512'], description: 'Hash (default sha256).' },
-      encoding: { enum: ['hex', 'base64'], description: 'Signature encoding (default hex).' },
-      prefix: { type: 'string', description: 'Text before the signature, e.g. `sha256=`.' },
-      separator: { type: 'string', minLength: 1, description: 'Splits a header carrying several signatures.' },
-      signed: { type: 'string', description: 'What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {header.<name>}.' },
-      timestamp_header: { type: 'string', minLength: 1, description: 'Header with a Unix-seconds timestamp, checked against `tolerance`.' },
+      encoding: { enum: ['hex', 'base64', 'base64url'], description: 'Signature encoding (default hex).' },
+      prefix: { type: 'string', description: 'Text before each signature, e.g. `sha256=` or `v0=`.' },
+      separator: { type: 'string', minLength: 1, description: 'Splits a header carrying several signatures (positional: default `,`).' },
+      signature_format: { enum: ['plain', 'keyed', 'positional'], description: 'plain (default): the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.' },
+      signature_key: { type: 'string', minLength: 1, description: 'keyed: the key of the signatures, e.g. v1 or h1.' },
+      timestamp_key: { type: 'string', minLength: 1, description: 'keyed: the key of the timestamp, e.g. t or ts.' },
+      pair_separator: { type: 'string', minLength: 1, description: 'keyed: between pairs (default `,`).' },
+      assign: { type: 'string', minLength: 1, description: 'keyed: between a key and its value (default `=`).' },
+      signed: { type: 'string', description: 'What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\\n` is a newline.' },
+      timestamp_header: { type: 'string', minLength: 1, description: 'Header with the timestamp, checked against `tolerance`.' },
+      timestamp_field: { type: 'string', minLength: 1, description: 'Dotted path of a JSON body field with the timestamp.' },
+      timestamp_format: { enum: ['unix', 'unix_ms', 'iso8601'], description: 'How the timestamp is written (default unix seconds).' },
       tolerance: { ...durationSchema, description: 'Accepted clock skew either way when a timestamp is used (default 5m).' },
       secret_encoding: { enum: ['utf8', 'base64', 'hex'], description: 'How the secret string encodes the key (default utf8).' },
+      secret_prefix: { type: 'string', minLength: 1, description: 'Stripped from the secret before decoding, e.g. `whsec_`.' },
     },
-    required: ['secret', 'header'],
+    required: ['secret'],
   },
   example: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
   signedHeaders(options) {
-    const timestampHeader = options.timestamp_header?.toLowerCase();
-    return compileSigned(options.signed ?? '{body}', Boolean(timestampHeader)).flatMap((p) => ('header' in p ? [p.header] : 'timestamp' in p ? [timestampHeader!] : []));
+    const p = plan(options);
+    return [...p.template.headers, ...(p.timestamp && 'header' in p.timestamp && p.template.pieces.some((x) => 'timestamp' in x) ? [p.timestamp.header] : [])];
   },
-  async sign(options, { url, body, now, secrets }) {
-    const headers: Record<string, string> = {};
-    const timestampHeader = options.timestamp_header?.toLowerCase();
-    if (timestampHeader) headers[timestampHeader] = String(Math.floor(now / 1000));
-    const pieces = compileSigned(options.signed ?? '{body}', Boolean(timestampHeader));
-    const signed = concatBytes(
-      ...pieces.map((p) => ('literal' in p ? p.literal : 'body' in p ? body : 'timestamp' in p ? headers[timestampHeader!]! : 'url' in p ? url : (headers[p.header] ?? ''))),
-    );
-    const raw = options.secret_encoding === 'base64' ? fromBase64(secrets[0]!)! : options.secret_encoding === 'hex' ? fromHex(secrets[0]!)! : secrets[0]!;
-    const mac = await new HmacSigner(HASHES[options.algorithm ?? 'sha256']!).sign(raw, signed);
-    headers[options.header.toLowerCase()] = `${options.prefix ?? ''}${options.encoding === 'base64' ? toBase64(mac) : toHex(mac)}`;
-    return headers;
+  async sign(options, request) {
+    const p = plan(options);
+    if (p.signatureField || (p.timestamp && 'field' in p.timestamp)) throw new Error('this scheme changes the body to sign it: use signBody');
+    return (await signWith(p, request, options)).headers;
+  },
+  signBody(options, request) {
+    return signWith(plan(options), request, options);
   },
   create(options) {
-    const header = options.header.toLowerCase();
-    const signer = new HmacSigner(HASHES[options.algorithm ?? 'sha256']!);
-    const decode = options.encoding === 'base64' ? fromBase64 : fromHex;
-    const prefix = options.prefix ?? '';
-    const timestampHeader = options.timestamp_header?.toLowerCase();
-    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
-    const pieces = compileSigned(options.signed ?? '{body}', Boolean(timestampHeader));
-    const keyOf = (secret: string, name: string): Uint8Array | string => {
-      if (options.secret_encoding === 'base64' || options.secret_encoding === 'hex') {
-        const key = (options.secret_encoding === 'base64' ? fromBase64 : fromHex)(secret);
-        if (!key || key.length === 0) throw new Error(`secret ${name} is not ${options.secret_encoding}`);
-        return key;
-      }
-      return secret;
-    };
+    const p = plan(options);
     const names = typeof options.secret === 'string' ? [options.secret] : options.secret;
+    const needsJson = p.template.usesFields || Boolean(p.signatureField) || Boolean(p.timestamp && 'field' in p.timestamp);
     return {
       async verify(request, env) {
-        const keys = readSecrets(env, names).map((s, i) => keyOf(s, names[i]!));
-        const value = request.headers.get(header);
+        const keys = readSecrets(env, names).map((s, i) => p.key(s, names[i]!));
+        const json = needsJson ? parseBodyJson(request.body) : undefined;
+        const value = p.header ? request.headers.get(p.header) : fieldText(json, p.signatureField!);
         if (!value) throw new VerificationError('missing_signature');
-        const timestamp = timestampHeader ? String(checkTimestamp(request.headers.get(timestampHeader), request.now, tolerance)) : '';
-        const raw = options.separator ? value.split(options.separator).map((s) => s.trim()) : [value.trim()];
-        const prefixed = raw.filter((s) => s.startsWith(prefix));
+        const found = presented(p, value);
+        const timestampText =
+          !p.timestamp ? undefined
+          : 'header' in p.timestamp ? request.headers.get(p.timestamp.header)
+          : 'field' in p.timestamp ? fieldText(json, p.timestamp.field)
+          : found.timestamp;
+        if (p.timestamp) checkTimestampAs(timestampText, p.timestampFormat, request.now, p.tolerance);
+        const prefixed = found.signatures.filter((s) => s.startsWith(p.prefix));
         if (prefixed.length === 0) throw new VerificationError('no_supported_signature');
-        const candidates = prefixed.map((s) => decode(s.slice(prefix.length)));
+        const candidates = prefixed.map((s) => decodeAs(options.encoding, s.slice(p.prefix.length)));
         if (candidates.every((c) => !c)) throw new VerificationError('malformed_signature');
-        const signed = concatBytes(
-          ...pieces.map((p) =>
-            'literal' in p ? p.literal
-            : 'body' in p ? request.body
-            : 'timestamp' in p ? timestamp
-            : 'url' in p ? request.url.href
-            : (request.headers.get(p.header) ?? ''),
-          ),
-        );
-        const expected = await Promise.all(keys.map((k) => signer.sign(k, signed)));
+        const signed = fillSigned(p.template, {
+          body: request.body,
+          timestamp: timestampText ?? '',
+          url: request.url,
+          method: request.method,
+          header: (name) => request.headers.get(name) ?? '',
+          json,
+        });
+        const expected = await Promise.all(keys.map((k) => p.signer.sign(k, signed)));
         if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
       },
     };
   },
 };
+
+/** Signs as the provider would: the timestamp where the options read it, the signature where they look for it. */
+async function signWith(p: Plan, request: SignRequest, options: HmacOptions): Promise<{ headers: Record<string, string>; body: string }> {
+  const ts = formatTimestamp(request.now, p.timestampFormat);
+  const headers: Record<string, string> = {};
+  let body = request.body;
+  let json: Record<string, unknown> | undefined;
+  if (p.signatureField || (p.timestamp && 'field' in p.timestamp) || p.template.usesFields) json = JSON.parse(body) as Record<string, unknown>;
+  if (p.timestamp && 'header' in p.timestamp) headers[p.timestamp.header] = ts;
+  if (json && p.timestamp && 'field' in p.timestamp) setField(json, p.timestamp.field, ts);
+  const extra = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const signed = fillSigned(p.template, {
+    body,
+    timestamp: ts,
+    url: new URL(request.url),
+    method: request.method ?? 'POST',
+    header: (name) => headers[name] ?? extra[name] ?? '',
+    json,
+  });
+  const mac = encodeAs(options.encoding, await p.signer.sign(p.key(request.secrets[0]!, 'secret'), signed));
+  const signature = `${p.prefix}${mac}`;
+  if (p.signatureField && json) setField(json, p.signatureField, signature);
+  if (json && (p.signatureField || (p.timestamp && 'field' in p.timestamp))) body = JSON.stringify(json);
+  if (p.header) {
+    headers[p.header] =
+      p.format === 'keyed' ? `${p.timestampKey ? `${p.timestampKey}${p.assign}${ts}${p.pairSeparator}` : ''}${p.signatureKey}${p.assign}${signature}`
+      : p.format === 'positional' ? `${ts}${p.separator}${signature}`
+      : signature;
+  }
+  return { headers, body };
+}
+
+/** Sets a dotted path in a JSON object, keeping a number a number when the sample had one there. */
+function setField(json: Record<string, unknown>, at: string[], value: string): void {
+  let node = json;
+  for (const key of at.slice(0, -1)) {
+    if (!node[key] || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = at[at.length - 1]!;
+  node[last] = typeof node[last] === 'number' && /^[0-9]+$/.test(value) ? Number(value) : value;
+}

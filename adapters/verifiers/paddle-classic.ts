@@ -1,5 +1,5 @@
 import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { encoder, fromBase64, publicKeyImporter } from './crypto.ts';
+import { encoder, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
 import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';
 
@@ -16,6 +16,8 @@ export function paddleClassicSignedData(fields: [string, string][]): string {
   return `a:${sorted.length}:{${sorted.map(([k, v]) => phpString(k) + phpString(v)).join('')}}`;
 }
 
+const RSA_SHA1 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' } as const;
+
 /**
  * Paddle Classic: a form body whose `p_signature` field is an RSA-SHA1 (PKCS#1 v1.5) signature, made with
  * the vendor key, of the PHP-serialized array of every other field sorted by key.
@@ -31,8 +33,17 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
     required: ['public_key'],
   },
   example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
+  keyPair: () => spkiKeyPair({ ...RSA_SHA1, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }),
+  async signBody(_options, { body, secrets }) {
+    const pairs = parseFormPairs(encoder.encode(body)).filter(([k]) => k !== 'p_signature');
+    const key = await importPrivateKey(secrets[0]!, RSA_SHA1);
+    const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, encoder.encode(paddleClassicSignedData(pairs))));
+    const form = new URLSearchParams(pairs);
+    form.append('p_signature', toBase64(signature));
+    return { headers: {}, body: form.toString() };
+  },
   create(options) {
-    const keyFor = publicKeyImporter({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' });
+    const keyFor = publicKeyImporter(RSA_SHA1);
     const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
     return {
       async verify(request, env) {

@@ -1,6 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, publicKeyImporter } from './crypto.ts';
+import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type SendgridOptions = Omit<SendgridVerifier, 'type'>;
@@ -30,6 +30,22 @@ export function derToP1363(der: Uint8Array, size = 32): Uint8Array | undefined {
   return offset === der.length ? out : undefined;
 }
 
+/** The DER SEQUENCE of two INTEGERs for a raw r||s signature, as SendGrid sends it. */
+export function p1363ToDer(raw: Uint8Array): Uint8Array {
+  const integer = (bytes: Uint8Array) => {
+    let start = 0;
+    while (start < bytes.length - 1 && bytes[start] === 0) start++;
+    const trimmed = bytes.subarray(start);
+    const body = trimmed[0]! & 0x80 ? [0, ...trimmed] : [...trimmed];
+    return [0x02, body.length, ...body];
+  };
+  const half = raw.length / 2;
+  const content = [...integer(raw.subarray(0, half)), ...integer(raw.subarray(half))];
+  return new Uint8Array([0x30, content.length, ...content]);
+}
+
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
 /**
  * SendGrid signed event webhook: `X-Twilio-Email-Event-Webhook-Signature` is a base64 DER ECDSA P-256/SHA-256
  * signature over `timestamp + body`, the timestamp in `X-Twilio-Email-Event-Webhook-Timestamp`.
@@ -47,6 +63,13 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
   },
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
   signedHeaders: () => ['x-twilio-email-event-webhook-timestamp'],
+  keyPair: () => spkiKeyPair(ECDSA_P256),
+  async sign(_options, { body, now, secrets }) {
+    const timestamp = String(Math.floor(now / 1000));
+    const key = await importPrivateKey(secrets[0]!, ECDSA_P256);
+    const raw = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, concatBytes(timestamp, body)));
+    return { 'x-twilio-email-event-webhook-signature': toBase64(p1363ToDer(raw)), 'x-twilio-email-event-webhook-timestamp': timestamp };
+  },
   create(options) {
     const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
     const keyFor = publicKeyImporter({ name: 'ECDSA', namedCurve: 'P-256' });

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from '../lib/catalog.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { formatBudget } from '../lib/budget.ts';
@@ -153,8 +154,8 @@ export async function planCommand(args: string[]): Promise<number> {
     const old = parseManifest(readFrom(from, project.manifest), `${from}`);
     const now = parseManifest(readText(project.manifest) ?? '', project.manifest);
     for (const p of [...old.problems, ...now.problems]) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-    before = resolveEnvironment(old.value, env) as Obj;
-    after = resolveEnvironment(now.value, env) as Obj;
+    before = resolveWithProviders(old.value, env) as Obj;
+    after = resolveWithProviders(now.value, env) as Obj;
   } catch (error) {
     console.error(`plan: ${(error as Error).message}`);
     return 1;

@@ -4,7 +4,8 @@
  * deployed environment alike), with a progress bar. Idempotent: run it again and nothing changes.
  */
 import { closest } from '../../runtime/manifest/closest.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { type Project, projectFor, readText } from '../lib/project.ts';
@@ -21,7 +22,7 @@ export function progressBar(done: number, total: number, width = 30): string {
 export function rebuildTargets(project: Project, env: string): { integrations: string[]; tables: string[] } | undefined {
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
   if (parsed.problems.length) return undefined;
-  const manifest = resolveEnvironment(parsed.value, env) as Manifest;
+  const manifest = resolveWithProviders(parsed.value, env) as Manifest;
   const tables = new Set<string>();
   for (const integration of Object.values(manifest.integrations ?? {})) {
     for (const handler of integration.handlers ?? []) {

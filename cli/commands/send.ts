@@ -10,22 +10,17 @@ import { join } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { VerifierAdapter } from '../../runtime/adapter.ts';
 import { closest } from '../../runtime/manifest/closest.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { reach, serverUrl } from '../lib/server.ts';
 
-/** Fills a sample's placeholders: a fresh id and the current time. */
-export function fillSample(text: string, now: number): string {
-  const id = crypto.randomUUID().replace(/-/g, '').slice(0, 12);
-  return text
-    .replace(/__ID__/g, id)
-    .replace(/__NOW_MS__/g, String(now))
-    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
-    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
-}
+import { fillSample } from '../lib/catalog.ts';
+
+export { fillSample };
 
 const names = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : []);
 
@@ -39,7 +34,7 @@ export async function sendCommand(args: string[]): Promise<number> {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveEnvironment(parsed.value, values.env ?? 'default') as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
   const spec = integrationName ? (manifest.integrations[integrationName] as Integration | undefined) : undefined;
   if (!spec) {
     const known = Object.keys(manifest.integrations);

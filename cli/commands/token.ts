@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { parseDuration } from '../../runtime/duration.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { ensureDevAuthKey, mintDevToken } from '../lib/dev-auth.ts';
 import { projectFor, readText } from '../lib/project.ts';
@@ -61,7 +62,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveEnvironment(parsed.value, values.env) as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env) as Manifest;
   const providers = Object.keys(manifest.auth ?? {});
   const provider = values.provider ?? (providers.length === 1 ? providers[0] : undefined);
   const spec = provider ? (manifest.auth ?? {})[provider] : undefined;

@@ -20,6 +20,8 @@ import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
+import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { loadCatalog } from './catalog.ts';
 
 export interface EnvironmentBuild {
   name: string;
@@ -73,8 +75,10 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const parsed = parseManifest(text, file);
   if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
 
-  const schema = buildManifestSchema(registry);
-  const validate = createManifestValidator(registry);
+  const catalog = loadCatalog();
+  const providers = [...catalog.entries.keys()];
+  const schema = buildManifestSchema(registry, providers);
+  const validate = createManifestValidator(registry, providers);
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
   const warned: Problem[] = [];
@@ -102,7 +106,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
-    resolved = inlined.manifest;
+    resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
     const manifest = resolved as Manifest;
@@ -134,6 +138,8 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
   }
   sqlite?.close();
+  // A broken catalog file is this checkout's problem, whichever providers the manifest uses: it is reported as is.
+  collected.push(...catalog.problems.map((p) => ({ ...p, environments })));
   // The local dev issuer must never reach a deployed environment: its variables are refused anywhere in wrangler.toml.
   const wranglerText = readText(project.wrangler);
   if (wranglerText !== undefined) {
@@ -359,7 +365,7 @@ const readsOccurredAt = (v: unknown) => (typeof v === 'string' ? v === '@occurre
 export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const sources: [string[], { handlers?: { steps: unknown[] }[] }, unknown][] = [
-    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event.occurred_at] as [string[], typeof i, unknown]),
+    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event?.occurred_at] as [string[], typeof i, unknown]),
     ...Object.entries(manifest.routes ?? {}).map(([n, r]) => [['routes', n], r as { handlers?: { steps: unknown[] }[] }, undefined] as [string[], { handlers?: { steps: unknown[] }[] }, unknown]),
   ];
   for (const [at, source, occurredAt] of sources) {

@@ -27,6 +27,12 @@ export function secretUses(schema: Schema, value: unknown): SecretUse[] {
       for (const b of chosen) walk(b, v, path);
       return;
     }
+    if (s.if && typeof v === 'object' && !Array.isArray(v)) {
+      // Only `required` conditions occur in the manifest schema (with `provider:`, or without it).
+      const holds = ((s.if as Schema).required ?? []).every((k: string) => k in (v as object));
+      const branch = holds ? s.then : s.else;
+      if (branch) walk({ ...branch, additionalProperties: false }, v, path);
+    }
     if (Array.isArray(v)) {
       v.forEach((item, i) => walk(s.items, item, [...path, i]));
       return;

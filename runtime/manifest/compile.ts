@@ -8,6 +8,7 @@ import type { CompiledAction } from '../actions.ts';
 import { compileTemplate, type CompiledTemplate } from '../templates.ts';
 import type { JwtConfig } from '../auth.ts';
 import type { EndpointHandler } from '../endpoints.ts';
+import type { Handshake } from '../handshake.ts';
 import type { Period } from '../limits.ts';
 import type { ProfileSource } from '../profiles.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from '../alerts.ts';
@@ -78,6 +79,8 @@ export interface CompiledIntegration extends EventSource {
   maxBody: number;
   verifier: Verifier;
   verifierType: string;
+  /** The request that proves the endpoint is yours, answered in ingest before anything is queued or logged. */
+  handshake?: Handshake;
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
   /** Request headers the extraction rules read (kept with ingest dead letters, so replay can extract again). */
   extractHeaders: string[];
@@ -554,16 +557,21 @@ function compileIntegration(
   defer: Defer,
   late: () => void,
 ): CompiledIntegration | undefined {
-  const { type: verifierType, ...options } = spec.verifier as { type: string };
+  // The manifest the runtime compiles has both (a provider preset was applied at load); say so if one is missing.
+  if (!spec.verifier) attempt(at, () => { throw new Error('no verifier: set `provider:` or `verifier:`'); });
+  if (!spec.event) attempt(at, () => { throw new Error('no event extraction: set `provider:` or `event:`'); });
+  const event = spec.event ?? ({} as NonNullable<Integration['event']>);
+  const { type: verifierType, ...options } = (spec.verifier ?? {}) as { type: string };
   const adapter = registry.verifiers.get(verifierType);
   const verifier = adapter
     ? attempt([...at, 'verifier'], () => adapter.create(options))
     : attempt([...at, 'verifier', 'type'], () => {
         throw new Error(`unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
       });
-  const id = attempt([...at, 'event', 'id'], () => compileValue(spec.event.id as never, { allowHeaders: true }));
-  const type = attempt([...at, 'event', 'type'], () => compileValue(spec.event.type as never, { allowHeaders: true }));
-  const occurredAt = spec.event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(spec.event.occurred_at as never, { allowHeaders: true }));
+  const id = attempt([...at, 'event', 'id'], () => compileValue(event.id as never, { allowHeaders: true }));
+  const type = attempt([...at, 'event', 'type'], () => compileValue(event.type as never, { allowHeaders: true }));
+  const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(event.occurred_at as never, { allowHeaders: true }));
+  const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
   const queue = queues.get(spec.queue);
   if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`); });
   const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry));
@@ -577,22 +585,23 @@ function compileIntegration(
   const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
   const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
-    const value = spec.event[field] as { header?: unknown } | undefined;
+    const value = event[field] as { header?: unknown } | undefined;
     return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
   });
   const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
 
-  if (!verifier || !id || !type || !queue || !retry || (spec.event.occurred_at !== undefined && !occurredAt)) return undefined;
+  if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake)) return undefined;
   const integration = {
     name,
     route: spec.route,
-    methods: new Set(spec.methods ?? ['POST']),
+    methods: new Set([...(spec.methods ?? ['POST']), ...(handshake?.methods ?? [])]),
     format: spec.format ?? 'json',
+    ...(handshake ? { handshake } : {}),
     maxBody,
     verifier,
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
-    extractHeaders: [spec.event.id, spec.event.type, spec.event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
+    extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     queue,
@@ -602,6 +611,14 @@ function compileIntegration(
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
   return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;
+}
+
+/** Builds an integration's handshake through its adapter; unknown types and bad options are load-time problems. */
+function compileHandshake(spec: NonNullable<Integration['handshake']>, at: (string | number)[], registry: Registry, attempt: Attempt): Handshake | undefined {
+  const { type, ...options } = spec as { type: string };
+  const adapter = registry.handshakes.get(type);
+  if (!adapter) return attempt([...at, 'type'], () => { throw new Error(`unknown handshake type ${JSON.stringify(type)}${didYouMean(type, [...registry.handshakes.keys()])}`); });
+  return attempt(at, () => adapter.create(options));
 }
 
 /** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */

@@ -71,11 +71,11 @@ export function resolveEnvironment(value: unknown, environment: string | undefin
 }
 
 /** Ajv for manifests. Built once per registry; `x-secret` is an annotation the CLI reads. */
-export function createManifestValidator(registry: Registry) {
+export function createManifestValidator(registry: Registry, providers: readonly string[] = []) {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, discriminator: true, allowUnionTypes: true, verbose: true });
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
-  const schema = buildManifestSchema(registry);
+  const schema = buildManifestSchema(registry, providers);
   const validate = ajv.compile(schema);
   return (value: unknown): ManifestProblem[] => (validate(value) ? [] : explainErrors(validate.errors ?? [], value));
 }
@@ -121,7 +121,8 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
   }
   const seen = new Set<string>();
   const problems: ManifestProblem[] = [];
-  for (const e of kept) {
+  // An `if`/`else` failure is explained by the errors inside its branch.
+  for (const e of kept.filter((k) => k.keyword !== 'if')) {
     const problem = explainOne(e, value);
     const key = `${problem.path.join('/')}|${problem.message}`;
     if (!seen.has(key)) {
@@ -167,8 +168,13 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
       }
       return { path: [...path, params.tag], message: `"${params.tag}" must be a string naming the adapter` };
     }
-    case 'enum':
-      return { path, message: `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      const guess = typeof e.data === 'string' ? closest(e.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+      const listed = allowed.length > 12 ? `one of ${allowed.length} values, from ${JSON.stringify(allowed[0])} to ${JSON.stringify(allowed[allowed.length - 1])}` : `one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+      if (guess) return { path, message: `unknown value ${JSON.stringify(e.data)} (did you mean "${guess}"?); must be ${listed}` };
+      return { path, message: `must be ${listed}` };
+    }
     case 'const':
       return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
     case 'pattern': {

@@ -30,7 +30,7 @@ export const closed = (title: string, properties: Record<string, unknown>, requi
 });
 
 /** Builds the manifest schema for a registry. Pure: the same registry gives the same schema. */
-export function buildManifestSchema(registry: Registry): Record<string, unknown> {
+export function buildManifestSchema(registry: Registry, providers: readonly string[] = []): Record<string, unknown> {
   const verifiers = [...registry.verifiers.values()].map((v) =>
     closed(v.title, { type: { const: v.type, description: v.description }, ...v.options.properties }, ['type', ...(v.options.required ?? [])], v.description),
   );
@@ -123,28 +123,50 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         },
         ['binding'],
       ),
-      Integration: closed(
-        'Integration',
-        {
-          description: { type: 'string' },
-          route: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Path the provider posts to.' },
-          methods: { type: 'array', items: { enum: ['POST', 'PUT', 'GET'] }, minItems: 1, uniqueItems: true, description: 'Accepted methods (default [POST]).' },
-          format: { enum: ['json', 'form'], description: 'Body format (default json).' },
-          max_body: { $ref: '#/definitions/Size' },
-          apply: {
-            enum: ['auto', 'queue'],
-            description:
-              'auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.',
+      Integration: {
+        ...closed(
+          'Integration',
+          {
+            description: { type: 'string' },
+            route: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*$', description: 'Path the provider posts to.' },
+            methods: { type: 'array', items: { enum: ['POST', 'PUT', 'GET'] }, minItems: 1, uniqueItems: true, description: 'Accepted methods (default [POST]).' },
+            format: { enum: ['json', 'form'], description: 'Body format (default json).' },
+            max_body: { $ref: '#/definitions/Size' },
+            apply: {
+              enum: ['auto', 'queue'],
+              description:
+                'auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.',
+            },
+            replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
+            provider: { $ref: '#/definitions/Provider' },
+            verifier: { type: 'object', tsType: 'Verifier', description: 'How a request is authenticated (`type` picks the adapter). With `provider:`, keys merged over the preset\'s verifier.' },
+            event: { type: 'object', tsType: 'EventExtraction', description: 'How the envelope is read. With `provider:`, fields that replace the preset\'s.' },
+            handshake: { $ref: '#/definitions/Handshake' },
+            queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
+            retry: { $ref: '#/definitions/RetryPolicy' },
+            handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
           },
-          replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
-          verifier: { $ref: '#/definitions/Verifier' },
-          event: { $ref: '#/definitions/EventExtraction' },
-          queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
-          retry: { $ref: '#/definitions/RetryPolicy' },
-          handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
-        },
-        ['route', 'verifier', 'event', 'queue'],
-      ),
+          ['route', 'queue'],
+        ),
+        // Without `provider:` the integration says everything itself; with one, the preset fills in the rest and
+        // the merged verifier and envelope are checked after it is applied (the manifest the runtime sees has both).
+        if: { required: ['provider'] },
+        else: { required: ['verifier', 'event'], properties: { verifier: { $ref: '#/definitions/Verifier' }, event: { $ref: '#/definitions/EventExtraction' } } },
+      },
+      Provider: {
+        type: 'string',
+        ...(providers.length ? { enum: [...providers] } : { pattern: NAME_PATTERN }),
+        tsType: 'string',
+        description: 'A provider from the catalog (catalog/<name>.yaml): its verifier, envelope and handshake are the defaults, and every key set here overrides them. `switchyard providers` lists them.',
+      },
+      Handshake: {
+        title: 'Handshake',
+        description: 'A request the provider sends to prove the endpoint is yours, answered at once and never queued; `type` picks the adapter.',
+        type: 'object',
+        required: ['type'],
+        discriminator: { propertyName: 'type' },
+        oneOf: tagged([...registry.handshakes.values()]),
+      },
       Verifier: {
         title: 'Verifier',
         description: 'How a request is authenticated; `type` picks the adapter.',

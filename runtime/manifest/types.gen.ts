@@ -334,21 +334,25 @@ export type Value6 =
       default?: unknown;
     };
 /**
- * How a request is authenticated; `type` picks the adapter.
+ * A provider from the catalog (catalog/<name>.yaml): its verifier, envelope and handshake are the defaults, and every key set here overrides them. `switchyard providers` lists them.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Verifier".
+ * via the `definition` "Provider".
  */
-export type Verifier =
-  | StripeVerifier
-  | SvixVerifier
-  | StandardWebhooksVerifier
-  | PaddleVerifier
-  | PaddleClassicVerifier
-  | TwilioVerifier
-  | SendgridVerifier
-  | HmacVerifier
-  | TokenVerifier;
+export type Provider = string;
+/**
+ * A request the provider sends to prove the endpoint is yours, answered at once and never queued; `type` picks the adapter.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Handshake".
+ */
+export type Handshake =
+  | JsonChallengeHandshake
+  | HeaderChallengeHandshake
+  | HmacChallengeHandshake
+  | GetChallengeHandshake
+  | EchoHeaderHandshake
+  | RecordTokenHandshake;
 /**
  * One step, named by its key.
  *
@@ -414,6 +418,25 @@ export type AuthProvider = ClerkAuth | Auth0Auth | SupabaseAuth | JwtAuth;
  * via the `definition` "Endpoint".
  */
 export type Endpoint = TrackEndpoint | PosthogFlagsEndpoint | CloudinaryUploadEndpoint;
+/**
+ * How a request is authenticated; `type` picks the adapter.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Verifier".
+ */
+export type Verifier =
+  | StripeVerifier
+  | SvixVerifier
+  | StandardWebhooksVerifier
+  | PaddleVerifier
+  | PaddleClassicVerifier
+  | TwilioVerifier
+  | SendgridVerifier
+  | HmacVerifier
+  | TokenVerifier
+  | BasicVerifier
+  | Ed25519Verifier
+  | JwsVerifier;
 
 /**
  * switchyard integrations manifest (integrations.yaml).
@@ -1091,8 +1114,16 @@ export interface Integration {
    * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
    */
   replay_window?: string;
-  verifier: Verifier;
-  event: EventExtraction;
+  provider?: Provider;
+  /**
+   * How a request is authenticated (`type` picks the adapter). With `provider:`, keys merged over the preset's verifier.
+   */
+  verifier?: Verifier;
+  /**
+   * How the envelope is read. With `provider:`, fields that replace the preset's.
+   */
+  event?: EventExtraction;
+  handshake?: Handshake;
   /**
    * Queue the events go to.
    */
@@ -1101,226 +1132,172 @@ export interface Integration {
   handlers?: Handler[];
 }
 /**
- * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+ * A POST whose JSON field marks the handshake; answered with a body field or a constant JSON.
  */
-export interface StripeVerifier {
+export interface JsonChallengeHandshake {
   /**
-   * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+   * A POST whose JSON field marks the handshake; answered with a body field or a constant JSON.
    */
-  type: 'stripe';
+  type: 'json-challenge';
   /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
+   * The handshake is the request whose JSON body field has this value.
    */
-  secret: string | [string, ...string[]];
+  when: {
+    /**
+     * Dotted path of a JSON body field.
+     */
+    field: string;
+    /**
+     * The value that marks the handshake.
+     */
+    equals: string | number | boolean;
+  };
   /**
-   * Accepted clock skew either way (default 5m).
+   * The body field whose value answers (e.g. challenge).
    */
-  tolerance?: string;
+  answer_field?: string;
+  /**
+   * json (default): `{ <answer_field>: value }`; text: the value as text/plain.
+   */
+  answer?: 'json' | 'text';
+  /**
+   * A constant JSON answer instead of a field (e.g. `{ type: 1 }`).
+   */
+  respond?: {};
+  /**
+   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   */
+  verify?: boolean;
 }
 /**
- * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+ * A POST marked by a header value; answered with a JSON body field as text/plain.
  */
-export interface SvixVerifier {
+export interface HeaderChallengeHandshake {
   /**
-   * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+   * A POST marked by a header value; answered with a JSON body field as text/plain.
    */
-  type: 'svix';
+  type: 'header-challenge';
   /**
-   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
-   *
-   * @minItems 1
+   * The header that marks the handshake.
    */
-  secret: string | [string, ...string[]];
+  when_header: string;
   /**
-   * Accepted clock skew either way (default 5m).
+   * Its value on the handshake.
    */
-  tolerance?: string;
+  equals: string;
+  /**
+   * The body field whose value answers (e.g. challenge).
+   */
+  answer_field: string;
+  /**
+   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   */
+  verify?: boolean;
 }
 /**
- * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+ * A POST carrying a token; answered with the token and its hex HMAC-SHA256 under the secret.
  */
-export interface StandardWebhooksVerifier {
+export interface HmacChallengeHandshake {
   /**
-   * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+   * A POST carrying a token; answered with the token and its hex HMAC-SHA256 under the secret.
    */
-  type: 'standard-webhooks';
+  type: 'hmac-challenge';
   /**
-   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
-   *
-   * @minItems 1
+   * The handshake is the request whose JSON body field has this value.
    */
-  secret: string | [string, ...string[]];
+  when: {
+    /**
+     * Dotted path of a JSON body field.
+     */
+    field: string;
+    /**
+     * The value that marks the handshake.
+     */
+    equals: string | number | boolean;
+  };
   /**
-   * Accepted clock skew either way (default 5m).
+   * Dotted path of the token (default payload.plainToken).
    */
-  tolerance?: string;
+  token_field?: string;
+  /**
+   * Name of an environment variable holding a secret (never the value itself).
+   */
+  secret: string;
+  /**
+   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   */
+  verify?: boolean;
 }
 /**
- * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+ * A GET with a challenge query parameter, answered as text/plain; optionally a mode and a verify token.
  */
-export interface PaddleVerifier {
+export interface GetChallengeHandshake {
   /**
-   * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+   * A GET with a challenge query parameter, answered as text/plain; optionally a mode and a verify token.
    */
-  type: 'paddle';
+  type: 'get-challenge';
   /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
+   * Query parameter carrying the challenge (e.g. challenge, hub.challenge).
    */
-  secret: string | [string, ...string[]];
+  challenge_param: string;
   /**
-   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   * Query parameter carrying the mode (e.g. hub.mode).
    */
-  tolerance?: string;
+  mode_param?: string;
+  /**
+   * The mode value required (e.g. subscribe).
+   */
+  mode?: string;
+  /**
+   * Query parameter carrying the verify token (e.g. hub.verify_token).
+   */
+  token_param?: string;
+  /**
+   * Name of the environment variable holding the verify token you chose.
+   */
+  verify_token?: string;
 }
 /**
- * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+ * A POST carrying a secret in a header: echoed back, and kept as the secret the verifier uses.
  */
-export interface PaddleClassicVerifier {
+export interface EchoHeaderHandshake {
   /**
-   * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+   * A POST carrying a secret in a header: echoed back, and kept as the secret the verifier uses.
    */
-  type: 'paddle-classic';
+  type: 'echo-header';
   /**
-   * Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.
-   *
-   * @minItems 1
-   */
-  public_key: string | [string, ...string[]];
-}
-/**
- * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
- */
-export interface TwilioVerifier {
-  /**
-   * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
-   */
-  type: 'twilio';
-  /**
-   * Env var(s) holding the Twilio auth token.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.
-   */
-  public_url?: string;
-}
-/**
- * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
- */
-export interface SendgridVerifier {
-  /**
-   * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
-   */
-  type: 'sendgrid';
-  /**
-   * Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).
-   *
-   * @minItems 1
-   */
-  public_key: string | [string, ...string[]];
-  /**
-   * Accepted clock skew either way (default 5m).
-   */
-  tolerance?: string;
-}
-/**
- * Generic HMAC signature in a header, configured in YAML only.
- */
-export interface HmacVerifier {
-  /**
-   * Generic HMAC signature in a header, configured in YAML only.
-   */
-  type: 'hmac';
-  /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
-   */
-  secret: string | [string, ...string[]];
-  /**
-   * Header carrying the signature, e.g. X-Hub-Signature-256.
+   * The header carrying the secret (e.g. X-Hook-Secret).
    */
   header: string;
   /**
-   * Hash (default sha256).
+   * The secret name the verifier reads; the handshake provides its value unless the environment sets it.
    */
-  algorithm?: 'sha1' | 'sha256' | 'sha512';
+  secret: string;
   /**
-   * Signature encoding (default hex).
+   * Where the learnt secret is kept: the Worker's KV binding (default kv).
    */
-  encoding?: 'hex' | 'base64';
-  /**
-   * Text before the signature, e.g. `sha256=`.
-   */
-  prefix?: string;
-  /**
-   * Splits a header carrying several signatures.
-   */
-  separator?: string;
-  /**
-   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {header.<name>}.
-   */
-  signed?: string;
-  /**
-   * Header with a Unix-seconds timestamp, checked against `tolerance`.
-   */
-  timestamp_header?: string;
-  /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
-   */
-  tolerance?: string;
-  /**
-   * How the secret string encodes the key (default utf8).
-   */
-  secret_encoding?: 'utf8' | 'base64' | 'hex';
+  secret_store?: 'kv';
 }
 /**
- * Shared-secret token in a header, or HTTP Basic auth.
+ * A POST carrying a verification token in a JSON field: kept (KV) for the operator and as the verifier's secret.
  */
-export interface TokenVerifier {
+export interface RecordTokenHandshake {
   /**
-   * Shared-secret token in a header, or HTTP Basic auth.
+   * A POST carrying a verification token in a JSON field: kept (KV) for the operator and as the verifier's secret.
    */
-  type: 'token';
+  type: 'record-token';
   /**
-   * Name(s) of environment variables holding secrets; list several to rotate.
-   *
-   * @minItems 1
+   * The body field carrying the token (e.g. verification_token).
    */
-  secret: string | [string, ...string[]];
+  field: string;
   /**
-   * Where the token is (default header).
+   * The secret name the verifier reads; the handshake provides its value unless the environment sets it.
    */
-  scheme?: 'header' | 'basic';
+  secret: string;
   /**
-   * Header name for scheme `header` (default Authorization).
+   * Where the learnt secret is kept: the Worker's KV binding (default kv).
    */
-  header?: string;
-  /**
-   * Text before the token, e.g. `Bearer `.
-   */
-  prefix?: string;
-  /**
-   * Expected Basic user name for scheme `basic`.
-   */
-  username?: string;
-}
-/**
- * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "EventExtraction".
- */
-export interface EventExtraction {
-  id: Value;
-  type: Value;
-  occurred_at?: Value;
+  secret_store?: 'kv';
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -1778,4 +1755,357 @@ export interface Overlay {
   admin?: {};
   retention?: {};
   alerts?: {};
+}
+/**
+ * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+ */
+export interface StripeVerifier {
+  /**
+   * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
+   */
+  type: 'stripe';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+ */
+export interface SvixVerifier {
+  /**
+   * Svix webhook signatures (svix-id/-timestamp/-signature), as sent by Clerk and Resend.
+   */
+  type: 'svix';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+ */
+export interface StandardWebhooksVerifier {
+  /**
+   * Standard Webhooks signatures (webhook-id/-timestamp/-signature), v1 HMAC and v1a Ed25519.
+   */
+  type: 'standard-webhooks';
+  /**
+   * Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+ */
+export interface PaddleVerifier {
+  /**
+   * Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).
+   */
+  type: 'paddle';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   */
+  tolerance?: string;
+}
+/**
+ * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+ */
+export interface PaddleClassicVerifier {
+  /**
+   * Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).
+   */
+  type: 'paddle-classic';
+  /**
+   * Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.
+   *
+   * @minItems 1
+   */
+  public_key: string | [string, ...string[]];
+}
+/**
+ * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+ */
+export interface TwilioVerifier {
+  /**
+   * Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).
+   */
+  type: 'twilio';
+  /**
+   * Env var(s) holding the Twilio auth token.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.
+   */
+  public_url?: string;
+}
+/**
+ * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+ */
+export interface SendgridVerifier {
+  /**
+   * SendGrid signed event webhook (ECDSA P-256 over timestamp + body).
+   */
+  type: 'sendgrid';
+  /**
+   * Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).
+   *
+   * @minItems 1
+   */
+  public_key: string | [string, ...string[]];
+  /**
+   * Accepted clock skew either way (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * Generic HMAC signature in a header or a JSON body field, configured in YAML only.
+ */
+export interface HmacVerifier {
+  /**
+   * Generic HMAC signature in a header or a JSON body field, configured in YAML only.
+   */
+  type: 'hmac';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Header carrying the signature, e.g. X-Hub-Signature-256.
+   */
+  header?: string;
+  /**
+   * Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).
+   */
+  signature_field?: string;
+  /**
+   * Hash (default sha256).
+   */
+  algorithm?: 'sha1' | 'sha256' | 'sha512';
+  /**
+   * Signature encoding (default hex).
+   */
+  encoding?: 'hex' | 'base64' | 'base64url';
+  /**
+   * Text before each signature, e.g. `sha256=` or `v0=`.
+   */
+  prefix?: string;
+  /**
+   * Splits a header carrying several signatures (positional: default `,`).
+   */
+  separator?: string;
+  /**
+   * plain (default): the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
+   */
+  signature_format?: 'plain' | 'keyed' | 'positional';
+  /**
+   * keyed: the key of the signatures, e.g. v1 or h1.
+   */
+  signature_key?: string;
+  /**
+   * keyed: the key of the timestamp, e.g. t or ts.
+   */
+  timestamp_key?: string;
+  /**
+   * keyed: between pairs (default `,`).
+   */
+  pair_separator?: string;
+  /**
+   * keyed: between a key and its value (default `=`).
+   */
+  assign?: string;
+  /**
+   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
+   */
+  signed?: string;
+  /**
+   * Header with the timestamp, checked against `tolerance`.
+   */
+  timestamp_header?: string;
+  /**
+   * Dotted path of a JSON body field with the timestamp.
+   */
+  timestamp_field?: string;
+  /**
+   * How the timestamp is written (default unix seconds).
+   */
+  timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
+  /**
+   * Accepted clock skew either way when a timestamp is used (default 5m).
+   */
+  tolerance?: string;
+  /**
+   * How the secret string encodes the key (default utf8).
+   */
+  secret_encoding?: 'utf8' | 'base64' | 'hex';
+  /**
+   * Stripped from the secret before decoding, e.g. `whsec_`.
+   */
+  secret_prefix?: string;
+}
+/**
+ * Shared-secret token in a header, or HTTP Basic auth.
+ */
+export interface TokenVerifier {
+  /**
+   * Shared-secret token in a header, or HTTP Basic auth.
+   */
+  type: 'token';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Where the token is (default header).
+   */
+  scheme?: 'header' | 'basic';
+  /**
+   * Header name for scheme `header` (default Authorization).
+   */
+  header?: string;
+  /**
+   * Text before the token, e.g. `Bearer `.
+   */
+  prefix?: string;
+  /**
+   * Expected Basic user name for scheme `basic`.
+   */
+  username?: string;
+}
+/**
+ * HTTP Basic credentials (user name and password from secrets), compared in constant time.
+ */
+export interface BasicVerifier {
+  /**
+   * HTTP Basic credentials (user name and password from secrets), compared in constant time.
+   */
+  type: 'basic';
+  /**
+   * Name of the environment variable holding the expected user name.
+   */
+  username: string;
+  /**
+   * Name(s) of environment variables holding the password; list several to rotate.
+   *
+   * @minItems 1
+   */
+  password: string | [string, ...string[]];
+}
+/**
+ * Ed25519 signature in a header over a template of the request, checked with a public key.
+ */
+export interface Ed25519Verifier {
+  /**
+   * Ed25519 signature in a header over a template of the request, checked with a public key.
+   */
+  type: 'ed25519';
+  /**
+   * Name(s) of environment variables holding the raw 32-byte public key (hex or base64, see key_encoding).
+   *
+   * @minItems 1
+   */
+  public_key: string | [string, ...string[]];
+  /**
+   * How the public key is written (default hex).
+   */
+  key_encoding?: 'hex' | 'base64';
+  /**
+   * Header carrying the signature, e.g. X-Signature-Ed25519.
+   */
+  header: string;
+  /**
+   * Signature encoding (default hex).
+   */
+  encoding?: 'hex' | 'base64' | 'base64url';
+  /**
+   * What is signed (default `{body}`); the hmac scheme's placeholders.
+   */
+  signed?: string;
+  /**
+   * Header with the timestamp, checked against `tolerance`.
+   */
+  timestamp_header?: string;
+  /**
+   * How the timestamp is written (default unix seconds).
+   */
+  timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
+  /**
+   * Accepted clock skew either way when a timestamp is used (default 5m).
+   */
+  tolerance?: string;
+}
+/**
+ * A JWS/JWT in a header, HMAC-signed with a shared secret, carrying a hash of the raw body.
+ */
+export interface JwsVerifier {
+  /**
+   * A JWS/JWT in a header, HMAC-signed with a shared secret, carrying a hash of the raw body.
+   */
+  type: 'jws';
+  /**
+   * Name(s) of environment variables holding secrets; list several to rotate.
+   *
+   * @minItems 1
+   */
+  secret: string | [string, ...string[]];
+  /**
+   * Header carrying the token, e.g. X-Webhook-Signature.
+   */
+  header: string;
+  /**
+   * Accepted algorithms (default [HS256]).
+   *
+   * @minItems 1
+   */
+  algorithms?: ['HS256' | 'HS384' | 'HS512', ...('HS256' | 'HS384' | 'HS512')[]];
+  /**
+   * Claim holding the hex SHA-256 of the raw body (e.g. sha256). Without it the token proves nothing about the body, so it is required.
+   */
+  body_hash_claim: string;
+  /**
+   * Required `iss` claim, e.g. netlify.
+   */
+  issuer?: string;
+}
+/**
+ * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "EventExtraction".
+ */
+export interface EventExtraction {
+  id: Value;
+  type: Value;
+  occurred_at?: Value;
 }

@@ -275,7 +275,7 @@ describe('consumer', () => {
 
   it('replays an ingest dead letter after the manifest is fixed', async () => {
     const broken = structuredClone(defaultManifest);
-    broken.integrations.stripe!.event.type = 'kind';
+    broken.integrations.stripe!.event!.type = 'kind';
     const before = harness({ compiled: compileManifest(broken, defaultRegistry) });
     const body = JSON.stringify({ id: uid('evt'), type: 'charge.succeeded', created: 1_700_000_000, data: { object: {} } });
     expect((await before.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) })).status).toBe(400);

@@ -1,0 +1,39 @@
+import type { HandshakeAdapter } from '../../runtime/handshake.ts';
+import type { EchoHeaderHandshake } from '../../runtime/manifest/types.gen.ts';
+import { conflict, keepSecret, learntSecretOptions, learntSecrets, noStore } from './learnt-secret.ts';
+
+type Options = Omit<EchoHeaderHandshake, 'type'>;
+
+/**
+ * Asana's handshake: the first POST carries `X-Hook-Secret`; it is answered 200 echoing the header, and the value
+ * is kept (KV) as the secret later deliveries are signed with.
+ */
+export const echoHeaderHandshake: HandshakeAdapter<Options> = {
+  type: 'echo-header',
+  title: 'EchoHeaderHandshake',
+  description: 'A POST carrying a secret in a header: echoed back, and kept as the secret the verifier uses.',
+  options: {
+    properties: {
+      header: { type: 'string', minLength: 1, description: 'The header carrying the secret (e.g. X-Hook-Secret).' },
+      ...learntSecretOptions,
+    },
+    required: ['header', 'secret'],
+  },
+  example: { type: 'echo-header', header: 'X-Hook-Secret', secret: 'ASANA_WEBHOOK_SECRET', secret_store: 'kv' },
+  create(options) {
+    const header = options.header.toLowerCase();
+    return {
+      methods: [],
+      verify: false,
+      matches: (request) => request.method === 'POST' && request.headers.has(header),
+      async answer(request, ctx) {
+        const value = request.headers.get(header)!;
+        const kept = await keepSecret(ctx, options.secret, value);
+        if (kept === 'no_store') return noStore;
+        if (kept === 'known') return conflict('hook secret');
+        return { status: 200, contentType: 'text/plain', body: '', headers: { [options.header]: value } };
+      },
+      secrets: (ctx) => learntSecrets(ctx, options.secret),
+    };
+  },
+};

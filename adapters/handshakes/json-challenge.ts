@@ -1,0 +1,40 @@
+import { fieldOf, jsonFieldEquals, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import type { JsonChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
+
+type Options = Omit<JsonChallengeHandshake, 'type'>;
+
+/**
+ * A POST whose JSON body field marks it as the handshake, answered with a field of the body (Slack's
+ * url_verification echoes `challenge`) or a constant (Discord's PING is answered `{"type":1}`).
+ */
+export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
+  type: 'json-challenge',
+  title: 'JsonChallengeHandshake',
+  description: 'A POST whose JSON field marks the handshake; answered with a body field or a constant JSON.',
+  options: {
+    properties: {
+      when: whenFieldSchema,
+      answer_field: { type: 'string', minLength: 1, description: 'The body field whose value answers (e.g. challenge).' },
+      answer: { enum: ['json', 'text'], description: 'json (default): `{ <answer_field>: value }`; text: the value as text/plain.' },
+      respond: { type: 'object', description: 'A constant JSON answer instead of a field (e.g. `{ type: 1 }`).' },
+      verify: verifySchema,
+    },
+    required: ['when'],
+  },
+  example: { type: 'json-challenge', when: { field: 'type', equals: 'url_verification' }, answer_field: 'challenge' },
+  create(options) {
+    if (Boolean(options.answer_field) === Boolean(options.respond)) throw new Error('set exactly one of `answer_field` and `respond`');
+    if (options.answer && !options.answer_field) throw new Error('`answer` applies to `answer_field`');
+    return {
+      methods: [],
+      verify: options.verify ?? true,
+      matches: (request) => jsonFieldEquals(request, options.when).matched,
+      async answer(request) {
+        if (options.respond) return { status: 200, contentType: 'application/json', body: JSON.stringify(options.respond) };
+        const value = fieldOf(jsonFieldEquals(request, options.when).json, options.answer_field!);
+        if (typeof value !== 'string' || value === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${options.answer_field}` }) };
+        return options.answer === 'text' ? { status: 200, contentType: 'text/plain', body: value } : { status: 200, contentType: 'application/json', body: JSON.stringify({ [options.answer_field!]: value }) };
+      },
+    };
+  },
+};

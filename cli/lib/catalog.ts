@@ -1,0 +1,123 @@
+/**
+ * Reads the provider catalog (catalog/*.yaml beside the package) once per process: each file parsed with source
+ * positions and checked against schemas/catalog.schema.json, so a broken entry is reported as file:line:column.
+ */
+import Ajv from 'ajv';
+import { readdirSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { defaultRegistry } from '../../adapters/registry.ts';
+import { applyProviders, buildCatalogSchema, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
+import { explainErrors, locate, parseManifest, resolveEnvironment, type SourcedProblem } from '../../runtime/manifest/load.ts';
+import type { Registry } from '../../runtime/registry.ts';
+import { PACKAGE_ROOT, readText } from './project.ts';
+
+export const CATALOG_DIR = join(PACKAGE_ROOT, 'catalog');
+
+export interface Catalog {
+  entries: ReadonlyMap<string, CatalogEntry>;
+  /** Where each entry was read from. */
+  files: ReadonlyMap<string, string>;
+  problems: SourcedProblem[];
+}
+
+/** The provider names, from the file names alone (what the manifest schema's enum lists). */
+export function catalogNames(dir = CATALOG_DIR): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Ajv for catalog files. */
+export function createCatalogValidator(registry: Registry = defaultRegistry) {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, discriminator: true, allowUnionTypes: true, verbose: true });
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+  const validate = ajv.compile(buildCatalogSchema(registry));
+  return (value: unknown) => (validate(value) ? [] : explainErrors(validate.errors ?? [], value));
+}
+
+const cache = new Map<string, Catalog>();
+
+/** Loads and checks every catalog file (cached per directory for the process). */
+export function loadCatalog(dir = CATALOG_DIR, registry: Registry = defaultRegistry): Catalog {
+  const cached = cache.get(dir);
+  if (cached) return cached;
+  const validate = createCatalogValidator(registry);
+  const entries = new Map<string, CatalogEntry>();
+  const files = new Map<string, string>();
+  const problems: SourcedProblem[] = [];
+  for (const name of catalogNames(dir)) {
+    const path = join(dir, `${name}.yaml`);
+    const file = relative(process.cwd(), path) || path;
+    const parsed = parseManifest(readText(path) ?? '', file);
+    if (parsed.problems.length) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    const found = validate(parsed.value);
+    const value = parsed.value as CatalogEntry;
+    if (value && typeof value === 'object' && value.name !== basename(path, '.yaml')) found.push({ path: ['name'], message: `name must be the file stem ${JSON.stringify(name)}` });
+    if (found.length) {
+      problems.push(...locate(parsed, found));
+      continue;
+    }
+    entries.set(name, value);
+    files.set(name, path);
+  }
+  const catalog = { entries, files, problems };
+  cache.set(dir, catalog);
+  return catalog;
+}
+
+/** Fills a sample's placeholders: a fresh id and the current time (samples/README.md). */
+export function fillSample(text: string, now: number, id = crypto.randomUUID().replace(/-/g, '').slice(0, 12)): string {
+  return text
+    .replace(/__ID__/g, id)
+    .replace(/__NOW_MS__/g, String(now))
+    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
+    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
+}
+
+/** The current time as a header the extraction reads would carry it, judged by the transform it applies. */
+function timeAs(transform: unknown, now: number): string {
+  const names = JSON.stringify(transform ?? '');
+  return names.includes('unix_seconds') ? String(Math.floor(now / 1000)) : names.includes('unix_ms') ? String(now) : new Date(now).toISOString();
+}
+
+/** A catalog sample ready to send: the body text (form-encoded for form providers) and its unsigned headers. */
+export interface CatalogSample {
+  type: string;
+  body: string;
+  headers: Record<string, string>;
+  /** For form providers, the fields (what a form signer signs). */
+  form?: Record<string, string>;
+}
+
+/**
+ * The entry's sample at `now`, placeholders filled. Headers the envelope reads (a delivery id, the event type) are
+ * added when the sample does not give them, as `switchyard send` does for samples/ files.
+ */
+export function catalogSample(entry: CatalogEntry, now: number, id?: string): CatalogSample {
+  const fill = (text: string) => fillSample(text, now, id);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(entry.sample.headers ?? {})) headers[k.toLowerCase()] = fill(v);
+  for (const [field, value] of Object.entries(entry.event)) {
+    const header = value && typeof value === 'object' ? (value as { header?: string }).header?.toLowerCase() : undefined;
+    if (header && headers[header] === undefined) headers[header] = field === 'id' ? crypto.randomUUID() : field === 'type' ? entry.sample.type : timeAs((value as { transform?: unknown }).transform, now);
+  }
+  if (entry.sample.raw !== undefined) return { type: entry.sample.type, body: fill(entry.sample.raw), headers };
+  // In YAML a whole-value time placeholder is a string; in the JSON sent it is the number, as in samples/ files.
+  const text = fill(JSON.stringify(entry.sample.body ?? {}).replace(/"(__NOW_S__|__NOW_MS__)"/g, '$1'));
+  if (entry.format === 'form') {
+    const form = JSON.parse(text) as Record<string, string>;
+    return { type: entry.sample.type, body: new URLSearchParams(form).toString(), headers, form };
+  }
+  return { type: entry.sample.type, body: text, headers };
+}
+
+/** A manifest for one environment with every `provider:` preset applied: what the CLI commands work on. */
+export function resolveWithProviders(value: unknown, environment: string | undefined): unknown {
+  return applyProviders(resolveEnvironment(value, environment), loadCatalog().entries);
+}

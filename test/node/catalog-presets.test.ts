@@ -1,0 +1,75 @@
+/** `provider: <name>` through the manifest pipeline: the preset applies, every key overrides, mistakes are named. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogNames, loadCatalog } from '../../cli/lib/catalog.ts';
+import { applyPreset } from '../../runtime/manifest/catalog.ts';
+import { cli, projectWith, ROOT } from '../support/project.ts';
+
+const entries = loadCatalog().entries;
+const github = entries.get('github')!;
+
+const manifest = (integrations: string) => `version: 1
+queues:
+  events: { binding: EVENTS_QUEUE, dead_letter: EVENTS_DLQ }
+integrations:
+${integrations}`;
+
+describe('provider presets', () => {
+  it('gives the catalog verifier, envelope and format, and drops `provider`', () => {
+    const applied = applyPreset({ provider: 'twilio', route: '/t', queue: 'events' }, entries.get('twilio')!);
+    expect(applied).toEqual({ route: '/t', queue: 'events', format: 'form', verifier: { type: 'twilio', secret: 'TWILIO_AUTH_TOKEN' }, event: entries.get('twilio')!.event });
+  });
+
+  it('merges verifier keys over the preset, replaces it for another type, and replaces event fields whole', () => {
+    const renamed = applyPreset({ provider: 'github', route: '/g', queue: 'events', verifier: { secret: 'MY_GH' }, event: { type: { const: 'push' } } }, github);
+    expect(renamed.verifier).toEqual({ ...github.verifier, secret: 'MY_GH' });
+    expect(renamed.event).toEqual({ id: github.event.id, type: { const: 'push' } });
+    const replaced = applyPreset({ provider: 'github', route: '/g', queue: 'events', verifier: { type: 'token', secret: 'T' } }, github);
+    expect(replaced.verifier).toEqual({ type: 'token', secret: 'T' });
+  });
+
+  it('validates a manifest written with provider: and overrides, for every environment', () => {
+    const text = manifest(`  gh:
+    provider: github
+    route: /webhooks/github
+    queue: events
+  pay:
+    provider: stripe
+    route: /webhooks/stripe
+    queue: events
+    verifier: { tolerance: 10m }
+`);
+    const result = cli(['validate', projectWith(text)]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('names an unknown provider at its line and column, with a did-you-mean', () => {
+    const text = manifest(`  pay:
+    provider: strpe
+    route: /webhooks/stripe
+    queue: events
+`);
+    const result = cli(['validate', projectWith(text)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/integrations\.yaml:6:15: .*integrations\.pay\.provider: .*"strpe".*\(did you mean "stripe"\?\)/);
+  });
+
+  it('reports a bad override against the merged verifier', () => {
+    const text = manifest(`  gh:
+    provider: github
+    route: /webhooks/github
+    queue: events
+    verifier: { encoding: base32 }
+`);
+    const result = cli(['validate', projectWith(text)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/integrations\.gh\.verifier\.encoding: unknown value "base32" \(did you mean "base64"\?\); must be one of: "hex", "base64", "base64url"/);
+  });
+
+  it('lists every catalog file in the manifest schema, so editors complete `provider:`', () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/manifest.schema.json'), 'utf8')) as { definitions: { Provider: { enum: string[] } } };
+    expect(schema.definitions.Provider.enum).toEqual(catalogNames());
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Conformance of every catalog/*.yaml: the file is valid, its preset compiles through the real registry, its sample
+ * signed the scheme's way is accepted and extracts the declared event type, tampering, a wrong secret and a stale
+ * timestamp are refused, the provider's published vectors verify, and its SDK (where one exists) agrees.
+ */
+import { describe, expect, it } from 'vitest';
+import { secretNamesOf } from '../../runtime/adapter.ts';
+import { extractEnvelope } from '../../runtime/ingest.ts';
+import { catalogNames } from '../../cli/lib/catalog.ts';
+import { adapterOf, catalog, compilePreset, isTimestamped, sdkFor, secretsFor, signedSample, staleByMs, tamper, verdict, type SignedRequest } from '../support/catalog.ts';
+
+const { entries, problems } = catalog();
+
+describe('the catalog', () => {
+  it('has a valid file for every name, each checked against schemas/catalog.schema.json', () => {
+    expect(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`)).toEqual([]);
+    expect([...entries.keys()]).toEqual(catalogNames());
+  });
+});
+
+describe.each([...entries.values()].map((entry) => [entry.name, entry] as const))('%s', (_name, entry) => {
+  const now = Date.now();
+  const { adapter, options } = adapterOf(entry);
+  const verifier = adapter.create(options);
+
+  it('compiles as a `provider:` integration, and the sample extracts its declared type', async () => {
+    const { integration } = compilePreset(entry);
+    const { signing } = await secretsFor(entry);
+    const sample = await signedSample(entry, now, signing);
+    const envelope = extractEnvelope(integration, sample.body, new Headers(sample.headers), new Date(now).toISOString());
+    expect(envelope.type).toBe(entry.sample.type);
+    expect(envelope.id).toBeTruthy();
+    if (integration.extract.occurredAt) expect(envelope.occurred_at === null || !Number.isNaN(Date.parse(envelope.occurred_at))).toBe(true);
+    for (const name of Object.keys(entry.secrets)) expect(JSON.stringify({ ...entry.verifier, ...entry.handshake })).toContain(name);
+  });
+
+  it('accepts the sample signed the provider\'s way, and refuses it tampered or under another secret', async () => {
+    const { env, signing } = await secretsFor(entry);
+    const sample = await signedSample(entry, now, signing);
+    expect(await verdict(verifier, sample, env, now)).toBe('accepted');
+    expect(await verdict(verifier, { ...sample, body: tamper(entry, sample.body) }, env, now)).not.toBe('accepted');
+    const other = await secretsFor(entry);
+    expect(await verdict(verifier, await signedSample(entry, now, other.signing), env, now)).not.toBe('accepted');
+  });
+
+  it.runIf(isTimestamped(entry))('refuses a stale timestamp', async () => {
+    const { env, signing } = await secretsFor(entry);
+    const stale = await signedSample(entry, now - staleByMs(entry), signing);
+    expect(await verdict(verifier, stale, env, now)).toBe('timestamp_too_old');
+  });
+
+  it.runIf(Boolean(entry.vectors?.length))('verifies every vector published in the docs, and refuses each with one byte changed', async () => {
+    for (const vector of entry.vectors ?? []) {
+      const at = (vector.now ?? Math.floor(now / 1000)) * 1000;
+      const env = Object.fromEntries(secretNamesOf(adapter, options).flat().map((n) => [n, vector.secret]));
+      const request: SignedRequest = { url: vector.url ?? `https://hooks.example.com/webhooks/${entry.name}`, method: vector.method ?? 'POST', headers: vector.headers, body: vector.body };
+      expect(await verdict(verifier, request, env, at), vector.source).toBe('accepted');
+      expect(await verdict(verifier, { ...request, body: tamper(entry, vector.body) }, env, at), vector.source).not.toBe('accepted');
+    }
+  });
+
+  it.runIf(entry.verified_by === 'sdk')('agrees with the provider\'s SDK', async () => {
+    const sdk = await sdkFor(entry);
+    expect(sdk, `verified_by: sdk needs test/catalog/sdk/${entry.name}.ts`).toBeDefined();
+    expect(sdk!.package).toBe(entry.sdk?.package);
+    expect(sdk!.sign ?? sdk!.verify).toBeDefined();
+    const { env, signing } = await secretsFor(entry);
+    const url = `https://hooks.example.com/webhooks/${entry.name}`;
+    if (sdk!.sign) {
+      const sample = await signedSample(entry, now, signing);
+      const headers = await sdk!.sign({ secret: signing[0]!, body: sample.body, url, now });
+      expect(await verdict(verifier, { ...sample, headers: { ...sample.headers, ...headers } }, env, now)).toBe('accepted');
+    }
+    if (sdk!.verify) {
+      const sample = await signedSample(entry, now, signing);
+      const secret = env[secretNamesOf(adapter, options)[0]![0]!]!;
+      expect(await sdk!.verify({ secret, body: sample.body, url, now, headers: sample.headers })).toBe(true);
+      expect(await sdk!.verify({ secret, body: tamper(entry, sample.body), url, now, headers: sample.headers })).toBe(false);
+    }
+  });
+
+  it.runIf(entry.verified_by === 'doc-vector')('has a vector to prove it', () => {
+    expect(entry.vectors?.length).toBeGreaterThan(0);
+  });
+});
