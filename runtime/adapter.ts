@@ -81,6 +81,11 @@ export interface VerifierAdapter<O = any> {
    */
   signedHeaders?(options: O): string[];
   /**
+   * false for schemes that authenticate the sender without signing the body (a shared token, Basic credentials):
+   * whoever sees one request can send any body with it, so only TLS protects the payload.
+   */
+  signsBody?: false;
+  /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.
    */

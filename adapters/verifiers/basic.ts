@@ -12,6 +12,7 @@ type BasicOptions = Omit<BasicVerifier, 'type'>;
  */
 export const basicVerifier: VerifierAdapter<BasicOptions> = {
   type: 'basic',
+  signsBody: false,
   title: 'BasicVerifier',
   description: 'HTTP Basic credentials (user name and password from secrets), compared in constant time.',
   options: {

@@ -178,7 +178,11 @@ async function signWith(p: Plan, request: SignRequest, options: HmacOptions): Pr
   let json: Record<string, unknown> | undefined;
   if (p.signatureField || (p.timestamp && 'field' in p.timestamp) || p.template.usesFields) json = JSON.parse(body) as Record<string, unknown>;
   if (p.timestamp && 'header' in p.timestamp) headers[p.timestamp.header] = ts;
-  if (json && p.timestamp && 'field' in p.timestamp) setField(json, p.timestamp.field, ts);
+  if (json && p.timestamp && 'field' in p.timestamp) {
+    setField(json, p.timestamp.field, ts);
+    // The signature covers the body as sent, so the timestamp goes in before anything is signed.
+    body = JSON.stringify(json);
+  }
   const extra = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const signed = fillSigned(p.template, {
     body,
@@ -191,7 +195,7 @@ async function signWith(p: Plan, request: SignRequest, options: HmacOptions): Pr
   const mac = encodeAs(options.encoding, await p.signer.sign(p.key(request.secrets[0]!, 'secret'), signed));
   const signature = `${p.prefix}${mac}`;
   if (p.signatureField && json) setField(json, p.signatureField, signature);
-  if (json && (p.signatureField || (p.timestamp && 'field' in p.timestamp))) body = JSON.stringify(json);
+  if (json && p.signatureField) body = JSON.stringify(json);
   if (p.header) {
     headers[p.header] =
       p.format === 'keyed' ? `${p.timestampKey ? `${p.timestampKey}${p.assign}${ts}${p.pairSeparator}` : ''}${p.signatureKey}${p.assign}${signature}`

@@ -13,6 +13,7 @@ type TokenOptions = Omit<TokenVerifier, 'type'>;
  */
 export const tokenVerifier: VerifierAdapter<TokenOptions> = {
   type: 'token',
+  signsBody: false,
   title: 'TokenVerifier',
   description: 'Shared-secret token in a header, or HTTP Basic auth.',
   options: {

@@ -98,3 +98,17 @@ describe('hmac with the signature in the JSON body (Mailgun style)', () => {
     expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signed: '{field.a}' })).toThrow('must include {body}');
   });
 });
+
+describe('hmac over the body with its timestamp in a body field (Linear style)', () => {
+  const options = { secret: 'S', header: 'Linear-Signature', timestamp_field: 'webhookTimestamp', timestamp_format: 'unix_ms' as const };
+  const verifier = hmacVerifier.create(options);
+  const now = 1_750_000_000_000;
+
+  it('signs the body as sent, after writing the timestamp into it, whatever time the sample carried', async () => {
+    const sample = JSON.stringify({ action: 'create', type: 'Issue', webhookTimestamp: 1_600_000_000_000 });
+    const signed = await signRequest(hmacVerifier, options, { url: 'https://x.test/', body: sample, now, secrets: ['lin-key'] });
+    expect(JSON.parse(signed.body).webhookTimestamp).toBe(now);
+    expect(signed.headers['linear-signature']).toBe(hmac('sha256', 'lin-key', signed.body).digest('hex'));
+    expect(await reason(verifier.verify(request({ body: signed.body, headers: signed.headers }, now / 1000), { S: 'lin-key' }))).toBe('accepted');
+  });
+});
