@@ -28,6 +28,10 @@ export type TelemetryEvent =
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
   | { kind: 'auth.rejected'; where: string; reason: string }
+  | { kind: 'command.accepted'; command: string; id: string; via: 'http' | 'rpc'; status: string }
+  | { kind: 'command.replayed'; command: string; id: string; via: 'http' | 'rpc' }
+  | { kind: 'command.rejected'; command: string; via: 'http' | 'rpc'; reason: string }
+  | { kind: 'command.failed'; command: string; id: string; via: 'http' | 'rpc'; error: string }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
   | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number }
   | { kind: 'secret.missing'; integration: string; variable: string }
