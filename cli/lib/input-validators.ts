@@ -35,21 +35,31 @@ export function validatorsModule(environments: { name: string; manifest: Manifes
   const ajv = newAjv(true);
   const refs: Record<string, string> = {};
   const table: Record<string, Record<string, string>> = {};
-  let n = 0;
+  // Environments mostly share their commands: each distinct schema is compiled once.
+  const ids = new Map<string, string>();
   for (const { name, manifest } of environments) {
     table[name] = {};
     for (const [command, spec] of Object.entries(manifest.commands ?? {})) {
-      const id = `v${n++}`;
-      ajv.addSchema(spec.input as AnySchema, id);
-      refs[id] = id;
+      const text = JSON.stringify(spec.input);
+      let id = ids.get(text);
+      if (!id) {
+        id = `v${ids.size}`;
+        ids.set(text, id);
+        ajv.addSchema(structuredClone(spec.input) as AnySchema, id);
+        refs[id] = id;
+      }
       table[name]![command] = id;
     }
   }
+  const n = ids.size;
   let code = n ? standaloneCode(ajv, refs) : '';
   const imports: string[] = [];
+  // Bundlers differ on a CommonJS module's default import (module.exports, or its `default`): take the function
+  // wherever it is, and hand the code the `{ default }` it expects from require().
   code = code.replace(/require\("([^"]+)"\)/g, (_, specifier: string) => {
     const local = `__runtime${imports.length}`;
-    imports.push(`import ${local} from ${JSON.stringify(specifier.endsWith('.js') ? specifier : `${specifier}.js`)};`);
+    imports.push(`import * as ${local}ns from ${JSON.stringify(specifier.endsWith('.js') ? specifier : `${specifier}.js`)};`);
+    imports.push(`const ${local} = { default: ${local}ns.default?.default ?? ${local}ns.default ?? ${local}ns };`);
     return local;
   });
   const entries = Object.entries(table).map(([env, commands]) => `  ${JSON.stringify(env)}: { ${Object.entries(commands).map(([c, id]) => `${JSON.stringify(c)}: ${id}`).join(', ')} },`);

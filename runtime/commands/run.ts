@@ -185,7 +185,7 @@ async function runSync(command: CompiledCommand, envelope: Envelope, text: strin
     return fail(first.failure.kind === 'transient' ? 503 : 500, { error: first.failure.kind === 'transient' ? 'unavailable' : 'internal', message: 'the command could not be recorded; retry with the same Idempotency-Key' });
   }
   if ('recorded' in first) {
-    const call = await store.commandCall(env.DB, [command.source, envelope.id]);
+    const call = await store.commandCall(env.DB, [command.source, envelope.id], true);
     if (!call) return inFlight(refuse);
     if (call.body !== null && call.body !== text) return reused(refuse);
     if (call.effect_status === store.EffectStatus.sending && call.effect_next_at !== null && call.effect_next_at > new Date(deps.now()).toISOString()) return inFlight(refuse);

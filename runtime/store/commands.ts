@@ -34,16 +34,17 @@ export interface CommandCall {
   effect_error: string | null;
 }
 
-/** The first call with a key (one read through the UNIQUE key, plus its effect's row when it has one). */
-export function commandCall(db: D1Database, [integration, id]: EventKey): Promise<CommandCall | null> {
-  return db
-    .prepare(
-      `SELECT e.status, e.body, e.claimed_at, f.status AS effect_status, f.next_at AS effect_next_at, f.error AS effect_error
+/**
+ * The first call with a key: one row read through the UNIQUE key, and (for a synchronous command, `withEffect`) its
+ * effect's row.
+ */
+export function commandCall(db: D1Database, [integration, id]: EventKey, withEffect = false): Promise<CommandCall | null> {
+  const sql = withEffect
+    ? `SELECT e.status, e.body, e.claimed_at, f.status AS effect_status, f.next_at AS effect_next_at, f.error AS effect_error
        FROM events e LEFT JOIN effects f ON f.integration = e.integration AND f.event_id = e.id
-       WHERE e.integration = ?1 AND e.id = ?2 LIMIT 1`,
-    )
-    .bind(integration, id)
-    .first<CommandCall>();
+       WHERE e.integration = ?1 AND e.id = ?2 LIMIT 1`
+    : 'SELECT status, body, claimed_at, NULL AS effect_status, NULL AS effect_next_at, NULL AS effect_error FROM events WHERE integration = ?1 AND id = ?2';
+  return db.prepare(sql).bind(integration, id).first<CommandCall>();
 }
 
 /**
