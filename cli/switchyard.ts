@@ -33,7 +33,7 @@ const commands: Record<string, Command> = {
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget] [FILE]', summary: 'what a manifest change does, what an event costs' },
-  types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
+  types: { run: typesCommand, usage: '[--check] [--client FILE [MANIFEST]]', summary: 'write (or check) schemas/, the generated types and the typed commands client' },
   token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
 };
 

@@ -59,6 +59,13 @@ export class SwitchyardEntrypoint extends WorkerEntrypoint<RuntimeEnv> {
     if (runtime instanceof Error) return { status: 500, body: { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' } };
     return runtime.command(name, input, options, this.env, this.ctx);
   }
+
+  /** The Worker's HTTP side through the binding (POST /v1/commands/<name> with a token, like any caller). */
+  override async fetch(request: Request): Promise<Response> {
+    const runtime = runtimeFor(this.env);
+    if (runtime instanceof Error) return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
+    return runtime.fetch(request, this.env, this.ctx);
+  }
 }
 
 export default {

@@ -1,16 +1,23 @@
 /**
- * `switchyard types [--check]`: writes schemas/manifest.schema.json from the adapter registry and generates
- * runtime/manifest/types.gen.ts from it. With --check, fails when either file is stale.
+ * `switchyard types [--check] [--client FILE [MANIFEST]]`: writes schemas/manifest.schema.json from the adapter
+ * registry, runtime/manifest/types.gen.ts from it, and the typed commands client for the default manifest
+ * (client/switchyard-client.gen.ts). With --client, writes the client for a manifest's commands to FILE instead
+ * (an application's own copy). With --check, fails when any of them is stale.
  */
 import { compile } from 'json-schema-to-typescript';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
+import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
-import { PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
+import { clientModule } from '../lib/client.ts';
+import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
 export const TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/types.gen.ts');
+/** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
+export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
 export async function generated(): Promise<{ schema: string; types: string }> {
@@ -26,17 +33,35 @@ export async function generated(): Promise<{ schema: string; types: string }> {
   return { schema: JSON.stringify(schema, null, 2) + '\n', types };
 }
 
+/** The client module for a manifest file's commands (its default environment). */
+export async function generatedClient(manifestPath: string): Promise<string> {
+  const text = readText(manifestPath);
+  if (text === undefined) throw new Error(`${manifestPath}: file not found`);
+  const parsed = parseManifest(text, manifestPath);
+  if (parsed.problems.length) throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
+  const manifest = resolveEnvironment(parsed.value, 'default') as Manifest;
+  const source = relative(resolve(manifestPath, '..'), manifestPath) || manifestPath;
+  return clientModule(manifest, source);
+}
+
 export async function typesCommand(args: string[]): Promise<number> {
-  const check = parseArgs(args, { check: { type: 'boolean' } }).values.check ?? false;
-  const want = await generated();
-  const files: [string, string][] = [
-    [SCHEMA_PATH, want.schema],
-    [TYPES_PATH, want.types],
-  ];
+  const { values, positionals } = parseArgs(args, { check: { type: 'boolean' }, client: { type: 'string' } });
+  const check = values.check ?? false;
+  let files: [string, string][];
+  if (values.client) {
+    files = [[resolve(values.client), await generatedClient(positionals[0] ?? findManifest())]];
+  } else {
+    const want = await generated();
+    files = [
+      [SCHEMA_PATH, want.schema],
+      [TYPES_PATH, want.types],
+      [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
+    ];
+  }
   if (check) {
     const stale = files.filter(([path, content]) => readText(path) !== content).map(([path]) => path);
     for (const path of stale) console.error(`${path} is stale: run \`npm run types\` and commit the result`);
-    if (!stale.length) console.log('schema and types are up to date');
+    if (!stale.length) console.log(values.client ? 'the client is up to date' : 'schema, types and client are up to date');
     return stale.length ? 1 : 0;
   }
   for (const [path, content] of files) if (writeIfChanged(path, content)) console.log(`wrote ${path}`);
