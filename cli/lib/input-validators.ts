@@ -20,7 +20,7 @@ export const INPUT_FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
 };
 
-const newAjv = (source: boolean) => new Ajv({ allErrors: true, strict: true, formats: INPUT_FORMATS, ...(source ? { code: { source: true, esm: true } } : {}) });
+const newAjv = (source: boolean) => new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, formats: INPUT_FORMATS, ...(source ? { code: { source: true, esm: true } } : {}) });
 
 /** Compiles one input schema, or throws Ajv's own message (an unknown keyword, a bad type, an unknown format). */
 export function compileInputSchema(schema: unknown): InputValidator {
