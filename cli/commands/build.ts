@@ -2,10 +2,10 @@
  * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
  * already-validated manifests the Worker bundles. The Worker never parses YAML or runs Ajv.
  */
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from '../lib/args.ts';
 import { checkProject } from '../lib/check.ts';
-import { projectFor, writeIfChanged } from '../lib/project.ts';
+import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
 import { validatorsModule } from '../lib/input-validators.ts';
 
@@ -23,7 +23,8 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
   // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
-  writeIfChanged(validatorsPath(output), validatorsModule(result.builds));
+  const helpers = relative(dirname(output), join(PACKAGE_ROOT, 'runtime/commands/input.ts')).split(sep).join('/');
+  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, helpers.startsWith('.') ? helpers : `./${helpers}`));
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 

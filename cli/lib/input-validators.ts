@@ -20,6 +20,9 @@ export const INPUT_FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
 };
 
+/** Ajv's run-time helpers the generated code may call, and switchyard's equivalents (runtime/commands/input.ts). */
+const HELPERS: Record<string, keyof typeof import('../../runtime/commands/input.ts').schemaHelpers> = { ucs2length: 'ucs2length', equal: 'equal' };
+
 const newAjv = (source: boolean) => new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, formats: INPUT_FORMATS, ...(source ? { code: { source: true, esm: true } } : {}) });
 
 /** Compiles one input schema, or throws Ajv's own message (an unknown keyword, a bad type, an unknown format). */
@@ -29,9 +32,10 @@ export function compileInputSchema(schema: unknown): InputValidator {
 
 /**
  * The TypeScript module the Worker imports: every environment's command validators as standalone code. Ajv's
- * run-time helpers (`require("ajv/dist/runtime/…")` in its output) become imports, so the bundle is plain ESM.
+ * run-time helpers (`require("ajv/dist/runtime/…")` in its output) become switchyard's own, imported from
+ * `helpersImport` (runtime/commands/input.ts, relative to the module), so the bundle is plain ESM without Ajv.
  */
-export function validatorsModule(environments: { name: string; manifest: Manifest }[]): string {
+export function validatorsModule(environments: { name: string; manifest: Manifest }[], helpersImport: string): string {
   const ajv = newAjv(true);
   const refs: Record<string, string> = {};
   const table: Record<string, Record<string, string>> = {};
@@ -53,15 +57,13 @@ export function validatorsModule(environments: { name: string; manifest: Manifes
   }
   const n = ids.size;
   let code = n ? standaloneCode(ajv, refs) : '';
-  const imports: string[] = [];
-  // Bundlers differ on a CommonJS module's default import (module.exports, or its `default`): take the function
-  // wherever it is, and hand the code the `{ default }` it expects from require().
-  code = code.replace(/require\("([^"]+)"\)/g, (_, specifier: string) => {
-    const local = `__runtime${imports.length}`;
-    imports.push(`import * as ${local}ns from ${JSON.stringify(specifier.endsWith('.js') ? specifier : `${specifier}.js`)};`);
-    imports.push(`const ${local} = { default: ${local}ns.default?.default ?? ${local}ns.default ?? ${local}ns };`);
-    return local;
+  // Ajv's code require()s its run-time helpers: the Worker takes switchyard's own (no Ajv in the bundle).
+  code = code.replace(/require\("ajv\/dist\/runtime\/([a-z0-9]+)"\)/gi, (_, helper: string) => {
+    if (!(helper in HELPERS)) throw new Error(`a command input schema needs Ajv's run-time helper ${helper}, which the Worker does not have; simplify the schema`);
+    return `{ default: schemaHelpers.${HELPERS[helper]} }`;
   });
+  if (/require\(/.test(code)) throw new Error('the generated input checks require() a module the Worker cannot load');
+  const imports = n ? [`import { schemaHelpers } from ${JSON.stringify(helpersImport)};`] : [];
   const entries = Object.entries(table).map(([env, commands]) => `  ${JSON.stringify(env)}: { ${Object.entries(commands).map(([c, id]) => `${JSON.stringify(c)}: ${id}`).join(', ')} },`);
   return [
     '// @ts-nocheck',

@@ -60,3 +60,27 @@ export function inputProblems(errors: readonly SchemaError[]): InputProblem[] {
 export function inputValidator(validate: ValidateFunction): InputValidator {
   return (input) => (validate(input) ? [] : inputProblems(validate.errors ?? []));
 }
+
+/**
+ * The two run-time helpers Ajv's standalone code calls for JSON Schema keywords (`minLength`/`maxLength`, and
+ * `const`/`enum`/`uniqueItems` on objects), so the generated module imports them from here, not from Ajv.
+ */
+export const schemaHelpers = {
+  /** A string's length in code points, as JSON Schema counts it (a surrogate pair is one character). */
+  ucs2length(text: string): number {
+    let length = 0;
+    for (let i = 0; i < text.length; i++, length++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    }
+    return length;
+  },
+  /** Deep equality of JSON values. */
+  equal(a: unknown, b: unknown): boolean {
+    if (a === b) return true;
+    if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return a !== a && b !== b;
+    const ka = Object.keys(a as object);
+    if (ka.length !== Object.keys(b as object).length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && schemaHelpers.equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  },
+};
