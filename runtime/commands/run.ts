@@ -179,6 +179,8 @@ async function runSync(command: CompiledCommand, envelope: Envelope, text: strin
   }
   const first = await deps.applySync(envelope, text, env, keepStatus);
   let delivered: Delivered[];
+  // A repeat of a call that succeeded (its result no longer cached) answers as a replay; a retry of a failure does not.
+  let repeatOfSuccess = false;
   if ('failure' in first) {
     if (first.failure.reason === 'mapping') return refuse(422, { error: 'unprocessable', message: first.failure.error.replace(/^MappingError: /, ''), reason: 'invalid_input' });
     deps.emit({ kind: 'command.failed', command: command.name, id: envelope.id, via, error: first.failure.error });
@@ -190,6 +192,7 @@ async function runSync(command: CompiledCommand, envelope: Envelope, text: strin
     if (call.body !== null && call.body !== text) return reused(refuse);
     if (call.effect_status === store.EffectStatus.sending && call.effect_next_at !== null && call.effect_next_at > new Date(deps.now()).toISOString()) return inFlight(refuse);
     // Failed before, or its result is no longer cached: the provider is asked again with the same idempotency key.
+    repeatOfSuccess = call.effect_status === store.EffectStatus.sent;
     delivered = await deps.retrySync([command.source, envelope.id], env, keepStatus);
     if (!delivered.length) return inFlight(refuse);
   } else delivered = first.delivered;
@@ -201,7 +204,7 @@ async function runSync(command: CompiledCommand, envelope: Envelope, text: strin
   }
   if (answer.status === 200) deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: 'applied' });
   else deps.emit({ kind: 'command.failed', command: command.name, id: envelope.id, via, error: String(answer.body.message) });
-  return 'recorded' in first ? { ...answer, replayed: false } : answer;
+  return repeatOfSuccess && answer.status === 200 ? replay(answer) : answer;
 }
 
 /** The answer for a synchronous call's one effect: the mapped result, or why not (never the provider's own text). */

@@ -48,13 +48,17 @@ export function commandCall(db: D1Database, [integration, id]: EventKey, withEff
 }
 
 /**
- * A synchronous call's dead-lettered effect made due again for a repeat of its key (a fresh set of attempts), and its
- * dead letter marked replayed: the repeat is the retry.
+ * A synchronous call's effect made due again for a repeat of its key: a dead-lettered one (a fresh set of attempts,
+ * its dead letter marked replayed: the repeat is the retry), or a sent one whose result is no longer cached (the
+ * provider is asked again with the same idempotency key and answers what it answered).
  */
 export function reopenSyncStatements(db: D1Database, [integration, id]: EventKey, at: string): D1PreparedStatement[] {
   return [
     db
-      .prepare(`UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?3, error = NULL, lease = NULL, updated_at = ?3 WHERE integration = ?1 AND event_id = ?2 AND status = '${EffectStatus.dead_lettered}'`)
+      .prepare(
+        `UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?3, error = NULL, lease = NULL, updated_at = ?3
+         WHERE integration = ?1 AND event_id = ?2 AND status IN ('${EffectStatus.dead_lettered}', '${EffectStatus.sent}')`,
+      )
       .bind(integration, id, at),
     db
       .prepare(`UPDATE dead_letters SET replayed_at = ?4 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id >= ?2 AND event_id < ?3 AND replayed_at IS NULL`)

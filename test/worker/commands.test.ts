@@ -196,6 +196,23 @@ describe('sync_user: SQL only, applied in the request', () => {
   });
 });
 
+describe('over RPC (the runtime behind SwitchyardEntrypoint)', () => {
+  it('answers like HTTP, with no token (the binding is the authorisation), and refuses a command marked rpc: false', async () => {
+    const manifest = structuredClone(defaultManifest);
+    manifest.commands!.sync_user!.rpc = false;
+    const h = harness({ compiled: compileManifest(manifest, defaultRegistry, builtInputs()) });
+    const key = uid('k');
+    const input = { email: 'rpc@example.com', reset_url: 'https://a.example.com/r' };
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env as never)).toEqual({ status: 202, body: { id: key, status: 'queued' } });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env as never)).toMatchObject({ status: 202, replayed: true, headers: { 'Idempotent-Replayed': 'true' } });
+    expect(await h.runtime.command('send_password_reset', input, undefined, h.env as never)).toMatchObject({ status: 400, body: { reason: 'missing_idempotency_key' } });
+    expect(await h.runtime.command('sync_user', { id: 'u', email: 'u@example.com' }, { idempotencyKey: uid('k') }, h.env as never)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(await h.runtime.command('nope', {}, { idempotencyKey: uid('k') }, h.env as never)).toMatchObject({ status: 404 });
+    // Over HTTP it still answers.
+    expect((await call(h, 'sync_user', { id: uid('u'), email: 'u@example.com' }, uid('k'))).status).toBe(200);
+  });
+});
+
 describe('compiling commands', () => {
   it('refuses a command that names no caller, an unknown provider, or a sync command without one action', () => {
     const manifest = structuredClone(defaultManifest);

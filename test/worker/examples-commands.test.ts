@@ -88,11 +88,30 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(JSON.stringify(h.events)).not.toContain(S.STRIPE_SECRET_KEY!);
 
     const retry = await call(h, 'create_payment_intent', input, key);
-    expect(retry.status).toBe(200);
+    expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([200, null]);
     expect(await retry.json()).toMatchObject({ result: { client_secret: expect.stringMatching(/_secret_/) } });
     const keys = h.providers.to(/api\.stripe\.com/).map((r) => r.headers['idempotency-key']);
     expect(keys).toEqual([`command:create_payment_intent:${key}:0:0`, `command:create_payment_intent:${key}:0:0`]);
     expect(await all("SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${key}#0:0`)).toEqual([{ replayed: 1 }]);
+  });
+
+  it('after the cache time, asks Stripe again with the same Idempotency-Key and answers what Stripe replays', async () => {
+    const h = setup();
+    fakeStripe(h.providers);
+    const key = crypto.randomUUID();
+    const input = { order_id: uid('ord'), amount: 3100, currency: 'eur' };
+    const first = (await (await call(h, 'create_payment_intent', input, key)).json()) as { result: { client_secret: string } };
+    // KV dropped the result (its hour is over).
+    await env.KV.delete(`command:create_payment_intent:${key}`);
+    const later = await call(h, 'create_payment_intent', input, key);
+    expect([later.status, later.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(await later.json()).toMatchObject({ result: { client_secret: first.result.client_secret } });
+    const sent = h.providers.to(/api\.stripe\.com/);
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([`command:create_payment_intent:${key}:0:0`, `command:create_payment_intent:${key}:0:0`]);
+    expect(sent[1]!.body).toBe(sent[0]!.body);
+    // Cached again: the next repeat is served from KV.
+    expect((await call(h, 'create_payment_intent', input, key)).headers.get('idempotent-replayed')).toBe('true');
+    expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
   });
 
   it('answers 409 to a repeat while the first call is still waiting for Stripe', async () => {
