@@ -95,6 +95,8 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   } catch {
     return refuse(400, { error: 'bad_request', message: 'the input must be JSON', reason: 'malformed_input' });
   }
+  // Over HTTP the body was bounded as it was read; a Service Binding hands over whatever it was given.
+  if (text.length > command.maxBody) return refuse(413, { error: 'payload_too_large', message: `the input exceeds ${command.maxBody} bytes`, reason: 'payload_too_large' });
   const problems = command.validate(input);
   if (problems.length) {
     const [first] = problems;
