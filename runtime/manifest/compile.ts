@@ -352,6 +352,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     if (action && 'idempotency_header' in action.options.properties && !stepList[0]!.idempotency_header) {
       problems.push({ path: [...at, 'steps', 0], message: 'a synchronous command sends its Idempotency-Key to the provider: set idempotency_header (e.g. Idempotency-Key)' });
     }
+    // A caller waiting for a result cannot wait for a limit's reset; a deferred send would happen behind its back.
+    for (const limit of spec.sync && Array.isArray(stepList[0]?.limits) ? (stepList[0]!.limits as string[]) : []) {
+      if (manifest.limits?.[limit]?.on_exceed === 'defer') problems.push({ path: [...at, 'steps', 0, 'limits'], message: `limit ${limit} defers sends past its reset, which a synchronous call cannot wait for: use a limit with on_exceed drop or warn` });
+    }
     const declared = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
     const retry = spec.sync ? { ...declared, maxAttempts: 1 } : declared;
     const name_ = commandSource(name);

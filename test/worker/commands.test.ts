@@ -222,7 +222,19 @@ describe('compiling commands', () => {
       nobody: { input: { type: 'object' }, auth: {}, queue: 'events', steps: [{ sql: 'DELETE FROM users WHERE 0' }] },
       stranger: { input: { type: 'object' }, auth: { provider: 'auth0' }, queue: 'events', steps: [{ sql: 'DELETE FROM users WHERE 0' }] },
       two: { input: { type: 'object' }, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', sync: { result: { id: 'id' } }, steps: [{ sql: 'DELETE FROM users WHERE 0' }, { sql: 'DELETE FROM users WHERE 0' }] },
+      keyless: { input: { type: 'object' }, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', sync: { result: { id: 'id' } }, steps: [{ action: 'http', url: 'https://api.example.com/x', limits: ['resend.emails'] }] },
     } as never;
-    expect(() => compileManifest(manifest, defaultRegistry, builtInputs())).toThrow(/commands\.nobody\.auth[\s\S]*commands\.stranger\.auth\.provider[\s\S]*commands\.two\.sync: a synchronous command has exactly one step/);
+    const error = (() => {
+      try {
+        compileManifest(manifest, defaultRegistry, builtInputs());
+      } catch (e) {
+        return String(e);
+      }
+    })();
+    expect(error).toMatch(/commands\.nobody\.auth: say who may call/);
+    expect(error).toMatch(/commands\.stranger\.auth\.provider: auth provider "auth0" is not declared/);
+    expect(error).toMatch(/commands\.two\.sync: a synchronous command has exactly one step, an action step \(it has 2 steps\)/);
+    expect(error).toMatch(/commands\.keyless\.steps\[0\]: a synchronous command sends its Idempotency-Key to the provider: set idempotency_header/);
+    expect(error).toMatch(/commands\.keyless\.steps\[0\]\.limits: limit resend\.emails defers sends past its reset/);
   });
 });
