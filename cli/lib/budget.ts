@@ -275,7 +275,9 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
     if (source) sources.push([name, 'command', [{ on: name, steps: spec.steps as unknown as Record<string, unknown>[] }], source]);
   }
   for (const [name, kind, handlers, source] of sources) {
-    const sync = kind === 'command' && Boolean(manifest.commands?.[name]?.sync);
+    const syncSpec = kind === 'command' ? manifest.commands?.[name]?.sync : undefined;
+    const sync = Boolean(syncSpec);
+    const cached = sync && !/^0+(ms|s|m|h|d)$/.test(syncSpec?.cache ?? '1h');
     const integration = compiled.integrations.get(name);
     const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
     const patterns = [...new Set(handlers.flatMap((h) => ([] as string[]).concat(h.on)))];
@@ -324,7 +326,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
         queue_operations: queueMessages * 3,
         kv_reads: kvReads,
         // A synchronous command caches its result in KV.
-        kv_writes: sync ? 1 : 0,
+        kv_writes: cached ? 1 : 0,
         subrequests,
         worker_requests: kind === 'route' ? 0 : 1,
         ...(batched.length ? { batched } : {}),

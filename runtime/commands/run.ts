@@ -172,7 +172,8 @@ const keepStatus = (result: unknown) => {
 };
 
 async function runSync(command: CompiledCommand, envelope: Envelope, text: string, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
-  const kv = env.KV as KVNamespace | undefined;
+  // `cache: 0s` keeps nothing in KV (whose free plan allows 1,000 writes a day): a repeat asks the provider again.
+  const kv = command.sync!.cacheSeconds > 0 ? (env.KV as KVNamespace | undefined) : undefined;
   const cacheKey = syncCacheKey(command.name, envelope.id);
   const inputHash = toHex(await sha256(text));
   if (kv) {

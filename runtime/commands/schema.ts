@@ -55,7 +55,7 @@ export const commandSchema = closedObject(
           additionalProperties: { $ref: '#/definitions/Value' },
           description: "The answer: each field a value read from the action's response (the JSON body of an http action).",
         },
-        cache: { $ref: '#/definitions/Duration', description: 'How long a result is kept in KV and served to a repeat of its Idempotency-Key (default 1h).' },
+        cache: { $ref: '#/definitions/Duration', description: 'How long a result is kept in KV and served to a repeat of its Idempotency-Key (default 1h; 0s keeps none: each call costs a KV write, and the free plan allows 1,000 a day).' },
       },
       ['result'],
       'Synchronous: the one action step runs in the request (the Idempotency-Key goes to the provider) and the mapped result is the answer.',
