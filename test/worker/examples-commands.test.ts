@@ -114,6 +114,21 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
   });
 
+  it('with cache: 0s keeps nothing in KV: a repeat asks Stripe again with the same key', async () => {
+    const uncached = structuredClone(manifest);
+    uncached.commands!.create_payment_intent!.sync!.cache = '0s';
+    const h = harness({ compiled: compileManifest(uncached, defaultRegistry, builtInputs('default', validators)) });
+    fakeStripe(h.providers);
+    const key = crypto.randomUUID();
+    const input = { order_id: uid('ord'), amount: 700, currency: 'eur' };
+    const first = await (await call(h, 'create_payment_intent', input, key)).json();
+    const again = await call(h, 'create_payment_intent', input, key);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(first);
+    expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
+    expect(await env.KV.get(`command:create_payment_intent:${key}`)).toBeNull();
+  });
+
   it('answers 409 to a repeat while the first call is still waiting for Stripe', async () => {
     const h = setup();
     const stripe = fakeStripe(h.providers);
