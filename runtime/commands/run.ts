@@ -25,8 +25,11 @@ import type { CompiledCommand } from './compile.ts';
 /** The IETF draft's header, and the one a replayed answer carries. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
-/** Longest accepted Idempotency-Key (Stripe's limit; a UUID is 36). */
-export const MAX_KEY_LENGTH = 255;
+/**
+ * Longest accepted Idempotency-Key (a UUID is 36). The key a provider sees is `command:<name>:<key>:<step>`, which
+ * must stay within the 255 or 256 characters Stripe and Resend allow.
+ */
+export const MAX_KEY_LENGTH = 128;
 
 /** An answer, the same over HTTP and RPC: status, JSON body, and whether it repeats a first call's answer. */
 export interface CommandAnswer {
@@ -49,7 +52,7 @@ export interface CommandDeps {
 
 const fail = (status: number, body: ErrorBody, headers?: Record<string, string>): CommandAnswer => ({ status, body: { ...body }, ...(headers ? { headers } : {}) });
 
-/** A printable ASCII key of 1 to 255 characters; a message for anything else. */
+/** A printable ASCII key of 1 to MAX_KEY_LENGTH characters; a message for anything else. */
 export function keyProblem(key: unknown): string | undefined {
   if (key === undefined || key === null || key === '') return `an ${IDEMPOTENCY_HEADER} is required: send a unique key per operation (a UUID), and the same key when you retry it`;
   if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) return `the ${IDEMPOTENCY_HEADER} must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`;

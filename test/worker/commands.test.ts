@@ -67,6 +67,10 @@ describe('send_password_reset over HTTP', () => {
     const h = harness();
     const good = { email: 'a@example.com', reset_url: 'https://app.example.com/r' };
 
+    const longKey = await call(h, 'send_password_reset', good, 'k'.repeat(129));
+    expect(longKey.status).toBe(400);
+    expect(await longKey.json()).toMatchObject({ reason: 'invalid_idempotency_key', message: expect.stringContaining('1 to 128 printable ASCII characters') });
+
     const missingKey = await call(h, 'send_password_reset', good, undefined);
     expect(missingKey.status).toBe(400);
     expect(await missingKey.json()).toMatchObject({ error: 'bad_request', reason: 'missing_idempotency_key', message: expect.stringContaining('Idempotency-Key is required') });
