@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { buildSync } from 'esbuild';
 import { build } from './cli/commands/build.ts';
+import { offlineEngine } from './test/support/offline-engine.ts';
 import { TEST_SECRETS } from './test/support/secrets.ts';
 
 // The Worker bundles .switchyard/manifests.json; build it before anything imports the Worker.
@@ -12,6 +14,13 @@ if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join(
 const migrations = await readD1Migrations('./migrations');
 // The application's Worker, calling switchyard through a Service Binding with the generated client (test/worker/commands-rpc.test.ts).
 const caller = buildSync({ entryPoints: ['test/support/caller-worker.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false }).outputFiles[0]!.text;
+// The Postgres suite (test/worker/postgres.test.ts) runs when a Postgres answers at SWITCHYARD_PG_URL
+// (scripts/postgres-test.sh starts one): the Worker reaches it through miniflare's Hyperdrive binding, over TCP.
+const pgUrl = process.env.SWITCHYARD_PG_URL;
+if (process.env.SWITCHYARD_PG_REQUIRED && !pgUrl) throw new Error('SWITCHYARD_PG_REQUIRED is set but SWITCHYARD_PG_URL is not: start Postgres with scripts/postgres-test.sh');
+const postgres = build('examples/postgres.yaml', 'postgres.json');
+const pgMigrations = readdirSync('examples/postgres-migrations').filter((f) => f.endsWith('.sql')).sort().map((f) => readFileSync(`examples/postgres-migrations/${f}`, 'utf8'));
+if (!postgres.ok) throw new Error(`examples/postgres.yaml build failed:\n${postgres.messages.join('\n')}`);
 
 export default defineConfig({
   test: {
@@ -20,9 +29,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
+            // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine); CALLER: the
+            // application's Worker, calling switchyard through a Service Binding (test/worker/commands-rpc.test.ts).
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS },
-              serviceBindings: { CALLER: 'caller' },
+              bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS, ...(pgUrl ? { TEST_PG_MIGRATIONS: pgMigrations } : {}) },
+              serviceBindings: { OFFLINE_ENGINE: offlineEngine, CALLER: 'caller' },
+              ...(pgUrl ? { hyperdrives: { HYPERDRIVE: pgUrl } } : {}),
               workers: [
                 {
                   name: 'caller',

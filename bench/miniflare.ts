@@ -1,12 +1,37 @@
 /** A bench Worker bundled with esbuild and run in Miniflare (workerd) with local D1 migrated like production. */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../cli/lib/project.ts';
 
-export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}): Promise<Miniflare> {
+/** What a bench Worker needs beyond D1 and queues: Node's built-ins (pg) and Hyperdrive bindings to a local Postgres. */
+export interface BenchWorkerOptions {
+  nodejsCompat?: boolean;
+  hyperdrives?: Record<string, string>;
+}
+
+const NODE_BUILTINS = /^(node:)?(events|util|util\/types|stream|net|tls|dns|fs|path|string_decoder|crypto|buffer|os)$/;
+
+/**
+ * Node built-ins under nodejs_compat, as wrangler bundles them: an ESM import stays `node:x`; a CommonJS require()
+ * (pg is CommonJS) becomes a small module that imports `node:x` and exports it, since workerd has no require().
+ */
+const nodeBuiltins: Plugin = {
+  name: 'node-builtins',
+  setup(b) {
+    b.onResolve({ filter: NODE_BUILTINS }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      return args.kind === 'require-call' ? { path: name, namespace: 'node-require' } : { path: `node:${name}`, external: true };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-require' }, (args) => ({ contents: `import lib from 'node:${args.path}'; module.exports = lib;`, loader: 'js' }));
+    b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}, options: BenchWorkerOptions = {}): Promise<Miniflare> {
   const bundle = await build({
+    ...(options.nodejsCompat ? { plugins: [nodeBuiltins] } : {}),
     entryPoints: [join(PACKAGE_ROOT, entry)],
     bundle: true,
     format: 'esm',
@@ -23,6 +48,8 @@ export async function startBenchWorker(entry: string, bindings: Record<string, s
           modules: true,
           script: bundle.outputFiles[0]!.text,
           compatibilityDate: '2026-11-01',
+          ...(options.nodejsCompat ? { compatibilityFlags: ['nodejs_compat'] } : {}),
+          ...(options.hyperdrives ? { hyperdrives: options.hyperdrives } : {}),
           d1Databases: ['DB'],
           queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },
           bindings,

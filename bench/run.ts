@@ -1,6 +1,7 @@
 /** `npm run bench`: prints every benchmark's figures, with ratios against targets or baselines from the same run. */
 import { runFoundation } from './foundation.ts';
 import { runConsumer } from './consumer.ts';
+import { runPostgresConsumer } from './postgres.ts';
 import { runIngest } from './ingest.ts';
 import { runCpu } from './cpu.ts';
 import { printCapacity } from './capacity.ts';
@@ -9,5 +10,6 @@ const results: [string, boolean][] = [['foundation', runFoundation()]];
 results.push(['cpu', await runCpu()]);
 results.push(['ingest', await runIngest()]);
 results.push(['consumer', await runConsumer()]);
+results.push(['postgres consumer', await runPostgresConsumer()]);
 printCapacity();
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

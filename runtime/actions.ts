@@ -94,6 +94,8 @@ export interface CompiledAction {
   send(items: ActionItem[], io: ActionIO): Promise<ActionOutcome[]>;
   /** What a synchronous command maps its result from, given what `send` returned (default: that itself). */
   response?(result: unknown): unknown;
+  /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
+  recipient?(payload: unknown): string | undefined;
   /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */
   logStatements?(item: ActionItem, result: unknown, at: string): Statement[];
 }

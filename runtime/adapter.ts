@@ -134,6 +134,10 @@ export interface StepCompileContext {
   registry: import('./registry.ts').Registry;
   templates: ReadonlyMap<string, import('./templates.ts').CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
+  /** The manifest's stores by name (`d1`, the event log's database, always among them). */
+  stores: ReadonlyMap<string, import('./stores.ts').CompiledStore>;
+  /** The store the step's handler names (its sql goes there unless the step names its own). */
+  store?: string;
 }
 
 /** A limit from the manifest's `limits:`, compiled. */
@@ -143,7 +147,11 @@ export interface CompiledLimit {
   limit: number;
   warnAt: number;
   onExceed: 'warn' | 'defer' | 'drop';
+  /** What is counted: sends of action steps (default), active users of routes, or events routes queue. */
+  counts: 'sends' | 'active_users' | 'tracked_events';
   per?: import('./values.ts').ValueFn;
+  /** Counted per recipient of each send (the action's `recipient` of its payload). */
+  perRecipient?: boolean;
   notify?: import('./actions.ts').CompiledAction;
 }
 
@@ -158,6 +166,8 @@ export interface PendingAction {
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** The store it runs in (from `stores:`); absent for the event log's D1. Postgres statements use `$N`. */
+  store?: string;
 }
 
 /** A message to send to a manifest queue once the message's transaction has committed (the outbox). */

@@ -32,7 +32,46 @@ export interface JwtConfig {
   authorizedParties?: string[];
   /** Where the full user profile comes from, when the provider's `profile` options are set. */
   profile?: import('./profiles.ts').ProfileSource;
+  /** How this provider describes a user (its claims and profile shape): what `user.*` reads. Default: standard claims. */
+  user?(claims: JWTPayload, profile: Record<string, unknown> | undefined): Partial<Omit<ProviderUser, 'id'>>;
 }
+
+/**
+ * A signed-in user in one shape whichever provider signed the token: `user.*` in a route's `on_first_seen`, so a
+ * projection into `users` survives switching `auth:` from Clerk to Supabase or Auth0. `metadata` is an object
+ * (write it with `transform: json`); what the provider does not tell is null.
+ */
+export interface ProviderUser {
+  id: string;
+  email: string | null;
+  name: string | null;
+  metadata: Record<string, unknown>;
+  created_at: string | null;
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const record = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
+/** The user as its provider's adapter maps it, over the standard OIDC claims (`email`, `name`). */
+export function providerUser(config: JwtConfig | undefined, user: AuthenticatedUser, profile?: Record<string, unknown>): ProviderUser {
+  const mapped = config?.user?.(user.claims, profile) ?? {};
+  return {
+    id: user.sub,
+    email: mapped.email !== undefined ? mapped.email : text(user.claims.email),
+    name: mapped.name !== undefined ? mapped.name : text(user.claims.name),
+    metadata: mapped.metadata ?? {},
+    created_at: mapped.created_at ?? null,
+  };
+}
+
+/** A date as ISO-8601 (from ISO text or epoch ms), or null. */
+const iso = (v: unknown): string | null => {
+  const d = typeof v === 'number' ? new Date(v) : typeof v === 'string' && v !== '' ? new Date(v) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d.toISOString() : null;
+};
+
+/** Helpers for adapters' `user` mappings: a non-empty string, an object, a date. */
+export const userFields = { text, record, iso };
 
 /** A refused or unverifiable token: 401 (the token) or 503 (the keys could not be had). */
 export class AuthError extends Error {

@@ -3,6 +3,9 @@
  *
  *   load          envelopes (payloads too large for a message read from the event log); poison dead-lettered alone
  *   plan          each message's steps: SQL statements, outbox messages, effects (outbound actions), isolated
+ *   project       SQL bound for an external store (Postgres) commits there first, with that store's own
+ *                 applied-marker in the same transaction (see projections.ts); a marker found there already
+ *                 means applied before, and only the event log's record below is left to write
  *   commit        every message's state, applied-marker, outbox rows and effects in ONE D1 transaction; if that
  *                 fails, message by message, so only the culprit is retried. An event applied already (a
  *                 redelivery, a copy another consumer applied) fails its marker there: it is not looked up first,
@@ -26,6 +29,9 @@ import * as store from './store/index.ts';
 import type { ClaimedEffect, EventKey, NewEffect, OutboxRow } from './store/index.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
+import { projectExternal, type ExternalProjection } from './projections.ts';
+import { splitByStore } from './stores.ts';
+import { PostgresSqlError } from './store/postgres.ts';
 
 /** The parts of a Queues message the consumer uses (so tests and benchmarks can hand it plain objects). */
 export interface ConsumerMessage {
@@ -67,6 +73,7 @@ export function classify(error: unknown): Failure {
   // The applied-marker trigger (events_apply_once): a copy of this event was applied by another consumer.
   if (/already applied/.test(text)) return { kind: 'duplicate', reason: 'already_applied', error: text };
   if (error instanceof MappingError) return { kind: 'permanent', reason: 'mapping', error: text };
+  if (error instanceof PostgresSqlError) return { kind: 'permanent', reason: 'sql', error: text };
   if (error instanceof PermanentError) return { kind: 'permanent', reason: 'permanent', error: text };
   if (error instanceof RangeError || error instanceof SyntaxError) return { kind: 'permanent', reason: 'unprocessable', error: text };
   if (/constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|datatype mismatch|no such (table|column)|syntax error|has no column named/i.test(text)) {
@@ -90,7 +97,10 @@ interface Work {
 }
 
 interface Plan {
+  /** Statements for the event log's D1, committed with its applied-marker. */
   statements: Statement[];
+  /** Statements for an external store (Postgres), committed there first with that store's applied-marker. */
+  external?: ExternalProjection;
   outbox: OutboxRow[];
   effects: NewEffect[];
   /** Per step, what it contributed, kept with the applied-marker for the event log (JSON). */
@@ -197,7 +207,9 @@ export function createConsumer(options: ConsumerOptions) {
             effects.push({ integration: envelope.integration, id: envelope.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null });
           }
         }
-        w.plan = { statements, outbox, effects, steps: JSON.stringify(outcomes), ignored: steps.length === 0 };
+        // One event's SQL goes to one store: mixing two throws (permanent) before anything is written.
+        const split = splitByStore(statements);
+        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored: steps.length === 0 };
       } catch (error) {
         w.failure = classify(error);
       }
@@ -243,7 +255,7 @@ export function createConsumer(options: ConsumerOptions) {
       const e = w.envelope!;
       options.usage?.lag(e.integration, b.nowMs - Date.parse(e.received_at));
       if (w.plan!.ignored) emit({ kind: 'event.ignored', integration: e.integration, id: e.id, type: e.type });
-      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length, outbox: w.plan!.outbox.length, attempts: w.message.attempts });
+      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts });
     }
   }
 
@@ -380,9 +392,22 @@ export function createConsumer(options: ConsumerOptions) {
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     await load(messages, b);
     await plan(b);
+    await project(b);
     await commit(b);
     await deliver(b);
     await settle(b);
+  }
+
+  /** project: SQL for external stores, before the event log's commit; a failure there fails the message alone. */
+  async function project(b: Batch): Promise<void> {
+    const works = b.works.filter((w) => w.plan?.external && !w.failure);
+    if (!works.length) return;
+    const outcomes = await projectExternal(compiled, b.env, works.map((w) => ({ key: w.key, envelope: w.envelope!, projection: w.plan!.external! })));
+    for (const w of works) {
+      const outcome = outcomes.get(keyString(w));
+      // A duplicate there (its marker found) still commits below: the event log may not have recorded it yet.
+      if (outcome instanceof Error) w.failure = classify(outcome);
+    }
   }
 
   /**
@@ -402,7 +427,7 @@ export function createConsumer(options: ConsumerOptions) {
     b.works.push(w);
     await plan(b);
     const planned = w.plan;
-    if (w.failure || !planned || planned.outbox.length || planned.effects.length) return 'queue';
+    if (w.failure || !planned || planned.external || planned.outbox.length || planned.effects.length) return 'queue';
     const pending = eventVersion({ occurred_at: envelope.occurred_at, seq: PENDING_SEQ });
     try {
       const results = await b.db.batch([

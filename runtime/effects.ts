@@ -206,18 +206,24 @@ function settlementOf(item: Item, outcome: ActionOutcome, d: DeliveryContext): S
   return { status: EffectStatus.retrying, error: error.message, nextAt: iso(d.io.now + delaySeconds * 1000) };
 }
 
-type Alert = { l: Item['limits'][number]; level: 'warn' | 'exceeded'; used: number };
+/** A threshold a count crossed: the limit, the key and period counted, and how many were used. */
+export type LimitAlert = { l: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number }; level: 'warn' | 'exceeded'; used: number };
+type Alert = LimitAlert;
 
-/** Sends each limit's notify action for thresholds crossed for the first time this period. */
-async function fireAlerts(alerts: Alert[], d: DeliveryContext, at: string): Promise<void> {
+/**
+ * Sends each limit's notify action for thresholds crossed for the first time this period. The notification's data
+ * has `percent`: the share of the limit used, in whole percent (80 at the default warning).
+ */
+export async function fireAlerts(alerts: LimitAlert[], d: Pick<DeliveryContext, 'db' | 'emit' | 'io'>, at: string): Promise<void> {
   if (!alerts.length) return;
   const list = [...new Map(alerts.map((a) => [`${a.l.limit.name}|${a.l.key}|${a.l.periodStart}|${a.level}`, a])).values()];
   const firsts = await d.db.batch<{ level: string }>(list.map((a) => alertOnceStatement(d.db, a.l.limit.name, a.l.key, a.l.periodStart, a.level, at)));
   await Promise.all(
     list.map(async ({ l, level, used }, i) => {
       if (!firsts[i]!.results.length) return;
-      const info = { limit: l.limit.name, key: l.key, level, used, max: l.limit.limit, period: l.limit.period, period_start: l.periodStart, period_end: iso(l.periodEndMs) };
-      d.emit({ kind: level === 'warn' ? 'limit.warned' : 'limit.exceeded', limit: l.limit.name, key: l.key, used, max: l.limit.limit, period_start: l.periodStart });
+      const percent = Math.floor((used / l.limit.limit) * 100);
+      const info = { limit: l.limit.name, key: l.key, level, used, max: l.limit.limit, percent, period: l.limit.period, period_start: l.periodStart, period_end: iso(l.periodEndMs) };
+      d.emit({ kind: level === 'warn' ? 'limit.warned' : 'limit.exceeded', limit: l.limit.name, key: l.key, used, max: l.limit.limit, percent, period_start: l.periodStart });
       const notify = l.limit.notify;
       if (!notify) return;
       try {

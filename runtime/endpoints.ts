@@ -23,8 +23,11 @@ export interface EndpointContext {
   now: number;
   fetch: typeof fetch;
   emit: Emit;
-  /** Queues events for the route's own handlers (the route must declare a queue). */
-  enqueue(events: EndpointEvent[]): Promise<void>;
+  /**
+   * Queues events for the route's own handlers (the route must declare a queue). Resolves to how many were queued:
+   * 0 when a tracked_events limit of the route with `on_exceed: drop` is reached.
+   */
+  enqueue(events: EndpointEvent[]): Promise<number>;
   /** Events on the route's queue not yet delivered to its consumer (an estimate shared by every isolate). */
   queueDepth(): Promise<number>;
 }

@@ -18,6 +18,12 @@ export const limitSchema = {
     warn_at: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Warn once when usage reaches this fraction (default 0.8).' },
     on_exceed: { enum: ['warn', 'defer', 'drop'], description: 'warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.' },
     per: { $ref: '#/definitions/Value', description: 'Count separately per value (e.g. the recipient), from the event.' },
+    per_recipient: { type: 'boolean', description: "Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it." },
+    counts: {
+      enum: ['sends', 'active_users', 'tracked_events'],
+      description:
+        "What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.",
+    },
     description: { type: 'string' },
   },
 } as const;
@@ -56,6 +62,48 @@ export function countStatement(db: D1Database, metric: string, key: string, peri
        RETURNING n`,
     )
     .bind(metric, key, periodStart, limit);
+}
+
+/**
+ * Counts `n` uses at once if they all fit (the track endpoint's batch of events): one conditional upsert, exact
+ * under concurrency like countStatement; returns the new count, or no row when they do not fit.
+ */
+export function countManyStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number, n: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO usage (metric, key, period_start, n) SELECT ?1, ?2, ?3, ?5 WHERE ?5 <= ?4
+       ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + ?5 WHERE usage.n + ?5 <= ?4
+       RETURNING n`,
+    )
+    .bind(metric, key, periodStart, limit, n);
+}
+
+/**
+ * Counts a user once per period (active users, Clerk's MAU): a marker row per user and period, inserted with a
+ * nonce, and the count's upsert conditioned on that very row. Run together in one batch (a transaction), so of
+ * two concurrent first requests only the one whose marker landed counts. The first statement returns a row when
+ * the user is new this period; the second the new count, or no row when the limit is reached.
+ */
+export function activeUserStatements(db: D1Database, metric: string, sub: string, periodStart: string, limit: number): [D1PreparedStatement, D1PreparedStatement] {
+  const nonce = crypto.randomUUID();
+  return [
+    db.prepare('INSERT INTO active_users (metric, period_start, sub, nonce) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING 1 AS new').bind(metric, periodStart, sub, nonce),
+    db
+      .prepare(
+        `INSERT INTO usage (metric, key, period_start, n)
+         SELECT ?1, '*', ?2, 1 WHERE EXISTS (SELECT 1 FROM active_users WHERE metric = ?1 AND period_start = ?2 AND sub = ?3 AND nonce = ?4)
+         ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + 1 WHERE usage.n < ?5
+         RETURNING n`,
+      )
+      .bind(metric, periodStart, sub, nonce, limit),
+  ];
+}
+
+/** Deletes up to `batch` active-user markers of periods that are over, per active_users limit. */
+export function activeUserPruneStatements(db: D1Database, limits: readonly { name: string; period: Period; counts?: string }[], nowMs: number, batch: number): D1PreparedStatement[] {
+  return limits
+    .filter((l) => l.counts === 'active_users')
+    .map((l) => db.prepare('DELETE FROM active_users WHERE (metric, period_start, sub) IN (SELECT metric, period_start, sub FROM active_users WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
 }
 
 /** Records that a threshold was crossed in this period; returns a row only the first time. */
@@ -107,4 +155,16 @@ export function rateLimitPruneStatements(db: D1Database, routes: readonly { name
         ]
       : [],
   );
+}
+
+/** What a schema cannot say about one `limits:` entry: which options fit what it counts. */
+export function limitProblems(spec: { counts?: string; per?: unknown; per_recipient?: boolean; on_exceed?: string }, at: (string | number)[]): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const counts = spec.counts ?? 'sends';
+  if (spec.per !== undefined && spec.per_recipient) problems.push({ path: [...at, 'per_recipient'], message: 'use per or per_recipient, not both' });
+  if (counts !== 'sends' && (spec.per !== undefined || spec.per_recipient)) problems.push({ path: [...at, spec.per !== undefined ? 'per' : 'per_recipient'], message: `a limit that counts ${counts} is counted as a whole: per applies to sends` });
+  // A count of users must never lock them out unannounced: past it, switchyard warns and serves.
+  if (counts === 'active_users' && (spec.on_exceed ?? 'warn') !== 'warn') problems.push({ path: [...at, 'on_exceed'], message: 'a limit on active users only warns: switchyard never refuses a signed-in user over a count' });
+  if (counts === 'tracked_events' && spec.on_exceed === 'defer') problems.push({ path: [...at, 'on_exceed'], message: 'tracked events cannot wait for the next period: use warn or drop' });
+  return problems;
 }

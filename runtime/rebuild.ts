@@ -9,6 +9,9 @@ import type { RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { rebuildPageRows, rebuildTotal, storedEnvelope } from './store/index.ts';
+import { runExternal } from './projections.ts';
+import { isExternal } from './stores.ts';
+import type { Statement } from './adapter.ts';
 
 export interface RebuildRequest {
   /** A table (only statements writing it run) or an event source name. */
@@ -43,6 +46,8 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
   const total = request.cursor ? -1 : await rebuildTotal(env.DB, sources);
 
   const statements: D1PreparedStatement[] = [];
+  // Statements for an external store (Postgres) run there, in one transaction per store and page.
+  const external: Statement[] = [];
   let skipped = 0;
   for (const row of rows) {
     const source = compiled.sources.get(row.integration)!;
@@ -57,17 +62,22 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
     for (const step of source.stepsFor(row.type)) {
       try {
         const output = await step.run(ctx);
-        for (const s of output.statements ?? []) if (bySource || writes(s.sql)) statements.push(env.DB.prepare(s.sql).bind(...s.params));
+        for (const s of output.statements ?? []) {
+          if (!bySource && !writes(s.sql)) continue;
+          if (isExternal(s)) external.push(s);
+          else statements.push(env.DB.prepare(s.sql).bind(...s.params));
+        }
       } catch {
         skipped++;
       }
     }
   }
+  if (external.length) await runExternal(compiled, env, external);
   if (statements.length) await env.DB.batch(statements);
   const last = rows[rows.length - 1];
   return {
     processed: rows.length,
-    statements: statements.length,
+    statements: statements.length + external.length,
     skipped,
     total,
     next_cursor: rows.length === limit && last ? String(last.seq) : null,

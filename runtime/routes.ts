@@ -3,9 +3,10 @@
  * the rate limit atomically in D1, then proxy upstream or run the endpoint adapter. Failures are the one JSON
  * error shape; 401s carry WWW-Authenticate and never detail more than a reason code, nor log the token.
  */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { stepContext } from './adapter.ts';
-import { AuthError, satisfies, type AuthenticatedUser, type JwtVerify } from './auth.ts';
+import { AuthError, providerUser, satisfies, type AuthenticatedUser, type JwtConfig, type JwtVerify } from './auth.ts';
 import type { EndpointEvent } from './endpoints.ts';
 import type { Envelope, RuntimeEnv } from './envelope.ts';
 import { CONTROL_CHARACTER, httpError } from './http.ts';
@@ -13,6 +14,8 @@ import { countStatement, MemoryRateLimit, periodBounds } from './limits.ts';
 import type { CompiledManifest, CompiledRoute } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import { loadProfile } from './profiles.ts';
+import { trackRequest } from './request-analytics.ts';
+import { countActiveUser, countTrackedEvents, type RouteCountContext } from './route-limits.ts';
 import type { Emit } from './telemetry.ts';
 import { readPath } from './values.ts';
 
@@ -51,7 +54,7 @@ export async function authenticate(verify: JwtVerify, token: string, env: Runtim
  * commit together, so a failure leaves the user unseen and the next request tries again. A concurrent first
  * request loses on the marker's primary key and changes nothing.
  */
-async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
+async function firstSeen(route: CompiledRoute, config: JwtConfig | undefined, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
   const key = `${user.provider}\u0000${user.sub}`;
   if (seen.has(key)) return;
   const db = env.DB;
@@ -60,7 +63,7 @@ async function firstSeen(route: CompiledRoute, user: AuthenticatedUser, profile:
     return;
   }
   const at = new Date(deps.now()).toISOString();
-  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {} } };
+  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {}, user: providerUser(config, user, profile) } };
   const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
   const ctx = stepContext(envelope, env);
   for (const step of route.onFirstSeen!) {
@@ -135,13 +138,33 @@ async function proxy(route: CompiledRoute, request: Request, user: Authenticated
   }
 }
 
+/** Runs work after the answer (`ctx.waitUntil`); without an execution context (app.request in tests) on its own. */
+function background(c: Context, work: Promise<void>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context: the promise runs on; callers pass promises that never reject.
+  }
+}
+
 export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, deps: RouteDeps): void {
   const seen = new Set<string>();
+  const counted = new Set<string>();
+  const countContext = (env: RuntimeEnv): RouteCountContext => ({ db: env.DB, io: { env, fetch: deps.fetch, now: deps.now() }, emit: deps.emit, compiled });
+  /** A count that must not fail the request it counts: logged instead. */
+  const quietly = (where: string, work: Promise<unknown>): Promise<void> =>
+    work.then(
+      () => undefined,
+      (error: unknown) => deps.emit({ kind: 'runtime.error', where, error: error instanceof Error ? error.message : String(error) }),
+    );
   for (const route of compiled.appRoutes) {
     const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
     const early = new MemoryRateLimit();
+    const userLimits = route.limits?.filter((l) => l.counts === 'active_users') ?? [];
+    const analyticsLimits = route.analytics ? compiled.appRoutes.find((r) => r.name === route.analytics!.to)?.limits : undefined;
     app.on(route.methods, route.path, async (c) => {
       const request = c.req.raw;
+      const startedMs = deps.now();
       if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {
         throw httpError(400, { error: 'bad_request', message: 'encoded path separators and dot segments are not forwarded', reason: 'path_not_allowed' });
       }
@@ -154,6 +177,8 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
         }
       }
       if (route.require && (!user || !satisfies(user, route.require, c.env))) throw httpError(403, { error: 'forbidden', message: 'this token lacks a required claim or role' });
+      // Active users only warn, so the count never holds up the request (nor fails it).
+      if (user && userLimits.length) background(c, quietly(`routes.${route.name}.active_users`, countActiveUser(userLimits, user.sub, countContext(c.env), counted)));
       const rateKey = route.rateLimit?.per === 'user' ? user?.sub ?? 'anonymous' : (request.headers.get('cf-connecting-ip') ?? 'unknown');
       // What an endpoint answers without D1 (no credentials, preflight) is counted in memory, never in D1.
       const answered = route.endpoint?.precheck?.(request, user);
@@ -172,8 +197,28 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
         }
       }
       const profile = user && route.profile ? await loadProfile(route.profile, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined;
-      if (user && route.onFirstSeen) await firstSeen(route, user, profile, c.env, deps, seen);
-      if (route.upstream) return proxy(route, request, user, profile, deps);
+      if (user && route.onFirstSeen) await firstSeen(route, route.auth ? compiled.auth.get(route.auth) : undefined, user, profile, c.env, deps, seen);
+      if (route.upstream) {
+        const analytics = route.analytics;
+        if (!analytics) return proxy(route, request, user, profile, deps);
+        // Tracked after the answer, whatever it is (a 502 included), and never awaited by it.
+        const track = (status: number) => {
+          const facts = { route, request, status, startedMs, endedMs: deps.now(), ...(user ? { user } : {}) };
+          const fits = analyticsLimits ? countTrackedEvents(analyticsLimits, 1, countContext(c.env)) : Promise.resolve(true);
+          background(
+            c,
+            fits.then((allowed) => (allowed ? trackRequest(analytics, compiled.sources.get(analytics.to), facts, c.env, deps) : deps.emit({ kind: 'analytics.dropped', route: route.name, to: analytics.to, reason: 'limit_reached' }))),
+          );
+        };
+        try {
+          const response = await proxy(route, request, user, profile, deps);
+          track(response.status);
+          return response;
+        } catch (error) {
+          track(error instanceof HTTPException ? error.status : 500);
+          throw error;
+        }
+      }
       const source = route.source;
       return route.endpoint!({
         request,
@@ -187,12 +232,14 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           if (!source) throw new Error(`route ${route.name} has no queue`);
           const queue = c.env[source.queue.binding] as Queue | undefined;
           if (!queue) throw httpError(500, { error: 'misconfigured', message: `queue ${source.queue.name} is not bound` });
+          if (!(await countTrackedEvents(route.limits, events.length, countContext(c.env)))) return 0;
           const receivedAt = new Date(deps.now()).toISOString();
           const messages = events.map((e) => ({ body: { integration: route.name, received_at: receivedAt, ...e } satisfies Envelope, contentType: 'json' as const }));
           for (let i = 0; i < messages.length; i += 100) {
             await queue.sendBatch(messages.slice(i, i + 100));
             deps.usage?.queued('sent', source.queue.name, Math.min(100, messages.length - i));
           }
+          return events.length;
         },
         queueDepth: async () => (source && deps.usage ? deps.usage.backlog(c.env.DB, source.queue.name, deps.now()) : 0),
       });

@@ -8,7 +8,7 @@ import { runCommand, type CommandAnswer } from './commands/run.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { rateLimitPruneStatements } from './limits.ts';
+import { activeUserPruneStatements, rateLimitPruneStatements } from './limits.ts';
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './platform.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
@@ -97,7 +97,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await sweep(env, options.compiled, emit, at);
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
-      const limits = rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch);
+      const limits = [
+        ...rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch),
+        ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
+      ];
       await env.DB.batch([...limits, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);

@@ -23,7 +23,7 @@ export type TelemetryEvent =
   | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string }
   | { kind: 'effect.scheduled'; integration: string; id: string; delay_seconds: number }
   | { kind: 'consumer.batch_fallback'; messages: number; error: string }
-  | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; period_start: string }
+  | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; percent: number; period_start: string }
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
@@ -32,6 +32,9 @@ export type TelemetryEvent =
   | { kind: 'command.replayed'; command: string; id: string; via: 'http' | 'rpc' }
   | { kind: 'command.rejected'; command: string; via: 'http' | 'rpc'; reason: string }
   | { kind: 'command.failed'; command: string; id: string; via: 'http' | 'rpc'; error: string }
+  /** A route's request analytics could not be queued: the request itself was answered as usual. */
+  | { kind: 'analytics.send_failed'; route: string; to: string; error: string }
+  | { kind: 'analytics.dropped'; route: string; to: string; reason: 'limit_reached' }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
   | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number }
   | { kind: 'secret.missing'; integration: string; variable: string }
@@ -78,7 +81,7 @@ export function loggable(event: TelemetryEvent): TelemetryEvent {
 }
 
 /** The kinds that are errors: written at error level, so they stand out in `wrangler tail` and Workers Logs. */
-const ERROR_KINDS = new Set<TelemetryEvent['kind']>(['secret.missing', 'runtime.error', 'manifest.compile_failed', 'webhook.enqueue_failed', 'webhook.dead_lettered', 'effect.dead_lettered', 'event.stuck']);
+const ERROR_KINDS = new Set<TelemetryEvent['kind']>(['secret.missing', 'runtime.error', 'manifest.compile_failed', 'webhook.enqueue_failed', 'webhook.dead_lettered', 'effect.dead_lettered', 'event.stuck', 'analytics.send_failed']);
 
 export const logLevel = (event: TelemetryEvent): 'error' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : 'info');
 

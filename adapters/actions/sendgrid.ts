@@ -51,6 +51,7 @@ export const sendgridAction: ActionAdapter<SendgridOptions> = {
     return {
       type: 'sendgrid',
       maxBatch: 1,
+      recipient: (payload) => (payload as SendgridMail).personalizations[0]?.to[0]?.email,
       prepare(stepCtx: StepContext): SendgridMail {
         const recipient = { email: String(to(stepCtx.values)) };
         if (dynamic) return { personalizations: [{ to: [recipient], dynamic_template_data: data(stepCtx) }], from: address(options.from), template_id: options.template_id! };

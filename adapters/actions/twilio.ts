@@ -39,6 +39,7 @@ export const twilioSmsAction: ActionAdapter<TwilioSmsOptions> = {
     return {
       type: 'twilio',
       maxBatch: 1,
+      recipient: (payload) => (payload as { To?: string }).To,
       prepare(stepCtx: StepContext): Record<string, string> {
         return {
           To: String(to(stepCtx.values)),

@@ -1,5 +1,5 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/kv.ts';
 import { profileJson, type ProfileIO } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
@@ -44,8 +44,16 @@ export const auth0Auth: AuthAdapter<Auth0Options> = {
       algorithms: options.algorithms ?? ['RS256'],
       ...commonAuth(options),
       ...(options.profile ? { profile: auth0Profile(options.domain, options.profile) } : {}),
+      user: auth0User,
     };
   },
+};
+
+/** Auth0's Management API user: `email`, `name`, `user_metadata`, `created_at` (ISO). Access tokens carry none of it. */
+export const auth0User: NonNullable<JwtConfig['user']> = (claims, profile) => {
+  const { text, record, iso } = userFields;
+  if (!profile) return {};
+  return { email: text(profile.email) ?? text(claims.email), name: text(profile.name), metadata: record(profile.user_metadata) ?? {}, created_at: iso(profile.created_at) };
 };
 
 /**

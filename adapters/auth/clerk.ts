@@ -1,5 +1,5 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/auth.ts';
 import { profileJson } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { ClerkAuth } from '../../runtime/manifest/types.gen.ts';
@@ -40,8 +40,23 @@ export const clerkAuth: AuthAdapter<ClerkOptions> = {
       ...(options.authorized_parties ? { authorizedParties: options.authorized_parties } : {}),
       ...commonAuth(options),
       ...(options.profile ? { profile: clerkProfile(options.profile) } : {}),
+      user: clerkUser,
     };
   },
+};
+
+const { text, record, iso } = userFields;
+
+/**
+ * Clerk's user object (Backend API): the primary address among `email_addresses`, `first_name last_name`,
+ * `public_metadata`, `created_at` in ms. Session tokens carry none of it unless customised: then the claims.
+ */
+export const clerkUser: NonNullable<JwtConfig['user']> = (claims, profile) => {
+  if (!profile) return {};
+  const emails = (Array.isArray(profile.email_addresses) ? profile.email_addresses : []) as { id?: unknown; email_address?: unknown }[];
+  const primary = emails.find((e) => e?.id !== undefined && e.id === profile.primary_email_address_id) ?? emails[0];
+  const name = [text(profile.first_name), text(profile.last_name)].filter(Boolean).join(' ');
+  return { email: text(primary?.email_address) ?? text(claims.email), name: name || text(claims.name), metadata: record(profile.public_metadata) ?? {}, created_at: iso(profile.created_at) };
 };
 
 function clerkProfile(options: NonNullable<ClerkOptions['profile']>) {

@@ -1,5 +1,5 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/auth.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/auth.ts';
 import { profileJson } from '../../runtime/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { SupabaseAuth } from '../../runtime/manifest/types.gen.ts';
@@ -40,8 +40,20 @@ export const supabaseAuth: AuthAdapter<SupabaseOptions> = {
       algorithms: options.jwt_secret ? ['HS256'] : ['ES256', 'RS256'],
       ...commonAuth(options),
       ...(options.profile ? { profile: supabaseProfile(base, options.profile) } : {}),
+      user: supabaseUser,
     };
   },
+};
+
+const { text, record, iso } = userFields;
+
+/**
+ * Supabase puts the user in the access token itself: `email` and `user_metadata` (what sign-up stored, e.g.
+ * `full_name`). The admin API's user, when `profile` is set, adds `created_at`.
+ */
+export const supabaseUser: NonNullable<JwtConfig['user']> = (claims, profile) => {
+  const metadata = record(profile?.user_metadata) ?? record(claims.user_metadata) ?? {};
+  return { email: text(profile?.email) ?? text(claims.email), name: text(metadata.full_name) ?? text(metadata.name), metadata, created_at: iso(profile?.created_at) };
 };
 
 function supabaseProfile(base: string, options: NonNullable<SupabaseOptions['profile']>) {

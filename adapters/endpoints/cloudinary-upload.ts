@@ -10,6 +10,12 @@ type UploadOptions = Omit<CloudinaryUploadEndpoint, 'type'>;
 
 /** Room for the multipart boundaries and part headers around the file. */
 const MULTIPART_OVERHEAD = 64 * 1024;
+/** Where Cloudinary serves assets from. */
+export const CLOUDINARY_DELIVERY = 'https://res.cloudinary.com';
+/** A transformation as Cloudinary writes it in a URL: `c_limit,w_2000`, chained with `/`. */
+const TRANSFORMATION_PATTERN = '^[A-Za-z0-9_,.:!$-]+(/[A-Za-z0-9_,.:!$-]+)*$';
+/** What a request sends to ask for an R2 backup of its file, where the route allows one (`backup: on_request`). */
+const BACKUP_FIELD = 'backup';
 
 /**
  * Cloudinary's signature: the parameters (empty ones left out, arrays joined with commas) sorted by name, written
@@ -28,14 +34,48 @@ export async function cloudinarySignature(params: Record<string, string | number
 }
 
 /**
- * `POST /v1/uploads` (multipart, field `file`): an authenticated upload, checked for size and type, optionally
- * backed up whole into R2 with its metadata, then uploaded to Cloudinary with a signed request. The browser never
- * sees the API secret.
+ * The upload's parameters, all of which are signed (Cloudinary signs every parameter but file, api_key,
+ * resource_type and cloud_name): the folder, the public id, the time, and the incoming `transformation` and target
+ * `format` when the route declares them.
+ */
+export function cloudinaryUploadParams(p: { folder: string; publicId: string; timestamp: number; transformation?: string | undefined; format?: string | undefined }): Record<string, string | number> {
+  return { folder: p.folder, public_id: p.publicId, timestamp: p.timestamp, ...(p.transformation ? { transformation: p.transformation } : {}), ...(p.format ? { format: p.format } : {}) };
+}
+
+/** What Cloudinary's upload answer says about the stored asset. */
+export interface UploadedAsset {
+  public_id: string;
+  secure_url: string;
+  bytes: number;
+  format?: string;
+  resource_type?: string;
+  type?: string;
+  version?: number;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * The delivery URL of an uploaded asset with a transformation, as Cloudinary's SDK builds it:
+ * `https://res.cloudinary.com/<cloud>/<resource_type>/<type>/<transformation>/v<version>/<public_id>.<format>`.
+ * @example cloudinaryUrl('demo', asset, 'c_fill,w_200,h_200')
+ */
+export function cloudinaryUrl(cloud: string, asset: UploadedAsset, transformation?: string): string {
+  const parts = [CLOUDINARY_DELIVERY, cloud, asset.resource_type ?? 'image', asset.type ?? 'upload', ...(transformation ? [transformation] : []), ...(asset.version ? [`v${asset.version}`] : [])];
+  return `${parts.join('/')}/${asset.public_id}${asset.format ? `.${asset.format}` : ''}`;
+}
+
+/**
+ * `POST /v1/uploads` (multipart, field `file`): an authenticated upload, checked for size and type, uploaded to
+ * Cloudinary with a signed request (with the route's `transformation` and `format`), then, when the route keeps
+ * originals (`backup: always`, or `on_request` and the request sends `backup=true`), written whole into R2 with
+ * the Cloudinary URL in its metadata. The answer carries the asset's URL, its `format`, a `url_template` to put
+ * any transformation in, and the route's named `urls`. The browser never sees the API secret.
  */
 export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
   type: 'cloudinary-upload',
   title: 'CloudinaryUploadEndpoint',
-  description: 'Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.',
+  description: 'Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.',
   auth: 'required',
   options: {
     properties: {
@@ -45,9 +85,18 @@ export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
       algorithm: { enum: ['sha1', 'sha256'], description: "Signature hash; must match the account's setting (default sha256)." },
       folder: { type: 'string', description: 'Cloudinary folder; each user\'s uploads go under <folder>/<user id>.' },
       resource_type: { enum: ['image', 'video', 'raw', 'auto'], description: 'Default auto.' },
+      transformation: { type: 'string', pattern: TRANSFORMATION_PATTERN, description: 'An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).' },
+      format: { type: 'string', pattern: '^[a-z0-9]{2,5}$', description: 'Convert uploads to this format, e.g. webp (signed).' },
+      urls: {
+        type: 'object',
+        propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+        additionalProperties: { type: 'string', pattern: TRANSFORMATION_PATTERN },
+        description: 'Named delivery transformations: the answer carries each one\'s URL, e.g. { thumb: c_fill,w_200,h_200 }.',
+      },
       max_size: { $ref: '#/definitions/Size', description: 'Largest file accepted (default 10MiB).' },
       types: { type: 'array', items: { type: 'string', pattern: '^[a-z]+/[a-z0-9.+-]+$' }, description: 'Accepted MIME types (default any image).' },
-      backup_bucket: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'R2 binding to keep the original in.' },
+      backup_bucket: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'R2 binding to keep the original in, with the Cloudinary URL in its metadata.' },
+      backup: { enum: ['always', 'on_request'], description: `With backup_bucket: keep every original (always, the default), or only when the request sends ${BACKUP_FIELD}=true (on_request).` },
       base_url: baseUrlSchema,
     },
     required: ['cloud_name', 'api_key', 'api_secret'],
@@ -59,49 +108,79 @@ export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
     const maxSize = parseSize(options.max_size ?? '10MiB');
     const types = options.types;
     const resourceType = options.resource_type ?? 'auto';
+    if (options.backup && !options.backup_bucket) throw new Error('backup needs backup_bucket');
+    const transformation = new RegExp(TRANSFORMATION_PATTERN);
+    for (const [name, t] of [['transformation', options.transformation], ...Object.entries(options.urls ?? {}).map(([n, v]) => [`urls.${n}`, v])] as [string, string | undefined][]) {
+      if (t !== undefined && (!transformation.test(t) || t.split('/').some((segment) => /^\.+$/.test(segment)))) throw new Error(`${name}: ${JSON.stringify(t)} is not a Cloudinary transformation (e.g. c_fill,w_200,h_200, chained with /)`);
+    }
+    const backupMode = options.backup_bucket ? (options.backup ?? 'always') : 'never';
     return async (ctx) => {
       // Bounded: the multipart envelope may add up to 64 KiB around the file; nothing more is ever buffered.
       const raw = await readBody(ctx.request, maxSize + MULTIPART_OVERHEAD);
       if (!raw) return errorResponse(413, { error: 'payload_too_large', message: `files up to ${maxSize} bytes` });
-      let file: File | null;
+      let form: FormData;
       try {
-        file = (await new Response(raw, { headers: { 'content-type': ctx.request.headers.get('content-type') ?? '' } }).formData()).get('file') as File | null;
+        form = await new Response(raw, { headers: { 'content-type': ctx.request.headers.get('content-type') ?? '' } }).formData();
       } catch {
         return errorResponse(400, { error: 'bad_request', message: 'send multipart/form-data with a "file" field' });
       }
+      const file = form.get('file') as File | null;
       if (!file || typeof file === 'string') return errorResponse(400, { error: 'bad_request', message: 'send multipart/form-data with a "file" field' });
       if (file.size > maxSize) return errorResponse(413, { error: 'payload_too_large', message: `files up to ${maxSize} bytes` });
       const accepted = types ? types.includes(file.type) : file.type.startsWith('image/');
       if (!accepted) return errorResponse(415, { error: 'bad_request', message: `type ${file.type || 'unknown'} is not accepted`, reason: 'unsupported_type' });
+      const asked = /^(true|1|yes)$/i.test(String(form.get(BACKUP_FIELD) ?? ''));
+      if (asked && backupMode === 'never') return errorResponse(400, { error: 'bad_request', message: 'this route keeps no backups', reason: 'backup_not_allowed' });
+      const backup = backupMode === 'always' || (backupMode === 'on_request' && asked);
+      const bucket = backup ? (ctx.env[options.backup_bucket!] as R2Bucket | undefined) : undefined;
+      if (backup && !bucket) return errorResponse(500, { error: 'misconfigured', message: 'the upload backup bucket is not bound' });
 
       const user = ctx.user!.sub;
       const publicId = crypto.randomUUID();
       const folder = [options.folder, user.replace(/[^A-Za-z0-9_-]/g, '_')].filter(Boolean).join('/');
       const bytes = new Uint8Array(await file.arrayBuffer());
-      let backupKey: string | undefined;
-      if (options.backup_bucket) {
-        const bucket = ctx.env[options.backup_bucket] as R2Bucket | undefined;
-        if (!bucket) return errorResponse(500, { error: 'misconfigured', message: 'the upload backup bucket is not bound' });
-        backupKey = `${folder}/${publicId}`;
-        await bucket.put(backupKey, bytes, {
-          httpMetadata: { contentType: file.type },
-          customMetadata: { user, original_name: file.name, cloudinary_public_id: `${folder}/${publicId}`, uploaded_at: new Date(ctx.now).toISOString() },
-        });
-      }
       const [apiKey, secret] = readSecrets(ctx.env, [options.api_key, options.api_secret]);
-      const params = { folder, public_id: publicId, timestamp: Math.floor(ctx.now / 1000) };
-      const form = new FormData();
-      form.set('file', new Blob([bytes], { type: file.type }), file.name);
-      for (const [k, v] of Object.entries(params)) form.set(k, String(v));
-      form.set('api_key', apiKey!);
-      form.set('signature', await cloudinarySignature(params, secret!, algorithm));
-      const res = await ctx.fetch(`${base}/v1_1/${options.cloud_name}/${resourceType}/upload`, { method: 'POST', body: form });
+      const params = cloudinaryUploadParams({ folder, publicId, timestamp: Math.floor(ctx.now / 1000), transformation: options.transformation, format: options.format });
+      const upload = new FormData();
+      upload.set('file', new Blob([bytes], { type: file.type }), file.name);
+      for (const [k, v] of Object.entries(params)) upload.set(k, String(v));
+      upload.set('api_key', apiKey!);
+      upload.set('signature', await cloudinarySignature(params, secret!, algorithm));
+      const res = await ctx.fetch(`${base}/v1_1/${options.cloud_name}/${resourceType}/upload`, { method: 'POST', body: upload });
       if (!res.ok) {
         ctx.emit({ kind: 'runtime.error', where: `routes.${ctx.route}.cloudinary`, error: `cloudinary answered ${res.status}` });
         return errorResponse(502, { error: 'unavailable', message: 'the upload service refused the file', reason: `cloudinary_${res.status}` });
       }
-      const uploaded = (await res.json()) as { public_id: string; secure_url: string; bytes: number; format?: string };
-      return Response.json({ public_id: uploaded.public_id, url: uploaded.secure_url, bytes: uploaded.bytes, ...(backupKey ? { backup_key: backupKey } : {}) }, { status: 201 });
+      const asset = (await res.json()) as UploadedAsset;
+      // After the upload, so the object names where the file went; a failed backup does not undo a stored upload.
+      let backupResult: { backup_key: string } | { backup: 'failed' } | undefined;
+      if (bucket) {
+        const key = `${folder}/${publicId}`;
+        try {
+          await bucket.put(key, bytes, {
+            httpMetadata: { contentType: file.type },
+            customMetadata: { user, original_name: file.name, cloudinary_public_id: asset.public_id, cloudinary_url: asset.secure_url, uploaded_at: new Date(ctx.now).toISOString() },
+          });
+          backupResult = { backup_key: key };
+        } catch (error) {
+          ctx.emit({ kind: 'runtime.error', where: `routes.${ctx.route}.backup`, error: error instanceof Error ? error.message : String(error) });
+          backupResult = { backup: 'failed' };
+        }
+      }
+      const urls = Object.fromEntries(Object.entries(options.urls ?? {}).map(([name, t]) => [name, cloudinaryUrl(options.cloud_name, asset, t)]));
+      return Response.json(
+        {
+          public_id: asset.public_id,
+          url: asset.secure_url,
+          bytes: asset.bytes,
+          ...(asset.format ? { format: asset.format } : {}),
+          ...(asset.width !== undefined && asset.height !== undefined ? { width: asset.width, height: asset.height } : {}),
+          url_template: cloudinaryUrl(options.cloud_name, asset, '{transformation}'),
+          ...(Object.keys(urls).length ? { urls } : {}),
+          ...backupResult,
+        },
+        { status: 201 },
+      );
     };
   },
 };

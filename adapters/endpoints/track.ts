@@ -108,8 +108,10 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
       if ((await ctx.queueDepth()) + events.length > maxQueued) {
         return errorResponse(503, { error: 'unavailable', message: 'too many analytics events are waiting; retry later', reason: 'backlog' }, { ...cors, 'retry-after': '60' });
       }
-      await ctx.enqueue(events);
-      return Response.json({ accepted: events.length, ...(rejected.length ? { rejected } : {}) }, { status: 202, headers: cors });
+      const queued = await ctx.enqueue(events);
+      // Past a tracked_events limit that drops, the batch is answered (a browser must not retry it) and not queued.
+      const dropped = events.length - queued;
+      return Response.json({ accepted: queued, ...(dropped ? { dropped, reason: 'limit_reached' } : {}), ...(rejected.length ? { rejected } : {}) }, { status: 202, headers: cors });
     };
     // Origin, preflight and credentials need no D1: answered before the route's rate limit is counted.
     handler.precheck = (request, user) => {

@@ -58,22 +58,22 @@ export const actionStep: StepAdapter<ActionOptions, CompiledActionStep> = {
     const limits: CompiledLimit[] = limitNames.map((name) => {
       const limit = ctx.limits.get(name);
       if (!limit) throw new Error(`limit ${JSON.stringify(name)} is not declared under limits:`);
+      if (limit.counts !== 'sends') throw new Error(`limit ${name} counts ${limit.counts}, not sends: name it on a route`);
       return limit;
     });
     const action = adapter.create(rest, { templates: ctx.templates });
+    const perRecipient = limits.find((l) => l.perRecipient);
+    if (perRecipient && !action.recipient) throw new Error(`limit ${perRecipient.name} counts per recipient, and a ${type} send has no single recipient`);
+    const keyOf = (limit: CompiledLimit, stepCtx: Parameters<CompiledStep['run']>[0], payload: unknown) =>
+      limit.perRecipient ? (action.recipient!(payload) ?? '') : limit.per ? String(limit.per(stepCtx.values) ?? '') : '*';
     return {
       kind: 'action',
       notifyAction: action,
       ...(retry ? { retry } : {}),
-      run: (stepCtx) => ({
-        actions: [
-          {
-            action,
-            payload: action.prepare(stepCtx),
-            limits: limits.map((limit) => ({ limit, key: limit.per ? String(limit.per(stepCtx.values) ?? '') : '*' })),
-          },
-        ],
-      }),
+      run: (stepCtx) => {
+        const payload = action.prepare(stepCtx);
+        return { actions: [{ action, payload, limits: limits.map((limit) => ({ limit, key: keyOf(limit, stepCtx, payload) })) }] };
+      },
     };
   },
 };

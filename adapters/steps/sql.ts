@@ -9,15 +9,17 @@ export interface CompiledSqlStep extends CompiledStep {
   kind: 'sql';
   sql: string;
   statement: NamedStatement;
-  /** Value functions in `?N` order. */
+  /** Value functions in `?N` (or `$N`) order. */
   values: ValueFn[];
+  /** The external store it writes (Postgres); absent for the event log's D1. */
+  store?: string;
 }
 
 
-/** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text. */
-function toSqlValue(value: unknown): unknown {
+/** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text (Postgres keeps booleans). */
+function toSqlValue(value: unknown, booleans = false): unknown {
   if (value === undefined) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'boolean') return booleans ? value : value ? 1 : 0;
   if (value !== null && typeof value === 'object') return JSON.stringify(value);
   return value;
 }
@@ -26,7 +28,7 @@ function toSqlValue(value: unknown): unknown {
 export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
   key: 'sql',
   title: 'SqlStep',
-  description: 'Runs one SQL statement against D1; all sql steps of a message commit together.',
+  description: 'Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.',
   options: {
     properties: {
       sql: { type: 'string', minLength: 1, description: 'The statement, with `:name` parameters.' },
@@ -36,12 +38,17 @@ export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
         additionalProperties: valueSchema,
         description: 'A value for each `:name` in the statement.',
       },
+      store: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$', description: "The store it writes (from `stores:`), over its handler's; default d1." },
     },
     required: ['sql'],
   },
   example: { sql: 'UPDATE orders SET status = :status WHERE id = :id', params: { status: { const: 'paid' }, id: 'data.object.metadata.order_id' } },
-  compile(options) {
-    const statement = compileNamedSql(options.sql);
+  compile(options, ctx) {
+    const storeName = options.store ?? ctx.store;
+    const store = storeName === undefined ? undefined : ctx.stores.get(storeName);
+    if (storeName !== undefined && !store) throw new Error(`store ${JSON.stringify(storeName)} is not declared under stores: (known: ${[...ctx.stores.keys()].join(', ')})`);
+    const postgres = store?.type === 'postgres';
+    const statement = compileNamedSql(options.sql, postgres ? '$' : '?');
     const params = options.params ?? {};
     const declared = Object.keys(params);
     const missing = statement.names.filter((n) => !(n in params));
@@ -50,15 +57,20 @@ export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
       ...(missing.length ? [`:${missing.join(', :')} used in sql but not in params`] : []),
       ...(unused.length ? [`params ${unused.join(', ')} not used in sql`] : []),
     ];
-    if (statement.names.length > MAX_BOUND_PARAMETERS) problems.push(`D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement (this one has ${statement.names.length})`);
+    if (!postgres && statement.names.length > MAX_BOUND_PARAMETERS) problems.push(`D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement (this one has ${statement.names.length})`);
     if (problems.length) throw new Error(problems.join('; '));
     const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
+    if (!postgres) {
+      return { kind: 'sql', sql: options.sql, statement, values, run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }) };
+    }
+    const name = store!.name;
     return {
       kind: 'sql',
       sql: options.sql,
       statement,
       values,
-      run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }),
+      store: name,
+      run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values), true)), store: name }] }),
     };
   },
 };

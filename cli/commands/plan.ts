@@ -16,6 +16,8 @@ import type { EnvironmentBuild } from '../lib/check.ts';
 import { checkProject } from '../lib/check.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { secretUses } from '../lib/secrets.ts';
+import { eventLogCase, fixtureCases, formatReplayPlan, manifestFromText, replayPlan } from '../lib/replay-plan.ts';
+import { adminToken } from '../lib/server.ts';
 
 type Obj = Record<string, any>;
 
@@ -35,7 +37,7 @@ function byPattern(handlers: Obj[] | undefined): Map<string, unknown[]> {
 }
 
 /** The SQL tables a statement writes (for the rebuild hint). */
-const tablesWritten = (sql: string) => [...sql.matchAll(/\b(?:INTO|UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!);
+const tablesWritten = (sql: string) => [...sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!);
 
 /**
  * A changed projection, step by step: what changed in each (the SQL line by line, `-` before and `+` after, or
@@ -138,7 +140,12 @@ export async function planCommand(args: string[]): Promise<number> {
     markdown: { type: 'boolean' },
     budget: { type: 'boolean' },
     json: { type: 'boolean' },
+    replay: { type: 'boolean' },
+    events: { type: 'string' },
+    days: { type: 'string' },
   });
+  if (values.replay) return replayCommand(values, positionals[0]);
+  if (values.events !== undefined || values.days !== undefined) throw new UsageError('--events and --days go with --replay');
   const { from, budget = false, json = false } = values;
   const env = values.env ?? 'default';
   if (json && values.markdown) throw new UsageError('choose one of --json and --markdown');
@@ -174,6 +181,41 @@ export async function planCommand(args: string[]): Promise<number> {
     console.log('');
     return printBudget(checkProject(project, { environments: [env] }).builds, false);
   }
+  return 0;
+}
+
+/**
+ * `plan --replay [--from <git-ref|file>] [--events fixtures|<url>] [--days N]`: the events through the base manifest
+ * (git HEAD by default) and the current one, into two scratch databases, and the rows and effects that differ.
+ */
+async function replayCommand(values: { from?: string; env?: string; markdown?: boolean; json?: boolean; events?: string; days?: string; budget?: boolean }, manifestPath?: string): Promise<number> {
+  if (values.json && values.markdown) throw new UsageError('choose one of --json and --markdown');
+  if (values.budget) throw new UsageError('--budget and --replay are separate plans: run them one at a time');
+  const days = values.days === undefined ? 7 : Number(values.days);
+  if (!(days > 0)) throw new UsageError('--days takes a positive number');
+  const source = values.events ?? 'fixtures';
+  if (source !== 'fixtures' && !/^https?:\/\//.test(source)) throw new UsageError('--events takes fixtures (the cases in tests/) or the URL of a running switchyard');
+  const env = values.env ?? 'default';
+  const from = values.from ?? 'HEAD';
+  const project = projectFor(manifestPath);
+  let plan;
+  try {
+    const before = manifestFromText(project, readFrom(from, project.manifest), env, from);
+    const after = manifestFromText(project, readText(project.manifest) ?? '', env, relative(process.cwd(), project.manifest) || project.manifest);
+    let cases;
+    if (source === 'fixtures') cases = fixtureCases(project);
+    else {
+      const token = adminToken(project);
+      if (!token) throw new Error('reading the event log needs the admin token: set ADMIN_TOKEN in the environment or .dev.vars');
+      cases = [await eventLogCase(source.replace(/\/+$/, ''), token, after, days)];
+    }
+    plan = await replayPlan(project, env, before, after, cases, source === 'fixtures' ? 'tests/' : `${source} (last ${days} days)`);
+  } catch (error) {
+    console.error(`plan --replay: ${(error as Error).message}`);
+    return 1;
+  }
+  if (values.json) console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, ...plan }, null, 2));
+  else console.log(formatReplayPlan(plan, `Replay plan for ${relative(process.cwd(), project.manifest) || project.manifest} [${env}], from ${from}: ${plan.events} events from ${plan.source}`, values.markdown ?? false));
   return 0;
 }
 

@@ -25,6 +25,7 @@ import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type Bookkeepin
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
 import { commandSource } from '../../runtime/commands/compile.ts';
 import type { MigratedSchema } from './sqlite.ts';
+import { storeType } from './postgres-check.ts';
 
 export type { BudgetTable, HandlerCost };
 
@@ -297,7 +298,10 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
       const batched: string[] = [];
       for (const [h, i] of matching) {
         for (const [s, step] of h.steps.entries()) {
-          if (typeof step.sql === 'string') statements.push(step.sql);
+          // SQL for a Postgres store costs no D1 rows (its queries are Hyperdrive's: README, Projecting into Postgres).
+          if (typeof step.sql === 'string') {
+            if (storeType(manifest, (step as { store?: string }).store ?? (h as { store?: string }).store ?? 'd1') === 'd1') statements.push(step.sql);
+          }
           else if (typeof step.enqueue === 'string') {
             statements.push(...path.outbox);
             queueMessages += 1;

@@ -21,6 +21,7 @@ import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
+import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 
 export interface EnvironmentBuild {
   name: string;
@@ -124,10 +125,14 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
       ...wranglerProblems.filter((p) => !p.section),
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
+      // Postgres stores: each statement against its store's own migrations; and no event's SQL in two stores.
+      ...tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems),
+      ...tolerant(() => mixedStoreProblems(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
+    add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;
@@ -323,6 +328,8 @@ function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[]
     (integration.handlers ?? []).forEach((handler, h) =>
       handler.steps.forEach((step, s) => {
         if (!('sql' in step)) return;
+        // SQL for another store (Postgres) is checked against that store's migrations (postgres-check.ts).
+        if (storeType(manifest, (step as { store?: string }).store ?? (handler as { store?: string }).store ?? 'd1') !== 'd1') return;
         const error = sqlite.prepare(step.sql);
         if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
       }),

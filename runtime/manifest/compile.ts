@@ -14,6 +14,9 @@ import { compileCondition, type AlertCondition, type CompiledAlert } from '../al
 import { parseDuration } from '../duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
 import { compilePath } from '../values.ts';
+import { compileStores, type CompiledStore } from '../stores.ts';
+import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../request-analytics.ts';
+import { limitProblems } from '../limits.ts';
 import type { Registry } from '../registry.ts';
 import { parseSize } from '../duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
@@ -72,6 +75,10 @@ export interface CompiledRoute {
   onFirstSeen?: CompiledStep[];
   endpoint?: EndpointHandler;
   source?: EventSource;
+  /** Each proxied request as an analytics event, queued on the named route's source. */
+  analytics?: CompiledRouteAnalytics;
+  /** Limits this route counts (active users, tracked events). */
+  limits?: CompiledLimit[];
 }
 
 export interface CompiledIntegration extends EventSource {
@@ -112,6 +119,8 @@ export interface CompiledManifest {
   routes: ReadonlyMap<string, CompiledIntegration>;
   integrations: ReadonlyMap<string, CompiledIntegration>;
   queues: ReadonlyMap<string, CompiledQueue>;
+  /** Where projections go, by name (`d1`, the event log's database, always among them). */
+  stores: ReadonlyMap<string, CompiledStore>;
   templates: ReadonlyMap<string, CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   plan: 'free' | 'paid';
@@ -193,11 +202,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
   });
   const limits = new Map<string, CompiledLimit>();
-  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits };
+  const stores = compileStores(manifest.stores as Record<string, { type: CompiledStore['type']; binding: string }> | undefined, (path, message) => problems.push({ path, message }));
+  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits, stores };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
-    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', ...(per ? { per } : {}) };
+    const counts = spec.counts ?? 'sends';
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
+    problems.push(...limitProblems(spec, at));
     limits.set(name, limit);
     const notify = spec.notify;
     if (notify) {
@@ -311,6 +323,21 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
       return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
     });
+    const routeLimits = (spec.limits ?? []).flatMap((limitName, i) => {
+      const limit = limits.get(limitName);
+      const problem = !limit
+        ? `limit ${JSON.stringify(limitName)} is not declared under limits:${didYouMean(limitName, [...limits.keys()])}`
+        : limit.counts === 'sends'
+          ? `limit ${limitName} counts sends: name it on an action step, or give it counts: active_users or tracked_events`
+          : limit.counts === 'active_users' && !spec.auth
+            ? `limit ${limitName} counts active users: the route needs an auth provider`
+            : limit.counts === 'tracked_events' && !(spec.endpoint && spec.queue)
+              ? `limit ${limitName} counts tracked events: name it on a route that queues events (track)`
+              : undefined;
+      if (problem) problems.push({ path: [...at, 'limits', i], message: problem });
+      return limit && !problem ? [limit] : [];
+    });
+    if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
     if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
     const route: CompiledRoute = {
       name,
@@ -325,6 +352,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       ...(onFirstSeen.length ? { onFirstSeen } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
+      ...(spec.analytics ? { analytics: compileRouteAnalytics(spec.analytics) } : {}),
+      ...(routeLimits.length ? { limits: routeLimits } : {}),
     };
     if (lazy && spec.on_first_seen?.length) {
       onFirstRead(route, 'onFirstSeen', () => {
@@ -380,6 +409,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     );
     if (command) commands.set(name, command);
   }
+  for (const route of appRoutes) {
+    const to = route.analytics?.to;
+    if (to && !appRoutes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, appRoutes.filter((r) => r.source).map((r) => r.name))}` });
+  }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
   // must also carry a named claim value, such as the organisation's id.
@@ -407,6 +440,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     routes,
     integrations,
     queues,
+    stores,
     templates,
     limits,
     plan: manifest.platform?.plan ?? 'free',
@@ -504,7 +538,7 @@ type Defer = (fn: () => void) => unknown;
  */
 function withHandlers<S extends object>(
   base: S,
-  list: { on: string | string[]; steps: unknown[] }[],
+  list: { on: string | string[]; steps: unknown[]; store?: string }[],
   at: (string | number)[],
   hc: HandlerContext,
   defer: Defer,
@@ -547,9 +581,11 @@ interface HandlerContext {
   stepsAt?: (h: number) => (string | number)[];
 }
 
-function compileHandlers(list: { on: string | string[]; steps: unknown[] }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
-  const { registry, ctx, attempt } = hc;
+function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?: string }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
+  const { registry, attempt } = hc;
   return list.map((handler, h) => {
+    // A handler's store is where its sql steps write, unless a step names its own.
+    const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
     const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
     const exact = new Set(patterns.filter((p) => !p.includes('*')));
     const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
@@ -655,7 +691,8 @@ function compileIntegration(
     queue,
     retry,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
-    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql') : () => false,
+    // A projection into another store (Postgres) goes through the queue: its applied-marker lives in that store.
+    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql' && !(step as { store?: string }).store) : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
   return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;

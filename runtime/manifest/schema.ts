@@ -12,6 +12,7 @@ import { alertSchema } from '../alerts.ts';
 import { retentionSchema } from '../retention.ts';
 import { templateSchema } from '../templates.ts';
 import { commandSchema } from '../commands/schema.ts';
+import { routeAnalyticsSchema } from '../request-analytics.ts';
 
 export const MANIFEST_VERSION = 1;
 
@@ -65,6 +66,12 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         description: 'Queues by name, each mapped to its producer binding in wrangler.toml.',
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/definitions/Queue' },
+      },
+      stores: {
+        type: 'object',
+        description: 'Where projections go, by name. `d1` (the event log\'s database, binding DB) is always there and is the default; a `postgres` store is reached through a Hyperdrive binding.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Store' },
       },
       integrations: {
         type: 'object',
@@ -181,10 +188,31 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
             description: 'Event type(s); `*` matches any run of characters.',
           },
           description: { type: 'string' },
+          store: { type: 'string', pattern: NAME_PATTERN, description: 'The store its sql steps write (from `stores:`; default d1). One event\'s SQL goes to one store: a transaction cannot span two databases.' },
           steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
         },
         ['on', 'steps'],
       ),
+      Store: {
+        title: 'Store',
+        description: 'A database projections are written to; `type` picks it.',
+        type: 'object',
+        required: ['type'],
+        discriminator: { propertyName: 'type' },
+        oneOf: [
+          closed('D1Store', { type: { const: 'd1', description: 'The event log\'s D1 database: projections commit in one transaction with the event log.' }, binding: { type: 'string', pattern: BINDING_PATTERN, description: 'Its D1 binding (DB).' }, description: { type: 'string' } }, ['type', 'binding']),
+          closed(
+            'PostgresStore',
+            {
+              type: { const: 'postgres', description: 'PostgreSQL through Hyperdrive: projections commit in one Postgres transaction with their applied-marker (switchyard_applied).' },
+              binding: { type: 'string', pattern: BINDING_PATTERN, description: 'Its Hyperdrive binding in wrangler.toml ([[hyperdrive]]).' },
+              migrations: { type: 'string', minLength: 1, description: 'The folder of its SQL migrations (*.sql, applied in name order), relative to the manifest: validate prepares each statement against them.' },
+              description: { type: 'string' },
+            },
+            ['type', 'binding', 'migrations'],
+          ),
+        ],
+      },
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
       Template: templateSchema,
       Command: commandSchema,
@@ -210,6 +238,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         [],
         'What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).',
       ),
+      RouteAnalytics: routeAnalyticsSchema,
       RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: ['minute', 'hour', 'day', 'month'] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
       Route: closed(
         'Route',
@@ -225,7 +254,9 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
           keep_authorization: { type: 'boolean', description: 'Pass the Authorization header upstream (default: stripped).' },
           profile: { type: 'boolean', description: "Load the user's full profile (the provider's `profile` options), cached in KV." },
           forward_profile: { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' }, additionalProperties: { type: 'string' }, description: 'Headers to send upstream, each from a profile field (a path).' },
-          on_first_seen: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1, description: 'SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).' },
+          on_first_seen: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1, description: "SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at)." },
+          analytics: { $ref: '#/definitions/RouteAnalytics' },
+          limits: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true, description: 'Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).' },
           endpoint: { $ref: '#/definitions/Endpoint' },
           queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue for an endpoint\'s events (track).' },
           retry: { $ref: '#/definitions/RetryPolicy' },
@@ -242,6 +273,7 @@ export function buildManifestSchema(registry: Registry): Record<string, unknown>
         {
           defaults: { type: 'object' },
           queues: { type: 'object' },
+          stores: { type: 'object' },
           integrations: { type: 'object' },
           templates: { type: 'object' },
           limits: { type: 'object' },

@@ -334,6 +334,13 @@ export type Value6 =
       default?: unknown;
     };
 /**
+ * A database projections are written to; `type` picks it.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Store".
+ */
+export type Store = D1Store | PostgresStore;
+/**
  * How a request is authenticated; `type` picks the adapter.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -437,6 +444,12 @@ export interface Manifest {
    */
   queues?: {
     [k: string]: Queue;
+  };
+  /**
+   * Where projections go, by name. `d1` (the event log's database, binding DB) is always there and is the default; a `postgres` store is reached through a Hyperdrive binding.
+   */
+  stores?: {
+    [k: string]: Store;
   };
   /**
    * Integrations by name.
@@ -590,7 +603,7 @@ export interface AlertCondition {
   };
 }
 /**
- * Runs one SQL statement against D1; all sql steps of a message commit together.
+ * Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.
  */
 export interface SqlStep {
   /**
@@ -603,6 +616,10 @@ export interface SqlStep {
   params?: {
     [k: string]: Value;
   };
+  /**
+   * The store it writes (from `stores:`), over its handler's; default d1.
+   */
+  store?: string;
   description?: string;
 }
 /**
@@ -636,9 +653,61 @@ export interface ResendAction {
   retry?: RetryPolicy1;
   description?: string;
   /**
-   * Sender, e.g. `Acme <hello@acme.dev>`.
+   * Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.
    */
-  from: string;
+  from:
+    | string
+    | {
+        env: string;
+      };
+  /**
+   * Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.
+   */
+  tags?: {
+    [k: string]:
+      | string
+      | {
+          /**
+           * Read this path.
+           */
+          path?: string;
+          /**
+           * A string with `{path}` placeholders; a missing value renders empty.
+           */
+          template?: string;
+          /**
+           * This constant value.
+           */
+          const?: unknown;
+          /**
+           * The current time as ISO-8601.
+           */
+          now?: true;
+          /**
+           * A request header (event extraction only).
+           */
+          header?: string;
+          /**
+           * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
+           */
+          env?: string;
+          /**
+           * Transforms applied in order.
+           */
+          transform?:
+            | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+            | [
+                'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+                ...(
+                  'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number'
+                )[]
+              ];
+          /**
+           * Used when the source is missing or null.
+           */
+          default?: unknown;
+        };
+  };
   to: Value1;
   reply_to?: string;
   /**
@@ -1087,6 +1156,32 @@ export interface Queue {
   dead_letter?: string;
   description?: string;
 }
+export interface D1Store {
+  /**
+   * The event log's D1 database: projections commit in one transaction with the event log.
+   */
+  type: 'd1';
+  /**
+   * Its D1 binding (DB).
+   */
+  binding: string;
+  description?: string;
+}
+export interface PostgresStore {
+  /**
+   * PostgreSQL through Hyperdrive: projections commit in one Postgres transaction with their applied-marker (switchyard_applied).
+   */
+  type: 'postgres';
+  /**
+   * Its Hyperdrive binding in wrangler.toml ([[hyperdrive]]).
+   */
+  binding: string;
+  /**
+   * The folder of its SQL migrations (*.sql, applied in name order), relative to the manifest: validate prepares each statement against them.
+   */
+  migrations: string;
+  description?: string;
+}
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Integration".
@@ -1358,6 +1453,10 @@ export interface Handler {
   on: string | [string, ...string[]];
   description?: string;
   /**
+   * The store its sql steps write (from `stores:`; default d1). One event's SQL goes to one store: a transaction cannot span two databases.
+   */
+  store?: string;
+  /**
    * @minItems 1
    */
   steps: [Step1, ...Step1[]];
@@ -1410,6 +1509,14 @@ export interface Limit {
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
   per?: Value7;
+  /**
+   * Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.
+   */
+  per_recipient?: boolean;
+  /**
+   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.
+   */
+  counts?: 'sends' | 'active_users' | 'tracked_events';
   description?: string;
   notify?: Step2;
 }
@@ -1625,11 +1732,18 @@ export interface Route {
     [k: string]: string;
   };
   /**
-   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*).
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at).
    *
    * @minItems 1
    */
   on_first_seen?: [Step1, ...Step1[]];
+  analytics?: RouteAnalytics;
+  /**
+   * Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).
+   *
+   * @minItems 1
+   */
+  limits?: [string, ...string[]];
   endpoint?: Endpoint;
   /**
    * Queue for an endpoint's events (track).
@@ -1679,6 +1793,38 @@ export interface RateLimit {
   limit: number;
   period: 'minute' | 'hour' | 'day' | 'month';
   per: 'user' | 'ip';
+}
+/**
+ * Track each proxied request as an analytics event, queued after the response (never delaying it).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "RouteAnalytics".
+ */
+export interface RouteAnalytics {
+  /**
+   * A route whose endpoint queues analytics events (e.g. track): its queue and handlers deliver these.
+   */
+  to: string;
+  /**
+   * The event name (default api_request).
+   */
+  event?: string;
+  /**
+   * Keep the query string in `path` (default false: query strings carry tokens and e-mail addresses).
+   */
+  query?: boolean;
+  privacy?: RequestPrivacy;
+  description?: string;
+}
+export interface RequestPrivacy {
+  /**
+   * The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network (default), or whole.
+   */
+  ip?: 'none' | 'truncated' | 'full';
+  /**
+   * The client's country from request.cf.country (default true).
+   */
+  country?: boolean;
 }
 /**
  * Collects analytics events from browsers and queues them for the route handlers.
@@ -1731,11 +1877,11 @@ export interface PosthogFlagsEndpoint {
   stale_for?: string;
 }
 /**
- * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+ * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
  */
 export interface CloudinaryUploadEndpoint {
   /**
-   * Signed uploads to Cloudinary, with size and type limits and an optional R2 backup of the original.
+   * Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.
    */
   type: 'cloudinary-upload';
   cloud_name: string;
@@ -1760,6 +1906,20 @@ export interface CloudinaryUploadEndpoint {
    */
   resource_type?: 'image' | 'video' | 'raw' | 'auto';
   /**
+   * An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).
+   */
+  transformation?: string;
+  /**
+   * Convert uploads to this format, e.g. webp (signed).
+   */
+  format?: string;
+  /**
+   * Named delivery transformations: the answer carries each one's URL, e.g. { thumb: c_fill,w_200,h_200 }.
+   */
+  urls?: {
+    [k: string]: string;
+  };
+  /**
    * A size such as `512B`, `64KiB` or `1MiB`.
    */
   max_size?: string;
@@ -1768,9 +1928,13 @@ export interface CloudinaryUploadEndpoint {
    */
   types?: string[];
   /**
-   * R2 binding to keep the original in.
+   * R2 binding to keep the original in, with the Cloudinary URL in its metadata.
    */
   backup_bucket?: string;
+  /**
+   * With backup_bucket: keep every original (always, the default), or only when the request sends backup=true (on_request).
+   */
+  backup?: 'always' | 'on_request';
   /**
    * API base URL (default: the provider's).
    */
@@ -1875,6 +2039,7 @@ export interface Admin {
 export interface Overlay {
   defaults?: {};
   queues?: {};
+  stores?: {};
   integrations?: {};
   templates?: {};
   limits?: {};

@@ -123,3 +123,11 @@ export async function overdueEvents(db: D1Database, cutoff: string, limit: numbe
     .all<{ integration: string; event_id: string }>();
   return rows.results;
 }
+
+/** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them). */
+export async function effectsWithPayloads(db: D1Database): Promise<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: unknown }[]> {
+  const rows = await db
+    .prepare('SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step')
+    .all<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: string }>();
+  return rows.results.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
+}

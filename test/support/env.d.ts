@@ -5,6 +5,11 @@ declare global {
     interface Env extends RuntimeEnv {
       TEST_MIGRATIONS: import('@cloudflare/vitest-plugin').D1Migration[];
       TEST_SECRETS: Record<string, string>;
+      OFFLINE_ENGINE: Fetcher;
+      /** Set when a Postgres answers at SWITCHYARD_PG_URL: examples/postgres-migrations/*.sql, in order. */
+      TEST_PG_MIGRATIONS?: string[];
+      /** miniflare's Hyperdrive binding to that Postgres (vitest.config.ts). */
+      HYPERDRIVE?: { connectionString: string };
       KV: KVNamespace;
       STRIPE_WEBHOOK_SECRET: string;
       CLERK_WEBHOOK_SECRET: string;

@@ -179,7 +179,7 @@ describe('action delivery', () => {
 
 describe('limits', () => {
   const limited = (metric: string) => ({ ...welcome, limits: [metric] });
-  const notify = { action: 'resend', from: 'alerts <a@example.com>', to: { env: 'ADMIN_EMAIL' }, template: 'limit_warning', data: { limit: 'limit', key: 'key', level: 'level', used: 'used', max: 'max', period: 'period', period_start: 'period_start', period_end: 'period_end' }, api_key: 'RESEND_API_KEY' };
+  const notify = { action: 'resend', from: 'alerts <a@example.com>', to: { env: 'ADMIN_EMAIL' }, template: 'limit_warning', data: { limit: 'limit', key: 'key', level: 'level', used: 'used', max: 'max', percent: 'percent', period: 'period', period_start: 'period_start', period_end: 'period_end' }, api_key: 'RESEND_API_KEY' };
 
   it('200 concurrent sends against a limit of 150 allow exactly 150; the warning is sent exactly once', async () => {
     const metric = `test.emails.${uid('c')}`;

@@ -56,7 +56,7 @@ it('writes no planted secret, token, email, IP or payload value into any log lin
     for (const event of h.events) logEmit(event);
     // Free text that is not JSON: a provider answering in prose, an error quoting a header.
     logEmit({ kind: 'runtime.error', where: 'outbound', error: `twilio answered 400: The 'To' number ${PLANTED.phone} is not valid for ${PLANTED.email} (client ${PLANTED.ip}, auth Bearer ${PLANTED.token}, key ${PLANTED.apiKey})` });
-    logEmit({ kind: 'limit.warned', limit: 'resend.emails', key: PLANTED.email, used: 8, max: 10, period_start: '2026-01-01T00:00:00.000Z' });
+    logEmit({ kind: 'limit.warned', limit: 'resend.emails', key: PLANTED.email, used: 8, max: 10, percent: 80, period_start: '2026-01-01T00:00:00.000Z' });
   } finally {
     log.mockRestore();
     error.mockRestore();

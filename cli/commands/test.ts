@@ -1,0 +1,141 @@
+/**
+ * `switchyard test [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]`: runs the manifest's test cases
+ * (tests/*.test.yaml beside it) offline, through the real runtime on node:sqlite, and reports each failed
+ * expectation at its file:line:column with a diff of expected against actual. `--update` writes the actual results
+ * into the failing expectations for review. Coverage lists the handlers and `on:` patterns no case exercised; it
+ * fails the run only with `--coverage=strict`. Exit 0 when every case passes, 1 otherwise.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { locate, parseManifest } from '../../runtime/manifest/load.ts';
+import { parseArgs, UsageError } from '../lib/args.ts';
+import { projectFor, readText, type Project } from '../lib/project.ts';
+import { paint } from '../lib/style.ts';
+import { setInDocument, type CaseFile, type Location } from '../lib/manifest-tests/cases.ts';
+import { findCaseFiles, loadCaseFiles, nodeTarget } from '../lib/manifest-tests/node.ts';
+import { formatDiff } from '../lib/manifest-tests/report.ts';
+import { coverage, runCase, type CaseResult, type Coverage } from '../lib/manifest-tests/run.ts';
+import { formatProblem } from './validate.ts';
+
+const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
+
+/** Coverage gaps placed in the manifest, so an editor can jump to the handler. */
+function coverageLines(project: Project, gaps: Coverage): { location: string; text: string }[] {
+  const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest.slice(project.root.length + 1));
+  const at = (source: string, index: number) => {
+    const kind = parsed.value && (parsed.value as { integrations?: Record<string, unknown> }).integrations?.[source] ? 'integrations' : 'routes';
+    const [p] = locate(parsed, [{ path: [kind, source, 'handlers', index, 'on'], message: '' }]);
+    return `${p!.file}:${p!.line}:${p!.column}`;
+  };
+  return [
+    ...gaps.handlers.map((h) => ({ location: at(h.source, h.index), text: `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it` })),
+    ...gaps.patterns.map((p) => ({ location: at(p.source, p.index), text: `${p.source} on ${p.pattern}: no event of this type was applied` })),
+  ];
+}
+
+export async function testCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs(args, {
+    env: { type: 'string' },
+    update: { type: 'boolean' },
+    json: { type: 'boolean' },
+    coverage: { type: 'string' },
+    manifest: { type: 'string' },
+  });
+  if (values.coverage !== undefined && values.coverage !== 'strict' && values.coverage !== 'report') throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
+  const environment = values.env ?? 'default';
+  const json = values.json ?? false;
+  const started = performance.now();
+  const project = projectFor(values.manifest);
+  const built = nodeTarget(project, environment);
+  if (!built.ok) {
+    if (json) console.log(JSON.stringify({ environment, ok: false, problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })) }, null, 2));
+    else {
+      for (const p of built.problems) console.error(formatProblem(p));
+      console.error(`the manifest is not valid for ${environment}: no test ran`);
+    }
+    return 1;
+  }
+  const files = loadCaseFiles(project, findCaseFiles(project, positionals));
+  const problems = files.flatMap((f) => f.problems);
+  if (!files.length || problems.length) {
+    if (json) console.log(JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
+    else if (!files.length) console.error(`no test files: add ${join('tests', '<name>.test.yaml')} beside ${project.manifest.slice(project.root.length + 1)} (see the README, "Testing your manifest")`);
+    for (const p of problems) if (!json) console.error(`${where(p.location)}: ${paint('red', 'error', process.stderr)}: ${p.message}`);
+    return 1;
+  }
+
+  const results: CaseResult[] = [];
+  for (const file of files) for (const c of file.cases) results.push(await runCase(built.target, c));
+  const gaps = coverage(built.target.manifest, results.flatMap((r) => r.applied));
+  const gapLines = coverageLines(project, gaps);
+  const strict = values.coverage === 'strict';
+  const failed = results.filter((r) => r.failures.length);
+  const byFile = new Map(files.map((f) => [f.file, f]));
+  const ms = performance.now() - started;
+
+  let updated = 0;
+  if (values.update) updated = update(project, byFile, failed);
+
+  const ok = !failed.length && !(strict && gapLines.length);
+  if (json) {
+    console.log(JSON.stringify({
+      environment,
+      ok,
+      passed: results.length - failed.length,
+      failed: failed.length,
+      ms: Math.round(ms),
+      ...(values.update ? { updated } : {}),
+      cases: results.map((r) => ({
+        file: r.file,
+        name: r.name,
+        location: byFile.get(r.file)!.locate(r.path),
+        ok: !r.failures.length,
+        ms: Math.round(r.ms),
+        failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
+      })),
+      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines },
+    }, null, 2));
+    return ok ? 0 : 1;
+  }
+
+  console.log(`${paint('bold', 'switchyard test')} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
+  for (const r of results) {
+    const file = byFile.get(r.file)!;
+    if (!r.failures.length) {
+      console.log(`  ${paint('green', '✓')} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`)}`);
+      continue;
+    }
+    console.log(`  ${paint('red', '✗')} ${r.file} › ${r.name}`);
+    for (const f of r.failures) {
+      console.log(`    ${where(file.locate(f.at ?? f.path))}: ${paint('red', f.message)}`);
+      const diff = formatDiff(f.expected, f.actual);
+      if (diff) console.log(diff);
+    }
+  }
+  const uncovered = `${gaps.handlers.length} of ${gaps.total.handlers} handlers and ${gaps.patterns.length} more on: patterns not exercised`;
+  if (gapLines.length) {
+    console.log(`\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered)}`);
+    for (const g of gapLines) console.log(`  ${g.location}: ${g.text}`);
+  } else console.log(`\ncoverage: every handler (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  if (values.update) console.log(`updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
+  const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
+  console.log(failed.length ? paint('red', summary) : paint('green', summary));
+  return ok ? 0 : 1;
+}
+
+/** Writes each failed expectation's actual value into its file; returns how many were written. */
+function update(project: Project, files: Map<string, CaseFile>, failed: CaseResult[]): number {
+  let n = 0;
+  const touched = new Set<CaseFile>();
+  for (const r of failed) {
+    const file = files.get(r.file)!;
+    for (const f of r.failures) {
+      if (f.update === undefined) continue;
+      setInDocument(file.doc, f.path, f.update);
+      touched.add(file);
+      n++;
+    }
+  }
+  for (const file of touched) writeFileSync(join(project.root, file.file), file.doc.toString({ lineWidth: 0 }));
+  return n;
+}

@@ -1,0 +1,90 @@
+/**
+ * The offline target of `switchyard test` and `plan --replay`: the manifest as `build` validates it for one
+ * environment, compiled once; per case a fresh in-memory node:sqlite database with `migrations/` applied behind a
+ * D1-compatible shim (cli/lib/d1-sqlite.ts), KV in memory, development secrets from `.dev.vars.example`, and the
+ * environment's `[vars]` from wrangler.toml. No wrangler, no workerd, no network.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { defaultRegistry } from '../../../adapters/registry.ts';
+import { compileManifest } from '../../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
+import { checkProject, type Problem } from '../check.ts';
+import { asD1, migratedD1 } from '../d1-sqlite.ts';
+import { readDevVars } from '../dev-vars.ts';
+import { readText, type Project } from '../project.ts';
+import { readWranglerEnvironment } from '../wrangler-config.ts';
+import { parseCaseFile, type CaseFile } from './cases.ts';
+import type { Target } from './run.ts';
+
+/** Where a project's manifest tests live: `tests/` beside the manifest. */
+export const TESTS_DIR = 'tests';
+export const TEST_SUFFIX = '.test.yaml';
+
+/** Every `*.test.yaml` under `tests/` beside the manifest (or the files and folders given), sorted. */
+export function findCaseFiles(project: Project, given: string[] = []): string[] {
+  const roots = given.length ? given.map((g) => resolve(g)) : [join(project.root, TESTS_DIR)];
+  const found: string[] = [];
+  const walk = (path: string) => {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      if (given.length) found.push(path);
+      return;
+    }
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+    else if (path.endsWith(TEST_SUFFIX) || given.includes(path)) found.push(path);
+  };
+  roots.forEach(walk);
+  return [...new Set(found)].sort();
+}
+
+/** Parses test files; paths are reported relative to the project root, as the runner resolves fixtures. */
+export function loadCaseFiles(project: Project, paths: string[]): CaseFile[] {
+  return paths.map((path) => {
+    const file = relative(project.root, path).split(sep).join('/');
+    const text = readText(path);
+    if (text === undefined) return { ...parseCaseFile(file, 'cases: []'), problems: [{ location: { file, line: 1, column: 1 }, message: 'no such file' }] };
+    return parseCaseFile(file, text);
+  });
+}
+
+export type TargetResult = { ok: true; target: Target } | { ok: false; problems: Problem[] };
+
+/** The project's manifest for `environment`, validated and compiled, with offline storage. */
+export function nodeTarget(project: Project, environment: string, manifestOverride?: Manifest): TargetResult {
+  let manifest = manifestOverride;
+  let queueNames: Record<string, string> = {};
+  if (!manifest) {
+    const checked = checkProject(project, { environments: [environment] });
+    const build = checked.builds.find((b) => b.name === environment);
+    if (checked.problems.length || !build) return { ok: false, problems: checked.problems };
+    manifest = build.manifest;
+    queueNames = build.queueNames;
+  } else {
+    const wrangler = readText(project.wrangler);
+    const producers = wrangler ? readWranglerEnvironment(wrangler, environment)?.producers : undefined;
+    queueNames = Object.fromEntries(producers ?? []);
+  }
+  const compiled = compileManifest(manifest, defaultRegistry);
+  const wrangler = readText(project.wrangler);
+  const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+  const secrets = readDevVars(project.devVarsExample);
+  return {
+    ok: true,
+    target: {
+      environment,
+      manifest,
+      compiled,
+      queueNames,
+      secrets,
+      vars,
+      read: (path) => readText(join(project.root, path)),
+      storage: async () => {
+        const d1 = migratedD1(project.migrations);
+        return { db: asD1(d1), close: () => d1.close() };
+      },
+    },
+  };
+}

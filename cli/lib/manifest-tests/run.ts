@@ -1,0 +1,518 @@
+/**
+ * Runs manifest test cases through the real runtime: the Worker's own `fetch` and `queue` handlers
+ * (runtime/runtime.ts) over a compiled manifest, with the storage a target gives (node:sqlite offline, real D1 in
+ * the agreement test), in-memory queues drained as the case's clock reaches their messages, and fake providers
+ * that record every outbound call. Then compares what happened with what the case expects. Worker-safe: the CLI
+ * (`switchyard test`) and the workerd agreement test run this same module, so the two cannot drift.
+ */
+import { defaultRegistry } from '../../../adapters/registry.ts';
+import type { VerifierAdapter } from '../../../runtime/adapter.ts';
+import type { ConsumerMessage } from '../../../runtime/consumer.ts';
+import type { RuntimeEnv } from '../../../runtime/envelope.ts';
+import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
+import { createRuntime } from '../../../runtime/runtime.ts';
+import { effectsWithPayloads, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
+import type { TelemetryEvent } from '../../../runtime/telemetry.ts';
+import { FakeProviders } from '../fake-providers.ts';
+import { MemoryKV, OfflineQueue } from './bindings.ts';
+import type { Case, Path, Row, Step } from './cases.ts';
+
+/** Where a case's state lives: a fresh database (with the migrations applied) and KV per case. */
+export interface Storage {
+  db: D1Database;
+  kv?: KVNamespace;
+  close?(): void;
+}
+
+/** What the runner needs of a project: the manifest for one environment and how to get storage and files. */
+export interface Target {
+  environment: string;
+  manifest: Manifest;
+  compiled: CompiledManifest;
+  /** Queue names by producer binding (wrangler.toml), as the Worker sees them. */
+  queueNames: Record<string, string>;
+  /** Secret values to verify with (and sign with): development values, never production ones. */
+  secrets: Record<string, string>;
+  /** Worker variables ([vars] of the environment). */
+  vars: Record<string, string>;
+  /** A project file's text (samples/, fixtures), by path relative to the project root; undefined if absent. */
+  read(path: string): string | undefined;
+  storage(): Promise<Storage>;
+}
+
+export interface Failure {
+  /** Where in the test file the expectation was written (what `--update` rewrites). */
+  path: Path;
+  /** A more precise place to point at (the one row of a list that was not found). */
+  at?: Path;
+  what: string;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+  /** What `--update` writes at `path`. */
+  update?: unknown;
+}
+
+export interface StepOutcome {
+  http: number;
+  body: unknown;
+  integration?: string;
+  id?: string;
+  event?: string;
+}
+
+/** Everything a case did that a test can expect. */
+export interface Actual {
+  steps: StepOutcome[];
+  tables: Record<string, Row[]>;
+  effects: Row[];
+  enqueued: Row[];
+  dead_letters: Row[];
+  events: Row[];
+}
+
+export interface CaseResult {
+  file: string;
+  name: string;
+  path: Path;
+  failures: Failure[];
+  actual: Actual;
+  /** (integration or route, event type) of every event a handler applied: what coverage counts. */
+  applied: [string, string][];
+  ms: number;
+}
+
+export interface RunOptions {
+  /** Also read these tables into `actual.tables` (the agreement test and plan --replay read every projection table). */
+  tables?: string[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The tables the manifest's SQL steps write (INSERT INTO / UPDATE / REPLACE INTO; an upsert's DO UPDATE is not a table). */
+export function projectionTables(manifest: Manifest): string[] {
+  const tables = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (isObj(v)) {
+      if (typeof v.sql === 'string') for (const m of v.sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
+      Object.values(v).forEach(visit);
+    }
+  };
+  visit(manifest.integrations);
+  visit(manifest.routes);
+  return [...tables].sort();
+}
+
+// ---------------------------------------------------------------------------------------------------------- paths
+
+/** Splits `data.items[0].price.id` into keys and indexes. */
+function pathParts(path: string): (string | number)[] {
+  return path.split('.').flatMap((part) => {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return [part];
+    return [...(m[1] ? [m[1]] : []), ...[...m[2]!.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1]))];
+  });
+}
+
+function setPath(target: unknown, path: string, value: unknown): void {
+  const parts = pathParts(path);
+  let at = target as Record<string | number, unknown>;
+  parts.forEach((key, i) => {
+    if (i === parts.length - 1) at[key] = value;
+    else {
+      if (!isObj(at[key]) && !Array.isArray(at[key])) at[key] = typeof parts[i + 1] === 'number' ? [] : {};
+      at = at[key] as Record<string | number, unknown>;
+    }
+  });
+}
+
+/** Where an envelope field comes from: a header, a plain path into the payload, or something the runner cannot set. */
+export function fieldSource(spec: unknown): { header: string } | { path: string } | undefined {
+  if (typeof spec === 'string') return spec.startsWith('@') ? undefined : { path: spec };
+  if (isObj(spec) && typeof spec.header === 'string') return { header: spec.header.toLowerCase() };
+  if (isObj(spec) && typeof spec.path === 'string' && spec.transform === undefined) return { path: spec.path };
+  return undefined;
+}
+
+/** Sample placeholders, filled deterministically: `__ID__` is `e<step number>`, times are the case's clock. */
+export function fillPlaceholders(text: string, id: string, now: number): string {
+  return text
+    .replace(/__ID__/g, id)
+    .replace(/__NOW_MS__/g, String(now))
+    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
+    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
+}
+
+/** A secret that verifies nothing: the same shape as the real one (Svix keys stay base64), another key. */
+function wrongSecret(secret: string): string {
+  const m = /^(v1,)?whsec_/.exec(secret);
+  if (m) return `${m[0]}${btoa('switchyard-test-wrong-secret-0123')}`;
+  return `${secret}-wrong`;
+}
+
+const names = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : []);
+
+interface Built {
+  integration: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  form?: Record<string, string>;
+  id?: string;
+  signature: 'valid' | 'bad' | 'none';
+}
+
+/** Builds the request one event step sends (before signing). Throws with a message the case reports. */
+function buildEvent(target: Target, c: Case, step: Step, index: number, now: number): Built {
+  const integrationName = step.integration ?? c.integration;
+  if (!integrationName) throw new Error('name the integration (integration: stripe) on the case or at the top of the file');
+  const spec = target.manifest.integrations[integrationName] as (Obj & { route: string; verifier: Obj; event: Obj; format?: string }) | undefined;
+  if (!spec) throw new Error(`no integration ${integrationName} in the manifest [${target.environment}]; integrations: ${Object.keys(target.manifest.integrations).join(', ')}`);
+  const placeholder = `e${index + 1}`;
+  let text: string;
+  let type = step.type;
+  if (step.sample !== undefined) {
+    const file = `samples/${integrationName}/${step.sample}.json`;
+    const read = target.read(file);
+    if (read === undefined) throw new Error(`no sample ${file}`);
+    text = read;
+    type ??= step.sample;
+  } else if (step.file !== undefined) {
+    const dir = c.file.includes('/') ? c.file.slice(0, c.file.lastIndexOf('/') + 1) : '';
+    const file = normalizePath(`${dir}${step.file}`);
+    const read = target.read(file);
+    if (read === undefined) throw new Error(`no file ${file}`);
+    text = read;
+  } else text = JSON.stringify(step.json);
+  text = fillPlaceholders(text, placeholder, now);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the event is not JSON: ${(error as Error).message}`);
+  }
+  const headers: Record<string, string> = {};
+  let id = step.id;
+  const source = { id: fieldSource(spec.event.id), type: fieldSource(spec.event.type), occurred_at: fieldSource(spec.event.occurred_at) };
+  for (const [field, value] of [['id', id], ['type', type]] as const) {
+    const from = source[field];
+    if (value === undefined) continue;
+    if (from && 'path' in from) setPath(payload, from.path, value);
+    else if (!from && ((field === 'id' && step.id !== undefined) || (field === 'type' && step.type !== undefined))) {
+      throw new Error(`${integrationName}'s event ${field} is computed (${JSON.stringify(spec.event[field])}): set the fields it reads with set: instead of ${field}:`);
+    }
+  }
+  for (const [path, value] of Object.entries(step.set ?? {})) setPath(payload, path, value);
+  // Headers the extraction rules read: a delivery id (stable per step), the type, the time.
+  for (const field of ['id', 'type', 'occurred_at'] as const) {
+    const from = source[field];
+    if (!from || !('header' in from)) continue;
+    headers[from.header] = field === 'id' ? (id ??= `msg_${placeholder}`) : field === 'type' ? (type ?? 'sample') : String(Math.floor(now / 1000));
+  }
+  const form = spec.format === 'form' ? Object.fromEntries(Object.entries(payload as Obj).map(([k, v]) => [k, String(v)])) : undefined;
+  const body = form ? new URLSearchParams(form).toString() : JSON.stringify(payload);
+  headers['content-type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
+  Object.assign(headers, step.headers ?? {});
+  return { integration: integrationName, path: spec.route, body, headers, ...(form ? { form } : {}), ...(id !== undefined ? { id } : {}), signature: step.signature ?? 'valid' };
+}
+
+const normalizePath = (p: string) => {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '..') out.pop();
+    else if (part !== '.' && part !== '') out.push(part);
+  }
+  return out.join('/');
+};
+
+async function sign(target: Target, built: Built, url: string, now: number): Promise<Record<string, string>> {
+  if (built.signature === 'none') return {};
+  const { type, ...options } = (target.manifest.integrations[built.integration] as unknown as { verifier: { type: string } & Obj }).verifier;
+  const adapter = defaultRegistry.verifiers.get(type) as VerifierAdapter | undefined;
+  if (!adapter?.sign) throw new Error(`${type} requests are signed with the provider's private key: give the headers yourself and signature: none`);
+  const secretNames = names(options.secret ?? options.public_key);
+  const secrets = secretNames.map((n) => target.secrets[n]);
+  if (secrets.some((s) => !s)) throw new Error(`no value for ${secretNames.join(', ')} to sign with (set it in .dev.vars.example)`);
+  const keys = built.signature === 'bad' ? (secrets as string[]).map(wrongSecret) : (secrets as string[]);
+  return adapter.sign(options as never, { url, body: built.body, now, secrets: keys.slice(0, 1), ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
+}
+
+// ---------------------------------------------------------------------------------------------------------- run
+
+/**
+ * Runs one case in fresh storage and compares it with its expectations.
+ * @example const result = await runCase(target, file.cases[0]); result.failures.length === 0
+ */
+export async function runCase(target: Target, c: Case, options: RunOptions = {}): Promise<CaseResult> {
+  const started = performance.now();
+  let clock = c.now;
+  const now = () => clock;
+  const storage = await target.storage();
+  const telemetry: TelemetryEvent[] = [];
+  const providers = new FakeProviders({ deterministic: true });
+  const queues = new Map<string, OfflineQueue>();
+  const queue = (binding: string) => queues.get(binding) ?? (queues.set(binding, new OfflineQueue(binding, now)), queues.get(binding)!);
+  const consumedBindings = new Set<string>();
+  const queueByBinding = new Map<string, string>();
+  for (const [name, q] of target.compiled.queues) {
+    queue(q.binding);
+    queueByBinding.set(q.binding, name);
+    if (q.deadLetter) queue(q.deadLetter);
+  }
+  for (const i of Object.values(target.manifest.integrations)) if (i.queue) consumedBindings.add(target.compiled.queues.get(i.queue)?.binding ?? '');
+  for (const r of Object.values(target.manifest.routes ?? {}) as { queue?: string }[]) if (r.queue) consumedBindings.add(target.compiled.queues.get(r.queue)?.binding ?? '');
+  const env: RuntimeEnv = {
+    ...target.vars,
+    ...target.secrets,
+    SWITCHYARD_ENV: target.environment,
+    DB: storage.db,
+    KV: storage.kv ?? (new MemoryKV(now) as unknown as KVNamespace),
+    ...Object.fromEntries(queues),
+  };
+  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, emit: (e) => telemetry.push(e), now, random: () => 0.5, fetch: providers.fetch });
+  const failures: Failure[] = [];
+  const steps: StepOutcome[] = [];
+  const builtSteps: (Built | undefined)[] = [];
+  const sentBodies: string[] = [];
+
+  /** Hands every due message of the consumed queues to the Worker's queue handler, until none is due. */
+  const drain = async () => {
+    for (let round = 0; round < 1000; round++) {
+      let delivered = false;
+      for (const binding of consumedBindings) {
+        const q = queues.get(binding);
+        const due = q?.takeDue(clock) ?? [];
+        for (let i = 0; i < due.length; i += 10) {
+          delivered = true;
+          const messages = due.slice(i, i + 10).map((m) => {
+            const message: ConsumerMessage & { retried?: number } = {
+              id: m.id,
+              body: structuredClone(m.body),
+              attempts: m.attempts,
+              ack() {},
+              retry(o) {
+                message.retried = o?.delaySeconds ?? 0;
+              },
+            };
+            return message;
+          });
+          await runtime.queue({ queue: target.queueNames[binding] ?? binding, messages }, env);
+          for (const [k, m] of messages.entries()) if (m.retried !== undefined) q!.push(due[i + k]!.body, due[i + k]!.attempts + 1, clock + m.retried * 1000);
+        }
+      }
+      if (!delivered) return;
+    }
+  };
+
+  try {
+    for (const [table, rows] of Object.entries(c.seed)) {
+      for (const row of rows) {
+        const columns = Object.keys(row);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table) || columns.some((col) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(col))) throw new Error(`seed.${table}: table and column names are plain identifiers`);
+        const values = columns.map((col) => (isObj(row[col]) || Array.isArray(row[col]) ? JSON.stringify(row[col]) : row[col]));
+        await storage.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(', ')})`).bind(...values).run();
+      }
+    }
+    for (const [index, step] of c.steps.entries()) {
+      if (step.afterMs) clock += step.afterMs;
+      if (step.waitMs !== undefined) {
+        clock += step.waitMs;
+        await drain();
+        steps.push({ http: 0, body: null });
+        builtSteps.push(undefined);
+        continue;
+      }
+      let request: Request;
+      let built: Built | undefined;
+      try {
+        if (step.request) {
+          const r = step.request;
+          request = new Request(`https://switchyard.test${r.path}`, { method: r.method, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+        } else {
+          built = step.redeliver !== undefined ? builtSteps[step.redeliver - 1] : buildEvent(target, c, step, index, clock);
+          if (!built) throw new Error(`event ${step.redeliver} was not an event that can be delivered again`);
+          const url = `https://switchyard.test${built.path}`;
+          const headers = { ...built.headers, ...(await sign(target, built, url, clock)) };
+          request = new Request(url, { method: 'POST', headers, body: built.body });
+        }
+      } catch (error) {
+        failures.push({ path: step.path, what: 'event', message: (error as Error).message });
+        steps.push({ http: 0, body: null });
+        builtSteps.push(undefined);
+        continue;
+      }
+      builtSteps.push(built);
+      sentBodies.push(built?.body ?? step.request?.body ?? '');
+      const waits: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+      const response = await runtime.fetch(request, env, ctx);
+      await Promise.all(waits);
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: compared as text
+      }
+      await drain();
+      const outcome: StepOutcome = { http: response.status, body };
+      const id = (isObj(body) && typeof body.id === 'string' ? body.id : undefined) ?? built?.id;
+      if (built && id) {
+        outcome.integration = built.integration;
+        outcome.id = id;
+        const event = await recorded(storage.db, built.integration, id);
+        if (event) outcome.event = event.status;
+      }
+      steps.push(outcome);
+      compareStep(step, outcome, failures);
+    }
+    const actual = stableIds(await collect(storage.db, target, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
+    compareCase(c, actual, failures);
+    const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
+    return { file: c.file, name: c.name, path: c.path, failures, actual, applied, ms: performance.now() - started };
+  } catch (error) {
+    failures.push({ path: c.path, what: 'case', message: `the case could not run: ${(error as Error).message}` });
+    return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], ms: performance.now() - started };
+  } finally {
+    storage.close?.();
+  }
+}
+
+async function collect(db: D1Database, target: Target, c: Case, queues: Map<string, OfflineQueue>, consumed: Set<string>, names: Map<string, string>, steps: StepOutcome[], options: RunOptions): Promise<Actual> {
+  const tables: Record<string, Row[]> = {};
+  for (const table of new Set([...Object.keys(c.expect.tables ?? {}), ...(options.tables ?? [])])) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`${table} is not a table name`);
+    const rows = (await db.prepare(`SELECT * FROM ${table}`).all<Row>()).results;
+    tables[table] = rows.map((r) => ({ ...r })).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  }
+  const effects = (await effectsWithPayloads(db)).map((e) => ({ action: e.action, status: e.status, attempts: e.attempts, event: e.event_id, step: e.step, payload: e.payload }));
+  const enqueued: Row[] = [];
+  for (const [binding, q] of queues) {
+    if (consumed.has(binding)) continue;
+    for (const m of q.sent) enqueued.push({ queue: names.get(binding) ?? binding, body: m.body, ...(m.delaySeconds ? { delay_seconds: m.delaySeconds } : {}) });
+  }
+  const dead_letters = (await listDeadLetters(db, null, 'all')).reverse().map((d) => ({ integration: d.integration, stage: d.stage, event: d.event_id, reason: d.reason, error: d.error, attempts: d.attempts }));
+  const events = (await eventOutcomes(db)).map((e) => ({ integration: e.integration, id: e.id, type: e.type, status: e.status, attempts: e.attempts }));
+  void target;
+  return { steps, tables, effects, enqueued, dead_letters, events };
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g;
+
+/**
+ * Random ids the runtime made (the analytics endpoint's insert ids) become `uuid-1`, `uuid-2`... in order of first
+ * appearance, so results are the same on every run and on both engines. Ids that came in with an event stay.
+ */
+function stableIds(actual: Actual, sent: string): Actual {
+  const labels = new Map<string, string>();
+  const label = (id: string) => (sent.includes(id) ? id : labels.get(id) ?? (labels.set(id, `uuid-${labels.size + 1}`), labels.get(id)!));
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string' ? v.replace(UUID, label)
+    : Array.isArray(v) ? v.map(walk)
+    : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+    : v;
+  const { events, ...rest } = actual;
+  const stableEvents = walk(events) as Row[];
+  return { ...(walk(rest) as Omit<Actual, 'events'>), events: stableEvents };
+}
+
+// ---------------------------------------------------------------------------------------------------------- compare
+
+/** Whether `actual` has everything `expected` says: maps by their listed keys, lists element by element, scalars equal. */
+export function matches(expected: unknown, actual: unknown): boolean {
+  if (isObj(expected)) return isObj(actual) && Object.entries(expected).every(([k, v]) => matches(v, actual[k]));
+  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((v, i) => matches(v, actual[i]));
+  if (expected === null) return actual === null || actual === undefined;
+  return expected === actual;
+}
+
+/** `actual` cut down to the keys `shape` lists (deeply), so a diff shows only what the test looks at. */
+export function project(actual: unknown, shape: unknown): unknown {
+  if (isObj(shape) && isObj(actual)) return Object.fromEntries(Object.keys(shape).map((k) => [k, project(actual[k], shape[k])]).filter(([, v]) => v !== undefined));
+  if (Array.isArray(shape) && Array.isArray(actual) && shape.length && shape.every(isObj)) {
+    const merged = Object.assign({}, ...shape);
+    return actual.map((a) => project(a, merged));
+  }
+  return actual === undefined ? null : actual;
+}
+
+/** The union of the keys the expected rows list (deeply merged), the shape actual rows are shown in. */
+function shapeOf(rows: Row[], fallback: Row): Row {
+  if (!rows.length) return fallback;
+  const merge = (a: unknown, b: unknown): unknown => (isObj(a) && isObj(b) ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge(a[k], b[k])])) : (b ?? a));
+  return rows.reduce((acc: Row, r) => merge(acc, r) as Row, {});
+}
+
+/** Pairs expected rows with distinct actual rows; the unmatched of each side. */
+function pair(expected: Row[], actual: Row[]): { missing: number[]; extra: number[] } {
+  const used = new Set<number>();
+  const missing: number[] = [];
+  expected.forEach((e, i) => {
+    const j = actual.findIndex((a, k) => !used.has(k) && matches(e, a));
+    if (j < 0) missing.push(i);
+    else used.add(j);
+  });
+  return { missing, extra: actual.map((_, k) => k).filter((k) => !used.has(k)) };
+}
+
+function compareList(what: string, path: Path, expected: Row[], actual: Row[], mode: 'rows' | 'contains', fallback: Row, failures: Failure[]): void {
+  const { missing, extra } = pair(expected, actual);
+  if (!missing.length && (mode === 'contains' || !extra.length)) return;
+  const shape = shapeOf(expected, fallback);
+  const shown = actual.map((a) => project(a, shape));
+  const problems = [missing.length ? `${missing.length} expected ${missing.length === 1 ? 'entry' : 'entries'} not found` : '', mode === 'rows' && extra.length ? `${extra.length} unexpected` : ''].filter(Boolean).join(', ');
+  // One row missing: point at that row; else at the list.
+  failures.push({ path, ...(missing.length === 1 && expected.length > 1 ? { at: [...path, missing[0]!] } : {}), what, message: `${what}: ${problems} (${actual.length} actual)`, expected, actual: shown, update: shown });
+}
+
+function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): void {
+  const e = step.expect;
+  if (!e) return;
+  if (e.http !== undefined && e.http !== outcome.http) failures.push({ path: [...step.path, 'expect', 'http'], what: 'http status', message: `http status ${outcome.http}, expected ${e.http}`, expected: e.http, actual: outcome.http, update: outcome.http });
+  if (e.body !== undefined && !matches(e.body, outcome.body)) {
+    const shown = isObj(outcome.body) ? project(outcome.body, e.body) : outcome.body;
+    failures.push({ path: [...step.path, 'expect', 'body'], what: 'response body', message: 'the response body differs', expected: e.body, actual: isObj(outcome.body) ? outcome.body : shown, update: shown });
+  }
+  if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
+}
+
+function compareCase(c: Case, actual: Actual, failures: Failure[]): void {
+  for (const [table, t] of Object.entries(c.expect.tables ?? {})) compareList(`table ${table}`, t.path, t.rows, actual.tables[table] ?? [], t.mode, {}, failures);
+  const at = (key: string): Path => [...c.path, 'expect', key];
+  if (c.expect.effects) compareList('effects', at('effects'), c.expect.effects, actual.effects, 'rows', { action: null, status: null, payload: null }, failures);
+  if (c.expect.enqueued) compareList('enqueued', at('enqueued'), c.expect.enqueued, actual.enqueued, 'rows', { queue: null, body: null }, failures);
+  if (c.expect.dead_letters) compareList('dead letters', at('dead_letters'), c.expect.dead_letters, actual.dead_letters, 'rows', { stage: null, reason: null }, failures);
+}
+
+// ---------------------------------------------------------------------------------------------------------- coverage
+
+export interface Coverage {
+  /** Handlers no case applied an event to, as `integration on <patterns>` with where they are in the manifest. */
+  handlers: { source: string; index: number; on: string[] }[];
+  /** `on:` patterns (of handlers with several) no applied event type matched. */
+  patterns: { source: string; index: number; pattern: string }[];
+  total: { handlers: number; patterns: number };
+}
+
+const patternRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+
+/** Which handlers and `on:` patterns of the manifest no applied event exercised. */
+export function coverage(manifest: Manifest, applied: [string, string][]): Coverage {
+  const out: Coverage = { handlers: [], patterns: [], total: { handlers: 0, patterns: 0 } };
+  const sources: [string, { handlers?: { on: string | string[] }[] }][] = [...Object.entries(manifest.integrations), ...Object.entries(manifest.routes ?? {})] as never;
+  for (const [source, spec] of sources) {
+    const types = applied.filter(([s]) => s === source).map(([, t]) => t);
+    (spec.handlers ?? []).forEach((h, index) => {
+      const on = ([] as string[]).concat(h.on);
+      out.total.handlers++;
+      out.total.patterns += on.length;
+      const hit = on.filter((p) => types.some((t) => patternRe(p).test(t)));
+      if (!hit.length) out.handlers.push({ source, index, on });
+      else for (const pattern of on.filter((p) => !hit.includes(p))) out.patterns.push({ source, index, pattern });
+    });
+  }
+  return out;
+}

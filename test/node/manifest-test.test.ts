@@ -1,0 +1,73 @@
+/** `switchyard test`: the default manifest's own tests pass; a broken projection fails at file:line:column with a diff. */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
+
+/** A temporary copy of the project (manifest, tests, samples) with an edited manifest. */
+function copyWith(manifest: string): string {
+  const path = projectWith(manifest);
+  for (const dir of ['tests', 'samples']) cpSync(join(ROOT, dir), join(dirname(path), dir), { recursive: true });
+  return dirname(path);
+}
+
+const resendProjection = "UPDATE email_logs SET status = replace(:type, 'email.', '') WHERE id = :id";
+
+describe('switchyard test', () => {
+  it('passes on the default manifest, covering every handler, in under 5 s', () => {
+    const run = cli(['test']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\d+ passed, 0 failed \((\d+) ms\)$/m);
+    expect(run.stdout).toContain('coverage: every handler');
+    const ms = Number(/passed, 0 failed \((\d+) ms\)/.exec(run.stdout)![1]);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('fails with a readable diff at file:line:column when a projection is broken, and --update writes what happened', () => {
+    const dir = copyWith(replaceOnce(defaultManifestText(), resendProjection, 'UPDATE email_logs SET status = :type WHERE id = :id'));
+    const run = cli(['test'], dir);
+    expect(run.code).toBe(1);
+    const file = 'tests/billing-and-messaging.test.yaml';
+    const text = readFileSync(join(dir, file), 'utf8').split('\n');
+    const line = text.findIndex((l) => l.includes('{ id: em_1, status: delivered }')) + 1;
+    expect(run.stdout).toContain('✗ tests/billing-and-messaging.test.yaml › resend, delivery and bounce events set the email');
+    expect(run.stdout).toContain(`${file}:${line}:11: table email_logs`);
+    expect(run.stdout).toContain('table email_logs: 2 expected entries not found, 2 unexpected (2 actual)');
+    expect(run.stdout).toContain('-   status: delivered');
+    expect(run.stdout).toContain('+   status: email.delivered');
+    expect(run.stdout).toMatch(/\d+ passed, 1 failed/);
+
+    const json = JSON.parse(cli(['test', '--json'], dir).stdout) as { ok: boolean; failed: number; cases: { ok: boolean; failures: { location: { file: string; line: number }; actual: unknown }[] }[] };
+    expect(json.ok).toBe(false);
+    expect(json.failed).toBe(1);
+    const failure = json.cases.find((c) => !c.ok)!.failures[0]!;
+    expect(failure.location).toMatchObject({ file, line, column: 11 });
+    expect(failure.actual).toEqual([{ id: 'em_1', status: 'email.delivered' }, { id: 'em_2', status: 'email.bounced' }]);
+
+    expect(cli(['test', '--update'], dir).stdout).toContain('updated 1 expectation');
+    expect(readFileSync(join(dir, file), 'utf8')).toContain('{ id: em_1, status: email.delivered }');
+    expect(cli(['test'], dir).code).toBe(0);
+  });
+
+  it("runs the README's example test file as written", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Testing your manifest'));
+    const example = /```yaml\n(# tests\/stripe\.test\.yaml\n[\s\S]*?)```/.exec(section)![1]!;
+    const dir = copyWith(defaultManifestText());
+    writeFileSync(join(dir, 'tests/readme.test.yaml'), example);
+    const run = cli(['test', 'tests/readme.test.yaml'], dir);
+    expect(run.stdout).toContain('3 passed, 0 failed');
+    expect(run.code).toBe(0);
+  });
+
+  it('lists an untested handler, and fails on it only with --coverage=strict', () => {
+    const dir = copyWith(defaultManifestText());
+    cpSync(join(ROOT, 'tests/stripe.test.yaml'), join(dir, 'tests/only.test.yaml'));
+    const args = ['test', 'tests/only.test.yaml'];
+    const run = cli(args, dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/integrations\.yaml:\d+:\d+: clerk handler on user\.deleted: no case applied an event to it/);
+    expect(cli([...args, '--coverage=strict'], dir).code).toBe(1);
+  });
+});
