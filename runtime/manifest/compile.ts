@@ -390,7 +390,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.kind === 'sql') },
+      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.kind === 'sql' && !(s as { store?: string }).store) },
       [{ on: name, steps: spec.steps as unknown[] }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
