@@ -129,6 +129,23 @@ describe('send_password_reset over HTTP', () => {
   });
 });
 
+describe('a command that fails is dead-lettered and replayed like an event', () => {
+  it('dead-letters the email Resend refuses, and the replay from the admin API sends it with the same key', async () => {
+    const h = harness();
+    const key = uid('k');
+    h.providers.failNext(/api\.resend\.com/, 422, { body: { name: 'validation_error', message: 'The to address is invalid' } });
+    expect((await call(h, 'order_confirmation', { order_id: 'ord_9', email: 'z@example.com', name: 'Z' }, key)).status).toBe(202);
+    await h.consume(h.drain());
+    const letters = (await (await h.request('/admin/api/dead-letters?integration=command:order_confirmation', { headers: ADMIN })).json()) as { dead_letters: { seq: number; stage: string; event_id: string }[] };
+    const letter = letters.dead_letters.find((d) => d.event_id === `${key}#0:0`)!;
+    expect(letter).toMatchObject({ stage: 'effect' });
+    const replayed = await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ seq: [letter.seq] }) });
+    expect(replayed.status).toBe(200);
+    await h.consume(h.drain());
+    expect(h.providers.emails).toEqual([{ to: ['z@example.com'], subject: 'Order ord_9 confirmed', key: `command:order_confirmation:${key}:0:0` }]);
+  });
+});
+
 describe('order_confirmation: a service token, or a staff user with the role', () => {
   async function staff() {
     const key = await testKey(uid('kid'));
