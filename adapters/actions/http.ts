@@ -7,6 +7,7 @@ import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO
 import { compilePath, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
+import { compileFields, fieldSchema, redactor, type Field } from './http-fields.ts';
 import type { HttpAction } from '../../runtime/manifest/types.gen.ts';
 
 type HttpOptions = Omit<HttpAction, 'limits' | 'description' | 'action'>;
@@ -25,29 +26,6 @@ interface HttpRequestItem {
   secrets?: { body?: [field: string, secret: string][]; query?: [param: string, secret: string][] };
 }
 
-/** A field whose value is a secret (`{ secret: NAME }`), e.g. Paddle Classic's `vendor_auth_code`. */
-const secretValueSchema = {
-  type: 'object',
-  title: 'SecretValue',
-  additionalProperties: false,
-  required: ['secret'],
-  properties: { secret: secretRefSchema },
-  description: 'The value of a secret, read when the request is sent; never stored with the effect, logged or shown in an error.',
-} as const;
-const fieldSchema = { anyOf: [{ $ref: '#/definitions/Value' }, secretValueSchema] } as const;
-
-type Field = { secret: string } | unknown;
-const isSecret = (v: Field): v is { secret: string } => typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { secret?: unknown }).secret === 'string';
-
-/** Splits a field map into values compiled from the event and secrets named for send time. */
-function compileFields(map: Record<string, Field> | undefined): { values: (ctx: StepContext) => Record<string, unknown>; secrets: [string, string][] } {
-  const entries = Object.entries(map ?? {});
-  const secrets = entries.flatMap(([k, v]) => (isSecret(v) ? [[k, v.secret] as [string, string]] : []));
-  return { values: compileValueMap(Object.fromEntries(entries.filter(([, v]) => !isSecret(v)))), secrets };
-}
-
-/** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`. */
-const redactor = (values: string[]) => (text: string) => values.reduce((out, v) => (v.length >= 4 ? out.split(v).join('[redacted]') : out), text);
 
 
 /**
