@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { buildSync } from 'esbuild';
 import { build } from './cli/commands/build.ts';
 import { offlineEngine } from './test/support/offline-engine.ts';
 import { TEST_SECRETS } from './test/support/secrets.ts';
@@ -11,6 +12,8 @@ const examples = build('examples/more-providers.yaml', 'examples.json');
 if (!examples.ok) throw new Error(`example manifest build failed:\n${examples.messages.join('\n')}`);
 if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
 const migrations = await readD1Migrations('./migrations');
+// The application's Worker, calling switchyard through a Service Binding with the generated client (test/worker/commands-rpc.test.ts).
+const caller = buildSync({ entryPoints: ['test/support/caller-worker.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false }).outputFiles[0]!.text;
 // The Postgres suite (test/worker/postgres.test.ts) runs when a Postgres answers at SWITCHYARD_PG_URL
 // (scripts/postgres-test.sh starts one): the Worker reaches it through miniflare's Hyperdrive binding, over TCP.
 const pgUrl = process.env.SWITCHYARD_PG_URL;
@@ -26,11 +29,22 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine).
+            // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine); CALLER: the
+            // application's Worker, calling switchyard through a Service Binding (test/worker/commands-rpc.test.ts).
             miniflare: {
               bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS, ...(pgUrl ? { TEST_PG_MIGRATIONS: pgMigrations } : {}) },
-              serviceBindings: { OFFLINE_ENGINE: offlineEngine },
+              serviceBindings: { OFFLINE_ENGINE: offlineEngine, CALLER: 'caller' },
               ...(pgUrl ? { hyperdrives: { HYPERDRIVE: pgUrl } } : {}),
+              workers: [
+                {
+                  name: 'caller',
+                  modules: true,
+                  script: caller,
+                  compatibilityDate: '2026-11-01',
+                  // The Worker under test runs as the pool's runner, named after this project ("workers").
+                  serviceBindings: { SWITCHYARD: { name: 'vitest-plugin-runner-workers', entrypoint: 'SwitchyardEntrypoint' } },
+                },
+              ],
             },
           }),
         ],

@@ -39,7 +39,7 @@ const commands: Record<string, Command> = {
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },
   providers: { run: providersCommand, usage: '[<name>] [--json]', summary: 'list the provider catalog, or show what `provider: <name>` sets' },
-  types: { run: typesCommand, usage: '[--check]', summary: 'write (or check) schemas/ and the generated types' },
+  types: { run: typesCommand, usage: '[--check] [--client FILE [MANIFEST]]', summary: 'write (or check) schemas/, the generated types and the typed commands client' },
   token: { run: tokenCommand, usage: '--provider NAME --sub ID [--claim KEY=VALUE]...', summary: 'mint a token from the local dev issuer (npm run dev only)' },
 };
 

@@ -14,11 +14,14 @@ export class ActionError extends Error {
   readonly transient: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly status: number | undefined;
-  constructor(message: string, options: { transient: boolean; retryAfterSeconds?: number; status?: number }) {
+  /** The provider's own error code from its answer (`error.code`, `code`, …), safe to show a caller. */
+  readonly code: string | undefined;
+  constructor(message: string, options: { transient: boolean; retryAfterSeconds?: number; status?: number; code?: string }) {
     super(message);
     this.transient = options.transient;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.status = options.status;
+    this.code = options.code;
   }
 }
 
@@ -34,11 +37,31 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
  * Classifies a provider's non-2xx answer: 408, 429 and 5xx are transient (Retry-After honoured), any other 4xx
  * is permanent. The provider's message is kept (truncated); request secrets never are.
  */
-export async function providerError(provider: string, res: Response, nowMs: number): Promise<ActionError> {
-  const detail = (await res.text().catch(() => '')).slice(0, 300);
+export async function providerError(provider: string, res: Response, nowMs: number, redact: (text: string) => string = (t) => t): Promise<ActionError> {
+  const text = await res.text().catch(() => '');
+  const detail = redact(text).slice(0, 300);
   const transient = res.status === 408 || res.status === 429 || res.status >= 500;
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'), nowMs);
-  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient, status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) });
+  const code = errorCode(text);
+  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient, status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}), ...(code ? { code: redact(code) } : {}) });
+}
+
+/**
+ * A provider's error code from its JSON answer, in the shapes APIs use: `{ error: { code | type } }` (Stripe,
+ * Paddle), `{ code }`, `{ error: "…" }` (a short identifier only). Undefined when there is none.
+ */
+export function errorCode(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as { error?: unknown; code?: unknown };
+  const nested = b.error && typeof b.error === 'object' ? (b.error as { code?: unknown; type?: unknown }) : undefined;
+  const found = [nested?.code, nested?.type, b.code, b.error].find((v) => (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) || (typeof v === 'number' && Number.isInteger(v)));
+  return found === undefined ? undefined : String(found);
 }
 
 /** What an action can use when it sends. */
@@ -69,6 +92,8 @@ export interface CompiledAction {
   prepare(ctx: StepContext): unknown;
   /** Sends items (at most maxBatch); one outcome per item, in order. */
   send(items: ActionItem[], io: ActionIO): Promise<ActionOutcome[]>;
+  /** What a synchronous command maps its result from, given what `send` returned (default: that itself). */
+  response?(result: unknown): unknown;
   /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
   recipient?(payload: unknown): string | undefined;
   /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */

@@ -11,6 +11,8 @@ import { registerAdminPages } from './admin-pages.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
 import { devAuthEnv, withDevIssuer } from './dev-auth.ts';
 import { registerRoutes } from './routes.ts';
+import { registerCommands } from './commands/http.ts';
+import type { CommandDeps } from './commands/run.ts';
 import { ingest, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import type { BudgetTable, PlatformUsage } from './platform.ts';
@@ -29,6 +31,8 @@ export interface AppOptions {
   fetch?: typeof fetch;
   /** The consumer's queue-free path, for webhooks whose handlers are SQL only. */
   applyInRequest?: IngestDeps['applyInRequest'];
+  /** The consumer's in-request paths commands use (see runtime/commands/run.ts). */
+  commands?: Pick<CommandDeps, 'applyInRequest' | 'applySync' | 'retrySync'>;
 }
 
 /**
@@ -65,6 +69,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   });
   registerAdminPages(app, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers }));
+  if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
   app.all('*', (c) => {

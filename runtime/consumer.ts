@@ -18,7 +18,7 @@
  */
 import { PermanentError, stepContext, type Statement } from './adapter.ts';
 import type { ActionIO } from './actions.ts';
-import { deliverEffects } from './effects.ts';
+import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest, EventSource } from './manifest/compile.ts';
@@ -60,7 +60,7 @@ const MAX_SEND_BATCH = 100;
  */
 export const EFFECT_LEASE_MS = 15 * 60_000;
 
-type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
+export type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -444,7 +444,55 @@ export function createConsumer(options: ConsumerOptions) {
     return planned.ignored ? 'ignored' : 'applied';
   }
 
-  return Object.assign(consume, { applyInRequest });
+  /** The effects' IO for a delivery in the request. */
+  const ioFor = (env: RuntimeEnv, now: number): ActionIO => ({ env, fetch: options.fetch ?? fetch.bind(globalThis), now, ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) });
+
+  /**
+   * A synchronous command: its event and its one effect recorded in ONE transaction (state first, the effect
+   * leased to this request), then the effect delivered here, in the request, through the same delivery as every
+   * effect (limits, attempts, dead letter). Says `recorded` when the call is already in the log (the caller answers
+   * the repeat), or what the plan failed with, or how each effect ended.
+   */
+  async function applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }> {
+    const now = nowMs();
+    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    const source = compiled.sources.get(envelope.integration);
+    if (!source) return { failure: { kind: 'permanent', reason: 'unknown_integration', error: `${envelope.integration} is not in this manifest` } };
+    const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
+    const w: Work = { message, key: [envelope.integration, envelope.id], envelope: { ...envelope, seq: PENDING_SEQ }, source };
+    b.works.push(w);
+    await plan(b);
+    if (w.failure || !w.plan) return { failure: w.failure ?? { kind: 'permanent', reason: 'unprocessable', error: 'nothing planned' } };
+    const planned = w.plan;
+    const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
+    try {
+      const results = await b.db.batch([store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at), ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at)]);
+      options.usage?.count('d1_rows_written', rowsWritten(results));
+    } catch (error) {
+      if (/UNIQUE constraint failed: events\./.test(errorText(error))) return { recorded: true };
+      return { failure: classify(error) };
+    }
+    options.usage?.lag(envelope.integration, 0);
+    emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1 });
+    const claimed = planned.effects.map((e) => ({ ...e, attempts: 1 }));
+    return { delivered: await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(env, now), emit, random, keep }) };
+  }
+
+  /**
+   * A synchronous command called again after its first call failed, or after the lease of a call that stopped
+   * lapsed: its effect is taken again (a dead-lettered one is reopened, its letter marked replayed) and delivered in
+   * the request, with the same idempotency key. Empty when nothing was due (sent already, or a live call holds it).
+   */
+  async function retrySync(key: EventKey, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<Delivered[]> {
+    const now = nowMs();
+    const at = new Date(now).toISOString();
+    const lease = crypto.randomUUID();
+    await env.DB.batch(store.reopenSyncStatements(env.DB, key, at));
+    const claimed = await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at);
+    return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep });
+  }
+
+  return Object.assign(consume, { applyInRequest, applySync, retrySync });
 }
 
 /**

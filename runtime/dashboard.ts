@@ -109,6 +109,8 @@ async function api(path, init = {}) {
   if (res.status === 403) { $('updated').textContent = (await res.json().catch(() => ({}))).message || 'refused'; throw new Error('auth'); }
   return res.json();
 }
+// A command's calls are logged under the source "command:<name>": shown as "command <name>".
+function source(n) { return n.startsWith('command:') ? 'command ' + n.slice(8) : n; }
 function when(iso) { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
 function spark(values) {
   const max = Math.max(1, ...values), w = 120, h = 24, step = w / Math.max(1, values.length - 1);
@@ -139,7 +141,7 @@ async function runSearch(more) {
 }
 function note(text) { $('search-note').textContent = text; $('search-note').hidden = false; }
 function showEvents(events) {
-  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(e.integration) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
+  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(source(e.integration)) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
 }
 async function loadEvents() {
   if (search) return;
@@ -153,7 +155,7 @@ async function loadDead() {
   const view = $('f-dead').value;
   const { dead_letters } = await api('/dead-letters?view=' + view);
   const state = (d) => d.replayed_at ? ' <span class="badge replayed">replayed</span>' : d.dismissed_at ? ' <span class="badge ignored">dismissed</span>' : '';
-  $('dead').innerHTML = dead_letters.map((d) => '<tr class="letter" data-seq="' + d.seq + '"><td class="err"><b>' + esc(d.integration) + '</b> <span class="muted">' + esc(d.stage) + ' #' + d.seq + '</span>' + state(d) + '<br><span class="muted">' + esc(d.event_id) + '</span><br>' + esc(d.reason) + ': <span class="muted" title="open for the full error">' + esc(d.error || '') + '</span></td><td>' + (d.replayed_at || d.dismissed_at ? '' : '<button data-replay="' + d.seq + '">Replay</button>') + '</td></tr>').join('') || '<tr><td class="muted">none</td></tr>';
+  $('dead').innerHTML = dead_letters.map((d) => '<tr class="letter" data-seq="' + d.seq + '"><td class="err"><b>' + esc(source(d.integration)) + '</b> <span class="muted">' + esc(d.stage) + ' #' + d.seq + '</span>' + state(d) + '<br><span class="muted">' + esc(d.event_id) + '</span><br>' + esc(d.reason) + ': <span class="muted" title="open for the full error">' + esc(d.error || '') + '</span></td><td>' + (d.replayed_at || d.dismissed_at ? '' : '<button data-replay="' + d.seq + '">Replay</button>') + '</td></tr>').join('') || '<tr><td class="muted">none</td></tr>';
   $('replay-all').hidden = view !== 'open' || dead_letters.length < 2;
 }
 async function loadUsage() {
@@ -170,9 +172,9 @@ async function loadHealth() {
   const { integrations } = await api('/health');
   const names = Object.keys(integrations);
   const select = $('f-integration');
-  if (select.options.length === 1) for (const n of names) select.add(new Option(n, n));
+  if (select.options.length === 1) for (const n of names) select.add(new Option(source(n), n));
   $('health').innerHTML = names.map((n) => { const h = integrations[n].hour, lag = h.lag_ms;
-    return '<tr><td>' + esc(n) + '</td><td>' + h.accepted + '</td><td>' + h.rejected + '</td><td class="' + (h.failed ? 'failed' : '') + '">' + h.failed + '</td><td>' + (lag.p50 === null ? '–' : lag.p50 + ' / ' + lag.p99 + ' ms') + '</td><td>' + spark(integrations[n].series) + '</td></tr>'; }).join('');
+    return '<tr><td>' + esc(source(n)) + '</td><td>' + h.accepted + '</td><td>' + h.rejected + '</td><td class="' + (h.failed ? 'failed' : '') + '">' + h.failed + '</td><td>' + (lag.p50 === null ? '–' : lag.p50 + ' / ' + lag.p99 + ' ms') + '</td><td>' + spark(integrations[n].series) + '</td></tr>'; }).join('');
 }
 async function refresh() {
   try { await Promise.all([loadEvents(), loadDead(), loadUsage(), loadHealth()]); $('updated').textContent = 'updated ' + new Date().toLocaleTimeString(); } catch (e) { if (e.message !== 'auth') $('updated').textContent = 'refresh failed'; }
@@ -228,7 +230,7 @@ async function showEvent(integration, id) {
   const ev = detail.event, open = (detail.dead_letters || []).filter((d) => !d.replayed_at && !d.dismissed_at);
   // Replay what failed: its open dead letters (the event's or its effects'), else the event from its stored body.
   const canReplay = open.length > 0 || REPLAYABLE.includes(ev.status);
-  $('detail').innerHTML = '<div class="panel"><h2>' + esc(integration) + ' / ' + esc(id) + ' ' + badge(ev.status) + '</h2><div class="muted">' + esc(ev.type) + '</div>'
+  $('detail').innerHTML = '<div class="panel"><h2>' + esc(source(integration)) + ' / ' + esc(id) + ' ' + badge(ev.status) + '</h2><div class="muted">' + esc(ev.type) + '</div>'
     + '<div class="actions"><button id="event-replay" type="button"' + (canReplay ? '' : ' disabled title="applied events are deduplicated: use rebuild"') + '>Replay</button><span class="muted" id="event-replay-result">' + (canReplay ? '' : ev.status + ': nothing to replay (effects retry on their own; rebuild re-runs projections)') + '</span></div>'
     + timeline(detail)
     + '<details id="payload"><summary>Payload (' + JSON.stringify(ev.payload ?? null).length.toLocaleString() + ' bytes)</summary><pre>' + esc(JSON.stringify(ev.payload, null, 2)) + '</pre></details></div>';
@@ -247,7 +249,7 @@ const pretty = (v) => { try { return JSON.stringify(typeof v === 'string' ? JSON
 async function showLetter(seq) {
   const { dead_letter: d } = await api('/dead-letters/' + seq);
   const closed = d.replayed_at || d.dismissed_at;
-  $('dl-detail').innerHTML = '<div class="panel"><h2>Dead letter #' + d.seq + ' · ' + esc(d.integration) + ' ' + esc(d.stage) + '</h2>'
+  $('dl-detail').innerHTML = '<div class="panel"><h2>Dead letter #' + d.seq + ' · ' + esc(source(d.integration)) + ' ' + esc(d.stage) + '</h2>'
     + '<div class="muted">' + esc(d.event_id) + ' · ' + esc(d.reason) + ' · ' + d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts') + ' · first failed ' + full(d.first_failed_at) + ', last ' + full(d.last_failed_at) + (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + esc(d.dismissed_by) : '') + '</div>'
     + '<h2 style="margin-top:10px">Error</h2><pre id="dl-error" class="error-text">' + esc(d.error || '(none)') + '</pre>'
     + (d.stage === 'ingest' ? '<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2><pre id="dl-headers">' + esc(headerLines(d)) + '</pre>' : '')

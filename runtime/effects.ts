@@ -19,6 +19,21 @@ export interface DeliveryContext {
   io: ActionIO;
   emit: Emit;
   random: () => number;
+  /**
+   * What of a provider's answer the effect row keeps (default all of it). A synchronous command's answer goes to its
+   * caller and to KV for a declared time, so its row keeps only the status, never a client secret.
+   */
+  keep?: (result: unknown) => unknown;
+}
+
+/** How one delivered effect ended, with the provider's answer when it was sent (for a synchronous command). */
+export interface Delivered {
+  effect: ClaimedEffect;
+  outcome: Settlement;
+  result?: unknown;
+  /** The provider's HTTP status and error code when it refused. */
+  status?: number;
+  code?: string;
 }
 
 interface Item {
@@ -28,6 +43,8 @@ interface Item {
   payload: unknown;
   /** How long its send took (ms), once sent or failed. */
   durationMs?: number;
+  /** The provider's own answer (before `keep`), and its status when it refused. */
+  raw?: { result?: unknown; status?: number; code?: string };
   /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
   limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
   outcome?: Settlement;
@@ -59,8 +76,8 @@ function reaching(fetcher: typeof fetch): typeof fetch {
 }
 
 /** Delivers claimed effects (this consumer holds their lease) and settles each. Never throws for a provider. */
-export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: string, d: DeliveryContext): Promise<void> {
-  if (!claimed.length) return;
+export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: string, d: DeliveryContext): Promise<Delivered[]> {
+  if (!claimed.length) return [];
   const { db, compiled, emit } = d;
   const io = { ...d.io, fetch: reaching(d.io.fetch) };
   const at = iso(io.now);
@@ -99,7 +116,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
   for (const item of items) {
     const { effect, outcome } = item;
     if (!outcome) continue;
-    statements.push(settleStatement(db, effect, lease, outcome, at));
+    statements.push(settleStatement(db, effect, lease, outcome.status === EffectStatus.sent && d.keep ? { ...outcome, result: d.keep(outcome.result) } : outcome, at));
     if (outcome.status === EffectStatus.sent) {
       statements.push(...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, outcome.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params)));
       emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts });
@@ -124,6 +141,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     // same idempotency keys, so providers that honour them do not send twice.
     emit({ kind: 'runtime.error', where: 'effects.settle', error: String(error) });
   }
+  return items.flatMap((i) => (i.outcome ? [{ effect: i.effect, outcome: i.outcome, ...(i.raw ?? {}) }] : []));
 }
 
 /** Limits: one atomic check-and-increment per item and limit (a reservation), then alerts once per threshold. */
@@ -170,7 +188,9 @@ async function send(items: Item[], d: DeliveryContext): Promise<void> {
         }
         part.forEach((item, i) => {
           item.durationMs = Date.now() - started;
-          item.outcome = settlementOf(item, results[i] ?? { ok: false, error: new ActionError('no outcome', { transient: true }) }, d);
+          const result = results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) };
+          item.raw = result.ok ? { result: result.result } : { ...(result.error.status !== undefined ? { status: result.error.status } : {}), ...(result.error.code !== undefined ? { code: result.error.code } : {}) };
+          item.outcome = settlementOf(item, result, d);
         });
       }),
     ),

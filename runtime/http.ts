@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'unprocessable'
   | 'bad_gateway'
   | 'method_not_allowed'
   | 'conflict'
@@ -23,6 +24,8 @@ export interface ErrorBody {
   error: ErrorCode;
   message: string;
   reason?: string;
+  /** Where an input was refused and why (422). */
+  problems?: { path: string; message: string }[];
 }
 
 /** Builds the error response; extra headers (Allow, Retry-After, WWW-Authenticate) ride along. */

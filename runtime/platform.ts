@@ -40,7 +40,7 @@ function pick(a: Record<PlanResource, number>): Record<PlatformMetric, number> {
 /** What one event of one handler costs, per resource. */
 export interface HandlerCost {
   source: string;
-  kind: 'integration' | 'route';
+  kind: 'integration' | 'route' | 'command';
   on: string;
   path: 'queued' | 'direct';
   d1_rows_written: number;

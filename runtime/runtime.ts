@@ -4,6 +4,7 @@
  * dead_letters, so nothing the platform drops is lost.
  */
 import { createApp } from './app.ts';
+import { runCommand, type CommandAnswer } from './commands/run.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
@@ -32,6 +33,11 @@ export interface Runtime {
   app: ReturnType<typeof createApp>;
   fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContext): Response | Promise<Response>;
   queue(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void>;
+  /**
+   * A command called over a Service Binding (RPC): the binding is the authorisation, so only `rpc: false` refuses.
+   * Answers what HTTP would, as a plain object.
+   */
+  command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext): Promise<CommandAnswer>;
   /** The cron trigger: flush usage, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
@@ -42,7 +48,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
-  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest });
+  const commandPaths = { applyInRequest: consume.applyInRequest, applySync: consume.applySync, retrySync: consume.retrySync };
+  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest, commands: commandPaths });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
@@ -61,6 +68,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('worker_requests');
       try {
         return await app.fetch(request, env, ctx);
+      } finally {
+        const flushed = usage.flush(env.DB, now());
+        if (ctx) ctx.waitUntil(flushed);
+        else await flushed;
+      }
+    },
+    async command(name, input, commandOptions, env, ctx) {
+      usage.count('worker_requests');
+      try {
+        const command = options.compiled.commands.get(name);
+        if (!command) return { status: 404, body: { error: 'not_found', message: `no command ${name}` } };
+        if (!command.rpc) {
+          emit({ kind: 'command.rejected', command: name, via: 'rpc', reason: 'rpc_disabled' });
+          return { status: 403, body: { error: 'forbidden', message: `command ${name} is HTTP only (rpc: false)` } };
+        }
+        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths });
       } finally {
         const flushed = usage.flush(env.DB, now());
         if (ctx) ctx.waitUntil(flushed);

@@ -30,6 +30,10 @@ export type TelemetryEvent =
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
   | { kind: 'auth.rejected'; where: string; reason: string }
+  | { kind: 'command.accepted'; command: string; id: string; via: 'http' | 'rpc'; status: string }
+  | { kind: 'command.replayed'; command: string; id: string; via: 'http' | 'rpc' }
+  | { kind: 'command.rejected'; command: string; via: 'http' | 'rpc'; reason: string }
+  | { kind: 'command.failed'; command: string; id: string; via: 'http' | 'rpc'; error: string }
   /** A route's request analytics could not be queued: the request itself was answered as usual. */
   | { kind: 'analytics.send_failed'; route: string; to: string; error: string }
   | { kind: 'analytics.dropped'; route: string; to: string; reason: 'limit_reached' }

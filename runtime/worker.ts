@@ -3,7 +3,11 @@
  * Ajv in the Worker), picks the one for SWITCHYARD_ENV, and compiles it once per isolate: routing and verification
  * on the first request, handlers, templates and notifications when first used.
  */
+import { WorkerEntrypoint } from 'cloudflare:workers';
 import built from '../.switchyard/manifests.json';
+import { validators } from '../.switchyard/manifests.validators.ts';
+import { inputValidator, type BuiltValidators } from './commands/input.ts';
+import type { CommandAnswer } from './commands/run.ts';
 import { defaultRegistry } from '../adapters/registry.ts';
 import type { RuntimeEnv } from './envelope.ts';
 import { errorResponse } from './http.ts';
@@ -30,7 +34,9 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   try {
     if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
     // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses.
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry, { lazy: true }), environment: name, hash: entry.hash, queueNames: entry.queueNames, ...(entry.budget ? { budget: entry.budget } : {}) });
+    const own = (validators as BuiltValidators)[name] ?? {};
+    const inputs = { inputValidator: (command: string) => (own[command] ? inputValidator(own[command]) : undefined) };
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, ...(entry.budget ? { budget: entry.budget } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });
@@ -38,6 +44,28 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   }
   runtimes.set(name, runtime);
   return runtime;
+}
+
+/**
+ * What another Worker calls through a Service Binding (`[[services]] binding = "SWITCHYARD", service = "switchyard",
+ * entrypoint = "SwitchyardEntrypoint"`). The binding is the authorisation. Use the client `switchyard types --client`
+ * generates, which types each command's input.
+ * @example const answer = await env.SWITCHYARD.command('send_password_reset', { email, reset_url }, { idempotencyKey })
+ */
+export class SwitchyardEntrypoint extends WorkerEntrypoint<RuntimeEnv> {
+  /** Runs a command; answers `{ status, body, replayed? }`, the status and body HTTP would answer. */
+  async command(name: string, input: unknown, options?: { idempotencyKey?: string }): Promise<CommandAnswer> {
+    const runtime = runtimeFor(this.env);
+    if (runtime instanceof Error) return { status: 500, body: { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' } };
+    return runtime.command(name, input, options, this.env, this.ctx);
+  }
+
+  /** The Worker's HTTP side through the binding (POST /v1/commands/<name> with a token, like any caller). */
+  override async fetch(request: Request): Promise<Response> {
+    const runtime = runtimeFor(this.env);
+    if (runtime instanceof Error) return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
+    return runtime.fetch(request, this.env, this.ctx);
+  }
 }
 
 export default {

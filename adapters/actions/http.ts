@@ -6,6 +6,8 @@ import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
 import { compilePath, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
+import { formEncode } from './form-encode.ts';
+import { compileFields, fieldSchema, redactor, type Field } from './http-fields.ts';
 import type { HttpAction } from '../../runtime/manifest/types.gen.ts';
 
 type HttpOptions = Omit<HttpAction, 'limits' | 'description' | 'action'>;
@@ -15,7 +17,15 @@ interface HttpRequestItem {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** How `body` is encoded (default json): secret fields are added in the same encoding at send time. */
+  encoding?: 'json' | 'form';
+  /**
+   * Body fields and query parameters whose values are secrets: only the secrets' NAMES are stored (in the effect
+   * row, a dead letter); the values are read from the environment when the request is sent.
+   */
+  secrets?: { body?: [field: string, secret: string][]; query?: [param: string, secret: string][] };
 }
+
 
 
 /**
@@ -72,7 +82,7 @@ function cacheable(res: Response): boolean {
 export const httpAction: ActionAdapter<HttpOptions> = {
   type: 'http',
   title: 'HttpAction',
-  description: 'A generic HTTP request with a URL template, headers, secret headers and a JSON body.',
+  description: 'A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).',
   options: {
     properties: {
       method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'Default POST.' },
@@ -87,7 +97,9 @@ export const httpAction: ActionAdapter<HttpOptions> = {
           properties: { secret: secretRefSchema, prefix: { type: 'string', description: 'e.g. `Bearer `.' } },
         },
       },
-      body: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'JSON body fields.' },
+      body: { type: 'object', additionalProperties: fieldSchema, description: 'Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).' },
+      body_encoding: { enum: ['json', 'form'], description: 'json (default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.' },
+      query: { type: 'object', additionalProperties: fieldSchema, description: 'Query parameters added to the URL: values from the event, or `{ secret: NAME }`.' },
       cache: { type: 'object', additionalProperties: false, required: ['ttl'], properties: { ttl: durationSchema }, description: 'GET only: cache the response in KV.' },
       idempotency_header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', description: 'A header that carries the effect\'s idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.' },
     },
@@ -107,23 +119,44 @@ export const httpAction: ActionAdapter<HttpOptions> = {
     const origin = literalOrigin(options.url);
     const url = compileUrl(options.url, origin);
     const headers = compileValueMap(options.headers);
-    const body = options.body ? compileValueMap(options.body) : undefined;
+    if (options.body_encoding && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
+    const body = options.body ? compileFields(options.body as Record<string, Field>) : undefined;
+    const query = compileFields(options.query as Record<string, Field> | undefined);
+    const encoding = options.body_encoding ?? 'json';
     const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
       // Checked again at send time, on the URL actually sent, before any credential is attached.
       if (offOrigin(item.url, origin)) throw new ActionError(`the http action's URL left its origin ${origin}`, { transient: false });
+      const used: string[] = [];
+      const secret = (name: string) => {
+        const value = readSecrets(io.env, name)[0]!;
+        used.push(value);
+        return value;
+      };
       const secretHeaders: Record<string, string> = {};
-      for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${readSecrets(io.env, s.secret)[0]}`;
+      for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${secret(s.secret)}`;
       const idempotency = options.idempotency_header ? { [options.idempotency_header]: key } : {};
-      const init = { method: item.method, headers: { ...item.headers, ...idempotency, ...secretHeaders }, ...(item.body !== undefined ? { body: item.body } : {}) };
-      const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${item.url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
+      let url = item.url;
+      if (item.secrets?.query?.length) {
+        const withSecrets = new URL(url);
+        for (const [param, name] of item.secrets.query) withSecrets.searchParams.append(param, secret(name));
+        url = withSecrets.toString();
+      }
+      let sentBody = item.body;
+      if (item.secrets?.body?.length) {
+        const fields = Object.fromEntries(item.secrets.body.map(([field, name]) => [field, secret(name)]));
+        sentBody = item.encoding === 'form' ? [item.body, formEncode(fields)].filter(Boolean).join('&') : JSON.stringify({ ...(item.body ? JSON.parse(item.body) : {}), ...fields });
+      }
+      const redact = redactor(used);
+      const init = { method: item.method, headers: { ...item.headers, ...idempotency, ...secretHeaders }, ...(sentBody !== undefined ? { body: sentBody } : {}) };
+      const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
       if (cacheKey) {
         const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
         if (hit && hit.expires > io.now) return { status: hit.status, body: hit.body, cached: true };
       }
-      const res = await io.fetch(item.url, init);
-      if (!res.ok) throw await providerError('http', res, io.now);
-      const text = await res.text();
+      const res = await io.fetch(url, init);
+      if (!res.ok) throw await providerError('http', res, io.now, redact);
+      const text = redact(await res.text());
       if (cacheKey && cacheable(res)) {
         await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(ttlSeconds) });
         io.count?.('kv_writes');
@@ -134,13 +167,31 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       type: 'http',
       maxBatch: 1,
       prepare(ctx): HttpRequestItem {
-        const fields = body?.(ctx);
+        const fields = body?.values(ctx);
+        const params = Object.entries(query.values(ctx));
+        let target = url(ctx);
+        if (params.length) {
+          const withQuery = new URL(target);
+          for (const [k, v] of params) withQuery.searchParams.append(k, typeof v === 'string' ? v : JSON.stringify(v));
+          target = withQuery.toString();
+        }
+        const secrets = { ...(body?.secrets.length ? { body: body.secrets } : {}), ...(query.secrets.length ? { query: query.secrets } : {}) };
         return {
           method,
-          url: url(ctx),
-          headers: { ...Object.fromEntries(Object.entries(headers(ctx)).map(([k, v]) => [k, String(v)])), ...(fields ? { 'content-type': 'application/json' } : {}) },
-          ...(fields ? { body: JSON.stringify(fields) } : {}),
+          url: target,
+          headers: { ...Object.fromEntries(Object.entries(headers(ctx)).map(([k, v]) => [k, String(v)])), ...(fields ? { 'content-type': encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json' } : {}) },
+          ...(fields ? { body: encoding === 'form' ? formEncode(fields) : JSON.stringify(fields), encoding } : {}),
+          ...(Object.keys(secrets).length ? { secrets } : {}),
         };
+      },
+      response(result) {
+        const text = (result as { body?: unknown } | null)?.body;
+        if (typeof text !== 'string') return result;
+        try {
+          return JSON.parse(text);
+        } catch {
+          return text;
+        }
       },
       send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, item.key, io)),
     };

@@ -2,13 +2,17 @@
  * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
  * already-validated manifests the Worker bundles. The Worker never parses YAML or runs Ajv.
  */
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from '../lib/args.ts';
 import { checkProject } from '../lib/check.ts';
-import { projectFor, writeIfChanged } from '../lib/project.ts';
+import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
+import { validatorsModule } from '../lib/input-validators.ts';
 
 export const BUILD_FILE = 'manifests.json';
+
+/** The validators module written beside a build output: `manifests.json` -> `manifests.validators.ts`. */
+export const validatorsPath = (output: string) => output.replace(/\.json$/, '') + '.validators.ts';
 
 /** Builds and writes (to `.switchyard/<outputName>`); returns the problems (empty on success). */
 export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boolean; output: string; messages: string[] } {
@@ -18,6 +22,9 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   if (result.problems.length) return { ok: false, output, messages: result.problems.map((p) => formatProblem(p)) };
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
+  // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
+  const helpers = relative(dirname(output), join(PACKAGE_ROOT, 'runtime/commands/input.ts')).split(sep).join('/');
+  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, helpers.startsWith('.') ? helpers : `./${helpers}`));
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 

@@ -1,22 +1,29 @@
 /**
- * `switchyard types [--check]`: writes schemas/manifest.schema.json from the adapter registry (its provider enum
- * from catalog/), generates runtime/manifest/types.gen.ts from it, writes schemas/catalog.schema.json, and the
- * README's provider table. With --check, fails when any of them is stale.
+ * `switchyard types [--check] [--client FILE [MANIFEST]]`: writes schemas/manifest.schema.json from the adapter
+ * registry (its provider enum from catalog/), runtime/manifest/types.gen.ts from it, schemas/catalog.schema.json, the
+ * README's provider table, and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
+ * With --client, writes the client for a manifest's commands to FILE instead (an application's own copy). With
+ * --check, fails when any of them is stale.
  */
 import { compile } from 'json-schema-to-typescript';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
+import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
 import { catalogNames, loadCatalog } from '../lib/catalog.ts';
 import { withProvidersTable } from '../lib/providers-table.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
-import { PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
+import { clientModule } from '../lib/client.ts';
+import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
 export const TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/types.gen.ts');
 export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
 export const README_PATH = join(PACKAGE_ROOT, 'README.md');
+/** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
+export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
 export async function generated(): Promise<{ schema: string; types: string; catalog: string; readme?: string }> {
@@ -35,19 +42,37 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(buildCatalogSchema(defaultRegistry), null, 2) + '\n', ...(readme !== undefined ? { readme } : {}) };
 }
 
+/** The client module for a manifest file's commands (its default environment). */
+export async function generatedClient(manifestPath: string): Promise<string> {
+  const text = readText(manifestPath);
+  if (text === undefined) throw new Error(`${manifestPath}: file not found`);
+  const parsed = parseManifest(text, manifestPath);
+  if (parsed.problems.length) throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
+  const manifest = resolveEnvironment(parsed.value, 'default') as Manifest;
+  const source = relative(resolve(manifestPath, '..'), manifestPath) || manifestPath;
+  return clientModule(manifest, source);
+}
+
 export async function typesCommand(args: string[]): Promise<number> {
-  const check = parseArgs(args, { check: { type: 'boolean' } }).values.check ?? false;
-  const want = await generated();
-  const files: [string, string][] = [
-    [SCHEMA_PATH, want.schema],
-    [TYPES_PATH, want.types],
-    [CATALOG_SCHEMA_PATH, want.catalog],
-    ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
-  ];
+  const { values, positionals } = parseArgs(args, { check: { type: 'boolean' }, client: { type: 'string' } });
+  const check = values.check ?? false;
+  let files: [string, string][];
+  if (values.client) {
+    files = [[resolve(values.client), await generatedClient(positionals[0] ?? findManifest())]];
+  } else {
+    const want = await generated();
+    files = [
+      [SCHEMA_PATH, want.schema],
+      [TYPES_PATH, want.types],
+      [CATALOG_SCHEMA_PATH, want.catalog],
+      ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
+      [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
+    ];
+  }
   if (check) {
     const stale = files.filter(([path, content]) => readText(path) !== content).map(([path]) => path);
     for (const path of stale) console.error(`${path} is stale: run \`npm run types\` and commit the result`);
-    if (!stale.length) console.log('schema and types are up to date');
+    if (!stale.length) console.log(values.client ? 'the client is up to date' : 'schema, types and client are up to date');
     return stale.length ? 1 : 0;
   }
   for (const [path, content] of files) if (writeIfChanged(path, content)) console.log(`wrote ${path}`);

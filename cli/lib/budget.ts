@@ -22,6 +22,8 @@ import { formatPath } from '../../runtime/manifest/problems.ts';
 import { countStatement } from '../../runtime/limits.ts';
 import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
+import { commandClaimStatement } from '../../runtime/store/commands.ts';
+import { commandSource } from '../../runtime/commands/compile.ts';
 import type { MigratedSchema } from './sqlite.ts';
 import { storeType } from './postgres-check.ts';
 
@@ -251,11 +253,15 @@ const anything: unknown = new Proxy(() => anything, { get: (_, p) => (p === Symb
 
 type RawHandler = { on: string | string[]; steps: Record<string, unknown>[] };
 
+/** What a queued command's call writes at the edge (its row and the UNIQUE key), as SQL text. */
+const commandIngest = () =>
+  recordStatements((db) => commandClaimStatement(db, { integration: 'command:c', id: 'k', type: 'c', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload: {} }, '{}', 'token'));
+
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
   const out: HandlerCost[] = [];
-  const sources: [string, 'integration' | 'route', RawHandler[], EventSource][] = [];
+  const sources: [string, 'integration' | 'route' | 'command', RawHandler[], EventSource][] = [];
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     const source = compiled.sources.get(name);
     if (source) sources.push([name, 'integration', (spec.handlers ?? []) as unknown as RawHandler[], source]);
@@ -264,19 +270,28 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
     const source = compiled.sources.get(name);
     if (source) sources.push([name, 'route', ((spec as { handlers?: RawHandler[] }).handlers ?? []) as RawHandler[], source]);
   }
+  // A command's call is an event of its source, with one handler: its steps, on its own name.
+  for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
+    const source = compiled.sources.get(commandSource(name));
+    if (source) sources.push([name, 'command', [{ on: name, steps: spec.steps as unknown as Record<string, unknown>[] }], source]);
+  }
   for (const [name, kind, handlers, source] of sources) {
+    const syncSpec = kind === 'command' ? manifest.commands?.[name]?.sync : undefined;
+    const sync = Boolean(syncSpec);
+    const cached = sync && !/^0+(ms|s|m|h|d)$/.test(syncSpec?.cache ?? '1h');
     const integration = compiled.integrations.get(name);
     const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
     const patterns = [...new Set(handlers.flatMap((h) => ([] as string[]).concat(h.on)))];
     for (const on of patterns) {
       // The path the runtime takes: in the request when the handlers are SQL only (and apply: auto), else the queue.
-      const wanted = options.path ?? (source.appliesInRequest(on) ? 'direct' : 'queued');
+      const wanted = options.path ?? (source.appliesInRequest(on) || sync ? 'direct' : 'queued');
       const path: BookkeepingPath = paths.find((p) => p.name === wanted) ?? paths.find((p) => p.name === 'queued')!;
-      // A route's events are queued from the request, without the event log's claim.
-      const ingest = kind === 'integration' ? path.ingest : [];
+      // A route's events are queued from the request, without the event log's claim; a queued command is claimed by
+      // its own statement (the same row and key).
+      const ingest = kind === 'integration' || (kind === 'command' && path.name === 'direct') ? path.ingest : kind === 'command' ? commandIngest() : [];
       const matching = handlers.map((h, i) => [h, i] as const).filter(([h]) => ([] as string[]).concat(h.on).includes(on) || (!on.includes('*') && source.handlers[handlers.indexOf(h)]?.matches(on)));
       // A route's events have no row before the applied-marker: it inserts one.
-      const statements = [...ingest, ...(kind === 'integration' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
+      const statements = [...ingest, ...(kind !== 'route' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
       let queueMessages = path.queueMessages;
       let subrequests = 0;
       let kvReads = 0;
@@ -291,7 +306,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
             statements.push(...path.outbox);
             queueMessages += 1;
           } else if (typeof step.action === 'string') {
-            const spec = compiled.effects.byId.get(formatPath([kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
+            const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
             const action = spec?.action;
             statements.push(...path.effect);
             for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...(recordStatements((db) => countStatement(db, limit, '*', at, 1))));
@@ -305,7 +320,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
       }
       const d1 = model.statements(statements);
       out.push({
-        source: name,
+        source: kind === 'command' ? commandSource(name) : name,
         kind,
         on,
         path: path.name,
@@ -314,9 +329,10 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
         scans: d1.scans,
         queue_operations: queueMessages * 3,
         kv_reads: kvReads,
-        kv_writes: 0,
+        // A synchronous command caches its result in KV.
+        kv_writes: cached ? 1 : 0,
         subrequests,
-        worker_requests: kind === 'integration' ? 1 : 0,
+        worker_requests: kind === 'route' ? 0 : 1,
         ...(batched.length ? { batched } : {}),
       });
     }

@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
+import { compileInputSchema } from './input-validators.ts';
 import { createManifestValidator, environmentsOf, locate, parseManifest, resolveEnvironment, type ParsedManifest, type SourcedProblem } from '../../runtime/manifest/load.ts';
 import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
@@ -114,7 +115,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     let compiled: CompiledManifest | undefined;
     if (!schemaProblems.length) {
       try {
-        compiled = compileManifest(manifest, registry);
+        compiled = compileManifest(manifest, registry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;
         add(env, locate(parsed, error.problems, env));
@@ -346,6 +347,13 @@ function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[]
         if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
       }),
     );
+  }
+  for (const [name, command] of Object.entries(manifest.commands ?? {})) {
+    command.steps.forEach((step, s) => {
+      if (!('sql' in step)) return;
+      const error = sqlite.prepare(step.sql);
+      if (error) problems.push({ path: ['commands', name, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
+    });
   }
   return problems;
 }

@@ -7,6 +7,7 @@
  */
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
+import { compileInputSchema } from './input-validators.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -52,7 +53,7 @@ export function manifestFromText(project: Project, text: string, environment: st
   if (inlined.problems.length) throw new Error(`${label}: ${inlined.problems.map((p) => p.message).join('; ')}`);
   const manifest = inlined.manifest as Manifest;
   try {
-    compileManifest(manifest, defaultRegistry);
+    compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
   } catch (error) {
     if (error instanceof ManifestError) throw new Error(`${label} does not compile: ${error.problems.map((p) => p.message).join('; ')}`);
     throw error;

@@ -25,6 +25,8 @@ import { compileValue, type ValueFn } from '../values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
+import { commandSource, compileCommand, type CompiledCommand } from '../commands/compile.ts';
+import type { InputValidator } from '../commands/input.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -136,6 +138,8 @@ export interface CompiledManifest {
   alerts: readonly CompiledAlert[];
   /** Every action step of every handler, as an effect. */
   effects: Effects;
+  /** What the application may ask for (`commands:`), by name. */
+  commands: ReadonlyMap<string, CompiledCommand>;
   stuckAfterMs: number;
 }
 
@@ -152,6 +156,11 @@ export interface CompileOptions {
    * thrown, as a ManifestError, when that part is first used. Validation always compiles eagerly.
    */
   lazy?: boolean;
+  /**
+   * A command's input check, from its JSON Schema: compiled by Ajv in the CLI, looked up in the code `switchyard
+   * build` generated in the Worker (which cannot compile). Without one, calling the command answers 500.
+   */
+  inputValidator?: (command: string, schema: Record<string, unknown>) => InputValidator | undefined;
 }
 
 /**
@@ -360,6 +369,51 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
     appRoutes.push(route);
   }
+  const commands = new Map<string, CompiledCommand>();
+  for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
+    const at = ['commands', name];
+    knownAuth([...at, 'auth', 'provider'], spec.auth.provider);
+    const queue = queues.get(spec.queue);
+    if (!queue) {
+      problems.push({ path: [...at, 'queue'], message: `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}` });
+      continue;
+    }
+    const stepList = spec.steps as unknown as Record<string, unknown>[];
+    // A synchronous command's action is tried once, in the request: its caller retries with the same Idempotency-Key.
+    if (spec.sync && stepList.some((step) => 'retry' in step)) problems.push({ path: [...at, 'steps', 0, 'retry'], message: "a synchronous command's action is tried once, in the request (the caller retries with the same Idempotency-Key): remove retry" });
+    // A synchronous call may be asked again (a retry, a repeat after its cache time): the provider must see the same key.
+    const action = spec.sync && typeof stepList[0]?.action === 'string' ? registry.actions.get(stepList[0].action) : undefined;
+    if (action && 'idempotency_header' in action.options.properties && !stepList[0]!.idempotency_header) {
+      problems.push({ path: [...at, 'steps', 0], message: 'a synchronous command sends its Idempotency-Key to the provider: set idempotency_header (e.g. Idempotency-Key)' });
+    }
+    // A caller waiting for a result cannot wait for a limit's reset; a deferred send would happen behind its back.
+    for (const limit of spec.sync && Array.isArray(stepList[0]?.limits) ? (stepList[0]!.limits as string[]) : []) {
+      if (manifest.limits?.[limit]?.on_exceed === 'defer') problems.push({ path: [...at, 'steps', 0, 'limits'], message: `limit ${limit} defers sends past its reset, which a synchronous call cannot wait for: use a limit with on_exceed drop or warn` });
+    }
+    const declared = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
+    const retry = spec.sync ? { ...declared, maxAttempts: 1 } : declared;
+    const name_ = commandSource(name);
+    let steps: () => readonly CompiledStep[] = () => [];
+    const source = withHandlers(
+      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.kind === 'sql' && !(s as { store?: string }).store) },
+      [{ on: name, steps: spec.steps as unknown[] }],
+      at,
+      { registry, ctx, attempt, retry, effects, stepsAt: () => at },
+      defer,
+      late,
+    );
+    steps = () => source.stepsFor(name);
+    sources.set(name_, source);
+    const validate =
+      attempt([...at, 'input'], () => options.inputValidator?.(name, spec.input)) ??
+      (() => {
+        throw new Error(`command ${name} has no compiled input validator: run switchyard build`);
+      });
+    const command = attempt(at, () =>
+      compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }),
+    );
+    if (command) commands.set(name, command);
+  }
   for (const route of appRoutes) {
     const to = route.analytics?.to;
     if (to && !appRoutes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, appRoutes.filter((r) => r.source).map((r) => r.name))}` });
@@ -401,6 +455,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     retention,
     alerts,
     effects,
+    commands,
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
@@ -527,6 +582,8 @@ interface HandlerContext {
   /** The retry policy of the handlers' source: effects layer their own over it. */
   retry: RetryPolicy;
   effects: { byId: Map<string, EffectSpec>; byStep: Map<CompiledStep, EffectSpec> };
+  /** Where a handler's steps are in the manifest (default `<at>.handlers.<h>`; a command's are at `commands.<name>`). */
+  stepsAt?: (h: number) => (string | number)[];
 }
 
 function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?: string }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
@@ -539,7 +596,7 @@ function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?
     const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
     const steps: CompiledStep[] = [];
     handler.steps.forEach((step, s) => {
-      const path = [...at, 'handlers', h, 'steps', s];
+      const path = [...(hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h]), 'steps', s];
       const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
       if (!compiled) return;
       steps.push(compiled);

@@ -11,6 +11,7 @@ import { platformSchema } from '../platform.ts';
 import { alertSchema } from '../alerts.ts';
 import { retentionSchema } from '../retention.ts';
 import { templateSchema } from '../templates.ts';
+import { commandSchema } from '../commands/schema.ts';
 import { routeAnalyticsSchema } from '../request-analytics.ts';
 
 export const MANIFEST_VERSION = 1;
@@ -101,6 +102,12 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
         description: 'Application-facing routes: protected upstream proxies and built-in endpoints, by name.',
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/definitions/Route' },
+      },
+      commands: {
+        type: 'object',
+        description: 'What the application may ask switchyard to do (POST /v1/commands/<name>, or a Service Binding), by name.',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/definitions/Command' },
       },
       admin: closed('Admin', { auth: { type: 'string', description: 'An auth provider whose tokens may use the admin API (with `require`).' }, require: { $ref: '#/definitions/Requirement' } }, [], 'Who may use /admin/api besides the ADMIN_TOKEN secret.'),
       environments: {
@@ -230,6 +237,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
       },
       Step: { title: 'Step', description: 'One step, named by its key.', oneOf: steps },
       Template: templateSchema,
+      Command: commandSchema,
       Alert: alertSchema,
       AuthProvider: { title: 'AuthProvider', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.auth.values()]) },
       Endpoint: { title: 'Endpoint', type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: tagged([...registry.endpoints.values()]) },
@@ -293,6 +301,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
           limits: { type: 'object' },
           auth: { type: 'object' },
           routes: { type: 'object' },
+          commands: { type: 'object' },
           admin: { type: 'object' },
           retention: { type: 'object' },
           alerts: { type: 'object' },

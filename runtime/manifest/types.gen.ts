@@ -536,6 +536,12 @@ export interface Manifest {
   routes?: {
     [k: string]: Route;
   };
+  /**
+   * What the application may ask switchyard to do (POST /v1/commands/<name>, or a Service Binding), by name.
+   */
+  commands?: {
+    [k: string]: Command;
+  };
   admin?: Admin;
   /**
    * Per-environment overlays, merged over the base (objects merge, other values replace, null removes).
@@ -1097,11 +1103,11 @@ export interface RetryPolicy5 {
   max_attempts?: number;
 }
 /**
- * A generic HTTP request with a URL template, headers, secret headers and a JSON body.
+ * A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).
  */
 export interface HttpAction {
   /**
-   * A generic HTTP request with a URL template, headers, secret headers and a JSON body.
+   * A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).
    */
   action: 'http';
   /**
@@ -1134,10 +1140,20 @@ export interface HttpAction {
     };
   };
   /**
-   * JSON body fields.
+   * Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).
    */
   body?: {
-    [k: string]: Value;
+    [k: string]: Value | SecretValue;
+  };
+  /**
+   * json (default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.
+   */
+  body_encoding?: 'json' | 'form';
+  /**
+   * Query parameters added to the URL: values from the event, or `{ secret: NAME }`.
+   */
+  query?: {
+    [k: string]: Value | SecretValue;
   };
   /**
    * GET only: cache the response in KV.
@@ -1174,6 +1190,15 @@ export interface RetryPolicy6 {
    * Attempts before the message is dead-lettered.
    */
   max_attempts?: number;
+}
+/**
+ * The value of a secret, read when the request is sent; never stored with the effect, logged or shown in an error.
+ */
+export interface SecretValue {
+  /**
+   * Name of an environment variable holding a secret (never the value itself).
+   */
+  secret: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -1933,6 +1958,86 @@ export interface CloudinaryUploadEndpoint {
   base_url?: string;
 }
 /**
+ * Something the application may ask for: POST /v1/commands/<name> or `command()` over a Service Binding, applied once per Idempotency-Key.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Command".
+ */
+export interface Command {
+  description?: string;
+  /**
+   * A JSON Schema (draft-07) for the input, compiled by `switchyard build` and checked at the edge (422 with the failing path). Steps read the input as handler steps read a payload.
+   */
+  input: Record<string, unknown>;
+  auth: CommandAuth;
+  /**
+   * Callable over a Service Binding (default true); false: HTTP only.
+   */
+  rpc?: boolean;
+  /**
+   * The queue the command goes through (and its effects retry through).
+   */
+  queue: string;
+  retry?: RetryPolicy;
+  /**
+   * @minItems 1
+   */
+  steps: [Step1, ...Step1[]];
+  sync?: CommandSync;
+}
+/**
+ * Who may call over HTTP: a service token, and/or users of an auth provider (with roles). Over a Service Binding the binding itself is the authorisation.
+ */
+export interface CommandAuth {
+  /**
+   * Secret(s) holding a service token the caller sends as `Authorization: Bearer <token>` (several to rotate).
+   *
+   * @minItems 1
+   */
+  service_token?: string | [string, ...string[]];
+  /**
+   * An auth provider from `auth:` whose users' tokens may call (with `roles` / `claims`).
+   */
+  provider?: string;
+  /**
+   * Any one of these roles (a provider's token only).
+   *
+   * @minItems 1
+   */
+  roles?: [string, ...string[]];
+  /**
+   * The claim holding roles (default roles).
+   */
+  roles_claim?: string;
+  /**
+   * Claims a user token must carry with exactly these values.
+   */
+  claims?: {
+    [k: string]: string | number | boolean | CommandClaimFromEnv;
+  };
+}
+/**
+ * The value of a Worker variable.
+ */
+export interface CommandClaimFromEnv {
+  env: string;
+}
+/**
+ * Synchronous: the one action step runs in the request (the Idempotency-Key goes to the provider) and the mapped result is the answer.
+ */
+export interface CommandSync {
+  /**
+   * The answer: each field a value read from the action's response (the JSON body of an http action).
+   */
+  result: {
+    [k: string]: Value;
+  };
+  /**
+   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   */
+  cache?: string;
+}
+/**
  * Who may use /admin/api besides the ADMIN_TOKEN secret.
  */
 export interface Admin {
@@ -1957,6 +2062,7 @@ export interface Overlay {
   limits?: {};
   auth?: {};
   routes?: {};
+  commands?: {};
   admin?: {};
   retention?: {};
   alerts?: {};

@@ -8,3 +8,4 @@ export * from './events.ts';
 export * from './effects.ts';
 export * from './dead-letters.ts';
 export * from './attempts.ts';
+export * from './commands.ts';

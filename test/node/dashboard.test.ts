@@ -48,6 +48,24 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     throw new Error(`${selector} never appeared`);
   };
 
+  it('lists a command call like a webhook event, its source read as "command <name>"', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${worker.url}/admin/login`);
+    await page.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
+    await page.click('#login-form button');
+    await page.waitForSelector('#app');
+    const key = `dash-${Date.now()}`;
+    const res = await fetch(`${worker.url}/v1/commands/sync_user`, {
+      method: 'POST',
+      body: JSON.stringify({ id: `user_${key}`, email: `${key}@example.com` }),
+      headers: { authorization: `Bearer ${TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN}`, 'idempotency-key': key, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    await until(page, `tr.event[data-id="${key}"] .badge.applied`);
+    expect(await page.locator(`tr.event[data-id="${key}"]`).textContent()).toContain('command sync_user');
+    await page.close();
+  });
+
   it('signs in through the form, shows a new event, replays a dead letter by clicking, and is usable on a phone', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${worker.url}/admin`);

@@ -62,6 +62,22 @@ describe('the real Worker started by wrangler dev', () => {
     expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", id)).toEqual([{ n: 1 }]);
   });
 
+  it('checks a command input with the build\'s generated code (no Ajv at run time) and applies sync_user in the request', async () => {
+    const call = (input: unknown, key: string) =>
+      fetch(`${worker.url}/v1/commands/sync_user`, { method: 'POST', body: JSON.stringify(input), headers: { authorization: `Bearer ${TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN}`, 'idempotency-key': key, 'content-type': 'application/json' } });
+    const bad = await call({ id: 'u', email: 'nope' }, `real-bad-${Date.now()}`);
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ problems: [{ path: '/email', message: 'must match format "email"' }] });
+    const id = `user_real_${Date.now()}`;
+    const key = `real-${Date.now()}`;
+    const first = await call({ id, email: `${id}@example.com` }, key);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ id: key, status: 'applied' });
+    expect(worker.query<{ email: string }>('SELECT email FROM users WHERE id = ?', id)).toEqual([{ email: `${id}@example.com` }]);
+    const again = await call({ id, email: `${id}@example.com` }, key);
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+  });
+
   it('takes an event with an effect through the real queue and consumer: the state applies, the email retries offline', async () => {
     const id = `evt_queue_${Date.now()}`;
     const body = JSON.stringify({ id, type: 'invoice.payment_failed', created: Math.floor(Date.now() / 1000), data: { object: { id: 'in_q', customer_email: 'q@example.com', amount_due: 500, currency: 'usd', hosted_invoice_url: 'https://pay.example/in_q' } } });

@@ -1,6 +1,8 @@
 /** A real app on the default manifest with real D1 (from cloudflare:test) and queues that record or fail. */
 import { env } from 'cloudflare:test';
 import built from '../../.switchyard/manifests.json';
+import { validators } from '../../.switchyard/manifests.validators.ts';
+import { inputValidator, type BuiltValidators } from '../../runtime/commands/input.ts';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
@@ -10,6 +12,17 @@ import { compileManifest, type CompiledManifest } from '../../runtime/manifest/c
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { TelemetryEvent } from '../../runtime/telemetry.ts';
 import { FakeProviders } from './fake-providers.ts';
+
+/**
+ * The command input checks `switchyard build` generated for an environment of the default manifest (`validators`),
+ * or another build's (`examples.validators.ts`), as compileManifest takes them.
+ */
+export const builtInputs = (environment = 'default', table: unknown = validators) => ({
+  inputValidator: (command: string) => {
+    const fn = (table as BuiltValidators)[environment]?.[command];
+    return fn ? inputValidator(fn) : undefined;
+  },
+});
 
 export const defaultManifest = (built as unknown as { environments: Record<string, { manifest: Manifest }> }).environments.default!.manifest;
 
@@ -117,7 +130,7 @@ export function queuedOnly(manifest: Manifest): Manifest {
 }
 
 export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable } = {}): Harness {
-  const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry);
+  const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
   const fulfillment = new RecordingQueue();
@@ -134,7 +147,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     ...(options.budget ? { budget: options.budget } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
-  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', ...options.env };
+  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', SWITCHYARD_SERVICE_TOKEN: 'test-service-token', ...options.env };
   const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv));
   return {
     request,

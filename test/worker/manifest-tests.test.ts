@@ -12,6 +12,7 @@ import { parseCaseFile } from '../../cli/lib/manifest-tests/cases.ts';
 import { runCase, type Actual, type CaseResult, type Target } from '../../cli/lib/manifest-tests/run.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { builtInputs } from '../support/harness.ts';
 
 interface Offline {
   files: Record<string, string>;
@@ -39,7 +40,8 @@ describe('switchyard test agrees with the Worker in workerd', () => {
     const target: Target = {
       environment: 'default',
       manifest: entry.manifest,
-      compiled: compileManifest(entry.manifest, defaultRegistry),
+      // The command input checks as the Worker has them: the code `switchyard build` generated.
+      compiled: compileManifest(entry.manifest, defaultRegistry, builtInputs()),
       queueNames: entry.queueNames,
       secrets: env.TEST_SECRETS,
       vars,

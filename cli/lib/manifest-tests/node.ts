@@ -8,6 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { defaultRegistry } from '../../../adapters/registry.ts';
 import { compileManifest } from '../../../runtime/manifest/compile.ts';
+import { compileInputSchema } from '../input-validators.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { checkProject, type Problem } from '../check.ts';
 import { asD1, migratedD1 } from '../d1-sqlite.ts';
@@ -67,7 +68,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
     const producers = wrangler ? readWranglerEnvironment(wrangler, environment)?.producers : undefined;
     queueNames = Object.fromEntries(producers ?? []);
   }
-  const compiled = compileManifest(manifest, defaultRegistry);
+  const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);

@@ -1,0 +1,30 @@
+/**
+ * The http action's body fields and query parameters: values from the event, or `{ secret: NAME }` read only when
+ * the request is sent (so only the name is ever stored), and the redaction of those secrets from what comes back.
+ */
+import { secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
+import { compileValueMap } from './message.ts';
+
+/** A field whose value is a secret (`{ secret: NAME }`), e.g. Paddle Classic's `vendor_auth_code`. */
+const secretValueSchema = {
+  type: 'object',
+  title: 'SecretValue',
+  additionalProperties: false,
+  required: ['secret'],
+  properties: { secret: secretRefSchema },
+  description: 'The value of a secret, read when the request is sent; never stored with the effect, logged or shown in an error.',
+} as const;
+export const fieldSchema = { anyOf: [{ $ref: '#/definitions/Value' }, secretValueSchema] } as const;
+
+export type Field = { secret: string } | unknown;
+const isSecret = (v: Field): v is { secret: string } => typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { secret?: unknown }).secret === 'string';
+
+/** Splits a field map into values compiled from the event and secrets named for send time. */
+export function compileFields(map: Record<string, Field> | undefined): { values: (ctx: StepContext) => Record<string, unknown>; secrets: [string, string][] } {
+  const entries = Object.entries(map ?? {});
+  const secrets = entries.flatMap(([k, v]) => (isSecret(v) ? [[k, v.secret] as [string, string]] : []));
+  return { values: compileValueMap(Object.fromEntries(entries.filter(([, v]) => !isSecret(v)))), secrets };
+}
+
+/** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`. */
+export const redactor = (values: string[]) => (text: string) => values.reduce((out, v) => (v.length >= 4 ? out.split(v).join('[redacted]') : out), text);
