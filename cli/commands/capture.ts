@@ -9,7 +9,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { fieldSource } from '../lib/manifest-tests/run.ts';
@@ -55,7 +56,7 @@ export async function captureCommand(args: string[]): Promise<number> {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveEnvironment(parsed.value, values.env ?? 'default') as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
   const base = serverUrl(project, values.url);
   const token = adminToken(project);
   if (!token) throw new ServerError('capture reads the admin API: set ADMIN_TOKEN in the environment or in .dev.vars');

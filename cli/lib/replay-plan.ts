@@ -8,7 +8,8 @@
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
-import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
+import { parseManifest } from '../../runtime/manifest/load.ts';
+import { resolveWithProviders } from './catalog.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { dirname } from 'node:path';
@@ -49,7 +50,7 @@ export interface ReplayPlan {
 export function manifestFromText(project: Project, text: string, environment: string, label: string): Manifest {
   const parsed = parseManifest(text, label);
   for (const p of parsed.problems) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-  const inlined = inlineTemplateFiles(resolveEnvironment(parsed.value, environment), dirname(project.manifest));
+  const inlined = inlineTemplateFiles(resolveWithProviders(parsed.value, environment), dirname(project.manifest));
   if (inlined.problems.length) throw new Error(`${label}: ${inlined.problems.map((p) => p.message).join('; ')}`);
   const manifest = inlined.manifest as Manifest;
   try {
