@@ -318,7 +318,7 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const readme = readText(project.readme) ?? '';
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
-  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set: setting it pins it.
+  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set (the operator arms its handshake): setting it pins it.
   const learnt = new Set(
     Object.values(manifest.integrations ?? {}).flatMap((i) => {
       const h = i?.handshake as { secret?: unknown; secret_store?: unknown } | undefined;
