@@ -72,6 +72,13 @@ describe('handshakes', () => {
     await leftNoTrace(h, 'zoom');
   });
 
+  it("Zoom: an unverified hmac-challenge would sign anything with the verifier's own secret, so `verify: false` is refused at load", async () => {
+    const m = structuredClone(manifest);
+    (m.integrations.zoom!.handshake as unknown as Record<string, unknown>).verify = false;
+    // Had it compiled: plainToken = `v0:<ts>:<body>` gets back the very signature a forged event needs.
+    expect(() => compileManifest(queuedOnly(m), defaultRegistry)).toThrow(/signing oracle/);
+  });
+
   it('Twitch webhook_callback_verification: verified, then the raw challenge as text/plain', async () => {
     const h = app();
     const body = JSON.stringify({ challenge: 'pogchamp-kappa-360noscope-vohiyo', subscription: { id: 'f1c2a387-161a-49f9-a165-0f21d7a4e1c4', status: 'webhook_callback_verification_pending', type: 'channel.follow', version: '2' } });
