@@ -22,6 +22,7 @@ import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
 import { loadCatalog } from './catalog.ts';
 
 export interface EnvironmentBuild {
@@ -107,6 +108,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
+    add(env, locate(parsed, tolerant(() => presetOverrideWarnings(inlined.manifest, catalog.entries)), env), warned);
     resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
@@ -134,6 +136,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
+    add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
