@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildCommand } from './commands/build.ts';
 import { captureCommand } from './commands/capture.ts';
 import { devCommand } from './commands/dev.ts';
+import { handshakeCommand } from './commands/handshake.ts';
 import { planCommand } from './commands/plan.ts';
 import { providersCommand } from './commands/providers.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
@@ -34,6 +35,7 @@ const commands: Record<string, Command> = {
   dev: { run: devCommand, usage: '[--port N] [--no-dev-auth] [wrangler dev args]', summary: 'serve locally (port from --port, PORT, else 8787) with local D1, KV and Queues' },
   send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
+  handshake: { run: handshakeCommand, usage: '[status] | arm <integration> [--seconds N] | forget <integration> [--url URL]', summary: 'arm (or forget) a handshake that hands over a signing secret (Asana, Notion)' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
   test: { run: testCommand, usage: '[FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },

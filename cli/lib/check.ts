@@ -23,6 +23,7 @@ import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
 import { loadCatalog } from './catalog.ts';
 
 export interface EnvironmentBuild {
@@ -108,6 +109,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
+    add(env, locate(parsed, tolerant(() => presetOverrideWarnings(inlined.manifest, catalog.entries)), env), warned);
     resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
@@ -135,6 +137,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
+    add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
@@ -319,7 +322,7 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const readme = readText(project.readme) ?? '';
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
-  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set: setting it pins it.
+  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set (the operator arms its handshake): setting it pins it.
   const learnt = new Set(
     Object.values(manifest.integrations ?? {}).flatMap((i) => {
       const h = i?.handshake as { secret?: unknown; secret_store?: unknown } | undefined;
