@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { locate, parseManifest } from '../../runtime/manifest/load.ts';
+import { commandOf } from '../../runtime/commands/compile.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';
 import { paint } from '../lib/style.ts';
@@ -23,12 +24,20 @@ const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
 function coverageLines(project: Project, gaps: Coverage): { location: string; text: string }[] {
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest.slice(project.root.length + 1));
   const at = (source: string, index: number) => {
+    const command = commandOf(source);
+    if (command !== undefined) {
+      const [p] = locate(parsed, [{ path: ['commands', command], message: '' }]);
+      return `${p!.file}:${p!.line}:${p!.column}`;
+    }
     const kind = parsed.value && (parsed.value as { integrations?: Record<string, unknown> }).integrations?.[source] ? 'integrations' : 'routes';
     const [p] = locate(parsed, [{ path: [kind, source, 'handlers', index, 'on'], message: '' }]);
     return `${p!.file}:${p!.line}:${p!.column}`;
   };
   return [
-    ...gaps.handlers.map((h) => ({ location: at(h.source, h.index), text: `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it` })),
+    ...gaps.handlers.map((h) => ({
+      location: at(h.source, h.index),
+      text: commandOf(h.source) !== undefined ? `${h.source}: no case applied a call of it` : `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it`,
+    })),
     ...gaps.patterns.map((p) => ({ location: at(p.source, p.index), text: `${p.source} on ${p.pattern}: no event of this type was applied` })),
   ];
 }
@@ -116,7 +125,7 @@ export async function testCommand(args: string[]): Promise<number> {
   if (gapLines.length) {
     console.log(`\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered)}`);
     for (const g of gapLines) console.log(`  ${g.location}: ${g.text}`);
-  } else console.log(`\ncoverage: every handler (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  } else console.log(`\ncoverage: every handler and command (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
   if (values.update) console.log(`updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
   console.log(failed.length ? paint('red', summary) : paint('green', summary));

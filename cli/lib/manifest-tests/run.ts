@@ -12,6 +12,7 @@ import type { RuntimeEnv } from '../../../runtime/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../../../runtime/runtime.ts';
+import { commandSource } from '../../../runtime/commands/compile.ts';
 import { effectsWithPayloads, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
 import type { TelemetryEvent } from '../../../runtime/telemetry.ts';
 import { FakeProviders } from '../fake-providers.ts';
@@ -499,7 +500,7 @@ export interface Coverage {
 
 const patternRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
-/** Which handlers and `on:` patterns of the manifest no applied event exercised. */
+/** Which handlers, `on:` patterns and commands of the manifest no applied event exercised. */
 export function coverage(manifest: Manifest, applied: [string, string][]): Coverage {
   const out: Coverage = { handlers: [], patterns: [], total: { handlers: 0, patterns: 0 } };
   const sources: [string, { handlers?: { on: string | string[] }[] }][] = [...Object.entries(manifest.integrations), ...Object.entries(manifest.routes ?? {})] as never;
@@ -513,6 +514,11 @@ export function coverage(manifest: Manifest, applied: [string, string][]): Cover
       if (!hit.length) out.handlers.push({ source, index, on });
       else for (const pattern of on.filter((p) => !hit.includes(p))) out.patterns.push({ source, index, pattern });
     });
+  }
+  // A command is one handler of its own source: covered when a case applied a call of it.
+  for (const name of Object.keys(manifest.commands ?? {})) {
+    out.total.handlers++;
+    if (!applied.some(([s]) => s === commandSource(name))) out.handlers.push({ source: commandSource(name), index: 0, on: [name] });
   }
   return out;
 }
