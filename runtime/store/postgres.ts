@@ -82,8 +82,11 @@ export function postgresError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. */
-export async function openPostgres(binding: PostgresBinding): Promise<pg.Client> {
+/**
+ * Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. `transport` replaces
+ * the socket: `switchyard test` passes PGlite's pg connection, so its cases run this same driver and settings.
+ */
+export async function openPostgres(binding: PostgresBinding, transport: { connection?: unknown } = {}): Promise<pg.Client> {
   // Imported on first use: a Worker whose manifest has no postgres store never initializes the driver.
   const [{ default: driver }, cloudflare] = await Promise.all([import('pg'), import('pg-cloudflare')]);
   // In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
@@ -94,6 +97,7 @@ export async function openPostgres(binding: PostgresBinding): Promise<pg.Client>
     connectionString: binding.connectionString,
     pipeline: true,
     ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
+    ...(transport as pg.ClientConfig),
   });
   // A socket closed by end() reports once more, after the client is done with it: nothing to handle.
   client.on('error', () => undefined);

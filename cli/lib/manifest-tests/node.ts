@@ -69,7 +69,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   let manifest = manifestOverride;
   let queueNames: Record<string, string> = {};
   if (!manifest) {
-    const checked = checkProject(project, { environments: [environment] });
+    const checked = checkProject(project, { environments: [environment], postgresSql: false });
     const build = checked.builds.find((b) => b.name === environment);
     if (checked.problems.length || !build) return { ok: false, problems: checked.problems };
     manifest = build.manifest;
@@ -83,7 +83,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);
-  const postgres = postgresStores(manifest, dirname(project.manifest));
+  const postgres = postgresStores(manifest, dirname(project.manifest), { cacheDir: project.buildDir });
   return {
     ok: true,
     target: {

@@ -4,13 +4,17 @@
  * - With SWITCHYARD_PG_URL answering: that Postgres. The store's binding gets a connection string whose `options`
  *   put the case's schema first on the search path, so the runtime connects with pg exactly as in the Worker.
  * - Otherwise PGlite (Postgres compiled to WebAssembly) in this process, one instance per run: the runtime is handed
- *   a client over it (`connectPostgres`), the same queries in the same order. Offline, no server.
+ *   `connectPostgres`, which opens the same pg client (openPostgres) over PGlite's pg connection instead of a
+ *   socket: the same driver, pipelining, parameters and type parsing. Offline, no server.
  * Schemas are dropped when their case ends.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
-import type { PostgresClient, PostgresConnect } from '../../../runtime/store/postgres.ts';
+import type pg from 'pg';
+import { openPostgres, type PostgresConnect } from '../../../runtime/store/postgres.ts';
 import type { ExternalStore, Row } from './run.ts';
 
 /** One case's Postgres stores, by store name, and how the runtime reaches them. */
@@ -51,9 +55,28 @@ function plain(row: Record<string, unknown>): Row {
   return out;
 }
 
+/** A pg client's session for setting up, seeding and reading, as both engines share it. */
+function session(client: pg.Client, name: string, binding: Engine['binding'], close: () => Promise<void>, connect?: PostgresConnect): Engine {
+  const at = (schema: string) => client.query(`SET search_path TO ${quote(schema)}`);
+  return {
+    name,
+    exec: async (schema, sql) => {
+      await at(schema);
+      await client.query(sql);
+    },
+    query: async (schema, sql, params) => {
+      await at(schema);
+      return (await client.query(sql, params as unknown[])).rows.map(plain);
+    },
+    binding,
+    ...(connect ? { connect } : {}),
+    close,
+  };
+}
+
 async function realPostgres(url: string): Promise<Engine | undefined> {
-  const { default: pg } = await import('pg');
-  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  const { default: driver } = await import('pg');
+  const admin = new driver.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   admin.on('error', () => undefined);
   try {
     await admin.connect();
@@ -61,62 +84,73 @@ async function realPostgres(url: string): Promise<Engine | undefined> {
     return undefined;
   }
   const version = (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-  const at = (schema: string) => admin.query(`SET search_path TO ${quote(schema)}`);
-  return {
-    name: `PostgreSQL ${version} (SWITCHYARD_PG_URL)`,
-    exec: async (schema, sql) => {
-      await at(schema);
-      await admin.query(sql);
-    },
-    query: async (schema, sql, params) => {
-      await at(schema);
-      return (await admin.query(sql, params as unknown[])).rows.map(plain);
-    },
-    binding: (schema) => {
-      const u = new URL(url);
-      u.searchParams.set('options', `-c search_path=${schema}`);
-      return { connectionString: u.toString() };
-    },
-    close: () => admin.end(),
+  // The Worker's pg connects with the binding's connection string: its `options` put the case's schema first.
+  const binding = (schema: string) => {
+    const u = new URL(url);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    return { connectionString: u.toString() };
   };
+  return session(admin, `PostgreSQL ${version} (SWITCHYARD_PG_URL)`, binding, () => admin.end());
 }
 
-const PGLITE_SCHEME = 'pglite:';
+const PGLITE_URL = 'postgres://pglite/';
 
-async function pglite(): Promise<Engine> {
+/**
+ * A fresh PGlite. Its first start runs initdb (about 2 s here); the initialized data directory is then kept in
+ * `cacheDir` (4.5 MB gzipped, keyed by the PGlite build) and later runs load it instead (under 1 s).
+ */
+async function startPGlite(cacheDir: string | undefined): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
+  const data = statSync(fileURLToPath(import.meta.resolve('@electric-sql/pglite/pglite.data')));
+  const cache = cacheDir && join(cacheDir, `pglite-datadir-${data.size}-${Math.floor(data.mtimeMs)}.tar.gz`);
+  if (cache && existsSync(cache)) {
+    try {
+      const db = new PGlite({ loadDataDir: new Blob([readFileSync(cache)]) });
+      await db.waitReady;
+      return db;
+    } catch {
+      // A broken cache: start fresh and write it again.
+    }
+  }
   const db = new PGlite();
   await db.waitReady;
-  const at = (schema: string) => db.exec(`SET search_path TO ${quote(schema)}`);
-  // One session: cases run one at a time, and the runtime ends each client before it opens the next.
+  if (cache) {
+    try {
+      const dump = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
+      mkdirSync(cacheDir, { recursive: true });
+      const tmp = `${cache}.${process.pid}`;
+      writeFileSync(tmp, dump);
+      renameSync(tmp, cache);
+    } catch {
+      // Only slower next time.
+    }
+  }
+  return db;
+}
+
+async function pglite(cacheDir: string | undefined): Promise<Engine> {
+  const [{ createPgConfig }, { default: driver }] = await Promise.all([import('@electric-sql/pglite/node-postgres'), import('pg')]);
+  const db = await startPGlite(cacheDir);
+  const admin = new driver.Client({ connection: createPgConfig(db).connection } as pg.ClientConfig);
+  await admin.connect();
+  // PGlite is one session: cases run one at a time and the runtime ends each client before it opens the next, so
+  // the search path set here is the one the runtime's client sees. The client is pg itself (openPostgres, pipelined)
+  // over PGlite's pg connection instead of a socket.
   const connect: PostgresConnect = async (binding) => {
-    const url = new URL(binding.connectionString);
-    if (url.protocol !== PGLITE_SCHEME) throw new Error(`switchyard test: ${url.protocol} is not a store of this run`);
-    await at(decodeURIComponent(url.pathname.slice(1)));
-    const client: PostgresClient = {
-      query: async (text, values) => ({ rows: (await db.query<Record<string, unknown>>(text, values as unknown[])).rows }),
-      end: async () => undefined,
-    };
-    return client;
+    if (!binding.connectionString.startsWith(PGLITE_URL)) throw new Error(`switchyard test: ${binding.connectionString} is not a store of this run`);
+    await admin.query(`SET search_path TO ${quote(decodeURIComponent(binding.connectionString.slice(PGLITE_URL.length)))}`);
+    return openPostgres(binding, { connection: createPgConfig(db).connection });
   };
-  return {
-    name: 'PGlite (offline; set SWITCHYARD_PG_URL to run against your Postgres)',
-    exec: async (schema, sql) => {
-      await at(schema);
-      await db.exec(sql);
-    },
-    query: async (schema, sql, params) => {
-      await at(schema);
-      return (await db.query<Record<string, unknown>>(sql, params as unknown[])).rows.map(plain);
-    },
-    binding: (schema) => ({ connectionString: `${PGLITE_SCHEME}///${encodeURIComponent(schema)}` }),
-    connect,
-    close: () => db.close(),
-  };
+  const binding = (schema: string) => ({ connectionString: `${PGLITE_URL}${encodeURIComponent(schema)}` });
+  return session(admin, 'PGlite (offline; set SWITCHYARD_PG_URL to run against your Postgres)', binding, async () => {
+    await admin.end().catch(() => undefined);
+    await db.close();
+  }, connect);
 }
 
 /** The manifest's postgres stores with their migrations (read once), or undefined when it has none. */
-export function postgresStores(manifest: Manifest, manifestDir: string, url = process.env.SWITCHYARD_PG_URL): PostgresStores | undefined {
+export function postgresStores(manifest: Manifest, manifestDir: string, options: { url?: string; cacheDir?: string } = {}): PostgresStores | undefined {
+  const url = options.url ?? process.env.SWITCHYARD_PG_URL;
   const specs = Object.entries((manifest.stores ?? {}) as Record<string, { type: string; binding: string; migrations?: string }>).filter(([, s]) => s.type === 'postgres');
   if (!specs.length) return undefined;
   const stores = specs.map(([name, s]) => {
@@ -131,7 +165,7 @@ export function postgresStores(manifest: Manifest, manifestDir: string, url = pr
   return {
     engine: () => engine?.name,
     async open() {
-      started ??= (async () => (engine = (url ? await realPostgres(url) : undefined) ?? (await pglite())))();
+      started ??= (async () => (engine = (url ? await realPostgres(url) : undefined) ?? (await pglite(options.cacheDir))))();
       const e = await started;
       const n = ++cases;
       const schemas: string[] = [];

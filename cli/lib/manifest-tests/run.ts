@@ -418,14 +418,19 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       await drain();
       const outcome: StepOutcome = { http: response.status, body };
       const id = (isObj(body) && typeof body.id === 'string' ? body.id : undefined) ?? built?.id;
+      let error: string | undefined;
       if (built && id) {
         outcome.integration = built.integration;
         outcome.id = id;
         const event = await recorded(storage.db, built.integration, id);
         if (event) outcome.event = event.status;
+        // Why an event did not apply is what a failing case most needs to show.
+        if (event && event.status !== 'applied') {
+          error = (await eventOutcomes(storage.db)).find((e) => e.integration === built!.integration && e.id === id)?.error ?? undefined;
+        }
       }
       steps.push(outcome);
-      compareStep(step, outcome, failures);
+      compareStep(step, outcome, failures, error);
     }
     const actual = stableIds(await collect(storage.db, onTable, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
     compareCase(c, actual, failures);
@@ -527,7 +532,8 @@ function compareList(what: string, path: Path, expected: Row[], actual: Row[], m
   failures.push({ path, ...(missing.length === 1 && expected.length > 1 ? { at: [...path, missing[0]!] } : {}), what, message: `${what}: ${problems} (${actual.length} actual)`, expected, actual: shown, update: shown });
 }
 
-function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): void {
+/** `error`: the event's last error when it did not apply (not part of the outcome: its text differs by engine). */
+function compareStep(step: Step, outcome: StepOutcome, failures: Failure[], error?: string): void {
   const e = step.expect;
   if (!e) return;
   if (e.http !== undefined && e.http !== outcome.http) failures.push({ path: [...step.path, 'expect', 'http'], what: 'http status', message: `http status ${outcome.http}, expected ${e.http}`, expected: e.http, actual: outcome.http, update: outcome.http });
@@ -535,7 +541,7 @@ function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): voi
     const shown = isObj(outcome.body) ? project(outcome.body, e.body) : outcome.body;
     failures.push({ path: [...step.path, 'expect', 'body'], what: 'response body', message: 'the response body differs', expected: e.body, actual: isObj(outcome.body) ? outcome.body : shown, update: shown });
   }
-  if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
+  if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}${error ? ` (${error})` : ''}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
 }
 
 function compareCase(c: Case, actual: Actual, failures: Failure[]): void {
