@@ -83,7 +83,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);
-  const postgres = postgresStores(manifest, dirname(project.manifest), { cacheDir: project.buildDir });
+  const postgres = postgresStores(manifest, dirname(project.manifest));
   return {
     ok: true,
     target: {

@@ -9,7 +9,7 @@
  * Schemas are dropped when their case ends.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
@@ -96,12 +96,16 @@ async function realPostgres(url: string): Promise<Engine | undefined> {
 const PGLITE_URL = 'postgres://pglite/';
 
 /**
- * A fresh PGlite. Its first start runs initdb (about 2 s here); the initialized data directory is then kept in
- * `cacheDir` (4.5 MB gzipped, keyed by the PGlite build) and later runs load it instead (under 1 s).
+ * A fresh PGlite. Its first start runs initdb (2-3 s here); the initialized data directory is then kept beside the
+ * PGlite it belongs to, in `node_modules/.cache/switchyard/` (4.5 MB gzipped, keyed by the PGlite build), and
+ * later runs of any project load it instead (about 1 s).
  */
-async function startPGlite(cacheDir: string | undefined): Promise<PGlite> {
+async function startPGlite(): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const data = statSync(fileURLToPath(import.meta.resolve('@electric-sql/pglite/pglite.data')));
+  const dataFile = fileURLToPath(import.meta.resolve('@electric-sql/pglite/pglite.data'));
+  const data = statSync(dataFile);
+  const modules = dataFile.lastIndexOf(`${sep}node_modules${sep}`);
+  const cacheDir = modules < 0 ? undefined : join(dataFile.slice(0, modules), 'node_modules', '.cache', 'switchyard');
   const cache = cacheDir && join(cacheDir, `pglite-datadir-${data.size}-${Math.floor(data.mtimeMs)}.tar.gz`);
   if (cache && existsSync(cache)) {
     try {
@@ -128,9 +132,9 @@ async function startPGlite(cacheDir: string | undefined): Promise<PGlite> {
   return db;
 }
 
-async function pglite(cacheDir: string | undefined): Promise<Engine> {
+async function pglite(): Promise<Engine> {
   const [{ createPgConfig }, { default: driver }] = await Promise.all([import('@electric-sql/pglite/node-postgres'), import('pg')]);
-  const db = await startPGlite(cacheDir);
+  const db = await startPGlite();
   const admin = new driver.Client({ connection: createPgConfig(db).connection } as pg.ClientConfig);
   await admin.connect();
   // PGlite is one session: cases run one at a time and the runtime ends each client before it opens the next, so
@@ -149,8 +153,7 @@ async function pglite(cacheDir: string | undefined): Promise<Engine> {
 }
 
 /** The manifest's postgres stores with their migrations (read once), or undefined when it has none. */
-export function postgresStores(manifest: Manifest, manifestDir: string, options: { url?: string; cacheDir?: string } = {}): PostgresStores | undefined {
-  const url = options.url ?? process.env.SWITCHYARD_PG_URL;
+export function postgresStores(manifest: Manifest, manifestDir: string, url = process.env.SWITCHYARD_PG_URL): PostgresStores | undefined {
   const specs = Object.entries((manifest.stores ?? {}) as Record<string, { type: string; binding: string; migrations?: string }>).filter(([, s]) => s.type === 'postgres');
   if (!specs.length) return undefined;
   const stores = specs.map(([name, s]) => {
@@ -165,7 +168,7 @@ export function postgresStores(manifest: Manifest, manifestDir: string, options:
   return {
     engine: () => engine?.name,
     async open() {
-      started ??= (async () => (engine = (url ? await realPostgres(url) : undefined) ?? (await pglite(options.cacheDir))))();
+      started ??= (async () => (engine = (url ? await realPostgres(url) : undefined) ?? (await pglite())))();
       const e = await started;
       const n = ++cases;
       const schemas: string[] = [];
