@@ -168,7 +168,14 @@ export function postgresStores(manifest: Manifest, manifestDir: string, url = pr
   return {
     engine: () => engine?.name,
     async open() {
-      started ??= (async () => (engine = (url ? await realPostgres(url) : undefined) ?? (await pglite())))();
+      started ??= (async () => {
+        engine = url ? await realPostgres(url) : undefined;
+        if (!engine) {
+          engine = await pglite();
+          if (url) engine.name = `PGlite (offline: SWITCHYARD_PG_URL did not answer)`;
+        }
+        return engine;
+      })();
       const e = await started;
       const n = ++cases;
       const schemas: string[] = [];
