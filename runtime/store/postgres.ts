@@ -22,7 +22,8 @@ export interface PostgresBinding {
 
 /**
  * The part of a client the store uses: queries (sent together, so a pg client pipelines them) and `end`. A pg
- * Client is one; `switchyard test` hands in PGlite behind the same shape, so its cases run this module's SQL.
+ * Client is one; `switchyard test` opens one over PGlite (openPostgres with PGlite's connection), so its cases run
+ * this module's transactions and SQL.
  */
 export interface PostgresClient {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
