@@ -37,7 +37,7 @@ const commands: Record<string, Command> = {
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   handshake: { run: handshakeCommand, usage: '[status] | arm <integration> [--seconds N] | forget <integration> [--url URL]', summary: 'arm (or forget) a handshake that hands over a signing secret (Asana, Notion)' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
-  test: { run: testCommand, usage: '[FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
+  test: { run: testCommand, usage: '[MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },
   providers: { run: providersCommand, usage: '[<name>] [--json]', summary: 'list the provider catalog, or show what `provider: <name>` sets' },

@@ -68,6 +68,11 @@ export interface CheckOptions {
   registry?: Registry;
   /** Also require every secret in the README's secrets table (this repository's docs; opt-in for a user's project). */
   readmeSecrets?: boolean;
+  /**
+   * Prepare Postgres stores' SQL against their migrations (default true). `switchyard test` turns it off: it runs
+   * those statements against the same migrations itself, and a second Postgres (PGlite) would double its start-up.
+   */
+  postgresSql?: boolean;
 }
 
 export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
@@ -132,7 +137,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
       // Postgres stores: each statement against its store's own migrations; and no event's SQL in two stores.
-      ...tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems),
+      ...(options.postgresSql === false ? [] : tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems)),
       ...tolerant(() => mixedStoreProblems(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
