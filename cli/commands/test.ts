@@ -149,7 +149,7 @@ async function runTests(project: Project, target: Target, environment: string, p
   if (gapLines.length) {
     console.log(`\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered)}`);
     for (const g of gapLines) console.log(`  ${g.location}: ${g.text}`);
-  } else console.log(`\ncoverage: every handler and command (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  } else console.log(`\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
   if (values.update) console.log(`updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
   console.log(failed.length ? paint('red', summary) : paint('green', summary));
