@@ -15,7 +15,8 @@ import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { claimStatement } from '../runtime/store/index.ts';
-import { openPostgres, type PostgresBinding } from '../runtime/store/postgres.ts';
+import { connectPg, openPg } from '../adapters/stores/pg.ts';
+import type { PostgresBinding } from '../runtime/store/postgres.ts';
 import { meteredEnv, newMeter, serializingEmit } from './meter.ts';
 
 const SUBSCRIPTION_SQL = `INSERT INTO subscriptions (id, customer_id, status, plan_id, version) VALUES (:id, :customer, :status, :plan, :version)
@@ -40,7 +41,7 @@ const manifest = (store: 'd1' | 'app'): Manifest => ({
 const emit = serializingEmit();
 const runtimes = {
   d1: createRuntime({ compiled: compileManifest(manifest('d1'), defaultRegistry), environment: 'bench', hash: 'bench', emit }),
-  postgres: createRuntime({ compiled: compileManifest(manifest('app'), defaultRegistry), environment: 'bench', hash: 'bench', emit }),
+  postgres: createRuntime({ compiled: compileManifest(manifest('app'), defaultRegistry), environment: 'bench', hash: 'bench', emit, connectPostgres: connectPg }),
 };
 
 function envelopes(run: string, n: number): Envelope[] {
@@ -62,7 +63,7 @@ const HAND_SQL = SUBSCRIPTION_SQL.replace(':id', '$1').replace(':customer', '$2'
 
 /** The hand-written Postgres consumer: one transaction per batch, a marker per message, then its projection. */
 async function hand(binding: PostgresBinding, batch: Envelope[]): Promise<number> {
-  const client = await openPostgres(binding);
+  const client = await openPg(binding);
   try {
     await client.query('BEGIN');
     for (const e of batch) {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../cli/lib/project.ts';
-import { openPostgres } from '../runtime/store/postgres.ts';
+import { openPg } from '../adapters/stores/pg.ts';
 import type { Meter } from './meter.ts';
 import { startBenchWorker } from './miniflare.ts';
 import { fmt, summarize } from './stats.ts';
@@ -25,7 +25,7 @@ export async function runPostgresConsumer(batches = 10, size = 100): Promise<boo
   }
   let pg;
   try {
-    pg = await openPostgres({ connectionString: url });
+    pg = await openPg({ connectionString: url });
   } catch (error) {
     console.log(`  skipped: Postgres at SWITCHYARD_PG_URL does not answer (${(error as Error).message})`);
     return true;

@@ -19,6 +19,7 @@ import { authenticate, bearer } from './routes.ts';
 import { periodBounds } from './limits.ts';
 import { capacity, LAG_BUCKETS_MS, PLAN_LIMITS, type BudgetTable, type PlatformMetric, type PlatformUsage } from './platform.ts';
 import { EventStatus } from './store/index.ts';
+import type { PostgresConnect } from './store/postgres.ts';
 import { compilePattern } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
 
@@ -28,6 +29,8 @@ export interface AdminDeps {
   budget?: BudgetTable;
   now: () => number;
   verifiers: ReadonlyMap<string, JwtVerify>;
+  /** How rebuild opens a Postgres store's client (the runtime's `connectPostgres`). */
+  connectPostgres?: PostgresConnect;
 }
 
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
@@ -156,7 +159,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   api.post('/rebuild', async (c) => {
     const request = (await c.req.json().catch(() => null)) as RebuildRequest | null;
     if (!request || typeof request.target !== 'string' || !request.target) throw httpError(400, { error: 'bad_request', message: 'send {"target": "<table or integration>", "cursor"?: "...", "limit"?: 200}' });
-    return c.json(await rebuildPage(c.env, compiled, request));
+    return c.json(await rebuildPage(c.env, compiled, request, deps.connectPostgres));
   });
 
   /**

@@ -16,6 +16,7 @@ import type { CommandDeps } from './commands/run.ts';
 import { ingest, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import type { BudgetTable, PlatformUsage } from './platform.ts';
+import type { PostgresConnect } from './store/postgres.ts';
 import { logEmit, type Emit } from './telemetry.ts';
 
 export interface AppOptions {
@@ -33,6 +34,8 @@ export interface AppOptions {
   applyInRequest?: IngestDeps['applyInRequest'];
   /** The consumer's in-request paths commands use (see runtime/commands/run.ts). */
   commands?: Pick<CommandDeps, 'applyInRequest' | 'applySync' | 'retrySync'>;
+  /** How rebuild (admin API) opens a Postgres store's client; the consumer gets the same from createRuntime. */
+  connectPostgres?: PostgresConnect;
 }
 
 /**
@@ -68,7 +71,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     await next();
   });
   registerAdminPages(app, compiled, emit, { now, verifiers });
-  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers }));
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
   if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 

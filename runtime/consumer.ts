@@ -49,7 +49,7 @@ export interface ConsumerOptions {
   random?: () => number;
   /** The fetch actions use (tests point it at a fake provider). */
   fetch?: typeof fetch;
-  /** How a Postgres store's client is opened (default: pg over its Hyperdrive binding; `switchyard test` hands in PGlite). */
+  /** How a Postgres store's client is opened (see RuntimeOptions.connectPostgres; none: the build has no driver). */
   connectPostgres?: PostgresConnect;
   usage?: PlatformUsage;
 }

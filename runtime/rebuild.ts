@@ -9,6 +9,7 @@ import type { RuntimeEnv } from './envelope.ts';
 import { parsePayload } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { rebuildPageRows, rebuildTotal, storedEnvelope } from './store/index.ts';
+import type { PostgresConnect } from './store/postgres.ts';
 import { runExternal } from './projections.ts';
 import { isExternal } from './stores.ts';
 import type { Statement } from './adapter.ts';
@@ -34,7 +35,7 @@ const writesTo = (table: string) => {
   return (sql: string) => re.test(sql);
 };
 
-export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, request: RebuildRequest): Promise<RebuildPage> {
+export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, request: RebuildRequest, connectPostgres?: PostgresConnect): Promise<RebuildPage> {
   const limit = Math.min(500, Math.max(1, request.limit ?? 200));
   const bySource = compiled.sources.has(request.target);
   const writes = writesTo(request.target);
@@ -72,7 +73,7 @@ export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, r
       }
     }
   }
-  if (external.length) await runExternal(compiled, env, external);
+  if (external.length) await runExternal(compiled, env, external, connectPostgres);
   if (statements.length) await env.DB.batch(statements);
   const last = rows[rows.length - 1];
   return {

@@ -26,7 +26,11 @@ export interface RuntimeOptions {
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
-  /** How a Postgres store's client is opened (default: pg over its Hyperdrive binding; `switchyard test` hands in PGlite). */
+  /**
+   * How a Postgres store's client is opened: the driver, handed in by the composition root (the Worker: the module
+   * `switchyard build` generates, pg only when a manifest has a postgres store; Node: adapters/stores/pg.ts). Without
+   * it a postgres projection fails retryably, then dead-letters, saying the build has no driver.
+   */
   connectPostgres?: PostgresConnect;
   /** Each handler's cost per event, from the build (for the admin usage report). */
   budget?: BudgetTable;

@@ -1,6 +1,8 @@
 /**
  * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
- * already-validated manifests the Worker bundles. The Worker never parses YAML or runs Ajv.
+ * already-validated manifests the Worker bundles, with two generated modules beside it: the command input checks
+ * (`manifests.validators.ts`) and the drivers (`manifests.drivers.ts`: pg only when a manifest has a postgres
+ * store). The Worker never parses YAML or runs Ajv, and bundles no driver its manifests do not use.
  */
 import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from '../lib/args.ts';
@@ -8,11 +10,15 @@ import { checkProject } from '../lib/check.ts';
 import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
 import { validatorsModule } from '../lib/input-validators.ts';
+import { driversModule } from '../lib/drivers-module.ts';
 
 export const BUILD_FILE = 'manifests.json';
 
 /** The validators module written beside a build output: `manifests.json` -> `manifests.validators.ts`. */
 export const validatorsPath = (output: string) => output.replace(/\.json$/, '') + '.validators.ts';
+
+/** The drivers module written beside a build output: `manifests.json` -> `manifests.drivers.ts`. */
+export const driversPath = (output: string) => output.replace(/\.json$/, '') + '.drivers.ts';
 
 /** Builds and writes (to `.switchyard/<outputName>`); returns the problems (empty on success). */
 export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boolean; output: string; messages: string[] } {
@@ -23,8 +29,13 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
   // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
-  const helpers = relative(dirname(output), join(PACKAGE_ROOT, 'runtime/commands/input.ts')).split(sep).join('/');
-  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, helpers.startsWith('.') ? helpers : `./${helpers}`));
+  const from = (file: string) => {
+    const path = relative(dirname(output), join(PACKAGE_ROOT, file)).split(sep).join('/');
+    return path.startsWith('.') ? path : `./${path}`;
+  };
+  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/commands/input.ts')));
+  // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
+  writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 

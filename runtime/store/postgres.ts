@@ -1,5 +1,6 @@
 /**
- * A Postgres projection store, reached through a Hyperdrive binding with node-postgres (`pg`). The applied-marker
+ * A Postgres projection store, reached through a Hyperdrive binding with node-postgres (`pg`, handed in as a
+ * PostgresConnect: see adapters/stores/pg.ts). The applied-marker
  * of a projection lives here, in `switchyard_applied`, and is written in the SAME Postgres transaction as the
  * projection: a redelivered event finds its marker and applies nothing, even though the event log is in D1.
  *
@@ -11,7 +12,6 @@
  * costs two round trips, whatever its size: BEGIN with the markers, then every projection with COMMIT. Between
  * the Worker and a distant database that is the difference between milliseconds and seconds per batch.
  */
-import type pg from 'pg';
 import { PermanentError, type Statement } from '../adapter.ts';
 import { keyOf, type EventKey } from './events.ts';
 
@@ -22,15 +22,18 @@ export interface PostgresBinding {
 
 /**
  * The part of a client the store uses: queries (sent together, so a pg client pipelines them) and `end`. A pg
- * Client is one; `switchyard test` opens one over PGlite (openPostgres with PGlite's connection), so its cases run
- * this module's transactions and SQL.
+ * Client is one (adapters/stores/pg.ts); `switchyard test` opens one over PGlite (openPg with PGlite's connection),
+ * so its cases run this module's transactions and SQL.
  */
 export interface PostgresClient {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
 
-/** Opens a client for a store's binding (the caller ends it). The default is {@link openPostgres}. */
+/**
+ * Opens a client for a store's binding (the caller ends it). This module imports no driver: the composition root
+ * hands one in (the Worker: the module `switchyard build` generates; Node: adapters/stores/pg.ts `connectPg`).
+ */
 export type PostgresConnect = (binding: PostgresBinding) => Promise<PostgresClient>;
 
 /** The applied-markers of Postgres projections, keyed like the event log. Created on first use if absent. */
@@ -83,28 +86,11 @@ export function postgresError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/**
- * Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. `transport` replaces
- * the socket: `switchyard test` passes PGlite's pg connection, so its cases run this same driver and settings.
- */
-export async function openPostgres(binding: PostgresBinding, transport: { connection?: unknown } = {}): Promise<pg.Client> {
-  // Imported on first use: a Worker whose manifest has no postgres store never initializes the driver.
-  const [{ default: driver }, cloudflare] = await Promise.all([import('pg'), import('pg-cloudflare')]);
-  // In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
-  // export condition, but vitest's workers pool resolves pg's own require() without it, so the socket is passed
-  // explicitly; in Node the module is empty and pg uses net.Socket.
-  const Socket = (cloudflare as { CloudflareSocket?: new (ssl: unknown) => unknown }).CloudflareSocket;
-  const client = new driver.Client({
-    connectionString: binding.connectionString,
-    pipeline: true,
-    ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
-    ...(transport as pg.ClientConfig),
-  });
-  // A socket closed by end() reports once more, after the client is done with it: nothing to handle.
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
+/** Why a Postgres store cannot be reached when no driver was handed in (a build out of step with its manifest). */
+export const NO_DRIVER_MESSAGE = 'this build has no Postgres driver: run switchyard build';
+
+/** The connect of a runtime composed without a driver: every use fails, retryably, with {@link NO_DRIVER_MESSAGE}. */
+const noDriver: PostgresConnect = () => Promise.reject(new Error(NO_DRIVER_MESSAGE));
 
 const missingMarkerTable = (error: unknown) => (error as { code?: string })?.code === '42P01' && /switchyard_applied/.test(String((error as Error)?.message));
 
@@ -150,7 +136,7 @@ async function transaction(client: PostgresClient, first: () => Promise<Result>,
  * statements: a redelivery, a replay of an applied event, or a consumer that died between this commit and the
  * event log's update settles as a duplicate.
  */
-export async function applyToPostgres(binding: PostgresBinding, events: readonly PostgresEvent[], connect: PostgresConnect = openPostgres): Promise<Map<string, PostgresOutcome>> {
+export async function applyToPostgres(binding: PostgresBinding, events: readonly PostgresEvent[], connect: PostgresConnect = noDriver): Promise<Map<string, PostgresOutcome>> {
   const outcomes = new Map<string, PostgresOutcome>();
   if (!events.length) return outcomes;
   let client: PostgresClient;
@@ -198,7 +184,7 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
 }
 
 /** Runs statements in one transaction without markers (rebuild: projections are idempotent upserts). */
-export async function runInPostgres(binding: PostgresBinding, statements: readonly Statement[], connect: PostgresConnect = openPostgres): Promise<void> {
+export async function runInPostgres(binding: PostgresBinding, statements: readonly Statement[], connect: PostgresConnect = noDriver): Promise<void> {
   if (!statements.length) return;
   const client = await connect(binding);
   try {

@@ -1,13 +1,14 @@
-/** The Worker bundle as wrangler deploys it: no run-time code generation, which workerd refuses. */
+/** The Worker bundle as wrangler deploys it: no run-time code generation, which workerd refuses, and no unused driver. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/project.ts';
+import { CLI, ROOT } from '../support/project.ts';
 
 describe('the deployable bundle', () => {
-  it.each(['default', 'staging', 'production'])('builds for %s with no new Function or eval', (env) => {
+  it.each(['default', 'staging', 'production'])('builds for %s with no new Function or eval, and no Postgres driver', (env) => {
     const outdir = mkdtempSync(join(tmpdir(), 'switchyard-bundle-'));
     const args = [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, ...(env === 'default' ? [] : ['--env', env])];
     const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
@@ -17,5 +18,34 @@ describe('the deployable bundle', () => {
     expect(bundle).not.toMatch(/new Function\s*\(/);
     expect(bundle).not.toMatch(/(^|[^.\w])eval\s*\(/m);
     expect(bundle).not.toContain('ajv');
+    // The default manifest has no postgres store: none of pg (its wire protocol, its SASL auth) is deployed.
+    expect(bundle).not.toMatch(/pg-protocol|SCRAM-SHA-256/);
+  });
+});
+
+/** The Worker entry bundled (as wrangler would, for workerd) over the build `name` (`manifests` is the default one). */
+async function workerInputs(name: string): Promise<string[]> {
+  const redirect: Plugin = {
+    name: 'build-output',
+    setup(b) {
+      b.onResolve({ filter: /\.switchyard\/manifests\./ }, (args) => ({ path: resolve(args.resolveDir, args.path.replace('manifests.', `${name}.`)) }));
+    },
+  };
+  const result = await build({ entryPoints: [join(ROOT, 'runtime/worker.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'node', conditions: ['workerd', 'worker'], external: ['cloudflare:*'], logLevel: 'silent', plugins: [redirect] });
+  return Object.keys(result.metafile.inputs);
+}
+
+describe('the Postgres driver in the Worker', () => {
+  it('is bundled from a build whose manifest has a postgres store, and only from one', async () => {
+    const out = `bundle-test-${process.pid}`;
+    const built = spawnSync(process.execPath, [CLI, 'build', '--quiet', '--out', `${out}.json`, join(ROOT, 'examples/postgres.yaml')], { cwd: ROOT, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    try {
+      const pg = (inputs: string[]) => inputs.filter((f) => /node_modules\/pg(-[a-z]+)?\//.test(f)).map((f) => f.replace(/.*node_modules\/([^/]+)\/.*/, '$1'));
+      expect(pg(await workerInputs(out))).toEqual(expect.arrayContaining(['pg', 'pg-protocol', 'pg-pool', 'pg-types', 'pg-cloudflare']));
+      expect(pg(await workerInputs('manifests'))).toEqual([]);
+    } finally {
+      for (const suffix of ['.json', '.validators.ts', '.drivers.ts']) rmSync(join(ROOT, '.switchyard', `${out}${suffix}`), { force: true });
+    }
   });
 });

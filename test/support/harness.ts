@@ -7,6 +7,7 @@ import { defaultRegistry } from '../../adapters/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer.ts';
 import type { Envelope } from '../../runtime/envelope.ts';
 import type { BudgetTable } from '../../runtime/platform.ts';
+import type { PostgresConnect } from '../../runtime/store/postgres.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -129,7 +130,7 @@ export function queuedOnly(manifest: Manifest): Manifest {
   return m;
 }
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
@@ -145,6 +146,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
+    ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
   const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', SWITCHYARD_SERVICE_TOKEN: 'test-service-token', ...options.env };

@@ -10,7 +10,7 @@ import built from '../../.switchyard/postgres.json';
 import { defaultRegistry } from '../../adapters/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { openPostgres } from '../../runtime/store/postgres.ts';
+import { connectPg, openPg } from '../../adapters/stores/pg.ts';
 import { faultyDb, fakeMessage, harness, uid, type Harness } from '../support/harness.ts';
 import { stripeSignature, svixHeaders } from '../support/sign.ts';
 
@@ -34,6 +34,9 @@ function manifest(): Manifest {
   );
   return m;
 }
+
+/** The example's runtime with the pg driver, as the Worker composes it from a build that has a postgres store. */
+const pgHarness = () => harness({ compiled: compileManifest(manifest(), defaultRegistry), connectPostgres: connectPg });
 
 let db: pg.Client;
 const one = async <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => (await db.query(sql, params)).rows[0] as T | undefined;
@@ -61,7 +64,7 @@ async function post(h: Harness, type: string, object: Record<string, unknown>, c
 
 describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   beforeAll(async () => {
-    db = await openPostgres(env.HYPERDRIVE!);
+    db = await openPg(env.HYPERDRIVE!);
     for (const migration of env.TEST_PG_MIGRATIONS!) await db.query(migration);
     await db.query('CREATE TABLE IF NOT EXISTS counters (id text PRIMARY KEY, n int NOT NULL)');
     await db.query('DROP TABLE IF EXISTS ledger');
@@ -71,7 +74,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('applies a signed Stripe event in Postgres, with its marker, and the event log says applied', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const sub = uid('sub');
     const { id, messages } = await post(h, 'customer.subscription.created', { id: sub, customer: 'cus_1', status: 'active', current_period_end: 1_800_000_000, items: { data: [{ price: { id: 'price_pro' } }] } });
     expect(messages.every((m) => m.acked)).toBe(true);
@@ -83,7 +86,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('applies a message delivered 3 times, and twice in one batch, exactly once', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const charge = uid('ch');
     const envelope = stripeEnvelope('charge.captured', { id: charge });
     await h.consume([fakeMessage(envelope), fakeMessage(envelope)]);
@@ -94,7 +97,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('a consumer that dies between the Postgres commit and the event log update: the retry applies nothing and settles the log', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const charge = uid('ch');
     const envelope = stripeEnvelope('charge.captured', { id: charge });
     // The event log's commit fails (D1 busy) after Postgres committed.
@@ -111,7 +114,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('an older event never overwrites newer state (@version ordering guard), whatever the arrival order', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const sub = uid('sub');
     const t = Math.floor(Date.now() / 1000);
     await post(h, 'customer.subscription.updated', { id: sub, customer: 'cus_1', status: 'past_due' }, t);
@@ -123,7 +126,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('rolls the first statement back when the second fails, dead-letters only the culprit, and leaves no marker', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const [bad, good] = [uid('ch'), uid('ch')];
     const failing = fakeMessage(stripeEnvelope('charge.refunded', { id: bad, status: 'refunded' }));
     const fine = fakeMessage(stripeEnvelope('charge.captured', { id: good }));
@@ -138,7 +141,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('dead-letters an event whose SQL would go to two stores, writing neither', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const charge = uid('ch');
     const message = fakeMessage(stripeEnvelope('charge.expired', { id: charge }));
     await h.consume([message]);
@@ -149,7 +152,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('replays a dead letter once its cause is fixed (a missing table created)', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const dispute = uid('dp');
     const { id } = await post(h, 'charge.disputed', { id: dispute });
     expect(await d1Status(id)).toBe('dead_lettered');
@@ -165,7 +168,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('rebuild re-projects a table from the event log into Postgres, and running it twice changes nothing', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const sub = uid('sub');
     const t = Math.floor(Date.now() / 1000);
     await post(h, 'customer.subscription.created', { id: sub, customer: 'cus_9', status: 'trialing' }, t - 10);
@@ -186,7 +189,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('a Postgres that does not answer is retried by the policy, never dead-lettered at once, and applies nothing', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const charge = uid('ch');
     const message = fakeMessage(stripeEnvelope('charge.captured', { id: charge }));
     await h.consume([message], { HYPERDRIVE: { connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none' } });
@@ -200,7 +203,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   });
 
   it('a Clerk user lands in Postgres and its welcome email is still sent, after the projection committed', async () => {
-    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const h = pgHarness();
     const user = uid('user');
     const body = JSON.stringify({ type: 'user.created', object: 'event', timestamp: Date.now(), data: { id: user, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'ada@example.com' }] } });
     expect((await h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, uid('msg'), body))).status).toBe(202);
@@ -209,5 +212,23 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
     expect(messages.every((m) => m.acked)).toBe(true);
     expect(await one('SELECT email, name, created_at FROM users WHERE id = $1', user)).toEqual({ email: 'ada@example.com', name: 'Ada Lovelace', created_at: new Date(1_700_000_000_000) });
     expect(h.providers.to(/api\.resend\.com\/emails$/)).toHaveLength(1);
+  });
+});
+
+// Runs without a Postgres: the driver is missing before any connection is tried.
+describe('a runtime composed without a Postgres driver (a build out of step with its manifest)', () => {
+  it('retries a postgres projection saying the build has no driver, then dead-letters it with that message', async () => {
+    const h = harness({ compiled: compileManifest(manifest(), defaultRegistry) });
+    const hyperdrive = { HYPERDRIVE: { connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none' } };
+    const envelope = stripeEnvelope('charge.captured', { id: uid('ch') });
+    const first = fakeMessage(envelope);
+    await h.consume([first], hyperdrive);
+    expect(first.retried?.delaySeconds).toBeGreaterThan(0);
+    expect(h.events.filter((e) => e.kind === 'event.retry').at(-1)).toMatchObject({ integration: 'stripe', error: expect.stringMatching(/this build has no Postgres driver: run switchyard build/) });
+    const last = fakeMessage(envelope, 5);
+    await h.consume([last], hyperdrive);
+    expect(last.acked).toBe(true);
+    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'stripe' AND event_id = ?1").bind(envelope.id).first<{ error: string }>();
+    expect(letter?.error).toMatch(/this build has no Postgres driver: run switchyard build/);
   });
 });

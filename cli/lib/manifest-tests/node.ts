@@ -106,7 +106,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
         }
         return {
           db: asD1(d1),
-          ...(external ? { stores: external.stores, ...(external.connect ? { connectPostgres: external.connect } : {}) } : {}),
+          ...(external ? { stores: external.stores, connectPostgres: external.connect } : {}),
           close: async () => {
             d1.close();
             await external?.close();

@@ -2,9 +2,10 @@
  * The manifest's `postgres` stores for `switchyard test` and `plan --replay`: per case, a fresh schema per store with
  * the store's own migrations applied, reached by the Worker's own Postgres code (runtime/store/postgres.ts).
  * - With SWITCHYARD_PG_URL answering: that Postgres. The store's binding gets a connection string whose `options`
- *   put the case's schema first on the search path, so the runtime connects with pg exactly as in the Worker.
+ *   put the case's schema first on the search path, so the runtime connects with pg (connectPg) exactly as in the
+ *   Worker.
  * - Otherwise PGlite (Postgres compiled to WebAssembly) in this process, one instance per run: the runtime is handed
- *   `connectPostgres`, which opens the same pg client (openPostgres) over PGlite's pg connection instead of a
+ *   `connectPostgres`, which opens the same pg client (openPg) over PGlite's pg connection instead of a
  *   socket: the same driver, pipelining, parameters and type parsing. Offline, no server.
  * Schemas are dropped when their case ends.
  */
@@ -14,14 +15,15 @@ import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import type pg from 'pg';
-import { openPostgres, type PostgresConnect } from '../../../runtime/store/postgres.ts';
+import { connectPg, openPg } from '../../../adapters/stores/pg.ts';
+import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
 import type { ExternalStore, Row } from './run.ts';
 
 /** One case's Postgres stores, by store name, and how the runtime reaches them. */
 export interface CaseStores {
   stores: Record<string, ExternalStore>;
-  /** Handed to the runtime when the stores are not reachable by connection string (PGlite). */
-  connect?: PostgresConnect;
+  /** The driver handed to the runtime: pg by connection string, or pg over PGlite's connection. */
+  connect: PostgresConnect;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ interface Engine {
   query(schema: string, sql: string, params?: unknown[]): Promise<Row[]>;
   /** The binding value the Worker would see for a store living in `schema`. */
   binding(schema: string): { connectionString: string };
-  connect?: PostgresConnect;
+  connect: PostgresConnect;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ function plain(row: Record<string, unknown>): Row {
 }
 
 /** A pg client's session for setting up, seeding and reading, as both engines share it. */
-function session(client: pg.Client, name: string, binding: Engine['binding'], close: () => Promise<void>, connect?: PostgresConnect): Engine {
+function session(client: pg.Client, name: string, binding: Engine['binding'], close: () => Promise<void>, connect: PostgresConnect): Engine {
   const at = (schema: string) => client.query(`SET search_path TO ${quote(schema)}`);
   return {
     name,
@@ -69,7 +71,7 @@ function session(client: pg.Client, name: string, binding: Engine['binding'], cl
       return (await client.query(sql, params as unknown[])).rows.map(plain);
     },
     binding,
-    ...(connect ? { connect } : {}),
+    connect,
     close,
   };
 }
@@ -90,7 +92,7 @@ async function realPostgres(url: string): Promise<Engine | undefined> {
     u.searchParams.set('options', `-c search_path=${schema}`);
     return { connectionString: u.toString() };
   };
-  return session(admin, `PostgreSQL ${version} (SWITCHYARD_PG_URL)`, binding, () => admin.end());
+  return session(admin, `PostgreSQL ${version} (SWITCHYARD_PG_URL)`, binding, () => admin.end(), connectPg);
 }
 
 const PGLITE_URL = 'postgres://pglite/';
@@ -138,12 +140,12 @@ async function pglite(): Promise<Engine> {
   const admin = new driver.Client({ connection: createPgConfig(db).connection } as pg.ClientConfig);
   await admin.connect();
   // PGlite is one session: cases run one at a time and the runtime ends each client before it opens the next, so
-  // the search path set here is the one the runtime's client sees. The client is pg itself (openPostgres, pipelined)
+  // the search path set here is the one the runtime's client sees. The client is pg itself (openPg, pipelined)
   // over PGlite's pg connection instead of a socket.
   const connect: PostgresConnect = async (binding) => {
     if (!binding.connectionString.startsWith(PGLITE_URL)) throw new Error(`switchyard test: ${binding.connectionString} is not a store of this run`);
     await admin.query(`SET search_path TO ${quote(decodeURIComponent(binding.connectionString.slice(PGLITE_URL.length)))}`);
-    return openPostgres(binding, { connection: createPgConfig(db).connection });
+    return openPg(binding, { connection: createPgConfig(db).connection });
   };
   const binding = (schema: string) => ({ connectionString: `${PGLITE_URL}${encodeURIComponent(schema)}` });
   return session(admin, 'PGlite (offline; set SWITCHYARD_PG_URL to run against your Postgres)', binding, async () => {
@@ -200,7 +202,7 @@ export function postgresStores(manifest: Manifest, manifestDir: string, url = pr
       }
       return {
         stores: out,
-        ...(e.connect ? { connect: e.connect } : {}),
+        connect: e.connect,
         close: async () => {
           for (const s of schemas) await e.exec('public', `DROP SCHEMA IF EXISTS ${quote(s)} CASCADE`).catch(() => undefined);
         },

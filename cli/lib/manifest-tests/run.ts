@@ -28,7 +28,7 @@ export interface Storage {
   kv?: KVNamespace;
   /** The manifest's external projection stores (Postgres), by store name, each fresh with its migrations applied. */
   stores?: Record<string, ExternalStore>;
-  /** How the runtime opens a Postgres store's client, when not by the binding's connection string (PGlite). */
+  /** The Postgres driver the runtime is handed for `stores` (pg by connection string, or pg over PGlite). */
   connectPostgres?: PostgresConnect;
   close?(): void | Promise<void>;
 }
