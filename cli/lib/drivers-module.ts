@@ -1,8 +1,8 @@
 /**
  * The drivers module `switchyard build` writes beside the manifests (`manifests.json` -> `manifests.drivers.ts`). The
  * Worker entry imports it and hands its exports to createRuntime; the bundler follows only what it imports. So the
- * Postgres driver (pg and its helpers: about 200 KiB, 40 KiB gzip) is in the bundle only when an environment of the build
- * has a `postgres` store, and a D1-only Worker ships none of it.
+ * Postgres driver (pg and its helpers: about 200 KiB, 40 KiB gzip) is in the bundle only when an environment of the
+ * build has a `postgres` store, and a D1-only Worker ships none of it.
  */
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 
