@@ -20,6 +20,8 @@ import { capacity, LAG_BUCKETS_MS, PLAN_LIMITS, type BudgetTable, type PlatformM
 import { EventStatus } from './store/index.ts';
 import { compilePattern } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
+import { registerBackfill } from './backfill.ts';
+import type { IngestDeps } from './ingest.ts';
 
 export interface AdminDeps {
   usage?: PlatformUsage;
@@ -27,6 +29,8 @@ export interface AdminDeps {
   budget?: BudgetTable;
   now: () => number;
   verifiers: ReadonlyMap<string, JwtVerify>;
+  /** The consumer's queue-free path: backfilled events take it exactly as webhooks do. */
+  applyInRequest?: IngestDeps['applyInRequest'];
 }
 
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
@@ -124,6 +128,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     return c.json({ seq, dismissed_at: at });
   });
+
+  registerBackfill(api, compiled, { emit, now, ...(usage ? { usage } : {}), ...(deps.applyInRequest ? { applyInRequest: deps.applyInRequest } : {}) });
 
   api.post('/dead-letters/replay', async (c) => {
     let selection: ReplaySelection;

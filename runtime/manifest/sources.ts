@@ -40,11 +40,12 @@ export const sourceDefinitions = {
       },
       total: closed(
         'SourceTotal',
-        { path: { type: 'string', description: 'A body path of the first page holding the total.' }, header: { type: 'string', description: 'A response header holding the total.' }, url: { type: 'string', description: 'A count endpoint, read with the same auth.' } },
+        { path: { type: 'string', description: 'A body path of the first page holding the total.' }, header: { type: 'string', description: 'A response header holding the total.' }, url: { type: 'string', description: 'A count endpoint (relative to the list URL, e.g. /v1/users/count), read with the same auth.' } },
         [],
         'Where the object count comes from, for the projected cost and the ETA; without it the CLI counts by listing first.',
       ),
       since: closed('SourceSince', { param: { type: 'string' }, format: { enum: ['unix_seconds', 'unix_ms', 'iso'] } }, ['param', 'format'], 'The filter `--since DATE` sets.'),
+      only: closed('SourceOnly', { path: { type: 'string' }, equals: { type: ['string', 'number', 'boolean'] } }, ['path', 'equals'], 'Objects to synthesise events for (the others are listed and skipped): a payment intent becomes `payment_intent.succeeded` only when it succeeded.'),
       rate_limit: closed('SourceRateLimit', { per_second: { type: 'number', exclusiveMinimum: 0 }, note: { type: 'string' } }, ['per_second'], 'Requests per second the CLI stays under (it also honours 429 and Retry-After).'),
       event: closed(
         'SourceEvent',
@@ -74,7 +75,7 @@ export const sourceDefinitions = {
   ),
 };
 
-type Auth = { type: 'bearer'; secret: string } | { type: 'basic'; username: string; password?: string } | { type: 'header'; header: string; secret: string };
+export type SourceAuth = { type: 'bearer'; secret: string } | { type: 'basic'; username: string; password?: string } | { type: 'header'; header: string; secret: string };
 
 /** A source, as the schema describes it. */
 export interface BackfillSource {
@@ -83,7 +84,7 @@ export interface BackfillSource {
   url: string;
   query?: Record<string, string | number | boolean>;
   headers?: Record<string, string>;
-  auth: Auth | Auth[];
+  auth: SourceAuth | SourceAuth[];
   items?: string;
   pagination:
     | { type: 'cursor'; param: string; from?: string; has_more: string }
@@ -92,6 +93,7 @@ export interface BackfillSource {
     | { type: 'next_url'; next: string; has_more?: string };
   total?: { path?: string; header?: string; url?: string };
   since?: { param: string; format: 'unix_seconds' | 'unix_ms' | 'iso' };
+  only?: { path: string; equals: string | number | boolean };
   rate_limit?: { per_second: number; note?: string };
   event: { type: string; id: string; headers?: Record<string, string>; body: Record<string, unknown> };
   reconcile?: { table: string; key?: string; object_key?: string; key_like?: string; columns: Record<string, ValueSpec> };
