@@ -96,6 +96,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
     restart: { type: 'boolean' },
     'with-effects': { type: 'boolean' },
     'no-count': { type: 'boolean' },
+    retries: { type: 'string' },
   });
   const [integration, extra] = positionals;
   if (!integration) throw new UsageError('name the integration to backfill (e.g. switchyard backfill stripe)');
@@ -121,6 +122,8 @@ export async function backfillCommand(args: string[]): Promise<number> {
     console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
     return 2;
   }
+  const retries = Number(values.retries ?? 5);
+  if (!Number.isSafeInteger(retries) || retries < 0) throw new UsageError(`--retries takes a whole number, not ${values.retries}`);
   const vars = operatorEnv(project);
   const onWait = (ms: number, why: string) => {
     if (ms >= 1000) process.stderr.write(`${process.stdout.isTTY ? '\n' : ''}waiting ${duration(ms)}: ${why}\n`);
@@ -129,7 +132,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
   // 1. What it will do and cost.
   const targets: Target[] = [];
   for (const [name, source] of picked) {
-    const pager = new Pager(source, { env: vars, onWait, ...(since ? { since } : {}) });
+    const pager = new Pager(source, { env: vars, onWait, retries, ...(since ? { since } : {}) });
     const path = checkpointPath(project.root, env, integration, name);
     const saved = dryRun || values.restart ? undefined : readCheckpoint(path);
     if (saved && saved.finished_at && !values.restart) {
