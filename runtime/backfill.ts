@@ -5,7 +5,8 @@
  * API and hands each to the same pipeline a webhook takes after verification (`admit`: the integration's envelope
  * extraction, the dedup claim, apply in the request or queue, the same projections and @version guards), marked in
  * the event log with its origin. It is the only path that skips signature verification, and it is behind the admin
- * credential. Cost: what the same event costs from a webhook (`switchyard plan --budget`), one Worker request per batch.
+ * credential. Cost: what the same event costs from a webhook (`switchyard plan --budget`), one Worker request per
+ * batch (MAX_BACKFILL_EVENTS).
  *
  * `POST /admin/api/rows` reads projected rows for reconcile: by key (at most MAX_ROW_KEYS) or a key-ordered page (at
  * most MAX_ROWS), of a table the manifest's SQL steps write and of columns that table has. Reads about the rows it
@@ -19,8 +20,12 @@ import { admit, extractEnvelope, type IngestDeps } from './ingest.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { EventOrigin } from './store/index.ts';
 
-/** Events per backfill call: a batch is one Worker request of at most this many D1 transactions. */
-export const MAX_BACKFILL_EVENTS = 100;
+/**
+ * Events per backfill call, by plan: a batch is one Worker request, and each event is one to three D1 calls (its
+ * transaction; a duplicate's failed insert, claim and lookup). The free plan allows 50 D1 queries and 10 ms of CPU
+ * per invocation, so 10 events; the paid plan 1,000 queries, so 100.
+ */
+export const MAX_BACKFILL_EVENTS = { free: 10, paid: 100 } as const;
 /** Bytes per backfill call (the CLI sends smaller batches when objects are large). */
 export const MAX_BACKFILL_BYTES = 4 * 1024 * 1024;
 /** Keys per rows call, and rows per page. */
@@ -58,10 +63,10 @@ export function projectedTables(compiled: CompiledManifest): Set<string> {
 
 const bad = (message: string) => httpError(400, { error: 'bad_request', message });
 
-function parseBatch(value: unknown): { origin: EventOrigin; events: BackfillItem[] } {
+function parseBatch(value: unknown, max: number): { origin: EventOrigin; events: BackfillItem[] } {
   const v = value as { origin?: unknown; events?: unknown } | null;
   if (!v || typeof v !== 'object' || !Array.isArray(v.events)) throw bad('send {"events": [{"body": {...}, "headers"?: {...}}], "origin"?: "backfill" | "repair"}');
-  if (!v.events.length || v.events.length > MAX_BACKFILL_EVENTS) throw bad(`a batch holds 1 to ${MAX_BACKFILL_EVENTS} events; got ${v.events.length}`);
+  if (!v.events.length || v.events.length > max) throw bad(`a batch holds 1 to ${max} events on the ${max === MAX_BACKFILL_EVENTS.paid ? 'paid' : 'free'} plan; got ${v.events.length}`);
   const origin = v.origin ?? EventOrigin.backfill;
   if (origin !== EventOrigin.backfill && origin !== EventOrigin.repair) throw bad('origin is backfill or repair');
   v.events.forEach((e, i) => {
@@ -87,7 +92,7 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
     } catch {
       throw bad('the batch is not JSON');
     }
-    const { origin, events } = parseBatch(parsed);
+    const { origin, events } = parseBatch(parsed, MAX_BACKFILL_EVENTS[compiled.plan]);
     const results: BackfillResult[] = [];
     for (const item of events) {
       const nowMs = deps.now();

@@ -21,8 +21,7 @@ import { projectFor, type Project } from '../lib/project.ts';
 import { adminCall, adminToken, serverUrl, ServerError } from '../lib/server.ts';
 import { progressBar } from './rebuild.ts';
 
-/** Events per admin API call (the endpoint takes at most 100). */
-const BATCH = 100;
+import { MAX_BACKFILL_EVENTS } from '../../runtime/backfill.ts';
 
 interface Target {
   name: string;
@@ -165,7 +164,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
     const pageSize = t.source.pagination.type === 'offset' ? t.source.pagination.limit : t.source.pagination.type === 'page' ? t.source.pagination.size : Number(t.source.query?.limit ?? t.source.query?.per_page ?? 100) || 100;
     const remaining = t.objects === null ? null : Math.max(0, t.objects - t.checkpoint.listed);
     console.log(`${t.name}: ${t.source.event.type} for ${t.objects === null ? 'an unknown number of' : t.objects.toLocaleString('en-US')} objects${t.checkpoint.cursor ? `, resuming after ${t.checkpoint.listed.toLocaleString('en-US')}` : ''}`);
-    for (const line of projectionLines({ objects: remaining, cost: costOf(build?.budget, integration, t.source.event.type), writesPerMinute, perSecond: t.source.rate_limit?.per_second ?? 5, pageSize, plan })) console.log(line);
+    for (const line of projectionLines({ objects: remaining, cost: costOf(build?.budget, integration, t.source.event.type), writesPerMinute, perSecond: t.source.rate_limit?.per_second ?? 5, pageSize, batch: MAX_BACKFILL_EVENTS[plan], plan })) console.log(line);
   }
 
   if (dryRun) return dryRunAll(targets, integration);
@@ -186,12 +185,12 @@ export async function backfillCommand(args: string[]): Promise<number> {
   const onSigint = () => {
     if (stop) process.exit(130);
     stop = true;
-    process.stderr.write('\ninterrupted: finishing the batch in flight, then saving the checkpoint (Ctrl-C again to quit now; the page is sent again on resume)\n');
+    process.stderr.write('\ninterrupted: finishing the page in flight, then saving the checkpoint (Ctrl-C again to quit now: that page is sent again on resume, and written once)\n');
   };
   process.on('SIGINT', onSigint);
   try {
     for (const t of targets) {
-      const code = await runTarget(t, { integration, url, token: token!, writesPerMinute, cost: costOf(build?.budget, integration, t.source.event.type)?.d1_rows_written ?? 3, stopped: () => stop });
+      const code = await runTarget(t, { integration, url, token: token!, writesPerMinute, batch: MAX_BACKFILL_EVENTS[plan], cost: costOf(build?.budget, integration, t.source.event.type)?.d1_rows_written ?? 3, stopped: () => stop });
       if (code !== 0) return code;
     }
   } finally {
@@ -237,6 +236,8 @@ async function dryRunAll(targets: Target[], integration: string): Promise<number
 
 interface RunOptions {
   integration: string;
+  /** Events per admin API call (the endpoint's bound for the plan). */
+  batch: number;
   url: string;
   token: string;
   writesPerMinute: number;
@@ -299,8 +300,8 @@ async function runTarget(t: Target, o: RunOptions): Promise<number> {
       throw error;
     }
     const events = page.items.filter((obj) => wanted(t.source, obj)).map((obj) => synthesise(t.source, obj, page!.fetchedAt));
-    for (let i = 0; i < events.length; i += BATCH) {
-      const batch = events.slice(i, i + BATCH);
+    for (let i = 0; i < events.length; i += o.batch) {
+      const batch = events.slice(i, i + o.batch);
       // Bounded D1 writes: wait until the rows this batch writes fit under the per-minute bound.
       const wait = nextWriteAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

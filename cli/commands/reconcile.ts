@@ -158,10 +158,11 @@ export async function reconcileCommand(args: string[]): Promise<number> {
       const stamp = Date.now().toString(36);
       const events: SyntheticEvent[] = listed.filter((l) => fix.has(l.key)).map((l) => synthesise(source, l.object, l.fetchedAt, `repair-${stamp}`));
       const counts: Record<string, number> = {};
-      for (let i = 0; i < events.length; i += 100) {
+      const batch = 10; // within the free plan's bound (runtime/backfill.ts MAX_BACKFILL_EVENTS)
+      for (let i = 0; i < events.length; i += batch) {
         const answer = await adminCall<{ counts: Record<string, number>; results: { status: string; error?: string }[] }>(url, token, `/backfill/${encodeURIComponent(integration)}`, {
           method: 'POST',
-          body: JSON.stringify({ origin: 'repair', events: events.slice(i, i + 100).map((e) => ({ body: e.body, ...(e.headers ? { headers: e.headers } : {}) })) }),
+          body: JSON.stringify({ origin: 'repair', events: events.slice(i, i + batch).map((e) => ({ body: e.body, ...(e.headers ? { headers: e.headers } : {}) })) }),
         });
         for (const [k, v] of Object.entries(answer.counts)) counts[k] = (counts[k] ?? 0) + v;
       }

@@ -31,7 +31,7 @@ export function duration(ms: number): string {
 }
 
 /** The projection lines for one source. */
-export function projectionLines(o: { objects: number | null; cost: HandlerCost | undefined; writesPerMinute: number; perSecond: number; pageSize: number; plan: 'free' | 'paid' }): string[] {
+export function projectionLines(o: { objects: number | null; cost: HandlerCost | undefined; writesPerMinute: number; perSecond: number; pageSize: number; batch: number; plan: 'free' | 'paid' }): string[] {
   const { objects, cost } = o;
   const lines: string[] = [];
   if (!cost) return ['  cost: unknown (this event type has no priced handler)'];
@@ -40,7 +40,7 @@ export function projectionLines(o: { objects: number | null; cost: HandlerCost |
   const written = objects * cost.d1_rows_written;
   const allowance = PLAN_LIMITS[o.plan].d1_rows_written;
   lines.push(
-    `  total for ${n(objects)} objects: ${n(written)} D1 rows written (${Math.round((written / allowance) * 100)}% of the ${o.plan} plan's ${n(allowance)}/day), ${n(objects * cost.d1_rows_read)} read, ${n(objects * cost.queue_operations)} queue operations, ${n(Math.ceil(objects / 100))} Worker requests, ${n(Math.ceil(objects / o.pageSize))} provider requests`,
+    `  total for ${n(objects)} objects: ${n(written)} D1 rows written (${Math.round((written / allowance) * 100)}% of the ${o.plan} plan's ${n(allowance)}/day), ${n(objects * cost.d1_rows_read)} read, ${n(objects * cost.queue_operations)} queue operations, ${n(Math.ceil(objects / o.batch))} Worker requests (${o.batch} events each), ${n(Math.ceil(objects / o.pageSize))} provider requests`,
   );
   const byWrites = Number.isFinite(o.writesPerMinute) ? (written / o.writesPerMinute) * 60_000 : 0;
   const byProvider = (Math.ceil(objects / o.pageSize) / o.perSecond) * 1000;
