@@ -25,7 +25,9 @@ beforeAll(async () => {
     defaultManifestText(),
     '  stripe:\n    provider: stripe\n',
     `  stripe:\n    provider: stripe\n    sources:\n      subscriptions: { url: "${fake.url}/v1/subscriptions", rate_limit: { per_second: 200 }, reconcile: { key_like: "sub_d%" } }\n`,
-  );
+  )
+    .replace('  clerk:\n    provider: clerk\n    route:', `  clerk:\n    provider: clerk\n    sources: { users: { url: "${fake.url}/v1/users" } }\n    route:`)
+    .replace('  paddle:\n    provider: paddle\n', `  paddle:\n    provider: paddle\n    sources: { subscriptions: { url: "${fake.url}/subscriptions" } }\n`);
   dir = dirname(projectWith(manifest));
 }, 120_000);
 afterAll(async () => {
@@ -34,7 +36,7 @@ afterAll(async () => {
 });
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  cliAsync(args, { cwd: dir, env: { ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN!, SWITCHYARD_URL: worker.url, STRIPE_SECRET_KEY: KEY, ...env } });
+  cliAsync(args, { cwd: dir, env: { ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN!, SWITCHYARD_URL: worker.url, STRIPE_SECRET_KEY: KEY, CLERK_SECRET_KEY: KEY, PADDLE_API_KEY: KEY, ...env } });
 const rows = () => worker.query<{ id: string; status: string; customer_id: string; plan_id: string | null }>('SELECT id, status, customer_id, plan_id FROM subscriptions ORDER BY id');
 const backfilled = (like: string) => worker.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND origin = 'backfill' AND id LIKE ?", like)[0]!.n;
 
@@ -116,6 +118,26 @@ describe('switchyard backfill', () => {
     const got = Object.fromEntries(rows().filter((r) => r.id.startsWith('sub_c')).map((r) => [r.id, r.status]));
     expect(got).toEqual({ sub_c000000: 'past_due', sub_c000001: 'past_due', sub_c000002: 'active' });
   }, 60_000);
+});
+
+describe('backfill from Clerk and Paddle', () => {
+  it('pages Clerk by offset (counted by its count endpoint) as user.updated, sending no welcome email, and Paddle by its next links', async () => {
+    fake.clerkUsers = Array.from({ length: 1100 }, (_, i) => ({ id: `user_${String(i).padStart(5, '0')}`, object: 'user', first_name: 'Ada', last_name: `N${i}`, email_addresses: [{ email_address: `ada${i}@example.com` }], created_at: 1_700_000_000_000 + i, updated_at: 1_700_000_500_000 + i }));
+    fake.paddleSubscriptions = Array.from({ length: 450 }, (_, i) => ({ id: `sub_01h${String(i).padStart(23, '0')}`, status: 'active', customer_id: `ctm_${i}`, updated_at: new Date(1_700_000_000_000 + i * 1000).toISOString(), current_billing_period: { ends_at: '2026-01-01T00:00:00Z' }, items: [{ price: { id: 'pri_1' } }] }));
+    const clerk = await run(['backfill', 'clerk', '--yes']);
+    expect(clerk.stdout).toContain('users: user.updated for 1,100 objects');
+    expect(clerk.stdout).toMatch(/1100 events sent \(1100 applied\)/);
+    expect(clerk.code).toBe(0);
+    const users = worker.query<{ id: string; email: string; name: string }>("SELECT id, email, name FROM users WHERE id LIKE 'user_%' ORDER BY id");
+    expect(users).toHaveLength(1100);
+    expect(users[1099]).toEqual({ id: 'user_01099', email: 'ada1099@example.com', name: 'Ada N1099' });
+    expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM effects WHERE integration = 'clerk'")[0]!.n).toBe(0);
+
+    const paddle = await run(['backfill', 'paddle', '--objects', 'subscriptions', '--yes']);
+    expect(paddle.stdout).toContain('subscriptions: subscription.updated for 450 objects');
+    expect(paddle.code).toBe(0);
+    expect(worker.query<{ n: number }>("SELECT count(*) AS n FROM subscriptions WHERE id LIKE 'sub_01h%' AND customer_id LIKE 'ctm_%' AND current_period_end = '2026-01-01T00:00:00.000Z'")[0]!.n).toBe(450);
+  }, 120_000);
 });
 
 describe('switchyard reconcile', () => {
