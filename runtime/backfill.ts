@@ -136,6 +136,8 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
     const limit = Math.min(MAX_ROWS, Math.max(1, Number(q.limit ?? MAX_ROWS) || MAX_ROWS));
     const after = typeof q.after === 'string' ? q.after : '';
     const like = typeof q.key_like === 'string' ? q.key_like : null;
+    // D1 refuses LIKE patterns over 50 bytes: a clear 400 here, not its error.
+    if (like !== null && new TextEncoder().encode(like).length > 50) throw bad('key_like is at most 50 bytes');
     const rows = await c.env.DB.prepare(`SELECT ${cols} FROM "${table}" WHERE "${key}" > ?1 AND (?2 IS NULL OR "${key}" LIKE ?2) ORDER BY "${key}" LIMIT ?3`).bind(after, like, limit).all<Record<string, unknown>>();
     const last = rows.results.length === limit ? String(rows.results[rows.results.length - 1]![key]) : null;
     return c.json({ rows: rows.results, next: last });

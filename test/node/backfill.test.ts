@@ -105,6 +105,17 @@ describe('switchyard backfill', () => {
     expect(backfilled('backfill:sub_b%')).toBe(300);
   }, 120_000);
 
+  it('paces D1 writes under --max-writes-per-minute (rows per event from the budget)', async () => {
+    fake.stripe.set('subscriptions', stripeSubscriptions(30, 'sub_e', 1_715_000_000));
+    // 4 rows an event, 10 events a batch: 40 rows, so 2,400 rows a minute is one batch a second.
+    const paced = await run(['backfill', 'stripe', '--objects', 'subscriptions', '--yes', '--restart', '--max-writes-per-minute', '2400']);
+    expect(paced.stdout).toContain('at most 2,400 rows written a minute (600 objects)');
+    expect(paced.code).toBe(0);
+    const times = worker.query<{ received_at: string }>("SELECT received_at FROM events WHERE id LIKE 'backfill:sub_e%' ORDER BY seq").map((r) => Date.parse(r.received_at));
+    expect(times).toHaveLength(30);
+    expect(times[29]! - times[0]!).toBeGreaterThanOrEqual(1900);
+  }, 60_000);
+
   it('races live webhooks: the newer state wins whichever arrives first', async () => {
     const [early, late, stale] = stripeSubscriptions(3, 'sub_c', 1_720_000_000);
     fake.stripe.set('subscriptions', [early!, late!, stale!]);
