@@ -37,7 +37,7 @@ const commands: Record<string, Command> = {
   send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
-  backfill: { run: backfillCommand, usage: '<integration> [--objects a,b] [--since DATE] [--dry-run] [--yes] [--max-writes-per-minute N] [--retries N] [--restart] [--with-effects] [--url URL] [--env NAME]', summary: "load existing objects from the provider's list API through the handlers (resumable)" },
+  backfill: { run: backfillCommand, usage: '<integration> [--objects a,b] [--since DATE] [--dry-run] [--yes] [--max-writes-per-minute N] [--retries N] [--restart] [--no-count] [--with-effects] [--url URL] [--env NAME]', summary: "load existing objects from the provider's list API through the handlers (resumable)" },
   reconcile: { run: reconcileCommand, usage: '<integration> [--objects a,b] [--repair] [--json] [--url URL] [--env NAME]', summary: 'compare projected rows with the provider, report drift (--repair: correct it)' },
   test: { run: testCommand, usage: '[FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
