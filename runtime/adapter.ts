@@ -86,6 +86,11 @@ export interface VerifierAdapter<O = any> {
    */
   signsBody?: false;
   /**
+   * false when these options sign only some fields and not the body (a body-carried signature over a timestamp and
+   * a token, as Mailgun's): a captured signature can carry another payload within its tolerance. `validate` warns.
+   */
+  coversBody?(options: O): boolean;
+  /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.
    */

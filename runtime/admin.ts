@@ -4,6 +4,7 @@
  * configured it is closed, never open.
  */
 import { Hono } from 'hono';
+import { handshakesApi } from './admin-handshakes.ts';
 import { getCookie } from 'hono/cookie';
 import { CSRF_HEADER, csrfSafe, readSession, SESSION_COOKIE } from './admin-session.ts';
 import { secretsEqual } from './bytes.ts';
@@ -259,6 +260,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
     return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform }, projection: await projection(c.env.DB, deps.budget, compiled.plan, day) });
   });
+
+  api.route('/handshakes', handshakesApi(compiled, emit, now));
 
   return api;
 }

@@ -31,7 +31,7 @@ import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
 import { projectExternal, type ExternalProjection } from './projections.ts';
 import { splitByStore } from './stores.ts';
-import { PostgresSqlError } from './store/postgres.ts';
+import { PostgresSqlError, type PostgresConnect } from './store/postgres.ts';
 
 /** The parts of a Queues message the consumer uses (so tests and benchmarks can hand it plain objects). */
 export interface ConsumerMessage {
@@ -49,6 +49,8 @@ export interface ConsumerOptions {
   random?: () => number;
   /** The fetch actions use (tests point it at a fake provider). */
   fetch?: typeof fetch;
+  /** How a Postgres store's client is opened (default: pg over its Hyperdrive binding; `switchyard test` hands in PGlite). */
+  connectPostgres?: PostgresConnect;
   usage?: PlatformUsage;
 }
 
@@ -402,7 +404,7 @@ export function createConsumer(options: ConsumerOptions) {
   async function project(b: Batch): Promise<void> {
     const works = b.works.filter((w) => w.plan?.external && !w.failure);
     if (!works.length) return;
-    const outcomes = await projectExternal(compiled, b.env, works.map((w) => ({ key: w.key, envelope: w.envelope!, projection: w.plan!.external! })));
+    const outcomes = await projectExternal(compiled, b.env, works.map((w) => ({ key: w.key, envelope: w.envelope!, projection: w.plan!.external! })), options.connectPostgres);
     for (const w of works) {
       const outcome = outcomes.get(keyString(w));
       // A duplicate there (its marker found) still commits below: the event log may not have recorded it yet.

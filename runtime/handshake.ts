@@ -9,7 +9,8 @@ import type { InboundRequest, OptionsSchema, SecretEnv } from './adapter.ts';
 /** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
 export interface HandshakeStore {
   get(key: string): Promise<string | null>;
-  put(key: string, value: string): Promise<void>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 export interface HandshakeContext {
@@ -18,6 +19,8 @@ export interface HandshakeContext {
   env: SecretEnv;
   /** Where learnt secrets live (KV); absent when the Worker has no KV binding. */
   store?: HandshakeStore;
+  /** The request's time (ms), for the arming window. */
+  now: number;
 }
 
 /** What a handshake answers: status, content type and body, built by the core into a Response. */
@@ -37,7 +40,10 @@ export interface Handshake {
   matches(request: InboundRequest): boolean;
   /** Answers the handshake; throws VerificationError when a check of its own (a verify token) fails. */
   answer(request: InboundRequest, ctx: HandshakeContext): Promise<HandshakeAnswer>;
-  /** Secrets the handshake learnt, which the verifier reads from the environment (`secret_store: kv`). */
+  /**
+   * Secrets the handshake learnt, which the verifier reads from the environment (`secret_store: kv`). A handshake
+   * that has this learns a secret from an unsigned request, so it is accepted only while the operator armed it.
+   */
   secrets?(ctx: HandshakeContext): Promise<Record<string, string>>;
 }
 
@@ -98,3 +104,21 @@ export function jsonFieldEquals(request: InboundRequest, when: { field: string; 
 
 /** The KV key under which a handshake keeps what it learnt for an integration. */
 export const handshakeKey = (integration: string, what: string) => `handshake:${integration}:${what}`;
+
+/** How long `arm` opens the window by default, and at most: long enough to register a webhook, short for a race. */
+export const ARM_DEFAULT_SECONDS = 10 * 60;
+export const ARM_MAX_SECONDS = 60 * 60;
+
+/** Arms an integration's secret-learning handshake until `now + seconds` (one handshake, then it closes). */
+export async function arm(store: HandshakeStore, integration: string, now: number, seconds: number): Promise<string> {
+  const until = new Date(now + seconds * 1000).toISOString();
+  // KV expires keys lazily and no sooner than 60 s; the stored deadline is what counts.
+  await store.put(handshakeKey(integration, 'armed'), until, { expirationTtl: Math.max(60, seconds) });
+  return until;
+}
+
+/** Whether the operator's arming window is open for this integration. */
+export async function isArmed(store: HandshakeStore, integration: string, now: number): Promise<boolean> {
+  const until = await store.get(handshakeKey(integration, 'armed'));
+  return until !== null && Date.parse(until) > now;
+}

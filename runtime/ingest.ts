@@ -3,7 +3,7 @@
  * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
  */
 import { MissingSecretError, VerificationError, type InboundRequest, type SecretEnv } from './adapter.ts';
-import type { HandshakeAnswer, HandshakeContext } from './handshake.ts';
+import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from './handshake.ts';
 import { sha256, toBase64, toHex } from './bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from './envelope.ts';
 import { httpError, readBody } from './http.ts';
@@ -108,9 +108,15 @@ async function verifyOrRefuse(integration: CompiledIntegration, inbound: Inbound
   }
 }
 
-function handshakeContext(integration: string, env: RuntimeEnv): HandshakeContext {
+/** KV as the small store handshakes use (learnt secrets, the operator's arming). */
+export function handshakeStore(env: RuntimeEnv): HandshakeStore | undefined {
   const kv = env.KV as KVNamespace | undefined;
-  return { integration, env, ...(kv ? { store: { get: (key) => kv.get(key), put: (key, value) => kv.put(key, value) } } : {}) };
+  return kv ? { get: (key) => kv.get(key), put: (key, value, options) => kv.put(key, value, options), delete: (key) => kv.delete(key) } : undefined;
+}
+
+function handshakeContext(integration: string, env: RuntimeEnv, now: number): HandshakeContext {
+  const store = handshakeStore(env);
+  return { integration, env, now, ...(store ? { store } : {}) };
 }
 
 /** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */
@@ -149,7 +155,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   const inbound: InboundRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs };
   let secrets: SecretEnv = env;
   if (integration.handshake) {
-    const ctx = handshakeContext(name, env);
+    const ctx = handshakeContext(name, env, nowMs);
     // The request that proves ownership is answered here, verified first when the provider signs it: it is
     // never queued and never written to the event log.
     if (integration.handshake.matches(inbound)) return answerHandshake(integration, inbound, ctx, deps);

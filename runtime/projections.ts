@@ -8,7 +8,7 @@ import type { Statement } from './adapter.ts';
 import { eventVersion, type Envelope, type RuntimeEnv } from './envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
 import { keyOf, type EventKey } from './store/events.ts';
-import { applyToPostgres, runInPostgres, type PostgresBinding, type PostgresOutcome } from './store/postgres.ts';
+import { applyToPostgres, runInPostgres, type PostgresBinding, type PostgresConnect, type PostgresOutcome } from './store/postgres.ts';
 
 /** One event's statements for one external store. */
 export interface ExternalProjection {
@@ -34,6 +34,7 @@ export async function projectExternal(
   compiled: CompiledManifest,
   env: RuntimeEnv,
   items: readonly { key: EventKey; envelope: Envelope; projection: ExternalProjection }[],
+  connect?: PostgresConnect,
 ): Promise<Map<string, PostgresOutcome>> {
   const outcomes = new Map<string, PostgresOutcome>();
   const byStore = new Map<string, typeof items[number][]>();
@@ -46,15 +47,15 @@ export async function projectExternal(
       for (const item of list) outcomes.set(keyOf(item.key), error as Error);
       continue;
     }
-    const applied = await applyToPostgres(binding, list.map((item) => ({ key: item.key, version: eventVersion(item.envelope), statements: item.projection.statements })));
+    const applied = await applyToPostgres(binding, list.map((item) => ({ key: item.key, version: eventVersion(item.envelope), statements: item.projection.statements })), connect);
     for (const [key, outcome] of applied) outcomes.set(key, outcome);
   }
   return outcomes;
 }
 
 /** Runs statements in their external stores, one transaction per store (rebuild). */
-export async function runExternal(compiled: CompiledManifest, env: RuntimeEnv, statements: readonly Statement[]): Promise<void> {
+export async function runExternal(compiled: CompiledManifest, env: RuntimeEnv, statements: readonly Statement[], connect?: PostgresConnect): Promise<void> {
   const byStore = new Map<string, Statement[]>();
   for (const s of statements) byStore.set(s.store!, [...(byStore.get(s.store!) ?? []), s]);
-  for (const [name, list] of byStore) await runInPostgres(bindingOf(compiled, env, name), list);
+  for (const [name, list] of byStore) await runInPostgres(bindingOf(compiled, env, name), list, connect);
 }

@@ -14,6 +14,7 @@ import { evaluateAlerts } from './alerts.ts';
 import { prune } from './retention.ts';
 import { sweep } from './sweep.ts';
 import { logEmit, type Emit } from './telemetry.ts';
+import type { PostgresConnect } from './store/postgres.ts';
 
 export interface RuntimeOptions {
   compiled: CompiledManifest;
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
+  /** How a Postgres store's client is opened (default: pg over its Hyperdrive binding; `switchyard test` hands in PGlite). */
+  connectPostgres?: PostgresConnect;
   /** Each handler's cost per event, from the build (for the admin usage report). */
   budget?: BudgetTable;
 }

@@ -12,6 +12,8 @@ export type TelemetryEvent =
   | { kind: 'webhook.in_flight'; integration: string; id: string }
   /** A provider's ownership handshake, answered in the request; never queued or written to the event log. */
   | { kind: 'webhook.handshake'; integration: string; status: number }
+  | { kind: 'handshake.armed'; integration: string; until: string; actor: string }
+  | { kind: 'handshake.forgotten'; integration: string; actor: string }
   | { kind: 'webhook.replay_refused'; integration: string; id: string }
   | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }

@@ -1,12 +1,12 @@
 import type { HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { EchoHeaderHandshake } from '../../runtime/manifest/types.gen.ts';
-import { conflict, keepSecret, learntSecretOptions, learntSecrets, noStore } from './learnt-secret.ts';
+import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
 
 type Options = Omit<EchoHeaderHandshake, 'type'>;
 
 /**
- * Asana's handshake: the first POST carries `X-Hook-Secret`; it is answered 200 echoing the header, and the value
- * is kept (KV) as the secret later deliveries are signed with.
+ * Asana's handshake: the first POST carries `X-Hook-Secret`; while the operator has armed the integration it is
+ * answered 200 echoing the header, and the value is kept (KV) as the secret later deliveries are signed with.
  */
 export const echoHeaderHandshake: HandshakeAdapter<Options> = {
   type: 'echo-header',
@@ -29,8 +29,8 @@ export const echoHeaderHandshake: HandshakeAdapter<Options> = {
       async answer(request, ctx) {
         const value = request.headers.get(header)!;
         const kept = await keepSecret(ctx, options.secret, value);
-        if (kept === 'no_store') return noStore;
-        if (kept === 'known') return conflict('hook secret');
+        const refused = refusal(kept, ctx, 'hook secret');
+        if (refused) return refused;
         return { status: 200, contentType: 'text/plain', body: '', headers: { [options.header]: value } };
       },
       secrets: (ctx) => learntSecrets(ctx, options.secret),

@@ -19,18 +19,21 @@ export const hmacChallengeHandshake: HandshakeAdapter<Options> = {
       when: whenFieldSchema,
       token_field: { type: 'string', minLength: 1, description: 'Dotted path of the token (default payload.plainToken).' },
       secret: secretRefSchema,
-      verify: verifySchema,
+      verify: { ...verifySchema, const: true, description: 'Always verified (default true): unverified, the answer would sign any text with the secret.' },
     },
     required: ['when', 'secret'],
   },
   example: { type: 'hmac-challenge', when: { field: 'event', equals: 'endpoint.url_validation' }, token_field: 'payload.plainToken', secret: 'ZOOM_WEBHOOK_SECRET' },
   create(options) {
+    // It answers HMAC(secret, any token the request chooses): unverified, it would be a signing oracle for the very
+    // secret the verifier checks (a token of `v0:<ts>:<body>` returns a valid signature for a forged event).
+    if ((options.verify as boolean | undefined) === false) throw new Error('`verify: false` would make this handshake a signing oracle for the secret: anyone could have any text signed with it; the handshake must be verified');
     const tokenField = options.token_field ?? 'payload.plainToken';
     const answerKey = tokenField.split('.').pop()!;
     const signer = new HmacSigner('SHA-256');
     return {
       methods: [],
-      verify: options.verify ?? true,
+      verify: true,
       matches: (request) => jsonFieldEquals(request, options.when).matched,
       async answer(request, ctx) {
         const [secret] = readSecrets(ctx.env, options.secret);

@@ -1,17 +1,18 @@
 /**
  * A secret the provider hands over in its handshake (Asana's X-Hook-Secret, Notion's verification_token) and then
- * signs with. It is kept in KV per integration; the first one wins, so a forged handshake cannot replace it, and a
- * secret set in the environment always takes precedence. Values are cached for the isolate's life once read.
+ * signs with. Such a handshake is unsigned, so anyone who knows the route could send one: it is accepted only while
+ * the operator has armed the integration (`switchyard handshake arm <name>`, the admin API), once, and the window
+ * closes behind it. The secret is kept in KV per integration; a kept one is never replaced (forget it first), and a
+ * secret set in the environment always takes precedence. It is read from KV per delivery (one KV read), not cached
+ * in the isolate, so forgetting it takes effect everywhere within KV's propagation delay (about a minute).
  */
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { handshakeKey, type HandshakeContext } from '../../runtime/handshake.ts';
+import { handshakeKey, isArmed, type HandshakeContext } from '../../runtime/handshake.ts';
 
 export const learntSecretOptions = {
   secret: { ...secretRefSchema, description: 'The secret name the verifier reads; the handshake provides its value unless the environment sets it.' },
   secret_store: { const: 'kv', description: 'Where the learnt secret is kept: the Worker\'s KV binding (default kv).' },
 } as const;
-
-const cache = new Map<string, string>();
 
 function envHas(ctx: HandshakeContext, name: string): boolean {
   try {
@@ -25,28 +26,35 @@ function envHas(ctx: HandshakeContext, name: string): boolean {
 /** The stored secret for an integration, when the environment does not set one. */
 export async function learntSecrets(ctx: HandshakeContext, name: string): Promise<Record<string, string>> {
   if (envHas(ctx, name)) return {};
-  const key = handshakeKey(ctx.integration, 'secret');
-  const cached = cache.get(key);
-  if (cached) return { [name]: cached };
-  const stored = await ctx.store?.get(key);
-  if (!stored) return {};
-  cache.set(key, stored);
-  return { [name]: stored };
+  const stored = await ctx.store?.get(handshakeKey(ctx.integration, 'secret'));
+  return stored ? { [name]: stored } : {};
 }
 
-/** Keeps a secret from a handshake; false when one is known already (from the environment or an earlier handshake). */
-export async function keepSecret(ctx: HandshakeContext, name: string, value: string): Promise<'kept' | 'known' | 'no_store'> {
+/**
+ * Keeps a secret from a handshake: `known` when one is set already (environment or an earlier handshake),
+ * `not_armed` when the operator has not armed the integration, `kept` (and disarmed) otherwise.
+ */
+export async function keepSecret(ctx: HandshakeContext, name: string, value: string): Promise<'kept' | 'known' | 'not_armed' | 'no_store'> {
+  if (envHas(ctx, name)) return 'known';
   if (!ctx.store) return 'no_store';
-  if (Object.keys(await learntSecrets(ctx, name)).length || envHas(ctx, name)) return 'known';
+  if (Object.keys(await learntSecrets(ctx, name)).length) return 'known';
+  if (!(await isArmed(ctx.store, ctx.integration, ctx.now))) return 'not_armed';
+  // Disarm first: a second handshake racing this one finds the window closed.
+  await ctx.store.delete(handshakeKey(ctx.integration, 'armed'));
   await ctx.store.put(handshakeKey(ctx.integration, 'secret'), value);
-  cache.set(handshakeKey(ctx.integration, 'secret'), value);
   return 'kept';
 }
 
 export const conflict = (what: string) => ({
   status: 409,
   contentType: 'application/json' as const,
-  body: JSON.stringify({ error: 'conflict', message: `a ${what} is already recorded for this integration; delete it from KV to register a new webhook` }),
+  body: JSON.stringify({ error: 'conflict', message: `a ${what} is already set for this integration; to register a new webhook, forget it (switchyard handshake forget) and arm again` }),
+});
+
+export const notArmed = (integration: string) => ({
+  status: 403,
+  contentType: 'application/json' as const,
+  body: JSON.stringify({ error: 'forbidden', message: `this handshake sets the integration's signing secret, so it is accepted only while armed: run \`switchyard handshake arm ${integration}\`, then register the webhook` }),
 });
 
 export const noStore = {
@@ -54,3 +62,8 @@ export const noStore = {
   contentType: 'application/json' as const,
   body: JSON.stringify({ error: 'misconfigured', message: 'this handshake keeps a secret in KV, and the Worker has no KV binding' }),
 };
+
+/** The answer for a refused keep, or undefined when the secret was kept. */
+export function refusal(kept: Awaited<ReturnType<typeof keepSecret>>, ctx: HandshakeContext, what: string) {
+  return kept === 'no_store' ? noStore : kept === 'known' ? conflict(what) : kept === 'not_armed' ? notArmed(ctx.integration) : undefined;
+}

@@ -1,13 +1,13 @@
 import type { InboundRequest } from '../../runtime/adapter.ts';
 import { fieldOf, MAX_HANDSHAKE_BYTES, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { RecordTokenHandshake } from '../../runtime/manifest/types.gen.ts';
-import { conflict, keepSecret, learntSecretOptions, learntSecrets, noStore } from './learnt-secret.ts';
+import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
 
 type Options = Omit<RecordTokenHandshake, 'type'>;
 
 /**
  * Notion's handshake: a POST whose body carries `verification_token`, which the operator pastes back into Notion
- * and which then signs every delivery. It is answered 200 and kept in KV (the operator reads it with
+ * and which then signs every delivery. While the operator has armed the integration, it is answered 200 and kept in KV (the operator reads it with
  * `wrangler kv key get`), never logged.
  */
 export const recordTokenHandshake: HandshakeAdapter<Options> = {
@@ -39,8 +39,8 @@ export const recordTokenHandshake: HandshakeAdapter<Options> = {
       matches: (request) => probe(request) !== undefined,
       async answer(request, ctx) {
         const kept = await keepSecret(ctx, options.secret, probe(request)!);
-        if (kept === 'no_store') return noStore;
-        if (kept === 'known') return conflict('verification token');
+        const refused = refusal(kept, ctx, 'verification token');
+        if (refused) return refused;
         return { status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'recorded' }) };
       },
       secrets: (ctx) => learntSecrets(ctx, options.secret),

@@ -131,6 +131,7 @@ export const hmacVerifier: VerifierAdapter<HmacOptions> = {
     if (p.signatureField || (p.timestamp && 'field' in p.timestamp)) throw new Error('this scheme changes the body to sign it: use signBody');
     return (await signWith(p, request, options)).headers;
   },
+  coversBody: (options) => plan(options).template.coversBody,
   signBody(options, request) {
     return signWith(plan(options), request, options);
   },

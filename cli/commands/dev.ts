@@ -8,6 +8,7 @@
  * exit. The local dev issuer (runtime/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
  */
 import { copyFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
+import { addMissingDevVars } from '../lib/dev-vars.ts';
 import { basename, dirname, join } from 'node:path';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
@@ -121,6 +122,9 @@ export async function devCommand(args: string[]): Promise<number> {
   if (!plan.envFile && !existsSync(devVars) && existsSync(project.devVarsExample)) {
     copyFileSync(project.devVarsExample, devVars);
     console.log('created .dev.vars from .dev.vars.example (development secrets; edit as needed)');
+  } else if (!plan.envFile && existsSync(devVars) && existsSync(project.devVarsExample)) {
+    const added = addMissingDevVars(project.devVarsExample, devVars);
+    if (added.length) console.log(`added ${added.join(', ')} to .dev.vars from .dev.vars.example (new since it was made)`);
   }
   const migrated = runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...plan.migrationArgs], { cwd: project.root, env: { ...process.env, CI: 'true' } });
   if (migrated !== 0) return migrated;

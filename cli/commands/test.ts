@@ -1,20 +1,22 @@
 /**
- * `switchyard test [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]`: runs the manifest's test cases
- * (tests/*.test.yaml beside it) offline, through the real runtime on node:sqlite, and reports each failed
+ * `switchyard test [MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]`: runs the manifest's
+ * test cases (tests/*.test.yaml beside integrations.yaml, `<name>.tests/` beside any other manifest) offline, through
+ * the real runtime on node:sqlite (and PGlite or SWITCHYARD_PG_URL for `postgres` stores), and reports each failed
  * expectation at its file:line:column with a diff of expected against actual. `--update` writes the actual results
  * into the failing expectations for review. Coverage lists the handlers and `on:` patterns no case exercised; it
  * fails the run only with `--coverage=strict`. Exit 0 when every case passes, 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { locate, parseManifest } from '../../runtime/manifest/load.ts';
+import { commandOf } from '../../runtime/commands/compile.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';
 import { paint } from '../lib/style.ts';
 import { setInDocument, type CaseFile, type Location } from '../lib/manifest-tests/cases.ts';
-import { findCaseFiles, loadCaseFiles, nodeTarget } from '../lib/manifest-tests/node.ts';
+import { findCaseFiles, loadCaseFiles, nodeTarget, testsDir, TEST_SUFFIX } from '../lib/manifest-tests/node.ts';
 import { formatDiff } from '../lib/manifest-tests/report.ts';
-import { coverage, runCase, type CaseResult, type Coverage } from '../lib/manifest-tests/run.ts';
+import { coverage, runCase, type CaseResult, type Coverage, type Target } from '../lib/manifest-tests/run.ts';
 import { formatProblem } from './validate.ts';
 
 const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
@@ -23,12 +25,20 @@ const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
 function coverageLines(project: Project, gaps: Coverage): { location: string; text: string }[] {
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest.slice(project.root.length + 1));
   const at = (source: string, index: number) => {
+    const command = commandOf(source);
+    if (command !== undefined) {
+      const [p] = locate(parsed, [{ path: ['commands', command], message: '' }]);
+      return `${p!.file}:${p!.line}:${p!.column}`;
+    }
     const kind = parsed.value && (parsed.value as { integrations?: Record<string, unknown> }).integrations?.[source] ? 'integrations' : 'routes';
     const [p] = locate(parsed, [{ path: [kind, source, 'handlers', index, 'on'], message: '' }]);
     return `${p!.file}:${p!.line}:${p!.column}`;
   };
   return [
-    ...gaps.handlers.map((h) => ({ location: at(h.source, h.index), text: `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it` })),
+    ...gaps.handlers.map((h) => ({
+      location: at(h.source, h.index),
+      text: commandOf(h.source) !== undefined ? `${h.source}: no case applied a call of it` : `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it`,
+    })),
     ...gaps.patterns.map((p) => ({ location: at(p.source, p.index), text: `${p.source} on ${p.pattern}: no event of this type was applied` })),
   ];
 }
@@ -45,7 +55,11 @@ export async function testCommand(args: string[]): Promise<number> {
   const environment = values.env ?? 'default';
   const json = values.json ?? false;
   const started = performance.now();
-  const project = projectFor(values.manifest);
+  // A manifest among the arguments (`switchyard test examples/postgres.yaml`) picks the manifest; the rest are tests.
+  const manifests = positionals.filter(isManifestArgument);
+  if (manifests.length > 1 || (manifests.length && values.manifest !== undefined)) throw new UsageError('give one manifest (FILE.yaml or --manifest FILE)');
+  const project = projectFor(values.manifest ?? manifests[0]);
+  const testArgs = positionals.filter((p) => !manifests.includes(p));
   const built = nodeTarget(project, environment);
   if (!built.ok) {
     if (json) console.log(JSON.stringify({ environment, ok: false, problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })) }, null, 2));
@@ -55,18 +69,35 @@ export async function testCommand(args: string[]): Promise<number> {
     }
     return 1;
   }
+  try {
+    return await runTests(project, built.target, environment, testArgs, values, started);
+  } finally {
+    await built.target.close?.();
+  }
+}
+
+/** A positional that names a manifest rather than tests: a YAML file, not `*.test.yaml`, with `integrations:` and no `cases:`. */
+function isManifestArgument(arg: string): boolean {
+  if (!/\.ya?ml$/.test(arg) || arg.endsWith(TEST_SUFFIX)) return false;
+  const text = readText(arg);
+  return text !== undefined && /^integrations\s*:/m.test(text) && !/^cases\s*:/m.test(text);
+}
+
+async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string }, started: number): Promise<number> {
+  const json = values.json ?? false;
   const files = loadCaseFiles(project, findCaseFiles(project, positionals));
   const problems = files.flatMap((f) => f.problems);
   if (!files.length || problems.length) {
     if (json) console.log(JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
-    else if (!files.length) console.error(`no test files: add ${join('tests', '<name>.test.yaml')} beside ${project.manifest.slice(project.root.length + 1)} (see the README, "Testing your manifest")`);
+    else if (!files.length) console.error(`no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see the README, "Testing your manifest")`);
     for (const p of problems) if (!json) console.error(`${where(p.location)}: ${paint('red', 'error', process.stderr)}: ${p.message}`);
     return 1;
   }
 
   const results: CaseResult[] = [];
-  for (const file of files) for (const c of file.cases) results.push(await runCase(built.target, c));
-  const gaps = coverage(built.target.manifest, results.flatMap((r) => r.applied));
+  for (const file of files) for (const c of file.cases) results.push(await runCase(target, c));
+  const gaps = coverage(target.manifest, results.flatMap((r) => r.applied));
+  const engine = target.engine?.();
   const gapLines = coverageLines(project, gaps);
   const strict = values.coverage === 'strict';
   const failed = results.filter((r) => r.failures.length);
@@ -94,11 +125,13 @@ export async function testCommand(args: string[]): Promise<number> {
         failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
       })),
       coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines },
+      ...(engine ? { postgres: engine } : {}),
     }, null, 2));
     return ok ? 0 : 1;
   }
 
   console.log(`${paint('bold', 'switchyard test')} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
+  if (engine) console.log(`postgres stores: ${engine}`);
   for (const r of results) {
     const file = byFile.get(r.file)!;
     if (!r.failures.length) {
@@ -116,7 +149,7 @@ export async function testCommand(args: string[]): Promise<number> {
   if (gapLines.length) {
     console.log(`\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered)}`);
     for (const g of gapLines) console.log(`  ${g.location}: ${g.text}`);
-  } else console.log(`\ncoverage: every handler (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  } else console.log(`\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
   if (values.update) console.log(`updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
   console.log(failed.length ? paint('red', summary) : paint('green', summary));

@@ -23,6 +23,7 @@ import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
 import { loadCatalog } from './catalog.ts';
 
 export interface EnvironmentBuild {
@@ -67,6 +68,11 @@ export interface CheckOptions {
   registry?: Registry;
   /** Also require every secret in the README's secrets table (this repository's docs; opt-in for a user's project). */
   readmeSecrets?: boolean;
+  /**
+   * Prepare Postgres stores' SQL against their migrations (default true). `switchyard test` turns it off: it runs
+   * those statements against the same migrations itself, and a second Postgres (PGlite) would double its start-up.
+   */
+  postgresSql?: boolean;
 }
 
 export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
@@ -108,6 +114,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
+    add(env, locate(parsed, tolerant(() => presetOverrideWarnings(inlined.manifest, catalog.entries)), env), warned);
     resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
@@ -130,11 +137,12 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
       // Postgres stores: each statement against its store's own migrations; and no event's SQL in two stores.
-      ...tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems),
+      ...(options.postgresSql === false ? [] : tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems)),
       ...tolerant(() => mixedStoreProblems(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
+    add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
@@ -319,7 +327,7 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   const readme = readText(project.readme) ?? '';
   const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]!));
   const problems: ManifestProblem[] = [];
-  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set: setting it pins it.
+  // A secret a handshake learns from the provider and keeps (Asana's X-Hook-Secret) need not be set (the operator arms its handshake): setting it pins it.
   const learnt = new Set(
     Object.values(manifest.integrations ?? {}).flatMap((i) => {
       const h = i?.handshake as { secret?: unknown; secret_store?: unknown } | undefined;

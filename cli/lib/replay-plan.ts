@@ -113,12 +113,17 @@ export async function replayPlan(project: Project, environment: string, before: 
   const rows: RowChange[] = [];
   const effects: EffectChange[] = [];
   let events = 0;
-  for (const c of cases) {
-    const [x, y] = [await runCase(a, c, { tables }), await runCase(b, c, { tables })];
-    events += c.steps.length;
-    const label = c.file === 'event log' ? 'event log' : `${c.file} › ${c.name}`;
-    for (const table of tables) rows.push(...diffRows(table, keys.get(table) ?? [], x.actual.tables[table] ?? [], y.actual.tables[table] ?? [], label));
-    effects.push(...diffEffects(x.actual, y.actual, label));
+  try {
+    for (const c of cases) {
+      const [x, y] = [await runCase(a, c, { tables }), await runCase(b, c, { tables })];
+      events += c.steps.length;
+      const label = c.file === 'event log' ? 'event log' : `${c.file} › ${c.name}`;
+      for (const table of tables) rows.push(...diffRows(table, keys.get(table) ?? [], x.actual.tables[table] ?? [], y.actual.tables[table] ?? [], label));
+      effects.push(...diffEffects(x.actual, y.actual, label));
+    }
+  } finally {
+    // A manifest with postgres stores keeps a Postgres engine for the run.
+    await Promise.all([a.close?.(), b.close?.()]);
   }
   const count = (s: RowChange['sign']) => rows.filter((r) => r.sign === s).length;
   const touched = new Set(rows.map((r) => r.table)).size;

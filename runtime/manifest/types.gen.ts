@@ -1390,9 +1390,9 @@ export interface HmacChallengeHandshake {
    */
   secret: string;
   /**
-   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   * Always verified (default true): unverified, the answer would sign any text with the secret.
    */
-  verify?: boolean;
+  verify?: true;
 }
 /**
  * A GET with a challenge query parameter, answered as text/plain; optionally a mode and a verify token.

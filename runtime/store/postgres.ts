@@ -20,6 +20,19 @@ export interface PostgresBinding {
   connectionString: string;
 }
 
+/**
+ * The part of a client the store uses: queries (sent together, so a pg client pipelines them) and `end`. A pg
+ * Client is one; `switchyard test` opens one over PGlite (openPostgres with PGlite's connection), so its cases run
+ * this module's transactions and SQL.
+ */
+export interface PostgresClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+}
+
+/** Opens a client for a store's binding (the caller ends it). The default is {@link openPostgres}. */
+export type PostgresConnect = (binding: PostgresBinding) => Promise<PostgresClient>;
+
 /** The applied-markers of Postgres projections, keyed like the event log. Created on first use if absent. */
 export const APPLIED_TABLE_DDL = `CREATE TABLE IF NOT EXISTS switchyard_applied (
   integration text NOT NULL,
@@ -70,8 +83,11 @@ export function postgresError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. */
-export async function openPostgres(binding: PostgresBinding): Promise<pg.Client> {
+/**
+ * Opens a client through the binding (a Hyperdrive binding in the Worker). The caller ends it. `transport` replaces
+ * the socket: `switchyard test` passes PGlite's pg connection, so its cases run this same driver and settings.
+ */
+export async function openPostgres(binding: PostgresBinding, transport: { connection?: unknown } = {}): Promise<pg.Client> {
   // Imported on first use: a Worker whose manifest has no postgres store never initializes the driver.
   const [{ default: driver }, cloudflare] = await Promise.all([import('pg'), import('pg-cloudflare')]);
   // In workerd pg opens its socket through pg-cloudflare (cloudflare:sockets). Bundlers pick it by the `workerd`
@@ -82,6 +98,7 @@ export async function openPostgres(binding: PostgresBinding): Promise<pg.Client>
     connectionString: binding.connectionString,
     pipeline: true,
     ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
+    ...(transport as pg.ClientConfig),
   });
   // A socket closed by end() reports once more, after the client is done with it: nothing to handle.
   client.on('error', () => undefined);
@@ -96,18 +113,20 @@ const missingMarkerTable = (error: unknown) => (error as { code?: string })?.cod
  * statement Postgres refuses the rest of the transaction (25P02) and answers its COMMIT with a rollback, so the
  * first failure is the culprit and nothing of the transaction stays.
  */
-async function together(queries: Promise<pg.QueryResult>[]): Promise<pg.QueryResult[]> {
+type Result = Awaited<ReturnType<PostgresClient['query']>>;
+
+async function together(queries: Promise<Result>[]): Promise<Result[]> {
   const settled = await Promise.allSettled(queries);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+  return settled.map((r) => (r as PromiseFulfilledResult<Result>).value);
 }
 
 /**
  * One transaction in two round trips: BEGIN with `first`, then what `then` sends for its result with COMMIT.
  * Creates the marker table once if it is missing, and runs it again.
  */
-async function transaction<T>(client: pg.Client, first: () => Promise<pg.QueryResult>, then: (result: pg.QueryResult) => Promise<pg.QueryResult>[]): Promise<pg.QueryResult> {
+async function transaction(client: PostgresClient, first: () => Promise<Result>, then: (result: Result) => Promise<Result>[]): Promise<Result> {
   for (let attempt = 0; ; attempt++) {
     try {
       const [, result] = await together([client.query('BEGIN'), first()]);
@@ -131,12 +150,12 @@ async function transaction<T>(client: pg.Client, first: () => Promise<pg.QueryRe
  * statements: a redelivery, a replay of an applied event, or a consumer that died between this commit and the
  * event log's update settles as a duplicate.
  */
-export async function applyToPostgres(binding: PostgresBinding, events: readonly PostgresEvent[]): Promise<Map<string, PostgresOutcome>> {
+export async function applyToPostgres(binding: PostgresBinding, events: readonly PostgresEvent[], connect: PostgresConnect = openPostgres): Promise<Map<string, PostgresOutcome>> {
   const outcomes = new Map<string, PostgresOutcome>();
   if (!events.length) return outcomes;
-  let client: pg.Client;
+  let client: PostgresClient;
   try {
-    client = await openPostgres(binding);
+    client = await connect(binding);
   } catch (error) {
     const failure = postgresError(error);
     for (const e of events) outcomes.set(keyOf(e.key), failure);
@@ -148,7 +167,7 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
       client,
       () => client.query(MARK_SQL, [group.map((e) => e.key[0]), group.map((e) => e.key[1]), group.map((e) => e.version)]),
       (marked) => {
-        fresh = new Set(marked.rows.map((r: { integration: string; id: string }) => keyOf(r)));
+        fresh = new Set((marked.rows as { integration: string; id: string }[]).map((r) => keyOf(r)));
         return group.filter((e) => fresh.has(keyOf(e.key))).flatMap((e) => e.statements.map((s) => client.query(s.sql, s.params)));
       },
     );
@@ -179,9 +198,9 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
 }
 
 /** Runs statements in one transaction without markers (rebuild: projections are idempotent upserts). */
-export async function runInPostgres(binding: PostgresBinding, statements: readonly Statement[]): Promise<void> {
+export async function runInPostgres(binding: PostgresBinding, statements: readonly Statement[], connect: PostgresConnect = openPostgres): Promise<void> {
   if (!statements.length) return;
-  const client = await openPostgres(binding);
+  const client = await connect(binding);
   try {
     await transaction(client, () => client.query('SELECT 1'), () => statements.map((s) => client.query(s.sql, s.params)));
   } catch (error) {

@@ -69,7 +69,7 @@ describe('POST /admin/api/rows', () => {
     for (const n of [1, 2, 3]) await env.DB.prepare("INSERT INTO subscriptions (id, customer_id, status) VALUES (?1, 'cus', 'active')").bind(`${prefix}_${n}`).run();
     const rows = async (query: Record<string, unknown>) => h.post('/admin/api/rows', JSON.stringify(query), admin);
     expect(await (await rows({ table: 'subscriptions', columns: ['status'], keys: [`${prefix}_2`, 'nope'] })).json()).toEqual({ rows: [{ id: `${prefix}_2`, status: 'active' }] });
-    const page = await (await rows({ table: 'subscriptions', columns: ['id'], key_like: `${prefix}%`, limit: 2 })).json();
+    const page = (await (await rows({ table: "subscriptions", columns: ["id"], key_like: `${prefix}%`, limit: 2 })).json()) as { next: string };
     expect(page).toEqual({ rows: [{ id: `${prefix}_1` }, { id: `${prefix}_2` }], next: `${prefix}_2` });
     expect(await (await rows({ table: 'subscriptions', columns: ['id'], key_like: `${prefix}%`, limit: 2, after: page.next })).json()).toEqual({ rows: [{ id: `${prefix}_3` }], next: null });
     const events = await rows({ table: 'events', columns: ['body'], keys: [] });

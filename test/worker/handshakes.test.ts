@@ -42,6 +42,12 @@ async function leftNoTrace(h: Harness, integration: string): Promise<void> {
 /** Every event through the queue, so an accepted delivery is visibly queued (202) and a handshake visibly is not. */
 const app = (extra: Record<string, unknown> = {}) => harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), env: extra });
 
+
+/** The operator's arming (admin API, as `switchyard handshake arm` calls it). */
+const arm = (h: Harness, integration: string) => h.request(`/admin/api/handshakes/${integration}/arm`, { method: 'POST', headers: { authorization: 'Bearer test-admin-token' } });
+/** Forgets a learnt secret, so a later test starts from a route that has none. */
+const forget = async (h: Harness, integration: string) => expect((await h.request(`/admin/api/handshakes/${integration}/secret`, { method: 'DELETE', headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(200);
+
 describe('handshakes', () => {
   it("Slack url_verification: verified, then the challenge echoed as {challenge}; a bad signature is refused", async () => {
     const h = app();
@@ -64,6 +70,13 @@ describe('handshakes', () => {
     expect(await res.json()).toEqual({ plainToken: 'qgg8vlvZRS6UYooatFL8Aw', encryptedToken: await hmacHex(S.ZOOM_WEBHOOK_SECRET_TOKEN!, 'qgg8vlvZRS6UYooatFL8Aw') });
     expect((await h.post('/webhooks/zoom', body, await signed('zoom', body, ['wrong']))).status).toBe(401);
     await leftNoTrace(h, 'zoom');
+  });
+
+  it("Zoom: an unverified hmac-challenge would sign anything with the verifier's own secret, so `verify: false` is refused at load", async () => {
+    const m = structuredClone(manifest);
+    (m.integrations.zoom!.handshake as unknown as Record<string, unknown>).verify = false;
+    // Had it compiled: plainToken = `v0:<ts>:<body>` gets back the very signature a forged event needs.
+    expect(() => compileManifest(queuedOnly(m), defaultRegistry)).toThrow(/signing oracle/);
   });
 
   it('Twitch webhook_callback_verification: verified, then the raw challenge as text/plain', async () => {
@@ -100,8 +113,49 @@ describe('handshakes', () => {
     await leftNoTrace(h, 'meta');
   });
 
-  it("Asana X-Hook-Secret: echoed, kept in KV, and then the secret that verifies deliveries; a second handshake can't replace it", async () => {
+  it('Asana: a handshake before the operator arms the route is refused, so an attacker cannot install a secret of their own', async () => {
     const h = app();
+    const refused = await h.post('/webhooks/asana', '', { 'X-Hook-Secret': 'attacker-chosen' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-hook-secret')).toBeNull();
+    const body = JSON.stringify({ events: [{ action: 'changed', created_at: new Date().toISOString(), resource: { gid: uid('t'), resource_type: 'task' } }] });
+    expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex('attacker-chosen', body) })).status).not.toBe(202);
+    await leftNoTrace(h, 'asana');
+    // Armed, the provider's own handshake is kept, once: the window closes behind it.
+    expect((await arm(h, 'asana')).status).toBe(200);
+    const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    expect((await h.post('/webhooks/asana', '', { 'X-Hook-Secret': secret })).status).toBe(200);
+    const status = await (await h.request('/admin/api/handshakes', { headers: { authorization: 'Bearer test-admin-token' } })).json();
+    expect(status).toEqual({ handshakes: [{ integration: 'asana', secret_set: true, armed: false }, { integration: 'notion', secret_set: false, armed: false }] });
+    await forget(h, 'asana');
+  });
+
+  it('Notion: the arming window closes at its deadline, and arming takes 1 s to 1 h', async () => {
+    let clock = Date.now();
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), now: () => clock });
+    const auth = { authorization: 'Bearer test-admin-token' };
+    expect((await h.request('/admin/api/handshakes/notion/arm?seconds=0', { method: 'POST', headers: auth })).status).toBe(400);
+    expect((await h.request('/admin/api/handshakes/notion/arm?seconds=3601', { method: 'POST', headers: auth })).status).toBe(400);
+    expect((await h.request('/admin/api/handshakes/slack/arm', { method: 'POST', headers: auth })).status).toBe(404);
+    expect((await h.request('/admin/api/handshakes/notion/arm', { method: 'POST' })).status).toBe(401);
+    expect((await h.request('/admin/api/handshakes/notion/arm?seconds=5', { method: 'POST', headers: auth })).status).toBe(200);
+    clock += 6000;
+    expect((await h.post('/webhooks/notion', JSON.stringify({ verification_token: 'late' }))).status).toBe(403);
+    await forget(h, 'notion');
+  });
+
+  it('Notion: a verification_token before the operator arms the route is refused and never becomes the signing secret', async () => {
+    const h = app();
+    const refused = await h.post('/webhooks/notion', JSON.stringify({ verification_token: 'attacker-chosen' }));
+    expect(refused.status).toBe(403);
+    const body = JSON.stringify({ id: uid('evt'), timestamp: new Date().toISOString(), type: 'page.created', entity: { id: 'p1', type: 'page' } });
+    expect((await h.post('/webhooks/notion', body, { 'X-Notion-Signature': `sha256=${await hmacHex('attacker-chosen', body)}` })).status).not.toBe(202);
+    await leftNoTrace(h, 'notion');
+  });
+
+  it("Asana X-Hook-Secret (armed): echoed, kept in KV, and then the secret that verifies deliveries; a second handshake can't replace it", async () => {
+    const h = app();
+    expect((await arm(h, 'asana')).status).toBe(200);
     const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
     const res = await h.post('/webhooks/asana', '', { 'X-Hook-Secret': secret });
     expect(res.status).toBe(200);
@@ -115,10 +169,15 @@ describe('handshakes', () => {
     const delivered = await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(secret, body) });
     expect(delivered.status).toBe(202);
     expect(h.queue.messages).toHaveLength(1);
+    // Arming again is refused while a secret is set; forgetting it refuses deliveries until a new one is kept.
+    expect((await arm(h, 'asana')).status).toBe(409);
+    await forget(h, 'asana');
+    expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(secret, body) })).status).toBe(500);
   });
 
-  it('Notion verification_token: answered 200 and kept (not logged) as the secret that verifies deliveries', async () => {
+  it('Notion verification_token (armed): answered 200 and kept (not logged) as the secret that verifies deliveries', async () => {
     const h = app();
+    expect((await arm(h, 'notion')).status).toBe(200);
     const token = `secret_${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
     const res = await h.post('/webhooks/notion', JSON.stringify({ verification_token: token }));
     expect(res.status).toBe(200);
@@ -129,6 +188,7 @@ describe('handshakes', () => {
     const delivered = await h.post('/webhooks/notion', body, { 'X-Notion-Signature': `sha256=${await hmacHex(token, body)}` });
     expect(delivered.status).toBe(202);
     expect(h.queue.messages).toHaveLength(1);
+    await forget(h, 'notion');
   });
 
   it('Discord webhook-events PING (type 0): verified with the Ed25519 public key, then 204 with no body', async () => {

@@ -5,7 +5,7 @@
  * environment's `[vars]` from wrangler.toml. No wrangler, no workerd, no network.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { defaultRegistry } from '../../../adapters/registry.ts';
 import { compileManifest } from '../../../runtime/manifest/compile.ts';
 import { compileInputSchema } from '../input-validators.ts';
@@ -16,15 +16,27 @@ import { readDevVars } from '../dev-vars.ts';
 import { readText, type Project } from '../project.ts';
 import { readWranglerEnvironment } from '../wrangler-config.ts';
 import { parseCaseFile, type CaseFile } from './cases.ts';
+import { postgresStores } from './postgres.ts';
 import type { Target } from './run.ts';
 
 /** Where a project's manifest tests live: `tests/` beside the manifest. */
 export const TESTS_DIR = 'tests';
 export const TEST_SUFFIX = '.test.yaml';
+/** The project's manifest; any other manifest's tests are in `<name>.tests/` beside it. */
+const DEFAULT_MANIFEST = 'integrations.yaml';
 
-/** Every `*.test.yaml` under `tests/` beside the manifest (or the files and folders given), sorted. */
+/**
+ * The folder of a manifest's tests: `tests/` beside `integrations.yaml`; for another manifest (several can share a
+ * folder, as examples/ does) `<name>.tests/` beside it: examples/postgres.yaml has examples/postgres.tests/.
+ */
+export function testsDir(project: Project): string {
+  const name = basename(project.manifest);
+  return name === DEFAULT_MANIFEST ? join(dirname(project.manifest), TESTS_DIR) : join(dirname(project.manifest), `${name.replace(/\.ya?ml$/, '')}.${TESTS_DIR}`);
+}
+
+/** Every `*.test.yaml` under the manifest's tests folder (or the files and folders given), sorted. */
 export function findCaseFiles(project: Project, given: string[] = []): string[] {
-  const roots = given.length ? given.map((g) => resolve(g)) : [join(project.root, TESTS_DIR)];
+  const roots = given.length ? given.map((g) => resolve(g)) : [testsDir(project)];
   const found: string[] = [];
   const walk = (path: string) => {
     let stat;
@@ -58,7 +70,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   let manifest = manifestOverride;
   let queueNames: Record<string, string> = {};
   if (!manifest) {
-    const checked = checkProject(project, { environments: [environment] });
+    const checked = checkProject(project, { environments: [environment], postgresSql: false });
     const build = checked.builds.find((b) => b.name === environment);
     if (checked.problems.length || !build) return { ok: false, problems: checked.problems };
     manifest = build.manifest;
@@ -72,6 +84,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);
+  const postgres = postgresStores(manifest, dirname(project.manifest));
   return {
     ok: true,
     target: {
@@ -84,8 +97,23 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
       read: (path) => readText(join(project.root, path)),
       storage: async () => {
         const d1 = migratedD1(project.migrations);
-        return { db: asD1(d1), close: () => d1.close() };
+        let external;
+        try {
+          external = await postgres?.open();
+        } catch (error) {
+          d1.close();
+          throw error;
+        }
+        return {
+          db: asD1(d1),
+          ...(external ? { stores: external.stores, ...(external.connect ? { connectPostgres: external.connect } : {}) } : {}),
+          close: async () => {
+            d1.close();
+            await external?.close();
+          },
+        };
       },
+      ...(postgres ? { close: () => postgres.close(), engine: () => postgres.engine() } : {}),
     },
   };
 }

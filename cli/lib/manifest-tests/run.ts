@@ -12,17 +12,33 @@ import type { RuntimeEnv } from '../../../runtime/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../../../runtime/runtime.ts';
+import { commandSource } from '../../../runtime/commands/compile.ts';
 import { effectsWithPayloads, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
+import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
+import { DEFAULT_STORE } from '../../../runtime/stores.ts';
 import type { TelemetryEvent } from '../../../runtime/telemetry.ts';
 import { FakeProviders } from '../fake-providers.ts';
 import { MemoryKV, OfflineQueue } from './bindings.ts';
 import type { Case, Path, Row, Step } from './cases.ts';
+export type { Row } from './cases.ts';
 
 /** Where a case's state lives: a fresh database (with the migrations applied) and KV per case. */
 export interface Storage {
   db: D1Database;
   kv?: KVNamespace;
-  close?(): void;
+  /** The manifest's external projection stores (Postgres), by store name, each fresh with its migrations applied. */
+  stores?: Record<string, ExternalStore>;
+  /** How the runtime opens a Postgres store's client, when not by the binding's connection string (PGlite). */
+  connectPostgres?: PostgresConnect;
+  close?(): void | Promise<void>;
+}
+
+/** An external store as a case sees it: the Worker binding that reaches it, and SQL (`$1` parameters) to seed and read it. */
+export interface ExternalStore {
+  /** The env name of its binding (the Hyperdrive binding), and the value the Worker gets there. */
+  binding: string;
+  value: unknown;
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
 /** What the runner needs of a project: the manifest for one environment and how to get storage and files. */
@@ -39,6 +55,10 @@ export interface Target {
   /** A project file's text (samples/, fixtures), by path relative to the project root; undefined if absent. */
   read(path: string): string | undefined;
   storage(): Promise<Storage>;
+  /** Ends what the target keeps for the whole run (a Postgres engine). */
+  close?(): Promise<void>;
+  /** Which database ran the external stores' SQL, once a case ran (for the report). */
+  engine?(): string | undefined;
 }
 
 export interface Failure {
@@ -91,20 +111,27 @@ export interface RunOptions {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The tables the manifest's SQL steps write (INSERT INTO / UPDATE / REPLACE INTO; an upsert's DO UPDATE is not a table). */
-export function projectionTables(manifest: Manifest): string[] {
-  const tables = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit);
+/**
+ * The tables the manifest's SQL steps write (INSERT INTO / UPDATE / REPLACE INTO; an upsert's DO UPDATE is not a
+ * table), each with the store it lives in: the `store:` of its step or handler, else the event log's D1.
+ */
+export function tableStores(manifest: Manifest): Map<string, string> {
+  const tables = new Map<string, string>();
+  const visit = (v: unknown, store: string): void => {
+    if (Array.isArray(v)) v.forEach((x) => visit(x, store));
     else if (isObj(v)) {
-      if (typeof v.sql === 'string') for (const m of v.sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
-      Object.values(v).forEach(visit);
+      const here = typeof v.store === 'string' ? v.store : store;
+      if (typeof v.sql === 'string') for (const m of v.sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) if (!tables.has(m[1]!) || here !== DEFAULT_STORE) tables.set(m[1]!, here);
+      Object.values(v).forEach((x) => visit(x, here));
     }
   };
-  visit(manifest.integrations);
-  visit(manifest.routes);
-  return [...tables].sort();
+  visit(manifest.integrations, DEFAULT_STORE);
+  visit(manifest.routes, DEFAULT_STORE);
+  return tables;
 }
+
+/** The tables the manifest's SQL steps write, in any store. */
+export const projectionTables = (manifest: Manifest): string[] => [...tableStores(manifest).keys()].sort();
 
 // ---------------------------------------------------------------------------------------------------------- paths
 
@@ -271,8 +298,40 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     DB: storage.db,
     KV: storage.kv ?? (new MemoryKV(now) as unknown as KVNamespace),
     ...Object.fromEntries(queues),
+    ...Object.fromEntries(Object.values(storage.stores ?? {}).map((s) => [s.binding, s.value])),
   };
-  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, emit: (e) => telemetry.push(e), now, random: () => 0.5, fetch: providers.fetch });
+  const runtime = createRuntime({
+    compiled: target.compiled,
+    environment: target.environment,
+    hash: 'test',
+    queueNames: target.queueNames,
+    emit: (e) => telemetry.push(e),
+    now,
+    random: () => 0.5,
+    fetch: providers.fetch,
+    ...(storage.connectPostgres ? { connectPostgres: storage.connectPostgres } : {}),
+  });
+  const tableStore = tableStores(target.manifest);
+  /**
+   * The store a table lives in: the one the manifest's SQL writes it in; for a table no step writes (the
+   * `switchyard_applied` markers), the first external store that has it; else the event log's D1.
+   */
+  const storeOf = async (table: string): Promise<string> => {
+    const known = tableStore.get(table);
+    if (known) return known;
+    for (const [name, s] of Object.entries(storage.stores ?? {})) {
+      if ((await s.query('SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1', [table])).length) return (tableStore.set(table, name), name);
+    }
+    return (tableStore.set(table, DEFAULT_STORE), DEFAULT_STORE);
+  };
+  /** Runs SQL on the store a table lives in: D1 (`?n` parameters) or an external store (`$n`). */
+  const onTable = async (table: string, sql: (p: (n: number) => string) => string, params: unknown[] = []): Promise<Row[]> => {
+    const store = await storeOf(table);
+    const external = store === DEFAULT_STORE ? undefined : storage.stores?.[store];
+    if (store !== DEFAULT_STORE && !external) throw new Error(`table ${table} is in store ${store}, which this run has no database for`);
+    if (external) return external.query(sql((n) => `$${n}`), params);
+    return (await storage.db.prepare(sql((n) => `?${n}`)).bind(...params).all<Row>()).results;
+  };
   const failures: Failure[] = [];
   const steps: StepOutcome[] = [];
   const builtSteps: (Built | undefined)[] = [];
@@ -313,7 +372,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
         const columns = Object.keys(row);
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table) || columns.some((col) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(col))) throw new Error(`seed.${table}: table and column names are plain identifiers`);
         const values = columns.map((col) => (isObj(row[col]) || Array.isArray(row[col]) ? JSON.stringify(row[col]) : row[col]));
-        await storage.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(', ')})`).bind(...values).run();
+        await onTable(table, (p) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => p(i + 1)).join(', ')})`, values);
       }
     }
     for (const [index, step] of c.steps.entries()) {
@@ -360,16 +419,21 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       await drain();
       const outcome: StepOutcome = { http: response.status, body };
       const id = (isObj(body) && typeof body.id === 'string' ? body.id : undefined) ?? built?.id;
+      let error: string | undefined;
       if (built && id) {
         outcome.integration = built.integration;
         outcome.id = id;
         const event = await recorded(storage.db, built.integration, id);
         if (event) outcome.event = event.status;
+        // Why an event did not apply is what a failing case most needs to show.
+        if (event && event.status !== 'applied') {
+          error = (await eventOutcomes(storage.db)).find((e) => e.integration === built!.integration && e.id === id)?.error ?? undefined;
+        }
       }
       steps.push(outcome);
-      compareStep(step, outcome, failures);
+      compareStep(step, outcome, failures, error);
     }
-    const actual = stableIds(await collect(storage.db, target, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
+    const actual = stableIds(await collect(storage.db, onTable, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
     compareCase(c, actual, failures);
     const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
     return { file: c.file, name: c.name, path: c.path, failures, actual, applied, ms: performance.now() - started };
@@ -377,15 +441,17 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     failures.push({ path: c.path, what: 'case', message: `the case could not run: ${(error as Error).message}` });
     return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], ms: performance.now() - started };
   } finally {
-    storage.close?.();
+    await storage.close?.();
   }
 }
 
-async function collect(db: D1Database, target: Target, c: Case, queues: Map<string, OfflineQueue>, consumed: Set<string>, names: Map<string, string>, steps: StepOutcome[], options: RunOptions): Promise<Actual> {
+type OnTable = (table: string, sql: (p: (n: number) => string) => string, params?: unknown[]) => Promise<Row[]>;
+
+async function collect(db: D1Database, onTable: OnTable, c: Case, queues: Map<string, OfflineQueue>, consumed: Set<string>, names: Map<string, string>, steps: StepOutcome[], options: RunOptions): Promise<Actual> {
   const tables: Record<string, Row[]> = {};
   for (const table of new Set([...Object.keys(c.expect.tables ?? {}), ...(options.tables ?? [])])) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`${table} is not a table name`);
-    const rows = (await db.prepare(`SELECT * FROM ${table}`).all<Row>()).results;
+    const rows = await onTable(table, () => `SELECT * FROM ${table}`);
     tables[table] = rows.map((r) => ({ ...r })).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   }
   const effects = (await effectsWithPayloads(db)).map((e) => ({ action: e.action, status: e.status, attempts: e.attempts, event: e.event_id, step: e.step, payload: e.payload }));
@@ -396,7 +462,6 @@ async function collect(db: D1Database, target: Target, c: Case, queues: Map<stri
   }
   const dead_letters = (await listDeadLetters(db, null, 'all')).reverse().map((d) => ({ integration: d.integration, stage: d.stage, event: d.event_id, reason: d.reason, error: d.error, attempts: d.attempts }));
   const events = (await eventOutcomes(db)).map((e) => ({ integration: e.integration, id: e.id, type: e.type, status: e.status, attempts: e.attempts }));
-  void target;
   return { steps, tables, effects, enqueued, dead_letters, events };
 }
 
@@ -468,7 +533,8 @@ function compareList(what: string, path: Path, expected: Row[], actual: Row[], m
   failures.push({ path, ...(missing.length === 1 && expected.length > 1 ? { at: [...path, missing[0]!] } : {}), what, message: `${what}: ${problems} (${actual.length} actual)`, expected, actual: shown, update: shown });
 }
 
-function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): void {
+/** `error`: the event's last error when it did not apply (not part of the outcome: its text differs by engine). */
+function compareStep(step: Step, outcome: StepOutcome, failures: Failure[], error?: string): void {
   const e = step.expect;
   if (!e) return;
   if (e.http !== undefined && e.http !== outcome.http) failures.push({ path: [...step.path, 'expect', 'http'], what: 'http status', message: `http status ${outcome.http}, expected ${e.http}`, expected: e.http, actual: outcome.http, update: outcome.http });
@@ -476,7 +542,7 @@ function compareStep(step: Step, outcome: StepOutcome, failures: Failure[]): voi
     const shown = isObj(outcome.body) ? project(outcome.body, e.body) : outcome.body;
     failures.push({ path: [...step.path, 'expect', 'body'], what: 'response body', message: 'the response body differs', expected: e.body, actual: isObj(outcome.body) ? outcome.body : shown, update: shown });
   }
-  if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
+  if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}${error ? ` (${error})` : ''}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
 }
 
 function compareCase(c: Case, actual: Actual, failures: Failure[]): void {
@@ -499,7 +565,7 @@ export interface Coverage {
 
 const patternRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
-/** Which handlers and `on:` patterns of the manifest no applied event exercised. */
+/** Which handlers, `on:` patterns and commands of the manifest no applied event exercised. */
 export function coverage(manifest: Manifest, applied: [string, string][]): Coverage {
   const out: Coverage = { handlers: [], patterns: [], total: { handlers: 0, patterns: 0 } };
   const sources: [string, { handlers?: { on: string | string[] }[] }][] = [...Object.entries(manifest.integrations), ...Object.entries(manifest.routes ?? {})] as never;
@@ -513,6 +579,11 @@ export function coverage(manifest: Manifest, applied: [string, string][]): Cover
       if (!hit.length) out.handlers.push({ source, index, on });
       else for (const pattern of on.filter((p) => !hit.includes(p))) out.patterns.push({ source, index, pattern });
     });
+  }
+  // A command is one handler of its own source: covered when a case applied a call of it.
+  for (const name of Object.keys(manifest.commands ?? {})) {
+    out.total.handlers++;
+    if (!applied.some(([s]) => s === commandSource(name))) out.handlers.push({ source: commandSource(name), index: 0, on: [name] });
   }
   return out;
 }
