@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../cli/lib/project.ts';
 
 /** What a bench Worker needs beyond D1 and queues: Node's built-ins (pg) and Hyperdrive bindings to a local Postgres. */
 export interface BenchWorkerOptions {
+  /** Default true, as wrangler.toml deploys the Worker (pg is bundled, loaded on first use of a Postgres store). */
   nodejsCompat?: boolean;
   hyperdrives?: Record<string, string>;
 }
@@ -29,9 +30,9 @@ const nodeBuiltins: Plugin = {
   },
 };
 
-export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}, options: BenchWorkerOptions = {}): Promise<Miniflare> {
+export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}, { nodejsCompat = true, ...options }: BenchWorkerOptions = {}): Promise<Miniflare> {
   const bundle = await build({
-    ...(options.nodejsCompat ? { plugins: [nodeBuiltins] } : {}),
+    ...(nodejsCompat ? { plugins: [nodeBuiltins] } : {}),
     entryPoints: [join(PACKAGE_ROOT, entry)],
     bundle: true,
     format: 'esm',
@@ -48,7 +49,7 @@ export async function startBenchWorker(entry: string, bindings: Record<string, s
           modules: true,
           script: bundle.outputFiles[0]!.text,
           compatibilityDate: '2026-11-01',
-          ...(options.nodejsCompat ? { compatibilityFlags: ['nodejs_compat'] } : {}),
+          ...(nodejsCompat ? { compatibilityFlags: ['nodejs_compat'] } : {}),
           ...(options.hyperdrives ? { hyperdrives: options.hyperdrives } : {}),
           d1Databases: ['DB'],
           queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },

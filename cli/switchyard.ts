@@ -2,6 +2,7 @@
 /** switchyard CLI: one table of commands, each a module under cli/commands; help, version and usage errors here. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backfillCommand } from './commands/backfill.ts';
 import { buildCommand } from './commands/build.ts';
 import { captureCommand } from './commands/capture.ts';
 import { devCommand } from './commands/dev.ts';
@@ -9,6 +10,7 @@ import { handshakeCommand } from './commands/handshake.ts';
 import { planCommand } from './commands/plan.ts';
 import { providersCommand } from './commands/providers.ts';
 import { rebuildCommand } from './commands/rebuild.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { testCommand } from './commands/test.ts';
@@ -37,6 +39,8 @@ const commands: Record<string, Command> = {
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   handshake: { run: handshakeCommand, usage: '[status] | arm <integration> [--seconds N] | forget <integration> [--url URL]', summary: 'arm (or forget) a handshake that hands over a signing secret (Asana, Notion)' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
+  backfill: { run: backfillCommand, usage: '<integration> [--objects a,b] [--since DATE] [--dry-run] [--yes] [--max-writes-per-minute N] [--retries N] [--restart] [--no-count] [--with-effects] [--url URL] [--env NAME]', summary: "load existing objects from the provider's list API through the handlers (resumable)" },
+  reconcile: { run: reconcileCommand, usage: '<integration> [--objects a,b] [--repair] [--json] [--url URL] [--env NAME]', summary: 'compare projected rows with the provider, report drift (--repair: correct it)' },
   test: { run: testCommand, usage: '[MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },

@@ -22,6 +22,8 @@ import { EventStatus } from './store/index.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { compilePattern } from './manifest/compile.ts';
 import type { Emit } from './telemetry.ts';
+import { registerBackfill } from './backfill.ts';
+import type { IngestDeps } from './ingest.ts';
 
 export interface AdminDeps {
   usage?: PlatformUsage;
@@ -31,6 +33,8 @@ export interface AdminDeps {
   verifiers: ReadonlyMap<string, JwtVerify>;
   /** How rebuild opens a Postgres store's client (the runtime's `connectPostgres`). */
   connectPostgres?: PostgresConnect;
+  /** The consumer's queue-free path: backfilled events take it exactly as webhooks do. */
+  applyInRequest?: IngestDeps['applyInRequest'];
 }
 
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
@@ -128,6 +132,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     return c.json({ seq, dismissed_at: at });
   });
+
+  registerBackfill(api, compiled, { emit, now, ...(usage ? { usage } : {}), ...(deps.applyInRequest ? { applyInRequest: deps.applyInRequest } : {}) });
 
   api.post('/dead-letters/replay', async (c) => {
     let selection: ReplaySelection;

@@ -71,7 +71,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     await next();
   });
   registerAdminPages(app, compiled, emit, { now, verifiers });
-  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
   if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 

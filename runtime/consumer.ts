@@ -419,7 +419,7 @@ export function createConsumer(options: ConsumerOptions) {
    * `recorded` when the event is already in the log (a redelivery, a copy: the claim answers it); `queue` when it
    * cannot be applied here (a mapping error, an effect, D1 failing): the caller claims and queues it, losing nothing.
    */
-  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv): Promise<'applied' | 'ignored' | 'recorded' | 'queue'> {
+  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, origin?: store.EventOrigin): Promise<'applied' | 'ignored' | 'recorded' | 'queue'> {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     const source = compiled.sources.get(envelope.integration);
@@ -433,7 +433,7 @@ export function createConsumer(options: ConsumerOptions) {
     const pending = eventVersion({ occurred_at: envelope.occurred_at, seq: PENDING_SEQ });
     try {
       const results = await b.db.batch([
-        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at),
+        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at, origin),
         ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key)),
       ]);
       options.usage?.count('d1_rows_written', rowsWritten(results));

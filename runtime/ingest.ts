@@ -11,7 +11,7 @@ import type { CompiledIntegration } from './manifest/compile.ts';
 import type { PlatformUsage } from './platform.ts';
 import type { Emit } from './telemetry.ts';
 import { MappingError } from './values.ts';
-import { claimStatement, EventStatus, ingestDeadLetter, recorded, releaseClaim, type ClaimResult } from './store/index.ts';
+import { claimStatement, EventStatus, ingestDeadLetter, recorded, releaseClaim, type ClaimResult, type EventOrigin } from './store/index.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -87,7 +87,7 @@ export interface IngestDeps {
   now?: () => number;
   usage?: PlatformUsage;
   /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
 }
 
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
@@ -189,26 +189,69 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     throw httpError(400, { error: 'bad_request', message: detail, reason });
   }
 
+  const outcome = await admit(integration, envelope, text, env, deps, nowMs, integration.replayWindowMs ? toHex(await sha256(body)) : undefined);
+  return answerFor(outcome, envelope.id, name);
+}
+
+/** What became of an event handed to the pipeline (see `admit`). */
+export type Admission =
+  | { status: 'applied' | 'ignored' }
+  | { status: 'accepted' }
+  | { status: 'duplicate'; reason?: 'same_body' }
+  | { status: 'in_flight' }
+  | { status: 'misconfigured' }
+  | { status: 'unavailable' };
+
+/** The HTTP answer a webhook delivery gets for an admission. */
+function answerFor(outcome: Admission, id: string, integration: string): Response {
+  switch (outcome.status) {
+    case 'applied':
+    case 'ignored':
+      return Response.json({ status: outcome.status, id }, { status: 200 });
+    case 'accepted':
+      return Response.json({ status: 'accepted', id }, { status: 202 });
+    case 'duplicate':
+      return Response.json({ status: 'duplicate', id, ...(outcome.reason ? { reason: outcome.reason } : {}) }, { status: 200 });
+    case 'in_flight':
+      // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
+      // for a send this request cannot see, which may yet fail.
+      throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
+    case 'misconfigured':
+      throw httpError(500, { error: 'misconfigured', message: `integration ${integration} is not configured on this server` });
+    case 'unavailable':
+      throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
+  }
+}
+
+/**
+ * Hands a verified, extracted event to the pipeline, as ingest does for every delivery: applied in the request when
+ * its handlers are SQL only, else claimed in the event log (the dedup record) and queued. Used by ingest and by the
+ * admin API's backfill endpoint (runtime/backfill.ts), so a synthesised event takes exactly the same path. `origin`
+ * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
+ */
+export async function admit(integration: CompiledIntegration, envelope: Envelope, text: string, env: RuntimeEnv, deps: IngestDeps, nowMs: number, bodyHash?: string, origin?: EventOrigin): Promise<Admission> {
+  const { emit } = deps;
+  const name = integration.name;
   const queue = env[integration.queue.binding] as Queue | undefined;
   if (!queue || typeof queue.send !== 'function') {
     emit({ kind: 'runtime.error', where: `integrations.${name}.queue`, error: `queue binding ${integration.queue.binding} is not bound` });
-    throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
+    return { status: 'misconfigured' };
   }
 
   if (deps.applyInRequest && !integration.replayWindowMs && integration.appliesInRequest(envelope.type)) {
     // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
     // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
-    const outcome = await deps.applyInRequest(envelope, text, env).catch(() => 'queue' as const);
+    const outcome = await deps.applyInRequest(envelope, text, env, origin).catch(() => 'queue' as const);
     if (outcome === 'applied' || outcome === 'ignored') {
       deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
-      return Response.json({ status: outcome, id: envelope.id }, { status: 200 });
+      return { status: outcome };
     }
   }
 
   const token = crypto.randomUUID();
-  const replay = integration.replayWindowMs ? { bodyHash: toHex(await sha256(body)), since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
-  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay).all<ClaimResult>();
+  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay, origin).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
   if (!claim) {
@@ -217,20 +260,18 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     const seen = await recorded(env.DB, name, envelope.id);
     if (!seen && replay) {
       emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
-      return Response.json({ status: 'duplicate', id: envelope.id, reason: 'same_body' }, { status: 200 });
+      return { status: 'duplicate', reason: 'same_body' };
     }
     emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: seen?.deliveries ?? 0 });
-    return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
+    return { status: 'duplicate' };
   }
   if (!claim.claimed) {
     if (claim.status === EventStatus.queued) {
-      // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
-      // for a send this request cannot see, which may yet fail.
       emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
-      throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
+      return { status: 'in_flight' };
     }
     emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
-    return Response.json({ status: 'duplicate', id: envelope.id }, { status: 200 });
+    return { status: 'duplicate' };
   }
 
   const message = messageFor({ ...envelope, seq: claim.seq }, text);
@@ -239,10 +280,10 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   } catch (error) {
     emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
     await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
-    throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
+    return { status: 'unavailable' };
   }
   deps.usage?.count('queue_operations');
   deps.usage?.event(name, 'accepted');
   emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
-  return Response.json({ status: 'accepted', id: envelope.id }, { status: 202 });
+  return { status: 'accepted' };
 }

@@ -7,6 +7,7 @@ import type { VerificationReason } from './adapter.ts';
 
 export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
+  | { kind: 'backfill.batch'; integration: string; origin: string; events: number; counts: Record<string, number> }
   | { kind: 'webhook.duplicate'; integration: string; id: string; deliveries: number }
   | { kind: 'webhook.in_flight'; integration: string; id: string }
   /** A provider's ownership handshake, answered in the request; never queued or written to the event log. */

@@ -57,6 +57,10 @@ function detail(e: CatalogEntry): string {
     '',
     `sample: ${e.sample.type} (\`switchyard send\` uses it when samples/<integration>/ has none)`,
   ];
+  if (e.sources) {
+    parts.push('', paint('bold', 'backfill sources (`switchyard backfill`, `reconcile`; credentials from your shell, never the Worker)'));
+    for (const [name, s] of Object.entries(e.sources)) parts.push(`  ${name}: ${s.event.type} from ${s.url}${s.reconcile ? ` (reconciles ${s.reconcile.table})` : ''}`);
+  }
   if (e.notes) parts.push('', paint('bold', 'notes'), e.notes.trim().replace(/^/gm, '  '));
   return parts.join('\n');
 }

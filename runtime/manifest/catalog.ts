@@ -6,6 +6,7 @@
 import type { Registry } from '../registry.ts';
 import { mergeOverlay } from './load.ts';
 import { buildManifestSchema, closed } from './schema.ts';
+import { sourceDefinitions, type BackfillSource } from './sources.ts';
 
 export const CATALOG_NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 
@@ -64,11 +65,12 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
           description: 'Worked examples published in the provider\'s docs, verbatim.',
         },
         notes: { type: 'string', description: 'Caveats: per-webhook secrets, legacy schemes not covered.' },
+        sources: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9_]*$' }, additionalProperties: { $ref: '#/definitions/BackfillSource' }, description: 'List endpoints `switchyard backfill` and `reconcile` read, per object kind (runtime/manifest/sources.ts).' },
       },
       ['name', 'title', 'docs', 'verified_by', 'secrets', 'verifier', 'event', 'sample'],
       'One provider of the switchyard catalog (catalog/<name>.yaml).',
     ),
-    definitions: manifest.definitions,
+    definitions: { ...manifest.definitions, ...sourceDefinitions },
   };
 }
 
@@ -87,6 +89,7 @@ export interface CatalogEntry {
   sample: { type: string; headers?: Record<string, string>; body?: unknown; raw?: string };
   vectors?: { source: string; secret: string; url?: string; method?: string; headers: Record<string, string>; body: string; now?: number }[];
   notes?: string;
+  sources?: Record<string, BackfillSource>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

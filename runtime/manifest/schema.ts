@@ -159,6 +159,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
             queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
             retry: { $ref: '#/definitions/RetryPolicy' },
             handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
+            sources: { type: 'object', additionalProperties: { type: ['object', 'null'] }, description: 'Backfill sources by object kind, merged key by key over the provider\'s catalog `sources:` (`null` removes one); only the CLI reads them (switchyard backfill, reconcile).' },
           },
           ['route', 'queue'],
         ),

@@ -1286,6 +1286,12 @@ export interface Integration {
   queue: string;
   retry?: RetryPolicy;
   handlers?: Handler[];
+  /**
+   * Backfill sources by object kind, merged key by key over the provider's catalog `sources:` (`null` removes one); only the CLI reads them (switchyard backfill, reconcile).
+   */
+  sources?: {
+    [k: string]: {} | null;
+  };
 }
 /**
  * A POST whose JSON field marks the handshake; answered with a body field or a constant JSON.

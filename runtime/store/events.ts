@@ -28,8 +28,8 @@ export const STALE_CLAIM_MS = 60_000;
 // Body-hash dedup (?9 = the body's hash, ?10 = the start of the replay window; both NULL unless the integration's
 // id or type comes from an unsigned header): the same body already recorded under another id inserts nothing and
 // returns no row. The NOT EXISTS reads the partial index events_by_body_hash.
-const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, body_hash)
-SELECT ?1, ?2, ?3, '${EventStatus.queued}', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4, ?9
+const CLAIM_SQL = `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, body_hash, origin)
+SELECT ?1, ?2, ?3, '${EventStatus.queued}', ?4, ?5, 1, 0, ?6, ?7, ?4, ?4, ?9, ?11
 WHERE ?9 IS NULL OR NOT EXISTS (SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?9 AND id <> ?2 AND received_at >= ?10)
 ON CONFLICT (integration, id) DO UPDATE SET
   deliveries = deliveries + 1,
@@ -47,12 +47,20 @@ export interface ClaimResult {
 }
 
 /**
+ * Where an event came from, kept on its row: absent for a provider's own delivery; `backfill` or `repair` for an
+ * event synthesised from the provider's list API and sent through the admin API (see runtime/backfill.ts).
+ */
+export const EventOrigin = { backfill: 'backfill', repair: 'repair' } as const;
+export type EventOrigin = (typeof EventOrigin)[keyof typeof EventOrigin];
+
+/**
  * Claims an event for queueing (the dedup record, with the raw body). See CLAIM_SQL. With `replay`, the body's
  * hash is recorded and the claim returns no row when that body was recorded under another id since `replay.since`.
+ * `origin` marks a synthesised event (set when the row is first written, never changed by a later delivery).
  */
-export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
+export function claimStatement(db: D1Database, envelope: Envelope, text: string, token: string, nowMs: number, replay?: { bodyHash: string; since: string }, origin?: EventOrigin): D1PreparedStatement {
   const stale = new Date(nowMs - STALE_CLAIM_MS).toISOString();
-  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null);
+  return db.prepare(CLAIM_SQL).bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, envelope.occurred_at, text, token, stale, replay?.bodyHash ?? null, replay?.since ?? null, origin ?? null);
 }
 
 /** Puts a dead letter's raw body back in the event log, where retention pruned it, so a replay can read it. */
@@ -131,13 +139,13 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
  * A plain insert, so a copy already in the log (applied, or queued by another delivery) fails the transaction:
  * nothing is applied twice. Costs 2 rows written (the row and its dedup key), and no applied-marker update.
  */
-export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string): D1PreparedStatement {
+export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string, origin?: EventOrigin): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9)`,
+      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10)`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps);
+    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null);
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
@@ -404,7 +412,7 @@ const PRUNE_EVENTS = `DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND statu
   AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.integration = events.integration AND d.stage = '${Stage.effect}'
     AND d.event_id >= events.id || '#' AND d.event_id < events.id || '$' AND d.replayed_at IS NULL)`;
 
-const LIST_COLUMNS = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at';
+const LIST_COLUMNS = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, origin';
 const FILTERS = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';
 
 /**
@@ -464,7 +472,7 @@ export async function listEvents(
 /** One event with its body and what its steps did. */
 export async function eventDetail(db: D1Database, integration: string, id: string) {
   return db
-    .prepare('SELECT seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, body, steps FROM events WHERE integration = ?1 AND id = ?2')
+    .prepare('SELECT seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, origin, body, steps FROM events WHERE integration = ?1 AND id = ?2')
     .bind(integration, id)
     .first<Record<string, unknown> & { body: string | null; steps: string | null }>();
 }
