@@ -4,7 +4,7 @@ import { sha256, toHex } from '../../runtime/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/kv.ts';
 import { durationSchema, parseDuration } from '../../runtime/duration.ts';
 import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
-import { compilePath, readPath } from '../../runtime/values.ts';
+import { compilePath, PATH_PATTERN, readPath } from '../../runtime/values.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
 import { compileFields, fieldSchema, redactor, type Field } from './http-fields.ts';
@@ -67,6 +67,35 @@ function compileUrl(template: string, origin: string): (ctx: StepContext) => str
 }
 
 
+/**
+ * A declared success check on a 2xx JSON answer, for APIs that answer a failure with 200 and an error in the body
+ * (Mixpanel's `{"status": 0}`, Paddle Classic's `{"success": false}`): a mismatch is a provider failure, transient
+ * like a 5xx, whose reason is the value at `error_path` (read from the already-redacted answer).
+ */
+function compileSuccessCheck(success: HttpOptions['success'], errorPath: string | undefined): ((status: number, text: string) => void) | undefined {
+  if (errorPath !== undefined && !success) throw new OptionError('error_path', 'error_path needs a success check (success: { path, equals })');
+  if (!success) return undefined;
+  for (const [name, text] of [['success', success.path], ['error_path', errorPath]] as const) {
+    if (text?.startsWith('@')) throw new OptionError(name, 'a response path reads the JSON answer, not the event envelope: drop the @');
+  }
+  const path = compilePath(success.path);
+  const reasonPath = errorPath === undefined ? undefined : compilePath(errorPath);
+  return (status, text) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const actual = readPath(path, { payload: body });
+    if (actual === success.equals) return;
+    const found = reasonPath ? readPath(reasonPath, { payload: body }) : undefined;
+    const reason = found === undefined || found === null ? undefined : (typeof found === 'string' ? found : JSON.stringify(found)).slice(0, 200);
+    const got = actual === undefined ? 'missing' : JSON.stringify(actual).slice(0, 100);
+    throw new ActionError(`http answered ${status} but ${success.path} is ${got}, not ${JSON.stringify(success.equals)}${reason ? `: ${reason}` : ''}`, { transient: true, status, ...(reason ? { code: reason } : {}) });
+  };
+}
+
 /** A response may be cached only if it is a success and carries no credentials or private data. */
 function cacheable(res: Response): boolean {
   const control = res.headers.get('cache-control') ?? '';
@@ -101,6 +130,17 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       body_encoding: { enum: ['json', 'form'], description: 'json (default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.' },
       query: { type: 'object', additionalProperties: fieldSchema, description: 'Query parameters added to the URL: values from the event, or `{ secret: NAME }`.' },
       cache: { type: 'object', additionalProperties: false, required: ['ttl'], properties: { ttl: durationSchema }, description: 'GET only: cache the response in KV.' },
+      success: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path', 'equals'],
+        properties: {
+          path: { type: 'string', pattern: PATH_PATTERN, description: 'A value path into the JSON answer, e.g. `status` or `result.ok`.' },
+          equals: { type: ['string', 'number', 'boolean', 'null'], description: 'The literal the value at `path` must equal (strictly: `1` is not `"1"`).' },
+        },
+        description: 'Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step\'s retry policy and finally dead-lettered like a 5xx.',
+      },
+      error_path: { type: 'string', pattern: PATH_PATTERN, description: 'With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter\'s error, a synchronous command\'s `reason`), e.g. `error.code`.' },
       idempotency_header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', description: 'A header that carries the effect\'s idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.' },
     },
     required: ['url'],
@@ -123,6 +163,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
     const body = options.body ? compileFields(options.body as Record<string, Field>) : undefined;
     const query = compileFields(options.query as Record<string, Field> | undefined);
     const encoding = options.body_encoding ?? 'json';
+    const check = compileSuccessCheck(options.success, options.error_path);
     const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
       // Checked again at send time, on the URL actually sent, before any credential is attached.
@@ -157,6 +198,7 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       const res = await io.fetch(url, init);
       if (!res.ok) throw await providerError('http', res, io.now, redact);
       const text = redact(await res.text());
+      check?.(res.status, text);
       if (cacheKey && cacheable(res)) {
         await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(ttlSeconds) });
         io.count?.('kv_writes');

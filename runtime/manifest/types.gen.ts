@@ -1162,6 +1162,23 @@ export interface HttpAction {
     ttl: Duration;
   };
   /**
+   * Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step's retry policy and finally dead-lettered like a 5xx.
+   */
+  success?: {
+    /**
+     * A value path into the JSON answer, e.g. `status` or `result.ok`.
+     */
+    path: string;
+    /**
+     * The literal the value at `path` must equal (strictly: `1` is not `"1"`).
+     */
+    equals: string | number | boolean | null;
+  };
+  /**
+   * With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter's error, a synchronous command's `reason`), e.g. `error.code`.
+   */
+  error_path?: string;
+  /**
    * A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.
    */
   idempotency_header?: string;
