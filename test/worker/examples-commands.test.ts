@@ -1,7 +1,8 @@
 /**
  * The example commands of examples/more-providers.yaml (validated by the build in vitest.config) against local fakes
  * that check each provider's wire format: Stripe's createPaymentIntent (synchronous: the client secret now, the
- * idempotency key sent, the second call served from KV), Paddle's updateSubscription and Mixpanel's profile update.
+ * idempotency key sent, the second call served from KV), Paddle's updateSubscription, Mixpanel's profile update and
+ * Paddle Classic's subscription update (a 200 that says it failed is dead-lettered through the http success check).
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -190,5 +191,85 @@ describe('update_subscription (Paddle Billing) and update_user_profile (Mixpanel
     expect(rows).toEqual([expect.objectContaining({ status: 'sent', result: expect.stringContaining('\\"status\\":1') })]);
     expect(JSON.stringify(rows)).not.toContain(S.MIXPANEL_TOKEN!);
     expect(JSON.parse(rows[0]!.payload as string)).toMatchObject({ secrets: { body: [['$token', 'MIXPANEL_TOKEN']] } });
+  });
+});
+
+/**
+ * APIs that answer a refusal with HTTP 200 and an error in the body: the http action's `success` check turns such an
+ * answer into a provider failure, retried per the step's policy and finally dead-lettered with the provider's reason.
+ */
+describe('a 200 that says it failed (success check)', () => {
+  const AUTH_CODE = S.PADDLE_VENDOR_AUTH_CODE!;
+  /** Consumes until nothing is queued, moving the clock past each retry's delay. */
+  async function settleAll(h: Harness, clock: { now: number }) {
+    for (let round = 0; round < 20; round++) {
+      const messages = h.drain();
+      if (!messages.length) return;
+      await h.consume(messages);
+      clock.now += 24 * 3600_000;
+    }
+    throw new Error('still queueing after 20 rounds');
+  }
+  function timed() {
+    const clock = { now: Date.now() };
+    const h = harness({ compiled: compileManifest(manifest, defaultRegistry, builtInputs('default', validators)), now: () => clock.now });
+    return { h, clock };
+  }
+  const everything = async (integration: string, id: string) => ({
+    effects: await all('SELECT status, attempts, result, payload, error FROM effects WHERE integration = ?1 AND event_id = ?2', integration, id),
+    letters: await all("SELECT reason, error, envelope, attempts FROM dead_letters WHERE integration = ?1 AND stage = 'effect' AND event_id LIKE ?2 || '%'", integration, id),
+    attempts: await all('SELECT * FROM attempts WHERE integration = ?1 AND event_id = ?2', integration, id),
+  });
+
+  it('dead-letters a Paddle Classic {"success": false} with its error code as the reason, the vendor_auth_code nowhere', async () => {
+    const { h, clock } = timed();
+    h.providers.on(/vendors\.paddle\.com/, (r) =>
+      Response.json({ success: false, error: { code: 107, message: `You don't have permission to access this resource (vendor_auth_code ${new URLSearchParams(r.body).get('vendor_auth_code')})` } }),
+    );
+    const key = crypto.randomUUID();
+    expect((await call(h, 'paddle_classic_update_subscription', { subscription_id: 5, plan_id: 9 }, key)).status).toBe(202);
+    await settleAll(h, clock);
+
+    const sent = h.providers.to(/vendors\.paddle\.com/);
+    expect(sent.length).toBeGreaterThan(1); // retried like a 5xx, not sent once and forgotten
+    expect(sent[0]!.url).toBe('https://vendors.paddle.com/api/2.0/subscription/users/update');
+    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ vendor_id: '123456', vendor_auth_code: AUTH_CODE, subscription_id: '5', plan_id: '9', prorate: 'true', bill_immediately: 'false' });
+
+    const stored = await everything('command:paddle_classic_update_subscription', key);
+    expect(stored.effects).toEqual([expect.objectContaining({ status: 'dead_lettered', attempts: sent.length })]);
+    expect(stored.letters).toEqual([expect.objectContaining({ reason: 'effect', attempts: sent.length, error: expect.stringMatching(/answered 200 but success is false, not true: 107$/) })]);
+    expect(stored.effects[0]!.error).toMatch(/: 107$/);
+    expect(stored.attempts).toHaveLength(sent.length);
+    expect(JSON.stringify(stored)).toContain('PADDLE_VENDOR_AUTH_CODE');
+    expect(JSON.stringify(stored)).not.toContain(AUTH_CODE);
+    expect(JSON.stringify(h.events)).toContain('effect.dead_lettered');
+    expect(JSON.stringify(h.events)).not.toContain(AUTH_CODE);
+  });
+
+  it('records a Paddle Classic {"success": true} as sent, once', async () => {
+    const { h, clock } = timed();
+    h.providers.on(/vendors\.paddle\.com/, () => Response.json({ success: true, response: { subscription_id: 5, user_id: 425123, plan_id: 9, next_payment: { amount: 144.06, currency: 'GBP', date: '2018-02-15' } } }));
+    const key = crypto.randomUUID();
+    await call(h, 'paddle_classic_update_subscription', { subscription_id: 5, plan_id: 9, prorate: false }, key);
+    await settleAll(h, clock);
+    expect(h.providers.to(/vendors\.paddle\.com/)).toHaveLength(1);
+    const stored = await everything('command:paddle_classic_update_subscription', key);
+    expect(stored.effects).toEqual([expect.objectContaining({ status: 'sent', attempts: 1 })]);
+    expect(stored.letters).toEqual([]);
+  });
+
+  it('dead-letters a Mixpanel {"status": 0} with Mixpanel\u2019s error as the reason, the project token nowhere', async () => {
+    const { h, clock } = timed();
+    fakeMixpanel(h.providers, 'not-the-configured-token');
+    const key = crypto.randomUUID();
+    await call(h, 'update_user_profile', { distinct_id: 'user_42', properties: { plan: 'pro' } }, key);
+    await settleAll(h, clock);
+    const sent = h.providers.to(/api\.mixpanel\.com/);
+    expect(sent.length).toBeGreaterThan(1);
+    const stored = await everything('command:update_user_profile', key);
+    expect(stored.effects).toEqual([expect.objectContaining({ status: 'dead_lettered' })]);
+    expect(stored.letters).toEqual([expect.objectContaining({ error: expect.stringMatching(/answered 200 but status is 0, not 1: token, missing or empty$/) })]);
+    expect(JSON.stringify(stored)).not.toContain(S.MIXPANEL_TOKEN!);
+    expect(JSON.stringify(h.events)).not.toContain(S.MIXPANEL_TOKEN!);
   });
 });
