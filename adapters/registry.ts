@@ -21,6 +21,7 @@ import { ed25519Verifier } from './verifiers/ed25519.ts';
 import { echoHeaderHandshake } from './handshakes/echo-header.ts';
 import { getChallengeHandshake } from './handshakes/get-challenge.ts';
 import { headerChallengeHandshake } from './handshakes/header-challenge.ts';
+import { headOkHandshake } from './handshakes/head-ok.ts';
 import { hmacChallengeHandshake } from './handshakes/hmac-challenge.ts';
 import { jsonChallengeHandshake } from './handshakes/json-challenge.ts';
 import { recordTokenHandshake } from './handshakes/record-token.ts';
@@ -54,5 +55,5 @@ export const defaultRegistry = createRegistry({
   actions: [resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction],
   auth: [clerkAuth, auth0Auth, supabaseAuth, jwtAuth],
   endpoints: [trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint],
-  handshakes: [jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake],
+  handshakes: [jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake],
 });

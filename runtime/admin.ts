@@ -169,7 +169,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   });
 
   /**
-   * The event log, newest first, filtered by integration, type, status and time, with cursor pagination. Search:
+   * The event log, newest first, filtered by integration, type, status, origin (backfill, repair) and time, with
+   * cursor pagination (an origin filter reads no more rows than any other). Search:
    * `id` finds an event by its exact id (through the dedup key, in one integration or all); `q` finds events whose
    * body holds a value, scanning at most `scan_limit` rows per call (the cursor goes on from there).
    */
@@ -180,9 +181,11 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       const integrations = q('integration') ? [q('integration')!] : [...new Set([...compiled.sources.keys(), ...compiled.integrations.keys()])];
       return c.json({ events: await store.eventsById(c.env.DB, integrations, id), next_cursor: null });
     }
+    const origin = q('origin');
+    if (origin !== null && !(Object.values(store.EventOrigin) as string[]).includes(origin)) throw httpError(400, { error: 'bad_request', message: `origin is ${Object.values(store.EventOrigin).join(' or ')}` });
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
     const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
-    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q') }, cursor, limit);
+    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q'), origin: origin as store.EventOrigin | null }, cursor, limit);
     // A search says how far one call looks, for the page to tell its user.
     return c.json({ events, next_cursor: next === null ? null : String(next), ...(q('q') ? { scan_limit: store.LIST_SCAN } : {}) });
   });

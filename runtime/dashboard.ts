@@ -19,6 +19,7 @@ const STYLE = `  :root { --bg: #0f1419; --card: #182029; --line: #2a3441; --text
   th { color: var(--dim); font-weight: 500; border-top: 0; }
   tr.event { cursor: pointer; } tr.event:hover { background: #1e2935; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; border: 1px solid currentColor; }
+  .badge.origin { color: var(--dim); margin-left: 6px; padding: 0 6px; font-size: 11px; }
   .applied, .sent { color: var(--ok); } .queued, .replayed, .pending, .sending, .deferred { color: var(--info); } .retrying { color: var(--warn); } .dead_lettered { color: var(--bad); } .ignored, .dropped { color: var(--muted, #888); }
   input, select, button { font: inherit; color: var(--text); background: #0d1117; border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
   button { cursor: pointer; background: #238636; border-color: #2ea043; } button:disabled { cursor: default; opacity: .45; } button.secondary { background: #21262d; border-color: var(--line); }
@@ -85,6 +86,7 @@ const DASHBOARD_BODY = `<div id="app">
   <section class="wide"><h2>Recent events</h2>
     <div class="filters"><select id="f-integration"><option value="">all integrations</option></select>
       <select id="f-status"><option value="">any status</option><option>queued</option><option>applied</option><option>ignored</option><option>retrying</option><option>dead_lettered</option><option>replayed</option></select>
+      <select id="f-origin"><option value="">any origin</option><option value="backfill">backfilled</option><option value="repair">repaired</option></select>
       <form id="search-form" class="filters" style="margin:0"><input id="search" type="search" placeholder="event id, or a value in the payload" size="32"><button class="secondary" type="submit">Search</button></form></div>
     <p class="muted" id="search-note" hidden></p>
     <table><thead id="events-head"><tr><th>received</th><th>integration</th><th>type</th><th>id</th><th>status</th></tr></thead><tbody id="events"></tbody></table>
@@ -111,6 +113,8 @@ async function api(path, init = {}) {
 }
 // A command's calls are logged under the source "command:<name>": shown as "command <name>".
 function source(n) { return n.startsWith('command:') ? 'command ' + n.slice(8) : n; }
+// A synthesised event (switchyard backfill, reconcile --repair) carries its origin; a provider's delivery has none.
+function origin(o) { return o ? ' <span class="badge origin" title="not a signed delivery">' + esc(o) + '</span>' : ''; }
 function when(iso) { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
 function spark(values) {
   const max = Math.max(1, ...values), w = 120, h = 24, step = w / Math.max(1, values.length - 1);
@@ -141,13 +145,14 @@ async function runSearch(more) {
 }
 function note(text) { $('search-note').textContent = text; $('search-note').hidden = false; }
 function showEvents(events) {
-  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(source(e.integration)) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
+  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(source(e.integration)) + origin(e.origin) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
 }
 async function loadEvents() {
   if (search) return;
   const q = new URLSearchParams({ limit: '25' });
   if ($('f-integration').value) q.set('integration', $('f-integration').value);
   if ($('f-status').value) q.set('status', $('f-status').value);
+  if ($('f-origin').value) q.set('origin', $('f-origin').value);
   const { events } = await api('/events?' + q);
   showEvents(events);
 }
@@ -188,7 +193,7 @@ async function start() {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
   $('refresh').addEventListener('click', refresh);
 }
-$('f-integration').addEventListener('change', () => (search ? runSearch(false) : loadEvents())); $('f-status').addEventListener('change', loadEvents); $('f-dead').addEventListener('change', loadDead);
+$('f-integration').addEventListener('change', () => (search ? runSearch(false) : loadEvents())); $('f-status').addEventListener('change', loadEvents); $('f-origin').addEventListener('change', loadEvents); $('f-dead').addEventListener('change', loadDead);
 $('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch(false); });
 $('search-more').addEventListener('click', () => runSearch(true));
 const full = (iso) => { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' }); };
@@ -230,7 +235,7 @@ async function showEvent(integration, id) {
   const ev = detail.event, open = (detail.dead_letters || []).filter((d) => !d.replayed_at && !d.dismissed_at);
   // Replay what failed: its open dead letters (the event's or its effects'), else the event from its stored body.
   const canReplay = open.length > 0 || REPLAYABLE.includes(ev.status);
-  $('detail').innerHTML = '<div class="panel"><h2>' + esc(source(integration)) + ' / ' + esc(id) + ' ' + badge(ev.status) + '</h2><div class="muted">' + esc(ev.type) + '</div>'
+  $('detail').innerHTML = '<div class="panel"><h2>' + esc(source(integration)) + origin(ev.origin) + ' / ' + esc(id) + ' ' + badge(ev.status) + '</h2><div class="muted">' + esc(ev.type) + '</div>'
     + '<div class="actions"><button id="event-replay" type="button"' + (canReplay ? '' : ' disabled title="applied events are deduplicated: use rebuild"') + '>Replay</button><span class="muted" id="event-replay-result">' + (canReplay ? '' : ev.status + ': nothing to replay (effects retry on their own; rebuild re-runs projections)') + '</span></div>'
     + timeline(detail)
     + '<details id="payload"><summary>Payload (' + JSON.stringify(ev.payload ?? null).length.toLocaleString() + ' bytes)</summary><pre>' + esc(JSON.stringify(ev.payload, null, 2)) + '</pre></details></div>';

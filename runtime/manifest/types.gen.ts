@@ -387,7 +387,8 @@ export type Handshake =
   | HmacChallengeHandshake
   | GetChallengeHandshake
   | EchoHeaderHandshake
-  | RecordTokenHandshake;
+  | RecordTokenHandshake
+  | HeadOkHandshake;
 /**
  * One step, named by its key.
  *
@@ -1481,6 +1482,15 @@ export interface RecordTokenHandshake {
    * Where the learnt secret is kept: the Worker's KV binding (default kv).
    */
   secret_store?: 'kv';
+}
+/**
+ * A HEAD to the route (an unsigned reachability check, e.g. Trello's), answered 200 with an empty body.
+ */
+export interface HeadOkHandshake {
+  /**
+   * A HEAD to the route (an unsigned reachability check, e.g. Trello's), answered 200 with an empty body.
+   */
+  type: 'head-ok';
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

@@ -437,25 +437,27 @@ export const LIST_SCAN = 1000;
  */
 export async function listEvents(
   db: D1Database,
-  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null; contains?: string | null },
+  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null; contains?: string | null; origin?: EventOrigin | null },
   before: number | null,
   limit: number,
 ): Promise<{ events: Record<string, unknown>[]; next: number | null }> {
-  // `contains`: a value in the raw body (a search), under the same bound as any filter.
-  const filters = `${FILTERS} AND (?9 IS NULL OR instr(body, ?9) > 0)`;
+  // `contains`: a value in the raw body (a search); `origin`: backfilled or repaired events (unindexed, like type):
+  // both under the same bound as any filter.
+  const filters = `${FILTERS} AND (?9 IS NULL OR instr(body, ?9) > 0) AND (?10 IS NULL OR origin = ?10)`;
+  const origin = q.origin ?? null;
   const cursor = before ?? Number.MAX_SAFE_INTEGER;
   const contains = q.contains || null;
   if (q.status && (ATTENTION as string[]).includes(q.status)) {
     const rows = await db
       .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status = ?3 AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`)
-      .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, null, contains)
+      .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, null, contains, origin)
       .all<{ seq: number }>();
     const events = rows.results.slice(0, limit);
     return { events, next: rows.results.length > limit ? events[events.length - 1]!.seq : null };
   }
   const rows = await db
     .prepare(`SELECT ${LIST_COLUMNS} FROM (SELECT * FROM events WHERE seq < ?6 ORDER BY seq DESC LIMIT ?8) WHERE ${filters} ORDER BY seq DESC LIMIT ?7`)
-    .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, LIST_SCAN, contains)
+    .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, LIST_SCAN, contains, origin)
     .all<{ seq: number; received_at: string }>();
   const events = rows.results.slice(0, limit);
   if (rows.results.length > limit) return { events, next: events[events.length - 1]!.seq };

@@ -66,6 +66,28 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.close();
   });
 
+  it('shows a backfilled event with its origin badge, in the list, the detail and the origin filter', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${worker.url}/admin/login`);
+    await page.fill('#token', TEST_SECRETS.ADMIN_TOKEN!);
+    await page.click('#login-form button');
+    await page.waitForSelector('#app');
+    const sub = `sub_dash_${Date.now()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const event = { body: { id: `backfill:${sub}`, object: 'event', type: 'customer.subscription.updated', created, data: { object: { id: sub, customer: 'cus_1', status: 'active', current_period_end: created + 86_400, items: { data: [{ price: { id: 'price_1' } }] } } } } };
+    const res = await fetch(`${worker.url}/admin/api/backfill/stripe`, { method: 'POST', body: JSON.stringify({ events: [event] }), headers: { authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' } });
+    expect(res.status).toBe(200);
+    const row = `tr.event[data-id="backfill:${sub}"]`;
+    await until(page, `${row} .badge.origin`);
+    expect(await page.locator(`${row} .badge.origin`).textContent()).toBe('backfill');
+    await page.selectOption('#f-origin', 'backfill');
+    await page.waitForFunction("[...document.querySelectorAll('tr.event')].every((tr) => tr.querySelector('.badge.origin'))");
+    expect(await page.locator(row).count()).toBe(1);
+    await page.click(row);
+    await page.locator('#detail h2 .badge.origin', { hasText: 'backfill' }).waitFor();
+    await page.close();
+  });
+
   it('signs in through the form, shows a new event, replays a dead letter by clicking, and is usable on a phone', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${worker.url}/admin`);

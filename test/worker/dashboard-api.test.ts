@@ -1,7 +1,7 @@
 /**
  * The admin API behind the dashboard's failure views: a dead letter opened whole and dismissed (kept in the log),
  * a bulk replay previewed, one event replayed by its id, search by id and by a value in the payload (bounded),
- * and the favicon.
+ * an event's origin (backfill, repair) shown and filtered, and the favicon.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,29 @@ describe('search', () => {
     expect(first.next_cursor).not.toBeNull();
     const second = await search(`q=${needle}&cursor=${first.next_cursor}`);
     expect(second.events.map((e) => e.id)).toEqual([id]);
+  });
+});
+
+describe('origin', () => {
+  it('a backfilled event carries its origin in the list and the detail, and the list filters by it', async () => {
+    const h = harness();
+    const sub = uid('sub');
+    const created = Math.floor(Date.now() / 1000);
+    const backfilled = { body: { id: `backfill:${sub}`, object: 'event', type: 'customer.subscription.updated', created, data: { object: { id: sub, customer: 'cus_1', status: 'active', current_period_end: created + 86_400, items: { data: [{ price: { id: 'price_1' } }] } } } } };
+    expect((await h.post('/admin/api/backfill/stripe', JSON.stringify({ events: [backfilled] }), admin)).status).toBe(200);
+    const delivered = uid('evt_webhook');
+    await event('stripe', delivered, 'applied', '{}');
+    const list = async (query: string) => (await (await h.request(`/admin/api/events?${query}`, { headers: admin })).json()) as { events: { id: string; origin: string | null }[] };
+    const all = (await list('integration=stripe')).events;
+    expect(all.find((e) => e.id === `backfill:${sub}`)).toMatchObject({ origin: 'backfill' });
+    expect(all.find((e) => e.id === delivered)).toMatchObject({ origin: null });
+    const only = (await list('integration=stripe&origin=backfill')).events.map((e) => e.id);
+    expect(only).toContain(`backfill:${sub}`);
+    expect(only).not.toContain(delivered);
+    expect((await list('origin=repair')).events.map((e) => e.id)).not.toContain(`backfill:${sub}`);
+    expect((await h.request('/admin/api/events?origin=webhook', { headers: admin })).status).toBe(400);
+    const detail = (await (await h.request(`/admin/api/events/stripe/${encodeURIComponent(`backfill:${sub}`)}`, { headers: admin })).json()) as { event: { origin: string } };
+    expect(detail.event.origin).toBe('backfill');
   });
 });
 

@@ -203,4 +203,24 @@ describe('handshakes', () => {
     expect((await h.post('/webhooks/discord', body, await signed('discord', body, [other.privateKey]))).status).toBe(401);
     await leftNoTrace(h, 'discord');
   });
+
+  it('Trello HEAD on the callbackURL: 200 with an empty body, unverified, never queued or logged; a POST still needs a signature', async () => {
+    const h = app();
+    const res = await h.request('/webhooks/trello', { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    // HEAD is the only method the handshake adds: a GET is still refused, and a route without it refuses HEAD.
+    const get = await h.request('/webhooks/trello', { method: 'GET' });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, HEAD');
+    expect((await h.request('/webhooks/slack', { method: 'HEAD' })).status).toBe(405);
+    expect((await h.request('/webhooks/slack', { method: 'GET' })).status).toBe(405);
+    const body = JSON.stringify({ action: { id: uid('trello'), type: 'updateCard', date: new Date().toISOString() }, model: { id: '5a4537ee7a67b1cb42d5ea9d' } });
+    expect((await h.post('/webhooks/trello', body)).status).toBe(401);
+    expect((await h.post('/webhooks/trello', body, await signed('trello', body, ['not-the-secret']))).status).toBe(401);
+    await leftNoTrace(h, 'trello');
+    const delivered = await h.post('/webhooks/trello', body, await signed('trello', body, [S.TRELLO_APP_SECRET!]));
+    expect(delivered.status).toBe(202);
+    expect(h.queue.messages).toHaveLength(1);
+  });
 });
