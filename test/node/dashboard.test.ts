@@ -81,7 +81,8 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await until(page, `${row} .badge.origin`);
     expect(await page.locator(`${row} .badge.origin`).textContent()).toBe('backfill');
     await page.selectOption('#f-origin', 'backfill');
-    await page.waitForFunction("[...document.querySelectorAll('tr.event')].every((tr) => tr.querySelector('.badge.origin'))");
+    // The page's CSP refuses eval, so wait with selectors, not page.waitForFunction: no row left without the badge.
+    await expect.poll(() => page.locator('tr.event:not(:has(.badge.origin))').count(), { timeout: 10_000 }).toBe(0);
     expect(await page.locator(row).count()).toBe(1);
     await page.click(row);
     await page.locator('#detail h2 .badge.origin', { hasText: 'backfill' }).waitFor();
