@@ -5,6 +5,7 @@
  * Adapters are generic: they read fields, headers and query parameters the manifest names.
  */
 import type { InboundRequest, OptionsSchema, SecretEnv } from './adapter.ts';
+import { compilePath, readPath } from './values.ts';
 
 /** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
 export interface HandshakeStore {
@@ -72,37 +73,42 @@ export const whenFieldSchema = {
 export const verifySchema = { type: 'boolean', description: 'Verify the handshake with the integration\'s verifier first (default true; false only where the provider does not sign it).' } as const;
 
 /** Reads a dotted path from parsed JSON. */
-export function fieldOf(json: unknown, path: string): unknown {
-  let at = json;
-  for (const key of path.split('.')) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
-  return at;
+/**
+ * A dotted body path compiled once, when the manifest compiles, and read per request with the runtime's own path
+ * reader (values.ts): a handshake reads a field the same way a handler value does.
+ */
+export function bodyField(path: string): (json: unknown) => unknown {
+  const compiled = compilePath(path);
+  return (json) => readPath(compiled, { payload: json });
 }
 
 const decoder = new TextDecoder();
 
-/**
- * Handshakes are small (Slack's, Zoom's and Discord's are a few hundred bytes): a larger body is never parsed to
- * find one, so what an unverified request can make the Worker parse before verification stays bounded.
- */
 export const MAX_HANDSHAKE_BYTES = 16 * 1024;
 
-/**
- * Whether a JSON body's field has a value. The body is parsed only when it is handshake-sized and the value's text
- * occurs in it, so an ordinary event costs a byte search, not a parse, before verification.
- */
-export function jsonFieldEquals(request: InboundRequest, when: { field: string; equals: string | number | boolean }): { matched: boolean; json?: unknown } {
-  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return { matched: false };
+/** A small POST body as JSON, or undefined: what every body-reading handshake looks at. */
+export function handshakeJson(request: InboundRequest, mustInclude?: string): unknown {
+  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return undefined;
   const text = decoder.decode(request.body);
-  if (!text.includes(String(when.equals))) return { matched: false };
+  // A cheap test before parsing: most requests on a handshake route are ordinary events.
+  if (mustInclude !== undefined && !text.includes(mustInclude)) return undefined;
   try {
-    const json = JSON.parse(text) as unknown;
-    return { matched: fieldOf(json, when.field) === when.equals, json };
+    return JSON.parse(text) as unknown;
   } catch {
-    return { matched: false };
+    return undefined;
   }
 }
 
-/** The KV key under which a handshake keeps what it learnt for an integration. */
+/** The `when: { field, equals }` test, compiled once: the parsed body when it matches, undefined otherwise. */
+export function compileWhen(when: { field: string; equals: string | number | boolean }): (request: InboundRequest) => unknown {
+  const field = bodyField(when.field);
+  const needle = String(when.equals);
+  return (request) => {
+    const json = handshakeJson(request, needle);
+    return json !== undefined && field(json) === when.equals ? json : undefined;
+  };
+}
+
 export const handshakeKey = (integration: string, what: string) => `handshake:${integration}:${what}`;
 
 /** How long `arm` opens the window by default, and at most: long enough to register a webhook, short for a race. */

@@ -1,4 +1,4 @@
-import { fieldOf, verifySchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import { bodyField, verifySchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { HeaderChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<HeaderChallengeHandshake, 'type'>;
@@ -23,6 +23,7 @@ export const headerChallengeHandshake: HandshakeAdapter<Options> = {
   example: { type: 'header-challenge', when_header: 'Twitch-Eventsub-Message-Type', equals: 'webhook_callback_verification', answer_field: 'challenge' },
   create(options) {
     const header = options.when_header.toLowerCase();
+    const answerField = bodyField(options.answer_field);
     return {
       methods: [],
       verify: options.verify ?? true,
@@ -30,7 +31,7 @@ export const headerChallengeHandshake: HandshakeAdapter<Options> = {
       async answer(request) {
         let value: unknown;
         try {
-          value = fieldOf(JSON.parse(new TextDecoder().decode(request.body)), options.answer_field);
+          value = answerField(JSON.parse(new TextDecoder().decode(request.body)));
         } catch {
           value = undefined;
         }

@@ -1,6 +1,6 @@
 import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
 import { encoder, toHex } from '../../runtime/bytes.ts';
-import { fieldOf, jsonFieldEquals, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { HmacChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 import { HmacSigner } from '../verifiers/crypto.ts';
 
@@ -31,16 +31,18 @@ export const hmacChallengeHandshake: HandshakeAdapter<Options> = {
     const tokenField = options.token_field ?? 'payload.plainToken';
     const answerKey = tokenField.split('.').pop()!;
     const signer = new HmacSigner('SHA-256');
+    const handshakeBody = compileWhen(options.when);
+    const token = bodyField(tokenField);
     return {
       methods: [],
       verify: true,
-      matches: (request) => jsonFieldEquals(request, options.when).matched,
+      matches: (request) => handshakeBody(request) !== undefined,
       async answer(request, ctx) {
         const [secret] = readSecrets(ctx.env, options.secret);
-        const token = fieldOf(jsonFieldEquals(request, options.when).json, tokenField);
-        if (typeof token !== 'string' || token === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${tokenField}` }) };
-        const encrypted = toHex(await signer.sign(secret!, encoder.encode(token)));
-        return { status: 200, contentType: 'application/json', body: JSON.stringify({ [answerKey]: token, encryptedToken: encrypted }) };
+        const value = token(handshakeBody(request));
+        if (typeof value !== 'string' || value === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${tokenField}` }) };
+        const encrypted = toHex(await signer.sign(secret!, encoder.encode(value)));
+        return { status: 200, contentType: 'application/json', body: JSON.stringify({ [answerKey]: value, encryptedToken: encrypted }) };
       },
     };
   },

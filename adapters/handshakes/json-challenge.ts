@@ -1,4 +1,4 @@
-import { fieldOf, jsonFieldEquals, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { JsonChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<JsonChallengeHandshake, 'type'>;
@@ -29,14 +29,16 @@ export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
     if (empty && (options.answer_field || options.respond)) throw new Error('status 204 answers with no body: drop `answer_field` and `respond`');
     if (!empty && Boolean(options.answer_field) === Boolean(options.respond)) throw new Error('set exactly one of `answer_field` and `respond` (or `status: 204` for an empty answer)');
     if (options.answer && !options.answer_field) throw new Error('`answer` applies to `answer_field`');
+    const handshakeBody = compileWhen(options.when);
+    const answerField = options.answer_field ? bodyField(options.answer_field) : undefined;
     return {
       methods: [],
       verify: options.verify ?? true,
-      matches: (request) => jsonFieldEquals(request, options.when).matched,
+      matches: (request) => handshakeBody(request) !== undefined,
       async answer(request) {
         if (empty) return { status: 204, contentType: 'text/plain', body: '' };
         if (options.respond) return { status: 200, contentType: 'application/json', body: JSON.stringify(options.respond) };
-        const value = fieldOf(jsonFieldEquals(request, options.when).json, options.answer_field!);
+        const value = answerField!(handshakeBody(request));
         if (typeof value !== 'string' || value === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${options.answer_field}` }) };
         return options.answer === 'text' ? { status: 200, contentType: 'text/plain', body: value } : { status: 200, contentType: 'application/json', body: JSON.stringify({ [options.answer_field!]: value }) };
       },

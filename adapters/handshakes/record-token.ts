@@ -1,5 +1,5 @@
 import type { InboundRequest } from '../../runtime/adapter.ts';
-import { fieldOf, MAX_HANDSHAKE_BYTES, type HandshakeAdapter } from '../../runtime/handshake.ts';
+import { bodyField, handshakeJson, type HandshakeAdapter } from '../../runtime/handshake.ts';
 import type { RecordTokenHandshake } from '../../runtime/manifest/types.gen.ts';
 import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
 
@@ -23,15 +23,12 @@ export const recordTokenHandshake: HandshakeAdapter<Options> = {
   },
   example: { type: 'record-token', field: 'verification_token', secret: 'NOTION_VERIFICATION_TOKEN', secret_store: 'kv' },
   create(options) {
+    const field = bodyField(options.field);
+    const key = `"${options.field.split('.').pop()}"`;
     const probe = (request: InboundRequest) => {
-      if (request.method !== 'POST' || request.body.length > MAX_HANDSHAKE_BYTES || !new TextDecoder().decode(request.body).includes(`"${options.field.split('.').pop()}"`)) return undefined;
-      try {
-        const json = JSON.parse(new TextDecoder().decode(request.body)) as unknown;
-        const value = fieldOf(json, options.field);
-        return typeof value === 'string' && value !== '' ? value : undefined;
-      } catch {
-        return undefined;
-      }
+      const json = handshakeJson(request, key);
+      const value = json === undefined ? undefined : field(json);
+      return typeof value === 'string' && value !== '' ? value : undefined;
     };
     return {
       methods: [],
