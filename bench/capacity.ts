@@ -2,7 +2,7 @@
  * Free-plan capacity from what the benchmarks measured (D1's meta, queue messages): each benchmark records its
  * per-event costs, and the run ends with the events a day that fit on each plan, end to end, and what binds.
  */
-import { capacity } from '../runtime/platform.ts';
+import { capacity } from '../runtime/lib/platform.ts';
 import { fmt } from './stats.ts';
 
 export interface PerEvent {

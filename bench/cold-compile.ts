@@ -1,12 +1,12 @@
 /**
  * One cold sample, run in a fresh Node process per sample (bench/foundation.ts spawns it): the first
  * compileManifest of the default manifest in a new isolate, after module loading, as a Worker's first request
- * pays it (lazy, as runtime/worker.ts compiles, plus the integration of the route it is for), then the first createRuntime over it (the Hono app and consumer),
+ * pays it (lazy, as worker/index.ts compiles, plus the integration of the route it is for), then the first createRuntime over it (the Hono app and consumer),
  * then what the deferred part costs when first used (a queue batch, the cron). With `eager`, an eager compile.
  * Prints one JSON line, in ms of wall time, plus the compile's process CPU time (which also counts V8's
  * background compiler and GC threads, so it is not what the isolate's thread spends).
  */
-import { defaultRegistry } from '../adapters/registry.ts';
+import { defaultRegistry } from '../worker/registry.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { defaultManifest } from './fixtures.ts';
@@ -22,11 +22,11 @@ const measure = <T>(fn: () => T): [T, number, number] => {
 // What a first webhook request compiles: the manifest (lazy, as the Worker does), then its route's integration.
 const [compiled, compileCpu, compile] = measure(() => {
   const c = compileManifest(manifest, defaultRegistry, { lazy: process.argv[2] !== 'eager' });
-  if (!c.routes.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
+  if (!c.webhookPaths.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
   return c;
 });
 const [, , runtime] = measure(() => createRuntime({ compiled, environment: 'default', hash: 'cold', emit: () => undefined }));
 // A Stripe subscription event applied in the request compiles its own integration's handlers (and templates), no more.
-const [, , handlers] = measure(() => compiled.routes.get('/webhooks/stripe')!.appliesInRequest('customer.subscription.updated'));
+const [, , handlers] = measure(() => compiled.webhookPaths.get('/webhooks/stripe')!.appliesInRequest('customer.subscription.updated'));
 const [, , deferred] = measure(() => compiled.effects);
 console.log(JSON.stringify({ compile, compileCpu, runtime, handlers, deferred }));

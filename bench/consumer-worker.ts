@@ -8,9 +8,9 @@
  *  - naive: the seed's consumer, one prepare().run() per statement, no transaction and no dedup.
  * Every response is the metered cost of the request (bench/meter.ts).
  */
-import { defaultRegistry } from '../adapters/registry.ts';
-import type { ConsumerMessage } from '../runtime/consumer.ts';
-import type { Envelope, RuntimeEnv } from '../runtime/envelope.ts';
+import { defaultRegistry } from '../worker/registry.ts';
+import type { ConsumerMessage } from '../runtime/consumer/consumer.ts';
+import type { Envelope, RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../runtime/runtime.ts';

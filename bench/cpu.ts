@@ -10,12 +10,12 @@
  * Both with the default manifest, platform usage counting and telemetry serialized.
  */
 import { createHmac } from 'node:crypto';
-import { defaultRegistry } from '../adapters/registry.ts';
-import { createConsumer, type ConsumerMessage } from '../runtime/consumer.ts';
-import type { Envelope, RuntimeEnv } from '../runtime/envelope.ts';
-import { extractEnvelope, ingest, messageFor } from '../runtime/ingest.ts';
+import { defaultRegistry } from '../worker/registry.ts';
+import { createConsumer, type ConsumerMessage } from '../runtime/consumer/consumer.ts';
+import type { Envelope, RuntimeEnv } from '../runtime/lib/envelope.ts';
+import { extractEnvelope, ingest, messageFor } from '../runtime/edge/ingest.ts';
 import { compileManifest, type CompiledManifest } from '../runtime/manifest/compile.ts';
-import { PlatformUsage } from '../runtime/platform.ts';
+import { PlatformUsage } from '../runtime/lib/platform.ts';
 import { defaultManifest } from './fixtures.ts';
 import { serializingEmit } from './meter.ts';
 import { fmt, summarize } from './stats.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { defaultRegistry } from '../adapters/registry.ts';
+import { defaultRegistry } from '../worker/registry.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import { createManifestValidator, parseManifest } from '../runtime/manifest/load.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';

@@ -6,8 +6,8 @@
  */
 import { Hono } from 'hono';
 import built from '../.switchyard/manifests.json';
-import { defaultRegistry } from '../adapters/registry.ts';
-import type { RuntimeEnv } from '../runtime/envelope.ts';
+import { defaultRegistry } from '../worker/registry.ts';
+import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../runtime/runtime.ts';

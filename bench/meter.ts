@@ -4,7 +4,7 @@
  * (with their size in 64 KB units, as Queues bills). Also a telemetry emit that serializes every event the way
  * `logEmit` does, to a sink that drops the line, so the JSON.stringify cost is counted but nothing is printed.
  */
-import { logLine, type Emit } from '../runtime/telemetry.ts';
+import { logLine, type Emit } from '../runtime/lib/telemetry.ts';
 
 export interface Meter {
   rows_read: number;

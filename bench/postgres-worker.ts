@@ -8,9 +8,9 @@
  *    marker per message (`processed`) and its projection; no event log.
  * Every response is the metered D1 cost of the request (bench/meter.ts).
  */
-import { defaultRegistry } from '../adapters/registry.ts';
-import type { ConsumerMessage } from '../runtime/consumer.ts';
-import type { Envelope, RuntimeEnv } from '../runtime/envelope.ts';
+import { defaultRegistry } from '../worker/registry.ts';
+import type { ConsumerMessage } from '../runtime/consumer/consumer.ts';
+import type { Envelope, RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../runtime/runtime.ts';

@@ -3,17 +3,17 @@
  * manifest queue are consumed; batches from a dead-letter queue (messages Queues gave up on) are recorded in
  * dead_letters, so nothing the platform drops is lost.
  */
-import { createApp } from './app.ts';
-import { runCommand, type CommandAnswer } from './commands/run.ts';
-import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer.ts';
-import { isEffectsMessage, type Envelope, type RuntimeEnv } from './envelope.ts';
+import { createApp } from './edge/app.ts';
+import { runCommand, type CommandAnswer } from './edge/commands/run.ts';
+import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer/consumer.ts';
+import { isEffectsMessage, type Envelope, type RuntimeEnv } from './lib/envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { activeUserPruneStatements, rateLimitPruneStatements } from './limits.ts';
-import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './platform.ts';
-import { evaluateAlerts } from './alerts.ts';
-import { prune } from './retention.ts';
-import { sweep } from './sweep.ts';
-import { logEmit, type Emit } from './telemetry.ts';
+import { activeUserPruneStatements, rateLimitPruneStatements } from './consumer/limits.ts';
+import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
+import { evaluateAlerts } from './operations/alerts.ts';
+import { prune } from './operations/retention.ts';
+import { sweep } from './operations/sweep.ts';
+import { logEmit, type Emit } from './lib/telemetry.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 
 export interface RuntimeOptions {
@@ -64,7 +64,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
   // Queues that endpoints fill (track): first deliveries are counted, so the endpoint can see the backlog.
   const endpointQueues = new Map<string, string>();
-  for (const route of options.compiled.appRoutes) {
+  for (const route of options.compiled.routes) {
     const name = route.source ? options.queueNames?.[route.source.queue.binding] : undefined;
     if (name && route.source) endpointQueues.set(name, route.source.queue.name);
   }
@@ -105,7 +105,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
       const limits = [
-        ...rateLimitPruneStatements(env.DB, options.compiled.appRoutes, at, options.compiled.retention.batch),
+        ...rateLimitPruneStatements(env.DB, options.compiled.routes, at, options.compiled.retention.batch),
         ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
       ];
       await env.DB.batch([...limits, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);

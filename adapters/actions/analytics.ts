@@ -1,6 +1,6 @@
 /** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
-import type { StepContext } from '../../runtime/adapter.ts';
-import { compilePath, compileValue, readPath } from '../../runtime/values.ts';
+import type { StepContext } from '../../runtime/component/adapter.ts';
+import { compilePath, compileValue, readPath } from '../../runtime/manifest/values.ts';
 import { compileValueMap } from './message.ts';
 
 export const analyticsOptions = {

@@ -1,10 +1,10 @@
-import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
+import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
 import { OptionError } from '../../runtime/manifest/problems.ts';
-import { sha256, toHex } from '../../runtime/bytes.ts';
-import { kvExpirationTtl } from '../../runtime/kv.ts';
-import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/actions.ts';
-import { compilePath, PATH_PATTERN, readPath } from '../../runtime/values.ts';
+import { sha256, toHex } from '../../runtime/lib/bytes.ts';
+import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
+import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
+import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/consumer/actions.ts';
+import { compilePath, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
 import { compileFields, fieldSchema, redactor, type Field } from './http-fields.ts';

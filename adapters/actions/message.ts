@@ -1,8 +1,8 @@
 /** Rendering an action's message from a named template or inline text, with its `data` values. */
-import type { StepContext } from '../../runtime/adapter.ts';
-import type { ActionCompileContext } from '../../runtime/actions.ts';
-import { compileTemplate, type CompiledTemplate } from '../../runtime/templates.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/values.ts';
+import type { StepContext } from '../../runtime/component/adapter.ts';
+import type { ActionCompileContext } from '../../runtime/consumer/actions.ts';
+import { compileTemplate, type CompiledTemplate } from '../../runtime/manifest/templates.ts';
+import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 
 export const messageOptions = {
   template: { type: 'string', description: 'A template declared under `templates:`.' },

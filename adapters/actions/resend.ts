@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
-import { ActionError, expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/actions.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/values.ts';
+import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
+import { ActionError, expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/consumer/actions.ts';
+import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 import { baseUrlSchema, compileMessage, messageOptions, trimSlash } from './message.ts';
 import type { ResendAction } from '../../runtime/manifest/types.gen.ts';
 

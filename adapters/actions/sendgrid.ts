@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/adapter.ts';
-import { providerError, sendEach, type ActionAdapter } from '../../runtime/actions.ts';
-import { compileValue } from '../../runtime/values.ts';
+import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
+import { providerError, sendEach, type ActionAdapter } from '../../runtime/consumer/actions.ts';
+import { compileValue } from '../../runtime/manifest/values.ts';
 import { baseUrlSchema, compileMessage, compileValueMap, messageOptions, trimSlash } from './message.ts';
 import type { SendgridAction } from '../../runtime/manifest/types.gen.ts';
 

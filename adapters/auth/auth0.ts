@@ -1,7 +1,7 @@
-import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/auth.ts';
-import { KV_MIN_TTL_SECONDS } from '../../runtime/kv.ts';
-import { profileJson, type ProfileIO } from '../../runtime/profiles.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/edge/auth.ts';
+import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
+import { profileJson, type ProfileIO } from '../../runtime/edge/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { Auth0Auth } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/auth.ts';
-import { profileJson } from '../../runtime/profiles.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/edge/auth.ts';
+import { profileJson } from '../../runtime/edge/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { ClerkAuth } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,5 +1,5 @@
 /** The `profile:` options auth adapters share, and their parsing. */
-import { parseDuration } from '../../runtime/duration.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
 
 export const profileTtlSchema = { $ref: '#/definitions/Duration', description: 'How long a fetched profile is cached in KV (default 5m).' } as const;
 

@@ -1,8 +1,8 @@
-import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { toHex } from '../../runtime/bytes.ts';
-import { parseSize } from '../../runtime/duration.ts';
-import type { EndpointAdapter } from '../../runtime/endpoints.ts';
-import { errorResponse, readBody } from '../../runtime/http.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { toHex } from '../../runtime/lib/bytes.ts';
+import { parseSize } from '../../runtime/lib/duration.ts';
+import type { EndpointAdapter } from '../../runtime/edge/endpoints.ts';
+import { errorResponse, readBody } from '../../runtime/lib/http.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
 import type { CloudinaryUploadEndpoint } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,8 +1,8 @@
-import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { parseDuration } from '../../runtime/duration.ts';
-import type { EndpointAdapter } from '../../runtime/endpoints.ts';
-import { errorResponse } from '../../runtime/http.ts';
-import { kvExpirationTtl } from '../../runtime/kv.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
+import type { EndpointAdapter } from '../../runtime/edge/endpoints.ts';
+import { errorResponse } from '../../runtime/lib/http.ts';
+import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
 import type { PosthogFlagsEndpoint } from '../../runtime/manifest/types.gen.ts';
 

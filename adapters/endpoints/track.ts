@@ -1,5 +1,5 @@
-import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/endpoints.ts';
-import { errorResponse, readBody } from '../../runtime/http.ts';
+import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/edge/endpoints.ts';
+import { errorResponse, readBody } from '../../runtime/lib/http.ts';
 import type { TrackEndpoint } from '../../runtime/manifest/types.gen.ts';
 
 type TrackOptions = Omit<TrackEndpoint, 'type'>;

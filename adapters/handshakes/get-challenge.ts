@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema } from '../../runtime/adapter.ts';
-import { secretsEqual } from '../../runtime/bytes.ts';
-import type { HandshakeAdapter } from '../../runtime/handshake.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { secretsEqual } from '../../runtime/lib/bytes.ts';
+import type { HandshakeAdapter } from '../../runtime/edge/handshake.ts';
 import type { GetChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<GetChallengeHandshake, 'type'>;

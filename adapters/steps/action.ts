@@ -1,7 +1,7 @@
-import type { CompiledLimit, CompiledStep, StepAdapter } from '../../runtime/adapter.ts';
-import type { CompiledAction } from '../../runtime/actions.ts';
+import type { CompiledLimit, CompiledStep, StepAdapter } from '../../runtime/component/adapter.ts';
+import type { CompiledAction } from '../../runtime/consumer/actions.ts';
 import { closed } from '../../runtime/manifest/schema.ts';
-import type { RetryPolicyInput } from '../../runtime/retry.ts';
+import type { RetryPolicyInput } from '../../runtime/consumer/retry.ts';
 
 interface ActionOptions {
   action: string;

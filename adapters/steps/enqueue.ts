@@ -1,5 +1,5 @@
-import type { CompiledStep, StepAdapter } from '../../runtime/adapter.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/values.ts';
+import type { CompiledStep, StepAdapter } from '../../runtime/component/adapter.ts';
+import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 import type { EnqueueStep } from '../../runtime/manifest/types.gen.ts';
 
 type EnqueueOptions = EnqueueStep;

@@ -1,5 +1,5 @@
-import { readSecrets, secretRefSchema, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { secretsEqual } from '../../runtime/bytes.ts';
+import { readSecrets, secretRefSchema, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { secretsEqual } from '../../runtime/lib/bytes.ts';
 import { fromBase64 } from './crypto.ts';
 import type { BasicVerifier } from '../../runtime/manifest/types.gen.ts';
 

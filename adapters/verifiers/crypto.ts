@@ -1,8 +1,8 @@
 /** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
-import { VerificationError } from '../../runtime/adapter.ts';
-import { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/bytes.ts';
+import { VerificationError } from '../../runtime/component/adapter.ts';
+import { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';
 
-export { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/bytes.ts';
+export { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
 

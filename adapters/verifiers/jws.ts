@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { encoder, fromHex, sha256, timingSafeEqual, toHex } from '../../runtime/bytes.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { encoder, fromHex, sha256, timingSafeEqual, toHex } from '../../runtime/lib/bytes.ts';
 import type { JwsVerifier } from '../../runtime/manifest/types.gen.ts';
 
 type JwsOptions = Omit<JwsVerifier, 'type'>;

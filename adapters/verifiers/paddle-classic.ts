@@ -1,4 +1,4 @@
-import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/component/adapter.ts';
 import { encoder, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
 import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';

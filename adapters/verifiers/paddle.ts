@@ -1,5 +1,5 @@
-import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
+import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/component/adapter.ts';
 import { encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
 import type { PaddleVerifier } from '../../runtime/manifest/types.gen.ts';
 

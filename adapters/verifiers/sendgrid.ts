@@ -1,5 +1,5 @@
-import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
 import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,5 +1,5 @@
-import { durationSchema, parseDuration } from '../../runtime/duration.ts';
-import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/adapter.ts';
+import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
+import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/component/adapter.ts';
 import { DEFAULT_TOLERANCE_SECONDS, encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
 import type { StripeVerifier } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,5 +1,5 @@
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { sha256 } from '../../runtime/bytes.ts';
+import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { sha256 } from '../../runtime/lib/bytes.ts';
 import { anyMatch, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
 import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';
 import type { TwilioVerifier } from '../../runtime/manifest/types.gen.ts';

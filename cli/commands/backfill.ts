@@ -21,7 +21,7 @@ import { projectFor, type Project } from '../lib/project.ts';
 import { adminCall, adminToken, serverUrl, ServerError } from '../lib/server.ts';
 import { progressBar } from './rebuild.ts';
 
-import { MAX_BACKFILL_EVENTS } from '../../runtime/backfill.ts';
+import { MAX_BACKFILL_EVENTS } from '../../runtime/operations/backfill.ts';
 
 interface Target {
   name: string;

@@ -5,7 +5,7 @@
  * a broken edit is reported and the last good build kept).
  *
  * While the server answers, its URL is in `.switchyard/dev-url`, so other commands find it; the file is removed on
- * exit. The local dev issuer (runtime/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
+ * exit. The local dev issuer (runtime/edge/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
  */
 import { copyFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
 import { addMissingDevVars } from '../lib/dev-vars.ts';
@@ -14,7 +14,7 @@ import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
 import { projectFor, type Project } from '../lib/project.ts';
 import { runWrangler, spawnWrangler } from '../lib/wrangler.ts';
-import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
+import { LOG_ERRORS_VAR } from '../../runtime/lib/telemetry.ts';
 import { build } from './build.ts';
 
 export interface DevPlan {

@@ -7,7 +7,7 @@
  * again. Extra rows are reported, never deleted: the provider cannot say what they were. Exit 1 when drift remains.
  */
 import type { BackfillSource } from '../../runtime/manifest/sources.ts';
-import { compileValue, type ValueSpec } from '../../runtime/values.ts';
+import { compileValue, type ValueSpec } from '../../runtime/manifest/values.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { ListError, Pager, type Cursor } from '../lib/backfill/pager.ts';
 import { resolveSources } from '../lib/backfill/sources.ts';
@@ -158,7 +158,7 @@ export async function reconcileCommand(args: string[]): Promise<number> {
       const stamp = Date.now().toString(36);
       const events: SyntheticEvent[] = listed.filter((l) => fix.has(l.key)).map((l) => synthesise(source, l.object, l.fetchedAt, `repair-${stamp}`));
       const counts: Record<string, number> = {};
-      const batch = 10; // within the free plan's bound (runtime/backfill.ts MAX_BACKFILL_EVENTS)
+      const batch = 10; // within the free plan's bound (runtime/operations/backfill.ts MAX_BACKFILL_EVENTS)
       for (let i = 0; i < events.length; i += batch) {
         const answer = await adminCall<{ counts: Record<string, number>; results: { status: string; error?: string }[] }>(url, token, `/backfill/${encodeURIComponent(integration)}`, {
           method: 'POST',

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { locate, parseManifest } from '../../runtime/manifest/load.ts';
-import { commandOf } from '../../runtime/commands/compile.ts';
+import { commandOf } from '../../runtime/edge/commands/compile.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';
 import { paint } from '../lib/style.ts';

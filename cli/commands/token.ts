@@ -2,11 +2,11 @@
  * `switchyard token [--provider NAME] [--sub ID] [--claim name=value]… [--ttl 1h] [--env NAME] [--manifest FILE]`:
  * mints a token from the local dev issuer (`switchyard-dev`) standing in for one of the manifest's auth providers,
  * for trying JWT-protected routes and the admin API offline under `switchyard dev`. The token alone goes to
- * stdout (`TOKEN=$(npx switchyard token …)`). A deployed Worker never accepts it (runtime/dev-auth.ts).
+ * stdout (`TOKEN=$(npx switchyard token …)`). A deployed Worker never accepts it (runtime/edge/dev-auth.ts).
  */
 import { parseArgs } from 'node:util';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import { parseDuration } from '../../runtime/duration.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';

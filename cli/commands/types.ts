@@ -7,7 +7,7 @@
  */
 import { compile } from 'json-schema-to-typescript';
 import { join, relative, resolve } from 'node:path';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';

@@ -19,11 +19,11 @@
 import type { CompiledManifest, EventSource } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
-import { countStatement } from '../../runtime/limits.ts';
-import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/platform.ts';
+import { countStatement } from '../../runtime/consumer/limits.ts';
+import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
-import { commandSource } from '../../runtime/commands/compile.ts';
+import { commandSource } from '../../runtime/edge/commands/compile.ts';
 import type { MigratedSchema } from './sqlite.ts';
 import { storeType } from './postgres-check.ts';
 

@@ -5,10 +5,10 @@
 import Ajv from 'ajv';
 import { readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { applyProviders, buildCatalogSchema, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { explainErrors, locate, parseManifest, resolveEnvironment, type SourcedProblem } from '../../runtime/manifest/load.ts';
-import type { Registry } from '../../runtime/registry.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
 import { PACKAGE_ROOT, readText } from './project.ts';
 
 export const CATALOG_DIR = join(PACKAGE_ROOT, 'catalog');

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
@@ -13,7 +13,7 @@ import { createManifestValidator, environmentsOf, locate, parseManifest, resolve
 import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import type { Registry } from '../../runtime/registry.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
 import { readText, type Project } from './project.ts';
 import { secretUses } from './secrets.ts';
 import { devAuthProblems } from './dev-auth.ts';

@@ -1,12 +1,12 @@
 /**
- * The CLI side of the local dev issuer (runtime/dev-auth.ts): its key pair in `.switchyard/dev-auth.json`
+ * The CLI side of the local dev issuer (runtime/edge/dev-auth.ts): its key pair in `.switchyard/dev-auth.json`
  * (git-ignored), the variables `switchyard dev` passes to the Worker, tokens minted with it, and the `validate`
  * check that keeps it out of every deployed environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAIM } from '../../runtime/dev-auth.ts';
+import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAIM } from '../../runtime/edge/dev-auth.ts';
 import type { SourcedProblem } from '../../runtime/manifest/load.ts';
 import { writeIfChanged, type Project } from './project.ts';
 

@@ -5,7 +5,7 @@
  * the manifest tests' cases (`tests/*.test.yaml`, each case in its own database, seeds included) or from a running
  * environment's event log (the last N days, through the admin API, all in one database, in arrival order).
  */
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';

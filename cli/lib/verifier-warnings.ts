@@ -2,9 +2,9 @@
  * `validate` warnings about what a verifier leaves unauthenticated, and about `provider:` overrides that weaken
  * what the provider's preset checks. Warnings, not errors: each can be what the operator means, and says why not.
  */
-import type { Registry } from '../../runtime/registry.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
-import { parseDuration } from '../../runtime/duration.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

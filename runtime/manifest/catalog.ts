@@ -3,7 +3,7 @@
  * a `provider: <name>` integration gets by default, a sample, published test vectors and the docs it was read
  * from. This module is pure (the schema and the preset merge); cli/lib/catalog.ts reads the files.
  */
-import type { Registry } from '../registry.ts';
+import type { Registry } from '../component/registry.ts';
 import { mergeOverlay } from './load.ts';
 import { buildManifestSchema, closed } from './schema.ts';
 import { sourceDefinitions, type BackfillSource } from './sources.ts';

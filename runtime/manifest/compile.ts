@@ -3,30 +3,30 @@
  * isolate, in the Worker, so it uses no code generation: verifiers are built by their adapters, values and
  * handler patterns are compiled to closures and regular expressions.
  */
-import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../adapter.ts';
-import type { CompiledAction } from '../actions.ts';
-import { compileTemplate, type CompiledTemplate } from '../templates.ts';
-import type { JwtConfig } from '../auth.ts';
-import type { EndpointHandler } from '../endpoints.ts';
-import type { Handshake } from '../handshake.ts';
-import type { Period } from '../limits.ts';
-import type { ProfileSource } from '../profiles.ts';
-import { compileCondition, type AlertCondition, type CompiledAlert } from '../alerts.ts';
-import { parseDuration } from '../duration.ts';
-import { retentionPolicy, type RetentionPolicy } from '../retention.ts';
-import { compilePath } from '../values.ts';
-import { compileStores, type CompiledStore } from '../stores.ts';
-import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../request-analytics.ts';
-import { limitProblems } from '../limits.ts';
-import type { Registry } from '../registry.ts';
-import { parseSize } from '../duration.ts';
-import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../retry.ts';
-import { compileValue, type ValueFn } from '../values.ts';
+import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../component/adapter.ts';
+import type { CompiledAction } from '../consumer/actions.ts';
+import { compileTemplate, type CompiledTemplate } from './templates.ts';
+import type { JwtConfig } from '../edge/auth.ts';
+import type { EndpointHandler } from '../edge/endpoints.ts';
+import type { Handshake } from '../edge/handshake.ts';
+import type { Period } from '../consumer/limits.ts';
+import type { ProfileSource } from '../edge/profiles.ts';
+import { compileCondition, type AlertCondition, type CompiledAlert } from '../operations/alerts.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
+import { compilePath } from './values.ts';
+import { compileStores, type CompiledStore } from '../consumer/stores.ts';
+import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../edge/request-analytics.ts';
+import { limitProblems } from '../consumer/limits.ts';
+import type { Registry } from '../component/registry.ts';
+import { parseSize } from '../lib/duration.ts';
+import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../consumer/retry.ts';
+import { compileValue, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
-import { commandSource, compileCommand, type CompiledCommand } from '../commands/compile.ts';
-import type { InputValidator } from '../commands/input.ts';
+import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
+import type { InputValidator } from '../edge/commands/input.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -121,7 +121,8 @@ export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
 
 export interface CompiledManifest {
   version: number;
-  routes: ReadonlyMap<string, CompiledIntegration>;
+  /** Integrations by the webhook path a provider posts to. */
+  webhookPaths: ReadonlyMap<string, CompiledIntegration>;
   integrations: ReadonlyMap<string, CompiledIntegration>;
   queues: ReadonlyMap<string, CompiledQueue>;
   /** Where projections go, by name (`d1`, the event log's database, always among them). */
@@ -132,7 +133,8 @@ export interface CompiledManifest {
   /** Every source of queued events by name: integrations and routes with a queue. */
   sources: ReadonlyMap<string, EventSource>;
   auth: ReadonlyMap<string, JwtConfig>;
-  appRoutes: readonly CompiledRoute[];
+  /** The manifest's `routes:` (application-facing proxies and endpoints). */
+  routes: readonly CompiledRoute[];
   admin?: { auth?: string; require?: Requirement };
   retention: RetentionPolicy;
   alerts: readonly CompiledAlert[];
@@ -232,7 +234,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const integrationOf = (name: string, spec: Integration, deferTo: Defer, lateTo: () => void = late) =>
     compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, lateTo);
   let integrations = new Map<string, CompiledIntegration>();
-  let routes = new Map<string, CompiledIntegration>();
+  let webhookPaths = new Map<string, CompiledIntegration>();
   let sources: Map<string, EventSource>;
   if (lazy) {
     // Each integration compiles on its first lookup (by name, by route or as a source), once. Its own deferred
@@ -250,16 +252,16 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       return [name, spec.route, thunk] as const;
     });
     integrations = new LazyMap(thunks.map(([name, , thunk]) => [name, thunk]));
-    routes = new LazyMap(thunks.map(([, route, thunk]) => [route, thunk]));
+    webhookPaths = new LazyMap(thunks.map(([, route, thunk]) => [route, thunk]));
     sources = new LazyMap<string, EventSource>(thunks.map(([name, , thunk]) => [name, thunk]));
   } else {
     for (const [name, spec] of Object.entries(manifest.integrations)) {
       const at = ['integrations', name];
       const compiled = integrationOf(name, spec, defer);
       if (!compiled) continue;
-      const clash = routes.get(compiled.route);
+      const clash = webhookPaths.get(compiled.route);
       if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
-      else routes.set(compiled.route, compiled);
+      else webhookPaths.set(compiled.route, compiled);
       integrations.set(name, compiled);
     }
     sources = new Map<string, EventSource>(integrations);
@@ -277,12 +279,12 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const knownAuth = (path: (string | number)[], name: string | undefined) => {
     if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
   };
-  const appRoutes: CompiledRoute[] = [];
+  const routes: CompiledRoute[] = [];
   for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
     const at = ['routes', name];
     knownAuth([...at, 'auth'], spec.auth);
     if (sources.has(name)) problems.push({ path: at, message: `route ${name} has the name of an integration; names of event sources must be unique` });
-    if ([...routes.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
+    if ([...webhookPaths.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
     const targets = [spec.upstream !== undefined, spec.endpoint !== undefined].filter(Boolean).length;
     if (targets !== 1) {
       problems.push({ path: at, message: 'a route needs exactly one target: upstream or endpoint' });
@@ -367,7 +369,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       });
     }
     if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
-    appRoutes.push(route);
+    routes.push(route);
   }
   const commands = new Map<string, CompiledCommand>();
   for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
@@ -414,9 +416,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     );
     if (command) commands.set(name, command);
   }
-  for (const route of appRoutes) {
+  for (const route of routes) {
     const to = route.analytics?.to;
-    if (to && !appRoutes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, appRoutes.filter((r) => r.source).map((r) => r.name))}` });
+    if (to && !routes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, routes.filter((r) => r.source).map((r) => r.name))}` });
   }
   knownAuth(['admin', 'auth'], manifest.admin?.auth);
   // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
@@ -442,7 +444,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   if (problems.length) throw new ManifestError(problems);
   const compiled: CompiledManifest = {
     version: manifest.version,
-    routes,
+    webhookPaths,
     integrations,
     queues,
     stores,
@@ -451,7 +453,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     plan: manifest.platform?.plan ?? 'free',
     sources,
     auth,
-    appRoutes,
+    routes,
     retention,
     alerts,
     effects,

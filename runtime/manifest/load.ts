@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Registry } from '../registry.ts';
+import type { Registry } from '../component/registry.ts';
 import type { Manifest } from './types.gen.ts';
 import { buildManifestSchema } from './schema.ts';
 import type { ManifestProblem } from './problems.ts';

@@ -2,17 +2,17 @@
  * The manifest's JSON Schema, assembled from the core definitions and every registered adapter's options.
  * `switchyard schema` writes it to schemas/manifest.schema.json; types are generated from that file.
  */
-import type { Registry } from '../registry.ts';
-import { durationSchema, sizeSchema } from '../duration.ts';
-import { retryPolicySchema } from '../retry.ts';
-import { valueSchema } from '../values.ts';
-import { limitSchema } from '../limits.ts';
-import { platformSchema } from '../platform.ts';
-import { alertSchema } from '../alerts.ts';
-import { retentionSchema } from '../retention.ts';
-import { templateSchema } from '../templates.ts';
-import { commandSchema } from '../commands/schema.ts';
-import { routeAnalyticsSchema } from '../request-analytics.ts';
+import type { Registry } from '../component/registry.ts';
+import { durationSchema, sizeSchema } from '../lib/duration.ts';
+import { retryPolicySchema } from '../consumer/retry.ts';
+import { valueSchema } from './values.ts';
+import { limitSchema } from '../consumer/limits.ts';
+import { platformSchema } from '../lib/platform.ts';
+import { alertSchema } from '../operations/alerts.ts';
+import { retentionSchema } from '../operations/retention.ts';
+import { templateSchema } from './templates.ts';
+import { commandSchema } from '../edge/commands/schema.ts';
+import { routeAnalyticsSchema } from '../edge/request-analytics.ts';
 
 export const MANIFEST_VERSION = 1;
 

@@ -5,7 +5,7 @@
  * them (`switchyard backfill`, `switchyard reconcile`): the Worker never calls a provider's list API.
  */
 import { closed } from './schema.ts';
-import { valueSchema, type ValueSpec } from '../values.ts';
+import { valueSchema, type ValueSpec } from './values.ts';
 
 const secretName = { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' };
 

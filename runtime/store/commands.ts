@@ -3,7 +3,7 @@
  * uniqueness is the event log's own UNIQUE (integration, id): a new call is one insert, a repeat is that insert
  * doing nothing, followed by one point read of what the first call left.
  */
-import type { Envelope } from '../envelope.ts';
+import type { Envelope } from '../lib/envelope.ts';
 import type { EventKey } from './events.ts';
 import { Stage } from './status.ts';
 import { EffectStatus, EventStatus } from './status.ts';

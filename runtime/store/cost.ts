@@ -8,7 +8,7 @@
  * what the consumer runs per event around the manifest's own steps, what an effect and an outbox message add, and
  * how many queue messages an event costs.
  */
-import type { Envelope } from '../envelope.ts';
+import type { Envelope } from '../lib/envelope.ts';
 import { insertEffects, nextDue, settleStatement } from './effects.ts';
 import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
 import { EffectStatus } from './status.ts';

@@ -6,8 +6,8 @@
  * The log is read by its sequence (`seq`, the rowid: arrival order), never by a time or status index written per
  * event (see migrations/0010_lean_event_log.sql): an event costs 2 rows written at ingest and 1 when applied.
  */
-import type { Envelope } from '../envelope.ts';
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../sql.ts';
+import type { Envelope } from '../lib/envelope.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES } from './status.ts';
 
 /** (integration, event id): how every event-log table is keyed. */
@@ -48,7 +48,7 @@ export interface ClaimResult {
 
 /**
  * Where an event came from, kept on its row: absent for a provider's own delivery; `backfill` or `repair` for an
- * event synthesised from the provider's list API and sent through the admin API (see runtime/backfill.ts).
+ * event synthesised from the provider's list API and sent through the admin API (see runtime/operations/backfill.ts).
  */
 export const EventOrigin = { backfill: 'backfill', repair: 'repair' } as const;
 export type EventOrigin = (typeof EventOrigin)[keyof typeof EventOrigin];

@@ -31,7 +31,7 @@ async function workerInputs(name: string): Promise<string[]> {
       b.onResolve({ filter: /\.switchyard\/manifests\./ }, (args) => ({ path: resolve(args.resolveDir, args.path.replace('manifests.', `${name}.`)) }));
     },
   };
-  const result = await build({ entryPoints: [join(ROOT, 'runtime/worker.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'node', conditions: ['workerd', 'worker'], external: ['cloudflare:*'], logLevel: 'silent', plugins: [redirect] });
+  const result = await build({ entryPoints: [join(ROOT, 'worker/index.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'node', conditions: ['workerd', 'worker'], external: ['cloudflare:*'], logLevel: 'silent', plugins: [redirect] });
   return Object.keys(result.metafile.inputs);
 }
 

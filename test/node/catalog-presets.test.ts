@@ -105,7 +105,7 @@ describe('switchyard providers', () => {
 describe('handshake options', () => {
   it('are checked when the manifest loads: unknown types with a did-you-mean, contradictory options named', async () => {
     const { compileManifest } = await import('../../runtime/manifest/compile.ts');
-    const { defaultRegistry } = await import('../../adapters/registry.ts');
+    const { defaultRegistry } = await import('../../worker/registry.ts');
     const { ManifestError } = await import('../../runtime/manifest/problems.ts');
     const with_ = (handshake: Record<string, unknown>) => ({
       version: 1,

@@ -4,11 +4,11 @@
  * timestamp are refused, the provider's published vectors verify, and its SDK (where one exists) agrees.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import { secretNamesOf } from '../../runtime/adapter.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { secretNamesOf } from '../../runtime/component/adapter.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
-import { sha256, toHex } from '../../runtime/bytes.ts';
-import { extractEnvelope } from '../../runtime/ingest.ts';
+import { sha256, toHex } from '../../runtime/lib/bytes.ts';
+import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import { catalogNames } from '../../cli/lib/catalog.ts';
 import { adapterOf, catalog, compilePreset, hasSdk, isTimestamped, sdkFor, secretsFor, signedSample, staleByMs, tamper, verdict, type SignedRequest } from '../support/catalog.ts';
 

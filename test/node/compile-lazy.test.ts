@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -24,7 +24,7 @@ function shape(value: unknown, seen = new Map<object, string>(), path = '$'): un
 function force(compiled: CompiledManifest): CompiledManifest {
   void compiled.effects;
   for (const source of compiled.sources.values()) void source.handlers;
-  for (const route of compiled.appRoutes) void [route.onFirstSeen, route.endpoint];
+  for (const route of compiled.routes) void [route.onFirstSeen, route.endpoint];
   return compiled;
 }
 
@@ -54,7 +54,7 @@ describe('compileManifest lazy (the Worker)', () => {
     }
     expect(eagerError).toBeInstanceOf(ManifestError);
     const lazy = compileManifest(manifest, defaultRegistry, { lazy: true });
-    expect(lazy.routes.get('/webhooks/shop')?.name).toBe('shop');
+    expect(lazy.webhookPaths.get('/webhooks/shop')?.name).toBe('shop');
     expect(() => lazy.integrations.get('shop')!.stepsFor('order.paid')).toThrow(ManifestError);
     let lazyError: unknown;
     try {
@@ -78,8 +78,8 @@ describe('compileManifest lazy (the Worker)', () => {
     expect(eager).toBeInstanceOf(ManifestError);
     const lazy = compileManifest(manifest, defaultRegistry, { lazy: true });
     expect([...lazy.integrations.keys()]).toEqual(['shop', 'broken']);
-    expect(lazy.routes.get('/webhooks/shop')?.name).toBe('shop');
-    expect(() => lazy.routes.get('/webhooks/broken')).toThrow(ManifestError);
+    expect(lazy.webhookPaths.get('/webhooks/shop')?.name).toBe('shop');
+    expect(() => lazy.webhookPaths.get('/webhooks/broken')).toThrow(ManifestError);
     try {
       lazy.integrations.get('broken');
     } catch (error) {

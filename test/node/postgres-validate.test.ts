@@ -3,11 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileNamedSql } from '../../runtime/sql.ts';
+import { compileNamedSql } from '../../runtime/manifest/sql.ts';
 import { CLI, ROOT, projectWith, replaceOnce } from '../support/project.ts';
 
 const EXAMPLE = readFileSync(join(ROOT, 'examples/postgres.yaml'), 'utf8');

@@ -5,7 +5,7 @@ import { CLI, ROOT } from '../support/project.ts';
 import { stripeSignature } from '../support/sign.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { startDevWorker, type DevWorker } from '../support/wrangler-dev.ts';
-import { LOG_ERRORS_VAR } from '../../runtime/telemetry.ts';
+import { LOG_ERRORS_VAR } from '../../runtime/lib/telemetry.ts';
 import { devAuthVars, generateDevAuthKey, mintDevToken, type DevAuthKey } from '../../cli/lib/dev-auth.ts';
 
 let worker: DevWorker;

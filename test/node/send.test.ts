@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { resolveWithProviders } from '../../cli/lib/catalog.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';

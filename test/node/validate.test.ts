@@ -173,7 +173,7 @@ describe('switchyard types', () => {
 
 describe('adapter examples', () => {
   it("every verifier's, step's and action's example config validates against the manifest schema and compiles", async () => {
-    const { defaultRegistry } = await import('../../adapters/registry.ts');
+    const { defaultRegistry } = await import('../../worker/registry.ts');
     const { createManifestValidator } = await import('../../runtime/manifest/load.ts');
     const { compileManifest } = await import('../../runtime/manifest/compile.ts');
     const integrations = Object.fromEntries(

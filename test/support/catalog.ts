@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { catalogSample, loadCatalog, type Catalog } from '../../cli/lib/catalog.ts';
 import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
-import { secretNamesOf, signRequest, VerificationError, type InboundRequest, type Verifier, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { toBase64, toHex } from '../../runtime/bytes.ts';
-import { parseDuration } from '../../runtime/duration.ts';
+import { secretNamesOf, signRequest, VerificationError, type InboundRequest, type Verifier, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { toBase64, toHex } from '../../runtime/lib/bytes.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
 import { createManifestValidator } from '../../runtime/manifest/load.ts';

@@ -1,4 +1,4 @@
-import type { RuntimeEnv } from '../../runtime/envelope.ts';
+import type { RuntimeEnv } from '../../runtime/lib/envelope.ts';
 
 declare global {
   namespace Cloudflare {

@@ -2,16 +2,16 @@
 import { env } from 'cloudflare:test';
 import built from '../../.switchyard/manifests.json';
 import { validators } from '../../.switchyard/manifests.validators.ts';
-import { inputValidator, type BuiltValidators } from '../../runtime/commands/input.ts';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import type { ConsumerMessage } from '../../runtime/consumer.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
-import type { BudgetTable } from '../../runtime/platform.ts';
+import { inputValidator, type BuiltValidators } from '../../runtime/edge/commands/input.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { ConsumerMessage } from '../../runtime/consumer/consumer.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
+import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import type { PostgresConnect } from '../../runtime/store/postgres.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import type { TelemetryEvent } from '../../runtime/telemetry.ts';
+import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import { FakeProviders } from './fake-providers.ts';
 
 /**

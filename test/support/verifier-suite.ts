@@ -4,8 +4,8 @@
  * several, rotated secrets, header-name case. Each verifier supplies how its provider signs.
  */
 import { describe, expect, it } from 'vitest';
-import type { InboundRequest, VerificationReason, VerifierAdapter } from '../../runtime/adapter.ts';
-import { VerificationError } from '../../runtime/adapter.ts';
+import type { InboundRequest, VerificationReason, VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { VerificationError } from '../../runtime/component/adapter.ts';
 
 export interface Signed {
   headers: Record<string, string>;

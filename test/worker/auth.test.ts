@@ -2,9 +2,9 @@
 import { env } from 'cloudflare:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { cloudinarySignature } from '../../adapters/endpoints/cloudinary-upload.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';

@@ -9,7 +9,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import built from '../../.switchyard/manifests.json';
-import type { BudgetTable } from '../../runtime/platform.ts';
+import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import { harness, uid } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { stripeSignature } from '../support/sign.ts';

@@ -1,7 +1,7 @@
 /** The Cloudinary upload endpoint's transformation, format, delivery URLs and per-request R2 backup. */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { cloudinarySignature } from '../../adapters/endpoints/cloudinary-upload.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';

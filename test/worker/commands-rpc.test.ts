@@ -1,7 +1,7 @@
 /**
  * A command from another Worker: a second Worker in the same workerd (test/support/caller-worker.ts) calls switchyard
  * through a Service Binding to its SwitchyardEntrypoint with the generated typed client, over RPC and over HTTP. The
- * switchyard side is the real Worker entry (runtime/worker.ts): its real queue and consumer deliver the email.
+ * switchyard side is the real Worker entry (worker/index.ts): its real queue and consumer deliver the email.
  */
 import { env } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

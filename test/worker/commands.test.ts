@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { builtInputs, defaultManifest, harness, uid, type Harness } from '../support/harness.ts';
 import { clerkToken, jwks, testKey } from '../support/jwt.ts';

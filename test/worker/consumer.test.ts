@@ -1,9 +1,9 @@
 /** The consumer's guarantees: applied once, ordering guards, isolation of failures, retries, dead letters, replay. */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
-import { createConsumer } from '../../runtime/consumer.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
+import { createConsumer } from '../../runtime/consumer/consumer.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, QUEUE_NAMES, uid } from '../support/harness.ts';

@@ -1,5 +1,5 @@
 /**
- * The local dev issuer (runtime/dev-auth.ts): accepted only with SWITCHYARD_DEV_AUTH=1 and on a loopback host, for
+ * The local dev issuer (runtime/edge/dev-auth.ts): accepted only with SWITCHYARD_DEV_AUTH=1 and on a loopback host, for
  * the provider it was minted for, without any JWKS fetch; refused everywhere else. And an unreachable upstream is
  * a 502.
  */

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { claimStatement } from '../../runtime/store/index.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -162,14 +162,14 @@ describe('/v1/track and /v1/uploads are bounded', () => {
   });
 
   it('prunes rate-limit counters of periods that are over', async () => {
-    const { rateLimitPruneStatements } = await import('../../runtime/limits.ts');
+    const { rateLimitPruneStatements } = await import('../../runtime/consumer/limits.ts');
     const compiled = compileManifest(defaultManifest, defaultRegistry);
     const now = Date.now();
     const key = uid('ip');
     await env.DB.prepare("INSERT INTO usage (metric, key, period_start, n) VALUES ('route.track', ?1, ?2, 5), ('route.track', ?1, ?3, 1)")
       .bind(key, new Date(now - 3_600_000).toISOString(), new Date(Math.floor(now / 60_000) * 60_000).toISOString())
       .run();
-    await env.DB.batch(rateLimitPruneStatements(env.DB, compiled.appRoutes, now, 500));
+    await env.DB.batch(rateLimitPruneStatements(env.DB, compiled.routes, now, 500));
     expect(await env.DB.prepare('SELECT n FROM usage WHERE key = ?').bind(key).all().then((r) => r.results)).toEqual([{ n: 1 }]);
   });
 });

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
 import { validators } from '../../.switchyard/examples.validators.ts';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { fakeMixpanel, fakePaddle, fakeStripe } from '../support/fake-apis.ts';

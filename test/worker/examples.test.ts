@@ -2,9 +2,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { paddleClassicSignedData } from '../../adapters/verifiers/paddle-classic.ts';
-import { toBase64 } from '../../runtime/bytes.ts';
+import { toBase64 } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { harness, queuedOnly, uid } from '../support/harness.ts';

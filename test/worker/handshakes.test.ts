@@ -6,9 +6,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import { signRequest, type VerifierAdapter } from '../../runtime/adapter.ts';
-import { encoder, toHex } from '../../runtime/bytes.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { signRequest, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { encoder, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { harness, queuedOnly, uid, type Harness } from '../support/harness.ts';

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import type { Envelope } from '../../runtime/envelope.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { harness, uid } from '../support/harness.ts';
 import { githubSignature, paddleSignature, stripeSignature, svixHeaders, twilioSignature } from '../support/sign.ts';
 

@@ -8,7 +8,7 @@ import { expect, it, vi } from 'vitest';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { fakeMessage, harness } from '../support/harness.ts';
 import { stripeSignature, svixHeaders } from '../support/sign.ts';
-import { configureLogs, logEmit } from '../../runtime/telemetry.ts';
+import { configureLogs, logEmit } from '../../runtime/lib/telemetry.ts';
 
 const S = env.TEST_SECRETS;
 const PLANTED = {

@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import built from '../../.switchyard/manifests.json';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { parseCaseFile } from '../../cli/lib/manifest-tests/cases.ts';
 import { runCase, type Actual, type CaseResult, type Target } from '../../cli/lib/manifest-tests/run.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';

@@ -1,7 +1,7 @@
 /** Retention pruning (bounded, by a fake clock) and alerts (once per incident), through the cron handler. */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { defaultManifest, harness } from '../support/harness.ts';
 

@@ -1,12 +1,12 @@
 /** Request analytics on upstream routes: one api_request event per proxied request, queued after the answer. */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { clientIp } from '../../runtime/request-analytics.ts';
+import { clientIp } from '../../runtime/edge/request-analytics.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness } from '../support/harness.ts';
 import { clerkToken, jwks, testKey, type TestKey } from '../support/jwt.ts';

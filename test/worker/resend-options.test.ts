@@ -1,9 +1,9 @@
 /** Resend's tags and a sender from a Worker variable, in the wire format Resend's API documents. */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 import { resendTagValue } from '../../adapters/actions/resend.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';

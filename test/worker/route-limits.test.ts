@@ -1,12 +1,12 @@
 /** Limits that count more than sends: active users per month, tracked events, and sends per recipient. */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import { countTrackedEvents } from '../../runtime/route-limits.ts';
-import type { TelemetryEvent } from '../../runtime/telemetry.ts';
+import { countTrackedEvents } from '../../runtime/edge/route-limits.ts';
+import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';

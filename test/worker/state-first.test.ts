@@ -5,8 +5,8 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../adapters/registry.ts';
-import type { Envelope } from '../../runtime/envelope.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';

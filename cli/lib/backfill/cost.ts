@@ -4,7 +4,7 @@
  * pace that keeps D1 writes under `--max-writes-per-minute`.
  */
 import { compilePattern } from '../../../runtime/manifest/compile.ts';
-import { PLAN_LIMITS, type BudgetTable, type HandlerCost } from '../../../runtime/platform.ts';
+import { PLAN_LIMITS, type BudgetTable, type HandlerCost } from '../../../runtime/lib/platform.ts';
 
 /** The free plan's 100,000 rows written a day, spread over the day with room left for live traffic: 72,000/day. */
 export const DEFAULT_WRITES_PER_MINUTE = 50;

@@ -5,7 +5,7 @@
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { closest } from '../../../runtime/manifest/closest.ts';
-import { parseDuration } from '../../../runtime/duration.ts';
+import { parseDuration } from '../../../runtime/lib/duration.ts';
 
 export type Path = (string | number)[];
 export type Row = Record<string, unknown>;

@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { defaultRegistry } from '../../../adapters/registry.ts';
+import { defaultRegistry } from '../../../worker/registry.ts';
 import { compileManifest } from '../../../runtime/manifest/compile.ts';
 import { compileInputSchema } from '../input-validators.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';

@@ -5,18 +5,18 @@
  * that record every outbound call. Then compares what happened with what the case expects. Worker-safe: the CLI
  * (`switchyard test`) and the workerd agreement test run this same module, so the two cannot drift.
  */
-import { defaultRegistry } from '../../../adapters/registry.ts';
-import type { VerifierAdapter } from '../../../runtime/adapter.ts';
-import type { ConsumerMessage } from '../../../runtime/consumer.ts';
-import type { RuntimeEnv } from '../../../runtime/envelope.ts';
+import { defaultRegistry } from '../../../worker/registry.ts';
+import type { VerifierAdapter } from '../../../runtime/component/adapter.ts';
+import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
+import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../../../runtime/runtime.ts';
-import { commandSource } from '../../../runtime/commands/compile.ts';
+import { commandSource } from '../../../runtime/edge/commands/compile.ts';
 import { effectsWithPayloads, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
 import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
-import { DEFAULT_STORE } from '../../../runtime/stores.ts';
-import type { TelemetryEvent } from '../../../runtime/telemetry.ts';
+import { DEFAULT_STORE } from '../../../runtime/consumer/stores.ts';
+import type { TelemetryEvent } from '../../../runtime/lib/telemetry.ts';
 import { FakeProviders } from '../fake-providers.ts';
 import { MemoryKV, OfflineQueue } from './bindings.ts';
 import type { Case, Path, Row, Step } from './cases.ts';

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { standardWebhooksVerifier } from '../../../adapters/verifiers/standard-webhooks.ts';
-import { toBase64 } from '../../../runtime/bytes.ts';
+import { toBase64 } from '../../../runtime/lib/bytes.ts';
 import { svixHeaders } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
 

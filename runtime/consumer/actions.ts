@@ -1,0 +1,156 @@
+/**
+ * Outbound actions: the contract between the consumer and action adapters (email, SMS, analytics, HTTP).
+ * An action step prepares one item per event while the steps run; the consumer then sends items grouped per
+ * action across the whole batch (so 250 emails make 3 Resend batch calls), after the send ledger and the limits
+ * have had their say, and commits each success's log statements with its message.
+ */
+import type { OptionsSchema, SecretEnv, Statement, StepContext } from '../component/adapter.ts';
+import type { CompiledTemplate } from '../manifest/templates.ts';
+import { sha256, toHex } from '../lib/bytes.ts';
+
+/** A provider refused or failed. Transient errors are retried (after Retry-After if it says so); others dead-letter. */
+export class ActionError extends Error {
+  override name = 'ActionError';
+  readonly transient: boolean;
+  readonly retryAfterSeconds: number | undefined;
+  readonly status: number | undefined;
+  /** The provider's own error code from its answer (`error.code`, `code`, …), safe to show a caller. */
+  readonly code: string | undefined;
+  constructor(message: string, options: { transient: boolean; retryAfterSeconds?: number; status?: number; code?: string }) {
+    super(message);
+    this.transient = options.transient;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.status = options.status;
+    this.code = options.code;
+  }
+}
+
+/** `Retry-After` as seconds from now: delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  if (/^[0-9]+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/**
+ * Classifies a provider's non-2xx answer: 408, 429 and 5xx are transient (Retry-After honoured), any other 4xx
+ * is permanent. The provider's message is kept (truncated); request secrets never are.
+ */
+export async function providerError(provider: string, res: Response, nowMs: number, redact: (text: string) => string = (t) => t): Promise<ActionError> {
+  const text = await res.text().catch(() => '');
+  const detail = redact(text).slice(0, 300);
+  const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'), nowMs);
+  const code = errorCode(text);
+  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient, status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}), ...(code ? { code: redact(code) } : {}) });
+}
+
+/**
+ * A provider's error code from its JSON answer, in the shapes APIs use: `{ error: { code | type } }` (Stripe,
+ * Paddle), `{ code }`, `{ error: "…" }` (a short identifier only). Undefined when there is none.
+ */
+export function errorCode(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as { error?: unknown; code?: unknown };
+  const nested = b.error && typeof b.error === 'object' ? (b.error as { code?: unknown; type?: unknown }) : undefined;
+  const found = [nested?.code, nested?.type, b.code, b.error].find((v) => (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) || (typeof v === 'number' && Number.isInteger(v)));
+  return found === undefined ? undefined : String(found);
+}
+
+/** What an action can use when it sends. */
+export interface ActionIO {
+  env: SecretEnv;
+  fetch: typeof fetch;
+  kv?: KVNamespace;
+  now: number;
+  /** Counts the runtime's own platform usage (KV writes). */
+  count?: (metric: import('../lib/platform.ts').PlatformMetric, n?: number) => void;
+}
+
+export type ActionOutcome = { ok: true; result: unknown } | { ok: false; error: ActionError };
+
+/** One prepared send: an idempotency key (event + step) and the provider-ready payload. */
+export interface ActionItem {
+  key: string;
+  payload: unknown;
+  /** Which attempt this is (1 the first). A provider whose batch call has one idempotency key sends retries alone. */
+  attempt?: number;
+}
+
+export interface CompiledAction {
+  type: string;
+  /** Items sent together in one provider call, at most. */
+  maxBatch: number;
+  /** Builds the payload for one event; throws MappingError when the event lacks a value. */
+  prepare(ctx: StepContext): unknown;
+  /** Sends items (at most maxBatch); one outcome per item, in order. */
+  send(items: ActionItem[], io: ActionIO): Promise<ActionOutcome[]>;
+  /** What a synchronous command maps its result from, given what `send` returned (default: that itself). */
+  response?(result: unknown): unknown;
+  /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
+  recipient?(payload: unknown): string | undefined;
+  /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */
+  logStatements?(item: ActionItem, result: unknown, at: string): Statement[];
+}
+
+export interface ActionCompileContext {
+  templates: ReadonlyMap<string, CompiledTemplate>;
+}
+
+/** An action adapter: its `action` type, options schema, a working example, and a factory run at compile time. */
+export interface ActionAdapter<O = any> {
+  type: string;
+  title: string;
+  description: string;
+  options: OptionsSchema;
+  example: O & { action: string };
+  create(options: O, ctx: ActionCompileContext): CompiledAction;
+}
+
+/** Reads a JSON response, or fails as the provider's error. */
+export async function expectJson<T>(provider: string, res: Response, nowMs: number): Promise<T> {
+  if (!res.ok) throw await providerError(provider, res, nowMs);
+  return (await res.json()) as T;
+}
+
+/** Sends items one request each, in parallel, turning thrown errors into outcomes. */
+export async function sendEach(items: ActionItem[], send: (item: ActionItem) => Promise<unknown>): Promise<ActionOutcome[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      try {
+        return { ok: true as const, result: await send(item) };
+      } catch (error) {
+        return { ok: false as const, error: asActionError(error) };
+      }
+    }),
+  );
+}
+
+/** A network failure (fetch threw) is transient; an ActionError stays as it is. */
+export function asActionError(error: unknown): ActionError {
+  if (error instanceof ActionError) return error;
+  return new ActionError(error instanceof Error ? error.message : String(error), { transient: true });
+}
+
+/** A stable 32-hex-digit id from an idempotency key (for $insert_id and similar). */
+export async function stableId(key: string): Promise<string> {
+  return toHex((await sha256(key)).subarray(0, 16));
+}
+
+/** Sends items in one provider call: every item shares its outcome (results, or the one error). */
+export async function sendTogether(items: ActionItem[], send: () => Promise<unknown[]>): Promise<ActionOutcome[]> {
+  try {
+    const results = await send();
+    return items.map((_, i) => ({ ok: true as const, result: results[i] }));
+  } catch (error) {
+    const failure = asActionError(error);
+    return items.map(() => ({ ok: false as const, error: failure }));
+  }
+}

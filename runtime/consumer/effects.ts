@@ -1,0 +1,250 @@
+/**
+ * Effect delivery, after the state has committed. For the effects a consumer holds the lease on: count limits
+ * (a reservation, given back when the send fails), send grouped per action within each action's batch size, and
+ * settle each effect: sent (with its log statements, e.g. email_logs), retrying by its policy, deferred past a
+ * limit's reset, dropped, or dead-lettered. A provider outage delays only its own effects.
+ */
+import { stepContext, type CompiledLimit } from '../component/adapter.ts';
+import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from './actions.ts';
+import { alertOnceStatement, countStatement, periodBounds, refundStatement } from './limits.ts';
+import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
+import { retryDelaySeconds } from './retry.ts';
+import { chunk } from '../manifest/sql.ts';
+import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import type { Emit } from '../lib/telemetry.ts';
+
+export interface DeliveryContext {
+  db: D1Database;
+  compiled: CompiledManifest;
+  io: ActionIO;
+  emit: Emit;
+  random: () => number;
+  /**
+   * What of a provider's answer the effect row keeps (default all of it). A synchronous command's answer goes to its
+   * caller and to KV for a declared time, so its row keeps only the status, never a client secret.
+   */
+  keep?: (result: unknown) => unknown;
+}
+
+/** How one delivered effect ended, with the provider's answer when it was sent (for a synchronous command). */
+export interface Delivered {
+  effect: ClaimedEffect;
+  outcome: Settlement;
+  result?: unknown;
+  /** The provider's HTTP status and error code when it refused. */
+  status?: number;
+  code?: string;
+}
+
+interface Item {
+  effect: ClaimedEffect;
+  spec: EffectSpec;
+  key: string;
+  payload: unknown;
+  /** How long its send took (ms), once sent or failed. */
+  durationMs?: number;
+  /** The provider's own answer (before `keep`), and its status when it refused. */
+  raw?: { result?: unknown; status?: number; code?: string };
+  /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
+  limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
+  outcome?: Settlement;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A provider that could not be reached: say which, in words, rather than the runtime's opaque reference. */
+function failureOf(action: CompiledAction, error: unknown): ActionError {
+  if (error instanceof ActionError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return asActionError(new Error(`${action.type}: the request failed before an answer (${reason})`));
+}
+
+/**
+ * The actions' fetch, so that a request that fails before any answer (DNS, connection, TLS: workerd says only
+ * `internal error; reference = …`) is reported with the host it could not reach.
+ */
+function reaching(fetcher: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetcher(input, init);
+    } catch (error) {
+      const url = input instanceof Request ? input.url : String(input);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ActionError(`could not reach ${new URL(url).host}: no answer (${reason})`, { transient: true });
+    }
+  };
+}
+
+/** Delivers claimed effects (this consumer holds their lease) and settles each. Never throws for a provider. */
+export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: string, d: DeliveryContext): Promise<Delivered[]> {
+  if (!claimed.length) return [];
+  const { db, compiled, emit } = d;
+  const io = { ...d.io, fetch: reaching(d.io.fetch) };
+  const at = iso(io.now);
+  const items: Item[] = [];
+  const seen = new Set<string>();
+  for (const effect of claimed) {
+    const key = idempotencyKey(effect);
+    // A lease is per effect, so a key cannot be claimed twice; this keeps a batched call honest regardless.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const spec = compiled.effects.byId.get(effect.source);
+    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [] };
+    if (!spec) {
+      item.outcome = { status: EffectStatus.dead_lettered, error: `its step (${effect.source}) is no longer in the manifest` };
+      items.push(item);
+      continue;
+    }
+    try {
+      item.payload = JSON.parse(effect.payload);
+      for (const [name, limitKey] of JSON.parse(effect.limits ?? '[]') as [string, string][]) {
+        const limit = compiled.limits.get(name);
+        if (!limit) continue;
+        const period = periodBounds(limit.period, io.now);
+        item.limits.push({ limit, key: limitKey, periodStart: period.start, periodEndMs: period.endMs, reserved: false });
+      }
+    } catch (error) {
+      item.outcome = { status: EffectStatus.dead_lettered, error: `the stored effect is unreadable: ${String(error)}` };
+    }
+    items.push(item);
+  }
+
+  await reserve(items.filter((i) => !i.outcome), { ...d, io }, at);
+  await send(items.filter((i) => !i.outcome), { ...d, io });
+
+  const statements: D1PreparedStatement[] = [];
+  for (const item of items) {
+    const { effect, outcome } = item;
+    if (!outcome) continue;
+    statements.push(settleStatement(db, effect, lease, outcome.status === EffectStatus.sent && d.keep ? { ...outcome, result: d.keep(outcome.result) } : outcome, at));
+    if (outcome.status === EffectStatus.sent) {
+      statements.push(...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, outcome.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params)));
+      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts });
+      continue;
+    }
+    if (outcome.status === EffectStatus.retrying || outcome.status === EffectStatus.dead_lettered) {
+      statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
+    }
+    // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
+    for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart));
+    if (outcome.status === EffectStatus.retrying) {
+      emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
+    } else if (outcome.status === EffectStatus.dead_lettered) {
+      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: 'effect', error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload: item.payload ?? effect.payload }), attempts: effect.attempts }, at));
+      emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error });
+    }
+  }
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    // The sends happened; their records did not. The leases lapse and the effects are claimed again, carrying the
+    // same idempotency keys, so providers that honour them do not send twice.
+    emit({ kind: 'runtime.error', where: 'effects.settle', error: String(error) });
+  }
+  return items.flatMap((i) => (i.outcome ? [{ effect: i.effect, outcome: i.outcome, ...(i.raw ?? {}) }] : []));
+}
+
+/** Limits: one atomic check-and-increment per item and limit (a reservation), then alerts once per threshold. */
+async function reserve(items: Item[], d: DeliveryContext, at: string): Promise<void> {
+  const counts = items.flatMap((item) => item.limits.map((l) => ({ item, l })));
+  if (!counts.length) return;
+  const results = await d.db.batch<{ n: number }>(counts.map(({ l }) => countStatement(d.db, l.limit.name, l.key, l.periodStart, l.limit.limit)));
+  const alerts: Alert[] = [];
+  counts.forEach(({ item, l }, i) => {
+    const n = results[i]!.results[0]?.n;
+    if (n !== undefined) {
+      l.reserved = true;
+      if (n >= Math.ceil(l.limit.warnAt * l.limit.limit)) alerts.push({ l, level: 'warn', used: n });
+      return;
+    }
+    alerts.push({ l, level: 'exceeded', used: l.limit.limit });
+    const { effect } = item;
+    if (l.limit.onExceed === 'drop' && item.outcome?.status !== EffectStatus.deferred) {
+      item.outcome = { status: EffectStatus.dropped, error: `limit ${l.limit.name} (${l.key}) reached` };
+      d.emit({ kind: 'limit.dropped', limit: l.limit.name, key: l.key, integration: effect.integration, id: effect.id });
+    } else if (l.limit.onExceed === 'defer') {
+      const until = Math.max(l.periodEndMs, item.outcome?.status === EffectStatus.deferred ? Date.parse(item.outcome.nextAt) : 0);
+      item.outcome = { status: EffectStatus.deferred, nextAt: iso(until), error: `limit ${l.limit.name} (${l.key}) reached; deferred until it resets` };
+      d.emit({ kind: 'limit.deferred', integration: effect.integration, id: effect.id, delay_seconds: Math.max(1, Math.ceil((until - d.io.now) / 1000)), until: iso(until) });
+    }
+  });
+  await fireAlerts(alerts, d, at);
+}
+
+/** Sends what is left, grouped per action and within each action's batch size; records each item's outcome. */
+async function send(items: Item[], d: DeliveryContext): Promise<void> {
+  const groups = new Map<CompiledAction, Item[]>();
+  for (const item of items) if (!item.outcome) groups.set(item.spec.action, [...(groups.get(item.spec.action) ?? []), item]);
+  await Promise.all(
+    [...groups].flatMap(([action, list]) =>
+      chunk(list, action.maxBatch).map(async (part) => {
+        let results: ActionOutcome[];
+        const started = Date.now();
+        try {
+          results = await action.send(part.map((i): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts })), d.io);
+        } catch (error) {
+          const failure = failureOf(action, error);
+          results = part.map(() => ({ ok: false as const, error: failure }));
+        }
+        part.forEach((item, i) => {
+          item.durationMs = Date.now() - started;
+          const result = results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) };
+          item.raw = result.ok ? { result: result.result } : { ...(result.error.status !== undefined ? { status: result.error.status } : {}), ...(result.error.code !== undefined ? { code: result.error.code } : {}) };
+          item.outcome = settlementOf(item, result, d);
+        });
+      }),
+    ),
+  );
+}
+
+function settlementOf(item: Item, outcome: ActionOutcome, d: DeliveryContext): Settlement {
+  if (outcome.ok) return { status: EffectStatus.sent, result: outcome.result };
+  const error = failureOf(item.spec.action, outcome.error);
+  const { retry } = item.spec;
+  if (!error.transient || item.effect.attempts >= retry.maxAttempts) return { status: EffectStatus.dead_lettered, error: error.message };
+  const delaySeconds = Math.max(retryDelaySeconds(retry, item.effect.attempts, d.random()), error.retryAfterSeconds ?? 0);
+  return { status: EffectStatus.retrying, error: error.message, nextAt: iso(d.io.now + delaySeconds * 1000) };
+}
+
+/** A threshold a count crossed: the limit, the key and period counted, and how many were used. */
+export type LimitAlert = { l: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number }; level: 'warn' | 'exceeded'; used: number };
+type Alert = LimitAlert;
+
+/**
+ * Sends each limit's notify action for thresholds crossed for the first time this period. The notification's data
+ * has `percent`: the share of the limit used, in whole percent (80 at the default warning).
+ */
+export async function fireAlerts(alerts: LimitAlert[], d: Pick<DeliveryContext, 'db' | 'emit' | 'io'>, at: string): Promise<void> {
+  if (!alerts.length) return;
+  const list = [...new Map(alerts.map((a) => [`${a.l.limit.name}|${a.l.key}|${a.l.periodStart}|${a.level}`, a])).values()];
+  const firsts = await d.db.batch<{ level: string }>(list.map((a) => alertOnceStatement(d.db, a.l.limit.name, a.l.key, a.l.periodStart, a.level, at)));
+  await Promise.all(
+    list.map(async ({ l, level, used }, i) => {
+      if (!firsts[i]!.results.length) return;
+      const percent = Math.floor((used / l.limit.limit) * 100);
+      const info = { limit: l.limit.name, key: l.key, level, used, max: l.limit.limit, percent, period: l.limit.period, period_start: l.periodStart, period_end: iso(l.periodEndMs) };
+      d.emit({ kind: level === 'warn' ? 'limit.warned' : 'limit.exceeded', limit: l.limit.name, key: l.key, used, max: l.limit.limit, percent, period_start: l.periodStart });
+      const notify = l.limit.notify;
+      if (!notify) return;
+      try {
+        await sendNotification(notify, `limit:${l.limit.name}:${l.key}:${l.periodStart}:${level}`, `limit.${level}`, info, d.io);
+      } catch (error) {
+        // Not sent: forget the alert so the next crossing tries again.
+        d.emit({ kind: 'runtime.error', where: `limits.${l.limit.name}.notify`, error: String(error) });
+        await d.db.prepare('DELETE FROM limit_alerts WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND level = ?4').bind(l.limit.name, l.key, l.periodStart, level).run().catch(() => undefined);
+      }
+    }),
+  );
+}
+
+/**
+ * Sends one notification through an action (a limit warning, an alert): the action sees `info` as the event
+ * payload. Throws when the send fails, so the caller can forget the alert and try again next time.
+ */
+export async function sendNotification(action: CompiledAction, id: string, type: string, info: Record<string, unknown>, io: ActionIO): Promise<void> {
+  const at = iso(io.now);
+  const envelope = { integration: 'switchyard', id, type, occurred_at: at, received_at: at, payload: info };
+  const payload = action.prepare(stepContext(envelope, io.env));
+  const [outcome] = await action.send([{ key: id, payload }], io);
+  if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
+}

@@ -1,0 +1,95 @@
+/**
+ * The generic Worker's HTTP side: a Hono app built once per isolate from a compiled manifest. Routes come
+ * from the manifest; one dispatcher looks the path up in the routing table (a Map, O(1)).
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { RuntimeEnv } from '../lib/envelope.ts';
+import { errorResponse, httpError } from '../lib/http.ts';
+import { adminApi } from '../operations/admin.ts';
+import { registerAdminPages } from '../operations/admin-pages.ts';
+import { createJwtVerifier, type JwtVerify } from './auth.ts';
+import { devAuthEnv, withDevIssuer } from './dev-auth.ts';
+import { registerRoutes } from './routes.ts';
+import { registerCommands } from './commands/http.ts';
+import type { CommandDeps } from './commands/run.ts';
+import { ingest, type IngestDeps } from './ingest.ts';
+import type { CompiledManifest } from '../manifest/compile.ts';
+import type { BudgetTable, PlatformUsage } from '../lib/platform.ts';
+import type { PostgresConnect } from '../store/postgres.ts';
+import { logEmit, type Emit } from '../lib/telemetry.ts';
+
+export interface AppOptions {
+  compiled: CompiledManifest;
+  environment: string;
+  hash: string;
+  emit?: Emit;
+  now?: () => number;
+  usage?: PlatformUsage;
+  /** Each handler's cost per event, computed by `switchyard build` (the admin usage report projects it). */
+  budget?: BudgetTable;
+  /** The fetch used for JWKS, upstream proxies and endpoint providers (tests point it at fakes). */
+  fetch?: typeof fetch;
+  /** The consumer's queue-free path, for webhooks whose handlers are SQL only. */
+  applyInRequest?: IngestDeps['applyInRequest'];
+  /** The consumer's in-request paths commands use (see runtime/edge/commands/run.ts). */
+  commands?: Pick<CommandDeps, 'applyInRequest' | 'applySync' | 'retrySync'>;
+  /** How rebuild (admin API) opens a Postgres store's client; the consumer gets the same from createRuntime. */
+  connectPostgres?: PostgresConnect;
+}
+
+/**
+ * Builds the app for one compiled manifest.
+ * @example const app = createApp({ compiled, environment: 'default', hash }); await app.request('/healthz')
+ */
+export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
+  const { compiled, environment, hash } = options;
+  const baseEmit = options.emit ?? logEmit;
+  // Refusals are counted from the typed event itself, wherever it is raised.
+  const emit: Emit = (event) => {
+    if (event.kind === 'webhook.rejected') options.usage?.rejected(event.integration, event.reason);
+    baseEmit(event);
+  };
+  const app = new Hono<{ Bindings: RuntimeEnv }>();
+  const health = {
+    status: 'ok',
+    environment,
+    manifest: { version: compiled.version, hash, integrations: [...compiled.integrations.keys()] },
+  };
+
+  app.on(['GET', 'HEAD'], '/healthz', (c) => c.json(health));
+  app.all('/healthz', () => {
+    throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
+  });
+
+  const now = options.now ?? Date.now;
+  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, withDevIssuer(name, config, createJwtVerifier(name, config, { fetch: fetcher, now }))]));
+  // The local dev issuer (runtime/edge/dev-auth.ts) counts only for requests that came to a loopback host.
+  app.use('*', async (c, next) => {
+    c.env = devAuthEnv(c.env, c.req.url);
+    await next();
+  });
+  registerAdminPages(app, compiled, emit, { now, verifiers });
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
+  if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
+  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
+
+  app.all('*', (c) => {
+    const integration = compiled.webhookPaths.get(c.req.path);
+    if (!integration) throw httpError(404, { error: 'not_found', message: `no route for ${c.req.path}` });
+    if (!integration.methods.has(c.req.method)) {
+      const allow = [...integration.methods].join(', ');
+      emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
+      throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
+    }
+    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) });
+  });
+
+  app.onError((error) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    emit({ kind: 'runtime.error', where: 'http', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    return errorResponse(500, { error: 'internal', message: 'internal error' });
+  });
+  return app;
+}

@@ -1,0 +1,125 @@
+/**
+ * One command call, whichever way it came (HTTP or a Service Binding): the Idempotency-Key and the input checked,
+ * then the call recorded in the event log under (command:<name>, key) and applied: in the request when its steps
+ * are SQL only, synchronously when it is `sync:`, else through the queue. A repeat of a key is found by the event
+ * log's UNIQUE key (the insert does nothing) and answers what the first call answered.
+ *
+ * Idempotency follows the IETF draft "The Idempotency-Key HTTP Header Field": the key is required; a repeat with the
+ * same input answers the first outcome with `Idempotent-Replayed: true`; the same key with another input is a 422; a
+ * repeat while a synchronous first call is still running is a 409.
+ */
+import { messageFor } from '../ingest.ts';
+import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
+import type { ErrorBody } from '../../lib/http.ts';
+import * as store from '../../store/index.ts';
+import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
+import type { CompiledCommand } from './compile.ts';
+import { runSync } from './sync.ts';
+
+export { REPLAYED_HEADER, type CommandAnswer, type CommandDeps };
+
+/** The request header of the IETF draft: one key per operation, the same key when it is retried. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/**
+ * Longest accepted Idempotency-Key (a UUID is 36). The key a provider sees is `command:<name>:<key>:<step>`, which
+ * must stay within the 255 or 256 characters Stripe and Resend allow.
+ */
+export const MAX_KEY_LENGTH = 128;
+
+/** A printable ASCII key of 1 to MAX_KEY_LENGTH characters; a message for anything else. */
+export function keyProblem(key: unknown): string | undefined {
+  if (key === undefined || key === null || key === '') return `an ${IDEMPOTENCY_HEADER} is required: send a unique key per operation (a UUID), and the same key when you retry it`;
+  if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) return `the ${IDEMPOTENCY_HEADER} must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`;
+  return undefined;
+}
+
+/** JSON with object keys sorted at every level: the same input gives the same text, whatever order it was sent in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/**
+ * Runs one call. Never throws for what the caller sent or what a provider answered: every outcome is an answer.
+ * @example await runCommand(command, { email: 'a@b.c' }, 'a1b2…', env, 'rpc', deps)
+ */
+export async function runCommand(command: CompiledCommand, rawInput: unknown, key: unknown, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps): Promise<CommandAnswer> {
+  const { emit } = deps;
+  const refuse = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
+    emit({ kind: 'command.rejected', command: command.name, via, reason: body.reason ?? body.error });
+    return fail(status, body, headers);
+  };
+  const keyError = keyProblem(key);
+  if (keyError) return refuse(400, { error: 'bad_request', message: keyError, reason: key ? 'invalid_idempotency_key' : 'missing_idempotency_key' });
+  const id = key as string;
+  let input: unknown;
+  let text: string;
+  try {
+    // A Service Binding hands over structured-cloned values: the command sees them as JSON, like an HTTP body.
+    text = canonicalJson(rawInput);
+    input = JSON.parse(text);
+  } catch {
+    return refuse(400, { error: 'bad_request', message: 'the input must be JSON', reason: 'malformed_input' });
+  }
+  // Over HTTP the body was bounded as it was read; a Service Binding hands over whatever it was given.
+  if (text.length > command.maxBody) return refuse(413, { error: 'payload_too_large', message: `the input exceeds ${command.maxBody} bytes`, reason: 'payload_too_large' });
+  const problems = command.validate(input);
+  if (problems.length) {
+    const [first] = problems;
+    return refuse(422, { error: 'unprocessable', message: `${first!.path || 'the input'} ${first!.message}`, reason: 'invalid_input', problems });
+  }
+
+  const at = new Date(deps.now()).toISOString();
+  const envelope: Envelope = { integration: command.source, id, type: command.name, occurred_at: at, received_at: at, payload: input };
+  const replay = (answer: CommandAnswer): CommandAnswer => {
+    emit({ kind: 'command.replayed', command: command.name, id, via });
+    return { ...answer, replayed: true, headers: { ...answer.headers, [REPLAYED_HEADER]: 'true' } };
+  };
+  if (command.sync) return runSync(command, envelope, text, env, via, deps, replay, refuse);
+
+  const source = deps.compiled.sources.get(command.source)!;
+  if (source.appliesInRequest(command.name)) {
+    // SQL only: recorded and applied in one transaction, answered after the commit; queued if that cannot be done.
+    const outcome = await deps.applyInRequest(envelope, text, env).catch(() => 'queue' as const);
+    if (outcome === 'applied' || outcome === 'ignored') {
+      deps.usage?.event(command.source, 'accepted');
+      emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });
+      return { status: 200, body: { id, status: outcome } };
+    }
+    if (outcome === 'recorded') return repeated(command, id, text, env, deps, replay, refuse);
+  }
+
+  const queue = env[source.queue.binding] as Queue | undefined;
+  if (!queue || typeof queue.send !== 'function') {
+    emit({ kind: 'runtime.error', where: `commands.${command.name}.queue`, error: `queue binding ${source.queue.binding} is not bound` });
+    return fail(500, { error: 'misconfigured', message: `command ${command.name} is not configured on this server` });
+  }
+  const token = crypto.randomUUID();
+  const claimed = await store.commandClaimStatement(env.DB, envelope, text, token).all<{ seq: number }>();
+  deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
+  const row = claimed.results[0];
+  if (!row) return repeated(command, id, text, env, deps, replay, refuse);
+  try {
+    await queue.send(messageFor({ ...envelope, seq: row.seq }, text), { contentType: 'json' });
+  } catch (error) {
+    emit({ kind: 'command.failed', command: command.name, id, via, error: `queueing: ${error instanceof Error ? error.message : String(error)}` });
+    await store.releaseClaim(env.DB, command.source, id, token).catch(() => undefined);
+    return fail(503, { error: 'unavailable', message: 'the command could not be queued; retry later with the same Idempotency-Key' }, { 'retry-after': '30' });
+  }
+  deps.usage?.count('queue_operations');
+  deps.usage?.event(command.source, 'accepted');
+  emit({ kind: 'command.accepted', command: command.name, id, via, status: 'queued' });
+  return { status: 202, body: { id, status: 'queued' } };
+}
+
+/** A queued or in-request command's key seen before: the first answer again, or 422 for another input. */
+async function repeated(command: CompiledCommand, id: string, text: string, env: RuntimeEnv, deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
+  const call = await store.commandCall(env.DB, [command.source, id]);
+  // Recorded a moment ago by a call whose queue send failed, and forgotten since: that caller was told to retry.
+  if (!call) return inFlight(refuse);
+  if (call.body !== null && call.body !== text) return reused(refuse);
+  // Applied in its request (200), or queued (202): the first call's answer, whatever has happened since.
+  return replay(call.claimed_at === null ? { status: 200, body: { id, status: call.status } } : { status: 202, body: { id, status: 'queued' } });
+}
+

@@ -1,0 +1,289 @@
+/**
+ * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
+ * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
+ */
+import { MissingSecretError, VerificationError, type InboundRequest, type SecretEnv } from '../component/adapter.ts';
+import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from './handshake.ts';
+import { sha256, toBase64, toHex } from '../lib/bytes.ts';
+import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
+import { httpError, readBody } from '../lib/http.ts';
+import type { CompiledIntegration } from '../manifest/compile.ts';
+import type { PlatformUsage } from '../lib/platform.ts';
+import type { Emit } from '../lib/telemetry.ts';
+import { MappingError } from '../manifest/values.ts';
+import { claimStatement, EventStatus, ingestDeadLetter, recorded, releaseClaim, type ClaimResult, type EventOrigin } from '../store/index.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times
+ * becomes an array of its values; the same value twice is refused, since a scheme that signs a field's values as
+ * a set (Twilio) signs it once: the payload never holds more than the signature covered.
+ */
+export function parsePayload(format: 'json' | 'form', text: string): unknown {
+  if (format === 'json') return JSON.parse(text);
+  const fields: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const seen = fields[k];
+    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v)))) throw new MappingError(`form field ${k} repeats a value`);
+    fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
+  }
+  return fields;
+}
+
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+
+/**
+ * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
+ * MappingError) when the body does not parse or lacks what the rules need.
+ */
+export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string, bodySha256?: string): Envelope {
+  const payload = parsePayload(integration.format, text);
+  const ctx = { payload, headers, ...(bodySha256 ? { bodySha256 } : {}) };
+  const id = asText(integration.extract.id(ctx));
+  const type = asText(integration.extract.type(ctx));
+  if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
+  const occurred = integration.extract.occurredAt?.(ctx);
+  return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+}
+
+/**
+ * The message to queue: the envelope, or a reference to the event row when it may be too large for a message.
+ * Decided without serializing a large body (JSON.stringify of 1 MB costs milliseconds of the request's CPU):
+ *  - a body (`text`) longer than the limit takes a reference: its envelope may shrink below the limit when
+ *    re-serialized (whitespace, escapes), but a reference is always safe: the consumer reads the stored body;
+ *  - re-serializing a parsed body grows it at most ~6x (control characters in form values, exponent numbers),
+ *    so below an eighth of the limit it cannot be oversized and is inlined;
+ *  - in between (at most the limit itself), the envelope is serialized and measured exactly.
+ */
+export function messageFor(envelope: Envelope, text: string): Envelope {
+  if (text.length > MAX_INLINE_MESSAGE_BYTES) return byReference(envelope);
+  if (text.length <= MAX_INLINE_MESSAGE_BYTES / 8) return envelope;
+  return utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES ? byReference(envelope) : envelope;
+}
+
+/** The UTF-8 byte length of a string, without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+export interface IngestDeps {
+  emit: Emit;
+  now?: () => number;
+  usage?: PlatformUsage;
+  /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
+}
+
+/** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
+async function verifyOrRefuse(integration: CompiledIntegration, inbound: InboundRequest, env: SecretEnv, { emit }: IngestDeps): Promise<void> {
+  const name = integration.name;
+  try {
+    await integration.verifier.verify(inbound, env);
+  } catch (error) {
+    if (error instanceof VerificationError) {
+      emit({ kind: 'webhook.rejected', integration: name, reason: error.reason });
+      throw httpError(401, { error: 'unauthorized', message: 'signature verification failed', reason: error.reason });
+    }
+    if (error instanceof MissingSecretError) {
+      emit({ kind: 'secret.missing', integration: name, variable: error.variable });
+      throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
+    }
+    throw error;
+  }
+}
+
+/** KV as the small store handshakes use (learnt secrets, the operator's arming). */
+export function handshakeStore(env: RuntimeEnv): HandshakeStore | undefined {
+  const kv = env.KV as KVNamespace | undefined;
+  return kv ? { get: (key) => kv.get(key), put: (key, value, options) => kv.put(key, value, options), delete: (key) => kv.delete(key) } : undefined;
+}
+
+function handshakeContext(integration: string, env: RuntimeEnv, now: number): HandshakeContext {
+  const store = handshakeStore(env);
+  return { integration, env, now, ...(store ? { store } : {}) };
+}
+
+/** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */
+async function answerHandshake(integration: CompiledIntegration, inbound: InboundRequest, ctx: HandshakeContext, deps: IngestDeps): Promise<Response> {
+  const handshake = integration.handshake!;
+  if (handshake.verify) await verifyOrRefuse(integration, inbound, ctx.env, deps);
+  let answer: HandshakeAnswer;
+  try {
+    answer = await handshake.answer(inbound, ctx);
+  } catch (error) {
+    if (error instanceof MissingSecretError) {
+      deps.emit({ kind: 'secret.missing', integration: integration.name, variable: error.variable });
+      throw httpError(500, { error: 'misconfigured', message: `integration ${integration.name} is not configured on this server` });
+    }
+    throw error;
+  }
+  deps.emit({ kind: 'webhook.handshake', integration: integration.name, status: answer.status });
+  const empty = answer.status === 204;
+  return new Response(empty ? null : answer.body, {
+    status: answer.status,
+    headers: { ...(empty ? {} : { 'content-type': `${answer.contentType}; charset=utf-8` }), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...answer.headers },
+  });
+}
+
+/** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
+export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+  const { emit } = deps;
+  const name = integration.name;
+  const body = await readBody(request, integration.maxBody);
+  if (!body) {
+    emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
+    throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
+  }
+
+  const nowMs = deps.now ? deps.now() : Date.now();
+  const inbound: InboundRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs };
+  let secrets: SecretEnv = env;
+  if (integration.handshake) {
+    const ctx = handshakeContext(name, env, nowMs);
+    // The request that proves ownership is answered here, verified first when the provider signs it: it is
+    // never queued and never written to the event log.
+    if (integration.handshake.matches(inbound)) return answerHandshake(integration, inbound, ctx, deps);
+    if (integration.handshake.secrets) secrets = { ...env, ...(await integration.handshake.secrets(ctx)) };
+  }
+  await verifyOrRefuse(integration, inbound, secrets, deps);
+
+  const receivedAt = new Date(nowMs).toISOString();
+  let envelope: Envelope;
+  let text: string;
+  try {
+    text = utf8.decode(body);
+    envelope = extractEnvelope(integration, text, request.headers, receivedAt, integration.hashesBody ? toHex(await sha256(text)) : undefined);
+  } catch (error) {
+    // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
+    const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
+    const detail = error instanceof Error ? error.message : String(error);
+    // Logged: what was wrong and where, never the value (the sender's own answer and the dead letter keep it).
+    const logged = error instanceof MappingError ? error.logText : `the body is not valid ${error instanceof TypeError ? 'UTF-8' : integration.format === 'json' ? 'JSON' : 'form data'}`;
+    const key = toHex(await sha256(body));
+    let rawBody: string;
+    try {
+      rawBody = utf8.decode(body);
+    } catch {
+      rawBody = `base64:${toBase64(body)}`;
+    }
+    const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
+    await ingestDeadLetter(env.DB, { integration: name, key, reason, error: detail, rawBody, contentType: request.headers.get('content-type'), headers }, receivedAt).run();
+    emit({ kind: 'webhook.rejected', integration: name, reason, detail: logged });
+    emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
+    throw httpError(400, { error: 'bad_request', message: detail, reason });
+  }
+
+  const outcome = await admit(integration, envelope, text, env, deps, nowMs, integration.replayWindowMs ? toHex(await sha256(body)) : undefined);
+  return answerFor(outcome, envelope.id, name);
+}
+
+/** What became of an event handed to the pipeline (see `admit`). */
+export type Admission =
+  | { status: 'applied' | 'ignored' }
+  | { status: 'accepted' }
+  | { status: 'duplicate'; reason?: 'same_body' }
+  | { status: 'in_flight' }
+  | { status: 'misconfigured' }
+  | { status: 'unavailable' };
+
+/** The HTTP answer a webhook delivery gets for an admission. */
+function answerFor(outcome: Admission, id: string, integration: string): Response {
+  switch (outcome.status) {
+    case 'applied':
+    case 'ignored':
+      return Response.json({ status: outcome.status, id }, { status: 200 });
+    case 'accepted':
+      return Response.json({ status: 'accepted', id }, { status: 202 });
+    case 'duplicate':
+      return Response.json({ status: 'duplicate', id, ...(outcome.reason ? { reason: outcome.reason } : {}) }, { status: 200 });
+    case 'in_flight':
+      // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
+      // for a send this request cannot see, which may yet fail.
+      throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
+    case 'misconfigured':
+      throw httpError(500, { error: 'misconfigured', message: `integration ${integration} is not configured on this server` });
+    case 'unavailable':
+      throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
+  }
+}
+
+/**
+ * Hands a verified, extracted event to the pipeline, as ingest does for every delivery: applied in the request when
+ * its handlers are SQL only, else claimed in the event log (the dedup record) and queued. Used by ingest and by the
+ * admin API's backfill endpoint (runtime/operations/backfill.ts), so a synthesised event takes exactly the same path. `origin`
+ * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
+ */
+export async function admit(integration: CompiledIntegration, envelope: Envelope, text: string, env: RuntimeEnv, deps: IngestDeps, nowMs: number, bodyHash?: string, origin?: EventOrigin): Promise<Admission> {
+  const { emit } = deps;
+  const name = integration.name;
+  const queue = env[integration.queue.binding] as Queue | undefined;
+  if (!queue || typeof queue.send !== 'function') {
+    emit({ kind: 'runtime.error', where: `integrations.${name}.queue`, error: `queue binding ${integration.queue.binding} is not bound` });
+    return { status: 'misconfigured' };
+  }
+
+  if (deps.applyInRequest && !integration.replayWindowMs && integration.appliesInRequest(envelope.type)) {
+    // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
+    // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
+    const outcome = await deps.applyInRequest(envelope, text, env, origin).catch(() => 'queue' as const);
+    if (outcome === 'applied' || outcome === 'ignored') {
+      deps.usage?.event(name, 'accepted');
+      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
+      return { status: outcome };
+    }
+  }
+
+  const token = crypto.randomUUID();
+  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay, origin).all<ClaimResult>();
+  deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
+  const claim = claimed.results[0];
+  if (!claim) {
+    // Nothing written: either the event was processed already (a duplicate costs no write), or the same signed body
+    // came under another id (headers the signature does not cover chose the id or type).
+    const seen = await recorded(env.DB, name, envelope.id);
+    if (!seen && replay) {
+      emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
+      return { status: 'duplicate', reason: 'same_body' };
+    }
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: seen?.deliveries ?? 0 });
+    return { status: 'duplicate' };
+  }
+  if (!claim.claimed) {
+    if (claim.status === EventStatus.queued) {
+      emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
+      return { status: 'in_flight' };
+    }
+    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
+    return { status: 'duplicate' };
+  }
+
+  const message = messageFor({ ...envelope, seq: claim.seq }, text);
+  try {
+    await queue.send(message, { contentType: 'json' });
+  } catch (error) {
+    emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
+    await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
+    return { status: 'unavailable' };
+  }
+  deps.usage?.count('queue_operations');
+  deps.usage?.event(name, 'accepted');
+  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
+  return { status: 'accepted' };
+}

@@ -1,0 +1,216 @@
+/**
+ * The runtime's own consumption of the Cloudflare platform, measured against the plan the manifest declares.
+ * Counting each request with its own D1 write would double D1 writes, so counts are kept per isolate and flushed
+ * at most every FLUSH_INTERVAL_MS into `usage` (metric `platform.*`, per UTC day), in the background. An evicted
+ * isolate loses at most its last interval: these figures are estimates, the limits in `limits:` are exact.
+ */
+import { periodBounds, type Period } from '../consumer/limits.ts';
+
+/**
+ * Counts are written at most this often per isolate (and by the cron trigger): under sparse traffic a flush per
+ * request would cost more rows than the events themselves.
+ */
+export const FLUSH_INTERVAL_MS = 10 * 60_000;
+/** How long an isolate reuses the queue backlog it last read from D1 (plus its own unflushed counts). */
+export const BACKLOG_READ_MS = 5_000;
+
+export type PlatformMetric = 'worker_requests' | 'queue_operations' | 'd1_rows_written' | 'kv_writes';
+
+/** What a plan allows per day, in the units it is billed in (paid: the monthly inclusion / 30). */
+export type PlanResource = PlatformMetric | 'd1_rows_read' | 'kv_reads';
+
+/**
+ * Daily allowances per plan (Workers Free: 100k requests, D1 100k rows written and 5M read, KV 100k reads and 1k
+ * writes, Queues 10k ops). The one source of these numbers: the admin usage report and `plan --budget` read them.
+ */
+export const PLAN_ALLOWANCES: Record<'free' | 'paid', Record<PlanResource, number>> = {
+  free: { worker_requests: 100_000, queue_operations: 10_000, d1_rows_written: 100_000, d1_rows_read: 5_000_000, kv_reads: 100_000, kv_writes: 1_000 },
+  paid: { worker_requests: 10_000_000 / 30, queue_operations: 1_000_000 / 30, d1_rows_written: 50_000_000 / 30, d1_rows_read: 25_000_000_000 / 30, kv_reads: 10_000_000 / 30, kv_writes: 1_000_000 / 30 },
+};
+
+/** The allowances of the metrics the runtime counts itself (the admin usage report). */
+export const PLAN_LIMITS: Record<'free' | 'paid', Record<PlatformMetric, number>> = {
+  free: pick(PLAN_ALLOWANCES.free),
+  paid: pick(PLAN_ALLOWANCES.paid),
+};
+function pick(a: Record<PlanResource, number>): Record<PlatformMetric, number> {
+  return { worker_requests: a.worker_requests, queue_operations: a.queue_operations, d1_rows_written: a.d1_rows_written, kv_writes: a.kv_writes };
+}
+
+/** What one event of one handler costs, per resource. */
+export interface HandlerCost {
+  source: string;
+  kind: 'integration' | 'route' | 'command';
+  on: string;
+  path: 'queued' | 'direct';
+  d1_rows_written: number;
+  d1_rows_read: number;
+  /** Tables a statement scans (reads grow with them). */
+  scans: string[];
+  queue_operations: number;
+  kv_reads: number;
+  kv_writes: number;
+  /** Outbound HTTP calls per event (a batched provider's share of one call). */
+  subrequests: number;
+  worker_requests: number;
+  /** Batched providers: calls are shared, at most this many events each. */
+  batched?: string[];
+}
+
+export interface Capacity {
+  plan: 'free' | 'paid';
+  /** Events a day that fit, if all traffic were this handler. */
+  events_per_day: number;
+  binding: PlanResource;
+}
+
+/** Per-handler costs `switchyard build` computes (the Worker has no node:sqlite), with the capacity they imply. */
+export interface BudgetTable {
+  handlers: (HandlerCost & { capacity: Capacity[] })[];
+  /** The handler the headline figure is for, and the mix it assumes. */
+  headline?: { source: string; on: string; capacity: Capacity[] };
+}
+
+const RESOURCES = ['worker_requests', 'd1_rows_written', 'd1_rows_read', 'queue_operations', 'kv_reads', 'kv_writes'] as const satisfies readonly PlanResource[];
+
+/** Events a day that fit each plan if every event cost this much, and the resource that runs out first. */
+export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): Capacity[] {
+  return (['free', 'paid'] as const).map((plan) => {
+    let best: Capacity = { plan, events_per_day: Infinity, binding: 'worker_requests' };
+    for (const r of RESOURCES) {
+      const per = cost[r];
+      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day) best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
+    }
+    return best;
+  });
+}
+
+
+export const platformSchema = {
+  type: 'object',
+  title: 'Platform',
+  additionalProperties: false,
+  properties: {
+    plan: { enum: ['free', 'paid'], description: 'The Workers plan whose daily allowances the admin usage report compares against (default free).' },
+  },
+} as const;
+
+interface Pending {
+  metric: string;
+  key: string;
+  period: 'hour' | 'day';
+  n: number;
+}
+
+export class PlatformUsage {
+  private pending = new Map<string, Pending>();
+  private lastFlush = 0;
+  private add(metric: string, key: string, period: 'hour' | 'day', n: number): void {
+    const id = `${metric}\u0000${key}\u0000${period}`;
+    const entry = this.pending.get(id);
+    if (entry) entry.n += n;
+    else this.pending.set(id, { metric, key, period, n });
+  }
+
+  count(metric: PlatformMetric, n = 1): void {
+    if (n > 0) this.add(`platform.${metric}`, '*', 'day', n);
+  }
+
+  /** An event accepted or failed, per integration and hour: /health reads these instead of scanning the log. */
+  event(integration: string, what: 'accepted' | 'failed'): void {
+    this.add(`events.${what}`, integration, 'hour', 1);
+  }
+
+  /** How long an event waited from ingest to applied, as a histogram per integration and hour (see LAG_BUCKETS_MS). */
+  lag(integration: string, ms: number): void {
+    const bucket = LAG_BUCKETS_MS.findIndex((limit) => ms <= limit);
+    this.add(`lag.${String(bucket === -1 ? LAG_BUCKETS_MS.length : bucket).padStart(2, '0')}`, integration, 'hour', 1);
+  }
+
+  /** Counts not yet written, by metric, key and period start: reports add them to what D1 has, without a write. */
+  unflushed(nowMs: number): { metric: string; key: string; period_start: string; n: number }[] {
+    return [...this.pending.values()].map((p) => ({ metric: p.metric, key: p.key, period_start: periodBounds(p.period, nowMs).start, n: p.n }));
+  }
+
+  /** A refused webhook, per integration and reason, per hour (bodies of refused requests are never kept). */
+  rejected(integration: string, reason: string): void {
+    this.add(`rejections.${integration}`, reason, 'hour', 1);
+  }
+
+  /**
+   * Events an endpoint queued (`sent`), or a queue consumer received for the first time (`consumed`), per manifest
+   * queue: flushed with the rest, so counting a queue's backlog costs no D1 write per event.
+   */
+  queued(kind: 'sent' | 'consumed', queue: string, n: number): void {
+    if (n > 0) this.add(`queue.${kind}`, queue, 'day', n);
+  }
+
+  private backlogs = new Map<string, { at: number; depth: number }>();
+
+  /**
+   * Events sent to `queue` and not yet delivered to its consumer: every isolate's flushed counts for today and
+   * yesterday (read from D1 at most every BACKLOG_READ_MS) plus this isolate's unflushed ones. An estimate: an
+   * evicted isolate loses its last interval, and a backlog older than two days is forgotten.
+   */
+  async backlog(db: D1Database, queue: string, nowMs: number): Promise<number> {
+    let read = this.backlogs.get(queue);
+    if (!read || nowMs - read.at >= BACKLOG_READ_MS) {
+      const since = periodBounds('day', nowMs - 86_400_000).start;
+      const row = await db
+        .prepare("SELECT coalesce(sum(CASE metric WHEN 'queue.sent' THEN n ELSE -n END), 0) AS depth FROM usage WHERE metric IN ('queue.sent', 'queue.consumed') AND key = ?1 AND period_start >= ?2")
+        .bind(queue, since)
+        .first<{ depth: number }>();
+      read = { at: nowMs, depth: row?.depth ?? 0 };
+      this.backlogs.set(queue, read);
+    }
+    const pending = (kind: string) => this.pending.get(`queue.${kind}\u0000${queue}\u0000day`)?.n ?? 0;
+    return Math.max(0, read.depth + pending('sent') - pending('consumed'));
+  }
+
+  /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
+  async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
+    // A new isolate waits an interval before its first write too: the cron's forced flush covers an isolate that dies.
+    if (!this.lastFlush && !force) this.lastFlush = nowMs;
+    if (!this.pending.size || (!force && nowMs - this.lastFlush < FLUSH_INTERVAL_MS)) return;
+    this.lastFlush = nowMs;
+    const drained = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      await db.batch(
+        drained.map((p) =>
+          db
+            .prepare('INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n')
+            .bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
+        ),
+      );
+      // The counts just written are in D1 now, no longer pending here: the next backlog read must see them.
+      this.backlogs.clear();
+    } catch {
+      for (const p of drained) this.add(p.metric, p.key, p.period, p.n);
+    }
+  }
+}
+
+/** Upper bounds (ms) of the processing-lag histogram's buckets; the last bucket is everything above. */
+export const LAG_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/** How long hourly counters (events, lag, rejections) and daily ones (platform, queues) are kept. */
+export const HOURLY_KEEP_MS = 2 * 86_400_000;
+export const DAILY_KEEP_MS = 35 * 86_400_000;
+
+/**
+ * Retention of the counters: each metric family's rows older than it needs, read through the primary key
+ * (metric first), so a prune reads about what it deletes.
+ */
+export function pruneUsageStatements(db: D1Database, nowMs: number, batch: number, limits: readonly { name: string; period: Period }[] = []): D1PreparedStatement[] {
+  const hourly = new Date(nowMs - HOURLY_KEEP_MS).toISOString();
+  const daily = new Date(nowMs - DAILY_KEEP_MS).toISOString();
+  const range = (from: string, to: string, cut: string) =>
+    db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric >= ?1 AND metric < ?2 AND period_start < ?3 LIMIT ?4)').bind(from, to, cut, batch);
+  // A limit's counters of periods before the current one are over: nothing reads them again.
+  const over = limits.map((l) => db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
+  return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
+}
+
+/** Rows written by a D1 batch or statement, from its result metadata. */
+export const rowsWritten = (results: { meta?: { rows_written?: number } }[]) => results.reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);

@@ -1,0 +1,68 @@
+/**
+ * The dashboard's pages: /admin (only with a session), the login exchange at /admin/login and /admin/logout, and
+ * the favicon.
+ * Signing in trades an admin credential (ADMIN_TOKEN, or a JWT meeting admin.require) for a session cookie:
+ * HttpOnly, Secure, SameSite=Strict, Path=/admin, one hour (runtime/operations/admin-session.ts). The page never holds the
+ * token. Browsers treat http://localhost as a secure context, so the Secure cookie works under `npm run dev` too.
+ */
+import type { Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { adminCredential, type AdminDeps } from './admin.ts';
+import { crossSite, issueSession, readSession, SESSION_COOKIE, SESSION_TTL_SECONDS } from './admin-session.ts';
+import { dashboardHtml, FAVICON_SVG, loginHtml } from './dashboard.ts';
+import type { RuntimeEnv } from '../lib/envelope.ts';
+import type { CompiledManifest } from '../manifest/compile.ts';
+import type { Emit } from '../lib/telemetry.ts';
+
+type Ctx = Context<{ Bindings: RuntimeEnv }>;
+
+const COOKIE = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/admin' } as const;
+// same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the pages' own form POSTs,
+// which the cross-site check (rightly) refuses.
+const PAGE_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' };
+const LOGIN_CSP = "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+const DASHBOARD_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'";
+
+const loginPage = (c: Ctx, status: ContentfulStatusCode, message = '') => c.html(loginHtml(message), status, { ...PAGE_HEADERS, 'content-security-policy': LOGIN_CSP });
+
+/** Registers /admin, /admin/login and /admin/logout on the app. */
+export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, emit: Emit, deps: AdminDeps): void {
+  const check = adminCredential(compiled, emit, deps);
+
+  app.get('/admin', async (c) => {
+    const session = await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, deps.now());
+    if (!session) return c.redirect('/admin/login', 303);
+    return c.html(dashboardHtml(session.csrf), 200, { ...PAGE_HEADERS, 'content-security-policy': DASHBOARD_CSP });
+  });
+
+  app.get('/admin/login', (c) => loginPage(c, 200));
+
+  // Browsers ask for it on every page; an inline SVG, cached for a day.
+  app.get('/favicon.ico', (c) => c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }));
+
+  app.post('/admin/login', async (c) => {
+    if (crossSite(c.req.raw)) return loginPage(c, 403, 'Sign in from this page.');
+    const adminToken = c.env.ADMIN_TOKEN;
+    if (typeof adminToken !== 'string' || adminToken === '') return loginPage(c, 403, 'Dashboard sessions are signed with ADMIN_TOKEN: set that secret to sign in here.');
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    try {
+      await check(token || undefined, c.env, 'admin.login');
+    } catch (error) {
+      if (!(error instanceof HTTPException)) throw error;
+      emit({ kind: 'auth.rejected', where: 'admin.login', reason: String(error.status) });
+      return loginPage(c, error.status as ContentfulStatusCode, error.status === 403 ? 'This token may not use the admin API.' : 'That token was not accepted.');
+    }
+    const { value } = await issueSession(adminToken, deps.now());
+    setCookie(c, SESSION_COOKIE, value, { ...COOKIE, maxAge: SESSION_TTL_SECONDS });
+    return c.redirect('/admin', 303);
+  });
+
+  app.post('/admin/logout', (c) => {
+    if (crossSite(c.req.raw)) return loginPage(c, 403, 'Sign out from the dashboard.');
+    deleteCookie(c, SESSION_COOKIE, COOKIE);
+    return c.redirect('/admin/login', 303);
+  });
+}
