@@ -1,5 +1,5 @@
 /** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
-import type { StepContext } from '../../runtime/component/adapter.ts';
+import type { StepContext } from '../../runtime/component/context.ts';
 import { compilePath, compileValue, readPath } from '../../runtime/manifest/values.ts';
 import { compileValueMap } from './message.ts';
 

@@ -2,7 +2,7 @@
  * The http action's body fields and query parameters: values from the event, or `{ secret: NAME }` read only when
  * the request is sent (so only the name is ever stored), and the redaction of those secrets from what comes back.
  */
-import { secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
+import { secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
 import { compileValueMap } from './message.ts';
 
 /** A field whose value is a secret (`{ secret: NAME }`), e.g. Paddle Classic's `vendor_auth_code`. */

@@ -1,9 +1,9 @@
-import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
+import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
 import { OptionError } from '../../runtime/manifest/problems.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/consumer/actions.ts';
+import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/component/action.ts';
 import { compilePath, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';

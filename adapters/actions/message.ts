@@ -1,6 +1,6 @@
 /** Rendering an action's message from a named template or inline text, with its `data` values. */
-import type { StepContext } from '../../runtime/component/adapter.ts';
-import type { ActionCompileContext } from '../../runtime/consumer/actions.ts';
+import type { StepContext } from '../../runtime/component/context.ts';
+import type { ActionCompileContext } from '../../runtime/component/action.ts';
 import { compileTemplate, type CompiledTemplate } from '../../runtime/manifest/templates.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 

@@ -1,5 +1,5 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
-import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/consumer/actions.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/component/action.ts';
 import { analyticsOptions, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
 import { baseUrlSchema, trimSlash } from './message.ts';
 import type { MixpanelAction } from '../../runtime/manifest/types.gen.ts';

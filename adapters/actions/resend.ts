@@ -1,5 +1,5 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
-import { ActionError, expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/consumer/actions.ts';
+import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
+import { ActionError, expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 import { baseUrlSchema, compileMessage, messageOptions, trimSlash } from './message.ts';
 import type { ResendAction } from '../../runtime/manifest/types.gen.ts';

@@ -1,5 +1,5 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/adapter.ts';
-import { expectJson, sendEach, type ActionAdapter } from '../../runtime/consumer/actions.ts';
+import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
+import { expectJson, sendEach, type ActionAdapter } from '../../runtime/component/action.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
 import { baseUrlSchema, compileMessage, trimSlash } from './message.ts';
 import type { TwilioSmsAction } from '../../runtime/manifest/types.gen.ts';

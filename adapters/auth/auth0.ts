@@ -1,7 +1,8 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
-import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/edge/auth.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/component/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
-import { profileJson, type ProfileIO } from '../../runtime/edge/profiles.ts';
+import { profileJson } from '../../runtime/edge/profiles.ts';
+import { type ProfileIO } from '../../runtime/component/auth.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { Auth0Auth } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,5 +1,5 @@
-import { secretRefSchema } from '../../runtime/component/adapter.ts';
-import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/edge/auth.ts';
+import { secretRefSchema } from '../../runtime/component/context.ts';
+import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/component/auth.ts';
 import type { JwtAuth } from '../../runtime/manifest/types.gen.ts';
 
 type JwtOptions = Omit<JwtAuth, 'type'>;

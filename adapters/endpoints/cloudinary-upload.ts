@@ -1,7 +1,7 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
 import { toHex } from '../../runtime/lib/bytes.ts';
 import { parseSize } from '../../runtime/lib/duration.ts';
-import type { EndpointAdapter } from '../../runtime/edge/endpoints.ts';
+import type { EndpointAdapter } from '../../runtime/component/endpoint.ts';
 import { errorResponse, readBody } from '../../runtime/lib/http.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';
 import type { CloudinaryUploadEndpoint } from '../../runtime/manifest/types.gen.ts';

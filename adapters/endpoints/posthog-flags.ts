@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
-import type { EndpointAdapter } from '../../runtime/edge/endpoints.ts';
+import type { EndpointAdapter } from '../../runtime/component/endpoint.ts';
 import { errorResponse } from '../../runtime/lib/http.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
 import { baseUrlSchema, trimSlash } from '../actions/message.ts';

@@ -1,4 +1,4 @@
-import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/edge/endpoints.ts';
+import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/component/endpoint.ts';
 import { errorResponse, readBody } from '../../runtime/lib/http.ts';
 import type { TrackEndpoint } from '../../runtime/manifest/types.gen.ts';
 

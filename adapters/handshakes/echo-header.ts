@@ -1,4 +1,4 @@
-import type { HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import type { HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { EchoHeaderHandshake } from '../../runtime/manifest/types.gen.ts';
 import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
 

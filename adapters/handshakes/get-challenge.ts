@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
 import { secretsEqual } from '../../runtime/lib/bytes.ts';
-import type { HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import type { HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { GetChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<GetChallengeHandshake, 'type'>;

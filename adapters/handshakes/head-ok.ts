@@ -1,4 +1,4 @@
-import type { HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import type { HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { HeadOkHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<HeadOkHandshake, 'type'>;

@@ -1,4 +1,4 @@
-import { bodyField, verifySchema, type HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import { bodyField, verifySchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { HeaderChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<HeaderChallengeHandshake, 'type'>;

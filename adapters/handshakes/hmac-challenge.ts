@@ -1,6 +1,6 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
-import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { HmacChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 import { HmacSigner } from '../verifiers/crypto.ts';
 

@@ -1,4 +1,4 @@
-import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { JsonChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 
 type Options = Omit<JsonChallengeHandshake, 'type'>;

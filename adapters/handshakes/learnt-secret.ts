@@ -6,8 +6,9 @@
  * secret set in the environment always takes precedence. It is read from KV per delivery (one KV read), not cached
  * in the isolate, so forgetting it takes effect everywhere within KV's propagation delay (about a minute).
  */
-import { readSecrets, secretRefSchema } from '../../runtime/component/adapter.ts';
-import { handshakeKey, isArmed, type HandshakeContext } from '../../runtime/edge/handshake.ts';
+import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { handshakeKey, isArmed } from '../../runtime/edge/handshake.ts';
+import { type HandshakeContext } from '../../runtime/component/handshake.ts';
 
 export const learntSecretOptions = {
   secret: { ...secretRefSchema, description: 'The secret name the verifier reads; the handshake provides its value unless the environment sets it.' },

@@ -1,5 +1,5 @@
-import type { InboundRequest } from '../../runtime/component/adapter.ts';
-import { bodyField, handshakeJson, type HandshakeAdapter } from '../../runtime/edge/handshake.ts';
+import type { InboundRequest } from '../../runtime/component/context.ts';
+import { bodyField, handshakeJson, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
 import type { RecordTokenHandshake } from '../../runtime/manifest/types.gen.ts';
 import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
 

@@ -1,5 +1,5 @@
-import type { CompiledLimit, CompiledStep, StepAdapter } from '../../runtime/component/adapter.ts';
-import type { CompiledAction } from '../../runtime/consumer/actions.ts';
+import type { CompiledLimit, CompiledStep, StepAdapter } from '../../runtime/component/step.ts';
+import type { CompiledAction } from '../../runtime/component/action.ts';
 import { closed } from '../../runtime/manifest/schema.ts';
 import type { RetryPolicyInput } from '../../runtime/consumer/retry.ts';
 

@@ -1,4 +1,4 @@
-import type { CompiledStep, StepAdapter } from '../../runtime/component/adapter.ts';
+import type { CompiledStep, StepAdapter } from '../../runtime/component/step.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 import type { EnqueueStep } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,4 +1,4 @@
-import type { CompiledStep, StepAdapter } from '../../runtime/component/adapter.ts';
+import type { CompiledStep, StepAdapter } from '../../runtime/component/step.ts';
 import { compileNamedSql, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/manifest/sql.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
 import type { SqlStep } from '../../runtime/manifest/types.gen.ts';

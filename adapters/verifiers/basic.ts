@@ -1,4 +1,5 @@
-import { readSecrets, secretRefSchema, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefSchema, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { secretsEqual } from '../../runtime/lib/bytes.ts';
 import { fromBase64 } from './crypto.ts';
 import type { BasicVerifier } from '../../runtime/manifest/types.gen.ts';

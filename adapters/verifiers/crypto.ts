@@ -1,5 +1,5 @@
 /** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
-import { VerificationError } from '../../runtime/component/adapter.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 import { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';
 
 export { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';

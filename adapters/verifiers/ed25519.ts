@@ -1,5 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { checkTimestampAs, decodeAs, DEFAULT_TOLERANCE_SECONDS, encodeAs, formatTimestamp, fromBase64, toBase64 } from './crypto.ts';
 import { compileSigned, fillSigned, parseBodyJson } from './template.ts';
 import type { Ed25519Verifier } from '../../runtime/manifest/types.gen.ts';

@@ -1,5 +1,5 @@
 /** Form bodies for verifiers that sign fields rather than bytes (Twilio, Paddle Classic). */
-import { VerificationError } from '../../runtime/component/adapter.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 
 /** Parses an `application/x-www-form-urlencoded` body into ordered [key, value] pairs. */
 export function parseFormPairs(body: Uint8Array): [string, string][] {

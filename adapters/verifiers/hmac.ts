@@ -1,5 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type SignRequest, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type SignRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE_SECONDS, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
 import { compileSigned, fieldText, fillSigned, parseBodyJson, type SignedTemplate } from './template.ts';
 import type { HmacVerifier } from '../../runtime/manifest/types.gen.ts';

@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { encoder, fromHex, sha256, timingSafeEqual, toHex } from '../../runtime/lib/bytes.ts';
 import type { JwsVerifier } from '../../runtime/manifest/types.gen.ts';
 

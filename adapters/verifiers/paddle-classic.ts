@@ -1,4 +1,5 @@
-import { VerificationError, readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
 import { encoder, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
 import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';

@@ -1,5 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
 import type { PaddleVerifier } from '../../runtime/manifest/types.gen.ts';
 

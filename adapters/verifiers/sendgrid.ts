@@ -1,5 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
 

@@ -1,5 +1,6 @@
 import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema, VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner, toBase64, toHex } from './crypto.ts';
 import type { StandardWebhooksVerifier } from '../../runtime/manifest/types.gen.ts';
 

@@ -3,7 +3,7 @@
  * `{body}` `{timestamp}` `{url}` `{method}` `{path}` `{header.<name>}` `{field.<dotted.path>}`. Shared by the hmac
  * and ed25519 schemes, for verifying and for signing, so both sides build the same bytes.
  */
-import { VerificationError } from '../../runtime/component/adapter.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 import { concatBytes } from './crypto.ts';
 
 export type Piece =

@@ -1,4 +1,5 @@
-import { readSecrets, secretRefsSchema, VerificationError, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { sha256 } from '../../runtime/lib/bytes.ts';
 import { anyMatch, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
 import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';

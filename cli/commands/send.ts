@@ -9,7 +9,7 @@ import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { secretNamesOf, signRequest, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { secretNamesOf, signRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { closest } from '../../runtime/manifest/closest.ts';
 import { providersOf } from '../../runtime/manifest/catalog.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';

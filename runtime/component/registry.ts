@@ -1,8 +1,9 @@
-import type { StepAdapter, VerifierAdapter } from './adapter.ts';
-import type { ActionAdapter } from '../consumer/actions.ts';
-import type { AuthAdapter } from '../edge/auth.ts';
-import type { EndpointAdapter } from '../edge/endpoints.ts';
-import type { HandshakeAdapter } from '../edge/handshake.ts';
+import type { StepAdapter } from './step.ts';
+import type { VerifierAdapter } from './verifier.ts';
+import type { ActionAdapter } from './action.ts';
+import type { AuthAdapter } from './auth.ts';
+import type { EndpointAdapter } from './endpoint.ts';
+import type { HandshakeAdapter } from './handshake.ts';
 
 /** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
 export interface Registry {

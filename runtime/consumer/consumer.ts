@@ -16,8 +16,8 @@
  *
  * An outbound failure never holds state back: a user row commits whatever Resend answers.
  */
-import { PermanentError, stepContext, type Statement } from '../component/adapter.ts';
-import type { ActionIO } from './actions.ts';
+import { PermanentError, stepContext, type Statement } from '../component/context.ts';
+import type { ActionIO } from '../component/action.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { parsePayload } from '../edge/ingest.ts';

@@ -4,8 +4,9 @@
  * settle each effect: sent (with its log statements, e.g. email_logs), retrying by its policy, deferred past a
  * limit's reset, dropped, or dead-lettered. A provider outage delays only its own effects.
  */
-import { stepContext, type CompiledLimit } from '../component/adapter.ts';
-import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from './actions.ts';
+import { stepContext } from '../component/context.ts';
+import { type CompiledLimit } from '../component/step.ts';
+import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from '../component/action.ts';
 import { alertOnceStatement, countStatement, periodBounds, refundStatement } from './limits.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';

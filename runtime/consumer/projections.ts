@@ -4,7 +4,7 @@
  * records the outcome in the event log after; rebuild runs it there too. What crosses the two databases is only
  * the outcome: the Postgres commit decides whether the event was applied, the D1 event log says so afterwards.
  */
-import type { Statement } from '../component/adapter.ts';
+import type { Statement } from '../component/context.ts';
 import { eventVersion, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import { keyOf, type EventKey } from '../store/events.ts';

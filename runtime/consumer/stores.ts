@@ -4,7 +4,7 @@
  * an external projection store (Postgres through Hyperdrive) that keeps its own applied-marker in the same
  * transaction as the projection, and is written before the event log records the outcome.
  */
-import { PermanentError, type Statement } from '../component/adapter.ts';
+import { PermanentError, type Statement } from '../component/context.ts';
 
 /** The store a handler writes when it names none: the event log's D1 database. */
 export const DEFAULT_STORE = 'd1';

@@ -10,47 +10,16 @@
  *   cooldown; an unreachable JWKS answers 503 and never lets a token through.
  */
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { MissingSecretError, readSecrets, type SecretEnv } from '../component/adapter.ts';
-import { parseDuration } from '../lib/duration.ts';
+import { MissingSecretError, readSecrets, type SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 import type { Requirement } from '../manifest/types.gen.ts';
+import { userFields, type AuthenticatedUser, type JwtConfig, type ProviderUser } from '../component/auth.ts';
+
+const { text } = userFields;
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
+
 export const JWKS_COOLDOWN_MS = 30_000;
-
-/** What every auth adapter produces: one provider's verification settings. */
-export interface JwtConfig {
-  jwksUrl?: string;
-  /** Env var of an HS256 shared secret (Supabase legacy projects); the algorithm is then pinned to HS256. */
-  hs256Secret?: string;
-  issuer?: string | string[];
-  audience?: string | string[];
-  algorithms: string[];
-  clockToleranceSeconds: number;
-  requiredClaims: string[];
-  /** Clerk's `azp`: the origins a session token may come from. */
-  authorizedParties?: string[];
-  /** Where the full user profile comes from, when the provider's `profile` options are set. */
-  profile?: import('./profiles.ts').ProfileSource;
-  /** How this provider describes a user (its claims and profile shape): what `user.*` reads. Default: standard claims. */
-  user?(claims: JWTPayload, profile: Record<string, unknown> | undefined): Partial<Omit<ProviderUser, 'id'>>;
-}
-
-/**
- * A signed-in user in one shape whichever provider signed the token: `user.*` in a route's `on_first_seen`, so a
- * projection into `users` survives switching `auth:` from Clerk to Supabase or Auth0. `metadata` is an object
- * (write it with `transform: json`); what the provider does not tell is null.
- */
-export interface ProviderUser {
-  id: string;
-  email: string | null;
-  name: string | null;
-  metadata: Record<string, unknown>;
-  created_at: string | null;
-}
-
-const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const record = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /** The user as its provider's adapter maps it, over the standard OIDC claims (`email`, `name`). */
 export function providerUser(config: JwtConfig | undefined, user: AuthenticatedUser, profile?: Record<string, unknown>): ProviderUser {
@@ -64,15 +33,6 @@ export function providerUser(config: JwtConfig | undefined, user: AuthenticatedU
   };
 }
 
-/** A date as ISO-8601 (from ISO text or epoch ms), or null. */
-const iso = (v: unknown): string | null => {
-  const d = typeof v === 'number' ? new Date(v) : typeof v === 'string' && v !== '' ? new Date(v) : undefined;
-  return d && !Number.isNaN(d.getTime()) ? d.toISOString() : null;
-};
-
-/** Helpers for adapters' `user` mappings: a non-empty string, an object, a date. */
-export const userFields = { text, record, iso };
-
 /** A refused or unverifiable token: 401 (the token) or 503 (the keys could not be had). */
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -83,12 +43,6 @@ export class AuthError extends Error {
     this.status = status;
     this.reason = reason;
   }
-}
-
-export interface AuthenticatedUser {
-  provider: string;
-  sub: string;
-  claims: JWTPayload;
 }
 
 export interface JwtVerifierDeps {
@@ -181,30 +135,6 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
 }
 
 export type JwtVerify = ReturnType<typeof createJwtVerifier>;
-
-/** An auth adapter maps one provider's options to the generic JWT settings. */
-export interface AuthAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: import('../component/adapter.ts').OptionsSchema;
-  example: O & { type: string };
-  create(options: O): JwtConfig;
-}
-
-/** Options every auth adapter takes. */
-export const commonAuthOptions = {
-  clock_tolerance: { $ref: '#/definitions/Duration', description: 'Accepted clock skew for exp/nbf/iat (default 5s).' },
-  required_claims: { type: 'array', items: { type: 'string' }, description: 'Claims a token must carry, besides exp (always required).' },
-} as const;
-
-/** The common options, parsed. */
-export function commonAuth(options: { clock_tolerance?: string; required_claims?: string[] }): Pick<JwtConfig, 'clockToleranceSeconds' | 'requiredClaims'> {
-  return { clockToleranceSeconds: options.clock_tolerance ? parseDuration(options.clock_tolerance) / 1000 : DEFAULT_CLOCK_TOLERANCE_SECONDS, requiredClaims: options.required_claims ?? [] };
-}
-
-/** jose defaults to no tolerance at all; a few seconds absorbs ordinary clock drift. */
-export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
 /**
  * True when the user's claims satisfy a `require:` (of a route or the admin API): every claim equal to its value

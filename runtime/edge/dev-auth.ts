@@ -10,8 +10,9 @@
  * came to localhost, 127.0.0.1 or [::1]; a deployed Worker is never reached under those names.
  */
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK } from 'jose';
-import { AuthError, type JwtConfig, type JwtVerify } from './auth.ts';
-import type { SecretEnv } from '../component/adapter.ts';
+import { AuthError, type JwtVerify } from './auth.ts';
+import { type JwtConfig } from '../component/auth.ts';
+import type { SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 
 /** The issuer of every dev token: clearly not a real provider. */

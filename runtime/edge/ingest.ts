@@ -2,8 +2,9 @@
  * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
  * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
  */
-import { MissingSecretError, VerificationError, type InboundRequest, type SecretEnv } from '../component/adapter.ts';
-import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from './handshake.ts';
+import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
+import { VerificationError } from '../component/verifier.ts';
+import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from '../component/handshake.ts';
 import { sha256, toBase64, toHex } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';

@@ -3,23 +3,10 @@
  * admin API), cached in KV for the provider's `profile.ttl`. It enriches a request; it never blocks one: when the
  * provider cannot be reached the request goes on without a profile and the failure is logged.
  */
-import type { SecretEnv } from '../component/adapter.ts';
-import type { AuthenticatedUser } from './auth.ts';
+import type { AuthenticatedUser } from '../component/auth.ts';
 import { kvExpirationTtl } from '../lib/kv.ts';
 import type { Emit } from '../lib/telemetry.ts';
-
-export interface ProfileIO {
-  env: SecretEnv;
-  fetch: typeof fetch;
-  kv?: KVNamespace;
-  now: number;
-}
-
-/** What an auth adapter provides when its `profile` options are set. */
-export interface ProfileSource {
-  ttlSeconds: number;
-  fetch(sub: string, io: ProfileIO): Promise<Record<string, unknown>>;
-}
+import type { ProfileIO, ProfileSource } from '../component/auth.ts';
 
 export async function loadProfile(source: ProfileSource, user: AuthenticatedUser, io: ProfileIO, emit: Emit): Promise<Record<string, unknown> | undefined> {
   const key = `profile:${user.provider}:${user.sub}`;

@@ -6,7 +6,7 @@
  * problem. Cost: one queue message per proxied request (a `send`, not `sendBatch`: there is one), about 3 Queues
  * operations (write, read, delete), plus what the consumer's handlers cost for any queued event.
  */
-import type { AuthenticatedUser } from './auth.ts';
+import type { AuthenticatedUser } from '../component/auth.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import type { EventSource } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';

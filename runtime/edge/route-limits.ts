@@ -5,8 +5,8 @@
  * Active users only ever warn: a count never locks a signed-in user out. Tracked events may `drop` past the limit,
  * before they cost a queue message.
  */
-import type { CompiledLimit } from '../component/adapter.ts';
-import type { ActionIO } from '../consumer/actions.ts';
+import type { CompiledLimit } from '../component/step.ts';
+import type { ActionIO } from '../component/action.ts';
 import { fireAlerts, type LimitAlert } from '../consumer/effects.ts';
 import { activeUserStatements, countManyStatement, periodBounds } from '../consumer/limits.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';

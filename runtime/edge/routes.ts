@@ -5,9 +5,10 @@
  */
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { stepContext } from '../component/adapter.ts';
-import { AuthError, providerUser, satisfies, type AuthenticatedUser, type JwtConfig, type JwtVerify } from './auth.ts';
-import type { EndpointEvent } from './endpoints.ts';
+import { stepContext } from '../component/context.ts';
+import { AuthError, providerUser, satisfies, type JwtVerify } from './auth.ts';
+import { type AuthenticatedUser, type JwtConfig } from '../component/auth.ts';
+import type { EndpointEvent } from '../component/endpoint.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import { CONTROL_CHARACTER, httpError } from '../lib/http.ts';
 import { countStatement, MemoryRateLimit, periodBounds } from '../consumer/limits.ts';

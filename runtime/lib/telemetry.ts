@@ -3,7 +3,7 @@
  * the same records. Never put secret values, tokens or request bodies in an event; free text (errors from providers,
  * mapping problems) is redacted on its way to the log all the same (`loggable`).
  */
-import type { VerificationReason } from '../component/adapter.ts';
+import type { VerificationReason } from '../component/verifier.ts';
 
 export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }

@@ -3,14 +3,15 @@
  * isolate, in the Worker, so it uses no code generation: verifiers are built by their adapters, values and
  * handler patterns are compiled to closures and regular expressions.
  */
-import type { CompiledLimit, CompiledStep, StepCompileContext, Verifier } from '../component/adapter.ts';
-import type { CompiledAction } from '../consumer/actions.ts';
+import type { CompiledLimit, CompiledStep, StepCompileContext } from '../component/step.ts';
+import type { Verifier } from '../component/verifier.ts';
+import type { CompiledAction } from '../component/action.ts';
 import { compileTemplate, type CompiledTemplate } from './templates.ts';
-import type { JwtConfig } from '../edge/auth.ts';
-import type { EndpointHandler } from '../edge/endpoints.ts';
-import type { Handshake } from '../edge/handshake.ts';
+import type { JwtConfig } from '../component/auth.ts';
+import type { EndpointHandler } from '../component/endpoint.ts';
+import type { Handshake } from '../component/handshake.ts';
 import type { Period } from '../consumer/limits.ts';
-import type { ProfileSource } from '../edge/profiles.ts';
+import type { ProfileSource } from '../component/auth.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from '../operations/alerts.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';

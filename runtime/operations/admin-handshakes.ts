@@ -6,7 +6,8 @@
  */
 import { Hono } from 'hono';
 import type { RuntimeEnv } from '../lib/envelope.ts';
-import { arm, ARM_DEFAULT_SECONDS, ARM_MAX_SECONDS, handshakeKey, isArmed, type HandshakeStore } from '../edge/handshake.ts';
+import { arm, ARM_DEFAULT_SECONDS, ARM_MAX_SECONDS, handshakeKey, isArmed } from '../edge/handshake.ts';
+import { type HandshakeStore } from '../component/handshake.ts';
 import { httpError } from '../lib/http.ts';
 import { handshakeStore } from '../edge/ingest.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';

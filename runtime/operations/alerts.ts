@@ -3,8 +3,8 @@
  * an action to notify with; it fires once when the condition starts to hold (an incident opens) and again only
  * after the condition has cleared (the incident closes). Never once per event.
  */
-import type { CompiledAction } from '../consumer/actions.ts';
-import type { SecretEnv } from '../component/adapter.ts';
+import type { CompiledAction } from '../component/action.ts';
+import type { SecretEnv } from '../component/context.ts';
 import { periodBounds } from '../consumer/limits.ts';
 import { sendNotification } from '../consumer/effects.ts';
 import { countOpen, oldestWaiting } from '../store/index.ts';

@@ -4,7 +4,7 @@
  * transaction. Only statements are run: rebuilding never sends email, enqueues or calls an API. Projections are
  * upserts with version guards, so running it twice changes nothing.
  */
-import { stepContext } from '../component/adapter.ts';
+import { stepContext } from '../component/context.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { parsePayload } from '../edge/ingest.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
@@ -12,7 +12,7 @@ import { rebuildPageRows, rebuildTotal, storedEnvelope } from '../store/index.ts
 import type { PostgresConnect } from '../store/postgres.ts';
 import { runExternal } from '../consumer/projections.ts';
 import { isExternal } from '../consumer/stores.ts';
-import type { Statement } from '../component/adapter.ts';
+import type { Statement } from '../component/context.ts';
 
 export interface RebuildRequest {
   /** A table (only statements writing it run) or an event source name. */

@@ -12,7 +12,7 @@
  * costs two round trips, whatever its size: BEGIN with the markers, then every projection with COMMIT. Between
  * the Worker and a distant database that is the difference between milliseconds and seconds per batch.
  */
-import { PermanentError, type Statement } from '../component/adapter.ts';
+import { PermanentError, type Statement } from '../component/context.ts';
 import { keyOf, type EventKey } from './events.ts';
 
 /** What a Hyperdrive binding offers (and what Node code can hand in: a connection string). */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { secretNamesOf } from '../../runtime/component/adapter.ts';
+import { secretNamesOf } from '../../runtime/component/verifier.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { extractEnvelope } from '../../runtime/edge/ingest.ts';

@@ -2,7 +2,7 @@
  * Signing as the providers do, for tests: thin wrappers over the adapters' own signers (what `switchyard send`
  * uses), which test/node/verifiers/signers.test.ts cross-checks against each provider's official library.
  */
-import type { SignRequest, VerifierAdapter } from '../../runtime/component/adapter.ts';
+import type { SignRequest, VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { hmacVerifier } from '../../adapters/verifiers/hmac.ts';
 import { paddleVerifier } from '../../adapters/verifiers/paddle.ts';
 import { standardWebhooksVerifier } from '../../adapters/verifiers/standard-webhooks.ts';

@@ -4,8 +4,9 @@
  * several, rotated secrets, header-name case. Each verifier supplies how its provider signs.
  */
 import { describe, expect, it } from 'vitest';
-import type { InboundRequest, VerificationReason, VerifierAdapter } from '../../runtime/component/adapter.ts';
-import { VerificationError } from '../../runtime/component/adapter.ts';
+import type { InboundRequest } from '../../runtime/component/context.ts';
+import type { VerificationReason, VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 
 export interface Signed {
   headers: Record<string, string>;

@@ -7,7 +7,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { signRequest, type VerifierAdapter } from '../../runtime/component/adapter.ts';
+import { signRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';

@@ -6,7 +6,7 @@
  * (`switchyard test`) and the workerd agreement test run this same module, so the two cannot drift.
  */
 import { defaultRegistry } from '../../../worker/registry.ts';
-import type { VerifierAdapter } from '../../../runtime/component/adapter.ts';
+import type { VerifierAdapter } from '../../../runtime/component/verifier.ts';
 import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
 import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';

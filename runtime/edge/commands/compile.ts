@@ -3,7 +3,7 @@
  * as an event source (`command:<name>`), so the consumer, the event log, replay and the sweep treat a command like
  * any other event.
  */
-import type { CompiledStep } from '../../component/adapter.ts';
+import type { CompiledStep } from '../../component/step.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { Requirement } from '../../manifest/types.gen.ts';
 import type { Command } from '../../manifest/types.gen.ts';

@@ -4,7 +4,7 @@
  * the JSON input and the `Idempotency-Key` header is required.
  */
 import type { Hono } from 'hono';
-import { MissingSecretError, readSecrets } from '../../component/adapter.ts';
+import { MissingSecretError, readSecrets } from '../../component/context.ts';
 import { satisfies, type JwtVerify } from '../auth.ts';
 import { secretsEqual } from '../../lib/bytes.ts';
 import type { RuntimeEnv } from '../../lib/envelope.ts';

@@ -2,7 +2,7 @@
  * The `commands:` section's schema: what the application may ask switchyard to do, each with a JSON Schema for its
  * input, who may call it, and the same steps handlers run.
  */
-import { secretRefsSchema } from '../../component/adapter.ts';
+import { secretRefsSchema } from '../../component/context.ts';
 
 const closedObject = (title: string, properties: Record<string, unknown>, required: string[], description: string) => ({
   type: 'object',

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hmacVerifier } from '../../../adapters/verifiers/hmac.ts';
-import { signRequest } from '../../../runtime/component/adapter.ts';
+import { signRequest } from '../../../runtime/component/verifier.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
 
 const body = JSON.stringify({ id: 'evt_1', type: 'thing.happened', data: { n: 1 } });

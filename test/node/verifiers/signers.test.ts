@@ -7,7 +7,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../../worker/registry.ts';
-import type { VerifierAdapter } from '../../../runtime/component/adapter.ts';
+import type { VerifierAdapter } from '../../../runtime/component/verifier.ts';
 import { reason } from '../../support/verifier-suite.ts';
 
 const body = JSON.stringify({ id: 'evt_sign', type: 'test.event', data: { ok: true } });

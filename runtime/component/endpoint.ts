@@ -2,7 +2,7 @@
  * Built-in application endpoints (analytics collection, feature flags, uploads) are adapters: the core runs a
  * route's auth, requirements and rate limit, then hands the request to the endpoint with this context.
  */
-import type { OptionsSchema } from '../component/adapter.ts';
+import type { OptionsSchema } from './context.ts';
 import type { AuthenticatedUser } from './auth.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import type { Emit } from '../lib/telemetry.ts';

@@ -1,0 +1,110 @@
+/**
+ * The contract for handshakes: the requests some providers send to prove that an endpoint is theirs (Slack's
+ * url_verification, Zoom's hashed plainToken, a GET challenge). Ingest answers them synchronously, before
+ * anything is queued or logged, after the integration's verifier accepted them whenever the provider signs them.
+ * Adapters are generic: they read fields, headers and query parameters the manifest names.
+ */
+import type { InboundRequest, OptionsSchema, SecretEnv } from './context.ts';
+import { compilePath, readPath } from '../manifest/values.ts';
+
+/** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
+export interface HandshakeStore {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface HandshakeContext {
+  /** The integration's name; what a handshake stores is keyed by it. */
+  integration: string;
+  env: SecretEnv;
+  /** Where learnt secrets live (KV); absent when the Worker has no KV binding. */
+  store?: HandshakeStore;
+  /** The request's time (ms), for the arming window. */
+  now: number;
+}
+
+/** What a handshake answers: status, content type and body, built by the core into a Response. */
+export interface HandshakeAnswer {
+  status: number;
+  body: string;
+  contentType: 'text/plain' | 'application/json';
+  headers?: Record<string, string>;
+}
+
+export interface Handshake {
+  /** Methods the route must accept besides the integration's own (GET for a GET challenge). */
+  methods: string[];
+  /** Whether the integration's verifier must accept the handshake before it is answered. */
+  verify: boolean;
+  /** Whether this request is the handshake: method, a header, a query parameter or one JSON body field. */
+  matches(request: InboundRequest): boolean;
+  /** Answers the handshake; throws VerificationError when a check of its own (a verify token) fails. */
+  answer(request: InboundRequest, ctx: HandshakeContext): Promise<HandshakeAnswer>;
+  /**
+   * Secrets the handshake learnt, which the verifier reads from the environment (`secret_store: kv`). A handshake
+   * that has this learns a secret from an unsigned request, so it is accepted only while the operator armed it.
+   */
+  secrets?(ctx: HandshakeContext): Promise<Record<string, string>>;
+}
+
+/** A handshake adapter: its `type`, options schema, an example, and a factory run at compile time. */
+export interface HandshakeAdapter<O = any> {
+  type: string;
+  title: string;
+  description: string;
+  options: OptionsSchema;
+  example: O & { type: string };
+  create(options: O): Handshake;
+}
+
+/** Schema for `when: { field, equals }`: a top-level or dotted JSON body field with an exact value. */
+export const whenFieldSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field', 'equals'],
+  properties: {
+    field: { type: 'string', minLength: 1, description: 'Dotted path of a JSON body field.' },
+    equals: { type: ['string', 'number', 'boolean'], description: 'The value that marks the handshake.' },
+  },
+  description: 'The handshake is the request whose JSON body field has this value.',
+} as const;
+
+export const verifySchema = { type: 'boolean', description: 'Verify the handshake with the integration\'s verifier first (default true; false only where the provider does not sign it).' } as const;
+
+/** Reads a dotted path from parsed JSON. */
+/**
+ * A dotted body path compiled once, when the manifest compiles, and read per request with the runtime's own path
+ * reader (values.ts): a handshake reads a field the same way a handler value does.
+ */
+export function bodyField(path: string): (json: unknown) => unknown {
+  const compiled = compilePath(path);
+  return (json) => readPath(compiled, { payload: json });
+}
+
+const decoder = new TextDecoder();
+
+export const MAX_HANDSHAKE_BYTES = 16 * 1024;
+
+/** A small POST body as JSON, or undefined: what every body-reading handshake looks at. */
+export function handshakeJson(request: InboundRequest, mustInclude?: string): unknown {
+  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return undefined;
+  const text = decoder.decode(request.body);
+  // A cheap test before parsing: most requests on a handshake route are ordinary events.
+  if (mustInclude !== undefined && !text.includes(mustInclude)) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `when: { field, equals }` test, compiled once: the parsed body when it matches, undefined otherwise. */
+export function compileWhen(when: { field: string; equals: string | number | boolean }): (request: InboundRequest) => unknown {
+  const field = bodyField(when.field);
+  const needle = String(when.equals);
+  return (request) => {
+    const json = handshakeJson(request, needle);
+    return json !== undefined && field(json) === when.equals ? json : undefined;
+  };
+}
