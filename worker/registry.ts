@@ -1,5 +1,6 @@
 /** The one table of adapters. Adding a provider scheme is one import and one line here. */
 import { createRegistry } from '../runtime/component/registry.ts';
+import { legacy } from './legacy.ts';
 import { httpAction } from '../adapters/actions/http.ts';
 import { auth0Auth } from '../adapters/auth/auth0.ts';
 import { clerkAuth } from '../adapters/auth/clerk.ts';
@@ -36,24 +37,12 @@ import { svixVerifier } from '../adapters/verifiers/svix.ts';
 import { tokenVerifier } from '../adapters/verifiers/token.ts';
 import { twilioVerifier } from '../adapters/verifiers/twilio.ts';
 
-export const defaultRegistry = createRegistry({
-  verifiers: [
-    stripeVerifier,
-    svixVerifier,
-    standardWebhooksVerifier,
-    paddleVerifier,
-    paddleClassicVerifier,
-    twilioVerifier,
-    sendgridVerifier,
-    hmacVerifier,
-    tokenVerifier,
-    basicVerifier,
-    ed25519Verifier,
-    jwsVerifier,
-  ],
-  steps: [sqlStep, enqueueStep, actionStep],
-  actions: [resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction],
-  auth: [clerkAuth, auth0Auth, supabaseAuth, jwtAuth],
-  endpoints: [trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint],
-  handshakes: [jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake],
-});
+export const defaultRegistry = createRegistry([
+  ...[stripeVerifier, svixVerifier, standardWebhooksVerifier, paddleVerifier, paddleClassicVerifier, twilioVerifier, sendgridVerifier, hmacVerifier, tokenVerifier, basicVerifier, ed25519Verifier, jwsVerifier].map((a) => legacy('verifier', a)),
+  ...[sqlStep, enqueueStep].map((a) => legacy('step', a)),
+  actionStep,
+  ...[resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction].map((a) => legacy('action', a)),
+  ...[clerkAuth, auth0Auth, supabaseAuth, jwtAuth].map((a) => legacy('auth', a)),
+  ...[trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint].map((a) => legacy('endpoint', a)),
+  ...[jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake].map((a) => legacy('handshake', a)),
+]);

@@ -1,5 +1,6 @@
 import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
-import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/component/auth.ts';
+import { commonAuthLegacy as commonAuth } from '../../runtime/component/legacy.ts';
+import { commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/component/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
 import { profileJson } from '../../runtime/edge/profiles.ts';
 import { type ProfileIO } from '../../runtime/component/auth.ts';

@@ -1,5 +1,6 @@
 import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
-import { commonAuth, commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/component/auth.ts';
+import { commonAuthLegacy as commonAuth } from '../../runtime/component/legacy.ts';
+import { commonAuthOptions, userFields, type AuthAdapter, type JwtConfig } from '../../runtime/component/auth.ts';
 import { profileJson } from '../../runtime/edge/profiles.ts';
 import { profileTtlSchema, profileTtlSeconds } from './profile.ts';
 import type { ClerkAuth } from '../../runtime/manifest/types.gen.ts';

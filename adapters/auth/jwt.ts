@@ -1,5 +1,6 @@
 import { secretRefSchema } from '../../runtime/component/context.ts';
-import { commonAuth, commonAuthOptions, type AuthAdapter } from '../../runtime/component/auth.ts';
+import { commonAuthLegacy as commonAuth } from '../../runtime/component/legacy.ts';
+import { commonAuthOptions, type AuthAdapter } from '../../runtime/component/auth.ts';
 import type { JwtAuth } from '../../runtime/manifest/types.gen.ts';
 
 type JwtOptions = Omit<JwtAuth, 'type'>;

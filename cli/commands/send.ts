@@ -9,7 +9,7 @@ import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { secretNamesOf, signRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { secretNamesOf, signRequest } from '../../runtime/component/sign.ts';
 import { closest } from '../../runtime/manifest/closest.ts';
 import { providersOf } from '../../runtime/manifest/catalog.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
@@ -53,8 +53,8 @@ export async function sendCommand(args: string[]): Promise<number> {
     const guess = integrationName ? closest(integrationName, known) : undefined;
     throw new UsageError(`${integrationName ? `no integration ${integrationName}${guess ? ` (did you mean ${guess}?)` : ''}` : 'name the integration to send to'}; integrations: ${known.join(', ')}`);
   }
-  const { type: verifierType, ...options } = spec.verifier as unknown as { type: string } & Record<string, unknown>;
-  const adapter = defaultRegistry.verifiers.get(verifierType) as VerifierAdapter | undefined;
+  const verifierType = spec.verifier!.type;
+  const adapter = defaultRegistry.verifiers.get(verifierType);
   if (!adapter || adapter.keyPair || !(adapter.sign || adapter.signBody)) {
     console.error(`${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
     return 1;
@@ -99,13 +99,13 @@ export async function sendCommand(args: string[]): Promise<number> {
 
   const url = `${serverUrl(project, values.url)}${spec.route}`;
   const vars = { ...readDevVars(join(project.root, '.dev.vars')), ...process.env } as Record<string, string | undefined>;
-  const secretNames = secretNamesOf(adapter, options).map((list) => list[0]!);
+  const secretNames = secretNamesOf(adapter, spec.verifier!).map((list) => list[0]!);
   const secrets = secretNames.map((n) => vars[n]);
   if (secrets.some((s) => !s)) {
     console.error(`set ${secretNames.join(', ')} in the environment or .dev.vars to sign`);
     return 1;
   }
-  const signed = await signRequest(adapter, options, { url, body: sample.body, now, secrets: secrets as string[], headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
+  const signed = await signRequest(adapter, spec.verifier!, { url, body: sample.body, now, secrets: secrets as string[], headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
   const headers = { 'content-type': sample.form ? 'application/x-www-form-urlencoded' : 'application/json', ...sample.headers, ...signed.headers };
   const body = signed.body;
 

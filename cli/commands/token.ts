@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultRegistry } from '../../worker/registry.ts';
+import { build } from '../../runtime/component/define.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
@@ -79,8 +80,8 @@ export async function tokenCommand(args: string[]): Promise<number> {
     console.error(`switchyard token: ${(error as Error).message}`);
     return 2;
   }
-  const { type, ...options } = spec as unknown as { type: string } & Record<string, unknown>;
-  const audience = defaultRegistry.auth.get(type)?.create(options).audience;
+  const component = defaultRegistry.auth.get(spec.type);
+  const audience = component ? build(component, spec, undefined).audience : undefined;
   const key = await ensureDevAuthKey(project);
   console.log(await mintDevToken(key, { provider, sub: values.sub, claims, ttlSeconds, ...(audience !== undefined ? { audience } : {}) }));
   return 0;

@@ -3,6 +3,7 @@
  * what the provider's preset checks. Warnings, not errors: each can be what the operator means, and says why not.
  */
 import type { Registry } from '../../runtime/component/registry.ts';
+import { optionsOf } from '../../runtime/component/define.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
@@ -14,17 +15,17 @@ export function unsignedBodyWarnings(manifest: unknown, registry: Registry): Man
   if (!isObject(manifest) || !isObject(manifest.integrations)) return [];
   return Object.entries(manifest.integrations).flatMap(([name, spec]) => {
     if (!isObject(spec) || !isObject(spec.verifier) || typeof spec.verifier.type !== 'string') return [];
-    const { type, ...options } = spec.verifier;
+    const type = spec.verifier.type;
     const adapter = registry.verifiers.get(type);
     const path = ['integrations', name, 'verifier'];
-    if (adapter?.signsBody === false) return [{ path, message: `the ${type} verifier checks a credential, not a signature: the body is not authenticated, so whoever sees one request (a log, a proxy) can send any body with it; only TLS protects the payload` }];
-    let covers = true;
+    let authenticates: 'body' | 'fields' | 'sender' = 'body';
     try {
-      covers = adapter?.coversBody?.(options as never) ?? true;
+      authenticates = adapter?.authenticates?.(optionsOf(adapter, spec.verifier)) ?? 'body';
     } catch {
       return []; // bad options: compile reports them
     }
-    return covers ? [] : [{ path, message: `the ${type} signature does not cover the body, only the fields it names: anyone holding one captured request can send another payload under its signature within its tolerance; deduplicate on the signed fields (e.g. the token) and keep the tolerance short` }];
+    if (authenticates === 'sender') return [{ path, message: `the ${type} verifier checks a credential, not a signature: the body is not authenticated, so whoever sees one request (a log, a proxy) can send any body with it; only TLS protects the payload` }];
+    return authenticates === 'body' ? [] : [{ path, message: `the ${type} signature does not cover the body, only the fields it names: anyone holding one captured request can send another payload under its signature within its tolerance; deduplicate on the signed fields (e.g. the token) and keep the tolerance short` }];
   });
 }
 

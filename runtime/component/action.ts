@@ -104,14 +104,15 @@ export interface ActionCompileContext {
   templates: ReadonlyMap<string, CompiledTemplate>;
 }
 
-/** An action adapter: its `action` type, options schema, a working example, and a factory run at compile time. */
-export interface ActionAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: OptionsSchema;
-  example: O & { action: string };
-  create(options: O, ctx: ActionCompileContext): CompiledAction;
+/** What an action declares besides `create`. */
+export interface ActionHooks {
+  /** The tables its `logStatements` write (email_logs, sms_logs): `validate` checks the migrations create them. */
+  writes?: readonly string[];
+  /**
+   * The option that sends a caller's idempotency key to the provider, when the action has one: a synchronous
+   * command, which may be asked again, must set it.
+   */
+  idempotencyOption?: string;
 }
 
 /** Reads a JSON response, or fails as the provider's error. */
@@ -154,3 +155,4 @@ export async function sendTogether(items: ActionItem[], send: () => Promise<unkn
     return items.map(() => ({ ok: false as const, error: failure }));
   }
 }
+export type { ActionAdapter } from './legacy.ts';

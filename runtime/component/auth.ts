@@ -1,19 +1,25 @@
 import type { SecretEnv } from './context.ts';
 import type { JWTPayload } from 'jose';
-import { parseDuration } from '../lib/duration.ts';
+import { field } from './spec.ts';
 
-/** What every auth adapter produces: one provider's verification settings. */
-export interface JwtConfig {
+/**
+ * What an auth provider builds: the settings of the generic JWT verifier, and hooks for what is its own. The core
+ * checks the header's algorithm, the signature, `exp`, issuer, audience and required claims; the hooks say where
+ * the key comes from when it is not a JWKS, and what else a provider refuses (Clerk's `azp`).
+ */
+export interface AuthHooks {
+  /** Where the JSON Web Key Set is; absent when `key` gives the key. */
   jwksUrl?: string;
-  /** Env var of an HS256 shared secret (Supabase legacy projects); the algorithm is then pinned to HS256. */
-  hs256Secret?: string;
+  /** A shared key instead of a JWKS (Supabase's legacy HS256 secret), read from the environment per request. */
+  key?(env: SecretEnv): Uint8Array;
   issuer?: string | string[];
   audience?: string | string[];
+  /** The algorithms a token may be signed with; the header's `alg` is checked against them before any key is read. */
   algorithms: string[];
   clockToleranceSeconds: number;
   requiredClaims: string[];
-  /** Clerk's `azp`: the origins a session token may come from. */
-  authorizedParties?: string[];
+  /** A provider's own check of verified claims: the reason to refuse (401), or undefined to accept. */
+  check?(claims: JWTPayload): string | undefined;
   /** Where the full user profile comes from, when the provider's `profile` options are set. */
   profile?: ProfileSource;
   /** How this provider describes a user (its claims and profile shape): what `user.*` reads. Default: standard claims. */
@@ -52,25 +58,15 @@ export interface AuthenticatedUser {
   claims: JWTPayload;
 }
 
-/** An auth adapter maps one provider's options to the generic JWT settings. */
-export interface AuthAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: import('../component/context.ts').OptionsSchema;
-  example: O & { type: string };
-  create(options: O): JwtConfig;
-}
+/** Options every auth provider takes (spread into its spec). */
+export const commonAuthSpec = {
+  clock_tolerance: field.duration().default('5s').describe('Accepted clock skew for exp/nbf/iat.'),
+  required_claims: field.list(field.string()).default([]).describe('Claims a token must carry, besides exp (always required).'),
+};
 
-/** Options every auth adapter takes. */
-export const commonAuthOptions = {
-  clock_tolerance: { $ref: '#/definitions/Duration', description: 'Accepted clock skew for exp/nbf/iat (default 5s).' },
-  required_claims: { type: 'array', items: { type: 'string' }, description: 'Claims a token must carry, besides exp (always required).' },
-} as const;
-
-/** The common options, parsed. */
-export function commonAuth(options: { clock_tolerance?: string; required_claims?: string[] }): Pick<JwtConfig, 'clockToleranceSeconds' | 'requiredClaims'> {
-  return { clockToleranceSeconds: options.clock_tolerance ? parseDuration(options.clock_tolerance) / 1000 : DEFAULT_CLOCK_TOLERANCE_SECONDS, requiredClaims: options.required_claims ?? [] };
+/** The common options as the verifier takes them. */
+export function commonAuth(options: { clock_tolerance: number; required_claims: string[] }): Pick<AuthHooks, 'clockToleranceSeconds' | 'requiredClaims'> {
+  return { clockToleranceSeconds: options.clock_tolerance / 1000, requiredClaims: options.required_claims };
 }
 
 /** jose defaults to no tolerance at all; a few seconds absorbs ordinary clock drift. */
@@ -88,3 +84,5 @@ export interface ProfileSource {
   ttlSeconds: number;
   fetch(sub: string, io: ProfileIO): Promise<Record<string, unknown>>;
 }
+export { commonAuthOptions } from './legacy.ts';
+export type { AuthAdapter, JwtConfig } from './legacy.ts';

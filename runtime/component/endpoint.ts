@@ -2,7 +2,6 @@
  * Built-in application endpoints (analytics collection, feature flags, uploads) are adapters: the core runs a
  * route's auth, requirements and rate limit, then hands the request to the endpoint with this context.
  */
-import type { OptionsSchema } from './context.ts';
 import type { AuthenticatedUser } from './auth.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import type { Emit } from '../lib/telemetry.ts';
@@ -42,15 +41,11 @@ export interface EndpointHandler {
   precheck?(request: Request, user: AuthenticatedUser | undefined): Response | undefined;
 }
 
-export interface EndpointAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: OptionsSchema;
-  example: O & { type: string };
+/** What an endpoint declares besides `create`. */
+export interface EndpointHooks {
   /** `optional`: the core verifies a token only when one is presented (track also takes publishable keys). */
   auth: 'required' | 'optional';
   /** Whether the route must declare a queue (and may declare handlers) for this endpoint's events. */
   queue?: boolean;
-  create(options: O): EndpointHandler;
 }
+export type { EndpointAdapter } from './legacy.ts';

@@ -4,7 +4,7 @@
  * anything is queued or logged, after the integration's verifier accepted them whenever the provider signs them.
  * Adapters are generic: they read fields, headers and query parameters the manifest names.
  */
-import type { InboundRequest, OptionsSchema, SecretEnv } from './context.ts';
+import type { InboundRequest, SecretEnv } from './context.ts';
 import { compilePath, readPath } from '../manifest/values.ts';
 
 /** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
@@ -46,16 +46,6 @@ export interface Handshake {
    * that has this learns a secret from an unsigned request, so it is accepted only while the operator armed it.
    */
   secrets?(ctx: HandshakeContext): Promise<Record<string, string>>;
-}
-
-/** A handshake adapter: its `type`, options schema, an example, and a factory run at compile time. */
-export interface HandshakeAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: OptionsSchema;
-  example: O & { type: string };
-  create(options: O): Handshake;
 }
 
 /** Schema for `when: { field, equals }`: a top-level or dotted JSON body field with an exact value. */
@@ -108,3 +98,4 @@ export function compileWhen(when: { field: string; equals: string | number | boo
     return json !== undefined && field(json) === when.equals ? json : undefined;
   };
 }
+export type { HandshakeAdapter } from './legacy.ts';

@@ -1,47 +1,32 @@
-import type { StepAdapter } from './step.ts';
-import type { VerifierAdapter } from './verifier.ts';
-import type { ActionAdapter } from './action.ts';
-import type { AuthAdapter } from './auth.ts';
-import type { EndpointAdapter } from './endpoint.ts';
-import type { HandshakeAdapter } from './handshake.ts';
+/**
+ * The components a manifest may use, by kind and name. Built from one flat list (worker/registry.ts is the
+ * default); tests build their own, empty or partial. Nothing is global, and a registry never changes once built.
+ */
+import type { Component, Kind } from './define.ts';
 
-/** The adapters a manifest may use, keyed by `type` (verifiers) and by key (steps). Immutable once built. */
 export interface Registry {
-  readonly verifiers: ReadonlyMap<string, VerifierAdapter>;
-  readonly steps: ReadonlyMap<string, StepAdapter>;
-  readonly actions: ReadonlyMap<string, ActionAdapter>;
-  readonly auth: ReadonlyMap<string, AuthAdapter>;
-  readonly endpoints: ReadonlyMap<string, EndpointAdapter>;
-  readonly handshakes: ReadonlyMap<string, HandshakeAdapter>;
+  readonly verifiers: ReadonlyMap<string, Component<'verifier'>>;
+  readonly handshakes: ReadonlyMap<string, Component<'handshake'>>;
+  readonly steps: ReadonlyMap<string, Component<'step'>>;
+  readonly actions: ReadonlyMap<string, Component<'action'>>;
+  readonly auth: ReadonlyMap<string, Component<'auth'>>;
+  readonly endpoints: ReadonlyMap<string, Component<'endpoint'>>;
+  /** Every component, in registration order (docs, the schema). */
+  readonly all: readonly Component[];
 }
 
+const FIELD: Record<Kind, Exclude<keyof Registry, 'all'>> = { verifier: 'verifiers', handshake: 'handshakes', step: 'steps', action: 'actions', auth: 'auth', endpoint: 'endpoints' };
+
 /**
- * Builds a registry from adapter lists. Tests build their own, empty or partial; nothing is global.
- * @example createRegistry({ verifiers: [hmacVerifier], steps: [sqlStep] })
+ * Builds a registry; a kind and name registered twice is refused.
+ * @example createRegistry([hmacVerifier, sqlStep])
  */
-export function createRegistry(adapters: { verifiers?: VerifierAdapter[]; steps?: StepAdapter[]; actions?: ActionAdapter[]; auth?: AuthAdapter[]; endpoints?: EndpointAdapter[]; handshakes?: HandshakeAdapter[] }): Registry {
-  const verifiers = new Map<string, VerifierAdapter>();
-  for (const v of adapters.verifiers ?? []) {
-    if (verifiers.has(v.type)) throw new Error(`verifier type ${v.type} is registered twice`);
-    verifiers.set(v.type, v);
+export function createRegistry(components: readonly Component<any, any>[]): Registry {
+  const maps = Object.fromEntries(Object.values(FIELD).map((f) => [f, new Map<string, Component>()])) as Record<Exclude<keyof Registry, 'all'>, Map<string, Component>>;
+  for (const component of components) {
+    const map = maps[FIELD[component.kind as Kind]];
+    if (map.has(component.name)) throw new Error(`${component.kind} ${component.name} is registered twice`);
+    map.set(component.name, component);
   }
-  const steps = new Map<string, StepAdapter>();
-  for (const s of adapters.steps ?? []) {
-    if (steps.has(s.key)) throw new Error(`step ${s.key} is registered twice`);
-    steps.set(s.key, s);
-  }
-  const actions = new Map<string, ActionAdapter>();
-  for (const a of adapters.actions ?? []) {
-    if (actions.has(a.type)) throw new Error(`action ${a.type} is registered twice`);
-    actions.set(a.type, a);
-  }
-  const byType = <T extends { type: string }>(kind: string, list: T[] = []) => {
-    const map = new Map<string, T>();
-    for (const a of list) {
-      if (map.has(a.type)) throw new Error(`${kind} ${a.type} is registered twice`);
-      map.set(a.type, a);
-    }
-    return map;
-  };
-  return Object.freeze({ verifiers, steps, actions, auth: byType('auth provider', adapters.auth), endpoints: byType('endpoint', adapters.endpoints), handshakes: byType('handshake', adapters.handshakes) });
+  return Object.freeze({ ...maps, all: Object.freeze([...components]) }) as unknown as Registry;
 }

@@ -1,14 +1,21 @@
-import type { OptionsSchema, OutboxMessage, Statement, StepContext } from './context.ts';
+import type { OutboxMessage, Statement, StepContext } from './context.ts';
+import type { CompiledAction } from './action.ts';
+import type { JsonSchema } from './spec.ts';
 
 /** What a step needs to know about the rest of the manifest at compile time. */
 export interface StepCompileContext {
   /** Queue names the manifest declares. */
   queues: ReadonlySet<string>;
-  registry: import('./registry.ts').Registry;
+  /** Builds the action an action step's block names (`action: resend`, …) through its component. */
+  action(block: Readonly<Record<string, unknown>>): CompiledAction;
+  /** The action types the registry has (for messages). */
+  actionTypes: readonly string[];
   templates: ReadonlyMap<string, import('../manifest/templates.ts').CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   /** The manifest's stores by name (`d1`, the event log's database, always among them). */
   stores: ReadonlyMap<string, import('../consumer/stores.ts').CompiledStore>;
+  /** The step's whole block as the manifest writes it (the action step hands it to its action component). */
+  block: Readonly<Record<string, unknown>>;
   /** The store the step's handler names (its sql goes there unless the step names its own). */
   store?: string;
 }
@@ -25,12 +32,12 @@ export interface CompiledLimit {
   per?: import('../manifest/values.ts').ValueFn;
   /** Counted per recipient of each send (the action's `recipient` of its payload). */
   perRecipient?: boolean;
-  notify?: import('./action.ts').CompiledAction;
+  notify?: CompiledAction;
 }
 
 /** An outbound send a step asks for; the consumer sends it with the others of its batch. */
 export interface PendingAction {
-  action: import('./action.ts').CompiledAction;
+  action: CompiledAction;
   payload: unknown;
   limits: { limit: CompiledLimit; key: string }[];
 }
@@ -52,17 +59,9 @@ export interface CompiledStep {
   run(ctx: StepContext): StepOutput | Promise<StepOutput>;
 }
 
-/**
- * A step adapter. In YAML a step is named by its key (`- sql: …`, `- enqueue: …`), like Benthos processors;
- * `key` is that key and `options` its sibling fields.
- */
-export interface StepAdapter<O = any, C extends CompiledStep = CompiledStep> {
-  key: string;
-  title: string;
-  description: string;
-  options: OptionsSchema;
-  example: O;
-  /** The step's whole schema branch, when it is more than `key` plus options (the action step's union). */
-  schema?(registry: import('./registry.ts').Registry): Record<string, unknown>;
-  compile(options: O, ctx: StepCompileContext): C;
+/** What a step kind declares besides `create`: its YAML key is its name (`- sql: …`, like Benthos processors). */
+export interface StepHooks {
+  /** The step's whole schema branch, when it is more than its options (the action step: one branch per action). */
+  schema?(parts: { actions: readonly JsonSchema[] }): JsonSchema;
 }
+export type { StepAdapter } from './legacy.ts';

@@ -1,19 +1,21 @@
-import type { InboundRequest, OptionsSchema, SecretEnv } from './context.ts';
+import type { InboundRequest, SecretEnv } from './context.ts';
 
-/** Why a request was refused; logged and counted, never echoed with secret material. */
-export type VerificationReason =
-  | 'missing_signature'
-  | 'malformed_signature'
-  | 'missing_timestamp'
-  | 'invalid_timestamp'
-  | 'timestamp_too_old'
-  | 'timestamp_in_future'
-  | 'no_supported_signature'
-  | 'signature_mismatch'
-  | 'body_hash_mismatch'
-  | 'malformed_body'
-  /** A form field sent twice with the same value, where the scheme signs each value once (Twilio). */
-  | 'repeated_field';
+/** The reasons every scheme may refuse with; a component lists any others it uses in its `reasons`. */
+export const VERIFICATION_REASONS = [
+  'missing_signature',
+  'malformed_signature',
+  'missing_timestamp',
+  'invalid_timestamp',
+  'timestamp_too_old',
+  'timestamp_in_future',
+  'no_supported_signature',
+  'signature_mismatch',
+  'body_hash_mismatch',
+  'malformed_body',
+] as const;
+
+/** Why a request was refused (snake_case); logged and counted, never echoed with secret material. */
+export type VerificationReason = (typeof VERIFICATION_REASONS)[number] | (string & {});
 
 /** The one error a verifier throws for a request it refuses (401 at the edge). */
 export class VerificationError extends Error {
@@ -30,16 +32,8 @@ export interface Verifier {
   verify(request: InboundRequest, env: SecretEnv): Promise<void>;
 }
 
-/** A verifier adapter: its `type`, options schema, a working example, and a factory run at compile time. */
-export interface VerifierAdapter<O = any> {
-  type: string;
-  title: string;
-  description: string;
-  options: OptionsSchema;
-  /** A complete, valid `verifier:` block (including `type`), used by docs and a test. */
-  example: O & { type: string };
-  /** Checks options and builds the verifier once; throws a clear Error on bad options. */
-  create(options: O): Verifier;
+/** What a verifier declares besides `create`, each taking its parsed options. */
+export interface VerifierHooks<O> {
   /**
    * The request headers the signature covers besides the body (lower-case); none when absent. An event id or type
    * read from any other header can be changed by whoever re-sends a captured request, so for such integrations the
@@ -47,15 +41,12 @@ export interface VerifierAdapter<O = any> {
    */
   signedHeaders?(options: O): string[];
   /**
-   * false for schemes that authenticate the sender without signing the body (a shared token, Basic credentials):
-   * whoever sees one request can send any body with it, so only TLS protects the payload.
+   * What a valid request proves (default `body`: the body is signed). `fields`: only some fields are signed, not the
+   * body (a body-carried signature over a timestamp and a token, as Mailgun's): a captured signature can carry
+   * another payload within its tolerance. `sender`: the sender is authenticated and nothing is signed (a shared
+   * token, Basic credentials): whoever sees one request can send any body with it. `validate` warns of both.
    */
-  signsBody?: false;
-  /**
-   * false when these options sign only some fields and not the body (a body-carried signature over a timestamp and
-   * a token, as Mailgun's): a captured signature can carry another payload within its tolerance. `validate` warns.
-   */
-  coversBody?(options: O): boolean;
+  authenticates?(options: O): 'body' | 'fields' | 'sender';
   /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.
@@ -69,13 +60,6 @@ export interface VerifierAdapter<O = any> {
    * provider's private key).
    */
   keyPair?(options: O): Promise<{ publicKey: string; privateKey: string }>;
-}
-
-/** Signs a request with whichever signer the adapter has; the body comes back changed only for body-carried schemes. */
-export async function signRequest<O>(adapter: VerifierAdapter<O>, options: O, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }> {
-  if (adapter.signBody) return adapter.signBody(options, request);
-  if (!adapter.sign) throw new Error(`the ${adapter.type} scheme cannot sign`);
-  return { headers: await adapter.sign(options, request), body: request.body };
 }
 
 /** What a signer needs: the body as sent, where it goes, when, and the secret values. */
@@ -94,15 +78,4 @@ export interface SignRequest {
   headers?: Record<string, string>;
 }
 
-/**
- * The secret names a verifier's options give, per secret option in schema order (`secret`, or `username` and
- * `password`, or `public_key`): what a signer needs, first name of each, in `SignRequest.secrets` order.
- */
-export function secretNamesOf(adapter: { options: OptionsSchema }, options: Record<string, unknown>): string[][] {
-  return Object.entries(adapter.options.properties)
-    .filter(([key, schema]) => (schema as Record<string, unknown>)['x-secret'] === true && options[key] !== undefined)
-    .map(([key]) => {
-      const value = options[key];
-      return typeof value === 'string' ? [value] : Array.isArray(value) ? (value as string[]) : [];
-    });
-}
+export type { VerifierAdapter } from './legacy.ts';

@@ -1,5 +1,5 @@
 /**
- * Stateless JWT verification at the edge, for any provider that an auth adapter maps to a JwtConfig.
+ * Stateless JWT verification at the edge, for any provider: its auth component gives the settings and hooks (AuthHooks).
  *
  * - The token's header `alg` is checked against the provider's algorithms first, before any key is fetched; jose's
  *   jwtVerify then checks it again with explicit `algorithms` (so `alg: none` and HS256-signed-with-the-public-key
@@ -13,7 +13,7 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONW
 import { MissingSecretError, readSecrets, type SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 import type { Requirement } from '../manifest/types.gen.ts';
-import { userFields, type AuthenticatedUser, type JwtConfig, type ProviderUser } from '../component/auth.ts';
+import { userFields, type AuthenticatedUser, type AuthHooks, type ProviderUser } from '../component/auth.ts';
 
 const { text } = userFields;
 
@@ -22,7 +22,7 @@ export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
 
 /** The user as its provider's adapter maps it, over the standard OIDC claims (`email`, `name`). */
-export function providerUser(config: JwtConfig | undefined, user: AuthenticatedUser, profile?: Record<string, unknown>): ProviderUser {
+export function providerUser(config: AuthHooks | undefined, user: AuthenticatedUser, profile?: Record<string, unknown>): ProviderUser {
   const mapped = config?.user?.(user.claims, profile) ?? {};
   return {
     id: user.sub,
@@ -63,7 +63,7 @@ function reasonFor(error: unknown): AuthError {
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Builds a verifier for one provider. The JWKS cache lives as long as the verifier (one per isolate). */
-export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVerifierDeps) {
+export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVerifierDeps) {
   const requiredClaims = [...new Set(['exp', ...config.requiredClaims])];
   const options = {
     algorithms: config.algorithms,
@@ -102,7 +102,7 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
     return jwks;
   }
 
-  const allowed = new Set(config.hs256Secret ? ['HS256'] : config.algorithms);
+  const allowed = new Set(config.algorithms);
 
   return async function verify(token: string, env: SecretEnv): Promise<AuthenticatedUser> {
     try {
@@ -115,15 +115,11 @@ export function createJwtVerifier(name: string, config: JwtConfig, deps: JwtVeri
         throw new AuthError(401, 'invalid_token');
       }
       if (typeof header.alg !== 'string' || !allowed.has(header.alg)) throw new AuthError(401, 'algorithm_not_allowed');
-      let payload: JWTPayload;
-      if (config.hs256Secret) {
-        const [secret] = readSecrets(env, config.hs256Secret);
-        payload = (await jwtVerify(token, new TextEncoder().encode(secret), { ...options, algorithms: ['HS256'] })).payload;
-      } else {
-        payload = (await jwtVerify(token, createLocalJWKSet(await keysFor(header.kid)), options)).payload;
-      }
-      const parties = config.authorizedParties;
-      if (parties?.length && typeof payload.azp === 'string' && !parties.includes(payload.azp)) throw new AuthError(401, 'azp_not_allowed');
+      const payload = config.key
+        ? (await jwtVerify(token, config.key(env), options)).payload
+        : (await jwtVerify(token, createLocalJWKSet(await keysFor(header.kid)), options)).payload;
+      const refused = config.check?.(payload);
+      if (refused) throw new AuthError(401, refused);
       // The subject becomes the X-User-Id header: one that could not be a header value is not a subject.
       if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub)) throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };

@@ -11,7 +11,7 @@
  */
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK } from 'jose';
 import { AuthError, type JwtVerify } from './auth.ts';
-import { type JwtConfig } from '../component/auth.ts';
+import { type AuthHooks } from '../component/auth.ts';
 import type { SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 
@@ -60,7 +60,7 @@ function unverifiedIssuer(token: string): unknown {
  * Wraps one provider's verifier: a token issued by `switchyard-dev` is checked against the dev key (and refused
  * unless dev auth is on for this request); any other token goes to the provider's verifier, unchanged.
  */
-export function withDevIssuer(name: string, config: JwtConfig, verify: JwtVerify): JwtVerify {
+export function withDevIssuer(name: string, config: AuthHooks, verify: JwtVerify): JwtVerify {
   let key: { jwk: string; key: Promise<CryptoKey | Uint8Array> } | undefined;
   return async function verifyOrDev(token, env: SecretEnv) {
     if (unverifiedIssuer(token) !== DEV_ISSUER) return verify(token, env);

@@ -7,7 +7,7 @@ import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stepContext } from '../component/context.ts';
 import { AuthError, providerUser, satisfies, type JwtVerify } from './auth.ts';
-import { type AuthenticatedUser, type JwtConfig } from '../component/auth.ts';
+import { type AuthenticatedUser, type AuthHooks } from '../component/auth.ts';
 import type { EndpointEvent } from '../component/endpoint.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import { CONTROL_CHARACTER, httpError } from '../lib/http.ts';
@@ -55,7 +55,7 @@ export async function authenticate(verify: JwtVerify, token: string, env: Runtim
  * commit together, so a failure leaves the user unseen and the next request tries again. A concurrent first
  * request loses on the marker's primary key and changes nothing.
  */
-async function firstSeen(route: CompiledRoute, config: JwtConfig | undefined, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
+async function firstSeen(route: CompiledRoute, config: AuthHooks | undefined, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
   const key = `${user.provider}\u0000${user.sub}`;
   if (seen.has(key)) return;
   const db = env.DB;

@@ -7,7 +7,7 @@ import type { CompiledLimit, CompiledStep, StepCompileContext } from '../compone
 import type { Verifier } from '../component/verifier.ts';
 import type { CompiledAction } from '../component/action.ts';
 import { compileTemplate, type CompiledTemplate } from './templates.ts';
-import type { JwtConfig } from '../component/auth.ts';
+import type { AuthHooks } from '../component/auth.ts';
 import type { EndpointHandler } from '../component/endpoint.ts';
 import type { Handshake } from '../component/handshake.ts';
 import type { Period } from '../consumer/limits.ts';
@@ -20,6 +20,7 @@ import { compileStores, type CompiledStore } from '../consumer/stores.ts';
 import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../edge/request-analytics.ts';
 import { limitProblems } from '../consumer/limits.ts';
 import type { Registry } from '../component/registry.ts';
+import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../consumer/retry.ts';
 import { compileValue, type ValueFn } from './values.ts';
@@ -133,7 +134,7 @@ export interface CompiledManifest {
   plan: 'free' | 'paid';
   /** Every source of queued events by name: integrations and routes with a queue. */
   sources: ReadonlyMap<string, EventSource>;
-  auth: ReadonlyMap<string, JwtConfig>;
+  auth: ReadonlyMap<string, AuthHooks>;
   /** The manifest's `routes:` (application-facing proxies and endpoints). */
   routes: readonly CompiledRoute[];
   admin?: { auth?: string; require?: Requirement };
@@ -211,7 +212,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   });
   const limits = new Map<string, CompiledLimit>();
   const stores = compileStores(manifest.stores as Record<string, { type: CompiledStore['type']; binding: string }> | undefined, (path, message) => problems.push({ path, message }));
-  const ctx: StepCompileContext = { queues: queueNames, registry, templates, limits, stores };
+  const actionTypes = [...registry.actions.keys()];
+  const createAction = (block: Readonly<Record<string, unknown>>) => {
+    const type = String(block.action);
+    const component = registry.actions.get(type);
+    if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
+    return build(component, block, { templates });
+  };
+  const ctx: StepCompileContext = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
     const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
@@ -267,13 +275,13 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
     sources = new Map<string, EventSource>(integrations);
   }
-  const auth = new Map<string, JwtConfig>();
+  const auth = new Map<string, AuthHooks>();
   for (const [name, spec] of Object.entries(manifest.auth ?? {})) {
-    const { type, ...options } = spec as { type: string };
-    const adapter = registry.auth.get(type);
-    const config = attempt(['auth', name, adapter ? 'type' : 'type'], () => {
-      if (!adapter) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
-      return adapter.create(options);
+    const { type } = spec as { type: string };
+    const component = registry.auth.get(type);
+    const config = attempt(['auth', name, component ? 'type' : 'type'], () => {
+      if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
+      return build(component, spec, undefined);
     });
     if (config) auth.set(name, config);
   }
@@ -296,7 +304,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     let authMode: CompiledRoute['authMode'] = 'required';
     let source: EventSource | undefined;
     if (spec.endpoint) {
-      const { type, ...options } = spec.endpoint as { type: string };
+      const { type } = spec.endpoint as { type: string };
       const adapter = registry.endpoints.get(type);
       if (!adapter) {
         problems.push({ path: [...at, 'endpoint', 'type'], message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}` });
@@ -304,7 +312,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       }
       authMode = adapter.auth;
       if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
-      const create = () => attempt([...at, 'endpoint'], () => adapter.create(options));
+      const create = () => attempt([...at, 'endpoint'], () => build(adapter, spec.endpoint!, undefined));
       // Lazy: created on the route's first request (see below).
       endpoint = lazy ? undefined : create();
       if (lazy) createEndpoint = () => checked(create);
@@ -386,7 +394,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     if (spec.sync && stepList.some((step) => 'retry' in step)) problems.push({ path: [...at, 'steps', 0, 'retry'], message: "a synchronous command's action is tried once, in the request (the caller retries with the same Idempotency-Key): remove retry" });
     // A synchronous call may be asked again (a retry, a repeat after its cache time): the provider must see the same key.
     const action = spec.sync && typeof stepList[0]?.action === 'string' ? registry.actions.get(stepList[0].action) : undefined;
-    if (action && 'idempotency_header' in action.options.properties && !stepList[0]!.idempotency_header) {
+    if (action?.idempotencyOption && !stepList[0]![action.idempotencyOption]) {
       problems.push({ path: [...at, 'steps', 0], message: 'a synchronous command sends its Idempotency-Key to the provider: set idempotency_header (e.g. Idempotency-Key)' });
     }
     // A caller waiting for a result cannot wait for a limit's reset; a deferred send would happen behind its back.
@@ -637,7 +645,7 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
     return undefined;
   }
   const { description: _description, ...options } = step;
-  return attempt([...at, key], () => registry.steps.get(key)!.compile(options, ctx) as CompiledStep & { notifyAction?: CompiledLimit['notify']; retry?: RetryPolicyInput });
+  return attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }) as CompiledStep & { notifyAction?: CompiledLimit['notify']; retry?: RetryPolicyInput });
 }
 
 function compileIntegration(
@@ -659,10 +667,11 @@ function compileIntegration(
   if (!spec.verifier) attempt(at, () => { throw new Error('no verifier: set `provider:` or `verifier:`'); });
   if (!spec.event) attempt(at, () => { throw new Error('no event extraction: set `provider:` or `event:`'); });
   const event = spec.event ?? ({} as NonNullable<Integration['event']>);
-  const { type: verifierType, ...options } = (spec.verifier ?? {}) as { type: string };
+  const block = (spec.verifier ?? {}) as { type: string };
+  const verifierType = block.type;
   const adapter = registry.verifiers.get(verifierType);
   const verifier = adapter
-    ? attempt([...at, 'verifier'], () => adapter.create(options))
+    ? attempt([...at, 'verifier'], () => build(adapter, block, undefined))
     : attempt([...at, 'verifier', 'type'], () => {
         throw new Error(`unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
       });
@@ -681,7 +690,7 @@ function compileIntegration(
   }
 
   const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
-  const signed = new Set(tolerantList(() => adapter?.signedHeaders?.(options) ?? []).map((h) => h.toLowerCase()));
+  const signed = new Set(tolerantList(() => (adapter?.signedHeaders ? adapter.signedHeaders(optionsOf(adapter, block)) : [])).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = event[field] as { header?: unknown } | undefined;
     return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
@@ -715,10 +724,10 @@ function compileIntegration(
 
 /** Builds an integration's handshake through its adapter; unknown types and bad options are load-time problems. */
 function compileHandshake(spec: NonNullable<Integration['handshake']>, at: (string | number)[], registry: Registry, attempt: Attempt): Handshake | undefined {
-  const { type, ...options } = spec as { type: string };
+  const { type } = spec as { type: string };
   const adapter = registry.handshakes.get(type);
   if (!adapter) return attempt([...at, 'type'], () => { throw new Error(`unknown handshake type ${JSON.stringify(type)}${didYouMean(type, [...registry.handshakes.keys()])}`); });
-  return attempt(at, () => adapter.create(options));
+  return attempt(at, () => build(adapter, spec, undefined));
 }
 
 /** An adapter's declaration that fails on bad options: the adapter's factory reports those, so none here. */

@@ -3,6 +3,7 @@
  * `switchyard schema` writes it to schemas/manifest.schema.json; types are generated from that file.
  */
 import type { Registry } from '../component/registry.ts';
+import { componentSchema, typedSchema, type Component } from '../component/define.ts';
 import { durationSchema, sizeSchema } from '../lib/duration.ts';
 import { retryPolicySchema } from '../consumer/retry.ts';
 import { valueSchema } from './values.ts';
@@ -33,14 +34,21 @@ export const closed = (title: string, properties: Record<string, unknown>, requi
 
 /** Builds the manifest schema for a registry. Pure: the same registry gives the same schema. */
 export function buildManifestSchema(registry: Registry, providers: readonly string[] = []): Record<string, unknown> {
-  const verifiers = [...registry.verifiers.values()].map((v) =>
-    closed(v.title, { type: { const: v.type, description: v.description }, ...v.options.properties }, ['type', ...(v.options.required ?? [])], v.description),
+  const verifiers = [...registry.verifiers.values()].map(typedSchema);
+  const tagged = (list: Iterable<Component>) => [...list].map(typedSchema);
+  // An action step is `action: <type>` with the action's own options, and the keys every send has.
+  const actions = [...registry.actions.values()].map((a) =>
+    componentSchema(a, {
+      properties: {
+        action: { const: a.name, description: a.description },
+        limits: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Limits (from `limits:`) this send counts against.' },
+        retry: { $ref: '#/definitions/RetryPolicy', description: "This effect's retry policy, over the integration's." },
+        description: { type: 'string' },
+      },
+      required: ['action'],
+    }),
   );
-  const tagged = (list: { type: string; title: string; description: string; options: { properties: Record<string, unknown>; required?: readonly string[] } }[]) =>
-    list.map((a) => closed(a.title, { type: { const: a.type, description: a.description }, ...a.options.properties }, ['type', ...(a.options.required ?? [])], a.description));
-  const steps = [...registry.steps.values()].map((s) =>
-    s.schema ? s.schema(registry) : closed(s.title, { ...s.options.properties, description: { type: 'string' } }, [s.key, ...(s.options.required ?? []).filter((r) => r !== s.key)], s.description),
-  );
+  const steps = [...registry.steps.values()].map((s) => (s.schema ? s.schema({ actions }) : componentSchema(s, { properties: { description: { type: 'string' } }, required: [s.name] })));
 
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',

@@ -662,6 +662,7 @@ export interface AlertCondition {
  * Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.
  */
 export interface SqlStep {
+  description?: string;
   /**
    * The statement, with `:name` parameters.
    */
@@ -676,12 +677,12 @@ export interface SqlStep {
    * The store it writes (from `stores:`), over its handler's; default d1.
    */
   store?: string;
-  description?: string;
 }
 /**
  * Sends a message built from the event to another queue.
  */
 export interface EnqueueStep {
+  description?: string;
   /**
    * Name of a queue declared under `queues:`.
    */
@@ -692,7 +693,6 @@ export interface EnqueueStep {
   body: {
     [k: string]: Value;
   };
-  description?: string;
 }
 /**
  * Sends email through Resend (single or batched), logging to email_logs.

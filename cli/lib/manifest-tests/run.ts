@@ -6,7 +6,7 @@
  * (`switchyard test`) and the workerd agreement test run this same module, so the two cannot drift.
  */
 import { defaultRegistry } from '../../../worker/registry.ts';
-import type { VerifierAdapter } from '../../../runtime/component/verifier.ts';
+import { optionsOf } from '../../../runtime/component/define.ts';
 import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
 import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
@@ -257,14 +257,15 @@ const normalizePath = (p: string) => {
 
 async function sign(target: Target, built: Built, url: string, now: number): Promise<Record<string, string>> {
   if (built.signature === 'none') return {};
-  const { type, ...options } = (target.manifest.integrations[built.integration] as unknown as { verifier: { type: string } & Obj }).verifier;
-  const adapter = defaultRegistry.verifiers.get(type) as VerifierAdapter | undefined;
+  const block = target.manifest.integrations[built.integration]!.verifier!;
+  const { type, ...options } = block as unknown as { type: string } & Obj;
+  const adapter = defaultRegistry.verifiers.get(type);
   if (!adapter?.sign) throw new Error(`${type} requests are signed with the provider's private key: give the headers yourself and signature: none`);
   const secretNames = names(options.secret ?? options.public_key);
   const secrets = secretNames.map((n) => target.secrets[n]);
   if (secrets.some((s) => !s)) throw new Error(`no value for ${secretNames.join(', ')} to sign with (set it in .dev.vars.example)`);
   const keys = built.signature === 'bad' ? (secrets as string[]).map(wrongSecret) : (secrets as string[]);
-  return adapter.sign(options as never, { url, body: built.body, now, secrets: keys.slice(0, 1), ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
+  return adapter.sign(optionsOf(adapter, block), { url, body: built.body, now, secrets: keys.slice(0, 1), ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
 }
 
 // ---------------------------------------------------------------------------------------------------------- run
