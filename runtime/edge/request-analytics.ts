@@ -8,7 +8,6 @@
  */
 import type { AuthenticatedUser } from '../component/auth.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
-import type { EventSource } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
 
@@ -147,7 +146,7 @@ export interface TrackDeps {
  * Queues one request's event on the collecting route's queue. Never rejects: a missing source or binding, or a
  * send that throws, is logged as `analytics.send_failed` and the request it describes is unaffected.
  */
-export async function trackRequest(analytics: CompiledRouteAnalytics, source: EventSource | undefined, facts: RequestFacts, env: RuntimeEnv, deps: TrackDeps): Promise<void> {
+export async function trackRequest(analytics: CompiledRouteAnalytics, source: { queue: { name: string; binding: string } } | undefined, facts: RequestFacts, env: RuntimeEnv, deps: TrackDeps): Promise<void> {
   try {
     if (!source) throw new Error(`route ${analytics.to} queues no events`);
     const queue = env[source.queue.binding] as Queue | undefined;

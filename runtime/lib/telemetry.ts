@@ -3,7 +3,6 @@
  * the same records. Never put secret values, tokens or request bodies in an event; free text (errors from providers,
  * mapping problems) is redacted on its way to the log all the same (`loggable`).
  */
-import type { VerificationReason } from '../component/verifier.ts';
 
 export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
@@ -15,7 +14,7 @@ export type TelemetryEvent =
   | { kind: 'handshake.armed'; integration: string; until: string; actor: string }
   | { kind: 'handshake.forgotten'; integration: string; actor: string }
   | { kind: 'webhook.replay_refused'; integration: string; id: string }
-  | { kind: 'webhook.rejected'; integration: string; reason: VerificationReason | 'payload_too_large' | 'malformed_body' | 'unmappable_event' | 'method_not_allowed'; detail?: string }
+  | { kind: 'webhook.rejected'; integration: string; reason: string; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
   | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect'; reason: string }
   | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }

@@ -12,7 +12,7 @@ import type { EndpointHandler } from '../component/endpoint.ts';
 import type { Handshake } from '../component/handshake.ts';
 import type { Period } from '../consumer/limits.ts';
 import type { ProfileSource } from '../component/auth.ts';
-import { compileCondition, type AlertCondition, type CompiledAlert } from '../operations/alerts.ts';
+import { compileCondition, type AlertCondition, type CompiledAlert } from './alerts.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
 import { compilePath } from './values.ts';

@@ -9,7 +9,7 @@ import { retryPolicySchema } from '../consumer/retry.ts';
 import { valueSchema } from './values.ts';
 import { limitSchema } from '../consumer/limits.ts';
 import { platformSchema } from '../lib/platform.ts';
-import { alertSchema } from '../operations/alerts.ts';
+import { alertSchema } from './alerts.ts';
 import { retentionSchema } from '../operations/retention.ts';
 import { templateSchema } from './templates.ts';
 import { commandSchema } from '../edge/commands/schema.ts';
