@@ -1,6 +1,7 @@
 /**
  * `switchyard types [--check] [--client FILE [MANIFEST]]`: writes schemas/manifest.schema.json from the adapter
- * registry (its provider enum from catalog/), runtime/manifest/types.gen.ts from it, schemas/catalog.schema.json, the
+ * registry (its provider enum from catalog/), runtime/manifest/types.gen.ts from it, schemas/catalog.schema.json,
+ * docs/components.md (every component's options, from its spec), the
  * README's provider table, and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
  * With --client, writes the client for a manifest's commands to FILE instead (an application's own copy). With
  * --check, fails when any of them is stale.
@@ -13,6 +14,7 @@ import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
 import { catalogNames, loadCatalog } from '../lib/catalog.ts';
 import { withProvidersTable } from '../lib/providers-table.ts';
+import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
 import { clientModule } from '../lib/client.ts';
@@ -20,13 +22,15 @@ import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/pro
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
 export const TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/types.gen.ts');
+/** Every component's options, from their specs. */
+export const COMPONENTS_DOC_PATH = join(PACKAGE_ROOT, 'docs/components.md');
 export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
 export const README_PATH = join(PACKAGE_ROOT, 'README.md');
 /** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string; catalog: string; readme?: string }> {
+export async function generated(): Promise<{ schema: string; types: string; catalog: string; components: string; readme?: string }> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(schema as never, 'Manifest', {
@@ -39,7 +43,7 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   });
   // The README's provider table comes from the catalog files (only when the README has its markers).
   const readme = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(buildCatalogSchema(defaultRegistry), null, 2) + '\n', ...(readme !== undefined ? { readme } : {}) };
+  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(buildCatalogSchema(defaultRegistry), null, 2) + '\n', components: componentsDoc(defaultRegistry), ...(readme !== undefined ? { readme } : {}) };
 }
 
 /** The client module for a manifest file's commands (its default environment). */
@@ -65,6 +69,7 @@ export async function typesCommand(args: string[]): Promise<number> {
       [SCHEMA_PATH, want.schema],
       [TYPES_PATH, want.types],
       [CATALOG_SCHEMA_PATH, want.catalog],
+      [COMPONENTS_DOC_PATH, want.components],
       ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
     ];
