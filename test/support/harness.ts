@@ -5,7 +5,7 @@ import { validators } from '../../.switchyard/manifests.validators.ts';
 import { inputValidator, type BuiltValidators } from '../../runtime/edge/commands/input.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer/consumer.ts';
-import type { Envelope } from '../../runtime/lib/envelope.ts';
+import type { Envelope, RuntimeEnv } from '../../runtime/lib/envelope.ts';
 import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import type { PostgresConnect } from '../../runtime/store/postgres.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
@@ -118,7 +118,7 @@ export interface Harness {
   analytics: RecordingQueue;
   fulfillment: RecordingQueue;
   events: TelemetryEvent[];
-  env: Record<string, unknown>;
+  env: RuntimeEnv;
 }
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
@@ -154,7 +154,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
   return {
     request,
     post: (path, body, headers = {}) => request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
-    consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides } as never),
+    consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides }),
     drain: () => [...queue.messages.splice(0), ...analytics.messages.splice(0)].map((m) => fakeMessage(m as Envelope)),
     runtime,
     providers,

@@ -258,7 +258,7 @@ describe('usage report', () => {
       platform: { plan: string; metrics: { metric: string; used: number; allowance: number }[] };
     };
     const sentBefore = before.limits.find((l) => l.name === 'resend.emails')?.usage[0]?.n ?? 0;
-    await h.runtime.queue({ queue: 'test-events', messages: [fakeMessage(envelope('customer.created', { email: 'usage@example.com', name: 'U' }))] }, h.env as never);
+    await h.runtime.queue({ queue: 'test-events', messages: [fakeMessage(envelope('customer.created', { email: 'usage@example.com', name: 'U' }))] }, h.env);
     const res = await h.request('/admin/api/usage', { headers: { authorization: 'Bearer test-admin-token' } });
     const report = (await res.json()) as typeof before;
     expect(report.limits.find((l) => l.name === 'resend.emails')).toMatchObject({ name: 'resend.emails', usage: [{ key: '*', n: sentBefore + 1 }] });

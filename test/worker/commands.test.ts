@@ -224,13 +224,13 @@ describe('over RPC (the runtime behind SwitchyardEntrypoint)', () => {
     const h = harness({ compiled: compileManifest(manifest, defaultRegistry, builtInputs()) });
     const key = uid('k');
     const input = { email: 'rpc@example.com', reset_url: 'https://a.example.com/r' };
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env as never)).toEqual({ status: 202, body: { id: key, status: 'queued' } });
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env as never)).toMatchObject({ status: 202, replayed: true, headers: { 'Idempotent-Replayed': 'true' } });
-    expect(await h.runtime.command('send_password_reset', input, undefined, h.env as never)).toMatchObject({ status: 400, body: { reason: 'missing_idempotency_key' } });
-    expect(await h.runtime.command('sync_user', { id: 'u', email: 'u@example.com' }, { idempotencyKey: uid('k') }, h.env as never)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
-    expect(await h.runtime.command('nope', {}, { idempotencyKey: uid('k') }, h.env as never)).toMatchObject({ status: 404 });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toEqual({ status: 202, body: { id: key, status: 'queued' } });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 202, replayed: true, headers: { 'Idempotent-Replayed': 'true' } });
+    expect(await h.runtime.command('send_password_reset', input, undefined, h.env)).toMatchObject({ status: 400, body: { reason: 'missing_idempotency_key' } });
+    expect(await h.runtime.command('sync_user', { id: 'u', email: 'u@example.com' }, { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(await h.runtime.command('nope', {}, { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 404 });
     const huge = { email: 'big@example.com', reset_url: `https://a.example.com/${'x'.repeat(2 * 1024 * 1024)}` };
-    expect(await h.runtime.command('send_password_reset', huge, { idempotencyKey: uid('k') }, h.env as never)).toMatchObject({ status: 413 });
+    expect(await h.runtime.command('send_password_reset', huge, { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 413 });
     // Over HTTP it still answers.
     expect((await call(h, 'sync_user', { id: uid('u'), email: 'u@example.com' }, uid('k'))).status).toBe(200);
   });

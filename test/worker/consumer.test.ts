@@ -268,7 +268,7 @@ describe('consumer', () => {
     const h = harness({ queued: true });
     const envelope = stripeEnvelope('invoice.paid', { id: 'in_1' });
     const m = fakeMessage(envelope, 11);
-    await h.runtime.queue({ queue: QUEUE_NAMES.EVENTS_DLQ, messages: [m] }, h.env as never);
+    await h.runtime.queue({ queue: QUEUE_NAMES.EVENTS_DLQ, messages: [m] }, h.env);
     expect(m.acked).toBe(true);
     expect(await row("SELECT reason, attempts FROM dead_letters WHERE stage = 'consumer' AND event_id = ?", envelope.id)).toEqual({ reason: 'platform_retries_exhausted', attempts: 11 });
   });

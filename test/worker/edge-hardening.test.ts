@@ -157,7 +157,7 @@ describe('/v1/track and /v1/uploads are bounded', () => {
     expect(full.status).toBe(503);
     expect(await full.json()).toMatchObject({ error: 'unavailable', reason: 'backlog' });
     expect(full.headers.get('retry-after')).toBeTruthy();
-    await h.runtime.queue({ queue: QUEUE_NAMES.ANALYTICS_QUEUE, messages: h.drain() }, h.env as never);
+    await h.runtime.queue({ queue: QUEUE_NAMES.ANALYTICS_QUEUE, messages: h.drain() }, h.env);
     expect((await send()).status).toBe(202);
   });
 

@@ -35,15 +35,15 @@ describe('retention keeps what is still owed, and letters replay', () => {
     expect((await postStripe(h, id, 'customer.subscription.created', { id: uid('sub'), customer: 'c', status: 'active' })).status).toBe(202);
     h.drain(); // lost
     now += 16 * 60_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     h.drain(); // lost again
     now += 16 * 60_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     const letter = await row<{ seq: number; raw_body: string | null }>("SELECT seq, raw_body FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id);
     expect(letter!.raw_body).toContain(id);
     // Default retention: payloads 30d, dead letters 90d. After 31 days the letter is open and replayable...
     now += 31 * DAY;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [letter!.seq] }) });
     await h.consume(h.drain());
     const after = await row<{ status: string; error: string }>("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id);
@@ -72,7 +72,7 @@ describe('retention keeps what is still owed, and letters replay', () => {
     expect(await row("SELECT replayed_at FROM dead_letters WHERE seq = ?", letter!.seq)).toEqual({ replayed_at: null });
     // Day 91: default retention (events 90d, dead letters 90d since the last failure). Resend is back.
     now += 31 * DAY;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     network = fake.fetch;
     expect(await row('SELECT count(*) AS n FROM dead_letters WHERE seq = ?', letter!.seq)).toEqual({ n: 1 });
     const res = (await (await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [letter!.seq] }) })).json()) as { skipped: unknown[] };
@@ -96,7 +96,7 @@ describe('retention keeps what is still owed, and letters replay', () => {
     expect(await row('SELECT status FROM effects WHERE event_id = ?', ids[1])).toEqual({ status: 'deferred' });
     h.drain();
     now += 10 * DAY; // the cron runs meanwhile
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(await row('SELECT status FROM effects WHERE event_id = ?', ids[1])).toEqual({ status: 'deferred' });
     now = Date.UTC(2031, 1, 1, 0, 1);
     await h.consume([fakeMessage({ effects: { integration: 'stripe', id: ids[1] } })]);
@@ -131,16 +131,16 @@ describe('the log keeps its sequence', () => {
     };
     for (let i = 0; i < 5; i++) expect((await post(uid('evt'))).status).toBe(202);
     await h.consume(h.drain());
-    await h.runtime.scheduled(h.env as never); // the sweep's checkpoint moves past them once they are old
+    await h.runtime.scheduled(h.env); // the sweep's checkpoint moves past them once they are old
     now += 91 * DAY; // a quiet staging environment: retention (90d) would empty the log
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     // The newest row stays, so a new event's sequence goes on from it instead of starting again below the checkpoint.
     expect(await env.DB.prepare('SELECT count(*) AS n FROM events').first()).toEqual({ n: 1 });
     const id = uid('evt');
     expect((await post(id)).status).toBe(202);
     h.drain(); // its message is lost
     now += 16 * 60_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     const seq = await env.DB.prepare("SELECT seq FROM events WHERE id = ?").bind(id).first();
     const cp = await env.DB.prepare("SELECT seq FROM checkpoints WHERE name = 'sweep'").first();
     expect(h.events, JSON.stringify({ seq, cp })).toContainEqual(expect.objectContaining({ kind: 'event.stuck', id }));

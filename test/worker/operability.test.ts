@@ -36,7 +36,7 @@ describe('retention', () => {
     await deadLetter('ret', 'dl_fresh', 1, false);
     await deadLetter('ret', 'dl_replayed', 1, true);
     await deadLetter('ret', 'dl_old', 91, false);
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     const rows = await env.DB.prepare("SELECT id, body IS NOT NULL AS has_body FROM events WHERE integration = 'ret' ORDER BY id").all<{ id: string; has_body: number }>();
     expect(rows.results).toEqual([
       { id: 'body_old', has_body: 0 },
@@ -55,9 +55,9 @@ describe('retention', () => {
     await env.DB.prepare('DELETE FROM events').run();
     await env.DB.prepare('DELETE FROM checkpoints').run();
     for (let i = 0; i < 55; i++) await event('bounded', `e${i}`, 120);
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(15);
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     // All gone but the newest row, which keeps the log's sequence going.
     expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'bounded'")).toBe(1);
   });
@@ -75,24 +75,24 @@ describe('alerts', () => {
     let now = NOW;
     const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => now });
     const emails = () => h.providers.to(/api\.resend\.com\/emails$/).map((r) => (r.json as { subject: string }).subject);
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(emails()).toEqual([]);
     await deadLetter('paddle', 'p1', 0, false);
     await deadLetter('paddle', 'p2', 0, false);
     await deadLetter('paddle', 'p3', 0, false);
     for (let i = 0; i < 3; i++) {
       now += 600_000;
-      await h.runtime.scheduled(h.env as never);
+      await h.runtime.scheduled(h.env);
     }
     expect(emails()).toEqual(['paddle_dead_letters: 3']);
     await env.DB.prepare("UPDATE dead_letters SET replayed_at = ?1 WHERE integration = 'paddle'").bind(iso(now)).run();
     now += 600_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(h.events.filter((e) => e.kind === 'alert.resolved')).toHaveLength(1);
     await deadLetter('paddle', 'p4', 0, false);
     await deadLetter('paddle', 'p5', 0, false);
     now += 600_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(emails()).toEqual(['paddle_dead_letters: 3', 'paddle_dead_letters: 2']);
   });
 
@@ -106,7 +106,7 @@ describe('alerts', () => {
     };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => NOW });
     for (let i = 0; i < 5; i++) expect((await h.post('/webhooks/github', '{}', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(await count("SELECT n FROM usage WHERE metric = 'rejections.github' AND key = 'signature_mismatch'")).toBe(5);
     expect(h.providers.to(/api\.resend\.com\/emails$/).map((r) => (r.json as { subject: string }).subject)).toEqual(['spike 5']);
   });

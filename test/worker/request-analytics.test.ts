@@ -29,7 +29,7 @@ function setup(manifest: Manifest = defaultManifest) {
 async function call(h: ReturnType<typeof harness>, path: string, headers: Record<string, string> = {}, cf: Record<string, unknown> = { country: 'NL' }) {
   const ctx = createExecutionContext();
   const request = new Request(`https://switchyard.test${path}`, { headers: { 'cf-connecting-ip': '203.0.113.77', ...headers }, cf } as RequestInit);
-  const res = await h.runtime.fetch(request, h.env as never, ctx);
+  const res = await h.runtime.fetch(request, h.env, ctx);
   return { res, ctx };
 }
 

@@ -35,7 +35,7 @@ function setup(manifest: Manifest) {
   /** One request as the Worker gets it, waiting for what it left to run after the answer. */
   const call = async (path: string, init: RequestInit = {}) => {
     const ctx = createExecutionContext();
-    const res = await h.runtime.fetch(new Request(`https://switchyard.test${path}`, init), h.env as never, ctx);
+    const res = await h.runtime.fetch(new Request(`https://switchyard.test${path}`, init), h.env, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   };

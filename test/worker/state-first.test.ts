@@ -262,12 +262,12 @@ describe('no poison', () => {
     const id = await stripe(h, 'customer.subscription.created', { id: uid('sub'), customer: 'c', status: 'active' }, 1_700_000_000);
     h.drain(); // the message is lost
     now += 16 * 60_000;
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     const again = h.drain().filter((m) => (m.body as Envelope).id === id);
     expect(again).toHaveLength(1);
     expect(h.events).toContainEqual(expect.objectContaining({ kind: 'event.stuck', id, action: 'requeued' }));
     now += 16 * 60_000; // lost again
-    await h.runtime.scheduled(h.env as never);
+    await h.runtime.scheduled(h.env);
     expect(await row("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'dead_lettered', error: expect.stringContaining('no outcome') });
     expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ reason: 'stuck' });
     expect(fake.emails.filter((e) => e.subject.includes('stuck with no outcome'))).toHaveLength(1);
