@@ -10,6 +10,8 @@ import { defaultRegistry } from '../worker/registry.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { defaultManifest } from './fixtures.ts';
+// As the Worker entry composes it: with the dashboard's pages (they register /admin and its login).
+import { dashboard } from '../.switchyard/dashboard.ts';
 
 const manifest = defaultManifest();
 const measure = <T>(fn: () => T): [T, number, number] => {
@@ -25,7 +27,7 @@ const [compiled, compileCpu, compile] = measure(() => {
   if (!c.webhookPaths.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
   return c;
 });
-const [, , runtime] = measure(() => createRuntime({ compiled, environment: 'default', hash: 'cold', emit: () => undefined }));
+const [, , runtime] = measure(() => createRuntime({ compiled, environment: 'default', hash: 'cold', emit: () => undefined, dashboard }));
 // A Stripe subscription event applied in the request compiles its own integration's handlers (and templates), no more.
 const [, , handlers] = measure(() => compiled.webhookPaths.get('/webhooks/stripe')!.appliesInRequest('customer.subscription.updated'));
 const [, , deferred] = measure(() => compiled.effects);

@@ -15,6 +15,7 @@ import { prune } from './operations/retention.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import type { PostgresConnect } from './store/postgres.ts';
+import type { DashboardPages } from './operations/dashboard.ts';
 
 export interface RuntimeOptions {
   compiled: CompiledManifest;
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   connectPostgres?: PostgresConnect;
   /** Each handler's cost per event, from the build (for the admin usage report). */
   budget?: BudgetTable;
+  /** The dashboard's pages, handed in by the composition root from the build; the offline engine serves none. */
+  dashboard?: DashboardPages;
 }
 
 export interface Runtime {

@@ -2,7 +2,8 @@
  * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
  * already-validated manifests the Worker bundles, with two generated modules beside it: the command input checks
  * (`manifests.validators.ts`) and the drivers (`manifests.drivers.ts`: pg only when a manifest has a postgres
- * store). The Worker never parses YAML or runs Ajv, and bundles no driver its manifests do not use.
+ * store). The Worker never parses YAML or runs Ajv, and bundles no driver its manifests do not use. It also writes
+ * the dashboard's pages (`dashboard.ts`, from runtime/operations/dashboard/), which the Worker entry hands the runtime.
  */
 import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from '../lib/args.ts';
@@ -11,8 +12,12 @@ import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
 import { validatorsModule } from '../lib/input-validators.ts';
 import { driversModule } from '../lib/drivers-module.ts';
+import { dashboardModule } from '../lib/dashboard-module.ts';
 
 export const BUILD_FILE = 'manifests.json';
+
+/** The dashboard's pages, one module for every build in a project (they depend on no manifest). */
+export const DASHBOARD_FILE = 'dashboard.ts';
 
 /** The validators module written beside a build output: `manifests.json` -> `manifests.validators.ts`. */
 export const validatorsPath = (output: string) => output.replace(/\.json$/, '') + '.validators.ts';
@@ -36,6 +41,7 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/edge/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
   writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
+  writeIfChanged(join(project.buildDir, DASHBOARD_FILE), dashboardModule());
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 

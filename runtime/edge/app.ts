@@ -8,6 +8,7 @@ import type { RuntimeEnv } from '../lib/envelope.ts';
 import { errorResponse, httpError } from '../lib/http.ts';
 import { adminApi } from '../operations/admin.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
+import type { DashboardPages } from '../operations/dashboard.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
 import { devAuthEnv, withDevIssuer } from './dev-auth.ts';
 import { registerRoutes } from './routes.ts';
@@ -36,6 +37,8 @@ export interface AppOptions {
   commands?: Pick<CommandDeps, 'applyInRequest' | 'applySync' | 'retrySync'>;
   /** How rebuild (admin API) opens a Postgres store's client; the consumer gets the same from createRuntime. */
   connectPostgres?: PostgresConnect;
+  /** The dashboard's pages (built by `switchyard build`); without them /admin and its login are not served. */
+  dashboard?: DashboardPages;
 }
 
 /**
@@ -70,7 +73,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     c.env = devAuthEnv(c.env, c.req.url);
     await next();
   });
-  registerAdminPages(app, compiled, emit, { now, verifiers });
+  if (options.dashboard) registerAdminPages(app, options.dashboard, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
   if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });

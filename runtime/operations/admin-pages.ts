@@ -4,6 +4,7 @@
  * Signing in trades an admin credential (ADMIN_TOKEN, or a JWT meeting admin.require) for a session cookie:
  * HttpOnly, Secure, SameSite=Strict, Path=/admin, one hour (runtime/operations/admin-session.ts). The page never holds the
  * token. Browsers treat http://localhost as a secure context, so the Secure cookie works under `npm run dev` too.
+ * The pages themselves come from the build (runtime/operations/dashboard.ts); a runtime given none serves none.
  */
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -11,7 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminCredential, type AdminDeps } from './admin.ts';
 import { crossSite, issueSession, readSession, SESSION_COOKIE, SESSION_TTL_SECONDS } from './admin-session.ts';
-import { dashboardHtml, FAVICON_SVG, loginHtml } from './dashboard.ts';
+import { dashboardHtml, loginHtml, type DashboardPages } from './dashboard.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import type { Emit } from '../lib/telemetry.ts';
@@ -22,25 +23,28 @@ const COOKIE = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/admin
 // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the pages' own form POSTs,
 // which the cross-site check (rightly) refuses.
 const PAGE_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' };
-const LOGIN_CSP = "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
-const DASHBOARD_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'";
+// img-src 'self': the favicon (without it the browser refuses /favicon.ico on the login form).
+const LOGIN_CSP = "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+// The page runs its one inline script, allowed by hash (computed by the build): no other inline script, no eval.
+const dashboardCsp = (pages: DashboardPages) =>
+  `default-src 'none'; script-src ${pages.scriptHashes.join(' ')}; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'`;
 
-const loginPage = (c: Ctx, status: ContentfulStatusCode, message = '') => c.html(loginHtml(message), status, { ...PAGE_HEADERS, 'content-security-policy': LOGIN_CSP });
-
-/** Registers /admin, /admin/login and /admin/logout on the app. */
-export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, compiled: CompiledManifest, emit: Emit, deps: AdminDeps): void {
+/** Registers /admin, /admin/login, /admin/logout and /favicon.ico on the app, serving the pages the build made. */
+export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, pages: DashboardPages, compiled: CompiledManifest, emit: Emit, deps: AdminDeps): void {
   const check = adminCredential(compiled, emit, deps);
+  const DASHBOARD_CSP = dashboardCsp(pages);
+  const loginPage = (c: Ctx, status: ContentfulStatusCode, message = '') => c.html(loginHtml(pages, message), status, { ...PAGE_HEADERS, 'content-security-policy': LOGIN_CSP });
 
   app.get('/admin', async (c) => {
     const session = await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, deps.now());
     if (!session) return c.redirect('/admin/login', 303);
-    return c.html(dashboardHtml(session.csrf), 200, { ...PAGE_HEADERS, 'content-security-policy': DASHBOARD_CSP });
+    return c.html(dashboardHtml(pages, session.csrf), 200, { ...PAGE_HEADERS, 'content-security-policy': DASHBOARD_CSP });
   });
 
   app.get('/admin/login', (c) => loginPage(c, 200));
 
   // Browsers ask for it on every page; an inline SVG, cached for a day.
-  app.get('/favicon.ico', (c) => c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }));
+  app.get('/favicon.ico', (c) => c.body(pages.favicon, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }));
 
   app.post('/admin/login', async (c) => {
     if (crossSite(c.req.raw)) return loginPage(c, 403, 'Sign in from this page.');

@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:test';
 import built from '../../.switchyard/manifests.json';
 import { validators } from '../../.switchyard/manifests.validators.ts';
+import { dashboard } from '../../.switchyard/dashboard.ts';
 import { inputValidator, type BuiltValidators } from '../../runtime/edge/commands/input.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer/consumer.ts';
@@ -142,6 +143,8 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     environment: 'test',
     hash: 'test',
     queueNames: QUEUE_NAMES,
+    // The Worker entry's composition: the dashboard the build made (test/worker/admin-login.test.ts signs in to it).
+    dashboard,
     emit: (e) => events.push(e),
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),
