@@ -16,6 +16,7 @@ import type { Envelope, RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { extractEnvelope, ingest, messageFor } from '../runtime/edge/ingest.ts';
 import { compileManifest, type CompiledManifest } from '../runtime/manifest/compile.ts';
 import { PlatformUsage } from '../runtime/lib/platform.ts';
+import { EventStatus } from '../runtime/store/status.ts';
 import { defaultManifest } from './fixtures.ts';
 import { serializingEmit } from './meter.ts';
 import { fmt, summarize } from './stats.ts';
@@ -43,7 +44,7 @@ export function stripeEvent(id: string, bytes: number): string {
 /** A D1 stand-in: every statement answers at once; the ingest claim claims; stored bodies come from `bodies`. */
 function fakeD1(bodies = new Map<string, string>()): D1Database {
   const answer = (sql: string, params: unknown[]) => {
-    if (sql.startsWith('INSERT INTO events')) return [{ status: 'queued', deliveries: 1, claimed: 1, seq: 1 }];
+    if (sql.startsWith('INSERT INTO events')) return [{ status: EventStatus.queued, deliveries: 1, claimed: 1, seq: 1 }];
     if (sql.startsWith('SELECT integration, id, body FROM events')) {
       const rows = [];
       for (let i = 0; i < params.length; i += 2) rows.push({ integration: params[i], id: params[i + 1], body: bodies.get(`${params[i]}:${params[i + 1]}`) ?? null });

@@ -11,6 +11,7 @@ import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../runtime/runtime.ts';
+import { EventStatus } from '../runtime/store/status.ts';
 import { meteredEnv, newMeter, serializingEmit, type Meter } from './meter.ts';
 
 const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
@@ -66,7 +67,7 @@ baselineDirect.post('/webhooks/stripe', async (c) => {
   const version = `${new Date(event.created * 1000).toISOString()}|${event.id}`;
   try {
     await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO events (integration, id, type, status, received_at, updated_at) VALUES ('baseline-direct', ?1, ?2, 'applied', ?3, ?3)").bind(event.id, event.type, now),
+      c.env.DB.prepare("INSERT INTO events (integration, id, type, status, received_at, updated_at) VALUES ('baseline-direct', ?1, ?2, ?4, ?3, ?3)").bind(event.id, event.type, now, EventStatus.applied),
       c.env.DB.prepare(
         `INSERT INTO subscriptions (id, customer_id, status, version) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status, version = excluded.version

@@ -15,6 +15,7 @@ import { prune } from './operations/retention.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import type { PostgresConnect } from './store/postgres.ts';
+import { Stage } from './store/status.ts';
 import type { DashboardPages } from './operations/dashboard.ts';
 
 export interface RuntimeOptions {
@@ -141,7 +142,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (letters.length) await env.DB.batch(letters.flatMap((m) => platformDeadLetter(env.DB, m, at)));
     for (const m of batch.messages) {
       const envelope = m.body as Partial<Envelope>;
-      if (letters.includes(m)) emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: 'consumer', reason: 'platform_retries_exhausted' });
+      if (letters.includes(m)) emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: Stage.consumer, reason: 'platform_retries_exhausted' });
       m.ack();
     }
   }

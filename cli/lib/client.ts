@@ -5,8 +5,12 @@
  */
 import { compile } from 'json-schema-to-typescript';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { EventStatus } from '../../runtime/store/status.ts';
 
 const pascal = (name: string) => name.replace(/(^|[_-])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+
+/** What an accepted call's `status` can be, spelled from the store's vocabulary into the generated client. */
+const ANSWER_STATUSES = [EventStatus.queued, EventStatus.applied, EventStatus.ignored].map((s) => `'${s}'`).join(' | ');
 
 /** The runtime part of the client: the same for every manifest. */
 const RUNTIME = `
@@ -33,7 +37,7 @@ export interface CallOptions {
 /** A call switchyard accepted: queued (202), applied in the request, or a synchronous command's result. */
 export interface Accepted<R = undefined> {
   id: string;
-  status: 'queued' | 'applied' | 'ignored';
+  status: ${ANSWER_STATUSES};
   result: R;
   /** This is the answer to an earlier call with the same key (nothing was done again). */
   replayed: boolean;

@@ -375,7 +375,7 @@ export function createConsumer(options: ConsumerOptions) {
     }
     for (const w of letters) {
       if (recorded) {
-        emit({ kind: 'webhook.dead_lettered', integration: w.key[0], id: w.key[1], stage: 'consumer', reason: `${w.failure!.reason}: ${w.failure!.error}` });
+        emit({ kind: 'webhook.dead_lettered', integration: w.key[0], id: w.key[1], stage: store.Stage.consumer, reason: `${w.failure!.reason}: ${w.failure!.error}` });
         w.message.ack();
       } else {
         // The dead letter could not be written: keep the message. If this persists, Queues moves it to the
@@ -419,7 +419,7 @@ export function createConsumer(options: ConsumerOptions) {
    * `recorded` when the event is already in the log (a redelivery, a copy: the claim answers it); `queue` when it
    * cannot be applied here (a mapping error, an effect, D1 failing): the caller claims and queues it, losing nothing.
    */
-  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, origin?: store.EventOrigin): Promise<'applied' | 'ignored' | 'recorded' | 'queue'> {
+  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, origin?: store.EventOrigin): Promise<store.SettledEventStatus | 'recorded' | 'queue'> {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     const source = compiled.sources.get(envelope.integration);
@@ -443,7 +443,7 @@ export function createConsumer(options: ConsumerOptions) {
     options.usage?.lag(envelope.integration, 0);
     if (planned.ignored) emit({ kind: 'event.ignored', integration: envelope.integration, id: envelope.id, type: envelope.type });
     else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1 });
-    return planned.ignored ? 'ignored' : 'applied';
+    return planned.ignored ? store.EventStatus.ignored : store.EventStatus.applied;
   }
 
   /** The effects' IO for a delivery in the request. */

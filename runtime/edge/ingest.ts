@@ -12,7 +12,7 @@ import type { CompiledIntegration } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
-import { claimStatement, EventStatus, ingestDeadLetter, recorded, releaseClaim, type ClaimResult, type EventOrigin } from '../store/index.ts';
+import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -88,7 +88,7 @@ export interface IngestDeps {
   now?: () => number;
   usage?: PlatformUsage;
   /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<SettledEventStatus | 'recorded' | 'queue'>;
 }
 
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
@@ -186,7 +186,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
     const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
     await ingestDeadLetter(env.DB, { integration: name, key, reason, error: detail, rawBody, contentType: request.headers.get('content-type'), headers }, receivedAt).run();
     emit({ kind: 'webhook.rejected', integration: name, reason, detail: logged });
-    emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: 'ingest', reason });
+    emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: Stage.ingest, reason });
     throw httpError(400, { error: 'bad_request', message: detail, reason });
   }
 
@@ -196,7 +196,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
 
 /** What became of an event handed to the pipeline (see `admit`). */
 export type Admission =
-  | { status: 'applied' | 'ignored' }
+  | { status: SettledEventStatus }
   | { status: 'accepted' }
   | { status: 'duplicate'; reason?: 'same_body' }
   | { status: 'in_flight' }
@@ -206,8 +206,8 @@ export type Admission =
 /** The HTTP answer a webhook delivery gets for an admission. */
 function answerFor(outcome: Admission, id: string, integration: string): Response {
   switch (outcome.status) {
-    case 'applied':
-    case 'ignored':
+    case EventStatus.applied:
+    case EventStatus.ignored:
       return Response.json({ status: outcome.status, id }, { status: 200 });
     case 'accepted':
       return Response.json({ status: 'accepted', id }, { status: 202 });
@@ -243,7 +243,7 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
     // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
     const outcome = await deps.applyInRequest(envelope, text, env, origin).catch(() => 'queue' as const);
-    if (outcome === 'applied' || outcome === 'ignored') {
+    if (isSettled(outcome)) {
       deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
       return { status: outcome };

@@ -3,6 +3,7 @@
  * the same records. Never put secret values, tokens or request bodies in an event; free text (errors from providers,
  * mapping problems) is redacted on its way to the log all the same (`loggable`).
  */
+import type { EventStatus, Stage } from '../store/status.ts';
 
 export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
@@ -16,12 +17,12 @@ export type TelemetryEvent =
   | { kind: 'webhook.replay_refused'; integration: string; id: string }
   | { kind: 'webhook.rejected'; integration: string; reason: string; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
-  | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect'; reason: string }
+  | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: Stage; reason: string }
   | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
   | { kind: 'event.duplicate'; integration: string; id: string }
   | { kind: 'event.retry'; integration: string; id: string; attempt: number; max_attempts: number; delay_seconds: number; error: string }
   | { kind: 'event.ignored'; integration: string; id: string; type: string }
-  | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | 'dead_lettered' }
+  | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | typeof EventStatus.dead_lettered }
   | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number }
   | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string }
   | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string }
@@ -30,7 +31,7 @@ export type TelemetryEvent =
   | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; percent: number; period_start: string }
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
-  | { kind: 'event.replayed'; integration: string; id: string; stage: 'ingest' | 'consumer' | 'effect' }
+  | { kind: 'event.replayed'; integration: string; id: string; stage: Stage }
   | { kind: 'auth.rejected'; where: string; reason: string }
   | { kind: 'command.accepted'; command: string; id: string; via: 'http' | 'rpc'; status: string }
   | { kind: 'command.replayed'; command: string; id: string; via: 'http' | 'rpc' }

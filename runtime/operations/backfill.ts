@@ -18,7 +18,7 @@ import type { RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
 import { admit, extractEnvelope, type IngestDeps } from '../edge/ingest.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
-import { EventOrigin } from '../store/index.ts';
+import { EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
 /**
  * Events per backfill call, by plan: a batch is one Worker request, and each event is one to three D1 calls (its
@@ -43,7 +43,7 @@ export interface BackfillItem {
 /** What became of each event of a batch, in order. */
 export interface BackfillResult {
   id: string | null;
-  status: 'applied' | 'ignored' | 'accepted' | 'duplicate' | 'in_flight' | 'rejected' | 'unavailable' | 'misconfigured';
+  status: SettledEventStatus | 'accepted' | 'duplicate' | 'in_flight' | 'rejected' | 'unavailable' | 'misconfigured';
   error?: string;
 }
 

@@ -143,7 +143,7 @@ export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, 
       continue;
     }
     await store.replayedStatement(env.DB, row.integration, row.id, at).run();
-    emit({ kind: 'event.replayed', integration: row.integration, id: row.id, stage: 'consumer' });
+    emit({ kind: 'event.replayed', integration: row.integration, id: row.id, stage: Stage.consumer });
     result.replayed.push({ seq: 0, integration: row.integration, event_id: row.id, stage: 'event' });
   }
   return result;

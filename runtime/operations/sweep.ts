@@ -53,7 +53,7 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
       store.eventDeadLetter(db, { integration: e.integration, id: e.id, reason: 'stuck', error, envelope, attempts: e.attempts }, at),
       store.deadLetteredStatement(db, { integration: e.integration, id: e.id, attempts: e.attempts, error }, at),
     );
-    emit({ kind: 'event.stuck', integration: e.integration, id: e.id, status: e.status, action: 'dead_lettered' });
+    emit({ kind: 'event.stuck', integration: e.integration, id: e.id, status: e.status, action: store.EventStatus.dead_lettered });
     result.dead_lettered++;
   }
   await db.batch(statements);

@@ -20,6 +20,12 @@ export const EventStatus = {
 } as const;
 export type EventStatus = (typeof EventStatus)[keyof typeof EventStatus];
 
+/** How an event applied at once (in the request) ended: its state committed, or no handler wanted it. */
+export type SettledEventStatus = typeof EventStatus.applied | typeof EventStatus.ignored;
+
+/** Whether an outcome is a settled event status (applied or ignored), not a word of another vocabulary. */
+export const isSettled = (outcome: string): outcome is SettledEventStatus => outcome === EventStatus.applied || outcome === EventStatus.ignored;
+
 /** Statuses that still wait for an outcome (the sweep and the lag alert watch these). */
 export const WAITING_EVENT_STATUSES: readonly EventStatus[] = [EventStatus.queued, EventStatus.retrying, EventStatus.replayed];
 

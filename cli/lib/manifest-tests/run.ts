@@ -13,7 +13,7 @@ import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../../../runtime/runtime.ts';
 import { commandSource } from '../../../runtime/edge/commands/compile.ts';
-import { effectsWithPayloads, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
+import { effectsWithPayloads, EventStatus, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
 import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
 import { DEFAULT_STORE } from '../../../runtime/consumer/stores.ts';
 import type { TelemetryEvent } from '../../../runtime/lib/telemetry.ts';
@@ -427,7 +427,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
         const event = await recorded(storage.db, built.integration, id);
         if (event) outcome.event = event.status;
         // Why an event did not apply is what a failing case most needs to show.
-        if (event && event.status !== 'applied') {
+        if (event && event.status !== EventStatus.applied) {
           error = (await eventOutcomes(storage.db)).find((e) => e.integration === built!.integration && e.id === id)?.error ?? undefined;
         }
       }

@@ -27,7 +27,7 @@ export interface CommandDeps {
   emit: Emit;
   now: () => number;
   usage?: PlatformUsage;
-  applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv): Promise<'applied' | 'ignored' | 'recorded' | 'queue'>;
+  applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv): Promise<store.SettledEventStatus | 'recorded' | 'queue'>;
   applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }>;
   retrySync(key: store.EventKey, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<Delivered[]>;
 }

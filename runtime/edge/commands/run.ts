@@ -82,7 +82,7 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   if (source.appliesInRequest(command.name)) {
     // SQL only: recorded and applied in one transaction, answered after the commit; queued if that cannot be done.
     const outcome = await deps.applyInRequest(envelope, text, env).catch(() => 'queue' as const);
-    if (outcome === 'applied' || outcome === 'ignored') {
+    if (store.isSettled(outcome)) {
       deps.usage?.event(command.source, 'accepted');
       emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });
       return { status: 200, body: { id, status: outcome } };
@@ -109,8 +109,8 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   }
   deps.usage?.count('queue_operations');
   deps.usage?.event(command.source, 'accepted');
-  emit({ kind: 'command.accepted', command: command.name, id, via, status: 'queued' });
-  return { status: 202, body: { id, status: 'queued' } };
+  emit({ kind: 'command.accepted', command: command.name, id, via, status: store.EventStatus.queued });
+  return { status: 202, body: { id, status: store.EventStatus.queued } };
 }
 
 /** A queued or in-request command's key seen before: the first answer again, or 422 for another input. */
@@ -120,6 +120,6 @@ async function repeated(command: CompiledCommand, id: string, text: string, env:
   if (!call) return inFlight(refuse);
   if (call.body !== null && call.body !== text) return reused(refuse);
   // Applied in its request (200), or queued (202): the first call's answer, whatever has happened since.
-  return replay(call.claimed_at === null ? { status: 200, body: { id, status: call.status } } : { status: 202, body: { id, status: 'queued' } });
+  return replay(call.claimed_at === null ? { status: 200, body: { id, status: call.status } } : { status: 202, body: { id, status: store.EventStatus.queued } });
 }
 

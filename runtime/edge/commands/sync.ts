@@ -62,7 +62,7 @@ export async function runSync(command: CompiledCommand, envelope: Envelope, text
     await kv.put(cacheKey, JSON.stringify({ input: inputHash, status: answer.status, body: answer.body } satisfies CachedResult), { expirationTtl: kvExpirationTtl(command.sync!.cacheSeconds) });
     deps.usage?.count('kv_writes');
   }
-  if (answer.status === 200) deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: 'applied' });
+  if (answer.status === 200) deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: store.EventStatus.applied });
   else deps.emit({ kind: 'command.failed', command: command.name, id: envelope.id, via, error: String(answer.body.message) });
   return repeatOfSuccess && answer.status === 200 ? replay(answer) : answer;
 }
@@ -76,7 +76,7 @@ function syncAnswer(command: CompiledCommand, envelope: Envelope, d: Delivered |
     const response = spec?.action.response ? spec.action.response(d.result) : d.result;
     try {
       const result = Object.fromEntries(command.sync!.result.map(([field, value]) => [field, value({ payload: response })]));
-      return { status: 200, body: { id, status: 'applied', result } };
+      return { status: 200, body: { id, status: store.EventStatus.applied, result } };
     } catch (error) {
       const message = error instanceof MappingError ? error.logText : 'its answer could not be read';
       return fail(502, { error: 'bad_gateway', message: `the provider answered, but not as the command expects: ${message}`, reason: 'unexpected_response' });
