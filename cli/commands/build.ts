@@ -41,8 +41,13 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/edge/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
   writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
-  writeIfChanged(join(project.buildDir, DASHBOARD_FILE), dashboardModule());
+  writeDashboard(project.buildDir);
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
+}
+
+/** Writes the dashboard's pages module into a build folder (unchanged content is not rewritten). */
+export function writeDashboard(buildDir: string): void {
+  writeIfChanged(join(buildDir, DASHBOARD_FILE), dashboardModule());
 }
 
 export async function buildCommand(args: string[]): Promise<number> {

@@ -15,7 +15,8 @@ import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib
 import { projectFor, type Project } from '../lib/project.ts';
 import { runWrangler, spawnWrangler } from '../lib/wrangler.ts';
 import { LOG_ERRORS_VAR } from '../../runtime/lib/telemetry.ts';
-import { build } from './build.ts';
+import { build, writeDashboard } from './build.ts';
+import { DASHBOARD_DIR } from '../lib/dashboard-module.ts';
 
 export interface DevPlan {
   port: number;
@@ -141,6 +142,14 @@ export async function devCommand(args: string[]): Promise<number> {
     if (result.ok) console.log(`[switchyard] manifest rebuilt (${result.messages.join(', ')})`);
     else console.error(`[switchyard] manifest has problems; still serving the last good build:\n${result.messages.join('\n')}`);
   });
+  // An edit to the dashboard's page (runtime/operations/dashboard/) rewrites its module; wrangler reloads the Worker.
+  const pageWatcher = watch(DASHBOARD_DIR, () => {
+    try {
+      writeDashboard(project.buildDir);
+    } catch (error) {
+      console.error(`[switchyard] dashboard page not rebuilt: ${(error as Error).message}`);
+    }
+  });
   let exited = false;
   void recordWhenUp(project, plan.url, () => exited).then((up) => up && console.log(`[switchyard] serving on ${plan.url} (written to .switchyard/${DEV_URL_FILE})`));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
@@ -148,6 +157,7 @@ export async function devCommand(args: string[]): Promise<number> {
     child.on('exit', (code) => {
       exited = true;
       watcher.close();
+      pageWatcher.close();
       clearDevUrl(project, plan.url);
       resolve(code ?? 0);
     });
