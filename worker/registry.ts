@@ -39,10 +39,18 @@ import { twilioVerifier } from '../adapters/verifiers/twilio.ts';
 
 export const defaultRegistry = createRegistry([
   ...[stripeVerifier, svixVerifier, standardWebhooksVerifier, paddleVerifier, paddleClassicVerifier, twilioVerifier, sendgridVerifier, hmacVerifier, tokenVerifier, basicVerifier, ed25519Verifier, jwsVerifier].map((a) => legacy('verifier', a)),
-  ...[sqlStep, enqueueStep].map((a) => legacy('step', a)),
+  sqlStep,
+  enqueueStep,
   actionStep,
-  ...[resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction].map((a) => legacy('action', a)),
+  resendAction,
+  sendgridAction,
+  twilioSmsAction,
+  mixpanelAction,
+  posthogAction,
+  httpAction,
   ...[clerkAuth, auth0Auth, supabaseAuth, jwtAuth].map((a) => legacy('auth', a)),
-  ...[trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint].map((a) => legacy('endpoint', a)),
+  trackEndpoint,
+  posthogFlagsEndpoint,
+  cloudinaryUploadEndpoint,
   ...[jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake].map((a) => legacy('handshake', a)),
 ]);

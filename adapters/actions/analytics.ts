@@ -1,21 +1,17 @@
 /** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
 import type { StepContext } from '../../runtime/component/context.ts';
 import { compilePath, compileValue, readPath } from '../../runtime/manifest/values.ts';
-import { compileValueMap } from './message.ts';
+import { field, type Options } from '../../runtime/component/spec.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
+import { compileValueMap, valueField } from './message.ts';
 
-export const analyticsOptions = {
-  event: { $ref: '#/definitions/Value', description: 'Event name (a constant or from the event).' },
-  distinct_id: { $ref: '#/definitions/Value', description: 'The user the event belongs to.' },
-  properties: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' }, description: 'Event properties.' },
-  include: { type: 'string', description: 'A path to an object in the event whose fields are all sent as properties (e.g. a tracked event\'s properties).' },
+/** The options every analytics action has. */
+export const analyticsSpec = {
+  event: valueField('Event name (a constant or from the event).'),
+  distinct_id: valueField('The user the event belongs to.'),
+  properties: field.record(field.ref<Value>('Value')).optional().describe('Event properties.'),
+  include: field.string().optional().describe("A path to an object in the event whose fields are all sent as properties (e.g. a tracked event's properties)."),
 } as const;
-
-export interface AnalyticsOptions {
-  event: unknown;
-  distinct_id: unknown;
-  properties?: Record<string, unknown>;
-  include?: string;
-}
 
 export interface AnalyticsEvent {
   event: string;
@@ -25,9 +21,9 @@ export interface AnalyticsEvent {
   properties: Record<string, unknown>;
 }
 
-export function compileAnalytics(options: AnalyticsOptions): (ctx: StepContext) => AnalyticsEvent {
-  const event = compileValue(options.event as never, { allowEnvelope: true });
-  const distinctId = compileValue(options.distinct_id as never, { allowEnvelope: true });
+export function compileAnalytics(options: Options<typeof analyticsSpec>): (ctx: StepContext) => AnalyticsEvent {
+  const event = compileValue(options.event, { allowEnvelope: true });
+  const distinctId = compileValue(options.distinct_id, { allowEnvelope: true });
   const properties = compileValueMap(options.properties);
   const include = options.include ? compilePath(options.include) : undefined;
   return (ctx) => {

@@ -4,6 +4,7 @@
  */
 import { secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
 import { compileValueMap } from './message.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 /** A field whose value is a secret (`{ secret: NAME }`), e.g. Paddle Classic's `vendor_auth_code`. */
 const secretValueSchema = {
@@ -16,14 +17,16 @@ const secretValueSchema = {
 } as const;
 export const fieldSchema = { anyOf: [{ $ref: '#/definitions/Value' }, secretValueSchema] } as const;
 
-export type Field = { secret: string } | unknown;
-const isSecret = (v: Field): v is { secret: string } => typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { secret?: unknown }).secret === 'string';
+/** A body field or query parameter: a value from the event, or a secret named for send time. */
+export type BodyField = { secret: string } | Value;
+const isSecret = (v: BodyField): v is { secret: string } => typeof v === 'object' && v !== null && Object.keys(v).length === 1 && typeof (v as { secret?: unknown }).secret === 'string';
 
 /** Splits a field map into values compiled from the event and secrets named for send time. */
-export function compileFields(map: Record<string, Field> | undefined): { values: (ctx: StepContext) => Record<string, unknown>; secrets: [string, string][] } {
+export function compileFields(map: Readonly<Record<string, BodyField>> | undefined): { values: (ctx: StepContext) => Record<string, unknown>; secrets: [string, string][] } {
   const entries = Object.entries(map ?? {});
   const secrets = entries.flatMap(([k, v]) => (isSecret(v) ? [[k, v.secret] as [string, string]] : []));
-  return { values: compileValueMap(Object.fromEntries(entries.filter(([, v]) => !isSecret(v)))), secrets };
+  const values = entries.flatMap(([k, v]): [string, Value][] => (isSecret(v) ? [] : [[k, v]]));
+  return { values: compileValueMap(Object.fromEntries(values)), secrets };
 }
 
 /** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`. */

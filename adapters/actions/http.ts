@@ -1,16 +1,21 @@
-import { PermanentError, readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
+import { PermanentError, readSecrets, type StepContext } from '../../runtime/component/context.ts';
 import { OptionError } from '../../runtime/manifest/problems.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
-import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { ActionError, providerError, sendEach, type ActionAdapter, type ActionIO } from '../../runtime/component/action.ts';
+import { ActionError, providerError, sendEach, type ActionIO } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field, type Options } from '../../runtime/component/spec.ts';
 import { compilePath, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
-import { compileFields, fieldSchema, redactor, type Field } from './http-fields.ts';
-import type { HttpAction } from '../../runtime/manifest/types.gen.ts';
+import { compileFields, fieldSchema, redactor, type BodyField } from './http-fields.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
 
-type HttpOptions = Omit<HttpAction, 'limits' | 'description' | 'action'>;
+/** A declared success check on a 2xx JSON answer. */
+const successSpec = {
+  path: field.string({ pattern: PATH_PATTERN }).describe('A value path into the JSON answer, e.g. `status` or `result.ok`.'),
+  equals: field.schema<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'] }).describe('The literal the value at `path` must equal (strictly: `1` is not `"1"`).'),
+} as const;
 
 interface HttpRequestItem {
   method: string;
@@ -72,7 +77,7 @@ function compileUrl(template: string, origin: string): (ctx: StepContext) => str
  * (Mixpanel's `{"status": 0}`, Paddle Classic's `{"success": false}`): a mismatch is a provider failure, transient
  * like a 5xx, whose reason is the value at `error_path` (read from the already-redacted answer).
  */
-function compileSuccessCheck(success: HttpOptions['success'], errorPath: string | undefined): ((status: number, text: string) => void) | undefined {
+function compileSuccessCheck(success: Options<typeof successSpec> | undefined, errorPath: string | undefined): ((status: number, text: string) => void) | undefined {
   if (errorPath !== undefined && !success) throw new OptionError('error_path', 'error_path needs a success check (success: { path, equals })');
   if (!success) return undefined;
   for (const [name, text] of [['success', success.path], ['error_path', errorPath]] as const) {
@@ -108,42 +113,29 @@ function cacheable(res: Response): boolean {
  * kept in KV under a key that includes the method, the URL and a hash of the credentials sent, never for a
  * response that sets cookies or says private/no-store.
  */
-export const httpAction: ActionAdapter<HttpOptions> = {
-  type: 'http',
+export const httpAction = defineComponent({
+  kind: 'action',
+  name: 'http',
   title: 'HttpAction',
   description: 'A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).',
-  options: {
-    properties: {
-      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], description: 'Default POST.' },
-      url: { type: 'string', minLength: 8, description: 'URL template; `{path}` placeholders are filled from the event and URL-encoded.' },
-      headers: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' } },
-      secret_headers: {
-        type: 'object',
-        additionalProperties: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['secret'],
-          properties: { secret: secretRefSchema, prefix: { type: 'string', description: 'e.g. `Bearer `.' } },
-        },
-      },
-      body: { type: 'object', additionalProperties: fieldSchema, description: 'Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).' },
-      body_encoding: { enum: ['json', 'form'], description: 'json (default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.' },
-      query: { type: 'object', additionalProperties: fieldSchema, description: 'Query parameters added to the URL: values from the event, or `{ secret: NAME }`.' },
-      cache: { type: 'object', additionalProperties: false, required: ['ttl'], properties: { ttl: durationSchema }, description: 'GET only: cache the response in KV.' },
-      success: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['path', 'equals'],
-        properties: {
-          path: { type: 'string', pattern: PATH_PATTERN, description: 'A value path into the JSON answer, e.g. `status` or `result.ok`.' },
-          equals: { type: ['string', 'number', 'boolean', 'null'], description: 'The literal the value at `path` must equal (strictly: `1` is not `"1"`).' },
-        },
-        description: 'Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step\'s retry policy and finally dead-lettered like a 5xx.',
-      },
-      error_path: { type: 'string', pattern: PATH_PATTERN, description: 'With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter\'s error, a synchronous command\'s `reason`), e.g. `error.code`.' },
-      idempotency_header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', description: 'A header that carries the effect\'s idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.' },
-    },
-    required: ['url'],
+  idempotencyOption: 'idempotency_header',
+  spec: {
+    method: field.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    url: field.string({ minLength: 8 }).describe('URL template; `{path}` placeholders are filled from the event and URL-encoded.'),
+    headers: field.record(field.ref<Value>('Value')).optional(),
+    secret_headers: field.record(field.object({ secret: field.secret(), prefix: field.string().optional().describe('e.g. `Bearer `.') })).optional(),
+    body: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).'),
+    body_encoding: field.enum(['json', 'form']).default('json').describe('json, or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.'),
+    query: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Query parameters added to the URL: values from the event, or `{ secret: NAME }`.'),
+    cache: field.object({ ttl: field.duration() }).optional().describe('GET only: cache the response in KV.'),
+    success: field
+      .object(successSpec)
+      .optional()
+      .describe(
+        "Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step's retry policy and finally dead-lettered like a 5xx.",
+      ),
+    error_path: field.string({ pattern: PATH_PATTERN }).optional().describe("With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter's error, a synchronous command's `reason`), e.g. `error.code`."),
+    idempotency_header: field.string({ pattern: '^[A-Za-z0-9-]+$' }).optional().describe("A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`."),
   },
   example: {
     action: 'http',
@@ -153,18 +145,18 @@ export const httpAction: ActionAdapter<HttpOptions> = {
     secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } },
   },
   create(options) {
-    const method = options.method ?? 'POST';
+    const method = options.method;
     if (options.cache && method !== 'GET') throw new Error('cache applies to GET requests only');
     if (options.body && method === 'GET') throw new Error('a GET has no body');
     const origin = literalOrigin(options.url);
     const url = compileUrl(options.url, origin);
     const headers = compileValueMap(options.headers);
-    if (options.body_encoding && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
-    const body = options.body ? compileFields(options.body as Record<string, Field>) : undefined;
-    const query = compileFields(options.query as Record<string, Field> | undefined);
-    const encoding = options.body_encoding ?? 'json';
+    const encoding = options.body_encoding;
+    if (encoding === 'form' && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
+    const body = options.body ? compileFields(options.body) : undefined;
+    const query = compileFields(options.query);
     const check = compileSuccessCheck(options.success, options.error_path);
-    const ttlSeconds = options.cache ? Math.round(parseDuration(options.cache.ttl) / 1000) : 0;
+    const ttlSeconds = options.cache ? Math.round(options.cache.ttl / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
       // Checked again at send time, on the URL actually sent, before any credential is attached.
       if (offOrigin(item.url, origin)) throw new ActionError(`the http action's URL left its origin ${origin}`, { transient: false });
@@ -238,4 +230,4 @@ export const httpAction: ActionAdapter<HttpOptions> = {
       send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, item.key, io)),
     };
   },
-};
+});

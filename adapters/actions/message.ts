@@ -2,23 +2,27 @@
 import type { StepContext } from '../../runtime/component/context.ts';
 import type { ActionCompileContext } from '../../runtime/component/action.ts';
 import { compileTemplate, type CompiledTemplate } from '../../runtime/manifest/templates.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
+import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import { field, type Options } from '../../runtime/component/spec.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
 
-export const messageOptions = {
-  template: { type: 'string', description: 'A template declared under `templates:`.' },
-  data: { type: 'object', additionalProperties: valueSchema, description: "The template's variables, each a value from the event." },
-  subject: { type: 'string', description: 'Inline subject (placeholders allowed), instead of a template.' },
-  html: { type: 'string', description: 'Inline HTML (values escaped), instead of a template.' },
-  text: { type: 'string', description: 'Inline text, instead of a template.' },
+/**
+ * A described value from the event. The ref is wrapped in allOf: a `$ref` with a sibling description makes the
+ * type generator mint a twin (Value1, Value2…) instead of saying `Value`.
+ */
+export const valueField = (description: string) => field.schema<Value>({ allOf: [{ $ref: '#/definitions/Value' }] }).describe(description);
+
+/** The options of a message (email, SMS): a named template or inline fields, and the template's data. */
+export const messageSpec = {
+  template: field.string().optional().describe('A template declared under `templates:`.'),
+  data: field.record(field.ref<Value>('Value')).optional().describe("The template's variables, each a value from the event."),
+  subject: field.string().optional().describe('Inline subject (placeholders allowed), instead of a template.'),
+  html: field.string().optional().describe('Inline HTML (values escaped), instead of a template.'),
+  text: field.string().optional().describe('Inline text, instead of a template.'),
 } as const;
 
-export interface MessageOptions {
-  template?: string;
-  data?: Record<string, unknown>;
-  subject?: string;
-  html?: string;
-  text?: string;
-}
+/** A message's parsed options. */
+export type MessageOptions = Options<typeof messageSpec>;
 
 export interface CompiledMessage {
   render(ctx: StepContext): { subject?: string; html?: string; text?: string };
@@ -44,7 +48,7 @@ export function compileMessage(options: MessageOptions, ctx: ActionCompileContex
   for (const alternatives of needs) {
     if (!alternatives.some((f) => probe[f] !== undefined)) throw new Error(`the message needs ${alternatives.join(' or ')}`);
   }
-  const data = Object.entries(options.data ?? {}).map(([k, v]) => [k, compileValue(v as never, { allowEnvelope: true })] as [string, ValueFn]);
+  const data = Object.entries(options.data ?? {}).map(([k, v]) => [k, compileValue(v, { allowEnvelope: true })] as [string, ValueFn]);
   const missing = [...template.variables].filter((v) => !data.some(([k]) => k === v));
   if (missing.length) throw new Error(`template ${template.name} uses ${missing.map((m) => `{{${m}}}`).join(', ')} but data does not provide ${missing.length > 1 ? 'them' : 'it'}`);
   return {
@@ -53,12 +57,12 @@ export function compileMessage(options: MessageOptions, ctx: ActionCompileContex
 }
 
 /** Compiles a map of values (analytics properties, HTTP bodies and headers). */
-export function compileValueMap(map: Record<string, unknown> | undefined): (ctx: StepContext) => Record<string, unknown> {
-  const entries = Object.entries(map ?? {}).map(([k, v]) => [k, compileValue(v as never, { allowEnvelope: true })] as [string, ValueFn]);
+export function compileValueMap(map: Readonly<Record<string, Value>> | undefined): (ctx: StepContext) => Record<string, unknown> {
+  const entries = Object.entries(map ?? {}).map(([k, v]) => [k, compileValue(v, { allowEnvelope: true })] as [string, ValueFn]);
   return (ctx) => Object.fromEntries(entries.map(([k, value]) => [k, value(ctx.values)]));
 }
 
 /** Base URLs are configurable so tests and staging point at a fake; only http(s) origins are accepted. */
-export const baseUrlSchema = { type: 'string', pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'API base URL (default: the provider\'s).' } as const;
+export const baseUrl = (provider: string, description = 'API base URL.') => field.string({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' }).default(provider).describe(description);
 
 export const trimSlash = (url: string) => url.replace(/\/+$/, '');

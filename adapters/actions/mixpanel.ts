@@ -1,10 +1,9 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
-import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/component/action.ts';
-import { analyticsOptions, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
-import { baseUrlSchema, trimSlash } from './message.ts';
-import type { MixpanelAction } from '../../runtime/manifest/types.gen.ts';
-
-type MixpanelOptions = Omit<MixpanelAction, 'limits' | 'description' | 'action'>;
+import { readSecrets } from '../../runtime/component/context.ts';
+import { providerError, sendTogether, stableId } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { analyticsSpec, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
+import { baseUrl, trimSlash } from './message.ts';
 
 /** Mixpanel takes up to 2000 events per /track or /import call. */
 export const MIXPANEL_BATCH_LIMIT = 2000;
@@ -14,25 +13,23 @@ export const MIXPANEL_BATCH_LIMIT = 2000;
  * secret) or `/track`. Every event carries an `$insert_id` derived from the event and step, so Mixpanel drops a
  * retried duplicate.
  */
-export const mixpanelAction: ActionAdapter<MixpanelOptions> = {
-  type: 'mixpanel',
+export const mixpanelAction = defineComponent({
+  kind: 'action',
+  name: 'mixpanel',
   title: 'MixpanelAction',
   description: 'Sends analytics events to Mixpanel in batches, with $insert_id for deduplication.',
-  options: {
-    properties: {
-      ...analyticsOptions,
-      mode: { enum: ['import', 'track'], description: 'import (default; needs api_secret) or track.' },
-      token: { ...secretRefSchema, description: 'Env var holding the project token.' },
-      api_secret: { ...secretRefSchema, description: 'Env var holding the project API secret (import).' },
-      base_url: baseUrlSchema,
-    },
-    required: ['event', 'distinct_id', 'token'],
+  spec: {
+    ...analyticsSpec,
+    mode: field.enum(['import', 'track']).default('import').describe('import (needs api_secret) or track.'),
+    token: field.secret().describe('Env var holding the project token.'),
+    api_secret: field.secret().optional().describe('Env var holding the project API secret (import).'),
+    base_url: baseUrl('https://api.mixpanel.com'),
   },
   example: { action: 'mixpanel', event: '@type', distinct_id: 'data.object.customer', token: 'MIXPANEL_TOKEN', api_secret: 'MIXPANEL_API_SECRET' },
   create(options) {
-    const mode = options.mode ?? 'import';
+    const mode = options.mode;
     if (mode === 'import' && !options.api_secret) throw new Error('mode import needs api_secret (or use mode: track)');
-    const base = trimSlash(options.base_url ?? 'https://api.mixpanel.com');
+    const base = trimSlash(options.base_url);
     const build = compileAnalytics(options);
     return {
       type: 'mixpanel',
@@ -56,4 +53,4 @@ export const mixpanelAction: ActionAdapter<MixpanelOptions> = {
       },
     };
   },
-};
+});

@@ -1,10 +1,9 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
-import { providerError, sendTogether, stableId, type ActionAdapter } from '../../runtime/component/action.ts';
-import { analyticsOptions, asUuid, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
-import { baseUrlSchema, trimSlash } from './message.ts';
-import type { PosthogAction } from '../../runtime/manifest/types.gen.ts';
-
-type PosthogOptions = Omit<PosthogAction, 'limits' | 'description' | 'action'>;
+import { readSecrets } from '../../runtime/component/context.ts';
+import { providerError, sendTogether, stableId } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { analyticsSpec, asUuid, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
+import { baseUrl, trimSlash } from './message.ts';
 
 /** Events per PostHog /batch/ call; its limit is the request size (20 MB), so this keeps calls modest. */
 export const POSTHOG_BATCH_LIMIT = 1000;
@@ -13,21 +12,19 @@ export const POSTHOG_BATCH_LIMIT = 1000;
  * Analytics events to PostHog's `/batch/` endpoint with the project API key. Each event's `uuid` is derived from
  * the event and step, which PostHog uses to drop duplicates of a retried call.
  */
-export const posthogAction: ActionAdapter<PosthogOptions> = {
-  type: 'posthog',
+export const posthogAction = defineComponent({
+  kind: 'action',
+  name: 'posthog',
   title: 'PosthogAction',
   description: 'Sends analytics events to PostHog in batches, with a stable uuid per event.',
-  options: {
-    properties: {
-      ...analyticsOptions,
-      api_key: { ...secretRefSchema, description: 'Env var holding the project API key (phc_…).' },
-      base_url: { ...baseUrlSchema, description: 'PostHog host (default https://us.i.posthog.com).' },
-    },
-    required: ['event', 'distinct_id', 'api_key'],
+  spec: {
+    ...analyticsSpec,
+    api_key: field.secret().describe('Env var holding the project API key (phc_…).'),
+    base_url: baseUrl('https://us.i.posthog.com', 'PostHog host.'),
   },
   example: { action: 'posthog', event: '@type', distinct_id: 'data.id', api_key: 'POSTHOG_API_KEY' },
   create(options) {
-    const base = trimSlash(options.base_url ?? 'https://us.i.posthog.com');
+    const base = trimSlash(options.base_url);
     const build = compileAnalytics(options);
     return {
       type: 'posthog',
@@ -49,4 +46,4 @@ export const posthogAction: ActionAdapter<PosthogOptions> = {
       },
     };
   },
-};
+});

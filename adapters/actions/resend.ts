@@ -1,10 +1,10 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
-import { ActionError, expectJson, providerError, sendEach, stableId, type ActionAdapter, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
+import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
+import { ActionError, expectJson, providerError, sendEach, stableId, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
-import { baseUrlSchema, compileMessage, messageOptions, trimSlash } from './message.ts';
-import type { ResendAction } from '../../runtime/manifest/types.gen.ts';
-
-type ResendOptions = Omit<ResendAction, 'limits' | 'description' | 'action'>;
+import type { Value } from '../../runtime/manifest/types.gen.ts';
+import { baseUrl, compileMessage, messageSpec, trimSlash, valueField } from './message.ts';
 
 interface ResendEmail {
   /** Absent while `from` names a Worker variable: read when the email is sent, so fixing the variable fixes a replay. */
@@ -37,46 +37,43 @@ export function resendTagValue(value: unknown): string {
  * `Idempotency-Key` so a retried call does not send twice. A batch the API refuses outright (4xx) is retried
  * email by email, so one bad address does not sink the other 99. Successes are logged to `email_logs`.
  */
-export const resendAction: ActionAdapter<ResendOptions> = {
-  type: 'resend',
+export const resendAction = defineComponent({
+  kind: 'action',
+  name: 'resend',
   title: 'ResendAction',
   description: 'Sends email through Resend (single or batched), logging to email_logs.',
-  options: {
-    properties: {
-      from: {
+  writes: ['email_logs'],
+  spec: {
+    from: field
+      .schema<string | { env: string }>({
         anyOf: [
           { type: 'string', minLength: 3 },
           { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' } } },
         ],
-        description: 'Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.',
-      },
-      tags: {
-        type: 'object',
-        maxProperties: 50,
-        propertyNames: { pattern: RESEND_TAG.source },
-        additionalProperties: { anyOf: [{ type: 'string', pattern: RESEND_TAG.source }, valueSchema.anyOf[1]] },
-        description: 'Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.',
-      },
-      to: { $ref: '#/definitions/Value', description: 'Recipient address, from the event.' },
-      reply_to: { type: 'string' },
-      ...messageOptions,
-      api_key: { ...secretRefSchema, description: 'Env var holding the Resend API key.' },
-      base_url: baseUrlSchema,
-    },
-    required: ['from', 'to', 'api_key'],
+      })
+      .describe('Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.'),
+    tags: field
+      .record(field.schema<string | Exclude<Value, string>>({ anyOf: [{ type: 'string', pattern: RESEND_TAG.source }, valueSchema.anyOf[1]] }), { maxProperties: 50, propertyNames: { pattern: RESEND_TAG.source } })
+      .optional()
+      .describe('Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.'),
+    to: valueField('Recipient address, from the event.'),
+    reply_to: field.string().optional(),
+    ...messageSpec,
+    api_key: field.secret().describe('Env var holding the Resend API key.'),
+    base_url: baseUrl('https://api.resend.com'),
   },
   example: { action: 'resend', from: 'Acme <hello@acme.dev>', to: 'data.email', template: 'welcome', data: { name: 'data.first_name' }, api_key: 'RESEND_API_KEY' },
   create(options, ctx) {
-    const base = trimSlash(options.base_url ?? 'https://api.resend.com');
+    const base = trimSlash(options.base_url);
     const message = compileMessage(options, ctx, [['subject'], ['html', 'text']]);
-    const to = compileValue(options.to as never, { allowEnvelope: true });
+    const to = compileValue(options.to, { allowEnvelope: true });
     const tags = Object.entries(options.tags ?? {}).map(([name, spec]): [string, ValueFn] => {
       if (!RESEND_TAG.test(name)) throw new Error(`tag name ${JSON.stringify(name.slice(0, 40))} breaks Resend's rule: ASCII letters, numbers, _ and - only, at most 256 characters`);
       if (typeof spec === 'string') {
         if (!RESEND_TAG.test(spec)) throw new Error(`tag ${name}: ${JSON.stringify(spec.slice(0, 40))} breaks Resend's rule (ASCII letters, numbers, _ and - only, at most 256 characters); a value from the event is { path: ... }`);
         return [name, () => spec];
       }
-      return [name, compileValue(spec as never, { allowEnvelope: true })];
+      return [name, compileValue(spec, { allowEnvelope: true })];
     });
     const fromEnv = typeof options.from === 'object' ? options.from.env : undefined;
     /** The sender of an email about to go: the variable's value when `from` names one. */
@@ -144,4 +141,4 @@ export const resendAction: ActionAdapter<ResendOptions> = {
       },
     };
   },
-};
+});

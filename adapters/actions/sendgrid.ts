@@ -1,10 +1,10 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
-import { providerError, sendEach, type ActionAdapter } from '../../runtime/component/action.ts';
+import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
+import { providerError, sendEach } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
-import { baseUrlSchema, compileMessage, compileValueMap, messageOptions, trimSlash } from './message.ts';
-import type { SendgridAction } from '../../runtime/manifest/types.gen.ts';
-
-type SendgridOptions = Omit<SendgridAction, 'limits' | 'description' | 'action'>;
+import type { Value } from '../../runtime/manifest/types.gen.ts';
+import { baseUrl, compileMessage, compileValueMap, messageSpec, trimSlash } from './message.ts';
 
 interface SendgridMail {
   personalizations: { to: { email: string }[]; dynamic_template_data?: Record<string, unknown> }[];
@@ -25,25 +25,24 @@ function address(text: string): { email: string; name?: string } {
  * dynamic_template_data) or content rendered here from a switchyard template. SendGrid has no idempotency key,
  * so the send ledger is what keeps a retry from sending twice. Logged to `email_logs` under X-Message-Id.
  */
-export const sendgridAction: ActionAdapter<SendgridOptions> = {
-  type: 'sendgrid',
+export const sendgridAction = defineComponent({
+  kind: 'action',
+  name: 'sendgrid',
   title: 'SendgridAction',
   description: 'Sends email through SendGrid (dynamic template or rendered content), logging to email_logs.',
-  options: {
-    properties: {
-      from: { type: 'string', minLength: 3 },
-      to: { $ref: '#/definitions/Value' },
-      template_id: { type: 'string', pattern: '^d-[0-9a-f]+$', description: 'A SendGrid dynamic template id (`d-…`); `data` becomes its dynamic_template_data.' },
-      ...messageOptions,
-      api_key: { ...secretRefSchema, description: 'Env var holding the SendGrid API key.' },
-      base_url: baseUrlSchema,
-    },
-    required: ['from', 'to', 'api_key'],
+  writes: ['email_logs'],
+  spec: {
+    from: field.string({ minLength: 3 }),
+    to: field.ref<Value>('Value'),
+    template_id: field.string({ pattern: '^d-[0-9a-f]+$' }).optional().describe('A SendGrid dynamic template id (`d-…`); `data` becomes its dynamic_template_data.'),
+    ...messageSpec,
+    api_key: field.secret().describe('Env var holding the SendGrid API key.'),
+    base_url: baseUrl('https://api.sendgrid.com'),
   },
   example: { action: 'sendgrid', from: 'Acme <hello@acme.dev>', to: 'data.email', template_id: 'd-0123456789abcdef', data: { name: 'data.first_name' }, api_key: 'SENDGRID_API_KEY' },
   create(options, ctx) {
-    const base = trimSlash(options.base_url ?? 'https://api.sendgrid.com');
-    const to = compileValue(options.to as never, { allowEnvelope: true });
+    const base = trimSlash(options.base_url);
+    const to = compileValue(options.to, { allowEnvelope: true });
     const dynamic = options.template_id !== undefined;
     const data = compileValueMap(options.data);
     const message = dynamic ? undefined : compileMessage(options, ctx, [['subject'], ['html', 'text']]);
@@ -81,4 +80,4 @@ export const sendgridAction: ActionAdapter<SendgridOptions> = {
       },
     };
   },
-};
+});

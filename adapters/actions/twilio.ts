@@ -1,40 +1,39 @@
-import { readSecrets, secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
-import { expectJson, sendEach, type ActionAdapter } from '../../runtime/component/action.ts';
+import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
+import { expectJson, sendEach } from '../../runtime/component/action.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
-import { baseUrlSchema, compileMessage, trimSlash } from './message.ts';
-import type { TwilioSmsAction } from '../../runtime/manifest/types.gen.ts';
-
-type TwilioSmsOptions = Omit<TwilioSmsAction, 'limits' | 'description' | 'action'>;
+import type { Value } from '../../runtime/manifest/types.gen.ts';
+import { baseUrl, compileMessage, messageSpec, trimSlash, valueField } from './message.ts';
 
 /**
  * SMS through Twilio's `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: form-encoded, HTTP Basic with the
  * account SID and auth token. The body is a template's (or inline) text. Logged to `sms_logs`; the default
  * manifest's status-callback webhook then updates the status.
  */
-export const twilioSmsAction: ActionAdapter<TwilioSmsOptions> = {
-  type: 'twilio',
+export const twilioSmsAction = defineComponent({
+  kind: 'action',
+  name: 'twilio',
   title: 'TwilioSmsAction',
   description: 'Sends SMS through Twilio, logging to sms_logs.',
-  options: {
-    properties: {
-      to: { $ref: '#/definitions/Value', description: 'E.164 number, from the event.' },
-      from: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'Sender number (or use messaging_service_sid).' },
-      messaging_service_sid: { type: 'string', pattern: '^MG[0-9a-f]{32}$' },
-      template: { type: 'string', description: "A template's text is the message body." },
-      data: { type: 'object', additionalProperties: { $ref: '#/definitions/Value' } },
-      text: { type: 'string', description: 'Inline body (placeholders allowed), instead of a template.' },
-      status_callback: { type: 'string', pattern: '^https://', description: 'Where Twilio posts status changes (e.g. this runtime\'s /webhooks/twilio).' },
-      account_sid: { ...secretRefSchema, description: 'Env var holding the Account SID.' },
-      auth_token: { ...secretRefSchema, description: 'Env var holding the auth token.' },
-      base_url: baseUrlSchema,
-    },
-    required: ['to', 'account_sid', 'auth_token'],
+  writes: ['sms_logs'],
+  spec: {
+    to: valueField('E.164 number, from the event.'),
+    from: field.string({ pattern: '^\\+[1-9][0-9]{6,14}$' }).optional().describe('Sender number (or use messaging_service_sid).'),
+    messaging_service_sid: field.string({ pattern: '^MG[0-9a-f]{32}$' }).optional(),
+    template: field.string().optional().describe("A template's text is the message body."),
+    data: field.record(field.ref<Value>('Value')).optional(),
+    text: messageSpec.text.describe('Inline body (placeholders allowed), instead of a template.'),
+    status_callback: field.string({ pattern: '^https://' }).optional().describe("Where Twilio posts status changes (e.g. this runtime's /webhooks/twilio)."),
+    account_sid: field.secret().describe('Env var holding the Account SID.'),
+    auth_token: field.secret().describe('Env var holding the auth token.'),
+    base_url: baseUrl('https://api.twilio.com'),
   },
   example: { action: 'twilio', to: 'data.phone', from: '+15005550006', text: 'Your code is {{code}}', data: { code: 'data.code' }, account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' },
   create(options, ctx) {
     if (!options.from === !options.messaging_service_sid) throw new Error('give exactly one of from or messaging_service_sid');
-    const base = trimSlash(options.base_url ?? 'https://api.twilio.com');
-    const to = compileValue(options.to as never, { allowEnvelope: true });
+    const base = trimSlash(options.base_url);
+    const to = compileValue(options.to, { allowEnvelope: true });
     const message = compileMessage({ ...(options.template ? { template: options.template } : {}), ...(options.text ? { text: options.text } : {}), ...(options.data ? { data: options.data } : {}) }, ctx, [['text']]);
     return {
       type: 'twilio',
@@ -66,4 +65,4 @@ export const twilioSmsAction: ActionAdapter<TwilioSmsOptions> = {
       },
     };
   },
-};
+});

@@ -1,12 +1,9 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { toHex } from '../../runtime/lib/bytes.ts';
-import { parseSize } from '../../runtime/lib/duration.ts';
-import type { EndpointAdapter } from '../../runtime/component/endpoint.ts';
 import { errorResponse, readBody } from '../../runtime/lib/http.ts';
-import { baseUrlSchema, trimSlash } from '../actions/message.ts';
-import type { CloudinaryUploadEndpoint } from '../../runtime/manifest/types.gen.ts';
-
-type UploadOptions = Omit<CloudinaryUploadEndpoint, 'type'>;
+import { baseUrl, trimSlash } from '../actions/message.ts';
 
 /** Room for the multipart boundaries and part headers around the file. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -72,42 +69,36 @@ export function cloudinaryUrl(cloud: string, asset: UploadedAsset, transformatio
  * the Cloudinary URL in its metadata. The answer carries the asset's URL, its `format`, a `url_template` to put
  * any transformation in, and the route's named `urls`. The browser never sees the API secret.
  */
-export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
-  type: 'cloudinary-upload',
+export const cloudinaryUploadEndpoint = defineComponent({
+  kind: 'endpoint',
+  name: 'cloudinary-upload',
   title: 'CloudinaryUploadEndpoint',
   description: 'Signed uploads to Cloudinary, with size and type limits, transformations and an optional R2 backup of the original.',
   auth: 'required',
-  options: {
-    properties: {
-      cloud_name: { type: 'string', pattern: '^[a-z0-9_-]+$' },
-      api_key: { ...secretRefSchema, description: 'Env var with the Cloudinary API key.' },
-      api_secret: { ...secretRefSchema, description: 'Env var with the Cloudinary API secret.' },
-      algorithm: { enum: ['sha1', 'sha256'], description: "Signature hash; must match the account's setting (default sha256)." },
-      folder: { type: 'string', description: 'Cloudinary folder; each user\'s uploads go under <folder>/<user id>.' },
-      resource_type: { enum: ['image', 'video', 'raw', 'auto'], description: 'Default auto.' },
-      transformation: { type: 'string', pattern: TRANSFORMATION_PATTERN, description: 'An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).' },
-      format: { type: 'string', pattern: '^[a-z0-9]{2,5}$', description: 'Convert uploads to this format, e.g. webp (signed).' },
-      urls: {
-        type: 'object',
-        propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
-        additionalProperties: { type: 'string', pattern: TRANSFORMATION_PATTERN },
-        description: 'Named delivery transformations: the answer carries each one\'s URL, e.g. { thumb: c_fill,w_200,h_200 }.',
-      },
-      max_size: { $ref: '#/definitions/Size', description: 'Largest file accepted (default 10MiB).' },
-      types: { type: 'array', items: { type: 'string', pattern: '^[a-z]+/[a-z0-9.+-]+$' }, description: 'Accepted MIME types (default any image).' },
-      backup_bucket: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'R2 binding to keep the original in, with the Cloudinary URL in its metadata.' },
-      backup: { enum: ['always', 'on_request'], description: `With backup_bucket: keep every original (always, the default), or only when the request sends ${BACKUP_FIELD}=true (on_request).` },
-      base_url: baseUrlSchema,
-    },
-    required: ['cloud_name', 'api_key', 'api_secret'],
+  spec: {
+    cloud_name: field.string({ pattern: '^[a-z0-9_-]+$' }),
+    api_key: field.secret().describe('Env var with the Cloudinary API key.'),
+    api_secret: field.secret().describe('Env var with the Cloudinary API secret.'),
+    algorithm: field.enum(['sha1', 'sha256']).default('sha256').describe("Signature hash; must match the account's setting."),
+    folder: field.string().optional().describe("Cloudinary folder; each user's uploads go under <folder>/<user id>."),
+    resource_type: field.enum(['image', 'video', 'raw', 'auto']).default('auto'),
+    transformation: field.string({ pattern: TRANSFORMATION_PATTERN }).optional().describe('An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).'),
+    format: field.string({ pattern: '^[a-z0-9]{2,5}$' }).optional().describe('Convert uploads to this format, e.g. webp (signed).'),
+    urls: field
+      .record(field.string({ pattern: TRANSFORMATION_PATTERN }), { propertyNames: { pattern: '^[a-z][a-z0-9_]*$' } })
+      .optional()
+      .describe("Named delivery transformations: the answer carries each one's URL, e.g. { thumb: c_fill,w_200,h_200 }."),
+    max_size: field.size().default('10MiB').describe('Largest file accepted.'),
+    types: field.list(field.string({ pattern: '^[a-z]+/[a-z0-9.+-]+$' })).optional().describe('Accepted MIME types (default any image).'),
+    backup_bucket: field.string({ pattern: '^[A-Z][A-Z0-9_]*$' }).optional().describe('R2 binding to keep the original in, with the Cloudinary URL in its metadata.'),
+    // No schema default: it applies only with backup_bucket (without one nothing is kept), and alone it is a mistake.
+    backup: field.enum(['always', 'on_request']).optional().describe(`With backup_bucket: keep every original (always, the default), or only when the request sends ${BACKUP_FIELD}=true (on_request).`),
+    base_url: baseUrl('https://api.cloudinary.com'),
   },
   example: { type: 'cloudinary-upload', cloud_name: 'demo', api_key: 'CLOUDINARY_API_KEY', api_secret: 'CLOUDINARY_API_SECRET', folder: 'uploads', backup_bucket: 'UPLOADS' },
   create(options) {
-    const base = trimSlash(options.base_url ?? 'https://api.cloudinary.com');
-    const algorithm = options.algorithm ?? 'sha256';
-    const maxSize = parseSize(options.max_size ?? '10MiB');
-    const types = options.types;
-    const resourceType = options.resource_type ?? 'auto';
+    const base = trimSlash(options.base_url);
+    const { algorithm, max_size: maxSize, types, resource_type: resourceType } = options;
     if (options.backup && !options.backup_bucket) throw new Error('backup needs backup_bucket');
     const transformation = new RegExp(TRANSFORMATION_PATTERN);
     for (const [name, t] of [['transformation', options.transformation], ...Object.entries(options.urls ?? {}).map(([n, v]) => [`urls.${n}`, v])] as [string, string | undefined][]) {
@@ -183,4 +174,4 @@ export const cloudinaryUploadEndpoint: EndpointAdapter<UploadOptions> = {
       );
     };
   },
-};
+});

@@ -1,12 +1,9 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
-import { parseDuration } from '../../runtime/lib/duration.ts';
-import type { EndpointAdapter } from '../../runtime/component/endpoint.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { errorResponse } from '../../runtime/lib/http.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
-import { baseUrlSchema, trimSlash } from '../actions/message.ts';
-import type { PosthogFlagsEndpoint } from '../../runtime/manifest/types.gen.ts';
-
-type FlagsOptions = Omit<PosthogFlagsEndpoint, 'type'>;
+import { baseUrl, trimSlash } from '../actions/message.ts';
 
 interface Cached {
   flags: Record<string, unknown>;
@@ -17,25 +14,22 @@ interface Cached {
  * `GET /v1/flags`: PostHog feature flags for the authenticated user, cached in KV for `ttl`. When PostHog cannot be
  * reached, a cached answer up to `stale_for` old is served with `X-Switchyard-Cache: stale`; without one, 503.
  */
-export const posthogFlagsEndpoint: EndpointAdapter<FlagsOptions> = {
-  type: 'posthog-flags',
+export const posthogFlagsEndpoint = defineComponent({
+  kind: 'endpoint',
+  name: 'posthog-flags',
   title: 'PosthogFlagsEndpoint',
   description: "The user's PostHog feature flags, cached in KV, served stale when PostHog is down.",
   auth: 'required',
-  options: {
-    properties: {
-      api_key: { ...secretRefSchema, description: 'Env var with the PostHog project API key.' },
-      base_url: { ...baseUrlSchema, description: 'PostHog host (default https://us.i.posthog.com).' },
-      ttl: { $ref: '#/definitions/Duration', description: 'How long flags are served from the cache (default 5m).' },
-      stale_for: { $ref: '#/definitions/Duration', description: 'How long past ttl a cached answer may stand in when PostHog is down (default 1d).' },
-    },
-    required: ['api_key'],
+  spec: {
+    api_key: field.secret().describe('Env var with the PostHog project API key.'),
+    base_url: baseUrl('https://us.i.posthog.com', 'PostHog host.'),
+    ttl: field.duration().default('5m').describe('How long flags are served from the cache.'),
+    stale_for: field.duration().default('1d').describe('How long past ttl a cached answer may stand in when PostHog is down.'),
   },
   example: { type: 'posthog-flags', api_key: 'POSTHOG_API_KEY', ttl: '5m' },
   create(options) {
-    const base = trimSlash(options.base_url ?? 'https://us.i.posthog.com');
-    const ttl = parseDuration(options.ttl ?? '5m');
-    const staleFor = parseDuration(options.stale_for ?? '1d');
+    const base = trimSlash(options.base_url);
+    const { ttl, stale_for: staleFor } = options;
     return async (ctx) => {
       const kv = ctx.env.KV as KVNamespace | undefined;
       if (!kv) return errorResponse(500, { error: 'misconfigured', message: 'the flags endpoint needs a KV binding named KV' });
@@ -56,4 +50,4 @@ export const posthogFlagsEndpoint: EndpointAdapter<FlagsOptions> = {
       }
     };
   },
-};
+});

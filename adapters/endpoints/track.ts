@@ -1,8 +1,7 @@
-import type { EndpointAdapter, EndpointEvent, EndpointHandler } from '../../runtime/component/endpoint.ts';
+import type { EndpointEvent, EndpointHandler } from '../../runtime/component/endpoint.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { errorResponse, readBody } from '../../runtime/lib/http.ts';
-import type { TrackEndpoint } from '../../runtime/manifest/types.gen.ts';
-
-type TrackOptions = Omit<TrackEndpoint, 'type'>;
 
 interface IncomingEvent {
   event?: unknown;
@@ -44,24 +43,22 @@ function jsonDepth(text: string): number {
  * Answers 202 as soon as the events are queued. The body is read bounded (TRACK_MAX_BODY), credentials are checked
  * before the route's rate limit (precheck), and a backlog over `max_queued` answers 503.
  */
-export const trackEndpoint: EndpointAdapter<TrackOptions> = {
-  type: 'track',
+export const trackEndpoint = defineComponent({
+  kind: 'endpoint',
+  name: 'track',
   title: 'TrackEndpoint',
   description: 'Collects analytics events from browsers and queues them for the route handlers.',
   auth: 'optional',
   queue: true,
-  options: {
-    properties: {
-      max_events: { type: 'integer', minimum: 1, maximum: 500, description: 'Events per request (default 100).' },
-      publishable_keys: { type: 'array', items: { type: 'string', pattern: '^pk_[A-Za-z0-9_]+$' }, description: 'Public project keys a browser may send instead of a JWT.' },
-      origins: { type: 'array', items: { type: 'string', pattern: '^https?://[^/]+$' }, description: 'Origins allowed to send events (CORS).' },
-      max_queued: { type: 'integer', minimum: 1, description: `Answer 503 while more events than this wait on the route's queue, not yet consumed (default ${DEFAULT_MAX_QUEUED}).` },
-    },
+  spec: {
+    max_events: field.integer({ minimum: 1, maximum: 500 }).default(100).describe('Events per request.'),
+    publishable_keys: field.list(field.string({ pattern: '^pk_[A-Za-z0-9_]+$' })).optional().describe('Public project keys a browser may send instead of a JWT.'),
+    origins: field.list(field.string({ pattern: '^https?://[^/]+$' })).optional().describe('Origins allowed to send events (CORS).'),
+    max_queued: field.integer({ minimum: 1 }).default(DEFAULT_MAX_QUEUED).describe("Answer 503 while more events than this wait on the route's queue, not yet consumed."),
   },
   example: { type: 'track', publishable_keys: ['pk_example_web'], origins: ['https://app.example.com'] },
   create(options) {
-    const maxEvents = options.max_events ?? 100;
-    const maxQueued = options.max_queued ?? DEFAULT_MAX_QUEUED;
+    const { max_events: maxEvents, max_queued: maxQueued } = options;
     const keys = new Set(options.publishable_keys ?? []);
     const origins = new Set(options.origins ?? []);
     const corsFor = (request: Request): Record<string, string> => {
@@ -127,4 +124,4 @@ export const trackEndpoint: EndpointAdapter<TrackOptions> = {
     };
     return handler;
   },
-};
+});

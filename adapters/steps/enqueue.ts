@@ -1,8 +1,8 @@
-import type { CompiledStep, StepAdapter } from '../../runtime/component/step.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
-import type { EnqueueStep } from '../../runtime/manifest/types.gen.ts';
-
-type EnqueueOptions = EnqueueStep;
+import type { CompiledStep } from '../../runtime/component/step.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 export interface CompiledEnqueueStep extends CompiledStep {
   kind: 'enqueue';
@@ -14,19 +14,17 @@ export interface CompiledEnqueueStep extends CompiledStep {
  * Sends a message built from the event to another queue declared in the manifest. It goes through the outbox:
  * written in the message's transaction, sent after commit, so a message that fails to apply sends nothing.
  */
-export const enqueueStep: StepAdapter<EnqueueOptions, CompiledEnqueueStep> = {
-  key: 'enqueue',
+export const enqueueStep = defineComponent({
+  kind: 'step',
+  name: 'enqueue',
   title: 'EnqueueStep',
   description: 'Sends a message built from the event to another queue.',
-  options: {
-    properties: {
-      enqueue: { type: 'string', description: 'Name of a queue declared under `queues:`.' },
-      body: { type: 'object', additionalProperties: valueSchema, description: 'The message: a value for each field.' },
-    },
-    required: ['enqueue', 'body'],
+  spec: {
+    enqueue: field.string().describe('Name of a queue declared under `queues:`.'),
+    body: field.record(field.ref<Value>('Value')).describe('The message: a value for each field.'),
   },
   example: { enqueue: 'fulfillment', body: { orderId: 'data.object.metadata.order_id', customerId: 'data.object.customer' } },
-  compile(options, ctx) {
+  create(options, ctx): CompiledEnqueueStep {
     if (!ctx.queues.has(options.enqueue)) {
       throw new Error(`queue ${JSON.stringify(options.enqueue)} is not declared under queues: (declared: ${[...ctx.queues].join(', ') || 'none'})`);
     }
@@ -38,4 +36,4 @@ export const enqueueStep: StepAdapter<EnqueueOptions, CompiledEnqueueStep> = {
       run: (ctx) => ({ outbox: [{ queue: options.enqueue, body: Object.fromEntries(body.map(([k, value]) => [k, value(ctx.values)])) }] }),
     };
   },
-};
+});

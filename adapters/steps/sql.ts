@@ -1,9 +1,9 @@
-import type { CompiledStep, StepAdapter } from '../../runtime/component/step.ts';
+import type { CompiledStep } from '../../runtime/component/step.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { compileNamedSql, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/manifest/sql.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
-import type { SqlStep } from '../../runtime/manifest/types.gen.ts';
-
-type SqlOptions = SqlStep;
+import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 export interface CompiledSqlStep extends CompiledStep {
   kind: 'sql';
@@ -25,31 +25,29 @@ function toSqlValue(value: unknown, booleans = false): unknown {
 }
 
 /** An SQL statement with `:named` parameters, each taken from the event by a value expression. */
-export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
-  key: 'sql',
+export const sqlStep = defineComponent({
+  kind: 'step',
+  name: 'sql',
   title: 'SqlStep',
   description: 'Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.',
-  options: {
-    properties: {
-      sql: { type: 'string', minLength: 1, description: 'The statement, with `:name` parameters.' },
-      params: {
-        type: 'object',
-        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-        additionalProperties: valueSchema,
-        description: 'A value for each `:name` in the statement.',
-      },
-      store: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$', description: "The store it writes (from `stores:`), over its handler's; default d1." },
-    },
-    required: ['sql'],
+  spec: {
+    sql: field.string({ minLength: 1 }).describe('The statement, with `:name` parameters.'),
+    params: field.record(field.ref<Value>('Value'), { propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } }).default({}).describe('A value for each `:name` in the statement.'),
+    store: field.string({ pattern: '^[a-z][a-z0-9_-]*$' }).optional().describe("The store it writes (from `stores:`), over its handler's; default d1."),
   },
   example: { sql: 'UPDATE orders SET status = :status WHERE id = :id', params: { status: { const: 'paid' }, id: 'data.object.metadata.order_id' } },
-  compile(options, ctx) {
+  // validate prepares the statement against the store's migrations (a store whose SQL the CLI cannot prepare is skipped).
+  check(options, ctx) {
+    const error = ctx.prepare?.(options.sql, options.store ?? ctx.store);
+    return error ? [{ path: ['sql'], message: error, severity: 'error' }] : [];
+  },
+  create(options, ctx): CompiledSqlStep {
     const storeName = options.store ?? ctx.store;
     const store = storeName === undefined ? undefined : ctx.stores.get(storeName);
     if (storeName !== undefined && !store) throw new Error(`store ${JSON.stringify(storeName)} is not declared under stores: (known: ${[...ctx.stores.keys()].join(', ')})`);
     const postgres = store?.type === 'postgres';
     const statement = compileNamedSql(options.sql, postgres ? '$' : '?');
-    const params = options.params ?? {};
+    const params = options.params;
     const declared = Object.keys(params);
     const missing = statement.names.filter((n) => !(n in params));
     const unused = declared.filter((n) => !statement.names.includes(n));
@@ -73,4 +71,4 @@ export const sqlStep: StepAdapter<SqlOptions, CompiledSqlStep> = {
       run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values), true)), store: name }] }),
     };
   },
-};
+});

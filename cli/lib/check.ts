@@ -14,6 +14,7 @@ import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/m
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Registry } from '../../runtime/component/registry.ts';
+import { optionsOf, type CheckContext, type Finding } from '../../runtime/component/define.ts';
 import { readText, type Project } from './project.ts';
 import { secretUses } from './secrets.ts';
 import { devAuthProblems } from './dev-auth.ts';
@@ -132,10 +133,12 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     // malformed shape a check may not apply, and the schema error already says why.
     const wranglerProblems = tolerant(() => checkWrangler(project, env, manifest, compiled));
     add(env, locateInWrangler(project, env, wranglerProblems.filter((p) => p.section)));
+    const components = tolerantChecks(() => checkComponents(manifest, registry, sqlite));
+    add(env, locate(parsed, components.warnings, env), warned);
     const projectProblems = [
       ...wranglerProblems.filter((p) => !p.section),
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
-      ...(sqlite ? tolerant(() => checkSql(sqlite, manifest)) : []),
+      ...components.problems,
       // Postgres stores: each statement against its store's own migrations; and no event's SQL in two stores.
       ...(options.postgresSql === false ? [] : tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems)),
       ...tolerant(() => mixedStoreProblems(manifest)),
@@ -210,6 +213,15 @@ function priced(fn: () => BudgetTable): BudgetTable | undefined {
     return fn();
   } catch {
     return undefined;
+  }
+}
+
+/** tolerant, for a check that sorts what it finds into problems and warnings. */
+function tolerantChecks(check: () => { problems: ManifestProblem[]; warnings: ManifestProblem[] }): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
+  try {
+    return check();
+  } catch {
+    return { problems: [], warnings: [] };
   }
 }
 
@@ -343,27 +355,85 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   return problems;
 }
 
-function checkSql(sqlite: MigratedSchema, manifest: Manifest): ManifestProblem[] {
+/** One step of the manifest, where it is, and the store its SQL goes to. */
+interface StepUse {
+  path: (string | number)[];
+  step: Readonly<Record<string, unknown>>;
+  store: string;
+}
+
+/** Every step in the manifest: integrations' and routes' handlers, routes' on_first_seen, commands, limits' notify. */
+export function stepsOf(manifest: Manifest): StepUse[] {
+  type Handlers = { handlers?: { store?: string; steps: unknown[] }[] };
+  const uses: StepUse[] = [];
+  const add = (path: (string | number)[], step: unknown, store = 'd1') => {
+    if (step && typeof step === 'object') uses.push({ path, step: step as Record<string, unknown>, store });
+  };
+  const handlers = (at: (string | number)[], source: Handlers) =>
+    (source.handlers ?? []).forEach((handler, h) => handler.steps.forEach((step, s) => add([...at, 'handlers', h, 'steps', s], step, handler.store)));
+  for (const [name, integration] of Object.entries(manifest.integrations ?? {})) handlers(['integrations', name], integration as Handlers);
+  for (const [name, route] of Object.entries(manifest.routes ?? {})) {
+    handlers(['routes', name], route as Handlers);
+    ((route as { on_first_seen?: unknown[] }).on_first_seen ?? []).forEach((step, s) => add(['routes', name, 'on_first_seen', s], step));
+  }
+  for (const [name, command] of Object.entries(manifest.commands ?? {})) (command.steps ?? []).forEach((step, s) => add(['commands', name, 'steps', s], step));
+  for (const [name, limit] of Object.entries(manifest.limits ?? {})) add(['limits', name, 'notify'], (limit as { notify?: unknown }).notify);
+  return uses;
+}
+
+/**
+ * Runs every step's and action's own `check` (the sql step prepares its statement against the migrations), and
+ * checks that the tables each action declares it `writes` exist. Findings become problems at the step's path.
+ */
+function checkComponents(manifest: Manifest, registry: Registry, sqlite: MigratedSchema | undefined): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
   const problems: ManifestProblem[] = [];
-  for (const [name, integration] of Object.entries(manifest.integrations)) {
-    (integration.handlers ?? []).forEach((handler, h) =>
-      handler.steps.forEach((step, s) => {
-        if (!('sql' in step)) return;
-        // SQL for another store (Postgres) is checked against that store's migrations (postgres-check.ts).
-        if (storeType(manifest, (step as { store?: string }).store ?? (handler as { store?: string }).store ?? 'd1') !== 'd1') return;
-        const error = sqlite.prepare(step.sql);
-        if (error) problems.push({ path: ['integrations', name, 'handlers', h, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
-      }),
-    );
+  const warnings: ManifestProblem[] = [];
+  // The word an SQLite error names, by the message it was explained as, so the problem points at it.
+  const words = new Map<string, string>();
+  const isD1 = (store: string) => storeType(manifest, store) === 'd1';
+  const tables = sqlite ? new Set(sqlite.query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => String(r.name).toLowerCase())) : undefined;
+  const context: Omit<CheckContext, 'store'> = {
+    // SQL for another store (Postgres) is checked against that store's own migrations (postgres-check.ts).
+    ...(sqlite
+      ? {
+          prepare: (sql: string, store: string) => {
+            if (!isD1(store)) return undefined;
+            const error = sqlite.prepare(sql);
+            if (!error) return undefined;
+            const explained = explainSqlError(sqlite, error);
+            if (explained.word) words.set(explained.message, explained.word);
+            return explained.message;
+          },
+          tables: (store: string) => (isD1(store) ? tables : undefined),
+        }
+      : {}),
+  };
+  for (const use of stepsOf(manifest)) {
+    const key = Object.keys(use.step).find((k) => registry.steps.has(k));
+    if (!key) continue;
+    const step = registry.steps.get(key)!;
+    const action = key === 'action' && typeof use.step.action === 'string' ? registry.actions.get(use.step.action) : undefined;
+    const ctx: CheckContext = { ...context, store: typeof use.step.store === 'string' ? use.step.store : use.store };
+    for (const component of [step, ...(action ? [action] : [])]) {
+      if (!component.check) continue;
+      let findings: Finding[];
+      try {
+        findings = component.check(optionsOf(component, use.step), ctx);
+      } catch {
+        continue; // options the schema or the compile step already reports
+      }
+      for (const f of findings) {
+        const word = words.get(f.message);
+        (f.severity === 'warning' ? warnings : problems).push({ path: [...use.path, ...(f.path ?? [])], message: f.message, ...(word ? { word } : {}) });
+      }
+    }
+    const written = action?.writes ?? [];
+    const known = context.tables?.('d1');
+    for (const table of known ? written.filter((t) => !known.has(t.toLowerCase())) : []) {
+      problems.push({ path: [...use.path, 'action'], message: `a ${action!.name} send logs to table ${table}, which migrations/ do not create${didYouMean(table, [...known!])}`, word: action!.name });
+    }
   }
-  for (const [name, command] of Object.entries(manifest.commands ?? {})) {
-    command.steps.forEach((step, s) => {
-      if (!('sql' in step)) return;
-      const error = sqlite.prepare(step.sql);
-      if (error) problems.push({ path: ['commands', name, 'steps', s, 'sql'], ...explainSqlError(sqlite, error) });
-    });
-  }
-  return problems;
+  return { problems, warnings };
 }
 
 /** An SQLite error as a problem: at the word it names, with the nearest column or table when it names a missing one. */

@@ -155,4 +155,3 @@ export async function sendTogether(items: ActionItem[], send: () => Promise<unkn
     return items.map(() => ({ ok: false as const, error: failure }));
   }
 }
-export type { ActionAdapter } from './legacy.ts';

@@ -48,4 +48,3 @@ export interface EndpointHooks {
   /** Whether the route must declare a queue (and may declare handlers) for this endpoint's events. */
   queue?: boolean;
 }
-export type { EndpointAdapter } from './legacy.ts';

@@ -1,10 +1,7 @@
 /** TEMPORARY (deleted before this work lands): the adapter shapes before defineComponent, while adapters move over. */
 import type { OptionsSchema, SecretEnv } from './context.ts';
 import type { Verifier, SignRequest } from './verifier.ts';
-import type { CompiledStep, StepCompileContext } from './step.ts';
-import type { ActionCompileContext, CompiledAction } from './action.ts';
 import type { AuthHooks } from './auth.ts';
-import type { EndpointHandler } from './endpoint.ts';
 import type { Handshake } from './handshake.ts';
 import { parseDuration } from '../lib/duration.ts';
 
@@ -18,11 +15,8 @@ export interface VerifierAdapter<O = any> extends Base<O> {
   signBody?(options: O, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }>;
   keyPair?(options: O): Promise<{ publicKey: string; privateKey: string }>;
 }
-export interface StepAdapter<O = any, C extends CompiledStep = CompiledStep> { key: string; title: string; description: string; options: OptionsSchema; example: O; compile(options: O, ctx: StepCompileContext): C }
-export interface ActionAdapter<O = any> { type: string; title: string; description: string; options: OptionsSchema; example: O & { action: string }; create(options: O, ctx: ActionCompileContext): CompiledAction }
 export interface JwtConfig extends Omit<AuthHooks, 'key' | 'check'> { hs256Secret?: string; authorizedParties?: string[] }
 export interface AuthAdapter<O = any> extends Base<O> { create(options: O): JwtConfig }
-export interface EndpointAdapter<O = any> extends Base<O> { auth: 'required' | 'optional'; queue?: boolean; create(options: O): EndpointHandler }
 export interface HandshakeAdapter<O = any> extends Base<O> { create(options: O): Handshake }
 export const commonAuthOptions = {
   clock_tolerance: { $ref: '#/definitions/Duration', description: 'Accepted clock skew for exp/nbf/iat (default 5s).' },

@@ -64,4 +64,3 @@ export interface StepHooks {
   /** The step's whole schema branch, when it is more than its options (the action step: one branch per action). */
   schema?(parts: { actions: readonly JsonSchema[] }): JsonSchema;
 }
-export type { StepAdapter } from './legacy.ts';

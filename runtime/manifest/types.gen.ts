@@ -74,294 +74,6 @@ export type Value =
  */
 export type ActionStep = ResendAction | SendgridAction | TwilioSmsAction | MixpanelAction | PosthogAction | HttpAction;
 /**
- * Recipient address, from the event.
- */
-export type Value1 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value2 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value3 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value4 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value5 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value6 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
  * A database projections are written to; `type` picks it.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -399,7 +111,7 @@ export type Step1 = SqlStep | EnqueueStep | ActionStep;
 /**
  * A path into the event (`data.object.id`), or an object with one source and optional transforms.
  */
-export type Value7 =
+export type Value1 =
   | string
   | {
       /**
@@ -768,7 +480,10 @@ export interface ResendAction {
           default?: unknown;
         };
   };
-  to: Value1;
+  /**
+   * Recipient address, from the event.
+   */
+  to: Value;
   reply_to?: string;
   /**
    * A template declared under `templates:`.
@@ -797,7 +512,7 @@ export interface ResendAction {
    */
   api_key: string;
   /**
-   * API base URL (default: the provider's).
+   * API base URL.
    */
   base_url?: string;
 }
@@ -873,7 +588,7 @@ export interface SendgridAction {
    */
   api_key: string;
   /**
-   * API base URL (default: the provider's).
+   * API base URL.
    */
   base_url?: string;
 }
@@ -916,7 +631,10 @@ export interface TwilioSmsAction {
   limits?: string[];
   retry?: RetryPolicy3;
   description?: string;
-  to: Value2;
+  /**
+   * E.164 number, from the event.
+   */
+  to: Value;
   /**
    * Sender number (or use messaging_service_sid).
    */
@@ -946,7 +664,7 @@ export interface TwilioSmsAction {
    */
   auth_token: string;
   /**
-   * API base URL (default: the provider's).
+   * API base URL.
    */
   base_url?: string;
 }
@@ -989,8 +707,14 @@ export interface MixpanelAction {
   limits?: string[];
   retry?: RetryPolicy4;
   description?: string;
-  event: Value3;
-  distinct_id: Value4;
+  /**
+   * Event name (a constant or from the event).
+   */
+  event: Value;
+  /**
+   * The user the event belongs to.
+   */
+  distinct_id: Value;
   /**
    * Event properties.
    */
@@ -1002,7 +726,7 @@ export interface MixpanelAction {
    */
   include?: string;
   /**
-   * import (default; needs api_secret) or track.
+   * import (needs api_secret) or track.
    */
   mode?: 'import' | 'track';
   /**
@@ -1014,7 +738,7 @@ export interface MixpanelAction {
    */
   api_secret?: string;
   /**
-   * API base URL (default: the provider's).
+   * API base URL.
    */
   base_url?: string;
 }
@@ -1057,8 +781,14 @@ export interface PosthogAction {
   limits?: string[];
   retry?: RetryPolicy5;
   description?: string;
-  event: Value5;
-  distinct_id: Value6;
+  /**
+   * Event name (a constant or from the event).
+   */
+  event: Value;
+  /**
+   * The user the event belongs to.
+   */
+  distinct_id: Value;
   /**
    * Event properties.
    */
@@ -1074,7 +804,7 @@ export interface PosthogAction {
    */
   api_key: string;
   /**
-   * PostHog host (default https://us.i.posthog.com).
+   * PostHog host.
    */
   base_url?: string;
 }
@@ -1117,9 +847,6 @@ export interface HttpAction {
   limits?: string[];
   retry?: RetryPolicy6;
   description?: string;
-  /**
-   * Default POST.
-   */
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /**
    * URL template; `{path}` placeholders are filled from the event and URL-encoded.
@@ -1147,7 +874,7 @@ export interface HttpAction {
     [k: string]: Value | SecretValue;
   };
   /**
-   * json (default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.
+   * json, or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.
    */
   body_encoding?: 'json' | 'form';
   /**
@@ -1160,7 +887,10 @@ export interface HttpAction {
    * GET only: cache the response in KV.
    */
   cache?: {
-    ttl: Duration;
+    /**
+     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     */
+    ttl: string;
   };
   /**
    * Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step's retry policy and finally dead-lettered like a 5xx.
@@ -1558,7 +1288,7 @@ export interface Limit {
    * warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
-  per?: Value7;
+  per?: Value1;
   /**
    * Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.
    */
@@ -1885,7 +1615,7 @@ export interface TrackEndpoint {
    */
   type: 'track';
   /**
-   * Events per request (default 100).
+   * Events per request.
    */
   max_events?: number;
   /**
@@ -1897,7 +1627,7 @@ export interface TrackEndpoint {
    */
   origins?: string[];
   /**
-   * Answer 503 while more events than this wait on the route's queue, not yet consumed (default 10000).
+   * Answer 503 while more events than this wait on the route's queue, not yet consumed.
    */
   max_queued?: number;
 }
@@ -1914,15 +1644,15 @@ export interface PosthogFlagsEndpoint {
    */
   api_key: string;
   /**
-   * PostHog host (default https://us.i.posthog.com).
+   * PostHog host.
    */
   base_url?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * How long flags are served from the cache.
    */
   ttl?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * How long past ttl a cached answer may stand in when PostHog is down.
    */
   stale_for?: string;
 }
@@ -1944,16 +1674,13 @@ export interface CloudinaryUploadEndpoint {
    */
   api_secret: string;
   /**
-   * Signature hash; must match the account's setting (default sha256).
+   * Signature hash; must match the account's setting.
    */
   algorithm?: 'sha1' | 'sha256';
   /**
    * Cloudinary folder; each user's uploads go under <folder>/<user id>.
    */
   folder?: string;
-  /**
-   * Default auto.
-   */
   resource_type?: 'image' | 'video' | 'raw' | 'auto';
   /**
    * An incoming transformation applied before Cloudinary stores the file, e.g. c_limit,w_2000 (signed).
@@ -1970,7 +1697,7 @@ export interface CloudinaryUploadEndpoint {
     [k: string]: string;
   };
   /**
-   * A size such as `512B`, `64KiB` or `1MiB`.
+   * Largest file accepted.
    */
   max_size?: string;
   /**
@@ -1986,7 +1713,7 @@ export interface CloudinaryUploadEndpoint {
    */
   backup?: 'always' | 'on_request';
   /**
-   * API base URL (default: the provider's).
+   * API base URL.
    */
   base_url?: string;
 }

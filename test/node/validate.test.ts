@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
@@ -124,6 +124,29 @@ describe('switchyard validate', () => {
     const { code, stderr } = cli(['validate', projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'))]);
     expect(code).toBe(1);
     expect(stderr).toContain('queue "evnets" is not declared under queues: (did you mean "events"?)');
+  });
+
+  it('prepares the SQL of every step: routes\' handlers and on_first_seen, and commands, each reported at its path', () => {
+    let text = defaultManifestText();
+    text = replaceOnce(text, 'INSERT INTO users (id, email, name, metadata, created_at)', 'INSERT INTO users (id, email, name, metadta, created_at)');
+    text = replaceOnce(text, 'INSERT INTO users (id, email, name, created_at)', 'INSERT INTO users (id, email, name, creatd_at)');
+    text = replaceOnce(text, '          - action: posthog\n            event: event\n', '          - sql: UPDATE users SET nmae = :name WHERE id = :id\n            params: { name: event, id: distinct_id }\n          - action: posthog\n            event: event\n');
+    const { code, stderr } = cli(['validate', '--env', 'default', projectWith(text)]);
+    expect(code).toBe(1);
+    const at = (snippet: string) => `integrations.yaml:${lineOf(text, snippet)}:${text.split('\n')[lineOf(text, snippet) - 1]!.indexOf(snippet) + 1}: error [default]: `;
+    expect(stderr).toContain(`${at('metadta')}routes.api.on_first_seen[0].sql: SQL does not prepare against migrations/: table users has no column named metadta (did you mean "metadata"?)`);
+    expect(stderr).toContain(`${at('creatd_at')}commands.sync_user.steps[0].sql: SQL does not prepare against migrations/: table users has no column named creatd_at (did you mean "created_at"?)`);
+    expect(stderr).toContain(`${at('nmae')}routes.track.handlers[0].steps[0].sql: SQL does not prepare against migrations/: no such column: nmae (did you mean "name"?)`);
+    expect(stderr).toContain('3 problems found');
+  });
+
+  it('reports an action whose log table the migrations do not create', () => {
+    const file = projectWith(defaultManifestText());
+    const migration = join(dirname(file), 'migrations', '0001_contract_tables.sql');
+    writeFileSync(migration, readFileSync(migration, 'utf8').replace('CREATE TABLE IF NOT EXISTS email_logs (', 'CREATE TABLE IF NOT EXISTS mail_log (').replaceAll('ON email_logs', 'ON mail_log'));
+    const { code, stderr } = cli(['validate', '--env', 'default', file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/steps\[\d+\]\.action: a resend send logs to table email_logs, which migrations\/ do not create/);
   });
 
   it('points at a misspelt SQL column with a caret, and suggests the column', () => {

@@ -272,7 +272,7 @@ describe('usage report', () => {
 });
 
 describe('action adapter examples', () => {
-  it.each([...defaultRegistry.actions.values()].map((a) => [a.type, a] as const))('%s: the shipped example config sends end to end', async (_type, adapter) => {
+  it.each([...defaultRegistry.actions.values()].map((a) => [a.name, a] as const))('%s: the shipped example config sends end to end', async (_type, adapter) => {
     const m = structuredClone(defaultManifest);
     m.templates = { ...m.templates, welcome: { subject: 'Hi {{ name }}', text: 'Hello {{ name }}' } };
     m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [adapter.example as never] }] } };
