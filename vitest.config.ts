@@ -5,6 +5,7 @@ import { buildSync } from 'esbuild';
 import { build } from './cli/commands/build.ts';
 import { offlineEngine } from './test/support/offline-engine.ts';
 import { TEST_SECRETS } from './test/support/secrets.ts';
+import { BESIDE_MODULES } from './test/support/unit-tests.ts';
 
 // The Worker bundles .switchyard/manifests.json; build it before anything imports the Worker.
 const built = build();
@@ -57,7 +58,8 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/node/**/*.test.ts'],
+          // The tests beside pure modules run here too (and alone, fast, in vitest.unit.config.ts: `npm run test:unit`).
+          include: ['test/node/**/*.test.ts', ...BESIDE_MODULES],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,

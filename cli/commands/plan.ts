@@ -19,6 +19,7 @@ import { projectFor, readText } from '../lib/project.ts';
 import { secretUses } from '../lib/secrets.ts';
 import { eventLogCase, fixtureCases, formatReplayPlan, manifestFromText, replayPlan } from '../lib/replay-plan.ts';
 import { adminToken } from '../lib/server.ts';
+import { log, logError, processOutput, type Output } from '../lib/output.ts';
 
 type Obj = Record<string, any>;
 
@@ -221,13 +222,13 @@ async function replayCommand(values: { from?: string; env?: string; markdown?: b
 }
 
 /** Prints the budget of each built environment (text or JSON); 1 when none could be priced. */
-export function printBudget(builds: EnvironmentBuild[], json: boolean): number {
+export function printBudget(builds: EnvironmentBuild[], json: boolean, output: Output = processOutput): number {
   const priced = builds.filter((b) => b.budget);
   if (!priced.length) {
-    console.error('budget: the manifest could not be built or priced (run switchyard validate)');
+    logError(output, 'budget: the manifest could not be built or priced (run switchyard validate)');
     return 1;
   }
-  if (json) console.log(JSON.stringify(Object.fromEntries(priced.map((b) => [b.name, b.budget])), null, 2));
-  else console.log(priced.map((b) => `Budget [${b.name}]\n${formatBudget(b.budget!)}`).join('\n\n'));
+  if (json) log(output, JSON.stringify(Object.fromEntries(priced.map((b) => [b.name, b.budget])), null, 2));
+  else log(output, priced.map((b) => `Budget [${b.name}]\n${formatBudget(b.budget!)}`).join('\n\n'));
   return 0;
 }

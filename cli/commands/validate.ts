@@ -6,11 +6,12 @@
 import { parseArgs } from '../lib/args.ts';
 import { checkProject, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
+import { log, logError, processOutput, type Output } from '../lib/output.ts';
 import { paint } from '../lib/style.ts';
 import { printBudget } from './plan.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 
-export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', stream: NodeJS.WriteStream = process.stderr): string {
+export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', stream: NodeJS.WritableStream = process.stderr): string {
   const envs = p.environments.length ? ` [${p.environments.join(', ')}]` : '';
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
   const caret = p.source === undefined ? '' : `\n  ${p.source}\n  ${' '.repeat(p.column - 1)}${paint('red', '^', stream)}`;
@@ -20,7 +21,8 @@ export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', 
 /** A problem as JSON: where it is, what it says, and which environments have it. */
 const problemJson = (p: Problem) => ({ file: p.file, line: p.line, column: p.column, path: formatPath(p.path), environments: p.environments, message: p.message });
 
-export async function validateCommand(args: string[]): Promise<number> {
+/** Runs `validate` with `args`, writing to `output` (the process's by default); returns the exit code. */
+export async function validateCommand(args: string[], output: Output = processOutput): Promise<number> {
   const { values, positionals } = parseArgs(args, {
     env: { type: 'string' },
     budget: { type: 'boolean' },
@@ -33,7 +35,7 @@ export async function validateCommand(args: string[]): Promise<number> {
   const budgeted = values.budget ? result.builds.filter((b) => b.name === (env ?? 'default')) : [];
   if (values.json) {
     const budget = Object.fromEntries(budgeted.flatMap((b) => (b.budget ? [[b.name, b.budget]] : [])));
-    console.log(JSON.stringify({
+    log(output, JSON.stringify({
       manifest: project.manifest,
       valid: !result.problems.length,
       problems: result.problems.map(problemJson),
@@ -43,16 +45,16 @@ export async function validateCommand(args: string[]): Promise<number> {
     }, null, 2));
     return result.problems.length || (values.budget && !Object.keys(budget).length) ? 1 : 0;
   }
-  for (const problem of result.problems) console.error(formatProblem(problem));
-  for (const warning of result.warnings) console.log(formatProblem(warning, 'warning', process.stdout));
+  for (const problem of result.problems) logError(output, formatProblem(problem, 'error', output.stderr));
+  for (const warning of result.warnings) log(output, formatProblem(warning, 'warning', output.stdout));
   if (result.problems.length) {
-    console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
+    logError(output, `\n${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found`);
     return 1;
   }
-  console.log(`${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);
+  log(output, `${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);
   if (values.budget) {
-    console.log('');
-    return printBudget(budgeted, false);
+    log(output, '');
+    return printBudget(budgeted, false, output);
   }
   return 0;
 }

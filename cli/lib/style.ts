@@ -7,6 +7,6 @@ type Format = Parameters<typeof styleText>[0];
  * `text` in `format` when `stream` shows colour, else unchanged.
  * @example console.error(`${paint('red', 'error', process.stderr)}: ...`)
  */
-export function paint(format: Format, text: string, stream: NodeJS.WriteStream = process.stdout): string {
+export function paint(format: Format, text: string, stream: NodeJS.WritableStream = process.stdout): string {
   return styleText(format, text, { stream });
 }

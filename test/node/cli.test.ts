@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validate } from '../support/in-process.ts';
 import { CLI, cli, cliAsync, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
 
 const ANSI = /\u001b\[/;
@@ -75,6 +76,36 @@ describe('help, version and usage errors', () => {
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('unknown flag --jsn (did you mean --json?)');
     expect(cli(['validate', '--budgte']).stderr).toContain('did you mean --budget?');
+  });
+});
+
+describe('switchyard validate, end to end', () => {
+  // test/node/validate.test.ts runs validate in-process (the fast tier); this is the real CLI, spawned.
+  it('exits 0 on a valid manifest and 1 on problems, printing what the in-process command prints, byte for byte', async () => {
+    const text = replaceOnce(defaultManifestText(), 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE').replace('queue: events', 'queue: evnets');
+    const bad = projectWith(text);
+    const ok = cli(['validate', '--budget']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/valid for default \([0-9a-f]{12}\), staging/);
+    expect(ok.stdout).toContain('Budget [default]');
+    const failed = cli(['validate', bad]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('queue "evnets" is not declared under queues: (did you mean "events"?)');
+    expect(failed.stderr).toMatch(/\n2 problems found\n$/);
+    const json = cli(['validate', '--json', bad]);
+    expect(json.code).toBe(1);
+    for (const [args, spawned] of [[['--budget'], ok], [[bad], failed], [['--json', bad], json]] as const) {
+      expect(await validate([...args])).toEqual({ code: spawned.code, stdout: spawned.stdout, stderr: spawned.stderr });
+    }
+  });
+});
+
+describe('switchyard types', () => {
+  it('the checked-in schema and generated types are fresh', () => {
+    const { code, stdout, stderr } = cli(['types', '--check']);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('up to date');
+    expect(code).toBe(0);
   });
 });
 

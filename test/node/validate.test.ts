@@ -1,37 +1,38 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
+import { validate } from '../support/in-process.ts';
+import { defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
 
 const lineOf = (text: string, snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length;
 
 describe('switchyard validate', () => {
-  it('accepts the default manifest for every environment', () => {
-    const all = cli(['validate']);
+  it('accepts the default manifest for every environment', async () => {
+    const all = await validate([]);
     expect(all.stderr).toBe('');
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/valid for default \([0-9a-f]{12}\), staging \([0-9a-f]{12}\), production \([0-9a-f]{12}\)/);
-    for (const env of ['staging', 'production']) expect(cli(['validate', '--env', env]).code).toBe(0);
+    for (const env of ['staging', 'production']) expect((await validate(['--env', env])).code).toBe(0);
   });
 
-  it('warns when the event id or type comes from a header the verifier does not sign (github), not when it is signed (svix-id)', () => {
-    const { code, stdout } = cli(['validate']);
+  it('warns when the event id or type comes from a header the verifier does not sign (github), not when it is signed (svix-id)', async () => {
+    const { code, stdout } = await validate([]);
     expect(code).toBe(0);
     const warnings = stdout.split('\n').filter((l) => l.includes(': warning'));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/integrations\.github\.event\.id: the event id comes from header X-GitHub-Delivery, which the hmac verifier does not sign/);
     expect(warnings[1]).toMatch(/integrations\.github\.event\.type: .*X-GitHub-Event.*replay_window \(30d\)/);
     const signedInTemplate = replaceOnce(defaultManifestText(), 'provider: github\n', 'provider: github\n    verifier: { signed: "{header.X-GitHub-Delivery}.{header.X-GitHub-Event}.{body}" }\n');
-    expect(cli(['validate', projectWith(signedInTemplate)]).stdout).not.toContain(': warning');
+    expect((await validate([projectWith(signedInTemplate)])).stdout).not.toContain(': warning');
   });
 
-  it('lists all three planted errors with line:column, not only the first', () => {
+  it('lists all three planted errors with line:column, not only the first', async () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'provider: stripe\n', 'provider: stripe\n    verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }\n');
     text = replaceOnce(text, 'UPDATE sms_logs SET status = :status', 'UPDATE sms_logs SET delivery_state = :status');
     text = replaceOnce(text, 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE');
     const file = projectWith(text);
-    const { code, stderr } = cli(['validate', file]);
+    const { code, stderr } = await validate([file]);
     expect(code).toBe(1);
     const lines = stderr.trim().split('\n').filter((l) => l.includes(': error'));
     expect(lines).toHaveLength(3);
@@ -41,97 +42,97 @@ describe('switchyard validate', () => {
     expect(stderr).toContain('3 problems found');
   });
 
-  it('warns (without failing) when an ordering guard can pick the wrong winner: a missing @occurred_at, or ties by event id', () => {
+  it('warns (without failing) when an ordering guard can pick the wrong winner: a missing @occurred_at, or ties by event id', async () => {
     // The guard the default manifest shipped before `@version`: Clerk's timestamp may be missing (it has a default).
     const text = defaultManifestText().replaceAll('version: "@version"', 'version: { template: "{@occurred_at}|{@id}" }');
-    const { code, stderr, stdout } = cli(['validate', projectWith(text)]);
+    const { code, stderr, stdout } = await validate([projectWith(text)]);
     expect(code).toBe(0);
     expect(stdout).toContain('valid for default');
     expect(stderr).toBe('');
     const clerk = stdout.split('\n').find((l) => l.includes('integrations.clerk.handlers[0].steps[0].params.version'));
     expect(clerk).toMatch(/integrations.yaml:\d+:\d+: warning .*depends on @occurred_at, which may be missing .*wins forever; use "@version"/);
     expect(stdout).toMatch(/integrations.stripe.handlers\[1\].steps\[0\].params.version: this ordering guard breaks same-time ties by the event id/);
-    expect(cli(['validate']).stdout).not.toContain('ordering guard');
+    expect((await validate([])).stdout).not.toContain('ordering guard');
   });
 
-  it('refuses the local dev issuer in any wrangler.toml environment: it must never reach a deployed one', () => {
+  it('refuses the local dev issuer in any wrangler.toml environment: it must never reach a deployed one', async () => {
     const file = projectWith(defaultManifestText(), { wrangler: (t) => t.replace('ADMIN_ORG_ID = "org_production_replace_me"', '$&\nSWITCHYARD_DEV_AUTH = "1"') });
-    const { code, stderr } = cli(['validate', file]);
+    const { code, stderr } = await validate([file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/wrangler\.toml:\d+:\d+: error .*SWITCHYARD_DEV_AUTH .*must not be set in wrangler\.toml \(\[env\.production\.vars\]\)/);
   });
 
-  it('reports a typo\'d key as unknown, with a suggestion', () => {
+  it('reports a typo\'d key as unknown, with a suggestion', async () => {
     const text = replaceOnce(defaultManifestText(), '  retry:\n    backoff: exponential', '  retyr:\n    backoff: exponential');
-    const { code, stderr } = cli(['validate', projectWith(text)]);
+    const { code, stderr } = await validate([projectWith(text)]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'retyr')}:3: error .*defaults.retyr: unknown key "retyr" \\(did you mean "retry"\\?\\)`));
   });
 
-  it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', () => {
+  it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', async () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'params: { sid: MessageSid, status: MessageStatus }', 'params: { sid: MessageSid, state: MessageStatus }');
     text = replaceOnce(text, 'provider: github\n', 'provider: github\n    verifier: { secret: GH_SECRET }\n');
     const file = projectWith(text);
-    const { code, stderr } = cli(['validate', '--readme-secrets', file]);
+    const { code, stderr } = await validate(['--readme-secrets', file]);
     expect(code).toBe(1);
     expect(stderr).toContain(':status used in sql but not in params; params state not used in sql');
     expect(stderr).toContain('secret GH_SECRET is not declared in .dev.vars.example');
     expect(stderr).toContain("secret GH_SECRET is not in the README's secrets table");
-    expect(cli(['validate', file]).stderr).not.toContain('README');
+    expect((await validate([file])).stderr).not.toContain('README');
   });
 
-  it('refuses an admin requirement of roles alone: it must be bound to a claim (an organisation)', () => {
+  it('refuses an admin requirement of roles alone: it must be bound to a claim (an organisation)', async () => {
     const text = replaceOnce(defaultManifestText(), ', claims: { org_id: { env: ADMIN_ORG_ID } } }', ' }');
-    const { code, stderr } = cli(['validate', projectWith(text)]);
+    const { code, stderr } = await validate([projectWith(text)]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'roles_claim: org_role }')}:\\d+: error .*admin.require: .*bind`));
-    const none = cli(['validate', projectWith(replaceOnce(text, '  require: { roles: ["org:admin"], roles_claim: org_role }\n', ''))]);
+    const none = await validate([projectWith(replaceOnce(text, '  require: { roles: ["org:admin"], roles_claim: org_role }\n', ''))]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/integrations.yaml:\d+:\d+: error .*admin.auth: .*require/);
   });
 
-  it('refuses a secret written as a value instead of an env var name', () => {
+  it('refuses a secret written as a value instead of an env var name', async () => {
     const text = replaceOnce(defaultManifestText(), 'provider: stripe\n', 'provider: stripe\n    verifier: { secret: whsec_live_abc123 }\n');
-    const { stderr } = cli(['validate', projectWith(text)]);
+    const { stderr } = await validate([projectWith(text)]);
     expect(stderr).toContain('must be the NAME of an environment variable');
     expect(stderr).not.toContain('whsec_live_abc123');
   });
 
-  it('checks each environment against its own wrangler bindings', () => {
+  it('checks each environment against its own wrangler bindings', async () => {
     const file = projectWith(defaultManifestText(), {
       wrangler: (t) => replaceOnce(t, 'binding = "EVENTS_DLQ"\nqueue = "switchyard-staging-events-dlq"', 'binding = "STAGING_DLQ"\nqueue = "switchyard-staging-events-dlq"'),
     });
-    const staging = cli(['validate', '--env', 'staging', file]);
+    const staging = await validate(['--env', 'staging', file]);
     expect(staging.code).toBe(1);
     // Reported where the binding goes: the environment's own producers in wrangler.toml.
     const producers = lineOf(readFileSync(join(dirname(file), 'wrangler.toml'), 'utf8'), '[[env.staging.queues.producers]]');
     expect(staging.stderr).toContain(`wrangler.toml:${producers}:1: error [staging]: dead-letter binding EVENTS_DLQ has no [[queues.producers]] entry in wrangler.toml (needed by queues.events.dead_letter in the manifest)`);
     expect(staging.stderr).not.toContain('integrations.yaml');
-    expect(cli(['validate', '--env', 'production', file]).code).toBe(0);
+    expect((await validate(['--env', 'production', file])).code).toBe(0);
   });
 
-  it('fails an environment whose dead-letter queue has no consumer', () => {
+  it('fails an environment whose dead-letter queue has no consumer', async () => {
     const file = projectWith(defaultManifestText(), {
       wrangler: (t) => replaceOnce(t, '[[env.staging.queues.consumers]]\nqueue = "switchyard-staging-events-dlq"\nmax_retries = 10\n', ''),
     });
-    const { code, stderr } = cli(['validate', '--env', 'staging', file]);
+    const { code, stderr } = await validate(['--env', 'staging', file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/wrangler.toml:\d+:1: error \[staging\]: dead-letter queue switchyard-staging-events-dlq has no \[\[queues.consumers\]\] entry/);
   });
 
-  it('suggests the declared queue for a misspelt one', () => {
-    const { code, stderr } = cli(['validate', projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'))]);
+  it('suggests the declared queue for a misspelt one', async () => {
+    const { code, stderr } = await validate([projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'))]);
     expect(code).toBe(1);
     expect(stderr).toContain('queue "evnets" is not declared under queues: (did you mean "events"?)');
   });
 
-  it('prepares the SQL of every step: routes\' handlers and on_first_seen, and commands, each reported at its path', () => {
+  it('prepares the SQL of every step: routes\' handlers and on_first_seen, and commands, each reported at its path', async () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'INSERT INTO users (id, email, name, metadata, created_at)', 'INSERT INTO users (id, email, name, metadta, created_at)');
     text = replaceOnce(text, 'INSERT INTO users (id, email, name, created_at)', 'INSERT INTO users (id, email, name, creatd_at)');
     text = replaceOnce(text, '          - action: posthog\n            event: event\n', '          - sql: UPDATE users SET nmae = :name WHERE id = :id\n            params: { name: event, id: distinct_id }\n          - action: posthog\n            event: event\n');
-    const { code, stderr } = cli(['validate', '--env', 'default', projectWith(text)]);
+    const { code, stderr } = await validate(['--env', 'default', projectWith(text)]);
     expect(code).toBe(1);
     const at = (snippet: string) => `integrations.yaml:${lineOf(text, snippet)}:${text.split('\n')[lineOf(text, snippet) - 1]!.indexOf(snippet) + 1}: error [default]: `;
     expect(stderr).toContain(`${at('metadta')}routes.api.on_first_seen[0].sql: SQL does not prepare against migrations/: table users has no column named metadta (did you mean "metadata"?)`);
@@ -140,18 +141,18 @@ describe('switchyard validate', () => {
     expect(stderr).toContain('3 problems found');
   });
 
-  it('reports an action whose log table the migrations do not create', () => {
+  it('reports an action whose log table the migrations do not create', async () => {
     const file = projectWith(defaultManifestText());
     const migration = join(dirname(file), 'migrations', '0001_contract_tables.sql');
     writeFileSync(migration, readFileSync(migration, 'utf8').replace('CREATE TABLE IF NOT EXISTS email_logs (', 'CREATE TABLE IF NOT EXISTS mail_log (').replaceAll('ON email_logs', 'ON mail_log'));
-    const { code, stderr } = cli(['validate', '--env', 'default', file]);
+    const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/steps\[\d+\]\.action: a resend send logs to table email_logs, which migrations\/ do not create/);
   });
 
-  it('points at a misspelt SQL column with a caret, and suggests the column', () => {
+  it('points at a misspelt SQL column with a caret, and suggests the column', async () => {
     const text = replaceOnce(defaultManifestText(), 'paid_at = :paid_at, payment_intent_id', 'paid_at = :paid_at, payment_intnt_id');
-    const { code, stderr } = cli(['validate', '--env', 'default', projectWith(text)]);
+    const { code, stderr } = await validate(['--env', 'default', projectWith(text)]);
     expect(code).toBe(1);
     const line = lineOf(text, 'payment_intnt_id');
     const column = text.split('\n')[line - 1]!.indexOf('payment_intnt_id') + 1;
@@ -161,36 +162,27 @@ describe('switchyard validate', () => {
     expect(caret).toBe(`${' '.repeat(column + 1)}^`);
   });
 
-  it('points an error introduced by an environment overlay at the overlay', () => {
+  it('points an error introduced by an environment overlay at the overlay', async () => {
     const text = replaceOnce(defaultManifestText(), 'retry: { max_attempts: 8, max_delay: 6h }', 'retry: { max_attempts: 8, max_delay: 6 hours }');
-    const { code, stderr } = cli(['validate', '--env', 'production', projectWith(text)]);
+    const { code, stderr } = await validate(['--env', 'production', projectWith(text)]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, '6 hours')}:\\d+: error \\[production\\]: defaults.retry.max_delay: "6 hours" is not valid`));
   });
 
-  it('reports a template variable the action does not provide, and a missing template file', () => {
+  it('reports a template variable the action does not provide, and a missing template file', async () => {
     let text = defaultManifestText();
     text = replaceOnce(text, '              first_name: { path: data.first_name, default: there }\n', '');
     text = replaceOnce(text, 'html_file: templates/payment_failed.html', 'html_file: templates/payment-failed.html');
-    const { code, stderr } = cli(['validate', projectWith(text)]);
+    const { code, stderr } = await validate([projectWith(text)]);
     expect(code).toBe(1);
     expect(stderr).toContain('template welcome uses {{first_name}} but data does not provide it');
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'payment-failed.html')}:\\d+: .*template file templates/payment-failed.html not found`));
   });
 
-  it('reports YAML syntax errors with their position', () => {
-    const { code, stderr } = cli(['validate', projectWith('version: 1\nintegrations: {\n')]);
+  it('reports YAML syntax errors with their position', async () => {
+    const { code, stderr } = await validate([projectWith('version: 1\nintegrations: {\n')]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/integrations.yaml:\d+:\d+: error/);
-  });
-});
-
-describe('switchyard types', () => {
-  it('the checked-in schema and generated types are fresh', () => {
-    const { code, stdout, stderr } = cli(['types', '--check']);
-    expect(stderr).toBe('');
-    expect(stdout).toContain('up to date');
-    expect(code).toBe(0);
   });
 });
 
@@ -218,36 +210,3 @@ describe('adapter examples', () => {
   });
 });
 
-describe('switchyard plan', () => {
-  it('shows a readable diff: routes, verifiers, projections (their SQL, and the rebuild to run), limits and newly required secrets', () => {
-    const before = projectWith(defaultManifestText());
-    let text = defaultManifestText();
-    text = replaceOnce(text, 'provider: stripe\n', 'provider: stripe\n    verifier: { secret: [STRIPE_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET_NEXT] }\n');
-    text = replaceOnce(text, 'UPDATE sms_logs SET status = :status WHERE sid = :sid', 'UPDATE sms_logs SET status = lower(:status) WHERE sid = :sid');
-    text = replaceOnce(text, '    limit: 3000\n', '    limit: 50000\n');
-    text = replaceOnce(text, '\n  resend:\n', '\n  shopify:\n    provider: shopify\n    route: /webhooks/shopify\n    queue: events\n\n  resend:\n');
-    const after = projectWith(text);
-    const { code, stdout } = cli(['plan', '--from', before, after]);
-    expect(code).toBe(0);
-    expect(stdout.split('\n').slice(1).filter(Boolean)).toEqual([
-      '  + route POST /webhooks/shopify (integration shopify, verifier hmac)',
-      '  ~ verifier stripe (stripe): secret "STRIPE_WEBHOOK_SECRET" -> ["STRIPE_WEBHOOK_SECRET","STRIPE_WEBHOOK_SECRET_NEXT"]',
-      '  ~ projection twilio on message.*: steps changed',
-      '  ~   step 1 sql:',
-      '  -     UPDATE sms_logs SET status = :status WHERE sid = :sid',
-      '  +     UPDATE sms_logs SET status = lower(:status) WHERE sid = :sid',
-      '  !   events already applied keep the old projection: run `switchyard rebuild sms_logs` after deploying to re-project them',
-      '  ~ limit resend.emails: 3000 per month, on_exceed defer -> 50000 per month, on_exceed defer',
-      '  ! new secret SHOPIFY_WEBHOOK_SECRET: set it before deploying (npx wrangler secret put SHOPIFY_WEBHOOK_SECRET --env <env>)',
-      '  ! new secret STRIPE_WEBHOOK_SECRET_NEXT: set it before deploying (npx wrangler secret put STRIPE_WEBHOOK_SECRET_NEXT --env <env>)',
-    ]);
-    expect(cli(['plan', '--from', before, before]).stdout).toContain('no changes');
-  });
-
-  it('reads the old manifest at a git ref', () => {
-    const { code, stdout, stderr } = cli(['plan', '--from', 'HEAD', '--markdown']);
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^### Plan for integrations.yaml \[default\], from HEAD/);
-  });
-});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RETRY, MAX_QUEUE_DELAY_SECONDS, resolveRetryPolicy, retryDelaySeconds } from '../../runtime/consumer/retry.ts';
-import { parseDuration } from '../../runtime/lib/duration.ts';
+import { BUILTIN_RETRY, MAX_QUEUE_DELAY_SECONDS, resolveRetryPolicy, retryDelaySeconds } from './retry.ts';
+import { parseDuration } from '../lib/duration.ts';
 
 const policy = (input: Parameters<typeof resolveRetryPolicy>[1]) => resolveRetryPolicy(BUILTIN_RETRY, input);
 

@@ -1,0 +1,16 @@
+/** The CLI's commands run in this process, for the fast tier: the same exit code and output, without spawning Node. */
+import { capture } from '../../cli/lib/output.ts';
+import { validateCommand } from '../../cli/commands/validate.ts';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `switchyard validate ...args`, in-process. */
+export async function validate(args: string[] = []): Promise<Run> {
+  const { output, text } = capture();
+  const code = await validateCommand(args, output);
+  return { code, ...text() };
+}

@@ -1,0 +1,11 @@
+/**
+ * The fast tier's files, shared by vitest.unit.config.ts (`npm run test:unit`) and vitest.config.ts (`npm test`),
+ * so nothing runs only in the fast tier. Tests beside their modules (`runtime/manifest/sql.test.ts`) are pure; the
+ * in-process CLI checks live under test/node/.
+ */
+export const BESIDE_MODULES = ['runtime/**/*.test.ts', 'cli/**/*.test.ts'];
+
+/** test/node/ files that run the CLI's commands in-process (no spawn, no workerd). */
+export const IN_PROCESS_CLI = ['test/node/validate.test.ts', 'test/node/manifest-test.test.ts'];
+
+export const UNIT_TESTS = [...BESIDE_MODULES, ...IN_PROCESS_CLI];
