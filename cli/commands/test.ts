@@ -12,6 +12,7 @@ import { locate, parseManifest } from '../../runtime/manifest/load.ts';
 import { commandOf } from '../../runtime/edge/commands/compile.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';
+import { log, logError, processOutput, type Output } from '../lib/output.ts';
 import { paint } from '../lib/style.ts';
 import { setInDocument, type CaseFile, type Location } from '../lib/manifest-tests/cases.ts';
 import { findCaseFiles, loadCaseFiles, nodeTarget, testsDir, TEST_SUFFIX } from '../lib/manifest-tests/node.ts';
@@ -43,7 +44,8 @@ function coverageLines(project: Project, gaps: Coverage): { location: string; te
   ];
 }
 
-export async function testCommand(args: string[]): Promise<number> {
+/** Runs `switchyard test` with `args`, writing to `output` (the process's by default); returns the exit code. */
+export async function testCommand(args: string[], output: Output = processOutput): Promise<number> {
   const { values, positionals } = parseArgs(args, {
     env: { type: 'string' },
     update: { type: 'boolean' },
@@ -62,15 +64,15 @@ export async function testCommand(args: string[]): Promise<number> {
   const testArgs = positionals.filter((p) => !manifests.includes(p));
   const built = nodeTarget(project, environment);
   if (!built.ok) {
-    if (json) console.log(JSON.stringify({ environment, ok: false, problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })) }, null, 2));
+    if (json) log(output, JSON.stringify({ environment, ok: false, problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })) }, null, 2));
     else {
-      for (const p of built.problems) console.error(formatProblem(p));
-      console.error(`the manifest is not valid for ${environment}: no test ran`);
+      for (const p of built.problems) logError(output, formatProblem(p, 'error', output.stderr));
+      logError(output, `the manifest is not valid for ${environment}: no test ran`);
     }
     return 1;
   }
   try {
-    return await runTests(project, built.target, environment, testArgs, values, started);
+    return await runTests(project, built.target, environment, testArgs, values, started, output);
   } finally {
     await built.target.close?.();
   }
@@ -83,14 +85,14 @@ function isManifestArgument(arg: string): boolean {
   return text !== undefined && /^integrations\s*:/m.test(text) && !/^cases\s*:/m.test(text);
 }
 
-async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string }, started: number): Promise<number> {
+async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string }, started: number, output: Output): Promise<number> {
   const json = values.json ?? false;
   const files = loadCaseFiles(project, findCaseFiles(project, positionals));
   const problems = files.flatMap((f) => f.problems);
   if (!files.length || problems.length) {
-    if (json) console.log(JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
-    else if (!files.length) console.error(`no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see the README, "Testing your manifest")`);
-    for (const p of problems) if (!json) console.error(`${where(p.location)}: ${paint('red', 'error', process.stderr)}: ${p.message}`);
+    if (json) log(output, JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
+    else if (!files.length) logError(output, `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see the README, "Testing your manifest")`);
+    for (const p of problems) if (!json) logError(output, `${where(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
     return 1;
   }
 
@@ -109,7 +111,7 @@ async function runTests(project: Project, target: Target, environment: string, p
 
   const ok = !failed.length && !(strict && gapLines.length);
   if (json) {
-    console.log(JSON.stringify({
+    log(output, JSON.stringify({
       environment,
       ok,
       passed: results.length - failed.length,
@@ -130,29 +132,29 @@ async function runTests(project: Project, target: Target, environment: string, p
     return ok ? 0 : 1;
   }
 
-  console.log(`${paint('bold', 'switchyard test')} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
-  if (engine) console.log(`postgres stores: ${engine}`);
+  log(output, `${paint('bold', 'switchyard test', output.stdout)} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
+  if (engine) log(output, `postgres stores: ${engine}`);
   for (const r of results) {
     const file = byFile.get(r.file)!;
     if (!r.failures.length) {
-      console.log(`  ${paint('green', '✓')} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`)}`);
+      log(output, `  ${paint('green', '✓', output.stdout)} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`, output.stdout)}`);
       continue;
     }
-    console.log(`  ${paint('red', '✗')} ${r.file} › ${r.name}`);
+    log(output, `  ${paint('red', '✗', output.stdout)} ${r.file} › ${r.name}`);
     for (const f of r.failures) {
-      console.log(`    ${where(file.locate(f.at ?? f.path))}: ${paint('red', f.message)}`);
+      log(output, `    ${where(file.locate(f.at ?? f.path))}: ${paint('red', f.message, output.stdout)}`);
       const diff = formatDiff(f.expected, f.actual);
-      if (diff) console.log(diff);
+      if (diff) log(output, diff);
     }
   }
   const uncovered = `${gaps.handlers.length} of ${gaps.total.handlers} handlers and ${gaps.patterns.length} more on: patterns not exercised`;
   if (gapLines.length) {
-    console.log(`\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered)}`);
-    for (const g of gapLines) console.log(`  ${g.location}: ${g.text}`);
-  } else console.log(`\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
-  if (values.update) console.log(`updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
+    log(output, `\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered, output.stdout)}`);
+    for (const g of gapLines) log(output, `  ${g.location}: ${g.text}`);
+  } else log(output, `\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  if (values.update) log(output, `updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
-  console.log(failed.length ? paint('red', summary) : paint('green', summary));
+  log(output, failed.length ? paint('red', summary, output.stdout) : paint('green', summary, output.stdout));
   return ok ? 0 : 1;
 }
 

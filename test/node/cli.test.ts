@@ -1,10 +1,10 @@
 /** The CLI behaves like the tools its users know: help, version, usage errors, --json, colour, URLs and errors. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validate } from '../support/in-process.ts';
+import { manifestTests, validate } from '../support/in-process.ts';
 import { CLI, cli, cliAsync, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
 
 const ANSI = /\u001b\[/;
@@ -79,8 +79,8 @@ describe('help, version and usage errors', () => {
   });
 });
 
-describe('switchyard validate, end to end', () => {
-  // test/node/validate.test.ts runs validate in-process (the fast tier); this is the real CLI, spawned.
+describe('validate and test, end to end', () => {
+  // test/node/validate.test.ts and manifest-test.test.ts run these commands in-process (the fast tier); here the real CLI, spawned.
   it('exits 0 on a valid manifest and 1 on problems, printing what the in-process command prints, byte for byte', async () => {
     const text = replaceOnce(defaultManifestText(), 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE').replace('queue: events', 'queue: evnets');
     const bad = projectWith(text);
@@ -97,6 +97,17 @@ describe('switchyard validate, end to end', () => {
     for (const [args, spawned] of [[['--budget'], ok], [[bad], failed], [['--json', bad], json]] as const) {
       expect(await validate([...args])).toEqual({ code: spawned.code, stdout: spawned.stdout, stderr: spawned.stderr });
     }
+  });
+
+  it('switchyard test exits 1 on a failing case, printing what the in-process command prints (timings aside)', async () => {
+    const dir = dirname(projectWith(replaceOnce(defaultManifestText(), "status = replace(:type, 'email.', '')", 'status = :type')));
+    for (const d of ['tests', 'samples']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    const spawned = cli(['test'], dir);
+    expect(spawned.code).toBe(1);
+    expect(spawned.stdout).toMatch(/\n\d+ passed, 1 failed \(\d+ ms\)\n$/);
+    const timeless = (text: string) => text.replace(/\(\d+ ms\)/g, '(N ms)');
+    const inProcess = await manifestTests([join(dir, 'integrations.yaml')]);
+    expect({ ...inProcess, stdout: timeless(inProcess.stdout) }).toEqual({ code: spawned.code, stdout: timeless(spawned.stdout), stderr: spawned.stderr });
   });
 });
 

@@ -2,9 +2,10 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
+import { manifestTests } from '../support/in-process.ts';
+import { defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
 
-/** A temporary copy of the project (manifest, tests, samples) with an edited manifest. */
+/** A temporary copy of the project (manifest, tests, samples) with an edited manifest; returns its folder. */
 function copyWith(manifest: string): string {
   const path = projectWith(manifest);
   for (const dir of ['tests', 'samples']) cpSync(join(ROOT, dir), join(dirname(path), dir), { recursive: true });
@@ -14,8 +15,8 @@ function copyWith(manifest: string): string {
 const resendProjection = "UPDATE email_logs SET status = replace(:type, 'email.', '') WHERE id = :id";
 
 describe('switchyard test', () => {
-  it('passes on the default manifest, covering every handler, in under 5 s', () => {
-    const run = cli(['test']);
+  it('passes on the default manifest, covering every handler, in under 5 s', async () => {
+    const run = await manifestTests();
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\d+ passed, 0 failed \((\d+) ms\)$/m);
@@ -24,9 +25,9 @@ describe('switchyard test', () => {
     expect(ms).toBeLessThan(5000);
   });
 
-  it('fails with a readable diff at file:line:column when a projection is broken, and --update writes what happened', () => {
+  it('fails with a readable diff at file:line:column when a projection is broken, and --update writes what happened', async () => {
     const dir = copyWith(replaceOnce(defaultManifestText(), resendProjection, 'UPDATE email_logs SET status = :type WHERE id = :id'));
-    const run = cli(['test'], dir);
+    const run = await manifestTests([join(dir, 'integrations.yaml')]);
     expect(run.code).toBe(1);
     const file = 'tests/billing-and-messaging.test.yaml';
     const text = readFileSync(join(dir, file), 'utf8').split('\n');
@@ -38,36 +39,36 @@ describe('switchyard test', () => {
     expect(run.stdout).toContain('+   status: email.delivered');
     expect(run.stdout).toMatch(/\d+ passed, 1 failed/);
 
-    const json = JSON.parse(cli(['test', '--json'], dir).stdout) as { ok: boolean; failed: number; cases: { ok: boolean; failures: { location: { file: string; line: number }; actual: unknown }[] }[] };
+    const json = JSON.parse((await manifestTests([join(dir, 'integrations.yaml'), '--json'])).stdout) as { ok: boolean; failed: number; cases: { ok: boolean; failures: { location: { file: string; line: number }; actual: unknown }[] }[] };
     expect(json.ok).toBe(false);
     expect(json.failed).toBe(1);
     const failure = json.cases.find((c) => !c.ok)!.failures[0]!;
     expect(failure.location).toMatchObject({ file, line, column: 11 });
     expect(failure.actual).toEqual([{ id: 'em_1', status: 'email.delivered' }, { id: 'em_2', status: 'email.bounced' }]);
 
-    expect(cli(['test', '--update'], dir).stdout).toContain('updated 1 expectation');
+    expect((await manifestTests([join(dir, 'integrations.yaml'), '--update'])).stdout).toContain('updated 1 expectation');
     expect(readFileSync(join(dir, file), 'utf8')).toContain('{ id: em_1, status: email.delivered }');
-    expect(cli(['test'], dir).code).toBe(0);
+    expect((await manifestTests([join(dir, 'integrations.yaml')])).code).toBe(0);
   });
 
-  it("runs the README's example test file as written", () => {
+  it("runs the README's example test file as written", async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('\n## Testing your manifest'));
     const example = /```yaml\n(# tests\/stripe\.test\.yaml\n[\s\S]*?)```/.exec(section)![1]!;
     const dir = copyWith(defaultManifestText());
     writeFileSync(join(dir, 'tests/readme.test.yaml'), example);
-    const run = cli(['test', 'tests/readme.test.yaml'], dir);
+    const run = await manifestTests([join(dir, 'integrations.yaml'), join(dir, 'tests/readme.test.yaml')]);
     expect(run.stdout).toContain('3 passed, 0 failed');
     expect(run.code).toBe(0);
   });
 
-  it('lists an untested handler, and fails on it only with --coverage=strict', () => {
+  it('lists an untested handler, and fails on it only with --coverage=strict', async () => {
     const dir = copyWith(defaultManifestText());
     cpSync(join(ROOT, 'tests/stripe.test.yaml'), join(dir, 'tests/only.test.yaml'));
-    const args = ['test', 'tests/only.test.yaml'];
-    const run = cli(args, dir);
+    const args = [join(dir, 'integrations.yaml'), join(dir, 'tests/only.test.yaml')];
+    const run = await manifestTests(args);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/integrations\.yaml:\d+:\d+: clerk handler on user\.deleted: no case applied an event to it/);
-    expect(cli([...args, '--coverage=strict'], dir).code).toBe(1);
+    expect((await manifestTests([...args, '--coverage=strict'])).code).toBe(1);
   });
 });
