@@ -1,0 +1,126 @@
+/** Value expressions: how a manifest takes a value out of an event, and what its author sees when it cannot. */
+import { describe, expect, it } from 'vitest';
+import { compilePath, compileValue, MappingError, readPath, type ValueContext } from './values.ts';
+
+const event = {
+  data: { id: 'cus_1', email: 'Ada@Example.com', items: [{ price: { id: 'price_9' } }], created: 1_700_000_000, amount: '42', note: null, tags: ['a', 'b'] },
+};
+const ctx: ValueContext = {
+  payload: event,
+  envelope: { id: 'evt_1', type: 'customer.created', integration: 'stripe', occurred_at: '2026-01-01T00:00:00.000Z' },
+  headers: new Headers({ 'X-Request-Id': 'req_7' }),
+  bodySha256: 'ab12',
+  env: { ADMIN_EMAIL: 'ops@example.com' },
+  now: () => '2026-02-02T00:00:00.000Z',
+};
+const value = (spec: Parameters<typeof compileValue>[0], options = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
+
+describe('paths', () => {
+  it('read nested fields and array indexes; a path into a top-level array starts with [n]', () => {
+    expect(value('data.items[0].price.id')).toBe('price_9');
+    expect(value('data.tags[1]')).toBe('b');
+    expect(readPath(compilePath('[1].id'), { payload: [{ id: 'a' }, { id: 'b' }] })).toBe('b');
+  });
+
+  it('read undefined through a missing step instead of throwing', () => {
+    expect(readPath(compilePath('data.missing.deeper[3]'), ctx)).toBeUndefined();
+    expect(readPath(compilePath('data.email.length'), ctx)).toBeUndefined();
+  });
+
+  it('read the envelope with @', () => {
+    expect(value('@id')).toBe('evt_1');
+    expect(value('@type')).toBe('customer.created');
+  });
+
+  it('refuse a malformed path at compile time, quoting it', () => {
+    for (const path of ['data..id', 'data.items[x]', 'data items', '']) expect(() => compilePath(path)).toThrow(`malformed path ${JSON.stringify(path)}`);
+  });
+
+  it('refuse an unknown envelope field, listing the known ones, and the envelope where it is not available', () => {
+    expect(() => value('@created')).toThrow('unknown envelope field @created; known: @id, @type, @integration, @occurred_at, @received_at, @version');
+    expect(() => compileValue('@id')).toThrow('envelope path @id is not available here');
+  });
+});
+
+describe('missing values and defaults', () => {
+  it('throw a MappingError naming the path when the event lacks it (a missing field and a null alike)', () => {
+    expect(() => value('data.phone')).toThrow(MappingError);
+    expect(() => value('data.phone')).toThrow('path data.phone is missing from the event');
+    expect(() => value({ path: 'data.note' })).toThrow('path data.note is missing from the event');
+  });
+
+  it('use the default when the source is missing or null, and skip the transforms for it', () => {
+    expect(value({ path: 'data.phone', default: 'none' })).toBe('none');
+    expect(value({ path: 'data.note', default: null })).toBeNull();
+    expect(value({ path: 'data.note', transform: 'number', default: 0 })).toBe(0);
+  });
+});
+
+describe('sources', () => {
+  it('template: renders {path} placeholders, a missing one as empty, and collapses the spaces', () => {
+    expect(value({ template: '{data.id}:{@type}' })).toBe('cus_1:customer.created');
+    expect(value({ template: '  {data.phone}  {data.id}  ' })).toBe('cus_1');
+    expect(value({ template: 'tags={data.tags}' })).toBe('tags=["a","b"]');
+  });
+
+  it('const, now, env, header and body_sha256', () => {
+    expect(value({ const: { a: 1 } })).toEqual({ a: 1 });
+    expect(value({ now: true })).toBe('2026-02-02T00:00:00.000Z');
+    expect(value({ env: 'ADMIN_EMAIL' })).toBe('ops@example.com');
+    expect(value({ header: 'x-request-ID' })).toBe('req_7');
+    expect(value({ body_sha256: true })).toBe('ab12');
+  });
+
+  it('need exactly one source, and say which were found', () => {
+    expect(() => compileValue({ path: 'a', const: 1 })).toThrow('a value needs exactly one of path, template, const, now, header, body_sha256, env (found path, const)');
+    expect(() => compileValue({ default: 1 })).toThrow('(found none)');
+  });
+
+  it('keep headers and body_sha256 to event extraction, and env to handler steps', () => {
+    expect(() => compileValue({ header: 'x' }, { allowEnvelope: true })).toThrow('`header` values are only available in event extraction');
+    expect(() => compileValue({ body_sha256: true }, { allowEnvelope: true })).toThrow('`body_sha256` is only available in event extraction');
+    expect(() => compileValue({ env: 'X' }, { allowHeaders: true })).toThrow('`env` values are only available in handler steps');
+  });
+});
+
+describe('transforms', () => {
+  it('convert epochs, dates, case, JSON, strings and numbers', () => {
+    expect(value({ path: 'data.created', transform: 'unix_seconds_to_iso' })).toBe('2023-11-14T22:13:20.000Z');
+    expect(value({ const: '1700000000000', transform: 'unix_ms_to_iso' })).toBe('2023-11-14T22:13:20.000Z');
+    expect(value({ const: '2026-01-01T01:00:00+01:00', transform: 'iso' })).toBe('2026-01-01T00:00:00.000Z');
+    expect(value({ path: 'data.email', transform: 'lower' })).toBe('ada@example.com');
+    expect(value({ path: 'data.email', transform: 'upper' })).toBe('ADA@EXAMPLE.COM');
+    expect(value({ path: 'data.tags', transform: 'json' })).toBe('["a","b"]');
+    expect(value({ path: 'data.tags', transform: 'string' })).toBe('["a","b"]');
+    expect(value({ path: 'data.id', transform: 'string' })).toBe('cus_1');
+    expect(value({ path: 'data.amount', transform: 'number' })).toBe(42);
+  });
+
+  it('apply a list in order', () => {
+    expect(value({ path: 'data.created', transform: ['unix_seconds_to_iso', 'upper'] })).toBe('2023-11-14T22:13:20.000Z'.toUpperCase());
+    expect(value({ path: 'data.email', transform: ['json', 'lower'] })).toBe('"ada@example.com"');
+  });
+
+  it("fail with the value in the message, and without it in the log text (it may be personal data)", () => {
+    const fail = (spec: Parameters<typeof compileValue>[0]) => {
+      try {
+        value(spec);
+      } catch (error) {
+        return error as MappingError;
+      }
+      throw new Error('expected a MappingError');
+    };
+    const notNumber = fail({ path: 'data.email', transform: 'number' });
+    expect(notNumber).toBeInstanceOf(MappingError);
+    expect(notNumber.message).toBe('path data.email: "Ada@Example.com" is not a number');
+    expect(notNumber.logText).toBe('path data.email is not a number');
+    expect(fail({ path: 'data.email', transform: 'iso' }).message).toBe('path data.email: "Ada@Example.com" is not a date');
+    expect(fail({ path: 'data.email', transform: 'unix_seconds_to_iso' }).logText).toBe('path data.email is not an epoch timestamp');
+  });
+
+  it('refuse an unknown transform at compile time, listing the known ones', () => {
+    // As a manifest written by hand would have it (the schema's enum is checked first, in validate).
+    const typo: Parameters<typeof compileValue>[0] = JSON.parse('{ "path": "a", "transform": "trim" }');
+    expect(() => compileValue(typo)).toThrow('unknown transform "trim"; known: unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number');
+  });
+});
