@@ -36,4 +36,24 @@ describe('retry policy', () => {
     expect(['250ms', '30s', '5m', '12h', '7d'].map(parseDuration)).toEqual([250, 30_000, 300_000, 43_200_000, 604_800_000]);
     expect(() => parseDuration('5 minutes')).toThrow('invalid duration');
   });
+
+  it('applies the built-in policy when nothing is set: exponential from 30 s, capped at 1 h, 5 attempts', () => {
+    expect(resolveRetryPolicy(BUILTIN_RETRY)).toEqual({ backoff: 'exponential', initialDelayMs: 30_000, maxDelayMs: 3_600_000, jitter: 0.2, maxAttempts: 5 });
+    expect([1, 2, 3, 7, 8].map((a) => retryDelaySeconds(BUILTIN_RETRY, a, 0.5))).toEqual([30, 60, 120, 1920, 3600]);
+  });
+
+  it('layers defaults, then an integration, then a step, skipping the layers that are not set', () => {
+    const layered = resolveRetryPolicy(BUILTIN_RETRY, { max_attempts: 10, initial_delay: '1m' }, undefined, { max_attempts: 3 });
+    expect(layered).toEqual({ ...BUILTIN_RETRY, initialDelayMs: 60_000, maxAttempts: 3 });
+  });
+
+  it('refuses a malformed duration in any layer, quoting it', () => {
+    expect(() => resolveRetryPolicy(BUILTIN_RETRY, { max_delay: '6 hours' })).toThrow('invalid duration "6 hours"');
+  });
+
+  it('reads an attempt below 1 as the first, and never waits less than 0 s', () => {
+    const p = policy({ backoff: 'exponential', initial_delay: '10s', jitter: 1 });
+    expect(retryDelaySeconds(p, 0, 0.5)).toBe(10);
+    expect(retryDelaySeconds(p, 1, 0)).toBe(0);
+  });
 });
