@@ -9,6 +9,11 @@ export default defineConfig({
     name: 'unit',
     include: UNIT_TESTS,
     environment: 'node',
+    // Threads start faster than forked processes, and one module graph per worker (no isolation) means the CLI and
+    // the runtime are loaded, and their TypeScript stripped, once per worker rather than once per file: about half
+    // the wall clock. These tests mock no modules and change no process-wide state, so nothing leaks between files.
+    pool: 'threads',
+    isolate: false,
     testTimeout: 20_000,
   },
 });

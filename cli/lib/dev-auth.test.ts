@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { devAuthProblems } from '../../cli/lib/dev-auth.ts';
-import { ROOT } from '../support/project.ts';
+import { devAuthProblems } from './dev-auth.ts';
+import { ROOT } from '../../test/support/project.ts';
 
 describe('devAuthProblems', () => {
   it('passes the project wrangler.toml', () => {
