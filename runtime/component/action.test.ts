@@ -1,6 +1,6 @@
 /** How an action reads a provider's refusal: when to retry (Retry-After), and the error code a caller sees. */
 import { describe, expect, it } from 'vitest';
-import { ActionError, errorCode, parseRetryAfter, providerError } from './actions.ts';
+import { ActionError, errorCode, parseRetryAfter, providerError } from './action.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
