@@ -22,6 +22,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('', NOW)).toBeUndefined();
     expect(parseRetryAfter('soon', NOW)).toBeUndefined();
   });
+
+  it('ignores a negative or fractional number rather than reading it as a date (Date.parse("-5") is the year 2001)', () => {
+    expect(parseRetryAfter('-5', NOW)).toBeUndefined();
+    expect(parseRetryAfter('1.5', NOW)).toBeUndefined();
+  });
 });
 
 describe('errorCode', () => {

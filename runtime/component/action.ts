@@ -28,8 +28,11 @@ export class ActionError extends Error {
 /** `Retry-After` as seconds from now: delta-seconds or an HTTP date. */
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
   if (!header) return undefined;
-  if (/^[0-9]+$/.test(header.trim())) return Number(header.trim());
-  const at = Date.parse(header);
+  const text = header.trim();
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  // An HTTP date starts with a day name; anything numeric that is not delay-seconds is unreadable, not a date.
+  if (/^[-+.0-9]/.test(text)) return undefined;
+  const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
