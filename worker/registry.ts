@@ -38,7 +38,18 @@ import { tokenVerifier } from '../adapters/verifiers/token.ts';
 import { twilioVerifier } from '../adapters/verifiers/twilio.ts';
 
 export const defaultRegistry = createRegistry([
-  ...[stripeVerifier, svixVerifier, standardWebhooksVerifier, paddleVerifier, paddleClassicVerifier, twilioVerifier, sendgridVerifier, hmacVerifier, tokenVerifier, basicVerifier, ed25519Verifier, jwsVerifier].map((a) => legacy('verifier', a)),
+  stripeVerifier,
+  svixVerifier,
+  standardWebhooksVerifier,
+  paddleVerifier,
+  paddleClassicVerifier,
+  twilioVerifier,
+  sendgridVerifier,
+  hmacVerifier,
+  tokenVerifier,
+  basicVerifier,
+  ed25519Verifier,
+  jwsVerifier,
   ...[sqlStep, enqueueStep].map((a) => legacy('step', a)),
   actionStep,
   ...[resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction].map((a) => legacy('action', a)),

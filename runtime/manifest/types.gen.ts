@@ -2115,7 +2115,7 @@ export interface StripeVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -2134,7 +2134,7 @@ export interface SvixVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -2153,7 +2153,7 @@ export interface StandardWebhooksVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -2172,7 +2172,7 @@ export interface PaddleVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   * Accepted clock skew either way (as the Paddle SDK by default).
    */
   tolerance?: string;
 }
@@ -2225,7 +2225,7 @@ export interface SendgridVerifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -2252,11 +2252,11 @@ export interface HmacVerifier {
    */
   signature_field?: string;
   /**
-   * Hash (default sha256).
+   * Hash.
    */
   algorithm?: 'sha1' | 'sha256' | 'sha512';
   /**
-   * Signature encoding (default hex).
+   * Signature encoding.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
@@ -2268,7 +2268,7 @@ export interface HmacVerifier {
    */
   separator?: string;
   /**
-   * plain (default): the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
+   * plain: the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
    */
   signature_format?: 'plain' | 'keyed' | 'positional';
   /**
@@ -2288,7 +2288,7 @@ export interface HmacVerifier {
    */
   assign?: string;
   /**
-   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
+   * What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
    */
   signed?: string;
   /**
@@ -2300,15 +2300,15 @@ export interface HmacVerifier {
    */
   timestamp_field?: string;
   /**
-   * How the timestamp is written (default unix seconds).
+   * How the timestamp is written (unix: seconds).
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
+   * Accepted clock skew either way when a timestamp is used.
    */
   tolerance?: string;
   /**
-   * How the secret string encodes the key (default utf8).
+   * How the secret string encodes the key.
    */
   secret_encoding?: 'utf8' | 'base64' | 'hex';
   /**
@@ -2331,7 +2331,7 @@ export interface TokenVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Where the token is (default header).
+   * Where the token is.
    */
   scheme?: 'header' | 'basic';
   /**
@@ -2381,7 +2381,7 @@ export interface Ed25519Verifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * How the public key is written (default hex).
+   * How the public key is written.
    */
   key_encoding?: 'hex' | 'base64';
   /**
@@ -2389,11 +2389,11 @@ export interface Ed25519Verifier {
    */
   header: string;
   /**
-   * Signature encoding (default hex).
+   * Signature encoding.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
-   * What is signed (default `{body}`); the hmac scheme's placeholders.
+   * What is signed; the hmac scheme's placeholders.
    */
   signed?: string;
   /**
@@ -2401,11 +2401,11 @@ export interface Ed25519Verifier {
    */
   timestamp_header?: string;
   /**
-   * How the timestamp is written (default unix seconds).
+   * How the timestamp is written (unix: seconds).
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
+   * Accepted clock skew either way when a timestamp is used.
    */
   tolerance?: string;
 }
@@ -2428,7 +2428,7 @@ export interface JwsVerifier {
    */
   header: string;
   /**
-   * Accepted algorithms (default [HS256]).
+   * Accepted algorithms.
    *
    * @minItems 1
    */

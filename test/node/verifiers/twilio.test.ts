@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { twilioVerifier } from '../../../adapters/verifiers/twilio.ts';
 import { twilioSignature } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const URL_SIGNED = 'https://hooks.example.com/webhooks/twilio';
 const params = { MessageSid: 'SM1234567890abcdef', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC123', ApiVersion: '2010-04-01' };
@@ -23,7 +24,7 @@ verifierSuite('twilio', {
 });
 
 describe('twilio specifics', () => {
-  const verifier = twilioVerifier.create({ secret: 'T' });
+  const verifier = build(twilioVerifier, { secret: 'T' }, undefined);
   const check = (url: string, body: string, signature: string, token = '12345', v = verifier) =>
     reason(v.verify(request({ body, headers: { 'x-twilio-signature': signature }, url }), { T: token }));
 
@@ -56,7 +57,7 @@ describe('twilio specifics', () => {
   it('uses the configured public URL when the Worker sits behind a proxy', async () => {
     const body = new URLSearchParams(params).toString();
     const signature = twilio.getExpectedTwilioSignature('12345', 'https://api.example.com/twilio/status?tenant=7', params);
-    const proxied = twilioVerifier.create({ secret: 'T', public_url: 'https://api.example.com/twilio/status' });
+    const proxied = build(twilioVerifier, { secret: 'T', public_url: 'https://api.example.com/twilio/status' }, undefined);
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature, '12345', proxied)).toBe('accepted');
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature)).toBe('signature_mismatch');
   });
@@ -77,7 +78,7 @@ describe('twilio specifics', () => {
 });
 
 describe('twilio: repeated fields', () => {
-  const verifier = twilioVerifier.create({ secret: 'T' });
+  const verifier = build(twilioVerifier, { secret: 'T' }, undefined);
   it('refuses a field repeating a value: twilio-node signs it as once, so the repeat is not covered', async () => {
     const body = new URLSearchParams(params).toString();
     const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, params);
