@@ -55,5 +55,11 @@ export const defaultRegistry = createRegistry([
   ...[resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction].map((a) => legacy('action', a)),
   ...[clerkAuth, auth0Auth, supabaseAuth, jwtAuth].map((a) => legacy('auth', a)),
   ...[trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint].map((a) => legacy('endpoint', a)),
-  ...[jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake].map((a) => legacy('handshake', a)),
+  jsonChallengeHandshake,
+  headerChallengeHandshake,
+  hmacChallengeHandshake,
+  getChallengeHandshake,
+  echoHeaderHandshake,
+  recordTokenHandshake,
+  headOkHandshake,
 ]);

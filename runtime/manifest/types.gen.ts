@@ -1345,11 +1345,11 @@ export interface JsonChallengeHandshake {
    */
   respond?: {};
   /**
-   * 200 (default) with the answer, or 204 with no body (Discord webhook events answer their PING so).
+   * 200 with the answer, or 204 with no body (Discord webhook events answer their PING so).
    */
   status?: 200 | 204;
   /**
-   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
    */
   verify?: boolean;
 }
@@ -1374,7 +1374,7 @@ export interface HeaderChallengeHandshake {
    */
   answer_field: string;
   /**
-   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
    */
   verify?: boolean;
 }
@@ -1400,7 +1400,7 @@ export interface HmacChallengeHandshake {
     equals: string | number | boolean;
   };
   /**
-   * Dotted path of the token (default payload.plainToken).
+   * Dotted path of the token.
    */
   token_field?: string;
   /**
@@ -1458,7 +1458,7 @@ export interface EchoHeaderHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding (default kv).
+   * Where the learnt secret is kept: the Worker's KV binding.
    */
   secret_store?: 'kv';
 }
@@ -1479,7 +1479,7 @@ export interface RecordTokenHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding (default kv).
+   * Where the learnt secret is kept: the Worker's KV binding.
    */
   secret_store?: 'kv';
 }
