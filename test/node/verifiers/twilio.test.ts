@@ -4,6 +4,7 @@ import { twilioVerifier } from '../../../adapters/verifiers/twilio.ts';
 import { twilioSignature } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
 import { build } from '../../../runtime/component/define.ts';
+import { VERIFICATION_REASONS } from '../../../runtime/component/verifier.ts';
 
 const URL_SIGNED = 'https://hooks.example.com/webhooks/twilio';
 const params = { MessageSid: 'SM1234567890abcdef', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC123', ApiVersion: '2010-04-01' };
@@ -85,5 +86,10 @@ describe('twilio: repeated fields', () => {
     expect(twilio.validateRequest('12345', signature, URL_SIGNED, { ...params, MessageStatus: ['delivered', 'delivered'] })).toBe(true);
     const stretched = `${body}&MessageStatus=delivered`;
     expect(await reason(verifier.verify(request({ body: stretched, headers: { 'x-twilio-signature': signature }, url: URL_SIGNED }), { T: '12345' }))).toBe('repeated_field');
+  });
+
+  it('declares repeated_field as its own reason, beyond the core list (telemetry and docs list it)', () => {
+    expect(VERIFICATION_REASONS).not.toContain('repeated_field');
+    expect(twilioVerifier.reasons).toEqual(['repeated_field']);
   });
 });
