@@ -17,7 +17,7 @@ export function legacy(kind: Kind, adapter: any): Component<any, any> {
   const hooks: Record<string, unknown> = {};
   for (const h of ['signedHeaders', 'sign', 'signBody', 'keyPair', 'auth', 'queue', 'reasons']) if (adapter[h] !== undefined) hooks[h] = adapter[h];
   if (kind === 'action' && 'idempotency_header' in adapter.options.properties) hooks.idempotencyOption = 'idempotency_header';
-  if (kind === 'verifier') hooks.authenticates = (o: unknown) => (adapter.signsBody === false ? 'sender' : adapter.coversBody && !adapter.coversBody(o) ? 'fields' : 'body');
+
   return defineComponent<any, any>({
     kind,
     name: adapter.type ?? adapter.key,

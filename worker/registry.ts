@@ -38,7 +38,18 @@ import { tokenVerifier } from '../adapters/verifiers/token.ts';
 import { twilioVerifier } from '../adapters/verifiers/twilio.ts';
 
 export const defaultRegistry = createRegistry([
-  ...[stripeVerifier, svixVerifier, standardWebhooksVerifier, paddleVerifier, paddleClassicVerifier, twilioVerifier, sendgridVerifier, hmacVerifier, tokenVerifier, basicVerifier, ed25519Verifier, jwsVerifier].map((a) => legacy('verifier', a)),
+  stripeVerifier,
+  svixVerifier,
+  standardWebhooksVerifier,
+  paddleVerifier,
+  paddleClassicVerifier,
+  twilioVerifier,
+  sendgridVerifier,
+  hmacVerifier,
+  tokenVerifier,
+  basicVerifier,
+  ed25519Verifier,
+  jwsVerifier,
   sqlStep,
   enqueueStep,
   actionStep,
@@ -52,5 +63,11 @@ export const defaultRegistry = createRegistry([
   trackEndpoint,
   posthogFlagsEndpoint,
   cloudinaryUploadEndpoint,
-  ...[jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake].map((a) => legacy('handshake', a)),
+  jsonChallengeHandshake,
+  headerChallengeHandshake,
+  hmacChallengeHandshake,
+  getChallengeHandshake,
+  echoHeaderHandshake,
+  recordTokenHandshake,
+  headOkHandshake,
 ]);

@@ -1,23 +1,19 @@
-import type { HandshakeAdapter } from '../../runtime/component/handshake.ts';
-import type { EchoHeaderHandshake } from '../../runtime/manifest/types.gen.ts';
-import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
-
-type Options = Omit<EchoHeaderHandshake, 'type'>;
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { keepSecret, learntSecretSpec, learntSecrets, refusal } from './learnt-secret.ts';
 
 /**
  * Asana's handshake: the first POST carries `X-Hook-Secret`; while the operator has armed the integration it is
  * answered 200 echoing the header, and the value is kept (KV) as the secret later deliveries are signed with.
  */
-export const echoHeaderHandshake: HandshakeAdapter<Options> = {
-  type: 'echo-header',
+export const echoHeaderHandshake = defineComponent({
+  kind: 'handshake',
+  name: 'echo-header',
   title: 'EchoHeaderHandshake',
   description: 'A POST carrying a secret in a header: echoed back, and kept as the secret the verifier uses.',
-  options: {
-    properties: {
-      header: { type: 'string', minLength: 1, description: 'The header carrying the secret (e.g. X-Hook-Secret).' },
-      ...learntSecretOptions,
-    },
-    required: ['header', 'secret'],
+  spec: {
+    header: field.string({ minLength: 1 }).describe('The header carrying the secret (e.g. X-Hook-Secret).'),
+    ...learntSecretSpec,
   },
   example: { type: 'echo-header', header: 'X-Hook-Secret', secret: 'ASANA_WEBHOOK_SECRET', secret_store: 'kv' },
   create(options) {
@@ -36,4 +32,4 @@ export const echoHeaderHandshake: HandshakeAdapter<Options> = {
       secrets: (ctx) => learntSecrets(ctx, options.secret),
     };
   },
-};
+});

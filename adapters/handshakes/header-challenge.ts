@@ -1,24 +1,21 @@
-import { bodyField, verifySchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
-import type { HeaderChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
-
-type Options = Omit<HeaderChallengeHandshake, 'type'>;
+import { defineComponent } from '../../runtime/component/define.ts';
+import { bodyField, verifyField } from '../../runtime/component/handshake.ts';
+import { field } from '../../runtime/component/spec.ts';
 
 /**
  * A POST marked by a header value (Twitch EventSub: `Twitch-Eventsub-Message-Type: webhook_callback_verification`),
  * answered with a JSON body field as text/plain.
  */
-export const headerChallengeHandshake: HandshakeAdapter<Options> = {
-  type: 'header-challenge',
+export const headerChallengeHandshake = defineComponent({
+  kind: 'handshake',
+  name: 'header-challenge',
   title: 'HeaderChallengeHandshake',
   description: 'A POST marked by a header value; answered with a JSON body field as text/plain.',
-  options: {
-    properties: {
-      when_header: { type: 'string', minLength: 1, description: 'The header that marks the handshake.' },
-      equals: { type: 'string', minLength: 1, description: 'Its value on the handshake.' },
-      answer_field: { type: 'string', minLength: 1, description: 'The body field whose value answers (e.g. challenge).' },
-      verify: verifySchema,
-    },
-    required: ['when_header', 'equals', 'answer_field'],
+  spec: {
+    when_header: field.string({ minLength: 1 }).describe('The header that marks the handshake.'),
+    equals: field.string({ minLength: 1 }).describe('Its value on the handshake.'),
+    answer_field: field.string({ minLength: 1 }).describe('The body field whose value answers (e.g. challenge).'),
+    verify: verifyField(),
   },
   example: { type: 'header-challenge', when_header: 'Twitch-Eventsub-Message-Type', equals: 'webhook_callback_verification', answer_field: 'challenge' },
   create(options) {
@@ -26,7 +23,7 @@ export const headerChallengeHandshake: HandshakeAdapter<Options> = {
     const answerField = bodyField(options.answer_field);
     return {
       methods: [],
-      verify: options.verify ?? true,
+      verify: options.verify,
       matches: (request) => request.method === 'POST' && request.headers.get(header) === options.equals,
       async answer(request) {
         let value: unknown;
@@ -40,4 +37,4 @@ export const headerChallengeHandshake: HandshakeAdapter<Options> = {
       },
     };
   },
-};
+});

@@ -1,34 +1,32 @@
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { bodyField, compileWhen, whenField } from '../../runtime/component/handshake.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
-import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
-import type { HmacChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
 import { HmacSigner } from '../verifiers/crypto.ts';
-
-type Options = Omit<HmacChallengeHandshake, 'type'>;
 
 /**
  * A POST carrying a token to hash (Zoom's `endpoint.url_validation`): answered `{ plainToken, encryptedToken }`,
  * the token and its hex HMAC-SHA256 under the secret, which proves the endpoint holds the secret.
  */
-export const hmacChallengeHandshake: HandshakeAdapter<Options> = {
-  type: 'hmac-challenge',
+export const hmacChallengeHandshake = defineComponent({
+  kind: 'handshake',
+  name: 'hmac-challenge',
   title: 'HmacChallengeHandshake',
   description: 'A POST carrying a token; answered with the token and its hex HMAC-SHA256 under the secret.',
-  options: {
-    properties: {
-      when: whenFieldSchema,
-      token_field: { type: 'string', minLength: 1, description: 'Dotted path of the token (default payload.plainToken).' },
-      secret: secretRefSchema,
-      verify: { ...verifySchema, const: true, description: 'Always verified (default true): unverified, the answer would sign any text with the secret.' },
-    },
-    required: ['when', 'secret'],
+  spec: {
+    when: whenField(),
+    token_field: field.string({ minLength: 1 }).default('payload.plainToken').describe('Dotted path of the token.'),
+    secret: field.secret(),
+    // The schema allows only true; the check in create also guards a block that skipped the schema.
+    verify: field.boolean().with({ const: true }).optional().describe('Always verified (default true): unverified, the answer would sign any text with the secret.'),
   },
   example: { type: 'hmac-challenge', when: { field: 'event', equals: 'endpoint.url_validation' }, token_field: 'payload.plainToken', secret: 'ZOOM_WEBHOOK_SECRET' },
   create(options) {
     // It answers HMAC(secret, any token the request chooses): unverified, it would be a signing oracle for the very
     // secret the verifier checks (a token of `v0:<ts>:<body>` returns a valid signature for a forged event).
-    if ((options.verify as boolean | undefined) === false) throw new Error('`verify: false` would make this handshake a signing oracle for the secret: anyone could have any text signed with it; the handshake must be verified');
-    const tokenField = options.token_field ?? 'payload.plainToken';
+    if (options.verify === false) throw new Error('`verify: false` would make this handshake a signing oracle for the secret: anyone could have any text signed with it; the handshake must be verified');
+    const tokenField = options.token_field;
     const answerKey = tokenField.split('.').pop()!;
     const signer = new HmacSigner('SHA-256');
     const handshakeBody = compileWhen(options.when);
@@ -46,4 +44,4 @@ export const hmacChallengeHandshake: HandshakeAdapter<Options> = {
       },
     };
   },
-};
+});

@@ -1,27 +1,25 @@
-import { bodyField, compileWhen, verifySchema, whenFieldSchema, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
-import type { JsonChallengeHandshake } from '../../runtime/manifest/types.gen.ts';
-
-type Options = Omit<JsonChallengeHandshake, 'type'>;
+import { defineComponent } from '../../runtime/component/define.ts';
+import { bodyField, compileWhen, verifyField, whenField } from '../../runtime/component/handshake.ts';
+import { field } from '../../runtime/component/spec.ts';
 
 /**
  * A POST whose JSON body field marks it as the handshake, answered with a field of the body (Slack's
  * url_verification echoes `challenge`), a constant (a Discord interactions PING is answered `{"type":1}`), or an
  * empty 204 (a Discord webhook-events PING).
  */
-export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
-  type: 'json-challenge',
+export const jsonChallengeHandshake = defineComponent({
+  kind: 'handshake',
+  name: 'json-challenge',
   title: 'JsonChallengeHandshake',
   description: 'A POST whose JSON field marks the handshake; answered with a body field or a constant JSON.',
-  options: {
-    properties: {
-      when: whenFieldSchema,
-      answer_field: { type: 'string', minLength: 1, description: 'The body field whose value answers (e.g. challenge).' },
-      answer: { enum: ['json', 'text'], description: 'json (default): `{ <answer_field>: value }`; text: the value as text/plain.' },
-      respond: { type: 'object', description: 'A constant JSON answer instead of a field (e.g. `{ type: 1 }`).' },
-      status: { enum: [200, 204], description: '200 (default) with the answer, or 204 with no body (Discord webhook events answer their PING so).' },
-      verify: verifySchema,
-    },
-    required: ['when'],
+  spec: {
+    when: whenField(),
+    answer_field: field.string({ minLength: 1 }).optional().describe('The body field whose value answers (e.g. challenge).'),
+    // No default: `answer` is refused without `answer_field`, so an absent one must stay absent.
+    answer: field.enum(['json', 'text']).optional().describe('json (default): `{ <answer_field>: value }`; text: the value as text/plain.'),
+    respond: field.schema<Record<string, unknown>>({ type: 'object' }).optional().describe('A constant JSON answer instead of a field (e.g. `{ type: 1 }`).'),
+    status: field.enum([200, 204]).default(200).describe('200 with the answer, or 204 with no body (Discord webhook events answer their PING so).'),
+    verify: verifyField(),
   },
   example: { type: 'json-challenge', when: { field: 'type', equals: 'url_verification' }, answer_field: 'challenge' },
   create(options) {
@@ -33,7 +31,7 @@ export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
     const answerField = options.answer_field ? bodyField(options.answer_field) : undefined;
     return {
       methods: [],
-      verify: options.verify ?? true,
+      verify: options.verify,
       matches: (request) => handshakeBody(request) !== undefined,
       async answer(request) {
         if (empty) return { status: 204, contentType: 'text/plain', body: '' };
@@ -44,4 +42,4 @@ export const jsonChallengeHandshake: HandshakeAdapter<Options> = {
       },
     };
   },
-};
+});

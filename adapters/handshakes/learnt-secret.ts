@@ -6,14 +6,16 @@
  * secret set in the environment always takes precedence. It is read from KV per delivery (one KV read), not cached
  * in the isolate, so forgetting it takes effect everywhere within KV's propagation delay (about a minute).
  */
-import { readSecrets, secretRefSchema } from '../../runtime/component/context.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { handshakeKey, isArmed } from '../../runtime/edge/handshake.ts';
 import { type HandshakeContext } from '../../runtime/component/handshake.ts';
 
-export const learntSecretOptions = {
-  secret: { ...secretRefSchema, description: 'The secret name the verifier reads; the handshake provides its value unless the environment sets it.' },
-  secret_store: { const: 'kv', description: 'Where the learnt secret is kept: the Worker\'s KV binding (default kv).' },
-} as const;
+/** The options of a handshake that learns the verifier's secret. */
+export const learntSecretSpec = {
+  secret: field.secret().describe('The secret name the verifier reads; the handshake provides its value unless the environment sets it.'),
+  secret_store: field.schema<'kv'>({ const: 'kv' }).default('kv').describe("Where the learnt secret is kept: the Worker's KV binding."),
+};
 
 function envHas(ctx: HandshakeContext, name: string): boolean {
   try {

@@ -1,33 +1,30 @@
 import type { InboundRequest } from '../../runtime/component/context.ts';
-import { bodyField, handshakeJson, type HandshakeAdapter } from '../../runtime/component/handshake.ts';
-import type { RecordTokenHandshake } from '../../runtime/manifest/types.gen.ts';
-import { keepSecret, learntSecretOptions, learntSecrets, refusal } from './learnt-secret.ts';
-
-type Options = Omit<RecordTokenHandshake, 'type'>;
+import { defineComponent } from '../../runtime/component/define.ts';
+import { bodyField, handshakeJson } from '../../runtime/component/handshake.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { keepSecret, learntSecretSpec, learntSecrets, refusal } from './learnt-secret.ts';
 
 /**
  * Notion's handshake: a POST whose body carries `verification_token`, which the operator pastes back into Notion
  * and which then signs every delivery. While the operator has armed the integration, it is answered 200 and kept in KV (the operator reads it with
  * `wrangler kv key get`), never logged.
  */
-export const recordTokenHandshake: HandshakeAdapter<Options> = {
-  type: 'record-token',
+export const recordTokenHandshake = defineComponent({
+  kind: 'handshake',
+  name: 'record-token',
   title: 'RecordTokenHandshake',
   description: 'A POST carrying a verification token in a JSON field: kept (KV) for the operator and as the verifier\'s secret.',
-  options: {
-    properties: {
-      field: { type: 'string', minLength: 1, description: 'The body field carrying the token (e.g. verification_token).' },
-      ...learntSecretOptions,
-    },
-    required: ['field', 'secret'],
+  spec: {
+    field: field.string({ minLength: 1 }).describe('The body field carrying the token (e.g. verification_token).'),
+    ...learntSecretSpec,
   },
   example: { type: 'record-token', field: 'verification_token', secret: 'NOTION_VERIFICATION_TOKEN', secret_store: 'kv' },
   create(options) {
-    const field = bodyField(options.field);
+    const tokenAt = bodyField(options.field);
     const key = `"${options.field.split('.').pop()}"`;
     const probe = (request: InboundRequest) => {
       const json = handshakeJson(request, key);
-      const value = json === undefined ? undefined : field(json);
+      const value = json === undefined ? undefined : tokenAt(json);
       return typeof value === 'string' && value !== '' ? value : undefined;
     };
     return {
@@ -43,4 +40,4 @@ export const recordTokenHandshake: HandshakeAdapter<Options> = {
       secrets: (ctx) => learntSecrets(ctx, options.secret),
     };
   },
-};
+});

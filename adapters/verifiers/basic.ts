@@ -1,48 +1,53 @@
-import { readSecrets, secretRefSchema, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { readSecrets, type InboundRequest } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 import { secretsEqual } from '../../runtime/lib/bytes.ts';
 import { fromBase64 } from './crypto.ts';
-import type { BasicVerifier } from '../../runtime/manifest/types.gen.ts';
 
-type BasicOptions = Omit<BasicVerifier, 'type'>;
+/** The `Authorization` header a Basic sender presents. */
+export const basicAuthorization = (username: string, password: string): Record<string, string> => ({ authorization: `Basic ${btoa(`${username}:${password}`)}` });
+
+/**
+ * Checks HTTP Basic credentials: `user:password` is hashed and compared in constant time against each accepted
+ * password, so neither content nor length leaks. The one implementation behind `basic` and token's `scheme: basic`.
+ */
+export async function checkBasic(request: InboundRequest, username: string, passwords: readonly string[]): Promise<void> {
+  const value = request.headers.get('authorization');
+  if (!value) throw new VerificationError('missing_signature');
+  const match = /^Basic\s+(\S+)$/i.exec(value);
+  const decoded = match ? fromBase64(match[1]!) : undefined;
+  if (!decoded) throw new VerificationError('malformed_signature');
+  const presented = new TextDecoder().decode(decoded);
+  let matched = false;
+  for (const password of passwords) if (await secretsEqual(presented, `${username}:${password}`)) matched = true;
+  if (!matched) throw new VerificationError('signature_mismatch');
+}
 
 /**
  * HTTP Basic credentials, for providers that do not sign but let the user put credentials in the webhook URL
- * (Postmark, Chargebee). User name and password are both secrets; `user:password` is hashed and compared in
- * constant time, so neither content nor length leaks.
+ * (Postmark, Chargebee). User name and password are both secrets.
  */
-export const basicVerifier: VerifierAdapter<BasicOptions> = {
-  type: 'basic',
-  signsBody: false,
+export const basicVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'basic',
   title: 'BasicVerifier',
   description: 'HTTP Basic credentials (user name and password from secrets), compared in constant time.',
-  options: {
-    properties: {
-      username: { ...secretRefSchema, description: 'Name of the environment variable holding the expected user name.' },
-      password: { ...secretRefsSchema, description: 'Name(s) of environment variables holding the password; list several to rotate.' },
-    },
-    required: ['username', 'password'],
+  spec: {
+    username: field.secret().describe('Name of the environment variable holding the expected user name.'),
+    password: field.secrets().describe('Name(s) of environment variables holding the password; list several to rotate.'),
   },
   example: { type: 'basic', username: 'POSTMARK_WEBHOOK_USER', password: 'POSTMARK_WEBHOOK_PASSWORD' },
+  authenticates: () => 'sender',
   async sign(_options, { secrets }) {
-    return { authorization: `Basic ${btoa(`${secrets[0]}:${secrets[1]}`)}` };
+    return basicAuthorization(secrets[0]!, secrets[1]!);
   },
   create(options) {
-    const passwords = typeof options.password === 'string' ? [options.password] : options.password;
     return {
       async verify(request, env) {
         const [username] = readSecrets(env, options.username);
-        const expected = readSecrets(env, passwords);
-        const value = request.headers.get('authorization');
-        if (!value) throw new VerificationError('missing_signature');
-        const match = /^Basic\s+(\S+)$/i.exec(value);
-        const decoded = match ? fromBase64(match[1]!) : undefined;
-        if (!decoded) throw new VerificationError('malformed_signature');
-        const presented = new TextDecoder().decode(decoded);
-        let matched = false;
-        for (const password of expected) if (await secretsEqual(presented, `${username}:${password}`)) matched = true;
-        if (!matched) throw new VerificationError('signature_mismatch');
+        await checkBasic(request, username!, readSecrets(env, options.password));
       },
     };
   },
-};
+});

@@ -36,8 +36,8 @@ export function anyMatch(expected: Uint8Array[], candidates: (Uint8Array | undef
   return matched;
 }
 
-/** Named tolerance used when an adapter's options do not set one: 5 minutes, as Stripe and Svix use. */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+/** Named tolerance (a spec default) when an adapter's options do not set one: 5 minutes, as Stripe and Svix use. */
+export const DEFAULT_TOLERANCE = '5m';
 
 /**
  * Parses a Unix-seconds timestamp strictly (digits only, `123abc` is refused) and checks it against

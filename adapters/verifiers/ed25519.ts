@@ -1,11 +1,9 @@
-import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
-import { checkTimestampAs, decodeAs, DEFAULT_TOLERANCE_SECONDS, encodeAs, formatTimestamp, fromBase64, toBase64 } from './crypto.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
+import { checkTimestampAs, decodeAs, DEFAULT_TOLERANCE, encodeAs, formatTimestamp, fromBase64, toBase64 } from './crypto.ts';
 import { compileSigned, fillSigned, parseBodyJson } from './template.ts';
-import type { Ed25519Verifier } from '../../runtime/manifest/types.gen.ts';
-
-type Ed25519Options = Omit<Ed25519Verifier, 'type'>;
 
 const ED25519 = { name: 'Ed25519' } as const;
 const SIGNATURE_BYTES = 64;
@@ -15,40 +13,38 @@ const PUBLIC_KEY_BYTES = 32;
  * A generic Ed25519 signature over a template of the raw request (Discord: hex signature of `{timestamp}{body}`
  * with a hex public key). Public keys are imported once per value for the isolate's life.
  */
-export const ed25519Verifier: VerifierAdapter<Ed25519Options> = {
-  type: 'ed25519',
+export const ed25519Verifier = defineComponent({
+  kind: 'verifier',
+  name: 'ed25519',
   title: 'Ed25519Verifier',
   description: 'Ed25519 signature in a header over a template of the request, checked with a public key.',
-  options: {
-    properties: {
-      public_key: { ...secretRefsSchema, description: 'Name(s) of environment variables holding the raw 32-byte public key (hex or base64, see key_encoding).' },
-      key_encoding: { enum: ['hex', 'base64'], description: 'How the public key is written (default hex).' },
-      header: { type: 'string', minLength: 1, description: 'Header carrying the signature, e.g. X-Signature-Ed25519.' },
-      encoding: { enum: ['hex', 'base64', 'base64url'], description: 'Signature encoding (default hex).' },
-      signed: { type: 'string', description: 'What is signed (default `{body}`); the hmac scheme\'s placeholders.' },
-      timestamp_header: { type: 'string', minLength: 1, description: 'Header with the timestamp, checked against `tolerance`.' },
-      timestamp_format: { enum: ['unix', 'unix_ms', 'iso8601'], description: 'How the timestamp is written (default unix seconds).' },
-      tolerance: { ...durationSchema, description: 'Accepted clock skew either way when a timestamp is used (default 5m).' },
-    },
-    required: ['public_key', 'header'],
+  spec: {
+    public_key: field.secrets().describe('Name(s) of environment variables holding the raw 32-byte public key (hex or base64, see key_encoding).'),
+    key_encoding: field.enum(['hex', 'base64']).default('hex').describe('How the public key is written.'),
+    header: field.string({ minLength: 1 }).describe('Header carrying the signature, e.g. X-Signature-Ed25519.'),
+    encoding: field.enum(['hex', 'base64', 'base64url']).default('hex').describe('Signature encoding.'),
+    signed: field.string().default('{body}').describe("What is signed; the hmac scheme's placeholders."),
+    timestamp_header: field.string({ minLength: 1 }).optional().describe('Header with the timestamp, checked against `tolerance`.'),
+    timestamp_format: field.enum(['unix', 'unix_ms', 'iso8601']).default('unix').describe('How the timestamp is written (unix: seconds).'),
+    tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way when a timestamp is used.'),
   },
   example: { type: 'ed25519', public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519', signed: '{timestamp}{body}', timestamp_header: 'X-Signature-Timestamp' },
   signedHeaders(options) {
-    const template = compileSigned(options.signed ?? '{body}', { hasTimestamp: Boolean(options.timestamp_header) });
+    const template = compileSigned(options.signed, { hasTimestamp: Boolean(options.timestamp_header) });
     return [...template.headers, ...(options.timestamp_header && template.pieces.some((p) => 'timestamp' in p) ? [options.timestamp_header.toLowerCase()] : [])];
   },
   async keyPair(options) {
     const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
     const raw = new Uint8Array((await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer);
     const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
-    return { publicKey: encodeAs(options.key_encoding ?? 'hex', raw), privateKey: toBase64(pkcs8) };
+    return { publicKey: encodeAs(options.key_encoding, raw), privateKey: toBase64(pkcs8) };
   },
   async sign(options, request) {
     const headers: Record<string, string> = {};
-    const ts = formatTimestamp(request.now, options.timestamp_format ?? 'unix');
+    const ts = formatTimestamp(request.now, options.timestamp_format);
     const timestampHeader = options.timestamp_header?.toLowerCase();
     if (timestampHeader) headers[timestampHeader] = ts;
-    const template = compileSigned(options.signed ?? '{body}', { hasTimestamp: Boolean(timestampHeader) });
+    const template = compileSigned(options.signed, { hasTimestamp: Boolean(timestampHeader) });
     const extra = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const signed = fillSigned(template, {
       body: request.body, timestamp: ts, url: new URL(request.url), method: request.method ?? 'POST',
@@ -63,15 +59,15 @@ export const ed25519Verifier: VerifierAdapter<Ed25519Options> = {
   create(options) {
     const header = options.header.toLowerCase();
     const timestampHeader = options.timestamp_header?.toLowerCase();
-    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
-    const template = compileSigned(options.signed ?? '{body}', { hasTimestamp: Boolean(timestampHeader) });
-    const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
+    const tolerance = options.tolerance / 1000;
+    const template = compileSigned(options.signed, { hasTimestamp: Boolean(timestampHeader) });
+    const names = options.public_key;
     const keys = new Map<string, Promise<CryptoKey>>();
     const importKey = (text: string, name: string): Promise<CryptoKey> => {
       let key = keys.get(text);
       if (!key) {
-        const raw = decodeAs(options.key_encoding ?? 'hex', text);
-        if (!raw || raw.length !== PUBLIC_KEY_BYTES) throw new Error(`${name} is not a ${options.key_encoding ?? 'hex'} Ed25519 public key (32 bytes)`);
+        const raw = decodeAs(options.key_encoding, text);
+        if (!raw || raw.length !== PUBLIC_KEY_BYTES) throw new Error(`${name} is not a ${options.key_encoding} Ed25519 public key (32 bytes)`);
         key = crypto.subtle.importKey('raw', raw, ED25519, false, ['verify']);
         keys.set(text, key);
       }
@@ -83,7 +79,7 @@ export const ed25519Verifier: VerifierAdapter<Ed25519Options> = {
         const value = request.headers.get(header);
         if (!value) throw new VerificationError('missing_signature');
         const timestamp = timestampHeader ? request.headers.get(timestampHeader) : '';
-        if (timestampHeader) checkTimestampAs(timestamp, options.timestamp_format ?? 'unix', request.now, tolerance);
+        if (timestampHeader) checkTimestampAs(timestamp, options.timestamp_format, request.now, tolerance);
         const signature = decodeAs(options.encoding, value.trim());
         if (!signature || signature.length !== SIGNATURE_BYTES) throw new VerificationError('malformed_signature');
         const signed = fillSigned(template, {
@@ -95,4 +91,4 @@ export const ed25519Verifier: VerifierAdapter<Ed25519Options> = {
       },
     };
   },
-};
+});

@@ -1,20 +1,42 @@
-import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type SignRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
-import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE_SECONDS, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field, type Options } from '../../runtime/component/spec.ts';
+import { VerificationError, type SignRequest } from '../../runtime/component/verifier.ts';
+import { compilePath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
 import { compileSigned, fieldText, fillSigned, parseBodyJson, type SignedTemplate } from './template.ts';
-import type { HmacVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type HmacOptions = Omit<HmacVerifier, 'type'>;
-
 const HASHES: Record<string, HashName> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
 
-type TimestampSource = { header: string } | { key: string } | { positional: true } | { field: string[] } | undefined;
+type TimestampSource = { header: string } | { key: string } | { positional: true } | { field: CompiledPath } | undefined;
+
+const hmacSpec = {
+  secret: field.secrets(),
+  header: field.string({ minLength: 1 }).optional().describe('Header carrying the signature, e.g. X-Hub-Signature-256.'),
+  signature_field: field.string({ minLength: 1 }).optional().describe('Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).'),
+  algorithm: field.enum(['sha1', 'sha256', 'sha512']).default('sha256').describe('Hash.'),
+  encoding: field.enum(['hex', 'base64', 'base64url']).default('hex').describe('Signature encoding.'),
+  prefix: field.string().default('').describe('Text before each signature, e.g. `sha256=` or `v0=`.'),
+  separator: field.string({ minLength: 1 }).optional().describe('Splits a header carrying several signatures (positional: default `,`).'),
+  signature_format: field.enum(['plain', 'keyed', 'positional']).default('plain').describe('plain: the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.'),
+  signature_key: field.string({ minLength: 1 }).optional().describe('keyed: the key of the signatures, e.g. v1 or h1.'),
+  timestamp_key: field.string({ minLength: 1 }).optional().describe('keyed: the key of the timestamp, e.g. t or ts.'),
+  pair_separator: field.string({ minLength: 1 }).optional().describe('keyed: between pairs (default `,`).'),
+  assign: field.string({ minLength: 1 }).optional().describe('keyed: between a key and its value (default `=`).'),
+  signed: field.string().default('{body}').describe('What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\\n` is a newline.'),
+  timestamp_header: field.string({ minLength: 1 }).optional().describe('Header with the timestamp, checked against `tolerance`.'),
+  timestamp_field: field.string({ minLength: 1 }).optional().describe('Dotted path of a JSON body field with the timestamp.'),
+  timestamp_format: field.enum(['unix', 'unix_ms', 'iso8601']).default('unix').describe('How the timestamp is written (unix: seconds).'),
+  tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way when a timestamp is used.'),
+  secret_encoding: field.enum(['utf8', 'base64', 'hex']).default('utf8').describe('How the secret string encodes the key.'),
+  secret_prefix: field.string({ minLength: 1 }).optional().describe('Stripped from the secret before decoding, e.g. `whsec_`.'),
+};
+
+type HmacOptions = Options<typeof hmacSpec>;
 
 /** Everything the options say, checked and compiled once (at manifest load), shared by verify and sign. */
 interface Plan {
   header?: string;
-  signatureField?: string[];
+  signatureField?: CompiledPath;
   format: 'plain' | 'keyed' | 'positional';
   prefix: string;
   separator?: string;
@@ -30,10 +52,8 @@ interface Plan {
   key(secret: string, name: string): Uint8Array | string;
 }
 
-const path = (dotted: string) => dotted.split('.');
-
 function plan(options: HmacOptions): Plan {
-  const format = options.signature_format ?? 'plain';
+  const format = options.signature_format;
   if (Boolean(options.header) === Boolean(options.signature_field)) throw new Error('set exactly one of `header` (signature in a header) and `signature_field` (signature in the JSON body)');
   if (options.signature_field && format !== 'plain') throw new Error('`signature_field` carries one plain signature; `signature_format` must be plain');
   if (format !== 'keyed' && (options.signature_key || options.timestamp_key || options.pair_separator || options.assign)) throw new Error('`signature_key`, `timestamp_key`, `pair_separator` and `assign` apply to signature_format keyed only');
@@ -42,27 +62,27 @@ function plan(options: HmacOptions): Plan {
   if (sources.length > 1) throw new Error('the timestamp comes from one place: `timestamp_header`, `timestamp_field`, `timestamp_key` or the positional signature');
   const timestamp: TimestampSource =
     options.timestamp_header ? { header: options.timestamp_header.toLowerCase() }
-    : options.timestamp_field ? { field: path(options.timestamp_field) }
+    : options.timestamp_field ? { field: compilePath(options.timestamp_field) }
     : format === 'keyed' && options.timestamp_key ? { key: options.timestamp_key }
     : format === 'positional' ? { positional: true }
     : undefined;
-  const template = compileSigned(options.signed ?? '{body}', { hasTimestamp: Boolean(timestamp), allowNoBody: Boolean(options.signature_field) });
-  const secretEncoding = options.secret_encoding ?? 'utf8';
+  const template = compileSigned(options.signed, { hasTimestamp: Boolean(timestamp), allowNoBody: Boolean(options.signature_field) });
+  const secretEncoding = options.secret_encoding;
   return {
     ...(options.header ? { header: options.header.toLowerCase() } : {}),
-    ...(options.signature_field ? { signatureField: path(options.signature_field) } : {}),
+    ...(options.signature_field ? { signatureField: compilePath(options.signature_field) } : {}),
     format,
-    prefix: options.prefix ?? '',
+    prefix: options.prefix,
     ...(options.separator !== undefined || format === 'positional' ? { separator: options.separator ?? ',' } : {}),
     signatureKey: options.signature_key ?? '',
     ...(options.timestamp_key ? { timestampKey: options.timestamp_key } : {}),
     pairSeparator: options.pair_separator ?? ',',
     assign: options.assign ?? '=',
     timestamp,
-    timestampFormat: options.timestamp_format ?? 'unix',
-    tolerance: options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS,
+    timestampFormat: options.timestamp_format,
+    tolerance: options.tolerance / 1000,
     template,
-    signer: new HmacSigner(HASHES[options.algorithm ?? 'sha256']!),
+    signer: new HmacSigner(HASHES[options.algorithm]!),
     key(secret, name) {
       const bare = options.secret_prefix && secret.startsWith(options.secret_prefix) ? secret.slice(options.secret_prefix.length) : secret;
       if (secretEncoding === 'utf8') return bare;
@@ -94,34 +114,12 @@ function presented(p: Plan, text: string): { signatures: string[]; timestamp?: s
  * the signature is (a header, plain or as keyed/positional parts, or a JSON body field), algorithm, encoding, prefix,
  * what is signed (a template over the raw bytes) and an optional timestamp with a tolerance.
  */
-export const hmacVerifier: VerifierAdapter<HmacOptions> = {
-  type: 'hmac',
+export const hmacVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'hmac',
   title: 'HmacVerifier',
   description: 'Generic HMAC signature in a header or a JSON body field, configured in YAML only.',
-  options: {
-    properties: {
-      secret: secretRefsSchema,
-      header: { type: 'string', minLength: 1, description: 'Header carrying the signature, e.g. X-Hub-Signature-256.' },
-      signature_field: { type: 'string', minLength: 1, description: 'Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).' },
-      algorithm: { enum: ['sha1', 'sha256', 'sha512'], description: 'Hash (default sha256).' },
-      encoding: { enum: ['hex', 'base64', 'base64url'], description: 'Signature encoding (default hex).' },
-      prefix: { type: 'string', description: 'Text before each signature, e.g. `sha256=` or `v0=`.' },
-      separator: { type: 'string', minLength: 1, description: 'Splits a header carrying several signatures (positional: default `,`).' },
-      signature_format: { enum: ['plain', 'keyed', 'positional'], description: 'plain (default): the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.' },
-      signature_key: { type: 'string', minLength: 1, description: 'keyed: the key of the signatures, e.g. v1 or h1.' },
-      timestamp_key: { type: 'string', minLength: 1, description: 'keyed: the key of the timestamp, e.g. t or ts.' },
-      pair_separator: { type: 'string', minLength: 1, description: 'keyed: between pairs (default `,`).' },
-      assign: { type: 'string', minLength: 1, description: 'keyed: between a key and its value (default `=`).' },
-      signed: { type: 'string', description: 'What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\\n` is a newline.' },
-      timestamp_header: { type: 'string', minLength: 1, description: 'Header with the timestamp, checked against `tolerance`.' },
-      timestamp_field: { type: 'string', minLength: 1, description: 'Dotted path of a JSON body field with the timestamp.' },
-      timestamp_format: { enum: ['unix', 'unix_ms', 'iso8601'], description: 'How the timestamp is written (default unix seconds).' },
-      tolerance: { ...durationSchema, description: 'Accepted clock skew either way when a timestamp is used (default 5m).' },
-      secret_encoding: { enum: ['utf8', 'base64', 'hex'], description: 'How the secret string encodes the key (default utf8).' },
-      secret_prefix: { type: 'string', minLength: 1, description: 'Stripped from the secret before decoding, e.g. `whsec_`.' },
-    },
-    required: ['secret'],
-  },
+  spec: hmacSpec,
   example: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
   signedHeaders(options) {
     const p = plan(options);
@@ -132,13 +130,14 @@ export const hmacVerifier: VerifierAdapter<HmacOptions> = {
     if (p.signatureField || (p.timestamp && 'field' in p.timestamp)) throw new Error('this scheme changes the body to sign it: use signBody');
     return (await signWith(p, request, options)).headers;
   },
-  coversBody: (options) => plan(options).template.coversBody,
+  // Mailgun-style: a body-carried signature over some fields only, not the body.
+  authenticates: (options) => (plan(options).template.coversBody ? 'body' : 'fields'),
   signBody(options, request) {
     return signWith(plan(options), request, options);
   },
   create(options) {
     const p = plan(options);
-    const names = typeof options.secret === 'string' ? [options.secret] : options.secret;
+    const names = options.secret;
     const needsJson = p.template.usesFields || Boolean(p.signatureField) || Boolean(p.timestamp && 'field' in p.timestamp);
     return {
       async verify(request, env) {
@@ -170,7 +169,7 @@ export const hmacVerifier: VerifierAdapter<HmacOptions> = {
       },
     };
   },
-};
+});
 
 /** Signs as the provider would: the timestamp where the options read it, the signature where they look for it. */
 async function signWith(p: Plan, request: SignRequest, options: HmacOptions): Promise<{ headers: Record<string, string>; body: string }> {
@@ -208,12 +207,12 @@ async function signWith(p: Plan, request: SignRequest, options: HmacOptions): Pr
 }
 
 /** Sets a dotted path in a JSON object, keeping a number a number when the sample had one there. */
-function setField(json: Record<string, unknown>, at: string[], value: string): void {
+function setField(json: Record<string, unknown>, at: CompiledPath, value: string): void {
   let node = json;
-  for (const key of at.slice(0, -1)) {
+  for (const key of at.segments.slice(0, -1)) {
     if (!node[key] || typeof node[key] !== 'object') node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
-  const last = at[at.length - 1]!;
+  const last = at.segments[at.segments.length - 1]!;
   node[last] = typeof node[last] === 'number' && /^[0-9]+$/.test(value) ? Number(value) : value;
 }

@@ -1,10 +1,9 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 import { encoder, fromHex, sha256, timingSafeEqual, toHex } from '../../runtime/lib/bytes.ts';
-import type { JwsVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type JwsOptions = Omit<JwsVerifier, 'type'>;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -13,33 +12,31 @@ const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
  * body (Netlify: `X-Webhook-Signature`, HS256, `iss: netlify`, claim `sha256`). jose checks the signature in
  * constant time; the body hash is compared as bytes in constant time too.
  */
-export const jwsVerifier: VerifierAdapter<JwsOptions> = {
-  type: 'jws',
+export const jwsVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'jws',
   title: 'JwsVerifier',
   description: 'A JWS/JWT in a header, HMAC-signed with a shared secret, carrying a hash of the raw body.',
-  options: {
-    properties: {
-      secret: secretRefsSchema,
-      header: { type: 'string', minLength: 1, description: 'Header carrying the token, e.g. X-Webhook-Signature.' },
-      algorithms: { type: 'array', items: { enum: [...HMAC_ALGORITHMS] }, minItems: 1, uniqueItems: true, description: 'Accepted algorithms (default [HS256]).' },
-      body_hash_claim: { type: 'string', minLength: 1, description: 'Claim holding the hex SHA-256 of the raw body (e.g. sha256). Without it the token proves nothing about the body, so it is required.' },
-      issuer: { type: 'string', minLength: 1, description: 'Required `iss` claim, e.g. netlify.' },
-    },
-    required: ['secret', 'header', 'body_hash_claim'],
+  spec: {
+    secret: field.secrets(),
+    header: field.string({ minLength: 1 }).describe('Header carrying the token, e.g. X-Webhook-Signature.'),
+    algorithms: field.list(field.enum(HMAC_ALGORITHMS), { minItems: 1, uniqueItems: true }).default(['HS256']).describe('Accepted algorithms.'),
+    body_hash_claim: field.string({ minLength: 1 }).describe('Claim holding the hex SHA-256 of the raw body (e.g. sha256). Without it the token proves nothing about the body, so it is required.'),
+    issuer: field.string({ minLength: 1 }).optional().describe('Required `iss` claim, e.g. netlify.'),
   },
   example: { type: 'jws', secret: 'NETLIFY_WEBHOOK_SECRET', header: 'X-Webhook-Signature', algorithms: ['HS256'], body_hash_claim: 'sha256', issuer: 'netlify' },
   signedHeaders: () => [],
   async sign(options, { body, now, secrets }) {
     const jwt = new SignJWT({ [options.body_hash_claim]: toHex(await sha256(body)) })
-      .setProtectedHeader({ alg: options.algorithms?.[0] ?? 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: options.algorithms[0]!, typ: 'JWT' })
       .setIssuedAt(Math.floor(now / 1000));
     if (options.issuer) jwt.setIssuer(options.issuer);
     return { [options.header.toLowerCase()]: await jwt.sign(encoder.encode(secrets[0]!)) };
   },
   create(options) {
     const header = options.header.toLowerCase();
-    const algorithms = [...(options.algorithms ?? ['HS256'])];
-    const names = typeof options.secret === 'string' ? [options.secret] : options.secret;
+    const algorithms = [...options.algorithms];
+    const names = options.secret;
     return {
       async verify(request, env) {
         const secrets = readSecrets(env, names);
@@ -69,4 +66,4 @@ export const jwsVerifier: VerifierAdapter<JwsOptions> = {
       },
     };
   },
-};
+});

@@ -1,10 +1,9 @@
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
 import { encoder, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 import { byCodeUnit, parseFormPairs } from './form.ts';
-import type { PaddleClassicVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type PaddleClassicOptions = Omit<PaddleClassicVerifier, 'type'>;
 
 /** PHP `serialize()` of a string: `s:<UTF-8 byte length>:"<value>";`. */
 function phpString(value: string): string {
@@ -23,15 +22,13 @@ const RSA_SHA1 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' } as const;
  * Paddle Classic: a form body whose `p_signature` field is an RSA-SHA1 (PKCS#1 v1.5) signature, made with
  * the vendor key, of the PHP-serialized array of every other field sorted by key.
  */
-export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
-  type: 'paddle-classic',
+export const paddleClassicVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'paddle-classic',
   title: 'PaddleClassicVerifier',
   description: 'Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).',
-  options: {
-    properties: {
-      public_key: { ...secretRefsSchema, description: 'Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.' },
-    },
-    required: ['public_key'],
+  spec: {
+    public_key: field.secrets().describe('Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.'),
   },
   example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
   keyPair: () => spkiKeyPair({ ...RSA_SHA1, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }),
@@ -45,7 +42,7 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
   },
   create(options) {
     const keyFor = publicKeyImporter(RSA_SHA1);
-    const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
+    const names = options.public_key;
     return {
       async verify(request, env) {
         const publicKeys = await Promise.all(readSecrets(env, names).map((pem, i) => keyFor(pem, names[i]!)));
@@ -63,4 +60,4 @@ export const paddleClassicVerifier: VerifierAdapter<PaddleClassicOptions> = {
       },
     };
   },
-};
+});

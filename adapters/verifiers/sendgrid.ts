@@ -1,10 +1,8 @@
-import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
-import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
-import type { SendgridVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type SendgridOptions = Omit<SendgridVerifier, 'type'>;
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
+import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
 
 /**
  * Converts a DER ECDSA signature (SEQUENCE of two INTEGERs) to the raw r||s form WebCrypto verifies.
@@ -51,16 +49,14 @@ const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
  * SendGrid signed event webhook: `X-Twilio-Email-Event-Webhook-Signature` is a base64 DER ECDSA P-256/SHA-256
  * signature over `timestamp + body`, the timestamp in `X-Twilio-Email-Event-Webhook-Timestamp`.
  */
-export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
-  type: 'sendgrid',
+export const sendgridVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'sendgrid',
   title: 'SendgridVerifier',
   description: 'SendGrid signed event webhook (ECDSA P-256 over timestamp + body).',
-  options: {
-    properties: {
-      public_key: { ...secretRefsSchema, description: 'Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).' },
-      tolerance: { ...durationSchema, description: 'Accepted clock skew either way (default 5m).' },
-    },
-    required: ['public_key'],
+  spec: {
+    public_key: field.secrets().describe('Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).'),
+    tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way.'),
   },
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
   signedHeaders: () => ['x-twilio-email-event-webhook-timestamp'],
@@ -72,9 +68,9 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
     return { 'x-twilio-email-event-webhook-signature': toBase64(p1363ToDer(raw)), 'x-twilio-email-event-webhook-timestamp': timestamp };
   },
   create(options) {
-    const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
+    const tolerance = options.tolerance / 1000;
     const keyFor = publicKeyImporter({ name: 'ECDSA', namedCurve: 'P-256' });
-    const names = typeof options.public_key === 'string' ? [options.public_key] : options.public_key;
+    const names = options.public_key;
     return {
       async verify(request, env) {
         const publicKeys = await Promise.all(readSecrets(env, names).map((text, i) => keyFor(text, names[i]!)));
@@ -93,4 +89,4 @@ export const sendgridVerifier: VerifierAdapter<SendgridOptions> = {
       },
     };
   },
-};
+});

@@ -1,10 +1,8 @@
-import { durationSchema, parseDuration } from '../../runtime/lib/duration.ts';
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/component/verifier.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE_SECONDS, fromBase64, HmacSigner, toBase64, toHex } from './crypto.ts';
-import type { StandardWebhooksVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type StandardWebhooksOptions = Omit<StandardWebhooksVerifier, 'type'>;
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
+import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE, fromBase64, HmacSigner, toBase64, toHex } from './crypto.ts';
 
 const SECRET_PREFIX = 'whsec_';
 const PUBLIC_KEY_PREFIX = 'whpk_';
@@ -28,19 +26,17 @@ function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; ke
  * (Clerk, Resend). Signed content is `${id}.${timestamp}.${body}`; the signature header is a
  * space-separated list of `v1,<base64>` (HMAC-SHA256) or `v1a,<base64>` (Ed25519) entries.
  */
-export function standardWebhooksFamily(type: string, headerPrefix: string, title: string, description: string, exampleSecret: string): VerifierAdapter<StandardWebhooksOptions> {
-  return {
-    type,
+export function standardWebhooksFamily(name: string, headerPrefix: string, title: string, description: string, exampleSecret: string) {
+  return defineComponent({
+    kind: 'verifier',
+    name,
     title,
     description,
-    options: {
-      properties: {
-        secret: { ...secretRefsSchema, description: 'Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).' },
-        tolerance: { ...durationSchema, description: 'Accepted clock skew either way (default 5m).' },
-      },
-      required: ['secret'],
+    spec: {
+      secret: field.secrets().describe('Secret(s) `whsec_…` (HMAC) or `whpk_…` (Ed25519 public key).'),
+      tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way.'),
     },
-    example: { type, secret: exampleSecret, tolerance: '5m' },
+    example: { type: name, secret: exampleSecret, tolerance: '5m' },
     signedHeaders: () => [`${headerPrefix}id`, `${headerPrefix}timestamp`],
     async sign(_options, { body, now, secrets, id: messageId }) {
       const { kind, key } = decodeSecret(secrets[0]!, 'secret');
@@ -51,10 +47,10 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
       return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: `v1,${signature}` };
     },
     create(options): Verifier {
-      const tolerance = options.tolerance ? parseDuration(options.tolerance) / 1000 : DEFAULT_TOLERANCE_SECONDS;
+      const tolerance = options.tolerance / 1000;
       const signer = new HmacSigner('SHA-256');
       const publicKeys = new Map<string, Promise<CryptoKey>>();
-      const names = typeof options.secret === 'string' ? [options.secret] : options.secret;
+      const names = options.secret;
       return {
         async verify(request, env) {
           const values = readSecrets(env, names);
@@ -88,7 +84,7 @@ export function standardWebhooksFamily(type: string, headerPrefix: string, title
         },
       };
     },
-  };
+  });
 }
 
 /** Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): Supabase Auth Hooks and others. */

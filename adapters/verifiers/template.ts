@@ -4,6 +4,7 @@
  * and ed25519 schemes, for verifying and for signing, so both sides build the same bytes.
  */
 import { VerificationError } from '../../runtime/component/verifier.ts';
+import { compilePath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
 import { concatBytes } from './crypto.ts';
 
 export type Piece =
@@ -14,7 +15,7 @@ export type Piece =
   | { method: true }
   | { path: true }
   | { header: string }
-  | { field: string[] };
+  | { field: CompiledPath };
 
 export interface SignedTemplate {
   pieces: Piece[];
@@ -46,7 +47,7 @@ export function compileSigned(template: string, opts: { hasTimestamp: boolean; a
     else if (name === 'method') pieces.push({ method: true });
     else if (name === 'path') pieces.push({ path: true });
     else if (name.startsWith('header.') && name.length > 7) pieces.push({ header: name.slice(7).toLowerCase() });
-    else if (name.startsWith('field.') && name.length > 6) pieces.push({ field: name.slice(6).split('.') });
+    else if (name.startsWith('field.') && name.length > 6) pieces.push({ field: compilePath(name.slice(6)) });
     else throw new Error(`unknown placeholder {${name}} in \`signed\`; use ${PLACEHOLDERS}`);
     last = m.index + m[0].length;
   }
@@ -62,9 +63,8 @@ export function compileSigned(template: string, opts: { hasTimestamp: boolean; a
 }
 
 /** A JSON body field as the text a provider signs: strings as-is, anything else as JSON; absent is empty. */
-export function fieldText(json: unknown, path: readonly string[]): string {
-  let at: unknown = json;
-  for (const key of path) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+export function fieldText(json: unknown, path: CompiledPath): string {
+  const at = readPath(path, { payload: json });
   return at === undefined || at === null ? '' : typeof at === 'string' ? at : JSON.stringify(at);
 }
 

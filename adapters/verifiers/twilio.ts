@@ -1,11 +1,10 @@
-import { readSecrets, secretRefsSchema } from '../../runtime/component/context.ts';
-import { VerificationError, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { readSecrets } from '../../runtime/component/context.ts';
+import { defineComponent } from '../../runtime/component/define.ts';
+import { field } from '../../runtime/component/spec.ts';
+import { VerificationError } from '../../runtime/component/verifier.ts';
 import { sha256 } from '../../runtime/lib/bytes.ts';
 import { anyMatch, encoder, fromBase64, fromHex, HmacSigner, timingSafeEqual, toBase64, toHex } from './crypto.ts';
 import { byCodeUnit, groupPairs, parseFormPairs } from './form.ts';
-import type { TwilioVerifier } from '../../runtime/manifest/types.gen.ts';
-
-type TwilioOptions = Omit<TwilioVerifier, 'type'>;
 
 /** The URL without its port, and with the scheme's default port: Twilio may have signed either. */
 function urlVariants(url: URL): string[] {
@@ -22,21 +21,20 @@ function urlVariants(url: URL): string[] {
  * refused: its signature would not cover the repeat. JSON bodies carry `?bodySHA256=<hex>` in the URL and the body
  * hash is checked too.
  */
-export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
-  type: 'twilio',
+export const twilioVerifier = defineComponent({
+  kind: 'verifier',
+  name: 'twilio',
   title: 'TwilioVerifier',
   description: 'Twilio request signatures (X-Twilio-Signature, HMAC-SHA1 over URL and sorted params).',
-  options: {
-    properties: {
-      secret: { ...secretRefsSchema, description: 'Env var(s) holding the Twilio auth token.' },
-      public_url: {
-        type: 'string',
-        pattern: '^https?://[^/?#]+(/[^?#]*)?$',
-        description: 'The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.',
-      },
-    },
-    required: ['secret'],
+  spec: {
+    secret: field.secrets().describe('Env var(s) holding the Twilio auth token.'),
+    public_url: field
+      .string({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })
+      .optional()
+      .describe('The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.'),
   },
+  // A form field repeating a value: Twilio signs a field's values as a set, so the repeat is not covered.
+  reasons: ['repeated_field'],
   example: { type: 'twilio', secret: 'TWILIO_AUTH_TOKEN', public_url: 'https://api.example.com/webhooks/twilio' },
   async sign(options, { url, body, secrets, form }) {
     const target = new URL(url);
@@ -90,4 +88,4 @@ export const twilioVerifier: VerifierAdapter<TwilioOptions> = {
       },
     };
   },
-};
+});

@@ -6,6 +6,7 @@
  */
 import type { InboundRequest, SecretEnv } from './context.ts';
 import { compilePath, readPath } from '../manifest/values.ts';
+import { field } from './spec.ts';
 
 /** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
 export interface HandshakeStore {
@@ -60,7 +61,11 @@ export const whenFieldSchema = {
   description: 'The handshake is the request whose JSON body field has this value.',
 } as const;
 
-export const verifySchema = { type: 'boolean', description: 'Verify the handshake with the integration\'s verifier first (default true; false only where the provider does not sign it).' } as const;
+/** The `when: { field, equals }` option of body-marked handshakes. */
+export const whenField = () => field.schema<{ field: string; equals: string | number | boolean }>(whenFieldSchema);
+
+/** The `verify` option: verified first unless the provider does not sign its handshake. */
+export const verifyField = () => field.boolean().default(true).describe("Verify the handshake with the integration's verifier first (false only where the provider does not sign it).");
 
 /** Reads a dotted path from parsed JSON. */
 /**
@@ -98,4 +103,3 @@ export function compileWhen(when: { field: string; equals: string | number | boo
     return json !== undefined && field(json) === when.equals ? json : undefined;
   };
 }
-export type { HandshakeAdapter } from './legacy.ts';

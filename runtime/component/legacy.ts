@@ -1,23 +1,11 @@
 /** TEMPORARY (deleted before this work lands): the adapter shapes before defineComponent, while adapters move over. */
 import type { OptionsSchema, SecretEnv } from './context.ts';
-import type { Verifier, SignRequest } from './verifier.ts';
 import type { AuthHooks } from './auth.ts';
-import type { Handshake } from './handshake.ts';
 import { parseDuration } from '../lib/duration.ts';
 
 interface Base<O> { type: string; title: string; description: string; options: OptionsSchema; example: O & { type: string } }
-export interface VerifierAdapter<O = any> extends Base<O> {
-  create(options: O): Verifier;
-  signedHeaders?(options: O): string[];
-  signsBody?: false;
-  coversBody?(options: O): boolean;
-  sign?(options: O, request: SignRequest): Promise<Record<string, string>>;
-  signBody?(options: O, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }>;
-  keyPair?(options: O): Promise<{ publicKey: string; privateKey: string }>;
-}
 export interface JwtConfig extends Omit<AuthHooks, 'key' | 'check'> { hs256Secret?: string; authorizedParties?: string[] }
 export interface AuthAdapter<O = any> extends Base<O> { create(options: O): JwtConfig }
-export interface HandshakeAdapter<O = any> extends Base<O> { create(options: O): Handshake }
 export const commonAuthOptions = {
   clock_tolerance: { $ref: '#/definitions/Duration', description: 'Accepted clock skew for exp/nbf/iat (default 5s).' },
   required_claims: { type: 'array', items: { type: 'string' }, description: 'Claims a token must carry, besides exp (always required).' },

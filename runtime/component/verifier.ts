@@ -78,4 +78,3 @@ export interface SignRequest {
   headers?: Record<string, string>;
 }
 
-export type { VerifierAdapter } from './legacy.ts';

@@ -1075,11 +1075,11 @@ export interface JsonChallengeHandshake {
    */
   respond?: {};
   /**
-   * 200 (default) with the answer, or 204 with no body (Discord webhook events answer their PING so).
+   * 200 with the answer, or 204 with no body (Discord webhook events answer their PING so).
    */
   status?: 200 | 204;
   /**
-   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
    */
   verify?: boolean;
 }
@@ -1104,7 +1104,7 @@ export interface HeaderChallengeHandshake {
    */
   answer_field: string;
   /**
-   * Verify the handshake with the integration's verifier first (default true; false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
    */
   verify?: boolean;
 }
@@ -1130,7 +1130,7 @@ export interface HmacChallengeHandshake {
     equals: string | number | boolean;
   };
   /**
-   * Dotted path of the token (default payload.plainToken).
+   * Dotted path of the token.
    */
   token_field?: string;
   /**
@@ -1188,7 +1188,7 @@ export interface EchoHeaderHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding (default kv).
+   * Where the learnt secret is kept: the Worker's KV binding.
    */
   secret_store?: 'kv';
 }
@@ -1209,7 +1209,7 @@ export interface RecordTokenHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding (default kv).
+   * Where the learnt secret is kept: the Worker's KV binding.
    */
   secret_store?: 'kv';
 }
@@ -1842,7 +1842,7 @@ export interface StripeVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -1861,7 +1861,7 @@ export interface SvixVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -1880,7 +1880,7 @@ export interface StandardWebhooksVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -1899,7 +1899,7 @@ export interface PaddleVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5s, as the Paddle SDK).
+   * Accepted clock skew either way (as the Paddle SDK by default).
    */
   tolerance?: string;
 }
@@ -1952,7 +1952,7 @@ export interface SendgridVerifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (default 5m).
+   * Accepted clock skew either way.
    */
   tolerance?: string;
 }
@@ -1979,11 +1979,11 @@ export interface HmacVerifier {
    */
   signature_field?: string;
   /**
-   * Hash (default sha256).
+   * Hash.
    */
   algorithm?: 'sha1' | 'sha256' | 'sha512';
   /**
-   * Signature encoding (default hex).
+   * Signature encoding.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
@@ -1995,7 +1995,7 @@ export interface HmacVerifier {
    */
   separator?: string;
   /**
-   * plain (default): the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
+   * plain: the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
    */
   signature_format?: 'plain' | 'keyed' | 'positional';
   /**
@@ -2015,7 +2015,7 @@ export interface HmacVerifier {
    */
   assign?: string;
   /**
-   * What is signed (default `{body}`); placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
+   * What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
    */
   signed?: string;
   /**
@@ -2027,15 +2027,15 @@ export interface HmacVerifier {
    */
   timestamp_field?: string;
   /**
-   * How the timestamp is written (default unix seconds).
+   * How the timestamp is written (unix: seconds).
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
+   * Accepted clock skew either way when a timestamp is used.
    */
   tolerance?: string;
   /**
-   * How the secret string encodes the key (default utf8).
+   * How the secret string encodes the key.
    */
   secret_encoding?: 'utf8' | 'base64' | 'hex';
   /**
@@ -2058,7 +2058,7 @@ export interface TokenVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Where the token is (default header).
+   * Where the token is.
    */
   scheme?: 'header' | 'basic';
   /**
@@ -2108,7 +2108,7 @@ export interface Ed25519Verifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * How the public key is written (default hex).
+   * How the public key is written.
    */
   key_encoding?: 'hex' | 'base64';
   /**
@@ -2116,11 +2116,11 @@ export interface Ed25519Verifier {
    */
   header: string;
   /**
-   * Signature encoding (default hex).
+   * Signature encoding.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
-   * What is signed (default `{body}`); the hmac scheme's placeholders.
+   * What is signed; the hmac scheme's placeholders.
    */
   signed?: string;
   /**
@@ -2128,11 +2128,11 @@ export interface Ed25519Verifier {
    */
   timestamp_header?: string;
   /**
-   * How the timestamp is written (default unix seconds).
+   * How the timestamp is written (unix: seconds).
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used (default 5m).
+   * Accepted clock skew either way when a timestamp is used.
    */
   tolerance?: string;
 }
@@ -2155,7 +2155,7 @@ export interface JwsVerifier {
    */
   header: string;
   /**
-   * Accepted algorithms (default [HS256]).
+   * Accepted algorithms.
    *
    * @minItems 1
    */

@@ -96,7 +96,8 @@ export interface ValueContext {
 export type ValueFn = (ctx: ValueContext) => unknown;
 
 type Segment = string | number;
-interface CompiledPath {
+/** A path parsed once (`a.b[0]`, `@id`); read with readPath. */
+export interface CompiledPath {
   envelope: boolean;
   segments: Segment[];
   text: string;

@@ -5,12 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { secretNamesOf } from '../../runtime/component/verifier.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import { catalogNames } from '../../cli/lib/catalog.ts';
 import { adapterOf, catalog, compilePreset, hasSdk, isTimestamped, sdkFor, secretsFor, signedSample, staleByMs, tamper, verdict, type SignedRequest } from '../support/catalog.ts';
+import { build, optionsOf } from '../../runtime/component/define.ts';
+import { secretNames } from '../../runtime/component/spec.ts';
+import { secretNamesOf } from '../../runtime/component/sign.ts';
 
 const { entries, problems } = catalog();
 
@@ -18,7 +20,7 @@ const { entries, problems } = catalog();
 function handshakeSecrets(entry: CatalogEntry): string[] {
   if (!entry.handshake) return [];
   const { type, ...options } = entry.handshake;
-  return secretNamesOf(defaultRegistry.handshakes.get(type)!, options).flat();
+  return secretNames(defaultRegistry.handshakes.get(type)!.spec, options).flat();
 }
 
 describe('the catalog', () => {
@@ -31,7 +33,7 @@ describe('the catalog', () => {
 describe.each([...entries.values()].map((entry) => [entry.name, entry] as const))('%s', (_name, entry) => {
   const now = Date.now();
   const { adapter, options } = adapterOf(entry);
-  const verifier = adapter.create(options);
+  const verifier = build(adapter, options, undefined);
 
   it('compiles as a `provider:` integration, and the sample extracts its declared type', async () => {
     const { integration } = compilePreset(entry);
@@ -51,7 +53,7 @@ describe.each([...entries.values()].map((entry) => [entry.name, entry] as const)
     const { env, signing } = await secretsFor(entry);
     const sample = await signedSample(entry, now, signing);
     expect(await verdict(verifier, sample, env, now)).toBe('accepted');
-    if (adapter.signsBody === false) {
+    if (adapter.authenticates?.(optionsOf(adapter, options)) === 'sender') {
       // A token or Basic credentials prove the sender, not the body: what must fail is a request without them.
       expect(await verdict(verifier, { ...sample, headers: {} }, env, now)).not.toBe('accepted');
     } else {

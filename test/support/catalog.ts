@@ -9,14 +9,15 @@ import { pathToFileURL } from 'node:url';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { catalogSample, loadCatalog, type Catalog } from '../../cli/lib/catalog.ts';
 import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
-import { secretNamesOf, signRequest, VerificationError, type Verifier, type VerifierAdapter } from '../../runtime/component/verifier.ts';
+import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
 import { type InboundRequest } from '../../runtime/component/context.ts';
 import { toBase64, toHex } from '../../runtime/lib/bytes.ts';
-import { parseDuration } from '../../runtime/lib/duration.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
 import { createManifestValidator } from '../../runtime/manifest/load.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { secretNamesOf, signRequest } from '../../runtime/component/sign.ts';
+import { optionsOf, type Component } from '../../runtime/component/define.ts';
 
 /** What an SDK cross-check gets; `now` is milliseconds. */
 export interface SdkArgs {
@@ -51,7 +52,7 @@ export function compilePreset(entry: CatalogEntry): { integration: CompiledInteg
   return { integration: compiled.integrations.get(entry.name.replace(/-/g, '_'))!, spec };
 }
 
-export function adapterOf(entry: CatalogEntry): { adapter: VerifierAdapter; options: Record<string, unknown> } {
+export function adapterOf(entry: CatalogEntry): { adapter: Component<'verifier', any>; options: Record<string, unknown> } {
   const { type, ...options } = entry.verifier;
   const adapter = defaultRegistry.verifiers.get(type);
   if (!adapter) throw new Error(`${entry.name}: no verifier type ${type}`);
@@ -128,8 +129,10 @@ export function isTimestamped(entry: CatalogEntry): boolean {
 
 /** How far in the past a request must be to be stale: the tolerance plus two minutes. */
 export function staleByMs(entry: CatalogEntry): number {
-  const tolerance = (entry.verifier as { tolerance?: string }).tolerance;
-  return (tolerance ? parseDuration(tolerance) : 300_000) + 120_000;
+  // The scheme's own parsed options: its declared default applies when the preset sets none (Paddle's is 5s).
+  const { adapter, options } = adapterOf(entry);
+  const { tolerance } = optionsOf(adapter, options) as { tolerance?: number };
+  return (tolerance ?? 0) + 120_000;
 }
 
 const nudge = (c: string) => (c === '9' ? '8' : c === 'z' ? 'y' : c === 'Z' ? 'Y' : String.fromCharCode(c.charCodeAt(0) + 1));

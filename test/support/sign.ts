@@ -2,19 +2,21 @@
  * Signing as the providers do, for tests: thin wrappers over the adapters' own signers (what `switchyard send`
  * uses), which test/node/verifiers/signers.test.ts cross-checks against each provider's official library.
  */
-import type { SignRequest, VerifierAdapter } from '../../runtime/component/verifier.ts';
+import type { SignRequest } from '../../runtime/component/verifier.ts';
 import { hmacVerifier } from '../../adapters/verifiers/hmac.ts';
 import { paddleVerifier } from '../../adapters/verifiers/paddle.ts';
 import { standardWebhooksVerifier } from '../../adapters/verifiers/standard-webhooks.ts';
 import { stripeVerifier } from '../../adapters/verifiers/stripe.ts';
 import { svixVerifier } from '../../adapters/verifiers/svix.ts';
 import { twilioVerifier } from '../../adapters/verifiers/twilio.ts';
+import type { Component } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-async function sign(adapter: VerifierAdapter, options: Record<string, unknown>, secret: string, request: Omit<SignRequest, 'secrets' | 'now' | 'url'> & { url?: string; ts?: number }) {
+async function sign(adapter: Component<'verifier', any>, options: Record<string, unknown>, secret: string, request: Omit<SignRequest, 'secrets' | 'now' | 'url'> & { url?: string; ts?: number }) {
   const { ts = nowSeconds(), url = 'https://switchyard.test/', ...rest } = request;
-  return adapter.sign!(options, { ...rest, url, now: ts * 1000, secrets: [secret] });
+  return (await signRequest(adapter, options, { ...rest, url, now: ts * 1000, secrets: [secret] })).headers;
 }
 
 export async function stripeSignature(secret: string, body: string, t = nowSeconds()): Promise<string> {

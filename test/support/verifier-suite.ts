@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InboundRequest } from '../../runtime/component/context.ts';
-import type { VerificationReason, VerifierAdapter } from '../../runtime/component/verifier.ts';
+import type { VerificationReason } from '../../runtime/component/verifier.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
+import { build, type Component } from '../../runtime/component/define.ts';
 
 export interface Signed {
   headers: Record<string, string>;
@@ -15,7 +16,7 @@ export interface Signed {
 }
 
 export interface VerifierCase {
-  adapter: VerifierAdapter;
+  adapter: Component<'verifier', any>;
   options: Record<string, unknown>;
   /** Secret values: what the env var named in options holds, and another valid-looking one. */
   secret: string;
@@ -54,7 +55,7 @@ export async function reason(promise: Promise<void>): Promise<string> {
 export function verifierSuite(name: string, c: VerifierCase) {
   const secretName = 'TEST_SECRET';
   const options = { ...c.options };
-  const verifier = c.adapter.create(options);
+  const verifier = build(c.adapter, options, undefined);
   const env = { [secretName]: c.secret };
   const verify = (signed: Signed, now = NOW) => reason(verifier.verify(request(signed, now, c.url), env));
   const withHeader = (signed: Signed, value: string | undefined): Signed => {
@@ -128,7 +129,7 @@ export function verifierSuite(name: string, c: VerifierCase) {
     }
 
     it('accepts either secret while rotating', async () => {
-      const rotating = c.adapter.create({ ...options, [Object.keys(options).find((k) => options[k] === secretName)!]: ['OLD_SECRET', 'NEW_SECRET'] });
+      const rotating = build(c.adapter, { ...options, [Object.keys(options).find((k) => options[k] === secretName)!]: ['OLD_SECRET', 'NEW_SECRET'] }, undefined);
       const rotatingEnv = { OLD_SECRET: c.secret, NEW_SECRET: c.otherSecret };
       for (const s of [c.secret, c.otherSecret]) {
         expect(await reason(rotating.verify(request(await c.sign(c.body, s, NOW), NOW, c.url), rotatingEnv))).toBe('accepted');
@@ -148,8 +149,8 @@ export function verifierSuite(name: string, c: VerifierCase) {
 
     it('has an example config that validates and builds', () => {
       const { type, ...exampleOptions } = c.adapter.example;
-      expect(type).toBe(c.adapter.type);
-      expect(() => c.adapter.create(exampleOptions)).not.toThrow();
+      expect(type).toBe(c.adapter.name);
+      expect(() => build(c.adapter, exampleOptions, undefined)).not.toThrow();
     });
   });
 }

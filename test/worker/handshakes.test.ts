@@ -7,11 +7,12 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import examples from '../../.switchyard/examples.json';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { signRequest, type VerifierAdapter } from '../../runtime/component/verifier.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
+import { optionsOf } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
 const S = env.TEST_SECRETS;
@@ -20,7 +21,7 @@ const base = 'https://switchyard.test';
 /** Signs a body as the integration's provider does (its preset's verifier, its own signer). */
 async function signed(name: string, body: string, secrets: string[], headers: Record<string, string> = {}): Promise<Record<string, string>> {
   const { type, ...options } = manifest.integrations[name]!.verifier as unknown as { type: string } & Record<string, unknown>;
-  const adapter = defaultRegistry.verifiers.get(type) as VerifierAdapter;
+  const adapter = defaultRegistry.verifiers.get(type)!;
   const route = manifest.integrations[name]!.route;
   const out = await signRequest(adapter, options, { url: `${base}${route}`, body, now: Date.now(), secrets, headers });
   return { 'content-type': 'application/json', ...headers, ...out.headers };
@@ -193,13 +194,13 @@ describe('handshakes', () => {
 
   it('Discord webhook-events PING (type 0): verified with the Ed25519 public key, then 204 with no body', async () => {
     const adapter = defaultRegistry.verifiers.get('ed25519')!;
-    const pair = await adapter.keyPair!({ public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' });
+    const pair = await adapter.keyPair!(optionsOf(adapter, { public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' }));
     const h = app({ DISCORD_PUBLIC_KEY: pair.publicKey });
     const body = JSON.stringify({ version: 1, application_id: '1234560123453231555', type: 0 });
     const res = await h.post('/webhooks/discord', body, await signed('discord', body, [pair.privateKey]));
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
-    const other = await adapter.keyPair!({ public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' });
+    const other = await adapter.keyPair!(optionsOf(adapter, { public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' }));
     expect((await h.post('/webhooks/discord', body, await signed('discord', body, [other.privateKey]))).status).toBe(401);
     await leftNoTrace(h, 'discord');
   });

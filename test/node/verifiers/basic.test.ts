@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { basicVerifier } from '../../../adapters/verifiers/basic.ts';
 import { reason, request } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
+import { signRequest } from '../../../runtime/component/sign.ts';
 
 describe('basic verifier', () => {
-  const verifier = basicVerifier.create({ username: 'U', password: ['P_OLD', 'P_NEW'] });
+  const verifier = build(basicVerifier, { username: 'U', password: ['P_OLD', 'P_NEW'] }, undefined);
   const env = { U: 'postmark', P_OLD: 'old-pass', P_NEW: 'new-pass' };
   const auth = (text: string) => ({ authorization: `Basic ${Buffer.from(text).toString('base64')}` });
   const check = (headers: Record<string, string>) => reason(verifier.verify(request({ body: '{}', headers }), env));
@@ -24,7 +26,7 @@ describe('basic verifier', () => {
   });
 
   it('signs what it accepts', async () => {
-    const headers = await basicVerifier.sign!({ username: 'U', password: 'P_OLD' }, { url: 'https://x.test/', body: '{}', now: 0, secrets: ['postmark', 'old-pass'] });
+    const headers = (await signRequest(basicVerifier, { username: 'U', password: 'P_OLD' }, { url: 'https://x.test/', body: '{}', now: 0, secrets: ['postmark', 'old-pass'] })).headers;
     expect(await check(headers)).toBe('accepted');
   });
 });

@@ -6,8 +6,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hmacVerifier } from '../../../adapters/verifiers/hmac.ts';
-import { signRequest } from '../../../runtime/component/verifier.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build, optionsOf } from '../../../runtime/component/define.ts';
+import { signRequest } from '../../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'evt_1', type: 'thing.happened', data: { n: 1 } });
 const hmac = (algo: string, key: string | Buffer, text: string) => createHmac(algo, key).update(text);
@@ -63,7 +64,7 @@ verifierSuite('hmac base64url, ISO timestamp, method and path', {
 
 describe('hmac with the signature in the JSON body (Mailgun style)', () => {
   const options = { secret: 'S', signature_field: 'signature.signature', timestamp_field: 'signature.timestamp', signed: '{field.signature.timestamp}{field.signature.token}' };
-  const verifier = hmacVerifier.create(options);
+  const verifier = build(hmacVerifier, options, undefined);
   const now = 1_750_000_000;
   const delivery = (ts: number, token: string, key = 'mg-key') => {
     const signature = { timestamp: String(ts), token, signature: hmac('sha256', key, `${ts}${token}`).digest('hex') };
@@ -86,22 +87,22 @@ describe('hmac with the signature in the JSON body (Mailgun style)', () => {
     expect(parsed.signature.timestamp).toBe(String(now));
     expect(parsed.signature.signature).toBe(hmac('sha256', 'mg-key', `${now}abc`).digest('hex'));
     expect(await check(signed.body)).toBe('accepted');
-    await expect(hmacVerifier.sign!(options, { url: 'https://x.test/', body: '{}', now, secrets: ['k'] })).rejects.toThrow('signBody');
+    await expect(hmacVerifier.sign!(optionsOf(hmacVerifier, options), { url: 'https://x.test/', body: '{}', now, secrets: ['k'] })).rejects.toThrow('signBody');
   });
 
   it('refuses options that contradict each other, at load time', () => {
-    expect(() => hmacVerifier.create({ secret: 'S' })).toThrow('exactly one of `header`');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signature_field: 'sig' })).toThrow('exactly one of `header`');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signature_format: 'keyed' })).toThrow('signature_key');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signature_key: 'v1' })).toThrow('keyed only');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signature_format: 'keyed', signature_key: 'v1', timestamp_key: 't', timestamp_header: 'X-T' })).toThrow('one place');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signed: '{field.a}' })).toThrow('must include {body}');
+    expect(() => build(hmacVerifier, { secret: 'S' }, undefined)).toThrow('exactly one of `header`');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signature_field: 'sig' }, undefined)).toThrow('exactly one of `header`');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signature_format: 'keyed' }, undefined)).toThrow('signature_key');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signature_key: 'v1' }, undefined)).toThrow('keyed only');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signature_format: 'keyed', signature_key: 'v1', timestamp_key: 't', timestamp_header: 'X-T' }, undefined)).toThrow('one place');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signed: '{field.a}' }, undefined)).toThrow('must include {body}');
   });
 });
 
 describe('hmac over the body with its timestamp in a body field (Linear style)', () => {
   const options = { secret: 'S', header: 'Linear-Signature', timestamp_field: 'webhookTimestamp', timestamp_format: 'unix_ms' as const };
-  const verifier = hmacVerifier.create(options);
+  const verifier = build(hmacVerifier, options, undefined);
   const now = 1_750_000_000_000;
 
   it('signs the body as sent, after writing the timestamp into it, whatever time the sample carried', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { hmacVerifier } from '../../../adapters/verifiers/hmac.ts';
 import { githubSignature } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const body = JSON.stringify({ action: 'opened', issue: { number: 1347, title: 'Found a bug' }, repository: { full_name: 'octo/hello' } });
 
@@ -41,21 +42,21 @@ describe('generic hmac', () => {
     const expected = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
     expect(await octokitSign("It's a Secret to Everybody", 'Hello, World!')).toBe(expected);
     expect(await githubSignature("It's a Secret to Everybody", 'Hello, World!')).toBe(expected);
-    const verifier = hmacVerifier.create({ secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' });
+    const verifier = build(hmacVerifier, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, undefined);
     expect(await reason(verifier.verify(request({ body: 'Hello, World!', headers: { 'x-hub-signature-256': expected } }), { S: "It's a Secret to Everybody" }))).toBe('accepted');
     expect(await octokitVerify('s3cret', body, await githubSignature('s3cret', body))).toBe(true);
   });
 
   it('serves a Shopify-style base64 header with no provider code', async () => {
-    const verifier = hmacVerifier.create({ secret: 'S', header: 'X-Shopify-Hmac-Sha256', encoding: 'base64' });
+    const verifier = build(hmacVerifier, { secret: 'S', header: 'X-Shopify-Hmac-Sha256', encoding: 'base64' }, undefined);
     const digest = createHmac('sha256', 'shpss_secret').update(body).digest('base64');
     expect(await reason(verifier.verify(request({ body, headers: { 'X-Shopify-Hmac-Sha256': digest } }), { S: 'shpss_secret' }))).toBe('accepted');
     expect(await reason(verifier.verify(request({ body: body + '\n', headers: { 'X-Shopify-Hmac-Sha256': digest } }), { S: 'shpss_secret' }))).toBe('signature_mismatch');
   });
 
   it('refuses options that would prove nothing, at load time', () => {
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signed: '{timestamp}' , timestamp_header: 'T' })).toThrow('must include {body}');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signed: '{timestamp}.{body}' })).toThrow('timestamp_header');
-    expect(() => hmacVerifier.create({ secret: 'S', header: 'X', signed: '{nonce}.{body}' })).toThrow('unknown placeholder {nonce}');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signed: '{timestamp}' , timestamp_header: 'T' }, undefined)).toThrow('must include {body}');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signed: '{timestamp}.{body}' }, undefined)).toThrow('timestamp_header');
+    expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signed: '{nonce}.{body}' }, undefined)).toThrow('unknown placeholder {nonce}');
   });
 });

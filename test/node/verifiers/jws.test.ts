@@ -2,6 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { jwsVerifier } from '../../../adapters/verifiers/jws.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
+import { signRequest } from '../../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'dep_1', site_id: 'site_1', state: 'ready' });
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
@@ -29,7 +31,7 @@ verifierSuite('jws (Netlify style, signed by hand)', {
 });
 
 describe('jws specifics', () => {
-  const verifier = jwsVerifier.create({ ...options, secret: 'S' });
+  const verifier = build(jwsVerifier, { ...options, secret: 'S' }, undefined);
   const check = (token: string, payload = body) => reason(verifier.verify(request({ body: payload, headers: { 'x-webhook-signature': token } }), { S: 'k' }));
 
   it('refuses a valid token for another body, another issuer, or an algorithm not allowed', async () => {
@@ -40,7 +42,7 @@ describe('jws specifics', () => {
   });
 
   it('signs a token our verifier and the hand-built check agree on', async () => {
-    const headers = await jwsVerifier.sign!({ ...options, secret: 'S' }, { url: 'https://x.test/', body, now: Date.now(), secrets: ['k'] });
+    const headers = (await signRequest(jwsVerifier, { ...options, secret: 'S' }, { url: 'https://x.test/', body, now: Date.now(), secrets: ['k'] })).headers;
     expect(await check(headers['x-webhook-signature']!)).toBe('accepted');
   });
 });

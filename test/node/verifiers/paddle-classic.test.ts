@@ -3,6 +3,7 @@ import { serialize } from 'php-serialize';
 import { describe, expect, it } from 'vitest';
 import { paddleClassicSignedData, paddleClassicVerifier } from '../../../adapters/verifiers/paddle-classic.ts';
 import { reason, request } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const keys = () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -27,7 +28,7 @@ function signedForm(values: Record<string, string>, privateKey = vendor.privateK
   return new URLSearchParams({ ...values, p_signature: signature }).toString();
 }
 
-const verifier = paddleClassicVerifier.create({ public_key: 'K' });
+const verifier = build(paddleClassicVerifier, { public_key: 'K' }, undefined);
 const check = (body: string, env: Record<string, string> = { K: vendor.pem }, v = verifier) => reason(v.verify(request({ body, headers: {} }), env));
 
 describe('paddle-classic verifier', () => {
@@ -56,7 +57,7 @@ describe('paddle-classic verifier', () => {
   });
 
   it('accepts either key during a key rollover, and fails closed without one', async () => {
-    const rolling = paddleClassicVerifier.create({ public_key: ['OLD', 'NEW'] });
+    const rolling = build(paddleClassicVerifier, { public_key: ['OLD', 'NEW'] }, undefined);
     const env = { OLD: vendor.pem, NEW: other.pem };
     expect(await check(signedForm(fields), env, rolling)).toBe('accepted');
     expect(await check(signedForm(fields, other.privateKey), env, rolling)).toBe('accepted');

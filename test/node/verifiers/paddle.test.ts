@@ -1,6 +1,7 @@
 import { Paddle } from '@paddle/paddle-node-sdk';
 import { describe, expect, it } from 'vitest';
-import { PADDLE_DEFAULT_TOLERANCE_SECONDS, paddleVerifier } from '../../../adapters/verifiers/paddle.ts';
+import { PADDLE_DEFAULT_TOLERANCE, paddleVerifier } from '../../../adapters/verifiers/paddle.ts';
+import { parseDuration } from '../../../runtime/lib/duration.ts';
 import { paddleSignature } from '../../support/sign.ts';
 import { verifierSuite } from '../../support/verifier-suite.ts';
 
@@ -13,7 +14,7 @@ verifierSuite('paddle', {
   otherSecret: 'pdl_ntfset_01hv8wpts7wvsk4jdbs8v1ehcb_secret_two',
   body,
   signatureHeader: 'paddle-signature',
-  tolerance: PADDLE_DEFAULT_TOLERANCE_SECONDS,
+  tolerance: parseDuration(PADDLE_DEFAULT_TOLERANCE) / 1000,
   sign: async (payload, secret, ts) => ({ body: payload, headers: { 'paddle-signature': await paddleSignature(secret, payload, ts) } }),
   unknownVersions: (v) => v.replace('h1=', 'h2='),
   truncate: (v) => v.slice(0, -10),

@@ -3,6 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { derToP1363, sendgridVerifier } from '../../../adapters/verifiers/sendgrid.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const pair = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -44,7 +45,7 @@ describe("sendgrid known answers (from @sendgrid/eventwebhook's own tests)", () 
         timestamp: 1600112492,
       },
     ]) + '\r\n';
-  const verifier = sendgridVerifier.create({ public_key: 'K' });
+  const verifier = build(sendgridVerifier, { public_key: 'K' }, undefined);
   const headers = { 'x-twilio-email-event-webhook-signature': SIGNATURE, 'x-twilio-email-event-webhook-timestamp': TIMESTAMP };
 
   it('verifies the published vector, as the official library does', async () => {

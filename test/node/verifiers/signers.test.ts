@@ -7,18 +7,19 @@ import { Webhook as SvixWebhook } from 'svix';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../../worker/registry.ts';
-import type { VerifierAdapter } from '../../../runtime/component/verifier.ts';
 import { reason } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
+import { signRequest } from '../../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'evt_sign', type: 'test.event', data: { ok: true } });
 const now = Date.now();
 const url = 'https://hooks.example.com/webhooks/x';
 
 async function roundTrip(type: string, options: Record<string, unknown>, secret: string, request: { body?: string; form?: Record<string, string>; url?: string } = {}) {
-  const adapter = defaultRegistry.verifiers.get(type) as VerifierAdapter;
+  const adapter = defaultRegistry.verifiers.get(type)!;
   const sent = request.body ?? body;
-  const headers = await adapter.sign!(options, { url: request.url ?? url, body: sent, now, secrets: [secret], ...(request.form ? { form: request.form } : {}) });
-  const verdict = await reason(adapter.create(options).verify({ method: 'POST', url: new URL(request.url ?? url), headers: new Headers(headers), body: new TextEncoder().encode(sent), now }, { S: secret }));
+  const headers = (await signRequest(adapter, options, { url: request.url ?? url, body: sent, now, secrets: [secret], ...(request.form ? { form: request.form } : {}) })).headers;
+  const verdict = await reason(build(adapter, options, undefined).verify({ method: 'POST', url: new URL(request.url ?? url), headers: new Headers(headers), body: new TextEncoder().encode(sent), now }, { S: secret }));
   return { headers, verdict };
 }
 

@@ -4,6 +4,7 @@ import { standardWebhooksVerifier } from '../../../adapters/verifiers/standard-w
 import { toBase64 } from '../../../runtime/lib/bytes.ts';
 import { svixHeaders } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const body = JSON.stringify({ type: 'INSERT', table: 'users', record: { id: 'u1', email: 'a@example.com' } });
 
@@ -28,7 +29,7 @@ verifierSuite('standard-webhooks', {
 describe('standard-webhooks known answers and v1a', () => {
   it('matches the specification example', async () => {
     // From the Standard Webhooks specification's worked example.
-    const verifier = standardWebhooksVerifier.create({ secret: 'S' });
+    const verifier = build(standardWebhooksVerifier, { secret: 'S' }, undefined);
     const signed = {
       body: '{"test": 2432232314}',
       headers: { 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' },
@@ -51,7 +52,7 @@ describe('standard-webhooks known answers and v1a', () => {
     const ts = 1_750_000_000;
     const content = new TextEncoder().encode(`msg_ed.${ts}.${body}`);
     const sig = toBase64(new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, content)));
-    const verifier = standardWebhooksVerifier.create({ secret: 'PK' });
+    const verifier = build(standardWebhooksVerifier, { secret: 'PK' }, undefined);
     const headers = { 'webhook-id': 'msg_ed', 'webhook-timestamp': String(ts), 'webhook-signature': `v1a,${sig}` };
     expect(await reason(verifier.verify(request({ body, headers }, ts), { PK: publicKey }))).toBe('accepted');
     expect(await reason(verifier.verify(request({ body: body + ' ', headers }, ts), { PK: publicKey }))).toBe('signature_mismatch');

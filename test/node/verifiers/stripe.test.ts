@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stripeVerifier } from '../../../adapters/verifiers/stripe.ts';
 import { stripeSignature } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const stripe = new Stripe('sk_test_switchyard');
 const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } });
@@ -33,7 +34,7 @@ describe('stripe cross-checks', () => {
   });
 
   it('refuses a timestamp with trailing garbage (strict parsing)', async () => {
-    const verifier = stripeVerifier.create({ secret: 'S' });
+    const verifier = build(stripeVerifier, { secret: 'S' }, undefined);
     const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_x', timestamp: 1_750_000_000 }).replace('t=1750000000', 't=1750000000abc');
     expect(await reason(verifier.verify(request({ body, headers: { 'stripe-signature': header } }), { S: 'whsec_x' }))).toBe('invalid_timestamp');
   });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { tokenVerifier } from '../../../adapters/verifiers/token.ts';
 import { reason, request } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
 
 const check = (options: Record<string, unknown>, headers: Record<string, string>, env: Record<string, string>) =>
-  reason(tokenVerifier.create(options as never).verify(request({ body: '{}', headers }), env));
+  reason(build(tokenVerifier, options, undefined).verify(request({ body: '{}', headers }), env));
 
 describe('token verifier', () => {
   it('accepts the shared token in a header, after a prefix', async () => {
@@ -26,7 +27,7 @@ describe('token verifier', () => {
   });
 
   it('refuses options that mix the two schemes, at load time', () => {
-    expect(() => tokenVerifier.create({ secret: 'T', username: 'x' })).toThrow('scheme basic only');
-    expect(() => tokenVerifier.create({ secret: 'T', scheme: 'basic', prefix: 'Bearer ' })).toThrow('scheme header only');
+    expect(() => build(tokenVerifier, { secret: 'T', username: 'x' }, undefined)).toThrow('scheme basic only');
+    expect(() => build(tokenVerifier, { secret: 'T', scheme: 'basic', prefix: 'Bearer ' }, undefined)).toThrow('scheme header only');
   });
 });

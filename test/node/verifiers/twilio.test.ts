@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { twilioVerifier } from '../../../adapters/verifiers/twilio.ts';
 import { twilioSignature } from '../../support/sign.ts';
 import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
+import { build } from '../../../runtime/component/define.ts';
+import { VERIFICATION_REASONS } from '../../../runtime/component/verifier.ts';
 
 const URL_SIGNED = 'https://hooks.example.com/webhooks/twilio';
 const params = { MessageSid: 'SM1234567890abcdef', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC123', ApiVersion: '2010-04-01' };
@@ -23,7 +25,7 @@ verifierSuite('twilio', {
 });
 
 describe('twilio specifics', () => {
-  const verifier = twilioVerifier.create({ secret: 'T' });
+  const verifier = build(twilioVerifier, { secret: 'T' }, undefined);
   const check = (url: string, body: string, signature: string, token = '12345', v = verifier) =>
     reason(v.verify(request({ body, headers: { 'x-twilio-signature': signature }, url }), { T: token }));
 
@@ -56,7 +58,7 @@ describe('twilio specifics', () => {
   it('uses the configured public URL when the Worker sits behind a proxy', async () => {
     const body = new URLSearchParams(params).toString();
     const signature = twilio.getExpectedTwilioSignature('12345', 'https://api.example.com/twilio/status?tenant=7', params);
-    const proxied = twilioVerifier.create({ secret: 'T', public_url: 'https://api.example.com/twilio/status' });
+    const proxied = build(twilioVerifier, { secret: 'T', public_url: 'https://api.example.com/twilio/status' }, undefined);
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature, '12345', proxied)).toBe('accepted');
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature)).toBe('signature_mismatch');
   });
@@ -77,12 +79,17 @@ describe('twilio specifics', () => {
 });
 
 describe('twilio: repeated fields', () => {
-  const verifier = twilioVerifier.create({ secret: 'T' });
+  const verifier = build(twilioVerifier, { secret: 'T' }, undefined);
   it('refuses a field repeating a value: twilio-node signs it as once, so the repeat is not covered', async () => {
     const body = new URLSearchParams(params).toString();
     const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, params);
     expect(twilio.validateRequest('12345', signature, URL_SIGNED, { ...params, MessageStatus: ['delivered', 'delivered'] })).toBe(true);
     const stretched = `${body}&MessageStatus=delivered`;
     expect(await reason(verifier.verify(request({ body: stretched, headers: { 'x-twilio-signature': signature }, url: URL_SIGNED }), { T: '12345' }))).toBe('repeated_field');
+  });
+
+  it('declares repeated_field as its own reason, beyond the core list (telemetry and docs list it)', () => {
+    expect(VERIFICATION_REASONS).not.toContain('repeated_field');
+    expect(twilioVerifier.reasons).toEqual(['repeated_field']);
   });
 });
