@@ -42,7 +42,10 @@ export const defaultRegistry = createRegistry([
   ...[sqlStep, enqueueStep].map((a) => legacy('step', a)),
   actionStep,
   ...[resendAction, sendgridAction, twilioSmsAction, mixpanelAction, posthogAction, httpAction].map((a) => legacy('action', a)),
-  ...[clerkAuth, auth0Auth, supabaseAuth, jwtAuth].map((a) => legacy('auth', a)),
+  clerkAuth,
+  auth0Auth,
+  supabaseAuth,
+  jwtAuth,
   ...[trackEndpoint, posthogFlagsEndpoint, cloudinaryUploadEndpoint].map((a) => legacy('endpoint', a)),
   ...[jsonChallengeHandshake, headerChallengeHandshake, hmacChallengeHandshake, getChallengeHandshake, echoHeaderHandshake, recordTokenHandshake, headOkHandshake].map((a) => legacy('handshake', a)),
 ]);

@@ -1591,7 +1591,7 @@ export interface ClerkAuth {
    */
   jwks_url?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1607,9 +1607,12 @@ export interface ClerkAuth {
      */
     secret_key: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
+    /**
+     * The Clerk Backend API.
+     */
     api_url?: string;
   };
 }
@@ -1630,13 +1633,13 @@ export interface Auth0Auth {
    */
   audience: string | [string, ...string[]];
   /**
-   * Default [RS256].
+   * The algorithms a token may be signed with.
    *
    * @minItems 1
    */
   algorithms?: ['RS256' | 'PS256', ...('RS256' | 'PS256')[]];
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1656,7 +1659,7 @@ export interface Auth0Auth {
      */
     client_secret: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
   };
@@ -1678,11 +1681,11 @@ export interface SupabaseAuth {
    */
   jwt_secret?: string;
   /**
-   * Default authenticated.
+   * The audience tokens are for.
    */
   audience?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1698,7 +1701,7 @@ export interface SupabaseAuth {
      */
     service_role_key: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
   };
@@ -1726,7 +1729,7 @@ export interface JwtAuth {
     ...('RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256')[]
   ];
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
