@@ -1,6 +1,5 @@
 /** The one table of adapters. Adding a provider scheme is one import and one line here. */
 import { createRegistry } from '../runtime/component/registry.ts';
-import { legacy } from './legacy.ts';
 import { httpAction } from '../adapters/actions/http.ts';
 import { auth0Auth } from '../adapters/auth/auth0.ts';
 import { clerkAuth } from '../adapters/auth/clerk.ts';
@@ -59,7 +58,10 @@ export const defaultRegistry = createRegistry([
   mixpanelAction,
   posthogAction,
   httpAction,
-  ...[clerkAuth, auth0Auth, supabaseAuth, jwtAuth].map((a) => legacy('auth', a)),
+  clerkAuth,
+  auth0Auth,
+  supabaseAuth,
+  jwtAuth,
   trackEndpoint,
   posthogFlagsEndpoint,
   cloudinaryUploadEndpoint,

@@ -1,6 +1,8 @@
-/** The `profile:` options auth adapters share, and their parsing. */
-import { parseDuration } from '../../runtime/lib/duration.ts';
+/** The `profile:` options auth providers share. */
+import { field } from '../../runtime/component/spec.ts';
 
-export const profileTtlSchema = { $ref: '#/definitions/Duration', description: 'How long a fetched profile is cached in KV (default 5m).' } as const;
+/** How long a fetched profile is cached in KV: a duration field, parsed to ms (`Math.round(ttl / 1000)` for KV). */
+export const profileTtl = field.duration().default('5m').describe('How long a fetched profile is cached in KV.');
 
-export const profileTtlSeconds = (ttl: string | undefined) => Math.round(parseDuration(ttl ?? '5m') / 1000);
+/** A profile's cache lifetime in whole seconds, as KV and ProfileSource take it. */
+export const ttlSeconds = (ms: number) => Math.round(ms / 1000);

@@ -7,7 +7,7 @@
  * again. Extra rows are reported, never deleted: the provider cannot say what they were. Exit 1 when drift remains.
  */
 import type { BackfillSource } from '../../runtime/manifest/sources.ts';
-import { compileValue, type ValueSpec } from '../../runtime/manifest/values.ts';
+import { compileValue, type ValueContext } from '../../runtime/manifest/values.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { ListError, Pager, type Cursor } from '../lib/backfill/pager.ts';
 import { resolveSources } from '../lib/backfill/sources.ts';
@@ -40,7 +40,7 @@ interface Listed {
 
 async function listAll(pager: Pager, source: BackfillSource): Promise<Listed[]> {
   const r = source.reconcile!;
-  const columns = Object.entries(r.columns).map(([column, spec]) => [column, compileValue(spec as ValueSpec)] as const);
+  const columns = Object.entries(r.columns).map(([column, spec]) => [column, compileValue(spec)] as const);
   const keyOf = compileValue(r.object_key ?? 'id');
   const out: Listed[] = [];
   let cursor: Cursor | null = null;
@@ -48,7 +48,7 @@ async function listAll(pager: Pager, source: BackfillSource): Promise<Listed[]> 
     const page = await pager.page(cursor);
     for (const object of page.items) {
       if (!wanted(source, object)) continue;
-      const ctx = { payload: object } as never;
+      const ctx: ValueContext = { payload: object };
       const expected: Record<string, unknown> = {};
       for (const [column, value] of columns) {
         try {

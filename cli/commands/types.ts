@@ -18,6 +18,7 @@ import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
 import { clientModule } from '../lib/client.ts';
+import { typesInput } from '../lib/schema-to-types.ts';
 import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
@@ -33,7 +34,7 @@ export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts')
 export async function generated(): Promise<{ schema: string; types: string; catalog: string; components: string; readme?: string }> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
-  const types = await compile(schema as never, 'Manifest', {
+  const types = await compile(typesInput(schema), 'Manifest', {
     bannerComment: '/* Generated from schemas/manifest.schema.json by `switchyard types`. Do not edit. */',
     additionalProperties: false,
     unreachableDefinitions: true,

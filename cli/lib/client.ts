@@ -6,6 +6,7 @@
 import { compile } from 'json-schema-to-typescript';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { EventStatus } from '../../runtime/store/status.ts';
+import { typesInput } from './schema-to-types.ts';
 
 const pascal = (name: string) => name.replace(/(^|[_-])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
@@ -89,7 +90,7 @@ export async function clientModule(manifest: Manifest, source: string): Promise<
   for (const [name, spec] of commands) {
     const type = `${pascal(name)}Input`;
     const schema = { ...structuredClone(spec.input), title: type, ...(spec.description ? { description: spec.description } : {}) };
-    inputs.push(await compile(schema as never, type, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, style: { singleQuote: true, printWidth: 120 } }));
+    inputs.push(await compile(typesInput(schema), type, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, style: { singleQuote: true, printWidth: 120 } }));
   }
   const resultType = (name: string) => {
     const sync = manifest.commands![name]!.sync;

@@ -84,5 +84,3 @@ export interface ProfileSource {
   ttlSeconds: number;
   fetch(sub: string, io: ProfileIO): Promise<Record<string, unknown>>;
 }
-export { commonAuthOptions } from './legacy.ts';
-export type { AuthAdapter, JwtConfig } from './legacy.ts';

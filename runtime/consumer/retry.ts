@@ -1,4 +1,5 @@
 import { durationSchema, parseDuration } from '../lib/duration.ts';
+import type { RetryPolicy as RetryPolicySpec } from '../manifest/types.gen.ts';
 
 /** Cloudflare Queues refuses a `retry({ delaySeconds })` above 12 hours. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
@@ -25,13 +26,8 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export interface RetryPolicyInput {
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  initial_delay?: string;
-  max_delay?: string;
-  jitter?: number;
-  max_attempts?: number;
-}
+/** A retry policy as the manifest writes it (durations as text): the generated `RetryPolicy`. */
+export type RetryPolicyInput = RetryPolicySpec;
 
 /** What applies when neither the manifest defaults nor the integration say otherwise. */
 export const BUILTIN_RETRY: RetryPolicy = {

@@ -10,6 +10,7 @@ import type { AuthenticatedUser } from '../component/auth.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
+import type { RouteAnalytics } from '../manifest/types.gen.ts';
 
 export const DEFAULT_REQUEST_EVENT = 'api_request';
 
@@ -37,12 +38,8 @@ export const routeAnalyticsSchema = {
   },
 } as const;
 
-export interface RouteAnalyticsOptions {
-  to: string;
-  event?: string;
-  query?: boolean;
-  privacy?: { ip?: 'none' | 'truncated' | 'full'; country?: boolean };
-}
+/** A route's `analytics:` as the manifest writes it: the generated `RouteAnalytics`. */
+export type RouteAnalyticsOptions = RouteAnalytics;
 
 /** A route's analytics, compiled. */
 export interface CompiledRouteAnalytics {

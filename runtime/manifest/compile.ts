@@ -222,7 +222,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const ctx: StepCompileContext = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
   for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
     const at = ['limits', name];
-    const per = spec.per === undefined ? undefined : attempt([...at, 'per'], () => compileValue(spec.per as never, { allowEnvelope: true }));
+    const perValue = spec.per;
+    const per = perValue === undefined ? undefined : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
     const counts = spec.counts ?? 'sends';
     const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
     problems.push(...limitProblems(spec, at));
@@ -471,13 +472,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
   if (lazy) {
-    for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) {
+    const afterLate = <K extends 'templates' | 'limits' | 'alerts' | 'effects'>(key: K) => {
       const value = compiled[key];
       onFirstRead(compiled, key, () => {
         late();
-        return value as never;
+        return value;
       });
-    }
+    };
+    for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) afterLate(key);
   }
   return compiled;
 
@@ -675,9 +677,10 @@ function compileIntegration(
     : attempt([...at, 'verifier', 'type'], () => {
         throw new Error(`unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
       });
-  const id = attempt([...at, 'event', 'id'], () => compileValue(event.id as never, { allowHeaders: true }));
-  const type = attempt([...at, 'event', 'type'], () => compileValue(event.type as never, { allowHeaders: true }));
-  const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(event.occurred_at as never, { allowHeaders: true }));
+  const id = attempt([...at, 'event', 'id'], () => compileValue(event.id, { allowHeaders: true }));
+  const type = attempt([...at, 'event', 'type'], () => compileValue(event.type, { allowHeaders: true }));
+  const occurredAtValue = event.occurred_at;
+  const occurredAt = occurredAtValue === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(occurredAtValue, { allowHeaders: true }));
   const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
   const queue = queues.get(spec.queue);
   if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`); });

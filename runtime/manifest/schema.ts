@@ -7,7 +7,7 @@ import { componentSchema, typedSchema, type Component } from '../component/defin
 import { durationSchema, sizeSchema } from '../lib/duration.ts';
 import { retryPolicySchema } from '../consumer/retry.ts';
 import { valueSchema } from './values.ts';
-import { limitSchema } from '../consumer/limits.ts';
+import { limitSchema, PERIODS } from '../consumer/limits.ts';
 import { platformSchema } from '../lib/platform.ts';
 import { alertSchema } from './alerts.ts';
 import { retentionSchema } from '../operations/retention.ts';
@@ -270,7 +270,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
         'What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).',
       ),
       RouteAnalytics: routeAnalyticsSchema,
-      RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: ['minute', 'hour', 'day', 'month'] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
+      RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: [...PERIODS] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
       Route: closed(
         'Route',
         {

@@ -5,7 +5,8 @@
  * them (`switchyard backfill`, `switchyard reconcile`): the Worker never calls a provider's list API.
  */
 import { closed } from './schema.ts';
-import { valueSchema, type ValueSpec } from './values.ts';
+import { valueRef, valueSchema } from './values.ts';
+import type { Value } from './types.gen.ts';
 
 const secretName = { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' };
 
@@ -17,8 +18,9 @@ const auth = {
   ],
 };
 
-/** JSON Schema definitions shared by the catalog and the CLI's check of a merged source. */
+/** JSON Schema definitions shared by the catalog and the CLI's check of a merged source (with the Value they reference). */
 export const sourceDefinitions = {
+  Value: valueSchema,
   BackfillSource: closed(
     'BackfillSource',
     {
@@ -64,7 +66,7 @@ export const sourceDefinitions = {
           key: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'The table\'s key column (default id).' },
           object_key: { type: 'string', description: 'The object\'s path matching the key (default id).' },
           key_like: { type: 'string', description: 'A LIKE pattern scoping the rows this source owns (a table other sources write too).' },
-          columns: { type: 'object', minProperties: 1, additionalProperties: valueSchema, description: 'Column -> value read from the object (a path, or { path, transform, default }).' },
+          columns: { type: 'object', minProperties: 1, additionalProperties: valueRef, description: 'Column -> value read from the object (a path, or { path, transform, default }).' },
         },
         ['table', 'columns'],
         'What `switchyard reconcile` compares: the projected row of each object.',
@@ -96,5 +98,5 @@ export interface BackfillSource {
   only?: { path: string; equals: string | number | boolean };
   rate_limit?: { per_second: number; note?: string };
   event: { type: string; id: string; headers?: Record<string, string>; body: Record<string, unknown> };
-  reconcile?: { table: string; key?: string; object_key?: string; key_like?: string; columns: Record<string, ValueSpec> };
+  reconcile?: { table: string; key?: string; object_key?: string; key_like?: string; columns: Record<string, Value> };
 }

@@ -4,6 +4,7 @@
  * variables a template uses is known when it is compiled, so a variable the action does not provide is a
  * validation error, not an empty string at send time.
  */
+import type { Template } from './types.gen.ts';
 
 export const templateSchema = {
   type: 'object',
@@ -18,13 +19,8 @@ export const templateSchema = {
   },
 } as const;
 
-export interface TemplateSpec {
-  subject?: string;
-  html?: string;
-  text?: string;
-  html_file?: string;
-  text_file?: string;
-}
+/** A template as the manifest writes it: the generated `Template`. */
+export type TemplateSpec = Template;
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
 

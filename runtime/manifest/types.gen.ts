@@ -15,7 +15,10 @@ export type Size = string;
  */
 export type Duration = string;
 /**
- * An action step (email, or http for Slack).
+ * One step, named by its key.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Step".
  */
 export type Step = SqlStep | EnqueueStep | ActionStep;
 /**
@@ -101,65 +104,6 @@ export type Handshake =
   | EchoHeaderHandshake
   | RecordTokenHandshake
   | HeadOkHandshake;
-/**
- * One step, named by its key.
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Step".
- */
-export type Step1 = SqlStep | EnqueueStep | ActionStep;
-/**
- * A path into the event (`data.object.id`), or an object with one source and optional transforms.
- */
-export type Value1 =
-  | string
-  | {
-      /**
-       * Read this path.
-       */
-      path?: string;
-      /**
-       * A string with `{path}` placeholders; a missing value renders empty.
-       */
-      template?: string;
-      /**
-       * This constant value.
-       */
-      const?: unknown;
-      /**
-       * The current time as ISO-8601.
-       */
-      now?: true;
-      /**
-       * A request header (event extraction only).
-       */
-      header?: string;
-      /**
-       * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
-       */
-      body_sha256?: true;
-      /**
-       * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
-       */
-      env?: string;
-      /**
-       * Transforms applied in order.
-       */
-      transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
-        | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
-          ];
-      /**
-       * Used when the source is missing or null.
-       */
-      default?: unknown;
-    };
-/**
- * One step, named by its key.
- */
-export type Step2 = SqlStep | EnqueueStep | ActionStep;
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "AuthProvider".
@@ -273,11 +217,11 @@ export interface Defaults {
   /**
    * An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).
    */
-  stuck_after?: string;
+  stuck_after?: Duration;
   /**
    * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
    */
-  replay_window?: string;
+  replay_window?: Duration;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -336,6 +280,9 @@ export interface Retention {
 export interface Alert {
   description?: string;
   when: AlertCondition;
+  /**
+   * An action step (email, or http for Slack).
+   */
   notify: Step;
 }
 export interface AlertCondition {
@@ -418,7 +365,10 @@ export interface ResendAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy1;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   /**
    * Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.
@@ -517,31 +467,6 @@ export interface ResendAction {
   base_url?: string;
 }
 /**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy1 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
-}
-/**
  * Sends email through SendGrid (dynamic template or rendered content), logging to email_logs.
  */
 export interface SendgridAction {
@@ -553,7 +478,10 @@ export interface SendgridAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy2;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   from: string;
   to: Value;
@@ -593,31 +521,6 @@ export interface SendgridAction {
   base_url?: string;
 }
 /**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy2 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
-}
-/**
  * Sends SMS through Twilio, logging to sms_logs.
  */
 export interface TwilioSmsAction {
@@ -629,7 +532,10 @@ export interface TwilioSmsAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy3;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   /**
    * E.164 number, from the event.
@@ -669,31 +575,6 @@ export interface TwilioSmsAction {
   base_url?: string;
 }
 /**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy3 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
-}
-/**
  * Sends analytics events to Mixpanel in batches, with $insert_id for deduplication.
  */
 export interface MixpanelAction {
@@ -705,7 +586,10 @@ export interface MixpanelAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy4;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   /**
    * Event name (a constant or from the event).
@@ -743,31 +627,6 @@ export interface MixpanelAction {
   base_url?: string;
 }
 /**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy4 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
-}
-/**
  * Sends analytics events to PostHog in batches, with a stable uuid per event.
  */
 export interface PosthogAction {
@@ -779,7 +638,10 @@ export interface PosthogAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy5;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   /**
    * Event name (a constant or from the event).
@@ -809,31 +671,6 @@ export interface PosthogAction {
   base_url?: string;
 }
 /**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy5 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
-}
-/**
  * A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).
  */
 export interface HttpAction {
@@ -845,7 +682,10 @@ export interface HttpAction {
    * Limits (from `limits:`) this send counts against.
    */
   limits?: string[];
-  retry?: RetryPolicy6;
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
   description?: string;
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /**
@@ -913,31 +753,6 @@ export interface HttpAction {
    * A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.
    */
   idempotency_header?: string;
-}
-/**
- * This effect's retry policy, over the integration's.
- */
-export interface RetryPolicy6 {
-  /**
-   * How the delay grows between attempts.
-   */
-  backoff?: 'fixed' | 'linear' | 'exponential';
-  /**
-   * Delay before the second attempt.
-   */
-  initial_delay?: string;
-  /**
-   * Upper bound of any delay (Queues caps it at 12h).
-   */
-  max_delay?: string;
-  /**
-   * Random spread as a fraction of the delay (0.2 = ±20%).
-   */
-  jitter?: number;
-  /**
-   * Attempts before the message is dead-lettered.
-   */
-  max_attempts?: number;
 }
 /**
  * The value of a secret, read when the request is sent; never stored with the effect, logged or shown in an error.
@@ -1015,9 +830,9 @@ export interface Integration {
    */
   apply?: 'auto' | 'queue';
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
    */
-  replay_window?: string;
+  replay_window?: Duration;
   provider?: Provider;
   /**
    * How a request is authenticated (`type` picks the adapter). With `provider:`, keys merged over the preset's verifier.
@@ -1239,7 +1054,7 @@ export interface Handler {
   /**
    * @minItems 1
    */
-  steps: [Step1, ...Step1[]];
+  steps: [Step, ...Step[]];
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -1288,7 +1103,10 @@ export interface Limit {
    * warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
-  per?: Value1;
+  /**
+   * Count separately per value (e.g. the recipient), from the event.
+   */
+  per?: Value;
   /**
    * Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.
    */
@@ -1298,7 +1116,10 @@ export interface Limit {
    */
   counts?: 'sends' | 'active_users' | 'tracked_events';
   description?: string;
-  notify?: Step2;
+  /**
+   * An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.
+   */
+  notify?: Step;
 }
 /**
  * Clerk session tokens (RS256 via the instance JWKS; azp checked).
@@ -1321,7 +1142,7 @@ export interface ClerkAuth {
    */
   jwks_url?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1337,9 +1158,12 @@ export interface ClerkAuth {
      */
     secret_key: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
+    /**
+     * The Clerk Backend API.
+     */
     api_url?: string;
   };
 }
@@ -1360,13 +1184,13 @@ export interface Auth0Auth {
    */
   audience: string | [string, ...string[]];
   /**
-   * Default [RS256].
+   * The algorithms a token may be signed with.
    *
    * @minItems 1
    */
   algorithms?: ['RS256' | 'PS256', ...('RS256' | 'PS256')[]];
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1386,7 +1210,7 @@ export interface Auth0Auth {
      */
     client_secret: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
   };
@@ -1408,11 +1232,11 @@ export interface SupabaseAuth {
    */
   jwt_secret?: string;
   /**
-   * Default authenticated.
+   * The audience tokens are for.
    */
   audience?: string;
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1428,7 +1252,7 @@ export interface SupabaseAuth {
      */
     service_role_key: string;
     /**
-     * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+     * How long a fetched profile is cached in KV.
      */
     ttl?: string;
   };
@@ -1456,7 +1280,7 @@ export interface JwtAuth {
     ...('RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256')[]
   ];
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * Accepted clock skew for exp/nbf/iat.
    */
   clock_tolerance?: string;
   /**
@@ -1516,7 +1340,7 @@ export interface Route {
    *
    * @minItems 1
    */
-  on_first_seen?: [Step1, ...Step1[]];
+  on_first_seen?: [Step, ...Step[]];
   analytics?: RouteAnalytics;
   /**
    * Limits (from `limits:`) this route counts: active_users (each signed-in user once per period) or tracked_events (each event it queues).
@@ -1742,7 +1566,7 @@ export interface Command {
   /**
    * @minItems 1
    */
-  steps: [Step1, ...Step1[]];
+  steps: [Step, ...Step[]];
   sync?: CommandSync;
 }
 /**
@@ -1793,9 +1617,9 @@ export interface CommandSync {
     [k: string]: Value;
   };
   /**
-   * A duration such as `250ms`, `30s`, `5m`, `12h` or `7d`.
+   * How long a result is kept in KV and served to a repeat of its Idempotency-Key (default 1h; 0s keeps none: each call costs a KV write, and the free plan allows 1,000 a day).
    */
-  cache?: string;
+  cache?: Duration;
 }
 /**
  * Who may use /admin/api besides the ADMIN_TOKEN secret.

@@ -5,6 +5,7 @@
  * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
  * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope.
  */
+import type { Value } from './types.gen.ts';
 
 export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
@@ -58,19 +59,8 @@ export const valueSchema = {
   ],
 } as const;
 
-export type ValueSpec =
-  | string
-  | {
-      path?: string;
-      template?: string;
-      const?: unknown;
-      now?: true;
-      header?: string;
-      body_sha256?: true;
-      env?: string;
-      transform?: TransformName | TransformName[];
-      default?: unknown;
-    };
+/** Where a value is taken in the schema: the one `Value` definition (so the generated types say `Value`). */
+export const valueRef = { $ref: '#/definitions/Value' } as const;
 
 /** A mapped value could not be produced: the event does not have what the manifest expects. Permanent. */
 export class MappingError extends Error {
@@ -140,7 +130,7 @@ export interface CompileValueOptions {
  * Compiles a value spec into a function, once per isolate. Throws a plain Error with a clear message
  * when the spec is malformed; the function throws MappingError when an event lacks a required value.
  */
-export function compileValue(spec: ValueSpec, options: CompileValueOptions = {}): ValueFn {
+export function compileValue(spec: Value, options: CompileValueOptions = {}): ValueFn {
   const object = typeof spec === 'string' ? { path: spec } : spec;
   const sources = (['path', 'template', 'const', 'now', 'header', 'body_sha256', 'env'] as const).filter((k) => k in object);
   if (sources.length !== 1) {

@@ -5,6 +5,7 @@
  */
 import { durationSchema, parseDuration } from '../lib/duration.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
+import type { Retention } from '../manifest/types.gen.ts';
 
 export const retentionSchema = {
   type: 'object',
@@ -28,7 +29,7 @@ export interface RetentionPolicy {
 /** Statements per prune run, at most: a run touches at most ROUNDS × batch rows per table. */
 export const RETENTION_ROUNDS = 4;
 
-export function retentionPolicy(spec: { payloads?: string; events?: string; dead_letters?: string; batch?: number } | undefined): RetentionPolicy {
+export function retentionPolicy(spec: Retention | undefined): RetentionPolicy {
   return {
     payloadsMs: parseDuration(spec?.payloads ?? '30d'),
     eventsMs: parseDuration(spec?.events ?? '90d'),

@@ -12,7 +12,7 @@ import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import { applyPreset } from '../../runtime/manifest/catalog.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileValue, type ValueSpec } from '../../runtime/manifest/values.ts';
+import { compileValue } from '../../runtime/manifest/values.ts';
 
 /** Objects as each list endpoint returns them (shapes from the providers' API references). */
 const OBJECTS: Record<string, Record<string, unknown>> = {
@@ -58,7 +58,7 @@ describe('catalog backfill sources', () => {
         // The same object gives the same id (written once); another state, another id.
         expect(synthesise(source, object, fetchedAt + 60_000).id).toBe(event.id);
         expect(synthesise(source, { ...object, status: 'x', updated_at: entry.name === 'stripe' ? undefined : '2030-01-01T00:00:00Z' }, fetchedAt).id).not.toBe(event.id);
-        for (const [column, spec] of Object.entries(source.reconcile?.columns ?? {})) expect(compileValue(spec as ValueSpec)({ payload: object } as never), column).not.toBeUndefined();
+        for (const [column, spec] of Object.entries(source.reconcile?.columns ?? {})) expect(compileValue(spec)({ payload: object }), column).not.toBeUndefined();
       });
     }
   }

@@ -50,7 +50,7 @@ export interface PagerOptions {
 
 const MAX_429 = 20;
 const MAX_BACKOFF_MS = 60_000;
-const read = (body: unknown, path: string) => readPath(compilePath(path), { payload: body } as never);
+const read = (body: unknown, path: string) => readPath(compilePath(path), { payload: body });
 
 /** The source's URL with `{env.NAME}` filled in; a missing variable is an error that names it. */
 export function sourceUrl(source: BackfillSource, env: Record<string, string | undefined>): URL {

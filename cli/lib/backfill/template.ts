@@ -53,7 +53,7 @@ interface Scope {
 function lookup(scope: Scope, name: string, path: string, as: string | undefined): unknown {
   if (!(name in scope)) throw new Error(`unknown placeholder {${name}}: use object, event, hash or fetched_at`);
   const root = scope[name as keyof Scope];
-  const value = path ? readPath(compilePath(path.slice(1)), { payload: root } as never) : root;
+  const value = path ? readPath(compilePath(path.slice(1)), { payload: root }) : root;
   return format(value, as);
 }
 
@@ -74,7 +74,7 @@ function render(node: unknown, scope: Scope): unknown {
 /** Whether the source synthesises an event for this object (its `only:` filter). */
 export function wanted(source: BackfillSource, object: unknown): boolean {
   if (!source.only) return true;
-  return readPath(compilePath(source.only.path), { payload: object } as never) === source.only.equals;
+  return readPath(compilePath(source.only.path), { payload: object }) === source.only.equals;
 }
 
 /**

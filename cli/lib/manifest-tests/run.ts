@@ -569,7 +569,7 @@ const patternRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s)
 /** Which handlers, `on:` patterns and commands of the manifest no applied event exercised. */
 export function coverage(manifest: Manifest, applied: [string, string][]): Coverage {
   const out: Coverage = { handlers: [], patterns: [], total: { handlers: 0, patterns: 0 } };
-  const sources: [string, { handlers?: { on: string | string[] }[] }][] = [...Object.entries(manifest.integrations), ...Object.entries(manifest.routes ?? {})] as never;
+  const sources: [string, { handlers?: { on: string | string[] }[] }][] = [...Object.entries(manifest.integrations), ...Object.entries(manifest.routes ?? {})];
   for (const [source, spec] of sources) {
     const types = applied.filter(([s]) => s === source).map(([, t]) => t);
     (spec.handlers ?? []).forEach((h, index) => {

@@ -56,7 +56,7 @@ export function compileCommand(
     if (steps.length !== 1 || !('action' in steps[0]!)) {
       deps.problem([...at, 'sync'], `a synchronous command has exactly one step, an action step (it has ${steps.length} step${steps.length === 1 ? '' : 's'}${steps.length === 1 ? ', not an action' : ''})`);
     }
-    const result = Object.entries(spec.sync.result).map(([field, value]): [string, ValueFn] => [field, compileValue(value as never)]);
+    const result = Object.entries(spec.sync.result).map(([field, value]): [string, ValueFn] => [field, compileValue(value)]);
     sync = { result, cacheSeconds: Math.ceil(parseDuration(spec.sync.cache ?? DEFAULT_SYNC_CACHE) / 1000) };
   }
   return {
