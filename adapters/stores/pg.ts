@@ -22,7 +22,8 @@ export async function openPg(binding: PostgresBinding, transport: { connection?:
   const client = new driver.Client({
     connectionString: binding.connectionString,
     pipeline: true,
-    ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as never } : {}),
+    // pg calls the factory with its config (lib/connection.js); @types/pg declares it without the argument.
+    ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as unknown as pg.ClientConfig['stream'] } : {}),
     ...(transport as pg.ClientConfig),
   });
   // A socket closed by end() reports once more, after the client is done with it: nothing to handle.

@@ -1,4 +1,5 @@
 /** `provider: <name>` through the manifest pipeline: the preset applies, every key overrides, mistakes are named. */
+import type { Handshake, Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,14 +108,14 @@ describe('handshake options', () => {
     const { compileManifest } = await import('../../runtime/manifest/compile.ts');
     const { defaultRegistry } = await import('../../worker/registry.ts');
     const { ManifestError } = await import('../../runtime/manifest/problems.ts');
-    const with_ = (handshake: Record<string, unknown>) => ({
+    const with_ = (handshake: Record<string, unknown>): Manifest => ({
       version: 1,
       queues: { events: { binding: 'EVENTS_QUEUE' } },
-      integrations: { s: { ...applyPreset({ provider: 'slack', route: '/s', queue: 'events' }, entries.get('slack')!), handshake } },
+      integrations: { s: { ...applyPreset({ provider: 'slack', route: '/s', queue: 'events' }, entries.get('slack')!), handshake: handshake as unknown as Handshake } as Integration },
     });
     const problems = (handshake: Record<string, unknown>) => {
       try {
-        compileManifest(with_(handshake) as never, defaultRegistry);
+        compileManifest(with_(handshake), defaultRegistry);
         return [];
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;

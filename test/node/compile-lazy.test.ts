@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';
 import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
 
 /** A comparable picture of a compiled manifest: maps and sets as entries, functions and regexes by kind. */
@@ -43,7 +43,7 @@ describe('compileManifest lazy (the Worker)', () => {
       version: 1,
       queues: { events: { binding: 'EVENTS_QUEUE' } },
       integrations: {
-        shop: { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events', handlers: [{ on: 'order.paid', steps: [{ bogus: {} } as never] }] },
+        shop: { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events', handlers: [{ on: 'order.paid', steps: [{ bogus: {} } as unknown as Step] }] },
       },
     };
     let eagerError: unknown;

@@ -1,4 +1,5 @@
 /** What validate says about Postgres stores: SQL prepared against the store's own migrations, and no event in two stores. */
+import { stepContext } from '../../runtime/component/context.ts';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -81,7 +82,7 @@ describe('stores at compile time', () => {
 
   it('writes $N placeholders for a Postgres store and keeps its ? operator and :: casts', () => {
     const step = compileManifest(base(), defaultRegistry).sources.get('shop')!.stepsFor('paid')[0]!;
-    expect(step.run({ envelope: {} as never, values: { payload: { status: 'paid', id: 'o1' }, envelope: {}, env: {} } as never, env: {} })).toEqual({
+    expect(step.run(stepContext({ integration: 'shop', id: 'e1', type: 'paid', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload: { status: 'paid', id: 'o1' } }, {}))).toEqual({
       statements: [{ sql: 'UPDATE orders SET status = $1 WHERE id = $2 AND tags ? $1::text', params: ['paid', 'o1'], store: 'app' }],
     });
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { HttpAction, Manifest, ResendAction, Step } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, uid } from '../support/harness.ts';
 
@@ -21,20 +21,20 @@ const envelope = (type: string, object: Record<string, unknown>, id = uid('evt')
 });
 
 /** The default manifest with its stripe integration's handlers replaced, and extra limits. */
-function manifest(steps: unknown[], limits: Record<string, unknown> = {}): Manifest {
+function manifest(steps: [Step, ...Step[]], limits: Record<string, unknown> = {}): Manifest {
   const m = structuredClone(defaultManifest);
-  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: steps as never }] } };
+  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: steps }] } };
   m.limits = { ...m.limits, ...(limits as Manifest["limits"]) };
   return m;
 }
 
-function setup(steps: unknown[], limits: Record<string, unknown> = {}, now?: () => number) {
+function setup(steps: [Step, ...Step[]], limits: Record<string, unknown> = {}, now?: () => number) {
   const fake = new FakeProviders();
   const h = harness({ compiled: compileManifest(manifest(steps, limits), defaultRegistry), fetch: fake.fetch, env: SECRETS, ...(now ? { now } : {}) });
   return { fake, h };
 }
 
-const welcome = { action: 'resend', from: 'Acme <hello@example.com>', to: 'data.object.email', template: 'welcome', data: { first_name: 'data.object.name', app_url: { env: 'APP_URL' } }, api_key: 'RESEND_API_KEY' };
+const welcome: ResendAction = { action: 'resend', from: 'Acme <hello@example.com>', to: 'data.object.email', template: 'welcome', data: { first_name: 'data.object.name', app_url: { env: 'APP_URL' } }, api_key: 'RESEND_API_KEY' };
 
 describe('action request shapes', () => {
   it('resend: POST /emails with bearer auth, an idempotency key and the rendered template; logs email_logs', async () => {
@@ -220,7 +220,7 @@ describe('limits', () => {
 
   it('limits SMS per recipient: 5 an hour to one number, others unaffected', async () => {
     const metric = `twilio.sms_per_recipient.${uid('p')}`;
-    const sms = { action: 'twilio', limits: [metric], to: 'data.object.phone', from: '+15005550006', text: 'hi', account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' };
+    const sms: Step = { action: 'twilio', limits: [metric], to: 'data.object.phone', from: '+15005550006', text: 'hi', account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' };
     const { fake, h } = setup([sms], { [metric]: { period: 'hour', limit: 5, on_exceed: 'drop', per: 'data.object.phone' } });
     const to = (phone: string) => fakeMessage(envelope('sms', { phone }));
     await h.consume([...Array.from({ length: 6 }, () => to('+15550000001')), to('+15550000002')]);
@@ -232,7 +232,7 @@ describe('limits', () => {
 });
 
 describe('KV response cache', () => {
-  const lookup = { action: 'http', method: 'GET', url: 'https://api.example.test/plans/{data.object.plan}', secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } }, cache: { ttl: '5m' } };
+  const lookup: HttpAction = { action: 'http', method: 'GET', url: 'https://api.example.test/plans/{data.object.plan}', secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } }, cache: { ttl: '5m' } };
 
   it('serves a GET from KV within the TTL, fetches again after it, and keys the cache by credential', async () => {
     let now = Date.now();
@@ -275,7 +275,7 @@ describe('action adapter examples', () => {
   it.each([...defaultRegistry.actions.values()].map((a) => [a.name, a] as const))('%s: the shipped example config sends end to end', async (_type, adapter) => {
     const m = structuredClone(defaultManifest);
     m.templates = { ...m.templates, welcome: { subject: 'Hi {{ name }}', text: 'Hello {{ name }}' } };
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [adapter.example as never] }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [adapter.example as unknown as Step] }] } }; // each example passes the schema (validate.test.ts)
     const fake = new FakeProviders();
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, env: SECRETS });
     const id = uid('evt');

@@ -125,7 +125,7 @@ describe('protected upstream route', () => {
 
   it('checks the audience (here an Auth0 provider)', async () => {
     const m = structuredClone(defaultManifest);
-    m.auth = { clerk: { type: 'auth0', domain: 'example.clerk.accounts.dev', audience: 'https://api.example.com' } as never };
+    m.auth = { clerk: { type: 'auth0', domain: 'example.clerk.accounts.dev', audience: 'https://api.example.com' } };
     const { profile: _p, forward_profile: _f, on_first_seen: _o, ...withoutProfile } = m.routes!.api!;
     m.routes!.api = withoutProfile;
     const { h } = setup({ manifest: m });
@@ -217,7 +217,7 @@ describe('profile enrichment', () => {
 
   it("caches Auth0's management token until 5 minutes before it expires", async () => {
     const m = structuredClone(defaultManifest);
-    m.auth = { clerk: { type: 'auth0', domain: 'tenant.example.test', audience: 'https://api.example.com', profile: { client_id: 'AUTH0_CLIENT_ID', client_secret: 'AUTH0_CLIENT_SECRET', ttl: '1m' } } as never };
+    m.auth = { clerk: { type: 'auth0', domain: 'tenant.example.test', audience: 'https://api.example.com', profile: { client_id: 'AUTH0_CLIENT_ID', client_secret: 'AUTH0_CLIENT_SECRET', ttl: '1m' } } };
     const { fake, h, clock } = setup({ manifest: m });
     let issued = 0;
     fake.on(/tenant\.example\.test\/oauth\/token/, (r) => {

@@ -244,7 +244,7 @@ describe('compiling commands', () => {
       stranger: { input: { type: 'object' }, auth: { provider: 'auth0' }, queue: 'events', steps: [{ sql: 'DELETE FROM users WHERE 0' }] },
       two: { input: { type: 'object' }, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', sync: { result: { id: 'id' } }, steps: [{ sql: 'DELETE FROM users WHERE 0' }, { sql: 'DELETE FROM users WHERE 0' }] },
       keyless: { input: { type: 'object' }, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', sync: { result: { id: 'id' } }, steps: [{ action: 'http', url: 'https://api.example.com/x', limits: ['resend.emails'] }] },
-    } as never;
+    };
     const error = (() => {
       try {
         compileManifest(manifest, defaultRegistry, builtInputs());

@@ -5,7 +5,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { createConsumer } from '../../runtime/consumer/consumer.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, QUEUE_NAMES, uid } from '../support/harness.ts';
 import { stripeSignature } from '../support/sign.ts';
 
@@ -22,9 +22,9 @@ const stripeEnvelope = (type: string, object: Record<string, unknown>, occurredA
 });
 
 /** A manifest of one integration whose handler is these steps (on every event type). */
-function manifestWith(steps: unknown[], retry: Record<string, unknown> = {}): Manifest {
+function manifestWith(steps: [Step, ...Step[]], retry: Record<string, unknown> = {}): Manifest {
   const base = structuredClone(defaultManifest);
-  base.integrations = { stripe: { ...base.integrations.stripe!, retry, handlers: [{ on: '*', steps: steps as never }] } };
+  base.integrations = { stripe: { ...base.integrations.stripe!, retry, handlers: [{ on: '*', steps: steps }] } };
   return base;
 }
 
@@ -49,7 +49,7 @@ describe('consumer', () => {
     const consume = createConsumer({ compiled: compileManifest(defaultManifest, defaultRegistry), emit: () => undefined });
     const sub = uid('sub');
     const m = fakeMessage(stripeEnvelope('customer.subscription.created', { id: sub, customer: 'c', status: 'active' }));
-    await consume([m], env as never);
+    await consume([m], env);
     expect(m.acked).toBe(true);
     expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
   });

@@ -177,7 +177,7 @@ describe('/v1/track and /v1/uploads are bounded', () => {
 describe('the http action keeps its host', () => {
   const withHttp = (url: string) => {
     const m = structuredClone(defaultManifest);
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } }] as never }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } }] }] } };
     return m;
   };
 

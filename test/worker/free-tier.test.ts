@@ -132,20 +132,20 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
     const h = harness({ now: () => NOW });
     const m = metered(env.DB);
     const dearest = () => JSON.stringify([...m.statements].sort((a, b) => b.read - a.read).slice(0, 3));
-    await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
+    await h.runtime.scheduled({ ...h.env, DB: m.db });
     // The first run walks from the start of the log: bounded by its batch sizes, not by the 100,000 rows.
     expect(m.read, dearest()).toBeLessThanOrEqual(25_000);
     let runs = 1;
     while (m.read > 1_000 && runs < 80) {
       m.reset();
-      await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
+      await h.runtime.scheduled({ ...h.env, DB: m.db });
       runs++;
       expect(m.read, dearest()).toBeLessThanOrEqual(25_000);
     }
     // Caught up (bodies past 30 days pruned, rows past 90 days deleted, the sweep at the head of the log): a run
     // now reads about what arrived since the last one, whatever the log's size.
     m.reset();
-    await h.runtime.scheduled({ ...h.env, DB: m.db } as never);
+    await h.runtime.scheduled({ ...h.env, DB: m.db });
     expect(m.read, dearest()).toBeLessThanOrEqual(1_000);
     // Everything past 90 days is gone but the events still waiting for an outcome, which are never pruned.
     expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status <> 'retrying'", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });

@@ -88,7 +88,7 @@ describe('retention keeps what is still owed, and letters replay', () => {
     const m = structuredClone(defaultManifest) as Manifest;
     m.retention = { ...m.retention, events: '7d' };
     m.limits = { ...m.limits, [metric]: { period: 'month', limit: 1, on_exceed: 'defer' } };
-    m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: '*', steps: [{ action: 'resend', limits: [metric], from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' } as never] }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: '*', steps: [{ action: 'resend', limits: [metric], from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, now: () => now });
     const ids = [uid('evt'), uid('evt')];
     for (const id of ids) await h.consume([fakeMessage({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email: `${id}@example.com` } } } } satisfies Envelope)]);

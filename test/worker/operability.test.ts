@@ -69,7 +69,7 @@ describe('alerts', () => {
     m.alerts = {
       paddle_dead_letters: {
         when: { dead_letters: { integration: 'paddle', above: 1 } },
-        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: '{{ alert }}: {{ value }}', text: 'open since {{ opened_at }}', data: { alert: 'alert', value: 'value', opened_at: 'opened_at' }, api_key: 'RESEND_API_KEY' } as never,
+        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: '{{ alert }}: {{ value }}', text: 'open since {{ opened_at }}', data: { alert: 'alert', value: 'value', opened_at: 'opened_at' }, api_key: 'RESEND_API_KEY' },
       },
     };
     let now = NOW;
@@ -101,7 +101,7 @@ describe('alerts', () => {
     m.alerts = {
       github_spike: {
         when: { rejections: { integration: 'github', above: 4, within: '1h' } },
-        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: 'spike {{ value }}', text: 'x', data: { value: 'value' }, api_key: 'RESEND_API_KEY' } as never,
+        notify: { action: 'resend', from: 'a <a@example.com>', to: { env: 'ADMIN_EMAIL' }, subject: 'spike {{ value }}', text: 'x', data: { value: 'value' }, api_key: 'RESEND_API_KEY' },
       },
     };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => NOW });

@@ -5,7 +5,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, RouteAnalytics } from '../../runtime/manifest/types.gen.ts';
 import { clientIp } from '../../runtime/edge/request-analytics.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness } from '../support/harness.ts';
@@ -36,9 +36,9 @@ async function call(h: ReturnType<typeof harness>, path: string, headers: Record
 const analyticsEvents = (h: ReturnType<typeof harness>) => h.analytics.messages as Envelope[];
 const propertiesOf = (e: Envelope) => (e.payload as { properties: Record<string, unknown> }).properties;
 
-function withAnalytics(analytics: Record<string, unknown>): Manifest {
+function withAnalytics(analytics: RouteAnalytics): Manifest {
   const m = structuredClone(defaultManifest);
-  m.routes!.api!.analytics = analytics as never;
+  m.routes!.api!.analytics = analytics;
   return m;
 }
 

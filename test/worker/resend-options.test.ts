@@ -6,7 +6,7 @@ import { resendTagValue } from '../../adapters/actions/resend.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, ResendAction, Step } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';
 
@@ -19,15 +19,15 @@ const envelope = (object: Record<string, unknown>, id = uid('evt')): Envelope =>
   payload: { id, data: { object } },
 });
 
-function manifest(step: Record<string, unknown>): Manifest {
+function manifest(step: Step): Manifest {
   const m = structuredClone(defaultManifest);
-  m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: '*', steps: [step as never] }] } };
+  m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: '*', steps: [step] }] } };
   return m;
 }
 
-const email = { action: 'resend', to: 'data.object.email', subject: 'Order {{ id }}', text: 'Thanks', data: { id: 'data.object.id' }, api_key: 'RESEND_API_KEY' };
+const email: Omit<ResendAction, 'from'> = { action: 'resend', to: 'data.object.email', subject: 'Order {{ id }}', text: 'Thanks', data: { id: 'data.object.id' }, api_key: 'RESEND_API_KEY' };
 
-function setup(step: Record<string, unknown>, vars: Record<string, unknown> = { RESEND_FROM: 'Acme Orders <orders@example.com>' }) {
+function setup(step: Step, vars: Record<string, unknown> = { RESEND_FROM: 'Acme Orders <orders@example.com>' }) {
   const fake = new FakeProviders();
   const h = harness({ compiled: compileManifest(manifest(step), defaultRegistry), fetch: fake.fetch, env: vars });
   return { fake, h };
@@ -55,7 +55,7 @@ describe('resend tags', () => {
     ]);
   });
 
-  it.each([
+  it.each<[string, Record<string, string>]>([
     ['a space in a name', { 'order type': 'x' }],
     ['a dot in a constant value', { category: 'order.confirmed' }],
     ['a name over 256 characters', { ['n'.repeat(257)]: 'x' }],

@@ -7,7 +7,7 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import { countTrackedEvents } from '../../runtime/edge/route-limits.ts';
 import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';
 import { clerkToken, jwks, testKey, type TestKey } from '../support/jwt.ts';
@@ -126,8 +126,8 @@ describe('tracked events when D1 cannot count', () => {
 describe('sends per recipient (per_recipient)', () => {
   it("the default manifest's SMS limit allows 5 an hour to one number, whatever path the event keeps it under", async () => {
     const m = structuredClone(defaultManifest);
-    const sms = (to: string) => ({ action: 'twilio', limits: ['twilio.sms_per_number'], to, from: '+15005550006', text: 'hi', account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' });
-    m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: 'a', steps: [sms('data.phone') as never] }, { on: 'b', steps: [sms('data.contact.mobile') as never] }] } };
+    const sms = (to: string): Step => ({ action: 'twilio', limits: ['twilio.sms_per_number'], to, from: '+15005550006', text: 'hi', account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' });
+    m.integrations = { stripe: { ...m.integrations.stripe!, apply: 'queue', handlers: [{ on: 'a', steps: [sms('data.phone')] }, { on: 'b', steps: [sms('data.contact.mobile')] }] } };
     const fake = new FakeProviders();
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, env: { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok' } });
     const number = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
@@ -163,7 +163,7 @@ describe('limit declarations', () => {
 
   it('refuses a users limit on an action step, and per_recipient on an action without one recipient', () => {
     const m = structuredClone(defaultManifest);
-    m.integrations.stripe!.handlers = [{ on: 'x', steps: [{ action: 'resend', limits: ['clerk.active_users'], from: 'a <a@example.com>', to: 'email', subject: 's', text: 't', api_key: 'RESEND_API_KEY' } as never, { action: 'posthog', limits: ['twilio.sms_per_number'], event: '@type', distinct_id: 'id', api_key: 'POSTHOG_API_KEY' } as never] }];
+    m.integrations.stripe!.handlers = [{ on: 'x', steps: [{ action: 'resend', limits: ['clerk.active_users'], from: 'a <a@example.com>', to: 'email', subject: 's', text: 't', api_key: 'RESEND_API_KEY' }, { action: 'posthog', limits: ['twilio.sms_per_number'], event: '@type', distinct_id: 'id', api_key: 'POSTHOG_API_KEY' }] }];
     const found = problems(m).join('\n');
     expect(found).toContain('limit clerk.active_users counts active_users, not sends');
     expect(found).toContain('limit twilio.sms_per_number counts per recipient, and a posthog send has no single recipient');

@@ -107,7 +107,7 @@ describe('effects happen once', () => {
   /** A manifest whose stripe events each send one email through Resend. */
   function emailing() {
     const m = structuredClone(defaultManifest) as Manifest;
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' } as never] }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
     return compileManifest(m, defaultRegistry);
   }
   const envelope = (email: string, id = uid('evt')): Envelope => ({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { email } } } });
@@ -165,7 +165,7 @@ describe('effects happen once', () => {
   it('the http action sends the idempotency key in a configured header', async () => {
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest) as Manifest;
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url: 'https://api.example.test/notes', idempotency_header: 'Idempotency-Key', body: { a: { const: 1 } } } as never] }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url: 'https://api.example.test/notes', idempotency_header: 'Idempotency-Key', body: { a: { const: 1 } } }] }] } };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch });
     const e = envelope('x@example.com');
     await h.consume([fakeMessage(e)]);
@@ -180,7 +180,7 @@ describe('quota is spent only on what was sent', () => {
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest) as Manifest;
     m.limits = { ...m.limits, [metric]: { period: 'month', limit: 3, on_exceed: 'defer' } };
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', limits: [metric], from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' } as never] }] } };
+    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', limits: [metric], from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, now: () => now });
     fake.failNext(/api\.resend\.com/, 503, { times: 3 });
     for (const i of [1, 2, 3]) {

@@ -31,7 +31,7 @@ const signedHs256 = (payload: JWTPayload, secret = JWT_SECRET) => new SignJWT(pa
 /** The default manifest with `auth:` switched to Supabase (keeping the name the routes use), as the README shows. */
 function supabaseManifest(provider: Record<string, unknown>, route: Record<string, unknown> = {}): Manifest {
   const m = structuredClone(defaultManifest);
-  m.auth!.clerk = { type: 'supabase', project_url: PROJECT, ...provider } as never;
+  m.auth!.clerk = { type: 'supabase', project_url: PROJECT, ...provider };
   const api = m.routes!.api!;
   delete api.profile;
   delete api.forward_profile;
