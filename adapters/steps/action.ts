@@ -6,10 +6,8 @@ import type { RetryPolicyInput } from '../../runtime/consumer/retry.ts';
 
 export interface CompiledActionStep extends CompiledStep {
   kind: 'action';
-  /** The action a limit's `notify` sends. */
-  notifyAction: CompiledAction;
-  /** The step's own retry policy fragment, layered over its integration's when effects are delivered. */
-  retry?: RetryPolicyInput;
+  /** The action it sends (what a limit's or an alert's `notify` sends), and its own retry policy fragment. */
+  effect: { action: CompiledAction; retry?: RetryPolicyInput };
 }
 
 /**
@@ -44,8 +42,7 @@ export const actionStep = defineComponent({
       limit.perRecipient ? (action.recipient!(payload) ?? '') : limit.per ? String(limit.per(stepCtx.values) ?? '') : '*';
     return {
       kind: 'action',
-      notifyAction: action,
-      ...(retry ? { retry } : {}),
+      effect: { action, ...(retry ? { retry } : {}) },
       run: (stepCtx) => {
         const payload = action.prepare(stepCtx);
         return { actions: [{ action, payload, limits: limits.map((limit) => ({ limit, key: keyOf(limit, stepCtx, payload) })) }] };

@@ -24,6 +24,11 @@ function toSqlValue(value: unknown, booleans = false): unknown {
   return value;
 }
 
+/** The tables a statement inserts into or updates (`INSERT INTO t`, `UPDATE t`), lower-case. */
+export function writtenTables(sql: string): string[] {
+  return [...new Set([...sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!.toLowerCase()))];
+}
+
 /** An SQL statement with `:named` parameters, each taken from the event by a value expression. */
 export const sqlStep = defineComponent({
   kind: 'step',
@@ -59,7 +64,7 @@ export const sqlStep = defineComponent({
     if (problems.length) throw new Error(problems.join('; '));
     const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
     if (!postgres) {
-      return { kind: 'sql', sql: options.sql, statement, values, run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }) };
+      return { kind: 'sql', sql: options.sql, statement, values, inRequest: true, writes: writtenTables(options.sql), run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }) };
     }
     const name = store!.name;
     return {

@@ -1,6 +1,7 @@
 import type { OutboxMessage, Statement, StepContext } from './context.ts';
 import type { CompiledAction } from './action.ts';
 import type { JsonSchema } from './spec.ts';
+import type { RetryPolicy } from '../manifest/types.gen.ts';
 
 /** What a step needs to know about the rest of the manifest at compile time. */
 export interface StepCompileContext {
@@ -57,6 +58,15 @@ export interface StepOutput {
 export interface CompiledStep {
   kind: string;
   run(ctx: StepContext): StepOutput | Promise<StepOutput>;
+  /**
+   * True when everything it produces commits in the event log's own D1 transaction (statements only: no outbox
+   * message, no effect, no other store). An event whose steps all say so may be applied in the request.
+   */
+  inRequest?: boolean;
+  /** The tables of the event log's D1 database it writes (what `reconcile` may compare). */
+  writes?: readonly string[];
+  /** When the step is an effect: the action delivered after the commit, and its retry policy over the integration's. */
+  effect?: { action: CompiledAction; retry?: RetryPolicy };
 }
 
 /** What a step kind declares besides `create`: its YAML key is its name (`- sql: …`, like Benthos processors). */

@@ -22,7 +22,7 @@ import { limitProblems } from '../consumer/limits.ts';
 import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
-import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy, type RetryPolicyInput } from '../consumer/retry.ts';
+import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../consumer/retry.ts';
 import { compileValue, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
@@ -232,7 +232,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     if (notify) {
       deferEarly(() => {
         const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-        if (step?.notifyAction) limit.notify = step.notifyAction;
+        if (step?.effect) limit.notify = step.effect.action;
         else if (step) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
       });
     }
@@ -407,7 +407,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.kind === 'sql' && !(s as { store?: string }).store) },
+      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[] }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
@@ -446,7 +446,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       const at = ['alerts', name];
       const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
       const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-      const notify = step?.notifyAction;
+      const notify = step?.effect?.action;
       if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
       if (measure && notify) alerts.push({ name, measure, notify });
     }
@@ -613,9 +613,10 @@ function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?
       const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
       if (!compiled) return;
       steps.push(compiled);
-      if (compiled.notifyAction) {
-        const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, compiled.retry)) ?? hc.retry;
-        const spec = { id: formatPath(path), action: compiled.notifyAction, retry };
+      const effect = compiled.effect;
+      if (effect) {
+        const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, effect.retry)) ?? hc.retry;
+        const spec = { id: formatPath(path), action: effect.action, retry };
         hc.effects.byId.set(spec.id, spec);
         hc.effects.byStep.set(compiled, spec);
       }
@@ -647,7 +648,7 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
     return undefined;
   }
   const { description: _description, ...options } = step;
-  return attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }) as CompiledStep & { notifyAction?: CompiledLimit['notify']; retry?: RetryPolicyInput });
+  return attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }));
 }
 
 function compileIntegration(
@@ -719,7 +720,7 @@ function compileIntegration(
     retry,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
     // A projection into another store (Postgres) goes through the queue: its applied-marker lives in that store.
-    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.kind === 'sql' && !(step as { store?: string }).store) : () => false,
+    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true) : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
   return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;

@@ -52,10 +52,7 @@ export function projectedTables(compiled: CompiledManifest): Set<string> {
   const tables = new Set<string>();
   for (const source of compiled.sources.values()) {
     for (const handler of source.handlers) {
-      for (const step of handler.steps) {
-        const sql = (step as { kind: string; sql?: string; store?: string }).kind === 'sql' && !(step as { store?: string }).store ? (step as { sql?: string }).sql : undefined;
-        for (const m of sql?.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi) ?? []) tables.add(m[1]!.toLowerCase());
-      }
+      for (const step of handler.steps) for (const table of step.writes ?? []) tables.add(table);
     }
   }
   return tables;
