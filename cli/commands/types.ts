@@ -23,6 +23,8 @@ import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/pro
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
 export const TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/types.gen.ts');
+/** The catalog file's types, from schemas/catalog.schema.json. */
+export const CATALOG_TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/catalog.gen.ts');
 /** Every component's options, from their specs. */
 export const COMPONENTS_DOC_PATH = join(PACKAGE_ROOT, 'docs/components.md');
 export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
@@ -31,7 +33,7 @@ export const README_PATH = join(PACKAGE_ROOT, 'README.md');
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string; catalog: string; components: string; readme?: string }> {
+export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; readme?: string }> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(typesInput(schema), 'Manifest', {
@@ -42,9 +44,19 @@ export async function generated(): Promise<{ schema: string; types: string; cata
     format: true,
     style: { singleQuote: true, printWidth: 120 },
   });
+  const catalogSchema = buildCatalogSchema(defaultRegistry);
+  // Only what a catalog entry reaches: the manifest's definitions it shares (Verifier, EventExtraction, …) come along.
+  const catalogTypes = await compile(typesInput(catalogSchema), 'CatalogEntry', {
+    bannerComment: '/* Generated from schemas/catalog.schema.json by `switchyard types`. Do not edit. */',
+    additionalProperties: false,
+    unreachableDefinitions: false,
+    strictIndexSignatures: false,
+    format: true,
+    style: { singleQuote: true, printWidth: 120 },
+  });
   // The README's provider table comes from the catalog files (only when the README has its markers).
   const readme = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(buildCatalogSchema(defaultRegistry), null, 2) + '\n', components: componentsDoc(defaultRegistry), ...(readme !== undefined ? { readme } : {}) };
+  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), ...(readme !== undefined ? { readme } : {}) };
 }
 
 /** The client module for a manifest file's commands (its default environment). */
@@ -70,6 +82,7 @@ export async function typesCommand(args: string[]): Promise<number> {
       [SCHEMA_PATH, want.schema],
       [TYPES_PATH, want.types],
       [CATALOG_SCHEMA_PATH, want.catalog],
+      [CATALOG_TYPES_PATH, want.catalogTypes],
       [COMPONENTS_DOC_PATH, want.components],
       ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],

@@ -2,14 +2,14 @@
  * The README's provider table, generated from the catalog so it never drifts: `switchyard types` writes it between
  * the markers and `switchyard types --check` (part of `npm run check`) fails when it is stale.
  */
-import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
+import { fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 
 export const TABLE_START = '<!-- providers:start (generated from catalog/ by `npm run types`; do not edit) -->';
 export const TABLE_END = '<!-- providers:end -->';
 
 /** One line naming a scheme the way a reader recognises it: the type and where the signature is. */
 export function schemeSummary(entry: CatalogEntry): string {
-  const v = entry.verifier as Record<string, unknown>;
+  const v = fieldsOf(entry.verifier);
   const where = typeof v.header === 'string' ? v.header : typeof v.signature_field === 'string' ? `body ${v.signature_field}` : undefined;
   const details = [
     v.type === 'hmac' ? `${v.algorithm ?? 'sha256'} ${v.encoding ?? 'hex'}` : undefined,

@@ -4,7 +4,7 @@
  */
 import type { Registry } from '../../runtime/component/registry.ts';
 import { optionsOf } from '../../runtime/component/define.ts';
-import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
+import { fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 
@@ -46,7 +46,7 @@ export function presetOverrideWarnings(manifest: unknown, catalog: ReadonlyMap<s
     const entry = isObject(spec) && typeof spec.provider === 'string' ? catalog.get(spec.provider) : undefined;
     if (!entry || !isObject(spec)) continue;
     const at = (...path: string[]) => ['integrations', name, ...path];
-    const preset = entry.verifier;
+    const preset = fieldsOf(entry.verifier);
     const mine = spec.verifier;
     if (isObject(mine)) {
       if (mine.type !== undefined && mine.type !== preset.type) {
@@ -65,7 +65,7 @@ export function presetOverrideWarnings(manifest: unknown, catalog: ReadonlyMap<s
       }
     }
     const handshake = spec.handshake;
-    if (isObject(handshake) && handshake.verify === false && entry.handshake && entry.handshake.verify !== false && (handshake.type === undefined || handshake.type === entry.handshake.type)) {
+    if (isObject(handshake) && handshake.verify === false && entry.handshake && fieldsOf(entry.handshake).verify !== false && (handshake.type === undefined || handshake.type === entry.handshake.type)) {
       out.push({ path: at('handshake', 'verify'), message: `answers the provider's ${entry.handshake.type} handshake without verifying it, though ${entry.title} signs it: anyone can have it answered` });
     }
   }

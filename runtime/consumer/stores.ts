@@ -4,6 +4,7 @@
  * an external projection store (Postgres through Hyperdrive) that keeps its own applied-marker in the same
  * transaction as the projection, and is written before the event log records the outcome.
  */
+import type { Store } from '../manifest/types.gen.ts';
 import { PermanentError, type Statement } from '../component/context.ts';
 
 /** The store a handler writes when it names none: the event log's D1 database. */
@@ -11,7 +12,8 @@ export const DEFAULT_STORE = 'd1';
 /** The event log's D1 binding (the runtime reads and writes `env.DB`). */
 export const EVENT_LOG_BINDING = 'DB';
 
-export type StoreType = 'd1' | 'postgres';
+/** The kinds of store the schema allows (`stores.<name>.type`). */
+export type StoreType = Store['type'];
 
 export interface CompiledStore {
   name: string;
@@ -28,7 +30,7 @@ export const placeholdersOf = (store: CompiledStore): Placeholders => (store.typ
  * Compiles `stores:`. A declared d1 store must be the event log's database: a second D1 database could not commit
  * a projection atomically with its applied-marker, and is refused rather than left at-least-once.
  */
-export function compileStores(spec: Record<string, { type: StoreType; binding: string }> | undefined, problem: (path: string[], message: string) => void): Map<string, CompiledStore> {
+export function compileStores(spec: Record<string, Store> | undefined, problem: (path: string[], message: string) => void): Map<string, CompiledStore> {
   const stores = new Map<string, CompiledStore>([[DEFAULT_STORE, { name: DEFAULT_STORE, type: 'd1', binding: EVENT_LOG_BINDING }]]);
   for (const [name, s] of Object.entries(spec ?? {})) {
     if (s.type === 'd1' && s.binding !== EVENT_LOG_BINDING) {

@@ -1,4 +1,5 @@
 /** Alerts as the manifest declares them (`alerts:`), compiled: each condition becomes a measure over the event log. */
+import type { AlertCondition } from './types.gen.ts';
 import type { CompiledAction } from '../component/action.ts';
 import { periodBounds } from '../consumer/limits.ts';
 import { countOpen, oldestWaiting } from '../store/index.ts';
@@ -27,12 +28,7 @@ export const alertSchema = {
   },
 } as const;
 
-export interface AlertCondition {
-  dead_letters?: { above: number; integration?: string; reason?: string };
-  rejections?: { above: number; within?: string; integration?: string };
-  limit_warned?: string;
-  lag?: { above: string; integration?: string };
-}
+export type { AlertCondition } from './types.gen.ts';
 
 export interface CompiledAlert {
   name: string;

@@ -211,7 +211,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
   });
   const limits = new Map<string, CompiledLimit>();
-  const stores = compileStores(manifest.stores as Record<string, { type: CompiledStore['type']; binding: string }> | undefined, (path, message) => problems.push({ path, message }));
+  const stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
   const actionTypes = [...registry.actions.keys()];
   const createAction = (block: Readonly<Record<string, unknown>>) => {
     const type = String(block.action);
@@ -444,7 +444,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   defer(() => {
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
       const at = ['alerts', name];
-      const measure = attempt([...at, 'when'], () => compileCondition(spec.when as AlertCondition, parseDuration, (l) => limits.get(l)?.period));
+      const measure = attempt([...at, 'when'], () => compileCondition(spec.when, parseDuration, (l) => limits.get(l)?.period));
       const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
       const notify = step?.effect?.action;
       if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });

@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
 import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
 import { type InboundRequest } from '../../runtime/component/context.ts';
 import { toBase64, toHex } from '../../runtime/lib/bytes.ts';
-import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
+import { applyPreset, fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
 import { createManifestValidator } from '../../runtime/manifest/load.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
@@ -122,7 +122,7 @@ export async function verdict(verifier: Verifier, request: SignedRequest, env: R
 
 /** Whether the scheme checks a timestamp (so a stale one must be refused). */
 export function isTimestamped(entry: CatalogEntry): boolean {
-  const v = entry.verifier as Record<string, unknown>;
+  const v = fieldsOf(entry.verifier);
   if (['stripe', 'svix', 'standard-webhooks', 'paddle', 'sendgrid'].includes(entry.verifier.type)) return true;
   return Boolean(v.timestamp_header || v.timestamp_field || v.timestamp_key || v.signature_format === 'positional');
 }
