@@ -4,7 +4,7 @@
  * action across the whole batch (so 250 emails make 3 Resend batch calls), after the send ledger and the limits
  * have had their say, and commits each success's log statements with its message.
  */
-import type { OptionsSchema, SecretEnv, Statement, StepContext } from './context.ts';
+import type { SecretEnv, Statement, StepContext } from './context.ts';
 import type { CompiledTemplate } from '../manifest/templates.ts';
 import { sha256, toHex } from '../lib/bytes.ts';
 

@@ -5,12 +5,7 @@
  * action.ts, auth.ts, endpoint.ts, handshake.ts; define.ts ties them together.
  */
 import { eventVersion } from '../lib/envelope.ts';
-
-/** The schema fragment an adapter declares for its options (the `type` key is added by the core). */
-export interface OptionsSchema {
-  properties: Record<string, unknown>;
-  required?: readonly string[];
-}
+import { field } from './spec.ts';
 
 /** One inbound HTTP request, as a verifier sees it: raw bytes, never parsed JSON. */
 export interface InboundRequest {
@@ -36,23 +31,11 @@ export class MissingSecretError extends Error {
   }
 }
 
-/** Schema for a secret: the NAME of an environment variable, never its value. */
-export const secretRefSchema = {
-  type: 'string',
-  pattern: '^[A-Z][A-Z0-9_]*$',
-  'x-secret': true,
-  description: 'Name of an environment variable holding a secret (never the value itself).',
-} as const;
+/** Schema for a secret: the NAME of an environment variable, never its value (the spec's `field.secret()`). */
+export const secretRefSchema = field.secret().schema;
 
-/** Schema for one or more secrets; several names allow rotation (any one valid secret is accepted). */
-export const secretRefsSchema = {
-  type: ['string', 'array'],
-  pattern: secretRefSchema.pattern,
-  items: { type: 'string', pattern: secretRefSchema.pattern },
-  minItems: 1,
-  'x-secret': true,
-  description: 'Name(s) of environment variables holding secrets; list several to rotate.',
-} as const;
+/** Schema for one or more secret names, several to rotate (the spec's `field.secrets()`). */
+export const secretRefsSchema = field.secrets().schema;
 
 /** Reads named secrets from the environment, failing closed when one is missing or empty. */
 export function readSecrets(env: SecretEnv, names: string | readonly string[]): string[] {
