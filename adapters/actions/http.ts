@@ -125,7 +125,8 @@ export const httpAction = defineComponent({
     headers: field.record(field.ref<Value>('Value')).optional(),
     secret_headers: field.record(field.object({ secret: field.secret(), prefix: field.string().optional().describe('e.g. `Bearer `.') })).optional(),
     body: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).'),
-    body_encoding: field.enum(['json', 'form']).default('json').describe('json, or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.'),
+    // No schema default: a body_encoding written without a body is refused (json too), so an absent one must stay absent.
+    body_encoding: field.enum(['json', 'form']).optional().describe('json (the default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.'),
     query: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Query parameters added to the URL: values from the event, or `{ secret: NAME }`.'),
     cache: field.object({ ttl: field.duration() }).optional().describe('GET only: cache the response in KV.'),
     success: field
@@ -151,8 +152,8 @@ export const httpAction = defineComponent({
     const origin = literalOrigin(options.url);
     const url = compileUrl(options.url, origin);
     const headers = compileValueMap(options.headers);
-    const encoding = options.body_encoding;
-    if (encoding === 'form' && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
+    if (options.body_encoding && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
+    const encoding = options.body_encoding ?? 'json';
     const body = options.body ? compileFields(options.body) : undefined;
     const query = compileFields(options.query);
     const check = compileSuccessCheck(options.success, options.error_path);

@@ -714,7 +714,7 @@ export interface HttpAction {
     [k: string]: Value | SecretValue;
   };
   /**
-   * json, or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.
+   * json (the default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.
    */
   body_encoding?: 'json' | 'form';
   /**
