@@ -5,6 +5,7 @@
  * action.ts, auth.ts, endpoint.ts, handshake.ts; define.ts ties them together.
  */
 import { eventVersion } from '../lib/envelope.ts';
+import type { Store } from '../manifest/types.gen.ts';
 import { field } from './spec.ts';
 
 /** One inbound HTTP request, as a verifier sees it: raw bytes, never parsed JSON. */
@@ -76,4 +77,13 @@ export function stepContext(envelope: import('../lib/envelope.ts').Envelope, env
 /** An error that retrying cannot fix (bad data, a constraint): the message goes to the dead letters at once. */
 export class PermanentError extends Error {
   override name = 'PermanentError';
+}
+
+/** The kinds of store the schema allows (`stores.<name>.type`). */
+export type StoreType = Store['type'];
+
+export interface CompiledStore {
+  name: string;
+  type: StoreType;
+  binding: string;
 }

@@ -14,7 +14,7 @@ export interface StepCompileContext {
   templates: ReadonlyMap<string, import('../manifest/templates.ts').CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   /** The manifest's stores by name (`d1`, the event log's database, always among them). */
-  stores: ReadonlyMap<string, import('../consumer/stores.ts').CompiledStore>;
+  stores: ReadonlyMap<string, import('./context.ts').CompiledStore>;
   /** The step's whole block as the manifest writes it (the action step hands it to its action component). */
   block: Readonly<Record<string, unknown>>;
   /** The store the step's handler names (its sql goes there unless the step names its own). */
@@ -24,7 +24,7 @@ export interface StepCompileContext {
 /** A limit from the manifest's `limits:`, compiled. */
 export interface CompiledLimit {
   name: string;
-  period: import('../consumer/limits.ts').Period;
+  period: import('../lib/periods.ts').Period;
   limit: number;
   warnAt: number;
   onExceed: 'warn' | 'defer' | 'drop';

@@ -7,7 +7,8 @@
 import { stepContext } from '../component/context.ts';
 import { type CompiledLimit } from '../component/step.ts';
 import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from '../component/action.ts';
-import { alertOnceStatement, countStatement, periodBounds, refundStatement } from './limits.ts';
+import { alertOnceStatement, countStatement, refundStatement } from './limits.ts';
+import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';

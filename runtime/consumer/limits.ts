@@ -4,8 +4,7 @@
  * against a limit of 150 allow exactly 150. Warnings fire once per threshold per period (an insert-once row).
  * Never counted in KV: it is eventually consistent and takes about one write per second per key.
  */
-export const PERIODS = ['minute', 'hour', 'day', 'month'] as const;
-export type Period = (typeof PERIODS)[number];
+import { PERIODS, periodBounds, type Period } from '../lib/periods.ts';
 
 export const limitSchema = {
   type: 'object',
@@ -27,31 +26,6 @@ export const limitSchema = {
     description: { type: 'string' },
   },
 } as const;
-
-/** The start and end of the period containing `at` (UTC). */
-export function periodBounds(period: Period, atMs: number): { start: string; end: string; endMs: number } {
-  const d = new Date(atMs);
-  let start: Date;
-  let end: Date;
-  switch (period) {
-    case 'minute':
-      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()));
-      end = new Date(start.getTime() + 60_000);
-      break;
-    case 'hour':
-      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours()));
-      end = new Date(start.getTime() + 3_600_000);
-      break;
-    case 'day':
-      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-      end = new Date(start.getTime() + 86_400_000);
-      break;
-    default:
-      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
-      end = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
-  }
-  return { start: start.toISOString(), end: end.toISOString(), endMs: end.getTime() };
-}
 
 /** Counts one use if it is within the limit; returns the new count, or undefined when the limit is reached. */
 export function countStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number): D1PreparedStatement {

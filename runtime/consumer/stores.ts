@@ -6,20 +6,13 @@
  */
 import type { Store } from '../manifest/types.gen.ts';
 import { PermanentError, type Statement } from '../component/context.ts';
+import type { CompiledStore } from '../component/context.ts';
 
 /** The store a handler writes when it names none: the event log's D1 database. */
 export const DEFAULT_STORE = 'd1';
+
 /** The event log's D1 binding (the runtime reads and writes `env.DB`). */
 export const EVENT_LOG_BINDING = 'DB';
-
-/** The kinds of store the schema allows (`stores.<name>.type`). */
-export type StoreType = Store['type'];
-
-export interface CompiledStore {
-  name: string;
-  type: StoreType;
-  binding: string;
-}
 
 /** How a statement's parameters are written for a store's SQL dialect. */
 export type Placeholders = '?' | '$';

@@ -8,7 +8,8 @@
 import type { CompiledLimit } from '../component/step.ts';
 import type { ActionIO } from '../component/action.ts';
 import { fireAlerts, type LimitAlert } from '../consumer/effects.ts';
-import { activeUserStatements, countManyStatement, periodBounds } from '../consumer/limits.ts';
+import { activeUserStatements, countManyStatement } from '../consumer/limits.ts';
+import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import type { Emit } from '../lib/telemetry.ts';
 

@@ -4,7 +4,7 @@
  * at most every FLUSH_INTERVAL_MS into `usage` (metric `platform.*`, per UTC day), in the background. An evicted
  * isolate loses at most its last interval: these figures are estimates, the limits in `limits:` are exact.
  */
-import { periodBounds, type Period } from '../consumer/limits.ts';
+import { periodBounds, type Period } from './periods.ts';
 
 /**
  * Counts are written at most this often per isolate (and by the cron trigger): under sparse traffic a flush per

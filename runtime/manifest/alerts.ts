@@ -1,7 +1,7 @@
 /** Alerts as the manifest declares them (`alerts:`), compiled: each condition becomes a measure over the event log. */
 import type { AlertCondition } from './types.gen.ts';
 import type { CompiledAction } from '../component/action.ts';
-import { periodBounds } from '../consumer/limits.ts';
+import { periodBounds } from '../lib/periods.ts';
 import { countOpen, oldestWaiting } from '../store/index.ts';
 
 export const alertSchema = {
@@ -38,7 +38,7 @@ export interface CompiledAlert {
 }
 
 /** Compiles a condition into a measurement (durations parsed once). */
-export function compileCondition(when: AlertCondition, parse: (d: string) => number, periodOf: (limit: string) => import('../consumer/limits.ts').Period | undefined): CompiledAlert['measure'] {
+export function compileCondition(when: AlertCondition, parse: (d: string) => number, periodOf: (limit: string) => import('../lib/periods.ts').Period | undefined): CompiledAlert['measure'] {
   if (when.dead_letters) {
     const { above, integration, reason } = when.dead_letters;
     return async (db) => {

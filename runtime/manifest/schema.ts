@@ -7,7 +7,8 @@ import { componentSchema, typedSchema, type Component } from '../component/defin
 import { durationSchema, sizeSchema } from '../lib/duration.ts';
 import { retryPolicySchema } from '../consumer/retry.ts';
 import { valueSchema } from './values.ts';
-import { limitSchema, PERIODS } from '../consumer/limits.ts';
+import { limitSchema } from '../consumer/limits.ts';
+import { PERIODS } from '../lib/periods.ts';
 import { platformSchema } from '../lib/platform.ts';
 import { alertSchema } from './alerts.ts';
 import { retentionSchema } from '../operations/retention.ts';

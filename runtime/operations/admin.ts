@@ -16,7 +16,7 @@ import * as store from '../store/index.ts';
 import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from '../edge/auth.ts';
 import { authenticate, bearer } from '../edge/routes.ts';
-import { periodBounds } from '../consumer/limits.ts';
+import { periodBounds } from '../lib/periods.ts';
 import { capacity, LAG_BUCKETS_MS, PLAN_LIMITS, type BudgetTable, type PlatformMetric, type PlatformUsage } from '../lib/platform.ts';
 import { EventStatus } from '../store/index.ts';
 import type { PostgresConnect } from '../store/postgres.ts';
