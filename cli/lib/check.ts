@@ -360,14 +360,16 @@ interface StepUse {
   path: (string | number)[];
   step: Readonly<Record<string, unknown>>;
   store: string;
+  /** A limit's or an alert's notification: sent by itself, never logged to the action's tables. */
+  notify?: boolean;
 }
 
-/** Every step in the manifest: integrations' and routes' handlers, routes' on_first_seen, commands, limits' notify. */
+/** Every step in the manifest: integrations' and routes' handlers, routes' on_first_seen, commands, limits' and alerts' notify. */
 export function stepsOf(manifest: Manifest): StepUse[] {
   type Handlers = { handlers?: { store?: string; steps: unknown[] }[] };
   const uses: StepUse[] = [];
-  const add = (path: (string | number)[], step: unknown, store = 'd1') => {
-    if (step && typeof step === 'object') uses.push({ path, step: step as Record<string, unknown>, store });
+  const add = (path: (string | number)[], step: unknown, store = 'd1', notify = false) => {
+    if (step && typeof step === 'object') uses.push({ path, step: step as Record<string, unknown>, store, ...(notify ? { notify } : {}) });
   };
   const handlers = (at: (string | number)[], source: Handlers) =>
     (source.handlers ?? []).forEach((handler, h) => handler.steps.forEach((step, s) => add([...at, 'handlers', h, 'steps', s], step, handler.store)));
@@ -377,7 +379,8 @@ export function stepsOf(manifest: Manifest): StepUse[] {
     ((route as { on_first_seen?: unknown[] }).on_first_seen ?? []).forEach((step, s) => add(['routes', name, 'on_first_seen', s], step));
   }
   for (const [name, command] of Object.entries(manifest.commands ?? {})) (command.steps ?? []).forEach((step, s) => add(['commands', name, 'steps', s], step));
-  for (const [name, limit] of Object.entries(manifest.limits ?? {})) add(['limits', name, 'notify'], (limit as { notify?: unknown }).notify);
+  for (const [name, limit] of Object.entries(manifest.limits ?? {})) add(['limits', name, 'notify'], limit.notify, 'd1', true);
+  for (const [name, alert] of Object.entries(manifest.alerts ?? {})) add(['alerts', name, 'notify'], alert.notify, 'd1', true);
   return uses;
 }
 
@@ -427,7 +430,8 @@ function checkComponents(manifest: Manifest, registry: Registry, sqlite: Migrate
         (f.severity === 'warning' ? warnings : problems).push({ path: [...use.path, ...(f.path ?? [])], message: f.message, ...(word ? { word } : {}) });
       }
     }
-    const written = action?.writes ?? [];
+    // A notification is sent on its own (sendNotification) and logs nothing: its action's tables need not exist.
+    const written = use.notify ? [] : (action?.writes ?? []);
     const known = context.tables?.('d1');
     for (const table of known ? written.filter((t) => !known.has(t.toLowerCase())) : []) {
       problems.push({ path: [...use.path, 'action'], message: `a ${action!.name} send logs to table ${table}, which migrations/ do not create${didYouMean(table, [...known!])}`, word: action!.name });

@@ -149,6 +149,8 @@ describe('switchyard validate', () => {
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/steps\[\d+\]\.action: a resend send logs to table email_logs, which migrations\/ do not create/);
+    // A limit's or an alert's notification is sent on its own and logs nothing: it needs no email_logs.
+    expect(stderr).not.toMatch(/(limits|alerts)\.[^ ]*\.notify[^\n]*email_logs/);
   });
 
   it('points at a misspelt SQL column with a caret, and suggests the column', async () => {
