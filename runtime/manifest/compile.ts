@@ -148,6 +148,20 @@ export interface CompiledManifest {
   stuckAfterMs: number;
 }
 
+/**
+ * What an auth component built must agree with itself: the keys come from a JWKS or a shared `key`, and the
+ * algorithms fit them (HS* only with a shared key, never with a JWKS), so a token signed with a public key used as
+ * an HMAC secret cannot pass.
+ */
+function checkedAuth(hooks: AuthHooks): AuthHooks {
+  const shared = hooks.algorithms.filter((a) => a.startsWith('HS'));
+  if (!hooks.algorithms.length) throw new Error('the provider allows no algorithm');
+  if (hooks.key && shared.length !== hooks.algorithms.length) throw new Error(`a shared key verifies HS* tokens only, not ${hooks.algorithms.filter((a) => !a.startsWith('HS')).join(', ')}`);
+  if (!hooks.key && !hooks.jwksUrl) throw new Error('the provider gives neither a JWKS URL nor a key');
+  if (!hooks.key && shared.length) throw new Error(`${shared.join(', ')} needs a shared key, not a JWKS`);
+  return hooks;
+}
+
 /** `*` matches any run of characters; everything else is literal. */
 export function compilePattern(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
@@ -283,7 +297,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const component = registry.auth.get(type);
     const config = attempt(['auth', name, component ? 'type' : 'type'], () => {
       if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
-      return build(component, spec, undefined);
+      return checkedAuth(build(component, spec, undefined));
     });
     if (config) auth.set(name, config);
   }

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { build } from '../../runtime/component/define.ts';
 import { MissingSecretError } from '../../runtime/component/context.ts';
 import { clerkAuth } from '../../adapters/auth/clerk.ts';
 import { supabaseAuth } from '../../adapters/auth/supabase.ts';
 import { jwtAuth } from '../../adapters/auth/jwt.ts';
 import { auth0Auth } from '../../adapters/auth/auth0.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
+import { build, defineComponent } from '../../runtime/component/define.ts';
+import { createRegistry } from '../../runtime/component/registry.ts';
+import type { AuthHooks } from '../../runtime/component/auth.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { AuthProvider } from '../../runtime/manifest/types.gen.ts';
 
 describe('auth provider components', () => {
   it('every registered provider builds from its own example, with the declared defaults applied', () => {
@@ -53,4 +57,16 @@ describe('auth provider components', () => {
     expect(() => build(jwtAuth, { ...jwtAuth.example, algorithms: ['RS256', 'HS256'] }, undefined)).toThrow(/HS256 cannot be used with a JWKS/);
     expect(() => build(jwtAuth, { type: 'jwt', jwks_url: 'https://a.test/jwks', algorithms: ['RS256'] }, undefined)).toThrow(/set issuer or audience/);
   });
+
+  it('a provider whose hooks disagree with its algorithms is refused at compile: HS* with a JWKS, RS* with a shared key', () => {
+    const fake = (hooks: Partial<AuthHooks>) =>
+      defineComponent({ kind: 'auth', name: 'fake', title: 'FakeAuth', description: 'test', spec: {}, example: { type: 'fake' }, create: () => ({ algorithms: ['RS256'], clockToleranceSeconds: 5, requiredClaims: [], ...hooks }) });
+    const compile = (hooks: Partial<AuthHooks>) => () =>
+      compileManifest({ version: 1, queues: {}, integrations: {}, auth: { app: { type: 'fake' } as unknown as AuthProvider } }, createRegistry([fake(hooks)]));
+    expect(compile({ jwksUrl: 'https://auth.example.com/jwks', algorithms: ['HS256'] })).toThrow(/auth\.app\.type: HS256 needs a shared key, not a JWKS/);
+    expect(compile({ key: () => new Uint8Array(32), algorithms: ['HS256', 'RS256'] })).toThrow(/a shared key verifies HS\* tokens only, not RS256/);
+    expect(compile({})).toThrow(/neither a JWKS URL nor a key/);
+    expect(compile({ jwksUrl: 'https://auth.example.com/jwks' })).not.toThrow();
+  });
 });
+
