@@ -2,7 +2,7 @@ import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { VerificationError, type SignRequest } from '../../runtime/component/verifier.ts';
-import { compilePath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { BODY_PATH_PATTERN, compileBodyPath, type CompiledPath } from '../../runtime/manifest/values.ts';
 import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
 import { compileSigned, fieldText, fillSigned, parseBodyJson, type SignedTemplate } from './template.ts';
 const HASHES: Record<string, HashName> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
@@ -12,7 +12,7 @@ type TimestampSource = { header: string } | { key: string } | { positional: true
 const hmacSpec = {
   secret: field.secrets(),
   header: field.string({ minLength: 1 }).optional().describe('Header carrying the signature, e.g. X-Hub-Signature-256.'),
-  signature_field: field.string({ minLength: 1 }).optional().describe('Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).'),
+  signature_field: field.string({ pattern: BODY_PATH_PATTERN }).optional().describe('Dotted path of a JSON body field carrying the signature, instead of `header` (e.g. signature.signature).'),
   algorithm: field.enum(['sha1', 'sha256', 'sha512']).default('sha256').describe('Hash.'),
   encoding: field.enum(['hex', 'base64', 'base64url']).default('hex').describe('Signature encoding.'),
   prefix: field.string().default('').describe('Text before each signature, e.g. `sha256=` or `v0=`.'),
@@ -24,7 +24,7 @@ const hmacSpec = {
   assign: field.string({ minLength: 1 }).optional().describe('keyed: between a key and its value (default `=`).'),
   signed: field.string().default('{body}').describe('What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\\n` is a newline.'),
   timestamp_header: field.string({ minLength: 1 }).optional().describe('Header with the timestamp, checked against `tolerance`.'),
-  timestamp_field: field.string({ minLength: 1 }).optional().describe('Dotted path of a JSON body field with the timestamp.'),
+  timestamp_field: field.string({ pattern: BODY_PATH_PATTERN }).optional().describe('Dotted path of a JSON body field with the timestamp.'),
   timestamp_format: field.enum(['unix', 'unix_ms', 'iso8601']).default('unix').describe('How the timestamp is written (unix: seconds).'),
   tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way when a timestamp is used.'),
   secret_encoding: field.enum(['utf8', 'base64', 'hex']).default('utf8').describe('How the secret string encodes the key.'),
@@ -62,7 +62,7 @@ function plan(options: HmacOptions): Plan {
   if (sources.length > 1) throw new Error('the timestamp comes from one place: `timestamp_header`, `timestamp_field`, `timestamp_key` or the positional signature');
   const timestamp: TimestampSource =
     options.timestamp_header ? { header: options.timestamp_header.toLowerCase() }
-    : options.timestamp_field ? { field: compilePath(options.timestamp_field) }
+    : options.timestamp_field ? { field: compileBodyPath(options.timestamp_field) }
     : format === 'keyed' && options.timestamp_key ? { key: options.timestamp_key }
     : format === 'positional' ? { positional: true }
     : undefined;
@@ -70,7 +70,7 @@ function plan(options: HmacOptions): Plan {
   const secretEncoding = options.secret_encoding;
   return {
     ...(options.header ? { header: options.header.toLowerCase() } : {}),
-    ...(options.signature_field ? { signatureField: compilePath(options.signature_field) } : {}),
+    ...(options.signature_field ? { signatureField: compileBodyPath(options.signature_field) } : {}),
     format,
     prefix: options.prefix,
     ...(options.separator !== undefined || format === 'positional' ? { separator: options.separator ?? ',' } : {}),

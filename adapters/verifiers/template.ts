@@ -4,7 +4,7 @@
  * and ed25519 schemes, for verifying and for signing, so both sides build the same bytes.
  */
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { compilePath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { compileBodyPath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
 import { concatBytes } from './crypto.ts';
 
 export type Piece =
@@ -47,7 +47,7 @@ export function compileSigned(template: string, opts: { hasTimestamp: boolean; a
     else if (name === 'method') pieces.push({ method: true });
     else if (name === 'path') pieces.push({ path: true });
     else if (name.startsWith('header.') && name.length > 7) pieces.push({ header: name.slice(7).toLowerCase() });
-    else if (name.startsWith('field.') && name.length > 6) pieces.push({ field: compilePath(name.slice(6)) });
+    else if (name.startsWith('field.') && name.length > 6) pieces.push({ field: compileBodyPath(name.slice(6)) });
     else throw new Error(`unknown placeholder {${name}} in \`signed\`; use ${PLACEHOLDERS}`);
     last = m.index + m[0].length;
   }

@@ -108,6 +108,16 @@ export function compilePath(text: string): CompiledPath {
   return { envelope, segments, text };
 }
 
+/** A path into the JSON body only (a verifier's or handshake's field): the path syntax without `@envelope` fields. */
+export const BODY_PATH_PATTERN = PATH_PATTERN.replace('@[a-z_]+|', '');
+
+/** Compiles a path into the body; an `@envelope` field is refused (a verifier runs before there is an envelope). */
+export function compileBodyPath(text: string): CompiledPath {
+  const path = compilePath(text);
+  if (path.envelope) throw new Error(`${JSON.stringify(text)} names an envelope field; give a path into the JSON body`);
+  return path;
+}
+
 /** Reads a compiled path; undefined when any step is missing. */
 export function readPath(path: CompiledPath, ctx: ValueContext): unknown {
   let node: unknown = path.envelope ? ctx.envelope : ctx.payload;

@@ -98,6 +98,16 @@ describe('hmac with the signature in the JSON body (Mailgun style)', () => {
     expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signature_format: 'keyed', signature_key: 'v1', timestamp_key: 't', timestamp_header: 'X-T' }, undefined)).toThrow('one place');
     expect(() => build(hmacVerifier, { secret: 'S', header: 'X', signed: '{field.a}' }, undefined)).toThrow('must include {body}');
   });
+
+  it('reads body fields by path only: an @envelope field (there is no envelope yet) or a malformed path is refused, in the schema and at load', () => {
+    expect(() => build(hmacVerifier, { ...options, signature_field: '@id' }, undefined)).toThrow('names an envelope field');
+    expect(() => build(hmacVerifier, { ...options, timestamp_field: '@occurred_at' }, undefined)).toThrow('names an envelope field');
+    expect(() => build(hmacVerifier, { ...options, signed: '{field.@type}{field.signature.token}' }, undefined)).toThrow('names an envelope field');
+    expect(() => build(hmacVerifier, { ...options, signature_field: 'sig:v1' }, undefined)).toThrow('malformed path');
+    const pattern = new RegExp(hmacVerifier.spec.signature_field.schema.pattern as string);
+    expect(['signature.signature', 'data[0].sig'].every((p) => pattern.test(p))).toBe(true);
+    expect(['@id', 'sig:v1', 'a..b'].some((p) => pattern.test(p))).toBe(false);
+  });
 });
 
 describe('hmac over the body with its timestamp in a body field (Linear style)', () => {
