@@ -5,7 +5,7 @@
  * Adapters are generic: they read fields, headers and query parameters the manifest names.
  */
 import type { InboundRequest, SecretEnv } from './context.ts';
-import { compilePath, readPath } from '../manifest/values.ts';
+import { compileBodyPath, readPath } from '../manifest/values.ts';
 import { field } from './spec.ts';
 
 /** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
@@ -73,7 +73,7 @@ export const verifyField = () => field.boolean().default(true).describe("Verify 
  * reader (values.ts): a handshake reads a field the same way a handler value does.
  */
 export function bodyField(path: string): (json: unknown) => unknown {
-  const compiled = compilePath(path);
+  const compiled = compileBodyPath(path);
   return (json) => readPath(compiled, { payload: json });
 }
 
