@@ -64,7 +64,19 @@ export const sqlStep = defineComponent({
     if (problems.length) throw new Error(problems.join('; '));
     const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
     if (!postgres) {
-      return { kind: 'sql', sql: options.sql, statement, values, inRequest: true, writes: writtenTables(options.sql), run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }) };
+      let writes: string[] | undefined;
+      return {
+        kind: 'sql',
+        sql: options.sql,
+        statement,
+        values,
+        inRequest: true,
+        // Read by reconcile and backfill only: worked out when first asked, not on every compile.
+        get writes() {
+          return (writes ??= writtenTables(options.sql));
+        },
+        run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }),
+      };
     }
     const name = store!.name;
     return {

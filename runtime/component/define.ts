@@ -86,20 +86,10 @@ export function defineComponent<K extends Kind, const S extends Spec>(component:
   return Object.freeze(component) as Component<K, S>;
 }
 
-/** The keys the core adds around a component's own options: the discriminator and a free-text description. */
-const CORE_KEYS: Readonly<Record<Kind, readonly string[]>> = {
-  verifier: ['type'],
-  handshake: ['type'],
-  auth: ['type'],
-  endpoint: ['type'],
-  action: ['action', 'limits', 'retry', 'description'],
-  step: ['description'],
-};
-
 /** The component's own options from a manifest block, parsed (defaults applied, durations in ms). */
 export function optionsOf<K extends Kind, S extends Spec>(component: Component<K, S>, block: object): Options<S> {
-  const own = Object.fromEntries(Object.entries(block as Record<string, unknown>).filter(([key]) => !CORE_KEYS[component.kind].includes(key) || key in component.spec));
-  return parseOptions(component.spec, own);
+  // Only the spec's keys are read: the keys the core adds around them (`type`, an action step's `limits`) are not options.
+  return parseOptions(component.spec, block as Readonly<Record<string, unknown>>);
 }
 
 /** Parses a manifest block and creates the component: the one place options are parsed. */

@@ -84,10 +84,15 @@ export const field = {
       'required',
     ),
   /** A list of one field kind. */
-  list: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) => makeField<T[], 'required'>({ type: 'array', items: item.schema, ...schema }, (raw) => (raw as unknown[]).map((v) => item.parse(v)), 'required'),
+  // Items a schema already checked and that parse as they are (strings, values) are passed on without a copy.
+  list: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) => makeField<T[], 'required'>({ type: 'array', items: item.schema, ...schema }, item.parse === same ? same : (raw) => (raw as unknown[]).map((v) => item.parse(v)), 'required'),
   /** A map from names to one field kind. */
   record: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) =>
-    makeField<Record<string, T>, 'required'>({ type: 'object', additionalProperties: item.schema, ...schema }, (raw) => Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, item.parse(v)])), 'required'),
+    makeField<Record<string, T>, 'required'>(
+      { type: 'object', additionalProperties: item.schema, ...schema },
+      item.parse === same ? same : (raw) => Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, item.parse(v)])),
+      'required',
+    ),
   /** A nested object with a spec of its own (closed: unknown keys are refused). */
   object: <S extends Spec>(spec: S) => makeField<Options<S>, 'required'>(objectSchema(spec), (raw) => parseOptions(spec, raw as Record<string, unknown>), 'required'),
   /** A definition of the manifest schema (`Value`, `RetryPolicy`, `Requirement`…), typed by the caller from types.gen.ts. */
@@ -107,20 +112,31 @@ export function objectSchema(spec: Spec, extra: JsonSchema = {}): JsonSchema {
  * Keys the spec does not know (`type`, `description`, a step's shared keys) are left out.
  */
 export function parseOptions<S extends Spec>(spec: S, raw: Readonly<Record<string, unknown>>): Options<S> {
+  let fields = SPEC_FIELDS.get(spec);
+  if (!fields) SPEC_FIELDS.set(spec, (fields = Object.entries(spec)));
   const out: Record<string, unknown> = {};
-  for (const [key, f] of Object.entries(spec)) {
-    const value = raw[key] !== undefined ? raw[key] : f.defaultValue;
+  for (const [key, f] of fields) {
+    const given = raw[key];
+    const value = given !== undefined ? given : f.defaultValue;
     if (value === undefined) {
       if (f.presence === 'required') throw new Error(`${key} is required`);
       continue;
     }
-    try {
-      out[key] = f.parse(value);
-    } catch (error) {
-      throw new Error(`${key}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    // A value the schema checked and that parses as it is (most fields) is taken as it is.
+    out[key] = f.parse === same ? value : parseField(key, f, value);
   }
   return out as Options<S>;
+}
+
+/** A spec's fields as a list, worked out once per spec (manifests compile many components of one kind). */
+const SPEC_FIELDS = new WeakMap<Spec, [string, Field<unknown, Presence>][]>();
+
+function parseField(key: string, f: Field<unknown, Presence>, value: unknown): unknown {
+  try {
+    return f.parse(value);
+  } catch (error) {
+    throw new Error(`${key}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** The names of the secrets a spec's options name, per secret field in spec order (what a signer is given). */

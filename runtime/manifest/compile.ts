@@ -688,8 +688,10 @@ function compileIntegration(
   const block = (spec.verifier ?? {}) as { type: string };
   const verifierType = block.type;
   const adapter = registry.verifiers.get(verifierType);
+  // Parsed once: create() and signedHeaders() take the same options.
+  const verifierOptions = adapter ? attempt([...at, 'verifier'], () => optionsOf(adapter, block)) : undefined;
   const verifier = adapter
-    ? attempt([...at, 'verifier'], () => build(adapter, block, undefined))
+    ? verifierOptions && attempt([...at, 'verifier'], () => adapter.create(verifierOptions, undefined))
     : attempt([...at, 'verifier', 'type'], () => {
         throw new Error(`unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
       });
@@ -709,7 +711,7 @@ function compileIntegration(
   }
 
   const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
-  const signed = new Set(tolerantList(() => (adapter?.signedHeaders ? adapter.signedHeaders(optionsOf(adapter, block)) : [])).map((h) => h.toLowerCase()));
+  const signed = new Set(tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = event[field] as { header?: unknown } | undefined;
     return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
