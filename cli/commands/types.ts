@@ -18,7 +18,7 @@ import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
 import { clientModule } from '../lib/client.ts';
-import { typesInput } from '../lib/schema-to-types.ts';
+import { typesInput, typesInputSharing } from '../lib/schema-to-types.ts';
 import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
 
 export const SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/manifest.schema.json');
@@ -45,9 +45,11 @@ export async function generated(): Promise<{ schema: string; types: string; cata
     style: { singleQuote: true, printWidth: 120 },
   });
   const catalogSchema = buildCatalogSchema(defaultRegistry);
-  // Only what a catalog entry reaches: the manifest's definitions it shares (Verifier, EventExtraction, …) come along.
-  const catalogTypes = await compile(typesInput(catalogSchema), 'CatalogEntry', {
-    bannerComment: '/* Generated from schemas/catalog.schema.json by `switchyard types`. Do not edit. */',
+  // The manifest's definitions a catalog entry shares (Verifier, EventExtraction, …) are imported, not repeated.
+  const shared = new Set(Object.keys((schema as { definitions: Record<string, unknown> }).definitions));
+  const catalogInput = typesInputSharing(catalogSchema, shared);
+  const catalogTypes = await compile(catalogInput.input, 'CatalogEntry', {
+    bannerComment: `/* Generated from schemas/catalog.schema.json by \`switchyard types\`. Do not edit. */\nimport type { ${catalogInput.imports.join(', ')} } from './types.gen.ts';`,
     additionalProperties: false,
     unreachableDefinitions: false,
     strictIndexSignatures: false,

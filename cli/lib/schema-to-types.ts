@@ -30,3 +30,30 @@ export function typesInput(schema: unknown): JSONSchema {
   if (!isSchema(input)) throw new Error('a JSON Schema object is expected');
   return input;
 }
+
+/**
+ * A schema that shares the manifest's definitions (the catalog's verifier, event and handshake blocks), as the type
+ * generator should see it: each reference to a shared definition becomes that type by name, imported from
+ * types.gen.ts, so the generated file does not repeat the manifest's types. Returns the names to import.
+ */
+export function typesInputSharing(schema: unknown, shared: ReadonlySet<string>): { input: JSONSchema; imports: string[] } {
+  const used = new Set<string>();
+  const swap = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(swap);
+    if (!isSchema(node)) return node;
+    const ref = typeof node.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(node.$ref)?.[1] : undefined;
+    if (ref && shared.has(ref)) {
+      used.add(ref);
+      const { $ref: _ref, ...rest } = node;
+      return { ...rest, tsType: ref };
+    }
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) =>
+        // The shared definitions themselves are left out (types.gen.ts has them); the schema's own are walked.
+        [key, key === 'definitions' && isSchema(value) ? Object.fromEntries(Object.entries(value).filter(([name]) => !shared.has(name)).map(([name, def]) => [name, swap(def)])) : swap(value)],
+      ),
+    );
+  };
+  const input = typesInput(swap(schema));
+  return { input, imports: [...used].sort() };
+}

@@ -4,6 +4,7 @@
  * catalog entry's `sources:` (and overridden key by key in a manifest integration's `sources:`). Only the CLI reads
  * them (`switchyard backfill`, `switchyard reconcile`): the Worker never calls a provider's list API.
  */
+import type { SourceBasicAuth, SourceBearerAuth, SourceHeaderAuth } from './catalog.gen.ts';
 import { closed } from './schema.ts';
 import { valueRef, valueSchema } from './values.ts';
 import type { Value } from './types.gen.ts';
@@ -77,26 +78,7 @@ export const sourceDefinitions = {
   ),
 };
 
-export type SourceAuth = { type: 'bearer'; secret: string } | { type: 'basic'; username: string; password?: string } | { type: 'header'; header: string; secret: string };
-
-/** A source, as the schema describes it. */
-export interface BackfillSource {
-  description?: string;
-  docs?: string;
-  url: string;
-  query?: Record<string, string | number | boolean>;
-  headers?: Record<string, string>;
-  auth: SourceAuth | SourceAuth[];
-  items?: string;
-  pagination:
-    | { type: 'cursor'; param: string; from?: string; has_more: string }
-    | { type: 'offset'; offset_param: string; limit_param: string; limit: number }
-    | { type: 'page'; page_param: string; size_param: string; size: number; first?: number }
-    | { type: 'next_url'; next: string; has_more?: string };
-  total?: { path?: string; header?: string; url?: string };
-  since?: { param: string; format: 'unix_seconds' | 'unix_ms' | 'iso' };
-  only?: { path: string; equals: string | number | boolean };
-  rate_limit?: { per_second: number; note?: string };
-  event: { type: string; id: string; headers?: Record<string, string>; body: Record<string, unknown> };
-  reconcile?: { table: string; key?: string; object_key?: string; key_like?: string; columns: Record<string, Value> };
-}
+/** A source, as the schema describes it (generated from schemas/catalog.schema.json). */
+export type { BackfillSource } from './catalog.gen.ts';
+/** One way a source authenticates. */
+export type SourceAuth = SourceBearerAuth | SourceBasicAuth | SourceHeaderAuth;
