@@ -1,7 +1,7 @@
 import type { CompiledStep } from '../../runtime/component/step.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { compileNamedSql, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/manifest/sql.ts';
+import { compileNamedSql, writtenTables, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/manifest/sql.ts';
 import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
@@ -22,11 +22,6 @@ function toSqlValue(value: unknown, booleans = false): unknown {
   if (typeof value === 'boolean') return booleans ? value : value ? 1 : 0;
   if (value !== null && typeof value === 'object') return JSON.stringify(value);
   return value;
-}
-
-/** The tables a statement inserts into or updates (`INSERT INTO t`, `UPDATE t`), lower-case. */
-export function writtenTables(sql: string): string[] {
-  return [...new Set([...sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!.toLowerCase()))];
 }
 
 /** An SQL statement with `:named` parameters, each taken from the event by a value expression. */

@@ -69,8 +69,6 @@ export function commonAuth(options: { clock_tolerance: number; required_claims: 
   return { clockToleranceSeconds: options.clock_tolerance / 1000, requiredClaims: options.required_claims };
 }
 
-/** jose defaults to no tolerance at all; a few seconds absorbs ordinary clock drift. */
-export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface ProfileIO {
   env: SecretEnv;

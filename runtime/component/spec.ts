@@ -60,7 +60,8 @@ function makeField<T, P extends Presence>(schema: JsonSchema, parse: (raw: unkno
 }
 
 const same = <T>(raw: unknown) => raw as T;
-const SECRET_PATTERN = '^[A-Z][A-Z0-9_]*$';
+/** What a secret's NAME looks like: an environment variable (never its value). */
+export const SECRET_PATTERN = '^[A-Z][A-Z0-9_]*$';
 
 /** The field kinds a spec is written in. Every field is required until `.optional()` or `.default(…)`. */
 export const field = {

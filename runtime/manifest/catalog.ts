@@ -4,6 +4,7 @@
  * from. This module is pure (the schema and the preset merge); cli/lib/catalog.ts reads the files.
  */
 import type { Registry } from '../component/registry.ts';
+import { SECRET_PATTERN } from '../component/spec.ts';
 import type { CatalogEntry } from './catalog.gen.ts';
 import { mergeOverlay } from './load.ts';
 import { buildManifestSchema, closed } from './schema.ts';
@@ -14,7 +15,7 @@ export const CATALOG_NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 /** The catalog file's JSON Schema; the verifier, event and handshake blocks are exactly the manifest's. */
 export function buildCatalogSchema(registry: Registry): Record<string, unknown> {
   const manifest = buildManifestSchema(registry) as { definitions: Record<string, unknown> };
-  const secretName = { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' };
+  const secretName = { type: 'string', pattern: SECRET_PATTERN };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://switchyard.dev/schemas/catalog.schema.json',

@@ -6,10 +6,11 @@
  */
 import type { SourceBasicAuth, SourceBearerAuth, SourceHeaderAuth } from './catalog.gen.ts';
 import { closed } from './schema.ts';
+import { SECRET_PATTERN } from '../component/spec.ts';
 import { valueRef, valueSchema } from './values.ts';
 import type { Value } from './types.gen.ts';
 
-const secretName = { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' };
+const secretName = { type: 'string', pattern: SECRET_PATTERN };
 
 const auth = {
   anyOf: [

@@ -7,6 +7,7 @@
  */
 import { defaultRegistry } from '../../../worker/registry.ts';
 import { optionsOf } from '../../../runtime/component/define.ts';
+import { secretNamesOf } from '../../../runtime/component/sign.ts';
 import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
 import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
@@ -180,8 +181,6 @@ function wrongSecret(secret: string): string {
   return `${secret}-wrong`;
 }
 
-const names = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : []);
-
 interface Built {
   integration: string;
   path: string;
@@ -258,14 +257,15 @@ const normalizePath = (p: string) => {
 async function sign(target: Target, built: Built, url: string, now: number): Promise<Record<string, string>> {
   if (built.signature === 'none') return {};
   const block = target.manifest.integrations[built.integration]!.verifier!;
-  const { type, ...options } = block as unknown as { type: string } & Obj;
+  const type = block.type;
   const adapter = defaultRegistry.verifiers.get(type);
   if (!adapter?.sign) throw new Error(`${type} requests are signed with the provider's private key: give the headers yourself and signature: none`);
-  const secretNames = names(options.secret ?? options.public_key);
+  // The first name of each secret option the spec marks (`secret`, `public_key`, Basic's `username` and `password`).
+  const secretNames = secretNamesOf(adapter, block).map((list) => list[0]!);
   const secrets = secretNames.map((n) => target.secrets[n]);
   if (secrets.some((s) => !s)) throw new Error(`no value for ${secretNames.join(', ')} to sign with (set it in .dev.vars.example)`);
   const keys = built.signature === 'bad' ? (secrets as string[]).map(wrongSecret) : (secrets as string[]);
-  return adapter.sign(optionsOf(adapter, block), { url, body: built.body, now, secrets: keys.slice(0, 1), ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
+  return adapter.sign(optionsOf(adapter, block), { url, body: built.body, now, secrets: keys, ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
 }
 
 // ---------------------------------------------------------------------------------------------------------- run
