@@ -10,6 +10,13 @@ export interface CompiledActionStep extends CompiledStep {
   effect: { action: CompiledAction; retry?: RetryPolicyInput };
 }
 
+/** The keys the step has around an action's own options. */
+const spec = {
+  action: field.string().describe('The action component (resend, twilio, http, …).'),
+  limits: field.list(field.string()).with({ uniqueItems: true }).default([]).describe('Limits (from `limits:`) this send counts against.'),
+  retry: field.ref<RetryPolicyInput>('RetryPolicy').optional().describe("This effect's retry policy, over the integration's."),
+};
+
 /**
  * An outbound action (`- action: resend`, `- action: twilio`, …). The step only prepares the item while the
  * message's steps run; the consumer sends it with the batch's others, under the send ledger and the limits.
@@ -20,13 +27,17 @@ export const actionStep = defineComponent({
   name: 'action',
   title: 'ActionStep',
   description: 'Sends an email, SMS, analytics event or HTTP request; `action` picks the adapter.',
-  spec: {
-    action: field.string().describe('The action component (resend, twilio, http, …).'),
-    limits: field.list(field.string()).default([]).describe('Limits (from `limits:`) this send counts against.'),
-    retry: field.ref<RetryPolicyInput>('RetryPolicy').optional().describe("This effect's retry policy, over the integration's."),
-  },
+  spec,
   example: { action: 'resend', from: 'Acme <hello@acme.dev>', to: 'data.email', subject: 'Hi', text: 'Hello!', api_key: 'RESEND_API_KEY' },
-  schema: ({ actions }) => ({ title: 'ActionStep', description: 'An outbound action; `action` picks the adapter.', type: 'object', required: ['action'], discriminator: { propertyName: 'action' }, oneOf: [...actions] }),
+  // One branch per action: its options, beside the keys this step declares around them.
+  schema: ({ actionBranches }) => ({
+    title: 'ActionStep',
+    description: 'An outbound action; `action` picks the adapter.',
+    type: 'object',
+    required: ['action'],
+    discriminator: { propertyName: 'action' },
+    oneOf: actionBranches({ limits: spec.limits.schema, retry: spec.retry.schema, description: { type: 'string' } }),
+  }),
   // The block goes whole to the action component (its own options are beside `action`); limits and retry are the step's.
   create({ limits: limitNames, retry }, ctx): CompiledActionStep {
     const limits: CompiledLimit[] = limitNames.map((name) => {

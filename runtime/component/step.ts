@@ -71,6 +71,9 @@ export interface CompiledStep {
 
 /** What a step kind declares besides `create`: its YAML key is its name (`- sql: …`, like Benthos processors). */
 export interface StepHooks {
-  /** The step's whole schema branch, when it is more than its options (the action step: one branch per action). */
-  schema?(parts: { actions: readonly JsonSchema[] }): JsonSchema;
+  /**
+   * The step's whole schema branch, when it is more than its options. The action step has one branch per action:
+   * `actionBranches` makes them, each the action's own options beside the keys the step adds around them.
+   */
+  schema?(parts: { actionBranches(around: Record<string, JsonSchema>): JsonSchema[] }): JsonSchema;
 }

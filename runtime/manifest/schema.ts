@@ -37,19 +37,10 @@ export const closed = (title: string, properties: Record<string, unknown>, requi
 export function buildManifestSchema(registry: Registry, providers: readonly string[] = []): Record<string, unknown> {
   const verifiers = [...registry.verifiers.values()].map(typedSchema);
   const tagged = (list: Iterable<Component>) => [...list].map(typedSchema);
-  // An action step is `action: <type>` with the action's own options, and the keys every send has.
-  const actions = [...registry.actions.values()].map((a) =>
-    componentSchema(a, {
-      properties: {
-        action: { const: a.name, description: a.description },
-        limits: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Limits (from `limits:`) this send counts against.' },
-        retry: { $ref: '#/definitions/RetryPolicy', description: "This effect's retry policy, over the integration's." },
-        description: { type: 'string' },
-      },
-      required: ['action'],
-    }),
-  );
-  const steps = [...registry.steps.values()].map((s) => (s.schema ? s.schema({ actions }) : componentSchema(s, { properties: { description: { type: 'string' } }, required: [s.name] })));
+  // An action branch is `action: <type>` with the action's own options and the keys the step that sends it adds.
+  const actionBranches = (around: Record<string, unknown>) =>
+    [...registry.actions.values()].map((a) => componentSchema(a, { properties: { action: { const: a.name, description: a.description }, ...around }, required: ['action'] }));
+  const steps = [...registry.steps.values()].map((s) => (s.schema ? s.schema({ actionBranches }) : componentSchema(s, { properties: { description: { type: 'string' } }, required: [s.name] })));
 
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
