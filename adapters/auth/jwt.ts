@@ -1,7 +1,6 @@
-import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, type AuthHooks } from '../../runtime/component/auth.ts';
+import { commonAuth, commonAuthSpec, sharedSecret, type AuthHooks } from '../../runtime/component/auth.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -30,7 +29,7 @@ export const jwtAuth = defineComponent({
     if (secret && options.algorithms.some((a) => a !== 'HS256')) throw new Error('with hs256_secret, algorithms must be [HS256]');
     if (options.issuer === undefined && options.audience === undefined) throw new Error('set issuer or audience (or both): a token from any issuer would do otherwise');
     return {
-      ...(secret ? { key: (env) => new TextEncoder().encode(readSecrets(env, secret)[0]) } : { jwksUrl: options.jwks_url }),
+      ...(secret ? { key: sharedSecret(secret) } : { jwksUrl: options.jwks_url }),
       ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
       ...(options.audience !== undefined ? { audience: options.audience } : {}),
       algorithms: options.algorithms,

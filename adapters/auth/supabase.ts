@@ -1,7 +1,7 @@
 import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, userFields, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
+import { commonAuth, commonAuthSpec, sharedSecret, userFields, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
 import { profileJson } from '../../runtime/edge/profiles.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
@@ -32,7 +32,7 @@ export const supabaseAuth = defineComponent({
     const secret = options.jwt_secret;
     return {
       // The legacy secret is read per request (a missing one fails closed, 500) and only HS256 may use it.
-      ...(secret ? { key: (env) => new TextEncoder().encode(readSecrets(env, secret)[0]), algorithms: ['HS256'] } : { jwksUrl: `${base}/.well-known/jwks.json`, algorithms: ['ES256', 'RS256'] }),
+      ...(secret ? { key: sharedSecret(secret), algorithms: ['HS256'] } : { jwksUrl: `${base}/.well-known/jwks.json`, algorithms: ['ES256', 'RS256'] }),
       issuer: base,
       audience: options.audience,
       ...commonAuth(options),

@@ -1,4 +1,4 @@
-import type { SecretEnv } from './context.ts';
+import { readSecrets, type SecretEnv } from './context.ts';
 import type { JWTPayload } from 'jose';
 import { field } from './spec.ts';
 
@@ -57,6 +57,9 @@ export interface AuthenticatedUser {
   sub: string;
   claims: JWTPayload;
 }
+
+/** The `key` hook for a shared HS* secret held in the env var `name` (read per request, failing closed when unset). */
+export const sharedSecret = (name: string) => (env: SecretEnv): Uint8Array => new TextEncoder().encode(readSecrets(env, name)[0]);
 
 /** Options every auth provider takes (spread into its spec). */
 export const commonAuthSpec = {

@@ -104,6 +104,16 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
 
   const allowed = new Set(config.algorithms);
 
+  // A shared key is imported once per value and algorithm, not by jose on every verify. The key itself is kept,
+  // never a promise: on Workers a promise from one request cannot be awaited in another.
+  let shared: { alg: string; bytes: Uint8Array; key: CryptoKey } | undefined;
+  async function sharedKey(bytes: Uint8Array, alg: string): Promise<CryptoKey> {
+    if (shared && shared.alg === alg && sameBytes(shared.bytes, bytes)) return shared.key;
+    const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+    shared = { alg, bytes, key };
+    return key;
+  }
+
   return async function verify(token: string, env: SecretEnv): Promise<AuthenticatedUser> {
     try {
       // The header is checked before any key is read or fetched: a token naming an algorithm the provider does
@@ -116,7 +126,7 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
       }
       if (typeof header.alg !== 'string' || !allowed.has(header.alg)) throw new AuthError(401, 'algorithm_not_allowed');
       const payload = config.key
-        ? (await jwtVerify(token, config.key(env), options)).payload
+        ? (await jwtVerify(token, await sharedKey(config.key(env), header.alg), options)).payload
         : (await jwtVerify(token, createLocalJWKSet(await keysFor(header.kid)), options)).payload;
       const refused = config.check?.(payload);
       if (refused) throw new AuthError(401, refused);
@@ -129,6 +139,8 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
     }
   };
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 export type JwtVerify = ReturnType<typeof createJwtVerifier>;
 
