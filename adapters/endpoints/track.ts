@@ -1,4 +1,5 @@
 import type { EndpointEvent, EndpointHandler } from '../../runtime/component/endpoint.ts';
+import { utf8 } from '../../runtime/lib/bytes.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { errorResponse, readBody } from '../../runtime/lib/http.ts';
@@ -69,7 +70,7 @@ export const trackEndpoint = defineComponent({
       const cors = corsFor(ctx.request);
       const bytes = await readBody(ctx.request, TRACK_MAX_BODY);
       if (!bytes) return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
-      const text = new TextDecoder().decode(bytes);
+      const text = utf8.decode(bytes);
       // A deeply nested event would overflow the stack when it is cloned into a queue message (a 500).
       if (jsonDepth(text) > TRACK_MAX_DEPTH) return errorResponse(400, { error: 'bad_request', message: `the body nests deeper than ${TRACK_MAX_DEPTH} levels`, reason: 'too_deep' }, cors);
       let body: unknown;

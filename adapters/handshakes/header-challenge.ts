@@ -1,4 +1,5 @@
 import { defineComponent } from '../../runtime/component/define.ts';
+import { utf8 } from '../../runtime/lib/bytes.ts';
 import { bodyField, verifyField } from '../../runtime/component/handshake.ts';
 import { field } from '../../runtime/component/spec.ts';
 
@@ -28,7 +29,7 @@ export const headerChallengeHandshake = defineComponent({
       async answer(request) {
         let value: unknown;
         try {
-          value = answerField(JSON.parse(new TextDecoder().decode(request.body)));
+          value = answerField(JSON.parse(utf8.decode(request.body)));
         } catch {
           value = undefined;
         }

@@ -2,7 +2,7 @@ import { readSecrets, type InboundRequest } from '../../runtime/component/contex
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { secretsEqual } from '../../runtime/lib/bytes.ts';
+import { secretsEqual, utf8 } from '../../runtime/lib/bytes.ts';
 import { fromBase64 } from './crypto.ts';
 
 /** The `Authorization` header a Basic sender presents. */
@@ -18,7 +18,7 @@ export async function checkBasic(request: InboundRequest, username: string, pass
   const match = /^Basic\s+(\S+)$/i.exec(value);
   const decoded = match ? fromBase64(match[1]!) : undefined;
   if (!decoded) throw new VerificationError('malformed_signature');
-  const presented = new TextDecoder().decode(decoded);
+  const presented = utf8.decode(decoded);
   let matched = false;
   for (const password of passwords) if (await secretsEqual(presented, `${username}:${password}`)) matched = true;
   if (!matched) throw new VerificationError('signature_mismatch');

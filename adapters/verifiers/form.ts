@@ -1,11 +1,12 @@
 /** Form bodies for verifiers that sign fields rather than bytes (Twilio, Paddle Classic). */
+import { utf8Strict } from '../../runtime/lib/bytes.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
 
 /** Parses an `application/x-www-form-urlencoded` body into ordered [key, value] pairs. */
 export function parseFormPairs(body: Uint8Array): [string, string][] {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body);
+    text = utf8Strict.decode(body);
   } catch {
     throw new VerificationError('malformed_body', 'form body is not UTF-8');
   }

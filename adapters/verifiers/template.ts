@@ -6,6 +6,7 @@
 import { VerificationError } from '../../runtime/component/verifier.ts';
 import { compileBodyPath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
 import { concatBytes } from './crypto.ts';
+import { utf8 } from '../../runtime/lib/bytes.ts';
 
 export type Piece =
   | { literal: string }
@@ -71,7 +72,7 @@ export function fieldText(json: unknown, path: CompiledPath): string {
 /** Parses a JSON body for field placeholders; a body that is not JSON is refused (never guessed at). */
 export function parseBodyJson(body: Uint8Array | string): unknown {
   try {
-    return JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body));
+    return JSON.parse(typeof body === 'string' ? body : utf8.decode(body));
   } catch {
     throw new VerificationError('malformed_body', 'the signature is read from JSON fields, and the body is not JSON');
   }

@@ -4,6 +4,7 @@
  * anything is queued or logged, after the integration's verifier accepted them whenever the provider signs them.
  * Adapters are generic: they read fields, headers and query parameters the manifest names.
  */
+import { utf8 } from '../lib/bytes.ts';
 import type { InboundRequest, SecretEnv } from './context.ts';
 import { compileBodyPath, readPath } from '../manifest/values.ts';
 import { field } from './spec.ts';
@@ -77,14 +78,13 @@ export function bodyField(path: string): (json: unknown) => unknown {
   return (json) => readPath(compiled, { payload: json });
 }
 
-const decoder = new TextDecoder();
 
 export const MAX_HANDSHAKE_BYTES = 16 * 1024;
 
 /** A small POST body as JSON, or undefined: what every body-reading handshake looks at. */
 export function handshakeJson(request: InboundRequest, mustInclude?: string): unknown {
   if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return undefined;
-  const text = decoder.decode(request.body);
+  const text = utf8.decode(request.body);
   // A cheap test before parsing: most requests on a handshake route are ordinary events.
   if (mustInclude !== undefined && !text.includes(mustInclude)) return undefined;
   try {

@@ -5,7 +5,7 @@
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
 import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from '../component/handshake.ts';
-import { sha256, toBase64, toHex } from '../lib/bytes.ts';
+import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
@@ -14,7 +14,6 @@ import type { Emit } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times

@@ -1,5 +1,9 @@
 /** Byte and encoding helpers that work in Workers (no Buffer) and in Node. */
 export const encoder = new TextEncoder();
+/** UTF-8 text, with U+FFFD for bytes that are not (built once: decoding holds no state between calls). */
+export const utf8 = new TextDecoder();
+/** UTF-8 text, or a TypeError for bytes that are not (request bodies that must be text). */
+export const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array {
   const chunks = parts.map((p) => (typeof p === 'string' ? encoder.encode(p) : p));

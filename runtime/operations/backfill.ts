@@ -13,7 +13,7 @@
  * returns (by primary key, or a key-ordered range).
  */
 import type { Hono } from 'hono';
-import { sha256, toHex } from '../lib/bytes.ts';
+import { sha256, toHex, utf8 } from '../lib/bytes.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
 import { admit, extractEnvelope, type IngestDeps } from '../edge/ingest.ts';
@@ -85,7 +85,7 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
     if (!raw) throw httpError(413, { error: 'payload_too_large', message: `a backfill batch is at most ${MAX_BACKFILL_BYTES} bytes` });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(new TextDecoder().decode(raw));
+      parsed = JSON.parse(utf8.decode(raw));
     } catch {
       throw bad('the batch is not JSON');
     }

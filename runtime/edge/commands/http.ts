@@ -6,7 +6,7 @@
 import type { Hono } from 'hono';
 import { MissingSecretError, readSecrets } from '../../component/context.ts';
 import { satisfies, type JwtVerify } from '../auth.ts';
-import { secretsEqual } from '../../lib/bytes.ts';
+import { secretsEqual, utf8Strict } from '../../lib/bytes.ts';
 import type { RuntimeEnv } from '../../lib/envelope.ts';
 import { errorResponse, httpError, readBody } from '../../lib/http.ts';
 import { authenticate, bearer } from '../routes.ts';
@@ -75,7 +75,7 @@ export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: Comm
     if (!body) throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${command.maxBody} bytes` });
     let input: unknown;
     try {
-      input = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body));
+      input = JSON.parse(utf8Strict.decode(body));
     } catch {
       return errorResponse(400, { error: 'bad_request', message: 'the body must be the command input as JSON', reason: 'malformed_body' });
     }
