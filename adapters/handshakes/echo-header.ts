@@ -1,6 +1,6 @@
 import { defineComponent } from '../../runtime/component/define.ts';
+import { learntSecretSpec } from '../../runtime/component/handshake.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { keepSecret, learntSecretSpec, learntSecrets, refusal } from './learnt-secret.ts';
 
 /**
  * Asana's handshake: the first POST carries `X-Hook-Secret`; while the operator has armed the integration it is
@@ -24,12 +24,11 @@ export const echoHeaderHandshake = defineComponent({
       matches: (request) => request.method === 'POST' && request.headers.has(header),
       async answer(request, ctx) {
         const value = request.headers.get(header)!;
-        const kept = await keepSecret(ctx, options.secret, value);
-        const refused = refusal(kept, ctx, 'hook secret');
+        const refused = await ctx.learnt.keep(options.secret, value, 'hook secret');
         if (refused) return refused;
         return { status: 200, contentType: 'text/plain', body: '', headers: { [options.header]: value } };
       },
-      secrets: (ctx) => learntSecrets(ctx, options.secret),
+      secrets: (ctx) => ctx.learnt.read(options.secret),
     };
   },
 });

@@ -1,8 +1,7 @@
 import type { InboundRequest } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
-import { bodyField, handshakeJson } from '../../runtime/component/handshake.ts';
+import { bodyField, handshakeJson, learntSecretSpec } from '../../runtime/component/handshake.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { keepSecret, learntSecretSpec, learntSecrets, refusal } from './learnt-secret.ts';
 
 /**
  * Notion's handshake: a POST whose body carries `verification_token`, which the operator pastes back into Notion
@@ -32,12 +31,11 @@ export const recordTokenHandshake = defineComponent({
       verify: false,
       matches: (request) => probe(request) !== undefined,
       async answer(request, ctx) {
-        const kept = await keepSecret(ctx, options.secret, probe(request)!);
-        const refused = refusal(kept, ctx, 'verification token');
+        const refused = await ctx.learnt.keep(options.secret, probe(request)!, 'verification token');
         if (refused) return refused;
         return { status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'recorded' }) };
       },
-      secrets: (ctx) => learntSecrets(ctx, options.secret),
+      secrets: (ctx) => ctx.learnt.read(options.secret),
     };
   },
 });

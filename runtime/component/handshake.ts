@@ -17,14 +17,29 @@ export interface HandshakeStore {
 }
 
 export interface HandshakeContext {
-  /** The integration's name; what a handshake stores is keyed by it. */
+  /** The integration's name. */
   integration: string;
   env: SecretEnv;
-  /** Where learnt secrets live (KV); absent when the Worker has no KV binding. */
-  store?: HandshakeStore;
-  /** The request's time (ms), for the arming window. */
-  now: number;
+  /** Secrets a provider hands over in its handshake, kept by the core (KV) and only while the operator armed it. */
+  learnt: LearntSecrets;
 }
+
+/**
+ * A secret the provider hands over in its handshake (Asana's X-Hook-Secret, Notion's verification_token) and then
+ * signs with. The core keeps it: a handshake cannot write one itself, so none can skip the operator's arming.
+ */
+export interface LearntSecrets {
+  /** The kept value of the secret `name`, when the environment does not set it (one KV read per delivery). */
+  read(name: string): Promise<Record<string, string>>;
+  /** Keeps `value` as the secret `name`: undefined when kept, else the answer refusing the handshake (`what` names it). */
+  keep(name: string, value: string, what: string): Promise<HandshakeAnswer | undefined>;
+}
+
+/** The options of a handshake that learns the verifier's secret. */
+export const learntSecretSpec = {
+  secret: field.secret().describe('The secret name the verifier reads; the handshake provides its value unless the environment sets it.'),
+  secret_store: field.schema<'kv'>({ const: 'kv' }).default('kv').describe("Where the learnt secret is kept: the Worker's KV binding."),
+};
 
 /** What a handshake answers: status, content type and body, built by the core into a Response. */
 export interface HandshakeAnswer {

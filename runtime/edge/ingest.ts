@@ -5,6 +5,7 @@
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
 import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from '../component/handshake.ts';
+import { learntSecrets } from './handshake.ts';
 import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
@@ -115,8 +116,7 @@ export function handshakeStore(env: RuntimeEnv): HandshakeStore | undefined {
 }
 
 function handshakeContext(integration: string, env: RuntimeEnv, now: number): HandshakeContext {
-  const store = handshakeStore(env);
-  return { integration, env, now, ...(store ? { store } : {}) };
+  return { integration, env, learnt: learntSecrets(integration, env, handshakeStore(env), now) };
 }
 
 /** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */
