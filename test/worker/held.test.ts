@@ -166,25 +166,26 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     expect(h.queue.messages).toHaveLength(0);
   });
 
-  it('1e400 (Infinity) is no number a schema accepts: 422, nothing applied and Stripe not asked', async () => {
+  it('1e400 (Infinity) and NaN are refused before any schema: 400, nothing applied and Stripe not asked', async () => {
     const h = harness();
     const id = uid('user');
     const res = await call(h, 'sync_user', `{"id":"${id}","email":"a@example.com","name":1e400}`, uid('k'));
-    expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({ error: 'unprocessable', problems: [{ path: '/name', message: 'must be string' }] });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'malformed_input', message: expect.stringContaining('finite') });
     expect(await row('SELECT id FROM users WHERE id = ?', id)).toBeNull();
 
     const e = examplesHarness();
     fakeStripe(e.providers);
     const over = await call(e, 'create_payment_intent', '{"order_id":"ord_inf","amount":1e400,"currency":"eur"}', crypto.randomUUID());
-    expect(over.status).toBe(422);
-    expect(await over.json()).toMatchObject({ problems: [{ path: '/amount' }] });
-    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_inf', amount: Infinity, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 422 });
-    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_nan', amount: NaN, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 422 });
+    expect(over.status).toBe(400);
+    expect(await over.json()).toMatchObject({ reason: 'malformed_input' });
+    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_inf', amount: Infinity, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_nan', amount: NaN, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
     expect(e.providers.to(/api\.stripe\.com/)).toHaveLength(0);
   });
 
-  it('an open schema ({type: object}) applies them as plain data: the keys are stored, Infinity is stored as null, Object.prototype is untouched', async () => {
+  /** The default manifest plus `note`, a command whose input schema is open ({type: object}): no schema stands in front. */
+  function openSchema(): Harness {
     const manifest = structuredClone(defaultManifest);
     manifest.commands!.note = {
       input: { type: 'object' },
@@ -193,20 +194,42 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
       steps: [{ sql: 'INSERT INTO users (id, email, metadata, created_at) VALUES (:id, :email, :metadata, :created_at)', params: { id: 'id', email: 'email', metadata: { path: 'meta', transform: 'json' }, created_at: '@received_at' } }],
     } as never;
     const built = builtInputs();
-    const h = harness({ compiled: compileManifest(manifest, defaultRegistry, { inputValidator: (name: string) => (name === 'note' ? () => [] : built.inputValidator(name)) }) });
+    return harness({ compiled: compileManifest(manifest, defaultRegistry, { inputValidator: (name: string) => (name === 'note' ? () => [] : built.inputValidator(name)) }) });
+  }
+
+  it('an open schema ({type: object}) applies __proto__ and constructor as plain data: the keys are stored, Object.prototype is untouched', async () => {
+    const h = openSchema();
     const id = uid('user');
-    const body = `{"id":"${id}","email":"a@example.com","__proto__":{"isAdmin":true},"meta":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"big":1e400}}`;
+    const body = `{"id":"${id}","email":"a@example.com","__proto__":{"isAdmin":true},"meta":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}}`;
     const key = uid('k');
     const res = await call(h, 'note', body, key);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id: key, status: 'applied' });
     prototypeUntouched();
     const stored = JSON.parse((await row<{ metadata: string }>('SELECT metadata FROM users WHERE id = ?', id))!.metadata) as Record<string, unknown>;
-    expect(Object.keys(stored).sort()).toEqual(['__proto__', 'big', 'constructor']);
+    expect(Object.keys(stored).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(stored)).toBe(Object.prototype);
-    expect(stored.big).toBeNull();
     const logged = JSON.parse((await row<{ body: string }>("SELECT body FROM events WHERE integration = 'command:note' AND id = ?", key))!.body) as Record<string, unknown>;
     expect(Object.prototype.hasOwnProperty.call(logged, '__proto__')).toBe(true);
+  });
+
+  // FINDING (issue 25): with no schema in front, 1e400 parsed to Infinity and the canonical JSON stored it as null: the
+  // call was applied with a value its sender never sent, and a later call with null (or -1e400) under the same key
+  // counted as the same input and was replayed instead of a 422.
+  it('FINDING: an open schema refuses 1e400 (Infinity) with a 400 and stores nothing; the key stays unused', async () => {
+    const h = openSchema();
+    const id = uid('user');
+    const key = uid('k');
+    const res = await call(h, 'note', `{"id":"${id}","email":"a@example.com","meta":{"big":1e400}}`, key);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'malformed_input', message: expect.stringContaining('finite') });
+    expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: -Infinity } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: NaN } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(await row('SELECT id FROM users WHERE id = ?', id)).toBeNull();
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:note' AND id = ?", key)).toBe(0);
+    // The key was not spent: a call with null under it is a first call, not a replay of "the same input".
+    const honest = await call(h, 'note', `{"id":"${id}","email":"a@example.com","meta":{"big":null}}`, key);
+    expect([honest.status, honest.headers.get('idempotent-replayed')]).toEqual([200, null]);
   });
 });
 
