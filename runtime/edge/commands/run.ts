@@ -33,11 +33,18 @@ export function keyProblem(key: unknown): string | undefined {
   return undefined;
 }
 
-/** JSON with object keys sorted at every level: the same input gives the same text, whatever order it was sent in. */
+/** A number JSON cannot carry: `1e400` parses to Infinity, which JSON.stringify would silently write as null. */
+class NonFiniteNumber extends Error {}
+
+/**
+ * JSON with object keys sorted at every level: the same input gives the same text, whatever order it was sent in.
+ * Throws NonFiniteNumber for Infinity or NaN, so such an input is refused, never stored (or compared) as null.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new NonFiniteNumber();
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v;
+  });
 }
 
 /**
@@ -59,8 +66,9 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     // A Service Binding hands over structured-cloned values: the command sees them as JSON, like an HTTP body.
     text = canonicalJson(rawInput);
     input = JSON.parse(text);
-  } catch {
-    return refuse(400, { error: 'bad_request', message: 'the input must be JSON', reason: 'malformed_input' });
+  } catch (error) {
+    const message = error instanceof NonFiniteNumber ? 'the input must be JSON with finite numbers (1e400 is out of range)' : 'the input must be JSON';
+    return refuse(400, { error: 'bad_request', message, reason: 'malformed_input' });
   }
   // Over HTTP the body was bounded as it was read; a Service Binding hands over whatever it was given.
   if (text.length > command.maxBody) return refuse(413, { error: 'payload_too_large', message: `the input exceeds ${command.maxBody} bytes`, reason: 'payload_too_large' });
