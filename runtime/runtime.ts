@@ -16,6 +16,7 @@ import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { Stage } from './store/status.ts';
+import { pruneSessionsStatement } from './store/admin-sessions.ts';
 import type { DashboardPages } from './operations/dashboard.ts';
 
 export interface RuntimeOptions {
@@ -113,7 +114,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         ...rateLimitPruneStatements(env.DB, options.compiled.routes, at, options.compiled.retention.batch),
         ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
       ];
-      await env.DB.batch([...limits, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
+      // Dashboard sessions that ended by themselves (a sign-out deletes its own row).
+      const sessions = pruneSessionsStatement(env.DB, Math.floor(at / 1000), options.compiled.retention.batch);
+      await env.DB.batch([...limits, sessions, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
