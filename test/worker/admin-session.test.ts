@@ -54,7 +54,7 @@ describe('signing out ends the session', () => {
 
 describe('a session opened with a token', () => {
   it('lasts no longer than the token: one expiring in 2 minutes opens a 2-minute session', async () => {
-    const { clock, signIn, read } = setup();
+    const { h, clock, signIn, read } = setup();
     const exp = Math.floor(clock.now / 1000) + 120;
     const { cookie, setCookie } = await signIn(await staffToken({ exp }));
     const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)![1]);
@@ -65,6 +65,12 @@ describe('a session opened with a token', () => {
     expect((await read(cookie)).status).toBe(200);
     clock.now = exp * 1000 + 1000;
     expect((await read(cookie)).status).toBe(401);
+    // The cron trigger prunes the row of a session that ended by itself.
+    const id = decodeURIComponent(cookie.split('=')[1]!).split('.')[0]!;
+    const rows = () => env.DB.prepare('SELECT count(*) AS n FROM admin_sessions WHERE id = ?1').bind(id).first<{ n: number }>();
+    expect(await rows()).toEqual({ n: 1 });
+    await h.runtime.scheduled(h.env);
+    expect(await rows()).toEqual({ n: 0 });
   });
 
   it('ends when the token would no longer meet admin.require (the organisation changed)', async () => {
