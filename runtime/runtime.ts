@@ -16,6 +16,7 @@ import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { Stage } from './store/status.ts';
+import { pruneSessionsStatement } from './store/admin-sessions.ts';
 import type { DashboardPages } from './operations/dashboard.ts';
 
 export interface RuntimeOptions {
@@ -46,9 +47,10 @@ export interface Runtime {
   queue(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void>;
   /**
    * A command called over a Service Binding (RPC): the binding is the authorisation, so only `rpc: false` refuses.
-   * Answers what HTTP would, as a plain object.
+   * Answers what HTTP would, as a plain object. The caller its keys belong to is `rpc`, or `rpc/<binding>` when the
+   * binding names itself (its `props.caller`, set in the calling Worker's wrangler config, never by the call).
    */
-  command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext): Promise<CommandAnswer>;
+  command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext, binding?: string): Promise<CommandAnswer>;
   /** The cron trigger: flush usage, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
@@ -85,7 +87,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         else await flushed;
       }
     },
-    async command(name, input, commandOptions, env, ctx) {
+    async command(name, input, commandOptions, env, ctx, binding) {
       usage.count('worker_requests');
       try {
         const command = options.compiled.commands.get(name);
@@ -94,7 +96,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           emit({ kind: 'command.rejected', command: name, via: 'rpc', reason: 'rpc_disabled' });
           return { status: 403, body: { error: 'forbidden', message: `command ${name} is HTTP only (rpc: false)` } };
         }
-        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths });
+        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths });
       } finally {
         const flushed = usage.flush(env.DB, now());
         if (ctx) ctx.waitUntil(flushed);
@@ -112,7 +114,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         ...rateLimitPruneStatements(env.DB, options.compiled.routes, at, options.compiled.retention.batch),
         ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
       ];
-      await env.DB.batch([...limits, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
+      // Dashboard sessions that ended by themselves (a sign-out deletes its own row).
+      const sessions = pruneSessionsStatement(env.DB, Math.floor(at / 1000), options.compiled.retention.batch);
+      await env.DB.batch([...limits, sessions, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },

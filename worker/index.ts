@@ -53,7 +53,8 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
 /**
  * What another Worker calls through a Service Binding (`[[services]] binding = "SWITCHYARD", service = "switchyard",
  * entrypoint = "SwitchyardEntrypoint"`). The binding is the authorisation. Use the client `switchyard types --client`
- * generates, which types each command's input.
+ * generates, which types each command's input. Idempotency keys belong to the binding: add `props = { caller =
+ * "<name>" }` to give a calling Worker keys of its own (a name of 1 to 64 letters, digits, `_`, `-` or `.`).
  * @example const answer = await env.SWITCHYARD.command('send_password_reset', { email, reset_url }, { idempotencyKey })
  */
 export class SwitchyardEntrypoint extends WorkerEntrypoint<RuntimeEnv> {
@@ -61,7 +62,8 @@ export class SwitchyardEntrypoint extends WorkerEntrypoint<RuntimeEnv> {
   async command(name: string, input: unknown, options?: { idempotencyKey?: string }): Promise<CommandAnswer> {
     const runtime = runtimeFor(this.env);
     if (runtime instanceof Error) return { status: 500, body: { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' } };
-    return runtime.command(name, input, options, this.env, this.ctx);
+    const named = (this.ctx.props as { caller?: unknown } | undefined)?.caller;
+    return runtime.command(name, input, options, this.env, this.ctx, typeof named === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(named) ? named : undefined);
   }
 
   /** The Worker's HTTP side through the binding (POST /v1/commands/<name> with a token, like any caller). */

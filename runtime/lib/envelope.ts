@@ -10,6 +10,8 @@ export interface Envelope {
   payload_ref?: string;
   /** Arrival order: the event log's sequence, assigned when ingest first recorded the event. */
   seq?: number;
+  /** Who made a command call (a service token's name, `<provider>:<sub>`, `rpc`): recorded with it. */
+  caller?: string;
 }
 
 /**

@@ -2,8 +2,8 @@
  * The dashboard's pages: /admin (only with a session), the login exchange at /admin/login and /admin/logout, and
  * the favicon.
  * Signing in trades an admin credential (ADMIN_TOKEN, or a JWT meeting admin.require) for a session cookie:
- * HttpOnly, Secure, SameSite=Strict, Path=/admin, one hour (runtime/operations/admin-session.ts). The page never holds the
- * token. Browsers treat http://localhost as a secure context, so the Secure cookie works under `npm run dev` too.
+ * HttpOnly, Secure, SameSite=Strict, Path=/admin, one hour or until the token that opened it expires, ended by
+ * /admin/logout for every copy of the cookie (runtime/operations/admin-session.ts). The page never holds the token. Browsers treat http://localhost as a secure context, so the Secure cookie works under `npm run dev` too.
  * The pages themselves come from the build (runtime/operations/dashboard.ts); a runtime given none serves none.
  */
 import type { Context, Hono } from 'hono';
@@ -11,7 +11,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminCredential, type AdminDeps } from './admin.ts';
-import { crossSite, issueSession, readSession, SESSION_COOKIE, SESSION_TTL_SECONDS } from './admin-session.ts';
+import { activeSession, crossSite, endSession, openSession, SESSION_COOKIE } from './admin-session.ts';
 import { dashboardHtml, loginHtml, type DashboardPages } from './dashboard.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
@@ -36,7 +36,7 @@ export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, pages: D
   const loginPage = (c: Ctx, status: ContentfulStatusCode, message = '') => c.html(loginHtml(pages, message), status, { ...PAGE_HEADERS, 'content-security-policy': LOGIN_CSP });
 
   app.get('/admin', async (c) => {
-    const session = await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, deps.now());
+    const session = await activeSession(getCookie(c, SESSION_COOKIE), c.env, deps.now(), compiled.admin);
     if (!session) return c.redirect('/admin/login', 303);
     return c.html(dashboardHtml(pages, session.csrf), 200, { ...PAGE_HEADERS, 'content-security-policy': DASHBOARD_CSP });
   });
@@ -52,20 +52,22 @@ export function registerAdminPages(app: Hono<{ Bindings: RuntimeEnv }>, pages: D
     if (typeof adminToken !== 'string' || adminToken === '') return loginPage(c, 403, 'Dashboard sessions are signed with ADMIN_TOKEN: set that secret to sign in here.');
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
+    let opener: Awaited<ReturnType<typeof check>>;
     try {
-      await check(token || undefined, c.env, 'admin.login');
+      opener = await check(token || undefined, c.env, 'admin.login');
     } catch (error) {
       if (!(error instanceof HTTPException)) throw error;
       emit({ kind: 'auth.rejected', where: 'admin.login', reason: String(error.status) });
       return loginPage(c, error.status as ContentfulStatusCode, error.status === 403 ? 'This token may not use the admin API.' : 'That token was not accepted.');
     }
-    const { value } = await issueSession(adminToken, deps.now());
-    setCookie(c, SESSION_COOKIE, value, { ...COOKIE, maxAge: SESSION_TTL_SECONDS });
+    const { value, maxAge } = await openSession(c.env, adminToken, deps.now(), opener, compiled.admin);
+    setCookie(c, SESSION_COOKIE, value, { ...COOKIE, maxAge });
     return c.redirect('/admin', 303);
   });
 
-  app.post('/admin/logout', (c) => {
+  app.post('/admin/logout', async (c) => {
     if (crossSite(c.req.raw)) return loginPage(c, 403, 'Sign out from the dashboard.');
+    await endSession(getCookie(c, SESSION_COOKIE), c.env);
     deleteCookie(c, SESSION_COOKIE, COOKIE);
     return c.redirect('/admin/login', 303);
   });

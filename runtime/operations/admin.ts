@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { handshakesApi } from './admin-handshakes.ts';
 import { getCookie } from 'hono/cookie';
-import { CSRF_HEADER, csrfSafe, readSession, SESSION_COOKIE } from './admin-session.ts';
+import { activeSession, CSRF_HEADER, csrfSafe, SESSION_COOKIE } from './admin-session.ts';
 import { secretsEqual } from '../lib/bytes.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { httpError } from '../lib/http.ts';
@@ -15,6 +15,7 @@ import { previewDeadLetters, replayDeadLetters, replayEvents, type EventQuery, t
 import * as store from '../store/index.ts';
 import { rebuildPage, type RebuildRequest } from './rebuild.ts';
 import { satisfies, type JwtVerify } from '../edge/auth.ts';
+import type { AuthenticatedUser } from '../component/auth.ts';
 import { authenticate, bearer } from '../edge/routes.ts';
 import { periodBounds } from '../lib/periods.ts';
 import { capacity, LAG_BUCKETS_MS, PLAN_LIMITS, type BudgetTable, type PlatformMetric, type PlatformUsage } from '../lib/platform.ts';
@@ -48,13 +49,14 @@ function parseCursor(text: string): number {
 }
 
 /**
- * Checks an admin credential: a token from the admin auth provider that meets `admin.require`, or the ADMIN_TOKEN
- * secret. Throws the edge's 401/403; with neither configured the admin API is closed.
+ * Checks an admin credential: a token from the admin auth provider that meets `admin.require` (its user is
+ * returned), or the ADMIN_TOKEN secret (nothing is). Throws the edge's 401/403; with neither configured the admin
+ * API is closed.
  */
 export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: AdminDeps) {
   const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
   const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
-  return async function check(given: string | undefined, env: RuntimeEnv, where = 'admin'): Promise<void> {
+  return async function check(given: string | undefined, env: RuntimeEnv, where = 'admin'): Promise<AuthenticatedUser | undefined> {
     const expected = env.ADMIN_TOKEN;
     const hasToken = typeof expected === 'string' && expected !== '';
     if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
@@ -62,9 +64,11 @@ export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: Ad
     if (jwt && looksLikeJwt(given)) {
       const user = await authenticate(jwt, given, env, emit, where);
       if (!satisfies(user, compiled.admin?.require, env)) throw httpError(403, { error: 'forbidden', message: 'this token does not meet admin.require' });
+      return user;
     } else if (!hasToken || !(await secretsEqual(given, expected as string))) {
       throw httpError(401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }, challenge);
     }
+    return undefined;
   };
 }
 
@@ -87,7 +91,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   // also carry the session's CSRF token, from this origin.
   api.use('*', async (c, next) => {
     const given = bearer(c.req.raw);
-    const session = given ? undefined : await readSession(getCookie(c, SESSION_COOKIE), c.env.ADMIN_TOKEN, now());
+    const session = given ? undefined : await activeSession(getCookie(c, SESSION_COOKIE), c.env, now(), compiled.admin);
     if (!session) {
       await check(given, c.env);
       c.set('actor', given && compiled.admin?.auth && looksLikeJwt(given) ? 'admin JWT' : 'ADMIN_TOKEN');

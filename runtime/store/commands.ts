@@ -1,7 +1,8 @@
 /**
- * Commands in the event log: one row per (command, Idempotency-Key), under the source `command:<name>`, so the key's
- * uniqueness is the event log's own UNIQUE (integration, id): a new call is one insert, a repeat is that insert
- * doing nothing, followed by one point read of what the first call left.
+ * Commands in the event log: one row per (command, caller, Idempotency-Key), under the source `command:<name>` and
+ * the id `<key>~<caller's tag>` (see edge/commands/run.ts), so the key's uniqueness is the event log's own UNIQUE
+ * (integration, id): a new call is one insert, a repeat is that insert doing nothing, followed by one point read of
+ * what the first call left. The row keeps who called (`caller`).
  */
 import type { Envelope } from '../lib/envelope.ts';
 import type { EventKey } from './events.ts';
@@ -16,11 +17,11 @@ import { effectLetterId } from './dead-letters.ts';
 export function commandClaimStatement(db: D1Database, envelope: Envelope, text: string, token: string): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at)
-       VALUES (?1, ?2, ?3, '${EventStatus.queued}', ?4, ?4, 1, 0, ?5, ?6, ?4, ?4)
+      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, caller)
+       VALUES (?1, ?2, ?3, '${EventStatus.queued}', ?4, ?4, 1, 0, ?5, ?6, ?4, ?4, ?7)
        ON CONFLICT (integration, id) DO NOTHING RETURNING seq`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, text, token);
+    .bind(envelope.integration, envelope.id, envelope.type, envelope.received_at, text, token, envelope.caller ?? null);
 }
 
 /** What the first call with a key left: its status, its input (canonical JSON), and its effect for a synchronous command. */

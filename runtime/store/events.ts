@@ -7,6 +7,7 @@
  * event (see migrations/0010_lean_event_log.sql): an event costs 2 rows written at ingest and 1 when applied.
  */
 import type { Envelope } from '../lib/envelope.ts';
+import { commandCallRange, isCommandCallOf } from './callers.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES } from './status.ts';
 
@@ -142,10 +143,10 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
 export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string, origin?: EventOrigin): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10)`,
+      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10, ?11)`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null);
+    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null, envelope.caller ?? null);
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
@@ -416,16 +417,18 @@ const LIST_COLUMNS = 'seq, integration, id, type, status, received_at, occurred_
 const FILTERS = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';
 
 /**
- * Events with this exact id, in these integrations (one, or every one the manifest knows): point reads through the
- * UNIQUE (integration, id) key, one per integration, never a scan.
+ * Events with this exact id, in these integrations (one, or every one the manifest knows), and the command calls
+ * made with it as their key (by any caller): reads through the UNIQUE (integration, id) key, never a scan.
  */
 export async function eventsById(db: D1Database, integrations: readonly string[], id: string): Promise<Record<string, unknown>[]> {
   if (!integrations.length) return [];
+  const among = `integration IN (${integrations.map((_, i) => `?${i + 4}`).join(', ')})`;
+  // A command call's id is its key with a caller's tag: the key a caller sent finds every caller's call with it.
   const rows = await db
-    .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE integration IN (${integrations.map((_, i) => `?${i + 2}`).join(', ')}) AND id = ?1 ORDER BY seq DESC`)
-    .bind(id, ...integrations)
-    .all<Record<string, unknown>>();
-  return rows.results;
+    .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE ${among} AND id = ?1 UNION ALL SELECT ${LIST_COLUMNS} FROM events WHERE ${among} AND id >= ?2 AND id < ?3 ORDER BY seq DESC`)
+    .bind(id, ...commandCallRange(id), ...integrations)
+    .all<Record<string, unknown> & { id: string }>();
+  return rows.results.filter((row) => row.id === id || isCommandCallOf(row.id, id));
 }
 
 /** Rows an admin list page may scan, at most: a filter that matches little returns a cursor to scan on from. */
@@ -474,7 +477,7 @@ export async function listEvents(
 /** One event with its body and what its steps did. */
 export async function eventDetail(db: D1Database, integration: string, id: string) {
   return db
-    .prepare('SELECT seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, origin, body, steps FROM events WHERE integration = ?1 AND id = ?2')
+    .prepare('SELECT seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, origin, caller, body, steps FROM events WHERE integration = ?1 AND id = ?2')
     .bind(integration, id)
     .first<Record<string, unknown> & { body: string | null; steps: string | null }>();
 }

@@ -61,8 +61,9 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
       headers: { authorization: `Bearer ${TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN}`, 'idempotency-key': key, 'content-type': 'application/json' },
     });
     expect(res.status).toBe(200);
-    await until(page, `tr.event[data-id="${key}"] .badge.applied`);
-    expect(await page.locator(`tr.event[data-id="${key}"]`).textContent()).toContain('command sync_user');
+    // Its id in the log is the key scoped to its caller: `<key>~<16 hex>`.
+    await until(page, `tr.event[data-id^="${key}~"] .badge.applied`);
+    expect(await page.locator(`tr.event[data-id^="${key}~"]`).textContent()).toContain('command sync_user');
     await page.close();
   });
 

@@ -7,6 +7,7 @@ import { env } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeProviders } from '../support/fake-providers.ts';
 import type { CallRequest } from '../support/caller-worker.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 
 declare module 'cloudflare:test' {
   interface ProvidedEnv {
@@ -48,7 +49,7 @@ describe('send_password_reset from a second Worker through a Service Binding', (
     expect(second).toEqual({ ok: true, accepted: { id: key, status: 'queued', replayed: true } });
     await until(() => providers.emails.some((e) => e.to[0] === email));
     await new Promise((r) => setTimeout(r, 1500));
-    expect(providers.emails.filter((e) => e.to[0] === email)).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${key}:0:0` }]);
+    expect(providers.emails.filter((e) => e.to[0] === email)).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${await commandCallId(key, 'rpc')}:0:0` }]);
   });
 
   it('answers bad input with 422 and the failing path, through the typed client', async () => {

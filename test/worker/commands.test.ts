@@ -10,9 +10,12 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { builtInputs, defaultManifest, harness, uid, type Harness } from '../support/harness.ts';
 import { clerkToken, jwks, testKey } from '../support/jwt.ts';
 import { metered } from '../support/metered.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 
 const SERVICE = { authorization: 'Bearer test-service-token' };
 const ADMIN = { authorization: 'Bearer test-admin-token' };
+/** A call's id in the log: the key the backend sent, scoped to its service token. */
+const callId = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
 
 function call(h: Harness, name: string, input: unknown, key: string | undefined, headers: Record<string, string> = SERVICE) {
@@ -42,7 +45,7 @@ describe('send_password_reset over HTTP', () => {
     await h.consume(messages);
     // The queue delivers at least once: a redelivered copy sends nothing more.
     await h.consume(messages.map((m) => ({ ...m, attempts: 2 })));
-    expect(h.providers.emails).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${key}:0:0` }]);
+    expect(h.providers.emails).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${await callId(key)}:0:0` }]);
     const sent = h.providers.to(/api\.resend\.com/).map((r) => r.json as { html: string; from: string }).find((m) => m.html.includes(email.replace('@', '')) || m.html.includes(email))!;
     expect(sent.from).toBe('Acme <security@example.com>');
     // Values are HTML-escaped in the template.
@@ -57,8 +60,10 @@ describe('send_password_reset over HTTP', () => {
     await call(h, 'send_password_reset', { email: 'log@example.com', reset_url: 'https://app.example.com/r' }, key);
     await h.consume(h.drain());
     const list = (await (await h.request(`/admin/api/events?id=${key}`, { headers: ADMIN })).json()) as { events: { integration: string; id: string; type: string; status: string }[] };
-    expect(list.events).toEqual([expect.objectContaining({ integration: 'command:send_password_reset', id: key, type: 'send_password_reset', status: 'applied' })]);
-    const detail = (await (await h.request(`/admin/api/events/command:send_password_reset/${key}`, { headers: ADMIN })).json()) as { event: { payload: unknown }; effects: { action: string; status: string }[] };
+    // Found by the key the caller sent; its id in the log is that key scoped to the caller, who is recorded.
+    expect(list.events).toEqual([expect.objectContaining({ integration: 'command:send_password_reset', id: await callId(key), type: 'send_password_reset', status: 'applied' })]);
+    const detail = (await (await h.request(`/admin/api/events/command:send_password_reset/${await callId(key)}`, { headers: ADMIN })).json()) as { event: { payload: unknown; caller: string }; effects: { action: string; status: string }[] };
+    expect(detail.event.caller).toBe('SWITCHYARD_SERVICE_TOKEN');
     expect(detail.event.payload).toEqual({ email: 'log@example.com', reset_url: 'https://app.example.com/r' });
     expect(detail.effects).toEqual([expect.objectContaining({ action: 'resend', status: 'sent' })]);
   });
@@ -133,16 +138,17 @@ describe('a command that fails is dead-lettered and replayed like an event', () 
   it('dead-letters the email Resend refuses, and the replay from the admin API sends it with the same key', async () => {
     const h = harness();
     const key = uid('k');
+    const id = await callId(key);
     h.providers.failNext(/api\.resend\.com/, 422, { body: { name: 'validation_error', message: 'The to address is invalid' } });
     expect((await call(h, 'order_confirmation', { order_id: 'ord_9', email: 'z@example.com', name: 'Z' }, key)).status).toBe(202);
     await h.consume(h.drain());
     const letters = (await (await h.request('/admin/api/dead-letters?integration=command:order_confirmation', { headers: ADMIN })).json()) as { dead_letters: { seq: number; stage: string; event_id: string }[] };
-    const letter = letters.dead_letters.find((d) => d.event_id === `${key}#0:0`)!;
+    const letter = letters.dead_letters.find((d) => d.event_id === `${id}#0:0`)!;
     expect(letter).toMatchObject({ stage: 'effect' });
     const replayed = await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ seq: [letter.seq] }) });
     expect(replayed.status).toBe(200);
     await h.consume(h.drain());
-    expect(h.providers.emails).toEqual([{ to: ['z@example.com'], subject: 'Order ord_9 confirmed', key: `command:order_confirmation:${key}:0:0` }]);
+    expect(h.providers.emails).toEqual([{ to: ['z@example.com'], subject: 'Order ord_9 confirmed', key: `command:order_confirmation:${id}:0:0` }]);
   });
 });
 

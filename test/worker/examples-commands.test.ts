@@ -14,6 +14,7 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { fakeMixpanel, fakePaddle, fakeStripe } from '../support/fake-apis.ts';
 import { builtInputs, harness, uid, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 
 const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
 const S = env.TEST_SECRETS;
@@ -25,6 +26,8 @@ function setup(dbOverride?: D1Database) {
   return h;
 }
 const call = (h: Harness, name: string, input: unknown, key: string) => h.post(`/v1/commands/${name}`, JSON.stringify(input), { ...SERVICE, 'idempotency-key': key });
+/** A call's id in the log: the key the backend sent, scoped to its service token. */
+const callId = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 const all = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all()).results;
 
 describe('create_payment_intent (Stripe, synchronous)', () => {
@@ -44,7 +47,7 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(sent!.method).toBe('POST');
     expect(sent!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent!.headers.authorization).toBe(`Bearer ${S.STRIPE_SECRET_KEY}`);
-    expect(sent!.headers['idempotency-key']).toBe(`command:create_payment_intent:${key}:0:0`);
+    expect(sent!.headers['idempotency-key']).toBe(`command:create_payment_intent:${await callId(key)}:0:0`);
     // Byte for byte what stripe-node sends for the same parameters (test/node/form-encode.test.ts checks the encoder against it).
     expect(sent!.body).toBe(`amount=2000&currency=eur&automatic_payment_methods[enabled]=true&metadata[order_id]=${orderId}`);
 
@@ -62,7 +65,7 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(1);
 
     // The event log has the call like any event; the effect row keeps the status, never the client secret.
-    const effects = await all("SELECT status, result, payload FROM effects WHERE integration = 'command:create_payment_intent' AND event_id = ?", key);
+    const effects = await all("SELECT status, result, payload FROM effects WHERE integration = 'command:create_payment_intent' AND event_id = ?", await callId(key));
     expect(effects).toEqual([expect.objectContaining({ status: 'sent' })]);
     expect(JSON.stringify(effects)).not.toContain(body.result.client_secret);
     expect(JSON.stringify(effects)).not.toContain(S.STRIPE_SECRET_KEY!);
@@ -80,20 +83,20 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     const body = await declined.text();
     expect(JSON.parse(body)).toMatchObject({ error: 'bad_gateway', reason: 'card_declined', provider_status: 402 });
     expect(body).not.toContain(S.STRIPE_SECRET_KEY!);
-    const letters = await all("SELECT stage, error, envelope FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${key}#0:0`);
+    const letters = await all("SELECT stage, error, envelope FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${await callId(key)}#0:0`);
     expect(letters).toEqual([expect.objectContaining({ stage: 'effect', error: expect.stringContaining('card_declined') })]);
     // Stripe's answer echoed the Authorization header: the letter, the attempt and the logs have it redacted.
     expect(JSON.stringify(letters)).not.toContain(S.STRIPE_SECRET_KEY!);
     expect(JSON.stringify(letters)).toContain('[redacted]');
-    expect(JSON.stringify(await all("SELECT error FROM attempts WHERE integration = 'command:create_payment_intent' AND event_id = ?", key))).not.toContain(S.STRIPE_SECRET_KEY!);
+    expect(JSON.stringify(await all("SELECT error FROM attempts WHERE integration = 'command:create_payment_intent' AND event_id = ?", await callId(key)))).not.toContain(S.STRIPE_SECRET_KEY!);
     expect(JSON.stringify(h.events)).not.toContain(S.STRIPE_SECRET_KEY!);
 
     const retry = await call(h, 'create_payment_intent', input, key);
     expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([200, null]);
     expect(await retry.json()).toMatchObject({ result: { client_secret: expect.stringMatching(/_secret_/) } });
     const keys = h.providers.to(/api\.stripe\.com/).map((r) => r.headers['idempotency-key']);
-    expect(keys).toEqual([`command:create_payment_intent:${key}:0:0`, `command:create_payment_intent:${key}:0:0`]);
-    expect(await all("SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${key}#0:0`)).toEqual([{ replayed: 1 }]);
+    expect(keys).toEqual([`command:create_payment_intent:${await callId(key)}:0:0`, `command:create_payment_intent:${await callId(key)}:0:0`]);
+    expect(await all("SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${await callId(key)}#0:0`)).toEqual([{ replayed: 1 }]);
   });
 
   it('after the cache time, asks Stripe again with the same Idempotency-Key and answers what Stripe replays', async () => {
@@ -103,12 +106,12 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     const input = { order_id: uid('ord'), amount: 3100, currency: 'eur' };
     const first = (await (await call(h, 'create_payment_intent', input, key)).json()) as { result: { client_secret: string } };
     // KV dropped the result (its hour is over).
-    await env.KV.delete(`command:create_payment_intent:${key}`);
+    await env.KV.delete(`command:create_payment_intent:${await callId(key)}`);
     const later = await call(h, 'create_payment_intent', input, key);
     expect([later.status, later.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
     expect(await later.json()).toMatchObject({ result: { client_secret: first.result.client_secret } });
     const sent = h.providers.to(/api\.stripe\.com/);
-    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([`command:create_payment_intent:${key}:0:0`, `command:create_payment_intent:${key}:0:0`]);
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([`command:create_payment_intent:${await callId(key)}:0:0`, `command:create_payment_intent:${await callId(key)}:0:0`]);
     expect(sent[1]!.body).toBe(sent[0]!.body);
     // Cached again: the next repeat is served from KV.
     expect((await call(h, 'create_payment_intent', input, key)).headers.get('idempotent-replayed')).toBe('true');
@@ -127,7 +130,7 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await again.json()).toEqual(first);
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
-    expect(await env.KV.get(`command:create_payment_intent:${key}`)).toBeNull();
+    expect(await env.KV.get(`command:create_payment_intent:${await callId(key)}`)).toBeNull();
   });
 
   it('answers 409 to a repeat while the first call is still waiting for Stripe', async () => {
@@ -173,7 +176,7 @@ describe('update_subscription (Paddle Billing) and update_user_profile (Mixpanel
     expect(sent).toMatchObject({ method: 'PATCH', url: 'https://api.paddle.com/subscriptions/sub_01h8' });
     expect(sent!.headers.authorization).toBe(`Bearer ${S.PADDLE_API_KEY}`);
     expect(sent!.json).toEqual({ items: [{ price_id: 'pri_01gold', quantity: 2 }], proration_billing_mode: 'prorated_immediately' });
-    const detail = (await (await h.request(`/admin/api/events/command:update_subscription/${key}`, { headers: ADMIN })).json()) as { effects: { status: string; result: { status: number } }[] };
+    const detail = (await (await h.request(`/admin/api/events/command:update_subscription/${await callId(key)}`, { headers: ADMIN })).json()) as { effects: { status: string; result: { status: number } }[] };
     expect(detail.effects).toEqual([expect.objectContaining({ status: 'sent', result: expect.objectContaining({ status: 200 }) })]);
   });
 
@@ -187,7 +190,7 @@ describe('update_subscription (Paddle Billing) and update_user_profile (Mixpanel
     const [sent] = h.providers.to(/api\.mixpanel\.com/);
     expect(sent!.url).toBe('https://api.mixpanel.com/engage?verbose=1');
     expect(sent!.json).toEqual({ $distinct_id: 'user_42', $set: { plan: 'pro', seats: 3 }, $token: S.MIXPANEL_TOKEN });
-    const rows = await all("SELECT status, payload, result FROM effects WHERE integration = 'command:update_user_profile' AND event_id = ?", key);
+    const rows = await all("SELECT status, payload, result FROM effects WHERE integration = 'command:update_user_profile' AND event_id = ?", await callId(key));
     expect(rows).toEqual([expect.objectContaining({ status: 'sent', result: expect.stringContaining('\\"status\\":1') })]);
     expect(JSON.stringify(rows)).not.toContain(S.MIXPANEL_TOKEN!);
     expect(JSON.parse(rows[0]!.payload as string)).toMatchObject({ secrets: { body: [['$token', 'MIXPANEL_TOKEN']] } });
@@ -217,7 +220,7 @@ describe('a 200 that says it failed (success check)', () => {
   }
   const everything = async (integration: string, id: string) => ({
     effects: await all('SELECT status, attempts, result, payload, error FROM effects WHERE integration = ?1 AND event_id = ?2', integration, id),
-    letters: await all("SELECT reason, error, envelope, attempts FROM dead_letters WHERE integration = ?1 AND stage = 'effect' AND event_id LIKE ?2 || '%'", integration, id),
+    letters: await all("SELECT reason, error, envelope, attempts FROM dead_letters WHERE integration = ?1 AND stage = 'effect' AND event_id >= ?2 || '#' AND event_id < ?2 || '$'", integration, id),
     attempts: await all('SELECT * FROM attempts WHERE integration = ?1 AND event_id = ?2', integration, id),
   });
 
@@ -235,7 +238,7 @@ describe('a 200 that says it failed (success check)', () => {
     expect(sent[0]!.url).toBe('https://vendors.paddle.com/api/2.0/subscription/users/update');
     expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ vendor_id: '123456', vendor_auth_code: AUTH_CODE, subscription_id: '5', plan_id: '9', prorate: 'true', bill_immediately: 'false' });
 
-    const stored = await everything('command:paddle_classic_update_subscription', key);
+    const stored = await everything('command:paddle_classic_update_subscription', await callId(key));
     expect(stored.effects).toEqual([expect.objectContaining({ status: 'dead_lettered', attempts: sent.length })]);
     expect(stored.letters).toEqual([expect.objectContaining({ reason: 'effect', attempts: sent.length, error: expect.stringMatching(/answered 200 but success is false, not true: 107$/) })]);
     expect(stored.effects[0]!.error).toMatch(/: 107$/);
@@ -253,7 +256,7 @@ describe('a 200 that says it failed (success check)', () => {
     await call(h, 'paddle_classic_update_subscription', { subscription_id: 5, plan_id: 9, prorate: false }, key);
     await settleAll(h, clock);
     expect(h.providers.to(/vendors\.paddle\.com/)).toHaveLength(1);
-    const stored = await everything('command:paddle_classic_update_subscription', key);
+    const stored = await everything('command:paddle_classic_update_subscription', await callId(key));
     expect(stored.effects).toEqual([expect.objectContaining({ status: 'sent', attempts: 1 })]);
     expect(stored.letters).toEqual([]);
   });
@@ -266,7 +269,7 @@ describe('a 200 that says it failed (success check)', () => {
     await settleAll(h, clock);
     const sent = h.providers.to(/api\.mixpanel\.com/);
     expect(sent.length).toBeGreaterThan(1);
-    const stored = await everything('command:update_user_profile', key);
+    const stored = await everything('command:update_user_profile', await callId(key));
     expect(stored.effects).toEqual([expect.objectContaining({ status: 'dead_lettered' })]);
     expect(stored.letters).toEqual([expect.objectContaining({ error: expect.stringMatching(/answered 200 but status is 0, not 1: token, missing or empty$/) })]);
     expect(JSON.stringify(stored)).not.toContain(S.MIXPANEL_TOKEN!);

@@ -57,7 +57,7 @@ describe('cost per event', () => {
     const sub = uid('sub');
     const e = await signed('customer.subscription.created', { id: sub, customer: 'c', status: 'active' });
     // D1 is busy for this event's commit: the request queues it instead, and answers 202.
-    const busy = faultyDb(env.DB, () => e.id, /INSERT INTO events \(integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin\)/);
+    const busy = faultyDb(env.DB, () => e.id, /INSERT INTO events \(integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller\)/);
     const res = await post(h, busy, e);
     expect(res.status).toBe(202);
     const messages = h.drain();

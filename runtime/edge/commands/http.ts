@@ -19,10 +19,11 @@ export const COMMANDS_PATH = '/v1/commands';
 const unauthorized = (message: string) => httpError(401, { error: 'unauthorized', message }, { 'www-authenticate': 'Bearer realm="switchyard"' });
 
 /**
- * Who is calling: a service token the command accepts, or a user whose token its provider verifies (401), who holds
- * its roles and claims (403). A command whose secrets are all unset and that has no provider answers 500.
+ * Who is calling: a service token the command accepts (its secret's name), or a user whose token its provider
+ * verifies (401), who holds its roles and claims (403), as `<provider>:<sub>`. A command whose secrets are all unset
+ * and that has no provider answers 500.
  */
-async function authorise(command: CompiledCommand, request: Request, env: RuntimeEnv, verifiers: ReadonlyMap<string, JwtVerify>, emit: Emit): Promise<void> {
+async function authorise(command: CompiledCommand, request: Request, env: RuntimeEnv, verifiers: ReadonlyMap<string, JwtVerify>, emit: Emit): Promise<string> {
   const token = bearer(request);
   const where = `commands.${command.name}`;
   if (!token) {
@@ -42,7 +43,7 @@ async function authorise(command: CompiledCommand, request: Request, env: Runtim
       throw error;
     }
     configured = true;
-    if (await secretsEqual(token, secret)) return;
+    if (await secretsEqual(token, secret)) return name;
   }
   const verify = command.auth.provider ? verifiers.get(command.auth.provider) : undefined;
   if (!verify) {
@@ -55,6 +56,7 @@ async function authorise(command: CompiledCommand, request: Request, env: Runtim
     emit({ kind: 'auth.rejected', where, reason: 'requirement_not_met' });
     throw httpError(403, { error: 'forbidden', message: `this user may not call ${command.name}` });
   }
+  return `${user.provider}:${user.sub}`;
 }
 
 /** The answer as a response: JSON, with its headers (Idempotent-Replayed, Retry-After). */
@@ -70,7 +72,7 @@ export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: Comm
     const command = compiled.commands.get(name);
     if (!command) throw httpError(404, { error: 'not_found', message: `no command ${name}` });
     if (c.req.method !== 'POST') throw httpError(405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
-    await authorise(command, c.req.raw, c.env, deps.verifiers, emit);
+    const caller = await authorise(command, c.req.raw, c.env, deps.verifiers, emit);
     const body = await readBody(c.req.raw, command.maxBody);
     if (!body) throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${command.maxBody} bytes` });
     let input: unknown;
@@ -79,6 +81,6 @@ export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: Comm
     } catch {
       return errorResponse(400, { error: 'bad_request', message: 'the body must be the command input as JSON', reason: 'malformed_body' });
     }
-    return answerResponse(await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', deps));
+    return answerResponse(await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', caller, deps));
   });
 }

@@ -1,12 +1,14 @@
 /**
  * One command call, whichever way it came (HTTP or a Service Binding): the Idempotency-Key and the input checked,
- * then the call recorded in the event log under (command:<name>, key) and applied: in the request when its steps
+ * then the call recorded in the event log under (command:<name>, key scoped to its caller) and applied: in the request when its steps
  * are SQL only, synchronously when it is `sync:`, else through the queue. A repeat of a key is found by the event
  * log's UNIQUE key (the insert does nothing) and answers what the first call answered.
  *
  * Idempotency follows the IETF draft "The Idempotency-Key HTTP Header Field": the key is required; a repeat with the
  * same input answers the first outcome with `Idempotent-Replayed: true`; the same key with another input is a 422; a
- * repeat while a synchronous first call is still running is a 409.
+ * repeat while a synchronous first call is still running is a 409. A key is the caller's own: a service token (by
+ * its name), a user (`<auth provider>:<sub>`) or a Service Binding (`rpc`, or `rpc/<name>` from the binding's props)
+ * each has its keys, so nobody is answered another caller's result or refused for a key another caller used.
  */
 import { messageFor } from '../ingest.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
@@ -21,8 +23,8 @@ export { REPLAYED_HEADER, type CommandAnswer, type CommandDeps };
 /** The request header of the IETF draft: one key per operation, the same key when it is retried. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /**
- * Longest accepted Idempotency-Key (a UUID is 36). The key a provider sees is `command:<name>:<key>:<step>`, which
- * must stay within the 255 or 256 characters Stripe and Resend allow.
+ * Longest accepted Idempotency-Key (a UUID is 36). The key a provider sees is `command:<name>:<key>~<tag>:<step>`
+ * (the tag: 16 hex digits of who called), which must stay within the 255 or 256 characters Stripe and Resend allow.
  */
 export const MAX_KEY_LENGTH = 128;
 
@@ -48,10 +50,11 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Runs one call. Never throws for what the caller sent or what a provider answered: every outcome is an answer.
- * @example await runCommand(command, { email: 'a@b.c' }, 'a1b2…', env, 'rpc', deps)
+ * Runs one call for `caller` (who the edge authenticated). Never throws for what the caller sent or what a provider
+ * answered: every outcome is an answer.
+ * @example await runCommand(command, { email: 'a@b.c' }, 'a1b2…', env, 'rpc', 'rpc', deps)
  */
-export async function runCommand(command: CompiledCommand, rawInput: unknown, key: unknown, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps): Promise<CommandAnswer> {
+export async function runCommand(command: CompiledCommand, rawInput: unknown, key: unknown, env: RuntimeEnv, via: 'http' | 'rpc', caller: string, deps: CommandDeps): Promise<CommandAnswer> {
   const { emit } = deps;
   const refuse = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
     emit({ kind: 'command.rejected', command: command.name, via, reason: body.reason ?? body.error });
@@ -59,7 +62,7 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   };
   const keyError = keyProblem(key);
   if (keyError) return refuse(400, { error: 'bad_request', message: keyError, reason: key ? 'invalid_idempotency_key' : 'missing_idempotency_key' });
-  const id = key as string;
+  const sent = key as string;
   let input: unknown;
   let text: string;
   try {
@@ -79,12 +82,14 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   }
 
   const at = new Date(deps.now()).toISOString();
-  const envelope: Envelope = { integration: command.source, id, type: command.name, occurred_at: at, received_at: at, payload: input };
+  // The log's id for the call; answers name it by the key the caller sent.
+  const id = await store.commandCallId(sent, caller);
+  const envelope: Envelope = { integration: command.source, id, type: command.name, occurred_at: at, received_at: at, payload: input, caller };
   const replay = (answer: CommandAnswer): CommandAnswer => {
     emit({ kind: 'command.replayed', command: command.name, id, via });
     return { ...answer, replayed: true, headers: { ...answer.headers, [REPLAYED_HEADER]: 'true' } };
   };
-  if (command.sync) return runSync(command, envelope, text, env, via, deps, replay, refuse);
+  if (command.sync) return runSync(command, envelope, sent, text, env, via, deps, replay, refuse);
 
   const source = deps.compiled.sources.get(command.source)!;
   if (source.appliesInRequest(command.name)) {
@@ -93,9 +98,9 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     if (store.isSettled(outcome)) {
       deps.usage?.event(command.source, 'accepted');
       emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });
-      return { status: 200, body: { id, status: outcome } };
+      return { status: 200, body: { id: sent, status: outcome } };
     }
-    if (outcome === 'recorded') return repeated(command, id, text, env, deps, replay, refuse);
+    if (outcome === 'recorded') return repeated(command, id, sent, text, env, deps, replay, refuse);
   }
 
   const queue = env[source.queue.binding] as Queue | undefined;
@@ -107,7 +112,7 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   const claimed = await store.commandClaimStatement(env.DB, envelope, text, token).all<{ seq: number }>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const row = claimed.results[0];
-  if (!row) return repeated(command, id, text, env, deps, replay, refuse);
+  if (!row) return repeated(command, id, sent, text, env, deps, replay, refuse);
   try {
     await queue.send(messageFor({ ...envelope, seq: row.seq }, text), { contentType: 'json' });
   } catch (error) {
@@ -118,16 +123,16 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   deps.usage?.count('queue_operations');
   deps.usage?.event(command.source, 'accepted');
   emit({ kind: 'command.accepted', command: command.name, id, via, status: store.EventStatus.queued });
-  return { status: 202, body: { id, status: store.EventStatus.queued } };
+  return { status: 202, body: { id: sent, status: store.EventStatus.queued } };
 }
 
 /** A queued or in-request command's key seen before: the first answer again, or 422 for another input. */
-async function repeated(command: CompiledCommand, id: string, text: string, env: RuntimeEnv, deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
+async function repeated(command: CompiledCommand, id: string, sent: string, text: string, env: RuntimeEnv, deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
   const call = await store.commandCall(env.DB, [command.source, id]);
   // Recorded a moment ago by a call whose queue send failed, and forgotten since: that caller was told to retry.
   if (!call) return inFlight(refuse);
   if (call.body !== null && call.body !== text) return reused(refuse);
   // Applied in its request (200), or queued (202): the first call's answer, whatever has happened since.
-  return replay(call.claimed_at === null ? { status: 200, body: { id, status: call.status } } : { status: 202, body: { id, status: store.EventStatus.queued } });
+  return replay(call.claimed_at === null ? { status: 200, body: { id: sent, status: call.status } } : { status: 202, body: { id: sent, status: store.EventStatus.queued } });
 }
 

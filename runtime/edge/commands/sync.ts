@@ -11,8 +11,8 @@ import { MappingError } from '../../manifest/values.ts';
 import { fail, inFlight, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
 import type { CompiledCommand } from './compile.ts';
 
-/** The KV key a synchronous result is cached under: per command and Idempotency-Key. */
-export const syncCacheKey = (command: string, key: string) => `command:${command}:${key}`;
+/** The KV key a synchronous result is cached under: per command and call (the Idempotency-Key scoped to its caller). */
+export const syncCacheKey = (command: string, id: string) => `command:${command}:${id}`;
 
 interface CachedResult {
   /** SHA-256 of the canonical input, so a repeat with another input is still a 422. */
@@ -28,7 +28,7 @@ const keepStatus = (result: unknown) => {
 };
 
 /** Runs a synchronous call (after its key and input were checked): from KV, in the request, or a retry of the first. */
-export async function runSync(command: CompiledCommand, envelope: Envelope, text: string, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
+export async function runSync(command: CompiledCommand, envelope: Envelope, sent: string, text: string, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
   // `cache: 0s` keeps nothing in KV (whose free plan allows 1,000 writes a day): a repeat asks the provider again.
   const kv = command.sync!.cacheSeconds > 0 ? (env.KV as KVNamespace | undefined) : undefined;
   const cacheKey = syncCacheKey(command.name, envelope.id);
@@ -58,7 +58,7 @@ export async function runSync(command: CompiledCommand, envelope: Envelope, text
     if (!delivered.length) return inFlight(refuse);
   } else delivered = first.delivered;
 
-  const answer = syncAnswer(command, envelope, delivered[0], deps);
+  const answer = syncAnswer(command, sent, delivered[0], deps);
   if (answer.status === 200 && kv) {
     await kv.put(cacheKey, JSON.stringify({ input: inputHash, status: answer.status, body: answer.body } satisfies CachedResult), { expirationTtl: kvExpirationTtl(command.sync!.cacheSeconds) });
     deps.usage?.count('kv_writes');
@@ -69,8 +69,7 @@ export async function runSync(command: CompiledCommand, envelope: Envelope, text
 }
 
 /** The answer for a synchronous call's one effect: the mapped result, or why not (never the provider's own text). */
-function syncAnswer(command: CompiledCommand, envelope: Envelope, d: Delivered | undefined, deps: CommandDeps): CommandAnswer {
-  const id = envelope.id;
+function syncAnswer(command: CompiledCommand, id: string, d: Delivered | undefined, deps: CommandDeps): CommandAnswer {
   if (!d) return fail(500, { error: 'internal', message: 'the command has no action to run' });
   if (d.outcome.status === store.EffectStatus.sent) {
     const spec = deps.compiled.effects.byId.get(d.effect.source);
