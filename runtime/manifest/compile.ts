@@ -121,7 +121,7 @@ export interface Effects {
   byStep: ReadonlyMap<CompiledStep, EffectSpec>;
 }
 
-/** An event or effect waiting this long past its time with no outcome is swept (queued again once, then dead-lettered). */
+/** An event or effect waiting this long past its time with no outcome is swept (queued again, then dead-lettered). */
 export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
 
 export interface CompiledManifest {
