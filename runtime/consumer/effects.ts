@@ -50,8 +50,8 @@ interface Item {
   /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
   limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
   outcome?: Settlement;
-  /** Why its dead letter was written, when not a provider's refusal (`effect`). */
-  reason?: string;
+  /** The reason its dead letter gives: `effect` (its delivery failed), or why its payload could not be built. */
+  reason: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -93,7 +93,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     if (seen.has(key)) continue;
     seen.add(key);
     const spec = compiled.effects.byId.get(effect.source);
-    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [] };
+    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [], reason: 'effect' };
     if (!spec) {
       item.outcome = { status: EffectStatus.dead_lettered, error: `its step (${effect.source}) is no longer in the manifest` };
       items.push(item);
@@ -143,7 +143,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
       emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
     } else if (outcome.status === EffectStatus.dead_lettered) {
       const payload = item.payload ?? (effect.payload === UNBUILT_PAYLOAD ? null : effect.payload);
-      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason ?? 'effect', error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload }), attempts: effect.attempts }, at));
+      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason, error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload }), attempts: effect.attempts }, at));
       emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error });
     }
   }
