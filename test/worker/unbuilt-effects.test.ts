@@ -64,6 +64,8 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     const welcome = m.integrations.clerk!.handlers![1]!.steps[0] as unknown as Record<string, unknown>;
     welcome.to = { path: 'data.email_addresses[0].email_address', default: 'unknown-user@example.com' };
     const fixed = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch });
+    // Retention pruned the event's body meanwhile (after 30 days): the letter kept it, and replay puts it back.
+    await env.DB.prepare("UPDATE events SET body = NULL WHERE integration = 'clerk' AND id = ?").bind(id).run();
     expect((await replay(fixed, seq)).replayed).toHaveLength(1);
     const [again] = fixed.drain();
     await fixed.consume([again!]);
