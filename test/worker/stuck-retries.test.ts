@@ -9,7 +9,7 @@ import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { STUCK_REQUEUES } from '../../runtime/operations/sweep.ts';
 import { staleWaitingSql } from '../../runtime/store/events.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
-import { harness, uid, type Harness } from '../support/harness.ts';
+import { faultyDb, harness, uid, type Harness } from '../support/harness.ts';
 import { stripeSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -82,6 +82,21 @@ describe('a crash loop: the sweep tries a stuck event again, backing off, before
     await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [letter!.seq] }) });
     await h.consume(h.drain());
     expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'applied' });
+  });
+
+  it('a retrying event whose redelivery never comes (its consumer killed too) is queued again the same way, and applies', async () => {
+    const { h, sweepAfter } = crashLoop();
+    const sub = uid('sub');
+    const id = await stripe(h, sub);
+    const [first] = h.drain();
+    await h.consume([first!], { DB: faultyDb(env.DB, () => id) }); // D1 busy: retrying in a minute
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'retrying' });
+    expect(await sweepAfter(17, id)).toHaveLength(1); // its redelivery's consumer was killed: try 1
+    const second = await sweepAfter(16, id); // killed again: try 2
+    expect(second).toHaveLength(1);
+    await h.consume(second);
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'applied' });
+    expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
   });
 
   it("the sweep reads the events it re-queued through the attention index, never by a scan of the log", async () => {
