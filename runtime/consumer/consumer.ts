@@ -18,6 +18,7 @@
  */
 import { PermanentError, stepContext, type Statement } from '../component/context.ts';
 import type { ActionIO } from '../component/action.ts';
+import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { parsePayload } from '../edge/ingest.ts';
@@ -181,8 +182,13 @@ export function createConsumer(options: ConsumerOptions) {
     }
   }
 
-  /** plan: runs each fresh message's steps. A message that throws fails alone, before anything is written. */
-  async function plan(b: Batch): Promise<void> {
+  /**
+   * plan: runs each fresh message's steps. A message that throws fails alone, before anything is written. An action
+   * step that cannot build its effect (a value the event lacks: a permanent error) does not take the event's state
+   * with it: the effect is recorded unbuilt and dead-lettered alone, and the other steps go on. Unless `unbuiltAlone`
+   * is false (a synchronous command, whose caller is told at once that its input does not fit).
+   */
+  async function plan(b: Batch, unbuiltAlone = true): Promise<void> {
     for (const w of b.works) {
       if (w.failure || w.deliverOnly) continue;
       const { envelope, source } = w as Required<Pick<Work, 'envelope' | 'source'>>;
@@ -195,7 +201,17 @@ export function createConsumer(options: ConsumerOptions) {
         const ctx = stepContext(envelope, b.env);
         for (let i = 0; i < steps.length; i++) {
           const step = steps[i]!;
-          const output = await step.run(ctx);
+          let output: StepOutput;
+          try {
+            output = await step.run(ctx);
+          } catch (error) {
+            const failure = classify(error);
+            if (!unbuiltAlone || !step.effect || failure.kind !== 'permanent') throw error;
+            const spec = compiled.effects.byStep.get(step)!;
+            outcomes.push({ kind: step.kind, statements: 0, outbox: 0, actions: 1 });
+            effects.push({ integration: envelope.integration, id: envelope.id, step: `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
+            continue;
+          }
           outcomes.push({ kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) {
@@ -271,7 +287,7 @@ export function createConsumer(options: ConsumerOptions) {
     const failedOutbox = await flushOutbox(b, pending);
 
     const claimed: ClaimedEffect[] = committed.flatMap((w) => w.plan!.effects.map((e) => ({ ...e, attempts: 1 })));
-    claimed.push(...(await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at)));
+    claimed.push(...(await build(b.db, b.env, await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at))));
     const io: ActionIO = { env: b.env, fetch: options.fetch ?? fetch.bind(globalThis), now: b.nowMs, ...(b.env.KV ? { kv: b.env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) };
     await deliverEffects(claimed, b.lease, { db: b.db, compiled, io, emit, random });
 
@@ -400,6 +416,35 @@ export function createConsumer(options: ConsumerOptions) {
     await settle(b);
   }
 
+  /**
+   * Builds claimed effects whose payload could not be built when their event applied (their letter was replayed):
+   * the step runs again on the stored event, under today's manifest. One that still cannot be built keeps why, and is
+   * dead-lettered again; one that can is sent, and its settlement records the payload.
+   */
+  async function build(db: D1Database, env: RuntimeEnv, claimed: ClaimedEffect[]): Promise<ClaimedEffect[]> {
+    const unbuilt = claimed.filter((e) => e.payload === store.UNBUILT_PAYLOAD && !e.unbuilt);
+    if (!unbuilt.length) return claimed;
+    const events = await store.storedEvents(db, unbuilt.map((e) => [e.integration, e.id] as const));
+    for (const e of unbuilt) {
+      const spec = compiled.effects.byId.get(e.source);
+      // No longer in the manifest: delivery dead-letters it and says so.
+      if (!spec) continue;
+      try {
+        const source = compiled.sources.get(e.integration);
+        const row = events.get(store.keyOf([e.integration, e.id]));
+        if (!source || !row || row.body === null) throw new PermanentError('its event is no longer stored whole (retention pruned its body), so it cannot be built again');
+        const output = await spec.step.run(stepContext(store.storedEnvelope({ ...row, body: row.body }, parsePayload(source.format, row.body)), env));
+        const pending = output.actions?.[Number(e.step.split(':')[1])];
+        if (!pending) throw new PermanentError('the step no longer asks for this action');
+        const limits = pending.limits.map((l) => [l.limit.name, l.key]);
+        Object.assign(e, { payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null, built: true });
+      } catch (error) {
+        e.unbuilt = unbuiltFailure(spec.id, spec.action.type, classify(error));
+      }
+    }
+    return claimed;
+  }
+
   /** project: SQL for external stores, before the event log's commit; a failure there fails the message alone. */
   async function project(b: Batch): Promise<void> {
     const works = b.works.filter((w) => w.plan?.external && !w.failure);
@@ -463,7 +508,7 @@ export function createConsumer(options: ConsumerOptions) {
     const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
     const w: Work = { message, key: [envelope.integration, envelope.id], envelope: { ...envelope, seq: PENDING_SEQ }, source };
     b.works.push(w);
-    await plan(b);
+    await plan(b, false);
     if (w.failure || !w.plan) return { failure: w.failure ?? { kind: 'permanent', reason: 'unprocessable', error: 'nothing planned' } };
     const planned = w.plan;
     const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
@@ -490,7 +535,7 @@ export function createConsumer(options: ConsumerOptions) {
     const at = new Date(now).toISOString();
     const lease = crypto.randomUUID();
     await env.DB.batch(store.reopenSyncStatements(env.DB, key, at));
-    const claimed = await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at);
+    const claimed = await build(env.DB, env, await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at));
     return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep });
   }
 
@@ -518,6 +563,9 @@ function withArrivalVersion(db: D1Database, statement: Statement, pending: strin
 
 /** Statements rewritten to read `@version` in SQL, by placeholders and text. */
 const rewritten = new Map<string, string>();
+
+/** Why an effect could not be built: its step (by its place in the manifest), its action, and the error. */
+const unbuiltFailure = (step: string, action: string, failure: Failure) => ({ reason: failure.reason, error: `step ${step} (${action}) could not be built: ${failure.error}` });
 
 /** A message body for a dead letter, even when reading it throws. */
 function safeBody(message: ConsumerMessage): unknown {

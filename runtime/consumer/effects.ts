@@ -12,7 +12,7 @@ import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
-import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, UNBUILT_PAYLOAD, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 
 export interface DeliveryContext {
@@ -50,6 +50,8 @@ interface Item {
   /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
   limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
   outcome?: Settlement;
+  /** The reason its dead letter gives: `effect` (its delivery failed), or why its payload could not be built. */
+  reason: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -91,9 +93,17 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     if (seen.has(key)) continue;
     seen.add(key);
     const spec = compiled.effects.byId.get(effect.source);
-    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [] };
+    const item: Item = { effect, spec: spec!, key, payload: undefined, limits: [], reason: 'effect' };
     if (!spec) {
       item.outcome = { status: EffectStatus.dead_lettered, error: `its step (${effect.source}) is no longer in the manifest` };
+      items.push(item);
+      continue;
+    }
+    if (effect.unbuilt || effect.payload === UNBUILT_PAYLOAD) {
+      // Its payload could not be built from the event: nothing to send; its letter replays by building it again.
+      const why = effect.unbuilt ?? { reason: 'mapping', error: `its payload was never built (step ${effect.source})` };
+      item.outcome = { status: EffectStatus.dead_lettered, error: why.error };
+      item.reason = why.reason;
       items.push(item);
       continue;
     }
@@ -132,7 +142,8 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     if (outcome.status === EffectStatus.retrying) {
       emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
     } else if (outcome.status === EffectStatus.dead_lettered) {
-      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: 'effect', error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload: item.payload ?? effect.payload }), attempts: effect.attempts }, at));
+      const payload = item.payload ?? (effect.payload === UNBUILT_PAYLOAD ? null : effect.payload);
+      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason, error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload }), attempts: effect.attempts }, at));
       emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error });
     }
   }

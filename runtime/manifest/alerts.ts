@@ -2,7 +2,7 @@
 import type { AlertCondition } from './types.gen.ts';
 import type { CompiledAction } from '../component/action.ts';
 import { periodBounds } from '../lib/periods.ts';
-import { countOpen, oldestWaiting } from '../store/index.ts';
+import { countOpen, lastOpenError, oldestWaiting } from '../store/index.ts';
 
 export const alertSchema = {
   type: 'object',
@@ -32,8 +32,11 @@ export type { AlertCondition } from './types.gen.ts';
 
 export interface CompiledAlert {
   name: string;
-  /** The current value and whether it crosses the threshold. */
-  measure(db: D1Database, nowMs: number): Promise<{ active: boolean; value: number; threshold: number | string }>;
+  /**
+   * The current value and whether it crosses the threshold; `detail` reads what the notification says besides (only
+   * when an incident opens).
+   */
+  measure(db: D1Database, nowMs: number): Promise<{ active: boolean; value: number; threshold: number | string; detail?: () => Promise<Record<string, unknown>> }>;
   notify: CompiledAction;
 }
 
@@ -43,7 +46,8 @@ export function compileCondition(when: AlertCondition, parse: (d: string) => num
     const { above, integration, reason } = when.dead_letters;
     return async (db) => {
       const n = await countOpen(db, integration, reason);
-      return { active: n > above, value: n, threshold: above };
+      // The newest letter's error: what happened, in words (a stuck event's says how many times it was tried).
+      return { active: n > above, value: n, threshold: above, detail: async () => ({ last_error: await lastOpenError(db, integration, reason) }) };
     };
   }
   if (when.rejections) {

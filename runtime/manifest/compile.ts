@@ -112,6 +112,8 @@ export interface EffectSpec {
   id: string;
   action: CompiledAction;
   retry: RetryPolicy;
+  /** The action step itself: an effect that could not be built when its event applied is built again by it. */
+  step: CompiledStep;
 }
 
 export interface Effects {
@@ -119,7 +121,7 @@ export interface Effects {
   byStep: ReadonlyMap<CompiledStep, EffectSpec>;
 }
 
-/** An event or effect waiting this long past its time with no outcome is swept (queued again once, then dead-lettered). */
+/** An event or effect waiting this long past its time with no outcome is swept (queued again, then dead-lettered). */
 export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
 
 export interface CompiledManifest {
@@ -631,7 +633,7 @@ function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?
       const effect = compiled.effect;
       if (effect) {
         const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, effect.retry)) ?? hc.retry;
-        const spec = { id: formatPath(path), action: effect.action, retry };
+        const spec = { id: formatPath(path), action: effect.action, retry, step: compiled };
         hc.effects.byId.set(spec.id, spec);
         hc.effects.byStep.set(compiled, spec);
       }

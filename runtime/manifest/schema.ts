@@ -125,7 +125,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
       Defaults: closed('Defaults', {
         retry: { $ref: '#/definitions/RetryPolicy' },
         max_body: { $ref: '#/definitions/Size' },
-        stuck_after: { $ref: '#/definitions/Duration', description: 'An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).' },
+        stuck_after: { $ref: '#/definitions/Duration', description: 'An event or effect waiting this long past its time with no outcome is queued again by the sweep (an event up to 3 times, each try waiting twice as long), then dead-lettered (default 15m).' },
         replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
       }),
       Queue: closed(

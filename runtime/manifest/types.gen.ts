@@ -215,7 +215,7 @@ export interface Defaults {
   retry?: RetryPolicy;
   max_body?: Size;
   /**
-   * An event or effect waiting this long past its time with no outcome is queued again once by the sweep, then dead-lettered (default 15m).
+   * An event or effect waiting this long past its time with no outcome is queued again by the sweep (an event up to 3 times, each try waiting twice as long), then dead-lettered (default 15m).
    */
   stuck_after?: Duration;
   /**

@@ -12,12 +12,13 @@ import type { CompiledAlert } from '../manifest/alerts.ts';
 export async function evaluateAlerts(alerts: readonly CompiledAlert[], db: D1Database, io: { env: SecretEnv; fetch: typeof fetch; now: number }, emit: Emit): Promise<void> {
   const at = new Date(io.now).toISOString();
   for (const alert of alerts) {
-    const { active, value, threshold } = await alert.measure(db, io.now);
+    const { active, value, threshold, detail } = await alert.measure(db, io.now);
     const open = await db.prepare('SELECT opened_at FROM alert_incidents WHERE alert = ?1 AND closed_at IS NULL').bind(alert.name).first<{ opened_at: string }>();
     if (active && !open) {
       await db.prepare('INSERT INTO alert_incidents (alert, opened_at, value) VALUES (?1, ?2, ?3)').bind(alert.name, at, value).run();
       try {
-        await sendNotification(alert.notify, `alert:${alert.name}:${at}`, 'alert.fired', { alert: alert.name, value, threshold, opened_at: at }, io);
+        const more = detail ? await detail() : {};
+        await sendNotification(alert.notify, `alert:${alert.name}:${at}`, 'alert.fired', { ...more, alert: alert.name, value, threshold, opened_at: at }, io);
         emit({ kind: 'alert.fired', alert: alert.name, value });
       } catch (error) {
         // Not delivered: reopen the question at the next evaluation.

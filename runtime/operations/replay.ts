@@ -63,6 +63,9 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
         const effect = store.parseEffectLetterId(row.event_id);
         const reopened = await store.reopenStatement(env.DB, { integration: row.integration, ...effect }, at).run();
         if (!reopened.meta.changes) throw new Error('the effect is no longer dead-lettered');
+        // An effect that could not be built is built again from its event's body: put it back where retention pruned it.
+        const unbuilt = (JSON.parse(row.envelope ?? '{}') as { payload?: unknown }).payload === null;
+        if (unbuilt && row.raw_body !== null && !row.raw_body.startsWith('base64:')) await store.restoreBody(env.DB, row.integration, effect.id, row.raw_body).run();
         message = { effects: { integration: row.integration, id: effect.id } };
         eventId = effect.id;
       } else if (row.stage === Stage.consumer) {

@@ -154,6 +154,15 @@ export async function countOpen(db: D1Database, integration?: string, reason?: s
   return row?.n ?? 0;
 }
 
+/** The error of the newest open letter (for an alert's notification), optionally of one integration or one reason. */
+export async function lastOpenError(db: D1Database, integration?: string, reason?: string): Promise<string | null> {
+  const row = await db
+    .prepare(`SELECT error FROM dead_letters WHERE ${OPEN} AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR reason = ?2) ORDER BY seq DESC LIMIT 1`)
+    .bind(integration ?? null, reason ?? null)
+    .first<{ error: string | null }>();
+  return row?.error ?? null;
+}
+
 /** Retention: replayed letters go at the next prune, others after `cut`. */
 export function pruneDeadLetters(db: D1Database, cut: string, batch: number): D1PreparedStatement {
   return db.prepare('DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL OR last_failed_at < ?1 LIMIT ?2)').bind(cut, batch);

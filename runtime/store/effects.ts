@@ -20,12 +20,22 @@ export interface NewEffect {
   payload: string;
   /** [[limit, key], ...] as JSON, or null. */
   limits: string | null;
+  /**
+   * Why its payload could not be built when the event applied (a value the event lacks): it is recorded with
+   * UNBUILT_PAYLOAD and dead-lettered alone, and built again from the stored event when it is replayed.
+   */
+  unbuilt?: { reason: string; error: string };
 }
+
+/** The payload of an effect that could not be built (not JSON, so no payload can be mistaken for it). */
+export const UNBUILT_PAYLOAD = '';
 
 /** An effect a consumer holds the lease on and may send. */
 export interface ClaimedEffect extends NewEffect {
   /** Attempts including this one. */
   attempts: number;
+  /** Its payload (and limits) were built by this consumer: the settlement records them. */
+  built?: boolean;
 }
 
 /** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
@@ -78,7 +88,8 @@ export async function nextDue(db: D1Database, keys: readonly EventKey[]): Promis
   return new Map(results.flatMap((r) => r.results.map((row) => [keyOf([row.integration, row.event_id]), row.next_at] as const)));
 }
 
-const SETTLE = `UPDATE effects SET status = ?5, next_at = ?6, result = coalesce(?7, result), error = ?8, attempts = attempts + ?9, lease = NULL, updated_at = ?10
+const SETTLE = `UPDATE effects SET status = ?5, next_at = ?6, result = coalesce(?7, result), error = ?8, attempts = attempts + ?9, lease = NULL, updated_at = ?10,
+  payload = coalesce(?11, payload), limits = CASE WHEN ?11 IS NULL THEN limits ELSE ?12 END
 WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND lease = ?4`;
 
 /** How one claimed effect ended this time. */
@@ -89,14 +100,15 @@ export type Settlement =
   | { status: typeof EffectStatus.dropped; error: string }
   | { status: typeof EffectStatus.dead_lettered; error: string };
 
-/** Settles a claimed effect, only while this consumer still holds its lease. */
-export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string }, lease: string, s: Settlement, at: string): D1PreparedStatement {
+/** Settles a claimed effect, only while this consumer still holds its lease (with the payload it built, if it did). */
+export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean }, lease: string, s: Settlement, at: string): D1PreparedStatement {
   const nextAt = 'nextAt' in s ? s.nextAt : null;
   const result = s.status === EffectStatus.sent ? JSON.stringify(s.result ?? null) : null;
   const error = 'error' in s ? s.error : null;
   // A deferral waits for the period to reset: it gives back the attempt its claim counted.
   const attempts = s.status === EffectStatus.deferred ? -1 : 0;
-  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at);
+  const built = e.built && e.payload !== undefined ? [e.payload, e.limits ?? null] : [null, null];
+  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at, ...built);
 }
 
 /** Every effect of one event, for its detail in the event log. */
@@ -129,5 +141,5 @@ export async function effectsWithPayloads(db: D1Database): Promise<{ integration
   const rows = await db
     .prepare('SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step')
     .all<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: string }>();
-  return rows.results.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
+  return rows.results.map((r) => ({ ...r, payload: r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload) }));
 }

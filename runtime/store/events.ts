@@ -101,6 +101,12 @@ export async function readBodies(db: D1Database, keys: readonly EventKey[]): Pro
   return new Map(rows.map((r) => [keyOf(r), r.body]));
 }
 
+/** Stored events by key (keyOf), body NULL once retention pruned it: what an unbuilt effect is built again from. */
+export async function storedEvents(db: D1Database, keys: readonly EventKey[]): Promise<Map<string, Omit<StoredEvent, 'body'> & { body: string | null }>> {
+  const rows = await selectByEvent<Omit<StoredEvent, 'body'> & { body: string | null }>(db, (v) => `SELECT integration, id, type, occurred_at, received_at, body, seq FROM events WHERE (integration, id) IN ${v}`, keys);
+  return new Map(rows.map((r) => [keyOf(r), r]));
+}
+
 /** What one event commits besides its own statements. */
 export interface AppliedRecord {
   integration: string;
@@ -191,9 +197,9 @@ export function deadLetteredStatement(db: D1Database, r: { integration: string; 
     .bind(r.integration, r.id, r.attempts, r.error, at);
 }
 
-/** An event queued again (from a dead letter, by query, or by the sweep). */
+/** An event queued again by an operator (from a dead letter, or by query): the sweep's tries start again. */
 export function replayedStatement(db: D1Database, integration: string, id: string, at: string): D1PreparedStatement {
-  return db.prepare(`UPDATE events SET status = '${EventStatus.replayed}', error = NULL, next_at = NULL, swept_at = NULL, updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND ${NOT_DONE}`).bind(integration, id, at);
+  return db.prepare(`UPDATE events SET status = '${EventStatus.replayed}', error = NULL, next_at = NULL, swept_at = NULL, sweeps = 0, updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND ${NOT_DONE}`).bind(integration, id, at);
 }
 
 /** A stored event, as replay and rebuild read it back. */
@@ -330,31 +336,50 @@ export interface StaleEvent extends Omit<StoredEvent, 'body'> {
   status: EventStatus;
   attempts: number;
   swept_at: string | null;
+  /** How many times the sweep queued it again with no outcome since. */
+  sweeps: number;
 }
 
-const STALE_COLUMNS = 'integration, id, type, occurred_at, body, status, attempts, swept_at, next_at, updated_at';
+const STALE_COLUMNS = 'integration, id, type, occurred_at, body, status, attempts, swept_at, sweeps, next_at, updated_at';
+
+/**
+ * Retrying and replayed events past their cutoff, through the attention index (?1 the limit; ?2.. the cutoff for an
+ * event queued again 0, 1, … times by the sweep, the last one for any more). A swept event's clock is its sweep's.
+ */
+export function staleWaitingSql(cutoffs: number): string {
+  const byTries = Array.from({ length: cutoffs }, (_, n) => `WHEN ${n} THEN ?${n + 2}`).join(' ');
+  return `SELECT seq, received_at, ${STALE_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])})
+    AND coalesce(swept_at, next_at, updated_at) < CASE min(sweeps, ${cutoffs - 1}) ${byTries} END LIMIT ?1`;
+}
 
 /**
  * Events that waited longer than they should with no outcome: queued ones found by walking the log from the
- * sweep's checkpoint to `cutoff` (reads ∝ events since the last sweep), retrying and replayed ones through the
- * attention index. Returns them and the checkpoint to store: the first event still queued, or where the walk ended.
+ * sweep's checkpoint to `cutoffs[0]` (reads ∝ events since the last sweep), retrying and replayed ones through the
+ * attention index. `cutoffs[n]` is the cutoff for an event the sweep queued again n times (the last one for more).
+ * The sweep moves every stale event it is handed out of `queued` (sweptStatement, or its dead letter), so the
+ * checkpoint to store is the first event still queued that is not among them, or where the walk ended.
  */
-export async function staleEvents(db: D1Database, cutoff: string, limit: number): Promise<{ stale: StaleEvent[]; next: number }> {
+export async function staleEvents(db: D1Database, cutoffs: readonly string[], limit: number): Promise<{ stale: StaleEvent[]; next: number }> {
   const from = await checkpoint(db, SWEPT_TO);
-  const walked = await walk<StaleEvent>(db, STALE_COLUMNS, from, cutoff, 5000);
+  const walked = await walk<StaleEvent>(db, STALE_COLUMNS, from, cutoffs[0]!, 5000);
   const queued = walked.filter((e) => e.status === EventStatus.queued);
-  const next = queued[0]?.seq ?? (walked.length ? walked[walked.length - 1]!.seq + 1 : from);
-  const waiting = await db
-    .prepare(`SELECT seq, received_at, ${STALE_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])}) AND coalesce(swept_at, next_at, updated_at) < ?1 LIMIT ?2`)
-    .bind(cutoff, limit)
-    .all<StaleEvent>();
-  const isStale = (e: StaleEvent & { next_at?: string | null; updated_at?: string }) => (e.swept_at ?? e.next_at ?? e.updated_at ?? e.received_at) < cutoff;
-  return { stale: [...queued.filter(isStale), ...waiting.results].slice(0, limit), next };
+  const waiting = await db.prepare(staleWaitingSql(cutoffs.length)).bind(limit, ...cutoffs).all<StaleEvent>();
+  const cutoffOf = (e: StaleEvent) => cutoffs[Math.min(e.sweeps ?? 0, cutoffs.length - 1)]!;
+  const isStale = (e: StaleEvent & { next_at?: string | null; updated_at?: string }) => (e.swept_at ?? e.next_at ?? e.updated_at ?? e.received_at) < cutoffOf(e);
+  const stale = [...queued.filter(isStale), ...waiting.results].slice(0, limit);
+  const handled = new Set(stale);
+  const next = queued.find((e) => !handled.has(e))?.seq ?? (walked.length ? walked[walked.length - 1]!.seq + 1 : from);
+  return { stale, next };
 }
 
-/** The sweep queued a stale event again: the next time it is found stale, it is dead-lettered. */
+/**
+ * The sweep queued a stale event again: it is `replayed` (in the attention index, so the sweep's walk of the log
+ * moves on past it), with one more sweep counted. Never an event that got its outcome meanwhile.
+ */
 export function sweptStatement(db: D1Database, integration: string, id: string, at: string): D1PreparedStatement {
-  return db.prepare('UPDATE events SET swept_at = ?3, updated_at = ?3 WHERE integration = ?1 AND id = ?2').bind(integration, id, at);
+  return db
+    .prepare(`UPDATE events SET status = '${EventStatus.replayed}', swept_at = ?3, sweeps = sweeps + 1, next_at = NULL, claim = NULL, updated_at = ?3 WHERE integration = ?1 AND id = ?2 AND status IN (${sqlList(WAITING_EVENT_STATUSES)})`)
+    .bind(integration, id, at);
 }
 
 /**

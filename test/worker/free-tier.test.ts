@@ -148,7 +148,8 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
     await h.runtime.scheduled({ ...h.env, DB: m.db });
     expect(m.read, dearest()).toBeLessThanOrEqual(1_000);
     // Everything past 90 days is gone but the events still waiting for an outcome, which are never pruned.
-    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status <> 'retrying'", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });
+    // (The sweep queued the retrying ones again: they wait as `replayed`.)
+    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status NOT IN ('retrying', 'replayed')", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });
     expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ?", new Date(NOW - 30 * DAY).toISOString())).toEqual({ n: 0 });
   }, 60_000);
 

@@ -255,7 +255,7 @@ describe('no poison', () => {
     expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(7);
   });
 
-  it('the sweep queues an event that sat with no outcome once, then dead-letters it and raises the stuck alert', async () => {
+  it('the sweep queues an event that sat with no outcome again (3 times, backing off), then dead-letters it and raises the stuck alert', async () => {
     let now = Date.now();
     const fake = new FakeProviders();
     const h = harness({ queued: true, now: () => now, fetch: fake.fetch });
@@ -266,8 +266,11 @@ describe('no poison', () => {
     const again = h.drain().filter((m) => (m.body as Envelope).id === id);
     expect(again).toHaveLength(1);
     expect(h.events).toContainEqual(expect.objectContaining({ kind: 'event.stuck', id, action: 'requeued' }));
-    now += 16 * 60_000; // lost again
-    await h.runtime.scheduled(h.env);
+    for (const minutes of [16, 32, 61]) {
+      h.drain(); // lost again
+      now += minutes * 60_000;
+      await h.runtime.scheduled(h.env);
+    }
     expect(await row("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'dead_lettered', error: expect.stringContaining('no outcome') });
     expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ reason: 'stuck' });
     expect(fake.emails.filter((e) => e.subject.includes('stuck with no outcome'))).toHaveLength(1);
