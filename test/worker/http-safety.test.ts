@@ -2,7 +2,8 @@
  * The http action's request stays where the manifest points it: a provider's redirect never carries its secret
  * headers or secret body fields to another origin (followed only within the origin when the manifest allows it,
  * and then checked on every hop), and an input value cannot climb out of the URL template's path with dot segments.
- * Each fake answers as a provider could; `following` gives it the platform's redirect-following fetch.
+ * The same holds for the edge's own fetches (JWKS, profiles). Each fake answers as a provider could; `following`
+ * gives it the platform's redirect-following fetch.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { FakeProviders } from '../support/fake-providers.ts';
 import { parseNestedForm } from '../support/fake-apis.ts';
 import { harness, uid } from '../support/harness.ts';
 import { following, REDIRECT_CODES, redirectTo } from '../support/redirects.ts';
+import { clerkToken, jwks, testKey } from '../support/jwt.ts';
 
 const API_KEY = 'ak_live_6c1f0b9e2d7a4853';
 const AUTH_CODE = 'vac_0e4b7d2c9a1f6e38';
@@ -155,5 +157,46 @@ describe('dot segments in a URL template', () => {
     fake.on(/^https:\/\/a\.test\//, () => Response.json({ where: 'a' }));
     for (const value of ['v1.2', '...', 'a..b', '.well', 'x.', '%2e%2e%2e']) expect((await call(h, 'charge', value)).status).toBe(200);
     expect(fake.requests.map((r) => new URL(r.url).pathname)).toEqual(['/v1/pi/v1.2/capture', '/v1/pi/.../capture', '/v1/pi/a..b/capture', '/v1/pi/.well/capture', '/v1/pi/x./capture', '/v1/pi/%252e%252e%252e/capture']);
+  });
+});
+
+describe("the edge's own fetches: JWKS and profiles", () => {
+  const PROFILE_KEY = 'sk_test_profile_6a1e';
+  async function edge() {
+    const fake = new FakeProviders();
+    const h = harness({ fetch: following(fake.fetch), env: { CLERK_SECRET_KEY: PROFILE_KEY } });
+    return { fake, h, key: await testKey(uid('kid')) };
+  }
+
+  it('does not follow a JWKS redirect: keys served by another origin never verify a token (503, nothing reaches it)', async () => {
+    const { fake, h, key } = await edge();
+    fake.on(/\/\.well-known\/jwks\.json$/, () => redirectTo(302, 'https://evil.test/jwks.json'));
+    fake.on(/^https:\/\/evil\.test\//, () => Response.json(jwks(key)));
+    const res = await h.request('/api/things', { headers: { authorization: `Bearer ${await clerkToken(key)}` } });
+    expect(fake.to(/evil\.test/)).toEqual([]);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ reason: 'jwks_unreachable' });
+    expect(fake.to(/origin\.example\.com/)).toEqual([]);
+  });
+
+  it.each(['..', '.', '%2e%2e'])('fetches no profile for a user id %j (the key would reach another endpoint); the request still goes on', async (sub) => {
+    const { fake, h, key } = await edge();
+    fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+    fake.on(/api\.clerk\.com/, () => Response.json({ id: sub, first_name: 'Eve' }));
+    const res = await h.request('/api/me', { headers: { authorization: `Bearer ${await clerkToken(key, { sub })}` } });
+    expect(fake.to(/api\.clerk\.com/)).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'runtime.error', where: 'auth.clerk.profile', error: expect.stringContaining('dot segment') }));
+  });
+
+  it('does not follow a profile API redirect to another origin with the secret key', async () => {
+    const { fake, h, key } = await edge();
+    fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+    fake.on(/api\.clerk\.com/, () => redirectTo(307, 'https://evil.test/users'));
+    fake.on(/^https:\/\/evil\.test\//, () => Response.json({ id: 'x', first_name: 'Eve' }));
+    const res = await h.request('/api/me', { headers: { authorization: `Bearer ${await clerkToken(key, { sub: uid('user') })}` } });
+    expect(fake.to(/evil\.test/)).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'runtime.error', where: 'auth.clerk.profile', error: expect.stringMatching(/answered 307, a redirect to https:\/\/evil\.test/) }));
   });
 });
