@@ -14,6 +14,7 @@ import { evaluateAlerts } from './operations/alerts.ts';
 import { prune } from './operations/retention.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
+import { refusingRedirects } from './lib/redirects.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { Stage } from './store/status.ts';
 import { pruneSessionsStatement } from './store/admin-sessions.ts';
@@ -59,7 +60,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const emit = options.emit ?? logEmit;
   const usage = new PlatformUsage();
   const now = options.now ?? Date.now;
-  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  // Redirects are never followed on their own (lib/redirects.ts): a credential goes only where the manifest says.
+  const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
   const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
   const commandPaths = { applyInRequest: consume.applyInRequest, applySync: consume.applySync, retrySync: consume.retrySync };
   const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest, commands: commandPaths });

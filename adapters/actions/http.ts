@@ -5,7 +5,9 @@ import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
 import { ActionError, providerError, sendEach, type ActionIO } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { compilePath, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
+import { compilePath, MappingError, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
+import { fetchWithinOrigin, MAX_REDIRECTS } from '../../runtime/lib/redirects.ts';
+import { climbsPath } from '../../runtime/lib/url-paths.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
 import { compileFields, fieldSchema, redactor, type BodyField } from './http-fields.ts';
@@ -52,21 +54,49 @@ function literalOrigin(template: string): string {
   }
 }
 
-/** True when a built URL does not parse or points elsewhere than the template's literal origin. */
-const offOrigin = (url: string, origin: string) => URL.parse(url)?.origin !== origin;
+/** The path a URL template fixes before its first placeholder: every URL built from it must stay under it. */
+function literalPath(template: string): string {
+  const brace = template.indexOf('{');
+  return new URL(brace === -1 ? template : template.slice(0, brace)).pathname;
+}
 
-/** `{path}` placeholders in a URL template, each value URL-encoded; the origin is checked on every URL built. */
-function compileUrl(template: string, origin: string): (ctx: StepContext) => string {
-  const parts: (string | ReturnType<typeof compilePath>)[] = [];
+/** True when a built URL does not parse, points elsewhere than the template's origin, or left its literal path. */
+function leaves(url: string, origin: string, path: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed?.origin !== origin || !parsed.pathname.startsWith(path);
+}
+
+/**
+ * `{path}` placeholders in a URL template, each value URL-encoded. A value in the path that is (or decodes to) a
+ * `.` or `..` segment is refused, naming the placeholder, before anything is sent: the URL parser would collapse it
+ * and the request, credentials included, would go to another endpoint. The origin and literal path are checked on
+ * every URL built.
+ */
+function compileUrl(template: string, origin: string, path: string): (ctx: StepContext) => string {
+  const parts: (string | { name: string; path: ReturnType<typeof compilePath>; inPath: boolean })[] = [];
   let last = 0;
+  let inPath = true;
   for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
-    parts.push(template.slice(last, m.index), compilePath(m[1]!.trim()));
+    const literal = template.slice(last, m.index);
+    if (/[?#]/.test(literal)) inPath = false;
+    const name = m[1]!.trim();
+    parts.push(literal, { name, path: compilePath(name), inPath });
     last = m.index! + m[0].length;
   }
   parts.push(template.slice(last));
   return (ctx) => {
-    const url = parts.map((p) => (typeof p === 'string' ? p : encodeURIComponent(String(readPath(p, ctx.values) ?? '')))).join('');
-    if (offOrigin(url, origin)) throw new PermanentError(`the http action's URL left its origin ${origin}`);
+    const url = parts
+      .map((p) => {
+        if (typeof p === 'string') return p;
+        const value = String(readPath(p.path, ctx.values) ?? '');
+        if (p.inPath && climbsPath(value)) {
+          const why = `a dot segment (. or .., maybe percent-encoded) that would climb out of the URL path ${path}`;
+          throw new MappingError(`${p.name} is ${JSON.stringify(value.slice(0, 40))}: ${why}`, `${p.name} is ${why}`);
+        }
+        return encodeURIComponent(value);
+      })
+      .join('');
+    if (leaves(url, origin, path)) throw new PermanentError(`the http action's URL left its origin ${origin} or its path ${path}`);
     return url;
   };
 }
@@ -136,6 +166,12 @@ export const httpAction = defineComponent({
         "Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step's retry policy and finally dead-lettered like a 5xx.",
       ),
     error_path: field.string({ pattern: PATH_PATTERN }).optional().describe("With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter's error, a synchronous command's `reason`), e.g. `error.code`."),
+    follow_redirects: field
+      .enum(['none', 'same_origin'])
+      .default('none')
+      .describe(
+        `none: a 3xx answer is a provider failure (its status and the Location's origin recorded), never followed. same_origin: a redirect within the URL's origin is followed (at most ${MAX_REDIRECTS} hops, each checked; a 303 continues as a GET without a body, a 307/308 keeps the method and body); one to another origin is still a failure.`,
+      ),
     idempotency_header: field.string({ pattern: '^[A-Za-z0-9-]+$' }).optional().describe("A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`."),
   },
   example: {
@@ -150,7 +186,8 @@ export const httpAction = defineComponent({
     if (options.cache && method !== 'GET') throw new Error('cache applies to GET requests only');
     if (options.body && method === 'GET') throw new Error('a GET has no body');
     const origin = literalOrigin(options.url);
-    const url = compileUrl(options.url, origin);
+    const path = literalPath(options.url);
+    const url = compileUrl(options.url, origin, path);
     const headers = compileValueMap(options.headers);
     if (options.body_encoding && !options.body) throw new OptionError('body_encoding', 'body_encoding needs a body');
     const encoding = options.body_encoding ?? 'json';
@@ -159,8 +196,8 @@ export const httpAction = defineComponent({
     const check = compileSuccessCheck(options.success, options.error_path);
     const ttlSeconds = options.cache ? Math.round(options.cache.ttl / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
-      // Checked again at send time, on the URL actually sent, before any credential is attached.
-      if (offOrigin(item.url, origin)) throw new ActionError(`the http action's URL left its origin ${origin}`, { transient: false });
+      // Checked again at send time, on the URL actually sent (a stored effect, a replay), before any credential is attached.
+      if (leaves(item.url, origin, path)) throw new ActionError(`the http action's URL left its origin ${origin} or its path ${path}`, { transient: false });
       const used: string[] = [];
       const secret = (name: string) => {
         const value = readSecrets(io.env, name)[0]!;
@@ -188,7 +225,8 @@ export const httpAction = defineComponent({
         const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
         if (hit && hit.expires > io.now) return { status: hit.status, body: hit.body, cached: true };
       }
-      const res = await io.fetch(url, init);
+      // io.fetch refuses every redirect; same_origin follows those within the URL's origin, checked on each hop.
+      const res = options.follow_redirects === 'same_origin' ? await fetchWithinOrigin(io.fetch, url, init) : await io.fetch(url, init);
       if (!res.ok) throw await providerError('http', res, io.now, redact);
       const text = redact(await res.text());
       check?.(res.status, text);

@@ -3,7 +3,7 @@ import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { commonAuth, commonAuthSpec, userFields, type AuthHooks, type ProfileIO, type ProfileSource } from '../../runtime/component/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
-import { profileJson } from '../../runtime/edge/profiles.ts';
+import { profileJson, userSegment } from '../../runtime/edge/profiles.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 /** A management token is reused until this long before it expires. */
@@ -76,7 +76,7 @@ function auth0Profile(domain: string, options: Options<typeof profileSpec>): Pro
     ttlSeconds: ttlSeconds(options.ttl),
     async fetch(sub, io) {
       const token = await managementToken(io);
-      return profileJson('auth0', await io.fetch(`https://${domain}/api/v2/users/${encodeURIComponent(sub)}`, { headers: { authorization: `Bearer ${token}` } }));
+      return profileJson('auth0', await io.fetch(`https://${domain}/api/v2/users/${userSegment(sub)}`, { headers: { authorization: `Bearer ${token}` } }));
     },
   };
 }

@@ -2,7 +2,7 @@ import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { commonAuth, commonAuthSpec, userFields, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
-import { profileJson } from '../../runtime/edge/profiles.ts';
+import { profileJson, userSegment } from '../../runtime/edge/profiles.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 const profileSpec = {
@@ -65,7 +65,7 @@ function clerkProfile(options: Options<typeof profileSpec>): ProfileSource {
     ttlSeconds: ttlSeconds(options.ttl),
     async fetch(sub, io) {
       const [key] = readSecrets(io.env, options.secret_key);
-      return profileJson('clerk', await io.fetch(`${api}/v1/users/${encodeURIComponent(sub)}`, { headers: { authorization: `Bearer ${key}` } }));
+      return profileJson('clerk', await io.fetch(`${api}/v1/users/${userSegment(sub)}`, { headers: { authorization: `Bearer ${key}` } }));
     },
   };
 }

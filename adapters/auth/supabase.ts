@@ -2,7 +2,7 @@ import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { commonAuth, commonAuthSpec, sharedSecret, userFields, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
-import { profileJson } from '../../runtime/edge/profiles.ts';
+import { profileJson, userSegment } from '../../runtime/edge/profiles.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 const profileSpec = {
@@ -58,7 +58,7 @@ function supabaseProfile(base: string, options: Options<typeof profileSpec>): Pr
     ttlSeconds: ttlSeconds(options.ttl),
     async fetch(sub, io) {
       const [key] = readSecrets(io.env, options.service_role_key);
-      return profileJson('supabase', await io.fetch(`${base}/admin/users/${encodeURIComponent(sub)}`, { headers: { apikey: key!, authorization: `Bearer ${key}` } }));
+      return profileJson('supabase', await io.fetch(`${base}/admin/users/${userSegment(sub)}`, { headers: { apikey: key!, authorization: `Bearer ${key}` } }));
     },
   };
 }

@@ -7,6 +7,7 @@
 import type { SecretEnv, Statement, StepContext } from './context.ts';
 import type { CompiledTemplate } from '../manifest/templates.ts';
 import { sha256, toHex } from '../lib/bytes.ts';
+import { RedirectRefused } from '../lib/redirects.ts';
 
 /** A provider refused or failed. Transient errors are retried (after Retry-After if it says so); others dead-letter. */
 export class ActionError extends Error {
@@ -137,9 +138,13 @@ export async function sendEach(items: ActionItem[], send: (item: ActionItem) => 
   );
 }
 
-/** A network failure (fetch threw) is transient; an ActionError stays as it is. */
+/**
+ * A network failure (fetch threw) is transient; an ActionError stays as it is. A redirect that was not followed is
+ * the provider's answer, and permanent: asking again would be sent the same way.
+ */
 export function asActionError(error: unknown): ActionError {
   if (error instanceof ActionError) return error;
+  if (error instanceof RedirectRefused) return new ActionError(error.message, { transient: false, status: error.status });
   return new ActionError(error instanceof Error ? error.message : String(error), { transient: true });
 }
 

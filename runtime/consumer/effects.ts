@@ -14,6 +14,7 @@ import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
 import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, UNBUILT_PAYLOAD, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
+import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 
 export interface DeliveryContext {
   db: D1Database;
@@ -65,13 +66,16 @@ function failureOf(action: CompiledAction, error: unknown): ActionError {
 
 /**
  * The actions' fetch, so that a request that fails before any answer (DNS, connection, TLS: workerd says only
- * `internal error; reference = …`) is reported with the host it could not reach.
+ * `internal error; reference = …`) is reported with the host it could not reach. It never follows a redirect: a 3xx
+ * is the provider's failure (lib/redirects.ts), so no action's credentials go to another origin.
  */
 function reaching(fetcher: typeof fetch): typeof fetch {
+  const guarded = refusingRedirects(fetcher);
   return async (input, init) => {
     try {
-      return await fetcher(input, init);
+      return await guarded(input, init);
     } catch (error) {
+      if (error instanceof RedirectRefused) throw asActionError(error);
       const url = input instanceof Request ? input.url : String(input);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ActionError(`could not reach ${new URL(url).host}: no answer (${reason})`, { transient: true });

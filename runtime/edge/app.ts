@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { errorResponse, httpError } from '../lib/http.ts';
+import { refusingRedirects } from '../lib/redirects.ts';
 import { adminApi } from '../operations/admin.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
 import type { DashboardPages } from '../operations/dashboard.ts';
@@ -66,7 +67,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   });
 
   const now = options.now ?? Date.now;
-  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
   const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, withDevIssuer(name, config, createJwtVerifier(name, config, { fetch: fetcher, now }))]));
   // The local dev issuer (runtime/edge/dev-auth.ts) counts only for requests that came to a loopback host.
   app.use('*', async (c, next) => {

@@ -750,6 +750,10 @@ export interface HttpAction {
    */
   error_path?: string;
   /**
+   * none: a 3xx answer is a provider failure (its status and the Location's origin recorded), never followed. same_origin: a redirect within the URL's origin is followed (at most 5 hops, each checked; a 303 continues as a GET without a body, a 307/308 keeps the method and body); one to another origin is still a failure.
+   */
+  follow_redirects?: 'none' | 'same_origin';
+  /**
    * A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.
    */
   idempotency_header?: string;

@@ -6,6 +6,7 @@
  */
 import type { BackfillSource, SourceAuth } from '../../../runtime/manifest/sources.ts';
 import { compilePath, readPath } from '../../../runtime/manifest/values.ts';
+import { climbsPath } from '../../../runtime/lib/url-paths.ts';
 
 /** Where the next page starts; null before the first page. */
 export interface Cursor {
@@ -57,6 +58,8 @@ export function sourceUrl(source: BackfillSource, env: Record<string, string | u
   const text = source.url.replace(/\{env\.([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => {
     const v = env[name];
     if (!v) throw new ListError(`set ${name} (the source's URL reads it)`);
+    // A dot segment would move the list request, credential included, to another endpoint of the API.
+    if (climbsPath(v)) throw new ListError(`${name} holds a . or .. path segment; set it to the project's base URL`);
     return v.replace(/\/+$/, '');
   });
   return new URL(text);
@@ -119,12 +122,18 @@ export class Pager {
       this.stats.requests++;
       let res: Response;
       try {
-        res = await this.fetch(url, { headers: this.headers });
+        // Never followed: a redirect would carry the credential to wherever its Location points.
+        res = await this.fetch(url, { headers: this.headers, redirect: 'manual' });
       } catch (error) {
         if (++failures > (this.options.retries ?? 5)) throw new ListError(`${url.origin}${url.pathname}: ${(error as Error).message}`);
         this.stats.retried++;
         await this.backoff(failures, `${(error as Error).message}`);
         continue;
+      }
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        const target = URL.parse(res.headers.get('location') ?? '', url);
+        throw new ListError(`${url.origin}${url.pathname} answered ${res.status}, a redirect to ${target ? target.origin : 'an unreadable Location'}: not followed, so the source's credential goes nowhere else (point the source at the final URL)`, res.status);
       }
       if (res.status === 429) {
         await res.body?.cancel();
