@@ -13,7 +13,8 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { encoder, toBase64, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { issueSession } from '../../runtime/operations/admin-session.ts';
+import { openSession } from '../../runtime/operations/admin-session.ts';
+import type { RuntimeEnv } from '../../runtime/lib/envelope.ts';
 import { fakeStripe } from '../support/fake-apis.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { builtInputs, defaultManifest, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
@@ -395,27 +396,28 @@ describe('forged dashboard session cookies', () => {
     const seq = await deadLetter(h);
     const { cookie } = await dashboardSession(h);
     const [name, encoded] = cookie.split('=') as [string, string];
-    const [exp, csrf, mac] = decodeURIComponent(encoded).split('.') as [string, string, string];
+    const [id, exp, csrf, mac] = decodeURIComponent(encoded).split('.') as [string, string, string, string];
     const otherCsrf = csrf.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const issue = async (token: string, nowMs: number) => (await openSession(env as unknown as RuntimeEnv, token, nowMs, undefined, undefined)).value;
     const forged: Record<string, string> = {
-      'a bad signature': `${exp}.${csrf}.${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`,
-      'a truncated signature': `${exp}.${csrf}.${mac.slice(0, 8)}`,
-      'signed under another ADMIN_TOKEN': (await issueSession('another-admin-token', Date.now())).value,
+      'a bad signature': `${id}.${exp}.${csrf}.${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`,
+      'a truncated signature': `${id}.${exp}.${csrf}.${mac.slice(0, 8)}`,
+      'signed under another ADMIN_TOKEN': await issue('another-admin-token', Date.now()),
       'signed with ADMIN_TOKEN itself, not the derived key': await (async () => {
-        const data = `${Math.floor(Date.now() / 1000) + 3600}.${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+        const data = `${id}.${Math.floor(Date.now() / 1000) + 3600}.${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
         const key = await crypto.subtle.importKey('raw', encoder.encode('test-admin-token'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
         return `${data}.${toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data))))}`;
       })(),
-      'an altered CSRF token': `${exp}.${otherCsrf}.${mac}`,
-      'an extra segment': `${exp}.${csrf}.${mac}.x`,
-      'expired, well signed': (await issueSession('test-admin-token', Date.now() - 2 * 3600_000)).value,
+      'an altered CSRF token': `${id}.${exp}.${otherCsrf}.${mac}`,
+      'an extra segment': `${id}.${exp}.${csrf}.${mac}.x`,
+      'expired, well signed': await issue('test-admin-token', Date.now() - 2 * 3600_000),
     };
     const before = await adminState(h, seq);
     for (const [what, value] of Object.entries(forged)) {
       const jar = `${name}=${encodeURIComponent(value)}`;
       const read = await h.request('/admin/api/dead-letters', { headers: { cookie: jar } });
       expect([what, read.status]).toEqual([what, 401]);
-      const sessionCsrf = value.split('.')[1]!;
+      const sessionCsrf = value.split('.')[2]!;
       const replay = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [seq] }), headers: { 'content-type': 'application/json', cookie: jar, 'x-switchyard-csrf': sessionCsrf, origin: ORIGIN, 'sec-fetch-site': 'same-origin' } });
       expect([what, replay.status]).toEqual([what, 401]);
       expect((await h.request('/admin', { headers: { cookie: jar }, redirect: 'manual' })).status).toBe(303);
