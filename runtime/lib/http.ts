@@ -46,30 +46,34 @@ export function httpError(status: ContentfulStatusCode, body: ErrorBody, headers
 
 /**
  * Reads a request body, refusing more than `max` bytes without buffering the excess: undefined when it is larger.
- * Every edge handler reads bodies through it (webhooks, /v1/track, /v1/uploads).
+ * Every edge handler reads bodies through it (webhooks, commands, /v1/track, /v1/uploads). The body is always read
+ * chunk by chunk and counted: a `content-length` is only an early refusal, since it can lie (a Service Binding or a
+ * stream handed in has no framing that holds it). A body that breaks before its end (the client went away, the stream
+ * errored) is a 400, thrown as an HTTPException; cancelling the excess is not awaited, so a stream that fails or
+ * hangs as it is cancelled cannot turn the 413 into a 500.
  * @example const body = await readBody(request, 64 * 1024); if (!body) return errorResponse(413, ...)
  */
 export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > max) return undefined;
   if (!request.body) return new Uint8Array();
-  // A declared length within the limit is enforced by the runtime's framing: read it in one go.
-  if (Number.isInteger(declared)) {
-    const whole = new Uint8Array(await request.arrayBuffer());
-    return whole.byteLength > max ? undefined : whole;
-  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch {
+      throw httpError(400, { error: 'bad_request', message: 'the body ended before it was complete', reason: 'broken_body' });
+    }
+    if (read.done) break;
+    total += read.value.byteLength;
     if (total > max) {
-      await reader.cancel();
+      reader.cancel().catch(() => undefined);
       return undefined;
     }
-    chunks.push(value);
+    chunks.push(read.value);
   }
   if (chunks.length === 1) return chunks[0]!;
   const body = new Uint8Array(total);

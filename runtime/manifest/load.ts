@@ -106,6 +106,14 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
       const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
       byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
     }
+    const tagged = unionTag(union.schema);
+    const tagValue = tagged && isPlainObject(union.data) ? union.data[tagged.tag] : undefined;
+    if (tagged && typeof tagValue === 'string' && !tagged.values.includes(tagValue)) {
+      // A tagged union without Ajv's discriminator: every branch fails on its tag; name the tag, not the branches.
+      kept = kept.filter((e) => e !== union && !e.schemaPath.startsWith(prefix));
+      kept.push({ ...union, keyword: 'tag', params: { tag: tagged.tag, tagValue, values: tagged.values } });
+      continue;
+    }
     const score = (list: ErrorObject[]) =>
       list.some((e) => e.instancePath === union.instancePath && e.keyword === 'type') ? 1e6
       : list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'required' || e.keyword === 'const')) ? 1e3 + list.length
@@ -136,8 +144,32 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
 function describeUnion(e: ErrorObject): string {
   const branches = ((e.schema as unknown[]) ?? []) as { required?: string[]; title?: string; type?: string }[];
   const keys = branches.map((b) => b.required?.[0]).filter(Boolean);
-  if (keys.length === branches.length && keys.length > 0) return `expected one of the keys ${keys.join(', ')} (one per step)`;
+  if (keys.length === branches.length && keys.length > 0) {
+    // The union is tagged by which key is present: a misspelt one is a key close to a branch's.
+    const stray = Object.keys(isPlainObject(e.data) ? e.data : {}).filter((k) => !keys.includes(k)).map((k) => [k, closest(k, keys as string[])] as const).find(([, guess]) => guess);
+    return `expected one of the keys ${keys.join(', ')} (one per step)${stray ? `; "${stray[0]}" (did you mean "${stray[1]}"?)` : ''}`;
+  }
   return `does not match any allowed form (${branches.map((b) => b.title ?? b.type ?? 'object').join(' or ')})`;
+}
+
+/**
+ * The tag of a tagged union: the property each branch pins to a `const` of its own (`type`, `action`, `kind`, ...),
+ * and the values it takes; undefined for a union that is not tagged.
+ */
+export function unionTag(branches: unknown): { tag: string; values: string[] } | undefined {
+  if (!Array.isArray(branches) || branches.length === 0) return undefined;
+  const properties = branches.map((b) => (isPlainObject(b) && isPlainObject(b.properties) ? b.properties : undefined));
+  if (properties.some((p) => !p)) return undefined;
+  for (const tag of Object.keys(properties[0]!)) {
+    const values = properties.map((p) => (isPlainObject(p![tag]) ? (p![tag] as { const?: unknown }).const : undefined));
+    if (values.every((v): v is string => typeof v === 'string') && new Set(values).size === values.length) return { tag, values };
+  }
+  return undefined;
+}
+
+function unknownTag(path: (string | number)[], tag: string, value: unknown, values: string[]): ManifestProblem {
+  const guess = typeof value === 'string' ? closest(value, values) : undefined;
+  return { path: [...path, tag], message: `unknown ${tag} ${JSON.stringify(value)}${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${values.join(', ')}` };
 }
 
 function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
@@ -158,15 +190,12 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
       return { path, message: `missing required key "${(e.params as { missingProperty: string }).missingProperty}"` };
     case 'discriminator': {
       const params = e.params as { error: string; tag: string; tagValue: unknown };
-      const mapping = ((parent?.oneOf as { properties: { type: { const: string } } }[]) ?? []).map((b) => b.properties.type.const);
-      if (params.error === 'mapping') {
-        const guess = typeof params.tagValue === 'string' ? closest(params.tagValue, mapping) : undefined;
-        return {
-          path: [...path, params.tag],
-          message: `unknown ${params.tag} ${JSON.stringify(params.tagValue)}${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${mapping.join(', ')}`,
-        };
-      }
+      if (params.error === 'mapping') return unknownTag(path, params.tag, params.tagValue, unionTag(parent?.oneOf)?.values ?? []);
       return { path: [...path, params.tag], message: `"${params.tag}" must be a string naming the adapter` };
+    }
+    case 'tag': {
+      const params = e.params as { tag: string; tagValue: unknown; values: string[] };
+      return unknownTag(path, params.tag, params.tagValue, params.values);
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;

@@ -8,7 +8,7 @@ import type { Envelope } from '../lib/envelope.ts';
 import type { EventKey } from './events.ts';
 import { Stage } from './status.ts';
 import { EffectStatus, EventStatus } from './status.ts';
-import { effectLetterId } from './dead-letters.ts';
+import { effectLetterIdsSql } from './dead-letters.ts';
 
 /**
  * Records a command call to be queued: a new row (claimed by this request's token) returns its seq; a key already
@@ -62,7 +62,7 @@ export function reopenSyncStatements(db: D1Database, [integration, id]: EventKey
       )
       .bind(integration, id, at),
     db
-      .prepare(`UPDATE dead_letters SET replayed_at = ?4 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id >= ?2 AND event_id < ?3 AND replayed_at IS NULL`)
-      .bind(integration, effectLetterId(id, ''), `${id}$`, at),
+      .prepare(`UPDATE dead_letters SET replayed_at = ?3 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id IN (${effectLetterIdsSql('?1', '?2')}) AND replayed_at IS NULL`)
+      .bind(integration, id, at),
   ];
 }

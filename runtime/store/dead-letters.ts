@@ -29,6 +29,13 @@ export function eventDeadLetter(db: D1Database, d: DeadLetter, at: string): D1Pr
 
 /** A dead-letter id for one effect of an event: `<event id>#<step>`. */
 export const effectLetterId = (eventId: string, step: string) => `${eventId}#${step}`;
+
+/**
+ * The exact ids of the effect letters one event can have, as SQL: one per row it has in `effects` (read by its
+ * primary key). Never a range on `<id>#`: an event whose id starts with `<id>#` (a key `K#x` beside `K`) has letters
+ * in that range too.
+ */
+export const effectLetterIdsSql = (integration: string, id: string) => `SELECT ${id} || '#' || step FROM effects WHERE integration = ${integration} AND event_id = ${id}`;
 /** The event id and step of an effect dead letter. */
 export function parseEffectLetterId(letterId: string): { id: string; step: string } {
   const at = letterId.lastIndexOf('#');
@@ -133,12 +140,14 @@ export function dismissStatement(db: D1Database, seq: number, by: string, at: st
   return db.prepare(`UPDATE dead_letters SET dismissed_at = ?2, dismissed_by = ?3 WHERE seq = ?1 AND ${OPEN}`).bind(seq, at, by);
 }
 
-/** The dead letters one event left: its own and its effects'. */
+/** The dead letters one event left: its own and its effects' (each half a search of the UNIQUE key, by exact id). */
 export async function deadLettersOf(db: D1Database, integration: string, id: string): Promise<Record<string, unknown>[]> {
+  const columns = 'seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at';
   const rows = await db
     .prepare(
-      `SELECT seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at FROM dead_letters
-       WHERE integration = ?1 AND (event_id = ?2 OR (stage = '${Stage.effect}' AND event_id >= ?2 || '#' AND event_id < ?2 || '$'))`,
+      `SELECT ${columns} FROM dead_letters WHERE integration = ?1 AND stage IN ('${Stage.consumer}', '${Stage.ingest}') AND event_id = ?2
+       UNION ALL
+       SELECT ${columns} FROM dead_letters WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id IN (${effectLetterIdsSql('?1', '?2')})`,
     )
     .bind(integration, id)
     .all<Record<string, unknown>>();

@@ -10,6 +10,7 @@ import type { Envelope } from '../lib/envelope.ts';
 import { commandCallRange, isCommandCallOf } from './callers.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES } from './status.ts';
+import { effectLetterIdsSql } from './dead-letters.ts';
 
 /** (integration, event id): how every event-log table is keyed. */
 export type EventKey = readonly [integration: string, id: string];
@@ -436,7 +437,7 @@ const PRUNE_EVENTS = `DELETE FROM events WHERE seq >= ?1 AND seq <= ?2 AND statu
   AND NOT EXISTS (SELECT 1 FROM effects WHERE effects.integration = events.integration AND effects.event_id = events.id AND effects.status IN (${sqlList(OPEN_EFFECT_STATUSES)}))
   AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.integration = events.integration AND outbox.event_id = events.id)
   AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.integration = events.integration AND d.stage = '${Stage.effect}'
-    AND d.event_id >= events.id || '#' AND d.event_id < events.id || '$' AND d.replayed_at IS NULL)`;
+    AND d.event_id IN (${effectLetterIdsSql('events.integration', 'events.id')}) AND d.replayed_at IS NULL)`;
 
 const LIST_COLUMNS = 'seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, error, next_at, updated_at, origin';
 const FILTERS = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5)';

@@ -3,6 +3,9 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validate } from '../support/in-process.ts';
+import { createCatalogValidator } from '../../cli/lib/catalog.ts';
+import { locate, parseManifest } from '../../runtime/manifest/load.ts';
+import { ROOT } from '../support/project.ts';
 import { defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
 
 const lineOf = (text: string, snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length;
@@ -68,6 +71,47 @@ describe('switchyard validate', () => {
     const { code, stderr } = await validate([projectWith(text)]);
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`integrations.yaml:${lineOf(text, 'retyr')}:3: error .*defaults.retyr: unknown key "retyr" \\(did you mean "retry"\\?\\)`));
+  });
+
+  describe('names a misspelt tag of every tagged union, with a suggestion, at its file:line:col (never a crash)', () => {
+    /** `line:col` of the one occurrence of `word` in `snippet` of `text`. */
+    const at = (text: string, snippet: string, word: string) => {
+      const offset = text.indexOf(snippet) + snippet.indexOf(word);
+      const before = text.slice(0, offset).split('\n');
+      return `${before.length}:${before[before.length - 1]!.length + 1}`;
+    };
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const cases: { union: string; from: string; to: string; word: string; path: string; message: string }[] = [
+      { union: 'verifier type', from: 'provider: stripe\n', to: 'provider: stripe\n    verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }\n', word: 'stripe-v2', path: 'integrations.stripe.verifier.type', message: 'unknown type "stripe-v2" (did you mean "stripe"?)' },
+      { union: 'action of a handler step', from: '          - action: resend\n            limits: [resend.emails]\n            from: "Acme Billing', to: '          - action: resnd\n            limits: [resend.emails]\n            from: "Acme Billing', word: 'resnd', path: 'integrations.stripe.handlers[2].steps[0].action', message: 'unknown action "resnd" (did you mean "resend"?)' },
+      { union: 'action of a command step', from: '      - action: resend\n        limits: [resend.emails]\n        from: "Acme <security@example.com>"', to: '      - action: sendgird\n        limits: [resend.emails]\n        from: "Acme <security@example.com>"', word: 'sendgird', path: 'commands.send_password_reset.steps[0].action', message: 'unknown action "sendgird"' },
+      { union: 'action of a limit notification', from: '  resend.emails:\n    period: month\n    limit: 3000\n    warn_at: 0.8\n    on_exceed: defer\n    notify:\n      action: resend', to: '  resend.emails:\n    period: month\n    limit: 3000\n    warn_at: 0.8\n    on_exceed: defer\n    notify:\n      action: resnd', word: 'resnd', path: 'limits.resend.emails.notify.action', message: 'unknown action "resnd" (did you mean "resend"?)' },
+      { union: 'auth provider type', from: 'auth:\n  clerk:\n    type: clerk\n', to: 'auth:\n  clerk:\n    type: clerck\n', word: 'clerck', path: 'auth.clerk.type', message: 'unknown type "clerck" (did you mean "clerk"?)' },
+      { union: 'endpoint type', from: 'endpoint: { type: track,', to: 'endpoint: { type: trakc,', word: 'trakc', path: 'routes.track.endpoint.type', message: 'unknown type "trakc" (did you mean "track"?)' },
+      { union: 'handshake type', from: 'provider: github\n', to: 'provider: github\n    handshake: { type: json-chalenge }\n', word: 'json-chalenge', path: 'integrations.github.handshake.type', message: 'unknown type "json-chalenge" (did you mean "json-challenge"?)' },
+      { union: 'store type', from: 'integrations:\n', to: 'stores:\n  warehouse: { type: postgress, binding: HYPERDRIVE, migrations: pg }\nintegrations:\n', word: 'postgress', path: 'stores.warehouse.type', message: 'unknown type "postgress" (did you mean "postgres"?)' },
+      { union: 'step kind (the key that names a step)', from: '          - action: resend\n            limits: [resend.emails]\n            from: "Acme Billing', to: '          - actoin: resend\n            limits: [resend.emails]\n            from: "Acme Billing', word: 'actoin', path: 'integrations.stripe.handlers[2].steps[0]', message: 'expected one of the keys sql, enqueue, action (one per step); "actoin" (did you mean "action"?)' },
+    ];
+    for (const c of cases) {
+      it(c.union, async () => {
+        const text = replaceOnce(defaultManifestText(), c.from, c.to);
+        const { code, stderr } = await validate([projectWith(text)]);
+        expect(code).toBe(1);
+        const errors = stderr.split('\n').filter((l) => l.includes(': error'));
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(new RegExp(`integrations\\.yaml:${at(text, c.to, c.word)}: error .*${escape(c.path)}: ${escape(c.message)}`));
+      });
+    }
+  });
+
+  it('names a misspelt tag of a union Ajv has no discriminator for (a catalog source\u2019s pagination type), at file:line:col', () => {
+    const text = replaceOnce(readFileSync(join(ROOT, 'catalog/clerk.yaml'), 'utf8'), 'pagination: { type: offset,', 'pagination: { type: ofset,');
+    const parsed = parseManifest(text, 'catalog/clerk.yaml');
+    const problems = locate(parsed, createCatalogValidator()(parsed.value));
+    const line = text.slice(0, text.indexOf('ofset')).split('\n');
+    expect(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path.join('.')}: ${p.message}`)).toEqual([
+      `catalog/clerk.yaml:${line.length}:${line[line.length - 1]!.length + 1}: sources.users.pagination.type: unknown type "ofset" (did you mean "offset"?); known: cursor, offset, page, next_url`,
+    ]);
   });
 
   it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', async () => {

@@ -229,3 +229,64 @@ describe('bad input answers 4xx and loses nothing else', () => {
     expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });
   });
 });
+
+describe('an oversize or broken body is refused, whatever its framing (never a 500, nothing recorded)', () => {
+  const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token' };
+  const MB = 1024 * 1024;
+  // Each route's own limit: a webhook's and a command's max_body (default 1 MB), /v1/track's 64 KB.
+  const routes = [
+    { name: 'a webhook route', path: '/webhooks/stripe', max: MB, headers: () => ({ 'stripe-signature': 't=1,v1=00', 'content-type': 'application/json' }) },
+    { name: 'a command route', path: '/v1/commands/send_password_reset', max: MB, headers: () => ({ authorization: 'Bearer test-service-token', 'idempotency-key': uid('k'), 'content-type': 'application/json' }) },
+    { name: '/v1/track', path: '/v1/track', max: 64 * 1024, headers: () => ({ 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' }) },
+  ];
+
+  /**
+   * `total` bytes in 16 KB chunks, made as they are read, with no content-length of their own (chunked). `failAt`:
+   * the stream errors once that many bytes went out (a client gone mid-upload); `failCancel`: cancelling it throws.
+   */
+  function chunked(total: number, options: { failAt?: number; failCancel?: boolean } = {}): ReadableStream<Uint8Array> {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (options.failAt !== undefined && sent >= options.failAt) return controller.error(new Error('connection reset by peer'));
+        if (sent >= total) return controller.close();
+        const chunk = new Uint8Array(Math.min(16 * 1024, total - sent)).fill(0x20);
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        if (options.failCancel) throw new Error('the stream failed as it was cancelled');
+      },
+    });
+  }
+
+  async function counts() {
+    const n = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
+    return { events: await n('SELECT count(*) AS n FROM events'), dead_letters: await n('SELECT count(*) AS n FROM dead_letters') };
+  }
+
+  for (const route of routes) {
+    it(`${route.name}: 413 chunked, lying small, lying big, failing on cancel and 20 at once; 400 for a stream that breaks`, async () => {
+      const h = harness({ queued: true, env: SECRETS });
+      const before = await counts();
+      const send = (body: BodyInit, headers: Record<string, string> = {}) =>
+        h.request(route.path, { method: 'POST', body, headers: { ...route.headers(), ...headers }, duplex: 'half' } as RequestInit);
+      const over = route.max + 16 * 1024;
+      const answers = {
+        chunked: (await send(chunked(over))).status,
+        saysSmallSendsBig: (await send(chunked(over), { 'content-length': '100' })).status,
+        saysBigSendsSmall: (await send(chunked(2), { 'content-length': String(route.max + 1) })).status,
+        failsOnCancel: (await send(chunked(over, { failCancel: true }))).status,
+        breaksMidStream: (await send(chunked(over, { failAt: 32 * 1024 }))).status,
+        breaksWithinItsLength: (await send(chunked(over, { failAt: 32 * 1024 }), { 'content-length': String(48 * 1024) })).status,
+        concurrent: [...new Set((await Promise.all(Array.from({ length: 20 }, (_, i) => send(chunked(over, i % 2 ? { failCancel: true } : {}))))).map((r) => r.status))],
+      };
+      expect(answers).toEqual({ chunked: 413, saysSmallSendsBig: 413, saysBigSendsSmall: 413, failsOnCancel: 413, breaksMidStream: 400, breaksWithinItsLength: 400, concurrent: [413] });
+      expect(h.events.filter((e) => e.kind === 'runtime.error')).toEqual([]);
+      expect(h.queue.messages).toHaveLength(0);
+      expect(h.drain()).toHaveLength(0);
+      expect(await counts()).toEqual(before);
+    });
+  }
+});

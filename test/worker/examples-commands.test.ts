@@ -20,6 +20,7 @@ const manifest = (examples as unknown as { environments: { default: { manifest: 
 const S = env.TEST_SECRETS;
 const SERVICE = { authorization: 'Bearer test-service-token' };
 const ADMIN = { authorization: 'Bearer test-admin-token' };
+const DAY = 86_400_000;
 
 function setup(dbOverride?: D1Database) {
   const h = harness({ compiled: compileManifest(manifest, defaultRegistry, builtInputs('default', validators)), ...(dbOverride ? { env: { DB: dbOverride } } : {}) });
@@ -97,6 +98,54 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     const keys = h.providers.to(/api\.stripe\.com/).map((r) => r.headers['idempotency-key']);
     expect(keys).toEqual([`command:create_payment_intent:${await callId(key)}:0:0`, `command:create_payment_intent:${await callId(key)}:0:0`]);
     expect(await all("SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE integration = 'command:create_payment_intent' AND event_id = ?", `${await callId(key)}#0:0`)).toEqual([{ replayed: 1 }]);
+  });
+
+  it('a retry of key K reopens only K\u2019s own dead letter: the letter of key K#x stays open and replayable, and neither event lists the other\u2019s', async () => {
+    const h = setup();
+    const stripe = fakeStripe(h.providers);
+    stripe.decline = 2;
+    const key = crypto.randomUUID();
+    const other = `${key}#x`;
+    const input = { order_id: uid('ord'), amount: 1200, currency: 'eur' };
+    expect((await call(h, 'create_payment_intent', input, key)).status).toBe(502);
+    expect((await call(h, 'create_payment_intent', input, other)).status).toBe(502);
+
+    expect((await call(h, 'create_payment_intent', input, key)).status).toBe(200);
+    type Letter = { seq: number; event_id: string; replayed_at: string | null };
+    const lettersOf = async (id: string) =>
+      ((await (await h.request(`/admin/api/events/command:create_payment_intent/${encodeURIComponent(id)}`, { headers: ADMIN })).json()) as { dead_letters: Letter[] }).dead_letters.map((d) => [d.event_id, d.replayed_at !== null]);
+    expect(await lettersOf(key)).toEqual([[`${key}#0:0`, true]]);
+    expect(await lettersOf(other)).toEqual([[`${other}#0:0`, false]]);
+    const open = (await (await h.request('/admin/api/dead-letters?integration=command:create_payment_intent', { headers: ADMIN })).json()) as { dead_letters: Letter[] };
+    expect(open.dead_letters.filter((d) => d.event_id.startsWith(key)).map((d) => d.event_id)).toEqual([`${other}#0:0`]);
+
+    // K#x's own retry is what reopens its letter, and Stripe sees its own key.
+    expect((await call(h, 'create_payment_intent', input, other)).status).toBe(200);
+    expect(await lettersOf(other)).toEqual([[`${other}#0:0`, true]]);
+    expect(h.providers.to(/api\.stripe\.com/).map((r) => r.headers['idempotency-key'])).toEqual(
+      [key, other, key, other].map((k) => `command:create_payment_intent:${k}:0:0`),
+    );
+  });
+
+  it('retention prunes the event of key K once its letter is replayed, though the letter of key K#x is still open (and keeps K#x)', async () => {
+    let now = Date.now();
+    const m = structuredClone(manifest);
+    m.retention = { ...m.retention, events: '7d' };
+    const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs('default', validators)), now: () => now });
+    const stripe = fakeStripe(h.providers);
+    stripe.decline = 1;
+    const key = crypto.randomUUID();
+    const other = `${key}#x`;
+    const input = { order_id: uid('ord'), amount: 1300, currency: 'eur' };
+    expect((await call(h, 'create_payment_intent', input, key)).status).toBe(502);
+    expect((await call(h, 'create_payment_intent', input, key)).status).toBe(200);
+    stripe.decline = 1;
+    expect((await call(h, 'create_payment_intent', input, other)).status).toBe(502);
+    // A later call, so neither is the newest row (which retention always keeps).
+    expect((await call(h, 'create_payment_intent', input, crypto.randomUUID())).status).toBe(200);
+    now += 8 * DAY;
+    await h.runtime.scheduled(h.env);
+    expect(await all("SELECT id FROM events WHERE integration = 'command:create_payment_intent' AND id IN (?1, ?2) ORDER BY id", key, other)).toEqual([{ id: other }]);
   });
 
   it('after the cache time, asks Stripe again with the same Idempotency-Key and answers what Stripe replays', async () => {
