@@ -1,7 +1,8 @@
 /**
  * Retention, declared in the manifest and applied by the cron trigger in bounded batches, so the event log stops
  * growing: raw bodies after `payloads`, event metadata (with its applied-markers and delivered effects) after
- * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned.
+ * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned,
+ * nor are their bodies (a queued large event's message points at its stored body).
  */
 import { durationSchema, parseDuration } from '../lib/duration.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
