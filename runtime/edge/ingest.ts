@@ -49,8 +49,23 @@ export function extractEnvelope(integration: CompiledIntegration, text: string, 
   const id = asText(integration.extract.id(ctx));
   const type = asText(integration.extract.type(ctx));
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
-  const occurred = integration.extract.occurredAt?.(ctx);
-  return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+  const occurred = asText(integration.extract.occurredAt?.(ctx)) ?? null;
+  return { integration: integration.name, id, type, occurred_at: notAfterArrival(occurred, receivedAt, integration.timestampToleranceMs ?? DEFAULT_CLOCK_SKEW_MS), received_at: receivedAt, payload };
+}
+
+/** How far ahead of its arrival an event may say it occurred when its verifier signs no timestamp: 5 minutes. */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * An event's `occurred_at`, at most its arrival plus the clock skew its verifier accepts: ordering compares
+ * occurred_at first, so an event dated an hour ahead (a provider's clock, or a field the manifest maps wrongly)
+ * would otherwise outrank every correctly dated event for that hour. Values that are not dates stay as they are.
+ */
+function notAfterArrival(occurred: string | null, receivedAt: string, skewMs: number): string | null {
+  if (occurred === null) return null;
+  const at = Date.parse(occurred);
+  const latest = Date.parse(receivedAt) + skewMs;
+  return Number.isFinite(at) && at > latest ? new Date(latest).toISOString() : occurred;
 }
 
 /**

@@ -102,6 +102,8 @@ export interface CompiledIntegration extends EventSource {
   unsignedEventHeaders: { field: 'id' | 'type'; header: string }[];
   /** Set when unsignedEventHeaders is not empty: the same body is refused under another id for this long. */
   replayWindowMs?: number;
+  /** The verifier's signed-timestamp window (ms); absent when it signs no timestamp (a capture verifies forever). */
+  timestampToleranceMs?: number;
 }
 
 /**
@@ -717,6 +719,7 @@ function compileIntegration(
     return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
   });
   const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
+  const timestampToleranceMs = adapter?.timestampTolerance && verifierOptions ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions)) : undefined;
 
   if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake)) return undefined;
   const integration = {
@@ -733,6 +736,7 @@ function compileIntegration(
     extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
+    ...(timestampToleranceMs !== undefined ? { timestampToleranceMs } : {}),
     queue,
     retry,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
