@@ -14,7 +14,7 @@ import type { Period } from '../lib/periods.ts';
 import type { ProfileSource } from '../component/auth.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from './alerts.ts';
 import { parseDuration } from '../lib/duration.ts';
-import { retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
+import { replayProof, retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
 import { compilePath } from './values.ts';
 import { compileStores } from '../consumer/stores.ts';
 import { type CompiledStore } from '../component/context.ts';
@@ -456,7 +456,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
     });
   }
-  const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  const retention = replayProof(attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined), [...integrations.values()]);
   const alerts: CompiledAlert[] = [];
   defer(() => {
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {

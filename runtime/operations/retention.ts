@@ -39,6 +39,18 @@ export function retentionPolicy(spec: Retention | undefined): RetentionPolicy {
   };
 }
 
+/**
+ * The policy with event rows kept at least as long as bodies when an integration's verifier signs no timestamp
+ * (GitHub, Meta, Asana): a capture of such a delivery verifies forever, and only its event row (the deduplication
+ * record) refuses it again, so the row must not go before the body it was recorded with.
+ */
+export function replayProof(policy: RetentionPolicy, integrations: readonly { timestampToleranceMs?: number }[]): RetentionPolicy {
+  return integrations.some((i) => i.timestampToleranceMs === undefined) && policy.eventsMs < policy.payloadsMs ? { ...policy, eventsMs: policy.payloadsMs } : policy;
+}
+
+/** How long a re-sent capture of one integration's delivery is refused as a duplicate: its event row's life. */
+export const duplicateWindowMs = (policy: RetentionPolicy): number => policy.eventsMs;
+
 export interface PruneResult {
   payloads: number;
   events: number;
