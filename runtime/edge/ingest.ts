@@ -4,8 +4,8 @@
  */
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
-import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from '../component/handshake.ts';
-import { learntSecrets } from './handshake.ts';
+import type { HandshakeAnswer, HandshakeContext } from '../component/handshake.ts';
+import { learntSecrets, type HandshakeBindings } from './handshake.ts';
 import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
@@ -124,14 +124,14 @@ async function verifyOrRefuse(integration: CompiledIntegration, inbound: Inbound
   }
 }
 
-/** KV as the small store handshakes use (learnt secrets, the operator's arming). */
-export function handshakeStore(env: RuntimeEnv): HandshakeStore | undefined {
+/** Where handshakes keep learnt secrets and the operator's arming: D1, and KV only to adopt an earlier version's. */
+export function handshakeBindings(env: RuntimeEnv): HandshakeBindings {
   const kv = env.KV as KVNamespace | undefined;
-  return kv ? { get: (key) => kv.get(key), put: (key, value, options) => kv.put(key, value, options), delete: (key) => kv.delete(key) } : undefined;
+  return { db: env.DB, ...(kv ? { kv } : {}) };
 }
 
 function handshakeContext(integration: string, env: RuntimeEnv, now: number): HandshakeContext {
-  return { integration, env, learnt: learntSecrets(integration, env, handshakeStore(env), now) };
+  return { integration, env, learnt: learntSecrets(integration, env, handshakeBindings(env), now) };
 }
 
 /** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */

@@ -9,3 +9,4 @@ export * from './effects.ts';
 export * from './dead-letters.ts';
 export * from './attempts.ts';
 export * from './commands.ts';
+export * from './handshakes.ts';
