@@ -3,6 +3,7 @@
  * the request is sent (so only the name is ever stored), and the redaction of those secrets from what comes back.
  */
 import { secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
+import { secretRedactor } from '../../runtime/lib/redact.ts';
 import { compileValueMap } from './message.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
@@ -29,5 +30,5 @@ export function compileFields(map: Readonly<Record<string, BodyField>> | undefin
   return { values: compileValueMap(Object.fromEntries(values)), secrets };
 }
 
-/** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`. */
-export const redactor = (values: string[]) => (text: string) => values.reduce((out, v) => (v.length >= 4 ? out.split(v).join('[redacted]') : out), text);
+/** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`, in every form it may be echoed. */
+export const redactor = (values: string[]) => secretRedactor(values);

@@ -4,7 +4,7 @@ import { field } from '../../runtime/component/spec.ts';
 
 /**
  * Asana's handshake: the first POST carries `X-Hook-Secret`; while the operator has armed the integration it is
- * answered 200 echoing the header, and the value is kept (KV) as the secret later deliveries are signed with.
+ * answered 200 echoing the header, and the value is kept (D1) as the secret later deliveries are signed with.
  */
 export const echoHeaderHandshake = defineComponent({
   kind: 'handshake',
@@ -15,7 +15,7 @@ export const echoHeaderHandshake = defineComponent({
     header: field.string({ minLength: 1 }).describe('The header carrying the secret (e.g. X-Hook-Secret).'),
     ...learntSecretSpec,
   },
-  example: { type: 'echo-header', header: 'X-Hook-Secret', secret: 'ASANA_WEBHOOK_SECRET', secret_store: 'kv' },
+  example: { type: 'echo-header', header: 'X-Hook-Secret', secret: 'ASANA_WEBHOOK_SECRET', secret_store: 'd1' },
   create(options) {
     const header = options.header.toLowerCase();
     return {

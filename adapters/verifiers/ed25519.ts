@@ -33,6 +33,7 @@ export const ed25519Verifier = defineComponent({
     const template = compileSigned(options.signed, { hasTimestamp: Boolean(options.timestamp_header) });
     return [...template.headers, ...(options.timestamp_header && template.pieces.some((p) => 'timestamp' in p) ? [options.timestamp_header.toLowerCase()] : [])];
   },
+  timestampTolerance: (options) => (options.timestamp_header && compileSigned(options.signed, { hasTimestamp: true }).pieces.some((p) => 'timestamp' in p) ? options.tolerance : undefined),
   async keyPair(options) {
     const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
     const raw = new Uint8Array((await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer);

@@ -130,6 +130,10 @@ export const hmacVerifier = defineComponent({
     if (p.signatureField || (p.timestamp && 'field' in p.timestamp)) throw new Error('this scheme changes the body to sign it: use signBody');
     return (await signWith(p, request, options)).headers;
   },
+  timestampTolerance(options) {
+    const p = plan(options);
+    return p.timestamp && p.template.pieces.some((x) => 'timestamp' in x) ? options.tolerance : undefined;
+  },
   // Mailgun-style: a body-carried signature over some fields only, not the body.
   authenticates: (options) => (plan(options).template.coversBody ? 'body' : 'fields'),
   signBody(options, request) {

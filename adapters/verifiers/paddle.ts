@@ -20,6 +20,7 @@ export const paddleVerifier = defineComponent({
     tolerance: field.duration().default(PADDLE_DEFAULT_TOLERANCE).describe('Accepted clock skew either way (as the Paddle SDK by default).'),
   },
   example: { type: 'paddle', secret: 'PADDLE_WEBHOOK_SECRET', tolerance: '30s' },
+  timestampTolerance: (options) => options.tolerance,
   async sign(_options, { body, now, secrets }) {
     const ts = Math.floor(now / 1000);
     return { 'paddle-signature': `ts=${ts};h1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${ts}:${body}`)))}` };

@@ -60,6 +60,7 @@ export const sendgridVerifier = defineComponent({
   },
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
   signedHeaders: () => ['x-twilio-email-event-webhook-timestamp'],
+  timestampTolerance: (options) => options.tolerance,
   keyPair: () => spkiKeyPair(ECDSA_P256),
   async sign(_options, { body, now, secrets }) {
     const timestamp = String(Math.floor(now / 1000));

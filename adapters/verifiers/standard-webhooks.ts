@@ -38,6 +38,7 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
     },
     example: { type: name, secret: exampleSecret, tolerance: '5m' },
     signedHeaders: () => [`${headerPrefix}id`, `${headerPrefix}timestamp`],
+    timestampTolerance: (options) => options.tolerance,
     async sign(_options, { body, now, secrets, id: messageId }) {
       const { kind, key } = decodeSecret(secrets[0]!, 'secret');
       if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: send needs the whsec_ secret');

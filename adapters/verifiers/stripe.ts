@@ -17,6 +17,7 @@ export const stripeVerifier = defineComponent({
     tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way.'),
   },
   example: { type: 'stripe', secret: 'STRIPE_WEBHOOK_SECRET', tolerance: '5m' },
+  timestampTolerance: (options) => options.tolerance,
   async sign(_options, { body, now, secrets }) {
     const t = Math.floor(now / 1000);
     return { 'stripe-signature': `t=${t},v1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${t}.${body}`)))}` };

@@ -4,7 +4,7 @@
  * handler's cost per event and the capacity it implies; `--json` prints one object for machines instead.
  */
 import { parseArgs } from '../lib/args.ts';
-import { checkProject, type Problem } from '../lib/check.ts';
+import { checkProject, type EnvironmentBuild, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
 import { log, logError, processOutput, type Output } from '../lib/output.ts';
 import { paint } from '../lib/style.ts';
@@ -16,6 +16,26 @@ export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', 
   const at = p.path.length ? `${formatPath(p.path)}: ` : '';
   const caret = p.source === undefined ? '' : `\n  ${p.source}\n  ${' '.repeat(p.column - 1)}${paint('red', '^', stream)}`;
   return `${p.file}:${p.line}:${p.column}: ${paint(level === 'error' ? 'red' : 'yellow', level, stream)}${envs}: ${at}${p.message}${caret}`;
+}
+
+const days = (ms: number) => `${Math.round((ms / 86_400_000) * 100) / 100}d`;
+
+/**
+ * For each integration whose verifier signs no timestamp, how long a re-sent capture is refused: its event row's
+ * life (retention.events), and where the id is an unsigned header, the body hash's (replay_window). Environments
+ * that agree are listed once.
+ */
+function printReplayWindows(builds: EnvironmentBuild[], output: Output): void {
+  const lines = new Map<string, string[]>();
+  for (const b of builds) {
+    for (const w of b.replayWindows) {
+      const line = `  ${w.integration} (${w.verifier}): the same delivery is a duplicate for ${days(w.duplicateMs)} after it first arrived (retention.events), then accepted as new${w.sameBodyMs ? `; its body under another id, for ${days(w.sameBodyMs)} (replay_window)` : ''}`;
+      lines.set(line, [...(lines.get(line) ?? []), b.name]);
+    }
+  }
+  if (!lines.size) return;
+  log(output, "replay windows: these verifiers sign no timestamp, so a captured delivery verifies forever; it is refused only while switchyard remembers it:");
+  for (const [line, envs] of lines) log(output, envs.length === builds.length ? line : `${line} [${envs.join(', ')}]`);
 }
 
 /** A problem as JSON: where it is, what it says, and which environments have it. */
@@ -40,7 +60,7 @@ export async function validateCommand(args: string[], output: Output = processOu
       valid: !result.problems.length,
       problems: result.problems.map(problemJson),
       warnings: result.warnings.map(problemJson),
-      environments: result.builds.map((b) => ({ name: b.name, hash: b.hash })),
+      environments: result.builds.map((b) => ({ name: b.name, hash: b.hash, replay_windows: b.replayWindows.map((w) => ({ integration: w.integration, verifier: w.verifier, duplicate: days(w.duplicateMs), ...(w.sameBodyMs ? { same_body: days(w.sameBodyMs) } : {}) })) })),
       ...(values.budget ? { budget } : {}),
     }, null, 2));
     return result.problems.length || (values.budget && !Object.keys(budget).length) ? 1 : 0;
@@ -52,6 +72,7 @@ export async function validateCommand(args: string[], output: Output = processOu
     return 1;
   }
   log(output, `${project.manifest}: valid for ${result.builds.map((b) => `${b.name} (${b.hash.slice(0, 12)})`).join(', ')}`);
+  printReplayWindows(result.builds, output);
   if (values.budget) {
     log(output, '');
     return printBudget(budgeted, false, output);

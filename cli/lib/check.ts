@@ -26,6 +26,7 @@ import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } f
 import { applyProviders } from '../../runtime/manifest/catalog.ts';
 import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
 import { loadCatalog } from './catalog.ts';
+import { duplicateWindowMs } from '../../runtime/operations/retention.ts';
 
 export interface EnvironmentBuild {
   name: string;
@@ -35,6 +36,29 @@ export interface EnvironmentBuild {
   queueNames: Record<string, string>;
   /** Each handler's cost per event in billed units (from the migrated schema), when it could be priced. */
   budget?: BudgetTable;
+  /** Integrations whose verifier signs no timestamp, and how long a re-sent capture of theirs is refused. */
+  replayWindows: ReplayWindow[];
+}
+
+/**
+ * A verifier that signs no timestamp (GitHub's, Meta's, Asana's HMAC over the body) makes a captured delivery valid
+ * forever: only the event row refuses it again, as a duplicate, for as long as retention keeps the row.
+ */
+export interface ReplayWindow {
+  integration: string;
+  verifier: string;
+  /** The same delivery (same id) is a duplicate for this long after it was first received: its row's life. */
+  duplicateMs: number;
+  /** Where the id comes from an unsigned header: the same body under another id is refused for this long. */
+  sameBodyMs?: number;
+}
+
+/** The replay window of each integration whose verifier signs no timestamp. */
+export function replayWindows(compiled: CompiledManifest): ReplayWindow[] {
+  const rowMs = duplicateWindowMs(compiled.retention);
+  return [...compiled.integrations.values()]
+    .filter((i) => i.timestampToleranceMs === undefined)
+    .map((i) => ({ integration: i.name, verifier: i.verifierType, duplicateMs: rowMs, ...(i.replayWindowMs ? { sameBodyMs: Math.min(i.replayWindowMs, rowMs) } : {}) }));
 }
 
 export interface Problem extends SourcedProblem {
@@ -151,7 +175,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;
-      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}) });
+      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}), replayWindows: replayWindows(compiled) });
     }
   }
   sqlite?.close();

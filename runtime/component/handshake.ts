@@ -9,18 +9,11 @@ import type { InboundRequest, SecretEnv } from './context.ts';
 import { compileBodyPath, readPath } from '../manifest/values.ts';
 import { field } from './spec.ts';
 
-/** The small part of KV a handshake uses to keep what it learnt (a per-route secret). */
-export interface HandshakeStore {
-  get(key: string): Promise<string | null>;
-  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
-  delete(key: string): Promise<void>;
-}
-
 export interface HandshakeContext {
   /** The integration's name. */
   integration: string;
   env: SecretEnv;
-  /** Secrets a provider hands over in its handshake, kept by the core (KV) and only while the operator armed it. */
+  /** Secrets a provider hands over in its handshake, kept by the core (D1) and only while the operator armed it. */
   learnt: LearntSecrets;
 }
 
@@ -29,7 +22,7 @@ export interface HandshakeContext {
  * signs with. The core keeps it: a handshake cannot write one itself, so none can skip the operator's arming.
  */
 export interface LearntSecrets {
-  /** The kept value of the secret `name`, when the environment does not set it (one KV read per delivery). */
+  /** The kept value of the secret `name`, when the environment does not set it (one D1 row read per delivery). */
   read(name: string): Promise<Record<string, string>>;
   /** Keeps `value` as the secret `name`: undefined when kept, else the answer refusing the handshake (`what` names it). */
   keep(name: string, value: string, what: string): Promise<HandshakeAnswer | undefined>;
@@ -38,7 +31,7 @@ export interface LearntSecrets {
 /** The options of a handshake that learns the verifier's secret. */
 export const learntSecretSpec = {
   secret: field.secret().describe('The secret name the verifier reads; the handshake provides its value unless the environment sets it.'),
-  secret_store: field.schema<'kv'>({ const: 'kv' }).default('kv').describe("Where the learnt secret is kept: the Worker's KV binding."),
+  secret_store: field.enum(['d1', 'kv']).default('d1').describe("Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read."),
 };
 
 /** What a handshake answers: status, content type and body, built by the core into a Response. */

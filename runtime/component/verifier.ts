@@ -48,6 +48,13 @@ export interface VerifierHooks<O> {
    */
   authenticates?(options: O): 'body' | 'fields' | 'sender';
   /**
+   * The window (ms, either way) within which the signed timestamp of a valid request lies; absent when the scheme
+   * signs no timestamp (GitHub's, Meta's and Asana's HMAC over the body alone), so a captured request verifies
+   * forever. The core caps an event's `occurred_at` at its arrival plus this window, and `validate` tells, for a
+   * scheme without one, how long a replayed capture is refused (its deduplication record's life).
+   */
+  timestampTolerance?(options: O): number | undefined;
+  /**
    * Signs a request exactly as the provider would (for `switchyard send` and tests): returns the headers to add.
    * `secrets` are the values of the secrets the options name, in order.
    */

@@ -4,8 +4,8 @@
  */
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
-import type { HandshakeAnswer, HandshakeContext, HandshakeStore } from '../component/handshake.ts';
-import { learntSecrets } from './handshake.ts';
+import type { HandshakeAnswer, HandshakeContext } from '../component/handshake.ts';
+import { learntSecrets, type HandshakeBindings } from './handshake.ts';
 import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
@@ -49,8 +49,23 @@ export function extractEnvelope(integration: CompiledIntegration, text: string, 
   const id = asText(integration.extract.id(ctx));
   const type = asText(integration.extract.type(ctx));
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
-  const occurred = integration.extract.occurredAt?.(ctx);
-  return { integration: integration.name, id, type, occurred_at: asText(occurred) ?? null, received_at: receivedAt, payload };
+  const occurred = asText(integration.extract.occurredAt?.(ctx)) ?? null;
+  return { integration: integration.name, id, type, occurred_at: notAfterArrival(occurred, receivedAt, integration.timestampToleranceMs ?? DEFAULT_CLOCK_SKEW_MS), received_at: receivedAt, payload };
+}
+
+/** How far ahead of its arrival an event may say it occurred when its verifier signs no timestamp: 5 minutes. */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * An event's `occurred_at`, at most its arrival plus the clock skew its verifier accepts: ordering compares
+ * occurred_at first, so an event dated an hour ahead (a provider's clock, or a field the manifest maps wrongly)
+ * would otherwise outrank every correctly dated event for that hour. Values that are not dates stay as they are.
+ */
+function notAfterArrival(occurred: string | null, receivedAt: string, skewMs: number): string | null {
+  if (occurred === null) return null;
+  const at = Date.parse(occurred);
+  const latest = Date.parse(receivedAt) + skewMs;
+  return Number.isFinite(at) && at > latest ? new Date(latest).toISOString() : occurred;
 }
 
 /**
@@ -109,14 +124,14 @@ async function verifyOrRefuse(integration: CompiledIntegration, inbound: Inbound
   }
 }
 
-/** KV as the small store handshakes use (learnt secrets, the operator's arming). */
-export function handshakeStore(env: RuntimeEnv): HandshakeStore | undefined {
+/** Where handshakes keep learnt secrets and the operator's arming: D1, and KV only to adopt an earlier version's. */
+export function handshakeBindings(env: RuntimeEnv): HandshakeBindings {
   const kv = env.KV as KVNamespace | undefined;
-  return kv ? { get: (key) => kv.get(key), put: (key, value, options) => kv.put(key, value, options), delete: (key) => kv.delete(key) } : undefined;
+  return { db: env.DB, ...(kv ? { kv } : {}) };
 }
 
 function handshakeContext(integration: string, env: RuntimeEnv, now: number): HandshakeContext {
-  return { integration, env, learnt: learntSecrets(integration, env, handshakeStore(env), now) };
+  return { integration, env, learnt: learntSecrets(integration, env, handshakeBindings(env), now) };
 }
 
 /** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */

@@ -14,7 +14,7 @@ import type { Period } from '../lib/periods.ts';
 import type { ProfileSource } from '../component/auth.ts';
 import { compileCondition, type AlertCondition, type CompiledAlert } from './alerts.ts';
 import { parseDuration } from '../lib/duration.ts';
-import { retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
+import { replayProof, retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
 import { compilePath } from './values.ts';
 import { compileStores } from '../consumer/stores.ts';
 import { type CompiledStore } from '../component/context.ts';
@@ -102,6 +102,8 @@ export interface CompiledIntegration extends EventSource {
   unsignedEventHeaders: { field: 'id' | 'type'; header: string }[];
   /** Set when unsignedEventHeaders is not empty: the same body is refused under another id for this long. */
   replayWindowMs?: number;
+  /** The verifier's signed-timestamp window (ms); absent when it signs no timestamp (a capture verifies forever). */
+  timestampToleranceMs?: number;
 }
 
 /**
@@ -456,7 +458,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
     });
   }
-  const retention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  const retention = replayProof(attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined), [...integrations.values()]);
   const alerts: CompiledAlert[] = [];
   defer(() => {
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
@@ -719,6 +721,7 @@ function compileIntegration(
     return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
   });
   const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
+  const timestampToleranceMs = adapter?.timestampTolerance && verifierOptions ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions)) : undefined;
 
   if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake)) return undefined;
   const integration = {
@@ -735,6 +738,7 @@ function compileIntegration(
     extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
+    ...(timestampToleranceMs !== undefined ? { timestampToleranceMs } : {}),
     queue,
     retry,
     // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.

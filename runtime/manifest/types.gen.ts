@@ -1007,16 +1007,16 @@ export interface EchoHeaderHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding.
+   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read.
    */
-  secret_store?: 'kv';
+  secret_store?: 'd1' | 'kv';
 }
 /**
- * A POST carrying a verification token in a JSON field: kept (KV) for the operator and as the verifier's secret.
+ * A POST carrying a verification token in a JSON field: kept (D1) for the operator and as the verifier's secret.
  */
 export interface RecordTokenHandshake {
   /**
-   * A POST carrying a verification token in a JSON field: kept (KV) for the operator and as the verifier's secret.
+   * A POST carrying a verification token in a JSON field: kept (D1) for the operator and as the verifier's secret.
    */
   type: 'record-token';
   /**
@@ -1028,9 +1028,9 @@ export interface RecordTokenHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the Worker's KV binding.
+   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read.
    */
-  secret_store?: 'kv';
+  secret_store?: 'd1' | 'kv';
 }
 /**
  * A HEAD to the route (an unsigned reachability check, e.g. Trello's), answered 200 with an empty body.

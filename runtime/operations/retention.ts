@@ -1,7 +1,8 @@
 /**
  * Retention, declared in the manifest and applied by the cron trigger in bounded batches, so the event log stops
  * growing: raw bodies after `payloads`, event metadata (with its applied-markers and delivered effects) after
- * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned.
+ * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned,
+ * nor are their bodies (a queued large event's message points at its stored body).
  */
 import { durationSchema, parseDuration } from '../lib/duration.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
@@ -37,6 +38,18 @@ export function retentionPolicy(spec: Retention | undefined): RetentionPolicy {
     batch: spec?.batch ?? 500,
   };
 }
+
+/**
+ * The policy with event rows kept at least as long as bodies when an integration's verifier signs no timestamp
+ * (GitHub, Meta, Asana): a capture of such a delivery verifies forever, and only its event row (the deduplication
+ * record) refuses it again, so the row must not go before the body it was recorded with.
+ */
+export function replayProof(policy: RetentionPolicy, integrations: readonly { timestampToleranceMs?: number }[]): RetentionPolicy {
+  return integrations.some((i) => i.timestampToleranceMs === undefined) && policy.eventsMs < policy.payloadsMs ? { ...policy, eventsMs: policy.payloadsMs } : policy;
+}
+
+/** How long a re-sent capture of one integration's delivery is refused as a duplicate: its event row's life. */
+export const duplicateWindowMs = (policy: RetentionPolicy): number => policy.eventsMs;
 
 export interface PruneResult {
   payloads: number;

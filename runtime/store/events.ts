@@ -416,7 +416,7 @@ export async function pruneEvents(db: D1Database, cuts: { payloads: string; even
   const statements: D1PreparedStatement[] = [];
   const last = bodies[bodies.length - 1]?.seq;
   if (last !== undefined) {
-    statements.push(db.prepare('UPDATE events SET body = NULL WHERE seq >= ?1 AND seq <= ?2 AND body IS NOT NULL').bind(from, last), checkpointStatement(db, BODIES_PRUNED_TO, last + 1));
+    statements.push(db.prepare(PRUNE_BODIES).bind(from, last), checkpointStatement(db, BODIES_PRUNED_TO, last + 1));
   }
   const waiting: readonly string[] = WAITING_EVENT_STATUSES;
   const doomed = old.filter((e) => !waiting.includes(e.status)).map((e) => e.seq);
@@ -425,6 +425,14 @@ export async function pruneEvents(db: D1Database, cuts: { payloads: string; even
   const results = await db.batch(statements);
   return { payloads: last !== undefined ? (results[0]!.meta.changes ?? 0) : 0, events: doomed.length ? (results[results.length - 1]!.meta.changes ?? 0) : 0 };
 }
+
+/**
+ * Nulls the raw bodies in a sequence range, except those of events still waiting for their outcome: a queued
+ * large event's message refers to its stored body (payload_ref), and a retry or the sweep's re-send reads it. Such a
+ * body stays with its row, which `events` retention prunes. Effects keep their own rendered payload, and a dead
+ * letter its own copy of the body, so neither needs the event's.
+ */
+const PRUNE_BODIES = `UPDATE events SET body = NULL WHERE seq >= ?1 AND seq <= ?2 AND body IS NOT NULL AND status NOT IN (${sqlList(WAITING_EVENT_STATUSES)})`;
 
 /**
  * Deletes old events in a sequence range, except what is still owed: events waiting for an outcome, events with an

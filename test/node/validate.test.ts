@@ -30,6 +30,20 @@ describe('switchyard validate', () => {
     expect((await validate([projectWith(signedInTemplate)])).stdout).not.toContain(': warning');
   });
 
+  it('prints the replay window of each integration whose verifier signs no timestamp, never shorter than body retention', async () => {
+    const { code, stdout } = await validate(['--env', 'default']);
+    expect(code).toBe(0);
+    const windows = stdout.slice(stdout.indexOf('replay windows:')).split('\n').slice(1).filter((l) => l.startsWith('  '));
+    expect(windows).toEqual([
+      expect.stringMatching(/^  twilio \(twilio\): the same delivery is a duplicate for 90d after it first arrived \(retention\.events\), then accepted as new$/),
+      expect.stringMatching(/^  github \(hmac\): .* 90d .*; its body under another id, for 30d \(replay_window\)$/),
+    ]);
+    // Rows kept for less than bodies would let a capture in again while its body is still kept: rows live as long.
+    const shorter = replaceOnce(defaultManifestText(), '  events: 90d\n', '  events: 7d\n');
+    const json = JSON.parse((await validate(['--env', 'default', '--json', projectWith(shorter)])).stdout) as { environments: { replay_windows: { integration: string; duplicate: string }[] }[] };
+    expect(json.environments[0]!.replay_windows).toContainEqual(expect.objectContaining({ integration: 'github', duplicate: '30d' }));
+  });
+
   it('lists all three planted errors with line:column, not only the first', async () => {
     let text = defaultManifestText();
     text = replaceOnce(text, 'provider: stripe\n', 'provider: stripe\n    verifier: { type: stripe-v2, secret: STRIPE_WEBHOOK_SECRET }\n');

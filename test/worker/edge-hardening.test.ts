@@ -79,6 +79,27 @@ describe('headers outside the signature cannot choose the event', () => {
     expect((await h.post('/webhooks/stripe', stripe, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, stripe, Math.floor(now / 1000)) })).status).toBe(202);
     expect(await env.DB.prepare("SELECT body_hash FROM events WHERE integration = 'stripe' AND id = ?").bind(stripeId).first()).toEqual({ body_hash: null });
   });
+
+  it('github signs no timestamp: a captured delivery re-sent after `events` retention but within `payloads` retention is still a duplicate', async () => {
+    // Later than every row the tests above wrote, so retention's walk reaches these.
+    let now = Date.UTC(2036, 0, 1);
+    const m = structuredClone(defaultManifest) as Manifest;
+    m.retention = { ...m.retention, events: '7d', payloads: '30d' };
+    const h = harness({ compiled: compileManifest(queuedOnly(m), defaultRegistry), now: () => now });
+    const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
+    const capture = { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body), 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' };
+    expect((await h.post('/webhooks/github', body, capture)).status).toBe(202);
+    const later = JSON.stringify({ action: 'closed', issue: { number: 1 } });
+    expect((await h.post('/webhooks/github', later, { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, later), 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' })).status).toBe(202);
+    await h.consume(h.drain());
+    now += 10 * 86_400_000;
+    await h.runtime.scheduled(h.env);
+    h.drain();
+    const again = await h.post('/webhooks/github', body, capture);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate' });
+    expect(h.queue.messages).toHaveLength(0);
+  });
 });
 
 it('costs: the body-hash claim writes one index entry more than the plain claim, and reads through the index', async () => {

@@ -154,7 +154,7 @@ describe('handshakes', () => {
     await leftNoTrace(h, 'notion');
   });
 
-  it("Asana X-Hook-Secret (armed): echoed, kept in KV, and then the secret that verifies deliveries; a second handshake can't replace it", async () => {
+  it("Asana X-Hook-Secret (armed): echoed, kept in D1, and then the secret that verifies deliveries; a second handshake can't replace it", async () => {
     const h = app();
     expect((await arm(h, 'asana')).status).toBe(200);
     const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
@@ -174,6 +174,36 @@ describe('handshakes', () => {
     expect((await arm(h, 'asana')).status).toBe(409);
     await forget(h, 'asana');
     expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(secret, body) })).status).toBe(500);
+  });
+
+  it('Asana (armed): of two handshakes racing through one window, exactly one is kept, and it is the one answered 200', async () => {
+    const h = app();
+    expect((await arm(h, 'asana')).status).toBe(200);
+    const secrets = [toHex(crypto.getRandomValues(new Uint8Array(32))), toHex(crypto.getRandomValues(new Uint8Array(32)))];
+    const answers = await Promise.all(secrets.map((secret) => h.post('/webhooks/asana', '', { 'X-Hook-Secret': secret })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200), JSON.stringify(statuses)).toHaveLength(1);
+    const kept = secrets[statuses.indexOf(200)]!;
+    const other = secrets[1 - statuses.indexOf(200)]!;
+    const body = JSON.stringify({ events: [{ action: 'changed', created_at: new Date().toISOString(), resource: { gid: uid('t'), resource_type: 'task' } }] });
+    // The provider that was answered 200 signs with its secret: its deliveries are accepted, the other's are not.
+    expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(kept, body) })).status).toBe(202);
+    expect((await h.post('/webhooks/asana', body, { 'X-Hook-Signature': await hmacHex(other, body) })).status).toBe(401);
+    await forget(h, 'asana');
+  });
+
+  it('Notion: a secret an earlier version kept in KV still verifies deliveries (adopted into D1), and forget removes it for good', async () => {
+    const h = app();
+    const token = `secret_${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+    await env.KV.put('handshake:notion:secret', token);
+    const body = JSON.stringify({ id: uid('evt'), timestamp: new Date().toISOString(), type: 'page.created', entity: { id: 'p1', type: 'page' } });
+    expect((await h.post('/webhooks/notion', body, { 'X-Notion-Signature': `sha256=${await hmacHex(token, body)}` })).status).toBe(202);
+    expect(await env.DB.prepare("SELECT secret FROM handshake_secrets WHERE integration = 'notion'").first()).toEqual({ secret: token });
+    expect((await arm(h, 'notion')).status).toBe(409);
+    await forget(h, 'notion');
+    expect(await env.KV.get('handshake:notion:secret')).toBeNull();
+    expect((await h.post('/webhooks/notion', body, { 'X-Notion-Signature': `sha256=${await hmacHex(token, body)}` })).status).toBe(500);
+    await env.DB.prepare("DELETE FROM events WHERE integration = 'notion'").run(); // the tests below count notion's rows
   });
 
   it('Notion verification_token (armed): answered 200 and kept (not logged) as the secret that verifies deliveries', async () => {

@@ -85,4 +85,29 @@ describe('secrets in an http body and query', () => {
     expect(stored).not.toContain(QUERY_KEY);
     expect(JSON.stringify(h.events)).not.toContain(AUTH_CODE);
   });
+
+  it('redacts them however the answer echoes them: URL- and form-encoded, JSON-escaped, base64 (alone or in a Basic credential)', async () => {
+    const code = 'vac 5f1c/9e0d+7a3b"4e21\\x&y=z';
+    const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+    const h = harness({ compiled, env: { PADDLE_VENDOR_AUTH_CODE: code, PARTNER_QUERY_KEY: QUERY_KEY } });
+    const echoes = {
+      url: encodeURIComponent(code),
+      form: new URLSearchParams({ c: code }).toString().slice(2),
+      json: JSON.stringify(code).slice(1, -1),
+      base64: btoa(code),
+      basic: btoa(`vendor:${code}`),
+    };
+    h.providers.on(/vendors\.paddle\.com/, () => new Response(`denied: ${Object.entries(echoes).map(([k, v]) => `${k}=${v}`).join(' ')}`, { status: 403, headers: { 'content-type': 'text/plain' } }));
+    const key = uid('k');
+    await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 6 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
+    await h.consume(h.drain());
+    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:cancel_classic_subscription' AND event_id = ?").bind(`${key}#0:0`).first<{ error: string }>();
+    expect(letter!.error).toMatch(/^http answered 403: denied: url=\[redacted\] form=\[redacted\] json=\[redacted\] base64=\[redacted\] basic=/);
+    const texts = JSON.parse(await everywhere('command:cancel_classic_subscription', key)) as unknown[];
+    const values = collectStrings(texts);
+    for (const [form, echo] of Object.entries(echoes)) expect(values.filter((v) => v.includes(echo)), form).toEqual([]);
+  });
 });
+
+const collectStrings = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(collectStrings) : value && typeof value === 'object' ? Object.values(value).flatMap(collectStrings) : [];

@@ -10,7 +10,7 @@ import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
-import { defaultManifest, fakeMessage, faultyDb, harness, uid, type Harness } from '../support/harness.ts';
+import { defaultManifest, fakeMessage, faultyDb, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
 import { stripeSignature, svixHeaders } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -120,6 +120,7 @@ describe('retention keeps what is still owed, and letters replay', () => {
     const [replayed] = h.drain();
     expect(new TextEncoder().encode(JSON.stringify(replayed!.body)).length).toBeLessThanOrEqual(128 * 1024);
   });
+
 });
 
 describe('the log keeps its sequence', () => {
@@ -146,5 +147,34 @@ describe('the log keeps its sequence', () => {
     const seq = await env.DB.prepare("SELECT seq FROM events WHERE id = ?").bind(id).first();
     const cp = await env.DB.prepare("SELECT seq FROM checkpoints WHERE name = 'sweep'").first();
     expect(h.events, JSON.stringify({ seq, cp })).toContainEqual(expect.objectContaining({ kind: 'event.stuck', id }));
+  });
+});
+
+describe('retention and events still waiting', () => {
+  it('retention keeps the body of a large (payload_ref) event still waiting for its outcome: its late message applies it', async () => {
+    // Later than every row the tests above wrote, so retention's walk reaches this event.
+    let now = Date.UTC(2035, 0, 1);
+    const m = structuredClone(defaultManifest) as Manifest;
+    m.retention = { ...m.retention, payloads: '1h' };
+    const h = harness({ compiled: compileManifest(queuedOnly(m), defaultRegistry), now: () => now });
+    const id = uid('evt');
+    const sub = uid('sub');
+    const body = JSON.stringify({ id, object: 'event', type: 'customer.subscription.created', created: 1_700_000_000, data: { object: { id: sub, customer: 'c', status: 'active', note: 'x'.repeat(200_000) } } });
+    expect((await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, Math.floor(now / 1000)) })).status).toBe(202);
+    const held = h.drain(); // the queue is backed up: the message arrives late
+    const settled = uid('evt');
+    const small = JSON.stringify({ id: settled, object: 'event', type: 'customer.subscription.created', created: 1_700_000_000, data: { object: { id: uid('sub'), customer: 'c', status: 'active' } } });
+    expect((await h.post('/webhooks/stripe', small, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, small, Math.floor(now / 1000)) })).status).toBe(202);
+    await h.consume(h.drain());
+    expect((held[0]!.body as Envelope).payload_ref).toBeDefined();
+    now += 2 * 3_600_000;
+    await h.runtime.scheduled(h.env); // retention (payloads 1h) and the sweep run meanwhile
+    h.drain();
+    await h.consume(held);
+    const after = await row<{ status: string; error: string | null }>("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id);
+    expect(after, after?.error ?? '').toMatchObject({ status: 'applied' });
+    expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
+    // The settled event beside it lost its body as retention says.
+    expect(await row("SELECT body FROM events WHERE integration = 'stripe' AND id = ?", settled)).toEqual({ body: null });
   });
 });

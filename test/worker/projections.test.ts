@@ -97,6 +97,25 @@ describe('default projections', () => {
     expect(await row('SELECT status FROM subscriptions WHERE id = ?', id)).toEqual({ status: 'canceled' });
   });
 
+  it('stripe: an event dated an hour ahead counts as occurring at most the verifier tolerance (5m) after it arrived, so a later, correctly dated one wins', async () => {
+    let now = Date.now();
+    const h = harness({ now: () => now });
+    const id = uid('sub');
+    const send = async (type: string, status: string, created: number) => {
+      const body = JSON.stringify({ id: uid('evt'), object: 'event', type, created, data: { object: { id, customer: 'cus_1', status, current_period_end: 1_735_689_600, items: { data: [{ price: { id: 'price_basic' } }] } } } });
+      await deliver(h, '/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, Math.floor(now / 1000)) });
+    };
+    const first = now;
+    const arrived = Math.floor(now / 1000);
+    await send('customer.subscription.updated', 'past_due', arrived + 3600);
+    now += 10 * 60_000;
+    await send('customer.subscription.deleted', 'canceled', arrived + 600);
+    expect(await row('SELECT status FROM subscriptions WHERE id = ?', id)).toEqual({ status: 'canceled' });
+    // The log keeps the capped time: rebuild and replay order events the same way.
+    const stored = await row<{ occurred_at: string }>("SELECT occurred_at FROM events WHERE integration = 'stripe' AND type = 'customer.subscription.updated' AND body LIKE ?", `%${id}%`);
+    expect(stored!.occurred_at).toBe(new Date(first + 5 * 60_000).toISOString());
+  });
+
   it('paddle: subscription.created upserts subscriptions', async () => {
     const h = harness();
     const id = uid('sub');

@@ -1,0 +1,25 @@
+/**
+ * Every verifier that checks a timestamp says so through `timestampTolerance`: the core caps `occurred_at` with it,
+ * and `validate` lists integrations without one as replayable forever. A verifier that forgot it would be listed
+ * wrongly and its events ordered with the default skew.
+ */
+import { describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { optionsOf } from '../../runtime/component/define.ts';
+
+describe('verifiers and their signed timestamp', () => {
+  it('every verifier with a tolerance option declares timestampTolerance, and it is the tolerance', () => {
+    for (const [type, adapter] of defaultRegistry.verifiers) {
+      if (!('tolerance' in adapter.spec)) continue;
+      expect(adapter.timestampTolerance, type).toBeTypeOf('function');
+    }
+    const stripe = defaultRegistry.verifiers.get('stripe')!;
+    expect(stripe.timestampTolerance!(optionsOf(stripe, { secret: 'S', tolerance: '2m' }))).toBe(120_000);
+  });
+
+  it('hmac: a tolerance only when the signed template includes the timestamp', () => {
+    const hmac = defaultRegistry.verifiers.get('hmac')!;
+    expect(hmac.timestampTolerance!(optionsOf(hmac, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }))).toBeUndefined();
+    expect(hmac.timestampTolerance!(optionsOf(hmac, { secret: 'S', header: 'X-Sig', timestamp_header: 'X-Ts', signed: '{timestamp}.{body}' }))).toBe(5 * 60_000);
+  });
+});
