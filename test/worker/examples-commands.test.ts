@@ -105,7 +105,8 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     const stripe = fakeStripe(h.providers);
     stripe.decline = 2;
     const key = crypto.randomUUID();
-    const other = `${key}#x`;
+    // The key K#x whose call id (K#x~<caller>) starts with K's own call id and a '#', as an effect letter's does.
+    const other = `${await callId(key)}#x`;
     const input = { order_id: uid('ord'), amount: 1200, currency: 'eur' };
     expect((await call(h, 'create_payment_intent', input, key)).status).toBe(502);
     expect((await call(h, 'create_payment_intent', input, other)).status).toBe(502);
@@ -114,28 +115,32 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     type Letter = { seq: number; event_id: string; replayed_at: string | null };
     const lettersOf = async (id: string) =>
       ((await (await h.request(`/admin/api/events/command:create_payment_intent/${encodeURIComponent(id)}`, { headers: ADMIN })).json()) as { dead_letters: Letter[] }).dead_letters.map((d) => [d.event_id, d.replayed_at !== null]);
-    expect(await lettersOf(key)).toEqual([[`${key}#0:0`, true]]);
-    expect(await lettersOf(other)).toEqual([[`${other}#0:0`, false]]);
+    const [K, X] = [await callId(key), await callId(other)];
+    expect(X.startsWith(`${K}#`)).toBe(true);
+    expect(await lettersOf(K)).toEqual([[`${K}#0:0`, true]]);
+    expect(await lettersOf(X)).toEqual([[`${X}#0:0`, false]]);
     const open = (await (await h.request('/admin/api/dead-letters?integration=command:create_payment_intent', { headers: ADMIN })).json()) as { dead_letters: Letter[] };
-    expect(open.dead_letters.filter((d) => d.event_id.startsWith(key)).map((d) => d.event_id)).toEqual([`${other}#0:0`]);
+    expect(open.dead_letters.filter((d) => d.event_id.startsWith(key)).map((d) => d.event_id)).toEqual([`${X}#0:0`]);
 
     // K#x's own retry is what reopens its letter, and Stripe sees its own key.
     expect((await call(h, 'create_payment_intent', input, other)).status).toBe(200);
-    expect(await lettersOf(other)).toEqual([[`${other}#0:0`, true]]);
+    expect(await lettersOf(X)).toEqual([[`${X}#0:0`, true]]);
     expect(h.providers.to(/api\.stripe\.com/).map((r) => r.headers['idempotency-key'])).toEqual(
-      [key, other, key, other].map((k) => `command:create_payment_intent:${k}:0:0`),
+      [K, X, K, X].map((k) => `command:create_payment_intent:${k}:0:0`),
     );
   });
 
   it('retention prunes the event of key K once its letter is replayed, though the letter of key K#x is still open (and keeps K#x)', async () => {
     let now = Date.now();
     const m = structuredClone(manifest);
-    m.retention = { ...m.retention, events: '7d' };
+    // payloads too: while an integration signs no timestamp (github, twilio), event rows outlive bodies.
+    m.retention = { ...m.retention, events: '7d', payloads: '7d' };
     const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs('default', validators)), now: () => now });
     const stripe = fakeStripe(h.providers);
     stripe.decline = 1;
     const key = crypto.randomUUID();
-    const other = `${key}#x`;
+    // The key K#x whose call id (K#x~<caller>) starts with K's own call id and a '#', as an effect letter's does.
+    const other = `${await callId(key)}#x`;
     const input = { order_id: uid('ord'), amount: 1300, currency: 'eur' };
     expect((await call(h, 'create_payment_intent', input, key)).status).toBe(502);
     expect((await call(h, 'create_payment_intent', input, key)).status).toBe(200);
@@ -145,7 +150,9 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect((await call(h, 'create_payment_intent', input, crypto.randomUUID())).status).toBe(200);
     now += 8 * DAY;
     await h.runtime.scheduled(h.env);
-    expect(await all("SELECT id FROM events WHERE integration = 'command:create_payment_intent' AND id IN (?1, ?2) ORDER BY id", key, other)).toEqual([{ id: other }]);
+    const [K, X] = [await callId(key), await callId(other)];
+    expect(X.startsWith(`${K}#`)).toBe(true);
+    expect(await all("SELECT id FROM events WHERE integration = 'command:create_payment_intent' AND id IN (?1, ?2) ORDER BY id", K, X)).toEqual([{ id: X }]);
   });
 
   it('after the cache time, asks Stripe again with the same Idempotency-Key and answers what Stripe replays', async () => {

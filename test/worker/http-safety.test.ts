@@ -11,6 +11,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { parseNestedForm } from '../support/fake-apis.ts';
 import { harness, uid } from '../support/harness.ts';
@@ -58,8 +59,12 @@ function setup(follow = false) {
 
 const call = (h: ReturnType<typeof setup>['h'], name: string, order_id: string, key = uid('k')) => h.post(`/v1/commands/${name}`, JSON.stringify({ order_id }), { ...SERVICE, 'idempotency-key': key });
 /** The event's dead letters: its own (stage consumer) and its effects' (`<id>#<step>`). */
-const deadLetters = async (integration: string, id: string) =>
-  (await env.DB.prepare("SELECT stage, reason, error FROM dead_letters WHERE integration = ?1 AND (event_id = ?2 OR event_id LIKE ?2 || '#%')").bind(integration, id).all<{ stage: string; reason: string; error: string }>()).results;
+const deadLetters = async (integration: string, key: string) => {
+  const id = await callId(key);
+  return (await env.DB.prepare("SELECT stage, reason, error FROM dead_letters WHERE integration = ?1 AND (event_id = ?2 OR event_id LIKE ?2 || '#%')").bind(integration, id).all<{ stage: string; reason: string; error: string }>()).results;
+};
+/** The call's id in the log: the key scoped to its caller, the service token. */
+const callId = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 
 describe('the http action and redirects to another origin', () => {
   it.each(REDIRECT_CODES)('a %i to another origin is not followed: B receives nothing and the command answers 502 with the status', async (code) => {
@@ -87,7 +92,7 @@ describe('the http action and redirects to another origin', () => {
     const [letter] = await deadLetters('command:charge_later', key);
     expect(letter).toMatchObject({ stage: 'effect' });
     expect(letter!.error).toMatch(/answered 307, a redirect to https:\/\/b\.test.*not followed/);
-    const effect = await env.DB.prepare('SELECT status, attempts FROM effects WHERE integration = ?1 AND event_id = ?2').bind('command:charge_later', key).first();
+    const effect = await env.DB.prepare('SELECT status, attempts FROM effects WHERE integration = ?1 AND event_id = ?2').bind('command:charge_later', await callId(key)).first();
     expect(effect).toEqual({ status: 'dead_lettered', attempts: 1 });
   });
 });
@@ -141,14 +146,14 @@ describe('dot segments in a URL template', () => {
     expect(body.message).toMatch(/dot segment/);
   });
 
-  it('dead-letters a queued call with the reason, and no request is sent', async () => {
+  it('dead-letters a queued call’s effect with the reason (the call itself is applied), and no request is sent', async () => {
     const { h, fake } = setup();
     const key = uid('k');
     expect((await call(h, 'charge_later', '..', key)).status).toBe(202);
     await h.consume(h.drain());
     expect(fake.requests).toEqual([]);
     const [letter] = await deadLetters('command:charge_later', key);
-    expect(letter).toMatchObject({ stage: 'consumer', reason: 'mapping' });
+    expect(letter).toMatchObject({ stage: 'effect', reason: 'mapping' });
     expect(letter!.error).toMatch(/order_id.*dot segment/);
   });
 
