@@ -14,6 +14,7 @@ import { encoder, toBase64, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { openSession } from '../../runtime/operations/admin-session.ts';
+import { commandCallId, commandCallRange } from '../../runtime/store/index.ts';
 import type { RuntimeEnv } from '../../runtime/lib/envelope.ts';
 import { fakeStripe } from '../support/fake-apis.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
@@ -28,6 +29,11 @@ const exampleManifest = (examples as unknown as { environments: { default: { man
 
 const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
 const count = async (sql: string, ...params: unknown[]) => (await row<{ n: number }>(sql, ...params))!.n;
+/** A command call's id in the log: the key scoped to its caller (the service token's secret name, or `rpc`). */
+const viaService = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
+const viaRpc = (key: string) => commandCallId(key, 'rpc');
+/** Calls of `integration` recorded with `key`, by any caller. */
+const callsWithKey = (integration: string, key: string) => count('SELECT count(*) AS n FROM events WHERE integration = ? AND id >= ? AND id < ?', integration, ...commandCallRange(key));
 
 /** A command over HTTP with the service token; the body is sent as given when it is a string (raw JSON). */
 function call(h: Harness, name: string, input: unknown, key: string | undefined, headers: Record<string, string> = SERVICE) {
@@ -50,20 +56,31 @@ function prototypeUntouched(): void {
 }
 
 describe('commands: the same Idempotency-Key with another input', () => {
-  it('applied in the request (sync_user): 422 over HTTP and RPC, and the first call’s row stands', async () => {
+  // A key is its caller's own (README, Idempotency): each 422 below is the same caller reusing its own key.
+  it('applied in the request (sync_user): 422 over HTTP and over RPC, each for the caller’s own key, and the first call’s row stands', async () => {
     const h = harness();
     const id = uid('user');
     const key = uid('k');
-    expect((await call(h, 'sync_user', { id, email: `${id}@example.com`, name: 'Ada' }, key)).status).toBe(200);
+    const ada = { id, email: `${id}@example.com`, name: 'Ada' };
+    expect((await call(h, 'sync_user', ada, key)).status).toBe(200);
 
-    const reused = await call(h, 'sync_user', { id, email: `${id}@example.com`, name: 'Mallory' }, key);
+    // HTTP then HTTP: the service token reuses its key with another input.
+    const reused = await call(h, 'sync_user', { ...ada, name: 'Mallory' }, key);
     expect(reused.status).toBe(422);
     expect(reused.headers.get('idempotent-replayed')).toBeNull();
     expect(await reused.json()).toMatchObject({ error: 'unprocessable', reason: 'idempotency_key_reused' });
-    expect(await h.runtime.command('sync_user', { id, email: `${id}@example.com`, name: 'Eve' }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 422, body: { reason: 'idempotency_key_reused' } });
+    expect(await row('SELECT name FROM users WHERE id = ?', id)).toEqual({ name: 'Ada' });
+
+    // RPC then RPC: the binding's first use of the key is a call of its own (same input, same row), its reuse a 422.
+    expect(await h.runtime.command('sync_user', ada, { idempotencyKey: key }, h.env)).toMatchObject({ status: 200, body: { id: key, status: 'applied' } });
+    const eve = await h.runtime.command('sync_user', { ...ada, name: 'Eve' }, { idempotencyKey: key }, h.env);
+    expect(eve).toMatchObject({ status: 422, body: { error: 'unprocessable', reason: 'idempotency_key_reused' } });
+    expect(eve.replayed).toBeFalsy();
 
     expect(await row('SELECT name FROM users WHERE id = ?', id)).toEqual({ name: 'Ada' });
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", key)).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaService(key))).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaRpc(key))).toBe(1);
+    expect(await callsWithKey('command:sync_user', key)).toBe(2);
     expect(h.queue.messages).toHaveLength(0);
   });
 
@@ -79,19 +96,29 @@ describe('commands: the same Idempotency-Key with another input', () => {
     expect(h.providers.emails.map((e) => e.to)).toEqual([['first@example.com']]);
   });
 
-  it('synchronous with no cached answer (cache: 0s): 422 from the event log, and Stripe is asked once', async () => {
+  it('synchronous with no cached answer (cache: 0s): 422 from the event log, and Stripe is asked once per caller', async () => {
     const h = examplesHarness((m) => (m.commands!.create_payment_intent!.sync!.cache = '0s'));
     const stripe = fakeStripe(h.providers);
     const key = crypto.randomUUID();
     const input = { order_id: uid('ord'), amount: 2000, currency: 'eur' };
     expect((await call(h, 'create_payment_intent', input, key)).status).toBe(200);
 
+    // HTTP then HTTP: the service token's reuse of its key is refused, and Stripe is not asked again.
     const reused = await call(h, 'create_payment_intent', { ...input, amount: 1 * 99999999 }, key);
     expect(reused.status).toBe(422);
     expect(await reused.json()).toMatchObject({ error: 'unprocessable', reason: 'idempotency_key_reused' });
-    expect(await h.runtime.command('create_payment_intent', { ...input, currency: 'usd' }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 422, body: { reason: 'idempotency_key_reused' } });
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(1);
-    expect(stripe.created).toBe(1);
+
+    // RPC then RPC: the binding's first use of the key is its own call (Stripe asked under a key of its own), its reuse a 422.
+    expect(await h.runtime.command('create_payment_intent', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 200, body: { id: key, status: 'applied' } });
+    expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
+    expect(await h.runtime.command('create_payment_intent', { ...input, currency: 'usd' }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 422, body: { error: 'unprocessable', reason: 'idempotency_key_reused' } });
+
+    const sent = h.providers.to(/api\.stripe\.com/);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent.map((r) => r.headers['idempotency-key'])).size).toBe(2);
+    expect(stripe.created).toBe(2);
+    expect(await callsWithKey('command:create_payment_intent', key)).toBe(2);
   });
 });
 
@@ -123,7 +150,8 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
     expect(all.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(all.filter((a) => !a.replayed)).toHaveLength(1);
     for (const a of all) expect(a.body).toEqual({ id: key, status: 'applied' });
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", key)).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaService(key))).toBe(1);
+    expect(await callsWithKey('command:sync_user', key)).toBe(1);
     expect(h.queue.messages).toHaveLength(0);
   });
 
@@ -210,7 +238,7 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     const stored = JSON.parse((await row<{ metadata: string }>('SELECT metadata FROM users WHERE id = ?', id))!.metadata) as Record<string, unknown>;
     expect(Object.keys(stored).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(stored)).toBe(Object.prototype);
-    const logged = JSON.parse((await row<{ body: string }>("SELECT body FROM events WHERE integration = 'command:note' AND id = ?", key))!.body) as Record<string, unknown>;
+    const logged = JSON.parse((await row<{ body: string }>("SELECT body FROM events WHERE integration = 'command:note' AND id = ?", await viaService(key)))!.body) as Record<string, unknown>;
     expect(Object.prototype.hasOwnProperty.call(logged, '__proto__')).toBe(true);
   });
 
@@ -227,7 +255,7 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: -Infinity } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
     expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: NaN } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
     expect(await row('SELECT id FROM users WHERE id = ?', id)).toBeNull();
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:note' AND id = ?", key)).toBe(0);
+    expect(await callsWithKey('command:note', key)).toBe(0);
     // The key was not spent: a call with null under it is a first call, not a replay of "the same input".
     const honest = await call(h, 'note', `{"id":"${id}","email":"a@example.com","meta":{"big":null}}`, key);
     expect([honest.status, honest.headers.get('idempotent-replayed')]).toEqual([200, null]);
@@ -325,7 +353,7 @@ async function deadLetter(h: Harness): Promise<number> {
   const key = uid('k');
   expect((await call(h, 'order_confirmation', { order_id: uid('ord'), email: 'dl@example.com', name: 'D' }, key)).status).toBe(202);
   await h.consume(h.drain());
-  return (await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'command:order_confirmation' AND event_id = ?", `${key}#0:0`))!.seq;
+  return (await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'command:order_confirmation' AND event_id = ?", `${await viaService(key)}#0:0`))!.seq;
 }
 
 /** What a state-changing admin call could change: the event log, the dead letters, the queue and handshake arming. */
