@@ -1,0 +1,126 @@
+/**
+ * An email goes out once even when a batch's answer is lost: a retry reaches Resend under the key of the attempt
+ * whose outcome is unknown (the recorded batch, re-sent whole), so Resend replays it instead of sending again.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../../worker/registry.ts';
+import type { Envelope } from '../../runtime/lib/envelope.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { FakeProviders } from '../support/fake-providers.ts';
+import { fakeResend } from '../support/fake-apis.ts';
+import { defaultManifest, fakeMessage, faultyDb, harness, uid, type FakeMessage } from '../support/harness.ts';
+
+/** A manifest whose stripe events each send one email through Resend. */
+function emailing() {
+  const m = structuredClone(defaultManifest) as Manifest;
+  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
+  return compileManifest(m, defaultRegistry);
+}
+
+const envelope = (email: string, now: number): Envelope => ({ integration: 'stripe', id: uid('evt'), type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email } } } });
+
+/** The fake providers behind a network that loses the next `lose` answers after the provider has acted. */
+function setup() {
+  let now = Date.now();
+  const fake = new FakeProviders();
+  const resend = fakeResend(fake);
+  const net = { lose: 0 };
+  const lossy: typeof fetch = async (input, init) => {
+    const res = await fake.fetch(input, init);
+    if (net.lose > 0) {
+      net.lose--;
+      throw new Error('Network connection lost.');
+    }
+    return res;
+  };
+  const h = harness({ compiled: emailing(), fetch: lossy, now: () => now });
+  const addresses = [uid('a'), uid('b'), uid('c')].map((x) => `${x}@example.com`);
+  const messages = addresses.map((a) => fakeMessage(envelope(a, now)));
+  const ids = messages.map((m) => (m.body as Envelope).id);
+  const effects = async () =>
+    (
+      await env.DB.prepare(`SELECT event_id, status, result, error FROM effects WHERE integration = 'stripe' AND event_id IN (${ids.map(() => '?').join(', ')})`)
+        .bind(...ids)
+        .all<{ event_id: string; status: string; result: string | null; error: string | null }>()
+    ).results.sort((x, y) => ids.indexOf(x.event_id) - ids.indexOf(y.event_id));
+  /** Every address sent exactly once, and every effect sent with the id Resend gave that email. */
+  const sentOnce = async () => {
+    expect(resend.sent.map((s) => s.to).sort()).toEqual([...addresses].sort());
+    const rows = await effects();
+    expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(rows.map((r) => (JSON.parse(r.result!) as { id: string }).id)).toEqual(addresses.map((a) => resend.sent.find((s) => s.to === a)!.id));
+  };
+  const mine = (list: FakeMessage[]) => list.filter((m) => ids.includes((m.body as { effects?: { id: string } }).effects?.id ?? ''));
+  return { h, fake, resend, net, addresses, messages, ids, effects, sentOnce, mine, advance: (ms: number) => void (now += ms) };
+}
+
+describe('a batch whose outcome is unknown is sent again as that batch, under its key', () => {
+  it('the answer is lost once: the retry replays the same batch under the same key; each email is sent once', async () => {
+    const s = setup();
+    s.net.lose = 1;
+    await s.h.consume(s.messages);
+    expect(s.resend.sent).toHaveLength(3);
+    expect((await s.effects()).map((r) => r.status)).toEqual(['retrying', 'retrying', 'retrying']);
+    s.advance(60 * 60_000);
+    const retries = s.mine(s.h.drain());
+    expect(retries).toHaveLength(3);
+    await s.h.consume(retries);
+    const batches = s.fake.to(/api\.resend\.com\/emails\/batch$/);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.headers['idempotency-key']).toBe(batches[0]!.headers['idempotency-key']);
+    expect(batches[1]!.body).toBe(batches[0]!.body);
+    expect(s.fake.to(/api\.resend\.com\/emails$/)).toHaveLength(0);
+    await s.sentOnce();
+  });
+
+  it('the consumer dies mid-call (no settle at all): after the lease lapses the sweep takes it back, and nothing is sent twice', async () => {
+    const s = setup();
+    // The settle fails, as if the Worker was killed after Resend acted: the effects stay leased ('sending').
+    await s.h.consume(s.messages, { DB: faultyDb(env.DB, () => s.ids[0], /UPDATE effects SET status/) });
+    expect(s.resend.sent).toHaveLength(3);
+    expect((await s.effects()).map((r) => r.status)).toEqual(['sending', 'sending', 'sending']);
+    s.h.drain();
+    s.advance(2 * 60 * 60_000);
+    await s.h.runtime.scheduled(s.h.env);
+    const swept = s.mine(s.h.drain());
+    expect(swept).toHaveLength(3);
+    await s.h.consume(swept);
+    await s.sentOnce();
+    const keys = s.fake.to(/api\.resend\.com\/emails/).map((r) => r.headers['idempotency-key']);
+    expect(new Set(keys).size).toBe(1);
+  });
+
+  it('one member is taken back alone: it re-sends the whole batch, which settles the other two; their own retries send nothing', async () => {
+    const s = setup();
+    s.net.lose = 1;
+    await s.h.consume(s.messages);
+    s.advance(60 * 60_000);
+    const [first, ...rest] = s.mine(s.h.drain());
+    await s.h.consume([first!]);
+    expect(s.fake.to(/api\.resend\.com/)).toHaveLength(2);
+    expect((await s.effects()).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    await s.h.consume(rest);
+    expect(rest.every((m) => m.acked)).toBe(true);
+    expect(s.fake.to(/api\.resend\.com/)).toHaveLength(2);
+    await s.sentOnce();
+  });
+
+  it('a batch Resend refuses outright (422, nothing sent) goes email by email under their own keys; the bad one is dead-lettered', async () => {
+    const s = setup();
+    const bad = fakeMessage(envelope('not-an-email', Date.now()));
+    const badId = (bad.body as Envelope).id;
+    await s.h.consume([s.messages[0]!, bad, s.messages[1]!]);
+    const calls = s.fake.to(/api\.resend\.com/);
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/emails/batch', '/emails', '/emails', '/emails']);
+    expect(calls.slice(1).map((c) => c.headers['idempotency-key']).sort()).toEqual([s.ids[0], badId, s.ids[1]].map((id) => `stripe:${id}:0:0`).sort());
+    expect(s.resend.sent.map((x) => x.to).sort()).toEqual([s.addresses[0], s.addresses[1]].sort());
+    const rows = await env.DB.prepare(`SELECT event_id, status, error FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?)`).bind(s.ids[0], badId, s.ids[1]).all<{ event_id: string; status: string; error: string | null }>();
+    expect(Object.fromEntries(rows.results.map((r) => [r.event_id, r.status]))).toEqual({ [s.ids[0]!]: 'sent', [badId]: 'dead_lettered', [s.ids[1]!]: 'sent' });
+    expect(rows.results.find((r) => r.event_id === badId)!.error).toContain('resend answered 422');
+    // The refused batch is forgotten: a replay of the bad one goes alone, under its own key.
+    const batch = await env.DB.prepare(`SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?) AND batch IS NOT NULL`).bind(s.ids[0], badId, s.ids[1]).first<{ n: number }>();
+    expect(batch).toEqual({ n: 0 });
+  });
+});
