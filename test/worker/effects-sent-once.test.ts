@@ -97,13 +97,34 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     s.net.lose = 1;
     await s.h.consume(s.messages);
     s.advance(60 * 60_000);
-    const [first, ...rest] = s.mine(s.h.drain());
+    const drained = s.mine(s.h.drain());
+    const [first, ...rest] = s.ids.map((id) => drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id)!);
     await s.h.consume([first!]);
     expect(s.fake.to(/api\.resend\.com/)).toHaveLength(2);
     expect((await s.effects()).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     await s.h.consume(rest);
     expect(rest.every((m) => m.acked)).toBe(true);
     expect(s.fake.to(/api\.resend\.com/)).toHaveLength(2);
+    await s.sentOnce();
+  });
+
+  it('a member another consumer holds under a live lease is left to it: the re-sent batch settles only what is free', async () => {
+    const s = setup();
+    s.net.lose = 1;
+    await s.h.consume(s.messages);
+    s.advance(60 * 60_000);
+    const drained = s.mine(s.h.drain());
+    const [first, second, third] = s.ids.map((id) => drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id));
+    // Another consumer has just claimed the third (its lease runs 15 minutes from now).
+    const until = new Date(Date.now() + 2 * 60 * 60_000).toISOString();
+    await env.DB.prepare(`UPDATE effects SET status = 'sending', lease = 'other-consumer', next_at = ?2 WHERE integration = 'stripe' AND event_id = ?1`).bind(s.ids[2], until).run();
+    await s.h.consume([first!]);
+    expect((await s.effects()).map((r) => r.status)).toEqual(['sent', 'sent', 'sending']);
+    expect(await env.DB.prepare(`SELECT lease FROM effects WHERE integration = 'stripe' AND event_id = ?`).bind(s.ids[2]).first()).toEqual({ lease: 'other-consumer' });
+    // That consumer died; once its lease lapses the third is taken back and re-sends the same batch: a replay.
+    s.advance(2 * 60 * 60_000);
+    await s.h.consume([second!, third!]);
+    expect(new Set(s.fake.to(/api\.resend\.com/).map((r) => r.headers['idempotency-key'])).size).toBe(1);
     await s.sentOnce();
   });
 
