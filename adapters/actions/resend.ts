@@ -129,9 +129,10 @@ export const resendAction = defineComponent({
         const one = async (item: ActionItem) => {
           const res = await post('/emails', emails[items.indexOf(item)], item.key);
           if (!res.ok) throw await resendError(res, io.now);
-          const { text, body } = await readAnswer(res);
+          const answer = await readAnswer(res);
+          const { body } = answer;
           const id = answerString(body, 'id');
-          return id ? { id } : new OddAnswer({ id: null }, answerProblem('resend', res.status, 'an email id', text));
+          return id ? { id } : new OddAnswer({ id: null }, answerProblem('resend', res.status, 'an email id', answer));
         };
         if (items.length === 1 || !batch) return sendEach(items, one);
         let res: Response;
@@ -145,11 +146,12 @@ export const resendAction = defineComponent({
           const error = await resendError(res, io.now);
           return items.map(() => ({ ok: false, error }));
         }
-        const { text, body } = await readAnswer(res);
+        const answer = await readAnswer(res);
+        const { body } = answer;
         const data = body && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
         return items.map((_, i): ActionOutcome => {
           const id = Array.isArray(data) ? answerString(data[i], 'id') : undefined;
-          return id ? { ok: true, result: { id } } : { ok: true, result: { id: null }, problem: answerProblem('resend', res.status, `an id for email ${i + 1} of ${items.length} in data`, text) };
+          return id ? { ok: true, result: { id } } : { ok: true, result: { id: null }, problem: answerProblem('resend', res.status, `an id for email ${i + 1} of ${items.length} in data`, answer) };
         });
       },
       logStatements(item, result, at) {

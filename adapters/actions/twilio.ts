@@ -57,9 +57,10 @@ export const twilioSmsAction = defineComponent({
           });
           if (!res.ok) throw await providerError('twilio', res, io.now);
           // Twilio has no idempotency key: a 2xx it could not read is still a message sent, never one to send again.
-          const { text, body } = await readAnswer(res);
+          const answer = await readAnswer(res);
+          const { body } = answer;
           if (answerString(body, 'sid')) return body;
-          return new OddAnswer({ sid: null, status: answerString(body, 'status') ?? null }, answerProblem('twilio', res.status, 'a message sid', text));
+          return new OddAnswer({ sid: null, status: answerString(body, 'status') ?? null }, answerProblem('twilio', res.status, 'a message sid', answer));
         });
       },
       logStatements(item, result, at) {

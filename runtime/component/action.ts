@@ -154,11 +154,16 @@ export class OddAnswer {
 }
 
 /**
- * Reads a 2xx answer without failing: its text, and its JSON (undefined when empty, not JSON or cut short). An
- * answer whose body breaks off reads as what arrived: the provider has acted either way.
+ * Reads a 2xx answer without failing: its text, its JSON (undefined when empty, not JSON or cut short), and why the
+ * body broke off if it did. The provider has acted either way: a broken body is an odd answer, not a failed send.
  */
-export async function readAnswer(res: Response): Promise<{ text: string; body: unknown }> {
-  const text = await res.text().catch(() => '');
+export async function readAnswer(res: Response): Promise<{ text: string; body: unknown; broken?: string }> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (error) {
+    return { text: '', body: undefined, broken: error instanceof Error ? error.message : String(error) };
+  }
   try {
     return { text, body: JSON.parse(text) as unknown };
   } catch {
@@ -167,9 +172,10 @@ export async function readAnswer(res: Response): Promise<{ text: string; body: u
 }
 
 /** The note kept for an odd 2xx answer: the provider, the status, what was missing, and how the answer began. */
-export function answerProblem(provider: string, status: number, missing: string, text: string): string {
-  const start = text.trim().slice(0, 80);
-  return `${provider} answered ${status} without ${missing} (${start ? `it began ${JSON.stringify(start)}` : 'an empty body'})`;
+export function answerProblem(provider: string, status: number, missing: string, answer: { text: string; broken?: string }): string {
+  const start = answer.text.trim().slice(0, 80);
+  const how = answer.broken !== undefined ? `its body broke off: ${answer.broken.slice(0, 80)}` : start ? `it began ${JSON.stringify(start)}` : 'an empty body';
+  return `${provider} answered ${status} without ${missing} (${how})`;
 }
 
 /** The string at `field` of a JSON answer, or undefined when it is absent, empty or not a string. */

@@ -37,7 +37,20 @@ const answers = (field = 'id'): [string, () => Response][] => [
   [`${field} as an array`, () => Response.json({ [field]: [] })],
   ['HTML instead of JSON', () => new Response('<html><body><h1>502 Bad Gateway</h1></body></html>', { status: 200, headers: { 'content-type': 'text/html' } })],
   ['truncated JSON', () => new Response(`{"${field}": "abc`, { status: 200, headers: { 'content-type': 'application/json' } })],
+  ['a body that breaks off (connection reset mid-answer)', () => new Response(brokenBody(`{"${field}": "ab`), { status: 200, headers: { 'content-type': 'application/json' } })],
 ];
+
+/** A body stream that delivers its start, then fails as a reset connection does. */
+function brokenBody(start: string): ReadableStream<Uint8Array> {
+  let sent = false;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent) return controller.error(new Error('Network connection lost.'));
+      sent = true;
+      controller.enqueue(new TextEncoder().encode(start));
+    },
+  });
+}
 
 function manifest(step: Step): Manifest {
   const m = structuredClone(defaultManifest);
