@@ -93,3 +93,36 @@ describe('fuzz: providers answer 200 with missing or mistyped fields', () => {
     }
   }
 });
+
+describe('one effect cannot sink the settle of the others', () => {
+  it("an effect whose log statement cannot be built (a value D1 refuses) is settled sent with a note; the other effect's settle and log still commit", async () => {
+    let requests = 0;
+    const m = manifest(CASES[0]!.step);
+    m.integrations.stripe!.handlers![0]!.steps.push(CASES.find((c) => c.action === 'twilio')!.step);
+    const both = compileManifest(m, defaultRegistry);
+    const resend = [...both.effects.byId.values()].find((s) => s.action.type === 'resend')!.action;
+    // As a log statement that binds a value from an answer it did not check would: D1 refuses `undefined`.
+    resend.logStatements = () => [{ sql: 'INSERT INTO email_logs (id) VALUES (?1)', params: [undefined] }];
+    const h = harness({
+      compiled: both,
+      env: SECRETS,
+      fetch: async (input) => {
+        requests++;
+        const url = String(input instanceof Request ? input.url : input);
+        return url.includes('resend') ? Response.json({ id: 're_1' }) : Response.json({ sid: `SM${uid('x')}`, status: 'queued' }, { status: 201 });
+      },
+    });
+    const id = uid('evt');
+    const message = fakeMessage({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { email: `${id}@example.com`, phone: `+1500555${String(Date.now()).slice(-4)}` } } } } satisfies Envelope);
+    await h.consume([message]);
+    expect(message.acked).toBe(true);
+    expect(requests).toBe(2);
+    expect(h.events.filter((e) => e.kind === 'runtime.error')).toEqual([]);
+    const rows = (await env.DB.prepare("SELECT action, status, error FROM effects WHERE integration = 'stripe' AND event_id = ? ORDER BY step").bind(id).all<{ action: string; status: string; error: string | null }>()).results;
+    expect(rows).toEqual([
+      { action: 'resend', status: 'sent', error: expect.stringContaining('its answer could not be recorded') },
+      { action: 'twilio', status: 'sent', error: null },
+    ]);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM sms_logs WHERE to_number = ?').bind((message.body as { payload: { data: { object: { phone: string } } } }).payload.data.object.phone).first()).toEqual({ n: 1 });
+  });
+});
