@@ -114,7 +114,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
   await reserve(items.filter((i) => !i.outcome), { ...d, io }, at);
   // A member of a recorded batch completes a call that may already have been performed: a limit cannot hold it back
   // (the batch must go whole, under its key, or the provider would see another body under that key).
-  for (const item of items) if (item.effect.batch && (item.outcome?.status === EffectStatus.deferred || item.outcome?.status === EffectStatus.dropped)) delete item.outcome;
+  for (const item of items) if (inSharedBatch(item) && (item.outcome?.status === EffectStatus.deferred || item.outcome?.status === EffectStatus.dropped)) delete item.outcome;
   const others: D1PreparedStatement[] = [];
   await send(items.filter((i) => !i.outcome), { ...d, io }, lease, others, at);
 
@@ -197,6 +197,16 @@ async function send(items: Item[], d: DeliveryContext, lease: string, others: D1
       return chunk(list, action.maxBatch).map(async (part) => settleAll(part, await call(action, part.map(actionItem), d), d));
     }),
   );
+}
+
+/** Whether an item belongs to a recorded batch of several members of a shared-key action. */
+function inSharedBatch(item: Item): boolean {
+  if (!item.spec?.action.sharedBatchKey || !item.effect.batch) return false;
+  try {
+    return (JSON.parse(item.effect.batch) as BatchRecord).members.length > 1;
+  } catch {
+    return false;
+  }
 }
 
 const actionItem = (i: Item): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts });

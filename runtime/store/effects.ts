@@ -155,10 +155,18 @@ export async function effectsOf(db: D1Database, integration: string, id: string)
   return rows.results.map((r) => ({ ...r, result: r.result === null ? null : JSON.parse(r.result) }));
 }
 
-/** A dead-lettered effect made due again (replay): a fresh set of attempts. */
+/**
+ * A dead-lettered effect made due again (replay): a fresh set of attempts. Its sends so far may have been performed
+ * (an answer lost), so it keeps the key it went under: its recorded batch, or else a batch of itself under its own
+ * key (a shared-key action then sends it alone, never inside a new batch under a new key).
+ */
 export function reopenStatement(db: D1Database, e: { integration: string; id: string; step: string }, at: string): D1PreparedStatement {
   return db
-    .prepare(`UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4 WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND status = '${EffectStatus.dead_lettered}'`)
+    .prepare(
+      `UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4,
+         batch = coalesce(batch, json_object('key', integration || ':' || event_id || ':' || step, 'members', json_array(json_array(integration, event_id, step))))
+       WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND status = '${EffectStatus.dead_lettered}'`,
+    )
     .bind(e.integration, e.id, e.step, at);
 }
 

@@ -13,16 +13,16 @@ import { fakeResend } from '../support/fake-apis.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, uid, type FakeMessage } from '../support/harness.ts';
 
 /** A manifest whose stripe events each send one email through Resend. */
-function emailing() {
+function emailing(retry?: Record<string, unknown>) {
   const m = structuredClone(defaultManifest) as Manifest;
-  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
+  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY', ...(retry ? { retry } : {}) }] }] } } as Manifest['integrations'];
   return compileManifest(m, defaultRegistry);
 }
 
 const envelope = (email: string, now: number): Envelope => ({ integration: 'stripe', id: uid('evt'), type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email } } } });
 
 /** The fake providers behind a network that loses the next `lose` answers after the provider has acted. */
-function setup() {
+function setup(retry?: Record<string, unknown>) {
   let now = Date.now();
   const fake = new FakeProviders();
   const resend = fakeResend(fake);
@@ -35,7 +35,7 @@ function setup() {
     }
     return res;
   };
-  const h = harness({ compiled: emailing(), fetch: lossy, now: () => now });
+  const h = harness({ compiled: emailing(retry), fetch: lossy, now: () => now });
   const addresses = [uid('a'), uid('b'), uid('c')].map((x) => `${x}@example.com`);
   const messages = addresses.map((a) => fakeMessage(envelope(a, now)));
   const ids = messages.map((m) => (m.body as Envelope).id);
@@ -143,5 +143,22 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     // The refused batch is forgotten: a replay of the bad one goes alone, under its own key.
     const batch = await env.DB.prepare(`SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?) AND batch IS NOT NULL`).bind(s.ids[0], badId, s.ids[1]).first<{ n: number }>();
     expect(batch).toEqual({ n: 0 });
+  });
+
+  it('an email tried alone and dead-lettered, then replayed, goes alone under its own key again, never inside a new batch', async () => {
+    const s = setup({ max_attempts: 1 });
+    s.net.lose = 1;
+    await s.h.consume([s.messages[0]!]);
+    expect((await s.effects()).map((r) => r.status)).toEqual(['dead_lettered']);
+    const letter = await env.DB.prepare("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND event_id = ?").bind(`${s.ids[0]}#0:0`).first<{ seq: number }>();
+    const replay = await s.h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ seq: [letter!.seq] }) });
+    expect(replay.status).toBe(200);
+    // The replay arrives in one consumer batch with two new events: those two may share a call, the replayed one not.
+    s.advance(60_000);
+    await s.h.consume([...s.mine(s.h.drain()), s.messages[1]!, s.messages[2]!]);
+    const calls = s.fake.to(/api\.resend\.com/);
+    expect(calls.filter((c) => c.headers['idempotency-key'] === `stripe:${s.ids[0]}:0:0`)).toHaveLength(2);
+    expect(calls.filter((c) => c.url.endsWith('/batch')).map((c) => (c.json as { to: string[] }[]).map((e) => e.to[0]))).toEqual([[s.addresses[1], s.addresses[2]]]);
+    await s.sentOnce();
   });
 });
