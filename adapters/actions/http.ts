@@ -2,7 +2,7 @@ import { PermanentError, readSecrets, type StepContext } from '../../runtime/com
 import { OptionError } from '../../runtime/manifest/problems.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
-import { ActionError, providerError, sendEach, type ActionIO } from '../../runtime/component/action.ts';
+import { ActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionIO } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { compilePath, MappingError, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
@@ -228,8 +228,11 @@ export const httpAction = defineComponent({
       // io.fetch refuses every redirect; same_origin follows those within the URL's origin, checked on each hop.
       const res = options.follow_redirects === 'same_origin' ? await fetchWithinOrigin(io.fetch, url, init) : await io.fetch(url, init);
       if (!res.ok) throw await providerError('http', res, io.now, redact);
-      const text = redact(await res.text());
+      // A 2xx whose body breaks off was still performed: kept as sent with a note, not retried (and not cached).
+      const answer = await readAnswer(res);
+      const text = redact(answer.text);
       check?.(res.status, text);
+      if (answer.broken !== undefined) return new OddAnswer({ status: res.status, body: text, cached: false }, `http answered ${res.status} but its body broke off (${redact(answer.broken).slice(0, 100)})`);
       if (cacheKey && cacheable(res)) {
         await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(ttlSeconds) });
         io.count?.('kv_writes');

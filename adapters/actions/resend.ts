@@ -1,5 +1,5 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { ActionError, expectJson, providerError, sendEach, stableId, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
+import { ActionError, answerProblem, answerString, asActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
@@ -33,9 +33,21 @@ export function resendTagValue(value: unknown): string {
 }
 
 /**
+ * Resend's failure, where a 409 `concurrent_idempotent_requests` (the same key is still being processed, by another
+ * consumer re-sending the same batch) is worth retrying, unlike other 4xx.
+ */
+async function resendError(res: Response, nowMs: number): Promise<ActionError> {
+  const error = await providerError('resend', res, nowMs);
+  if (res.status !== 409 || !error.message.includes('concurrent_idempotent_requests')) return error;
+  return new ActionError(error.message, { transient: true, status: 409, ...(error.code ? { code: error.code } : {}) });
+}
+
+/**
  * Email through Resend: `POST /emails` for one, `POST /emails/batch` (up to 100) for several, with an
- * `Idempotency-Key` so a retried call does not send twice. A batch the API refuses outright (4xx) is retried
- * email by email, so one bad address does not sink the other 99. Successes are logged to `email_logs`.
+ * `Idempotency-Key` so a retried call does not send twice. A batch call has one key for all its emails
+ * (`sharedBatchKey`): the consumer records the batch before the call and re-sends that batch, under that key, when
+ * its outcome is unknown; a batch the API refuses outright (4xx) goes email by email, so one bad address does not
+ * sink the other 99. An answer without an email id still counts as sent, with a note. Logged to `email_logs`.
  */
 export const resendAction = defineComponent({
   kind: 'action',
@@ -99,7 +111,8 @@ export const resendAction = defineComponent({
           ...(tags.length ? { tags: tags.map(([name, value]) => ({ name, value: resendTagValue(value(stepCtx.values)) })) } : {}),
         };
       },
-      async send(items, io) {
+      sharedBatchKey: true,
+      async send(items, io, batch) {
         const [key] = readSecrets(io.env, options.api_key);
         const post = (path: string, body: unknown, idempotencyKey: string) =>
           io.fetch(`${base}${path}`, {
@@ -113,29 +126,41 @@ export const resendAction = defineComponent({
         } catch (error) {
           return items.map(() => ({ ok: false, error: error as ActionError }));
         }
-        const one = (item: ActionItem) => post('/emails', emails[items.indexOf(item)], item.key).then((res) => expectJson<{ id: string }>('resend', res, io.now));
-        // A batch call has one Idempotency-Key for all its emails, so an email tried before goes alone, under its own.
-        if (items.length === 1 || items.some((i) => (i.attempt ?? 1) > 1)) return sendEach(items, one);
+        const one = async (item: ActionItem) => {
+          const res = await post('/emails', emails[items.indexOf(item)], item.key);
+          if (!res.ok) throw await resendError(res, io.now);
+          const answer = await readAnswer(res);
+          const { body } = answer;
+          const id = answerString(body, 'id');
+          return id ? { id } : new OddAnswer({ id: null }, answerProblem('resend', res.status, 'an email id', answer));
+        };
+        if (items.length === 1 || !batch) return sendEach(items, one);
         let res: Response;
         try {
-          res = await post('/emails/batch', emails, await stableId(items.map((i) => i.key).join('\n')));
+          res = await post('/emails/batch', emails, batch.key);
         } catch (error) {
-          return sendEach(items, () => Promise.reject(error));
+          const failure = asActionError(error);
+          return items.map(() => ({ ok: false, error: failure }));
         }
-        if (res.ok) {
-          const { data } = (await res.json()) as { data: { id: string }[] };
-          return items.map((_, i): ActionOutcome => ({ ok: true, result: { id: data[i]?.id } }));
+        if (!res.ok) {
+          const error = await resendError(res, io.now);
+          return items.map(() => ({ ok: false, error }));
         }
-        const error = await providerError('resend', res, io.now);
-        if (error.transient) return items.map(() => ({ ok: false, error }));
-        return sendEach(items, one);
+        const answer = await readAnswer(res);
+        const { body } = answer;
+        const data = body && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
+        return items.map((_, i): ActionOutcome => {
+          const id = Array.isArray(data) ? answerString(data[i], 'id') : undefined;
+          return id ? { ok: true, result: { id } } : { ok: true, result: { id: null }, problem: answerProblem('resend', res.status, `an id for email ${i + 1} of ${items.length} in data`, answer) };
+        });
       },
       logStatements(item, result, at) {
         const email = item.payload as ResendEmail;
         return [
           {
             sql: "INSERT INTO email_logs (id, to_email, subject, status, sent_at) VALUES (?1, ?2, ?3, 'sent', ?4) ON CONFLICT (id) DO NOTHING",
-            params: [(result as { id: string }).id, email.to[0], email.subject, at],
+            // Without the provider's id (an odd answer), the log is keyed by the effect's own key.
+            params: [answerString(result, 'id') ?? item.key, email.to[0] ?? null, email.subject ?? null, at],
           },
         ];
       },

@@ -1,5 +1,5 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { providerError, sendEach } from '../../runtime/component/action.ts';
+import { OddAnswer, providerError, sendEach } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
@@ -66,7 +66,8 @@ export const sendgridAction = defineComponent({
         return sendEach(items, async (item) => {
           const res = await io.fetch(`${base}/v3/mail/send`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(item.payload) });
           if (!res.ok) throw await providerError('sendgrid', res, io.now);
-          return { id: res.headers.get('x-message-id') ?? item.key };
+          const id = res.headers.get('x-message-id');
+          return id ? { id } : new OddAnswer({ id: item.key }, `sendgrid answered ${res.status} without an X-Message-Id header (logged under the effect's key)`);
         });
       },
       logStatements(item, result, at) {
@@ -74,7 +75,7 @@ export const sendgridAction = defineComponent({
         return [
           {
             sql: "INSERT INTO email_logs (id, to_email, subject, status, sent_at) VALUES (?1, ?2, ?3, 'sent', ?4) ON CONFLICT (id) DO NOTHING",
-            params: [(result as { id: string }).id, mail.personalizations[0]!.to[0]!.email, mail.subject ?? mail.template_id ?? null, at],
+            params: [String((result as { id?: unknown } | null)?.id ?? item.key), mail.personalizations[0]?.to[0]?.email ?? null, mail.subject ?? mail.template_id ?? null, at],
           },
         ];
       },

@@ -1,5 +1,5 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { expectJson, sendEach } from '../../runtime/component/action.ts';
+import { answerProblem, answerString, OddAnswer, providerError, readAnswer, sendEach } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
@@ -55,13 +55,19 @@ export const twilioSmsAction = defineComponent({
             headers: { authorization: `Basic ${btoa(`${sid}:${token}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams(item.payload as Record<string, string>).toString(),
           });
-          return expectJson<{ sid: string; status: string }>('twilio', res, io.now);
+          if (!res.ok) throw await providerError('twilio', res, io.now);
+          // Twilio has no idempotency key: a 2xx it could not read is still a message sent, never one to send again.
+          const answer = await readAnswer(res);
+          const { body } = answer;
+          if (answerString(body, 'sid')) return body;
+          return new OddAnswer({ sid: null, status: answerString(body, 'status') ?? null }, answerProblem('twilio', res.status, 'a message sid', answer));
         });
       },
       logStatements(item, result, at) {
         const sms = item.payload as Record<string, string>;
-        const sent = result as { sid: string; status: string };
-        return [{ sql: 'INSERT INTO sms_logs (sid, to_number, body, status, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sid) DO NOTHING', params: [sent.sid, sms.To, sms.Body, sent.status, at] }];
+        // Without Twilio's sid (an odd answer), the log is keyed by the effect's own key.
+        const params = [answerString(result, 'sid') ?? item.key, sms.To ?? null, sms.Body ?? null, answerString(result, 'status') ?? null, at];
+        return [{ sql: 'INSERT INTO sms_logs (sid, to_number, body, status, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sid) DO NOTHING', params }];
       },
     };
   },

@@ -78,14 +78,23 @@ export interface ActionIO {
   count?: (metric: import('../lib/platform.ts').PlatformMetric, n?: number) => void;
 }
 
-export type ActionOutcome = { ok: true; result: unknown } | { ok: false; error: ActionError };
+/**
+ * How one item's send ended. `problem`: the provider answered 2xx (it acted) but not as documented (no id, not
+ * JSON): the send counts as made, and the effect keeps this note instead of being retried into a second send.
+ */
+export type ActionOutcome = { ok: true; result: unknown; problem?: string } | { ok: false; error: ActionError };
 
 /** One prepared send: an idempotency key (event + step) and the provider-ready payload. */
 export interface ActionItem {
   key: string;
   payload: unknown;
-  /** Which attempt this is (1 the first). A provider whose batch call has one idempotency key sends retries alone. */
+  /** Which attempt this is (1 the first). */
   attempt?: number;
+}
+
+/** A batch call whose items share one idempotency key: the key, recorded on its members before the call. */
+export interface SharedBatch {
+  key: string;
 }
 
 export interface CompiledAction {
@@ -94,8 +103,18 @@ export interface CompiledAction {
   maxBatch: number;
   /** Builds the payload for one event; throws MappingError when the event lacks a value. */
   prepare(ctx: StepContext): unknown;
-  /** Sends items (at most maxBatch); one outcome per item, in order. */
-  send(items: ActionItem[], io: ActionIO): Promise<ActionOutcome[]>;
+  /**
+   * The provider's batch call carries ONE idempotency key for all its items (Resend's /emails/batch), not one per
+   * item. The consumer then records each batch on its members before the call and passes `batch`; a member whose
+   * outcome is unknown is retried by re-sending that same batch under that key, and a batch refused outright (a
+   * 4xx other than 409: nothing was performed) is forgotten and its members go alone, each under its own key.
+   */
+  sharedBatchKey?: boolean;
+  /**
+   * Sends items (at most maxBatch); one outcome per item, in order. With `sharedBatchKey`, several items come
+   * with `batch` (send them in one call under `batch.key`); without it, each goes under its own key.
+   */
+  send(items: ActionItem[], io: ActionIO, batch?: SharedBatch): Promise<ActionOutcome[]>;
   /** What a synchronous command maps its result from, given what `send` returned (default: that itself). */
   response?(result: unknown): unknown;
   /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
@@ -125,12 +144,54 @@ export async function expectJson<T>(provider: string, res: Response, nowMs: numb
   return (await res.json()) as T;
 }
 
-/** Sends items one request each, in parallel, turning thrown errors into outcomes. */
+/** A 2xx answer an action could not read as documented: what it could keep, and what was wrong (see ActionOutcome). */
+export class OddAnswer {
+  readonly result: unknown;
+  readonly problem: string;
+  constructor(result: unknown, problem: string) {
+    this.result = result;
+    this.problem = problem;
+  }
+}
+
+/**
+ * Reads a 2xx answer without failing: its text, its JSON (undefined when empty, not JSON or cut short), and why the
+ * body broke off if it did. The provider has acted either way: a broken body is an odd answer, not a failed send.
+ */
+export async function readAnswer(res: Response): Promise<{ text: string; body: unknown; broken?: string }> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (error) {
+    return { text: '', body: undefined, broken: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    return { text, body: JSON.parse(text) as unknown };
+  } catch {
+    return { text, body: undefined };
+  }
+}
+
+/** The note kept for an odd 2xx answer: the provider, the status, what was missing, and how the answer began. */
+export function answerProblem(provider: string, status: number, missing: string, answer: { text: string; broken?: string }): string {
+  const start = answer.text.trim().slice(0, 80);
+  const how = answer.broken !== undefined ? `its body broke off: ${answer.broken.slice(0, 80)}` : start ? `it began ${JSON.stringify(start)}` : 'an empty body';
+  return `${provider} answered ${status} without ${missing} (${how})`;
+}
+
+/** The string at `field` of a JSON answer, or undefined when it is absent, empty or not a string. */
+export function answerString(body: unknown, field: string): string | undefined {
+  const value = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Sends items one request each, in parallel, turning thrown errors into outcomes (and OddAnswer into a problem). */
 export async function sendEach(items: ActionItem[], send: (item: ActionItem) => Promise<unknown>): Promise<ActionOutcome[]> {
   return Promise.all(
     items.map(async (item) => {
       try {
-        return { ok: true as const, result: await send(item) };
+        const result = await send(item);
+        return result instanceof OddAnswer ? { ok: true as const, result: result.result, problem: result.problem } : { ok: true as const, result };
       } catch (error) {
         return { ok: false as const, error: asActionError(error) };
       }

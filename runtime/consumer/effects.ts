@@ -6,13 +6,13 @@
  */
 import { stepContext } from '../component/context.ts';
 import { type CompiledLimit } from '../component/step.ts';
-import { asActionError, ActionError, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction } from '../component/action.ts';
+import { asActionError, ActionError, stableId, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction, type SharedBatch } from '../component/action.ts';
 import { alertOnceStatement, countStatement, refundStatement } from './limits.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
-import { attemptStatement, EffectStatus, effectDeadLetter, idempotencyKey, settleStatement, UNBUILT_PAYLOAD, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { attemptStatement, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 
@@ -126,18 +126,32 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
   }
 
   await reserve(items.filter((i) => !i.outcome), { ...d, io }, at);
-  await send(items.filter((i) => !i.outcome), { ...d, io });
+  // A member of a recorded batch completes a call that may already have been performed: a limit cannot hold it back
+  // (the batch must go whole, under its key, or the provider would see another body under that key).
+  for (const item of items) if (inSharedBatch(item) && (item.outcome?.status === EffectStatus.deferred || item.outcome?.status === EffectStatus.dropped)) delete item.outcome;
+  const others: D1PreparedStatement[] = [];
+  await send(items.filter((i) => !i.outcome), { ...d, io }, lease, others, at);
 
-  const statements: D1PreparedStatement[] = [];
+  const statements: D1PreparedStatement[] = [...others];
   for (const item of items) {
-    const { effect, outcome } = item;
-    if (!outcome) continue;
-    statements.push(settleStatement(db, effect, lease, outcome.status === EffectStatus.sent && d.keep ? { ...outcome, result: d.keep(outcome.result) } : outcome, at));
-    if (outcome.status === EffectStatus.sent) {
-      statements.push(...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, outcome.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params)));
-      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts });
+    const { effect } = item;
+    if (!item.outcome) continue;
+    if (item.outcome.status === EffectStatus.sent) {
+      // One effect's answer must not sink the settle of all: statements it cannot build leave it sent, with a note.
+      let built: D1PreparedStatement[];
+      try {
+        const sent = item.outcome;
+        built = [settleStatement(db, effect, lease, d.keep ? { ...sent, result: d.keep(sent.result) } : sent, at), ...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, sent.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params))];
+      } catch (error) {
+        item.outcome = { status: EffectStatus.sent, result: null, note: `${item.outcome.note ? `${item.outcome.note}; ` : ''}its answer could not be recorded: ${String(error).slice(0, 200)}` };
+        built = [settleStatement(db, effect, lease, item.outcome, at)];
+      }
+      statements.push(...built);
+      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, ...(item.outcome.note ? { note: item.outcome.note } : {}) });
       continue;
     }
+    const outcome = item.outcome;
+    statements.push(settleStatement(db, effect, lease, outcome, at));
     if (outcome.status === EffectStatus.retrying || outcome.status === EffectStatus.dead_lettered) {
       statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
     }
@@ -189,33 +203,149 @@ async function reserve(items: Item[], d: DeliveryContext, at: string): Promise<v
 }
 
 /** Sends what is left, grouped per action and within each action's batch size; records each item's outcome. */
-async function send(items: Item[], d: DeliveryContext): Promise<void> {
+async function send(items: Item[], d: DeliveryContext, lease: string, others: D1PreparedStatement[], at: string): Promise<void> {
   const groups = new Map<CompiledAction, Item[]>();
   for (const item of items) if (!item.outcome) groups.set(item.spec.action, [...(groups.get(item.spec.action) ?? []), item]);
   await Promise.all(
-    [...groups].flatMap(([action, list]) =>
-      chunk(list, action.maxBatch).map(async (part) => {
-        let results: ActionOutcome[];
-        const started = Date.now();
-        try {
-          results = await action.send(part.map((i): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts })), d.io);
-        } catch (error) {
-          const failure = failureOf(action, error);
-          results = part.map(() => ({ ok: false as const, error: failure }));
-        }
-        part.forEach((item, i) => {
-          item.durationMs = Date.now() - started;
-          const result = results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) };
-          item.raw = result.ok ? { result: result.result } : { ...(result.error.status !== undefined ? { status: result.error.status } : {}), ...(result.error.code !== undefined ? { code: result.error.code } : {}) };
-          item.outcome = settlementOf(item, result, d);
-        });
-      }),
-    ),
+    [...groups].flatMap(([action, list]) => {
+      if (action.sharedBatchKey) return [sendShared(action, list, d, lease, others, at)];
+      return chunk(list, action.maxBatch).map(async (part) => settleAll(part, await call(action, part.map(actionItem), d), d));
+    }),
   );
 }
 
+/** Whether an item belongs to a recorded batch of several members of a shared-key action. */
+function inSharedBatch(item: Item): boolean {
+  if (!item.spec?.action.sharedBatchKey || !item.effect.batch) return false;
+  try {
+    return (JSON.parse(item.effect.batch) as BatchRecord).members.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+const actionItem = (i: Item): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts });
+
+/** One provider call: an outcome per item, in order, whatever the action did (threw, or answered short). */
+async function call(action: CompiledAction, sent: ActionItem[], d: DeliveryContext, batch?: SharedBatch): Promise<{ results: ActionOutcome[]; durationMs: number }> {
+  const started = Date.now();
+  let results: ActionOutcome[];
+  try {
+    results = await action.send(sent, d.io, batch);
+  } catch (error) {
+    const failure = failureOf(action, error);
+    results = sent.map(() => ({ ok: false as const, error: failure }));
+  }
+  return { results: sent.map((_, i) => results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) }), durationMs: Date.now() - started };
+}
+
+function settleAll(part: Item[], { results, durationMs }: { results: ActionOutcome[]; durationMs: number }, d: DeliveryContext): void {
+  part.forEach((item, i) => {
+    const result = results[i]!;
+    item.durationMs = durationMs;
+    item.raw = result.ok ? { result: result.result } : { ...(result.error.status !== undefined ? { status: result.error.status } : {}), ...(result.error.code !== undefined ? { code: result.error.code } : {}) };
+    item.outcome = settlementOf(item, result, d);
+  });
+}
+
+/** A batch the provider refused outright: a 4xx other than a conflict on its key (409), so nothing was performed. */
+const refusedOutright = (results: ActionOutcome[]) => results.every((r) => !r.ok && !r.error.transient && r.error.status !== undefined && r.error.status >= 400 && r.error.status < 500 && r.error.status !== 409);
+
+/**
+ * An action whose batch call shares one idempotency key. Each item goes out under the key of its last attempt
+ * whose outcome may be unknown: a member of a recorded batch re-sends that batch; an item tried before outside any
+ * batch goes alone (its own key); only first attempts form new batches, recorded on their members before the call.
+ */
+async function sendShared(action: CompiledAction, list: Item[], d: DeliveryContext, lease: string, others: D1PreparedStatement[], at: string): Promise<void> {
+  const recorded = new Map<string, Item[]>();
+  const alone: Item[] = [];
+  const fresh: Item[] = [];
+  for (const item of list) {
+    if (item.effect.batch) recorded.set(item.effect.batch, [...(recorded.get(item.effect.batch) ?? []), item]);
+    else if (item.effect.attempts > 1) alone.push(item);
+    else fresh.push(item);
+  }
+  const parts = chunk(fresh, action.maxBatch);
+  for (const part of parts.filter((p) => p.length === 1)) alone.push(...part);
+  await Promise.all([
+    ...alone.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d), d)),
+    ...parts.filter((p) => p.length > 1).map((part) => sendNewBatch(action, part, d, lease)),
+    ...[...recorded].map(([batch, held]) => resendBatch(action, batch, held, d, others, at)),
+  ]);
+}
+
+/** A new batch: recorded on its members (while this consumer holds their leases), then sent under its key. */
+async function sendNewBatch(action: CompiledAction, part: Item[], d: DeliveryContext, lease: string): Promise<void> {
+  const record: BatchRecord = { key: await stableId(part.map((i) => i.key).join('\n')), members: part.map((i) => [i.effect.integration, i.effect.id, i.effect.step]) };
+  const batch = JSON.stringify(record);
+  try {
+    const n = await recordBatch(d.db, batch, lease);
+    if (n !== part.length) throw new Error(`recorded on ${n} of its ${part.length} members`);
+  } catch (error) {
+    // Not sent. Where the record was written, the retry sends this batch; where not, the effect goes alone.
+    const failure = new ActionError(`${action.type}: the batch could not be recorded before its call, so it was not sent (${String(error).slice(0, 200)})`, { transient: true });
+    return settleAll(part, { results: part.map(() => ({ ok: false, error: failure })), durationMs: 0 }, d);
+  }
+  const answer = await call(action, part.map(actionItem), d, { key: record.key });
+  if (refusedOutright(answer.results)) return sendAloneAfterRefusal(action, batch, part, d);
+  settleAll(part, answer, d);
+}
+
+/** A batch refused outright is forgotten first (so no retry re-sends it), then its members go alone. */
+async function sendAloneAfterRefusal(action: CompiledAction, batch: string, held: Item[], d: DeliveryContext): Promise<void> {
+  try {
+    await forgetBatch(d.db, batch);
+  } catch (error) {
+    const failure = new ActionError(`${action.type}: the provider refused the batch, and it could not be forgotten (${String(error).slice(0, 200)})`, { transient: true });
+    return settleAll(held, { results: held.map(() => ({ ok: false, error: failure })), durationMs: 0 }, d);
+  }
+  for (const item of held) item.effect.batch = null;
+  await Promise.all(held.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d), d)));
+}
+
+/**
+ * Re-sends a recorded batch whose outcome is unknown: the same members' payloads in the same order, under the same
+ * key, so the provider replays it or performs it once. The members this consumer holds settle as usual; the others
+ * still open went out in this call and are settled sent too (never one a live consumer holds).
+ */
+async function resendBatch(action: CompiledAction, batch: string, held: Item[], d: DeliveryContext, others: D1PreparedStatement[], at: string): Promise<void> {
+  let record: BatchRecord;
+  let stored: Map<string, string>;
+  try {
+    record = JSON.parse(batch) as BatchRecord;
+    stored = await batchPayloads(d.db, batch);
+  } catch (error) {
+    const failure = new ActionError(`${action.type}: its batch could not be read back (${String(error).slice(0, 200)})`, { transient: true });
+    return settleAll(held, { results: held.map(() => ({ ok: false, error: failure })), durationMs: 0 }, d);
+  }
+  const byKey = new Map(held.map((i) => [i.key, i]));
+  const members = record.members.map(([integration, id, step]) => {
+    const key = idempotencyKey({ integration, id, step });
+    const item = byKey.get(key);
+    const text = stored.get(key);
+    return { integration, id, step, key, item, payload: item ? item.payload : text === undefined ? undefined : (JSON.parse(text) as unknown) };
+  });
+  if (members.some((m) => m.payload === undefined)) {
+    // A member's row is gone (pruned): the batch cannot be formed again, so what is held goes alone.
+    return sendAloneAfterRefusal(action, batch, held, d);
+  }
+  const answer = await call(action, members.map((m): ActionItem => ({ key: m.key, payload: m.payload, attempt: m.item?.effect.attempts ?? 1 })), d, { key: record.key });
+  if (refusedOutright(answer.results)) return sendAloneAfterRefusal(action, batch, held, d);
+  members.forEach((m, i) => {
+    const result = answer.results[i]!;
+    if (m.item) return settleAll([m.item], { results: [result], durationMs: answer.durationMs }, d);
+    if (!result.ok) return;
+    others.push(batchMemberSentStatement(d.db, m, batch, result.result, result.problem, at));
+    try {
+      others.push(...(action.logStatements?.({ key: m.key, payload: m.payload }, result.result, at) ?? []).map((s) => d.db.prepare(s.sql).bind(...s.params)));
+    } catch {
+      // Its log row is lost with its odd answer; the effect itself is settled above.
+    }
+  });
+}
+
 function settlementOf(item: Item, outcome: ActionOutcome, d: DeliveryContext): Settlement {
-  if (outcome.ok) return { status: EffectStatus.sent, result: outcome.result };
+  if (outcome.ok) return { status: EffectStatus.sent, result: outcome.result, ...(outcome.problem ? { note: outcome.problem } : {}) };
   const error = failureOf(item.spec.action, outcome.error);
   const { retry } = item.spec;
   if (!error.transient || item.effect.attempts >= retry.maxAttempts) return { status: EffectStatus.dead_lettered, error: error.message };

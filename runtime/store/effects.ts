@@ -36,6 +36,15 @@ export interface ClaimedEffect extends NewEffect {
   attempts: number;
   /** Its payload (and limits) were built by this consumer: the settlement records them. */
   built?: boolean;
+  /** The shared-key batch call it went out in, as recorded before that call (BatchRecord as JSON), if any. */
+  batch?: string | null;
+}
+
+/** A batch call whose members share one idempotency key: the key, and its members in call order. */
+export interface BatchRecord {
+  key: string;
+  /** [integration, event_id, step] of each member, in the order the call carried them. */
+  members: [string, string, string][];
 }
 
 /** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
@@ -61,13 +70,13 @@ const tuples = (n: number) => Array.from({ length: n }, () => '(?, ?)').join(', 
  */
 export async function claimDue(db: D1Database, keys: readonly EventKey[], lease: string, leaseUntil: string, at: string): Promise<ClaimedEffect[]> {
   if (!keys.length) return [];
-  const results = await db.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number }>(
+  const results = await db.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>(
     chunk([...keys], Math.floor((MAX_PARAMS - 3) / 2)).map((part) =>
       db
         .prepare(
           `UPDATE effects SET status = '${EffectStatus.sending}', lease = ?1, next_at = ?2, attempts = attempts + 1, updated_at = ?3
            WHERE (integration, event_id) IN (VALUES ${tuples(part.length)}) AND status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at <= ?3
-           RETURNING integration, event_id, step, action, source, payload, limits, attempts`,
+           RETURNING integration, event_id, step, action, source, payload, limits, attempts, batch`,
         )
         .bind(lease, leaseUntil, at, ...part.flat()),
     ),
@@ -94,7 +103,8 @@ WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND lease = ?4`;
 
 /** How one claimed effect ended this time. */
 export type Settlement =
-  | { status: typeof EffectStatus.sent; result: unknown }
+  /** `note`: what was odd about the provider's answer (kept as the effect's error; the send still counts). */
+  | { status: typeof EffectStatus.sent; result: unknown; note?: string }
   | { status: typeof EffectStatus.retrying; error: string; nextAt: string }
   | { status: typeof EffectStatus.deferred; nextAt: string; error: string }
   | { status: typeof EffectStatus.dropped; error: string }
@@ -104,11 +114,48 @@ export type Settlement =
 export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean }, lease: string, s: Settlement, at: string): D1PreparedStatement {
   const nextAt = 'nextAt' in s ? s.nextAt : null;
   const result = s.status === EffectStatus.sent ? JSON.stringify(s.result ?? null) : null;
-  const error = 'error' in s ? s.error : null;
+  const error = 'error' in s ? s.error : s.status === EffectStatus.sent ? (s.note ?? null) : null;
   // A deferral waits for the period to reset: it gives back the attempt its claim counted.
   const attempts = s.status === EffectStatus.deferred ? -1 : 0;
   const built = e.built && e.payload !== undefined ? [e.payload, e.limits ?? null] : [null, null];
   return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at, ...built);
+}
+
+/** The members of a recorded batch (its JSON bound as ?1), found by primary key. */
+const MEMBERS = `(integration, event_id, step) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?1, '$.members'))`;
+
+/**
+ * Records a shared-key batch on its members before the call, only while this consumer holds their leases (one row
+ * written per member). Resolves to how many members it was recorded on.
+ */
+export async function recordBatch(db: D1Database, batch: string, lease: string): Promise<number> {
+  const res = await db.prepare(`UPDATE effects SET batch = ?1 WHERE ${MEMBERS} AND lease = ?2 AND status = '${EffectStatus.sending}'`).bind(batch, lease).run();
+  return res.meta.changes;
+}
+
+/** Forgets a batch the provider refused outright (nothing was performed): its members then go alone. */
+export async function forgetBatch(db: D1Database, batch: string): Promise<void> {
+  await db.prepare(`UPDATE effects SET batch = NULL WHERE ${MEMBERS} AND batch = ?1`).bind(batch).run();
+}
+
+/** The stored payloads of a recorded batch's members, by their idempotency key (to re-send the batch whole). */
+export async function batchPayloads(db: D1Database, batch: string): Promise<Map<string, string>> {
+  const rows = await db.prepare(`SELECT integration, event_id, step, payload FROM effects WHERE ${MEMBERS}`).bind(batch).all<{ integration: string; event_id: string; step: string; payload: string }>();
+  return new Map(rows.results.map((r) => [idempotencyKey({ integration: r.integration, id: r.event_id, step: r.step }), r.payload]));
+}
+
+/**
+ * Settles as sent a member of a re-sent batch that this consumer does not hold: it went out in that call. Only while
+ * it still carries that batch and is open and not leased by a live consumer (a lease that has lapsed is no one's).
+ */
+export function batchMemberSentStatement(db: D1Database, e: { integration: string; id: string; step: string }, batch: string, result: unknown, note: string | undefined, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE effects SET status = '${EffectStatus.sent}', result = ?5, error = ?6, lease = NULL, next_at = NULL, updated_at = ?7
+       WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND batch = ?4
+         AND (status IN (${sqlList(OPEN_EFFECT_STATUSES.filter((s) => s !== EffectStatus.sending))}) OR (status = '${EffectStatus.sending}' AND next_at <= ?7))`,
+    )
+    .bind(e.integration, e.id, e.step, batch, JSON.stringify(result ?? null), note ?? null, at);
 }
 
 /** Every effect of one event, for its detail in the event log. */
@@ -120,10 +167,18 @@ export async function effectsOf(db: D1Database, integration: string, id: string)
   return rows.results.map((r) => ({ ...r, result: r.result === null ? null : JSON.parse(r.result) }));
 }
 
-/** A dead-lettered effect made due again (replay): a fresh set of attempts. */
+/**
+ * A dead-lettered effect made due again (replay): a fresh set of attempts. Its sends so far may have been performed
+ * (an answer lost), so it keeps the key it went under: its recorded batch, or else a batch of itself under its own
+ * key (a shared-key action then sends it alone, never inside a new batch under a new key).
+ */
 export function reopenStatement(db: D1Database, e: { integration: string; id: string; step: string }, at: string): D1PreparedStatement {
   return db
-    .prepare(`UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4 WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND status = '${EffectStatus.dead_lettered}'`)
+    .prepare(
+      `UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4,
+         batch = coalesce(batch, json_object('key', integration || ':' || event_id || ':' || step, 'members', json_array(json_array(integration, event_id, step))))
+       WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND status = '${EffectStatus.dead_lettered}'`,
+    )
     .bind(e.integration, e.id, e.step, at);
 }
 

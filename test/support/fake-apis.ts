@@ -96,3 +96,33 @@ export function fakeMixpanel(fake: FakeProviders, token: string) {
     return answer(true);
   });
 }
+
+/**
+ * Resend's `POST /emails` and `POST /emails/batch` with its idempotency layer: the same Idempotency-Key with the
+ * same body replays the first answer (for 24 h) and sends nothing; with another body it is a 409
+ * `invalid_idempotent_request`. A batch with an address that is not one is refused whole with a 422
+ * `validation_error` (nothing sent). `sent` holds every email it actually sent, with the key it came under.
+ */
+export function fakeResend(fake: FakeProviders) {
+  const seen = new Map<string, { body: string; response: unknown }>();
+  const state = { sent: [] as { to: string; id: string; key: string }[], ids: 0 };
+  const error = (status: number, name: string, message: string) => Response.json({ statusCode: status, name, message }, { status });
+  fake.on(/^https:\/\/api\.resend\.com\/emails(\/batch)?$/, (r: RecordedRequest) => {
+    const batch = r.url.endsWith('/batch');
+    if (!/^Bearer re_\S+$/.test(r.headers.authorization ?? '')) return error(401, 'missing_api_key', 'Missing API key in the authorization header.');
+    const key = r.headers['idempotency-key'];
+    const earlier = key ? seen.get(key) : undefined;
+    if (earlier) return earlier.body === r.body ? Response.json(earlier.response) : error(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.');
+    const emails = (batch ? r.json : [r.json]) as { to: string[] }[];
+    if (!Array.isArray(emails) || emails.some((e) => !e || !Array.isArray(e.to) || !e.to.every((a) => /^[^@\s]+@[^@\s]+$/.test(a)))) return error(422, 'validation_error', 'Invalid `to` field.');
+    const ids = emails.map((e) => {
+      const id = `re_${String(++state.ids).padStart(4, '0')}${crypto.randomUUID().slice(0, 8)}`;
+      state.sent.push({ to: e.to[0]!, id, key: key ?? '' });
+      return id;
+    });
+    const response = batch ? { data: ids.map((id) => ({ id })) } : { id: ids[0] };
+    if (key) seen.set(key, { body: r.body, response });
+    return Response.json(response);
+  });
+  return state;
+}
