@@ -14,6 +14,7 @@ import { encoder, toBase64, toHex } from '../../runtime/lib/bytes.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { openSession } from '../../runtime/operations/admin-session.ts';
+import { handshakeRow } from '../../runtime/store/handshakes.ts';
 import { commandCallId, commandCallRange } from '../../runtime/store/index.ts';
 import type { RuntimeEnv } from '../../runtime/lib/envelope.ts';
 import { fakeStripe } from '../support/fake-apis.ts';
@@ -481,7 +482,8 @@ describe('handshakes that learn a secret', () => {
   const app = () => harness({ compiled: compileManifest(queuedOnly(exampleManifest), defaultRegistry) });
   const arm = (h: Harness, integration: string) => h.request(`/admin/api/handshakes/${integration}/arm`, { method: 'POST', headers: ADMIN });
   const forget = async (h: Harness, integration: string) => expect((await h.request(`/admin/api/handshakes/${integration}/secret`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
-  const kept = (integration: string) => env.KV.get(`handshake:${integration}:secret`);
+  /** The secret kept for an integration (in D1, where keeping one is a single conditional UPDATE). */
+  const kept = async (integration: string) => (await handshakeRow(env.DB, integration))?.secret ?? null;
 
   it('arming twice still opens one window: the second handshake is refused (409) and the first secret stays', async () => {
     const h = app();
@@ -504,12 +506,10 @@ describe('handshakes that learn a secret', () => {
     expect(await kept('asana')).toBeNull();
   });
 
-  // FINDING (issue 25, not refused): `keep` reads the secret and the arming deadline, then disarms, each an await on
-  // KV, so handshakes that arrive together all pass the checks before the first disarms. Each is answered 200 with
-  // its own secret echoed, and the last write wins: an attacker racing the provider inside the window can have their
-  // secret kept while the provider is told its registration succeeded. KV has no compare-and-set, so the fix is a
-  // strongly consistent single-use claim (D1 or a Durable Object); until then this test is expected to fail.
-  it.fails('FINDING: handshakes racing in one armed window are all answered 200, though only one secret is kept', async () => {
+  // Found by this review (issue 25): with the secret in KV, `keep` read the secret and the deadline, then disarmed,
+  // each an await, so five racing handshakes were all answered 200 and the last write won. Keeping is now one
+  // conditional UPDATE in D1 that exactly one handshake wins.
+  it('handshakes racing in one armed window: exactly one is answered 200, and its secret is the one kept', async () => {
     const h = app();
     expect((await arm(h, 'asana')).status).toBe(200);
     const secrets = Array.from({ length: 5 }, () => toHex(crypto.getRandomValues(new Uint8Array(16))));
