@@ -18,17 +18,9 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, harness, uid } from '../support/harness.ts';
+import { prng } from '../support/prng.ts';
 import { following, REDIRECT_CODES } from '../support/redirects.ts';
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SERVICE = { authorization: 'Bearer test-service-token' };
 const SECRETS = { SENDGRID_API_KEY: 'SG.fuzz', TWILIO_ACCOUNT_SID: 'ACfuzz', TWILIO_AUTH_TOKEN: 'tw_fuzz', MIXPANEL_TOKEN: 'mp_fuzz', MIXPANEL_API_SECRET: 'mps_fuzz', POSTHOG_API_KEY: 'phc_fuzz', SLACK_TOKEN: 'xoxb-fuzz' };

@@ -10,21 +10,13 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { harness } from '../support/harness.ts';
+import { prng } from '../support/prng.ts';
 import { CLERK_ISSUER, clerkToken, jwks, signedIn, testKey } from '../support/jwt.ts';
 import { githubSignature, paddleSignature, stripeSignature, svixHeaders, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
 const ITERATIONS = 1200;
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req {
   path: string;
