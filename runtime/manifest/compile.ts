@@ -458,7 +458,10 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
     });
   }
-  const retention = replayProof(attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined), [...integrations.values()]);
+  const declaredRetention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
+  const retentionOf = () => replayProof(declaredRetention, [...integrations.values()]);
+  const retention = lazy ? declaredRetention : retentionOf();
   const alerts: CompiledAlert[] = [];
   defer(() => {
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
@@ -499,6 +502,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       });
     };
     for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) afterLate(key);
+    onFirstRead(compiled, 'retention', retentionOf);
   }
   return compiled;
 

@@ -222,7 +222,7 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
       auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' },
       queue: 'events',
       steps: [{ sql: 'INSERT INTO users (id, email, metadata, created_at) VALUES (:id, :email, :metadata, :created_at)', params: { id: 'id', email: 'email', metadata: { path: 'meta', transform: 'json' }, created_at: '@received_at' } }],
-    } as never;
+    };
     const built = builtInputs();
     return harness({ compiled: compileManifest(manifest, defaultRegistry, { inputValidator: (name: string) => (name === 'note' ? () => [] : built.inputValidator(name)) }) });
   }
