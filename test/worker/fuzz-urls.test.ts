@@ -20,9 +20,12 @@ import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, harness, uid } from '../support/harness.ts';
 import { prng } from '../support/prng.ts';
 import { following, REDIRECT_CODES } from '../support/redirects.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 
 
 const SERVICE = { authorization: 'Bearer test-service-token' };
+/** A call's id in the log: its key scoped to its caller, the service token. */
+const callId = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 const SECRETS = { SENDGRID_API_KEY: 'SG.fuzz', TWILIO_ACCOUNT_SID: 'ACfuzz', TWILIO_AUTH_TOKEN: 'tw_fuzz', MIXPANEL_TOKEN: 'mp_fuzz', MIXPANEL_API_SECRET: 'mps_fuzz', POSTHOG_API_KEY: 'phc_fuzz', SLACK_TOKEN: 'xoxb-fuzz' };
 const commandOf = (step: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ input: { type: 'object' }, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', retry: { max_attempts: 1 }, steps: [step], ...extra });
 const compile = (commands: Record<string, unknown>) => compileManifest({ ...structuredClone(defaultManifest), commands } as unknown as Manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
@@ -72,7 +75,7 @@ describe('redirecting providers, for every action that has a URL', () => {
         await h.consume(h.drain());
         const first = new URL(fake.requests[0]!.url);
         expect(fake.requests.every((r) => new URL(r.url).origin === first.origin), what).toBe(true);
-        const effect = await env.DB.prepare('SELECT status FROM effects WHERE integration = ?1 AND event_id = ?2').bind(`command:${target.command}`, key).first<{ status: string }>();
+        const effect = await env.DB.prepare('SELECT status FROM effects WHERE integration = ?1 AND event_id = ?2').bind(`command:${target.command}`, await callId(key)).first<{ status: string }>();
         if (target.follows && location.sameOrigin) {
           expect(fake.requests.map((r) => new URL(r.url).pathname.endsWith('/moved')), what).toEqual([false, true]);
           expect(effect?.status, what).toBe('sent');
@@ -92,7 +95,7 @@ describe('redirecting providers, for every action that has a URL', () => {
     await h.post('/v1/commands/fuzz_http_follow', JSON.stringify(INPUT), { ...SERVICE, 'idempotency-key': key });
     await h.consume(h.drain());
     expect(fake.requests).toHaveLength(6);
-    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:fuzz_http_follow' AND event_id LIKE ?1 || '#%'").bind(key).first<{ error: string }>();
+    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:fuzz_http_follow' AND event_id LIKE ?1 || '#%'").bind(await callId(key)).first<{ error: string }>();
     expect(letter!.error).toMatch(/answered 307.*more than 5 redirects/);
   });
 });

@@ -11,6 +11,7 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseNestedForm } from '../support/fake-apis.ts';
 import { harness, uid } from '../support/harness.ts';
+import { commandCallId } from '../../runtime/store/index.ts';
 
 const AUTH_CODE = 'vac_5f1c9e0d7a3b4e21';
 const QUERY_KEY = 'qk_8d2e6a4b0c9f1e37';
@@ -45,13 +46,16 @@ function setup() {
   return harness({ compiled, env: { PADDLE_VENDOR_AUTH_CODE: AUTH_CODE, PARTNER_QUERY_KEY: QUERY_KEY } });
 }
 
-const everywhere = async (integration: string, id: string) =>
-  JSON.stringify([
+/** Everything stored for a call: its key scoped to its caller, the service token, is its id in the log. */
+const everywhere = async (integration: string, key: string) => {
+  const id = await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
+  return JSON.stringify([
     (await env.DB.prepare('SELECT * FROM effects WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all()).results,
     (await env.DB.prepare('SELECT * FROM dead_letters WHERE integration = ?1').bind(integration).all()).results,
     (await env.DB.prepare('SELECT * FROM attempts WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all()).results,
     (await env.DB.prepare('SELECT * FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id).all()).results,
   ]);
+};
 
 describe('secrets in an http body and query', () => {
   it('sends them form-encoded and in the query string, and keeps only their names', async () => {
@@ -101,7 +105,7 @@ describe('secrets in an http body and query', () => {
     const key = uid('k');
     await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 6 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
     await h.consume(h.drain());
-    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:cancel_classic_subscription' AND event_id = ?").bind(`${key}#0:0`).first<{ error: string }>();
+    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:cancel_classic_subscription' AND event_id = ?").bind(`${await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN')}#0:0`).first<{ error: string }>();
     expect(letter!.error).toMatch(/^http answered 403: denied: url=\[redacted\] form=\[redacted\] json=\[redacted\] base64=\[redacted\] basic=/);
     const texts = JSON.parse(await everywhere('command:cancel_classic_subscription', key)) as unknown[];
     const values = collectStrings(texts);
