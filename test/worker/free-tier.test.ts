@@ -150,7 +150,8 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
     // Everything past 90 days is gone but the events still waiting for an outcome, which are never pruned.
     // (The sweep queued the retrying ones again: they wait as `replayed`.)
     expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status NOT IN ('retrying', 'replayed')", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });
-    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ?", new Date(NOW - 30 * DAY).toISOString())).toEqual({ n: 0 });
+    // Bodies past 30 days are gone too, but those of events still waiting (a retry or a replay reads the body).
+    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ? AND status NOT IN ('retrying', 'replayed')", new Date(NOW - 30 * DAY).toISOString())).toEqual({ n: 0 });
   }, 60_000);
 
   it('/health, the event filters and the dead-letter list each read a bounded number of rows', async () => {
