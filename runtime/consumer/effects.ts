@@ -270,7 +270,7 @@ async function sendShared(action: CompiledAction, list: Item[], d: DeliveryConte
   await Promise.all([
     ...alone.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d), d)),
     ...parts.filter((p) => p.length > 1).map((part) => sendNewBatch(action, part, d, lease)),
-    ...[...recorded].map(([batch, held]) => resendBatch(action, batch, held, d, others, at)),
+    ...[...recorded].map(([batch, held]) => sendRecordedBatchAgain(action, batch, held, d, others, at)),
   ]);
 }
 
@@ -308,7 +308,7 @@ async function sendAloneAfterRefusal(action: CompiledAction, batch: string, held
  * key, so the provider replays it or performs it once. The members this consumer holds settle as usual; the others
  * still open went out in this call and are settled sent too (never one a live consumer holds).
  */
-async function resendBatch(action: CompiledAction, batch: string, held: Item[], d: DeliveryContext, others: D1PreparedStatement[], at: string): Promise<void> {
+async function sendRecordedBatchAgain(action: CompiledAction, batch: string, held: Item[], d: DeliveryContext, others: D1PreparedStatement[], at: string): Promise<void> {
   let record: BatchRecord;
   let stored: Map<string, string>;
   try {
