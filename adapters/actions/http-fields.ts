@@ -1,9 +1,8 @@
 /**
  * The http action's body fields and query parameters: values from the event, or `{ secret: NAME }` read only when
- * the request is sent (so only the name is ever stored), and the redaction of those secrets from what comes back.
+ * the request is sent (so only the name is ever stored; runtime/lib/redact.ts scrubs them from what comes back).
  */
 import { secretRefSchema, type StepContext } from '../../runtime/component/context.ts';
-import { secretRedactor } from '../../runtime/lib/redact.ts';
 import { compileValueMap } from './message.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
@@ -29,6 +28,3 @@ export function compileFields(map: Readonly<Record<string, BodyField>> | undefin
   const values = entries.flatMap(([k, v]): [string, Value][] => (isSecret(v) ? [] : [[k, v]]));
   return { values: compileValueMap(Object.fromEntries(values)), secrets };
 }
-
-/** Replaces each secret value in a text (a provider's answer, an error) with `[redacted]`, in every form it may be echoed. */
-export const redactor = (values: string[]) => secretRedactor(values);

@@ -10,7 +10,8 @@ import { fetchWithinOrigin, MAX_REDIRECTS } from '../../runtime/lib/redirects.ts
 import { climbsPath } from '../../runtime/lib/url-paths.ts';
 import { compileValueMap } from './message.ts';
 import { formEncode } from './form-encode.ts';
-import { compileFields, fieldSchema, redactor, type BodyField } from './http-fields.ts';
+import { compileFields, fieldSchema, type BodyField } from './http-fields.ts';
+import { secretRedactor } from '../../runtime/lib/redact.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 /** A declared success check on a 2xx JSON answer. */
@@ -218,7 +219,7 @@ export const httpAction = defineComponent({
         const fields = Object.fromEntries(item.secrets.body.map(([field, name]) => [field, secret(name)]));
         sentBody = item.encoding === 'form' ? [item.body, formEncode(fields)].filter(Boolean).join('&') : JSON.stringify({ ...(item.body ? JSON.parse(item.body) : {}), ...fields });
       }
-      const redact = redactor(used);
+      const redact = secretRedactor(used);
       const init = { method: item.method, headers: { ...item.headers, ...idempotency, ...secretHeaders }, ...(sentBody !== undefined ? { body: sentBody } : {}) };
       const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
       if (cacheKey) {

@@ -44,7 +44,17 @@ export function secretForms(value: string): string[] {
  * @example secretRedactor(['k y/1+2'])('bad key k%20y%2F1%2B2') === 'bad key [redacted]'
  */
 export function secretRedactor(values: readonly string[]): (text: string) => string {
+  const cacheKey = values.join('\0');
+  const cached = redactors.get(cacheKey);
+  if (cached) return cached;
   const forms = [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
-  if (!forms.length) return (text) => text;
-  return (text) => forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('[redacted]') : out), text);
+  const redact = forms.length ? (text: string) => forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('[redacted]') : out), text) : (text: string) => text;
+  // An action asks for one per send with the same secrets (read from the environment): their forms are worked out once.
+  if (redactors.size >= MAX_CACHED_REDACTORS) redactors.delete(redactors.keys().next().value!);
+  redactors.set(cacheKey, redact);
+  return redact;
 }
+
+/** Redactors by the secrets they scrub, per isolate; a rotated secret makes a new one. */
+const redactors = new Map<string, (text: string) => string>();
+const MAX_CACHED_REDACTORS = 64;
