@@ -197,7 +197,7 @@ beforeAll(async () => {
   for (let from = 1; from <= N; from += 250_000) {
     await db
       .prepare(
-        `WITH RECURSIVE n(i) AS (SELECT CAST(?4 AS INTEGER) UNION ALL SELECT i + 1 FROM n WHERE i < ?4 + 249999), e AS (SELECT i, ${status} AS status, ${received} AS at FROM n)
+        `WITH RECURSIVE n(i) AS (SELECT CAST(?4 AS INTEGER) UNION ALL SELECT i + 1 FROM n WHERE i < min(?4 + 249999, ?1)), e AS (SELECT i, ${status} AS status, ${received} AS at FROM n)
          INSERT INTO events (seq, integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, error, next_at, swept_at, steps)
          SELECT i, CASE i % 3 WHEN 0 THEN 'stripe' WHEN 1 THEN 'clerk' ELSE 'paddle' END, 'bulk_' || i,
                 CASE i % 3 WHEN 0 THEN (CASE i % 2 WHEN 0 THEN 'invoice.payment_failed' ELSE 'customer.subscription.updated' END) WHEN 1 THEN 'user.created' ELSE 'subscription.updated' END,
