@@ -17,7 +17,7 @@ import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import * as store from '../../runtime/store/index.ts';
 import { countOpen, lastOpenError } from '../../runtime/store/dead-letters.ts';
 import { activeUserPruneStatements, countStatement, rateLimitPruneStatements } from '../../runtime/consumer/limits.ts';
-import { pruneUsageStatements } from '../../runtime/lib/platform.ts';
+import { PlatformUsage, pruneUsageStatements } from '../../runtime/lib/platform.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import { compileCondition } from '../../runtime/manifest/alerts.ts';
 import { harness, type Harness } from '../support/harness.ts';
@@ -163,6 +163,17 @@ const OPERATIONS: [name: string, budget: Budget, run: (c: Context) => Promise<un
   ['dismiss a dead letter', { read: 10, written: 5 }, post('/admin/api/dead-letters/3/dismiss', {})],
   ['dedup: a new delivery (claim and apply)', { read: 20, written: 6 }, webhook('evt_scale_new')],
   ['dedup: its duplicate (claim, then recorded)', { read: 20, written: 0 }, webhook('evt_scale_new')],
+  // The queue path end to end: claim, consume (plan, commit with its effect and limit count), send, settle, log.
+  ['consume: a queued event with an email (effect, limit, log row)', { read: 60, written: 15 }, async (c) => {
+    const body = JSON.stringify({ id: 'evt_scale_email', object: 'event', type: 'invoice.payment_failed', created: Math.floor(NOW / 1000), data: { object: { id: 'in_scale', customer_email: 'scale@example.com', amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.com/i/in_scale' } } });
+    const headers = { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(env.TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body, Math.floor(NOW / 1000)) };
+    const res = await c.h.runtime.app.request('https://switchyard.test/webhooks/stripe', { method: 'POST', body, headers }, { ...c.h.env, DB: c.db });
+    expect(res.status).toBe(202);
+    const messages = c.h.drain();
+    await c.h.consume(messages, { DB: c.db });
+    expect(messages.every((m) => m.acked)).toBe(true);
+    expect(c.h.providers.to(/api\.resend\.com\/emails$/)).toHaveLength(1);
+  }],
 ];
 
 /** Store functions no operation above reaches on this fixture, each explained with representative values. */
@@ -184,6 +195,15 @@ const QUERIES: [name: string, run: (db: D1Database) => Promise<unknown>][] = [
   ['usage prunes', (db) => db.batch(pruneUsageStatements(db, NOW, 500, [{ name: 'twilio.sms_per_number', period: 'hour' }]))],
   ['rate-limit prune', (db) => db.batch(rateLimitPruneStatements(db, [{ name: 'api', rateLimit: { period: 'minute' } }], NOW, 500))],
   ['the rejections alert', (db) => compileCondition({ rejections: { above: 10 } }, parseDuration, () => undefined)(db, NOW)],
+  ['the limit_warned alert', (db) => compileCondition({ limit_warned: 'resend.emails' }, parseDuration, () => 'month')(db, NOW)],
+  ['a queue backlog', (db) => new PlatformUsage().backlog(db, 'test-events', NOW)],
+  ['a command call and its effect', (db) => store.commandCall(db, ['stripe', eventId(20_004)], true)],
+  ['readBodies', (db) => store.readBodies(db, [['stripe', eventId(3)]])],
+  ['storedEvents', (db) => store.storedEvents(db, [['stripe', eventId(3)]])],
+  ['closedDeadLetters', (db) => store.closedDeadLetters(db, [1, 2])],
+  ['releaseClaim', (db) => store.releaseClaim(db, 'stripe', 'bulk_none', 'token')],
+  ['an event retrying, dead-lettered', (db) => db.batch([store.retryingStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x', nextAt: iso(NOW) }, iso(NOW)), store.deadLetteredStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x' }, iso(NOW))])],
+  ['an effect reopened', (db) => store.reopenStatement(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' }, iso(NOW)).run()],
   ['active-user prune', (db) => db.batch(activeUserPruneStatements(db, [{ name: 'clerk.active_users', period: 'month', counts: 'active_users' }], NOW, 500))],
 ];
 
