@@ -7,6 +7,8 @@
 --     key's history. 1 row written per new counter (was 2); an increment still writes 1.
 --   * limit_alerts: one row per threshold crossed per period (warn once). 1 row per warning (was 2).
 --   * seen_users: a route's on_first_seen runs once per user. 1 row per new user (was 2).
+--   * outbox: an enqueue step's message until it is sent. Its key (a step sends once) and the (integration, event_id)
+--     index (an event's unsent messages; retention keeps an event while it has one) stay. 2 rows per message (was 3).
 -- And the open dead letters' index carries the reason too, so the alerts' counts (by integration or by reason) read
 -- index entries only, not each open letter's row as well. Still one entry per letter: no row more written.
 
@@ -45,3 +47,16 @@ ALTER TABLE seen_users_lean RENAME TO seen_users;
 
 DROP INDEX IF EXISTS dead_letters_open;
 CREATE INDEX dead_letters_open ON dead_letters (replayed_at, dismissed_at, integration, reason);
+
+CREATE TABLE outbox_lean (
+  key TEXT PRIMARY KEY,     -- integration, event id and step: the same step never sends twice from here
+  integration TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO outbox_lean (key, integration, event_id, queue, body, created_at) SELECT key, integration, event_id, queue, body, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_lean RENAME TO outbox;
+CREATE INDEX outbox_by_event ON outbox (integration, event_id);
