@@ -4,7 +4,8 @@
  *
  * | table        | written per insert | what it pays for                                                                  |
  * |--------------|--------------------|------------------------------------------------------------------------------------|
- * | events       | 2                  | the row (rowid `seq`: arrival order, the walks) + UNIQUE (integration, id): dedup  |
+ * | events       | 2                  | the row (rowid `seq`: arrival order, the walks) + UNIQUE (integration, id): dedup; |
+ * |              |                    | WITHOUT ROWID would need `seq` indexed again: 2 as well (measured below)           |
  * | effects      | 2, settled 1       | the row (WITHOUT ROWID: its key is the idempotency key) + `effects_open` while     |
  * |              |                    | leased: the sweep takes back a lapsed lease; leaving the index when sent is free   |
  * | outbox       | 2, deleted 1       | WITHOUT ROWID, keyed by its key (a step sends once; was 3) + (integration,         |
@@ -31,6 +32,14 @@ describe('rows written per bookkeeping write, on the migrated schema', () => {
     expect(await written(store.claimStatement(env.DB, envelope('rows_1'), '{}', 'token', Date.parse(AT)))).toBe(2);
     expect(await written(...store.appliedStatements(env.DB, [{ integration: 'stripe', id: 'rows_1', type: 't', received_at: AT, attempts: 1, steps: '[]', ignored: false }], AT))).toBe(1);
     expect(await written(store.appliedClaimStatement(env.DB, envelope('rows_2'), '{}', '[]', false, AT))).toBe(2);
+  });
+
+  it('events cannot be cheaper WITHOUT ROWID: keyed (integration, id), the arrival order the walks read needs an index back', async () => {
+    await env.DB.batch([
+      env.DB.prepare('CREATE TABLE IF NOT EXISTS events_wr (integration TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (integration, id)) WITHOUT ROWID'),
+      env.DB.prepare('CREATE INDEX IF NOT EXISTS events_wr_seq ON events_wr (seq)'),
+    ]);
+    expect(await written(env.DB.prepare("INSERT INTO events_wr (integration, id, seq) VALUES ('stripe', 'wr_1', 1)"))).toBe(2);
   });
 
   it('effects: 2 per effect recorded (its row and its lease in effects_open), 1 when it is settled sent', async () => {
