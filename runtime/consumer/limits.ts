@@ -124,7 +124,7 @@ export function rateLimitPruneStatements(db: D1Database, routes: readonly { name
     route.rateLimit
       ? [
           db
-            .prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)')
+            .prepare('DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)')
             .bind(`route.${route.name}`, periodBounds(route.rateLimit.period, nowMs).start, batch),
         ]
       : [],

@@ -200,16 +200,29 @@ export const DAILY_KEEP_MS = 35 * 86_400_000;
 
 /**
  * Retention of the counters: each metric family's rows older than it needs, read through the primary key
- * (metric first), so a prune reads about what it deletes.
+ * (metric, period_start, key), so a prune reads about what it deletes. A family (`lag.`, `events.`, …) is walked one
+ * metric at a time (a skip over the key: one row read per metric), each searched for its past periods alone; a range
+ * over the whole family would read every counter it keeps.
  */
 export function pruneUsageStatements(db: D1Database, nowMs: number, batch: number, limits: readonly { name: string; period: Period }[] = []): D1PreparedStatement[] {
   const hourly = new Date(nowMs - HOURLY_KEEP_MS).toISOString();
   const daily = new Date(nowMs - DAILY_KEEP_MS).toISOString();
-  const range = (from: string, to: string, cut: string) =>
-    db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric >= ?1 AND metric < ?2 AND period_start < ?3 LIMIT ?4)').bind(from, to, cut, batch);
+  const range = (from: string, to: string, cut: string) => db.prepare(PRUNE_FAMILY).bind(from, to, cut, batch);
   // A limit's counters of periods before the current one are over: nothing reads them again.
-  const over = limits.map((l) => db.prepare('DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
+  const over = limits.map((l) => pruneCounterStatement(db, l.name, periodBounds(l.period, nowMs).start, batch));
   return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
+}
+
+/** Up to ?4 counters of every metric in [?1, ?2) from periods before ?3: each metric found by one keyed read. */
+const PRUNE_FAMILY = `WITH RECURSIVE m(name) AS (
+  SELECT (SELECT metric FROM usage WHERE metric >= ?1 AND metric < ?2 ORDER BY metric LIMIT 1)
+  UNION ALL
+  SELECT (SELECT metric FROM usage WHERE metric > m.name AND metric < ?2 ORDER BY metric LIMIT 1) FROM m WHERE m.name IS NOT NULL)
+DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT u.metric, u.period_start, u.key FROM m JOIN usage u ON u.metric = m.name AND u.period_start < ?3 LIMIT ?4)`;
+
+/** Deletes up to `batch` counters of one metric from periods before `before` (a search of the primary key). */
+export function pruneCounterStatement(db: D1Database, metric: string, before: string, batch: number): D1PreparedStatement {
+  return db.prepare('DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(metric, before, batch);
 }
 
 /** Rows written by a D1 batch or statement, from its result metadata. */

@@ -56,7 +56,7 @@ export function compileCondition(when: AlertCondition, parse: (d: string) => num
     return async (db, now) => {
       const since = periodBounds('hour', now - window).start;
       const row = await db
-        .prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric LIKE 'rejections.%' AND (?1 IS NULL OR metric = 'rejections.' || ?1) AND period_start >= ?2")
+        .prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric >= 'rejections.' AND metric < 'rejections/' AND (?1 IS NULL OR metric = 'rejections.' || ?1) AND period_start >= ?2")
         .bind(integration ?? null, since)
         .first<{ n: number }>();
       return { active: (row?.n ?? 0) > above, value: row?.n ?? 0, threshold: above };

@@ -268,7 +268,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     const allowances = PLAN_LIMITS[compiled.plan];
     const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
-    return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform }, projection: await projection(c.env.DB, deps.budget, compiled.plan, day) });
+    return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform }, projection: await projection(c.env.DB, deps.budget, compiled.plan, day, unflushed) });
   });
 
   api.route('/handshakes', handshakesApi(compiled, emit, now));
@@ -276,13 +276,23 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   return api;
 }
 
+/** Today's newest events the projection prices the mix from, at most: a busy day is sampled, never read whole. */
+export const PROJECTION_SAMPLE = 1000;
+
 /**
  * Today's events by handler, priced with the build's per-handler costs: the events a day that would fit the plan
- * at this mix, and the resource that would run out first. Null without a budget or before the first event.
+ * at this mix, and the resource that would run out first. Null without a budget or before the first event. The mix
+ * is today's newest PROJECTION_SAMPLE events (a range of the sequence: the log has no time index); how many
+ * arrived today comes from the hourly `events.accepted` counters.
  */
-async function projection(db: D1Database, budget: BudgetTable | undefined, plan: 'free' | 'paid', day: string) {
+async function projection(db: D1Database, budget: BudgetTable | undefined, plan: 'free' | 'paid', day: string, unflushed: { metric: string; period_start: string; n: number }[]) {
   if (!budget?.handlers.length) return null;
-  const rows = await db.prepare('SELECT integration, type, count(*) AS n FROM events WHERE received_at >= ?1 GROUP BY integration, type').bind(day).all<{ integration: string; type: string; n: number }>();
+  const rows = await db
+    .prepare('SELECT integration, type, count(*) AS n FROM events WHERE seq > (SELECT max(seq) FROM events) - ?2 AND received_at >= ?1 GROUP BY integration, type')
+    .bind(day, PROJECTION_SAMPLE)
+    .all<{ integration: string; type: string; n: number }>();
+  const counted = await db.prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric = 'events.accepted' AND period_start >= ?1").bind(day).first<{ n: number }>();
+  const accepted = (counted?.n ?? 0) + unflushed.filter((u) => u.metric === 'events.accepted' && u.period_start >= day).reduce((n, u) => n + u.n, 0);
   const matchers = budget.handlers.map((h) => ({ h, re: compilePattern(h.on) }));
   const mix = { worker_requests: 0, d1_rows_written: 0, d1_rows_read: 0, queue_operations: 0, kv_reads: 0, kv_writes: 0 };
   let events = 0;
@@ -292,9 +302,9 @@ async function projection(db: D1Database, budget: BudgetTable | undefined, plan:
     events += r.n;
     for (const k of Object.keys(mix) as (keyof typeof mix)[]) mix[k] += cost[k] * r.n;
   }
-  if (!events) return { events_today: 0, per_event: null, fits: budget.headline ? { ...budget.headline.capacity.find((c) => c.plan === plan)!, mix: `${budget.headline.source} ${budget.headline.on}` } : null };
+  if (!events) return { events_today: accepted, per_event: null, fits: budget.headline ? { ...budget.headline.capacity.find((c) => c.plan === plan)!, mix: `${budget.headline.source} ${budget.headline.on}` } : null };
   const perEvent = Object.fromEntries(Object.entries(mix).map(([k, v]) => [k, v / events])) as typeof mix;
-  return { events_today: events, per_event: perEvent, fits: { ...capacity(perEvent).find((c) => c.plan === plan)!, mix: "today's" } };
+  return { events_today: Math.max(events, accepted), per_event: perEvent, fits: { ...capacity(perEvent).find((c) => c.plan === plan)!, mix: "today's" } };
 }
 
 /** At most this many dead letters by `seq` per replay call. */

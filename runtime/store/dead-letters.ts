@@ -120,9 +120,17 @@ export type DeadLetterView = 'open' | 'dismissed' | 'all';
 
 const LIST_COLUMNS = 'seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at, dismissed_by';
 
-/** Dead letters for the admin list, newest first. */
+/** Letters the dismissed and all views look through, at most: the newest ones (open letters are read by index). */
+export const DEAD_LETTER_SCAN = 2000;
+
+/**
+ * Dead letters for the admin list, newest first (200 at most). Open ones through `dead_letters_open`; the dismissed
+ * and all views among the newest DEAD_LETTER_SCAN letters, a range of the sequence (the unary `+` keeps SQLite off
+ * the open index, which would read every dismissed letter to sort them), so the list reads a bounded number of rows
+ * however many letters retention keeps.
+ */
 export async function listDeadLetters(db: D1Database, integration: string | null, view: DeadLetterView): Promise<Record<string, unknown>[]> {
-  const where = view === 'open' ? OPEN : view === 'dismissed' ? 'replayed_at IS NULL AND dismissed_at IS NOT NULL' : '1';
+  const where = view === 'open' ? OPEN : `seq > (SELECT max(seq) FROM dead_letters) - ${DEAD_LETTER_SCAN}${view === 'dismissed' ? ' AND +replayed_at IS NULL AND +dismissed_at IS NOT NULL' : ''}`;
   const rows = await db
     .prepare(`SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where} AND (?1 IS NULL OR integration = ?1) ORDER BY seq DESC LIMIT 200`)
     .bind(integration)
@@ -154,25 +162,42 @@ export async function deadLettersOf(db: D1Database, integration: string, id: str
   return rows.results;
 }
 
+/**
+ * The open letters of one integration and/or reason, as a condition `dead_letters_open` can search (?1 the
+ * integration, ?2 the reason), with what to bind: a term for a filter that is given, none for one that is not
+ * (`?1 IS NULL OR …` would read every open letter's entry).
+ */
+function openOf(integration?: string, reason?: string): [sql: string, params: unknown[]] {
+  const sql = `${OPEN}${integration === undefined ? '' : ' AND integration = ?1'}${reason === undefined ? '' : ' AND reason = ?2'}`;
+  return [sql, reason !== undefined ? [integration ?? null, reason] : integration !== undefined ? [integration] : []];
+}
+
 /** How many dead letters are open, not dismissed (for alerts), optionally for one integration or one reason. */
 export async function countOpen(db: D1Database, integration?: string, reason?: string): Promise<number> {
+  const [where, params] = openOf(integration, reason);
   const row = await db
-    .prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${OPEN} AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR reason = ?2)`)
-    .bind(integration ?? null, reason ?? null)
+    .prepare(`SELECT count(*) AS n FROM dead_letters WHERE ${where}`)
+    .bind(...params)
     .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
 /** The error of the newest open letter (for an alert's notification), optionally of one integration or one reason. */
 export async function lastOpenError(db: D1Database, integration?: string, reason?: string): Promise<string | null> {
+  const [where, params] = openOf(integration, reason);
   const row = await db
-    .prepare(`SELECT error FROM dead_letters WHERE ${OPEN} AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR reason = ?2) ORDER BY seq DESC LIMIT 1`)
-    .bind(integration ?? null, reason ?? null)
+    .prepare(`SELECT error FROM dead_letters WHERE ${where} ORDER BY seq DESC LIMIT 1`)
+    .bind(...params)
     .first<{ error: string | null }>();
   return row?.error ?? null;
 }
 
-/** Retention: replayed letters go at the next prune, others after `cut`. */
+/**
+ * Retention: replayed letters go at the next prune, others after `cut` (up to `batch` of each). Two searches, one
+ * per index: an OR inside one subquery makes SQLite scan every letter kept.
+ */
 export function pruneDeadLetters(db: D1Database, cut: string, batch: number): D1PreparedStatement {
-  return db.prepare('DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL OR last_failed_at < ?1 LIMIT ?2)').bind(cut, batch);
+  return db
+    .prepare('DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL LIMIT ?2) OR seq IN (SELECT seq FROM dead_letters WHERE last_failed_at < ?1 LIMIT ?2)')
+    .bind(cut, batch);
 }

