@@ -1,6 +1,7 @@
 /**
  * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
- * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
+ * envelope, deduplication in D1, then applied in the request or queued, and a 2xx only once the event is safely
+ * committed or queued.
  */
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
@@ -12,6 +13,7 @@ import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
+import type { InRequestOptions, InRequestOutcome } from '../consumer/consumer.ts';
 import { MappingError } from '../manifest/values.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
@@ -103,7 +105,9 @@ export interface IngestDeps {
   now?: () => number;
   usage?: PlatformUsage;
   /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<SettledEventStatus | 'recorded' | 'queue'>;
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions) => Promise<InRequestOutcome>;
+  /** The request's `ctx.waitUntil`, for deliveries after the answer; absent (tests, backfill, the CLI) they are awaited. */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
@@ -240,7 +244,8 @@ function answerFor(outcome: Admission, id: string, integration: string): Respons
 
 /**
  * Hands a verified, extracted event to the pipeline, as ingest does for every delivery: applied in the request when
- * its handlers are SQL only, else claimed in the event log (the dedup record) and queued. Used by ingest and by the
+ * its steps all commit in the event log's D1 (SQL, effects, outbox; sent after the answer), else claimed in the event
+ * log (the dedup record) and queued. Used by ingest and by the
  * admin API's backfill endpoint (runtime/operations/backfill.ts), so a synthesised event takes exactly the same path. `origin`
  * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
  */
@@ -253,10 +258,12 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     return { status: 'misconfigured' };
   }
 
-  if (deps.applyInRequest && !integration.replayWindowMs && integration.appliesInRequest(envelope.type)) {
-    // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
-    // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
-    const outcome = await deps.applyInRequest(envelope, text, env, origin).catch(() => 'queue' as const);
+  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  if (deps.applyInRequest && integration.appliesInRequest(envelope.type)) {
+    // Record and apply it now, with its effects and outbox rows, in one transaction, answer after the commit, and
+    // deliver after the answer. An event already in the log (or its body under another id) goes on to the claim
+    // below, which answers the duplicate; one that cannot be applied here is queued.
+    const outcome = await deps.applyInRequest(envelope, text, env, { ...(origin ? { origin } : {}), ...(replay ? { replay } : {}), ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}) }).catch(() => 'queue' as const);
     if (isSettled(outcome)) {
       deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
@@ -265,7 +272,6 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
   }
 
   const token = crypto.randomUUID();
-  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
   const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay, origin).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];
