@@ -21,7 +21,7 @@ import type { ActionIO } from '../component/action.ts';
 import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { parsePayload, type InRequestOptions, type InRequestOutcome } from '../edge/ingest.ts';
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from '../lib/platform.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
@@ -70,18 +70,6 @@ export const EFFECT_LEASE_MS = 15 * 60_000;
  */
 export const IN_REQUEST_LEASE_MS = 2 * 60_000;
 
-/** How an event applied in the request goes on: its origin, its replay window, and where its delivery runs. */
-export interface InRequestOptions {
-  /** A synthesised event (backfill): kept on its row. */
-  origin?: store.EventOrigin;
-  /** The raw body's hash and the start of the replay window (an integration whose id comes from an unsigned header). */
-  replay?: { bodyHash: string; since: string };
-  /** Runs the delivery after the answer (`ctx.waitUntil`); without it the delivery is awaited before the answer. */
-  waitUntil?: (work: Promise<unknown>) => void;
-}
-
-/** What became of an event offered to the request path (see `applyInRequest`). */
-export type InRequestOutcome = store.SettledEventStatus | 'recorded' | 'queue';
 
 export type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 

@@ -13,7 +13,6 @@ import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import type { InRequestOptions, InRequestOutcome } from '../consumer/consumer.ts';
 import { MappingError } from '../manifest/values.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
@@ -99,6 +98,19 @@ export function utf8Length(text: string): number {
   }
   return bytes;
 }
+
+/** How an event applied in the request goes on: its origin, its replay window, and where its delivery runs. */
+export interface InRequestOptions {
+  /** A synthesised event (backfill): kept on its row. */
+  origin?: EventOrigin;
+  /** The raw body's hash and the start of the replay window (an integration whose id comes from an unsigned header). */
+  replay?: { bodyHash: string; since: string };
+  /** Runs the delivery after the answer (`ctx.waitUntil`); without it the delivery is awaited before the answer. */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+/** What became of an event offered to the request path (see `applyInRequest`). */
+export type InRequestOutcome = SettledEventStatus | 'recorded' | 'queue';
 
 export interface IngestDeps {
   emit: Emit;

@@ -2,7 +2,8 @@
  * What a command call answers, the same over HTTP and RPC, and the refusals more than one path gives.
  */
 import type { Delivered } from '../../consumer/effects.ts';
-import type { Failure, InRequestOptions, InRequestOutcome } from '../../consumer/consumer.ts';
+import type { Failure } from '../../consumer/consumer.ts';
+import type { InRequestOptions, InRequestOutcome } from '../ingest.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import type { CompiledManifest } from '../../manifest/compile.ts';
