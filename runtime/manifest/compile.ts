@@ -429,7 +429,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
+      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[] }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },

@@ -129,10 +129,11 @@ export interface Harness {
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
 
-/** The manifest with every integration set to `apply: queue`: for tests of the queue path itself. */
+/** The manifest with every integration and command set to `apply: queue`: for tests of the queue path itself. */
 export function queuedOnly(manifest: Manifest): Manifest {
   const m = structuredClone(manifest);
   for (const integration of Object.values(m.integrations)) integration.apply = 'queue';
+  for (const command of Object.values(m.commands ?? {})) command.apply = 'queue';
   return m;
 }
 
