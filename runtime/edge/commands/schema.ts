@@ -47,7 +47,7 @@ export const commandSchema = closedObject(
     apply: {
       enum: ['auto', 'queue'],
       description:
-        "auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200 `applied`, its effects sent right after the answer; queue: always through the queue (202 `queued`). A `sync:` command runs its action in the request either way.",
+        "auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way.",
     },
     retry: { $ref: '#/definitions/RetryPolicy' },
     steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
