@@ -15,6 +15,9 @@
  *   settle        acks, retries by policy, dead letters, and each event's status
  *
  * An outbound failure never holds state back: a user row commits whatever Resend answers.
+ *
+ * The request path (`applyInRequest`) runs the same plan, commits the event already applied with its effects (leased
+ * to the request) and outbox rows, and runs the same deliver phase after the answer; it has no message to settle.
  */
 import { PermanentError, stepContext, type Statement } from '../component/context.ts';
 import type { ActionIO } from '../component/action.ts';
@@ -69,7 +72,6 @@ export const EFFECT_LEASE_MS = 15 * 60_000;
  * and `stuck_after` have passed, through an effects message the consumer claims with claimDue.
  */
 export const IN_REQUEST_LEASE_MS = 2 * 60_000;
-
 
 export type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 
@@ -535,7 +537,7 @@ export function createConsumer(options: ConsumerOptions) {
     }
   }
 
-  /** The effects' IO for a delivery in the request. */
+  /** The effects' IO: the deliver phase's, and a synchronous command's in the request. */
   const ioFor = (env: RuntimeEnv, now: number): ActionIO => ({ env, fetch: options.fetch ?? fetch.bind(globalThis), now, ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) });
 
   /**
