@@ -98,7 +98,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           emit({ kind: 'command.rejected', command: name, via: 'rpc', reason: 'rpc_disabled' });
           return { status: 403, body: { error: 'forbidden', message: `command ${name} is HTTP only (rpc: false)` } };
         }
-        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths });
+        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths, ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}) });
       } finally {
         const flushed = usage.flush(env.DB, now());
         if (ctx) ctx.waitUntil(flushed);

@@ -54,6 +54,8 @@ export const actionStep = defineComponent({
     return {
       kind: 'action',
       effect: { action, ...(retry ? { retry } : {}) },
+      // Its effect row commits with the event; the send is delivered after the commit.
+      inRequest: true,
       run: (stepCtx) => {
         const payload = action.prepare(stepCtx);
         return { actions: [{ action, payload, limits: limits.map((limit) => ({ limit, key: keyOf(limit, stepCtx, payload) })) }] };

@@ -33,6 +33,8 @@ export const enqueueStep = defineComponent({
       kind: 'enqueue',
       queue: options.enqueue,
       body,
+      // Its outbox row commits with the event; the message is sent after the commit.
+      inRequest: true,
       run: (ctx) => ({ outbox: [{ queue: options.enqueue, body: Object.fromEntries(body.map(([k, value]) => [k, value(ctx.values)])) }] }),
     };
   },

@@ -59,8 +59,9 @@ export interface CompiledStep {
   kind: string;
   run(ctx: StepContext): StepOutput | Promise<StepOutput>;
   /**
-   * True when everything it produces commits in the event log's own D1 transaction (statements only: no outbox
-   * message, no effect, no other store). An event whose steps all say so may be applied in the request.
+   * True when everything it produces commits in the event log's own D1 transaction: statements, outbox rows and
+   * effect rows (the messages and sends go out after the commit), never another store. An event whose steps all say
+   * so may be applied in the request.
    */
   inRequest?: boolean;
   /** The tables of the event log's D1 database it writes (what `reconcile` may compare). */

@@ -15,13 +15,16 @@
  *   settle        acks, retries by policy, dead letters, and each event's status
  *
  * An outbound failure never holds state back: a user row commits whatever Resend answers.
+ *
+ * The request path (`applyInRequest`) runs the same plan, commits the event already applied with its effects (leased
+ * to the request) and outbox rows, and runs the same deliver phase after the answer; it has no message to settle.
  */
 import { PermanentError, stepContext, type Statement } from '../component/context.ts';
 import type { ActionIO } from '../component/action.ts';
 import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { parsePayload, type InRequestOptions, type InRequestOutcome } from '../edge/ingest.ts';
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from '../lib/platform.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
@@ -62,6 +65,13 @@ const MAX_SEND_BATCH = 100;
  * wall time), so a lease only lapses when its holder stopped; then the effect is claimed again.
  */
 export const EFFECT_LEASE_MS = 15 * 60_000;
+/**
+ * How long a request holds the effects it records and delivers after its answer. Work under `ctx.waitUntil` runs at
+ * most 30 s after the response, so 2 minutes outlasts any live delivery; a request that stopped (the isolate died
+ * between the commit and the send) has its effects taken back that much sooner: by the cron sweep, once the lease
+ * and `stuck_after` have passed, through an effects message the consumer claims with claimDue.
+ */
+export const IN_REQUEST_LEASE_MS = 2 * 60_000;
 
 export type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
 
@@ -123,6 +133,8 @@ interface Batch {
 }
 
 const keyString = (w: Work) => store.keyOf(w.key);
+/** How an effect's delivery can end for good: nothing left open. */
+const ENDED = new Set<string>([store.EffectStatus.sent, store.EffectStatus.dropped, store.EffectStatus.dead_lettered]);
 
 /** A JSON text of an envelope for its dead letter; the payload is left out if it cannot be serialized. */
 function envelopeText(body: unknown): string {
@@ -288,12 +300,14 @@ export function createConsumer(options: ConsumerOptions) {
 
     const claimed: ClaimedEffect[] = committed.flatMap((w) => w.plan!.effects.map((e) => ({ ...e, attempts: 1 })));
     claimed.push(...(await build(b.db, b.env, await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at))));
-    const io: ActionIO = { env: b.env, fetch: options.fetch ?? fetch.bind(globalThis), now: b.nowMs, ...(b.env.KV ? { kv: b.env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) };
-    await deliverEffects(claimed, b.lease, { db: b.db, compiled, io, emit, random });
+    const delivered = await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(b.env, b.nowMs), emit, random });
 
     // Effects still open (retrying, deferred, or leased by a consumer that may have stopped) get a message of
-    // their own, delayed until they are due: the event's message itself can be acked.
-    const withEffects = [...committed.filter((w) => w.plan!.effects.length), ...leftovers];
+    // their own, delayed until they are due: the event's message itself can be acked. An event committed here whose
+    // effects all ended (sent, dropped, dead-lettered) has none open: nothing to read. One whose settle could not be
+    // written stays leased, and the sweep takes it back when the lease lapses.
+    const ended = new Set(delivered.filter((d) => ENDED.has(d.outcome.status)).map((d) => store.idempotencyKey(d.effect)));
+    const withEffects = [...committed.filter((w) => w.plan!.effects.some((e) => !ended.has(store.idempotencyKey(e)))), ...leftovers];
     const due = await store.nextDue(b.db, withEffects.map((w) => w.key));
     const scheduled = await schedule(b, withEffects, due);
     for (const w of [...committed, ...leftovers]) {
@@ -458,13 +472,17 @@ export function createConsumer(options: ConsumerOptions) {
   }
 
   /**
-   * The queue-free path: an event whose steps are SQL only, recorded (with its raw body) and applied in ONE D1
-   * transaction, in the request. Its steps are planned as the consumer plans them; the arrival sequence `@version`
-   * needs is read in SQL from the row the same transaction inserts. Says how it ended: `applied` or `ignored`;
-   * `recorded` when the event is already in the log (a redelivery, a copy: the claim answers it); `queue` when it
-   * cannot be applied here (a mapping error, an effect, D1 failing): the caller claims and queues it, losing nothing.
+   * The in-request path: an event whose steps all commit in the event log's D1 (SQL, effects, outbox rows) is recorded
+   * (with its raw body) already applied, projected, and its effects recorded leased to this request and its outbox rows
+   * written, in ONE D1 transaction. Its steps are planned as the consumer plans them; the arrival sequence `@version`
+   * needs is read in SQL from the row the same transaction inserts. After the commit the outbox and the effects are
+   * delivered by the consumer's own deliver phase (same keys, limits, retries, dead letters), under `waitUntil` when
+   * there is one; only what fails or cannot finish goes to the queue. Says how it ended: `applied` or `ignored`;
+   * `recorded` when the event is already in the log (a redelivery, a copy, or the same body under another id: the
+   * claim answers it); `queue` when it cannot be applied here (a mapping error, an external store, D1 failing): the
+   * caller claims and queues it, losing nothing.
    */
-  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, origin?: store.EventOrigin): Promise<store.SettledEventStatus | 'recorded' | 'queue'> {
+  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, request: InRequestOptions = {}): Promise<InRequestOutcome> {
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     const source = compiled.sources.get(envelope.integration);
@@ -474,24 +492,52 @@ export function createConsumer(options: ConsumerOptions) {
     b.works.push(w);
     await plan(b);
     const planned = w.plan;
-    if (w.failure || !planned || planned.external || planned.outbox.length || planned.effects.length) return 'queue';
+    if (w.failure || !planned || planned.external) return 'queue';
     const pending = eventVersion({ occurred_at: envelope.occurred_at, seq: PENDING_SEQ });
+    const leaseUntil = new Date(now + IN_REQUEST_LEASE_MS).toISOString();
     try {
       const results = await b.db.batch([
-        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at, origin),
+        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at, request.origin, request.replay),
         ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key)),
+        ...planned.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at)),
+        ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at),
       ]);
       options.usage?.count('d1_rows_written', rowsWritten(results));
     } catch (error) {
       return /UNIQUE constraint failed: events\./.test(errorText(error)) ? 'recorded' : 'queue';
     }
+    w.committed = true;
     options.usage?.lag(envelope.integration, 0);
     if (planned.ignored) emit({ kind: 'event.ignored', integration: envelope.integration, id: envelope.id, type: envelope.type });
-    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1 });
+    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1 });
+    if (planned.outbox.length || planned.effects.length) {
+      const delivery = deliverAfterCommit(b, w).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: errorText(error) }));
+      if (request.waitUntil) request.waitUntil(delivery);
+      else await delivery;
+    }
     return planned.ignored ? store.EventStatus.ignored : store.EventStatus.applied;
   }
 
-  /** The effects' IO for a delivery in the request. */
+  /**
+   * The deliver phase for an event committed in the request. What it could not finish goes to the queue: effects
+   * left open got their delayed effects message from `schedule`; an outbox send that failed (or a schedule that
+   * could not be queued) gets an effects message now, whose consumer re-reads the unsent outbox. If that fails too,
+   * the sweep finds the unsent outbox row or the overdue effect.
+   */
+  async function deliverAfterCommit(b: Batch, w: Work): Promise<void> {
+    await deliver(b);
+    if (!w.failure) return;
+    const queue = b.env[w.source!.queue.binding] as Queue | undefined;
+    try {
+      if (!queue) throw new Error(`queue binding ${w.source!.queue.binding} is not bound`);
+      await queue.send({ effects: { integration: w.key[0], id: w.key[1] } } satisfies EffectsMessage, { contentType: 'json' });
+      emit({ kind: 'effect.scheduled', integration: w.key[0], id: w.key[1], delay_seconds: 0 });
+    } catch (error) {
+      emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: `${w.failure.error}; and its effects message: ${errorText(error)} (the sweep delivers it)` });
+    }
+  }
+
+  /** The effects' IO: the deliver phase's, and a synchronous command's in the request. */
   const ioFor = (env: RuntimeEnv, now: number): ActionIO => ({ env, fetch: options.fetch ?? fetch.bind(globalThis), now, ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) });
 
   /**

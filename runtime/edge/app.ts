@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from '../lib/envelope.ts';
-import { errorResponse, httpError } from '../lib/http.ts';
+import { errorResponse, httpError, waitUntilOf } from '../lib/http.ts';
 import { refusingRedirects } from '../lib/redirects.ts';
 import { adminApi } from '../operations/admin.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
@@ -87,7 +87,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
       emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
       throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
     }
-    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) });
+    const waitUntil = waitUntilOf(c);
+    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), ...(waitUntil ? { waitUntil } : {}) });
   });
 
   app.onError((error) => {

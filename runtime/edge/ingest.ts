@@ -1,6 +1,7 @@
 /**
  * The inbound pipeline for one webhook request: bounded raw read, verification on the raw bytes, parse,
- * envelope, deduplication in D1, queue send, and a 2xx only once the event is safely queued.
+ * envelope, deduplication in D1, then applied in the request or queued, and a 2xx only once the event is safely
+ * committed or queued.
  */
 import { MissingSecretError, type InboundRequest, type SecretEnv } from '../component/context.ts';
 import { VerificationError } from '../component/verifier.ts';
@@ -98,12 +99,27 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+/** How an event applied in the request goes on: its origin, its replay window, and where its delivery runs. */
+export interface InRequestOptions {
+  /** A synthesised event (backfill): kept on its row. */
+  origin?: EventOrigin;
+  /** The raw body's hash and the start of the replay window (an integration whose id comes from an unsigned header). */
+  replay?: { bodyHash: string; since: string };
+  /** Runs the delivery after the answer (`ctx.waitUntil`); without it the delivery is awaited before the answer. */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+/** What became of an event offered to the request path (see `applyInRequest`). */
+export type InRequestOutcome = SettledEventStatus | 'recorded' | 'queue';
+
 export interface IngestDeps {
   emit: Emit;
   now?: () => number;
   usage?: PlatformUsage;
   /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, origin?: EventOrigin) => Promise<SettledEventStatus | 'recorded' | 'queue'>;
+  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions) => Promise<InRequestOutcome>;
+  /** The request's `ctx.waitUntil`, for deliveries after the answer; absent (tests, backfill, the CLI) they are awaited. */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
@@ -240,7 +256,8 @@ function answerFor(outcome: Admission, id: string, integration: string): Respons
 
 /**
  * Hands a verified, extracted event to the pipeline, as ingest does for every delivery: applied in the request when
- * its handlers are SQL only, else claimed in the event log (the dedup record) and queued. Used by ingest and by the
+ * its steps all commit in the event log's D1 (SQL, effects, outbox; sent after the answer), else claimed in the event
+ * log (the dedup record) and queued. Used by ingest and by the
  * admin API's backfill endpoint (runtime/operations/backfill.ts), so a synthesised event takes exactly the same path. `origin`
  * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
  */
@@ -253,10 +270,12 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     return { status: 'misconfigured' };
   }
 
-  if (deps.applyInRequest && !integration.replayWindowMs && integration.appliesInRequest(envelope.type)) {
-    // SQL only: record and apply it now, in one transaction, and answer after the commit. An event already in the
-    // log goes on to the claim below (which answers a duplicate), and one that cannot be applied here is queued.
-    const outcome = await deps.applyInRequest(envelope, text, env, origin).catch(() => 'queue' as const);
+  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
+  if (deps.applyInRequest && integration.appliesInRequest(envelope.type)) {
+    // Record and apply it now, with its effects and outbox rows, in one transaction, answer after the commit, and
+    // deliver after the answer. An event already in the log (or its body under another id) goes on to the claim
+    // below, which answers the duplicate; one that cannot be applied here is queued.
+    const outcome = await deps.applyInRequest(envelope, text, env, { ...(origin ? { origin } : {}), ...(replay ? { replay } : {}), ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}) }).catch(() => 'queue' as const);
     if (isSettled(outcome)) {
       deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
@@ -265,7 +284,6 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
   }
 
   const token = crypto.randomUUID();
-  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
   const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay, origin).all<ClaimResult>();
   deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
   const claim = claimed.results[0];

@@ -1,4 +1,5 @@
 /** One JSON error shape at the edge: `{ error, message, reason? }`, thrown as a Hono HTTPException. */
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -83,4 +84,14 @@ export async function readBody(request: Request, max: number): Promise<Uint8Arra
     offset += chunk.byteLength;
   }
   return body;
+}
+
+/** The request's `ctx.waitUntil`, or nothing when it has no execution context (`app.request` in tests). */
+export function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
 }

@@ -59,7 +59,10 @@ export interface EventSource {
   handlers: CompiledHandler[];
   /** The steps to run for an event type, in handler order; memoized per type. */
   stepsFor(type: string): readonly CompiledStep[];
-  /** Whether an event of this type may be applied in the request (`apply: auto` and SQL steps only). */
+  /**
+   * Whether an event of this type is applied in the request (`apply: auto`, and steps that commit in the event log's
+   * D1: SQL, effects and outbox rows, delivered after the commit; or no step at all: recorded `ignored`).
+   */
   appliesInRequest(type: string): boolean;
 }
 
@@ -426,7 +429,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
+      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[] }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
@@ -745,8 +748,9 @@ function compileIntegration(
     ...(timestampToleranceMs !== undefined ? { timestampToleranceMs } : {}),
     queue,
     retry,
-    // Only SQL: nothing leaves the transaction, so the request can apply it. An enqueue or an effect needs the queue.
-    // A projection into another store (Postgres) goes through the queue: its applied-marker lives in that store.
+    // Everything commits in the event log's D1 (SQL, effect and outbox rows; sends go out after the commit), so the
+    // request can apply it. A projection into another store (Postgres) goes through the queue: its applied-marker
+    // lives in that store.
     appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true) : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.

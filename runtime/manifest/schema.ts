@@ -149,7 +149,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
             apply: {
               enum: ['auto', 'queue'],
               description:
-                'auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.',
+                "auto (default): an event whose steps all commit in the event log's D1 (SQL, actions and enqueues; no Postgres store) is applied in the request, in one D1 transaction with its effects and outbox rows, and answered 200 after the commit; its emails, sends and messages go out right after the answer, and only what fails goes through the queue. Any other event, and any failure, goes through the queue. queue: always through the queue.",
             },
             replay_window: { $ref: '#/definitions/Duration', description: REPLAY_WINDOW_DESCRIPTION },
             provider: { $ref: '#/definitions/Provider' },

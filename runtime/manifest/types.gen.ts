@@ -830,7 +830,7 @@ export interface Integration {
   format?: 'json' | 'form';
   max_body?: Size;
   /**
-   * auto (default): an event whose handlers are SQL only is applied in the request, in one D1 transaction with its applied-marker, and answered 200 after the commit (no queue operations); anything else, and any failure, goes through the queue. queue: always through the queue.
+   * auto (default): an event whose steps all commit in the event log's D1 (SQL, actions and enqueues; no Postgres store) is applied in the request, in one D1 transaction with its effects and outbox rows, and answered 200 after the commit; its emails, sends and messages go out right after the answer, and only what fails goes through the queue. Any other event, and any failure, goes through the queue. queue: always through the queue.
    */
   apply?: 'auto' | 'queue';
   /**
@@ -1566,6 +1566,10 @@ export interface Command {
    * The queue the command goes through (and its effects retry through).
    */
   queue: string;
+  /**
+   * auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way.
+   */
+  apply?: 'auto' | 'queue';
   retry?: RetryPolicy;
   /**
    * @minItems 1

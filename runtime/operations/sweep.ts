@@ -3,7 +3,8 @@
  * `defaults.stuck_after` past its time with no outcome is queued again, up to STUCK_REQUEUES times, each try
  * waiting twice as long as the one before (a consumer in a crash loop gets time to be fixed); still stuck after the
  * last, it is dead-lettered with reason `stuck` (which an alert can watch), saying how many times it was tried.
- * Effects overdue the same way get an effects message (their lease and attempts keep that safe). Queued events are
+ * Effects overdue the same way, and outbox messages left unsent, get an effects message (their lease and attempts
+ * keep that safe). Queued events are
  * found by walking the log from where the last sweep stopped; the others (a swept event is `replayed`) through
  * indexes of what is still waiting: reads follow traffic, not the log's size.
  */
@@ -77,7 +78,11 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
   }
   await db.batch(statements);
 
-  for (const e of await store.overdueEvents(db, cutoff, SWEEP_LIMIT)) {
+  // Overdue effects, and outbox messages left unsent (an in-request send and its effects message both failed): one
+  // effects message per event, whose consumer claims what is due and sends the unsent outbox.
+  const owed = new Map<string, { integration: string; event_id: string }>();
+  for (const e of [...(await store.overdueEvents(db, cutoff, SWEEP_LIMIT)), ...(await store.staleOutbox(db, cutoff, SWEEP_LIMIT))]) owed.set(store.keyOf([e.integration, e.event_id]), e);
+  for (const e of owed.values()) {
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
     if (!queue) continue;

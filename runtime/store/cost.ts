@@ -9,7 +9,7 @@
  * how many queue messages an event costs.
  */
 import type { Envelope } from '../lib/envelope.ts';
-import { insertEffects, nextDue, settleStatement } from './effects.ts';
+import { insertEffects, settleStatement } from './effects.ts';
 import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
 import { EffectStatus } from './status.ts';
 
@@ -22,7 +22,10 @@ export interface BookkeepingPath {
   consume: string[];
   /** Queue messages per event (each about 3 Queues operations: write, read, delete). */
   queueMessages: number;
-  /** Per action step (effect): recorded with the state, settled after the send, and the check for what is open. */
+  /**
+   * Per action step (effect): recorded with the state and settled after the send. What is still open is read only
+   * when an effect is left open (a retry, a deferral), which is not priced here.
+   */
   effect: string[];
   /** Per enqueue step: the outbox row written with the state and deleted once sent (plus one queue message). */
   outbox: string[];
@@ -81,14 +84,15 @@ export const ROW_EXISTS = '-- row exists\n';
 const EVENT = { integration: 'integration', id: 'evt_1' };
 
 /**
- * The paths an event can take, with the statements each runs for it. Both claim the event at ingest (the row and
- * its dedup key) and apply it through the consumer's phases (the applied-marker: the row's status, which refuses
- * a second apply); `direct` records the event already applied in the projection's own transaction, in the request,
- * for SQL-only handlers: no marker update and no queue message.
+ * The paths an event can take, with the statements each runs for it. `queued` claims the event at ingest (the row
+ * and its dedup key) and applies it through the consumer's phases (the applied-marker: the row's status, which
+ * refuses a second apply). `direct` records the event already applied in the request, in the same transaction as its
+ * projection, its effects (leased to the request) and its outbox rows, then delivers them after the answer through
+ * the consumer's deliver phase: no marker update and no message on the events queue (an enqueue step's own message
+ * still counts).
  */
 export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const envelope: Envelope = { ...EVENT, type: 'type', occurred_at: AT, received_at: AT, payload: {} };
-  const key = [EVENT.integration, EVENT.id] as const;
   const replay = facts.bodyHash ? { bodyHash: 'hash', since: AT } : undefined;
   const effect = { ...EVENT, step: '0:0', action: 'action', source: 'source', payload: '{}', limits: null };
   const ingest = recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay));
@@ -100,13 +104,11 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
     ingest,
     consume,
     queueMessages: 1,
-    effect: [
-      ...recordStatements((db) => [...insertEffects(db, [effect], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
-      ...recordStatements((db) => nextDue(db, [key])),
-    ],
+    effect: recordStatements((db) => [...insertEffects(db, [effect], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
     outbox: [...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)), ...recordStatements((db) => deleteOutbox(db, ['k']))],
   };
-  // In the request: one insert records the event already applied, in the projection's transaction.
-  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', false, AT)), consume: [], queueMessages: 0 };
+  // In the request: one insert records the event already applied (with its body's hash when the integration has a
+  // replay window), in the projection's transaction; effects and outbox rows as on the queued path.
+  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', false, AT, undefined, replay)), consume: [], queueMessages: 0 };
   return [queued, direct];
 }

@@ -143,17 +143,22 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
 }
 
 /**
- * The queue-free path: an event recorded, already applied (or ignored), in the same transaction as its projection.
- * A plain insert, so a copy already in the log (applied, or queued by another delivery) fails the transaction:
- * nothing is applied twice. Costs 2 rows written (the row and its dedup key), and no applied-marker update.
+ * The queue-free path: an event recorded, already applied (or ignored), in the same transaction as its projection,
+ * its effects and its outbox rows. A plain insert, so a copy already in the log (applied, or queued by another
+ * delivery) fails the transaction: nothing is applied twice. With `replay` (an integration with a replay window) the
+ * body's hash is recorded, and the same body recorded under another id since `replay.since` makes the insert take
+ * that row's id: it fails the transaction the same way, and the claim answers it (CLAIM_SQL's same-body check,
+ * through events_by_body_hash). Costs 2 rows written (the row and its dedup key; 3 with the body's hash), and no
+ * applied-marker update.
  */
-export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string, origin?: EventOrigin): D1PreparedStatement {
+export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string, origin?: EventOrigin, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
+  const id = replay ? 'coalesce((SELECT id FROM events WHERE integration = ?1 AND body_hash = ?12 AND id <> ?2 AND received_at >= ?13 LIMIT 1), ?2)' : '?2';
   return db
     .prepare(
-      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10, ?11)`,
+      `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller${replay ? ', body_hash' : ''})
+       VALUES (?1, ${id}, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10, ?11${replay ? ', ?12' : ''})`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null, envelope.caller ?? null);
+    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null, envelope.caller ?? null, ...(replay ? [replay.bodyHash, replay.since] : []));
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
@@ -172,6 +177,16 @@ export interface OutboxRow {
 /** Outbox messages applied events left unsent (their send failed, or the consumer stopped before it). */
 export function unsentOutbox(db: D1Database, keys: readonly EventKey[]): Promise<OutboxRow[]> {
   return selectByEvent<OutboxRow>(db, (v) => `SELECT key, integration, event_id, queue, body FROM outbox WHERE (integration, event_id) IN ${v}`, keys);
+}
+
+/**
+ * Events whose outbox messages are still unsent `cutoff` after they were written: their send and the effects message
+ * that should have retried it both failed (or the invocation stopped). The outbox holds only unsent rows, so this
+ * reads what is unsent, never the history.
+ */
+export async function staleOutbox(db: D1Database, cutoff: string, limit: number): Promise<{ integration: string; event_id: string }[]> {
+  const rows = await db.prepare('SELECT DISTINCT integration, event_id FROM outbox WHERE created_at < ?1 LIMIT ?2').bind(cutoff, limit).all<{ integration: string; event_id: string }>();
+  return rows.results;
 }
 
 /** Forgets sent outbox messages. A row left behind was sent already; only a later redelivery sends it again. */

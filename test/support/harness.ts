@@ -120,18 +120,24 @@ export interface Harness {
   fulfillment: RecordingQueue;
   events: TelemetryEvent[];
   env: RuntimeEnv;
+  /**
+   * Awaits the work requests handed to `ctx.waitUntil` (with `ctx: true`), as the platform runs it after the answer.
+   * Without `ctx`, requests have no execution context and that work is awaited before the answer.
+   */
+  settle(): Promise<void>;
 }
 
 export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
 
-/** The manifest with every integration set to `apply: queue`: for tests of the queue path itself. */
+/** The manifest with every integration and command set to `apply: queue`: for tests of the queue path itself. */
 export function queuedOnly(manifest: Manifest): Manifest {
   const m = structuredClone(manifest);
   for (const integration of Object.values(m.integrations)) integration.apply = 'queue';
+  for (const command of Object.values(m.commands ?? {})) command.apply = 'queue';
   return m;
 }
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect; ctx?: boolean } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
@@ -153,7 +159,10 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     fetch: options.fetch ?? providers.fetch,
   });
   const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', SWITCHYARD_SERVICE_TOKEN: 'test-service-token', ...options.env };
-  const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv));
+  // An execution context that keeps what is handed to waitUntil, for `settle()` (the platform runs it after the answer).
+  const waits: Promise<unknown>[] = [];
+  const ctx = options.ctx ? ({ waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext) : undefined;
+  const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv, ctx));
   return {
     request,
     post: (path, body, headers = {}) => request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
@@ -166,6 +175,9 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     fulfillment,
     events,
     env: testEnv,
+    settle: async () => {
+      while (waits.length) await Promise.allSettled(waits.splice(0));
+    },
   };
 }
 

@@ -24,15 +24,16 @@ async function measure(deliver: (h: ReturnType<typeof harness>) => Promise<void>
   const meter = metered(env.DB);
   const h = harness({ env: { DB: meter.db }, budget });
   await deliver(h);
+  const queued = h.queue.messages.length;
   await h.consume(h.drain());
-  return { written: meter.written, read: meter.read, h };
+  return { written: meter.written, read: meter.read, h, queued };
 }
 
 const stripe = async (h: ReturnType<typeof harness>, type: string, object: Record<string, unknown>) => {
   const body = JSON.stringify({ id: uid('evt'), object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object } });
   const res = await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) });
-  // SQL-only handlers apply in the request (200); others are queued (202).
-  expect([200, 202]).toContain(res.status);
+  // Every handler of the default stripe integration applies in the request (its effects and outbox after the answer).
+  expect(res.status).toBe(200);
 };
 
 const expectModel = (measured: { written: number; read: number }, model: { d1_rows_written: number; d1_rows_read: number }) => {
@@ -46,19 +47,23 @@ describe('the budget model matches what D1 counts', () => {
     expectModel(m, modelled('stripe', 'customer.subscription.updated'));
   });
 
-  it('stripe payment_intent.succeeded (an SQL step and an enqueue step: the outbox row and its message)', async () => {
+  it('stripe payment_intent.succeeded (an SQL step and an enqueue step: the outbox row and its message), in the request', async () => {
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const m = await measure((h) => stripe(h, 'payment_intent.succeeded', { id: 'pi_1', customer: 'cus_9', metadata: { order_id: orderId } }));
     expect(m.h.fulfillment.messages).toHaveLength(1);
+    expect(m.queued).toBe(0);
     expectModel(m, modelled('stripe', 'payment_intent.succeeded'));
-    expect(modelled('stripe', 'payment_intent.succeeded').queue_operations).toBe(6);
+    // The fulfillment message alone: no events-queue message.
+    expect(modelled('stripe', 'payment_intent.succeeded')).toMatchObject({ path: 'direct', queue_operations: 3 });
   });
 
-  it('stripe invoice.payment_failed (an action: the effect, its limit count, its log row, one subrequest)', async () => {
+  it('stripe invoice.payment_failed (an action: the effect, its limit count, its log row, one subrequest), in the request', async () => {
     const m = await measure((h) => stripe(h, 'invoice.payment_failed', { id: 'in_1', customer_email: `${uid('pay')}@example.com`, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.com/i/in_1' }));
     expect(m.h.providers.to(/api\.resend\.com\/emails$/)).toHaveLength(1);
+    expect(m.queued).toBe(0);
     expectModel(m, modelled('stripe', 'invoice.payment_failed'));
+    expect(modelled('stripe', 'invoice.payment_failed')).toMatchObject({ path: 'direct', queue_operations: 0 });
     expect(modelled('stripe', 'invoice.payment_failed').subrequests).toBeGreaterThan(0);
   });
 

@@ -86,17 +86,17 @@ describe('a synchronous command: the cached answer is the caller\u2019s own', ()
   });
 });
 
-describe('queued and in-request commands: keys per caller', () => {
-  it('queues a staff user\u2019s call and the backend\u2019s call with the same key as two calls, each replayed to its own caller', async () => {
+describe('commands with an email and SQL-only ones: keys per caller', () => {
+  it('applies a staff user\u2019s call and the backend\u2019s call with the same key as two calls, each replayed to its own caller', async () => {
     const h = defaults();
     const k = uid('k');
     const staff = await as('user_staff', { org_role: 'org:admin', org_id: env.ADMIN_ORG_ID });
     const mine = await call(h, 'order_confirmation', { order_id: 'ord_1', email: 'one@example.com', name: 'One' }, k, staff);
-    expect(mine.status).toBe(202);
+    expect(mine.status).toBe(200);
     const theirs = await call(h, 'order_confirmation', { order_id: 'ord_2', email: 'two@example.com', name: 'Two' }, k, SERVICE);
-    expect(theirs.status).toBe(202);
+    expect(theirs.status).toBe(200);
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
-    expect(await theirs.json()).toEqual({ id: k, status: 'queued' });
+    expect(await theirs.json()).toEqual({ id: k, status: 'applied' });
     const repeat = await call(h, 'order_confirmation', { order_id: 'ord_1', email: 'one@example.com', name: 'One' }, k, staff);
     expect(repeat.headers.get('idempotent-replayed')).toBe('true');
     await h.consume(h.drain());

@@ -29,22 +29,18 @@ describe('send_password_reset over HTTP', () => {
     const email = `${uid('u')}@example.com`;
     const input = { email, reset_url: 'https://app.example.com/reset?token=a&b=<c>' };
 
+    // Applied in the request, the email sent right after the commit (awaited here: no execution context).
     const first = await call(h, 'send_password_reset', input, key);
-    expect(first.status).toBe(202);
-    expect(await first.json()).toEqual({ id: key, status: 'queued' });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ id: key, status: 'applied' });
     expect(first.headers.get('idempotent-replayed')).toBeNull();
 
-    // The same key again, its fields in another order: the first answer, marked replayed, and nothing queued.
+    // The same key again, its fields in another order: the first answer, marked replayed, and nothing sent or queued.
     const again = await call(h, 'send_password_reset', { reset_url: input.reset_url, email }, key);
-    expect(again.status).toBe(202);
+    expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(await again.json()).toEqual({ id: key, status: 'queued' });
-
-    const messages = h.drain();
-    expect(messages).toHaveLength(1);
-    await h.consume(messages);
-    // The queue delivers at least once: a redelivered copy sends nothing more.
-    await h.consume(messages.map((m) => ({ ...m, attempts: 2 })));
+    expect(await again.json()).toEqual({ id: key, status: 'applied' });
+    expect(h.drain()).toHaveLength(0);
     expect(h.providers.emails).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${await callId(key)}:0:0` }]);
     const sent = h.providers.to(/api\.resend\.com/).map((r) => r.json as { html: string; from: string }).find((m) => m.html.includes(email.replace('@', '')) || m.html.includes(email))!;
     expect(sent.from).toBe('Acme <security@example.com>');
@@ -105,24 +101,24 @@ describe('send_password_reset over HTTP', () => {
 
     // The same key with another input: 422, and the first call stands.
     const key = uid('k');
-    expect((await call(h, 'send_password_reset', good, key)).status).toBe(202);
+    expect((await call(h, 'send_password_reset', good, key)).status).toBe(200);
     const reused = await call(h, 'send_password_reset', { ...good, email: 'b@example.com' }, key);
     expect(reused.status).toBe(422);
     expect(await reused.json()).toMatchObject({ reason: 'idempotency_key_reused' });
-    expect(h.drain()).toHaveLength(1);
+    expect(h.providers.emails.filter((e) => e.to.includes('b@example.com'))).toHaveLength(0);
     expect(h.queue.messages).toHaveLength(0);
   });
 
   it('keeps keys per command: the same key on two commands is two calls', async () => {
     const h = harness();
     const key = uid('k');
-    expect((await call(h, 'send_password_reset', { email: 'c@example.com', reset_url: 'https://a.example.com/r' }, key)).status).toBe(202);
-    expect((await call(h, 'order_confirmation', { email: 'c@example.com', order_id: 'o_1', name: 'C' }, key)).status).toBe(202);
-    expect(h.drain()).toHaveLength(2);
+    expect((await call(h, 'send_password_reset', { email: 'c@example.com', reset_url: 'https://a.example.com/r' }, key)).status).toBe(200);
+    expect((await call(h, 'order_confirmation', { email: 'c@example.com', order_id: 'o_1', name: 'C' }, key)).status).toBe(200);
+    expect(h.providers.emails.filter((e) => e.to.includes('c@example.com'))).toHaveLength(2);
   });
 
-  it('answers 503 and keeps nothing when the queue refuses, so the retry with the same key is a first call', async () => {
-    const h = harness();
+  it('apply: queue: answers 503 and keeps nothing when the queue refuses, so the retry with the same key is a first call', async () => {
+    const h = harness({ queued: true });
     const key = uid('k');
     h.queue.failures = 1;
     const input = { email: 'q@example.com', reset_url: 'https://a.example.com/r' };
@@ -140,8 +136,8 @@ describe('a command that fails is dead-lettered and replayed like an event', () 
     const key = uid('k');
     const id = await callId(key);
     h.providers.failNext(/api\.resend\.com/, 422, { body: { name: 'validation_error', message: 'The to address is invalid' } });
-    expect((await call(h, 'order_confirmation', { order_id: 'ord_9', email: 'z@example.com', name: 'Z' }, key)).status).toBe(202);
-    await h.consume(h.drain());
+    expect((await call(h, 'order_confirmation', { order_id: 'ord_9', email: 'z@example.com', name: 'Z' }, key)).status).toBe(200);
+    expect(h.drain()).toHaveLength(0);
     const letters = (await (await h.request('/admin/api/dead-letters?integration=command:order_confirmation', { headers: ADMIN })).json()) as { dead_letters: { seq: number; stage: string; event_id: string }[] };
     const letter = letters.dead_letters.find((d) => d.event_id === `${id}#0:0`)!;
     expect(letter).toMatchObject({ stage: 'effect' });
@@ -172,8 +168,7 @@ describe('order_confirmation: a service token, or a staff user with the role', (
     expect((await call(h, 'send_password_reset', { email: 'a@example.com', reset_url: 'https://a.example.com' }, uid('k'), { authorization: `Bearer ${admin}` })).status).toBe(401);
 
     const res = await call(h, 'order_confirmation', input, uid('k'), { authorization: `Bearer ${admin}` });
-    expect(res.status).toBe(202);
-    await h.consume(h.drain());
+    expect(res.status).toBe(200);
     const sent = h.providers.to(/api\.resend\.com/).map((r) => r.json as { subject: string; html: string; to: string[] });
     expect(sent).toEqual([expect.objectContaining({ to: ['buyer@example.com'], subject: 'Order ord_1 confirmed' })]);
     expect(sent[0]!.html).toContain('Thanks for your order, Zoë &lt;b&gt;');
@@ -203,9 +198,9 @@ describe('sync_user: SQL only, applied in the request', () => {
     expect({ firstCall, repeat: { written: meter.written, read: meter.read } }).toEqual({ firstCall: 4, repeat: { written: 0, read: 1 } });
   });
 
-  it('costs a queued call 2 rows written at the edge and 7 to 8 when applied (marker, effect, limit, email log); a repeat reads 2 rows and writes none', async () => {
+  it('apply: queue: costs a queued call 2 rows written at the edge and 7 to 8 when applied (marker, effect, limit, email log); a repeat reads 2 rows and writes none', async () => {
     const meter = metered(env.DB);
-    const h = harness({ env: { DB: meter.db } });
+    const h = harness({ env: { DB: meter.db }, queued: true });
     const key = uid('k');
     const input = { email: 'm@example.com', reset_url: 'https://a.example.com/r' };
     await call(h, 'send_password_reset', input, key);
@@ -230,8 +225,8 @@ describe('over RPC (the runtime behind SwitchyardEntrypoint)', () => {
     const h = harness({ compiled: compileManifest(manifest, defaultRegistry, builtInputs()) });
     const key = uid('k');
     const input = { email: 'rpc@example.com', reset_url: 'https://a.example.com/r' };
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toEqual({ status: 202, body: { id: key, status: 'queued' } });
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 202, replayed: true, headers: { 'Idempotent-Replayed': 'true' } });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toEqual({ status: 200, body: { id: key, status: 'applied' } });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 200, replayed: true, headers: { 'Idempotent-Replayed': 'true' } });
     expect(await h.runtime.command('send_password_reset', input, undefined, h.env)).toMatchObject({ status: 400, body: { reason: 'missing_idempotency_key' } });
     expect(await h.runtime.command('sync_user', { id: 'u', email: 'u@example.com' }, { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     expect(await h.runtime.command('nope', {}, { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 404 });

@@ -85,8 +85,8 @@ describe('commands: the same Idempotency-Key with another input', () => {
     expect(h.queue.messages).toHaveLength(0);
   });
 
-  it('queued (send_password_reset) over RPC: 422, and one message stays queued', async () => {
-    const h = harness();
+  it('queued (send_password_reset, apply: queue) over RPC: 422, and one message stays queued', async () => {
+    const h = harness({ queued: true });
     const key = uid('k');
     const input = { email: 'first@example.com', reset_url: 'https://a.example.com/r' };
     expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 202 });
@@ -128,8 +128,8 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
   const answers = (responses: Response[]) =>
     Promise.all(responses.map(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed') === 'true', body: (await r.json()) as Record<string, unknown> })));
 
-  it('queued: one call is recorded and queued, the other 19 replay its 202 (or 409), and Resend receives one email', async () => {
-    const h = harness();
+  it('queued (apply: queue): one call is recorded and queued, the other 19 replay its 202 (or 409), and Resend receives one email', async () => {
+    const h = harness({ queued: true });
     const key = uid('k');
     const email = `${uid('c')}@example.com`;
     const all = await answers(await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)));
@@ -141,6 +141,19 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
     await h.consume(messages);
     expect(h.providers.emails.filter((e) => e.to[0] === email)).toHaveLength(1);
     expect(h.providers.to(/api\.resend\.com/)).toHaveLength(1);
+  });
+
+  it('in the request with an email: one call applies and sends, the other 19 replay its 200 (or 409), and Resend receives one email', async () => {
+    const h = harness({ ctx: true });
+    const key = uid('k');
+    const email = `${uid('c')}@example.com`;
+    const all = await answers(await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)));
+    await h.settle();
+    expect(all.every((a) => a.status === 200 || a.status === 409)).toBe(true);
+    expect(all.filter((a) => a.status === 200 && !a.replayed)).toHaveLength(1);
+    for (const a of all.filter((x) => x.status === 200)) expect(a.body).toEqual({ id: key, status: 'applied' });
+    expect(h.drain()).toHaveLength(0);
+    expect(h.providers.emails.filter((e) => e.to[0] === email)).toHaveLength(1);
   });
 
   it('in the request: one call applies, the other 19 replay the same 200', async () => {
@@ -290,7 +303,7 @@ describe('commands: malformed Idempotency-Keys', () => {
       expect(answer.body).toMatchObject({ error: 'bad_request', reason: key === '' ? 'missing_idempotency_key' : 'invalid_idempotency_key' });
     }
     expect(h.queue.messages).toHaveLength(0);
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: 'k'.repeat(128) }, h.env)).toMatchObject({ status: 202 });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: 'k'.repeat(128) }, h.env)).toMatchObject({ status: 200 });
   });
 });
 
@@ -352,8 +365,7 @@ async function dashboardSession(h: Harness): Promise<{ cookie: string; csrf: str
 async function deadLetter(h: Harness): Promise<number> {
   h.providers.failNext(/api\.resend\.com/, 422, { body: { name: 'validation_error', message: 'The to address is invalid' } });
   const key = uid('k');
-  expect((await call(h, 'order_confirmation', { order_id: uid('ord'), email: 'dl@example.com', name: 'D' }, key)).status).toBe(202);
-  await h.consume(h.drain());
+  expect((await call(h, 'order_confirmation', { order_id: uid('ord'), email: 'dl@example.com', name: 'D' }, key)).status).toBe(200);
   return (await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'command:order_confirmation' AND event_id = ?", `${await viaService(key)}#0:0`))!.seq;
 }
 

@@ -63,8 +63,7 @@ describe('secrets in an http body and query', () => {
     h.providers.on(/vendors\.paddle\.com/, () => Response.json({ success: true }));
     const key = uid('k');
     const res = await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 987 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
-    expect(res.status).toBe(202);
-    await h.consume(h.drain());
+    expect(res.status).toBe(200);
     const [sent] = h.providers.to(/vendors\.paddle\.com/);
     expect(sent!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(parseNestedForm(sent!.body)).toEqual({ vendor_id: '123456', subscription_id: '987', vendor_auth_code: AUTH_CODE });

@@ -3,6 +3,7 @@
  */
 import type { Delivered } from '../../consumer/effects.ts';
 import type { Failure } from '../../consumer/consumer.ts';
+import type { InRequestOptions, InRequestOutcome } from '../ingest.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import type { CompiledManifest } from '../../manifest/compile.ts';
@@ -27,7 +28,9 @@ export interface CommandDeps {
   emit: Emit;
   now: () => number;
   usage?: PlatformUsage;
-  applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv): Promise<store.SettledEventStatus | 'recorded' | 'queue'>;
+  applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions): Promise<InRequestOutcome>;
+  /** The call's `ctx.waitUntil`, for effects delivered after the answer; absent, they are awaited before it. */
+  waitUntil?: (work: Promise<unknown>) => void;
   applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }>;
   retrySync(key: store.EventKey, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<Delivered[]>;
 }

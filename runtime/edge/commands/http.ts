@@ -8,7 +8,7 @@ import { MissingSecretError, readSecrets } from '../../component/context.ts';
 import { satisfies, type JwtVerify } from '../auth.ts';
 import { secretsEqual, utf8Strict } from '../../lib/bytes.ts';
 import type { RuntimeEnv } from '../../lib/envelope.ts';
-import { errorResponse, httpError, readBody } from '../../lib/http.ts';
+import { errorResponse, httpError, readBody, waitUntilOf } from '../../lib/http.ts';
 import { authenticate, bearer } from '../routes.ts';
 import type { Emit } from '../../lib/telemetry.ts';
 import type { CompiledCommand } from './compile.ts';
@@ -81,6 +81,7 @@ export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: Comm
     } catch {
       return errorResponse(400, { error: 'bad_request', message: 'the body must be the command input as JSON', reason: 'malformed_body' });
     }
-    return answerResponse(await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', caller, deps));
+    const waitUntil = waitUntilOf(c);
+    return answerResponse(await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', caller, { ...deps, ...(waitUntil ? { waitUntil } : {}) }));
   });
 }

@@ -1,7 +1,8 @@
 /**
  * One command call, whichever way it came (HTTP or a Service Binding): the Idempotency-Key and the input checked,
  * then the call recorded in the event log under (command:<name>, key scoped to its caller) and applied: in the request when its steps
- * are SQL only, synchronously when it is `sync:`, else through the queue. A repeat of a key is found by the event
+ * all commit in the event log's D1 (SQL, effects delivered right after the answer), synchronously when it is `sync:`,
+ * else through the queue. A repeat of a key is found by the event
  * log's UNIQUE key (the insert does nothing) and answers what the first call answered.
  *
  * Idempotency follows the IETF draft "The Idempotency-Key HTTP Header Field": the key is required; a repeat with the
@@ -93,8 +94,9 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
 
   const source = deps.compiled.sources.get(command.source)!;
   if (source.appliesInRequest(command.name)) {
-    // SQL only: recorded and applied in one transaction, answered after the commit; queued if that cannot be done.
-    const outcome = await deps.applyInRequest(envelope, text, env).catch(() => 'queue' as const);
+    // Recorded and applied in one transaction (its effects leased to this call), answered after the commit, its
+    // effects delivered after the answer; queued if that cannot be done.
+    const outcome = await deps.applyInRequest(envelope, text, env, deps.waitUntil ? { waitUntil: deps.waitUntil } : {}).catch(() => 'queue' as const);
     if (store.isSettled(outcome)) {
       deps.usage?.event(command.source, 'accepted');
       emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });

@@ -44,6 +44,11 @@ export const commandSchema = closedObject(
     ),
     rpc: { type: 'boolean', description: 'Callable over a Service Binding (default true); false: HTTP only.' },
     queue: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$', description: 'The queue the command goes through (and its effects retry through).' },
+    apply: {
+      enum: ['auto', 'queue'],
+      description:
+        "auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way.",
+    },
     retry: { $ref: '#/definitions/RetryPolicy' },
     steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
     sync: closedObject(
