@@ -18,7 +18,7 @@ export interface NewEffect {
   /** The action step's place in the manifest (see CompiledManifest.effects). */
   source: string;
   payload: string;
-  /** [[limit, key], ...] as JSON, or null. */
+  /** [[limit, key], ...] as JSON, or null; a batch's effect counts `n` uses at once: [[limit, key, n], ...]. */
   limits: string | null;
   /**
    * Why its payload could not be built when the event applied (a value the event lacks): it is recorded with
@@ -49,6 +49,24 @@ export interface BatchRecord {
 
 /** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
 export const idempotencyKey = (e: { integration: string; id: string; step: string }) => `${e.integration}:${e.id}:${e.step}`;
+
+/** One item of a batch's effect: a tracked event's payload, under the key its own effect would have had. */
+export interface BatchedItem {
+  key: string;
+  payload: unknown;
+}
+
+/**
+ * The payload of a batch's effect (one per action step of a batch event): every item's payload under its own key,
+ * so the provider dedups each one when the effect is retried. `$items` is no action's payload shape.
+ */
+export const batchedPayload = (items: readonly BatchedItem[]): string => JSON.stringify({ $items: items });
+
+/** A batch effect's items, or undefined for an effect of one event. */
+export function batchedItems(payload: unknown): BatchedItem[] | undefined {
+  const items = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { $items?: unknown }).$items : undefined;
+  return Array.isArray(items) ? (items as BatchedItem[]) : undefined;
+}
 
 const PER_ROW = 7;
 
