@@ -5,6 +5,8 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import built from '../../.switchyard/manifests.json';
+import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { stableId } from '../../runtime/component/action.ts';
@@ -106,7 +108,14 @@ describe('a browser batch is one message, one event, one call per provider', () 
 
     // What a request costs, metered by D1 itself (the per-event shape cost 82 rows written and 10 messages).
     console.log(`track batch of 10: ${meter.written} D1 rows written, ${meter.read} read, 1 queue message`);
-    expect(meter.written).toBeLessThanOrEqual(16);
+    // `plan --budget` prices the route per tracked event in batches of 10, from the same statement builders.
+    const budget = (built as unknown as { environments: Record<string, { budget: BudgetTable }> }).environments.default!.budget;
+    const model = budget.handlers.find((c) => c.source === 'track' && c.on === '*')!;
+    expect(model.batch_size).toBe(10);
+    expect(meter.written).toBe(Math.round(model.d1_rows_written * 10));
+    expect(Math.abs(meter.read - model.d1_rows_read * 10)).toBeLessThanOrEqual(4);
+    expect(model.queue_operations * 10).toBeCloseTo(3);
+    expect(model.capacity[0]!.events_per_day).toBeGreaterThanOrEqual(30_000);
   });
 
   it('the provider performs, then the connection drops: the retry goes out under the same item keys, and 10 events are counted, not 20', async () => {
