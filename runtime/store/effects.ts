@@ -209,10 +209,19 @@ export async function overdueEvents(db: D1Database, cutoff: string, limit: numbe
   return rows.results;
 }
 
-/** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them). */
+/** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them; a batch's per item). */
 export async function effectsWithPayloads(db: D1Database): Promise<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: unknown }[]> {
   const rows = await db
     .prepare('SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step')
     .all<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: string }>();
-  return rows.results.map((r) => ({ ...r, payload: r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload) }));
+  return rows.results.flatMap((r) => {
+    const payload: unknown = r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload);
+    const items = batchedItems(payload);
+    if (!items) return [{ ...r, payload }];
+    // A batch's effect is listed per item, as each item's own effect would have been (its id and step from its key).
+    return items.map((item) => {
+      const [id, ...step] = item.key.slice(r.integration.length + 1).split(':');
+      return { ...r, event_id: id!, step: step.join(':'), payload: item.payload };
+    });
+  });
 }
