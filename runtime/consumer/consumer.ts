@@ -199,48 +199,46 @@ export function createConsumer(options: ConsumerOptions) {
         const outcomes: { kind: string; statements: number; outbox: number; actions: number }[] = [];
         // A batch's items each run the handlers in their own envelope; its effects are gathered per step (batchEffects).
         const batched: BatchedEffect[] | undefined = envelope.items ? [] : undefined;
-        let ignored = true;
-        for (const [k, item] of itemEnvelopes(envelope).entries()) {
-          const steps = source.stepsFor(item.type);
-          if (steps.length) ignored = false;
-          const tally = (i: number, o: (typeof outcomes)[number]) => {
-            const slot = outcomes[i];
-            outcomes[i] = slot ? { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions } : o;
-          };
+        const runs = itemEnvelopes(envelope).flatMap((item, k) => {
           const ctx = stepContext(item, b.env);
-          for (let i = 0; i < steps.length; i++) {
-            const step = steps[i]!;
-            let output: StepOutput;
-            try {
-              output = await step.run(ctx);
-            } catch (error) {
-              const failure = classify(error);
-              if (!unbuiltAlone || !step.effect || failure.kind !== 'permanent') throw error;
-              const spec = compiled.effects.byStep.get(step)!;
-              tally(i, { kind: step.kind, statements: 0, outbox: 0, actions: 1 });
-              effects.push({ integration: envelope.integration, id: envelope.id, step: batched ? `${i}:0:${k}` : `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
-              continue;
-            }
-            tally(i, { kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
-            statements.push(...(output.statements ?? []));
-            for (const [j, m] of (output.outbox ?? []).entries()) {
-              outbox.push({ key: `${envelope.integration}:${item.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
-            }
-            // Only an action step reads the effects table (in a lazily compiled manifest, that compiles all handlers).
-            const spec = output.actions?.length ? compiled.effects.byStep.get(step) : undefined;
-            for (const [j, pending] of (output.actions ?? []).entries()) {
-              if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
-              const limits = pending.limits.map((l) => [l.limit.name, l.key]);
-              const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null };
-              if (batched) batched.push({ effect, payload: pending.payload, action: pending.action, item: k });
-              else effects.push(effect);
-            }
+          return source.stepsFor(item.type).map((step, i) => ({ item, k, ctx, step, i }));
+        });
+        // Per step, what it contributed (summed over a batch's items).
+        const tally = (i: number, o: (typeof outcomes)[number]) => {
+          const slot = outcomes[i];
+          outcomes[i] = slot ? { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions } : o;
+        };
+        for (const { item, k, ctx, step, i } of runs) {
+          let output: StepOutput;
+          try {
+            output = await step.run(ctx);
+          } catch (error) {
+            const failure = classify(error);
+            if (!unbuiltAlone || !step.effect || failure.kind !== 'permanent') throw error;
+            const spec = compiled.effects.byStep.get(step)!;
+            tally(i, { kind: step.kind, statements: 0, outbox: 0, actions: 1 });
+            effects.push({ integration: envelope.integration, id: envelope.id, step: batched ? `${i}:0:${k}` : `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
+            continue;
+          }
+          tally(i, { kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
+          statements.push(...(output.statements ?? []));
+          for (const [j, m] of (output.outbox ?? []).entries()) {
+            outbox.push({ key: `${envelope.integration}:${item.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
+          }
+          // Only an action step reads the effects table (in a lazily compiled manifest, that compiles all handlers).
+          const spec = output.actions?.length ? compiled.effects.byStep.get(step) : undefined;
+          for (const [j, pending] of (output.actions ?? []).entries()) {
+            if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
+            const limits = pending.limits.map((l) => [l.limit.name, l.key]);
+            const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null };
+            if (batched) batched.push({ effect, payload: pending.payload, action: pending.action, item: k });
+            else effects.push(effect);
           }
         }
         if (batched) effects.push(...batchEffects(envelope.id, batched));
         // One event's SQL goes to one store: mixing two throws (permanent) before anything is written.
         const split = splitByStore(statements);
-        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored };
+        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored: runs.length === 0 };
       } catch (error) {
         w.failure = classify(error);
       }

@@ -161,6 +161,33 @@ describe('a browser batch is one message, one event, one call per provider', () 
   });
 });
 
+describe('a provider that refuses the batch', () => {
+  it('dead-letters the effect whole (visible, replayable); its replay sends the same items under the same keys, and Mixpanel is not sent again', async () => {
+    const s = setup();
+    s.fake.failNext(/posthog\.com\/batch\/$/, 400, { body: { type: 'validation_error' } });
+    await s.track(tenEvents());
+    const [message] = s.h.drain();
+    const batchId = (message!.body as Envelope).id;
+    await s.consume([message!]);
+    expect(await effectsOf(batchId)).toEqual([
+      { step: '0:0', action: 'posthog', status: 'dead_lettered' },
+      { step: '1:0', action: 'mixpanel', status: 'sent' },
+    ]);
+    const letter = await env.DB.prepare("SELECT seq, stage, error FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?").bind(`${batchId}%`).first<{ seq: number; stage: string; error: string }>();
+    expect(letter!.error).toContain('posthog answered 400');
+    const replayed = await s.h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [letter!.seq] }), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    expect(await replayed.json()).toMatchObject({ replayed: [{ event_id: batchId }] });
+    // The admin API reopens it at the wall clock's time, not the test's.
+    s.advance(60_000);
+    await s.consume(s.h.drain());
+    expect((await effectsOf(batchId)).map((e) => e.status)).toEqual(['sent', 'sent']);
+    const [refused, sent] = s.posthogCalls();
+    expect(sent!.map((e) => e.uuid)).toEqual(refused!.map((e) => e.uuid));
+    expect(sent!.map((e) => e.uuid)).toEqual((await keysOf(itemIds(message!.body))).posthog);
+    expect(s.mixpanelCalls()).toHaveLength(1);
+  });
+});
+
 describe('limits count tracked events, not messages', () => {
   it('mixpanel.events counts each tracked event of a batch (10), and a batch past a drop limit is answered and not queued', async () => {
     const metric = `test.tracked.${uid('t')}`;
