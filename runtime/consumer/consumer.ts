@@ -587,7 +587,7 @@ interface BatchedEffect {
 /**
  * A batch's effects, recorded under the batch's id: per action step of a batched action (maxBatch > 1), ONE effect
  * holding every item's payload under the key the item's own effect would have had (`<integration>:<item id>:<step>`,
- * which PostHog's uuid and Mixpanel's $insert_id are derived from), so a retried effect is deduplicated item by item;
+ * the id a provider deduplicates on is derived from), so a retried effect is deduplicated item by item;
  * its limits count each item. An action sent one call per item, or whose batch call shares one key, keeps an effect
  * per item (step `<step>:<item>`).
  */

@@ -218,16 +218,16 @@ async function send(items: Item[], d: DeliveryContext, lease: string, others: D1
       // A batch's effect never forms a shared-key batch (the consumer records such actions per item).
       const shared = action.sharedBatchKey ? list.filter((i) => !i.members) : [];
       const each = action.sharedBatchKey ? list.filter((i) => i.members) : list;
-      return [...(shared.length ? [sendShared(action, shared, d, lease, others, at)] : []), ...(each.length ? [sendEach(action, each, d)] : [])];
+      return [...(shared.length ? [sendShared(action, shared, d, lease, others, at)] : []), ...(each.length ? [sendOwnKeys(action, each, d)] : [])];
     }),
   );
 }
 
 /**
  * Sends items under their own keys, within the action's batch size: a batch's effect contributes each of its items
- * (so ten tracked events are one PostHog call, with other batches' too), and settles once on all their outcomes.
+ * (so a batch of ten events is one provider call, with other batches' too), and settles once on all their outcomes.
  */
-async function sendEach(action: CompiledAction, list: Item[], d: DeliveryContext): Promise<void> {
+async function sendOwnKeys(action: CompiledAction, list: Item[], d: DeliveryContext): Promise<void> {
   const sends = list.flatMap((item) => (item.members ?? [actionItem(item)]).map((sent, k) => ({ item, sent, k })));
   const answers = new Map<Item, { results: ActionOutcome[]; durationMs: number }>(list.map((i) => [i, { results: [], durationMs: 0 }]));
   await Promise.all(

@@ -13,7 +13,7 @@ export interface Envelope {
   /** Who made a command call (a service token's name, `<provider>:<sub>`, `rpc`): recorded with it. */
   caller?: string;
   /**
-   * A batch (a browser's /v1/track request): ONE message and ONE event in the log, whose items each run the
+   * A batch (an endpoint's request, a browser's analytics events): ONE message and ONE event in the log, whose items each run the
    * handlers with their own envelope (see itemEnvelopes). Its own `type` is BATCH_EVENT_TYPE and its payload null.
    */
   items?: EnvelopeItem[];
