@@ -188,6 +188,30 @@ describe('a provider that refuses the batch', () => {
   });
 });
 
+describe('an event of a batch whose payload cannot be built', () => {
+  it('is dead-lettered alone (its own effect); the batch effect sends the others', async () => {
+    const m = structuredClone(defaultManifest);
+    const handler = m.routes!.track!.handlers![0]!;
+    handler.steps = [{ ...handler.steps[0], distinct_id: 'properties.account' } as (typeof handler.steps)[number], handler.steps[1]!];
+    const s = setup(m);
+    await s.track(tenEvents().map((e, i) => (i % 4 === 1 ? e : { ...e, properties: { ...e.properties, account: `acct_${i}` } })));
+    const [message] = s.h.drain();
+    const batchId = (message!.body as Envelope).id;
+    await s.consume([message!]);
+    expect(await effectsOf(batchId)).toEqual([
+      { step: '0:0', action: 'posthog', status: 'sent' },
+      { step: '0:0:1', action: 'posthog', status: 'dead_lettered' },
+      { step: '0:0:5', action: 'posthog', status: 'dead_lettered' },
+      { step: '0:0:9', action: 'posthog', status: 'dead_lettered' },
+      { step: '1:0', action: 'mixpanel', status: 'sent' },
+    ]);
+    expect(s.posthogCalls().map((call) => call.length)).toEqual([7]);
+    expect(s.mixpanelCalls().map((call) => call.length)).toEqual([10]);
+    const letters = await env.DB.prepare("SELECT reason FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?").bind(`${batchId}%`).all();
+    expect(letters.results).toEqual([{ reason: 'mapping' }, { reason: 'mapping' }, { reason: 'mapping' }]);
+  });
+});
+
 describe('limits count tracked events, not messages', () => {
   it('mixpanel.events counts each tracked event of a batch (10), and a batch past a drop limit is answered and not queued', async () => {
     const metric = `test.tracked.${uid('t')}`;
