@@ -127,7 +127,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('queue_operations', batch.messages.length * 2);
       const fromEndpoint = endpointQueues.get(batch.queue);
       // Effects messages (retries of an applied event's sends) were never counted as queued events.
-      if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).length);
+      // A batch message carries several: the backlog counts events on both sides.
+      if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).reduce((n, m) => n + eventsIn(m), 0));
       try {
         await handleBatch(batch, env);
       } finally {
@@ -152,4 +153,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       m.ack();
     }
   }
+}
+
+/** How many events a queued message carries: a batch its items, any other one. */
+function eventsIn(message: ConsumerMessage): number {
+  const items = (message.body as Envelope | null)?.items;
+  return Array.isArray(items) ? items.length : 1;
 }

@@ -40,7 +40,8 @@ function jsonDepth(text: string): number {
 /**
  * `POST /v1/track`: a batch of analytics events from browsers, authenticated by the route's JWT provider or by a
  * publishable project key (`X-Switchyard-Key`) from an allowed origin. Each event gets an `$insert_id`, a time
- * and the user's id, and is queued for the route's handlers (which send it on to Mixpanel or PostHog in batches).
+ * and the user's id; the request's events are queued as ONE message (one event in the log) for the route's handlers,
+ * which run for each event and send them on to Mixpanel or PostHog in one call per provider.
  * Answers 202 as soon as the events are queued. The body is read bounded (TRACK_MAX_BODY), credentials are checked
  * before the route's rate limit (precheck), and a backlog over `max_queued` answers 503.
  */

@@ -19,7 +19,7 @@
 import type { CompiledManifest, EventSource } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
-import { countStatement } from '../../runtime/consumer/limits.ts';
+import { countManyStatement, countStatement } from '../../runtime/consumer/limits.ts';
 import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
@@ -257,6 +257,13 @@ type RawHandler = { on: string | string[]; steps: Record<string, unknown>[] };
 const commandIngest = () =>
   recordStatements((db) => commandClaimStatement(db, { integration: 'command:c', id: 'k', type: 'c', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload: {} }, '{}', 'token'));
 
+/**
+ * Events per browser request `plan --budget` assumes for a route's events (/v1/track): a request is ONE queue message
+ * and ONE event-log row, its counts (rate limit, tracked events) run once, and each batched action step (maxBatch > 1)
+ * is ONE effect, all shared by the batch's events. The api route's api_request events travel alone (dearer).
+ */
+export const TRACK_BATCH_SIZE = 10;
+
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
@@ -290,9 +297,13 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
       // its own statement (the same row and key).
       const ingest = kind === 'integration' || (kind === 'command' && path.name === 'direct') ? path.ingest : kind === 'command' ? commandIngest() : [];
       const matching = handlers.map((h, i) => [h, i] as const).filter(([h]) => ([] as string[]).concat(h.on).includes(on) || (!on.includes('*') && source.handlers[handlers.indexOf(h)]?.matches(on)));
+      // A route's events travel in batches: what a batch shares is priced once per TRACK_BATCH_SIZE events.
+      const batch = kind === 'route' ? TRACK_BATCH_SIZE : 1;
+      const statements: string[] = [];
       // A route's events have no row before the applied-marker: it inserts one.
-      const statements = [...ingest, ...(kind !== 'route' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
-      let queueMessages = path.queueMessages;
+      const shared = [...ingest, ...(kind !== 'route' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
+      if (kind === 'route') shared.push(...routeCounts(manifest, compiled, name, at));
+      let queueMessages = path.queueMessages / batch;
       let subrequests = 0;
       let kvReads = 0;
       const batched: string[] = [];
@@ -308,8 +319,10 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
           } else if (typeof step.action === 'string') {
             const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
             const action = spec?.action;
-            statements.push(...path.effect);
-            for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...(recordStatements((db) => countStatement(db, limit, '*', at, 1))));
+            // A batch's events share one effect per batched action step, its limits counted for them at once.
+            const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
+            (perBatch ? shared : statements).push(...path.effect);
+            for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))));
             for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
             const maxBatch = action?.maxBatch ?? 1;
             subrequests += 1 / maxBatch;
@@ -318,7 +331,9 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
           }
         }
       }
-      const d1 = model.statements(statements);
+      const each = model.statements(statements);
+      const once = model.statements(shared);
+      const d1 = { written: each.written + once.written / batch, read: each.read + once.read / batch, scans: [...new Set([...each.scans, ...once.scans])] };
       out.push({
         source: kind === 'command' ? commandSource(name) : name,
         kind,
@@ -334,8 +349,22 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
         subrequests,
         worker_requests: kind === 'route' ? 0 : 1,
         ...(batched.length ? { batched } : {}),
+        ...(batch > 1 ? { batch_size: batch } : {}),
       });
     }
+  }
+  return out;
+}
+
+/** What a route's request counts in D1 besides its events: its rate limit and its tracked_events limits, as SQL text. */
+function routeCounts(manifest: Manifest, compiled: CompiledManifest, name: string, at: string): string[] {
+  const spec = manifest.routes?.[name];
+  const route = compiled.routes.find((r) => r.name === name);
+  const out: string[] = [];
+  if (route?.rateLimit) out.push(...recordStatements((db) => countStatement(db, `route.${name}`, 'key', at, route.rateLimit!.limit)));
+  for (const limit of spec?.limits ?? []) {
+    const compiledLimit = compiled.limits.get(limit);
+    if (compiledLimit?.counts === 'tracked_events') out.push(...recordStatements((db) => countManyStatement(db, limit, '*', at, compiledLimit.limit, TRACK_BATCH_SIZE)));
   }
   return out;
 }
@@ -372,6 +401,8 @@ export function formatBudget(table: BudgetTable): string {
   const out = ['Cost per event (D1 rows by D1\'s counting; an upsert at its dearer case, inserting)', line(head), ...rows.map(line)];
   const batched = [...new Set(table.handlers.flatMap((h) => h.batched ?? []))];
   if (batched.length) out.push(`batched providers share a call: ${batched.join(', ')}`);
+  const sizes = [...new Set(table.handlers.flatMap((h) => (h.batch_size ? [h.batch_size] : [])))];
+  if (sizes.length) out.push(`routes' events (/v1/track) priced in browser batches of ${sizes.join(', ')}: one queue message, one event-log row, the request's counts and one effect per batched action step shared by a batch`);
   out.push('', 'Capacity (events/day if all traffic were one handler; the free plan column above)');
   if (table.headline) {
     const h = table.headline;

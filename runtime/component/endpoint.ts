@@ -23,8 +23,9 @@ export interface EndpointContext {
   fetch: typeof fetch;
   emit: Emit;
   /**
-   * Queues events for the route's own handlers (the route must declare a queue). Resolves to how many were queued:
-   * 0 when a tracked_events limit of the route with `on_exceed: drop` is reached.
+   * Queues events for the route's own handlers (the route must declare a queue), as ONE batch: one message and one
+   * event in the log (more messages only past Queues' 128 KB limit). Resolves to how many were queued: 0 when a
+   * tracked_events limit of the route with `on_exceed: drop` is reached. A 413 when one event cannot fit a message.
    */
   enqueue(events: EndpointEvent[]): Promise<number>;
   /** Events on the route's queue not yet delivered to its consumer (an estimate shared by every isolate). */

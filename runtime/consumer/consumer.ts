@@ -20,17 +20,17 @@
  * to the request) and outbox rows, and runs the same deliver phase after the answer; it has no message to settle.
  */
 import { PermanentError, stepContext, type Statement } from '../component/context.ts';
-import type { ActionIO } from '../component/action.ts';
+import type { ActionIO, CompiledAction } from '../component/action.ts';
 import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
-import { eventVersion, isEffectsMessage, isEnvelope, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
+import { eventVersion, isEffectsMessage, isEnvelope, itemEnvelopes, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { parsePayload, type InRequestOptions, type InRequestOutcome } from '../edge/ingest.ts';
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from '../lib/platform.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
 import * as store from '../store/index.ts';
-import type { ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
+import type { BatchedItem, ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
 import { projectExternal, type ExternalProjection } from './projections.ts';
@@ -209,10 +209,18 @@ export function createConsumer(options: ConsumerOptions) {
         const outbox: OutboxRow[] = [];
         const effects: NewEffect[] = [];
         const outcomes: { kind: string; statements: number; outbox: number; actions: number }[] = [];
-        const steps = source.stepsFor(envelope.type);
-        const ctx = stepContext(envelope, b.env);
-        for (let i = 0; i < steps.length; i++) {
-          const step = steps[i]!;
+        // A batch's items each run the handlers in their own envelope; its effects are gathered per step (batchEffects).
+        const batched: BatchedEffect[] | undefined = envelope.items ? [] : undefined;
+        const runs = itemEnvelopes(envelope).flatMap((item, k) => {
+          const ctx = stepContext(item, b.env);
+          return source.stepsFor(item.type).map((step, i) => ({ item, k, ctx, step, i }));
+        });
+        // Per step, what it contributed (summed over a batch's items).
+        const tally = (i: number, o: (typeof outcomes)[number]) => {
+          const slot = outcomes[i];
+          outcomes[i] = slot ? { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions } : o;
+        };
+        for (const { item, k, ctx, step, i } of runs) {
           let output: StepOutput;
           try {
             output = await step.run(ctx);
@@ -220,26 +228,29 @@ export function createConsumer(options: ConsumerOptions) {
             const failure = classify(error);
             if (!unbuiltAlone || !step.effect || failure.kind !== 'permanent') throw error;
             const spec = compiled.effects.byStep.get(step)!;
-            outcomes.push({ kind: step.kind, statements: 0, outbox: 0, actions: 1 });
-            effects.push({ integration: envelope.integration, id: envelope.id, step: `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
+            tally(i, { kind: step.kind, statements: 0, outbox: 0, actions: 1 });
+            effects.push({ integration: envelope.integration, id: envelope.id, step: batched ? `${i}:0:${k}` : `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
             continue;
           }
-          outcomes.push({ kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
+          tally(i, { kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) {
-            outbox.push({ key: `${envelope.integration}:${envelope.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
+            outbox.push({ key: `${envelope.integration}:${item.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
           }
           // Only an action step reads the effects table (in a lazily compiled manifest, that compiles all handlers).
           const spec = output.actions?.length ? compiled.effects.byStep.get(step) : undefined;
           for (const [j, pending] of (output.actions ?? []).entries()) {
             if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
             const limits = pending.limits.map((l) => [l.limit.name, l.key]);
-            effects.push({ integration: envelope.integration, id: envelope.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null });
+            const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null };
+            if (batched) batched.push({ effect, payload: pending.payload, action: pending.action, item: k });
+            else effects.push(effect);
           }
         }
+        if (batched) effects.push(...batchEffects(envelope.id, batched));
         // One event's SQL goes to one store: mixing two throws (permanent) before anything is written.
         const split = splitByStore(statements);
-        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored: steps.length === 0 };
+        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored: runs.length === 0 };
       } catch (error) {
         w.failure = classify(error);
       }
@@ -609,6 +620,51 @@ function withArrivalVersion(db: D1Database, statement: Statement, pending: strin
 
 /** Statements rewritten to read `@version` in SQL, by placeholders and text. */
 const rewritten = new Map<string, string>();
+
+/** An effect one item of a batch asked for: as its own event would have recorded it (its id, its step). */
+interface BatchedEffect {
+  effect: NewEffect;
+  payload: unknown;
+  action: CompiledAction;
+  /** The item's place in the batch. */
+  item: number;
+}
+
+/**
+ * A batch's effects, recorded under the batch's id: per action step of a batched action (maxBatch > 1), ONE effect
+ * holding every item's payload under the key the item's own effect would have had (`<integration>:<item id>:<step>`,
+ * the id a provider deduplicates on is derived from), so a retried effect is deduplicated item by item;
+ * its limits count each item. An action sent one call per item, or whose batch call shares one key, keeps an effect
+ * per item (step `<step>:<item>`).
+ */
+function batchEffects(batchId: string, planned: readonly BatchedEffect[]): NewEffect[] {
+  const groups = new Map<string, { first: NewEffect; items: BatchedItem[]; limits: Map<string, [string, string, number]> }>();
+  const single: NewEffect[] = [];
+  for (const { effect, payload, action, item } of planned) {
+    if (action.maxBatch <= 1 || action.sharedBatchKey) {
+      single.push({ ...effect, id: batchId, step: `${effect.step}:${item}` });
+      continue;
+    }
+    const name = `${effect.step}\u0000${effect.source}`;
+    const group = groups.get(name) ?? { first: effect, items: [] as BatchedItem[], limits: new Map<string, [string, string, number]>() };
+    groups.set(name, group);
+    group.items.push({ key: store.idempotencyKey(effect), payload });
+    for (const [limit, key] of JSON.parse(effect.limits ?? '[]') as [string, string][]) {
+      const counted = group.limits.get(`${limit}\u0000${key}`) ?? [limit, key, 0];
+      counted[2]++;
+      group.limits.set(`${limit}\u0000${key}`, counted);
+    }
+  }
+  // Items whose types run different steps can put two actions at one position: the second gets its own step name.
+  const taken = new Set<string>();
+  const rows = [...groups.values()].map(({ first, items, limits }) => {
+    let step = first.step;
+    for (let n = 1; taken.has(step); n++) step = `${first.step}:g${n}`;
+    taken.add(step);
+    return { integration: first.integration, id: batchId, step, action: first.action, source: first.source, payload: store.batchedPayload(items), limits: limits.size ? JSON.stringify([...limits.values()]) : null };
+  });
+  return [...rows, ...single];
+}
 
 /** Why an effect could not be built: its step (by its place in the manifest), its action, and the error. */
 const unbuiltFailure = (step: string, action: string, failure: Failure) => ({ reason: failure.reason, error: `step ${step} (${action}) could not be built: ${failure.error}` });

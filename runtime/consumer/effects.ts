@@ -7,12 +7,12 @@
 import { stepContext } from '../component/context.ts';
 import { type CompiledLimit } from '../component/step.ts';
 import { asActionError, ActionError, stableId, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction, type SharedBatch } from '../component/action.ts';
-import { alertOnceStatement, countStatement, refundStatement } from './limits.ts';
+import { alertOnceStatement, countManyStatement, countStatement, refundStatement } from './limits.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
-import { attemptStatement, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { attemptStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 
@@ -44,12 +44,14 @@ interface Item {
   spec: EffectSpec;
   key: string;
   payload: unknown;
+  /** A batch's effect: its items, each sent under its own key (see store batchedPayload); one outcome for all. */
+  members?: ActionItem[];
   /** How long its send took (ms), once sent or failed. */
   durationMs?: number;
   /** The provider's own answer (before `keep`), and its status when it refused. */
   raw?: { result?: unknown; status?: number; code?: string };
-  /** Limits this send counts against, and whether a use was reserved (to give back if the send fails). */
-  limits: { limit: CompiledLimit; key: string; periodStart: string; periodEndMs: number; reserved: boolean }[];
+  /** Limits this send counts against, `n` uses (a batch's items), and whether they were reserved (to give back if the send fails). */
+  limits: { limit: CompiledLimit; key: string; n: number; periodStart: string; periodEndMs: number; reserved: boolean }[];
   outcome?: Settlement;
   /** The reason its dead letter gives: `effect` (its delivery failed), or why its payload could not be built. */
   reason: string;
@@ -113,11 +115,13 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     }
     try {
       item.payload = JSON.parse(effect.payload);
-      for (const [name, limitKey] of JSON.parse(effect.limits ?? '[]') as [string, string][]) {
+      const members = batchedItems(item.payload);
+      if (members) item.members = members.map((m) => ({ key: m.key, payload: m.payload, attempt: effect.attempts }));
+      for (const [name, limitKey, n] of JSON.parse(effect.limits ?? '[]') as [string, string, number?][]) {
         const limit = compiled.limits.get(name);
         if (!limit) continue;
         const period = periodBounds(limit.period, io.now);
-        item.limits.push({ limit, key: limitKey, periodStart: period.start, periodEndMs: period.endMs, reserved: false });
+        item.limits.push({ limit, key: limitKey, n: n ?? 1, periodStart: period.start, periodEndMs: period.endMs, reserved: false });
       }
     } catch (error) {
       item.outcome = { status: EffectStatus.dead_lettered, error: `the stored effect is unreadable: ${String(error)}` };
@@ -141,7 +145,9 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
       let built: D1PreparedStatement[];
       try {
         const sent = item.outcome;
-        built = [settleStatement(db, effect, lease, d.keep ? { ...sent, result: d.keep(sent.result) } : sent, at), ...(item.spec.action.logStatements?.({ key: item.key, payload: item.payload }, sent.result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params))];
+        // A batch's items each log their own send, with their own part of the answer.
+        const logged = item.members ? item.members.map((m, i) => [m, (sent.result as unknown[])[i]] as const) : [[{ key: item.key, payload: item.payload }, sent.result] as const];
+        built = [settleStatement(db, effect, lease, d.keep ? { ...sent, result: d.keep(sent.result) } : sent, at), ...logged.flatMap(([m, result]) => item.spec.action.logStatements?.(m, result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params))];
       } catch (error) {
         item.outcome = { status: EffectStatus.sent, result: null, note: `${item.outcome.note ? `${item.outcome.note}; ` : ''}its answer could not be recorded: ${String(error).slice(0, 200)}` };
         built = [settleStatement(db, effect, lease, item.outcome, at)];
@@ -156,7 +162,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
       statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
     }
     // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
-    for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart));
+    for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart, l.n));
     if (outcome.status === EffectStatus.retrying) {
       emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
     } else if (outcome.status === EffectStatus.dead_lettered) {
@@ -179,7 +185,8 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
 async function reserve(items: Item[], d: DeliveryContext, at: string): Promise<void> {
   const counts = items.flatMap((item) => item.limits.map((l) => ({ item, l })));
   if (!counts.length) return;
-  const results = await d.db.batch<{ n: number }>(counts.map(({ l }) => countStatement(d.db, l.limit.name, l.key, l.periodStart, l.limit.limit)));
+  // A batch's items are counted together: all of them fit, or the effect is held back whole (its items share one outcome).
+  const results = await d.db.batch<{ n: number }>(counts.map(({ l }) => (l.n === 1 ? countStatement(d.db, l.limit.name, l.key, l.periodStart, l.limit.limit) : countManyStatement(d.db, l.limit.name, l.key, l.periodStart, l.limit.limit, l.n))));
   const alerts: Alert[] = [];
   counts.forEach(({ item, l }, i) => {
     const n = results[i]!.results[0]?.n;
@@ -208,10 +215,49 @@ async function send(items: Item[], d: DeliveryContext, lease: string, others: D1
   for (const item of items) if (!item.outcome) groups.set(item.spec.action, [...(groups.get(item.spec.action) ?? []), item]);
   await Promise.all(
     [...groups].flatMap(([action, list]) => {
-      if (action.sharedBatchKey) return [sendShared(action, list, d, lease, others, at)];
-      return chunk(list, action.maxBatch).map(async (part) => settleAll(part, await call(action, part.map(actionItem), d), d));
+      // A batch's effect never forms a shared-key batch (the consumer records such actions per item).
+      const shared = action.sharedBatchKey ? list.filter((i) => !i.members) : [];
+      const each = action.sharedBatchKey ? list.filter((i) => i.members) : list;
+      return [...(shared.length ? [sendShared(action, shared, d, lease, others, at)] : []), ...(each.length ? [sendOwnKeys(action, each, d)] : [])];
     }),
   );
+}
+
+/**
+ * Sends items under their own keys, within the action's batch size: a batch's effect contributes each of its items
+ * (so a batch of ten events is one provider call, with other batches' too), and settles once on all their outcomes.
+ */
+async function sendOwnKeys(action: CompiledAction, list: Item[], d: DeliveryContext): Promise<void> {
+  const sends = list.flatMap((item) => (item.members ?? [actionItem(item)]).map((sent, k) => ({ item, sent, k })));
+  const answers = new Map<Item, { results: ActionOutcome[]; durationMs: number }>(list.map((i) => [i, { results: [], durationMs: 0 }]));
+  await Promise.all(
+    chunk(sends, action.maxBatch).map(async (part) => {
+      const answer = await call(action, part.map((p) => p.sent), d);
+      part.forEach((p, i) => {
+        const got = answers.get(p.item)!;
+        got.results[p.k] = answer.results[i]!;
+        got.durationMs = Math.max(got.durationMs, answer.durationMs);
+      });
+    }),
+  );
+  for (const item of list) {
+    const { results, durationMs } = answers.get(item)!;
+    settleAll([item], { results: [item.members ? together(results) : results[0]!], durationMs }, d);
+  }
+}
+
+/**
+ * One outcome for a batch's items: sent when every item was (the answers in item order); else its failure, a
+ * permanent one first (dead-lettered, replayable: the provider dedups the items already sent), or a transient one
+ * (the whole effect retries, under the same item keys).
+ */
+function together(results: ActionOutcome[]): ActionOutcome {
+  const failed = results.filter((r): r is Extract<ActionOutcome, { ok: false }> => !r.ok);
+  if (!failed.length) {
+    const problems = results.flatMap((r) => (r.ok && r.problem ? [r.problem] : []));
+    return { ok: true, result: results.map((r) => (r.ok ? r.result : null)), ...(problems.length ? { problem: [...new Set(problems)].join('; ') } : {}) };
+  }
+  return failed.find((r) => !r.error.transient) ?? failed[0]!;
 }
 
 /** Whether an item belongs to a recorded batch of several members of a shared-key action. */

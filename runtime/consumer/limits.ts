@@ -87,9 +87,9 @@ export function alertOnceStatement(db: D1Database, metric: string, key: string, 
     .bind(metric, key, periodStart, level, at);
 }
 
-/** Gives back a use that was counted for a send that then failed: quota is spent only on what was sent. */
-export function refundStatement(db: D1Database, metric: string, key: string, periodStart: string): D1PreparedStatement {
-  return db.prepare('UPDATE usage SET n = n - 1 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n > 0').bind(metric, key, periodStart);
+/** Gives back the `n` uses (a batch's items) counted for a send that then failed: quota is spent only on what was sent. */
+export function refundStatement(db: D1Database, metric: string, key: string, periodStart: string, n = 1): D1PreparedStatement {
+  return db.prepare('UPDATE usage SET n = n - ?4 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n >= ?4').bind(metric, key, periodStart, n);
 }
 
 /**

@@ -9,7 +9,7 @@ import { stepContext } from '../component/context.ts';
 import { AuthError, providerUser, satisfies, type JwtVerify } from './auth.ts';
 import { type AuthenticatedUser, type AuthHooks } from '../component/auth.ts';
 import type { EndpointEvent } from '../component/endpoint.ts';
-import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
+import { batchEnvelopes, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { CONTROL_CHARACTER, httpError } from '../lib/http.ts';
 import { countStatement, MemoryRateLimit } from '../consumer/limits.ts';
 import { periodBounds } from '../lib/periods.ts';
@@ -234,12 +234,19 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           if (!source) throw new Error(`route ${route.name} has no queue`);
           const queue = c.env[source.queue.binding] as Queue | undefined;
           if (!queue) throw httpError(500, { error: 'misconfigured', message: `queue ${source.queue.name} is not bound` });
+          // One message (one event in the log) for the whole request; more only where 128 KB forces them.
+          let batches: Envelope[];
+          try {
+            batches = batchEnvelopes(route.name, events, new Date(deps.now()).toISOString());
+          } catch (error) {
+            if (error instanceof RangeError) throw httpError(413, { error: 'payload_too_large', message: error.message });
+            throw error;
+          }
           if (!(await countTrackedEvents(route.limits, events.length, countContext(c.env)))) return 0;
-          const receivedAt = new Date(deps.now()).toISOString();
-          const messages = events.map((e) => ({ body: { integration: route.name, received_at: receivedAt, ...e } satisfies Envelope, contentType: 'json' as const }));
-          for (let i = 0; i < messages.length; i += 100) {
-            await queue.sendBatch(messages.slice(i, i + 100));
-            deps.usage?.queued('sent', source.queue.name, Math.min(100, messages.length - i));
+          for (const batch of batches) {
+            await queue.send(batch, { contentType: 'json' });
+            // The backlog counts events, as the consumer does when it takes the message.
+            deps.usage?.queued('sent', source.queue.name, batch.items!.length);
           }
           return events.length;
         },

@@ -55,6 +55,8 @@ export interface HandlerCost {
   worker_requests: number;
   /** Batched providers: calls are shared, at most this many events each. */
   batched?: string[];
+  /** Events per request assumed for a route's events (a batch shares its message, log row and effects). */
+  batch_size?: number;
 }
 
 export interface Capacity {

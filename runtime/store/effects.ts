@@ -18,7 +18,7 @@ export interface NewEffect {
   /** The action step's place in the manifest (see CompiledManifest.effects). */
   source: string;
   payload: string;
-  /** [[limit, key], ...] as JSON, or null. */
+  /** [[limit, key], ...] as JSON, or null; a batch's effect counts `n` uses at once: [[limit, key, n], ...]. */
   limits: string | null;
   /**
    * Why its payload could not be built when the event applied (a value the event lacks): it is recorded with
@@ -49,6 +49,24 @@ export interface BatchRecord {
 
 /** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
 export const idempotencyKey = (e: { integration: string; id: string; step: string }) => `${e.integration}:${e.id}:${e.step}`;
+
+/** One item of a batch's effect: a tracked event's payload, under the key its own effect would have had. */
+export interface BatchedItem {
+  key: string;
+  payload: unknown;
+}
+
+/**
+ * The payload of a batch's effect (one per action step of a batch event): every item's payload under its own key,
+ * so the provider dedups each one when the effect is retried. `$items` is no action's payload shape.
+ */
+export const batchedPayload = (items: readonly BatchedItem[]): string => JSON.stringify({ $items: items });
+
+/** A batch effect's items, or undefined for an effect of one event. */
+export function batchedItems(payload: unknown): BatchedItem[] | undefined {
+  const items = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { $items?: unknown }).$items : undefined;
+  return Array.isArray(items) ? (items as BatchedItem[]) : undefined;
+}
 
 const PER_ROW = 7;
 
@@ -195,10 +213,19 @@ export async function overdueEvents(db: D1Database, cutoff: string, limit: numbe
   return rows.results;
 }
 
-/** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them). */
+/** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them; a batch's per item). */
 export async function effectsWithPayloads(db: D1Database): Promise<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: unknown }[]> {
   const rows = await db
     .prepare('SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step')
     .all<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: string }>();
-  return rows.results.map((r) => ({ ...r, payload: r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload) }));
+  return rows.results.flatMap((r) => {
+    const payload: unknown = r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload);
+    const items = batchedItems(payload);
+    if (!items) return [{ ...r, payload }];
+    // A batch's effect is listed per item, as each item's own effect would have been (its id and step from its key).
+    return items.map((item) => {
+      const [id, ...step] = item.key.slice(r.integration.length + 1).split(':');
+      return { ...r, event_id: id!, step: step.join(':'), payload: item.payload };
+    });
+  });
 }

@@ -254,14 +254,15 @@ describe('/v1/track', () => {
     expect(res.status).toBe(202);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(await res.json()).toEqual({ accepted: 2 });
+    // One message for the request, its two events inside.
     const messages = h.drain();
-    expect(messages.map((m) => (m.body as Envelope).integration)).toEqual(['track', 'track']);
+    expect(messages.map((m) => [(m.body as Envelope).integration, (m.body as Envelope).items?.length])).toEqual([['track', 2]]);
     await h.consume(messages);
     expect(messages.every((m) => m.acked)).toBe(true);
     const [ph] = fake.to(/posthog\.com\/batch\//);
     const batch = (ph!.json as { batch: { event: string; distinct_id: string; properties: Record<string, unknown> }[] }).batch;
     expect(batch.map((b) => [b.event, b.distinct_id])).toEqual([['page_view', 'anon_1'], ['signup_click', 'anonymous']]);
-    expect(batch[0]!.properties).toMatchObject({ path: '/pricing', $insert_id: (messages[0]!.body as Envelope).id });
+    expect(batch[0]!.properties).toMatchObject({ path: '/pricing', $insert_id: (messages[0]!.body as Envelope).items![0]!.id });
     const [mp] = fake.to(/api\.mixpanel\.com\/track/);
     expect((mp!.json as { properties: Record<string, unknown> }[])[0]!.properties).toMatchObject({ path: '/pricing', distinct_id: 'anon_1', token: 'mp_token' });
   });
@@ -270,7 +271,7 @@ describe('/v1/track', () => {
     const { h } = setup();
     const ok = await post(h, [{ event: 'x' }], { authorization: `Bearer ${await clerkToken(k1)}` });
     expect(ok.status).toBe(202);
-    expect((h.drain()[0]!.body as Envelope).payload).toMatchObject({ distinct_id: 'user_123', properties: { user_id: 'user_123' } });
+    expect((h.drain()[0]!.body as Envelope).items![0]!.payload).toMatchObject({ distinct_id: 'user_123', properties: { user_id: 'user_123' } });
     expect((await post(h, [{ event: 'x' }], { 'x-switchyard-key': 'pk_dev_switchyard', origin: 'https://evil.example.com' })).status).toBe(403);
     expect((await post(h, [{ event: 'x' }], {})).status).toBe(401);
     expect((await post(h, { events: [] }, { 'x-switchyard-key': 'pk_dev_switchyard' })).status).toBe(400);
