@@ -19,15 +19,15 @@
 import type { CompiledManifest, EventSource } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
-import { countStatement } from '../../runtime/consumer/limits.ts';
-import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
+import { countManyStatement, countStatement } from '../../runtime/consumer/limits.ts';
+import { capacity, routeRequestTotal, type BudgetTable, type HandlerCost, type PlanResource, type RouteRequestCost } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
 import { commandSource } from '../../runtime/edge/commands/compile.ts';
 import type { MigratedSchema } from './sqlite.ts';
 import { storeType } from './postgres-check.ts';
 
-export type { BudgetTable, HandlerCost };
+export type { BudgetTable, HandlerCost, RouteRequestCost };
 
 /** What one statement costs. */
 export interface StatementCost {
@@ -257,6 +257,9 @@ type RawHandler = { on: string | string[]; steps: Record<string, unknown>[] };
 const commandIngest = () =>
   recordStatements((db) => commandClaimStatement(db, { integration: 'command:c', id: 'k', type: 'c', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload: {} }, '{}', 'token'));
 
+/** The row of an integration's events that no handler matches (recorded as ignored). */
+export const NO_HANDLER = '(no handler)';
+
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
@@ -282,9 +285,11 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
     const integration = compiled.integrations.get(name);
     const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
     const patterns = [...new Set(handlers.flatMap((h) => ([] as string[]).concat(h.on)))];
+    // An integration's events that no handler matches (a provider sends more types than a manifest handles).
+    if (kind === 'integration' && !source.stepsFor(NO_HANDLER).length) patterns.push(NO_HANDLER);
     for (const on of patterns) {
       // The path the runtime takes: in the request when the handlers are SQL only (and apply: auto), else the queue.
-      const wanted = options.path ?? (source.appliesInRequest(on) || sync ? 'direct' : 'queued');
+      const wanted = options.path ?? ((source.appliesInRequest(on) && !integration?.replayWindowMs) || sync ? 'direct' : 'queued');
       const path: BookkeepingPath = paths.find((p) => p.name === wanted) ?? paths.find((p) => p.name === 'queued')!;
       // A route's events are queued from the request, without the event log's claim; a queued command is claimed by
       // its own statement (the same row and key).
@@ -309,7 +314,8 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
             const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
             const action = spec?.action;
             statements.push(...path.effect);
-            for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...(recordStatements((db) => countStatement(db, limit, '*', at, 1))));
+            // A limit's counter row exists all period but for its first send: priced as the update it is then.
+            for (const limit of (step.limits as string[] | undefined) ?? []) statements.push(...recordStatements((db) => countStatement(db, limit, '*', at, 1)).map((sql) => ROW_EXISTS + sql));
             for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
             const maxBatch = action?.maxBatch ?? 1;
             subrequests += 1 / maxBatch;
@@ -340,13 +346,33 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
   return out;
 }
 
+/**
+ * What a route that queues events (track) costs per request, beside its events' own cost: the request, its rate
+ * limit's counter (a new row, its dearer case: each address or user a period sees first) and its tracked_events
+ * limits' counters (one upsert per limit per request; the period's row exists). Not counted: a signed-in user's
+ * first request of a period (the active-user marker) and the queue-backlog read (at most one per isolate per 5 s).
+ */
+export function routeRequestCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest): RouteRequestCost[] {
+  const at = '2026-01-01T00:00:00.000Z';
+  return compiled.routes.flatMap((route) => {
+    if (!route.source || !manifest.routes?.[route.name]) return [];
+    const statements = [
+      ...(route.rateLimit ? recordStatements((db) => countStatement(db, `route.${route.name}`, 'key', at, route.rateLimit!.limit)) : []),
+      ...(route.limits ?? []).filter((l) => l.counts === 'tracked_events').flatMap((l) => recordStatements((db) => countManyStatement(db, l.name, '*', at, l.limit, 1)).map((sql) => ROW_EXISTS + sql)),
+    ];
+    const d1 = model.statements(statements);
+    return [{ source: route.name, d1_rows_written: d1.written, d1_rows_read: d1.read, scans: d1.scans, queue_operations: 0, kv_reads: 0, kv_writes: 0, subrequests: 0, worker_requests: 1 }];
+  });
+}
+
 /** The default manifest's Stripe subscription flow is the headline when present; else the first handler. */
 const HEADLINE = { source: 'stripe', on: 'customer.subscription.updated' };
 
 export function budgetTable(model: CostModel, manifest: Manifest, compiled: CompiledManifest): BudgetTable {
   const handlers = (handlerCosts(model, manifest, compiled)).map((h) => ({ ...h, capacity: capacity(h) }));
   const headline = handlers.find((h) => h.source === HEADLINE.source && h.on === HEADLINE.on) ?? handlers[0];
-  return { handlers, ...(headline ? { headline: { source: headline.source, on: headline.on, capacity: headline.capacity } } : {}) };
+  const requests = routeRequestCosts(model, manifest, compiled);
+  return { handlers, ...(requests.length ? { requests } : {}), ...(headline ? { headline: { source: headline.source, on: headline.on, capacity: headline.capacity } } : {}) };
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n < 1 ? `≤${Math.round(n * 1000) / 1000}` : n.toFixed(2));

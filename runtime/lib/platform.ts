@@ -57,6 +57,9 @@ export interface HandlerCost {
   batched?: string[];
 }
 
+/** What a request to a route that queues events costs beside its events (cli/lib/budget.ts routeRequestCosts). */
+export type RouteRequestCost = Omit<HandlerCost, 'kind' | 'on' | 'path' | 'batched'>;
+
 export interface Capacity {
   plan: 'free' | 'paid';
   /** Events a day that fit, if all traffic were this handler. */
@@ -67,6 +70,8 @@ export interface Capacity {
 /** Per-handler costs `switchyard build` computes (the Worker has no node:sqlite), with the capacity they imply. */
 export interface BudgetTable {
   handlers: (HandlerCost & { capacity: Capacity[] })[];
+  /** Per request, beside its events: each route that queues events (its rate limit and tracked-event counters). */
+  requests?: RouteRequestCost[];
   /** The handler the headline figure is for, and the mix it assumes. */
   headline?: { source: string; on: string; capacity: Capacity[] };
 }
@@ -85,6 +90,21 @@ export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): C
   });
 }
 
+
+/** A request of `events` events on a route: its own cost plus each event's (the handler's row). */
+export function routeRequestTotal(request: RouteRequestCost, perEvent: HandlerCost, events: number): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'batched'> {
+  const sum = (k: 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes' | 'subrequests' | 'worker_requests') => request[k] + events * perEvent[k];
+  return {
+    d1_rows_written: sum('d1_rows_written'),
+    d1_rows_read: sum('d1_rows_read'),
+    scans: [...new Set([...request.scans, ...perEvent.scans])],
+    queue_operations: sum('queue_operations'),
+    kv_reads: sum('kv_reads'),
+    kv_writes: sum('kv_writes'),
+    subrequests: sum('subrequests'),
+    worker_requests: sum('worker_requests'),
+  };
+}
 
 export const platformSchema = {
   type: 'object',
