@@ -102,7 +102,7 @@ export const FLOWS: Flow[] = [
     source: 'stripe',
     on: 'payment_intent.succeeded',
     target: { events_per_day: 3_333, why: 'payment_intent.succeeded' },
-    request: stripe('payment_intent.succeeded', (ctx) => ({ id: ctx.uid('pi'), customer: 'cus_flow', metadata: { order_id: ctx.uid('ord') } }), (_, o) => [{ sql: "INSERT INTO orders (id, status) VALUES (?, 'pending')", params: [(o.metadata as { order_id: string }).order_id] }]),
+    request: stripe('payment_intent.succeeded', (ctx) => ({ id: ctx.uid('pi'), customer: 'cus_flow', metadata: { order_id: ctx.uid('ord') } }), (_, o) => [{ sql: "INSERT INTO orders (id, status) VALUES (?, 'unpaid')", params: [(o.metadata as { order_id: string }).order_id] }]),
   },
   {
     name: 'stripe invoice.payment_failed (email)',
@@ -140,7 +140,7 @@ export const FLOWS: Flow[] = [
       const sid = ctx.uid('SM');
       const params = { MessageSid: sid, MessageStatus: 'delivered', To: '+15550001111' };
       const signature = await twilioSignature(ctx.secrets.TWILIO_AUTH_TOKEN!, `${FLOW_ORIGIN}/webhooks/twilio`, params);
-      return { path: '/webhooks/twilio', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, seed: [{ sql: "INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'queued')", params: [sid] }] };
+      return { path: '/webhooks/twilio', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, seed: [{ sql: "INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'accepted')", params: [sid] }] };
     },
   },
   {
@@ -157,7 +157,7 @@ export const FLOWS: Flow[] = [
     name: 'resend email.delivered',
     source: 'resend',
     on: 'email.*',
-    request: svix('/webhooks/resend', 'RESEND_WEBHOOK_SECRET', 'svix-', () => ({ type: 'email.delivered', created_at: new Date().toISOString(), data: { email_id: crypto.randomUUID() } }), (p) => [{ sql: "INSERT INTO email_logs (id, to_email, subject, status) VALUES (?, 'a@example.com', 'Hi', 'sent')", params: [p.data.email_id] }]),
+    request: svix('/webhooks/resend', 'RESEND_WEBHOOK_SECRET', 'svix-', () => ({ type: 'email.delivered', created_at: new Date().toISOString(), data: { email_id: crypto.randomUUID() } }), (p) => [{ sql: "INSERT INTO email_logs (id, to_email, subject, status) VALUES (?, 'a@example.com', 'Hi', 'submitted')", params: [p.data.email_id] }]),
   },
   { name: 'command send_password_reset (email)', source: 'command:send_password_reset', on: 'send_password_reset', emails: 1, target: ONE_EMAIL, request: command('send_password_reset', (ctx) => ({ email: `${ctx.uid('reset')}@example.com`, reset_url: 'https://app.example.com/reset?t=1' })) },
   { name: 'command order_confirmation (email)', source: 'command:order_confirmation', on: 'order_confirmation', emails: 1, target: ONE_EMAIL, request: command('order_confirmation', (ctx) => ({ order_id: ctx.uid('ord'), email: `${ctx.uid('buyer')}@example.com`, name: 'Ada' })) },

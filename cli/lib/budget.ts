@@ -376,23 +376,40 @@ export function budgetTable(model: CostModel, manifest: Manifest, compiled: Comp
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n < 1 ? `≤${Math.round(n * 1000) / 1000}` : n.toFixed(2));
+const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 const thousands = (n: number) => (Number.isFinite(n) ? Math.floor(n).toLocaleString('en-US') : 'unbounded');
 const RESOURCE_NAMES: Record<PlanResource, string> = { worker_requests: 'Workers requests', d1_rows_written: 'D1 rows written', d1_rows_read: 'D1 rows read', queue_operations: 'Queues operations', kv_reads: 'KV reads', kv_writes: 'KV writes' };
 
+/** A route's request of this many events, in `plan --budget` (a browser batch; the bench measures the same). */
+export const BUDGET_BATCH = 10;
+
 /** The table and the capacity block, as text. */
 export function formatBudget(table: BudgetTable): string {
-  const head = ['integration', 'on', 'path', 'D1 written', 'D1 read', 'queue ops', 'KV r/w', 'subrequests', 'free: events/day (binds)'];
-  const rows = table.handlers.map((h) => [
-    h.source,
-    h.on,
-    h.path,
-    fmt(h.d1_rows_written),
-    `${fmt(h.d1_rows_read)}${h.scans.length ? ` + scan ${h.scans.join(', ')}` : ''}`,
-    fmt(h.queue_operations),
-    `${h.kv_reads}/${h.kv_writes}`,
-    h.subrequests ? fmt(h.subrequests) : '0',
-    `${thousands(h.capacity[0]!.events_per_day)} (${RESOURCE_NAMES[h.capacity[0]!.binding]})`,
-  ]);
+  const head = ['integration', 'on', 'path', 'D1 written', 'D1 read', 'queue ops', 'Workers req', 'KV r/w', 'subrequests', 'free: events/day (binds)'];
+  const cells = (h: Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path'>, unit = '') => {
+    const [free] = capacity(h);
+    return [
+      num(h.d1_rows_written),
+      `${num(h.d1_rows_read)}${h.scans.length ? ` + scan ${h.scans.join(', ')}` : ''}`,
+      num(h.queue_operations),
+      num(h.worker_requests),
+      `${num(h.kv_reads)}/${num(h.kv_writes)}`,
+      h.subrequests ? fmt(h.subrequests) : '0',
+      `${thousands(free!.events_per_day)}${unit} (${RESOURCE_NAMES[free!.binding]})`,
+    ];
+  };
+  const rows = table.handlers.flatMap((h) => {
+    const own = [h.source, h.on, h.path, ...cells(h)];
+    const request = h.kind === 'route' ? table.requests?.find((r) => r.source === h.source) : undefined;
+    if (!request) return [own];
+    // A route's events come in requests: each event's share of its request, and the request of a batch.
+    const batch = routeRequestTotal(request, h, BUDGET_BATCH);
+    const share = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, typeof v === 'number' ? v / BUDGET_BATCH : v])) as typeof batch;
+    return [
+      [h.source, h.on, h.path, ...cells(share)],
+      [h.source, `  a request of ${BUDGET_BATCH}`, h.path, ...cells(batch, ' requests')],
+    ];
+  });
   const widths = head.map((_, i) => Math.max(head[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = ['Cost per event (D1 rows by D1\'s counting; an upsert at its dearer case, inserting)', line(head), ...rows.map(line)];
@@ -407,6 +424,7 @@ export function formatBudget(table: BudgetTable): string {
   const free = table.handlers.map((h) => h.capacity[0]!);
   const worst = table.handlers[free.indexOf(free.reduce((a, b) => (b.events_per_day < a.events_per_day ? b : a), free[0]!))];
   if (worst) out.push(`dearest handler: ${worst.source} ${worst.on}: ${thousands(worst.capacity[0]!.events_per_day)} events/day free, ${thousands(worst.capacity[1]!.events_per_day)} paid`);
+  if (table.requests?.length) out.push(`a route's events share its request (a batch of ${BUDGET_BATCH} above): the request, its rate-limit counter (a new row) and tracked-event counters`);
   out.push('not counted: the usage flush (a few D1 upserts per isolate per 10 minutes), retries, the cron sweep and retention, KV reads of routes (per request)');
   return out.join('\n');
 }
