@@ -6,7 +6,8 @@
 import { readDevVars } from '../cli/lib/dev-vars.ts';
 import { PACKAGE_ROOT } from '../cli/lib/project.ts';
 import { capacity, type PlanResource } from '../runtime/lib/platform.ts';
-import type { FlowFigures, FlowMeasurement, FlowTarget } from './flows.ts';
+import type { FlowFigures, FlowMeasurement } from './flow-runner.ts';
+import type { FlowTarget } from './flows.ts';
 import { startBenchWorker } from './miniflare.ts';
 import { fmt } from './stats.ts';
 import { join } from 'node:path';

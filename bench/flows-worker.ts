@@ -10,7 +10,8 @@ import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import { defaultRegistry } from '../worker/registry.ts';
-import { FLOWS, flowRunner } from './flows.ts';
+import { FLOWS } from './flows.ts';
+import { flowRunner } from './flow-runner.ts';
 import { serializingEmit } from './meter.ts';
 
 const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;

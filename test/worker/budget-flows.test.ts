@@ -18,7 +18,8 @@ import built from '../../.switchyard/manifests.json';
 import { capacity, routeRequestTotal, type BudgetTable } from '../../runtime/lib/platform.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { costOf, FLOWS, flowRunner, type Flow } from '../../bench/flows.ts';
+import { FLOWS, type Flow } from '../../bench/flows.ts';
+import { costOf, flowRunner } from '../../bench/flow-runner.ts';
 import { builtInputs, defaultManifest } from '../support/harness.ts';
 
 const READ_TOLERANCE = 4;
