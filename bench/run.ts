@@ -4,12 +4,12 @@ import { runConsumer } from './consumer.ts';
 import { runPostgresConsumer } from './postgres.ts';
 import { runIngest } from './ingest.ts';
 import { runCpu } from './cpu.ts';
-import { printCapacity } from './capacity.ts';
+import { runFlows } from './capacity.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
 results.push(['cpu', await runCpu()]);
 results.push(['ingest', await runIngest()]);
 results.push(['consumer', await runConsumer()]);
 results.push(['postgres consumer', await runPostgresConsumer()]);
-printCapacity();
+results.push(['flows (free-plan capacity targets)', await runFlows()]);
 console.log(`\n${results.map(([name, ok]) => `${name}: ${ok ? 'within target' : 'OUTSIDE TARGET'}`).join('\n')}`);

@@ -20,7 +20,7 @@ import type { CompiledManifest, EventSource } from '../../runtime/manifest/compi
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
 import { countManyStatement, countStatement } from '../../runtime/consumer/limits.ts';
-import { capacity, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
+import { capacity, perRequest, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
 import { commandSource } from '../../runtime/edge/commands/compile.ts';
@@ -264,6 +264,9 @@ const commandIngest = () =>
  */
 export const TRACK_BATCH_SIZE = 10;
 
+/** The row of an integration's events that no handler matches (recorded as ignored). */
+export const NO_HANDLER = '(no handler)';
+
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
@@ -289,6 +292,8 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
     const integration = compiled.integrations.get(name);
     const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
     const patterns = [...new Set(handlers.flatMap((h) => ([] as string[]).concat(h.on)))];
+    // An integration's events that no handler matches (a provider sends more types than a manifest handles).
+    if (kind === 'integration' && !source.stepsFor(NO_HANDLER).length) patterns.push(NO_HANDLER);
     for (const on of patterns) {
       // The path the runtime takes: in the request when the handlers are SQL only (and apply: auto), else the queue.
       const wanted = options.path ?? (source.appliesInRequest(on) || sync ? 'direct' : 'queued');
@@ -319,10 +324,11 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
           } else if (typeof step.action === 'string') {
             const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
             const action = spec?.action;
-            // A batch's events share one effect per batched action step, its limits counted for them at once.
+            // A batch's events share one effect per batched action step, its limits counted for them at once. A limit's
+            // counter row exists all period but for its first send: priced as the update it is then.
             const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
             (perBatch ? shared : statements).push(...path.effect);
-            for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))));
+            for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))).map((sql) => ROW_EXISTS + sql));
             for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
             const maxBatch = action?.maxBatch ?? 1;
             subrequests += 1 / maxBatch;
@@ -347,7 +353,8 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
         // A synchronous command caches its result in KV.
         kv_writes: cached ? 1 : 0,
         subrequests,
-        worker_requests: kind === 'route' ? 0 : 1,
+        // A route's request is shared by its batch.
+        worker_requests: 1 / batch,
         ...(batched.length ? { batched } : {}),
         ...(batch > 1 ? { batch_size: batch } : {}),
       });
@@ -364,7 +371,8 @@ function routeCounts(manifest: Manifest, compiled: CompiledManifest, name: strin
   if (route?.rateLimit) out.push(...recordStatements((db) => countStatement(db, `route.${name}`, 'key', at, route.rateLimit!.limit)));
   for (const limit of spec?.limits ?? []) {
     const compiledLimit = compiled.limits.get(limit);
-    if (compiledLimit?.counts === 'tracked_events') out.push(...recordStatements((db) => countManyStatement(db, limit, '*', at, compiledLimit.limit, TRACK_BATCH_SIZE)));
+    // The period's counter row exists but for its first request: priced as the update it is then.
+    if (compiledLimit?.counts === 'tracked_events') out.push(...recordStatements((db) => countManyStatement(db, limit, '*', at, compiledLimit.limit, TRACK_BATCH_SIZE)).map((sql) => ROW_EXISTS + sql));
   }
   return out;
 }
@@ -379,23 +387,32 @@ export function budgetTable(model: CostModel, manifest: Manifest, compiled: Comp
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n < 1 ? `≤${Math.round(n * 1000) / 1000}` : n.toFixed(2));
+const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 const thousands = (n: number) => (Number.isFinite(n) ? Math.floor(n).toLocaleString('en-US') : 'unbounded');
 const RESOURCE_NAMES: Record<PlanResource, string> = { worker_requests: 'Workers requests', d1_rows_written: 'D1 rows written', d1_rows_read: 'D1 rows read', queue_operations: 'Queues operations', kv_reads: 'KV reads', kv_writes: 'KV writes' };
 
+
 /** The table and the capacity block, as text. */
 export function formatBudget(table: BudgetTable): string {
-  const head = ['integration', 'on', 'path', 'D1 written', 'D1 read', 'queue ops', 'KV r/w', 'subrequests', 'free: events/day (binds)'];
-  const rows = table.handlers.map((h) => [
-    h.source,
-    h.on,
-    h.path,
-    fmt(h.d1_rows_written),
-    `${fmt(h.d1_rows_read)}${h.scans.length ? ` + scan ${h.scans.join(', ')}` : ''}`,
-    fmt(h.queue_operations),
-    `${h.kv_reads}/${h.kv_writes}`,
-    h.subrequests ? fmt(h.subrequests) : '0',
-    `${thousands(h.capacity[0]!.events_per_day)} (${RESOURCE_NAMES[h.capacity[0]!.binding]})`,
-  ]);
+  const head = ['integration', 'on', 'path', 'D1 written', 'D1 read', 'queue ops', 'Workers req', 'KV r/w', 'subrequests', 'free: events/day (binds)'];
+  const cells = (h: Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path'>, unit = '') => {
+    const [free] = capacity(h);
+    return [
+      num(h.d1_rows_written),
+      `${num(h.d1_rows_read)}${h.scans.length ? ` + scan ${h.scans.join(', ')}` : ''}`,
+      num(h.queue_operations),
+      num(h.worker_requests),
+      `${num(h.kv_reads)}/${num(h.kv_writes)}`,
+      h.subrequests ? fmt(h.subrequests) : '0',
+      `${thousands(free!.events_per_day)}${unit} (${RESOURCE_NAMES[free!.binding]})`,
+    ];
+  };
+  const rows = table.handlers.flatMap((h) => {
+    const own = [h.source, h.on, h.path, ...cells(h)];
+    if (!h.batch_size) return [own];
+    // A route's events come in requests: each event's share of its request (above), and the request of a batch.
+    return [own, [h.source, `  a request of ${h.batch_size}`, h.path, ...cells(perRequest(h), ' requests')]];
+  });
   const widths = head.map((_, i) => Math.max(head[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = ['Cost per event (D1 rows by D1\'s counting; an upsert at its dearer case, inserting)', line(head), ...rows.map(line)];

@@ -59,6 +59,7 @@ export interface HandlerCost {
   batch_size?: number;
 }
 
+
 export interface Capacity {
   plan: 'free' | 'paid';
   /** Events a day that fit, if all traffic were this handler. */
@@ -87,6 +88,21 @@ export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): C
   });
 }
 
+
+/** What one request costs: a route's row is per event, its batch's shares included; a request carries `batch_size` events. */
+export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'batched' | 'batch_size'> {
+  const n = cost.batch_size ?? 1;
+  return {
+    d1_rows_written: cost.d1_rows_written * n,
+    d1_rows_read: cost.d1_rows_read * n,
+    scans: cost.scans,
+    queue_operations: cost.queue_operations * n,
+    kv_reads: cost.kv_reads * n,
+    kv_writes: cost.kv_writes * n,
+    subrequests: cost.subrequests * n,
+    worker_requests: cost.worker_requests * n,
+  };
+}
 
 export const platformSchema = {
   type: 'object',
