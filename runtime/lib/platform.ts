@@ -92,15 +92,17 @@ export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): C
 /** What one request costs: a route's row is per event, its batch's shares included; a request carries `batch_size` events. */
 export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'batched' | 'batch_size'> {
   const n = cost.batch_size ?? 1;
+  // Shares of a batch times its size are whole again: 0.3 x 10 is 3, not 3.0000000000000004.
+  const times = (v: number) => Math.round(v * n * 1e9) / 1e9;
   return {
-    d1_rows_written: cost.d1_rows_written * n,
-    d1_rows_read: cost.d1_rows_read * n,
+    d1_rows_written: times(cost.d1_rows_written),
+    d1_rows_read: times(cost.d1_rows_read),
     scans: cost.scans,
-    queue_operations: cost.queue_operations * n,
-    kv_reads: cost.kv_reads * n,
-    kv_writes: cost.kv_writes * n,
-    subrequests: cost.subrequests * n,
-    worker_requests: cost.worker_requests * n,
+    queue_operations: times(cost.queue_operations),
+    kv_reads: times(cost.kv_reads),
+    kv_writes: times(cost.kv_writes),
+    subrequests: times(cost.subrequests),
+    worker_requests: times(cost.worker_requests),
   };
 }
 
