@@ -86,8 +86,13 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
     if (!queue) continue;
-    await queue.send({ effects: { integration: e.integration, id: e.event_id } }, { contentType: 'json' });
-    result.effects++;
+    try {
+      await queue.send({ effects: { integration: e.integration, id: e.event_id } }, { contentType: 'json' });
+      result.effects++;
+    } catch (error) {
+      // Still owed: the next run tries again; the rest of the cron (retention, alerts) goes on.
+      emit({ kind: 'runtime.error', where: 'sweep.effects', error: error instanceof Error ? error.message : String(error) });
+    }
   }
   return result;
 }

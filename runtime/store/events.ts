@@ -182,10 +182,19 @@ export function unsentOutbox(db: D1Database, keys: readonly EventKey[]): Promise
 /**
  * Events whose outbox messages are still unsent `cutoff` after they were written: their send and the effects message
  * that should have retried it both failed (or the invocation stopped). The outbox holds only unsent rows, so this
- * reads what is unsent, never the history.
+ * reads what is unsent, never the history. An event whose delivery was given up on has an open dead letter: it waits
+ * for that letter's replay, so a message that cannot be sent costs one letter, not a queue message every cron run
+ * (each row's letter is found by the letters' unique key).
  */
 export async function staleOutbox(db: D1Database, cutoff: string, limit: number): Promise<{ integration: string; event_id: string }[]> {
-  const rows = await db.prepare('SELECT DISTINCT integration, event_id FROM outbox WHERE created_at < ?1 LIMIT ?2').bind(cutoff, limit).all<{ integration: string; event_id: string }>();
+  const rows = await db
+    .prepare(
+      `SELECT DISTINCT integration, event_id FROM outbox o WHERE created_at < ?1
+         AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.integration = o.integration AND d.stage = '${Stage.consumer}' AND d.event_id = o.event_id AND d.replayed_at IS NULL)
+       LIMIT ?2`,
+    )
+    .bind(cutoff, limit)
+    .all<{ integration: string; event_id: string }>();
   return rows.results;
 }
 

@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandCallId } from '../../runtime/store/index.ts';
-import { faultyDb, harness, uid, type FakeMessage, type Harness } from '../support/harness.ts';
+import { fakeMessage, faultyDb, harness, uid, type FakeMessage, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { githubSignature, stripeSignature, svixHeaders } from '../support/sign.ts';
 
@@ -260,6 +260,36 @@ describe('sent once, whatever fails', () => {
     expect(swept).toHaveLength(1);
     await h.consume(swept);
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_3' }]);
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
+  });
+
+  it('an outbox message that cannot be sent ends in one visible dead letter, and the cron stops re-sending it until that letter is replayed', async () => {
+    let now = Date.now();
+    const h = harness({ ctx: true, now: () => now });
+    const orderId = uid('ord');
+    await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
+    const id = uid('evt');
+    // The fulfillment queue refuses every send (a binding gone, a queue deleted): nothing will get it out.
+    h.fulfillment.failures = Number.POSITIVE_INFINITY;
+    expect((await stripeEvent(h, 'payment_intent.succeeded', { id: 'pi_4', customer: 'cus_4', metadata: { order_id: orderId } }, id, now)).status).toBe(200);
+    await h.settle();
+    const [retry] = effectsFor(h.drain(), id);
+    // The effects message's last attempt: the delivery fails again and the event gets its dead letter.
+    await h.consume([fakeMessage(retry!.body, 5)]);
+    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ? AND replayed_at IS NULL", id)).toEqual({ reason: 'delivery' });
+    // Each later cron run finds the row still unsent, but its letter is open: no message per run, for ever.
+    for (let run = 0; run < 3; run++) {
+      now += LAPSED_MS;
+      await h.runtime.scheduled(h.env);
+      expect(effectsFor(h.drain(), id)).toHaveLength(0);
+    }
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 1 });
+    // Fixed and replayed: the message goes out once.
+    h.fulfillment.failures = 0;
+    const letter = await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ?", id);
+    expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ seq: [letter!.seq] }) })).status).toBe(200);
+    await h.consume(h.drain());
+    expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_4' }]);
     expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
   });
 
