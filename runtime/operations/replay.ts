@@ -5,7 +5,7 @@
  * manifest and claimed like a new delivery. Each replay is recorded.
  */
 import { sha256, toHex } from '../lib/bytes.ts';
-import type { Envelope, EffectsMessage, RuntimeEnv } from '../lib/envelope.ts';
+import { isEffectsMessage, type Envelope, type EffectsMessage, type RuntimeEnv } from '../lib/envelope.ts';
 import { extractEnvelope, messageFor, parsePayload } from '../edge/ingest.ts';
 import type { CompiledIntegration, CompiledManifest } from '../manifest/compile.ts';
 import * as store from '../store/index.ts';
@@ -68,6 +68,11 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
         if (unbuilt && row.raw_body !== null && !row.raw_body.startsWith('base64:')) await store.restoreBody(env.DB, row.integration, effect.id, row.raw_body).run();
         message = { effects: { integration: row.integration, id: effect.id } };
         eventId = effect.id;
+      } else if (row.stage === Stage.consumer && isEffectsMessage(JSON.parse(row.envelope ?? 'null'))) {
+        // An applied event's delivery (its outbox, its effects message) was given up on: the same message again
+        // delivers what is still unsent; the event stays applied.
+        message = JSON.parse(row.envelope!) as EffectsMessage;
+        eventId = message.effects.id;
       } else if (row.stage === Stage.consumer) {
         const envelope = JSON.parse(row.envelope ?? 'null') as Envelope;
         if (!envelope || typeof envelope.id !== 'string') throw new Error('the stored envelope is not readable');
