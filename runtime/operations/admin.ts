@@ -54,9 +54,9 @@ function parseCursor(text: string): number {
  * API is closed.
  */
 export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: AdminDeps) {
-  const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
   const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
   return async function check(given: string | undefined, env: RuntimeEnv, where = 'admin'): Promise<AuthenticatedUser | undefined> {
+    const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
     const expected = env.ADMIN_TOKEN;
     const hasToken = typeof expected === 'string' && expected !== '';
     if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
