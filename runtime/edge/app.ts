@@ -2,7 +2,7 @@
  * The generic Worker's HTTP side: a Hono app built once per isolate from a compiled manifest. Routes come
  * from the manifest; one dispatcher looks the path up in the routing table (a Map, O(1)).
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { errorResponse, httpError } from '../lib/http.ts';

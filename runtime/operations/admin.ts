@@ -3,7 +3,7 @@
  * ADMIN_TOKEN secret or an admin JWT (Bearer, for the CLI) or the dashboard's session cookie; with neither
  * configured it is closed, never open.
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { handshakesApi } from './admin-handshakes.ts';
 import { getCookie } from 'hono/cookie';
 import { activeSession, CSRF_HEADER, csrfSafe, SESSION_COOKIE } from './admin-session.ts';
