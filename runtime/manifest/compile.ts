@@ -247,7 +247,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
-  const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
+  // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
+  const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
   const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
     compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked);
   let integrations = new Map<string, CompiledIntegration>();
@@ -315,7 +316,6 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       return (routes = [...shells.values()]);
     });
     onFirstRead(compiled, 'alerts', () => checked(compileAlerts));
-    onFirstRead(compiled, 'effects', () => (late(), effects));
     onFirstRead(compiled, 'retention', () => checked(() => retentionOf(declaredRetention())));
   }
   return compiled;
@@ -600,6 +600,52 @@ function routeShell(name: string, spec: NonNullable<Manifest['routes']>[string],
     });
   }
   return shell;
+}
+
+/**
+ * A map filled as handlers compile (lazy): iterating it, or (`onMiss`) asking for a key it lacks, first compiles the
+ * rest of the manifest, so it answers as the eagerly compiled one would.
+ */
+class CompletingMap<K, V> extends Map<K, V> {
+  private readonly complete: () => void;
+  private readonly onMiss: boolean;
+  constructor(complete: () => void, onMiss: boolean) {
+    super();
+    this.complete = complete;
+    this.onMiss = onMiss;
+  }
+  override get(key: K): V | undefined {
+    const value = super.get(key);
+    if (value !== undefined || !this.onMiss) return value;
+    this.complete();
+    return super.get(key);
+  }
+  override has(key: K): boolean {
+    return this.get(key) !== undefined || super.has(key);
+  }
+  override get size(): number {
+    this.complete();
+    return super.size;
+  }
+  override keys(): MapIterator<K> {
+    this.complete();
+    return super.keys();
+  }
+  override values(): MapIterator<V> {
+    this.complete();
+    return super.values();
+  }
+  override entries(): MapIterator<[K, V]> {
+    this.complete();
+    return super.entries();
+  }
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+  override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.complete();
+    super.forEach(fn, thisArg);
+  }
 }
 
 /** Makes `object[key]` computed on its first read; from then on it is a plain property. */

@@ -66,9 +66,13 @@ describe('compileManifest lazy (the Worker)', () => {
     expect(stripe.appliesInRequest('customer.subscription.updated')).toBe(true);
     expect(stripe.stepsFor('customer.subscription.updated')).toHaveLength(1);
     expect(created).toEqual(['verifier:stripe', 'step:sql']);
-    // The rest compiles when used (here: every effect, as a queue batch may need), the same as eager.
-    void compiled.effects;
-    expect(created).toEqual(expect.arrayContaining(['step:enqueue', 'step:action', 'action:resend', 'verifier:svix', 'auth:clerk']));
+    // An event with an email compiles its handler (the Resend action, its template), and finds its effect, no more.
+    const [send] = stripe.stepsFor('invoice.payment_failed');
+    expect(compiled.effects.byStep.get(send!)?.id).toBe('integrations.stripe.handlers[2].steps[0]');
+    expect(created).toEqual(['verifier:stripe', 'step:sql', 'step:action', 'action:resend']);
+    // An effect asked for by id (a retry, the sweep) whose handler was not used yet compiles the rest, as eager would.
+    expect(compiled.effects.byId.get('integrations.clerk.handlers[1].steps[0]')?.action.type).toBe('resend');
+    expect(created).toEqual(expect.arrayContaining(['step:enqueue', 'verifier:svix', 'auth:clerk']));
     expect(shape(force(compiled))).toEqual(shape(compileManifest(structuredClone(manifest), defaultRegistry)));
   });
 
