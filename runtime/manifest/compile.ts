@@ -231,26 +231,20 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     queues.set(name, { name, binding: q.binding, ...(q.dead_letter ? { deadLetter: q.dead_letter } : {}) });
   }
   const queueNames = new Set(queues.keys());
-  const templates = section<CompiledTemplate>(Object.keys(manifest.templates ?? {}), (name) => attempt(['templates', name], () => compileTemplate(name, manifest.templates![name]!)));
-  const stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
-  const actionTypes = [...registry.actions.keys()];
-  const createAction = (block: Readonly<Record<string, unknown>>) => {
-    const type = String(block.action);
-    const component = registry.actions.get(type);
-    if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
-    return build(component, block, { templates });
-  };
-  const limitNames = Object.keys(manifest.limits ?? {});
-  const limits: Map<string, CompiledLimit> = lazy ? new LazyMap(limitNames.map((name) => [name, () => checked(() => compileLimit(name))])) : new Map();
-  const ctx: StepCompileContext = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
-  if (!lazy) limitNames.forEach(compileLimit);
+  // What steps compile with (templates, stores, limits): lazy, built when the first step compiles.
+  let templates = new Map<string, CompiledTemplate>();
+  let stores = new Map<string, CompiledStore>();
+  let limits = new Map<string, CompiledLimit>();
+  let context: StepCompileContext | undefined;
+  const stepContext = () => context ?? checked(contextNow);
+  if (!lazy) contextNow();
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
   // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
   const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
   const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked);
+    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked);
   let integrations = new Map<string, CompiledIntegration>();
   let webhookPaths = new Map<string, CompiledIntegration>();
   let sources = new Map<string, EventSource>();
@@ -315,6 +309,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
       return (routes = [...shells.values()]);
     });
+    onFirstRead(compiled, 'templates', () => stepContext().templates);
+    onFirstRead(compiled, 'limits', () => stepContext().limits);
+    onFirstRead(compiled, 'stores', () => stepContext().stores);
     onFirstRead(compiled, 'alerts', () => checked(compileAlerts));
     onFirstRead(compiled, 'retention', () => checked(() => retentionOf(declaredRetention())));
   }
@@ -326,6 +323,24 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const value = fn();
     if (problems.length > known) throw new ManifestError(problems.slice(known));
     return value;
+  }
+
+  /** Templates, stores and limits, and the context steps compile with. */
+  function contextNow(): StepCompileContext {
+    templates = section<CompiledTemplate>(Object.keys(manifest.templates ?? {}), (name) => attempt(['templates', name], () => compileTemplate(name, manifest.templates![name]!)));
+    stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
+    const actionTypes = [...registry.actions.keys()];
+    const createAction = (block: Readonly<Record<string, unknown>>) => {
+      const type = String(block.action);
+      const component = registry.actions.get(type);
+      if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
+      return build(component, block, { templates });
+    };
+    const limitNames = Object.keys(manifest.limits ?? {});
+    limits = lazy ? new LazyMap(limitNames.map((name) => [name, () => checked(() => compileLimit(name))])) : new Map();
+    context = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
+    if (!lazy) limitNames.forEach(compileLimit);
+    return context;
   }
 
   /** Eager: every integration, each by its name and by its route (a second integration on a route is a problem). */
@@ -391,6 +406,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
 
   /** One of `limits:`; its notify step compiles with it, or (lazy) on its first read. */
   function compileLimit(name: string): CompiledLimit {
+    const ctx = stepContext();
     const spec = manifest.limits![name]!;
     const at = ['limits', name];
     const perValue = spec.per;
@@ -416,6 +432,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
 
   /** `routes:` (application-facing proxies and endpoints); a route that queues events is a source too. */
   function compileRoutes(): CompiledRoute[] {
+    const ctx = stepContext();
     const routes: CompiledRoute[] = [];
     for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
       const at = ['routes', name];
@@ -524,6 +541,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
 
   /** One of `commands:`, with its steps as a source of queued events. */
   function compileCommandNamed(name: string): CompiledCommand | undefined {
+    const ctx = stepContext();
     const spec = manifest.commands![name]!;
     const at = ['commands', name];
     knownAuth([...at, 'auth', 'provider'], spec.auth.provider);
@@ -568,6 +586,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
 
   /** `alerts:`, each with its condition and notify action. */
   function compileAlerts(): CompiledAlert[] {
+    const ctx = stepContext();
     const alerts: CompiledAlert[] = [];
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
       const at = ['alerts', name];
@@ -789,7 +808,7 @@ function compileIntegration(
   at: (string | number)[],
   registry: Registry,
   queues: Map<string, CompiledQueue>,
-  ctx: StepCompileContext,
+  ctx: () => StepCompileContext,
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
   defaultReplayWindow: string,
@@ -827,7 +846,22 @@ function compileIntegration(
     });
   }
 
-  const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, check);
+  const withSteps = withHandlers(
+    {},
+    spec.handlers ?? [],
+    at,
+    {
+      registry,
+      get ctx() {
+        return ctx();
+      },
+      attempt,
+      retry: retry ?? defaultRetry,
+      effects,
+    },
+    defer,
+    check,
+  );
   const signed = new Set(tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = event[field] as { header?: unknown } | undefined;
