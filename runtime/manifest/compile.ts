@@ -174,10 +174,11 @@ export function compilePattern(pattern: string): RegExp {
 
 export interface CompileOptions {
   /**
-   * Defer what only queue batches, effects and the cron need (templates, limit and alert notifications, handlers
-   * and their steps) until first used, so a new isolate's first request compiles only routing and verification.
-   * For manifests `switchyard build` compiled already (the Worker's): a problem in a deferred part would only be
-   * thrown, as a ManifestError, when that part is first used. Validation always compiles eagerly.
+   * Compile each part on its first use: an integration on its first lookup, a handler when an event type it matches
+   * is first asked for, and routes, auth providers, commands, templates, limits, alerts and retention when first
+   * read, so a new isolate's first request compiles only what it uses. For manifests `switchyard build` compiled
+   * already (the Worker's): a problem in a deferred part would only be thrown, as a ManifestError, when that part is
+   * first used. Validation always compiles eagerly.
    */
   lazy?: boolean;
   /**
