@@ -277,7 +277,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   if (!lazy) routesNow();
   const commands = section<CompiledCommand>(Object.keys(manifest.commands ?? {}), compileCommandNamed);
   if (!lazy) checkRouteAnalytics();
-  checkAdmin();
+  if (!lazy) checkAdmin();
   const declaredRetention = () => attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
   // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
   const retentionOf = (declared: RetentionPolicy) => replayProof(declared, [...integrations.values()]);
@@ -310,6 +310,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
       return (routes = [...shells.values()]);
     });
+    // Admin tokens are checked against their provider and claims on the first admin request.
+    const admin = compiled.admin;
+    if (admin) onFirstRead(compiled, 'admin', () => (checked(checkAdmin), admin));
     onFirstRead(compiled, 'templates', () => stepContext().templates);
     onFirstRead(compiled, 'limits', () => stepContext().limits);
     onFirstRead(compiled, 'stores', () => stepContext().stores);

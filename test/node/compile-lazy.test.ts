@@ -139,6 +139,7 @@ describe('compileManifest lazy (the Worker)', () => {
       routes: { api: { path: '/api/*', upstream: 'https://origin.example.com', auth: 'missing' } },
       commands: { ping: { input: { type: 'object' }, auth: { service_token: 'TOKEN' }, queue: 'nowhere', steps: [{ sql: 'SELECT 1' }] } },
       alerts: { loud: { when: { lag: { above: '15m' } }, notify: { ...notify, action: 'nope' } } },
+      admin: { auth: 'missing' },
     } as unknown as Manifest;
     let eager: ManifestError | undefined;
     try {
@@ -148,7 +149,7 @@ describe('compileManifest lazy (the Worker)', () => {
     }
     expect(eager).toBeInstanceOf(ManifestError);
     const at = (e: ManifestError) => e.problems.map((p) => p.path.slice(0, 2).join('.'));
-    expect(at(eager!)).toEqual(expect.arrayContaining(['templates.broken', 'limits.sends', 'auth.users', 'integrations.shop', 'routes.api', 'commands.ping', 'alerts.loud']));
+    expect(at(eager!)).toEqual(expect.arrayContaining(['templates.broken', 'limits.sends', 'auth.users', 'integrations.shop', 'routes.api', 'commands.ping', 'alerts.loud', 'admin.auth']));
     const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
     const thrown = (use: () => unknown) => {
       try {
@@ -165,5 +166,6 @@ describe('compileManifest lazy (the Worker)', () => {
     expect(thrown(() => lazy.routes[0]!.auth)).toContain('routes.api');
     expect(thrown(() => lazy.commands.get('ping'))).toContain('commands.ping');
     expect(thrown(() => lazy.alerts)).toContain('alerts.loud');
+    expect(thrown(() => lazy.admin)).toContain('admin.auth');
   });
 });
