@@ -71,11 +71,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (name) deadLetterQueues.add(name);
   }
   // Queues that endpoints fill (track): first deliveries are counted, so the endpoint can see the backlog.
-  const endpointQueues = new Map<string, string>();
-  for (const route of options.compiled.routes) {
-    const name = route.source ? options.queueNames?.[route.source.queue.binding] : undefined;
-    if (name && route.source) endpointQueues.set(name, route.source.queue.name);
-  }
+  // Known on the first batch: a webhook request does not compile the routes.
+  let endpointQueues: Map<string, string> | undefined;
+  const endpointQueue = (queue: string) => {
+    if (!endpointQueues) {
+      endpointQueues = new Map();
+      for (const route of options.compiled.routes) {
+        const name = route.source ? options.queueNames?.[route.source.queue.binding] : undefined;
+        if (name && route.source) endpointQueues.set(name, route.source.queue.name);
+      }
+    }
+    return endpointQueues.get(queue);
+  };
 
   return {
     app,
@@ -125,7 +132,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async queue(batch, env) {
       usage.count('worker_requests');
       usage.count('queue_operations', batch.messages.length * 2);
-      const fromEndpoint = endpointQueues.get(batch.queue);
+      const fromEndpoint = endpointQueue(batch.queue);
       // Effects messages (retries of an applied event's sends) were never counted as queued events.
       // A batch message carries several: the backlog counts events on both sides.
       if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).reduce((n, m) => n + eventsIn(m), 0));

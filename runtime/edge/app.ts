@@ -2,10 +2,11 @@
  * The generic Worker's HTTP side: a Hono app built once per isolate from a compiled manifest. Routes come
  * from the manifest; one dispatcher looks the path up in the routing table (a Map, O(1)).
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { HTTPException } from 'hono/http-exception';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { errorResponse, httpError, waitUntilOf } from '../lib/http.ts';
+import { LazyMap } from '../lib/lazy-map.ts';
 import { refusingRedirects } from '../lib/redirects.ts';
 import { adminApi } from '../operations/admin.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
@@ -68,7 +69,16 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
 
   const now = options.now ?? Date.now;
   const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
-  const verifiers = new Map<string, JwtVerify>([...compiled.auth].map(([name, config]) => [name, withDevIssuer(name, config, createJwtVerifier(name, config, { fetch: fetcher, now }))]));
+  // Each provider's verifier is built on its first use (a webhook never needs one).
+  const verifiers = new LazyMap<string, JwtVerify>(
+    [...compiled.auth.keys()].map((name) => [
+      name,
+      () => {
+        const config = compiled.auth.get(name)!;
+        return withDevIssuer(name, config, createJwtVerifier(name, config, { fetch: fetcher, now }));
+      },
+    ]),
+  );
   // The local dev issuer (runtime/edge/dev-auth.ts) counts only for requests that came to a loopback host.
   app.use('*', async (c, next) => {
     c.env = devAuthEnv(c.env, c.req.url);

@@ -12,6 +12,7 @@ import type { EndpointEvent } from '../component/endpoint.ts';
 import { batchEnvelopes, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { CONTROL_CHARACTER, httpError } from '../lib/http.ts';
 import { countStatement, MemoryRateLimit } from '../consumer/limits.ts';
+import type { CompiledLimit } from '../component/step.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, CompiledRoute } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
@@ -160,11 +161,17 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
       (error: unknown) => deps.emit({ kind: 'runtime.error', where, error: error instanceof Error ? error.message : String(error) }),
     );
   for (const route of compiled.routes) {
-    const verify = route.auth ? deps.verifiers.get(route.auth) : undefined;
     const early = new MemoryRateLimit();
-    const userLimits = route.limits?.filter((l) => l.counts === 'active_users') ?? [];
-    const analyticsLimits = route.analytics ? compiled.routes.find((r) => r.name === route.analytics!.to)?.limits : undefined;
+    // Only the path and methods are read to register a route: the rest (compiled lazily) on its first request.
+    let prepared: { verify: JwtVerify | undefined; userLimits: CompiledLimit[]; analyticsLimits: CompiledLimit[] | undefined } | undefined;
+    const prepare = () =>
+      (prepared ??= {
+        verify: route.auth ? deps.verifiers.get(route.auth) : undefined,
+        userLimits: route.limits?.filter((l) => l.counts === 'active_users') ?? [],
+        analyticsLimits: route.analytics ? compiled.routes.find((r) => r.name === route.analytics!.to)?.limits : undefined,
+      });
     app.on(route.methods, route.path, async (c) => {
+      const { verify, userLimits, analyticsLimits } = prepare();
       const request = c.req.raw;
       const startedMs = deps.now();
       if (route.upstream && hidesPathSeparator(new URL(request.url).pathname)) {

@@ -17,6 +17,7 @@ import { parseDuration } from '../lib/duration.ts';
 import { replayProof, retentionPolicy, type RetentionPolicy } from '../operations/retention.ts';
 import { compilePath } from './values.ts';
 import { compileStores } from '../consumer/stores.ts';
+import { LazyMap } from '../lib/lazy-map.ts';
 import { type CompiledStore } from '../component/context.ts';
 import { compileRouteAnalytics, type CompiledRouteAnalytics } from '../edge/request-analytics.ts';
 import { limitProblems } from '../consumer/limits.ts';
@@ -176,10 +177,11 @@ export function compilePattern(pattern: string): RegExp {
 
 export interface CompileOptions {
   /**
-   * Defer what only queue batches, effects and the cron need (templates, limit and alert notifications, handlers
-   * and their steps) until first used, so a new isolate's first request compiles only routing and verification.
-   * For manifests `switchyard build` compiled already (the Worker's): a problem in a deferred part would only be
-   * thrown, as a ManifestError, when that part is first used. Validation always compiles eagerly.
+   * Compile each part on its first use: an integration on its first lookup, a handler when an event type it matches
+   * is first asked for, and routes, auth providers, commands, templates, limits, alerts and retention when first
+   * read, so a new isolate's first request compiles only what it uses. For manifests `switchyard build` compiled
+   * already (the Worker's): a problem in a deferred part would only be thrown, as a ManifestError, when that part is
+   * first used. Validation always compiles eagerly.
    */
   lazy?: boolean;
   /**
@@ -197,17 +199,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const problems: ManifestProblem[] = [];
   // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
   const deferred: (() => void)[] = [];
-  // What every handler may need (templates, limits' notifications): run before any handler compiles.
-  const early: (() => void)[] = [];
   const lazy = options.lazy === true;
   const defer = (fn: () => void) => (lazy ? deferred.push(fn) : fn());
-  const deferEarly = (fn: () => void) => (lazy ? early.push(fn) : fn());
-  const run = (list: (() => void)[]) => {
-    if (list.length) checked(() => list.splice(0).forEach((fn) => fn()));
-  };
+  // Runs what is deferred, and what that defers in turn (a section's handlers), in order.
   const late = () => {
-    run(early);
-    run(deferred);
+    while (deferred.length) {
+      const next = deferred.splice(0);
+      checked(() => next.forEach((fn) => fn()));
+    }
   };
   const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
     try {
@@ -219,74 +218,140 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       return undefined;
     }
   };
+  // Lazy, each section below is a function run on its first use (and only then parsed and compiled by the engine):
+  // a new isolate's first webhook compiles its integration, not the routes, auth, commands or alerts beside it.
+  const section = <V>(names: string[], compile: (name: string) => V | undefined): Map<string, V> => {
+    if (lazy) return new LazyMap<string, V>(names.map((name) => [name, () => checked(() => compile(name))!]));
+    const map = new Map<string, V>();
+    for (const name of names) {
+      const value = compile(name);
+      if (value !== undefined) map.set(name, value);
+    }
+    return map;
+  };
 
   const queues = new Map<string, CompiledQueue>();
   for (const [name, q] of Object.entries(manifest.queues ?? {})) {
     queues.set(name, { name, binding: q.binding, ...(q.dead_letter ? { deadLetter: q.dead_letter } : {}) });
   }
   const queueNames = new Set(queues.keys());
-  const templates = new Map<string, CompiledTemplate>();
-  deferEarly(() => {
-    for (const [name, spec] of Object.entries(manifest.templates ?? {})) {
-      const compiled = attempt(['templates', name], () => compileTemplate(name, spec));
-      if (compiled) templates.set(name, compiled);
-    }
-  });
-  const limits = new Map<string, CompiledLimit>();
-  const stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
-  const actionTypes = [...registry.actions.keys()];
-  const createAction = (block: Readonly<Record<string, unknown>>) => {
-    const type = String(block.action);
-    const component = registry.actions.get(type);
-    if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
-    return build(component, block, { templates });
-  };
-  const ctx: StepCompileContext = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
-  for (const [name, spec] of Object.entries(manifest.limits ?? {})) {
-    const at = ['limits', name];
-    const perValue = spec.per;
-    const per = perValue === undefined ? undefined : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
-    const counts = spec.counts ?? 'sends';
-    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
-    problems.push(...limitProblems(spec, at));
-    limits.set(name, limit);
-    const notify = spec.notify;
-    if (notify) {
-      deferEarly(() => {
-        const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
-        if (step?.effect) limit.notify = step.effect.action;
-        else if (step) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
-      });
-    }
-  }
+  // What steps compile with (templates, stores, limits): lazy, built when the first step compiles.
+  let templates = new Map<string, CompiledTemplate>();
+  let stores = new Map<string, CompiledStore>();
+  let limits = new Map<string, CompiledLimit>();
+  let context: StepCompileContext | undefined;
+  const stepContext = () => context ?? checked(contextNow);
+  if (!lazy) contextNow();
   const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
-  const effects: HandlerContext['effects'] = { byId: new Map(), byStep: new Map() };
-  const integrationOf = (name: string, spec: Integration, deferTo: Defer, lateTo: () => void = late) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, ctx, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, lateTo);
+  // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
+  const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
+  const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
+    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked);
   let integrations = new Map<string, CompiledIntegration>();
   let webhookPaths = new Map<string, CompiledIntegration>();
-  let sources: Map<string, EventSource>;
-  if (lazy) {
-    // Each integration compiles on its first lookup (by name, by route or as a source), once. Its own deferred
-    // parts (handlers) keep the integration's place among everything deferred, as eager compiling orders them.
-    const thunks = Object.entries(manifest.integrations).map(([name, spec]) => {
-      let compiled: CompiledIntegration | undefined;
-      const own: (() => void)[] = [];
-      // Its handlers, when first asked for, compile alone (after what every handler may need): the first event of a
-      // new isolate applied in the request does not pay for the rest of the manifest.
-      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn), () => (run(early), run(own))))!);
-      deferred.push(() => {
-        thunk();
-        for (const fn of own.splice(0)) fn();
-      });
-      return [name, spec.route, thunk] as const;
+  let sources = new Map<string, EventSource>();
+  let routes: CompiledRoute[] = [];
+  let shells: Map<string, CompiledRoute> | undefined;
+  let routesCompiled = false;
+  const routesNow = () => {
+    if (routesCompiled) return;
+    routesCompiled = true;
+    const compiled = compileRoutes();
+    // Lazy, shells the app registered were filled in place.
+    if (!shells) routes = compiled;
+    if (lazy) checkRouteAnalytics();
+  };
+  if (lazy) indexLazily();
+  else compileIntegrations();
+  const auth = section<AuthHooks>(Object.keys(manifest.auth ?? {}), (name) => {
+    const spec = manifest.auth![name]!;
+    const { type } = spec as { type: string };
+    const component = registry.auth.get(type);
+    return attempt(['auth', name, component ? 'type' : 'type'], () => {
+      if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
+      return checkedAuth(build(component, spec, undefined));
     });
-    integrations = new LazyMap(thunks.map(([name, , thunk]) => [name, thunk]));
-    webhookPaths = new LazyMap(thunks.map(([, route, thunk]) => [route, thunk]));
-    sources = new LazyMap<string, EventSource>(thunks.map(([name, , thunk]) => [name, thunk]));
-  } else {
+  });
+  const knownAuth = (path: (string | number)[], name: string | undefined) => {
+    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
+  };
+  if (!lazy) routesNow();
+  const commands = section<CompiledCommand>(Object.keys(manifest.commands ?? {}), compileCommandNamed);
+  if (!lazy) checkRouteAnalytics();
+  if (!lazy) checkAdmin();
+  const declaredRetention = () => attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
+  const retentionOf = (declared: RetentionPolicy) => replayProof(declared, [...integrations.values()]);
+  const retention = lazy ? undefined : retentionOf(declaredRetention());
+  const alerts: CompiledAlert[] = lazy ? [] : compileAlerts();
+  if (problems.length) throw new ManifestError(problems);
+  const compiled: CompiledManifest = {
+    version: manifest.version,
+    webhookPaths,
+    integrations,
+    queues,
+    stores,
+    templates,
+    limits,
+    plan: manifest.platform?.plan ?? 'free',
+    sources,
+    auth,
+    routes,
+    retention: retention!,
+    alerts,
+    effects,
+    commands,
+    stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
+    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
+  };
+  if (lazy) {
+    // The app registers each route by its path and methods; the rest of a route compiles on first use.
+    onFirstRead(compiled, 'routes', () => {
+      if (routesCompiled) return routes;
+      shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
+      return (routes = [...shells.values()]);
+    });
+    // Admin tokens are checked against their provider and claims on the first admin request.
+    const admin = compiled.admin;
+    if (admin) onFirstRead(compiled, 'admin', () => (checked(checkAdmin), admin));
+    onFirstRead(compiled, 'templates', () => stepContext().templates);
+    onFirstRead(compiled, 'limits', () => stepContext().limits);
+    onFirstRead(compiled, 'stores', () => stepContext().stores);
+    onFirstRead(compiled, 'alerts', () => checked(compileAlerts));
+    onFirstRead(compiled, 'retention', () => checked(() => retentionOf(declaredRetention())));
+  }
+  return compiled;
+
+  /** Runs a compile step after the manifest was returned: a problem it finds is thrown, as compileManifest would. */
+  function checked<T>(fn: () => T): T {
+    const known = problems.length;
+    const value = fn();
+    if (problems.length > known) throw new ManifestError(problems.slice(known));
+    return value;
+  }
+
+  /** Templates, stores and limits, and the context steps compile with. */
+  function contextNow(): StepCompileContext {
+    templates = section<CompiledTemplate>(Object.keys(manifest.templates ?? {}), (name) => attempt(['templates', name], () => compileTemplate(name, manifest.templates![name]!)));
+    stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
+    const actionTypes = [...registry.actions.keys()];
+    const createAction = (block: Readonly<Record<string, unknown>>) => {
+      const type = String(block.action);
+      const component = registry.actions.get(type);
+      if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
+      return build(component, block, { templates });
+    };
+    const limitNames = Object.keys(manifest.limits ?? {});
+    limits = lazy ? new LazyMap(limitNames.map((name) => [name, () => checked(() => compileLimit(name))])) : new Map();
+    context = { queues: queueNames, action: createAction, actionTypes, templates, limits, stores, block: {} };
+    if (!lazy) limitNames.forEach(compileLimit);
+    return context;
+  }
+
+  /** Eager: every integration, each by its name and by its route (a second integration on a route is a problem). */
+  function compileIntegrations(): void {
     for (const [name, spec] of Object.entries(manifest.integrations)) {
       const at = ['integrations', name];
       const compiled = integrationOf(name, spec, defer);
@@ -298,119 +363,199 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
     sources = new Map<string, EventSource>(integrations);
   }
-  const auth = new Map<string, AuthHooks>();
-  for (const [name, spec] of Object.entries(manifest.auth ?? {})) {
-    const { type } = spec as { type: string };
-    const component = registry.auth.get(type);
-    const config = attempt(['auth', name, component ? 'type' : 'type'], () => {
-      if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
-      return checkedAuth(build(component, spec, undefined));
-    });
-    if (config) auth.set(name, config);
-  }
-  const knownAuth = (path: (string | number)[], name: string | undefined) => {
-    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
-  };
-  const routes: CompiledRoute[] = [];
-  for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
-    const at = ['routes', name];
-    knownAuth([...at, 'auth'], spec.auth);
-    if (sources.has(name)) problems.push({ path: at, message: `route ${name} has the name of an integration; names of event sources must be unique` });
-    if ([...webhookPaths.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
-    const targets = [spec.upstream !== undefined, spec.endpoint !== undefined].filter(Boolean).length;
-    if (targets !== 1) {
-      problems.push({ path: at, message: 'a route needs exactly one target: upstream or endpoint' });
-      continue;
+
+  /**
+   * Lazy: each integration compiles on its first lookup (by name, by route or as a source), once. Its own deferred
+   * parts (handlers) keep the integration's place among everything deferred, as eager compiling orders them.
+   */
+  function indexLazily(): void {
+    const byName: [string, () => CompiledIntegration][] = [];
+    const byRoute: [string, () => CompiledIntegration][] = [];
+    for (const [name, spec] of Object.entries(manifest.integrations)) {
+      let compiled: CompiledIntegration | undefined;
+      const own: (() => void)[] = [];
+      const thunk = () => (compiled ??= checked(() => integrationOf(name, spec, (fn) => own.push(fn)))!);
+      deferred.push(() => {
+        thunk();
+        for (const fn of own.splice(0)) fn();
+      });
+      byName.push([name, thunk]);
+      byRoute.push([spec.route, thunk]);
     }
-    let endpoint: CompiledRoute['endpoint'];
-    let createEndpoint: (() => CompiledRoute['endpoint']) | undefined;
-    let authMode: CompiledRoute['authMode'] = 'required';
-    let source: EventSource | undefined;
-    if (spec.endpoint) {
-      const { type } = spec.endpoint as { type: string };
-      const adapter = registry.endpoints.get(type);
-      if (!adapter) {
-        problems.push({ path: [...at, 'endpoint', 'type'], message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}` });
-        continue;
-      }
-      authMode = adapter.auth;
-      if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
-      const create = () => attempt([...at, 'endpoint'], () => build(adapter, spec.endpoint!, undefined));
-      // Lazy: created on the route's first request (see below).
-      endpoint = lazy ? undefined : create();
-      if (lazy) createEndpoint = () => checked(create);
-      if (adapter.queue) {
-        const queue = spec.queue ? queues.get(spec.queue) : undefined;
-        if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
-        else {
-          const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-          source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects }, defer, late);
-          sources.set(name, source);
-        }
-      } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
-    } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
-    if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
-    const profile = spec.profile ? (spec.auth ? auth.get(spec.auth)?.profile : undefined) : undefined;
-    if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
-    if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
-    if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
-    let onFirstSeen: CompiledStep[] = [];
-    defer(() => {
-      onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
-    });
-    const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
-      const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
-      return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
-    });
-    const routeLimits = (spec.limits ?? []).flatMap((limitName, i) => {
-      const limit = limits.get(limitName);
-      const problem = !limit
-        ? `limit ${JSON.stringify(limitName)} is not declared under limits:${didYouMean(limitName, [...limits.keys()])}`
-        : limit.counts === 'sends'
-          ? `limit ${limitName} counts sends: name it on an action step, or give it counts: active_users or tracked_events`
-          : limit.counts === 'active_users' && !spec.auth
-            ? `limit ${limitName} counts active users: the route needs an auth provider`
-            : limit.counts === 'tracked_events' && !(spec.endpoint && spec.queue)
-              ? `limit ${limitName} counts tracked events: name it on a route that queues events (track)`
-              : undefined;
-      if (problem) problems.push({ path: [...at, 'limits', i], message: problem });
-      return limit && !problem ? [limit] : [];
-    });
-    if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
-    if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
-    const route: CompiledRoute = {
-      name,
-      path: spec.path,
-      methods: spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
-      authMode,
-      ...(spec.auth ? { auth: spec.auth } : {}),
-      ...(spec.require ? { require: spec.require } : {}),
-      ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
-      ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, keepAuthorization: spec.keep_authorization ?? false } } : {}),
-      ...(profile ? { profile } : {}),
-      ...(onFirstSeen.length ? { onFirstSeen } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      ...(source ? { source } : {}),
-      ...(spec.analytics ? { analytics: compileRouteAnalytics(spec.analytics) } : {}),
-      ...(routeLimits.length ? { limits: routeLimits } : {}),
-    };
-    if (lazy && spec.on_first_seen?.length) {
-      onFirstRead(route, 'onFirstSeen', () => {
-        late();
-        return onFirstSeen.length ? onFirstSeen : undefined;
+    integrations = new LazyMap(byName);
+    webhookPaths = new LazyMap(byRoute);
+    // Routes and commands that queue events are sources too: looking one up compiles its section.
+    const more: [string, () => EventSource][] = [];
+    for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
+      if (spec.queue !== undefined && registry.endpoints.get((spec.endpoint as { type?: string } | undefined)?.type ?? '')?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
+    }
+    deferred.push(() => void routesNow());
+    for (const name of Object.keys(manifest.commands ?? {})) {
+      more.push([commandSource(name), () => (commands.get(name), sources.get(commandSource(name))!)]);
+      deferred.push(() => void commands.get(name));
+    }
+    sources = new LazyMap<string, EventSource>([...byName, ...more]);
+  }
+
+  /** Admin tokens: a declared provider, bound to a claim value. */
+  function checkAdmin(): void {
+    if (!manifest.admin) return;
+    knownAuth(['admin', 'auth'], manifest.admin.auth);
+    // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
+    // must also carry a named claim value, such as the organisation's id.
+    if (manifest.admin?.auth && !Object.keys(manifest.admin.require?.claims ?? {}).length) {
+      problems.push({
+        path: manifest.admin.require ? ['admin', 'require'] : ['admin', 'auth'],
+        message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
       });
     }
-    if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
-    routes.push(route);
   }
-  const commands = new Map<string, CompiledCommand>();
-  for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
+
+  /** One of `limits:`; its notify step compiles with it, or (lazy) on its first read. */
+  function compileLimit(name: string): CompiledLimit {
+    const ctx = stepContext();
+    const spec = manifest.limits![name]!;
+    const at = ['limits', name];
+    const perValue = spec.per;
+    const per = perValue === undefined ? undefined : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
+    const counts = spec.counts ?? 'sends';
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
+    problems.push(...limitProblems(spec, at));
+    limits.set(name, limit);
+    const notify = spec.notify;
+    if (notify) {
+      const compileNotify = () => {
+        const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+        if (step && !step.effect) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
+        return step?.effect?.action;
+      };
+      if (!lazy) {
+        const action = compileNotify();
+        if (action) limit.notify = action;
+      } else onFirstRead(limit, 'notify', () => checked(compileNotify));
+    }
+    return limit;
+  }
+
+  /** `routes:` (application-facing proxies and endpoints); a route that queues events is a source too. */
+  function compileRoutes(): CompiledRoute[] {
+    const ctx = stepContext();
+    const routes: CompiledRoute[] = [];
+    for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
+      const at = ['routes', name];
+      const shell = shells?.get(name);
+      if (shell) for (const key of ROUTE_FIELDS) delete shell[key];
+      knownAuth([...at, 'auth'], spec.auth);
+      if (integrations.has(name)) problems.push({ path: at, message: `route ${name} has the name of an integration; names of event sources must be unique` });
+      if ([...webhookPaths.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
+      const targets = [spec.upstream !== undefined, spec.endpoint !== undefined].filter(Boolean).length;
+      if (targets !== 1) {
+        problems.push({ path: at, message: 'a route needs exactly one target: upstream or endpoint' });
+        continue;
+      }
+      let endpoint: CompiledRoute['endpoint'];
+      let createEndpoint: (() => CompiledRoute['endpoint']) | undefined;
+      let authMode: CompiledRoute['authMode'] = 'required';
+      let source: EventSource | undefined;
+      if (spec.endpoint) {
+        const { type } = spec.endpoint as { type: string };
+        const adapter = registry.endpoints.get(type);
+        if (!adapter) {
+          problems.push({ path: [...at, 'endpoint', 'type'], message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}` });
+          continue;
+        }
+        authMode = adapter.auth;
+        if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
+        const create = () => attempt([...at, 'endpoint'], () => build(adapter, spec.endpoint!, undefined));
+        // Lazy: created on the route's first request (see below).
+        endpoint = lazy ? undefined : create();
+        if (lazy) createEndpoint = () => checked(create);
+        if (adapter.queue) {
+          const queue = spec.queue ? queues.get(spec.queue) : undefined;
+          if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
+          else {
+            const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
+            source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects }, defer, checked);
+            sources.set(name, source);
+          }
+        } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
+      } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
+      if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
+      const profile = spec.profile ? (spec.auth ? auth.get(spec.auth)?.profile : undefined) : undefined;
+      if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
+      if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
+      if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
+      let onFirstSeen: CompiledStep[] = [];
+      defer(() => {
+        onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+      });
+      const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
+        const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
+        return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
+      });
+      const routeLimits = (spec.limits ?? []).flatMap((limitName, i) => {
+        const limit = limits.get(limitName);
+        const problem = !limit
+          ? `limit ${JSON.stringify(limitName)} is not declared under limits:${didYouMean(limitName, [...limits.keys()])}`
+          : limit.counts === 'sends'
+            ? `limit ${limitName} counts sends: name it on an action step, or give it counts: active_users or tracked_events`
+            : limit.counts === 'active_users' && !spec.auth
+              ? `limit ${limitName} counts active users: the route needs an auth provider`
+              : limit.counts === 'tracked_events' && !(spec.endpoint && spec.queue)
+                ? `limit ${limitName} counts tracked events: name it on a route that queues events (track)`
+                : undefined;
+        if (problem) problems.push({ path: [...at, 'limits', i], message: problem });
+        return limit && !problem ? [limit] : [];
+      });
+      if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
+      if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
+      const fields: CompiledRoute = {
+        name,
+        path: spec.path,
+        methods: routeMethods(spec),
+        authMode,
+        ...(spec.auth ? { auth: spec.auth } : {}),
+        ...(spec.require ? { require: spec.require } : {}),
+        ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
+        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, keepAuthorization: spec.keep_authorization ?? false } } : {}),
+        ...(profile ? { profile } : {}),
+        ...(onFirstSeen.length ? { onFirstSeen } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        ...(source ? { source } : {}),
+        ...(spec.analytics ? { analytics: compileRouteAnalytics(spec.analytics) } : {}),
+        ...(routeLimits.length ? { limits: routeLimits } : {}),
+      };
+      const route = shell ? Object.assign(shell, fields) : fields;
+      if (lazy && spec.on_first_seen?.length) {
+        onFirstRead(route, 'onFirstSeen', () => {
+          late();
+          return onFirstSeen.length ? onFirstSeen : undefined;
+        });
+      }
+      if (createEndpoint) onFirstRead(route, 'endpoint', createEndpoint);
+      routes.push(route);
+    }
+    return routes;
+  }
+
+  /** A route's analytics go to a route that queues events (known once every route compiled). */
+  function checkRouteAnalytics(): void {
+    for (const route of routes) {
+      const to = route.analytics?.to;
+      if (to && !routes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, routes.filter((r) => r.source).map((r) => r.name))}` });
+    }
+  }
+
+  /** One of `commands:`, with its steps as a source of queued events. */
+  function compileCommandNamed(name: string): CompiledCommand | undefined {
+    const ctx = stepContext();
+    const spec = manifest.commands![name]!;
     const at = ['commands', name];
     knownAuth([...at, 'auth', 'provider'], spec.auth.provider);
     const queue = queues.get(spec.queue);
     if (!queue) {
       problems.push({ path: [...at, 'queue'], message: `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}` });
-      continue;
+      return undefined;
     }
     const stepList = spec.steps as unknown as Record<string, unknown>[];
     // A synchronous command's action is tried once, in the request: its caller retries with the same Idempotency-Key.
@@ -434,7 +579,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
       defer,
-      late,
+      checked,
     );
     steps = () => source.stepsFor(name);
     sources.set(name_, source);
@@ -443,30 +588,13 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       (() => {
         throw new Error(`command ${name} has no compiled input validator: run switchyard build`);
       });
-    const command = attempt(at, () =>
-      compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }),
-    );
-    if (command) commands.set(name, command);
+    return attempt(at, () => compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }));
   }
-  for (const route of routes) {
-    const to = route.analytics?.to;
-    if (to && !routes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, routes.filter((r) => r.source).map((r) => r.name))}` });
-  }
-  knownAuth(['admin', 'auth'], manifest.admin?.auth);
-  // Roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin): an admin token
-  // must also carry a named claim value, such as the organisation's id.
-  if (manifest.admin?.auth && !Object.keys(manifest.admin.require?.claims ?? {}).length) {
-    problems.push({
-      path: manifest.admin.require ? ['admin', 'require'] : ['admin', 'auth'],
-      message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
-    });
-  }
-  const declaredRetention = attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
-  // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
-  const retentionOf = () => replayProof(declaredRetention, [...integrations.values()]);
-  const retention = lazy ? declaredRetention : retentionOf();
-  const alerts: CompiledAlert[] = [];
-  defer(() => {
+
+  /** `alerts:`, each with its condition and notify action. */
+  function compileAlerts(): CompiledAlert[] {
+    const ctx = stepContext();
+    const alerts: CompiledAlert[] = [];
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
       const at = ['alerts', name];
       const measure = attempt([...at, 'when'], () => compileCondition(spec.when, parseDuration, (l) => limits.get(l)?.period));
@@ -475,88 +603,73 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
       if (measure && notify) alerts.push({ name, measure, notify });
     }
-  });
-  if (problems.length) throw new ManifestError(problems);
-  const compiled: CompiledManifest = {
-    version: manifest.version,
-    webhookPaths,
-    integrations,
-    queues,
-    stores,
-    templates,
-    limits,
-    plan: manifest.platform?.plan ?? 'free',
-    sources,
-    auth,
-    routes,
-    retention,
-    alerts,
-    effects,
-    commands,
-    stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
-    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
-  };
-  if (lazy) {
-    const afterLate = <K extends 'templates' | 'limits' | 'alerts' | 'effects'>(key: K) => {
-      const value = compiled[key];
-      onFirstRead(compiled, key, () => {
-        late();
-        return value;
-      });
-    };
-    for (const key of ['templates', 'limits', 'alerts', 'effects'] as const) afterLate(key);
-    onFirstRead(compiled, 'retention', retentionOf);
-  }
-  return compiled;
-
-  /** Runs a compile step after the manifest was returned: a problem it finds is thrown, as compileManifest would. */
-  function checked<T>(fn: () => T): T {
-    const known = problems.length;
-    const value = fn();
-    if (problems.length > known) throw new ManifestError(problems.slice(known));
-    return value;
+    return alerts;
   }
 }
 
+const routeMethods = (spec: NonNullable<Manifest['routes']>[string]) => spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** What a route compiles beyond its name, path and methods. */
+const ROUTE_FIELDS = ['authMode', 'auth', 'require', 'rateLimit', 'upstream', 'profile', 'onFirstSeen', 'endpoint', 'source', 'analytics', 'limits'] as const;
+
+/** A route's name, path and methods; reading any other field compiles the routes (which fill it in place). */
+function routeShell(name: string, spec: NonNullable<Manifest['routes']>[string], compileRoutes: () => void): CompiledRoute {
+  const shell = { name, path: spec.path, methods: routeMethods(spec) as string[] } as CompiledRoute;
+  for (const key of ROUTE_FIELDS) {
+    Object.defineProperty(shell, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        compileRoutes();
+        return Object.getOwnPropertyDescriptor(shell, key)?.get ? undefined : shell[key];
+      },
+    });
+  }
+  return shell;
+}
+
 /**
- * A Map whose values are compiled on first `get`; iterating it compiles them all. Keys (and their order, the
- * manifest's) are known at once, so `has`, `keys` and `size` compile nothing.
+ * A map filled as handlers compile (lazy): iterating it, or (`onMiss`) asking for a key it lacks, first compiles the
+ * rest of the manifest, so it answers as the eagerly compiled one would.
  */
-class LazyMap<K, V> extends Map<K, V> {
-  private readonly pending: Map<K, () => V>;
-  constructor(entries: [K, () => V][]) {
+class CompletingMap<K, V> extends Map<K, V> {
+  private readonly complete: () => void;
+  private readonly onMiss: boolean;
+  constructor(complete: () => void, onMiss: boolean) {
     super();
-    this.pending = new Map(entries);
-    for (const [key] of entries) super.set(key, undefined as V);
+    this.complete = complete;
+    this.onMiss = onMiss;
   }
   override get(key: K): V | undefined {
-    const thunk = this.pending.get(key);
-    if (thunk) {
-      super.set(key, thunk());
-      this.pending.delete(key);
-    }
+    const value = super.get(key);
+    if (value !== undefined || !this.onMiss) return value;
+    this.complete();
     return super.get(key);
   }
-  override set(key: K, value: V): this {
-    this.pending.delete(key);
-    return super.set(key, value);
+  override has(key: K): boolean {
+    return this.get(key) !== undefined || super.has(key);
   }
-  private resolveAll(): void {
-    for (const key of [...this.pending.keys()]) this.get(key);
+  override get size(): number {
+    this.complete();
+    return super.size;
+  }
+  override keys(): MapIterator<K> {
+    this.complete();
+    return super.keys();
   }
   override values(): MapIterator<V> {
-    this.resolveAll();
+    this.complete();
     return super.values();
   }
   override entries(): MapIterator<[K, V]> {
-    this.resolveAll();
+    this.complete();
     return super.entries();
   }
   override [Symbol.iterator](): MapIterator<[K, V]> {
     return this.entries();
   }
   override forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
-    this.resolveAll();
+    this.complete();
     super.forEach(fn, thisArg);
   }
 }
@@ -576,9 +689,13 @@ function onFirstRead<T extends object, K extends keyof T>(object: T, key: K, com
 
 type Defer = (fn: () => void) => unknown;
 
+/** Runs a compile step on first use and throws, as a ManifestError, the problems it found. */
+type Check = <T>(fn: () => T) => T;
+
 /**
- * An event source with its handlers: compiled now, or (lazy) on the first read of `handlers` or `stepsFor`.
- * The compiled object is the same either way.
+ * An event source with its handlers: compiled now, or (lazy) each handler when an event type it matches is first
+ * asked for (`stepsFor`: its patterns are matched before any step compiles), and all on the first read of
+ * `handlers`. The compiled objects are the same either way.
  */
 function withHandlers<S extends object>(
   base: S,
@@ -586,28 +703,37 @@ function withHandlers<S extends object>(
   at: (string | number)[],
   hc: HandlerContext,
   defer: Defer,
-  late: () => void,
+  check: Check,
 ): S & { handlers: CompiledHandler[]; stepsFor(type: string): readonly CompiledStep[] } {
-  let handlers: CompiledHandler[] = [];
-  let stepsFor = memoizedSteps(handlers);
-  let pending = true;
-  defer(() => {
-    handlers = compileHandlers(list, at, hc);
+  const compiled: CompiledHandler[] = [];
+  const handlerAt = (h: number) => (compiled[h] ??= compileHandler(list[h]!, h, at, hc));
+  let handlers: CompiledHandler[] | undefined;
+  let stepsFor: ((type: string) => readonly CompiledStep[]) | undefined;
+  const all = (compile: (h: number) => CompiledHandler) => {
+    handlers = list.map((_, h) => compile(h));
     stepsFor = memoizedSteps(handlers);
-    pending = false;
-  });
-  if (!pending) return { ...base, handlers, stepsFor };
+    return handlers;
+  };
+  defer(() => all(handlerAt));
+  if (handlers) return { ...base, handlers, stepsFor: stepsFor! };
+  // Lazy. A handler that fails is not kept: its next use throws its problems again.
+  let matchers: ((type: string) => boolean)[] | undefined;
+  const checkedAt = (h: number) => compiled[h] ?? (compiled[h] = check(() => compileHandler(list[h]!, h, at, hc, matchers?.[h])));
+  const typed = new Map<string, readonly CompiledStep[]>();
   const lazy = {
-    handlers,
+    handlers: [] as CompiledHandler[],
     stepsFor(type: string) {
-      late();
-      return stepsFor(type);
+      if (stepsFor) return stepsFor(type);
+      let steps = typed.get(type);
+      if (!steps) {
+        matchers ??= list.map((handler) => matcherOf(patternsOf(handler.on)));
+        steps = Object.freeze(list.flatMap((_, h) => (matchers![h]!(type) ? checkedAt(h).steps : [])));
+        if (typed.size < 1000) typed.set(type, steps);
+      }
+      return steps;
     },
   };
-  onFirstRead(lazy, 'handlers', () => {
-    late();
-    return handlers;
-  });
+  onFirstRead(lazy, 'handlers', () => handlers ?? all(checkedAt));
   return Object.defineProperties({ ...base }, Object.getOwnPropertyDescriptors(lazy)) as S & typeof lazy;
 }
 
@@ -625,30 +751,36 @@ interface HandlerContext {
   stepsAt?: (h: number) => (string | number)[];
 }
 
-function compileHandlers(list: { on: string | string[]; steps: unknown[]; store?: string }[], at: (string | number)[], hc: HandlerContext): CompiledHandler[] {
+const patternsOf = (on: string | string[]) => (typeof on === 'string' ? [on] : on);
+
+/** Whether an event type matches a handler's `on:` (names, and patterns with `*`). */
+function matcherOf(patterns: string[]): (type: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
+  return (t: string) => exact.has(t) || regexes.some((r) => r.test(t));
+}
+
+/** Compiles the handler at index `h` of `handlers:`: its steps, each action step as an effect. */
+function compileHandler(handler: { on: string | string[]; steps: unknown[]; store?: string }, h: number, at: (string | number)[], hc: HandlerContext, matches?: (type: string) => boolean): CompiledHandler {
   const { registry, attempt } = hc;
-  return list.map((handler, h) => {
-    // A handler's store is where its sql steps write, unless a step names its own.
-    const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
-    const patterns = typeof handler.on === 'string' ? [handler.on] : handler.on;
-    const exact = new Set(patterns.filter((p) => !p.includes('*')));
-    const regexes = patterns.filter((p) => p.includes('*')).map(compilePattern);
-    const steps: CompiledStep[] = [];
-    handler.steps.forEach((step, s) => {
-      const path = [...(hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h]), 'steps', s];
-      const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
-      if (!compiled) return;
-      steps.push(compiled);
-      const effect = compiled.effect;
-      if (effect) {
-        const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, effect.retry)) ?? hc.retry;
-        const spec = { id: formatPath(path), action: effect.action, retry, step: compiled };
-        hc.effects.byId.set(spec.id, spec);
-        hc.effects.byStep.set(compiled, spec);
-      }
-    });
-    return { patterns, matches: (t: string) => exact.has(t) || regexes.some((r) => r.test(t)), steps };
+  // A handler's store is where its sql steps write, unless a step names its own.
+  const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
+  const patterns = patternsOf(handler.on);
+  const steps: CompiledStep[] = [];
+  handler.steps.forEach((step, s) => {
+    const path = [...(hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h]), 'steps', s];
+    const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
+    if (!compiled) return;
+    steps.push(compiled);
+    const effect = compiled.effect;
+    if (effect) {
+      const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, effect.retry)) ?? hc.retry;
+      const spec = { id: formatPath(path), action: effect.action, retry, step: compiled };
+      hc.effects.byId.set(spec.id, spec);
+      hc.effects.byStep.set(compiled, spec);
+    }
   });
+  return { patterns, matches: matches ?? matcherOf(patterns), steps };
 }
 
 /** The steps for an event type, in handler order, computed once per type (up to 1000 types). */
@@ -683,14 +815,14 @@ function compileIntegration(
   at: (string | number)[],
   registry: Registry,
   queues: Map<string, CompiledQueue>,
-  ctx: StepCompileContext,
+  ctx: () => StepCompileContext,
   defaultRetry: RetryPolicy,
   defaultMaxBody: number,
   defaultReplayWindow: string,
   attempt: Attempt,
   effects: HandlerContext['effects'],
   defer: Defer,
-  late: () => void,
+  check: Check,
 ): CompiledIntegration | undefined {
   // The manifest the runtime compiles has both (a provider preset was applied at load); say so if one is missing.
   if (!spec.verifier) attempt(at, () => { throw new Error('no verifier: set `provider:` or `verifier:`'); });
@@ -721,7 +853,22 @@ function compileIntegration(
     });
   }
 
-  const withSteps = withHandlers({}, spec.handlers ?? [], at, { registry, ctx, attempt, retry: retry ?? defaultRetry, effects }, defer, late);
+  const withSteps = withHandlers(
+    {},
+    spec.handlers ?? [],
+    at,
+    {
+      registry,
+      get ctx() {
+        return ctx();
+      },
+      attempt,
+      retry: retry ?? defaultRetry,
+      effects,
+    },
+    defer,
+    check,
+  );
   const signed = new Set(tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map((h) => h.toLowerCase()));
   const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
     const value = event[field] as { header?: unknown } | undefined;

@@ -1,6 +1,6 @@
 /** Value expressions: how a manifest takes a value out of an event, and what its author sees when it cannot. */
 import { describe, expect, it } from 'vitest';
-import { compilePath, compileValue, MappingError, readPath, type ValueContext } from './values.ts';
+import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type ValueContext } from './values.ts';
 
 const event = {
   data: { id: 'cus_1', email: 'Ada@Example.com', items: [{ price: { id: 'price_9' } }], created: 1_700_000_000, amount: '42', note: null, tags: ['a', 'b'] },
@@ -16,6 +16,29 @@ const ctx: ValueContext = {
 const value = (spec: Parameters<typeof compileValue>[0], options = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
 
 describe('paths', () => {
+  it('accept exactly what PATH_PATTERN (the schema) accepts, read as its steps', () => {
+    const pattern = new RegExp(PATH_PATTERN);
+    const steps = (text: string) => (text.startsWith('@') ? text.slice(1) : text).split('.').flatMap((part) => {
+      const [name, ...rest] = part.split('[');
+      return [...(name ? [name] : []), ...rest.map((index) => Number(index.slice(0, -1)))];
+    });
+    const alphabet = ['a', 'Z', '0', '7', '_', '$', '-', '@', '.', '[', ']', 'é', ' '];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const samples = ['', '@', '@occurred_at', '@a.b[0]', '@A', '@a[0]', 'a', 'a.', '.a', 'a..b', '[0]', '[0].a', '[]', 'a[]', 'a[0][12].b-c[3]', 'data.items[0].price.id', '$x.y_z'];
+    for (let n = 0; n < 20_000; n++) samples.push(Array.from({ length: next() % 9 }, () => alphabet[next() % alphabet.length]).join(''));
+    for (const text of samples) {
+      let parsed: ReturnType<typeof compilePath> | undefined;
+      try {
+        parsed = compilePath(text);
+      } catch {
+        parsed = undefined;
+      }
+      expect([text, Boolean(parsed)]).toEqual([text, pattern.test(text)]);
+      if (parsed) expect(parsed.segments).toEqual(steps(text));
+    }
+  });
+
   it('read nested fields and array indexes; a path into a top-level array starts with [n]', () => {
     expect(value('data.items[0].price.id')).toBe('price_9');
     expect(value('data.tags[1]')).toBe('b');

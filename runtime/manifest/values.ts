@@ -93,18 +93,48 @@ export interface CompiledPath {
   text: string;
 }
 
-const PATH_RE = new RegExp(PATH_PATTERN);
+const isNameChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_' || c === '$' || c === '-';
+const isEnvelopeChar = (c: string) => (c >= 'a' && c <= 'z') || c === '_';
+const isDigit = (c: string) => c >= '0' && c <= '9';
 
-/** Parses a path once, at compile time. Throws on a malformed path. */
+/**
+ * Parses a path once, at compile time. Throws on a malformed path. It reads PATH_PATTERN's grammar by hand: a
+ * regular expression would cost a new isolate's first request its compile.
+ */
 export function compilePath(text: string): CompiledPath {
-  if (!PATH_RE.test(text)) throw new Error(`malformed path ${JSON.stringify(text)}`);
   const envelope = text.startsWith('@');
   const segments: Segment[] = [];
-  for (const part of (envelope ? text.slice(1) : text).split('.')) {
-    const [name, ...rest] = part.split('[');
-    if (name) segments.push(name);
-    for (const index of rest) segments.push(Number(index.slice(0, -1)));
+  let i = envelope ? 1 : 0;
+  const run = (accepts: (c: string) => boolean) => {
+    const start = i;
+    while (i < text.length && accepts(text[i]!)) i++;
+    return text.slice(start, i);
+  };
+  // `[n]` steps after a name; -1 when one is malformed.
+  const indexes = () => {
+    let count = 0;
+    for (; text[i] === '['; count++) {
+      i++;
+      const digits = run(isDigit);
+      if (!digits || text[i] !== ']') return -1;
+      i++;
+      segments.push(Number(digits));
+    }
+    return count;
+  };
+  const head = run(envelope ? isEnvelopeChar : isNameChar);
+  if (head) segments.push(head);
+  let ok = head !== '';
+  if (!envelope) {
+    const n = indexes();
+    ok = n >= 0 && (ok || n > 0);
   }
+  while (ok && i < text.length) {
+    const name = text[i++] === '.' ? run(isNameChar) : '';
+    if (name) segments.push(name);
+    ok = name !== '' && indexes() >= 0;
+  }
+  if (!ok) throw new Error(`malformed path ${JSON.stringify(text)}`);
   return { envelope, segments, text };
 }
 

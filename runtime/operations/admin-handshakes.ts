@@ -5,7 +5,7 @@
  * credential. Kept in D1 (handshake_secrets): arm is one conditional upsert (refused while a secret is kept), forget
  * one delete, status one row read per integration.
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { ARM_DEFAULT_SECONDS, ARM_MAX_SECONDS, isArmed, keptSecret, legacyKvKey, type HandshakeBindings } from '../edge/handshake.ts';
 import { httpError } from '../lib/http.ts';

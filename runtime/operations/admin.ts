@@ -3,7 +3,7 @@
  * ADMIN_TOKEN secret or an admin JWT (Bearer, for the CLI) or the dashboard's session cookie; with neither
  * configured it is closed, never open.
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { handshakesApi } from './admin-handshakes.ts';
 import { getCookie } from 'hono/cookie';
 import { activeSession, CSRF_HEADER, csrfSafe, SESSION_COOKIE } from './admin-session.ts';
@@ -54,9 +54,9 @@ function parseCursor(text: string): number {
  * API is closed.
  */
 export function adminCredential(compiled: CompiledManifest, emit: Emit, deps: AdminDeps) {
-  const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
   const challenge = { 'www-authenticate': 'Bearer realm="switchyard-admin"' };
   return async function check(given: string | undefined, env: RuntimeEnv, where = 'admin'): Promise<AuthenticatedUser | undefined> {
+    const jwt = compiled.admin?.auth ? deps.verifiers.get(compiled.admin.auth) : undefined;
     const expected = env.ADMIN_TOKEN;
     const hasToken = typeof expected === 'string' && expected !== '';
     if (!hasToken && !jwt) throw httpError(403, { error: 'forbidden', message: 'the admin API is disabled: set the ADMIN_TOKEN secret or admin.auth' });
