@@ -29,6 +29,14 @@ describe('README', () => {
     expect(`${run.stdout}${run.stderr}`.split('\n')).toContain(shown);
   });
 
+  it("the budget table is what `switchyard plan --budget` prints for the default manifest (generated, never typed)", () => {
+    const shown = /```\n(Budget \[default\]\n[\s\S]*?)```/.exec(README)?.[1];
+    expect(shown, 'a Budget [default] block in the README').toBeDefined();
+    const run = cli(['plan', '--budget'], ROOT);
+    expect(run.code).toBe(0);
+    expect(shown!.trimEnd()).toBe(run.stdout.trimEnd());
+  });
+
   it('deploy steps cover login, every resource, migrations, the admin secret and organisation, and the logs', () => {
     const deploy = section('Environments and deploying');
     for (const step of ['wrangler login', 'wrangler d1 create', 'wrangler kv namespace create', 'wrangler r2 bucket create', 'wrangler queues create', 'wrangler d1 migrations apply DB --remote', 'secret put ADMIN_TOKEN', 'ADMIN_ORG_ID', 'deploy --dry-run', 'wrangler tail']) {
