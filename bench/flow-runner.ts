@@ -106,7 +106,7 @@ const ZERO: FlowFigures = { d1_rows_written: 0, d1_rows_read: 0, d1_queries: 0, 
 const scale = (f: FlowFigures, by: number): FlowFigures => Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v / by])) as unknown as FlowFigures;
 
 /** The resources `capacity()` weighs, from measured figures. */
-export const costOf = (f: FlowFigures): Pick<HandlerCost, 'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'> => ({
+export const costOf = (f: Pick<HandlerCost, 'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'>): Pick<HandlerCost, 'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'> => ({
   worker_requests: f.worker_requests,
   d1_rows_written: f.d1_rows_written,
   d1_rows_read: f.d1_rows_read,

@@ -19,12 +19,12 @@ import { capacity, perRequest, type BudgetTable } from '../../runtime/lib/platfo
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { FLOWS, type Flow } from '../../bench/flows.ts';
-import { costOf, flowRunner } from '../../bench/flow-runner.ts';
+import { costOf, flowRunner, type FlowRunnerOptions } from '../../bench/flow-runner.ts';
 import { builtInputs, defaultManifest } from '../support/harness.ts';
 
 const READ_TOLERANCE = 4;
 const budget = (built as unknown as { environments: Record<string, { budget?: BudgetTable }> }).environments.default!.budget!;
-const runner = flowRunner({ compiled: compileManifest(defaultManifest, defaultRegistry, builtInputs()), env: env as never });
+const runner = flowRunner({ compiled: compileManifest(defaultManifest, defaultRegistry, builtInputs()), env: env as unknown as FlowRunnerOptions['env'] });
 
 /** The model's figures for one request of the flow (a route's: its per-request row plus each event's). */
 function modelled(flow: Flow) {
@@ -50,7 +50,7 @@ describe('plan --budget agrees with every flow of the default manifest, metered 
       expect({ requests: m.perRequest.worker_requests, kv: [m.perRequest.kv_reads, m.perRequest.kv_writes] }).toEqual({ requests: model!.worker_requests, kv: [model!.kv_reads, model!.kv_writes] });
       expect(Math.abs(m.perEvent.d1_rows_read - model!.d1_rows_read / events), context).toBeLessThanOrEqual(READ_TOLERANCE);
       const perEvent = Object.fromEntries(Object.entries(costOf(m.perRequest)).map(([k, v]) => [k, v / events])) as ReturnType<typeof costOf>;
-      const modelPerEvent = Object.fromEntries(Object.entries(costOf(model as never)).map(([k, v]) => [k, v / events])) as ReturnType<typeof costOf>;
+      const modelPerEvent = Object.fromEntries(Object.entries(costOf(model!)).map(([k, v]) => [k, v / events])) as ReturnType<typeof costOf>;
       // Reads aside (approximate, never binding), the same figures give the same capacity and binding resource.
       expect(capacity({ ...perEvent, d1_rows_read: 0 })[0]).toEqual(capacity({ ...modelPerEvent, d1_rows_read: 0 })[0]);
       expect(capacity(perEvent)[0]!.binding).toBe(capacity(modelPerEvent)[0]!.binding);
