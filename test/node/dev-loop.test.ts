@@ -126,7 +126,9 @@ describe('switchyard dev', () => {
       const res = await fetch(`${url}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${token_}` } });
       expect(res.status).toBe(200);
     } finally {
-      const exited = new Promise((r) => child.on('exit', r));
+      // A child that already exited (it failed to start) fires no second 'exit': waiting for one would hide its output
+      // behind the test's timeout.
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.on('exit', r));
       if (child.exitCode === null) child.kill('SIGINT');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       await exited;
