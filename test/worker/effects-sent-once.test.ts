@@ -8,7 +8,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { FakeProviders } from '../support/fake-providers.ts';
+import { FakeProviders, losingAnswers } from '../support/fake-providers.ts';
 import { fakeResend } from '../support/fake-apis.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, uid, type FakeMessage } from '../support/harness.ts';
 
@@ -26,15 +26,7 @@ function setup(retry?: Record<string, unknown>) {
   let now = Date.now();
   const fake = new FakeProviders();
   const resend = fakeResend(fake);
-  const net = { lose: 0 };
-  const lossy: typeof fetch = async (input, init) => {
-    const res = await fake.fetch(input, init);
-    if (net.lose > 0) {
-      net.lose--;
-      throw new Error('Network connection lost.');
-    }
-    return res;
-  };
+  const { net, fetch: lossy } = losingAnswers(fake.fetch);
   const h = harness({ compiled: emailing(retry), fetch: lossy, now: () => now });
   const addresses = [uid('a'), uid('b'), uid('c')].map((x) => `${x}@example.com`);
   const messages = addresses.map((a) => fakeMessage(envelope(a, now)));

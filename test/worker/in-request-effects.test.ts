@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { commandCallId } from '../../runtime/store/index.ts';
 import { fakeMessage, faultyDb, harness, uid, type FakeMessage, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
+import { losingAnswers } from '../support/fake-providers.ts';
 import { githubSignature, stripeSignature, svixHeaders } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -154,16 +155,9 @@ describe('work done in the request, effects sent right after the answer', () => 
 describe('sent once, whatever fails', () => {
   it('the provider acts and the connection drops: the effect retries under one delayed effects message, and the retry sends nothing new', async () => {
     let now = Date.now();
-    const net = { lose: 1 };
     let h!: Harness;
-    const lossy: typeof fetch = async (input, init) => {
-      const res = await h.providers.fetch(input, init);
-      if (net.lose > 0) {
-        net.lose--;
-        throw new Error('Network connection lost.');
-      }
-      return res;
-    };
+    const { net, fetch: lossy } = losingAnswers((input, init) => h.providers.fetch(input, init));
+    net.lose = 1;
     h = harness({ ctx: true, fetch: lossy, now: () => now });
     const email = `${uid('lost')}@example.com`;
     const svixId = uid('msg');

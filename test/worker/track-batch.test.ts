@@ -13,7 +13,7 @@ import { stableId } from '../../runtime/component/action.ts';
 import { asUuid } from '../../adapters/actions/analytics.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { FakeProviders, type RecordedRequest } from '../support/fake-providers.ts';
+import { FakeProviders, losingAnswers, type RecordedRequest } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness, QUEUE_NAMES, uid, type FakeMessage } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 
@@ -39,15 +39,7 @@ function providers() {
     for (const e of r.json as MixpanelBody) mixpanel.add(String(e.properties.$insert_id));
     return Response.json({ status: 1 });
   });
-  const net = { lose: 0 };
-  const lossy: typeof fetch = async (input, init) => {
-    const res = await fake.fetch(input, init);
-    if (net.lose > 0) {
-      net.lose--;
-      throw new Error('Network connection lost.');
-    }
-    return res;
-  };
+  const { net, fetch: lossy } = losingAnswers(fake.fetch);
   return { fake, posthog, mixpanel, net, lossy };
 }
 
