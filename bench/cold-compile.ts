@@ -6,7 +6,8 @@
  * Prints one JSON line, in ms of wall time, plus the compile's process CPU time (which also counts V8's
  * background compiler and GC threads, so it is not what the isolate's thread spends).
  */
-import { defaultRegistry } from '../worker/registry.ts';
+// The registry the Worker compiles with: the adapters its manifests use (switchyard build writes it).
+import { registry } from '../.switchyard/manifests.registry.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { defaultManifest } from './fixtures.ts';
@@ -23,7 +24,7 @@ const measure = <T>(fn: () => T): [T, number, number] => {
 };
 // What a first webhook request compiles: the manifest (lazy, as the Worker does), then its route's integration.
 const [compiled, compileCpu, compile] = measure(() => {
-  const c = compileManifest(manifest, defaultRegistry, { lazy: process.argv[2] !== 'eager' });
+  const c = compileManifest(manifest, registry, { lazy: process.argv[2] !== 'eager' });
   if (!c.webhookPaths.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
   return c;
 });

@@ -8,11 +8,12 @@ import built from '../.switchyard/manifests.json';
 import { validators } from '../.switchyard/manifests.validators.ts';
 // The drivers the built manifests need (pg only if one has a postgres store): this entry is the composition root.
 import { connectPostgres } from '../.switchyard/manifests.drivers.ts';
+// The adapters they use, and no others (the CLI and tests have them all, in worker/registry.ts).
+import { registry } from '../.switchyard/manifests.registry.ts';
 // The dashboard's pages, inlined by the build from runtime/operations/dashboard/.
 import { dashboard } from '../.switchyard/dashboard.ts';
 import { inputValidator, type BuiltValidators } from '../runtime/edge/commands/input.ts';
 import type { CommandAnswer } from '../runtime/edge/commands/run.ts';
-import { defaultRegistry } from './registry.ts';
 import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { errorResponse } from '../runtime/lib/http.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
@@ -40,7 +41,7 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
     // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses.
     const own = (validators as BuiltValidators)[name] ?? {};
     const inputs = { inputValidator: (command: string) => (own[command] ? inputValidator(own[command]) : undefined) };
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, defaultRegistry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });

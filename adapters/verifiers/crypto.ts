@@ -123,19 +123,25 @@ export interface PairHeaderScheme {
 
 export function pairHeaderVerifier(scheme: PairHeaderScheme, toleranceSeconds: number) {
   const signer = new HmacSigner('SHA-256');
-  return async (request: { headers: Headers; body: Uint8Array; now: number }, secrets: string[]): Promise<void> => {
-    const header = request.headers.get(scheme.header);
-    if (!header) throw new VerificationError('missing_signature');
-    const pairs = parsePairs(header, scheme.separator);
-    const timestamps = pairs.filter(([k]) => k === scheme.timestampKey);
-    if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
-    const ts = checkTimestamp(timestamps[0]![1], request.now, toleranceSeconds);
-    const candidates = pairs.filter(([k]) => k === scheme.signatureKey).map(([, v]) => fromHex(v));
-    if (candidates.length === 0) throw new VerificationError('no_supported_signature');
-    const signed = concatBytes(`${ts}${scheme.joiner}`, request.body);
-    const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));
-    if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
-  };
+  // The check itself is a module-level function: compiling a manifest (a new isolate's first request) parses only this.
+  return (request: PairHeaderRequest, secrets: string[]): Promise<void> => verifyPairs(scheme, toleranceSeconds, signer, request, secrets);
+}
+
+type PairHeaderRequest = { headers: Headers; body: Uint8Array; now: number };
+
+/** Verifies a `k=v` pair header (Stripe, Paddle): one timestamp within the tolerance, and a matching signature. */
+async function verifyPairs(scheme: PairHeaderScheme, toleranceSeconds: number, signer: HmacSigner, request: PairHeaderRequest, secrets: string[]): Promise<void> {
+  const header = request.headers.get(scheme.header);
+  if (!header) throw new VerificationError('missing_signature');
+  const pairs = parsePairs(header, scheme.separator);
+  const timestamps = pairs.filter(([k]) => k === scheme.timestampKey);
+  if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
+  const ts = checkTimestamp(timestamps[0]![1], request.now, toleranceSeconds);
+  const candidates = pairs.filter(([k]) => k === scheme.signatureKey).map(([, v]) => fromHex(v));
+  if (candidates.length === 0) throw new VerificationError('no_supported_signature');
+  const signed = concatBytes(`${ts}${scheme.joiner}`, request.body);
+  const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));
+  if (!anyMatch(expected, candidates)) throw new VerificationError('signature_mismatch');
 }
 
 /** Imports public keys (PEM or base64 SPKI) named by env vars, once per key value for the isolate's life. */

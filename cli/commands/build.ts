@@ -1,8 +1,9 @@
 /**
  * `switchyard build [FILE] [--out NAME]`: validates every environment and writes `.switchyard/manifests.json`, the
  * already-validated manifests the Worker bundles, with two generated modules beside it: the command input checks
- * (`manifests.validators.ts`) and the drivers (`manifests.drivers.ts`: pg only when a manifest has a postgres
- * store). The Worker never parses YAML or runs Ajv, and bundles no driver its manifests do not use. It also writes
+ * (`manifests.validators.ts`), the drivers (`manifests.drivers.ts`: pg only when a manifest has a postgres
+ * store) and the adapters (`manifests.registry.ts`). The Worker never parses YAML or runs Ajv, and bundles no driver
+ * or adapter its manifests do not use. It also writes
  * the dashboard's pages (`dashboard.ts`, from runtime/operations/dashboard/), which the Worker entry hands the runtime.
  */
 import { dirname, join, relative, sep } from 'node:path';
@@ -12,6 +13,7 @@ import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
 import { validatorsModule } from '../lib/input-validators.ts';
 import { driversModule } from '../lib/drivers-module.ts';
+import { registryModule } from '../lib/registry-module.ts';
 import { dashboardModule } from '../lib/dashboard-module.ts';
 
 export const BUILD_FILE = 'manifests.json';
@@ -24,6 +26,9 @@ export const validatorsPath = (output: string) => output.replace(/\.json$/, '') 
 
 /** The drivers module written beside a build output: `manifests.json` -> `manifests.drivers.ts`. */
 export const driversPath = (output: string) => output.replace(/\.json$/, '') + '.drivers.ts';
+
+/** The registry module written beside a build output: `manifests.json` -> `manifests.registry.ts`. */
+export const registryPath = (output: string) => output.replace(/\.json$/, '') + '.registry.ts';
 
 /** Builds and writes (to `.switchyard/<outputName>`); returns the problems (empty on success). */
 export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boolean; output: string; messages: string[] } {
@@ -41,6 +46,8 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/edge/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
   writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
+  // Only the adapters the manifests use: the bundler never sees the other schemes, handshakes and actions.
+  writeIfChanged(registryPath(output), registryModule(result.builds, from));
   writeDashboard(project.buildDir);
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }

@@ -202,15 +202,18 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   const lazy = options.lazy === true;
   const defer = (fn: () => void) => (lazy ? deferred.push(fn) : fn());
   // Runs what is deferred, and what that defers in turn (a section's handlers), in order.
-  const late = () => {
+  // Declared rather than arrows where they need not run at once: the engine skips a declaration's body when it
+  // compiles compileManifest (a new isolate's first request) and compiles it only if it runs.
+  function late() {
     while (deferred.length) {
       const next = deferred.splice(0);
       checked(() => next.forEach((fn) => fn()));
     }
-  };
-  const attempt = <T>(path: (string | number)[], fn: () => T): T | undefined => {
+  }
+  // `attempt(path, fn, ...args)` calls fn(...args): a function that is there already, not a closure to compile.
+  const attempt: Attempt = (path, fn, ...args) => {
     try {
-      return fn();
+      return fn(...args);
     } catch (error) {
       if (error instanceof ManifestError) problems.push(...error.problems);
       else if (error instanceof OptionError) problems.push({ path: [...path, error.option], message: error.message });
@@ -242,7 +245,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   let context: StepCompileContext | undefined;
   const stepContext = () => context ?? checked(contextNow);
   if (!lazy) contextNow();
-  const defaultRetry = attempt(['defaults', 'retry'], () => resolveRetryPolicy(BUILTIN_RETRY, manifest.defaults?.retry)) ?? BUILTIN_RETRY;
+  const defaultRetry = attempt(['defaults', 'retry'], resolveRetryPolicy, BUILTIN_RETRY, manifest.defaults?.retry) ?? BUILTIN_RETRY;
   const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
 
   // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
@@ -255,17 +258,18 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   let routes: CompiledRoute[] = [];
   let shells: Map<string, CompiledRoute> | undefined;
   let routesCompiled = false;
-  const routesNow = () => {
+  function routesNow() {
     if (routesCompiled) return;
     routesCompiled = true;
     const compiled = compileRoutes();
     // Lazy, shells the app registered were filled in place.
     if (!shells) routes = compiled;
     if (lazy) checkRouteAnalytics();
-  };
+  }
   if (lazy) indexLazily();
   else compileIntegrations();
-  const auth = section<AuthHooks>(Object.keys(manifest.auth ?? {}), (name) => {
+  const auth = section<AuthHooks>(Object.keys(manifest.auth ?? {}), compileAuth);
+  function compileAuth(name: string) {
     const spec = manifest.auth![name]!;
     const { type } = spec as { type: string };
     const component = registry.auth.get(type);
@@ -273,17 +277,21 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
       return checkedAuth(build(component, spec, undefined));
     });
-  });
-  const knownAuth = (path: (string | number)[], name: string | undefined) => {
+  }
+  function knownAuth(path: (string | number)[], name: string | undefined) {
     if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
-  };
+  }
   if (!lazy) routesNow();
   const commands = section<CompiledCommand>(Object.keys(manifest.commands ?? {}), compileCommandNamed);
   if (!lazy) checkRouteAnalytics();
   if (!lazy) checkAdmin();
-  const declaredRetention = () => attempt(['retention'], () => retentionPolicy(manifest.retention)) ?? retentionPolicy(undefined);
+  function declaredRetention() {
+    return attempt(['retention'], retentionPolicy, manifest.retention) ?? retentionPolicy(undefined);
+  }
   // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
-  const retentionOf = (declared: RetentionPolicy) => replayProof(declared, [...integrations.values()]);
+  function retentionOf(declared: RetentionPolicy) {
+    return replayProof(declared, [...integrations.values()]);
+  }
   const retention = lazy ? undefined : retentionOf(declaredRetention());
   const alerts: CompiledAlert[] = lazy ? [] : compileAlerts();
   if (problems.length) throw new ManifestError(problems);
@@ -308,11 +316,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   };
   if (lazy) {
     // The app registers each route by its path and methods; the rest of a route compiles on first use.
-    onFirstRead(compiled, 'routes', () => {
-      if (routesCompiled) return routes;
-      shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
-      return (routes = [...shells.values()]);
-    });
+    onFirstRead(compiled, 'routes', routeShells);
     // Admin tokens are checked against their provider and claims on the first admin request.
     const admin = compiled.admin;
     if (admin) onFirstRead(compiled, 'admin', () => (checked(checkAdmin), admin));
@@ -323,6 +327,13 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     onFirstRead(compiled, 'retention', () => checked(() => retentionOf(declaredRetention())));
   }
   return compiled;
+
+  /** Lazy: each route by its name, path and methods; the rest compiles (for every route) when first read. */
+  function routeShells(): CompiledRoute[] {
+    if (routesCompiled) return routes;
+    shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
+    return (routes = [...shells.values()]);
+  }
 
   /** Runs a compile step after the manifest was returned: a problem it finds is thrown, as compileManifest would. */
   function checked<T>(fn: () => T): T {
@@ -737,7 +748,15 @@ function withHandlers<S extends object>(
   return Object.defineProperties({ ...base }, Object.getOwnPropertyDescriptors(lazy)) as S & typeof lazy;
 }
 
-type Attempt = <T>(path: (string | number)[], fn: () => T) => T | undefined;
+type Attempt = <A extends unknown[], T>(path: (string | number)[], fn: (...args: A) => T, ...args: A) => T | undefined;
+
+/** Throws a manifest problem's message (for `attempt`, which records it at its path). */
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** Event extraction may read headers and the body's hash. */
+const EXTRACTION = { allowHeaders: true };
 
 /** Compiles `handlers:` (of an integration or a route): patterns and steps. */
 interface HandlerContext {
@@ -825,33 +844,26 @@ function compileIntegration(
   check: Check,
 ): CompiledIntegration | undefined {
   // The manifest the runtime compiles has both (a provider preset was applied at load); say so if one is missing.
-  if (!spec.verifier) attempt(at, () => { throw new Error('no verifier: set `provider:` or `verifier:`'); });
-  if (!spec.event) attempt(at, () => { throw new Error('no event extraction: set `provider:` or `event:`'); });
+  if (!spec.verifier) attempt(at, fail, 'no verifier: set `provider:` or `verifier:`');
+  if (!spec.event) attempt(at, fail, 'no event extraction: set `provider:` or `event:`');
   const event = spec.event ?? ({} as NonNullable<Integration['event']>);
   const block = (spec.verifier ?? {}) as { type: string };
   const verifierType = block.type;
   const adapter = registry.verifiers.get(verifierType);
   // Parsed once: create() and signedHeaders() take the same options.
-  const verifierOptions = adapter ? attempt([...at, 'verifier'], () => optionsOf(adapter, block)) : undefined;
+  const verifierOptions = adapter ? attempt([...at, 'verifier'], optionsOf, adapter, block) : undefined;
   const verifier = adapter
     ? verifierOptions && attempt([...at, 'verifier'], () => adapter.create(verifierOptions, undefined))
-    : attempt([...at, 'verifier', 'type'], () => {
-        throw new Error(`unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
-      });
-  const id = attempt([...at, 'event', 'id'], () => compileValue(event.id, { allowHeaders: true }));
-  const type = attempt([...at, 'event', 'type'], () => compileValue(event.type, { allowHeaders: true }));
-  const occurredAtValue = event.occurred_at;
-  const occurredAt = occurredAtValue === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], () => compileValue(occurredAtValue, { allowHeaders: true }));
+    : attempt([...at, 'verifier', 'type'], fail, `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
+  const id = attempt([...at, 'event', 'id'], compileValue, event.id, EXTRACTION);
+  const type = attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION);
+  const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION);
   const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
   const queue = queues.get(spec.queue);
-  if (!queue) attempt([...at, 'queue'], () => { throw new Error(`queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`); });
-  const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry));
+  if (!queue) attempt([...at, 'queue'], fail, `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`);
+  const retry = attempt([...at, 'retry'], resolveRetryPolicy, defaultRetry, spec.retry);
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
-  if (maxBody > MAX_STORABLE_BODY) {
-    attempt([...at, spec.max_body ? 'max_body' : 'route'], () => {
-      throw new Error(`max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
-    });
-  }
+  if (maxBody > MAX_STORABLE_BODY) attempt([...at, spec.max_body ? 'max_body' : 'route'], fail, `max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
 
   const withSteps = withHandlers(
     {},

@@ -166,64 +166,74 @@ export interface CompileValueOptions {
   allowEnvelope?: boolean;
 }
 
+type ValueObject = Exclude<Value, string>;
+type SourceName = 'path' | 'template' | 'const' | 'now' | 'header' | 'body_sha256' | 'env';
+const SOURCE_NAMES: readonly SourceName[] = ['path', 'template', 'const', 'now', 'header', 'body_sha256', 'env'];
+
+/** A path a value reads: an `@envelope` field only where the options allow one, and only a known field. */
+function checkedPath(p: CompiledPath, options: CompileValueOptions): CompiledPath {
+  if (!p.envelope) return p;
+  if (!options.allowEnvelope) throw new Error(`envelope path ${p.text} is not available here`);
+  if (!ENVELOPE_FIELDS.has(String(p.segments[0]))) {
+    throw new Error(`unknown envelope field ${p.text}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
+  }
+  return p;
+}
+
+/**
+ * Each kind of source: how it reads a value, and how a problem names it. One function per kind, so a new isolate
+ * compiles only the kinds its manifest's first request uses (most are paths).
+ */
+const SOURCES: Record<SourceName, (object: ValueObject, options: CompileValueOptions) => [ValueFn, string]> = {
+  path: (object, options) => {
+    const path = checkedPath(compilePath(object.path!), options);
+    return [(ctx) => readPath(path, ctx), `path ${path.text}`];
+  },
+  template: (object, options) => [compileTemplate(object.template!, (p) => checkedPath(p, options)), `template ${JSON.stringify(object.template)}`],
+  header: (object, options) => {
+    if (!options.allowHeaders) throw new Error('`header` values are only available in event extraction');
+    const name = object.header!.toLowerCase();
+    return [(ctx) => ctx.headers?.get(name) ?? undefined, `header ${name}`];
+  },
+  body_sha256: (_object, options) => {
+    if (!options.allowHeaders) throw new Error('`body_sha256` is only available in event extraction');
+    return [(ctx) => ctx.bodySha256, 'body_sha256'];
+  },
+  env: (object, options) => {
+    if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
+    const name = object.env!;
+    return [(ctx) => ctx.env?.[name], `env ${name}`];
+  },
+  now: () => [(ctx) => (ctx.now ? ctx.now() : new Date().toISOString()), 'now'],
+  const: (object) => {
+    const constant = object.const;
+    return [() => constant, 'const'];
+  },
+};
+
+/** The transforms a value names, in order; an unknown name is a compile problem. */
+function transformsOf(names: TransformName | TransformName[] | undefined): ((value: unknown) => unknown)[] {
+  if (names === undefined) return [];
+  return ([] as TransformName[]).concat(names).map((name) => {
+    const fn = TRANSFORMS[name];
+    if (!fn) throw new Error(`unknown transform ${JSON.stringify(name)}; known: ${Object.keys(TRANSFORMS).join(', ')}`);
+    return fn;
+  });
+}
+
 /**
  * Compiles a value spec into a function, once per isolate. Throws a plain Error with a clear message
  * when the spec is malformed; the function throws MappingError when an event lacks a required value.
  */
 export function compileValue(spec: Value, options: CompileValueOptions = {}): ValueFn {
-  const object = typeof spec === 'string' ? { path: spec } : spec;
-  const sources = (['path', 'template', 'const', 'now', 'header', 'body_sha256', 'env'] as const).filter((k) => k in object);
+  const object: ValueObject = typeof spec === 'string' ? { path: spec } : spec;
+  const sources = SOURCE_NAMES.filter((k) => k in object);
   if (sources.length !== 1) {
     throw new Error(`a value needs exactly one of path, template, const, now, header, body_sha256, env (found ${sources.join(', ') || 'none'})`);
   }
   const hasDefault = 'default' in object;
-  const transforms = ([] as TransformName[]).concat(object.transform ?? []).map((name) => {
-    const fn = TRANSFORMS[name];
-    if (!fn) throw new Error(`unknown transform ${JSON.stringify(name)}; known: ${Object.keys(TRANSFORMS).join(', ')}`);
-    return fn;
-  });
-  const checkPath = (p: CompiledPath) => {
-    if (!p.envelope) return p;
-    if (!options.allowEnvelope) throw new Error(`envelope path ${p.text} is not available here`);
-    if (!ENVELOPE_FIELDS.has(String(p.segments[0]))) {
-      throw new Error(`unknown envelope field ${p.text}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
-    }
-    return p;
-  };
-
-  let source: ValueFn;
-  let describe: string;
-  if (object.path !== undefined) {
-    const path = checkPath(compilePath(object.path));
-    source = (ctx) => readPath(path, ctx);
-    describe = `path ${path.text}`;
-  } else if (object.template !== undefined) {
-    const render = compileTemplate(object.template, checkPath);
-    source = render;
-    describe = `template ${JSON.stringify(object.template)}`;
-  } else if (object.header !== undefined) {
-    if (!options.allowHeaders) throw new Error('`header` values are only available in event extraction');
-    const name = object.header.toLowerCase();
-    source = (ctx) => ctx.headers?.get(name) ?? undefined;
-    describe = `header ${name}`;
-  } else if (object.body_sha256 !== undefined) {
-    if (!options.allowHeaders) throw new Error('`body_sha256` is only available in event extraction');
-    source = (ctx) => ctx.bodySha256;
-    describe = 'body_sha256';
-  } else if (object.env !== undefined) {
-    if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
-    const name = object.env;
-    source = (ctx) => ctx.env?.[name];
-    describe = `env ${name}`;
-  } else if (object.now !== undefined) {
-    source = (ctx) => (ctx.now ? ctx.now() : new Date().toISOString());
-    describe = 'now';
-  } else {
-    const constant = object.const;
-    source = () => constant;
-    describe = 'const';
-  }
-
+  const transforms = transformsOf(object.transform);
+  const [source, describe] = SOURCES[sources[0]!](object, options);
   const fallback = object.default;
   return (ctx) => {
     let value = source(ctx);

@@ -6,6 +6,10 @@ import { join, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../support/project.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
 
 describe('the deployable bundle', () => {
   it.each(['default', 'staging', 'production'])('builds for %s with no new Function or eval, and no Postgres driver', (env) => {
@@ -45,7 +49,35 @@ describe('the Postgres driver in the Worker', () => {
       expect(pg(await workerInputs(out))).toEqual(expect.arrayContaining(['pg', 'pg-protocol', 'pg-pool', 'pg-types', 'pg-cloudflare']));
       expect(pg(await workerInputs('manifests'))).toEqual([]);
     } finally {
-      for (const suffix of ['.json', '.validators.ts', '.drivers.ts']) rmSync(join(ROOT, '.switchyard', `${out}${suffix}`), { force: true });
+      for (const suffix of ['.json', '.validators.ts', '.drivers.ts', '.registry.ts']) rmSync(join(ROOT, '.switchyard', `${out}${suffix}`), { force: true });
+    }
+  });
+});
+
+describe('the adapters in the Worker', () => {
+  // The Worker serves only the manifests it was built with: an adapter none of them names is never run there.
+  const adapters = (inputs: string[]) => inputs.filter((f) => f.startsWith('adapters/') && !/\/(crypto|template|form|message|analytics|http-fields|form-encode|profile)\.ts$/.test(f)).sort();
+  it('are those the built manifests use, and no others', async () => {
+    const inputs = adapters(await workerInputs('manifests'));
+    // The default manifest: six verifier schemes, the three steps, three actions, Clerk and three endpoints.
+    expect(inputs).toEqual(expect.arrayContaining(['adapters/verifiers/stripe.ts', 'adapters/verifiers/hmac.ts', 'adapters/steps/sql.ts', 'adapters/actions/resend.ts', 'adapters/auth/clerk.ts', 'adapters/endpoints/cloudinary-upload.ts']));
+    for (const unused of ['adapters/verifiers/ed25519.ts', 'adapters/verifiers/jws.ts', 'adapters/handshakes/json-challenge.ts', 'adapters/actions/http.ts', 'adapters/auth/auth0.ts']) expect(inputs).not.toContain(unused);
+    expect(inputs).toHaveLength(16);
+  });
+  it('follow the build: another manifest bundles the adapters it names', async () => {
+    const inputs = adapters(await workerInputs('examples'));
+    expect(inputs).toEqual(expect.arrayContaining(['adapters/verifiers/ed25519.ts', 'adapters/verifiers/paddle-classic.ts', 'adapters/handshakes/json-challenge.ts', 'adapters/handshakes/head-ok.ts']));
+    expect(inputs).not.toContain('adapters/verifiers/stripe.ts');
+  });
+});
+
+describe("the Worker's registry", () => {
+  it('compiles every environment of its build, eagerly: no adapter a manifest names is missing', async () => {
+    for (const name of ['manifests', 'examples', 'postgres']) {
+      const { registry } = (await import(join(ROOT, `.switchyard/${name}.registry.ts`))) as { registry: Registry };
+      const built = JSON.parse(readFileSync(join(ROOT, `.switchyard/${name}.json`), 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+      for (const { manifest } of Object.values(built.environments)) expect(() => compileManifest(manifest, registry), name).not.toThrow();
+      expect(registry.all.length, name).toBeLessThan(defaultRegistry.all.length);
     }
   });
 });
