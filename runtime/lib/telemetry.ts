@@ -78,10 +78,14 @@ function pseudonym(value: string): string {
 
 /** The event as it is written to the log: free-text fields redacted, limit keys pseudonymised. */
 export function loggable(event: TelemetryEvent): TelemetryEvent {
+  const fields = event as Record<string, unknown>;
+  const limitKey = 'key' in event && event.kind.startsWith('limit.');
+  // Most events carry no free text: logged as they are, without a copy.
+  if (typeof fields.error !== 'string' && typeof fields.detail !== 'string' && event.kind !== 'webhook.dead_lettered' && !limitKey) return event;
   const out = { ...event } as Record<string, unknown>;
   for (const field of ['error', 'detail'] as const) if (typeof out[field] === 'string') out[field] = redact(out[field] as string);
   if (event.kind === 'webhook.dead_lettered') out.reason = redact(event.reason);
-  if ('key' in event && event.kind.startsWith('limit.')) out.key = pseudonym(event.key);
+  if (limitKey) out.key = pseudonym((event as { key: string }).key);
   return out as TelemetryEvent;
 }
 
