@@ -98,7 +98,19 @@ export const logLevel = (event: TelemetryEvent): 'error' | 'info' => (ERROR_KIND
  * One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). The
  * level is in the line itself, so a reader never needs to know which stream it came from.
  */
-export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: new Date().toISOString(), level: logLevel(event), ...loggable(event) });
+export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: timestamp(), level: logLevel(event), ...loggable(event) });
+
+let lastMs = NaN;
+let lastTs = '';
+/** The current time as ISO text, formatted once per millisecond (a request's lines share it: Workers' clock stands still while it runs). */
+function timestamp(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTs = new Date(ms).toISOString();
+  }
+  return lastTs;
+}
 
 /**
  * The Worker variable that sends error lines to stdout as well. `wrangler dev` decorates what a Worker writes with
