@@ -84,6 +84,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return endpointQueues.get(queue);
   };
 
+  /** Writes the usage counts when they are due: after the answer under `ctx.waitUntil`, else before it. */
+  const flushUsage = (env: RuntimeEnv, ctx: ExecutionContext | undefined): Promise<void> | undefined => {
+    const at = now();
+    if (!usage.due(at)) return undefined;
+    const flushed = usage.flush(env.DB, at);
+    if (!ctx) return flushed;
+    ctx.waitUntil(flushed);
+    return undefined;
+  };
+
   return {
     app,
     async fetch(request, env, ctx) {
@@ -91,9 +101,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       try {
         return await app.fetch(request, env, ctx);
       } finally {
-        const flushed = usage.flush(env.DB, now());
-        if (ctx) ctx.waitUntil(flushed);
-        else await flushed;
+        await flushUsage(env, ctx);
       }
     },
     async command(name, input, commandOptions, env, ctx, binding) {
@@ -107,9 +115,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         }
         return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths, ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}) });
       } finally {
-        const flushed = usage.flush(env.DB, now());
-        if (ctx) ctx.waitUntil(flushed);
-        else await flushed;
+        await flushUsage(env, ctx);
       }
     },
     async scheduled(env) {

@@ -607,19 +607,22 @@ function withArrivalVersion(db: D1Database, statement: Statement, pending: strin
   const at = statement.params.flatMap((p, i) => (p === pending ? [i + 1] : []));
   if (!at.length) return db.prepare(statement.sql).bind(...statement.params);
   const n = statement.params.length;
-  const memo = `${at.join(',')}\u0000${n}\u0000${statement.sql}`;
-  let sql = rewritten.get(memo);
+  // Looked up by the statement's own text (a string the compiled step keeps, hashed once), then by its placeholders.
+  let bySql = rewritten.get(statement.sql);
+  const memo = `${at.join(',')}\u0000${n}`;
+  let sql = bySql?.get(memo);
   if (sql === undefined) {
     const read = `(SELECT coalesce(occurred_at, '') || '#' || printf('%016d', seq) FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})`;
     sql = at.reduce((text, i) => text.replace(new RegExp(`\\?${i}(?![0-9])`, 'g'), read), statement.sql);
     // A manifest has few statements: each is rewritten once per isolate.
-    if (rewritten.size < 1000) rewritten.set(memo, sql);
+    if (!bySql && rewritten.size < 1000) rewritten.set(statement.sql, (bySql = new Map()));
+    if (bySql && bySql.size < 100) bySql.set(memo, sql);
   }
   return db.prepare(sql).bind(...statement.params, integration, id);
 }
 
-/** Statements rewritten to read `@version` in SQL, by placeholders and text. */
-const rewritten = new Map<string, string>();
+/** Statements rewritten to read `@version` in SQL, by text, then by placeholders. */
+const rewritten = new Map<string, Map<string, string>>();
 
 /** An effect one item of a batch asked for: as its own event would have recorded it (its id, its step). */
 interface BatchedEffect {

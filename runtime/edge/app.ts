@@ -79,16 +79,17 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
       },
     ]),
   );
-  // The local dev issuer (runtime/edge/dev-auth.ts) counts only for requests that came to a loopback host.
-  app.use('*', async (c, next) => {
-    c.env = devAuthEnv(c.env, c.req.url);
-    await next();
-  });
+  // The local dev issuer (runtime/edge/dev-auth.ts) counts only for requests that came to a loopback host. Marked on
+  // the way in rather than by a `*` middleware: a webhook then matches one handler, which Hono calls without composing.
+  const dispatch = app.fetch;
+  app.fetch = (request, env, ctx) => dispatch(request, env ? devAuthEnv(env, request.url) : env, ctx);
   if (options.dashboard) registerAdminPages(app, options.dashboard, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
   if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
+  // What every webhook request hands the pipeline, built once; only the request's waitUntil is added per request.
+  const ingestDeps: IngestDeps = { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) };
   app.all('*', (c) => {
     const integration = compiled.webhookPaths.get(c.req.path);
     if (!integration) throw httpError(404, { error: 'not_found', message: `no route for ${c.req.path}` });
@@ -98,7 +99,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
       throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
     }
     const waitUntil = waitUntilOf(c);
-    return ingest(integration, c.req.raw, c.env, { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), ...(waitUntil ? { waitUntil } : {}) });
+    return ingest(integration, c.req.raw, c.env, waitUntil ? { ...ingestDeps, waitUntil } : ingestDeps);
   });
 
   app.onError((error) => {

@@ -183,7 +183,17 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const nowMs = deps.now ? deps.now() : Date.now();
-  const inbound: InboundRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body, now: nowMs };
+  // The URL is parsed only for a verifier or handshake that reads it (most sign the body alone).
+  let url: URL | undefined;
+  const inbound: InboundRequest = {
+    method: request.method,
+    get url() {
+      return (url ??= new URL(request.url));
+    },
+    headers: request.headers,
+    body,
+    now: nowMs,
+  };
   let secrets: SecretEnv = env;
   if (integration.handshake) {
     const ctx = handshakeContext(name, env, nowMs);

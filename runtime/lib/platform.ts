@@ -15,6 +15,8 @@ export const FLUSH_INTERVAL_MS = 10 * 60_000;
 export const BACKLOG_READ_MS = 5_000;
 
 export type PlatformMetric = 'worker_requests' | 'queue_operations' | 'd1_rows_written' | 'kv_writes';
+/** Each platform metric's counter name. */
+const PLATFORM_METRICS: Record<PlatformMetric, string> = { worker_requests: 'platform.worker_requests', queue_operations: 'platform.queue_operations', d1_rows_written: 'platform.d1_rows_written', kv_writes: 'platform.kv_writes' };
 
 /** What a plan allows per day, in the units it is billed in (paid: the monthly inclusion / 30). */
 export type PlanResource = PlatformMetric | 'd1_rows_read' | 'kv_reads';
@@ -125,26 +127,38 @@ interface Pending {
 export class PlatformUsage {
   private pending = new Map<string, Pending>();
   private lastFlush = 0;
+  /**
+   * Each counter's id, by metric and key: a request counts a few metrics under the same few keys (integrations,
+   * queues, reasons), so their ids are built once per isolate rather than concatenated on every count.
+   */
+  private ids = new Map<string, Map<string, string>>();
   private add(metric: string, key: string, period: 'hour' | 'day', n: number): void {
-    const id = `${metric}\u0000${key}\u0000${period}`;
+    let byKey = this.ids.get(metric);
+    if (!byKey) this.ids.set(metric, (byKey = new Map()));
+    let id = byKey.get(key);
+    if (id === undefined) {
+      id = `${metric}\u0000${key}\u0000${period}`;
+      if (byKey.size < 1000) byKey.set(key, id);
+    }
     const entry = this.pending.get(id);
     if (entry) entry.n += n;
     else this.pending.set(id, { metric, key, period, n });
   }
 
   count(metric: PlatformMetric, n = 1): void {
-    if (n > 0) this.add(`platform.${metric}`, '*', 'day', n);
+    if (n > 0) this.add(PLATFORM_METRICS[metric], '*', 'day', n);
   }
 
   /** An event accepted or failed, per integration and hour: /health reads these instead of scanning the log. */
   event(integration: string, what: 'accepted' | 'failed'): void {
-    this.add(`events.${what}`, integration, 'hour', 1);
+    this.add(what === 'accepted' ? 'events.accepted' : 'events.failed', integration, 'hour', 1);
   }
 
   /** How long an event waited from ingest to applied, as a histogram per integration and hour (see LAG_BUCKETS_MS). */
   lag(integration: string, ms: number): void {
-    const bucket = LAG_BUCKETS_MS.findIndex((limit) => ms <= limit);
-    this.add(`lag.${String(bucket === -1 ? LAG_BUCKETS_MS.length : bucket).padStart(2, '0')}`, integration, 'hour', 1);
+    let bucket = 0;
+    while (bucket < LAG_BUCKETS_MS.length && !(ms <= LAG_BUCKETS_MS[bucket]!)) bucket++;
+    this.add(LAG_METRICS[bucket]!, integration, 'hour', 1);
   }
 
   /** Counts not yet written, by metric, key and period start: reports add them to what D1 has, without a write. */
@@ -187,11 +201,19 @@ export class PlatformUsage {
     return Math.max(0, read.depth + pending('sent') - pending('consumed'));
   }
 
-  /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
-  async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
+  /**
+   * Whether `flush` would write now: counts are pending and the interval has passed (or it is forced). A request asks
+   * this first, so the many that have nothing to write hand the platform no work to wait for.
+   */
+  due(nowMs: number, force = false): boolean {
     // A new isolate waits an interval before its first write too: the cron's forced flush covers an isolate that dies.
     if (!this.lastFlush && !force) this.lastFlush = nowMs;
-    if (!this.pending.size || (!force && nowMs - this.lastFlush < FLUSH_INTERVAL_MS)) return;
+    return this.pending.size > 0 && (force || nowMs - this.lastFlush >= FLUSH_INTERVAL_MS);
+  }
+
+  /** Writes pending counts when the interval has passed (or when forced); a failed write keeps them pending. */
+  async flush(db: D1Database, nowMs: number, force = false): Promise<void> {
+    if (!this.due(nowMs, force)) return;
     this.lastFlush = nowMs;
     const drained = [...this.pending.values()];
     this.pending.clear();
@@ -213,6 +235,9 @@ export class PlatformUsage {
 
 /** Upper bounds (ms) of the processing-lag histogram's buckets; the last bucket is everything above. */
 export const LAG_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/** The lag histogram's metric names, by bucket (`lag.00` …, the last one everything above the last bound). */
+const LAG_METRICS = Array.from({ length: LAG_BUCKETS_MS.length + 1 }, (_, i) => `lag.${String(i).padStart(2, '0')}`);
 
 /** How long hourly counters (events, lag, rejections) and daily ones (platform, queues) are kept. */
 export const HOURLY_KEEP_MS = 2 * 86_400_000;

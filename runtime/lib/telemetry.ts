@@ -78,10 +78,14 @@ function pseudonym(value: string): string {
 
 /** The event as it is written to the log: free-text fields redacted, limit keys pseudonymised. */
 export function loggable(event: TelemetryEvent): TelemetryEvent {
+  const fields = event as Record<string, unknown>;
+  const limitKey = 'key' in event && event.kind.startsWith('limit.');
+  // Most events carry no free text: logged as they are, without a copy.
+  if (typeof fields.error !== 'string' && typeof fields.detail !== 'string' && event.kind !== 'webhook.dead_lettered' && !limitKey) return event;
   const out = { ...event } as Record<string, unknown>;
   for (const field of ['error', 'detail'] as const) if (typeof out[field] === 'string') out[field] = redact(out[field] as string);
   if (event.kind === 'webhook.dead_lettered') out.reason = redact(event.reason);
-  if ('key' in event && event.kind.startsWith('limit.')) out.key = pseudonym(event.key);
+  if (limitKey) out.key = pseudonym((event as { key: string }).key);
   return out as TelemetryEvent;
 }
 
@@ -94,7 +98,19 @@ export const logLevel = (event: TelemetryEvent): 'error' | 'info' => (ERROR_KIND
  * One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). The
  * level is in the line itself, so a reader never needs to know which stream it came from.
  */
-export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: new Date().toISOString(), level: logLevel(event), ...loggable(event) });
+export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: timestamp(), level: logLevel(event), ...loggable(event) });
+
+let lastMs = NaN;
+let lastTs = '';
+/** The current time as ISO text, formatted once per millisecond (a request's lines share it: Workers' clock stands still while it runs). */
+function timestamp(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTs = new Date(ms).toISOString();
+  }
+  return lastTs;
+}
 
 /**
  * The Worker variable that sends error lines to stdout as well. `wrangler dev` decorates what a Worker writes with
