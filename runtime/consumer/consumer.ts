@@ -509,7 +509,7 @@ export function createConsumer(options: ConsumerOptions) {
     try {
       const results = await b.db.batch([
         store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at, request.origin, request.replay),
-        ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key)),
+        ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key, envelope.occurred_at)),
         ...planned.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at)),
         ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at),
       ]);
@@ -601,9 +601,11 @@ export function createConsumer(options: ConsumerOptions) {
 
 /**
  * A statement whose bound `@version` is the pending one (the event's sequence is not known before the insert)
- * reads it instead from the event's row, which the same transaction inserted first.
+ * reads the sequence instead from the event's row, which the same transaction inserted first. Only the sequence is
+ * read (the rowid, which the dedup key's index holds: no read of the row itself); the part before it, `occurred_at`,
+ * is the value that insert wrote, bound.
  */
-function withArrivalVersion(db: D1Database, statement: Statement, pending: string, [integration, id]: EventKey): D1PreparedStatement {
+function withArrivalVersion(db: D1Database, statement: Statement, pending: string, [integration, id]: EventKey, occurredAt: string | null): D1PreparedStatement {
   const at = statement.params.flatMap((p, i) => (p === pending ? [i + 1] : []));
   if (!at.length) return db.prepare(statement.sql).bind(...statement.params);
   const n = statement.params.length;
@@ -612,13 +614,13 @@ function withArrivalVersion(db: D1Database, statement: Statement, pending: strin
   const memo = `${at.join(',')}\u0000${n}`;
   let sql = bySql?.get(memo);
   if (sql === undefined) {
-    const read = `(SELECT coalesce(occurred_at, '') || '#' || printf('%016d', seq) FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})`;
+    const read = `(?${n + 3} || printf('%016d', (SELECT seq FROM events WHERE integration = ?${n + 1} AND id = ?${n + 2})))`;
     sql = at.reduce((text, i) => text.replace(new RegExp(`\\?${i}(?![0-9])`, 'g'), read), statement.sql);
     // A manifest has few statements: each is rewritten once per isolate.
     if (!bySql && rewritten.size < 1000) rewritten.set(statement.sql, (bySql = new Map()));
     if (bySql && bySql.size < 100) bySql.set(memo, sql);
   }
-  return db.prepare(sql).bind(...statement.params, integration, id);
+  return db.prepare(sql).bind(...statement.params, integration, id, `${occurredAt ?? ''}#`);
 }
 
 /** Statements rewritten to read `@version` in SQL, by text, then by placeholders. */
