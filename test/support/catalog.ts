@@ -22,6 +22,8 @@ import { optionsOf, type Component } from '../../runtime/component/define.ts';
 /** What an SDK cross-check gets; `now` is milliseconds. */
 export interface SdkArgs {
   secret: string;
+  /** Every secret value, in the order of the scheme's secret options (Basic: user name, then password). */
+  secrets?: string[];
   body: string;
   url: string;
   now: number;
@@ -33,7 +35,7 @@ export interface CatalogSdk {
   package: string;
   /** The SDK signs; our verifier must accept what it produced. */
   sign?: (args: Omit<SdkArgs, 'headers'>) => Promise<Record<string, string>>;
-  /** The SDK verifies what our scheme's sign() produced: true, and false once tampered. */
+  /** The SDK verifies what our scheme's sign() produced: true, and false once tampered (sender schemes: without credentials). */
   verify?: (args: SdkArgs) => Promise<boolean>;
 }
 
