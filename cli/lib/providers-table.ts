@@ -20,7 +20,10 @@ export function schemeSummary(entry: CatalogEntry): string {
 }
 
 export function verifiedBy(entry: CatalogEntry): string {
-  if (entry.verified_by === 'sdk') return `SDK (\`${entry.sdk?.package ?? '?'}\`)`;
+  const source = entry.sdk?.package ?? '?';
+  // `github:<owner>/<repo>`: the provider's own published code, ported, where it ships no npm SDK that checks.
+  if (entry.verified_by === 'sdk' && source.startsWith('github:')) return `provider's code (\`${source.slice('github:'.length)}\`)`;
+  if (entry.verified_by === 'sdk') return `SDK (\`${source}\`)`;
   return entry.verified_by === 'doc-vector' ? 'doc vector' : 'spec';
 }
 

@@ -53,7 +53,7 @@ export interface CatalogEntry {
 }
 export interface CatalogSdk {
   /**
-   * The npm devDependency cross-checked in test/catalog/sdk/<name>.ts.
+   * The npm devDependency cross-checked in test/catalog/sdk/<name>.ts, or github:<owner>/<repo> when that file ports the provider's own published code (the note names the file and commit).
    */
   package: string;
   note?: string;

@@ -26,7 +26,7 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
         title: { type: 'string', minLength: 1, description: 'The provider as people write it.' },
         docs: { type: 'string', pattern: '^https://', description: 'The page the scheme was read from.' },
         verified_by: { enum: ['sdk', 'doc-vector', 'spec'], description: 'The strongest proof the conformance test uses: the official SDK, a worked example from the docs, or the docs alone.' },
-        sdk: closed('CatalogSdk', { package: { type: 'string', minLength: 1, description: 'The npm devDependency cross-checked in test/catalog/sdk/<name>.ts.' }, note: { type: 'string' } }, ['package']),
+        sdk: closed('CatalogSdk', { package: { type: 'string', minLength: 1, description: "The npm devDependency cross-checked in test/catalog/sdk/<name>.ts, or github:<owner>/<repo> when that file ports the provider's own published code (the note names the file and commit)." }, note: { type: 'string' } }, ['package']),
         secrets: {
           type: 'object',
           minProperties: 1,

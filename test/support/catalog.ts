@@ -22,6 +22,8 @@ import { optionsOf, type Component } from '../../runtime/component/define.ts';
 /** What an SDK cross-check gets; `now` is milliseconds. */
 export interface SdkArgs {
   secret: string;
+  /** Every secret value, in the order of the scheme's secret options (Basic: user name, then password). */
+  secrets?: string[];
   body: string;
   url: string;
   now: number;
@@ -33,7 +35,7 @@ export interface CatalogSdk {
   package: string;
   /** The SDK signs; our verifier must accept what it produced. */
   sign?: (args: Omit<SdkArgs, 'headers'>) => Promise<Record<string, string>>;
-  /** The SDK verifies what our scheme's sign() produced: true, and false once tampered. */
+  /** The SDK verifies what our scheme's sign() produced: true, and false once tampered (sender schemes: without credentials). */
   verify?: (args: SdkArgs) => Promise<boolean>;
 }
 
@@ -95,14 +97,15 @@ export interface SignedRequest {
   body: string;
 }
 
-/** The entry's sample, signed at `now` (ms) with the scheme's own signer. */
-export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string }> {
+/** The entry's sample, signed at `now` (ms) with the scheme's own signer; `unsigned` is its headers before signing. */
+export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string; unsigned: Record<string, string> }> {
   const { adapter, options } = adapterOf(entry);
   const sample = catalogSample(entry, now);
   const url = urlFor(entry);
   const signed = await signRequest(adapter, options, { url, body: sample.body, now, secrets: signing, headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
   const contentType = entry.format === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
-  return { type: sample.type, url, method: 'POST', body: signed.body, headers: { 'content-type': contentType, ...sample.headers, ...signed.headers } };
+  const unsigned = { 'content-type': contentType, ...sample.headers };
+  return { type: sample.type, url, method: 'POST', body: signed.body, headers: { ...unsigned, ...signed.headers }, unsigned };
 }
 
 export function inbound(request: SignedRequest, now: number): InboundRequest {
