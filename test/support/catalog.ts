@@ -95,14 +95,14 @@ export interface SignedRequest {
   body: string;
 }
 
-/** The entry's sample, signed at `now` (ms) with the scheme's own signer. */
-export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string }> {
+/** The entry's sample, signed at `now` (ms) with the scheme's own signer; `signerHeaders` names the headers it added. */
+export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string; signerHeaders: string[] }> {
   const { adapter, options } = adapterOf(entry);
   const sample = catalogSample(entry, now);
   const url = urlFor(entry);
   const signed = await signRequest(adapter, options, { url, body: sample.body, now, secrets: signing, headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
   const contentType = entry.format === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
-  return { type: sample.type, url, method: 'POST', body: signed.body, headers: { 'content-type': contentType, ...sample.headers, ...signed.headers } };
+  return { type: sample.type, url, method: 'POST', body: signed.body, headers: { 'content-type': contentType, ...sample.headers, ...signed.headers }, signerHeaders: Object.keys(signed.headers) };
 }
 
 export function inbound(request: SignedRequest, now: number): InboundRequest {
