@@ -19,7 +19,10 @@ export function schemeSummary(entry: CatalogEntry): string {
   return details.length ? `${v.type} (${details.join(', ')})` : String(v.type);
 }
 
+/** `github:<owner>/<repo>` packages are the provider's own code ported into test/catalog/sdk/, not an npm SDK. */
 export function verifiedBy(entry: CatalogEntry): string {
+  const ported = entry.sdk?.package.startsWith('github:') ? entry.sdk.package.slice('github:'.length) : undefined;
+  if (entry.verified_by === 'sdk' && ported) return `provider code (\`${ported}\`)`;
   if (entry.verified_by === 'sdk') return `SDK (\`${entry.sdk?.package ?? '?'}\`)`;
   return entry.verified_by === 'doc-vector' ? 'doc vector' : 'spec';
 }
