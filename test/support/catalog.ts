@@ -105,6 +105,17 @@ export async function signedSample(entry: CatalogEntry, now: number, signing: st
   return { type: sample.type, url, method: 'POST', body: signed.body, headers: { 'content-type': contentType, ...sample.headers, ...signed.headers }, signerHeaders: Object.keys(signed.headers) };
 }
 
+/**
+ * What our verifier says of the entry's sample signed by the provider's SDK alone: our signer's headers are dropped,
+ * so a preset reading another header than the SDK writes cannot pass on our own signature.
+ */
+export async function sdkSignedVerdict(entry: CatalogEntry, verifier: Verifier, sdk: CatalogSdk, env: Record<string, string>, signing: string[], now: number): Promise<string> {
+  const sample = await signedSample(entry, now, signing);
+  const headers = await sdk.sign!({ secret: signing[0]!, body: sample.body, url: urlFor(entry), now });
+  const unsigned = Object.fromEntries(Object.entries(sample.headers).filter(([name]) => !sample.signerHeaders.includes(name)));
+  return verdict(verifier, { ...sample, headers: { ...unsigned, ...headers } }, env, now);
+}
+
 export function inbound(request: SignedRequest, now: number): InboundRequest {
   return { method: request.method, url: new URL(request.url), headers: new Headers(request.headers), body: new TextEncoder().encode(request.body), now };
 }
