@@ -19,6 +19,7 @@ export function schemeSummary(entry: CatalogEntry): string {
   return details.length ? `${v.type} (${details.join(', ')})` : String(v.type);
 }
 
+/** `github:<owner>/<repo>` packages are the provider's own code ported into test/catalog/sdk/, not an npm SDK. */
 export function verifiedBy(entry: CatalogEntry): string {
   const source = entry.sdk?.package ?? '?';
   // `github:<owner>/<repo>`: the provider's own published code, ported, where it ships no npm SDK that checks.

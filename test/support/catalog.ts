@@ -108,6 +108,18 @@ export async function signedSample(entry: CatalogEntry, now: number, signing: st
   return { type: sample.type, url, method: 'POST', body: signed.body, headers: { ...unsigned, ...signed.headers }, unsigned };
 }
 
+/**
+ * What our verifier says of the entry's sample signed by the provider's SDK alone: our signer's headers are dropped,
+ * so a preset reading another header than the SDK writes cannot pass on our own signature. Header names are
+ * lower-cased (an SDK's mixed-case name beside ours would be joined into one malformed value).
+ */
+export async function sdkSignedVerdict(entry: CatalogEntry, verifier: Verifier, sdk: CatalogSdk, env: Record<string, string>, signing: string[], now: number): Promise<string> {
+  const sample = await signedSample(entry, now, signing);
+  const headers = await sdk.sign!({ secret: signing[0]!, secrets: signing, body: sample.body, url: urlFor(entry), now });
+  const sent = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return verdict(verifier, { ...sample, headers: { ...sample.unsigned, ...sent } }, env, now);
+}
+
 export function inbound(request: SignedRequest, now: number): InboundRequest {
   return { method: request.method, url: new URL(request.url), headers: new Headers(request.headers), body: new TextEncoder().encode(request.body), now };
 }
