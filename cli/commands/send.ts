@@ -27,6 +27,16 @@ import { log, logError, processOutput, type Output } from '../lib/output.ts';
 
 export { fillSample };
 
+/** The one integration, compiled as the runtime compiles it (undefined if the rest of the manifest is needed). */
+function compiledAlone(manifest: Manifest, name: string): CompiledIntegration | undefined {
+  try {
+    const { handlers: _handlers, ...spec } = manifest.integrations[name]! as Integration & { handlers?: unknown };
+    return compileManifest({ version: manifest.version, queues: manifest.queues, integrations: { [name]: spec } } as Manifest, defaultRegistry).integrations.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why this sample would be a duplicate from its second send on, if it would: two renderings (another `__ID__`, a
  * millisecond later) that give the same event id, or the same body where the integration also refuses a body it has seen.
@@ -130,7 +140,7 @@ export async function sendCommand(args: string[], output: Output = processOutput
     logError(output, `${source}: ${error instanceof SampleError || error instanceof SyntaxError ? error.message : `cannot sign it: ${(error as Error).message}`} (nothing was sent)`);
     return 1;
   }
-  const repeated = repeats(compileManifest(manifest, defaultRegistry).integrations.get(integrationName!), signable, options);
+  const repeated = repeats(compiledAlone(manifest, integrationName!), signable, options);
   if (repeated) logError(output, `warning: ${source} gives ${repeated}: put an __ID__ placeholder where the id is read (samples/README.md), or the second send is a duplicate`);
 
   const res = await reach(url, { method: 'POST', headers: request.headers, body: request.body });
