@@ -13,7 +13,7 @@ import { loadCatalog } from '../../cli/lib/catalog.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { manifestTests } from '../support/in-process.ts';
-import { projectWith, ROOT } from '../support/project.ts';
+import { cli, projectWith, ROOT } from '../support/project.ts';
 import { secretsFor } from '../support/catalog.ts';
 import { serveRuntime, type RuntimeServer } from '../support/runtime-server.ts';
 
@@ -192,5 +192,7 @@ describe('the findings of issue 24', () => {
     expect(again.stdout).not.toContain('queued');
     expect(again.ms).toBeLessThan(5000);
     expect(again.code).toBe(0);
+    // The choice is documented where a user looks for it.
+    expect(cli(['send', '--help']).stdout).toContain('A duplicate answer (the event id, or the same body, was received before) is printed at once');
   });
 });
