@@ -90,6 +90,9 @@ export function fillSample(text: string, now: number, id = crypto.randomUUID().r
 /** JSON text of a YAML value: there a whole-value time placeholder is a string; in the JSON sent it is the number. */
 export const jsonOfValue = (value: unknown): string => JSON.stringify(value ?? {}).replace(/"(__NOW_S__|__NOW_MS__)"/g, '$1');
 
+/** A catalog sample's payload text, placeholders not yet filled: its `raw` bytes, else its `body` as JSON. */
+export const catalogText = (sample: CatalogSampleSpec): string => sample.raw ?? jsonOfValue(sample.body);
+
 /**
  * `now` as an envelope field read from a header expects it, judged by the field's transform: Unix seconds for
  * `unix_seconds_to_iso`, ms for `unix_ms_to_iso`, else ISO 8601 (what `iso` reads).
@@ -127,7 +130,7 @@ export function buildSample(signable: Signable, options: SampleOptions): Unsigne
   const fill = (text: string) => fillSample(text, now, options.id);
   let text: string;
   if (options.text !== undefined) text = options.text;
-  else if (sample) text = sample.raw ?? jsonOfValue(sample.body);
+  else if (sample) text = catalogText(sample);
   else throw new SampleError(`${signable.name ?? 'this integration'} has no catalog sample: give the payload`);
   text = fill(text).trim();
   const given = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));

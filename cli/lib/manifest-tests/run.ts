@@ -8,7 +8,7 @@
 import { defaultRegistry } from '../../../worker/registry.ts';
 import { optionsOf } from '../../../runtime/component/define.ts';
 import { secretNamesOf } from '../../../runtime/component/sign.ts';
-import { buildSample, fillSample, findSample, jsonOfValue, SampleError, signBuilt, type CatalogSampleSpec, type Signable } from '../sign-sample.ts';
+import { buildSample, catalogText, fillSample, findSample, jsonOfValue, SampleError, signBuilt, type CatalogSampleSpec, type Signable } from '../sign-sample.ts';
 import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
 import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
@@ -207,7 +207,7 @@ function buildEvent(target: Target, c: Case, step: Step, index: number, now: num
   if (step.sample !== undefined) {
     const found = findSample(target.read, integrationName, step.sample, catalog);
     if (!found) throw new Error(`no sample samples/${integrationName}/${step.sample}.json${catalog ? ` (the catalog's sample for this provider is ${catalog.type})` : ''}`);
-    text = found.text ?? catalog!.raw ?? jsonOfValue(catalog!.body);
+    text = found.text ?? catalogText(catalog!);
     type ??= step.sample;
   } else if (step.file !== undefined) {
     const dir = c.file.includes('/') ? c.file.slice(0, c.file.lastIndexOf('/') + 1) : '';
