@@ -28,6 +28,8 @@ interface Command {
   /** The arguments after the command's name. */
   usage: string;
   summary: string;
+  /** More for `switchyard <command> --help`: what the exit codes mean for it. */
+  details?: string;
 }
 
 /** Every command, by name. A new command is one import above and one line here. */
@@ -35,7 +37,16 @@ const commands: Record<string, Command> = {
   validate: { run: validateCommand, usage: '[--env NAME] [--budget] [--json] [FILE]', summary: 'check the manifest (every environment by default)' },
   build: { run: buildCommand, usage: '[--out NAME] [--quiet] [FILE]', summary: 'validate every environment and write .switchyard/manifests.json' },
   dev: { run: devCommand, usage: '[--port N] [--no-dev-auth] [wrangler dev args]', summary: 'serve locally (port from --port, PORT, else 8787) with local D1, KV and Queues' },
-  send: { run: sendCommand, usage: '<integration> [event-type | --file payload.json] [--url URL] [--env NAME]', summary: 'post a signed sample event' },
+  send: {
+    run: sendCommand,
+    usage: '<integration> [event-type | --file payload.json] [--type TYPE] [--url URL] [--env NAME]',
+    summary: 'post a signed sample event',
+    details: `The payload is samples/<integration>/<event-type>.json, else the catalog sample of its provider:, or --file.
+--type names the event type (needed with --file where the provider sends the type in a header).
+A duplicate answer (the event id, or the same body, was received before) is printed at once with the
+server's reason and exits 0: nothing new was recorded and nothing was lost. Exit 1 when the request is
+refused or the event ends other than applied or ignored.`,
+  },
   replay: { run: replayCommand, usage: '[--list [--json]] [--seq 1,2 | --integration NAME | --all | --events] [--url URL]', summary: 'list or replay dead letters' },
   handshake: { run: handshakeCommand, usage: '[status] | arm <integration> [--seconds N] | forget <integration> [--url URL]', summary: 'arm (or forget) a handshake that hands over a signing secret (Asana, Notion)' },
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
@@ -71,7 +82,7 @@ function overview(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  return `${paint('bold', 'usage:')} switchyard ${name} ${command.usage}\n\n${command.summary}\n\n${EXIT_CODES}`;
+  return `${paint('bold', 'usage:')} switchyard ${name} ${command.usage}\n\n${command.summary}\n\n${command.details ? `${command.details}\n\n` : ''}${EXIT_CODES}`;
 }
 
 /** Prints a usage error naming what was wrong, with a pointer to help; returns exit code 2. */

@@ -1,49 +1,72 @@
 /**
- * `switchyard send <integration> [event-type | --file payload.json] [--url URL] [--env NAME]`: posts a realistic
- * sample event, signed exactly as the provider signs it, using the secret from the environment or .dev.vars. It
- * prints the response, then the event's final status from the admin API (with ADMIN_TOKEN). Works for every
- * verifier signed with a shared secret, the generic hmac included, from the manifest alone; an integration with
- * `provider:` and no samples/ file sends the catalog's sample.
+ * `switchyard send <integration> [event-type | --file payload.json] [--type TYPE] [--url URL] [--env NAME]`: posts a
+ * realistic sample event, signed exactly as the provider signs it (cli/lib/sign-sample.ts, as `switchyard test`
+ * signs), using the secret from the environment or .dev.vars. It prints the response, then the event's final status
+ * from the admin API (with ADMIN_TOKEN); a duplicate is reported at once. Works for every verifier signed with a
+ * shared secret, the generic hmac included, from the manifest alone; an integration with `provider:` and no
+ * samples/ file sends the catalog's sample.
  */
 import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { secretNamesOf, signRequest } from '../../runtime/component/sign.ts';
+import { secretNamesOf } from '../../runtime/component/sign.ts';
 import { closest } from '../../runtime/manifest/closest.ts';
 import { providersOf } from '../../runtime/manifest/catalog.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
-import { catalogSample, fillSample, loadCatalog, resolveWithProviders, type CatalogSample } from '../lib/catalog.ts';
+import { fillSample, loadCatalog, resolveWithProviders } from '../lib/catalog.ts';
+import { buildSample, findSample, SampleError, signSample, type SampleOptions, type Signable, type SignedSample, type UnsignedSample } from '../lib/sign-sample.ts';
+import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
+import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs, UsageError } from '../lib/args.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { reach, serverUrl } from '../lib/server.ts';
+import { log, logError, processOutput, type Output } from '../lib/output.ts';
 
 export { fillSample };
 
-/**
- * A samples/ file (or --file) as a request: form providers' JSON fields form-encoded, and the headers the extraction
- * rules read (a fresh delivery id, the event type, the time) filled in.
- */
-function fromText(text: string, type: string, spec: Integration, now: number): CatalogSample {
-  const form = spec.format === 'form' ? (JSON.parse(text) as Record<string, string>) : undefined;
-  const headers: Record<string, string> = {};
-  for (const [field, value] of Object.entries((spec.event ?? {}) as Record<string, unknown>)) {
-    const header = value && typeof value === 'object' ? (value as { header?: string }).header : undefined;
-    if (header) headers[header.toLowerCase()] = field === 'id' ? crypto.randomUUID() : field === 'type' ? type : String(Math.floor(now / 1000));
+/** The one integration, compiled as the runtime compiles it (undefined if the rest of the manifest is needed). */
+function compiledAlone(manifest: Manifest, name: string): CompiledIntegration | undefined {
+  try {
+    const { handlers: _handlers, ...spec } = manifest.integrations[name]! as Integration & { handlers?: unknown };
+    return compileManifest({ version: manifest.version, queues: manifest.queues, integrations: { [name]: spec } } as Manifest, defaultRegistry).integrations.get(name);
+  } catch {
+    return undefined;
   }
-  return { type, body: form ? new URLSearchParams(form).toString() : text, headers, ...(form ? { form } : {}) };
 }
 
-export async function sendCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, env: { type: 'string' }, file: { type: 'string' }, manifest: { type: 'string' } });
-  const [integrationName, eventType, extra] = positionals;
+/**
+ * Why this sample would be a duplicate from its second send on, if it would: two renderings (another `__ID__`, a
+ * millisecond later) that give the same event id, or the same body where the integration also refuses a body it has seen.
+ */
+function repeats(integration: CompiledIntegration | undefined, signable: Signable, options: SampleOptions): string | undefined {
+  if (!integration) return undefined;
+  try {
+    const [a, b] = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb'].map((id, i) => buildSample(signable, { ...options, id, now: options.now + i }));
+    const idOf = (s: UnsignedSample, i: number) => extractEnvelope(integration, s.body, new Headers(s.headers), new Date(options.now + i).toISOString(), '0'.repeat(64)).id;
+    // An id made on arrival (`now: true`) is new on every send whatever the body.
+    const madeOnArrival = Boolean((signable.event as { id?: { now?: unknown } } | undefined)?.id?.now);
+    if (!madeOnArrival && (integration.hashesBody ? a!.body === b!.body : idOf(a!, 0) === idOf(b!, 1))) return 'the same event id on every send';
+    if (integration.replayWindowMs && a!.body === b!.body) return 'the same body on every send, which this integration refuses as a replay (same_body)';
+  } catch {
+    // Not extractable here: the server's answer says why.
+  }
+  return undefined;
+}
+
+/** Runs `switchyard send` with `args`, writing to `output`; secrets and ADMIN_TOKEN come from `env`, then .dev.vars. */
+export async function sendCommand(args: string[], output: Output = processOutput, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, env: { type: 'string' }, file: { type: 'string' }, type: { type: 'string' }, manifest: { type: 'string' } });
+  const [integrationName, positionalType, extra] = positionals;
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
+  if (positionalType !== undefined && values.type !== undefined && positionalType !== values.type) throw new UsageError(`two event types (${positionalType} and --type ${values.type}): give one`);
+  const eventType = values.type ?? positionalType;
   const project = projectFor(values.manifest);
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
   if (parsed.problems.length) {
-    console.error(`${project.manifest} does not parse; run switchyard validate`);
+    logError(output, `${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
   const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
@@ -56,22 +79,25 @@ export async function sendCommand(args: string[]): Promise<number> {
   const verifierType = spec.verifier!.type;
   const adapter = defaultRegistry.verifiers.get(verifierType);
   if (!adapter || adapter.keyPair || !(adapter.sign || adapter.signBody)) {
-    console.error(`${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
+    logError(output, `${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
     return 1;
   }
   const provider = providersOf(resolveEnvironment(parsed.value, values.env ?? 'default')).get(integrationName!);
   const entry = provider ? loadCatalog().entries.get(provider) : undefined;
+  const signable: Signable = { name: integrationName!, verifier: spec.verifier!, ...(spec.event ? { event: spec.event } : {}), ...(spec.format ? { format: spec.format } : {}), ...(entry ? { sample: entry.sample } : {}) };
 
   const now = Date.now();
-  let sample: CatalogSample;
+  let text: string | undefined;
+  let type = eventType;
+  let source: string;
   const file = values.file;
   if (file !== undefined) {
-    const read = readText(file);
-    if (read === undefined) {
-      console.error(`--file ${file}: no such file (nothing was sent)`);
+    text = readText(file);
+    if (text === undefined) {
+      logError(output, `--file ${file}: no such file (nothing was sent)`);
       return 1;
     }
-    sample = fromText(fillSample(read, now).trim(), eventType ?? 'sample', spec, now);
+    source = `--file ${file}`;
   } else {
     const dir = join(project.root, 'samples', integrationName!);
     const available = (() => {
@@ -81,43 +107,63 @@ export async function sendCommand(args: string[]): Promise<number> {
         return [];
       }
     })();
-    const type = eventType ?? available[0];
-    if (type && available.includes(type)) sample = fromText(fillSample(readText(join(dir, `${type}.json`))!, now).trim(), type, spec, now);
-    else if (entry && (!eventType || eventType === entry.sample.type)) {
-      // No samples/ file: the provider's catalog sample, as the provider sends it.
-      sample = catalogSample(entry, now);
-    } else {
+    const wanted = eventType ?? available[0] ?? entry?.sample.type;
+    const found = wanted ? findSample((path) => readText(join(project.root, path)), integrationName!, wanted, entry?.sample) : undefined;
+    if (!found) {
       const offered = [...available, ...(entry ? [`${entry.sample.type} (catalog)`] : [])];
-      const guess = type ? closest(type, [...available, ...(entry ? [entry.sample.type] : [])]) : undefined;
-      console.error(
-        type ? `no sample ${type} for ${integrationName} in samples/${integrationName}/${guess ? ` (did you mean ${guess}?)` : ''} (have: ${offered.join(', ') || 'none'}); pass --file payload.json`
+      const guess = wanted ? closest(wanted, [...available, ...(entry ? [entry.sample.type] : [])]) : undefined;
+      logError(
+        output,
+        wanted ? `no sample ${wanted} for ${integrationName} in samples/${integrationName}/${guess ? ` (did you mean ${guess}?)` : ''} (have: ${offered.join(', ') || 'none'}); pass --file payload.json`
         : `no samples for ${integrationName}: add samples/${integrationName}/<event-type>.json, set \`provider:\`, or pass --file payload.json`,
       );
       return 1;
     }
+    ({ text, type } = found);
+    source = found.file ?? `catalog/${provider}.yaml`;
   }
 
   const url = `${serverUrl(project, values.url)}${spec.route}`;
-  const vars = { ...readDevVars(join(project.root, '.dev.vars')), ...process.env } as Record<string, string | undefined>;
+  const vars = { ...readDevVars(join(project.root, '.dev.vars')), ...env } as Record<string, string | undefined>;
   const secretNames = secretNamesOf(adapter, spec.verifier!).map((list) => list[0]!);
   const secrets = secretNames.map((n) => vars[n]);
   if (secrets.some((s) => !s)) {
-    console.error(`set ${secretNames.join(', ')} in the environment or .dev.vars to sign`);
+    logError(output, `set ${secretNames.join(', ')} in the environment or .dev.vars to sign`);
     return 1;
   }
-  const signed = await signRequest(adapter, spec.verifier!, { url, body: sample.body, now, secrets: secrets as string[], headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
-  const headers = { 'content-type': sample.form ? 'application/x-www-form-urlencoded' : 'application/json', ...sample.headers, ...signed.headers };
-  const body = signed.body;
+  const options: SampleOptions = { now, ...(type !== undefined ? { type } : {}), ...(text !== undefined ? { text } : {}) };
+  let request: SignedSample;
+  try {
+    request = await signSample(signable, { ...options, url, secrets: secrets as string[] });
+  } catch (error) {
+    if (error instanceof SampleError && error.typeHeader) throw new UsageError(`${integrationName} reads the event type from the header ${error.typeHeader}: name it (--type TYPE)`);
+    logError(output, `${source}: ${error instanceof SampleError || error instanceof SyntaxError ? error.message : `cannot sign it: ${(error as Error).message}`} (nothing was sent)`);
+    return 1;
+  }
+  const repeated = repeats(compiledAlone(manifest, integrationName!), signable, options);
+  if (repeated) logError(output, `warning: ${source} gives ${repeated}: put an __ID__ placeholder where the id is read (samples/README.md), or the second send is a duplicate`);
 
-  const res = await reach(url, { method: 'POST', headers, body });
+  const res = await reach(url, { method: 'POST', headers: request.headers, body: request.body });
   const answer = await res.text();
-  console.log(`POST ${url} -> ${res.status} ${answer}`);
+  log(output, `POST ${url} -> ${res.status} ${answer}`);
   if (!res.ok) return 1;
 
-  const id = (JSON.parse(answer) as { id?: string }).id;
+  let answered: { id?: string; status?: string; reason?: string } = {};
+  try {
+    answered = JSON.parse(answer) as typeof answered;
+  } catch {
+    // not JSON: nothing more to say
+  }
+  const id = answered.id;
+  if (answered.status === 'duplicate') {
+    // Nothing new was recorded, so there is no status to wait for: say what the server said, at once.
+    const why = answered.reason === 'same_body' ? 'this body was accepted before under another id' : 'this event id was received before';
+    log(output, `event ${integrationName}/${id}: duplicate${answered.reason ? ` (${answered.reason})` : ''}: ${why}; not processed again`);
+    return 0;
+  }
   const token = vars.ADMIN_TOKEN;
   if (!id || !token) {
-    if (!token) console.log('(set ADMIN_TOKEN to see the final status)');
+    if (!token) log(output, '(set ADMIN_TOKEN to see the final status)');
     return 0;
   }
   const detail = `${url.slice(0, url.length - spec.route.length)}/admin/api/events/${encodeURIComponent(integrationName!)}/${encodeURIComponent(id)}`;
@@ -132,17 +178,21 @@ export async function sendCommand(args: string[]): Promise<number> {
     const r = await reach(detail, { headers: { authorization: `Bearer ${token}` } });
     if (r.ok) found = (await r.json()) as Detail;
     if (r.status === 401) {
-      console.error('the admin token was refused, so the final status is unknown: check ADMIN_TOKEN');
+      logError(output, 'the admin token was refused, so the final status is unknown: check ADMIN_TOKEN');
       return 1;
     }
     if (settled(found)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const event = found?.event ?? { status: EventStatus.queued, attempts: 0, max_attempts: null, error: null, next_at: null };
+  if (!found) {
+    log(output, `event ${integrationName}/${id}: not in the event log after 20 s`);
+    return 1;
+  }
+  const event = found.event;
   const retrying = (x: { attempts: number; max_attempts: number | null; next_at: string | null }) => ` (attempt ${x.attempts} of ${x.max_attempts ?? '?'}, next at ${x.next_at ?? '?'})`;
-  console.log(`event ${integrationName}/${id}: ${event.status}${event.status === EventStatus.retrying ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
-  for (const e of found?.effects ?? []) {
-    console.log(`  effect ${e.step} ${e.action}: ${e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
+  log(output, `event ${integrationName}/${id}: ${event.status}${event.status === EventStatus.retrying ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
+  for (const e of found.effects ?? []) {
+    log(output, `  effect ${e.step} ${e.action}: ${e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
   }
   return event.status === EventStatus.applied || event.status === EventStatus.ignored ? 0 : 1;
 }

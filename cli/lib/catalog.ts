@@ -10,6 +10,7 @@ import { applyProviders, buildCatalogSchema, type CatalogEntry } from '../../run
 import { explainErrors, locate, parseManifest, resolveEnvironment, type SourcedProblem } from '../../runtime/manifest/load.ts';
 import type { Registry } from '../../runtime/component/registry.ts';
 import { PACKAGE_ROOT, readText } from './project.ts';
+import { buildSample, type UnsignedSample } from './sign-sample.ts';
 
 export const CATALOG_DIR = join(PACKAGE_ROOT, 'catalog');
 
@@ -71,50 +72,17 @@ export function loadCatalog(dir = CATALOG_DIR, registry: Registry = defaultRegis
   return catalog;
 }
 
-/** Fills a sample's placeholders: a fresh id and the current time (samples/README.md). */
-export function fillSample(text: string, now: number, id = crypto.randomUUID().replace(/-/g, '').slice(0, 12)): string {
-  return text
-    .replace(/__ID__/g, id)
-    .replace(/__NOW_MS__/g, String(now))
-    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
-    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
-}
-
-/** The current time as a header the extraction reads would carry it, judged by the transform it applies. */
-function timeAs(transform: unknown, now: number): string {
-  const names = JSON.stringify(transform ?? '');
-  return names.includes('unix_seconds') ? String(Math.floor(now / 1000)) : names.includes('unix_ms') ? String(now) : new Date(now).toISOString();
-}
+export { fillSample } from './sign-sample.ts';
 
 /** A catalog sample ready to send: the body text (form-encoded for form providers) and its unsigned headers. */
-export interface CatalogSample {
-  type: string;
-  body: string;
-  headers: Record<string, string>;
-  /** For form providers, the fields (what a form signer signs). */
-  form?: Record<string, string>;
-}
+export type CatalogSample = UnsignedSample;
 
 /**
- * The entry's sample at `now`, placeholders filled. Headers the envelope reads (a delivery id, the event type) are
- * added when the sample does not give them, as `switchyard send` does for samples/ files.
+ * The entry's sample at `now`, placeholders filled, with the headers the envelope reads (a delivery id, the event
+ * type, the time): `buildSample` of cli/lib/sign-sample.ts, which `send` and `switchyard test` use.
  */
 export function catalogSample(entry: CatalogEntry, now: number, id?: string): CatalogSample {
-  const fill = (text: string) => fillSample(text, now, id);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(entry.sample.headers ?? {})) headers[k.toLowerCase()] = fill(v);
-  for (const [field, value] of Object.entries(entry.event)) {
-    const header = value && typeof value === 'object' ? (value as { header?: string }).header?.toLowerCase() : undefined;
-    if (header && headers[header] === undefined) headers[header] = field === 'id' ? crypto.randomUUID() : field === 'type' ? entry.sample.type : timeAs((value as { transform?: unknown }).transform, now);
-  }
-  if (entry.sample.raw !== undefined) return { type: entry.sample.type, body: fill(entry.sample.raw), headers };
-  // In YAML a whole-value time placeholder is a string; in the JSON sent it is the number, as in samples/ files.
-  const text = fill(JSON.stringify(entry.sample.body ?? {}).replace(/"(__NOW_S__|__NOW_MS__)"/g, '$1'));
-  if (entry.format === 'form') {
-    const form = JSON.parse(text) as Record<string, string>;
-    return { type: entry.sample.type, body: new URLSearchParams(form).toString(), headers, form };
-  }
-  return { type: entry.sample.type, body: text, headers };
+  return buildSample(entry, { now, ...(id !== undefined ? { id } : {}) });
 }
 
 /** A manifest for one environment with every `provider:` preset applied: what the CLI commands work on. */

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { catalogSample, loadCatalog, type Catalog } from '../../cli/lib/catalog.ts';
+import { loadCatalog, type Catalog } from '../../cli/lib/catalog.ts';
+import { buildSample, signBuilt } from '../../cli/lib/sign-sample.ts';
 import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
 import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
 import { type InboundRequest } from '../../runtime/component/context.ts';
@@ -16,7 +17,7 @@ import { applyPreset, fieldsOf, type CatalogEntry } from '../../runtime/manifest
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
 import { createManifestValidator } from '../../runtime/manifest/load.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { secretNamesOf, signRequest } from '../../runtime/component/sign.ts';
+import { secretNamesOf } from '../../runtime/component/sign.ts';
 import { optionsOf, type Component } from '../../runtime/component/define.ts';
 
 /** What an SDK cross-check gets; `now` is milliseconds. */
@@ -97,15 +98,15 @@ export interface SignedRequest {
   body: string;
 }
 
-/** The entry's sample, signed at `now` (ms) with the scheme's own signer; `unsigned` is its headers before signing. */
+/**
+ * The entry's sample, signed at `now` (ms) with the scheme's own signer through `buildSample` and `signBuilt`, what
+ * `send` posts (`signSample`); `unsigned` is its headers before signing.
+ */
 export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string; unsigned: Record<string, string> }> {
-  const { adapter, options } = adapterOf(entry);
-  const sample = catalogSample(entry, now);
   const url = urlFor(entry);
-  const signed = await signRequest(adapter, options, { url, body: sample.body, now, secrets: signing, headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
-  const contentType = entry.format === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
-  const unsigned = { 'content-type': contentType, ...sample.headers };
-  return { type: sample.type, url, method: 'POST', body: signed.body, headers: { ...unsigned, ...signed.headers }, unsigned };
+  const built = buildSample(entry, { url, now });
+  const signed = await signBuilt(entry, built, { url, now, secrets: signing });
+  return { type: built.type, url, method: 'POST', body: signed.body, headers: signed.headers, unsigned: built.headers };
 }
 
 /**

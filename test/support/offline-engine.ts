@@ -43,7 +43,7 @@ async function run(): Promise<string> {
   const tables = projectionTables(built.target.manifest);
   const results: CaseResult[] = [];
   for (const file of files) for (const c of file.cases) results.push(await runCase(built.target, c, { tables }));
-  return JSON.stringify({ files: projectFiles(), caseFiles: files.map((f) => f.file), tables, results });
+  return JSON.stringify({ files: projectFiles(), caseFiles: files.map((f) => f.file), tables, results, catalogSamples: built.target.catalogSamples });
 }
 
 export async function offlineEngine(request: Request): Promise<Response> {

@@ -19,6 +19,7 @@ interface Offline {
   caseFiles: string[];
   tables: string[];
   results: CaseResult[];
+  catalogSamples?: Target['catalogSamples'];
 }
 
 const entry = (built as unknown as { environments: Record<string, { manifest: Manifest; queueNames: Record<string, string> }> }).environments.default!;
@@ -46,6 +47,7 @@ describe('switchyard test agrees with the Worker in workerd', () => {
       secrets: env.TEST_SECRETS,
       vars,
       read: (path) => offline.files[path],
+      ...(offline.catalogSamples ? { catalogSamples: offline.catalogSamples } : {}),
       storage: async () => (await wipe(env.DB), { db: env.DB }),
     };
     const workerd: CaseResult[] = [];

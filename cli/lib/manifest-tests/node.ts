@@ -18,6 +18,10 @@ import { readWranglerEnvironment } from '../wrangler-config.ts';
 import { parseCaseFile, type CaseFile } from './cases.ts';
 import { postgresStores } from './postgres.ts';
 import type { Target } from './run.ts';
+import { loadCatalog } from '../catalog.ts';
+import type { CatalogSampleSpec } from '../sign-sample.ts';
+import { providersOf } from '../../../runtime/manifest/catalog.ts';
+import { parseManifest, resolveEnvironment } from '../../../runtime/manifest/load.ts';
 
 /** Where a project's manifest tests live: `tests/` beside the manifest. */
 export const TESTS_DIR = 'tests';
@@ -63,6 +67,18 @@ export function loadCaseFiles(project: Project, paths: string[]): CaseFile[] {
   });
 }
 
+/** The catalog sample of each `provider:` integration of the project's manifest in `environment`, by integration. */
+function catalogSamplesOf(project: Project, environment: string): Record<string, CatalogSampleSpec> {
+  const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
+  const entries = loadCatalog().entries;
+  const out: Record<string, CatalogSampleSpec> = {};
+  for (const [integration, provider] of providersOf(resolveEnvironment(parsed.value, environment))) {
+    const sample = entries.get(provider)?.sample;
+    if (sample) out[integration] = sample;
+  }
+  return out;
+}
+
 export type TargetResult = { ok: true; target: Target } | { ok: false; problems: Problem[] };
 
 /** The project's manifest for `environment`, validated and compiled, with offline storage. */
@@ -95,6 +111,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
       secrets,
       vars,
       read: (path) => readText(join(project.root, path)),
+      catalogSamples: catalogSamplesOf(project, environment),
       storage: async () => {
         const d1 = migratedD1(project.migrations);
         let external;

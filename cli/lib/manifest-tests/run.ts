@@ -8,6 +8,7 @@
 import { defaultRegistry } from '../../../worker/registry.ts';
 import { optionsOf } from '../../../runtime/component/define.ts';
 import { secretNamesOf } from '../../../runtime/component/sign.ts';
+import { buildSample, catalogText, fillSample, findSample, jsonOfValue, SampleError, signBuilt, type CatalogSampleSpec, type Signable } from '../sign-sample.ts';
 import type { ConsumerMessage } from '../../../runtime/consumer/consumer.ts';
 import type { RuntimeEnv } from '../../../runtime/lib/envelope.ts';
 import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
@@ -55,6 +56,11 @@ export interface Target {
   vars: Record<string, string>;
   /** A project file's text (samples/, fixtures), by path relative to the project root; undefined if absent. */
   read(path: string): string | undefined;
+  /**
+   * The catalog sample of each integration set with `provider:`, by integration name: what `sample: <type>` falls
+   * back to without a samples/ file, and the headers its provider sends with every delivery.
+   */
+  catalogSamples?: Record<string, CatalogSampleSpec>;
   storage(): Promise<Storage>;
   /** Ends what the target keeps for the whole run (a Postgres engine). */
   close?(): Promise<void>;
@@ -167,11 +173,7 @@ export function fieldSource(spec: unknown): { header: string } | { path: string 
 
 /** Sample placeholders, filled deterministically: `__ID__` is `e<step number>`, times are the case's clock. */
 export function fillPlaceholders(text: string, id: string, now: number): string {
-  return text
-    .replace(/__ID__/g, id)
-    .replace(/__NOW_MS__/g, String(now))
-    .replace(/__NOW_S__/g, String(Math.floor(now / 1000)))
-    .replace(/__NOW_ISO__/g, new Date(now).toISOString());
+  return fillSample(text, now, id);
 }
 
 /** A secret that verifies nothing: the same shape as the real one (Svix keys stay base64), another key. */
@@ -195,16 +197,17 @@ interface Built {
 function buildEvent(target: Target, c: Case, step: Step, index: number, now: number): Built {
   const integrationName = step.integration ?? c.integration;
   if (!integrationName) throw new Error('name the integration (integration: stripe) on the case or at the top of the file');
-  const spec = target.manifest.integrations[integrationName] as (Obj & { route: string; verifier: Obj; event: Obj; format?: string }) | undefined;
+  const spec = target.manifest.integrations[integrationName] as (Obj & { route: string; verifier: { type: string }; event: Obj; format?: string }) | undefined;
   if (!spec) throw new Error(`no integration ${integrationName} in the manifest [${target.environment}]; integrations: ${Object.keys(target.manifest.integrations).join(', ')}`);
+  const catalog = target.catalogSamples?.[integrationName];
+  const signable: Signable = { name: integrationName, verifier: spec.verifier, event: spec.event, ...(spec.format ? { format: spec.format } : {}), ...(catalog ? { sample: catalog } : {}) };
   const placeholder = `e${index + 1}`;
   let text: string;
   let type = step.type;
   if (step.sample !== undefined) {
-    const file = `samples/${integrationName}/${step.sample}.json`;
-    const read = target.read(file);
-    if (read === undefined) throw new Error(`no sample ${file}`);
-    text = read;
+    const found = findSample(target.read, integrationName, step.sample, catalog);
+    if (!found) throw new Error(`no sample samples/${integrationName}/${step.sample}.json${catalog ? ` (the catalog's sample for this provider is ${catalog.type})` : ''}`);
+    text = found.text ?? catalogText(catalog!);
     type ??= step.sample;
   } else if (step.file !== undefined) {
     const dir = c.file.includes('/') ? c.file.slice(0, c.file.lastIndexOf('/') + 1) : '';
@@ -212,7 +215,7 @@ function buildEvent(target: Target, c: Case, step: Step, index: number, now: num
     const read = target.read(file);
     if (read === undefined) throw new Error(`no file ${file}`);
     text = read;
-  } else text = JSON.stringify(step.json);
+  } else text = jsonOfValue(step.json);
   text = fillPlaceholders(text, placeholder, now);
   let payload: unknown;
   try {
@@ -220,29 +223,27 @@ function buildEvent(target: Target, c: Case, step: Step, index: number, now: num
   } catch (error) {
     throw new Error(`the event is not JSON: ${(error as Error).message}`);
   }
-  const headers: Record<string, string> = {};
-  let id = step.id;
-  const source = { id: fieldSource(spec.event.id), type: fieldSource(spec.event.type), occurred_at: fieldSource(spec.event.occurred_at) };
-  for (const [field, value] of [['id', id], ['type', type]] as const) {
+  const source = { id: fieldSource(spec.event.id), type: fieldSource(spec.event.type) };
+  let changed = false;
+  for (const [field, value] of [['id', step.id], ['type', type]] as const) {
     const from = source[field];
     if (value === undefined) continue;
-    if (from && 'path' in from) setPath(payload, from.path, value);
+    if (from && 'path' in from) (setPath(payload, from.path, value), (changed = true));
     else if (!from && ((field === 'id' && step.id !== undefined) || (field === 'type' && step.type !== undefined))) {
       throw new Error(`${integrationName}'s event ${field} is computed (${JSON.stringify(spec.event[field])}): set the fields it reads with set: instead of ${field}:`);
     }
   }
-  for (const [path, value] of Object.entries(step.set ?? {})) setPath(payload, path, value);
-  // Headers the extraction rules read: a delivery id (stable per step), the type, the time.
-  for (const field of ['id', 'type', 'occurred_at'] as const) {
-    const from = source[field];
-    if (!from || !('header' in from)) continue;
-    headers[from.header] = field === 'id' ? (id ??= `msg_${placeholder}`) : field === 'type' ? (type ?? 'sample') : String(Math.floor(now / 1000));
+  for (const [path, value] of Object.entries(step.set ?? {})) (setPath(payload, path, value), (changed = true));
+  let built;
+  try {
+    // A delivery id in a header is stable per step (msg_e1), so a case's results do not depend on the run.
+    built = buildSample(signable, { now, text: changed ? JSON.stringify(payload) : text, id: placeholder, deliveryId: step.id ?? `msg_${placeholder}`, ...(type !== undefined ? { type } : {}), ...(step.headers ? { headers: step.headers } : {}) });
+  } catch (error) {
+    if (error instanceof SampleError && error.typeHeader) throw new Error(`${integrationName} reads the event type from the header ${error.typeHeader}: give type: (or the header in headers:)`);
+    throw error;
   }
-  const form = spec.format === 'form' ? Object.fromEntries(Object.entries(payload as Obj).map(([k, v]) => [k, String(v)])) : undefined;
-  const body = form ? new URLSearchParams(form).toString() : JSON.stringify(payload);
-  headers['content-type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
-  Object.assign(headers, step.headers ?? {});
-  return { integration: integrationName, path: spec.route, body, headers, ...(form ? { form } : {}), ...(id !== undefined ? { id } : {}), signature: step.signature ?? 'valid' };
+  const id = built.deliveryId ?? step.id;
+  return { integration: integrationName, path: spec.route, body: built.body, headers: built.headers, ...(built.form ? { form: built.form } : {}), ...(id !== undefined ? { id } : {}), signature: step.signature ?? 'valid' };
 }
 
 const normalizePath = (p: string) => {
@@ -254,18 +255,36 @@ const normalizePath = (p: string) => {
   return out.join('/');
 };
 
-async function sign(target: Target, built: Built, url: string, now: number): Promise<Record<string, string>> {
-  if (built.signature === 'none') return {};
+/**
+ * Signs a built event with the integration's own signer (the one `send` uses), with the development secrets; a
+ * scheme verified with a public key gets a key pair made for the case, its public half put where the Worker reads
+ * the secret (`keys`, per integration). Returns the headers to send and the body as signed.
+ */
+async function sign(target: Target, built: Built, url: string, now: number, keys: Map<string, { privateKey: string; env: Record<string, string> }>, env: RuntimeEnv): Promise<{ headers: Record<string, string>; body: string }> {
+  if (built.signature === 'none') return { headers: built.headers, body: built.body };
   const block = target.manifest.integrations[built.integration]!.verifier!;
-  const type = block.type;
-  const adapter = defaultRegistry.verifiers.get(type);
-  if (!adapter?.sign) throw new Error(`${type} requests are signed with the provider's private key: give the headers yourself and signature: none`);
-  // The first name of each secret option the spec marks (`secret`, `public_key`, Basic's `username` and `password`).
-  const secretNames = secretNamesOf(adapter, block).map((list) => list[0]!);
-  const secrets = secretNames.map((n) => target.secrets[n]);
-  if (secrets.some((s) => !s)) throw new Error(`no value for ${secretNames.join(', ')} to sign with (set it in .dev.vars.example)`);
-  const keys = built.signature === 'bad' ? (secrets as string[]).map(wrongSecret) : (secrets as string[]);
-  return adapter.sign(optionsOf(adapter, block), { url, body: built.body, now, secrets: keys, ...(built.form ? { form: built.form } : {}), ...(built.id ? { id: built.id } : {}) });
+  const adapter = defaultRegistry.verifiers.get(block.type);
+  if (!adapter) throw new Error(`no verifier type ${block.type}`);
+  // The names of each secret option the spec marks (`secret`, `public_key`, Basic's `username` and `password`).
+  const names = secretNamesOf(adapter, block);
+  let secrets: string[];
+  if (adapter.keyPair) {
+    let pair = keys.get(built.integration);
+    if (!pair) {
+      const made = await adapter.keyPair(optionsOf(adapter, block));
+      pair = { privateKey: made.privateKey, env: Object.fromEntries(names.flat().map((n) => [n, made.publicKey])) };
+      keys.set(built.integration, pair);
+    }
+    Object.assign(env, pair.env);
+    secrets = [built.signature === 'bad' ? (await adapter.keyPair(optionsOf(adapter, block))).privateKey : pair.privateKey];
+  } else {
+    const first = names.map((list) => list[0]!);
+    const values = first.map((n) => target.secrets[n]);
+    if (values.some((v) => !v)) throw new Error(`no value for ${first.join(', ')} to sign with (set it in .dev.vars.example)`);
+    secrets = built.signature === 'bad' ? (values as string[]).map(wrongSecret) : (values as string[]);
+  }
+  const signable: Signable = { verifier: block };
+  return signBuilt(signable, { type: '', body: built.body, headers: built.headers, ...(built.form ? { form: built.form } : {}), ...(built.id !== undefined ? { deliveryId: built.id } : {}) }, { url, now, secrets });
 }
 
 // ---------------------------------------------------------------------------------------------------------- run
@@ -337,6 +356,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
   const steps: StepOutcome[] = [];
   const builtSteps: (Built | undefined)[] = [];
   const sentBodies: string[] = [];
+  const keyPairs = new Map<string, { privateKey: string; env: Record<string, string> }>();
 
   /** Hands every due message of the consumed queues to the Worker's queue handler, until none is due. */
   const drain = async () => {
@@ -387,6 +407,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       }
       let request: Request;
       let built: Built | undefined;
+      let sentBody: string | undefined;
       try {
         if (step.request) {
           const r = step.request;
@@ -395,8 +416,9 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
           built = step.redeliver !== undefined ? builtSteps[step.redeliver - 1] : buildEvent(target, c, step, index, clock);
           if (!built) throw new Error(`event ${step.redeliver} was not an event that can be delivered again`);
           const url = `https://switchyard.test${built.path}`;
-          const headers = { ...built.headers, ...(await sign(target, built, url, clock)) };
-          request = new Request(url, { method: 'POST', headers, body: built.body });
+          const signed = await sign(target, built, url, clock, keyPairs, env);
+          request = new Request(url, { method: 'POST', headers: signed.headers, body: signed.body });
+          sentBody = signed.body;
         }
       } catch (error) {
         failures.push({ path: step.path, what: 'event', message: (error as Error).message });
@@ -405,7 +427,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
         continue;
       }
       builtSteps.push(built);
-      sentBodies.push(built?.body ?? step.request?.body ?? '');
+      sentBodies.push(sentBody ?? step.request?.body ?? '');
       const waits: Promise<unknown>[] = [];
       const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
       const response = await runtime.fetch(request, env, ctx);
