@@ -118,6 +118,17 @@ const keyPair = () => {
   return adapter.keyPair!(optionsOf(adapter, { public_key: 'DISCORD_PUBLIC_KEY', header: 'X-Signature-Ed25519' }));
 };
 
+describe('/healthz on the example manifest', () => {
+  it('a secret a handshake learns (Asana, Notion) is not reported unset; an unset public key is', async () => {
+    const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry), env: { DISCORD_PUBLIC_KEY: undefined } });
+    const body = await health(h);
+    expect(body.integrations.asana).toEqual({ status: 'serving' });
+    expect(body.integrations.notion).toEqual({ status: 'serving' });
+    expect(body.integrations.discord_interactions).toEqual({ status: 'misconfigured', unset_secrets: ['DISCORD_PUBLIC_KEY'] });
+    expect(body.errors).toContain('discord_interactions: secret DISCORD_PUBLIC_KEY is not set; its webhooks answer 500 misconfigured');
+  });
+});
+
 describe('Discord Interactions (provider: discord-interactions)', () => {
   const ping = JSON.stringify({ id: '1178562432457195612', application_id: '1178562432457195520', type: 1, token: 'aW50ZXJhY3Rpb246dG9rZW4', version: 1, user: { id: '53908232506183680', username: 'mason' } });
 
