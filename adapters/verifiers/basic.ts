@@ -1,4 +1,4 @@
-import { readSecrets, type InboundRequest } from '../../runtime/component/context.ts';
+import { readSecretList, readSecrets, type InboundRequest } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -46,7 +46,7 @@ export const basicVerifier = defineComponent({
     return {
       async verify(request, env) {
         const [username] = readSecrets(env, options.username);
-        await checkBasic(request, username!, readSecrets(env, options.password));
+        await checkBasic(request, username!, readSecretList(env, options.password).values);
       },
     };
   },

@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -76,7 +76,8 @@ export const ed25519Verifier = defineComponent({
     };
     return {
       async verify(request, env) {
-        const publicKeys = await Promise.all(readSecrets(env, names).map((k, i) => importKey(k, names[i]!)));
+        const set = readSecretList(env, names);
+        const publicKeys = await Promise.all(set.values.map((k, i) => importKey(k, set.names[i]!)));
         const value = request.headers.get(header);
         if (!value) throw new VerificationError('missing_signature');
         const timestamp = timestampHeader ? request.headers.get(timestampHeader) : '';

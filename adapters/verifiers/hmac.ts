@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { VerificationError, type SignRequest } from '../../runtime/component/verifier.ts';
@@ -145,7 +145,8 @@ export const hmacVerifier = defineComponent({
     const needsJson = p.template.usesFields || Boolean(p.signatureField) || Boolean(p.timestamp && 'field' in p.timestamp);
     return {
       async verify(request, env) {
-        const keys = readSecrets(env, names).map((s, i) => p.key(s, names[i]!));
+        const set = readSecretList(env, names);
+        const keys = set.values.map((s, i) => p.key(s, set.names[i]!));
         const json = needsJson ? parseBodyJson(request.body) : undefined;
         const value = p.header ? request.headers.get(p.header) : fieldText(json, p.signatureField!);
         if (!value) throw new VerificationError('missing_signature');

@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -39,7 +39,7 @@ export const jwsVerifier = defineComponent({
     const names = options.secret;
     return {
       async verify(request, env) {
-        const secrets = readSecrets(env, names);
+        const secrets = readSecretList(env, names).values;
         const token = request.headers.get(header);
         if (!token) throw new VerificationError('missing_signature');
         if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token.trim())) throw new VerificationError('malformed_signature');

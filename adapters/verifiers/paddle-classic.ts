@@ -1,5 +1,5 @@
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { encoder, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
@@ -45,7 +45,8 @@ export const paddleClassicVerifier = defineComponent({
     const names = options.public_key;
     return {
       async verify(request, env) {
-        const publicKeys = await Promise.all(readSecrets(env, names).map((pem, i) => keyFor(pem, names[i]!)));
+        const set = readSecretList(env, names);
+        const publicKeys = await Promise.all(set.values.map((pem, i) => keyFor(pem, set.names[i]!)));
         const pairs = parseFormPairs(request.body);
         const signatures = pairs.filter(([k]) => k === 'p_signature');
         if (signatures.length === 0) throw new VerificationError('missing_signature');

@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
@@ -27,6 +27,6 @@ export const paddleVerifier = defineComponent({
   },
   create(options) {
     const verify = pairHeaderVerifier({ header: 'paddle-signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' }, options.tolerance / 1000);
-    return { verify: async (request, env) => verify(request, readSecrets(env, options.secret)) };
+    return { verify: async (request, env) => verify(request, readSecretList(env, options.secret).values) };
   },
 });

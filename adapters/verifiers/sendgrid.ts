@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -74,7 +74,8 @@ export const sendgridVerifier = defineComponent({
     const names = options.public_key;
     return {
       async verify(request, env) {
-        const publicKeys = await Promise.all(readSecrets(env, names).map((text, i) => keyFor(text, names[i]!)));
+        const set = readSecretList(env, names);
+        const publicKeys = await Promise.all(set.values.map((text, i) => keyFor(text, set.names[i]!)));
         const header = request.headers.get('x-twilio-email-event-webhook-signature');
         if (!header) throw new VerificationError('missing_signature');
         const timestamp = request.headers.get('x-twilio-email-event-webhook-timestamp');

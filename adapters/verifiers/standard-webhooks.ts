@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
@@ -54,8 +54,8 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
       const names = options.secret;
       return {
         async verify(request, env) {
-          const values = readSecrets(env, names);
-          const keys = values.map((v, i) => decodeSecret(v, names[i]!));
+          const set = readSecretList(env, names);
+          const keys = set.values.map((v, i) => decodeSecret(v, set.names[i]!));
           const id = request.headers.get(`${headerPrefix}id`);
           const header = request.headers.get(`${headerPrefix}signature`);
           if (!header) throw new VerificationError('missing_signature');

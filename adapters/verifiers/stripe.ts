@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { DEFAULT_TOLERANCE, encoder, HmacSigner, pairHeaderVerifier, toHex } from './crypto.ts';
@@ -24,6 +24,6 @@ export const stripeVerifier = defineComponent({
   },
   create(options) {
     const verify = pairHeaderVerifier({ header: 'stripe-signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' }, options.tolerance / 1000);
-    return { verify: async (request, env) => verify(request, readSecrets(env, options.secret)) };
+    return { verify: async (request, env) => verify(request, readSecretList(env, options.secret).values) };
   },
 });

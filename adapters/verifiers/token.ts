@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -32,14 +32,14 @@ export const tokenVerifier = defineComponent({
     if (options.scheme === 'basic') {
       if (options.header !== undefined || options.prefix !== undefined) throw new Error('`header` and `prefix` apply to scheme header only');
       const username = options.username ?? '';
-      return { verify: async (request, env) => checkBasic(request, username, readSecrets(env, options.secret)) };
+      return { verify: async (request, env) => checkBasic(request, username, readSecretList(env, options.secret).values) };
     }
     if (options.username !== undefined) throw new Error('`username` applies to scheme basic only');
     const header = (options.header ?? 'authorization').toLowerCase();
     const prefix = options.prefix ?? '';
     return {
       async verify(request, env) {
-        const secrets = readSecrets(env, options.secret);
+        const secrets = readSecretList(env, options.secret).values;
         const value = request.headers.get(header);
         if (!value) throw new VerificationError('missing_signature');
         if (!value.startsWith(prefix)) throw new VerificationError('malformed_signature');

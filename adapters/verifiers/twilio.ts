@@ -1,4 +1,4 @@
-import { readSecrets } from '../../runtime/component/context.ts';
+import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
@@ -53,7 +53,7 @@ export const twilioVerifier = defineComponent({
     const signer = new HmacSigner('SHA-1');
     return {
       async verify(request, env) {
-        const tokens = readSecrets(env, options.secret);
+        const tokens = readSecretList(env, options.secret).values;
         const header = request.headers.get('x-twilio-signature');
         if (!header) throw new VerificationError('missing_signature');
         const signature = fromBase64(header);

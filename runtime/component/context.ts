@@ -22,13 +22,19 @@ export interface InboundRequest {
 /** Secrets and other configuration from the Worker's environment. */
 export type SecretEnv = Readonly<Record<string, unknown>>;
 
-/** A secret named by the manifest is not set: the runtime fails closed (500), it never accepts. */
+/**
+ * A secret named by the manifest is not set: the runtime fails closed (500), it never accepts. For a rotation list,
+ * thrown only when no name of the list is set; `variables` names them all, `variable` the first.
+ */
 export class MissingSecretError extends Error {
   override name = 'MissingSecretError';
   readonly variable: string;
-  constructor(variable: string) {
-    super(`secret ${variable} is not set in the environment`);
-    this.variable = variable;
+  readonly variables: string[];
+  constructor(variables: string | readonly string[]) {
+    const names = typeof variables === 'string' ? [variables] : [...variables];
+    super(names.length === 1 ? `secret ${names[0]} is not set in the environment` : `none of the secrets ${names.join(', ')} is set in the environment`);
+    this.variable = names[0]!;
+    this.variables = names;
   }
 }
 
@@ -38,14 +44,34 @@ export const secretRefSchema = field.secret().schema;
 /** Schema for one or more secret names, several to rotate (the spec's `field.secrets()`). */
 export const secretRefsSchema = field.secrets().schema;
 
-/** Reads named secrets from the environment, failing closed when one is missing or empty. */
+/** Whether the environment sets the secret `name` (a non-blank string). */
+export function isSecretSet(env: SecretEnv, name: string): boolean {
+  const value = env[name];
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/**
+ * Reads named secrets from the environment, failing closed when one is missing or empty: for secrets that are all
+ * needed (a user name and a password, an account SID and its token). A rotation list reads with readSecretList.
+ */
 export function readSecrets(env: SecretEnv, names: string | readonly string[]): string[] {
   const list = typeof names === 'string' ? [names] : names;
   return list.map((name) => {
-    const value = env[name];
-    if (typeof value !== 'string' || value.trim() === '') throw new MissingSecretError(name);
-    return value.trim();
+    if (!isSecretSet(env, name)) throw new MissingSecretError(name);
+    return (env[name] as string).trim();
   });
+}
+
+/**
+ * Reads a rotation list (a `field.secrets()` option: any one valid secret is accepted): the names that are set and
+ * their values, in list order. A name that is not set is skipped, so a second secret declared ahead of a rotation
+ * cannot take the integration down (the core warns of it once per isolate and in /healthz); none set fails closed.
+ */
+export function readSecretList(env: SecretEnv, names: string | readonly string[]): { names: string[]; values: string[] } {
+  const list = typeof names === 'string' ? [names] : names;
+  const set = list.filter((name) => isSecretSet(env, name));
+  if (!set.length) throw new MissingSecretError(list);
+  return { names: set, values: set.map((name) => (env[name] as string).trim()) };
 }
 
 /** One SQL statement with positional (`?N`) parameters, run in the message's transaction. */

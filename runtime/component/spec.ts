@@ -77,7 +77,10 @@ export const field = {
   size: () => makeField<number, 'required'>({ ...sizeSchema }, (raw) => parseSize(raw as string), 'required'),
   /** The NAME of an environment variable holding a secret, never its value. */
   secret: () => makeField<string, 'required'>({ type: 'string', pattern: SECRET_PATTERN, 'x-secret': true, description: 'Name of an environment variable holding a secret (never the value itself).' }, same, 'required'),
-  /** One or more secret names (several allow rotation: any one valid secret is accepted), always parsed to a list. */
+  /**
+   * One or more secret names (several allow rotation: any one valid secret is accepted), always parsed to a list.
+   * A verifier reads them with readSecretList: a name not set is skipped, and only a list with none set fails.
+   */
   secrets: () =>
     makeField<string[], 'required'>(
       { type: ['string', 'array'], pattern: SECRET_PATTERN, items: { type: 'string', pattern: SECRET_PATTERN }, minItems: 1, 'x-secret': true, description: 'Name(s) of environment variables holding secrets; list several to rotate.' },

@@ -9,6 +9,7 @@ import { errorResponse, httpError, waitUntilOf } from '../lib/http.ts';
 import { LazyMap } from '../lib/lazy-map.ts';
 import { refusingRedirects } from '../lib/redirects.ts';
 import { adminApi } from '../operations/admin.ts';
+import { health } from '../operations/health.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
 import type { DashboardPages } from '../operations/dashboard.ts';
 import { createJwtVerifier, type JwtVerify } from './auth.ts';
@@ -56,13 +57,8 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     baseEmit(event);
   };
   const app = new Hono<{ Bindings: RuntimeEnv }>();
-  const health = {
-    status: 'ok',
-    environment,
-    manifest: { version: compiled.version, hash, integrations: [...compiled.integrations.keys()] },
-  };
-
-  app.on(['GET', 'HEAD'], '/healthz', (c) => c.json(health));
+  // The secrets each integration's verifier lists are checked against this environment on every call (no I/O).
+  app.on(['GET', 'HEAD'], '/healthz', (c) => c.json(health(compiled, environment, hash, c.env)));
   app.all('/healthz', () => {
     throw httpError(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET, HEAD' });
   });

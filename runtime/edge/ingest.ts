@@ -12,8 +12,9 @@ import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv }
 import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
-import type { Emit } from '../lib/telemetry.ts';
+import type { Emit, TelemetryEvent } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
+import { secretState } from '../manifest/secrets.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
 
@@ -122,9 +123,27 @@ export interface IngestDeps {
   waitUntil?: (work: Promise<unknown>) => void;
 }
 
+/** Integrations whose unset rotation secrets were logged already: once per isolate (the compiled integration's life). */
+const checkedSecrets = new WeakSet<CompiledIntegration>();
+
+/**
+ * Logs, on an integration's first request in this isolate, each name of a rotation list that is not set while
+ * another is (the verifier reads the set ones): a warning once, not a line per request. A list with no name set is
+ * the verifier's MissingSecretError, a 500 on every request.
+ */
+function warnUnsetSecrets(integration: CompiledIntegration, env: SecretEnv, emit: Emit): void {
+  if (checkedSecrets.has(integration)) return;
+  checkedSecrets.add(integration);
+  for (const { variable, verifyingWith } of secretState(integration.secrets, env).partial) emit({ kind: 'secret.unset', integration: integration.name, variable, verifying_with: verifyingWith });
+}
+
+/** The event naming the secrets a refused request lacked. */
+const missingSecret = (integration: string, error: MissingSecretError): TelemetryEvent => ({ kind: 'secret.missing', integration, variable: error.variable, ...(error.variables.length > 1 ? { variables: error.variables } : {}) });
+
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
 async function verifyOrRefuse(integration: CompiledIntegration, inbound: InboundRequest, env: SecretEnv, { emit }: IngestDeps): Promise<void> {
   const name = integration.name;
+  warnUnsetSecrets(integration, env, emit);
   try {
     await integration.verifier.verify(inbound, env);
   } catch (error) {
@@ -133,7 +152,7 @@ async function verifyOrRefuse(integration: CompiledIntegration, inbound: Inbound
       throw httpError(401, { error: 'unauthorized', message: 'signature verification failed', reason: error.reason });
     }
     if (error instanceof MissingSecretError) {
-      emit({ kind: 'secret.missing', integration: name, variable: error.variable });
+      emit(missingSecret(name, error));
       throw httpError(500, { error: 'misconfigured', message: `integration ${name} is not configured on this server` });
     }
     throw error;
@@ -159,7 +178,7 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
     answer = await handshake.answer(inbound, ctx);
   } catch (error) {
     if (error instanceof MissingSecretError) {
-      deps.emit({ kind: 'secret.missing', integration: integration.name, variable: error.variable });
+      deps.emit(missingSecret(integration.name, error));
       throw httpError(500, { error: 'misconfigured', message: `integration ${integration.name} is not configured on this server` });
     }
     throw error;

@@ -42,7 +42,10 @@ export type TelemetryEvent =
   | { kind: 'analytics.dropped'; route: string; to: string; reason: 'limit_reached' }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
   | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number }
-  | { kind: 'secret.missing'; integration: string; variable: string }
+  /** No secret of the verifier's list is set: its webhooks answer 500. `variables` when the list names several. */
+  | { kind: 'secret.missing'; integration: string; variable: string; variables?: string[] }
+  /** A name of a rotation list is not set; the integration verifies with the others. Logged once per isolate. */
+  | { kind: 'secret.unset'; integration: string; variable: string; verifying_with: string[] }
   | { kind: 'runtime.error'; where: string; error: string }
   | { kind: 'manifest.compile_failed'; environment: string; problems: string[] };
 
@@ -92,7 +95,10 @@ export function loggable(event: TelemetryEvent): TelemetryEvent {
 /** The kinds that are errors: written at error level, so they stand out in `wrangler tail` and Workers Logs. */
 const ERROR_KINDS = new Set<TelemetryEvent['kind']>(['secret.missing', 'runtime.error', 'manifest.compile_failed', 'webhook.enqueue_failed', 'webhook.dead_lettered', 'effect.dead_lettered', 'event.stuck', 'analytics.send_failed']);
 
-export const logLevel = (event: TelemetryEvent): 'error' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : 'info');
+/** The kinds that are warnings: something to fix that does not stop the work (written at warn level). */
+const WARN_KINDS = new Set<TelemetryEvent['kind']>(['secret.unset']);
+
+export const logLevel = (event: TelemetryEvent): 'error' | 'warn' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : WARN_KINDS.has(event.kind) ? 'warn' : 'info');
 
 /**
  * One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). The
@@ -113,10 +119,10 @@ function timestamp(): string {
 }
 
 /**
- * The Worker variable that sends error lines to stdout as well. `wrangler dev` decorates what a Worker writes with
- * console.error (a red "✘ [ERROR]" prefix, ANSI colours and blank lines), so those lines stop being one JSON
- * object per line; `switchyard dev` sets it to `stdout`. Deployed, errors keep console.error: Workers Logs and
- * `wrangler tail` take the level from it.
+ * The Worker variable that sends error (and warning) lines to stdout as well. `wrangler dev` decorates what a Worker
+ * writes with console.error (a red "✘ [ERROR]" prefix, ANSI colours and blank lines), so those lines stop being one
+ * JSON object per line; `switchyard dev` sets it to `stdout`. Deployed, errors keep console.error (warnings
+ * console.warn): Workers Logs and `wrangler tail` take the level from it.
  */
 export const LOG_ERRORS_VAR = 'SWITCHYARD_LOG_ERRORS_TO';
 
@@ -127,9 +133,14 @@ export function configureLogs(env: Readonly<Record<string, unknown>>): void {
   errorsToStdout = env[LOG_ERRORS_VAR] === 'stdout';
 }
 
-/** Writes one event as one JSON log line: errors on console.error (unless configured otherwise), the rest on console.log. */
+/**
+ * Writes one event as one JSON log line: errors on console.error and warnings on console.warn (unless configured
+ * otherwise), the rest on console.log.
+ */
 export const logEmit: Emit = (event) => {
   const line = logLine(event);
-  if (!errorsToStdout && logLevel(event) === 'error') console.error(line);
+  const level = logLevel(event);
+  if (!errorsToStdout && level === 'error') console.error(line);
+  else if (!errorsToStdout && level === 'warn') console.warn(line);
   else console.log(line);
 };

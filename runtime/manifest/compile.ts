@@ -29,6 +29,7 @@ import { compileValue, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
+import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
 import type { InputValidator } from '../edge/commands/input.ts';
 
@@ -108,6 +109,8 @@ export interface CompiledIntegration extends EventSource {
   replayWindowMs?: number;
   /** The verifier's signed-timestamp window (ms); absent when it signs no timestamp (a capture verifies forever). */
   timestampToleranceMs?: number;
+  /** The secret names its verifier reads (rotation lists), for the unset-secret warning. */
+  secrets: IntegrationSecrets;
 }
 
 /**
@@ -154,6 +157,8 @@ export interface CompiledManifest {
   /** What the application may ask for (`commands:`), by name. */
   commands: ReadonlyMap<string, CompiledCommand>;
   stuckAfterMs: number;
+  /** Each integration's verifier secret names, read from its block without compiling it (/healthz). */
+  secrets: ReadonlyMap<string, IntegrationSecrets>;
 }
 
 /**
@@ -312,6 +317,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     effects,
     commands,
     stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
+    secrets: new LazyMap(Object.entries(manifest.integrations).map(([name, spec]) => [name, () => integrationSecrets(registry, spec)])),
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
   if (lazy) {
@@ -905,6 +911,7 @@ function compileIntegration(
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     ...(timestampToleranceMs !== undefined ? { timestampToleranceMs } : {}),
+    secrets: integrationSecrets(registry, spec),
     queue,
     retry,
     // Everything commits in the event log's D1 (SQL, effect and outbox rows; sends go out after the commit), so the
