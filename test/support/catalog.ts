@@ -104,7 +104,7 @@ export interface SignedRequest {
  */
 export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string; unsigned: Record<string, string> }> {
   const url = urlFor(entry);
-  const built = buildSample(entry, { url, now });
+  const built = buildSample(entry, { now });
   const signed = await signBuilt(entry, built, { url, now, secrets: signing });
   return { type: built.type, url, method: 'POST', body: signed.body, headers: signed.headers, unsigned: built.headers };
 }
