@@ -155,3 +155,15 @@ describe('dropbox: no id from the provider, so the signed body is deduplicated w
     expect(await eventIds('dropbox', body)).toHaveLength(2);
   });
 });
+
+describe('an id template with a part some events lack', () => {
+  it('supabase_db example: two DELETEs (record is null) are two events, not one `users:DELETE::` and a duplicate', async () => {
+    const h = harness({ compiled: compileManifest(moreProviders, defaultRegistry) });
+    const deletes = [uid('u'), uid('u')].map((id) => JSON.stringify({ type: 'DELETE', table: 'users', schema: 'public', record: null, old_record: { id } }));
+    const answers = [];
+    for (const body of deletes) answers.push((await (await h.post('/webhooks/supabase-db', body, { 'x-webhook-token': S.SUPABASE_DB_WEBHOOK_TOKEN! })).json()) as { status: string; id: string });
+    expect(answers.map((a) => a.status)).not.toContain('duplicate');
+    expect(new Set(answers.map((a) => a.id)).size).toBe(2);
+    for (const body of deletes) expect(await eventIds('supabase_db', body.slice(-30))).toHaveLength(1);
+  });
+});
