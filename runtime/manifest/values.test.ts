@@ -1,6 +1,6 @@
 /** Value expressions: how a manifest takes a value out of an event, and what its author sees when it cannot. */
 import { describe, expect, it } from 'vitest';
-import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type ValueContext } from './values.ts';
+import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type CompileValueOptions, type ValueContext } from './values.ts';
 
 const event = {
   data: { id: 'cus_1', email: 'Ada@Example.com', items: [{ price: { id: 'price_9' } }], created: 1_700_000_000, amount: '42', note: null, tags: ['a', 'b'] },
@@ -13,7 +13,7 @@ const ctx: ValueContext = {
   env: { ADMIN_EMAIL: 'ops@example.com' },
   now: () => '2026-02-02T00:00:00.000Z',
 };
-const value = (spec: Parameters<typeof compileValue>[0], options = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
+const value = (spec: Parameters<typeof compileValue>[0], options: CompileValueOptions = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
 
 describe('paths', () => {
   it('accept exactly what PATH_PATTERN (the schema) accepts, read as its steps', () => {
