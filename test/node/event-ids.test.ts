@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { validate } from '../support/in-process.ts';
+import { loadCatalog } from '../../cli/lib/catalog.ts';
+import { eventIdWarnings } from '../../cli/lib/id-warnings.ts';
 import { defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
 
 const lineOf = (text: string, snippet: string) => text.slice(0, text.indexOf(snippet)).split('\n').length;
@@ -38,5 +40,11 @@ describe('validate: event ids that can collide', () => {
     const { stdout } = await validate([projectWith(withTwilioId('{ body_sha256: true, window: 5m }'))]);
     expect(warnings(stdout).filter((l) => l.includes('twilio'))).toEqual([]);
     expect(stdout).toMatch(/twilio \(twilio\): the same body is a duplicate for 5m after it first arrived \(event\.id window\), then accepted as new/);
+  });
+
+  it('no catalog preset has an id two deliveries can share', () => {
+    const integrations = Object.fromEntries([...loadCatalog().entries].map(([name, entry]) => [name, { event: entry.event }]));
+    expect(Object.keys(integrations)).toContain('dropbox');
+    expect(eventIdWarnings({ integrations })).toEqual([]);
   });
 });
