@@ -11,7 +11,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { harness, uid, type Harness } from '../support/harness.ts';
+import { harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { twilioSignature } from '../support/sign.ts';
 
@@ -129,6 +129,18 @@ describe('dropbox: no id from the provider, so the signed body is deduplicated w
     expect(repeats.map((r) => r.body.status)).toEqual(Array(9).fill('duplicate'));
     expect(meter.written - written).toBe(0);
     expect(await eventIds('dropbox', body)).toHaveLength(1);
+  });
+
+  it('through the queue (apply: queue) too: the same body three times is one queued message', async () => {
+    let now = Date.now();
+    const h = harness({ compiled: compileManifest(queuedOnly(moreProviders), defaultRegistry), now: () => now });
+    const body = notification();
+    const headers = await dropboxHeaders(body);
+    const answers = [];
+    for (let i = 0; i < 3; i++, now += 1000) answers.push(await h.post('/webhooks/dropbox', body, headers));
+    expect(answers.map((r) => r.status)).toEqual([202, 200, 200]);
+    expect(await answers[1]!.json()).toMatchObject({ status: 'duplicate', reason: 'same_body' });
+    expect(h.queue.messages).toHaveLength(1);
   });
 
   it('two different bodies in the same millisecond are two events', async () => {
