@@ -11,7 +11,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { encoder, toHex } from '../../runtime/lib/bytes.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
+import { defaultManifest, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { twilioSignature } from '../support/sign.ts';
 
@@ -81,6 +81,22 @@ describe('twilio: every callback kind has its own id', () => {
     expect(letters).toHaveLength(2);
     expect(letters.map((l) => l.reason)).toEqual(['unmappable_event', 'unmappable_event']);
     for (const letter of letters) expect(listed.dead_letters).toContainEqual(expect.objectContaining({ seq: letter.seq, stage: 'ingest', reason: 'unmappable_event' }));
+  });
+
+  it('the dead letter replays once the manifest maps that kind of form', async () => {
+    const marker = uid('kind');
+    const params = { AccountSid: 'ACtest', FaxSid: marker, FaxStatus: 'delivered' };
+    expect((await postTwilio(harness(), params)).status).toBe(400);
+    const letter = await env.DB.prepare("SELECT seq FROM dead_letters WHERE integration = 'twilio' AND stage = 'ingest' AND instr(raw_body, ?) > 0").bind(marker).first<{ seq: number }>();
+    // The operator adds the missing kind to the id and type, and replays the letter.
+    const fixed = structuredClone(defaultManifest);
+    const event = fixed.integrations.twilio!.event as { id: { first: unknown[] }; type: { first: unknown[] } };
+    event.id.first.push({ template: '{FaxSid}:{FaxStatus}' });
+    event.type.first.push({ template: 'fax.{FaxStatus}' });
+    const h = harness({ compiled: compileManifest(fixed, defaultRegistry) });
+    const replay = await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ seq: [letter!.seq] }) });
+    expect(await replay.json()).toMatchObject({ replayed: [{ seq: letter!.seq, event_id: `${marker}:delivered` }] });
+    expect(h.queue.messages).toEqual([expect.objectContaining({ id: `${marker}:delivered`, type: 'fax.delivered' })]);
   });
 
   it("the docs' two signature examples (one call sid, different callers) are never merged into one event", async () => {
