@@ -20,6 +20,12 @@ export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error', 
 
 const days = (ms: number) => `${Math.round((ms / 86_400_000) * 100) / 100}d`;
 
+/** A duration as the manifest writes it, in the largest unit that divides it (`5m`, `36h`). */
+const formatDuration = (ms: number) => {
+  const unit = ([['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const).find(([, size]) => ms % size === 0);
+  return unit ? `${ms / unit[1]}${unit[0]}` : `${ms}ms`;
+};
+
 /**
  * For each integration whose verifier signs no timestamp, how long a re-sent capture is refused: its event row's
  * life (retention.events), and where the id is an unsigned header, the body hash's (replay_window). Environments
@@ -29,7 +35,9 @@ function printReplayWindows(builds: EnvironmentBuild[], output: Output): void {
   const lines = new Map<string, string[]>();
   for (const b of builds) {
     for (const w of b.replayWindows) {
-      const line = `  ${w.integration} (${w.verifier}): the same delivery is a duplicate for ${days(w.duplicateMs)} after it first arrived (retention.events), then accepted as new${w.sameBodyMs ? `; its body under another id, for ${days(w.sameBodyMs)} (replay_window)` : ''}`;
+      const line = w.bodyWindowMs
+        ? `  ${w.integration} (${w.verifier}): the same body is a duplicate for ${formatDuration(w.bodyWindowMs)} after it first arrived (event.id window), then accepted as new`
+        : `  ${w.integration} (${w.verifier}): the same delivery is a duplicate for ${days(w.duplicateMs)} after it first arrived (retention.events), then accepted as new${w.sameBodyMs ? `; its body under another id, for ${days(w.sameBodyMs)} (replay_window)` : ''}`;
       lines.set(line, [...(lines.get(line) ?? []), b.name]);
     }
   }
@@ -60,7 +68,7 @@ export async function validateCommand(args: string[], output: Output = processOu
       valid: !result.problems.length,
       problems: result.problems.map(problemJson),
       warnings: result.warnings.map(problemJson),
-      environments: result.builds.map((b) => ({ name: b.name, hash: b.hash, replay_windows: b.replayWindows.map((w) => ({ integration: w.integration, verifier: w.verifier, duplicate: days(w.duplicateMs), ...(w.sameBodyMs ? { same_body: days(w.sameBodyMs) } : {}) })) })),
+      environments: result.builds.map((b) => ({ name: b.name, hash: b.hash, replay_windows: b.replayWindows.map((w) => ({ integration: w.integration, verifier: w.verifier, duplicate: w.bodyWindowMs ? formatDuration(w.duplicateMs) : days(w.duplicateMs), ...(w.sameBodyMs ? { same_body: days(w.sameBodyMs) } : {}) })) })),
       ...(values.budget ? { budget } : {}),
     }, null, 2));
     return result.problems.length || (values.budget && !Object.keys(budget).length) ? 1 : 0;

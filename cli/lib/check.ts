@@ -25,6 +25,7 @@ import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 import { applyProviders } from '../../runtime/manifest/catalog.ts';
 import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
+import { eventIdWarnings } from './id-warnings.ts';
 import { loadCatalog } from './catalog.ts';
 import { duplicateWindowMs } from '../../runtime/operations/retention.ts';
 
@@ -51,6 +52,8 @@ export interface ReplayWindow {
   duplicateMs: number;
   /** Where the id comes from an unsigned header: the same body under another id is refused for this long. */
   sameBodyMs?: number;
+  /** The id is the body's hash within a window (`body_sha256` with `window`): the same body is a duplicate this long. */
+  bodyWindowMs?: number;
 }
 
 /** The replay window of each integration whose verifier signs no timestamp. */
@@ -58,7 +61,11 @@ export function replayWindows(compiled: CompiledManifest): ReplayWindow[] {
   const rowMs = duplicateWindowMs(compiled.retention);
   return [...compiled.integrations.values()]
     .filter((i) => i.timestampToleranceMs === undefined)
-    .map((i) => ({ integration: i.name, verifier: i.verifierType, duplicateMs: rowMs, ...(i.replayWindowMs ? { sameBodyMs: Math.min(i.replayWindowMs, rowMs) } : {}) }));
+    .map((i) =>
+      i.idPerArrival
+        ? { integration: i.name, verifier: i.verifierType, duplicateMs: Math.min(i.replayWindowMs ?? 0, rowMs), bodyWindowMs: Math.min(i.replayWindowMs ?? 0, rowMs) }
+        : { integration: i.name, verifier: i.verifierType, duplicateMs: rowMs, ...(i.replayWindowMs ? { sameBodyMs: Math.min(i.replayWindowMs, rowMs) } : {}) },
+    );
 }
 
 export interface Problem extends SourcedProblem {
@@ -170,6 +177,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
     add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
+    add(env, locate(parsed, tolerant(() => eventIdWarnings(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {

@@ -35,7 +35,7 @@ export function parsePayload(format: 'json' | 'form', text: string): unknown {
 }
 
 function asText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
 }
@@ -47,7 +47,7 @@ function asText(value: unknown): string | undefined {
  */
 export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string, bodySha256?: string): Envelope {
   const payload = parsePayload(integration.format, text);
-  const ctx = { payload, headers, ...(bodySha256 ? { bodySha256 } : {}) };
+  const ctx = { payload, headers, now: () => receivedAt, ...(bodySha256 ? { bodySha256 } : {}) };
   const id = asText(integration.extract.id(ctx));
   const type = asText(integration.extract.type(ctx));
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);

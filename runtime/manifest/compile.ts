@@ -25,7 +25,7 @@ import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../consumer/retry.ts';
-import { compileValue, type ValueFn } from './values.ts';
+import { compileValue, valueSources, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement } from './types.gen.ts';
@@ -105,8 +105,13 @@ export interface CompiledIntegration extends EventSource {
   extractHeaders: string[];
   /** Envelope fields read from a header the verifier does not sign: a re-sent body can change them. */
   unsignedEventHeaders: { field: 'id' | 'type'; header: string }[];
-  /** Set when unsignedEventHeaders is not empty: the same body is refused under another id for this long. */
+  /**
+   * Set when unsignedEventHeaders is not empty, or the id is `body_sha256` with a `window`: the same body is refused
+   * under another id for this long.
+   */
   replayWindowMs?: number;
+  /** The id is the body's hash made unique per arrival (`body_sha256` with `window`): a duplicate only within replayWindowMs. */
+  idPerArrival?: boolean;
   /** The verifier's signed-timestamp window (ms); absent when it signs no timestamp (a capture verifies forever). */
   timestampToleranceMs?: number;
   /** The secret names its verifier reads (rotation lists), for the unset-secret warning. */
@@ -861,7 +866,7 @@ function compileIntegration(
   const verifier = adapter
     ? verifierOptions && attempt([...at, 'verifier'], () => adapter.create(verifierOptions, undefined))
     : attempt([...at, 'verifier', 'type'], fail, `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
-  const id = attempt([...at, 'event', 'id'], compileValue, event.id, EXTRACTION);
+  const id = attempt([...at, 'event', 'id'], compileValue, event.id, { ...EXTRACTION, allowWindow: true });
   const type = attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION);
   const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION);
   const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
@@ -888,11 +893,11 @@ function compileIntegration(
     check,
   );
   const signed = new Set(tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map((h) => h.toLowerCase()));
-  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) => {
-    const value = event[field] as { header?: unknown } | undefined;
-    return value && typeof value === 'object' && typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [];
-  });
-  const replayWindowMs = unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0;
+  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) =>
+    valueSources(event[field]).flatMap((value) => (typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [])),
+  );
+  const idWindow = typeof event.id === 'object' && event.id !== null && 'body_sha256' in event.id && typeof event.id.window === 'string' ? parseDuration(event.id.window) : 0;
+  const replayWindowMs = Math.max(unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0, idWindow);
   const timestampToleranceMs = adapter?.timestampTolerance && verifierOptions ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions)) : undefined;
 
   if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake)) return undefined;
@@ -906,10 +911,11 @@ function compileIntegration(
     verifier,
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
-    hashesBody: [event.id, event.type, event.occurred_at].some((v) => Boolean(v && typeof v === 'object' && 'body_sha256' in v)),
-    extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => (v && typeof v === 'object' && typeof v.header === 'string' ? [v.header.toLowerCase()] : [])),
+    hashesBody: [event.id, event.type, event.occurred_at].some((v) => valueSources(v).some((source) => 'body_sha256' in source)),
+    extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => valueSources(v).flatMap((source) => (typeof source.header === 'string' ? [source.header.toLowerCase()] : []))),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
+    ...(idWindow > 0 ? { idPerArrival: true } : {}),
     ...(timestampToleranceMs !== undefined ? { timestampToleranceMs } : {}),
     secrets: integrationSecrets(registry, spec),
     queue,

@@ -35,9 +35,15 @@ export type Value =
        */
       path?: string;
       /**
-       * A string with `{path}` placeholders; a missing value renders empty.
+       * A string with `{path}` placeholders. In event extraction (id, type, occurred_at) every placeholder must be a non-empty string, a number or a boolean, or the template is missing (then `default`, the next of `first`, or 400 unmappable_event); in handler steps a missing placeholder renders empty.
        */
       template?: string;
+      /**
+       * The first of these values that is present (each with its own transforms and default), e.g. one id per kind of callback.
+       *
+       * @minItems 1
+       */
+      first?: [Value, ...Value[]];
       /**
        * This constant value.
        */
@@ -54,6 +60,10 @@ export type Value =
        * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
        */
       body_sha256?: true;
+      /**
+       * With `body_sha256` as the event id: the same body is a duplicate only within this window and a new event after it (the stored id is `<hash>@<arrival>`), for providers that send the same body again for a new change.
+       */
+      window?: string;
       /**
        * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
        */
@@ -390,9 +400,15 @@ export interface ResendAction {
            */
           path?: string;
           /**
-           * A string with `{path}` placeholders; a missing value renders empty.
+           * A string with `{path}` placeholders. In event extraction (id, type, occurred_at) every placeholder must be a non-empty string, a number or a boolean, or the template is missing (then `default`, the next of `first`, or 400 unmappable_event); in handler steps a missing placeholder renders empty.
            */
           template?: string;
+          /**
+           * The first of these values that is present (each with its own transforms and default), e.g. one id per kind of callback.
+           *
+           * @minItems 1
+           */
+          first?: [Value, ...Value[]];
           /**
            * This constant value.
            */
@@ -409,6 +425,10 @@ export interface ResendAction {
            * The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.
            */
           body_sha256?: true;
+          /**
+           * With `body_sha256` as the event id: the same body is a duplicate only within this window and a new event after it (the stored id is `<hash>@<arrival>`), for providers that send the same body again for a new change.
+           */
+          window?: string;
           /**
            * A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.
            */

@@ -1,6 +1,6 @@
 /** Value expressions: how a manifest takes a value out of an event, and what its author sees when it cannot. */
 import { describe, expect, it } from 'vitest';
-import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type ValueContext } from './values.ts';
+import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type CompileValueOptions, type ValueContext } from './values.ts';
 
 const event = {
   data: { id: 'cus_1', email: 'Ada@Example.com', items: [{ price: { id: 'price_9' } }], created: 1_700_000_000, amount: '42', note: null, tags: ['a', 'b'] },
@@ -13,7 +13,7 @@ const ctx: ValueContext = {
   env: { ADMIN_EMAIL: 'ops@example.com' },
   now: () => '2026-02-02T00:00:00.000Z',
 };
-const value = (spec: Parameters<typeof compileValue>[0], options = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
+const value = (spec: Parameters<typeof compileValue>[0], options: CompileValueOptions = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
 
 describe('paths', () => {
   it('accept exactly what PATH_PATTERN (the schema) accepts, read as its steps', () => {
@@ -80,10 +80,38 @@ describe('missing values and defaults', () => {
 });
 
 describe('sources', () => {
-  it('template: renders {path} placeholders, a missing one as empty, and collapses the spaces', () => {
-    expect(value({ template: '{data.id}:{@type}' })).toBe('cus_1:customer.created');
-    expect(value({ template: '  {data.phone}  {data.id}  ' })).toBe('cus_1');
-    expect(value({ template: 'tags={data.tags}' })).toBe('tags=["a","b"]');
+  it('template (handler steps): renders {path} placeholders, a missing one as empty, and collapses the spaces', () => {
+    const step = { allowEnvelope: true };
+    expect(value({ template: '{data.id}:{@type}' }, step)).toBe('cus_1:customer.created');
+    expect(value({ template: '  {data.phone}  {data.id}  ' }, step)).toBe('cus_1');
+    expect(value({ template: 'tags={data.tags}' }, step)).toBe('tags=["a","b"]');
+  });
+
+  it('template (event extraction): missing unless every placeholder is a non-empty scalar, so an id is never separators', () => {
+    const extraction = { allowHeaders: true };
+    expect(value({ template: '{data.id}:{data.created}' }, extraction)).toBe('cus_1:1700000000');
+    for (const template of ['{data.id}:{data.phone}', '{data.note}:{data.id}', '{data.tags}', '{data.items[0]}']) {
+      expect(() => value({ template }, extraction)).toThrow(new MappingError(`template ${JSON.stringify(template)} is missing from the event`));
+    }
+    expect(() => compileValue({ template: '{a}:{b}' }, extraction)({ payload: { a: 'x', b: '  ' } })).toThrow(MappingError);
+    expect(value({ template: '{data.id}:{data.phone}', default: 'fallback' }, extraction)).toBe('fallback');
+  });
+
+  it('first: the first alternative present, each with its own default and transforms; else missing', () => {
+    const extraction = { allowHeaders: true };
+    expect(value({ first: ['data.phone', { template: '{data.id}:{data.phone}' }, { path: 'data.amount', transform: 'number' }] }, extraction)).toBe(42);
+    expect(value({ first: [{ path: 'data.phone', default: 'none' }, 'data.id'] }, extraction)).toBe('none');
+    expect(() => value({ first: ['data.phone', { template: '{data.fax}' }] }, extraction)).toThrow('first of (path data.phone, template "{data.fax}") is missing from the event');
+    expect(value({ first: ['data.phone'], default: 'd' }, extraction)).toBe('d');
+    // A present value whose transform fails is an error, not a reason to try the next one.
+    expect(() => value({ first: [{ path: 'data.email', transform: 'number' }, 'data.id'] }, extraction)).toThrow('is not a number');
+  });
+
+  it('body_sha256 with a window: unique per arrival, only for the event id', () => {
+    expect(compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true, allowWindow: true })(ctx)).toBe('ab12@2026-02-02T00:00:00.000Z');
+    expect(() => compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true })).toThrow('`window` applies only to an event id that is `body_sha256`');
+    expect(() => compileValue({ path: 'a', window: '1m' }, { allowHeaders: true, allowWindow: true })).toThrow('`window` applies only');
+    expect(() => compileValue({ first: [{ body_sha256: true, window: '1m' }] }, { allowHeaders: true, allowWindow: true })).toThrow('`window` applies only');
   });
 
   it('const, now, env, header and body_sha256', () => {
@@ -95,7 +123,7 @@ describe('sources', () => {
   });
 
   it('need exactly one source, and say which were found', () => {
-    expect(() => compileValue({ path: 'a', const: 1 })).toThrow('a value needs exactly one of path, template, const, now, header, body_sha256, env (found path, const)');
+    expect(() => compileValue({ path: 'a', const: 1 })).toThrow('a value needs exactly one of path, template, first, const, now, header, body_sha256, env (found path, const)');
     expect(() => compileValue({ default: 1 })).toThrow('(found none)');
   });
 

@@ -1,11 +1,13 @@
 /**
  * Value expressions: how the manifest takes a value out of an event, with no user code and no eval.
  * A value is a path string (`data.items[0].price.id`) or an object with one source
- * (`path`, `template`, `const`, `now`, `header`), an optional `transform` list and an optional `default`.
+ * (`path`, `template`, `first`, `const`, `now`, `header`, `body_sha256`, `env`), an optional `transform` list and an
+ * optional `default`. In event extraction a template is strict: it is missing unless every placeholder is present.
  * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
  * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope.
  */
 import type { Value } from './types.gen.ts';
+import { DURATION_PATTERN } from '../lib/duration.ts';
 
 export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
@@ -43,11 +45,22 @@ export const valueSchema = {
       minProperties: 1,
       properties: {
         path: { type: 'string', pattern: PATH_PATTERN, description: 'Read this path.' },
-        template: { type: 'string', description: 'A string with `{path}` placeholders; a missing value renders empty.' },
+        template: {
+          type: 'string',
+          description:
+            'A string with `{path}` placeholders. In event extraction (id, type, occurred_at) every placeholder must be a non-empty string, a number or a boolean, or the template is missing (then `default`, the next of `first`, or 400 unmappable_event); in handler steps a missing placeholder renders empty.',
+        },
+        first: { type: 'array', items: { $ref: '#/definitions/Value' }, minItems: 1, description: 'The first of these values that is present (each with its own transforms and default), e.g. one id per kind of callback.' },
         const: { tsType: 'unknown', description: 'This constant value.' },
         now: { const: true, description: 'The current time as ISO-8601.' },
         header: { type: 'string', description: 'A request header (event extraction only).' },
         body_sha256: { const: true, description: 'The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.' },
+        window: {
+          type: 'string',
+          pattern: DURATION_PATTERN,
+          description:
+            'With `body_sha256` as the event id: the same body is a duplicate only within this window and a new event after it (the stored id is `<hash>@<arrival>`), for providers that send the same body again for a new change.',
+        },
         env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.' },
         transform: {
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
@@ -162,13 +175,16 @@ const ENVELOPE_FIELDS = new Set(['id', 'type', 'integration', 'occurred_at', 're
 
 /** Options for compiling values: which sources a context allows. */
 export interface CompileValueOptions {
+  /** Event extraction: headers and the body's hash may be read, and templates are strict. */
   allowHeaders?: boolean;
   allowEnvelope?: boolean;
+  /** The event id: `body_sha256` may take a `window`. */
+  allowWindow?: boolean;
 }
 
 type ValueObject = Exclude<Value, string>;
-type SourceName = 'path' | 'template' | 'const' | 'now' | 'header' | 'body_sha256' | 'env';
-const SOURCE_NAMES: readonly SourceName[] = ['path', 'template', 'const', 'now', 'header', 'body_sha256', 'env'];
+type SourceName = 'path' | 'template' | 'first' | 'const' | 'now' | 'header' | 'body_sha256' | 'env';
+const SOURCE_NAMES: readonly SourceName[] = ['path', 'template', 'first', 'const', 'now', 'header', 'body_sha256', 'env'];
 
 /** A path a value reads: an `@envelope` field only where the options allow one, and only a known field. */
 function checkedPath(p: CompiledPath, options: CompileValueOptions): CompiledPath {
@@ -189,15 +205,31 @@ const SOURCES: Record<SourceName, (object: ValueObject, options: CompileValueOpt
     const path = checkedPath(compilePath(object.path!), options);
     return [(ctx) => readPath(path, ctx), `path ${path.text}`];
   },
-  template: (object, options) => [compileTemplate(object.template!, (p) => checkedPath(p, options)), `template ${JSON.stringify(object.template)}`],
+  template: (object, options) => [compileTemplate(object.template!, (p) => checkedPath(p, options), options.allowHeaders === true), `template ${JSON.stringify(object.template)}`],
+  first: (object, options) => {
+    const { allowWindow: _window, ...inner } = options;
+    const alternatives = object.first!.map((spec) => compileOptional(spec, inner));
+    return [
+      (ctx) => {
+        for (const alternative of alternatives) {
+          const value = alternative.read(ctx);
+          if (value !== undefined) return value;
+        }
+        return undefined;
+      },
+      `first of (${alternatives.map((a) => a.describe).join(', ')})`,
+    ];
+  },
   header: (object, options) => {
     if (!options.allowHeaders) throw new Error('`header` values are only available in event extraction');
     const name = object.header!.toLowerCase();
     return [(ctx) => ctx.headers?.get(name) ?? undefined, `header ${name}`];
   },
-  body_sha256: (_object, options) => {
+  body_sha256: (object, options) => {
     if (!options.allowHeaders) throw new Error('`body_sha256` is only available in event extraction');
-    return [(ctx) => ctx.bodySha256, 'body_sha256'];
+    if (object.window === undefined) return [(ctx) => ctx.bodySha256, 'body_sha256'];
+    // Unique per arrival: the same body within the window is refused by the claim's same-body check instead.
+    return [(ctx) => ctx.bodySha256 && `${ctx.bodySha256}@${ctx.now ? ctx.now() : new Date().toISOString()}`, 'body_sha256'];
   },
   env: (object, options) => {
     if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
@@ -221,26 +253,33 @@ function transformsOf(names: TransformName | TransformName[] | undefined): ((val
   });
 }
 
-/**
- * Compiles a value spec into a function, once per isolate. Throws a plain Error with a clear message
- * when the spec is malformed; the function throws MappingError when an event lacks a required value.
- */
-export function compileValue(spec: Value, options: CompileValueOptions = {}): ValueFn {
+/** The objects a value reads from: itself, or each of its `first` alternatives (strings are paths). */
+export function valueSources(spec: Value | undefined): ValueObject[] {
+  if (spec === undefined || spec === null || typeof spec !== 'object') return [];
+  return Array.isArray(spec.first) ? spec.first.flatMap(valueSources) : [spec];
+}
+
+/** A compiled value that says `undefined` when the event lacks it (and it has no default), and what it reads. */
+interface OptionalValue {
+  read: ValueFn;
+  describe: string;
+}
+
+/** Compiles a value whose absence is the caller's to judge (`first` tries the next one). */
+function compileOptional(spec: Value, options: CompileValueOptions): OptionalValue {
   const object: ValueObject = typeof spec === 'string' ? { path: spec } : spec;
   const sources = SOURCE_NAMES.filter((k) => k in object);
   if (sources.length !== 1) {
-    throw new Error(`a value needs exactly one of path, template, const, now, header, body_sha256, env (found ${sources.join(', ') || 'none'})`);
+    throw new Error(`a value needs exactly one of ${SOURCE_NAMES.join(', ')} (found ${sources.join(', ') || 'none'})`);
   }
+  if (object.window !== undefined && !(options.allowWindow && sources[0] === 'body_sha256')) throw new Error('`window` applies only to an event id that is `body_sha256`');
   const hasDefault = 'default' in object;
   const transforms = transformsOf(object.transform);
   const [source, describe] = SOURCES[sources[0]!](object, options);
   const fallback = object.default;
-  return (ctx) => {
+  const read: ValueFn = (ctx) => {
     let value = source(ctx);
-    if (value === undefined || value === null) {
-      if (hasDefault) return fallback;
-      throw new MappingError(`${describe} is missing from the event`);
-    }
+    if (value === undefined || value === null) return hasDefault ? fallback : undefined;
     try {
       for (const transform of transforms) value = transform(value);
     } catch (error) {
@@ -249,9 +288,35 @@ export function compileValue(spec: Value, options: CompileValueOptions = {}): Va
     }
     return value;
   };
+  return { read, describe };
 }
 
-function compileTemplate(template: string, checkPath: (p: CompiledPath) => CompiledPath): ValueFn {
+/**
+ * Compiles a value spec into a function, once per isolate. Throws a plain Error with a clear message
+ * when the spec is malformed; the function throws MappingError when an event lacks a required value.
+ */
+export function compileValue(spec: Value, options: CompileValueOptions = {}): ValueFn {
+  const { read, describe } = compileOptional(spec, options);
+  return (ctx) => {
+    const value = read(ctx);
+    if (value === undefined) throw new MappingError(`${describe} is missing from the event`);
+    return value;
+  };
+}
+
+/** A placeholder's text in a strict template: a non-empty string, a finite number or a boolean; else undefined. */
+function scalarText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() === '' ? undefined : v;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/**
+ * A template's function. Strict (event extraction): undefined unless every placeholder has a scalar value, so an id
+ * is never a string of separators that every incomplete delivery would share. Otherwise a missing value renders empty.
+ */
+function compileTemplate(template: string, checkPath: (p: CompiledPath) => CompiledPath, strict: boolean): ValueFn {
   const parts: (string | CompiledPath)[] = [];
   const re = /\{([^{}]+)\}/g;
   let last = 0;
@@ -266,7 +331,11 @@ function compileTemplate(template: string, checkPath: (p: CompiledPath) => Compi
       if (typeof part === 'string') out += part;
       else {
         const v = readPath(part, ctx);
-        if (v !== undefined && v !== null) out += typeof v === 'string' ? v : JSON.stringify(v);
+        if (strict) {
+          const text = scalarText(v);
+          if (text === undefined) return undefined;
+          out += text;
+        } else if (v !== undefined && v !== null) out += typeof v === 'string' ? v : JSON.stringify(v);
       }
     }
     return out.replace(/\s+/g, ' ').trim();

@@ -130,7 +130,7 @@ describe('switchyard validate', () => {
 
   it('checks :named params against the declared params, and secrets against .dev.vars.example (and the README with --readme-secrets)', async () => {
     let text = defaultManifestText();
-    text = replaceOnce(text, 'params: { sid: MessageSid, status: MessageStatus }', 'params: { sid: MessageSid, state: MessageStatus }');
+    text = replaceOnce(text, 'params: { sid: MessageSid, status: { first: [MessageStatus, SmsStatus] } }', 'params: { sid: MessageSid, state: MessageStatus }');
     text = replaceOnce(text, 'provider: github\n', 'provider: github\n    verifier: { secret: GH_SECRET }\n');
     const file = projectWith(text);
     const { code, stderr } = await validate(['--readme-secrets', file]);
