@@ -95,7 +95,7 @@ describe('the conformance matrix: every provider, every integration, every sampl
         const m = await runner.measure(flow, 1);
         return { m, status: m.statuses[0]!, events: [...telemetry] };
       };
-      const idsOf = (events: TelemetryEvent[], kind: TelemetryEvent['kind']) => events.flatMap((e) => (e.kind === kind && 'id' in e && e.integration === row.integration ? [e.id] : []));
+      const idsOf = (events: TelemetryEvent[], kind: 'webhook.accepted' | 'webhook.duplicate') => events.flatMap((e) => ((e.kind === 'webhook.accepted' || e.kind === 'webhook.duplicate') && e.kind === kind && e.integration === row.integration ? [e.id] : []));
 
       for (const s of samples) {
         const at = `${s.type} (${s.from})`;
