@@ -16,7 +16,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { secretNamesOf, signRequest as sendSigner } from '../../runtime/component/sign.ts';
 import { optionsOf } from '../../runtime/component/define.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
-import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
+import { compileManifest, compilePattern, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { catalogSample, fillSample, loadCatalog, type CatalogSample } from '../../cli/lib/catalog.ts';
@@ -190,8 +190,7 @@ export function sampleSources(row: MatrixRow): { type: string; from: string; mak
 
 /** The budget row that prices an event type: its own pattern, a wildcard that matches it, or `(no handler)`. */
 export function planRowFor(row: MatrixRow, type: string): string {
-  const glob = (on: string) => new RegExp(`^${on.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return (row.plan.find((c) => c.on === type) ?? row.plan.find((c) => c.on !== NO_HANDLER && glob(c.on).test(type)) ?? row.plan.find((c) => c.on === NO_HANDLER))?.on ?? NO_HANDLER;
+  return (row.plan.find((c) => c.on === type) ?? row.plan.find((c) => c.on !== NO_HANDLER && compilePattern(c.on).test(type)) ?? row.plan.find((c) => c.on === NO_HANDLER))?.on ?? NO_HANDLER;
 }
 
 /**
