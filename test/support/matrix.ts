@@ -133,6 +133,10 @@ export function matrixRows(): MatrixRow[] {
   const unwindowed = readmeShop();
   (unwindowed.integrations.shop as { replay_window?: string }).replay_window = '0s';
   add('README.md, replay_window: 0s,', 'README.md', unwindowed, ['shop'], () => undefined);
+  // And through the queue (`apply: queue`): the claim, the message, the consumer's applied-marker.
+  const queued = readmeShop();
+  (queued.integrations.shop as { apply?: string }).apply = 'queue';
+  add('README.md, apply: queue,', 'README.md', queued, ['shop'], () => undefined);
   schema.close();
   rows = out;
   return out;
