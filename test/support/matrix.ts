@@ -6,7 +6,7 @@
  * (node:sqlite: the schema the migrations build), and signs each row's samples on demand with the signer `switchyard
  * send` uses, so timestamps are fresh when workerd delivers them.
  *   GET /rows          every row (manifest, plan rows for its integration, secrets)
- *   GET /requests?row=N   fresh signed requests for each sample type of row N
+ *   GET /requests?row=N&sample=I   fresh signed requests for sample type I of row N (all without `sample`)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -233,16 +233,17 @@ function staleBy(row: MatrixRow): number {
   return (adapter.timestampTolerance?.(optionsOf(adapter, block) as never) ?? 0) + 120_000;
 }
 
-/** Fresh signed requests for every sample type of a row. */
-export async function rowRequests(row: MatrixRow): Promise<SampleRequests[]> {
+/** Fresh signed requests for every sample type of a row (or only the `only`th). */
+export async function rowRequests(row: MatrixRow, only?: number): Promise<SampleRequests[]> {
   const { signing } = await rowSecrets(row);
   const out: SampleRequests[] = [];
-  for (const source of sampleSources(row)) {
+  for (const [i, source] of sampleSources(row).entries()) {
+    if (only !== undefined && i !== only) continue;
     // Two deliveries a second apart, as two real events are: a sample whose id is its time (__NOW_S__) differs too.
     const now = Date.now();
     const one = source.make(now - 1000);
     const two = source.make(now);
-    const first = await signed(row, one, now - 1000, signing);
+    const first = await signed(row, one, now, signing);
     const second = { ...(await signed(row, two, now, signing)) };
     const seed = seedsFor(row, source.type, two);
     if (seed) second.seed = seed;
@@ -271,6 +272,10 @@ export async function matrixService(request: Request): Promise<Response> {
     const env = await Promise.all(list.map(async (r) => (await rowSecrets(r)).env));
     return Response.json(list.map((r, i) => ({ ...r, env: env[i] })));
   }
-  if (url.pathname === '/requests') return Response.json(await rowRequests(matrixRows()[Number(url.searchParams.get('row'))]!));
+  if (url.pathname === '/requests') {
+    const row = matrixRows()[Number(url.searchParams.get('row'))]!;
+    const sample = url.searchParams.get('sample');
+    return Response.json(await rowRequests(row, sample === null ? undefined : Number(sample)));
+  }
   return new Response('not found', { status: 404 });
 }
