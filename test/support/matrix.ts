@@ -239,7 +239,7 @@ export async function rowRequests(row: MatrixRow, only?: number): Promise<Sample
   const out: SampleRequests[] = [];
   for (const [i, source] of sampleSources(row).entries()) {
     if (only !== undefined && i !== only) continue;
-    // Two deliveries a second apart, as two real events are: a sample whose id is its time (__NOW_S__) differs too.
+    // Two samples a second apart, as two real events are (an id made of the time, __NOW_S__, differs too), signed now.
     const now = Date.now();
     const one = source.make(now - 1000);
     const two = source.make(now);
