@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 import { buildSync } from 'esbuild';
 import { build } from './cli/commands/build.ts';
 import { offlineEngine } from './test/support/offline-engine.ts';
+import { matrixService } from './test/support/matrix.ts';
 import { TEST_SECRETS } from './test/support/secrets.ts';
 import { BESIDE_MODULES } from './test/support/unit-tests.ts';
 
@@ -30,11 +31,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
+            // MATRIX: the Node side of the conformance matrix (rows, plan --budget's figures, freshly signed samples).
             // OFFLINE_ENGINE: the Node side of the manifest-tests agreement test (switchyard test's engine); CALLER: the
             // application's Worker, calling switchyard through a Service Binding (test/worker/commands-rpc.test.ts).
             miniflare: {
               bindings: { TEST_MIGRATIONS: migrations, TEST_SECRETS, ...TEST_SECRETS, ...(pgUrl ? { TEST_PG_MIGRATIONS: pgMigrations } : {}) },
-              serviceBindings: { OFFLINE_ENGINE: offlineEngine, CALLER: 'caller' },
+              serviceBindings: { OFFLINE_ENGINE: offlineEngine, MATRIX: matrixService, CALLER: 'caller' },
               ...(pgUrl ? { hyperdrives: { HYPERDRIVE: pgUrl } } : {}),
               workers: [
                 {

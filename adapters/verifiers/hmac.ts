@@ -132,7 +132,10 @@ export const hmacVerifier = defineComponent({
   },
   timestampTolerance(options) {
     const p = plan(options);
-    return p.timestamp && p.template.pieces.some((x) => 'timestamp' in x) ? options.tolerance : undefined;
+    const ts = p.timestamp;
+    // Signed when the template names it, or it is a body field the signature covers (the whole body, or that field).
+    const signed = ts && (p.template.pieces.some((x) => 'timestamp' in x) || ('field' in ts && (p.template.coversBody || p.template.pieces.some((x) => 'field' in x && x.field.text === ts.field.text))));
+    return signed ? options.tolerance : undefined;
   },
   // Mailgun-style: a body-carried signature over some fields only, not the body.
   authenticates: (options) => (plan(options).template.coversBody ? 'body' : 'fields'),

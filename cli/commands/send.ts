@@ -176,7 +176,11 @@ export async function sendCommand(args: string[], output: Output = processOutput
   const settled = (d: Detail | undefined) => d && !waiting.includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === EffectStatus.sending || e.status === EffectStatus.pending);
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
     const r = await reach(detail, { headers: { authorization: `Bearer ${token}` } });
-    if (r.ok) found = (await r.json()) as Detail;
+    if (r.ok) {
+      // Only an event's detail counts: another server on that URL (a proxy's page) is not an answer.
+      const read = (await r.json().catch(() => undefined)) as Partial<Detail> | undefined;
+      if (read?.event && typeof read.event.status === 'string') found = { effects: [], ...read } as Detail;
+    }
     if (r.status === 401) {
       logError(output, 'the admin token was refused, so the final status is unknown: check ADMIN_TOKEN');
       return 1;

@@ -19,6 +19,7 @@
 import type { CompiledManifest, EventSource } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
+import { decide, dedupOf } from '../../runtime/manifest/decide.ts';
 import { countManyStatement, countStatement } from '../../runtime/consumer/limits.ts';
 import { capacity, perRequest, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
@@ -287,16 +288,14 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
   }
   for (const [name, kind, handlers, source] of sources) {
     const syncSpec = kind === 'command' ? manifest.commands?.[name]?.sync : undefined;
-    const sync = Boolean(syncSpec);
-    const cached = sync && !/^0+(ms|s|m|h|d)$/.test(syncSpec?.cache ?? '1h');
-    const integration = compiled.integrations.get(name);
-    const paths = bookkeeping({ bodyHash: Boolean(integration?.unsignedEventHeaders.length) });
+    const cached = Boolean(syncSpec) && !/^0+(ms|s|m|h|d)$/.test(syncSpec?.cache ?? '1h');
+    const paths = bookkeeping({ bodyHash: dedupOf(source) === 'id+body window' });
     const patterns = [...new Set(handlers.flatMap((h) => ([] as string[]).concat(h.on)))];
     // An integration's events that no handler matches (a provider sends more types than a manifest handles).
     if (kind === 'integration' && !source.stepsFor(NO_HANDLER).length) patterns.push(NO_HANDLER);
     for (const on of patterns) {
-      // The path the runtime takes: in the request when the handlers are SQL only (and apply: auto), else the queue.
-      const wanted = options.path ?? (source.appliesInRequest(on) || sync ? 'direct' : 'queued');
+      // The path the runtime takes, decided by the function the runtime asks (runtime/manifest/decide.ts).
+      const wanted = options.path ?? decide(source, on).path;
       const path: BookkeepingPath = paths.find((p) => p.name === wanted) ?? paths.find((p) => p.name === 'queued')!;
       // A route's events are queued from the request, without the event log's claim; a queued command is claimed by
       // its own statement (the same row and key).

@@ -3,6 +3,7 @@
  * the markers and `switchyard types --check` (part of `npm run check`) fails when it is stale.
  */
 import { fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
+import { matrixSummary } from './conformance.ts';
 
 export const TABLE_START = '<!-- providers:start (generated from catalog/ by `npm run types`; do not edit) -->';
 export const TABLE_END = '<!-- providers:end -->';
@@ -28,12 +29,12 @@ export function verifiedBy(entry: CatalogEntry): string {
   return entry.verified_by === 'doc-vector' ? 'doc vector' : 'spec';
 }
 
-/** The markdown table of every provider, sorted by name. */
+/** The markdown table of every provider, sorted by name; `matrix` is what the conformance matrix proves for it. */
 export function providersTable(entries: Iterable<CatalogEntry>): string {
   const rows = [...entries]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((e) => `| [${e.title}](${e.docs}) | \`${e.name}\` | ${schemeSummary(e)} | ${e.handshake ? `\`${e.handshake.type}\`` : ''} | ${verifiedBy(e)} |`);
-  return ['| provider | `provider:` | scheme | handshake | verified by |', '|---|---|---|---|---|', ...rows].join('\n');
+    .map((e) => `| [${e.title}](${e.docs}) | \`${e.name}\` | ${schemeSummary(e)} | ${e.handshake ? `\`${e.handshake.type}\`` : ''} | ${verifiedBy(e)} | ${matrixSummary(e)} |`);
+  return ['| provider | `provider:` | scheme | handshake | verified by | matrix |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 /** The README with the table between the markers replaced; undefined when the markers are missing. */

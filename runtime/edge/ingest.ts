@@ -11,6 +11,7 @@ import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
+import { decide } from '../manifest/decide.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit, TelemetryEvent } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
@@ -299,8 +300,10 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     return { status: 'misconfigured' };
   }
 
-  const replay = integration.replayWindowMs && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs).toISOString() } : undefined;
-  if (deps.applyInRequest && integration.appliesInRequest(envelope.type)) {
+  // The one decision `plan --budget` prices too (runtime/manifest/decide.ts).
+  const decision = decide(integration, envelope.type);
+  const replay = decision.dedup === 'id+body window' && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs!).toISOString() } : undefined;
+  if (deps.applyInRequest && decision.path === 'direct') {
     // Record and apply it now, with its effects and outbox rows, in one transaction, answer after the commit, and
     // deliver after the answer. An event already in the log (or its body under another id) goes on to the claim
     // below, which answers the duplicate; one that cannot be applied here is queued.

@@ -66,6 +66,10 @@ export interface EventSource {
    * D1: SQL, effects and outbox rows, delivered after the commit; or no step at all: recorded `ignored`).
    */
   appliesInRequest(type: string): boolean;
+  /** `apply:` as the manifest sets it (`auto` by default); absent for a route's events, which are always queued. */
+  apply?: 'auto' | 'queue';
+  /** A synchronous command: recorded and delivered in the request, whatever its steps (see `decide`). */
+  sync?: boolean;
 }
 
 /** An application route: auth, requirements and rate limit, then an upstream proxy or an endpoint adapter. */
@@ -596,7 +600,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
+      { name: name_, format: 'json' as const, queue, retry, apply: spec.apply ?? 'auto', ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[] }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
@@ -920,6 +924,7 @@ function compileIntegration(
     secrets: integrationSecrets(registry, spec),
     queue,
     retry,
+    apply: spec.apply ?? 'auto',
     // Everything commits in the event log's D1 (SQL, effect and outbox rows; sends go out after the commit), so the
     // request can apply it. A projection into another store (Postgres) goes through the queue: its applied-marker
     // lives in that store.

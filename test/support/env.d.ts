@@ -6,6 +6,8 @@ declare global {
       TEST_MIGRATIONS: import('@cloudflare/vitest-plugin').D1Migration[];
       TEST_SECRETS: Record<string, string>;
       OFFLINE_ENGINE: Fetcher;
+      /** The conformance matrix's Node side (test/support/matrix.ts). */
+      MATRIX: Fetcher;
       /** Set when a Postgres answers at SWITCHYARD_PG_URL: examples/postgres-migrations/*.sql, in order. */
       TEST_PG_MIGRATIONS?: string[];
       /** miniflare's Hyperdrive binding to that Postgres (vitest.config.ts). */

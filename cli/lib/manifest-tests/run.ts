@@ -180,7 +180,12 @@ export function fillPlaceholders(text: string, id: string, now: number): string 
 function wrongSecret(secret: string): string {
   const m = /^(v1,)?whsec_/.exec(secret);
   if (m) return `${m[0]}${btoa('switchyard-test-wrong-secret-0123')}`;
-  return `${secret}-wrong`;
+  // Another secret of the same form: its first character changed within its own class, so a hex or base64 secret
+  // (a scheme that decodes it) stays decodable and only the signature is wrong.
+  const first = secret[0];
+  if (first === undefined) return 'switchyard-test-wrong-secret';
+  const other = /[0-9]/.test(first) ? (first === '1' ? '2' : '1') : /[a-f]/.test(first) ? (first === 'a' ? 'b' : 'a') : /[a-z]/.test(first) ? (first === 'x' ? 'y' : 'x') : /[A-Z]/.test(first) ? (first === 'A' ? 'B' : 'A') : 'A';
+  return `${other}${secret.slice(1)}`;
 }
 
 interface Built {

@@ -17,6 +17,7 @@ import type { ErrorBody } from '../../lib/http.ts';
 import * as store from '../../store/index.ts';
 import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
 import type { CompiledCommand } from './compile.ts';
+import { decide } from '../../manifest/decide.ts';
 import { runSync } from './sync.ts';
 
 export { REPLAYED_HEADER, type CommandAnswer, type CommandDeps };
@@ -93,7 +94,7 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   if (command.sync) return runSync(command, envelope, sent, text, env, via, deps, replay, refuse);
 
   const source = deps.compiled.sources.get(command.source)!;
-  if (source.appliesInRequest(command.name)) {
+  if (decide(source, command.name).path === 'direct') {
     // Recorded and applied in one transaction (its effects leased to this call), answered after the commit, its
     // effects delivered after the answer; queued if that cannot be done.
     const outcome = await deps.applyInRequest(envelope, text, env, deps.waitUntil ? { waitUntil: deps.waitUntil } : {}).catch(() => 'queue' as const);
