@@ -46,7 +46,7 @@ function schemeOf(verifier: { type: string }) {
   const adapter = defaultRegistry.verifiers.get(verifier.type);
   if (!adapter) return undefined;
   const { type: _type, ...options } = verifier as { type: string } & Record<string, unknown>;
-  return { adapter, options: optionsOf(adapter, options) as Record<string, unknown> };
+  return { adapter, options: optionsOf(adapter, options) };
 }
 
 /**
@@ -57,8 +57,8 @@ function schemeOf(verifier: { type: string }) {
 export function applies(verifier: { type: string }, cell: Cell): boolean {
   const scheme = schemeOf(verifier);
   if (!scheme) return false;
-  if (cell === 'tamper') return (scheme.adapter.authenticates?.(scheme.options as never) ?? 'body') !== 'sender';
-  if (cell === 'stale') return scheme.adapter.timestampTolerance?.(scheme.options as never) !== undefined;
+  if (cell === 'tamper') return (scheme.adapter.authenticates?.(scheme.options) ?? 'body') !== 'sender';
+  if (cell === 'stale') return scheme.adapter.timestampTolerance?.(scheme.options) !== undefined;
   if (cell === 'send') return !scheme.adapter.keyPair && Boolean(scheme.adapter.sign || scheme.adapter.signBody);
   if (cell === 'test') return Boolean(scheme.adapter.sign || scheme.adapter.signBody);
   return true;

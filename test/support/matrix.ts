@@ -18,7 +18,7 @@ import { optionsOf } from '../../runtime/component/define.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, compilePattern, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, Value } from '../../runtime/manifest/types.gen.ts';
 import { catalogSample, fillSample, loadCatalog, type CatalogSample } from '../../cli/lib/catalog.ts';
 import { CostModel, handlerCosts, NO_HANDLER, type HandlerCost } from '../../cli/lib/budget.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';
@@ -211,7 +211,7 @@ function seedsFor(row: MatrixRow, type: string, sample: CatalogSample): SignedRe
     for (const step of h.steps) {
       const m = step.sql && /^\s*UPDATE\s+(\w+)\s+SET[\s\S]*\bWHERE\s+(\w+)\s*=\s*:(\w+)\s*$/i.exec(step.sql);
       if (!m) continue;
-      const value = compileValue(step.params?.[m[3]!] as never)({ payload, envelope: { type } });
+      const value = compileValue(step.params?.[m[3]!] as Value)({ payload, envelope: { type } });
       seeds.push({ sql: `INSERT OR IGNORE INTO ${m[1]} (${m[2]}) VALUES (?)`, params: [value] });
     }
   }
@@ -230,7 +230,7 @@ async function signed(row: MatrixRow, sample: CatalogSample, now: number, signin
 function staleBy(row: MatrixRow): number {
   const adapter = defaultRegistry.verifiers.get(row.verifier.type)!;
   const { type: _t, ...block } = row.verifier;
-  return (adapter.timestampTolerance?.(optionsOf(adapter, block) as never) ?? 0) + 120_000;
+  return (adapter.timestampTolerance?.(optionsOf(adapter, block)) ?? 0) + 120_000;
 }
 
 /** Fresh signed requests for every sample type of a row (or only the `only`th). */
