@@ -14,7 +14,7 @@ import { optionsOf } from '../../runtime/component/define.ts';
 import { signRequest } from '../../runtime/component/sign.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Manifest, WebhookResponse } from '../../runtime/manifest/types.gen.ts';
 import type { FakeProviders, RecordedRequest } from '../support/fake-providers.ts';
 import { harness, uid, type Harness } from '../support/harness.ts';
 import { githubSignature } from '../support/sign.ts';
@@ -175,7 +175,7 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
 });
 
 /** A home-grown HMAC integration (GitHub's scheme) with a declared answer: nothing here is Discord's. */
-function declaring(response: unknown, apply: 'auto' | 'queue' = 'auto'): Manifest {
+function declaring(response: WebhookResponse, apply: 'auto' | 'queue' = 'auto'): Manifest {
   return {
     version: 1,
     queues: { events: { binding: 'EVENTS_QUEUE', dead_letter: 'EVENTS_DLQ' } },
@@ -185,7 +185,7 @@ function declaring(response: unknown, apply: 'auto' | 'queue' = 'auto'): Manifes
         apply,
         verifier: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
         event: { id: 'id', type: 'kind' },
-        response: response as never,
+        response,
         queue: 'events',
         handlers: [{ on: 'order.*', steps: [{ sql: "UPDATE users SET name = name WHERE id = 'nobody'" }] }],
       },
@@ -227,7 +227,7 @@ describe('a declared webhook answer (`response:`), for any integration', () => {
   });
 
   it('a declared answer that cannot work is a load-time problem: a body with 204, a Worker variable in the answer', () => {
-    const problems = (response: unknown) => {
+    const problems = (response: WebhookResponse) => {
       try {
         compileManifest(declaring(response), defaultRegistry);
         return [];
