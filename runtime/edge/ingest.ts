@@ -273,7 +273,8 @@ export type Admission =
  */
 function answerFor(outcome: Admission, id: string, integration: string, declared?: DeclaredAnswer): Response {
   if (declared && (outcome.status === 'accepted' || outcome.status === 'duplicate' || isSettled(outcome.status))) {
-    const headers = { 'x-content-type-options': 'nosniff', 'x-switchyard-status': outcome.status, 'x-switchyard-id': id };
+    const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', 'x-switchyard-status': outcome.status, 'x-switchyard-id': id };
+    if (outcome.status === 'duplicate' && outcome.reason) headers['x-switchyard-reason'] = outcome.reason;
     return new Response(declared.body === '' ? null : declared.body, { status: declared.status, headers: declared.body === '' ? headers : { ...headers, 'content-type': declared.contentType } });
   }
   switch (outcome.status) {
