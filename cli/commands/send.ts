@@ -154,6 +154,9 @@ export async function sendCommand(args: string[], output: Output = processOutput
   } catch {
     // not JSON: nothing more to say
   }
+  // An integration's declared answer (`response:`) is for the provider: the outcome and id come in headers.
+  const declared = res.headers.get('x-switchyard-status');
+  if (declared) answered = { status: declared, id: res.headers.get('x-switchyard-id') ?? undefined, reason: res.headers.get('x-switchyard-reason') ?? undefined };
   const id = answered.id;
   if (answered.status === 'duplicate') {
     // Nothing new was recorded, so there is no status to wait for: say what the server said, at once.

@@ -16,6 +16,7 @@ import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit, TelemetryEvent } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
 import { secretState } from '../manifest/secrets.ts';
+import type { DeclaredAnswer } from './response.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
 
@@ -227,9 +228,12 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   const receivedAt = new Date(nowMs).toISOString();
   let envelope: Envelope;
   let text: string;
+  let declared: DeclaredAnswer | undefined;
   try {
     text = utf8.decode(body);
     envelope = extractEnvelope(integration, text, request.headers, receivedAt, integration.hashesBody ? toHex(await sha256(text)) : undefined);
+    // Built before the event is recorded: an answer the event cannot give is refused like an unmappable event.
+    declared = integration.response?.(envelope);
   } catch (error) {
     // Authentic but unusable: keep it whole as a dead letter (replayable after a manifest fix), answer 400.
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
@@ -251,7 +255,7 @@ export async function ingest(integration: CompiledIntegration, request: Request,
   }
 
   const outcome = await admit(integration, envelope, text, env, deps, nowMs, integration.replayWindowMs ? toHex(await sha256(body)) : undefined);
-  return answerFor(outcome, envelope.id, name);
+  return answerFor(outcome, envelope.id, name, declared);
 }
 
 /** What became of an event handed to the pipeline (see `admit`). */
@@ -263,8 +267,17 @@ export type Admission =
   | { status: 'misconfigured' }
   | { status: 'unavailable' };
 
-/** The HTTP answer a webhook delivery gets for an admission. */
-function answerFor(outcome: Admission, id: string, integration: string): Response {
+/**
+ * The HTTP answer a webhook delivery gets for an admission. An integration's declared answer (`response:`) replaces
+ * the 2xx ones, duplicates included (a provider that retries a lost answer must get the answer it expects again);
+ * the outcome and id then travel in headers. Errors keep their own answers.
+ */
+function answerFor(outcome: Admission, id: string, integration: string, declared?: DeclaredAnswer): Response {
+  if (declared && (outcome.status === 'accepted' || outcome.status === 'duplicate' || isSettled(outcome.status))) {
+    const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', 'x-switchyard-status': outcome.status, 'x-switchyard-id': id };
+    if (outcome.status === 'duplicate' && outcome.reason) headers['x-switchyard-reason'] = outcome.reason;
+    return new Response(declared.body === '' ? null : declared.body, { status: declared.status, headers: declared.body === '' ? headers : { ...headers, 'content-type': declared.contentType } });
+  }
   switch (outcome.status) {
     case EventStatus.applied:
     case EventStatus.ignored:

@@ -1,5 +1,5 @@
 /* Generated from schemas/catalog.schema.json by `switchyard types`. Do not edit. */
-import type {EventExtraction, Handshake, Value, Verifier} from './types.gen.ts';
+import type {EventExtraction, Handshake, Value, Verifier, WebhookResponse} from './types.gen.ts';
 
 /**
  * One provider of the switchyard catalog (catalog/<name>.yaml).
@@ -35,6 +35,7 @@ export interface CatalogEntry {
   verifier: Verifier;
   event: EventExtraction;
   handshake?: Handshake;
+  response?: WebhookResponse;
   sample: CatalogSample;
   /**
    * Worked examples published in the provider's docs, verbatim.

@@ -38,6 +38,7 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
         verifier: { $ref: '#/definitions/Verifier' },
         event: { $ref: '#/definitions/EventExtraction' },
         handshake: { $ref: '#/definitions/Handshake' },
+        response: { $ref: '#/definitions/WebhookResponse' },
         sample: closed(
           'CatalogSample',
           {
@@ -88,7 +89,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * An integration with its provider's preset applied: the catalog's format, verifier, event and handshake are the
  * defaults and every key the integration sets wins. The verifier merges key by key unless the integration names
  * another `type` (then its block replaces the preset's); each event field replaces the preset's whole; a handshake
- * merges like the verifier, and `handshake: null` removes it. `provider` itself is not kept: the result is a plain
+ * merges like the verifier, and `handshake: null` removes it; a `response` replaces the preset's whole, and
+ * `response: null` removes it. `provider` itself is not kept: the result is a plain
  * integration, which the schema then checks in full.
  */
 export function applyPreset(integration: Record<string, unknown>, entry: CatalogEntry): Record<string, unknown> {
@@ -105,6 +107,9 @@ export function applyPreset(integration: Record<string, unknown>, entry: Catalog
   const handshake = own.handshake === null ? undefined : block(entry.handshake && fieldsOf(entry.handshake), own.handshake);
   if (handshake === undefined) delete out.handshake;
   else out.handshake = handshake;
+  const response = own.response === null ? undefined : (own.response ?? entry.response);
+  if (response === undefined) delete out.response;
+  else out.response = response;
   return out;
 }
 

@@ -32,6 +32,8 @@ import type { Integration, Manifest, Requirement } from './types.gen.ts';
 import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
 import type { InputValidator } from '../edge/commands/input.ts';
+import { compileResponse, type DeclaredAnswer } from '../edge/response.ts';
+import type { Envelope } from '../lib/envelope.ts';
 
 /** One megabyte: the default largest accepted webhook body. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -102,6 +104,8 @@ export interface CompiledIntegration extends EventSource {
   verifierType: string;
   /** The request that proves the endpoint is yours, answered in ingest before anything is queued or logged. */
   handshake?: Handshake;
+  /** The declared answer (`response:`) to a recorded or duplicate delivery, built from its envelope before it is recorded. */
+  response?: (envelope: Envelope) => DeclaredAnswer;
   extract: { id: ValueFn; type: ValueFn; occurredAt?: ValueFn };
   /** Whether an extraction rule reads `body_sha256` (ingest then hashes the body before extracting). */
   hashesBody: boolean;
@@ -874,6 +878,7 @@ function compileIntegration(
   const type = attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION);
   const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION);
   const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
+  const response = spec.response ? attempt([...at, 'response'], compileResponse, spec.response) : undefined;
   const queue = queues.get(spec.queue);
   if (!queue) attempt([...at, 'queue'], fail, `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`);
   const retry = attempt([...at, 'retry'], resolveRetryPolicy, defaultRetry, spec.retry);
@@ -904,13 +909,14 @@ function compileIntegration(
   const replayWindowMs = Math.max(unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0, idWindow);
   const timestampToleranceMs = adapter?.timestampTolerance && verifierOptions ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions)) : undefined;
 
-  if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake)) return undefined;
+  if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake) || (spec.response && !response)) return undefined;
   const integration = {
     name,
     route: spec.route,
     methods: new Set([...(spec.methods ?? ['POST']), ...(handshake?.methods ?? [])]),
     format: spec.format ?? 'json',
     ...(handshake ? { handshake } : {}),
+    ...(response ? { response } : {}),
     maxBody,
     verifier,
     verifierType,

@@ -15,6 +15,7 @@ import { retentionSchema } from '../operations/retention.ts';
 import { templateSchema } from './templates.ts';
 import { commandSchema } from '../edge/commands/schema.ts';
 import { routeAnalyticsSchema } from '../edge/request-analytics.ts';
+import { webhookResponseSchema } from '../edge/response.ts';
 
 export const MANIFEST_VERSION = 1;
 
@@ -156,6 +157,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
             verifier: { type: 'object', tsType: 'Verifier', description: 'How a request is authenticated (`type` picks the adapter). With `provider:`, keys merged over the preset\'s verifier.' },
             event: { type: 'object', tsType: 'EventExtraction', description: 'How the envelope is read. With `provider:`, fields that replace the preset\'s.' },
             handshake: { $ref: '#/definitions/Handshake' },
+            response: { $ref: '#/definitions/WebhookResponse' },
             queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
             retry: { $ref: '#/definitions/RetryPolicy' },
             handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
@@ -262,6 +264,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
         'What a token must carry. For the admin API it must name at least one claim: roles alone can be self-granted (whoever creates a Clerk organisation is its org:admin).',
       ),
       RouteAnalytics: routeAnalyticsSchema,
+      WebhookResponse: webhookResponseSchema,
       RateLimit: closed('RateLimit', { limit: { type: 'integer', minimum: 1 }, period: { enum: [...PERIODS] }, per: { enum: ['user', 'ip'] } }, ['limit', 'period', 'per']),
       Route: closed(
         'Route',

@@ -78,7 +78,13 @@ export type Value =
             ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
           ];
       /**
-       * Used when the source is missing or null.
+       * After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.
+       */
+      map?: {
+        [k: string]: unknown;
+      };
+      /**
+       * Used when the source is missing or null, or (with `map`) when the value is not a key of the map.
        */
       default?: unknown;
     };
@@ -445,7 +451,13 @@ export interface ResendAction {
                 )[]
               ];
           /**
-           * Used when the source is missing or null.
+           * After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.
+           */
+          map?: {
+            [k: string]: unknown;
+          };
+          /**
+           * Used when the source is missing or null, or (with `map`) when the value is not a key of the map.
            */
           default?: unknown;
         };
@@ -867,6 +879,7 @@ export interface Integration {
    */
   event?: EventExtraction;
   handshake?: Handshake;
+  response?: WebhookResponse;
   /**
    * Queue the events go to.
    */
@@ -1060,6 +1073,26 @@ export interface HeadOkHandshake {
    * A HEAD to the route (an unsigned reachability check, e.g. Trello's), answered 200 with an empty body.
    */
   type: 'head-ok';
+}
+/**
+ * The answer to a delivery that was verified and recorded (applied, queued or ignored) or was a duplicate, instead of switchyard's own `{"status","id"}` JSON; the outcome and id move to the X-Switchyard-Status and X-Switchyard-Id headers. Errors (4xx, 409, 5xx) keep their own answers. Built from the event before it is recorded: a value the event lacks is a 400 and an ingest dead letter.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "WebhookResponse".
+ */
+export interface WebhookResponse {
+  /**
+   * The HTTP status (default 200).
+   */
+  status?: number;
+  /**
+   * The Content-Type (default application/json). A JSON type (`application/json`, `…+json`) sends the body value as JSON; any other sends it as text, and it must be a string or a number.
+   */
+  content_type?: string;
+  /**
+   * The body, from the event (payload paths, `@id`, `@type`, …); `map` picks a body by a field, e.g. `{ path: type, map: { "2": { type: 5 } } }`. Without it the body is empty.
+   */
+  body?: Value;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

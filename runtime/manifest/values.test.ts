@@ -175,3 +175,33 @@ describe('transforms', () => {
     expect(() => compileValue(typo)).toThrow('unknown transform "trim"; known: unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number');
   });
 });
+
+describe('map', () => {
+  const byType = { '2': { type: 5 }, '4': { type: 8, data: { choices: [] } }, customer: 'person', true: 'yes' };
+  it('replaces the value by what it maps to, any JSON value; a number or boolean is looked up by its text', () => {
+    expect(value({ const: 2, map: byType })).toEqual({ type: 5 });
+    expect(value({ const: 4, map: byType })).toEqual({ type: 8, data: { choices: [] } });
+    expect(value({ const: true, map: byType })).toBe('yes');
+    // Looked up after the transforms.
+    expect(value({ path: '@type', transform: 'lower', map: { 'customer.created': 'signup' } })).toBe('signup');
+  });
+
+  it('a value that is not a key takes the default, or is a MappingError naming the source (the value only in the message)', () => {
+    expect(value({ const: 3, map: byType, default: { type: 6 } })).toEqual({ type: 6 });
+    expect(value({ path: 'data.note', map: byType, default: 'none' })).toBe('none');
+    let error: unknown;
+    try {
+      value({ path: 'data.email', map: byType });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MappingError);
+    expect((error as MappingError).message).toBe('path data.email is "Ada@Example.com", not a key of its map');
+    expect((error as MappingError).logText).toBe('path data.email is not a key of its map');
+  });
+
+  it('looks up own keys only: a value named like an Object property is not a key', () => {
+    expect(() => value({ const: 'constructor', map: byType })).toThrow(MappingError);
+    expect(() => value({ const: '__proto__', map: byType })).toThrow(MappingError);
+  });
+});

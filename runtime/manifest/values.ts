@@ -1,8 +1,9 @@
 /**
  * Value expressions: how the manifest takes a value out of an event, with no user code and no eval.
  * A value is a path string (`data.items[0].price.id`) or an object with one source
- * (`path`, `template`, `first`, `const`, `now`, `header`, `body_sha256`, `env`), an optional `transform` list and an
- * optional `default`. In event extraction a template is strict: it is missing unless every placeholder is present.
+ * (`path`, `template`, `first`, `const`, `now`, `header`, `body_sha256`, `env`), an optional `transform` list, an
+ * optional `map` (a lookup from the value to another) and an optional `default`. In event extraction a template is
+ * strict: it is missing unless every placeholder is present.
  * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
  * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope.
  */
@@ -66,7 +67,13 @@ export const valueSchema = {
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
           description: 'Transforms applied in order.',
         },
-        default: { tsType: 'unknown', description: 'Used when the source is missing or null.' },
+        map: {
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: { tsType: 'unknown' },
+          description: 'After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.',
+        },
+        default: { tsType: 'unknown', description: 'Used when the source is missing or null, or (with `map`) when the value is not a key of the map.' },
       },
     },
   ],
@@ -277,6 +284,7 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
   const transforms = transformsOf(object.transform);
   const [source, describe] = SOURCES[sources[0]!](object, options);
   const fallback = object.default;
+  const lookup = object.map === undefined ? undefined : new Map(Object.entries(object.map));
   const read: ValueFn = (ctx) => {
     let value = source(ctx);
     if (value === undefined || value === null) return hasDefault ? fallback : undefined;
@@ -286,7 +294,11 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
       if (error instanceof MappingError) throw new MappingError(`${describe}: ${error.message}`, `${describe} ${error.logText}`);
       throw error;
     }
-    return value;
+    if (!lookup) return value;
+    const key = typeof value === 'string' ? value : JSON.stringify(value);
+    if (lookup.has(key)) return lookup.get(key);
+    if (hasDefault) return fallback;
+    throw new MappingError(`${describe} is ${JSON.stringify(key).slice(0, 60)}, not a key of its map`, `${describe} is not a key of its map`);
   };
   return { read, describe };
 }

@@ -30,6 +30,15 @@ describe('provider presets', () => {
     expect(replaced.verifier).toEqual({ type: 'token', secret: 'T' });
   });
 
+  it("gives the preset's response (Discord Interactions), replaced whole by the integration's own, removed by `response: null`", () => {
+    const discord = entries.get('discord-interactions')!;
+    expect(applyPreset({ provider: 'discord-interactions', route: '/d', queue: 'events' }, discord).response).toEqual(discord.response);
+    const mine = { body: { const: { type: 4, data: { content: 'Got it' } } } };
+    expect(applyPreset({ provider: 'discord-interactions', route: '/d', queue: 'events', response: mine }, discord).response).toEqual(mine);
+    expect('response' in applyPreset({ provider: 'discord-interactions', route: '/d', queue: 'events', response: null }, discord)).toBe(false);
+    expect('response' in applyPreset({ provider: 'github', route: '/g', queue: 'events' }, github)).toBe(false);
+  });
+
   it('validates a manifest written with provider: and overrides, for every environment', () => {
     const text = manifest(`  gh:
     provider: github

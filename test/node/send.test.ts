@@ -60,6 +60,29 @@ describe('switchyard send with the generic hmac verifier', () => {
     expect(run.code).toBe(0);
     expect(seen[0]).toMatchObject({ 'x-shopify-topic': 'orders-paid', 'x-shopify-hmac-sha256': expect.stringMatching(/^[A-Za-z0-9+/]+=*$/) });
   });
+
+  it('reads the outcome from the X-Switchyard-* headers when the integration declares its answer (response:)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'x-switchyard-status': 'duplicate', 'x-switchyard-id': 'wh_1' }).end('{"type":5}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'send', 'shopify', 'orders-paid', '--manifest', join(ROOT, 'examples/more-providers.yaml'), '--url', `http://127.0.0.1:${port}`], {
+        env: { ...process.env, ADMIN_TOKEN: '', SHOPIFY_WEBHOOK_SECRET: 'shpss_example_secret' },
+        cwd: ROOT,
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    server.close();
+    expect(run.out).toContain('-> 200 {"type":5}');
+    expect(run.out).toContain('event shopify/wh_1: duplicate: this event id was received before; not processed again');
+    expect(run.code).toBe(0);
+  });
 });
 
 describe('switchyard send with a provider: and no samples/ file', () => {

@@ -7,7 +7,8 @@
  *
  * Discord Interactions (catalog/discord-interactions.yaml, examples/more-providers.yaml): the PING (type 1) is
  * verified, then answered `{"type":1}` as JSON; an unsigned or wrongly signed PING (Discord sends those on purpose)
- * gets 401; a slash command is recorded as an event under its interaction id.
+ * gets 401; a slash command is recorded as an event under its interaction id (test/worker/discord-interactions.test.ts
+ * covers the answer Discord gets and the follow-up).
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -167,15 +168,17 @@ describe('Discord Interactions (provider: discord-interactions)', () => {
       member: { user: { id: '53908232506183680', username: 'mason' }, roles: [] },
     });
     const res = await h.post(ROUTE, command, await discordSigned(command, pair.privateKey));
-    expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ status: 'accepted', id });
+    // Queued (202 `accepted` without it), and answered as the preset's `response:` says: Discord's deferred reply.
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ type: 5 });
+    expect([res.headers.get('x-switchyard-status'), res.headers.get('x-switchyard-id')]).toEqual(['accepted', id]);
     expect(h.queue.messages).toHaveLength(1);
     expect(h.queue.messages[0] as Envelope).toMatchObject({ integration: 'discord_interactions', id, type: 'interaction.2.blep', payload: JSON.parse(command) });
     const row = await env.DB.prepare("SELECT type, status FROM events WHERE integration = 'discord_interactions' AND id = ?").bind(id).first();
     expect(row).toEqual({ type: 'interaction.2.blep', status: 'queued' });
     // A button on a message: routed by its custom_id.
     const button = JSON.stringify({ id: `${id}1`, application_id: '1178562432457195520', type: 3, token: 't', version: 1, data: { custom_id: 'approve_order', component_type: 2 } });
-    expect((await h.post(ROUTE, button, await discordSigned(button, pair.privateKey))).status).toBe(202);
+    expect((await h.post(ROUTE, button, await discordSigned(button, pair.privateKey))).status).toBe(200);
     expect((h.queue.messages[1] as Envelope).type).toBe('interaction.3.approve_order');
   });
 });
