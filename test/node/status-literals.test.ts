@@ -25,7 +25,7 @@ const ALLOWED: { files: string[]; text: string; why: string }[] = [
     text: "'sent'",
     why: "a queue counter (the `queue.sent` usage metric stored in D1, paired with `consumed`), not an effect's status",
   },
-  { files: ['runtime/lib/platform.ts', 'cli/lib/budget.ts'], text: "'queued'", why: "a bookkeeping path through the pipeline ('queued' or 'direct') in the budget report" },
+  { files: ['runtime/lib/platform.ts', 'cli/lib/budget.ts', 'runtime/manifest/decide.ts'], text: "'queued'", why: "a bookkeeping path through the pipeline ('queued' or 'direct'): the decision and the budget report" },
   { files: ['runtime/consumer/effects.ts'], text: "reason: 'effect'", why: "a dead letter's reason column (the effect's delivery failed); its stage is set by the store" },
   { files: ['runtime/operations/admin.ts'], text: "c.req.query('replayed')", why: 'the name of an admin API query parameter (`replayed=true`, the older spelling of `view=all`)' },
   { files: ['cli/lib/fake-providers.ts'], text: "status: 'queued', to:", why: "Twilio's own message status in its API's answer, which the fake imitates" },
