@@ -2,7 +2,7 @@
  * Issue 26's measured comparison of condition languages (docs/conditions-language.md quotes what this prints).
  * Not part of `npm run bench`: the candidates are not dependencies. Install them first, without saving:
  *   npm install --no-save jsonata@2.2.2 @marcbachmann/cel-js@8.0.0 cel-js@0.8.2 @jmespath-community/jmespath@1.3.0 \
- *     jmespath@0.16.0 json-logic-js@2.0.5 expr-eval@2.0.2 filtrex@3.1.0
+ *     jmespath@0.16.0 json-logic-js@2.0.5 expr-eval@2.0.2 filtrex@3.1.0 @bufbuild/cel@0.6.1
  * then `node bench/conditions-languages.ts` (the project's node, node_modules/.bin/node, as npm scripts run it).
  * Prints, per candidate: whether it runs in workerd (no code generation), ns per evaluation of each flow in workerd
  * and in Node's V8 next to the hand-written JS check and the matcher prototype, compile time, the added bundle size
@@ -150,6 +150,7 @@ const USES: Record<string, string> = {
   matcher: `import { compileMatcher } from './bench/conditions/matcher.ts'; const check = (s) => compileMatcher(JSON.parse(s));`,
   jsonata: `import jsonata from 'jsonata'; const check = (s) => { const e = jsonata(s); return (p) => e.evaluate(p); };`,
   '@marcbachmann/cel-js': `import { parse } from '@marcbachmann/cel-js'; const check = (s) => parse(s);`,
+  '@bufbuild/cel': `import { celEnv, parse, plan } from '@bufbuild/cel'; const check = (s) => plan(celEnv(), parse(s));`,
   'cel-js': `import { parse, evaluate } from 'cel-js'; const check = (s) => { const r = parse(s); return (p) => evaluate(r.cst, p); };`,
   '@jmespath-community/jmespath': `import { compile, TreeInterpreter } from '@jmespath-community/jmespath'; const check = (s) => { const a = compile(s); return (p) => TreeInterpreter.search(a, p); };`,
   jmespath: `import { search } from 'jmespath'; const check = (s) => (p) => search(p, s);`,

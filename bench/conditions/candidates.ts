@@ -96,6 +96,21 @@ export const CANDIDATES: Candidate[] = [
     },
   },
   {
+    name: 'CEL (@bufbuild/cel)',
+    packages: ['@bufbuild/cel'],
+    module: '@bufbuild/cel',
+    flows: celFlows,
+    // plan() answers a CelError value (never throws) for a failed evaluation: surfaced as a throw, as the others do.
+    compile: (lib, source) => {
+      const run = lib.plan(lib.celEnv(), lib.parse(text(source)));
+      return (payload) => {
+        const r = run(payload);
+        if (lib.isCelError(r)) throw new Error(r.message);
+        return r;
+      };
+    },
+  },
+  {
     name: 'JMESPath (@jmespath-community/jmespath)',
     packages: ['@jmespath-community/jmespath'],
     module: '@jmespath-community/jmespath',
