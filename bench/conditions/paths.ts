@@ -8,18 +8,23 @@ import type { Matcher } from './matcher.ts';
 
 export interface ReadPath {
   path: string[];
-  /** Offset inside the expression (0-based), when the AST carries one. */
-  offset?: number;
+  /** Offset inside the expression (0-based) of each step, when the AST carries one. */
+  offsets?: (number | undefined)[];
 }
 
 /** Paths of a CEL expression (@marcbachmann/cel-js's AST: `{ op, args, pos }`); macros bind their variable to `receiver[]`. */
 export function celPaths(lib: Lib, source: string): ReadPath[] {
   const out: ReadPath[] = [];
-  const chain = (n: any, scope: Map<string, string[]>): string[] | undefined => {
-    if (n?.op === 'id') return scope.get(n.args) ?? [n.args];
+  type Chain = { path: string[]; offsets: (number | undefined)[] };
+  const chain = (n: any, scope: Map<string, string[]>): Chain | undefined => {
+    if (n?.op === 'id') {
+      const bound = scope.get(n.args);
+      return bound ? { path: bound, offsets: bound.map(() => undefined) } : { path: [n.args], offsets: [n.pos] };
+    }
     if (n?.op === '.' || n?.op === '.?') {
       const base = chain(n.args[0], scope);
-      return base && [...base, n.args[1]];
+      // pos is where the field's name starts.
+      return base && { path: [...base.path, n.args[1]], offsets: [...base.offsets, n.pos] };
     }
     return undefined;
   };
@@ -27,12 +32,12 @@ export function celPaths(lib: Lib, source: string): ReadPath[] {
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) return n.forEach((x) => walk(x, scope));
     const p = chain(n, scope);
-    if (p) return void out.push({ path: p, offset: n.pos });
+    if (p) return void out.push(p);
     if (n.op === 'rcall' && ['exists', 'all', 'exists_one', 'filter', 'map'].includes(n.args[0])) {
       const receiver = chain(n.args[1], scope);
       walk(n.args[1], scope);
       const [v, body] = n.args[2] as [any, any];
-      return walk(body, new Map(scope).set(v.args, [...(receiver ?? []), '[]']));
+      return walk(body, new Map(scope).set(v.args, [...(receiver?.path ?? []), '[]']));
     }
     if (n.op !== 'value') walk(n.args, scope);
   };
@@ -47,13 +52,20 @@ export function jsonataPaths(lib: Lib, source: string): ReadPath[] {
     if (!n || typeof n !== 'object') return;
     if (Array.isArray(n)) return n.forEach((x) => walk(x, base));
     if (n.type === 'path') {
-      let path = n.steps[0]?.type === 'variable' && n.steps[0].value === '$' ? [] : base;
+      const root = n.steps[0]?.type === 'variable' && n.steps[0].value === '$';
+      let path = root ? [] : base;
+      // position is where a step's name ends; steps inherited from the enclosing path have none here.
+      let offsets: (number | undefined)[] = path.map(() => undefined);
       for (const step of n.steps) {
         if (step.type !== 'name') continue;
         path = [...path, step.value];
-        out.push({ path, offset: step.position - String(step.value).length });
+        offsets = [...offsets, step.position - String(step.value).length];
+        out.push({ path, offsets });
         for (const stage of step.stages ?? []) if (stage.type === 'filter') walk(stage.expr, [...path, '[]']);
-        if (step.stages?.length) path = [...path, '[]'];
+        if (step.stages?.length) {
+          path = [...path, '[]'];
+          offsets = [...offsets, undefined];
+        }
       }
       return;
     }
@@ -107,7 +119,7 @@ export function matcherPaths(m: Matcher, base: string[] = []): ReadPath[] {
 /** Checks paths against a sample event: for each path missing from it, where it stops and the closest field there. */
 export function checkPaths(paths: ReadPath[], sample: unknown): string[] {
   const problems: string[] = [];
-  for (const { path, offset } of paths) {
+  for (const { path, offsets } of paths) {
     let node: unknown = sample;
     for (const [i, seg] of path.entries()) {
       if (seg === '[]') {
@@ -121,6 +133,7 @@ export function checkPaths(paths: ReadPath[], sample: unknown): string[] {
       if (node === null || typeof node !== 'object' || !(seg in node)) {
         const keys = node && typeof node === 'object' ? Object.keys(node) : [];
         const near = keys.map((k) => [k, distance(k, seg)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0];
+        const offset = offsets?.[i];
         problems.push(`${path.slice(0, i + 1).join('.')}${offset !== undefined ? ` (offset ${offset})` : ''}: not in the sample${near ? `; did you mean ${near[0]}?` : ''}`);
         break;
       }
