@@ -195,7 +195,7 @@ describe('profile enrichment', () => {
     const token = await clerkToken(k1, { sub });
     for (let i = 0; i < 2; i++) expect((await h.request('/api/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(fake.to(/api\.clerk\.com/)).toHaveLength(1);
-    expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace', 'Grace']);
+    expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace Hopper', 'Grace Hopper']);
     expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'grace@example.com', name: 'Grace Hopper', created_at: '2023-11-14T22:13:20.000Z' });
     expect(await env.DB.prepare("SELECT count(*) AS n FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(sub).first()).toEqual({ n: 1 });
   });
@@ -203,7 +203,7 @@ describe('profile enrichment', () => {
   it.each([
     ['a CRLF (a forged header)', 'Eve\r\nX-Admin: 1', undefined],
     ['a NUL', 'Eve\u0000', undefined],
-    ['text beyond Latin-1 (sent as is)', '李雷', '李雷'],
+    ['text beyond Latin-1 (sent as is)', '李雷', '李雷 X'],
   ])('forwards a profile value with %s without failing the request', async (_name, firstName, forwarded) => {
     const { fake, h } = setup();
     const sub = `user_crlf_${crypto.randomUUID()}`;
