@@ -1399,7 +1399,7 @@ export interface Route {
     [k: string]: string;
   };
   /**
-   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at).
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at; created_at is the first request's time where the provider gives none).
    *
    * @minItems 1
    */
