@@ -4,9 +4,16 @@ import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { analyticsSpec, asUuid, compileAnalytics, type AnalyticsEvent } from './analytics.ts';
 import { baseUrl, trimSlash } from './message.ts';
+import { SWITCHYARD_VERSION } from '../../runtime/lib/version.gen.ts';
 
 /** Events per PostHog /batch/ call; its limit is the request size (20 MB), so this keeps calls modest. */
 export const POSTHOG_BATCH_LIMIT = 1000;
+
+/**
+ * What PostHog's SDKs put on every event: the library and its version. Under the event's own properties, so an
+ * event that names its library (a relayed posthog-js event's `$lib: web`) keeps it.
+ */
+export const POSTHOG_LIB = { $lib: 'switchyard', $lib_version: SWITCHYARD_VERSION } as const;
 
 /**
  * Analytics events to PostHog's `/batch/` endpoint with the project API key. Each event's `uuid` is derived from
@@ -29,7 +36,11 @@ export const posthogAction = defineComponent({
     return {
       type: 'posthog',
       maxBatch: POSTHOG_BATCH_LIMIT,
-      prepare: build,
+      // In the recorded payload, so the effect shows what PostHog is sent.
+      prepare: (ctx): AnalyticsEvent => {
+        const event = build(ctx);
+        return { ...event, properties: { ...POSTHOG_LIB, ...event.properties } };
+      },
       async send(items, io) {
         const [apiKey] = readSecrets(io.env, options.api_key);
         const batch = await Promise.all(

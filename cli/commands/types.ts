@@ -29,11 +29,13 @@ export const CATALOG_TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/catalog.g
 export const COMPONENTS_DOC_PATH = join(PACKAGE_ROOT, 'docs/components.md');
 export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
 export const README_PATH = join(PACKAGE_ROOT, 'README.md');
+/** The package's version as a constant the Worker can import (no package.json read at run time). */
+export const VERSION_PATH = join(PACKAGE_ROOT, 'runtime/lib/version.gen.ts');
 /** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; readme?: string }> {
+export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; version: string; readme?: string }> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(typesInput(schema), 'Manifest', {
@@ -58,7 +60,14 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   });
   // The README's provider table comes from the catalog files (only when the README has its markers).
   const readme = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), ...(readme !== undefined ? { readme } : {}) };
+  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), ...(readme !== undefined ? { readme } : {}) };
+}
+
+/** runtime/lib/version.gen.ts: package.json's version, for what reports the library (PostHog's `$lib_version`). */
+export function versionModule(): string {
+  const { version } = JSON.parse(readText(join(PACKAGE_ROOT, 'package.json')) ?? '{}') as { version?: unknown };
+  if (typeof version !== 'string') throw new Error('package.json has no version');
+  return `/* Generated from package.json by \`switchyard types\`. Do not edit. */\n/** switchyard's version (package.json). */\nexport const SWITCHYARD_VERSION = ${JSON.stringify(version)};\n`;
 }
 
 /** The client module for a manifest file's commands (its default environment). */
@@ -86,6 +95,7 @@ export async function typesCommand(args: string[]): Promise<number> {
       [CATALOG_SCHEMA_PATH, want.catalog],
       [CATALOG_TYPES_PATH, want.catalogTypes],
       [COMPONENTS_DOC_PATH, want.components],
+      [VERSION_PATH, want.version],
       ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
     ];

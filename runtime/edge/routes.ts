@@ -57,7 +57,7 @@ export async function authenticate(verify: JwtVerify, token: string, env: Runtim
  * commit together, so a failure leaves the user unseen and the next request tries again. A concurrent first
  * request loses on the marker's primary key and changes nothing.
  */
-async function firstSeen(route: CompiledRoute, config: AuthHooks | undefined, user: AuthenticatedUser, profile: Record<string, unknown> | undefined, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
+async function firstSeen(route: CompiledRoute, config: AuthHooks | undefined, user: AuthenticatedUser, readProfile: () => Promise<Record<string, unknown> | undefined>, env: RuntimeEnv, deps: RouteDeps, seen: Set<string>): Promise<void> {
   const key = `${user.provider}\u0000${user.sub}`;
   if (seen.has(key)) return;
   const db = env.DB;
@@ -66,7 +66,12 @@ async function firstSeen(route: CompiledRoute, config: AuthHooks | undefined, us
     return;
   }
   const at = new Date(deps.now()).toISOString();
-  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {}, user: providerUser(config, user, profile) } };
+  // Read only for a user not seen yet: a route that forwards nothing from the profile never reads it otherwise.
+  const profile = await readProfile();
+  const described = providerUser(config, user, profile);
+  // A provider that does not date its users (Supabase's token, no profile read) has them dated by their first request.
+  const userValues = { ...described, created_at: described.created_at ?? at };
+  const envelope = { integration: route.name, id: user.sub, type: 'user.first_seen', occurred_at: at, received_at: at, payload: { sub: user.sub, claims: user.claims, profile: profile ?? {}, user: userValues } };
   const statements: D1PreparedStatement[] = [db.prepare('INSERT INTO seen_users (provider, sub, first_seen_at) VALUES (?1, ?2, ?3)').bind(user.provider, user.sub, at)];
   const ctx = stepContext(envelope, env);
   for (const step of route.onFirstSeen!) {
@@ -116,19 +121,23 @@ function forwardValue(headers: Headers, header: string, value: unknown): void {
   if (!CONTROL_CHARACTER.test(text)) headers.set(header, text);
 }
 
-async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, deps: RouteDeps): Promise<Response> {
+async function proxy(route: CompiledRoute, request: Request, user: AuthenticatedUser | undefined, profile: Record<string, unknown> | undefined, config: AuthHooks | undefined, deps: RouteDeps): Promise<Response> {
   const upstream = route.upstream!;
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
   for (const h of HOP_BY_HOP) headers.delete(h);
   // Identity headers come from the verified token only; a client's own copies are dropped.
   for (const name of [...headers.keys()]) if (name.startsWith('x-user-')) headers.delete(name);
-  for (const [header] of [...upstream.forwardClaims, ...upstream.forwardProfile]) headers.delete(header);
+  for (const [header] of [...upstream.forwardClaims, ...upstream.forwardProfile, ...upstream.forwardUser]) headers.delete(header);
   if (!upstream.keepAuthorization) headers.delete('authorization');
   if (user) {
     headers.set('x-user-id', user.sub);
     for (const [header, claim] of upstream.forwardClaims) forwardValue(headers, header, user.claims[claim]);
     for (const [header, path] of upstream.forwardProfile) forwardValue(headers, header, profile ? readPath(path, { payload: profile }) : undefined);
+    if (upstream.forwardUser.length) {
+      const described = providerUser(config, user, profile);
+      for (const [header, path] of upstream.forwardUser) forwardValue(headers, header, readPath(path, { payload: described }));
+    }
   }
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body;
   try {
@@ -205,11 +214,16 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           throw httpError(429, { error: 'rate_limited', message: `at most ${route.rateLimit.limit} requests per ${route.rateLimit.period}` }, { 'retry-after': String(retryAfter) });
         }
       }
-      const profile = user && route.profile ? await loadProfile(route.profile, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined;
-      if (user && route.onFirstSeen) await firstSeen(route, route.auth ? compiled.auth.get(route.auth) : undefined, user, profile, c.env, deps, seen);
+      const profileSource = route.profile;
+      const readProfile = async () => (user && profileSource ? loadProfile(profileSource, user, { env: c.env, fetch: deps.fetch, now: deps.now(), ...(c.env.KV ? { kv: c.env.KV as KVNamespace } : {}) }, deps.emit) : undefined);
+      // Per request only when a forwarded header reads it; on_first_seen reads it for a new user alone.
+      const forwardsProfile = !!route.upstream && (route.upstream.forwardProfile.length > 0 || route.upstream.forwardUser.length > 0);
+      const profile = forwardsProfile ? await readProfile() : undefined;
+      const authConfig = route.auth ? compiled.auth.get(route.auth) : undefined;
+      if (user && route.onFirstSeen) await firstSeen(route, authConfig, user, forwardsProfile ? async () => profile : readProfile, c.env, deps, seen);
       if (route.upstream) {
         const analytics = route.analytics;
-        if (!analytics) return proxy(route, request, user, profile, deps);
+        if (!analytics) return proxy(route, request, user, profile, authConfig, deps);
         // Tracked after the answer, whatever it is (a 502 included), and never awaited by it.
         const track = (status: number) => {
           const facts = { route, request, status, startedMs, endedMs: deps.now(), ...(user ? { user } : {}) };
@@ -220,7 +234,7 @@ export function registerRoutes(app: Hono<{ Bindings: RuntimeEnv }>, compiled: Co
           );
         };
         try {
-          const response = await proxy(route, request, user, profile, deps);
+          const response = await proxy(route, request, user, profile, authConfig, deps);
           track(response.status);
           return response;
         } catch (error) {

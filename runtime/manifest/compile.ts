@@ -83,7 +83,7 @@ export interface CompiledRoute {
   authMode: 'required' | 'optional';
   require?: Requirement;
   rateLimit?: { limit: number; period: Period; per: 'user' | 'ip' };
-  upstream?: { origin: string; forwardClaims: [string, string][]; forwardProfile: [string, ReturnType<typeof compilePath>][]; keepAuthorization: boolean };
+  upstream?: { origin: string; forwardClaims: [string, string][]; forwardProfile: [string, ReturnType<typeof compilePath>][]; forwardUser: [string, ReturnType<typeof compilePath>][]; keepAuthorization: boolean };
   /** Load the user's profile (from the provider's profile source). */
   profile?: ProfileSource;
   /** Steps run once per user, when the route first sees them. */
@@ -511,16 +511,24 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
         } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
       } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
       if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
-      const profile = spec.profile ? (spec.auth ? auth.get(spec.auth)?.profile : undefined) : undefined;
-      if (spec.profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
-      if ((spec.forward_profile || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile and on_first_seen need an auth provider' });
-      if (spec.forward_profile && !spec.profile) problems.push({ path: [...at, 'forward_profile'], message: 'forward_profile needs profile: true' });
+      // Whether a profile is read is the auth provider's to say (its profile options): a route that reads the user
+      // (forward_user, forward_profile, on_first_seen) reads it where the provider has one, unless profile: false.
+      const declared = spec.auth ? auth.get(spec.auth)?.profile : undefined;
+      const readsUser = !!(spec.forward_user || spec.forward_profile || spec.on_first_seen);
+      const profile = spec.profile === false ? undefined : spec.profile || readsUser ? declared : undefined;
+      if (spec.profile && spec.auth && auth.has(spec.auth) && !declared) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
+      if ((spec.forward_profile || spec.forward_user || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile, forward_user and on_first_seen need an auth provider' });
+      if (spec.forward_profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'forward_profile'], message: `forward_profile reads the profile: give auth provider ${spec.auth} profile options (and no profile: false), or use forward_user` });
       let onFirstSeen: CompiledStep[] = [];
       defer(() => {
         onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
       });
       const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
         const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
+        return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
+      });
+      const forwardUser = Object.entries(spec.forward_user ?? {}).flatMap(([header, path]) => {
+        const compiled = attempt([...at, 'forward_user', header], () => compilePath(path));
         return compiled ? [[header, compiled] as [string, ReturnType<typeof compilePath>]] : [];
       });
       const routeLimits = (spec.limits ?? []).flatMap((limitName, i) => {
@@ -547,7 +555,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
         ...(spec.auth ? { auth: spec.auth } : {}),
         ...(spec.require ? { require: spec.require } : {}),
         ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
-        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, keepAuthorization: spec.keep_authorization ?? false } } : {}),
+        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, forwardUser, keepAuthorization: spec.keep_authorization ?? false } } : {}),
         ...(profile ? { profile } : {}),
         ...(onFirstSeen.length ? { onFirstSeen } : {}),
         ...(endpoint ? { endpoint } : {}),

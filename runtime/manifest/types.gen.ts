@@ -1383,17 +1383,23 @@ export interface Route {
    */
   keep_authorization?: boolean;
   /**
-   * Load the user's full profile (the provider's `profile` options), cached in KV.
+   * Read the user's full profile (the auth provider's `profile` options), cached in KV. Default: read where the provider has profile options and the route reads the user (forward_user, forward_profile, on_first_seen); false never reads it.
    */
   profile?: boolean;
   /**
-   * Headers to send upstream, each from a profile field (a path).
+   * Headers to send upstream, each from a field (a path) of the provider's own profile.
    */
   forward_profile?: {
     [k: string]: string;
   };
   /**
-   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at).
+   * Headers to send upstream, each from user.* as the auth provider maps its user (email, name, created_at, metadata.<key>): the same whichever provider signs the token.
+   */
+  forward_user?: {
+    [k: string]: string;
+  };
+  /**
+   * SQL steps run once per user, the first time the route sees them (values: sub, claims.*, profile.*, and user.* as the auth provider maps its user: id, email, name, metadata, created_at; created_at is the first request's time where the provider gives none).
    *
    * @minItems 1
    */

@@ -123,11 +123,9 @@ describe('protected upstream route', () => {
     expect((await api(h, await clerkToken(k1, { exp: Math.floor(Date.now() / 1000) - 3 }))).status).toBe(200);
   });
 
-  it('checks the audience (here an Auth0 provider)', async () => {
+  it('checks the audience (here an Auth0 provider, swapped in by its auth block alone: the route is unchanged)', async () => {
     const m = structuredClone(defaultManifest);
     m.auth = { clerk: { type: 'auth0', domain: 'example.clerk.accounts.dev', audience: 'https://api.example.com' } };
-    const { profile: _p, forward_profile: _f, on_first_seen: _o, ...withoutProfile } = m.routes!.api!;
-    m.routes!.api = withoutProfile;
     const { h } = setup({ manifest: m });
     const token = (aud: string) => clerkToken(k1, { iss: 'https://example.clerk.accounts.dev/', aud });
     expect((await api(h, await token('https://api.example.com'))).status).toBe(200);
@@ -195,7 +193,7 @@ describe('profile enrichment', () => {
     const token = await clerkToken(k1, { sub });
     for (let i = 0; i < 2; i++) expect((await h.request('/api/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(fake.to(/api\.clerk\.com/)).toHaveLength(1);
-    expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace', 'Grace']);
+    expect(fake.to(/origin\.example\.com/).map((r) => r.headers['x-user-name'])).toEqual(['Grace Hopper', 'Grace Hopper']);
     expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'grace@example.com', name: 'Grace Hopper', created_at: '2023-11-14T22:13:20.000Z' });
     expect(await env.DB.prepare("SELECT count(*) AS n FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(sub).first()).toEqual({ n: 1 });
   });
@@ -203,7 +201,7 @@ describe('profile enrichment', () => {
   it.each([
     ['a CRLF (a forged header)', 'Eve\r\nX-Admin: 1', undefined],
     ['a NUL', 'Eve\u0000', undefined],
-    ['text beyond Latin-1 (sent as is)', '李雷', '李雷'],
+    ['text beyond Latin-1 (sent as is)', '李雷', '李雷 X'],
   ])('forwards a profile value with %s without failing the request', async (_name, firstName, forwarded) => {
     const { fake, h } = setup();
     const sub = `user_crlf_${crypto.randomUUID()}`;
@@ -213,6 +211,24 @@ describe('profile enrichment', () => {
     const sent = fake.to(/origin\.example\.com/);
     expect(sent.map((r) => r.headers['x-user-name'])).toEqual([forwarded, forwarded]);
     expect(sent.every((r) => r.headers['x-admin'] === undefined && r.headers['x-user-id'] === sub)).toBe(true);
+  });
+
+  it('a route that forwards nothing from the user reads the profile only for a user it has not seen', async () => {
+    const m = structuredClone(defaultManifest);
+    delete m.routes!.api!.forward_user;
+    const sub = `user_lazy_${crypto.randomUUID()}`;
+    const clerkUser = () => Response.json({ id: sub, first_name: 'Ada', last_name: 'L', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'ada@example.com' }] });
+    const token = await clerkToken(k1, { sub });
+    const first = setup({ manifest: m });
+    first.fake.on(/api\.clerk\.com\/v1\/users\//, clerkUser);
+    for (let i = 0; i < 3; i++) expect((await api(first.h, token)).status).toBe(200);
+    expect(first.fake.to(/api\.clerk\.com/)).toHaveLength(1);
+    expect(await env.DB.prepare('SELECT email, name, created_at FROM users WHERE id = ?').bind(sub).first()).toEqual({ email: 'ada@example.com', name: 'Ada L', created_at: '2023-11-14T22:13:20.000Z' });
+    // Another isolate: the user is seen (D1), so no profile is read at all.
+    const later = setup({ manifest: m });
+    later.fake.on(/api\.clerk\.com\/v1\/users\//, clerkUser);
+    expect((await api(later.h, token)).status).toBe(200);
+    expect(later.fake.to(/api\.clerk\.com/)).toHaveLength(0);
   });
 
   it("caches Auth0's management token until 5 minutes before it expires", async () => {

@@ -32,21 +32,18 @@ const signedHs256 = (payload: JWTPayload, secret = JWT_SECRET) => new SignJWT(pa
 function supabaseManifest(provider: Record<string, unknown>, route: Record<string, unknown> = {}): Manifest {
   const m = structuredClone(defaultManifest);
   m.auth!.clerk = { type: 'supabase', project_url: PROJECT, ...provider };
-  const api = m.routes!.api!;
-  delete api.profile;
-  delete api.forward_profile;
-  Object.assign(api, route);
+  Object.assign(m.routes!.api!, route);
   return m;
 }
 
-function setup(manifest: Manifest) {
+function setup(manifest: Manifest, now?: () => number) {
   const fake = new FakeProviders();
   let jwksFetches = 0;
   fake.on(/abcd\.supabase\.co\/auth\/v1\/\.well-known\/jwks\.json$/, () => {
     jwksFetches++;
     return Response.json({ keys: [es256.jwk] });
   });
-  const h = harness({ compiled: compileManifest(manifest, defaultRegistry), fetch: fake.fetch, env: { SUPABASE_JWT_SECRET: JWT_SECRET, SUPABASE_SERVICE_ROLE_KEY: 'service_role_test' } });
+  const h = harness({ compiled: compileManifest(manifest, defaultRegistry), fetch: fake.fetch, ...(now ? { now } : {}), env: { SUPABASE_JWT_SECRET: JWT_SECRET, SUPABASE_SERVICE_ROLE_KEY: 'service_role_test' } });
   const call = (token: string) => h.request('/api/me', { headers: { authorization: `Bearer ${token}` } });
   return { fake, h, call, jwksFetches: () => jwksFetches };
 }
@@ -66,7 +63,7 @@ describe('supabase auth (signing keys, JWKS)', () => {
       [payload.sub, 'lin@example.com'],
     ]);
     const row = await userRow(payload.sub);
-    expect(row).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: null });
+    expect(row).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });
 
   it('takes created_at (and the stored metadata) from the admin API when profile is set', async () => {
@@ -84,7 +81,7 @@ describe('supabase auth (signing keys, JWKS)', () => {
     const { call } = setup(supabaseManifest({}));
     const payload = claims({ user_metadata: undefined, email: 'bare@example.com' });
     expect((await call(await signedEs256(payload))).status).toBe(200);
-    expect(await userRow(payload.sub)).toEqual({ email: 'bare@example.com', name: null, metadata: '{}', created_at: null });
+    expect(await userRow(payload.sub)).toEqual({ email: 'bare@example.com', name: null, metadata: '{}', created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });
 
   it.each([
@@ -135,5 +132,35 @@ describe('supabase auth (legacy HS256 secret)', () => {
       reasons.push(((await res.json()) as { reason: string }).reason);
     }
     expect(reasons).toEqual(['signature_invalid', 'algorithm_not_allowed', 'token_expired']);
+  });
+});
+
+describe('supabase auth: the first-seen sync (cookbook: insert the user with created_at = now)', () => {
+  it('gives the first-seen row created_at = when the user first arrived, and never moves it', async () => {
+    let now = Date.parse('2026-03-01T10:00:00.000Z');
+    const manifest = supabaseManifest({});
+    const first = setup(manifest, () => now);
+    const payload = claims();
+    const token = await signedEs256(payload);
+    expect((await first.call(token)).status).toBe(200);
+    expect(await userRow(payload.sub)).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: '2026-03-01T10:00:00.000Z' });
+    // A day later, in another isolate, even with the seen-marker gone (the sync runs again): the row keeps its date.
+    now += 86_400_000;
+    await env.DB.prepare("DELETE FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(payload.sub).run();
+    const later = setup(manifest, () => now);
+    expect((await later.call(token)).status).toBe(200);
+    expect((await first.call(token)).status).toBe(200);
+    expect(await userRow(payload.sub)).toMatchObject({ created_at: '2026-03-01T10:00:00.000Z' });
+  });
+
+  it('swapping auth: from Clerk to Supabase is a change of the auth block alone; the route is left as it is', async () => {
+    const m = structuredClone(defaultManifest);
+    m.auth!.clerk = { type: 'supabase', project_url: PROJECT };
+    const { fake, call } = setup(m, () => Date.parse('2026-03-02T00:00:00.000Z'));
+    const payload = claims();
+    expect((await call(await signedEs256(payload))).status).toBe(200);
+    const [sent] = fake.to(/origin\.example\.com/);
+    expect([sent!.headers['x-user-id'], sent!.headers['x-user-email'], sent!.headers['x-user-name']]).toEqual([payload.sub, 'lin@example.com', 'Lin Wei']);
+    expect(await userRow(payload.sub)).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: '2026-03-02T00:00:00.000Z' });
   });
 });

@@ -35,8 +35,16 @@ export interface Step {
   redeliver?: number;
   /** Only advance the clock by this much (ms) and deliver what became due. */
   waitMs?: number;
-  request?: { method: string; path: string; headers: Record<string, string>; body?: string };
+  request?: { method: string; path: string; headers: Record<string, string>; body?: string; user?: TestUser };
   expect?: { http?: number; body?: Record<string, unknown>; event?: string };
+}
+
+/** A signed-in user a request is sent as: a token from the local dev issuer standing in for an `auth:` provider. */
+export interface TestUser {
+  sub: string;
+  /** The provider's name under `auth:`; default: the only one declared. */
+  provider?: string;
+  claims?: Record<string, unknown>;
 }
 
 /** A table expectation: exactly these rows, or rows the table contains. */
@@ -167,12 +175,18 @@ export function parseCaseFile(file: string, text: string): CaseFile {
       }
       if (e.request !== undefined) {
         const r = e.request;
-        if (!isObj(r) || typeof r.path !== 'string') problem([...at, 'request'], 'request: needs a path (and optionally method, headers, json or body)');
+        if (!isObj(r) || typeof r.path !== 'string') problem([...at, 'request'], 'request: needs a path (and optionally method, headers, json or body, user)');
         else {
           const headers = isObj(r.headers) ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)])) : {};
           const body = r.json !== undefined ? JSON.stringify(r.json) : r.body !== undefined ? String(r.body) : undefined;
           if (r.json !== undefined) headers['content-type'] ??= 'application/json';
-          step.request = { method: String(r.method ?? (body === undefined ? 'GET' : 'POST')), path: r.path, headers, ...(body !== undefined ? { body } : {}) };
+          let user: TestUser | undefined;
+          if (r.user !== undefined) {
+            const u = r.user;
+            if (!isObj(u) || typeof u.sub !== 'string' || (u.provider !== undefined && typeof u.provider !== 'string') || (u.claims !== undefined && !isObj(u.claims))) problem([...at, 'request', 'user'], 'user: is { sub, provider?, claims? }: who the request is signed in as');
+            else user = { sub: u.sub, ...(typeof u.provider === 'string' ? { provider: u.provider } : {}), ...(isObj(u.claims) ? { claims: u.claims } : {}) };
+          }
+          step.request = { method: String(r.method ?? (body === undefined ? 'GET' : 'POST')), path: r.path, headers, ...(body !== undefined ? { body } : {}), ...(user ? { user } : {}) };
         }
       }
       if (e.expect !== undefined) {

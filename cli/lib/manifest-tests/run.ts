@@ -20,8 +20,10 @@ import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
 import { DEFAULT_STORE } from '../../../runtime/consumer/stores.ts';
 import type { TelemetryEvent } from '../../../runtime/lib/telemetry.ts';
 import { FakeProviders } from '../fake-providers.ts';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAIM } from '../../../runtime/edge/dev-auth.ts';
 import { MemoryKV, OfflineQueue } from './bindings.ts';
-import type { Case, Path, Row, Step } from './cases.ts';
+import type { Case, Path, Row, Step, TestUser } from './cases.ts';
 export type { Row } from './cases.ts';
 
 /** Where a case's state lives: a fresh database (with the migrations applied) and KV per case. */
@@ -292,6 +294,31 @@ async function sign(target: Target, built: Built, url: string, now: number, keys
   return signBuilt(signable, { type: '', body: built.body, headers: built.headers, ...(built.form ? { form: built.form } : {}), ...(built.id !== undefined ? { deliveryId: built.id } : {}) }, { url, now, secrets });
 }
 
+/**
+ * A bearer token for a request's `user:`, from the local dev issuer (as `switchyard token` mints one): a key pair
+ * made for the case, its public half in the variables that turn the issuer on. Signed at the real time, since
+ * tokens are checked against it; the case's clock is the runtime's.
+ */
+async function devToken(target: Target, user: TestUser, env: RuntimeEnv, keys: { pair?: CryptoKeyPair }): Promise<string> {
+  const names = [...target.compiled.auth.keys()];
+  const provider = user.provider ?? (names.length === 1 ? names[0]! : undefined);
+  if (!provider || !target.compiled.auth.has(provider)) throw new Error(`user: name the provider (provider: <one of ${names.join(', ') || 'none: declare auth:'}>)`);
+  if (!keys.pair) {
+    keys.pair = (await generateKeyPair(DEV_ALGORITHM, { extractable: true })) as CryptoKeyPair;
+    Object.assign(env, { [DEV_AUTH_VAR]: '1', [DEV_JWK_VAR]: JSON.stringify({ ...(await exportJWK(keys.pair.publicKey)), alg: DEV_ALGORITHM }) });
+  }
+  const audience = target.compiled.auth.get(provider)!.audience;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ ...user.claims, [DEV_PROVIDER_CLAIM]: provider })
+    .setProtectedHeader({ alg: DEV_ALGORITHM, typ: 'JWT' })
+    .setIssuer(DEV_ISSUER)
+    .setSubject(user.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .setAudience((Array.isArray(audience) ? audience[0] : audience) ?? DEV_ISSUER)
+    .sign(keys.pair.privateKey);
+}
+
 // ---------------------------------------------------------------------------------------------------------- run
 
 /**
@@ -362,6 +389,7 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
   const builtSteps: (Built | undefined)[] = [];
   const sentBodies: string[] = [];
   const keyPairs = new Map<string, { privateKey: string; env: Record<string, string> }>();
+  const devKeys: { pair?: CryptoKeyPair } = {};
 
   /** Hands every due message of the consumed queues to the Worker's queue handler, until none is due. */
   const drain = async () => {
@@ -416,7 +444,9 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       try {
         if (step.request) {
           const r = step.request;
-          request = new Request(`https://switchyard.test${r.path}`, { method: r.method, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+          // A signed-in request goes to loopback: the dev issuer answers nowhere else.
+          const signedIn = r.user ? { authorization: `Bearer ${await devToken(target, r.user, env, devKeys)}` } : undefined;
+          request = new Request(`${signedIn ? 'http://localhost' : 'https://switchyard.test'}${r.path}`, { method: r.method, headers: { ...r.headers, ...signedIn }, ...(r.body !== undefined ? { body: r.body } : {}) });
         } else {
           built = step.redeliver !== undefined ? builtSteps[step.redeliver - 1] : buildEvent(target, c, step, index, clock);
           if (!built) throw new Error(`event ${step.redeliver} was not an event that can be delivered again`);
