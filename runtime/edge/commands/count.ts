@@ -11,6 +11,7 @@ import { operationStatements } from '../../consumer/limits.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import { periodBounds } from '../../lib/periods.ts';
 import { MappingError } from '../../manifest/values.ts';
+import * as store from '../../store/index.ts';
 import { fail, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
 import type { CompiledCommand } from './compile.ts';
 
@@ -38,7 +39,7 @@ export async function runCount(command: CompiledCommand, envelope: Envelope, sen
   const used = results[3]!.results[0]?.n ?? 0;
   const state = { used, max: limit.limit, remaining: Math.max(0, limit.limit - used), period_end: period.end };
   // Answered like a synchronous command: the figures are the call's result.
-  const answer = (result: Record<string, unknown>): CommandAnswer => ({ status: 200, body: { id: sent, status: 'applied', result: { ...result, ...state } } });
+  const answer = (result: Record<string, unknown>): CommandAnswer => ({ status: 200, body: { id: sent, status: store.EventStatus.applied, result: { ...result, ...state } } });
   // A counted call's key is remembered for the period: its repeat answers as the first did and counts nothing.
   if (!results[0]!.results.length) return replay(answer({ allowed: true }));
   const counted = results[1]!.results[0]?.n;
@@ -52,7 +53,7 @@ export async function runCount(command: CompiledCommand, envelope: Envelope, sen
     else await work;
   }
   if (counted !== undefined) {
-    deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: 'applied' });
+    deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: store.EventStatus.applied });
     return answer({ allowed: true });
   }
   // Past the limit (or more than is left): nothing was counted, and the key is free again for a retry.
