@@ -126,6 +126,15 @@ describe('a command that counts operations (count:, counts: operations)', () => 
     expect(Math.max(counted.read, meter.read)).toBeLessThanOrEqual(8);
   });
 
+  it("lets the cron prune the keys of a period that is over, keeping the current period's", async () => {
+    const { metric, count, clock, h } = setup({ limit: 10 });
+    await count();
+    clock.now += DAY;
+    await count();
+    await h.runtime.scheduled(h.env);
+    expect(await env.DB.prepare('SELECT period_start FROM usage_calls WHERE metric = ?').bind(metric).all().then((r) => r.results)).toEqual([{ period_start: '2026-03-11T00:00:00.000Z' }]);
+  });
+
   it('shows in GET /admin/api/usage like every limit', async () => {
     const { metric, count, h } = setup({ limit: 10 });
     await count({ count: 4 });
