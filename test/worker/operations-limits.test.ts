@@ -135,6 +135,14 @@ describe('a command that counts operations (count:, counts: operations)', () => 
     expect(await env.DB.prepare('SELECT period_start FROM usage_calls WHERE metric = ?').bind(metric).all().then((r) => r.results)).toEqual([{ period_start: '2026-03-11T00:00:00.000Z' }]);
   });
 
+  it('counts over a Service Binding too, under the binding as caller', async () => {
+    const { metric, h } = setup({ limit: 10 });
+    const answer = await h.runtime.command('track_usage', { count: 2 }, { idempotencyKey: 'rpc-1' }, h.env);
+    expect(answer).toMatchObject({ status: 200, body: { id: 'rpc-1', status: 'applied', result: { allowed: true, used: 2, remaining: 8 } } });
+    expect((await h.runtime.command('track_usage', { count: 2 }, { idempotencyKey: 'rpc-1' }, h.env)).replayed).toBe(true);
+    expect(await usage(metric)).toEqual({ n: 2 });
+  });
+
   it('shows in GET /admin/api/usage like every limit', async () => {
     const { metric, count, h } = setup({ limit: 10 });
     await count({ count: 4 });
