@@ -25,6 +25,13 @@ export interface SyncUserInput {
   email: string;
   name?: string;
 }
+
+/**
+ * Count the application's own OpenAI requests against openai.requests before making them (200 allowed, 429 past the limit until it resets).
+ */
+export interface TrackUsageInput {
+  count?: number;
+}
 /** What a call answered, the same over a Service Binding and HTTP. */
 export interface CommandAnswer {
   status: number;
@@ -102,5 +109,7 @@ export function commands(transport: Transport) {
     order_confirmation: (input: OrderConfirmationInput, options: CallOptions) => call<undefined>(transport, "order_confirmation", input, options),
     /** Upsert a user the application knows about; SQL only, so it is applied in the request (200), no queue. */
     sync_user: (input: SyncUserInput, options: CallOptions) => call<undefined>(transport, "sync_user", input, options),
+    /** Count the application's own OpenAI requests against openai.requests before making them (200 allowed, 429 past the limit until it resets). */
+    track_usage: (input: TrackUsageInput, options: CallOptions) => call<{ allowed: boolean; used: number; max: number; remaining: number; period_end: string; warning?: string; reason?: string }>(transport, "track_usage", input, options),
   };
 }

@@ -8,7 +8,7 @@ import { runCommand, type CommandAnswer } from './edge/commands/run.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer/consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './lib/envelope.ts';
 import type { CompiledManifest } from './manifest/compile.ts';
-import { activeUserPruneStatements, rateLimitPruneStatements } from './consumer/limits.ts';
+import { activeUserPruneStatements, operationPruneStatements, rateLimitPruneStatements } from './consumer/limits.ts';
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
 import { evaluateAlerts } from './operations/alerts.ts';
 import { prune } from './operations/retention.ts';
@@ -113,7 +113,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           emit({ kind: 'command.rejected', command: name, via: 'rpc', reason: 'rpc_disabled' });
           return { status: 403, body: { error: 'forbidden', message: `command ${name} is HTTP only (rpc: false)` } };
         }
-        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, ...commandPaths, ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}) });
+        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, fetch: fetcher, ...commandPaths, ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}) });
       } finally {
         await flushUsage(env, ctx);
       }
@@ -128,6 +128,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const limits = [
         ...rateLimitPruneStatements(env.DB, options.compiled.routes, at, options.compiled.retention.batch),
         ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
+        ...operationPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
       ];
       // Dashboard sessions that ended by themselves (a sign-out deletes its own row).
       const sessions = pruneSessionsStatement(env.DB, Math.floor(at / 1000), options.compiled.retention.batch);

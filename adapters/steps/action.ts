@@ -43,7 +43,7 @@ export const actionStep = defineComponent({
     const limits: CompiledLimit[] = limitNames.map((name) => {
       const limit = ctx.limits.get(name);
       if (!limit) throw new Error(`limit ${JSON.stringify(name)} is not declared under limits:`);
-      if (limit.counts !== 'sends') throw new Error(`limit ${limit.name} counts ${limit.counts}, not sends: name it on a route`);
+      if (limit.counts !== 'sends') throw new Error(`limit ${limit.name} counts ${limit.counts}, not sends: ${limit.counts === 'operations' ? "name it in a command's count:" : 'name it on a route'}`);
       return limit;
     });
     const action = ctx.action(ctx.block);

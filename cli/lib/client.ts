@@ -93,7 +93,8 @@ export async function clientModule(manifest: Manifest, source: string): Promise<
     inputs.push(await compile(typesInput(schema), type, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, style: { singleQuote: true, printWidth: 120 } }));
   }
   const resultType = (name: string) => {
-    const sync = manifest.commands![name]!.sync;
+    const { sync, count } = manifest.commands![name]!;
+    if (count) return '{ allowed: boolean; used: number; max: number; remaining: number; period_end: string; warning?: string; reason?: string }';
     return sync ? `{ ${Object.keys(sync.result).map((k) => `${JSON.stringify(k)}: unknown`).join('; ')} }` : 'undefined';
   };
   const methods = commands.map(([name, spec]) => {

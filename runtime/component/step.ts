@@ -29,7 +29,7 @@ export interface CompiledLimit {
   warnAt: number;
   onExceed: 'warn' | 'defer' | 'drop';
   /** What is counted: sends of action steps (default), active users of routes, or events routes queue. */
-  counts: 'sends' | 'active_users' | 'tracked_events';
+  counts: 'sends' | 'active_users' | 'tracked_events' | 'operations';
   per?: import('../manifest/values.ts').ValueFn;
   /** Counted per recipient of each send (the action's `recipient` of its payload). */
   perRecipient?: boolean;

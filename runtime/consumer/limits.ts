@@ -19,9 +19,9 @@ export const limitSchema = {
     per: { $ref: '#/definitions/Value', description: 'Count separately per value (e.g. the recipient), from the event.' },
     per_recipient: { type: 'boolean', description: "Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it." },
     counts: {
-      enum: ['sends', 'active_users', 'tracked_events'],
+      enum: ['sends', 'active_users', 'tracked_events', 'operations'],
       description:
-        "What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.",
+        "What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop. operations: what the application counts itself, through a command's `count:` (an OpenAI request made from its own code).",
     },
     description: { type: 'string' },
   },
@@ -71,6 +71,38 @@ export function activeUserStatements(db: D1Database, metric: string, sub: string
       )
       .bind(metric, periodStart, sub, nonce, limit),
   ];
+}
+
+/**
+ * Counts `n` operations the application made (a command's `count:`), once per call: a marker row per call (its
+ * key scoped to its caller) holding the count before it, the count's conditional upsert tied to that very marker,
+ * the marker removed again when the count did not move (refused: a retry after the reset counts anew), and the
+ * count as it stands. One batch, one transaction: a repeat of a counted call finds its marker and counts nothing,
+ * and concurrent calls are exact like every limit. Results: [new marker?, new count?, -, { n }].
+ */
+export function operationStatements(db: D1Database, metric: string, id: string, periodStart: string, limit: number, n: number): D1PreparedStatement[] {
+  const nonce = crypto.randomUUID();
+  const current = `COALESCE((SELECT n FROM usage WHERE metric = ?1 AND key = '*' AND period_start = ?2), 0)`;
+  return [
+    db.prepare(`INSERT INTO usage_calls (metric, period_start, id, nonce, before) VALUES (?1, ?2, ?3, ?4, ${current}) ON CONFLICT DO NOTHING RETURNING 1 AS new`).bind(metric, periodStart, id, nonce),
+    db
+      .prepare(
+        `INSERT INTO usage (metric, key, period_start, n)
+         SELECT ?1, '*', ?2, ?5 WHERE ?5 <= ?6 AND EXISTS (SELECT 1 FROM usage_calls WHERE metric = ?1 AND period_start = ?2 AND id = ?3 AND nonce = ?4)
+         ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + ?5 WHERE usage.n + ?5 <= ?6
+         RETURNING n`,
+      )
+      .bind(metric, periodStart, id, nonce, n, limit),
+    db.prepare(`DELETE FROM usage_calls WHERE metric = ?1 AND period_start = ?2 AND id = ?3 AND nonce = ?4 AND before = ${current}`).bind(metric, periodStart, id, nonce),
+    db.prepare(`SELECT ${current} AS n`).bind(metric, periodStart),
+  ];
+}
+
+/** Deletes up to `batch` counted-call markers of periods that are over, per operations limit. */
+export function operationPruneStatements(db: D1Database, limits: readonly { name: string; period: Period; counts?: string }[], nowMs: number, batch: number): D1PreparedStatement[] {
+  return limits
+    .filter((l) => l.counts === 'operations')
+    .map((l) => db.prepare('DELETE FROM usage_calls WHERE (metric, period_start, id) IN (SELECT metric, period_start, id FROM usage_calls WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
 }
 
 /** Deletes up to `batch` active-user markers of periods that are over, per active_users limit. */

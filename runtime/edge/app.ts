@@ -81,7 +81,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   app.fetch = (request, env, ctx) => dispatch(request, env ? devAuthEnv(env, request.url) : env, ctx);
   if (options.dashboard) registerAdminPages(app, options.dashboard, compiled, emit, { now, verifiers });
   app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
-  if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
+  if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, fetch: fetcher, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 
   // What every webhook request hands the pipeline, built once; only the request's waitUntil is added per request.

@@ -420,7 +420,12 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       if (spec.queue !== undefined && registry.endpoints.get((spec.endpoint as { type?: string } | undefined)?.type ?? '')?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
     }
     deferred.push(() => void routesNow());
-    for (const name of Object.keys(manifest.commands ?? {})) {
+    for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
+      // A command that only counts has no steps: nothing of it is ever queued.
+      if (spec.count) {
+        deferred.push(() => void commands.get(name));
+        continue;
+      }
       more.push([commandSource(name), () => (commands.get(name), sources.get(commandSource(name))!)]);
       deferred.push(() => void commands.get(name));
     }
@@ -590,6 +595,16 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const spec = manifest.commands![name]!;
     const at = ['commands', name];
     knownAuth([...at, 'auth', 'provider'], spec.auth.provider);
+    const validate = () =>
+      attempt([...at, 'input'], () => options.inputValidator?.(name, spec.input)) ??
+      (() => {
+        throw new Error(`command ${name} has no compiled input validator: run switchyard build`);
+      });
+    if (spec.count) return compileCountCommand(name, spec, validate());
+    if (!spec.steps || spec.queue === undefined) {
+      problems.push({ path: at, message: 'a command has steps (and the queue they go through), or count: (a limit with counts: operations)' });
+      return undefined;
+    }
     const queue = queues.get(spec.queue);
     if (!queue) {
       problems.push({ path: [...at, 'queue'], message: `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}` });
@@ -621,12 +636,23 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     );
     steps = () => source.stepsFor(name);
     sources.set(name_, source);
-    const validate =
-      attempt([...at, 'input'], () => options.inputValidator?.(name, spec.input)) ??
-      (() => {
-        throw new Error(`command ${name} has no compiled input validator: run switchyard build`);
-      });
-    return attempt(at, () => compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }));
+    return attempt(at, () => compileCommand(name, spec, { validate: validate(), maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }));
+  }
+
+  /** A command that counts the application's own operations against a `counts: operations` limit: no steps, no source. */
+  function compileCountCommand(name: string, spec: NonNullable<Manifest['commands']>[string], validate: InputValidator): CompiledCommand | undefined {
+    const at = ['commands', name];
+    const count = spec.count!;
+    for (const key of ['steps', 'queue', 'sync', 'apply', 'retry'] as const) {
+      if (spec[key] !== undefined) problems.push({ path: [...at, key], message: `a command that counts operations has no ${key}: it only counts (remove ${key}, or count:)` });
+    }
+    stepContext();
+    const limit = limits.get(count.limit);
+    if (!limit) problems.push({ path: [...at, 'count', 'limit'], message: `limit ${JSON.stringify(count.limit)} is not declared under limits:${didYouMean(count.limit, [...limits.keys()])}` });
+    else if (limit.counts !== 'operations') problems.push({ path: [...at, 'count', 'limit'], message: `limit ${count.limit} counts ${limit.counts}, not operations: give it counts: operations, or count a limit that does` });
+    const n = count.n === undefined ? () => 1 : attempt([...at, 'count', 'n'], () => compileValue(count.n!));
+    if (!limit || limit.counts !== 'operations' || !n) return undefined;
+    return attempt(at, () => ({ ...compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => [], problem: (path, message) => problems.push({ path, message }) }), count: { limit, n } }));
   }
 
   /** `alerts:`, each with its condition and notify action. */

@@ -1169,9 +1169,9 @@ export interface Limit {
    */
   per_recipient?: boolean;
   /**
-   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop.
+   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop. operations: what the application counts itself, through a command's `count:` (an OpenAI request made from its own code).
    */
-  counts?: 'sends' | 'active_users' | 'tracked_events';
+  counts?: 'sends' | 'active_users' | 'tracked_events' | 'operations';
   description?: string;
   /**
    * An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.
@@ -1624,7 +1624,7 @@ export interface Command {
   /**
    * The queue the command goes through (and its effects retry through).
    */
-  queue: string;
+  queue?: string;
   /**
    * auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way.
    */
@@ -1633,7 +1633,8 @@ export interface Command {
   /**
    * @minItems 1
    */
-  steps: [Step, ...Step[]];
+  steps?: [Step, ...Step[]];
+  count?: CommandCount;
   sync?: CommandSync;
 }
 /**
@@ -1672,6 +1673,19 @@ export interface CommandAuth {
  */
 export interface CommandClaimFromEnv {
   env: string;
+}
+/**
+ * Instead of steps: the call counts the application's own operations (an OpenAI request, a Cloudinary transformation) against a limit, in one D1 batch, and answers whether they fit (`allowed`, `used`, `max`, `remaining`, `period_end`).
+ */
+export interface CommandCount {
+  /**
+   * A limit from `limits:` with `counts: operations`.
+   */
+  limit: string;
+  /**
+   * How many operations the call counts: a value read from the input (default 1); a whole number from 1 to the limit.
+   */
+  n?: Value;
 }
 /**
  * Synchronous: the one action step runs in the request (the Idempotency-Key goes to the provider) and the mapped result is the answer.

@@ -133,7 +133,8 @@ export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-even
 export function queuedOnly(manifest: Manifest): Manifest {
   const m = structuredClone(manifest);
   for (const integration of Object.values(m.integrations)) integration.apply = 'queue';
-  for (const command of Object.values(m.commands ?? {})) command.apply = 'queue';
+  // A command that only counts (count:) is never queued: it has no steps.
+  for (const command of Object.values(m.commands ?? {})) if (!command.count) command.apply = 'queue';
   return m;
 }
 

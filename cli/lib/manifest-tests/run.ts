@@ -494,6 +494,8 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     const actual = stableIds(await collect(storage.db, onTable, c, queues, consumedBindings, queueByBinding, steps, options), sentBodies.join('\n'));
     compareCase(c, actual, failures);
     const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
+    // A command that only counts (count:) records no event: a call it counted is its coverage.
+    for (const e of telemetry) if (e.kind === 'command.accepted' && e.status === EventStatus.applied) applied.push([commandSource(e.command), e.command]);
     return { file: c.file, name: c.name, path: c.path, failures, actual, applied, ms: performance.now() - started };
   } catch (error) {
     failures.push({ path: c.path, what: 'case', message: `the case could not run: ${(error as Error).message}` });

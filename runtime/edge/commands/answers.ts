@@ -29,6 +29,8 @@ export interface CommandDeps {
   now: () => number;
   usage?: PlatformUsage;
   applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions): Promise<InRequestOutcome>;
+  /** The fetch a limit's notification is sent with (tests point it at fakes); absent, the global fetch. */
+  fetch?: typeof fetch;
   /** The call's `ctx.waitUntil`, for effects delivered after the answer; absent, they are awaited before it. */
   waitUntil?: (work: Promise<unknown>) => void;
   applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }>;

@@ -3,7 +3,7 @@
  * as an event source (`command:<name>`), so the consumer, the event log, replay and the sweep treat a command like
  * any other event.
  */
-import type { CompiledStep } from '../../component/step.ts';
+import type { CompiledLimit, CompiledStep } from '../../component/step.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { Requirement } from '../../manifest/types.gen.ts';
 import type { Command } from '../../manifest/types.gen.ts';
@@ -34,6 +34,8 @@ export interface CompiledCommand {
   /** Largest accepted body over HTTP. */
   maxBody: number;
   sync?: { result: [string, ValueFn][]; cacheSeconds: number };
+  /** A command that counts operations (`count:`): the limit, and how many a call counts (read from the input). */
+  count?: { limit: CompiledLimit; n: ValueFn };
   /** The steps (compiled on first use in a lazy manifest). */
   steps(): readonly CompiledStep[];
 }
@@ -52,7 +54,7 @@ export function compileCommand(
   const require: Requirement | undefined = roles || claims ? { ...(roles ? { roles } : {}), ...(roles_claim ? { roles_claim } : {}), ...(claims ? { claims } : {}) } : undefined;
   let sync: CompiledCommand['sync'];
   if (spec.sync) {
-    const steps = spec.steps as unknown as Record<string, unknown>[];
+    const steps = (spec.steps ?? []) as unknown as Record<string, unknown>[];
     if (steps.length !== 1 || !('action' in steps[0]!)) {
       deps.problem([...at, 'sync'], `a synchronous command has exactly one step, an action step (it has ${steps.length} step${steps.length === 1 ? '' : 's'}${steps.length === 1 ? ', not an action' : ''})`);
     }

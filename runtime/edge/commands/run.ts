@@ -19,6 +19,7 @@ import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type Comma
 import type { CompiledCommand } from './compile.ts';
 import { decide } from '../../manifest/decide.ts';
 import { runSync } from './sync.ts';
+import { runCount } from './count.ts';
 
 export { REPLAYED_HEADER, type CommandAnswer, type CommandDeps };
 
@@ -91,6 +92,7 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     emit({ kind: 'command.replayed', command: command.name, id, via });
     return { ...answer, replayed: true, headers: { ...answer.headers, [REPLAYED_HEADER]: 'true' } };
   };
+  if (command.count) return runCount(command, envelope, sent, env, via, deps, replay, refuse);
   if (command.sync) return runSync(command, envelope, sent, text, env, via, deps, replay, refuse);
 
   const source = deps.compiled.sources.get(command.source)!;

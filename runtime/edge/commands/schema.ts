@@ -51,6 +51,15 @@ export const commandSchema = closedObject(
     },
     retry: { $ref: '#/definitions/RetryPolicy' },
     steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
+    count: closedObject(
+      'CommandCount',
+      {
+        limit: { type: 'string', description: 'A limit from `limits:` with `counts: operations`.' },
+        n: { $ref: '#/definitions/Value', description: 'How many operations the call counts: a value read from the input (default 1); a whole number from 1 to the limit.' },
+      },
+      ['limit'],
+      "Instead of steps: the call counts the application's own operations (an OpenAI request, a Cloudinary transformation) against a limit, in one D1 batch, and answers whether they fit (`allowed`, `used`, `max`, `remaining`, `period_end`).",
+    ),
     sync: closedObject(
       'CommandSync',
       {
@@ -66,6 +75,6 @@ export const commandSchema = closedObject(
       'Synchronous: the one action step runs in the request (the Idempotency-Key goes to the provider) and the mapped result is the answer.',
     ),
   },
-  ['input', 'auth', 'queue', 'steps'],
+  ['input', 'auth'],
   'Something the application may ask for: POST /v1/commands/<name> or `command()` over a Service Binding, applied once per Idempotency-Key.',
 );
