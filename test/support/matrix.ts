@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { defaultRegistry } from '../../worker/registry.ts';
 // The signer `switchyard send` uses (one import: the CLI-signing change swaps it for the shared one at merge).
-import { secretNamesOf, signRequest as sendSigner } from '../../runtime/component/sign.ts';
+import { secretNamesOf } from '../../runtime/component/sign.ts';
+import { signBuilt } from '../../cli/lib/sign-sample.ts';
 import { optionsOf } from '../../runtime/component/define.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, compilePattern, type CompiledManifest } from '../../runtime/manifest/compile.ts';
@@ -218,12 +219,12 @@ function seedsFor(row: MatrixRow, type: string, sample: CatalogSample): SignedRe
   return seeds.length ? seeds : undefined;
 }
 
-/** Signs a sample with the send signer: its headers merged as `switchyard send` merges them. */
+/** Signs a sample with `switchyard send`'s own signer (`signBuilt`), its headers merged as `send` merges them. */
 async function signed(row: MatrixRow, sample: CatalogSample, now: number, signing: string[]): Promise<SignedRequest> {
-  const adapter = defaultRegistry.verifiers.get(row.verifier.type)!;
-  const { type: _t, ...block } = row.verifier;
-  const out = await sendSigner(adapter, block, { url: `${MATRIX_ORIGIN}${row.route}`, body: sample.body, now, secrets: signing, headers: sample.headers, ...(sample.form ? { form: sample.form } : {}) });
-  return { path: row.route, body: out.body, headers: { 'content-type': sample.form ? 'application/x-www-form-urlencoded' : 'application/json', ...sample.headers, ...out.headers } };
+  const contentType = sample.form ? 'application/x-www-form-urlencoded' : 'application/json';
+  const built = { type: '', body: sample.body, headers: { 'content-type': contentType, ...sample.headers }, ...(sample.form ? { form: sample.form } : {}) };
+  const out = await signBuilt({ verifier: row.verifier }, built, { url: `${MATRIX_ORIGIN}${row.route}`, now, secrets: signing });
+  return { path: row.route, body: out.body, headers: out.headers };
 }
 
 /** How far back a stale request is signed: the scheme's tolerance plus two minutes. */
