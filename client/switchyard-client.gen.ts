@@ -55,7 +55,7 @@ export interface CallOptions {
 /** A call switchyard accepted: queued (202), applied in the request, or a synchronous command's result. */
 export interface Accepted<R = undefined> {
   id: string;
-  status: 'queued' | 'applied' | 'ignored';
+  status: 'queued' | 'applied' | 'ignored' | 'skipped';
   result: R;
   /** This is the answer to an earlier call with the same key (nothing was done again). */
   replayed: boolean;

@@ -6,7 +6,7 @@
  * shared secret, the generic hmac included, from the manifest alone; an integration with `provider:` and no
  * samples/ file sends the catalog's sample.
  */
-import { EffectStatus, EventStatus } from '../../runtime/store/status.ts';
+import { EffectStatus, EventStatus, isSettled } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
@@ -201,5 +201,5 @@ export async function sendCommand(args: string[], output: Output = processOutput
   for (const e of found.effects ?? []) {
     log(output, `  effect ${e.step} ${e.action}: ${e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
   }
-  return event.status === EventStatus.applied || event.status === EventStatus.ignored ? 0 : 1;
+  return isSettled(event.status) ? 0 : 1;
 }

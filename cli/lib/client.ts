@@ -11,7 +11,7 @@ import { typesInput } from './schema-to-types.ts';
 const pascal = (name: string) => name.replace(/(^|[_-])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /** What an accepted call's `status` can be, spelled from the store's vocabulary into the generated client. */
-const ANSWER_STATUSES = [EventStatus.queued, EventStatus.applied, EventStatus.ignored].map((s) => `'${s}'`).join(' | ');
+const ANSWER_STATUSES = [EventStatus.queued, EventStatus.applied, EventStatus.ignored, EventStatus.skipped].map((s) => `'${s}'`).join(' | ');
 
 /** The runtime part of the client: the same for every manifest. */
 const RUNTIME = `

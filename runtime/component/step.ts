@@ -45,6 +45,8 @@ export interface PendingAction {
 
 /** What a step contributes to its message: statements for the transaction, messages for the outbox. */
 export interface StepOutput {
+  /** The step did not run: its condition (`if:`) or its handler's was false. Says which, as the manifest writes it. */
+  skipped?: string;
   statements?: Statement[];
   outbox?: OutboxMessage[];
   actions?: PendingAction[];

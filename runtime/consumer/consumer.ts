@@ -118,7 +118,8 @@ interface Plan {
   effects: NewEffect[];
   /** Per step, what it contributed, kept with the applied-marker for the event log (JSON). */
   steps: string;
-  ignored: boolean;
+  /** `applied`; `ignored` when no handler matched its type; `skipped` when conditions let none of its steps run. */
+  status: store.SettledEventStatus;
 }
 
 /** Everything a phase may use. */
@@ -208,7 +209,7 @@ export function createConsumer(options: ConsumerOptions) {
         const statements: Statement[] = [];
         const outbox: OutboxRow[] = [];
         const effects: NewEffect[] = [];
-        const outcomes: { kind: string; statements: number; outbox: number; actions: number }[] = [];
+        const outcomes: { kind: string; statements: number; outbox: number; actions: number; skipped?: string }[] = [];
         // A batch's items each run the handlers in their own envelope; its effects are gathered per step (batchEffects).
         const batched: BatchedEffect[] | undefined = envelope.items ? [] : undefined;
         const runs = itemEnvelopes(envelope).flatMap((item, k) => {
@@ -216,10 +217,14 @@ export function createConsumer(options: ConsumerOptions) {
           return source.stepsFor(item.type).map((step, i) => ({ item, k, ctx, step, i }));
         });
         // Per step, what it contributed (summed over a batch's items).
+        // A step a condition skipped says which condition decided (for a batch, while no item ran it).
         const tally = (i: number, o: (typeof outcomes)[number]) => {
           const slot = outcomes[i];
-          outcomes[i] = slot ? { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions } : o;
+          if (!slot) return void (outcomes[i] = o);
+          const skipped = slot.skipped !== undefined && o.skipped !== undefined ? slot.skipped : undefined;
+          outcomes[i] = { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions, ...(skipped !== undefined ? { skipped } : {}) };
         };
+        let ran = 0;
         for (const { item, k, ctx, step, i } of runs) {
           let output: StepOutput;
           try {
@@ -232,6 +237,11 @@ export function createConsumer(options: ConsumerOptions) {
             effects.push({ integration: envelope.integration, id: envelope.id, step: batched ? `${i}:0:${k}` : `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
             continue;
           }
+          if (output.skipped !== undefined) {
+            tally(i, { kind: step.kind, statements: 0, outbox: 0, actions: 0, skipped: output.skipped });
+            continue;
+          }
+          ran++;
           tally(i, { kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) {
@@ -250,7 +260,7 @@ export function createConsumer(options: ConsumerOptions) {
         if (batched) effects.push(...batchEffects(envelope.id, batched));
         // One event's SQL goes to one store: mixing two throws (permanent) before anything is written.
         const split = splitByStore(statements);
-        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), ignored: runs.length === 0 };
+        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), status: runs.length === 0 ? store.EventStatus.ignored : ran === 0 ? store.EventStatus.skipped : store.EventStatus.applied };
       } catch (error) {
         w.failure = classify(error);
       }
@@ -263,7 +273,7 @@ export function createConsumer(options: ConsumerOptions) {
     if (!planned.length) return;
     const leaseUntil = new Date(b.nowMs + EFFECT_LEASE_MS).toISOString();
     const statementsOf = (group: Work[]): D1PreparedStatement[] => [
-      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], type: w.envelope!.type, received_at: w.envelope!.received_at, attempts: w.message.attempts, steps: w.plan!.steps, ignored: w.plan!.ignored })), b.at),
+      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], type: w.envelope!.type, received_at: w.envelope!.received_at, attempts: w.message.attempts, steps: w.plan!.steps, status: w.plan!.status })), b.at),
       ...group.flatMap((w) => [...w.plan!.statements.map((s) => b.db.prepare(s.sql).bind(...s.params)), ...w.plan!.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at))]),
       ...store.insertEffects(b.db, group.flatMap((w) => w.plan!.effects), b.lease, leaseUntil, b.at),
     ];
@@ -295,7 +305,7 @@ export function createConsumer(options: ConsumerOptions) {
     for (const w of planned.filter((w) => w.committed)) {
       const e = w.envelope!;
       options.usage?.lag(e.integration, b.nowMs - Date.parse(e.received_at));
-      if (w.plan!.ignored) emit({ kind: 'event.ignored', integration: e.integration, id: e.id, type: e.type });
+      if (w.plan!.status !== store.EventStatus.applied) emit({ kind: `event.${w.plan!.status}`, integration: e.integration, id: e.id, type: e.type });
       else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts });
     }
   }
@@ -488,7 +498,7 @@ export function createConsumer(options: ConsumerOptions) {
    * written, in ONE D1 transaction. Its steps are planned as the consumer plans them; the arrival sequence `@version`
    * needs is read in SQL from the row the same transaction inserts. After the commit the outbox and the effects are
    * delivered by the consumer's own deliver phase (same keys, limits, retries, dead letters), under `waitUntil` when
-   * there is one; only what fails or cannot finish goes to the queue. Says how it ended: `applied` or `ignored`;
+   * there is one; only what fails or cannot finish goes to the queue. Says how it ended: `applied`, `ignored` or `skipped`;
    * `recorded` when the event is already in the log (a redelivery, a copy, or the same body under another id: the
    * claim answers it); `queue` when it cannot be applied here (a mapping error, an external store, D1 failing): the
    * caller claims and queues it, losing nothing.
@@ -508,7 +518,7 @@ export function createConsumer(options: ConsumerOptions) {
     const leaseUntil = new Date(now + IN_REQUEST_LEASE_MS).toISOString();
     try {
       const results = await b.db.batch([
-        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at, request.origin, request.replay),
+        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.status, b.at, request.origin, request.replay),
         ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key, envelope.occurred_at)),
         ...planned.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at)),
         ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at),
@@ -519,14 +529,14 @@ export function createConsumer(options: ConsumerOptions) {
     }
     w.committed = true;
     options.usage?.lag(envelope.integration, 0);
-    if (planned.ignored) emit({ kind: 'event.ignored', integration: envelope.integration, id: envelope.id, type: envelope.type });
+    if (planned.status !== store.EventStatus.applied) emit({ kind: `event.${planned.status}`, integration: envelope.integration, id: envelope.id, type: envelope.type });
     else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1 });
     if (planned.outbox.length || planned.effects.length) {
       const delivery = deliverAfterCommit(b, w).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: errorText(error) }));
       if (request.waitUntil) request.waitUntil(delivery);
       else await delivery;
     }
-    return planned.ignored ? store.EventStatus.ignored : store.EventStatus.applied;
+    return planned.status;
   }
 
   /**
@@ -570,7 +580,7 @@ export function createConsumer(options: ConsumerOptions) {
     const planned = w.plan;
     const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
     try {
-      const results = await b.db.batch([store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.ignored, b.at), ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at)]);
+      const results = await b.db.batch([store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.status, b.at), ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at)]);
       options.usage?.count('d1_rows_written', rowsWritten(results));
     } catch (error) {
       if (/UNIQUE constraint failed: events\./.test(errorText(error))) return { recorded: true };

@@ -281,6 +281,7 @@ function answerFor(outcome: Admission, id: string, integration: string, declared
   switch (outcome.status) {
     case EventStatus.applied:
     case EventStatus.ignored:
+    case EventStatus.skipped:
       return Response.json({ status: outcome.status, id }, { status: 200 });
     case 'accepted':
       return Response.json({ status: 'accepted', id }, { status: 202 });

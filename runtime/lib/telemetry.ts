@@ -21,7 +21,7 @@ export type TelemetryEvent =
   | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
   | { kind: 'event.duplicate'; integration: string; id: string }
   | { kind: 'event.retry'; integration: string; id: string; attempt: number; max_attempts: number; delay_seconds: number; error: string }
-  | { kind: 'event.ignored'; integration: string; id: string; type: string }
+  | { kind: 'event.ignored' | 'event.skipped'; integration: string; id: string; type: string }
   | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | typeof EventStatus.dead_lettered; requeues: number }
   | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number; note?: string }
   | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string }

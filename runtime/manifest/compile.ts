@@ -28,7 +28,9 @@ import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../consumer
 import { compileValue, valueSources, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
-import type { Integration, Manifest, Requirement } from './types.gen.ts';
+import type { Integration, Manifest, Requirement, Value } from './types.gen.ts';
+import { compileCondition as compileMatcher, ConditionError, type CompiledCondition as CompiledMatcher, type ConditionSpec } from './conditions.ts';
+import { compileLets, unknownLets, type LetScope } from './lets.ts';
 import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
 import type { InputValidator } from '../edge/commands/input.ts';
@@ -628,7 +630,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
       { name: name_, format: 'json' as const, queue, retry, apply: spec.apply ?? 'auto', ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
-      [{ on: name, steps: spec.steps as unknown[] }],
+      [{ on: name, steps: spec.steps as unknown[], ...(spec.let ? { let: spec.let } : {}) }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at },
       defer,
@@ -763,7 +765,7 @@ type Check = <T>(fn: () => T) => T;
  */
 function withHandlers<S extends object>(
   base: S,
-  list: { on: string | string[]; steps: unknown[]; store?: string }[],
+  list: HandlerSpec[],
   at: (string | number)[],
   hc: HandlerContext,
   defer: Defer,
@@ -813,6 +815,8 @@ const EXTRACTION = { allowHeaders: true };
 
 /** Compiles `handlers:` (of an integration or a route): patterns and steps. */
 interface HandlerContext {
+  /** The integration's derived values (`let:`), under each handler's own. */
+  lets?: LetScope;
   registry: Registry;
   ctx: StepCompileContext;
   attempt: Attempt;
@@ -832,17 +836,67 @@ function matcherOf(patterns: string[]): (type: string) => boolean {
   return (t: string) => exact.has(t) || regexes.some((r) => r.test(t));
 }
 
+/** A handler as the manifest writes it (an integration's, a route's, or a command's steps). */
+interface HandlerSpec {
+  on: string | string[];
+  steps: unknown[];
+  store?: string;
+  if?: ConditionSpec;
+  let?: Record<string, Value>;
+}
+
+/** Compiles a condition at its place; a problem inside it is reported at that node. */
+function conditionAt(spec: ConditionSpec, at: (string | number)[], attempt: Attempt): CompiledMatcher | undefined {
+  try {
+    return compileMatcher(spec);
+  } catch (error) {
+    if (!(error instanceof ConditionError)) throw error;
+    return attempt([...at, ...error.at], fail, error.message);
+  }
+}
+
+/**
+ * A step behind its conditions and derived values: it runs with `$name` readable, and only when its handler's
+ * condition (evaluated once per event) and its own hold; otherwise it says which condition skipped it.
+ */
+function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: { condition: CompiledMatcher; at: string } | undefined, stepIf: { condition: CompiledMatcher; at: string } | undefined): CompiledStep {
+  if (!scope && !handlerIf && !stepIf) return step;
+  const decided = new WeakMap<object, boolean>();
+  return {
+    ...step,
+    run(ctx) {
+      const values = scope ? scope.bind(ctx.values) : ctx.values;
+      if (handlerIf) {
+        let holds = decided.get(ctx.values);
+        if (holds === undefined) decided.set(ctx.values, (holds = handlerIf.condition.test(values)));
+        if (!holds) return { skipped: `${handlerIf.at}: ${handlerIf.condition.why(values)}` };
+      }
+      if (stepIf && !stepIf.condition.test(values)) return { skipped: `${stepIf.at}: ${stepIf.condition.why(values)}` };
+      return step.run(values === ctx.values ? ctx : { ...ctx, values });
+    },
+  };
+}
+
 /** Compiles the handler at index `h` of `handlers:`: its steps, each action step as an effect. */
-function compileHandler(handler: { on: string | string[]; steps: unknown[]; store?: string }, h: number, at: (string | number)[], hc: HandlerContext, matches?: (type: string) => boolean): CompiledHandler {
+function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[], hc: HandlerContext, matches?: (type: string) => boolean): CompiledHandler {
   const { registry, attempt } = hc;
   // A handler's store is where its sql steps write, unless a step names its own.
   const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
   const patterns = patternsOf(handler.on);
   const steps: CompiledStep[] = [];
+  const handlerAt = hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h];
+  const scope = compileLets(handler.let, hc.lets, (where, message) => attempt([...handlerAt, 'let', ...where], fail, message));
+  const names = scope?.names ?? new Set<string>();
+  const unknown = [...unknownLets(handler.steps, names, [...handlerAt, 'steps']), ...unknownLets(handler.if, names, [...handlerAt, 'if'])];
+  for (const problem of unknown) attempt(problem.path, fail, problem.message);
+  const handlerIf = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
   handler.steps.forEach((step, s) => {
-    const path = [...(hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h]), 'steps', s];
-    const compiled = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
-    if (!compiled) return;
+    const path = [...handlerAt, 'steps', s];
+    const { if: stepCondition, ...block } = step as Record<string, unknown>;
+    const stepIf = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt);
+    const built = compileStep(block, path, registry, ctx, attempt);
+    if (!built || (stepCondition !== undefined && !stepIf) || (handler.if !== undefined && !handlerIf)) return;
+    const compiled = gated(built, scope, handlerIf && { condition: handlerIf, at: formatPath([...handlerAt, 'if']) }, stepIf && { condition: stepIf, at: formatPath([...path, 'if']) });
     steps.push(compiled);
     const effect = compiled.effect;
     if (effect) {
@@ -919,11 +973,13 @@ function compileIntegration(
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
   if (maxBody > MAX_STORABLE_BODY) attempt([...at, spec.max_body ? 'max_body' : 'route'], fail, `max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
 
+  const lets = compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, message));
   const withSteps = withHandlers(
     {},
     spec.handlers ?? [],
     at,
     {
+      ...(lets ? { lets } : {}),
       registry,
       get ctx() {
         return ctx();

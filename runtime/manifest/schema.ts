@@ -7,6 +7,7 @@ import { componentSchema, typedSchema, type Component } from '../component/defin
 import { durationSchema, sizeSchema } from '../lib/duration.ts';
 import { retryPolicySchema } from '../consumer/retry.ts';
 import { valueSchema } from './values.ts';
+import { conditionSchema } from './conditions.ts';
 import { limitSchema } from '../consumer/limits.ts';
 import { PERIODS } from '../lib/periods.ts';
 import { platformSchema } from '../lib/platform.ts';
@@ -39,9 +40,11 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
   const verifiers = [...registry.verifiers.values()].map(typedSchema);
   const tagged = (list: Iterable<Component>) => [...list].map(typedSchema);
   // An action branch is `action: <type>` with the action's own options and the keys the step that sends it adds.
+  // Every step may carry a description and a condition (`if:`) beside its own keys.
+  const stepKeys = { description: { type: 'string' }, if: { $ref: '#/definitions/Condition', description: 'Run this step only when the condition holds; otherwise it is skipped and says which condition decided.' } };
   const actionBranches = (around: Record<string, unknown>) =>
-    [...registry.actions.values()].map((a) => componentSchema(a, { properties: { action: { const: a.name, description: a.description }, ...around }, required: ['action'] }));
-  const steps = [...registry.steps.values()].map((s) => (s.schema ? s.schema({ actionBranches }) : componentSchema(s, { properties: { description: { type: 'string' } }, required: [s.name] })));
+    [...registry.actions.values()].map((a) => componentSchema(a, { properties: { action: { const: a.name, description: a.description }, ...around, ...stepKeys }, required: ['action'] }));
+  const steps = [...registry.steps.values()].map((s) => (s.schema ? s.schema({ actionBranches }) : componentSchema(s, { properties: stepKeys, required: [s.name] })));
 
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -123,6 +126,15 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
       Size: sizeSchema,
       RetryPolicy: retryPolicySchema,
       Value: valueSchema,
+      Condition: conditionSchema,
+      Let: {
+        type: 'object',
+        title: 'Let',
+        description: 'Derived values, each named once and read as `$name` wherever a value is read (params, templates, `http` bodies, conditions); computed on first read, once per event. A value may read names declared before it.',
+        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        additionalProperties: { $ref: '#/definitions/Value' },
+        minProperties: 1,
+      },
       Defaults: closed('Defaults', {
         retry: { $ref: '#/definitions/RetryPolicy' },
         max_body: { $ref: '#/definitions/Size' },
@@ -160,6 +172,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
             response: { $ref: '#/definitions/WebhookResponse' },
             queue: { type: 'string', pattern: NAME_PATTERN, description: 'Queue the events go to.' },
             retry: { $ref: '#/definitions/RetryPolicy' },
+            let: { $ref: '#/definitions/Let' },
             handlers: { type: 'array', items: { $ref: '#/definitions/Handler' } },
             sources: { type: 'object', additionalProperties: { type: ['object', 'null'] }, description: 'Backfill sources by object kind, merged key by key over the provider\'s catalog `sources:` (`null` removes one); only the CLI reads them (switchyard backfill, reconcile).' },
           },
@@ -214,6 +227,8 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
           },
           description: { type: 'string' },
           store: { type: 'string', pattern: NAME_PATTERN, description: 'The store its sql steps write (from `stores:`; default d1). One event\'s SQL goes to one store: a transaction cannot span two databases.' },
+          if: { $ref: '#/definitions/Condition', description: 'Run the handler only when the condition holds; otherwise its steps are skipped, and the event says which condition decided (`skipped` when no step of any handler ran).' },
+          let: { $ref: '#/definitions/Let' },
           steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
         },
         ['on', 'steps'],

@@ -72,10 +72,208 @@ export type Value =
        * Transforms applied in order.
        */
       transform?:
-        | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+        | (
+            | (
+                | 'trim'
+                | 'unix_seconds_to_iso'
+                | 'unix_ms_to_iso'
+                | 'iso'
+                | 'json'
+                | 'lower'
+                | 'upper'
+                | 'string'
+                | 'number'
+              )
+            | {
+                /**
+                 * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                 */
+                money: Value;
+              }
+            | {
+                /**
+                 * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                 */
+                decimal: Value;
+              }
+            | {
+                /**
+                 * Divides a number: `{ divide: 100 }`.
+                 */
+                divide: number;
+              }
+            | {
+                /**
+                 * Multiplies a number.
+                 */
+                multiply: number;
+              }
+            | {
+                /**
+                 * Joins a list into one string with this separator (missing and null items are left out).
+                 */
+                join: string;
+              }
+            | {
+                /**
+                 * Splits a string into a list at this separator.
+                 */
+                split: string;
+              }
+            | {
+                /**
+                 * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                 */
+                add: string;
+              }
+            | {
+                /**
+                 * Subtracts a duration from a date: ISO-8601.
+                 */
+                subtract: string;
+              }
+            | {
+                /**
+                 * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                 */
+                format_date: string;
+              }
+          )
         | [
-            'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
-            ...('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')[]
+            (
+              | (
+                  | 'trim'
+                  | 'unix_seconds_to_iso'
+                  | 'unix_ms_to_iso'
+                  | 'iso'
+                  | 'json'
+                  | 'lower'
+                  | 'upper'
+                  | 'string'
+                  | 'number'
+                )
+              | {
+                  /**
+                   * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                   */
+                  money: Value;
+                }
+              | {
+                  /**
+                   * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                   */
+                  decimal: Value;
+                }
+              | {
+                  /**
+                   * Divides a number: `{ divide: 100 }`.
+                   */
+                  divide: number;
+                }
+              | {
+                  /**
+                   * Multiplies a number.
+                   */
+                  multiply: number;
+                }
+              | {
+                  /**
+                   * Joins a list into one string with this separator (missing and null items are left out).
+                   */
+                  join: string;
+                }
+              | {
+                  /**
+                   * Splits a string into a list at this separator.
+                   */
+                  split: string;
+                }
+              | {
+                  /**
+                   * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                   */
+                  add: string;
+                }
+              | {
+                  /**
+                   * Subtracts a duration from a date: ISO-8601.
+                   */
+                  subtract: string;
+                }
+              | {
+                  /**
+                   * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                   */
+                  format_date: string;
+                }
+            ),
+            ...(
+              | (
+                  | 'trim'
+                  | 'unix_seconds_to_iso'
+                  | 'unix_ms_to_iso'
+                  | 'iso'
+                  | 'json'
+                  | 'lower'
+                  | 'upper'
+                  | 'string'
+                  | 'number'
+                )
+              | {
+                  /**
+                   * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                   */
+                  money: Value;
+                }
+              | {
+                  /**
+                   * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                   */
+                  decimal: Value;
+                }
+              | {
+                  /**
+                   * Divides a number: `{ divide: 100 }`.
+                   */
+                  divide: number;
+                }
+              | {
+                  /**
+                   * Multiplies a number.
+                   */
+                  multiply: number;
+                }
+              | {
+                  /**
+                   * Joins a list into one string with this separator (missing and null items are left out).
+                   */
+                  join: string;
+                }
+              | {
+                  /**
+                   * Splits a string into a list at this separator.
+                   */
+                  split: string;
+                }
+              | {
+                  /**
+                   * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                   */
+                  add: string;
+                }
+              | {
+                  /**
+                   * Subtracts a duration from a date: ISO-8601.
+                   */
+                  subtract: string;
+                }
+              | {
+                  /**
+                   * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                   */
+                  format_date: string;
+                }
+            )[]
           ];
       /**
        * After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.
@@ -339,6 +537,10 @@ export interface AlertCondition {
 export interface SqlStep {
   description?: string;
   /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
+  /**
    * The statement, with `:name` parameters.
    */
   sql: string;
@@ -354,10 +556,144 @@ export interface SqlStep {
   store?: string;
 }
 /**
+ * When a handler or step runs: `{ path: <path>, <operator>: <operand> }` (every operator given must hold), or `all`, `any`, `not` of conditions. Paths read the payload, `@type`-style envelope fields and `$name` derived values.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Condition".
+ */
+export interface Condition {
+  /**
+   * Every condition holds.
+   *
+   * @minItems 1
+   */
+  all?: [Condition, ...Condition[]];
+  /**
+   * At least one condition holds.
+   *
+   * @minItems 1
+   */
+  any?: [Condition, ...Condition[]];
+  /**
+   * The condition does not hold.
+   */
+  not?: Condition;
+  /**
+   * What the operators test: a payload path, `@type`-style envelope field or `$name`.
+   */
+  path?: string;
+  /**
+   * equals this value (a string, number, boolean or null; or `{ path: … }` read from the event)
+   */
+  eq?:
+    | (string | number | boolean | null)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * does not equal this value (true when the field is missing)
+   */
+  ne?:
+    | (string | number | boolean | null)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * is one of these values
+   *
+   * @minItems 1
+   */
+  in?: [string | number | boolean | null, ...(string | number | boolean | null)[]];
+  /**
+   * is none of these values (true when the field is missing)
+   *
+   * @minItems 1
+   */
+  not_in?: [string | number | boolean | null, ...(string | number | boolean | null)[]];
+  /**
+   * is greater than this number or ISO-8601 date
+   */
+  gt?:
+    | (number | string)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * is greater than or equal to this number or ISO-8601 date
+   */
+  gte?:
+    | (number | string)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * is less than this number or ISO-8601 date
+   */
+  lt?:
+    | (number | string)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * is less than or equal to this number or ISO-8601 date
+   */
+  lte?:
+    | (number | string)
+    | {
+        /**
+         * Read this path from the event (the root, also inside `some`/`every`).
+         */
+        path: string;
+      };
+  /**
+   * is a string that starts with this
+   */
+  starts_with?: string;
+  /**
+   * is a string that ends with this
+   */
+  ends_with?: string;
+  /**
+   * is a string that contains this, or a list that has this item
+   */
+  contains?: string | number | boolean | null;
+  /**
+   * is present and not null (`true`), or missing or null (`false`)
+   */
+  exists?: boolean;
+  /**
+   * is a list with at least one item matching this condition (its paths are relative to the item)
+   */
+  some?: Condition;
+  /**
+   * is a non-empty list whose items all match this condition (its paths are relative to the item)
+   */
+  every?: Condition;
+}
+/**
  * Sends a message built from the event to another queue.
  */
 export interface EnqueueStep {
   description?: string;
+  /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
   /**
    * Name of a queue declared under `queues:`.
    */
@@ -386,6 +722,10 @@ export interface ResendAction {
    */
   retry?: RetryPolicy;
   description?: string;
+  /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
   /**
    * Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.
    */
@@ -443,11 +783,207 @@ export interface ResendAction {
            * Transforms applied in order.
            */
           transform?:
-            | ('unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number')
+            | (
+                | (
+                    | 'trim'
+                    | 'unix_seconds_to_iso'
+                    | 'unix_ms_to_iso'
+                    | 'iso'
+                    | 'json'
+                    | 'lower'
+                    | 'upper'
+                    | 'string'
+                    | 'number'
+                  )
+                | {
+                    /**
+                     * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                     */
+                    money: Value;
+                  }
+                | {
+                    /**
+                     * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                     */
+                    decimal: Value;
+                  }
+                | {
+                    /**
+                     * Divides a number: `{ divide: 100 }`.
+                     */
+                    divide: number;
+                  }
+                | {
+                    /**
+                     * Multiplies a number.
+                     */
+                    multiply: number;
+                  }
+                | {
+                    /**
+                     * Joins a list into one string with this separator (missing and null items are left out).
+                     */
+                    join: string;
+                  }
+                | {
+                    /**
+                     * Splits a string into a list at this separator.
+                     */
+                    split: string;
+                  }
+                | {
+                    /**
+                     * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                     */
+                    add: string;
+                  }
+                | {
+                    /**
+                     * Subtracts a duration from a date: ISO-8601.
+                     */
+                    subtract: string;
+                  }
+                | {
+                    /**
+                     * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                     */
+                    format_date: string;
+                  }
+              )
             | [
-                'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number',
+                (
+                  | (
+                      | 'trim'
+                      | 'unix_seconds_to_iso'
+                      | 'unix_ms_to_iso'
+                      | 'iso'
+                      | 'json'
+                      | 'lower'
+                      | 'upper'
+                      | 'string'
+                      | 'number'
+                    )
+                  | {
+                      /**
+                       * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                       */
+                      money: Value;
+                    }
+                  | {
+                      /**
+                       * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                       */
+                      decimal: Value;
+                    }
+                  | {
+                      /**
+                       * Divides a number: `{ divide: 100 }`.
+                       */
+                      divide: number;
+                    }
+                  | {
+                      /**
+                       * Multiplies a number.
+                       */
+                      multiply: number;
+                    }
+                  | {
+                      /**
+                       * Joins a list into one string with this separator (missing and null items are left out).
+                       */
+                      join: string;
+                    }
+                  | {
+                      /**
+                       * Splits a string into a list at this separator.
+                       */
+                      split: string;
+                    }
+                  | {
+                      /**
+                       * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                       */
+                      add: string;
+                    }
+                  | {
+                      /**
+                       * Subtracts a duration from a date: ISO-8601.
+                       */
+                      subtract: string;
+                    }
+                  | {
+                      /**
+                       * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                       */
+                      format_date: string;
+                    }
+                ),
                 ...(
-                  'unix_seconds_to_iso' | 'unix_ms_to_iso' | 'iso' | 'json' | 'lower' | 'upper' | 'string' | 'number'
+                  | (
+                      | 'trim'
+                      | 'unix_seconds_to_iso'
+                      | 'unix_ms_to_iso'
+                      | 'iso'
+                      | 'json'
+                      | 'lower'
+                      | 'upper'
+                      | 'string'
+                      | 'number'
+                    )
+                  | {
+                      /**
+                       * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
+                       */
+                      money: Value;
+                    }
+                  | {
+                      /**
+                       * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
+                       */
+                      decimal: Value;
+                    }
+                  | {
+                      /**
+                       * Divides a number: `{ divide: 100 }`.
+                       */
+                      divide: number;
+                    }
+                  | {
+                      /**
+                       * Multiplies a number.
+                       */
+                      multiply: number;
+                    }
+                  | {
+                      /**
+                       * Joins a list into one string with this separator (missing and null items are left out).
+                       */
+                      join: string;
+                    }
+                  | {
+                      /**
+                       * Splits a string into a list at this separator.
+                       */
+                      split: string;
+                    }
+                  | {
+                      /**
+                       * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
+                       */
+                      add: string;
+                    }
+                  | {
+                      /**
+                       * Subtracts a duration from a date: ISO-8601.
+                       */
+                      subtract: string;
+                    }
+                  | {
+                      /**
+                       * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
+                       */
+                      format_date: string;
+                    }
                 )[]
               ];
           /**
@@ -515,6 +1051,10 @@ export interface SendgridAction {
    */
   retry?: RetryPolicy;
   description?: string;
+  /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
   from: string;
   to: Value;
   /**
@@ -570,6 +1110,10 @@ export interface TwilioSmsAction {
   retry?: RetryPolicy;
   description?: string;
   /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
+  /**
    * E.164 number, from the event.
    */
   to: Value;
@@ -624,6 +1168,10 @@ export interface MixpanelAction {
   retry?: RetryPolicy;
   description?: string;
   /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
+  /**
    * Event name (a constant or from the event).
    */
   event: Value;
@@ -676,6 +1224,10 @@ export interface PosthogAction {
   retry?: RetryPolicy;
   description?: string;
   /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
+  /**
    * Event name (a constant or from the event).
    */
   event: Value;
@@ -719,6 +1271,10 @@ export interface HttpAction {
    */
   retry?: RetryPolicy;
   description?: string;
+  /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /**
    * URL template; `{path}` placeholders are filled from the event and URL-encoded.
@@ -885,6 +1441,7 @@ export interface Integration {
    */
   queue: string;
   retry?: RetryPolicy;
+  let?: Let;
   handlers?: Handler[];
   /**
    * Backfill sources by object kind, merged key by key over the provider's catalog `sources:` (`null` removes one); only the CLI reads them (switchyard backfill, reconcile).
@@ -1095,6 +1652,15 @@ export interface WebhookResponse {
   body?: Value;
 }
 /**
+ * Derived values, each named once and read as `$name` wherever a value is read (params, templates, `http` bodies, conditions); computed on first read, once per event. A value may read names declared before it.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Let".
+ */
+export interface Let {
+  [k: string]: Value;
+}
+/**
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Handler".
  */
@@ -1108,6 +1674,11 @@ export interface Handler {
    * The store its sql steps write (from `stores:`; default d1). One event's SQL goes to one store: a transaction cannot span two databases.
    */
   store?: string;
+  /**
+   * Run the handler only when the condition holds; otherwise its steps are skipped, and the event says which condition decided (`skipped` when no step of any handler ran).
+   */
+  if?: Condition;
+  let?: Let;
   /**
    * @minItems 1
    */
@@ -1634,6 +2205,7 @@ export interface Command {
    * @minItems 1
    */
   steps?: [Step, ...Step[]];
+  let?: Let;
   count?: CommandCount;
   sync?: CommandSync;
 }

@@ -35,7 +35,7 @@ describe('paths', () => {
         parsed = undefined;
       }
       expect([text, Boolean(parsed)]).toEqual([text, pattern.test(text)]);
-      if (parsed) expect(parsed.segments).toEqual(steps(text));
+      if (parsed) expect(parsed.let === undefined ? parsed.segments : [`$${parsed.let}`, ...parsed.segments]).toEqual(steps(text));
     }
   });
 
@@ -171,8 +171,8 @@ describe('transforms', () => {
 
   it('refuse an unknown transform at compile time, listing the known ones', () => {
     // As a manifest written by hand would have it (the schema's enum is checked first, in validate).
-    const typo: Parameters<typeof compileValue>[0] = JSON.parse('{ "path": "a", "transform": "trim" }');
-    expect(() => compileValue(typo)).toThrow('unknown transform "trim"; known: unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number');
+    const typo: Parameters<typeof compileValue>[0] = JSON.parse('{ "path": "a", "transform": "trimm" }');
+    expect(() => compileValue(typo)).toThrow('unknown transform "trimm"; known: trim, unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number, money, decimal, divide, multiply, join, split, add, subtract, format_date');
   });
 });
 
@@ -203,5 +203,32 @@ describe('map', () => {
   it('looks up own keys only: a value named like an Object property is not a key', () => {
     expect(() => value({ const: 'constructor', map: byType })).toThrow(MappingError);
     expect(() => value({ const: '__proto__', map: byType })).toThrow(MappingError);
+  });
+});
+
+describe('transforms for derived values', () => {
+  const at = (payload: unknown) => ({ payload, envelope: {}, lets: undefined }) as ValueContext;
+  const read = (spec: Parameters<typeof compileValue>[0], payload: unknown) => compileValue(spec, { allowEnvelope: true })(at(payload));
+  it('formats minor units in the currency the event names, with its own digits', () => {
+    expect(read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe('$19.99');
+    expect(read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 500, currency: 'JPY' })).toBe('¥500');
+    expect(read({ path: 'amount', transform: [{ money: { const: 'EUR' } }] }, { amount: 123456 })).toBe('€1,234.56');
+    expect(read({ path: 'amount', transform: [{ decimal: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe(19.99);
+    expect(() => read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'dollars' })).toThrow(/is not a currency code/);
+    expect(() => read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 'lots', currency: 'usd' })).toThrow(/is not an amount/);
+  });
+  it('joins, splits, divides, and dates', () => {
+    expect(read({ path: 'tags', transform: [{ join: ', ' }, 'upper'] }, { tags: ['a', null, 'b'] })).toBe('A, B');
+    expect(read({ path: 'csv', transform: [{ split: ',' }] }, { csv: 'a,b' })).toEqual(['a', 'b']);
+    expect(read({ path: 'n', transform: [{ divide: 100 }] }, { n: 250 })).toBe(2.5);
+    expect(read({ path: 'at', transform: ['unix_seconds_to_iso', { add: '7d' }, { format_date: 'D MMM YYYY, HH:mm' }] }, { at: 1_796_212_800 })).toBe('9 Dec 2026, 12:00');
+    expect(read({ path: 'at', transform: [{ subtract: '1h' }] }, { at: '2026-12-07T10:00:00Z' })).toBe('2026-12-07T09:00:00.000Z');
+    expect(read({ path: 'at', transform: [{ format_date: 'MMMM D, YYYY' }] }, { at: '2026-01-05T00:00:00Z' })).toBe('January 5, 2026');
+  });
+  it('reads a derived value ($name) and paths inside it', () => {
+    const ctx = { payload: {}, lets: (name: string) => (name === 'primary' ? { email: 'a@b.c' } : undefined) } as ValueContext;
+    expect(compileValue('$primary.email')(ctx)).toBe('a@b.c');
+    expect(compileValue({ template: 'to {$primary.email}' })(ctx)).toBe('to a@b.c');
+    expect(() => compileValue('$other')(ctx)).toThrow(/\$other is missing/);
   });
 });

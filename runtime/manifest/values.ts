@@ -5,14 +5,16 @@
  * optional `map` (a lookup from the value to another) and an optional `default`. In event extraction a template is
  * strict: it is missing unless every placeholder is present.
  * Paths read the payload (`[0].id` when it is an array); `@id`, `@type`, `@integration`, `@occurred_at`,
- * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope.
+ * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope; `$name` reads a derived
+ * value the manifest names in a `let:` (computed once per event, on its first read).
  */
 import type { Value } from './types.gen.ts';
-import { DURATION_PATTERN } from '../lib/duration.ts';
+import { DURATION_PATTERN, parseDuration } from '../lib/duration.ts';
 
 export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
 export const TRANSFORMS = {
+  trim: (v: unknown) => String(v).trim(),
   unix_seconds_to_iso: (v: unknown) => isoFromEpoch(v, 1000),
   unix_ms_to_iso: (v: unknown) => isoFromEpoch(v, 1),
   iso: (v: unknown) => {
@@ -33,7 +35,34 @@ export const TRANSFORMS = {
 
 export type TransformName = keyof typeof TRANSFORMS;
 
-const transformSchema = { enum: Object.keys(TRANSFORMS) };
+/**
+ * Transforms that take an argument, written `{ name: argument }` in a `transform` list. `money` formats an amount in
+ * the currency's minor units (Stripe's `1999` with `usd` → `$19.99`) with Intl, which knows each currency's digits.
+ */
+export const PARAMETERIZED = {
+  money: { schema: { $ref: '#/definitions/Value' }, description: 'An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.' },
+  decimal: { schema: { $ref: '#/definitions/Value' }, description: 'An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.' },
+  divide: { schema: { type: 'number', exclusiveMinimum: 0 }, description: 'Divides a number: `{ divide: 100 }`.' },
+  multiply: { schema: { type: 'number' }, description: 'Multiplies a number.' },
+  join: { schema: { type: 'string' }, description: 'Joins a list into one string with this separator (missing and null items are left out).' },
+  split: { schema: { type: 'string', minLength: 1 }, description: 'Splits a string into a list at this separator.' },
+  add: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.' },
+  subtract: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Subtracts a duration from a date: ISO-8601.' },
+  format_date: {
+    schema: { type: 'string', minLength: 1 },
+    description: 'Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.',
+  },
+} as const;
+
+type ParameterizedName = keyof typeof PARAMETERIZED;
+type TransformStep = (value: unknown, ctx: ValueContext) => unknown;
+
+const transformSchema = {
+  anyOf: [
+    { enum: Object.keys(TRANSFORMS) },
+    ...Object.entries(PARAMETERIZED).map(([name, p]) => ({ type: 'object', additionalProperties: false, required: [name], properties: { [name]: { ...p.schema, description: p.description } } })),
+  ],
+};
 
 export const valueSchema = {
   title: 'Value',
@@ -95,6 +124,8 @@ export class MappingError extends Error {
 
 export interface ValueContext {
   payload: unknown;
+  /** Reads a derived value (`$name`) named by a `let:` in scope; computed once per event. */
+  lets?: (name: string) => unknown;
   envelope?: Record<string, unknown>;
   headers?: Headers;
   /** The hex SHA-256 of the request body's text (event extraction, when a value asks for it). */
@@ -109,6 +140,8 @@ type Segment = string | number;
 /** A path parsed once (`a.b[0]`, `@id`); read with readPath. */
 export interface CompiledPath {
   envelope: boolean;
+  /** The `let:` name the path starts at (`$total.amount` → total); its segments follow that value. */
+  let?: string;
   segments: Segment[];
   text: string;
 }
@@ -155,6 +188,9 @@ export function compilePath(text: string): CompiledPath {
     ok = name !== '' && indexes() >= 0;
   }
   if (!ok) throw new Error(`malformed path ${JSON.stringify(text)}`);
+  if (!envelope && typeof segments[0] === 'string' && segments[0].startsWith('$') && segments[0].length > 1) {
+    return { envelope, let: segments[0].slice(1), segments: segments.slice(1), text };
+  }
   return { envelope, segments, text };
 }
 
@@ -165,12 +201,13 @@ export const BODY_PATH_PATTERN = PATH_PATTERN.replace('@[a-z_]+|', '');
 export function compileBodyPath(text: string): CompiledPath {
   const path = compilePath(text);
   if (path.envelope) throw new Error(`${JSON.stringify(text)} names an envelope field; give a path into the JSON body`);
-  return path;
+  // A body path reads `$`-keys as they are (a verifier's field is never a derived value).
+  return path.let === undefined ? path : { envelope: false, segments: [`$${path.let}`, ...path.segments], text };
 }
 
 /** Reads a compiled path; undefined when any step is missing. */
 export function readPath(path: CompiledPath, ctx: ValueContext): unknown {
-  let node: unknown = path.envelope ? ctx.envelope : ctx.payload;
+  let node: unknown = path.let !== undefined ? ctx.lets?.(path.let) : path.envelope ? ctx.envelope : ctx.payload;
   for (const segment of path.segments) {
     if (node === null || typeof node !== 'object') return undefined;
     node = (node as Record<string | number, unknown>)[segment];
@@ -250,14 +287,104 @@ const SOURCES: Record<SourceName, (object: ValueObject, options: CompileValueOpt
   },
 };
 
+type TransformSpec = NonNullable<ValueObject['transform']>;
+
 /** The transforms a value names, in order; an unknown name is a compile problem. */
-function transformsOf(names: TransformName | TransformName[] | undefined): ((value: unknown) => unknown)[] {
+function transformsOf(names: TransformSpec | undefined, options: CompileValueOptions): TransformStep[] {
   if (names === undefined) return [];
-  return ([] as TransformName[]).concat(names).map((name) => {
-    const fn = TRANSFORMS[name];
-    if (!fn) throw new Error(`unknown transform ${JSON.stringify(name)}; known: ${Object.keys(TRANSFORMS).join(', ')}`);
+  return (Array.isArray(names) ? names : [names]).map((item): TransformStep => {
+    if (typeof item === 'object' && item !== null) {
+      const entries = Object.entries(item);
+      const [name, argument] = entries[0] ?? [];
+      if (entries.length !== 1 || !(name! in PARAMETERIZED)) throw new Error(`a transform object has one key, one of ${Object.keys(PARAMETERIZED).join(', ')}`);
+      return parameterized(name as ParameterizedName, argument, options);
+    }
+    const fn = TRANSFORMS[item as TransformName];
+    if (!fn) throw new Error(`unknown transform ${JSON.stringify(item)}; known: ${[...Object.keys(TRANSFORMS), ...Object.keys(PARAMETERIZED)].join(', ')}`);
     return fn;
   });
+}
+
+const number = (v: unknown, what = 'a number'): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(v)} is not ${what}`, `is not ${what}`);
+  return n;
+};
+
+const dateOf = (v: unknown): Date => {
+  const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
+  if (Number.isNaN(d.getTime())) throw new MappingError(`${JSON.stringify(v)} is not a date`, 'is not a date');
+  return d;
+};
+
+/** A currency code's formatter and its minor-unit digits (USD 2, JPY 0, KWD 3), once per code per isolate. */
+const currencies = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+function currency(code: unknown): { format: Intl.NumberFormat; digits: number } {
+  const key = typeof code === 'string' ? code.trim().toUpperCase() : '';
+  let known = currencies.get(key);
+  if (!known) {
+    let format: Intl.NumberFormat;
+    try {
+      if (!/^[A-Z]{3}$/.test(key)) throw new RangeError(key);
+      format = new Intl.NumberFormat('en-US', { style: 'currency', currency: key });
+    } catch {
+      throw new MappingError(`${JSON.stringify(code)} is not a currency code`, 'is not a currency code');
+    }
+    known = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    if (currencies.size < 200) currencies.set(key, known);
+  }
+  return known;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** Formats a date in UTC with YYYY MM DD HH mm ss MMM MMMM D; other characters are kept. */
+function formatDate(d: Date, pattern: string): string {
+  const tokens: Record<string, () => string> = {
+    YYYY: () => String(d.getUTCFullYear()),
+    MMMM: () => MONTHS[d.getUTCMonth()]!,
+    MMM: () => MONTHS[d.getUTCMonth()]!.slice(0, 3),
+    MM: () => pad(d.getUTCMonth() + 1),
+    DD: () => pad(d.getUTCDate()),
+    D: () => String(d.getUTCDate()),
+    HH: () => pad(d.getUTCHours()),
+    mm: () => pad(d.getUTCMinutes()),
+    ss: () => pad(d.getUTCSeconds()),
+  };
+  return pattern.replace(/YYYY|MMMM|MMM|MM|DD|D|HH|mm|ss/g, (t) => tokens[t]!());
+}
+
+function parameterized(name: ParameterizedName, argument: unknown, options: CompileValueOptions): TransformStep {
+  switch (name) {
+    case 'money':
+    case 'decimal': {
+      const code = compileValue(argument as Value, options);
+      return (v, ctx) => {
+        const { format, digits } = currency(code(ctx));
+        const amount = number(v, 'an amount') / 10 ** digits;
+        return name === 'money' ? format.format(amount) : amount;
+      };
+    }
+    case 'divide':
+      return (v) => number(v) / (argument as number);
+    case 'multiply':
+      return (v) => number(v) * (argument as number);
+    case 'join':
+      return (v) => {
+        if (!Array.isArray(v)) throw new MappingError('is not a list', 'is not a list');
+        return v.filter((x) => x !== undefined && x !== null).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(argument as string);
+      };
+    case 'split':
+      return (v) => String(v).split(argument as string);
+    case 'add':
+    case 'subtract': {
+      const ms = parseDuration(argument as string) * (name === 'add' ? 1 : -1);
+      return (v) => new Date(dateOf(v).getTime() + ms).toISOString();
+    }
+    case 'format_date':
+      return (v) => formatDate(dateOf(v), argument as string);
+  }
 }
 
 /** The objects a value reads from: itself, or each of its `first` alternatives (strings are paths). */
@@ -281,7 +408,7 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
   }
   if (object.window !== undefined && !(options.allowWindow && sources[0] === 'body_sha256')) throw new Error('`window` applies only to an event id that is `body_sha256`');
   const hasDefault = 'default' in object;
-  const transforms = transformsOf(object.transform);
+  const transforms = transformsOf(object.transform, options);
   const [source, describe] = SOURCES[sources[0]!](object, options);
   const fallback = object.default;
   const lookup = object.map === undefined ? undefined : new Map(Object.entries(object.map));
@@ -289,7 +416,7 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
     let value = source(ctx);
     if (value === undefined || value === null) return hasDefault ? fallback : undefined;
     try {
-      for (const transform of transforms) value = transform(value);
+      for (const transform of transforms) value = transform(value, ctx);
     } catch (error) {
       if (error instanceof MappingError) throw new MappingError(`${describe}: ${error.message}`, `${describe} ${error.logText}`);
       throw error;
@@ -301,6 +428,11 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
     throw new MappingError(`${describe} is ${JSON.stringify(key).slice(0, 60)}, not a key of its map`, `${describe} is not a key of its map`);
   };
   return { read, describe };
+}
+
+/** Compiles a value that reads `undefined` when the event lacks it and it has no default (a derived value, `let:`). */
+export function compileOptionalValue(spec: Value, options: CompileValueOptions = {}): ValueFn {
+  return compileOptional(spec, options).read;
 }
 
 /**

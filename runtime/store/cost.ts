@@ -11,7 +11,7 @@
 import type { Envelope } from '../lib/envelope.ts';
 import { insertEffects, settleStatement } from './effects.ts';
 import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
-import { EffectStatus } from './status.ts';
+import { EffectStatus, EventStatus } from './status.ts';
 
 /** The runtime's own statements for one event on one path, as SQL text, so the budget model can price them. */
 export interface BookkeepingPath {
@@ -97,7 +97,7 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const effect = { ...EVENT, step: '0:0', action: 'action', source: 'source', payload: '{}', limits: null };
   const ingest = recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay));
   // The applied-marker is an upsert: for an event ingest claimed, its row exists (a route's events have none).
-  const marker = recordStatements((db) => appliedStatements(db, [{ ...EVENT, type: 'type', received_at: AT, attempts: 1, steps: '[]', ignored: false }], AT));
+  const marker = recordStatements((db) => appliedStatements(db, [{ ...EVENT, type: 'type', received_at: AT, attempts: 1, steps: '[]', status: EventStatus.applied }], AT));
   const consume = marker.map((sql) => ROW_EXISTS + sql);
   const queued: BookkeepingPath = {
     name: 'queued',
@@ -109,6 +109,6 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   };
   // In the request: one insert records the event already applied (with its body's hash when the integration has a
   // replay window), in the projection's transaction; effects and outbox rows as on the queued path.
-  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', false, AT, undefined, replay)), consume: [], queueMessages: 0 };
+  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', EventStatus.applied, AT, undefined, replay)), consume: [], queueMessages: 0 };
   return [queued, direct];
 }

@@ -9,7 +9,7 @@
 import type { Envelope } from '../lib/envelope.ts';
 import { commandCallRange, isCommandCallOf } from './callers.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
-import { EventStatus, OPEN_EFFECT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES } from './status.ts';
+import { EventStatus, OPEN_EFFECT_STATUSES, SETTLED_EVENT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES, type SettledEventStatus } from './status.ts';
 import { effectLetterIdsSql } from './dead-letters.ts';
 
 /** (integration, event id): how every event-log table is keyed. */
@@ -117,8 +117,8 @@ export interface AppliedRecord {
   attempts: number;
   /** Per step, what it contributed (kept on the event's row for the event log), as JSON. */
   steps: string;
-  /** No handler matched: the event is `ignored`. */
-  ignored: boolean;
+  /** `applied`; `ignored` when no handler matched; `skipped` when conditions let no step run. */
+  status: SettledEventStatus;
 }
 
 const APPLIED_WIDTH = 7;
@@ -138,7 +138,7 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
          ON CONFLICT (integration, id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, steps = excluded.steps,
            updated_at = excluded.updated_at, claim = NULL, error = NULL, next_at = NULL`,
       )
-      .bind(at, ...part.flatMap((r) => [r.integration, r.id, r.type, r.received_at, r.attempts, r.steps, r.ignored ? EventStatus.ignored : EventStatus.applied]));
+      .bind(at, ...part.flatMap((r) => [r.integration, r.id, r.type, r.received_at, r.attempts, r.steps, r.status]));
   });
 }
 
@@ -151,14 +151,14 @@ export function appliedStatements(db: D1Database, records: readonly AppliedRecor
  * through events_by_body_hash). Costs 2 rows written (the row and its dedup key; 3 with the body's hash), and no
  * applied-marker update.
  */
-export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, ignored: boolean, at: string, origin?: EventOrigin, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
+export function appliedClaimStatement(db: D1Database, envelope: Envelope, text: string, steps: string, status: SettledEventStatus, at: string, origin?: EventOrigin, replay?: { bodyHash: string; since: string }): D1PreparedStatement {
   const id = replay ? 'coalesce((SELECT id FROM events WHERE integration = ?1 AND body_hash = ?12 AND id <> ?2 AND received_at >= ?13 LIMIT 1), ?2)' : '?2';
   return db
     .prepare(
       `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller${replay ? ', body_hash' : ''})
        VALUES (?1, ${id}, ?3, ?4, ?5, ?6, 1, 1, ?7, ?8, ?9, ?10, ?11${replay ? ', ?12' : ''})`,
     )
-    .bind(envelope.integration, envelope.id, envelope.type, ignored ? EventStatus.ignored : EventStatus.applied, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null, envelope.caller ?? null, ...(replay ? [replay.bodyHash, replay.since] : []));
+    .bind(envelope.integration, envelope.id, envelope.type, status, envelope.received_at, envelope.occurred_at, text, at, steps, origin ?? null, envelope.caller ?? null, ...(replay ? [replay.bodyHash, replay.since] : []));
 }
 
 /** An enqueue step's message, written with the state and sent after the commit. */
@@ -206,7 +206,7 @@ export async function deleteOutbox(db: D1Database, keys: readonly string[]): Pro
 }
 
 /** Statuses no failure may overwrite: a redelivery of an applied event that fails (say, after a manifest change) leaves it applied. */
-const NOT_DONE = `status NOT IN (${sqlList([EventStatus.applied, EventStatus.ignored])})`;
+const NOT_DONE = `status NOT IN (${sqlList(SETTLED_EVENT_STATUSES)})`;
 
 /** An event whose state failed to commit and will be tried again: attempt n, the error, and when. */
 export function retryingStatement(db: D1Database, r: { integration: string; id: string; attempts: number; error: string; nextAt: string }, at: string): D1PreparedStatement {
@@ -338,7 +338,7 @@ export async function eventsToReplay(db: D1Database, query: EventQuery, statuses
   return rows.results;
 }
 
-const REBUILDABLE = sqlList([EventStatus.applied, EventStatus.ignored, EventStatus.replayed, EventStatus.dead_lettered]);
+const REBUILDABLE = sqlList([...SETTLED_EVENT_STATUSES, EventStatus.replayed, EventStatus.dead_lettered]);
 
 /** How many events a rebuild of these sources goes through. */
 export async function rebuildTotal(db: D1Database, sources: readonly string[]): Promise<number> {

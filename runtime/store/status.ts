@@ -11,6 +11,8 @@ export const EventStatus = {
   applied: 'applied',
   /** No handler matched its type: nothing to do. */
   ignored: 'ignored',
+  /** Handlers matched its type, and their conditions (`if:`) let no step run; its steps say which condition decided. */
+  skipped: 'skipped',
   /** Its state failed to commit and will be tried again (attempts, last error and next time are kept). */
   retrying: 'retrying',
   /** Given up on (permanent error, or attempts used up): kept whole in dead_letters. */
@@ -20,11 +22,14 @@ export const EventStatus = {
 } as const;
 export type EventStatus = (typeof EventStatus)[keyof typeof EventStatus];
 
-/** How an event applied at once (in the request) ended: its state committed, or no handler wanted it. */
-export type SettledEventStatus = typeof EventStatus.applied | typeof EventStatus.ignored;
+/** How an applied event ended: its state committed, no handler wanted it, or its handlers' conditions skipped every step. */
+export type SettledEventStatus = typeof EventStatus.applied | typeof EventStatus.ignored | typeof EventStatus.skipped;
 
-/** Whether an outcome is a settled event status (applied or ignored), not a word of another vocabulary. */
-export const isSettled = (outcome: string): outcome is SettledEventStatus => outcome === EventStatus.applied || outcome === EventStatus.ignored;
+/** Whether an outcome is a settled event status (applied, ignored or skipped), not a word of another vocabulary. */
+export const isSettled = (outcome: string): outcome is SettledEventStatus => outcome === EventStatus.applied || outcome === EventStatus.ignored || outcome === EventStatus.skipped;
+
+/** The settled statuses, for SQL lists. */
+export const SETTLED_EVENT_STATUSES: readonly SettledEventStatus[] = [EventStatus.applied, EventStatus.ignored, EventStatus.skipped];
 
 /** Statuses that still wait for an outcome (the sweep and the lag alert watch these). */
 export const WAITING_EVENT_STATUSES: readonly EventStatus[] = [EventStatus.queued, EventStatus.retrying, EventStatus.replayed];

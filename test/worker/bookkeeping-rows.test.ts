@@ -30,8 +30,8 @@ const envelope = (id: string) => ({ integration: 'stripe', id, type: 'invoice.pa
 describe('rows written per bookkeeping write, on the migrated schema', () => {
   it('events: 2 per event recorded (the row and its dedup key), 1 when it is applied', async () => {
     expect(await written(store.claimStatement(env.DB, envelope('rows_1'), '{}', 'token', Date.parse(AT)))).toBe(2);
-    expect(await written(...store.appliedStatements(env.DB, [{ integration: 'stripe', id: 'rows_1', type: 't', received_at: AT, attempts: 1, steps: '[]', ignored: false }], AT))).toBe(1);
-    expect(await written(store.appliedClaimStatement(env.DB, envelope('rows_2'), '{}', '[]', false, AT))).toBe(2);
+    expect(await written(...store.appliedStatements(env.DB, [{ integration: 'stripe', id: 'rows_1', type: 't', received_at: AT, attempts: 1, steps: '[]', status: store.EventStatus.applied }], AT))).toBe(1);
+    expect(await written(store.appliedClaimStatement(env.DB, envelope('rows_2'), '{}', '[]', store.EventStatus.applied, AT))).toBe(2);
   });
 
   it('events cannot be cheaper WITHOUT ROWID: keyed (integration, id), the arrival order the walks read needs an index back', async () => {

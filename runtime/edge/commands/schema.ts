@@ -51,6 +51,7 @@ export const commandSchema = closedObject(
     },
     retry: { $ref: '#/definitions/RetryPolicy' },
     steps: { type: 'array', items: { $ref: '#/definitions/Step' }, minItems: 1 },
+    let: { $ref: '#/definitions/Let' },
     count: closedObject(
       'CommandCount',
       {
