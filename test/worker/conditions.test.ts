@@ -8,17 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Handler, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { builtInputs, defaultManifest, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
 import { stripeSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
 
 /** The default manifest with one more Stripe handler (on a type of its own, so the default ones stay out of it). */
-function withHandler(handler: Record<string, unknown>, integrationLet?: Record<string, unknown>): Manifest {
+function withHandler(handler: unknown, integrationLet?: unknown): Manifest {
   const m = structuredClone(defaultManifest);
   const stripe = m.integrations.stripe!;
-  stripe.handlers = [...(stripe.handlers ?? []), handler as NonNullable<typeof stripe.handlers>[number]];
+  stripe.handlers = [...(stripe.handlers ?? []), handler as Handler];
   if (integrationLet) stripe.let = integrationLet as NonNullable<typeof stripe.let>;
   return m;
 }
