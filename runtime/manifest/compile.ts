@@ -25,12 +25,12 @@ import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../consumer/retry.ts';
-import { compileValue, valueSources, type ValueFn } from './values.ts';
+import { compileValue, valueSources, type ValueContext, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement, Value } from './types.gen.ts';
 import { compileCondition as compileMatcher, ConditionError, type CompiledCondition as CompiledMatcher, type ConditionSpec } from './conditions.ts';
-import { compileLets, unknownLets, type LetScope } from './lets.ts';
+import { compileLets, letReferences, unknownLets, type LetScope } from './lets.ts';
 import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
 import type { InputValidator } from '../edge/commands/input.ts';
@@ -462,6 +462,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const notify = spec.notify;
     if (notify) {
       const compileNotify = () => {
+        if ((notify as { if?: unknown }).if !== undefined) problems.push({ path: [...at, 'notify', 'if'], message: 'a limit\'s notify is sent when the limit is reached, with no event to test: remove if' });
         const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
         if (step && !step.effect) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
         return step?.effect?.action;
@@ -892,11 +893,9 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
   const handlerIf = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
-    const { if: stepCondition, ...block } = step as Record<string, unknown>;
-    const stepIf = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt);
-    const built = compileStep(block, path, registry, ctx, attempt);
-    if (!built || (stepCondition !== undefined && !stepIf) || (handler.if !== undefined && !handlerIf)) return;
-    const compiled = gated(built, scope, handlerIf && { condition: handlerIf, at: formatPath([...handlerAt, 'if']) }, stepIf && { condition: stepIf, at: formatPath([...path, 'if']) });
+    const built = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
+    if (!built || (handler.if !== undefined && !handlerIf)) return;
+    const compiled = gated(built, scope, handlerIf && { condition: handlerIf, at: formatPath([...handlerAt, 'if']) }, undefined);
     steps.push(compiled);
     const effect = compiled.effect;
     if (effect) {
@@ -922,8 +921,8 @@ function memoizedSteps(handlers: CompiledHandler[]): (type: string) => readonly 
   };
 }
 
-/** Compiles one step by the registered adapter for its key. */
-function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt) {
+/** Compiles one step by the registered adapter for its key, behind its own condition (`if:`) when it has one. */
+function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledStep | undefined {
   const key = Object.keys(step).find((k) => registry.steps.has(k));
   if (!key) {
     attempt(at, () => {
@@ -931,8 +930,11 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
     });
     return undefined;
   }
-  const { description: _description, ...options } = step;
-  return attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }));
+  const { description: _description, if: condition, ...options } = step;
+  const stepIf = condition === undefined ? undefined : conditionAt(condition as ConditionSpec, [...at, 'if'], attempt);
+  const built = attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }));
+  if (!built || (condition !== undefined && !stepIf)) return undefined;
+  return stepIf ? gated(built, undefined, undefined, { condition: stepIf, at: formatPath([...at, 'if']) }) : built;
 }
 
 function compileIntegration(
@@ -962,9 +964,14 @@ function compileIntegration(
   const verifier = adapter
     ? verifierOptions && attempt([...at, 'verifier'], () => adapter.create(verifierOptions, undefined))
     : attempt([...at, 'verifier', 'type'], fail, `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
-  const id = attempt([...at, 'event', 'id'], compileValue, event.id, { ...EXTRACTION, allowWindow: true });
-  const type = attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION);
-  const occurredAt = event.occurred_at === undefined ? undefined : attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION);
+  // Derived values the envelope reads (`id: { template: "{$kind}:{data.id}" }`) are computed from the body and
+  // headers, before there is an envelope.
+  const extractionLets = letReferences(event).length ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, `${message} (read by event:, so it is computed before the envelope exists)`), EXTRACTION) : undefined;
+  for (const problem of unknownLets(event, extractionLets?.names ?? new Set(), [...at, 'event'])) attempt(problem.path, fail, problem.message);
+  const extraction = (fn: ValueFn | undefined) => (fn && extractionLets ? (ctx: ValueContext) => fn(extractionLets.bind(ctx)) : fn);
+  const id = extraction(attempt([...at, 'event', 'id'], compileValue, event.id, { ...EXTRACTION, allowWindow: true }));
+  const type = extraction(attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION));
+  const occurredAt = event.occurred_at === undefined ? undefined : extraction(attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION));
   const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
   const response = spec.response ? attempt([...at, 'response'], compileResponse, spec.response) : undefined;
   const queue = queues.get(spec.queue);

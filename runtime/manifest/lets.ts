@@ -4,7 +4,7 @@
  * event's other steps; an earlier name may be read by a later one. Names are checked when the manifest compiles: a
  * `$name` no `let:` in scope declares is a problem at its place, with the nearest name.
  */
-import { compileOptionalValue, PATH_PATTERN, type ValueContext } from './values.ts';
+import { compileOptionalValue, PATH_PATTERN, type CompileValueOptions, type ValueContext } from './values.ts';
 import type { Value } from './types.gen.ts';
 import { didYouMean } from './closest.ts';
 
@@ -52,17 +52,23 @@ export function unknownLets(block: unknown, names: ReadonlySet<string>, at: (str
 }
 
 /**
- * Compiles a `let:` block over its parent scope. Each value reads what any value in a handler step may read, and
- * names declared before it. Throws (with the name's place) for an unknown or later name, or a malformed value.
+ * Compiles a `let:` block over its parent scope. Each value reads what any value in a handler step may read (or, for
+ * event extraction, what extraction may: the body and headers, no envelope), and names declared before it. Reports
+ * (with the name's place) an unknown or later name, or a malformed value.
  */
-export function compileLets(spec: Readonly<Record<string, Value>> | undefined, parent: LetScope | undefined, report: (at: (string | number)[], message: string) => void): LetScope | undefined {
+export function compileLets(
+  spec: Readonly<Record<string, Value>> | undefined,
+  parent: LetScope | undefined,
+  report: (at: (string | number)[], message: string) => void,
+  options: CompileValueOptions = { allowEnvelope: true },
+): LetScope | undefined {
   if (!spec || !Object.keys(spec).length) return parent;
   const names = new Set(parent?.names ?? []);
   const reads = new Map<string, (ctx: ValueContext) => unknown>();
   for (const [name, value] of Object.entries(spec)) {
     for (const problem of unknownLets(value, names, [name])) report(problem.path, problem.message.replace('is not a derived value in scope', names.has(name) ? 'is not declared before it' : 'is not a derived value declared before this one'));
     try {
-      reads.set(name, compileOptionalValue(value, { allowEnvelope: true }));
+      reads.set(name, compileOptionalValue(value, options));
     } catch (error) {
       report([name], (error as Error).message);
     }

@@ -130,6 +130,27 @@ describe('derived values in SQL params', () => {
   });
 });
 
+describe('derived values in event extraction', () => {
+  it('an id may read a let computed from the body, before the envelope exists', async () => {
+    const m = structuredClone(defaultManifest);
+    const stripe = m.integrations.stripe!;
+    stripe.let = { account: { path: 'account', default: 'platform' } };
+    stripe.event = { ...stripe.event!, id: { template: '{$account}/{id}' } };
+    const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs()) });
+    const { res, id } = await stripeEvent(h, 'test.unhandled', {});
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ignored', id: `platform/${id}` });
+  });
+
+  it('a let the envelope reads may not read the envelope', () => {
+    const m = structuredClone(defaultManifest);
+    const stripe = m.integrations.stripe!;
+    stripe.let = { kind: '@type' };
+    stripe.event = { ...stripe.event!, id: { template: '{$kind}/{id}' } };
+    expect(() => compileManifest(m, defaultRegistry, builtInputs())).toThrow(/integrations\.stripe\.let\.kind: envelope path @type is not available here \(read by event:/);
+  });
+});
+
 describe('mistakes fail the compile at their place', () => {
   const problems = (handler: Record<string, unknown>) => {
     try {
