@@ -74,26 +74,29 @@ export function compileLets(
     }
     names.add(name);
   }
-  // Per base context (one event's, or one batch item's): each name's value once.
-  const memo = new WeakMap<ValueContext, Map<string, unknown>>();
+  // Per base context (one event's, or one batch item's): one bound context, so each name's value is computed once
+  // and every step of the event reuses it (a step's bind is one WeakMap lookup).
+  const bound = new WeakMap<ValueContext, ValueContext>();
   const scope: LetScope = {
     names,
     bind(values) {
+      const known = bound.get(values);
+      if (known) return known;
       const base = parent ? parent.bind(values) : values;
-      let known = memo.get(values);
-      if (!known) memo.set(values, (known = new Map()));
-      const bound: ValueContext = {
+      const cache = new Map<string, unknown>();
+      const context: ValueContext = {
         ...base,
         lets: (name) => {
           const read = reads.get(name);
           if (!read) return base.lets?.(name);
-          if (known!.has(name)) return known!.get(name);
-          const value = read(bound);
-          known!.set(name, value);
+          if (cache.has(name)) return cache.get(name);
+          const value = read(context);
+          cache.set(name, value);
           return value;
         },
       };
-      return bound;
+      bound.set(values, context);
+      return context;
     },
   };
   return scope;
