@@ -7,6 +7,7 @@
  * send` uses, so timestamps are fresh when workerd delivers them.
  *   GET /rows          every row (manifest, plan rows for its integration, secrets)
  *   GET /requests?row=N&sample=I   fresh signed requests for sample type I of row N (all without `sample`)
+ *   POST /budget       `plan --budget`'s rows for the manifest in the body (JSON)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -278,5 +279,16 @@ export async function matrixService(request: Request): Promise<Response> {
     const sample = url.searchParams.get('sample');
     return Response.json(await rowRequests(row, sample === null ? undefined : Number(sample)));
   }
+  if (url.pathname === '/budget' && request.method === 'POST') return Response.json(budgetOf((await request.json()) as Manifest));
   return new Response('not found', { status: 404 });
+}
+
+/** `plan --budget`'s rows for any manifest (a test's own, with conditions), priced on the schema the migrations build. */
+export function budgetOf(manifest: Manifest): HandlerCost[] {
+  const schema = migratedSchema(join(ROOT, 'migrations'));
+  try {
+    return handlerCosts(new CostModel(schema), manifest, compile(manifest));
+  } finally {
+    schema.close();
+  }
 }
