@@ -50,7 +50,7 @@ function checkout(mode: string): Record<string, unknown> {
 const PAYMENT = checkout('payment');
 const SUBSCRIPTION = checkout('subscription');
 const envelopeOf = (type: string, payload: Record<string, unknown>): Envelope => ({ integration: 'stripe', id: 'evt_bench_1', type, occurred_at: '2027-01-15T08:00:00.000Z', received_at: '2027-01-15T08:00:01.000Z', payload });
-const CASES: Record<string, Envelope> = { plain: envelopeOf('plain', PAYMENT), conditional: envelopeOf('conditional', PAYMENT), skipped: envelopeOf('conditional', SUBSCRIPTION) };
+const CASES: Record<string, Envelope> = { plain: envelopeOf('plain', PAYMENT), conditional: envelopeOf('conditional', PAYMENT), 'condition-false': envelopeOf('conditional', SUBSCRIPTION) };
 
 export default {
   async fetch(request: Request, env: Record<string, unknown>): Promise<Response> {

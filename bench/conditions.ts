@@ -37,7 +37,7 @@ export async function runConditions(): Promise<boolean> {
     };
     const plain = await measure('plain');
     const conditional = await measure('conditional');
-    const skipped = await measure('skipped');
+    const skipped = await measure('condition-false');
     const compile = await measure('compile', 1e3);
     console.log('== conditions and derived values on the Stripe event (checkout.session.completed, 4 KB), workerd, per event as the consumer plans it');
     console.log(`handler without conditions (one SQL step, 4 params):              ${fmt(plain, 0)} ns`);

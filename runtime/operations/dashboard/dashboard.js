@@ -107,9 +107,9 @@ const tone = {
 // What replaying a result did, or why it did nothing.
 const outcome = (r) => r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + ((r.skipped[0] || {}).reason || 'nothing to replay');
 // What a step did, read by its kind (an SQL step's statements, an enqueue's messages, an action's effects), else every count.
-const counted = (n, one, many) => n + ' ' + (n === 1 ? one : many);
-const STEP_COUNTS = { sql: (s) => counted(s.statements, 'SQL statement', 'SQL statements'), enqueue: (s) => counted(s.outbox, 'message queued', 'messages queued'), action: (s) => counted(s.actions, 'effect', 'effects') };
-const stepDid = (s) => STEP_COUNTS[s.kind] ? STEP_COUNTS[s.kind](s) : [counted(s.statements, 'SQL statement', 'SQL statements'), s.outbox + ' queued', counted(s.actions, 'effect', 'effects')].join(' · ');
+const counted = (n, one, many) => n + (n === 1 ? one : many);
+const STEP_COUNTS = { sql: (s) => counted(s.statements, ' SQL statement', ' SQL statements'), enqueue: (s) => counted(s.outbox, ' message queued', ' messages queued'), action: (s) => counted(s.actions, ' effect', ' effects') };
+const stepDid = (s) => STEP_COUNTS[s.kind] ? STEP_COUNTS[s.kind](s) : [counted(s.statements, ' SQL statement', ' SQL statements'), s.outbox + ' queued', counted(s.actions, ' effect', ' effects')].join(' · ');
 const SETTLED = [EVENT.applied, EVENT.ignored, EVENT.skipped];
 /** The event as a timeline: received, each attempt and its error, dead letters, what the steps did, each effect, the next retry. */
 function timeline(detail) {
