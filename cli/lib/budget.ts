@@ -270,7 +270,7 @@ export const TRACK_BATCH_SIZE = 10;
 export const NO_HANDLER = '(no handler)';
 
 /** A step's place within its source, from its `if`'s manifest path: `handlers[4].steps[1]` (a command's: `steps[1]`). */
-const stepName = (at: string) => at.replace(/^(integrations|routes|commands)\.[^.[]+\./, '').replace(/\.if$/, '');
+export const stepName = (at: string) => at.replace(/^(integrations|routes|commands)\.[^.[]+\./, '').replace(/\.if$/, '');
 
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {

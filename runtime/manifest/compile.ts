@@ -25,7 +25,7 @@ import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from '../consumer/retry.ts';
-import { compileValue, valueSources, type ValueFn } from './values.ts';
+import { compileValue, valueSources, type ValueContext, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement, Value } from './types.gen.ts';
@@ -66,6 +66,8 @@ export interface GateCondition {
   at: string;
   spec: ConditionSpec;
   condition: CompiledMatcher;
+  /** Whether it holds for an event, its derived values (`let:`) in scope: what the gated step asks. */
+  holds(values: ValueContext): boolean;
 }
 
 /** Where queued events come from, as the consumer sees it: a webhook integration, or a route that queues events. */
@@ -902,7 +904,8 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
   const unknown = [...unknownLets(handler.steps, names, [...handlerAt, 'steps']), ...unknownLets(handler.if, names, [...handlerAt, 'if'])];
   for (const problem of unknown) attempt(problem.path, fail, problem.message);
   const handlerMatcher = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
-  const handlerIf = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher };
+  const holds = (matcher: CompiledMatcher) => (values: ValueContext) => matcher.test(scope ? scope.bind(values) : values);
+  const handlerIf = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher, holds: holds(handlerMatcher) };
   const stepIfs: (GateCondition | undefined)[] = [];
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
@@ -910,7 +913,7 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
     const stepMatcher = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt);
     const built = compileStep(block, path, registry, ctx, attempt);
     if (!built || (stepCondition !== undefined && !stepMatcher) || (handler.if !== undefined && !handlerMatcher)) return;
-    const stepIf = stepMatcher && { at: formatPath([...path, 'if']), spec: stepCondition as ConditionSpec, condition: stepMatcher };
+    const stepIf = stepMatcher && { at: formatPath([...path, 'if']), spec: stepCondition as ConditionSpec, condition: stepMatcher, holds: holds(stepMatcher) };
     const compiled = gated(built, scope, handlerIf, stepIf);
     steps.push(compiled);
     stepIfs.push(stepIf);

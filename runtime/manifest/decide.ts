@@ -6,6 +6,7 @@
 import type { CompiledHandler, CompiledIntegration, EventSource } from './compile.ts';
 import { conditionText, type ConditionSpec } from './conditions.ts';
 import { EventStatus } from '../store/status.ts';
+import type { ValueContext } from './values.ts';
 
 /**
  * How an event is deduplicated, which decides the rows its claim writes:
@@ -122,4 +123,18 @@ export function branches(handlers: readonly CompiledHandler[]): Branch[] {
     const optional = running.flatMap((h) => (handlers[h]!.stepIfs ?? []).flatMap((g, step) => (g ? [{ handler: h, step, at: g.at }] : [])));
     return { label, status: running.length || !gated.length ? EventStatus.applied : EventStatus.skipped, handlers: running, optional };
   });
+}
+
+/**
+ * The branch one event takes through the handlers its type matches (its label, as `branches` names it) and the
+ * conditional steps its own `if:` leaves out (their `if`'s paths): which `plan --budget` row prices it.
+ * @example branchOf(handlers, { payload, envelope: { type } }) // { label: 'if data.object.mode eq payment', without: [] }
+ */
+export function branchOf(handlers: readonly CompiledHandler[], values: ValueContext): { label: string; without: string[] } {
+  const gated = handlers.some((h) => h.if);
+  const running = handlers.filter((h) => !h.if || h.if.holds(values));
+  const held = running.filter((h) => h.if);
+  const label = held.length ? held.map((h) => `if ${conditionText(h.if!.spec)}`).join(' and ') : !gated ? '' : running.length ? 'no condition holds' : EventStatus.skipped;
+  const without = running.flatMap((h) => (h.stepIfs ?? []).flatMap((g) => (g && !g.holds(values) ? [g.at] : [])));
+  return { label, without };
 }
