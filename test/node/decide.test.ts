@@ -46,7 +46,7 @@ describe('decide: where an event goes and how it is deduplicated', () => {
 describe('branches: the outcomes of a type whose handlers have conditions', () => {
   const withHandlers = (...handlers: unknown[]) => {
     const m = structuredClone(built('manifests.json'));
-    m.integrations.stripe!.handlers = [...(m.integrations.stripe!.handlers ?? []), ...(handlers as NonNullable<typeof m.integrations.stripe.handlers>)];
+    m.integrations.stripe!.handlers = [...(m.integrations.stripe!.handlers ?? []), ...(handlers as NonNullable<NonNullable<typeof m.integrations.stripe>['handlers']>)];
     return compile(m).integrations.get('stripe')!.handlers.filter((h) => h.matches('t.checkout'));
   };
   const sql = { sql: 'SELECT 1' };
