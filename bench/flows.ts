@@ -37,6 +37,9 @@ export interface Flow {
   /** The budget row that prices it (`plan --budget`'s integration and pattern). */
   source: string;
   on: string;
+  /** Of a type whose handlers have conditions (`if:`): the row's branch (`if …`, `skipped`) and the steps it leaves out. */
+  branch?: string;
+  without?: string[];
   /** Events one request carries (a /v1/track browser batch); figures are per event, and per request when > 1. */
   events?: number;
   /** Emails it sends per event: checked on every run (the fake provider receives them). */

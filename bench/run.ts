@@ -5,10 +5,13 @@ import { runPostgresConsumer } from './postgres.ts';
 import { runIngest } from './ingest.ts';
 import { runCpu } from './cpu.ts';
 import { runFlows } from './capacity.ts';
+import { runConditions } from './conditions.ts';
 
 const results: [string, boolean][] = [['foundation', runFoundation()]];
 results.push(['cpu', await runCpu()]);
 results.push(['ingest', await runIngest()]);
+// Conditions and derived values: figures only (issue 26), no target.
+await runConditions();
 results.push(['consumer', await runConsumer()]);
 results.push(['postgres consumer', await runPostgresConsumer()]);
 results.push(['flows (free-plan capacity targets)', await runFlows()]);

@@ -3,11 +3,13 @@
  * letters; `switchyard replay --events [--integration NAME] [--status retrying] [--type T] [--since ISO] [--until ISO]`
  * replays events by query through the runtime's admin API, so it works the same against `npm run dev` (local D1
  * and queues) and a deployed environment (`--url https://…` or SWITCHYARD_URL). The token is ADMIN_TOKEN from the
- * environment, else .dev.vars.
+ * environment, else .dev.vars. `--events --status skipped` lists skipped events with the condition that skipped each
+ * step (they are settled: their conditions decided, so they are never replayed).
  */
 import { parseArgs, parseIntegerList, UsageError } from '../lib/args.ts';
 import { projectFor } from '../lib/project.ts';
 import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { EventStatus } from '../../runtime/store/status.ts';
 
 interface DeadLetter {
   seq: number;
@@ -53,6 +55,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     for (const d of values.json ? [] : dead_letters) console.log(`#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`);
     return 0;
   }
+  if (values.events && values.status === EventStatus.skipped) return listSkipped(call, values);
   if (values.events) {
     // By event query: events not yet applied, from their stored bodies.
     const query = Object.fromEntries((['integration', 'status', 'type', 'since', 'until'] as const).flatMap((k) => (values[k] !== undefined ? [[k, values[k]]] : [])));
@@ -77,4 +80,21 @@ export async function replayCommand(args: string[]): Promise<number> {
   console.log(`${result.replayed.length} replayed, ${result.skipped.length} skipped`);
   if (!seen.size && !seqs) console.error(`no dead letters ${values.integration ? `for ${values.integration} ` : ''}to replay`);
   return result.skipped.length || unmatched.length || (!seen.size && !values.all) ? 1 : 0;
+}
+
+/** Up to this many skipped events are listed, newest first (each one's steps is one more read). */
+const SKIPPED_LISTED = 25;
+
+/** Skipped events, each with its steps and the condition that skipped each; they are settled, so nothing is replayed. */
+async function listSkipped(call: <T>(path: string, init?: RequestInit) => Promise<T>, values: Partial<Record<'integration' | 'type' | 'since' | 'until', string>>): Promise<number> {
+  const query = new URLSearchParams({ status: EventStatus.skipped, limit: String(SKIPPED_LISTED) });
+  for (const k of ['integration', 'type', 'since', 'until'] as const) if (values[k] !== undefined) query.set(k, values[k]!);
+  const { events } = await call<{ events: { integration: string; id: string; type: string; received_at: string }[] }>(`/events?${query}`);
+  for (const e of events) {
+    const { steps } = await call<{ steps: { kind: string; skipped?: string }[] }>(`/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`);
+    console.log(`${e.integration}  ${e.id}  ${e.type}  ${e.received_at}`);
+    steps.forEach((s, i) => console.log(`  step ${i} ${s.kind}: ${s.skipped !== undefined ? `skipped by ${s.skipped}` : 'ran'}`));
+  }
+  console.error(events.length ? `${events.length} skipped event${events.length === 1 ? '' : 's'}${events.length === SKIPPED_LISTED ? ' (the newest)' : ''}: settled, never replayed (their conditions decided); change the manifest, then rebuild` : 'no skipped event matched the query');
+  return 1;
 }

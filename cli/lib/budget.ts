@@ -19,7 +19,8 @@
 import type { CompiledManifest, EventSource } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { formatPath } from '../../runtime/manifest/problems.ts';
-import { decide, dedupOf } from '../../runtime/manifest/decide.ts';
+import { branches, decide, dedupOf, type Branch } from '../../runtime/manifest/decide.ts';
+import { EventStatus } from '../../runtime/store/status.ts';
 import { countManyStatement, countStatement } from '../../runtime/consumer/limits.ts';
 import { capacity, perRequest, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
@@ -268,6 +269,9 @@ export const TRACK_BATCH_SIZE = 10;
 /** The row of an integration's events that no handler matches (recorded as ignored). */
 export const NO_HANDLER = '(no handler)';
 
+/** A step's place within its source, from its `if`'s manifest path: `handlers[4].steps[1]` (a command's: `steps[1]`). */
+export const stepName = (at: string) => at.replace(/^(integrations|routes|commands)\.[^.[]+\./, '').replace(/\.if$/, '');
+
 /** Every handler's cost per event, by integration (or queued route) and event-type pattern. */
 export function handlerCosts(model: CostModel, manifest: Manifest, compiled: CompiledManifest, options: { path?: 'queued' | 'direct' } = {}): HandlerCost[] {
   const at = '2026-01-01T00:00:00.000Z';
@@ -303,60 +307,73 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
       const matching = handlers.map((h, i) => [h, i] as const).filter(([h]) => ([] as string[]).concat(h.on).includes(on) || (!on.includes('*') && source.handlers[handlers.indexOf(h)]?.matches(on)));
       // A route's events travel in batches: what a batch shares is priced once per TRACK_BATCH_SIZE events.
       const batch = kind === 'route' ? TRACK_BATCH_SIZE : 1;
-      const statements: string[] = [];
-      // A route's events have no row before the applied-marker: it inserts one.
-      const shared = [...ingest, ...(kind !== 'route' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
-      if (kind === 'route') shared.push(...routeCounts(manifest, compiled, name, at));
-      let queueMessages = path.queueMessages / batch;
-      let subrequests = 0;
-      let kvReads = 0;
-      const batched: string[] = [];
-      for (const [h, i] of matching) {
-        for (const [s, step] of h.steps.entries()) {
-          // SQL for a Postgres store costs no D1 rows (its queries are Hyperdrive's: README, Projecting into Postgres).
-          if (typeof step.sql === 'string') {
-            if (storeType(manifest, (step as { store?: string }).store ?? (h as { store?: string }).store ?? 'd1') === 'd1') statements.push(step.sql);
+      // Conditions (`if:`) make several outcomes of one type: each is a row (runtime/manifest/decide.ts `branches`).
+      const compiledMatching = matching.map(([, i]) => source.handlers[i]).filter((h): h is NonNullable<typeof h> => Boolean(h));
+      const outcomes: Branch[] = compiledMatching.length === matching.length ? branches(compiledMatching) : [{ label: '', status: EventStatus.applied, handlers: matching.map((_, k) => k), optional: [] }];
+      for (const branch of outcomes) {
+        for (const without of branch.optional.length ? [false, true] : [false]) {
+          const runs = (k: number, s: number) => branch.handlers.includes(k) && !(without && branch.optional.some((o) => o.handler === k && o.step === s));
+          const statements: string[] = [];
+          // A route's events have no row before the applied-marker: it inserts one.
+          const shared = [...ingest, ...(kind !== 'route' ? path.consume : path.consume.map((sql) => sql.replace(ROW_EXISTS, '')))];
+          if (kind === 'route') shared.push(...routeCounts(manifest, compiled, name, at));
+          let queueMessages = path.queueMessages / batch;
+          let subrequests = 0;
+          let kvReads = 0;
+          const batched: string[] = [];
+          for (const [k, [h, i]] of matching.entries()) {
+            for (const [s, step] of h.steps.entries()) {
+              if (!runs(k, s)) continue;
+              // SQL for a Postgres store costs no D1 rows (its queries are Hyperdrive's: README, Projecting into Postgres).
+              if (typeof step.sql === 'string') {
+                if (storeType(manifest, (step as { store?: string }).store ?? (h as { store?: string }).store ?? 'd1') === 'd1') statements.push(step.sql);
+              }
+              else if (typeof step.enqueue === 'string') {
+                statements.push(...path.outbox);
+                queueMessages += 1;
+              } else if (typeof step.action === 'string') {
+                const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
+                const action = spec?.action;
+                // A batch's events share one effect per batched action step, its limits counted for them at once. A limit's
+                // counter row exists all period but for its first send: priced as the update it is then.
+                const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
+                (perBatch ? shared : statements).push(...path.effect);
+                for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))).map((sql) => ROW_EXISTS + sql));
+                for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
+                const maxBatch = action?.maxBatch ?? 1;
+                subrequests += 1 / maxBatch;
+                if (maxBatch > 1) batched.push(`${step.action} (up to ${maxBatch} events per call)`);
+                if ((step as { cache?: unknown }).cache) kvReads += 1;
+              }
+            }
           }
-          else if (typeof step.enqueue === 'string') {
-            statements.push(...path.outbox);
-            queueMessages += 1;
-          } else if (typeof step.action === 'string') {
-            const spec = compiled.effects.byId.get(formatPath(kind === 'command' ? ['commands', name, 'steps', s] : [kind === 'integration' ? 'integrations' : 'routes', name, 'handlers', i, 'steps', s]));
-            const action = spec?.action;
-            // A batch's events share one effect per batched action step, its limits counted for them at once. A limit's
-            // counter row exists all period but for its first send: priced as the update it is then.
-            const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
-            (perBatch ? shared : statements).push(...path.effect);
-            for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))).map((sql) => ROW_EXISTS + sql));
-            for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
-            const maxBatch = action?.maxBatch ?? 1;
-            subrequests += 1 / maxBatch;
-            if (maxBatch > 1) batched.push(`${step.action} (up to ${maxBatch} events per call)`);
-            if ((step as { cache?: unknown }).cache) kvReads += 1;
-          }
+          const each = model.statements(statements);
+          const once = model.statements(shared);
+          const d1 = { written: each.written + once.written / batch, read: each.read + once.read / batch, scans: [...new Set([...each.scans, ...once.scans])] };
+          const left = without ? branch.optional.map((o) => stepName(o.at)) : [];
+          out.push({
+            source: kind === 'command' ? commandSource(name) : name,
+            kind,
+            on,
+            path: path.name,
+            ...(branch.label ? { branch: branch.label } : {}),
+            ...(left.length ? { without: left } : {}),
+            ...(branch.status === EventStatus.skipped || (without && branch.handlers.every((k) => matching[k]![0].steps.every((_, s) => !runs(k, s)))) ? { status: EventStatus.skipped } : {}),
+            d1_rows_written: d1.written,
+            d1_rows_read: d1.read,
+            scans: d1.scans,
+            queue_operations: queueMessages * 3,
+            kv_reads: kvReads,
+            // A synchronous command caches its result in KV.
+            kv_writes: cached ? 1 : 0,
+            subrequests,
+            // A route's request is shared by its batch.
+            worker_requests: 1 / batch,
+            ...(batched.length ? { batched } : {}),
+            ...(batch > 1 ? { batch_size: batch } : {}),
+          });
         }
       }
-      const each = model.statements(statements);
-      const once = model.statements(shared);
-      const d1 = { written: each.written + once.written / batch, read: each.read + once.read / batch, scans: [...new Set([...each.scans, ...once.scans])] };
-      out.push({
-        source: kind === 'command' ? commandSource(name) : name,
-        kind,
-        on,
-        path: path.name,
-        d1_rows_written: d1.written,
-        d1_rows_read: d1.read,
-        scans: d1.scans,
-        queue_operations: queueMessages * 3,
-        kv_reads: kvReads,
-        // A synchronous command caches its result in KV.
-        kv_writes: cached ? 1 : 0,
-        subrequests,
-        // A route's request is shared by its batch.
-        worker_requests: 1 / batch,
-        ...(batched.length ? { batched } : {}),
-        ...(batch > 1 ? { batch_size: batch } : {}),
-      });
     }
   }
   return out;
@@ -407,7 +424,9 @@ export function formatBudget(table: BudgetTable): string {
     ];
   };
   const rows = table.handlers.flatMap((h) => {
-    const own = [h.source, h.on, h.path, ...cells(h)];
+    // A branch of a type with conditions: `on [if …]`; the same branch without its conditional steps under it.
+    const on = h.without ? `  without ${h.without.join(', ')}${h.status ? ` (${h.status})` : ''}` : h.branch ? `${h.on} [${h.branch}]` : h.on;
+    const own = [h.source, on, h.path, ...cells(h)];
     if (!h.batch_size) return [own];
     // A route's events come in requests: each event's share of its request (above), and the request of a batch.
     return [own, [h.source, `  a request of ${h.batch_size}`, h.path, ...cells(perRequest(h), ' requests')]];
@@ -418,6 +437,7 @@ export function formatBudget(table: BudgetTable): string {
   const batched = [...new Set(table.handlers.flatMap((h) => h.batched ?? []))];
   if (batched.length) out.push(`batched providers share a call: ${batched.join(', ')}`);
   const sizes = [...new Set(table.handlers.flatMap((h) => (h.batch_size ? [h.batch_size] : [])))];
+  if (table.handlers.some((h) => h.branch || h.without)) out.push("conditions (if:): a row per outcome, [the conditions that hold] or [skipped] (the event row alone); 'without' a step whose own if: is false");
   if (sizes.length) out.push(`routes' events (/v1/track) priced in browser batches of ${sizes.join(', ')}: one queue message, one event-log row, the request's counts and one effect per batched action step shared by a batch`);
   out.push('', 'Capacity (events/day if all traffic were one handler; the free plan column above)');
   if (table.headline) {
@@ -427,7 +447,7 @@ export function formatBudget(table: BudgetTable): string {
   }
   const free = table.handlers.map((h) => h.capacity[0]!);
   const worst = table.handlers[free.indexOf(free.reduce((a, b) => (b.events_per_day < a.events_per_day ? b : a), free[0]!))];
-  if (worst) out.push(`dearest handler: ${worst.source} ${worst.on}: ${thousands(worst.capacity[0]!.events_per_day)} events/day free, ${thousands(worst.capacity[1]!.events_per_day)} paid`);
+  if (worst) out.push(`dearest handler: ${worst.source} ${worst.on}${worst.branch ? ` [${worst.branch}]` : ''}${worst.without ? ` without ${worst.without.join(', ')}` : ''}: ${thousands(worst.capacity[0]!.events_per_day)} events/day free, ${thousands(worst.capacity[1]!.events_per_day)} paid`);
   out.push('not counted: the usage flush (a few D1 upserts per isolate per 10 minutes), retries, the cron sweep and retention, KV reads of routes (per request)');
   return out.join('\n');
 }

@@ -5,6 +5,7 @@
  * isolate loses at most its last interval: these figures are estimates, the limits in `limits:` are exact.
  */
 import { periodBounds, type Period } from './periods.ts';
+import type { EventStatus } from '../store/status.ts';
 
 /**
  * Counts are written at most this often per isolate (and by the cron trigger): under sparse traffic a flush per
@@ -45,6 +46,15 @@ export interface HandlerCost {
   kind: 'integration' | 'route' | 'command';
   on: string;
   path: 'queued' | 'direct';
+  /**
+   * Which conditions (`if:`) decide this row, when the type's handlers have some: `if <condition>` (several joined by
+   * ` and `), `no condition holds`, or `skipped` (no handler runs: the event row alone).
+   */
+  branch?: string;
+  /** The steps whose own `if:` is false on this row (`handlers[4].steps[1]`): the row without their cost. */
+  without?: string[];
+  /** `skipped` when the event is settled without a step running (its conditions let none run). */
+  status?: typeof EventStatus.skipped;
   d1_rows_written: number;
   d1_rows_read: number;
   /** Tables a statement scans (reads grow with them). */
@@ -92,7 +102,7 @@ export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): C
 
 
 /** What one request costs: a route's row is per event, its batch's shares included; a request carries `batch_size` events. */
-export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'batched' | 'batch_size'> {
+export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'branch' | 'without' | 'status' | 'batched' | 'batch_size'> {
   const n = cost.batch_size ?? 1;
   // Shares of a batch times its size are whole again: 0.3 x 10 is 3, not 3.0000000000000004.
   const times = (v: number) => Math.round(v * n * 1e9) / 1e9;

@@ -54,6 +54,20 @@ export interface CompiledHandler {
   patterns: string[];
   matches: (type: string) => boolean;
   steps: CompiledStep[];
+  /** Its `if:`, when it has one: the compiled condition its steps run behind (`plan --budget` prices each branch). */
+  if?: GateCondition;
+  /** Per step (same order as `steps`), the step's own `if:`, when it has one. */
+  stepIfs?: (GateCondition | undefined)[];
+}
+
+/** A condition as a step is gated by it: where it is in the manifest, as written, and its compiled test. */
+export interface GateCondition {
+  /** Its manifest path (`integrations.stripe.handlers[4].if`). */
+  at: string;
+  spec: ConditionSpec;
+  condition: CompiledMatcher;
+  /** Whether it holds for an event, its derived values (`let:`) in scope: what the gated step asks. */
+  holds(values: ValueContext): boolean;
 }
 
 /** Where queued events come from, as the consumer sees it: a webhook integration, or a route that queues events. */
@@ -860,7 +874,7 @@ function conditionAt(spec: ConditionSpec, at: (string | number)[], attempt: Atte
  * A step behind its conditions and derived values: it runs with `$name` readable, and only when its handler's
  * condition (evaluated once per event) and its own hold; otherwise it says which condition skipped it.
  */
-function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: { condition: CompiledMatcher; at: string } | undefined, stepIf: { condition: CompiledMatcher; at: string } | undefined): CompiledStep {
+function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: GateCondition | undefined, stepIf: GateCondition | undefined): CompiledStep {
   if (!scope && !handlerIf && !stepIf) return step;
   const decided = new WeakMap<object, boolean>();
   return {
@@ -890,13 +904,20 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
   const names = scope?.names ?? new Set<string>();
   const unknown = [...unknownLets(handler.steps, names, [...handlerAt, 'steps']), ...unknownLets(handler.if, names, [...handlerAt, 'if'])];
   for (const problem of unknown) attempt(problem.path, fail, problem.message);
-  const handlerIf = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
+  const handlerMatcher = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
+  const holds = (matcher: CompiledMatcher) => (values: ValueContext) => matcher.test(scope ? scope.bind(values) : values);
+  const handlerIf = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher, holds: holds(handlerMatcher) };
+  const stepIfs: (GateCondition | undefined)[] = [];
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
-    const built = compileStep(step as Record<string, unknown>, path, registry, ctx, attempt);
-    if (!built || (handler.if !== undefined && !handlerIf)) return;
-    const compiled = gated(built, scope, handlerIf && { condition: handlerIf, at: formatPath([...handlerAt, 'if']) }, undefined);
+    const { if: stepCondition, ...block } = step as Record<string, unknown>;
+    const stepMatcher = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt);
+    const built = compileStep(block, path, registry, ctx, attempt);
+    if (!built || (stepCondition !== undefined && !stepMatcher) || (handler.if !== undefined && !handlerMatcher)) return;
+    const stepIf = stepMatcher && { at: formatPath([...path, 'if']), spec: stepCondition as ConditionSpec, condition: stepMatcher, holds: holds(stepMatcher) };
+    const compiled = gated(built, scope, handlerIf, stepIf);
     steps.push(compiled);
+    stepIfs.push(stepIf);
     const effect = compiled.effect;
     if (effect) {
       const retry = attempt([...path, 'retry'], () => resolveRetryPolicy(hc.retry, effect.retry)) ?? hc.retry;
@@ -905,7 +926,7 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
       hc.effects.byStep.set(compiled, spec);
     }
   });
-  return { patterns, matches: matches ?? matcherOf(patterns), steps };
+  return { patterns, matches: matches ?? matcherOf(patterns), steps, ...(handlerIf ? { if: handlerIf } : {}), ...(stepIfs.some(Boolean) ? { stepIfs } : {}) };
 }
 
 /** The steps for an event type, in handler order, computed once per type (up to 1000 types). */
@@ -934,7 +955,7 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
   const stepIf = condition === undefined ? undefined : conditionAt(condition as ConditionSpec, [...at, 'if'], attempt);
   const built = attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }));
   if (!built || (condition !== undefined && !stepIf)) return undefined;
-  return stepIf ? gated(built, undefined, undefined, { condition: stepIf, at: formatPath([...at, 'if']) }) : built;
+  return stepIf ? gated(built, undefined, undefined, { at: formatPath([...at, 'if']), spec: condition as ConditionSpec, condition: stepIf, holds: (values) => stepIf.test(values) }) : built;
 }
 
 function compileIntegration(

@@ -288,16 +288,22 @@ export const PROJECTION_SAMPLE = 1000;
 async function projection(db: D1Database, budget: BudgetTable | undefined, plan: 'free' | 'paid', day: string, unflushed: { metric: string; period_start: string; n: number }[]) {
   if (!budget?.handlers.length) return null;
   const rows = await db
-    .prepare('SELECT integration, type, count(*) AS n FROM events WHERE seq > (SELECT max(seq) FROM events) - ?2 AND received_at >= ?1 GROUP BY integration, type')
+    .prepare('SELECT integration, type, status, count(*) AS n FROM events WHERE seq > (SELECT max(seq) FROM events) - ?2 AND received_at >= ?1 GROUP BY integration, type, status')
     .bind(day, PROJECTION_SAMPLE)
-    .all<{ integration: string; type: string; n: number }>();
+    .all<{ integration: string; type: string; status: string; n: number }>();
   const counted = await db.prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric = 'events.accepted' AND period_start >= ?1").bind(day).first<{ n: number }>();
   const accepted = (counted?.n ?? 0) + unflushed.filter((u) => u.metric === 'events.accepted' && u.period_start >= day).reduce((n, u) => n + u.n, 0);
   const matchers = budget.handlers.map((h) => ({ h, re: compilePattern(h.on) }));
   const mix = { worker_requests: 0, d1_rows_written: 0, d1_rows_read: 0, queue_operations: 0, kv_reads: 0, kv_writes: 0 };
   let events = 0;
+  // A type with conditions has a row per branch: a skipped event costs its skipped row, any other its dearest branch.
+  const costOf = (r: { integration: string; type: string; status: string }) => {
+    const priced = matchers.filter((m) => m.h.source === r.integration && m.re.test(r.type)).map((m) => m.h);
+    const skipped = r.status === EventStatus.skipped ? priced.find((h) => h.status === EventStatus.skipped) : undefined;
+    return skipped ?? priced.filter((h) => h.status !== EventStatus.skipped).sort((a, b) => b.d1_rows_written - a.d1_rows_written || b.queue_operations - a.queue_operations)[0] ?? priced[0];
+  };
   for (const r of rows.results) {
-    const cost = matchers.find((m) => m.h.source === r.integration && m.re.test(r.type))?.h;
+    const cost = costOf(r);
     if (!cost) continue;
     events += r.n;
     for (const k of Object.keys(mix) as (keyof typeof mix)[]) mix[k] += cost[k] * r.n;

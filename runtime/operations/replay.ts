@@ -157,11 +157,24 @@ export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, 
   return result;
 }
 
+/** The conditions that skipped an event's steps, from its row's steps JSON (each once). */
+export function decidedBy(steps: string | null): string {
+  let list: { skipped?: unknown }[] = [];
+  try {
+    list = steps ? (JSON.parse(steps) as { skipped?: unknown }[]) : [];
+  } catch {
+    list = [];
+  }
+  const why = [...new Set(list.flatMap((s) => (typeof s?.skipped === 'string' ? [s.skipped] : [])))];
+  return why.length ? why.join('; ') : 'no step ran';
+}
+
 /** Why one event cannot be replayed from the log: absent, done already (use rebuild), or its body pruned. */
 async function whyNotReplayable(db: D1Database, integration: string, id: string): Promise<string> {
   const event = await store.eventDetail(db, integration, id);
   if (!event) return `no event ${integration}/${id}`;
   if (event.body === null) return `${id}: its body was pruned by retention`;
+  if (event.status === store.EventStatus.skipped) return `${id} is skipped (${decidedBy(event.steps)}): its conditions decided, and a settled event is deduplicated (change the manifest, then rebuild)`;
   if (!(store.REPLAYABLE_STATUSES as readonly unknown[]).includes(event.status)) return `${id} is ${String(event.status)}: applied events are deduplicated (use rebuild); replay its dead letters instead`;
   return `${id}: not replayable`;
 }

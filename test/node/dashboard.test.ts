@@ -5,9 +5,15 @@
  * with the session's CSRF token), signing out ends the session. Screenshots go to docs/ for the README only with
  * UPDATE_SCREENSHOTS=1 (test/support/screenshots.ts), so `npm test` leaves the tree clean.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardModule } from '../../cli/lib/dashboard-module.ts';
+import type { DashboardPages } from '../../runtime/operations/dashboard.ts';
+import { defaultManifest } from '../../bench/fixtures.ts';
+import { defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';
+import { serveRuntime, type RuntimeServer } from '../support/runtime-server.ts';
 import { screenshotPath } from '../support/screenshots.ts';
 import { TEST_SECRETS } from '../support/secrets.ts';
 import { stripeSignature } from '../support/sign.ts';
@@ -239,6 +245,68 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(await page.locator('#preview').textContent()).toMatch(new RegExp(`Replay ${open} dead letters\\?.*integrations: stripe ${open}.*stages: consumer ${open}`));
     await page.click('#replay-cancel');
     expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL')[0]!.n).toBe(open);
+    await page.close();
+  });
+});
+
+/**
+ * A skipped event in the console: the real page and runtime served in this process (test/support/runtime-server.ts,
+ * the offline target) with a manifest whose Stripe checkouts run only in payment mode, and one of its steps only
+ * with a customer email. The list filters it by its status, and its timeline names the condition that decided.
+ */
+describe.skipIf(!available)('dashboard: skipped events say which condition decided', () => {
+  let server: RuntimeServer;
+  let browser: Browser;
+  let vars: Record<string, string>;
+  const handler = ['      - on: test.checkout.completed', '        if: { path: data.object.mode, eq: payment }', '        steps:', "          - sql: INSERT INTO orders (id, status) VALUES (:id, 'paid')", '            params: { id: data.object.id }', "          - sql: UPDATE orders SET payment_intent_id = :pi WHERE id = :id", '            if: { path: data.object.payment_intent, exists: true }', '            params: { id: data.object.id, pi: data.object.payment_intent }', ''].join('\n');
+  const n = defaultManifest().integrations.stripe!.handlers!.length;
+  beforeAll(async () => {
+    const manifest = projectWith(replaceOnce(defaultManifestText(), '\n  clerk:\n    provider: clerk\n', `\n${handler}\n  clerk:\n    provider: clerk\n`));
+    vars = Object.fromEntries(readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8').split('\n').flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])));
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as { dashboard: DashboardPages };
+    server = await serveRuntime(manifest, { dashboard });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('lists it with its badge and filter; its timeline shows each step skipped with the condition, and a ran step by its kind', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const send = async (id: string, object: Record<string, unknown>) => {
+      const body = JSON.stringify({ id, object: 'event', type: 'test.checkout.completed', created: now, data: { object } });
+      const res = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body) } });
+      return ((await res.json()) as { status: string }).status;
+    };
+    const skipped = `evt_skip_${now}`;
+    const partly = `evt_partly_${now}`;
+    expect(await send(skipped, { id: `ord_s_${now}`, mode: 'subscription' })).toBe('skipped');
+    expect(await send(partly, { id: `ord_p_${now}`, mode: 'payment' })).toBe('applied');
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/admin/login`);
+    await page.fill('#token', vars.ADMIN_TOKEN!);
+    await page.click('#login-form button');
+    await page.waitForSelector('#app');
+    await page.selectOption('#f-status', 'skipped');
+    await page.locator(`tr.event[data-id="${skipped}"] .badge.skipped`).waitFor();
+    expect(await page.locator(`tr.event[data-id="${partly}"]`).count()).toBe(0);
+
+    await page.click(`tr.event[data-id="${skipped}"]`);
+    const timeline = page.locator('#timeline');
+    await timeline.waitFor();
+    const settled = (await timeline.locator('li', { hasText: 'Skipped (condition)' }).first().textContent())!;
+    expect(settled).not.toContain('no handler for this type');
+    const condition = `integrations.stripe.handlers[${n}].if: data.object.mode eq payment`;
+    expect(await timeline.locator('li.step').allTextContents()).toEqual([`step 0 sql skipped ${condition}`, `step 1 sql skipped ${condition}`]);
+    await page.screenshot({ path: screenshotPath('dashboard-skipped.png'), fullPage: true });
+
+    // Applied, one step skipped by its own if: the other step reads by its kind.
+    await page.selectOption('#f-status', '');
+    await page.click(`tr.event[data-id="${partly}"]`);
+    await page.locator('#timeline li', { hasText: 'Applied' }).waitFor();
+    expect(await page.locator('#timeline li.step').allTextContents()).toEqual(['step 0 sql 1 SQL statement', `step 1 sql skipped integrations.stripe.handlers[${n}].steps[1].if: data.object.payment_intent exists true`]);
     await page.close();
   });
 });

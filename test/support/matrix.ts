@@ -7,6 +7,7 @@
  * send` uses, so timestamps are fresh when workerd delivers them.
  *   GET /rows          every row (manifest, plan rows for its integration, secrets)
  *   GET /requests?row=N&sample=I   fresh signed requests for sample type I of row N (all without `sample`)
+ *   POST /budget       `plan --budget`'s rows for the manifest in the body (JSON)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,8 @@ import { compileManifest, compilePattern, type CompiledManifest } from '../../ru
 import { compileValue } from '../../runtime/manifest/values.ts';
 import type { Manifest, Value } from '../../runtime/manifest/types.gen.ts';
 import { catalogSample, fillSample, loadCatalog, type CatalogSample } from '../../cli/lib/catalog.ts';
-import { CostModel, handlerCosts, NO_HANDLER, type HandlerCost } from '../../cli/lib/budget.ts';
+import { CostModel, handlerCosts, NO_HANDLER, stepName, type HandlerCost } from '../../cli/lib/budget.ts';
+import { branchOf } from '../../runtime/manifest/decide.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';
 import { migratedSchema } from '../../cli/lib/sqlite.ts';
 import { applies } from '../../cli/lib/conformance.ts';
@@ -64,6 +66,8 @@ export interface SampleRequests {
   from: string;
   /** `plan --budget`'s row that prices this type. */
   on: string;
+  /** Of a type whose handlers have conditions: the branch the sample takes, and the conditional steps it leaves out. */
+  branch?: { label: string; without: string[] };
   /** Two distinct samples, signed now. */
   first: SignedRequest;
   second: SignedRequest;
@@ -198,6 +202,16 @@ export function planRowFor(row: MatrixRow, type: string): string {
   return (row.plan.find((c) => c.on === type) ?? row.plan.find((c) => c.on !== NO_HANDLER && compilePattern(c.on).test(type)) ?? row.plan.find((c) => c.on === NO_HANDLER))?.on ?? NO_HANDLER;
 }
 
+/** The branch a sample takes when its type's handlers have conditions (decide.ts `branchOf`, on the compiled manifest). */
+function sampleBranch(row: MatrixRow, type: string, sample: CatalogSample): SampleRequests['branch'] {
+  const source = compile(row.manifest).sources.get(row.integration);
+  const handlers = source?.handlers.filter((h) => h.matches(type)) ?? [];
+  if (!handlers.some((h) => h.if || h.stepIfs)) return undefined;
+  const payload = row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
+  const { label, without } = branchOf(handlers, { payload, envelope: { type } });
+  return { label, without: without.map(stepName) };
+}
+
 /**
  * What the handlers' UPDATEs of this type expect to find (`UPDATE t SET … WHERE col = :param`), as inserts to run
  * before the request: `plan --budget` prices an UPDATE as finding its row (bench/flows.ts seeds the same way).
@@ -260,7 +274,8 @@ export async function rowRequests(row: MatrixRow, only?: number): Promise<Sample
       const then = now - staleBy(row);
       stale = await signed(row, source.make(then), then, signing);
     }
-    out.push({ type: source.type, from: source.from, on: planRowFor(row, source.type), first, second, tampered, unsigned, ...(stale ? { stale } : {}) });
+    const branch = sampleBranch(row, source.type, two);
+    out.push({ type: source.type, from: source.from, on: planRowFor(row, source.type), ...(branch ? { branch } : {}), first, second, tampered, unsigned, ...(stale ? { stale } : {}) });
   }
   return out;
 }
@@ -278,5 +293,16 @@ export async function matrixService(request: Request): Promise<Response> {
     const sample = url.searchParams.get('sample');
     return Response.json(await rowRequests(row, sample === null ? undefined : Number(sample)));
   }
+  if (url.pathname === '/budget' && request.method === 'POST') return Response.json(budgetOf((await request.json()) as Manifest));
   return new Response('not found', { status: 404 });
+}
+
+/** `plan --budget`'s rows for any manifest (a test's own, with conditions), priced on the schema the migrations build. */
+export function budgetOf(manifest: Manifest): HandlerCost[] {
+  const schema = migratedSchema(join(ROOT, 'migrations'));
+  try {
+    return handlerCosts(new CostModel(schema), manifest, compile(manifest));
+  } finally {
+    schema.close();
+  }
 }

@@ -28,7 +28,7 @@ const runner = flowRunner({ compiled: compileManifest(defaultManifest, defaultRe
 
 /** The model's figures for one request of the flow (a route's: its per-request row plus each event's). */
 function modelled(flow: Flow) {
-  const row = budget.handlers.find((h) => h.source === flow.source && h.on === flow.on);
+  const row = budget.handlers.find((h) => h.source === flow.source && h.on === flow.on && (h.branch ?? '') === (flow.branch ?? (h.branch ?? '')) && (h.without ?? []).join() === (flow.without ?? []).join());
   if (!row) return undefined;
   // A route's row is per event in a request of batch_size events (its shares included): the flow sends that many.
   expect(row.batch_size ?? 1).toBe(flow.events ?? 1);

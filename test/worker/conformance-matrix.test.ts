@@ -105,7 +105,8 @@ describe('the conformance matrix: every provider, every integration, every sampl
         const accepted = idsOf(fresh.events, 'webhook.accepted');
         found.check('ids', accepted.length === 2 && new Set(accepted).size === 2, `${at}: two distinct samples were accepted as ${JSON.stringify(accepted)} (want two ids)`);
 
-        const model = row.plan.find((c) => c.on === s.on) as HandlerCost | undefined;
+        // A type with conditions: the row of the branch the sample takes (its conditional steps left out or not).
+        const model = row.plan.find((c) => c.on === s.on && (!s.branch || ((c.branch ?? '') === s.branch.label && (c.without ?? []).join() === s.branch.without.join()))) as HandlerCost | undefined;
         const decided = decide(source, s.type);
         const measured = { path: fresh.status === 200 ? 'direct' : fresh.status === 202 ? 'queued' : `answered ${fresh.status}`, d1_rows_written: fresh.m.perRequest.d1_rows_written, queue_operations: fresh.m.perRequest.queue_operations };
         const predicted = model && { path: model.path, d1_rows_written: model.d1_rows_written, queue_operations: model.queue_operations };

@@ -6,7 +6,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { countOpen, LIST_SCAN } from '../../runtime/store/index.ts';
-import { harness, uid } from '../support/harness.ts';
+import { compileManifest } from '../../runtime/manifest/compile.ts';
+import type { Handler } from '../../runtime/manifest/types.gen.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { builtInputs, defaultManifest, harness, uid } from '../support/harness.ts';
+import { stripeSignature } from '../support/sign.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
 const admin = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
@@ -138,6 +142,32 @@ describe('origin', () => {
     expect((await h.request('/admin/api/events?origin=webhook', { headers: admin })).status).toBe(400);
     const detail = (await (await h.request(`/admin/api/events/stripe/${encodeURIComponent(`backfill:${sub}`)}`, { headers: admin })).json()) as { event: { origin: string } };
     expect(detail.event.origin).toBe('backfill');
+  });
+});
+
+describe('skipped events', () => {
+  it('are listed and filtered as skipped, their detail says which condition decided, and health counts them accepted, not failed', async () => {
+    const m = structuredClone(defaultManifest);
+    const n = m.integrations.stripe!.handlers!.length;
+    m.integrations.stripe!.handlers!.push({ on: 'test.checkout.completed', if: { path: 'data.object.mode', eq: 'payment' }, steps: [{ sql: "INSERT INTO orders (id, status) VALUES (:id, 'paid')", params: { id: 'data.object.id' } }] } as unknown as Handler);
+    const now = Date.parse('2026-06-02T10:00:00.000Z');
+    const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs()), now: () => now });
+    const send = async (id: string, mode: string) => {
+      const body = JSON.stringify({ id, object: 'event', type: 'test.checkout.completed', created: now / 1000, data: { object: { id: uid('ord'), mode } } });
+      return (await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(env.TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body, now / 1000) })).json();
+    };
+    const skipped = uid('evt_skip');
+    const applied = uid('evt_pay');
+    expect(await send(skipped, 'subscription')).toEqual({ status: 'skipped', id: skipped });
+    expect(await send(applied, 'payment')).toEqual({ status: 'applied', id: applied });
+    const list = async (query: string) => ((await (await h.request(`/admin/api/events?${query}`, { headers: admin })).json()) as { events: { id: string; status: string }[] }).events;
+    expect((await list('integration=stripe&status=skipped')).map((e) => e.id)).toContain(skipped);
+    expect((await list('integration=stripe&status=skipped')).map((e) => e.id)).not.toContain(applied);
+    const detail = (await (await h.request(`/admin/api/events/stripe/${skipped}`, { headers: admin })).json()) as { event: { status: string }; steps: unknown[] };
+    expect(detail.event.status).toBe('skipped');
+    expect(detail.steps).toEqual([{ kind: 'sql', statements: 0, outbox: 0, actions: 0, skipped: `integrations.stripe.handlers[${n}].if: data.object.mode eq payment` }]);
+    const health = (await (await h.request('/admin/api/health', { headers: admin })).json()) as { integrations: Record<string, { hour: { accepted: number; failed: number } }> };
+    expect(health.integrations.stripe!.hour).toMatchObject({ accepted: 2, failed: 0 });
   });
 });
 

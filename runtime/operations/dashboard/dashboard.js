@@ -101,11 +101,16 @@ const badge = (status) => '<span class="badge ' + esc(status) + '">' + esc(Strin
 const errorText = (text) => text ? '<div class="error-text">' + esc(text) + '</div>' : '';
 // How each status reads in the timeline (the badges' colours are in page.css, by the same names).
 const tone = {
-  [EVENT.applied]: 'ok', [EFFECT.sent]: 'ok', [EVENT.ignored]: 'ok', [EVENT.retrying]: 'warn', [EFFECT.deferred]: 'warn', [EVENT.dead_lettered]: 'bad',
+  [EVENT.applied]: 'ok', [EFFECT.sent]: 'ok', [EVENT.ignored]: 'ok', [EVENT.skipped]: 'ok', [EVENT.retrying]: 'warn', [EFFECT.deferred]: 'warn', [EVENT.dead_lettered]: 'bad',
   [EFFECT.dropped]: 'bad', [EVENT.queued]: 'info', [EVENT.replayed]: 'info', [EFFECT.pending]: 'info', [EFFECT.sending]: 'info',
 };
 // What replaying a result did, or why it did nothing.
 const outcome = (r) => r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + ((r.skipped[0] || {}).reason || 'nothing to replay');
+// What a step did, read by its kind (an SQL step's statements, an enqueue's messages, an action's effects), else every count.
+const counted = (n, one, many) => n + (n === 1 ? one : many);
+const STEP_COUNTS = { sql: (s) => counted(s.statements, ' SQL statement', ' SQL statements'), enqueue: (s) => counted(s.outbox, ' message queued', ' messages queued'), action: (s) => counted(s.actions, ' effect', ' effects') };
+const stepDid = (s) => STEP_COUNTS[s.kind] ? STEP_COUNTS[s.kind](s) : [counted(s.statements, ' SQL statement', ' SQL statements'), s.outbox + ' queued', counted(s.actions, ' effect', ' effects')].join(' · ');
+const SETTLED = [EVENT.applied, EVENT.ignored, EVENT.skipped];
 /** The event as a timeline: received, each attempt and its error, dead letters, what the steps did, each effect, the next retry. */
 function timeline(detail) {
   const ev = detail.event, items = [], steps = detail.steps || [], effects = detail.effects || [], letters = detail.dead_letters || [];
@@ -114,15 +119,16 @@ function timeline(detail) {
   const failed = (target) => (detail.attempts || []).filter((a) => a.target === target);
   const attemptItem = (a, what) => ['bad', '<b>' + what + ' attempt ' + a.n + ' failed</b> <span class="muted">' + full(a.at) + (a.duration_ms !== null ? ' · ' + a.duration_ms + ' ms' : '') + '</span>' + errorText(a.error)];
   for (const a of failed('event')) items.push(attemptItem(a, 'State'));
-  if (!failed('event').length && (ev.attempts > 1 || ev.error || (ev.attempts > 0 && ev.status !== EVENT.applied && ev.status !== EVENT.ignored))) {
+  if (!failed('event').length && (ev.attempts > 1 || ev.error || (ev.attempts > 0 && !SETTLED.includes(ev.status)))) {
     items.push([tone[ev.status] || 'warn', '<b>' + ev.attempts + (ev.max_attempts ? ' of ' + ev.max_attempts : '') + ' attempts</b> ' + badge(ev.status) + ' <span class="muted">last at ' + full(ev.updated_at) + '</span>' + errorText(ev.error)]);
   }
   for (const d of letters) {
     items.push([d.replayed_at || d.dismissed_at ? 'info' : 'bad', '<b>Dead letter #' + d.seq + '</b> <span class="muted">' + esc(d.stage) + ' · ' + esc(d.reason) + ' · ' + d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts') + ', first failed ' + full(d.first_failed_at) + ', last ' + full(d.last_failed_at) + (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) : '') + '</span>' + errorText(d.error)]);
   }
-  if (detail.applied_at || ev.status === EVENT.ignored) {
-    const did = steps.map((s, i) => '<li>step ' + i + ' <b>' + esc(s.kind) + '</b> <span class="muted">' + [s.statements + ' SQL statement' + (s.statements === 1 ? '' : 's'), s.outbox + ' queued', s.actions + ' effect' + (s.actions === 1 ? '' : 's')].join(' · ') + '</span></li>').join('');
-    items.push(['ok', '<b>' + (ev.status === EVENT.ignored ? 'Ignored' : 'Applied') + '</b> ' + full(detail.applied_at || ev.updated_at) + (did ? '<ul>' + did + '</ul>' : ' <span class="muted">no handler for this type</span>')]);
+  if (detail.applied_at || ev.status === EVENT.ignored || ev.status === EVENT.skipped) {
+    const did = steps.map((s, i) => '<li class="step">step ' + i + ' <b>' + esc(s.kind) + '</b> ' + (s.skipped !== undefined ? '<span class="badge ' + EVENT.skipped + '">' + esc(EVENT.skipped) + '</span> <span class="condition">' + esc(s.skipped) + '</span>' : '<span class="muted">' + stepDid(s) + '</span>') + '</li>').join('');
+    const what = ev.status === EVENT.ignored ? 'Ignored' : ev.status === EVENT.skipped ? 'Skipped (condition)' : 'Applied';
+    items.push(['ok', '<b>' + what + '</b> ' + full(detail.applied_at || ev.updated_at) + (did ? '<ul>' + did + '</ul>' : ' <span class="muted">no handler for this type</span>')]);
   }
   for (const f of effects) {
     for (const a of failed(f.step)) items.push(attemptItem(a, 'Effect ' + esc(f.step) + ' ' + esc(f.action)));
