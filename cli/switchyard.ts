@@ -61,7 +61,7 @@ refused or the event ends other than applied or ignored.`,
 the ones never true or never false first, at their manifest file:line:column. The exit code follows the cases
 unless --coverage-min PERCENT asks that share of the conditions' outcomes (each true and false) to be seen.
 A failing case names the conditions that skipped steps of its events; an event's expect: takes
-skipped: ["integrations.stripe.handlers[0].if"] to assert them.`,
+skipped_by: ["integrations.stripe.handlers[0].if"] to assert them.`,
   },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },

@@ -18,14 +18,14 @@ cases:
   - name: a large checkout with a payment intent becomes an order
     events:
       - json: ${checkout('evt_1', 200000, 'pi_1')}
-        expect: { event: applied, skipped: [] }
+        expect: { event: applied, skipped_by: [] }
     expect:
       tables:
         orders: [{ id: cs_evt_1, status: large, payment_intent_id: pi_1 }]
   - name: a small checkout is skipped by the handler's condition
     events:
       - json: ${checkout('evt_2', 500)}
-        expect: { http: 200, body: { status: skipped }, event: skipped, skipped: ["integrations.stripe.handlers[0].if"] }
+        expect: { http: 200, body: { status: skipped }, event: skipped, skipped_by: ["integrations.stripe.handlers[0].if"] }
     expect:
       tables: { orders: [] }
 `;
@@ -35,7 +35,7 @@ cases:
   - name: a large checkout without a payment intent skips only the step
     events:
       - json: ${checkout('evt_3', 150000)}
-        expect: { event: applied, skipped: ["steps[1].if: data.object.payment_intent exists true"] }
+        expect: { event: applied, skipped_by: ["steps[1].if: data.object.payment_intent exists true"] }
     expect:
       tables:
         orders: [{ id: cs_evt_3, status: large, payment_intent_id: null }]
@@ -50,7 +50,7 @@ describe('switchyard test with conditions', () => {
     expect(run.code).toBe(0);
   });
 
-  it('a failing case says which condition decided, a wrong skipped: fails at its line, and --update writes the conditions', async () => {
+  it('a failing case says which condition decided, a wrong skipped_by: fails at its line, and --update writes the conditions', async () => {
     const wrong = `integration: stripe
 cases:
   - name: a small checkout expected as an order
@@ -63,7 +63,7 @@ cases:
   - name: the wrong condition expected
     events:
       - json: ${checkout('evt_3', 150000)}
-        expect: { skipped: ["handlers[0].if"] }
+        expect: { skipped_by: ["handlers[0].if"] }
 `;
     const manifest = conditionsProject({ 'wrong.test.yaml': wrong });
     const run = await manifestTests([manifest]);
@@ -71,7 +71,7 @@ cases:
     expect(run.stdout).toContain(`tests/wrong.test.yaml:6:26: event evt_2 is skipped (${HANDLER_IF}), expected applied`);
     expect(run.stdout).toContain('    which conditions decided:');
     expect(run.stdout).toContain(`      tests/wrong.test.yaml:5:9: event evt_2 (skipped) skipped by ${HANDLER_IF}`);
-    expect(run.stdout).toContain(`tests/wrong.test.yaml:13:28: event evt_3: the conditions that skipped steps differ`);
+    expect(run.stdout).toContain(`tests/wrong.test.yaml:13:31: event evt_3: the conditions that skipped steps differ`);
     expect(run.stdout).toContain('- - handlers[0].if');
     expect(run.stdout).toContain(`+ - "${STEP_IF}"`);
     expect(run.stdout).toContain(`      tests/wrong.test.yaml:12:9: event evt_3 (applied) skipped by ${STEP_IF}`);

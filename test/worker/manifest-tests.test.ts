@@ -76,17 +76,17 @@ cases:
   - name: a large checkout with a payment intent
     events:
       - json: ${event('evt_1', 200000, 'pi_1')}
-        expect: { http: 200, event: applied, skipped: [] }
+        expect: { http: 200, event: applied, skipped_by: [] }
     expect: { tables: { orders: [{ id: cs_evt_1, status: large, payment_intent_id: pi_1 }] } }
   - name: a small checkout is skipped
     events:
       - json: ${event('evt_2', 500)}
-        expect: { http: 200, body: { status: skipped }, event: skipped, skipped: ["if: data.object.amount_total gt 100000"] }
+        expect: { http: 200, body: { status: skipped }, event: skipped, skipped_by: ["if: data.object.amount_total gt 100000"] }
     expect: { tables: { orders: [] } }
   - name: a large checkout without a payment intent skips one step
     events:
       - json: ${event('evt_3', 150000)}
-        expect: { event: applied, skipped: ["steps[1].if: data.object.payment_intent exists true"] }
+        expect: { event: applied, skipped_by: ["steps[1].if: data.object.payment_intent exists true"] }
     expect: { tables: { orders: [{ id: cs_evt_3, payment_intent_id: null }] } }
 `,
     };

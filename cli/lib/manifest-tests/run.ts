@@ -632,9 +632,9 @@ function compareStep(step: Step, outcome: StepOutcome, failures: Failure[], erro
     failures.push({ path: [...step.path, 'expect', 'body'], what: 'response body', message: 'the response body differs', expected: e.body, actual: isObj(outcome.body) ? outcome.body : shown, update: shown });
   }
   if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}${error ? ` (${error})` : ''}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
-  if (e.skipped !== undefined && !skippedMatches(e.skipped, outcome.skipped ?? [])) {
+  if (e.skippedBy !== undefined && !skippedMatches(e.skippedBy, outcome.skipped ?? [])) {
     const actual = outcome.skipped ?? [];
-    failures.push({ path: [...step.path, 'expect', 'skipped'], what: 'skipped', message: `event ${outcome.id ?? '(no id)'}: the conditions that skipped steps differ`, expected: e.skipped, actual, update: actual });
+    failures.push({ path: [...step.path, 'expect', 'skipped_by'], what: 'skipped by', message: `event ${outcome.id ?? '(no id)'}: the conditions that skipped steps differ`, expected: e.skippedBy, actual, update: actual });
   }
 }
 
