@@ -206,7 +206,7 @@ async function runTests(project: Project, target: Target, environment: string, p
       log(output, `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}; ${conditions.seen} of ${conditions.total} outcomes (${percent}%)`);
       for (const c of conditionRows) log(output, `  ${conditionLine(c, output)}`);
     }
-  }
+  } else if (values.coverage !== undefined) log(output, 'conditions: the manifest has none (no if: on a handler or step)');
   if (underMin) log(output, paint('red', `conditions: ${conditions.seen} of ${conditions.total} outcomes seen (${percent}%), under --coverage-min ${values.coverageMin}%`, output.stdout));
   if (values.update) log(output, `updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
