@@ -52,7 +52,17 @@ refused or the event ends other than applied or ignored.`,
   rebuild: { run: rebuildCommand, usage: '<table|integration> [--url URL] [--batch N]', summary: 're-run projections from the event log' },
   backfill: { run: backfillCommand, usage: '<integration> [--objects a,b] [--since DATE] [--dry-run] [--yes] [--max-writes-per-minute N] [--retries N] [--restart] [--no-count] [--with-effects] [--url URL] [--env NAME]', summary: "load existing objects from the provider's list API through the handlers (resumable)" },
   reconcile: { run: reconcileCommand, usage: '<integration> [--objects a,b] [--repair] [--json] [--url URL] [--env NAME]', summary: 'compare projected rows with the provider, report drift (--repair: correct it)' },
-  test: { run: testCommand, usage: '[MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]', summary: "run the manifest's tests (tests/*.test.yaml) offline" },
+  test: {
+    run: testCommand,
+    usage: '[MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage[=strict]] [--coverage-min PERCENT]',
+    summary: "run the manifest's tests (tests/*.test.yaml) offline",
+    details: `Every run lists the handlers and on: patterns no case applied an event to; --coverage=strict also fails on them.
+--coverage lists each condition (if: of a handler or a step) with how often the cases saw it true and false,
+the ones never true or never false first, at their manifest file:line:column. The exit code follows the cases
+unless --coverage-min PERCENT asks that share of the conditions' outcomes (each true and false) to be seen.
+A failing case names the conditions that skipped steps of its events; an event's expect: takes
+skipped_by: ["integrations.stripe.handlers[0].if"] to assert them.`,
+  },
   capture: { run: captureCommand, usage: '[--url URL] [--integration NAME] [--type TYPE] [--days N | --since ISO] [--limit N] [--out FILE]', summary: 'turn events from a running environment into scrubbed test fixtures' },
   plan: { run: planCommand, usage: '[--from <git-ref|file>] [--env NAME] [--markdown | --json] [--budget | --replay [--events fixtures|URL] [--days N]] [FILE]', summary: 'what a manifest change does (--replay: to the data), what an event costs' },
   providers: { run: providersCommand, usage: '[<name>] [--json]', summary: 'list the provider catalog, or show what `provider: <name>` sets' },

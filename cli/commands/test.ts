@@ -1,10 +1,12 @@
 /**
- * `switchyard test [MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage=strict]`: runs the manifest's
- * test cases (tests/*.test.yaml beside integrations.yaml, `<name>.tests/` beside any other manifest) offline, through
- * the real runtime on node:sqlite (and PGlite or SWITCHYARD_PG_URL for `postgres` stores), and reports each failed
- * expectation at its file:line:column with a diff of expected against actual. `--update` writes the actual results
- * into the failing expectations for review. Coverage lists the handlers and `on:` patterns no case exercised; it
- * fails the run only with `--coverage=strict`. Exit 0 when every case passes, 1 otherwise.
+ * `switchyard test [MANIFEST] [FILE...] [--env NAME] [--update] [--json] [--coverage[=strict]] [--coverage-min N]`:
+ * runs the manifest's test cases (tests/*.test.yaml beside integrations.yaml, `<name>.tests/` beside any other
+ * manifest) offline, through the real runtime on node:sqlite (and PGlite or SWITCHYARD_PG_URL for `postgres` stores),
+ * and reports each failed expectation at its file:line:column with a diff of expected against actual, and which
+ * conditions skipped steps of its events. `--update` writes the actual results into the failing expectations for
+ * review. Coverage lists the handlers and `on:` patterns no case exercised (failing the run only with
+ * `--coverage=strict`); `--coverage` also lists each condition (`if:`) with how often it was true and false, the ones
+ * never seen one way first (failing the run only under `--coverage-min`). Exit 0 when every case passes, 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,9 +20,27 @@ import { setInDocument, type CaseFile, type Location } from '../lib/manifest-tes
 import { findCaseFiles, loadCaseFiles, nodeTarget, testsDir, TEST_SUFFIX } from '../lib/manifest-tests/node.ts';
 import { formatDiff } from '../lib/manifest-tests/report.ts';
 import { coverage, runCase, type CaseResult, type Coverage, type Target } from '../lib/manifest-tests/run.ts';
+import { conditionCoverage, conditionGap, type ConditionCoverage } from '../lib/manifest-tests/conditions.ts';
+import type { Case } from '../lib/manifest-tests/cases.ts';
 import { formatProblem } from './validate.ts';
 
-const where = (l: Location) => `${l.file}:${l.line}:${l.column}`;
+const at = (l: Location) => `${l.file}:${l.line}:${l.column}`;
+
+/** A condition's coverage line: where it is, how often it held and did not (what it lacks first), and what it says. */
+function conditionLine(c: Omit<ConditionCoverage, 'path'> & { location: string }, output: Output): string {
+  const gap = conditionGap(c);
+  const counts = gap ? `${paint('yellow', gap, output.stdout)} (true ${c.true}, false ${c.false})` : `true ${c.true}, false ${c.false}`;
+  return `${c.location}: ${counts}: ${c.at} (${c.condition})`;
+}
+
+/** Where a manifest path is written, `file:line:column` (or its nearest written parent). */
+function manifestLocator(project: Project): (path: (string | number)[]) => string {
+  const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest.slice(project.root.length + 1));
+  return (path) => {
+    const [p] = locate(parsed, [{ path, message: '' }]);
+    return `${p!.file}:${p!.line}:${p!.column}`;
+  };
+}
 
 /** Coverage gaps placed in the manifest, so an editor can jump to the handler. */
 function coverageLines(project: Project, gaps: Coverage): { location: string; text: string }[] {
@@ -44,16 +64,23 @@ function coverageLines(project: Project, gaps: Coverage): { location: string; te
   ];
 }
 
+/** `--coverage` alone means `--coverage=report`: the flag takes a value only as `=strict`/`=report` or `strict`/`report` after it. */
+const COVERAGE_MODES = ['strict', 'report'];
+const bareCoverage = (args: string[]) => args.map((a, i) => (a === '--coverage' && !COVERAGE_MODES.includes(args[i + 1] ?? '') ? '--coverage=report' : a));
+
 /** Runs `switchyard test` with `args`, writing to `output` (the process's by default); returns the exit code. */
 export async function testCommand(args: string[], output: Output = processOutput): Promise<number> {
-  const { values, positionals } = parseArgs(args, {
+  const { values, positionals } = parseArgs(bareCoverage(args), {
     env: { type: 'string' },
     update: { type: 'boolean' },
     json: { type: 'boolean' },
     coverage: { type: 'string' },
+    'coverage-min': { type: 'string' },
     manifest: { type: 'string' },
   });
-  if (values.coverage !== undefined && values.coverage !== 'strict' && values.coverage !== 'report') throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
+  if (values.coverage !== undefined && !COVERAGE_MODES.includes(values.coverage)) throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
+  const min = values['coverage-min'];
+  if (min !== undefined && !(/^\d+(\.\d+)?$/.test(min) && Number(min) <= 100)) throw new UsageError('--coverage-min takes a percentage from 0 to 100: the share of the conditions\' outcomes (each true and false) the cases must see');
   const environment = values.env ?? 'default';
   const json = values.json ?? false;
   const started = performance.now();
@@ -72,7 +99,7 @@ export async function testCommand(args: string[], output: Output = processOutput
     return 1;
   }
   try {
-    return await runTests(project, built.target, environment, testArgs, values, started, output);
+    return await runTests(project, built.target, environment, testArgs, { ...values, ...(min !== undefined ? { coverageMin: Number(min) } : {}) }, started, output);
   } finally {
     await built.target.close?.();
   }
@@ -85,19 +112,20 @@ function isManifestArgument(arg: string): boolean {
   return text !== undefined && /^integrations\s*:/m.test(text) && !/^cases\s*:/m.test(text);
 }
 
-async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string }, started: number, output: Output): Promise<number> {
+async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string; coverageMin?: number }, started: number, output: Output): Promise<number> {
   const json = values.json ?? false;
   const files = loadCaseFiles(project, findCaseFiles(project, positionals));
   const problems = files.flatMap((f) => f.problems);
   if (!files.length || problems.length) {
     if (json) log(output, JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
     else if (!files.length) logError(output, `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see the README, "Testing your manifest")`);
-    for (const p of problems) if (!json) logError(output, `${where(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
+    for (const p of problems) if (!json) logError(output, `${at(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
     return 1;
   }
 
   const results: CaseResult[] = [];
-  for (const file of files) for (const c of file.cases) results.push(await runCase(target, c));
+  const cases: Case[] = [];
+  for (const file of files) for (const c of file.cases) (cases.push(c), results.push(await runCase(target, c)));
   const gaps = coverage(target.manifest, results.flatMap((r) => r.applied));
   const engine = target.engine?.();
   const gapLines = coverageLines(project, gaps);
@@ -105,11 +133,21 @@ async function runTests(project: Project, target: Target, environment: string, p
   const failed = results.filter((r) => r.failures.length);
   const byFile = new Map(files.map((f) => [f.file, f]));
   const ms = performance.now() - started;
+  const where = manifestLocator(project);
+  const conditions = conditionCoverage(target.conditions?.declared ?? [], results.map((r) => r.conditions));
+  const conditionRows = conditions.conditions.map(({ path, ...c }) => ({ ...c, location: where(path) }));
+  const percent = conditions.total ? Math.floor((conditions.seen / conditions.total) * 100) : 100;
+  const underMin = values.coverageMin !== undefined && conditions.total > 0 && (conditions.seen / conditions.total) * 100 < values.coverageMin;
+  /** Per case, the events some condition skipped steps of, at the event's place in its test file. */
+  const skippedOf = (i: number) => {
+    const file = byFile.get(results[i]!.file)!;
+    return results[i]!.actual.steps.flatMap((s, k) => (s.skipped ? [{ location: file.locate(cases[i]!.steps[k]!.path), event: s.id ?? '(no id)', status: s.event ?? null, conditions: s.skipped }] : []));
+  };
 
   let updated = 0;
   if (values.update) updated = update(project, byFile, failed);
 
-  const ok = !failed.length && !(strict && gapLines.length);
+  const ok = !failed.length && !(strict && gapLines.length) && !underMin;
   if (json) {
     log(output, JSON.stringify({
       environment,
@@ -118,15 +156,19 @@ async function runTests(project: Project, target: Target, environment: string, p
       failed: failed.length,
       ms: Math.round(ms),
       ...(values.update ? { updated } : {}),
-      cases: results.map((r) => ({
-        file: r.file,
-        name: r.name,
-        location: byFile.get(r.file)!.locate(r.path),
-        ok: !r.failures.length,
-        ms: Math.round(r.ms),
-        failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
-      })),
-      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines },
+      cases: results.map((r, i) => {
+        const skipped = skippedOf(i);
+        return {
+          file: r.file,
+          name: r.name,
+          location: byFile.get(r.file)!.locate(r.path),
+          ok: !r.failures.length,
+          ms: Math.round(r.ms),
+          failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
+          ...(skipped.length ? { skipped } : {}),
+        };
+      }),
+      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines, conditions: conditionRows, outcomes: { seen: conditions.seen, total: conditions.total } },
       ...(engine ? { postgres: engine } : {}),
     }, null, 2));
     return ok ? 0 : 1;
@@ -134,7 +176,7 @@ async function runTests(project: Project, target: Target, environment: string, p
 
   log(output, `${paint('bold', 'switchyard test', output.stdout)} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
   if (engine) log(output, `postgres stores: ${engine}`);
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     const file = byFile.get(r.file)!;
     if (!r.failures.length) {
       log(output, `  ${paint('green', '✓', output.stdout)} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`, output.stdout)}`);
@@ -142,16 +184,30 @@ async function runTests(project: Project, target: Target, environment: string, p
     }
     log(output, `  ${paint('red', '✗', output.stdout)} ${r.file} › ${r.name}`);
     for (const f of r.failures) {
-      log(output, `    ${where(file.locate(f.at ?? f.path))}: ${paint('red', f.message, output.stdout)}`);
+      log(output, `    ${at(file.locate(f.at ?? f.path))}: ${paint('red', f.message, output.stdout)}`);
       const diff = formatDiff(f.expected, f.actual);
       if (diff) log(output, diff);
     }
+    // What a condition decided is often why rows are missing: name it even where no expectation asked.
+    const skipped = skippedOf(i);
+    if (skipped.length) log(output, '    which conditions decided:');
+    for (const s of skipped) for (const condition of s.conditions) log(output, `      ${at(s.location)}: event ${s.event} (${s.status ?? 'not recorded'}) skipped by ${condition}`);
   }
   const uncovered = `${gaps.handlers.length} of ${gaps.total.handlers} handlers and ${gaps.patterns.length} more on: patterns not exercised`;
   if (gapLines.length) {
     log(output, `\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered, output.stdout)}`);
     for (const g of gapLines) log(output, `  ${g.location}: ${g.text}`);
   } else log(output, `\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  if (conditionRows.length) {
+    const both = `${conditions.both} of ${conditionRows.length} seen both true and false`;
+    const all = conditions.both === conditionRows.length;
+    if (values.coverage === undefined && values.coverageMin === undefined) log(output, `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}${all ? '' : ' (--coverage lists them)'}`);
+    else {
+      log(output, `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}; ${conditions.seen} of ${conditions.total} outcomes (${percent}%)`);
+      for (const c of conditionRows) log(output, `  ${conditionLine(c, output)}`);
+    }
+  } else if (values.coverage !== undefined) log(output, 'conditions: the manifest has none (no if: on a handler or step)');
+  if (underMin) log(output, paint('red', `conditions: ${conditions.seen} of ${conditions.total} outcomes seen (${percent}%), under --coverage-min ${values.coverageMin}%`, output.stdout));
   if (values.update) log(output, `updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
   log(output, failed.length ? paint('red', summary, output.stdout) : paint('green', summary, output.stdout));

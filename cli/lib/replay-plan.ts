@@ -3,7 +3,9 @@
  * manifest and the changed one, each into its own scratch database (the offline engine of `switchyard test`), and
  * the two results are compared row by row (by each table's primary key) and effect by effect. Events come from
  * the manifest tests' cases (`tests/*.test.yaml`, each case in its own database, seeds included) or from a running
- * environment's event log (the last N days, through the admin API, all in one database, in arrival order).
+ * environment's event log (the last N days, through the admin API, all in one database, in arrival order). An event
+ * whose outcome changes (skipped by a condition before, applied now, or the other way; or other steps skipped) is
+ * named with the conditions that decided on each side.
  */
 import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
@@ -38,11 +40,24 @@ export interface EffectChange {
   value: Row;
 }
 
+/** An event whose outcome differs: its status on each side, and the conditions that skipped its steps on each. */
+export interface OutcomeChange {
+  source: string;
+  integration: string;
+  id: string;
+  type: string;
+  before: string;
+  after: string;
+  skipped: { before: string[]; after: string[] };
+}
+
 export interface ReplayPlan {
   events: number;
   source: string;
   rows: RowChange[];
   effects: EffectChange[];
+  /** The events that end differently (applied, skipped, ignored...) or have other steps skipped by conditions. */
+  outcomes: OutcomeChange[];
   summary: string;
 }
 
@@ -112,6 +127,7 @@ export async function replayPlan(project: Project, environment: string, before: 
   schema.close();
   const rows: RowChange[] = [];
   const effects: EffectChange[] = [];
+  const outcomes: OutcomeChange[] = [];
   let events = 0;
   try {
     for (const c of cases) {
@@ -120,6 +136,7 @@ export async function replayPlan(project: Project, environment: string, before: 
       const label = c.file === 'event log' ? 'event log' : `${c.file} › ${c.name}`;
       for (const table of tables) rows.push(...diffRows(table, keys.get(table) ?? [], x.actual.tables[table] ?? [], y.actual.tables[table] ?? [], label));
       effects.push(...diffEffects(x.actual, y.actual, label));
+      outcomes.push(...diffOutcomes(x.actual, y.actual, label));
     }
   } finally {
     // A manifest with postgres stores keeps a Postgres engine for the run.
@@ -127,10 +144,52 @@ export async function replayPlan(project: Project, environment: string, before: 
   }
   const count = (s: RowChange['sign']) => rows.filter((r) => r.sign === s).length;
   const touched = new Set(rows.map((r) => r.table)).size;
-  const summary = rows.length || effects.length
-    ? `${count('~')} row${count('~') === 1 ? '' : 's'} changed, ${count('+')} added, ${count('-')} removed in ${touched} table${touched === 1 ? '' : 's'}; ${effects.length} effect${effects.length === 1 ? '' : 's'} differ (${events} events replayed)`
+  const moved = outcomes.length ? `; ${outcomes.length} event${outcomes.length === 1 ? ' changes' : 's change'} outcome` : '';
+  const summary = rows.length || effects.length || outcomes.length
+    ? `${count('~')} row${count('~') === 1 ? '' : 's'} changed, ${count('+')} added, ${count('-')} removed in ${touched} table${touched === 1 ? '' : 's'}; ${effects.length} effect${effects.length === 1 ? '' : 's'} differ${moved} (${events} events replayed)`
     : `no difference in the data or effects (${events} events replayed)`;
-  return { events, source, rows, effects, summary };
+  return { events, source, rows, effects, outcomes, summary };
+}
+
+/** The manifest path of a condition that skipped a step (`integrations.stripe.handlers[0].if`), without its leaf. */
+function conditionPath(skipped: string): string {
+  const colon = skipped.indexOf(': ');
+  return colon < 0 ? skipped : skipped.slice(0, colon);
+}
+
+/** Whether the condition at `outer` guards the one at `inner`: a handler's `if` (…handlers[0].if) over its steps' (…handlers[0].steps[1].if). */
+const guards = (outer: string, inner: string) => outer !== inner && inner.startsWith(outer.slice(0, -'if'.length));
+
+/**
+ * The events whose outcome differs: another status, or steps skipped by other conditions (compared by the
+ * condition's place, since a changed condition also changes its leaf as written).
+ */
+function diffOutcomes(before: Actual, after: Actual, source: string): OutcomeChange[] {
+  const key = (e: Row) => `${String(e.integration)}\n${String(e.id)}`;
+  const then = new Map(before.events.map((e) => [key(e), e]));
+  const out: OutcomeChange[] = [];
+  for (const e of after.events) {
+    const old = then.get(key(e));
+    if (!old) continue;
+    const skipped = { before: (old.skipped as string[] | undefined) ?? [], after: (e.skipped as string[] | undefined) ?? [] };
+    const paths = (list: string[]) => stable(list.map(conditionPath).sort());
+    if (old.status === e.status && paths(skipped.before) === paths(skipped.after)) continue;
+    out.push({ source, integration: String(e.integration), id: String(e.id), type: String(e.type), before: String(old.status), after: String(e.status), skipped });
+  }
+  return out;
+}
+
+/**
+ * An outcome change in one line: the statuses, then which conditions no longer skip steps and which now do. A step's
+ * condition whose handler's condition now skips the event is not said to skip no longer: its step still does not run.
+ */
+function describeOutcome(o: OutcomeChange): string {
+  const paths = (list: string[]) => new Set(list.map(conditionPath));
+  const [was, now] = [paths(o.skipped.before), paths(o.skipped.after)];
+  const parts = [o.before === o.after ? o.after : `${o.before} -> ${o.after}`];
+  for (const s of o.skipped.before) if (!now.has(conditionPath(s)) && ![...now].some((p) => guards(p, conditionPath(s)))) parts.push(`no longer skipped by ${s}`);
+  for (const s of o.skipped.after) if (!was.has(conditionPath(s))) parts.push(`now skipped by ${s}`);
+  return `${o.integration} ${o.id} ${o.type} (${o.source}): ${parts.join('; ')}`;
 }
 
 function diffRows(table: string, pk: string[], before: Row[], after: Row[], source: string): RowChange[] {
@@ -195,6 +254,10 @@ export function formatReplayPlan(plan: ReplayPlan, title: string, markdown: bool
   if (plan.effects.length) {
     lines.push(markdown ? '\n**effects**\n' : 'effects');
     for (const e of plan.effects) lines.push(bullet(e.sign, `${e.kind} (${e.source}): ${describe(e)}`));
+  }
+  if (plan.outcomes.length) {
+    lines.push(markdown ? '\n**events**\n' : 'events');
+    for (const o of plan.outcomes) lines.push(bullet('~', describeOutcome(o)));
   }
   lines.push(markdown ? `\n**${plan.summary}**` : `summary: ${plan.summary}`);
   return lines.join('\n');

@@ -223,6 +223,18 @@ export interface CompileOptions {
    * build` generated in the Worker (which cannot compile). Without one, calling the command answers 500.
    */
   inputValidator?: (command: string, schema: Record<string, unknown>) => InputValidator | undefined;
+  /** Told of each condition as it compiles and of each outcome as it is evaluated (`switchyard test --coverage`). */
+  conditions?: ConditionObserver;
+}
+
+/**
+ * Sees the manifest's conditions (`if:` of handlers and steps): each once as it compiles, then every evaluation. A
+ * handler's condition is evaluated once per event (per item of a batch), a step's each time its handler's held.
+ * The Worker passes none: counting is for `switchyard test`, never a cost per event.
+ */
+export interface ConditionObserver {
+  compiled(at: string, path: (string | number)[], text: string): void;
+  evaluated(at: string, holds: boolean): void;
 }
 
 /**
@@ -285,7 +297,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
   const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
   const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked);
+    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked, options.conditions);
   let integrations = new Map<string, CompiledIntegration>();
   let webhookPaths = new Map<string, CompiledIntegration>();
   let sources = new Map<string, EventSource>();
@@ -527,7 +539,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
           if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
           else {
             const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-            source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects }, defer, checked);
+            source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects, conditions: options.conditions }, defer, checked);
             sources.set(name, source);
           }
         } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
@@ -647,7 +659,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
       { name: name_, format: 'json' as const, queue, retry, apply: spec.apply ?? 'auto', ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[], ...(spec.let ? { let: spec.let } : {}) }],
       at,
-      { registry, ctx, attempt, retry, effects, stepsAt: () => at },
+      { registry, ctx, attempt, retry, effects, stepsAt: () => at, conditions: options.conditions },
       defer,
       checked,
     );
@@ -840,6 +852,7 @@ interface HandlerContext {
   effects: { byId: Map<string, EffectSpec>; byStep: Map<CompiledStep, EffectSpec> };
   /** Where a handler's steps are in the manifest (default `<at>.handlers.<h>`; a command's are at `commands.<name>`). */
   stepsAt?: (h: number) => (string | number)[];
+  conditions?: ConditionObserver | undefined;
 }
 
 const patternsOf = (on: string | string[]) => (typeof on === 'string' ? [on] : on);
@@ -861,32 +874,46 @@ interface HandlerSpec {
 }
 
 /** Compiles a condition at its place; a problem inside it is reported at that node. */
-function conditionAt(spec: ConditionSpec, at: (string | number)[], attempt: Attempt): CompiledMatcher | undefined {
+function conditionAt(spec: ConditionSpec, at: (string | number)[], attempt: Attempt, observer?: ConditionObserver): CompiledMatcher | undefined {
   try {
-    return compileMatcher(spec);
+    const compiled = compileMatcher(spec);
+    observer?.compiled(formatPath(at), at, compiled.text);
+    return compiled;
   } catch (error) {
     if (!(error instanceof ConditionError)) throw error;
     return attempt([...at, ...error.at], fail, error.message);
   }
 }
 
+/** A handler's condition where its steps evaluate it: what it decided per event (by the event's values), shared by its steps. */
+interface HandlerCondition extends GateCondition {
+  decided: WeakMap<object, boolean>;
+}
+
 /**
  * A step behind its conditions and derived values: it runs with `$name` readable, and only when its handler's
- * condition (evaluated once per event) and its own hold; otherwise it says which condition skipped it.
+ * condition (evaluated once per event, by whichever of its steps runs first) and its own hold; otherwise it says
+ * which condition skipped it.
  */
-function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: GateCondition | undefined, stepIf: GateCondition | undefined): CompiledStep {
+function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: HandlerCondition | undefined, stepIf: GateCondition | undefined, observer?: ConditionObserver): CompiledStep {
   if (!scope && !handlerIf && !stepIf) return step;
-  const decided = new WeakMap<object, boolean>();
   return {
     ...step,
     run(ctx) {
       const values = scope ? scope.bind(ctx.values) : ctx.values;
       if (handlerIf) {
-        let holds = decided.get(ctx.values);
-        if (holds === undefined) decided.set(ctx.values, (holds = handlerIf.condition.test(values)));
+        let holds = handlerIf.decided.get(ctx.values);
+        if (holds === undefined) {
+          handlerIf.decided.set(ctx.values, (holds = handlerIf.condition.test(values)));
+          observer?.evaluated(handlerIf.at, holds);
+        }
         if (!holds) return { skipped: `${handlerIf.at}: ${handlerIf.condition.why(values)}` };
       }
-      if (stepIf && !stepIf.condition.test(values)) return { skipped: `${stepIf.at}: ${stepIf.condition.why(values)}` };
+      if (stepIf) {
+        const holds = stepIf.condition.test(values);
+        observer?.evaluated(stepIf.at, holds);
+        if (!holds) return { skipped: `${stepIf.at}: ${stepIf.condition.why(values)}` };
+      }
       return step.run(values === ctx.values ? ctx : { ...ctx, values });
     },
   };
@@ -904,18 +931,18 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
   const names = scope?.names ?? new Set<string>();
   const unknown = [...unknownLets(handler.steps, names, [...handlerAt, 'steps']), ...unknownLets(handler.if, names, [...handlerAt, 'if'])];
   for (const problem of unknown) attempt(problem.path, fail, problem.message);
-  const handlerMatcher = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt);
+  const handlerMatcher = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt, hc.conditions);
   const holds = (matcher: CompiledMatcher) => (values: ValueContext) => matcher.test(scope ? scope.bind(values) : values);
-  const handlerIf = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher, holds: holds(handlerMatcher) };
+  const handlerIf: HandlerCondition | undefined = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher, holds: holds(handlerMatcher), decided: new WeakMap<object, boolean>() };
   const stepIfs: (GateCondition | undefined)[] = [];
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
     const { if: stepCondition, ...block } = step as Record<string, unknown>;
-    const stepMatcher = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt);
+    const stepMatcher = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt, hc.conditions);
     const built = compileStep(block, path, registry, ctx, attempt);
     if (!built || (stepCondition !== undefined && !stepMatcher) || (handler.if !== undefined && !handlerMatcher)) return;
     const stepIf = stepMatcher && { at: formatPath([...path, 'if']), spec: stepCondition as ConditionSpec, condition: stepMatcher, holds: holds(stepMatcher) };
-    const compiled = gated(built, scope, handlerIf, stepIf);
+    const compiled = gated(built, scope, handlerIf, stepIf, hc.conditions);
     steps.push(compiled);
     stepIfs.push(stepIf);
     const effect = compiled.effect;
@@ -972,6 +999,7 @@ function compileIntegration(
   effects: HandlerContext['effects'],
   defer: Defer,
   check: Check,
+  conditions?: ConditionObserver,
 ): CompiledIntegration | undefined {
   // The manifest the runtime compiles has both (a provider preset was applied at load); say so if one is missing.
   if (!spec.verifier) attempt(at, fail, 'no verifier: set `provider:` or `verifier:`');
@@ -1015,6 +1043,7 @@ function compileIntegration(
       attempt,
       retry: retry ?? defaultRetry,
       effects,
+      conditions,
     },
     defer,
     check,

@@ -545,8 +545,8 @@ export async function eventDetail(db: D1Database, integration: string, id: strin
     .first<Record<string, unknown> & { body: string | null; steps: string | null }>();
 }
 
-/** Every event in the log in arrival order, without bodies (`switchyard test` and `plan --replay` read outcomes). */
-export async function eventOutcomes(db: D1Database): Promise<{ seq: number; integration: string; id: string; type: string; status: string; attempts: number; error: string | null }[]> {
-  const rows = await db.prepare('SELECT seq, integration, id, type, status, attempts, error FROM events ORDER BY seq').all<{ seq: number; integration: string; id: string; type: string; status: string; attempts: number; error: string | null }>();
+/** Every event in the log in arrival order, without bodies, with what each step did (`switchyard test` and `plan --replay` read outcomes). */
+export async function eventOutcomes(db: D1Database): Promise<{ seq: number; integration: string; id: string; type: string; status: string; attempts: number; error: string | null; steps: string | null }[]> {
+  const rows = await db.prepare('SELECT seq, integration, id, type, status, attempts, error, steps FROM events ORDER BY seq').all<{ seq: number; integration: string; id: string; type: string; status: string; attempts: number; error: string | null; steps: string | null }>();
   return rows.results;
 }

@@ -36,7 +36,7 @@ export interface Step {
   /** Only advance the clock by this much (ms) and deliver what became due. */
   waitMs?: number;
   request?: { method: string; path: string; headers: Record<string, string>; body?: string; user?: TestUser };
-  expect?: { http?: number; body?: Record<string, unknown>; event?: string };
+  expect?: { http?: number; body?: Record<string, unknown>; event?: string; skippedBy?: string[] };
 }
 
 /** A signed-in user a request is sent as: a token from the local dev issuer standing in for an `auth:` provider. */
@@ -85,7 +85,7 @@ export const DEFAULT_NOW = '2026-01-01T00:00:00.000Z';
 
 const CASE_KEYS = ['name', 'integration', 'now', 'seed', 'events', 'expect'];
 const STEP_KEYS = ['integration', 'sample', 'json', 'file', 'type', 'id', 'set', 'headers', 'signature', 'after', 'redeliver', 'wait', 'request', 'expect'];
-const STEP_EXPECT_KEYS = ['http', 'body', 'event'];
+const STEP_EXPECT_KEYS = ['http', 'body', 'event', 'skipped_by'];
 const EXPECT_KEYS = ['tables', 'effects', 'enqueued', 'dead_letters'];
 const FILE_KEYS = ['integration', 'now', 'cases'];
 
@@ -190,13 +190,18 @@ export function parseCaseFile(file: string, text: string): CaseFile {
         }
       }
       if (e.expect !== undefined) {
-        if (!isObj(e.expect)) problem([...at, 'expect'], 'expect: is a map (http, body, event)');
+        if (!isObj(e.expect)) problem([...at, 'expect'], 'expect: is a map (http, body, event, skipped_by)');
         else {
           unknownKeys(e.expect, STEP_EXPECT_KEYS, [...at, 'expect'], "an event's expect");
           step.expect = {};
           if (e.expect.http !== undefined) step.expect.http = Number(e.expect.http);
           if (e.expect.body !== undefined) isObj(e.expect.body) ? (step.expect.body = e.expect.body) : problem([...at, 'expect', 'body'], 'body: is a map of the fields expected in the JSON answer');
           if (e.expect.event !== undefined) step.expect.event = String(e.expect.event);
+          const skippedBy = e.expect.skipped_by;
+          if (skippedBy !== undefined) {
+            if (Array.isArray(skippedBy) && skippedBy.every((s) => typeof s === 'string')) step.expect.skippedBy = skippedBy;
+            else problem([...at, 'expect', 'skipped_by'], 'skipped_by: lists the conditions that skip steps of the event (their manifest paths, as "integrations.stripe.handlers[0].if"); [] for none');
+          }
         }
       }
       steps.push(step);

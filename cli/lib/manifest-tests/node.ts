@@ -18,6 +18,7 @@ import { readWranglerEnvironment } from '../wrangler-config.ts';
 import { parseCaseFile, type CaseFile } from './cases.ts';
 import { postgresStores } from './postgres.ts';
 import type { Target } from './run.ts';
+import { ConditionTally } from './conditions.ts';
 import { loadCatalog } from '../catalog.ts';
 import type { CatalogSampleSpec } from '../sign-sample.ts';
 import { providersOf } from '../../../runtime/manifest/catalog.ts';
@@ -96,7 +97,8 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
     const producers = wrangler ? readWranglerEnvironment(wrangler, environment)?.producers : undefined;
     queueNames = Object.fromEntries(producers ?? []);
   }
-  const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+  const conditions = new ConditionTally();
+  const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema), conditions });
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);
@@ -112,6 +114,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
       vars,
       read: (path) => readText(join(project.root, path)),
       catalogSamples: catalogSamplesOf(project, environment),
+      conditions,
       storage: async () => {
         const d1 = migratedD1(project.migrations);
         let external;

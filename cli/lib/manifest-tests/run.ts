@@ -15,7 +15,7 @@ import type { CompiledManifest } from '../../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
 import { createRuntime } from '../../../runtime/runtime.ts';
 import { commandSource } from '../../../runtime/edge/commands/compile.ts';
-import { effectsWithPayloads, EventStatus, eventOutcomes, listDeadLetters, recorded } from '../../../runtime/store/index.ts';
+import { effectsWithPayloads, EventStatus, eventOutcomes, listDeadLetters } from '../../../runtime/store/index.ts';
 import type { PostgresConnect } from '../../../runtime/store/postgres.ts';
 import { DEFAULT_STORE } from '../../../runtime/consumer/stores.ts';
 import type { TelemetryEvent } from '../../../runtime/lib/telemetry.ts';
@@ -24,6 +24,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAIM } from '../../../runtime/edge/dev-auth.ts';
 import { MemoryKV, OfflineQueue } from './bindings.ts';
 import type { Case, Path, Row, Step, TestUser } from './cases.ts';
+import type { ConditionTally, Outcomes } from './conditions.ts';
 export type { Row } from './cases.ts';
 
 /** Where a case's state lives: a fresh database (with the migrations applied) and KV per case. */
@@ -68,6 +69,8 @@ export interface Target {
   close?(): Promise<void>;
   /** Which database ran the external stores' SQL, once a case ran (for the report). */
   engine?(): string | undefined;
+  /** Counts the outcomes of the manifest's conditions: the observer `compiled` was compiled with. */
+  conditions?: ConditionTally;
 }
 
 export interface Failure {
@@ -89,6 +92,8 @@ export interface StepOutcome {
   integration?: string;
   id?: string;
   event?: string;
+  /** The conditions that skipped steps of the event (`<manifest path of the if>: <deciding leaf>`), when any did. */
+  skipped?: string[];
 }
 
 /** Everything a case did that a test can expect. */
@@ -109,6 +114,8 @@ export interface CaseResult {
   actual: Actual;
   /** (integration or route, event type) of every event a handler applied: what coverage counts. */
   applied: [string, string][];
+  /** How often each condition held and did not in this case, by its manifest path (when the target counts them). */
+  conditions: Record<string, Outcomes>;
   ms: number;
 }
 
@@ -327,6 +334,7 @@ async function devToken(target: Target, user: TestUser, env: RuntimeEnv, keys: {
  */
 export async function runCase(target: Target, c: Case, options: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
+  target.conditions?.take();
   let clock = c.now;
   const now = () => clock;
   const storage = await target.storage();
@@ -481,11 +489,14 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
       if (built && id) {
         outcome.integration = built.integration;
         outcome.id = id;
-        const event = await recorded(storage.db, built.integration, id);
-        if (event) outcome.event = event.status;
-        // Why an event did not apply is what a failing case most needs to show.
-        if (event && event.status !== EventStatus.applied) {
-          error = (await eventOutcomes(storage.db)).find((e) => e.integration === built!.integration && e.id === id)?.error ?? undefined;
+        const event = (await eventOutcomes(storage.db)).find((e) => e.integration === built!.integration && e.id === id);
+        if (event) {
+          outcome.event = event.status;
+          const skipped = skippedBy(event.steps);
+          if (skipped.length) outcome.skipped = skipped;
+          // Why an event did not apply is what a failing case most needs to show: its error, or the conditions that skipped it.
+          if (event.status === EventStatus.skipped) error = skipped.join('; ');
+          else if (event.status !== EventStatus.applied) error = event.error ?? undefined;
         }
       }
       steps.push(outcome);
@@ -496,10 +507,10 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
     // A command that only counts (count:) records no event: a call it counted is its coverage.
     for (const e of telemetry) if (e.kind === 'command.accepted' && e.status === EventStatus.applied) applied.push([commandSource(e.command), e.command]);
-    return { file: c.file, name: c.name, path: c.path, failures, actual, applied, ms: performance.now() - started };
+    return { file: c.file, name: c.name, path: c.path, failures, actual, applied, conditions: target.conditions?.take() ?? {}, ms: performance.now() - started };
   } catch (error) {
     failures.push({ path: c.path, what: 'case', message: `the case could not run: ${(error as Error).message}` });
-    return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], ms: performance.now() - started };
+    return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], conditions: target.conditions?.take() ?? {}, ms: performance.now() - started };
   } finally {
     await storage.close?.();
   }
@@ -521,8 +532,26 @@ async function collect(db: D1Database, onTable: OnTable, c: Case, queues: Map<st
     for (const m of q.sent) enqueued.push({ queue: names.get(binding) ?? binding, body: m.body, ...(m.delaySeconds ? { delay_seconds: m.delaySeconds } : {}) });
   }
   const dead_letters = (await listDeadLetters(db, null, 'all')).reverse().map((d) => ({ integration: d.integration, stage: d.stage, event: d.event_id, reason: d.reason, error: d.error, attempts: d.attempts }));
-  const events = (await eventOutcomes(db)).map((e) => ({ integration: e.integration, id: e.id, type: e.type, status: e.status, attempts: e.attempts }));
+  const events = (await eventOutcomes(db)).map((e) => {
+    const skipped = skippedBy(e.steps);
+    return { integration: e.integration, id: e.id, type: e.type, status: e.status, attempts: e.attempts, ...(skipped.length ? { skipped } : {}) };
+  });
   return { steps, tables, effects, enqueued, dead_letters, events };
+}
+
+/**
+ * The conditions that skipped steps of an event, from its row's `steps` (each step `{ kind, ..., skipped? }`), each
+ * once, in step order: `integrations.stripe.handlers[4].if: data.object.mode eq payment`.
+ */
+export function skippedBy(steps: string | null): string[] {
+  let parsed: unknown;
+  try {
+    parsed = steps ? JSON.parse(steps) : [];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return [...new Set(parsed.flatMap((s) => (isObj(s) && typeof s.skipped === 'string' ? [s.skipped] : [])))];
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g;
@@ -603,6 +632,20 @@ function compareStep(step: Step, outcome: StepOutcome, failures: Failure[], erro
     failures.push({ path: [...step.path, 'expect', 'body'], what: 'response body', message: 'the response body differs', expected: e.body, actual: isObj(outcome.body) ? outcome.body : shown, update: shown });
   }
   if (e.event !== undefined && e.event !== outcome.event) failures.push({ path: [...step.path, 'expect', 'event'], what: 'event status', message: `event ${outcome.id ?? '(no id)'} is ${outcome.event ?? 'not in the event log'}${error ? ` (${error})` : ''}, expected ${e.event}`, expected: e.event, actual: outcome.event ?? null, update: outcome.event ?? null });
+  if (e.skippedBy !== undefined && !skippedMatches(e.skippedBy, outcome.skipped ?? [])) {
+    const actual = outcome.skipped ?? [];
+    failures.push({ path: [...step.path, 'expect', 'skipped_by'], what: 'skipped by', message: `event ${outcome.id ?? '(no id)'}: the conditions that skipped steps differ`, expected: e.skippedBy, actual, update: actual });
+  }
+}
+
+/** Each expected entry is part of a distinct condition that skipped a step (its path, or path and leaf), and no other skipped one. */
+function skippedMatches(expected: string[], actual: string[]): boolean {
+  if (expected.length !== actual.length) return false;
+  const used = new Set<number>();
+  return expected.every((e) => {
+    const i = actual.findIndex((a, k) => !used.has(k) && a.includes(e));
+    return i >= 0 && used.add(i) !== undefined;
+  });
 }
 
 function compareCase(c: Case, actual: Actual, failures: Failure[]): void {
