@@ -18,11 +18,13 @@ export function walkWithSchema(root: Schema, value: unknown, visit: (schema: Sch
     if (visit(s, raw, v, path)) return;
     if (Array.isArray(s.allOf)) for (const b of s.allOf as Schema[]) walk(b, v, path);
     if (s.oneOf || s.anyOf) {
-      const branches: Schema[] = (s.oneOf ?? s.anyOf).map(resolve);
+      // Each branch is walked as written (a `$ref` stays one, for a visit that looks for it), chosen as resolved.
+      const branches: Schema[] = s.oneOf ?? s.anyOf;
       const tag = s.discriminator?.propertyName;
-      const chosen = tag
-        ? branches.filter((b) => b.properties?.[tag]?.const === (v as Schema)[tag])
-        : branches.filter((b) => !b.required || (typeof v === 'object' && b.required.every((k: string) => k in (v as object))));
+      const chosen = branches.filter((raw) => {
+        const b = resolve(raw);
+        return tag ? b.properties?.[tag]?.const === (v as Schema)[tag] : !b.required || (typeof v === 'object' && b.required.every((k: string) => k in (v as object)));
+      });
       for (const b of chosen) walk(b, v, path);
       return;
     }

@@ -142,7 +142,7 @@ describe('validate checks conditions and derived values against the samples', ()
   });
 
   it('a string compared with a sample\'s number or boolean: an error at the operator, saying how to write it', async () => {
-    const condition = '{ all: [ { path: data.object.amount_total, eq: "1999" }, { path: livemode, eq: "false" }, { path: data.object.amount_total, gt: "2026-01-01" } ] }';
+    const condition = '{ all: [ { path: data.object.amount_total, eq: "1999" }, { path: livemode, eq: "false" }, { path: data.object.amount_total, gt: "2026-01-01" }, { path: "@occurred_at", gt: 1767225600 } ] }';
     const { file, text } = project({ stripe: checkout(condition) });
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
@@ -152,6 +152,8 @@ describe('validate checks conditions and derived values against the samples', ()
       `integrations.yaml:${line}:${col('"1999"')}: error [default]: integrations.stripe.handlers[0].if.all[0].eq: compares data.object.amount_total (a number in the stripe sample) to a string "1999": write 1999 without quotes`,
       `integrations.yaml:${line}:${col('"false"')}: error [default]: integrations.stripe.handlers[0].if.all[1].eq: compares livemode (a boolean in the stripe sample) to a string "false": write false without quotes`,
       `integrations.yaml:${line}:${col('"2026-01-01"')}: error [default]: integrations.stripe.handlers[0].if.all[2].gt: compares data.object.amount_total (a number in the stripe sample) to a string "2026-01-01": compare it with a number`,
+      // The envelope's fields are typed without a sample: its times are ISO-8601 strings.
+      `integrations.yaml:${line}:${col('1767225600')}: error [default]: integrations.stripe.handlers[0].if.all[3].gt: compares @occurred_at (a string in the envelope) to a number 1767225600: compare it with a date ("2026-01-01")`,
     ]);
   });
 
