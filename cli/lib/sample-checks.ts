@@ -170,7 +170,7 @@ function checkUses(uses: PathUse[], scope: Scope, problems: ManifestProblem[], w
     if (!compiled || compiled.let !== undefined) continue;
     if (compiled.envelope) {
       const field = String(compiled.segments[0]);
-      if (field in ENVELOPE && use.within.length === 0) problems.push(...typeProblems(use, [ENVELOPE[field]], 'the envelope'));
+      if (field in ENVELOPE) problems.push(...typeProblems(use, [ENVELOPE[field]], 'the envelope'));
       continue;
     }
     const inner = use.within.length ? within(scope, use.within) : scope;

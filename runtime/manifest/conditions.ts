@@ -58,6 +58,7 @@ const ALIASES: Record<string, string> = {
 export function unknownOperator(key: string): string {
   const known = [...Object.keys(OPERATORS), ...COMBINATORS, 'path'];
   const guess = closest(key, known) ?? ALIASES[key.toLowerCase()];
+  if (guess === 'path') return `unknown key ${JSON.stringify(key)} (did you mean "path"?)`;
   return `unknown operator ${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; operators: ${Object.keys(OPERATORS).join(', ')}; or ${COMBINATORS.join(', ')}`;
 }
 
