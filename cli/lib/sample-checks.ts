@@ -15,6 +15,7 @@ import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { compilePath, type CompiledPath } from '../../runtime/manifest/values.ts';
 import type { SamplePayload } from './sample-payloads.ts';
+import { comparisonProblems } from './sample-types.ts';
 import { walkWithSchema, type Schema } from './schema-walk.ts';
 
 type At = (string | number)[];
@@ -24,7 +25,6 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** A map whose keys are the sender's own (Stripe's `metadata`, Supabase's `raw_user_meta_data`): a sample shows some. */
 const OPEN_MAP = /(^|_)meta_?data$/i;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** What an `@envelope` field holds: strings, two of them ISO-8601 dates. */
 const ENVELOPE: Record<string, unknown> = { id: 'evt', type: 'type', integration: 'integration', occurred_at: '2026-01-01T00:00:00.000Z', received_at: '2026-01-01T00:00:00.000Z' };
 
@@ -75,57 +75,6 @@ function lookup(payload: unknown, segments: Segment[]): Lookup {
 
 const render = (segments: Segment[]) => segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 
-const kind = (v: unknown) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v);
-const article = (k: string) => (k === 'object' ? 'an object' : k === 'null' ? 'null' : `a ${k}`);
-const isDate = (v: unknown) => typeof v === 'string' && ISO_DATE.test(v);
-
-/** Whether a value the sample has can meet this operator with this constant at all. */
-function meets(op: string, operand: unknown, value: unknown): boolean {
-  switch (op) {
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      return typeof operand === 'number' ? typeof value === 'number' : isDate(value);
-    case 'starts_with':
-    case 'ends_with':
-      return typeof value === 'string';
-    case 'contains':
-      return typeof value === 'string' ? typeof operand === 'string' : Array.isArray(value) && (value.length === 0 || value.some((item) => kind(item) === kind(operand)));
-    default:
-      return kind(value) === kind(operand);
-  }
-}
-
-/** How to write the constant so it compares with the sample's value. */
-function hint(op: string, operand: unknown, value: unknown): string {
-  const k = kind(value);
-  if (typeof operand === 'string' && ((k === 'number' && /^-?\d+(\.\d+)?$/.test(operand.trim())) || (k === 'boolean' && (operand === 'true' || operand === 'false')))) return `write ${operand.trim()} without quotes`;
-  if ((typeof operand === 'number' || typeof operand === 'boolean') && k === 'string' && !['gt', 'gte', 'lt', 'lte'].includes(op)) return `write "${operand}" in quotes`;
-  if (op === 'starts_with' || op === 'ends_with') return `${op} tests strings`;
-  if (['gt', 'gte', 'lt', 'lte'].includes(op)) return k === 'number' ? 'compare it with a number' : isDate(value) ? 'compare it with a date ("2026-01-01")' : `${op} compares numbers or ISO-8601 dates`;
-  return `compare it with ${k === 'list' && Array.isArray(value) && value.length ? article(kind(value[0])) : article(k)}`;
-}
-
-/** The comparisons of a leaf that no value the samples have can meet: an error at the operator (or list item). */
-function typeProblems(use: PathUse, values: unknown[], where: string): ManifestProblem[] {
-  const present = values.filter((v) => v !== null && v !== undefined);
-  if (!present.length) return [];
-  const leaf = use.at.slice(0, -1);
-  const out: ManifestProblem[] = [];
-  for (const { op, operand } of use.compared) {
-    if (op === 'exists' || operand === null || operand === undefined) continue;
-    const operands = (op === 'in' || op === 'not_in') && Array.isArray(operand) ? operand.map((o, i) => [o, [...leaf, op, i]] as const) : [[operand, [...leaf, op]] as const];
-    for (const [constant, at] of operands) {
-      if (constant === null || present.some((v) => meets(op, constant, v))) continue;
-      const value = present[0];
-      out.push({ path: [...at], message: `compares ${use.path} (${article(kind(value))} in ${where}) to ${article(kind(constant))} ${JSON.stringify(constant)}: ${hint(op, constant, value)}` });
-      break;
-    }
-  }
-  return out;
-}
-
 /** Checks one path against the payloads of its scope; returns the values it has there (for the type checks). */
 function checkPath(use: PathUse, compiled: CompiledPath, scope: Scope, problems: ManifestProblem[], warnings: ManifestProblem[]): unknown[] {
   const results = scope.nodes.map((node) => lookup(node, compiled.segments));
@@ -170,12 +119,12 @@ function checkUses(uses: PathUse[], scope: Scope, problems: ManifestProblem[], w
     if (!compiled || compiled.let !== undefined) continue;
     if (compiled.envelope) {
       const field = String(compiled.segments[0]);
-      if (field in ENVELOPE) problems.push(...typeProblems(use, [ENVELOPE[field]], 'the envelope'));
+      if (field in ENVELOPE) problems.push(...comparisonProblems(use.path, use.at, use.compared, [ENVELOPE[field]], 'the envelope'));
       continue;
     }
     const inner = use.within.length ? within(scope, use.within) : scope;
     const values = checkPath(use, compiled, inner, problems, warnings);
-    problems.push(...typeProblems(use, values, inner.where.name));
+    problems.push(...comparisonProblems(use.path, use.at, use.compared, values, inner.where.name));
   }
 }
 

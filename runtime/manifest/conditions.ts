@@ -225,7 +225,8 @@ function operandOf(value: unknown, at: (string | number)[]): (ctx: ValueContext)
   return () => value;
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** An ISO-8601 date or date-time, as a range compares it (validate's type checks use the same test). */
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A range's operand: a number, an ISO-8601 date (compared as an instant), or a path read at evaluation. */
 function rangeOperand(value: unknown, at: (string | number)[]): (ctx: ValueContext) => unknown {
