@@ -23,9 +23,11 @@ import { migratedSchema, type MigratedSchema } from './sqlite.ts';
 import { didYouMean } from '../../runtime/manifest/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
-import { applyProviders } from '../../runtime/manifest/catalog.ts';
+import { applyProviders, providersOf } from '../../runtime/manifest/catalog.ts';
 import { presetOverrideWarnings, unsignedBodyWarnings } from './verifier-warnings.ts';
 import { eventIdWarnings } from './id-warnings.ts';
+import { samplePathChecks } from './sample-checks.ts';
+import { samplePayloads, type SamplePayload } from './sample-payloads.ts';
 import { loadCatalog } from './catalog.ts';
 import { duplicateWindowMs } from '../../runtime/operations/retention.ts';
 
@@ -130,6 +132,14 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     add('default', locate(parsed, [{ path: [], message: `cannot build the schema from migrations/: ${(error as Error).message}` }]));
   }
 
+  // Each integration's sample payloads, read once for every environment.
+  const sampleCache = new Map<string, SamplePayload[]>();
+  const samplesOf = (name: string, provider: string | undefined, format: string | undefined) => {
+    const key = `${name}\n${provider ?? ''}\n${format ?? ''}`;
+    let found = sampleCache.get(key);
+    if (!found) sampleCache.set(key, (found = samplePayloads(project.root, name, provider ? catalog.entries.get(provider)?.sample : undefined, format)));
+    return found;
+  };
   const known = allEnvironments(project, parsed.value);
   const builds: EnvironmentBuild[] = [];
   for (const env of environments) {
@@ -178,6 +188,9 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
     add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
     add(env, locate(parsed, tolerant(() => eventIdWarnings(manifest)), env), warned);
+    const samples = tolerantChecks(() => samplePathChecks(manifest, schema, (name) => samplesOf(name, providersOf(inlined.manifest).get(name), (manifest.integrations[name] as { format?: string } | undefined)?.format)));
+    add(env, locate(parsed, samples.problems, env));
+    add(env, locate(parsed, samples.warnings, env), warned);
     add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
     add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
     if (compiled && !collected.some((p) => p.environments.includes(env))) {

@@ -76,7 +76,10 @@ describe('why a condition is false', () => {
 
 describe('mistakes, each at its place with a hint', () => {
   it.each([
-    [{ path: 'data.object.mode', equals: 'subscription' }, 'equals', /unknown operator "equals".*known: eq/],
+    [{ path: 'data.object.mode', equals: 'subscription' }, 'equals', /unknown operator "equals" \(did you mean "eq"\?\); operators: eq, ne/],
+    [{ path: 'data.object.mode', startsWith: 'sub' }, 'startsWith', /did you mean "starts_with"/],
+    [{ path: 'a', eq: 1, pth: 'b' }, 'pth', /^unknown key "pth" \(did you mean "path"\?\)$/],
+    [{ path: '@tpye', eq: 'x' }, 'path', /unknown envelope field @tpye \(did you mean "@type"\?\)/],
     [{ path: 'data.object.mode', eqq: 'x' }, 'eqq', /did you mean "eq"/],
     [{ path: 'data.object.amount_due', gt: '100000' }, 'gt', /"100000" is a string: write 100000 without quotes/],
     [{ path: 'data.object.amount_due', gt: 'soon' }, 'gt', /numbers or ISO-8601 dates/],

@@ -11,8 +11,8 @@
  * `100`), a missing field matches nothing but `exists: false` and `ne`, and a range compares two numbers or two
  * ISO-8601 dates, never a number with a string.
  */
-import { compilePath, readPath, type CompiledPath, type ValueContext } from './values.ts';
-import { didYouMean } from './closest.ts';
+import { checkEnvelopeField, compilePath, readPath, type CompiledPath, type ValueContext } from './values.ts';
+import { closest, didYouMean } from './closest.ts';
 import type { Condition } from './types.gen.ts';
 
 /** The manifest's form of a condition (the schema's `Condition`). */
@@ -38,6 +38,29 @@ export const OPERATORS = {
 
 export type Operator = keyof typeof OPERATORS;
 const COMBINATORS = ['all', 'any', 'not'] as const;
+
+/** What other matchers (Mongo, Hookdeck, SQL, JS) call an operator, and its name here: `equals` is `eq`. */
+const ALIASES: Record<string, string> = {
+  equals: 'eq', equal: 'eq', is: 'eq', '==': 'eq', '===': 'eq', $eq: 'eq',
+  not_equals: 'ne', not_equal: 'ne', neq: 'ne', is_not: 'ne', '!=': 'ne', $ne: 'ne',
+  one_of: 'in', any_of: 'in', $in: 'in', nin: 'not_in', none_of: 'not_in', $nin: 'not_in',
+  greater_than: 'gt', '>': 'gt', $gt: 'gt', greater_than_or_equal: 'gte', '>=': 'gte', $gte: 'gte',
+  less_than: 'lt', '<': 'lt', $lt: 'lt', less_than_or_equal: 'lte', '<=': 'lte', $lte: 'lte',
+  startswith: 'starts_with', prefix: 'starts_with', $startswith: 'starts_with', endswith: 'ends_with', suffix: 'ends_with', $endswith: 'ends_with',
+  includes: 'contains', has: 'contains', exist: 'exists', present: 'exists', $exist: 'exists', $exists: 'exists',
+  and: 'all', $and: 'all', or: 'any', $or: 'any', $not: 'not', match: 'some', elem_match: 'some', $elemmatch: 'some',
+};
+
+/**
+ * An unknown key of a condition, in words: the operator it probably means (by spelling, or by what other matchers
+ * call it: `equals` is `eq`), then every operator. The schema's message and the compiler's.
+ */
+export function unknownOperator(key: string): string {
+  const known = [...Object.keys(OPERATORS), ...COMBINATORS, 'path'];
+  const guess = closest(key, known) ?? ALIASES[key.toLowerCase()];
+  if (guess === 'path') return `unknown key ${JSON.stringify(key)} (did you mean "path"?)`;
+  return `unknown operator ${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; operators: ${Object.keys(OPERATORS).join(', ')}; or ${COMBINATORS.join(', ')}`;
+}
 
 const scalar = { type: ['string', 'number', 'boolean', 'null'] };
 const reference = {
@@ -166,9 +189,7 @@ function compileNode(spec: unknown, at: (string | number)[]): Compiled {
   const tests: { op: string; test: (x: unknown, c: ValueContext) => boolean }[] = [];
   for (const key of keys) {
     if (key === 'path') continue;
-    if (!(key in OPERATORS)) {
-      throw new ConditionError([...at, key], `unknown operator "${key}"${didYouMean(key, Object.keys(OPERATORS))}; known: ${Object.keys(OPERATORS).join(', ')}`);
-    }
+    if (!(key in OPERATORS)) throw new ConditionError([...at, key], unknownOperator(key));
     tests.push({ op: key, test: compileOperator(key as Operator, spec[key], [...at, key]) });
   }
   if (!tests.length) throw new ConditionError(at, `path ${spec.path} has no operator; add one of ${Object.keys(OPERATORS).join(', ')}`);
@@ -186,7 +207,9 @@ function compileNode(spec: unknown, at: (string | number)[]): Compiled {
 
 function pathAt(text: string, at: (string | number)[]): CompiledPath {
   try {
-    return compilePath(text);
+    const path = compilePath(text);
+    checkEnvelopeField(path);
+    return path;
   } catch (error) {
     throw new ConditionError(at, (error as Error).message);
   }
@@ -202,7 +225,8 @@ function operandOf(value: unknown, at: (string | number)[]): (ctx: ValueContext)
   return () => value;
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** An ISO-8601 date or date-time, as a range compares it (validate's type checks use the same test). */
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A range's operand: a number, an ISO-8601 date (compared as an instant), or a path read at evaluation. */
 function rangeOperand(value: unknown, at: (string | number)[]): (ctx: ValueContext) => unknown {

@@ -10,6 +10,7 @@ import type { Manifest } from './types.gen.ts';
 import { buildManifestSchema } from './schema.ts';
 import type { ManifestProblem } from './problems.ts';
 import { closest } from './closest.ts';
+import { conditionSchema, unknownOperator } from './conditions.ts';
 
 
 export interface SourcedProblem extends ManifestProblem {
@@ -106,6 +107,14 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
       const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
       byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
     }
+    // A branch with no errors of its own failed only inside a `$ref` it reaches (a step's `if:` Condition), whose
+    // errors Ajv paths from that definition: the author meant that branch, and those errors say what is wrong.
+    const throughRef = kept.some((e) => e.instancePath.startsWith(`${union.instancePath}/`) && !e.schemaPath.startsWith(prefix));
+    const clean = Array.isArray(union.schema) && (union.params as { passingSchemas?: unknown }).passingSchemas == null ? union.schema.findIndex((_, i) => !byBranch.has(String(i))) : -1;
+    if (throughRef && clean >= 0) {
+      kept = kept.filter((e) => e !== union && !e.schemaPath.startsWith(prefix));
+      continue;
+    }
     const tagged = unionTag(union.schema);
     const tagValue = tagged && isPlainObject(union.data) ? union.data[tagged.tag] : undefined;
     if (tagged && typeof tagValue === 'string' && !tagged.values.includes(tagValue)) {
@@ -178,6 +187,7 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
+      if (parent?.title === conditionSchema.title) return { path: [...path, key], atKey: true, message: unknownOperator(key) };
       const known = Object.keys((parent?.properties as object) ?? {});
       const guess = closest(key, known);
       return {

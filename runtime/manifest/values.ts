@@ -10,6 +10,7 @@
  */
 import type { Value } from './types.gen.ts';
 import { DURATION_PATTERN, parseDuration } from '../lib/duration.ts';
+import { closest } from './closest.ts';
 
 export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
@@ -230,13 +231,19 @@ type ValueObject = Exclude<Value, string>;
 type SourceName = 'path' | 'template' | 'first' | 'const' | 'now' | 'header' | 'body_sha256' | 'env';
 const SOURCE_NAMES: readonly SourceName[] = ['path', 'template', 'first', 'const', 'now', 'header', 'body_sha256', 'env'];
 
+/** Throws for an `@envelope` path whose field the envelope does not have, with the nearest one. */
+export function checkEnvelopeField(p: CompiledPath): void {
+  const field = String(p.segments[0]);
+  if (!p.envelope || ENVELOPE_FIELDS.has(field)) return;
+  const guess = closest(field, [...ENVELOPE_FIELDS]);
+  throw new Error(`unknown envelope field ${p.text}${guess ? ` (did you mean "@${guess}"?)` : ''}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
+}
+
 /** A path a value reads: an `@envelope` field only where the options allow one, and only a known field. */
 function checkedPath(p: CompiledPath, options: CompileValueOptions): CompiledPath {
   if (!p.envelope) return p;
   if (!options.allowEnvelope) throw new Error(`envelope path ${p.text} is not available here`);
-  if (!ENVELOPE_FIELDS.has(String(p.segments[0]))) {
-    throw new Error(`unknown envelope field ${p.text}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
-  }
+  checkEnvelopeField(p);
   return p;
 }
 
