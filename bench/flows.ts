@@ -54,6 +54,9 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 let visitors = 0;
 /** A browser's address, new on each request: the route's per-IP rate-limit counter is a new row (its dearer case). */
 const visitor = () => `198.18.${(++visitors >> 8) & 255}.${visitors & 255}`;
+let phones = 0;
+/** A phone number new on each event, in the 555 range no one is given. */
+const phone = () => `+1555${String(++phones % 10_000_000).padStart(7, '0')}`;
 
 const stripe = (type: string, object: (ctx: FlowContext) => Record<string, unknown>, seed?: (ctx: FlowContext, object: Record<string, unknown>) => FlowRequest['seed']) => async (ctx: FlowContext): Promise<FlowRequest> => {
   const data = object(ctx);
@@ -67,7 +70,9 @@ const svix = (path: string, secret: string, prefix: 'svix-' | 'webhook-', payloa
 };
 const clerkUser = (type: string) => (ctx: FlowContext) => {
   const id = ctx.uid('user');
-  const data = type === 'user.deleted' ? { id, deleted: true } : { id, first_name: 'Ada', last_name: 'Lovelace', created_at: Date.now(), email_addresses: [{ email_address: `${id}@example.com` }] };
+  // As Clerk sends a sign-up: the primary address verified (the welcome email's condition).
+  const email = { id: `idn_${id}`, email_address: `${id}@example.com`, verification: { status: 'verified', strategy: 'email_code' } };
+  const data = type === 'user.deleted' ? { id, deleted: true } : { id, first_name: 'Ada', last_name: 'Lovelace', created_at: Date.now(), primary_email_address_id: email.id, email_addresses: [email] };
   return { type, object: 'event', timestamp: Date.now(), data };
 };
 const command = (name: string, input: (ctx: FlowContext) => Record<string, unknown>) => async (ctx: FlowContext): Promise<FlowRequest> => ({
@@ -85,11 +90,13 @@ const subscription = (ctx: FlowContext) => ({ id: ctx.uid('sub'), customer: 'cus
 export const FLOWS: Flow[] = [
   { name: 'stripe customer.subscription.updated', source: 'stripe', on: 'customer.subscription.updated', request: stripe('customer.subscription.updated', subscription) },
   {
-    name: 'stripe payment_intent.succeeded (order paid + fulfillment message)',
+    name: 'stripe payment_intent.succeeded (order paid + fulfillment message + SMS)',
     source: 'stripe',
     on: 'payment_intent.succeeded',
     target: { events_per_day: 3_333, why: 'payment_intent.succeeded' },
-    request: stripe('payment_intent.succeeded', (ctx) => ({ id: ctx.uid('pi'), customer: 'cus_flow', metadata: { order_id: ctx.uid('ord') } }), (_, o) => [{ sql: "INSERT INTO orders (id, status) VALUES (?, 'unpaid')", params: [(o.metadata as { order_id: string }).order_id] }]),
+    // Opted in to the SMS (its dearer branch, as plan --budget prices it), to a new number each time: under the
+    // per-number limit, every run costs the same.
+    request: stripe('payment_intent.succeeded', (ctx) => ({ id: ctx.uid('pi'), customer: 'cus_flow', amount: 1999, currency: 'usd', metadata: { order_id: ctx.uid('ord'), notify_sms: 'true', phone: phone() } }), (_, o) => [{ sql: "INSERT INTO orders (id, status) VALUES (?, 'unpaid')", params: [(o.metadata as { order_id: string }).order_id] }]),
   },
   {
     name: 'stripe invoice.payment_failed (email)',

@@ -15,6 +15,8 @@ export interface OrderConfirmationInput {
   order_id: string;
   email: string;
   name: string;
+  amount?: number;
+  currency?: string;
 }
 
 /**

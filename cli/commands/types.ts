@@ -14,6 +14,7 @@ import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
 import { catalogNames, loadCatalog } from '../lib/catalog.ts';
 import { withProvidersTable } from '../lib/providers-table.ts';
+import { withConditionTables } from '../lib/conditions-doc.ts';
 import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { parseArgs } from '../lib/args.ts';
@@ -58,8 +59,10 @@ export async function generated(): Promise<{ schema: string; types: string; cata
     format: true,
     style: { singleQuote: true, printWidth: 120 },
   });
-  // The README's provider table comes from the catalog files (only when the README has its markers).
-  const readme = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
+  // The README's provider table comes from the catalog files (only when the README has its markers); its tables of
+  // condition operators and transforms from the code that defines them.
+  const providers = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
+  const readme = providers === undefined ? undefined : withConditionTables(providers);
   return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), ...(readme !== undefined ? { readme } : {}) };
 }
 

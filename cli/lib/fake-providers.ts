@@ -88,6 +88,14 @@ export class FakeProviders {
       const form = new URLSearchParams(r.body);
       return Response.json({ sid: `SM${id()}`, status: 'queued', to: form.get('To'), body: form.get('Body') }, { status: 201 });
     }
+    // Slack's Web API answers 200 either way: ok true with the message's ts, or ok false with an error code.
+    if (url.hostname === 'slack.com' && url.pathname.startsWith('/api/')) {
+      if (!/^Bearer xox[bp]-/.test(r.headers.authorization ?? '')) return Response.json({ ok: false, error: 'not_authed' });
+      const message = r.json as { channel?: string; text?: string } | undefined;
+      if (!message?.channel) return Response.json({ ok: false, error: 'channel_not_found' });
+      const ts = `1767225600.${String(id()).padStart(6, '0')}`;
+      return Response.json({ ok: true, channel: message.channel, ts, message: { type: 'message', text: message.text, ts } });
+    }
     if (url.pathname === '/import' || url.pathname === '/track') return Response.json({ code: 200, num_records_imported: (r.json as unknown[]).length, status: 1 });
     if (url.pathname === '/batch/') return Response.json({ status: 1 });
     return Response.json({ echo: r.json ?? null, path: url.pathname, query: url.search }, { headers: { 'cache-control': 'max-age=300' } });

@@ -20,6 +20,7 @@ import { optionsOf } from '../../runtime/component/define.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, compilePattern, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileValue } from '../../runtime/manifest/values.ts';
+import { compileLets } from '../../runtime/manifest/lets.ts';
 import type { Manifest, Value } from '../../runtime/manifest/types.gen.ts';
 import { catalogSample, fillSample, loadCatalog, type CatalogSample } from '../../cli/lib/catalog.ts';
 import { CostModel, handlerCosts, NO_HANDLER, stepName, type HandlerCost } from '../../cli/lib/budget.ts';
@@ -217,16 +218,22 @@ function sampleBranch(row: MatrixRow, type: string, sample: CatalogSample): Samp
  * before the request: `plan --budget` prices an UPDATE as finding its row (bench/flows.ts seeds the same way).
  */
 function seedsFor(row: MatrixRow, type: string, sample: CatalogSample): SignedRequest['seed'] {
-  const spec = row.manifest.integrations[row.integration] as { handlers?: { on: string | string[]; steps: { sql?: string; params?: Record<string, unknown> }[] }[] };
+  type Lets = Record<string, Value>;
+  const spec = row.manifest.integrations[row.integration] as { let?: Lets; handlers?: { on: string | string[]; let?: Lets; steps: { sql?: string; params?: Record<string, unknown> }[] }[] };
   const payload = row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
   const seeds: { sql: string; params: unknown[] }[] = [];
   const on = planRowFor(row, type);
+  const ignore = () => {};
+  const integrationLets = compileLets(spec.let, undefined, ignore);
   for (const h of spec.handlers ?? []) {
     if (!([] as string[]).concat(h.on).some((p) => p === on || p === type)) continue;
+    // A param may read a derived value (`$order_id`): read through the handler's let: over the integration's.
+    const lets = compileLets(h.let, integrationLets, ignore);
+    const base = { payload, envelope: { type } };
     for (const step of h.steps) {
       const m = step.sql && /^\s*UPDATE\s+(\w+)\s+SET[\s\S]*\bWHERE\s+(\w+)\s*=\s*:(\w+)\s*$/i.exec(step.sql);
       if (!m) continue;
-      const value = compileValue(step.params?.[m[3]!] as Value)({ payload, envelope: { type } });
+      const value = compileValue(step.params?.[m[3]!] as Value)(lets ? lets.bind(base) : base);
       seeds.push({ sql: `INSERT OR IGNORE INTO ${m[1]} (${m[2]}) VALUES (?)`, params: [value] });
     }
   }

@@ -50,11 +50,14 @@ describe('the budget model matches what D1 counts', () => {
     expectModel(m, modelled('stripe', 'customer.subscription.updated'));
   });
 
-  it('stripe payment_intent.succeeded (an SQL step and an enqueue step: the outbox row and its message), in the request', async () => {
+  it('stripe payment_intent.succeeded (an SQL step, an enqueue step: the outbox row and its message, and the SMS it opts in to), in the request', async () => {
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
-    const m = await measure((h) => stripe(h, 'payment_intent.succeeded', { id: 'pi_1', customer: 'cus_9', metadata: { order_id: orderId } }));
+    // The model prices the SMS step behind its condition as taken (the dearer branch): the event asks for it.
+    const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const m = await measure((h) => stripe(h, 'payment_intent.succeeded', { id: 'pi_1', customer: 'cus_9', amount: 1999, currency: 'usd', metadata: { order_id: orderId, notify_sms: 'true', phone } }));
     expect(m.h.fulfillment.messages).toHaveLength(1);
+    expect(m.h.providers.to(/api\.twilio\.com/)).toHaveLength(1);
     expect(m.queued).toBe(0);
     expectModel(m, modelled('stripe', 'payment_intent.succeeded'));
     // The fulfillment message alone: no events-queue message.

@@ -21,7 +21,7 @@ const LAPSED_MS = 20 * 60_000;
 const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
 
 async function clerkUserCreated(h: Harness, userId: string, email: string, svixId = uid('msg'), nowMs = Date.now()) {
-  const body = JSON.stringify({ object: 'event', type: 'user.created', timestamp: nowMs, data: { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: nowMs, email_addresses: [{ id: 'idn_1', email_address: email }] } });
+  const body = JSON.stringify({ object: 'event', type: 'user.created', timestamp: nowMs, data: { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: nowMs, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: email, verification: { status: 'verified' } }] } });
   return h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, svixId, body, Math.floor(nowMs / 1000)));
 }
 

@@ -62,7 +62,7 @@ describe('retention keeps what is still owed, and letters replay', () => {
     const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => now, fetch: (i, init) => network(i, init) });
     const id = uid('msg');
     const userId = uid('user');
-    const body = JSON.stringify({ type: 'user.created', object: 'event', data: { id: userId, first_name: 'A', last_name: 'B', email_addresses: [{ email_address: `${userId}@example.com` }], created_at: 1_700_000_000_000 }, timestamp: now });
+    const body = JSON.stringify({ type: 'user.created', object: 'event', data: { id: userId, first_name: 'A', last_name: 'B', primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: `${userId}@example.com`, verification: { status: 'verified' } }], created_at: 1_700_000_000_000 }, timestamp: now });
     // Applied in the request; its one attempt, right after the commit, fails: dead-lettered at once.
     expect((await h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, id, body))).status).toBe(200);
     const letter = await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'clerk' AND stage = 'effect' AND event_id = ?", `${id}#1:0`);

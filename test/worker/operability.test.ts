@@ -183,7 +183,7 @@ describe('rebuild', () => {
     await stripe('customer.subscription.created', { id: `sub_${run}`, customer: 'c1', status: 'active', items: { data: [{ price: { id: 'p1' } }] } }, 1_700_000_100);
     await stripe('customer.subscription.created', { id: `sub2_${run}`, customer: 'c2', status: 'trialing' }, 1_700_000_300);
     for (const [type, ts] of [['user.created', 1_700_000_000_000], ['user.updated', 1_700_000_500_000], ['user.deleted', 1_700_000_900_000]] as const) {
-      const body = JSON.stringify({ type, timestamp: ts, data: { id: `user_${run}`, first_name: 'Ada', last_name: ts > 1_700_000_100_000 ? 'King' : 'Byron', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'ada@example.com' }] } });
+      const body = JSON.stringify({ type, timestamp: ts, data: { id: `user_${run}`, first_name: 'Ada', last_name: ts > 1_700_000_100_000 ? 'King' : 'Byron', created_at: 1_700_000_000_000, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: 'ada@example.com', verification: { status: 'verified' } }] } });
       await deliver('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, `msg_${run}_${ts}`, body));
     }
     const snapshot = async () => ({

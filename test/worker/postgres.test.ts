@@ -205,7 +205,7 @@ describe.skipIf(!enabled)('projecting into Postgres through Hyperdrive', () => {
   it('a Clerk user lands in Postgres and its welcome email is still sent, after the projection committed', async () => {
     const h = pgHarness();
     const user = uid('user');
-    const body = JSON.stringify({ type: 'user.created', object: 'event', timestamp: Date.now(), data: { id: user, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'ada@example.com' }] } });
+    const body = JSON.stringify({ type: 'user.created', object: 'event', timestamp: Date.now(), data: { id: user, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: 'ada@example.com', verification: { status: 'verified' } }] } });
     expect((await h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, uid('msg'), body))).status).toBe(202);
     const messages = h.drain();
     await h.consume(messages);

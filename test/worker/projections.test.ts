@@ -29,7 +29,7 @@ describe('default projections', () => {
   it('clerk: user.created inserts, user.updated updates, user.deleted soft-deletes', async () => {
     const h = harness();
     const id = uid('user');
-    const created = { id, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, email_addresses: [{ email_address: 'ada@example.com' }] };
+    const created = { id, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: 'ada@example.com', verification: { status: 'verified' } }] };
     await clerk(h, 'user.created', created, 1_700_000_000_000);
     expect(await row('SELECT email, name, created_at, deleted_at FROM users WHERE id = ?', id)).toEqual({
       email: 'ada@example.com',
@@ -40,7 +40,7 @@ describe('default projections', () => {
     const [welcome] = h.providers.to(/api\.resend\.com\/emails$/);
     expect(welcome!.json).toMatchObject({ to: ['ada@example.com'], subject: 'Welcome to Acme, Ada' });
     expect(await row("SELECT subject, status FROM email_logs WHERE to_email = 'ada@example.com'")).toEqual({ subject: 'Welcome to Acme, Ada', status: 'sent' });
-    await clerk(h, 'user.updated', { ...created, last_name: 'King', email_addresses: [{ email_address: 'ada@king.example' }] }, 1_700_000_100_000);
+    await clerk(h, 'user.updated', { ...created, last_name: 'King', primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: 'ada@king.example', verification: { status: 'verified' } }] }, 1_700_000_100_000);
     expect(await row('SELECT email, name FROM users WHERE id = ?', id)).toEqual({ email: 'ada@king.example', name: 'Ada King' });
     await clerk(h, 'user.deleted', { id, deleted: true }, 1_700_000_200_000);
     const deleted = await row<{ deleted_at: string; email: string }>('SELECT deleted_at, email FROM users WHERE id = ?', id);
@@ -66,7 +66,12 @@ describe('default projections', () => {
     const eventId = (await row<{ id: string }>("SELECT id FROM events WHERE integration = 'stripe' AND type = 'payment_intent.succeeded' AND body LIKE ?", `%${orderId}%`))!.id;
     const detail = (await (await h.request(`/admin/api/events/stripe/${eventId}`, { headers: { authorization: 'Bearer test-admin-token' } })).json()) as { steps: unknown[]; event: { status: string } };
     expect(detail.event.status).toBe('applied');
-    expect(detail.steps).toEqual([{ kind: 'sql', statements: 1, outbox: 0, actions: 0 }, { kind: 'enqueue', statements: 0, outbox: 1, actions: 0 }]);
+    // The SMS step is behind metadata.notify_sms: skipped, and the event's steps say which condition decided.
+    expect(detail.steps).toEqual([
+      { kind: 'sql', statements: 1, outbox: 0, actions: 0 },
+      { kind: 'enqueue', statements: 0, outbox: 1, actions: 0 },
+      { kind: 'action', statements: 0, outbox: 0, actions: 0, skipped: expect.stringMatching(/^integrations\.stripe\.handlers\[0\]\.steps\[2\]\.if: data\.object\.metadata\.notify_sms eq /) },
+    ]);
     expect(await row('SELECT count(*) AS n FROM outbox WHERE body LIKE ?', `%${orderId}%`)).toEqual({ n: 0 });
   });
 

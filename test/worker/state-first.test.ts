@@ -39,7 +39,7 @@ const offline: typeof fetch = async () => {
   throw new Error('internal error; reference = 7s0qxkv3mde5aqk1t1lbd2lk');
 };
 
-const user = (id: string, first = 'Ada') => ({ id, first_name: first, last_name: 'Lovelace', email_addresses: [{ email_address: `${id}@example.com` }], created_at: 1_700_000_000_000 });
+const user = (id: string, first = 'Ada') => ({ id, first_name: first, last_name: 'Lovelace', primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: `${id}@example.com`, verification: { status: 'verified' } }], created_at: 1_700_000_000_000 });
 
 describe('state first: an email outage never holds a user back', () => {
   it('applies a signed Clerk user.created while Resend is unreachable; the welcome email retries on its own with the real error', async () => {

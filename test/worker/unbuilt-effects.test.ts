@@ -31,12 +31,12 @@ const replay = async (h: Harness, seq: number) =>
   (await (await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [seq] }) })).json()) as { replayed: unknown[]; skipped: unknown[] };
 
 describe('an effect that cannot be built is dead-lettered alone', () => {
-  it('a Clerk user.created without email_addresses: the user row commits, the event is applied, the welcome email alone is dead-lettered; replay after a manifest fix builds and sends it once', async () => {
+  it('a Clerk user.created whose verified primary address has no email_address: the user row commits, the event is applied, the welcome email alone is dead-lettered; replay after a manifest fix builds and sends it once', async () => {
     const fake = new FakeProviders();
     const h = harness({ fetch: fake.fetch });
     const userId = uid('user');
     // Applied in the request: the effect is recorded unbuilt and dead-lettered by the delivery after the commit.
-    const id = await clerkUserCreated(h, { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000 }, 200);
+    const id = await clerkUserCreated(h, { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', verification: { status: 'verified' } }] }, 200);
     expect(h.drain()).toEqual([]);
     expect(await row('SELECT id, email, name FROM users WHERE id = ?', userId)).toEqual({ id: userId, email: null, name: 'Ada Lovelace' });
     expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", id)).toEqual({ status: 'applied' });
