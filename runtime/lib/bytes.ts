@@ -6,12 +6,20 @@ export const utf8 = new TextDecoder();
 export const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array {
-  const chunks = parts.map((p) => (typeof p === 'string' ? encoder.encode(p) : p));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  // Verifiers call this on every request (a signed prefix and the raw body): one pass, no closures or copies beyond the output.
+  const chunks: Uint8Array[] = new Array(parts.length);
+  let size = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const chunk = typeof part === 'string' ? encoder.encode(part) : part;
+    chunks[i] = chunk;
+    size += chunk.length;
+  }
+  const out = new Uint8Array(size);
   let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
   }
   return out;
 }
@@ -24,10 +32,22 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Decodes hex; undefined when the text is not hex. */
 export function fromHex(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  if (text.length % 2 !== 0) return undefined;
   const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexDigit(text.charCodeAt(2 * i));
+    const low = hexDigit(text.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return undefined;
+    out[i] = (high << 4) | low;
+  }
   return out;
+}
+
+/** A hex digit's value (either case), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
 export function toBase64(bytes: Uint8Array): string {
