@@ -6,27 +6,23 @@ export const utf8 = new TextDecoder();
 export const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array {
-  // Verifiers call this on every request (a signed prefix and the raw body): one pass, no closures or copies beyond the output.
-  const chunks: Uint8Array[] = new Array(parts.length);
-  let size = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const chunk = typeof part === 'string' ? encoder.encode(part) : part;
-    chunks[i] = chunk;
-    size += chunk.length;
-  }
-  const out = new Uint8Array(size);
+  const chunks = parts.map((p) => (typeof p === 'string' ? encoder.encode(p) : p));
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
   }
   return out;
 }
 
+/** Each byte's two hex digits, built on first use (verifiers and body hashes call toHex on every request). */
+let HEX_BYTES: string[] | undefined;
+
 export function toHex(bytes: Uint8Array): string {
+  const digits = (HEX_BYTES ??= Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0')));
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += digits[bytes[i]!];
   return out;
 }
 
