@@ -133,11 +133,18 @@ type PairHeaderRequest = { headers: Headers; body: Uint8Array; now: number };
 async function verifyPairs(scheme: PairHeaderScheme, toleranceSeconds: number, signer: HmacSigner, request: PairHeaderRequest, secrets: string[]): Promise<void> {
   const header = request.headers.get(scheme.header);
   if (!header) throw new VerificationError('missing_signature');
-  const pairs = parsePairs(header, scheme.separator);
-  const timestamps = pairs.filter(([k]) => k === scheme.timestampKey);
-  if (timestamps.length !== 1) throw new VerificationError(timestamps.length ? 'malformed_signature' : 'missing_timestamp');
-  const ts = checkTimestamp(timestamps[0]![1], request.now, toleranceSeconds);
-  const candidates = pairs.filter(([k]) => k === scheme.signatureKey).map(([, v]) => fromHex(v));
+  // One pass over the pairs (this runs on every request): the timestamps, and each signature decoded.
+  let timestamp: string | undefined;
+  let timestamps = 0;
+  const candidates: (Uint8Array | undefined)[] = [];
+  for (const [key, value] of parsePairs(header, scheme.separator)) {
+    if (key === scheme.timestampKey) {
+      timestamp = value;
+      timestamps++;
+    } else if (key === scheme.signatureKey) candidates.push(fromHex(value));
+  }
+  if (timestamps !== 1) throw new VerificationError(timestamps ? 'malformed_signature' : 'missing_timestamp');
+  const ts = checkTimestamp(timestamp, request.now, toleranceSeconds);
   if (candidates.length === 0) throw new VerificationError('no_supported_signature');
   const signed = concatBytes(`${ts}${scheme.joiner}`, request.body);
   const expected = await Promise.all(secrets.map((s) => signer.sign(s, signed)));

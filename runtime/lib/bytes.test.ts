@@ -15,6 +15,15 @@ describe('hex', () => {
     expect(fromHex('zz')).toBeUndefined();
     expect(fromHex('0x00')).toBeUndefined();
   });
+
+  it('refuses the characters either side of each hex range, in either place of a byte', () => {
+    for (const c of ['/', ':', '@', 'G', '`', 'g', ' ', '\u0130']) {
+      expect(fromHex(`a${c}`)).toBeUndefined();
+      expect(fromHex(`${c}a`)).toBeUndefined();
+    }
+    expect(fromHex('')).toEqual(bytes());
+    expect(fromHex('09afAF')).toEqual(bytes(0x09, 0xaf, 0xaf));
+  });
 });
 
 describe('base64', () => {
@@ -62,5 +71,6 @@ describe('concatBytes and sha256', () => {
   it('hashes text as its UTF-8 bytes (the known answer for "abc")', async () => {
     expect(toHex(await sha256('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(await sha256(concatBytes('a', 'bc'))).toEqual(await sha256('abc'));
+    expect(concatBytes()).toEqual(bytes());
   });
 });

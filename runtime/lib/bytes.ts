@@ -16,18 +16,34 @@ export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array {
   return out;
 }
 
+/** Each byte's two hex digits, built on first use (verifiers and body hashes call toHex on every request). */
+let HEX_BYTES: string[] | undefined;
+
 export function toHex(bytes: Uint8Array): string {
+  const digits = (HEX_BYTES ??= Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0')));
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += digits[bytes[i]!];
   return out;
 }
 
 /** Decodes hex; undefined when the text is not hex. */
 export function fromHex(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  if (text.length % 2 !== 0) return undefined;
   const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexDigit(text.charCodeAt(2 * i));
+    const low = hexDigit(text.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return undefined;
+    out[i] = (high << 4) | low;
+  }
   return out;
+}
+
+/** A hex digit's value (either case), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
 export function toBase64(bytes: Uint8Array): string {
