@@ -423,9 +423,11 @@ export function formatBudget(table: BudgetTable): string {
       `${thousands(free!.events_per_day)}${unit} (${RESOURCE_NAMES[free!.binding]})`,
     ];
   };
+  // A long condition is cut in the table (a terminal's width); --json has it whole.
+  const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
   const rows = table.handlers.flatMap((h) => {
     // A branch of a type with conditions: `on [if …]`; the same branch without its conditional steps under it.
-    const on = h.without ? `  without ${h.without.join(', ')}${h.status ? ` (${h.status})` : ''}` : h.branch ? `${h.on} [${h.branch}]` : h.on;
+    const on = h.without ? `  without ${h.without.join(', ')}${h.status ? ` (${h.status})` : ''}` : h.branch ? `${h.on} [${clip(h.branch, 64)}]` : h.on;
     const own = [h.source, on, h.path, ...cells(h)];
     if (!h.batch_size) return [own];
     // A route's events come in requests: each event's share of its request (above), and the request of a batch.
