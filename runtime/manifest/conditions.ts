@@ -134,7 +134,8 @@ interface Compiled {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const show = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_./:@-]+$/.test(v) ? v : JSON.stringify(v));
+/** A constant as the manifest would write it: bare when that reads as the same string, quoted when it would read as a number, boolean or null. */
+const show = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_./:@-]+$/.test(v) && !/^(true|false|null|-?\d+(\.\d+)?)$/.test(v) ? v : JSON.stringify(v));
 
 /** A one-line rendering of a condition as the manifest writes it. */
 export function conditionText(spec: unknown): string {
