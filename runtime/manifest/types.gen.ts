@@ -88,55 +88,39 @@ export type Value =
                 /**
                  * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                  */
-                money: Value;
-              }
-            | {
+                money?: Value;
                 /**
                  * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                  */
-                decimal: Value;
-              }
-            | {
+                decimal?: Value;
                 /**
                  * Divides a number: `{ divide: 100 }`.
                  */
-                divide: number;
-              }
-            | {
+                divide?: number;
                 /**
                  * Multiplies a number.
                  */
-                multiply: number;
-              }
-            | {
+                multiply?: number;
                 /**
                  * Joins a list into one string with this separator (missing and null items are left out).
                  */
-                join: string;
-              }
-            | {
+                join?: string;
                 /**
                  * Splits a string into a list at this separator.
                  */
-                split: string;
-              }
-            | {
+                split?: string;
                 /**
                  * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                  */
-                add: string;
-              }
-            | {
+                add?: string;
                 /**
                  * Subtracts a duration from a date: ISO-8601.
                  */
-                subtract: string;
-              }
-            | {
+                subtract?: string;
                 /**
                  * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                  */
-                format_date: string;
+                format_date?: string;
               }
           )
         | [
@@ -156,55 +140,39 @@ export type Value =
                   /**
                    * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                    */
-                  money: Value;
-                }
-              | {
+                  money?: Value;
                   /**
                    * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                    */
-                  decimal: Value;
-                }
-              | {
+                  decimal?: Value;
                   /**
                    * Divides a number: `{ divide: 100 }`.
                    */
-                  divide: number;
-                }
-              | {
+                  divide?: number;
                   /**
                    * Multiplies a number.
                    */
-                  multiply: number;
-                }
-              | {
+                  multiply?: number;
                   /**
                    * Joins a list into one string with this separator (missing and null items are left out).
                    */
-                  join: string;
-                }
-              | {
+                  join?: string;
                   /**
                    * Splits a string into a list at this separator.
                    */
-                  split: string;
-                }
-              | {
+                  split?: string;
                   /**
                    * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                    */
-                  add: string;
-                }
-              | {
+                  add?: string;
                   /**
                    * Subtracts a duration from a date: ISO-8601.
                    */
-                  subtract: string;
-                }
-              | {
+                  subtract?: string;
                   /**
                    * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                    */
-                  format_date: string;
+                  format_date?: string;
                 }
             ),
             ...(
@@ -223,55 +191,39 @@ export type Value =
                   /**
                    * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                    */
-                  money: Value;
-                }
-              | {
+                  money?: Value;
                   /**
                    * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                    */
-                  decimal: Value;
-                }
-              | {
+                  decimal?: Value;
                   /**
                    * Divides a number: `{ divide: 100 }`.
                    */
-                  divide: number;
-                }
-              | {
+                  divide?: number;
                   /**
                    * Multiplies a number.
                    */
-                  multiply: number;
-                }
-              | {
+                  multiply?: number;
                   /**
                    * Joins a list into one string with this separator (missing and null items are left out).
                    */
-                  join: string;
-                }
-              | {
+                  join?: string;
                   /**
                    * Splits a string into a list at this separator.
                    */
-                  split: string;
-                }
-              | {
+                  split?: string;
                   /**
                    * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                    */
-                  add: string;
-                }
-              | {
+                  add?: string;
                   /**
                    * Subtracts a duration from a date: ISO-8601.
                    */
-                  subtract: string;
-                }
-              | {
+                  subtract?: string;
                   /**
                    * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                    */
-                  format_date: string;
+                  format_date?: string;
                 }
             )[]
           ];
@@ -799,55 +751,39 @@ export interface ResendAction {
                     /**
                      * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                      */
-                    money: Value;
-                  }
-                | {
+                    money?: Value;
                     /**
                      * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                      */
-                    decimal: Value;
-                  }
-                | {
+                    decimal?: Value;
                     /**
                      * Divides a number: `{ divide: 100 }`.
                      */
-                    divide: number;
-                  }
-                | {
+                    divide?: number;
                     /**
                      * Multiplies a number.
                      */
-                    multiply: number;
-                  }
-                | {
+                    multiply?: number;
                     /**
                      * Joins a list into one string with this separator (missing and null items are left out).
                      */
-                    join: string;
-                  }
-                | {
+                    join?: string;
                     /**
                      * Splits a string into a list at this separator.
                      */
-                    split: string;
-                  }
-                | {
+                    split?: string;
                     /**
                      * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                      */
-                    add: string;
-                  }
-                | {
+                    add?: string;
                     /**
                      * Subtracts a duration from a date: ISO-8601.
                      */
-                    subtract: string;
-                  }
-                | {
+                    subtract?: string;
                     /**
                      * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                      */
-                    format_date: string;
+                    format_date?: string;
                   }
               )
             | [
@@ -867,55 +803,39 @@ export interface ResendAction {
                       /**
                        * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                        */
-                      money: Value;
-                    }
-                  | {
+                      money?: Value;
                       /**
                        * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                        */
-                      decimal: Value;
-                    }
-                  | {
+                      decimal?: Value;
                       /**
                        * Divides a number: `{ divide: 100 }`.
                        */
-                      divide: number;
-                    }
-                  | {
+                      divide?: number;
                       /**
                        * Multiplies a number.
                        */
-                      multiply: number;
-                    }
-                  | {
+                      multiply?: number;
                       /**
                        * Joins a list into one string with this separator (missing and null items are left out).
                        */
-                      join: string;
-                    }
-                  | {
+                      join?: string;
                       /**
                        * Splits a string into a list at this separator.
                        */
-                      split: string;
-                    }
-                  | {
+                      split?: string;
                       /**
                        * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                        */
-                      add: string;
-                    }
-                  | {
+                      add?: string;
                       /**
                        * Subtracts a duration from a date: ISO-8601.
                        */
-                      subtract: string;
-                    }
-                  | {
+                      subtract?: string;
                       /**
                        * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                        */
-                      format_date: string;
+                      format_date?: string;
                     }
                 ),
                 ...(
@@ -934,55 +854,39 @@ export interface ResendAction {
                       /**
                        * An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.
                        */
-                      money: Value;
-                    }
-                  | {
+                      money?: Value;
                       /**
                        * An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.
                        */
-                      decimal: Value;
-                    }
-                  | {
+                      decimal?: Value;
                       /**
                        * Divides a number: `{ divide: 100 }`.
                        */
-                      divide: number;
-                    }
-                  | {
+                      divide?: number;
                       /**
                        * Multiplies a number.
                        */
-                      multiply: number;
-                    }
-                  | {
+                      multiply?: number;
                       /**
                        * Joins a list into one string with this separator (missing and null items are left out).
                        */
-                      join: string;
-                    }
-                  | {
+                      join?: string;
                       /**
                        * Splits a string into a list at this separator.
                        */
-                      split: string;
-                    }
-                  | {
+                      split?: string;
                       /**
                        * Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.
                        */
-                      add: string;
-                    }
-                  | {
+                      add?: string;
                       /**
                        * Subtracts a duration from a date: ISO-8601.
                        */
-                      subtract: string;
-                    }
-                  | {
+                      subtract?: string;
                       /**
                        * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                        */
-                      format_date: string;
+                      format_date?: string;
                     }
                 )[]
               ];

@@ -58,10 +58,18 @@ export const PARAMETERIZED = {
 type ParameterizedName = keyof typeof PARAMETERIZED;
 type TransformStep = (value: unknown, ctx: ValueContext) => unknown;
 
+/** One transform of a `transform:` list: a name, or `{ name: argument }`. */
 const transformSchema = {
   anyOf: [
     { enum: Object.keys(TRANSFORMS) },
-    ...Object.entries(PARAMETERIZED).map(([name, p]) => ({ type: 'object', additionalProperties: false, required: [name], properties: { [name]: { ...p.schema, description: p.description } } })),
+    // One closed object (exactly one key), so a misspelt name is an unknown key with the name meant.
+    {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: Object.fromEntries(Object.entries(PARAMETERIZED).map(([name, p]) => [name, { ...p.schema, description: p.description }])),
+    },
   ],
 };
 
@@ -94,6 +102,7 @@ export const valueSchema = {
         },
         env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.' },
         transform: {
+          // Inline, not a $ref: validate's union explanation then names a misspelt transform alone.
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
           description: 'Transforms applied in order.',
         },
