@@ -59,10 +59,11 @@ describe('the adapters in the Worker', () => {
   const adapters = (inputs: string[]) => inputs.filter((f) => f.startsWith('adapters/') && !/\/(crypto|template|form|message|analytics|http-fields|form-encode|profile)\.ts$/.test(f)).sort();
   it('are those the built manifests use, and no others', async () => {
     const inputs = adapters(await workerInputs('manifests'));
-    // The default manifest: six verifier schemes, the three steps, three actions, Clerk and three endpoints.
+    // The default manifest: six verifier schemes, the three steps, all six actions (its conditional flows send SMS
+    // through Twilio, a SendGrid email, and Slack and deploy-hook requests through http), Clerk and three endpoints.
     expect(inputs).toEqual(expect.arrayContaining(['adapters/verifiers/stripe.ts', 'adapters/verifiers/hmac.ts', 'adapters/steps/sql.ts', 'adapters/actions/resend.ts', 'adapters/auth/clerk.ts', 'adapters/endpoints/cloudinary-upload.ts']));
-    for (const unused of ['adapters/verifiers/ed25519.ts', 'adapters/verifiers/jws.ts', 'adapters/handshakes/json-challenge.ts', 'adapters/actions/http.ts', 'adapters/auth/auth0.ts']) expect(inputs).not.toContain(unused);
-    expect(inputs).toHaveLength(16);
+    for (const unused of ['adapters/verifiers/ed25519.ts', 'adapters/verifiers/jws.ts', 'adapters/handshakes/json-challenge.ts', 'adapters/auth/auth0.ts']) expect(inputs).not.toContain(unused);
+    expect(inputs).toHaveLength(19);
   });
   it('follow the build: another manifest bundles the adapters it names', async () => {
     const inputs = adapters(await workerInputs('examples'));

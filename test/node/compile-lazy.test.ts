@@ -17,7 +17,13 @@ function shape(value: unknown, seen = new Map<object, string>(), path = '$'): un
   if (value instanceof RegExp) return String(value);
   if (seen.has(value)) return `[ref ${seen.get(value)}]`;
   seen.set(value, path);
-  if (value instanceof Map) return [...value].map(([k, v], i) => [shape(k, seen, `${path}.k${i}`), shape(v, seen, `${path}.v${i}`)]);
+  // A map's order is the order its parts were first compiled in, which lazy compiling changes (a first Stripe event
+  // compiles the handler its type matches first): compare entries by their key (an effect's id), not their order.
+  if (value instanceof Map) {
+    const keyOf = ([k, v]: [unknown, unknown]) => (typeof k === 'string' ? k : String((v as { id?: unknown })?.id ?? ''));
+    const entries = [...value].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    return entries.map(([k, v], i) => [shape(k, seen, `${path}.k${i}`), shape(v, seen, `${path}.v${i}`)]);
+  }
   if (value instanceof Set) return [...value].map((v, i) => shape(v, seen, `${path}[${i}]`));
   if (Array.isArray(value)) return value.map((v, i) => shape(v, seen, `${path}[${i}]`));
   return Object.fromEntries(Object.keys(value).map((k) => [k, shape((value as Record<string, unknown>)[k], seen, `${path}.${k}`)]));
