@@ -35,6 +35,19 @@ async function wipe(db: D1Database): Promise<void> {
 /** What both engines must agree on; an error's wording is SQLite's own and may differ between them. */
 const comparable = (a: Actual) => ({ ...a, dead_letters: a.dead_letters.map(({ error: _error, ...d }) => d) });
 
+/** Both engines pass every case, with the same rows, events, applied steps and condition counts. */
+function expectAgreement(workerd: CaseResult[], offline: CaseResult[]): void {
+  expect(workerd.map((r) => r.name)).toEqual(offline.map((r) => r.name));
+  for (const [i, w] of workerd.entries()) {
+    const o = offline[i]!;
+    expect({ case: w.name, failures: w.failures }).toEqual({ case: w.name, failures: [] });
+    expect({ case: o.name, failures: o.failures }).toEqual({ case: o.name, failures: [] });
+    expect({ case: w.name, ...comparable(w.actual) }).toEqual({ case: o.name, ...comparable(o.actual) });
+    expect({ case: w.name, applied: w.applied }).toEqual({ case: o.name, applied: o.applied });
+    expect({ case: w.name, conditions: w.conditions }).toEqual({ case: o.name, conditions: o.conditions });
+  }
+}
+
 describe('switchyard test agrees with the Worker in workerd', () => {
   it('runs every default manifest test case with the same results on node:sqlite and on D1', async () => {
     const offline = (await (await env.OFFLINE_ENGINE.fetch('http://offline/run')).json()) as Offline;
@@ -46,15 +59,7 @@ describe('switchyard test agrees with the Worker in workerd', () => {
       expect(parsed.problems).toEqual([]);
       for (const c of parsed.cases) workerd.push(await runCase(target, c, { tables: offline.tables }));
     }
-    expect(workerd.map((r) => r.name)).toEqual(offline.results.map((r) => r.name));
-    for (const [i, w] of workerd.entries()) {
-      const o = offline.results[i]!;
-      expect({ case: w.name, failures: w.failures }).toEqual({ case: w.name, failures: [] });
-      expect({ case: o.name, failures: o.failures }).toEqual({ case: o.name, failures: [] });
-      expect({ case: w.name, ...comparable(w.actual) }).toEqual({ case: o.name, ...comparable(o.actual) });
-      expect(w.applied).toEqual(o.applied);
-      expect({ case: w.name, conditions: w.conditions }).toEqual({ case: o.name, conditions: o.conditions });
-    }
+    expectAgreement(workerd, offline.results);
   }, 60_000);
 
   it('agrees on conditions: the skipped event, the step a condition skipped, which condition decided, and each one true and false', async () => {
@@ -94,14 +99,7 @@ cases:
     const target = workerdTarget(manifest, (path) => (files as Record<string, string>)[path]);
     const workerd: CaseResult[] = [];
     for (const c of parseCaseFile('tests/conditions.test.yaml', files['tests/conditions.test.yaml']).cases) workerd.push(await runCase(target, c, { tables: offline.tables }));
-    expect(workerd.map((r) => r.name)).toEqual(offline.results.map((r) => r.name));
-    for (const [i, w] of workerd.entries()) {
-      const o = offline.results[i]!;
-      expect({ case: w.name, failures: w.failures }).toEqual({ case: w.name, failures: [] });
-      expect({ case: o.name, failures: o.failures }).toEqual({ case: o.name, failures: [] });
-      expect({ case: w.name, ...comparable(w.actual) }).toEqual({ case: o.name, ...comparable(o.actual) });
-      expect({ case: w.name, conditions: w.conditions }).toEqual({ case: o.name, conditions: o.conditions });
-    }
+    expectAgreement(workerd, offline.results);
     const handlerIf = `integrations.stripe.handlers[${n}].if`;
     const stepIf = `integrations.stripe.handlers[${n}].steps[1].if`;
     expect(workerd[1]!.actual.events).toContainEqual(expect.objectContaining({ id: 'evt_2', status: 'skipped', skipped: [`${handlerIf}: data.object.amount_total gt 100000`] }));
