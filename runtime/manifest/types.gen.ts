@@ -118,6 +118,19 @@ export type Value =
                  */
                 subtract?: string;
                 /**
+                 * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                 */
+                find?: {
+                  /**
+                   * A path into each item (`id`, `verification.status`).
+                   */
+                  where: string;
+                  /**
+                   * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                   */
+                  equals: Value;
+                };
+                /**
                  * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                  */
                 format_date?: string;
@@ -170,6 +183,19 @@ export type Value =
                    */
                   subtract?: string;
                   /**
+                   * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                   */
+                  find?: {
+                    /**
+                     * A path into each item (`id`, `verification.status`).
+                     */
+                    where: string;
+                    /**
+                     * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                     */
+                    equals: Value;
+                  };
+                  /**
                    * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                    */
                   format_date?: string;
@@ -220,6 +246,19 @@ export type Value =
                    * Subtracts a duration from a date: ISO-8601.
                    */
                   subtract?: string;
+                  /**
+                   * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                   */
+                  find?: {
+                    /**
+                     * A path into each item (`id`, `verification.status`).
+                     */
+                    where: string;
+                    /**
+                     * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                     */
+                    equals: Value;
+                  };
                   /**
                    * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                    */
@@ -781,6 +820,19 @@ export interface ResendAction {
                      */
                     subtract?: string;
                     /**
+                     * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                     */
+                    find?: {
+                      /**
+                       * A path into each item (`id`, `verification.status`).
+                       */
+                      where: string;
+                      /**
+                       * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                       */
+                      equals: Value;
+                    };
+                    /**
                      * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                      */
                     format_date?: string;
@@ -833,6 +885,19 @@ export interface ResendAction {
                        */
                       subtract?: string;
                       /**
+                       * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                       */
+                      find?: {
+                        /**
+                         * A path into each item (`id`, `verification.status`).
+                         */
+                        where: string;
+                        /**
+                         * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                         */
+                        equals: Value;
+                      };
+                      /**
                        * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                        */
                       format_date?: string;
@@ -883,6 +948,19 @@ export interface ResendAction {
                        * Subtracts a duration from a date: ISO-8601.
                        */
                       subtract?: string;
+                      /**
+                       * The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.
+                       */
+                      find?: {
+                        /**
+                         * A path into each item (`id`, `verification.status`).
+                         */
+                        where: string;
+                        /**
+                         * What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.
+                         */
+                        equals: Value;
+                      };
                       /**
                        * Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.
                        */

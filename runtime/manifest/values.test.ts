@@ -172,7 +172,7 @@ describe('transforms', () => {
   it('refuse an unknown transform at compile time, listing the known ones', () => {
     // As a manifest written by hand would have it (the schema's enum is checked first, in validate).
     const typo: Parameters<typeof compileValue>[0] = JSON.parse('{ "path": "a", "transform": "trimm" }');
-    expect(() => compileValue(typo)).toThrow('unknown transform "trimm"; known: trim, unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number, money, decimal, divide, multiply, join, split, add, subtract, format_date');
+    expect(() => compileValue(typo)).toThrow('unknown transform "trimm"; known: trim, unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number, money, decimal, divide, multiply, join, split, add, subtract, find, format_date');
   });
 });
 
@@ -225,6 +225,14 @@ describe('transforms for derived values', () => {
     expect(read({ path: 'at', transform: [{ subtract: '1h' }] }, { at: '2026-12-07T10:00:00Z' })).toBe('2026-12-07T09:00:00.000Z');
     expect(read({ path: 'at', transform: [{ format_date: 'MMMM D, YYYY' }] }, { at: '2026-01-05T00:00:00Z' })).toBe('January 5, 2026');
   });
+  it('finds the item of a list whose field equals a value of the event', () => {
+    const clerk = { primary: 'idn_2', emails: [{ id: 'idn_1', email: 'old@x.test' }, { id: 'idn_2', email: 'ada@x.test' }] };
+    expect(read({ path: 'emails', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toEqual({ id: 'idn_2', email: 'ada@x.test' });
+    // None matches: the value is missing (a let reads undefined; a condition on it is false).
+    expect(() => read({ path: 'emails', transform: [{ find: { where: 'id', equals: { const: 'idn_9' } } }] }, clerk)).toThrow(/path emails is missing/);
+    expect(() => read({ path: 'primary', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toThrow(/is not a list/);
+  });
+
   it('reads a derived value ($name) and paths inside it', () => {
     const ctx = { payload: {}, lets: (name: string) => (name === 'primary' ? { email: 'a@b.c' } : undefined) } as ValueContext;
     expect(compileValue('$primary.email')(ctx)).toBe('a@b.c');

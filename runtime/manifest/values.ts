@@ -49,6 +49,18 @@ export const PARAMETERIZED = {
   split: { schema: { type: 'string', minLength: 1 }, description: 'Splits a string into a list at this separator.' },
   add: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.' },
   subtract: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Subtracts a duration from a date: ISO-8601.' },
+  find: {
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['where', 'equals'],
+      properties: {
+        where: { type: 'string', pattern: PATH_PATTERN, description: "A path into each item (`id`, `verification.status`)." },
+        equals: { $ref: '#/definitions/Value', description: 'What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.' },
+      },
+    },
+    description: 'The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.',
+  },
   format_date: {
     schema: { type: 'string', minLength: 1 },
     description: 'Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.',
@@ -400,6 +412,17 @@ function parameterized(name: ParameterizedName, argument: unknown, options: Comp
     }
     case 'format_date':
       return (v) => formatDate(dateOf(v), argument as string);
+    case 'find': {
+      const { where, equals } = argument as { where: string; equals: Value };
+      const field = compilePath(where);
+      if (field.envelope || field.let !== undefined) throw new Error('`find`\'s `where` is a path into each item, not an @envelope field or a $name');
+      const target = compileOptional(equals, options).read;
+      return (v, ctx) => {
+        if (!Array.isArray(v)) throw new MappingError('is not a list', 'is not a list');
+        const wanted = target(ctx);
+        return wanted === undefined ? undefined : v.find((item) => readPath(field, { payload: item }) === wanted);
+      };
+    }
   }
 }
 

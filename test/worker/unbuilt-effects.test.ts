@@ -42,7 +42,7 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", id)).toEqual({ status: 'applied' });
     // One letter, of the effect: it names the step (in the manifest and in the event) and the value it lacks.
     const letters = await rows<{ seq: number; stage: string; event_id: string; reason: string; error: string }>("SELECT seq, stage, event_id, reason, error FROM dead_letters WHERE integration = 'clerk' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')", id);
-    expect(letters).toEqual([{ seq: expect.any(Number), stage: 'effect', event_id: `${id}#1:0`, reason: 'mapping', error: expect.stringMatching(/step integrations\.clerk\.handlers\[1\]\.steps\[0\] \(resend\).*data\.email_addresses\[0\]\.email_address is missing/) }]);
+    expect(letters).toEqual([{ seq: expect.any(Number), stage: 'effect', event_id: `${id}#1:0`, reason: 'mapping', error: expect.stringMatching(/step integrations\.clerk\.handlers\[1\]\.steps\[0\] \(resend\).*path \$primary\.email_address is missing/) }]);
     expect(fake.emails).toEqual([]);
     // The admin API shows it as the event's effect dead letter.
     const detail = (await (await h.request(`/admin/api/events/clerk/${id}`, { headers: ADMIN })).json()) as { event: { status: string }; effects: { status: string; action: string }[]; dead_letters: { stage: string; reason: string }[] };
@@ -55,12 +55,12 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     expect((await replay(h, seq)).replayed).toHaveLength(1);
     await h.consume(h.drain());
     expect(fake.emails).toEqual([]);
-    expect(await row('SELECT replayed_at, reason, error FROM dead_letters WHERE seq = ?', seq)).toEqual({ replayed_at: null, reason: 'mapping', error: expect.stringContaining('email_addresses') });
+    expect(await row('SELECT replayed_at, reason, error FROM dead_letters WHERE seq = ?', seq)).toEqual({ replayed_at: null, reason: 'mapping', error: expect.stringContaining('$primary.email_address') });
 
     // The manifest gives the value a default (nobody edits the stored event): the replay builds it and sends it, once.
     const m = structuredClone(defaultManifest) as Manifest;
     const welcome = m.integrations.clerk!.handlers![1]!.steps[0] as unknown as Record<string, unknown>;
-    welcome.to = { path: 'data.email_addresses[0].email_address', default: 'unknown-user@example.com' };
+    welcome.to = { path: '$primary.email_address', default: 'unknown-user@example.com' };
     const fixed = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch });
     // Retention pruned the event's body meanwhile (after 30 days): the letter kept it, and replay puts it back.
     await env.DB.prepare("UPDATE events SET body = NULL WHERE integration = 'clerk' AND id = ?").bind(id).run();
