@@ -133,7 +133,7 @@ describe('switchyard backfill', () => {
 
 describe('backfill from Clerk and Paddle', () => {
   it('pages Clerk by offset (counted by its count endpoint) as user.updated, sending no welcome email, and Paddle by its next links', async () => {
-    fake.clerkUsers = Array.from({ length: 1100 }, (_, i) => ({ id: `user_${String(i).padStart(5, '0')}`, object: 'user', first_name: 'Ada', last_name: `N${i}`, email_addresses: [{ email_address: `ada${i}@example.com` }], created_at: 1_700_000_000_000 + i, updated_at: 1_700_000_500_000 + i }));
+    fake.clerkUsers = Array.from({ length: 1100 }, (_, i) => ({ id: `user_${String(i).padStart(5, '0')}`, object: 'user', first_name: 'Ada', last_name: `N${i}`, primary_email_address_id: `idn_${i}`, email_addresses: [{ id: `idn_${i}`, email_address: `ada${i}@example.com`, verification: { status: 'verified' } }], created_at: 1_700_000_000_000 + i, updated_at: 1_700_000_500_000 + i }));
     fake.paddleSubscriptions = Array.from({ length: 450 }, (_, i) => ({ id: `sub_01h${String(i).padStart(23, '0')}`, status: 'active', customer_id: `ctm_${i}`, updated_at: new Date(1_700_000_000_000 + i * 1000).toISOString(), current_billing_period: { ends_at: '2026-01-01T00:00:00Z' }, items: [{ price: { id: 'pri_1' } }] }));
     const clerk = await run(['backfill', 'clerk', '--yes']);
     expect(clerk.stdout).toContain('users: user.updated for 1,100 objects');
