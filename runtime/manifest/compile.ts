@@ -937,12 +937,11 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
   const stepIfs: (GateCondition | undefined)[] = [];
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
-    const { if: stepCondition, ...block } = step as Record<string, unknown>;
-    const stepMatcher = stepCondition === undefined ? undefined : conditionAt(stepCondition as ConditionSpec, [...path, 'if'], attempt, hc.conditions);
-    const built = compileStep(block, path, registry, ctx, attempt);
-    if (!built || (stepCondition !== undefined && !stepMatcher) || (handler.if !== undefined && !handlerMatcher)) return;
-    const stepIf = stepMatcher && { at: formatPath([...path, 'if']), spec: stepCondition as ConditionSpec, condition: stepMatcher, holds: holds(stepMatcher) };
-    const compiled = gated(built, scope, handlerIf, stepIf, hc.conditions);
+    const parts = stepParts(step as Record<string, unknown>, path, registry, ctx, attempt, hc.conditions);
+    if (!parts || (handler.if !== undefined && !handlerMatcher)) return;
+    const own = parts.condition;
+    const stepIf = own && { at: formatPath([...path, 'if']), spec: own.spec, condition: own.matcher, holds: holds(own.matcher) };
+    const compiled = gated(parts.built, scope, handlerIf, stepIf, hc.conditions);
     steps.push(compiled);
     stepIfs.push(stepIf);
     const effect = compiled.effect;
@@ -969,8 +968,11 @@ function memoizedSteps(handlers: CompiledHandler[]): (type: string) => readonly 
   };
 }
 
-/** Compiles one step by the registered adapter for its key, behind its own condition (`if:`) when it has one. */
-function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledStep | undefined {
+/**
+ * Compiles one step by the registered adapter for its key, and its own condition (`if:`) beside it, ungated: a
+ * handler gates it with its derived values in scope (compileHandler); elsewhere compileStep does.
+ */
+function stepParts(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt, observer?: ConditionObserver): { built: CompiledStep; condition?: { spec: ConditionSpec; matcher: CompiledMatcher } } | undefined {
   const key = Object.keys(step).find((k) => registry.steps.has(k));
   if (!key) {
     attempt(at, () => {
@@ -978,11 +980,19 @@ function compileStep(step: Record<string, unknown>, at: (string | number)[], reg
     });
     return undefined;
   }
-  const { description: _description, if: condition, ...options } = step;
-  const stepIf = condition === undefined ? undefined : conditionAt(condition as ConditionSpec, [...at, 'if'], attempt);
+  const { description: _description, if: spec, ...options } = step;
+  const matcher = spec === undefined ? undefined : conditionAt(spec as ConditionSpec, [...at, 'if'], attempt, observer);
   const built = attempt([...at, key], () => build(registry.steps.get(key)!, options, { ...ctx, block: options }));
-  if (!built || (condition !== undefined && !stepIf)) return undefined;
-  return stepIf ? gated(built, undefined, undefined, { at: formatPath([...at, 'if']), spec: condition as ConditionSpec, condition: stepIf, holds: (values) => stepIf.test(values) }) : built;
+  if (!built || (spec !== undefined && !matcher)) return undefined;
+  return { built, ...(matcher ? { condition: { spec: spec as ConditionSpec, matcher } } : {}) };
+}
+
+/** Compiles one step outside a handler (a route's on_first_seen, a limit's notify), behind its own condition. */
+function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledStep | undefined {
+  const parts = stepParts(step, at, registry, ctx, attempt);
+  const condition = parts?.condition;
+  if (!parts || !condition) return parts?.built;
+  return gated(parts.built, undefined, undefined, { at: formatPath([...at, 'if']), spec: condition.spec, condition: condition.matcher, holds: (values) => condition.matcher.test(values) });
 }
 
 function compileIntegration(

@@ -268,6 +268,16 @@ function compileOperator(op: Operator, value: unknown, at: (string | number)[]):
       if (typeof value === 'boolean' || value === null || Array.isArray(value)) throw new ConditionError(at, `compares numbers or ISO-8601 dates; ${JSON.stringify(value)} is neither`);
       const rhs = rangeOperand(value, at);
       const holds = { gt: (d: number) => d > 0, gte: (d: number) => d >= 0, lt: (d: number) => d < 0, lte: (d: number) => d <= 0 }[op];
+      // A constant is classified (and a date parsed) once, here; only a `{ path }` operand is ordered per event.
+      if (typeof value === 'number') return (x) => typeof x === 'number' && holds(x - value);
+      if (typeof value === 'string') {
+        const instant = Date.parse(value);
+        return (x) => {
+          if (typeof x !== 'string' || !ISO_DATE.test(x)) return false;
+          const d = Date.parse(x) - instant;
+          return !Number.isNaN(d) && holds(d);
+        };
+      }
       return (x, c) => {
         const d = order(x, rhs(c));
         return d !== undefined && holds(d);
