@@ -120,8 +120,8 @@ type Kind = TelemetryEvent['kind'];
 /** The event of a kind (also when its type member names several kinds). */
 type EventOf<K extends Kind> = TelemetryEvent extends infer E ? (E extends { kind: infer X } ? (K extends X ? E : never) : never) : never;
 
-/** Each kind's stage and outcome (a function where the event says which): one table, checked whole by the compiler. */
-const ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes) } = {
+/** Each kind's stage and outcome (a function where the event says which): one table, checked whole by the compiler (and against docs/observability.md by test/node/observability.test.ts). */
+export const KIND_ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes) } = {
   'webhook.accepted': ['ingest', 'accepted'],
   'backfill.batch': ['ingest', 'accepted'],
   'webhook.duplicate': ['ingest', 'duplicate'],
@@ -168,7 +168,7 @@ const ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes
 
 /** The stage and the outcome of one event's record. */
 export function attributesOf(event: TelemetryEvent): Attributes {
-  const entry = ATTRIBUTES[event.kind] as Attributes | ((e: TelemetryEvent) => Attributes);
+  const entry = KIND_ATTRIBUTES[event.kind] as Attributes | ((e: TelemetryEvent) => Attributes);
   return typeof entry === 'function' ? entry(event) : entry;
 }
 

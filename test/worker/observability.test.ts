@@ -12,6 +12,7 @@ import { logLine, type TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import type { SpanLike, Tracer } from '../../runtime/lib/trace.ts';
 import { fakeMessage, harness, uid, type Harness } from '../support/harness.ts';
 import { stripeSignature, svixHeaders } from '../support/sign.ts';
+import { MAX_LINE_BYTES, RECORDS_PER_EVENT } from '../support/observability-figures.ts';
 
 const S = env.TEST_SECRETS;
 const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
@@ -22,7 +23,10 @@ const about = (h: Harness, id: string) => records(h.events).filter((r) => r.even
 
 class RecordingSpan implements SpanLike {
   readonly attributes: Record<string, string | number | boolean> = {};
-  constructor(readonly name: string) {}
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
   get isTraced() {
     return true;
   }
@@ -145,6 +149,24 @@ describe('one structured record per stage, with the attributes an OTLP backend f
     const id = uid('evt');
     await h.consume([fakeMessage({ integration: 'stripe', id, type: 'customer.subscription.created', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { id: uid('sub'), customer: 'cus_1', status: 'active', current_period_end: 'not a time' } } } }, 10)]);
     expect(about(h, id)).toEqual([expect.objectContaining({ level: 'error', kind: 'webhook.dead_lettered', stage: 'consumer', outcome: 'dead_lettered', integration: 'stripe', event_id: id, reason: expect.any(String) })]);
+  });
+
+  it(`log volume: ${RECORDS_PER_EVENT.inRequestWithEmail} records for an event applied in the request with its email sent, ${RECORDS_PER_EVENT.queuedSqlOnly} for a queued SQL-only event, none over ${MAX_LINE_BYTES} bytes`, async () => {
+    const h = harness({ ctx: true });
+    const direct = await clerkUserCreated(h, `${uid('ada')}@example.com`);
+    expect(direct.res.status).toBe(200);
+    await h.settle();
+    const q = harness({ queued: true });
+    const queued = await stripeSubscription(q);
+    await q.consume(q.drain());
+    const lines = [...h.events, ...q.events].map(logLine);
+    expect(about(h, direct.id).map((r) => r.kind)).toEqual(['event.applied', 'webhook.accepted', 'effect.sent']);
+    expect(about(h, direct.id)).toHaveLength(RECORDS_PER_EVENT.inRequestWithEmail);
+    expect(about(q, queued.id)).toHaveLength(RECORDS_PER_EVENT.queuedSqlOnly);
+    expect(lines).toHaveLength(RECORDS_PER_EVENT.inRequestWithEmail + RECORDS_PER_EVENT.queuedSqlOnly);
+    const longest = Math.max(...lines.map((l) => new TextEncoder().encode(l).length));
+    console.log(`observability: longest line ${longest} bytes`);
+    expect(longest).toBeLessThanOrEqual(MAX_LINE_BYTES);
   });
 
   it("the Worker entry's tracer is the platform's: cloudflare:workers has `tracing`, and a span runs its callback", () => {
