@@ -22,7 +22,7 @@ interface Observability {
   logs?: { enabled?: boolean; head_sampling_rate?: number; destinations?: string[] };
   traces?: { enabled?: boolean; head_sampling_rate?: number; destinations?: string[] };
 }
-const config = parse(WRANGLER) as { observability?: Observability; env: Record<string, { observability?: Observability }> };
+const config = parse(WRANGLER) as unknown as { observability?: Observability; env: Record<string, { observability?: Observability }> };
 const tables: [string, Observability | undefined][] = [['default', config.observability], ...Object.entries(config.env).map(([name, env]) => [name, env.observability] as [string, Observability | undefined])];
 
 describe('wrangler.toml: observability', () => {
