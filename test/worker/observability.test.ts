@@ -172,6 +172,7 @@ describe('one structured record per stage, with the attributes an OTLP backend f
   it("the Worker entry's tracer is the platform's: cloudflare:workers has `tracing`, and a span runs its callback", () => {
     const tracing = (workers as unknown as { tracing?: Tracer }).tracing;
     expect(typeof tracing?.enterSpan).toBe('function');
+    expect(typeof tracing?.getActiveSpan).toBe('function');
     expect(tracing!.enterSpan('switchyard.test', (span) => (typeof span.isTraced === 'boolean' ? 'ran' : 'no span'))).toBe('ran');
   });
 });
