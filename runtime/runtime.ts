@@ -14,6 +14,7 @@ import { evaluateAlerts } from './operations/alerts.ts';
 import { prune } from './operations/retention.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
+import { annotatingEmit, inSpan, type Tracer } from './lib/trace.ts';
 import { refusingRedirects } from './lib/redirects.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { Stage } from './store/status.ts';
@@ -40,6 +41,11 @@ export interface RuntimeOptions {
   budget?: BudgetTable;
   /** The dashboard's pages, handed in by the composition root from the build; the offline engine serves none. */
   dashboard?: DashboardPages;
+  /**
+   * Workers' tracing API (`tracing` of cloudflare:workers), handed in by the Worker entry: spans for a queue batch,
+   * each provider call and the cron's sweep, and a webhook request's attributes on its root span. None: no spans.
+   */
+  tracer?: Tracer;
 }
 
 export interface Runtime {
@@ -57,7 +63,8 @@ export interface Runtime {
 }
 
 export function createRuntime(options: RuntimeOptions): Runtime {
-  const emit = options.emit ?? logEmit;
+  const emit = options.tracer ? annotatingEmit(options.emit ?? logEmit, options.tracer) : (options.emit ?? logEmit);
+  const { tracer } = options;
   const usage = new PlatformUsage();
   const now = options.now ?? Date.now;
   // Redirects are never followed on their own (lib/redirects.ts): a credential goes only where the manifest says.
@@ -122,7 +129,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('worker_requests');
       const at = now();
       await usage.flush(env.DB, at, true);
-      await sweep(env, options.compiled, emit, at);
+      const started = Date.now();
+      await inSpan(tracer, 'switchyard.sweep', () => ({ stage: 'sweep' }), async (span) => {
+        const swept = await sweep(env, options.compiled, emit, at);
+        const done = { ...swept, duration_ms: Date.now() - started };
+        emit({ kind: 'sweep.done', ...done });
+        if (span?.isTraced) for (const [key, value] of Object.entries({ outcome: 'swept', ...done })) span.setAttribute(key, value);
+      });
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
       const limits = [
@@ -144,7 +157,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       // A batch message carries several: the backlog counts events on both sides.
       if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).reduce((n, m) => n + eventsIn(m), 0));
       try {
-        await handleBatch(batch, env);
+        await inSpan(tracer, 'switchyard.consume', () => batchAttributes(batch), () => handleBatch(batch, env));
       } finally {
         await usage.flush(env.DB, now());
       }
@@ -167,6 +180,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       m.ack();
     }
   }
+}
+
+/** A queue batch's span attributes: the queue and its size, and the event when it holds one (the usual batch when traffic is light). */
+function batchAttributes(batch: { queue: string; messages: readonly ConsumerMessage[] }): Record<string, string | number | undefined> {
+  const only = batch.messages.length === 1 ? (batch.messages[0]!.body as Partial<Envelope> | null) : undefined;
+  return { stage: 'consumer', queue: batch.queue, messages: batch.messages.length, integration: only?.integration, event_id: only?.id, type: only?.type, attempt: only ? batch.messages[0]!.attempts : undefined };
 }
 
 /** How many events a queued message carries: a batch its items, any other one. */

@@ -3,7 +3,7 @@
  * Ajv in the Worker), picks the one for SWITCHYARD_ENV, and compiles it once per isolate: routing and verification
  * on the first request, handlers, templates and notifications when first used.
  */
-import { WorkerEntrypoint } from 'cloudflare:workers';
+import { WorkerEntrypoint, tracing } from 'cloudflare:workers';
 import built from '../.switchyard/manifests.json';
 import { validators } from '../.switchyard/manifests.validators.ts';
 // The drivers the built manifests need (pg only if one has a postgres store): this entry is the composition root.
@@ -22,6 +22,7 @@ import type { Manifest } from '../runtime/manifest/types.gen.ts';
 import type { BudgetTable } from '../runtime/lib/platform.ts';
 import { createRuntime, type Runtime } from '../runtime/runtime.ts';
 import { configureLogs, logEmit } from '../runtime/lib/telemetry.ts';
+import type { Tracer } from '../runtime/lib/trace.ts';
 
 interface Built {
   environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string>; budget?: BudgetTable }>;
@@ -41,7 +42,8 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
     // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses.
     const own = (validators as BuiltValidators)[name] ?? {};
     const inputs = { inputValidator: (command: string) => (own[command] ? inputValidator(own[command]) : undefined) };
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
+    // Workers' custom spans (docs/observability.md): recorded when [observability.traces] is enabled, else no-ops.
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(tracing ? { tracer: tracing as Tracer } : {}), ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });

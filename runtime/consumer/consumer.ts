@@ -31,6 +31,7 @@ import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
 import * as store from '../store/index.ts';
 import type { BatchedItem, ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
+import type { Tracer } from '../lib/trace.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { MappingError } from '../manifest/values.ts';
 import { projectExternal, type ExternalProjection } from './projections.ts';
@@ -56,6 +57,8 @@ export interface ConsumerOptions {
   /** How a Postgres store's client is opened (see RuntimeOptions.connectPostgres; none: the build has no driver). */
   connectPostgres?: PostgresConnect;
   usage?: PlatformUsage;
+  /** Workers' tracing (runtime.ts RuntimeOptions.tracer): each provider call in a span of its own. */
+  tracer?: Tracer;
 }
 
 /** Queues' sendBatch takes at most 100 messages. */
@@ -131,6 +134,8 @@ interface Batch {
   /** This invocation's lease token for the effects it records or claims. */
   lease: string;
   works: Work[];
+  /** When a queue batch began (Date.now(): advances with I/O), for its records' duration_ms. */
+  started?: number;
 }
 
 const keyString = (w: Work) => store.keyOf(w.key);
@@ -151,6 +156,7 @@ export function createConsumer(options: ConsumerOptions) {
   const { compiled, emit } = options;
   const nowMs = () => (options.now ? options.now() : Date.now());
   const random = options.random ?? Math.random;
+  const traced = options.tracer ? { tracer: options.tracer } : {};
 
   /** load: reads each message, finds its source, and fetches payloads stored in the event log. */
   async function load(messages: readonly ConsumerMessage[], b: Batch): Promise<void> {
@@ -306,7 +312,7 @@ export function createConsumer(options: ConsumerOptions) {
       const e = w.envelope!;
       options.usage?.lag(e.integration, b.nowMs - Date.parse(e.received_at));
       if (w.plan!.status !== store.EventStatus.applied) emit({ kind: `event.${w.plan!.status}`, integration: e.integration, id: e.id, type: e.type });
-      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts });
+      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts, ...(b.started === undefined ? {} : { duration_ms: Date.now() - b.started }) });
     }
   }
 
@@ -321,7 +327,7 @@ export function createConsumer(options: ConsumerOptions) {
 
     const claimed: ClaimedEffect[] = committed.flatMap((w) => w.plan!.effects.map((e) => ({ ...e, attempts: 1 })));
     claimed.push(...(await build(b.db, b.env, await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at))));
-    const delivered = await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(b.env, b.nowMs), emit, random });
+    const delivered = await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(b.env, b.nowMs), emit, random, ...traced });
 
     // Effects still open (retrying, deferred, or leased by a consumer that may have stopped) get a message of
     // their own, delayed until they are due: the event's message itself can be acked. An event committed here whose
@@ -442,7 +448,7 @@ export function createConsumer(options: ConsumerOptions) {
 
   async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
     const now = nowMs();
-    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [], started: Date.now() };
     await load(messages, b);
     await plan(b);
     await project(b);
@@ -504,6 +510,7 @@ export function createConsumer(options: ConsumerOptions) {
    * caller claims and queues it, losing nothing.
    */
   async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, request: InRequestOptions = {}): Promise<InRequestOutcome> {
+    const started = Date.now();
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     const source = compiled.sources.get(envelope.integration);
@@ -529,8 +536,8 @@ export function createConsumer(options: ConsumerOptions) {
     }
     w.committed = true;
     options.usage?.lag(envelope.integration, 0);
-    if (planned.status !== store.EventStatus.applied) emit({ kind: `event.${planned.status}`, integration: envelope.integration, id: envelope.id, type: envelope.type });
-    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1 });
+    if (planned.status !== store.EventStatus.applied) emit({ kind: `event.${planned.status}`, integration: envelope.integration, id: envelope.id, type: envelope.type, in_request: true });
+    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1, in_request: true, duration_ms: Date.now() - started });
     if (planned.outbox.length || planned.effects.length) {
       const delivery = deliverAfterCommit(b, w).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: errorText(error) }));
       if (request.waitUntil) request.waitUntil(delivery);
@@ -568,6 +575,7 @@ export function createConsumer(options: ConsumerOptions) {
    * the repeat), or what the plan failed with, or how each effect ended.
    */
   async function applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }> {
+    const started = Date.now();
     const now = nowMs();
     const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
     const source = compiled.sources.get(envelope.integration);
@@ -587,9 +595,9 @@ export function createConsumer(options: ConsumerOptions) {
       return { failure: classify(error) };
     }
     options.usage?.lag(envelope.integration, 0);
-    emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1 });
+    emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1, in_request: true, duration_ms: Date.now() - started });
     const claimed = planned.effects.map((e) => ({ ...e, attempts: 1 }));
-    return { delivered: await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(env, now), emit, random, keep }) };
+    return { delivered: await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(env, now), emit, random, keep, ...traced }) };
   }
 
   /**
@@ -603,7 +611,7 @@ export function createConsumer(options: ConsumerOptions) {
     const lease = crypto.randomUUID();
     await env.DB.batch(store.reopenSyncStatements(env.DB, key, at));
     const claimed = await build(env.DB, env, await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at));
-    return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep });
+    return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep, ...traced });
   }
 
   return Object.assign(consume, { applyInRequest, applySync, retrySync });

@@ -15,6 +15,7 @@ import { chunk } from '../manifest/sql.ts';
 import { attemptStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
+import { annotate, inSpan, type Tracer } from '../lib/trace.ts';
 
 export interface DeliveryContext {
   db: D1Database;
@@ -27,6 +28,8 @@ export interface DeliveryContext {
    * caller and to KV for a declared time, so its row keeps only the status, never a client secret.
    */
   keep?: (result: unknown) => unknown;
+  /** Workers' tracing: each provider call in a `switchyard.effect` span. */
+  tracer?: Tracer;
 }
 
 /** How one delivered effect ended, with the provider's answer when it was sent (for a synchronous command). */
@@ -58,6 +61,9 @@ interface Item {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** An effect record's duration_ms: its provider call's, when one was made. */
+const took = (item: Item): { duration_ms?: number } => (item.durationMs === undefined ? {} : { duration_ms: item.durationMs });
 
 /** A provider that could not be reached: say which, in words, rather than the runtime's opaque reference. */
 function failureOf(action: CompiledAction, error: unknown): ActionError {
@@ -153,7 +159,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
         built = [settleStatement(db, effect, lease, item.outcome, at)];
       }
       statements.push(...built);
-      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, ...(item.outcome.note ? { note: item.outcome.note } : {}) });
+      emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, ...(item.outcome.note ? { note: item.outcome.note } : {}), ...took(item) });
       continue;
     }
     const outcome = item.outcome;
@@ -164,11 +170,11 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
     for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart, l.n));
     if (outcome.status === EffectStatus.retrying) {
-      emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error });
+      emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error, ...took(item) });
     } else if (outcome.status === EffectStatus.dead_lettered) {
       const payload = item.payload ?? (effect.payload === UNBUILT_PAYLOAD ? null : effect.payload);
       statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason, error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload }), attempts: effect.attempts }, at));
-      emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error });
+      emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error, ...took(item) });
     }
   }
   try {
@@ -232,7 +238,7 @@ async function sendOwnKeys(action: CompiledAction, list: Item[], d: DeliveryCont
   const answers = new Map<Item, { results: ActionOutcome[]; durationMs: number }>(list.map((i) => [i, { results: [], durationMs: 0 }]));
   await Promise.all(
     chunk(sends, action.maxBatch).map(async (part) => {
-      const answer = await call(action, part.map((p) => p.sent), d);
+      const answer = await call(action, part.map((p) => p.sent), d, undefined, part.map((p) => p.item));
       part.forEach((p, i) => {
         const got = answers.get(p.item)!;
         got.results[p.k] = answer.results[i]!;
@@ -272,17 +278,32 @@ function inSharedBatch(item: Item): boolean {
 
 const actionItem = (i: Item): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts });
 
-/** One provider call: an outcome per item, in order, whatever the action did (threw, or answered short). */
-async function call(action: CompiledAction, sent: ActionItem[], d: DeliveryContext, batch?: SharedBatch): Promise<{ results: ActionOutcome[]; durationMs: number }> {
-  const started = Date.now();
-  let results: ActionOutcome[];
-  try {
-    results = await action.send(sent, d.io, batch);
-  } catch (error) {
-    const failure = failureOf(action, error);
-    results = sent.map(() => ({ ok: false as const, error: failure }));
-  }
-  return { results: sent.map((_, i) => results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) }), durationMs: Date.now() - started };
+/**
+ * One provider call: an outcome per item, in order, whatever the action did (threw, or answered short). Traced as a
+ * `switchyard.effect` span (the platform's fetch span nests in it) with the effects' attributes (`items`: whose they are).
+ */
+function call(action: CompiledAction, sent: ActionItem[], d: DeliveryContext, batch?: SharedBatch, items: readonly Item[] = []): Promise<{ results: ActionOutcome[]; durationMs: number }> {
+  return inSpan(d.tracer, 'switchyard.effect', () => effectAttributes(action, sent, items), async (span) => {
+    const started = Date.now();
+    let results: ActionOutcome[];
+    try {
+      results = await action.send(sent, d.io, batch);
+    } catch (error) {
+      const failure = failureOf(action, error);
+      results = sent.map(() => ({ ok: false as const, error: failure }));
+    }
+    const answer = { results: sent.map((_, i) => results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) }), durationMs: Date.now() - started };
+    const failed = answer.results.find((r): r is Extract<ActionOutcome, { ok: false }> => !r.ok);
+    annotate(span, { outcome: failed ? 'failed' : 'sent', duration_ms: answer.durationMs, provider_status: failed?.error.status });
+    return answer;
+  });
+}
+
+/** A provider call's span attributes: the action and how many items; the effect's own when the call is one event's. */
+function effectAttributes(action: CompiledAction, sent: ActionItem[], items: readonly Item[]): Record<string, string | number | undefined> {
+  const first = items[0]?.effect;
+  const one = first && items.every((i) => i.effect.integration === first.integration && i.effect.id === first.id) ? first : undefined;
+  return { stage: 'effect', action: action.type, items: sent.length, integration: one?.integration, event_id: one?.id, step: items.length === 1 ? one?.step : undefined, attempt: first?.attempts };
 }
 
 function settleAll(part: Item[], { results, durationMs }: { results: ActionOutcome[]; durationMs: number }, d: DeliveryContext): void {
@@ -314,7 +335,7 @@ async function sendShared(action: CompiledAction, list: Item[], d: DeliveryConte
   const parts = chunk(fresh, action.maxBatch);
   for (const part of parts.filter((p) => p.length === 1)) alone.push(...part);
   await Promise.all([
-    ...alone.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d), d)),
+    ...alone.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d, undefined, [item]), d)),
     ...parts.filter((p) => p.length > 1).map((part) => sendNewBatch(action, part, d, lease)),
     ...[...recorded].map(([batch, held]) => sendRecordedBatchAgain(action, batch, held, d, others, at)),
   ]);
@@ -332,7 +353,7 @@ async function sendNewBatch(action: CompiledAction, part: Item[], d: DeliveryCon
     const failure = new ActionError(`${action.type}: the batch could not be recorded before its call, so it was not sent (${String(error).slice(0, 200)})`, { transient: true });
     return settleAll(part, { results: part.map(() => ({ ok: false, error: failure })), durationMs: 0 }, d);
   }
-  const answer = await call(action, part.map(actionItem), d, { key: record.key });
+  const answer = await call(action, part.map(actionItem), d, { key: record.key }, part);
   if (refusedOutright(answer.results)) return sendAloneAfterRefusal(action, batch, part, d);
   settleAll(part, answer, d);
 }
@@ -346,7 +367,7 @@ async function sendAloneAfterRefusal(action: CompiledAction, batch: string, held
     return settleAll(held, { results: held.map(() => ({ ok: false, error: failure })), durationMs: 0 }, d);
   }
   for (const item of held) item.effect.batch = null;
-  await Promise.all(held.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d), d)));
+  await Promise.all(held.map(async (item) => settleAll([item], await call(action, [actionItem(item)], d, undefined, [item]), d)));
 }
 
 /**
@@ -375,7 +396,7 @@ async function sendRecordedBatchAgain(action: CompiledAction, batch: string, hel
     // A member's row is gone (pruned): the batch cannot be formed again, so what is held goes alone.
     return sendAloneAfterRefusal(action, batch, held, d);
   }
-  const answer = await call(action, members.map((m): ActionItem => ({ key: m.key, payload: m.payload, attempt: m.item?.effect.attempts ?? 1 })), d, { key: record.key });
+  const answer = await call(action, members.map((m): ActionItem => ({ key: m.key, payload: m.payload, attempt: m.item?.effect.attempts ?? 1 })), d, { key: record.key }, held);
   if (refusedOutright(answer.results)) return sendAloneAfterRefusal(action, batch, held, d);
   members.forEach((m, i) => {
     const result = answer.results[i]!;

@@ -1,7 +1,9 @@
 /**
  * Typed telemetry events, one JSON object per log line, so Workers Logs, the event log and a dashboard read
  * the same records. Never put secret values, tokens or request bodies in an event; free text (errors from providers,
- * mapping problems) is redacted on its way to the log all the same (`loggable`).
+ * mapping problems) is redacted on its way to the log all the same (`loggable`). Each line carries the same
+ * attribute names whatever its kind (`logRecord`): stage, outcome, integration, event_id, type, attempt, duration_ms
+ * (docs/observability.md), so a filter in Workers Logs or an OTLP backend follows an event through every stage.
  */
 import type { EventStatus, Stage } from '../store/status.ts';
 
@@ -18,20 +20,25 @@ export type TelemetryEvent =
   | { kind: 'webhook.rejected'; integration: string; reason: string; detail?: string }
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
   | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: Stage; reason: string }
-  | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number }
+  /** `in_request` when its state committed in the webhook's (or command's) request, not in the queue consumer. */
+  | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number; in_request?: true; duration_ms?: number }
   | { kind: 'event.duplicate'; integration: string; id: string }
   | { kind: 'event.retry'; integration: string; id: string; attempt: number; max_attempts: number; delay_seconds: number; error: string }
-  | { kind: 'event.ignored' | 'event.skipped'; integration: string; id: string; type: string }
+  | { kind: 'event.ignored' | 'event.skipped'; integration: string; id: string; type: string; in_request?: true }
   | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | typeof EventStatus.dead_lettered; requeues: number }
-  | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number; note?: string }
-  | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string }
-  | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string }
+  /** One attempt at an effect and how it ended; `duration_ms` is its provider call's (absent when none was made). */
+  | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number; note?: string; duration_ms?: number }
+  | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string; duration_ms?: number }
+  | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string; duration_ms?: number }
   | { kind: 'effect.scheduled'; integration: string; id: string; delay_seconds: number }
   | { kind: 'consumer.batch_fallback'; messages: number; error: string }
   | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; percent: number; period_start: string }
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
-  | { kind: 'event.replayed'; integration: string; id: string; stage: Stage }
+  /** A dead letter queued again; `letter_stage` is the stage its letter came from. */
+  | { kind: 'event.replayed'; integration: string; id: string; letter_stage: Stage }
+  /** One cron run's sweep: what it queued again, dead-lettered as stuck, and the events whose effects it sent on. */
+  | { kind: 'sweep.done'; requeued: number; dead_lettered: number; effects: number; duration_ms: number }
   | { kind: 'auth.rejected'; where: string; reason: string }
   | { kind: 'command.accepted'; command: string; id: string; via: 'http' | 'rpc'; status: string }
   | { kind: 'command.replayed'; command: string; id: string; via: 'http' | 'rpc' }
@@ -101,10 +108,87 @@ const WARN_KINDS = new Set<TelemetryEvent['kind']>(['secret.unset']);
 export const logLevel = (event: TelemetryEvent): 'error' | 'warn' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : WARN_KINDS.has(event.kind) ? 'warn' : 'info');
 
 /**
+ * Where in an event's life a record was written: the webhook's request (`ingest`), its state committed in that
+ * request (`apply`), the queue `consumer`, one `effect` attempt, a `replay` of a dead letter, the cron's `sweep`;
+ * and, for records about no one event, a `command`, a `route`, the `admin` API, the `cron`'s upkeep or the `runtime`
+ * itself. `ingest`, `consumer` and `effect` are also the stages a dead letter names (store/status.ts `Stage`).
+ */
+export type LogStage = Stage | 'apply' | 'replay' | 'sweep' | 'command' | 'route' | 'admin' | 'cron' | 'runtime';
+
+type Attributes = readonly [stage: LogStage, outcome: string];
+type Kind = TelemetryEvent['kind'];
+/** The event of a kind (also when its type member names several kinds). */
+type EventOf<K extends Kind> = TelemetryEvent extends infer E ? (E extends { kind: infer X } ? (K extends X ? E : never) : never) : never;
+
+/** Each kind's stage and outcome (a function where the event says which): one table, checked whole by the compiler (and against docs/observability.md by test/node/observability.test.ts). */
+export const KIND_ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes) } = {
+  'webhook.accepted': ['ingest', 'accepted'],
+  'backfill.batch': ['ingest', 'accepted'],
+  'webhook.duplicate': ['ingest', 'duplicate'],
+  'webhook.in_flight': ['ingest', 'in_flight'],
+  'webhook.handshake': ['ingest', 'answered'],
+  'handshake.armed': ['admin', 'armed'],
+  'handshake.forgotten': ['admin', 'forgotten'],
+  'webhook.replay_refused': ['ingest', 'refused'],
+  'webhook.rejected': ['ingest', 'refused'],
+  'webhook.enqueue_failed': ['ingest', 'failed'],
+  'webhook.dead_lettered': (e) => [e.stage, 'dead_lettered'],
+  'event.applied': (e) => [e.in_request ? 'apply' : 'consumer', 'applied'],
+  'event.duplicate': ['consumer', 'duplicate'],
+  'event.retry': ['consumer', 'retrying'],
+  'event.ignored': (e) => [e.in_request ? 'apply' : 'consumer', 'ignored'],
+  'event.skipped': (e) => [e.in_request ? 'apply' : 'consumer', 'skipped'],
+  'event.stuck': (e) => ['sweep', e.action],
+  'effect.sent': ['effect', 'sent'],
+  'effect.retry': ['effect', 'retrying'],
+  'effect.dead_lettered': ['effect', 'dead_lettered'],
+  'effect.scheduled': ['effect', 'scheduled'],
+  'consumer.batch_fallback': ['consumer', 'failed'],
+  'limit.warned': ['effect', 'warned'],
+  'limit.exceeded': ['effect', 'exceeded'],
+  'limit.dropped': ['effect', 'dropped'],
+  'limit.deferred': ['effect', 'deferred'],
+  'event.replayed': ['replay', 'replayed'],
+  'sweep.done': ['sweep', 'swept'],
+  'auth.rejected': ['route', 'refused'],
+  'command.accepted': ['command', 'accepted'],
+  'command.replayed': ['command', 'duplicate'],
+  'command.rejected': ['command', 'refused'],
+  'command.failed': ['command', 'failed'],
+  'analytics.send_failed': ['route', 'failed'],
+  'analytics.dropped': ['route', 'dropped'],
+  'alert.fired': ['cron', 'fired'],
+  'alert.resolved': ['cron', 'resolved'],
+  'retention.pruned': ['cron', 'pruned'],
+  'secret.missing': ['ingest', 'misconfigured'],
+  'secret.unset': ['ingest', 'degraded'],
+  'runtime.error': ['runtime', 'failed'],
+  'manifest.compile_failed': ['runtime', 'failed'],
+};
+
+/** The stage and the outcome of one event's record. */
+export function attributesOf(event: TelemetryEvent): Attributes {
+  const entry = KIND_ATTRIBUTES[event.kind] as Attributes | ((e: TelemetryEvent) => Attributes);
+  return typeof entry === 'function' ? entry(event) : entry;
+}
+
+/**
+ * One event as the record its log line holds: `ts`, `level`, `kind`, `stage` and `outcome` first, then the event's
+ * own fields, with the names every kind shares: `event_id` (the event's `id`), `attempt` (an `attempts` count: the
+ * attempt this record is about). Free text redacted (`loggable`). Built once per line, with no copy beyond it.
+ */
+export function logRecord(event: TelemetryEvent): Record<string, unknown> {
+  const [stage, outcome] = attributesOf(event);
+  const { kind, id, attempts, stage: _stage, ...fields } = loggable(event) as TelemetryEvent & { id?: string; attempts?: number; stage?: string; integration?: string; type?: string; attempt?: number };
+  // Shared names first (JSON.stringify leaves out those that are undefined); the spread keeps their places.
+  return { ts: timestamp(), level: logLevel(event), kind, stage, outcome, integration: fields.integration, event_id: id, type: fields.type, attempt: attempts ?? fields.attempt, ...fields };
+}
+
+/**
  * One event as its JSON log line (what logEmit writes; benchmarks serialize the same way to a no-op sink). The
  * level is in the line itself, so a reader never needs to know which stream it came from.
  */
-export const logLine = (event: TelemetryEvent): string => JSON.stringify({ ts: timestamp(), level: logLevel(event), ...loggable(event) });
+export const logLine = (event: TelemetryEvent): string => JSON.stringify(logRecord(event));
 
 let lastMs = NaN;
 let lastTs = '';

@@ -100,7 +100,7 @@ export async function replayDeadLetters(env: RuntimeEnv, compiled: CompiledManif
       continue;
     }
     await env.DB.batch(after);
-    emit({ kind: 'event.replayed', integration: row.integration, id: eventId, stage: row.stage });
+    emit({ kind: 'event.replayed', integration: row.integration, id: eventId, letter_stage: row.stage });
     result.replayed.push({ seq: row.seq, integration: row.integration, event_id: eventId, stage: row.stage });
   }
   return result;
@@ -151,7 +151,7 @@ export async function replayEvents(env: RuntimeEnv, compiled: CompiledManifest, 
       continue;
     }
     await store.replayedStatement(env.DB, row.integration, row.id, at).run();
-    emit({ kind: 'event.replayed', integration: row.integration, id: row.id, stage: Stage.consumer });
+    emit({ kind: 'event.replayed', integration: row.integration, id: row.id, letter_stage: Stage.consumer });
     result.replayed.push({ seq: 0, integration: row.integration, event_id: row.id, stage: 'event' });
   }
   return result;

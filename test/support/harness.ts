@@ -12,6 +12,7 @@ import type { PostgresConnect } from '../../runtime/store/postgres.ts';
 import { createRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { compileManifest, type CompiledManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
+import type { Tracer } from '../../runtime/lib/trace.ts';
 import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import { FakeProviders } from './fake-providers.ts';
 
@@ -138,7 +139,7 @@ export function queuedOnly(manifest: Manifest): Manifest {
   return m;
 }
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect; ctx?: boolean } = {}): Harness {
+export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect; ctx?: boolean; tracer?: Tracer } = {}): Harness {
   const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
@@ -157,6 +158,7 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     ...(options.now ? { now: options.now } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
   const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', SWITCHYARD_SERVICE_TOKEN: 'test-service-token', ...options.env };
