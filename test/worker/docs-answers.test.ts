@@ -9,6 +9,8 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import webhooksDoc from '../../docs/webhooks.md?raw';
 import troubleshootingDoc from '../../docs/troubleshooting.md?raw';
+import readme from '../../README.md?raw';
+import { parse } from 'yaml';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
@@ -173,5 +175,30 @@ describe('docs/troubleshooting.md', () => {
     const wrong = Object.entries(run).filter(([key, text]) => shown.get(key) !== text);
     expect(wrong.map(([key, text]) => `<!-- seen: ${key} -->\n\`\`\`\n${text}\n\`\`\``).join('\n\n'), 'blocks of docs/troubleshooting.md that differ from this run (as the run shows them)').toBe('');
     expect([...shown.keys()].filter((k) => !(k in run)), 'blocks no run checks').toEqual([]);
+  });
+});
+
+describe("README's five-minute tour", () => {
+  it("step 3's answers are what the shop integration of step 1 answers to step 3's curl, sent twice", async () => {
+    const tour = readme.slice(readme.indexOf('## Five minutes: add a provider'));
+    const { integrations } = parse(/```yaml\n([\s\S]*?)```/.exec(tour)![1]!.replace(/^ {3}/gm, '')) as { integrations: Manifest['integrations'] };
+    const shell = /```sh\n([\s\S]*?)```/.exec(tour)![1]!;
+    const body = /body='([^']*)'/.exec(shell)![1]!;
+    const secret = /-hmac (\S+)/.exec(shell)![1]!;
+    const headers = Object.fromEntries([...shell.matchAll(/-H '([^:]+): ([^']*)'/g)].map((m) => [m[1]!, m[2]!]));
+    const shown = /# (HTTP\/1\.1 .*)$/m.exec(shell)![1]!;
+
+    const manifest = { ...structuredClone(defaultManifest), integrations: { ...defaultManifest.integrations, ...integrations } } as Manifest;
+    const h = harness({ ctx: true, compiled: compileManifest(manifest, defaultRegistry, builtInputs()), env: { [(integrations.shop!.verifier as { secret: string }).secret]: secret } });
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const sig = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body)))));
+    const send = async () => {
+      const res = await h.post('/webhooks/shop', body, { 'X-Shop-Hmac-Sha256': sig, ...headers });
+      await h.settle();
+      return `${res.status} ${await res.text()}`;
+    };
+    const [first, again] = [await send(), await send()];
+    const [status, json] = [first.slice(0, 3), first.slice(4)];
+    expect(shown).toBe(`HTTP/1.1 ${status} ${status === '200' ? 'OK' : 'Accepted'}  ${json}   (again: ${again.replace(/,"id":"[^"]*"/, '')})`);
   });
 });
