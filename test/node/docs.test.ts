@@ -41,6 +41,12 @@ describe('README', () => {
     expect(README.split('\n').length).toBeLessThan(400);
   });
 
+  it('states the Node versions package.json requires and installs', () => {
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    expect(README).toContain(`Node.js ${pkg.engines.node.replace(">=", ">= ")}`);
+    expect(README).toContain(`its own Node ${/\d+/.exec(pkg.devDependencies.node!)![0]}`);
+  });
+
   it("step 2's validate example is what validate prints after step 1 (the integration added last)", () => {
     const steps = section(README, 'Five minutes: add a provider');
     const snippet = /```yaml\n([\s\S]*?)```/.exec(steps)![1]!.split('\n').map((l) => l.replace(/^ {3}/, ''));
@@ -74,6 +80,14 @@ describe('docs/', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('every file of the project a page names in code (`test/worker/x.test.ts`) exists', () => {
+    // Files a page tells the reader to create.
+    const yours = new Set(['tests/capture.yaml']);
+    const named = /`((?:test|runtime|cli|adapters|bench|catalog|examples|migrations|schemas|client|worker|scripts|templates|samples|tests|docs)\/[\w./-]+)`/g;
+    const missing = ['README.md', ...DOCS].flatMap((page) => [...read(page).matchAll(named)].map((m) => m[1]!).filter((p) => !yours.has(p) && !existsSync(join(ROOT, p))).map((p) => `${page}: ${p}`));
+    expect(missing).toEqual([]);
   });
 
   it("capacity.md's budget block is what `switchyard plan --budget` prints for the default manifest (generated, never typed)", () => {
