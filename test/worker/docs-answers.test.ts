@@ -15,7 +15,8 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
-import { builtInputs, defaultManifest, harness, uid, type Harness } from '../support/harness.ts';
+import { builtInputs, defaultManifest, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
+import { decide } from '../../runtime/manifest/decide.ts';
 import { githubSignature, nowSeconds, stripeSignature, twilioSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
@@ -28,6 +29,8 @@ interface Outcome {
   body: string;
   logged: string;
   drained: string;
+  /** The path `plan --budget` prices the event's type on (runtime/manifest/decide.ts); '' where nothing is recorded. */
+  path?: string;
 }
 
 const eventStatus = async (integration: string, id: string | undefined) =>
@@ -57,25 +60,28 @@ const postGithub = async (h: Harness, type: string, body: string, delivery: stri
 async function answers(): Promise<[string, Outcome][]> {
   const rows: [string, Outcome][] = [];
   const h = harness({ ctx: true });
-  const add = async (label: string, integration: string, send: () => Promise<Response>, id?: string) => void rows.push([label, await deliver(h, integration, send, id)]);
+  const compiled = compileManifest(defaultManifest, defaultRegistry, builtInputs());
+  const priced = (integration: string, type: string, manifest = compiled) => decide(manifest.integrations.get(integration)!, type).path;
+  const add = async (label: string, integration: string, send: () => Promise<Response>, id?: string, type?: string) =>
+    void rows.push([label, { ...(await deliver(h, integration, send, id)), ...(type ? { path: priced(integration, type) } : {}) }]);
 
   const sub = uid('evt');
   const subBody = stripeBody(sub, 'customer.subscription.created', { id: uid('sub'), customer: 'cus_1', status: 'active' });
-  await add('a signed Stripe `customer.subscription.created` (its handler is SQL only)', 'stripe', () => postStripe(h, subBody), sub);
-  await add('the same delivery again', 'stripe', () => postStripe(h, subBody), sub);
+  await add('a signed Stripe `customer.subscription.created` (its handler is SQL only)', 'stripe', () => postStripe(h, subBody), sub, 'customer.subscription.created');
+  await add('the same delivery again', 'stripe', () => postStripe(h, subBody), sub, 'customer.subscription.created');
   const refund = uid('evt');
-  await add('a Stripe type no handler is `on:` (`charge.refunded`)', 'stripe', () => postStripe(h, stripeBody(refund, 'charge.refunded', { id: 'ch_1' })), refund);
+  await add('a Stripe type no handler is `on:` (`charge.refunded`)', 'stripe', () => postStripe(h, stripeBody(refund, 'charge.refunded', { id: 'ch_1' })), refund, 'charge.refunded');
   const issue = crypto.randomUUID();
-  await add('a GitHub `issues` event (id and type from headers; no handler)', 'github', () => postGithub(h, 'issues', JSON.stringify({ action: 'opened', issue: { number: Math.random() } }), issue), issue);
+  await add('a GitHub `issues` event (id and type from headers; no handler)', 'github', () => postGithub(h, 'issues', JSON.stringify({ action: 'opened', issue: { number: Math.random() } }), issue), issue, 'issues');
   const branch = crypto.randomUUID();
-  await add('a GitHub `push` to another branch (the handler\'s `if:` is false)', 'github', () => postGithub(h, 'push', JSON.stringify({ ref: 'refs/heads/dev', after: uid('c') }), branch), branch);
+  await add('a GitHub `push` to another branch (the handler\'s `if:` is false)', 'github', () => postGithub(h, 'push', JSON.stringify({ ref: 'refs/heads/dev', after: uid('c') }), branch), branch, 'push');
   const main = crypto.randomUUID();
   const mainBody = JSON.stringify({ ref: 'refs/heads/main', after: uid('c') });
-  await add('a GitHub `push` to main (an `http` action: the deploy hook)', 'github', () => postGithub(h, 'push', mainBody, main), main);
+  await add('a GitHub `push` to main (an `http` action: the deploy hook)', 'github', () => postGithub(h, 'push', mainBody, main), main, 'push');
   const again = crypto.randomUUID();
   await add('that push\'s body again under a new delivery id', 'github', () => postGithub(h, 'push', mainBody, again), again);
   const unmapped = uid('evt');
-  await add('a Stripe subscription event without `customer` (its SQL step reads it, no `default`)', 'stripe', () => postStripe(h, stripeBody(unmapped, 'customer.subscription.created', { id: uid('sub'), status: 'active' })), unmapped);
+  await add('a Stripe subscription event without `customer` (its SQL step reads it, no `default`)', 'stripe', () => postStripe(h, stripeBody(unmapped, 'customer.subscription.created', { id: uid('sub'), status: 'active' })), unmapped, 'customer.subscription.created');
   await add('a Stripe event with no signature', 'stripe', () => h.post('/webhooks/stripe', stripeBody(uid('evt'), 'charge.refunded', {})));
   await add('a Stripe event signed an hour ago', 'stripe', () => postStripe(h, stripeBody(uid('evt'), 'charge.refunded', {}), nowSeconds() - 3600));
   await add('a signed body that is not JSON', 'stripe', () => postStripe(h, '{"id": "evt_1", '));
@@ -90,12 +96,13 @@ async function answers(): Promise<[string, Outcome][]> {
 
   // `apply: queue` (here on every integration): the queue path, its redelivery and a queue that refuses.
   const queued = harness({ ctx: true, queued: true });
+  const queuedPath = priced('stripe', 'customer.subscription.created', compileManifest(queuedOnly(defaultManifest), defaultRegistry, builtInputs()));
   const q = uid('evt');
   const qBody = stripeBody(q, 'customer.subscription.created', { id: uid('sub'), customer: 'cus_1', status: 'active' });
   const first = await postStripe(queued, qBody);
   const redelivered = await deliver(queued, 'stripe', () => postStripe(queued, qBody), q);
-  rows.push(['with `apply: queue`: a signed Stripe subscription event', { http: first.status, body: `\`${((await first.json()) as { status: string }).status}\``, logged: 'queued', drained: (await eventStatus('stripe', q))! }]);
-  rows.push(['with `apply: queue`: the same delivery again before the consumer took it', redelivered]);
+  rows.push(['with `apply: queue`: a signed Stripe subscription event', { http: first.status, body: `\`${((await first.json()) as { status: string }).status}\``, logged: 'queued', drained: (await eventStatus('stripe', q))!, path: queuedPath }]);
+  rows.push(['with `apply: queue`: the same delivery again before the consumer took it', { ...redelivered, path: queuedPath }]);
   queued.queue.failures = 1;
   const refused = uid('evt');
   rows.push(['with `apply: queue`: a delivery while the queue refuses the send', await deliver(queued, 'stripe', () => postStripe(queued, stripeBody(refused, 'customer.subscription.created', { id: uid('sub'), customer: 'cus_1', status: 'active' })), refused)]);
@@ -105,7 +112,11 @@ async function answers(): Promise<[string, Outcome][]> {
 const cell = (s: string) => (['nothing', 'ingest dead letter'].includes(s) ? s : `\`${s}\``);
 /** The table as docs/webhooks.md shows it. */
 const render = (rows: [string, Outcome][]) =>
-  ['| what arrives (default manifest) | answer | body `status` or `error` (`reason`) | event log after the answer | after the queue is drained |', '|---|---|---|---|---|', ...rows.map(([label, o]) => `| ${label} | ${o.http} | ${o.body.replace(/``/, '—')} | ${cell(o.logged)} | ${cell(o.drained)} |`)].join('\n');
+  [
+    '| what arrives (default manifest) | answer | body `status` or `error` (`reason`) | event log after the answer | after the queue is drained | `plan --budget` path |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(([label, o]) => `| ${label} | ${o.http} | ${o.body.replace(/``/, '—')} | ${cell(o.logged)} | ${cell(o.drained)} | ${o.path ? `\`${o.path}\`` : '—'} |`),
+  ].join('\n');
 
 const between = (doc: string) => {
   const start = doc.indexOf(TABLE_START);
