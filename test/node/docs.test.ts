@@ -59,6 +59,13 @@ describe('README', () => {
     expect(`${run.stdout}${run.stderr}`.split('\n')).toContain(shown);
   });
 
+  it("leaves the dev loop's inputs to docs/development.md: the set-up names none as enough on its own", () => {
+    // Issue 28: "rebuilds when integrations.yaml changes" read as enough, while a new secret or migration needed a restart.
+    const setup = section(README, 'Set-up: two commands');
+    expect(setup).toContain('(docs/development.md)');
+    expect(setup).not.toMatch(/rebuilds when `integrations\.yaml` changes/);
+  });
+
   it('links every page of docs/', () => {
     const linked = new Set(linksOf('README.md').map((t) => t.split('#')[0]));
     expect(DOCS.filter((page) => !linked.has(page))).toEqual([]);
