@@ -100,8 +100,11 @@ async function answers(): Promise<[string, Outcome][]> {
   const q = uid('evt');
   const qBody = stripeBody(q, 'customer.subscription.created', { id: uid('sub'), customer: 'cus_1', status: 'active' });
   const first = await postStripe(queued, qBody);
+  const firstBody = (await first.json()) as { status: string };
+  await queued.settle();
+  const firstLogged = (await eventStatus('stripe', q)) ?? 'nothing';
   const redelivered = await deliver(queued, 'stripe', () => postStripe(queued, qBody), q);
-  rows.push(['with `apply: queue`: a signed Stripe subscription event', { http: first.status, body: `\`${((await first.json()) as { status: string }).status}\``, logged: 'queued', drained: (await eventStatus('stripe', q))!, path: queuedPath }]);
+  rows.push(['with `apply: queue`: a signed Stripe subscription event', { http: first.status, body: `\`${firstBody.status}\``, logged: firstLogged, drained: (await eventStatus('stripe', q))!, path: queuedPath }]);
   rows.push(['with `apply: queue`: the same delivery again before the consumer took it', { ...redelivered, path: queuedPath }]);
   queued.queue.failures = 1;
   const refused = uid('evt');
