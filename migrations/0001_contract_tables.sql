@@ -1,4 +1,4 @@
--- Tables the default projections write. Their names and meanings are a public contract (DESIGN.md).
+-- Tables the default projections write. Their names and meanings are a public contract (docs/manifest.md, "Contract tables").
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   email TEXT,

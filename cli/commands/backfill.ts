@@ -4,7 +4,7 @@
  * handlers already read (the source's template), and sends them in batches to the environment's admin API, which
  * takes them through the normal pipeline (same projections, same @version guards), marked `backfill` in the event
  * log. Resumable from a checkpoint per source, paced under the provider's rate limit and a D1 write bound, with the
- * projected cost and a confirmation first. See README "Starting with existing data".
+ * projected cost and a confirmation first. See docs/backfill.md.
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';

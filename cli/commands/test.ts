@@ -118,7 +118,7 @@ async function runTests(project: Project, target: Target, environment: string, p
   const problems = files.flatMap((f) => f.problems);
   if (!files.length || problems.length) {
     if (json) log(output, JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
-    else if (!files.length) logError(output, `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see the README, "Testing your manifest")`);
+    else if (!files.length) logError(output, `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see docs/testing.md)`);
     for (const p of problems) if (!json) logError(output, `${at(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
     return 1;
   }

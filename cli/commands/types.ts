@@ -1,12 +1,13 @@
 /**
  * `switchyard types [--check] [--client FILE [MANIFEST]]`: writes schemas/manifest.schema.json from the adapter
  * registry (its provider enum from catalog/), runtime/manifest/types.gen.ts from it, schemas/catalog.schema.json,
- * docs/components.md (every component's options, from its spec), the
- * README's provider table, and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
+ * docs/components.md (every component's options, from its spec), the generated tables of the README and docs/
+ * (the provider table in docs/providers.md, the operators and transforms in docs/conditions.md), and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
  * With --client, writes the client for a manifest's commands to FILE instead (an application's own copy). With
  * --check, fails when any of them is stale.
  */
 import { compile } from 'json-schema-to-typescript';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
@@ -30,13 +31,15 @@ export const CATALOG_TYPES_PATH = join(PACKAGE_ROOT, 'runtime/manifest/catalog.g
 export const COMPONENTS_DOC_PATH = join(PACKAGE_ROOT, 'docs/components.md');
 export const CATALOG_SCHEMA_PATH = join(PACKAGE_ROOT, 'schemas/catalog.schema.json');
 export const README_PATH = join(PACKAGE_ROOT, 'README.md');
+/** The guides beside the README; a page with a generated table's markers gets the table. */
+export const DOCS_DIR = join(PACKAGE_ROOT, 'docs');
 /** The package's version as a constant the Worker can import (no package.json read at run time). */
 export const VERSION_PATH = join(PACKAGE_ROOT, 'runtime/lib/version.gen.ts');
 /** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; version: string; readme?: string }> {
+export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; version: string; docs: [string, string][] }> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(typesInput(schema), 'Manifest', {
@@ -59,11 +62,16 @@ export async function generated(): Promise<{ schema: string; types: string; cata
     format: true,
     style: { singleQuote: true, printWidth: 120 },
   });
-  // The README's provider table comes from the catalog files (only when the README has its markers); its tables of
-  // condition operators and transforms from the code that defines them.
-  const providers = withProvidersTable(readText(README_PATH) ?? '', loadCatalog().entries.values());
-  const readme = providers === undefined ? undefined : withConditionTables(providers);
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), ...(readme !== undefined ? { readme } : {}) };
+  // The provider table comes from the catalog files, the tables of condition operators and transforms from the code
+  // that defines them: each written into whichever page (the README, a docs/ page) has its markers.
+  const entries = [...loadCatalog().entries.values()];
+  const pages = [README_PATH, ...readdirSync(DOCS_DIR).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS_DIR, f))];
+  const docs = pages.flatMap((path): [string, string][] => {
+    const text = readText(path) ?? '';
+    const want = withConditionTables(withProvidersTable(text, entries) ?? text);
+    return want === text ? [] : [[path, want]];
+  });
+  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), docs };
 }
 
 /** runtime/lib/version.gen.ts: package.json's version, for what reports the library (PostHog's `$lib_version`). */
@@ -99,7 +107,7 @@ export async function typesCommand(args: string[]): Promise<number> {
       [CATALOG_TYPES_PATH, want.catalogTypes],
       [COMPONENTS_DOC_PATH, want.components],
       [VERSION_PATH, want.version],
-      ...(want.readme !== undefined ? [[README_PATH, want.readme] as [string, string]] : []),
+      ...want.docs,
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
     ];
   }

@@ -324,7 +324,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
           for (const [k, [h, i]] of matching.entries()) {
             for (const [s, step] of h.steps.entries()) {
               if (!runs(k, s)) continue;
-              // SQL for a Postgres store costs no D1 rows (its queries are Hyperdrive's: README, Projecting into Postgres).
+              // SQL for a Postgres store costs no D1 rows (its queries are Hyperdrive's: docs/postgres.md).
               if (typeof step.sql === 'string') {
                 if (storeType(manifest, (step as { store?: string }).store ?? (h as { store?: string }).store ?? 'd1') === 'd1') statements.push(step.sql);
               }

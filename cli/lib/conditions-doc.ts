@@ -1,5 +1,5 @@
 /**
- * The README's tables of condition operators and parameterised transforms, generated from the code that defines them
+ * The tables of condition operators (docs/conditions.md) and parameterised transforms, generated from the code that defines them
  * (runtime/manifest/conditions.ts's OPERATORS, values.ts's TRANSFORMS and PARAMETERIZED): `switchyard types` writes
  * them between their markers and `switchyard types --check` (part of `npm run check`) fails when they are stale.
  */
@@ -33,7 +33,7 @@ function between(readme: string, start: string, end: string, content: string): s
   return `${readme.slice(0, from + start.length)}\n${content}\n${readme.slice(to)}`;
 }
 
-/** The README with both tables replaced where their markers are (each left alone when its markers are missing). */
+/** A page with both tables replaced where their markers are (each left alone when its markers are missing). */
 export function withConditionTables(readme: string): string {
   const operators = between(readme, OPERATORS_START, OPERATORS_END, operatorsTable()) ?? readme;
   return between(operators, TRANSFORMS_START, TRANSFORMS_END, transformsTable()) ?? operators;

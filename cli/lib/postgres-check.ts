@@ -145,5 +145,5 @@ export function hyperdriveWarnings(manifest: Manifest, wranglerText: string, env
   const bound = new Set(((table.hyperdrive as { binding?: string }[] | undefined) ?? []).map((h) => h.binding));
   return Object.entries((manifest.stores ?? {}) as Record<string, { type: string; binding: string }>)
     .filter(([, s]) => s.type === 'postgres' && !bound.has(s.binding))
-    .map(([name, s]) => ({ path: ['stores', name, 'binding'], message: `binding ${s.binding} has no [[hyperdrive]] entry in this environment's wrangler.toml table: its handlers' events are retried until it is bound (README, Projecting into Postgres)` }));
+    .map(([name, s]) => ({ path: ['stores', name, 'binding'], message: `binding ${s.binding} has no [[hyperdrive]] entry in this environment's wrangler.toml table: its handlers' events are retried until it is bound (docs/postgres.md)` }));
 }

@@ -1,5 +1,5 @@
 /**
- * The README's provider table, generated from the catalog so it never drifts: `switchyard types` writes it between
+ * The provider table (docs/providers.md), generated from the catalog so it never drifts: `switchyard types` writes it between
  * the markers and `switchyard types --check` (part of `npm run check`) fails when it is stale.
  */
 import { fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
@@ -37,7 +37,7 @@ export function providersTable(entries: Iterable<CatalogEntry>): string {
   return ['| provider | `provider:` | scheme | handshake | verified by | matrix |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
-/** The README with the table between the markers replaced; undefined when the markers are missing. */
+/** A page with the table between the markers replaced; undefined when the markers are missing. */
 export function withProvidersTable(readme: string, entries: Iterable<CatalogEntry>): string | undefined {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);

@@ -1,4 +1,4 @@
--- The tables examples/postgres.yaml projects Stripe and Clerk into: the contract tables of DESIGN.md, in Postgres
+-- The tables examples/postgres.yaml projects Stripe and Clerk into: the contract tables of docs/manifest.md, in Postgres
 -- types. `version` holds @version (occurred_at#arrival sequence); COLLATE "C" compares it byte by byte, as D1
 -- does, whatever the database's locale.
 CREATE TABLE IF NOT EXISTS users (

@@ -104,9 +104,9 @@ describe('switchyard providers', () => {
     expect(unknown.stderr).toContain('(did you mean "slack"?)');
   });
 
-  it('is the table in the README, generated from the catalog', async () => {
+  it('is the table in docs/providers.md, generated from the catalog', async () => {
     const { withProvidersTable } = await import('../../cli/lib/providers-table.ts');
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'docs/providers.md'), 'utf8');
     expect(withProvidersTable(readme, entries.values())).toBe(readme);
     for (const name of catalogNames()) expect(readme).toContain(`| \`${name}\` |`);
   });

@@ -51,9 +51,8 @@ describe('switchyard test', () => {
     expect((await manifestTests([join(dir, 'integrations.yaml')])).code).toBe(0);
   });
 
-  it("runs the README's example test file as written", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('\n## Testing your manifest'));
+  it("runs docs/testing.md's example test file as written", async () => {
+    const section = readFileSync(join(ROOT, 'docs/testing.md'), 'utf8');
     const example = /```yaml\n(# tests\/stripe\.test\.yaml\n[\s\S]*?)```/.exec(section)![1]!;
     const dir = copyWith(defaultManifestText());
     writeFileSync(join(dir, 'tests/readme.test.yaml'), example);

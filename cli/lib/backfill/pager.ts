@@ -18,7 +18,7 @@ export interface Cursor {
 
 export interface Page {
   items: unknown[];
-  /** When the provider served it (its Date header, else this clock), less one second: see README "Starting with existing data". */
+  /** When the provider served it (its Date header, else this clock), less one second: see docs/backfill.md. */
   fetchedAt: number;
   /** Where the page after this one starts, or null when this was the last. */
   next: Cursor | null;

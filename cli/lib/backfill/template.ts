@@ -5,7 +5,7 @@
  *
  * Placeholders: `object` and `object.<path>` (the listed object), `event.id`, `event.type`, `hash` (16 hex of the
  * object's SHA-256: the same state gives the same id, so it is written once) and `fetched_at` (when the provider
- * served the page, from its Date header, less one second: see README "Starting with existing data"). Times convert
+ * served the page, from its Date header, less one second: see docs/backfill.md). Times convert
  * with `|unix_s`, `|unix_ms` or `|iso`.
  */
 import { createHash } from 'node:crypto';
