@@ -12,6 +12,7 @@ import { activeUserPruneStatements, operationPruneStatements, rateLimitPruneStat
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
 import { evaluateAlerts } from './operations/alerts.ts';
 import { prune } from './operations/retention.ts';
+import { rollupCounters } from './operations/counters.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import { refusingRedirects } from './lib/redirects.ts';
@@ -52,7 +53,7 @@ export interface Runtime {
    * binding names itself (its `props.caller`, set in the calling Worker's wrangler config, never by the call).
    */
   command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext, binding?: string): Promise<CommandAnswer>;
-  /** The cron trigger: flush usage, sweep what waits with no outcome, prune by retention, evaluate alerts. */
+  /** The cron trigger: flush usage, roll up counters, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
 
@@ -122,6 +123,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('worker_requests');
       const at = now();
       await usage.flush(env.DB, at, true);
+      // What /health counts, from the event log into hourly rows (a few minutes of the log per run).
+      await rollupCounters(env.DB, at);
       await sweep(env, options.compiled, emit, at);
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
