@@ -9,6 +9,7 @@ import built from '../../.switchyard/manifests.json';
 import type { BudgetTable } from '../../runtime/lib/platform.ts';
 import { harness, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
+import { rollupCounters } from '../../runtime/operations/counters.ts';
 import { stripeSignature } from '../support/sign.ts';
 
 const NOW = Date.parse('2026-06-15T12:30:00.000Z');
@@ -73,5 +74,16 @@ describe('counters that survive a restart', () => {
     m.reset();
     await counted.request('/admin/api/health', { headers: ADMIN });
     expect(m.written).toBe(0);
+  });
+
+  it('a rollup writes one row per counter it touches (metric, integration, hour) and its checkpoint: 10 events of one hour, 3 rows', async () => {
+    const h = harness({ now: () => NOW, ctx: true, budget });
+    for (let i = 0; i < 10; i++) await deliver(h, `evt_rollup_rows_${i}`);
+    await h.settle();
+    const m = metered(env.DB);
+    expect(await rollupCounters(m.db, NOW + 60_000)).toBe(10);
+    // events.accepted and lag.00 of stripe in that hour, and the checkpoint.
+    expect(m.written, JSON.stringify(m.statements)).toBe(3);
+    expect(m.read).toBeLessThanOrEqual(10 + 5);
   });
 });
