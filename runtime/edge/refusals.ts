@@ -18,6 +18,8 @@ import { secretRedactor } from '../lib/redact.ts';
 import type { IntegrationSecrets } from '../manifest/secrets.ts';
 import { bodiesRead } from './ingest.ts';
 
+export type { Refusal } from '../store/refusals.ts';
+
 /** How many refusals are logged, at most (a refusal past either cap is counted only). */
 export const REFUSAL_CAPS = { per_integration_per_minute: 3, per_hour: 60 } as const;
 /** Rows written per refusal logged: its row (WITHOUT ROWID: the key is the row) and its counter, in one batch. */
@@ -29,20 +31,6 @@ const MAX_HEADER_VALUE = 200;
 const MAX_HEADERS = 40;
 /** Header names whose values are credentials or signatures: kept as `[redacted]`. */
 const SENSITIVE_HEADER = /auth|sign|secret|token|key|cookie|hmac|password|session|credential|(^|-)sig($|-)/i;
-
-/** A refused request, as the admin API answers it. */
-export interface Refusal {
-  at: string;
-  integration: string;
-  method: string;
-  route: string;
-  status: number;
-  reason: string;
-  secrets: string[];
-  headers: Record<string, string>;
-  body_sha256: string | null;
-  body_size: number;
-}
 
 /** What the edge knows of a refusal when it answers it. */
 export interface RefusedRequest {

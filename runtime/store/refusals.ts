@@ -3,7 +3,20 @@
  * time first and capped (at most REFUSAL_CAPS.per_hour rows an hour), so a page walks the key from the newest and a
  * prune deletes a range of it.
  */
-import type { Refusal } from '../edge/refusals.ts';
+
+/** A refused request, as the admin API answers it. */
+export interface Refusal {
+  at: string;
+  integration: string;
+  method: string;
+  route: string;
+  status: number;
+  reason: string;
+  secrets: string[];
+  headers: Record<string, string>;
+  body_sha256: string | null;
+  body_size: number;
+}
 
 /** The refusals before `before` (newest first), of one integration or all. */
 export async function listRefusals(db: D1Database, query: { integration: string | null; before: string | null }, limit: number): Promise<Refusal[]> {
