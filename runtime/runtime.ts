@@ -12,6 +12,7 @@ import { activeUserPruneStatements, operationPruneStatements, rateLimitPruneStat
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
 import { evaluateAlerts } from './operations/alerts.ts';
 import { prune } from './operations/retention.ts';
+import { rollupCounters } from './operations/counters.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
 import { annotatingEmit, inSpan, type Tracer } from './lib/trace.ts';
@@ -58,7 +59,7 @@ export interface Runtime {
    * binding names itself (its `props.caller`, set in the calling Worker's wrangler config, never by the call).
    */
   command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext, binding?: string): Promise<CommandAnswer>;
-  /** The cron trigger: flush usage, sweep what waits with no outcome, prune by retention, evaluate alerts. */
+  /** The cron trigger: flush usage, roll up counters, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
 
@@ -129,6 +130,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       usage.count('worker_requests');
       const at = now();
       await usage.flush(env.DB, at, true);
+      // What /health counts, from the event log into hourly rows (a few minutes of the log per run).
+      await rollupCounters(env.DB, at);
       const started = Date.now();
       await inSpan(tracer, 'switchyard.sweep', () => ({ stage: 'sweep' }), async (span) => {
         const swept = await sweep(env, options.compiled, emit, at);

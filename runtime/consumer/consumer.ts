@@ -310,7 +310,6 @@ export function createConsumer(options: ConsumerOptions) {
     }
     for (const w of planned.filter((w) => w.committed)) {
       const e = w.envelope!;
-      options.usage?.lag(e.integration, b.nowMs - Date.parse(e.received_at));
       if (w.plan!.status !== store.EventStatus.applied) emit({ kind: `event.${w.plan!.status}`, integration: e.integration, id: e.id, type: e.type });
       else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts, ...(b.started === undefined ? {} : { duration_ms: Date.now() - b.started }) });
     }
@@ -397,7 +396,6 @@ export function createConsumer(options: ConsumerOptions) {
       const [integration, id] = w.key;
       // An applied event whose delivery (outbox, effects message) failed stays applied: only its message is retried.
       const applied = w.deliverOnly || w.committed;
-      if (!applied) options.usage?.event(integration, 'failed');
       // The attempt that failed, with its error and how long the batch had taken, for the event's timeline.
       if (!applied && w.source) statements.push(store.attemptStatement(b.db, { integration, id, target: store.EVENT_TARGET, n: w.message.attempts, durationMs: nowMs() - b.nowMs, error: f.error }, b.at));
       if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
@@ -535,7 +533,6 @@ export function createConsumer(options: ConsumerOptions) {
       return /UNIQUE constraint failed: events\./.test(errorText(error)) ? 'recorded' : 'queue';
     }
     w.committed = true;
-    options.usage?.lag(envelope.integration, 0);
     if (planned.status !== store.EventStatus.applied) emit({ kind: `event.${planned.status}`, integration: envelope.integration, id: envelope.id, type: envelope.type, in_request: true });
     else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1, in_request: true, duration_ms: Date.now() - started });
     if (planned.outbox.length || planned.effects.length) {
@@ -594,7 +591,6 @@ export function createConsumer(options: ConsumerOptions) {
       if (/UNIQUE constraint failed: events\./.test(errorText(error))) return { recorded: true };
       return { failure: classify(error) };
     }
-    options.usage?.lag(envelope.integration, 0);
     emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1, in_request: true, duration_ms: Date.now() - started });
     const claimed = planned.effects.map((e) => ({ ...e, attempts: 1 }));
     return { delivered: await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(env, now), emit, random, keep, ...traced }) };

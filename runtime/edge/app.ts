@@ -18,6 +18,7 @@ import { registerRoutes } from './routes.ts';
 import { registerCommands } from './commands/http.ts';
 import type { CommandDeps } from './commands/run.ts';
 import { ingest, type IngestDeps } from './ingest.ts';
+import { logRefusal, RefusalLog } from './refusals.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import type { BudgetTable, PlatformUsage } from '../lib/platform.ts';
 import type { PostgresConnect } from '../store/postgres.ts';
@@ -86,16 +87,27 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
 
   // What every webhook request hands the pipeline, built once; only the request's waitUntil is added per request.
   const ingestDeps: IngestDeps = { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) };
-  app.all('*', (c) => {
+  const refusals = new RefusalLog(options.usage);
+  app.all('*', async (c) => {
     const integration = compiled.webhookPaths.get(c.req.path);
     if (!integration) throw httpError(404, { error: 'not_found', message: `no route for ${c.req.path}` });
-    if (!integration.methods.has(c.req.method)) {
-      const allow = [...integration.methods].join(', ');
-      emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
-      throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
-    }
     const waitUntil = waitUntilOf(c);
-    return ingest(integration, c.req.raw, c.env, waitUntil ? { ...ingestDeps, waitUntil } : ingestDeps);
+    try {
+      if (!integration.methods.has(c.req.method)) {
+        const allow = [...integration.methods].join(', ');
+        emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
+        throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
+      }
+      return await ingest(integration, c.req.raw, c.env, waitUntil ? { ...ingestDeps, waitUntil } : ingestDeps);
+    } catch (error) {
+      // A refusal (not a 409: that event is in flight, not refused) is logged after the answer, or before it without one.
+      if (error instanceof HTTPException && error.status >= 400 && error.status < 500 && error.status !== 409) {
+        const logged = logRefusal(refusals, error, { integration: integration.name, request: c.req.raw, secrets: integration.secrets, env: c.env, nowMs: now() });
+        if (waitUntil) waitUntil(logged);
+        else await logged;
+      }
+      throw error;
+    }
   });
 
   app.onError((error) => {

@@ -193,12 +193,16 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
   });
 }
 
+/** The body ingest read from each request, for the refusal log (its hash and size) when the request is refused. */
+export const bodiesRead = new WeakMap<Request, Uint8Array>();
+
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
 export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
   const { emit } = deps;
   const name = integration.name;
   const body = await readBody(request, integration.maxBody);
-  if (!body) {
+  if (body) bodiesRead.set(request, body);
+  else {
     emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
     throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
   }
@@ -323,7 +327,6 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     // below, which answers the duplicate; one that cannot be applied here is queued.
     const outcome = await deps.applyInRequest(envelope, text, env, { ...(origin ? { origin } : {}), ...(replay ? { replay } : {}), ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}) }).catch(() => 'queue' as const);
     if (isSettled(outcome)) {
-      deps.usage?.event(name, 'accepted');
       emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
       return { status: outcome };
     }
@@ -362,7 +365,6 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
     return { status: 'unavailable' };
   }
   deps.usage?.count('queue_operations');
-  deps.usage?.event(name, 'accepted');
   emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
   return { status: 'accepted' };
 }

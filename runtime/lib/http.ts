@@ -42,8 +42,13 @@ export function errorResponse(status: ContentfulStatusCode, body: ErrorBody, hea
  * @example throw httpError(404, { error: 'not_found', message: 'no route for /x' })
  */
 export function httpError(status: ContentfulStatusCode, body: ErrorBody, headers?: Record<string, string>): HTTPException {
-  return new HTTPException(status, { res: errorResponse(status, body, headers), message: body.message });
+  const error = new HTTPException(status, { res: errorResponse(status, body, headers), message: body.message });
+  errorBodies.set(error, body);
+  return error;
 }
+
+/** The body each httpError answers with: the refusal log reads its reason here (its Response's body is read once). */
+export const errorBodies = new WeakMap<HTTPException, ErrorBody>();
 
 /**
  * Reads a request body, refusing more than `max` bytes without buffering the excess: undefined when it is larger.

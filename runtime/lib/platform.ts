@@ -3,6 +3,8 @@
  * Counting each request with its own D1 write would double D1 writes, so counts are kept per isolate and flushed
  * at most every FLUSH_INTERVAL_MS into `usage` (metric `platform.*`, per UTC day), in the background. An evicted
  * isolate loses at most its last interval: these figures are estimates, the limits in `limits:` are exact.
+ * What /health reads is not counted here: events, failures and lag are derived from the event log
+ * (runtime/operations/counters.ts), and refusals are written with their log row (runtime/edge/refusals.ts).
  */
 import { periodBounds, type Period } from './periods.ts';
 import type { EventStatus } from '../store/status.ts';
@@ -127,6 +129,9 @@ export const platformSchema = {
   },
 } as const;
 
+/** Adds a pending count to its counter row. */
+const UPSERT_COUNT = 'INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n';
+
 interface Pending {
   metric: string;
   key: string;
@@ -159,18 +164,6 @@ export class PlatformUsage {
     if (n > 0) this.add(PLATFORM_METRICS[metric], '*', 'day', n);
   }
 
-  /** An event accepted or failed, per integration and hour: /health reads these instead of scanning the log. */
-  event(integration: string, what: 'accepted' | 'failed'): void {
-    this.add(what === 'accepted' ? 'events.accepted' : 'events.failed', integration, 'hour', 1);
-  }
-
-  /** How long an event waited from ingest to applied, as a histogram per integration and hour (see LAG_BUCKETS_MS). */
-  lag(integration: string, ms: number): void {
-    let bucket = 0;
-    while (bucket < LAG_BUCKETS_MS.length && !(ms <= LAG_BUCKETS_MS[bucket]!)) bucket++;
-    this.add(LAG_METRICS[bucket]!, integration, 'hour', 1);
-  }
-
   /** Counts not yet written, by metric, key and period start: reports add them to what D1 has, without a write. */
   unflushed(nowMs: number): { metric: string; key: string; period_start: string; n: number }[] {
     return [...this.pending.values()].map((p) => ({ metric: p.metric, key: p.key, period_start: periodBounds(p.period, nowMs).start, n: p.n }));
@@ -179,6 +172,19 @@ export class PlatformUsage {
   /** A refused webhook, per integration and reason, per hour (bodies of refused requests are never kept). */
   rejected(integration: string, reason: string): void {
     this.add(`rejections.${integration}`, reason, 'hour', 1);
+  }
+
+  /**
+   * One pending refusal count (`rejections.<integration>`, by reason), taken out of what the next flush writes: a
+   * refusal's log row carries it in its own batch, so a count below the log's cap is in D1 with its row. `restore`
+   * puts it back if the row was not written.
+   */
+  takeRejection(metric: string, reason: string): { n: number; restore(): void } | undefined {
+    const id = this.ids.get(metric)?.get(reason) ?? `${metric}\u0000${reason}\u0000hour`;
+    const pending = this.pending.get(id);
+    if (!pending) return undefined;
+    this.pending.delete(id);
+    return { n: pending.n, restore: () => this.add(pending.metric, pending.key, pending.period, pending.n) };
   }
 
   /**
@@ -230,9 +236,7 @@ export class PlatformUsage {
     try {
       await db.batch(
         drained.map((p) =>
-          db
-            .prepare('INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n')
-            .bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
+          db.prepare(UPSERT_COUNT).bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
         ),
       );
       // The counts just written are in D1 now, no longer pending here: the next backlog read must see them.
@@ -245,9 +249,6 @@ export class PlatformUsage {
 
 /** Upper bounds (ms) of the processing-lag histogram's buckets; the last bucket is everything above. */
 export const LAG_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
-
-/** The lag histogram's metric names, by bucket (`lag.00` …, the last one everything above the last bound). */
-const LAG_METRICS = Array.from({ length: LAG_BUCKETS_MS.length + 1 }, (_, i) => `lag.${String(i).padStart(2, '0')}`);
 
 /** How long hourly counters (events, lag, rejections) and daily ones (platform, queues) are kept. */
 export const HOURLY_KEEP_MS = 2 * 86_400_000;

@@ -48,7 +48,7 @@ export type TelemetryEvent =
   | { kind: 'analytics.send_failed'; route: string; to: string; error: string }
   | { kind: 'analytics.dropped'; route: string; to: string; reason: 'limit_reached' }
   | { kind: 'alert.fired' | 'alert.resolved'; alert: string; value: number }
-  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number }
+  | { kind: 'retention.pruned'; payloads: number; events: number; dead_letters: number; refusals: number }
   /** No secret of the verifier's list is set: its webhooks answer 500. `variables` when the list names several. */
   | { kind: 'secret.missing'; integration: string; variable: string; variables?: string[] }
   /** A name of a rotation list is not set; the integration verifies with the others. Logged once per isolate. */

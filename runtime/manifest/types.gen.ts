@@ -474,6 +474,10 @@ export interface Retention {
    */
   dead_letters?: string;
   /**
+   * Keep the log of refused requests this long (default 7d).
+   */
+  refusals?: string;
+  /**
    * Rows per statement (default 500).
    */
   batch?: number;

@@ -24,6 +24,8 @@ import type { PostgresConnect } from '../store/postgres.ts';
 import { compilePattern } from '../manifest/compile.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { registerBackfill } from './backfill.ts';
+import { eventCounters } from './counters.ts';
+import { refusalsApi } from './admin-refusals.ts';
 import type { IngestDeps } from '../edge/ingest.ts';
 
 export interface AdminDeps {
@@ -220,12 +222,14 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
 
   /**
    * Per integration, over the last hour and day: accepted, rejected, failed (attempts), and p50/p99 processing lag,
-   * from hourly counters (plus this isolate's unwritten ones): it reads about 24 rows per metric, never the log.
+   * from hourly counters: the ones the cron rolled up from the event log, the events since (runtime/operations/
+   * counters.ts), and this isolate's refusals not yet written. It reads about 24 rows per metric and the log's tail.
    */
   api.get('/health', async (c) => {
     const at = now();
     const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start);
-    const counters = await hourlyCounters(c.env.DB, hours[0]!, usage?.unflushed(at) ?? []);
+    const tail = await eventCounters(c.env.DB);
+    const counters = await hourlyCounters(c.env.DB, hours[0]!, [...tail.rows, ...(usage?.unflushed(at) ?? [])]);
     const names = [...compiled.sources.keys()];
     const result: Record<string, Record<string, unknown>> = {};
     for (const name of names) {
@@ -244,14 +248,15 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
         series: hours.map((h) => own.filter((r) => r.metric === 'events.accepted' && r.period_start === h).reduce((n, r) => n + r.n, 0)),
       };
     }
-    return c.json({ at: new Date(at).toISOString(), integrations: result });
+    // `partial`: more events wait to be rolled up than one answer reads (the cron has not run for a while).
+    return c.json({ at: new Date(at).toISOString(), integrations: result, ...(tail.partial ? { partial: true } : {}) });
   });
 
   /** Usage against the manifest's limits (current period, busiest keys first) and the platform's daily allowances. */
   api.get('/usage', async (c) => {
     const at = now();
     // Reading the report writes nothing: this isolate's unwritten counts are added to what D1 has.
-    const unflushed = usage?.unflushed(at) ?? [];
+    const unflushed = [...(usage?.unflushed(at) ?? []), ...(await eventCounters(c.env.DB)).rows];
     const limits = await Promise.all(
       [...compiled.limits.values()].map(async (l) => {
         const period = periodBounds(l.period, at);
@@ -272,6 +277,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   });
 
   api.route('/handshakes', handshakesApi(compiled, emit, now));
+  api.route('/refusals', refusalsApi());
 
   return api;
 }
@@ -283,7 +289,7 @@ export const PROJECTION_SAMPLE = 1000;
  * Today's events by handler, priced with the build's per-handler costs: the events a day that would fit the plan
  * at this mix, and the resource that would run out first. Null without a budget or before the first event. The mix
  * is today's newest PROJECTION_SAMPLE events (a range of the sequence: the log has no time index); how many
- * arrived today comes from the hourly `events.accepted` counters.
+ * arrived today comes from the hourly `events.accepted` counters and the events not rolled up yet.
  */
 async function projection(db: D1Database, budget: BudgetTable | undefined, plan: 'free' | 'paid', day: string, unflushed: { metric: string; period_start: string; n: number }[]) {
   if (!budget?.handlers.length) return null;
@@ -327,7 +333,7 @@ function invalidReplaySelection(selection: ReplaySelection): string | undefined 
   return undefined;
 }
 
-/** Hourly counters since an hour (events, lag buckets, rejections), with an isolate's unwritten ones added. */
+/** Hourly counters since an hour (events, lag buckets, rejections), with ones not in `usage` yet added. */
 async function hourlyCounters(db: D1Database, since: string, unflushed: { metric: string; key: string; period_start: string; n: number }[]) {
   const rows = await db
     .prepare(

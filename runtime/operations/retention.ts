@@ -1,11 +1,12 @@
 /**
  * Retention, declared in the manifest and applied by the cron trigger in bounded batches, so the event log stops
  * growing: raw bodies after `payloads`, event metadata (with its applied-markers and delivered effects) after
- * `events`, dead letters once replayed or after `dead_letters`. Events still waiting for an outcome are never pruned,
+ * `events`, dead letters once replayed or after `dead_letters`, the refusal log after `refusals`. Events still waiting for an outcome are never pruned,
  * nor are their bodies (a queued large event's message points at its stored body).
  */
 import { durationSchema, parseDuration } from '../lib/duration.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
+import { pruneRefusalsStatement } from '../store/refusals.ts';
 import type { Retention } from '../manifest/types.gen.ts';
 
 export const retentionSchema = {
@@ -16,6 +17,7 @@ export const retentionSchema = {
     payloads: { ...durationSchema, description: 'Keep raw webhook bodies this long (default 30d).' },
     events: { ...durationSchema, description: 'Keep event metadata this long (default 90d).' },
     dead_letters: { ...durationSchema, description: 'Keep unreplayed dead letters this long (default 90d); replayed ones go at the next prune.' },
+    refusals: { ...durationSchema, description: 'Keep the log of refused requests this long (default 7d).' },
     batch: { type: 'integer', minimum: 10, maximum: 5000, description: 'Rows per statement (default 500).' },
   },
 } as const;
@@ -24,6 +26,7 @@ export interface RetentionPolicy {
   payloadsMs: number;
   eventsMs: number;
   deadLettersMs: number;
+  refusalsMs: number;
   batch: number;
 }
 
@@ -35,6 +38,7 @@ export function retentionPolicy(spec: Retention | undefined): RetentionPolicy {
     payloadsMs: parseDuration(spec?.payloads ?? '30d'),
     eventsMs: parseDuration(spec?.events ?? '90d'),
     deadLettersMs: parseDuration(spec?.dead_letters ?? '90d'),
+    refusalsMs: parseDuration(spec?.refusals ?? '7d'),
     batch: spec?.batch ?? 500,
   };
 }
@@ -55,12 +59,13 @@ export interface PruneResult {
   payloads: number;
   events: number;
   dead_letters: number;
+  refusals: number;
 }
 
 /** One bounded prune run. Returns how many rows each step changed. */
 export async function prune(db: D1Database, policy: RetentionPolicy, nowMs: number): Promise<PruneResult> {
   const cut = (ms: number) => new Date(nowMs - ms).toISOString();
-  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0 };
+  const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0, refusals: 0 };
   // The log is walked by sequence (each step reads about what it changes); effects go with their event's row.
   for (let round = 0; round < RETENTION_ROUNDS; round++) {
     const changed = await pruneEvents(db, { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) }, policy.batch);
@@ -71,6 +76,11 @@ export async function prune(db: D1Database, policy: RetentionPolicy, nowMs: numb
   for (let round = 0; round < RETENTION_ROUNDS; round++) {
     const changed = (await pruneDeadLetters(db, cut(policy.deadLettersMs), policy.batch).run()).meta.changes ?? 0;
     result.dead_letters += changed;
+    if (changed < policy.batch) break;
+  }
+  for (let round = 0; round < RETENTION_ROUNDS; round++) {
+    const changed = (await pruneRefusalsStatement(db, cut(policy.refusalsMs), policy.batch).run()).meta.changes ?? 0;
+    result.refusals += changed;
     if (changed < policy.batch) break;
   }
   return result;

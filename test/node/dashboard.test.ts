@@ -118,6 +118,11 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await postStripe({ id: applied, type: 'customer.subscription.created', created: now, data: { object: { id: `sub_dash_${now}`, customer: 'cus_dash', status: 'active' } } });
     await until(page, `tr.event[data-id="${applied}"] .badge.applied`);
 
+    // A refused delivery shows in the refusal log's panel: its reason and the secret tried, its signature redacted.
+    expect((await fetch(`${worker.url}/webhooks/github`, { method: 'POST', body: '{}', headers: { 'x-hub-signature-256': 'sha256=00' } })).status).toBe(401);
+    await until(page, '#refusals tr:has-text("signature_mismatch"):has-text("GITHUB_WEBHOOK_SECRET")');
+    expect(await page.locator('#refusals pre').first().textContent()).toContain('x-hub-signature-256: [redacted]');
+
     // A payment without an order id cannot be applied: it becomes a dead letter, replayed from the page.
     const dead = `evt_dash_dead_${now}`;
     await postStripe({ id: dead, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_dash' } } });

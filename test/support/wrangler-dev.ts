@@ -33,10 +33,12 @@ export interface DevWorker {
 export interface DevWorkerOptions {
   /** Worker variables passed with `--var NAME:VALUE` (e.g. the local dev issuer's, from cli/lib/dev-auth.ts). */
   vars?: Record<string, string>;
+  /** The local state directory of an earlier run (its `persist`): a restart over the same D1, KV and Queues. */
+  persist?: string;
 }
 
 export async function startDevWorker(options: DevWorkerOptions = {}): Promise<DevWorker> {
-  const persist = mkdtempSync(join(tmpdir(), 'switchyard-dev-'));
+  const persist = options.persist ?? mkdtempSync(join(tmpdir(), 'switchyard-dev-'));
   const migrate = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -2,7 +2,8 @@
  * The bookkeeping at a million events, with effects, outbox and dead letters in proportion: every query the cron,
  * `/health`, the admin API and its filters, dedup, replay and the dashboard's API run reads through a key or an index
  * (EXPLAIN QUERY PLAN shows no SCAN of a table that grows with the log), and each operation stays within a fixed
- * budget of rows read and written (D1's exact meta counters). The cron reads fewer than 1,000 rows a run.
+ * budget of rows read and written (D1's exact meta counters). The cron reads fewer than 1,100 rows a run (of which
+ * the counters rollup reads the events since the last run, once each).
  *
  * One fixture, built once with INSERT … SELECT over recursive CTEs, serves every case. It is a log as a steady-state
  * cron leaves it: 89 days of events (older ones pruned), bodies for the last 30 days, checkpoints at the head.
@@ -20,6 +21,8 @@ import { activeUserPruneStatements, countStatement, rateLimitPruneStatements } f
 import { PlatformUsage, pruneUsageStatements } from '../../runtime/lib/platform.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import { compileCondition } from '../../runtime/manifest/alerts.ts';
+import { eventCounters, rollupCounters } from '../../runtime/operations/counters.ts';
+import { pruneRefusalsStatement } from '../../runtime/store/refusals.ts';
 import { harness, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { stripeSignature } from '../support/sign.ts';
@@ -45,6 +48,7 @@ const BOUNDED_SCANS: Record<string, string> = {
   effects_open: "a partial index of the effects still open: sent ones leave it",
   events_attention: 'a partial index of the events retrying, dead-lettered or replayed: applied ones are not in it',
   admin_sessions: 'dashboard sessions last an hour at most, and the cron deletes the expired ones',
+  refusals: 'the refusal log is capped (REFUSAL_CAPS: 60 rows an hour in all) and kept 7 days: 10,080 rows at most',
 };
 
 /** A D1 binding that remembers every statement prepared through it, with what was bound, to explain it after. */
@@ -134,8 +138,8 @@ const integrationOf = (i: number) => ['stripe', 'clerk', 'paddle'][i % 3]!;
  */
 const OPERATIONS: [name: string, budget: Budget, run: (c: Context) => Promise<unknown>][] = [
   // The cron, twice: the first run also opens the alert incident the fixture's open letters call for.
-  ['cron: runtime.scheduled', { read: 1_000 }, (c) => c.h.runtime.scheduled({ ...c.h.env, DB: c.db })],
-  ['cron: runtime.scheduled, again', { read: 1_000 }, (c) => c.h.runtime.scheduled({ ...c.h.env, DB: c.db })],
+  ['cron: runtime.scheduled', { read: 1_100 }, (c) => c.h.runtime.scheduled({ ...c.h.env, DB: c.db })],
+  ['cron: runtime.scheduled, again', { read: 1_100 }, (c) => c.h.runtime.scheduled({ ...c.h.env, DB: c.db })],
   ['GET /health', { read: 2_000, written: 0 }, get('/admin/api/health')],
   ['GET /usage (with the projection of today’s mix)', { read: 2_500, written: 0 }, get('/admin/api/usage')],
   ['GET /events', { read: 200, written: 0 }, get('/admin/api/events?limit=50')],
@@ -161,6 +165,13 @@ const OPERATIONS: [name: string, budget: Budget, run: (c: Context) => Promise<un
   ['replay events by query', { read: 800, written: 400 }, post('/admin/api/events/replay', { integration: 'clerk', status: 'retrying' })],
   ['replay one event', { read: 20, written: 10 }, post('/admin/api/events/replay', { integration: integrationOf(5_011), id: eventId(5_011) })],
   ['dismiss a dead letter', { read: 10, written: 5 }, post('/admin/api/dead-letters/3/dismiss', {})],
+  ['GET /refusals', { read: 100, written: 0 }, get('/admin/api/refusals?limit=50')],
+  // An integration with no refusal in the log: the page walks the whole log, which its cap bounds.
+  ['GET /refusals?integration, of one never refused', { read: 10_200, written: 0 }, get('/admin/api/refusals?integration=github&limit=50')],
+  ['a refused webhook, logged with its counter', { read: 200, written: 2 }, async (c) => {
+    const res = await c.h.runtime.app.request('https://switchyard.test/webhooks/stripe', { method: 'POST', body: '{}', headers: { 'stripe-signature': `t=${Math.floor(NOW / 1000)},v1=00` } }, { ...c.h.env, DB: c.db });
+    expect(res.status).toBe(401);
+  }],
   ['dedup: a new delivery (claim and apply)', { read: 20, written: 6 }, webhook('evt_scale_new')],
   ['dedup: its duplicate (claim, then recorded)', { read: 20, written: 0 }, webhook('evt_scale_new')],
   // An email end to end, as it runs now: in the request (record, apply, effect and limit count in one commit), then
@@ -204,12 +215,15 @@ const QUERIES: [name: string, run: (db: D1Database) => Promise<unknown>][] = [
   ['releaseClaim', (db) => store.releaseClaim(db, 'stripe', 'bulk_none', 'token')],
   ['an event retrying, dead-lettered', (db) => db.batch([store.retryingStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x', nextAt: iso(NOW) }, iso(NOW)), store.deadLetteredStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x' }, iso(NOW))])],
   ['an effect reopened', (db) => store.reopenStatement(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' }, iso(NOW)).run()],
+  ['the counters rollup (the events after its checkpoint)', (db) => rollupCounters(db, NOW)],
+  ['the counters /health adds (the events after the checkpoint)', (db) => eventCounters(db)],
+  ['refusal log prune', (db) => pruneRefusalsStatement(db, iso(NOW - 7 * DAY), 500).run()],
   ['active-user prune', (db) => db.batch(activeUserPruneStatements(db, [{ name: 'clerk.active_users', period: 'month', counts: 'active_users' }], NOW, 500))],
 ];
 
 beforeAll(async () => {
   const db = env.DB;
-  for (const table of ['events', 'effects', 'dead_letters', 'attempts', 'outbox', 'checkpoints', 'usage', 'alert_incidents', 'email_logs', 'limit_alerts', 'active_users']) await db.prepare(`DELETE FROM ${table}`).run();
+  for (const table of ['events', 'effects', 'dead_letters', 'attempts', 'outbox', 'checkpoints', 'usage', 'alert_incidents', 'email_logs', 'limit_alerts', 'active_users', 'refusals']) await db.prepare(`DELETE FROM ${table}`).run();
   const received = `strftime('%Y-%m-%dT%H:%M:%fZ', (?2 - (?1 - i) * ?3 - 60000) / 1000.0, 'unixepoch')`;
   // Events: most applied (a tenth ignored); a few hundred needing attention; the last 50 queued (not yet stale).
   // Half of them (even i) sent an email: one effect each.
@@ -290,7 +304,18 @@ beforeAll(async () => {
   // The checkpoints a steady-state cron leaves: the sweep at the first event not yet past stuck_after, bodies pruned
   // up to the first event of the last 30 days.
   const firstFrom = async (ms: number) => (await db.prepare('SELECT min(seq) AS seq FROM events WHERE received_at >= ?1').bind(iso(ms)).first<{ seq: number }>())!.seq;
-  await db.prepare("INSERT INTO checkpoints (name, seq) VALUES ('sweep', ?1), ('payloads', ?2)").bind(await firstFrom(NOW - 15 * MINUTE), await firstFrom(NOW - 30 * DAY)).run();
+  // The counters rolled up to 10 minutes ago (the cron's interval).
+  await db.prepare("INSERT INTO checkpoints (name, seq) VALUES ('sweep', ?1), ('payloads', ?2), ('counters', ?3)").bind(await firstFrom(NOW - 15 * MINUTE), await firstFrom(NOW - 30 * DAY), (await firstFrom(NOW - 10 * MINUTE)) - 1).run();
+  // The refusal log full: its cap (60 an hour) for the 7 days it is kept, of the fixture's integrations.
+  await db
+    .prepare(
+      `WITH RECURSIVE r(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM r WHERE k < 7 * 24 * 60 - 1)
+       INSERT INTO refusals (at, integration, id, method, route, status, reason, secrets, headers, body_sha256, body_size)
+       SELECT strftime('%Y-%m-%dT%H:%M:%fZ', (?1 - k * 60000) / 1000.0, 'unixepoch'), CASE k % 3 WHEN 0 THEN 'stripe' WHEN 1 THEN 'clerk' ELSE 'paddle' END, printf('%08x', k),
+              'POST', '/webhooks/stripe', 401, 'signature_mismatch', '["STRIPE_WEBHOOK_SECRET"]', '{"content-type":"application/json","stripe-signature":"[redacted]"}', NULL, 2 FROM r`,
+    )
+    .bind(NOW - 30_000)
+    .run();
 }, 300_000);
 
 describe(`the bookkeeping at ${N.toLocaleString('en')} events, with effects`, () => {

@@ -101,7 +101,6 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     // effects delivered after the answer; queued if that cannot be done.
     const outcome = await deps.applyInRequest(envelope, text, env, deps.waitUntil ? { waitUntil: deps.waitUntil } : {}).catch(() => 'queue' as const);
     if (store.isSettled(outcome)) {
-      deps.usage?.event(command.source, 'accepted');
       emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });
       return { status: 200, body: { id: sent, status: outcome } };
     }
@@ -126,7 +125,6 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     return fail(503, { error: 'unavailable', message: 'the command could not be queued; retry later with the same Idempotency-Key' }, { 'retry-after': '30' });
   }
   deps.usage?.count('queue_operations');
-  deps.usage?.event(command.source, 'accepted');
   emit({ kind: 'command.accepted', command: command.name, id, via, status: store.EventStatus.queued });
   return { status: 202, body: { id: sent, status: store.EventStatus.queued } };
 }

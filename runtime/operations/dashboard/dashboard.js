@@ -205,4 +205,17 @@ $('replay-all').addEventListener('click', async () => {
     refresh();
   });
 });
+// Refused requests: the refusal log (sampled and capped; every refusal is counted in health), newest first. Its own
+// poll, on the page's schedule: what was refused, when, why, which secrets were tried; headers redacted, no body.
+async function loadRefusals() {
+  const { refusals, caps } = await api('/refusals?limit=20');
+  $('refusals-note').textContent = 'kept: at most ' + caps.per_integration_per_minute + ' per integration a minute, ' + caps.per_hour + ' an hour; bodies never, only their SHA-256 and size';
+  $('refusals').innerHTML = refusals.map((r) => '<tr><td title="' + esc(full(r.at)) + '">' + esc(when(r.at)) + '</td><td>' + esc(source(r.integration)) + '</td><td>' + r.status + ' ' + esc(r.reason) + '</td><td>' + esc(r.method + ' ' + r.route)
+    + '<br><span class="muted">secrets tried: ' + esc(r.secrets.join(', ') || 'none') + '<br>body ' + r.body_size + ' bytes' + (r.body_sha256 ? ', sha256 ' + esc(r.body_sha256.slice(0, 16)) + '…' : '') + '</span></td>'
+    + '<td><details><summary>' + Object.keys(r.headers).length + ' headers</summary><pre>' + esc(Object.entries(r.headers).map(([k, v]) => k + ': ' + v).join('\n')) + '</pre></details></td></tr>').join('') || '<tr><td class="muted" colspan="5">none</td></tr>';
+}
+const refusalsQuietly = () => loadRefusals().catch(() => undefined);
+setInterval(() => { if (document.visibilityState === 'visible') refusalsQuietly(); }, 30000);
+$('refresh').addEventListener('click', refusalsQuietly);
+refusalsQuietly();
 start();
