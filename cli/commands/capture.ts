@@ -7,7 +7,7 @@
  * never stores them): `switchyard test` signs each fixture again, the integration's own way.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
@@ -90,7 +90,8 @@ export async function captureCommand(args: string[]): Promise<number> {
   const rulesPath = join(project.root, TESTS_DIR, 'capture.yaml');
   const rules = ((readText(rulesPath) ? parse(readText(rulesPath)!) : {}) as { scrub?: ScrubRules } | null)?.scrub ?? {};
   const scrubber = new Scrubber(rules);
-  const out = join(project.root, values.out ?? join(TESTS_DIR, 'captured.test.yaml'));
+  // Relative to the project, or absolute as given (joined, an absolute path became a folder under the project).
+  const out = resolve(project.root, values.out);
   const doc = existsSync(out) ? parseDocument(readText(out)!) : parseDocument('# Captured with `switchyard capture`: real deliveries, personal data scrubbed. Review before committing.\ncases: []\n');
   const cases = (doc.toJS() as { cases?: { events?: { file?: string }[] }[] }).cases ?? [];
   const have = new Set(cases.flatMap((c) => (c.events ?? []).map((e) => e.file)));
@@ -115,7 +116,10 @@ export async function captureCommand(args: string[]): Promise<number> {
     doc.addIn(['cases'], doc.createNode({ name: `captured ${e.integration} ${e.type} ${e.id}`, integration: e.integration, events: [step] }));
     written++;
   }
-  if (written) writeFileSync(out, doc.toString({ lineWidth: 0 }));
+  if (written) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, doc.toString({ lineWidth: 0 }));
+  }
   console.log(`captured ${written} event${written === 1 ? '' : 's'} from ${base} into ${relative(process.cwd(), out) || out}${written < events.length ? ` (${events.length - written} already there)` : ''}`);
   console.log('personal data scrubbed (e-mails, phone numbers, names, and the rules in tests/capture.yaml); run `switchyard test` to check them');
   return 0;
