@@ -87,7 +87,7 @@ ends other than applied, ignored or skipped.`,
     wait: { type: 'string', value: 'SECONDS', default: '20', description: 'how long to wait for the event to be settled before saying it is not' },
   },
   examples: [
-    { command: 'switchyard send stripe', does: 'a sample event signed as Stripe signs it; prints the final status' },
+    { command: 'switchyard send stripe', does: 'a sample event signed as Stripe signs it; prints the status the runtime recorded' },
     { command: 'switchyard send clerk user.updated', does: 'samples/clerk/user.updated.json, signed as Clerk signs it' },
     { command: 'switchyard send shopify --file order.json --type orders/create', does: 'your own payload, with the type Shopify sends in a header' },
   ],

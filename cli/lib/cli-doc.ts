@@ -77,7 +77,13 @@ export function overview(specs: readonly CommandSpec[]): string {
   ].join('\n\n');
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|');
+/** Markdown-safe prose: outside code spans, `<name>` is not a tag and `__ID__` is not bold. */
+const md = (text: string) =>
+  text
+    .split('`')
+    .map((part, i) => (i % 2 ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/_/g, '\\_').replace(/\*/g, '\\*')))
+    .join('`');
+const cell = (text: string) => md(text).replace(/\|/g, '\\|');
 const code = (text: string) => `\`${text.replace(/`/g, '')}\``;
 
 /** docs/cli.md: the whole CLI, command by command, from the same declarations as `--help`. */
@@ -87,7 +93,7 @@ export function cliDoc(specs: readonly CommandSpec[]): string {
     '# The switchyard CLI',
     '',
     '`npx switchyard <command> [flags]` (or `npm run switchyard -- <command>`), from the project or any folder below it. ' +
-      `${MANIFEST_NOTE} \`switchyard --help\`, \`switchyard help <command>\` or \`switchyard <command> --help\` print what this page says; ` +
+      `${md(MANIFEST_NOTE)} \`switchyard --help\`, \`switchyard help <command>\` or \`switchyard <command> --help\` print what this page says; ` +
       '`--version` prints the version. An unknown command or flag is an error that names it and suggests the nearest one; colour is used on a terminal only.',
     '',
     '| command | what it does |',
@@ -103,7 +109,7 @@ export function cliDoc(specs: readonly CommandSpec[]): string {
     ...EXIT_CODES.map(([c, what]) => `| \`${c}\` | ${cell(what)} |`),
   ];
   for (const spec of specs) {
-    out.push('', `## ${spec.name}`, '', `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`, '', '```sh', synopsis(spec), '```', '', ...paragraphs(spec.description).flatMap((p) => [p, '']));
+    out.push('', `## ${spec.name}`, '', `${md(spec.summary[0]!.toUpperCase() + spec.summary.slice(1))}.`, '', '```sh', synopsis(spec), '```', '', ...paragraphs(spec.description).flatMap((p) => [md(p), '']));
     if (spec.arguments?.length) out.push('| argument | what it is |', '| --- | --- |', ...spec.arguments.map((a) => `| ${code(a.name)} | ${cell(a.description)} |`), '');
     out.push('| flag | default | what it does |', '| --- | --- | --- |');
     for (const [name, f] of Object.entries(spec.flags)) {
@@ -112,7 +118,7 @@ export function cliDoc(specs: readonly CommandSpec[]): string {
       out.push(`| ${code(`${f.short ? `-${f.short}, ` : ''}${flagUsage(name, f)}`)} | ${dflt === undefined ? '' : cell(dflt)} | ${cell(f.description)}${notes.length ? ` (${cell(notes.join('; '))})` : ''} |`);
     }
     out.push('| `-h, --help` |  | show this help |', '');
-    if (spec.passThrough) out.push(`Other arguments: ${spec.passThrough}`, '');
+    if (spec.passThrough) out.push(`Other arguments: ${md(spec.passThrough)}`, '');
     if (spec.examples.length) out.push('```sh', ...spec.examples.flatMap((e) => [`# ${e.does}`, e.command]), '```', '');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n`;
