@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { BackfillSource } from '../../runtime/manifest/sources.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { checkpointPath, readCheckpoint, writeCheckpoint, type Checkpoint } from '../lib/backfill/checkpoint.ts';
 import { costOf, DEFAULT_WRITES_PER_MINUTE, duration, PAID_WRITES_PER_MINUTE, projectionLines } from '../lib/backfill/cost.ts';
 import { ListError, Pager, type Cursor, type Page } from '../lib/backfill/pager.ts';
@@ -83,26 +84,47 @@ async function countByListing(pager: Pager): Promise<number> {
   return n;
 }
 
+export const backfillSpec = defineCommand({
+  name: 'backfill',
+  summary: "load existing objects from the provider's list API through the handlers (resumable)",
+  description: `Pages through the provider's list API (the integration's backfill sources: sources: in the manifest,
+else its catalog preset's) with your credentials, turns each object into the event its handlers already read, and
+sends them in batches to the environment's admin API, which takes them through the normal pipeline (same
+projections, same @version guards), marked backfill in the event log. Credentials come from your shell, then
+.dev.vars, never the Worker.
+
+It states the projected cost (D1 rows, time) and asks before writing. It is paced under the provider's rate limit
+and a bound on D1 writes per minute, and resumable: a checkpoint per source under .switchyard/ keeps its place, so
+running the same command again continues. A source whose events run effects (emails) is refused unless
+--with-effects.`,
+  arguments: [{ name: '<integration>', description: 'the integration to backfill' }],
+  flags: {
+    objects: { type: 'string', value: 'a,b', defaultText: 'every source some handler reads', description: 'the sources to backfill, by name' },
+    since: { type: 'string', value: 'DATE', description: 'only objects created since this date (2024-01-31 or an ISO time)' },
+    'dry-run': { type: 'boolean', description: 'list what would be sent (the first events whole), write nothing' },
+    yes: { type: 'boolean', description: 'do not ask before writing (needed without a terminal)' },
+    'max-writes-per-minute': { type: 'string', value: 'N', defaultText: `none against a local server; else ${DEFAULT_WRITES_PER_MINUTE} (free plan) or ${PAID_WRITES_PER_MINUTE} (paid)`, description: 'the bound on D1 rows written per minute' },
+    retries: { type: 'string', value: 'N', default: '5', description: 'how many times a failed provider request is tried again before the backfill stops (resumable)' },
+    restart: { type: 'boolean', description: 'ignore the checkpoint and start over (objects already written are written once)' },
+    'no-count': { type: 'boolean', description: 'do not list the objects first to count them, where the provider states no total' },
+    'with-effects': { type: 'boolean', description: "backfill sources whose events run effects too (each old object's effects run once)" },
+    url: URL_FLAG,
+    env: ENV_FLAG,
+  },
+  examples: [
+    { command: 'switchyard backfill stripe --dry-run', does: 'what a backfill of Stripe would send, without writing' },
+    { command: 'switchyard backfill stripe --objects subscriptions --since 2024-01-01 --yes', does: 'load the subscriptions created since 2024, without asking' },
+  ],
+});
+
 export async function backfillCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, {
-    objects: { type: 'string' },
-    since: { type: 'string' },
-    url: { type: 'string' },
-    env: { type: 'string' },
-    yes: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    'max-writes-per-minute': { type: 'string' },
-    restart: { type: 'boolean' },
-    'with-effects': { type: 'boolean' },
-    'no-count': { type: 'boolean' },
-    retries: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(backfillSpec, args);
   const [integration, extra] = positionals;
   if (!integration) throw new UsageError('name the integration to backfill (e.g. switchyard backfill stripe)');
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
   const since = values.since ? new Date(values.since) : undefined;
   if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since takes a date (2024-01-31 or an ISO time), not ${values.since}`);
-  const env = values.env ?? 'default';
+  const env = values.env;
   const dryRun = values['dry-run'] ?? false;
   const project = projectFor();
   const resolved = resolveSources(project, integration, env);
@@ -121,7 +143,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
     console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
     return 2;
   }
-  const retries = Number(values.retries ?? 5);
+  const retries = Number(values.retries);
   if (!Number.isSafeInteger(retries) || retries < 0) throw new UsageError(`--retries takes a whole number, not ${values.retries}`);
   const vars = operatorEnv(project);
   const onWait = (ms: number, why: string) => {

@@ -7,7 +7,7 @@
  * the dashboard's pages (`dashboard.ts`, from runtime/operations/dashboard/), which the Worker entry hands the runtime.
  */
 import { dirname, join, relative, sep } from 'node:path';
-import { parseArgs } from '../lib/args.ts';
+import { defineCommand, parseCommand } from '../lib/command.ts';
 import { checkProject } from '../lib/check.ts';
 import { PACKAGE_ROOT, projectFor, writeIfChanged } from '../lib/project.ts';
 import { formatProblem } from './validate.ts';
@@ -57,9 +57,28 @@ export function writeDashboard(buildDir: string): void {
   writeIfChanged(join(buildDir, DASHBOARD_FILE), dashboardModule());
 }
 
+export const buildSpec = defineCommand({
+  name: 'build',
+  summary: 'validate every environment and write .switchyard/manifests.json',
+  description: `Validates every environment and writes .switchyard/manifests.json, the already-validated manifests the
+Worker bundles, with the modules beside it: the command input checks compiled to code (manifests.validators.ts),
+the drivers its stores need (manifests.drivers.ts: pg only when a manifest has a postgres store), the adapters its
+manifests name (manifests.registry.ts: the Worker bundles only those) and the dashboard's pages. The Worker never
+parses YAML or runs Ajv. npm run deploy, npm test and switchyard dev run it first.`,
+  arguments: [{ name: '[FILE]', description: 'the manifest (default: integrations.yaml, found by walking up)' }],
+  flags: {
+    out: { type: 'string', value: 'NAME', default: BUILD_FILE, description: 'the file to write under .switchyard/ (the modules beside it take its name)' },
+    quiet: { type: 'boolean', description: 'print nothing on success (problems are still printed)' },
+  },
+  examples: [
+    { command: 'switchyard build', does: 'build integrations.yaml into .switchyard/manifests.json' },
+    { command: 'switchyard build --quiet --out examples.json examples/more-providers.yaml', does: 'build another manifest beside it, quietly' },
+  ],
+});
+
 export async function buildCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { out: { type: 'string' }, quiet: { type: 'boolean' } });
-  const result = build(positionals[0], values.out ?? BUILD_FILE);
+  const { values, positionals } = parseCommand(buildSpec, args);
+  const result = build(positionals[0], values.out);
   const quiet = values.quiet ?? false;
   for (const m of result.messages) if (!result.ok || !quiet) (result.ok ? console.log : console.error)(m);
   if (!result.ok) return 1;

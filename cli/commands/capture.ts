@@ -7,12 +7,13 @@
  * never stores them): `switchyard test` signs each fixture again, the integration's own way.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, MANIFEST_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { fieldSource } from '../lib/manifest-tests/run.ts';
 import { Scrubber, type ScrubRules } from '../lib/manifest-tests/scrub.ts';
 import { TESTS_DIR } from '../lib/manifest-tests/node.ts';
@@ -33,22 +34,39 @@ interface Detail {
 /** A file-name-safe form of an event id. */
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 
+const DEFAULT_OUT = `${TESTS_DIR}/captured.test.yaml`;
+
+export const captureSpec = defineCommand({
+  name: 'capture',
+  summary: 'turn events from a running environment into scrubbed test fixtures',
+  description: `Reads events from a running environment's event log through the admin API, scrubs personal data
+(e-mails, phone numbers and names by default, plus the rules in tests/capture.yaml), writes each payload to
+tests/fixtures/<integration>/, and appends a case per event to the test file (--out) expecting the status the
+event reached. Signatures are not kept (the event log never stores them): switchyard test signs each fixture again
+with the integration's signer. Events already captured are skipped. Review the fixtures before committing them.`,
+  flags: {
+    url: URL_FLAG,
+    integration: { type: 'string', value: 'NAME', description: "only this integration's events" },
+    type: { type: 'string', value: 'TYPE', description: 'only events of this type' },
+    days: { type: 'string', value: 'N', description: 'only events received in the last N days' },
+    since: { type: 'string', value: 'ISO', description: 'only events received since this time' },
+    limit: { type: 'string', value: 'N', default: '20', description: 'at most this many events (1 to 200), the newest' },
+    out: { type: 'string', value: 'FILE', default: DEFAULT_OUT, description: "the test file to append the cases to (relative to the manifest's folder, or absolute)" },
+    env: ENV_FLAG,
+    manifest: MANIFEST_FLAG,
+  },
+  exclusive: [['days', 'since']],
+  examples: [
+    { command: 'switchyard capture --integration stripe --days 1', does: "yesterday's Stripe events, as cases in tests/captured.test.yaml" },
+    { command: 'switchyard capture --url https://hooks.example.com --out tests/prod.test.yaml', does: 'from a deployed environment, into another file' },
+  ],
+});
+
 export async function captureCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs(args, {
-    url: { type: 'string' },
-    integration: { type: 'string' },
-    type: { type: 'string' },
-    days: { type: 'string' },
-    since: { type: 'string' },
-    limit: { type: 'string' },
-    out: { type: 'string' },
-    env: { type: 'string' },
-    manifest: { type: 'string' },
-  });
-  if (values.days !== undefined && values.since !== undefined) throw new UsageError('choose one of --days and --since');
+  const { values } = parseCommand(captureSpec, args);
   const days = values.days === undefined ? undefined : Number(values.days);
   if (days !== undefined && !(days > 0)) throw new UsageError('--days takes a positive number');
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError('--limit takes a number from 1 to 200');
   const project = projectFor(values.manifest);
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
@@ -56,7 +74,7 @@ export async function captureCommand(args: string[]): Promise<number> {
     console.error(`${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env) as Manifest;
   const base = serverUrl(project, values.url);
   const token = adminToken(project);
   if (!token) throw new ServerError('capture reads the admin API: set ADMIN_TOKEN in the environment or in .dev.vars');
@@ -72,7 +90,8 @@ export async function captureCommand(args: string[]): Promise<number> {
   const rulesPath = join(project.root, TESTS_DIR, 'capture.yaml');
   const rules = ((readText(rulesPath) ? parse(readText(rulesPath)!) : {}) as { scrub?: ScrubRules } | null)?.scrub ?? {};
   const scrubber = new Scrubber(rules);
-  const out = join(project.root, values.out ?? join(TESTS_DIR, 'captured.test.yaml'));
+  // Relative to the project, or absolute as given (joined, an absolute path became a folder under the project).
+  const out = resolve(project.root, values.out);
   const doc = existsSync(out) ? parseDocument(readText(out)!) : parseDocument('# Captured with `switchyard capture`: real deliveries, personal data scrubbed. Review before committing.\ncases: []\n');
   const cases = (doc.toJS() as { cases?: { events?: { file?: string }[] }[] }).cases ?? [];
   const have = new Set(cases.flatMap((c) => (c.events ?? []).map((e) => e.file)));
@@ -97,7 +116,10 @@ export async function captureCommand(args: string[]): Promise<number> {
     doc.addIn(['cases'], doc.createNode({ name: `captured ${e.integration} ${e.type} ${e.id}`, integration: e.integration, events: [step] }));
     written++;
   }
-  if (written) writeFileSync(out, doc.toString({ lineWidth: 0 }));
+  if (written) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, doc.toString({ lineWidth: 0 }));
+  }
   console.log(`captured ${written} event${written === 1 ? '' : 's'} from ${base} into ${relative(process.cwd(), out) || out}${written < events.length ? ` (${events.length - written} already there)` : ''}`);
   console.log('personal data scrubbed (e-mails, phone numbers, names, and the rules in tests/capture.yaml); run `switchyard test` to check them');
   return 0;

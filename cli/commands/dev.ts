@@ -13,6 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
 import { projectFor, type Project } from '../lib/project.ts';
+import { defineCommand } from '../lib/command.ts';
 import { runWrangler, spawnWrangler } from '../lib/wrangler.ts';
 import { LOG_ERRORS_VAR } from '../../runtime/lib/telemetry.ts';
 import { build, writeDashboard } from './build.ts';
@@ -104,6 +105,27 @@ async function recordWhenUp(project: Project, url: string, stopped: () => boolea
   }
   return false;
 }
+
+/** dev's own flags; `devPlan` reads them out of the arguments and hands the rest to `wrangler dev`. */
+export const devSpec = defineCommand({
+  name: 'dev',
+  summary: 'serve locally (port from --port, PORT, else 8787) with local D1, KV and Queues',
+  description: `The embedded default, as npm run dev: builds the manifest, applies the D1 migrations locally, creates
+.dev.vars from .dev.vars.example (or adds the names new since), and starts wrangler dev with local D1, KV and Queues.
+It rebuilds when integrations.yaml changes (a broken edit is reported and the last good build kept).
+
+While the server answers, its URL is in .switchyard/dev-url, so send, replay and the other commands find it. The
+local dev issuer is on unless --no-dev-auth: switchyard token mints tokens it accepts.`,
+  flags: {
+    port: { type: 'string', value: 'N', defaultText: 'PORT, else 8787', description: 'the port to serve on' },
+    'no-dev-auth': { type: 'boolean', description: 'turn the local dev issuer off (switchyard token then mints nothing the server accepts)' },
+  },
+  passThrough: 'any other argument goes to wrangler dev as given (--ip, --persist-to, --env and --config also to the migrations it applies first).',
+  examples: [
+    { command: 'switchyard dev --port 8811', does: 'serve on http://localhost:8811' },
+    { command: 'switchyard dev --persist-to .state', does: 'keep the local D1, KV and queues under .state' },
+  ],
+});
 
 export async function devCommand(args: string[]): Promise<number> {
   let plan: DevPlan;

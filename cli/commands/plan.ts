@@ -11,7 +11,8 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, parseCommand, type FlagValues } from '../lib/command.ts';
 import { formatBudget } from '../lib/budget.ts';
 import type { EnvironmentBuild } from '../lib/check.ts';
 import { checkProject } from '../lib/check.ts';
@@ -135,26 +136,48 @@ function readFrom(from: string, manifestPath: string): string {
   return shown.stdout;
 }
 
+const replayOnly = ['replay'] as const;
+
+export const planSpec = defineCommand({
+  name: 'plan',
+  summary: 'what a manifest change does (--replay: to the data), what an event costs (--budget)',
+  description: `--from compares the manifest with an earlier one (a git ref, or a file) and says what the change does, in
+words: routes added or removed, verifiers changed, projections changed (each changed SQL line, and the rebuild to run
+after deploying it), limits changed, and the secrets the new manifest needs that the old did not (to set before
+deploying). CI can post it on a pull request (--markdown).
+
+--budget prints what an event of each handler costs (D1 rows written and read, queue operations, the path it takes)
+and how many events a day each plan fits; with --from, after the changes.
+
+--replay runs events through the earlier manifest and the current one, into two scratch databases, and lists the
+rows and effects that differ: the cases' events in tests/ (--events fixtures), or the last --days of a running
+environment's event log (--events URL). Its --from defaults to HEAD.`,
+  arguments: [{ name: '[FILE]', description: 'the manifest (default: integrations.yaml, found by walking up)' }],
+  flags: {
+    from: { type: 'string', value: 'REF', description: 'the earlier manifest: a git ref (the manifest at that commit) or a file; with --replay, HEAD when not given' },
+    budget: { type: 'boolean', description: "each handler's cost per event, and the events a day each plan fits" },
+    replay: { type: 'boolean', description: 'what the change does to the data: the rows and effects that differ for real events' },
+    events: { type: 'string', value: 'fixtures|URL', default: 'fixtures', requires: replayOnly, description: "the events to replay: the cases in tests/, or a running switchyard's event log" },
+    days: { type: 'string', value: 'N', default: '7', requires: replayOnly, description: 'how many days of the event log to replay (with --events URL)' },
+    env: ENV_FLAG,
+    markdown: { type: 'boolean', description: 'print Markdown, for a pull request comment' },
+    json: { type: 'boolean', description: 'print one JSON object instead of text' },
+  },
+  oneRequired: [['from', 'budget', 'replay']],
+  exclusive: [['json', 'markdown'], ['budget', 'replay']],
+  examples: [
+    { command: 'switchyard plan --from origin/main --markdown', does: 'what this branch changes, for a pull request comment' },
+    { command: 'switchyard plan --budget', does: 'what an event of each handler costs on the free plan' },
+    { command: 'switchyard plan --replay', does: 'the rows and effects your uncommitted manifest changes would change, for the cases in tests/' },
+  ],
+});
+
 export async function planCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, {
-    from: { type: 'string' },
-    env: { type: 'string' },
-    markdown: { type: 'boolean' },
-    budget: { type: 'boolean' },
-    json: { type: 'boolean' },
-    replay: { type: 'boolean' },
-    events: { type: 'string' },
-    days: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(planSpec, args);
   if (values.replay) return replayCommand(values, positionals[0]);
-  if (values.events !== undefined || values.days !== undefined) throw new UsageError('--events and --days go with --replay');
   const { from, budget = false, json = false } = values;
-  const env = values.env ?? 'default';
-  if (json && values.markdown) throw new UsageError('choose one of --json and --markdown');
-  if (from === undefined) {
-    if (budget) return printBudget(checkProject(projectFor(positionals[0]), { environments: [env] }).builds, json);
-    throw new UsageError('plan needs --from <git-ref|file> (or --budget)');
-  }
+  const env = values.env;
+  if (from === undefined) return printBudget(checkProject(projectFor(positionals[0]), { environments: [env] }).builds, json);
   const project = projectFor(positionals[0]);
   let before: Obj;
   let after: Obj;
@@ -190,14 +213,12 @@ export async function planCommand(args: string[]): Promise<number> {
  * `plan --replay [--from <git-ref|file>] [--events fixtures|<url>] [--days N]`: the events through the base manifest
  * (git HEAD by default) and the current one, into two scratch databases, and the rows and effects that differ.
  */
-async function replayCommand(values: { from?: string; env?: string; markdown?: boolean; json?: boolean; events?: string; days?: string; budget?: boolean }, manifestPath?: string): Promise<number> {
-  if (values.json && values.markdown) throw new UsageError('choose one of --json and --markdown');
-  if (values.budget) throw new UsageError('--budget and --replay are separate plans: run them one at a time');
-  const days = values.days === undefined ? 7 : Number(values.days);
+async function replayCommand(values: FlagValues<typeof planSpec.flags>, manifestPath?: string): Promise<number> {
+  const days = Number(values.days);
   if (!(days > 0)) throw new UsageError('--days takes a positive number');
-  const source = values.events ?? 'fixtures';
+  const source = values.events;
   if (source !== 'fixtures' && !/^https?:\/\//.test(source)) throw new UsageError('--events takes fixtures (the cases in tests/) or the URL of a running switchyard');
-  const env = values.env ?? 'default';
+  const env = values.env;
   const from = values.from ?? 'HEAD';
   const project = projectFor(manifestPath);
   let plan;

@@ -5,13 +5,29 @@
 import { stringify } from 'yaml';
 import { closest } from '../../runtime/manifest/closest.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, JSON_FLAG, parseCommand } from '../lib/command.ts';
 import { loadCatalog } from '../lib/catalog.ts';
 import { schemeSummary, verifiedBy } from '../lib/providers-table.ts';
 import { paint } from '../lib/style.ts';
 
+export const providersSpec = defineCommand({
+  name: 'providers',
+  summary: 'list the provider catalog, or show what `provider: <name>` sets',
+  description: `Without a name, lists the provider catalog (catalog/*.yaml): each provider's signature scheme, handshake,
+and how its preset was verified (the provider's SDK, its published code, or a vector from its docs). With a name,
+shows what provider: <name> sets in an integration (verifier, event extraction, handshake), the secrets it reads
+and where to find each, its sample, and its backfill sources.`,
+  arguments: [{ name: '[<name>]', description: 'a provider of the catalog' }],
+  flags: { json: JSON_FLAG },
+  examples: [
+    { command: 'switchyard providers', does: 'the whole catalog' },
+    { command: 'switchyard providers stripe', does: 'what provider: stripe sets, and the secret it reads' },
+  ],
+});
+
 export async function providersCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parseCommand(providersSpec, args);
   const [name, extra] = positionals;
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
   const catalog = loadCatalog();

@@ -7,7 +7,8 @@ import { closest } from '../../runtime/manifest/closest.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { type Project, projectFor, readText } from '../lib/project.ts';
 import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
 
@@ -34,15 +35,31 @@ export function rebuildTargets(project: Project, env: string): { integrations: s
   return { integrations: Object.keys(manifest.integrations ?? {}).sort(), tables: [...tables].sort() };
 }
 
+export const rebuildSpec = defineCommand({
+  name: 'rebuild',
+  summary: 're-run projections from the event log',
+  description: `Re-runs the projections (the SQL steps) of the events already in the log, in order, page by page
+through the runtime's admin API, with a progress bar: for one table (every handler that writes it) or one
+integration. It re-runs only SQL: it never sends an email or calls an API again, and running it twice changes
+nothing. Run it after deploying a changed projection (switchyard plan says which table).`,
+  arguments: [{ name: '<table|integration>', description: 'a table the manifest writes, or an integration' }],
+  flags: {
+    url: URL_FLAG,
+    batch: { type: 'string', value: 'N', default: '200', description: 'events per admin API call' },
+    env: { ...ENV_FLAG, description: "the manifest's environment whose tables and integrations the target is checked against" },
+  },
+  examples: [{ command: 'switchyard rebuild subscriptions', does: 're-project every event that writes the subscriptions table' }],
+});
+
 export async function rebuildCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, batch: { type: 'string' }, env: { type: 'string' } });
+  const { values, positionals } = parseCommand(rebuildSpec, args);
   const [target, extra] = positionals;
   if (!target) throw new UsageError('name the table or integration to rebuild');
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
-  const limit = Number(values.batch ?? 200);
+  const limit = Number(values.batch);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--batch takes a positive whole number, not ${values.batch}`);
   const project = projectFor();
-  const known = rebuildTargets(project, values.env ?? 'default');
+  const known = rebuildTargets(project, values.env);
   if (known && !known.integrations.includes(target) && !known.tables.includes(target)) {
     const guess = closest(target, [...known.tables, ...known.integrations]);
     console.error(`${target} is neither a table the manifest writes nor an integration${guess ? ` (did you mean ${guess}?)` : ''}\n  tables: ${known.tables.join(', ')}\n  integrations: ${known.integrations.join(', ')}`);

@@ -8,7 +8,8 @@
  */
 import type { BackfillSource } from '../../runtime/manifest/sources.ts';
 import { compileValue, type ValueContext } from '../../runtime/manifest/values.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, JSON_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { ListError, Pager, type Cursor } from '../lib/backfill/pager.ts';
 import { resolveSources } from '../lib/backfill/sources.ts';
 import { synthesise, wanted, type SyntheticEvent } from '../lib/backfill/template.ts';
@@ -117,12 +118,34 @@ function report(integration: string, d: Drift): string[] {
   return lines;
 }
 
+export const reconcileSpec = defineCommand({
+  name: 'reconcile',
+  summary: 'compare projected rows with the provider, report drift (--repair: correct it)',
+  description: `Lists the provider's objects (each backfill source with a reconcile: block), computes the row each
+should have projected, reads the rows through the admin API and reports the drift: missing rows, extra rows (in the
+source's key_like scope) and rows whose columns differ, column by column. --repair sends the missing and different
+objects again as events (origin repair) through the same path as backfill, then checks again. Extra rows are
+reported, never deleted: the provider cannot say what they were. Exit 1 when drift remains.`,
+  arguments: [{ name: '<integration>', description: 'the integration to reconcile' }],
+  flags: {
+    objects: { type: 'string', value: 'a,b', defaultText: 'every source with a reconcile: block', description: 'the sources to compare, by name' },
+    repair: { type: 'boolean', description: 'send the missing and different objects again, then compare again' },
+    json: JSON_FLAG,
+    url: URL_FLAG,
+    env: ENV_FLAG,
+  },
+  examples: [
+    { command: 'switchyard reconcile stripe', does: "compare the projected rows with Stripe's objects" },
+    { command: 'switchyard reconcile stripe --repair', does: 'and correct what drifted' },
+  ],
+});
+
 export async function reconcileCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { objects: { type: 'string' }, repair: { type: 'boolean' }, json: { type: 'boolean' }, url: { type: 'string' }, env: { type: 'string' } });
+  const { values, positionals } = parseCommand(reconcileSpec, args);
   const [integration, extra] = positionals;
   if (!integration) throw new UsageError('name the integration to reconcile (e.g. switchyard reconcile stripe)');
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
-  const env = values.env ?? 'default';
+  const env = values.env;
   const project = projectFor();
   const resolved = resolveSources(project, integration, env);
   const named = values.objects?.split(',').map((s) => s.trim()).filter(Boolean);

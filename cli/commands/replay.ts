@@ -6,7 +6,8 @@
  * environment, else .dev.vars. `--events --status skipped` lists skipped events with the condition that skipped each
  * step (they are settled: their conditions decided, so they are never replayed).
  */
-import { parseArgs, parseIntegerList, UsageError } from '../lib/args.ts';
+import { parseIntegerList, UsageError } from '../lib/args.ts';
+import { defineCommand, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { projectFor } from '../lib/project.ts';
 import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
 import { EventStatus } from '../../runtime/store/status.ts';
@@ -17,26 +18,49 @@ interface DeadLetter {
   stage: string;
   event_id: string;
   reason: string;
+  error?: string | null;
   attempts: number;
   last_failed_at: string;
 }
 
+const eventsOnly = ['events'] as const;
+
+export const replaySpec = defineCommand({
+  name: 'replay',
+  summary: 'list or replay dead letters, or replay events by query',
+  description: `Lists the open dead letters (--list), or replays them: by number (--seq), every one of an integration
+(--integration), or all (--all). A letter is queued again as it was; its event goes through the same pipeline, once.
+
+With --events it replays events that were not applied, selected by query (--integration, --status, --type, --since,
+--until), from their stored bodies. --events --status skipped lists skipped events with the condition that skipped
+each step instead: they are settled (their conditions decided), so they are never replayed.
+
+It talks to the runtime's admin API with ADMIN_TOKEN (from the environment, else .dev.vars), so it works the same
+against npm run dev and a deployed environment.`,
+  flags: {
+    list: { type: 'boolean', description: 'list the open dead letters (number, integration, stage, event, reason, attempts, time, and the error)' },
+    json: { type: 'boolean', requires: ['list'], description: 'print the list as JSON' },
+    seq: { type: 'string', value: '1,2', description: 'replay these dead letters, by number' },
+    integration: { type: 'string', value: 'NAME', description: "replay (or list) this integration's dead letters; with --events, its events" },
+    all: { type: 'boolean', description: 'replay every open dead letter' },
+    events: { type: 'boolean', description: 'replay events by query instead of dead letters' },
+    status: { type: 'string', value: 'STATUS', requires: eventsOnly, description: 'events with this status (queued, retrying, dead_lettered, replayed; skipped lists them instead)' },
+    type: { type: 'string', value: 'TYPE', requires: eventsOnly, description: 'events of this type' },
+    since: { type: 'string', value: 'ISO', requires: eventsOnly, description: 'events received at or after this time' },
+    until: { type: 'string', value: 'ISO', requires: eventsOnly, description: 'events received before this time' },
+    url: URL_FLAG,
+  },
+  exclusive: [['list', 'events', 'seq', 'all']],
+  examples: [
+    { command: 'switchyard replay --list', does: 'the dead letters waiting, with why each failed' },
+    { command: 'switchyard replay --seq 3,4', does: 'replay dead letters #3 and #4' },
+    { command: 'switchyard replay --events --integration stripe --status retrying', does: "replay Stripe's events that are still retrying, now" },
+  ],
+});
+
 export async function replayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, {
-    list: { type: 'boolean' },
-    json: { type: 'boolean' },
-    events: { type: 'boolean' },
-    all: { type: 'boolean' },
-    seq: { type: 'string' },
-    integration: { type: 'string' },
-    status: { type: 'string' },
-    type: { type: 'string' },
-    since: { type: 'string' },
-    until: { type: 'string' },
-    url: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(replaySpec, args);
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  if (values.json && !values.list) throw new UsageError('--json goes with --list');
   const seqs = values.seq === undefined ? undefined : parseIntegerList('seq', values.seq);
   const project = projectFor();
   const url = serverUrl(project, values.url);
@@ -52,7 +76,11 @@ export async function replayCommand(args: string[]): Promise<number> {
     const { dead_letters } = await call<{ dead_letters: DeadLetter[] }>(`/dead-letters${query}`);
     if (values.json) console.log(JSON.stringify(dead_letters, null, 2));
     else if (!dead_letters.length) console.log('no dead letters waiting for replay');
-    for (const d of values.json ? [] : dead_letters) console.log(`#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`);
+    for (const d of values.json ? [] : dead_letters) {
+      console.log(`#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`);
+      // The error is what says why (the reason is its kind): each of its lines, indented under the letter.
+      if (d.error) console.log(d.error.trim().replace(/^/gm, '    '));
+    }
     return 0;
   }
   if (values.events && values.status === EventStatus.skipped) return listSkipped(call, values);

@@ -1,8 +1,9 @@
 /**
  * `switchyard send <integration> [event-type | --file payload.json] [--type TYPE] [--url URL] [--env NAME]`: posts a
  * realistic sample event, signed exactly as the provider signs it (cli/lib/sign-sample.ts, as `switchyard test`
- * signs), using the secret from the environment or .dev.vars. It prints the response, then the event's final status
- * from the admin API (with ADMIN_TOKEN); a duplicate is reported at once. Works for every verifier signed with a
+ * signs), using the secret from the environment or .dev.vars. It prints the response, then what the runtime recorded
+ * for the event, polled from the admin API (with ADMIN_TOKEN) until settled or --wait runs out, saying so when it is
+ * still waiting or not recorded at all; a duplicate is reported at once. Works for every verifier signed with a
  * shared secret, the generic hmac included, from the manifest alone; an integration with `provider:` and no
  * samples/ file sends the catalog's sample.
  */
@@ -19,7 +20,8 @@ import { buildSample, findSample, SampleError, signSample, type SampleOptions, t
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
 import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, MANIFEST_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor, readText } from '../lib/project.ts';
 import { reach, serverUrl } from '../lib/server.ts';
@@ -56,9 +58,46 @@ function repeats(integration: CompiledIntegration | undefined, signable: Signabl
   return undefined;
 }
 
+export const sendSpec = defineCommand({
+  name: 'send',
+  summary: 'post a signed sample event, and print what the runtime recorded',
+  description: `Posts a sample event to the integration's route, signed as the provider signs it (the verifier's own
+signer, as switchyard test signs), with the secret from the environment or .dev.vars. The payload is
+samples/<integration>/<event-type>.json, else the catalog sample of the integration's provider:, or --file. It
+signs for every scheme signed with a shared secret; for a scheme signed with the provider's private key (Ed25519,
+ECDSA, RSA) it says so and sends nothing.
+
+It prints the server's answer, then (with ADMIN_TOKEN) polls the event log until the event is settled and prints
+what the runtime recorded: the event's status and each effect's. An event still queued when --wait runs out is
+reported as still queued (not processed yet), and one the log does not have as not recorded; both exit 1.
+
+A duplicate answer (the event id, or the same body, was received before) is printed at once with the server's
+reason and exits 0: nothing new was recorded and nothing was lost. Exit 1 when the request is refused or the event
+ends other than applied, ignored or skipped.`,
+  arguments: [
+    { name: '<integration>', description: 'the integration to send to (a key under integrations:)' },
+    { name: '[event-type]', description: 'the sample to send: samples/<integration>/<event-type>.json, or the catalog sample of that type (default: the first file in samples/<integration>/, else the catalog sample)' },
+  ],
+  flags: {
+    file: { type: 'string', value: 'FILE', description: 'send this JSON payload instead of a sample (placeholders such as __ID__ and __NOW_S__ are filled)' },
+    type: { type: 'string', value: 'TYPE', description: 'the event type, where the provider sends it in a header (needed with --file for those)' },
+    url: URL_FLAG,
+    env: ENV_FLAG,
+    manifest: MANIFEST_FLAG,
+    wait: { type: 'string', value: 'SECONDS', default: '20', description: 'how long to wait for the event to be settled before saying it is not' },
+  },
+  examples: [
+    { command: 'switchyard send stripe', does: 'a sample event signed as Stripe signs it; prints the status the runtime recorded' },
+    { command: 'switchyard send clerk user.updated', does: 'samples/clerk/user.updated.json, signed as Clerk signs it' },
+    { command: 'switchyard send shopify --file order.json --type orders/create', does: 'your own payload, with the type Shopify sends in a header' },
+  ],
+});
+
 /** Runs `switchyard send` with `args`, writing to `output`; secrets and ADMIN_TOKEN come from `env`, then .dev.vars. */
 export async function sendCommand(args: string[], output: Output = processOutput, env: Record<string, string | undefined> = process.env): Promise<number> {
-  const { values, positionals } = parseArgs(args, { url: { type: 'string' }, env: { type: 'string' }, file: { type: 'string' }, type: { type: 'string' }, manifest: { type: 'string' } });
+  const { values, positionals } = parseCommand(sendSpec, args);
+  const waitSeconds = Number(values.wait);
+  if (!(waitSeconds >= 0)) throw new UsageError(`--wait takes a number of seconds, not ${values.wait}`);
   const [integrationName, positionalType, extra] = positionals;
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
   if (positionalType !== undefined && values.type !== undefined && positionalType !== values.type) throw new UsageError(`two event types (${positionalType} and --type ${values.type}): give one`);
@@ -69,7 +108,7 @@ export async function sendCommand(args: string[], output: Output = processOutput
     logError(output, `${project.manifest} does not parse; run switchyard validate`);
     return 1;
   }
-  const manifest = resolveWithProviders(parsed.value, values.env ?? 'default') as Manifest;
+  const manifest = resolveWithProviders(parsed.value, values.env) as Manifest;
   const spec = integrationName ? (manifest.integrations[integrationName] as Integration | undefined) : undefined;
   if (!spec) {
     const known = Object.keys(manifest.integrations);
@@ -82,7 +121,7 @@ export async function sendCommand(args: string[], output: Output = processOutput
     logError(output, `${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
     return 1;
   }
-  const provider = providersOf(resolveEnvironment(parsed.value, values.env ?? 'default')).get(integrationName!);
+  const provider = providersOf(resolveEnvironment(parsed.value, values.env)).get(integrationName!);
   const entry = provider ? loadCatalog().entries.get(provider) : undefined;
   const signable: Signable = { name: integrationName!, verifier: spec.verifier!, ...(spec.event ? { event: spec.event } : {}), ...(spec.format ? { format: spec.format } : {}), ...(entry ? { sample: entry.sample } : {}) };
 
@@ -176,8 +215,9 @@ export async function sendCommand(args: string[], output: Output = processOutput
   };
   let found: Detail | undefined;
   const waiting: string[] = [EventStatus.queued, EventStatus.replayed];
-  const settled = (d: Detail | undefined) => d && !waiting.includes(d.event.status) && !(d.effects ?? []).some((e) => e.status === EffectStatus.sending || e.status === EffectStatus.pending);
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+  const openEffect = (e: Detail['effects'][number]) => e.status === EffectStatus.sending || e.status === EffectStatus.pending;
+  const settled = (d: Detail | undefined) => d && !waiting.includes(d.event.status) && !(d.effects ?? []).some(openEffect);
+  for (const deadline = Date.now() + waitSeconds * 1000; ; ) {
     const r = await reach(detail, { headers: { authorization: `Bearer ${token}` } });
     if (r.ok) {
       // Only an event's detail counts: another server on that URL (a proxy's page) is not an answer.
@@ -188,18 +228,24 @@ export async function sendCommand(args: string[], output: Output = processOutput
       logError(output, 'the admin token was refused, so the final status is unknown: check ADMIN_TOKEN');
       return 1;
     }
-    if (settled(found)) break;
+    if (settled(found) || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  const waited = `${waitSeconds} s`;
   if (!found) {
-    log(output, `event ${integrationName}/${id}: not in the event log after 20 s`);
+    // The server answered for it, but its event log has no such event: say so, not a status it never had.
+    logError(output, `event ${integrationName}/${id}: not recorded: the event log has no such event after ${waited} (the server answered ${answered.status ?? res.status}; is --url the server whose admin API reads that log?)`);
+    return 1;
+  }
+  if (waiting.includes(found.event.status)) {
+    logError(output, `event ${integrationName}/${id}: still ${found.event.status} after ${waited}: recorded, not processed yet (no consumer has run it: check the server's log, or wait longer with --wait)`);
     return 1;
   }
   const event = found.event;
   const retrying = (x: { attempts: number; max_attempts: number | null; next_at: string | null }) => ` (attempt ${x.attempts} of ${x.max_attempts ?? '?'}, next at ${x.next_at ?? '?'})`;
   log(output, `event ${integrationName}/${id}: ${event.status}${event.status === EventStatus.retrying ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
   for (const e of found.effects ?? []) {
-    log(output, `  effect ${e.step} ${e.action}: ${e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
+    log(output, `  effect ${e.step} ${e.action}: ${openEffect(e) ? `still ${e.status} after ${waited}` : e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
   }
   return isSettled(event.status) ? 0 : 1;
 }

@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { locate, parseManifest } from '../../runtime/manifest/load.ts';
 import { commandOf } from '../../runtime/edge/commands/compile.ts';
-import { parseArgs, UsageError } from '../lib/args.ts';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, ENV_FLAG, JSON_FLAG, MANIFEST_FLAG, parseCommand } from '../lib/command.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';
 import { log, logError, processOutput, type Output } from '../lib/output.ts';
 import { paint } from '../lib/style.ts';
@@ -68,20 +69,46 @@ function coverageLines(project: Project, gaps: Coverage): { location: string; te
 const COVERAGE_MODES = ['strict', 'report'];
 const bareCoverage = (args: string[]) => args.map((a, i) => (a === '--coverage' && !COVERAGE_MODES.includes(args[i + 1] ?? '') ? '--coverage=report' : a));
 
+export const testSpec = defineCommand({
+  name: 'test',
+  summary: "run the manifest's tests (tests/*.test.yaml) offline",
+  description: `Runs the manifest's test cases (tests/*.test.yaml beside integrations.yaml, <name>.tests/ beside any other
+manifest) offline, through the real runtime on node:sqlite (postgres stores in PGlite, or at SWITCHYARD_PG_URL when
+it answers). Each event is signed with the integration's own signer (the one send uses) and the development secrets
+of .dev.vars.example. A failed expectation is reported at its file:line:column with a diff of expected against
+actual, and the conditions that skipped steps of its events.
+
+Every run lists the handlers and on: patterns no case applied an event to; --coverage=strict also fails on them.
+--coverage lists each condition (if: of a handler or a step) with how often the cases saw it true and false, the
+ones never true or never false first. The exit code follows the cases unless --coverage-min asks that share of the
+conditions' outcomes (each true and false) to be seen. An event's expect: takes
+skipped_by: ["integrations.stripe.handlers[0].if"] to assert which conditions skipped its steps.`,
+  arguments: [
+    { name: '[MANIFEST]', description: 'a manifest file (a .yaml with integrations: and no cases:) instead of integrations.yaml' },
+    { name: '[FILE...]', description: 'only these test files (default: every test file of the manifest)' },
+  ],
+  flags: {
+    env: ENV_FLAG,
+    update: { type: 'boolean', description: 'write the actual results into the failing expectations, for review (git diff tests/)' },
+    json: JSON_FLAG,
+    coverage: { type: 'string', value: 'MODE', description: 'report: list each condition with how often it was true and false; strict: also fail on untested handlers and on: patterns (--coverage alone is report)' },
+    'coverage-min': { type: 'string', value: 'PERCENT', description: "fail unless this share of the conditions' outcomes (each true and false) was seen" },
+    manifest: MANIFEST_FLAG,
+  },
+  examples: [
+    { command: 'switchyard test', does: "run every case of integrations.yaml's tests" },
+    { command: 'switchyard test tests/stripe.test.yaml --coverage=strict', does: 'one file, failing on handlers no case exercised' },
+    { command: 'switchyard test examples/postgres.yaml', does: "another manifest's cases" },
+  ],
+});
+
 /** Runs `switchyard test` with `args`, writing to `output` (the process's by default); returns the exit code. */
 export async function testCommand(args: string[], output: Output = processOutput): Promise<number> {
-  const { values, positionals } = parseArgs(bareCoverage(args), {
-    env: { type: 'string' },
-    update: { type: 'boolean' },
-    json: { type: 'boolean' },
-    coverage: { type: 'string' },
-    'coverage-min': { type: 'string' },
-    manifest: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(testSpec, bareCoverage(args));
   if (values.coverage !== undefined && !COVERAGE_MODES.includes(values.coverage)) throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
   const min = values['coverage-min'];
   if (min !== undefined && !(/^\d+(\.\d+)?$/.test(min) && Number(min) <= 100)) throw new UsageError('--coverage-min takes a percentage from 0 to 100: the share of the conditions\' outcomes (each true and false) the cases must see');
-  const environment = values.env ?? 'default';
+  const environment = values.env;
   const json = values.json ?? false;
   const started = performance.now();
   // A manifest among the arguments (`switchyard test examples/postgres.yaml`) picks the manifest; the rest are tests.

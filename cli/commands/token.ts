@@ -4,7 +4,8 @@
  * for trying JWT-protected routes and the admin API offline under `switchyard dev`. The token alone goes to
  * stdout (`TOKEN=$(npx switchyard token …)`). A deployed Worker never accepts it (runtime/edge/dev-auth.ts).
  */
-import { parseArgs } from 'node:util';
+import { UsageError } from '../lib/args.ts';
+import { defineCommand, MANIFEST_FLAG, parseCommand } from '../lib/command.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { build } from '../../runtime/component/define.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
@@ -14,7 +15,25 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { ensureDevAuthKey, mintDevToken } from '../lib/dev-auth.ts';
 import { projectFor, readText } from '../lib/project.ts';
 
-export const TOKEN_USAGE = 'token [--provider NAME] [--sub ID] [--claim name=value]... [--ttl 1h] [--env NAME]  mint a local dev token (switchyard dev only)';
+export const tokenSpec = defineCommand({
+  name: 'token',
+  summary: 'mint a token from the local dev issuer (npm run dev only)',
+  description: `Mints a token from the local dev issuer (switchyard-dev), standing in for one of the manifest's auth
+providers, to try JWT-protected routes and the admin API offline under switchyard dev. Only the token goes to
+stdout (TOKEN=$(npx switchyard token ...)). A deployed Worker never accepts it: the issuer answers on loopback only,
+and validate refuses its variables in wrangler.toml.`,
+  flags: {
+    provider: { type: 'string', value: 'NAME', defaultText: "the manifest's only auth provider", description: 'the auth provider (a key under auth:) the token stands in for' },
+    sub: { type: 'string', value: 'ID', default: 'user_dev', description: "the token's subject (the user id)" },
+    claim: { type: 'string', value: 'NAME=VALUE', multiple: true, default: [], description: 'a claim to add; a value that reads as a JSON array or object (a roles list) is parsed' },
+    ttl: { type: 'string', value: 'DURATION', default: '1h', description: 'how long the token is valid (30s, 5m, 1h)' },
+    env: { type: 'string', value: 'NAME', default: 'default', description: "the manifest's environment whose auth providers are read" },
+    manifest: MANIFEST_FLAG,
+  },
+  examples: [
+    { command: 'TOKEN=$(npx switchyard token --provider clerk --sub user_1 --claim \'roles=["admin"]\')', does: 'a token for user_1 with an admin role' },
+  ],
+});
 
 /** `name=value`; a value that reads as a JSON array or object (roles lists) is parsed, anything else is a string. */
 export function parseClaim(text: string): [string, unknown] {
@@ -35,27 +54,11 @@ export function parseClaim(text: string): [string, unknown] {
 export async function tokenCommand(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        provider: { type: 'string' },
-        sub: { type: 'string', default: 'user_dev' },
-        claim: { type: 'string', multiple: true, default: [] },
-        ttl: { type: 'string', default: '1h' },
-        env: { type: 'string', default: 'default' },
-        manifest: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseCommand(tokenSpec, args));
   } catch (error) {
-    console.error(`switchyard token: ${(error as Error).message}\nusage: switchyard ${TOKEN_USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`switchyard token: ${error.message}\nrun \`switchyard token --help\` for its flags`);
     return 2;
-  }
-  if (values.help) {
-    console.log(`usage: switchyard ${TOKEN_USAGE}`);
-    return 0;
   }
   const project = projectFor(values.manifest);
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);

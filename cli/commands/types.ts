@@ -1,8 +1,9 @@
 /**
  * `switchyard types [--check] [--client FILE [MANIFEST]]`: writes schemas/manifest.schema.json from the adapter
  * registry (its provider enum from catalog/), runtime/manifest/types.gen.ts from it, schemas/catalog.schema.json,
- * docs/components.md (every component's options, from its spec), the generated tables of the README and docs/
- * (the provider table in docs/providers.md, the operators and transforms in docs/conditions.md), and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
+ * docs/components.md (every component's options, from its spec), docs/cli.md (the commands, from their declarations), the
+ * generated tables of the README and docs/ (the provider table in docs/providers.md, the operators and transforms in
+ * docs/conditions.md), and the typed commands client for the default manifest (client/switchyard-client.gen.ts).
  * With --client, writes the client for a manifest's commands to FILE instead (an application's own copy). With
  * --check, fails when any of them is stale.
  */
@@ -18,7 +19,7 @@ import { withProvidersTable } from '../lib/providers-table.ts';
 import { withConditionTables } from '../lib/conditions-doc.ts';
 import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { parseArgs } from '../lib/args.ts';
+import { defineCommand, parseCommand } from '../lib/command.ts';
 import { clientModule } from '../lib/client.ts';
 import { typesInput, typesInputSharing } from '../lib/schema-to-types.ts';
 import { findManifest, PACKAGE_ROOT, readText, writeIfChanged } from '../lib/project.ts';
@@ -92,8 +93,34 @@ export async function generatedClient(manifestPath: string): Promise<string> {
   return clientModule(manifest, source);
 }
 
-export async function typesCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs(args, { check: { type: 'boolean' }, client: { type: 'string' } });
+/** docs/cli.md: the CLI's commands, generated from their declarations (cli/lib/cli-doc.ts). */
+export const CLI_DOC_PATH = join(PACKAGE_ROOT, 'docs/cli.md');
+
+export const typesSpec = defineCommand({
+  name: 'types',
+  summary: 'write (or check) schemas/, the generated types, docs and the typed commands client',
+  description: `Writes what is generated from the code: schemas/manifest.schema.json (from the adapter registry, its
+provider list from catalog/), the TypeScript types from it, schemas/catalog.schema.json, docs/components.md (every
+component's options), docs/cli.md (every command's flags, from their declarations), the README's generated tables,
+and the typed commands client for the default manifest. npm run types runs it; npm run check runs it with --check,
+which fails when any of them is stale.`,
+  arguments: [{ name: '[MANIFEST]', description: 'with --client: the manifest whose commands the client calls (default: integrations.yaml)' }],
+  flags: {
+    check: { type: 'boolean', description: 'write nothing; fail (exit 1) when a generated file is stale' },
+    client: { type: 'string', value: 'FILE', description: "write only the typed client for a manifest's commands, to FILE (an application's own copy)" },
+  },
+  examples: [
+    { command: 'npm run types', does: 'regenerate everything after changing an adapter, the catalog or a command' },
+    { command: 'switchyard types --client src/switchyard.ts', does: "the typed client for your manifest's commands" },
+  ],
+});
+
+/**
+ * Runs `switchyard types`. `more` are further generated files (path and content) the caller knows of: the command
+ * table gives docs/cli.md, which this module cannot import without a cycle (the table imports every command).
+ */
+export async function typesCommand(args: string[], more: () => [string, string][] = () => []): Promise<number> {
+  const { values, positionals } = parseCommand(typesSpec, args);
   const check = values.check ?? false;
   let files: [string, string][];
   if (values.client) {
@@ -109,6 +136,7 @@ export async function typesCommand(args: string[]): Promise<number> {
       [VERSION_PATH, want.version],
       ...want.docs,
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
+      ...more(),
     ];
   }
   if (check) {

@@ -3,7 +3,7 @@
  * environment, and lists every problem as file:line:column. Exits 1 when there is any. `--budget` appends each
  * handler's cost per event and the capacity it implies; `--json` prints one object for machines instead.
  */
-import { parseArgs } from '../lib/args.ts';
+import { defineCommand, JSON_FLAG, parseCommand } from '../lib/command.ts';
 import { checkProject, type EnvironmentBuild, type Problem } from '../lib/check.ts';
 import { projectFor } from '../lib/project.ts';
 import { log, logError, processOutput, type Output } from '../lib/output.ts';
@@ -49,14 +49,32 @@ function printReplayWindows(builds: EnvironmentBuild[], output: Output): void {
 /** A problem as JSON: where it is, what it says, and which environments have it. */
 const problemJson = (p: Problem) => ({ file: p.file, line: p.line, column: p.column, path: formatPath(p.path), environments: p.environments, message: p.message });
 
+export const validateSpec = defineCommand({
+  name: 'validate',
+  summary: 'check the manifest (every environment by default)',
+  description: `Checks the manifest against its schema and the adapters' options, for every environment (or the one
+--env names), and lists every problem as file:line:column with the line and a caret under the place. Warnings are
+printed too, and do not fail it. A
+Postgres store's SQL is prepared against the Postgres at SWITCHYARD_PG_URL when it answers, else in PGlite.
+
+On success it prints each environment's build hash, and for verifiers that sign no timestamp how long a replayed
+delivery is refused.`,
+  arguments: [{ name: '[FILE]', description: 'the manifest (default: integrations.yaml, found by walking up)' }],
+  flags: {
+    env: { type: 'string', value: 'NAME', defaultText: 'every environment', description: 'check only this environment (a key under environments:, or default)' },
+    budget: { type: 'boolean', description: "also print each handler's cost per event (D1 rows, queue operations) and the events a day each plan fits, for the environment (default: default)" },
+    json: JSON_FLAG,
+    'readme-secrets': { type: 'boolean', description: "also require each secret the manifest reads in the README's secrets table (this repository's CI uses it)" },
+  },
+  examples: [
+    { command: 'switchyard validate', does: 'check integrations.yaml for every environment' },
+    { command: 'switchyard validate --env production --budget', does: 'check production and print what an event of each handler costs' },
+  ],
+});
+
 /** Runs `validate` with `args`, writing to `output` (the process's by default); returns the exit code. */
 export async function validateCommand(args: string[], output: Output = processOutput): Promise<number> {
-  const { values, positionals } = parseArgs(args, {
-    env: { type: 'string' },
-    budget: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'readme-secrets': { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommand(validateSpec, args);
   const env = values.env;
   const project = projectFor(positionals[0]);
   const result = checkProject(project, { ...(env ? { environments: [env] } : {}), readmeSecrets: values['readme-secrets'] ?? false });

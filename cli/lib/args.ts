@@ -17,7 +17,7 @@ export class UsageError extends Error {
  */
 export function parseArgs<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
   try {
-    return parseNodeArgs({ args, options, strict: true, allowPositionals: true });
+    return parseNodeArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];

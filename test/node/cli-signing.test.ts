@@ -78,8 +78,14 @@ describe('switchyard send, over every catalog provider', () => {
       expect(run.stdout).toMatch(/-> 20[02] \{"status":"(applied|ignored|accepted)"/);
       expect(run.code).toBe(0);
     }
-    const events = await server.query<{ id: string }>('SELECT id FROM events WHERE integration = ?', keyOf(name));
+    const events = await server.query<{ id: string; status: string }>('SELECT id, status FROM events WHERE integration = ?', keyOf(name));
     expect(events).toHaveLength(2);
+    // What send printed as the outcome is what the runtime recorded for that event.
+    for (const [i, run] of [first, second].entries()) {
+      const said = new RegExp(`^event ${keyOf(name)}/(.+): (\\w+)$`, 'm').exec(run.stdout);
+      expect(said, run.stdout).not.toBeNull();
+      expect(events.find((e) => e.id === said![1]), `send ${i + 1}`).toEqual({ id: said![1], status: said![2] });
+    }
     expect(await server.query('SELECT reason, error FROM dead_letters WHERE integration = ?', keyOf(name))).toEqual([]);
   });
 

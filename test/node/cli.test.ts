@@ -1,11 +1,13 @@
 /** The CLI behaves like the tools its users know: help, version, usage errors, --json, colour, URLs and errors. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manifestTests, validate } from '../support/in-process.ts';
 import { CLI, cli, cliAsync, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
+import { fillSample } from '../../cli/lib/sign-sample.ts';
 
 const ANSI = /\u001b\[/;
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -237,6 +239,35 @@ describe('friendly errors', () => {
     const bad = cli(['replay', '--seq', '1,x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--seq takes numbers separated by commas, not "x"');
+  });
+
+  it('replay --list prints why each dead letter failed (its error), not only the kind of failure', async () => {
+    const error = 'resend answered 422: {"name":"validation_error","message":"Invalid `to` field."}\nafter 5 attempts';
+    const letter = { seq: 7, integration: 'clerk', stage: 'effect', event_id: 'evt_9', reason: 'permanent', error, attempts: 5, last_failed_at: '2026-01-01T00:00:00Z' };
+    const server = await fakeServer(() => [200, { dead_letters: [letter] }]);
+    const { code, stdout } = await cliAsync(['replay', '--list', '--url', server.url], { env: admin });
+    expect(code).toBe(0);
+    expect(stdout).toContain('#7  clerk  effect  evt_9  permanent  attempts=5  2026-01-01T00:00:00Z\n');
+    expect(stdout).toContain('    resend answered 422: {"name":"validation_error","message":"Invalid `to` field."}\n    after 5 attempts\n');
+  });
+
+  it('capture --out with an absolute path writes the cases there, after the fixtures, and switchyard test runs them', async () => {
+    const dir = dirname(projectWith(defaultManifestText()));
+    const event = { integration: 'clerk', id: 'evt_abs', type: 'user.created', status: 'applied' };
+    const payload = JSON.parse(fillSample(readFileSync(join(ROOT, 'samples/clerk/user.created.json'), 'utf8'), Date.now(), 'abs1'));
+    const server = await fakeServer((req) => (req.url!.startsWith('/admin/api/events?') ? [200, { events: [event] }] : [200, { event: { ...event, occurred_at: null, payload } }]));
+    const out = join(mkdtempSync(join(tmpdir(), 'switchyard-out-')), 'nested', 'captured.test.yaml');
+    const run = await cliAsync(['capture', '--url', server.url, '--out', out], { cwd: dir, env: admin });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('captured 1 event');
+    // The fixture stays in the project's tests/fixtures/, named relative to the file that points at it.
+    const fixture = join(dir, 'tests/fixtures/clerk/user.created.evt_abs.json');
+    expect(readFileSync(out, 'utf8')).toContain(`file: ${relative(dirname(out), fixture)}`);
+    expect(JSON.parse(readFileSync(fixture, 'utf8'))).toMatchObject({ type: 'user.created' });
+    const tested = await cliAsync(['test', out], { cwd: dir });
+    expect(tested.stdout).toContain('1 passed, 0 failed');
+    expect(tested.code).toBe(0);
   });
 
   it('tells a refused admin token from a missing one', async () => {

@@ -137,3 +137,53 @@ describe('switchyard send with a provider: and no samples/ file', () => {
     expect(run.out).toContain("ed25519 requests are signed with the provider's private key");
   });
 });
+
+describe('switchyard send prints what the runtime recorded', () => {
+  /** Sends to a server that accepts the delivery (202) and answers the admin API's event detail with `detail`. */
+  async function sendTo(detail: (id: string) => [number, unknown], extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const asked = /^\/admin\/api\/events\/shopify\/(.+)$/.exec(req.url ?? '');
+        const [status, body] = asked ? detail(decodeURIComponent(asked[1]!)) : [202, { status: 'accepted', id: req.headers['x-shopify-webhook-id'] }];
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const args = [CLI, 'send', 'shopify', 'orders-paid', '--manifest', join(ROOT, 'examples/more-providers.yaml'), '--url', `http://127.0.0.1:${port}`, ...extra];
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { env: { ...process.env, ADMIN_TOKEN: 'send-status-token', SHOPIFY_WEBHOOK_SECRET: 'shpss_example_secret' }, cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    server.close();
+    return run;
+  }
+  const detail = (status: string) => ({ event: { status, attempts: 0, max_attempts: 5, error: null, next_at: null }, effects: [] });
+
+  it('an event still queued when the wait runs out is said to be still queued, not processed, never given as its final status', async () => {
+    const run = await sendTo(() => [200, detail('queued')], ['--wait', '1']);
+    expect(run.stdout).toMatch(/-> 202 /);
+    expect(run.stdout).not.toMatch(/event shopify\/\S+: queued/);
+    expect(run.stderr).toMatch(/event shopify\/\S+: still queued after 1 s: recorded, not processed yet/);
+    expect(run.code).toBe(1);
+  });
+
+  it('an event the log does not have is said to be not recorded', async () => {
+    const run = await sendTo((id) => [404, { error: 'not_found', message: `no event shopify/${id}` }], ['--wait', '1']);
+    expect(run.stderr).toMatch(/event shopify\/\S+: not recorded: the event log has no such event after 1 s \(the server answered accepted;/);
+    expect(run.code).toBe(1);
+  });
+
+  it('polls until the event is settled, and prints the status it settled in', async () => {
+    let asked = 0;
+    const run = await sendTo(() => [200, detail(++asked < 3 ? 'queued' : 'applied')]);
+    expect(run.stdout).toMatch(/event shopify\/\S+: applied\n/);
+    expect(asked).toBe(3);
+    expect(run.code).toBe(0);
+  });
+});

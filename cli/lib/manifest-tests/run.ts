@@ -260,10 +260,11 @@ function buildEvent(target: Target, c: Case, step: Step, index: number, now: num
   return { integration: integrationName, path: spec.route, body: built.body, headers: built.headers, ...(built.form ? { form: built.form } : {}), ...(id !== undefined ? { id } : {}), signature: step.signature ?? 'valid' };
 }
 
+/** `a/b/../c` -> `a/c`; a `..` above the start is kept (a test file outside the project names fixtures inside it). */
 const normalizePath = (p: string) => {
   const out: string[] = [];
   for (const part of p.split('/')) {
-    if (part === '..') out.pop();
+    if (part === '..' && out.length && out[out.length - 1] !== '..') out.pop();
     else if (part !== '.' && part !== '') out.push(part);
   }
   return out.join('/');
