@@ -24,6 +24,7 @@ import type { PostgresConnect } from '../store/postgres.ts';
 import { compilePattern } from '../manifest/compile.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { registerBackfill } from './backfill.ts';
+import { registerCharts } from './charts.ts';
 import type { IngestDeps } from '../edge/ingest.ts';
 
 export interface AdminDeps {
@@ -272,6 +273,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
   });
 
   api.route('/handshakes', handshakesApi(compiled, emit, now));
+  registerCharts(api, compiled, { now, ...(usage ? { usage } : {}) });
 
   return api;
 }
