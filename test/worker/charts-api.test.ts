@@ -7,6 +7,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { harness, uid } from '../support/harness.ts';
+import { effectFailureStatement } from '../../runtime/store/index.ts';
 import { stripeSignature } from '../support/sign.ts';
 
 const HOUR = 3_600_000;
@@ -91,6 +92,25 @@ describe('GET /admin/api/charts', () => {
     const fresh = (await (await harness({ now: () => NOW }).request('/admin/api/charts', { headers: admin })).json()) as Charts;
     expect(fresh.events).toEqual(charts.events);
     expect(fresh.effect_failures).toEqual(charts.effect_failures);
+  });
+
+  it('a failed send is counted in the batch that settles it, 1 row written (new or incremented); a sent one is not', async () => {
+    const h = harness({ now: () => NOW + 7 * HOUR });
+    const invoice = async () => {
+      const body = JSON.stringify({ id: uid('evt'), object: 'event', type: 'invoice.payment_failed', created: Math.floor(NOW / 1000), data: { object: { id: uid('in'), customer_email: 'cost@example.com', amount_due: 100, currency: 'usd', hosted_invoice_url: 'https://pay.example.test/in' } } });
+      expect((await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, Math.floor((NOW + 7 * HOUR) / 1000)) })).status).toBe(200);
+    };
+    const count = () => env.DB.prepare("SELECT metric, n FROM usage WHERE metric LIKE 'effects.%' AND key = 'resend' AND period_start = '2031-03-04T12:00:00.000Z'").all();
+    await invoice();
+    expect((await count()).results).toEqual([]);
+    h.providers.failNext(/api\.resend\.com/, 503, { times: 2 });
+    await invoice();
+    await invoice();
+    expect((await count()).results).toEqual([{ metric: 'effects.retrying', n: 2 }]);
+    // Its cost, from D1's own counter: one row, whether it creates the hour's counter or adds to it.
+    for (const action of [uid('provider'), uid('provider')]) {
+      for (let i = 0; i < 2; i++) expect((await effectFailureStatement(env.DB, action, 'dead_lettered', new Date(NOW).toISOString()).run()).meta.rows_written).toBe(1);
+    }
   });
 
   it('is closed without admin credentials', async () => {
