@@ -4,6 +4,8 @@
  * numbers (`data-*`) and a `<title>` a pointer shows. The page parses them as SVG (never as HTML) and puts them in.
  */
 
+import { EffectStatus, EventStatus } from '../store/status.ts';
+
 const escapeXml = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** 12345 as `12,345` (no Intl: the same digits in every runtime). */
@@ -33,9 +35,9 @@ export function niceMax(n: number): number {
 /** The events chart's series, bottom to top, with their colours and names. */
 export const EVENT_SERIES = [
   { key: 'other', colour: COLOURS.ok, name: 'applied, ignored or in flight' },
-  { key: 'replayed', colour: COLOURS.info, name: 'replayed' },
-  { key: 'retrying', colour: COLOURS.warn, name: 'retrying' },
-  { key: 'dead_lettered', colour: COLOURS.bad, name: 'dead-lettered' },
+  { key: EventStatus.replayed, colour: COLOURS.info, name: EventStatus.replayed },
+  { key: EventStatus.retrying, colour: COLOURS.warn, name: EventStatus.retrying },
+  { key: EventStatus.dead_lettered, colour: COLOURS.bad, name: 'dead-lettered' },
 ] as const;
 export type EventSeries = (typeof EVENT_SERIES)[number]['key'];
 
@@ -84,8 +86,8 @@ export function effectsChart(providers: readonly { provider: string; retrying: n
   providers.forEach((p, i) => {
     const y = top + i * row + 4;
     body += text(left - 8, y + 12, p.provider, 'text-anchor="end"');
-    body += rect(left, y, scale(p.retrying), 16, COLOURS.warn, { provider: p.provider, series: 'retrying', n: p.retrying }, `${p.provider}: ${grouped(p.retrying)} failed attempts retried`);
-    body += rect(left + scale(p.retrying), y, scale(p.dead_lettered), 16, COLOURS.bad, { provider: p.provider, series: 'dead_lettered', n: p.dead_lettered }, `${p.provider}: ${grouped(p.dead_lettered)} dead-lettered`);
+    body += rect(left, y, scale(p.retrying), 16, COLOURS.warn, { provider: p.provider, series: EffectStatus.retrying, n: p.retrying }, `${p.provider}: ${grouped(p.retrying)} failed attempts retried`);
+    body += rect(left + scale(p.retrying), y, scale(p.dead_lettered), 16, COLOURS.bad, { provider: p.provider, series: EffectStatus.dead_lettered, n: p.dead_lettered }, `${p.provider}: ${grouped(p.dead_lettered)} dead-lettered`);
     body += text(left + scale(p.retrying + p.dead_lettered) + 6, y + 12, `${grouped(p.retrying)} retried · ${grouped(p.dead_lettered)} dead-lettered`);
   });
   if (!providers.length) body += text(left, top + 16, 'no effect failed in the last 24 hours');
