@@ -25,6 +25,9 @@ const rect = (x: number, y: number, w: number, h: number, fill: string, data: Re
 
 const text = (x: number, y: number, content: string, attrs = '', fill: string = COLOURS.dim) => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" fill="${fill}"${attrs ? ` ${attrs}` : ''}>${escapeXml(content)}</text>`;
 
+/** A fraction as a whole percentage; a use above 0 but under 1 % reads `<1%`, not `0%`. */
+export const percent = (f: number) => (f > 0 && f < 0.01 ? '<1%' : `${Math.round(f * 100)}%`);
+
 /** The smallest of 1, 2, 5 × 10ⁿ at or above `n` (a y axis's top), at least 1. */
 export function niceMax(n: number): number {
   if (n <= 1) return 1;
@@ -71,7 +74,7 @@ export function eventsChart(hours: readonly string[], series: Record<EventSeries
     }
     if (i % 3 === 0 || i === hours.length - 1) body += text(x + barW / 2, H - 6, hour.slice(11, 13), 'text-anchor="middle"');
   });
-  body += text(W - right, H - 6, 'UTC', 'text-anchor="end"');
+  body += text(left - 6, H - 6, 'UTC', 'text-anchor="end"');
   if (!totals.some((n) => n > 0)) body += text(left + 8, top + plotH / 2, 'no events in the last 24 hours');
   return svg('chart-events-svg', W, H, 'Events per hour by status, the last 24 hours', body);
 }
@@ -117,10 +120,10 @@ export function usageChart(metrics: readonly UsageBar[], plan: string): string {
     body += `<rect x="${left}" y="${y}" width="${track}" height="14" rx="3" fill="${COLOURS.track}" stroke="${COLOURS.line}"/>`;
     if (projected !== null) {
       const over = projected > 1;
-      body += rect(left, y, Math.min(1, projected) * track, 14, 'none', { metric: m.metric, series: 'projected', n: m.projected! }, `${name}: ${grouped(m.projected!)} by 24:00 UTC at today's pace (${Math.round(projected * 100)}% of ${grouped(m.allowance)})`, ` stroke="${over ? COLOURS.bad : COLOURS.dim}" stroke-dasharray="3 2"`);
+      body += rect(left, y, Math.min(1, projected) * track, 14, 'none', { metric: m.metric, series: 'projected', n: m.projected! }, `${name}: ${grouped(m.projected!)} by 24:00 UTC at today's pace (${percent(projected)} of ${grouped(m.allowance)})`, ` stroke="${over ? COLOURS.bad : COLOURS.dim}" stroke-dasharray="3 2"`);
     }
     body += rect(left, y, Math.min(1, used) * track, 14, fill, { metric: m.metric, series: 'used', n: m.used }, `${name}: ${grouped(m.used)} of ${grouped(m.allowance)} today (${plan} plan)`);
-    const pace = projected === null ? 'too early in the day to project' : `projected ${grouped(m.projected!)} (${Math.round(projected * 100)}%)${projected > 1 ? ': over the allowance' : ''}`;
+    const pace = projected === null ? 'too early in the day to project' : `projected ${grouped(m.projected!)} (${percent(projected)})${projected > 1 ? ': over the allowance' : ''}`;
     body += text(left, y + 27, `${grouped(m.used)} of ${grouped(m.allowance)} · ${pace}`, '', projected !== null && projected > 1 ? COLOURS.bad : COLOURS.dim);
   });
   return svg('chart-usage-svg', W, H, `Today's use of the ${plan} plan's daily allowances, and the day's projection`, body);

@@ -1,7 +1,7 @@
 /** The charts' arithmetic and drawing (runtime/operations/charts.ts, charts-svg.ts): the day's projection, the bars, escaping. */
 import { describe, expect, it } from 'vitest';
 import { lastDayHours, PROJECTION_MIN_MS, projectDay } from '../../runtime/operations/charts.ts';
-import { effectsChart, eventsChart, grouped, niceMax, usageChart } from '../../runtime/operations/charts-svg.ts';
+import { effectsChart, eventsChart, grouped, niceMax, percent, usageChart } from '../../runtime/operations/charts-svg.ts';
 
 const at = (iso: string) => Date.parse(iso);
 /** The `<rect>` with these attributes, and its height. */
@@ -101,5 +101,32 @@ describe('helpers', () => {
   it('rounds an axis up to 1, 2 or 5 × 10ⁿ, and groups digits', () => {
     expect([0, 1, 3, 10, 11, 26, 101, 4_999].map(niceMax)).toEqual([1, 1, 5, 10, 20, 50, 200, 5_000]);
     expect([0, 999, 1_000, 100_000, 1_234_567].map(grouped)).toEqual(['0', '999', '1,000', '100,000', '1,234,567']);
+    expect([0, 0.0012, 0.01, 0.994, 1.2].map(percent)).toEqual(['0%', '<1%', '1%', '99%', '120%']);
+  });
+});
+
+describe('docs/charts.md', () => {
+  it('states the figures the code and its tests use', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('../support/project.ts');
+    const { ATTENTION_SAMPLE } = await import('../../runtime/store/charts.ts');
+    const { HOURLY_KEEP_MS } = await import('../../runtime/lib/platform.ts');
+    const doc = readFileSync(join(ROOT, 'docs/charts.md'), 'utf8').replace(/\s+/g, ' ');
+    const scale = readFileSync(join(ROOT, 'test/worker/scale.test.ts'), 'utf8');
+    const page = readFileSync(join(ROOT, 'runtime/operations/dashboard/charts.js'), 'utf8');
+    expect(doc).toContain(`At most ${ATTENTION_SAMPLE} events of each attention status`);
+    expect(doc).toContain(`at most ${ATTENTION_SAMPLE} events of each`);
+    const budget = Number(/\['GET \/charts', \{ read: ([\d_]+), written: 0 \}/.exec(scale)![1]!.replace(/_/g, ''));
+    expect(doc).toContain(`within ${grouped(budget)} rows read and 0 rows written`);
+    expect(HOURLY_KEEP_MS).toBe(2 * 86_400_000);
+    expect(doc).toContain('after two days');
+    expect(page).toContain('}, 300000);');
+    expect(doc).toContain('every 5 minutes while it is visible');
+    expect(projectDay(600, at('2031-03-04T06:00:00.000Z'))).toBe(2_400);
+    expect(doc).toContain('At 06:00 UTC, for example, 600 rows project to 2,400');
+    const fill = (used: number) => /fill="(#\w+)" data-metric="x" data-series="used"/.exec(usageChart([{ metric: 'x', used, allowance: 100, projected: null }], 'free'))![1];
+    expect([fill(79), fill(80), fill(99), fill(100)]).toEqual(['#3fb950', '#d29922', '#d29922', '#f85149']);
+    expect(doc).toContain('amber at 80 % of the allowance and red at 100 %');
   });
 });
