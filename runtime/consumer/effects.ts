@@ -12,7 +12,7 @@ import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
-import { attemptStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 import { annotate, inSpan, type Tracer } from '../lib/trace.ts';
@@ -166,6 +166,7 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     statements.push(settleStatement(db, effect, lease, outcome, at));
     if (outcome.status === EffectStatus.retrying || outcome.status === EffectStatus.dead_lettered) {
       statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
+      statements.push(effectFailureStatement(db, effect.action, outcome.status, at));
     }
     // Not sent (failed, deferred or dropped by another limit): what was reserved for it is given back.
     for (const l of item.limits.filter((l) => l.reserved)) statements.push(refundStatement(db, l.limit.name, l.key, l.periodStart, l.n));

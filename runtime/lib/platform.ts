@@ -250,7 +250,7 @@ export class PlatformUsage {
 /** Upper bounds (ms) of the processing-lag histogram's buckets; the last bucket is everything above. */
 export const LAG_BUCKETS_MS = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
 
-/** How long hourly counters (events, lag, rejections) and daily ones (platform, queues) are kept. */
+/** How long hourly counters (events, lag, rejections, effect failures) and daily ones (platform, queues) are kept. */
 export const HOURLY_KEEP_MS = 2 * 86_400_000;
 export const DAILY_KEEP_MS = 35 * 86_400_000;
 
@@ -266,7 +266,7 @@ export function pruneUsageStatements(db: D1Database, nowMs: number, batch: numbe
   const range = (from: string, to: string, cut: string) => db.prepare(PRUNE_FAMILY).bind(from, to, cut, batch);
   // A limit's counters of periods before the current one are over: nothing reads them again.
   const over = limits.map((l) => pruneCounterStatement(db, l.name, periodBounds(l.period, nowMs).start, batch));
-  return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
+  return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('effects.', 'effects/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
 }
 
 /** Up to ?4 counters of every metric in [?1, ?2) from periods before ?3: each metric found by one keyed read. */

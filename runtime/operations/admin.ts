@@ -26,6 +26,7 @@ import type { Emit } from '../lib/telemetry.ts';
 import { registerBackfill } from './backfill.ts';
 import { eventCounters } from './counters.ts';
 import { refusalsApi } from './admin-refusals.ts';
+import { registerCharts } from './charts.ts';
 import type { IngestDeps } from '../edge/ingest.ts';
 
 export interface AdminDeps {
@@ -278,6 +279,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
 
   api.route('/handshakes', handshakesApi(compiled, emit, now));
   api.route('/refusals', refusalsApi());
+  registerCharts(api, compiled, { now, ...(usage ? { usage } : {}) });
 
   return api;
 }

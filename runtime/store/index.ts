@@ -12,3 +12,4 @@ export * from './commands.ts';
 export * from './callers.ts';
 export * from './admin-sessions.ts';
 export * from './handshakes.ts';
+export * from './charts.ts';

@@ -18,6 +18,8 @@ export interface RuntimeServer {
   url: string;
   /** Rows of the runtime's D1 (the event log, dead letters, projections). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** Runs the cron trigger once (writes the isolate's counters, sweeps, retries what is due). */
+  scheduled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,16 +27,16 @@ export interface RuntimeServer {
  * Serves the manifest at `manifestPath` (its project's migrations and .dev.vars.example) on a free local port; with
  * `dashboard` (the build's pages, cli/lib/dashboard-module.ts) it serves /admin too, signed in with ADMIN_TOKEN.
  */
-export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages } = {}): Promise<RuntimeServer> {
+export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages; now?: () => number; providers?: FakeProviders } = {}): Promise<RuntimeServer> {
   const built = nodeTarget(projectFor(manifestPath), 'default');
   if (!built.ok) throw new Error(`the manifest does not build: ${built.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')}`);
   const target = built.target;
   const storage = await target.storage();
-  const now = () => Date.now();
+  const now = options.now ?? (() => Date.now());
   const queues = new Map<string, OfflineQueue>();
   for (const q of target.compiled.queues.values()) for (const b of [q.binding, q.deadLetter]) if (b) queues.set(b, new OfflineQueue(b, now));
   const env: RuntimeEnv = { ...target.vars, ...target.secrets, SWITCHYARD_ENV: target.environment, DB: storage.db, KV: new MemoryKV(now) as unknown as KVNamespace, ...Object.fromEntries(queues) };
-  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: new FakeProviders({ deterministic: true }).fetch, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
+  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: (options.providers ?? new FakeProviders({ deterministic: true })).fetch, ...(options.now ? { now: options.now } : {}), ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
   const drain = async () => {
     for (const [binding, q] of queues) {
       const due = q.takeDue(Number.MAX_SAFE_INTEGER);
@@ -67,6 +69,10 @@ export async function serveRuntime(manifestPath: string, options: { dashboard?: 
   return {
     url: `http://127.0.0.1:${port}`,
     query: async <T>(sql: string, ...params: unknown[]) => (await storage.db.prepare(sql).bind(...params).all<T>()).results,
+    scheduled: async () => {
+      await runtime.scheduled(env);
+      await drain();
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       await storage.close?.();

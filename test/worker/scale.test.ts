@@ -142,6 +142,8 @@ const OPERATIONS: [name: string, budget: Budget, run: (c: Context) => Promise<un
   ['cron: runtime.scheduled, again', { read: 1_100 }, (c) => c.h.runtime.scheduled({ ...c.h.env, DB: c.db })],
   ['GET /health', { read: 2_000, written: 0 }, get('/admin/api/health')],
   ['GET /usage (with the projection of today’s mix)', { read: 2_500, written: 0 }, get('/admin/api/usage')],
+  // Counters (24 hours of them), and at most ATTENTION_SAMPLE events of each attention status through its index.
+  ['GET /charts', { read: 2_700, written: 0 }, get('/admin/api/charts')],
   ['GET /events', { read: 200, written: 0 }, get('/admin/api/events?limit=50')],
   ['GET /events, a page deep in the log', { read: 200, written: 0 }, get(`/admin/api/events?limit=50&cursor=${N / 2}`)],
   ['GET /events?integration', { read: 300, written: 0 }, get('/admin/api/events?integration=paddle&limit=50')],
