@@ -1,8 +1,10 @@
 /**
  * `switchyard dev [--port N] [--no-dev-auth] [wrangler dev args…]`: the embedded default. Builds the manifest,
  * applies the D1 migrations locally, starts `wrangler dev` (http://localhost:8787 unless `--port` or PORT says
- * otherwise) with local D1, KV and Queues, and rebuilds when integrations.yaml changes (wrangler reloads the Worker;
- * a broken edit is reported and the last good build kept).
+ * otherwise) with local D1, KV and Queues, and follows every input (docs/development.md): the manifest and its
+ * templates rebuild (wrangler reloads the Worker; a broken edit is reported and the last good build kept);
+ * .dev.vars, .dev.vars.example and a new migration restart wrangler, the migration applied first. APP_URL follows
+ * the port, and wrangler.toml's crons are fired on their schedule, since wrangler dev fires none.
  *
  * While the server answers, its URL is in `.switchyard/dev-url`, so other commands find it; the file is removed on
  * exit. The local dev issuer (runtime/edge/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
@@ -10,11 +12,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { addMissingDevVars, missingDevVars, readDevVars } from '../lib/dev-vars.ts';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
 import { applyLocalMigrations } from '../lib/dev-migrations.ts';
+import { classify, templateFiles, watchInputs, type DevInput, type DevInputs } from '../lib/dev-inputs.ts';
 import { wranglerOutput } from '../lib/dev-output.ts';
 import { parseCron, scheduleCrons, type Cron } from '../lib/cron.ts';
 import { projectFor, writeIfChanged, type Project } from '../lib/project.ts';
@@ -109,90 +111,6 @@ export function watchManifest(path: string, onChange: () => void, debounceMs = 1
     close() {
       clearTimeout(timer);
       watcher.close();
-    },
-  };
-}
-
-/** What a change to one of the dev loop's inputs asks for. */
-export type DevInput = 'manifest' | 'template' | 'secrets' | 'example' | 'migration' | 'wrangler';
-
-/** The files the dev loop follows, by absolute path, and the folders whose new `.sql` files are migrations. */
-export interface DevInputs {
-  files: Map<string, DevInput>;
-  migrations: string;
-}
-
-/** Every `html_file` / `text_file` a manifest names (any environment), as absolute paths; none if it does not parse. */
-export function templateFiles(manifestPath: string): string[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(manifestPath, 'utf8'));
-  } catch {
-    return [];
-  }
-  const out = new Set<string>();
-  const walk = (value: unknown) => {
-    if (Array.isArray(value)) return value.forEach(walk);
-    if (!value || typeof value !== 'object') return;
-    for (const [key, v] of Object.entries(value)) {
-      if ((key === 'html_file' || key === 'text_file') && typeof v === 'string') out.add(resolve(dirname(manifestPath), v));
-      else walk(v);
-    }
-  };
-  walk(doc);
-  return [...out];
-}
-
-/** Which input a changed path is, if the dev loop follows it. */
-export function classify(inputs: DevInputs, path: string): DevInput | undefined {
-  const known = inputs.files.get(path);
-  if (known) return known;
-  return dirname(path) === inputs.migrations && path.endsWith('.sql') ? 'migration' : undefined;
-}
-
-/**
- * Watches the folders of the dev loop's inputs (folders, not files: an atomic save replaces the file's inode) and
- * reports each burst of changes once, as the set of inputs it touched. `refresh` re-reads the inputs (a manifest
- * edit can name a new template folder).
- */
-export function watchInputs(read: () => DevInputs, onChange: (changed: Set<DevInput>, paths: string[]) => void, debounceMs = 150): { refresh(): void; close(): void } {
-  let inputs = read();
-  const watchers = new Map<string, FSWatcher>();
-  let changed = new Set<DevInput>();
-  let paths = new Set<string>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const folders = () => new Set([...[...inputs.files.keys()].map((f) => dirname(f)), inputs.migrations]);
-  const arm = () => {
-    for (const dir of folders()) {
-      if (watchers.has(dir) || !existsSync(dir)) continue;
-      const watcher = watch(dir, (_event, filename) => {
-        if (filename === null) return;
-        const path = join(dir, filename.toString());
-        const kind = classify(inputs, path);
-        if (!kind) return;
-        changed.add(kind);
-        paths.add(path);
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          const [kinds, files] = [changed, [...paths]];
-          changed = new Set();
-          paths = new Set();
-          onChange(kinds, files);
-        }, debounceMs);
-      });
-      watchers.set(dir, watcher);
-    }
-  };
-  arm();
-  return {
-    refresh() {
-      inputs = read();
-      arm();
-    },
-    close() {
-      clearTimeout(timer);
-      for (const w of watchers.values()) w.close();
-      watchers.clear();
     },
   };
 }
