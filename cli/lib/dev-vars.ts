@@ -29,3 +29,9 @@ export function addMissingDevVars(examplePath: string, devVarsPath: string): str
   writeFileSync(devVarsPath, added);
   return lines.map((line) => /^\s*([A-Z][A-Z0-9_]*)/.exec(line)![1]!);
 }
+
+/** The names .dev.vars.example declares that .dev.vars lacks: secrets a request may need and not find. */
+export function missingDevVars(examplePath: string, devVarsPath: string): string[] {
+  const have = readDevVars(devVarsPath);
+  return Object.keys(readDevVars(examplePath)).filter((name) => !(name in have));
+}

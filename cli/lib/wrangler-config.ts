@@ -17,6 +17,8 @@ export interface WranglerEnvironment {
   consumers: QueueConsumer[];
   d1: Set<string>;
   kv: Set<string>;
+  /** `[triggers] crons`: when Cloudflare fires the scheduled handler (`switchyard dev` fires them itself). */
+  crons: string[];
 }
 
 type Table = Record<string, unknown>;
@@ -41,6 +43,7 @@ export function readWranglerEnvironment(text: string, environment?: string): Wra
     consumers: (queues.consumers as QueueConsumer[] | undefined) ?? [],
     d1: new Set(((table.d1_databases as { binding: string }[] | undefined) ?? []).map((d) => d.binding)),
     kv: new Set(((table.kv_namespaces as { binding: string }[] | undefined) ?? []).map((k) => k.binding)),
+    crons: ((table.triggers as { crons?: unknown } | undefined)?.crons as string[] | undefined)?.filter((c) => typeof c === 'string') ?? [],
   };
 }
 

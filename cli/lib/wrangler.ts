@@ -13,3 +13,15 @@ export function runWrangler(args: string[], options: SpawnOptions = {}): number 
   const result = spawnSync(process.execPath, [WRANGLER_BIN, ...args], { stdio: 'inherit', ...options });
   return result.status ?? 1;
 }
+
+/** Runs wrangler with its output captured (stdout and stderr interleaved), for a caller that summarises it. */
+export function captureWrangler(args: string[], options: SpawnOptions = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    child.on('error', (error) => resolve({ code: 1, output: `${output}${error.message}\n` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}

@@ -30,6 +30,13 @@ export function stuckBackoff(stuckAfterMs: number): RetryPolicy {
   return { backoff: 'exponential', initialDelayMs: stuckAfterMs, maxDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000, jitter: 0, maxAttempts: STUCK_REQUEUES };
 }
 
+/**
+ * Set (to `true`) where queued messages do not outlive the process: Miniflare, under `switchyard dev`, holds a
+ * retry's delayed message in memory, and every reload drops it. The sweep then takes an effect back as soon as it is
+ * due rather than `stuck_after` later (its lease and attempts still keep a second send out).
+ */
+export const SWEEP_DUE_EFFECTS_VAR = 'SWITCHYARD_SWEEP_DUE_EFFECTS';
+
 export interface SweepResult {
   requeued: number;
   dead_lettered: number;
@@ -81,7 +88,8 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
   // Overdue effects, and outbox messages left unsent (an in-request send and its effects message both failed): one
   // effects message per event, whose consumer claims what is due and sends the unsent outbox.
   const owed = new Map<string, { integration: string; event_id: string }>();
-  for (const e of [...(await store.overdueEvents(db, cutoff, SWEEP_LIMIT)), ...(await store.staleOutbox(db, cutoff, SWEEP_LIMIT))]) owed.set(store.keyOf([e.integration, e.event_id]), e);
+  const effectsCutoff = env[SWEEP_DUE_EFFECTS_VAR] === 'true' ? at : cutoff;
+  for (const e of [...(await store.overdueEvents(db, effectsCutoff, SWEEP_LIMIT)), ...(await store.staleOutbox(db, cutoff, SWEEP_LIMIT))]) owed.set(store.keyOf([e.integration, e.event_id]), e);
   for (const e of owed.values()) {
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeJwt } from 'jose';
-import { devPlan, watchManifest } from '../../cli/commands/dev.ts';
+import { devAppUrl, devPlan, watchManifest } from '../../cli/commands/dev.ts';
+import { classify, templateFiles } from '../../cli/lib/dev-inputs.ts';
 import { DEV_URL_FILE } from '../../cli/lib/dev-url.ts';
 import { serverUrl } from '../../cli/lib/server.ts';
+import { readWranglerEnvironment } from '../../cli/lib/wrangler-config.ts';
 import { projectFor } from '../../cli/lib/project.ts';
 import { tokenCommand } from '../../cli/commands/token.ts';
 import { CLI, ROOT } from '../support/project.ts';
@@ -80,8 +82,45 @@ describe('devPlan', () => {
     expect(() => devPlan([], { PORT: '99999' })).toThrow(/from PORT/);
     const plan = devPlan(['--ip', '127.0.0.1', '--persist-to', '/tmp/x', '--no-dev-auth'], {});
     expect(plan).toMatchObject({ url: 'http://127.0.0.1:8787', devAuth: false, envFile: false, migrationArgs: ['--persist-to', '/tmp/x'] });
-    expect(devPlan(['--env-file', '.dev.vars.example'], {}).envFile).toBe(true);
+    expect(devPlan(['--env-file', '.dev.vars.example'], {})).toMatchObject({ envFile: true, envFilePath: '.dev.vars.example' });
+    expect(devPlan(['--env', 'staging', '--config', 'other.toml'], {})).toMatchObject({ environment: 'staging', config: 'other.toml', migrationArgs: ['--env', 'staging', '--config', 'other.toml'] });
     expect(plan.wranglerArgs).toEqual(['--port', '8787', '--ip', '127.0.0.1', '--persist-to', '/tmp/x']);
+  });
+});
+
+describe('devAppUrl', () => {
+  const plan = devPlan(['--port', '8811'], {});
+  it("follows the server's port where APP_URL is this machine's, and leaves one the user chose alone", () => {
+    expect(devAppUrl(plan, 'http://localhost:8787', {})).toBe('http://localhost:8811');
+    expect(devAppUrl(plan, 'http://127.0.0.1:8787/app/', {})).toBe('http://localhost:8811/app');
+    expect(devAppUrl(plan, undefined, {})).toBe('http://localhost:8811');
+    expect(devAppUrl(plan, 'http://localhost:8787', { APP_URL: 'http://localhost:8787' })).toBeUndefined();
+    expect(devAppUrl(plan, 'https://staging.example.com', {})).toBeUndefined();
+    expect(devAppUrl(devPlan(['--port', '8812', '--ip', '127.0.0.1'], {}), 'http://localhost:8787', {})).toBe('http://127.0.0.1:8812');
+  });
+});
+
+describe('the crons the dev loop fires', () => {
+  it("are wrangler.toml's [triggers] crons, an environment's own under --env", () => {
+    const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').replace('[env.staging.triggers]\ncrons = ["*/10 * * * *"]', '[env.staging.triggers]\ncrons = ["0 * * * *", "30 2 * * *"]');
+    expect(readWranglerEnvironment(text)?.crons).toEqual(['*/10 * * * *']);
+    expect(readWranglerEnvironment(text, 'staging')?.crons).toEqual(['0 * * * *', '30 2 * * *']);
+  });
+});
+
+describe('the inputs the dev loop follows', () => {
+  it("finds every template file the manifest names, any environment's, and classifies changed paths", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-inputs-'));
+    const manifest = join(dir, 'integrations.yaml');
+    writeFileSync(manifest, 'templates:\n  a: { subject: x, html_file: templates/a.html }\nenvironments:\n  staging:\n    templates:\n      b: { subject: y, text_file: mail/b.txt }\n');
+    expect(templateFiles(manifest)).toEqual([join(dir, 'templates/a.html'), join(dir, 'mail/b.txt')]);
+    writeFileSync(manifest, 'templates: [unclosed\n');
+    expect(templateFiles(manifest)).toEqual([]);
+    const inputs = { files: new Map([[join(dir, '.dev.vars'), 'secrets' as const]]), migrations: join(dir, 'migrations') };
+    expect(classify(inputs, join(dir, '.dev.vars'))).toBe('secrets');
+    expect(classify(inputs, join(dir, 'migrations/0022_new.sql'))).toBe('migration');
+    expect(classify(inputs, join(dir, 'migrations/notes.md'))).toBeUndefined();
+    expect(classify(inputs, join(dir, '.dev.vars.swp'))).toBeUndefined();
   });
 });
 

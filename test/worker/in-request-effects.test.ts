@@ -8,6 +8,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandCallId } from '../../runtime/store/index.ts';
+import { SWEEP_DUE_EFFECTS_VAR } from '../../runtime/operations/sweep.ts';
 import { fakeMessage, faultyDb, harness, uid, type FakeMessage, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { losingAnswers } from '../support/fake-providers.ts';
@@ -173,6 +174,28 @@ describe('sent once, whatever fails', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]!.headers['idempotency-key']).toBe(calls[0]!.headers['idempotency-key']);
     expect(emailsTo(h, email)).toHaveLength(1);
+  });
+
+  it('a retry whose delayed message was dropped (a reload under switchyard dev) is taken back by the sweep once due where SWITCHYARD_SWEEP_DUE_EFFECTS is set, and sent once', async () => {
+    let now = Date.now();
+    let h!: Harness;
+    const { net, fetch: lossy } = losingAnswers((input, init) => h.providers.fetch(input, init));
+    net.lose = 1;
+    h = harness({ ctx: true, fetch: lossy, now: () => now });
+    const email = `${uid('dropped')}@example.com`;
+    const svixId = uid('msg');
+    expect((await clerkUserCreated(h, uid('user'), email, svixId, now)).status).toBe(200);
+    await h.settle();
+    expect(effectsFor(h.drain(), svixId)).toHaveLength(1); // the retry's message, dropped here
+    now += 5 * 60_000; // due, and well short of stuck_after (15m)
+    await h.runtime.scheduled(h.env);
+    expect(effectsFor(h.drain(), svixId)).toHaveLength(0);
+    await h.runtime.scheduled({ ...h.env, [SWEEP_DUE_EFFECTS_VAR]: 'true' });
+    const swept = effectsFor(h.drain(), svixId);
+    expect(swept).toHaveLength(1);
+    await h.consume(swept);
+    expect(emailsTo(h, email)).toHaveLength(1);
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sent' });
   });
 
   it('the invocation dies between the commit and the send: nothing is sent; after the lease lapses the cron sweep sends it once', async () => {
