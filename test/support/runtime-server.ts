@@ -24,8 +24,9 @@ export interface RuntimeServer {
 /**
  * Serves the manifest at `manifestPath` (its project's migrations and .dev.vars.example) on a free local port; with
  * `dashboard` (the build's pages, cli/lib/dashboard-module.ts) it serves /admin too, signed in with ADMIN_TOKEN.
+ * `providers`: the fake provider APIs its effects reach, for a test that scripts their failures.
  */
-export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages } = {}): Promise<RuntimeServer> {
+export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages; providers?: FakeProviders } = {}): Promise<RuntimeServer> {
   const built = nodeTarget(projectFor(manifestPath), 'default');
   if (!built.ok) throw new Error(`the manifest does not build: ${built.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')}`);
   const target = built.target;
@@ -34,7 +35,7 @@ export async function serveRuntime(manifestPath: string, options: { dashboard?: 
   const queues = new Map<string, OfflineQueue>();
   for (const q of target.compiled.queues.values()) for (const b of [q.binding, q.deadLetter]) if (b) queues.set(b, new OfflineQueue(b, now));
   const env: RuntimeEnv = { ...target.vars, ...target.secrets, SWITCHYARD_ENV: target.environment, DB: storage.db, KV: new MemoryKV(now) as unknown as KVNamespace, ...Object.fromEntries(queues) };
-  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: new FakeProviders({ deterministic: true }).fetch, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
+  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: (options.providers ?? new FakeProviders({ deterministic: true })).fetch, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
   const drain = async () => {
     for (const [binding, q] of queues) {
       const due = q.takeDue(Number.MAX_SAFE_INTEGER);
