@@ -5,7 +5,6 @@
  * retry read what is failing, never the history. What the event list shows beside each event is here too.
  */
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
-import type { EventKey } from './events.ts';
 import { EffectStatus, OPEN_EFFECT_STATUSES, sqlList, Stage } from './status.ts';
 
 /** One effect: its event's key and its step. */
@@ -68,7 +67,7 @@ const SHOWN = [EffectStatus.dead_lettered, EffectStatus.retrying, EffectStatus.d
  * The shown effects of these events (a page of the list): each event's effects read by their key, with the
  * dismissal of a dead-lettered one's letter (by the letter's unique key). Reads the page's effects, nothing else.
  */
-export async function shownEffectsOf(db: D1Database, keys: readonly EventKey[]): Promise<EffectState[]> {
+export async function shownEffectsOf(db: D1Database, keys: readonly (readonly [integration: string, id: string])[]): Promise<EffectState[]> {
   if (!keys.length) return [];
   const results = await db.batch<EffectState>(
     chunk([...keys], Math.floor(MAX_PARAMS / 2)).map((part) =>

@@ -202,7 +202,7 @@ async function showLetter(seq) {
     + (d.effect ? effectLetter(d.effect) : '')
     + '<h2 style="margin-top:10px">Error</h2><pre id="dl-error" class="error-text">' + esc(d.error || '(none)') + '</pre>'
     + (d.stage === STAGE.ingest ? '<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2><pre id="dl-headers">' + esc(headerLines(d)) + '</pre>' : '')
-    + (d.raw_body !== null ? '<details id="dl-body" open><summary>Raw body' + (d.content_type ? ' (' + esc(d.content_type) + ')' : '') + '</summary><pre>' + esc(pretty(d.raw_body)) + '</pre></details>' : '')
+    + (d.raw_body !== null ? '<details id="dl-body"' + (d.effect ? '' : ' open') + '><summary>' + (d.effect ? 'The event’s raw body' : 'Raw body') + (d.content_type ? ' (' + esc(d.content_type) + ')' : '') + '</summary><pre>' + esc(pretty(d.raw_body)) + '</pre></details>' : '')
     + (d.envelope ? '<details><summary>Envelope</summary><pre>' + esc(pretty(d.envelope)) + '</pre></details>' : '')
     + (closed ? '' : '<div class="actions"><button id="dl-replay" type="button">Replay</button><button id="dl-dismiss" class="secondary" type="button" title="it can never succeed: keep it in the log, out of the open list and alerts">Dismiss</button><span class="muted" id="dl-result"></span></div>') + '</div>';
   if (closed) return;
