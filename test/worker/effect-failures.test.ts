@@ -55,7 +55,7 @@ function world(): World {
       await h.consume([fakeMessage({ integration: name, id, type: 'invoice.payment_failed', occurred_at: null, received_at: new Date(clock.now).toISOString(), payload: { data: { object: { email, amount: '19.00', currency: 'usd', url: 'https://pay.example.test/in?token=abc' } } } } satisfies Envelope)]);
       return id;
     },
-    get: async (path) => (await h.request(path, { headers: ADMIN })).json() as never,
+    get: async <T,>(path: string) => (await (await h.request(path, { headers: ADMIN })).json()) as T,
     post: (path, body) => h.request(path, { method: 'POST', headers: ADMIN, body: JSON.stringify(body) }),
   };
 }

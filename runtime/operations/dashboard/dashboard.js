@@ -92,7 +92,7 @@ async function loadHealth() {
 // Effects failing now, per integration: retrying, and dead-lettered with the letter open.
 function effectsFailing(f) {
   if (!f || (!f.retrying && !f.dead_lettered)) return '<span class="muted">0</span>';
-  return [f.retrying ? '<span class="retrying">' + f.retrying + ' retrying</span>' : '', f.dead_lettered ? '<span class="dead_lettered">' + f.dead_lettered + ' dead-lettered</span>' : ''].filter(Boolean).join(' · ');
+  return [f.retrying ? '<span class="' + EFFECT.retrying + '">' + f.retrying + ' retrying</span>' : '', f.dead_lettered ? '<span class="' + EFFECT.dead_lettered + '">' + f.dead_lettered + ' dead-lettered</span>' : ''].filter(Boolean).join(' · ');
 }
 // The effects failing now, grouped by why; each group can be retried at once, after a preview.
 async function loadFailing() {
