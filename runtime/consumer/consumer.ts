@@ -617,21 +617,14 @@ export function createConsumer(options: ConsumerOptions) {
     const at = new Date(now).toISOString();
     const lease = crypto.randomUUID();
     const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
-    const claimed: ClaimedEffect[] = [];
-    const skipped: { key: store.EffectKey; reason: string; found: boolean }[] = [];
-    for (const key of keys) {
-      const [, , taken] = await env.DB.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>([
-        store.reopenStatement(env.DB, key, at),
-        store.effectLetterReplayedStatement(env.DB, key, at),
-        store.claimNowStatement(env.DB, key, lease, leaseUntil, at),
-      ]);
-      const row = taken!.results[0];
-      if (row) {
-        const { event_id, ...e } = row;
-        claimed.push({ ...e, id: event_id });
-        continue;
-      }
-      const state = await store.effectState(env.DB, key);
+    const { statements, claims } = store.retryNowStatements(env.DB, keys, lease, leaseUntil, at);
+    const results = statements.length ? await env.DB.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>(statements) : [];
+    const claimed: ClaimedEffect[] = results.slice(results.length - claims).flatMap((r) => r.results.map(({ event_id, ...e }) => ({ ...e, id: event_id })));
+    const taken = new Set(claimed.map((e) => store.idempotencyKey(e)));
+    const left = keys.filter((k) => !taken.has(store.idempotencyKey(k)));
+    const states = new Map((await store.effectStates(env.DB, left)).map((s) => [store.idempotencyKey({ integration: s.integration, id: s.event_id, step: s.step }), s]));
+    const skipped = left.map((key) => {
+      const state = states.get(store.idempotencyKey(key));
       const reason = !state
         ? `no effect ${key.integration}/${key.id} step ${key.step}`
         : state.status === store.EffectStatus.sent
@@ -639,8 +632,8 @@ export function createConsumer(options: ConsumerOptions) {
           : state.status === store.EffectStatus.sending
             ? `being sent now (leased until ${state.next_at}): not sent twice`
             : `it is ${state.status}: nothing to retry`;
-      skipped.push({ key, reason, found: state !== null });
-    }
+      return { key, reason, found: state !== undefined };
+    });
     const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random });
     for (const d of delivered) {
       if (d.outcome.status !== store.EffectStatus.retrying && d.outcome.status !== store.EffectStatus.deferred) continue;

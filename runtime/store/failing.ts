@@ -83,28 +83,55 @@ export async function shownEffectsOf(db: D1Database, keys: readonly (readonly [i
   return results.flatMap((r) => r.results);
 }
 
+const triples = (n: number) => Array.from({ length: n }, () => '(?, ?, ?)').join(', ');
+/** Keys per statement: three bound parameters each, beside the few every statement binds. */
+const PER_STATEMENT = Math.floor((MAX_PARAMS - 4) / 3);
+
 /**
- * Takes the lease on one effect now, whatever its next time (an operator's "retry now"): only if it is waiting
- * (pending, retrying, deferred) or its lease lapsed, never while a live consumer holds it or once it is sent. The
- * same row, the same idempotency key: a retry already due finds it leased, then sent.
+ * Retry now, as statements for one batch (a few statements whatever the number of effects, within a Worker's query
+ * allowance): dead-lettered effects reopened (a fresh set of attempts, under their own key or recorded batch, as
+ * replay does) and their open letters marked replayed; then the lease taken on each effect, whatever its next time,
+ * only if it is waiting (pending, retrying, deferred) or its lease lapsed: never while a live consumer holds it, never
+ * once it is sent. The same rows, the same idempotency keys: a retry already due finds them leased, then sent. The
+ * claims' results are the last `claims` statements' rows.
  */
-export function claimNowStatement(db: D1Database, e: { integration: string; id: string; step: string }, lease: string, leaseUntil: string, at: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE effects SET status = '${EffectStatus.sending}', lease = ?4, next_at = ?5, attempts = attempts + 1, updated_at = ?6
-       WHERE integration = ?1 AND event_id = ?2 AND step = ?3
-         AND (status IN ('${EffectStatus.pending}', '${EffectStatus.retrying}', '${EffectStatus.deferred}') OR (status = '${EffectStatus.sending}' AND next_at <= ?6))
-       RETURNING integration, event_id, step, action, source, payload, limits, attempts, batch`,
-    )
-    .bind(e.integration, e.id, e.step, lease, leaseUntil, at);
+export function retryNowStatements(db: D1Database, keys: readonly EffectKey[], lease: string, leaseUntil: string, at: string): { statements: D1PreparedStatement[]; claims: number } {
+  const parts = chunk([...keys], PER_STATEMENT);
+  const flat = (part: EffectKey[]) => part.flatMap((k) => [k.integration, k.id, k.step]);
+  const reopen = parts.map((part) =>
+    db
+      .prepare(
+        `UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?1, error = NULL, lease = NULL, updated_at = ?1,
+           batch = coalesce(batch, json_object('key', integration || ':' || event_id || ':' || step, 'members', json_array(json_array(integration, event_id, step))))
+         WHERE (integration, event_id, step) IN (VALUES ${triples(part.length)}) AND status = '${EffectStatus.dead_lettered}'`,
+      )
+      .bind(at, ...flat(part)),
+  );
+  const letters = parts.map((part) =>
+    db
+      .prepare(`UPDATE dead_letters SET replayed_at = ?1 WHERE stage = '${Stage.effect}' AND (integration, event_id) IN (VALUES ${part.map(() => '(?, ?)').join(', ')}) AND replayed_at IS NULL`)
+      .bind(at, ...part.flatMap((k) => [k.integration, `${k.id}#${k.step}`])),
+  );
+  const claims = parts.map((part) =>
+    db
+      .prepare(
+        `UPDATE effects SET status = '${EffectStatus.sending}', lease = ?1, next_at = ?2, attempts = attempts + 1, updated_at = ?3
+         WHERE (integration, event_id, step) IN (VALUES ${triples(part.length)})
+           AND (status IN ('${EffectStatus.pending}', '${EffectStatus.retrying}', '${EffectStatus.deferred}') OR (status = '${EffectStatus.sending}' AND next_at <= ?3))
+         RETURNING integration, event_id, step, action, source, payload, limits, attempts, batch`,
+      )
+      .bind(lease, leaseUntil, at, ...flat(part)),
+  );
+  return { statements: [...reopen, ...letters, ...claims], claims: claims.length };
 }
 
-/** Marks the open letter of one effect replayed (its effect was reopened by a retry now). */
-export function effectLetterReplayedStatement(db: D1Database, e: { integration: string; id: string; step: string }, at: string): D1PreparedStatement {
-  return db.prepare(`UPDATE dead_letters SET replayed_at = ?4 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id = ?2 || '#' || ?3 AND replayed_at IS NULL`).bind(e.integration, e.id, e.step, at);
-}
-
-/** One effect's state, for why it could not be retried now. */
-export async function effectState(db: D1Database, e: { integration: string; id: string; step: string }): Promise<{ status: EffectStatus; next_at: string | null; updated_at: string; action: string; source: string } | null> {
-  return db.prepare('SELECT status, next_at, updated_at, action, source FROM effects WHERE integration = ?1 AND event_id = ?2 AND step = ?3').bind(e.integration, e.id, e.step).first();
+/** These effects' states, for why they could not be retried now (one read by key each). */
+export async function effectStates(db: D1Database, keys: readonly EffectKey[]): Promise<{ integration: string; event_id: string; step: string; status: EffectStatus; next_at: string | null; updated_at: string }[]> {
+  if (!keys.length) return [];
+  const results = await db.batch<{ integration: string; event_id: string; step: string; status: EffectStatus; next_at: string | null; updated_at: string }>(
+    chunk([...keys], PER_STATEMENT).map((part) =>
+      db.prepare(`SELECT integration, event_id, step, status, next_at, updated_at FROM effects WHERE (integration, event_id, step) IN (VALUES ${triples(part.length)})`).bind(...part.flatMap((k) => [k.integration, k.id, k.step])),
+    ),
+  );
+  return results.flatMap((r) => r.results);
 }

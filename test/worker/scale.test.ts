@@ -208,9 +208,8 @@ const QUERIES: [name: string, run: (db: D1Database) => Promise<unknown>][] = [
   ['closedDeadLetters', (db) => store.closedDeadLetters(db, [1, 2])],
   ['releaseClaim', (db) => store.releaseClaim(db, 'stripe', 'bulk_none', 'token')],
   ['an event retrying, dead-lettered', (db) => db.batch([store.retryingStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x', nextAt: iso(NOW) }, iso(NOW)), store.deadLetteredStatement(db, { integration: 'stripe', id: 'bulk_none', attempts: 2, error: 'x' }, iso(NOW))])],
-  ['an effect claimed now (retry now)', (db) => store.claimNowStatement(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' }, 'lease', iso(NOW + MINUTE), iso(NOW)).run()],
-  ['an effect letter marked replayed (retry now)', (db) => store.effectLetterReplayedStatement(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' }, iso(NOW)).run()],
-  ['effectState', (db) => store.effectState(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' })],
+  ['retry now: reopen, letters marked replayed, claims', (db) => db.batch(store.retryNowStatements(db, [{ integration: 'stripe', id: 'bulk_none', step: '0:0' }, { integration: 'clerk', id: eventId(20_002), step: '0:0' }], 'lease', iso(NOW + MINUTE), iso(NOW)).statements)],
+  ['effectStates', (db) => store.effectStates(db, [{ integration: 'stripe', id: 'bulk_none', step: '0:0' }])],
   ['an effect reopened', (db) => store.reopenStatement(db, { integration: 'stripe', id: 'bulk_none', step: '0:0' }, iso(NOW)).run()],
   ['active-user prune', (db) => db.batch(activeUserPruneStatements(db, [{ name: 'clerk.active_users', period: 'month', counts: 'active_users' }], NOW, 500))],
 ];
