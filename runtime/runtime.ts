@@ -72,7 +72,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
   const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
   const commandPaths = { applyInRequest: consume.applyInRequest, applySync: consume.applySync, retrySync: consume.retrySync };
-  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest, commands: commandPaths });
+  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest, commands: commandPaths, retryEffects: consume.retryEffects });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;

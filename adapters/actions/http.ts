@@ -271,6 +271,18 @@ export const httpAction = defineComponent({
         }
       },
       send: (items, io) => sendEach(items, (item) => send(item.payload as HttpRequestItem, item.key, io)),
+      describe(payload) {
+        const item = payload as HttpRequestItem;
+        // Secret parameters, headers and fields are named, as the request would carry them, never valued.
+        const query = (item.secrets?.query ?? []).map(([param, name]) => `${param}=[secret ${name}]`).join('&');
+        const url = query ? `${item.url}${item.url.includes('?') ? '&' : '?'}${query}` : item.url;
+        const lines: Record<string, string> = { method: item.method, url };
+        for (const [name, value] of Object.entries(item.headers ?? {})) lines[`header ${name}`] = value;
+        for (const [name, s] of Object.entries(options.secret_headers ?? {})) lines[`header ${name}`] = `${s.prefix ?? ''}[secret ${s.secret}]`;
+        const secretFields = (item.secrets?.body ?? []).map(([field, name]) => `${field}=[secret ${name}]`);
+        if (item.body !== undefined || secretFields.length) lines.body = [item.body ?? '', ...secretFields].filter(Boolean).join(' + ');
+        return lines;
+      },
     };
   },
 });

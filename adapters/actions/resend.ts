@@ -99,6 +99,16 @@ export const resendAction = defineComponent({
       type: 'resend',
       maxBatch: RESEND_BATCH_LIMIT,
       recipient: (payload) => (payload as ResendEmail).to[0],
+      describe(payload) {
+        const email = payload as ResendEmail;
+        return {
+          from: email.from ?? `{ env: ${fromEnv} }`,
+          to: (email.to ?? []).join(', '),
+          subject: email.subject ?? '',
+          ...(options.template ? { template: options.template } : {}),
+          ...(email.reply_to ? { reply_to: email.reply_to } : {}),
+        };
+      },
       prepare(stepCtx: StepContext): ResendEmail {
         const rendered = message.render(stepCtx);
         return {

@@ -119,6 +119,12 @@ export interface CompiledAction {
   response?(result: unknown): unknown;
   /** Who a prepared payload goes to (an SMS's number, an email's address), for limits counted per recipient. */
   recipient?(payload: unknown): string | undefined;
+  /**
+   * What a stored payload sends, in a few labelled lines for a person (an email's recipient, subject and template; a
+   * request's method and URL): the console shows it for a failed effect. Secrets are named, never valued (the admin
+   * API redacts whatever else looks like one). Without it the console lists the payload's top-level values.
+   */
+  describe?(payload: unknown): Record<string, string>;
   /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */
   logStatements?(item: ActionItem, result: unknown, at: string): Statement[];
 }

@@ -610,7 +610,47 @@ export function createConsumer(options: ConsumerOptions) {
     return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep, ...traced });
   }
 
-  return Object.assign(consume, { applyInRequest, applySync, retrySync });
+  /**
+   * Retry now (the admin API): each effect is taken as it stands, whatever its next time (a dead-lettered one is
+   * reopened, its letter marked replayed), under a lease of this call, and delivered here with the same idempotency
+   * key as every attempt before. An effect a live consumer holds, or one already sent, is not taken: it is sent once.
+   * One still open afterwards gets its delayed effects message, as the consumer would give it.
+   */
+  async function retryEffects(keys: readonly store.EffectKey[], env: RuntimeEnv): Promise<{ delivered: Delivered[]; skipped: { key: store.EffectKey; reason: string; found: boolean }[] }> {
+    const now = nowMs();
+    const at = new Date(now).toISOString();
+    const lease = crypto.randomUUID();
+    const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
+    const { statements, claims } = store.retryNowStatements(env.DB, keys, lease, leaseUntil, at);
+    const results = statements.length ? await env.DB.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>(statements) : [];
+    const claimed: ClaimedEffect[] = results.slice(results.length - claims).flatMap((r) => r.results.map(({ event_id, ...e }) => ({ ...e, id: event_id })));
+    const taken = new Set(claimed.map((e) => store.idempotencyKey(e)));
+    const left = keys.filter((k) => !taken.has(store.idempotencyKey(k)));
+    const states = new Map((await store.effectStates(env.DB, left)).map((s) => [store.idempotencyKey({ integration: s.integration, id: s.event_id, step: s.step }), s]));
+    const skipped = left.map((key) => {
+      const state = states.get(store.idempotencyKey(key));
+      const reason = !state
+        ? `no effect ${key.integration}/${key.id} step ${key.step}`
+        : state.status === store.EffectStatus.sent
+          ? `already sent (at ${state.updated_at}): not sent again`
+          : state.status === store.EffectStatus.sending
+            ? `being sent now (leased until ${state.next_at}): not sent twice`
+            : `it is ${state.status}: nothing to retry`;
+      return { key, reason, found: state !== undefined };
+    });
+    const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random });
+    for (const d of delivered) {
+      if (d.outcome.status !== store.EffectStatus.retrying && d.outcome.status !== store.EffectStatus.deferred) continue;
+      const source = compiled.sources.get(d.effect.integration);
+      const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
+      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(d.outcome.nextAt) - now) / 1000)));
+      // Without it the sweep still takes the effect back once it is overdue.
+      await queue?.send({ effects: { integration: d.effect.integration, id: d.effect.id } } satisfies EffectsMessage, { contentType: 'json', delaySeconds }).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'effects.retry_now', error: errorText(error) }));
+    }
+    return { delivered, skipped };
+  }
+
+  return Object.assign(consume, { applyInRequest, applySync, retrySync, retryEffects });
 }
 
 /**

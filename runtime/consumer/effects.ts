@@ -65,6 +65,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** An effect record's duration_ms: its provider call's, when one was made. */
 const took = (item: Item): { duration_ms?: number } => (item.durationMs === undefined ? {} : { duration_ms: item.durationMs });
 
+/** Characters of a provider's last answer an effect's dead letter keeps beside its full error. */
+export const ANSWER_EXCERPT = 500;
+
 /** A provider that could not be reached: say which, in words, rather than the runtime's opaque reference. */
 function failureOf(action: CompiledAction, error: unknown): ActionError {
   if (error instanceof ActionError) return error;
@@ -174,7 +177,9 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
       emit({ kind: 'effect.retry', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempt: effect.attempts, max_attempts: item.spec.retry.maxAttempts, next_at: outcome.nextAt, error: outcome.error, ...took(item) });
     } else if (outcome.status === EffectStatus.dead_lettered) {
       const payload = item.payload ?? (effect.payload === UNBUILT_PAYLOAD ? null : effect.payload);
-      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason, error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload }), attempts: effect.attempts }, at));
+      // What the provider answered last (its status and code, none when it could not be reached), for the console.
+      const answer = { status: item.raw?.status ?? null, code: item.raw?.code ?? null, excerpt: outcome.error.slice(0, ANSWER_EXCERPT), at };
+      statements.push(effectDeadLetter(db, { integration: effect.integration, id: effect.id, step: effect.step, reason: item.reason, error: outcome.error, envelope: JSON.stringify({ action: effect.action, step: effect.step, source: effect.source, payload, answer }), attempts: effect.attempts }, at));
       emit({ kind: 'effect.dead_lettered', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, error: outcome.error, ...took(item) });
     }
   }

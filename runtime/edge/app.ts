@@ -8,7 +8,7 @@ import type { RuntimeEnv } from '../lib/envelope.ts';
 import { errorResponse, httpError, waitUntilOf } from '../lib/http.ts';
 import { LazyMap } from '../lib/lazy-map.ts';
 import { refusingRedirects } from '../lib/redirects.ts';
-import { adminApi } from '../operations/admin.ts';
+import { adminApi, type AdminDeps } from '../operations/admin.ts';
 import { health } from '../operations/health.ts';
 import { registerAdminPages } from '../operations/admin-pages.ts';
 import type { DashboardPages } from '../operations/dashboard.ts';
@@ -39,6 +39,8 @@ export interface AppOptions {
   applyInRequest?: IngestDeps['applyInRequest'];
   /** The consumer's in-request paths commands use (see runtime/edge/commands/run.ts). */
   commands?: Pick<CommandDeps, 'applyInRequest' | 'applySync' | 'retrySync'>;
+  /** The consumer's retry now for effects (the admin API's POST /effects/retry). */
+  retryEffects?: AdminDeps['retryEffects'];
   /** How rebuild (admin API) opens a Postgres store's client; the consumer gets the same from createRuntime. */
   connectPostgres?: PostgresConnect;
   /** The dashboard's pages (built by `switchyard build`); without them /admin and its login are not served. */
@@ -81,7 +83,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const dispatch = app.fetch;
   app.fetch = (request, env, ctx) => dispatch(request, env ? devAuthEnv(env, request.url) : env, ctx);
   if (options.dashboard) registerAdminPages(app, options.dashboard, compiled, emit, { now, verifiers });
-  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
+  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), ...(options.retryEffects ? { retryEffects: options.retryEffects } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
   if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, fetch: fetcher, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
   registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
 

@@ -27,6 +27,7 @@ import { registerBackfill } from './backfill.ts';
 import { eventCounters } from './counters.ts';
 import { refusalsApi } from './admin-refusals.ts';
 import { registerCharts } from './charts.ts';
+import { effectLabel, effectLetterDetail, redactStored, registerEffects, withEffects, type RetryEffects } from './admin-effects.ts';
 import type { IngestDeps } from '../edge/ingest.ts';
 
 export interface AdminDeps {
@@ -39,6 +40,8 @@ export interface AdminDeps {
   connectPostgres?: PostgresConnect;
   /** The consumer's queue-free path: backfilled events take it exactly as webhooks do. */
   applyInRequest?: IngestDeps['applyInRequest'];
+  /** The consumer's retry now for effects (POST /effects/retry). */
+  retryEffects?: RetryEffects;
 }
 
 /** A JWT has three dot-separated parts; the admin token is an opaque secret. */
@@ -125,7 +128,9 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
         return text;
       }
     };
-    return c.json({ dead_letter: { ...letter, envelope: json(letter.envelope), headers: json(letter.headers) } });
+    // An effect's letter says what was being sent and what the provider answered, not only the webhook's body.
+    const effect = letter.stage === store.Stage.effect ? await effectLetterDetail(c.env.DB, compiled, c.env, letter) : undefined;
+    return c.json({ dead_letter: { ...letter, envelope: effect ? redactStored(json(letter.envelope), c.env) : json(letter.envelope), headers: json(letter.headers), ...(effect ? { effect } : {}) } });
   });
 
   /** Dismisses a letter that can never succeed: it leaves the open list and alerts' count, and stays in the log. */
@@ -186,15 +191,17 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const id = q('id');
     if (id) {
       const integrations = q('integration') ? [q('integration')!] : [...new Set([...compiled.sources.keys(), ...compiled.integrations.keys()])];
-      return c.json({ events: await store.eventsById(c.env.DB, integrations, id), next_cursor: null });
+      return c.json({ events: await withEffects(c.env.DB, compiled, await store.eventsById(c.env.DB, integrations, id)), next_cursor: null });
     }
     const origin = q('origin');
     if (origin !== null && !(Object.values(store.EventOrigin) as string[]).includes(origin)) throw httpError(400, { error: 'bad_request', message: `origin is ${Object.values(store.EventOrigin).join(' or ')}` });
+    const effects = q('effects');
+    if (effects !== null && effects !== 'failing') throw httpError(400, { error: 'bad_request', message: 'effects is failing (events with an effect retrying or dead-lettered now)' });
     const limit = Math.min(200, Math.max(1, Number(q('limit') ?? 50) || 50));
     const cursor = q('cursor') ? parseCursor(q('cursor')!) : null;
-    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q'), origin: origin as store.EventOrigin | null }, cursor, limit);
+    const { events, next } = await store.listEvents(c.env.DB, { integration: q('integration'), type: q('type'), status: q('status'), since: q('since'), until: q('until'), contains: q('q'), origin: origin as store.EventOrigin | null, failingEffects: effects === 'failing' }, cursor, limit);
     // A search says how far one call looks, for the page to tell its user.
-    return c.json({ events, next_cursor: next === null ? null : String(next), ...(q('q') ? { scan_limit: store.LIST_SCAN } : {}) });
+    return c.json({ events: await withEffects(c.env.DB, compiled, events), next_cursor: next === null ? null : String(next), ...(q('q') ? { scan_limit: store.LIST_SCAN } : {}) });
   });
 
   /** One event with its payload (admins only) and any dead letter it left. */
@@ -215,7 +222,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       event: { ...rest, max_attempts: source?.retry.maxAttempts ?? null, payload },
       steps: steps ? JSON.parse(steps) : [],
       applied_at: rest.status === EventStatus.applied ? rest.updated_at : null,
-      effects: effects.map((e) => ({ ...e, max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),
+      effects: effects.map((e) => ({ ...e, label: effectLabel(e.source, String(e.action)), max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),
       dead_letters: letters,
       attempts,
     });
@@ -231,6 +238,9 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const hours = Array.from({ length: 24 }, (_, i) => periodBounds('hour', at - (23 - i) * 3_600_000).start);
     const tail = await eventCounters(c.env.DB);
     const counters = await hourlyCounters(c.env.DB, hours[0]!, [...tail.rows, ...(usage?.unflushed(at) ?? [])]);
+    // Effects failing now, per integration: retrying, and dead-lettered with the letter open (read from what is open).
+    const failing = await store.failingCounts(c.env.DB);
+    const failingOf = (name: string, status: string) => failing.find((f) => f.integration === name && f.status === status)?.n ?? 0;
     const names = [...compiled.sources.keys()];
     const result: Record<string, Record<string, unknown>> = {};
     for (const name of names) {
@@ -244,6 +254,7 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
       };
       result[name] = {
         hour: window(periodBounds('hour', at - 3_600_000).start),
+        effects: { retrying: failingOf(name, store.EffectStatus.retrying), dead_lettered: failingOf(name, store.EffectStatus.dead_lettered) },
         day: window(hours[0]!),
         // Accepted events per hour over the last 24 hours, oldest first, for the dashboard's charts.
         series: hours.map((h) => own.filter((r) => r.metric === 'events.accepted' && r.period_start === h).reduce((n, r) => n + r.n, 0)),
@@ -276,6 +287,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     const platform = (Object.keys(allowances) as PlatformMetric[]).map((metric) => ({ metric, used: used.get(metric) ?? 0, allowance: Math.floor(allowances[metric]), fraction: (used.get(metric) ?? 0) / allowances[metric] }));
     return c.json({ limits, platform: { plan: compiled.plan, day, estimated: true, metrics: platform }, projection: await projection(c.env.DB, deps.budget, compiled.plan, day, unflushed) });
   });
+
+  registerEffects(api, compiled, deps.retryEffects);
 
   api.route('/handshakes', handshakesApi(compiled, emit, now));
   api.route('/refusals', refusalsApi());

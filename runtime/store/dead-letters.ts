@@ -3,10 +3,14 @@
  * statement on `dead_letters` is here.
  */
 import { Stage } from './status.ts';
+import { EVENT_TARGET } from './attempts.ts';
 
-// A consumer- or effect-stage letter takes the raw body from the event log, so it stays byte for byte.
+// A consumer- or effect-stage letter takes the raw body from the event log, so it stays byte for byte. It failed
+// first when its first failed attempt did (?10 is what was attempted: 'event' or the effect's step), not when it was
+// given up on: the attempts table keeps each failure's time.
 const DEAD_LETTER_SQL = `INSERT INTO dead_letters (integration, stage, event_id, reason, error, envelope, raw_body, attempts, first_failed_at, last_failed_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT body FROM events WHERE integration = ?1 AND id = ?7), ?8, ?9, ?9)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT body FROM events WHERE integration = ?1 AND id = ?7), ?8,
+  coalesce((SELECT min(at) FROM attempts WHERE integration = ?1 AND event_id = ?7 AND target = ?10), ?9), ?9)
 ON CONFLICT (integration, stage, event_id) DO UPDATE SET
   reason = excluded.reason, error = excluded.error, envelope = excluded.envelope, attempts = excluded.attempts,
   last_failed_at = excluded.last_failed_at, replayed_at = NULL`;
@@ -24,7 +28,7 @@ export interface DeadLetter {
 
 /** A dead letter of an event's state (stage `consumer`). */
 export function eventDeadLetter(db: D1Database, d: DeadLetter, at: string): D1PreparedStatement {
-  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.consumer, d.id, d.reason, d.error, d.envelope, d.id, d.attempts, at);
+  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.consumer, d.id, d.reason, d.error, d.envelope, d.id, d.attempts, at, EVENT_TARGET);
 }
 
 /** A dead-letter id for one effect of an event: `<event id>#<step>`. */
@@ -44,7 +48,7 @@ export function parseEffectLetterId(letterId: string): { id: string; step: strin
 
 /** A dead letter of one effect (stage `effect`): the event stays applied. */
 export function effectDeadLetter(db: D1Database, d: DeadLetter & { step: string }, at: string): D1PreparedStatement {
-  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.effect, effectLetterId(d.id, d.step), d.reason, d.error, d.envelope, d.id, d.attempts, at);
+  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.effect, effectLetterId(d.id, d.step), d.reason, d.error, d.envelope, d.id, d.attempts, at, d.step);
 }
 
 /** A verified request that could not be parsed or mapped, with the headers the extraction rules read. */

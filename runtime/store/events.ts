@@ -11,6 +11,7 @@ import { commandCallRange, isCommandCallOf } from './callers.ts';
 import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, SETTLED_EVENT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES, type SettledEventStatus } from './status.ts';
 import { effectLetterIdsSql } from './dead-letters.ts';
+import { FAILING_EFFECTS_SQL } from './failing.ts';
 
 /** (integration, event id): how every event-log table is keyed. */
 export type EventKey = readonly [integration: string, id: string];
@@ -503,7 +504,7 @@ export const LIST_SCAN = 1000;
  */
 export async function listEvents(
   db: D1Database,
-  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null; contains?: string | null; origin?: EventOrigin | null },
+  q: { integration: string | null; type: string | null; status: string | null; since: string | null; until: string | null; contains?: string | null; origin?: EventOrigin | null; failingEffects?: boolean },
   before: number | null,
   limit: number,
 ): Promise<{ events: Record<string, unknown>[]; next: number | null }> {
@@ -513,6 +514,15 @@ export async function listEvents(
   const origin = q.origin ?? null;
   const cursor = before ?? Number.MAX_SAFE_INTEGER;
   const contains = q.contains || null;
+  // Events with an effect failing now: found through the failing effects (see store/failing.ts), each event by its key.
+  if (q.failingEffects) {
+    const rows = await db
+      .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE (integration, id) IN (SELECT integration, event_id FROM (${FAILING_EFFECTS_SQL})) AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`)
+      .bind(q.integration, q.type, q.status, q.since, q.until, cursor, limit + 1, null, contains, origin)
+      .all<{ seq: number }>();
+    const events = rows.results.slice(0, limit);
+    return { events, next: rows.results.length > limit ? events[events.length - 1]!.seq : null };
+  }
   if (q.status && (ATTENTION as string[]).includes(q.status)) {
     const rows = await db
       .prepare(`SELECT ${LIST_COLUMNS} FROM events WHERE ${IN_ATTENTION} AND status = ?3 AND seq < ?6 AND ${filters} ORDER BY seq DESC LIMIT ?7`)

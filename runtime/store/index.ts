@@ -6,6 +6,7 @@
 export * from './status.ts';
 export * from './events.ts';
 export * from './effects.ts';
+export * from './failing.ts';
 export * from './dead-letters.ts';
 export * from './attempts.ts';
 export * from './commands.ts';

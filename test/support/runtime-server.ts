@@ -26,6 +26,7 @@ export interface RuntimeServer {
 /**
  * Serves the manifest at `manifestPath` (its project's migrations and .dev.vars.example) on a free local port; with
  * `dashboard` (the build's pages, cli/lib/dashboard-module.ts) it serves /admin too, signed in with ADMIN_TOKEN.
+ * `providers`: the fake provider APIs its effects reach, for a test that scripts their failures.
  */
 export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages; now?: () => number; providers?: FakeProviders } = {}): Promise<RuntimeServer> {
   const built = nodeTarget(projectFor(manifestPath), 'default');

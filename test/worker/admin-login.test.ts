@@ -113,6 +113,11 @@ describe('dashboard session', () => {
     expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': csrf, origin: 'https://evil.example' })).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(200);
+    // Retry now (one effect, or by reason) is a change like replay: refused by cookie without the session's token.
+    const retry = (headers: Record<string, string>) => h.request('/admin/api/effects/retry', { method: 'POST', body: JSON.stringify({ reason: 'resend answered 500', dry_run: true }), headers: { 'content-type': 'application/json', cookie, ...headers } });
+    expect((await retry({})).status).toBe(403);
+    expect((await retry({ 'x-switchyard-csrf': other.csrf })).status).toBe(403);
+    expect((await retry({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(200);
     // The CLI's Bearer credential needs no CSRF token.
     expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [999999999] }), headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(200);
   });

@@ -15,7 +15,14 @@ async function api(path, init = {}) {
 function source(n) { return n.startsWith('command:') ? 'command ' + n.slice(8) : n; }
 // A synthesised event (switchyard backfill, reconcile --repair) carries its origin; a provider's delivery has none.
 function origin(o) { return o ? ' <span class="badge origin" title="not a signed delivery">' + esc(o) + '</span>' : ''; }
-function when(iso) { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
+// A time from today reads as the time; an older one carries its date. The exact UTC instant is in the title.
+function when(iso) { const d = new Date(iso); if (isNaN(d)) return ''; const today = d.toDateString() === new Date().toDateString(); return d.toLocaleString([], today ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
+// An event's worst effect (a failure first): its badge says what and how far ("resend retrying, attempt 2 of 5 failed").
+function effectBadge(e) {
+  if (!e.effect) return '';
+  const f = e.effect, more = e.effects_failing > 1 ? ' +' + (e.effects_failing - 1) : '';
+  return '<span class="badge effect ' + esc(f.status) + (f.dismissed_at ? ' dismissed' : '') + '" title="' + esc(f.label + (f.error ? ': ' + f.error : '')) + '">' + esc(f.summary) + more + '</span>';
+}
 function spark(values) {
   const max = Math.max(1, ...values), w = 120, h = 24, step = w / Math.max(1, values.length - 1);
   const points = values.map((v, i) => (i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 4)).toFixed(1)).join(' ');
@@ -45,7 +52,7 @@ async function runSearch(more) {
 }
 function note(text) { $('search-note').textContent = text; $('search-note').hidden = false; }
 function showEvents(events) {
-  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(source(e.integration)) + origin(e.origin) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td></tr>').join('') || '<tr><td class="muted" colspan="5">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
+  $('events').innerHTML = events.map((e) => '<tr class="event" data-integration="' + esc(e.integration) + '" data-id="' + esc(e.id) + '"><td>' + when(e.received_at) + '</td><td>' + esc(source(e.integration)) + origin(e.origin) + '</td><td>' + esc(e.type) + '</td><td>' + esc(e.id) + '</td><td><span class="badge ' + esc(e.status) + '">' + esc(e.status) + '</span></td><td>' + effectBadge(e) + '</td></tr>').join('') || '<tr><td class="muted" colspan="6">' + (search ? 'nothing found' : 'no events yet') + '</td></tr>';
 }
 async function loadEvents() {
   if (search) return;
@@ -53,6 +60,7 @@ async function loadEvents() {
   if ($('f-integration').value) q.set('integration', $('f-integration').value);
   if ($('f-status').value) q.set('status', $('f-status').value);
   if ($('f-origin').value) q.set('origin', $('f-origin').value);
+  if ($('f-effects').value) q.set('effects', $('f-effects').value);
   const { events } = await api('/events?' + q);
   showEvents(events);
 }
@@ -79,10 +87,20 @@ async function loadHealth() {
   const select = $('f-integration');
   if (select.options.length === 1) for (const n of names) select.add(new Option(source(n), n));
   $('health').innerHTML = names.map((n) => { const h = integrations[n].hour, lag = h.lag_ms;
-    return '<tr><td>' + esc(source(n)) + '</td><td>' + h.accepted + '</td><td>' + h.rejected + '</td><td class="' + (h.failed ? 'failed' : '') + '">' + h.failed + '</td><td>' + (lag.p50 === null ? '–' : lag.p50 + ' / ' + lag.p99 + ' ms') + '</td><td>' + spark(integrations[n].series) + '</td></tr>'; }).join('');
+    return '<tr><td>' + esc(source(n)) + '</td><td>' + h.accepted + '</td><td>' + h.rejected + '</td><td class="' + (h.failed ? 'failed' : '') + '">' + h.failed + '</td><td class="effects-failing">' + effectsFailing(integrations[n].effects) + '</td><td>' + (lag.p50 === null ? '–' : lag.p50 + ' / ' + lag.p99 + ' ms') + '</td><td>' + spark(integrations[n].series) + '</td></tr>'; }).join('');
+}
+// Effects failing now, per integration: retrying, and dead-lettered with the letter open.
+function effectsFailing(f) {
+  if (!f || (!f.retrying && !f.dead_lettered)) return '<span class="muted">0</span>';
+  return [f.retrying ? '<span class="' + EFFECT.retrying + '">' + f.retrying + ' retrying</span>' : '', f.dead_lettered ? '<span class="' + EFFECT.dead_lettered + '">' + f.dead_lettered + ' dead-lettered</span>' : ''].filter(Boolean).join(' · ');
+}
+// The effects failing now, grouped by why; each group can be retried at once, after a preview.
+async function loadFailing() {
+  const { reasons } = await api('/effects/failing');
+  $('failing').innerHTML = reasons.map((r) => '<tr class="reason"><td class="err"><b>' + esc(r.reason) + '</b> <span class="muted">' + r.count + (r.count === 1 ? ' effect' : ' effects') + ' · ' + Object.entries(r.statuses).map(([k, n]) => esc(k.replace('_', '-')) + ' ' + n).join(', ') + '</span><br><span class="muted">' + r.sample.map((s) => esc(s.label) + ' · ' + esc(s.id)).slice(0, 2).join('<br>') + '</span></td><td><button class="bulk-retry" data-reason="' + esc(r.reason) + '" type="button">Retry ' + r.count + '…</button></td></tr>').join('') || '<tr><td class="muted">none</td></tr>';
 }
 async function refresh() {
-  try { await Promise.all([loadEvents(), loadDead(), loadUsage(), loadHealth()]); $('updated').textContent = 'updated ' + new Date().toLocaleTimeString(); } catch (e) { if (e.message !== 'auth') $('updated').textContent = 'refresh failed'; }
+  try { await Promise.all([loadEvents(), loadDead(), loadUsage(), loadHealth(), loadFailing()]); $('updated').textContent = 'updated ' + new Date().toLocaleTimeString(); } catch (e) { if (e.message !== 'auth') $('updated').textContent = 'refresh failed'; }
 }
 async function start() {
   const health = await fetch('/healthz').then((r) => r.json()).catch(() => ({}));
@@ -93,7 +111,7 @@ async function start() {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
   $('refresh').addEventListener('click', refresh);
 }
-$('f-integration').addEventListener('change', () => (search ? runSearch(false) : loadEvents())); $('f-status').addEventListener('change', loadEvents); $('f-origin').addEventListener('change', loadEvents); $('f-dead').addEventListener('change', loadDead);
+$('f-integration').addEventListener('change', () => (search ? runSearch(false) : loadEvents())); $('f-status').addEventListener('change', loadEvents); $('f-origin').addEventListener('change', loadEvents); $('f-effects').addEventListener('change', loadEvents); $('f-dead').addEventListener('change', loadDead);
 $('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch(false); });
 $('search-more').addEventListener('click', () => runSearch(true));
 const full = (iso) => { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' }); };
@@ -131,14 +149,19 @@ function timeline(detail) {
     items.push(['ok', '<b>' + what + '</b> ' + full(detail.applied_at || ev.updated_at) + (did ? '<ul>' + did + '</ul>' : ' <span class="muted">no handler for this type</span>')]);
   }
   for (const f of effects) {
-    for (const a of failed(f.step)) items.push(attemptItem(a, 'Effect ' + esc(f.step) + ' ' + esc(f.action)));
+    // An effect reads as the manifest names its step (stripe.handlers[2].steps[1] resend), never as its row key.
+    const label = esc(f.label || f.action);
+    for (const a of failed(f.step)) items.push(attemptItem(a, label));
     const retry = f.status === EFFECT.retrying || f.status === EFFECT.deferred ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
-    items.push([tone[f.status] || 'info', '<b>Effect ' + esc(f.step) + ' ' + esc(f.action) + '</b> ' + badge(f.status) + ' <span class="muted">attempt ' + f.attempts + (f.max_attempts ? ' of ' + f.max_attempts : '') + retry + '</span>' + errorText(f.error)]);
+    const now = RETRYABLE_EFFECTS.includes(f.status) ? ' <button class="retry-effect secondary" type="button" data-step="' + esc(f.step) + '">Retry now</button><span class="muted retry-result" data-step="' + esc(f.step) + '"></span>' : '';
+    items.push([tone[f.status] || 'info', '<b>' + label + '</b> ' + badge(f.status) + ' <span class="muted">attempt ' + f.attempts + (f.max_attempts ? ' of ' + f.max_attempts : '') + retry + '</span>' + now + errorText(f.error)]);
   }
   const next = [ev.status === EVENT.retrying ? ev.next_at : null].concat(effects.filter((f) => f.status === EFFECT.retrying || f.status === EFFECT.deferred).map((f) => f.next_at)).filter(Boolean).sort()[0];
   if (next) items.push(['warn', '<b>Next retry</b> ' + full(next)]);
   return '<ol class="timeline" id="timeline">' + items.map(([cls, html]) => '<li class="' + cls + '">' + html + '</li>').join('') + '</ol>';
 }
+// Effects an operator may send now: waiting for a retry or a limit's reset, or given up on.
+const RETRYABLE_EFFECTS = [EFFECT.retrying, EFFECT.deferred, EFFECT.dead_lettered];
 const REPLAYABLE = [EVENT.queued, EVENT.retrying, EVENT.dead_lettered, EVENT.replayed];
 async function showEvent(integration, id) {
   const detail = await api('/events/' + encodeURIComponent(integration) + '/' + encodeURIComponent(id));
@@ -149,6 +172,16 @@ async function showEvent(integration, id) {
     + '<div class="actions"><button id="event-replay" type="button"' + (canReplay ? '' : ' disabled title="applied events are deduplicated: use rebuild"') + '>Replay</button><span class="muted" id="event-replay-result">' + (canReplay ? '' : ev.status + ': nothing to replay (effects retry on their own; rebuild re-runs projections)') + '</span></div>'
     + timeline(detail)
     + '<details id="payload"><summary>Payload (' + JSON.stringify(ev.payload ?? null).length.toLocaleString() + ' bytes)</summary><pre>' + esc(JSON.stringify(ev.payload, null, 2)) + '</pre></details></div>';
+  for (const button of document.querySelectorAll('#detail button.retry-effect')) button.addEventListener('click', async () => {
+    const step = button.dataset.step, where = document.querySelector('#detail .retry-result[data-step="' + CSS.escape(step) + '"]');
+    button.disabled = true; button.textContent = 'Sending…';
+    // A 409 (sent already, or being sent) answers why, as JSON: shown beside the button.
+    const body = await api('/effects/retry', { method: 'POST', body: JSON.stringify({ integration, id, step }) });
+    const done = (body.retried || [])[0];
+    button.textContent = 'Retry now';
+    where.textContent = done ? ' ' + done.status.replace('_', ' ') + ' (attempt ' + done.attempt + ')' + (done.error ? ': ' + done.error : '') : ' ' + (body.message || 'not retried');
+    setTimeout(() => { refresh(); showEvent(integration, id); }, 800);
+  });
   $('event-replay').addEventListener('click', async (e) => {
     e.target.disabled = true; e.target.textContent = 'Replaying…';
     const result = open.length
@@ -166,9 +199,10 @@ async function showLetter(seq) {
   const closed = d.replayed_at || d.dismissed_at;
   $('dl-detail').innerHTML = '<div class="panel"><h2>Dead letter #' + d.seq + ' · ' + esc(source(d.integration)) + ' ' + esc(d.stage) + '</h2>'
     + '<div class="muted">' + esc(d.event_id) + ' · ' + esc(d.reason) + ' · ' + d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts') + ' · first failed ' + full(d.first_failed_at) + ', last ' + full(d.last_failed_at) + (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + esc(d.dismissed_by) : '') + '</div>'
+    + (d.effect ? effectLetter(d.effect) : '')
     + '<h2 style="margin-top:10px">Error</h2><pre id="dl-error" class="error-text">' + esc(d.error || '(none)') + '</pre>'
     + (d.stage === STAGE.ingest ? '<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2><pre id="dl-headers">' + esc(headerLines(d)) + '</pre>' : '')
-    + (d.raw_body !== null ? '<details id="dl-body" open><summary>Raw body' + (d.content_type ? ' (' + esc(d.content_type) + ')' : '') + '</summary><pre>' + esc(pretty(d.raw_body)) + '</pre></details>' : '')
+    + (d.raw_body !== null ? '<details id="dl-body"' + (d.effect ? '' : ' open') + '><summary>' + (d.effect ? 'The event’s raw body' : 'Raw body') + (d.content_type ? ' (' + esc(d.content_type) + ')' : '') + '</summary><pre>' + esc(pretty(d.raw_body)) + '</pre></details>' : '')
     + (d.envelope ? '<details><summary>Envelope</summary><pre>' + esc(pretty(d.envelope)) + '</pre></details>' : '')
     + (closed ? '' : '<div class="actions"><button id="dl-replay" type="button">Replay</button><button id="dl-dismiss" class="secondary" type="button" title="it can never succeed: keep it in the log, out of the open list and alerts">Dismiss</button><span class="muted" id="dl-result"></span></div>') + '</div>';
   if (closed) return;
@@ -179,6 +213,30 @@ async function showLetter(seq) {
     setTimeout(refresh, 300);
   });
 }
+// An effect's letter: what was being sent (secrets redacted by the API), what the provider answered, each attempt.
+function effectLetter(f) {
+  const lines = Object.entries(f.request || {}).map(([k, v]) => '<tr><th>' + esc(k) + '</th><td>' + esc(v) + '</td></tr>').join('');
+  const a = f.answer || {};
+  return '<h2 style="margin-top:10px">Sending: ' + esc(f.label) + '</h2><table id="dl-request" class="kv">' + lines + '</table>'
+    + '<h2 style="margin-top:10px">Provider answered</h2><div id="dl-answer"><b>' + (a.status === null || a.status === undefined ? 'no answer' : 'HTTP ' + esc(a.status)) + (a.code ? ' ' + esc(a.code) : '') + '</b> <span class="muted">' + full(a.at) + '</span><pre class="error-text">' + esc(a.excerpt || '') + '</pre></div>'
+    + ((f.attempts || []).length ? '<ol class="attempts">' + f.attempts.map((t) => '<li><span class="muted">attempt ' + t.n + ' · ' + full(t.at) + (t.duration_ms !== null ? ' · ' + t.duration_ms + ' ms' : '') + '</span> ' + esc(t.error) + '</li>').join('') + '</ol>' : '');
+}
+// Bulk retry by reason: a preview (how many, a sample) first, then the retry on confirmation.
+$('failing').addEventListener('click', async (e) => {
+  const reason = e.target.dataset && e.target.dataset.reason;
+  if (!reason) return;
+  const p = await api('/effects/retry', { method: 'POST', body: JSON.stringify({ reason, dry_run: true }) });
+  $('bulk-preview').innerHTML = '<div class="panel" id="bulk"><b>Retry ' + p.count + ' effect' + (p.count === 1 ? '' : 's') + ' that failed with “' + esc(p.reason) + '”' + (p.truncated ? ' (the first ' + p.count + '; run again for the rest)' : '') + '?</b><div class="muted">' + p.sample.map((s) => esc(s.label) + ' · ' + esc(s.id) + ' · ' + esc(s.status.replace('_', '-')) + ' after ' + s.attempts).join('<br>') + (p.count > p.sample.length ? '<br>and ' + (p.count - p.sample.length) + ' more' : '') + '</div>'
+    + '<div class="actions"><button id="bulk-confirm" type="button">Retry ' + p.count + ' now</button><button id="bulk-cancel" class="secondary" type="button">Cancel</button></div></div>';
+  $('bulk-cancel').addEventListener('click', () => { $('bulk-preview').innerHTML = ''; });
+  $('bulk-confirm').addEventListener('click', async () => {
+    $('bulk-confirm').disabled = true;
+    const r = await api('/effects/retry', { method: 'POST', body: JSON.stringify({ reason }) });
+    const counts = {}; for (const x of r.retried) counts[x.status] = (counts[x.status] || 0) + 1;
+    $('bulk-preview').innerHTML = '<div class="panel muted" id="bulk-result">Retried ' + r.retried.length + ': ' + (Object.entries(counts).map(([k, n]) => esc(k.replace('_', ' ')) + ' ' + n).join(', ') || 'nothing') + (r.skipped.length ? '; skipped ' + r.skipped.length + r.skipped.map((s) => '<br>' + esc(s.id) + ' ' + esc(s.reason)).join('') : '') + '</div>';
+    refresh();
+  });
+});
 async function replayLetter(seq, button, where) {
   button.disabled = true; button.textContent = 'Replaying…';
   const result = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [Number(seq)] }) });
