@@ -23,7 +23,7 @@ describe('parseDuration', () => {
         return false;
       }
     };
-    for (const text of ['250ms', '7d', '5 minutes', '1.5h', '5M']) expect(parses(text)).toBe(pattern.test(text));
+    for (const text of ['250ms', '7d', '5 minutes', '1.5h', '5M', 'ms', 's5', '5mss', '5constructor', '5__proto__', '05m']) expect(parses(text)).toBe(pattern.test(text));
   });
 });
 

@@ -31,6 +31,8 @@ const PLACEHOLDER = /\{\s*\$([A-Za-z0-9_-]+)/g;
  */
 export function letReferences(block: unknown, at: (string | number)[] = []): LetReference[] {
   if (typeof block === 'string') {
+    // Most strings name no derived value: no regular expression runs for them (a new isolate compiles each one).
+    if (!block.includes('$')) return [];
     const out: LetReference[] = [];
     if (block.startsWith('$') && PATH.test(block)) out.push({ name: block.slice(1).split(/[.[]/)[0]!, at });
     for (const m of block.matchAll(PLACEHOLDER)) out.push({ name: m[1]!, at });
