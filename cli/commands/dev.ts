@@ -274,8 +274,24 @@ export async function devCommand(args: string[]): Promise<number> {
       setTimeout(() => running.kill('SIGKILL'), 10_000).unref();
     });
 
+  /**
+   * Runs the scheduled handler once before the Worker's isolate goes (a restart, a reload, the end): its first step
+   * writes the usage counts the isolate still holds in memory (written every 10 minutes otherwise), so the usage
+   * panel keeps them. Deployed, an isolate ends without warning; here the dev loop knows when.
+   */
+  const flushCounters = async () => {
+    if (!up) return;
+    const cron = wranglerEnv()?.crons?.[0] ?? '*/10 * * * *';
+    try {
+      await fetch(`${plan.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}&format=json`, { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      // Not answering: nothing this isolate holds can be written now.
+    }
+  };
+
   const restart = async (reason: string, migrations: boolean) => {
     console.log(`[switchyard] ${reason}: restarting wrangler${migrations ? ' to apply it to the local D1' : ' (it reads secrets only at start)'}`);
+    await flushCounters();
     await stop();
     if (exiting) return;
     if (migrations) await migrate();
@@ -327,6 +343,8 @@ export async function devCommand(args: string[]): Promise<number> {
     queue = queue.then(async () => {
       const names = (kind: DevInput) => paths.filter((p) => classify(readInputs(), p) === kind).map((p) => relative(project.root, p));
       if (changed.has('manifest') || changed.has('template')) {
+        // A new build reloads the Worker in a new isolate.
+        await flushCounters();
         rebuild(changed.has('manifest') ? 'manifest changed' : `template ${names('template').join(', ')} changed`);
         inputs.refresh();
       }
@@ -357,8 +375,10 @@ export async function devCommand(args: string[]): Promise<number> {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      // A second signal stops at once, without waiting for the counters.
+      const again = exiting;
       exiting = true;
-      if (child) void stop(signal).then(() => finish(0));
+      if (child) void (again ? stop(signal) : flushCounters().then(() => stop(signal))).then(() => finish(0));
       else finish(0);
     });
   }
