@@ -3,11 +3,10 @@
  * state), so a test can edit each input the way a developer would while the real dev loop runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { CLI, defaultManifestText, projectWith, ROOT } from './project.ts';
-import { freePort } from './wrangler-dev.ts';
+import { freePort, queryLocalD1 } from './wrangler-dev.ts';
 
 export interface DevLoop {
   dir: string;
@@ -60,17 +59,7 @@ export async function startDevLoop(dir: string, extraArgs: string[] = []): Promi
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    query<T>(sql: string, ...params: (string | number)[]) {
-      const d1 = join(dir, '.wrangler/state/v3/d1/miniflare-D1DatabaseObject');
-      const file = readdirSync(d1).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
-      if (!file) throw new Error('no local D1 database file');
-      const db = new DatabaseSync(join(d1, file), { readOnly: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
-    },
+    query: <T>(sql: string, ...params: (string | number)[]) => queryLocalD1<T>(join(dir, '.wrangler/state/v3/d1/miniflare-D1DatabaseObject'), sql, params),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -7,6 +7,18 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ROOT } from './project.ts';
 
+/** A read-only query of the local D1 database wrangler keeps under `d1Dir` (its one `.sqlite` file besides metadata). */
+export function queryLocalD1<T>(d1Dir: string, sql: string, params: (string | number)[]): T[] {
+  const file = readdirSync(d1Dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+  if (!file) throw new Error('no local D1 database file');
+  const db = new DatabaseSync(join(d1Dir, file), { readOnly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 
 /** A port nothing listens on right now (for wrangler dev, its inspector, a test server). */
@@ -75,16 +87,7 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
     url,
     persist,
     logs: () => output,
-    query<T>(sql: string, ...params: (string | number)[]) {
-      const file = readdirSync(d1Dir).find((f) => f.endsWith('.sqlite'));
-      if (!file) throw new Error('no local D1 database file');
-      const db = new DatabaseSync(join(d1Dir, file), { readOnly: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
-    },
+    query: <T>(sql: string, ...params: (string | number)[]) => queryLocalD1<T>(d1Dir, sql, params),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -12,23 +12,12 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { builtInputs, defaultManifest, harness, type Harness } from '../support/harness.ts';
 import { metered } from '../support/metered.ts';
 import { githubSignature } from '../support/sign.ts';
+import type { Refusal } from '../../runtime/store/refusals.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-06-15T12:00:00.000Z');
 const ADMIN = { authorization: 'Bearer test-admin-token' };
 
-interface Refusal {
-  at: string;
-  integration: string;
-  method: string;
-  route: string;
-  status: number;
-  reason: string;
-  secrets: string[];
-  headers: Record<string, string>;
-  body_sha256: string | null;
-  body_size: number;
-}
 const refusals = async (h: Harness, query = '') => {
   const res = await h.request(`/admin/api/refusals${query}`, { headers: ADMIN });
   expect(res.status).toBe(200);
