@@ -415,8 +415,9 @@ export function sweptStatement(db: D1Database, integration: string, id: string, 
 
 /**
  * The oldest event still waiting for an outcome (for the lag alert): queued ones from the sweep's checkpoint (the
- * first event still queued when it last ran, so the first rows from there hold the oldest), and retrying or
- * replayed ones through the attention index.
+ * first event still queued when it last ran, so the first rows from there hold the oldest), and the oldest retrying
+ * and the oldest replayed one, each the first in arrival order of the attention index (status, seq) for its status:
+ * a row read each (for one integration, until its first), not every event in that status.
  */
 export async function oldestWaiting(db: D1Database, integration: string | undefined): Promise<string | null> {
   const from = await checkpoint(db, SWEPT_TO);
@@ -425,7 +426,9 @@ export async function oldestWaiting(db: D1Database, integration: string | undefi
       `SELECT min(received_at) AS oldest FROM (
          SELECT received_at FROM (SELECT received_at, integration, status FROM events WHERE seq >= ?2 ORDER BY seq LIMIT ${WALK_PROBE}) WHERE status = '${EventStatus.queued}' AND (?1 IS NULL OR integration = ?1)
          UNION ALL
-         SELECT received_at FROM events WHERE ${IN_ATTENTION} AND status IN (${sqlList([EventStatus.retrying, EventStatus.replayed])}) AND (?1 IS NULL OR integration = ?1))`,
+         SELECT * FROM (SELECT received_at FROM events WHERE ${IN_ATTENTION} AND status = '${EventStatus.retrying}' AND (?1 IS NULL OR integration = ?1) ORDER BY seq LIMIT 1)
+         UNION ALL
+         SELECT * FROM (SELECT received_at FROM events WHERE ${IN_ATTENTION} AND status = '${EventStatus.replayed}' AND (?1 IS NULL OR integration = ?1) ORDER BY seq LIMIT 1))`,
     )
     .bind(integration ?? null, from)
     .first<{ oldest: string | null }>();
