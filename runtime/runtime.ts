@@ -188,7 +188,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 /** A queue batch's span attributes: the queue and its size, and the event when it holds one (the usual batch when traffic is light). */
 function batchAttributes(batch: { queue: string; messages: readonly ConsumerMessage[] }): Record<string, string | number | undefined> {
   const only = batch.messages.length === 1 ? (batch.messages[0]!.body as Partial<Envelope> | null) : undefined;
-  return { stage: 'consumer', queue: batch.queue, messages: batch.messages.length, integration: only?.integration, event_id: only?.id, type: only?.type, attempt: only ? batch.messages[0]!.attempts : undefined };
+  return { stage: Stage.consumer, queue: batch.queue, messages: batch.messages.length, integration: only?.integration, event_id: only?.id, type: only?.type, attempt: only ? batch.messages[0]!.attempts : undefined };
 }
 
 /** How many events a queued message carries: a batch its items, any other one. */

@@ -10,9 +10,9 @@ import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 
 /** What one cell proves. */
 export const CELLS = {
-  runtime: "the Worker accepts the sample signed the provider's way and refuses it unsigned (401, nothing written)",
-  tamper: 'a sample with one signed byte changed is refused (401, nothing written); n/a when the scheme checks a credential, not a signature of the body',
-  stale: 'a stale timestamp is refused (401, nothing written); n/a when the scheme signs no timestamp',
+  runtime: "the Worker accepts the sample signed the provider's way and refuses it unsigned (401: no event and nothing queued, only its entry in the capped refusal log)",
+  tamper: 'a sample with one signed byte changed is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme checks a credential, not a signature of the body',
+  stale: 'a stale timestamp is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme signs no timestamp',
   ids: 'two distinct samples are two events with two ids; the same sample twice is one event (the second answer `duplicate`, no row written)',
   plan: '`plan --budget` predicts the path, the D1 rows written and the queue operations the Worker measured for the sample',
   send: "`switchyard send` signs the catalog sample and the integration's verifier accepts it; n/a when only the provider holds the signing key",

@@ -12,7 +12,7 @@ import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from './retry.ts';
 import { chunk } from '../manifest/sql.ts';
-import { attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, Stage, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 import { annotate, inSpan, type Tracer } from '../lib/trace.ts';
@@ -300,7 +300,7 @@ function call(action: CompiledAction, sent: ActionItem[], d: DeliveryContext, ba
     }
     const answer = { results: sent.map((_, i) => results[i] ?? { ok: false as const, error: new ActionError('no outcome', { transient: true }) }), durationMs: Date.now() - started };
     const failed = answer.results.find((r): r is Extract<ActionOutcome, { ok: false }> => !r.ok);
-    annotate(span, { outcome: failed ? 'failed' : 'sent', duration_ms: answer.durationMs, provider_status: failed?.error.status });
+    annotate(span, { outcome: failed ? 'failed' : EffectStatus.sent, duration_ms: answer.durationMs, provider_status: failed?.error.status });
     return answer;
   });
 }
@@ -309,7 +309,7 @@ function call(action: CompiledAction, sent: ActionItem[], d: DeliveryContext, ba
 function effectAttributes(action: CompiledAction, sent: ActionItem[], items: readonly Item[]): Record<string, string | number | undefined> {
   const first = items[0]?.effect;
   const one = first && items.every((i) => i.effect.integration === first.integration && i.effect.id === first.id) ? first : undefined;
-  return { stage: 'effect', action: action.type, items: sent.length, integration: one?.integration, event_id: one?.id, step: items.length === 1 ? one?.step : undefined, attempt: first?.attempts };
+  return { stage: Stage.effect, action: action.type, items: sent.length, integration: one?.integration, event_id: one?.id, step: items.length === 1 ? one?.step : undefined, attempt: first?.attempts };
 }
 
 function settleAll(part: Item[], { results, durationMs }: { results: ActionOutcome[]; durationMs: number }, d: DeliveryContext): void {

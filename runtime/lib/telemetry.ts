@@ -5,7 +5,7 @@
  * attribute names whatever its kind (`logRecord`): stage, outcome, integration, event_id, type, attempt, duration_ms
  * (docs/observability.md), so a filter in Workers Logs or an OTLP backend follows an event through every stage.
  */
-import type { EventStatus, Stage } from '../store/status.ts';
+import { EffectStatus, EventStatus, Stage } from '../store/status.ts';
 
 export type TelemetryEvent =
   | { kind: 'webhook.accepted'; integration: string; id: string; type: string; stored_payload: boolean }
@@ -122,33 +122,33 @@ type EventOf<K extends Kind> = TelemetryEvent extends infer E ? (E extends { kin
 
 /** Each kind's stage and outcome (a function where the event says which): one table, checked whole by the compiler (and against docs/observability.md by test/node/observability.test.ts). */
 export const KIND_ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes) } = {
-  'webhook.accepted': ['ingest', 'accepted'],
-  'backfill.batch': ['ingest', 'accepted'],
-  'webhook.duplicate': ['ingest', 'duplicate'],
-  'webhook.in_flight': ['ingest', 'in_flight'],
-  'webhook.handshake': ['ingest', 'answered'],
+  'webhook.accepted': [Stage.ingest, 'accepted'],
+  'backfill.batch': [Stage.ingest, 'accepted'],
+  'webhook.duplicate': [Stage.ingest, 'duplicate'],
+  'webhook.in_flight': [Stage.ingest, 'in_flight'],
+  'webhook.handshake': [Stage.ingest, 'answered'],
   'handshake.armed': ['admin', 'armed'],
   'handshake.forgotten': ['admin', 'forgotten'],
-  'webhook.replay_refused': ['ingest', 'refused'],
-  'webhook.rejected': ['ingest', 'refused'],
-  'webhook.enqueue_failed': ['ingest', 'failed'],
-  'webhook.dead_lettered': (e) => [e.stage, 'dead_lettered'],
-  'event.applied': (e) => [e.in_request ? 'apply' : 'consumer', 'applied'],
-  'event.duplicate': ['consumer', 'duplicate'],
-  'event.retry': ['consumer', 'retrying'],
-  'event.ignored': (e) => [e.in_request ? 'apply' : 'consumer', 'ignored'],
-  'event.skipped': (e) => [e.in_request ? 'apply' : 'consumer', 'skipped'],
+  'webhook.replay_refused': [Stage.ingest, 'refused'],
+  'webhook.rejected': [Stage.ingest, 'refused'],
+  'webhook.enqueue_failed': [Stage.ingest, 'failed'],
+  'webhook.dead_lettered': (e) => [e.stage, EventStatus.dead_lettered],
+  'event.applied': (e) => [e.in_request ? 'apply' : Stage.consumer, EventStatus.applied],
+  'event.duplicate': [Stage.consumer, 'duplicate'],
+  'event.retry': [Stage.consumer, EventStatus.retrying],
+  'event.ignored': (e) => [e.in_request ? 'apply' : Stage.consumer, EventStatus.ignored],
+  'event.skipped': (e) => [e.in_request ? 'apply' : Stage.consumer, EventStatus.skipped],
   'event.stuck': (e) => ['sweep', e.action],
-  'effect.sent': ['effect', 'sent'],
-  'effect.retry': ['effect', 'retrying'],
-  'effect.dead_lettered': ['effect', 'dead_lettered'],
-  'effect.scheduled': ['effect', 'scheduled'],
-  'consumer.batch_fallback': ['consumer', 'failed'],
-  'limit.warned': ['effect', 'warned'],
-  'limit.exceeded': ['effect', 'exceeded'],
-  'limit.dropped': ['effect', 'dropped'],
-  'limit.deferred': ['effect', 'deferred'],
-  'event.replayed': ['replay', 'replayed'],
+  'effect.sent': [Stage.effect, EffectStatus.sent],
+  'effect.retry': [Stage.effect, EffectStatus.retrying],
+  'effect.dead_lettered': [Stage.effect, EffectStatus.dead_lettered],
+  'effect.scheduled': [Stage.effect, 'scheduled'],
+  'consumer.batch_fallback': [Stage.consumer, 'failed'],
+  'limit.warned': [Stage.effect, 'warned'],
+  'limit.exceeded': [Stage.effect, 'exceeded'],
+  'limit.dropped': [Stage.effect, EffectStatus.dropped],
+  'limit.deferred': [Stage.effect, EffectStatus.deferred],
+  'event.replayed': ['replay', EventStatus.replayed],
   'sweep.done': ['sweep', 'swept'],
   'auth.rejected': ['route', 'refused'],
   'command.accepted': ['command', 'accepted'],
@@ -160,8 +160,8 @@ export const KIND_ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) =
   'alert.fired': ['cron', 'fired'],
   'alert.resolved': ['cron', 'resolved'],
   'retention.pruned': ['cron', 'pruned'],
-  'secret.missing': ['ingest', 'misconfigured'],
-  'secret.unset': ['ingest', 'degraded'],
+  'secret.missing': [Stage.ingest, 'misconfigured'],
+  'secret.unset': [Stage.ingest, 'degraded'],
   'runtime.error': ['runtime', 'failed'],
   'manifest.compile_failed': ['runtime', 'failed'],
 };

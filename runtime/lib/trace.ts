@@ -5,6 +5,7 @@
  * records nothing, and attributes are not even built, for an invocation that is not sampled (`isTraced`).
  */
 import { attributesOf, type TelemetryEvent } from './telemetry.ts';
+import { Stage } from '../store/status.ts';
 
 /** The part of a Workers `Span` the runtime uses. */
 export interface SpanLike {
@@ -48,7 +49,7 @@ export function annotatingEmit(emit: (event: TelemetryEvent) => void, tracer: Tr
   return (event) => {
     emit(event);
     const [stage, outcome] = attributesOf(event);
-    if (stage !== 'ingest' && stage !== 'apply') return;
+    if (stage !== Stage.ingest && stage !== 'apply') return;
     const fields = event as { integration?: string; id?: string; type?: string };
     annotate(tracer.getActiveSpan!(), { integration: fields.integration, event_id: fields.id, type: fields.type, stage, outcome });
   };

@@ -25,6 +25,7 @@ const ALLOWED: { files: string[]; text: string; why: string }[] = [
     text: "'sent'",
     why: "a queue counter (the `queue.sent` usage metric stored in D1, paired with `consumed`), not an effect's status",
   },
+  { files: ['runtime/lib/telemetry.ts'], text: "'analytics.dropped': ['route', 'dropped']", why: "a log record's outcome: an analytics event the route dropped (never stored), not an effect's status" },
   { files: ['runtime/lib/platform.ts', 'cli/lib/budget.ts', 'runtime/manifest/decide.ts'], text: "'queued'", why: "a bookkeeping path through the pipeline ('queued' or 'direct'): the decision and the budget report" },
   { files: ['runtime/consumer/effects.ts'], text: "reason: 'effect'", why: "a dead letter's reason column (the effect's delivery failed); its stage is set by the store" },
   { files: ['runtime/operations/admin.ts'], text: "c.req.query('replayed')", why: 'the name of an admin API query parameter (`replayed=true`, the older spelling of `view=all`)' },

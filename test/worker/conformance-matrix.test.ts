@@ -28,6 +28,7 @@ import type { HandlerCost } from '../../runtime/lib/platform.ts';
 import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';
 import { applies, CELLS, gapOf, KNOWN_GAPS, type Cell } from '../../cli/lib/conformance.ts';
+import { REFUSAL_ROWS_WRITTEN } from '../../runtime/edge/refusals.ts';
 import { flowRunner, type FlowRunnerOptions } from '../../bench/flow-runner.ts';
 import type { Flow } from '../../bench/flows.ts';
 import type { MatrixRow, SampleRequests, SignedRequest } from '../support/matrix.ts';
@@ -121,12 +122,15 @@ describe('the conformance matrix: every provider, every integration, every sampl
         const sameBody = again.events.filter((e) => e.kind === 'webhook.replay_refused' && e.integration === row.integration).length;
         found.check('ids', again.status === 200 && again.m.perRequest.d1_rows_written === 0 && again.m.perRequest.queue_operations === 0 && dupes.length + sameBody === 2 && idsOf(again.events, 'webhook.accepted').length === 0 && dupes.every((id) => id === accepted[1]), `${at}: the same sample twice answered ${again.status}, wrote ${again.m.perRequest.d1_rows_written} rows, ${again.m.perRequest.queue_operations} queue operations, duplicates ${JSON.stringify(dupes)} of ${accepted[1]}, ${sameBody} refused as the same body`);
 
-        // Refused: 401, nothing written, nothing queued.
+        // Refused: 401, no event and nothing queued; what is written is its refusal log entry (0 rows once the log's
+        // cap is reached), never an event.
         const refusals: [Cell, string, SignedRequest | undefined][] = [['tamper', 'tampered', s.tampered], ['runtime', 'unsigned', s.unsigned], ['stale', 'stale', s.stale]];
         for (const [cell, what, request] of refusals) {
           if (!request || !applies(row.verifier, cell)) continue;
           const r = await deliver(`${at} ${what}`, request, request);
-          found.check(cell, r.status === 401 && r.m.perRequest.d1_rows_written === 0 && r.m.perRequest.queue_operations === 0, `${at}: ${what} answered ${r.status} and wrote ${r.m.perRequest.d1_rows_written} rows, ${r.m.perRequest.queue_operations} queue operations (want 401, nothing)`);
+          const written = r.m.perRequest.d1_rows_written;
+          const logged = written === REFUSAL_ROWS_WRITTEN || written === 0;
+          found.check(cell, r.status === 401 && logged && r.events.every((e) => e.kind !== 'webhook.accepted') && r.m.perRequest.queue_operations === 0, `${at}: ${what} answered ${r.status} and wrote ${written} rows, ${r.m.perRequest.queue_operations} queue operations (want 401, at most its refusal log entry of ${REFUSAL_ROWS_WRITTEN} rows, nothing queued)`);
         }
         if (applies(row.verifier, 'stale') && !s.stale) found.fail('stale', `${at}: no stale request was made`);
       }
