@@ -15,7 +15,7 @@ import { prune } from './operations/retention.ts';
 import { rollupCounters } from './operations/counters.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
-import { annotatingEmit, inSpan, type Tracer } from './lib/trace.ts';
+import { annotate, annotatingEmit, inSpan, type Tracer } from './lib/trace.ts';
 import { refusingRedirects } from './lib/redirects.ts';
 import type { PostgresConnect } from './store/postgres.ts';
 import { Stage } from './store/status.ts';
@@ -137,7 +137,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         const swept = await sweep(env, options.compiled, emit, at);
         const done = { ...swept, duration_ms: Date.now() - started };
         emit({ kind: 'sweep.done', ...done });
-        if (span?.isTraced) for (const [key, value] of Object.entries({ outcome: 'swept', ...done })) span.setAttribute(key, value);
+        annotate(span, { outcome: 'swept', ...done });
       });
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).

@@ -371,17 +371,22 @@ export function createConsumer(options: ConsumerOptions) {
     const byWork = new Map(works.map((w) => [keyString(w), w]));
     for (const [key, nextAt] of due) {
       const w = byWork.get(key)!;
-      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(nextAt) - b.nowMs) / 1000)));
-      const queue = b.env[w.source!.queue.binding] as Queue | undefined;
       try {
-        if (!queue) throw new Error(`queue binding ${w.source!.queue.binding} is not bound`);
-        await queue.send({ effects: { integration: w.key[0], id: w.key[1] } } satisfies EffectsMessage, { contentType: 'json', delaySeconds });
-        emit({ kind: 'effect.scheduled', integration: w.key[0], id: w.key[1], delay_seconds: delaySeconds });
+        await scheduleEffects(b.env, w.source!, w.key, nextAt, b.nowMs);
       } catch (error) {
         failed.set(key, `scheduling its effects: ${errorText(error)}`);
       }
     }
     return failed;
+  }
+
+  /** An event's delayed effects message, due when its open effects are next (`nextAt`): what takes them up again. */
+  async function scheduleEffects(env: RuntimeEnv, source: EventSource, key: EventKey, nextAt: string, now: number): Promise<void> {
+    const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(nextAt) - now) / 1000)));
+    const queue = env[source.queue.binding] as Queue | undefined;
+    if (!queue) throw new Error(`queue binding ${source.queue.binding} is not bound`);
+    await queue.send({ effects: { integration: key[0], id: key[1] } } satisfies EffectsMessage, { contentType: 'json', delaySeconds });
+    emit({ kind: 'effect.scheduled', integration: key[0], id: key[1], delay_seconds: delaySeconds });
   }
 
   /** settle: dead letters and statuses in one batch, then each message acked or retried. */
@@ -638,14 +643,12 @@ export function createConsumer(options: ConsumerOptions) {
             : `it is ${state.status}: nothing to retry`;
       return { key, reason, found: state !== undefined };
     });
-    const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random });
+    const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, ...traced });
     for (const d of delivered) {
       if (d.outcome.status !== store.EffectStatus.retrying && d.outcome.status !== store.EffectStatus.deferred) continue;
       const source = compiled.sources.get(d.effect.integration);
-      const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
-      const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(d.outcome.nextAt) - now) / 1000)));
       // Without it the sweep still takes the effect back once it is overdue.
-      await queue?.send({ effects: { integration: d.effect.integration, id: d.effect.id } } satisfies EffectsMessage, { contentType: 'json', delaySeconds }).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'effects.retry_now', error: errorText(error) }));
+      if (source) await scheduleEffects(env, source, [d.effect.integration, d.effect.id], d.outcome.nextAt, now).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'effects.retry_now', error: errorText(error) }));
     }
     return { delivered, skipped };
   }

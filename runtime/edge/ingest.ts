@@ -9,6 +9,7 @@ import type { HandshakeAnswer, HandshakeContext } from '../component/handshake.t
 import { learntSecrets, type HandshakeBindings } from './handshake.ts';
 import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
 import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
+import { HTTPException } from 'hono/http-exception';
 import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
 import { decide } from '../manifest/decide.ts';
@@ -193,20 +194,29 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
   });
 }
 
-/** The body ingest read from each request, for the refusal log (its hash and size) when the request is refused. */
+/** The body ingest read from a request it refused, for the refusal log (its hash and size). */
 export const bodiesRead = new WeakMap<Request, Uint8Array>();
 
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
 export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
-  const { emit } = deps;
-  const name = integration.name;
   const body = await readBody(request, integration.maxBody);
-  if (body) bodiesRead.set(request, body);
-  else {
-    emit({ kind: 'webhook.rejected', integration: name, reason: 'payload_too_large' });
+  if (!body) {
+    deps.emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'payload_too_large' });
     throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${integration.maxBody} bytes` });
   }
+  try {
+    return await ingestBody(integration, request, body, env, deps);
+  } catch (error) {
+    // Kept for a refusal only: an accepted request pays nothing for the refusal log.
+    if (error instanceof HTTPException) bodiesRead.set(request, body);
+    throw error;
+  }
+}
 
+/** The request once its body is read: verified, mapped, admitted, answered. */
+async function ingestBody(integration: CompiledIntegration, request: Request, body: Uint8Array, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+  const { emit } = deps;
+  const name = integration.name;
   const nowMs = deps.now ? deps.now() : Date.now();
   // The URL is parsed only for a verifier or handshake that reads it (most sign the body alone).
   let url: URL | undefined;

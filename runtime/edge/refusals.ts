@@ -14,7 +14,7 @@ import { sha256, toHex } from '../lib/bytes.ts';
 import { errorBodies } from '../lib/http.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
-import { secretRedactor } from '../lib/redact.ts';
+import { CREDENTIAL_HEADER, secretRedactor } from '../lib/redact.ts';
 import type { IntegrationSecrets } from '../manifest/secrets.ts';
 import { bodiesRead } from './ingest.ts';
 
@@ -29,8 +29,6 @@ export const REFUSAL_ROWS_PER_DAY = REFUSAL_CAPS.per_hour * 24 * REFUSAL_ROWS_WR
 /** How much of each header value is kept, and how many headers. */
 const MAX_HEADER_VALUE = 200;
 const MAX_HEADERS = 40;
-/** Header names whose values are credentials or signatures: kept as `[redacted]`. */
-const SENSITIVE_HEADER = /auth|sign|secret|token|key|cookie|hmac|password|session|credential|(^|-)sig($|-)/i;
 
 /** What the edge knows of a refusal when it answers it. */
 export interface RefusedRequest {
@@ -53,7 +51,7 @@ export function redactedHeaders(headers: Headers, secretValues: readonly string[
   let n = 0;
   for (const [name, value] of headers) {
     if (++n > MAX_HEADERS) break;
-    const kept = SENSITIVE_HEADER.test(name) ? '[redacted]' : scrub(value);
+    const kept = CREDENTIAL_HEADER.test(name) ? '[redacted]' : scrub(value);
     out[name] = kept.length > MAX_HEADER_VALUE ? `${kept.slice(0, MAX_HEADER_VALUE)}…` : kept;
   }
   return out;

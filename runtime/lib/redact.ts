@@ -5,6 +5,14 @@
  */
 import { encoder, toBase64 } from './bytes.ts';
 
+/**
+ * Names that say their value is a credential, shown only as `[redacted]`. A request's headers are read broadly: any
+ * signature, HMAC, key or session header (`stripe-signature`, `x-hub-signature-256`, `x-api-key`). An outbound
+ * payload's fields more narrowly, so what an effect sends stays readable (`idempotency_key`, `template_key`).
+ */
+export const CREDENTIAL_HEADER = /auth|sign|secret|token|key|cookie|hmac|password|session|credential|(^|-)sig($|-)/i;
+export const CREDENTIAL_FIELD = /authorization|token|secret|api[-_]?key|password|cookie|signature|credential/i;
+
 /** Secrets shorter than this are not searched for: they would match ordinary words. */
 export const MIN_REDACTED_LENGTH = 4;
 

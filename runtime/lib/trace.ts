@@ -48,9 +48,12 @@ export function annotatingEmit(emit: (event: TelemetryEvent) => void, tracer: Tr
   if (!tracer.getActiveSpan) return emit;
   return (event) => {
     emit(event);
+    // Most invocations are not sampled: nothing more is worked out for them.
+    const span = tracer.getActiveSpan!();
+    if (!span?.isTraced) return;
     const [stage, outcome] = attributesOf(event);
     if (stage !== Stage.ingest && stage !== 'apply') return;
     const fields = event as { integration?: string; id?: string; type?: string };
-    annotate(tracer.getActiveSpan!(), { integration: fields.integration, event_id: fields.id, type: fields.type, stage, outcome });
+    annotate(span, { integration: fields.integration, event_id: fields.id, type: fields.type, stage, outcome });
   };
 }

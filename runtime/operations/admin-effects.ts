@@ -7,7 +7,7 @@
 import type { Hono } from 'hono/tiny';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { httpError } from '../lib/http.ts';
-import { secretRedactor } from '../lib/redact.ts';
+import { CREDENTIAL_FIELD, secretRedactor } from '../lib/redact.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import type { Delivered } from '../consumer/effects.ts';
 import * as store from '../store/index.ts';
@@ -91,8 +91,6 @@ function redactorFor(env: RuntimeEnv): (text: string) => string {
   return secretRedactor(values);
 }
 
-/** A field whose name says it carries a credential: its value is never shown. */
-const SECRET_NAME = /authorization|token|secret|api[-_]?key|password|cookie|signature|credential/i;
 
 /**
  * What an effect was sending, for a person: the action's own description (recipient, subject, template; method and
@@ -108,7 +106,7 @@ export function describeRequest(compiled: CompiledManifest, source: string, payl
     lines = fallback(payload);
   }
   const redact = redactorFor(env);
-  return Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, SECRET_NAME.test(k) && !/\[secret [A-Z0-9_]+\]/.test(v) ? '[redacted]' : redact(String(v)).slice(0, 300)]));
+  return Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, CREDENTIAL_FIELD.test(k) && !/\[secret [A-Z0-9_]+\]/.test(v) ? '[redacted]' : redact(String(v)).slice(0, 300)]));
 }
 
 /**
@@ -120,7 +118,7 @@ export function redactStored(value: unknown, env: RuntimeEnv): unknown {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redact(v);
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, SECRET_NAME.test(k) && typeof inner === 'string' ? '[redacted]' : walk(inner)]));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, CREDENTIAL_FIELD.test(k) && typeof inner === 'string' ? '[redacted]' : walk(inner)]));
     return v;
   };
   return walk(value);

@@ -11,6 +11,7 @@
  */
 import { LAG_BUCKETS_MS } from '../lib/platform.ts';
 import { EventStatus, SETTLED_EVENT_STATUSES, WAITING_EVENT_STATUSES } from '../store/status.ts';
+import { checkpoint } from '../store/index.ts';
 
 /** The checkpoint (in `checkpoints`) of the last event rolled up. */
 export const COUNTERS_CHECKPOINT = 'counters';
@@ -69,14 +70,12 @@ function count(rows: readonly LogRow[], into: Map<string, CounterRow>): void {
   }
 }
 
-const checkpoint = async (db: D1Database) => (await db.prepare('SELECT seq FROM checkpoints WHERE name = ?1').bind(COUNTERS_CHECKPOINT).first<{ seq: number }>())?.seq ?? 0;
-
 /**
  * The counters of the events not rolled up yet (after the checkpoint; the newest TAIL_LIMIT of them), to add to
  * what `usage` holds. Reads those events' rows, nothing else; writes nothing.
  */
 export async function eventCounters(db: D1Database): Promise<{ rows: CounterRow[]; partial: boolean }> {
-  const from = await checkpoint(db);
+  const from = await checkpoint(db, COUNTERS_CHECKPOINT);
   const rows = (await db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq DESC LIMIT ?2`).bind(from, TAIL_LIMIT).all<LogRow>()).results;
   const counted = new Map<string, CounterRow>();
   count(rows, counted);
@@ -96,7 +95,7 @@ export async function rollupCounters(db: D1Database, nowMs: number): Promise<num
   const grace = new Date(nowMs - SETTLE_GRACE_MS).toISOString();
   let total = 0;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    const from = await checkpoint(db);
+    const from = await checkpoint(db, COUNTERS_CHECKPOINT);
     const rows = (await db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2`).bind(from, ROLLUP_BATCH).all<LogRow>()).results;
     const waiting = rows.findIndex((r) => WAITING.has(r.status) && r.received_at >= grace);
     const ready = waiting < 0 ? rows : rows.slice(0, waiting);
