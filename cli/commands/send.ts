@@ -211,7 +211,7 @@ export async function sendCommand(args: string[], output: Output = processOutput
   const detail = `${url.slice(0, url.length - spec.route.length)}/admin/api/events/${encodeURIComponent(integrationName!)}/${encodeURIComponent(id)}`;
   type Detail = {
     event: { status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null };
-    effects: { step: string; action: string; status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null }[];
+    effects: { step: string; action: string; label?: string; status: string; attempts: number; max_attempts: number | null; error: string | null; next_at: string | null }[];
   };
   let found: Detail | undefined;
   const waiting: string[] = [EventStatus.queued, EventStatus.replayed];
@@ -245,7 +245,8 @@ export async function sendCommand(args: string[], output: Output = processOutput
   const retrying = (x: { attempts: number; max_attempts: number | null; next_at: string | null }) => ` (attempt ${x.attempts} of ${x.max_attempts ?? '?'}, next at ${x.next_at ?? '?'})`;
   log(output, `event ${integrationName}/${id}: ${event.status}${event.status === EventStatus.retrying ? retrying(event) : ''}${event.error ? `: ${event.error}` : ''}`);
   for (const e of found.effects ?? []) {
-    log(output, `  effect ${e.step} ${e.action}: ${openEffect(e) ? `still ${e.status} after ${waited}` : e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
+    // As the console names it (the manifest's step and the action), when the server says so.
+    log(output, `  effect ${e.label ?? `${e.step} ${e.action}`}: ${openEffect(e) ? `still ${e.status} after ${waited}` : e.status}${e.status === EffectStatus.retrying ? retrying(e) : ''}${e.error ? `: ${e.error}` : ''}`);
   }
   return isSettled(event.status) ? 0 : 1;
 }

@@ -10,6 +10,9 @@ import { resolveWithProviders } from '../../cli/lib/catalog.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { CLI, ROOT } from '../support/project.ts';
+import { capture } from '../../cli/lib/output.ts';
+import { sendCommand } from '../../cli/commands/send.ts';
+import { serveRuntime } from '../support/runtime-server.ts';
 
 describe('switchyard send with the generic hmac verifier', () => {
   it('signs the example Shopify integration so its own verifier accepts it', async () => {
@@ -185,5 +188,20 @@ describe('switchyard send prints what the runtime recorded', () => {
     expect(run.stdout).toMatch(/event shopify\/\S+: applied\n/);
     expect(asked).toBe(3);
     expect(run.code).toBe(0);
+  });
+});
+
+describe('switchyard send names an effect as the console does', () => {
+  it('prints the step as the manifest names it and its action, not the row key (clerk.handlers[…].steps[…] resend, not 1:0)', async () => {
+    const server = await serveRuntime(join(ROOT, 'integrations.yaml'));
+    try {
+      const { output, text } = capture();
+      const admin = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(join(ROOT, '.dev.vars.example'), 'utf8'))![1]!;
+      const code = await sendCommand(['clerk', 'user.created', '--url', server.url], output, { ADMIN_TOKEN: admin });
+      expect(text().stdout).toMatch(/^ {2}effect clerk\.handlers\[\d+\]\.steps\[\d+\] resend: sent$/m);
+      expect(code).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });
