@@ -196,8 +196,10 @@ describe('switchyard send names an effect as the console does', () => {
     const server = await serveRuntime(join(ROOT, 'integrations.yaml'));
     try {
       const { output, text } = capture();
-      const admin = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(join(ROOT, '.dev.vars.example'), 'utf8'))![1]!;
-      const code = await sendCommand(['clerk', 'user.created', '--url', server.url], output, { ADMIN_TOKEN: admin });
+      // The secrets the runtime was served with (.dev.vars.example): a fresh clone has no .dev.vars to sign from.
+      const vars = readFileSync(join(ROOT, '.dev.vars.example'), 'utf8');
+      const secret = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(vars)![1]!;
+      const code = await sendCommand(['clerk', 'user.created', '--url', server.url], output, { ADMIN_TOKEN: secret('ADMIN_TOKEN'), CLERK_WEBHOOK_SECRET: secret('CLERK_WEBHOOK_SECRET') });
       expect(text().stdout).toMatch(/^ {2}effect clerk\.handlers\[\d+\]\.steps\[\d+\] resend: sent$/m);
       expect(code).toBe(0);
     } finally {
