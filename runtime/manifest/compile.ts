@@ -30,7 +30,7 @@ import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement, Value } from './types.gen.ts';
 import { compileCondition as compileMatcher, ConditionError, type CompiledCondition as CompiledMatcher, type ConditionSpec } from './conditions.ts';
-import { compileLets, letReferences, unknownLets, type LetScope } from './lets.ts';
+import { compileLets, letReferences, mentionsLet, unknownLets, type LetScope } from './lets.ts';
 import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from '../edge/commands/compile.ts';
 import type { InputValidator } from '../edge/commands/input.ts';
@@ -442,22 +442,23 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     }
     integrations = new LazyMap(byName);
     webhookPaths = new LazyMap(byRoute);
-    // Routes and commands that queue events are sources too: looking one up compiles its section.
+    deferred.push(() => void routesNow());
+    for (const name of Object.keys(manifest.commands ?? {})) deferred.push(() => void commands.get(name));
+    // A webhook's event looks up its integration only: the other sources are listed on the first other lookup.
+    sources = new LazyMap<string, EventSource>(byName, otherSources);
+  }
+
+  /** Lazy: routes and commands that queue events are sources too; looking one up compiles its section. */
+  function otherSources(): [string, () => EventSource][] {
     const more: [string, () => EventSource][] = [];
     for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
       if (spec.queue !== undefined && registry.endpoints.get((spec.endpoint as { type?: string } | undefined)?.type ?? '')?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
     }
-    deferred.push(() => void routesNow());
     for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
       // A command that only counts has no steps: nothing of it is ever queued.
-      if (spec.count) {
-        deferred.push(() => void commands.get(name));
-        continue;
-      }
-      more.push([commandSource(name), () => (commands.get(name), sources.get(commandSource(name))!)]);
-      deferred.push(() => void commands.get(name));
+      if (!spec.count) more.push([commandSource(name), () => (commands.get(name), sources.get(commandSource(name))!)]);
     }
-    sources = new LazyMap<string, EventSource>([...byName, ...more]);
+    return more;
   }
 
   /** Admin tokens: a declared provider, bound to a claim value. */
@@ -1025,8 +1026,11 @@ function compileIntegration(
     : attempt([...at, 'verifier', 'type'], fail, `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
   // Derived values the envelope reads (`id: { template: "{$kind}:{data.id}" }`) are computed from the body and
   // headers, before there is an envelope.
-  const extractionLets = letReferences(event).length ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, `${message} (read by event:, so it is computed before the envelope exists)`), EXTRACTION) : undefined;
-  for (const problem of unknownLets(event, extractionLets?.names ?? new Set(), [...at, 'event'])) attempt(problem.path, fail, problem.message);
+  // Most integrations read no `$name` in event: (a provider preset's never does): then none of the let machinery runs,
+  // and a new isolate's first webhook does not compile it.
+  const readsLets = mentionsLet(event);
+  const extractionLets = readsLets && spec.let && letReferences(event).length ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, `${message} (read by event:, so it is computed before the envelope exists)`), EXTRACTION) : undefined;
+  if (readsLets) for (const problem of unknownLets(event, extractionLets?.names ?? new Set(), [...at, 'event'])) attempt(problem.path, fail, problem.message);
   const extraction = (fn: ValueFn | undefined) => (fn && extractionLets ? (ctx: ValueContext) => fn(extractionLets.bind(ctx)) : fn);
   const id = extraction(attempt([...at, 'event', 'id'], compileValue, event.id, { ...EXTRACTION, allowWindow: true }));
   const type = extraction(attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION));
@@ -1039,7 +1043,7 @@ function compileIntegration(
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
   if (maxBody > MAX_STORABLE_BODY) attempt([...at, spec.max_body ? 'max_body' : 'route'], fail, `max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
 
-  const lets = compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, message));
+  const lets = spec.let ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, message)) : undefined;
   const withSteps = withHandlers(
     {},
     spec.handlers ?? [],

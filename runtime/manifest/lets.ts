@@ -43,6 +43,12 @@ export function letReferences(block: unknown, at: (string | number)[] = []): Let
   return [];
 }
 
+/**
+ * Whether a block may read a derived value: false when no `$` appears in it at all (keys included, so it errs towards
+ * true), which `letReferences` would then confirm more slowly. One native serialisation, no code of ours to compile.
+ */
+export const mentionsLet = (block: unknown): boolean => JSON.stringify(block)?.includes('$') === true;
+
 /** The problems of a block's `$name` reads against the names in scope: each unknown one, with the nearest name. */
 export function unknownLets(block: unknown, names: ReadonlySet<string>, at: (string | number)[]): { path: (string | number)[]; message: string }[] {
   return letReferences(block, at)

@@ -149,6 +149,19 @@ describe('derived values in event extraction', () => {
     stripe.event = { ...stripe.event!, id: { template: '{$kind}/{id}' } };
     expect(() => compileManifest(m, defaultRegistry, builtInputs())).toThrow(/integrations\.stripe\.let\.kind: envelope path @type is not available here \(read by event:/);
   });
+
+  it('an id reading a name no let declares fails at its place, compiled at once or on the first webhook', () => {
+    for (const declared of [undefined, { acount: 'account' }]) {
+      const m = structuredClone(defaultManifest);
+      const stripe = m.integrations.stripe!;
+      if (declared) stripe.let = declared;
+      stripe.event = { ...stripe.event!, id: { template: '{$account}/{id}' } };
+      const expected = /integrations\.stripe\.event\.id\.template: \$account is not a derived value in scope/;
+      expect(() => compileManifest(m, defaultRegistry, builtInputs())).toThrow(expected);
+      const lazy = compileManifest(m, defaultRegistry, { ...builtInputs(), lazy: true });
+      expect(() => lazy.webhookPaths.get('/webhooks/stripe')).toThrow(expected);
+    }
+  });
 });
 
 describe('mistakes fail the compile at their place', () => {
