@@ -5,8 +5,10 @@
  * and reports each failed expectation at its file:line:column with a diff of expected against actual, and which
  * conditions skipped steps of its events. `--update` writes the actual results into the failing expectations for
  * review. Coverage lists the handlers and `on:` patterns no case exercised (failing the run only with
- * `--coverage=strict`); `--coverage` also lists each condition (`if:`) with how often it was true and false, the ones
- * never seen one way first (failing the run only under `--coverage-min`). Exit 0 when every case passes, 1 otherwise.
+ * `--coverage=strict`); `--coverage` also lists the projected columns (what each sql step writes) no case asserts
+ * after the step ran (failing with `--coverage=strict` too), and each condition (`if:`) with how often it was true
+ * and false, the ones never seen one way first (failing the run only under `--coverage-min`). Exit 0 when every case
+ * passes, 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,6 +24,7 @@ import { findCaseFiles, loadCaseFiles, nodeTarget, testsDir, TEST_SUFFIX } from 
 import { formatDiff } from '../lib/manifest-tests/report.ts';
 import { coverage, runCase, type CaseResult, type Coverage, type Target } from '../lib/manifest-tests/run.ts';
 import { conditionCoverage, conditionGap, type ConditionCoverage } from '../lib/manifest-tests/conditions.ts';
+import { columnCoverage, type ColumnGap } from '../lib/manifest-tests/columns.ts';
 import type { Case } from '../lib/manifest-tests/cases.ts';
 import { formatProblem } from './validate.ts';
 
@@ -65,6 +68,12 @@ function coverageLines(project: Project, gaps: Coverage): { location: string; te
   ];
 }
 
+/** A column gap placed at its sql step: the handler, the table and the columns no case asserted after it ran. */
+function columnLine(g: ColumnGap, where: (path: (string | number)[]) => string): { location: string; handler: string; step: string; table: string; columns: string[]; text: string } {
+  const why = g.ran ? 'no case that ran it asserts' : 'no case ran it; unasserted';
+  return { location: where([...g.step.path, 'sql']), handler: g.step.handler, step: g.step.at, table: g.table, columns: g.columns, text: `${g.step.label}: ${why} ${g.table}.${g.columns.join(`, ${g.table}.`)}` };
+}
+
 /** `--coverage` alone means `--coverage=report`: the flag takes a value only as `=strict`/`=report` or `strict`/`report` after it. */
 const COVERAGE_MODES = ['strict', 'report'];
 const bareCoverage = (args: string[]) => args.map((a, i) => (a === '--coverage' && !COVERAGE_MODES.includes(args[i + 1] ?? '') ? '--coverage=report' : a));
@@ -82,7 +91,11 @@ Every run lists the handlers and on: patterns no case applied an event to; --cov
 --coverage lists each condition (if: of a handler or a step) with how often the cases saw it true and false, the
 ones never true or never false first. The exit code follows the cases unless --coverage-min asks that share of the
 conditions' outcomes (each true and false) to be seen. An event's expect: takes
-skipped_by: ["integrations.stripe.handlers[0].if"] to assert which conditions skipped its steps.`,
+skipped_by: ["integrations.stripe.handlers[0].if"] to assert which conditions skipped its steps.
+
+Every run also counts the projected columns (what each sql step writes: an INSERT's columns, DO UPDATE SET, an
+UPDATE's SET) that no case asserts, in an expected row of expect: tables:, after its events ran that step and before
+another step wrote the column; --coverage lists them at their sql step, and --coverage=strict fails on them.`,
   arguments: [
     { name: '[MANIFEST]', description: 'a manifest file (a .yaml with integrations: and no cases:) instead of integrations.yaml' },
     { name: '[FILE...]', description: 'only these test files (default: every test file of the manifest)' },
@@ -91,7 +104,7 @@ skipped_by: ["integrations.stripe.handlers[0].if"] to assert which conditions sk
     env: ENV_FLAG,
     update: { type: 'boolean', description: 'write the actual results into the failing expectations, for review (git diff tests/)' },
     json: JSON_FLAG,
-    coverage: { type: 'string', value: 'MODE', description: 'report: list each condition with how often it was true and false; strict: also fail on untested handlers and on: patterns (--coverage alone is report)' },
+    coverage: { type: 'string', value: 'MODE', description: 'report: list the projected columns no case asserts and each condition with how often it was true and false; strict: also fail on untested handlers, on: patterns and columns (--coverage alone is report)' },
     'coverage-min': { type: 'string', value: 'PERCENT', description: "fail unless this share of the conditions' outcomes (each true and false) was seen" },
     manifest: MANIFEST_FLAG,
   },
@@ -163,6 +176,8 @@ async function runTests(project: Project, target: Target, environment: string, p
   const where = manifestLocator(project);
   const conditions = conditionCoverage(target.conditions?.declared ?? [], results.map((r) => r.conditions));
   const conditionRows = conditions.conditions.map(({ path, ...c }) => ({ ...c, location: where(path) }));
+  const columns = columnCoverage(target.manifest, results.map((r, i) => ({ expect: cases[i]!.expect, ran: r.ran })));
+  const columnRows = columns.gaps.map((g) => columnLine(g, where));
   const percent = conditions.total ? Math.floor((conditions.seen / conditions.total) * 100) : 100;
   const underMin = values.coverageMin !== undefined && conditions.total > 0 && (conditions.seen / conditions.total) * 100 < values.coverageMin;
   /** Per case, the events some condition skipped steps of, at the event's place in its test file. */
@@ -174,7 +189,7 @@ async function runTests(project: Project, target: Target, environment: string, p
   let updated = 0;
   if (values.update) updated = update(project, byFile, failed);
 
-  const ok = !failed.length && !(strict && gapLines.length) && !underMin;
+  const ok = !failed.length && !(strict && (gapLines.length || columnRows.length)) && !underMin;
   if (json) {
     log(output, JSON.stringify({
       environment,
@@ -195,7 +210,7 @@ async function runTests(project: Project, target: Target, environment: string, p
           ...(skipped.length ? { skipped } : {}),
         };
       }),
-      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines, conditions: conditionRows, outcomes: { seen: conditions.seen, total: conditions.total } },
+      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines, columns: { total: columns.total, asserted: columns.asserted, unasserted: columnRows.map(({ text: _, ...g }) => g) }, conditions: conditionRows, outcomes: { seen: conditions.seen, total: conditions.total } },
       ...(engine ? { postgres: engine } : {}),
     }, null, 2));
     return ok ? 0 : 1;
@@ -225,6 +240,18 @@ async function runTests(project: Project, target: Target, environment: string, p
     log(output, `\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered, output.stdout)}`);
     for (const g of gapLines) log(output, `  ${g.location}: ${g.text}`);
   } else log(output, `\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  if (columns.total) {
+    const unasserted = columns.total - columns.asserted;
+    if (!unasserted) log(output, `columns: every projected column (${columns.total}) asserted after its sql step ran`);
+    else {
+      const line = `${unasserted} of ${columns.total} projected columns not asserted after their sql step ran`;
+      if (values.coverage === undefined) log(output, `columns: ${paint('yellow', line, output.stdout)} (--coverage lists them)`);
+      else {
+        log(output, `columns: ${paint(strict ? 'red' : 'yellow', line, output.stdout)}`);
+        for (const c of columnRows) log(output, `  ${c.location}: ${c.text}`);
+      }
+    }
+  }
   if (conditionRows.length) {
     const both = `${conditions.both} of ${conditionRows.length} seen both true and false`;
     const all = conditions.both === conditionRows.length;

@@ -21,6 +21,7 @@ describe('switchyard test', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\d+ passed, 0 failed \((\d+) ms\)$/m);
     expect(run.stdout).toContain('coverage: every handler');
+    expect(run.stdout).toMatch(/^columns: every projected column \(\d+\) asserted after its sql step ran$/m);
     const ms = Number(/passed, 0 failed \((\d+) ms\)/.exec(run.stdout)![1]);
     expect(ms).toBeLessThan(5000);
   });
@@ -69,5 +70,25 @@ describe('switchyard test', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/integrations\.yaml:\d+:\d+: clerk handler on user\.deleted: no case applied an event to it/);
     expect((await manifestTests([...args, '--coverage=strict'])).code).toBe(1);
+  });
+
+  it('lists a projected column no case asserts after its step ran with --coverage, and fails on it with --coverage=strict', async () => {
+    const dir = copyWith(defaultManifestText());
+    const file = join(dir, 'tests/billing-and-messaging.test.yaml');
+    writeFileSync(file, replaceOnce(readFileSync(file, 'utf8'), ', version: "2026-01-01T00:01:00.000Z#0000000000000002" }', ' }'));
+    const manifest = join(dir, 'integrations.yaml');
+    const plain = await manifestTests([manifest]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^columns: 1 of (\d+) projected columns not asserted after their sql step ran \(--coverage lists them\)$/m);
+    const report = await manifestTests([manifest, '--coverage']);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/^ {2}integrations\.yaml:\d+:\d+: paddle handler on subscription\.created, subscription\.updated: no case that ran it asserts subscriptions\.version$/m);
+    const strict = await manifestTests([manifest, '--coverage=strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/\d+ passed, 0 failed/);
+    const json = JSON.parse((await manifestTests([manifest, '--coverage=strict', '--json'])).stdout) as { ok: boolean; coverage: { columns: { total: number; asserted: number; unasserted: unknown[] } } };
+    expect(json.ok).toBe(false);
+    expect(json.coverage.columns.total - json.coverage.columns.asserted).toBe(1);
+    expect(json.coverage.columns.unasserted).toEqual([{ location: expect.stringMatching(/^integrations\.yaml:\d+:\d+$/), handler: 'integrations.paddle.handlers[0]', step: 'integrations.paddle.handlers[0].steps[0]', table: 'subscriptions', columns: ['version'] }]);
   });
 });

@@ -3,7 +3,8 @@
  * D1 in workerd, and through `switchyard test`'s offline engine (node:sqlite, run by vitest.config.ts's
  * OFFLINE_ENGINE binding), and the two must see the same thing: the same answers, rows, effects, queued messages,
  * dead letters and event statuses. Both run cli/lib/manifest-tests/run.ts, so the engines cannot drift unnoticed.
- * They also agree on conditions: which skipped an event or a step, and how often each was true and false.
+ * They also agree on conditions: which skipped an event or a step, and how often each was true and false; and on
+ * which sql steps each case committed (what column coverage counts).
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ async function wipe(db: D1Database): Promise<void> {
 /** What both engines must agree on; an error's wording is SQLite's own and may differ between them. */
 const comparable = (a: Actual) => ({ ...a, dead_letters: a.dead_letters.map(({ error: _error, ...d }) => d) });
 
-/** Both engines pass every case, with the same rows, events, applied steps and condition counts. */
+/** Both engines pass every case, with the same rows, events, applied steps, condition counts and committed sql steps. */
 function expectAgreement(workerd: CaseResult[], offline: CaseResult[]): void {
   expect(workerd.map((r) => r.name)).toEqual(offline.map((r) => r.name));
   for (const [i, w] of workerd.entries()) {
@@ -45,6 +46,7 @@ function expectAgreement(workerd: CaseResult[], offline: CaseResult[]): void {
     expect({ case: w.name, ...comparable(w.actual) }).toEqual({ case: o.name, ...comparable(o.actual) });
     expect({ case: w.name, applied: w.applied }).toEqual({ case: o.name, applied: o.applied });
     expect({ case: w.name, conditions: w.conditions }).toEqual({ case: o.name, conditions: o.conditions });
+    expect({ case: w.name, ran: w.ran }).toEqual({ case: o.name, ran: o.ran });
   }
 }
 

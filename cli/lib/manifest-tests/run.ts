@@ -25,6 +25,7 @@ import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAI
 import { MemoryKV, OfflineQueue } from './bindings.ts';
 import type { Case, Path, Row, Step, TestUser } from './cases.ts';
 import type { ConditionTally, Outcomes } from './conditions.ts';
+import { committedSqlSteps, firstSeenSqlSteps } from './columns.ts';
 export type { Row } from './cases.ts';
 
 /** Where a case's state lives: a fresh database (with the migrations applied) and KV per case. */
@@ -116,6 +117,8 @@ export interface CaseResult {
   applied: [string, string][];
   /** How often each condition held and did not in this case, by its manifest path (when the target counts them). */
   conditions: Record<string, Outcomes>;
+  /** The sql steps whose statements this case committed, by manifest path, in commit order: what column coverage counts. */
+  ran: string[];
   ms: number;
 }
 
@@ -508,13 +511,25 @@ export async function runCase(target: Target, c: Case, options: RunOptions = {})
     const applied = telemetry.filter((e): e is Extract<TelemetryEvent, { kind: 'event.applied' }> => e.kind === 'event.applied').map((e) => [e.integration, e.type] as [string, string]);
     // A command that only counts (count:) records no event: a call it counted is its coverage.
     for (const e of telemetry) if (e.kind === 'command.accepted' && e.status === EventStatus.applied) applied.push([commandSource(e.command), e.command]);
-    return { file: c.file, name: c.name, path: c.path, failures, actual, applied, conditions: target.conditions?.take() ?? {}, ms: performance.now() - started };
+    const ran = await sqlStepsRan(target.manifest, storage.db, c, steps);
+    return { file: c.file, name: c.name, path: c.path, failures, actual, applied, conditions: target.conditions?.take() ?? {}, ran, ms: performance.now() - started };
   } catch (error) {
     failures.push({ path: c.path, what: 'case', message: `the case could not run: ${(error as Error).message}` });
-    return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], conditions: target.conditions?.take() ?? {}, ms: performance.now() - started };
+    return { file: c.file, name: c.name, path: c.path, failures, actual: { steps, tables: {}, effects: [], enqueued: [], dead_letters: [], events: [] }, applied: [], conditions: target.conditions?.take() ?? {}, ran: [], ms: performance.now() - started };
   } finally {
     await storage.close?.();
   }
+}
+
+/**
+ * The sql steps a case committed: those of the handlers its applied events ran (from the event log's record of
+ * each step), and the on_first_seen steps of the routes that first saw its signed-in users.
+ */
+async function sqlStepsRan(manifest: Manifest, db: D1Database, c: Case, steps: StepOutcome[]): Promise<string[]> {
+  const requests = c.steps.flatMap((s, k) => (s.request?.user ? [{ path: s.request.path, sub: s.request.user.sub, http: steps[k]?.http ?? 0 }] : []));
+  const seen = requests.length ? new Set((await db.prepare('SELECT sub FROM seen_users').all<{ sub: string }>()).results.map((r) => r.sub)) : new Set<string>();
+  // A user's on_first_seen commits with their first request, before the events that request queues.
+  return [...firstSeenSqlSteps(manifest, requests, seen), ...committedSqlSteps(manifest, await eventOutcomes(db), EventStatus.applied)];
 }
 
 type OnTable = (table: string, sql: (p: (n: number) => string) => string, params?: unknown[]) => Promise<Row[]>;
