@@ -35,10 +35,10 @@ describe('the dashboard module', () => {
     expect(() => inlinePage('<script src="a.js"></script>', files({ 'a.js': "x = '</script>';" }))).toThrow(/a\.js contains "<\/script"/);
   });
 
-  it('builds the real pages: the dashboard with its two allowed scripts (the page and its charts), the login with none, placeholders left for the Worker', async () => {
+  it('builds the real pages: the dashboard with its three allowed scripts (markup, the page, its charts), the login with none, placeholders left for the Worker', async () => {
     const source = dashboardModule();
     const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { dashboard: { dashboard: string; login: string; scriptHashes: string[]; favicon: string } };
-    expect(dashboard.scriptHashes).toHaveLength(2);
+    expect(dashboard.scriptHashes).toHaveLength(3);
     expect(dashboard.dashboard).toContain('content="{{csrf}}"');
     expect(dashboard.dashboard).not.toContain('<link rel="stylesheet"');
     expect(dashboard.dashboard).not.toContain('{{vocabulary}}');
