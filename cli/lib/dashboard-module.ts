@@ -1,8 +1,10 @@
 /**
  * The dashboard's pages as a module the Worker bundles (`.switchyard/dashboard.ts`, written by `switchyard build`).
  * The pages are real files in runtime/operations/dashboard/, which a browser opens as they are: the HTML links
- * page.css and dashboard.js. Here the links become inline `<style>` and `<script>` (one response, no asset route),
- * the script's SHA-256 goes to the CSP (the only script the page may run), and the event log's vocabulary
+ * page.css and its scripts. Here the links become inline `<style>` and `<script>` (one response, no asset route),
+ * each script without its comments and layout (esbuild's minifyWhitespace: the page's JSDoc types are for the
+ * checker, not the Worker's bundle; names are kept), the scripts' SHA-256 go to the CSP (the only scripts the page
+ * may run), and the event log's vocabulary
  * (runtime/store/status.ts) goes in as a JSON data block, so the page never spells a status itself. Plain strings:
  * every bundler (wrangler's esbuild, Vite in tests, esbuild in bench) takes a .ts module, and Node never imports
  * .html.
@@ -10,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { transformSync } from 'esbuild';
 import { EffectStatus, EventStatus, Stage } from '../../runtime/store/status.ts';
 import { PACKAGE_ROOT } from './project.ts';
 
@@ -35,7 +38,8 @@ export function inlinePage(html: string, files: (file: string) => string = read)
     .replace(/<!--[\s\S]*?-->\n?/g, '')
     .replace(/<link rel="stylesheet" href="([\w.-]+)">/g, (_, file: string) => `<style>\n${inlineText(files(file), 'style', file)}</style>`)
     .replace(/<script src="([\w.-]+)"><\/script>/g, (_, file: string) => {
-      const text = `\n${inlineText(files(file), 'script', file)}`;
+      const minified = transformSync(inlineText(files(file), 'script', file), { minifyWhitespace: true, sourcefile: file }).code;
+      const text = `\n${inlineText(minified, 'script', file)}`;
       scripts.push(text);
       return `<script>${text}</script>`;
     })

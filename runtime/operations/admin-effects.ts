@@ -70,6 +70,9 @@ function shown(compiled: CompiledManifest, e: EffectState) {
   return { integration: e.integration, id: e.event_id, step: e.step, action: e.action, label: effectLabel(e.source, e.action), status: e.status, attempts: e.attempts, max_attempts: maxAttempts, next_at: e.next_at, error: e.error, summary: effectSummary(e, maxAttempts), dismissed_at: e.dismissed_at };
 }
 
+/** An effect as the event list shows it (an event's worst): the dashboard reads these fields. */
+export type ShownEffect = ReturnType<typeof shown>;
+
 /**
  * A page of the event list with each event's worst effect (`effect`, null when all went well or are in flight) and
  * how many of its effects are failing now (`effects_failing`). One read of the page's effects by key.
