@@ -28,7 +28,7 @@ import { parsePayload, type InRequestOptions, type InRequestOutcome } from '../e
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from '../lib/platform.ts';
 import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
-import { chunk } from '../manifest/sql.ts';
+import { chunk } from '../lib/chunk.ts';
 import * as store from '../store/index.ts';
 import type { BatchedItem, ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
 import type { Tracer } from '../lib/trace.ts';

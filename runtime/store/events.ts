@@ -8,7 +8,7 @@
  */
 import type { Envelope } from '../lib/envelope.ts';
 import { commandCallRange, isCommandCallOf } from './callers.ts';
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../lib/chunk.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, SETTLED_EVENT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES, type SettledEventStatus } from './status.ts';
 import { effectLetterIdsSql } from './dead-letters.ts';
 import { FAILING_EFFECTS_SQL } from './failing.ts';
