@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { secretNamesOf } from '../../runtime/component/sign.ts';
-import { closest } from '../../runtime/manifest/closest.ts';
+import { closest } from '../../runtime/language/closest.ts';
 import { providersOf } from '../../runtime/manifest/catalog.ts';
 import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.ts';
 import { fillSample, loadCatalog, resolveWithProviders } from '../lib/catalog.ts';

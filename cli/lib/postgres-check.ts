@@ -10,7 +10,7 @@ import { parse } from 'smol-toml';
 import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileNamedSql } from '../../runtime/manifest/sql.ts';
+import { compileNamedSql } from '../../runtime/language/sql.ts';
 import { DEFAULT_STORE } from '../../runtime/consumer/stores.ts';
 
 type Path = (string | number)[];

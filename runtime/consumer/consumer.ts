@@ -33,7 +33,7 @@ import * as store from '../store/index.ts';
 import type { BatchedItem, ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
 import type { Tracer } from '../lib/trace.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { MappingError } from '../manifest/values.ts';
+import { MappingError } from '../language/values.ts';
 import { projectExternal, type ExternalProjection } from './projections.ts';
 import { splitByStore } from './stores.ts';
 import { PostgresSqlError, type PostgresConnect } from '../store/postgres.ts';

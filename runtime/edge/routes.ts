@@ -20,7 +20,7 @@ import { loadProfile } from './profiles.ts';
 import { trackRequest } from './request-analytics.ts';
 import { countActiveUser, countTrackedEvents, type RouteCountContext } from './route-limits.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { readPath } from '../manifest/values.ts';
+import { readPath } from '../language/values.ts';
 
 export interface RouteDeps {
   emit: Emit;

@@ -12,7 +12,7 @@ import { extractEnvelope } from '../../runtime/edge/ingest.ts';
 import { applyPreset } from '../../runtime/manifest/catalog.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileValue } from '../../runtime/manifest/values.ts';
+import { compileValue } from '../../runtime/language/values.ts';
 
 /** Objects as each list endpoint returns them (shapes from the providers' API references). */
 const OBJECTS: Record<string, Record<string, unknown>> = {

@@ -10,7 +10,7 @@ import { fireAlerts, type LimitAlert } from '../../consumer/effects.ts';
 import { operationStatements } from '../../consumer/limits.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import { periodBounds } from '../../lib/periods.ts';
-import { MappingError } from '../../manifest/values.ts';
+import { MappingError } from '../../language/values.ts';
 import * as store from '../../store/index.ts';
 import { fail, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
 import type { CompiledCommand } from './compile.ts';
