@@ -29,7 +29,7 @@ import { eventIdWarnings } from './id-warnings.ts';
 import { samplePathChecks } from './sample-checks.ts';
 import { samplePayloads, type SamplePayload } from './sample-payloads.ts';
 import { loadCatalog } from './catalog.ts';
-import { duplicateWindowMs } from '../../runtime/operations/retention.ts';
+import { duplicateWindowMs } from '../../runtime/manifest/retention.ts';
 
 export interface EnvironmentBuild {
   name: string;

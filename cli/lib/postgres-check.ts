@@ -11,7 +11,7 @@ import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { compileNamedSql } from '../../runtime/language/sql.ts';
-import { DEFAULT_STORE } from '../../runtime/consumer/stores.ts';
+import { DEFAULT_STORE } from '../../runtime/manifest/stores.ts';
 
 type Path = (string | number)[];
 interface SqlUse {

@@ -17,7 +17,7 @@ import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit, TelemetryEvent } from '../lib/telemetry.ts';
 import { MappingError } from '../language/values.ts';
 import { secretState } from '../manifest/secrets.ts';
-import type { DeclaredAnswer } from './response.ts';
+import type { DeclaredAnswer } from '../manifest/response.ts';
 import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
 
 

@@ -11,7 +11,7 @@ import type { CompiledManifest } from '../manifest/compile.ts';
 import { rebuildPageRows, rebuildTotal, storedEnvelope } from '../store/index.ts';
 import type { PostgresConnect } from '../store/postgres.ts';
 import { runExternal } from '../consumer/projections.ts';
-import { isExternal } from '../consumer/stores.ts';
+import { isExternal } from '../manifest/stores.ts';
 import type { Statement } from '../component/context.ts';
 
 export interface RebuildRequest {

@@ -14,7 +14,7 @@ import { parsePayload } from '../edge/ingest.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import * as store from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds, type RetryPolicy } from '../consumer/retry.ts';
+import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds, type RetryPolicy } from '../manifest/retry.ts';
 
 /** Events and effects handled per sweep run, at most: the rest wait for the next run. */
 export const SWEEP_LIMIT = 100;

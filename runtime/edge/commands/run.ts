@@ -16,7 +16,7 @@ import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import * as store from '../../store/index.ts';
 import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
-import type { CompiledCommand } from './compile.ts';
+import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 import { decide } from '../../manifest/decide.ts';
 import { runSync } from './sync.ts';
 import { runCount } from './count.ts';

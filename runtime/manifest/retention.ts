@@ -7,7 +7,7 @@
 import { durationSchema, parseDuration } from '../lib/duration.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
 import { pruneRefusalsStatement } from '../store/refusals.ts';
-import type { Retention } from '../manifest/types.gen.ts';
+import type { Retention } from './types.gen.ts';
 
 export const retentionSchema = {
   type: 'object',

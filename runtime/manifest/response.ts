@@ -6,8 +6,8 @@
  */
 import type { Envelope } from '../lib/envelope.ts';
 import { compileValue, MappingError, valueRef } from '../language/values.ts';
-import { OptionError } from '../manifest/problems.ts';
-import type { WebhookResponse } from '../manifest/types.gen.ts';
+import { OptionError } from './problems.ts';
+import type { WebhookResponse } from './types.gen.ts';
 
 /** The `response:` option of an integration, declared once for the schema. */
 export const webhookResponseSchema = {
