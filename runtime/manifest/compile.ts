@@ -20,7 +20,7 @@ import { compileStores } from './stores.ts';
 import { LazyMap } from '../lib/lazy-map.ts';
 import { type CompiledStore } from '../component/context.ts';
 import { compileRouteAnalytics, type CompiledRouteAnalytics } from './request-analytics.ts';
-import { limitProblems } from '../consumer/limits.ts';
+import { limitProblems } from './limits.ts';
 import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';

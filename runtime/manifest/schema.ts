@@ -8,7 +8,7 @@ import { durationSchema, sizeSchema } from '../lib/duration.ts';
 import { retryPolicySchema } from './retry.ts';
 import { valueSchema } from '../language/values.ts';
 import { conditionSchema } from '../language/conditions.ts';
-import { limitSchema } from '../consumer/limits.ts';
+import { limitSchema } from './limits.ts';
 import { PERIODS } from '../lib/periods.ts';
 import { platformSchema } from '../lib/platform.ts';
 import { alertSchema } from './alerts.ts';
