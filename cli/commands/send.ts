@@ -18,7 +18,7 @@ import { parseManifest, resolveEnvironment } from '../../runtime/manifest/load.t
 import { fillSample, loadCatalog, resolveWithProviders } from '../lib/catalog.ts';
 import { buildSample, findSample, SampleError, signSample, type SampleOptions, type Signable, type SignedSample, type UnsignedSample } from '../lib/sign-sample.ts';
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
-import { extractEnvelope } from '../../runtime/edge/ingest.ts';
+import { extractEnvelope } from '../../runtime/event/extract.ts';
 import type { Integration, Manifest } from '../../runtime/manifest/types.gen.ts';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, ENV_FLAG, MANIFEST_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';

@@ -6,7 +6,7 @@
  */
 import { stepContext } from '../component/context.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { parsePayload } from '../event/extract.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import { rebuildPageRows, rebuildTotal, storedEnvelope } from '../store/index.ts';
 import type { PostgresConnect } from '../store/postgres.ts';

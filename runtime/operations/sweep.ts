@@ -9,8 +9,7 @@
  * indexes of what is still waiting: reads follow traffic, not the log's size.
  */
 import { byReference, type RuntimeEnv } from '../lib/envelope.ts';
-import { messageFor } from '../edge/ingest.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { messageFor, parsePayload } from '../event/extract.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import * as store from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
