@@ -3,7 +3,7 @@
  * manifest queue are consumed; batches from a dead-letter queue (messages Queues gave up on) are recorded in
  * dead_letters, so nothing the platform drops is lost.
  */
-import { createApp } from './edge/app.ts';
+import { createApp } from './app.ts';
 import { runCommand, type CommandAnswer } from './edge/commands/run.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer/consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './lib/envelope.ts';
