@@ -11,7 +11,7 @@ import type { CompiledManifest } from './manifest/compile.ts';
 import { activeUserPruneStatements, operationPruneStatements, rateLimitPruneStatements } from './consumer/limits.ts';
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
 import { evaluateAlerts } from './operations/alerts.ts';
-import { prune } from './manifest/retention.ts';
+import { prune } from './operations/prune.ts';
 import { rollupCounters } from './operations/counters.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';
