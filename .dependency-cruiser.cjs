@@ -39,6 +39,13 @@ module.exports = {
     { name: 'no-circular', severity: 'error', comment: 'Modules import each other in a loop; move the shared part below both.', from: {}, to: { circular: true } },
     ...layerRules,
     { name: 'vocabulary-imports-nothing', severity: 'error', comment: 'The vocabulary (statuses, generated types) is declarations that every layer may name, so it imports nothing of the runtime.', from: { path: LAYERS[0].path }, to: { path: '^runtime/' } },
+    {
+      name: 'components-know-no-stage',
+      severity: 'error',
+      comment: 'An adapter is a component: it stands on the contract (component/) and what is below it, the store and the manifest, and never on a stage (event, consumer, edge, operations) or the composition: stages call components, not the other way round.',
+      from: { path: '^adapters/' },
+      to: { path: LAYERS.slice(LAYERS.findIndex((l) => l.name === 'event')).map((l) => l.path) },
+    },
     { name: 'core-knows-no-provider', severity: 'error', comment: 'The runtime core never imports an adapter or the composition root: providers reach it through the registry.', from: { path: '^runtime/' }, to: { path: '^(adapters|worker)/' } },
     { name: 'cli-not-in-worker', severity: 'error', comment: 'The Worker bundles runtime/, adapters/ and worker/; none of them may pull in CLI (Node) code.', from: { path: '^(runtime|adapters|worker)/' }, to: { path: '^cli/' } },
   ],

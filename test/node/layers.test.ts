@@ -45,7 +45,7 @@ async function violations(tree: string, chain: string[]): Promise<string[]> {
     mkdirSync(join(root, dirname(file)), { recursive: true });
     writeFileSync(join(root, file), next ? `import { probe as next } from '${spec!.startsWith('.') ? spec : `./${spec}`}';\nexport const probe = next;\n` : 'export const probe = 1;\n');
   });
-  const result = await cruise(['runtime'], { baseDir: root, ruleSet: { forbidden: config.forbidden }, validate: true });
+  const result = await cruise([...new Set(chain.map((f) => f.split('/')[0]!))], { baseDir: root, ruleSet: { forbidden: config.forbidden }, validate: true });
   return (result.output as ICruiseResult).summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
 }
 
@@ -75,5 +75,10 @@ describe('the stage order', () => {
   it('allows every import downwards', async () => {
     const downwards = layers.map((l) => SAMPLES[l.name]!).reverse();
     expect(await violations('downwards', downwards)).toEqual([]);
+  });
+
+  it('keeps components off the stages: an adapter may use the contract, not the edge', async () => {
+    expect(await violations('adapter-up', ['adapters/auth/probe.ts', 'runtime/edge/probe.ts'])).toEqual(['components-know-no-stage: adapters/auth/probe.ts -> runtime/edge/probe.ts']);
+    expect(await violations('adapter-down', ['adapters/auth/probe.ts', 'runtime/component/probe.ts'])).toEqual([]);
   });
 });
