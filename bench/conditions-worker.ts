@@ -7,8 +7,8 @@
 import { stepContext } from '../runtime/component/context.ts';
 import type { Envelope } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
-import { compileCondition, type ConditionSpec } from '../runtime/manifest/conditions.ts';
-import { compileLets } from '../runtime/manifest/lets.ts';
+import { compileCondition, type ConditionSpec } from '../runtime/language/conditions.ts';
+import { compileLets } from '../runtime/language/lets.ts';
 import type { Manifest, Value } from '../runtime/manifest/types.gen.ts';
 import { defaultRegistry } from '../worker/registry.ts';
 

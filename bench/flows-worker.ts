@@ -5,7 +5,7 @@
  */
 import built from '../.switchyard/manifests.json';
 import { validators } from '../.switchyard/manifests.validators.ts';
-import { inputValidator, type BuiltValidators } from '../runtime/edge/commands/input.ts';
+import { inputValidator, type BuiltValidators } from '../runtime/manifest/commands/input.ts';
 import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { compileManifest } from '../runtime/manifest/compile.ts';
 import type { Manifest } from '../runtime/manifest/types.gen.ts';

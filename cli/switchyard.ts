@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, commandNamed } from './commands/index.ts';
-import { closest } from '../runtime/manifest/closest.ts';
+import { closest } from '../runtime/language/closest.ts';
 import { UsageError } from './lib/args.ts';
 import { commandHelp, overview } from './lib/cli-doc.ts';
 import { synopsis } from './lib/command.ts';

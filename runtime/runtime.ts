@@ -3,7 +3,7 @@
  * manifest queue are consumed; batches from a dead-letter queue (messages Queues gave up on) are recorded in
  * dead_letters, so nothing the platform drops is lost.
  */
-import { createApp } from './edge/app.ts';
+import { createApp } from './app.ts';
 import { runCommand, type CommandAnswer } from './edge/commands/run.ts';
 import { createConsumer, platformDeadLetter, type ConsumerMessage } from './consumer/consumer.ts';
 import { isEffectsMessage, type Envelope, type RuntimeEnv } from './lib/envelope.ts';
@@ -11,7 +11,7 @@ import type { CompiledManifest } from './manifest/compile.ts';
 import { activeUserPruneStatements, operationPruneStatements, rateLimitPruneStatements } from './consumer/limits.ts';
 import { PlatformUsage, pruneUsageStatements, type BudgetTable } from './lib/platform.ts';
 import { evaluateAlerts } from './operations/alerts.ts';
-import { prune } from './operations/retention.ts';
+import { prune } from './operations/prune.ts';
 import { rollupCounters } from './operations/counters.ts';
 import { sweep } from './operations/sweep.ts';
 import { logEmit, type Emit } from './lib/telemetry.ts';

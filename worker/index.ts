@@ -12,7 +12,7 @@ import { connectPostgres } from '../.switchyard/manifests.drivers.ts';
 import { registry } from '../.switchyard/manifests.registry.ts';
 // The dashboard's pages, inlined by the build from runtime/operations/dashboard/.
 import { dashboard } from '../.switchyard/dashboard.ts';
-import { inputValidator, type BuiltValidators } from '../runtime/edge/commands/input.ts';
+import { inputValidator, type BuiltValidators } from '../runtime/manifest/commands/input.ts';
 import type { CommandAnswer } from '../runtime/edge/commands/run.ts';
 import type { RuntimeEnv } from '../runtime/lib/envelope.ts';
 import { errorResponse } from '../runtime/lib/http.ts';

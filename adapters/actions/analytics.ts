@@ -1,6 +1,6 @@
 /** Shared shape of analytics actions: an event name, a distinct id and properties, each a value from the event. */
 import type { StepContext } from '../../runtime/component/context.ts';
-import { compilePath, compileValue, readPath } from '../../runtime/manifest/values.ts';
+import { compilePath, compileValue, readPath } from '../../runtime/language/values.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 import { compileValueMap, valueField } from './message.ts';

@@ -5,7 +5,7 @@ import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
 import { ActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionIO } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { compilePath, MappingError, PATH_PATTERN, readPath } from '../../runtime/manifest/values.ts';
+import { compilePath, MappingError, PATH_PATTERN, readPath } from '../../runtime/language/values.ts';
 import { fetchWithinOrigin, MAX_REDIRECTS } from '../../runtime/lib/redirects.ts';
 import { climbsPath } from '../../runtime/lib/url-paths.ts';
 import { compileValueMap } from './message.ts';

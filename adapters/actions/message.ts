@@ -1,8 +1,8 @@
 /** Rendering an action's message from a named template or inline text, with its `data` values. */
 import type { StepContext } from '../../runtime/component/context.ts';
 import type { ActionCompileContext } from '../../runtime/component/action.ts';
-import { compileTemplate, type CompiledTemplate } from '../../runtime/manifest/templates.ts';
-import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import { compileTemplate, type CompiledTemplate } from '../../runtime/language/templates.ts';
+import { compileValue, type ValueFn } from '../../runtime/language/values.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 

@@ -2,7 +2,7 @@ import { readSecrets, type StepContext } from '../../runtime/component/context.t
 import { ActionError, answerProblem, answerString, asActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { compileValue, valueSchema, type ValueFn } from '../../runtime/manifest/values.ts';
+import { compileValue, valueSchema, type ValueFn } from '../../runtime/language/values.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 import { baseUrl, compileMessage, messageSpec, trimSlash, valueField } from './message.ts';
 

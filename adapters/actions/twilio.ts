@@ -2,7 +2,7 @@ import { readSecrets, type StepContext } from '../../runtime/component/context.t
 import { answerProblem, answerString, OddAnswer, providerError, readAnswer, sendEach } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { compileValue } from '../../runtime/manifest/values.ts';
+import { compileValue } from '../../runtime/language/values.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 import { baseUrl, compileMessage, messageSpec, trimSlash, valueField } from './message.ts';
 

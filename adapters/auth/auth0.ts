@@ -1,9 +1,8 @@
 import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, userFields, type AuthHooks, type ProfileIO, type ProfileSource } from '../../runtime/component/auth.ts';
+import { commonAuth, commonAuthSpec, profileJson, userFields, userSegment, type AuthHooks, type ProfileIO, type ProfileSource } from '../../runtime/component/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
-import { profileJson, userSegment } from '../../runtime/edge/profiles.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 /** A management token is reused until this long before it expires. */

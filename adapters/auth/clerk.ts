@@ -1,8 +1,7 @@
 import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, userFields, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
-import { profileJson, userSegment } from '../../runtime/edge/profiles.ts';
+import { commonAuth, commonAuthSpec, profileJson, userFields, userSegment, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 const profileSpec = {

@@ -2,7 +2,7 @@ import type { CompiledLimit, CompiledStep } from '../../runtime/component/step.t
 import type { CompiledAction } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import type { RetryPolicyInput } from '../../runtime/consumer/retry.ts';
+import type { RetryPolicyInput } from '../../runtime/manifest/retry.ts';
 
 export interface CompiledActionStep extends CompiledStep {
   kind: 'action';

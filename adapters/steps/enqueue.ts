@@ -1,7 +1,7 @@
 import type { CompiledStep } from '../../runtime/component/step.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import { compileValue, type ValueFn } from '../../runtime/language/values.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 export interface CompiledEnqueueStep extends CompiledStep {

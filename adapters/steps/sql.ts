@@ -1,8 +1,9 @@
 import type { CompiledStep } from '../../runtime/component/step.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
-import { compileNamedSql, writtenTables, D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS, type NamedStatement } from '../../runtime/manifest/sql.ts';
-import { compileValue, type ValueFn } from '../../runtime/manifest/values.ts';
+import { compileNamedSql, writtenTables, type NamedStatement } from '../../runtime/language/sql.ts';
+import { D1_MAX_BOUND_PARAMETERS as MAX_BOUND_PARAMETERS } from '../../runtime/lib/chunk.ts';
+import { compileValue, type ValueFn } from '../../runtime/language/values.ts';
 import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 export interface CompiledSqlStep extends CompiledStep {

@@ -2,7 +2,7 @@ import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { VerificationError, type SignRequest } from '../../runtime/component/verifier.ts';
-import { BODY_PATH_PATTERN, compileBodyPath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { BODY_PATH_PATTERN, compileBodyPath, type CompiledPath } from '../../runtime/language/values.ts';
 import { anyMatch, checkTimestampAs, decodeAs, DEFAULT_TOLERANCE, encodeAs, formatTimestamp, fromBase64, fromHex, HmacSigner, type HashName, type TimestampFormat } from './crypto.ts';
 import { compileSigned, fieldText, fillSigned, parseBodyJson, type SignedTemplate } from './template.ts';
 const HASHES: Record<string, HashName> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };

@@ -4,7 +4,7 @@
  * and ed25519 schemes, for verifying and for signing, so both sides build the same bytes.
  */
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { compileBodyPath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { compileBodyPath, readPath, type CompiledPath } from '../../runtime/language/values.ts';
 import { concatBytes } from './crypto.ts';
 import { utf8 } from '../../runtime/lib/bytes.ts';
 

@@ -9,7 +9,7 @@
  *   An operand may be { path: ... } read from the event's root.
  * Errors name the place in the matcher (`all[1].gte`), which validate would map to the YAML node's file:line:col.
  */
-import { compilePath, readPath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { compilePath, readPath, type CompiledPath } from '../../runtime/language/values.ts';
 
 export type Matcher = Record<string, unknown>;
 type Test = (node: unknown, root: unknown) => boolean;

@@ -43,7 +43,7 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
     const path = relative(dirname(output), join(PACKAGE_ROOT, file)).split(sep).join('/');
     return path.startsWith('.') ? path : `./${path}`;
   };
-  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/edge/commands/input.ts')));
+  writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/manifest/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
   writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
   // Only the adapters the manifests use: the bundler never sees the other schemes, handshakes and actions.

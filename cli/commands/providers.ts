@@ -3,7 +3,7 @@
  * `switchyard providers <name>` shows what `provider: <name>` sets, the secrets it reads and where to find them.
  */
 import { stringify } from 'yaml';
-import { closest } from '../../runtime/manifest/closest.ts';
+import { closest } from '../../runtime/language/closest.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, JSON_FLAG, parseCommand } from '../lib/command.ts';

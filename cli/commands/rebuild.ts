@@ -3,7 +3,7 @@
  * event log, in order, page by page through the runtime's admin API (so it works against `npm run dev` and a
  * deployed environment alike), with a progress bar. Idempotent: run it again and nothing changes.
  */
-import { closest } from '../../runtime/manifest/closest.ts';
+import { closest } from '../../runtime/language/closest.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';

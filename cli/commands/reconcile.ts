@@ -7,7 +7,7 @@
  * again. Extra rows are reported, never deleted: the provider cannot say what they were. Exit 1 when drift remains.
  */
 import type { BackfillSource } from '../../runtime/manifest/sources.ts';
-import { compileValue, type ValueContext } from '../../runtime/manifest/values.ts';
+import { compileValue, type ValueContext } from '../../runtime/language/values.ts';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, ENV_FLAG, JSON_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { ListError, Pager, type Cursor } from '../lib/backfill/pager.ts';

@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { locate, parseManifest } from '../../runtime/manifest/load.ts';
-import { commandOf } from '../../runtime/edge/commands/compile.ts';
+import { commandOf } from '../../runtime/manifest/commands/compile.ts';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, ENV_FLAG, JSON_FLAG, MANIFEST_FLAG, parseCommand } from '../lib/command.ts';
 import { projectFor, readText, type Project } from '../lib/project.ts';

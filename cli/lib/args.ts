@@ -3,7 +3,7 @@
  * usage error that names it (with the nearest known flag), never a silently ignored word.
  */
 import { parseArgs as parseNodeArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { closest } from '../../runtime/manifest/closest.ts';
+import { closest } from '../../runtime/language/closest.ts';
 
 /** A mistake in how the CLI was called: the dispatcher prints it with the command's usage and exits 2. */
 export class UsageError extends Error {

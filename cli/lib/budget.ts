@@ -25,7 +25,7 @@ import { countManyStatement, countStatement } from '../../runtime/consumer/limit
 import { capacity, perRequest, type BudgetTable, type HandlerCost, type PlanResource } from '../../runtime/lib/platform.ts';
 import { bookkeeping, inlineBinds, recordStatements, ROW_EXISTS, type BookkeepingPath } from '../../runtime/store/cost.ts';
 import { commandClaimStatement } from '../../runtime/store/commands.ts';
-import { commandSource } from '../../runtime/edge/commands/compile.ts';
+import { commandSource } from '../../runtime/manifest/commands/compile.ts';
 import type { MigratedSchema } from './sqlite.ts';
 import { storeType } from './postgres-check.ts';
 

@@ -20,7 +20,7 @@ import { secretUses } from './secrets.ts';
 import { devAuthProblems } from './dev-auth.ts';
 import { budgetTable, CostModel, type BudgetTable } from './budget.ts';
 import { migratedSchema, type MigratedSchema } from './sqlite.ts';
-import { didYouMean } from '../../runtime/manifest/closest.ts';
+import { didYouMean } from '../../runtime/language/closest.ts';
 import { readWranglerEnvironment, wranglerEnvironments } from './wrangler-config.ts';
 import { checkPostgresSql, hyperdriveWarnings, mixedStoreProblems, storeType } from './postgres-check.ts';
 import { applyProviders, providersOf } from '../../runtime/manifest/catalog.ts';
@@ -29,7 +29,7 @@ import { eventIdWarnings } from './id-warnings.ts';
 import { samplePathChecks } from './sample-checks.ts';
 import { samplePayloads, type SamplePayload } from './sample-payloads.ts';
 import { loadCatalog } from './catalog.ts';
-import { duplicateWindowMs } from '../../runtime/operations/retention.ts';
+import { duplicateWindowMs } from '../../runtime/manifest/retention.ts';
 
 export interface EnvironmentBuild {
   name: string;

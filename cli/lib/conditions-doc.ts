@@ -1,14 +1,14 @@
 /**
  * The tables of condition operators (docs/conditions.md) and parameterised transforms, generated from the code that defines them
- * (runtime/manifest/conditions.ts's OPERATORS, values.ts's TRANSFORMS and PARAMETERIZED): `switchyard types` writes
+ * (runtime/language/conditions.ts's OPERATORS, values.ts's TRANSFORMS and PARAMETERIZED): `switchyard types` writes
  * them between their markers and `switchyard types --check` (part of `npm run check`) fails when they are stale.
  */
-import { OPERATORS } from '../../runtime/manifest/conditions.ts';
-import { PARAMETERIZED, TRANSFORMS } from '../../runtime/manifest/values.ts';
+import { OPERATORS } from '../../runtime/language/conditions.ts';
+import { PARAMETERIZED, TRANSFORMS } from '../../runtime/language/values.ts';
 
-export const OPERATORS_START = '<!-- operators:start (generated from runtime/manifest/conditions.ts by `npm run types`; do not edit) -->';
+export const OPERATORS_START = '<!-- operators:start (generated from runtime/language/conditions.ts by `npm run types`; do not edit) -->';
 export const OPERATORS_END = '<!-- operators:end -->';
-export const TRANSFORMS_START = '<!-- transforms:start (generated from runtime/manifest/values.ts by `npm run types`; do not edit) -->';
+export const TRANSFORMS_START = '<!-- transforms:start (generated from runtime/language/values.ts by `npm run types`; do not edit) -->';
 export const TRANSFORMS_END = '<!-- transforms:end -->';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');

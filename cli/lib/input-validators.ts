@@ -5,7 +5,7 @@
  */
 import Ajv, { type AnySchema } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { inputValidator, type InputValidator } from '../../runtime/edge/commands/input.ts';
+import { inputValidator, type InputValidator } from '../../runtime/manifest/commands/input.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 
 /**
@@ -20,8 +20,8 @@ export const INPUT_FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
 };
 
-/** Ajv's run-time helpers the generated code may call, and switchyard's equivalents (runtime/edge/commands/input.ts). */
-const HELPERS: Record<string, keyof typeof import('../../runtime/edge/commands/input.ts').schemaHelpers> = { ucs2length: 'ucs2length', equal: 'equal' };
+/** Ajv's run-time helpers the generated code may call, and switchyard's equivalents (runtime/manifest/commands/input.ts). */
+const HELPERS: Record<string, keyof typeof import('../../runtime/manifest/commands/input.ts').schemaHelpers> = { ucs2length: 'ucs2length', equal: 'equal' };
 
 const newAjv = (source: boolean) => new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, formats: INPUT_FORMATS, ...(source ? { code: { source: true, esm: true } } : {}) });
 
@@ -33,7 +33,7 @@ export function compileInputSchema(schema: unknown): InputValidator {
 /**
  * The TypeScript module the Worker imports: every environment's command validators as standalone code. Ajv's
  * run-time helpers (`require("ajv/dist/runtime/…")` in its output) become switchyard's own, imported from
- * `helpersImport` (runtime/edge/commands/input.ts, relative to the module), so the bundle is plain ESM without Ajv.
+ * `helpersImport` (runtime/manifest/commands/input.ts, relative to the module), so the bundle is plain ESM without Ajv.
  */
 export function validatorsModule(environments: { name: string; manifest: Manifest }[], helpersImport: string): string {
   const ajv = newAjv(true);

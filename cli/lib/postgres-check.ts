@@ -10,8 +10,8 @@ import { parse } from 'smol-toml';
 import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileNamedSql } from '../../runtime/manifest/sql.ts';
-import { DEFAULT_STORE } from '../../runtime/consumer/stores.ts';
+import { compileNamedSql } from '../../runtime/language/sql.ts';
+import { DEFAULT_STORE } from '../../runtime/manifest/stores.ts';
 
 type Path = (string | number)[];
 interface SqlUse {

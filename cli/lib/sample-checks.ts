@@ -9,11 +9,11 @@
  * - Nothing: a key close to none (an optional field the sample lacks), a missing parent, or no sample for the types.
  * `@envelope` paths are typed without samples; `$name` paths are the compiler's (an unknown name fails there).
  */
-import { closest } from '../../runtime/manifest/closest.ts';
-import { compileCondition, conditionPaths, type ConditionPath, type ConditionSpec } from '../../runtime/manifest/conditions.ts';
+import { closest } from '../../runtime/language/closest.ts';
+import { compileCondition, conditionPaths, type ConditionPath, type ConditionSpec } from '../../runtime/language/conditions.ts';
 import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
-import { compilePath, type CompiledPath } from '../../runtime/manifest/values.ts';
+import { compilePath, type CompiledPath } from '../../runtime/language/values.ts';
 import type { SamplePayload } from './sample-payloads.ts';
 import { comparisonProblems } from './sample-types.ts';
 import { walkWithSchema, type Schema } from './schema-walk.ts';

@@ -2,7 +2,7 @@
  * Whether a condition's comparison can ever hold, judged by a sample's value: conditions are strict (no coercion), so
  * `eq: "1999"` never matches Stripe's number 1999, and `gt: 5` never matches an ISO-8601 string. For `validate`.
  */
-import { ISO_DATE, type ConditionPath } from '../../runtime/manifest/conditions.ts';
+import { ISO_DATE, type ConditionPath } from '../../runtime/language/conditions.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 
 const kind = (v: unknown) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v);

@@ -5,7 +5,7 @@
  * have had their say, and commits each success's log statements with its message.
  */
 import type { SecretEnv, Statement, StepContext } from './context.ts';
-import type { CompiledTemplate } from '../manifest/templates.ts';
+import type { CompiledTemplate } from '../language/templates.ts';
 import { sha256, toHex } from '../lib/bytes.ts';
 import { RedirectRefused } from '../lib/redirects.ts';
 

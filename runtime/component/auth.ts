@@ -1,6 +1,7 @@
 import { readSecrets, type SecretEnv } from './context.ts';
 import type { JWTPayload } from 'jose';
 import { field } from './spec.ts';
+import { pathSegment } from '../lib/url-paths.ts';
 
 /**
  * What an auth provider builds: the settings of the generic JWT verifier, and hooks for what is its own. The core
@@ -84,4 +85,20 @@ export interface ProfileIO {
 export interface ProfileSource {
   ttlSeconds: number;
   fetch(sub: string, io: ProfileIO): Promise<Record<string, unknown>>;
+}
+
+/** Reads a provider API's JSON answer, or throws with its status. */
+export async function profileJson(provider: string, res: Response): Promise<Record<string, unknown>> {
+  if (!res.ok) throw new Error(`${provider} answered ${res.status}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/**
+ * The user id as one URL path segment of a profile request. A `sub` that is (or decodes to) `.` or `..` would send
+ * the provider key to another endpoint of its API: no profile is fetched for it.
+ */
+export function userSegment(sub: string): string {
+  const segment = pathSegment(sub);
+  if (segment === undefined) throw new Error('the user id is a dot segment (. or ..): its profile is not fetched');
+  return segment;
 }

@@ -91,7 +91,7 @@ export interface OutboxMessage {
 /** What a step sees when it runs: the event, through the same value context as the manifest's paths. */
 export interface StepContext {
   envelope: import('../lib/envelope.ts').Envelope;
-  values: import('../manifest/values.ts').ValueContext;
+  values: import('../language/values.ts').ValueContext;
   env: SecretEnv;
 }
 

@@ -6,7 +6,7 @@
  */
 import { utf8 } from '../lib/bytes.ts';
 import type { InboundRequest, SecretEnv } from './context.ts';
-import { compileBodyPath, readPath } from '../manifest/values.ts';
+import { compileBodyPath, readPath } from '../language/values.ts';
 import { field } from './spec.ts';
 
 export interface HandshakeContext {

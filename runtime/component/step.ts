@@ -11,7 +11,7 @@ export interface StepCompileContext {
   action(block: Readonly<Record<string, unknown>>): CompiledAction;
   /** The action types the registry has (for messages). */
   actionTypes: readonly string[];
-  templates: ReadonlyMap<string, import('../manifest/templates.ts').CompiledTemplate>;
+  templates: ReadonlyMap<string, import('../language/templates.ts').CompiledTemplate>;
   limits: ReadonlyMap<string, CompiledLimit>;
   /** The manifest's stores by name (`d1`, the event log's database, always among them). */
   stores: ReadonlyMap<string, import('./context.ts').CompiledStore>;
@@ -30,7 +30,7 @@ export interface CompiledLimit {
   onExceed: 'warn' | 'defer' | 'drop';
   /** What is counted: sends of action steps (default), active users of routes, or events routes queue. */
   counts: 'sends' | 'active_users' | 'tracked_events' | 'operations';
-  per?: import('../manifest/values.ts').ValueFn;
+  per?: import('../language/values.ts').ValueFn;
   /** Counted per recipient of each send (the action's `recipient` of its payload). */
   perRecipient?: boolean;
   notify?: CompiledAction;

@@ -24,18 +24,19 @@ import type { ActionIO, CompiledAction } from '../component/action.ts';
 import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
 import { eventVersion, isEffectsMessage, isEnvelope, itemEnvelopes, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
-import { parsePayload, type InRequestOptions, type InRequestOutcome } from '../edge/ingest.ts';
+import { parsePayload } from '../event/extract.ts';
+import type { InRequestOptions, InRequestOutcome } from '../event/admit.ts';
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
 import { rowsWritten, type PlatformUsage } from '../lib/platform.ts';
-import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from './retry.ts';
-import { chunk } from '../manifest/sql.ts';
+import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds } from '../manifest/retry.ts';
+import { chunk } from '../lib/chunk.ts';
 import * as store from '../store/index.ts';
 import type { BatchedItem, ClaimedEffect, EventKey, NewEffect, OutboxRow } from '../store/index.ts';
 import type { Tracer } from '../lib/trace.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { MappingError } from '../manifest/values.ts';
+import { MappingError } from '../language/values.ts';
 import { projectExternal, type ExternalProjection } from './projections.ts';
-import { splitByStore } from './stores.ts';
+import { splitByStore } from '../manifest/stores.ts';
 import { PostgresSqlError, type PostgresConnect } from '../store/postgres.ts';
 
 /** The parts of a Queues message the consumer uses (so tests and benchmarks can hand it plain objects). */

@@ -10,8 +10,8 @@ import { asActionError, ActionError, stableId, type ActionIO, type ActionItem, t
 import { alertOnceStatement, countManyStatement, countStatement, refundStatement } from './limits.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
-import { retryDelaySeconds } from './retry.ts';
-import { chunk } from '../manifest/sql.ts';
+import { retryDelaySeconds } from '../manifest/retry.ts';
+import { chunk } from '../lib/chunk.ts';
 import { attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, Stage, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';

@@ -8,123 +8,19 @@ import { VerificationError } from '../component/verifier.ts';
 import type { HandshakeAnswer, HandshakeContext } from '../component/handshake.ts';
 import { learntSecrets, type HandshakeBindings } from './handshake.ts';
 import { sha256, toBase64, toHex, utf8Strict as utf8 } from '../lib/bytes.ts';
-import { byReference, MAX_INLINE_MESSAGE_BYTES, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
+import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import { HTTPException } from 'hono/http-exception';
 import { httpError, readBody } from '../lib/http.ts';
 import type { CompiledIntegration } from '../manifest/compile.ts';
-import { decide } from '../manifest/decide.ts';
-import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit, TelemetryEvent } from '../lib/telemetry.ts';
-import { MappingError } from '../manifest/values.ts';
+import { MappingError } from '../language/values.ts';
 import { secretState } from '../manifest/secrets.ts';
-import type { DeclaredAnswer } from './response.ts';
-import { claimStatement, EventStatus, ingestDeadLetter, isSettled, recorded, releaseClaim, Stage, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
+import type { DeclaredAnswer } from '../manifest/response.ts';
+import { EventStatus, ingestDeadLetter, isSettled, Stage } from '../store/index.ts';
+import { extractEnvelope } from '../event/extract.ts';
+import { admit, type Admission, type IngestDeps } from '../event/admit.ts';
 
 
-/**
- * Parses a verified body by the integration's format. Throws on malformed input. A form field sent several times
- * becomes an array of its values; the same value twice is refused, since a scheme that signs a field's values as
- * a set (Twilio) signs it once: the payload never holds more than the signature covered.
- */
-export function parsePayload(format: 'json' | 'form', text: string): unknown {
-  if (format === 'json') return JSON.parse(text);
-  const fields: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(text)) {
-    const seen = fields[k];
-    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v)))) throw new MappingError(`form field ${k} repeats a value`);
-    fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
-  }
-  return fields;
-}
-
-function asText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
-
-/**
- * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
- * MappingError) when the body does not parse or lacks what the rules need.
- */
-export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string, bodySha256?: string): Envelope {
-  const payload = parsePayload(integration.format, text);
-  const ctx = { payload, headers, now: () => receivedAt, ...(bodySha256 ? { bodySha256 } : {}) };
-  const id = asText(integration.extract.id(ctx));
-  const type = asText(integration.extract.type(ctx));
-  if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
-  const occurred = asText(integration.extract.occurredAt?.(ctx)) ?? null;
-  return { integration: integration.name, id, type, occurred_at: notAfterArrival(occurred, receivedAt, integration.timestampToleranceMs ?? DEFAULT_CLOCK_SKEW_MS), received_at: receivedAt, payload };
-}
-
-/** How far ahead of its arrival an event may say it occurred when its verifier signs no timestamp: 5 minutes. */
-export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
- * An event's `occurred_at`, at most its arrival plus the clock skew its verifier accepts: ordering compares
- * occurred_at first, so an event dated an hour ahead (a provider's clock, or a field the manifest maps wrongly)
- * would otherwise outrank every correctly dated event for that hour. Values that are not dates stay as they are.
- */
-function notAfterArrival(occurred: string | null, receivedAt: string, skewMs: number): string | null {
-  if (occurred === null) return null;
-  const at = Date.parse(occurred);
-  const latest = Date.parse(receivedAt) + skewMs;
-  return Number.isFinite(at) && at > latest ? new Date(latest).toISOString() : occurred;
-}
-
-/**
- * The message to queue: the envelope, or a reference to the event row when it may be too large for a message.
- * Decided without serializing a large body (JSON.stringify of 1 MB costs milliseconds of the request's CPU):
- *  - a body (`text`) longer than the limit takes a reference: its envelope may shrink below the limit when
- *    re-serialized (whitespace, escapes), but a reference is always safe: the consumer reads the stored body;
- *  - re-serializing a parsed body grows it at most ~6x (control characters in form values, exponent numbers),
- *    so below an eighth of the limit it cannot be oversized and is inlined;
- *  - in between (at most the limit itself), the envelope is serialized and measured exactly.
- */
-export function messageFor(envelope: Envelope, text: string): Envelope {
-  if (text.length > MAX_INLINE_MESSAGE_BYTES) return byReference(envelope);
-  if (text.length <= MAX_INLINE_MESSAGE_BYTES / 8) return envelope;
-  return utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES ? byReference(envelope) : envelope;
-}
-
-/** The UTF-8 byte length of a string, without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a surrogate pair: 4 bytes for 2 UTF-16 units
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/** How an event applied in the request goes on: its origin, its replay window, and where its delivery runs. */
-export interface InRequestOptions {
-  /** A synthesised event (backfill): kept on its row. */
-  origin?: EventOrigin;
-  /** The raw body's hash and the start of the replay window (an integration whose id comes from an unsigned header). */
-  replay?: { bodyHash: string; since: string };
-  /** Runs the delivery after the answer (`ctx.waitUntil`); without it the delivery is awaited before the answer. */
-  waitUntil?: (work: Promise<unknown>) => void;
-}
-
-/** What became of an event offered to the request path (see `applyInRequest`). */
-export type InRequestOutcome = SettledEventStatus | 'recorded' | 'queue';
-
-export interface IngestDeps {
-  emit: Emit;
-  now?: () => number;
-  usage?: PlatformUsage;
-  /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions) => Promise<InRequestOutcome>;
-  /** The request's `ctx.waitUntil`, for deliveries after the answer; absent (tests, backfill, the CLI) they are awaited. */
-  waitUntil?: (work: Promise<unknown>) => void;
-}
 
 /** Integrations whose unset rotation secrets were logged already: once per isolate (the compiled integration's life). */
 const checkedSecrets = new WeakSet<CompiledIntegration>();
@@ -272,15 +168,6 @@ async function ingestBody(integration: CompiledIntegration, request: Request, bo
   return answerFor(outcome, envelope.id, name, declared);
 }
 
-/** What became of an event handed to the pipeline (see `admit`). */
-export type Admission =
-  | { status: SettledEventStatus }
-  | { status: 'accepted' }
-  | { status: 'duplicate'; reason?: 'same_body' }
-  | { status: 'in_flight' }
-  | { status: 'misconfigured' }
-  | { status: 'unavailable' };
-
 /**
  * The HTTP answer a webhook delivery gets for an admission. An integration's declared answer (`response:`) replaces
  * the 2xx ones, duplicates included (a provider that retries a lost answer must get the answer it expects again);
@@ -310,71 +197,4 @@ function answerFor(outcome: Admission, id: string, integration: string, declared
     case 'unavailable':
       throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
   }
-}
-
-/**
- * Hands a verified, extracted event to the pipeline, as ingest does for every delivery: applied in the request when
- * its steps all commit in the event log's D1 (SQL, effects, outbox; sent after the answer), else claimed in the event
- * log (the dedup record) and queued. Used by ingest and by the
- * admin API's backfill endpoint (runtime/operations/backfill.ts), so a synthesised event takes exactly the same path. `origin`
- * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
- */
-export async function admit(integration: CompiledIntegration, envelope: Envelope, text: string, env: RuntimeEnv, deps: IngestDeps, nowMs: number, bodyHash?: string, origin?: EventOrigin): Promise<Admission> {
-  const { emit } = deps;
-  const name = integration.name;
-  const queue = env[integration.queue.binding] as Queue | undefined;
-  if (!queue || typeof queue.send !== 'function') {
-    emit({ kind: 'runtime.error', where: `integrations.${name}.queue`, error: `queue binding ${integration.queue.binding} is not bound` });
-    return { status: 'misconfigured' };
-  }
-
-  // The one decision `plan --budget` prices too (runtime/manifest/decide.ts).
-  const decision = decide(integration, envelope.type);
-  const replay = decision.dedup === 'id+body window' && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs!).toISOString() } : undefined;
-  if (deps.applyInRequest && decision.path === 'direct') {
-    // Record and apply it now, with its effects and outbox rows, in one transaction, answer after the commit, and
-    // deliver after the answer. An event already in the log (or its body under another id) goes on to the claim
-    // below, which answers the duplicate; one that cannot be applied here is queued.
-    const outcome = await deps.applyInRequest(envelope, text, env, { ...(origin ? { origin } : {}), ...(replay ? { replay } : {}), ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}) }).catch(() => 'queue' as const);
-    if (isSettled(outcome)) {
-      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
-      return { status: outcome };
-    }
-  }
-
-  const token = crypto.randomUUID();
-  const claimed = await claimStatement(env.DB, envelope, text, token, nowMs, replay, origin).all<ClaimResult>();
-  deps.usage?.count('d1_rows_written', claimed.meta.rows_written ?? 0);
-  const claim = claimed.results[0];
-  if (!claim) {
-    // Nothing written: either the event was processed already (a duplicate costs no write), or the same signed body
-    // came under another id (headers the signature does not cover chose the id or type).
-    const seen = await recorded(env.DB, name, envelope.id);
-    if (!seen && replay) {
-      emit({ kind: 'webhook.replay_refused', integration: name, id: envelope.id });
-      return { status: 'duplicate', reason: 'same_body' };
-    }
-    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: seen?.deliveries ?? 0 });
-    return { status: 'duplicate' };
-  }
-  if (!claim.claimed) {
-    if (claim.status === EventStatus.queued) {
-      emit({ kind: 'webhook.in_flight', integration: name, id: envelope.id });
-      return { status: 'in_flight' };
-    }
-    emit({ kind: 'webhook.duplicate', integration: name, id: envelope.id, deliveries: claim.deliveries });
-    return { status: 'duplicate' };
-  }
-
-  const message = messageFor({ ...envelope, seq: claim.seq }, text);
-  try {
-    await queue.send(message, { contentType: 'json' });
-  } catch (error) {
-    emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
-    await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
-    return { status: 'unavailable' };
-  }
-  deps.usage?.count('queue_operations');
-  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
-  return { status: 'accepted' };
 }

@@ -5,7 +5,6 @@
  */
 import type { AuthenticatedUser } from '../component/auth.ts';
 import { kvExpirationTtl } from '../lib/kv.ts';
-import { pathSegment } from '../lib/url-paths.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import type { ProfileIO, ProfileSource } from '../component/auth.ts';
 
@@ -21,20 +20,4 @@ export async function loadProfile(source: ProfileSource, user: AuthenticatedUser
     emit({ kind: 'runtime.error', where: `auth.${user.provider}.profile`, error: error instanceof Error ? error.message : String(error) });
     return cached?.profile;
   }
-}
-
-/** Reads a provider API's JSON answer, or throws with its status. */
-export async function profileJson(provider: string, res: Response): Promise<Record<string, unknown>> {
-  if (!res.ok) throw new Error(`${provider} answered ${res.status}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-/**
- * The user id as one URL path segment of a profile request. A `sub` that is (or decodes to) `.` or `..` would send
- * the provider key to another endpoint of its API: no profile is fetched for it.
- */
-export function userSegment(sub: string): string {
-  const segment = pathSegment(sub);
-  if (segment === undefined) throw new Error('the user id is a dot segment (. or ..): its profile is not fetched');
-  return segment;
 }

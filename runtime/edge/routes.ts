@@ -17,10 +17,10 @@ import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, CompiledRoute } from '../manifest/compile.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import { loadProfile } from './profiles.ts';
-import { trackRequest } from './request-analytics.ts';
+import { trackRequest } from '../manifest/request-analytics.ts';
 import { countActiveUser, countTrackedEvents, type RouteCountContext } from './route-limits.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { readPath } from '../manifest/values.ts';
+import { readPath } from '../language/values.ts';
 
 export interface RouteDeps {
   emit: Emit;

@@ -4,9 +4,9 @@
  * which prices today's mix with the build's budget) all ask this function, so what is priced is what runs.
  */
 import type { CompiledHandler, CompiledIntegration, EventSource } from './compile.ts';
-import { conditionText, type ConditionSpec } from './conditions.ts';
+import { conditionText, type ConditionSpec } from '../language/conditions.ts';
 import { EventStatus } from '../store/status.ts';
-import type { ValueContext } from './values.ts';
+import type { ValueContext } from '../language/values.ts';
 
 /**
  * How an event is deduplicated, which decides the rows its claim writes:

@@ -9,8 +9,8 @@ import type { Registry } from '../component/registry.ts';
 import type { Manifest } from './types.gen.ts';
 import { buildManifestSchema } from './schema.ts';
 import type { ManifestProblem } from './problems.ts';
-import { closest } from './closest.ts';
-import { conditionSchema, unknownOperator } from './conditions.ts';
+import { closest } from '../language/closest.ts';
+import { conditionSchema, unknownOperator } from '../language/conditions.ts';
 
 
 export interface SourcedProblem extends ManifestProblem {

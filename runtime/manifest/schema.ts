@@ -5,18 +5,18 @@
 import type { Registry } from '../component/registry.ts';
 import { componentSchema, typedSchema, type Component } from '../component/define.ts';
 import { durationSchema, sizeSchema } from '../lib/duration.ts';
-import { retryPolicySchema } from '../consumer/retry.ts';
-import { valueSchema } from './values.ts';
-import { conditionSchema } from './conditions.ts';
-import { limitSchema } from '../consumer/limits.ts';
+import { retryPolicySchema } from './retry.ts';
+import { valueSchema } from '../language/values.ts';
+import { conditionSchema } from '../language/conditions.ts';
+import { limitSchema } from './limits.ts';
 import { PERIODS } from '../lib/periods.ts';
 import { platformSchema } from '../lib/platform.ts';
 import { alertSchema } from './alerts.ts';
-import { retentionSchema } from '../operations/retention.ts';
-import { templateSchema } from './templates.ts';
-import { commandSchema } from '../edge/commands/schema.ts';
-import { routeAnalyticsSchema } from '../edge/request-analytics.ts';
-import { webhookResponseSchema } from '../edge/response.ts';
+import { retentionSchema } from './retention.ts';
+import { templateSchema } from '../language/templates.ts';
+import { commandSchema } from './commands/schema.ts';
+import { routeAnalyticsSchema } from './request-analytics.ts';
+import { webhookResponseSchema } from './response.ts';
 
 export const MANIFEST_VERSION = 1;
 

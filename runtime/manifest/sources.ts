@@ -7,7 +7,7 @@
 import type { SourceBasicAuth, SourceBearerAuth, SourceHeaderAuth } from './catalog.gen.ts';
 import { closed } from './schema.ts';
 import { SECRET_PATTERN } from '../component/spec.ts';
-import { valueRef, valueSchema } from './values.ts';
+import { valueRef, valueSchema } from '../language/values.ts';
 import type { Value } from './types.gen.ts';
 
 const secretName = { type: 'string', pattern: SECRET_PATTERN };

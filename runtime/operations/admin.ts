@@ -28,7 +28,7 @@ import { eventCounters } from './counters.ts';
 import { refusalsApi } from './admin-refusals.ts';
 import { registerCharts } from './charts.ts';
 import { effectLabel, effectLetterDetail, redactStored, registerEffects, withEffects, type RetryEffects } from './admin-effects.ts';
-import type { IngestDeps } from '../edge/ingest.ts';
+import type { IngestDeps } from '../event/admit.ts';
 
 export interface AdminDeps {
   usage?: PlatformUsage;

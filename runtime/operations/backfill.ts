@@ -16,7 +16,8 @@ import type { Hono } from 'hono';
 import { sha256, toHex, utf8 } from '../lib/bytes.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
 import { httpError, readBody } from '../lib/http.ts';
-import { admit, extractEnvelope, type IngestDeps } from '../edge/ingest.ts';
+import { admit, type IngestDeps } from '../event/admit.ts';
+import { extractEnvelope } from '../event/extract.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import { EventOrigin, type SettledEventStatus } from '../store/index.ts';
 

@@ -6,12 +6,12 @@
  */
 import { stepContext } from '../component/context.ts';
 import type { RuntimeEnv } from '../lib/envelope.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { parsePayload } from '../event/extract.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import { rebuildPageRows, rebuildTotal, storedEnvelope } from '../store/index.ts';
 import type { PostgresConnect } from '../store/postgres.ts';
 import { runExternal } from '../consumer/projections.ts';
-import { isExternal } from '../consumer/stores.ts';
+import { isExternal } from '../manifest/stores.ts';
 import type { Statement } from '../component/context.ts';
 
 export interface RebuildRequest {

@@ -6,7 +6,7 @@
  */
 import { sha256, toHex } from '../lib/bytes.ts';
 import { isEffectsMessage, type Envelope, type EffectsMessage, type RuntimeEnv } from '../lib/envelope.ts';
-import { extractEnvelope, messageFor, parsePayload } from '../edge/ingest.ts';
+import { extractEnvelope, messageFor, parsePayload } from '../event/extract.ts';
 import type { CompiledIntegration, CompiledManifest } from '../manifest/compile.ts';
 import * as store from '../store/index.ts';
 import { Stage, type ClaimResult, type EventQuery } from '../store/index.ts';

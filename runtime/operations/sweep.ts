@@ -9,12 +9,11 @@
  * indexes of what is still waiting: reads follow traffic, not the log's size.
  */
 import { byReference, type RuntimeEnv } from '../lib/envelope.ts';
-import { messageFor } from '../edge/ingest.ts';
-import { parsePayload } from '../edge/ingest.ts';
+import { messageFor, parsePayload } from '../event/extract.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import * as store from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds, type RetryPolicy } from '../consumer/retry.ts';
+import { MAX_QUEUE_DELAY_SECONDS, retryDelaySeconds, type RetryPolicy } from '../manifest/retry.ts';
 
 /** Events and effects handled per sweep run, at most: the rest wait for the next run. */
 export const SWEEP_LIMIT = 100;

@@ -5,7 +5,7 @@
  */
 
 /** What a session's row keeps: when it ends, and what a token that opened it showed of admin.require. */
-export interface SessionRecord {
+interface SessionRecord {
   /** Unix seconds. */
   expires_at: number;
   /** The admin auth provider whose token opened the session; null for ADMIN_TOKEN. */

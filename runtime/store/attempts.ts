@@ -6,7 +6,7 @@
 /** What is being attempted: the event's own state, or one of its effects (by step). */
 export const EVENT_TARGET = 'event';
 
-export interface FailedAttempt {
+interface FailedAttempt {
   integration: string;
   id: string;
   target: string;

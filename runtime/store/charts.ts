@@ -7,7 +7,7 @@ import { EffectStatus, EventStatus, sqlList } from './status.ts';
 
 /** The event statuses the events chart stacks on top of the rest, in the partial index events_attention. */
 export const ATTENTION_STATUSES = [EventStatus.retrying, EventStatus.dead_lettered, EventStatus.replayed] as const;
-export type AttentionStatus = (typeof ATTENTION_STATUSES)[number];
+type AttentionStatus = (typeof ATTENTION_STATUSES)[number];
 
 /**
  * At most this many of the newest events of each attention status are read per chart: a fixed budget of rows
@@ -38,10 +38,10 @@ export async function attentionByHour(db: D1Database, since: string): Promise<{ 
 
 /** The effect outcomes counted as failures (an attempt that failed), each its own hourly metric keyed by action type. */
 export const EFFECT_FAILURES = [EffectStatus.retrying, EffectStatus.dead_lettered] as const;
-export type EffectFailure = (typeof EFFECT_FAILURES)[number];
+type EffectFailure = (typeof EFFECT_FAILURES)[number];
 
 /** The `usage` metric a failed attempt of this outcome is counted under (`effects.retrying`, `effects.dead_lettered`). */
-export const effectFailureMetric = (outcome: EffectFailure) => `effects.${outcome}`;
+const effectFailureMetric = (outcome: EffectFailure) => `effects.${outcome}`;
 
 /** `2031-03-04T05:00:00.000Z` for any time in that UTC hour. */
 const hourOf = (at: string) => `${at.slice(0, 13)}:00:00.000Z`;

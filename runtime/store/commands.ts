@@ -25,7 +25,7 @@ export function commandClaimStatement(db: D1Database, envelope: Envelope, text: 
 }
 
 /** What the first call with a key left: its status, its input (canonical JSON), and its effect for a synchronous command. */
-export interface CommandCall {
+interface CommandCall {
   status: EventStatus;
   body: string | null;
   /** Set when the call was queued (its first answer was 202); null when it was applied in its request. */

@@ -32,7 +32,7 @@ export interface BookkeepingPath {
 }
 
 /** Facts about an integration that change its bookkeeping. */
-export interface BookkeepingFacts {
+interface BookkeepingFacts {
   /** The event id or type comes from an unsigned header: ingest also records the body's hash. */
   bodyHash?: boolean;
 }

@@ -15,7 +15,7 @@ ON CONFLICT (integration, stage, event_id) DO UPDATE SET
   reason = excluded.reason, error = excluded.error, envelope = excluded.envelope, attempts = excluded.attempts,
   last_failed_at = excluded.last_failed_at, replayed_at = NULL`;
 
-export interface DeadLetter {
+interface DeadLetter {
   integration: string;
   /** The event's id. */
   id: string;
@@ -32,7 +32,7 @@ export function eventDeadLetter(db: D1Database, d: DeadLetter, at: string): D1Pr
 }
 
 /** A dead-letter id for one effect of an event: `<event id>#<step>`. */
-export const effectLetterId = (eventId: string, step: string) => `${eventId}#${step}`;
+const effectLetterId = (eventId: string, step: string) => `${eventId}#${step}`;
 
 /**
  * The exact ids of the effect letters one event can have, as SQL: one per row it has in `effects` (read by its
@@ -66,7 +66,7 @@ export function ingestDeadLetter(
     .bind(d.integration, d.key, d.reason, d.error, d.rawBody, d.contentType, at, d.headers);
 }
 
-export interface DeadLetterRow {
+interface DeadLetterRow {
   seq: number;
   integration: string;
   stage: Stage;
@@ -120,12 +120,12 @@ export function markReplayed(db: D1Database, seq: number, at: string): D1Prepare
 }
 
 /** Which letters the admin list shows: open ones, dismissed ones, or all (replayed and dismissed too). */
-export type DeadLetterView = 'open' | 'dismissed' | 'all';
+type DeadLetterView = 'open' | 'dismissed' | 'all';
 
 const LIST_COLUMNS = 'seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at, dismissed_by';
 
 /** Letters the dismissed and all views look through, at most: the newest ones (open letters are read by index). */
-export const DEAD_LETTER_SCAN = 2000;
+const DEAD_LETTER_SCAN = 2000;
 
 /**
  * Dead letters for the admin list, newest first (200 at most). Open ones through `dead_letters_open`; the dismissed

@@ -4,7 +4,7 @@
  * deferred, dropped or dead-lettered. A lease (`status = 'sending'` until `next_at`) is what keeps a second copy
  * of the event, or a concurrent consumer, from sending it again. Every statement on `effects` is here.
  */
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../lib/chunk.ts';
 import { keyOf, type EventKey } from './events.ts';
 import { EffectStatus, OPEN_EFFECT_STATUSES, sqlList } from './status.ts';
 

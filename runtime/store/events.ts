@@ -8,7 +8,7 @@
  */
 import type { Envelope } from '../lib/envelope.ts';
 import { commandCallRange, isCommandCallOf } from './callers.ts';
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../lib/chunk.ts';
 import { EventStatus, OPEN_EFFECT_STATUSES, SETTLED_EVENT_STATUSES, sqlList, Stage, WAITING_EVENT_STATUSES, type SettledEventStatus } from './status.ts';
 import { effectLetterIdsSql } from './dead-letters.ts';
 import { FAILING_EFFECTS_SQL } from './failing.ts';
@@ -21,7 +21,7 @@ export const keyOf = (k: EventKey | { integration: string; id: string }) => ('id
  * A `queued` claim older than this is taken over by the next delivery and queued again (at-least-once; the
  * consumer deduplicates). Younger claims answer 409 so the provider retries later rather than giving up.
  */
-export const STALE_CLAIM_MS = 60_000;
+const STALE_CLAIM_MS = 60_000;
 
 // One statement, one round trip: a new row, or a stale claim taken over, returns claimed = 1 for this request's
 // token. A live claim (being queued, or queued and not yet consumed) returns claimed = 0. An event already
@@ -110,7 +110,7 @@ export async function storedEvents(db: D1Database, keys: readonly EventKey[]): P
 }
 
 /** What one event commits besides its own statements. */
-export interface AppliedRecord {
+interface AppliedRecord {
   integration: string;
   id: string;
   type: string;
@@ -293,7 +293,7 @@ const WALK_PROBE = 16;
  * grows with seq, so the walk stops at the first younger one). Reads a small probe first and the rest of `limit`
  * only when the probe was all older: a walk reads about what it returns, and at most `limit` + a probe.
  */
-export async function walk<T = Record<string, unknown>>(db: D1Database, columns: string, from: number, before: string, limit: number): Promise<(T & { seq: number; received_at: string })[]> {
+async function walk<T = Record<string, unknown>>(db: D1Database, columns: string, from: number, before: string, limit: number): Promise<(T & { seq: number; received_at: string })[]> {
   type Row = T & { seq: number; received_at: string };
   const read = async (start: number, n: number) =>
     (await db.prepare(`SELECT seq, received_at, ${columns} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2`).bind(start, n).all<Row>()).results;
@@ -362,7 +362,7 @@ export async function rebuildPageRows(db: D1Database, sources: readonly string[]
 }
 
 /** Events waiting for an outcome that the sweep looks at. */
-export interface StaleEvent extends Omit<StoredEvent, 'body'> {
+interface StaleEvent extends Omit<StoredEvent, 'body'> {
   body: string | null;
   status: EventStatus;
   attempts: number;
@@ -436,7 +436,7 @@ export async function oldestWaiting(db: D1Database, integration: string | undefi
 }
 
 /** The checkpoint retention keeps for raw bodies: every body below it is pruned. */
-export const BODIES_PRUNED_TO = 'payloads';
+const BODIES_PRUNED_TO = 'payloads';
 
 /**
  * Retention of the log, each step reading about what it changes: bodies from their checkpoint up to `cuts.payloads`,

@@ -4,7 +4,7 @@
  * sets shrink as effects are sent, replayed or dismissed, so the event list's filter, /health's counts and a bulk
  * retry read what is failing, never the history. What the event list shows beside each event is here too.
  */
-import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../manifest/sql.ts';
+import { chunk, D1_MAX_BOUND_PARAMETERS as MAX_PARAMS } from '../lib/chunk.ts';
 import { EffectStatus, OPEN_EFFECT_STATUSES, sqlList, Stage } from './status.ts';
 
 /** One effect: its event's key and its step. */

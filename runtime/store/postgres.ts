@@ -25,7 +25,7 @@ export interface PostgresBinding {
  * Client is one (adapters/stores/pg.ts); `switchyard test` opens one over PGlite (openPg with PGlite's connection),
  * so its cases run this module's transactions and SQL.
  */
-export interface PostgresClient {
+interface PostgresClient {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
@@ -37,7 +37,7 @@ export interface PostgresClient {
 export type PostgresConnect = (binding: PostgresBinding) => Promise<PostgresClient>;
 
 /** The applied-markers of Postgres projections, keyed like the event log. Created on first use if absent. */
-export const APPLIED_TABLE_DDL = `CREATE TABLE IF NOT EXISTS switchyard_applied (
+const APPLIED_TABLE_DDL = `CREATE TABLE IF NOT EXISTS switchyard_applied (
   integration text NOT NULL,
   id text NOT NULL,
   version text,              -- the event's @version (occurred_at#arrival), the value ordering guards compare
@@ -52,7 +52,7 @@ ON CONFLICT (integration, id) DO NOTHING
 RETURNING integration, id`;
 
 /** One event's projection into Postgres. */
-export interface PostgresEvent {
+interface PostgresEvent {
   key: EventKey;
   version: string;
   statements: Statement[];
@@ -77,7 +77,7 @@ export class PostgresSqlError extends PermanentError {
 const PERMANENT_CLASSES = new Set(['22', '23', '42', '0A']);
 
 /** A pg error as the consumer classifies it: permanent SQL errors become PostgresSqlError. */
-export function postgresError(error: unknown): Error {
+function postgresError(error: unknown): Error {
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     const message = (error as Error).message;
@@ -87,7 +87,7 @@ export function postgresError(error: unknown): Error {
 }
 
 /** Why a Postgres store cannot be reached when no driver was handed in (a build out of step with its manifest). */
-export const NO_DRIVER_MESSAGE = 'this build has no Postgres driver: run switchyard build';
+const NO_DRIVER_MESSAGE = 'this build has no Postgres driver: run switchyard build';
 
 /** The connect of a runtime composed without a driver: every use fails, retryably, with {@link NO_DRIVER_MESSAGE}. */
 const noDriver: PostgresConnect = () => Promise.reject(new Error(NO_DRIVER_MESSAGE));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
-import { extractEnvelope } from '../../runtime/edge/ingest.ts';
+import { extractEnvelope } from '../../runtime/event/extract.ts';
 import { catalogNames } from '../../cli/lib/catalog.ts';
 import { adapterOf, catalog, compilePreset, hasSdk, isTimestamped, sdkFor, sdkSignedVerdict, secretsFor, signedSample, staleByMs, tamper, verdict, type SignedRequest } from '../support/catalog.ts';
 import { build, optionsOf } from '../../runtime/component/define.ts';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import { extractEnvelope } from '../../runtime/edge/ingest.ts';
+import { extractEnvelope } from '../../runtime/event/extract.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';

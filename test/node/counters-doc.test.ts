@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REFUSAL_CAPS, REFUSAL_ROWS_PER_DAY, REFUSAL_ROWS_WRITTEN } from '../../runtime/edge/refusals.ts';
 import { ROLLUP_BATCH, ROLLUP_ROUNDS, SETTLE_GRACE_MS, TAIL_LIMIT } from '../../runtime/operations/counters.ts';
-import { retentionPolicy } from '../../runtime/operations/retention.ts';
+import { retentionPolicy } from '../../runtime/manifest/retention.ts';
 import { PLAN_ALLOWANCES } from '../../runtime/lib/platform.ts';
 import { ROOT } from '../support/project.ts';
 

@@ -8,7 +8,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileNamedSql } from '../../runtime/manifest/sql.ts';
+import { compileNamedSql } from '../../runtime/language/sql.ts';
 import { CLI, ROOT, projectWith, replaceOnce } from '../support/project.ts';
 
 const EXAMPLE = readFileSync(join(ROOT, 'examples/postgres.yaml'), 'utf8');

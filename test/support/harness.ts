@@ -3,7 +3,7 @@ import { env } from 'cloudflare:test';
 import built from '../../.switchyard/manifests.json';
 import { validators } from '../../.switchyard/manifests.validators.ts';
 import { dashboard } from '../../.switchyard/dashboard.ts';
-import { inputValidator, type BuiltValidators } from '../../runtime/edge/commands/input.ts';
+import { inputValidator, type BuiltValidators } from '../../runtime/manifest/commands/input.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { ConsumerMessage } from '../../runtime/consumer/consumer.ts';
 import type { Envelope, RuntimeEnv } from '../../runtime/lib/envelope.ts';

@@ -1,6 +1,6 @@
 /**
  * The fast tier's files, shared by vitest.unit.config.ts (`npm run test:unit`) and vitest.config.ts (`npm test`),
- * so nothing runs only in the fast tier. Tests beside their modules (`runtime/manifest/sql.test.ts`) are pure; the
+ * so nothing runs only in the fast tier. Tests beside their modules (`runtime/language/sql.test.ts`) are pure; the
  * in-process CLI checks live under test/node/.
  */
 export const BESIDE_MODULES = ['runtime/**/*.test.ts', 'cli/**/*.test.ts'];

@@ -6,7 +6,7 @@ import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest, RouteAnalytics } from '../../runtime/manifest/types.gen.ts';
-import { clientIp } from '../../runtime/edge/request-analytics.ts';
+import { clientIp } from '../../runtime/manifest/request-analytics.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, harness } from '../support/harness.ts';
 import { clerkToken, jwks, testKey, type TestKey } from '../support/jwt.ts';

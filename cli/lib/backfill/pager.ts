@@ -5,7 +5,7 @@
  * the last page that was fully written, so the next run resumes there).
  */
 import type { BackfillSource, SourceAuth } from '../../../runtime/manifest/sources.ts';
-import { compilePath, readPath } from '../../../runtime/manifest/values.ts';
+import { compilePath, readPath } from '../../../runtime/language/values.ts';
 import { climbsPath } from '../../../runtime/lib/url-paths.ts';
 
 /** Where the next page starts; null before the first page. */

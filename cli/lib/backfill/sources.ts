@@ -10,7 +10,7 @@ import { compilePattern } from '../../../runtime/manifest/compile.ts';
 import type { Project } from '../project.ts';
 import { readText } from '../project.ts';
 import { UsageError } from '../args.ts';
-import { closest } from '../../../runtime/manifest/closest.ts';
+import { closest } from '../../../runtime/language/closest.ts';
 
 export interface ResolvedSources {
   integration: string;

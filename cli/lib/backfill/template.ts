@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BackfillSource } from '../../../runtime/manifest/sources.ts';
-import { compilePath, readPath } from '../../../runtime/manifest/values.ts';
+import { compilePath, readPath } from '../../../runtime/language/values.ts';
 
 /** An event ready for the admin API's backfill endpoint. */
 export interface SyntheticEvent {

@@ -4,7 +4,7 @@
  * parses the same files.
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { closest } from '../../../runtime/manifest/closest.ts';
+import { closest } from '../../../runtime/language/closest.ts';
 import { parseDuration } from '../../../runtime/lib/duration.ts';
 
 export type Path = (string | number)[];

@@ -3,7 +3,7 @@
  */
 import type { Delivered } from '../../consumer/effects.ts';
 import type { Failure } from '../../consumer/consumer.ts';
-import type { InRequestOptions, InRequestOutcome } from '../ingest.ts';
+import type { InRequestOptions, InRequestOutcome } from '../../event/admit.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import type { CompiledManifest } from '../../manifest/compile.ts';

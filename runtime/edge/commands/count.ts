@@ -10,10 +10,10 @@ import { fireAlerts, type LimitAlert } from '../../consumer/effects.ts';
 import { operationStatements } from '../../consumer/limits.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import { periodBounds } from '../../lib/periods.ts';
-import { MappingError } from '../../manifest/values.ts';
+import { MappingError } from '../../language/values.ts';
 import * as store from '../../store/index.ts';
 import { fail, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
-import type { CompiledCommand } from './compile.ts';
+import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 
 /** Counts one call's operations; every outcome is an answer (503 when D1 cannot count: retry with the same key). */
 export async function runCount(command: CompiledCommand, envelope: Envelope, sent: string, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {

@@ -11,7 +11,7 @@ import type { RuntimeEnv } from '../../lib/envelope.ts';
 import { errorResponse, httpError, readBody, waitUntilOf } from '../../lib/http.ts';
 import { authenticate, bearer } from '../routes.ts';
 import type { Emit } from '../../lib/telemetry.ts';
-import type { CompiledCommand } from './compile.ts';
+import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 import { IDEMPOTENCY_HEADER, runCommand, type CommandAnswer, type CommandDeps } from './run.ts';
 
 export const COMMANDS_PATH = '/v1/commands';

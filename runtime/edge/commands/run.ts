@@ -11,12 +11,12 @@
  * its name), a user (`<auth provider>:<sub>`) or a Service Binding (`rpc`, or `rpc/<name>` from the binding's props)
  * each has its keys, so nobody is answered another caller's result or refused for a key another caller used.
  */
-import { messageFor } from '../ingest.ts';
+import { messageFor } from '../../event/extract.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import * as store from '../../store/index.ts';
 import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
-import type { CompiledCommand } from './compile.ts';
+import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 import { decide } from '../../manifest/decide.ts';
 import { runSync } from './sync.ts';
 import { runCount } from './count.ts';

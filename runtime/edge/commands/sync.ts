@@ -7,9 +7,9 @@ import type { Delivered } from '../../consumer/effects.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import { kvExpirationTtl } from '../../lib/kv.ts';
 import * as store from '../../store/index.ts';
-import { MappingError } from '../../manifest/values.ts';
+import { MappingError } from '../../language/values.ts';
 import { fail, inFlight, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
-import type { CompiledCommand } from './compile.ts';
+import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 
 /** The KV key a synchronous result is cached under: per command and call (the Idempotency-Key scoped to its caller). */
 export const syncCacheKey = (command: string, id: string) => `command:${command}:${id}`;

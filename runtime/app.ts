@@ -4,25 +4,26 @@
  */
 import { Hono } from 'hono/tiny';
 import { HTTPException } from 'hono/http-exception';
-import type { RuntimeEnv } from '../lib/envelope.ts';
-import { errorResponse, httpError, waitUntilOf } from '../lib/http.ts';
-import { LazyMap } from '../lib/lazy-map.ts';
-import { refusingRedirects } from '../lib/redirects.ts';
-import { adminApi, type AdminDeps } from '../operations/admin.ts';
-import { health } from '../operations/health.ts';
-import { registerAdminPages } from '../operations/admin-pages.ts';
-import type { DashboardPages } from '../operations/dashboard.ts';
-import { createJwtVerifier, type JwtVerify } from './auth.ts';
-import { devAuthEnv, withDevIssuer } from './dev-auth.ts';
-import { registerRoutes } from './routes.ts';
-import { registerCommands } from './commands/http.ts';
-import type { CommandDeps } from './commands/run.ts';
-import { ingest, type IngestDeps } from './ingest.ts';
-import { logRefusal, RefusalLog } from './refusals.ts';
-import type { CompiledManifest } from '../manifest/compile.ts';
-import type { BudgetTable, PlatformUsage } from '../lib/platform.ts';
-import type { PostgresConnect } from '../store/postgres.ts';
-import { logEmit, type Emit } from '../lib/telemetry.ts';
+import type { RuntimeEnv } from './lib/envelope.ts';
+import { errorResponse, httpError, waitUntilOf } from './lib/http.ts';
+import { LazyMap } from './lib/lazy-map.ts';
+import { refusingRedirects } from './lib/redirects.ts';
+import { adminApi, type AdminDeps } from './operations/admin.ts';
+import { health } from './operations/health.ts';
+import { registerAdminPages } from './operations/admin-pages.ts';
+import type { DashboardPages } from './operations/dashboard.ts';
+import { createJwtVerifier, type JwtVerify } from './edge/auth.ts';
+import { devAuthEnv, withDevIssuer } from './edge/dev-auth.ts';
+import { registerRoutes } from './edge/routes.ts';
+import { registerCommands } from './edge/commands/http.ts';
+import type { CommandDeps } from './edge/commands/run.ts';
+import { ingest } from './edge/ingest.ts';
+import type { IngestDeps } from './event/admit.ts';
+import { logRefusal, RefusalLog } from './edge/refusals.ts';
+import type { CompiledManifest } from './manifest/compile.ts';
+import type { BudgetTable, PlatformUsage } from './lib/platform.ts';
+import type { PostgresConnect } from './store/postgres.ts';
+import { logEmit, type Emit } from './lib/telemetry.ts';
 
 export interface AppOptions {
   compiled: CompiledManifest;

@@ -5,7 +5,7 @@
  * `$name` no `let:` in scope declares is a problem at its place, with the nearest name.
  */
 import { compileOptionalValue, PATH_PATTERN, type CompileValueOptions, type ValueContext } from './values.ts';
-import type { Value } from './types.gen.ts';
+import type { Value } from '../manifest/types.gen.ts';
 import { didYouMean } from './closest.ts';
 
 /** The derived values in scope at a handler: its own over its integration's. */

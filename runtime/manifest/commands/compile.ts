@@ -5,9 +5,9 @@
  */
 import type { CompiledLimit, CompiledStep } from '../../component/step.ts';
 import { parseDuration } from '../../lib/duration.ts';
-import type { Requirement } from '../../manifest/types.gen.ts';
-import type { Command } from '../../manifest/types.gen.ts';
-import { compileValue, type ValueFn } from '../../manifest/values.ts';
+import type { Requirement } from '../types.gen.ts';
+import type { Command } from '../types.gen.ts';
+import { compileValue, type ValueFn } from '../../language/values.ts';
 import type { InputValidator } from './input.ts';
 
 /** The event-log source a command's calls are recorded under: it can never clash with an integration's name. */

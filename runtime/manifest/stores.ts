@@ -4,7 +4,7 @@
  * an external projection store (Postgres through Hyperdrive) that keeps its own applied-marker in the same
  * transaction as the projection, and is written before the event log records the outcome.
  */
-import type { Store } from '../manifest/types.gen.ts';
+import type { Store } from './types.gen.ts';
 import { PermanentError, type Statement } from '../component/context.ts';
 import type { CompiledStore } from '../component/context.ts';
 

@@ -53,12 +53,6 @@ export function compileNamedSql(sql: string, placeholder: '?' | '$' = '?'): Name
   return { text: text + sql.slice(last), names };
 }
 
-/** D1 binds at most this many parameters in one statement. */
-export const D1_MAX_BOUND_PARAMETERS = 100;
-
-/** Splits a list into slices of at most `size` (a whole number), for statements within D1's parameter limit. */
-export const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
-
 /** The tables a statement inserts into or updates (`INSERT INTO t`, `UPDATE t`), lower-case. */
 export function writtenTables(sql: string): string[] {
   return [...new Set([...sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!.toLowerCase()))];

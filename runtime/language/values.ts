@@ -8,7 +8,7 @@
  * `@received_at` and `@version` (for ordering guards: see eventVersion) read the envelope; `$name` reads a derived
  * value the manifest names in a `let:` (computed once per event, on its first read).
  */
-import type { Value } from './types.gen.ts';
+import type { Value } from '../manifest/types.gen.ts';
 import { DURATION_PATTERN, parseDuration } from '../lib/duration.ts';
 import { closest } from './closest.ts';
 

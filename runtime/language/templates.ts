@@ -4,7 +4,7 @@
  * variables a template uses is known when it is compiled, so a variable the action does not provide is a
  * validation error, not an empty string at send time.
  */
-import type { Template } from './types.gen.ts';
+import type { Template } from '../manifest/types.gen.ts';
 
 export const templateSchema = {
   type: 'object',

@@ -10,7 +10,7 @@ import type { AuthenticatedUser } from '../component/auth.ts';
 import type { Envelope, RuntimeEnv } from '../lib/envelope.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import type { RouteAnalytics } from '../manifest/types.gen.ts';
+import type { RouteAnalytics } from './types.gen.ts';
 
 export const DEFAULT_REQUEST_EVENT = 'api_request';
 

@@ -1,5 +1,5 @@
 import { durationSchema, parseDuration } from '../lib/duration.ts';
-import type { RetryPolicy as RetryPolicySpec } from '../manifest/types.gen.ts';
+import type { RetryPolicy as RetryPolicySpec } from './types.gen.ts';
 
 /** Cloudflare Queues refuses a `retry({ delaySeconds })` above 12 hours. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;

@@ -13,7 +13,7 @@
  */
 import { checkEnvelopeField, compilePath, readPath, type CompiledPath, type ValueContext } from './values.ts';
 import { closest, didYouMean } from './closest.ts';
-import type { Condition } from './types.gen.ts';
+import type { Condition } from '../manifest/types.gen.ts';
 
 /** The manifest's form of a condition (the schema's `Condition`). */
 export type ConditionSpec = Condition;

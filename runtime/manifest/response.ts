@@ -5,9 +5,9 @@
  * ingest dead letter (like an unmappable event) and never an event recorded with no answer to give.
  */
 import type { Envelope } from '../lib/envelope.ts';
-import { compileValue, MappingError, valueRef } from '../manifest/values.ts';
-import { OptionError } from '../manifest/problems.ts';
-import type { WebhookResponse } from '../manifest/types.gen.ts';
+import { compileValue, MappingError, valueRef } from '../language/values.ts';
+import { OptionError } from './problems.ts';
+import type { WebhookResponse } from './types.gen.ts';
 
 /** The `response:` option of an integration, declared once for the schema. */
 export const webhookResponseSchema = {

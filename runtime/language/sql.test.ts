@@ -1,6 +1,6 @@
 /** `:named` parameters in manifest SQL, as the author writes them and as D1 (`?N`) and Postgres (`$N`) receive them. */
 import { describe, expect, it } from 'vitest';
-import { chunk, compileNamedSql } from './sql.ts';
+import { compileNamedSql } from './sql.ts';
 
 describe('compileNamedSql (D1)', () => {
   it('numbers parameters ?1, ?2 in order of first use, and reuses the number of a repeated name', () => {
@@ -51,12 +51,5 @@ describe('compileNamedSql (Postgres)', () => {
   it('refuses a positional $N parameter and an unterminated dollar quote', () => {
     expect(() => compileNamedSql('SELECT $1', '$')).toThrow('use :named parameters only (found a $N parameter)');
     expect(() => compileNamedSql('SELECT $body$ never closed', '$')).toThrow('unterminated $body$ quote in SQL');
-  });
-});
-
-describe('chunk', () => {
-  it('splits a list into slices of at most the size, the last one shorter', () => {
-    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-    expect(chunk([], 100)).toEqual([]);
   });
 });
