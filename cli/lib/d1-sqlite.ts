@@ -11,8 +11,7 @@
  * The agreement test (test/worker/manifest-tests.test.ts) runs the same cases on real D1, so the two cannot drift.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { migratedDatabase } from './sqlite.ts';
 
 type Row = Record<string, unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;
@@ -165,35 +164,11 @@ export class SqliteD1 {
 }
 
 /**
- * The database each set of migrations makes, as an image, by the migrations' names and text: a case's fresh database
- * loads it (about 0.1 ms) instead of running every migration again (tens of ms). An added or edited migration is
- * another key. Without node:sqlite's serialize (before Node 24) each database runs the migrations.
+ * A fresh in-memory database with every migration applied, in name order (what `wrangler d1 migrations apply` does);
+ * from an image of the migrated schema after the first (cli/lib/sqlite.ts).
  */
-const images = new Map<string, Uint8Array>();
-
-/** A fresh in-memory database with every migration applied, in name order (what `wrangler d1 migrations apply` does). */
 export function migratedD1(migrationsDir: string): SqliteD1 {
-  const migrations = readdirSync(migrationsDir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((file) => ({ file, sql: readFileSync(join(migrationsDir, file), 'utf8') }));
-  const key = migrations.map((m) => `${m.file}\n${m.sql}`).join('\n\0');
-  const d1 = new SqliteD1();
-  const image = images.get(key);
-  if (image) {
-    d1.db.deserialize(image);
-    return d1;
-  }
-  for (const { file, sql } of migrations) {
-    try {
-      d1.db.exec(sql);
-    } catch (error) {
-      d1.close();
-      throw new Error(`migration ${file} failed: ${(error as Error).message}`);
-    }
-  }
-  if (typeof d1.db.serialize === 'function') images.set(key, d1.db.serialize());
-  return d1;
+  return new SqliteD1(migratedDatabase(migrationsDir));
 }
 
 /** The same database typed as the Workers binding the runtime expects. */
