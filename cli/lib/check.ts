@@ -109,6 +109,21 @@ export interface CheckOptions {
   postgresSql?: boolean;
 }
 
+/**
+ * Ajv's manifest validator, compiled once per registry and provider list: compiling takes about a second, and a
+ * registry never changes once built, so a process that checks several manifests (`plan` against a ref, the
+ * in-process tests) pays it once.
+ */
+const validators = new WeakMap<Registry, Map<string, ReturnType<typeof createManifestValidator>>>();
+function manifestValidator(registry: Registry, providers: readonly string[]) {
+  let byProviders = validators.get(registry);
+  if (!byProviders) validators.set(registry, (byProviders = new Map()));
+  const key = providers.join('\n');
+  let validate = byProviders.get(key);
+  if (!validate) byProviders.set(key, (validate = createManifestValidator(registry, providers)));
+  return validate;
+}
+
 export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
   const registry = options.registry ?? defaultRegistry;
   const file = relative(process.cwd(), project.manifest) || project.manifest;
@@ -120,7 +135,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const catalog = loadCatalog();
   const providers = [...catalog.entries.keys()];
   const schema = buildManifestSchema(registry, providers);
-  const validate = createManifestValidator(registry, providers);
+  const validate = manifestValidator(registry, providers);
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
   const warned: Problem[] = [];

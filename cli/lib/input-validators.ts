@@ -25,9 +25,28 @@ const HELPERS: Record<string, keyof typeof import('../../runtime/manifest/comman
 
 const newAjv = (source: boolean) => new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, formats: INPUT_FORMATS, ...(source ? { code: { source: true, esm: true } } : {}) });
 
+/**
+ * One Ajv for checking schemas, and each distinct schema compiled once: a new Ajv compiles the JSON Schema
+ * meta-schema first (most of the cost), and `validate` and `switchyard test` compile every environment's commands.
+ */
+let checking: Ajv | undefined;
+const compiled = new Map<string, InputValidator>();
+
 /** Compiles one input schema, or throws Ajv's own message (an unknown keyword, a bad type, an unknown format). */
 export function compileInputSchema(schema: unknown): InputValidator {
-  return inputValidator(newAjv(false).compile(schema as AnySchema));
+  const text = JSON.stringify(schema);
+  let found = compiled.get(text);
+  if (!found) {
+    const ajv = (checking ??= newAjv(false));
+    try {
+      found = inputValidator(ajv.compile(schema as AnySchema));
+    } finally {
+      // Nothing of this schema stays in the shared instance (its $id, if any, stays free for the next one).
+      if (typeof schema === 'object' && schema !== null) ajv.removeSchema(schema as AnySchema);
+    }
+    compiled.set(text, found);
+  }
+  return found;
 }
 
 /**

@@ -14,18 +14,41 @@ export interface MigratedSchema {
   close(): void;
 }
 
-/** Applies every `*.sql` file in the migrations folder, in name order, to an empty in-memory database. */
-export function migratedSchema(migrationsDir: string): MigratedSchema {
+/**
+ * The database each set of migrations makes, as an image, by the migrations' names and text: another database from
+ * the same migrations loads it (about 0.1 ms) instead of running every migration again (tens of ms); an added or
+ * edited migration is another key. Without node:sqlite's serialize (before Node 24) each one runs the migrations.
+ */
+const images = new Map<string, Uint8Array>();
+
+/** A fresh in-memory database with every `*.sql` file of the migrations folder applied, in name order. */
+export function migratedDatabase(migrationsDir: string): DatabaseSync {
+  const migrations = readdirSync(migrationsDir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((file) => ({ file, sql: readFileSync(join(migrationsDir, file), 'utf8') }));
+  const key = migrations.map((m) => `${m.file}\n${m.sql}`).join('\n\0');
   const db = new DatabaseSync(':memory:');
-  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
-  for (const file of files) {
+  const image = images.get(key);
+  if (image) {
+    db.deserialize(image);
+    return db;
+  }
+  for (const { file, sql } of migrations) {
     try {
-      db.exec(readFileSync(join(migrationsDir, file), 'utf8'));
+      db.exec(sql);
     } catch (error) {
       db.close();
       throw new Error(`migration ${file} failed: ${(error as Error).message}`);
     }
   }
+  if (typeof db.serialize === 'function') images.set(key, db.serialize());
+  return db;
+}
+
+/** Applies every `*.sql` file in the migrations folder, in name order, to an empty in-memory database. */
+export function migratedSchema(migrationsDir: string): MigratedSchema {
+  const db = migratedDatabase(migrationsDir);
   return {
     prepare(sql) {
       try {

@@ -2,7 +2,8 @@
  * The event store owns the status vocabulary (runtime/store/status.ts): outside runtime/store/, code says
  * `EventStatus.applied`, never `'applied'`, so renaming or adding a status is one edit and a typo is a type error.
  * This reads the sources (no imports of them, no Worker): a quoted status word in runtime/, cli/, worker/, bench/ or
- * the dashboard's page fails, named by file:line. Tests keep their literals: they check the wire format.
+ * the dashboard's page fails, named by file:line. Tests keep their literals, beside their modules too: they check
+ * the wire format.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,6 +15,8 @@ const WORDS = [...new Set([...Object.values(EventStatus), ...Object.values(Effec
 const SCANNED = ['runtime', 'cli', 'worker', 'bench'];
 const OWNER = 'runtime/store/';
 const SOURCE = /\.(ts|js|mjs|html)$/;
+/** A test beside its module (runtime/operations/charts.test.ts): a test, so it keeps its literals. */
+const TEST = /\.test\.ts$/;
 
 /**
  * Where a status word is quoted and is not a status: the file, a piece of the line that pins the use, and why.
@@ -51,7 +54,7 @@ function files(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const path = `${dir}/${e.name}`;
     if (e.isDirectory()) return e.name === 'node_modules' || `${path}/` === OWNER ? [] : files(path);
-    return SOURCE.test(e.name) ? [path] : [];
+    return SOURCE.test(e.name) && !TEST.test(e.name) ? [path] : [];
   });
 }
 

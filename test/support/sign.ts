@@ -1,6 +1,6 @@
 /**
  * Signing as the providers do, for tests: thin wrappers over the adapters' own signers (what `switchyard send`
- * uses), which test/node/verifiers/signers.test.ts cross-checks against each provider's official library.
+ * uses), which adapters/verifiers/signers.test.ts cross-checks against each provider's official library.
  */
 import type { SignRequest } from '../../runtime/component/verifier.ts';
 import { hmacVerifier } from '../../adapters/verifiers/hmac.ts';

@@ -49,7 +49,7 @@ describe('create_payment_intent (Stripe, synchronous)', () => {
     expect(sent!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(sent!.headers.authorization).toBe(`Bearer ${S.STRIPE_SECRET_KEY}`);
     expect(sent!.headers['idempotency-key']).toBe(`command:create_payment_intent:${await callId(key)}:0:0`);
-    // Byte for byte what stripe-node sends for the same parameters (test/node/form-encode.test.ts checks the encoder against it).
+    // Byte for byte what stripe-node sends for the same parameters (adapters/actions/form-encode.test.ts checks the encoder against it).
     expect(sent!.body).toBe(`amount=2000&currency=eur&automatic_payment_methods[enabled]=true&metadata[order_id]=${orderId}`);
 
     const again = await call(h, 'create_payment_intent', { currency: 'eur', amount: 2000, order_id: orderId }, key);

@@ -7,7 +7,7 @@
  * parentheses respected), enough for the INSERT / UPSERT / UPDATE forms projections use.
  */
 import type { Handler, Manifest } from '../../../runtime/manifest/types.gen.ts';
-import { commandOf } from '../../../runtime/edge/commands/compile.ts';
+import { commandOf } from '../../../runtime/manifest/commands/compile.ts';
 import type { Case } from './cases.ts';
 
 type Obj = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { Webhook as SvixWebhook } from 'svix';
 import { describe, expect, it } from 'vitest';
-import { svixVerifier } from '../../../adapters/verifiers/svix.ts';
-import { svixHeaders } from '../../support/sign.ts';
-import { verifierSuite } from '../../support/verifier-suite.ts';
+import { svixVerifier } from './svix.ts';
+import { svixHeaders } from '../../test/support/sign.ts';
+import { verifierSuite } from '../../test/support/verifier-suite.ts';
 
 const body = JSON.stringify({ type: 'user.created', object: 'event', data: { id: 'user_29w83sxmDNGwOuEthce5gg56FcC' } });
 

@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { stripeVerifier } from '../../../adapters/verifiers/stripe.ts';
-import { stripeSignature } from '../../support/sign.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { stripeVerifier } from './stripe.ts';
+import { stripeSignature } from '../../test/support/sign.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const stripe = new Stripe('sk_test_switchyard');
 const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } });

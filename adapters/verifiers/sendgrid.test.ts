@@ -1,9 +1,9 @@
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { derToP1363, sendgridVerifier } from '../../../adapters/verifiers/sendgrid.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { derToP1363, sendgridVerifier } from './sendgrid.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const pair = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

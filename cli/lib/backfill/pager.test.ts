@@ -1,8 +1,8 @@
 /** The list client backfill and reconcile share, against the local fake list APIs. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListError, Pager, retryAfterMs, type Cursor } from '../../cli/lib/backfill/pager.ts';
-import type { BackfillSource } from '../../runtime/manifest/sources.ts';
-import { startFakeLists, stripeSubscriptions, type FakeLists } from '../support/fake-lists.ts';
+import { ListError, Pager, retryAfterMs, type Cursor } from './pager.ts';
+import type { BackfillSource } from '../../../runtime/manifest/sources.ts';
+import { startFakeLists, stripeSubscriptions, type FakeLists } from '../../../test/support/fake-lists.ts';
 
 const KEY = 'sk_test_pager';
 let fake: FakeLists;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from 'json-schema-to-typescript';
-import { typesInput } from '../../cli/lib/schema-to-types.ts';
+import { typesInput } from './schema-to-types.ts';
 import { readFileSync } from 'node:fs';
 
 const value = { title: 'Value', description: 'A value.', anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, properties: { path: { type: 'string' } } }] };

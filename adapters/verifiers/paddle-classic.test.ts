@@ -1,9 +1,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { serialize } from 'php-serialize';
 import { describe, expect, it } from 'vitest';
-import { paddleClassicSignedData, paddleClassicVerifier } from '../../../adapters/verifiers/paddle-classic.ts';
-import { reason, request } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { paddleClassicSignedData, paddleClassicVerifier } from './paddle-classic.ts';
+import { reason, request } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const keys = () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

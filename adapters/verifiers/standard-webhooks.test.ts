@@ -1,10 +1,10 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { standardWebhooksVerifier } from '../../../adapters/verifiers/standard-webhooks.ts';
-import { toBase64 } from '../../../runtime/lib/bytes.ts';
-import { svixHeaders } from '../../support/sign.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { standardWebhooksVerifier } from './standard-webhooks.ts';
+import { toBase64 } from '../../runtime/lib/bytes.ts';
+import { svixHeaders } from '../../test/support/sign.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const body = JSON.stringify({ type: 'INSERT', table: 'users', record: { id: 'u1', email: 'a@example.com' } });
 

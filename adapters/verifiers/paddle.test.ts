@@ -1,9 +1,9 @@
 import { Paddle } from '@paddle/paddle-node-sdk';
 import { describe, expect, it } from 'vitest';
-import { PADDLE_DEFAULT_TOLERANCE, paddleVerifier } from '../../../adapters/verifiers/paddle.ts';
-import { parseDuration } from '../../../runtime/lib/duration.ts';
-import { paddleSignature } from '../../support/sign.ts';
-import { verifierSuite } from '../../support/verifier-suite.ts';
+import { PADDLE_DEFAULT_TOLERANCE, paddleVerifier } from './paddle.ts';
+import { parseDuration } from '../../runtime/lib/duration.ts';
+import { paddleSignature } from '../../test/support/sign.ts';
+import { verifierSuite } from '../../test/support/verifier-suite.ts';
 
 const body = JSON.stringify({ event_id: 'evt_01hv8wptq8987qeep44cyrewp9', event_type: 'subscription.created', occurred_at: '2024-04-12T10:18:49.621022Z', data: { id: 'sub_1' } });
 

@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { build, optionsOf } from '../../runtime/component/define.ts';
 import { secretNamesOf } from '../../runtime/component/sign.ts';
-import { buildSample, catalogText, fillSample, signBuilt } from '../../cli/lib/sign-sample.ts';
-import { adapterOf, catalog, sdkFor, secretsFor, urlFor, verdict } from '../support/catalog.ts';
+import { buildSample, catalogText, fillSample, signBuilt } from './sign-sample.ts';
+import { adapterOf, catalog, sdkFor, secretsFor, urlFor, verdict } from '../../test/support/catalog.ts';
 
 const { entries } = catalog();
 const THREE_DAYS = 3 * 86_400_000;

@@ -5,10 +5,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hmacVerifier } from '../../../adapters/verifiers/hmac.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build, optionsOf } from '../../../runtime/component/define.ts';
-import { signRequest } from '../../../runtime/component/sign.ts';
+import { hmacVerifier } from './hmac.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build, optionsOf } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'evt_1', type: 'thing.happened', data: { n: 1 } });
 const hmac = (algo: string, key: string | Buffer, text: string) => createHmac(algo, key).update(text);

@@ -7,10 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListError, Pager, sourceUrl } from '../../cli/lib/backfill/pager.ts';
-import type { BackfillSource, SourceAuth } from '../../runtime/manifest/sources.ts';
-import { loadCatalog } from '../../cli/lib/catalog.ts';
-import { following } from '../support/redirects.ts';
+import { ListError, Pager, sourceUrl } from './pager.ts';
+import type { BackfillSource, SourceAuth } from '../../../runtime/manifest/sources.ts';
+import { loadCatalog } from '../catalog.ts';
+import { following } from '../../../test/support/redirects.ts';
 
 const KEY = 'lk_live_2b9e4f7a1c6d0e83';
 let a: Server;

@@ -4,15 +4,15 @@
  * as the declared event type, with the object's own id and a time, and reconcile's columns read from it.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../worker/registry.ts';
-import { loadCatalog } from '../../cli/lib/catalog.ts';
-import { checkSource } from '../../cli/lib/backfill/sources.ts';
-import { synthesise, wanted } from '../../cli/lib/backfill/template.ts';
-import { extractEnvelope } from '../../runtime/event/extract.ts';
-import { applyPreset } from '../../runtime/manifest/catalog.ts';
-import { compileManifest } from '../../runtime/manifest/compile.ts';
-import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import { compileValue } from '../../runtime/language/values.ts';
+import { defaultRegistry } from '../../../worker/registry.ts';
+import { loadCatalog } from '../catalog.ts';
+import { checkSource } from './sources.ts';
+import { synthesise, wanted } from './template.ts';
+import { extractEnvelope } from '../../../runtime/event/extract.ts';
+import { applyPreset } from '../../../runtime/manifest/catalog.ts';
+import { compileManifest } from '../../../runtime/manifest/compile.ts';
+import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
+import { compileValue } from '../../../runtime/language/values.ts';
 
 /** Objects as each list endpoint returns them (shapes from the providers' API references). */
 const OBJECTS: Record<string, Record<string, unknown>> = {

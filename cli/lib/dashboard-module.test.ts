@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dashboardModule, inlinePage, PAGE_VOCABULARY, scriptHash } from '../../cli/lib/dashboard-module.ts';
+import { dashboardModule, inlinePage, PAGE_VOCABULARY, scriptHash } from './dashboard-module.ts';
 import { EventStatus } from '../../runtime/store/status.ts';
 import { createApp } from '../../runtime/app.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';

@@ -1,9 +1,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ed25519Verifier } from '../../../adapters/verifiers/ed25519.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build, optionsOf } from '../../../runtime/component/define.ts';
-import { signRequest } from '../../../runtime/component/sign.ts';
+import { ed25519Verifier } from './ed25519.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build, optionsOf } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 /** Key pairs by public key (hex), so the suite's sign(secret) can find the private half. */
 const pairs = new Map<string, ReturnType<typeof generateKeyPairSync>['privateKey']>();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { basicVerifier } from '../../../adapters/verifiers/basic.ts';
-import { reason, request } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
-import { signRequest } from '../../../runtime/component/sign.ts';
+import { basicVerifier } from './basic.ts';
+import { reason, request } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 describe('basic verifier', () => {
   const verifier = build(basicVerifier, { username: 'U', password: ['P_OLD', 'P_NEW'] }, undefined);

@@ -1,7 +1,7 @@
 /** The charts' arithmetic and drawing (runtime/operations/charts.ts, charts-svg.ts): the day's projection, the bars, escaping. */
 import { describe, expect, it } from 'vitest';
-import { lastDayHours, PROJECTION_MIN_MS, projectDay } from '../../runtime/operations/charts.ts';
-import { effectsChart, eventsChart, grouped, niceMax, percent, usageChart } from '../../runtime/operations/charts-svg.ts';
+import { lastDayHours, PROJECTION_MIN_MS, projectDay } from './charts.ts';
+import { effectsChart, eventsChart, grouped, niceMax, percent, usageChart } from './charts-svg.ts';
 
 const at = (iso: string) => Date.parse(iso);
 /** The `<rect>` with these attributes, and its height. */
@@ -109,9 +109,9 @@ describe('docs/charts.md', () => {
   it('states the figures the code and its tests use', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { ROOT } = await import('../support/project.ts');
-    const { ATTENTION_SAMPLE } = await import('../../runtime/store/charts.ts');
-    const { HOURLY_KEEP_MS } = await import('../../runtime/lib/platform.ts');
+    const { ROOT } = await import('../../test/support/project.ts');
+    const { ATTENTION_SAMPLE } = await import('../store/charts.ts');
+    const { HOURLY_KEEP_MS } = await import('../lib/platform.ts');
     const doc = readFileSync(join(ROOT, 'docs/charts.md'), 'utf8').replace(/\s+/g, ' ');
     const scale = readFileSync(join(ROOT, 'test/worker/scale.test.ts'), 'utf8');
     const page = readFileSync(join(ROOT, 'runtime/operations/dashboard/charts.js'), 'utf8');

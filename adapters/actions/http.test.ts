@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { build } from '../../runtime/component/define.ts';
-import { httpAction } from '../../adapters/actions/http.ts';
+import { httpAction } from './http.ts';
 
 const context = { templates: new Map() };
 const base = { action: 'http', url: 'https://api.example.com/hook' } as const;

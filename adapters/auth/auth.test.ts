@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MissingSecretError } from '../../runtime/component/context.ts';
-import { clerkAuth } from '../../adapters/auth/clerk.ts';
-import { supabaseAuth } from '../../adapters/auth/supabase.ts';
-import { jwtAuth } from '../../adapters/auth/jwt.ts';
-import { auth0Auth } from '../../adapters/auth/auth0.ts';
+import { clerkAuth } from './clerk.ts';
+import { supabaseAuth } from './supabase.ts';
+import { jwtAuth } from './jwt.ts';
+import { auth0Auth } from './auth0.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { build, defineComponent } from '../../runtime/component/define.ts';
 import { createRegistry } from '../../runtime/component/registry.ts';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { formEncode } from '../../adapters/actions/form-encode.ts';
+import { formEncode } from './form-encode.ts';
 
 // stripe-node's own encoder (not exported by the package: loaded from its file).
 const require = createRequire(import.meta.url);

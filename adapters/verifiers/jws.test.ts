@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { jwsVerifier } from '../../../adapters/verifiers/jws.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
-import { signRequest } from '../../../runtime/component/sign.ts';
+import { jwsVerifier } from './jws.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'dep_1', site_id: 'site_1', state: 'ready' });
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tokenVerifier } from '../../../adapters/verifiers/token.ts';
-import { reason, request } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { tokenVerifier } from './token.ts';
+import { reason, request } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const check = (options: Record<string, unknown>, headers: Record<string, string>, env: Record<string, string>) =>
   reason(build(tokenVerifier, options, undefined).verify(request({ body: '{}', headers }), env));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 /** The SDK's signer takes the algorithm as a third argument; its type declaration omits it. */
 const sdkSign = cloudinary.utils.api_sign_request as unknown as (params: object, secret: string, algorithm: string) => string;
-import { cloudinarySignature } from '../../adapters/endpoints/cloudinary-upload.ts';
+import { cloudinarySignature } from './cloudinary-upload.ts';
 
 describe('Cloudinary upload signature', () => {
   it("matches Cloudinary's documented example (SHA-1)", async () => {
@@ -22,7 +22,7 @@ describe('Cloudinary upload signature', () => {
 
 describe('Cloudinary transformations', () => {
   it("signs an upload with transformation and format as Cloudinary's SDK does", async () => {
-    const { cloudinaryUploadParams } = await import('../../adapters/endpoints/cloudinary-upload.ts');
+    const { cloudinaryUploadParams } = await import('./cloudinary-upload.ts');
     const params = cloudinaryUploadParams({ folder: 'uploads/user_1', publicId: 'p1', timestamp: 1_750_000_000, transformation: 'c_limit,w_2000/e_sharpen', format: 'webp' });
     expect(params).toEqual({ folder: 'uploads/user_1', public_id: 'p1', timestamp: 1_750_000_000, transformation: 'c_limit,w_2000/e_sharpen', format: 'webp' });
     expect(await cloudinarySignature(params, 's3cret', 'sha256')).toBe(sdkSign(params, 's3cret', 'sha256'));
@@ -34,7 +34,7 @@ describe('Cloudinary transformations', () => {
   });
 
   it("builds delivery URLs as the SDK's cloudinary.url does", async () => {
-    const { cloudinaryUrl } = await import('../../adapters/endpoints/cloudinary-upload.ts');
+    const { cloudinaryUrl } = await import('./cloudinary-upload.ts');
     const asset = { public_id: 'uploads/user_1/p1', secure_url: '', bytes: 4, format: 'webp', resource_type: 'image', type: 'upload', version: 1750000001 };
     for (const transformation of ['c_fill,w_200,h_200', 'c_crop,g_face/r_max', undefined]) {
       const sdk = cloudinary.url(asset.public_id, { cloud_name: 'demo', secure: true, version: asset.version, format: 'webp', resource_type: 'image', type: 'upload', urlAnalytics: false, ...(transformation ? { raw_transformation: transformation } : {}) });

@@ -1,10 +1,10 @@
 import { sign as octokitSign, verify as octokitVerify } from '@octokit/webhooks-methods';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hmacVerifier } from '../../../adapters/verifiers/hmac.ts';
-import { githubSignature } from '../../support/sign.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
+import { hmacVerifier } from './hmac.ts';
+import { githubSignature } from '../../test/support/sign.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
 
 const body = JSON.stringify({ action: 'opened', issue: { number: 1347, title: 'Found a bug' }, repository: { full_name: 'octo/hello' } });
 

@@ -6,10 +6,10 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../../worker/registry.ts';
-import { reason } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
-import { signRequest } from '../../../runtime/component/sign.ts';
+import { defaultRegistry } from '../../worker/registry.ts';
+import { reason } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
+import { signRequest } from '../../runtime/component/sign.ts';
 
 const body = JSON.stringify({ id: 'evt_sign', type: 'test.event', data: { ok: true } });
 const now = Date.now();

@@ -1,10 +1,10 @@
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { twilioVerifier } from '../../../adapters/verifiers/twilio.ts';
-import { twilioSignature } from '../../support/sign.ts';
-import { reason, request, verifierSuite } from '../../support/verifier-suite.ts';
-import { build } from '../../../runtime/component/define.ts';
-import { VERIFICATION_REASONS } from '../../../runtime/component/verifier.ts';
+import { twilioVerifier } from './twilio.ts';
+import { twilioSignature } from '../../test/support/sign.ts';
+import { reason, request, verifierSuite } from '../../test/support/verifier-suite.ts';
+import { build } from '../../runtime/component/define.ts';
+import { VERIFICATION_REASONS } from '../../runtime/component/verifier.ts';
 
 const URL_SIGNED = 'https://hooks.example.com/webhooks/twilio';
 const params = { MessageSid: 'SM1234567890abcdef', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC123', ApiVersion: '2010-04-01' };
