@@ -17,6 +17,7 @@ import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
 import { catalogNames, loadCatalog } from '../lib/catalog.ts';
 import { withProvidersTable } from '../lib/providers-table.ts';
 import { withConditionTables } from '../lib/conditions-doc.ts';
+import { withSectionTables } from '../lib/manifest-doc.ts';
 import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defineCommand, parseCommand } from '../lib/command.ts';
@@ -69,7 +70,7 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   const pages = [README_PATH, ...readdirSync(DOCS_DIR).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS_DIR, f))];
   const docs = pages.flatMap((path): [string, string][] => {
     const text = readText(path) ?? '';
-    const want = withConditionTables(withProvidersTable(text, entries) ?? text);
+    const want = withSectionTables(withConditionTables(withProvidersTable(text, entries) ?? text));
     return want === text ? [] : [[path, want]];
   });
   return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), docs };

@@ -6,27 +6,6 @@
  */
 import { PERIODS, periodBounds, type Period } from '../lib/periods.ts';
 
-export const limitSchema = {
-  type: 'object',
-  title: 'Limit',
-  additionalProperties: false,
-  required: ['period', 'limit'],
-  properties: {
-    period: { enum: PERIODS, description: 'The window the limit counts over (UTC).' },
-    limit: { type: 'integer', minimum: 1, description: 'How many are allowed per period (and per key).' },
-    warn_at: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Warn once when usage reaches this fraction (default 0.8).' },
-    on_exceed: { enum: ['warn', 'defer', 'drop'], description: 'warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.' },
-    per: { $ref: '#/definitions/Value', description: 'Count separately per value (e.g. the recipient), from the event.' },
-    per_recipient: { type: 'boolean', description: "Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it." },
-    counts: {
-      enum: ['sends', 'active_users', 'tracked_events', 'operations'],
-      description:
-        "What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop. operations: what the application counts itself, through a command's `count:` (an OpenAI request made from its own code).",
-    },
-    description: { type: 'string' },
-  },
-} as const;
-
 /** Counts one use if it is within the limit; returns the new count, or undefined when the limit is reached. */
 export function countStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number): D1PreparedStatement {
   return db
