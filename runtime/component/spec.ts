@@ -156,11 +156,6 @@ function schemaOfBranch(branch: Field<unknown, Presence> | JsonSchema): JsonSche
   return typeof (branch as Field<unknown, Presence>).parse === 'function' && 'presence' in branch ? (branch as Field<unknown, Presence>).schema : (branch as JsonSchema);
 }
 
-/** The defaults a spec declares, as the manifest would write them: what an omitted block means. */
-export function defaultsOf(spec: Spec): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(spec).flatMap(([key, f]) => (f.defaultValue === undefined ? [] : [[key, f.defaultValue]])));
-}
-
 /** The closed object schema of a spec: its properties, and the required ones. */
 export function objectSchema(spec: Spec, extra: JsonSchema = {}): JsonSchema {
   const required = Object.entries(spec).filter(([, f]) => f.presence === 'required').map(([k]) => k);

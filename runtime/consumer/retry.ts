@@ -1,5 +1,5 @@
 import { parseDuration } from '../lib/duration.ts';
-import { RETRY_DEFAULTS } from '../manifest/sections/retry.ts';
+import { MANIFEST_DEFAULTS } from '../manifest/defaults.gen.ts';
 import type { RetryPolicy as RetryPolicySpec } from '../manifest/types.gen.ts';
 
 /** Cloudflare Queues refuses a `retry({ delaySeconds })` above 12 hours. */
@@ -22,7 +22,7 @@ export function retryPolicyOf(spec: Required<RetryPolicyInput>): RetryPolicy {
 }
 
 /** What applies when neither the manifest's `defaults.retry` nor the integration say otherwise (the spec's defaults). */
-export const BUILTIN_RETRY: RetryPolicy = retryPolicyOf(RETRY_DEFAULTS);
+export const BUILTIN_RETRY: RetryPolicy = retryPolicyOf(MANIFEST_DEFAULTS.definitions.Defaults!.s!.retry!.d as Required<RetryPolicyInput>);
 
 /** Layers policy fragments over a base, later ones winning field by field. */
 export function resolveRetryPolicy(base: RetryPolicy, ...layers: (RetryPolicyInput | undefined)[]): RetryPolicy {

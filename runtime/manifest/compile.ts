@@ -26,7 +26,7 @@ import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
 import { BUILTIN_RETRY, resolveRetryPolicy, retryPolicyOf, type RetryPolicy } from '../consumer/retry.ts';
 import { applyDefaults } from './defaults.ts';
-import { ROUTE_METHODS } from './sections/routes.ts';
+import { ROUTE_METHODS } from './sections/route-methods.ts';
 import { compileValue, valueSources, type ValueContext, type ValueFn } from './values.ts';
 import { didYouMean } from './closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';

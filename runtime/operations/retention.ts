@@ -5,8 +5,8 @@
  * nor are their bodies (a queued large event's message points at its stored body).
  */
 import { parseDuration } from '../lib/duration.ts';
-import { defaultsOf } from '../component/spec.ts';
-import { retentionSpec } from '../manifest/sections/retention.ts';
+import { sectionDefaults } from '../manifest/defaults.ts';
+import { MANIFEST_DEFAULTS } from '../manifest/defaults.gen.ts';
 import { pruneDeadLetters, pruneEvents } from '../store/index.ts';
 import { pruneRefusalsStatement } from '../store/refusals.ts';
 import type { Retention } from '../manifest/types.gen.ts';
@@ -23,7 +23,7 @@ export interface RetentionPolicy {
 export const RETENTION_ROUNDS = 4;
 
 /** The retention a manifest declares, its defaults applied (runtime/manifest/sections/retention.ts); none: every default. */
-export function retentionPolicy(spec: Retention = defaultsOf(retentionSpec)): RetentionPolicy {
+export function retentionPolicy(spec: Retention = sectionDefaults(MANIFEST_DEFAULTS.top.retention!.s) as Retention): RetentionPolicy {
   return {
     payloadsMs: parseDuration(spec.payloads!),
     eventsMs: parseDuration(spec.events!),

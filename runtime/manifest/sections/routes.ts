@@ -2,6 +2,7 @@
 import { field } from '../../component/spec.ts';
 import { PERIODS } from '../../lib/periods.ts';
 import { BINDING_PATTERN, HEADER_PATTERN, NAME_PATTERN } from './names.ts';
+import { ROUTE_METHODS } from './route-methods.ts';
 
 const claimFromEnv = field
   .object({ env: field.string({ pattern: BINDING_PATTERN }).describe('A Worker variable (wrangler.toml [vars]); unset or empty matches nothing.') })
@@ -19,11 +20,6 @@ export const requirement = field
 
 export const rateLimit = field.object({ limit: field.integer({ minimum: 1 }), period: field.enum(PERIODS), per: field.enum(['user', 'ip']) }).title('RateLimit');
 
-/** The methods a route answers when it does not list them: an endpoint's, or an upstream proxy's. */
-export const ROUTE_METHODS: Readonly<Record<'endpoint' | 'upstream', readonly string[]>> = {
-  endpoint: ['GET', 'POST', 'OPTIONS'],
-  upstream: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-};
 
 const headers = (description: string) => field.record(field.string(), { propertyNames: { pattern: HEADER_PATTERN } }).describe(description).optional();
 
