@@ -150,6 +150,23 @@ describe('the section specs are the one source of the manifest defaults', () => 
   });
 });
 
+describe('the sections\' descriptions', () => {
+  it('never restate a default by hand: the schema\'s "Default: …" and the docs\' column come from .default()', () => {
+    const restated: string[] = [];
+    const walk = (at: string, spec: Spec) => {
+      for (const [key, f] of Object.entries(spec) as [string, AnyField][]) {
+        if (f.text && /\(default\b|\bdefault:|\(defaults? to\b/i.test(f.text)) restated.push(`${at}.${key}: ${f.text}`);
+        if (f.inner && 'spec' in f.inner) walk(`${at}.${key}`, f.inner.spec);
+      }
+    };
+    walk('manifest', manifestSpec);
+    for (const [name, f] of Object.entries(sectionDefinitions)) if (f.inner && 'spec' in f.inner) walk(name, f.inner.spec);
+    expect(restated).toEqual([]);
+    // And the generated text is there: a defaulted field's schema says its default.
+    expect(sectionDefinitions.Limit!.schema).toMatchObject({ properties: { warn_at: { default: 0.8, description: expect.stringMatching(/ Default: 0\.8\.$/) } } });
+  });
+});
+
 describe('compile.ts', () => {
   it('spells no default: no `??` or `||` with a literal on its right (an empty list or map is no default)', () => {
     const source = readFileSync(join(ROOT, 'runtime/manifest/compile.ts'), 'utf8');
