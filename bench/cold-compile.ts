@@ -24,7 +24,7 @@ const measure = <T>(fn: () => T): [T, number, number] => {
 };
 // What a first webhook request compiles: the manifest (lazy, as the Worker does), then its route's integration.
 const [compiled, compileCpu, compile] = measure(() => {
-  const c = compileManifest(manifest, registry, { lazy: process.argv[2] !== 'eager' });
+  const c = compileManifest(manifest, registry, { lazy: process.argv[2] !== 'eager', defaulted: true });
   if (!c.webhookPaths.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
   return c;
 });

@@ -39,11 +39,12 @@ function runtimeFor(env: RuntimeEnv): Runtime | Error {
   const entry = (built as unknown as Built).environments[name];
   try {
     if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
-    // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses.
+    // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses. Defaulted:
+    // the build applied the manifest's defaults, so compiling applies none.
     const own = (validators as BuiltValidators)[name] ?? {};
     const inputs = { inputValidator: (command: string) => (own[command] ? inputValidator(own[command]) : undefined) };
     // Workers' custom spans (docs/observability.md): recorded when [observability.traces] is enabled, else no-ops.
-    runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(tracing ? { tracer: tracing as Tracer } : {}), ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
+    runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, defaulted: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(tracing ? { tracer: tracing as Tracer } : {}), ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
   } catch (error) {
     const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
     logEmit({ kind: 'manifest.compile_failed', environment: name, problems });

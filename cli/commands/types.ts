@@ -17,6 +17,8 @@ import { buildCatalogSchema } from '../../runtime/manifest/catalog.ts';
 import { catalogNames, loadCatalog } from '../lib/catalog.ts';
 import { withProvidersTable } from '../lib/providers-table.ts';
 import { withConditionTables } from '../lib/conditions-doc.ts';
+import { withSectionTables } from '../lib/manifest-doc.ts';
+import { defaultsModule } from '../../runtime/manifest/sections/defaults-tree.ts';
 import { componentsDoc } from '../lib/components-doc.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defineCommand, parseCommand } from '../lib/command.ts';
@@ -36,6 +38,8 @@ export const README_PATH = join(PACKAGE_ROOT, 'README.md');
 export const DOCS_DIR = join(PACKAGE_ROOT, 'docs');
 /** The package's version as a constant the Worker can import (no package.json read at run time). */
 export const VERSION_PATH = join(PACKAGE_ROOT, 'runtime/lib/version.gen.ts');
+/** The tree of the manifest's defaults, from the section specs (what applyDefaults walks, without the specs). */
+export const DEFAULTS_PATH = join(PACKAGE_ROOT, 'runtime/manifest/defaults.gen.ts');
 /** The client for the default manifest's commands, shipped and kept up to date by `npm run check`. */
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
@@ -69,7 +73,7 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   const pages = [README_PATH, ...readdirSync(DOCS_DIR).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS_DIR, f))];
   const docs = pages.flatMap((path): [string, string][] => {
     const text = readText(path) ?? '';
-    const want = withConditionTables(withProvidersTable(text, entries) ?? text);
+    const want = withSectionTables(withConditionTables(withProvidersTable(text, entries) ?? text));
     return want === text ? [] : [[path, want]];
   });
   return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), docs };
@@ -101,7 +105,7 @@ export const typesSpec = defineCommand({
   summary: 'write (or check) schemas/, the generated types, docs and the typed commands client',
   description: `Writes what is generated from the code: schemas/manifest.schema.json (from the adapter registry, its
 provider list from catalog/), the TypeScript types from it, schemas/catalog.schema.json, docs/components.md (every
-component's options), docs/cli.md (every command's flags, from their declarations), the README's generated tables,
+component's options), runtime/manifest/defaults.gen.ts and docs/manifest.md's tables (from the section specs), docs/cli.md (every command's flags, from their declarations), the README's generated tables,
 and the typed commands client for the default manifest. npm run types runs it; npm run check runs it with --check,
 which fails when any of them is stale.`,
   arguments: [{ name: '[MANIFEST]', description: 'with --client: the manifest whose commands the client calls (default: integrations.yaml)' }],
@@ -134,6 +138,7 @@ export async function typesCommand(args: string[], more: () => [string, string][
       [CATALOG_TYPES_PATH, want.catalogTypes],
       [COMPONENTS_DOC_PATH, want.components],
       [VERSION_PATH, want.version],
+      [DEFAULTS_PATH, defaultsModule()],
       ...want.docs,
       [CLIENT_PATH, await generatedClient(join(PACKAGE_ROOT, 'integrations.yaml'))],
       ...more(),

@@ -12,6 +12,7 @@ import { compileInputSchema } from './input-validators.ts';
 import { createManifestValidator, environmentsOf, locate, parseManifest, resolveEnvironment, type ParsedManifest, type SourcedProblem } from '../../runtime/manifest/load.ts';
 import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
+import { applyDefaults } from '../../runtime/manifest/defaults.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import type { Registry } from '../../runtime/component/registry.ts';
 import { optionsOf, type CheckContext, type Finding } from '../../runtime/component/define.ts';
@@ -211,7 +212,8 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;
-      builds.push({ name: env, hash: manifestHash(manifest), manifest, queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}), replayWindows: replayWindows(compiled) });
+      // The Worker receives the manifest with its defaults applied, so its compile defaults nothing (the hash is of what was written).
+      builds.push({ name: env, hash: manifestHash(manifest), manifest: applyDefaults(manifest), queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}), replayWindows: replayWindows(compiled) });
     }
   }
   sqlite?.close();

@@ -120,15 +120,6 @@ export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kin
   };
 }
 
-export const platformSchema = {
-  type: 'object',
-  title: 'Platform',
-  additionalProperties: false,
-  properties: {
-    plan: { enum: ['free', 'paid'], description: 'The Workers plan whose daily allowances the admin usage report compares against (default free).' },
-  },
-} as const;
-
 /** Adds a pending count to its counter row. */
 const UPSERT_COUNT = 'INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n';
 

@@ -24,7 +24,9 @@ import { limitProblems } from './limits.ts';
 import type { Registry } from '../component/registry.ts';
 import { build, optionsOf } from '../component/define.ts';
 import { parseSize } from '../lib/duration.ts';
-import { BUILTIN_RETRY, resolveRetryPolicy, type RetryPolicy } from './retry.ts';
+import { BUILTIN_RETRY, resolveRetryPolicy, retryPolicyOf, type RetryPolicy } from './retry.ts';
+import { applyDefaults } from './defaults.ts';
+import { ROUTE_METHODS } from './sections/route-methods.ts';
 import { compileValue, valueSources, type ValueContext, type ValueFn } from '../language/values.ts';
 import { didYouMean } from '../language/closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
@@ -37,10 +39,6 @@ import type { InputValidator } from './commands/input.ts';
 import { compileResponse, type DeclaredAnswer } from './response.ts';
 import type { Envelope } from '../lib/envelope.ts';
 
-/** One megabyte: the default largest accepted webhook body. */
-export const DEFAULT_MAX_BODY = 1024 * 1024;
-/** How long a signed body is remembered when headers outside the signature choose its id or type. */
-export const DEFAULT_REPLAY_WINDOW = '30d';
 /** The event log keeps each raw body in one D1 row, and D1 rows hold at most 2 MB. */
 export const MAX_STORABLE_BODY = 2_000_000 - 16 * 1024;
 
@@ -159,9 +157,6 @@ export interface Effects {
   byStep: ReadonlyMap<CompiledStep, EffectSpec>;
 }
 
-/** An event or effect waiting this long past its time with no outcome is swept (queued again, then dead-lettered). */
-export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
-
 export interface CompiledManifest {
   version: number;
   /** Integrations by the webhook path a provider posts to. */
@@ -225,6 +220,11 @@ export interface CompileOptions {
   inputValidator?: (command: string, schema: Record<string, unknown>) => InputValidator | undefined;
   /** Told of each condition as it compiles and of each outcome as it is evaluated (`switchyard test --coverage`). */
   conditions?: ConditionObserver;
+  /**
+   * The manifest has its defaults applied already (`switchyard build` applied them: the Worker's), so compile does
+   * not walk it again. Without it, compile applies them first (runtime/manifest/defaults.ts).
+   */
+  defaulted?: boolean;
 }
 
 /**
@@ -241,7 +241,10 @@ export interface ConditionObserver {
  * Compiles a manifest. Throws ManifestError listing every problem found, each with its manifest path.
  * @example const compiled = compileManifest(manifest, defaultRegistry)
  */
-export function compileManifest(manifest: Manifest, registry: Registry, options: CompileOptions = {}): CompiledManifest {
+export function compileManifest(given: Manifest, registry: Registry, options: CompileOptions = {}): CompiledManifest {
+  // Every value below that has a default in the sections' specs is there: compile reads it and defaults nothing.
+  const manifest = options.defaulted ? given : applyDefaults(given);
+  const defaults = manifest.defaults!;
   const problems: ManifestProblem[] = [];
   // Deferred parts run where they are written when eager (so problems keep their order), else on first use.
   const deferred: (() => void)[] = [];
@@ -291,13 +294,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   let context: StepCompileContext | undefined;
   const stepContext = () => context ?? checked(contextNow);
   if (!lazy) contextNow();
-  const defaultRetry = attempt(['defaults', 'retry'], resolveRetryPolicy, BUILTIN_RETRY, manifest.defaults?.retry) ?? BUILTIN_RETRY;
-  const defaultMaxBody = manifest.defaults?.max_body ? parseSize(manifest.defaults.max_body) : DEFAULT_MAX_BODY;
+  // A policy that cannot be parsed is a problem already; compiling goes on with the spec's own to find the rest.
+  const defaultRetry = attempt(['defaults', 'retry'], retryPolicyOf, defaults.retry as Required<NonNullable<typeof defaults.retry>>) ?? BUILTIN_RETRY;
+  const defaultMaxBody = parseSize(defaults.max_body!);
 
   // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
   const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
   const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, manifest.defaults?.replay_window ?? DEFAULT_REPLAY_WINDOW, attempt, effects, deferTo, checked, options.conditions);
+    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, defaults.replay_window!, attempt, effects, deferTo, checked, options.conditions);
   let integrations = new Map<string, CompiledIntegration>();
   let webhookPaths = new Map<string, CompiledIntegration>();
   let sources = new Map<string, EventSource>();
@@ -332,7 +336,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   if (!lazy) checkRouteAnalytics();
   if (!lazy) checkAdmin();
   function declaredRetention() {
-    return attempt(['retention'], retentionPolicy, manifest.retention) ?? retentionPolicy(undefined);
+    return attempt(['retention'], retentionPolicy, manifest.retention) ?? retentionPolicy();
   }
   // Whether any verifier signs no timestamp needs every integration compiled: the Worker (lazy) asks on the cron only.
   function retentionOf(declared: RetentionPolicy) {
@@ -349,7 +353,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     stores,
     templates,
     limits,
-    plan: manifest.platform?.plan ?? 'free',
+    plan: manifest.platform!.plan!,
     sources,
     auth,
     routes,
@@ -357,7 +361,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     alerts,
     effects,
     commands,
-    stuckAfterMs: manifest.defaults?.stuck_after ? parseDuration(manifest.defaults.stuck_after) : DEFAULT_STUCK_AFTER_MS,
+    stuckAfterMs: parseDuration(defaults.stuck_after!),
     secrets: new LazyMap(Object.entries(manifest.integrations).map(([name, spec]) => [name, () => integrationSecrets(registry, spec)])),
     ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
   };
@@ -452,7 +456,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   function otherSources(): [string, () => EventSource][] {
     const more: [string, () => EventSource][] = [];
     for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
-      if (spec.queue !== undefined && registry.endpoints.get((spec.endpoint as { type?: string } | undefined)?.type ?? '')?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
+      const type = (spec.endpoint as { type?: string } | undefined)?.type;
+      if (spec.queue !== undefined && type !== undefined && registry.endpoints.get(type)?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
     }
     for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
       // A command that only counts has no steps: nothing of it is ever queued.
@@ -482,8 +487,8 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const at = ['limits', name];
     const perValue = spec.per;
     const per = perValue === undefined ? undefined : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
-    const counts = spec.counts ?? 'sends';
-    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at ?? 0.8, onExceed: spec.on_exceed ?? 'warn', counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
+    const counts = spec.counts!;
+    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at!, onExceed: spec.on_exceed!, counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
     problems.push(...limitProblems(spec, at));
     limits.set(name, limit);
     const notify = spec.notify;
@@ -590,7 +595,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
         ...(spec.auth ? { auth: spec.auth } : {}),
         ...(spec.require ? { require: spec.require } : {}),
         ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
-        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, forwardUser, keepAuthorization: spec.keep_authorization ?? false } } : {}),
+        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, forwardUser, keepAuthorization: spec.keep_authorization! } } : {}),
         ...(profile ? { profile } : {}),
         ...(onFirstSeen.length ? { onFirstSeen } : {}),
         ...(endpoint ? { endpoint } : {}),
@@ -657,7 +662,7 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, apply: spec.apply ?? 'auto', ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && (spec.apply ?? 'auto') === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
+      { name: name_, format: 'json' as const, queue, retry, apply: spec.apply!, ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && spec.apply === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
       [{ on: name, steps: spec.steps as unknown[], ...(spec.let ? { let: spec.let } : {}) }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at, conditions: options.conditions },
@@ -673,8 +678,9 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   function compileCountCommand(name: string, spec: NonNullable<Manifest['commands']>[string], validate: InputValidator): CompiledCommand | undefined {
     const at = ['commands', name];
     const count = spec.count!;
+    // `apply` has a default (auto: what a count does anyway), so only `apply: queue` says something a count cannot do.
     for (const key of ['steps', 'queue', 'sync', 'apply', 'retry'] as const) {
-      if (spec[key] !== undefined) problems.push({ path: [...at, key], message: `a command that counts operations has no ${key}: it only counts (remove ${key}, or count:)` });
+      if (key === 'apply' ? spec.apply === 'queue' : spec[key] !== undefined) problems.push({ path: [...at, key], message: `a command that counts operations has no ${key}: it only counts (remove ${key}, or count:)` });
     }
     stepContext();
     const limit = limits.get(count.limit);
@@ -701,14 +707,14 @@ export function compileManifest(manifest: Manifest, registry: Registry, options:
   }
 }
 
-const routeMethods = (spec: NonNullable<Manifest['routes']>[string]) => spec.methods ?? (spec.endpoint ? ['GET', 'POST', 'OPTIONS'] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const routeMethods = (spec: NonNullable<Manifest['routes']>[string]) => [...(spec.methods ?? ROUTE_METHODS[spec.endpoint ? 'endpoint' : 'upstream'])];
 
 /** What a route compiles beyond its name, path and methods. */
 const ROUTE_FIELDS = ['authMode', 'auth', 'require', 'rateLimit', 'upstream', 'profile', 'onFirstSeen', 'endpoint', 'source', 'analytics', 'limits'] as const;
 
 /** A route's name, path and methods; reading any other field compiles the routes (which fill it in place). */
 function routeShell(name: string, spec: NonNullable<Manifest['routes']>[string], compileRoutes: () => void): CompiledRoute {
-  const shell = { name, path: spec.path, methods: routeMethods(spec) as string[] } as CompiledRoute;
+  const shell = { name, path: spec.path, methods: routeMethods(spec) } as CompiledRoute;
   for (const key of ROUTE_FIELDS) {
     Object.defineProperty(shell, key, {
       configurable: true,
@@ -1074,8 +1080,8 @@ function compileIntegration(
   const integration = {
     name,
     route: spec.route,
-    methods: new Set([...(spec.methods ?? ['POST']), ...(handshake?.methods ?? [])]),
-    format: spec.format ?? 'json',
+    methods: new Set([...spec.methods!, ...(handshake?.methods ?? [])]),
+    format: spec.format!,
     ...(handshake ? { handshake } : {}),
     ...(response ? { response } : {}),
     maxBody,
@@ -1091,11 +1097,11 @@ function compileIntegration(
     secrets: integrationSecrets(registry, spec),
     queue,
     retry,
-    apply: spec.apply ?? 'auto',
+    apply: spec.apply!,
     // Everything commits in the event log's D1 (SQL, effect and outbox rows; sends go out after the commit), so the
     // request can apply it. A projection into another store (Postgres) goes through the queue: its applied-marker
     // lives in that store.
-    appliesInRequest: (spec.apply ?? 'auto') === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true) : () => false,
+    appliesInRequest: spec.apply === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true) : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
   return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;

@@ -12,32 +12,6 @@ import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import type { RouteAnalytics } from './types.gen.ts';
 
-export const DEFAULT_REQUEST_EVENT = 'api_request';
-
-/** The `analytics:` option of a route, declared once for the schema. */
-export const routeAnalyticsSchema = {
-  type: 'object',
-  title: 'RouteAnalytics',
-  additionalProperties: false,
-  required: ['to'],
-  description: 'Track each proxied request as an analytics event, queued after the response (never delaying it).',
-  properties: {
-    to: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$', description: "A route whose endpoint queues analytics events (e.g. track): its queue and handlers deliver these." },
-    event: { type: 'string', minLength: 1, maxLength: 200, description: `The event name (default ${DEFAULT_REQUEST_EVENT}).` },
-    query: { type: 'boolean', description: 'Keep the query string in `path` (default false: query strings carry tokens and e-mail addresses).' },
-    privacy: {
-      type: 'object',
-      title: 'RequestPrivacy',
-      additionalProperties: false,
-      properties: {
-        ip: { enum: ['none', 'truncated', 'full'], description: 'The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network (default), or whole.' },
-        country: { type: 'boolean', description: "The client's country from request.cf.country (default true)." },
-      },
-    },
-    description: { type: 'string' },
-  },
-} as const;
-
 /** A route's `analytics:` as the manifest writes it: the generated `RouteAnalytics`. */
 export type RouteAnalyticsOptions = RouteAnalytics;
 
@@ -51,7 +25,8 @@ export interface CompiledRouteAnalytics {
 }
 
 export function compileRouteAnalytics(options: RouteAnalyticsOptions): CompiledRouteAnalytics {
-  return { to: options.to, event: options.event ?? DEFAULT_REQUEST_EVENT, query: options.query ?? false, ip: options.privacy?.ip ?? 'truncated', country: options.privacy?.country ?? true };
+  // Defaults applied from the spec (runtime/manifest/sections/analytics.ts) before compile: each value is there.
+  return { to: options.to, event: options.event!, query: options.query!, ip: options.privacy!.ip!, country: options.privacy!.country! };
 }
 
 /** Expands an IPv6 address into its 8 groups (numbers), or undefined when it is not one. */

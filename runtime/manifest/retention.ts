@@ -4,21 +4,10 @@
  * `events`, dead letters once replayed or after `dead_letters`, the refusal log after `refusals`. Events still waiting for an outcome are never pruned,
  * nor are their bodies (a queued large event's message points at its stored body).
  */
-import { durationSchema, parseDuration } from '../lib/duration.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { sectionDefaults } from './defaults.ts';
+import { MANIFEST_DEFAULTS } from './defaults.gen.ts';
 import type { Retention } from './types.gen.ts';
-
-export const retentionSchema = {
-  type: 'object',
-  title: 'Retention',
-  additionalProperties: false,
-  properties: {
-    payloads: { ...durationSchema, description: 'Keep raw webhook bodies this long (default 30d).' },
-    events: { ...durationSchema, description: 'Keep event metadata this long (default 90d).' },
-    dead_letters: { ...durationSchema, description: 'Keep unreplayed dead letters this long (default 90d); replayed ones go at the next prune.' },
-    refusals: { ...durationSchema, description: 'Keep the log of refused requests this long (default 7d).' },
-    batch: { type: 'integer', minimum: 10, maximum: 5000, description: 'Rows per statement (default 500).' },
-  },
-} as const;
 
 export interface RetentionPolicy {
   payloadsMs: number;
@@ -28,13 +17,14 @@ export interface RetentionPolicy {
   batch: number;
 }
 
-export function retentionPolicy(spec: Retention | undefined): RetentionPolicy {
+/** The retention a manifest declares, its defaults applied (runtime/manifest/sections/retention.ts); none: every default. */
+export function retentionPolicy(spec: Retention = sectionDefaults(MANIFEST_DEFAULTS.top.retention!.s) as Retention): RetentionPolicy {
   return {
-    payloadsMs: parseDuration(spec?.payloads ?? '30d'),
-    eventsMs: parseDuration(spec?.events ?? '90d'),
-    deadLettersMs: parseDuration(spec?.dead_letters ?? '90d'),
-    refusalsMs: parseDuration(spec?.refusals ?? '7d'),
-    batch: spec?.batch ?? 500,
+    payloadsMs: parseDuration(spec.payloads!),
+    eventsMs: parseDuration(spec.events!),
+    deadLettersMs: parseDuration(spec.dead_letters!),
+    refusalsMs: parseDuration(spec.refusals!),
+    batch: spec.batch!,
   };
 }
 

@@ -1,22 +1,9 @@
-import { durationSchema, parseDuration } from '../lib/duration.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { MANIFEST_DEFAULTS } from './defaults.gen.ts';
 import type { RetryPolicy as RetryPolicySpec } from './types.gen.ts';
 
 /** Cloudflare Queues refuses a `retry({ delaySeconds })` above 12 hours. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
-
-/** The shared retry-policy fragment: every field optional, so it serves as defaults and as an override. */
-export const retryPolicySchema = {
-  type: 'object',
-  title: 'RetryPolicy',
-  additionalProperties: false,
-  properties: {
-    backoff: { enum: ['fixed', 'linear', 'exponential'], description: 'How the delay grows between attempts.' },
-    initial_delay: { ...durationSchema, description: 'Delay before the second attempt.' },
-    max_delay: { ...durationSchema, description: 'Upper bound of any delay (Queues caps it at 12h).' },
-    jitter: { type: 'number', minimum: 0, maximum: 1, description: 'Random spread as a fraction of the delay (0.2 = ±20%).' },
-    max_attempts: { type: 'integer', minimum: 1, maximum: 100, description: 'Attempts before the message is dead-lettered.' },
-  },
-} as const;
 
 export interface RetryPolicy {
   backoff: 'fixed' | 'linear' | 'exponential';
@@ -29,14 +16,13 @@ export interface RetryPolicy {
 /** A retry policy as the manifest writes it (durations as text): the generated `RetryPolicy`. */
 export type RetryPolicyInput = RetryPolicySpec;
 
-/** What applies when neither the manifest defaults nor the integration say otherwise. */
-export const BUILTIN_RETRY: RetryPolicy = {
-  backoff: 'exponential',
-  initialDelayMs: 30_000,
-  maxDelayMs: 3_600_000,
-  jitter: 0.2,
-  maxAttempts: 5,
-};
+/** A complete policy as the manifest writes it (`defaults.retry`, its defaults applied), parsed. */
+export function retryPolicyOf(spec: Required<RetryPolicyInput>): RetryPolicy {
+  return { backoff: spec.backoff, initialDelayMs: parseDuration(spec.initial_delay), maxDelayMs: parseDuration(spec.max_delay), jitter: spec.jitter, maxAttempts: spec.max_attempts };
+}
+
+/** What applies when neither the manifest's `defaults.retry` nor the integration say otherwise (the spec's defaults). */
+export const BUILTIN_RETRY: RetryPolicy = retryPolicyOf(MANIFEST_DEFAULTS.definitions.Defaults!.s!.retry!.d as Required<RetryPolicyInput>);
 
 /** Layers policy fragments over a base, later ones winning field by field. */
 export function resolveRetryPolicy(base: RetryPolicy, ...layers: (RetryPolicyInput | undefined)[]): RetryPolicy {

@@ -417,14 +417,20 @@ export interface Manifest {
  * via the `definition` "Defaults".
  */
 export interface Defaults {
+  /**
+   * The retry policy of every integration, route and command that does not say otherwise; the fields given here replace the built-in ones. Default: {"backoff":"exponential","initial_delay":"30s","max_delay":"1h","jitter":0.2,"max_attempts":5}.
+   */
   retry?: RetryPolicy;
+  /**
+   * The largest accepted body, for every integration that does not say otherwise. Default: 1MiB.
+   */
   max_body?: Size;
   /**
-   * An event or effect waiting this long past its time with no outcome is queued again by the sweep (an event up to 3 times, each try waiting twice as long), then dead-lettered (default 15m).
+   * An event or effect waiting this long past its time with no outcome is queued again by the sweep (an event up to 3 times, each try waiting twice as long), then dead-lettered. Default: 15m.
    */
   stuck_after?: Duration;
   /**
-   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
+   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (0s turns it off). Default: 30d.
    */
   replay_window?: Duration;
 }
@@ -456,29 +462,29 @@ export interface RetryPolicy {
 }
 export interface Platform {
   /**
-   * The Workers plan whose daily allowances the admin usage report compares against (default free).
+   * The Workers plan whose daily allowances the admin usage report compares against. Default: free.
    */
   plan?: 'free' | 'paid';
 }
 export interface Retention {
   /**
-   * Keep raw webhook bodies this long (default 30d).
+   * Keep raw webhook bodies this long. Default: 30d.
    */
   payloads?: string;
   /**
-   * Keep event metadata this long (default 90d).
+   * Keep event metadata this long. Default: 90d.
    */
   events?: string;
   /**
-   * Keep unreplayed dead letters this long (default 90d); replayed ones go at the next prune.
+   * Keep unreplayed dead letters this long; replayed ones go at the next prune. Default: 90d.
    */
   dead_letters?: string;
   /**
-   * Keep the log of refused requests this long (default 7d).
+   * Keep the log of refused requests this long. Default: 7d.
    */
   refusals?: string;
   /**
-   * Rows per statement (default 500).
+   * Rows per statement. Default: 500.
    */
   batch?: number;
 }
@@ -540,7 +546,7 @@ export interface SqlStep {
    */
   sql: string;
   /**
-   * A value for each `:name` in the statement.
+   * A value for each `:name` in the statement. Default: {}.
    */
   params?: {
     [k: string]: Value;
@@ -709,7 +715,7 @@ export interface ResendAction {
    */
   action: 'resend';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1016,7 +1022,7 @@ export interface ResendAction {
    */
   api_key: string;
   /**
-   * API base URL.
+   * API base URL. Default: https://api.resend.com.
    */
   base_url?: string;
 }
@@ -1029,7 +1035,7 @@ export interface SendgridAction {
    */
   action: 'sendgrid';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1074,7 +1080,7 @@ export interface SendgridAction {
    */
   api_key: string;
   /**
-   * API base URL.
+   * API base URL. Default: https://api.sendgrid.com.
    */
   base_url?: string;
 }
@@ -1087,7 +1093,7 @@ export interface TwilioSmsAction {
    */
   action: 'twilio';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1132,7 +1138,7 @@ export interface TwilioSmsAction {
    */
   auth_token: string;
   /**
-   * API base URL.
+   * API base URL. Default: https://api.twilio.com.
    */
   base_url?: string;
 }
@@ -1145,7 +1151,7 @@ export interface MixpanelAction {
    */
   action: 'mixpanel';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1176,7 +1182,7 @@ export interface MixpanelAction {
    */
   include?: string;
   /**
-   * import (needs api_secret) or track.
+   * import (needs api_secret) or track. Default: import.
    */
   mode?: 'import' | 'track';
   /**
@@ -1188,7 +1194,7 @@ export interface MixpanelAction {
    */
   api_secret?: string;
   /**
-   * API base URL.
+   * API base URL. Default: https://api.mixpanel.com.
    */
   base_url?: string;
 }
@@ -1201,7 +1207,7 @@ export interface PosthogAction {
    */
   action: 'posthog';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1236,7 +1242,7 @@ export interface PosthogAction {
    */
   api_key: string;
   /**
-   * PostHog host.
+   * PostHog host. Default: https://us.i.posthog.com.
    */
   base_url?: string;
 }
@@ -1249,7 +1255,7 @@ export interface HttpAction {
    */
   action: 'http';
   /**
-   * Limits (from `limits:`) this send counts against.
+   * Limits (from `limits:`) this send counts against. Default: [].
    */
   limits?: string[];
   /**
@@ -1324,7 +1330,7 @@ export interface HttpAction {
    */
   error_path?: string;
   /**
-   * none: a 3xx answer is a provider failure (its status and the Location's origin recorded), never followed. same_origin: a redirect within the URL's origin is followed (at most 5 hops, each checked; a 303 continues as a GET without a body, a 307/308 keeps the method and body); one to another origin is still a failure.
+   * none: a 3xx answer is a provider failure (its status and the Location's origin recorded), never followed. same_origin: a redirect within the URL's origin is followed (at most 5 hops, each checked; a 303 continues as a GET without a body, a 307/308 keeps the method and body); one to another origin is still a failure. Default: none.
    */
   follow_redirects?: 'none' | 'same_origin';
   /**
@@ -1393,22 +1399,25 @@ export interface Integration {
    */
   route: string;
   /**
-   * Accepted methods (default [POST]).
+   * Accepted methods. Default: ["POST"].
    *
    * @minItems 1
    */
   methods?: ['POST' | 'PUT' | 'GET', ...('POST' | 'PUT' | 'GET')[]];
   /**
-   * Body format (default json).
+   * Body format. Default: json.
    */
   format?: 'json' | 'form';
+  /**
+   * The largest accepted body (defaults.max_body when not given).
+   */
   max_body?: Size;
   /**
-   * auto (default): an event whose steps all commit in the event log's D1 (SQL, actions and enqueues; no Postgres store) is applied in the request, in one D1 transaction with its effects and outbox rows, and answered 200 after the commit; its emails, sends and messages go out right after the answer, and only what fails goes through the queue. Any other event, and any failure, goes through the queue. queue: always through the queue.
+   * auto: an event whose steps all commit in the event log's D1 (SQL, actions and enqueues; no Postgres store) is applied in the request, in one D1 transaction with its effects and outbox rows, and answered 200 after the commit; its emails, sends and messages go out right after the answer, and only what fails goes through the queue. Any other event, and any failure, goes through the queue. queue: always through the queue. Default: auto.
    */
   apply?: 'auto' | 'queue';
   /**
-   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).
+   * When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (0s turns it off). defaults.replay_window when not given.
    */
   replay_window?: Duration;
   provider?: Provider;
@@ -1470,11 +1479,11 @@ export interface JsonChallengeHandshake {
    */
   respond?: {};
   /**
-   * 200 with the answer, or 204 with no body (Discord webhook events answer their PING so).
+   * 200 with the answer, or 204 with no body (Discord webhook events answer their PING so). Default: 200.
    */
   status?: 200 | 204;
   /**
-   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it). Default: true.
    */
   verify?: boolean;
 }
@@ -1499,7 +1508,7 @@ export interface HeaderChallengeHandshake {
    */
   answer_field: string;
   /**
-   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it).
+   * Verify the handshake with the integration's verifier first (false only where the provider does not sign it). Default: true.
    */
   verify?: boolean;
 }
@@ -1525,7 +1534,7 @@ export interface HmacChallengeHandshake {
     equals: string | number | boolean;
   };
   /**
-   * Dotted path of the token.
+   * Dotted path of the token. Default: payload.plainToken.
    */
   token_field?: string;
   /**
@@ -1583,7 +1592,7 @@ export interface EchoHeaderHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read.
+   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read. Default: d1.
    */
   secret_store?: 'd1' | 'kv';
 }
@@ -1604,7 +1613,7 @@ export interface RecordTokenHandshake {
    */
   secret: string;
   /**
-   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read.
+   * Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read. Default: d1.
    */
   secret_store?: 'd1' | 'kv';
 }
@@ -1625,11 +1634,11 @@ export interface HeadOkHandshake {
  */
 export interface WebhookResponse {
   /**
-   * The HTTP status (default 200).
+   * The HTTP status. Default: 200.
    */
   status?: number;
   /**
-   * The Content-Type (default application/json). A JSON type (`application/json`, `…+json`) sends the body value as JSON; any other sends it as text, and it must be a string or a number.
+   * The Content-Type. A JSON type (`application/json`, `…+json`) sends the body value as JSON; any other sends it as text, and it must be a string or a number. Default: application/json.
    */
   content_type?: string;
   /**
@@ -1657,7 +1666,7 @@ export interface Handler {
   on: string | [string, ...string[]];
   description?: string;
   /**
-   * The store its sql steps write (from `stores:`; default d1). One event's SQL goes to one store: a transaction cannot span two databases.
+   * The store its sql steps write (from `stores:`; d1 when not given). One event's SQL goes to one store: a transaction cannot span two databases.
    */
   store?: string;
   /**
@@ -1710,11 +1719,11 @@ export interface Limit {
    */
   limit: number;
   /**
-   * Warn once when usage reaches this fraction (default 0.8).
+   * Warn once when usage reaches this fraction. Default: 0.8.
    */
   warn_at?: number;
   /**
-   * warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.
+   * warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped. Default: warn.
    */
   on_exceed?: 'warn' | 'defer' | 'drop';
   /**
@@ -1726,7 +1735,7 @@ export interface Limit {
    */
   per_recipient?: boolean;
   /**
-   * What is counted. sends (default): each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop. operations: what the application counts itself, through a command's `count:` (an OpenAI request made from its own code).
+   * What is counted. sends: each send of an action step that names the limit. active_users: each signed-in user once per period, on routes that name it (Clerk's MAU); it only warns. tracked_events: each event queued by a route that names it (track, and the api_request events routed to it); warn or drop. operations: what the application counts itself, through a command's `count:` (an OpenAI request made from its own code). Default: sends.
    */
   counts?: 'sends' | 'active_users' | 'tracked_events' | 'operations';
   description?: string;
@@ -1756,11 +1765,11 @@ export interface ClerkAuth {
    */
   jwks_url?: string;
   /**
-   * Accepted clock skew for exp/nbf/iat.
+   * Accepted clock skew for exp/nbf/iat. Default: 5s.
    */
   clock_tolerance?: string;
   /**
-   * Claims a token must carry, besides exp (always required).
+   * Claims a token must carry, besides exp (always required). Default: [].
    */
   required_claims?: string[];
   /**
@@ -1772,11 +1781,11 @@ export interface ClerkAuth {
      */
     secret_key: string;
     /**
-     * How long a fetched profile is cached in KV.
+     * How long a fetched profile is cached in KV. Default: 5m.
      */
     ttl?: string;
     /**
-     * The Clerk Backend API.
+     * The Clerk Backend API. Default: https://api.clerk.com.
      */
     api_url?: string;
   };
@@ -1798,17 +1807,17 @@ export interface Auth0Auth {
    */
   audience: string | [string, ...string[]];
   /**
-   * The algorithms a token may be signed with.
+   * The algorithms a token may be signed with. Default: ["RS256"].
    *
    * @minItems 1
    */
   algorithms?: ['RS256' | 'PS256', ...('RS256' | 'PS256')[]];
   /**
-   * Accepted clock skew for exp/nbf/iat.
+   * Accepted clock skew for exp/nbf/iat. Default: 5s.
    */
   clock_tolerance?: string;
   /**
-   * Claims a token must carry, besides exp (always required).
+   * Claims a token must carry, besides exp (always required). Default: [].
    */
   required_claims?: string[];
   /**
@@ -1824,7 +1833,7 @@ export interface Auth0Auth {
      */
     client_secret: string;
     /**
-     * How long a fetched profile is cached in KV.
+     * How long a fetched profile is cached in KV. Default: 5m.
      */
     ttl?: string;
   };
@@ -1846,15 +1855,15 @@ export interface SupabaseAuth {
    */
   jwt_secret?: string;
   /**
-   * The audience tokens are for.
+   * The audience tokens are for. Default: authenticated.
    */
   audience?: string;
   /**
-   * Accepted clock skew for exp/nbf/iat.
+   * Accepted clock skew for exp/nbf/iat. Default: 5s.
    */
   clock_tolerance?: string;
   /**
-   * Claims a token must carry, besides exp (always required).
+   * Claims a token must carry, besides exp (always required). Default: [].
    */
   required_claims?: string[];
   /**
@@ -1866,7 +1875,7 @@ export interface SupabaseAuth {
      */
     service_role_key: string;
     /**
-     * How long a fetched profile is cached in KV.
+     * How long a fetched profile is cached in KV. Default: 5m.
      */
     ttl?: string;
   };
@@ -1894,11 +1903,11 @@ export interface JwtAuth {
     ...('RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256')[]
   ];
   /**
-   * Accepted clock skew for exp/nbf/iat.
+   * Accepted clock skew for exp/nbf/iat. Default: 5s.
    */
   clock_tolerance?: string;
   /**
-   * Claims a token must carry, besides exp (always required).
+   * Claims a token must carry, besides exp (always required). Default: [].
    */
   required_claims?: string[];
 }
@@ -1913,6 +1922,8 @@ export interface Route {
    */
   path: string;
   /**
+   * The methods it answers (when not given: GET, POST, OPTIONS for an endpoint, GET, HEAD, POST, PUT, PATCH, DELETE for an upstream).
+   *
    * @minItems 1
    */
   methods?: [
@@ -1936,11 +1947,11 @@ export interface Route {
     [k: string]: string;
   };
   /**
-   * Pass the Authorization header upstream (default: stripped).
+   * Pass the Authorization header upstream (false: stripped). Default: false.
    */
   keep_authorization?: boolean;
   /**
-   * Read the user's full profile (the auth provider's `profile` options), cached in KV. Default: read where the provider has profile options and the route reads the user (forward_user, forward_profile, on_first_seen); false never reads it.
+   * Read the user's full profile (the auth provider's `profile` options), cached in KV. When not given: read where the provider has profile options and the route reads the user (forward_user, forward_profile, on_first_seen); false never reads it.
    */
   profile?: boolean;
   /**
@@ -1996,7 +2007,7 @@ export interface Requirement {
    */
   roles?: [string, ...string[]];
   /**
-   * The claim holding roles (default roles).
+   * The claim holding roles (roles when not given).
    */
   roles_claim?: string;
 }
@@ -2030,11 +2041,11 @@ export interface RouteAnalytics {
    */
   to: string;
   /**
-   * The event name (default api_request).
+   * The event name. Default: api_request.
    */
   event?: string;
   /**
-   * Keep the query string in `path` (default false: query strings carry tokens and e-mail addresses).
+   * Keep the query string in `path` (false: query strings carry tokens and e-mail addresses). Default: false.
    */
   query?: boolean;
   privacy?: RequestPrivacy;
@@ -2042,11 +2053,11 @@ export interface RouteAnalytics {
 }
 export interface RequestPrivacy {
   /**
-   * The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network (default), or whole.
+   * The client IP: left out, truncated to its /24 (IPv4) or /48 (IPv6) network, or whole. Default: truncated.
    */
   ip?: 'none' | 'truncated' | 'full';
   /**
-   * The client's country from request.cf.country (default true).
+   * The client's country from request.cf.country. Default: true.
    */
   country?: boolean;
 }
@@ -2059,7 +2070,7 @@ export interface TrackEndpoint {
    */
   type: 'track';
   /**
-   * Events per request.
+   * Events per request. Default: 100.
    */
   max_events?: number;
   /**
@@ -2071,7 +2082,7 @@ export interface TrackEndpoint {
    */
   origins?: string[];
   /**
-   * Answer 503 while more events than this wait on the route's queue, not yet consumed.
+   * Answer 503 while more events than this wait on the route's queue, not yet consumed. Default: 10000.
    */
   max_queued?: number;
 }
@@ -2088,15 +2099,15 @@ export interface PosthogFlagsEndpoint {
    */
   api_key: string;
   /**
-   * PostHog host.
+   * PostHog host. Default: https://us.i.posthog.com.
    */
   base_url?: string;
   /**
-   * How long flags are served from the cache.
+   * How long flags are served from the cache. Default: 5m.
    */
   ttl?: string;
   /**
-   * How long past ttl a cached answer may stand in when PostHog is down.
+   * How long past ttl a cached answer may stand in when PostHog is down. Default: 1d.
    */
   stale_for?: string;
 }
@@ -2118,7 +2129,7 @@ export interface CloudinaryUploadEndpoint {
    */
   api_secret: string;
   /**
-   * Signature hash; must match the account's setting.
+   * Signature hash; must match the account's setting. Default: sha256.
    */
   algorithm?: 'sha1' | 'sha256';
   /**
@@ -2141,7 +2152,7 @@ export interface CloudinaryUploadEndpoint {
     [k: string]: string;
   };
   /**
-   * Largest file accepted.
+   * Largest file accepted. Default: 10MiB.
    */
   max_size?: string;
   /**
@@ -2157,7 +2168,7 @@ export interface CloudinaryUploadEndpoint {
    */
   backup?: 'always' | 'on_request';
   /**
-   * API base URL.
+   * API base URL. Default: https://api.cloudinary.com.
    */
   base_url?: string;
 }
@@ -2175,7 +2186,7 @@ export interface Command {
   input: Record<string, unknown>;
   auth: CommandAuth;
   /**
-   * Callable over a Service Binding (default true); false: HTTP only.
+   * Callable over a Service Binding; false: HTTP only. Default: true.
    */
   rpc?: boolean;
   /**
@@ -2183,7 +2194,7 @@ export interface Command {
    */
   queue?: string;
   /**
-   * auto (default): a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way.
+   * auto: a call whose steps all commit in the event log's D1 (SQL, actions) is applied in the request and answered 200, its effects sent right after the answer; queue: always through the queue (202). A `sync:` command runs its action in the request either way. Default: auto.
    */
   apply?: 'auto' | 'queue';
   retry?: RetryPolicy;
@@ -2216,7 +2227,7 @@ export interface CommandAuth {
    */
   roles?: [string, ...string[]];
   /**
-   * The claim holding roles (default roles).
+   * The claim holding roles (roles when not given).
    */
   roles_claim?: string;
   /**
@@ -2241,7 +2252,7 @@ export interface CommandCount {
    */
   limit: string;
   /**
-   * How many operations the call counts: a value read from the input (default 1); a whole number from 1 to the limit.
+   * How many operations the call counts: a value read from the input (1 when not given); a whole number from 1 to the limit.
    */
   n?: Value;
 }
@@ -2256,7 +2267,7 @@ export interface CommandSync {
     [k: string]: Value;
   };
   /**
-   * How long a result is kept in KV and served to a repeat of its Idempotency-Key (default 1h; 0s keeps none: each call costs a KV write, and the free plan allows 1,000 a day).
+   * How long a result is kept in KV and served to a repeat of its Idempotency-Key (0s keeps none: each call costs a KV write, and the free plan allows 1,000 a day). Default: 1h.
    */
   cache?: Duration;
 }
@@ -2291,6 +2302,17 @@ export interface Overlay {
   alerts?: {};
 }
 /**
+ * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "EventExtraction".
+ */
+export interface EventExtraction {
+  id: Value;
+  type: Value;
+  occurred_at?: Value;
+}
+/**
  * Stripe webhook signatures (Stripe-Signature header, v1 scheme).
  */
 export interface StripeVerifier {
@@ -2305,7 +2327,7 @@ export interface StripeVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way.
+   * Accepted clock skew either way. Default: 5m.
    */
   tolerance?: string;
 }
@@ -2324,7 +2346,7 @@ export interface SvixVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way.
+   * Accepted clock skew either way. Default: 5m.
    */
   tolerance?: string;
 }
@@ -2343,7 +2365,7 @@ export interface StandardWebhooksVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way.
+   * Accepted clock skew either way. Default: 5m.
    */
   tolerance?: string;
 }
@@ -2362,7 +2384,7 @@ export interface PaddleVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way (as the Paddle SDK by default).
+   * Accepted clock skew either way (as the Paddle SDK by default). Default: 5s.
    */
   tolerance?: string;
 }
@@ -2415,7 +2437,7 @@ export interface SendgridVerifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * Accepted clock skew either way.
+   * Accepted clock skew either way. Default: 5m.
    */
   tolerance?: string;
 }
@@ -2442,15 +2464,15 @@ export interface HmacVerifier {
    */
   signature_field?: string;
   /**
-   * Hash.
+   * Hash. Default: sha256.
    */
   algorithm?: 'sha1' | 'sha256' | 'sha512';
   /**
-   * Signature encoding.
+   * Signature encoding. Default: hex.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
-   * Text before each signature, e.g. `sha256=` or `v0=`.
+   * Text before each signature, e.g. `sha256=` or `v0=`. Default: "".
    */
   prefix?: string;
   /**
@@ -2458,7 +2480,7 @@ export interface HmacVerifier {
    */
   separator?: string;
   /**
-   * plain: the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`.
+   * plain: the value itself; keyed: `t=123,v1=abc`; positional: `<timestamp>,<sig>,<sig>`. Default: plain.
    */
   signature_format?: 'plain' | 'keyed' | 'positional';
   /**
@@ -2478,7 +2500,7 @@ export interface HmacVerifier {
    */
   assign?: string;
   /**
-   * What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline.
+   * What is signed; placeholders {body}, {timestamp}, {url}, {method}, {path}, {header.<name>}, {field.<path>}; `\n` is a newline. Default: {body}.
    */
   signed?: string;
   /**
@@ -2490,15 +2512,15 @@ export interface HmacVerifier {
    */
   timestamp_field?: string;
   /**
-   * How the timestamp is written (unix: seconds).
+   * How the timestamp is written (unix: seconds). Default: unix.
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used.
+   * Accepted clock skew either way when a timestamp is used. Default: 5m.
    */
   tolerance?: string;
   /**
-   * How the secret string encodes the key.
+   * How the secret string encodes the key. Default: utf8.
    */
   secret_encoding?: 'utf8' | 'base64' | 'hex';
   /**
@@ -2521,7 +2543,7 @@ export interface TokenVerifier {
    */
   secret: string | [string, ...string[]];
   /**
-   * Where the token is.
+   * Where the token is. Default: header.
    */
   scheme?: 'header' | 'basic';
   /**
@@ -2571,7 +2593,7 @@ export interface Ed25519Verifier {
    */
   public_key: string | [string, ...string[]];
   /**
-   * How the public key is written.
+   * How the public key is written. Default: hex.
    */
   key_encoding?: 'hex' | 'base64';
   /**
@@ -2579,11 +2601,11 @@ export interface Ed25519Verifier {
    */
   header: string;
   /**
-   * Signature encoding.
+   * Signature encoding. Default: hex.
    */
   encoding?: 'hex' | 'base64' | 'base64url';
   /**
-   * What is signed; the hmac scheme's placeholders.
+   * What is signed; the hmac scheme's placeholders. Default: {body}.
    */
   signed?: string;
   /**
@@ -2591,11 +2613,11 @@ export interface Ed25519Verifier {
    */
   timestamp_header?: string;
   /**
-   * How the timestamp is written (unix: seconds).
+   * How the timestamp is written (unix: seconds). Default: unix.
    */
   timestamp_format?: 'unix' | 'unix_ms' | 'iso8601';
   /**
-   * Accepted clock skew either way when a timestamp is used.
+   * Accepted clock skew either way when a timestamp is used. Default: 5m.
    */
   tolerance?: string;
 }
@@ -2618,7 +2640,7 @@ export interface JwsVerifier {
    */
   header: string;
   /**
-   * Accepted algorithms.
+   * Accepted algorithms. Default: ["HS256"].
    *
    * @minItems 1
    */
@@ -2631,15 +2653,4 @@ export interface JwsVerifier {
    * Required `iss` claim, e.g. netlify.
    */
   issuer?: string;
-}
-/**
- * How the envelope is read from a request: `id` (the deduplication key), `type` (matched by handlers), `occurred_at` (ISO-8601 after transforms).
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "EventExtraction".
- */
-export interface EventExtraction {
-  id: Value;
-  type: Value;
-  occurred_at?: Value;
 }

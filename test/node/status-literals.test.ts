@@ -34,7 +34,7 @@ const ALLOWED: { files: string[]; text: string; why: string }[] = [
   { files: ['runtime/operations/admin.ts'], text: "c.req.query('replayed')", why: 'the name of an admin API query parameter (`replayed=true`, the older spelling of `view=all`)' },
   { files: ['cli/lib/fake-providers.ts'], text: "status: 'queued', to:", why: "Twilio's own message status in its API's answer, which the fake imitates" },
   { files: ['runtime/operations/replay.ts'], text: "ReplayResult['skipped']", why: "a replay result's field: the dead letters asked for that were not replayed (not the event status `skipped`)" },
-  { files: ['runtime/manifest/schema.ts'], text: '(`skipped` when no step of any handler ran)', why: "the Handler's `if` description names the status it leads to, for the schema's readers" },
+  { files: ['runtime/manifest/sections/integrations.ts'], text: '(`skipped` when no step of any handler ran)', why: "the Handler's `if` description names the status it leads to, for the schema's readers" },
   { files: ['cli/lib/replay-plan.ts'], text: "'effect'", why: 'the kind of a replay plan item (an effect or an enqueued message), shown by `switchyard plan`' },
   { files: ['bench/run.ts'], text: "', await run", why: 'benchmark names (the ingest and consumer benches)' },
   { files: ['bench/foundation.ts'], text: "of('deferred')", why: "a measured phase's name (the deferred part of the compile)" },

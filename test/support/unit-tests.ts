@@ -19,6 +19,7 @@ export const IN_PROCESS = [
   'test/node/validate.test.ts',
   'test/node/validate-verifiers.test.ts',
   'test/node/manifest-test.test.ts',
+  'test/node/manifest-defaults.test.ts',
   'test/node/decide.test.ts',
   'test/node/offline-engine.test.ts',
   'test/node/catalog.test.ts',

@@ -16,9 +16,6 @@ export const commandSource = (name: string) => `command:${name}`;
 /** The command a source name belongs to, if it is one. */
 export const commandOf = (source: string) => (source.startsWith('command:') ? source.slice('command:'.length) : undefined);
 
-/** How long a synchronous result is kept in KV when the manifest does not say (the cookbook's hour). */
-export const DEFAULT_SYNC_CACHE = '1h';
-
 /** Where a call is applied: in the request (SQL only, or synchronous), or through the queue. */
 export type CommandMode = 'sync' | 'request' | 'queue';
 
@@ -59,7 +56,7 @@ export function compileCommand(
       deps.problem([...at, 'sync'], `a synchronous command has exactly one step, an action step (it has ${steps.length} step${steps.length === 1 ? '' : 's'}${steps.length === 1 ? ', not an action' : ''})`);
     }
     const result = Object.entries(spec.sync.result).map(([field, value]): [string, ValueFn] => [field, compileValue(value)]);
-    sync = { result, cacheSeconds: Math.ceil(parseDuration(spec.sync.cache ?? DEFAULT_SYNC_CACHE) / 1000) };
+    sync = { result, cacheSeconds: Math.ceil(parseDuration(spec.sync.cache!) / 1000) };
   }
   return {
     name,
@@ -67,7 +64,7 @@ export function compileCommand(
     validate: deps.validate,
     schema: spec.input,
     auth: { serviceTokens, ...(provider ? { provider } : {}), ...(require ? { require } : {}) },
-    rpc: spec.rpc ?? true,
+    rpc: spec.rpc!,
     maxBody: deps.maxBody,
     ...(sync ? { sync } : {}),
     steps: deps.steps,
