@@ -25,6 +25,41 @@ const ANSWER_KEPT = 300;
 /** The content type of a raw body, from its first characters: the provider's own header is not kept in the log. */
 const contentTypeOf = (body: string) => (/^\s*[[{]/.test(body) ? 'application/json' : /^[^=&\s]+=[^\s]*$/.test(body) ? 'application/x-www-form-urlencoded' : 'text/plain; charset=utf-8');
 
+/** One delivery of a forwarded event, as its headers describe it. */
+export interface ForwardDelivery {
+  /** The idempotency key the webhook-id derives from: the same for every retry of the delivery. */
+  key: string;
+  body: string;
+  event: { integration: string; id: string; type: string; occurred_at: string | null };
+  attempt: number;
+  origin: string;
+  /** The body is switchyard's envelope (JSON), not the provider's. */
+  envelope: boolean;
+  now: number;
+}
+
+/**
+ * The headers of a forwarded delivery: Standard Webhooks' (`webhook-id`, `-timestamp`, `-signature` under the `whsec_`
+ * secret) and switchyard's own. The forward action and `switchyard forward` both send these.
+ */
+export async function forwardHeaders(secret: string, d: ForwardDelivery): Promise<Record<string, string>> {
+  const id = `msg_${await stableId(d.key)}`;
+  const seconds = Math.floor(d.now / 1000);
+  return {
+    'content-type': d.envelope ? 'application/json' : contentTypeOf(d.body),
+    'user-agent': 'switchyard-forward',
+    'webhook-id': id,
+    'webhook-timestamp': String(seconds),
+    'webhook-signature': await signStandardWebhook(secret, id, seconds, d.body),
+    'switchyard-integration': d.event.integration,
+    'switchyard-event-id': d.event.id,
+    'switchyard-event-type': d.event.type,
+    'switchyard-occurred-at': d.event.occurred_at ?? '',
+    'switchyard-attempt': String(d.attempt),
+    'switchyard-origin': d.origin,
+  };
+}
+
 /**
  * Forwards an event to an app elsewhere (a URL, or another Worker through a Service Binding), signed with Standard
  * Webhooks under the destination's own `whsec_` secret, so the app verifies one scheme whatever the provider. The
@@ -59,21 +94,7 @@ export const forwardAction = defineComponent({
       if (body === undefined || body === null) {
         throw new ActionError('forward: the raw body is no longer in the event log (pruned by retention, or an item of a batch, which has none): forward it with body: envelope', { transient: false });
       }
-      const id = `msg_${await stableId(sent.key)}`;
-      const seconds = Math.floor(io.now / 1000);
-      const headers: Record<string, string> = {
-        'content-type': item.envelope !== undefined ? 'application/json' : contentTypeOf(body),
-        'user-agent': 'switchyard-forward',
-        'webhook-id': id,
-        'webhook-timestamp': String(seconds),
-        'webhook-signature': await signStandardWebhook(readSecrets(io.env, options.secret)[0]!, id, seconds, body),
-        'switchyard-integration': item.integration,
-        'switchyard-event-id': item.id,
-        'switchyard-event-type': item.type,
-        'switchyard-occurred-at': item.occurred_at ?? '',
-        'switchyard-attempt': String(sent.attempt ?? 1),
-        'switchyard-origin': sent.event?.origin ?? 'webhook',
-      };
+      const headers = await forwardHeaders(readSecrets(io.env, options.secret)[0]!, { key: sent.key, body, event: item, attempt: sent.attempt ?? 1, origin: sent.event?.origin ?? 'webhook', envelope: item.envelope !== undefined, now: io.now });
       const init: RequestInit = { method: 'POST', headers, body, redirect: 'manual' };
       const started = Date.now();
       let res: Response;
@@ -110,7 +131,8 @@ export const forwardAction = defineComponent({
           ...(key === undefined || key === null ? {} : { order: typeof key === 'string' ? key : JSON.stringify(key) }),
         };
       },
-      orderKey: (payload) => (payload as ForwardItem).order,
+      // Only a forward with order_by orders its sends (and pays for the index entry `plan --budget` then prices).
+      ...(order ? { orderKey: (payload: unknown) => (payload as ForwardItem).order } : {}),
       send: (items, io) => sendEach(items, (sent) => send(sent.payload as ForwardItem, sent, io)),
       describe(payload) {
         const item = payload as ForwardItem;

@@ -342,7 +342,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
                 // A batch's events share one effect per batched action step, its limits counted for them at once. A limit's
                 // counter row exists all period but for its first send: priced as the update it is then.
                 const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
-                (perBatch ? shared : statements).push(...path.effect);
+                (perBatch ? shared : statements).push(...(action?.orderKey ? [...path.orderedEffect, ...path.orderCheck] : path.effect), ...(action?.readsEvent ? path.eventRead : []));
                 for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))).map((sql) => ROW_EXISTS + sql));
                 for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
                 const maxBatch = action?.maxBatch ?? 1;

@@ -2,13 +2,15 @@
  * docs/forward.md's Node receiver, run as written against a real forward: the runtime serving examples/forward.yaml
  * (the offline target) takes a Stripe event and forwards it; the receiver verifies it with `standardwebhooks` and
  * processes it once, though Stripe delivers it twice. And a receiver on a real socket that records the request and
- * then destroys the connection gets the retry under the same webhook-id.
+ * then destroys the connection gets the retry under the same webhook-id. And `switchyard forward --to` posts what a
+ * running switchyard recorded to the same receiver on this machine, which verifies it.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveRuntime } from '../support/runtime-server.ts';
+import { forwardCommand } from '../../cli/commands/forward.ts';
 import { stripeSignature } from '../support/sign.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -65,6 +67,43 @@ describe("docs/forward.md's Node receiver against a real forward", () => {
     } finally {
       logged.mockRestore();
       await runtime.close();
+    }
+  });
+
+  it('switchyard forward --to: the events a running switchyard recorded, posted to the receiver on this machine, verified', async () => {
+    process.env.APP_FORWARD_SECRET = devVars.APP_FORWARD_SECRET;
+    const file = join(dir, 'receiver-cli.ts');
+    writeFileSync(file, receiverSource());
+    const { app } = (await import(file)) as { app: { fetch(request: Request): Promise<Response> } };
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+        const answer = await app.fetch(new Request(`http://127.0.0.1${req.url}`, { method: req.method!, headers, body: Buffer.concat(chunks) }));
+        res.writeHead(answer.status).end(await answer.text());
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const runtime = await serveRuntime(join(ROOT, 'examples/forward.yaml'));
+    const saved = { ADMIN_TOKEN: process.env.ADMIN_TOKEN, SWITCHYARD_FORWARD_SECRET: process.env.SWITCHYARD_FORWARD_SECRET };
+    process.env.ADMIN_TOKEN = devVars.ADMIN_TOKEN;
+    process.env.SWITCHYARD_FORWARD_SECRET = devVars.APP_FORWARD_SECRET;
+    try {
+      const since = new Date(Date.now() - 1000).toISOString();
+      expect((await stripe(runtime.url, 'evt_cli_1', Date.now())).status).toBe(200);
+      const code = await forwardCommand(['--to', `http://127.0.0.1:${port}/webhooks/stripe`, '--url', runtime.url, '--since', since, '--integration', 'stripe', '--once']);
+      expect(code).toBe(0);
+      expect(logged.mock.calls.filter((c) => c[0] === 'stripe event')).toEqual([['stripe event', 'invoice.paid', 'evt_cli_1']]);
+      expect(logged.mock.calls.some((c) => /^stripe invoice\.paid evt_cli_1 -> 200 \(\d+ ms\)$/.test(String(c[0])))).toBe(true);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      logged.mockRestore();
+      await runtime.close();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 
