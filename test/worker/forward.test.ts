@@ -204,6 +204,19 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
     expect(w.app.received.filter((r) => r.headers['switchyard-event-id'] === b.id)).toHaveLength(1);
   });
 
+  it('order per key: once the earlier event is dead-lettered, the later one for that customer proceeds', async () => {
+    const w = world({ order_by: 'data.object.customer' }, { max_attempts: 2, backoff: 'fixed', initial_delay: '1s', jitter: 0 });
+    w.app.answers = [500, 500];
+    const a = await w.stripe('invoice.paid', { id: 'in_da', customer: 'cus_D' });
+    w.clock.now += 100;
+    const b = await w.stripe('invoice.paid', { id: 'in_db', customer: 'cus_D' });
+    expect((await w.effect(b.id))!.status).toBe('deferred');
+    for (let i = 0; i < 4 && (await w.effect(b.id))!.status !== 'sent'; i++) await w.later(6000);
+    expect((await w.effect(a.id))!.status).toBe('dead_lettered');
+    expect((await w.effect(b.id))!.status).toBe('sent');
+    expect(w.app.processed.map((p) => p.headers['switchyard-event-id'])).toEqual([b.id]);
+  });
+
   it('body: envelope sends the normalised envelope, through a Service Binding when one is named', async () => {
     const app = new App();
     const w = world({ body: 'envelope', service: 'APP_WORKER', url: 'https://app.internal/hooks' });
