@@ -12,6 +12,8 @@ import { BESIDE_MODULES } from './test/support/unit-tests.ts';
 const built = build();
 const examples = build('examples/more-providers.yaml', 'examples.json');
 if (!examples.ok) throw new Error(`example manifest build failed:\n${examples.messages.join('\n')}`);
+const forward = build('examples/forward.yaml', 'forward.json');
+if (!forward.ok) throw new Error(`examples/forward.yaml build failed:\n${forward.messages.join('\n')}`);
 if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
 const migrations = await readD1Migrations('./migrations');
 // The application's Worker, calling switchyard through a Service Binding with the generated client (test/worker/commands-rpc.test.ts).

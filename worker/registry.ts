@@ -1,6 +1,7 @@
 /** The one table of adapters (CLI, tests). Adding a provider scheme is one import and one line here. */
 import { createRegistry } from '../runtime/component/registry.ts';
 import { httpAction } from '../adapters/actions/http.ts';
+import { forwardAction } from '../adapters/actions/forward.ts';
 import { auth0Auth } from '../adapters/auth/auth0.ts';
 import { clerkAuth } from '../adapters/auth/clerk.ts';
 import { jwtAuth } from '../adapters/auth/jwt.ts';
@@ -62,6 +63,7 @@ export const adapters = {
   mixpanelAction,
   posthogAction,
   httpAction,
+  forwardAction,
   clerkAuth,
   auth0Auth,
   supabaseAuth,

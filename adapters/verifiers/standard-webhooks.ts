@@ -22,6 +22,17 @@ function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; ke
 }
 
 /**
+ * The `webhook-signature` value for a Standard Webhooks message: `v1,` and the base64 HMAC-SHA256, under the
+ * `whsec_` secret, of `${id}.${seconds}.${body}`. What the verifier below checks, and what a forward signs with.
+ * @example await signStandardWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', 1700000000, '{}')
+ */
+export async function signStandardWebhook(secret: string, id: string, seconds: number, body: string | Uint8Array): Promise<string> {
+  const { kind, key } = decodeSecret(secret, 'secret');
+  if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: signing needs the whsec_ secret');
+  return `v1,${toBase64(await new HmacSigner('SHA-256').sign(key, concatBytes(`${id}.${seconds}.`, body)))}`;
+}
+
+/**
  * Builds a Standard Webhooks verifier for a header prefix: `webhook-` for the spec, `svix-` for Svix
  * (Clerk, Resend). Signed content is `${id}.${timestamp}.${body}`; the signature header is a
  * space-separated list of `v1,<base64>` (HMAC-SHA256) or `v1a,<base64>` (Ed25519) entries.
@@ -40,12 +51,9 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
     signedHeaders: () => [`${headerPrefix}id`, `${headerPrefix}timestamp`],
     timestampTolerance: (options) => options.tolerance,
     async sign(_options, { body, now, secrets, id: messageId }) {
-      const { kind, key } = decodeSecret(secrets[0]!, 'secret');
-      if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: send needs the whsec_ secret');
       const id = messageId ?? `msg_${crypto.randomUUID().replace(/-/g, '')}`;
       const ts = Math.floor(now / 1000);
-      const signature = toBase64(await new HmacSigner('SHA-256').sign(key, concatBytes(`${id}.${ts}.`, body)));
-      return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: `v1,${signature}` };
+      return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: await signStandardWebhook(secrets[0]!, id, ts, body) };
     },
     create(options): Verifier {
       const tolerance = options.tolerance / 1000;

@@ -8,6 +8,7 @@ import { backfillCommand, backfillSpec } from './backfill.ts';
 import { buildCommand, buildSpec } from './build.ts';
 import { captureCommand, captureSpec } from './capture.ts';
 import { devCommand, devSpec } from './dev.ts';
+import { forwardCommand, forwardSpec } from './forward.ts';
 import { handshakeCommand, handshakeSpec } from './handshake.ts';
 import { planCommand, planSpec } from './plan.ts';
 import { providersCommand, providersSpec } from './providers.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: testSpec, run: (args) => testCommand(args) },
   { spec: sendSpec, run: (args) => sendCommand(args) },
   { spec: replaySpec, run: replayCommand },
+  { spec: forwardSpec, run: forwardCommand },
   { spec: handshakeSpec, run: handshakeCommand },
   { spec: rebuildSpec, run: rebuildCommand },
   { spec: backfillSpec, run: backfillCommand },

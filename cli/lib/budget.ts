@@ -137,7 +137,12 @@ export class CostModel {
   private satisfies(where: string, values: Map<string, string | undefined>): boolean {
     const cols = [...values.keys()];
     const referenced = cols.filter((c) => new RegExp(`\\b${c}\\b`, 'i').test(where));
-    if (referenced.some((c) => values.get(c) === undefined || !isConstant(values.get(c)!))) return true;
+    const known = (c: string) => values.get(c) !== undefined && isConstant(values.get(c)!);
+    if (referenced.some((c) => !known(c))) {
+      // One conjunct false on the values known decides it (`status IN (open) AND order_key IS NOT NULL` on a sent row).
+      const parts = conjuncts(where);
+      return parts.length < 2 || parts.every((part) => cols.filter((c) => new RegExp(`\\b${c}\\b`, 'i').test(part)).some((c) => !known(c)) || this.satisfies(part, values));
+    }
     try {
       const select = referenced.length ? ` FROM (SELECT ${referenced.map((c) => `${values.get(c)} AS ${c}`).join(', ')})` : '';
       return Boolean(Object.values(this.schema.query(`SELECT (${where}) AS ok${select}`)[0] ?? { ok: 1 })[0]);
@@ -337,7 +342,7 @@ export function handlerCosts(model: CostModel, manifest: Manifest, compiled: Com
                 // A batch's events share one effect per batched action step, its limits counted for them at once. A limit's
                 // counter row exists all period but for its first send: priced as the update it is then.
                 const perBatch = batch > 1 && (action?.maxBatch ?? 1) > 1 && !action?.sharedBatchKey;
-                (perBatch ? shared : statements).push(...path.effect);
+                (perBatch ? shared : statements).push(...(action?.orderKey ? [...path.orderedEffect, ...path.orderCheck] : path.effect), ...(action?.readsEvent ? path.eventRead : []));
                 for (const limit of (step.limits as string[] | undefined) ?? []) (perBatch ? shared : statements).push(...recordStatements((db) => (perBatch ? countManyStatement(db, limit, '*', at, compiled.limits.get(limit)?.limit ?? 1, batch) : countStatement(db, limit, '*', at, 1))).map((sql) => ROW_EXISTS + sql));
                 for (const log of action?.logStatements?.({ key: 'k', payload: anything }, anything, at) ?? []) statements.push(inlineBinds(log.sql, log.params));
                 const maxBatch = action?.maxBatch ?? 1;
@@ -452,4 +457,25 @@ export function formatBudget(table: BudgetTable): string {
   if (worst) out.push(`dearest handler: ${worst.source} ${worst.on}${worst.branch ? ` [${worst.branch}]` : ''}${worst.without ? ` without ${worst.without.join(', ')}` : ''}: ${thousands(worst.capacity[0]!.events_per_day)} events/day free, ${thousands(worst.capacity[1]!.events_per_day)} paid`);
   out.push('not counted: the usage flush (a few D1 upserts per isolate per 10 minutes), retries, the cron sweep and retention, KV reads of routes (per request)');
   return out.join('\n');
+}
+
+/** The terms of a WHERE joined by a top-level AND (none split inside parentheses or quotes). */
+function conjuncts(where: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < where.length; i++) {
+    const ch = where[i]!;
+    if (ch === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth === 0 && /^\sAND\s/i.test(where.slice(i, i + 5))) {
+      parts.push(where.slice(start, i).trim());
+      start = i + 5;
+    }
+  }
+  parts.push(where.slice(start).trim());
+  return parts.filter(Boolean);
 }

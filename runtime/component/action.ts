@@ -90,6 +90,17 @@ export interface ActionItem {
   payload: unknown;
   /** Which attempt this is (1 the first). */
   attempt?: number;
+  /** The event as the log keeps it, for an action that `readsEvent` (read when it is sent, never copied into the effect). */
+  event?: SentEvent;
+}
+
+/** Where an event came from, as a forwarded delivery names it. */
+export type DeliveryOrigin = 'webhook' | 'backfill' | 'repair' | 'replay';
+
+/** What the event log holds of an event an action forwards: its raw body (null once pruned) and its origin. */
+export interface SentEvent {
+  body: string | null;
+  origin: DeliveryOrigin;
 }
 
 /** A batch call whose items share one idempotency key: the key, recorded on its members before the call. */
@@ -127,6 +138,16 @@ export interface CompiledAction {
   describe?(payload: unknown): Record<string, string>;
   /** Statements that log a successful send (email_logs, sms_logs), committed with the message. */
   logStatements?(item: ActionItem, result: unknown, at: string): Statement[];
+  /**
+   * It sends the event itself (a forward): each item comes with `event`, the raw body and origin read from the event
+   * log when it is sent (one row read per event), so the body is stored once, in the log.
+   */
+  readsEvent?: boolean;
+  /**
+   * A key its sends are ordered by (a customer id): a send waits while an earlier one of the same step and key is
+   * open (pending, in flight, retrying). Undefined for a payload that is not ordered.
+   */
+  orderKey?(payload: unknown): string | undefined;
 }
 
 export interface ActionCompileContext {

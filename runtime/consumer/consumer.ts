@@ -259,7 +259,9 @@ export function createConsumer(options: ConsumerOptions) {
           for (const [j, pending] of (output.actions ?? []).entries()) {
             if (!spec) throw new Error(`step ${i} asked for an action but is not an action step`);
             const limits = pending.limits.map((l) => [l.limit.name, l.key]);
-            const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null };
+            // An ordered send's key is its step's own: two destinations ordered by the same customer never hold each other.
+            const order = pending.action.orderKey?.(pending.payload);
+            const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null, ...(order !== undefined ? { order_key: `${spec.id}\u001f${order}` } : {}) };
             if (batched) batched.push({ effect, payload: pending.payload, action: pending.action, item: k });
             else effects.push(effect);
           }

@@ -6,13 +6,13 @@
  */
 import { stepContext } from '../component/context.ts';
 import { type CompiledLimit } from '../component/step.ts';
-import { asActionError, ActionError, stableId, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction, type SharedBatch } from '../component/action.ts';
+import { asActionError, ActionError, stableId, type ActionIO, type ActionItem, type ActionOutcome, type CompiledAction, type DeliveryOrigin, type SentEvent, type SharedBatch } from '../component/action.ts';
 import { alertOnceStatement, countManyStatement, countStatement, refundStatement } from './limits.ts';
 import { periodBounds } from '../lib/periods.ts';
 import type { CompiledManifest, EffectSpec } from '../manifest/compile.ts';
 import { retryDelaySeconds } from '../manifest/retry.ts';
 import { chunk } from '../lib/chunk.ts';
-import { attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, Stage, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
+import { blockers, EventOrigin, forwardedEvents, keyOf, attemptStatement, effectFailureStatement, batchedItems, batchMemberSentStatement, batchPayloads, EffectStatus, effectDeadLetter, Stage, forgetBatch, idempotencyKey, recordBatch, settleStatement, UNBUILT_PAYLOAD, type BatchRecord, type ClaimedEffect, type Settlement } from '../store/index.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import { RedirectRefused, refusingRedirects } from '../lib/redirects.ts';
 import { annotate, inSpan, type Tracer } from '../lib/trace.ts';
@@ -58,6 +58,48 @@ interface Item {
   outcome?: Settlement;
   /** The reason its dead letter gives: `effect` (its delivery failed), or why its payload could not be built. */
   reason: string;
+  /** Its event's raw body and origin, for an action that sends the event itself (CompiledAction.readsEvent). */
+  event?: SentEvent;
+}
+
+/**
+ * How soon a send held behind one in flight looks again: a send in flight usually settles within seconds, while its
+ * lease (what would otherwise say when to look) runs for minutes.
+ */
+export const HOLD_RECHECK_MS = 5_000;
+
+/**
+ * Ordered sends (CompiledAction.orderKey): one with an earlier open effect of the same key waits (deferred, its
+ * attempt given back) until that one is due again, or a few seconds when it is in flight. A dead-lettered or sent
+ * one no longer holds anything: the next in line proceeds.
+ */
+async function hold(ordered: Item[], all: readonly Item[], d: DeliveryContext): Promise<void> {
+  if (!ordered.length) return;
+  const found = await blockers(d.db, ordered.map((i) => i.effect));
+  const inThisCall = new Set(all.map((i) => i.key));
+  ordered.forEach((item, n) => {
+    const b = found[n];
+    if (!b) return;
+    const due = b.next_at ? Date.parse(b.next_at) : d.io.now;
+    const inFlight = b.status === EffectStatus.sending || inThisCall.has(idempotencyKey({ integration: b.integration, id: b.event_id, step: b.step }));
+    const wait = inFlight ? Math.min(due, d.io.now + HOLD_RECHECK_MS) : due + 1000;
+    item.outcome = { status: EffectStatus.deferred, nextAt: iso(Math.max(wait, d.io.now + 1000)), error: `held: an earlier send with the same order key (${b.integration}/${b.event_id} step ${b.step}) is ${b.status}` };
+  });
+}
+
+/**
+ * The raw body and origin of the events sent whole (one row read per event). An effect replayed from its dead letter
+ * carries a batch record of itself (reopenStatement) that an action sending one item per call never has otherwise:
+ * its origin is `replay`.
+ */
+async function readEvents(list: Item[], db: D1Database): Promise<void> {
+  if (!list.length) return;
+  const rows = await forwardedEvents(db, list.map((i) => [i.effect.integration, i.effect.id] as const));
+  for (const item of list) {
+    const row = rows.get(keyOf([item.effect.integration, item.effect.id]));
+    const origin: DeliveryOrigin = item.effect.batch ? 'replay' : row?.origin === EventOrigin.backfill || row?.origin === EventOrigin.repair ? row.origin : 'webhook';
+    item.event = { body: row?.body ?? null, origin };
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -138,6 +180,8 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
     items.push(item);
   }
 
+  await hold(items.filter((i) => !i.outcome && i.spec.action.orderKey), items, { ...d, io });
+  await readEvents(items.filter((i) => !i.outcome && i.spec.action.readsEvent), d.db);
   await reserve(items.filter((i) => !i.outcome), { ...d, io }, at);
   // A member of a recorded batch completes a call that may already have been performed: a limit cannot hold it back
   // (the batch must go whole, under its key, or the provider would see another body under that key).
@@ -282,7 +326,7 @@ function inSharedBatch(item: Item): boolean {
   }
 }
 
-const actionItem = (i: Item): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts });
+const actionItem = (i: Item): ActionItem => ({ key: i.key, payload: i.payload, attempt: i.effect.attempts, ...(i.event ? { event: i.event } : {}) });
 
 /**
  * One provider call: an outcome per item, in order, whatever the action did (threw, or answered short). Traced as a

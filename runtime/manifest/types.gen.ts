@@ -280,7 +280,8 @@ export type Value =
 /**
  * An outbound action; `action` picks the adapter.
  */
-export type ActionStep = ResendAction | SendgridAction | TwilioSmsAction | MixpanelAction | PosthogAction | HttpAction;
+export type ActionStep =
+  ResendAction | SendgridAction | TwilioSmsAction | MixpanelAction | PosthogAction | HttpAction | ForwardAction;
 /**
  * A database projections are written to; `type` picks it.
  *
@@ -1346,6 +1347,52 @@ export interface SecretValue {
    * Name of an environment variable holding a secret (never the value itself).
    */
   secret: string;
+}
+/**
+ * Forwards the event (its raw body or the envelope) to a URL or a Service Binding, signed with Standard Webhooks; optionally ordered per key.
+ */
+export interface ForwardAction {
+  /**
+   * Forwards the event (its raw body or the envelope) to a URL or a Service Binding, signed with Standard Webhooks; optionally ordered per key.
+   */
+  action: 'forward';
+  /**
+   * Limits (from `limits:`) this send counts against. Default: [].
+   */
+  limits?: string[];
+  /**
+   * This effect's retry policy, over the integration's.
+   */
+  retry?: RetryPolicy;
+  description?: string;
+  /**
+   * Run this step only when the condition holds; otherwise it is skipped and says which condition decided.
+   */
+  if?: Condition;
+  /**
+   * Where the event goes, e.g. `https://app.example.com/webhooks/stripe`. With `service`, the path and query a request to that Worker carries.
+   */
+  url: string;
+  /**
+   * A Service Binding (wrangler.toml `[[services]]`): the request goes to that Worker instead of the network.
+   */
+  service?: string;
+  /**
+   * raw: the provider's body, byte for byte (read from the event log when sent). envelope: switchyard's `{integration, id, type, occurred_at, received_at, payload}` as JSON. Default: raw.
+   */
+  body?: 'raw' | 'envelope';
+  /**
+   * Env var holding this destination's Standard Webhooks secret (`whsec_` and base64).
+   */
+  secret: string;
+  /**
+   * 4xx statuses that stop retrying (the delivery is dead-lettered at once), besides 410. Any other answer but 2xx is retried by the step's policy. Default: [].
+   */
+  permanent?: number[];
+  /**
+   * A value path, e.g. `data.object.customer`: a later event with the same value waits while an earlier one is pending or retrying; other values are never held.
+   */
+  order_by?: string;
 }
 /**
  * This interface was referenced by `Manifest`'s JSON-Schema

@@ -219,7 +219,8 @@ export function adminApi(compiled: CompiledManifest, emit: Emit, deps: AdminDeps
     }
     const source = compiled.sources.get(integration);
     return c.json({
-      event: { ...rest, max_attempts: source?.retry.maxAttempts ?? null, payload },
+      // `?raw=1`: the body as received too, byte for byte (what `switchyard forward` sends on).
+      event: { ...rest, max_attempts: source?.retry.maxAttempts ?? null, payload, ...(c.req.query('raw') ? { body } : {}) },
       steps: steps ? JSON.parse(steps) : [],
       applied_at: rest.status === EventStatus.applied ? rest.updated_at : null,
       effects: effects.map((e) => ({ ...e, label: effectLabel(e.source, String(e.action)), max_attempts: compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null })),

@@ -9,8 +9,8 @@
  * how many queue messages an event costs.
  */
 import type { Envelope } from '../lib/envelope.ts';
-import { insertEffects, settleStatement } from './effects.ts';
-import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, outboxStatement } from './events.ts';
+import { blockers, insertEffects, settleStatement } from './effects.ts';
+import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, forwardedEvents, outboxStatement } from './events.ts';
 import { EffectStatus, EventStatus } from './status.ts';
 
 /** The runtime's own statements for one event on one path, as SQL text, so the budget model can price them. */
@@ -27,6 +27,12 @@ export interface BookkeepingPath {
    * when an effect is left open (a retry, a deferral), which is not priced here.
    */
   effect: string[];
+  /** The same for an ordered effect (its action orders sends per key): its key enters `effects_ordered` while open. */
+  orderedEffect: string[];
+  /** Before an ordered effect's send: whether an earlier one of its key is open (its row, then the index). */
+  orderCheck: string[];
+  /** Before the send of an action that sends the event itself (a forward): its raw body and origin, read from the log. */
+  eventRead: string[];
   /** Per enqueue step: the outbox row written with the state and deleted once sent (plus one queue message). */
   outbox: string[];
 }
@@ -105,6 +111,9 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
     consume,
     queueMessages: 1,
     effect: recordStatements((db) => [...insertEffects(db, [effect], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
+    orderedEffect: recordStatements((db) => [...insertEffects(db, [{ ...effect, order_key: 'source\u001fkey' }], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
+    orderCheck: recordStatements((db) => blockers(db, [effect])),
+    eventRead: recordStatements((db) => forwardedEvents(db, [[EVENT.integration, EVENT.id]])),
     outbox: [...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)), ...recordStatements((db) => deleteOutbox(db, ['k']))],
   };
   // In the request: one insert records the event already applied (with its body's hash when the integration has a

@@ -25,6 +25,8 @@ export interface NewEffect {
    * UNBUILT_PAYLOAD and dead-lettered alone, and built again from the stored event when it is replayed.
    */
   unbuilt?: { reason: string; error: string };
+  /** The key its sends are ordered by, within its step (`<source>\u001f<value>`), when its action orders them. */
+  order_key?: string | null;
 }
 
 /** The payload of an effect that could not be built (not JSON, so no payload can be mistaken for it). */
@@ -68,15 +70,15 @@ export function batchedItems(payload: unknown): BatchedItem[] | undefined {
   return Array.isArray(items) ? (items as BatchedItem[]) : undefined;
 }
 
-const PER_ROW = 7;
+const PER_ROW = 8;
 
 /** Records effects with the state, leased to this consumer (attempt 1 starts now). */
 export function insertEffects(db: D1Database, effects: readonly NewEffect[], lease: string, leaseUntil: string, at: string): D1PreparedStatement[] {
   return chunk([...effects], Math.floor((MAX_PARAMS - 3) / PER_ROW)).map((part) => {
     const values = part.map((_, i) => `(${Array.from({ length: PER_ROW }, (_, j) => `?${4 + i * PER_ROW + j}`).join(', ')}, '${EffectStatus.sending}', 1, ?2, ?1, ?3, ?3)`).join(', ');
     return db
-      .prepare(`INSERT INTO effects (integration, event_id, step, action, source, payload, limits, status, attempts, next_at, lease, created_at, updated_at) VALUES ${values}`)
-      .bind(lease, leaseUntil, at, ...part.flatMap((e) => [e.integration, e.id, e.step, e.action, e.source, e.payload, e.limits]));
+      .prepare(`INSERT INTO effects (integration, event_id, step, action, source, payload, limits, order_key, status, attempts, next_at, lease, created_at, updated_at) VALUES ${values}`)
+      .bind(lease, leaseUntil, at, ...part.flatMap((e) => [e.integration, e.id, e.step, e.action, e.source, e.payload, e.limits, e.order_key ?? null]));
   });
 }
 
@@ -174,6 +176,36 @@ export function batchMemberSentStatement(db: D1Database, e: { integration: strin
          AND (status IN (${sqlList(OPEN_EFFECT_STATUSES.filter((s) => s !== EffectStatus.sending))}) OR (status = '${EffectStatus.sending}' AND next_at <= ?7))`,
     )
     .bind(e.integration, e.id, e.step, batch, JSON.stringify(result ?? null), note ?? null, at);
+}
+
+/** An open effect an ordered one waits behind: the earliest with the same key recorded before it. */
+export interface Blocker {
+  integration: string;
+  event_id: string;
+  step: string;
+  status: string;
+  next_at: string | null;
+}
+
+/**
+ * For each ordered effect, the earliest open effect with its order key recorded before it (by created_at, then
+ * event id and step), or undefined when none is: read through `effects_ordered` (the effect's own row, then at most
+ * one index entry).
+ */
+export async function blockers(db: D1Database, effects: readonly { integration: string; id: string; step: string }[]): Promise<(Blocker | undefined)[]> {
+  if (!effects.length) return [];
+  const results = await db.batch<Blocker>(
+    effects.map((e) =>
+      db
+        .prepare(
+          `SELECT b.integration, b.event_id, b.step, b.status, b.next_at FROM effects AS me JOIN effects AS b INDEXED BY effects_ordered
+             ON b.order_key = me.order_key AND b.order_key IS NOT NULL AND b.status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND (b.created_at, b.event_id, b.step) < (me.created_at, me.event_id, me.step)
+           WHERE me.integration = ?1 AND me.event_id = ?2 AND me.step = ?3 ORDER BY b.created_at, b.event_id, b.step LIMIT 1`,
+        )
+        .bind(e.integration, e.id, e.step),
+    ),
+  );
+  return results.map((r) => r.results[0]);
 }
 
 /** Every effect of one event, for its detail in the event log. */

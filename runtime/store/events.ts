@@ -103,6 +103,12 @@ export async function readBodies(db: D1Database, keys: readonly EventKey[]): Pro
   return new Map(rows.map((r) => [keyOf(r), r.body]));
 }
 
+/** The raw body (NULL once pruned) and origin of stored events, by key (keyOf): what a forward sends. */
+export async function forwardedEvents(db: D1Database, keys: readonly EventKey[]): Promise<Map<string, { body: string | null; origin: string | null }>> {
+  const rows = await selectByEvent<{ integration: string; id: string; body: string | null; origin: string | null }>(db, (v) => `SELECT integration, id, body, origin FROM events WHERE (integration, id) IN ${v}`, keys);
+  return new Map(rows.map((r) => [keyOf(r), { body: r.body, origin: r.origin }]));
+}
+
 /** Stored events by key (keyOf), body NULL once retention pruned it: what an unbuilt effect is built again from. */
 export async function storedEvents(db: D1Database, keys: readonly EventKey[]): Promise<Map<string, Omit<StoredEvent, 'body'> & { body: string | null }>> {
   const rows = await selectByEvent<Omit<StoredEvent, 'body'> & { body: string | null }>(db, (v) => `SELECT integration, id, type, occurred_at, received_at, body, seq FROM events WHERE (integration, id) IN ${v}`, keys);

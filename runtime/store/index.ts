@@ -10,14 +10,14 @@ export { EffectStatus, EventStatus, isSettled, Stage } from './status.ts';
 export type { SettledEventStatus } from './status.ts';
 export {
   appliedClaimStatement, appliedStatements, checkpoint, checkpointStatement, claimStatement, deadLetteredStatement,
-  deleteOutbox, eventDetail, EventOrigin, eventOutcomes, eventsById, eventsToReplay, keyOf, LIST_SCAN, listEvents,
+  deleteOutbox, eventDetail, EventOrigin, eventOutcomes, eventsById, eventsToReplay, forwardedEvents, keyOf, LIST_SCAN, listEvents,
   oldestWaiting, outboxStatement, pruneEvents, readBodies, rebuildPageRows, rebuildTotal, recorded, releaseClaim,
   REPLAYABLE_STATUSES, replayedStatement, restoreBody, retryingStatement, staleEvents, staleOutbox, storedEnvelope,
   storedEvents, SWEPT_TO, sweptStatement, unsentOutbox,
 } from './events.ts';
 export type { ClaimResult, EventKey, EventQuery, OutboxRow, StoredEvent } from './events.ts';
 export {
-  batchedItems, batchedPayload, batchMemberSentStatement, batchPayloads, claimDue, effectsOf, effectsWithPayloads,
+  batchedItems, batchedPayload, batchMemberSentStatement, batchPayloads, blockers, claimDue, effectsOf, effectsWithPayloads,
   forgetBatch, idempotencyKey, insertEffects, nextDue, overdueEvents, recordBatch, reopenStatement, settleStatement,
   UNBUILT_PAYLOAD,
 } from './effects.ts';

@@ -128,7 +128,7 @@ export function matrixRows(): MatrixRow[] {
     const spec = applyPreset({ provider: entry.name, route: `/webhooks/${entry.name}`, queue: 'events' }, entry);
     add('catalog', `catalog/${entry.name}.yaml`, { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: { [name]: spec } } as unknown as Manifest, [name], () => entry.name);
   }
-  for (const [file, json] of [['integrations.yaml', 'manifests.json'], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'postgres.yaml').map((f) => [`examples/${f}`, f === 'more-providers.yaml' ? 'examples.json' : '']), ['examples/postgres.yaml', 'postgres.json']] as [string, string][]) {
+  for (const [file, json] of [['integrations.yaml', 'manifests.json'], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'postgres.yaml').map((f) => [`examples/${f}`, f === 'more-providers.yaml' ? 'examples.json' : f === 'forward.yaml' ? 'forward.json' : '']), ['examples/postgres.yaml', 'postgres.json']] as [string, string][]) {
     if (!json) throw new Error(`${file}: no build of it for the matrix (add it to vitest.config.ts's builds and here)`);
     const manifest = built(json).environments.default!.manifest;
     const raw = parse(readFileSync(join(ROOT, file), 'utf8')) as { integrations?: Record<string, { provider?: string }> };

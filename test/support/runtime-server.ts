@@ -26,9 +26,10 @@ export interface RuntimeServer {
 /**
  * Serves the manifest at `manifestPath` (its project's migrations and .dev.vars.example) on a free local port; with
  * `dashboard` (the build's pages, cli/lib/dashboard-module.ts) it serves /admin too, signed in with ADMIN_TOKEN.
- * `providers`: the fake provider APIs its effects reach, for a test that scripts their failures.
+ * `providers`: the fake provider APIs its effects reach, for a test that scripts their failures; `fetch`: what its
+ * effects reach instead (a real receiver).
  */
-export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages; now?: () => number; providers?: FakeProviders } = {}): Promise<RuntimeServer> {
+export async function serveRuntime(manifestPath: string, options: { dashboard?: DashboardPages; now?: () => number; providers?: FakeProviders; fetch?: typeof fetch } = {}): Promise<RuntimeServer> {
   const built = nodeTarget(projectFor(manifestPath), 'default');
   if (!built.ok) throw new Error(`the manifest does not build: ${built.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')}`);
   const target = built.target;
@@ -37,7 +38,7 @@ export async function serveRuntime(manifestPath: string, options: { dashboard?: 
   const queues = new Map<string, OfflineQueue>();
   for (const q of target.compiled.queues.values()) for (const b of [q.binding, q.deadLetter]) if (b) queues.set(b, new OfflineQueue(b, now));
   const env: RuntimeEnv = { ...target.vars, ...target.secrets, SWITCHYARD_ENV: target.environment, DB: storage.db, KV: new MemoryKV(now) as unknown as KVNamespace, ...Object.fromEntries(queues) };
-  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: (options.providers ?? new FakeProviders({ deterministic: true })).fetch, ...(options.now ? { now: options.now } : {}), ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
+  const runtime = createRuntime({ compiled: target.compiled, environment: target.environment, hash: 'test', queueNames: target.queueNames, fetch: options.fetch ?? (options.providers ?? new FakeProviders({ deterministic: true })).fetch, ...(options.now ? { now: options.now } : {}), ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
   const drain = async () => {
     for (const [binding, q] of queues) {
       const due = q.takeDue(Number.MAX_SAFE_INTEGER);
