@@ -7,7 +7,7 @@
  * whose outcome changes (skipped by a condition before, applied now, or the other way; or other steps skipped) is
  * named with the conditions that decided on each side.
  */
-import { defaultRegistry } from '../../worker/registry.ts';
+import { loadOwnComponents } from './own-components.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
@@ -69,7 +69,7 @@ export function manifestFromText(project: Project, text: string, environment: st
   if (inlined.problems.length) throw new Error(`${label}: ${inlined.problems.map((p) => p.message).join('; ')}`);
   const manifest = inlined.manifest as Manifest;
   try {
-    compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+    compileManifest(manifest, loadOwnComponents(project.manifest, parsed.value).registry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
   } catch (error) {
     if (error instanceof ManifestError) throw new Error(`${label} does not compile: ${error.problems.map((p) => p.message).join('; ')}`);
     throw error;

@@ -56,6 +56,12 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
     required: ['version', 'integrations'],
     properties: {
       version: { const: MANIFEST_VERSION, description: 'Manifest format version.' },
+      components: {
+        type: 'array',
+        description: "The project's own components: files (relative to the manifest) that export what defineComponent returns; their options join this schema.",
+        items: { type: 'string', pattern: '\\.(ts|mts|js|mjs)$' },
+        uniqueItems: true,
+      },
       defaults: { $ref: '#/definitions/Defaults' },
       platform: platformSchema,
       retention: retentionSchema,

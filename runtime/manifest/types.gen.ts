@@ -347,6 +347,10 @@ export interface Manifest {
    * Manifest format version.
    */
   version: 1;
+  /**
+   * The project's own components: files (relative to the manifest) that export what defineComponent returns; their options join this schema.
+   */
+  components?: string[];
   defaults?: Defaults;
   platform?: Platform;
   retention?: Retention;
