@@ -10,6 +10,7 @@ import { dirname, relative } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Registry } from '../../runtime/component/registry.ts';
 import { loadOwnComponents } from '../lib/own-components.ts';
+import { upgradeValue } from '../lib/upgrade.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
@@ -188,8 +189,9 @@ export async function planCommand(args: string[]): Promise<number> {
     const old = parseManifest(readFrom(from, project.manifest), `${from}`);
     const now = parseManifest(readText(project.manifest) ?? '', project.manifest);
     for (const p of [...old.problems, ...now.problems]) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-    before = resolveWithProviders(old.value, env) as Obj;
-    after = resolveWithProviders(now.value, env) as Obj;
+    // Both in the current manifest language, so a form `switchyard upgrade` renamed is no change.
+    before = resolveWithProviders(upgradeValue(old.value).value, env) as Obj;
+    after = resolveWithProviders(upgradeValue(now.value).value, env) as Obj;
     registry = loadOwnComponents(project.manifest, now.value).registry;
   } catch (error) {
     console.error(`plan: ${(error as Error).message}`);

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { loadOwnComponents, type OwnComponent } from './own-components.ts';
+import { upgradeValue, versionProblems } from './upgrade.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
@@ -122,6 +123,9 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   // The project's own components join the built-in ones before the schema is built from them.
   const own = options.registry ? { registry: options.registry, components: [], problems: [] } : loadOwnComponents(project.manifest, parsed.value);
   const registry = own.registry;
+  // An older manifest is read in the current language (its old forms renamed); versionProblems says what changed.
+  const versioned = upgradeValue(parsed.value);
+  const versions = versionProblems(parsed.value);
 
   const catalog = loadCatalog();
   const providers = [...catalog.entries.keys()];
@@ -131,7 +135,8 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const collected: Problem[] = [];
   const warned: Problem[] = [];
   const add = (env: string, problems: SourcedProblem[], into = collected) => problems.forEach((p) => into.push({ ...p, environments: [env] }));
-  add('default', locate(parsed, own.problems));
+  add('default', locate(parsed, [...versions.problems, ...own.problems]));
+  add('default', locate(parsed, versions.warnings), warned);
   let sqlite: MigratedSchema | undefined;
   try {
     sqlite = migratedSchema(project.migrations);
@@ -156,7 +161,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     let resolved: unknown;
     try {
-      resolved = resolveEnvironment(parsed.value, env);
+      resolved = resolveEnvironment(versioned.value, env);
     } catch (error) {
       add(env, locate(parsed, [{ path: ['environments'], message: (error as Error).message }]));
       continue;

@@ -18,7 +18,8 @@ import { commandSchema } from '../edge/commands/schema.ts';
 import { routeAnalyticsSchema } from '../edge/request-analytics.ts';
 import { webhookResponseSchema } from '../edge/response.ts';
 
-export const MANIFEST_VERSION = 1;
+/** The manifest language's version; an older one is read through cli/lib/upgrade.ts's rules (`switchyard upgrade`). */
+export const MANIFEST_VERSION = 2;
 
 const REPLAY_WINDOW_DESCRIPTION =
   'When the event id or type comes from a header the verifier does not sign, the same signed body is accepted once within this window, whatever those headers say (default 30d; 0s turns it off).';
@@ -55,7 +56,7 @@ export function buildManifestSchema(registry: Registry, providers: readonly stri
     additionalProperties: false,
     required: ['version', 'integrations'],
     properties: {
-      version: { const: MANIFEST_VERSION, description: 'Manifest format version.' },
+      version: { enum: Array.from({ length: MANIFEST_VERSION }, (_, i) => i + 1), description: `Manifest language version (current: ${MANIFEST_VERSION}); \`switchyard upgrade\` rewrites an older manifest.` },
       components: {
         type: 'array',
         description: "The project's own components: files (relative to the manifest) that export what defineComponent returns; their options join this schema.",

@@ -45,7 +45,7 @@ export const ${exportName} = defineComponent({
 });
 `;
 
-const manifest = (step: string, components = ['./components/notify-team.ts']) => `version: 1
+const manifest = (step: string, components = ['./components/notify-team.ts']) => `version: 2
 components:
 ${components.map((c) => `  - ${c}`).join('\n')}
 queues:
