@@ -162,14 +162,16 @@ describe("a project's own action", () => {
     expect(schema).toContain('"const": "notify-team"');
   });
 
-  it('is bundled into the Worker by switchyard build', async () => {
-    const file = project();
+  it('is bundled into the Worker by switchyard build, and one the manifest does not use is not', async () => {
+    const file = project(GOOD, ['./components/notify-team.ts', './components/page-oncall.ts']);
     const dir = dirname(file);
+    writeFileSync(join(dir, 'components/page-oncall.ts'), component('page-oncall', 'pageOncall'));
     const built = cli(['build', '--quiet', file]);
     expect(built.code, built.stderr).toBe(0);
     const registry = readFileSync(join(dir, '.switchyard/manifests.registry.ts'), 'utf8');
     expect(registry).toContain('import { notifyTeam as own0_notifyTeam } from "../components/notify-team.ts";');
     expect(registry).toMatch(/createRegistry\(\[.*own0_notifyTeam\]\)/);
+    expect(registry).not.toContain('pageOncall');
     // The Worker entry as wrangler bundles it, reading this project's build output instead of the checkout's.
     const redirect: Plugin = {
       name: 'project-build',
