@@ -90,21 +90,21 @@ export const cloudinaryUploadEndpoint = defineComponent({
       .describe("Named delivery transformations: the answer carries each one's URL, e.g. { thumb: c_fill,w_200,h_200 }."),
     max_size: field.size().default('10MiB').describe('Largest file accepted.'),
     types: field.list(field.string({ pattern: '^[a-z]+/[a-z0-9.+-]+$' })).optional().describe('Accepted MIME types (default any image).'),
-    backup_bucket: field.string({ pattern: '^[A-Z][A-Z0-9_]*$' }).optional().describe('R2 binding to keep the original in, with the Cloudinary URL in its metadata.'),
-    // No schema default: it applies only with backup_bucket (without one nothing is kept), and alone it is a mistake.
-    backup: field.enum(['always', 'on_request']).optional().describe(`With backup_bucket: keep every original (always, the default), or only when the request sends ${BACKUP_FIELD}=true (on_request).`),
+    backup_binding: field.string({ pattern: '^[A-Z][A-Z0-9_]*$' }).optional().describe('R2 binding to keep the original in, with the Cloudinary URL in its metadata.'),
+    // No schema default: it applies only with backup_binding (without one nothing is kept), and alone it is a mistake.
+    backup: field.enum(['always', 'on_request']).optional().describe(`With backup_binding: keep every original (always, the default), or only when the request sends ${BACKUP_FIELD}=true (on_request).`),
     base_url: baseUrl('https://api.cloudinary.com'),
   },
-  example: { type: 'cloudinary-upload', cloud_name: 'demo', api_key: 'CLOUDINARY_API_KEY', api_secret: 'CLOUDINARY_API_SECRET', folder: 'uploads', backup_bucket: 'UPLOADS' },
+  example: { type: 'cloudinary-upload', cloud_name: 'demo', api_key: 'CLOUDINARY_API_KEY', api_secret: 'CLOUDINARY_API_SECRET', folder: 'uploads', backup_binding: 'UPLOADS' },
   create(options) {
     const base = trimSlash(options.base_url);
     const { algorithm, max_size: maxSize, types, resource_type: resourceType } = options;
-    if (options.backup && !options.backup_bucket) throw new Error('backup needs backup_bucket');
+    if (options.backup && !options.backup_binding) throw new Error('backup needs backup_binding');
     const transformation = new RegExp(TRANSFORMATION_PATTERN);
     for (const [name, t] of [['transformation', options.transformation], ...Object.entries(options.urls ?? {}).map(([n, v]) => [`urls.${n}`, v])] as [string, string | undefined][]) {
       if (t !== undefined && (!transformation.test(t) || t.split('/').some((segment) => /^\.+$/.test(segment)))) throw new Error(`${name}: ${JSON.stringify(t)} is not a Cloudinary transformation (e.g. c_fill,w_200,h_200, chained with /)`);
     }
-    const backupMode = options.backup_bucket ? (options.backup ?? 'always') : 'never';
+    const backupMode = options.backup_binding ? (options.backup ?? 'always') : 'never';
     return async (ctx) => {
       // Bounded: the multipart envelope may add up to 64 KiB around the file; nothing more is ever buffered.
       const raw = await readBody(ctx.request, maxSize + MULTIPART_OVERHEAD);
@@ -123,7 +123,7 @@ export const cloudinaryUploadEndpoint = defineComponent({
       const asked = /^(true|1|yes)$/i.test(String(form.get(BACKUP_FIELD) ?? ''));
       if (asked && backupMode === 'never') return errorResponse(400, { error: 'bad_request', message: 'this route keeps no backups', reason: 'backup_not_allowed' });
       const backup = backupMode === 'always' || (backupMode === 'on_request' && asked);
-      const bucket = backup ? (ctx.env[options.backup_bucket!] as R2Bucket | undefined) : undefined;
+      const bucket = backup ? (ctx.env[options.backup_binding!] as R2Bucket | undefined) : undefined;
       if (backup && !bucket) return errorResponse(500, { error: 'misconfigured', message: 'the upload backup bucket is not bound' });
 
       const user = ctx.user!.sub;

@@ -39,15 +39,16 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
   // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
-  const from = (file: string) => {
-    const path = relative(dirname(output), join(PACKAGE_ROOT, file)).split(sep).join('/');
+  const fromFile = (file: string) => {
+    const path = relative(dirname(output), file).split(sep).join('/');
     return path.startsWith('.') ? path : `./${path}`;
   };
+  const from = (file: string) => fromFile(join(PACKAGE_ROOT, file));
   writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/manifest/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
   writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
-  // Only the adapters the manifests use: the bundler never sees the other schemes, handshakes and actions.
-  writeIfChanged(registryPath(output), registryModule(result.builds, from));
+  // Only the adapters the manifests use (and the project's own components they use): the bundler never sees the rest.
+  writeIfChanged(registryPath(output), registryModule(result.builds, from, { registry: result.registry!, own: result.own ?? [], fromFile }));
   writeDashboard(project.buildDir);
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }

@@ -19,6 +19,7 @@ import { sendCommand, sendSpec } from './send.ts';
 import { testCommand, testSpec } from './test.ts';
 import { tokenCommand, tokenSpec } from './token.ts';
 import { CLI_DOC_PATH, typesCommand, typesSpec } from './types.ts';
+import { upgradeCommand, upgradeSpec } from './upgrade.ts';
 import { validateCommand, validateSpec } from './validate.ts';
 
 export interface Command {
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: reconcileSpec, run: reconcileCommand },
   { spec: captureSpec, run: captureCommand },
   { spec: planSpec, run: planCommand },
+  { spec: upgradeSpec, run: (args) => upgradeCommand(args) },
   { spec: providersSpec, run: providersCommand },
   { spec: typesSpec, run: (args) => typesCommand(args, () => [[CLI_DOC_PATH, cliDoc(COMMANDS.map((c) => c.spec))]]) },
   { spec: tokenSpec, run: tokenCommand },

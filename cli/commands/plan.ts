@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
+import { loadOwnComponents } from '../lib/own-components.ts';
+import { upgradeValue } from '../lib/upgrade.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
 import { resolveWithProviders } from '../lib/catalog.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
@@ -77,7 +80,7 @@ function stepChanges(integration: string, on: string, before: unknown[], after: 
 }
 
 /** Compares two resolved manifests. */
-export function planLines(before: Obj, after: Obj): PlanLine[] {
+export function planLines(before: Obj, after: Obj, registry: Registry = defaultRegistry): PlanLine[] {
   const lines: PlanLine[] = [];
   for (const name of keys(before.integrations, after.integrations)) {
     const a = before.integrations?.[name];
@@ -118,7 +121,7 @@ export function planLines(before: Obj, after: Obj): PlanLine[] {
   for (const name of keys(before.auth, after.auth)) {
     if (!same(before.auth?.[name], after.auth?.[name])) lines.push({ sign: !before.auth?.[name] ? '+' : !after.auth?.[name] ? '-' : '~', text: `auth provider ${name}` });
   }
-  const schema = buildManifestSchema(defaultRegistry);
+  const schema = buildManifestSchema(registry);
   const had = new Set(secretUses(schema, before).map((u) => u.name));
   for (const name of [...new Set(secretUses(schema, after).map((u) => u.name))].sort()) {
     if (!had.has(name)) lines.push({ sign: '!', text: `new secret ${name}: set it before deploying (npx wrangler secret put ${name} --env <env>)` });
@@ -181,17 +184,20 @@ export async function planCommand(args: string[]): Promise<number> {
   const project = projectFor(positionals[0]);
   let before: Obj;
   let after: Obj;
+  let registry: Registry;
   try {
     const old = parseManifest(readFrom(from, project.manifest), `${from}`);
     const now = parseManifest(readText(project.manifest) ?? '', project.manifest);
     for (const p of [...old.problems, ...now.problems]) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-    before = resolveWithProviders(old.value, env) as Obj;
-    after = resolveWithProviders(now.value, env) as Obj;
+    // Both in the current manifest language, so a form `switchyard upgrade` renamed is no change.
+    before = resolveWithProviders(upgradeValue(old.value).value, env) as Obj;
+    after = resolveWithProviders(upgradeValue(now.value).value, env) as Obj;
+    registry = loadOwnComponents(project.manifest, now.value).registry;
   } catch (error) {
     console.error(`plan: ${(error as Error).message}`);
     return 1;
   }
-  const lines = planLines(before, after);
+  const lines = planLines(before, after, registry);
   if (json) {
     const priced = budget ? checkProject(project, { environments: [env] }).builds.find((b) => b.name === env)?.budget : undefined;
     console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, changes: lines, ...(budget ? { budget: priced ?? null } : {}) }, null, 2));

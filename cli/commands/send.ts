@@ -10,7 +10,8 @@
 import { EffectStatus, EventStatus, isSettled } from '../../runtime/store/status.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultRegistry } from '../../worker/registry.ts';
+import type { Registry } from '../../runtime/component/registry.ts';
+import { loadOwnComponents } from '../lib/own-components.ts';
 import { secretNamesOf } from '../../runtime/component/sign.ts';
 import { closest } from '../../runtime/language/closest.ts';
 import { providersOf } from '../../runtime/manifest/catalog.ts';
@@ -30,10 +31,10 @@ import { log, logError, processOutput, type Output } from '../lib/output.ts';
 export { fillSample };
 
 /** The one integration, compiled as the runtime compiles it (undefined if the rest of the manifest is needed). */
-function compiledAlone(manifest: Manifest, name: string): CompiledIntegration | undefined {
+function compiledAlone(manifest: Manifest, name: string, registry: Registry): CompiledIntegration | undefined {
   try {
     const { handlers: _handlers, ...spec } = manifest.integrations[name]! as Integration & { handlers?: unknown };
-    return compileManifest({ version: manifest.version, queues: manifest.queues, integrations: { [name]: spec } } as Manifest, defaultRegistry).integrations.get(name);
+    return compileManifest({ version: manifest.version, queues: manifest.queues, integrations: { [name]: spec } } as Manifest, registry).integrations.get(name);
   } catch {
     return undefined;
   }
@@ -116,7 +117,9 @@ export async function sendCommand(args: string[], output: Output = processOutput
     throw new UsageError(`${integrationName ? `no integration ${integrationName}${guess ? ` (did you mean ${guess}?)` : ''}` : 'name the integration to send to'}; integrations: ${known.join(', ')}`);
   }
   const verifierType = spec.verifier!.type;
-  const adapter = defaultRegistry.verifiers.get(verifierType);
+  // A verifier of the project's own (its `components:` files) signs as a built-in one does.
+  const registry = loadOwnComponents(project.manifest, parsed.value).registry;
+  const adapter = registry.verifiers.get(verifierType);
   if (!adapter || adapter.keyPair || !(adapter.sign || adapter.signBody)) {
     logError(output, `${verifierType} requests are signed with the provider's private key, which switchyard does not have: use the provider's own test tools`);
     return 1;
@@ -179,7 +182,7 @@ export async function sendCommand(args: string[], output: Output = processOutput
     logError(output, `${source}: ${error instanceof SampleError || error instanceof SyntaxError ? error.message : `cannot sign it: ${(error as Error).message}`} (nothing was sent)`);
     return 1;
   }
-  const repeated = repeats(compiledAlone(manifest, integrationName!), signable, options);
+  const repeated = repeats(compiledAlone(manifest, integrationName!, registry), signable, options);
   if (repeated) logError(output, `warning: ${source} gives ${repeated}: put an __ID__ placeholder where the id is read (samples/README.md), or the second send is a duplicate`);
 
   const res = await reach(url, { method: 'POST', headers: request.headers, body: request.body });

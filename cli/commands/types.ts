@@ -20,6 +20,7 @@ import { withConditionTables } from '../lib/conditions-doc.ts';
 import { withSectionTables } from '../lib/manifest-doc.ts';
 import { defaultsModule } from '../../runtime/manifest/sections/defaults-tree.ts';
 import { componentsDoc } from '../lib/components-doc.ts';
+import { loadOwnComponents } from '../lib/own-components.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { defineCommand, parseCommand } from '../lib/command.ts';
 import { clientModule } from '../lib/client.ts';
@@ -97,6 +98,20 @@ export async function generatedClient(manifestPath: string): Promise<string> {
   return clientModule(manifest, source);
 }
 
+/**
+ * The JSON Schema for a project's manifest: the built-in components' options and its own (`components:` files), for
+ * the editor (`# yaml-language-server: $schema=...`).
+ */
+export function projectSchema(manifestPath: string): string {
+  const text = readText(manifestPath);
+  if (text === undefined) throw new Error(`${manifestPath}: file not found`);
+  const parsed = parseManifest(text, manifestPath);
+  if (parsed.problems.length) throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
+  const own = loadOwnComponents(manifestPath, parsed.value);
+  if (own.problems.length) throw new Error(`${manifestPath}: ${own.problems[0]!.message}; run switchyard validate`);
+  return JSON.stringify(buildManifestSchema(own.registry, catalogNames()), null, 2) + '\n';
+}
+
 /** docs/cli.md: the CLI's commands, generated from their declarations (cli/lib/cli-doc.ts). */
 export const CLI_DOC_PATH = join(PACKAGE_ROOT, 'docs/cli.md');
 
@@ -108,14 +123,17 @@ provider list from catalog/), the TypeScript types from it, schemas/catalog.sche
 component's options), runtime/manifest/defaults.gen.ts and docs/manifest.md's tables (from the section specs), docs/cli.md (every command's flags, from their declarations), the README's generated tables,
 and the typed commands client for the default manifest. npm run types runs it; npm run check runs it with --check,
 which fails when any of them is stale.`,
-  arguments: [{ name: '[MANIFEST]', description: 'with --client: the manifest whose commands the client calls (default: integrations.yaml)' }],
+  arguments: [{ name: '[MANIFEST]', description: 'with --client or --schema: the manifest to read (default: integrations.yaml)' }],
   flags: {
     check: { type: 'boolean', description: 'write nothing; fail (exit 1) when a generated file is stale' },
     client: { type: 'string', value: 'FILE', description: "write only the typed client for a manifest's commands, to FILE (an application's own copy)" },
+    schema: { type: 'string', value: 'FILE', description: "write only the JSON Schema for a manifest, its own components' options included (components:), to FILE, for the editor" },
   },
+  exclusive: [['client', 'schema']],
   examples: [
     { command: 'npm run types', does: 'regenerate everything after changing an adapter, the catalog or a command' },
     { command: 'switchyard types --client src/switchyard.ts', does: "the typed client for your manifest's commands" },
+    { command: 'switchyard types --schema .switchyard/manifest.schema.json', does: "the schema your editor checks integrations.yaml with, your own components' options included" },
   ],
 });
 
@@ -129,6 +147,8 @@ export async function typesCommand(args: string[], more: () => [string, string][
   let files: [string, string][];
   if (values.client) {
     files = [[resolve(values.client), await generatedClient(positionals[0] ?? findManifest())]];
+  } else if (values.schema) {
+    files = [[resolve(values.schema), projectSchema(resolve(positionals[0] ?? findManifest()))]];
   } else {
     const want = await generated();
     files = [
@@ -147,7 +167,7 @@ export async function typesCommand(args: string[], more: () => [string, string][
   if (check) {
     const stale = files.filter(([path, content]) => readText(path) !== content).map(([path]) => path);
     for (const path of stale) console.error(`${path} is stale: run \`npm run types\` and commit the result`);
-    if (!stale.length) console.log(values.client ? 'the client is up to date' : 'schema, types and client are up to date');
+    if (!stale.length) console.log(values.client ? 'the client is up to date' : values.schema ? 'the schema is up to date' : 'schema, types and client are up to date');
     return stale.length ? 1 : 0;
   }
   for (const [path, content] of files) if (writeIfChanged(path, content)) console.log(`wrote ${path}`);

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
-import { defaultRegistry } from '../../worker/registry.ts';
+import { loadOwnComponents, type OwnComponent } from './own-components.ts';
+import { upgradeValue, versionProblems } from './upgrade.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
@@ -81,6 +82,10 @@ export interface CheckResult {
   warnings: Problem[];
   builds: EnvironmentBuild[];
   parsed?: ParsedManifest;
+  /** The registry the manifest was checked with: the built-in components and the project's own. */
+  registry?: Registry;
+  /** The project's own components (its `components:` files), which the build's registry module imports. */
+  own?: OwnComponent[];
 }
 
 /** SHA-256 of the manifest with keys sorted, so the same content always hashes the same. */
@@ -126,12 +131,17 @@ function manifestValidator(registry: Registry, providers: readonly string[]) {
 }
 
 export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
-  const registry = options.registry ?? defaultRegistry;
   const file = relative(process.cwd(), project.manifest) || project.manifest;
   const text = readText(project.manifest);
   if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], warnings: [], builds: [] };
   const parsed = parseManifest(text, file);
   if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
+  // The project's own components join the built-in ones before the schema is built from them.
+  const own = options.registry ? { registry: options.registry, components: [], problems: [] } : loadOwnComponents(project.manifest, parsed.value);
+  const registry = own.registry;
+  // An older manifest is read in the current language (its old forms renamed); versionProblems says what changed.
+  const versioned = upgradeValue(parsed.value);
+  const versions = versionProblems(parsed.value);
 
   const catalog = loadCatalog();
   const providers = [...catalog.entries.keys()];
@@ -141,6 +151,8 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const collected: Problem[] = [];
   const warned: Problem[] = [];
   const add = (env: string, problems: SourcedProblem[], into = collected) => problems.forEach((p) => into.push({ ...p, environments: [env] }));
+  add('default', locate(parsed, [...versions.problems, ...own.problems]));
+  add('default', locate(parsed, versions.warnings), warned);
   let sqlite: MigratedSchema | undefined;
   try {
     sqlite = migratedSchema(project.migrations);
@@ -165,7 +177,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     let resolved: unknown;
     try {
-      resolved = resolveEnvironment(parsed.value, env);
+      resolved = resolveEnvironment(versioned.value, env);
     } catch (error) {
       add(env, locate(parsed, [{ path: ['environments'], message: (error as Error).message }]));
       continue;
@@ -225,7 +237,7 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     const wranglerFile = relative(process.cwd(), project.wrangler) || project.wrangler;
     collected.push(...devAuthProblems(wranglerText, wranglerFile).map((p) => ({ ...p, environments })));
   }
-  return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed };
+  return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed, registry, own: own.components };
 }
 
 /** An event id or type read from a header the verifier does not sign: a captured body can be re-sent with another. */

@@ -7,7 +7,8 @@
  * whose outcome changes (skipped by a condition before, applied now, or the other way; or other steps skipped) is
  * named with the conditions that decided on each side.
  */
-import { defaultRegistry } from '../../worker/registry.ts';
+import { loadOwnComponents } from './own-components.ts';
+import { upgradeValue } from './upgrade.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
 import { parseManifest } from '../../runtime/manifest/load.ts';
@@ -65,11 +66,11 @@ export interface ReplayPlan {
 export function manifestFromText(project: Project, text: string, environment: string, label: string): Manifest {
   const parsed = parseManifest(text, label);
   for (const p of parsed.problems) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-  const inlined = inlineTemplateFiles(resolveWithProviders(parsed.value, environment), dirname(project.manifest));
+  const inlined = inlineTemplateFiles(resolveWithProviders(upgradeValue(parsed.value).value, environment), dirname(project.manifest));
   if (inlined.problems.length) throw new Error(`${label}: ${inlined.problems.map((p) => p.message).join('; ')}`);
   const manifest = inlined.manifest as Manifest;
   try {
-    compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+    compileManifest(manifest, loadOwnComponents(project.manifest, parsed.value).registry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
   } catch (error) {
     if (error instanceof ManifestError) throw new Error(`${label} does not compile: ${error.problems.map((p) => p.message).join('; ')}`);
     throw error;

@@ -123,6 +123,13 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
       kept.push({ ...union, keyword: 'tag', params: { tag: tagged.tag, tagValue, values: tagged.values } });
       continue;
     }
+    // A union told apart by which key is present (a step's `sql`, `enqueue` or `action`): a block that has exactly
+    // one branch's key means that branch, so a misspelt option reads as itself, not as "expected one of the keys".
+    const keyed = keyedBranch(union.schema, union.data);
+    if (keyed !== undefined && byBranch.has(keyed)) {
+      kept = kept.filter((e) => e !== union && (!e.schemaPath.startsWith(prefix) || byBranch.get(keyed)!.includes(e)));
+      continue;
+    }
     const score = (list: ErrorObject[]) =>
       list.some((e) => e.instancePath === union.instancePath && e.keyword === 'type') ? 1e6
       : list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'required' || e.keyword === 'const')) ? 1e3 + list.length
@@ -148,6 +155,15 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
     }
   }
   return problems;
+}
+
+/** In a union whose branches each require a key of their own first, the one branch whose key the block has. */
+function keyedBranch(schema: unknown, data: unknown): string | undefined {
+  if (!Array.isArray(schema) || !isPlainObject(data)) return undefined;
+  const keys = (schema as { required?: string[] }[]).map((b) => b?.required?.[0]);
+  if (keys.some((k) => k === undefined) || new Set(keys).size !== keys.length) return undefined;
+  const present = keys.flatMap((k, i) => (k! in data ? [String(i)] : []));
+  return present.length === 1 ? present[0] : undefined;
 }
 
 function describeUnion(e: ErrorObject): string {

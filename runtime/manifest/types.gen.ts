@@ -345,9 +345,13 @@ export type Verifier =
  */
 export interface Manifest {
   /**
-   * Manifest format version.
+   * Manifest language version (current: 2); `switchyard upgrade` rewrites an older manifest.
    */
-  version: 1;
+  version: 1 | 2;
+  /**
+   * The project's own components: files (relative to the manifest) that export what defineComponent returns; their options join this schema.
+   */
+  components?: string[];
   defaults?: Defaults;
   platform?: Platform;
   retention?: Retention;
@@ -2209,9 +2213,9 @@ export interface CloudinaryUploadEndpoint {
   /**
    * R2 binding to keep the original in, with the Cloudinary URL in its metadata.
    */
-  backup_bucket?: string;
+  backup_binding?: string;
   /**
-   * With backup_bucket: keep every original (always, the default), or only when the request sends backup=true (on_request).
+   * With backup_binding: keep every original (always, the default), or only when the request sends backup=true (on_request).
    */
   backup?: 'always' | 'on_request';
   /**

@@ -61,7 +61,7 @@ describe('cloudinary-upload', () => {
   });
 
   it('signs no transformation or format when the route declares none', async () => {
-    const { post, sent } = setup({ backup_bucket: undefined });
+    const { post, sent } = setup({ backup_binding: undefined });
     expect((await post()).status).toBe(201);
     expect(sent().get('transformation')).toBeNull();
     expect(sent().get('format')).toBeNull();
@@ -85,7 +85,7 @@ describe('cloudinary-upload', () => {
   });
 
   it('refuses a backup request where the route keeps none (400), and keeps every original under backup: always', async () => {
-    const none = setup({ backup_bucket: undefined });
+    const none = setup({ backup_binding: undefined });
     const refused = await none.post({ backup: 'true' });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { reason: string }).reason).toBe('backup_not_allowed');
@@ -105,7 +105,7 @@ describe('cloudinary-upload', () => {
   });
 
   it('refuses a malformed transformation and backup without a bucket at load time', () => {
-    expect(() => compileManifest(withUploads({ backup: 'on_request', backup_bucket: undefined }), defaultRegistry)).toThrow(ManifestError);
+    expect(() => compileManifest(withUploads({ backup: 'on_request', backup_binding: undefined }), defaultRegistry)).toThrow(ManifestError);
     expect(() => compileManifest(withUploads({ transformation: 'w_200 /x' }), defaultRegistry)).toThrow(/not a Cloudinary transformation/);
     expect(() => compileManifest(withUploads({ urls: { thumb: '../x' } }), defaultRegistry)).toThrow(/not a Cloudinary transformation/);
   });

@@ -6,7 +6,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { defaultRegistry } from '../../../worker/registry.ts';
+import type { Registry } from '../../../runtime/component/registry.ts';
+import { loadOwnComponents } from '../own-components.ts';
 import { compileManifest } from '../../../runtime/manifest/compile.ts';
 import { compileInputSchema } from '../input-validators.ts';
 import type { Manifest } from '../../../runtime/manifest/types.gen.ts';
@@ -86,19 +87,23 @@ export type TargetResult = { ok: true; target: Target } | { ok: false; problems:
 export function nodeTarget(project: Project, environment: string, manifestOverride?: Manifest): TargetResult {
   let manifest = manifestOverride;
   let queueNames: Record<string, string> = {};
+  let registry: Registry | undefined;
   if (!manifest) {
     const checked = checkProject(project, { environments: [environment], postgresSql: false });
     const build = checked.builds.find((b) => b.name === environment);
     if (checked.problems.length || !build) return { ok: false, problems: checked.problems };
     manifest = build.manifest;
     queueNames = build.queueNames;
+    registry = checked.registry;
   } else {
     const wrangler = readText(project.wrangler);
     const producers = wrangler ? readWranglerEnvironment(wrangler, environment)?.producers : undefined;
     queueNames = Object.fromEntries(producers ?? []);
   }
+  // The project's own components (its `components:` files) beside the built-in ones.
+  registry ??= loadOwnComponents(project.manifest, manifest).registry;
   const conditions = new ConditionTally();
-  const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema), conditions });
+  const compiled = compileManifest(manifest, registry, { inputValidator: (_name, schema) => compileInputSchema(schema), conditions });
   const wrangler = readText(project.wrangler);
   const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
   const secrets = readDevVars(project.devVarsExample);
@@ -109,6 +114,7 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
       environment,
       manifest,
       compiled,
+      registry,
       queueNames,
       secrets,
       vars,

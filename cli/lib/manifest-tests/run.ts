@@ -6,6 +6,7 @@
  * (`switchyard test`) and the workerd agreement test run this same module, so the two cannot drift.
  */
 import { defaultRegistry } from '../../../worker/registry.ts';
+import type { Registry } from '../../../runtime/component/registry.ts';
 import { optionsOf } from '../../../runtime/component/define.ts';
 import { secretNamesOf } from '../../../runtime/component/sign.ts';
 import { buildSample, catalogText, fillSample, findSample, jsonOfValue, SampleError, signBuilt, type CatalogSampleSpec, type Signable } from '../sign-sample.ts';
@@ -52,6 +53,8 @@ export interface Target {
   environment: string;
   manifest: Manifest;
   compiled: CompiledManifest;
+  /** The components the manifest was compiled with (built-in and the project's own); default: the built-in ones. */
+  registry?: Registry;
   /** Queue names by producer binding (wrangler.toml), as the Worker sees them. */
   queueNames: Record<string, string>;
   /** Secret values to verify with (and sign with): development values, never production ones. */
@@ -281,7 +284,7 @@ const normalizePath = (p: string) => {
 async function sign(target: Target, built: Built, url: string, now: number, keys: Map<string, { privateKey: string; env: Record<string, string> }>, env: RuntimeEnv): Promise<{ headers: Record<string, string>; body: string }> {
   if (built.signature === 'none') return { headers: built.headers, body: built.body };
   const block = target.manifest.integrations[built.integration]!.verifier!;
-  const adapter = defaultRegistry.verifiers.get(block.type);
+  const adapter = (target.registry ?? defaultRegistry).verifiers.get(block.type);
   if (!adapter) throw new Error(`no verifier type ${block.type}`);
   // The names of each secret option the spec marks (`secret`, `public_key`, Basic's `username` and `password`).
   const names = secretNamesOf(adapter, block);

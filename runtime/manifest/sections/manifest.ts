@@ -15,7 +15,8 @@ import { defaults, eventExtraction, handler, integration, lets, queue, store } f
 import { admin, rateLimit, requirement, route } from './routes.ts';
 import { LIMIT_NAME_PATTERN, NAME_PATTERN } from './names.ts';
 
-export const MANIFEST_VERSION = 1;
+/** The manifest language's version; an older one is read through cli/lib/upgrade.ts's rules (`switchyard upgrade`). */
+export const MANIFEST_VERSION = 2;
 
 const OVERLAID = ['defaults', 'queues', 'stores', 'integrations', 'templates', 'limits', 'auth', 'routes', 'commands', 'admin', 'retention', 'alerts'] as const;
 
@@ -27,7 +28,13 @@ export const overlay = field
 const named = (definition: string, description: string) => field.map(field.ref(definition), NAME_PATTERN).describe(description).optional();
 
 export const manifestSpec = {
-  version: field.const(MANIFEST_VERSION).describe('Manifest format version.'),
+  version: field
+    .enum(Array.from({ length: MANIFEST_VERSION }, (_, i) => i + 1))
+    .describe(`Manifest language version (current: ${MANIFEST_VERSION}); \`switchyard upgrade\` rewrites an older manifest.`),
+  components: field
+    .list(field.string({ pattern: '\\.(ts|mts|js|mjs)$' }), { uniqueItems: true })
+    .describe("The project's own components: files (relative to the manifest) that export what defineComponent returns; their options join this schema.")
+    .optional(),
   defaults: field.ref('Defaults').default({}),
   platform: platform.default({}),
   retention: retention.default({}),
