@@ -28,6 +28,7 @@ import { branchOf } from '../../runtime/manifest/decide.ts';
 import { compileInputSchema } from '../../cli/lib/input-validators.ts';
 import { migratedSchema } from '../../cli/lib/sqlite.ts';
 import { applies } from '../../cli/lib/conformance.ts';
+import { build } from '../../cli/commands/build.ts';
 import { secretsFor, tamper } from './catalog.ts';
 import { ROOT } from './project.ts';
 
@@ -78,7 +79,21 @@ export interface SampleRequests {
   stale?: SignedRequest;
 }
 
-const built = (file: string) => JSON.parse(readFileSync(join(ROOT, '.switchyard', file), 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+/**
+ * A manifest as `switchyard build` writes it (defaults applied): built here, once per process, so the fast tier (which
+ * has none of vitest.config.ts's set-up) never reads a missing or stale build.
+ */
+const builds = new Map<string, { environments: Record<string, { manifest: Manifest }> }>();
+function built(source: string, output: string) {
+  let known = builds.get(output);
+  if (!known) {
+    const result = build(source, output);
+    if (!result.ok) throw new Error(`${source} does not build:\n${result.messages.join('\n')}`);
+    known = JSON.parse(readFileSync(result.output!, 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+    builds.set(output, known);
+  }
+  return known;
+}
 
 /** The README's "Five minutes: add a provider" integration, as the README prints it. */
 export function readmeShop(): Manifest {
@@ -130,7 +145,7 @@ export function matrixRows(): MatrixRow[] {
   }
   for (const [file, json] of [['integrations.yaml', 'manifests.json'], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'postgres.yaml').map((f) => [`examples/${f}`, f === 'more-providers.yaml' ? 'examples.json' : f === 'forward.yaml' ? 'forward.json' : '']), ['examples/postgres.yaml', 'postgres.json']] as [string, string][]) {
     if (!json) throw new Error(`${file}: no build of it for the matrix (add it to vitest.config.ts's builds and here)`);
-    const manifest = built(json).environments.default!.manifest;
+    const manifest = built(file, json).environments.default!.manifest;
     const raw = parse(readFileSync(join(ROOT, file), 'utf8')) as { integrations?: Record<string, { provider?: string }> };
     add(file, file, manifest, Object.keys(manifest.integrations), (name) => raw.integrations?.[name]?.provider);
   }
