@@ -9,6 +9,7 @@ import { buildCommand, buildSpec } from './build.ts';
 import { captureCommand, captureSpec } from './capture.ts';
 import { devCommand, devSpec } from './dev.ts';
 import { handshakeCommand, handshakeSpec } from './handshake.ts';
+import { migrateCommand, migrateSpec } from './migrate.ts';
 import { planCommand, planSpec } from './plan.ts';
 import { providersCommand, providersSpec } from './providers.ts';
 import { rebuildCommand, rebuildSpec } from './rebuild.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: validateSpec, run: (args) => validateCommand(args) },
   { spec: buildSpec, run: buildCommand },
   { spec: devSpec, run: devCommand },
+  { spec: migrateSpec, run: migrateCommand },
   { spec: testSpec, run: (args) => testCommand(args) },
   { spec: sendSpec, run: (args) => sendCommand(args) },
   { spec: replaySpec, run: replayCommand },

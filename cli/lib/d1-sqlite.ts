@@ -11,8 +11,7 @@
  * The agreement test (test/worker/manifest-tests.test.ts) runs the same cases on real D1, so the two cannot drift.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { schemaMigrations } from './migrations.ts';
 
 type Row = Record<string, unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;
@@ -164,12 +163,12 @@ export class SqliteD1 {
   }
 }
 
-/** A fresh in-memory database with every migration applied, in name order (what `wrangler d1 migrations apply` does). */
+/** A fresh in-memory database with the runtime's migrations and the project's applied, in order (what `dev` does). */
 export function migratedD1(migrationsDir: string): SqliteD1 {
   const d1 = new SqliteD1();
-  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const { file, sql } of schemaMigrations(migrationsDir)) {
     try {
-      d1.db.exec(readFileSync(join(migrationsDir, file), 'utf8'));
+      d1.db.exec(sql);
     } catch (error) {
       d1.close();
       throw new Error(`migration ${file} failed: ${(error as Error).message}`);

@@ -2,9 +2,8 @@
  * The database the migrations describe, built in memory with Node's built-in `node:sqlite` (no native addon),
  * so every manifest statement can be prepared against the real schema before deploy.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { schemaMigrations } from './migrations.ts';
 
 export interface MigratedSchema {
   /** undefined when the statement prepares; the SQLite error otherwise. */
@@ -14,13 +13,15 @@ export interface MigratedSchema {
   close(): void;
 }
 
-/** Applies every `*.sql` file in the migrations folder, in name order, to an empty in-memory database. */
+/**
+ * Applies the runtime's migrations, then every `*.sql` file in the project's migrations folder, in name order, to an
+ * empty in-memory database.
+ */
 export function migratedSchema(migrationsDir: string): MigratedSchema {
   const db = new DatabaseSync(':memory:');
-  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
-  for (const file of files) {
+  for (const { file, sql } of schemaMigrations(migrationsDir)) {
     try {
-      db.exec(readFileSync(join(migrationsDir, file), 'utf8'));
+      db.exec(sql);
     } catch (error) {
       db.close();
       throw new Error(`migration ${file} failed: ${(error as Error).message}`);
