@@ -9,6 +9,7 @@ import { buildCommand, buildSpec } from './build.ts';
 import { captureCommand, captureSpec } from './capture.ts';
 import { devCommand, devSpec } from './dev.ts';
 import { handshakeCommand, handshakeSpec } from './handshake.ts';
+import { initCommand, initSpec } from './init.ts';
 import { migrateCommand, migrateSpec } from './migrate.ts';
 import { planCommand, planSpec } from './plan.ts';
 import { providersCommand, providersSpec } from './providers.ts';
@@ -27,6 +28,7 @@ export interface Command {
 }
 
 export const COMMANDS: readonly Command[] = [
+  { spec: initSpec, run: initCommand },
   { spec: validateSpec, run: (args) => validateCommand(args) },
   { spec: buildSpec, run: buildCommand },
   { spec: devSpec, run: devCommand },
