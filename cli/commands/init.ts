@@ -40,6 +40,7 @@ npm install, npm run dev.`,
 interface PackageJson {
   version: string;
   devDependencies: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
   engines?: Record<string, string>;
 }
 
@@ -204,6 +205,7 @@ export function initProject(dir: string, options: { template?: string; providers
     copy('migrations');
     copy('templates');
     copy('tests');
+    copy('samples');
     copy('.dev.vars.example');
   } else {
     const picked = options.providers ?? [];
@@ -244,6 +246,8 @@ export function initProject(dir: string, options: { template?: string; providers
           switchyard: options.switchyard ?? `^${own.version}`,
           wrangler: version('wrangler'),
         },
+        // npm runs only these packages' install scripts: node's fetches Node 24, esbuild's and workerd's their binaries.
+        allowScripts: own.allowScripts ?? {},
       },
       null,
       2,
