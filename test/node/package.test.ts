@@ -70,18 +70,21 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
 }
 
-/** Rows of the project's local D1, through its own wrangler. */
-function d1(sql: string): Record<string, unknown>[] {
-  const out = run('npm', ['exec', '--', 'wrangler', 'd1', 'execute', 'DB', '--local', '--json', '--command', sql], app, true);
-  return (JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as { results: Record<string, unknown>[] }[]).flatMap((r) => r.results);
+/** Each statement's rows, from the project's local D1, through its own wrangler on its own Node (one call). */
+function d1(...statements: string[]): Record<string, unknown>[][] {
+  const out = run(join(app, 'node_modules/.bin/node'), [join(app, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'execute', 'DB', '--local', '--json', '--command', statements.join(';\n')], app, true);
+  return (JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as { results: Record<string, unknown>[] }[]).map((r) => r.results);
 }
 
 /** What must survive an upgrade, by identity and content (a status may move on: a retry can run meanwhile). */
-const snapshot = () => ({
-  events: d1('SELECT integration, id, type, body FROM events ORDER BY seq'),
-  effects: d1('SELECT integration, event_id, step, action, payload FROM effects ORDER BY integration, event_id, step'),
-  dead_letters: d1('SELECT integration, stage, event_id, reason, raw_body FROM dead_letters ORDER BY seq'),
-});
+function snapshot() {
+  const [events, effects, dead_letters] = d1(
+    'SELECT integration, id, type, body FROM events ORDER BY seq',
+    'SELECT integration, event_id, step, action, payload FROM effects ORDER BY integration, event_id, step',
+    'SELECT integration, stage, event_id, reason, raw_body FROM dead_letters ORDER BY seq',
+  );
+  return { events, effects, dead_letters };
+}
 
 let tarball: string;
 let running: ChildProcess | undefined;
@@ -121,7 +124,7 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     spawnSync('npm', ['run', '-s', 'switchyard', '--', 'send', 'stripe', '--file', join(work, 'no-id.json'), '--url', server.url], { cwd: app, env: userEnv });
     await stop(server.child);
     running = undefined;
-    expect(d1(`SELECT integration, type, status FROM events WHERE id = '${id}'`)).toEqual([{ integration: 'stripe', type: 'payment_intent.succeeded', status: 'applied' }]);
+    expect(d1(`SELECT integration, type, status FROM events WHERE id = '${id}'`)).toEqual([[{ integration: 'stripe', type: 'payment_intent.succeeded', status: 'applied' }]]);
   }, 360_000);
 
   it("runs the project's own switchyard test and a wrangler deploy --dry-run", () => {
@@ -146,7 +149,8 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     delete manifest.scripts.prepack;
     writeFileSync(join(next, 'package.json'), JSON.stringify(manifest, null, 2));
     const nextTarball = pack(next, work, ['--ignore-scripts']);
-    npm(['install', '--prefer-offline', `switchyard@file:${nextTarball}`]);
+    // npm update's work for a file: release (node's, esbuild's and workerd's install scripts ran on the first install).
+    npm(['install', '--prefer-offline', '--ignore-scripts', `switchyard@file:${nextTarball}`]);
     expect(run(SYSTEM_NODE, ['-p', "require('./node_modules/switchyard/package.json').version"], app).trim()).toBe('0.1.1-next');
 
     const server = await dev();
@@ -154,8 +158,7 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     expect(server.output()).toContain('[switchyard] local D1: runtime tables applied 1 (0099_upgrade_probe.sql)');
     await stop(server.child);
     running = undefined;
-    expect(d1("SELECT name, how FROM switchyard_migrations WHERE name = '0099_upgrade_probe.sql'")).toEqual([{ name: '0099_upgrade_probe.sql', how: 'ran' }]);
-    expect(d1("SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'upgrade_probe'")).toEqual([{ n: 1 }]);
+    expect(d1("SELECT name, how FROM switchyard_migrations WHERE name = '0099_upgrade_probe.sql'", "SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'upgrade_probe'")).toEqual([[{ name: '0099_upgrade_probe.sql', how: 'ran' }], [{ n: 1 }]]);
     expect(snapshot()).toEqual(before);
   }, 300_000);
 });
