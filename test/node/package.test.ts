@@ -83,7 +83,7 @@ function snapshot() {
     'SELECT integration, event_id, step, action, payload FROM effects ORDER BY integration, event_id, step',
     'SELECT integration, stage, event_id, reason, raw_body FROM dead_letters ORDER BY seq',
   );
-  return { events, effects, dead_letters };
+  return { events: events!, effects: effects!, dead_letters: dead_letters! };
 }
 
 let tarball: string;
