@@ -15,7 +15,8 @@ if (!examples.ok) throw new Error(`example manifest build failed:\n${examples.me
 const forward = build('examples/forward.yaml', 'forward.json');
 if (!forward.ok) throw new Error(`examples/forward.yaml build failed:\n${forward.messages.join('\n')}`);
 if (!built.ok) throw new Error(`switchyard build failed:\n${built.messages.join('\n')}`);
-const migrations = await readD1Migrations('./migrations');
+// The runtime's tables (runtime/migrations/d1, named apart so they never collide with the project's), then the cookbook's.
+const migrations = [...(await readD1Migrations('./runtime/migrations/d1')).map((m) => ({ ...m, name: `switchyard/${m.name}` })), ...(await readD1Migrations('./migrations'))];
 // The application's Worker, calling switchyard through a Service Binding with the generated client (test/worker/commands-rpc.test.ts).
 const caller = buildSync({ entryPoints: ['test/support/caller-worker.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false }).outputFiles[0]!.text;
 // The Postgres suite (test/worker/postgres.test.ts) runs when a Postgres answers at SWITCHYARD_PG_URL

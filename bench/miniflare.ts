@@ -1,7 +1,7 @@
 /** A bench Worker bundled with esbuild and run in Miniflare (workerd) with local D1 migrated like production. */
 import { build, type Plugin } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { readdirSync, readFileSync } from 'node:fs';
+import { schemaMigrations } from '../cli/lib/migrations.ts';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../cli/lib/project.ts';
 
@@ -59,9 +59,9 @@ export async function startBenchWorker(entry: string, bindings: Record<string, s
     }),
   );
   const db = await mf.getD1Database('DB');
-  const migrations = join(PACKAGE_ROOT, 'migrations');
-  for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
-    const sql = readFileSync(join(migrations, file), 'utf8').replace(/--[^\n]*/g, '');
+  // The runtime's tables, then the cookbook's (what `switchyard migrate` applies).
+  for (const { sql: text } of schemaMigrations(join(PACKAGE_ROOT, 'migrations'))) {
+    const sql = text.replace(/--[^\n]*/g, '');
     for (const statement of statements(sql)) await db.prepare(statement).run();
   }
   return mf;

@@ -1,23 +1,4 @@
--- The consumer's records: which messages were applied (the guard that makes redelivery a no-op), the outbox of
--- messages that enqueue steps send after the transaction commits, and version columns for ordering guards.
-
-CREATE TABLE IF NOT EXISTS applied_messages (
-  integration TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  applied_at TEXT NOT NULL,
-  PRIMARY KEY (integration, event_id)
-);
-
-CREATE TABLE IF NOT EXISTS outbox (
-  key TEXT PRIMARY KEY,     -- integration, event id and step: the same step never sends twice from here
-  integration TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  queue TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_by_event ON outbox (integration, event_id);
-
--- Ordering guards: the newest event's version wins; an older event never overwrites newer state.
+-- The cookbook's ordering guards: the newest event's version wins; an older event never overwrites newer state.
+-- (This name once held the runtime's consumer tables too; they are in runtime/migrations/d1/0003_consumer.sql.)
 ALTER TABLE subscriptions ADD COLUMN version TEXT;
 ALTER TABLE users ADD COLUMN version TEXT;

@@ -15,7 +15,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { addMissingDevVars, missingDevVars, readDevVars } from '../lib/dev-vars.ts';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
-import { applyLocalMigrations } from '../lib/dev-migrations.ts';
+import { applyLocalMigrations, applyRuntimeMigrations } from '../lib/dev-migrations.ts';
 import { classify, templateFiles, watchInputs, type DevInput, type DevInputs } from '../lib/dev-inputs.ts';
 import { wranglerOutput } from '../lib/dev-output.ts';
 import { parseCron, scheduleCrons, type Cron } from '../lib/cron.ts';
@@ -207,6 +207,10 @@ export async function devCommand(args: string[]): Promise<number> {
     }
   };
   const migrate = async () => {
+    // The runtime's tables first (the package's migrations, switchyard_migrations), then the project's (d1_migrations).
+    const runtime = await applyRuntimeMigrations(project.root, plan.migrationArgs);
+    if (!runtime.ok) return (console.error(runtime.message), false);
+    if (runtime.changed) console.log(runtime.message);
     const result = await applyLocalMigrations(project.root, plan.migrationArgs);
     (result.ok ? console.log : console.error)(result.message);
     return result.ok;

@@ -10,6 +10,8 @@ import { captureCommand, captureSpec } from './capture.ts';
 import { devCommand, devSpec } from './dev.ts';
 import { forwardCommand, forwardSpec } from './forward.ts';
 import { handshakeCommand, handshakeSpec } from './handshake.ts';
+import { initCommand, initSpec } from './init.ts';
+import { migrateCommand, migrateSpec } from './migrate.ts';
 import { planCommand, planSpec } from './plan.ts';
 import { providersCommand, providersSpec } from './providers.ts';
 import { rebuildCommand, rebuildSpec } from './rebuild.ts';
@@ -28,9 +30,11 @@ export interface Command {
 }
 
 export const COMMANDS: readonly Command[] = [
+  { spec: initSpec, run: initCommand },
   { spec: validateSpec, run: (args) => validateCommand(args) },
   { spec: buildSpec, run: buildCommand },
   { spec: devSpec, run: devCommand },
+  { spec: migrateSpec, run: migrateCommand },
   { spec: testSpec, run: (args) => testCommand(args) },
   { spec: sendSpec, run: (args) => sendCommand(args) },
   { spec: replaySpec, run: replayCommand },

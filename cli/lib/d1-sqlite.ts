@@ -164,7 +164,7 @@ export class SqliteD1 {
 }
 
 /**
- * A fresh in-memory database with every migration applied, in name order (what `wrangler d1 migrations apply` does);
+ * A fresh in-memory database with the runtime's migrations and the project's applied, in order (what `dev` does);
  * from an image of the migrated schema after the first (cli/lib/sqlite.ts).
  */
 export function migratedD1(migrationsDir: string): SqliteD1 {

@@ -79,7 +79,8 @@ type PrepareResult = { engine: string; errors: ({ message: string; at: number | 
 /** Results by input: every environment of one validate run usually has the same statements and migrations. */
 const prepared = new Map<string, PrepareResult>();
 
-const PREPARE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'postgres-prepare.ts');
+// Beside this module in the repository (postgres-prepare.ts); in the package's dist/, beside the bundled CLI (.js).
+const PREPARE_SCRIPT = ['postgres-prepare.ts', 'postgres-prepare.js'].map((f) => join(dirname(fileURLToPath(import.meta.url)), f)).find((f) => existsSync(f)) ?? 'postgres-prepare.ts';
 
 /**
  * Prepares every statement bound for a Postgres store against its migrations folder (relative to the manifest),

@@ -2,9 +2,8 @@
  * The database the migrations describe, built in memory with Node's built-in `node:sqlite` (no native addon),
  * so every manifest statement can be prepared against the real schema before deploy.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { schemaMigrations } from './migrations.ts';
 
 export interface MigratedSchema {
   /** undefined when the statement prepares; the SQLite error otherwise. */
@@ -21,12 +20,12 @@ export interface MigratedSchema {
  */
 const images = new Map<string, Uint8Array>();
 
-/** A fresh in-memory database with every `*.sql` file of the migrations folder applied, in name order. */
+/**
+ * A fresh in-memory database with the runtime's migrations, then every `*.sql` file of the project's migrations
+ * folder, applied in order (what `dev` and `switchyard migrate` do).
+ */
 export function migratedDatabase(migrationsDir: string): DatabaseSync {
-  const migrations = readdirSync(migrationsDir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((file) => ({ file, sql: readFileSync(join(migrationsDir, file), 'utf8') }));
+  const migrations = schemaMigrations(migrationsDir);
   const key = migrations.map((m) => `${m.file}\n${m.sql}`).join('\n\0');
   const db = new DatabaseSync(':memory:');
   const image = images.get(key);
@@ -46,7 +45,7 @@ export function migratedDatabase(migrationsDir: string): DatabaseSync {
   return db;
 }
 
-/** Applies every `*.sql` file in the migrations folder, in name order, to an empty in-memory database. */
+/** The migrated schema (migratedDatabase), for preparing statements and reading its plans. */
 export function migratedSchema(migrationsDir: string): MigratedSchema {
   const db = migratedDatabase(migrationsDir);
   return {

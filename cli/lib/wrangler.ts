@@ -1,9 +1,22 @@
 /** Runs the project's own wrangler with this Node (the bundled Node 24), whatever `node` is on PATH. */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from './project.ts';
 
-export const WRANGLER_BIN = join(PACKAGE_ROOT, 'node_modules/wrangler/bin/wrangler.js');
+/**
+ * wrangler's script: the package's own node_modules in this repository, the project's when switchyard is installed
+ * in one (node_modules/switchyard beside node_modules/wrangler): the nearest node_modules/wrangler at or above it.
+ */
+function findWrangler(from: string): string {
+  for (let at = from; ; at = dirname(at)) {
+    const bin = join(at, 'node_modules/wrangler/bin/wrangler.js');
+    if (existsSync(bin)) return bin;
+    if (dirname(at) === at) return join(from, 'node_modules/wrangler/bin/wrangler.js');
+  }
+}
+
+export const WRANGLER_BIN = findWrangler(PACKAGE_ROOT);
 
 export function spawnWrangler(args: string[], options: SpawnOptions = {}): ChildProcess {
   return spawn(process.execPath, [WRANGLER_BIN, ...args], { stdio: 'inherit', ...options });

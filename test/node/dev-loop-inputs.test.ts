@@ -42,8 +42,11 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
     const lines = firstRun.trimEnd().split('\n');
     expect(lines.length, firstRun).toBeLessThan(40);
     expect(firstRun).not.toMatch(STACK);
-    const migrations = readdirSync(join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort();
-    expect(firstRun).toContain(`[switchyard] local D1: applied ${migrations.length} migrations (${migrations[0]} … ${migrations.at(-1)})\n`);
+    const sql = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.sql')).sort();
+    const [runtime, migrations] = [sql('runtime/migrations/d1'), sql('migrations')];
+    const names = (list: string[]) => (list.length <= 2 ? list.join(', ') : `${list[0]} … ${list.at(-1)}`);
+    expect(firstRun).toContain(`[switchyard] local D1: runtime tables applied ${runtime.length} (${names(runtime)})\n`);
+    expect(firstRun).toContain(`[switchyard] local D1: applied ${migrations.length} migrations (${names(migrations)})\n`);
     expect(firstRun).not.toMatch(/Environment Variable|Scheduled Workers are not automatically triggered/);
   });
 

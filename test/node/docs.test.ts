@@ -110,7 +110,7 @@ describe('docs/', () => {
 
   it('deploying.md covers login, every resource, migrations, the admin secret and organisation, and the logs', () => {
     const deploy = read('docs/deploying.md');
-    for (const step of ['wrangler login', 'wrangler d1 create', 'wrangler kv namespace create', 'wrangler r2 bucket create', 'wrangler queues create', 'wrangler d1 migrations apply DB --remote', 'secret put ADMIN_TOKEN', 'ADMIN_ORG_ID', 'deploy --dry-run', 'wrangler tail']) {
+    for (const step of ['wrangler login', 'wrangler d1 create', 'wrangler kv namespace create', 'wrangler r2 bucket create', 'wrangler queues create', 'switchyard migrate --remote', 'secret put ADMIN_TOKEN', 'ADMIN_ORG_ID', 'deploy --dry-run', 'wrangler tail']) {
       expect(deploy).toContain(step);
     }
   });

@@ -28,7 +28,7 @@ export function devProject(edit: { manifest?: (t: string) => string; wrangler?: 
   cpSync(join(ROOT, 'samples'), join(dir, 'samples'), { recursive: true });
   // worker/index.ts imports ../.switchyard/ (this project's build) and ../runtime/: a copy here, with links to the code.
   mkdirSync(join(dir, 'worker'));
-  for (const f of ['index.ts', 'registry.ts']) cpSync(join(ROOT, 'worker', f), join(dir, 'worker', f));
+  for (const f of ['index.ts', 'entry.ts', 'registry.ts']) cpSync(join(ROOT, 'worker', f), join(dir, 'worker', f));
   for (const d of ['runtime', 'adapters']) symlinkSync(join(ROOT, d), join(dir, d), 'dir');
   return dir;
 }

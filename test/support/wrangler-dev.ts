@@ -51,7 +51,8 @@ export interface DevWorkerOptions {
 
 export async function startDevWorker(options: DevWorkerOptions = {}): Promise<DevWorker> {
   const persist = options.persist ?? mkdtempSync(join(tmpdir(), 'switchyard-dev-'));
-  const migrate = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+  // The runtime's tables, then the project's (what `switchyard dev` applies first).
+  const migrate = spawnSync(process.execPath, [join(ROOT, 'cli/switchyard.ts'), 'migrate', '--persist-to', persist], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true' },
