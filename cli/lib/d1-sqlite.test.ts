@@ -10,9 +10,19 @@ const folder = (files: Record<string, string>) => {
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
   return dir;
 };
-const tables = async (d1: ReturnType<typeof migratedD1>) => (await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all<{ name: string }>()).results.map((r) => r.name);
+const allTables = async (d1: ReturnType<typeof migratedD1>) => (await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all<{ name: string }>()).results.map((r) => r.name);
+/** The project's tables: every database has the runtime's (runtime/migrations/d1) under them. */
+const runtimeTables = allTables(migratedD1(folder({})));
+const tables = async (d1: ReturnType<typeof migratedD1>) => {
+  const runtime = new Set(await runtimeTables);
+  return (await allTables(d1)).filter((name) => !runtime.has(name));
+};
 
 describe('migratedD1', () => {
+  it("applies the runtime's migrations under the project's", async () => {
+    expect(await runtimeTables).toEqual(expect.arrayContaining(['events', 'effects', 'dead_letters']));
+  });
+
   it('gives each call its own database: what one case writes, the next never sees', async () => {
     const dir = folder({ '0001_orders.sql': "CREATE TABLE orders (id TEXT PRIMARY KEY, status TEXT);\nINSERT INTO orders VALUES ('seeded', 'open');" });
     const first = migratedD1(dir);
