@@ -10,7 +10,7 @@ import { UsageError } from '../lib/args.ts';
 import { defineCommand, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { readDevVars } from '../lib/dev-vars.ts';
 import { projectFor } from '../lib/project.ts';
-import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { adminCall, adminTarget } from '../lib/server.ts';
 import { forwardHeaders } from '../../adapters/actions/forward.ts';
 import { parseDuration } from '../../runtime/lib/duration.ts';
 import { toBase64 } from '../../runtime/lib/bytes.ts';
@@ -58,12 +58,9 @@ export async function forwardCommand(args: string[]): Promise<number> {
   if (Number.isNaN(Date.parse(since))) throw new UsageError(`--since ${since} is not a time (ISO 8601)`);
   const interval = parseDuration(values.interval);
   const project = projectFor();
-  const url = serverUrl(project, values.url);
-  const token = adminToken(project);
-  if (!token) {
-    console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
-    return 2;
-  }
+  const target = adminTarget(project, values.url);
+  if (!target) return 2;
+  const { url, token } = target;
   let secret = process.env[values.secret] || readDevVars(join(project.root, '.dev.vars'))[values.secret];
   if (!secret) {
     secret = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(24)))}`;

@@ -8,7 +8,7 @@ import { UsageError } from '../lib/args.ts';
 import { defineCommand, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { projectFor } from '../lib/project.ts';
 import { ARM_DEFAULT_SECONDS, ARM_MAX_SECONDS } from '../../runtime/edge/handshake.ts';
-import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { adminCall, adminTarget } from '../lib/server.ts';
 
 export const handshakeSpec = defineCommand({
   name: 'handshake',
@@ -39,12 +39,9 @@ export async function handshakeCommand(args: string[]): Promise<number> {
   if (action !== 'status' && !integration) throw new UsageError(`${action} needs an integration`);
   if (values.seconds !== undefined && action !== 'arm') throw new UsageError('--seconds goes with arm');
   const project = projectFor();
-  const url = serverUrl(project, values.url);
-  const token = adminToken(project);
-  if (!token) {
-    console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
-    return 2;
-  }
+  const target = adminTarget(project, values.url);
+  if (!target) return 2;
+  const { url, token } = target;
   const path = (rest: string) => `/handshakes/${encodeURIComponent(integration!)}${rest}`;
   if (action === 'arm') {
     const query = values.seconds === undefined ? '' : `?seconds=${encodeURIComponent(values.seconds)}`;

@@ -10,7 +10,7 @@ import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, ENV_FLAG, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { type Project, projectFor, readText } from '../lib/project.ts';
-import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { adminCall, adminTarget } from '../lib/server.ts';
 
 /** `[#########-----------] 45% 90/200` */
 export function progressBar(done: number, total: number, width = 30): string {
@@ -65,12 +65,9 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     console.error(`${target} is neither a table the manifest writes nor an integration${guess ? ` (did you mean ${guess}?)` : ''}\n  tables: ${known.tables.join(', ')}\n  integrations: ${known.integrations.join(', ')}`);
     return 1;
   }
-  const url = serverUrl(project, values.url);
-  const token = adminToken(project);
-  if (!token) {
-    console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
-    return 2;
-  }
+  const server = adminTarget(project, values.url);
+  if (!server) return 2;
+  const { url, token } = server;
   let cursor: string | null = null;
   let total = 0;
   let done = 0;

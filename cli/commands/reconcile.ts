@@ -14,7 +14,7 @@ import { ListError, Pager, type Cursor } from '../lib/backfill/pager.ts';
 import { resolveSources } from '../lib/backfill/sources.ts';
 import { synthesise, wanted, type SyntheticEvent } from '../lib/backfill/template.ts';
 import { projectFor } from '../lib/project.ts';
-import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { adminCall, adminTarget } from '../lib/server.ts';
 import { operatorEnv } from './backfill.ts';
 
 const KEYS_PER_CALL = 100;
@@ -152,12 +152,9 @@ export async function reconcileCommand(args: string[]): Promise<number> {
   for (const n of named ?? []) if (!resolved.sources.get(n)?.reconcile) throw new UsageError(`${integration} has no source ${n} with a reconcile: block; these have one: ${[...resolved.sources].filter(([, s]) => s.reconcile).map(([k]) => k).join(', ') || 'none'}`);
   const picked = [...resolved.sources].filter(([name, s]) => s.reconcile && (!named || named.includes(name)));
   if (!picked.length) throw new UsageError(`no source of ${integration} declares reconcile: (which table and columns to compare)`);
-  const url = serverUrl(project, values.url);
-  const token = adminToken(project);
-  if (!token) {
-    console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
-    return 2;
-  }
+  const target = adminTarget(project, values.url);
+  if (!target) return 2;
+  const { url, token } = target;
   const vars = operatorEnv(project);
   const results: (Drift & { repaired?: { sent: number; counts: Record<string, number>; remaining: number } })[] = [];
   for (const [name, source] of picked) {

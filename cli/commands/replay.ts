@@ -9,7 +9,7 @@
 import { parseIntegerList, UsageError } from '../lib/args.ts';
 import { defineCommand, parseCommand, URL_FLAG } from '../lib/command.ts';
 import { projectFor } from '../lib/project.ts';
-import { adminCall, adminToken, serverUrl } from '../lib/server.ts';
+import { adminCall, adminTarget } from '../lib/server.ts';
 import { EventStatus } from '../../runtime/store/status.ts';
 
 interface DeadLetter {
@@ -63,12 +63,9 @@ export async function replayCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const seqs = values.seq === undefined ? undefined : parseIntegerList('seq', values.seq);
   const project = projectFor();
-  const url = serverUrl(project, values.url);
-  const token = adminToken(project);
-  if (!token) {
-    console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
-    return 2;
-  }
+  const target = adminTarget(project, values.url);
+  if (!target) return 2;
+  const { url, token } = target;
   const call = <T>(path: string, init?: RequestInit) => adminCall<T>(url, token, path, init);
 
   if (values.list) {

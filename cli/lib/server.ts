@@ -30,6 +30,17 @@ export function adminToken(project: Project): string | undefined {
   return process.env.ADMIN_TOKEN || readDevVars(join(project.root, '.dev.vars')).ADMIN_TOKEN;
 }
 
+/**
+ * The running switchyard a command talks to and the admin token to talk with; undefined (after saying why) when no
+ * token is set, for the command to exit 2.
+ */
+export function adminTarget(project: Project, flag?: string): { url: string; token: string } | undefined {
+  const token = adminToken(project);
+  if (token) return { url: serverUrl(project, flag), token };
+  console.error('no admin token: set ADMIN_TOKEN in the environment or in .dev.vars');
+  return undefined;
+}
+
 /** `fetch`, with a refused connection turned into a hint at `npm run dev` or `--url`. */
 export async function reach(url: string, init?: RequestInit): Promise<Response> {
   try {
