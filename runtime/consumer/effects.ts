@@ -200,17 +200,17 @@ export async function deliverEffects(claimed: readonly ClaimedEffect[], lease: s
         const sent = item.outcome;
         // A batch's items each log their own send, with their own part of the answer.
         const logged = item.members ? item.members.map((m, i) => [m, (sent.result as unknown[])[i]] as const) : [[{ key: item.key, payload: item.payload }, sent.result] as const];
-        built = [settleStatement(db, effect, lease, d.keep ? { ...sent, result: d.keep(sent.result) } : sent, at), ...logged.flatMap(([m, result]) => item.spec.action.logStatements?.(m, result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params))];
+        built = [settleStatement(db, effect, lease, d.keep ? { ...sent, result: d.keep(sent.result) } : sent, at, item.durationMs), ...logged.flatMap(([m, result]) => item.spec.action.logStatements?.(m, result, at) ?? []).map((s) => db.prepare(s.sql).bind(...s.params))];
       } catch (error) {
         item.outcome = { status: EffectStatus.sent, result: null, note: `${item.outcome.note ? `${item.outcome.note}; ` : ''}its answer could not be recorded: ${String(error).slice(0, 200)}` };
-        built = [settleStatement(db, effect, lease, item.outcome, at)];
+        built = [settleStatement(db, effect, lease, item.outcome, at, item.durationMs)];
       }
       statements.push(...built);
       emit({ kind: 'effect.sent', integration: effect.integration, id: effect.id, step: effect.step, action: effect.action, attempts: effect.attempts, ...(item.outcome.note ? { note: item.outcome.note } : {}), ...took(item) });
       continue;
     }
     const outcome = item.outcome;
-    statements.push(settleStatement(db, effect, lease, outcome, at));
+    statements.push(settleStatement(db, effect, lease, outcome, at, item.durationMs));
     if (outcome.status === EffectStatus.retrying || outcome.status === EffectStatus.dead_lettered) {
       statements.push(attemptStatement(db, { integration: effect.integration, id: effect.id, target: effect.step, n: effect.attempts, durationMs: item.durationMs ?? 0, error: outcome.error }, at));
       statements.push(effectFailureStatement(db, effect.action, outcome.status, at));

@@ -118,7 +118,7 @@ export async function nextDue(db: D1Database, keys: readonly EventKey[]): Promis
 }
 
 const SETTLE = `UPDATE effects SET status = ?5, next_at = ?6, result = coalesce(?7, result), error = ?8, attempts = attempts + ?9, lease = NULL, updated_at = ?10,
-  payload = coalesce(?11, payload), limits = CASE WHEN ?11 IS NULL THEN limits ELSE ?12 END
+  payload = coalesce(?11, payload), limits = CASE WHEN ?11 IS NULL THEN limits ELSE ?12 END, duration_ms = ?13
 WHERE integration = ?1 AND event_id = ?2 AND step = ?3 AND lease = ?4`;
 
 /** How one claimed effect ended this time. */
@@ -130,15 +130,18 @@ export type Settlement =
   | { status: typeof EffectStatus.dropped; error: string }
   | { status: typeof EffectStatus.dead_lettered; error: string };
 
-/** Settles a claimed effect, only while this consumer still holds its lease (with the payload it built, if it did). */
-export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean }, lease: string, s: Settlement, at: string): D1PreparedStatement {
+/**
+ * Settles a claimed effect, only while this consumer still holds its lease (with the payload it built, if it did).
+ * `durationMs`: how long this attempt's provider call took, when one was made.
+ */
+export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean }, lease: string, s: Settlement, at: string, durationMs?: number): D1PreparedStatement {
   const nextAt = 'nextAt' in s ? s.nextAt : null;
   const result = s.status === EffectStatus.sent ? JSON.stringify(s.result ?? null) : null;
   const error = 'error' in s ? s.error : s.status === EffectStatus.sent ? (s.note ?? null) : null;
   // A deferral waits for the period to reset: it gives back the attempt its claim counted.
   const attempts = s.status === EffectStatus.deferred ? -1 : 0;
   const built = e.built && e.payload !== undefined ? [e.payload, e.limits ?? null] : [null, null];
-  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at, ...built);
+  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at, ...built, durationMs ?? null);
 }
 
 /** The members of a recorded batch (its JSON bound as ?1), found by primary key. */
@@ -211,7 +214,7 @@ export async function blockers(db: D1Database, effects: readonly { integration: 
 /** Every effect of one event, for its detail in the event log. */
 export async function effectsOf(db: D1Database, integration: string, id: string): Promise<(Record<string, unknown> & { source: string })[]> {
   const rows = await db
-    .prepare('SELECT step, action, source, status, attempts, next_at, result, error, created_at, updated_at FROM effects WHERE integration = ?1 AND event_id = ?2 ORDER BY step')
+    .prepare('SELECT step, action, source, status, attempts, next_at, result, error, duration_ms, created_at, updated_at FROM effects WHERE integration = ?1 AND event_id = ?2 ORDER BY step')
     .bind(integration, id)
     .all<Record<string, unknown> & { source: string; result: string | null }>();
   return rows.results.map((r) => ({ ...r, result: r.result === null ? null : JSON.parse(r.result) }));

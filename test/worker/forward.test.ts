@@ -158,6 +158,9 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
     expect(w.app.processed[0]!.headers['switchyard-origin']).toBe('replay');
     const sent = (await w.effect(id))!;
     expect(sent.status).toBe('sent');
+    // The delivery that succeeded is on the timeline too: its status, when it ended and how long its call took.
+    const after = (await (await admin(w.h, `/admin/api/events/${w.name}/${id}`)).json()) as { effects: { status: string; duration_ms: number | null; updated_at: string }[] };
+    expect(after.effects).toMatchObject([{ status: 'sent', duration_ms: expect.any(Number) }]);
     expect(JSON.parse(sent.result!)).toMatchObject({ status: 200, body: 'ok' });
     expect(typeof (JSON.parse(sent.result!) as { duration_ms: unknown }).duration_ms).toBe('number');
   });

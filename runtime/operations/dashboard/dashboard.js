@@ -401,7 +401,7 @@ const SETTLED = [EVENT.applied, EVENT.ignored, EVENT.skipped];
  * @typedef {Omit<EventRow, 'effect' | 'effects_failing'> & { caller: string | null, max_attempts: number | null, payload: unknown }} EventDetailEvent
  * @typedef {{
  *   step: string, action: string, source: string, status: EffectStatus, attempts: number, next_at: string | null,
- *   result: unknown, error: string | null, created_at: string, updated_at: string, label: string, max_attempts: number | null,
+ *   result: unknown, error: string | null, duration_ms: number | null, created_at: string, updated_at: string, label: string, max_attempts: number | null,
  * }} EventEffect
  * @typedef {Omit<DeadLetterRow, 'integration' | 'dismissed_by'>} EventLetter
  * @typedef {{
@@ -474,12 +474,14 @@ function timeline(detail) {
     for (const a of failedAttempts(f.step)) items.push(attemptItem(a, label));
     const waiting = f.status === EFFECT.retrying || f.status === EFFECT.deferred;
     const retry = waiting ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
+    // The last attempt's call: when it ended and how long it took (each failed one is listed above with its own).
+    const took = f.duration_ms !== null && f.duration_ms !== undefined ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms' : '';
     const now =
       RETRYABLE_EFFECTS.includes(f.status) &&
       html` <button class="retry-effect secondary" type="button" data-step="${f.step}">Retry now</button><span class="muted retry-result" data-step="${f.step}"></span>`;
     items.push([
       tone[f.status] || 'info',
-      html`<b>${label}</b> ${badge(f.status)} <span class="muted">attempt ${f.attempts}${f.max_attempts ? ' of ' + f.max_attempts : ''}${retry}</span>${now}${errorText(f.error)}`,
+      html`<b>${label}</b> ${badge(f.status)} <span class="muted">attempt ${f.attempts}${f.max_attempts ? ' of ' + f.max_attempts : ''}${took}${retry}</span>${now}${errorText(f.error)}`,
     ]);
   }
   const nextTimes = [ev.status === EVENT.retrying ? ev.next_at : null].concat(effects.filter((f) => f.status === EFFECT.retrying || f.status === EFFECT.deferred).map((f) => f.next_at));
