@@ -416,9 +416,9 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
     providers.failNext(/api\.resend\.com/, 422, { times: 1, body: { name: 'validation_error', message: 'The to address is on the suppression list' } });
     await paymentFailed(`evt_refused_${now}`, refused);
 
-    await page.click('#refresh');
     const group = page.locator('#failing tr.reason', { hasText: 'resend answered 503' });
-    await group.waitFor();
+    // Refreshed until the group is listed (the page itself polls every 30 s), then its count is checked below.
+    await expect.poll(async () => (await page.click('#refresh'), group.count()), { timeout: 20_000, intervals: [250, 500, 1000] }).toBe(1);
     await group.locator('button.bulk-retry').click();
     await page.locator('#bulk').waitFor();
     expect(await page.locator('#bulk').textContent()).toMatch(/Retry 2 effects that failed with “resend answered 503”\?/);

@@ -34,7 +34,7 @@ describe('the real Worker started by wrangler dev', () => {
   it('serves /healthz as JSON', async () => {
     const res = await fetch(`${worker.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', environment: 'default', manifest: { version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(await res.json()).toMatchObject({ status: 'ok', environment: 'default', manifest: { version: 2, hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
   });
 
   it('takes a signed Stripe event through the real queue and consumer into D1, and deduplicates the redelivery', async () => {

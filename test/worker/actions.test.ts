@@ -7,6 +7,7 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { HttpAction, Manifest, ResendAction, Step } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
 import { defaultManifest, fakeMessage, faultyDb, harness, uid } from '../support/harness.ts';
+import { stripeSignature } from '../support/sign.ts';
 
 const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
 const SECRETS = { SENDGRID_API_KEY: 'SG.test', TWILIO_ACCOUNT_SID: 'AC0123', TWILIO_AUTH_TOKEN: 'tw_token', MIXPANEL_TOKEN: 'mp_token', MIXPANEL_API_SECRET: 'mp_secret', POSTHOG_API_KEY: 'phc_test', SLACK_TOKEN: 'xoxb-1' };
@@ -272,23 +273,21 @@ describe('usage report', () => {
 });
 
 describe('action adapter examples', () => {
+  // Delivered as Stripe delivers it (signed, recorded with its body, applied in the request, sent after the answer):
+  // an action that sends the event's own body (forward) reads it from the event log.
   it.each([...defaultRegistry.actions.values()].map((a) => [a.name, a] as const))('%s: the shipped example config sends end to end', async (_type, adapter) => {
     const m = structuredClone(defaultManifest);
     m.templates = { ...m.templates, welcome: { subject: 'Hi {{ name }}', text: 'Hello {{ name }}' } };
     m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [adapter.example as unknown as Step] }] } }; // each example passes the schema (validate.test.ts)
     const fake = new FakeProviders();
-    const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, env: SECRETS });
+    const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, env: { ...SECRETS, APP_FORWARD_SECRET: env.TEST_SECRETS.APP_FORWARD_SECRET }, ctx: true });
     const id = uid('evt');
-    const message = fakeMessage({
-      integration: 'stripe',
-      id,
-      type: 'example.event',
-      occurred_at: null,
-      received_at: new Date().toISOString(),
-      payload: { id, data: { id: 'u1', email: 'ex@example.com', first_name: 'Ex', phone: '+15550001234', code: '42', channel: 'T0/B0/x', object: { customer: 'cus_ex' } } },
-    } satisfies Envelope);
-    await h.consume([message]);
-    expect(message.acked).toBe(true);
+    const created = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ id, object: 'event', type: 'example.event', created, data: { id: 'u1', email: 'ex@example.com', first_name: 'Ex', phone: '+15550001234', code: '42', channel: 'T0/B0/x', object: { customer: 'cus_ex' } } });
+    const res = await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(env.TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body, created) });
+    expect(res.status).toBe(200);
+    await h.settle();
     expect(fake.requests).toHaveLength(1);
+    expect(await env.DB.prepare("SELECT status FROM effects WHERE integration = 'stripe' AND event_id = ?1").bind(id).first()).toEqual({ status: 'sent' });
   });
 });

@@ -11,7 +11,7 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';
 
-const SECRETS = { SENDGRID_API_KEY: 'SG.test', TWILIO_ACCOUNT_SID: 'AC0123', TWILIO_AUTH_TOKEN: 'tw_token', MIXPANEL_TOKEN: 'mp_token', MIXPANEL_API_SECRET: 'mp_secret', POSTHOG_API_KEY: 'phc_test' };
+const SECRETS = { SENDGRID_API_KEY: 'SG.test', TWILIO_ACCOUNT_SID: 'AC0123', TWILIO_AUTH_TOKEN: 'tw_token', MIXPANEL_TOKEN: 'mp_token', MIXPANEL_API_SECRET: 'mp_secret', POSTHOG_API_KEY: 'phc_test', APP_FORWARD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
 
 /**
  * One step per action type, the field of the answer it reads (undefined: it reads none), and how many events go
@@ -25,6 +25,8 @@ const CASES: { name: string; action: string; step: Step; field?: string; events:
   { name: 'mixpanel', action: 'mixpanel', step: { action: 'mixpanel', event: '@type', distinct_id: 'data.object.email', token: 'MIXPANEL_TOKEN', api_secret: 'MIXPANEL_API_SECRET' }, events: 2, notes: false },
   { name: 'posthog', action: 'posthog', step: { action: 'posthog', event: '@type', distinct_id: 'data.object.email', api_key: 'POSTHOG_API_KEY' }, events: 2, notes: false },
   { name: 'http', action: 'http', step: { action: 'http', url: 'https://api.example.test/notes', body: { a: { const: 1 } } }, events: 1, notes: false },
+  // An app's answer is its own: forward reads none of it but an excerpt, so a 200 is sent whatever its body says.
+  { name: 'forward', action: 'forward', step: { action: 'forward', url: 'https://app.example.test/webhooks', secret: 'APP_FORWARD_SECRET', body: 'envelope' }, events: 1, notes: false },
 ];
 
 /** 200 answers with missing or mistyped fields; `field` is the one the action reads. */

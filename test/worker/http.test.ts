@@ -14,7 +14,7 @@ describe('the generic Worker', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     const text = await res.text();
     const body = JSON.parse(text);
-    expect(body).toMatchObject({ status: 'ok', environment: 'default', manifest: { version: 1 } });
+    expect(body).toMatchObject({ status: 'ok', environment: 'default', manifest: { version: 2 } });
     expect(body.manifest.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(body.manifest.integrations).toEqual(['stripe', 'clerk', 'supabase', 'paddle', 'twilio', 'github', 'resend']);
     for (const value of Object.values(TEST_SECRETS)) expect(text).not.toContain(value);

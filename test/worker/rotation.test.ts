@@ -96,7 +96,7 @@ describe('secret rotation', () => {
   it('/healthz keeps its earlier fields, and every integration is listed with its status', async () => {
     const h = harness();
     const body = await health(h);
-    expect(body).toMatchObject({ status: 'ok', environment: 'test', manifest: { version: 1, hash: 'test' } });
+    expect(body).toMatchObject({ status: 'ok', environment: 'test', manifest: { version: 2, hash: 'test' } });
     expect(Object.keys(body.integrations)).toEqual(body.manifest.integrations);
     expect(Object.values(body.integrations).every((i) => i.status === 'serving')).toBe(true);
     expect(body.warnings).toEqual([]);

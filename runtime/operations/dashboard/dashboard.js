@@ -474,8 +474,8 @@ function timeline(detail) {
     for (const a of failedAttempts(f.step)) items.push(attemptItem(a, label));
     const waiting = f.status === EFFECT.retrying || f.status === EFFECT.deferred;
     const retry = waiting ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
-    // The last attempt's call: when it ended and how long it took (each failed one is listed above with its own).
-    const took = f.duration_ms !== null && f.duration_ms !== undefined ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms' : '';
+    // The attempt that sent it: when it ended and how long its call took (each failed one is listed above with its own).
+    const took = f.status === EFFECT.sent && f.duration_ms !== null && f.duration_ms !== undefined ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms' : '';
     const now =
       RETRYABLE_EFFECTS.includes(f.status) &&
       html` <button class="retry-effect secondary" type="button" data-step="${f.step}">Retry now</button><span class="muted retry-result" data-step="${f.step}"></span>`;
