@@ -418,7 +418,7 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
 
     const group = page.locator('#failing tr.reason', { hasText: 'resend answered 503' });
     // Refreshed until the group is listed (the page itself polls every 30 s), then its count is checked below.
-    await expect.poll(async () => (await page.click('#refresh'), group.count()), { timeout: 20_000, intervals: [250, 500, 1000] }).toBe(1);
+    await expect.poll(async () => (await page.click('#refresh'), group.count()), { timeout: 20_000, interval: 500 }).toBe(1);
     await group.locator('button.bulk-retry').click();
     await page.locator('#bulk').waitFor();
     expect(await page.locator('#bulk').textContent()).toMatch(/Retry 2 effects that failed with “resend answered 503”\?/);
