@@ -1,5 +1,5 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { ActionError, parseRetryAfter, readAnswer, sendEach, stableId, type ActionIO, type ActionItem } from '../../runtime/component/action.ts';
+import { ActionError, providerError, readAnswer, sendEach, stableId, type ActionIO, type ActionItem } from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { OptionError } from '../../runtime/manifest/problems.ts';
@@ -109,10 +109,8 @@ export const forwardAction = defineComponent({
         const answer = await readAnswer(res);
         return { status: res.status, duration_ms: Date.now() - started, body: answer.text.slice(0, ANSWER_KEPT) };
       }
-      const text = (await res.text().catch(() => '')).slice(0, ANSWER_KEPT);
-      const stops = res.status === 410 || permanent.has(res.status) || (res.status >= 300 && res.status < 400);
-      const retryAfter = parseRetryAfter(res.headers.get('retry-after'), io.now);
-      throw new ActionError(`forward answered ${res.status}${text ? `: ${text}` : ''}`, { transient: !stops, status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) });
+      // An app's 4xx is retried, unless it is 410, a code the destination declares permanent, or a redirect.
+      throw await providerError('forward', res, io.now, undefined, (status) => !(status === 410 || permanent.has(status) || (status >= 300 && status < 400)));
     };
     return {
       type: 'forward',

@@ -29,8 +29,11 @@ function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; ke
 export async function signStandardWebhook(secret: string, id: string, seconds: number, body: string | Uint8Array): Promise<string> {
   const { kind, key } = decodeSecret(secret, 'secret');
   if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: signing needs the whsec_ secret');
-  return `v1,${toBase64(await new HmacSigner('SHA-256').sign(key, concatBytes(`${id}.${seconds}.`, body)))}`;
+  return `v1,${toBase64(await signer.sign(key, concatBytes(`${id}.${seconds}.`, body)))}`;
 }
+
+/** One signer for every send: it imports each secret's key once per isolate, not once per forwarded event. */
+const signer = new HmacSigner('SHA-256');
 
 /**
  * Builds a Standard Webhooks verifier for a header prefix: `webhook-` for the spec, `svix-` for Svix

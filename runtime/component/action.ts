@@ -37,17 +37,20 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
+/** A provider's answer worth another try: 408, 429 and 5xx; any other 4xx is permanent. */
+export const transientStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+
 /**
- * Classifies a provider's non-2xx answer: 408, 429 and 5xx are transient (Retry-After honoured), any other 4xx
- * is permanent. The provider's message is kept (truncated); request secrets never are.
+ * Classifies a provider's non-2xx answer: by default 408, 429 and 5xx are transient (Retry-After honoured), any
+ * other 4xx is permanent; an action whose destination decides otherwise passes its own `transient`. The provider's
+ * message is kept (truncated); request secrets never are.
  */
-export async function providerError(provider: string, res: Response, nowMs: number, redact: (text: string) => string = (t) => t): Promise<ActionError> {
+export async function providerError(provider: string, res: Response, nowMs: number, redact: (text: string) => string = (t) => t, transient: (status: number) => boolean = transientStatus): Promise<ActionError> {
   const text = await res.text().catch(() => '');
   const detail = redact(text).slice(0, 300);
-  const transient = res.status === 408 || res.status === 429 || res.status >= 500;
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'), nowMs);
   const code = errorCode(text);
-  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient, status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}), ...(code ? { code: redact(code) } : {}) });
+  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient: transient(res.status), status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}), ...(code ? { code: redact(code) } : {}) });
 }
 
 /**
