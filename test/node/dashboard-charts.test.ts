@@ -20,6 +20,7 @@ import { stripeSignature } from '../support/sign.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) || Boolean(process.env.CI);
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** The seeded traffic, per hour back from now: subscriptions applied, payments dead-lettered, emails refused. */
 const TRAFFIC = [
@@ -37,7 +38,12 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
   let vars: Record<string, string>;
   let offset = 0;
   const providers = new FakeProviders({ deterministic: true });
-  const clock = () => Date.now() - offset;
+  // The runtime's clock starts at 12:30 UTC of today, whatever the wall clock says: six hours back stay in today (so
+  // the plan has rows written today) and no hour ends while the test runs. Run just after midnight, a wall clock put
+  // all the traffic in yesterday and the plan's bar at 0.
+  const started = Date.now();
+  const base = Math.floor(started / DAY) * DAY + 12 * HOUR + 30 * 60_000;
+  const clock = () => base + (Date.now() - started) - offset;
 
   beforeAll(async () => {
     const manifest = projectWith(defaultManifestText());
@@ -76,7 +82,7 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
     await page.waitForSelector('#app');
   };
   /** The bar drawn for this hour (hours back from now) and series, with its count and height. */
-  const hourStart = (back: number) => new Date(Math.floor((Date.now() - back * HOUR) / HOUR) * HOUR).toISOString();
+  const hourStart = (back: number) => new Date(Math.floor((clock() - back * HOUR) / HOUR) * HOUR).toISOString();
 
   it('draws events per hour by status, failures per provider and the plan, from the seeded numbers', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
