@@ -22,7 +22,12 @@ fake.stripe.set('subscriptions', stripeSubscriptions(COUNT));
 const persist = mkdtempSync(join(tmpdir(), 'switchyard-backfill-'));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const dev = spawn('npm', ['run', 'dev', '--', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+const dev = spawn('npm', ['run', 'dev', '--', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist], {
+  cwd: ROOT,
+  env: { ...process.env, CI: 'true' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+  detached: true,
+});
 let devLog = '';
 dev.stdout!.on('data', (d) => (devLog += d));
 dev.stderr!.on('data', (d) => (devLog += d));
@@ -36,28 +41,44 @@ const stopDev = () => {
 try {
   for (let i = 0; ; i++) {
     if (i > 400) throw new Error(`npm run dev did not answer:\n${devLog}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`${url}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const manifest = replaceOnce(defaultManifestText(), '  stripe:\n    provider: stripe\n', `  stripe:\n    provider: stripe\n    sources:\n      subscriptions: { url: "${fake.url}/v1/subscriptions" }\n`);
+  const manifest = replaceOnce(
+    defaultManifestText(),
+    '  stripe:\n    provider: stripe\n',
+    `  stripe:\n    provider: stripe\n    sources:\n      subscriptions: { url: "${fake.url}/v1/subscriptions" }\n`,
+  );
   const dir = dirname(projectWith(manifest));
   const env = { ...process.env, ADMIN_TOKEN: TEST_SECRETS.ADMIN_TOKEN!, SWITCHYARD_URL: url, STRIPE_SECRET_KEY: KEY };
   const usage = async () => {
-    const body = (await (await fetch(`${url}/admin/api/usage`, { headers: { authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } })).json()) as { platform: { metrics: { metric: string; used: number }[] } };
+    const body = (await (
+      await fetch(`${url}/admin/api/usage`, { headers: { authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } })
+    ).json()) as { platform: { metrics: { metric: string; used: number }[] } };
     return Object.fromEntries(body.platform.metrics.map((m) => [m.metric, m.used]));
   };
   const checkpoint = join(dir, '.switchyard/backfill/default-stripe-subscriptions.json');
   const runCli = (interruptAfter?: number) =>
     new Promise<{ code: number | null; out: string; ms: number }>((resolve) => {
       const started = Date.now();
-      const child = spawn(process.execPath, [CLI, 'backfill', 'stripe', '--objects', 'subscriptions', '--yes'], { cwd: dir, env });
+      const child = spawn(process.execPath, [CLI, 'backfill', 'stripe', '--objects', 'subscriptions', '--yes'], {
+        cwd: dir,
+        env,
+      });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       let timer: NodeJS.Timeout | undefined;
       if (interruptAfter) {
         timer = setInterval(() => {
-          const listed = existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint, 'utf8')) as { listed: number }).listed : 0;
+          const listed = existsSync(checkpoint)
+            ? (JSON.parse(readFileSync(checkpoint, 'utf8')) as { listed: number }).listed
+            : 0;
           if (listed >= interruptAfter) {
             child.kill('SIGINT');
             clearInterval(timer);
@@ -78,11 +99,25 @@ try {
   const db = new DatabaseSync(join(d1Dir, readdirSync(d1Dir).find((f) => f.endsWith('.sqlite'))!), { readOnly: true });
   const rows = (db.prepare("SELECT count(*) AS n FROM subscriptions WHERE id LIKE 'sub_%'").get() as { n: number }).n;
   const events = (db.prepare("SELECT count(*) AS n FROM events WHERE origin = 'backfill'").get() as { n: number }).n;
-  const wrong = (db.prepare("SELECT count(*) AS n FROM subscriptions WHERE status NOT IN ('active', 'canceled')").get() as { n: number }).n;
+  const wrong = (
+    db.prepare("SELECT count(*) AS n FROM subscriptions WHERE status NOT IN ('active', 'canceled')").get() as {
+      n: number;
+    }
+  ).n;
   db.close();
   const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  console.log(first.out.split('\n').filter((l) => /interrupted|stopped|per object|total for/.test(l)).join('\n'));
-  console.log(second.out.split('\n').filter((l) => /resuming|events sent/.test(l)).join('\n'));
+  console.log(
+    first.out
+      .split('\n')
+      .filter((l) => /interrupted|stopped|per object|total for/.test(l))
+      .join('\n'),
+  );
+  console.log(
+    second.out
+      .split('\n')
+      .filter((l) => /resuming|events sent/.test(l))
+      .join('\n'),
+  );
   console.log(
     JSON.stringify(
       {

@@ -25,12 +25,44 @@ export function record(name: string, cost: PerEvent): void {
   measured.set(name, cost);
 }
 
-const RESOURCE: Record<PlanResource, string> = { worker_requests: 'Workers requests', d1_rows_written: 'D1 rows written', d1_rows_read: 'D1 rows read', queue_operations: 'Queues', kv_reads: 'KV reads', kv_writes: 'KV writes' };
+const RESOURCE: Record<PlanResource, string> = {
+  worker_requests: 'Workers requests',
+  d1_rows_written: 'D1 rows written',
+  d1_rows_read: 'D1 rows read',
+  queue_operations: 'Queues',
+  kv_reads: 'KV reads',
+  kv_writes: 'KV writes',
+};
 const n = (x: number) => (Number.isInteger(x) ? String(x) : fmt(x, 2));
 const day = (x: number) => (Number.isFinite(x) ? Math.floor(x).toLocaleString('en-US') : 'unbounded');
-const HEAD = ['flow', 'D1 written', 'D1 read', 'queue ops', 'Workers req', 'KV r/w', 'subrequests', 'free: events/day (binds)', 'target', 'ratio'];
+const HEAD = [
+  'flow',
+  'D1 written',
+  'D1 read',
+  'queue ops',
+  'Workers req',
+  'KV r/w',
+  'subrequests',
+  'free: events/day (binds)',
+  'target',
+  'ratio',
+];
 
-function row(name: string, f: Pick<FlowFigures, 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'worker_requests' | 'kv_reads' | 'kv_writes' | 'subrequests'>, target: FlowTarget | null, unit = 'events'): { cells: string[]; missed: boolean } {
+function row(
+  name: string,
+  f: Pick<
+    FlowFigures,
+    | 'd1_rows_written'
+    | 'd1_rows_read'
+    | 'queue_operations'
+    | 'worker_requests'
+    | 'kv_reads'
+    | 'kv_writes'
+    | 'subrequests'
+  >,
+  target: FlowTarget | null,
+  unit = 'events',
+): { cells: string[]; missed: boolean } {
   const [free] = capacity({ ...f, kv_reads: f.kv_reads, kv_writes: f.kv_writes });
   const ratio = target ? free!.events_per_day / target.events_per_day : undefined;
   const missed = ratio !== undefined && ratio < 1;
@@ -53,7 +85,14 @@ function row(name: string, f: Pick<FlowFigures, 'd1_rows_written' | 'd1_rows_rea
 
 function table(rows: string[][]): string {
   const widths = HEAD.map((_, i) => Math.max(HEAD[i]!.length, ...rows.map((r) => r[i]!.length)));
-  return [HEAD, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [HEAD, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -69,7 +108,9 @@ export async function runFlows(runs = 3): Promise<boolean> {
   } finally {
     await mf.dispose();
   }
-  console.log(`== free-plan capacity per flow of the default manifest: each delivered end to end in workerd (request with waitUntil awaited, then every queue message consumed), metered over ${runs} runs`);
+  console.log(
+    `== free-plan capacity per flow of the default manifest: each delivered end to end in workerd (request with waitUntil awaited, then every queue message consumed), metered over ${runs} runs`,
+  );
   const rows: string[][] = [];
   const missed: string[] = [];
   const problems: string[] = [];
@@ -78,14 +119,21 @@ export async function runFlows(runs = 3): Promise<boolean> {
     rows.push(r.cells);
     if (r.missed) missed.push(m.flow);
     if (m.events > 1) rows.push(row(`  per request of ${m.events} events`, m.perRequest, null, 'requests').cells);
-    if (m.problems.length || !m.steady) problems.push(`${m.flow}: ${m.steady ? '' : 'runs cost differently; '}${m.problems.join('; ')}`);
+    if (m.problems.length || !m.steady)
+      problems.push(`${m.flow}: ${m.steady ? '' : 'runs cost differently; '}${m.problems.join('; ')}`);
   }
-  for (const [name, label] of [['ingest.direct', 'ingest bench: Stripe subscription, in the request'], ['ingest.queued', 'ingest bench: the same with apply: queue (ingest only)']] as const) {
+  for (const [name, label] of [
+    ['ingest.direct', 'ingest bench: Stripe subscription, in the request'],
+    ['ingest.queued', 'ingest bench: the same with apply: queue (ingest only)'],
+  ] as const) {
     const cost = measured.get(name);
-    if (cost) rows.push(row(label, { ...cost, worker_requests: 1, kv_reads: 0, kv_writes: 0, subrequests: 0 }, null).cells);
+    if (cost)
+      rows.push(row(label, { ...cost, worker_requests: 1, kv_reads: 0, kv_writes: 0, subrequests: 0 }, null).cells);
   }
   console.log(table(rows));
-  console.log('queue ops: 3 per message per 64 KB (write, read, delete); Workers req: HTTP requests (queue consumer invocations, batches of up to 10, not counted); D1 read binds only past 5,000,000 a day');
+  console.log(
+    'queue ops: 3 per message per 64 KB (write, read, delete); Workers req: HTTP requests (queue consumer invocations, batches of up to 10, not counted); D1 read binds only past 5,000,000 a day',
+  );
   for (const p of problems) console.log(`problem: ${p}`);
   if (missed.length) console.log(`flows: OUTSIDE TARGET: ${missed.join('; ')}`);
   return missed.length === 0 && problems.length === 0;

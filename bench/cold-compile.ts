@@ -28,9 +28,13 @@ const [compiled, compileCpu, compile] = measure(() => {
   if (!c.webhookPaths.get('/webhooks/stripe')) throw new Error('no Stripe route in the default manifest');
   return c;
 });
-const [, , runtime] = measure(() => createRuntime({ compiled, environment: 'default', hash: 'cold', emit: () => undefined, dashboard }));
+const [, , runtime] = measure(() =>
+  createRuntime({ compiled, environment: 'default', hash: 'cold', emit: () => undefined, dashboard }),
+);
 // A Stripe subscription event applied in the request compiles its own integration's handlers (and templates), no more.
-const [, , handlers] = measure(() => compiled.webhookPaths.get('/webhooks/stripe')!.appliesInRequest('customer.subscription.updated'));
+const [, , handlers] = measure(() =>
+  compiled.webhookPaths.get('/webhooks/stripe')!.appliesInRequest('customer.subscription.updated'),
+);
 // Every effect, as a queue batch or the sweep may ask for one by id: the rest of the manifest compiles first.
 const [, , deferred] = measure(() => compiled.effects.byId.size);
 console.log(JSON.stringify({ compile, compileCpu, runtime, handlers, deferred }));

@@ -88,22 +88,53 @@ for (const i of indexes) {
     }
   }
 }
-printTable(nodeEval, flows.map((f) => (f.size === '1m' ? `${f.name} 1MB` : f.name)), (v) => fmt(v, 0));
-printTable(nodeEval, FLOWS.map((f) => `${f.name} compile`), (v) => fmt(v, 2), 'compile µs');
+printTable(
+  nodeEval,
+  flows.map((f) => (f.size === '1m' ? `${f.name} 1MB` : f.name)),
+  (v) => fmt(v, 0),
+);
+printTable(
+  nodeEval,
+  FLOWS.map((f) => `${f.name} compile`),
+  (v) => fmt(v, 2),
+  'compile µs',
+);
 
 // ---- workerd: one bundle with every candidate, no nodejs_compat; requests timed from Node.
-const entry = `${CANDIDATES.filter((c) => c.module).map((c, k) => `import * as m${k} from '${c.module}';`).join('\n')}
+const entry = `${CANDIDATES.filter((c) => c.module)
+  .map((c, k) => `import * as m${k} from '${c.module}';`)
+  .join('\n')}
 import { conditionsWorker } from './bench/conditions/worker.ts';
-export default conditionsWorker({ ${CANDIDATES.filter((c) => c.module).map((c, k) => `'${c.module}': m${k}`).join(', ')} });`;
-const bundle = await build({ stdin: { contents: entry, resolveDir: PACKAGE_ROOT, loader: 'ts' }, bundle: true, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], write: false, minify: true, logLevel: 'error' });
-const mf = new Miniflare(convertV4MiniflareOptions({ workers: [{ name: 'conditions', modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: '2026-11-01' }] }));
+export default conditionsWorker({ ${CANDIDATES.filter((c) => c.module)
+  .map((c, k) => `'${c.module}': m${k}`)
+  .join(', ')} });`;
+const bundle = await build({
+  stdin: { contents: entry, resolveDir: PACKAGE_ROOT, loader: 'ts' },
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['module', 'main'],
+  write: false,
+  minify: true,
+  logLevel: 'error',
+});
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    workers: [
+      { name: 'conditions', modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: '2026-11-01' },
+    ],
+  }),
+);
 const ask = async (q: string) => {
   const start = performance.now();
   const res = await mf.dispatchFetch(`http://bench/?${q}`);
   const body = (await res.json()) as { matched?: number; error?: string };
   return { ms: performance.now() - start, ...body };
 };
-console.log(`\n== workerd (Miniflare), ns per evaluation: (median request of n - median request of 0) / n, n >= ${N} so a request runs >= 100 ms, ${ROUNDS} pairs`);
+console.log(
+  `\n== workerd (Miniflare), ns per evaluation: (median request of n - median request of 0) / n, n >= ${N} so a request runs >= 100 ms, ${ROUNDS} pairs`,
+);
 const workerdEval: Record<string, Record<string, number | string>> = {};
 try {
   for (const i of indexes) {
@@ -140,11 +171,18 @@ try {
 } finally {
   await mf.dispose();
 }
-printTable(workerdEval, [...flows.map((f) => (f.size === '1m' ? `${f.name} 1MB` : f.name)), 'stripe_mode compile'], (v) => fmt(v, 0));
+printTable(
+  workerdEval,
+  [...flows.map((f) => (f.size === '1m' ? `${f.name} 1MB` : f.name)), 'stripe_mode compile'],
+  (v) => fmt(v, 0),
+);
 
 // ---- Bundle size: a tiny Worker that compiles and evaluates a condition with the candidate, minus the same Worker
 // with no candidate (the harness). runtime/ is external: values.ts is in the Worker already.
-const runtimeExternal: Plugin = { name: 'runtime-external', setup: (b) => b.onResolve({ filter: /runtime\// }, (a) => ({ path: a.path, external: true })) };
+const runtimeExternal: Plugin = {
+  name: 'runtime-external',
+  setup: (b) => b.onResolve({ filter: /runtime\// }, (a) => ({ path: a.path, external: true })),
+};
 const USES: Record<string, string> = {
   '': `const check = (s) => (p) => s.length > 0 && p;`,
   matcher: `import { compileMatcher } from './bench/conditions/matcher.ts'; const check = (s) => compileMatcher(JSON.parse(s));`,
@@ -160,34 +198,103 @@ const USES: Record<string, string> = {
 };
 const gz = async (key: string) => {
   const contents = `${USES[key]}\nexport default { async fetch(r) { const u = new URL(r.url); return Response.json(await check(u.searchParams.get('c'))(await r.json())); } };`;
-  const out = await build({ stdin: { contents, resolveDir: PACKAGE_ROOT, loader: 'js' }, plugins: [runtimeExternal], bundle: true, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], write: false, minify: true, logLevel: 'error' });
+  const out = await build({
+    stdin: { contents, resolveDir: PACKAGE_ROOT, loader: 'js' },
+    plugins: [runtimeExternal],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    write: false,
+    minify: true,
+    logLevel: 'error',
+  });
   const code = out.outputFiles[0]!.contents;
   return { raw: code.length, gzip: gzipSync(code, { level: 9 }).length };
 };
 console.log('\n== bundle: added by the candidate (esbuild --bundle --minify, gzip -9), KiB');
 const harness = await gz('');
-const built = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'cli/switchyard.ts'), 'build', '--quiet'], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+const built = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'cli/switchyard.ts'), 'build', '--quiet'], {
+  cwd: PACKAGE_ROOT,
+  encoding: 'utf8',
+});
 const worker = built.status === 0 ? bundleSize() : undefined;
-if (worker) console.log(`the Worker today (wrangler deploy --dry-run): ${fmt(worker.raw / 1024, 1)} raw, ${fmt(worker.gzip / 1024, 1)} gzip`);
+if (worker)
+  console.log(
+    `the Worker today (wrangler deploy --dry-run): ${fmt(worker.raw / 1024, 1)} raw, ${fmt(worker.gzip / 1024, 1)} gzip`,
+  );
 for (const i of indexes.filter((i) => i >= 0)) {
   const s = await gz(CANDIDATES[i]!.module ?? 'matcher');
   const raw = (s.raw - harness.raw) / 1024;
   const gzip = (s.gzip - harness.gzip) / 1024;
-  console.log(`${label(i)}: +${fmt(raw, 1)} raw, +${fmt(gzip, 1)} gzip${worker ? ` (+${fmt((100 * gzip * 1024) / worker.gzip, 0)}% of the Worker's gzip)` : ''}`);
+  console.log(
+    `${label(i)}: +${fmt(raw, 1)} raw, +${fmt(gzip, 1)} gzip${worker ? ` (+${fmt((100 * gzip * 1024) / worker.gzip, 0)}% of the Worker's gzip)` : ''}`,
+  );
 }
 
 // ---- What the parser says about typos, and what a misspelled path does at run time.
 const TYPOS: Record<string, string[]> = {
-  jsonata: ['data.object.mode = ', 'data.object.mode == "subscription"', '$lenght(ref) > 1', 'data.object.mod = "subscription"'],
-  cel: ['data.object.mode == ', 'data.object.mode = "subscription"', 'lenght(ref) > 1', 'data.object.mod == "subscription"'],
-  jmespath: ["data.object.mode == ", "data.object.mode = 'subscription'", 'lenght(ref) > `1`', "data.object.mod == 'subscription'"],
-  'json-logic': ['{"==": [{"var": "data.object.mode"}]', '{"=": [{"var": "data.object.mode"}, "subscription"]}', '{"lenght": [{"var": "ref"}]}', '{"===": [{"var": "data.object.mod"}, "subscription"]}'],
-  expr: ['data.object.mode == ', 'data.object.mode = "subscription"', 'lenght(ref) > 1', 'data.object.mod == "subscription"'],
-  filtrex: ['data.object.mode == ', 'data.object.mode = "subscription"', 'lenght(ref) > 1', 'data.object.mod == "subscription"'],
-  matcher: ['{"path": "data.object.mode"}', '{"path": "data.object.mode", "equals": "subscription"}', '{"path": "data.object.amount_due", "gt": "100000"}', '{"path": "data.object.mod", "eq": "subscription"}'],
+  jsonata: [
+    'data.object.mode = ',
+    'data.object.mode == "subscription"',
+    '$lenght(ref) > 1',
+    'data.object.mod = "subscription"',
+  ],
+  cel: [
+    'data.object.mode == ',
+    'data.object.mode = "subscription"',
+    'lenght(ref) > 1',
+    'data.object.mod == "subscription"',
+  ],
+  jmespath: [
+    'data.object.mode == ',
+    "data.object.mode = 'subscription'",
+    'lenght(ref) > `1`',
+    "data.object.mod == 'subscription'",
+  ],
+  'json-logic': [
+    '{"==": [{"var": "data.object.mode"}]',
+    '{"=": [{"var": "data.object.mode"}, "subscription"]}',
+    '{"lenght": [{"var": "ref"}]}',
+    '{"===": [{"var": "data.object.mod"}, "subscription"]}',
+  ],
+  expr: [
+    'data.object.mode == ',
+    'data.object.mode = "subscription"',
+    'lenght(ref) > 1',
+    'data.object.mod == "subscription"',
+  ],
+  filtrex: [
+    'data.object.mode == ',
+    'data.object.mode = "subscription"',
+    'lenght(ref) > 1',
+    'data.object.mod == "subscription"',
+  ],
+  matcher: [
+    '{"path": "data.object.mode"}',
+    '{"path": "data.object.mode", "equals": "subscription"}',
+    '{"path": "data.object.amount_due", "gt": "100000"}',
+    '{"path": "data.object.mod", "eq": "subscription"}',
+  ],
 };
-const family = (c: Candidate) => (c.name.startsWith('CEL') ? 'cel' : c.name.startsWith('JMESPath') ? 'jmespath' : c.name.startsWith('json-logic') ? 'json-logic' : c.name.startsWith('expr') ? 'expr' : c.name.startsWith('JSONata') ? 'jsonata' : c.name.startsWith('filtrex') ? 'filtrex' : 'matcher');
-console.log('\n== typos: a syntax error, a wrong operator, an unknown function/operator, a misspelled path (answer on the matching Stripe event)');
+const family = (c: Candidate) =>
+  c.name.startsWith('CEL')
+    ? 'cel'
+    : c.name.startsWith('JMESPath')
+      ? 'jmespath'
+      : c.name.startsWith('json-logic')
+        ? 'json-logic'
+        : c.name.startsWith('expr')
+          ? 'expr'
+          : c.name.startsWith('JSONata')
+            ? 'jsonata'
+            : c.name.startsWith('filtrex')
+              ? 'filtrex'
+              : 'matcher';
+console.log(
+  '\n== typos: a syntax error, a wrong operator, an unknown function/operator, a misspelled path (answer on the matching Stripe event)',
+);
 for (const i of indexes.filter((i) => i >= 0)) {
   const c = CANDIDATES[i]!;
   const lib = c.module ? libs[c.module]! : {};
@@ -224,10 +331,30 @@ for (const i of indexes.filter((i) => i >= 0)) {
 // ---- Static path checks against a sample event (the matching event of each flow), as validate could run them.
 console.log('\n== static path check against the sample: the five flows as written (expect none), then with typos');
 const TYPO_FLOWS: Record<string, [string | Matcher, string | Matcher]> = {
-  'matcher (prototype)': [{ path: 'data.object.mod', eq: 'subscription' }, { path: 'data.email_addresses', some: { all: [{ path: 'id', eq: { path: 'data.primary_email_address_id' } }, { path: 'verfication.status', eq: 'verified' }] } }],
-  JSONata: ['data.object.mod = "subscription"', 'data.email_addresses[id = $$.data.primary_email_address_id].verfication.status = "verified"'],
-  'CEL (@marcbachmann/cel-js)': ['data.object.mod == "subscription"', 'data.email_addresses.exists(e, e.id == data.primary_email_address_id && e.verfication.status == "verified")'],
-  'JMESPath (@jmespath-community/jmespath)': ["data.object.mod == 'subscription'", "contains(data.email_addresses[?verfication.status == 'verified'].id, data.primary_email_address_id)"],
+  'matcher (prototype)': [
+    { path: 'data.object.mod', eq: 'subscription' },
+    {
+      path: 'data.email_addresses',
+      some: {
+        all: [
+          { path: 'id', eq: { path: 'data.primary_email_address_id' } },
+          { path: 'verfication.status', eq: 'verified' },
+        ],
+      },
+    },
+  ],
+  JSONata: [
+    'data.object.mod = "subscription"',
+    'data.email_addresses[id = $$.data.primary_email_address_id].verfication.status = "verified"',
+  ],
+  'CEL (@marcbachmann/cel-js)': [
+    'data.object.mod == "subscription"',
+    'data.email_addresses.exists(e, e.id == data.primary_email_address_id && e.verfication.status == "verified")',
+  ],
+  'JMESPath (@jmespath-community/jmespath)': [
+    "data.object.mod == 'subscription'",
+    "contains(data.email_addresses[?verfication.status == 'verified'].id, data.primary_email_address_id)",
+  ],
 };
 const EXTRACT: Record<string, (source: string | Matcher) => ReadPath[]> = {
   'matcher (prototype)': (m) => matcherPaths(m as Matcher),
@@ -241,7 +368,9 @@ for (const [name, extract] of Object.entries(EXTRACT)) {
   console.log(`-- ${name}: the five flows: ${clean.length ? clean.join('; ') : 'no problem'}`);
   TYPO_FLOWS[name]!.forEach((typo, k) => {
     const flow = FLOWS[k]!;
-    console.log(`  ${typeof typo === 'string' ? typo : JSON.stringify(typo)}\n    -> ${checkPaths(extract(typo), flow.match).join('; ') || 'no problem found'}`);
+    console.log(
+      `  ${typeof typo === 'string' ? typo : JSON.stringify(typo)}\n    -> ${checkPaths(extract(typo), flow.match).join('; ') || 'no problem found'}`,
+    );
   });
 }
 
@@ -256,7 +385,9 @@ const parseCost = (event: unknown) => {
   }
   return `${fmt(body.length / 1024, 0)} KiB: ${fmt(summarize(rounds).median / 1000, 1)} µs`;
 };
-console.log(`\n== JSON.parse of the body in Node (per event, already paid by ingest): ${parseCost(FLOWS[0]!.match)}; ${parseCost(LARGE_FLOW.match)}`);
+console.log(
+  `\n== JSON.parse of the body in Node (per event, already paid by ingest): ${parseCost(FLOWS[0]!.match)}; ${parseCost(LARGE_FLOW.match)}`,
+);
 
 function safeJson(s: string): unknown {
   try {
@@ -266,10 +397,17 @@ function safeJson(s: string): unknown {
   }
 }
 
-function printTable(rows: Record<string, Record<string, number | string>>, cols: string[], show: (v: number) => string, title = '') {
+function printTable(
+  rows: Record<string, Record<string, number | string>>,
+  cols: string[],
+  show: (v: number) => string,
+  title = '',
+) {
   if (title) console.log(`-- ${title}`);
   console.log(`| candidate | ${cols.join(' | ')} |`);
   console.log(`|---|${cols.map(() => '---:').join('|')}|`);
-  for (const [name, row] of Object.entries(rows)) console.log(`| ${name} | ${cols.map((c) => (typeof row[c] === 'number' ? show(row[c] as number) : (row[c] ?? ''))).join(' | ')} |`);
+  for (const [name, row] of Object.entries(rows))
+    console.log(
+      `| ${name} | ${cols.map((c) => (typeof row[c] === 'number' ? show(row[c] as number) : (row[c] ?? ''))).join(' | ')} |`,
+    );
 }
-

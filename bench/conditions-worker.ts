@@ -13,7 +13,12 @@ import type { Manifest, Value } from '../runtime/manifest/types.gen.ts';
 import { defaultRegistry } from '../worker/registry.ts';
 
 /** The typical condition the issue names: a payment above 10.00. */
-export const CONDITION: ConditionSpec = { all: [{ path: 'data.object.mode', eq: 'payment' }, { path: 'data.object.amount_total', gt: 1000 }] };
+export const CONDITION: ConditionSpec = {
+  all: [
+    { path: 'data.object.mode', eq: 'payment' },
+    { path: 'data.object.amount_total', gt: 1000 },
+  ],
+};
 /** Two derived values: the total formatted in its currency, and a join. */
 export const LETS: Record<string, Value> = {
   total: { path: 'data.object.amount_total', transform: [{ money: 'data.object.currency' }] },
@@ -31,8 +36,36 @@ const manifest = {
       event: { id: 'id', type: 'type', occurred_at: { path: 'created', transform: 'unix_seconds_to_iso' } },
       queue: 'events',
       handlers: [
-        { on: 'plain', steps: [{ sql: SQL, params: { id: 'data.object.client_reference_id', total: 'data.object.amount_total', at: '@occurred_at', methods: 'data.object.payment_method_types[0]' } }] },
-        { on: 'conditional', if: CONDITION, let: LETS, steps: [{ sql: SQL, params: { id: 'data.object.client_reference_id', total: '$total', at: '@occurred_at', methods: '$methods' } }] },
+        {
+          on: 'plain',
+          steps: [
+            {
+              sql: SQL,
+              params: {
+                id: 'data.object.client_reference_id',
+                total: 'data.object.amount_total',
+                at: '@occurred_at',
+                methods: 'data.object.payment_method_types[0]',
+              },
+            },
+          ],
+        },
+        {
+          on: 'conditional',
+          if: CONDITION,
+          let: LETS,
+          steps: [
+            {
+              sql: SQL,
+              params: {
+                id: 'data.object.client_reference_id',
+                total: '$total',
+                at: '@occurred_at',
+                methods: '$methods',
+              },
+            },
+          ],
+        },
       ],
     },
   },
@@ -41,16 +74,46 @@ const source = compileManifest(manifest, defaultRegistry).sources.get('stripe')!
 
 /** A Stripe checkout.session.completed event of about 4 KB (the ingest bench's size), paid in `mode`. */
 function checkout(mode: string): Record<string, unknown> {
-  const object = { id: 'cs_bench_1', object: 'checkout.session', mode, amount_total: 1999, currency: 'usd', client_reference_id: 'ord_bench_1', customer: 'cus_1', customer_details: { email: 'ada@example.com', name: 'Ada Lovelace' }, payment_method_types: ['card', 'link'], payment_status: 'paid', metadata: { order: 'ord_bench_1' } };
-  const event = { id: 'evt_bench_1', object: 'event', type: 'checkout.session.completed', created: 1_800_000_000, data: { object }, padding: '' };
+  const object = {
+    id: 'cs_bench_1',
+    object: 'checkout.session',
+    mode,
+    amount_total: 1999,
+    currency: 'usd',
+    client_reference_id: 'ord_bench_1',
+    customer: 'cus_1',
+    customer_details: { email: 'ada@example.com', name: 'Ada Lovelace' },
+    payment_method_types: ['card', 'link'],
+    payment_status: 'paid',
+    metadata: { order: 'ord_bench_1' },
+  };
+  const event = {
+    id: 'evt_bench_1',
+    object: 'event',
+    type: 'checkout.session.completed',
+    created: 1_800_000_000,
+    data: { object },
+    padding: '',
+  };
   event.padding = 'x'.repeat(Math.max(0, 4096 - JSON.stringify(event).length));
   return event;
 }
 
 const PAYMENT = checkout('payment');
 const SUBSCRIPTION = checkout('subscription');
-const envelopeOf = (type: string, payload: Record<string, unknown>): Envelope => ({ integration: 'stripe', id: 'evt_bench_1', type, occurred_at: '2027-01-15T08:00:00.000Z', received_at: '2027-01-15T08:00:01.000Z', payload });
-const CASES: Record<string, Envelope> = { plain: envelopeOf('plain', PAYMENT), conditional: envelopeOf('conditional', PAYMENT), 'condition-false': envelopeOf('conditional', SUBSCRIPTION) };
+const envelopeOf = (type: string, payload: Record<string, unknown>): Envelope => ({
+  integration: 'stripe',
+  id: 'evt_bench_1',
+  type,
+  occurred_at: '2027-01-15T08:00:00.000Z',
+  received_at: '2027-01-15T08:00:01.000Z',
+  payload,
+});
+const CASES: Record<string, Envelope> = {
+  plain: envelopeOf('plain', PAYMENT),
+  conditional: envelopeOf('conditional', PAYMENT),
+  'condition-false': envelopeOf('conditional', SUBSCRIPTION),
+};
 
 export default {
   async fetch(request: Request, env: Record<string, unknown>): Promise<Response> {

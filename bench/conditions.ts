@@ -39,10 +39,14 @@ export async function runConditions(): Promise<boolean> {
     const conditional = await measure('conditional');
     const skipped = await measure('condition-false');
     const compile = await measure('compile', 1e3);
-    console.log('== conditions and derived values on the Stripe event (checkout.session.completed, 4 KB), workerd, per event as the consumer plans it');
+    console.log(
+      '== conditions and derived values on the Stripe event (checkout.session.completed, 4 KB), workerd, per event as the consumer plans it',
+    );
     console.log(`handler without conditions (one SQL step, 4 params):              ${fmt(plain, 0)} ns`);
     console.log(`same handler, if: all(mode eq payment, amount_total gt 1000)`);
-    console.log(`  and let: total (money in its currency), methods (join):         ${fmt(conditional, 0)} ns, ${fmt(conditional / plain, 2)}x (+${fmt(conditional - plain, 0)} ns)`);
+    console.log(
+      `  and let: total (money in its currency), methods (join):         ${fmt(conditional, 0)} ns, ${fmt(conditional / plain, 2)}x (+${fmt(conditional - plain, 0)} ns)`,
+    );
     console.log(`  the condition false (skipped: no statement built):              ${fmt(skipped, 0)} ns`);
     console.log(`compile of the condition and the two lets (once per isolate):    ${fmt(compile, 1)} µs`);
     return true;

@@ -48,7 +48,12 @@ const manifest: Manifest = {
   },
 };
 const emit = serializingEmit();
-const runtime = createRuntime({ compiled: compileManifest(manifest, defaultRegistry), environment: 'bench', hash: 'bench', emit });
+const runtime = createRuntime({
+  compiled: compileManifest(manifest, defaultRegistry),
+  environment: 'bench',
+  hash: 'bench',
+  emit,
+});
 
 function envelopes(run: string, n: number, type: 'one' | 'two'): Envelope[] {
   return Array.from({ length: n }, (_, i) => {
@@ -59,7 +64,18 @@ function envelopes(run: string, n: number, type: 'one' | 'two'): Envelope[] {
       type,
       occurred_at: '2024-01-01T00:00:00.000Z',
       received_at: '2024-01-01T00:00:01.000Z',
-      payload: { id, type, data: { id: `sub_${id}`, customer: `cus_${id}`, status: 'active', plan: 'price_1', email: `${id}@example.com`, name: 'Bench User' } },
+      payload: {
+        id,
+        type,
+        data: {
+          id: `sub_${id}`,
+          customer: `cus_${id}`,
+          status: 'active',
+          plan: 'price_1',
+          email: `${id}@example.com`,
+          name: 'Bench User',
+        },
+      },
     };
   });
 }
@@ -70,7 +86,10 @@ const dataOf = (e: Envelope) => (e.payload as { data: Record<string, string> }).
 async function naive(db: D1Database, batch: Envelope[]): Promise<number> {
   for (const e of batch) {
     const d = dataOf(e);
-    await db.prepare(positional(SUBSCRIPTION_SQL)).bind(d.id, d.customer, d.status, d.plan, `${e.occurred_at}|${e.id}`).run();
+    await db
+      .prepare(positional(SUBSCRIPTION_SQL))
+      .bind(d.id, d.customer, d.status, d.plan, `${e.occurred_at}|${e.id}`)
+      .run();
     if (e.type === 'two') await db.prepare(positional(USER_SQL)).bind(d.customer, d.email, d.name).run();
   }
   return batch.length;
@@ -113,7 +132,9 @@ export default {
     if (url.pathname === '/seed') {
       // What ingest leaves for the consumer: each event's row, claimed and `queued`, with its raw body.
       const now = Date.now();
-      await env.DB.batch(batch.map((e) => claimStatement(env.DB, e, JSON.stringify(e.payload), crypto.randomUUID(), now)));
+      await env.DB.batch(
+        batch.map((e) => claimStatement(env.DB, e, JSON.stringify(e.payload), crypto.randomUUID(), now)),
+      );
       return new Response('ok');
     }
     const meter = newMeter();
@@ -123,7 +144,13 @@ export default {
     if (url.pathname === '/naive') acked = await naive(metered.DB, batch);
     else if (url.pathname === '/batched') acked = await batched(metered.DB, batch);
     else {
-      const messages: ConsumerMessage[] = batch.map((body) => ({ id: body.id, body, attempts: 1, ack: () => void acked++, retry: () => undefined }));
+      const messages: ConsumerMessage[] = batch.map((body) => ({
+        id: body.id,
+        body,
+        attempts: 1,
+        ack: () => void acked++,
+        retry: () => undefined,
+      }));
       await runtime.queue({ queue: 'bench-events', messages }, metered);
     }
     if (acked !== n) return new Response(`only ${acked} of ${n} acked`, { status: 500 });

@@ -43,27 +43,41 @@ export async function runConsumer(batches = 20, size = 100): Promise<boolean> {
             costs[target].push(JSON.parse(text) as Meter);
           }
           // A figure is only worth printing if the work was done: every message's rows must be there.
-          const written = await db.prepare('SELECT count(*) AS n FROM subscriptions WHERE id LIKE ?1').bind(`sub_${run}_%`).first<{ n: number }>();
+          const written = await db
+            .prepare('SELECT count(*) AS n FROM subscriptions WHERE id LIKE ?1')
+            .bind(`sub_${run}_%`)
+            .first<{ n: number }>();
           if (written?.n !== size) throw new Error(`${target} wrote ${written?.n} of ${size} subscriptions`);
         }
       }
       const median = (t: Target) => summarize(times[t]).median;
       const line = (t: Target) => {
-        const per = (k: Exclude<keyof Meter, 'statements'>) => costs[t].reduce((n, m) => n + m[k], 0) / (costs[t].length * size);
+        const per = (k: Exclude<keyof Meter, 'statements'>) =>
+          costs[t].reduce((n, m) => n + m[k], 0) / (costs[t].length * size);
         // Each consumed message is read and deleted (2 operations per 64 KB); sends add a write (and later 2 more).
         const queueOps = 2 + 3 * per('queue_units');
         return `${t.padEnd(8)} median ${fmt(median(t), 1).padStart(6)} ms/batch, ${fmt((size / median(t)) * 1000, 0).padStart(6)} events/s; per event: D1 ${fmt(per('rows_written'), 2)} rows written, ${fmt(per('rows_read'), 2)} read, ${fmt(per('queries'), 2)} queries; queue ops ${fmt(queueOps, 2)}`;
       };
-      const runtimePer = (k: Exclude<keyof Meter, 'statements'>) => costs.runtime.reduce((n, m) => n + m[k], 0) / (costs.runtime.length * size);
+      const runtimePer = (k: Exclude<keyof Meter, 'statements'>) =>
+        costs.runtime.reduce((n, m) => n + m[k], 0) / (costs.runtime.length * size);
       // The consumed message's read and delete are counted with its send at ingest (3 per message).
-      if (steps === 1) record('consume.1', { d1_rows_written: runtimePer('rows_written'), d1_rows_read: runtimePer('rows_read'), queue_operations: 3 * runtimePer('queue_units') });
+      if (steps === 1)
+        record('consume.1', {
+          d1_rows_written: runtimePer('rows_written'),
+          d1_rows_read: runtimePer('rows_read'),
+          queue_operations: 3 * runtimePer('queue_units'),
+        });
       const ratio = median('runtime') / median('batched');
       const within = ratio <= TARGET_CONSUMER_RATIO;
       ok &&= within;
       console.log(`${steps} SQL step${steps > 1 ? 's' : ''}:`);
       for (const t of TARGETS) console.log(`  ${line(t)}`);
-      console.log(`  runtime/batched (hand-written, same guarantees): ${fmt(ratio, 2)}x time per batch (target <= ${TARGET_CONSUMER_RATIO}x)${within ? '' : ' OUTSIDE TARGET'}`);
-      console.log(`  runtime vs naive (one statement per round trip, no transaction): ${fmt(median('naive') / median('runtime'), 1)}x faster`);
+      console.log(
+        `  runtime/batched (hand-written, same guarantees): ${fmt(ratio, 2)}x time per batch (target <= ${TARGET_CONSUMER_RATIO}x)${within ? '' : ' OUTSIDE TARGET'}`,
+      );
+      console.log(
+        `  runtime vs naive (one statement per round trip, no transaction): ${fmt(median('naive') / median('runtime'), 1)}x faster`,
+      );
     }
   } finally {
     await mf.dispose();

@@ -28,13 +28,35 @@ const CONSUMER_BATCH = 10;
 
 /** A Stripe subscription event of about `bytes` bytes: many small line items, the costly shape to parse. */
 export function stripeEvent(id: string, bytes: number): string {
-  const item = (i: number) => ({ id: `si_${id}_${i}`, object: 'subscription_item', price: { id: `price_${i}`, object: 'price', unit_amount: 1200 + i, currency: 'usd', recurring: { interval: 'month', interval_count: 1 }, active: true }, quantity: 1, metadata: { seat: `seat-${i}` } });
+  const item = (i: number) => ({
+    id: `si_${id}_${i}`,
+    object: 'subscription_item',
+    price: {
+      id: `price_${i}`,
+      object: 'price',
+      unit_amount: 1200 + i,
+      currency: 'usd',
+      recurring: { interval: 'month', interval_count: 1 },
+      active: true,
+    },
+    quantity: 1,
+    metadata: { seat: `seat-${i}` },
+  });
   const event = {
     id,
     object: 'event',
     type: 'customer.subscription.updated',
     created: Math.floor(Date.now() / 1000),
-    data: { object: { id: `sub_${id}`, object: 'subscription', customer: 'cus_1', status: 'active', current_period_end: 1_900_000_000, items: { object: 'list', data: [] as unknown[] } } },
+    data: {
+      object: {
+        id: `sub_${id}`,
+        object: 'subscription',
+        customer: 'cus_1',
+        status: 'active',
+        current_period_end: 1_900_000_000,
+        items: { object: 'list', data: [] as unknown[] },
+      },
+    },
   };
   const size = JSON.stringify(item(0)).length + 1;
   const count = Math.max(1, Math.floor((bytes - JSON.stringify(event).length) / size));
@@ -45,16 +67,26 @@ export function stripeEvent(id: string, bytes: number): string {
 /** A D1 stand-in: every statement answers at once; the ingest claim claims; stored bodies come from `bodies`. */
 function fakeD1(bodies = new Map<string, string>()): D1Database {
   const answer = (sql: string, params: unknown[]) => {
-    if (sql.startsWith('INSERT INTO events')) return [{ status: EventStatus.queued, deliveries: 1, claimed: 1, seq: 1 }];
+    if (sql.startsWith('INSERT INTO events'))
+      return [{ status: EventStatus.queued, deliveries: 1, claimed: 1, seq: 1 }];
     if (sql.startsWith('SELECT integration, id, body FROM events')) {
       const rows = [];
-      for (let i = 0; i < params.length; i += 2) rows.push({ integration: params[i], id: params[i + 1], body: bodies.get(`${params[i]}:${params[i + 1]}`) ?? null });
+      for (let i = 0; i < params.length; i += 2)
+        rows.push({
+          integration: params[i],
+          id: params[i + 1],
+          body: bodies.get(`${params[i]}:${params[i + 1]}`) ?? null,
+        });
       return rows;
     }
     return [];
   };
   const statement = (sql: string, params: unknown[] = []): D1PreparedStatement => {
-    const result = () => ({ results: answer(sql, params), success: true, meta: { rows_read: 0, rows_written: 0, changes: 0 } });
+    const result = () => ({
+      results: answer(sql, params),
+      success: true,
+      meta: { rows_read: 0, rows_written: 0, changes: 0 },
+    });
     return {
       bind: (...values: unknown[]) => statement(sql, values),
       run: async () => result(),
@@ -70,7 +102,10 @@ function fakeD1(bodies = new Map<string, string>()): D1Database {
   } as unknown as D1Database;
 }
 
-const fakeQueue = { send: async (body: unknown) => void JSON.stringify(body), sendBatch: async (list: { body: unknown }[]) => void JSON.stringify(list.map((m) => m.body)) };
+const fakeQueue = {
+  send: async (body: unknown) => void JSON.stringify(body),
+  sendBatch: async (list: { body: unknown }[]) => void JSON.stringify(list.map((m) => m.body)),
+};
 
 function cpuMs<T>(fn: () => Promise<T>): Promise<{ cpu: number; wall: number }> {
   const cpu = process.cpuUsage();
@@ -103,7 +138,11 @@ export async function ingestCpu(compiled: CompiledManifest, runs = 30) {
     const text = body.replace('evt_cpu_00000', `evt_cpu_${String(i + 50).padStart(5, '0')}`);
     const t = Math.floor(Date.now() / 1000);
     const signature = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${text}`).digest('hex')}`;
-    return new Request('http://bench/webhooks/stripe', { method: 'POST', body: text, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    return new Request('http://bench/webhooks/stripe', {
+      method: 'POST',
+      body: text,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    });
   };
   const total = await sample(runs, request, async (req) => {
     const res = await ingest(stripe, req, env, deps);
@@ -112,7 +151,9 @@ export async function ingestCpu(compiled: CompiledManifest, runs = 30) {
   // Phases, for where the time goes.
   const bytes = new TextEncoder().encode(body);
   const t = Math.floor(Date.now() / 1000);
-  const headers = new Headers({ 'stripe-signature': `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}` });
+  const headers = new Headers({
+    'stripe-signature': `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`,
+  });
   const phase = async (fn: () => unknown) => {
     const s: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -122,7 +163,12 @@ export async function ingestCpu(compiled: CompiledManifest, runs = 30) {
     }
     return summarize(s).median;
   };
-  const verify = await phase(() => stripe.verifier.verify({ method: 'POST', url: new URL('http://bench/webhooks/stripe'), headers, body: bytes, now: Date.now() }, env));
+  const verify = await phase(() =>
+    stripe.verifier.verify(
+      { method: 'POST', url: new URL('http://bench/webhooks/stripe'), headers, body: bytes, now: Date.now() },
+      env,
+    ),
+  );
   const decode = await phase(() => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   const envelope = extractEnvelope(stripe, body, headers, new Date().toISOString());
   const parse = await phase(() => extractEnvelope(stripe, body, headers, new Date().toISOString()));
@@ -174,8 +220,14 @@ export async function runCpu(): Promise<boolean> {
   const batch = await consumerCpu(compiled);
   const p = webhook.phases;
   console.log('== CPU per invocation (Node estimate: process.cpuUsage around the Worker code, D1 and Queues faked)');
-  console.log(`1 MB Stripe webhook, ingest: median ${fmt(webhook.total.median, 2)} ms CPU over ${webhook.total.n} (target < ${TARGET_CPU_MS} ms)${webhook.total.median < TARGET_CPU_MS ? '' : ' OUTSIDE TARGET'}`);
-  console.log(`  phases (wall, alone): verify ${fmt(p.verify, 2)} ms, decode ${fmt(p.decode, 2)} ms, parse + envelope ${fmt(p.parse, 2)} ms, messageFor ${fmt(p.message, 2)} ms`);
-  console.log(`consumer batch of ${CONSUMER_BATCH} x 60 KB events: median ${fmt(batch.median, 2)} ms CPU over ${batch.n} (target < ${TARGET_CPU_MS} ms)${batch.median < TARGET_CPU_MS ? '' : ' OUTSIDE TARGET'}`);
+  console.log(
+    `1 MB Stripe webhook, ingest: median ${fmt(webhook.total.median, 2)} ms CPU over ${webhook.total.n} (target < ${TARGET_CPU_MS} ms)${webhook.total.median < TARGET_CPU_MS ? '' : ' OUTSIDE TARGET'}`,
+  );
+  console.log(
+    `  phases (wall, alone): verify ${fmt(p.verify, 2)} ms, decode ${fmt(p.decode, 2)} ms, parse + envelope ${fmt(p.parse, 2)} ms, messageFor ${fmt(p.message, 2)} ms`,
+  );
+  console.log(
+    `consumer batch of ${CONSUMER_BATCH} x 60 KB events: median ${fmt(batch.median, 2)} ms CPU over ${batch.n} (target < ${TARGET_CPU_MS} ms)${batch.median < TARGET_CPU_MS ? '' : ' OUTSIDE TARGET'}`,
+  );
   return webhook.total.median < TARGET_CPU_MS && batch.median < TARGET_CPU_MS;
 }

@@ -7,7 +7,9 @@ import type { Manifest } from '../runtime/manifest/types.gen.ts';
 
 /** The default environment's manifest as `switchyard build` shipped it to the Worker (run the build first). */
 export function defaultManifest(): Manifest {
-  const built = JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard/manifests.json'), 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+  const built = JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard/manifests.json'), 'utf8')) as {
+    environments: Record<string, { manifest: Manifest }>;
+  };
   return built.environments.default!.manifest;
 }
 
@@ -43,7 +45,15 @@ export function generatedManifest(count: number): Record<string, unknown> {
             },
           ],
         },
-        { on: 'payment_intent.*', steps: [{ sql: 'UPDATE orders SET status = :s WHERE id = :id', params: { s: { const: 'paid' }, id: 'data.object.metadata.order_id' } }] },
+        {
+          on: 'payment_intent.*',
+          steps: [
+            {
+              sql: 'UPDATE orders SET status = :s WHERE id = :id',
+              params: { s: { const: 'paid' }, id: 'data.object.metadata.order_id' },
+            },
+          ],
+        },
       ],
     };
   }

@@ -61,7 +61,10 @@ export interface FlowMeasurement {
 class HeldQueue {
   readonly messages: { body: unknown; delaySeconds?: number }[] = [];
   async send(body: unknown, options?: QueueSendOptions): Promise<void> {
-    this.messages.push({ body: structuredClone(body), ...(options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {}) });
+    this.messages.push({
+      body: structuredClone(body),
+      ...(options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
+    });
   }
   async sendBatch(batch: Iterable<MessageSendRequest>): Promise<void> {
     for (const m of batch) await this.send(m.body, m.delaySeconds ? { delaySeconds: m.delaySeconds } : undefined);
@@ -97,16 +100,38 @@ function countingKv(kv: KVNamespace | undefined, counts: { reads: number; writes
     },
     async list(options?: KVNamespaceListOptions) {
       counts.reads++;
-      return kv ? kv.list(options) : { keys: [...store.keys()].map((name) => ({ name })), list_complete: true, cacheStatus: null };
+      return kv
+        ? kv.list(options)
+        : { keys: [...store.keys()].map((name) => ({ name })), list_complete: true, cacheStatus: null };
     },
   } as unknown as KVNamespace;
 }
 
-const ZERO: FlowFigures = { d1_rows_written: 0, d1_rows_read: 0, d1_queries: 0, queue_operations: 0, queue_messages: 0, worker_requests: 0, consumer_invocations: 0, kv_reads: 0, kv_writes: 0, subrequests: 0 };
-const scale = (f: FlowFigures, by: number): FlowFigures => Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v / by])) as unknown as FlowFigures;
+const ZERO: FlowFigures = {
+  d1_rows_written: 0,
+  d1_rows_read: 0,
+  d1_queries: 0,
+  queue_operations: 0,
+  queue_messages: 0,
+  worker_requests: 0,
+  consumer_invocations: 0,
+  kv_reads: 0,
+  kv_writes: 0,
+  subrequests: 0,
+};
+const scale = (f: FlowFigures, by: number): FlowFigures =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v / by])) as unknown as FlowFigures;
 
 /** The resources `capacity()` weighs, from measured figures. */
-export const costOf = (f: Pick<HandlerCost, 'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'>): Pick<HandlerCost, 'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'> => ({
+export const costOf = (
+  f: Pick<
+    HandlerCost,
+    'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'
+  >,
+): Pick<
+  HandlerCost,
+  'worker_requests' | 'd1_rows_written' | 'd1_rows_read' | 'queue_operations' | 'kv_reads' | 'kv_writes'
+> => ({
   worker_requests: f.worker_requests,
   d1_rows_written: f.d1_rows_written,
   d1_rows_read: f.d1_rows_read,
@@ -155,22 +180,49 @@ export function flowRunner(options: FlowRunnerOptions) {
   const emailsTo = () => providers.to(/api\.resend\.com\/emails$/).length;
 
   /** One delivery of one request, and everything it queued, to the end. */
-  async function deliverOnce(flow: Flow, ctx: FlowContext, detail = false): Promise<{ figures: FlowFigures; status: number; problems: string[]; statements?: Meter['statements'] }> {
+  async function deliverOnce(
+    flow: Flow,
+    ctx: FlowContext,
+    detail = false,
+  ): Promise<{ figures: FlowFigures; status: number; problems: string[]; statements?: Meter['statements'] }> {
     const request = await flow.request(ctx);
-    for (const s of request.seed ?? []) await options.env.DB.prepare(s.sql).bind(...s.params).run();
+    for (const s of request.seed ?? [])
+      await options.env.DB.prepare(s.sql)
+        .bind(...s.params)
+        .run();
     const meter: Meter = newMeter();
     if (detail) meter.statements = {};
     const kv = { reads: 0, writes: 0 };
     const held = Object.fromEntries([...bindings].map((b) => [b, new HeldQueue()]));
-    const env = meteredEnv({ ...options.env, ...held, KV: countingKv(options.env.KV as KVNamespace | undefined, kv), SWITCHYARD_SERVICE_TOKEN: FLOW_SERVICE_TOKEN, APP_URL: 'https://app.example.com', ADMIN_EMAIL: 'ops@example.com' } as RuntimeEnv & Record<string, unknown>, meter);
+    const env = meteredEnv(
+      {
+        ...options.env,
+        ...held,
+        KV: countingKv(options.env.KV as KVNamespace | undefined, kv),
+        SWITCHYARD_SERVICE_TOKEN: FLOW_SERVICE_TOKEN,
+        APP_URL: 'https://app.example.com',
+        ADMIN_EMAIL: 'ops@example.com',
+      } as RuntimeEnv & Record<string, unknown>,
+      meter,
+    );
     const problems: string[] = [];
     const before = { subrequests, emails: emailsTo() };
     const pending: Promise<unknown>[] = [];
-    const executionContext = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext;
+    const executionContext = {
+      waitUntil: (p: Promise<unknown>) => void pending.push(p),
+      passThroughOnException: () => undefined,
+      props: {},
+    } as unknown as ExecutionContext;
     const settle = async () => {
-      while (pending.length) for (const r of await Promise.allSettled(pending.splice(0))) if (r.status === 'rejected') problems.push(`waitUntil rejected: ${String(r.reason)}`);
+      while (pending.length)
+        for (const r of await Promise.allSettled(pending.splice(0)))
+          if (r.status === 'rejected') problems.push(`waitUntil rejected: ${String(r.reason)}`);
     };
-    const res = await runtime.fetch(new Request(`${FLOW_ORIGIN}${request.path}`, { method: 'POST', body: request.body, headers: request.headers }), env, executionContext);
+    const res = await runtime.fetch(
+      new Request(`${FLOW_ORIGIN}${request.path}`, { method: 'POST', body: request.body, headers: request.headers }),
+      env,
+      executionContext,
+    );
     const answer = await res.text();
     if (res.status >= 300) problems.push(`answered ${res.status}: ${answer.slice(0, 200)}`);
     await settle();
@@ -182,16 +234,29 @@ export function flowRunner(options: FlowRunnerOptions) {
       const taken = held[next]!.messages.splice(0);
       for (let i = 0; i < taken.length; i += MAX_BATCH) {
         const outcomes: ('acked' | 'retried' | undefined)[] = [];
-        const messages: ConsumerMessage[] = taken.slice(i, i + MAX_BATCH).map((m, j) => ({ id: crypto.randomUUID(), body: m.body, attempts: 1, ack: () => void (outcomes[j] ??= 'acked'), retry: () => void (outcomes[j] ??= 'retried') }));
+        const messages: ConsumerMessage[] = taken
+          .slice(i, i + MAX_BATCH)
+          .map((m, j) => ({
+            id: crypto.randomUUID(),
+            body: m.body,
+            attempts: 1,
+            ack: () => void (outcomes[j] ??= 'acked'),
+            retry: () => void (outcomes[j] ??= 'retried'),
+          }));
         invocations++;
         await runtime.queue({ queue: queueNames[next]!, messages }, env);
-        messages.forEach((_, j) => outcomes[j] !== 'acked' && problems.push(`a message on ${next} was ${outcomes[j] ?? 'neither acked nor retried'}`));
+        messages.forEach(
+          (_, j) =>
+            outcomes[j] !== 'acked' &&
+            problems.push(`a message on ${next} was ${outcomes[j] ?? 'neither acked nor retried'}`),
+        );
       }
     }
     const left = [...consumed].filter((b) => held[b]!.messages.length);
     if (left.length) problems.push(`queues still hold messages after 50 rounds: ${left.join(', ')}`);
     const emails = emailsTo() - before.emails;
-    if (flow.emails !== undefined && emails !== flow.emails) problems.push(`sent ${emails} emails, expected ${flow.emails}`);
+    if (flow.emails !== undefined && emails !== flow.emails)
+      problems.push(`sent ${emails} emails, expected ${flow.emails}`);
     return {
       status: res.status,
       problems,
@@ -225,7 +290,10 @@ export function flowRunner(options: FlowRunnerOptions) {
       const problems: string[] = [];
       const signatures = new Set<string>();
       let statements: Meter['statements'];
-      const context = (): FlowContext => ({ secrets: options.env as unknown as Record<string, string>, uid: (prefix) => `${prefix}_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}` });
+      const context = (): FlowContext => ({
+        secrets: options.env as unknown as Record<string, string>,
+        uid: (prefix) => `${prefix}_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`,
+      });
       problems.push(...(await deliverOnce(flow, context())).problems.map((p) => `warm-up: ${p}`));
       for (let run = 0; run < runs; run++) {
         const once = await deliverOnce(flow, context(), detail && run === runs - 1);
@@ -238,7 +306,20 @@ export function flowRunner(options: FlowRunnerOptions) {
       const events = flow.events ?? 1;
       const perRequest = scale(total, runs);
       const perEvent = scale(perRequest, events);
-      return { flow: flow.name, source: flow.source, on: flow.on, events, runs, perEvent, perRequest, steady: signatures.size === 1, statuses, problems, capacity: capacity(costOf(perEvent)), ...(statements ? { statements } : {}) };
+      return {
+        flow: flow.name,
+        source: flow.source,
+        on: flow.on,
+        events,
+        runs,
+        perEvent,
+        perRequest,
+        steady: signatures.size === 1,
+        statuses,
+        problems,
+        capacity: capacity(costOf(perEvent)),
+        ...(statements ? { statements } : {}),
+      };
     },
   };
 }

@@ -14,9 +14,12 @@ import { FLOWS } from './flows.ts';
 import { flowRunner } from './flow-runner.ts';
 import { serializingEmit } from './meter.ts';
 
-const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default
+  .manifest;
 const own = (validators as BuiltValidators).default ?? {};
-const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (command) => (own[command] ? inputValidator(own[command]) : undefined) });
+const compiled = compileManifest(manifest, defaultRegistry, {
+  inputValidator: (command) => (own[command] ? inputValidator(own[command]) : undefined),
+});
 
 export default {
   async fetch(request, env) {

@@ -14,14 +14,30 @@ import { createRuntime } from '../runtime/runtime.ts';
 import { EventStatus } from '../runtime/store/status.ts';
 import { meteredEnv, newMeter, serializingEmit, type Meter } from './meter.ts';
 
-const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const manifest = (built as unknown as { environments: { default: { manifest: Manifest } } }).environments.default
+  .manifest;
 /** The default manifest: a Stripe subscription event (SQL only) is applied in the request. */
-const direct = createRuntime({ compiled: compileManifest(manifest, defaultRegistry), environment: 'bench', hash: 'bench', emit: serializingEmit() });
+const direct = createRuntime({
+  compiled: compileManifest(manifest, defaultRegistry),
+  environment: 'bench',
+  hash: 'bench',
+  emit: serializingEmit(),
+});
 /** The same with `apply: queue`: verify, record, enqueue, the work the queued baseline does. */
 const queuedManifest = structuredClone(manifest);
 queuedManifest.integrations.stripe!.apply = 'queue';
-const runtime = createRuntime({ compiled: compileManifest(queuedManifest, defaultRegistry), environment: 'bench', hash: 'bench', emit: serializingEmit() });
-const meters: Record<string, Meter> = { runtime: newMeter(), baseline: newMeter(), direct: newMeter(), 'baseline-direct': newMeter() };
+const runtime = createRuntime({
+  compiled: compileManifest(queuedManifest, defaultRegistry),
+  environment: 'bench',
+  hash: 'bench',
+  emit: serializingEmit(),
+});
+const meters: Record<string, Meter> = {
+  runtime: newMeter(),
+  baseline: newMeter(),
+  direct: newMeter(),
+  'baseline-direct': newMeter(),
+};
 
 /** The baseline, written the way careful hand-written cookbook code would be (key imported once, raw bytes). */
 const baseline = new Hono<{ Bindings: RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue } }>();
@@ -32,7 +48,9 @@ async function verified(body: string, header: string, secret: string): Promise<b
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
   const t = Number(parts.t);
   if (!parts.t || !parts.v1 || Math.abs(Date.now() / 1000 - t) > 300) return false;
-  key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const expected = hex(await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(`${t}.${body}`)));
   const given = new TextEncoder().encode(parts.v1);
   const want = new TextEncoder().encode(expected);
@@ -41,7 +59,8 @@ async function verified(body: string, header: string, secret: string): Promise<b
 
 baseline.post('/webhooks/stripe', async (c) => {
   const body = await c.req.text();
-  if (!(await verified(body, c.req.header('stripe-signature') ?? '', c.env.STRIPE_WEBHOOK_SECRET))) return c.json({ error: 'invalid signature' }, 401);
+  if (!(await verified(body, c.req.header('stripe-signature') ?? '', c.env.STRIPE_WEBHOOK_SECRET)))
+    return c.json({ error: 'invalid signature' }, 401);
   const event = JSON.parse(body) as { id: string; type: string; created: number };
   const now = new Date().toISOString();
   const inserted = await c.env.DB.prepare(
@@ -61,13 +80,21 @@ baseline.post('/webhooks/stripe', async (c) => {
 const baselineDirect = new Hono<{ Bindings: RuntimeEnv & { STRIPE_WEBHOOK_SECRET: string; EVENTS_QUEUE: Queue } }>();
 baselineDirect.post('/webhooks/stripe', async (c) => {
   const body = await c.req.text();
-  if (!(await verified(body, c.req.header('stripe-signature') ?? '', c.env.STRIPE_WEBHOOK_SECRET))) return c.json({ error: 'invalid signature' }, 401);
-  const event = JSON.parse(body) as { id: string; type: string; created: number; data: { object: { id: string; customer: string; status: string } } };
+  if (!(await verified(body, c.req.header('stripe-signature') ?? '', c.env.STRIPE_WEBHOOK_SECRET)))
+    return c.json({ error: 'invalid signature' }, 401);
+  const event = JSON.parse(body) as {
+    id: string;
+    type: string;
+    created: number;
+    data: { object: { id: string; customer: string; status: string } };
+  };
   const now = new Date().toISOString();
   const version = `${new Date(event.created * 1000).toISOString()}|${event.id}`;
   try {
     await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO events (integration, id, type, status, received_at, updated_at) VALUES ('baseline-direct', ?1, ?2, ?4, ?3, ?3)").bind(event.id, event.type, now, EventStatus.applied),
+      c.env.DB.prepare(
+        "INSERT INTO events (integration, id, type, status, received_at, updated_at) VALUES ('baseline-direct', ?1, ?2, ?4, ?3, ?3)",
+      ).bind(event.id, event.type, now, EventStatus.applied),
       c.env.DB.prepare(
         `INSERT INTO subscriptions (id, customer_id, status, version) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status, version = excluded.version

@@ -85,7 +85,8 @@ export function meteredD1(db: D1Database, meter: Meter): D1Database {
   } as unknown as D1Database;
 }
 
-const units = (body: unknown) => Math.max(1, Math.ceil(new TextEncoder().encode(JSON.stringify(body) ?? '').byteLength / QUEUE_UNIT));
+const units = (body: unknown) =>
+  Math.max(1, Math.ceil(new TextEncoder().encode(JSON.stringify(body) ?? '').byteLength / QUEUE_UNIT));
 
 /** A queue binding that counts what is sent through it. */
 export function meteredQueue(queue: Queue, meter: Meter): Queue {

@@ -23,14 +23,23 @@ const nodeBuiltins: Plugin = {
   setup(b) {
     b.onResolve({ filter: NODE_BUILTINS }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      return args.kind === 'require-call' ? { path: name, namespace: 'node-require' } : { path: `node:${name}`, external: true };
+      return args.kind === 'require-call'
+        ? { path: name, namespace: 'node-require' }
+        : { path: `node:${name}`, external: true };
     });
-    b.onLoad({ filter: /.*/, namespace: 'node-require' }, (args) => ({ contents: `import lib from 'node:${args.path}'; module.exports = lib;`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-require' }, (args) => ({
+      contents: `import lib from 'node:${args.path}'; module.exports = lib;`,
+      loader: 'js',
+    }));
     b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
-export async function startBenchWorker(entry: string, bindings: Record<string, string> = {}, { nodejsCompat = true, ...options }: BenchWorkerOptions = {}): Promise<Miniflare> {
+export async function startBenchWorker(
+  entry: string,
+  bindings: Record<string, string> = {},
+  { nodejsCompat = true, ...options }: BenchWorkerOptions = {},
+): Promise<Miniflare> {
   const bundle = await build({
     ...(nodejsCompat ? { plugins: [nodeBuiltins] } : {}),
     entryPoints: [join(PACKAGE_ROOT, entry)],
@@ -52,7 +61,11 @@ export async function startBenchWorker(entry: string, bindings: Record<string, s
           ...(nodejsCompat ? { compatibilityFlags: ['nodejs_compat'] } : {}),
           ...(options.hyperdrives ? { hyperdrives: options.hyperdrives } : {}),
           d1Databases: ['DB'],
-          queueProducers: { EVENTS_QUEUE: 'bench-events', EVENTS_DLQ: 'bench-dlq', FULFILLMENT_QUEUE: 'bench-fulfillment' },
+          queueProducers: {
+            EVENTS_QUEUE: 'bench-events',
+            EVENTS_DLQ: 'bench-dlq',
+            FULFILLMENT_QUEUE: 'bench-fulfillment',
+          },
           bindings,
         },
       ],

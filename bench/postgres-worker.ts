@@ -22,7 +22,10 @@ import { meteredEnv, newMeter, serializingEmit } from './meter.ts';
 const SUBSCRIPTION_SQL = `INSERT INTO subscriptions (id, customer_id, status, plan_id, version) VALUES (:id, :customer, :status, :plan, :version)
 ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status, plan_id = excluded.plan_id, version = excluded.version
 WHERE subscriptions.version IS NULL OR excluded.version > subscriptions.version`;
-const step = { sql: SUBSCRIPTION_SQL, params: { id: 'data.id', customer: 'data.customer', status: 'data.status', plan: 'data.plan', version: '@version' } };
+const step = {
+  sql: SUBSCRIPTION_SQL,
+  params: { id: 'data.id', customer: 'data.customer', status: 'data.status', plan: 'data.plan', version: '@version' },
+};
 
 const manifest = (store: 'd1' | 'app'): Manifest => ({
   version: 1,
@@ -40,8 +43,19 @@ const manifest = (store: 'd1' | 'app'): Manifest => ({
 });
 const emit = serializingEmit();
 const runtimes = {
-  d1: createRuntime({ compiled: compileManifest(manifest('d1'), defaultRegistry), environment: 'bench', hash: 'bench', emit }),
-  postgres: createRuntime({ compiled: compileManifest(manifest('app'), defaultRegistry), environment: 'bench', hash: 'bench', emit, connectPostgres: connectPg }),
+  d1: createRuntime({
+    compiled: compileManifest(manifest('d1'), defaultRegistry),
+    environment: 'bench',
+    hash: 'bench',
+    emit,
+  }),
+  postgres: createRuntime({
+    compiled: compileManifest(manifest('app'), defaultRegistry),
+    environment: 'bench',
+    hash: 'bench',
+    emit,
+    connectPostgres: connectPg,
+  }),
 };
 
 function envelopes(run: string, n: number): Envelope[] {
@@ -59,7 +73,11 @@ function envelopes(run: string, n: number): Envelope[] {
   });
 }
 
-const HAND_SQL = SUBSCRIPTION_SQL.replace(':id', '$1').replace(':customer', '$2').replace(':status', '$3').replace(':plan', '$4').replace(':version', '$5');
+const HAND_SQL = SUBSCRIPTION_SQL.replace(':id', '$1')
+  .replace(':customer', '$2')
+  .replace(':status', '$3')
+  .replace(':plan', '$4')
+  .replace(':version', '$5');
 
 /** The hand-written Postgres consumer: one transaction per batch, a marker per message, then its projection. */
 async function hand(binding: PostgresBinding, batch: Envelope[]): Promise<number> {
@@ -68,8 +86,11 @@ async function hand(binding: PostgresBinding, batch: Envelope[]): Promise<number
     await client.query('BEGIN');
     for (const e of batch) {
       const d = (e.payload as { data: Record<string, string> }).data;
-      const fresh = await client.query('INSERT INTO processed (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id', [`${e.integration}:${e.id}`]);
-      if (fresh.rowCount) await client.query(HAND_SQL, [d.id, d.customer, d.status, d.plan, `${e.occurred_at}#${e.seq}`]);
+      const fresh = await client.query('INSERT INTO processed (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id', [
+        `${e.integration}:${e.id}`,
+      ]);
+      if (fresh.rowCount)
+        await client.query(HAND_SQL, [d.id, d.customer, d.status, d.plan, `${e.occurred_at}#${e.seq}`]);
     }
     await client.query('COMMIT');
     return batch.length;
@@ -85,7 +106,9 @@ export default {
     const batch = envelopes(url.searchParams.get('run') ?? crypto.randomUUID(), n);
     if (url.pathname === '/seed') {
       const now = Date.now();
-      await env.DB.batch(batch.map((e) => claimStatement(env.DB, e, JSON.stringify(e.payload), crypto.randomUUID(), now)));
+      await env.DB.batch(
+        batch.map((e) => claimStatement(env.DB, e, JSON.stringify(e.payload), crypto.randomUUID(), now)),
+      );
       return new Response('ok');
     }
     const meter = newMeter();
@@ -94,7 +117,13 @@ export default {
     if (url.pathname === '/hand') acked = await hand(env.HYPERDRIVE as PostgresBinding, batch);
     else {
       const runtime = url.pathname === '/postgres' ? runtimes.postgres : runtimes.d1;
-      const messages: ConsumerMessage[] = batch.map((body) => ({ id: body.id, body, attempts: 1, ack: () => void acked++, retry: () => undefined }));
+      const messages: ConsumerMessage[] = batch.map((body) => ({
+        id: body.id,
+        body,
+        attempts: 1,
+        ack: () => void acked++,
+        retry: () => undefined,
+      }));
       await runtime.queue({ queue: 'bench-events', messages }, metered);
     }
     if (acked !== n) return new Response(`only ${acked} of ${n} acked`, { status: 500 });

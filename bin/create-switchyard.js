@@ -3,4 +3,6 @@
 import { existsSync } from 'node:fs';
 
 const source = new URL('../cli/create.ts', import.meta.url);
-await import(existsSync(source) && process.features.typescript ? source : new URL('../dist/cli/create.js', import.meta.url));
+await import(
+  existsSync(source) && process.features.typescript ? source : new URL('../dist/cli/create.js', import.meta.url)
+);

@@ -4,4 +4,6 @@
 import { existsSync } from 'node:fs';
 
 const source = new URL('../cli/bin.ts', import.meta.url);
-await import(existsSync(source) && process.features.typescript ? source : new URL('../dist/cli/switchyard.js', import.meta.url));
+await import(
+  existsSync(source) && process.features.typescript ? source : new URL('../dist/cli/switchyard.js', import.meta.url)
+);

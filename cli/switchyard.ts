@@ -21,7 +21,11 @@ const specs = () => COMMANDS.map((c) => c.spec);
 function usageError(message: string, name?: string): number {
   console.error(`${paint('red', 'error', process.stderr)}: ${message}`);
   const command = name ? commandNamed(name) : undefined;
-  console.error(command ? `usage: ${synopsis(command.spec)}\nrun \`switchyard ${name} --help\` for its flags` : 'run `switchyard --help` for the commands');
+  console.error(
+    command
+      ? `usage: ${synopsis(command.spec)}\nrun \`switchyard ${name} --help\` for its flags`
+      : 'run `switchyard --help` for the commands',
+  );
   return 2;
 }
 
@@ -57,7 +61,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function unknownCommand(name: string): number {
-  const guess = closest(name, COMMANDS.map((c) => c.spec.name));
+  const guess = closest(
+    name,
+    COMMANDS.map((c) => c.spec.name),
+  );
   return usageError(`unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
 }
 

@@ -68,7 +68,9 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   });
 
   const now = options.now ?? Date.now;
-  const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
+  const fetcher = refusingRedirects(
+    options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+  );
   // Each provider's verifier is built on its first use (a webhook never needs one).
   const verifiers = new LazyMap<string, JwtVerify>(
     [...compiled.auth.keys()].map((name) => [
@@ -84,12 +86,43 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
   const dispatch = app.fetch;
   app.fetch = (request, env, ctx) => dispatch(request, env ? devAuthEnv(env, request.url) : env, ctx);
   if (options.dashboard) registerAdminPages(app, options.dashboard, compiled, emit, { now, verifiers });
-  app.route('/admin/api', adminApi(compiled, emit, { ...(options.usage ? { usage: options.usage } : {}), ...(options.budget ? { budget: options.budget } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}), ...(options.retryEffects ? { retryEffects: options.retryEffects } : {}), now, verifiers, ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}) }));
-  if (options.commands && compiled.commands.size) registerCommands(app, { compiled, emit, now, verifiers, fetch: fetcher, ...options.commands, ...(options.usage ? { usage: options.usage } : {}) });
-  registerRoutes(app, compiled, { emit, fetch: fetcher, now, verifiers, ...(options.usage ? { usage: options.usage } : {}) });
+  app.route(
+    '/admin/api',
+    adminApi(compiled, emit, {
+      ...(options.usage ? { usage: options.usage } : {}),
+      ...(options.budget ? { budget: options.budget } : {}),
+      ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}),
+      ...(options.retryEffects ? { retryEffects: options.retryEffects } : {}),
+      now,
+      verifiers,
+      ...(options.connectPostgres ? { connectPostgres: options.connectPostgres } : {}),
+    }),
+  );
+  if (options.commands && compiled.commands.size)
+    registerCommands(app, {
+      compiled,
+      emit,
+      now,
+      verifiers,
+      fetch: fetcher,
+      ...options.commands,
+      ...(options.usage ? { usage: options.usage } : {}),
+    });
+  registerRoutes(app, compiled, {
+    emit,
+    fetch: fetcher,
+    now,
+    verifiers,
+    ...(options.usage ? { usage: options.usage } : {}),
+  });
 
   // What every webhook request hands the pipeline, built once; only the request's waitUntil is added per request.
-  const ingestDeps: IngestDeps = { emit, ...(options.now ? { now: options.now } : {}), ...(options.usage ? { usage: options.usage } : {}), ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}) };
+  const ingestDeps: IngestDeps = {
+    emit,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.usage ? { usage: options.usage } : {}),
+    ...(options.applyInRequest ? { applyInRequest: options.applyInRequest } : {}),
+  };
   const refusals = new RefusalLog(options.usage);
   app.all('*', async (c) => {
     const integration = compiled.webhookPaths.get(c.req.path);
@@ -98,14 +131,25 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
     try {
       if (!integration.methods.has(c.req.method)) {
         const allow = [...integration.methods].join(', ');
-        emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'method_not_allowed', detail: c.req.method });
+        emit({
+          kind: 'webhook.rejected',
+          integration: integration.name,
+          reason: 'method_not_allowed',
+          detail: c.req.method,
+        });
         throw httpError(405, { error: 'method_not_allowed', message: `use ${allow}` }, { allow });
       }
       return await ingest(integration, c.req.raw, c.env, waitUntil ? { ...ingestDeps, waitUntil } : ingestDeps);
     } catch (error) {
       // A refusal (not a 409: that event is in flight, not refused) is logged after the answer, or before it without one.
       if (error instanceof HTTPException && error.status >= 400 && error.status < 500 && error.status !== 409) {
-        const logged = logRefusal(refusals, error, { integration: integration.name, request: c.req.raw, secrets: integration.secrets, env: c.env, nowMs: now() });
+        const logged = logRefusal(refusals, error, {
+          integration: integration.name,
+          request: c.req.raw,
+          secrets: integration.secrets,
+          env: c.env,
+          nowMs: now(),
+        });
         if (waitUntil) waitUntil(logged);
         else await logged;
       }
@@ -115,7 +159,11 @@ export function createApp(options: AppOptions): Hono<{ Bindings: RuntimeEnv }> {
 
   app.onError((error) => {
     if (error instanceof HTTPException) return error.getResponse();
-    emit({ kind: 'runtime.error', where: 'http', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    emit({
+      kind: 'runtime.error',
+      where: 'http',
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
     return errorResponse(500, { error: 'internal', message: 'internal error' });
   });
   return app;

@@ -58,7 +58,14 @@ export interface Runtime {
    * Answers what HTTP would, as a plain object. The caller its keys belong to is `rpc`, or `rpc/<binding>` when the
    * binding names itself (its `props.caller`, set in the calling Worker's wrangler config, never by the call).
    */
-  command(name: string, input: unknown, options: { idempotencyKey?: string } | undefined, env: RuntimeEnv, ctx?: ExecutionContext, binding?: string): Promise<CommandAnswer>;
+  command(
+    name: string,
+    input: unknown,
+    options: { idempotencyKey?: string } | undefined,
+    env: RuntimeEnv,
+    ctx?: ExecutionContext,
+    binding?: string,
+  ): Promise<CommandAnswer>;
   /** The cron trigger: flush usage, roll up counters, sweep what waits with no outcome, prune by retention, evaluate alerts. */
   scheduled(env: RuntimeEnv): Promise<void>;
 }
@@ -69,10 +76,24 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const usage = new PlatformUsage();
   const now = options.now ?? Date.now;
   // Redirects are never followed on their own (lib/redirects.ts): a credential goes only where the manifest says.
-  const fetcher = refusingRedirects(options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)));
+  const fetcher = refusingRedirects(
+    options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+  );
   const consume = createConsumer({ ...options, emit, usage, fetch: fetcher });
-  const commandPaths = { applyInRequest: consume.applyInRequest, applySync: consume.applySync, retrySync: consume.retrySync };
-  const app = createApp({ ...options, emit, usage, fetch: fetcher, applyInRequest: consume.applyInRequest, commands: commandPaths, retryEffects: consume.retryEffects });
+  const commandPaths = {
+    applyInRequest: consume.applyInRequest,
+    applySync: consume.applySync,
+    retrySync: consume.retrySync,
+  };
+  const app = createApp({
+    ...options,
+    emit,
+    usage,
+    fetch: fetcher,
+    applyInRequest: consume.applyInRequest,
+    commands: commandPaths,
+    retryEffects: consume.retryEffects,
+  });
   const deadLetterQueues = new Set<string>();
   for (const queue of options.compiled.queues.values()) {
     const name = queue.deadLetter ? options.queueNames?.[queue.deadLetter] : undefined;
@@ -121,7 +142,23 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           emit({ kind: 'command.rejected', command: name, via: 'rpc', reason: 'rpc_disabled' });
           return { status: 403, body: { error: 'forbidden', message: `command ${name} is HTTP only (rpc: false)` } };
         }
-        return await runCommand(command, input, commandOptions?.idempotencyKey, env, 'rpc', binding ? `rpc/${binding}` : 'rpc', { compiled: options.compiled, emit, now, usage, fetch: fetcher, ...commandPaths, ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}) });
+        return await runCommand(
+          command,
+          input,
+          commandOptions?.idempotencyKey,
+          env,
+          'rpc',
+          binding ? `rpc/${binding}` : 'rpc',
+          {
+            compiled: options.compiled,
+            emit,
+            now,
+            usage,
+            fetch: fetcher,
+            ...commandPaths,
+            ...(ctx ? { waitUntil: (work: Promise<unknown>) => ctx.waitUntil(work) } : {}),
+          },
+        );
       } finally {
         await flushUsage(env, ctx);
       }
@@ -133,22 +170,41 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       // What /health counts, from the event log into hourly rows (a few minutes of the log per run).
       await rollupCounters(env.DB, at);
       const started = Date.now();
-      await inSpan(tracer, 'switchyard.sweep', () => ({ stage: 'sweep' }), async (span) => {
-        const swept = await sweep(env, options.compiled, emit, at);
-        const done = { ...swept, duration_ms: Date.now() - started };
-        emit({ kind: 'sweep.done', ...done });
-        annotate(span, { outcome: 'swept', ...done });
-      });
+      await inSpan(
+        tracer,
+        'switchyard.sweep',
+        () => ({ stage: 'sweep' }),
+        async (span) => {
+          const swept = await sweep(env, options.compiled, emit, at);
+          const done = { ...swept, duration_ms: Date.now() - started };
+          emit({ kind: 'sweep.done', ...done });
+          annotate(span, { outcome: 'swept', ...done });
+        },
+      );
       const pruned = await prune(env.DB, options.compiled.retention, at);
       // Rate-limit counters of periods that are over (one bounded statement per limited route).
       const limits = [
         ...rateLimitPruneStatements(env.DB, options.compiled.routes, at, options.compiled.retention.batch),
-        ...activeUserPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
-        ...operationPruneStatements(env.DB, [...options.compiled.limits.values()], at, options.compiled.retention.batch),
+        ...activeUserPruneStatements(
+          env.DB,
+          [...options.compiled.limits.values()],
+          at,
+          options.compiled.retention.batch,
+        ),
+        ...operationPruneStatements(
+          env.DB,
+          [...options.compiled.limits.values()],
+          at,
+          options.compiled.retention.batch,
+        ),
       ];
       // Dashboard sessions that ended by themselves (a sign-out deletes its own row).
       const sessions = pruneSessionsStatement(env.DB, Math.floor(at / 1000), options.compiled.retention.batch);
-      await env.DB.batch([...limits, sessions, ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()])]);
+      await env.DB.batch([
+        ...limits,
+        sessions,
+        ...pruneUsageStatements(env.DB, at, options.compiled.retention.batch, [...options.compiled.limits.values()]),
+      ]);
       emit({ kind: 'retention.pruned', ...pruned });
       await evaluateAlerts(options.compiled.alerts, env.DB, { env, fetch: fetcher, now: at }, emit);
     },
@@ -158,9 +214,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const fromEndpoint = endpointQueue(batch.queue);
       // Effects messages (retries of an applied event's sends) were never counted as queued events.
       // A batch message carries several: the backlog counts events on both sides.
-      if (fromEndpoint) usage.queued('consumed', fromEndpoint, batch.messages.filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body)).reduce((n, m) => n + eventsIn(m), 0));
+      if (fromEndpoint)
+        usage.queued(
+          'consumed',
+          fromEndpoint,
+          batch.messages
+            .filter((m) => m.attempts <= 1 && !isEffectsMessage(m.body))
+            .reduce((n, m) => n + eventsIn(m), 0),
+        );
       try {
-        await inSpan(tracer, 'switchyard.consume', () => batchAttributes(batch), () => handleBatch(batch, env));
+        await inSpan(
+          tracer,
+          'switchyard.consume',
+          () => batchAttributes(batch),
+          () => handleBatch(batch, env),
+        );
       } finally {
         await usage.flush(env.DB, now());
       }
@@ -168,7 +236,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 
   /** A batch from a manifest queue is consumed; one from a dead-letter queue is recorded. */
-  async function handleBatch(batch: { queue: string; messages: readonly ConsumerMessage[] }, env: RuntimeEnv): Promise<void> {
+  async function handleBatch(
+    batch: { queue: string; messages: readonly ConsumerMessage[] },
+    env: RuntimeEnv,
+  ): Promise<void> {
     if (!deadLetterQueues.has(batch.queue)) {
       await consume(batch.messages, env);
       return;
@@ -179,16 +250,34 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (letters.length) await env.DB.batch(letters.flatMap((m) => platformDeadLetter(env.DB, m, at)));
     for (const m of batch.messages) {
       const envelope = m.body as Partial<Envelope>;
-      if (letters.includes(m)) emit({ kind: 'webhook.dead_lettered', integration: envelope.integration ?? 'unknown', id: envelope.id ?? m.id, stage: Stage.consumer, reason: 'platform_retries_exhausted' });
+      if (letters.includes(m))
+        emit({
+          kind: 'webhook.dead_lettered',
+          integration: envelope.integration ?? 'unknown',
+          id: envelope.id ?? m.id,
+          stage: Stage.consumer,
+          reason: 'platform_retries_exhausted',
+        });
       m.ack();
     }
   }
 }
 
 /** A queue batch's span attributes: the queue and its size, and the event when it holds one (the usual batch when traffic is light). */
-function batchAttributes(batch: { queue: string; messages: readonly ConsumerMessage[] }): Record<string, string | number | undefined> {
+function batchAttributes(batch: {
+  queue: string;
+  messages: readonly ConsumerMessage[];
+}): Record<string, string | number | undefined> {
   const only = batch.messages.length === 1 ? (batch.messages[0]!.body as Partial<Envelope> | null) : undefined;
-  return { stage: Stage.consumer, queue: batch.queue, messages: batch.messages.length, integration: only?.integration, event_id: only?.id, type: only?.type, attempt: only ? batch.messages[0]!.attempts : undefined };
+  return {
+    stage: Stage.consumer,
+    queue: batch.queue,
+    messages: batch.messages.length,
+    integration: only?.integration,
+    event_id: only?.id,
+    type: only?.type,
+    attempt: only ? batch.messages[0]!.attempts : undefined,
+  };
 }
 
 /** How many events a queued message carries: a batch its items, any other one. */

@@ -11,8 +11,17 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const dir = join(root, 'test/node');
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.test.ts') && f !== 'screenshots.test.ts' && readFileSync(join(dir, f), 'utf8').includes('screenshotPath('))
+  .filter(
+    (f) =>
+      f.endsWith('.test.ts') &&
+      f !== 'screenshots.test.ts' &&
+      readFileSync(join(dir, f), 'utf8').includes('screenshotPath('),
+  )
   .map((f) => `test/node/${f}`);
 console.log(`screenshots from: ${files.join(', ')}`);
-const run = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'node', '--no-file-parallelism', ...files], { cwd: root, stdio: 'inherit', env: { ...process.env, UPDATE_SCREENSHOTS: '1' } });
+const run = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'node', '--no-file-parallelism', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, UPDATE_SCREENSHOTS: '1' } },
+);
 process.exit(run.status ?? 1);

@@ -21,7 +21,10 @@ import { configureLogs, logEmit } from '../runtime/lib/telemetry.ts';
 import type { Tracer } from '../runtime/lib/trace.ts';
 
 interface Built {
-  environments: Record<string, { hash: string; manifest: Manifest; queueNames: Record<string, string>; budget?: BudgetTable }>;
+  environments: Record<
+    string,
+    { hash: string; manifest: Manifest; queueNames: Record<string, string>; budget?: BudgetTable }
+  >;
 }
 
 /** What `switchyard build` writes into a project's .switchyard/, as its generated modules export it. */
@@ -55,13 +58,25 @@ export function createWorker({ built, validators, connectPostgres, registry, das
     configureLogs(env);
     const entry = (built as Built).environments[name];
     try {
-      if (!entry) throw new ManifestError([{ path: [], message: `no manifest was built for environment ${name}; run switchyard build` }]);
+      if (!entry)
+        throw new ManifestError([
+          { path: [], message: `no manifest was built for environment ${name}; run switchyard build` },
+        ]);
       // Lazy: `switchyard build` compiled this manifest whole; a first request compiles only what it uses. Defaulted:
       // the build applied the manifest's defaults, so compiling applies none.
       const own = (validators as BuiltValidators)[name] ?? {};
       const inputs = { inputValidator: (command: string) => (own[command] ? inputValidator(own[command]) : undefined) };
       // Workers' custom spans (docs/observability.md): recorded when [observability.traces] is enabled, else no-ops.
-      runtime = createRuntime({ compiled: compileManifest(entry.manifest, registry, { lazy: true, defaulted: true, ...inputs }), environment: name, hash: entry.hash, queueNames: entry.queueNames, dashboard, ...(tracing ? { tracer: tracing as Tracer } : {}), ...(entry.budget ? { budget: entry.budget } : {}), ...(connectPostgres ? { connectPostgres } : {}) });
+      runtime = createRuntime({
+        compiled: compileManifest(entry.manifest, registry, { lazy: true, defaulted: true, ...inputs }),
+        environment: name,
+        hash: entry.hash,
+        queueNames: entry.queueNames,
+        dashboard,
+        ...(tracing ? { tracer: tracing as Tracer } : {}),
+        ...(entry.budget ? { budget: entry.budget } : {}),
+        ...(connectPostgres ? { connectPostgres } : {}),
+      });
     } catch (error) {
       const problems = error instanceof ManifestError ? error.problems.map((p) => p.message) : [String(error)];
       logEmit({ kind: 'manifest.compile_failed', environment: name, problems });
@@ -82,15 +97,27 @@ export function createWorker({ built, validators, connectPostgres, registry, das
     /** Runs a command; answers `{ status, body, replayed? }`, the status and body HTTP would answer. */
     async command(name: string, input: unknown, options?: { idempotencyKey?: string }): Promise<CommandAnswer> {
       const runtime = runtimeFor(this.env);
-      if (runtime instanceof Error) return { status: 500, body: { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' } };
+      if (runtime instanceof Error)
+        return {
+          status: 500,
+          body: { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' },
+        };
       const named = (this.ctx.props as { caller?: unknown } | undefined)?.caller;
-      return runtime.command(name, input, options, this.env, this.ctx, typeof named === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(named) ? named : undefined);
+      return runtime.command(
+        name,
+        input,
+        options,
+        this.env,
+        this.ctx,
+        typeof named === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(named) ? named : undefined,
+      );
     }
 
     /** The Worker's HTTP side through the binding (POST /v1/commands/<name> with a token, like any caller). */
     override async fetch(request: Request): Promise<Response> {
       const runtime = runtimeFor(this.env);
-      if (runtime instanceof Error) return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
+      if (runtime instanceof Error)
+        return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
       return runtime.fetch(request, this.env, this.ctx);
     }
   }
@@ -98,7 +125,8 @@ export function createWorker({ built, validators, connectPostgres, registry, das
   const handler = {
     fetch(request, env, ctx) {
       const runtime = runtimeFor(env);
-      if (runtime instanceof Error) return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
+      if (runtime instanceof Error)
+        return errorResponse(500, { error: 'misconfigured', message: 'the manifest failed to compile; see the logs' });
       return runtime.fetch(request, env, ctx);
     },
     async queue(batch, env) {

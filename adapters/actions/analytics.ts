@@ -10,7 +10,12 @@ export const analyticsSpec = {
   event: valueField('Event name (a constant or from the event).'),
   distinct_id: valueField('The user the event belongs to.'),
   properties: field.record(field.ref<Value>('Value')).optional().describe('Event properties.'),
-  include: field.string().optional().describe("A path to an object in the event whose fields are all sent as properties (e.g. a tracked event's properties)."),
+  include: field
+    .string()
+    .optional()
+    .describe(
+      "A path to an object in the event whose fields are all sent as properties (e.g. a tracked event's properties).",
+    ),
 } as const;
 
 export interface AnalyticsEvent {
@@ -32,10 +37,14 @@ export function compileAnalytics(options: Options<typeof analyticsSpec>): (ctx: 
       event: String(event(ctx.values)),
       distinct_id: String(distinctId(ctx.values)),
       time: Date.parse(ctx.envelope.occurred_at ?? ctx.envelope.received_at) || Date.now(),
-      properties: { ...(included && typeof included === 'object' ? (included as Record<string, unknown>) : {}), ...properties(ctx) },
+      properties: {
+        ...(included && typeof included === 'object' ? (included as Record<string, unknown>) : {}),
+        ...properties(ctx),
+      },
     };
   };
 }
 
 /** A UUID-shaped id from a 32-hex-digit stable id (PostHog dedups on uuid). */
-export const asUuid = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+export const asUuid = (hex: string) =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;

@@ -1,5 +1,13 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { ActionError, providerError, readAnswer, sendEach, stableId, type ActionIO, type ActionItem } from '../../runtime/component/action.ts';
+import {
+  ActionError,
+  providerError,
+  readAnswer,
+  sendEach,
+  stableId,
+  type ActionIO,
+  type ActionItem,
+} from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { OptionError } from '../../runtime/manifest/problems.ts';
@@ -23,7 +31,12 @@ interface ForwardItem {
 const ANSWER_KEPT = 300;
 
 /** The content type of a raw body, from its first characters: the provider's own header is not kept in the log. */
-const contentTypeOf = (body: string) => (/^\s*[[{]/.test(body) ? 'application/json' : /^[^=&\s]+=[^\s]*$/.test(body) ? 'application/x-www-form-urlencoded' : 'text/plain; charset=utf-8');
+const contentTypeOf = (body: string) =>
+  /^\s*[[{]/.test(body)
+    ? 'application/json'
+    : /^[^=&\s]+=[^\s]*$/.test(body)
+      ? 'application/x-www-form-urlencoded'
+      : 'text/plain; charset=utf-8';
 
 /** One delivery of a forwarded event, as its headers describe it. */
 export interface ForwardDelivery {
@@ -71,19 +84,48 @@ export const forwardAction = defineComponent({
   kind: 'action',
   name: 'forward',
   title: 'ForwardAction',
-  description: 'Forwards the event (its raw body or the envelope) to a URL or a Service Binding, signed with Standard Webhooks; optionally ordered per key.',
+  description:
+    'Forwards the event (its raw body or the envelope) to a URL or a Service Binding, signed with Standard Webhooks; optionally ordered per key.',
   spec: {
-    url: field.string({ minLength: 8, pattern: '^https?://' }).describe('Where the event goes, e.g. `https://app.example.com/webhooks/stripe`. With `service`, the path and query a request to that Worker carries.'),
-    service: field.string({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }).optional().describe('A Service Binding (wrangler.toml `[[services]]`): the request goes to that Worker instead of the network.'),
-    body: field.enum(['raw', 'envelope']).default('raw').describe("raw: the provider's body, byte for byte (read from the event log when sent). envelope: switchyard's `{integration, id, type, occurred_at, received_at, payload}` as JSON."),
-    secret: field.secret().describe("Env var holding this destination's Standard Webhooks secret (`whsec_` and base64)."),
+    url: field
+      .string({ minLength: 8, pattern: '^https?://' })
+      .describe(
+        'Where the event goes, e.g. `https://app.example.com/webhooks/stripe`. With `service`, the path and query a request to that Worker carries.',
+      ),
+    service: field
+      .string({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })
+      .optional()
+      .describe(
+        'A Service Binding (wrangler.toml `[[services]]`): the request goes to that Worker instead of the network.',
+      ),
+    body: field
+      .enum(['raw', 'envelope'])
+      .default('raw')
+      .describe(
+        "raw: the provider's body, byte for byte (read from the event log when sent). envelope: switchyard's `{integration, id, type, occurred_at, received_at, payload}` as JSON.",
+      ),
+    secret: field
+      .secret()
+      .describe("Env var holding this destination's Standard Webhooks secret (`whsec_` and base64)."),
     permanent: field
       .list(field.integer({ minimum: 400, maximum: 499 }), { uniqueItems: true })
       .default([])
-      .describe('4xx statuses that stop retrying (the delivery is dead-lettered at once), besides 410. Any other answer but 2xx is retried by the step\'s policy.'),
-    order_by: field.string({ pattern: PATH_PATTERN }).optional().describe('A value path, e.g. `data.object.customer`: a later event with the same value waits while an earlier one is pending or retrying; other values are never held.'),
+      .describe(
+        "4xx statuses that stop retrying (the delivery is dead-lettered at once), besides 410. Any other answer but 2xx is retried by the step's policy.",
+      ),
+    order_by: field
+      .string({ pattern: PATH_PATTERN })
+      .optional()
+      .describe(
+        'A value path, e.g. `data.object.customer`: a later event with the same value waits while an earlier one is pending or retrying; other values are never held.',
+      ),
   },
-  example: { action: 'forward', url: 'https://app.example.com/webhooks/stripe', secret: 'APP_FORWARD_SECRET', order_by: 'data.object.customer' },
+  example: {
+    action: 'forward',
+    url: 'https://app.example.com/webhooks/stripe',
+    secret: 'APP_FORWARD_SECRET',
+    order_by: 'data.object.customer',
+  },
   create(options) {
     const url = URL.parse(options.url);
     if (!url || !/^https?:$/.test(url.protocol)) throw new OptionError('url', `${options.url} is not an http(s) URL`);
@@ -92,15 +134,29 @@ export const forwardAction = defineComponent({
     const send = async (item: ForwardItem, sent: ActionItem, io: ActionIO) => {
       const body = item.envelope ?? sent.event?.body;
       if (body === undefined || body === null) {
-        throw new ActionError('forward: the raw body is no longer in the event log (pruned by retention, or an item of a batch, which has none): forward it with body: envelope', { transient: false });
+        throw new ActionError(
+          'forward: the raw body is no longer in the event log (pruned by retention, or an item of a batch, which has none): forward it with body: envelope',
+          { transient: false },
+        );
       }
-      const headers = await forwardHeaders(readSecrets(io.env, options.secret)[0]!, { key: sent.key, body, event: item, attempt: sent.attempt ?? 1, origin: sent.event?.origin ?? 'webhook', envelope: item.envelope !== undefined, now: io.now });
+      const headers = await forwardHeaders(readSecrets(io.env, options.secret)[0]!, {
+        key: sent.key,
+        body,
+        event: item,
+        attempt: sent.attempt ?? 1,
+        origin: sent.event?.origin ?? 'webhook',
+        envelope: item.envelope !== undefined,
+        now: io.now,
+      });
       const init: RequestInit = { method: 'POST', headers, body, redirect: 'manual' };
       const started = Date.now();
       let res: Response;
       if (options.service) {
         const binding = io.env[options.service] as Fetcher | undefined;
-        if (typeof binding?.fetch !== 'function') throw new ActionError(`forward: the Service Binding ${options.service} is not bound in this environment`, { transient: true });
+        if (typeof binding?.fetch !== 'function')
+          throw new ActionError(`forward: the Service Binding ${options.service} is not bound in this environment`, {
+            transient: true,
+          });
         res = await binding.fetch(item.url, init);
       } else {
         res = await io.fetch(item.url, init);
@@ -110,7 +166,13 @@ export const forwardAction = defineComponent({
         return { status: res.status, duration_ms: Date.now() - started, body: answer.text.slice(0, ANSWER_KEPT) };
       }
       // An app's 4xx is retried, unless it is 410, a code the destination declares permanent, or a redirect.
-      throw await providerError('forward', res, io.now, undefined, (status) => !(status === 410 || permanent.has(status) || (status >= 300 && status < 400)));
+      throw await providerError(
+        'forward',
+        res,
+        io.now,
+        undefined,
+        (status) => !(status === 410 || permanent.has(status) || (status >= 300 && status < 400)),
+      );
     };
     return {
       type: 'forward',
@@ -125,7 +187,18 @@ export const forwardAction = defineComponent({
           id: e.id,
           type: e.type,
           occurred_at: e.occurred_at,
-          ...(options.body === 'envelope' ? { envelope: JSON.stringify({ integration: e.integration, id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, payload: e.payload }) } : {}),
+          ...(options.body === 'envelope'
+            ? {
+                envelope: JSON.stringify({
+                  integration: e.integration,
+                  id: e.id,
+                  type: e.type,
+                  occurred_at: e.occurred_at,
+                  received_at: e.received_at,
+                  payload: e.payload,
+                }),
+              }
+            : {}),
           ...(key === undefined || key === null ? {} : { order: typeof key === 'string' ? key : JSON.stringify(key) }),
         };
       },

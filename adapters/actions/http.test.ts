@@ -13,12 +13,16 @@ describe('http action options', () => {
   it('refuses body_encoding without a body, json as well as form', () => {
     expect(() => build(httpAction, { ...base, body_encoding: 'form' }, context)).toThrow(/body_encoding needs a body/);
     expect(() => build(httpAction, { ...base, body_encoding: 'json' }, context)).toThrow(/body_encoding needs a body/);
-    expect(() => build(httpAction, { ...base, method: 'GET', body_encoding: 'json' }, context)).toThrow(/body_encoding needs a body/);
+    expect(() => build(httpAction, { ...base, method: 'GET', body_encoding: 'json' }, context)).toThrow(
+      /body_encoding needs a body/,
+    );
   });
 
   it('builds a body with the default encoding, and a GET with neither', () => {
     expect(() => build(httpAction, { ...base, body: { a: { const: 1 } } }, context)).not.toThrow();
-    expect(() => build(httpAction, { ...base, body: { a: { const: 1 } }, body_encoding: 'form' }, context)).not.toThrow();
+    expect(() =>
+      build(httpAction, { ...base, body: { a: { const: 1 } }, body_encoding: 'form' }, context),
+    ).not.toThrow();
     expect(() => build(httpAction, { ...base, method: 'GET' }, context)).not.toThrow();
   });
 });

@@ -2,7 +2,14 @@ import { PermanentError, readSecrets, type StepContext } from '../../runtime/com
 import { OptionError } from '../../runtime/manifest/problems.ts';
 import { sha256, toHex } from '../../runtime/lib/bytes.ts';
 import { kvExpirationTtl } from '../../runtime/lib/kv.ts';
-import { ActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionIO } from '../../runtime/component/action.ts';
+import {
+  ActionError,
+  OddAnswer,
+  providerError,
+  readAnswer,
+  sendEach,
+  type ActionIO,
+} from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
 import { compilePath, MappingError, PATH_PATTERN, readPath } from '../../runtime/language/values.ts';
@@ -16,8 +23,12 @@ import type { Value } from '../../runtime/manifest/types.gen.ts';
 
 /** A declared success check on a 2xx JSON answer. */
 const successSpec = {
-  path: field.string({ pattern: PATH_PATTERN }).describe('A value path into the JSON answer, e.g. `status` or `result.ok`.'),
-  equals: field.schema<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'] }).describe('The literal the value at `path` must equal (strictly: `1` is not `"1"`).'),
+  path: field
+    .string({ pattern: PATH_PATTERN })
+    .describe('A value path into the JSON answer, e.g. `status` or `result.ok`.'),
+  equals: field
+    .schema<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'] })
+    .describe('The literal the value at `path` must equal (strictly: `1` is not `"1"`).'),
 } as const;
 
 interface HttpRequestItem {
@@ -34,8 +45,6 @@ interface HttpRequestItem {
   secrets?: { body?: [field: string, secret: string][]; query?: [param: string, secret: string][] };
 }
 
-
-
 /**
  * The origin a URL template sends to: scheme, host and port are literal, and a `{placeholder}` may only come after
  * the path, query or fragment has begun (`/`, `?`, `#`). Otherwise `https://api.example.com{x}` with `x` =
@@ -46,7 +55,10 @@ function literalOrigin(template: string): string {
   const literal = brace === -1 ? template : template.slice(0, brace);
   const authority = /^(https?:\/\/[^/?#{}]+)(?:[/?#]|$)/.exec(literal);
   if (!authority || (brace !== -1 && authority[0] === authority[1])) {
-    throw new OptionError('url', 'the host and port must be literal: start the URL with http(s)://host[:port] and put {placeholders} only after the /, ? or # that follows');
+    throw new OptionError(
+      'url',
+      'the host and port must be literal: start the URL with http(s)://host[:port] and put {placeholders} only after the /, ? or # that follows',
+    );
   }
   try {
     return new URL(authority[1]!).origin;
@@ -97,22 +109,30 @@ function compileUrl(template: string, origin: string, path: string): (ctx: StepC
         return encodeURIComponent(value);
       })
       .join('');
-    if (leaves(url, origin, path)) throw new PermanentError(`the http action's URL left its origin ${origin} or its path ${path}`);
+    if (leaves(url, origin, path))
+      throw new PermanentError(`the http action's URL left its origin ${origin} or its path ${path}`);
     return url;
   };
 }
-
 
 /**
  * A declared success check on a 2xx JSON answer, for APIs that answer a failure with 200 and an error in the body
  * (Mixpanel's `{"status": 0}`, Paddle Classic's `{"success": false}`): a mismatch is a provider failure, transient
  * like a 5xx, whose reason is the value at `error_path` (read from the already-redacted answer).
  */
-function compileSuccessCheck(success: Options<typeof successSpec> | undefined, errorPath: string | undefined): ((status: number, text: string) => void) | undefined {
-  if (errorPath !== undefined && !success) throw new OptionError('error_path', 'error_path needs a success check (success: { path, equals })');
+function compileSuccessCheck(
+  success: Options<typeof successSpec> | undefined,
+  errorPath: string | undefined,
+): ((status: number, text: string) => void) | undefined {
+  if (errorPath !== undefined && !success)
+    throw new OptionError('error_path', 'error_path needs a success check (success: { path, equals })');
   if (!success) return undefined;
-  for (const [name, text] of [['success', success.path], ['error_path', errorPath]] as const) {
-    if (text?.startsWith('@')) throw new OptionError(name, 'a response path reads the JSON answer, not the event envelope: drop the @');
+  for (const [name, text] of [
+    ['success', success.path],
+    ['error_path', errorPath],
+  ] as const) {
+    if (text?.startsWith('@'))
+      throw new OptionError(name, 'a response path reads the JSON answer, not the event envelope: drop the @');
   }
   const path = compilePath(success.path);
   const reasonPath = errorPath === undefined ? undefined : compilePath(errorPath);
@@ -126,16 +146,24 @@ function compileSuccessCheck(success: Options<typeof successSpec> | undefined, e
     const actual = readPath(path, { payload: body });
     if (actual === success.equals) return;
     const found = reasonPath ? readPath(reasonPath, { payload: body }) : undefined;
-    const reason = found === undefined || found === null ? undefined : (typeof found === 'string' ? found : JSON.stringify(found)).slice(0, 200);
+    const reason =
+      found === undefined || found === null
+        ? undefined
+        : (typeof found === 'string' ? found : JSON.stringify(found)).slice(0, 200);
     const got = actual === undefined ? 'missing' : JSON.stringify(actual).slice(0, 100);
-    throw new ActionError(`http answered ${status} but ${success.path} is ${got}, not ${JSON.stringify(success.equals)}${reason ? `: ${reason}` : ''}`, { transient: true, status, ...(reason ? { code: reason } : {}) });
+    throw new ActionError(
+      `http answered ${status} but ${success.path} is ${got}, not ${JSON.stringify(success.equals)}${reason ? `: ${reason}` : ''}`,
+      { transient: true, status, ...(reason ? { code: reason } : {}) },
+    );
   };
 }
 
 /** A response may be cached only if it is a success and carries no credentials or private data. */
 function cacheable(res: Response): boolean {
   const control = res.headers.get('cache-control') ?? '';
-  return res.ok && !res.headers.has('set-cookie') && !res.headers.has('authorization') && !/no-store|private/i.test(control);
+  return (
+    res.ok && !res.headers.has('set-cookie') && !res.headers.has('authorization') && !/no-store|private/i.test(control)
+  );
 }
 
 /**
@@ -148,17 +176,35 @@ export const httpAction = defineComponent({
   kind: 'action',
   name: 'http',
   title: 'HttpAction',
-  description: 'A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).',
+  description:
+    'A generic HTTP request with a URL template, headers, secret headers, query parameters and a JSON or form-encoded body (secrets allowed in body and query).',
   idempotencyOption: 'idempotency_header',
   spec: {
     method: field.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-    url: field.string({ minLength: 8 }).describe('URL template; `{path}` placeholders are filled from the event and URL-encoded.'),
+    url: field
+      .string({ minLength: 8 })
+      .describe('URL template; `{path}` placeholders are filled from the event and URL-encoded.'),
     headers: field.record(field.ref<Value>('Value')).optional(),
-    secret_headers: field.record(field.object({ secret: field.secret(), prefix: field.string().optional().describe('e.g. `Bearer `.') })).optional(),
-    body: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).'),
+    secret_headers: field
+      .record(field.object({ secret: field.secret(), prefix: field.string().optional().describe('e.g. `Bearer `.') }))
+      .optional(),
+    body: field
+      .record(field.schema<BodyField>(fieldSchema))
+      .optional()
+      .describe(
+        'Body fields: values from the event, or `{ secret: NAME }`. A value that is an object or array is nested (JSON) or bracket-encoded (form).',
+      ),
     // No schema default: a body_encoding written without a body is refused (json too), so an absent one must stay absent.
-    body_encoding: field.enum(['json', 'form']).optional().describe('json (the default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.'),
-    query: field.record(field.schema<BodyField>(fieldSchema)).optional().describe('Query parameters added to the URL: values from the event, or `{ secret: NAME }`.'),
+    body_encoding: field
+      .enum(['json', 'form'])
+      .optional()
+      .describe(
+        'json (the default), or form: application/x-www-form-urlencoded with nested bracket keys (`metadata[order_id]=1`), as Stripe reads it.',
+      ),
+    query: field
+      .record(field.schema<BodyField>(fieldSchema))
+      .optional()
+      .describe('Query parameters added to the URL: values from the event, or `{ secret: NAME }`.'),
     cache: field.object({ ttl: field.duration() }).optional().describe('GET only: cache the response in KV.'),
     success: field
       .object(successSpec)
@@ -166,14 +212,24 @@ export const httpAction = defineComponent({
       .describe(
         "Applies only to a 2xx answer (any other status is already a failure): for APIs that answer a failure with 200 and an error in the body, e.g. Mixpanel `{ path: status, equals: 1 }`, Paddle Classic `{ path: success, equals: true }`. An answer that is not JSON or holds another value is a provider failure, retried per the step's retry policy and finally dead-lettered like a 5xx.",
       ),
-    error_path: field.string({ pattern: PATH_PATTERN }).optional().describe("With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter's error, a synchronous command's `reason`), e.g. `error.code`."),
+    error_path: field
+      .string({ pattern: PATH_PATTERN })
+      .optional()
+      .describe(
+        "With `success`: a value path into a failing answer whose value becomes the failure reason (the dead letter's error, a synchronous command's `reason`), e.g. `error.code`.",
+      ),
     follow_redirects: field
       .enum(['none', 'same_origin'])
       .default('none')
       .describe(
         `none: a 3xx answer is a provider failure (its status and the Location's origin recorded), never followed. same_origin: a redirect within the URL's origin is followed (at most ${MAX_REDIRECTS} hops, each checked; a 303 continues as a GET without a body, a 307/308 keeps the method and body); one to another origin is still a failure.`,
       ),
-    idempotency_header: field.string({ pattern: '^[A-Za-z0-9-]+$' }).optional().describe("A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`."),
+    idempotency_header: field
+      .string({ pattern: '^[A-Za-z0-9-]+$' })
+      .optional()
+      .describe(
+        "A header that carries the effect's idempotency key (stable across retries), for APIs that deduplicate on one, e.g. `Idempotency-Key`.",
+      ),
   },
   example: {
     action: 'http',
@@ -198,7 +254,10 @@ export const httpAction = defineComponent({
     const ttlSeconds = options.cache ? Math.round(options.cache.ttl / 1000) : 0;
     const send = async (item: HttpRequestItem, key: string, io: ActionIO) => {
       // Checked again at send time, on the URL actually sent (a stored effect, a replay), before any credential is attached.
-      if (leaves(item.url, origin, path)) throw new ActionError(`the http action's URL left its origin ${origin} or its path ${path}`, { transient: false });
+      if (leaves(item.url, origin, path))
+        throw new ActionError(`the http action's URL left its origin ${origin} or its path ${path}`, {
+          transient: false,
+        });
       const used: string[] = [];
       const secret = (name: string) => {
         const value = readSecrets(io.env, name)[0]!;
@@ -206,7 +265,8 @@ export const httpAction = defineComponent({
         return value;
       };
       const secretHeaders: Record<string, string> = {};
-      for (const [name, s] of Object.entries(options.secret_headers ?? {})) secretHeaders[name] = `${s.prefix ?? ''}${secret(s.secret)}`;
+      for (const [name, s] of Object.entries(options.secret_headers ?? {}))
+        secretHeaders[name] = `${s.prefix ?? ''}${secret(s.secret)}`;
       const idempotency = options.idempotency_header ? { [options.idempotency_header]: key } : {};
       let url = item.url;
       if (item.secrets?.query?.length) {
@@ -217,25 +277,46 @@ export const httpAction = defineComponent({
       let sentBody = item.body;
       if (item.secrets?.body?.length) {
         const fields = Object.fromEntries(item.secrets.body.map(([field, name]) => [field, secret(name)]));
-        sentBody = item.encoding === 'form' ? [item.body, formEncode(fields)].filter(Boolean).join('&') : JSON.stringify({ ...(item.body ? JSON.parse(item.body) : {}), ...fields });
+        sentBody =
+          item.encoding === 'form'
+            ? [item.body, formEncode(fields)].filter(Boolean).join('&')
+            : JSON.stringify({ ...(item.body ? JSON.parse(item.body) : {}), ...fields });
       }
       const redact = secretRedactor(used);
-      const init = { method: item.method, headers: { ...item.headers, ...idempotency, ...secretHeaders }, ...(sentBody !== undefined ? { body: sentBody } : {}) };
-      const cacheKey = ttlSeconds && io.kv ? `http-cache:${toHex(await sha256(`${item.method} ${url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}` : undefined;
+      const init = {
+        method: item.method,
+        headers: { ...item.headers, ...idempotency, ...secretHeaders },
+        ...(sentBody !== undefined ? { body: sentBody } : {}),
+      };
+      const cacheKey =
+        ttlSeconds && io.kv
+          ? `http-cache:${toHex(await sha256(`${item.method} ${url}\n${JSON.stringify(Object.entries(init.headers).sort())}`))}`
+          : undefined;
       if (cacheKey) {
         const hit = await io.kv!.get<{ status: number; body: string; expires: number }>(cacheKey, 'json');
         if (hit && hit.expires > io.now) return { status: hit.status, body: hit.body, cached: true };
       }
       // io.fetch refuses every redirect; same_origin follows those within the URL's origin, checked on each hop.
-      const res = options.follow_redirects === 'same_origin' ? await fetchWithinOrigin(io.fetch, url, init) : await io.fetch(url, init);
+      const res =
+        options.follow_redirects === 'same_origin'
+          ? await fetchWithinOrigin(io.fetch, url, init)
+          : await io.fetch(url, init);
       if (!res.ok) throw await providerError('http', res, io.now, redact);
       // A 2xx whose body breaks off was still performed: kept as sent with a note, not retried (and not cached).
       const answer = await readAnswer(res);
       const text = redact(answer.text);
       check?.(res.status, text);
-      if (answer.broken !== undefined) return new OddAnswer({ status: res.status, body: text, cached: false }, `http answered ${res.status} but its body broke off (${redact(answer.broken).slice(0, 100)})`);
+      if (answer.broken !== undefined)
+        return new OddAnswer(
+          { status: res.status, body: text, cached: false },
+          `http answered ${res.status} but its body broke off (${redact(answer.broken).slice(0, 100)})`,
+        );
       if (cacheKey && cacheable(res)) {
-        await io.kv!.put(cacheKey, JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(ttlSeconds) });
+        await io.kv!.put(
+          cacheKey,
+          JSON.stringify({ status: res.status, body: text, expires: io.now + ttlSeconds * 1000 }),
+          { expirationTtl: kvExpirationTtl(ttlSeconds) },
+        );
         io.count?.('kv_writes');
       }
       return { status: res.status, body: text, cached: false };
@@ -252,11 +333,19 @@ export const httpAction = defineComponent({
           for (const [k, v] of params) withQuery.searchParams.append(k, typeof v === 'string' ? v : JSON.stringify(v));
           target = withQuery.toString();
         }
-        const secrets = { ...(body?.secrets.length ? { body: body.secrets } : {}), ...(query.secrets.length ? { query: query.secrets } : {}) };
+        const secrets = {
+          ...(body?.secrets.length ? { body: body.secrets } : {}),
+          ...(query.secrets.length ? { query: query.secrets } : {}),
+        };
         return {
           method,
           url: target,
-          headers: { ...Object.fromEntries(Object.entries(headers(ctx)).map(([k, v]) => [k, String(v)])), ...(fields ? { 'content-type': encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json' } : {}) },
+          headers: {
+            ...Object.fromEntries(Object.entries(headers(ctx)).map(([k, v]) => [k, String(v)])),
+            ...(fields
+              ? { 'content-type': encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json' }
+              : {}),
+          },
           ...(fields ? { body: encoding === 'form' ? formEncode(fields) : JSON.stringify(fields), encoding } : {}),
           ...(Object.keys(secrets).length ? { secrets } : {}),
         };
@@ -278,9 +367,11 @@ export const httpAction = defineComponent({
         const url = query ? `${item.url}${item.url.includes('?') ? '&' : '?'}${query}` : item.url;
         const lines: Record<string, string> = { method: item.method, url };
         for (const [name, value] of Object.entries(item.headers ?? {})) lines[`header ${name}`] = value;
-        for (const [name, s] of Object.entries(options.secret_headers ?? {})) lines[`header ${name}`] = `${s.prefix ?? ''}[secret ${s.secret}]`;
+        for (const [name, s] of Object.entries(options.secret_headers ?? {}))
+          lines[`header ${name}`] = `${s.prefix ?? ''}[secret ${s.secret}]`;
         const secretFields = (item.secrets?.body ?? []).map(([field, name]) => `${field}=[secret ${name}]`);
-        if (item.body !== undefined || secretFields.length) lines.body = [item.body ?? '', ...secretFields].filter(Boolean).join(' + ');
+        if (item.body !== undefined || secretFields.length)
+          lines.body = [item.body ?? '', ...secretFields].filter(Boolean).join(' + ');
         return lines;
       },
     };

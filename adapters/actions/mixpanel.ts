@@ -25,7 +25,13 @@ export const mixpanelAction = defineComponent({
     api_secret: field.secret().optional().describe('Env var holding the project API secret (import).'),
     base_url: baseUrl('https://api.mixpanel.com'),
   },
-  example: { action: 'mixpanel', event: '@type', distinct_id: 'data.object.customer', token: 'MIXPANEL_TOKEN', api_secret: 'MIXPANEL_API_SECRET' },
+  example: {
+    action: 'mixpanel',
+    event: '@type',
+    distinct_id: 'data.object.customer',
+    token: 'MIXPANEL_TOKEN',
+    api_secret: 'MIXPANEL_API_SECRET',
+  },
   create(options) {
     const mode = options.mode;
     if (mode === 'import' && !options.api_secret) throw new Error('mode import needs api_secret (or use mode: track)');
@@ -40,13 +46,27 @@ export const mixpanelAction = defineComponent({
         const events = await Promise.all(
           items.map(async (item) => {
             const e = item.payload as AnalyticsEvent;
-            return { event: e.event, properties: { ...e.properties, token, distinct_id: e.distinct_id, time: e.time, $insert_id: await stableId(item.key) } };
+            return {
+              event: e.event,
+              properties: {
+                ...e.properties,
+                token,
+                distinct_id: e.distinct_id,
+                time: e.time,
+                $insert_id: await stableId(item.key),
+              },
+            };
           }),
         );
         const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-        if (mode === 'import') headers.authorization = `Basic ${btoa(`${readSecrets(io.env, options.api_secret!)[0]}:`)}`;
+        if (mode === 'import')
+          headers.authorization = `Basic ${btoa(`${readSecrets(io.env, options.api_secret!)[0]}:`)}`;
         return sendTogether(items, async () => {
-          const res = await io.fetch(`${base}/${mode === 'import' ? 'import?strict=1' : 'track'}`, { method: 'POST', headers, body: JSON.stringify(events) });
+          const res = await io.fetch(`${base}/${mode === 'import' ? 'import?strict=1' : 'track'}`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(events),
+          });
           if (!res.ok) throw await providerError('mixpanel', res, io.now);
           return events.map((e) => ({ insert_id: e.properties.$insert_id }));
         });

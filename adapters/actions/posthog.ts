@@ -46,11 +46,21 @@ export const posthogAction = defineComponent({
         const batch = await Promise.all(
           items.map(async (item) => {
             const e = item.payload as AnalyticsEvent;
-            return { event: e.event, distinct_id: e.distinct_id, properties: { ...e.properties, distinct_id: e.distinct_id }, timestamp: new Date(e.time).toISOString(), uuid: asUuid(await stableId(item.key)) };
+            return {
+              event: e.event,
+              distinct_id: e.distinct_id,
+              properties: { ...e.properties, distinct_id: e.distinct_id },
+              timestamp: new Date(e.time).toISOString(),
+              uuid: asUuid(await stableId(item.key)),
+            };
           }),
         );
         return sendTogether(items, async () => {
-          const res = await io.fetch(`${base}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: apiKey, batch }) });
+          const res = await io.fetch(`${base}/batch/`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ api_key: apiKey, batch }),
+          });
           if (!res.ok) throw await providerError('posthog', res, io.now);
           return batch.map((b) => ({ uuid: b.uuid }));
         });

@@ -1,5 +1,16 @@
 import { readSecrets, type StepContext } from '../../runtime/component/context.ts';
-import { ActionError, answerProblem, answerString, asActionError, OddAnswer, providerError, readAnswer, sendEach, type ActionItem, type ActionOutcome } from '../../runtime/component/action.ts';
+import {
+  ActionError,
+  answerProblem,
+  answerString,
+  asActionError,
+  OddAnswer,
+  providerError,
+  readAnswer,
+  sendEach,
+  type ActionItem,
+  type ActionOutcome,
+} from '../../runtime/component/action.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { compileValue, valueSchema, type ValueFn } from '../../runtime/language/values.ts';
@@ -60,29 +71,56 @@ export const resendAction = defineComponent({
       .schema<string | { env: string }>({
         anyOf: [
           { type: 'string', minLength: 3 },
-          { type: 'object', additionalProperties: false, required: ['env'], properties: { env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' } } },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['env'],
+            properties: { env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' } },
+          },
         ],
       })
-      .describe('Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.'),
+      .describe(
+        'Sender, e.g. `Acme <hello@acme.dev>`, or `{ env: RESEND_FROM }`: a Worker variable read when the email is sent.',
+      ),
     tags: field
-      .record(field.schema<string | Exclude<Value, string>>({ anyOf: [{ type: 'string', pattern: RESEND_TAG.source }, valueSchema.anyOf[1]] }), { maxProperties: 50, propertyNames: { pattern: RESEND_TAG.source } })
+      .record(
+        field.schema<string | Exclude<Value, string>>({
+          anyOf: [{ type: 'string', pattern: RESEND_TAG.source }, valueSchema.anyOf[1]],
+        }),
+        { maxProperties: 50, propertyNames: { pattern: RESEND_TAG.source } },
+      )
       .optional()
-      .describe('Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.'),
+      .describe(
+        'Resend tags by name. A string is the value itself (letters, numbers, _ and - only); `{ path: ... }` or another value reads it from the event, with other characters made `_`.',
+      ),
     to: valueField('Recipient address, from the event.'),
     reply_to: field.string().optional(),
     ...messageSpec,
     api_key: field.secret().describe('Env var holding the Resend API key.'),
     base_url: baseUrl('https://api.resend.com'),
   },
-  example: { action: 'resend', from: 'Acme <hello@acme.dev>', to: 'data.email', template: 'welcome', data: { name: 'data.first_name' }, api_key: 'RESEND_API_KEY' },
+  example: {
+    action: 'resend',
+    from: 'Acme <hello@acme.dev>',
+    to: 'data.email',
+    template: 'welcome',
+    data: { name: 'data.first_name' },
+    api_key: 'RESEND_API_KEY',
+  },
   create(options, ctx) {
     const base = trimSlash(options.base_url);
     const message = compileMessage(options, ctx, [['subject'], ['html', 'text']]);
     const to = compileValue(options.to, { allowEnvelope: true });
     const tags = Object.entries(options.tags ?? {}).map(([name, spec]): [string, ValueFn] => {
-      if (!RESEND_TAG.test(name)) throw new Error(`tag name ${JSON.stringify(name.slice(0, 40))} breaks Resend's rule: ASCII letters, numbers, _ and - only, at most 256 characters`);
+      if (!RESEND_TAG.test(name))
+        throw new Error(
+          `tag name ${JSON.stringify(name.slice(0, 40))} breaks Resend's rule: ASCII letters, numbers, _ and - only, at most 256 characters`,
+        );
       if (typeof spec === 'string') {
-        if (!RESEND_TAG.test(spec)) throw new Error(`tag ${name}: ${JSON.stringify(spec.slice(0, 40))} breaks Resend's rule (ASCII letters, numbers, _ and - only, at most 256 characters); a value from the event is { path: ... }`);
+        if (!RESEND_TAG.test(spec))
+          throw new Error(
+            `tag ${name}: ${JSON.stringify(spec.slice(0, 40))} breaks Resend's rule (ASCII letters, numbers, _ and - only, at most 256 characters); a value from the event is { path: ... }`,
+          );
         return [name, () => spec];
       }
       return [name, compileValue(spec, { allowEnvelope: true })];
@@ -92,7 +130,8 @@ export const resendAction = defineComponent({
     const senderOf = (email: ResendEmail, env: Readonly<Record<string, unknown>>): ResendEmail => {
       if (!fromEnv) return email;
       const value = env[fromEnv];
-      if (typeof value !== 'string' || value.trim() === '') throw new ActionError(`resend: the sender variable ${fromEnv} is not set`, { transient: false });
+      if (typeof value !== 'string' || value.trim() === '')
+        throw new ActionError(`resend: the sender variable ${fromEnv} is not set`, { transient: false });
       return { ...email, from: value.trim() };
     };
     return {
@@ -118,7 +157,9 @@ export const resendAction = defineComponent({
           ...(rendered.html !== undefined ? { html: rendered.html } : {}),
           ...(rendered.text !== undefined ? { text: rendered.text } : {}),
           ...(options.reply_to ? { reply_to: options.reply_to } : {}),
-          ...(tags.length ? { tags: tags.map(([name, value]) => ({ name, value: resendTagValue(value(stepCtx.values)) })) } : {}),
+          ...(tags.length
+            ? { tags: tags.map(([name, value]) => ({ name, value: resendTagValue(value(stepCtx.values)) })) }
+            : {}),
         };
       },
       sharedBatchKey: true,
@@ -127,7 +168,11 @@ export const resendAction = defineComponent({
         const post = (path: string, body: unknown, idempotencyKey: string) =>
           io.fetch(`${base}${path}`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              'idempotency-key': idempotencyKey,
+            },
             body: JSON.stringify(body),
           });
         let emails: ResendEmail[];
@@ -161,7 +206,18 @@ export const resendAction = defineComponent({
         const data = body && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
         return items.map((_, i): ActionOutcome => {
           const id = Array.isArray(data) ? answerString(data[i], 'id') : undefined;
-          return id ? { ok: true, result: { id } } : { ok: true, result: { id: null }, problem: answerProblem('resend', res.status, `an id for email ${i + 1} of ${items.length} in data`, answer) };
+          return id
+            ? { ok: true, result: { id } }
+            : {
+                ok: true,
+                result: { id: null },
+                problem: answerProblem(
+                  'resend',
+                  res.status,
+                  `an id for email ${i + 1} of ${items.length} in data`,
+                  answer,
+                ),
+              };
         });
       },
       logStatements(item, result, at) {

@@ -22,15 +22,26 @@ describe('auth provider components', () => {
   });
 
   it('parses clock_tolerance and a profile ttl as durations', () => {
-    const hooks = build(auth0Auth, { ...auth0Auth.example, clock_tolerance: '30s', profile: { client_id: 'A_ID', client_secret: 'A_SECRET' } }, undefined);
+    const hooks = build(
+      auth0Auth,
+      { ...auth0Auth.example, clock_tolerance: '30s', profile: { client_id: 'A_ID', client_secret: 'A_SECRET' } },
+      undefined,
+    );
     expect(hooks.clockToleranceSeconds).toBe(30);
     expect(hooks.algorithms).toEqual(['RS256']);
     expect(hooks.profile?.ttlSeconds).toBe(300);
-    expect(build(clerkAuth, { ...clerkAuth.example, profile: { secret_key: 'CLERK_SECRET_KEY', ttl: '1m' } }, undefined).profile?.ttlSeconds).toBe(60);
+    expect(
+      build(clerkAuth, { ...clerkAuth.example, profile: { secret_key: 'CLERK_SECRET_KEY', ttl: '1m' } }, undefined)
+        .profile?.ttlSeconds,
+    ).toBe(60);
   });
 
   it("Supabase's legacy secret is its own key hook, pinned to HS256 and read from the environment (failing closed)", () => {
-    const hooks = build(supabaseAuth, { type: 'supabase', project_url: 'https://abcd.supabase.co/', jwt_secret: 'SUPABASE_JWT_SECRET' }, undefined);
+    const hooks = build(
+      supabaseAuth,
+      { type: 'supabase', project_url: 'https://abcd.supabase.co/', jwt_secret: 'SUPABASE_JWT_SECRET' },
+      undefined,
+    );
     expect(hooks.algorithms).toEqual(['HS256']);
     expect(hooks.jwksUrl).toBeUndefined();
     expect(hooks.audience).toBe('authenticated');
@@ -48,25 +59,49 @@ describe('auth provider components', () => {
     expect(hooks.check!({ azp: 'https://app.example.com' })).toBeUndefined();
     expect(hooks.check!({})).toBeUndefined();
     expect(clerkAuth.reasons).toContain('azp_not_allowed');
-    expect(build(clerkAuth, { type: 'clerk', issuer: 'https://example.clerk.accounts.dev' }, undefined).check).toBeUndefined();
+    expect(
+      build(clerkAuth, { type: 'clerk', issuer: 'https://example.clerk.accounts.dev' }, undefined).check,
+    ).toBeUndefined();
   });
 
   it('the generic jwt provider takes an HS256 secret through the key hook and refuses mixing it with a JWKS', () => {
-    const hooks = build(jwtAuth, { type: 'jwt', hs256_secret: 'JWT_SECRET', audience: 'api', algorithms: ['HS256'] }, undefined);
+    const hooks = build(
+      jwtAuth,
+      { type: 'jwt', hs256_secret: 'JWT_SECRET', audience: 'api', algorithms: ['HS256'] },
+      undefined,
+    );
     expect(new TextDecoder().decode(hooks.key!({ JWT_SECRET: 'k' }))).toBe('k');
-    expect(() => build(jwtAuth, { ...jwtAuth.example, algorithms: ['RS256', 'HS256'] }, undefined)).toThrow(/HS256 cannot be used with a JWKS/);
-    expect(() => build(jwtAuth, { type: 'jwt', jwks_url: 'https://a.test/jwks', algorithms: ['RS256'] }, undefined)).toThrow(/set issuer or audience/);
+    expect(() => build(jwtAuth, { ...jwtAuth.example, algorithms: ['RS256', 'HS256'] }, undefined)).toThrow(
+      /HS256 cannot be used with a JWKS/,
+    );
+    expect(() =>
+      build(jwtAuth, { type: 'jwt', jwks_url: 'https://a.test/jwks', algorithms: ['RS256'] }, undefined),
+    ).toThrow(/set issuer or audience/);
   });
 
   it('a provider whose hooks disagree with its algorithms is refused at compile: HS* with a JWKS, RS* with a shared key', () => {
     const fake = (hooks: Partial<AuthHooks>) =>
-      defineComponent({ kind: 'auth', name: 'fake', title: 'FakeAuth', description: 'test', spec: {}, example: { type: 'fake' }, create: () => ({ algorithms: ['RS256'], clockToleranceSeconds: 5, requiredClaims: [], ...hooks }) });
+      defineComponent({
+        kind: 'auth',
+        name: 'fake',
+        title: 'FakeAuth',
+        description: 'test',
+        spec: {},
+        example: { type: 'fake' },
+        create: () => ({ algorithms: ['RS256'], clockToleranceSeconds: 5, requiredClaims: [], ...hooks }),
+      });
     const compile = (hooks: Partial<AuthHooks>) => () =>
-      compileManifest({ version: 1, queues: {}, integrations: {}, auth: { app: { type: 'fake' } as unknown as AuthProvider } }, createRegistry([fake(hooks)]));
-    expect(compile({ jwksUrl: 'https://auth.example.com/jwks', algorithms: ['HS256'] })).toThrow(/auth\.app\.type: HS256 needs a shared key, not a JWKS/);
-    expect(compile({ key: () => new Uint8Array(32), algorithms: ['HS256', 'RS256'] })).toThrow(/a shared key verifies HS\* tokens only, not RS256/);
+      compileManifest(
+        { version: 1, queues: {}, integrations: {}, auth: { app: { type: 'fake' } as unknown as AuthProvider } },
+        createRegistry([fake(hooks)]),
+      );
+    expect(compile({ jwksUrl: 'https://auth.example.com/jwks', algorithms: ['HS256'] })).toThrow(
+      /auth\.app\.type: HS256 needs a shared key, not a JWKS/,
+    );
+    expect(compile({ key: () => new Uint8Array(32), algorithms: ['HS256', 'RS256'] })).toThrow(
+      /a shared key verifies HS\* tokens only, not RS256/,
+    );
     expect(compile({})).toThrow(/neither a JWKS URL nor a key/);
     expect(compile({ jwksUrl: 'https://auth.example.com/jwks' })).not.toThrow();
   });
 });
-

@@ -1,7 +1,16 @@
 import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, profileJson, userFields, userSegment, type AuthHooks, type ProfileIO, type ProfileSource } from '../../runtime/component/auth.ts';
+import {
+  commonAuth,
+  commonAuthSpec,
+  profileJson,
+  userFields,
+  userSegment,
+  type AuthHooks,
+  type ProfileIO,
+  type ProfileSource,
+} from '../../runtime/component/auth.ts';
 import { KV_MIN_TTL_SECONDS } from '../../runtime/lib/kv.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
@@ -22,10 +31,20 @@ export const auth0Auth = defineComponent({
   description: 'Auth0 access tokens (RS256 via the tenant JWKS; issuer and audience checked).',
   spec: {
     domain: field.string({ pattern: '^[a-z0-9.-]+$' }).describe('Tenant domain, e.g. example.us.auth0.com.'),
-    audience: field.schema<string | string[]>({ anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] }).describe('The API identifier the tokens are for.'),
-    algorithms: field.list(field.enum(['RS256', 'PS256']), { minItems: 1 }).default(['RS256']).describe('The algorithms a token may be signed with.'),
+    audience: field
+      .schema<string | string[]>({
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+      })
+      .describe('The API identifier the tokens are for.'),
+    algorithms: field
+      .list(field.enum(['RS256', 'PS256']), { minItems: 1 })
+      .default(['RS256'])
+      .describe('The algorithms a token may be signed with.'),
     ...commonAuthSpec,
-    profile: field.object(profileSpec).optional().describe('Fetch the full user from the Management API (GET /api/v2/users/{id}).'),
+    profile: field
+      .object(profileSpec)
+      .optional()
+      .describe('Fetch the full user from the Management API (GET /api/v2/users/{id}).'),
   },
   example: { type: 'auth0', domain: 'example.us.auth0.com', audience: 'https://api.example.com' },
   create(options): AuthHooks {
@@ -45,7 +64,12 @@ export const auth0Auth = defineComponent({
 export const auth0User: NonNullable<AuthHooks['user']> = (claims, profile) => {
   const { text, record, iso } = userFields;
   if (!profile) return {};
-  return { email: text(profile.email) ?? text(claims.email), name: text(profile.name), metadata: record(profile.user_metadata) ?? {}, created_at: iso(profile.created_at) };
+  return {
+    email: text(profile.email) ?? text(claims.email),
+    name: text(profile.name),
+    metadata: record(profile.user_metadata) ?? {},
+    created_at: iso(profile.created_at),
+  };
 };
 
 /**
@@ -63,9 +87,17 @@ function auth0Profile(domain: string, options: Options<typeof profileSpec>): Pro
     const res = await io.fetch(`https://${domain}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience: `https://${domain}/api/v2/` }),
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        audience: `https://${domain}/api/v2/`,
+      }),
     });
-    const { access_token, expires_in } = (await profileJson('auth0', res)) as { access_token: string; expires_in: number };
+    const { access_token, expires_in } = (await profileJson('auth0', res)) as {
+      access_token: string;
+      expires_in: number;
+    };
     const lifetime = Math.max(0, expires_in - MANAGEMENT_TOKEN_MARGIN_SECONDS);
     memo = { token: access_token, until: io.now + lifetime * 1000 };
     if (lifetime >= KV_MIN_TTL_SECONDS) await io.kv?.put(tokenKey, JSON.stringify(memo), { expirationTtl: lifetime });
@@ -75,7 +107,12 @@ function auth0Profile(domain: string, options: Options<typeof profileSpec>): Pro
     ttlSeconds: ttlSeconds(options.ttl),
     async fetch(sub, io) {
       const token = await managementToken(io);
-      return profileJson('auth0', await io.fetch(`https://${domain}/api/v2/users/${userSegment(sub)}`, { headers: { authorization: `Bearer ${token}` } }));
+      return profileJson(
+        'auth0',
+        await io.fetch(`https://${domain}/api/v2/users/${userSegment(sub)}`, {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      );
     },
   };
 }

@@ -1,7 +1,16 @@
 import { readSecrets } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field, type Options } from '../../runtime/component/spec.ts';
-import { commonAuth, commonAuthSpec, profileJson, sharedSecret, userFields, userSegment, type AuthHooks, type ProfileSource } from '../../runtime/component/auth.ts';
+import {
+  commonAuth,
+  commonAuthSpec,
+  profileJson,
+  sharedSecret,
+  userFields,
+  userSegment,
+  type AuthHooks,
+  type ProfileSource,
+} from '../../runtime/component/auth.ts';
 import { profileTtl, ttlSeconds } from './profile.ts';
 
 const profileSpec = {
@@ -23,7 +32,10 @@ export const supabaseAuth = defineComponent({
     jwt_secret: field.secret().optional().describe('Legacy projects: env var with the JWT secret (HS256 only).'),
     audience: field.string().default('authenticated').describe('The audience tokens are for.'),
     ...commonAuthSpec,
-    profile: field.object(profileSpec).optional().describe('Fetch the full user from the Auth admin API (GET /auth/v1/admin/users/{id}).'),
+    profile: field
+      .object(profileSpec)
+      .optional()
+      .describe('Fetch the full user from the Auth admin API (GET /auth/v1/admin/users/{id}).'),
   },
   example: { type: 'supabase', project_url: 'https://abcd.supabase.co' },
   create(options): AuthHooks {
@@ -31,7 +43,9 @@ export const supabaseAuth = defineComponent({
     const secret = options.jwt_secret;
     return {
       // The legacy secret is read per request (a missing one fails closed, 500) and only HS256 may use it.
-      ...(secret ? { key: sharedSecret(secret), algorithms: ['HS256'] } : { jwksUrl: `${base}/.well-known/jwks.json`, algorithms: ['ES256', 'RS256'] }),
+      ...(secret
+        ? { key: sharedSecret(secret), algorithms: ['HS256'] }
+        : { jwksUrl: `${base}/.well-known/jwks.json`, algorithms: ['ES256', 'RS256'] }),
       issuer: base,
       audience: options.audience,
       ...commonAuth(options),
@@ -49,7 +63,12 @@ const { text, record, iso } = userFields;
  */
 export const supabaseUser: NonNullable<AuthHooks['user']> = (claims, profile) => {
   const metadata = record(profile?.user_metadata) ?? record(claims.user_metadata) ?? {};
-  return { email: text(profile?.email) ?? text(claims.email), name: text(metadata.full_name) ?? text(metadata.name), metadata, created_at: iso(profile?.created_at) };
+  return {
+    email: text(profile?.email) ?? text(claims.email),
+    name: text(metadata.full_name) ?? text(metadata.name),
+    metadata,
+    created_at: iso(profile?.created_at),
+  };
 };
 
 function supabaseProfile(base: string, options: Options<typeof profileSpec>): ProfileSource {
@@ -57,7 +76,12 @@ function supabaseProfile(base: string, options: Options<typeof profileSpec>): Pr
     ttlSeconds: ttlSeconds(options.ttl),
     async fetch(sub, io) {
       const [key] = readSecrets(io.env, options.service_role_key);
-      return profileJson('supabase', await io.fetch(`${base}/admin/users/${userSegment(sub)}`, { headers: { apikey: key!, authorization: `Bearer ${key}` } }));
+      return profileJson(
+        'supabase',
+        await io.fetch(`${base}/admin/users/${userSegment(sub)}`, {
+          headers: { apikey: key!, authorization: `Bearer ${key}` },
+        }),
+      );
     },
   };
 }

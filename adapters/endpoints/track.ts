@@ -54,9 +54,18 @@ export const trackEndpoint = defineComponent({
   queue: true,
   spec: {
     max_events: field.integer({ minimum: 1, maximum: 500 }).default(100).describe('Events per request.'),
-    publishable_keys: field.list(field.string({ pattern: '^pk_[A-Za-z0-9_]+$' })).optional().describe('Public project keys a browser may send instead of a JWT.'),
-    origins: field.list(field.string({ pattern: '^https?://[^/]+$' })).optional().describe('Origins allowed to send events (CORS).'),
-    max_queued: field.integer({ minimum: 1 }).default(DEFAULT_MAX_QUEUED).describe("Answer 503 while more events than this wait on the route's queue, not yet consumed."),
+    publishable_keys: field
+      .list(field.string({ pattern: '^pk_[A-Za-z0-9_]+$' }))
+      .optional()
+      .describe('Public project keys a browser may send instead of a JWT.'),
+    origins: field
+      .list(field.string({ pattern: '^https?://[^/]+$' }))
+      .optional()
+      .describe('Origins allowed to send events (CORS).'),
+    max_queued: field
+      .integer({ minimum: 1 })
+      .default(DEFAULT_MAX_QUEUED)
+      .describe("Answer 503 while more events than this wait on the route's queue, not yet consumed."),
   },
   example: { type: 'track', publishable_keys: ['pk_example_web'], origins: ['https://app.example.com'] },
   create(options) {
@@ -70,10 +79,16 @@ export const trackEndpoint = defineComponent({
     const handler: EndpointHandler = async (ctx) => {
       const cors = corsFor(ctx.request);
       const bytes = await readBody(ctx.request, TRACK_MAX_BODY);
-      if (!bytes) return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
+      if (!bytes)
+        return errorResponse(413, { error: 'payload_too_large', message: `at most ${TRACK_MAX_BODY} bytes` }, cors);
       const text = utf8.decode(bytes);
       // A deeply nested event would overflow the stack when it is cloned into a queue message (a 500).
-      if (jsonDepth(text) > TRACK_MAX_DEPTH) return errorResponse(400, { error: 'bad_request', message: `the body nests deeper than ${TRACK_MAX_DEPTH} levels`, reason: 'too_deep' }, cors);
+      if (jsonDepth(text) > TRACK_MAX_DEPTH)
+        return errorResponse(
+          400,
+          { error: 'bad_request', message: `the body nests deeper than ${TRACK_MAX_DEPTH} levels`, reason: 'too_deep' },
+          cors,
+        );
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -81,12 +96,27 @@ export const trackEndpoint = defineComponent({
         return errorResponse(400, { error: 'bad_request', message: 'the body is not JSON' }, cors);
       }
       const list = (Array.isArray(body) ? body : (body as { events?: unknown })?.events) as IncomingEvent[] | undefined;
-      if (!Array.isArray(list) || list.length === 0 || list.length > maxEvents) return errorResponse(400, { error: 'bad_request', message: `send {"events": [...]} with 1 to ${maxEvents} events` }, cors);
+      if (!Array.isArray(list) || list.length === 0 || list.length > maxEvents)
+        return errorResponse(
+          400,
+          { error: 'bad_request', message: `send {"events": [...]} with 1 to ${maxEvents} events` },
+          cors,
+        );
       const events: EndpointEvent[] = [];
       const rejected: { index: number; reason: 'invalid_timestamp' }[] = [];
       for (const [index, e] of list.entries()) {
-        if (typeof e?.event !== 'string' || e.event.length === 0 || e.event.length > 200) return errorResponse(400, { error: 'bad_request', message: 'every event needs an "event" name (1-200 characters)' }, cors);
-        const time = typeof e.timestamp === 'number' ? e.timestamp : typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : ctx.now;
+        if (typeof e?.event !== 'string' || e.event.length === 0 || e.event.length > 200)
+          return errorResponse(
+            400,
+            { error: 'bad_request', message: 'every event needs an "event" name (1-200 characters)' },
+            cors,
+          );
+        const time =
+          typeof e.timestamp === 'number'
+            ? e.timestamp
+            : typeof e.timestamp === 'string'
+              ? Date.parse(e.timestamp)
+              : ctx.now;
         const at = Number.isFinite(time) ? time : ctx.now;
         // A browser clock can be wrong; a time no date can hold (or before 1970, or a day ahead) is refused alone.
         if (at < 0 || at > ctx.now + MAX_FUTURE_MS) {
@@ -95,33 +125,79 @@ export const trackEndpoint = defineComponent({
         }
         const insertId = crypto.randomUUID();
         const distinctId = ctx.user?.sub ?? (typeof e.distinct_id === 'string' ? e.distinct_id : 'anonymous');
-        const properties = e.properties && typeof e.properties === 'object' && !Array.isArray(e.properties) ? (e.properties as Record<string, unknown>) : {};
+        const properties =
+          e.properties && typeof e.properties === 'object' && !Array.isArray(e.properties)
+            ? (e.properties as Record<string, unknown>)
+            : {};
         events.push({
           id: insertId,
           type: e.event,
           occurred_at: new Date(at).toISOString(),
-          payload: { event: e.event, distinct_id: distinctId, properties: { ...properties, $insert_id: insertId, time: at, ...(ctx.user ? { user_id: ctx.user.sub } : {}) } },
+          payload: {
+            event: e.event,
+            distinct_id: distinctId,
+            properties: {
+              ...properties,
+              $insert_id: insertId,
+              time: at,
+              ...(ctx.user ? { user_id: ctx.user.sub } : {}),
+            },
+          },
         });
       }
-      if (events.length === 0) return errorResponse(400, { error: 'bad_request', message: 'no event has a usable timestamp (ms since 1970, at most a day ahead)', reason: 'invalid_timestamp' }, cors);
+      if (events.length === 0)
+        return errorResponse(
+          400,
+          {
+            error: 'bad_request',
+            message: 'no event has a usable timestamp (ms since 1970, at most a day ahead)',
+            reason: 'invalid_timestamp',
+          },
+          cors,
+        );
       if ((await ctx.queueDepth()) + events.length > maxQueued) {
-        return errorResponse(503, { error: 'unavailable', message: 'too many analytics events are waiting; retry later', reason: 'backlog' }, { ...cors, 'retry-after': '60' });
+        return errorResponse(
+          503,
+          { error: 'unavailable', message: 'too many analytics events are waiting; retry later', reason: 'backlog' },
+          { ...cors, 'retry-after': '60' },
+        );
       }
       const queued = await ctx.enqueue(events);
       // Past a tracked_events limit that drops, the batch is answered (a browser must not retry it) and not queued.
       const dropped = events.length - queued;
-      return Response.json({ accepted: queued, ...(dropped ? { dropped, reason: 'limit_reached' } : {}), ...(rejected.length ? { rejected } : {}) }, { status: 202, headers: cors });
+      return Response.json(
+        {
+          accepted: queued,
+          ...(dropped ? { dropped, reason: 'limit_reached' } : {}),
+          ...(rejected.length ? { rejected } : {}),
+        },
+        { status: 202, headers: cors },
+      );
     };
     // Origin, preflight and credentials need no D1: answered before the route's rate limit is counted.
     handler.precheck = (request, user) => {
       const cors = corsFor(request);
       const origin = request.headers.get('origin');
-      if (origin && origins.size && !origins.has(origin)) return errorResponse(403, { error: 'forbidden', message: 'origin not allowed' });
+      if (origin && origins.size && !origins.has(origin))
+        return errorResponse(403, { error: 'forbidden', message: 'origin not allowed' });
       if (request.method === 'OPTIONS') {
-        return new Response(null, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization, x-switchyard-key', 'access-control-max-age': '600' } });
+        return new Response(null, {
+          status: 204,
+          headers: {
+            ...cors,
+            'access-control-allow-methods': 'POST',
+            'access-control-allow-headers': 'content-type, authorization, x-switchyard-key',
+            'access-control-max-age': '600',
+          },
+        });
       }
       const key = request.headers.get('x-switchyard-key');
-      if (!user && !(key && keys.has(key))) return errorResponse(401, { error: 'unauthorized', message: 'send a bearer token or a publishable key', reason: 'missing_credentials' }, cors);
+      if (!user && !(key && keys.has(key)))
+        return errorResponse(
+          401,
+          { error: 'unauthorized', message: 'send a bearer token or a publishable key', reason: 'missing_credentials' },
+          cors,
+        );
       return undefined;
     };
     return handler;

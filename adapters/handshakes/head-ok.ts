@@ -9,7 +9,7 @@ export const headOkHandshake = defineComponent({
   kind: 'handshake',
   name: 'head-ok',
   title: 'HeadOkHandshake',
-  description: 'A HEAD to the route (an unsigned reachability check, e.g. Trello\'s), answered 200 with an empty body.',
+  description: "A HEAD to the route (an unsigned reachability check, e.g. Trello's), answered 200 with an empty body.",
   spec: {},
   example: { type: 'head-ok' },
   create() {

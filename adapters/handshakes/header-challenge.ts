@@ -18,7 +18,12 @@ export const headerChallengeHandshake = defineComponent({
     answer_field: field.string({ minLength: 1 }).describe('The body field whose value answers (e.g. challenge).'),
     verify: verifyField(),
   },
-  example: { type: 'header-challenge', when_header: 'Twitch-Eventsub-Message-Type', equals: 'webhook_callback_verification', answer_field: 'challenge' },
+  example: {
+    type: 'header-challenge',
+    when_header: 'Twitch-Eventsub-Message-Type',
+    equals: 'webhook_callback_verification',
+    answer_field: 'challenge',
+  },
   create(options) {
     const header = options.when_header.toLowerCase();
     const answerField = bodyField(options.answer_field);
@@ -33,7 +38,12 @@ export const headerChallengeHandshake = defineComponent({
         } catch {
           value = undefined;
         }
-        if (typeof value !== 'string' || value === '') return { status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${options.answer_field}` }) };
+        if (typeof value !== 'string' || value === '')
+          return {
+            status: 400,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: 'bad_request', message: `the handshake has no ${options.answer_field}` }),
+          };
         return { status: 200, contentType: 'text/plain', body: value };
       },
     };

@@ -12,12 +12,18 @@ export const recordTokenHandshake = defineComponent({
   kind: 'handshake',
   name: 'record-token',
   title: 'RecordTokenHandshake',
-  description: 'A POST carrying a verification token in a JSON field: kept (D1) for the operator and as the verifier\'s secret.',
+  description:
+    "A POST carrying a verification token in a JSON field: kept (D1) for the operator and as the verifier's secret.",
   spec: {
     field: field.string({ minLength: 1 }).describe('The body field carrying the token (e.g. verification_token).'),
     ...learntSecretSpec,
   },
-  example: { type: 'record-token', field: 'verification_token', secret: 'NOTION_VERIFICATION_TOKEN', secret_store: 'd1' },
+  example: {
+    type: 'record-token',
+    field: 'verification_token',
+    secret: 'NOTION_VERIFICATION_TOKEN',
+    secret_store: 'd1',
+  },
   create(options) {
     const tokenAt = bodyField(options.field);
     const key = `"${options.field.split('.').pop()}"`;

@@ -13,8 +13,15 @@ export interface CompiledActionStep extends CompiledStep {
 /** The keys the step has around an action's own options. */
 const spec = {
   action: field.string().describe('The action component (resend, twilio, http, …).'),
-  limits: field.list(field.string()).with({ uniqueItems: true }).default([]).describe('Limits (from `limits:`) this send counts against.'),
-  retry: field.ref<RetryPolicyInput>('RetryPolicy').optional().describe("This effect's retry policy, over the integration's."),
+  limits: field
+    .list(field.string())
+    .with({ uniqueItems: true })
+    .default([])
+    .describe('Limits (from `limits:`) this send counts against.'),
+  retry: field
+    .ref<RetryPolicyInput>('RetryPolicy')
+    .optional()
+    .describe("This effect's retry policy, over the integration's."),
 };
 
 /**
@@ -28,7 +35,14 @@ export const actionStep = defineComponent({
   title: 'ActionStep',
   description: 'Sends an email, SMS, analytics event or HTTP request; `action` picks the adapter.',
   spec,
-  example: { action: 'resend', from: 'Acme <hello@acme.dev>', to: 'data.email', subject: 'Hi', text: 'Hello!', api_key: 'RESEND_API_KEY' },
+  example: {
+    action: 'resend',
+    from: 'Acme <hello@acme.dev>',
+    to: 'data.email',
+    subject: 'Hi',
+    text: 'Hello!',
+    api_key: 'RESEND_API_KEY',
+  },
   // One branch per action: its options, beside the keys this step declares around them.
   schema: ({ actionBranches }) => ({
     title: 'ActionStep',
@@ -43,14 +57,24 @@ export const actionStep = defineComponent({
     const limits: CompiledLimit[] = limitNames.map((name) => {
       const limit = ctx.limits.get(name);
       if (!limit) throw new Error(`limit ${JSON.stringify(name)} is not declared under limits:`);
-      if (limit.counts !== 'sends') throw new Error(`limit ${limit.name} counts ${limit.counts}, not sends: ${limit.counts === 'operations' ? "name it in a command's count:" : 'name it on a route'}`);
+      if (limit.counts !== 'sends')
+        throw new Error(
+          `limit ${limit.name} counts ${limit.counts}, not sends: ${limit.counts === 'operations' ? "name it in a command's count:" : 'name it on a route'}`,
+        );
       return limit;
     });
     const action = ctx.action(ctx.block);
     const perRecipient = limits.find((l) => l.perRecipient);
-    if (perRecipient && !action.recipient) throw new Error(`limit ${perRecipient.name} counts per recipient, and a ${action.type} send has no single recipient`);
+    if (perRecipient && !action.recipient)
+      throw new Error(
+        `limit ${perRecipient.name} counts per recipient, and a ${action.type} send has no single recipient`,
+      );
     const keyOf = (limit: CompiledLimit, stepCtx: Parameters<CompiledStep['run']>[0], payload: unknown) =>
-      limit.perRecipient ? (action.recipient!(payload) ?? '') : limit.per ? String(limit.per(stepCtx.values) ?? '') : '*';
+      limit.perRecipient
+        ? (action.recipient!(payload) ?? '')
+        : limit.per
+          ? String(limit.per(stepCtx.values) ?? '')
+          : '*';
     return {
       kind: 'action',
       effect: { action, ...(retry ? { retry } : {}) },
@@ -58,7 +82,11 @@ export const actionStep = defineComponent({
       inRequest: true,
       run: (stepCtx) => {
         const payload = action.prepare(stepCtx);
-        return { actions: [{ action, payload, limits: limits.map((limit) => ({ limit, key: keyOf(limit, stepCtx, payload) })) }] };
+        return {
+          actions: [
+            { action, payload, limits: limits.map((limit) => ({ limit, key: keyOf(limit, stepCtx, payload) })) },
+          ],
+        };
       },
     };
   },

@@ -23,19 +23,31 @@ export const enqueueStep = defineComponent({
     enqueue: field.string().describe('Name of a queue declared under `queues:`.'),
     body: field.record(field.ref<Value>('Value')).describe('The message: a value for each field.'),
   },
-  example: { enqueue: 'fulfillment', body: { orderId: 'data.object.metadata.order_id', customerId: 'data.object.customer' } },
+  example: {
+    enqueue: 'fulfillment',
+    body: { orderId: 'data.object.metadata.order_id', customerId: 'data.object.customer' },
+  },
   create(options, ctx): CompiledEnqueueStep {
     if (!ctx.queues.has(options.enqueue)) {
-      throw new Error(`queue ${JSON.stringify(options.enqueue)} is not declared under queues: (declared: ${[...ctx.queues].join(', ') || 'none'})`);
+      throw new Error(
+        `queue ${JSON.stringify(options.enqueue)} is not declared under queues: (declared: ${[...ctx.queues].join(', ') || 'none'})`,
+      );
     }
-    const body: [string, ValueFn][] = Object.entries(options.body).map(([k, v]) => [k, compileValue(v, { allowEnvelope: true })]);
+    const body: [string, ValueFn][] = Object.entries(options.body).map(([k, v]) => [
+      k,
+      compileValue(v, { allowEnvelope: true }),
+    ]);
     return {
       kind: 'enqueue',
       queue: options.enqueue,
       body,
       // Its outbox row commits with the event; the message is sent after the commit.
       inRequest: true,
-      run: (ctx) => ({ outbox: [{ queue: options.enqueue, body: Object.fromEntries(body.map(([k, value]) => [k, value(ctx.values)])) }] }),
+      run: (ctx) => ({
+        outbox: [
+          { queue: options.enqueue, body: Object.fromEntries(body.map(([k, value]) => [k, value(ctx.values)])) },
+        ],
+      }),
     };
   },
 });

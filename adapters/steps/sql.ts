@@ -16,7 +16,6 @@ export interface CompiledSqlStep extends CompiledStep {
   store?: string;
 }
 
-
 /** D1 binds strings, numbers, null and booleans; objects and arrays go in as JSON text (Postgres keeps booleans). */
 function toSqlValue(value: unknown, booleans = false): unknown {
   if (value === undefined) return null;
@@ -30,13 +29,23 @@ export const sqlStep = defineComponent({
   kind: 'step',
   name: 'sql',
   title: 'SqlStep',
-  description: 'Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.',
+  description:
+    'Runs one SQL statement against its store (D1 by default, or a Postgres store); all sql steps of a message commit together.',
   spec: {
     sql: field.string({ minLength: 1 }).describe('The statement, with `:name` parameters.'),
-    params: field.record(field.ref<Value>('Value'), { propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } }).default({}).describe('A value for each `:name` in the statement.'),
-    store: field.string({ pattern: '^[a-z][a-z0-9_-]*$' }).optional().describe("The store it writes (from `stores:`), over its handler's; default d1."),
+    params: field
+      .record(field.ref<Value>('Value'), { propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } })
+      .default({})
+      .describe('A value for each `:name` in the statement.'),
+    store: field
+      .string({ pattern: '^[a-z][a-z0-9_-]*$' })
+      .optional()
+      .describe("The store it writes (from `stores:`), over its handler's; default d1."),
   },
-  example: { sql: 'UPDATE orders SET status = :status WHERE id = :id', params: { status: { const: 'paid' }, id: 'data.object.metadata.order_id' } },
+  example: {
+    sql: 'UPDATE orders SET status = :status WHERE id = :id',
+    params: { status: { const: 'paid' }, id: 'data.object.metadata.order_id' },
+  },
   // validate prepares the statement against the store's migrations (a store whose SQL the CLI cannot prepare is skipped).
   check(options, ctx) {
     const error = ctx.prepare?.(options.sql, options.store ?? ctx.store);
@@ -45,7 +54,10 @@ export const sqlStep = defineComponent({
   create(options, ctx): CompiledSqlStep {
     const storeName = options.store ?? ctx.store;
     const store = storeName === undefined ? undefined : ctx.stores.get(storeName);
-    if (storeName !== undefined && !store) throw new Error(`store ${JSON.stringify(storeName)} is not declared under stores: (known: ${[...ctx.stores.keys()].join(', ')})`);
+    if (storeName !== undefined && !store)
+      throw new Error(
+        `store ${JSON.stringify(storeName)} is not declared under stores: (known: ${[...ctx.stores.keys()].join(', ')})`,
+      );
     const postgres = store?.type === 'postgres';
     const statement = compileNamedSql(options.sql, postgres ? '$' : '?');
     const params = options.params;
@@ -56,7 +68,10 @@ export const sqlStep = defineComponent({
       ...(missing.length ? [`:${missing.join(', :')} used in sql but not in params`] : []),
       ...(unused.length ? [`params ${unused.join(', ')} not used in sql`] : []),
     ];
-    if (!postgres && statement.names.length > MAX_BOUND_PARAMETERS) problems.push(`D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement (this one has ${statement.names.length})`);
+    if (!postgres && statement.names.length > MAX_BOUND_PARAMETERS)
+      problems.push(
+        `D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement (this one has ${statement.names.length})`,
+      );
     if (problems.length) throw new Error(problems.join('; '));
     const values = statement.names.map((n) => compileValue(params[n]!, { allowEnvelope: true }));
     if (!postgres) {
@@ -71,7 +86,9 @@ export const sqlStep = defineComponent({
         get writes() {
           return (writes ??= writtenTables(options.sql));
         },
-        run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }] }),
+        run: (ctx) => ({
+          statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values))) }],
+        }),
       };
     }
     const name = store!.name;
@@ -81,7 +98,11 @@ export const sqlStep = defineComponent({
       statement,
       values,
       store: name,
-      run: (ctx) => ({ statements: [{ sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values), true)), store: name }] }),
+      run: (ctx) => ({
+        statements: [
+          { sql: statement.text, params: values.map((value) => toSqlValue(value(ctx.values), true)), store: name },
+        ],
+      }),
     };
   },
 });

@@ -23,7 +23,12 @@ export async function openPg(binding: PostgresBinding, transport: { connection?:
     connectionString: binding.connectionString,
     pipeline: true,
     // pg calls the factory with its config (lib/connection.js); @types/pg declares it without the argument.
-    ...(Socket ? { stream: ((config: { ssl?: unknown }) => new Socket(config.ssl ?? false)) as unknown as pg.ClientConfig['stream'] } : {}),
+    ...(Socket
+      ? {
+          stream: ((config: { ssl?: unknown }) =>
+            new Socket(config.ssl ?? false)) as unknown as pg.ClientConfig['stream'],
+        }
+      : {}),
     ...(transport as pg.ClientConfig),
   });
   // A socket closed by end() reports once more, after the client is done with it: nothing to handle.

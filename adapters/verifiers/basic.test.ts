@@ -13,7 +13,9 @@ describe('basic verifier', () => {
   it('accepts the credentials, with either password while rotating', async () => {
     expect(await check(auth('postmark:old-pass'))).toBe('accepted');
     expect(await check(auth('postmark:new-pass'))).toBe('accepted');
-    expect(await check({ authorization: `basic ${Buffer.from('postmark:new-pass').toString('base64')}` })).toBe('accepted');
+    expect(await check({ authorization: `basic ${Buffer.from('postmark:new-pass').toString('base64')}` })).toBe(
+      'accepted',
+    );
   });
 
   it('refuses a wrong user, a wrong password, a missing or malformed header', async () => {
@@ -26,7 +28,13 @@ describe('basic verifier', () => {
   });
 
   it('signs what it accepts', async () => {
-    const headers = (await signRequest(basicVerifier, { username: 'U', password: 'P_OLD' }, { url: 'https://x.test/', body: '{}', now: 0, secrets: ['postmark', 'old-pass'] })).headers;
+    const headers = (
+      await signRequest(
+        basicVerifier,
+        { username: 'U', password: 'P_OLD' },
+        { url: 'https://x.test/', body: '{}', now: 0, secrets: ['postmark', 'old-pass'] },
+      )
+    ).headers;
     expect(await check(headers)).toBe('accepted');
   });
 });

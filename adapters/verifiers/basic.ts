@@ -6,13 +6,19 @@ import { secretsEqual, utf8 } from '../../runtime/lib/bytes.ts';
 import { fromBase64 } from './crypto.ts';
 
 /** The `Authorization` header a Basic sender presents. */
-export const basicAuthorization = (username: string, password: string): Record<string, string> => ({ authorization: `Basic ${btoa(`${username}:${password}`)}` });
+export const basicAuthorization = (username: string, password: string): Record<string, string> => ({
+  authorization: `Basic ${btoa(`${username}:${password}`)}`,
+});
 
 /**
  * Checks HTTP Basic credentials: `user:password` is hashed and compared in constant time against each accepted
  * password, so neither content nor length leaks. The one implementation behind `basic` and token's `scheme: basic`.
  */
-export async function checkBasic(request: InboundRequest, username: string, passwords: readonly string[]): Promise<void> {
+export async function checkBasic(
+  request: InboundRequest,
+  username: string,
+  passwords: readonly string[],
+): Promise<void> {
   const value = request.headers.get('authorization');
   if (!value) throw new VerificationError('missing_signature');
   const match = /^Basic\s+(\S+)$/i.exec(value);
@@ -35,7 +41,9 @@ export const basicVerifier = defineComponent({
   description: 'HTTP Basic credentials (user name and password from secrets), compared in constant time.',
   spec: {
     username: field.secret().describe('Name of the environment variable holding the expected user name.'),
-    password: field.secrets().describe('Name(s) of environment variables holding the password; list several to rotate.'),
+    password: field
+      .secrets()
+      .describe('Name(s) of environment variables holding the password; list several to rotate.'),
   },
   example: { type: 'basic', username: 'POSTMARK_WEBHOOK_USER', password: 'POSTMARK_WEBHOOK_PASSWORD' },
   authenticates: () => 'sender',

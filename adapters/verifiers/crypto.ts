@@ -1,8 +1,28 @@
 /** Small WebCrypto helpers shared by verifiers. Workers have no Buffer, so encodings are done here. */
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';
+import {
+  concatBytes,
+  encoder,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  timingSafeEqual,
+  toBase64,
+  toBase64Url,
+  toHex,
+} from '../../runtime/lib/bytes.ts';
 
-export { concatBytes, encoder, fromBase64, fromBase64Url, fromHex, timingSafeEqual, toBase64, toBase64Url, toHex } from '../../runtime/lib/bytes.ts';
+export {
+  concatBytes,
+  encoder,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  timingSafeEqual,
+  toBase64,
+  toBase64Url,
+  toHex,
+} from '../../runtime/lib/bytes.ts';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
 
@@ -61,7 +81,12 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?
  * Parses a timestamp in a provider's format strictly (Unix seconds, Unix milliseconds or ISO-8601) and checks it
  * against the tolerance both ways, as `checkTimestamp` does. Returns it in seconds.
  */
-export function checkTimestampAs(text: string | null | undefined, format: TimestampFormat, nowMs: number, toleranceSeconds: number): number {
+export function checkTimestampAs(
+  text: string | null | undefined,
+  format: TimestampFormat,
+  nowMs: number,
+  toleranceSeconds: number,
+): number {
   if (format === 'unix') return checkTimestamp(text, nowMs, toleranceSeconds);
   if (text === null || text === undefined || text === '') throw new VerificationError('missing_timestamp');
   let ms: number;
@@ -79,7 +104,11 @@ export function checkTimestampAs(text: string | null | undefined, format: Timest
 
 /** The timestamp a provider would send at `nowMs`, in its format (for signers). */
 export function formatTimestamp(nowMs: number, format: TimestampFormat = 'unix'): string {
-  return format === 'unix_ms' ? String(nowMs) : format === 'iso8601' ? new Date(nowMs).toISOString() : String(Math.floor(nowMs / 1000));
+  return format === 'unix_ms'
+    ? String(nowMs)
+    : format === 'iso8601'
+      ? new Date(nowMs).toISOString()
+      : String(Math.floor(nowMs / 1000));
 }
 
 /** Decodes a signature in the named encoding; undefined when it is not that encoding. */
@@ -105,7 +134,10 @@ export function parsePairs(header: string, separator: string): [string, string][
 
 /** Decodes PEM or bare base64 key material into DER bytes. */
 export function pemToDer(text: string): Uint8Array | undefined {
-  const body = text.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\\n/g, '').replace(/\s+/g, '');
+  const body = text
+    .replace(/-----(BEGIN|END)[^-]+-----/g, '')
+    .replace(/\\n/g, '')
+    .replace(/\s+/g, '');
   return fromBase64(body);
 }
 
@@ -124,13 +156,20 @@ export interface PairHeaderScheme {
 export function pairHeaderVerifier(scheme: PairHeaderScheme, toleranceSeconds: number) {
   const signer = new HmacSigner('SHA-256');
   // The check itself is a module-level function: compiling a manifest (a new isolate's first request) parses only this.
-  return (request: PairHeaderRequest, secrets: string[]): Promise<void> => verifyPairs(scheme, toleranceSeconds, signer, request, secrets);
+  return (request: PairHeaderRequest, secrets: string[]): Promise<void> =>
+    verifyPairs(scheme, toleranceSeconds, signer, request, secrets);
 }
 
 type PairHeaderRequest = { headers: Headers; body: Uint8Array; now: number };
 
 /** Verifies a `k=v` pair header (Stripe, Paddle): one timestamp within the tolerance, and a matching signature. */
-async function verifyPairs(scheme: PairHeaderScheme, toleranceSeconds: number, signer: HmacSigner, request: PairHeaderRequest, secrets: string[]): Promise<void> {
+async function verifyPairs(
+  scheme: PairHeaderScheme,
+  toleranceSeconds: number,
+  signer: HmacSigner,
+  request: PairHeaderRequest,
+  secrets: string[],
+): Promise<void> {
   const header = request.headers.get(scheme.header);
   if (!header) throw new VerificationError('missing_signature');
   // One pass over the pairs (this runs on every request): the timestamps, and each signature decoded.
@@ -167,7 +206,9 @@ export function publicKeyImporter(algorithm: Parameters<SubtleCrypto['importKey'
 }
 
 /** A fresh key pair as env vars hold it: base64 SPKI public key, base64 PKCS#8 private key (for tests and dev). */
-export async function spkiKeyPair(algorithm: Parameters<SubtleCrypto["generateKey"]>[0]): Promise<{ publicKey: string; privateKey: string }> {
+export async function spkiKeyPair(
+  algorithm: Parameters<SubtleCrypto['generateKey']>[0],
+): Promise<{ publicKey: string; privateKey: string }> {
   const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const spki = new Uint8Array((await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer);
   const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
@@ -175,7 +216,10 @@ export async function spkiKeyPair(algorithm: Parameters<SubtleCrypto["generateKe
 }
 
 /** Imports a base64 (or PEM) PKCS#8 private key for signing. */
-export function importPrivateKey(text: string, algorithm: Parameters<SubtleCrypto['importKey']>[2]): Promise<CryptoKey> {
+export function importPrivateKey(
+  text: string,
+  algorithm: Parameters<SubtleCrypto['importKey']>[2],
+): Promise<CryptoKey> {
   const der = pemToDer(text);
   if (!der) throw new Error('the private key is not PEM or base64 PKCS#8');
   return crypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);

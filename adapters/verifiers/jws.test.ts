@@ -11,7 +11,9 @@ const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 /** A JWS built by hand with node:crypto, as Netlify sends it: HS256, iss netlify, sha256 of the body. */
 function netlifyToken(secret: string, payload: string, claims: Record<string, unknown> = {}, alg = 'HS256'): string {
   const header = b64url(JSON.stringify({ alg, typ: 'JWT' }));
-  const claimSet = b64url(JSON.stringify({ iss: 'netlify', sha256: createHash('sha256').update(payload).digest('hex'), ...claims }));
+  const claimSet = b64url(
+    JSON.stringify({ iss: 'netlify', sha256: createHash('sha256').update(payload).digest('hex'), ...claims }),
+  );
   return `${header}.${claimSet}.${createHmac('sha256', secret).update(`${header}.${claimSet}`).digest('base64url')}`;
 }
 
@@ -32,7 +34,8 @@ verifierSuite('jws (Netlify style, signed by hand)', {
 
 describe('jws specifics', () => {
   const verifier = build(jwsVerifier, { ...options, secret: 'S' }, undefined);
-  const check = (token: string, payload = body) => reason(verifier.verify(request({ body: payload, headers: { 'x-webhook-signature': token } }), { S: 'k' }));
+  const check = (token: string, payload = body) =>
+    reason(verifier.verify(request({ body: payload, headers: { 'x-webhook-signature': token } }), { S: 'k' }));
 
   it('refuses a valid token for another body, another issuer, or an algorithm not allowed', async () => {
     expect(await check(netlifyToken('k', body), `${body} `)).toBe('body_hash_mismatch');
@@ -42,7 +45,13 @@ describe('jws specifics', () => {
   });
 
   it('signs a token our verifier and the hand-built check agree on', async () => {
-    const headers = (await signRequest(jwsVerifier, { ...options, secret: 'S' }, { url: 'https://x.test/', body, now: Date.now(), secrets: ['k'] })).headers;
+    const headers = (
+      await signRequest(
+        jwsVerifier,
+        { ...options, secret: 'S' },
+        { url: 'https://x.test/', body, now: Date.now(), secrets: ['k'] },
+      )
+    ).headers;
     expect(await check(headers['x-webhook-signature']!)).toBe('accepted');
   });
 });

@@ -20,11 +20,25 @@ export const jwsVerifier = defineComponent({
   spec: {
     secret: field.secrets(),
     header: field.string({ minLength: 1 }).describe('Header carrying the token, e.g. X-Webhook-Signature.'),
-    algorithms: field.list(field.enum(HMAC_ALGORITHMS), { minItems: 1, uniqueItems: true }).default(['HS256']).describe('Accepted algorithms.'),
-    body_hash_claim: field.string({ minLength: 1 }).describe('Claim holding the hex SHA-256 of the raw body (e.g. sha256). Without it the token proves nothing about the body, so it is required.'),
+    algorithms: field
+      .list(field.enum(HMAC_ALGORITHMS), { minItems: 1, uniqueItems: true })
+      .default(['HS256'])
+      .describe('Accepted algorithms.'),
+    body_hash_claim: field
+      .string({ minLength: 1 })
+      .describe(
+        'Claim holding the hex SHA-256 of the raw body (e.g. sha256). Without it the token proves nothing about the body, so it is required.',
+      ),
     issuer: field.string({ minLength: 1 }).optional().describe('Required `iss` claim, e.g. netlify.'),
   },
-  example: { type: 'jws', secret: 'NETLIFY_WEBHOOK_SECRET', header: 'X-Webhook-Signature', algorithms: ['HS256'], body_hash_claim: 'sha256', issuer: 'netlify' },
+  example: {
+    type: 'jws',
+    secret: 'NETLIFY_WEBHOOK_SECRET',
+    header: 'X-Webhook-Signature',
+    algorithms: ['HS256'],
+    body_hash_claim: 'sha256',
+    issuer: 'netlify',
+  },
   signedHeaders: () => [],
   async sign(options, { body, now, secrets }) {
     const jwt = new SignJWT({ [options.body_hash_claim]: toHex(await sha256(body)) })
@@ -42,7 +56,8 @@ export const jwsVerifier = defineComponent({
         const secrets = readSecretList(env, names).values;
         const token = request.headers.get(header);
         if (!token) throw new VerificationError('missing_signature');
-        if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token.trim())) throw new VerificationError('malformed_signature');
+        if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token.trim()))
+          throw new VerificationError('malformed_signature');
         let claims: Record<string, unknown> | undefined;
         for (const secret of secrets) {
           try {
@@ -54,7 +69,11 @@ export const jwsVerifier = defineComponent({
             break;
           } catch (error) {
             if (error instanceof errors.JWSSignatureVerificationFailed) continue;
-            if (error instanceof errors.JOSEError) throw new VerificationError(error instanceof errors.JWTExpired ? 'timestamp_too_old' : 'malformed_signature', error.code);
+            if (error instanceof errors.JOSEError)
+              throw new VerificationError(
+                error instanceof errors.JWTExpired ? 'timestamp_too_old' : 'malformed_signature',
+                error.code,
+              );
             throw error;
           }
         }

@@ -23,13 +23,18 @@ const fields: Record<string, string> = {
 
 /** Signs as Paddle Classic: RSA-SHA1 over PHP serialize() of the fields sorted by key (php-serialize, independently). */
 function signedForm(values: Record<string, string>, privateKey = vendor.privateKey): string {
-  const sorted = Object.fromEntries(Object.keys(values).sort().map((k) => [k, values[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(values)
+      .sort()
+      .map((k) => [k, values[k]]),
+  );
   const signature = sign('sha1', Buffer.from(serialize(sorted), 'utf8'), privateKey).toString('base64');
   return new URLSearchParams({ ...values, p_signature: signature }).toString();
 }
 
 const verifier = build(paddleClassicVerifier, { public_key: 'K' }, undefined);
-const check = (body: string, env: Record<string, string> = { K: vendor.pem }, v = verifier) => reason(v.verify(request({ body, headers: {} }), env));
+const check = (body: string, env: Record<string, string> = { K: vendor.pem }, v = verifier) =>
+  reason(v.verify(request({ body, headers: {} }), env));
 
 describe('paddle-classic verifier', () => {
   it('serializes exactly as php-serialize does, with UTF-8 byte lengths', () => {
@@ -47,7 +52,9 @@ describe('paddle-classic verifier', () => {
 
   it('refuses another key, a changed field, an added field, and a missing or garbled signature', async () => {
     expect(await check(signedForm(fields, other.privateKey))).toBe('signature_mismatch');
-    expect(await check(signedForm(fields).replace('subscription_id=8', 'subscription_id=9'))).toBe('signature_mismatch');
+    expect(await check(signedForm(fields).replace('subscription_id=8', 'subscription_id=9'))).toBe(
+      'signature_mismatch',
+    );
     expect(await check(`${signedForm(fields)}&extra=1`)).toBe('signature_mismatch');
     expect(await check(new URLSearchParams(fields).toString())).toBe('missing_signature');
     expect(await check(`${new URLSearchParams(fields)}&p_signature=%%%`)).toBe('malformed_signature');
@@ -61,6 +68,8 @@ describe('paddle-classic verifier', () => {
     const env = { OLD: vendor.pem, NEW: other.pem };
     expect(await check(signedForm(fields), env, rolling)).toBe('accepted');
     expect(await check(signedForm(fields, other.privateKey), env, rolling)).toBe('accepted');
-    await expect(verifier.verify(request({ body: signedForm(fields), headers: {} }), {})).rejects.toThrow('secret K is not set');
+    await expect(verifier.verify(request({ body: signedForm(fields), headers: {} }), {})).rejects.toThrow(
+      'secret K is not set',
+    );
   });
 });

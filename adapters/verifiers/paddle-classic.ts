@@ -28,14 +28,18 @@ export const paddleClassicVerifier = defineComponent({
   title: 'PaddleClassicVerifier',
   description: 'Paddle Classic alerts (form body with p_signature, RSA-SHA1 over PHP-serialized fields).',
   spec: {
-    public_key: field.secrets().describe('Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.'),
+    public_key: field
+      .secrets()
+      .describe('Env var(s) holding the vendor public key (PEM or base64 SPKI); several during a key rollover.'),
   },
   example: { type: 'paddle-classic', public_key: 'PADDLE_CLASSIC_PUBLIC_KEY' },
   keyPair: () => spkiKeyPair({ ...RSA_SHA1, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }),
   async signBody(_options, { body, secrets }) {
     const pairs = parseFormPairs(encoder.encode(body)).filter(([k]) => k !== 'p_signature');
     const key = await importPrivateKey(secrets[0]!, RSA_SHA1);
-    const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, encoder.encode(paddleClassicSignedData(pairs))));
+    const signature = new Uint8Array(
+      await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, encoder.encode(paddleClassicSignedData(pairs))),
+    );
     const form = new URLSearchParams(pairs);
     form.append('p_signature', toBase64(signature));
     return { headers: {}, body: form.toString() };

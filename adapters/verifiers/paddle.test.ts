@@ -5,7 +5,12 @@ import { parseDuration } from '../../runtime/lib/duration.ts';
 import { paddleSignature } from '../../test/support/sign.ts';
 import { verifierSuite } from '../../test/support/verifier-suite.ts';
 
-const body = JSON.stringify({ event_id: 'evt_01hv8wptq8987qeep44cyrewp9', event_type: 'subscription.created', occurred_at: '2024-04-12T10:18:49.621022Z', data: { id: 'sub_1' } });
+const body = JSON.stringify({
+  event_id: 'evt_01hv8wptq8987qeep44cyrewp9',
+  event_type: 'subscription.created',
+  occurred_at: '2024-04-12T10:18:49.621022Z',
+  data: { id: 'sub_1' },
+});
 
 verifierSuite('paddle', {
   adapter: paddleVerifier,
@@ -15,7 +20,10 @@ verifierSuite('paddle', {
   body,
   signatureHeader: 'paddle-signature',
   tolerance: parseDuration(PADDLE_DEFAULT_TOLERANCE) / 1000,
-  sign: async (payload, secret, ts) => ({ body: payload, headers: { 'paddle-signature': await paddleSignature(secret, payload, ts) } }),
+  sign: async (payload, secret, ts) => ({
+    body: payload,
+    headers: { 'paddle-signature': await paddleSignature(secret, payload, ts) },
+  }),
   unknownVersions: (v) => v.replace('h1=', 'h2='),
   truncate: (v) => v.slice(0, -10),
   withDecoy: (v) => v.replace(';h1=', `;h1=${'0'.repeat(64)};h1=`),

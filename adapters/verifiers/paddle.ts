@@ -17,16 +17,24 @@ export const paddleVerifier = defineComponent({
   description: 'Paddle Billing webhook signatures (Paddle-Signature: ts=..;h1=..).',
   spec: {
     secret: field.secrets(),
-    tolerance: field.duration().default(PADDLE_DEFAULT_TOLERANCE).describe('Accepted clock skew either way (as the Paddle SDK by default).'),
+    tolerance: field
+      .duration()
+      .default(PADDLE_DEFAULT_TOLERANCE)
+      .describe('Accepted clock skew either way (as the Paddle SDK by default).'),
   },
   example: { type: 'paddle', secret: 'PADDLE_WEBHOOK_SECRET', tolerance: '30s' },
   timestampTolerance: (options) => options.tolerance,
   async sign(_options, { body, now, secrets }) {
     const ts = Math.floor(now / 1000);
-    return { 'paddle-signature': `ts=${ts};h1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${ts}:${body}`)))}` };
+    return {
+      'paddle-signature': `ts=${ts};h1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${ts}:${body}`)))}`,
+    };
   },
   create(options) {
-    const verify = pairHeaderVerifier({ header: 'paddle-signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' }, options.tolerance / 1000);
+    const verify = pairHeaderVerifier(
+      { header: 'paddle-signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' },
+      options.tolerance / 1000,
+    );
     return { verify: async (request, env) => verify(request, readSecretList(env, options.secret).values) };
   },
 });

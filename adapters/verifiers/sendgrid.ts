@@ -2,7 +2,16 @@ import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError } from '../../runtime/component/verifier.ts';
-import { checkTimestamp, concatBytes, DEFAULT_TOLERANCE, fromBase64, importPrivateKey, publicKeyImporter, spkiKeyPair, toBase64 } from './crypto.ts';
+import {
+  checkTimestamp,
+  concatBytes,
+  DEFAULT_TOLERANCE,
+  fromBase64,
+  importPrivateKey,
+  publicKeyImporter,
+  spkiKeyPair,
+  toBase64,
+} from './crypto.ts';
 
 /**
  * Converts a DER ECDSA signature (SEQUENCE of two INTEGERs) to the raw r||s form WebCrypto verifies.
@@ -55,7 +64,9 @@ export const sendgridVerifier = defineComponent({
   title: 'SendgridVerifier',
   description: 'SendGrid signed event webhook (ECDSA P-256 over timestamp + body).',
   spec: {
-    public_key: field.secrets().describe('Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).'),
+    public_key: field
+      .secrets()
+      .describe('Env var(s) holding the verification key (base64 SPKI, as SendGrid shows it).'),
     tolerance: field.duration().default(DEFAULT_TOLERANCE).describe('Accepted clock skew either way.'),
   },
   example: { type: 'sendgrid', public_key: 'SENDGRID_WEBHOOK_PUBLIC_KEY', tolerance: '5m' },
@@ -65,8 +76,13 @@ export const sendgridVerifier = defineComponent({
   async sign(_options, { body, now, secrets }) {
     const timestamp = String(Math.floor(now / 1000));
     const key = await importPrivateKey(secrets[0]!, ECDSA_P256);
-    const raw = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, concatBytes(timestamp, body)));
-    return { 'x-twilio-email-event-webhook-signature': toBase64(p1363ToDer(raw)), 'x-twilio-email-event-webhook-timestamp': timestamp };
+    const raw = new Uint8Array(
+      await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, concatBytes(timestamp, body)),
+    );
+    return {
+      'x-twilio-email-event-webhook-signature': toBase64(p1363ToDer(raw)),
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+    };
   },
   create(options) {
     const tolerance = options.tolerance / 1000;

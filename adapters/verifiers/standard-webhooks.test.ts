@@ -19,7 +19,10 @@ verifierSuite('standard-webhooks', {
   async sign(payload, secret, ts) {
     const id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
     const signature = new Webhook(secret.replace(/^v1,/, '')).sign(id, new Date(ts * 1000), payload);
-    return { body: payload, headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature } };
+    return {
+      body: payload,
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature },
+    };
   },
   unknownVersions: (v) => v.replace('v1,', 'v9,'),
   truncate: (v) => v.slice(0, -6),
@@ -32,12 +35,22 @@ describe('standard-webhooks known answers and v1a', () => {
     const verifier = build(standardWebhooksVerifier, { secret: 'S' }, undefined);
     const signed = {
       body: '{"test": 2432232314}',
-      headers: { 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' },
+      headers: {
+        'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        'webhook-timestamp': '1614265330',
+        'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+      },
     };
-    expect(await reason(verifier.verify(request(signed, 1_614_265_330), { S: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }))).toBe('accepted');
-    expect(new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').sign('msg_p5jXN8AQM9LWM0D4loKWxJek', new Date(1_614_265_330_000), '{"test": 2432232314}')).toBe(
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+    expect(
+      await reason(verifier.verify(request(signed, 1_614_265_330), { S: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })),
+    ).toBe('accepted');
+    expect(
+      new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').sign(
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        new Date(1_614_265_330_000),
+        '{"test": 2432232314}',
+      ),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
   it('the standardwebhooks library verifies what our test signer produces', async () => {
@@ -55,6 +68,8 @@ describe('standard-webhooks known answers and v1a', () => {
     const verifier = build(standardWebhooksVerifier, { secret: 'PK' }, undefined);
     const headers = { 'webhook-id': 'msg_ed', 'webhook-timestamp': String(ts), 'webhook-signature': `v1a,${sig}` };
     expect(await reason(verifier.verify(request({ body, headers }, ts), { PK: publicKey }))).toBe('accepted');
-    expect(await reason(verifier.verify(request({ body: body + ' ', headers }, ts), { PK: publicKey }))).toBe('signature_mismatch');
+    expect(await reason(verifier.verify(request({ body: body + ' ', headers }, ts), { PK: publicKey }))).toBe(
+      'signature_mismatch',
+    );
   });
 });

@@ -2,7 +2,16 @@ import { readSecretList } from '../../runtime/component/context.ts';
 import { defineComponent } from '../../runtime/component/define.ts';
 import { field } from '../../runtime/component/spec.ts';
 import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
-import { anyMatch, checkTimestamp, concatBytes, DEFAULT_TOLERANCE, fromBase64, HmacSigner, toBase64, toHex } from './crypto.ts';
+import {
+  anyMatch,
+  checkTimestamp,
+  concatBytes,
+  DEFAULT_TOLERANCE,
+  fromBase64,
+  HmacSigner,
+  toBase64,
+  toHex,
+} from './crypto.ts';
 
 const SECRET_PREFIX = 'whsec_';
 const PUBLIC_KEY_PREFIX = 'whpk_';
@@ -15,7 +24,11 @@ const PUBLIC_KEY_PREFIX = 'whpk_';
 function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; key: Uint8Array } {
   const text = value.startsWith('v1,') ? value.slice(3) : value.startsWith('v1a,') ? value.slice(4) : value;
   const kind = text.startsWith(PUBLIC_KEY_PREFIX) ? 'v1a' : 'v1';
-  const body = text.startsWith(SECRET_PREFIX) ? text.slice(SECRET_PREFIX.length) : text.startsWith(PUBLIC_KEY_PREFIX) ? text.slice(PUBLIC_KEY_PREFIX.length) : text;
+  const body = text.startsWith(SECRET_PREFIX)
+    ? text.slice(SECRET_PREFIX.length)
+    : text.startsWith(PUBLIC_KEY_PREFIX)
+      ? text.slice(PUBLIC_KEY_PREFIX.length)
+      : text;
   const key = fromBase64(body);
   if (!key || key.length === 0) throw new Error(`secret ${variable} is not a base64 whsec_/whpk_ key`);
   return { kind, key };
@@ -26,7 +39,12 @@ function decodeSecret(value: string, variable: string): { kind: 'v1' | 'v1a'; ke
  * `whsec_` secret, of `${id}.${seconds}.${body}`. What the verifier below checks, and what a forward signs with.
  * @example await signStandardWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', 1700000000, '{}')
  */
-export async function signStandardWebhook(secret: string, id: string, seconds: number, body: string | Uint8Array): Promise<string> {
+export async function signStandardWebhook(
+  secret: string,
+  id: string,
+  seconds: number,
+  body: string | Uint8Array,
+): Promise<string> {
   const { kind, key } = decodeSecret(secret, 'secret');
   if (kind !== 'v1') throw new Error('a whpk_ public key cannot sign: signing needs the whsec_ secret');
   return `v1,${toBase64(await signer.sign(key, concatBytes(`${id}.${seconds}.`, body)))}`;
@@ -40,7 +58,13 @@ const signer = new HmacSigner('SHA-256');
  * (Clerk, Resend). Signed content is `${id}.${timestamp}.${body}`; the signature header is a
  * space-separated list of `v1,<base64>` (HMAC-SHA256) or `v1a,<base64>` (Ed25519) entries.
  */
-export function standardWebhooksFamily(name: string, headerPrefix: string, title: string, description: string, exampleSecret: string) {
+export function standardWebhooksFamily(
+  name: string,
+  headerPrefix: string,
+  title: string,
+  description: string,
+  exampleSecret: string,
+) {
   return defineComponent({
     kind: 'verifier',
     name,
@@ -56,7 +80,11 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
     async sign(_options, { body, now, secrets, id: messageId }) {
       const id = messageId ?? `msg_${crypto.randomUUID().replace(/-/g, '')}`;
       const ts = Math.floor(now / 1000);
-      return { [`${headerPrefix}id`]: id, [`${headerPrefix}timestamp`]: String(ts), [`${headerPrefix}signature`]: await signStandardWebhook(secrets[0]!, id, ts, body) };
+      return {
+        [`${headerPrefix}id`]: id,
+        [`${headerPrefix}timestamp`]: String(ts),
+        [`${headerPrefix}signature`]: await signStandardWebhook(secrets[0]!, id, ts, body),
+      };
     },
     create(options): Verifier {
       const tolerance = options.tolerance / 1000;
@@ -73,7 +101,10 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
           if (!id) throw new VerificationError('malformed_signature', `missing ${headerPrefix}id`);
           const ts = checkTimestamp(request.headers.get(`${headerPrefix}timestamp`), request.now, tolerance);
           const signed = concatBytes(`${id}.${ts}.`, request.body);
-          const entries = header.split(' ').map((e) => e.split(',')).filter((e) => e.length === 2);
+          const entries = header
+            .split(' ')
+            .map((e) => e.split(','))
+            .filter((e) => e.length === 2);
           const v1 = entries.filter(([v]) => v === 'v1').map(([, s]) => fromBase64(s!));
           const v1a = entries.filter(([v]) => v === 'v1a').map(([, s]) => fromBase64(s!));
           if (v1.length + v1a.length === 0) throw new VerificationError('no_supported_signature');
@@ -89,7 +120,8 @@ export function standardWebhooksFamily(name: string, headerPrefix: string, title
             }
             const key = await cached;
             for (const sig of v1a) {
-              if (sig && sig.length === 64 && (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig, signed))) return;
+              if (sig && sig.length === 64 && (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig, signed)))
+                return;
             }
           }
           throw new VerificationError('signature_mismatch');

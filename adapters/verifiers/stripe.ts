@@ -20,10 +20,15 @@ export const stripeVerifier = defineComponent({
   timestampTolerance: (options) => options.tolerance,
   async sign(_options, { body, now, secrets }) {
     const t = Math.floor(now / 1000);
-    return { 'stripe-signature': `t=${t},v1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${t}.${body}`)))}` };
+    return {
+      'stripe-signature': `t=${t},v1=${toHex(await new HmacSigner('SHA-256').sign(secrets[0]!, encoder.encode(`${t}.${body}`)))}`,
+    };
   },
   create(options) {
-    const verify = pairHeaderVerifier({ header: 'stripe-signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' }, options.tolerance / 1000);
+    const verify = pairHeaderVerifier(
+      { header: 'stripe-signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },
+      options.tolerance / 1000,
+    );
     return { verify: async (request, env) => verify(request, readSecretList(env, options.secret).values) };
   },
 });

@@ -4,7 +4,11 @@ import { svixVerifier } from './svix.ts';
 import { svixHeaders } from '../../test/support/sign.ts';
 import { verifierSuite } from '../../test/support/verifier-suite.ts';
 
-const body = JSON.stringify({ type: 'user.created', object: 'event', data: { id: 'user_29w83sxmDNGwOuEthce5gg56FcC' } });
+const body = JSON.stringify({
+  type: 'user.created',
+  object: 'event',
+  data: { id: 'user_29w83sxmDNGwOuEthce5gg56FcC' },
+});
 
 verifierSuite('svix', {
   adapter: svixVerifier,

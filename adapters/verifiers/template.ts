@@ -32,7 +32,10 @@ const PLACEHOLDERS = '{body}, {timestamp}, {url}, {method}, {path}, {header.<nam
  * Compiles `signed`. `{timestamp}` needs a timestamp source; a template that does not cover the body is refused
  * unless the scheme says the provider signs only fields (`allowNoBody`).
  */
-export function compileSigned(template: string, opts: { hasTimestamp: boolean; allowNoBody?: boolean }): SignedTemplate {
+export function compileSigned(
+  template: string,
+  opts: { hasTimestamp: boolean; allowNoBody?: boolean },
+): SignedTemplate {
   const pieces: Piece[] = [];
   const re = /\{([^{}]+)\}/g;
   let last = 0;
@@ -42,7 +45,10 @@ export function compileSigned(template: string, opts: { hasTimestamp: boolean; a
     const name = m[1]!;
     if (name === 'body') pieces.push({ body: true });
     else if (name === 'timestamp') {
-      if (!opts.hasTimestamp) throw new Error('`signed` uses {timestamp} but no timestamp is configured (`timestamp_header`, `timestamp_field` or a keyed/positional signature)');
+      if (!opts.hasTimestamp)
+        throw new Error(
+          '`signed` uses {timestamp} but no timestamp is configured (`timestamp_header`, `timestamp_field` or a keyed/positional signature)',
+        );
       pieces.push({ timestamp: true });
     } else if (name === 'url') pieces.push({ url: true });
     else if (name === 'method') pieces.push({ method: true });
@@ -54,7 +60,8 @@ export function compileSigned(template: string, opts: { hasTimestamp: boolean; a
   }
   literal(template.slice(last));
   const coversBody = pieces.some((p) => 'body' in p);
-  if (!coversBody && !opts.allowNoBody) throw new Error('`signed` must include {body}: a signature that does not cover the body proves nothing about it');
+  if (!coversBody && !opts.allowNoBody)
+    throw new Error('`signed` must include {body}: a signature that does not cover the body proves nothing about it');
   return {
     pieces,
     coversBody,
@@ -92,14 +99,21 @@ export interface FillContext {
 export function fillSigned(t: SignedTemplate, ctx: FillContext): Uint8Array {
   return concatBytes(
     ...t.pieces.map((p) =>
-      'literal' in p ? p.literal
-      : 'body' in p ? ctx.body
-      : 'timestamp' in p ? ctx.timestamp
-      : 'url' in p ? ctx.url.href
-      : 'method' in p ? ctx.method
-      : 'path' in p ? ctx.url.pathname + ctx.url.search
-      : 'header' in p ? ctx.header(p.header)
-      : fieldText(ctx.json, p.field),
+      'literal' in p
+        ? p.literal
+        : 'body' in p
+          ? ctx.body
+          : 'timestamp' in p
+            ? ctx.timestamp
+            : 'url' in p
+              ? ctx.url.href
+              : 'method' in p
+                ? ctx.method
+                : 'path' in p
+                  ? ctx.url.pathname + ctx.url.search
+                  : 'header' in p
+                    ? ctx.header(p.header)
+                    : fieldText(ctx.json, p.field),
     ),
   );
 }

@@ -19,15 +19,32 @@ describe('verifiers and their signed timestamp', () => {
 
   it('hmac: a tolerance only when the signed template includes the timestamp', () => {
     const hmac = defaultRegistry.verifiers.get('hmac')!;
-    expect(hmac.timestampTolerance!(optionsOf(hmac, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }))).toBeUndefined();
-    expect(hmac.timestampTolerance!(optionsOf(hmac, { secret: 'S', header: 'X-Sig', timestamp_header: 'X-Ts', signed: '{timestamp}.{body}' }))).toBe(5 * 60_000);
+    expect(
+      hmac.timestampTolerance!(optionsOf(hmac, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' })),
+    ).toBeUndefined();
+    expect(
+      hmac.timestampTolerance!(
+        optionsOf(hmac, { secret: 'S', header: 'X-Sig', timestamp_header: 'X-Ts', signed: '{timestamp}.{body}' }),
+      ),
+    ).toBe(5 * 60_000);
   });
 
   it('hmac: a timestamp in a body field the signature covers has a tolerance (Linear signs the body, Mailgun the field)', () => {
     const hmac = defaultRegistry.verifiers.get('hmac')!;
-    const linear = { secret: 'S', header: 'Linear-Signature', timestamp_field: 'webhookTimestamp', timestamp_format: 'unix_ms', tolerance: '1m' };
+    const linear = {
+      secret: 'S',
+      header: 'Linear-Signature',
+      timestamp_field: 'webhookTimestamp',
+      timestamp_format: 'unix_ms',
+      tolerance: '1m',
+    };
     expect(hmac.timestampTolerance!(optionsOf(hmac, linear))).toBe(60_000);
-    const mailgun = { secret: 'S', signature_field: 'signature.signature', signed: '{field.signature.timestamp}{field.signature.token}', timestamp_field: 'signature.timestamp' };
+    const mailgun = {
+      secret: 'S',
+      signature_field: 'signature.signature',
+      signed: '{field.signature.timestamp}{field.signature.token}',
+      timestamp_field: 'signature.timestamp',
+    };
     expect(hmac.timestampTolerance!(optionsOf(hmac, mailgun))).toBe(5 * 60_000);
     // A field the signature does not cover proves no age.
     expect(hmac.timestampTolerance!(optionsOf(hmac, { ...mailgun, timestamp_field: 'sent_at' }))).toBeUndefined();

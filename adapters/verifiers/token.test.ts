@@ -10,7 +10,9 @@ describe('token verifier', () => {
   it('accepts the shared token in a header, after a prefix', async () => {
     const options = { secret: 'T', header: 'Authorization', prefix: 'Bearer ' };
     expect(await check(options, { authorization: 'Bearer s3cret-token' }, { T: 's3cret-token' })).toBe('accepted');
-    expect(await check(options, { authorization: 'Bearer s3cret-tokeN' }, { T: 's3cret-token' })).toBe('signature_mismatch');
+    expect(await check(options, { authorization: 'Bearer s3cret-tokeN' }, { T: 's3cret-token' })).toBe(
+      'signature_mismatch',
+    );
     expect(await check(options, { authorization: 'Bearer s3cret' }, { T: 's3cret-token' })).toBe('signature_mismatch');
     expect(await check(options, { authorization: 's3cret-token' }, { T: 's3cret-token' })).toBe('malformed_signature');
     expect(await check(options, {}, { T: 's3cret-token' })).toBe('missing_signature');
@@ -28,6 +30,8 @@ describe('token verifier', () => {
 
   it('refuses options that mix the two schemes, at load time', () => {
     expect(() => build(tokenVerifier, { secret: 'T', username: 'x' }, undefined)).toThrow('scheme basic only');
-    expect(() => build(tokenVerifier, { secret: 'T', scheme: 'basic', prefix: 'Bearer ' }, undefined)).toThrow('scheme header only');
+    expect(() => build(tokenVerifier, { secret: 'T', scheme: 'basic', prefix: 'Bearer ' }, undefined)).toThrow(
+      'scheme header only',
+    );
   });
 });

@@ -18,11 +18,20 @@ export const tokenVerifier = defineComponent({
   spec: {
     secret: field.secrets(),
     scheme: field.enum(['header', 'basic']).default('header').describe('Where the token is.'),
-    header: field.string({ minLength: 1 }).optional().describe('Header name for scheme `header` (default Authorization).'),
+    header: field
+      .string({ minLength: 1 })
+      .optional()
+      .describe('Header name for scheme `header` (default Authorization).'),
     prefix: field.string().optional().describe('Text before the token, e.g. `Bearer `.'),
     username: field.string().optional().describe('Expected Basic user name for scheme `basic`.'),
   },
-  example: { type: 'token', secret: 'SUPABASE_DB_WEBHOOK_TOKEN', scheme: 'header', header: 'Authorization', prefix: 'Bearer ' },
+  example: {
+    type: 'token',
+    secret: 'SUPABASE_DB_WEBHOOK_TOKEN',
+    scheme: 'header',
+    header: 'Authorization',
+    prefix: 'Bearer ',
+  },
   authenticates: () => 'sender',
   async sign(options, { secrets }) {
     if (options.scheme === 'basic') return basicAuthorization(options.username ?? '', secrets[0]!);
@@ -30,9 +39,12 @@ export const tokenVerifier = defineComponent({
   },
   create(options) {
     if (options.scheme === 'basic') {
-      if (options.header !== undefined || options.prefix !== undefined) throw new Error('`header` and `prefix` apply to scheme header only');
+      if (options.header !== undefined || options.prefix !== undefined)
+        throw new Error('`header` and `prefix` apply to scheme header only');
       const username = options.username ?? '';
-      return { verify: async (request, env) => checkBasic(request, username, readSecretList(env, options.secret).values) };
+      return {
+        verify: async (request, env) => checkBasic(request, username, readSecretList(env, options.secret).values),
+      };
     }
     if (options.username !== undefined) throw new Error('`username` applies to scheme basic only');
     const header = (options.header ?? 'authorization').toLowerCase();

@@ -7,7 +7,13 @@ import { build } from '../../runtime/component/define.ts';
 import { VERIFICATION_REASONS } from '../../runtime/component/verifier.ts';
 
 const URL_SIGNED = 'https://hooks.example.com/webhooks/twilio';
-const params = { MessageSid: 'SM1234567890abcdef', MessageStatus: 'delivered', To: '+15558675310', AccountSid: 'AC123', ApiVersion: '2010-04-01' };
+const params = {
+  MessageSid: 'SM1234567890abcdef',
+  MessageStatus: 'delivered',
+  To: '+15558675310',
+  AccountSid: 'AC123',
+  ApiVersion: '2010-04-01',
+};
 
 verifierSuite('twilio', {
   adapter: twilioVerifier,
@@ -19,7 +25,10 @@ verifierSuite('twilio', {
   signatureHeader: 'x-twilio-signature',
   async sign(payload, token) {
     const fields = Object.fromEntries(new URLSearchParams(payload));
-    return { body: payload, headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, URL_SIGNED, fields) } };
+    return {
+      body: payload,
+      headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, URL_SIGNED, fields) },
+    };
   },
   truncate: (v) => v.slice(0, -4),
 });
@@ -31,7 +40,13 @@ describe('twilio specifics', () => {
 
   it("matches Twilio's documented example (form params)", async () => {
     const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-    const fields = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
+    const fields = {
+      CallSid: 'CA1234567890ABCDE',
+      Caller: '+14158675310',
+      Digits: '1234',
+      From: '+14158675310',
+      To: '+18005551212',
+    };
     const signature = 'GvWf1cFY/Q7PnoempGyD5oXAezc=';
     expect(twilio.validateRequest('12345', signature, url, fields)).toBe(true);
     expect(await check(url, new URLSearchParams(fields).toString(), signature)).toBe('accepted');
@@ -49,7 +64,11 @@ describe('twilio specifics', () => {
 
   it('accepts the URL with and without the default port', async () => {
     const body = new URLSearchParams(params).toString();
-    const withPort = twilio.getExpectedTwilioSignature('12345', 'https://hooks.example.com:443/webhooks/twilio', params);
+    const withPort = twilio.getExpectedTwilioSignature(
+      '12345',
+      'https://hooks.example.com:443/webhooks/twilio',
+      params,
+    );
     expect(await check(URL_SIGNED, body, withPort)).toBe('accepted');
     const withoutPort = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, params);
     expect(await check('https://hooks.example.com:443/webhooks/twilio', body, withoutPort)).toBe('accepted');
@@ -57,9 +76,19 @@ describe('twilio specifics', () => {
 
   it('uses the configured public URL when the Worker sits behind a proxy', async () => {
     const body = new URLSearchParams(params).toString();
-    const signature = twilio.getExpectedTwilioSignature('12345', 'https://api.example.com/twilio/status?tenant=7', params);
-    const proxied = build(twilioVerifier, { secret: 'T', public_url: 'https://api.example.com/twilio/status' }, undefined);
-    expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature, '12345', proxied)).toBe('accepted');
+    const signature = twilio.getExpectedTwilioSignature(
+      '12345',
+      'https://api.example.com/twilio/status?tenant=7',
+      params,
+    );
+    const proxied = build(
+      twilioVerifier,
+      { secret: 'T', public_url: 'https://api.example.com/twilio/status' },
+      undefined,
+    );
+    expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature, '12345', proxied)).toBe(
+      'accepted',
+    );
     expect(await check('http://worker.internal/webhooks/twilio?tenant=7', body, signature)).toBe('signature_mismatch');
   });
 
@@ -73,7 +102,10 @@ describe('twilio specifics', () => {
 
   it('sorts repeated parameters as twilio-node does', async () => {
     const body = 'To=%2B1555&MediaUrl=https%3A%2F%2Fb&MediaUrl=https%3A%2F%2Fa';
-    const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, { To: '+1555', MediaUrl: ['https://b', 'https://a'] });
+    const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, {
+      To: '+1555',
+      MediaUrl: ['https://b', 'https://a'],
+    });
     expect(await check(URL_SIGNED, body, signature)).toBe('accepted');
   });
 });
@@ -83,9 +115,17 @@ describe('twilio: repeated fields', () => {
   it('refuses a field repeating a value: twilio-node signs it as once, so the repeat is not covered', async () => {
     const body = new URLSearchParams(params).toString();
     const signature = twilio.getExpectedTwilioSignature('12345', URL_SIGNED, params);
-    expect(twilio.validateRequest('12345', signature, URL_SIGNED, { ...params, MessageStatus: ['delivered', 'delivered'] })).toBe(true);
+    expect(
+      twilio.validateRequest('12345', signature, URL_SIGNED, { ...params, MessageStatus: ['delivered', 'delivered'] }),
+    ).toBe(true);
     const stretched = `${body}&MessageStatus=delivered`;
-    expect(await reason(verifier.verify(request({ body: stretched, headers: { 'x-twilio-signature': signature }, url: URL_SIGNED }), { T: '12345' }))).toBe('repeated_field');
+    expect(
+      await reason(
+        verifier.verify(request({ body: stretched, headers: { 'x-twilio-signature': signature }, url: URL_SIGNED }), {
+          T: '12345',
+        }),
+      ),
+    ).toBe('repeated_field');
   });
 
   it('declares repeated_field as its own reason, beyond the core list (telemetry and docs list it)', () => {

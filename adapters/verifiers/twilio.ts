@@ -31,7 +31,9 @@ export const twilioVerifier = defineComponent({
     public_url: field
       .string({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })
       .optional()
-      .describe('The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.'),
+      .describe(
+        'The URL configured in Twilio, when the Worker sits behind a proxy or custom domain; the query string of the request is kept.',
+      ),
   },
   // A form field repeating a value: Twilio signs a field's values as a set, so the repeat is not covered.
   reasons: ['repeated_field'],
@@ -44,9 +46,18 @@ export const twilioVerifier = defineComponent({
       target.host = pub.host;
       target.pathname = pub.pathname;
     }
-    const params = form ? Object.keys(form).sort(byCodeUnit).map((k) => k + form[k]).join('') : '';
+    const params = form
+      ? Object.keys(form)
+          .sort(byCodeUnit)
+          .map((k) => k + form[k])
+          .join('')
+      : '';
     if (!form) target.searchParams.set('bodySHA256', toHex(await sha256(body)));
-    return { 'x-twilio-signature': toBase64(await new HmacSigner('SHA-1').sign(secrets[0]!, encoder.encode(target.href + params))) };
+    return {
+      'x-twilio-signature': toBase64(
+        await new HmacSigner('SHA-1').sign(secrets[0]!, encoder.encode(target.href + params)),
+      ),
+    };
   },
   create(options) {
     const publicUrl = options.public_url ? new URL(options.public_url) : undefined;
@@ -72,7 +83,8 @@ export const twilioVerifier = defineComponent({
             const values = grouped.get(key)!;
             // Twilio signs the set of a field's values: a value sent twice is signed as once, so a captured
             // callback could be stretched (`a=x&a=x`) under its signature. Twilio never repeats a value.
-            if (new Set(values).size !== values.length) throw new VerificationError('repeated_field', `form field ${key} repeats a value`);
+            if (new Set(values).size !== values.length)
+              throw new VerificationError('repeated_field', `form field ${key} repeats a value`);
             for (const value of [...values].sort(byCodeUnit)) params += key + value;
           }
         }

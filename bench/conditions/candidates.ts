@@ -30,7 +30,8 @@ const text = (s: string | Matcher) => s as string;
 
 const jmespathFlows = {
   stripe_mode: "data.object.mode == 'subscription'",
-  clerk_verified: "contains(data.email_addresses[?verification.status == 'verified'].id, data.primary_email_address_id)",
+  clerk_verified:
+    "contains(data.email_addresses[?verification.status == 'verified'].id, data.primary_email_address_id)",
   sms_opt_in: "data.object.metadata.notify_sms == 'true'",
   big_invoice: "data.object.currency == 'usd' && data.object.amount_due > `100000`",
   github_main: "ref == 'refs/heads/main'",
@@ -38,7 +39,8 @@ const jmespathFlows = {
 
 const celFlows = {
   stripe_mode: 'data.object.mode == "subscription"',
-  clerk_verified: 'data.email_addresses.exists(e, e.id == data.primary_email_address_id && e.verification.status == "verified")',
+  clerk_verified:
+    'data.email_addresses.exists(e, e.id == data.primary_email_address_id && e.verification.status == "verified")',
   sms_opt_in: 'data.object.metadata.notify_sms == "true"',
   big_invoice: 'data.object.currency == "usd" && data.object.amount_due > 100000',
   github_main: 'ref == "refs/heads/main"',
@@ -50,9 +52,22 @@ export const CANDIDATES: Candidate[] = [
     packages: [],
     flows: {
       stripe_mode: { path: 'data.object.mode', eq: 'subscription' },
-      clerk_verified: { path: 'data.email_addresses', some: { all: [{ path: 'id', eq: { path: 'data.primary_email_address_id' } }, { path: 'verification.status', eq: 'verified' }] } },
+      clerk_verified: {
+        path: 'data.email_addresses',
+        some: {
+          all: [
+            { path: 'id', eq: { path: 'data.primary_email_address_id' } },
+            { path: 'verification.status', eq: 'verified' },
+          ],
+        },
+      },
       sms_opt_in: { path: 'data.object.metadata.notify_sms', eq: 'true' },
-      big_invoice: { all: [{ path: 'data.object.currency', eq: 'usd' }, { path: 'data.object.amount_due', gt: 100000 }] },
+      big_invoice: {
+        all: [
+          { path: 'data.object.currency', eq: 'usd' },
+          { path: 'data.object.amount_due', gt: 100000 },
+        ],
+      },
       github_main: { path: 'ref', eq: 'refs/heads/main' },
     },
     compile: (_lib, source) => compileMatcher(source as Matcher),
@@ -138,9 +153,24 @@ export const CANDIDATES: Candidate[] = [
     module: 'json-logic-js',
     flows: {
       stripe_mode: { '===': [{ var: 'data.object.mode' }, 'subscription'] },
-      clerk_verified: { in: [{ var: 'data.primary_email_address_id' }, { map: [{ filter: [{ var: 'data.email_addresses' }, { '===': [{ var: 'verification.status' }, 'verified'] }] }, { var: 'id' }] }] },
+      clerk_verified: {
+        in: [
+          { var: 'data.primary_email_address_id' },
+          {
+            map: [
+              { filter: [{ var: 'data.email_addresses' }, { '===': [{ var: 'verification.status' }, 'verified'] }] },
+              { var: 'id' },
+            ],
+          },
+        ],
+      },
       sms_opt_in: { '===': [{ var: 'data.object.metadata.notify_sms' }, 'true'] },
-      big_invoice: { and: [{ '===': [{ var: 'data.object.currency' }, 'usd'] }, { '>': [{ var: 'data.object.amount_due' }, 100000] }] },
+      big_invoice: {
+        and: [
+          { '===': [{ var: 'data.object.currency' }, 'usd'] },
+          { '>': [{ var: 'data.object.amount_due' }, 100000] },
+        ],
+      },
       github_main: { '===': [{ var: 'ref' }, 'refs/heads/main'] },
     },
     compile: (lib, source) => {
@@ -155,7 +185,8 @@ export const CANDIDATES: Candidate[] = [
     module: 'expr-eval',
     flows: {
       stripe_mode: 'data.object.mode == "subscription"',
-      clerk_verified: 'indexOf(data.primary_email_address_id, map(f(e) = e.id, filter(g(e) = e.verification.status == "verified", data.email_addresses))) >= 0',
+      clerk_verified:
+        'indexOf(data.primary_email_address_id, map(f(e) = e.id, filter(g(e) = e.verification.status == "verified", data.email_addresses))) >= 0',
       sms_opt_in: 'data.object.metadata.notify_sms == "true"',
       big_invoice: 'data.object.currency == "usd" and data.object.amount_due > 100000',
       github_main: 'ref == "refs/heads/main"',

@@ -26,7 +26,15 @@ export function padded<T extends object>(event: T, bytes: number): T {
 
 /** A 1 MB Stripe event: a checkout session whose line items are many (what a condition must not walk). */
 export function large(event: { data: { object: Record<string, unknown> } }, bytes = 1 << 20): unknown {
-  const item = { id: 'li_1', object: 'item', amount_total: 1000, currency: 'usd', description: 'Seat', price: { id: 'price_1', unit_amount: 1000 }, quantity: 1 };
+  const item = {
+    id: 'li_1',
+    object: 'item',
+    amount_total: 1000,
+    currency: 'usd',
+    description: 'Seat',
+    price: { id: 'price_1', unit_amount: 1000 },
+    quantity: 1,
+  };
   const each = JSON.stringify(item).length + 1;
   const items = Array.from({ length: Math.floor(bytes / each) }, (_, i) => ({ ...item, id: `li_${i}` }));
   return { ...event, data: { object: { ...event.data.object, line_items: { object: 'list', data: items } } } };
@@ -37,7 +45,19 @@ const checkout = (mode: string) => ({
   object: 'event',
   type: 'checkout.session.completed',
   created: 1765000000,
-  data: { object: { id: 'cs_1', object: 'checkout.session', mode, customer: 'cus_1', subscription: mode === 'subscription' ? 'sub_1' : null, amount_total: 2000, currency: 'usd', payment_status: 'paid', metadata: {} } },
+  data: {
+    object: {
+      id: 'cs_1',
+      object: 'checkout.session',
+      mode,
+      customer: 'cus_1',
+      subscription: mode === 'subscription' ? 'sub_1' : null,
+      amount_total: 2000,
+      currency: 'usd',
+      payment_status: 'paid',
+      metadata: {},
+    },
+  },
 });
 
 const clerk = (status: string) => ({
@@ -72,7 +92,14 @@ const invoice = (amount: number, currency: string) => ({
   data: { object: { id: 'in_1', object: 'invoice', amount_due: amount, currency, customer: 'cus_1', status: 'open' } },
 });
 
-const push = (ref: string) => ({ ref, before: 'a'.repeat(40), after: 'b'.repeat(40), repository: { full_name: 'acme/app', default_branch: 'main' }, pusher: { name: 'ada' }, commits: [] });
+const push = (ref: string) => ({
+  ref,
+  before: 'a'.repeat(40),
+  after: 'b'.repeat(40),
+  repository: { full_name: 'acme/app', default_branch: 'main' },
+  pusher: { name: 'ada' },
+  commits: [],
+});
 
 /** The five flows, each on a 4 KB event (the bench's size). */
 export const FLOWS: Flow[] = [
@@ -85,10 +112,12 @@ export const FLOWS: Flow[] = [
   },
   {
     name: 'clerk_verified',
-    says: "Clerk user.created whose primary email address is verified",
+    says: 'Clerk user.created whose primary email address is verified',
     match: padded(clerk('verified'), 4096),
     miss: padded(clerk('unverified'), 4096),
-    js: (p) => p?.data?.email_addresses?.find((e: any) => e?.id === p.data.primary_email_address_id)?.verification?.status === 'verified',
+    js: (p) =>
+      p?.data?.email_addresses?.find((e: any) => e?.id === p.data.primary_email_address_id)?.verification?.status ===
+      'verified',
   },
   {
     name: 'sms_opt_in',
@@ -102,7 +131,10 @@ export const FLOWS: Flow[] = [
     says: 'a Slack alert for an invoice above 1,000 USD (amount_due in cents)',
     match: padded(invoice(250000, 'usd'), 4096),
     miss: padded(invoice(250000, 'eur'), 4096),
-    js: (p) => p?.data?.object?.currency === 'usd' && typeof p.data.object.amount_due === 'number' && p.data.object.amount_due > 100000,
+    js: (p) =>
+      p?.data?.object?.currency === 'usd' &&
+      typeof p.data.object.amount_due === 'number' &&
+      p.data.object.amount_due > 100000,
   },
   {
     name: 'github_main',
@@ -114,4 +146,8 @@ export const FLOWS: Flow[] = [
 ];
 
 /** The 1 MB case: flow 1 on a checkout session with about 1 MB of line items. */
-export const LARGE_FLOW: Flow = { ...FLOWS[0]!, match: large(checkout('subscription')), miss: large(checkout('payment')) };
+export const LARGE_FLOW: Flow = {
+  ...FLOWS[0]!,
+  match: large(checkout('subscription')),
+  miss: large(checkout('payment')),
+};

@@ -33,7 +33,8 @@ function operand(value: unknown, at: string): (root: unknown) => unknown {
 }
 
 function compile(spec: Matcher, at: string): Test {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new Error(`${at}: a matcher is an object`);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new Error(`${at}: a matcher is an object`);
   const keys = Object.keys(spec);
   if ('all' in spec || 'any' in spec) {
     const key = 'all' in spec ? 'all' : 'any';
@@ -71,14 +72,23 @@ function compile(spec: Matcher, at: string): Test {
       case 'lte': {
         if (typeof v !== 'number') throw new Error(`${where}: compares numbers; ${JSON.stringify(v)} is not one`);
         const n = v;
-        const cmp = { gt: (x: number) => x > n, gte: (x: number) => x >= n, lt: (x: number) => x < n, lte: (x: number) => x <= n }[key as 'gt'];
+        const cmp = {
+          gt: (x: number) => x > n,
+          gte: (x: number) => x >= n,
+          lt: (x: number) => x < n,
+          lte: (x: number) => x <= n,
+        }[key as 'gt'];
         tests.push((x) => typeof x === 'number' && cmp(x));
         break;
       }
       case 'starts_with':
       case 'ends_with': {
         const s = String(v);
-        tests.push(key === 'starts_with' ? (x) => typeof x === 'string' && x.startsWith(s) : (x) => typeof x === 'string' && x.endsWith(s));
+        tests.push(
+          key === 'starts_with'
+            ? (x) => typeof x === 'string' && x.startsWith(s)
+            : (x) => typeof x === 'string' && x.endsWith(s),
+        );
         break;
       }
       case 'exists':

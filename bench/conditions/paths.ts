@@ -132,9 +132,14 @@ export function checkPaths(paths: ReadPath[], sample: unknown): string[] {
       }
       if (node === null || typeof node !== 'object' || !(seg in node)) {
         const keys = node && typeof node === 'object' ? Object.keys(node) : [];
-        const near = keys.map((k) => [k, distance(k, seg)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0];
+        const near = keys
+          .map((k) => [k, distance(k, seg)] as const)
+          .filter(([, d]) => d <= 2)
+          .sort((a, b) => a[1] - b[1])[0];
         const offset = offsets?.[i];
-        problems.push(`${path.slice(0, i + 1).join('.')}${offset !== undefined ? ` (offset ${offset})` : ''}: not in the sample${near ? `; did you mean ${near[0]}?` : ''}`);
+        problems.push(
+          `${path.slice(0, i + 1).join('.')}${offset !== undefined ? ` (offset ${offset})` : ''}: not in the sample${near ? `; did you mean ${near[0]}?` : ''}`,
+        );
         break;
       }
       node = (node as Record<string, unknown>)[seg];
@@ -143,11 +148,17 @@ export function checkPaths(paths: ReadPath[], sample: unknown): string[] {
   return problems;
 }
 
-const dedupe = (paths: ReadPath[]) => paths.filter((p, i) => !paths.some((q, j) => j !== i && q.path.length > p.path.length && p.path.every((s, k) => q.path[k] === s)));
+const dedupe = (paths: ReadPath[]) =>
+  paths.filter(
+    (p, i) =>
+      !paths.some((q, j) => j !== i && q.path.length > p.path.length && p.path.every((s, k) => q.path[k] === s)),
+  );
 
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }

@@ -28,12 +28,14 @@ export function conditionsWorker(libs: Record<string, Lib>): ExportedHandler {
         if (!check) {
           check = compile(i, flow);
           const [yes, no] = [await check(flow.match), await check(flow.miss)];
-          if (yes !== true || no !== false) return Response.json({ error: `answered ${String(yes)} / ${String(no)}, not true / false` });
+          if (yes !== true || no !== false)
+            return Response.json({ error: `answered ${String(yes)} / ${String(no)}, not true / false` });
           compiled.set(key, check);
         }
         let matched = 0;
         if (q.get('op') === 'compile') for (let k = 0; k < n; k++) matched += compile(i, flow) ? 1 : 0;
-        else if (i >= 0 && CANDIDATES[i]!.async) for (let k = 0; k < n; k++) matched += (await check(flow.match)) ? 1 : 0;
+        else if (i >= 0 && CANDIDATES[i]!.async)
+          for (let k = 0; k < n; k++) matched += (await check(flow.match)) ? 1 : 0;
         else for (let k = 0; k < n; k++) matched += check(flow.match) ? 1 : 0;
         return Response.json({ matched });
       } catch (e) {

@@ -54,12 +54,20 @@ export function entryModule(entry: string): string {
 }
 
 /** Builds and writes (to `.switchyard/<outputName>`); returns the problems (empty on success). */
-export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boolean; output: string; messages: string[] } {
+export function build(
+  manifestPath?: string,
+  outputName = BUILD_FILE,
+): { ok: boolean; output: string; messages: string[] } {
   const project = projectFor(manifestPath);
   const result = checkProject(project);
   const output = join(project.buildDir, outputName);
   if (result.problems.length) return { ok: false, output, messages: result.problems.map((p) => formatProblem(p)) };
-  const environments = Object.fromEntries(result.builds.map((b) => [b.name, { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) }]));
+  const environments = Object.fromEntries(
+    result.builds.map((b) => [
+      b.name,
+      { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) },
+    ]),
+  );
   writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
   // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
   const fromFile = (file: string) => {
@@ -69,12 +77,19 @@ export function build(manifestPath?: string, outputName = BUILD_FILE): { ok: boo
   const from = (file: string) => fromFile(join(PACKAGE_ROOT, file));
   writeIfChanged(validatorsPath(output), validatorsModule(result.builds, from('runtime/manifest/commands/input.ts')));
   // The Postgres driver only for a build that has a postgres store: the bundler never sees pg otherwise.
-  writeIfChanged(driversPath(output), driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }));
+  writeIfChanged(
+    driversPath(output),
+    driversModule(result.builds, { pg: from('adapters/stores/pg.ts'), store: from('runtime/store/postgres.ts') }),
+  );
   // Only the adapters the manifests use (and the project's own components they use): the bundler never sees the rest.
-  writeIfChanged(registryPath(output), registryModule(result.builds, from, { registry: result.registry!, own: result.own ?? [], fromFile }));
+  writeIfChanged(
+    registryPath(output),
+    registryModule(result.builds, from, { registry: result.registry!, own: result.own ?? [], fromFile }),
+  );
   writeDashboard(project.buildDir);
   // A project's Worker entry (its wrangler.toml `main`): the modules above handed to the package's createWorker.
-  if (outputName === BUILD_FILE) writeIfChanged(join(project.buildDir, ENTRY_FILE), entryModule(from('worker/entry.ts')));
+  if (outputName === BUILD_FILE)
+    writeIfChanged(join(project.buildDir, ENTRY_FILE), entryModule(from('worker/entry.ts')));
   return { ok: true, output, messages: result.builds.map((b) => `${b.name}: ${b.hash.slice(0, 12)}`) };
 }
 
@@ -93,12 +108,20 @@ manifests name (manifests.registry.ts: the Worker bundles only those) and the da
 parses YAML or runs Ajv. npm run deploy, npm test and switchyard dev run it first.`,
   arguments: [{ name: '[FILE]', description: 'the manifest (default: integrations.yaml, found by walking up)' }],
   flags: {
-    out: { type: 'string', value: 'NAME', default: BUILD_FILE, description: 'the file to write under .switchyard/ (the modules beside it take its name)' },
+    out: {
+      type: 'string',
+      value: 'NAME',
+      default: BUILD_FILE,
+      description: 'the file to write under .switchyard/ (the modules beside it take its name)',
+    },
     quiet: { type: 'boolean', description: 'print nothing on success (problems are still printed)' },
   },
   examples: [
     { command: 'switchyard build', does: 'build integrations.yaml into .switchyard/manifests.json' },
-    { command: 'switchyard build --quiet --out examples.json examples/more-providers.yaml', does: 'build another manifest beside it, quietly' },
+    {
+      command: 'switchyard build --quiet --out examples.json examples/more-providers.yaml',
+      does: 'build another manifest beside it, quietly',
+    },
   ],
 });
 

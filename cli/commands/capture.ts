@@ -50,15 +50,31 @@ with the integration's signer. Events already captured are skipped. Review the f
     type: { type: 'string', value: 'TYPE', description: 'only events of this type' },
     days: { type: 'string', value: 'N', description: 'only events received in the last N days' },
     since: { type: 'string', value: 'ISO', description: 'only events received since this time' },
-    limit: { type: 'string', value: 'N', default: '20', description: 'at most this many events (1 to 200), the newest' },
-    out: { type: 'string', value: 'FILE', default: DEFAULT_OUT, description: "the test file to append the cases to (relative to the manifest's folder, or absolute)" },
+    limit: {
+      type: 'string',
+      value: 'N',
+      default: '20',
+      description: 'at most this many events (1 to 200), the newest',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      default: DEFAULT_OUT,
+      description: "the test file to append the cases to (relative to the manifest's folder, or absolute)",
+    },
     env: ENV_FLAG,
     manifest: MANIFEST_FLAG,
   },
   exclusive: [['days', 'since']],
   examples: [
-    { command: 'switchyard capture --integration stripe --days 1', does: "yesterday's Stripe events, as cases in tests/captured.test.yaml" },
-    { command: 'switchyard capture --url https://hooks.example.com --out tests/prod.test.yaml', does: 'from a deployed environment, into another file' },
+    {
+      command: 'switchyard capture --integration stripe --days 1',
+      does: "yesterday's Stripe events, as cases in tests/captured.test.yaml",
+    },
+    {
+      command: 'switchyard capture --url https://hooks.example.com --out tests/prod.test.yaml',
+      does: 'from a deployed environment, into another file',
+    },
   ],
 });
 
@@ -67,7 +83,8 @@ export async function captureCommand(args: string[]): Promise<number> {
   const days = values.days === undefined ? undefined : Number(values.days);
   if (days !== undefined && !(days > 0)) throw new UsageError('--days takes a positive number');
   const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError('--limit takes a number from 1 to 200');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    throw new UsageError('--limit takes a number from 1 to 200');
   const project = projectFor(values.manifest);
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
   if (parsed.problems.length) {
@@ -78,8 +95,14 @@ export async function captureCommand(args: string[]): Promise<number> {
   const base = serverUrl(project, values.url);
   const token = adminToken(project);
   if (!token) throw new ServerError('capture reads the admin API: set ADMIN_TOKEN in the environment or in .dev.vars');
-  const since = values.since ?? (days !== undefined ? new Date(Date.now() - days * 86_400_000).toISOString() : undefined);
-  const query = new URLSearchParams({ limit: String(limit), ...(values.integration ? { integration: values.integration } : {}), ...(values.type ? { type: values.type } : {}), ...(since ? { since } : {}) });
+  const since =
+    values.since ?? (days !== undefined ? new Date(Date.now() - days * 86_400_000).toISOString() : undefined);
+  const query = new URLSearchParams({
+    limit: String(limit),
+    ...(values.integration ? { integration: values.integration } : {}),
+    ...(values.type ? { type: values.type } : {}),
+    ...(since ? { since } : {}),
+  });
   const listed = await adminCall<{ events: ListedEvent[] }>(base, token, `/events?${query}`);
   const events = listed.events.filter((e) => manifest.integrations[e.integration]).reverse();
   if (!events.length) {
@@ -88,20 +111,30 @@ export async function captureCommand(args: string[]): Promise<number> {
   }
 
   const rulesPath = join(project.root, TESTS_DIR, 'capture.yaml');
-  const rules = ((readText(rulesPath) ? parse(readText(rulesPath)!) : {}) as { scrub?: ScrubRules } | null)?.scrub ?? {};
+  const rules =
+    ((readText(rulesPath) ? parse(readText(rulesPath)!) : {}) as { scrub?: ScrubRules } | null)?.scrub ?? {};
   const scrubber = new Scrubber(rules);
   // Relative to the project, or absolute as given (joined, an absolute path became a folder under the project).
   const out = resolve(project.root, values.out);
-  const doc = existsSync(out) ? parseDocument(readText(out)!) : parseDocument('# Captured with `switchyard capture`: real deliveries, personal data scrubbed. Review before committing.\ncases: []\n');
+  const doc = existsSync(out)
+    ? parseDocument(readText(out)!)
+    : parseDocument(
+        '# Captured with `switchyard capture`: real deliveries, personal data scrubbed. Review before committing.\ncases: []\n',
+      );
   const cases = (doc.toJS() as { cases?: { events?: { file?: string }[] }[] }).cases ?? [];
   const have = new Set(cases.flatMap((c) => (c.events ?? []).map((e) => e.file)));
   let written = 0;
   for (const e of events) {
-    const detail = await adminCall<Detail>(base, token, `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`);
+    const detail = await adminCall<Detail>(
+      base,
+      token,
+      `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`,
+    );
     const spec = manifest.integrations[e.integration]!;
     let payload = detail.event.payload;
     // A form body (Twilio) is kept as its fields, the shape the runner posts form-encoded again.
-    if (typeof payload === 'string' && spec.format === 'form') payload = Object.fromEntries(new URLSearchParams(payload));
+    if (typeof payload === 'string' && spec.format === 'form')
+      payload = Object.fromEntries(new URLSearchParams(payload));
     const fixture = join(project.root, TESTS_DIR, 'fixtures', e.integration, `${safe(e.type)}.${safe(e.id)}.json`);
     const file = relative(dirname(out), fixture).split('\\').join('/');
     if (have.has(file)) continue;
@@ -113,14 +146,25 @@ export async function captureCommand(args: string[]): Promise<number> {
     if (fieldSource(event.id)) step.id = e.id;
     if (fieldSource(event.type)) step.type = e.type;
     step.expect = { event: detail.event.status };
-    doc.addIn(['cases'], doc.createNode({ name: `captured ${e.integration} ${e.type} ${e.id}`, integration: e.integration, events: [step] }));
+    doc.addIn(
+      ['cases'],
+      doc.createNode({
+        name: `captured ${e.integration} ${e.type} ${e.id}`,
+        integration: e.integration,
+        events: [step],
+      }),
+    );
     written++;
   }
   if (written) {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, doc.toString({ lineWidth: 0 }));
   }
-  console.log(`captured ${written} event${written === 1 ? '' : 's'} from ${base} into ${relative(process.cwd(), out) || out}${written < events.length ? ` (${events.length - written} already there)` : ''}`);
-  console.log('personal data scrubbed (e-mails, phone numbers, names, and the rules in tests/capture.yaml); run `switchyard test` to check them');
+  console.log(
+    `captured ${written} event${written === 1 ? '' : 's'} from ${base} into ${relative(process.cwd(), out) || out}${written < events.length ? ` (${events.length - written} already there)` : ''}`,
+  );
+  console.log(
+    'personal data scrubbed (e-mails, phone numbers, names, and the rules in tests/capture.yaml); run `switchyard test` to check them',
+  );
   return 0;
 }

@@ -65,10 +65,16 @@ function takeFlag(args: string[], name: string): { value: string | undefined; re
  */
 export function devPlan(args: string[], env: Readonly<Record<string, string | undefined>> = process.env): DevPlan {
   const noDevAuth = args.includes('--no-dev-auth');
-  const { value: portFlag, rest } = takeFlag(args.filter((a) => a !== '--no-dev-auth'), 'port');
+  const { value: portFlag, rest } = takeFlag(
+    args.filter((a) => a !== '--no-dev-auth'),
+    'port',
+  );
   const text = portFlag ?? env.PORT ?? String(DEFAULT_DEV_PORT);
   const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new Error(`invalid port ${JSON.stringify(text)}${portFlag === undefined ? ' (from PORT)' : ''}: use a number from 1 to 65535`);
+  if (!(port >= 1 && port <= 65535))
+    throw new Error(
+      `invalid port ${JSON.stringify(text)}${portFlag === undefined ? ' (from PORT)' : ''}: use a number from 1 to 65535`,
+    );
   const ip = takeFlag(rest, 'ip').value;
   const host = !ip || ip === '0.0.0.0' || ip === '*' || ip === '::' ? 'localhost' : ip.includes(':') ? `[${ip}]` : ip;
   const migrationArgs: string[] = [];
@@ -137,9 +143,11 @@ export function devAppUrl(plan: DevPlan, configured: unknown, secrets: Record<st
 
 /** Request.cf: wrangler fetches it from workers.cloudflare.com and prints a stack when offline; ask once, quietly. */
 async function requestCfEnv(project: Project): Promise<Record<string, string>> {
-  if (process.env.CLOUDFLARE_CF_FETCH_ENABLED !== undefined || process.env.CLOUDFLARE_CF_FETCH_PATH !== undefined) return {};
+  if (process.env.CLOUDFLARE_CF_FETCH_ENABLED !== undefined || process.env.CLOUDFLARE_CF_FETCH_PATH !== undefined)
+    return {};
   const cache = join(project.buildDir, 'cf.json');
-  if (existsSync(cache) && Date.now() - statSync(cache).mtimeMs < 25 * 86_400_000) return { CLOUDFLARE_CF_FETCH_PATH: cache };
+  if (existsSync(cache) && Date.now() - statSync(cache).mtimeMs < 25 * 86_400_000)
+    return { CLOUDFLARE_CF_FETCH_PATH: cache };
   try {
     const res = await fetch('https://workers.cloudflare.com/cf.json', { signal: AbortSignal.timeout(3000) });
     const text = await res.text();
@@ -166,9 +174,13 @@ While the server answers, its URL is in .switchyard/dev-url, so send, replay and
 local dev issuer is on unless --no-dev-auth: switchyard token mints tokens it accepts.`,
   flags: {
     port: { type: 'string', value: 'N', defaultText: 'PORT, else 8787', description: 'the port to serve on' },
-    'no-dev-auth': { type: 'boolean', description: 'turn the local dev issuer off (switchyard token then mints nothing the server accepts)' },
+    'no-dev-auth': {
+      type: 'boolean',
+      description: 'turn the local dev issuer off (switchyard token then mints nothing the server accepts)',
+    },
   },
-  passThrough: 'any other argument goes to wrangler dev as given (--ip, --persist-to, --env and --config also to the migrations it applies first).',
+  passThrough:
+    'any other argument goes to wrangler dev as given (--ip, --persist-to, --env and --config also to the migrations it applies first).',
   examples: [
     { command: 'switchyard dev --port 8811', does: 'serve on http://localhost:8811' },
     { command: 'switchyard dev --persist-to .state', does: 'keep the local D1, KV and queues under .state' },
@@ -196,7 +208,8 @@ export async function devCommand(args: string[]): Promise<number> {
     console.log('[switchyard] created .dev.vars from .dev.vars.example (development secrets; edit as needed)');
   } else if (!plan.envFile && existsSync(devVars) && existsSync(project.devVarsExample)) {
     const added = addMissingDevVars(project.devVarsExample, devVars);
-    if (added.length) console.log(`[switchyard] added ${added.join(', ')} to .dev.vars from .dev.vars.example (new since it was made)`);
+    if (added.length)
+      console.log(`[switchyard] added ${added.join(', ')} to .dev.vars from .dev.vars.example (new since it was made)`);
   }
   const wranglerFile = plan.config !== undefined ? resolve(project.root, plan.config) : project.wrangler;
   const wranglerEnv = () => {
@@ -222,11 +235,18 @@ export async function devCommand(args: string[]): Promise<number> {
   // Retries' delayed queue messages live in Miniflare's memory and a reload drops them: the sweep takes effects back when due.
   const fixedVars: string[] = ['--var', `${LOG_ERRORS_VAR}:stdout`, '--var', `${SWEEP_DUE_EFFECTS_VAR}:true`];
   if (plan.devAuth) {
-    for (const [name, value] of Object.entries(devAuthVars(await ensureDevAuthKey(project)))) fixedVars.push('--var', `${name}:${value}`);
-    console.log('[switchyard] local dev issuer on: `npx switchyard token --provider NAME --sub ID` mints tokens (off: --no-dev-auth)');
+    for (const [name, value] of Object.entries(devAuthVars(await ensureDevAuthKey(project))))
+      fixedVars.push('--var', `${name}:${value}`);
+    console.log(
+      '[switchyard] local dev issuer on: `npx switchyard token --provider NAME --sub ID` mints tokens (off: --no-dev-auth)',
+    );
   }
   const varsNow = () => {
-    const appUrl = devAppUrl(plan, wranglerEnv()?.vars.APP_URL, existsSync(secretsFile) ? readDevVars(secretsFile) : {});
+    const appUrl = devAppUrl(
+      plan,
+      wranglerEnv()?.vars.APP_URL,
+      existsSync(secretsFile) ? readDevVars(secretsFile) : {},
+    );
     return appUrl === undefined ? fixedVars : [...fixedVars, '--var', `APP_URL:${appUrl}`];
   };
 
@@ -241,14 +261,24 @@ export async function devCommand(args: string[]): Promise<number> {
   const whenUp = () => (up ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)));
 
   const start = () => {
-    const env = { ...process.env, ...cfEnv, ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}) };
-    const spawned = spawnWrangler(['dev', ...plan.wranglerArgs, ...varsNow()], { cwd: project.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = {
+      ...process.env,
+      ...cfEnv,
+      ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
+    };
+    const spawned = spawnWrangler(['dev', ...plan.wranglerArgs, ...varsNow()], {
+      cwd: project.root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = spawned;
     const ready = () => {
       if (child !== spawned || up) return;
       up = true;
       writeDevUrl(project, plan.url);
-      console.log(`[switchyard] ${restarts ? 'restarted: ' : ''}serving on ${plan.url} (written to .switchyard/${DEV_URL_FILE})`);
+      console.log(
+        `[switchyard] ${restarts ? 'restarted: ' : ''}serving on ${plan.url} (written to .switchyard/${DEV_URL_FILE})`,
+      );
       waiting.splice(0).forEach((r) => r());
     };
     const out = wranglerOutput({ print: (line) => process.stdout.write(`${line}\n`), ready, said });
@@ -287,14 +317,18 @@ export async function devCommand(args: string[]): Promise<number> {
     if (!up) return;
     const cron = wranglerEnv()?.crons?.[0] ?? '*/10 * * * *';
     try {
-      await fetch(`${plan.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}&format=json`, { signal: AbortSignal.timeout(10_000) });
+      await fetch(`${plan.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}&format=json`, {
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch {
       // Not answering: nothing this isolate holds can be written now.
     }
   };
 
   const restart = async (reason: string, migrations: boolean) => {
-    console.log(`[switchyard] ${reason}: restarting wrangler${migrations ? ' to apply it to the local D1' : ' (it reads secrets only at start)'}`);
+    console.log(
+      `[switchyard] ${reason}: restarting wrangler${migrations ? ' to apply it to the local D1' : ' (it reads secrets only at start)'}`,
+    );
     await flushCounters();
     await stop();
     if (exiting) return;
@@ -311,14 +345,18 @@ export async function devCommand(args: string[]): Promise<number> {
       try {
         crons.push(parseCron(expression));
       } catch (error) {
-        console.error(`[switchyard] ${(error as Error).message}: not fired; trigger it with curl "${plan.url}/cdn-cgi/local/scheduled"`);
+        console.error(
+          `[switchyard] ${(error as Error).message}: not fired; trigger it with curl "${plan.url}/cdn-cgi/local/scheduled"`,
+        );
       }
     }
     cronSchedule = scheduleCrons(crons, async (expression, at) => {
       await whenUp();
       if (exiting) return;
       try {
-        const res = await fetch(`${plan.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(expression)}&time=${at}&format=json`);
+        const res = await fetch(
+          `${plan.url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(expression)}&time=${at}&format=json`,
+        );
         const body = (await res.json().catch(() => ({}))) as { outcome?: string };
         console.log(`[switchyard] cron ${expression}: ${body.outcome ?? res.status}`);
       } catch (error) {
@@ -340,12 +378,16 @@ export async function devCommand(args: string[]): Promise<number> {
   const rebuild = (why: string) => {
     const result = build();
     if (result.ok) console.log(`[switchyard] ${why}: rebuilt (${result.messages.join(', ')})`);
-    else console.error(`[switchyard] ${why}, and the manifest has problems; still serving the last good build:\n${result.messages.join('\n')}`);
+    else
+      console.error(
+        `[switchyard] ${why}, and the manifest has problems; still serving the last good build:\n${result.messages.join('\n')}`,
+      );
   };
   let queue = Promise.resolve();
   const inputs = watchInputs(readInputs, (changed, paths) => {
     queue = queue.then(async () => {
-      const names = (kind: DevInput) => paths.filter((p) => classify(readInputs(), p) === kind).map((p) => relative(project.root, p));
+      const names = (kind: DevInput) =>
+        paths.filter((p) => classify(readInputs(), p) === kind).map((p) => relative(project.root, p));
       if (changed.has('manifest') || changed.has('template')) {
         // A new build reloads the Worker in a new isolate.
         await flushCounters();
@@ -363,7 +405,10 @@ export async function devCommand(args: string[]): Promise<number> {
       }
       if (changed.has('secrets') && !plan.envFile && existsSync(project.devVarsExample)) {
         const missing = missingDevVars(project.devVarsExample, devVars);
-        if (missing.length) console.log(`[switchyard] .dev.vars lacks ${missing.join(', ')} (declared in .dev.vars.example): requests that need them answer 500 misconfigured`);
+        if (missing.length)
+          console.log(
+            `[switchyard] .dev.vars lacks ${missing.join(', ')} (declared in .dev.vars.example): requests that need them answer 500 misconfigured`,
+          );
       }
       if (changed.has('migration')) await restart(`new or changed migration ${names('migration').join(', ')}`, true);
       else if (changed.has('secrets')) await restart(`${relative(project.root, secretsFile)} changed`, false);

@@ -27,17 +27,38 @@ whsec_ secret is made and printed for your app. It reads events through the admi
 every --interval; each event is forwarded once per run (the webhook-id is the same every run, so your receiver
 deduplicates a second run's).`,
   flags: {
-    to: { type: 'string', value: 'URL', required: true, description: 'where to post each event, e.g. http://localhost:3000/webhooks' },
+    to: {
+      type: 'string',
+      value: 'URL',
+      required: true,
+      description: 'where to post each event, e.g. http://localhost:3000/webhooks',
+    },
     integration: { type: 'string', value: 'NAME', description: "only this integration's events" },
-    secret: { type: 'string', value: 'NAME', default: 'SWITCHYARD_FORWARD_SECRET', description: 'the variable holding the whsec_ secret to sign with' },
-    since: { type: 'string', value: 'ISO', description: 'forward events received at or after this time too', defaultText: 'now' },
+    secret: {
+      type: 'string',
+      value: 'NAME',
+      default: 'SWITCHYARD_FORWARD_SECRET',
+      description: 'the variable holding the whsec_ secret to sign with',
+    },
+    since: {
+      type: 'string',
+      value: 'ISO',
+      description: 'forward events received at or after this time too',
+      defaultText: 'now',
+    },
     interval: { type: 'string', value: 'DURATION', default: '1s', description: 'how often to look for new events' },
     once: { type: 'boolean', description: 'forward what has arrived since --since, then exit (for scripts)' },
     url: URL_FLAG,
   },
   examples: [
-    { command: 'switchyard forward --to http://localhost:3000/webhooks/stripe --integration stripe', does: "post Stripe's events from npm run dev to the app on port 3000, signed" },
-    { command: 'switchyard forward --to http://localhost:8000/hooks --since 2026-01-01T00:00:00Z --once', does: 'forward every event since New Year once, and exit' },
+    {
+      command: 'switchyard forward --to http://localhost:3000/webhooks/stripe --integration stripe',
+      does: "post Stripe's events from npm run dev to the app on port 3000, signed",
+    },
+    {
+      command: 'switchyard forward --to http://localhost:8000/hooks --since 2026-01-01T00:00:00Z --once',
+      does: 'forward every event since New Year once, and exit',
+    },
   ],
 });
 
@@ -69,18 +90,34 @@ export async function forwardCommand(args: string[]): Promise<number> {
   const call = <T>(path: string) => adminCall<T>(url, token, path);
   const done = new Set<string>();
   let failed = 0;
-  console.log(`forwarding events from ${url} to ${to.href}${values.integration ? ` (${values.integration} only)` : ''}`);
+  console.log(
+    `forwarding events from ${url} to ${to.href}${values.integration ? ` (${values.integration} only)` : ''}`,
+  );
   for (;;) {
-    const query = new URLSearchParams({ since, limit: '200', ...(values.integration ? { integration: values.integration } : {}) });
+    const query = new URLSearchParams({
+      since,
+      limit: '200',
+      ...(values.integration ? { integration: values.integration } : {}),
+    });
     const { events } = await call<{ events: Listed[] }>(`/events?${query}`);
     for (const e of events.filter((e) => !done.has(`${e.integration}\u0000${e.id}`)).sort((a, b) => a.seq - b.seq)) {
       done.add(`${e.integration}\u0000${e.id}`);
-      const { event } = await call<{ event: { body: string | null; origin: string | null } }>(`/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}?raw=1`);
+      const { event } = await call<{ event: { body: string | null; origin: string | null } }>(
+        `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}?raw=1`,
+      );
       if (event.body === null) {
         console.error(`${e.integration} ${e.id}: its body is no longer stored, not forwarded`);
         continue;
       }
-      const headers = await forwardHeaders(secret, { key: `${e.integration}:${e.id}:forward`, body: event.body, event: e, attempt: 1, origin: event.origin ?? 'webhook', envelope: false, now: Date.now() });
+      const headers = await forwardHeaders(secret, {
+        key: `${e.integration}:${e.id}:forward`,
+        body: event.body,
+        event: e,
+        attempt: 1,
+        origin: event.origin ?? 'webhook',
+        envelope: false,
+        now: Date.now(),
+      });
       const started = Date.now();
       try {
         const res = await fetch(to, { method: 'POST', headers, body: event.body });

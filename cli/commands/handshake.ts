@@ -22,7 +22,12 @@ refused until a new handshake sets one). It talks to the runtime's admin API, li
     { name: '[status | arm <integration> | forget <integration>]', description: 'what to do (default: status)' },
   ],
   flags: {
-    seconds: { type: 'string', value: 'N', defaultText: String(ARM_DEFAULT_SECONDS), description: `with arm: how long the window stays open, in seconds (1 to ${ARM_MAX_SECONDS})` },
+    seconds: {
+      type: 'string',
+      value: 'N',
+      defaultText: String(ARM_DEFAULT_SECONDS),
+      description: `with arm: how long the window stays open, in seconds (1 to ${ARM_MAX_SECONDS})`,
+    },
     url: URL_FLAG,
   },
   examples: [
@@ -35,7 +40,8 @@ export async function handshakeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(handshakeSpec, args);
   const [action = 'status', integration, extra] = positionals;
   if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
-  if (!['status', 'arm', 'forget'].includes(action)) throw new UsageError(`unknown action ${action}: status, arm or forget`);
+  if (!['status', 'arm', 'forget'].includes(action))
+    throw new UsageError(`unknown action ${action}: status, arm or forget`);
   if (action !== 'status' && !integration) throw new UsageError(`${action} needs an integration`);
   if (values.seconds !== undefined && action !== 'arm') throw new UsageError('--seconds goes with arm');
   const project = projectFor();
@@ -45,17 +51,26 @@ export async function handshakeCommand(args: string[]): Promise<number> {
   const path = (rest: string) => `/handshakes/${encodeURIComponent(integration!)}${rest}`;
   if (action === 'arm') {
     const query = values.seconds === undefined ? '' : `?seconds=${encodeURIComponent(values.seconds)}`;
-    const { armed_until } = await adminCall<{ armed_until: string }>(url, token, path(`/arm${query}`), { method: 'POST' });
-    console.log(`${integration}: armed until ${armed_until}; create the webhook at the provider now (one handshake is accepted, then it closes)`);
+    const { armed_until } = await adminCall<{ armed_until: string }>(url, token, path(`/arm${query}`), {
+      method: 'POST',
+    });
+    console.log(
+      `${integration}: armed until ${armed_until}; create the webhook at the provider now (one handshake is accepted, then it closes)`,
+    );
     return 0;
   }
   if (action === 'forget') {
     await adminCall(url, token, path('/secret'), { method: 'DELETE' });
-    console.log(`${integration}: the learnt secret is forgotten; deliveries are refused until you arm and the provider's handshake sets a new one`);
+    console.log(
+      `${integration}: the learnt secret is forgotten; deliveries are refused until you arm and the provider's handshake sets a new one`,
+    );
     return 0;
   }
-  const { handshakes } = await adminCall<{ handshakes: { integration: string; secret_set: boolean; armed: boolean }[] }>(url, token, '/handshakes');
+  const { handshakes } = await adminCall<{
+    handshakes: { integration: string; secret_set: boolean; armed: boolean }[];
+  }>(url, token, '/handshakes');
   if (!handshakes.length) console.log('no integration learns its secret from a handshake');
-  for (const h of handshakes) console.log(`${h.integration}  ${h.secret_set ? 'secret set' : 'no secret yet'}${h.armed ? '  armed' : ''}`);
+  for (const h of handshakes)
+    console.log(`${h.integration}  ${h.secret_set ? 'secret set' : 'no secret yet'}${h.armed ? '  armed' : ''}`);
   return 0;
 }

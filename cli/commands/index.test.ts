@@ -8,7 +8,15 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../lib/args.ts';
 import { cliDoc, commandHelp, overview } from '../lib/cli-doc.ts';
-import { defaultOf, defineCommand, flagUsage, parseCommand, synopsis, type CommandSpec, type Flag } from '../lib/command.ts';
+import {
+  defaultOf,
+  defineCommand,
+  flagUsage,
+  parseCommand,
+  synopsis,
+  type CommandSpec,
+  type Flag,
+} from '../lib/command.ts';
 import { PACKAGE_ROOT } from '../lib/project.ts';
 import { devPlan, devSpec } from './dev.ts';
 import { COMMANDS, commandNamed } from './index.ts';
@@ -20,7 +28,9 @@ const help = (name: string) => commandHelp(commandNamed(name)!.spec);
 /** Help as one line of words: wrapping does not matter to what it says. */
 const words = (text: string) => text.replace(/\s+/g, ' ');
 const COMMANDS_DIR = join(PACKAGE_ROOT, 'cli/commands');
-const commandFiles = readdirSync(COMMANDS_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'index.ts');
+const commandFiles = readdirSync(COMMANDS_DIR).filter(
+  (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'index.ts',
+);
 
 /** Arguments that give `name` (with a value) and whatever the declaration says must come with it. */
 function argsFor(spec: CommandSpec, name: string, flag: Flag): string[] {
@@ -29,7 +39,9 @@ function argsFor(spec: CommandSpec, name: string, flag: Flag): string[] {
     if (!args.includes(`--${other}`)) args.push(`--${other}`, ...(spec.flags[other]!.type === 'string' ? ['x'] : []));
   };
   if (flag.requires?.length) add(flag.requires[0]!);
-  for (const set of spec.oneRequired ?? []) if (!set.some((n) => args.includes(`--${n}`))) add(set.find((n) => !(spec.exclusive ?? []).some((x) => x.includes(n) && x.includes(name))) ?? set[0]!);
+  for (const set of spec.oneRequired ?? [])
+    if (!set.some((n) => args.includes(`--${n}`)))
+      add(set.find((n) => !(spec.exclusive ?? []).some((x) => x.includes(n) && x.includes(name))) ?? set[0]!);
   for (const [other, f] of Object.entries(spec.flags)) if (f.required) add(other);
   return args;
 }
@@ -42,33 +54,45 @@ describe('every command, from its one declaration', () => {
     expect(page).toContain('handshake');
   });
 
-  it.each(specs.map((s) => [s.name, s] as const))('%s --help is a page: synopsis, description, every flag with its description and default, examples', (_name, spec) => {
-    const page = commandHelp(spec);
-    expect(page.split('\n').length).toBeGreaterThan(10);
-    expect(page).toContain(`usage: ${synopsis(spec)}`);
-    expect(words(page)).toContain(words(spec.description.split('\n')[0]!));
-    for (const [name, flag] of Object.entries(spec.flags)) {
-      expect(page, `--${name}`).toContain(flagUsage(name, flag));
-      expect(words(page), `--${name}`).toContain(words(flag.description));
-      const dflt = defaultOf(flag);
-      if (dflt !== undefined) expect(words(page), `--${name}`).toContain(`default: ${words(dflt)}`);
-    }
-    expect(page).toMatch(/\nexamples:\n {2}(switchyard|npm|TOKEN)/);
-    for (const e of spec.examples) expect(page).toContain(e.command);
-  });
+  it.each(specs.map((s) => [s.name, s] as const))(
+    '%s --help is a page: synopsis, description, every flag with its description and default, examples',
+    (_name, spec) => {
+      const page = commandHelp(spec);
+      expect(page.split('\n').length).toBeGreaterThan(10);
+      expect(page).toContain(`usage: ${synopsis(spec)}`);
+      expect(words(page)).toContain(words(spec.description.split('\n')[0]!));
+      for (const [name, flag] of Object.entries(spec.flags)) {
+        expect(page, `--${name}`).toContain(flagUsage(name, flag));
+        expect(words(page), `--${name}`).toContain(words(flag.description));
+        const dflt = defaultOf(flag);
+        if (dflt !== undefined) expect(words(page), `--${name}`).toContain(`default: ${words(dflt)}`);
+      }
+      expect(page).toMatch(/\nexamples:\n {2}(switchyard|npm|TOKEN)/);
+      for (const e of spec.examples) expect(page).toContain(e.command);
+    },
+  );
 
-  it.each(specs.filter((s) => !s.passThrough).map((s) => [s.name, s] as const))('%s parses every flag its help lists, and refuses one it does not', (_name, spec) => {
-    for (const [name, flag] of Object.entries(spec.flags)) {
-      const args = argsFor(spec, name, flag);
-      expect(() => parseCommand(spec, args), args.join(' ')).not.toThrow();
-      expect(parseCommand(spec, args).values[name], args.join(' ')).toEqual(flag.type === 'string' ? (flag.multiple ? ['x'] : 'x') : flag.multiple ? [true] : true);
-    }
-    expect(() => parseCommand(spec, ['--not-a-flag'])).toThrow(/unknown flag --not-a-flag/);
-  });
+  it.each(specs.filter((s) => !s.passThrough).map((s) => [s.name, s] as const))(
+    '%s parses every flag its help lists, and refuses one it does not',
+    (_name, spec) => {
+      for (const [name, flag] of Object.entries(spec.flags)) {
+        const args = argsFor(spec, name, flag);
+        expect(() => parseCommand(spec, args), args.join(' ')).not.toThrow();
+        expect(parseCommand(spec, args).values[name], args.join(' ')).toEqual(
+          flag.type === 'string' ? (flag.multiple ? ['x'] : 'x') : flag.multiple ? [true] : true,
+        );
+      }
+      expect(() => parseCommand(spec, ['--not-a-flag'])).toThrow(/unknown flag --not-a-flag/);
+    },
+  );
 
   it('dev hands what it does not declare to wrangler, and reads the flags it declares', () => {
     expect(Object.keys(devSpec.flags).sort()).toEqual(['no-dev-auth', 'port']);
-    expect(devPlan(['--port', '8811', '--no-dev-auth', '--ip', '0.0.0.0'], {})).toMatchObject({ port: 8811, devAuth: false, wranglerArgs: ['--port', '8811', '--ip', '0.0.0.0'] });
+    expect(devPlan(['--port', '8811', '--no-dev-auth', '--ip', '0.0.0.0'], {})).toMatchObject({
+      port: 8811,
+      devAuth: false,
+      wranglerArgs: ['--port', '8811', '--ip', '0.0.0.0'],
+    });
   });
 
   it('no command module parses flags on the side: each calls parseCommand with its own declaration', () => {
@@ -87,7 +111,8 @@ describe('every command, from its one declaration', () => {
 
 describe('the flags that had drifted out of --help (issue 30)', () => {
   it('are on the pages now', () => {
-    for (const flag of ['--status STATUS', '--type TYPE', '--since ISO', '--until ISO', '--events']) expect(help('replay')).toContain(flag);
+    for (const flag of ['--status STATUS', '--type TYPE', '--since ISO', '--until ISO', '--events'])
+      expect(help('replay')).toContain(flag);
     expect(help('validate')).toContain('--readme-secrets');
     expect(help('validate')).toContain('--budget');
     expect(help('rebuild')).toContain('--env NAME');
@@ -100,9 +125,18 @@ describe('plan and --from', () => {
     expect(synopsis(planSpec)).toBe('switchyard plan [FILE] (--from REF | --budget | --replay) [flags]');
     expect(words(help('plan'))).toContain('this or --budget or --replay is needed');
     expect(() => parseCommand(planSpec, [])).toThrow(new UsageError('plan needs --from REF, --budget or --replay'));
-    expect(parseCommand(planSpec, ['--budget']).values).toMatchObject({ budget: true, events: 'fixtures', days: '7', env: 'default' });
-    expect(() => parseCommand(planSpec, ['--from', 'HEAD', '--days', '3'])).toThrow(new UsageError('--days goes with --replay'));
-    expect(() => parseCommand(planSpec, ['--budget', '--json', '--markdown'])).toThrow(new UsageError('choose one of --json and --markdown'));
+    expect(parseCommand(planSpec, ['--budget']).values).toMatchObject({
+      budget: true,
+      events: 'fixtures',
+      days: '7',
+      env: 'default',
+    });
+    expect(() => parseCommand(planSpec, ['--from', 'HEAD', '--days', '3'])).toThrow(
+      new UsageError('--days goes with --replay'),
+    );
+    expect(() => parseCommand(planSpec, ['--budget', '--json', '--markdown'])).toThrow(
+      new UsageError('choose one of --json and --markdown'),
+    );
   });
 });
 
@@ -129,6 +163,14 @@ describe('the declaration', () => {
   });
 
   it('refuses a declaration whose flag goes with a flag it does not declare', () => {
-    expect(() => defineCommand({ name: 'bad', summary: '', description: '', flags: { json: { type: 'boolean', requires: ['lst'], description: '' } }, examples: [] })).toThrow('--json requires --lst');
+    expect(() =>
+      defineCommand({
+        name: 'bad',
+        summary: '',
+        description: '',
+        flags: { json: { type: 'boolean', requires: ['lst'], description: '' } },
+        examples: [],
+      }),
+    ).toThrow('--json requires --lst');
   });
 });

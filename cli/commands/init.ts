@@ -25,15 +25,41 @@ tests; empty: no integration), or from providers picked from the catalog (--prov
 npm install, npm run dev.`,
   arguments: [{ name: '<DIR>', description: 'the new project folder (it must not exist, or be empty)' }],
   flags: {
-    template: { type: 'string', value: 'NAME', default: 'cookbook', description: 'the starting point: cookbook or empty (ignored with --providers)' },
-    providers: { type: 'string', value: 'LIST', description: 'catalog providers to start from, comma-separated (stripe,clerk): each gets a route, its verifier and its secrets' },
-    name: { type: 'string', value: 'NAME', defaultText: "the folder's name", description: "the project's (and the Worker's) name" },
-    switchyard: { type: 'string', value: 'SPEC', defaultText: "^ this package's version", description: 'what package.json asks npm for (a version range, or a path to a packed tarball)' },
+    template: {
+      type: 'string',
+      value: 'NAME',
+      default: 'cookbook',
+      description: 'the starting point: cookbook or empty (ignored with --providers)',
+    },
+    providers: {
+      type: 'string',
+      value: 'LIST',
+      description:
+        'catalog providers to start from, comma-separated (stripe,clerk): each gets a route, its verifier and its secrets',
+    },
+    name: {
+      type: 'string',
+      value: 'NAME',
+      defaultText: "the folder's name",
+      description: "the project's (and the Worker's) name",
+    },
+    switchyard: {
+      type: 'string',
+      value: 'SPEC',
+      defaultText: "^ this package's version",
+      description: 'what package.json asks npm for (a version range, or a path to a packed tarball)',
+    },
   },
   exclusive: [['template', 'providers']],
   examples: [
-    { command: 'npm create switchyard@latest my-app', does: 'a project with the cookbook app, ready for npm install && npm run dev' },
-    { command: 'npx switchyard init my-app --providers stripe,clerk', does: 'a project receiving Stripe and Clerk webhooks, nothing else' },
+    {
+      command: 'npm create switchyard@latest my-app',
+      does: 'a project with the cookbook app, ready for npm install && npm run dev',
+    },
+    {
+      command: 'npx switchyard init my-app --providers stripe,clerk',
+      does: 'a project receiving Stripe and Clerk webhooks, nothing else',
+    },
   ],
 });
 
@@ -57,7 +83,9 @@ interface CatalogPreset {
 function preset(name: string): CatalogPreset {
   const file = join(PACKAGE_ROOT, 'catalog', `${name}.yaml`);
   if (!existsSync(file)) {
-    const known = readdirSync(join(PACKAGE_ROOT, 'catalog')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    const known = readdirSync(join(PACKAGE_ROOT, 'catalog'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''));
     throw new UsageError(`no provider "${name}" in the catalog (switchyard providers lists them): ${known.join(', ')}`);
   }
   return parse(readFileSync(file, 'utf8')) as CatalogPreset;
@@ -87,7 +115,13 @@ function providersManifest(names: string[]): string {
     '    dead_letter: EVENTS_DLQ',
     '',
     names.length ? 'integrations:' : 'integrations: {}',
-    ...names.flatMap((name) => [`  ${name.replace(/-/g, '_')}:`, `    provider: ${name}`, `    route: /webhooks/${name}`, '    queue: events', '']),
+    ...names.flatMap((name) => [
+      `  ${name.replace(/-/g, '_')}:`,
+      `    provider: ${name}`,
+      `    route: /webhooks/${name}`,
+      '    queue: events',
+      '',
+    ]),
   ].join('\n');
 }
 
@@ -177,11 +211,15 @@ is \`npm update switchyard\`: the next \`npm run dev\` or \`npm run deploy\` app
 }
 
 /** Writes the project; returns the files written (relative), for the summary. */
-export function initProject(dir: string, options: { template?: string; providers?: string[]; name?: string; switchyard?: string }): string[] {
+export function initProject(
+  dir: string,
+  options: { template?: string; providers?: string[]; name?: string; switchyard?: string },
+): string[] {
   const target = resolve(dir);
   if (existsSync(target) && readdirSync(target).length) throw new UsageError(`${dir} exists and is not empty`);
   const template = options.template ?? 'cookbook';
-  if (!options.providers && !(TEMPLATES as readonly string[]).includes(template)) throw new UsageError(`--template ${template}: one of ${TEMPLATES.join(', ')}`);
+  if (!options.providers && !(TEMPLATES as readonly string[]).includes(template))
+    throw new UsageError(`--template ${template}: one of ${TEMPLATES.join(', ')}`);
   const name = (options.name ?? basename(target)).toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const own = packageJson();
   const written: string[] = [];
@@ -197,9 +235,18 @@ export function initProject(dir: string, options: { template?: string; providers
 
   if (template === 'cookbook' && !options.providers) {
     // This package's own app: its manifest, tables, templates, tests and secrets, its wrangler.toml renamed.
-    write('integrations.yaml', readFileSync(join(PACKAGE_ROOT, 'integrations.yaml'), 'utf8').replace(/^# yaml-language-server: .*$/m, SCHEMA_LINE));
+    write(
+      'integrations.yaml',
+      readFileSync(join(PACKAGE_ROOT, 'integrations.yaml'), 'utf8').replace(
+        /^# yaml-language-server: .*$/m,
+        SCHEMA_LINE,
+      ),
+    );
     const toml = readFileSync(join(PACKAGE_ROOT, 'wrangler.toml'), 'utf8')
-      .replace(/^main = .*$/m, '# The Worker entry `switchyard build` writes (your manifest, built, handed to the package\'s runtime).\nmain = ".switchyard/worker.ts"')
+      .replace(
+        /^main = .*$/m,
+        '# The Worker entry `switchyard build` writes (your manifest, built, handed to the package\'s runtime).\nmain = ".switchyard/worker.ts"',
+      )
       .replace(/"switchyard(-[a-z-]+)?"/g, (_, rest: string | undefined) => `"${name}${rest ?? ''}"`);
     write('wrangler.toml', toml);
     copy('migrations');
@@ -212,15 +259,32 @@ export function initProject(dir: string, options: { template?: string; providers
     const presets = picked.map(preset);
     write('integrations.yaml', providersManifest(picked));
     write('wrangler.toml', wranglerToml(name));
-    write('migrations/README.md', '# Your tables\n\nD1 migrations for the tables your handlers write (`0001_<what>.sql`, ...), applied by `npm run dev`\nand `npm run deploy` after the runtime\'s own. switchyard\'s tables are migrated by the package.\n');
-    write('tests/README.md', '# Your manifest\'s tests\n\n`<name>.test.yaml` files here run with `npm test` (`switchyard test`): see\nnode_modules/switchyard/docs/testing.md.\n');
+    write(
+      'migrations/README.md',
+      "# Your tables\n\nD1 migrations for the tables your handlers write (`0001_<what>.sql`, ...), applied by `npm run dev`\nand `npm run deploy` after the runtime's own. switchyard's tables are migrated by the package.\n",
+    );
+    write(
+      'tests/README.md',
+      "# Your manifest's tests\n\n`<name>.test.yaml` files here run with `npm test` (`switchyard test`): see\nnode_modules/switchyard/docs/testing.md.\n",
+    );
     // A first test per provider: its catalog sample, signed with the development secret, is accepted.
     for (const p of presets.filter((p) => p.sample?.type)) {
       const key = p.name.replace(/-/g, '_');
-      write(`tests/${p.name}.test.yaml`, `integration: ${key}\ncases:\n  - name: a signed ${p.sample!.type} is verified and recorded\n    events:\n      - sample: ${p.sample!.type}\n        expect: { http: 200 }\n`);
+      write(
+        `tests/${p.name}.test.yaml`,
+        `integration: ${key}\ncases:\n  - name: a signed ${p.sample!.type} is verified and recorded\n    events:\n      - sample: ${p.sample!.type}\n        expect: { http: 200 }\n`,
+      );
     }
     const secrets = presets.flatMap((p) => Object.keys(p.secrets ?? {}));
-    write('.dev.vars.example', ['# Local secrets for `npm run dev` (copied to .dev.vars, which git ignores, on first run).', '# Development values only; set real ones with `npx wrangler secret put NAME`.', ...secrets.map((s) => `${s}=${devValue(s)}`), ''].join('\n'));
+    write(
+      '.dev.vars.example',
+      [
+        '# Local secrets for `npm run dev` (copied to .dev.vars, which git ignores, on first run).',
+        '# Development values only; set real ones with `npx wrangler secret put NAME`.',
+        ...secrets.map((s) => `${s}=${devValue(s)}`),
+        '',
+      ].join('\n'),
+    );
   }
 
   const version = (dep: string) => own.devDependencies[dep]!;
@@ -264,8 +328,16 @@ export async function initCommand(args: string[]): Promise<number> {
     const { values, positionals } = parseCommand(initSpec, args);
     const dir = positionals[0];
     if (!dir) throw new UsageError('name the new project folder: switchyard init my-app');
-    const providers = values.providers?.split(',').map((p) => p.trim()).filter(Boolean);
-    initProject(dir, { template: values.template, ...(providers ? { providers } : {}), ...(values.name ? { name: values.name } : {}), ...(values.switchyard ? { switchyard: values.switchyard } : {}) });
+    const providers = values.providers
+      ?.split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    initProject(dir, {
+      template: values.template,
+      ...(providers ? { providers } : {}),
+      ...(values.name ? { name: values.name } : {}),
+      ...(values.switchyard ? { switchyard: values.switchyard } : {}),
+    });
     console.log(`made ${dir}. Next:\n\n  cd ${dir}\n  npm install && npm run dev\n`);
     return 0;
   } catch (error) {

@@ -26,10 +26,19 @@ With --postgres it migrates the runtime's table in a Postgres store (switchyard_
     local: { type: 'boolean', description: 'the local database of wrangler dev (the default)' },
     remote: { type: 'boolean', description: "the environment's D1 database in your Cloudflare account" },
     env: { type: 'string', value: 'NAME', description: 'the wrangler environment ([env.NAME] in wrangler.toml)' },
-    database: { type: 'string', value: 'BINDING', default: 'DB', description: 'the D1 binding that holds the event store' },
+    database: {
+      type: 'string',
+      value: 'BINDING',
+      default: 'DB',
+      description: 'the D1 binding that holds the event store',
+    },
     'persist-to': { type: 'string', value: 'DIR', description: 'the local state folder (as given to wrangler dev)' },
     'runtime-only': { type: 'boolean', description: "apply only the runtime's migrations, not the project's" },
-    postgres: { type: 'string', value: 'URL', description: "a Postgres connection string: migrate the runtime's tables there instead of D1" },
+    postgres: {
+      type: 'string',
+      value: 'URL',
+      description: "a Postgres connection string: migrate the runtime's tables there instead of D1",
+    },
   },
   exclusive: [['local', 'remote', 'postgres']],
   examples: [
@@ -46,7 +55,10 @@ export async function migrateCommand(args: string[]): Promise<number> {
     return result.ok ? 0 : 1;
   }
   const project = projectFor();
-  const shared = [...(values.env !== undefined ? ['--env', values.env] : []), ...(values['persist-to'] !== undefined ? ['--persist-to', values['persist-to']] : [])];
+  const shared = [
+    ...(values.env !== undefined ? ['--env', values.env] : []),
+    ...(values['persist-to'] !== undefined ? ['--persist-to', values['persist-to']] : []),
+  ];
   const where = values.remote ? '--remote' : '--local';
   const runtime = await migrateD1({ cwd: project.root, database: values.database, args: [where, ...shared] });
   (runtime.ok ? console.log : console.error)(runtime.message);
@@ -56,7 +68,12 @@ export async function migrateCommand(args: string[]): Promise<number> {
     (own.ok ? console.log : console.error)(own.message);
     return own.ok ? 0 : 1;
   }
-  const { code, output } = await captureWrangler(['d1', 'migrations', 'apply', values.database, '--remote', ...shared], { cwd: project.root, env: { ...process.env, CI: 'true' } });
-  (code === 0 ? console.log : console.error)(code === 0 ? `[switchyard] D1 ${values.database} (remote): project migrations applied` : output.trimEnd());
+  const { code, output } = await captureWrangler(
+    ['d1', 'migrations', 'apply', values.database, '--remote', ...shared],
+    { cwd: project.root, env: { ...process.env, CI: 'true' } },
+  );
+  (code === 0 ? console.log : console.error)(
+    code === 0 ? `[switchyard] D1 ${values.database} (remote): project migrations applied` : output.trimEnd(),
+  );
   return code === 0 ? 0 : 1;
 }

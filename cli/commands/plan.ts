@@ -33,17 +33,20 @@ export interface PlanLine {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const keys = (a: Obj | undefined, b: Obj | undefined) => [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].sort();
+const keys = (a: Obj | undefined, b: Obj | undefined) =>
+  [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].sort();
 
 /** Handler steps by event pattern, so a change reads as "these event types project differently". */
 function byPattern(handlers: Obj[] | undefined): Map<string, unknown[]> {
   const map = new Map<string, unknown[]>();
-  for (const h of handlers ?? []) for (const on of ([] as string[]).concat(h.on)) map.set(on, [...(map.get(on) ?? []), ...h.steps]);
+  for (const h of handlers ?? [])
+    for (const on of ([] as string[]).concat(h.on)) map.set(on, [...(map.get(on) ?? []), ...h.steps]);
   return map;
 }
 
 /** The SQL tables a statement writes (for the rebuild hint). */
-const tablesWritten = (sql: string) => [...sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!);
+const tablesWritten = (sql: string) =>
+  [...sql.matchAll(/\b(?:INTO|(?<!\bDO\s+)UPDATE)\s+["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!);
 
 /**
  * A changed projection, step by step: what changed in each (the SQL line by line, `-` before and `+` after, or
@@ -62,8 +65,14 @@ function stepChanges(integration: string, on: string, before: unknown[], after: 
       continue;
     }
     if (typeof a.sql === 'string' && typeof b.sql === 'string' && a.sql !== b.sql) {
-      const old = a.sql.trim().split('\n').map((l: string) => l.trim());
-      const now = b.sql.trim().split('\n').map((l: string) => l.trim());
+      const old = a.sql
+        .trim()
+        .split('\n')
+        .map((l: string) => l.trim());
+      const now = b.sql
+        .trim()
+        .split('\n')
+        .map((l: string) => l.trim());
       lines.push({ sign: '~', text: `  step ${i + 1} sql:` });
       for (const l of old.filter((l: string) => !now.includes(l))) lines.push({ sign: '-', text: `    ${l}` });
       for (const l of now.filter((l: string) => !old.includes(l))) lines.push({ sign: '+', text: `    ${l}` });
@@ -71,11 +80,18 @@ function stepChanges(integration: string, on: string, before: unknown[], after: 
     }
     const options = keys(a, b).filter((k) => k !== 'sql' && !same(a[k], b[k]));
     if (options.length) {
-      lines.push({ sign: '~', text: `  step ${i + 1}: ${options.map((k) => `${k} ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k])}`).join(', ')}` });
+      lines.push({
+        sign: '~',
+        text: `  step ${i + 1}: ${options.map((k) => `${k} ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k])}`).join(', ')}`,
+      });
       if (typeof b.sql === 'string' && options.includes('params')) tablesWritten(b.sql).forEach((t) => tables.add(t));
     }
   }
-  for (const table of tables) lines.push({ sign: '!', text: `  events already applied keep the old projection: run \`switchyard rebuild ${table}\` after deploying to re-project them` });
+  for (const table of tables)
+    lines.push({
+      sign: '!',
+      text: `  events already applied keep the old projection: run \`switchyard rebuild ${table}\` after deploying to re-project them`,
+    });
   return lines;
 }
 
@@ -91,13 +107,20 @@ export function planLines(before: Obj, after: Obj, registry: Registry = defaultR
       if (a.route !== b.route) lines.push({ sign: '~', text: `integration ${name}: route ${a.route} -> ${b.route}` });
       if (!same(a.verifier, b.verifier)) {
         const changed = keys(a.verifier, b.verifier).filter((k) => !same(a.verifier[k], b.verifier[k]));
-        lines.push({ sign: '~', text: `verifier ${name} (${b.verifier.type}): ${changed.map((k) => `${k} ${JSON.stringify(a.verifier[k])} -> ${JSON.stringify(b.verifier[k])}`).join(', ')}` });
+        lines.push({
+          sign: '~',
+          text: `verifier ${name} (${b.verifier.type}): ${changed.map((k) => `${k} ${JSON.stringify(a.verifier[k])} -> ${JSON.stringify(b.verifier[k])}`).join(', ')}`,
+        });
       }
       if (!same(a.event, b.event)) lines.push({ sign: '~', text: `integration ${name}: event extraction changed` });
       const ha = byPattern(a.handlers);
       const hb = byPattern(b.handlers);
       for (const on of [...new Set([...ha.keys(), ...hb.keys()])].sort()) {
-        if (!ha.has(on)) lines.push({ sign: '+', text: `projection ${name} on ${on} (${hb.get(on)!.length} step${hb.get(on)!.length === 1 ? '' : 's'})` });
+        if (!ha.has(on))
+          lines.push({
+            sign: '+',
+            text: `projection ${name} on ${on} (${hb.get(on)!.length} step${hb.get(on)!.length === 1 ? '' : 's'})`,
+          });
         else if (!hb.has(on)) lines.push({ sign: '-', text: `projection ${name} on ${on}` });
         else if (!same(ha.get(on), hb.get(on))) lines.push(...stepChanges(name, on, ha.get(on)!, hb.get(on)!));
       }
@@ -108,7 +131,13 @@ export function planLines(before: Obj, after: Obj, registry: Registry = defaultR
     const b = after.routes?.[name];
     if (!a) lines.push({ sign: '+', text: `route ${b.path} (${name}${b.auth ? `, auth ${b.auth}` : ', no auth'})` });
     else if (!b) lines.push({ sign: '-', text: `route ${a.path} (${name})` });
-    else if (!same(a, b)) lines.push({ sign: '~', text: `route ${b.path} (${name}) changed: ${keys(a, b).filter((k) => !same(a[k], b[k])).join(', ')}` });
+    else if (!same(a, b))
+      lines.push({
+        sign: '~',
+        text: `route ${b.path} (${name}) changed: ${keys(a, b)
+          .filter((k) => !same(a[k], b[k]))
+          .join(', ')}`,
+      });
   }
   for (const name of keys(before.limits, after.limits)) {
     const a = before.limits?.[name];
@@ -119,12 +148,17 @@ export function planLines(before: Obj, after: Obj, registry: Registry = defaultR
     else if (!same(a, b)) lines.push({ sign: '~', text: `limit ${name}: ${show(a)} -> ${show(b)}` });
   }
   for (const name of keys(before.auth, after.auth)) {
-    if (!same(before.auth?.[name], after.auth?.[name])) lines.push({ sign: !before.auth?.[name] ? '+' : !after.auth?.[name] ? '-' : '~', text: `auth provider ${name}` });
+    if (!same(before.auth?.[name], after.auth?.[name]))
+      lines.push({ sign: !before.auth?.[name] ? '+' : !after.auth?.[name] ? '-' : '~', text: `auth provider ${name}` });
   }
   const schema = buildManifestSchema(registry);
   const had = new Set(secretUses(schema, before).map((u) => u.name));
   for (const name of [...new Set(secretUses(schema, after).map((u) => u.name))].sort()) {
-    if (!had.has(name)) lines.push({ sign: '!', text: `new secret ${name}: set it before deploying (npx wrangler secret put ${name} --env <env>)` });
+    if (!had.has(name))
+      lines.push({
+        sign: '!',
+        text: `new secret ${name}: set it before deploying (npx wrangler secret put ${name} --env <env>)`,
+      });
   }
   return lines;
 }
@@ -135,7 +169,8 @@ function readFrom(from: string, manifestPath: string): string {
   const cwd = dirname(manifestPath);
   const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' }).stdout.trim();
   const shown = spawnSync('git', ['show', `${from}:${relative(top, manifestPath)}`], { cwd, encoding: 'utf8' });
-  if (shown.status !== 0) throw new Error(`cannot read ${relative(top, manifestPath)} at ${from}: ${shown.stderr.trim()}`);
+  if (shown.status !== 0)
+    throw new Error(`cannot read ${relative(top, manifestPath)} at ${from}: ${shown.stderr.trim()}`);
   return shown.stdout;
 }
 
@@ -157,21 +192,50 @@ rows and effects that differ: the cases' events in tests/ (--events fixtures), o
 environment's event log (--events URL). Its --from defaults to HEAD.`,
   arguments: [{ name: '[FILE]', description: 'the manifest (default: integrations.yaml, found by walking up)' }],
   flags: {
-    from: { type: 'string', value: 'REF', description: 'the earlier manifest: a git ref (the manifest at that commit) or a file; with --replay, HEAD when not given' },
+    from: {
+      type: 'string',
+      value: 'REF',
+      description:
+        'the earlier manifest: a git ref (the manifest at that commit) or a file; with --replay, HEAD when not given',
+    },
     budget: { type: 'boolean', description: "each handler's cost per event, and the events a day each plan fits" },
-    replay: { type: 'boolean', description: 'what the change does to the data: the rows and effects that differ for real events' },
-    events: { type: 'string', value: 'fixtures|URL', default: 'fixtures', requires: replayOnly, description: "the events to replay: the cases in tests/, or a running switchyard's event log" },
-    days: { type: 'string', value: 'N', default: '7', requires: replayOnly, description: 'how many days of the event log to replay (with --events URL)' },
+    replay: {
+      type: 'boolean',
+      description: 'what the change does to the data: the rows and effects that differ for real events',
+    },
+    events: {
+      type: 'string',
+      value: 'fixtures|URL',
+      default: 'fixtures',
+      requires: replayOnly,
+      description: "the events to replay: the cases in tests/, or a running switchyard's event log",
+    },
+    days: {
+      type: 'string',
+      value: 'N',
+      default: '7',
+      requires: replayOnly,
+      description: 'how many days of the event log to replay (with --events URL)',
+    },
     env: ENV_FLAG,
     markdown: { type: 'boolean', description: 'print Markdown, for a pull request comment' },
     json: { type: 'boolean', description: 'print one JSON object instead of text' },
   },
   oneRequired: [['from', 'budget', 'replay']],
-  exclusive: [['json', 'markdown'], ['budget', 'replay']],
+  exclusive: [
+    ['json', 'markdown'],
+    ['budget', 'replay'],
+  ],
   examples: [
-    { command: 'switchyard plan --from origin/main --markdown', does: 'what this branch changes, for a pull request comment' },
+    {
+      command: 'switchyard plan --from origin/main --markdown',
+      does: 'what this branch changes, for a pull request comment',
+    },
     { command: 'switchyard plan --budget', does: 'what an event of each handler costs on the free plan' },
-    { command: 'switchyard plan --replay', does: 'the rows and effects your uncommitted manifest changes would change, for the cases in tests/' },
+    {
+      command: 'switchyard plan --replay',
+      does: 'the rows and effects your uncommitted manifest changes would change, for the cases in tests/',
+    },
   ],
 });
 
@@ -180,7 +244,8 @@ export async function planCommand(args: string[]): Promise<number> {
   if (values.replay) return replayCommand(values, positionals[0]);
   const { from, budget = false, json = false } = values;
   const env = values.env;
-  if (from === undefined) return printBudget(checkProject(projectFor(positionals[0]), { environments: [env] }).builds, json);
+  if (from === undefined)
+    return printBudget(checkProject(projectFor(positionals[0]), { environments: [env] }).builds, json);
   const project = projectFor(positionals[0]);
   let before: Obj;
   let after: Obj;
@@ -188,7 +253,8 @@ export async function planCommand(args: string[]): Promise<number> {
   try {
     const old = parseManifest(readFrom(from, project.manifest), `${from}`);
     const now = parseManifest(readText(project.manifest) ?? '', project.manifest);
-    for (const p of [...old.problems, ...now.problems]) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
+    for (const p of [...old.problems, ...now.problems])
+      throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
     // Both in the current manifest language, so a form `switchyard upgrade` renamed is no change.
     before = resolveWithProviders(upgradeValue(old.value).value, env) as Obj;
     after = resolveWithProviders(upgradeValue(now.value).value, env) as Obj;
@@ -199,8 +265,22 @@ export async function planCommand(args: string[]): Promise<number> {
   }
   const lines = planLines(before, after, registry);
   if (json) {
-    const priced = budget ? checkProject(project, { environments: [env] }).builds.find((b) => b.name === env)?.budget : undefined;
-    console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, changes: lines, ...(budget ? { budget: priced ?? null } : {}) }, null, 2));
+    const priced = budget
+      ? checkProject(project, { environments: [env] }).builds.find((b) => b.name === env)?.budget
+      : undefined;
+    console.log(
+      JSON.stringify(
+        {
+          manifest: project.manifest,
+          environment: env,
+          from,
+          changes: lines,
+          ...(budget ? { budget: priced ?? null } : {}),
+        },
+        null,
+        2,
+      ),
+    );
     return budget && !priced ? 1 : 0;
   }
   const markdown = values.markdown ?? false;
@@ -223,28 +303,50 @@ async function replayCommand(values: FlagValues<typeof planSpec.flags>, manifest
   const days = Number(values.days);
   if (!(days > 0)) throw new UsageError('--days takes a positive number');
   const source = values.events;
-  if (source !== 'fixtures' && !/^https?:\/\//.test(source)) throw new UsageError('--events takes fixtures (the cases in tests/) or the URL of a running switchyard');
+  if (source !== 'fixtures' && !/^https?:\/\//.test(source))
+    throw new UsageError('--events takes fixtures (the cases in tests/) or the URL of a running switchyard');
   const env = values.env;
   const from = values.from ?? 'HEAD';
   const project = projectFor(manifestPath);
   let plan;
   try {
     const before = manifestFromText(project, readFrom(from, project.manifest), env, from);
-    const after = manifestFromText(project, readText(project.manifest) ?? '', env, relative(process.cwd(), project.manifest) || project.manifest);
+    const after = manifestFromText(
+      project,
+      readText(project.manifest) ?? '',
+      env,
+      relative(process.cwd(), project.manifest) || project.manifest,
+    );
     let cases;
     if (source === 'fixtures') cases = fixtureCases(project);
     else {
       const token = adminToken(project);
-      if (!token) throw new Error('reading the event log needs the admin token: set ADMIN_TOKEN in the environment or .dev.vars');
+      if (!token)
+        throw new Error('reading the event log needs the admin token: set ADMIN_TOKEN in the environment or .dev.vars');
       cases = [await eventLogCase(source.replace(/\/+$/, ''), token, after, days)];
     }
-    plan = await replayPlan(project, env, before, after, cases, source === 'fixtures' ? 'tests/' : `${source} (last ${days} days)`);
+    plan = await replayPlan(
+      project,
+      env,
+      before,
+      after,
+      cases,
+      source === 'fixtures' ? 'tests/' : `${source} (last ${days} days)`,
+    );
   } catch (error) {
     console.error(`plan --replay: ${(error as Error).message}`);
     return 1;
   }
-  if (values.json) console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, ...plan }, null, 2));
-  else console.log(formatReplayPlan(plan, `Replay plan for ${relative(process.cwd(), project.manifest) || project.manifest} [${env}], from ${from}: ${plan.events} events from ${plan.source}`, values.markdown ?? false));
+  if (values.json)
+    console.log(JSON.stringify({ manifest: project.manifest, environment: env, from, ...plan }, null, 2));
+  else
+    console.log(
+      formatReplayPlan(
+        plan,
+        `Replay plan for ${relative(process.cwd(), project.manifest) || project.manifest} [${env}], from ${from}: ${plan.events} events from ${plan.source}`,
+        values.markdown ?? false,
+      ),
+    );
   return 0;
 }
 

@@ -34,14 +34,30 @@ export async function providersCommand(args: string[]): Promise<number> {
   for (const p of catalog.problems) console.error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
   const entries = [...catalog.entries.values()].sort((a, b) => a.name.localeCompare(b.name));
   if (name === undefined) {
-    if (values.json) console.log(JSON.stringify(entries.map((e) => ({ name: e.name, title: e.title, scheme: e.verifier.type, handshake: e.handshake?.type ?? null, verified_by: e.verified_by, docs: e.docs })), null, 2));
+    if (values.json)
+      console.log(
+        JSON.stringify(
+          entries.map((e) => ({
+            name: e.name,
+            title: e.title,
+            scheme: e.verifier.type,
+            handshake: e.handshake?.type ?? null,
+            verified_by: e.verified_by,
+            docs: e.docs,
+          })),
+          null,
+          2,
+        ),
+      );
     else console.log(listing(entries));
     return catalog.problems.length ? 1 : 0;
   }
   const entry = catalog.entries.get(name);
   if (!entry) {
     const guess = closest(name, [...catalog.entries.keys()]);
-    throw new UsageError(`no provider ${JSON.stringify(name)} in the catalog${guess ? ` (did you mean "${guess}"?)` : ''}; \`switchyard providers\` lists them`);
+    throw new UsageError(
+      `no provider ${JSON.stringify(name)} in the catalog${guess ? ` (did you mean "${guess}"?)` : ''}; \`switchyard providers\` lists them`,
+    );
   }
   console.log(values.json ? JSON.stringify(entry, null, 2) : detail(entry));
   return 0;
@@ -49,16 +65,27 @@ export async function providersCommand(args: string[]): Promise<number> {
 
 /** One line per provider, in aligned columns. */
 function listing(entries: CatalogEntry[]): string {
-  const rows = entries.map((e) => [e.name, schemeSummary(e).replace(/`/g, ''), e.handshake?.type ?? '-', verifiedBy(e).replace(/`/g, '')]);
+  const rows = entries.map((e) => [
+    e.name,
+    schemeSummary(e).replace(/`/g, ''),
+    e.handshake?.type ?? '-',
+    verifiedBy(e).replace(/`/g, ''),
+  ]);
   const head = ['provider', 'scheme', 'handshake', 'verified by'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [paint('bold', line(head)), ...rows.map(line), '', `${entries.length} providers; \`switchyard providers <name>\` shows what one sets.`].join('\n');
+  return [
+    paint('bold', line(head)),
+    ...rows.map(line),
+    '',
+    `${entries.length} providers; \`switchyard providers <name>\` shows what one sets.`,
+  ].join('\n');
 }
 
 /** What `provider: <name>` sets, as the YAML it stands for, with its secrets and where to find them. */
 function detail(e: CatalogEntry): string {
-  const block = (title: string, value: unknown) => `${paint('bold', title)}\n${stringify(value, { indent: 2 }).trimEnd().replace(/^/gm, '  ')}`;
+  const block = (title: string, value: unknown) =>
+    `${paint('bold', title)}\n${stringify(value, { indent: 2 }).trimEnd().replace(/^/gm, '  ')}`;
   const parts = [
     `${paint('bold', e.title)} (${e.name})`,
     `docs: ${e.docs}`,
@@ -67,15 +94,31 @@ function detail(e: CatalogEntry): string {
     paint('bold', 'secrets (set each with `npx wrangler secret put NAME`, and in .dev.vars locally)'),
     ...Object.entries(e.secrets).map(([n, where]) => `  ${n}: ${where}`),
     '',
-    block('use it', { integrations: { [e.name.replace(/-/g, '_')]: { provider: e.name, route: `/webhooks/${e.name}`, queue: 'events' } } }),
+    block('use it', {
+      integrations: {
+        [e.name.replace(/-/g, '_')]: { provider: e.name, route: `/webhooks/${e.name}`, queue: 'events' },
+      },
+    }),
     '',
-    block('what it sets (override any key in the integration)', { ...(e.format ? { format: e.format } : {}), verifier: e.verifier, event: e.event, ...(e.handshake ? { handshake: e.handshake } : {}) }),
+    block('what it sets (override any key in the integration)', {
+      ...(e.format ? { format: e.format } : {}),
+      verifier: e.verifier,
+      event: e.event,
+      ...(e.handshake ? { handshake: e.handshake } : {}),
+    }),
     '',
     `sample: ${e.sample.type} (\`switchyard send\` uses it when samples/<integration>/ has none)`,
   ];
   if (e.sources) {
-    parts.push('', paint('bold', 'backfill sources (`switchyard backfill`, `reconcile`; credentials from your shell, never the Worker)'));
-    for (const [name, s] of Object.entries(e.sources)) parts.push(`  ${name}: ${s.event.type} from ${s.url}${s.reconcile ? ` (reconciles ${s.reconcile.table})` : ''}`);
+    parts.push(
+      '',
+      paint(
+        'bold',
+        'backfill sources (`switchyard backfill`, `reconcile`; credentials from your shell, never the Worker)',
+      ),
+    );
+    for (const [name, s] of Object.entries(e.sources))
+      parts.push(`  ${name}: ${s.event.type} from ${s.url}${s.reconcile ? ` (reconciles ${s.reconcile.table})` : ''}`);
   }
   if (e.notes) parts.push('', paint('bold', 'notes'), e.notes.trim().replace(/^/gm, '  '));
   return parts.join('\n');

@@ -20,7 +20,10 @@ export function progressBar(done: number, total: number, width = 30): string {
 }
 
 /** What can be rebuilt: the manifest's integrations and the tables its SQL steps write (undefined if it does not load). */
-export function rebuildTargets(project: Project, env: string): { integrations: string[]; tables: string[] } | undefined {
+export function rebuildTargets(
+  project: Project,
+  env: string,
+): { integrations: string[]; tables: string[] } | undefined {
   const parsed = parseManifest(readText(project.manifest) ?? '', project.manifest);
   if (parsed.problems.length) return undefined;
   const manifest = resolveWithProviders(parsed.value, env) as Manifest;
@@ -28,7 +31,9 @@ export function rebuildTargets(project: Project, env: string): { integrations: s
   for (const integration of Object.values(manifest.integrations ?? {})) {
     for (const handler of integration.handlers ?? []) {
       for (const step of handler.steps) {
-        if ('sql' in step) for (const m of step.sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)) tables.add(m[1]!);
+        if ('sql' in step)
+          for (const m of step.sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi))
+            tables.add(m[1]!);
       }
     }
   }
@@ -46,9 +51,14 @@ nothing. Run it after deploying a changed projection (switchyard plan says which
   flags: {
     url: URL_FLAG,
     batch: { type: 'string', value: 'N', default: '200', description: 'events per admin API call' },
-    env: { ...ENV_FLAG, description: "the manifest's environment whose tables and integrations the target is checked against" },
+    env: {
+      ...ENV_FLAG,
+      description: "the manifest's environment whose tables and integrations the target is checked against",
+    },
   },
-  examples: [{ command: 'switchyard rebuild subscriptions', does: 're-project every event that writes the subscriptions table' }],
+  examples: [
+    { command: 'switchyard rebuild subscriptions', does: 're-project every event that writes the subscriptions table' },
+  ],
 });
 
 export async function rebuildCommand(args: string[]): Promise<number> {
@@ -57,12 +67,15 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   if (!target) throw new UsageError('name the table or integration to rebuild');
   if (extra) throw new UsageError(`unexpected argument ${extra}`);
   const limit = Number(values.batch);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--batch takes a positive whole number, not ${values.batch}`);
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new UsageError(`--batch takes a positive whole number, not ${values.batch}`);
   const project = projectFor();
   const known = rebuildTargets(project, values.env);
   if (known && !known.integrations.includes(target) && !known.tables.includes(target)) {
     const guess = closest(target, [...known.tables, ...known.integrations]);
-    console.error(`${target} is neither a table the manifest writes nor an integration${guess ? ` (did you mean ${guess}?)` : ''}\n  tables: ${known.tables.join(', ')}\n  integrations: ${known.integrations.join(', ')}`);
+    console.error(
+      `${target} is neither a table the manifest writes nor an integration${guess ? ` (did you mean ${guess}?)` : ''}\n  tables: ${known.tables.join(', ')}\n  integrations: ${known.integrations.join(', ')}`,
+    );
     return 1;
   }
   const server = adminTarget(project, values.url);
@@ -75,10 +88,11 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   let skipped = 0;
   const tty = process.stdout.isTTY;
   do {
-    const page: { processed: number; statements: number; skipped: number; total: number; next_cursor: string | null } = await adminCall(url, token, '/rebuild', {
-      method: 'POST',
-      body: JSON.stringify({ target, cursor, limit }),
-    });
+    const page: { processed: number; statements: number; skipped: number; total: number; next_cursor: string | null } =
+      await adminCall(url, token, '/rebuild', {
+        method: 'POST',
+        body: JSON.stringify({ target, cursor, limit }),
+      });
     if (page.total >= 0) total = page.total;
     done += page.processed;
     statements += page.statements;

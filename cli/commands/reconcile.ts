@@ -30,7 +30,9 @@ export interface Drift {
 }
 
 /** Values compare as text, with null and undefined alike (D1 hands numbers back as numbers, JSON as text). */
-const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || (a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b));
+const same = (a: unknown, b: unknown) =>
+  (a ?? null) === (b ?? null) ||
+  (a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b));
 
 interface Listed {
   key: string;
@@ -65,11 +67,24 @@ async function listAll(pager: Pager, source: BackfillSource): Promise<Listed[]> 
   return out;
 }
 
-async function readRows(url: string, token: string, r: NonNullable<BackfillSource['reconcile']>, keys: string[]): Promise<Map<string, Record<string, unknown>>> {
+async function readRows(
+  url: string,
+  token: string,
+  r: NonNullable<BackfillSource['reconcile']>,
+  keys: string[],
+): Promise<Map<string, Record<string, unknown>>> {
   const key = r.key ?? 'id';
   const rows = new Map<string, Record<string, unknown>>();
   for (let i = 0; i < keys.length; i += KEYS_PER_CALL) {
-    const answer = await adminCall<{ rows: Record<string, unknown>[] }>(url, token, '/rows', { method: 'POST', body: JSON.stringify({ table: r.table, key, columns: Object.keys(r.columns), keys: keys.slice(i, i + KEYS_PER_CALL) }) });
+    const answer = await adminCall<{ rows: Record<string, unknown>[] }>(url, token, '/rows', {
+      method: 'POST',
+      body: JSON.stringify({
+        table: r.table,
+        key,
+        columns: Object.keys(r.columns),
+        keys: keys.slice(i, i + KEYS_PER_CALL),
+      }),
+    });
     for (const row of answer.rows) rows.set(String(row[key]), row);
   }
   return rows;
@@ -80,22 +95,47 @@ async function allKeys(url: string, token: string, r: NonNullable<BackfillSource
   const keys: string[] = [];
   let after: string | null = '';
   while (after !== null) {
-    const page: { rows: Record<string, unknown>[]; next: string | null } = await adminCall(url, token, '/rows', { method: 'POST', body: JSON.stringify({ table: r.table, key, columns: [key], after, ...(r.key_like ? { key_like: r.key_like } : {}) }) });
+    const page: { rows: Record<string, unknown>[]; next: string | null } = await adminCall(url, token, '/rows', {
+      method: 'POST',
+      body: JSON.stringify({
+        table: r.table,
+        key,
+        columns: [key],
+        after,
+        ...(r.key_like ? { key_like: r.key_like } : {}),
+      }),
+    });
     keys.push(...page.rows.map((row) => String(row[key])));
     after = page.next;
   }
   return keys;
 }
 
-function compare(name: string, source: BackfillSource, listed: Listed[], rows: Map<string, Record<string, unknown>>, present: string[] | null): Drift {
-  const drift: Drift = { source: name, table: source.reconcile!.table, objects: listed.length, matching: 0, missing: [], extra: [], different: [] };
+function compare(
+  name: string,
+  source: BackfillSource,
+  listed: Listed[],
+  rows: Map<string, Record<string, unknown>>,
+  present: string[] | null,
+): Drift {
+  const drift: Drift = {
+    source: name,
+    table: source.reconcile!.table,
+    objects: listed.length,
+    matching: 0,
+    missing: [],
+    extra: [],
+    different: [],
+  };
   for (const l of listed) {
     const row = rows.get(l.key);
     if (!row) {
       drift.missing.push(l.key);
       continue;
     }
-    const columns = Object.entries(l.expected).filter(([c, v]) => !same(row[c], v)).map(([column, provider]) => ({ column, row: row[column] ?? null, provider }));
+    const columns = Object.entries(l.expected)
+      .filter(([c, v]) => !same(row[c], v))
+      .map(([column, provider]) => ({ column, row: row[column] ?? null, provider }));
     if (columns.length) drift.different.push({ key: l.key, columns });
     else drift.matching++;
   }
@@ -111,10 +151,15 @@ const show = (v: unknown) => JSON.stringify(v ?? null);
 function report(integration: string, d: Drift): string[] {
   const lines = [`${integration} ${d.source} -> ${d.table}: ${d.objects} objects, ${d.matching} rows match`];
   for (const k of d.missing) lines.push(`  missing  ${k}`);
-  for (const x of d.different) lines.push(`  differs  ${x.key}  ${x.columns.map((c) => `${c.column}: row ${show(c.row)}, provider ${show(c.provider)}`).join('; ')}`);
+  for (const x of d.different)
+    lines.push(
+      `  differs  ${x.key}  ${x.columns.map((c) => `${c.column}: row ${show(c.row)}, provider ${show(c.provider)}`).join('; ')}`,
+    );
   for (const k of d.extra) lines.push(`  extra    ${k}  (no such object at the provider)`);
   const n = d.missing.length + d.different.length + d.extra.length;
-  lines.push(n ? `  drift: ${d.missing.length} missing, ${d.different.length} different, ${d.extra.length} extra` : '  no drift');
+  lines.push(
+    n ? `  drift: ${d.missing.length} missing, ${d.different.length} different, ${d.extra.length} extra` : '  no drift',
+  );
   return lines;
 }
 
@@ -128,7 +173,12 @@ objects again as events (origin repair) through the same path as backfill, then 
 reported, never deleted: the provider cannot say what they were. Exit 1 when drift remains.`,
   arguments: [{ name: '<integration>', description: 'the integration to reconcile' }],
   flags: {
-    objects: { type: 'string', value: 'a,b', defaultText: 'every source with a reconcile: block', description: 'the sources to compare, by name' },
+    objects: {
+      type: 'string',
+      value: 'a,b',
+      defaultText: 'every source with a reconcile: block',
+      description: 'the sources to compare, by name',
+    },
     repair: { type: 'boolean', description: 'send the missing and different objects again, then compare again' },
     json: JSON_FLAG,
     url: URL_FLAG,
@@ -148,17 +198,33 @@ export async function reconcileCommand(args: string[]): Promise<number> {
   const env = values.env;
   const project = projectFor();
   const resolved = resolveSources(project, integration, env);
-  const named = values.objects?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of named ?? []) if (!resolved.sources.get(n)?.reconcile) throw new UsageError(`${integration} has no source ${n} with a reconcile: block; these have one: ${[...resolved.sources].filter(([, s]) => s.reconcile).map(([k]) => k).join(', ') || 'none'}`);
+  const named = values.objects
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of named ?? [])
+    if (!resolved.sources.get(n)?.reconcile)
+      throw new UsageError(
+        `${integration} has no source ${n} with a reconcile: block; these have one: ${
+          [...resolved.sources]
+            .filter(([, s]) => s.reconcile)
+            .map(([k]) => k)
+            .join(', ') || 'none'
+        }`,
+      );
   const picked = [...resolved.sources].filter(([name, s]) => s.reconcile && (!named || named.includes(name)));
-  if (!picked.length) throw new UsageError(`no source of ${integration} declares reconcile: (which table and columns to compare)`);
+  if (!picked.length)
+    throw new UsageError(`no source of ${integration} declares reconcile: (which table and columns to compare)`);
   const target = adminTarget(project, values.url);
   if (!target) return 2;
   const { url, token } = target;
   const vars = operatorEnv(project);
   const results: (Drift & { repaired?: { sent: number; counts: Record<string, number>; remaining: number } })[] = [];
   for (const [name, source] of picked) {
-    const pager = new Pager(source, { env: vars, onWait: (ms, why) => ms >= 1000 && process.stderr.write(`waiting ${Math.round(ms / 1000)}s: ${why}\n`) });
+    const pager = new Pager(source, {
+      env: vars,
+      onWait: (ms, why) => ms >= 1000 && process.stderr.write(`waiting ${Math.round(ms / 1000)}s: ${why}\n`),
+    });
     let listed: Listed[];
     try {
       listed = await listAll(pager, source);
@@ -170,26 +236,47 @@ export async function reconcileCommand(args: string[]): Promise<number> {
       throw error;
     }
     const r = source.reconcile!;
-    const rows = await readRows(url, token, r, listed.map((l) => l.key));
+    const rows = await readRows(
+      url,
+      token,
+      r,
+      listed.map((l) => l.key),
+    );
     const drift = compare(name, source, listed, rows, await allKeys(url, token, r));
     const entry: (typeof results)[number] = { ...drift };
     if (values.repair && (drift.missing.length || drift.different.length)) {
       const fix = new Set([...drift.missing, ...drift.different.map((d) => d.key)]);
       const stamp = Date.now().toString(36);
-      const events: SyntheticEvent[] = listed.filter((l) => fix.has(l.key)).map((l) => synthesise(source, l.object, l.fetchedAt, `repair-${stamp}`));
+      const events: SyntheticEvent[] = listed
+        .filter((l) => fix.has(l.key))
+        .map((l) => synthesise(source, l.object, l.fetchedAt, `repair-${stamp}`));
       const counts: Record<string, number> = {};
       const batch = 10; // within the free plan's bound (runtime/operations/backfill.ts MAX_BACKFILL_EVENTS)
       for (let i = 0; i < events.length; i += batch) {
-        const answer = await adminCall<{ counts: Record<string, number>; results: { status: string; error?: string }[] }>(url, token, `/backfill/${encodeURIComponent(integration)}`, {
+        const answer = await adminCall<{
+          counts: Record<string, number>;
+          results: { status: string; error?: string }[];
+        }>(url, token, `/backfill/${encodeURIComponent(integration)}`, {
           method: 'POST',
-          body: JSON.stringify({ origin: 'repair', events: events.slice(i, i + batch).map((e) => ({ body: e.body, ...(e.headers ? { headers: e.headers } : {}) })) }),
+          body: JSON.stringify({
+            origin: 'repair',
+            events: events
+              .slice(i, i + batch)
+              .map((e) => ({ body: e.body, ...(e.headers ? { headers: e.headers } : {}) })),
+          }),
         });
         for (const [k, v] of Object.entries(answer.counts)) counts[k] = (counts[k] ?? 0) + v;
       }
       // Check again (queued repairs may take a moment to apply).
       let after = drift;
       for (let attempt = 0; attempt < 10; attempt++) {
-        after = compare(name, source, listed.filter((l) => fix.has(l.key)), await readRows(url, token, r, [...fix]), null);
+        after = compare(
+          name,
+          source,
+          listed.filter((l) => fix.has(l.key)),
+          await readRows(url, token, r, [...fix]),
+          null,
+        );
         if (!after.missing.length && !after.different.length) break;
         await new Promise((res) => setTimeout(res, 500));
       }
@@ -202,11 +289,21 @@ export async function reconcileCommand(args: string[]): Promise<number> {
     for (const d of results) {
       for (const line of report(integration, d)) console.log(line);
       if (d.repaired) {
-        console.log(`  repair: sent ${d.repaired.sent} events (${Object.entries(d.repaired.counts).map(([k, v]) => `${v} ${k}`).join(', ')}); ${d.repaired.remaining ? `${d.repaired.remaining} still differ (a newer event outranks the provider's object: see the event log)` : 'missing and different rows now match'}`);
-        if (d.extra.length) console.log(`  extra rows are left as they are: nothing at the provider says what they should be`);
+        console.log(
+          `  repair: sent ${d.repaired.sent} events (${Object.entries(d.repaired.counts)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(
+              ', ',
+            )}); ${d.repaired.remaining ? `${d.repaired.remaining} still differ (a newer event outranks the provider's object: see the event log)` : 'missing and different rows now match'}`,
+        );
+        if (d.extra.length)
+          console.log(`  extra rows are left as they are: nothing at the provider says what they should be`);
       }
     }
   }
-  const remaining = results.reduce((n, d) => n + d.extra.length + (d.repaired ? d.repaired.remaining : d.missing.length + d.different.length), 0);
+  const remaining = results.reduce(
+    (n, d) => n + d.extra.length + (d.repaired ? d.repaired.remaining : d.missing.length + d.different.length),
+    0,
+  );
   return remaining ? 1 : 0;
 }

@@ -38,13 +38,26 @@ each step instead: they are settled (their conditions decided), so they are neve
 It talks to the runtime's admin API with ADMIN_TOKEN (from the environment, else .dev.vars), so it works the same
 against npm run dev and a deployed environment.`,
   flags: {
-    list: { type: 'boolean', description: 'list the open dead letters (number, integration, stage, event, reason, attempts, time, and the error)' },
+    list: {
+      type: 'boolean',
+      description:
+        'list the open dead letters (number, integration, stage, event, reason, attempts, time, and the error)',
+    },
     json: { type: 'boolean', requires: ['list'], description: 'print the list as JSON' },
     seq: { type: 'string', value: '1,2', description: 'replay these dead letters, by number' },
-    integration: { type: 'string', value: 'NAME', description: "replay (or list) this integration's dead letters; with --events, its events" },
+    integration: {
+      type: 'string',
+      value: 'NAME',
+      description: "replay (or list) this integration's dead letters; with --events, its events",
+    },
     all: { type: 'boolean', description: 'replay every open dead letter' },
     events: { type: 'boolean', description: 'replay events by query instead of dead letters' },
-    status: { type: 'string', value: 'STATUS', requires: eventsOnly, description: 'events with this status (queued, retrying, dead_lettered, replayed; skipped lists them instead)' },
+    status: {
+      type: 'string',
+      value: 'STATUS',
+      requires: eventsOnly,
+      description: 'events with this status (queued, retrying, dead_lettered, replayed; skipped lists them instead)',
+    },
     type: { type: 'string', value: 'TYPE', requires: eventsOnly, description: 'events of this type' },
     since: { type: 'string', value: 'ISO', requires: eventsOnly, description: 'events received at or after this time' },
     until: { type: 'string', value: 'ISO', requires: eventsOnly, description: 'events received before this time' },
@@ -54,7 +67,10 @@ against npm run dev and a deployed environment.`,
   examples: [
     { command: 'switchyard replay --list', does: 'the dead letters waiting, with why each failed' },
     { command: 'switchyard replay --seq 3,4', does: 'replay dead letters #3 and #4' },
-    { command: 'switchyard replay --events --integration stripe --status retrying', does: "replay Stripe's events that are still retrying, now" },
+    {
+      command: 'switchyard replay --events --integration stripe --status retrying',
+      does: "replay Stripe's events that are still retrying, now",
+    },
   ],
 });
 
@@ -74,7 +90,9 @@ export async function replayCommand(args: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(dead_letters, null, 2));
     else if (!dead_letters.length) console.log('no dead letters waiting for replay');
     for (const d of values.json ? [] : dead_letters) {
-      console.log(`#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`);
+      console.log(
+        `#${d.seq}  ${d.integration}  ${d.stage}  ${d.event_id}  ${d.reason}  attempts=${d.attempts}  ${d.last_failed_at}`,
+      );
       // The error is what says why (the reason is its kind): each of its lines, indented under the letter.
       if (d.error) console.log(d.error.trim().replace(/^/gm, '    '));
     }
@@ -83,17 +101,34 @@ export async function replayCommand(args: string[]): Promise<number> {
   if (values.events && values.status === EventStatus.skipped) return listSkipped(call, values);
   if (values.events) {
     // By event query: events not yet applied, from their stored bodies.
-    const query = Object.fromEntries((['integration', 'status', 'type', 'since', 'until'] as const).flatMap((k) => (values[k] !== undefined ? [[k, values[k]]] : [])));
-    const result = await call<{ replayed: { integration: string; event_id: string }[]; skipped: { reason: string }[] }>('/events/replay', { method: 'POST', body: JSON.stringify(query) });
+    const query = Object.fromEntries(
+      (['integration', 'status', 'type', 'since', 'until'] as const).flatMap((k) =>
+        values[k] !== undefined ? [[k, values[k]]] : [],
+      ),
+    );
+    const result = await call<{ replayed: { integration: string; event_id: string }[]; skipped: { reason: string }[] }>(
+      '/events/replay',
+      { method: 'POST', body: JSON.stringify(query) },
+    );
     for (const r of result.replayed) console.log(`replayed ${r.integration} ${r.event_id}`);
     for (const s of result.skipped) console.error(`skipped ${s.reason}`);
     console.log(`${result.replayed.length} replayed, ${result.skipped.length} skipped`);
     if (!result.replayed.length && !result.skipped.length) console.error('no event matched the query');
     return result.skipped.length || !result.replayed.length ? 1 : 0;
   }
-  const selection = seqs ? { seq: seqs } : values.integration ? { integration: values.integration } : values.all ? { all: true } : undefined;
-  if (!selection) throw new UsageError('choose what to replay: --seq 1,2 | --integration NAME | --all (or --list to see them)');
-  const result = await call<{ replayed: { seq: number; integration: string; event_id: string }[]; skipped: { seq: number; integration: string; reason: string }[] }>('/dead-letters/replay', {
+  const selection = seqs
+    ? { seq: seqs }
+    : values.integration
+      ? { integration: values.integration }
+      : values.all
+        ? { all: true }
+        : undefined;
+  if (!selection)
+    throw new UsageError('choose what to replay: --seq 1,2 | --integration NAME | --all (or --list to see them)');
+  const result = await call<{
+    replayed: { seq: number; integration: string; event_id: string }[];
+    skipped: { seq: number; integration: string; reason: string }[];
+  }>('/dead-letters/replay', {
     method: 'POST',
     body: JSON.stringify(selection),
   });
@@ -101,9 +136,11 @@ export async function replayCommand(args: string[]): Promise<number> {
   for (const s of result.skipped) console.error(`skipped #${s.seq} ${s.integration}: ${s.reason}`);
   const seen = new Set([...result.replayed, ...result.skipped].map((r) => r.seq));
   const unmatched = (seqs ?? []).filter((s) => !seen.has(s));
-  if (unmatched.length) console.error(`no dead letter ${unmatched.map((s) => `#${s}`).join(', ')} (see switchyard replay --list)`);
+  if (unmatched.length)
+    console.error(`no dead letter ${unmatched.map((s) => `#${s}`).join(', ')} (see switchyard replay --list)`);
   console.log(`${result.replayed.length} replayed, ${result.skipped.length} skipped`);
-  if (!seen.size && !seqs) console.error(`no dead letters ${values.integration ? `for ${values.integration} ` : ''}to replay`);
+  if (!seen.size && !seqs)
+    console.error(`no dead letters ${values.integration ? `for ${values.integration} ` : ''}to replay`);
   return result.skipped.length || unmatched.length || (!seen.size && !values.all) ? 1 : 0;
 }
 
@@ -111,15 +148,29 @@ export async function replayCommand(args: string[]): Promise<number> {
 const SKIPPED_LISTED = 25;
 
 /** Skipped events, each with its steps and the condition that skipped each; they are settled, so nothing is replayed. */
-async function listSkipped(call: <T>(path: string, init?: RequestInit) => Promise<T>, values: Partial<Record<'integration' | 'type' | 'since' | 'until', string>>): Promise<number> {
+async function listSkipped(
+  call: <T>(path: string, init?: RequestInit) => Promise<T>,
+  values: Partial<Record<'integration' | 'type' | 'since' | 'until', string>>,
+): Promise<number> {
   const query = new URLSearchParams({ status: EventStatus.skipped, limit: String(SKIPPED_LISTED) });
-  for (const k of ['integration', 'type', 'since', 'until'] as const) if (values[k] !== undefined) query.set(k, values[k]!);
-  const { events } = await call<{ events: { integration: string; id: string; type: string; received_at: string }[] }>(`/events?${query}`);
+  for (const k of ['integration', 'type', 'since', 'until'] as const)
+    if (values[k] !== undefined) query.set(k, values[k]!);
+  const { events } = await call<{ events: { integration: string; id: string; type: string; received_at: string }[] }>(
+    `/events?${query}`,
+  );
   for (const e of events) {
-    const { steps } = await call<{ steps: { kind: string; skipped?: string }[] }>(`/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`);
+    const { steps } = await call<{ steps: { kind: string; skipped?: string }[] }>(
+      `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`,
+    );
     console.log(`${e.integration}  ${e.id}  ${e.type}  ${e.received_at}`);
-    steps.forEach((s, i) => console.log(`  step ${i} ${s.kind}: ${s.skipped !== undefined ? `skipped by ${s.skipped}` : 'ran'}`));
+    steps.forEach((s, i) =>
+      console.log(`  step ${i} ${s.kind}: ${s.skipped !== undefined ? `skipped by ${s.skipped}` : 'ran'}`),
+    );
   }
-  console.error(events.length ? `${events.length} skipped event${events.length === 1 ? '' : 's'}${events.length === SKIPPED_LISTED ? ' (the newest)' : ''}: settled, never replayed (their conditions decided); change the manifest, then rebuild` : 'no skipped event matched the query');
+  console.error(
+    events.length
+      ? `${events.length} skipped event${events.length === 1 ? '' : 's'}${events.length === SKIPPED_LISTED ? ' (the newest)' : ''}: settled, never replayed (their conditions decided); change the manifest, then rebuild`
+      : 'no skipped event matched the query',
+  );
   return 1;
 }

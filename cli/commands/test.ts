@@ -33,7 +33,9 @@ const at = (l: Location) => `${l.file}:${l.line}:${l.column}`;
 /** A condition's coverage line: where it is, how often it held and did not (what it lacks first), and what it says. */
 function conditionLine(c: Omit<ConditionCoverage, 'path'> & { location: string }, output: Output): string {
   const gap = conditionGap(c);
-  const counts = gap ? `${paint('yellow', gap, output.stdout)} (true ${c.true}, false ${c.false})` : `true ${c.true}, false ${c.false}`;
+  const counts = gap
+    ? `${paint('yellow', gap, output.stdout)} (true ${c.true}, false ${c.false})`
+    : `true ${c.true}, false ${c.false}`;
   return `${c.location}: ${counts}: ${c.at} (${c.condition})`;
 }
 
@@ -55,28 +57,48 @@ function coverageLines(project: Project, gaps: Coverage): { location: string; te
       const [p] = locate(parsed, [{ path: ['commands', command], message: '' }]);
       return `${p!.file}:${p!.line}:${p!.column}`;
     }
-    const kind = parsed.value && (parsed.value as { integrations?: Record<string, unknown> }).integrations?.[source] ? 'integrations' : 'routes';
+    const kind =
+      parsed.value && (parsed.value as { integrations?: Record<string, unknown> }).integrations?.[source]
+        ? 'integrations'
+        : 'routes';
     const [p] = locate(parsed, [{ path: [kind, source, 'handlers', index, 'on'], message: '' }]);
     return `${p!.file}:${p!.line}:${p!.column}`;
   };
   return [
     ...gaps.handlers.map((h) => ({
       location: at(h.source, h.index),
-      text: commandOf(h.source) !== undefined ? `${h.source}: no case applied a call of it` : `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it`,
+      text:
+        commandOf(h.source) !== undefined
+          ? `${h.source}: no case applied a call of it`
+          : `${h.source} handler on ${h.on.join(', ')}: no case applied an event to it`,
     })),
-    ...gaps.patterns.map((p) => ({ location: at(p.source, p.index), text: `${p.source} on ${p.pattern}: no event of this type was applied` })),
+    ...gaps.patterns.map((p) => ({
+      location: at(p.source, p.index),
+      text: `${p.source} on ${p.pattern}: no event of this type was applied`,
+    })),
   ];
 }
 
 /** A column gap placed at its sql step: the handler, the table and the columns no case asserted after it ran. */
-function columnLine(g: ColumnGap, where: (path: (string | number)[]) => string): { location: string; handler: string; step: string; table: string; columns: string[]; text: string } {
+function columnLine(
+  g: ColumnGap,
+  where: (path: (string | number)[]) => string,
+): { location: string; handler: string; step: string; table: string; columns: string[]; text: string } {
   const why = g.ran ? 'no case that ran it asserts' : 'no case ran it; unasserted';
-  return { location: where([...g.step.path, 'sql']), handler: g.step.handler, step: g.step.at, table: g.table, columns: g.columns, text: `${g.step.label}: ${why} ${g.table}.${g.columns.join(`, ${g.table}.`)}` };
+  return {
+    location: where([...g.step.path, 'sql']),
+    handler: g.step.handler,
+    step: g.step.at,
+    table: g.table,
+    columns: g.columns,
+    text: `${g.step.label}: ${why} ${g.table}.${g.columns.join(`, ${g.table}.`)}`,
+  };
 }
 
 /** `--coverage` alone means `--coverage=report`: the flag takes a value only as `=strict`/`=report` or `strict`/`report` after it. */
 const COVERAGE_MODES = ['strict', 'report'];
-const bareCoverage = (args: string[]) => args.map((a, i) => (a === '--coverage' && !COVERAGE_MODES.includes(args[i + 1] ?? '') ? '--coverage=report' : a));
+const bareCoverage = (args: string[]) =>
+  args.map((a, i) => (a === '--coverage' && !COVERAGE_MODES.includes(args[i + 1] ?? '') ? '--coverage=report' : a));
 
 export const testSpec = defineCommand({
   name: 'test',
@@ -97,20 +119,38 @@ Every run also counts the projected columns (what each sql step writes: an INSER
 UPDATE's SET) that no case asserts, in an expected row of expect: tables:, after its events ran that step and before
 another step wrote the column; --coverage lists them at their sql step, and --coverage=strict fails on them.`,
   arguments: [
-    { name: '[MANIFEST]', description: 'a manifest file (a .yaml with integrations: and no cases:) instead of integrations.yaml' },
+    {
+      name: '[MANIFEST]',
+      description: 'a manifest file (a .yaml with integrations: and no cases:) instead of integrations.yaml',
+    },
     { name: '[FILE...]', description: 'only these test files (default: every test file of the manifest)' },
   ],
   flags: {
     env: ENV_FLAG,
-    update: { type: 'boolean', description: 'write the actual results into the failing expectations, for review (git diff tests/)' },
+    update: {
+      type: 'boolean',
+      description: 'write the actual results into the failing expectations, for review (git diff tests/)',
+    },
     json: JSON_FLAG,
-    coverage: { type: 'string', value: 'MODE', description: 'report: list the projected columns no case asserts and each condition with how often it was true and false; strict: also fail on untested handlers, on: patterns and columns (--coverage alone is report)' },
-    'coverage-min': { type: 'string', value: 'PERCENT', description: "fail unless this share of the conditions' outcomes (each true and false) was seen" },
+    coverage: {
+      type: 'string',
+      value: 'MODE',
+      description:
+        'report: list the projected columns no case asserts and each condition with how often it was true and false; strict: also fail on untested handlers, on: patterns and columns (--coverage alone is report)',
+    },
+    'coverage-min': {
+      type: 'string',
+      value: 'PERCENT',
+      description: "fail unless this share of the conditions' outcomes (each true and false) was seen",
+    },
     manifest: MANIFEST_FLAG,
   },
   examples: [
     { command: 'switchyard test', does: "run every case of integrations.yaml's tests" },
-    { command: 'switchyard test tests/stripe.test.yaml --coverage=strict', does: 'one file, failing on handlers no case exercised' },
+    {
+      command: 'switchyard test tests/stripe.test.yaml --coverage=strict',
+      does: 'one file, failing on handlers no case exercised',
+    },
     { command: 'switchyard test examples/postgres.yaml', does: "another manifest's cases" },
   ],
 });
@@ -118,20 +158,37 @@ another step wrote the column; --coverage lists them at their sql step, and --co
 /** Runs `switchyard test` with `args`, writing to `output` (the process's by default); returns the exit code. */
 export async function testCommand(args: string[], output: Output = processOutput): Promise<number> {
   const { values, positionals } = parseCommand(testSpec, bareCoverage(args));
-  if (values.coverage !== undefined && !COVERAGE_MODES.includes(values.coverage)) throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
+  if (values.coverage !== undefined && !COVERAGE_MODES.includes(values.coverage))
+    throw new UsageError('--coverage takes strict (fail on untested handlers) or report (the default)');
   const min = values['coverage-min'];
-  if (min !== undefined && !(/^\d+(\.\d+)?$/.test(min) && Number(min) <= 100)) throw new UsageError('--coverage-min takes a percentage from 0 to 100: the share of the conditions\' outcomes (each true and false) the cases must see');
+  if (min !== undefined && !(/^\d+(\.\d+)?$/.test(min) && Number(min) <= 100))
+    throw new UsageError(
+      "--coverage-min takes a percentage from 0 to 100: the share of the conditions' outcomes (each true and false) the cases must see",
+    );
   const environment = values.env;
   const json = values.json ?? false;
   const started = performance.now();
   // A manifest among the arguments (`switchyard test examples/postgres.yaml`) picks the manifest; the rest are tests.
   const manifests = positionals.filter(isManifestArgument);
-  if (manifests.length > 1 || (manifests.length && values.manifest !== undefined)) throw new UsageError('give one manifest (FILE.yaml or --manifest FILE)');
+  if (manifests.length > 1 || (manifests.length && values.manifest !== undefined))
+    throw new UsageError('give one manifest (FILE.yaml or --manifest FILE)');
   const project = projectFor(values.manifest ?? manifests[0]);
   const testArgs = positionals.filter((p) => !manifests.includes(p));
   const built = nodeTarget(project, environment);
   if (!built.ok) {
-    if (json) log(output, JSON.stringify({ environment, ok: false, problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })) }, null, 2));
+    if (json)
+      log(
+        output,
+        JSON.stringify(
+          {
+            environment,
+            ok: false,
+            problems: built.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message })),
+          },
+          null,
+          2,
+        ),
+      );
     else {
       for (const p of built.problems) logError(output, formatProblem(p, 'error', output.stderr));
       logError(output, `the manifest is not valid for ${environment}: no test ran`);
@@ -139,7 +196,15 @@ export async function testCommand(args: string[], output: Output = processOutput
     return 1;
   }
   try {
-    return await runTests(project, built.target, environment, testArgs, { ...values, ...(min !== undefined ? { coverageMin: Number(min) } : {}) }, started, output);
+    return await runTests(
+      project,
+      built.target,
+      environment,
+      testArgs,
+      { ...values, ...(min !== undefined ? { coverageMin: Number(min) } : {}) },
+      started,
+      output,
+    );
   } finally {
     await built.target.close?.();
   }
@@ -152,21 +217,45 @@ function isManifestArgument(arg: string): boolean {
   return text !== undefined && /^integrations\s*:/m.test(text) && !/^cases\s*:/m.test(text);
 }
 
-async function runTests(project: Project, target: Target, environment: string, positionals: string[], values: { update?: boolean; json?: boolean; coverage?: string; coverageMin?: number }, started: number, output: Output): Promise<number> {
+async function runTests(
+  project: Project,
+  target: Target,
+  environment: string,
+  positionals: string[],
+  values: { update?: boolean; json?: boolean; coverage?: string; coverageMin?: number },
+  started: number,
+  output: Output,
+): Promise<number> {
   const json = values.json ?? false;
   const files = loadCaseFiles(project, findCaseFiles(project, positionals));
   const problems = files.flatMap((f) => f.problems);
   if (!files.length || problems.length) {
-    if (json) log(output, JSON.stringify({ environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) }, null, 2));
-    else if (!files.length) logError(output, `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see docs/testing.md)`);
-    for (const p of problems) if (!json) logError(output, `${at(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
+    if (json)
+      log(
+        output,
+        JSON.stringify(
+          { environment, ok: false, problems: problems.map((p) => ({ ...p.location, message: p.message })) },
+          null,
+          2,
+        ),
+      );
+    else if (!files.length)
+      logError(
+        output,
+        `no test files: add ${relative(project.root, join(testsDir(project), `<name>${TEST_SUFFIX}`))} (see docs/testing.md)`,
+      );
+    for (const p of problems)
+      if (!json) logError(output, `${at(p.location)}: ${paint('red', 'error', output.stderr)}: ${p.message}`);
     return 1;
   }
 
   const results: CaseResult[] = [];
   const cases: Case[] = [];
-  for (const file of files) for (const c of file.cases) (cases.push(c), results.push(await runCase(target, c)));
-  const gaps = coverage(target.manifest, results.flatMap((r) => r.applied));
+  for (const file of files) for (const c of file.cases) cases.push(c), results.push(await runCase(target, c));
+  const gaps = coverage(
+    target.manifest,
+    results.flatMap((r) => r.applied),
+  );
   const engine = target.engine?.();
   const gapLines = coverageLines(project, gaps);
   const strict = values.coverage === 'strict';
@@ -174,16 +263,36 @@ async function runTests(project: Project, target: Target, environment: string, p
   const byFile = new Map(files.map((f) => [f.file, f]));
   const ms = performance.now() - started;
   const where = manifestLocator(project);
-  const conditions = conditionCoverage(target.conditions?.declared ?? [], results.map((r) => r.conditions));
+  const conditions = conditionCoverage(
+    target.conditions?.declared ?? [],
+    results.map((r) => r.conditions),
+  );
   const conditionRows = conditions.conditions.map(({ path, ...c }) => ({ ...c, location: where(path) }));
-  const columns = columnCoverage(target.manifest, results.map((r, i) => ({ expect: cases[i]!.expect, ran: r.ran })));
+  const columns = columnCoverage(
+    target.manifest,
+    results.map((r, i) => ({ expect: cases[i]!.expect, ran: r.ran })),
+  );
   const columnRows = columns.gaps.map((g) => columnLine(g, where));
   const percent = conditions.total ? Math.floor((conditions.seen / conditions.total) * 100) : 100;
-  const underMin = values.coverageMin !== undefined && conditions.total > 0 && (conditions.seen / conditions.total) * 100 < values.coverageMin;
+  const underMin =
+    values.coverageMin !== undefined &&
+    conditions.total > 0 &&
+    (conditions.seen / conditions.total) * 100 < values.coverageMin;
   /** Per case, the events some condition skipped steps of, at the event's place in its test file. */
   const skippedOf = (i: number) => {
     const file = byFile.get(results[i]!.file)!;
-    return results[i]!.actual.steps.flatMap((s, k) => (s.skipped ? [{ location: file.locate(cases[i]!.steps[k]!.path), event: s.id ?? '(no id)', status: s.event ?? null, conditions: s.skipped }] : []));
+    return results[i]!.actual.steps.flatMap((s, k) =>
+      s.skipped
+        ? [
+            {
+              location: file.locate(cases[i]!.steps[k]!.path),
+              event: s.id ?? '(no id)',
+              status: s.event ?? null,
+              conditions: s.skipped,
+            },
+          ]
+        : [],
+    );
   };
 
   let updated = 0;
@@ -191,37 +300,67 @@ async function runTests(project: Project, target: Target, environment: string, p
 
   const ok = !failed.length && !(strict && (gapLines.length || columnRows.length)) && !underMin;
   if (json) {
-    log(output, JSON.stringify({
-      environment,
-      ok,
-      passed: results.length - failed.length,
-      failed: failed.length,
-      ms: Math.round(ms),
-      ...(values.update ? { updated } : {}),
-      cases: results.map((r, i) => {
-        const skipped = skippedOf(i);
-        return {
-          file: r.file,
-          name: r.name,
-          location: byFile.get(r.file)!.locate(r.path),
-          ok: !r.failures.length,
-          ms: Math.round(r.ms),
-          failures: r.failures.map((f) => ({ location: byFile.get(r.file)!.locate(f.at ?? f.path), what: f.what, message: f.message, expected: f.expected, actual: f.actual })),
-          ...(skipped.length ? { skipped } : {}),
-        };
-      }),
-      coverage: { handlers: gaps.total.handlers, patterns: gaps.total.patterns, untested: gapLines, columns: { total: columns.total, asserted: columns.asserted, unasserted: columnRows.map(({ text: _, ...g }) => g) }, conditions: conditionRows, outcomes: { seen: conditions.seen, total: conditions.total } },
-      ...(engine ? { postgres: engine } : {}),
-    }, null, 2));
+    log(
+      output,
+      JSON.stringify(
+        {
+          environment,
+          ok,
+          passed: results.length - failed.length,
+          failed: failed.length,
+          ms: Math.round(ms),
+          ...(values.update ? { updated } : {}),
+          cases: results.map((r, i) => {
+            const skipped = skippedOf(i);
+            return {
+              file: r.file,
+              name: r.name,
+              location: byFile.get(r.file)!.locate(r.path),
+              ok: !r.failures.length,
+              ms: Math.round(r.ms),
+              failures: r.failures.map((f) => ({
+                location: byFile.get(r.file)!.locate(f.at ?? f.path),
+                what: f.what,
+                message: f.message,
+                expected: f.expected,
+                actual: f.actual,
+              })),
+              ...(skipped.length ? { skipped } : {}),
+            };
+          }),
+          coverage: {
+            handlers: gaps.total.handlers,
+            patterns: gaps.total.patterns,
+            untested: gapLines,
+            columns: {
+              total: columns.total,
+              asserted: columns.asserted,
+              unasserted: columnRows.map(({ text: _, ...g }) => g),
+            },
+            conditions: conditionRows,
+            outcomes: { seen: conditions.seen, total: conditions.total },
+          },
+          ...(engine ? { postgres: engine } : {}),
+        },
+        null,
+        2,
+      ),
+    );
     return ok ? 0 : 1;
   }
 
-  log(output, `${paint('bold', 'switchyard test', output.stdout)} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`);
+  log(
+    output,
+    `${paint('bold', 'switchyard test', output.stdout)} [${environment}]: ${results.length} case${results.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}`,
+  );
   if (engine) log(output, `postgres stores: ${engine}`);
   for (const [i, r] of results.entries()) {
     const file = byFile.get(r.file)!;
     if (!r.failures.length) {
-      log(output, `  ${paint('green', '✓', output.stdout)} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`, output.stdout)}`);
+      log(
+        output,
+        `  ${paint('green', '✓', output.stdout)} ${r.file} › ${r.name} ${paint('dim', `(${Math.round(r.ms)} ms)`, output.stdout)}`,
+      );
       continue;
     }
     log(output, `  ${paint('red', '✗', output.stdout)} ${r.file} › ${r.name}`);
@@ -233,19 +372,29 @@ async function runTests(project: Project, target: Target, environment: string, p
     // What a condition decided is often why rows are missing: name it even where no expectation asked.
     const skipped = skippedOf(i);
     if (skipped.length) log(output, '    which conditions decided:');
-    for (const s of skipped) for (const condition of s.conditions) log(output, `      ${at(s.location)}: event ${s.event} (${s.status ?? 'not recorded'}) skipped by ${condition}`);
+    for (const s of skipped)
+      for (const condition of s.conditions)
+        log(
+          output,
+          `      ${at(s.location)}: event ${s.event} (${s.status ?? 'not recorded'}) skipped by ${condition}`,
+        );
   }
   const uncovered = `${gaps.handlers.length} of ${gaps.total.handlers} handlers and ${gaps.patterns.length} more on: patterns not exercised`;
   if (gapLines.length) {
     log(output, `\ncoverage: ${paint(strict ? 'red' : 'yellow', uncovered, output.stdout)}`);
     for (const g of gapLines) log(output, `  ${g.location}: ${g.text}`);
-  } else log(output, `\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`);
+  } else
+    log(
+      output,
+      `\ncoverage: every handler${target.manifest.commands ? ' and command' : ''} (${gaps.total.handlers}) and on: pattern (${gaps.total.patterns}) exercised`,
+    );
   if (columns.total) {
     const unasserted = columns.total - columns.asserted;
     if (!unasserted) log(output, `columns: every projected column (${columns.total}) asserted after its sql step ran`);
     else {
       const line = `${unasserted} of ${columns.total} projected columns not asserted after their sql step ran`;
-      if (values.coverage === undefined) log(output, `columns: ${paint('yellow', line, output.stdout)} (--coverage lists them)`);
+      if (values.coverage === undefined)
+        log(output, `columns: ${paint('yellow', line, output.stdout)} (--coverage lists them)`);
       else {
         log(output, `columns: ${paint(strict ? 'red' : 'yellow', line, output.stdout)}`);
         for (const c of columnRows) log(output, `  ${c.location}: ${c.text}`);
@@ -255,14 +404,34 @@ async function runTests(project: Project, target: Target, environment: string, p
   if (conditionRows.length) {
     const both = `${conditions.both} of ${conditionRows.length} seen both true and false`;
     const all = conditions.both === conditionRows.length;
-    if (values.coverage === undefined && values.coverageMin === undefined) log(output, `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}${all ? '' : ' (--coverage lists them)'}`);
+    if (values.coverage === undefined && values.coverageMin === undefined)
+      log(
+        output,
+        `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}${all ? '' : ' (--coverage lists them)'}`,
+      );
     else {
-      log(output, `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}; ${conditions.seen} of ${conditions.total} outcomes (${percent}%)`);
+      log(
+        output,
+        `conditions: ${paint(all ? 'green' : 'yellow', both, output.stdout)}; ${conditions.seen} of ${conditions.total} outcomes (${percent}%)`,
+      );
       for (const c of conditionRows) log(output, `  ${conditionLine(c, output)}`);
     }
-  } else if (values.coverage !== undefined) log(output, 'conditions: the manifest has none (no if: on a handler or step)');
-  if (underMin) log(output, paint('red', `conditions: ${conditions.seen} of ${conditions.total} outcomes seen (${percent}%), under --coverage-min ${values.coverageMin}%`, output.stdout));
-  if (values.update) log(output, `updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`);
+  } else if (values.coverage !== undefined)
+    log(output, 'conditions: the manifest has none (no if: on a handler or step)');
+  if (underMin)
+    log(
+      output,
+      paint(
+        'red',
+        `conditions: ${conditions.seen} of ${conditions.total} outcomes seen (${percent}%), under --coverage-min ${values.coverageMin}%`,
+        output.stdout,
+      ),
+    );
+  if (values.update)
+    log(
+      output,
+      `updated ${updated} expectation${updated === 1 ? '' : 's'}: review the diff (git diff tests/) before committing`,
+    );
   const summary = `${results.length - failed.length} passed, ${failed.length} failed (${Math.round(ms)} ms)`;
   log(output, failed.length ? paint('red', summary, output.stdout) : paint('green', summary, output.stdout));
   return ok ? 0 : 1;

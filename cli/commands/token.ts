@@ -23,15 +23,34 @@ providers, to try JWT-protected routes and the admin API offline under switchyar
 stdout (TOKEN=$(npx switchyard token ...)). A deployed Worker never accepts it: the issuer answers on loopback only,
 and validate refuses its variables in wrangler.toml.`,
   flags: {
-    provider: { type: 'string', value: 'NAME', defaultText: "the manifest's only auth provider", description: 'the auth provider (a key under auth:) the token stands in for' },
+    provider: {
+      type: 'string',
+      value: 'NAME',
+      defaultText: "the manifest's only auth provider",
+      description: 'the auth provider (a key under auth:) the token stands in for',
+    },
     sub: { type: 'string', value: 'ID', default: 'user_dev', description: "the token's subject (the user id)" },
-    claim: { type: 'string', value: 'NAME=VALUE', multiple: true, default: [], description: 'a claim to add; a value that reads as a JSON array or object (a roles list) is parsed' },
+    claim: {
+      type: 'string',
+      value: 'NAME=VALUE',
+      multiple: true,
+      default: [],
+      description: 'a claim to add; a value that reads as a JSON array or object (a roles list) is parsed',
+    },
     ttl: { type: 'string', value: 'DURATION', default: '1h', description: 'how long the token is valid (30s, 5m, 1h)' },
-    env: { type: 'string', value: 'NAME', default: 'default', description: "the manifest's environment whose auth providers are read" },
+    env: {
+      type: 'string',
+      value: 'NAME',
+      default: 'default',
+      description: "the manifest's environment whose auth providers are read",
+    },
     manifest: MANIFEST_FLAG,
   },
   examples: [
-    { command: 'TOKEN=$(npx switchyard token --provider clerk --sub user_1 --claim \'roles=["admin"]\')', does: 'a token for user_1 with an admin role' },
+    {
+      command: 'TOKEN=$(npx switchyard token --provider clerk --sub user_1 --claim \'roles=["admin"]\')',
+      does: 'a token for user_1 with an admin role',
+    },
   ],
 });
 
@@ -71,7 +90,9 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const provider = values.provider ?? (providers.length === 1 ? providers[0] : undefined);
   const spec = provider ? (manifest.auth ?? {})[provider] : undefined;
   if (!provider || !spec) {
-    console.error(`switchyard token: ${provider ? `no auth provider ${JSON.stringify(provider)} in the manifest` : 'name one with --provider'} (auth providers: ${providers.join(', ') || 'none'})`);
+    console.error(
+      `switchyard token: ${provider ? `no auth provider ${JSON.stringify(provider)} in the manifest` : 'name one with --provider'} (auth providers: ${providers.join(', ') || 'none'})`,
+    );
     return 2;
   }
   let claims: Record<string, unknown>;
@@ -86,6 +107,14 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const component = defaultRegistry.auth.get(spec.type);
   const audience = component ? build(component, spec, undefined).audience : undefined;
   const key = await ensureDevAuthKey(project);
-  console.log(await mintDevToken(key, { provider, sub: values.sub, claims, ttlSeconds, ...(audience !== undefined ? { audience } : {}) }));
+  console.log(
+    await mintDevToken(key, {
+      provider,
+      sub: values.sub,
+      claims,
+      ttlSeconds,
+      ...(audience !== undefined ? { audience } : {}),
+    }),
+  );
   return 0;
 }

@@ -45,7 +45,15 @@ export const DEFAULTS_PATH = join(PACKAGE_ROOT, 'runtime/manifest/defaults.gen.t
 export const CLIENT_PATH = join(PACKAGE_ROOT, 'client/switchyard-client.gen.ts');
 
 /** The schema file and the generated types, as they should be now. */
-export async function generated(): Promise<{ schema: string; types: string; catalog: string; catalogTypes: string; components: string; version: string; docs: [string, string][] }> {
+export async function generated(): Promise<{
+  schema: string;
+  types: string;
+  catalog: string;
+  catalogTypes: string;
+  components: string;
+  version: string;
+  docs: [string, string][];
+}> {
   // The provider enum comes from the catalog's file names, so editors complete `provider:`.
   const schema = buildManifestSchema(defaultRegistry, catalogNames());
   const types = await compile(typesInput(schema), 'Manifest', {
@@ -71,13 +79,27 @@ export async function generated(): Promise<{ schema: string; types: string; cata
   // The provider table comes from the catalog files, the tables of condition operators and transforms from the code
   // that defines them: each written into whichever page (the README, a docs/ page) has its markers.
   const entries = [...loadCatalog().entries.values()];
-  const pages = [README_PATH, ...readdirSync(DOCS_DIR).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS_DIR, f))];
+  const pages = [
+    README_PATH,
+    ...readdirSync(DOCS_DIR)
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => join(DOCS_DIR, f)),
+  ];
   const docs = pages.flatMap((path): [string, string][] => {
     const text = readText(path) ?? '';
     const want = withSectionTables(withConditionTables(withProvidersTable(text, entries) ?? text));
     return want === text ? [] : [[path, want]];
   });
-  return { schema: JSON.stringify(schema, null, 2) + '\n', types, catalog: JSON.stringify(catalogSchema, null, 2) + '\n', catalogTypes, components: componentsDoc(defaultRegistry), version: versionModule(), docs };
+  return {
+    schema: JSON.stringify(schema, null, 2) + '\n',
+    types,
+    catalog: JSON.stringify(catalogSchema, null, 2) + '\n',
+    catalogTypes,
+    components: componentsDoc(defaultRegistry),
+    version: versionModule(),
+    docs,
+  };
 }
 
 /** runtime/lib/version.gen.ts: package.json's version, for what reports the library (PostHog's `$lib_version`). */
@@ -92,7 +114,8 @@ export async function generatedClient(manifestPath: string): Promise<string> {
   const text = readText(manifestPath);
   if (text === undefined) throw new Error(`${manifestPath}: file not found`);
   const parsed = parseManifest(text, manifestPath);
-  if (parsed.problems.length) throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
+  if (parsed.problems.length)
+    throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
   const manifest = resolveEnvironment(parsed.value, 'default') as Manifest;
   const source = relative(resolve(manifestPath, '..'), manifestPath) || manifestPath;
   return clientModule(manifest, source);
@@ -106,7 +129,8 @@ export function projectSchema(manifestPath: string): string {
   const text = readText(manifestPath);
   if (text === undefined) throw new Error(`${manifestPath}: file not found`);
   const parsed = parseManifest(text, manifestPath);
-  if (parsed.problems.length) throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
+  if (parsed.problems.length)
+    throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
   const own = loadOwnComponents(manifestPath, parsed.value);
   if (own.problems.length) throw new Error(`${manifestPath}: ${own.problems[0]!.message}; run switchyard validate`);
   return JSON.stringify(buildManifestSchema(own.registry, catalogNames()), null, 2) + '\n';
@@ -123,17 +147,31 @@ provider list from catalog/), the TypeScript types from it, schemas/catalog.sche
 component's options), runtime/manifest/defaults.gen.ts and docs/manifest.md's tables (from the section specs), docs/cli.md (every command's flags, from their declarations), the README's generated tables,
 and the typed commands client for the default manifest. npm run types runs it; npm run check runs it with --check,
 which fails when any of them is stale.`,
-  arguments: [{ name: '[MANIFEST]', description: 'with --client or --schema: the manifest to read (default: integrations.yaml)' }],
+  arguments: [
+    { name: '[MANIFEST]', description: 'with --client or --schema: the manifest to read (default: integrations.yaml)' },
+  ],
   flags: {
     check: { type: 'boolean', description: 'write nothing; fail (exit 1) when a generated file is stale' },
-    client: { type: 'string', value: 'FILE', description: "write only the typed client for a manifest's commands, to FILE (an application's own copy)" },
-    schema: { type: 'string', value: 'FILE', description: "write only the JSON Schema for a manifest, its own components' options included (components:), to FILE, for the editor" },
+    client: {
+      type: 'string',
+      value: 'FILE',
+      description: "write only the typed client for a manifest's commands, to FILE (an application's own copy)",
+    },
+    schema: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        "write only the JSON Schema for a manifest, its own components' options included (components:), to FILE, for the editor",
+    },
   },
   exclusive: [['client', 'schema']],
   examples: [
     { command: 'npm run types', does: 'regenerate everything after changing an adapter, the catalog or a command' },
     { command: 'switchyard types --client src/switchyard.ts', does: "the typed client for your manifest's commands" },
-    { command: 'switchyard types --schema .switchyard/manifest.schema.json', does: "the schema your editor checks integrations.yaml with, your own components' options included" },
+    {
+      command: 'switchyard types --schema .switchyard/manifest.schema.json',
+      does: "the schema your editor checks integrations.yaml with, your own components' options included",
+    },
   ],
 });
 
@@ -167,7 +205,14 @@ export async function typesCommand(args: string[], more: () => [string, string][
   if (check) {
     const stale = files.filter(([path, content]) => readText(path) !== content).map(([path]) => path);
     for (const path of stale) console.error(`${path} is stale: run \`npm run types\` and commit the result`);
-    if (!stale.length) console.log(values.client ? 'the client is up to date' : values.schema ? 'the schema is up to date' : 'schema, types and client are up to date');
+    if (!stale.length)
+      console.log(
+        values.client
+          ? 'the client is up to date'
+          : values.schema
+            ? 'the schema is up to date'
+            : 'schema, types and client are up to date',
+      );
     return stale.length ? 1 : 0;
   }
   for (const [path, content] of files) if (writeIfChanged(path, content)) console.log(`wrote ${path}`);

@@ -51,7 +51,10 @@ export async function upgradeCommand(args: string[], output: Output = processOut
   }
   if (!values.write) {
     log(output, unifiedDiff(text, upgraded.text, file).trimEnd());
-    log(output, `\n${upgraded.changes.length} change${upgraded.changes.length === 1 ? '' : 's'}; run \`switchyard upgrade --write${positionals[0] ? ` ${positionals[0]}` : ''}\` to rewrite ${file}`);
+    log(
+      output,
+      `\n${upgraded.changes.length} change${upgraded.changes.length === 1 ? '' : 's'}; run \`switchyard upgrade --write${positionals[0] ? ` ${positionals[0]}` : ''}\` to rewrite ${file}`,
+    );
     return 0;
   }
   writeFileSync(project.manifest, upgraded.text);

@@ -24,7 +24,9 @@ export function parseArgs<T extends ParseArgsOptionsConfig>(args: string[], opti
     if (!unknown) throw new UsageError(message.split('. ')[0]!.replace(/'/g, ''));
     const known = Object.keys(options).map((name) => `--${name}`);
     const guess = closest(unknown.replace(/^-+/, ''), Object.keys(options));
-    throw new UsageError(`unknown flag ${unknown}${guess ? ` (did you mean --${guess}?)` : known.length ? `; flags: ${known.join(', ')}` : ''}`);
+    throw new UsageError(
+      `unknown flag ${unknown}${guess ? ` (did you mean --${guess}?)` : known.length ? `; flags: ${known.join(', ')}` : ''}`,
+    );
   }
 }
 
@@ -32,6 +34,9 @@ export function parseArgs<T extends ParseArgsOptionsConfig>(args: string[], opti
 export function parseIntegerList(flag: string, value: string): number[] {
   const items = value.split(',').map((s) => s.trim());
   const bad = items.filter((s) => !/^[1-9][0-9]*$/.test(s));
-  if (bad.length) throw new UsageError(`--${flag} takes numbers separated by commas, not ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  if (bad.length)
+    throw new UsageError(
+      `--${flag} takes numbers separated by commas, not ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+    );
   return items.map(Number);
 }

@@ -7,7 +7,13 @@ import { readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { applyProviders, buildCatalogSchema, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
-import { explainErrors, locate, parseManifest, resolveEnvironment, type SourcedProblem } from '../../runtime/manifest/load.ts';
+import {
+  explainErrors,
+  locate,
+  parseManifest,
+  resolveEnvironment,
+  type SourcedProblem,
+} from '../../runtime/manifest/load.ts';
 import type { Registry } from '../../runtime/component/registry.ts';
 import { PACKAGE_ROOT, readText } from './project.ts';
 import { buildSample, type UnsignedSample } from './sign-sample.ts';
@@ -24,7 +30,10 @@ export interface Catalog {
 /** The provider names, from the file names alone (what the manifest schema's enum lists). */
 export function catalogNames(dir = CATALOG_DIR): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -5))
+      .sort();
   } catch {
     return [];
   }
@@ -32,7 +41,14 @@ export function catalogNames(dir = CATALOG_DIR): string[] {
 
 /** Ajv for catalog files. */
 export function createCatalogValidator(registry: Registry = defaultRegistry) {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, discriminator: true, allowUnionTypes: true, verbose: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    discriminator: true,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
   const validate = ajv.compile(buildCatalogSchema(registry));
@@ -59,7 +75,8 @@ export function loadCatalog(dir = CATALOG_DIR, registry: Registry = defaultRegis
     }
     const found = validate(parsed.value);
     const value = parsed.value as CatalogEntry;
-    if (value && typeof value === 'object' && value.name !== basename(path, '.yaml')) found.push({ path: ['name'], message: `name must be the file stem ${JSON.stringify(name)}` });
+    if (value && typeof value === 'object' && value.name !== basename(path, '.yaml'))
+      found.push({ path: ['name'], message: `name must be the file stem ${JSON.stringify(name)}` });
     if (found.length) {
       problems.push(...locate(parsed, found));
       continue;

@@ -10,7 +10,15 @@ import { upgradeValue, versionProblems } from './upgrade.ts';
 import type { CompiledManifest } from '../../runtime/manifest/compile.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import { compileInputSchema } from './input-validators.ts';
-import { createManifestValidator, environmentsOf, locate, parseManifest, resolveEnvironment, type ParsedManifest, type SourcedProblem } from '../../runtime/manifest/load.ts';
+import {
+  createManifestValidator,
+  environmentsOf,
+  locate,
+  parseManifest,
+  resolveEnvironment,
+  type ParsedManifest,
+  type SourcedProblem,
+} from '../../runtime/manifest/load.ts';
 import { formatPath, ManifestError, type ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { buildManifestSchema } from '../../runtime/manifest/schema.ts';
 import { applyDefaults } from '../../runtime/manifest/defaults.ts';
@@ -67,8 +75,18 @@ export function replayWindows(compiled: CompiledManifest): ReplayWindow[] {
     .filter((i) => i.timestampToleranceMs === undefined)
     .map((i) =>
       i.idPerArrival
-        ? { integration: i.name, verifier: i.verifierType, duplicateMs: Math.min(i.replayWindowMs ?? 0, rowMs), bodyWindowMs: Math.min(i.replayWindowMs ?? 0, rowMs) }
-        : { integration: i.name, verifier: i.verifierType, duplicateMs: rowMs, ...(i.replayWindowMs ? { sameBodyMs: Math.min(i.replayWindowMs, rowMs) } : {}) },
+        ? {
+            integration: i.name,
+            verifier: i.verifierType,
+            duplicateMs: Math.min(i.replayWindowMs ?? 0, rowMs),
+            bodyWindowMs: Math.min(i.replayWindowMs ?? 0, rowMs),
+          }
+        : {
+            integration: i.name,
+            verifier: i.verifierType,
+            duplicateMs: rowMs,
+            ...(i.replayWindowMs ? { sameBodyMs: Math.min(i.replayWindowMs, rowMs) } : {}),
+          },
     );
 }
 
@@ -91,10 +109,18 @@ export interface CheckResult {
 /** SHA-256 of the manifest with keys sorted, so the same content always hashes the same. */
 export function manifestHash(manifest: unknown): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
-    : v;
-  return createHash('sha256').update(JSON.stringify(canonical(manifest))).digest('hex');
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(manifest)))
+    .digest('hex');
 }
 
 /** The environments to check when none is named: the base plus every one the manifest or wrangler.toml declares. */
@@ -133,11 +159,19 @@ function manifestValidator(registry: Registry, providers: readonly string[]) {
 export function checkProject(project: Project, options: CheckOptions = {}): CheckResult {
   const file = relative(process.cwd(), project.manifest) || project.manifest;
   const text = readText(project.manifest);
-  if (text === undefined) return { problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }], warnings: [], builds: [] };
+  if (text === undefined)
+    return {
+      problems: [{ file, line: 1, column: 1, path: [], message: 'file not found', environments: [] }],
+      warnings: [],
+      builds: [],
+    };
   const parsed = parseManifest(text, file);
-  if (parsed.problems.length) return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
+  if (parsed.problems.length)
+    return { problems: parsed.problems.map((p) => ({ ...p, environments: [] })), warnings: [], builds: [], parsed };
   // The project's own components join the built-in ones before the schema is built from them.
-  const own = options.registry ? { registry: options.registry, components: [], problems: [] } : loadOwnComponents(project.manifest, parsed.value);
+  const own = options.registry
+    ? { registry: options.registry, components: [], problems: [] }
+    : loadOwnComponents(project.manifest, parsed.value);
   const registry = own.registry;
   // An older manifest is read in the current language (its old forms renamed); versionProblems says what changed.
   const versioned = upgradeValue(parsed.value);
@@ -150,14 +184,18 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const environments = options.environments ?? allEnvironments(project, parsed.value);
   const collected: Problem[] = [];
   const warned: Problem[] = [];
-  const add = (env: string, problems: SourcedProblem[], into = collected) => problems.forEach((p) => into.push({ ...p, environments: [env] }));
+  const add = (env: string, problems: SourcedProblem[], into = collected) =>
+    problems.forEach((p) => into.push({ ...p, environments: [env] }));
   add('default', locate(parsed, [...versions.problems, ...own.problems]));
   add('default', locate(parsed, versions.warnings), warned);
   let sqlite: MigratedSchema | undefined;
   try {
     sqlite = migratedSchema(project.migrations);
   } catch (error) {
-    add('default', locate(parsed, [{ path: [], message: `cannot build the schema from migrations/: ${(error as Error).message}` }]));
+    add(
+      'default',
+      locate(parsed, [{ path: [], message: `cannot build the schema from migrations/: ${(error as Error).message}` }]),
+    );
   }
 
   // Each integration's sample payloads, read once for every environment.
@@ -165,14 +203,31 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
   const samplesOf = (name: string, provider: string | undefined, format: string | undefined) => {
     const key = `${name}\n${provider ?? ''}\n${format ?? ''}`;
     let found = sampleCache.get(key);
-    if (!found) sampleCache.set(key, (found = samplePayloads(project.root, name, provider ? catalog.entries.get(provider)?.sample : undefined, format)));
+    if (!found)
+      sampleCache.set(
+        key,
+        (found = samplePayloads(
+          project.root,
+          name,
+          provider ? catalog.entries.get(provider)?.sample : undefined,
+          format,
+        )),
+      );
     return found;
   };
   const known = allEnvironments(project, parsed.value);
   const builds: EnvironmentBuild[] = [];
   for (const env of environments) {
     if (!known.includes(env)) {
-      add(env, locate(parsed, [{ path: [], message: `unknown environment ${JSON.stringify(env)}: neither wrangler.toml nor the manifest declares it (known: ${known.join(', ')})` }]));
+      add(
+        env,
+        locate(parsed, [
+          {
+            path: [],
+            message: `unknown environment ${JSON.stringify(env)}: neither wrangler.toml nor the manifest declares it (known: ${known.join(', ')})`,
+          },
+        ]),
+      );
       continue;
     }
     let resolved: unknown;
@@ -184,7 +239,15 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     }
     const inlined = inlineTemplateFiles(resolved, dirname(project.manifest));
     add(env, locate(parsed, inlined.problems, env));
-    add(env, locate(parsed, tolerant(() => presetOverrideWarnings(inlined.manifest, catalog.entries)), env), warned);
+    add(
+      env,
+      locate(
+        parsed,
+        tolerant(() => presetOverrideWarnings(inlined.manifest, catalog.entries)),
+        env,
+      ),
+      warned,
+    );
     resolved = applyProviders(inlined.manifest, catalog.entries);
     const schemaProblems = validate(resolved);
     add(env, locate(parsed, schemaProblems, env));
@@ -192,7 +255,9 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     let compiled: CompiledManifest | undefined;
     if (!schemaProblems.length) {
       try {
-        compiled = compileManifest(manifest, registry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+        compiled = compileManifest(manifest, registry, {
+          inputValidator: (_name, schema) => compileInputSchema(schema),
+        });
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;
         add(env, locate(parsed, error.problems, env));
@@ -201,7 +266,14 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     // These checks also run on a manifest with schema errors, so one run lists every problem; on a
     // malformed shape a check may not apply, and the schema error already says why.
     const wranglerProblems = tolerant(() => checkWrangler(project, env, manifest, compiled));
-    add(env, locateInWrangler(project, env, wranglerProblems.filter((p) => p.section)));
+    add(
+      env,
+      locateInWrangler(
+        project,
+        env,
+        wranglerProblems.filter((p) => p.section),
+      ),
+    );
     const components = tolerantChecks(() => checkComponents(manifest, registry, sqlite));
     add(env, locate(parsed, components.warnings, env), warned);
     const projectProblems = [
@@ -209,23 +281,72 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
       ...tolerant(() => checkSecrets(project, schema, manifest, options.readmeSecrets ?? false)),
       ...components.problems,
       // Postgres stores: each statement against its store's own migrations; and no event's SQL in two stores.
-      ...(options.postgresSql === false ? [] : tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems)),
+      ...(options.postgresSql === false
+        ? []
+        : tolerant(() => checkPostgresSql(manifest, dirname(project.manifest)).problems)),
       ...tolerant(() => mixedStoreProblems(manifest)),
     ];
     add(env, locate(parsed, projectProblems, env));
     if (compiled) add(env, locate(parsed, unsignedHeaderWarnings(compiled), env), warned);
-    add(env, locate(parsed, tolerant(() => unsignedBodyWarnings(manifest, registry)), env), warned);
-    add(env, locate(parsed, tolerant(() => eventIdWarnings(manifest)), env), warned);
-    const samples = tolerantChecks(() => samplePathChecks(manifest, schema, (name) => samplesOf(name, providersOf(inlined.manifest).get(name), (manifest.integrations[name] as { format?: string } | undefined)?.format)));
+    add(
+      env,
+      locate(
+        parsed,
+        tolerant(() => unsignedBodyWarnings(manifest, registry)),
+        env,
+      ),
+      warned,
+    );
+    add(
+      env,
+      locate(
+        parsed,
+        tolerant(() => eventIdWarnings(manifest)),
+        env,
+      ),
+      warned,
+    );
+    const samples = tolerantChecks(() =>
+      samplePathChecks(manifest, schema, (name) =>
+        samplesOf(
+          name,
+          providersOf(inlined.manifest).get(name),
+          (manifest.integrations[name] as { format?: string } | undefined)?.format,
+        ),
+      ),
+    );
     add(env, locate(parsed, samples.problems, env));
     add(env, locate(parsed, samples.warnings, env), warned);
-    add(env, locate(parsed, tolerant(() => checkVersionGuards(manifest)), env), warned);
-    add(env, locate(parsed, tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)), env), warned);
+    add(
+      env,
+      locate(
+        parsed,
+        tolerant(() => checkVersionGuards(manifest)),
+        env,
+      ),
+      warned,
+    );
+    add(
+      env,
+      locate(
+        parsed,
+        tolerant(() => hyperdriveWarnings(manifest, readText(project.wrangler) ?? '', env)),
+        env,
+      ),
+      warned,
+    );
     if (compiled && !collected.some((p) => p.environments.includes(env))) {
       const wrangler = readWranglerEnvironment(readText(project.wrangler) ?? '', env);
       const budget = sqlite ? priced(() => budgetTable(new CostModel(sqlite), manifest, compiled)) : undefined;
       // The Worker receives the manifest with its defaults applied, so its compile defaults nothing (the hash is of what was written).
-      builds.push({ name: env, hash: manifestHash(manifest), manifest: applyDefaults(manifest), queueNames: Object.fromEntries(wrangler?.producers ?? []), ...(budget ? { budget } : {}), replayWindows: replayWindows(compiled) });
+      builds.push({
+        name: env,
+        hash: manifestHash(manifest),
+        manifest: applyDefaults(manifest),
+        queueNames: Object.fromEntries(wrangler?.producers ?? []),
+        ...(budget ? { budget } : {}),
+        replayWindows: replayWindows(compiled),
+      });
     }
   }
   sqlite?.close();
@@ -237,7 +358,14 @@ export function checkProject(project: Project, options: CheckOptions = {}): Chec
     const wranglerFile = relative(process.cwd(), project.wrangler) || project.wrangler;
     collected.push(...devAuthProblems(wranglerText, wranglerFile).map((p) => ({ ...p, environments })));
   }
-  return { problems: mergeAcrossEnvironments(collected), warnings: mergeAcrossEnvironments(warned), builds, parsed, registry, own: own.components };
+  return {
+    problems: mergeAcrossEnvironments(collected),
+    warnings: mergeAcrossEnvironments(warned),
+    builds,
+    parsed,
+    registry,
+    own: own.components,
+  };
 }
 
 /** An event id or type read from a header the verifier does not sign: a captured body can be re-sent with another. */
@@ -245,7 +373,7 @@ function unsignedHeaderWarnings(compiled: CompiledManifest): ManifestProblem[] {
   return [...compiled.integrations.values()].flatMap((i) =>
     i.unsignedEventHeaders.map(({ field, header }) => ({
       path: ['integrations', i.name, 'event', field],
-      message: `the event ${field} comes from header ${header}, which the ${i.verifierType} verifier does not sign: anyone holding a captured request can re-send its body with another ${header}; the same body is accepted once per replay_window (${Math.round((i.replayWindowMs ?? 0) / 86_400_000 * 100) / 100}d)`,
+      message: `the event ${field} comes from header ${header}, which the ${i.verifierType} verifier does not sign: anyone holding a captured request can re-send its body with another ${header}; the same body is accepted once per replay_window (${Math.round(((i.replayWindowMs ?? 0) / 86_400_000) * 100) / 100}d)`,
     })),
   );
 }
@@ -269,8 +397,13 @@ export function inlineTemplateFiles(value: unknown, dir: string): { manifest: un
       const file = copy[`${field}_file`];
       if (typeof file !== 'string') continue;
       const content = readText(join(dir, file));
-      if (content === undefined) problems.push({ path: ['templates', name, `${field}_file`], message: `template file ${file} not found next to the manifest` });
-      else if (copy[field] !== undefined) problems.push({ path: ['templates', name, field], message: `give ${field} or ${field}_file, not both` });
+      if (content === undefined)
+        problems.push({
+          path: ['templates', name, `${field}_file`],
+          message: `template file ${file} not found next to the manifest`,
+        });
+      else if (copy[field] !== undefined)
+        problems.push({ path: ['templates', name, field], message: `give ${field} or ${field}_file, not both` });
       else {
         copy[field] = content;
         delete copy[`${field}_file`];
@@ -291,7 +424,10 @@ function priced(fn: () => BudgetTable): BudgetTable | undefined {
 }
 
 /** tolerant, for a check that sorts what it finds into problems and warnings. */
-function tolerantChecks(check: () => { problems: ManifestProblem[]; warnings: ManifestProblem[] }): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
+function tolerantChecks(check: () => { problems: ManifestProblem[]; warnings: ManifestProblem[] }): {
+  problems: ManifestProblem[];
+  warnings: ManifestProblem[];
+} {
   try {
     return check();
   } catch {
@@ -340,7 +476,12 @@ function locateInWrangler(project: Project, env: string, problems: WranglerProbl
   });
 }
 
-function checkWrangler(project: Project, env: string, manifest: Manifest, compiled: CompiledManifest | undefined): WranglerProblem[] {
+function checkWrangler(
+  project: Project,
+  env: string,
+  manifest: Manifest,
+  compiled: CompiledManifest | undefined,
+): WranglerProblem[] {
   const text = readText(project.wrangler);
   if (text === undefined) return [{ path: [], message: 'wrangler.toml not found next to the manifest' }];
   let wrangler;
@@ -350,49 +491,102 @@ function checkWrangler(project: Project, env: string, manifest: Manifest, compil
     return [{ path: [], message: `wrangler.toml does not parse: ${(error as Error).message.split('\n')[0]}` }];
   }
   const where = 'wrangler.toml';
-  if (!wrangler) return [{ path: ['environments', env], message: `wrangler.toml has no [env.${env}]: declare the environment and its bindings` }];
+  if (!wrangler)
+    return [
+      {
+        path: ['environments', env],
+        message: `wrangler.toml has no [env.${env}]: declare the environment and its bindings`,
+      },
+    ];
   const problems: WranglerProblem[] = [];
   // A binding another environment declares is this environment's omission, not a typo in the manifest.
-  const declaredSomewhere = new Set(['default', ...wranglerEnvironments(text)].flatMap((e) => [...(readWranglerEnvironment(text, e)?.producers.keys() ?? [])]));
+  const declaredSomewhere = new Set(
+    ['default', ...wranglerEnvironments(text)].flatMap((e) => [
+      ...(readWranglerEnvironment(text, e)?.producers.keys() ?? []),
+    ]),
+  );
   const inWrangler = (binding: string) => (declaredSomewhere.has(binding) ? { section: 'queues.producers' } : {});
   const expectedEnv = env === 'default' ? 'default' : env;
   if (wrangler.vars.SWITCHYARD_ENV !== expectedEnv) {
-    problems.push({ path: [], section: 'vars', message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest` });
+    problems.push({
+      path: [],
+      section: 'vars',
+      message: `${where} must set vars.SWITCHYARD_ENV = "${expectedEnv}" so the Worker serves this environment's manifest`,
+    });
   }
-  if (!wrangler.d1.has('DB')) problems.push({ path: [], section: 'd1_databases', message: `${where} has no D1 binding "DB"` });
+  if (!wrangler.d1.has('DB'))
+    problems.push({ path: [], section: 'd1_databases', message: `${where} has no D1 binding "DB"` });
   for (const use of envValueUses(manifest)) {
-    if (!(use.name in wrangler.vars)) problems.push({ path: use.path, message: `variable ${use.name} is not in this environment's [vars] in wrangler.toml` });
+    if (!(use.name in wrangler.vars))
+      problems.push({
+        path: use.path,
+        message: `variable ${use.name} is not in this environment's [vars] in wrangler.toml`,
+      });
   }
   const attemptsByQueue = new Map<string, number>();
   for (const integration of compiled?.integrations.values() ?? []) {
-    attemptsByQueue.set(integration.queue.name, Math.max(attemptsByQueue.get(integration.queue.name) ?? 0, integration.retry.maxAttempts));
+    attemptsByQueue.set(
+      integration.queue.name,
+      Math.max(attemptsByQueue.get(integration.queue.name) ?? 0, integration.retry.maxAttempts),
+    );
   }
   for (const [name, queue] of Object.entries(manifest.queues ?? {})) {
     const queueName = wrangler.producers.get(queue.binding);
     if (!queueName) {
-      problems.push({ path: ['queues', name, 'binding'], ...inWrangler(queue.binding), message: `queue binding ${queue.binding} has no [[queues.producers]] entry in ${where}` });
+      problems.push({
+        path: ['queues', name, 'binding'],
+        ...inWrangler(queue.binding),
+        message: `queue binding ${queue.binding} has no [[queues.producers]] entry in ${where}`,
+      });
       continue;
     }
     if (queue.dead_letter && !wrangler.producers.has(queue.dead_letter)) {
-      problems.push({ path: ['queues', name, 'dead_letter'], ...inWrangler(queue.dead_letter), message: `dead-letter binding ${queue.dead_letter} has no [[queues.producers]] entry in ${where}` });
+      problems.push({
+        path: ['queues', name, 'dead_letter'],
+        ...inWrangler(queue.dead_letter),
+        message: `dead-letter binding ${queue.dead_letter} has no [[queues.producers]] entry in ${where}`,
+      });
     }
     const attempts = attemptsByQueue.get(name);
     if (attempts === undefined) continue;
     const consumer = wrangler.consumers.find((c) => c.queue === queueName);
     if (!consumer) {
-      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `queue ${queueName} receives events but has no [[queues.consumers]] entry in ${where}` });
+      problems.push({
+        path: ['queues', name],
+        section: 'queues.consumers',
+        message: `queue ${queueName} receives events but has no [[queues.consumers]] entry in ${where}`,
+      });
       continue;
     }
     if (!consumer.dead_letter_queue) {
-      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `consumer of ${queueName} in ${where} has no dead_letter_queue: Queues would delete messages after max_retries` });
+      problems.push({
+        path: ['queues', name],
+        section: 'queues.consumers',
+        message: `consumer of ${queueName} in ${where} has no dead_letter_queue: Queues would delete messages after max_retries`,
+      });
     } else if (!wrangler.consumers.some((c) => c.queue === consumer.dead_letter_queue)) {
-      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `dead-letter queue ${consumer.dead_letter_queue} has no [[queues.consumers]] entry in ${where}: its messages would never be recorded as dead letters` });
-    } else if (queue.dead_letter && wrangler.producers.has(queue.dead_letter) && wrangler.producers.get(queue.dead_letter) !== consumer.dead_letter_queue) {
-      problems.push({ path: ['queues', name, 'dead_letter'], message: `${queue.dead_letter} sends to ${wrangler.producers.get(queue.dead_letter)}, but the consumer's dead_letter_queue is ${consumer.dead_letter_queue}` });
+      problems.push({
+        path: ['queues', name],
+        section: 'queues.consumers',
+        message: `dead-letter queue ${consumer.dead_letter_queue} has no [[queues.consumers]] entry in ${where}: its messages would never be recorded as dead letters`,
+      });
+    } else if (
+      queue.dead_letter &&
+      wrangler.producers.has(queue.dead_letter) &&
+      wrangler.producers.get(queue.dead_letter) !== consumer.dead_letter_queue
+    ) {
+      problems.push({
+        path: ['queues', name, 'dead_letter'],
+        message: `${queue.dead_letter} sends to ${wrangler.producers.get(queue.dead_letter)}, but the consumer's dead_letter_queue is ${consumer.dead_letter_queue}`,
+      });
     }
     const retries = consumer.max_retries ?? 3;
     if (retries + 1 < attempts) {
-      problems.push({ path: ['queues', name], section: 'queues.consumers', message: `consumer of ${queueName} in ${where} has max_retries = ${retries}, fewer than the ${attempts} attempts the retry policy needs (set max_retries >= ${attempts - 1})` });
+      problems.push({
+        path: ['queues', name],
+        section: 'queues.consumers',
+        message: `consumer of ${queueName} in ${where} has max_retries = ${retries}, fewer than the ${attempts} attempts the retry policy needs (set max_retries >= ${attempts - 1})`,
+      });
     }
   }
   return problems;
@@ -403,11 +597,19 @@ function envValueUses(value: unknown, path: (string | number)[] = []): { name: s
   if (Array.isArray(value)) return value.flatMap((v, i) => envValueUses(v, [...path, i]));
   if (!value || typeof value !== 'object') return [];
   const record = value as Record<string, unknown>;
-  const own = typeof record.env === 'string' && Object.keys(record).every((k) => ['env', 'transform', 'default'].includes(k)) ? [{ name: record.env, path: [...path, 'env'] }] : [];
+  const own =
+    typeof record.env === 'string' && Object.keys(record).every((k) => ['env', 'transform', 'default'].includes(k))
+      ? [{ name: record.env, path: [...path, 'env'] }]
+      : [];
   return [...own, ...Object.entries(record).flatMap(([k, v]) => (k === 'env' ? [] : envValueUses(v, [...path, k])))];
 }
 
-function checkSecrets(project: Project, schema: Record<string, unknown>, manifest: Manifest, readmeTable: boolean): ManifestProblem[] {
+function checkSecrets(
+  project: Project,
+  schema: Record<string, unknown>,
+  manifest: Manifest,
+  readmeTable: boolean,
+): ManifestProblem[] {
   const example = readText(project.devVarsExample) ?? '';
   const declared = new Set([...example.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1]!));
   const readme = readText(project.readme) ?? '';
@@ -423,8 +625,10 @@ function checkSecrets(project: Project, schema: Record<string, unknown>, manifes
   for (const use of secretUses(schema, manifest)) {
     // A value that is not an env var name may be a pasted secret: the schema error says so, without echoing it.
     if (!/^[A-Z][A-Z0-9_]*$/.test(use.name) || learnt.has(use.name)) continue;
-    if (!declared.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
-    if (readmeTable && !documented.has(use.name)) problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
+    if (!declared.has(use.name))
+      problems.push({ path: use.path, message: `secret ${use.name} is not declared in .dev.vars.example` });
+    if (readmeTable && !documented.has(use.name))
+      problems.push({ path: use.path, message: `secret ${use.name} is not in the README's secrets table` });
   }
   return problems;
 }
@@ -443,18 +647,27 @@ export function stepsOf(manifest: Manifest): StepUse[] {
   type Handlers = { handlers?: { store?: string; steps: unknown[] }[] };
   const uses: StepUse[] = [];
   const add = (path: (string | number)[], step: unknown, store = 'd1', notify = false) => {
-    if (step && typeof step === 'object') uses.push({ path, step: step as Record<string, unknown>, store, ...(notify ? { notify } : {}) });
+    if (step && typeof step === 'object')
+      uses.push({ path, step: step as Record<string, unknown>, store, ...(notify ? { notify } : {}) });
   };
   const handlers = (at: (string | number)[], source: Handlers) =>
-    (source.handlers ?? []).forEach((handler, h) => handler.steps.forEach((step, s) => add([...at, 'handlers', h, 'steps', s], step, handler.store)));
-  for (const [name, integration] of Object.entries(manifest.integrations ?? {})) handlers(['integrations', name], integration as Handlers);
+    (source.handlers ?? []).forEach((handler, h) =>
+      handler.steps.forEach((step, s) => add([...at, 'handlers', h, 'steps', s], step, handler.store)),
+    );
+  for (const [name, integration] of Object.entries(manifest.integrations ?? {}))
+    handlers(['integrations', name], integration as Handlers);
   for (const [name, route] of Object.entries(manifest.routes ?? {})) {
     handlers(['routes', name], route as Handlers);
-    ((route as { on_first_seen?: unknown[] }).on_first_seen ?? []).forEach((step, s) => add(['routes', name, 'on_first_seen', s], step));
+    ((route as { on_first_seen?: unknown[] }).on_first_seen ?? []).forEach((step, s) =>
+      add(['routes', name, 'on_first_seen', s], step),
+    );
   }
-  for (const [name, command] of Object.entries(manifest.commands ?? {})) (command.steps ?? []).forEach((step, s) => add(['commands', name, 'steps', s], step));
-  for (const [name, limit] of Object.entries(manifest.limits ?? {})) add(['limits', name, 'notify'], limit.notify, 'd1', true);
-  for (const [name, alert] of Object.entries(manifest.alerts ?? {})) add(['alerts', name, 'notify'], alert.notify, 'd1', true);
+  for (const [name, command] of Object.entries(manifest.commands ?? {}))
+    (command.steps ?? []).forEach((step, s) => add(['commands', name, 'steps', s], step));
+  for (const [name, limit] of Object.entries(manifest.limits ?? {}))
+    add(['limits', name, 'notify'], limit.notify, 'd1', true);
+  for (const [name, alert] of Object.entries(manifest.alerts ?? {}))
+    add(['alerts', name, 'notify'], alert.notify, 'd1', true);
   return uses;
 }
 
@@ -462,13 +675,23 @@ export function stepsOf(manifest: Manifest): StepUse[] {
  * Runs every step's and action's own `check` (the sql step prepares its statement against the migrations), and
  * checks that the tables each action declares it `writes` exist. Findings become problems at the step's path.
  */
-function checkComponents(manifest: Manifest, registry: Registry, sqlite: MigratedSchema | undefined): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
+function checkComponents(
+  manifest: Manifest,
+  registry: Registry,
+  sqlite: MigratedSchema | undefined,
+): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
   const problems: ManifestProblem[] = [];
   const warnings: ManifestProblem[] = [];
   // The word an SQLite error names, by the message it was explained as, so the problem points at it.
   const words = new Map<string, string>();
   const isD1 = (store: string) => storeType(manifest, store) === 'd1';
-  const tables = sqlite ? new Set(sqlite.query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => String(r.name).toLowerCase())) : undefined;
+  const tables = sqlite
+    ? new Set(
+        sqlite
+          .query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+          .map((r) => String(r.name).toLowerCase()),
+      )
+    : undefined;
   const context: Omit<CheckContext, 'store'> = {
     // SQL for another store (Postgres) is checked against that store's own migrations (postgres-check.ts).
     ...(sqlite
@@ -489,7 +712,8 @@ function checkComponents(manifest: Manifest, registry: Registry, sqlite: Migrate
     const key = Object.keys(use.step).find((k) => registry.steps.has(k));
     if (!key) continue;
     const step = registry.steps.get(key)!;
-    const action = key === 'action' && typeof use.step.action === 'string' ? registry.actions.get(use.step.action) : undefined;
+    const action =
+      key === 'action' && typeof use.step.action === 'string' ? registry.actions.get(use.step.action) : undefined;
     const ctx: CheckContext = { ...context, store: typeof use.step.store === 'string' ? use.step.store : use.store };
     for (const component of [step, ...(action ? [action] : [])]) {
       if (!component.check) continue;
@@ -501,14 +725,22 @@ function checkComponents(manifest: Manifest, registry: Registry, sqlite: Migrate
       }
       for (const f of findings) {
         const word = words.get(f.message);
-        (f.severity === 'warning' ? warnings : problems).push({ path: [...use.path, ...(f.path ?? [])], message: f.message, ...(word ? { word } : {}) });
+        (f.severity === 'warning' ? warnings : problems).push({
+          path: [...use.path, ...(f.path ?? [])],
+          message: f.message,
+          ...(word ? { word } : {}),
+        });
       }
     }
     // A notification is sent on its own (sendNotification) and logs nothing: its action's tables need not exist.
     const written = use.notify ? [] : (action?.writes ?? []);
     const known = context.tables?.('d1');
     for (const table of known ? written.filter((t) => !known.has(t.toLowerCase())) : []) {
-      problems.push({ path: [...use.path, 'action'], message: `a ${action!.name} send logs to table ${table}, which migrations/ do not create${didYouMean(table, [...known!])}`, word: action!.name });
+      problems.push({
+        path: [...use.path, 'action'],
+        message: `a ${action!.name} send logs to table ${table}, which migrations/ do not create${didYouMean(table, [...known!])}`,
+        word: action!.name,
+      });
     }
   }
   return { problems, warnings };
@@ -517,12 +749,18 @@ function checkComponents(manifest: Manifest, registry: Registry, sqlite: Migrate
 /** An SQLite error as a problem: at the word it names, with the nearest column or table when it names a missing one. */
 function explainSqlError(sqlite: MigratedSchema, error: string): Pick<ManifestProblem, 'message' | 'word'> {
   const message = `SQL does not prepare against migrations/: ${error}`;
-  const tables = sqlite.query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => String(r.name));
-  const columnsOf = (table: string) => sqlite.query(`SELECT name FROM pragma_table_info('${table.replace(/'/g, "''")}')`).map((r) => String(r.name));
-  const column = /no such column: ((?:\w+\.)?(\w+))/.exec(error) ?? /table (\w+) has no column named ((\w+))/.exec(error);
+  const tables = sqlite
+    .query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .map((r) => String(r.name));
+  const columnsOf = (table: string) =>
+    sqlite.query(`SELECT name FROM pragma_table_info('${table.replace(/'/g, "''")}')`).map((r) => String(r.name));
+  const column =
+    /no such column: ((?:\w+\.)?(\w+))/.exec(error) ?? /table (\w+) has no column named ((\w+))/.exec(error);
   if (column) {
     const [, word, bare] = column;
-    const candidates = error.startsWith('table ') ? columnsOf(error.split(' ')[1]!) : [...new Set(tables.flatMap(columnsOf))];
+    const candidates = error.startsWith('table ')
+      ? columnsOf(error.split(' ')[1]!)
+      : [...new Set(tables.flatMap(columnsOf))];
     return { message: `${message}${didYouMean(bare!, candidates)}`, word: error.startsWith('table ') ? bare! : word! };
   }
   const table = /no such table: (\w+)/.exec(error);
@@ -532,7 +770,12 @@ function explainSqlError(sqlite: MigratedSchema, error: string): Pick<ManifestPr
 }
 
 /** Whether a manifest value reads `@occurred_at` (directly or in a template). */
-const readsOccurredAt = (v: unknown) => (typeof v === 'string' ? v === '@occurred_at' : typeof (v as { template?: string })?.template === 'string' ? (v as { template: string }).template.includes('{@occurred_at}') : (v as { path?: string })?.path === '@occurred_at');
+const readsOccurredAt = (v: unknown) =>
+  typeof v === 'string'
+    ? v === '@occurred_at'
+    : typeof (v as { template?: string })?.template === 'string'
+      ? (v as { template: string }).template.includes('{@occurred_at}')
+      : (v as { path?: string })?.path === '@occurred_at';
 
 /**
  * Warns about ordering guards (a `:version`-like parameter compared in SQL) that can pick the wrong winner: built
@@ -543,11 +786,21 @@ const readsOccurredAt = (v: unknown) => (typeof v === 'string' ? v === '@occurre
 export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const sources: [string[], { handlers?: { steps: unknown[] }[] }, unknown][] = [
-    ...Object.entries(manifest.integrations).map(([n, i]) => [['integrations', n], i, i.event?.occurred_at] as [string[], typeof i, unknown]),
-    ...Object.entries(manifest.routes ?? {}).map(([n, r]) => [['routes', n], r as { handlers?: { steps: unknown[] }[] }, undefined] as [string[], { handlers?: { steps: unknown[] }[] }, unknown]),
+    ...Object.entries(manifest.integrations).map(
+      ([n, i]) => [['integrations', n], i, i.event?.occurred_at] as [string[], typeof i, unknown],
+    ),
+    ...Object.entries(manifest.routes ?? {}).map(
+      ([n, r]) =>
+        [['routes', n], r as { handlers?: { steps: unknown[] }[] }, undefined] as [
+          string[],
+          { handlers?: { steps: unknown[] }[] },
+          unknown,
+        ],
+    ),
   ];
   for (const [at, source, occurredAt] of sources) {
-    const mayLackTime = occurredAt === undefined || (typeof occurredAt === 'object' && occurredAt !== null && 'default' in occurredAt);
+    const mayLackTime =
+      occurredAt === undefined || (typeof occurredAt === 'object' && occurredAt !== null && 'default' in occurredAt);
     (source.handlers ?? []).forEach((handler, h) =>
       handler.steps.forEach((step, s) => {
         const params = (step as { sql?: string; params?: Record<string, unknown> }).params;
@@ -557,11 +810,22 @@ export function checkVersionGuards(manifest: Manifest): ManifestProblem[] {
           const path = [...at, 'handlers', h, 'steps', s, 'params', name];
           const template = (value as { template?: string })?.template ?? '';
           if (readsOccurredAt(value) && mayLackTime) {
-            problems.push({ path, message: `this ordering guard depends on @occurred_at, which ${occurredAt === undefined ? 'this source does not extract' : 'may be missing (it has a default)'}: such an event ${template.includes('|') ? "sorts after every dated one ('|' > digits) and wins forever" : 'compares wrongly'}; use "@version" (occurred_at, then arrival order; an undated event never outranks a dated one)` });
+            problems.push({
+              path,
+              message: `this ordering guard depends on @occurred_at, which ${occurredAt === undefined ? 'this source does not extract' : 'may be missing (it has a default)'}: such an event ${template.includes('|') ? "sorts after every dated one ('|' > digits) and wins forever" : 'compares wrongly'}; use "@version" (occurred_at, then arrival order; an undated event never outranks a dated one)`,
+            });
           } else if (template.includes('{@id}')) {
-            problems.push({ path, message: 'this ordering guard breaks same-time ties by the event id, which is random: use "@version" (occurred_at, then arrival order)' });
+            problems.push({
+              path,
+              message:
+                'this ordering guard breaks same-time ties by the event id, which is random: use "@version" (occurred_at, then arrival order)',
+            });
           } else if (typeof value === 'object' && value !== null && 'default' in value) {
-            problems.push({ path, message: 'this ordering guard falls back to a default when the value is missing, so an event without it compares as that default; use "@version" or drop the default' });
+            problems.push({
+              path,
+              message:
+                'this ordering guard falls back to a default when the value is missing, so an event without it compares as that default; use "@version" or drop the default',
+            });
           }
         }
       }),

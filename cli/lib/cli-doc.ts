@@ -13,12 +13,19 @@ export const EXIT_CODES: readonly [string, string][] = [
 ];
 
 export const ENVIRONMENT: readonly [string, string][] = [
-  ['SWITCHYARD_URL', 'the server send, replay, rebuild, capture, handshake, backfill and reconcile talk to when --url is not given (else the URL `npm run dev` records in .switchyard/dev-url, else http://localhost:8787)'],
-  ['ADMIN_TOKEN', "the admin token for the commands that call the admin API, and send's status check (else read from .dev.vars)"],
+  [
+    'SWITCHYARD_URL',
+    'the server send, replay, rebuild, capture, handshake, backfill and reconcile talk to when --url is not given (else the URL `npm run dev` records in .switchyard/dev-url, else http://localhost:8787)',
+  ],
+  [
+    'ADMIN_TOKEN',
+    "the admin token for the commands that call the admin API, and send's status check (else read from .dev.vars)",
+  ],
   ['NO_COLOR', 'no colour (colour is only used on a terminal)'],
 ];
 
-const MANIFEST_NOTE = 'FILE is the manifest (default: integrations.yaml, found by walking up from the current directory).';
+const MANIFEST_NOTE =
+  'FILE is the manifest (default: integrations.yaml, found by walking up from the current directory).';
 
 const WIDTH = 100;
 
@@ -41,26 +48,46 @@ function wrap(text: string, indent: number, first = indent, width = WIDTH): stri
 /** A two-column list (`  --url URL   the server ...`), the second column wrapped under itself. */
 function columns(rows: [string, string][]): string {
   const width = Math.min(28, Math.max(...rows.map(([left]) => left.length)));
-  return rows.map(([left, right]) => (left.length > width ? `  ${left}\n${' '.repeat(width + 4)}${wrap(right, width + 4)}` : `  ${left.padEnd(width)}  ${wrap(right, width + 4)}`)).join('\n');
+  return rows
+    .map(([left, right]) =>
+      left.length > width
+        ? `  ${left}\n${' '.repeat(width + 4)}${wrap(right, width + 4)}`
+        : `  ${left.padEnd(width)}  ${wrap(right, width + 4)}`,
+    )
+    .join('\n');
 }
 
-const paragraphs = (text: string) => text.trim().split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, ' '));
+const paragraphs = (text: string) =>
+  text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' '));
 
 const flagRows = (spec: CommandSpec): [string, string][] => [
   ...Object.entries(spec.flags).map(([name, f]): [string, string] => {
     const notes = flagNotes(name, f, spec);
-    return [`${f.short ? `-${f.short}, ` : ''}${flagUsage(name, f)}`, `${f.description}${notes.length ? ` (${notes.join('; ')})` : ''}`];
+    return [
+      `${f.short ? `-${f.short}, ` : ''}${flagUsage(name, f)}`,
+      `${f.description}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    ];
   }),
   ['-h, --help', 'show this help'],
 ];
 
 /** `switchyard <command> --help`: synopsis, description, arguments, every flag with its default, examples, exit codes. */
 export function commandHelp(spec: CommandSpec): string {
-  const parts = [`${paint('bold', 'usage:')} ${synopsis(spec)}`, spec.summary, paragraphs(spec.description).map((p) => wrap(p, 0)).join('\n\n')];
+  const parts = [
+    `${paint('bold', 'usage:')} ${synopsis(spec)}`,
+    spec.summary,
+    paragraphs(spec.description)
+      .map((p) => wrap(p, 0))
+      .join('\n\n'),
+  ];
   if (spec.arguments?.length) parts.push(`arguments:\n${columns(spec.arguments.map((a) => [a.name, a.description]))}`);
   parts.push(`flags:\n${columns(flagRows(spec))}`);
   if (spec.passThrough) parts.push(`other arguments:\n  ${wrap(spec.passThrough, 2)}`);
-  if (spec.examples.length) parts.push(`examples:\n${spec.examples.map((e) => `  ${e.command}\n      ${wrap(e.does, 6)}`).join('\n')}`);
+  if (spec.examples.length)
+    parts.push(`examples:\n${spec.examples.map((e) => `  ${e.command}\n      ${wrap(e.does, 6)}`).join('\n')}`);
   parts.push(`exit codes:\n${EXIT_CODES.map(([c, what]) => `  ${c}  ${what}`).join('\n')}`);
   return parts.join('\n\n');
 }
@@ -70,7 +97,10 @@ export function overview(specs: readonly CommandSpec[]): string {
   return [
     `${paint('bold', 'usage:')} switchyard <command> [flags]`,
     `commands:\n${columns(specs.map((s) => [s.name, s.summary]))}`,
-    `flags:\n${columns([['-h, --help', 'show help (also: switchyard help <command>, switchyard <command> --help)'], ['--version', 'print the version']])}`,
+    `flags:\n${columns([
+      ['-h, --help', 'show help (also: switchyard help <command>, switchyard <command> --help)'],
+      ['--version', 'print the version'],
+    ])}`,
     MANIFEST_NOTE,
     `environment:\n${columns(ENVIRONMENT.map(([n, what]) => [n, what]))}`,
     `exit codes:\n${EXIT_CODES.map(([c, what]) => `  ${c}  ${what}`).join('\n')}`,
@@ -81,7 +111,9 @@ export function overview(specs: readonly CommandSpec[]): string {
 const md = (text: string) =>
   text
     .split('`')
-    .map((part, i) => (i % 2 ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/_/g, '\\_').replace(/\*/g, '\\*')))
+    .map((part, i) =>
+      i % 2 ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/_/g, '\\_').replace(/\*/g, '\\*'),
+    )
     .join('`');
 const cell = (text: string) => md(text).replace(/\|/g, '\\|');
 const code = (text: string) => `\`${text.replace(/`/g, '')}\``;
@@ -89,7 +121,7 @@ const code = (text: string) => `\`${text.replace(/`/g, '')}\``;
 /** docs/cli.md: the whole CLI, command by command, from the same declarations as `--help`. */
 export function cliDoc(specs: readonly CommandSpec[]): string {
   const out: string[] = [
-    '<!-- Generated from the commands\' declarations (cli/commands/*.ts) by `npm run types`. Do not edit: a test holds it equal to them. -->',
+    "<!-- Generated from the commands' declarations (cli/commands/*.ts) by `npm run types`. Do not edit: a test holds it equal to them. -->",
     '# The switchyard CLI',
     '',
     '`npx switchyard <command> [flags]` (or `npm run switchyard -- <command>`), from the project or any folder below it. ' +
@@ -109,17 +141,39 @@ export function cliDoc(specs: readonly CommandSpec[]): string {
     ...EXIT_CODES.map(([c, what]) => `| \`${c}\` | ${cell(what)} |`),
   ];
   for (const spec of specs) {
-    out.push('', `## ${spec.name}`, '', `${md(spec.summary[0]!.toUpperCase() + spec.summary.slice(1))}.`, '', '```sh', synopsis(spec), '```', '', ...paragraphs(spec.description).flatMap((p) => [md(p), '']));
-    if (spec.arguments?.length) out.push('| argument | what it is |', '| --- | --- |', ...spec.arguments.map((a) => `| ${code(a.name)} | ${cell(a.description)} |`), '');
+    out.push(
+      '',
+      `## ${spec.name}`,
+      '',
+      `${md(spec.summary[0]!.toUpperCase() + spec.summary.slice(1))}.`,
+      '',
+      '```sh',
+      synopsis(spec),
+      '```',
+      '',
+      ...paragraphs(spec.description).flatMap((p) => [md(p), '']),
+    );
+    if (spec.arguments?.length)
+      out.push(
+        '| argument | what it is |',
+        '| --- | --- |',
+        ...spec.arguments.map((a) => `| ${code(a.name)} | ${cell(a.description)} |`),
+        '',
+      );
     out.push('| flag | default | what it does |', '| --- | --- | --- |');
     for (const [name, f] of Object.entries(spec.flags)) {
       const notes = flagNotes(name, f, spec).filter((n) => !n.startsWith('default: '));
       const dflt = defaultOf(f);
-      out.push(`| ${code(`${f.short ? `-${f.short}, ` : ''}${flagUsage(name, f)}`)} | ${dflt === undefined ? '' : cell(dflt)} | ${cell(f.description)}${notes.length ? ` (${cell(notes.join('; '))})` : ''} |`);
+      out.push(
+        `| ${code(`${f.short ? `-${f.short}, ` : ''}${flagUsage(name, f)}`)} | ${dflt === undefined ? '' : cell(dflt)} | ${cell(f.description)}${notes.length ? ` (${cell(notes.join('; '))})` : ''} |`,
+      );
     }
     out.push('| `-h, --help` |  | show this help |', '');
     if (spec.passThrough) out.push(`Other arguments: ${md(spec.passThrough)}`, '');
     if (spec.examples.length) out.push('```sh', ...spec.examples.flatMap((e) => [`# ${e.does}`, e.command]), '```', '');
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\n+$/, '')}\n`;
 }

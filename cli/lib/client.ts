@@ -11,7 +11,9 @@ import { typesInput } from './schema-to-types.ts';
 const pascal = (name: string) => name.replace(/(^|[_-])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /** What an accepted call's `status` can be, spelled from the store's vocabulary into the generated client. */
-const ANSWER_STATUSES = [EventStatus.queued, EventStatus.applied, EventStatus.ignored, EventStatus.skipped].map((s) => `'${s}'`).join(' | ');
+const ANSWER_STATUSES = [EventStatus.queued, EventStatus.applied, EventStatus.ignored, EventStatus.skipped]
+  .map((s) => `'${s}'`)
+  .join(' | ');
 
 /** The runtime part of the client: the same for every manifest. */
 const RUNTIME = `
@@ -89,13 +91,30 @@ export async function clientModule(manifest: Manifest, source: string): Promise<
   const inputs: string[] = [];
   for (const [name, spec] of commands) {
     const type = `${pascal(name)}Input`;
-    const schema = { ...structuredClone(spec.input), title: type, ...(spec.description ? { description: spec.description } : {}) };
-    inputs.push(await compile(typesInput(schema), type, { bannerComment: '', additionalProperties: false, strictIndexSignatures: true, format: true, style: { singleQuote: true, printWidth: 120 } }));
+    const schema = {
+      ...structuredClone(spec.input),
+      title: type,
+      ...(spec.description ? { description: spec.description } : {}),
+    };
+    inputs.push(
+      await compile(typesInput(schema), type, {
+        bannerComment: '',
+        additionalProperties: false,
+        strictIndexSignatures: true,
+        format: true,
+        style: { singleQuote: true, printWidth: 120 },
+      }),
+    );
   }
   const resultType = (name: string) => {
     const { sync, count } = manifest.commands![name]!;
-    if (count) return '{ allowed: boolean; used: number; max: number; remaining: number; period_end: string; warning?: string; reason?: string }';
-    return sync ? `{ ${Object.keys(sync.result).map((k) => `${JSON.stringify(k)}: unknown`).join('; ')} }` : 'undefined';
+    if (count)
+      return '{ allowed: boolean; used: number; max: number; remaining: number; period_end: string; warning?: string; reason?: string }';
+    return sync
+      ? `{ ${Object.keys(sync.result)
+          .map((k) => `${JSON.stringify(k)}: unknown`)
+          .join('; ')} }`
+      : 'undefined';
   };
   const methods = commands.map(([name, spec]) => {
     const doc = spec.description ? `    /** ${spec.description.replace(/\*\//g, '* /')} */\n` : '';

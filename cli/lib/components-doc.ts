@@ -8,10 +8,25 @@ import type { Registry } from '../../runtime/component/registry.ts';
 import { fieldDocs } from '../../runtime/component/spec.ts';
 
 const KINDS: { kind: Kind; title: string; where: string; picked: string }[] = [
-  { kind: 'verifier', title: 'Verifiers', where: 'adapters/verifiers/', picked: '`verifier: { type: … }` of an integration' },
-  { kind: 'handshake', title: 'Handshakes', where: 'adapters/handshakes/', picked: '`handshake: { type: … }` of an integration' },
+  {
+    kind: 'verifier',
+    title: 'Verifiers',
+    where: 'adapters/verifiers/',
+    picked: '`verifier: { type: … }` of an integration',
+  },
+  {
+    kind: 'handshake',
+    title: 'Handshakes',
+    where: 'adapters/handshakes/',
+    picked: '`handshake: { type: … }` of an integration',
+  },
   { kind: 'step', title: 'Steps', where: 'adapters/steps/', picked: 'the key of a handler step (`- sql: …`)' },
-  { kind: 'action', title: 'Actions', where: 'adapters/actions/', picked: '`- action: …` in a handler, command or limit notification' },
+  {
+    kind: 'action',
+    title: 'Actions',
+    where: 'adapters/actions/',
+    picked: '`- action: …` in a handler, command or limit notification',
+  },
   { kind: 'auth', title: 'Auth providers', where: 'adapters/auth/', picked: '`auth: { name: { type: … } }`' },
   { kind: 'endpoint', title: 'Endpoints', where: 'adapters/endpoints/', picked: '`endpoint: { type: … }` of a route' },
 ];
@@ -19,14 +34,19 @@ const KINDS: { kind: Kind; title: string; where: string; picked: string }[] = [
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function section(component: Component): string {
-  const rows = fieldDocs(component.spec).map((f) => `| \`${f.name}\` | ${f.type} | ${f.required ? 'required' : f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ${cell(f.description)} |`);
+  const rows = fieldDocs(component.spec).map(
+    (f) =>
+      `| \`${f.name}\` | ${f.type} | ${f.required ? 'required' : f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ${cell(f.description)} |`,
+  );
   return [
     `### ${component.name}`,
     '',
     component.description,
     '',
     ...(rows.length ? ['| option | type | required / default | description |', '|---|---|---|---|', ...rows, ''] : []),
-    ...(component.reasons?.length ? [`Refusal reasons of its own: ${component.reasons.map((r) => `\`${r}\``).join(', ')}.`, ''] : []),
+    ...(component.reasons?.length
+      ? [`Refusal reasons of its own: ${component.reasons.map((r) => `\`${r}\``).join(', ')}.`, '']
+      : []),
     '```yaml',
     stringify(component.example).trimEnd(),
     '```',
@@ -43,6 +63,12 @@ export function componentsDoc(registry: Registry): string {
     '',
     'Every verifier, handshake, step, action, auth provider and endpoint the default registry (worker/registry.ts) has, with the options its spec declares. How to write one: [architecture.md](architecture.md).',
     '',
-    ...KINDS.flatMap(({ kind, title, where, picked }) => [`## ${title}`, '', `Picked by ${picked}; code in \`${where}\`.`, '', ...byKind(kind).map(section)]),
+    ...KINDS.flatMap(({ kind, title, where, picked }) => [
+      `## ${title}`,
+      '',
+      `Picked by ${picked}; code in \`${where}\`.`,
+      '',
+      ...byKind(kind).map(section),
+    ]),
   ].join('\n');
 }

@@ -6,22 +6,28 @@
 import { OPERATORS } from '../../runtime/language/conditions.ts';
 import { PARAMETERIZED, TRANSFORMS } from '../../runtime/language/values.ts';
 
-export const OPERATORS_START = '<!-- operators:start (generated from runtime/language/conditions.ts by `npm run types`; do not edit) -->';
+export const OPERATORS_START =
+  '<!-- operators:start (generated from runtime/language/conditions.ts by `npm run types`; do not edit) -->';
 export const OPERATORS_END = '<!-- operators:end -->';
-export const TRANSFORMS_START = '<!-- transforms:start (generated from runtime/language/values.ts by `npm run types`; do not edit) -->';
+export const TRANSFORMS_START =
+  '<!-- transforms:start (generated from runtime/language/values.ts by `npm run types`; do not edit) -->';
 export const TRANSFORMS_END = '<!-- transforms:end -->';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 /** The operators a condition's leaf may carry, one row each. */
 export function operatorsTable(): string {
-  const rows = Object.entries(OPERATORS).map(([name, meaning]) => `| \`${name}\` | the value at \`path\` ${cell(meaning)} |`);
+  const rows = Object.entries(OPERATORS).map(
+    ([name, meaning]) => `| \`${name}\` | the value at \`path\` ${cell(meaning)} |`,
+  );
   return ['| operator | holds when |', '|---|---|', ...rows].join('\n');
 }
 
 /** The transforms a value may apply: the plain names in one line, the parameterised ones a row each. */
 export function transformsTable(): string {
-  const plain = Object.keys(TRANSFORMS).map((n) => `\`${n}\``).join(', ');
+  const plain = Object.keys(TRANSFORMS)
+    .map((n) => `\`${n}\``)
+    .join(', ');
   const rows = Object.entries(PARAMETERIZED).map(([name, p]) => `| \`{ ${name}: … }\` | ${cell(p.description)} |`);
   return [`Without an argument: ${plain}.`, '', '| transform | what it does |', '|---|---|', ...rows].join('\n');
 }

@@ -10,9 +10,12 @@ import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 
 /** What one cell proves. */
 export const CELLS = {
-  runtime: "the Worker accepts the sample signed the provider's way and refuses it unsigned (401: no event and nothing queued, only its entry in the capped refusal log)",
-  tamper: 'a sample with one signed byte changed is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme checks a credential, not a signature of the body',
-  stale: 'a stale timestamp is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme signs no timestamp',
+  runtime:
+    "the Worker accepts the sample signed the provider's way and refuses it unsigned (401: no event and nothing queued, only its entry in the capped refusal log)",
+  tamper:
+    'a sample with one signed byte changed is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme checks a credential, not a signature of the body',
+  stale:
+    'a stale timestamp is refused (401: no event and nothing queued, only its entry in the capped refusal log); n/a when the scheme signs no timestamp',
   ids: 'two distinct samples are two events with two ids; the same sample twice is one event (the second answer `duplicate`, no row written)',
   plan: '`plan --budget` predicts the path, the D1 rows written and the queue operations the Worker measured for the sample',
   send: "`switchyard send` signs the catalog sample and the integration's verifier accepts it; n/a when only the provider holds the signing key",
@@ -39,7 +42,9 @@ export const KNOWN_GAPS: readonly KnownGap[] = [];
 
 /** The gap recorded for this provider's cell (on this row, when the gap names one), if any. */
 export const gapOf = (provider: string | undefined, cell: Cell, row?: string): KnownGap | undefined =>
-  provider === undefined ? undefined : KNOWN_GAPS.find((g) => g.provider === provider && g.cell === cell && (g.row === undefined || g.row === row));
+  provider === undefined
+    ? undefined
+    : KNOWN_GAPS.find((g) => g.provider === provider && g.cell === cell && (g.row === undefined || g.row === row));
 
 /** A verifier block's adapter and parsed options (undefined for an unknown type). */
 function schemeOf(verifier: { type: string }) {
@@ -66,11 +71,15 @@ export function applies(verifier: { type: string }, cell: Cell): boolean {
 
 /** Each cell of a provider's row: checked, not applicable, or a known gap. */
 export function cellsFor(entry: CatalogEntry): Record<Cell, 'pass' | 'n/a' | 'gap'> {
-  return Object.fromEntries(CELL_NAMES.map((cell) => [cell, !applies(entry.verifier, cell) ? 'n/a' : gapOf(entry.name, cell) ? 'gap' : 'pass'])) as Record<Cell, 'pass' | 'n/a' | 'gap'>;
+  return Object.fromEntries(
+    CELL_NAMES.map((cell) => [cell, !applies(entry.verifier, cell) ? 'n/a' : gapOf(entry.name, cell) ? 'gap' : 'pass']),
+  ) as Record<Cell, 'pass' | 'n/a' | 'gap'>;
 }
 
 /** The README's words for a row: `runtime ✓ stale n/a ids ✓ plan ✓ send ✓ test ✗`. */
 export function matrixSummary(entry: CatalogEntry): string {
   const cells = cellsFor(entry);
-  return CELL_NAMES.map((cell) => `${cell} ${cells[cell] === 'pass' ? '✓' : cells[cell] === 'gap' ? '✗' : 'n/a'}`).join(' ');
+  return CELL_NAMES.map((cell) => `${cell} ${cells[cell] === 'pass' ? '✓' : cells[cell] === 'gap' ? '✗' : 'n/a'}`).join(
+    ' ',
+  );
 }

@@ -11,10 +11,12 @@ describe('nextRun', () => {
     expect(iso(nextRun(parseCron('*/10 * * * *'), at('2026-12-07T18:30:00Z')))).toBe('2026-12-07T18:40:00.000Z');
     expect(iso(nextRun(parseCron('* * * * *'), at('2026-12-07T18:21:59.999Z')))).toBe('2026-12-07T18:22:00.000Z');
     expect(iso(nextRun(parseCron('0 3 * * *'), at('2026-12-07T18:00:00Z')))).toBe('2026-12-08T03:00:00.000Z');
-    expect(iso(nextRun(parseCron('15,45 9-17/4 1 JAN,jul *'), at('2026-12-07T00:00:00Z')))).toBe('2027-01-01T09:15:00.000Z');
+    expect(iso(nextRun(parseCron('15,45 9-17/4 1 JAN,jul *'), at('2026-12-07T00:00:00Z')))).toBe(
+      '2027-01-01T09:15:00.000Z',
+    );
   });
 
-  it("reads weekdays as Cloudflare does (1-7 from Sunday, or names), and either day field when both are set", () => {
+  it('reads weekdays as Cloudflare does (1-7 from Sunday, or names), and either day field when both are set', () => {
     // 2026-12-07 is a Monday.
     expect(iso(nextRun(parseCron('0 0 * * 1'), at('2026-12-07T12:00:00Z')))).toBe('2026-12-13T00:00:00.000Z');
     expect(iso(nextRun(parseCron('0 0 * * MON'), at('2026-12-07T12:00:00Z')))).toBe('2026-12-14T00:00:00.000Z');
@@ -66,7 +68,11 @@ describe('scheduleCrons', () => {
   it('fires each schedule at its times, with the scheduled time, until stopped', async () => {
     const { clock, advance } = fakeClock(at('2026-12-07T18:21:30Z'));
     const runs: string[] = [];
-    const schedule = scheduleCrons([parseCron('*/10 * * * *')], async (cron, time) => void runs.push(`${cron} ${iso(time)}`), clock);
+    const schedule = scheduleCrons(
+      [parseCron('*/10 * * * *')],
+      async (cron, time) => void runs.push(`${cron} ${iso(time)}`),
+      clock,
+    );
     await advance(25 * 60_000);
     expect(runs).toEqual(['*/10 * * * * 2026-12-07T18:30:00.000Z', '*/10 * * * * 2026-12-07T18:40:00.000Z']);
     schedule.stop();
@@ -96,6 +102,10 @@ describe('scheduleCrons', () => {
     serverUp();
     for (let i = 0; i < 5; i++) await Promise.resolve();
     await advance(60_000);
-    expect(runs).toEqual(['2026-12-07T18:01:00.000Z at 2026-12-07T18:04:40.000Z', '2026-12-07T18:04:00.000Z at 2026-12-07T18:04:40.000Z', '2026-12-07T18:05:00.000Z at 2026-12-07T18:05:00.000Z']);
+    expect(runs).toEqual([
+      '2026-12-07T18:01:00.000Z at 2026-12-07T18:04:40.000Z',
+      '2026-12-07T18:04:00.000Z at 2026-12-07T18:04:40.000Z',
+      '2026-12-07T18:05:00.000Z at 2026-12-07T18:05:00.000Z',
+    ]);
   });
 });

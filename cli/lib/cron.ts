@@ -33,7 +33,12 @@ function field(text: string, min: number, max: number, names: string[] = [], nam
     const [range, stepText] = item.split('/') as [string, string | undefined];
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!(Number.isInteger(step) && step > 0)) throw new Error(`step "${stepText}" must be a positive number`);
-    let [from, to] = range === '*' ? [min, max] : range.includes('-') ? (range.split('-').map(value) as [number, number]) : [value(range), stepText === undefined ? value(range) : max];
+    let [from, to] =
+      range === '*'
+        ? [min, max]
+        : range.includes('-')
+          ? (range.split('-').map(value) as [number, number])
+          : [value(range), stepText === undefined ? value(range) : max];
     if (from < min || to > max || from > to) throw new Error(`"${item}" is outside ${min}-${max}`);
     for (; from <= to; from += step) out.add(from);
   }
@@ -43,12 +48,21 @@ function field(text: string, min: number, max: number, names: string[] = [], nam
 /** Parses a cron expression; throws with what it cannot read. */
 export function parseCron(expression: string): Cron {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron "${expression}": expected 5 fields (minute hour day month weekday), got ${parts.length}`);
+  if (parts.length !== 5)
+    throw new Error(`cron "${expression}": expected 5 fields (minute hour day month weekday), got ${parts.length}`);
   try {
     const [m, h, d, mo, w] = parts as [string, string, string, string, string];
     // Cloudflare numbers weekdays 1-7 from Sunday; its names are SUN-SAT.
     const weekdays = new Set([...field(w, 1, 7, WEEKDAYS, 1)].map((n) => n - 1));
-    return { expression, minutes: field(m, 0, 59), hours: field(h, 0, 23), days: field(d, 1, 31), months: field(mo, 1, 12, MONTHS, 1), weekdays, eitherDay: d !== '*' && w !== '*' };
+    return {
+      expression,
+      minutes: field(m, 0, 59),
+      hours: field(h, 0, 23),
+      days: field(d, 1, 31),
+      months: field(mo, 1, 12, MONTHS, 1),
+      weekdays,
+      eitherDay: d !== '*' && w !== '*',
+    };
   } catch (error) {
     throw new Error(`cron "${expression}": ${(error as Error).message}`);
   }
@@ -59,7 +73,12 @@ export function nextRun(cron: Cron, afterMs: number): number | undefined {
   let t = Math.floor(afterMs / 60_000) * 60_000 + 60_000;
   for (let i = 0; i < 527_040; i++, t += 60_000) {
     const at = new Date(t);
-    if (!cron.minutes.has(at.getUTCMinutes()) || !cron.hours.has(at.getUTCHours()) || !cron.months.has(at.getUTCMonth() + 1)) continue;
+    if (
+      !cron.minutes.has(at.getUTCMinutes()) ||
+      !cron.hours.has(at.getUTCHours()) ||
+      !cron.months.has(at.getUTCMonth() + 1)
+    )
+      continue;
     const day = cron.days.has(at.getUTCDate());
     const weekday = cron.weekdays.has(at.getUTCDay());
     if (cron.eitherDay ? day || weekday : day && weekday) return t;
@@ -73,13 +92,21 @@ export interface CronClock {
   clearTimeout(handle: unknown): void;
 }
 
-const realClock: CronClock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+const realClock: CronClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 /**
  * Fires `run(expression, scheduledTime)` at each schedule's times until stopped. A run that takes long (the server
  * restarting) is waited for; a time it overlapped is made up by one run, not many.
  */
-export function scheduleCrons(crons: Cron[], run: (expression: string, scheduledTime: number) => Promise<void>, clock: CronClock = realClock): { stop(): void } {
+export function scheduleCrons(
+  crons: Cron[],
+  run: (expression: string, scheduledTime: number) => Promise<void>,
+  clock: CronClock = realClock,
+): { stop(): void } {
   let stopped = false;
   const timers = new Set<unknown>();
   const arm = (cron: Cron, after: number) => {

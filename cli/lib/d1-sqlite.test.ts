@@ -10,7 +10,12 @@ const folder = (files: Record<string, string>) => {
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
   return dir;
 };
-const allTables = async (d1: ReturnType<typeof migratedD1>) => (await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all<{ name: string }>()).results.map((r) => r.name);
+const allTables = async (d1: ReturnType<typeof migratedD1>) =>
+  (
+    await d1
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all<{ name: string }>()
+  ).results.map((r) => r.name);
 /** The project's tables: every database has the runtime's (runtime/migrations/d1) under them. */
 const runtimeTables = allTables(migratedD1(folder({})));
 const tables = async (d1: ReturnType<typeof migratedD1>) => {
@@ -24,14 +29,22 @@ describe('migratedD1', () => {
   });
 
   it('gives each call its own database: what one case writes, the next never sees', async () => {
-    const dir = folder({ '0001_orders.sql': "CREATE TABLE orders (id TEXT PRIMARY KEY, status TEXT);\nINSERT INTO orders VALUES ('seeded', 'open');" });
+    const dir = folder({
+      '0001_orders.sql':
+        "CREATE TABLE orders (id TEXT PRIMARY KEY, status TEXT);\nINSERT INTO orders VALUES ('seeded', 'open');",
+    });
     const first = migratedD1(dir);
     await first.prepare('INSERT INTO orders VALUES (?1, ?2)').bind('o_1', 'paid').run();
     const second = migratedD1(dir);
-    expect((await second.prepare('SELECT id FROM orders ORDER BY id').all<{ id: string }>()).results).toEqual([{ id: 'seeded' }]);
+    expect((await second.prepare('SELECT id FROM orders ORDER BY id').all<{ id: string }>()).results).toEqual([
+      { id: 'seeded' },
+    ]);
     await second.prepare('DELETE FROM orders').run();
-    expect((await first.prepare('SELECT id FROM orders ORDER BY id').all<{ id: string }>()).results).toEqual([{ id: 'o_1' }, { id: 'seeded' }]);
-    expect((await migratedD1(dir).prepare('SELECT count(*) AS n FROM orders').first())).toEqual({ n: 1 });
+    expect((await first.prepare('SELECT id FROM orders ORDER BY id').all<{ id: string }>()).results).toEqual([
+      { id: 'o_1' },
+      { id: 'seeded' },
+    ]);
+    expect(await migratedD1(dir).prepare('SELECT count(*) AS n FROM orders').first()).toEqual({ n: 1 });
     first.close();
     second.close();
   });
@@ -39,11 +52,18 @@ describe('migratedD1', () => {
   it('applies a migration added or edited since the last call, in name order', async () => {
     const dir = folder({ '0001_orders.sql': 'CREATE TABLE orders (id TEXT PRIMARY KEY);' });
     expect(await tables(migratedD1(dir))).toEqual(['orders']);
-    writeFileSync(join(dir, '0002_refunds.sql'), 'CREATE TABLE refunds (id TEXT PRIMARY KEY, order_id TEXT REFERENCES orders (id));');
+    writeFileSync(
+      join(dir, '0002_refunds.sql'),
+      'CREATE TABLE refunds (id TEXT PRIMARY KEY, order_id TEXT REFERENCES orders (id));',
+    );
     expect(await tables(migratedD1(dir))).toEqual(['orders', 'refunds']);
     writeFileSync(join(dir, '0001_orders.sql'), 'CREATE TABLE orders (id TEXT PRIMARY KEY, total INTEGER);');
     const d1 = migratedD1(dir);
-    expect((await d1.prepare("SELECT name FROM pragma_table_info('orders') ORDER BY cid").all<{ name: string }>()).results.map((c) => c.name)).toEqual(['id', 'total']);
+    expect(
+      (
+        await d1.prepare("SELECT name FROM pragma_table_info('orders') ORDER BY cid").all<{ name: string }>()
+      ).results.map((c) => c.name),
+    ).toEqual(['id', 'total']);
   });
 
   it('names the migration that fails, every time', () => {

@@ -35,7 +35,8 @@ interface Result<T = Row> {
 
 /** D1's conversions of bound values. */
 function toSql(value: unknown, index: number): SqlValue {
-  if (value === undefined) throw new Error(`D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined' (parameter ${index + 1})`);
+  if (value === undefined)
+    throw new Error(`D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined' (parameter ${index + 1})`);
   if (value === null || typeof value === 'string' || typeof value === 'bigint') return value;
   if (typeof value === 'boolean') return value ? 1n : 0n;
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
@@ -144,11 +145,22 @@ export class SqliteD1 {
       throw new Error(`D1_ERROR: ${message}${/constraint/i.test(message) ? ': SQLITE_CONSTRAINT' : ''}`);
     }
     const changes = this.totalChanges() - before;
-    const last = changes ? Number((this.lastRowId ??= this.db.prepare('SELECT last_insert_rowid() AS id')).get()!.id) : 0;
+    const last = changes
+      ? Number((this.lastRowId ??= this.db.prepare('SELECT last_insert_rowid() AS id')).get()!.id)
+      : 0;
     return {
       results: rows,
       success: true,
-      meta: { changes, last_row_id: last, rows_read: rows.length, rows_written: changes, duration: 0, changed_db: changes > 0, size_after: 0, served_by: 'switchyard-offline' },
+      meta: {
+        changes,
+        last_row_id: last,
+        rows_read: rows.length,
+        rows_written: changes,
+        duration: 0,
+        changed_db: changes > 0,
+        size_after: 0,
+        served_by: 'switchyard-offline',
+      },
     };
   }
 

@@ -20,8 +20,13 @@ const files = (map: Record<string, string>) => (file: string) => {
 describe('the dashboard module', () => {
   it('inlines the linked stylesheet and script (without its comments and layout), drops source comments, and fills the vocabulary', () => {
     const script = '// @ts-check\n/** Runs. @param {number} n */\nfunction run(n) {\n  return n + 1;\n}\nrun(1);\n';
-    const page = inlinePage('<!-- how it is made -->\n<head><link rel="stylesheet" href="a.css"><script type="application/json" id="v">{{vocabulary}}</script></head><script src="a.js"></script>', files({ 'a.css': 'b { x: 1 }\n', 'a.js': script }));
-    expect(page.html).toBe(`<head><style>\nb { x: 1 }\n</style><script type="application/json" id="v">${JSON.stringify(PAGE_VOCABULARY)}</script></head><script>\nfunction run(n){return n+1}run(1);\n</script>`);
+    const page = inlinePage(
+      '<!-- how it is made -->\n<head><link rel="stylesheet" href="a.css"><script type="application/json" id="v">{{vocabulary}}</script></head><script src="a.js"></script>',
+      files({ 'a.css': 'b { x: 1 }\n', 'a.js': script }),
+    );
+    expect(page.html).toBe(
+      `<head><style>\nb { x: 1 }\n</style><script type="application/json" id="v">${JSON.stringify(PAGE_VOCABULARY)}</script></head><script>\nfunction run(n){return n+1}run(1);\n</script>`,
+    );
     expect(page.scripts).toEqual(['\nfunction run(n){return n+1}run(1);\n']);
     expect(JSON.parse(JSON.stringify(PAGE_VOCABULARY)).event.dead_lettered).toBe(EventStatus.dead_lettered);
   });
@@ -33,12 +38,16 @@ describe('the dashboard module', () => {
   });
 
   it('refuses a script that would close its own element', () => {
-    expect(() => inlinePage('<script src="a.js"></script>', files({ 'a.js': "x = '</script>';" }))).toThrow(/a\.js contains "<\/script"/);
+    expect(() => inlinePage('<script src="a.js"></script>', files({ 'a.js': "x = '</script>';" }))).toThrow(
+      /a\.js contains "<\/script"/,
+    );
   });
 
   it('builds the real pages: the dashboard with its three allowed scripts (markup, the page, its charts), the login with none, placeholders left for the Worker', async () => {
     const source = dashboardModule();
-    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { dashboard: { dashboard: string; login: string; scriptHashes: string[]; favicon: string } };
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as {
+      dashboard: { dashboard: string; login: string; scriptHashes: string[]; favicon: string };
+    };
     expect(dashboard.scriptHashes).toHaveLength(3);
     expect(dashboard.dashboard).toContain('content="{{csrf}}"');
     expect(dashboard.dashboard).not.toContain('<link rel="stylesheet"');
@@ -49,7 +58,9 @@ describe('the dashboard module', () => {
   });
 
   it('is served only by a runtime given it: the offline engine has no /admin, the Worker a hash-locked page', async () => {
-    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as { dashboard: DashboardPages };
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as {
+      dashboard: DashboardPages;
+    };
     const compiled = compileManifest(defaultManifest(), defaultRegistry, { lazy: true });
     const bare = createApp({ compiled, environment: 'test', hash: 'test' });
     expect((await bare.request('/admin/login')).status).toBe(404);

@@ -28,7 +28,9 @@ describe('devAuthProblems', () => {
       ['wrangler.toml', 7, 4],
       ['wrangler.toml', 9, 38],
     ]);
-    expect(problems[0]!.message).toMatch(/SWITCHYARD_DEV_AUTH .*must not be set in wrangler.toml \(\[vars\]\).*\.dev\.vars/);
+    expect(problems[0]!.message).toMatch(
+      /SWITCHYARD_DEV_AUTH .*must not be set in wrangler.toml \(\[vars\]\).*\.dev\.vars/,
+    );
     expect(problems[1]!.message).toMatch(/\[env\.production\.vars\]/);
     expect(problems[2]!.message).toMatch(/\[env\.staging\]/);
   });

@@ -6,7 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { DEV_ALGORITHM, DEV_AUTH_VAR, DEV_ISSUER, DEV_JWK_VAR, DEV_PROVIDER_CLAIM } from '../../runtime/edge/dev-auth.ts';
+import {
+  DEV_ALGORITHM,
+  DEV_AUTH_VAR,
+  DEV_ISSUER,
+  DEV_JWK_VAR,
+  DEV_PROVIDER_CLAIM,
+} from '../../runtime/edge/dev-auth.ts';
 import type { SourcedProblem } from '../../runtime/manifest/load.ts';
 import { writeIfChanged, type Project } from './project.ts';
 
@@ -32,7 +38,12 @@ export async function ensureDevAuthKey(project: Project): Promise<DevAuthKey> {
 export async function generateDevAuthKey(): Promise<DevAuthKey> {
   const { publicKey, privateKey } = await generateKeyPair(DEV_ALGORITHM, { extractable: true });
   const kid = `${DEV_ISSUER}-${Date.now().toString(36)}`;
-  return { alg: DEV_ALGORITHM, kid, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: DEV_ALGORITHM, use: 'sig' }, privateJwk: { ...(await exportJWK(privateKey)), kid, alg: DEV_ALGORITHM } };
+  return {
+    alg: DEV_ALGORITHM,
+    kid,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: DEV_ALGORITHM, use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: DEV_ALGORITHM },
+  };
 }
 
 /** The Worker variables that switch the dev issuer on, as `wrangler dev --var NAME:VALUE` arguments. */

@@ -28,7 +28,8 @@ export function templateFiles(manifestPath: string): string[] {
     if (Array.isArray(value)) return value.forEach(walk);
     if (!value || typeof value !== 'object') return;
     for (const [key, v] of Object.entries(value)) {
-      if ((key === 'html_file' || key === 'text_file') && typeof v === 'string') out.add(resolve(dirname(manifestPath), v));
+      if ((key === 'html_file' || key === 'text_file') && typeof v === 'string')
+        out.add(resolve(dirname(manifestPath), v));
       else walk(v);
     }
   };
@@ -48,7 +49,11 @@ export function classify(inputs: DevInputs, path: string): DevInput | undefined 
  * reports each burst of changes once, as the set of inputs it touched. `refresh` re-reads the inputs (a manifest
  * edit can name a new template folder).
  */
-export function watchInputs(read: () => DevInputs, onChange: (changed: Set<DevInput>, paths: string[]) => void, debounceMs = 150): { refresh(): void; close(): void } {
+export function watchInputs(
+  read: () => DevInputs,
+  onChange: (changed: Set<DevInput>, paths: string[]) => void,
+  debounceMs = 150,
+): { refresh(): void; close(): void } {
   let inputs = read();
   const watchers = new Map<string, FSWatcher>();
   let changed = new Set<DevInput>();

@@ -27,20 +27,39 @@ export function migrationSummary(output: string): { line: string; applied: strin
     applied.push(m[1]!);
   }
   const names = applied.length <= 2 ? applied.join(', ') : `${applied[0]} … ${applied.at(-1)}`;
-  return { line: `[switchyard] local D1: applied ${applied.length} migration${applied.length === 1 ? '' : 's'} (${names})`, applied };
+  return {
+    line: `[switchyard] local D1: applied ${applied.length} migration${applied.length === 1 ? '' : 's'} (${names})`,
+    applied,
+  };
 }
 
 /** The project's own migrations (wrangler's `d1 migrations apply`), after the runtime's (`applyRuntimeMigrations`). */
-export async function applyLocalMigrations(cwd: string, migrationArgs: string[], database = 'DB'): Promise<MigrationResult> {
-  const { code, output } = await captureWrangler(['d1', 'migrations', 'apply', database, '--local', ...migrationArgs], { cwd, env: { ...process.env, CI: 'true' } });
-  if (code !== 0) return { ok: false, message: `[switchyard] local D1 migrations failed:\n${output.trimEnd()}`, applied: [] };
+export async function applyLocalMigrations(
+  cwd: string,
+  migrationArgs: string[],
+  database = 'DB',
+): Promise<MigrationResult> {
+  const { code, output } = await captureWrangler(['d1', 'migrations', 'apply', database, '--local', ...migrationArgs], {
+    cwd,
+    env: { ...process.env, CI: 'true' },
+  });
+  if (code !== 0)
+    return { ok: false, message: `[switchyard] local D1 migrations failed:\n${output.trimEnd()}`, applied: [] };
   const { line, applied } = migrationSummary(output);
   return { ok: true, message: line, applied };
 }
 
 /** The runtime's own tables (runtime/migrations/d1, tracked in `switchyard_migrations`) in the local database. */
-export async function applyRuntimeMigrations(cwd: string, migrationArgs: string[]): Promise<MigrationResult & { changed: boolean }> {
+export async function applyRuntimeMigrations(
+  cwd: string,
+  migrationArgs: string[],
+): Promise<MigrationResult & { changed: boolean }> {
   const result = await migrateD1({ cwd, database: 'DB', args: ['--local', ...migrationArgs] });
   const applied = result.plan?.toRun.map((m) => m.name) ?? [];
-  return { ok: result.ok, message: result.message, applied, changed: applied.length + (result.plan?.adopted.length ?? 0) > 0 };
+  return {
+    ok: result.ok,
+    message: result.message,
+    applied,
+    changed: applied.length + (result.plan?.adopted.length ?? 0) > 0,
+  };
 }

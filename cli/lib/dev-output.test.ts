@@ -69,7 +69,9 @@ describe('wranglerOutput', () => {
 
 `;
     const log = '{"level":"info","kind":"effect.retry","attempt":1}';
-    const { lines, ready } = filter(`${log}\n${dns}[wrangler:info] POST /webhooks/stripe 200 OK (226ms)\n${dns}${log}\n${bindings(3)}🪵  Logs were written to "/root/.config/.wrangler/logs/wrangler.log"\n${bindings(4)}⎔ Local server updated and ready\n`);
+    const { lines, ready } = filter(
+      `${log}\n${dns}[wrangler:info] POST /webhooks/stripe 200 OK (226ms)\n${dns}${log}\n${bindings(3)}🪵  Logs were written to "/root/.config/.wrangler/logs/wrangler.log"\n${bindings(4)}⎔ Local server updated and ready\n`,
+    );
     expect(lines).toEqual([
       log,
       '[switchyard] no DNS here (offline?): outbound calls fail, and each is retried by its policy (see effect.retry lines)',
@@ -89,8 +91,16 @@ describe('migrationSummary', () => {
   it('says in one line how many migrations it applied, first and last, whatever wrangler printed', () => {
     const names = ['0001_a.sql', '0002_b.sql', '0003_c.sql'];
     const output = `Migrations to be applied:\n${table(names)}? About to apply 3 migration(s)\n${names.map(() => table(names, '✅')).join('')}`;
-    expect(migrationSummary(output)).toEqual({ line: '[switchyard] local D1: applied 3 migrations (0001_a.sql … 0003_c.sql)', applied: names });
-    expect(migrationSummary(`Migrations to be applied:\n${table(['0022_new.sql'])}${table(['0022_new.sql'], '✅')}`).line).toBe('[switchyard] local D1: applied 1 migration (0022_new.sql)');
-    expect(migrationSummary('✅ No migrations to apply!\n')).toEqual({ line: '[switchyard] local D1: no new migrations', applied: [] });
+    expect(migrationSummary(output)).toEqual({
+      line: '[switchyard] local D1: applied 3 migrations (0001_a.sql … 0003_c.sql)',
+      applied: names,
+    });
+    expect(
+      migrationSummary(`Migrations to be applied:\n${table(['0022_new.sql'])}${table(['0022_new.sql'], '✅')}`).line,
+    ).toBe('[switchyard] local D1: applied 1 migration (0022_new.sql)');
+    expect(migrationSummary('✅ No migrations to apply!\n')).toEqual({
+      line: '[switchyard] local D1: no new migrations',
+      applied: [],
+    });
   });
 });

@@ -87,11 +87,19 @@ export function wranglerOutput(events: OutputEvents): { write(chunk: string | Bu
     }
     if (/failed to lookup address information|getaddrinfo ENOTFOUND/.test(text)) {
       mode = /getaddrinfo/.test(text) ? 'stack' : 'native';
-      once('[switchyard] no DNS here (offline?): outbound calls fail, and each is retried by its policy (see effect.retry lines)');
+      once(
+        '[switchyard] no DNS here (offline?): outbound calls fail, and each is retried by its policy (see effect.retry lines)',
+      );
       return;
     }
     // "Logs were written to ~/.config/.wrangler/logs/…": wrangler's own debug log, named as it exits (a restart).
-    if (/^⎔ Connection status updated/.test(text.trim()) || /Logs were written to /.test(text) || /^─+$/.test(text.trim()) || /\/cdn-cgi\/local\/scheduled /.test(text)) return;
+    if (
+      /^⎔ Connection status updated/.test(text.trim()) ||
+      /Logs were written to /.test(text) ||
+      /^─+$/.test(text.trim()) ||
+      /\/cdn-cgi\/local\/scheduled /.test(text)
+    )
+      return;
     const ready = /Ready on (\S+)/.exec(text) ?? /Local server updated and ready/.exec(text);
     events.print(raw);
     if (ready) events.ready?.(ready[1]);

@@ -33,8 +33,18 @@ export class FakeProviders {
   }
 
   /** The next `times` requests whose URL matches answer with this status. */
-  failNext(match: RegExp, status: number, options: { headers?: Record<string, string>; body?: unknown; times?: number } = {}) {
-    this.scripts.push({ match, status, headers: options.headers ?? {}, body: options.body ?? { message: `scripted ${status}` }, times: options.times ?? 1 });
+  failNext(
+    match: RegExp,
+    status: number,
+    options: { headers?: Record<string, string>; body?: unknown; times?: number } = {},
+  ) {
+    this.scripts.push({
+      match,
+      status,
+      headers: options.headers ?? {},
+      body: options.body ?? { message: `scripted ${status}` },
+      times: options.times ?? 1,
+    });
   }
 
   to(match: RegExp): RecordedRequest[] {
@@ -44,7 +54,9 @@ export class FakeProviders {
   fetch: typeof fetch = async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     const isForm = (request.headers.get('content-type') ?? '').startsWith('multipart/form-data');
-    const body = isForm ? `[multipart ${(await request.clone().arrayBuffer()).byteLength} bytes]` : new TextDecoder().decode(await request.arrayBuffer());
+    const body = isForm
+      ? `[multipart ${(await request.clone().arrayBuffer()).byteLength} bytes]`
+      : new TextDecoder().decode(await request.arrayBuffer());
     if (isForm) this.forms.set(this.requests.length, await request.formData());
     let json: unknown;
     try {
@@ -52,7 +64,13 @@ export class FakeProviders {
     } catch {
       json = undefined;
     }
-    const recorded: RecordedRequest = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body, ...(json !== undefined ? { json } : {}) };
+    const recorded: RecordedRequest = {
+      method: request.method,
+      url: request.url,
+      headers: Object.fromEntries(request.headers),
+      body,
+      ...(json !== undefined ? { json } : {}),
+    };
     this.requests.push(recorded);
     const script = this.scripts.find((s) => s.times > 0 && s.match.test(request.url));
     if (script) {
@@ -75,7 +93,8 @@ export class FakeProviders {
     const url = new URL(r.url);
     const id = () => (this.deterministic ? `${++this.ids}` : `${++this.ids}_${crypto.randomUUID().slice(0, 8)}`);
     if (url.pathname === '/emails/batch' || url.pathname === '/emails') {
-      const key = r.headers['idempotency-key'] ?? (this.deterministic ? `request-${this.requests.length}` : crypto.randomUUID());
+      const key =
+        r.headers['idempotency-key'] ?? (this.deterministic ? `request-${this.requests.length}` : crypto.randomUUID());
       if (!this.idempotent.has(key)) {
         const list = (url.pathname === '/emails' ? [r.json] : r.json) as { to: string[]; subject: string }[];
         const ids = list.map((e) => (this.emails.push({ to: e.to, subject: e.subject, key }), `em_${id()}`));
@@ -83,21 +102,35 @@ export class FakeProviders {
       }
       return Response.json(this.idempotent.get(key));
     }
-    if (url.pathname === '/v3/mail/send') return new Response(null, { status: 202, headers: { 'x-message-id': `sg_${id()}` } });
+    if (url.pathname === '/v3/mail/send')
+      return new Response(null, { status: 202, headers: { 'x-message-id': `sg_${id()}` } });
     if (/\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/.test(url.pathname)) {
       const form = new URLSearchParams(r.body);
-      return Response.json({ sid: `SM${id()}`, status: 'queued', to: form.get('To'), body: form.get('Body') }, { status: 201 });
+      return Response.json(
+        { sid: `SM${id()}`, status: 'queued', to: form.get('To'), body: form.get('Body') },
+        { status: 201 },
+      );
     }
     // Slack's Web API answers 200 either way: ok true with the message's ts, or ok false with an error code.
     if (url.hostname === 'slack.com' && url.pathname.startsWith('/api/')) {
-      if (!/^Bearer xox[bp]-/.test(r.headers.authorization ?? '')) return Response.json({ ok: false, error: 'not_authed' });
+      if (!/^Bearer xox[bp]-/.test(r.headers.authorization ?? ''))
+        return Response.json({ ok: false, error: 'not_authed' });
       const message = r.json as { channel?: string; text?: string } | undefined;
       if (!message?.channel) return Response.json({ ok: false, error: 'channel_not_found' });
       const ts = `1767225600.${String(id()).padStart(6, '0')}`;
-      return Response.json({ ok: true, channel: message.channel, ts, message: { type: 'message', text: message.text, ts } });
+      return Response.json({
+        ok: true,
+        channel: message.channel,
+        ts,
+        message: { type: 'message', text: message.text, ts },
+      });
     }
-    if (url.pathname === '/import' || url.pathname === '/track') return Response.json({ code: 200, num_records_imported: (r.json as unknown[]).length, status: 1 });
+    if (url.pathname === '/import' || url.pathname === '/track')
+      return Response.json({ code: 200, num_records_imported: (r.json as unknown[]).length, status: 1 });
     if (url.pathname === '/batch/') return Response.json({ status: 1 });
-    return Response.json({ echo: r.json ?? null, path: url.pathname, query: url.search }, { headers: { 'cache-control': 'max-age=300' } });
+    return Response.json(
+      { echo: r.json ?? null, path: url.pathname, query: url.search },
+      { headers: { 'cache-control': 'max-age=300' } },
+    );
   }
 }

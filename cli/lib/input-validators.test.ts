@@ -7,7 +7,12 @@ const order = { type: 'object', properties: { id: { type: 'string' } }, required
 describe('compileInputSchema', () => {
   it('checks each schema by its own rules, even when two share an $id (two manifests, one process)', () => {
     const a = compileInputSchema({ $id: 'https://example.com/input', ...order });
-    const b = compileInputSchema({ $id: 'https://example.com/input', type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] });
+    const b = compileInputSchema({
+      $id: 'https://example.com/input',
+      type: 'object',
+      properties: { n: { type: 'integer' } },
+      required: ['n'],
+    });
     expect(a({ id: 'o_1' })).toEqual([]);
     expect(a({ n: 1 })).not.toEqual([]);
     expect(b({ n: 1 })).toEqual([]);
@@ -17,7 +22,8 @@ describe('compileInputSchema', () => {
   it('answers the same for the same schema compiled again', () => {
     const first = compileInputSchema(order);
     const again = compileInputSchema(structuredClone(order));
-    for (const input of [{ id: 'o_1' }, {}, { id: 1 }, { id: 'o_1', extra: true }]) expect(again(input)).toEqual(first(input));
+    for (const input of [{ id: 'o_1' }, {}, { id: 1 }, { id: 'o_1', extra: true }])
+      expect(again(input)).toEqual(first(input));
     expect(first({ id: 'o_1', extra: true }).map((p) => p.path)).toEqual(['/extra']);
   });
 

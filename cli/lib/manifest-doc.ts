@@ -7,7 +7,8 @@
 import { fieldDocs, type Field, type Spec } from '../../runtime/component/spec.ts';
 import { manifestSpec, sectionDefinitions } from '../../runtime/manifest/sections/manifest.ts';
 
-export const SECTIONS_START = '<!-- sections:start (generated from runtime/manifest/sections/ by `npm run types`; do not edit) -->';
+export const SECTIONS_START =
+  '<!-- sections:start (generated from runtime/manifest/sections/ by `npm run types`; do not edit) -->';
 export const SECTIONS_END = '<!-- sections:end -->';
 
 type AnyField = Field<unknown, 'required' | 'optional' | 'defaulted'>;
@@ -35,7 +36,10 @@ const WHERE: Record<string, string> = {
 };
 
 function table(spec: Spec): string[] {
-  const rows = fieldDocs(spec).map((f) => `| \`${f.name}\` | ${f.type} | ${f.required ? 'required' : f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ${cell(f.description)} |`);
+  const rows = fieldDocs(spec).map(
+    (f) =>
+      `| \`${f.name}\` | ${f.type} | ${f.required ? 'required' : f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ${cell(f.description)} |`,
+  );
   return ['| field | type | required / default | description |', '|---|---|---|---|', ...rows, ''];
 }
 

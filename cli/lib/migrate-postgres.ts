@@ -10,8 +10,13 @@ export interface SqlClient {
 }
 
 /** Applies the pending migrations; returns their names. */
-export async function migratePostgres(client: SqlClient, migrations: readonly Migration[] = readMigrations(RUNTIME_POSTGRES_MIGRATIONS)): Promise<string[]> {
-  await client.query(`CREATE TABLE IF NOT EXISTS ${TRACKING_TABLE} (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), how text NOT NULL)`);
+export async function migratePostgres(
+  client: SqlClient,
+  migrations: readonly Migration[] = readMigrations(RUNTIME_POSTGRES_MIGRATIONS),
+): Promise<string[]> {
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${TRACKING_TABLE} (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), how text NOT NULL)`,
+  );
   const done = new Set((await client.query(`SELECT name FROM ${TRACKING_TABLE}`)).rows.map((r) => String(r.name)));
   const applied: string[] = [];
   for (const m of migrations) {
@@ -37,7 +42,10 @@ export async function migratePostgresUrl(url: string): Promise<{ ok: boolean; me
   try {
     await client.connect();
     const applied = await migratePostgres(client);
-    return { ok: true, message: `[switchyard] Postgres: runtime tables ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}` };
+    return {
+      ok: true,
+      message: `[switchyard] Postgres: runtime tables ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`,
+    };
   } catch (error) {
     return { ok: false, message: `[switchyard] Postgres: runtime migrations failed: ${(error as Error).message}` };
   } finally {

@@ -58,7 +58,9 @@ export const TABLES_QUERY = `SELECT name FROM sqlite_master WHERE type = 'table'
 export function stateQueries(tables: ReadonlySet<string>): { tracked?: string; legacy?: string } {
   return {
     ...(tables.has(TRACKING_TABLE) ? { tracked: `SELECT name FROM ${TRACKING_TABLE}` } : {}),
-    ...(!tables.has(TRACKING_TABLE) && tables.has('events') && tables.has('d1_migrations') ? { legacy: 'SELECT name FROM d1_migrations' } : {}),
+    ...(!tables.has(TRACKING_TABLE) && tables.has('events') && tables.has('d1_migrations')
+      ? { legacy: 'SELECT name FROM d1_migrations' }
+      : {}),
   };
 }
 
@@ -74,10 +76,15 @@ export interface MigrationPlan {
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** What to run against a database in `state` to bring the runtime's tables up to `migrations`. */
-export function planMigrations(migrations: readonly Migration[], state: MigrationState, now = new Date().toISOString()): MigrationPlan {
+export function planMigrations(
+  migrations: readonly Migration[],
+  state: MigrationState,
+  now = new Date().toISOString(),
+): MigrationPlan {
   const adopted = migrations.filter((m) => !state.tracked.has(m.name) && state.legacy.has(m.name)).map((m) => m.name);
   const toRun = migrations.filter((m) => !state.tracked.has(m.name) && !state.legacy.has(m.name));
-  const record = (name: string, how: string) => `INSERT INTO ${TRACKING_TABLE} (name, applied_at, how) VALUES (${quote(name)}, ${quote(now)}, ${quote(how)});`;
+  const record = (name: string, how: string) =>
+    `INSERT INTO ${TRACKING_TABLE} (name, applied_at, how) VALUES (${quote(name)}, ${quote(now)}, ${quote(how)});`;
   const script = [
     `CREATE TABLE IF NOT EXISTS ${TRACKING_TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL, how TEXT NOT NULL);`,
     ...adopted.map((name) => record(name, 'recognised')),

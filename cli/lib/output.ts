@@ -38,5 +38,8 @@ export function capture(): { output: Output; text: () => { stdout: string; stder
   };
   const out = sink();
   const err = sink();
-  return { output: { stdout: out.stream, stderr: err.stream }, text: () => ({ stdout: out.read(), stderr: err.read() }) };
+  return {
+    output: { stdout: out.stream, stderr: err.stream },
+    text: () => ({ stdout: out.read(), stderr: err.read() }),
+  };
 }

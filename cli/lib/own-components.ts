@@ -33,12 +33,27 @@ export interface OwnComponents {
 }
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
-const FIELD = { verifier: 'verifiers', handshake: 'handshakes', step: 'steps', action: 'actions', auth: 'auth', endpoint: 'endpoints' } as const satisfies Record<Kind, keyof Registry>;
+const FIELD = {
+  verifier: 'verifiers',
+  handshake: 'handshakes',
+  step: 'steps',
+  action: 'actions',
+  auth: 'auth',
+  endpoint: 'endpoints',
+} as const satisfies Record<Kind, keyof Registry>;
 
 /** Whether an export is a component (what defineComponent returns), by its shape. */
 function isComponent(value: unknown): value is Component {
   const c = value as Partial<Component> | null;
-  return !!c && typeof c === 'object' && (c.kind as Kind) in FIELD && typeof c.name === 'string' && typeof c.create === 'function' && !!c.spec && typeof c.spec === 'object';
+  return (
+    !!c &&
+    typeof c === 'object' &&
+    (c.kind as Kind) in FIELD &&
+    typeof c.name === 'string' &&
+    typeof c.create === 'function' &&
+    !!c.spec &&
+    typeof c.spec === 'object'
+  );
 }
 
 /** The `components:` list of a parsed manifest (the base; environments cannot change it). */
@@ -52,7 +67,11 @@ export function componentFiles(value: unknown): unknown[] {
  * A manifest that names none gets the built-in registry itself.
  * @example const { registry, problems } = loadOwnComponents('integrations.yaml', parsed.value)
  */
-export function loadOwnComponents(manifestPath: string, value: unknown, base: Registry = defaultRegistry): OwnComponents {
+export function loadOwnComponents(
+  manifestPath: string,
+  value: unknown,
+  base: Registry = defaultRegistry,
+): OwnComponents {
   const files = componentFiles(value);
   if (!files.length) return { components: [], registry: base, problems: [] };
   const dir = dirname(resolve(manifestPath));
@@ -73,18 +92,41 @@ export function loadOwnComponents(manifestPath: string, value: unknown, base: Re
     try {
       exports = require(file) as Record<string, unknown>;
     } catch (error) {
-      problems.push({ path, message: `component file ${entry} does not load: ${(error as Error).message.split('\n')[0]}` });
+      problems.push({
+        path,
+        message: `component file ${entry} does not load: ${(error as Error).message.split('\n')[0]}`,
+      });
       return;
     }
     const found = Object.entries(exports).filter(([, v]) => isComponent(v) && !builtIn.has(v)) as [string, Component][];
-    if (!found.length) problems.push({ path, message: `component file ${entry} exports no component: export what defineComponent returns (export const myAction = defineComponent({ kind: 'action', … }))` });
+    if (!found.length)
+      problems.push({
+        path,
+        message: `component file ${entry} exports no component: export what defineComponent returns (export const myAction = defineComponent({ kind: 'action', … }))`,
+      });
     for (const [exportName, component] of found) {
       const label = `${component.kind} ${JSON.stringify(component.name)} (${entry}, export ${exportName})`;
       const same = base[FIELD[component.kind]] as ReadonlyMap<string, Component>;
-      if (!NAME.test(component.name)) problems.push({ path, message: `${label}: a name is lower-case letters, digits, - and _, starting with a letter` });
-      else if (same.has(component.name)) problems.push({ path, message: `${label} has the name of a built-in ${component.kind}: give it another name (e.g. "my-${component.name}")` });
-      else if (components.some((o) => o.component.kind === component.kind && o.component.name === component.name)) problems.push({ path, message: `${label}: another of the project's components is also a ${component.kind} named ${JSON.stringify(component.name)}` });
-      else if (titles.has(component.title)) problems.push({ path, message: `${label}: its title ${component.title} is already the schema type of ${titles.get(component.title)!.kind} ${titles.get(component.title)!.name}; choose another title` });
+      if (!NAME.test(component.name))
+        problems.push({
+          path,
+          message: `${label}: a name is lower-case letters, digits, - and _, starting with a letter`,
+        });
+      else if (same.has(component.name))
+        problems.push({
+          path,
+          message: `${label} has the name of a built-in ${component.kind}: give it another name (e.g. "my-${component.name}")`,
+        });
+      else if (components.some((o) => o.component.kind === component.kind && o.component.name === component.name))
+        problems.push({
+          path,
+          message: `${label}: another of the project's components is also a ${component.kind} named ${JSON.stringify(component.name)}`,
+        });
+      else if (titles.has(component.title))
+        problems.push({
+          path,
+          message: `${label}: its title ${component.title} is already the schema type of ${titles.get(component.title)!.kind} ${titles.get(component.title)!.name}; choose another title`,
+        });
       else {
         titles.set(component.title, component);
         components.push({ file, exportName, component });

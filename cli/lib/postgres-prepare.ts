@@ -43,14 +43,22 @@ async function realPostgres(url: string): Promise<Engine | undefined> {
     return undefined;
   }
   const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-  return { name: `PostgreSQL ${version} (SWITCHYARD_PG_URL)`, exec: async (sql) => void (await client.query(sql)), close: () => client.end() };
+  return {
+    name: `PostgreSQL ${version} (SWITCHYARD_PG_URL)`,
+    exec: async (sql) => void (await client.query(sql)),
+    close: () => client.end(),
+  };
 }
 
 async function pglite(): Promise<Engine> {
   const { PGlite } = await import('@electric-sql/pglite');
   const db = new PGlite();
   await db.waitReady;
-  return { name: 'PGlite (offline; set SWITCHYARD_PG_URL to check against your Postgres)', exec: async (sql) => void (await db.exec(sql)), close: () => db.close() };
+  return {
+    name: 'PGlite (offline; set SWITCHYARD_PG_URL to check against your Postgres)',
+    exec: async (sql) => void (await db.exec(sql)),
+    close: () => db.close(),
+  };
 }
 
 async function main() {
@@ -64,7 +72,9 @@ async function main() {
       await engine.exec('BEGIN');
       try {
         await engine.exec('CREATE SCHEMA switchyard_validate; SET LOCAL search_path TO switchyard_validate, public');
-        for (const file of readdirSync(job.migrations).filter((f) => f.endsWith('.sql')).sort()) {
+        for (const file of readdirSync(job.migrations)
+          .filter((f) => f.endsWith('.sql'))
+          .sort()) {
           try {
             await engine.exec(readFileSync(join(job.migrations, file), 'utf8'));
           } catch (error) {

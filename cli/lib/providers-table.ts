@@ -11,11 +11,18 @@ export const TABLE_END = '<!-- providers:end -->';
 /** One line naming a scheme the way a reader recognises it: the type and where the signature is. */
 export function schemeSummary(entry: CatalogEntry): string {
   const v = fieldsOf(entry.verifier);
-  const where = typeof v.header === 'string' ? v.header : typeof v.signature_field === 'string' ? `body ${v.signature_field}` : undefined;
+  const where =
+    typeof v.header === 'string'
+      ? v.header
+      : typeof v.signature_field === 'string'
+        ? `body ${v.signature_field}`
+        : undefined;
   const details = [
     v.type === 'hmac' ? `${v.algorithm ?? 'sha256'} ${v.encoding ?? 'hex'}` : undefined,
     where ? `\`${where}\`` : undefined,
-    v.timestamp_header || v.timestamp_field || v.timestamp_key || v.signature_format === 'positional' ? 'timestamped' : undefined,
+    v.timestamp_header || v.timestamp_field || v.timestamp_key || v.signature_format === 'positional'
+      ? 'timestamped'
+      : undefined,
   ].filter(Boolean);
   return details.length ? `${v.type} (${details.join(', ')})` : String(v.type);
 }
@@ -24,7 +31,8 @@ export function schemeSummary(entry: CatalogEntry): string {
 export function verifiedBy(entry: CatalogEntry): string {
   const source = entry.sdk?.package ?? '?';
   // `github:<owner>/<repo>`: the provider's own published code, ported, where it ships no npm SDK that checks.
-  if (entry.verified_by === 'sdk' && source.startsWith('github:')) return `provider's code (\`${source.slice('github:'.length)}\`)`;
+  if (entry.verified_by === 'sdk' && source.startsWith('github:'))
+    return `provider's code (\`${source.slice('github:'.length)}\`)`;
   if (entry.verified_by === 'sdk') return `SDK (\`${source}\`)`;
   return entry.verified_by === 'doc-vector' ? 'doc vector' : 'spec';
 }
@@ -33,8 +41,15 @@ export function verifiedBy(entry: CatalogEntry): string {
 export function providersTable(entries: Iterable<CatalogEntry>): string {
   const rows = [...entries]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((e) => `| [${e.title}](${e.docs}) | \`${e.name}\` | ${schemeSummary(e)} | ${e.handshake ? `\`${e.handshake.type}\`` : ''} | ${verifiedBy(e)} | ${matrixSummary(e)} |`);
-  return ['| provider | `provider:` | scheme | handshake | verified by | matrix |', '|---|---|---|---|---|---|', ...rows].join('\n');
+    .map(
+      (e) =>
+        `| [${e.title}](${e.docs}) | \`${e.name}\` | ${schemeSummary(e)} | ${e.handshake ? `\`${e.handshake.type}\`` : ''} | ${verifiedBy(e)} | ${matrixSummary(e)} |`,
+    );
+  return [
+    '| provider | `provider:` | scheme | handshake | verified by | matrix |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 /** A page with the table between the markers replaced; undefined when the markers are missing. */

@@ -66,13 +66,19 @@ export interface ReplayPlan {
 export function manifestFromText(project: Project, text: string, environment: string, label: string): Manifest {
   const parsed = parseManifest(text, label);
   for (const p of parsed.problems) throw new Error(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-  const inlined = inlineTemplateFiles(resolveWithProviders(upgradeValue(parsed.value).value, environment), dirname(project.manifest));
+  const inlined = inlineTemplateFiles(
+    resolveWithProviders(upgradeValue(parsed.value).value, environment),
+    dirname(project.manifest),
+  );
   if (inlined.problems.length) throw new Error(`${label}: ${inlined.problems.map((p) => p.message).join('; ')}`);
   const manifest = inlined.manifest as Manifest;
   try {
-    compileManifest(manifest, loadOwnComponents(project.manifest, parsed.value).registry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+    compileManifest(manifest, loadOwnComponents(project.manifest, parsed.value).registry, {
+      inputValidator: (_name, schema) => compileInputSchema(schema),
+    });
   } catch (error) {
-    if (error instanceof ManifestError) throw new Error(`${label} does not compile: ${error.problems.map((p) => p.message).join('; ')}`);
+    if (error instanceof ManifestError)
+      throw new Error(`${label} does not compile: ${error.problems.map((p) => p.message).join('; ')}`);
     throw error;
   }
   return manifest;
@@ -91,7 +97,11 @@ export async function eventLogCase(base: string, token: string, manifest: Manife
   const listed: Listed[] = [];
   let cursor: string | null = null;
   do {
-    const page: { events: Listed[]; next_cursor: string | null } = await adminCall(base, token, `/events?limit=200&since=${encodeURIComponent(since)}${cursor ? `&cursor=${cursor}` : ''}`);
+    const page: { events: Listed[]; next_cursor: string | null } = await adminCall(
+      base,
+      token,
+      `/events?limit=200&since=${encodeURIComponent(since)}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     listed.push(...page.events);
     cursor = page.next_cursor;
   } while (cursor && listed.length < 10_000);
@@ -99,9 +109,14 @@ export async function eventLogCase(base: string, token: string, manifest: Manife
   for (const e of listed.reverse()) {
     const spec = manifest.integrations[e.integration];
     if (!spec) continue;
-    const detail = await adminCall<{ event: { payload: unknown } }>(base, token, `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`);
+    const detail = await adminCall<{ event: { payload: unknown } }>(
+      base,
+      token,
+      `/events/${encodeURIComponent(e.integration)}/${encodeURIComponent(e.id)}`,
+    );
     let payload = detail.event.payload;
-    if (typeof payload === 'string' && spec.format === 'form') payload = Object.fromEntries(new URLSearchParams(payload));
+    if (typeof payload === 'string' && spec.format === 'form')
+      payload = Object.fromEntries(new URLSearchParams(payload));
     steps.push({ path: [], json: payload, id: e.id, type: e.type, integration: e.integration });
   }
   return { file: 'event log', name: 'event log', path: [], now: Date.now(), seed: {}, steps, expect: {} };
@@ -112,19 +127,39 @@ export function fixtureCases(project: Project): Case[] {
   return loadCaseFiles(project, findCaseFiles(project)).flatMap((f) => f.cases);
 }
 
-const stable = (v: unknown) => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+const stable = (v: unknown) =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 
 /**
  * Runs `cases` through both manifests and compares what they leave.
  * @example const plan = await replayPlan(project, 'default', before, after, fixtureCases(project), 'tests/');
  */
-export async function replayPlan(project: Project, environment: string, before: Manifest, after: Manifest, cases: Case[], source: string): Promise<ReplayPlan> {
+export async function replayPlan(
+  project: Project,
+  environment: string,
+  before: Manifest,
+  after: Manifest,
+  cases: Case[],
+  source: string,
+): Promise<ReplayPlan> {
   const targets = [before, after].map((m) => nodeTarget(project, environment, m));
   for (const t of targets) if (!t.ok) throw new Error(t.problems.map((p) => p.message).join('; '));
   const [a, b] = targets.map((t) => (t as { target: Target }).target) as [Target, Target];
   const tables = [...new Set([...projectionTables(before), ...projectionTables(after)])].sort();
   const schema = migratedSchema(project.migrations);
-  const keys = new Map(tables.map((t) => [t, (schema.query(`PRAGMA table_info(${JSON.stringify(t)})`) as { name: string; pk: number }[]).filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name)]));
+  const keys = new Map(
+    tables.map((t) => [
+      t,
+      (schema.query(`PRAGMA table_info(${JSON.stringify(t)})`) as { name: string; pk: number }[])
+        .filter((c) => c.pk > 0)
+        .sort((x, y) => x.pk - y.pk)
+        .map((c) => c.name),
+    ]),
+  );
   schema.close();
   const rows: RowChange[] = [];
   const effects: EffectChange[] = [];
@@ -135,7 +170,10 @@ export async function replayPlan(project: Project, environment: string, before: 
       const [x, y] = [await runCase(a, c, { tables }), await runCase(b, c, { tables })];
       events += c.steps.length;
       const label = c.file === 'event log' ? 'event log' : `${c.file} › ${c.name}`;
-      for (const table of tables) rows.push(...diffRows(table, keys.get(table) ?? [], x.actual.tables[table] ?? [], y.actual.tables[table] ?? [], label));
+      for (const table of tables)
+        rows.push(
+          ...diffRows(table, keys.get(table) ?? [], x.actual.tables[table] ?? [], y.actual.tables[table] ?? [], label),
+        );
       effects.push(...diffEffects(x.actual, y.actual, label));
       outcomes.push(...diffOutcomes(x.actual, y.actual, label));
     }
@@ -145,10 +183,13 @@ export async function replayPlan(project: Project, environment: string, before: 
   }
   const count = (s: RowChange['sign']) => rows.filter((r) => r.sign === s).length;
   const touched = new Set(rows.map((r) => r.table)).size;
-  const moved = outcomes.length ? `; ${outcomes.length} event${outcomes.length === 1 ? ' changes' : 's change'} outcome` : '';
-  const summary = rows.length || effects.length || outcomes.length
-    ? `${count('~')} row${count('~') === 1 ? '' : 's'} changed, ${count('+')} added, ${count('-')} removed in ${touched} table${touched === 1 ? '' : 's'}; ${effects.length} effect${effects.length === 1 ? '' : 's'} differ${moved} (${events} events replayed)`
-    : `no difference in the data or effects (${events} events replayed)`;
+  const moved = outcomes.length
+    ? `; ${outcomes.length} event${outcomes.length === 1 ? ' changes' : 's change'} outcome`
+    : '';
+  const summary =
+    rows.length || effects.length || outcomes.length
+      ? `${count('~')} row${count('~') === 1 ? '' : 's'} changed, ${count('+')} added, ${count('-')} removed in ${touched} table${touched === 1 ? '' : 's'}; ${effects.length} effect${effects.length === 1 ? '' : 's'} differ${moved} (${events} events replayed)`
+      : `no difference in the data or effects (${events} events replayed)`;
   return { events, source, rows, effects, outcomes, summary };
 }
 
@@ -172,10 +213,21 @@ function diffOutcomes(before: Actual, after: Actual, source: string): OutcomeCha
   for (const e of after.events) {
     const old = then.get(key(e));
     if (!old) continue;
-    const skipped = { before: (old.skipped as string[] | undefined) ?? [], after: (e.skipped as string[] | undefined) ?? [] };
+    const skipped = {
+      before: (old.skipped as string[] | undefined) ?? [],
+      after: (e.skipped as string[] | undefined) ?? [],
+    };
     const paths = (list: string[]) => stable(list.map(conditionPath).sort());
     if (old.status === e.status && paths(skipped.before) === paths(skipped.after)) continue;
-    out.push({ source, integration: String(e.integration), id: String(e.id), type: String(e.type), before: String(old.status), after: String(e.status), skipped });
+    out.push({
+      source,
+      integration: String(e.integration),
+      id: String(e.id),
+      type: String(e.type),
+      before: String(old.status),
+      after: String(e.status),
+      skipped,
+    });
   }
   return out;
 }
@@ -188,7 +240,9 @@ function describeOutcome(o: OutcomeChange): string {
   const paths = (list: string[]) => new Set(list.map(conditionPath));
   const [was, now] = [paths(o.skipped.before), paths(o.skipped.after)];
   const parts = [o.before === o.after ? o.after : `${o.before} -> ${o.after}`];
-  for (const s of o.skipped.before) if (!now.has(conditionPath(s)) && ![...now].some((p) => guards(p, conditionPath(s)))) parts.push(`no longer skipped by ${s}`);
+  for (const s of o.skipped.before)
+    if (!now.has(conditionPath(s)) && ![...now].some((p) => guards(p, conditionPath(s))))
+      parts.push(`no longer skipped by ${s}`);
   for (const s of o.skipped.after) if (!was.has(conditionPath(s))) parts.push(`now skipped by ${s}`);
   return `${o.integration} ${o.id} ${o.type} (${o.source}): ${parts.join('; ')}`;
 }
@@ -203,7 +257,9 @@ function diffRows(table: string, pk: string[], before: Row[], after: Row[], sour
     const old = a.get(key);
     if (!old) out.push({ table, sign: '+', key, source, row });
     else {
-      const columns = [...new Set([...Object.keys(old), ...Object.keys(row)])].filter((c) => stable(old[c]) !== stable(row[c])).map((column) => ({ column, before: old[column] ?? null, after: row[column] ?? null }));
+      const columns = [...new Set([...Object.keys(old), ...Object.keys(row)])]
+        .filter((c) => stable(old[c]) !== stable(row[c]))
+        .map((column) => ({ column, before: old[column] ?? null, after: row[column] ?? null }));
       if (columns.length) out.push({ table, sign: '~', key, source, columns });
     }
   }
@@ -212,7 +268,10 @@ function diffRows(table: string, pk: string[], before: Row[], after: Row[], sour
 
 function diffEffects(before: Actual, after: Actual, source: string): EffectChange[] {
   const shape = (a: Actual) => [
-    ...a.effects.map((e) => ({ kind: 'effect' as const, value: { action: e.action, status: e.status, payload: e.payload } })),
+    ...a.effects.map((e) => ({
+      kind: 'effect' as const,
+      value: { action: e.action, status: e.status, payload: e.payload },
+    })),
     ...a.enqueued.map((e) => ({ kind: 'enqueued' as const, value: e })),
   ];
   const out: EffectChange[] = [];
@@ -237,7 +296,9 @@ const short = (v: unknown) => {
 function describe(e: EffectChange): string {
   if (e.kind === 'enqueued') return `${String(e.value.queue)} ${short(e.value.body)}`;
   const payload = (e.value.payload ?? {}) as Row;
-  const fields = Object.entries(payload).filter(([, v]) => JSON.stringify(v).length <= 100).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+  const fields = Object.entries(payload)
+    .filter(([, v]) => JSON.stringify(v).length <= 100)
+    .map(([k, v]) => `${k} ${JSON.stringify(v)}`);
   return `${String(e.value.action)} (${String(e.value.status)}) ${fields.join(', ')}`;
 }
 
@@ -248,7 +309,10 @@ export function formatReplayPlan(plan: ReplayPlan, title: string, markdown: bool
   for (const table of [...new Set(plan.rows.map((r) => r.table))]) {
     lines.push(markdown ? `\n**table \`${table}\`**\n` : `table ${table}`);
     for (const r of plan.rows.filter((x) => x.table === table)) {
-      const what = r.sign === '~' ? r.columns!.map((c) => `${c.column} ${short(c.before)} -> ${short(c.after)}`).join(', ') : short(r.row);
+      const what =
+        r.sign === '~'
+          ? r.columns!.map((c) => `${c.column} ${short(c.before)} -> ${short(c.after)}`).join(', ')
+          : short(r.row);
       lines.push(bullet(r.sign, `${r.key} (${r.source}): ${what}`));
     }
   }

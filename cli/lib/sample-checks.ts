@@ -10,7 +10,12 @@
  * `@envelope` paths are typed without samples; `$name` paths are the compiler's (an unknown name fails there).
  */
 import { closest } from '../../runtime/language/closest.ts';
-import { compileCondition, conditionPaths, type ConditionPath, type ConditionSpec } from '../../runtime/language/conditions.ts';
+import {
+  compileCondition,
+  conditionPaths,
+  type ConditionPath,
+  type ConditionSpec,
+} from '../../runtime/language/conditions.ts';
 import { compilePattern } from '../../runtime/manifest/compile.ts';
 import type { ManifestProblem } from '../../runtime/manifest/problems.ts';
 import { compilePath, type CompiledPath } from '../../runtime/language/values.ts';
@@ -26,7 +31,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** A map whose keys are the sender's own (Stripe's `metadata`, Supabase's `raw_user_meta_data`): a sample shows some. */
 const OPEN_MAP = /(^|_)meta_?data$/i;
 /** What an `@envelope` field holds: strings, two of them ISO-8601 dates. */
-const ENVELOPE: Record<string, unknown> = { id: 'evt', type: 'type', integration: 'integration', occurred_at: '2026-01-01T00:00:00.000Z', received_at: '2026-01-01T00:00:00.000Z' };
+const ENVELOPE: Record<string, unknown> = {
+  id: 'evt',
+  type: 'type',
+  integration: 'integration',
+  occurred_at: '2026-01-01T00:00:00.000Z',
+  received_at: '2026-01-01T00:00:00.000Z',
+};
 
 /** Where a path was looked for, for messages: `the stripe sample` and the types it covers. */
 interface Where {
@@ -73,19 +84,34 @@ function lookup(payload: unknown, segments: Segment[]): Lookup {
   return { found: true, value: node };
 }
 
-const render = (segments: Segment[]) => segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+const render = (segments: Segment[]) =>
+  segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 
 /** Checks one path against the payloads of its scope; returns the values it has there (for the type checks). */
-function checkPath(use: PathUse, compiled: CompiledPath, scope: Scope, problems: ManifestProblem[], warnings: ManifestProblem[]): unknown[] {
+function checkPath(
+  use: PathUse,
+  compiled: CompiledPath,
+  scope: Scope,
+  problems: ManifestProblem[],
+  warnings: ManifestProblem[],
+): unknown[] {
   const results = scope.nodes.map((node) => lookup(node, compiled.segments));
   const found = results.flatMap((r) => (r.found ? [r.value] : []));
   if (found.length || !results.length) return found;
   const miss = results.find((r): r is Extract<Lookup, { found: false }> => !r.found && r.guess !== undefined);
   if (!miss) return [];
-  const suggestion = render([...compiled.segments.slice(0, miss.index), miss.guess!, ...compiled.segments.slice(miss.index + 1)]);
+  const suggestion = render([
+    ...compiled.segments.slice(0, miss.index),
+    miss.guess!,
+    ...compiled.segments.slice(miss.index + 1),
+  ]);
   const message = `${use.path} is not in ${scope.where.name}${scope.where.types} (did you mean ${suggestion}?)`;
   const problem = { path: use.at, message, ...(use.word ? { word: use.word } : {}) };
-  if (miss.openMap) warnings.push({ ...problem, message: `${message}; ${miss.openMap} holds the sender's own keys, so the sample may not show them all` });
+  if (miss.openMap)
+    warnings.push({
+      ...problem,
+      message: `${message}; ${miss.openMap} holds the sender's own keys, so the sample may not show them all`,
+    });
   else problems.push(problem);
   return [];
 }
@@ -101,7 +127,10 @@ function within(scope: Scope, lists: string[]): Scope {
       return r.found && Array.isArray(r.value) ? r.value : [];
     });
   }
-  return { nodes, where: { name: `the items of ${lists[lists.length - 1]} in ${scope.where.name}`, types: scope.where.types } };
+  return {
+    nodes,
+    where: { name: `the items of ${lists[lists.length - 1]} in ${scope.where.name}`, types: scope.where.types },
+  };
 }
 
 function parsed(path: string): CompiledPath | undefined {
@@ -119,7 +148,8 @@ function checkUses(uses: PathUse[], scope: Scope, problems: ManifestProblem[], w
     if (!compiled || compiled.let !== undefined) continue;
     if (compiled.envelope) {
       const field = String(compiled.segments[0]);
-      if (field in ENVELOPE) problems.push(...comparisonProblems(use.path, use.at, use.compared, [ENVELOPE[field]], 'the envelope'));
+      if (field in ENVELOPE)
+        problems.push(...comparisonProblems(use.path, use.at, use.compared, [ENVELOPE[field]], 'the envelope'));
       continue;
     }
     const inner = use.within.length ? within(scope, use.within) : scope;
@@ -135,7 +165,13 @@ function conditionUses(spec: unknown, at: At): PathUse[] {
   } catch {
     return [];
   }
-  return conditionPaths(spec).map((p) => ({ path: p.path, at: [...at, ...p.at], word: p.path, within: p.within, compared: p.compared }));
+  return conditionPaths(spec).map((p) => ({
+    path: p.path,
+    at: [...at, ...p.at],
+    word: p.path,
+    within: p.within,
+    compared: p.compared,
+  }));
 }
 
 /** The paths a `Value` reads: itself as a path, its `path`, its template's placeholders, `first`, money's currency. */
@@ -145,9 +181,13 @@ function valueUses(value: unknown, at: At): PathUse[] {
   if (!isObject(value)) return [];
   const out: PathUse[] = [];
   if (typeof value.path === 'string') out.push(use(value.path, [...at, 'path']));
-  if (typeof value.template === 'string') for (const m of value.template.matchAll(/\{([^{}]+)\}/g)) out.push(use(m[1]!.trim(), [...at, 'template']));
-  if (Array.isArray(value.first)) value.first.forEach((alternative, i) => out.push(...valueUses(alternative, [...at, 'first', i])));
-  const transforms = Array.isArray(value.transform) ? value.transform.map((t, i) => [t, [...at, 'transform', i]] as const) : [[value.transform, [...at, 'transform']] as const];
+  if (typeof value.template === 'string')
+    for (const m of value.template.matchAll(/\{([^{}]+)\}/g)) out.push(use(m[1]!.trim(), [...at, 'template']));
+  if (Array.isArray(value.first))
+    value.first.forEach((alternative, i) => out.push(...valueUses(alternative, [...at, 'first', i])));
+  const transforms = Array.isArray(value.transform)
+    ? value.transform.map((t, i) => [t, [...at, 'transform', i]] as const)
+    : [[value.transform, [...at, 'transform']] as const];
   for (const [t, where] of transforms) {
     if (!isObject(t)) continue;
     for (const name of ['money', 'decimal']) if (name in t) out.push(...valueUses(t[name], [...where, name]));
@@ -168,14 +208,21 @@ function valuesOf(schema: Schema, manifest: unknown): { at: At; value: unknown }
 
 const scopeOf = (integration: string, samples: SamplePayload[]): Scope => {
   const types = [...new Set(samples.map((s) => s.type))].sort();
-  return { nodes: samples.map((s) => s.payload), where: { name: `the ${integration} sample${types.length > 1 ? 's' : ''}`, types: ` for ${types.join(', ')}` } };
+  return {
+    nodes: samples.map((s) => s.payload),
+    where: { name: `the ${integration} sample${types.length > 1 ? 's' : ''}`, types: ` for ${types.join(', ')}` },
+  };
 };
 
 /**
  * The problems (errors) and warnings of the integrations' conditions and values against their samples.
  * `samplesOf` gives an integration's sample payloads (none: only the `@envelope` types are checked).
  */
-export function samplePathChecks(manifest: unknown, schema: Schema, samplesOf: (integration: string) => SamplePayload[]): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
+export function samplePathChecks(
+  manifest: unknown,
+  schema: Schema,
+  samplesOf: (integration: string) => SamplePayload[],
+): { problems: ManifestProblem[]; warnings: ManifestProblem[] } {
   const problems: ManifestProblem[] = [];
   const warnings: ManifestProblem[] = [];
   if (!isObject(manifest) || !isObject(manifest.integrations)) return { problems, warnings };
@@ -183,16 +230,22 @@ export function samplePathChecks(manifest: unknown, schema: Schema, samplesOf: (
   for (const [name, spec] of Object.entries(manifest.integrations)) {
     if (!isObject(spec)) continue;
     const samples = samplesOf(name);
-    const under = (prefix: At) => values.filter((v) => prefix.every((p, i) => v.at[i] === p)).flatMap((v) => valueUses(v.value, v.at));
+    const under = (prefix: At) =>
+      values.filter((v) => prefix.every((p, i) => v.at[i] === p)).flatMap((v) => valueUses(v.value, v.at));
     checkUses(under(['integrations', name, 'let']), scopeOf(name, samples), problems, warnings);
     (Array.isArray(spec.handlers) ? spec.handlers : []).forEach((handler: unknown, h) => {
       if (!isObject(handler)) return;
-      const patterns = (Array.isArray(handler.on) ? handler.on : [handler.on]).filter((p): p is string => typeof p === 'string');
+      const patterns = (Array.isArray(handler.on) ? handler.on : [handler.on]).filter(
+        (p): p is string => typeof p === 'string',
+      );
       const matches = patterns.map((p) => {
         const pattern = p.includes('*') ? compilePattern(p) : undefined;
         return (t: string) => (pattern ? pattern.test(t) : t === p);
       });
-      const scope = scopeOf(name, samples.filter((s) => matches.some((m) => m(s.type))));
+      const scope = scopeOf(
+        name,
+        samples.filter((s) => matches.some((m) => m(s.type))),
+      );
       const at = ['integrations', name, 'handlers', h];
       const uses = [...conditionUses(handler.if, [...at, 'if']), ...under(at)];
       (Array.isArray(handler.steps) ? handler.steps : []).forEach((step: unknown, s) => {

@@ -34,12 +34,19 @@ function parse(text: string, format: string | undefined): unknown {
 }
 
 /** An integration's sample payloads, one per event type; a file that does not parse is left out (`send` says why). */
-export function samplePayloads(root: string, integration: string, catalog: CatalogSampleSpec | undefined, format: string | undefined): SamplePayload[] {
+export function samplePayloads(
+  root: string,
+  integration: string,
+  catalog: CatalogSampleSpec | undefined,
+  format: string | undefined,
+): SamplePayload[] {
   const out = new Map<string, SamplePayload>();
   const dir = join(root, 'samples', integration);
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     // No samples/ folder for it: the catalog's sample, if any.
   }

@@ -7,7 +7,8 @@
 import type { JSONSchema } from 'json-schema-to-typescript';
 
 /** A JSON Schema is an object (a boolean schema never reaches the type generator here). */
-const isSchema = (value: unknown): value is JSONSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isSchema = (value: unknown): value is JSONSchema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function refsAlone(node: unknown, seen: WeakMap<object, unknown>): unknown {
   if (typeof node !== 'object' || node === null) return node;
@@ -36,7 +37,10 @@ export function typesInput(schema: unknown): JSONSchema {
  * generator should see it: each reference to a shared definition becomes that type by name, imported from
  * types.gen.ts, so the generated file does not repeat the manifest's types. Returns the names to import.
  */
-export function typesInputSharing(schema: unknown, shared: ReadonlySet<string>): { input: JSONSchema; imports: string[] } {
+export function typesInputSharing(
+  schema: unknown,
+  shared: ReadonlySet<string>,
+): { input: JSONSchema; imports: string[] } {
   const used = new Set<string>();
   const swap = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(swap);
@@ -50,7 +54,16 @@ export function typesInputSharing(schema: unknown, shared: ReadonlySet<string>):
     return Object.fromEntries(
       Object.entries(node).map(([key, value]) =>
         // The shared definitions themselves are left out (types.gen.ts has them); the schema's own are walked.
-        [key, key === 'definitions' && isSchema(value) ? Object.fromEntries(Object.entries(value).filter(([name]) => !shared.has(name)).map(([name, def]) => [name, swap(def)])) : swap(value)],
+        [
+          key,
+          key === 'definitions' && isSchema(value)
+            ? Object.fromEntries(
+                Object.entries(value)
+                  .filter(([name]) => !shared.has(name))
+                  .map(([name, def]) => [name, swap(def)]),
+              )
+            : swap(value),
+        ],
       ),
     );
   };

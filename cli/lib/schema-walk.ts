@@ -10,7 +10,11 @@ export type Schema = Record<string, any>;
  * Calls `visit` for each value with its schema (`raw` as written, maybe a `$ref`; `schema` resolved); a visit that
  * returns true has handled the value, and the walk does not go inside it.
  */
-export function walkWithSchema(root: Schema, value: unknown, visit: (schema: Schema, raw: Schema, v: unknown, path: (string | number)[]) => boolean): void {
+export function walkWithSchema(
+  root: Schema,
+  value: unknown,
+  visit: (schema: Schema, raw: Schema, v: unknown, path: (string | number)[]) => boolean,
+): void {
   const resolve = (s: Schema): Schema => (s.$ref ? resolve(root.definitions[s.$ref.split('/').pop()]) : s);
   const walk = (raw: Schema | boolean | undefined, v: unknown, path: (string | number)[]) => {
     if (!raw || raw === true || v === undefined || v === null) return;
@@ -23,7 +27,9 @@ export function walkWithSchema(root: Schema, value: unknown, visit: (schema: Sch
       const tag = s.discriminator?.propertyName;
       const chosen = branches.filter((raw) => {
         const b = resolve(raw);
-        return tag ? b.properties?.[tag]?.const === (v as Schema)[tag] : !b.required || (typeof v === 'object' && b.required.every((k: string) => k in (v as object)));
+        return tag
+          ? b.properties?.[tag]?.const === (v as Schema)[tag]
+          : !b.required || (typeof v === 'object' && b.required.every((k: string) => k in (v as object)));
       });
       for (const b of chosen) walk(b, v, path);
       return;
@@ -39,7 +45,8 @@ export function walkWithSchema(root: Schema, value: unknown, visit: (schema: Sch
       return;
     }
     if (typeof v === 'object') {
-      for (const [k, item] of Object.entries(v as object)) walk(s.properties?.[k] ?? s.additionalProperties, item, [...path, k]);
+      for (const [k, item] of Object.entries(v as object))
+        walk(s.properties?.[k] ?? s.additionalProperties, item, [...path, k]);
     }
   };
   walk(root, value, []);

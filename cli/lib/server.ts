@@ -11,7 +11,6 @@ import { type Project } from './project.ts';
 /** Where `switchyard dev` serves when nothing else is known (wrangler dev's default port). */
 export const DEFAULT_DEV_URL = 'http://localhost:8787';
 
-
 /** A failure the user can act on: printed as one line, without a stack, exit 1. */
 export class ServerError extends Error {
   override name = 'ServerError';
@@ -48,20 +47,32 @@ export async function reach(url: string, init?: RequestInit): Promise<Response> 
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new ServerError(`cannot reach switchyard at ${new URL(url).origin} (${why}): start it with \`npm run dev\`, or pass --url (or set SWITCHYARD_URL)`);
+    throw new ServerError(
+      `cannot reach switchyard at ${new URL(url).origin} (${why}): start it with \`npm run dev\`, or pass --url (or set SWITCHYARD_URL)`,
+    );
   }
 }
 
 /** A call to the runtime's admin API: parsed JSON, or a ServerError that says why (a refused token reads as one). */
-export async function adminCall<T = Record<string, unknown>>(base: string, token: string, path: string, init: RequestInit = {}): Promise<T> {
-  const res = await reach(`${base}/admin/api${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+export async function adminCall<T = Record<string, unknown>>(
+  base: string,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<T> {
+  const res = await reach(`${base}/admin/api${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (res.status === 401 || res.status === 403) {
     throw new ServerError(
-      body.reason === 'missing_token' ? `${base} received no admin token: set ADMIN_TOKEN in the environment or in .dev.vars`
-      : `the admin token was refused by ${base}: check that ADMIN_TOKEN matches the one the server has`,
+      body.reason === 'missing_token'
+        ? `${base} received no admin token: set ADMIN_TOKEN in the environment or in .dev.vars`
+        : `the admin token was refused by ${base}: check that ADMIN_TOKEN matches the one the server has`,
     );
   }
-  if (!res.ok) throw new ServerError(`${base} answered ${res.status}: ${String(body.message ?? body.error ?? res.statusText)}`);
+  if (!res.ok)
+    throw new ServerError(`${base} answered ${res.status}: ${String(body.message ?? body.error ?? res.statusText)}`);
   return body as T;
 }

@@ -88,7 +88,8 @@ export function fillSample(text: string, now: number, id = crypto.randomUUID().r
 }
 
 /** JSON text of a YAML value: there a whole-value time placeholder is a string; in the JSON sent it is the number. */
-export const jsonOfValue = (value: unknown): string => JSON.stringify(value ?? {}).replace(/"(__NOW_S__|__NOW_MS__)"/g, '$1');
+export const jsonOfValue = (value: unknown): string =>
+  JSON.stringify(value ?? {}).replace(/"(__NOW_S__|__NOW_MS__)"/g, '$1');
 
 /** A catalog sample's payload text, placeholders not yet filled: its `raw` bytes, else its `body` as JSON. */
 export const catalogText = (sample: CatalogSampleSpec): string => sample.raw ?? jsonOfValue(sample.body);
@@ -99,13 +100,19 @@ export const catalogText = (sample: CatalogSampleSpec): string => sample.raw ?? 
  */
 export function timeAs(transform: unknown, now: number): string {
   const names = JSON.stringify(transform ?? '');
-  return names.includes('unix_seconds') ? String(Math.floor(now / 1000)) : names.includes('unix_ms') ? String(now) : new Date(now).toISOString();
+  return names.includes('unix_seconds')
+    ? String(Math.floor(now / 1000))
+    : names.includes('unix_ms')
+      ? String(now)
+      : new Date(now).toISOString();
 }
 
 /** The header an envelope field is read from, as written in the manifest, if it is a header. */
 export function headerOf(event: object | undefined, field: 'id' | 'type' | 'occurred_at'): string | undefined {
   const spec = (event as Record<string, unknown> | undefined)?.[field];
-  return spec && typeof spec === 'object' && typeof (spec as { header?: unknown }).header === 'string' ? (spec as { header: string }).header : undefined;
+  return spec && typeof spec === 'object' && typeof (spec as { header?: unknown }).header === 'string'
+    ? (spec as { header: string }).header
+    : undefined;
 }
 
 /**
@@ -113,7 +120,12 @@ export function headerOf(event: object | undefined, field: 'id' | 'type' | 'occu
  * sample when its type is the one asked for (`text` then absent: `buildSample` uses the catalog's). Undefined if
  * neither has it. `read` reads a project file by relative path.
  */
-export function findSample(read: (path: string) => string | undefined, integration: string, type: string, catalog?: CatalogSampleSpec): { type: string; text?: string; file?: string } | undefined {
+export function findSample(
+  read: (path: string) => string | undefined,
+  integration: string,
+  type: string,
+  catalog?: CatalogSampleSpec,
+): { type: string; text?: string; file?: string } | undefined {
   const file = `samples/${integration}/${type}.json`;
   const text = read(file);
   if (text !== undefined) return { type, text, file };
@@ -140,13 +152,21 @@ export function buildSample(signable: Signable, options: SampleOptions): Unsigne
   const typeHeader = headerOf(signable.event, 'type');
   if (typeHeader) {
     if (type !== undefined) headers[typeHeader.toLowerCase()] = type;
-    else if (given[typeHeader.toLowerCase()] === undefined) throw new SampleError(`${signable.name ?? 'this integration'} reads the event type from the header ${typeHeader}: name the type`, typeHeader);
+    else if (given[typeHeader.toLowerCase()] === undefined)
+      throw new SampleError(
+        `${signable.name ?? 'this integration'} reads the event type from the header ${typeHeader}: name the type`,
+        typeHeader,
+      );
   }
   const idHeader = headerOf(signable.event, 'id')?.toLowerCase();
   let deliveryId: string | undefined;
   if (idHeader) headers[idHeader] = deliveryId = options.deliveryId ?? headers[idHeader] ?? crypto.randomUUID();
   const timeHeader = headerOf(signable.event, 'occurred_at')?.toLowerCase();
-  if (timeHeader) headers[timeHeader] = timeAs((signable.event as { occurred_at: { transform?: unknown } }).occurred_at.transform, now);
+  if (timeHeader)
+    headers[timeHeader] = timeAs(
+      (signable.event as { occurred_at: { transform?: unknown } }).occurred_at.transform,
+      now,
+    );
   let form: Record<string, string> | undefined;
   if (signable.format === 'form') {
     let fields: unknown;
@@ -155,24 +175,40 @@ export function buildSample(signable: Signable, options: SampleOptions): Unsigne
     } catch (error) {
       throw new SampleError(`a form sample is a JSON object of its fields: ${(error as Error).message}`);
     }
-    form = Object.fromEntries(Object.entries(fields as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    form = Object.fromEntries(
+      Object.entries(fields as Record<string, unknown>).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
+    );
     text = new URLSearchParams(form).toString();
   }
   headers['content-type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
   Object.assign(headers, given);
   if (given[idHeader ?? ''] !== undefined) deliveryId = given[idHeader!];
-  return { type: type ?? given[typeHeader?.toLowerCase() ?? ''] ?? sample?.type ?? 'event', body: text, headers, ...(form ? { form } : {}), ...(deliveryId !== undefined ? { deliveryId } : {}) };
+  return {
+    type: type ?? given[typeHeader?.toLowerCase() ?? ''] ?? sample?.type ?? 'event',
+    body: text,
+    headers,
+    ...(form ? { form } : {}),
+    ...(deliveryId !== undefined ? { deliveryId } : {}),
+  };
 }
 
 /**
  * Signs a built sample with the verifier's own signer: the headers it adds, and the body as sent (changed by
  * schemes that carry the signature or its timestamp in the body).
  */
-export async function signBuilt(signable: Signable, built: UnsignedSample, options: { url: string; now: number; secrets: string[]; registry?: Registry }): Promise<{ headers: Record<string, string>; body: string }> {
+export async function signBuilt(
+  signable: Signable,
+  built: UnsignedSample,
+  options: { url: string; now: number; secrets: string[]; registry?: Registry },
+): Promise<{ headers: Record<string, string>; body: string }> {
   const { type } = signable.verifier;
   const adapter = (options.registry ?? defaultRegistry).verifiers.get(type);
   if (!adapter) throw new SampleError(`no verifier type ${type}`);
-  if (!adapter.sign && !adapter.signBody) throw new SampleError(`the ${type} scheme has no signer: give the signed headers yourself`);
+  if (!adapter.sign && !adapter.signBody)
+    throw new SampleError(`the ${type} scheme has no signer: give the signed headers yourself`);
   const signed = await signRequest(adapter, signable.verifier, {
     url: options.url,
     body: built.body,

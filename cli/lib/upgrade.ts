@@ -29,7 +29,12 @@ const entries = (v: unknown) => (isObject(v) ? Object.entries(v) : []);
 /** The manifest's routes, in the base and in each environment's overlay, with where they are. */
 function routes(manifest: Record<string, unknown>): [Path, Record<string, unknown>][] {
   const base = entries(manifest.routes).map(([name, r]): [Path, unknown] => [['routes', name], r]);
-  const overlays = entries(manifest.environments).flatMap(([env, o]) => entries(isObject(o) ? o.routes : undefined).map(([name, r]): [Path, unknown] => [['environments', env, 'routes', name], r]));
+  const overlays = entries(manifest.environments).flatMap(([env, o]) =>
+    entries(isObject(o) ? o.routes : undefined).map(([name, r]): [Path, unknown] => [
+      ['environments', env, 'routes', name],
+      r,
+    ]),
+  );
   return [...base, ...overlays].filter((e): e is [Path, Record<string, unknown>] => isObject(e[1]));
 }
 
@@ -41,7 +46,9 @@ export const RULES: readonly RenameRule[] = [
     to: 'backup_binding',
     why: 'it names the R2 binding from wrangler.toml, not the bucket',
     holders: (manifest) => {
-      const baseType = (name: unknown) => (manifest.routes as Record<string, { endpoint?: { type?: unknown } }> | undefined)?.[String(name)]?.endpoint?.type;
+      const baseType = (name: unknown) =>
+        (manifest.routes as Record<string, { endpoint?: { type?: unknown } }> | undefined)?.[String(name)]?.endpoint
+          ?.type;
       return routes(manifest).flatMap(([path, route]) => {
         const endpoint = route.endpoint;
         const type = isObject(endpoint) ? (endpoint.type ?? baseType(path[path.length - 1])) : undefined;
@@ -81,7 +88,9 @@ export function upgradeValue(value: unknown): { value: unknown; forms: OldForm[]
   if (!isObject(value)) return { value, forms };
   const copy = structuredClone(value);
   for (const { rule, path } of forms) {
-    const holder = path.slice(0, -1).reduce<Record<string, unknown>>((v, k) => v[k as string] as Record<string, unknown>, copy);
+    const holder = path
+      .slice(0, -1)
+      .reduce<Record<string, unknown>>((v, k) => v[k as string] as Record<string, unknown>, copy);
     // Rebuilt so the new key keeps the old one's place among its siblings.
     const rebuilt = Object.fromEntries(Object.entries(holder).map(([k, v]) => [k === rule.from ? rule.to : k, v]));
     for (const k of Object.keys(holder)) delete holder[k];
@@ -101,9 +110,15 @@ export function versionProblems(value: unknown): { problems: ManifestProblem[]; 
   const problems: ManifestProblem[] = [];
   const warnings: ManifestProblem[] = [];
   if (declared !== undefined && declared > MANIFEST_VERSION) {
-    problems.push({ path: ['version'], message: `this manifest is written for manifest version ${declared}, and this switchyard reads up to version ${MANIFEST_VERSION}: update switchyard` });
+    problems.push({
+      path: ['version'],
+      message: `this manifest is written for manifest version ${declared}, and this switchyard reads up to version ${MANIFEST_VERSION}: update switchyard`,
+    });
   } else if (declared !== undefined && declared < 1) {
-    problems.push({ path: ['version'], message: `there is no manifest version ${declared}: write version: ${MANIFEST_VERSION}` });
+    problems.push({
+      path: ['version'],
+      message: `there is no manifest version ${declared}: write version: ${MANIFEST_VERSION}`,
+    });
   }
   for (const { rule, path } of oldForms(value)) {
     const older = declared !== undefined && declared < rule.since;
@@ -112,7 +127,9 @@ export function versionProblems(value: unknown): { problems: ManifestProblem[]; 
       path,
       atKey: true,
       word: rule.from,
-      message: older ? `${rule.from} is ${rule.to} from manifest version ${rule.since}: this version ${declared} manifest is read as before; ${fix}` : `${rule.from} was renamed ${rule.to} in manifest version ${rule.since}: ${fix}`,
+      message: older
+        ? `${rule.from} is ${rule.to} from manifest version ${rule.since}: this version ${declared} manifest is read as before; ${fix}`
+        : `${rule.from} was renamed ${rule.to} in manifest version ${rule.since}: ${fix}`,
     });
   }
   return { problems, warnings };
@@ -170,13 +187,16 @@ export function unifiedDiff(before: string, after: string, file: string): string
   const b = after.split('\n');
   // Longest common subsequence, by suffix lengths.
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const ops: { op: ' ' | '-' | '+'; line: string; ai: number; bi: number }[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ op: ' ', line: a[i]!, ai: i++, bi: j++ });
-    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ op: '-', line: a[i]!, ai: i++, bi: j });
+    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!))
+      ops.push({ op: '-', line: a[i]!, ai: i++, bi: j });
     else ops.push({ op: '+', line: b[j]!, ai: i, bi: j++ });
   }
   const changed = ops.map((o, k) => (o.op !== ' ' ? k : -1)).filter((k) => k >= 0);
@@ -191,7 +211,10 @@ export function unifiedDiff(before: string, after: string, file: string): string
     const hunk = ops.slice(start, Math.min(ops.length, end + 1));
     const aLines = hunk.filter((o) => o.op !== '+').length;
     const bLines = hunk.filter((o) => o.op !== '-').length;
-    out.push(`@@ -${hunk[0]!.ai + 1},${aLines} +${hunk[0]!.bi + 1},${bLines} @@`, ...hunk.map((o) => `${o.op}${o.line}`));
+    out.push(
+      `@@ -${hunk[0]!.ai + 1},${aLines} +${hunk[0]!.bi + 1},${bLines} @@`,
+      ...hunk.map((o) => `${o.op}${o.line}`),
+    );
   }
   return out.join('\n') + '\n';
 }

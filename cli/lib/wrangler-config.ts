@@ -35,7 +35,8 @@ export function readWranglerEnvironment(text: string, environment?: string): Wra
   if (!table) return undefined;
   const queues = (table.queues as Table | undefined) ?? {};
   const producers = new Map<string, string>();
-  for (const p of (queues.producers as { binding: string; queue: string }[] | undefined) ?? []) producers.set(p.binding, p.queue);
+  for (const p of (queues.producers as { binding: string; queue: string }[] | undefined) ?? [])
+    producers.set(p.binding, p.queue);
   return {
     name: environment ?? 'default',
     vars: (table.vars as Table | undefined) ?? {},
@@ -43,7 +44,10 @@ export function readWranglerEnvironment(text: string, environment?: string): Wra
     consumers: (queues.consumers as QueueConsumer[] | undefined) ?? [],
     d1: new Set(((table.d1_databases as { binding: string }[] | undefined) ?? []).map((d) => d.binding)),
     kv: new Set(((table.kv_namespaces as { binding: string }[] | undefined) ?? []).map((k) => k.binding)),
-    crons: ((table.triggers as { crons?: unknown } | undefined)?.crons as string[] | undefined)?.filter((c) => typeof c === 'string') ?? [],
+    crons:
+      ((table.triggers as { crons?: unknown } | undefined)?.crons as string[] | undefined)?.filter(
+        (c) => typeof c === 'string',
+      ) ?? [],
   };
 }
 

@@ -45,20 +45,35 @@ describe('errorCode', () => {
   });
 
   it('is undefined for a body that is not a JSON object', () => {
-    for (const text of ['', 'Bad Gateway', '"card_declined"', 'null', '[{"code":"x"}]']) expect(errorCode(text)).toBeUndefined();
+    for (const text of ['', 'Bad Gateway', '"card_declined"', 'null', '[{"code":"x"}]'])
+      expect(errorCode(text)).toBeUndefined();
   });
 });
 
 describe('providerError', () => {
-  const answer = (status: number, body: string, headers: Record<string, string> = {}) => providerError('stripe', new Response(body, { status, headers }), NOW, (t) => t.replaceAll('sk_live_123', '[redacted]'));
+  const answer = (status: number, body: string, headers: Record<string, string> = {}) =>
+    providerError('stripe', new Response(body, { status, headers }), NOW, (t) =>
+      t.replaceAll('sk_live_123', '[redacted]'),
+    );
 
   it('retries 408, 429 and 5xx, honouring Retry-After; any other 4xx is permanent', async () => {
     const limited = await answer(429, '{"error":{"code":"rate_limit"}}', { 'retry-after': '30' });
     expect(limited).toBeInstanceOf(ActionError);
-    expect(limited).toMatchObject({ transient: true, status: 429, retryAfterSeconds: 30, code: 'rate_limit', message: 'stripe answered 429: {"error":{"code":"rate_limit"}}' });
+    expect(limited).toMatchObject({
+      transient: true,
+      status: 429,
+      retryAfterSeconds: 30,
+      code: 'rate_limit',
+      message: 'stripe answered 429: {"error":{"code":"rate_limit"}}',
+    });
     expect((await answer(408, '')).transient).toBe(true);
     expect((await answer(503, 'down')).message).toBe('stripe answered 503: down');
-    expect(await answer(402, '{"error":{"code":"card_declined"}}')).toMatchObject({ transient: false, status: 402, code: 'card_declined', retryAfterSeconds: undefined });
+    expect(await answer(402, '{"error":{"code":"card_declined"}}')).toMatchObject({
+      transient: false,
+      status: 402,
+      code: 'card_declined',
+      retryAfterSeconds: undefined,
+    });
   });
 
   it('keeps the first 300 characters of the answer, with the request secrets redacted', async () => {

@@ -17,7 +17,10 @@ export class ActionError extends Error {
   readonly status: number | undefined;
   /** The provider's own error code from its answer (`error.code`, `code`, …), safe to show a caller. */
   readonly code: string | undefined;
-  constructor(message: string, options: { transient: boolean; retryAfterSeconds?: number; status?: number; code?: string }) {
+  constructor(
+    message: string,
+    options: { transient: boolean; retryAfterSeconds?: number; status?: number; code?: string },
+  ) {
     super(message);
     this.transient = options.transient;
     this.retryAfterSeconds = options.retryAfterSeconds;
@@ -45,12 +48,23 @@ export const transientStatus = (status: number): boolean => status === 408 || st
  * other 4xx is permanent; an action whose destination decides otherwise passes its own `transient`. The provider's
  * message is kept (truncated); request secrets never are.
  */
-export async function providerError(provider: string, res: Response, nowMs: number, redact: (text: string) => string = (t) => t, transient: (status: number) => boolean = transientStatus): Promise<ActionError> {
+export async function providerError(
+  provider: string,
+  res: Response,
+  nowMs: number,
+  redact: (text: string) => string = (t) => t,
+  transient: (status: number) => boolean = transientStatus,
+): Promise<ActionError> {
   const text = await res.text().catch(() => '');
   const detail = redact(text).slice(0, 300);
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'), nowMs);
   const code = errorCode(text);
-  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, { transient: transient(res.status), status: res.status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}), ...(code ? { code: redact(code) } : {}) });
+  return new ActionError(`${provider} answered ${res.status}${detail ? `: ${detail}` : ''}`, {
+    transient: transient(res.status),
+    status: res.status,
+    ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    ...(code ? { code: redact(code) } : {}),
+  });
 }
 
 /**
@@ -67,7 +81,10 @@ export function errorCode(text: string): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as { error?: unknown; code?: unknown };
   const nested = b.error && typeof b.error === 'object' ? (b.error as { code?: unknown; type?: unknown }) : undefined;
-  const found = [nested?.code, nested?.type, b.code, b.error].find((v) => (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) || (typeof v === 'number' && Number.isInteger(v)));
+  const found = [nested?.code, nested?.type, b.code, b.error].find(
+    (v) =>
+      (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) || (typeof v === 'number' && Number.isInteger(v)),
+  );
   return found === undefined ? undefined : String(found);
 }
 
@@ -203,25 +220,41 @@ export async function readAnswer(res: Response): Promise<{ text: string; body: u
 }
 
 /** The note kept for an odd 2xx answer: the provider, the status, what was missing, and how the answer began. */
-export function answerProblem(provider: string, status: number, missing: string, answer: { text: string; broken?: string }): string {
+export function answerProblem(
+  provider: string,
+  status: number,
+  missing: string,
+  answer: { text: string; broken?: string },
+): string {
   const start = answer.text.trim().slice(0, 80);
-  const how = answer.broken !== undefined ? `its body broke off: ${answer.broken.slice(0, 80)}` : start ? `it began ${JSON.stringify(start)}` : 'an empty body';
+  const how =
+    answer.broken !== undefined
+      ? `its body broke off: ${answer.broken.slice(0, 80)}`
+      : start
+        ? `it began ${JSON.stringify(start)}`
+        : 'an empty body';
   return `${provider} answered ${status} without ${missing} (${how})`;
 }
 
 /** The string at `field` of a JSON answer, or undefined when it is absent, empty or not a string. */
 export function answerString(body: unknown, field: string): string | undefined {
-  const value = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[field] : undefined;
+  const value =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[field] : undefined;
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Sends items one request each, in parallel, turning thrown errors into outcomes (and OddAnswer into a problem). */
-export async function sendEach(items: ActionItem[], send: (item: ActionItem) => Promise<unknown>): Promise<ActionOutcome[]> {
+export async function sendEach(
+  items: ActionItem[],
+  send: (item: ActionItem) => Promise<unknown>,
+): Promise<ActionOutcome[]> {
   return Promise.all(
     items.map(async (item) => {
       try {
         const result = await send(item);
-        return result instanceof OddAnswer ? { ok: true as const, result: result.result, problem: result.problem } : { ok: true as const, result };
+        return result instanceof OddAnswer
+          ? { ok: true as const, result: result.result, problem: result.problem }
+          : { ok: true as const, result };
       } catch (error) {
         return { ok: false as const, error: asActionError(error) };
       }
@@ -235,7 +268,8 @@ export async function sendEach(items: ActionItem[], send: (item: ActionItem) => 
  */
 export function asActionError(error: unknown): ActionError {
   if (error instanceof ActionError) return error;
-  if (error instanceof RedirectRefused) return new ActionError(error.message, { transient: false, status: error.status });
+  if (error instanceof RedirectRefused)
+    return new ActionError(error.message, { transient: false, status: error.status });
   return new ActionError(error instanceof Error ? error.message : String(error), { transient: true });
 }
 

@@ -42,7 +42,8 @@ export interface ProviderUser {
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
-const record = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const record = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** A date as ISO-8601 (from ISO text or epoch ms), or null. */
 const iso = (v: unknown): string | null => {
@@ -60,19 +61,27 @@ export interface AuthenticatedUser {
 }
 
 /** The `key` hook for a shared HS* secret held in the env var `name` (read per request, failing closed when unset). */
-export const sharedSecret = (name: string) => (env: SecretEnv): Uint8Array => new TextEncoder().encode(readSecrets(env, name)[0]);
+export const sharedSecret =
+  (name: string) =>
+  (env: SecretEnv): Uint8Array =>
+    new TextEncoder().encode(readSecrets(env, name)[0]);
 
 /** Options every auth provider takes (spread into its spec). */
 export const commonAuthSpec = {
   clock_tolerance: field.duration().default('5s').describe('Accepted clock skew for exp/nbf/iat.'),
-  required_claims: field.list(field.string()).default([]).describe('Claims a token must carry, besides exp (always required).'),
+  required_claims: field
+    .list(field.string())
+    .default([])
+    .describe('Claims a token must carry, besides exp (always required).'),
 };
 
 /** The common options as the verifier takes them. */
-export function commonAuth(options: { clock_tolerance: number; required_claims: string[] }): Pick<AuthHooks, 'clockToleranceSeconds' | 'requiredClaims'> {
+export function commonAuth(options: {
+  clock_tolerance: number;
+  required_claims: string[];
+}): Pick<AuthHooks, 'clockToleranceSeconds' | 'requiredClaims'> {
   return { clockToleranceSeconds: options.clock_tolerance / 1000, requiredClaims: options.required_claims };
 }
-
 
 export interface ProfileIO {
   env: SecretEnv;

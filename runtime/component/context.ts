@@ -32,7 +32,11 @@ export class MissingSecretError extends Error {
   readonly variables: string[];
   constructor(variables: string | readonly string[]) {
     const names = typeof variables === 'string' ? [variables] : [...variables];
-    super(names.length === 1 ? `secret ${names[0]} is not set in the environment` : `none of the secrets ${names.join(', ')} is set in the environment`);
+    super(
+      names.length === 1
+        ? `secret ${names[0]} is not set in the environment`
+        : `none of the secrets ${names.join(', ')} is set in the environment`,
+    );
     this.variable = names[0]!;
     this.variables = names;
   }
@@ -67,7 +71,10 @@ export function readSecrets(env: SecretEnv, names: string | readonly string[]): 
  * their values, in list order. A name that is not set is skipped, so a second secret declared ahead of a rotation
  * cannot take the integration down (the core warns of it once per isolate and in /healthz); none set fails closed.
  */
-export function readSecretList(env: SecretEnv, names: string | readonly string[]): { names: string[]; values: string[] } {
+export function readSecretList(
+  env: SecretEnv,
+  names: string | readonly string[],
+): { names: string[]; values: string[] } {
   const list = typeof names === 'string' ? [names] : names;
   const set = list.filter((name) => isSecretSet(env, name));
   if (!set.length) throw new MissingSecretError(list);
@@ -97,7 +104,11 @@ export interface StepContext {
 
 /** The context a step runs in for an envelope: its values read the payload, the envelope and the env. */
 export function stepContext(envelope: import('../lib/envelope.ts').Envelope, env: SecretEnv): StepContext {
-  return { envelope, values: { payload: envelope.payload, envelope: { ...envelope, version: eventVersion(envelope) }, env }, env };
+  return {
+    envelope,
+    values: { payload: envelope.payload, envelope: { ...envelope, version: eventVersion(envelope) }, env },
+    env,
+  };
 }
 
 /** An error that retrying cannot fix (bad data, a constraint): the message goes to the dead letters at once. */

@@ -93,7 +93,11 @@ export function optionsOf<K extends Kind, S extends Spec>(component: Component<K
 }
 
 /** Parses a manifest block and creates the component: the one place options are parsed. */
-export function build<K extends Kind, S extends Spec>(component: Component<K, S>, block: object, context: KindContracts[K]['context']): KindContracts[K]['built'] {
+export function build<K extends Kind, S extends Spec>(
+  component: Component<K, S>,
+  block: object,
+  context: KindContracts[K]['context'],
+): KindContracts[K]['built'] {
   return component.create(optionsOf(component, block), context);
 }
 
@@ -101,15 +105,29 @@ export function build<K extends Kind, S extends Spec>(component: Component<K, S>
  * The JSON Schema of a component's block: its own options, closed, with the keys the core adds around them
  * (`type: { const: name }` for most kinds; an action step's `action`, `limits` and `retry`).
  */
-export function componentSchema(component: Component, around: { properties?: Record<string, unknown>; required?: readonly string[] } = {}): JsonSchema {
+export function componentSchema(
+  component: Component,
+  around: { properties?: Record<string, unknown>; required?: readonly string[] } = {},
+): JsonSchema {
   const properties: Record<string, unknown> = { ...around.properties };
   const required = [...(around.required ?? [])];
   for (const [key, f] of Object.entries(component.spec)) {
     properties[key] = f.schema;
     if (f.presence === 'required' && !required.includes(key)) required.push(key);
   }
-  return { type: 'object', title: component.title, description: component.description, additionalProperties: false, properties, ...(required.length ? { required } : {}) };
+  return {
+    type: 'object',
+    title: component.title,
+    description: component.description,
+    additionalProperties: false,
+    properties,
+    ...(required.length ? { required } : {}),
+  };
 }
 
 /** The schema branch of a component picked by `type` (verifiers, handshakes, auth providers, endpoints). */
-export const typedSchema = (component: Component): JsonSchema => componentSchema(component, { properties: { type: { const: component.name, description: component.description } }, required: ['type'] });
+export const typedSchema = (component: Component): JsonSchema =>
+  componentSchema(component, {
+    properties: { type: { const: component.name, description: component.description } },
+    required: ['type'],
+  });

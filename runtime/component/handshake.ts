@@ -30,8 +30,15 @@ export interface LearntSecrets {
 
 /** The options of a handshake that learns the verifier's secret. */
 export const learntSecretSpec = {
-  secret: field.secret().describe('The secret name the verifier reads; the handshake provides its value unless the environment sets it.'),
-  secret_store: field.enum(['d1', 'kv']).default('d1').describe("Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read."),
+  secret: field
+    .secret()
+    .describe('The secret name the verifier reads; the handshake provides its value unless the environment sets it.'),
+  secret_store: field
+    .enum(['d1', 'kv'])
+    .default('d1')
+    .describe(
+      "Where the learnt secret is kept: the runtime's D1 (table handshake_secrets), where only one armed handshake can keep it. `kv`, what earlier versions used, is read as d1: a secret they kept in KV is adopted on its first read.",
+    ),
 };
 
 /** What a handshake answers: status, content type and body, built by the core into a Response. */
@@ -74,7 +81,13 @@ export const whenFieldSchema = {
 export const whenField = () => field.schema<{ field: string; equals: string | number | boolean }>(whenFieldSchema);
 
 /** The `verify` option: verified first unless the provider does not sign its handshake. */
-export const verifyField = () => field.boolean().default(true).describe("Verify the handshake with the integration's verifier first (false only where the provider does not sign it).");
+export const verifyField = () =>
+  field
+    .boolean()
+    .default(true)
+    .describe(
+      "Verify the handshake with the integration's verifier first (false only where the provider does not sign it).",
+    );
 
 /** Reads a dotted path from parsed JSON. */
 /**
@@ -86,12 +99,12 @@ export function bodyField(path: string): (json: unknown) => unknown {
   return (json) => readPath(compiled, { payload: json });
 }
 
-
 export const MAX_HANDSHAKE_BYTES = 16 * 1024;
 
 /** A small POST body as JSON, or undefined: what every body-reading handshake looks at. */
 export function handshakeJson(request: InboundRequest, mustInclude?: string): unknown {
-  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES) return undefined;
+  if (request.method !== 'POST' || request.body.length === 0 || request.body.length > MAX_HANDSHAKE_BYTES)
+    return undefined;
   const text = utf8.decode(request.body);
   // A cheap test before parsing: most requests on a handshake route are ordinary events.
   if (mustInclude !== undefined && !text.includes(mustInclude)) return undefined;
@@ -103,7 +116,10 @@ export function handshakeJson(request: InboundRequest, mustInclude?: string): un
 }
 
 /** The `when: { field, equals }` test, compiled once: the parsed body when it matches, undefined otherwise. */
-export function compileWhen(when: { field: string; equals: string | number | boolean }): (request: InboundRequest) => unknown {
+export function compileWhen(when: {
+  field: string;
+  equals: string | number | boolean;
+}): (request: InboundRequest) => unknown {
   const field = bodyField(when.field);
   const needle = String(when.equals);
   return (request) => {

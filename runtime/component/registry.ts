@@ -15,14 +15,24 @@ export interface Registry {
   readonly all: readonly Component[];
 }
 
-const FIELD: Record<Kind, Exclude<keyof Registry, 'all'>> = { verifier: 'verifiers', handshake: 'handshakes', step: 'steps', action: 'actions', auth: 'auth', endpoint: 'endpoints' };
+const FIELD: Record<Kind, Exclude<keyof Registry, 'all'>> = {
+  verifier: 'verifiers',
+  handshake: 'handshakes',
+  step: 'steps',
+  action: 'actions',
+  auth: 'auth',
+  endpoint: 'endpoints',
+};
 
 /**
  * Builds a registry; a kind and name registered twice is refused.
  * @example createRegistry([hmacVerifier, sqlStep])
  */
 export function createRegistry(components: readonly Component<any, any>[]): Registry {
-  const maps = Object.fromEntries(Object.values(FIELD).map((f) => [f, new Map<string, Component>()])) as Record<Exclude<keyof Registry, 'all'>, Map<string, Component>>;
+  const maps = Object.fromEntries(Object.values(FIELD).map((f) => [f, new Map<string, Component>()])) as Record<
+    Exclude<keyof Registry, 'all'>,
+    Map<string, Component>
+  >;
   for (const component of components) {
     const map = maps[FIELD[component.kind as Kind]];
     if (map.has(component.name)) throw new Error(`${component.kind} ${component.name} is registered twice`);

@@ -4,7 +4,11 @@ import { secretNames } from './spec.ts';
 import type { SignRequest } from './verifier.ts';
 
 /** Signs with whichever signer the verifier has; the body comes back changed only for body-carried schemes. */
-export async function signRequest(component: Component<'verifier'>, block: object, request: SignRequest): Promise<{ headers: Record<string, string>; body: string }> {
+export async function signRequest(
+  component: Component<'verifier'>,
+  block: object,
+  request: SignRequest,
+): Promise<{ headers: Record<string, string>; body: string }> {
   const options = optionsOf(component, block);
   if (component.signBody) return component.signBody(options, request);
   if (!component.sign) throw new Error(`the ${component.name} scheme cannot sign`);
@@ -15,4 +19,5 @@ export async function signRequest(component: Component<'verifier'>, block: objec
  * The secret names a verifier block gives, per secret option in spec order (`secret`, or `username` and `password`,
  * or `public_key`): what a signer needs, the first name of each, in `SignRequest.secrets` order.
  */
-export const secretNamesOf = (component: Component<'verifier'>, block: object): string[][] => secretNames(component.spec, block as Record<string, unknown>);
+export const secretNamesOf = (component: Component<'verifier'>, block: object): string[][] =>
+  secretNames(component.spec, block as Record<string, unknown>);

@@ -20,7 +20,11 @@ export type JsonSchema = Record<string, unknown>;
 type Presence = 'required' | 'optional' | 'defaulted';
 
 /** What a field holds inside it, for walks over values (applying defaults): a nested spec, items, map values, a definition. */
-export type Inner = { readonly spec: Spec } | { readonly items: Field<unknown, Presence> } | { readonly values: Field<unknown, Presence> } | { readonly ref: string };
+export type Inner =
+  | { readonly spec: Spec }
+  | { readonly items: Field<unknown, Presence> }
+  | { readonly values: Field<unknown, Presence> }
+  | { readonly ref: string };
 
 /** One option: its schema, how it is parsed, and whether it must be given. */
 export interface Field<T, P extends Presence = 'required'> {
@@ -53,14 +57,19 @@ export interface Field<T, P extends Presence = 'required'> {
 /** A component's options: field name to field. */
 export type Spec = Readonly<Record<string, Field<unknown, Presence>>>;
 
-type FieldsWhere<S extends Spec, P extends Presence> = { [K in keyof S]: S[K] extends Field<unknown, infer Q> ? (Q extends P ? K : never) : never }[keyof S];
+type FieldsWhere<S extends Spec, P extends Presence> = {
+  [K in keyof S]: S[K] extends Field<unknown, infer Q> ? (Q extends P ? K : never) : never;
+}[keyof S];
 type ValueOf<F> = F extends Field<infer T, Presence> ? T : never;
 
 /** The options `create` receives for a spec: required and defaulted fields present, optional ones maybe. */
-export type Options<S extends Spec> = { -readonly [K in FieldsWhere<S, 'required' | 'defaulted'>]: ValueOf<S[K]> } & { -readonly [K in FieldsWhere<S, 'optional'>]?: ValueOf<S[K]> };
+export type Options<S extends Spec> = { -readonly [K in FieldsWhere<S, 'required' | 'defaulted'>]: ValueOf<S[K]> } & {
+  -readonly [K in FieldsWhere<S, 'optional'>]?: ValueOf<S[K]>;
+};
 
 /** How a default reads in a description and the docs: text as it is, anything else as JSON. */
-export const defaultText = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : JSON.stringify(value));
+export const defaultText = (value: unknown): string =>
+  typeof value === 'string' && value !== '' ? value : JSON.stringify(value);
 
 interface State {
   base: JsonSchema;
@@ -75,12 +84,21 @@ interface State {
 function schemaOf(state: State): JsonSchema {
   const { base, defaultValue, text, title } = state;
   const described = text ?? (typeof base.description === 'string' ? base.description : undefined);
-  const said = defaultValue === undefined || !described ? described : `${described}${/[.!?)]$/.test(described) ? '' : '.'} Default: ${defaultText(defaultValue)}.`;
-  return { ...(title ? { title } : {}), ...base, ...(said !== undefined ? { description: said } : {}), ...(defaultValue !== undefined ? { default: defaultValue } : {}) };
+  const said =
+    defaultValue === undefined || !described
+      ? described
+      : `${described}${/[.!?)]$/.test(described) ? '' : '.'} Default: ${defaultText(defaultValue)}.`;
+  return {
+    ...(title ? { title } : {}),
+    ...base,
+    ...(said !== undefined ? { description: said } : {}),
+    ...(defaultValue !== undefined ? { default: defaultValue } : {}),
+  };
 }
 
 function makeField<T, P extends Presence>(state: State & { presence: P }): Field<T, P> {
-  const next = <Q extends Presence>(change: Partial<State>) => makeField<T, Q>({ ...state, ...change } as State & { presence: Q });
+  const next = <Q extends Presence>(change: Partial<State>) =>
+    makeField<T, Q>({ ...state, ...change } as State & { presence: Q });
   return {
     schema: schemaOf(state),
     presence: state.presence,
@@ -118,48 +136,83 @@ export const field = {
   /** A size (`512B`, `64KiB`, `1MiB`), parsed to bytes. */
   size: () => kind<number>({ ...sizeSchema }, (raw) => parseSize(raw as string)),
   /** The NAME of an environment variable holding a secret, never its value. */
-  secret: () => kind<string>({ type: 'string', pattern: SECRET_PATTERN, 'x-secret': true, description: 'Name of an environment variable holding a secret (never the value itself).' }),
+  secret: () =>
+    kind<string>({
+      type: 'string',
+      pattern: SECRET_PATTERN,
+      'x-secret': true,
+      description: 'Name of an environment variable holding a secret (never the value itself).',
+    }),
   /**
    * One or more secret names (several allow rotation: any one valid secret is accepted), always parsed to a list.
    * A verifier reads them with readSecretList: a name not set is skipped, and only a list with none set fails.
    */
   secrets: () =>
     kind<string[]>(
-      { type: ['string', 'array'], pattern: SECRET_PATTERN, items: { type: 'string', pattern: SECRET_PATTERN }, minItems: 1, 'x-secret': true, description: 'Name(s) of environment variables holding secrets; list several to rotate.' },
+      {
+        type: ['string', 'array'],
+        pattern: SECRET_PATTERN,
+        items: { type: 'string', pattern: SECRET_PATTERN },
+        minItems: 1,
+        'x-secret': true,
+        description: 'Name(s) of environment variables holding secrets; list several to rotate.',
+      },
       (raw) => (typeof raw === 'string' ? [raw] : [...(raw as string[])]),
     ),
   /** A list of one field kind. */
   // Items a schema already checked and that parse as they are (strings, values) are passed on without a copy.
-  list: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) => kind<T[]>({ type: 'array', items: item.schema, ...schema }, item.parse === same ? same : (raw) => (raw as unknown[]).map((v) => item.parse(v)), { items: item }),
+  list: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) =>
+    kind<T[]>(
+      { type: 'array', items: item.schema, ...schema },
+      item.parse === same ? same : (raw) => (raw as unknown[]).map((v) => item.parse(v)),
+      { items: item },
+    ),
   /** A map from names to one field kind. */
   record: <T>(item: Field<T, Presence>, schema: JsonSchema = {}) =>
     kind<Record<string, T>>(
       { type: 'object', additionalProperties: item.schema, ...schema },
-      item.parse === same ? same : (raw) => Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, item.parse(v)])),
+      item.parse === same
+        ? same
+        : (raw) =>
+            Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, item.parse(v)])),
       { values: item },
     ),
   /** A map keyed by names matching `keys` (a pattern), e.g. `integrations:` by integration name. */
-  map: <T>(item: Field<T, Presence>, keys: string, schema: JsonSchema = {}) => field.record(item, { propertyNames: { pattern: keys }, ...schema }),
+  map: <T>(item: Field<T, Presence>, keys: string, schema: JsonSchema = {}) =>
+    field.record(item, { propertyNames: { pattern: keys }, ...schema }),
   /** A nested object with a spec of its own (closed: unknown keys are refused). */
-  object: <S extends Spec>(spec: S, extra: JsonSchema = {}) => kind<Options<S>>(objectSchema(spec, extra), (raw) => parseOptions(spec, raw as Record<string, unknown>), { spec }),
+  object: <S extends Spec>(spec: S, extra: JsonSchema = {}) =>
+    kind<Options<S>>(objectSchema(spec, extra), (raw) => parseOptions(spec, raw as Record<string, unknown>), { spec }),
   /** A definition of the manifest schema (`Value`, `RetryPolicy`, `Requirement`…), typed by the caller from types.gen.ts. */
   ref: <T>(definition: string) => kind<T>({ $ref: `#/definitions/${definition}` }, same, { ref: definition }),
   /** Exactly one of these shapes (a union tagged by `type`: say it with `.with({ discriminator })`). */
-  oneOf: <T>(branches: readonly (Field<unknown, Presence> | JsonSchema)[], schema: JsonSchema = {}) => kind<T>({ ...schema, oneOf: branches.map(schemaOfBranch) }),
+  oneOf: <T>(branches: readonly (Field<unknown, Presence> | JsonSchema)[], schema: JsonSchema = {}) =>
+    kind<T>({ ...schema, oneOf: branches.map(schemaOfBranch) }),
   /** At least one of these shapes (a name or a list of names). */
-  anyOf: <T>(branches: readonly (Field<unknown, Presence> | JsonSchema)[], schema: JsonSchema = {}) => kind<T>({ anyOf: branches.map(schemaOfBranch), ...schema }),
+  anyOf: <T>(branches: readonly (Field<unknown, Presence> | JsonSchema)[], schema: JsonSchema = {}) =>
+    kind<T>({ anyOf: branches.map(schemaOfBranch), ...schema }),
   /** Any JSON Schema, typed by the caller with the matching generated type: for shapes the field kinds do not cover. */
   schema: <T>(schema: JsonSchema) => kind<T>(schema),
 };
 
 function schemaOfBranch(branch: Field<unknown, Presence> | JsonSchema): JsonSchema {
-  return typeof (branch as Field<unknown, Presence>).parse === 'function' && 'presence' in branch ? (branch as Field<unknown, Presence>).schema : (branch as JsonSchema);
+  return typeof (branch as Field<unknown, Presence>).parse === 'function' && 'presence' in branch
+    ? (branch as Field<unknown, Presence>).schema
+    : (branch as JsonSchema);
 }
 
 /** The closed object schema of a spec: its properties, and the required ones. */
 export function objectSchema(spec: Spec, extra: JsonSchema = {}): JsonSchema {
-  const required = Object.entries(spec).filter(([, f]) => f.presence === 'required').map(([k]) => k);
-  return { type: 'object', additionalProperties: false, properties: Object.fromEntries(Object.entries(spec).map(([k, f]) => [k, f.schema])), ...(required.length ? { required } : {}), ...extra };
+  const required = Object.entries(spec)
+    .filter(([, f]) => f.presence === 'required')
+    .map(([k]) => k);
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.entries(spec).map(([k, f]) => [k, f.schema])),
+    ...(required.length ? { required } : {}),
+    ...extra,
+  };
 }
 
 /**
@@ -235,7 +288,8 @@ function typeText(schema: JsonSchema): string {
   const branches = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
   if (Array.isArray(branches)) return branches.map(typeText).join(' \\| ');
   if (typeof schema.title === 'string') return schema.title;
-  if (schema.type === 'object' && typeof schema.additionalProperties === 'object') return `map of ${typeText(schema.additionalProperties as JsonSchema)}`;
+  if (schema.type === 'object' && typeof schema.additionalProperties === 'object')
+    return `map of ${typeText(schema.additionalProperties as JsonSchema)}`;
   if (schema['x-secret']) return 'secret';
   if (schema.pattern === durationSchema.pattern) return 'duration';
   if (schema.pattern === sizeSchema.pattern) return 'size';

@@ -84,4 +84,3 @@ export interface SignRequest {
   /** Unsigned headers the request will carry, for templates that sign one of them. */
   headers?: Record<string, string>;
 }
-

@@ -23,7 +23,16 @@ import { PermanentError, stepContext, type Statement } from '../component/contex
 import type { ActionIO, CompiledAction } from '../component/action.ts';
 import type { StepOutput } from '../component/step.ts';
 import { deliverEffects, type Delivered } from './effects.ts';
-import { eventVersion, isEffectsMessage, isEnvelope, itemEnvelopes, PENDING_SEQ, type EffectsMessage, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
+import {
+  eventVersion,
+  isEffectsMessage,
+  isEnvelope,
+  itemEnvelopes,
+  PENDING_SEQ,
+  type EffectsMessage,
+  type Envelope,
+  type RuntimeEnv,
+} from '../lib/envelope.ts';
 import { parsePayload } from '../event/extract.ts';
 import type { InRequestOptions, InRequestOutcome } from '../event/admit.ts';
 import type { CompiledManifest, EventSource } from '../manifest/compile.ts';
@@ -77,7 +86,12 @@ export const EFFECT_LEASE_MS = 15 * 60_000;
  */
 export const IN_REQUEST_LEASE_MS = 2 * 60_000;
 
-export type Failure = { kind: 'permanent' | 'transient' | 'duplicate'; reason: string; error: string; retryAfterSeconds?: number };
+export type Failure = {
+  kind: 'permanent' | 'transient' | 'duplicate';
+  reason: string;
+  error: string;
+  retryAfterSeconds?: number;
+};
 
 const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -92,8 +106,13 @@ export function classify(error: unknown): Failure {
   if (error instanceof MappingError) return { kind: 'permanent', reason: 'mapping', error: text };
   if (error instanceof PostgresSqlError) return { kind: 'permanent', reason: 'sql', error: text };
   if (error instanceof PermanentError) return { kind: 'permanent', reason: 'permanent', error: text };
-  if (error instanceof RangeError || error instanceof SyntaxError) return { kind: 'permanent', reason: 'unprocessable', error: text };
-  if (/constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|datatype mismatch|no such (table|column)|syntax error|has no column named/i.test(text)) {
+  if (error instanceof RangeError || error instanceof SyntaxError)
+    return { kind: 'permanent', reason: 'unprocessable', error: text };
+  if (
+    /constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|datatype mismatch|no such (table|column)|syntax error|has no column named/i.test(
+      text,
+    )
+  ) {
     return { kind: 'permanent', reason: 'sql', error: text };
   }
   return { kind: 'transient', reason: 'transient', error: text };
@@ -167,34 +186,60 @@ export function createConsumer(options: ConsumerOptions) {
       try {
         body = message.body;
       } catch (error) {
-        b.works.push({ message, key: ['unknown', message.id], failure: { kind: 'permanent', reason: 'malformed_message', error: errorText(error) } });
+        b.works.push({
+          message,
+          key: ['unknown', message.id],
+          failure: { kind: 'permanent', reason: 'malformed_message', error: errorText(error) },
+        });
         continue;
       }
       const effects = isEffectsMessage(body) ? (body as EffectsMessage).effects : undefined;
       const envelope = isEnvelope(body) ? body : undefined;
       if (!effects && !envelope) {
-        b.works.push({ message, key: ['unknown', message.id], failure: { kind: 'permanent', reason: 'malformed_message', error: 'not a switchyard envelope' } });
+        b.works.push({
+          message,
+          key: ['unknown', message.id],
+          failure: { kind: 'permanent', reason: 'malformed_message', error: 'not a switchyard envelope' },
+        });
         continue;
       }
       const key: EventKey = effects ? [effects.integration, effects.id] : [envelope!.integration, envelope!.id];
       const source = compiled.sources.get(key[0]);
-      const work: Work = { message, key, ...(envelope ? { envelope } : {}), ...(source ? { source } : {}), ...(effects ? { deliverOnly: true } : {}) };
+      const work: Work = {
+        message,
+        key,
+        ...(envelope ? { envelope } : {}),
+        ...(source ? { source } : {}),
+        ...(effects ? { deliverOnly: true } : {}),
+      };
       b.works.push(work);
       if (!source) {
-        work.failure = { kind: 'permanent', reason: 'unknown_integration', error: `integration ${key[0]} is not in this manifest` };
+        work.failure = {
+          kind: 'permanent',
+          reason: 'unknown_integration',
+          error: `integration ${key[0]} is not in this manifest`,
+        };
       } else if (!effects && seen.has(keyString(work))) {
         // A second copy of an event in the same batch: the first one carries it.
-        work.failure = { kind: 'duplicate', reason: 'copy_in_batch', error: 'a copy of this event is in the same batch' };
+        work.failure = {
+          kind: 'duplicate',
+          reason: 'copy_in_batch',
+          error: 'a copy of this event is in the same batch',
+        };
       }
       if (!effects) seen.add(keyString(work));
     }
     const referenced = b.works.filter((w) => !w.failure && w.envelope?.payload_ref);
     if (!referenced.length) return;
-    const bodies = await store.readBodies(b.db, referenced.map((w) => w.key));
+    const bodies = await store.readBodies(
+      b.db,
+      referenced.map((w) => w.key),
+    );
     for (const w of referenced) {
       try {
         const text = bodies.get(keyString(w));
-        if (text === undefined || text === null) throw new PermanentError('its stored body is gone (pruned by retention, or never recorded)');
+        if (text === undefined || text === null)
+          throw new PermanentError('its stored body is gone (pruned by retention, or never recorded)');
         w.envelope = { ...w.envelope!, payload: parsePayload(w.source!.format, text) };
       } catch (error) {
         w.failure = classify(error);
@@ -229,7 +274,13 @@ export function createConsumer(options: ConsumerOptions) {
           const slot = outcomes[i];
           if (!slot) return void (outcomes[i] = o);
           const skipped = slot.skipped !== undefined && o.skipped !== undefined ? slot.skipped : undefined;
-          outcomes[i] = { kind: slot.kind, statements: slot.statements + o.statements, outbox: slot.outbox + o.outbox, actions: slot.actions + o.actions, ...(skipped !== undefined ? { skipped } : {}) };
+          outcomes[i] = {
+            kind: slot.kind,
+            statements: slot.statements + o.statements,
+            outbox: slot.outbox + o.outbox,
+            actions: slot.actions + o.actions,
+            ...(skipped !== undefined ? { skipped } : {}),
+          };
         };
         let ran = 0;
         for (const { item, k, ctx, step, i } of runs) {
@@ -241,7 +292,16 @@ export function createConsumer(options: ConsumerOptions) {
             if (!unbuiltAlone || !step.effect || failure.kind !== 'permanent') throw error;
             const spec = compiled.effects.byStep.get(step)!;
             tally(i, { kind: step.kind, statements: 0, outbox: 0, actions: 1 });
-            effects.push({ integration: envelope.integration, id: envelope.id, step: batched ? `${i}:0:${k}` : `${i}:0`, action: step.effect.action.type, source: spec.id, payload: store.UNBUILT_PAYLOAD, limits: null, unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure) });
+            effects.push({
+              integration: envelope.integration,
+              id: envelope.id,
+              step: batched ? `${i}:0:${k}` : `${i}:0`,
+              action: step.effect.action.type,
+              source: spec.id,
+              payload: store.UNBUILT_PAYLOAD,
+              limits: null,
+              unbuilt: unbuiltFailure(spec.id, step.effect.action.type, failure),
+            });
             continue;
           }
           if (output.skipped !== undefined) {
@@ -249,10 +309,21 @@ export function createConsumer(options: ConsumerOptions) {
             continue;
           }
           ran++;
-          tally(i, { kind: step.kind, statements: output.statements?.length ?? 0, outbox: output.outbox?.length ?? 0, actions: output.actions?.length ?? 0 });
+          tally(i, {
+            kind: step.kind,
+            statements: output.statements?.length ?? 0,
+            outbox: output.outbox?.length ?? 0,
+            actions: output.actions?.length ?? 0,
+          });
           statements.push(...(output.statements ?? []));
           for (const [j, m] of (output.outbox ?? []).entries()) {
-            outbox.push({ key: `${envelope.integration}:${item.id}:${i}:${j}`, integration: envelope.integration, event_id: envelope.id, queue: m.queue, body: JSON.stringify(m.body) });
+            outbox.push({
+              key: `${envelope.integration}:${item.id}:${i}:${j}`,
+              integration: envelope.integration,
+              event_id: envelope.id,
+              queue: m.queue,
+              body: JSON.stringify(m.body),
+            });
           }
           // Only an action step reads the effects table (in a lazily compiled manifest, that compiles all handlers).
           const spec = output.actions?.length ? compiled.effects.byStep.get(step) : undefined;
@@ -261,7 +332,16 @@ export function createConsumer(options: ConsumerOptions) {
             const limits = pending.limits.map((l) => [l.limit.name, l.key]);
             // An ordered send's key is its step's own: two destinations ordered by the same customer never hold each other.
             const order = pending.action.orderKey?.(pending.payload);
-            const effect: NewEffect = { integration: envelope.integration, id: item.id, step: `${i}:${j}`, action: pending.action.type, source: spec.id, payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null, ...(order !== undefined ? { order_key: `${spec.id}\u001f${order}` } : {}) };
+            const effect: NewEffect = {
+              integration: envelope.integration,
+              id: item.id,
+              step: `${i}:${j}`,
+              action: pending.action.type,
+              source: spec.id,
+              payload: JSON.stringify(pending.payload),
+              limits: limits.length ? JSON.stringify(limits) : null,
+              ...(order !== undefined ? { order_key: `${spec.id}\u001f${order}` } : {}),
+            };
             if (batched) batched.push({ effect, payload: pending.payload, action: pending.action, item: k });
             else effects.push(effect);
           }
@@ -269,7 +349,19 @@ export function createConsumer(options: ConsumerOptions) {
         if (batched) effects.push(...batchEffects(envelope.id, batched));
         // One event's SQL goes to one store: mixing two throws (permanent) before anything is written.
         const split = splitByStore(statements);
-        w.plan = { statements: split.d1, ...(split.external ? { external: split.external } : {}), outbox, effects, steps: JSON.stringify(outcomes), status: runs.length === 0 ? store.EventStatus.ignored : ran === 0 ? store.EventStatus.skipped : store.EventStatus.applied };
+        w.plan = {
+          statements: split.d1,
+          ...(split.external ? { external: split.external } : {}),
+          outbox,
+          effects,
+          steps: JSON.stringify(outcomes),
+          status:
+            runs.length === 0
+              ? store.EventStatus.ignored
+              : ran === 0
+                ? store.EventStatus.skipped
+                : store.EventStatus.applied,
+        };
       } catch (error) {
         w.failure = classify(error);
       }
@@ -282,9 +374,30 @@ export function createConsumer(options: ConsumerOptions) {
     if (!planned.length) return;
     const leaseUntil = new Date(b.nowMs + EFFECT_LEASE_MS).toISOString();
     const statementsOf = (group: Work[]): D1PreparedStatement[] => [
-      ...store.appliedStatements(b.db, group.map((w) => ({ integration: w.key[0], id: w.key[1], type: w.envelope!.type, received_at: w.envelope!.received_at, attempts: w.message.attempts, steps: w.plan!.steps, status: w.plan!.status })), b.at),
-      ...group.flatMap((w) => [...w.plan!.statements.map((s) => b.db.prepare(s.sql).bind(...s.params)), ...w.plan!.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at))]),
-      ...store.insertEffects(b.db, group.flatMap((w) => w.plan!.effects), b.lease, leaseUntil, b.at),
+      ...store.appliedStatements(
+        b.db,
+        group.map((w) => ({
+          integration: w.key[0],
+          id: w.key[1],
+          type: w.envelope!.type,
+          received_at: w.envelope!.received_at,
+          attempts: w.message.attempts,
+          steps: w.plan!.steps,
+          status: w.plan!.status,
+        })),
+        b.at,
+      ),
+      ...group.flatMap((w) => [
+        ...w.plan!.statements.map((s) => b.db.prepare(s.sql).bind(...s.params)),
+        ...w.plan!.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at)),
+      ]),
+      ...store.insertEffects(
+        b.db,
+        group.flatMap((w) => w.plan!.effects),
+        b.lease,
+        leaseUntil,
+        b.at,
+      ),
     ];
     const run = async (group: Work[]) => {
       const results = await b.db.batch(statementsOf(group));
@@ -309,12 +422,24 @@ export function createConsumer(options: ConsumerOptions) {
           failed(w, single);
         }
       }
-      if (planned.some((w) => w.failure)) emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
+      if (planned.some((w) => w.failure))
+        emit({ kind: 'consumer.batch_fallback', messages: planned.length, error: errorText(error) });
     }
     for (const w of planned.filter((w) => w.committed)) {
       const e = w.envelope!;
-      if (w.plan!.status !== store.EventStatus.applied) emit({ kind: `event.${w.plan!.status}`, integration: e.integration, id: e.id, type: e.type });
-      else emit({ kind: 'event.applied', integration: e.integration, id: e.id, type: e.type, statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0), outbox: w.plan!.outbox.length, attempts: w.message.attempts, ...(b.started === undefined ? {} : { duration_ms: Date.now() - b.started }) });
+      if (w.plan!.status !== store.EventStatus.applied)
+        emit({ kind: `event.${w.plan!.status}`, integration: e.integration, id: e.id, type: e.type });
+      else
+        emit({
+          kind: 'event.applied',
+          integration: e.integration,
+          id: e.id,
+          type: e.type,
+          statements: w.plan!.statements.length + (w.plan!.external?.statements.length ?? 0),
+          outbox: w.plan!.outbox.length,
+          attempts: w.message.attempts,
+          ...(b.started === undefined ? {} : { duration_ms: Date.now() - b.started }),
+        });
     }
   }
 
@@ -324,20 +449,53 @@ export function createConsumer(options: ConsumerOptions) {
     const leftovers = b.works.filter((w) => w.deliverOnly && !w.failure);
     if (!committed.length && !leftovers.length) return;
 
-    const pending = [...committed.flatMap((w) => w.plan!.outbox), ...(await store.unsentOutbox(b.db, leftovers.map((w) => w.key)))];
+    const pending = [
+      ...committed.flatMap((w) => w.plan!.outbox),
+      ...(await store.unsentOutbox(
+        b.db,
+        leftovers.map((w) => w.key),
+      )),
+    ];
     const failedOutbox = await flushOutbox(b, pending);
 
     const claimed: ClaimedEffect[] = committed.flatMap((w) => w.plan!.effects.map((e) => ({ ...e, attempts: 1 })));
-    claimed.push(...(await build(b.db, b.env, await store.claimDue(b.db, leftovers.map((w) => w.key), b.lease, new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(), b.at))));
-    const delivered = await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(b.env, b.nowMs), emit, random, ...traced });
+    claimed.push(
+      ...(await build(
+        b.db,
+        b.env,
+        await store.claimDue(
+          b.db,
+          leftovers.map((w) => w.key),
+          b.lease,
+          new Date(b.nowMs + EFFECT_LEASE_MS).toISOString(),
+          b.at,
+        ),
+      )),
+    );
+    const delivered = await deliverEffects(claimed, b.lease, {
+      db: b.db,
+      compiled,
+      io: ioFor(b.env, b.nowMs),
+      emit,
+      random,
+      ...traced,
+    });
 
     // Effects still open (retrying, deferred, or leased by a consumer that may have stopped) get a message of
     // their own, delayed until they are due: the event's message itself can be acked. An event committed here whose
     // effects all ended (sent, dropped, dead-lettered) has none open: nothing to read. One whose settle could not be
     // written stays leased, and the sweep takes it back when the lease lapses.
-    const ended = new Set(delivered.filter((d) => ENDED.has(d.outcome.status)).map((d) => store.idempotencyKey(d.effect)));
-    const withEffects = [...committed.filter((w) => w.plan!.effects.some((e) => !ended.has(store.idempotencyKey(e)))), ...leftovers];
-    const due = await store.nextDue(b.db, withEffects.map((w) => w.key));
+    const ended = new Set(
+      delivered.filter((d) => ENDED.has(d.outcome.status)).map((d) => store.idempotencyKey(d.effect)),
+    );
+    const withEffects = [
+      ...committed.filter((w) => w.plan!.effects.some((e) => !ended.has(store.idempotencyKey(e)))),
+      ...leftovers,
+    ];
+    const due = await store.nextDue(
+      b.db,
+      withEffects.map((w) => w.key),
+    );
     const scheduled = await schedule(b, withEffects, due);
     for (const w of [...committed, ...leftovers]) {
       const error = failedOutbox.get(keyString(w)) ?? scheduled.get(keyString(w));
@@ -384,11 +542,20 @@ export function createConsumer(options: ConsumerOptions) {
   }
 
   /** An event's delayed effects message, due when its open effects are next (`nextAt`): what takes them up again. */
-  async function scheduleEffects(env: RuntimeEnv, source: EventSource, key: EventKey, nextAt: string, now: number): Promise<void> {
+  async function scheduleEffects(
+    env: RuntimeEnv,
+    source: EventSource,
+    key: EventKey,
+    nextAt: string,
+    now: number,
+  ): Promise<void> {
     const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(nextAt) - now) / 1000)));
     const queue = env[source.queue.binding] as Queue | undefined;
     if (!queue) throw new Error(`queue binding ${source.queue.binding} is not bound`);
-    await queue.send({ effects: { integration: key[0], id: key[1] } } satisfies EffectsMessage, { contentType: 'json', delaySeconds });
+    await queue.send({ effects: { integration: key[0], id: key[1] } } satisfies EffectsMessage, {
+      contentType: 'json',
+      delaySeconds,
+    });
     emit({ kind: 'effect.scheduled', integration: key[0], id: key[1], delay_seconds: delaySeconds });
   }
 
@@ -405,19 +572,64 @@ export function createConsumer(options: ConsumerOptions) {
       // An applied event whose delivery (outbox, effects message) failed stays applied: only its message is retried.
       const applied = w.deliverOnly || w.committed;
       // The attempt that failed, with its error and how long the batch had taken, for the event's timeline.
-      if (!applied && w.source) statements.push(store.attemptStatement(b.db, { integration, id, target: store.EVENT_TARGET, n: w.message.attempts, durationMs: nowMs() - b.nowMs, error: f.error }, b.at));
+      if (!applied && w.source)
+        statements.push(
+          store.attemptStatement(
+            b.db,
+            {
+              integration,
+              id,
+              target: store.EVENT_TARGET,
+              n: w.message.attempts,
+              durationMs: nowMs() - b.nowMs,
+              error: f.error,
+            },
+            b.at,
+          ),
+        );
       if (f.kind === 'permanent' || !w.source || w.message.attempts >= max) {
         letters.push(w);
         // An envelope that came by reference is kept so (its body is the letter's raw_body): a replay stays a small message.
-        const envelope = w.envelope?.payload_ref ? { ...w.envelope, payload: null } : (w.envelope ?? safeBody(w.message));
-        statements.push(store.eventDeadLetter(b.db, { integration, id, reason: f.reason, error: f.error, envelope: envelopeText(envelope), attempts: w.message.attempts }, b.at));
+        const envelope = w.envelope?.payload_ref
+          ? { ...w.envelope, payload: null }
+          : (w.envelope ?? safeBody(w.message));
+        statements.push(
+          store.eventDeadLetter(
+            b.db,
+            {
+              integration,
+              id,
+              reason: f.reason,
+              error: f.error,
+              envelope: envelopeText(envelope),
+              attempts: w.message.attempts,
+            },
+            b.at,
+          ),
+        );
         // An applied event stays applied: its letter replays only what it could not deliver (the outbox).
-        if (!applied) statements.push(store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at));
+        if (!applied)
+          statements.push(
+            store.deadLetteredStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error }, b.at),
+          );
       } else {
         const policy = retryDelaySeconds(w.source.retry, w.message.attempts, random());
         const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(policy, f.retryAfterSeconds ?? 0));
         retries.push({ w, delaySeconds });
-        if (!applied) statements.push(store.retryingStatement(b.db, { integration, id, attempts: w.message.attempts, error: f.error, nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString() }, b.at));
+        if (!applied)
+          statements.push(
+            store.retryingStatement(
+              b.db,
+              {
+                integration,
+                id,
+                attempts: w.message.attempts,
+                error: f.error,
+                nextAt: new Date(b.nowMs + delaySeconds * 1000).toISOString(),
+              },
+              b.at,
+            ),
+          );
       }
     }
     let recorded = true;
@@ -438,7 +650,13 @@ export function createConsumer(options: ConsumerOptions) {
     }
     for (const w of letters) {
       if (recorded) {
-        emit({ kind: 'webhook.dead_lettered', integration: w.key[0], id: w.key[1], stage: store.Stage.consumer, reason: `${w.failure!.reason}: ${w.failure!.error}` });
+        emit({
+          kind: 'webhook.dead_lettered',
+          integration: w.key[0],
+          id: w.key[1],
+          stage: store.Stage.consumer,
+          reason: `${w.failure!.reason}: ${w.failure!.error}`,
+        });
         w.message.ack();
       } else {
         // The dead letter could not be written: keep the message. If this persists, Queues moves it to the
@@ -447,14 +665,30 @@ export function createConsumer(options: ConsumerOptions) {
       }
     }
     for (const { w, delaySeconds } of retries) {
-      emit({ kind: 'event.retry', integration: w.key[0], id: w.key[1], attempt: w.message.attempts, max_attempts: w.source!.retry.maxAttempts, delay_seconds: delaySeconds, error: w.failure!.error });
+      emit({
+        kind: 'event.retry',
+        integration: w.key[0],
+        id: w.key[1],
+        attempt: w.message.attempts,
+        max_attempts: w.source!.retry.maxAttempts,
+        delay_seconds: delaySeconds,
+        error: w.failure!.error,
+      });
       w.message.retry({ delaySeconds });
     }
   }
 
   async function consume(messages: readonly ConsumerMessage[], env: RuntimeEnv): Promise<void> {
     const now = nowMs();
-    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [], started: Date.now() };
+    const b: Batch = {
+      env,
+      db: env.DB,
+      at: new Date(now).toISOString(),
+      nowMs: now,
+      lease: crypto.randomUUID(),
+      works: [],
+      started: Date.now(),
+    };
     await load(messages, b);
     await plan(b);
     await project(b);
@@ -471,7 +705,10 @@ export function createConsumer(options: ConsumerOptions) {
   async function build(db: D1Database, env: RuntimeEnv, claimed: ClaimedEffect[]): Promise<ClaimedEffect[]> {
     const unbuilt = claimed.filter((e) => e.payload === store.UNBUILT_PAYLOAD && !e.unbuilt);
     if (!unbuilt.length) return claimed;
-    const events = await store.storedEvents(db, unbuilt.map((e) => [e.integration, e.id] as const));
+    const events = await store.storedEvents(
+      db,
+      unbuilt.map((e) => [e.integration, e.id] as const),
+    );
     for (const e of unbuilt) {
       const spec = compiled.effects.byId.get(e.source);
       // No longer in the manifest: delivery dead-letters it and says so.
@@ -479,12 +716,21 @@ export function createConsumer(options: ConsumerOptions) {
       try {
         const source = compiled.sources.get(e.integration);
         const row = events.get(store.keyOf([e.integration, e.id]));
-        if (!source || !row || row.body === null) throw new PermanentError('its event is no longer stored whole (retention pruned its body), so it cannot be built again');
-        const output = await spec.step.run(stepContext(store.storedEnvelope({ ...row, body: row.body }, parsePayload(source.format, row.body)), env));
+        if (!source || !row || row.body === null)
+          throw new PermanentError(
+            'its event is no longer stored whole (retention pruned its body), so it cannot be built again',
+          );
+        const output = await spec.step.run(
+          stepContext(store.storedEnvelope({ ...row, body: row.body }, parsePayload(source.format, row.body)), env),
+        );
         const pending = output.actions?.[Number(e.step.split(':')[1])];
         if (!pending) throw new PermanentError('the step no longer asks for this action');
         const limits = pending.limits.map((l) => [l.limit.name, l.key]);
-        Object.assign(e, { payload: JSON.stringify(pending.payload), limits: limits.length ? JSON.stringify(limits) : null, built: true });
+        Object.assign(e, {
+          payload: JSON.stringify(pending.payload),
+          limits: limits.length ? JSON.stringify(limits) : null,
+          built: true,
+        });
       } catch (error) {
         e.unbuilt = unbuiltFailure(spec.id, spec.action.type, classify(error));
       }
@@ -496,7 +742,12 @@ export function createConsumer(options: ConsumerOptions) {
   async function project(b: Batch): Promise<void> {
     const works = b.works.filter((w) => w.plan?.external && !w.failure);
     if (!works.length) return;
-    const outcomes = await projectExternal(compiled, b.env, works.map((w) => ({ key: w.key, envelope: w.envelope!, projection: w.plan!.external! })), options.connectPostgres);
+    const outcomes = await projectExternal(
+      compiled,
+      b.env,
+      works.map((w) => ({ key: w.key, envelope: w.envelope!, projection: w.plan!.external! })),
+      options.connectPostgres,
+    );
     for (const w of works) {
       const outcome = outcomes.get(keyString(w));
       // A duplicate there (its marker found) still commits below: the event log may not have recorded it yet.
@@ -515,14 +766,37 @@ export function createConsumer(options: ConsumerOptions) {
    * claim answers it); `queue` when it cannot be applied here (a mapping error, an external store, D1 failing): the
    * caller claims and queues it, losing nothing.
    */
-  async function applyInRequest(envelope: Envelope, text: string, env: RuntimeEnv, request: InRequestOptions = {}): Promise<InRequestOutcome> {
+  async function applyInRequest(
+    envelope: Envelope,
+    text: string,
+    env: RuntimeEnv,
+    request: InRequestOptions = {},
+  ): Promise<InRequestOutcome> {
     const started = Date.now();
     const now = nowMs();
-    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    const b: Batch = {
+      env,
+      db: env.DB,
+      at: new Date(now).toISOString(),
+      nowMs: now,
+      lease: crypto.randomUUID(),
+      works: [],
+    };
     const source = compiled.sources.get(envelope.integration);
     if (!source) return 'queue';
-    const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
-    const w: Work = { message, key: [envelope.integration, envelope.id], envelope: { ...envelope, seq: PENDING_SEQ }, source };
+    const message: ConsumerMessage = {
+      id: envelope.id,
+      body: envelope,
+      attempts: 1,
+      ack: () => undefined,
+      retry: () => undefined,
+    };
+    const w: Work = {
+      message,
+      key: [envelope.integration, envelope.id],
+      envelope: { ...envelope, seq: PENDING_SEQ },
+      source,
+    };
     b.works.push(w);
     await plan(b);
     const planned = w.plan;
@@ -531,7 +805,16 @@ export function createConsumer(options: ConsumerOptions) {
     const leaseUntil = new Date(now + IN_REQUEST_LEASE_MS).toISOString();
     try {
       const results = await b.db.batch([
-        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.status, b.at, request.origin, request.replay),
+        store.appliedClaimStatement(
+          b.db,
+          envelope,
+          text,
+          planned.steps,
+          planned.status,
+          b.at,
+          request.origin,
+          request.replay,
+        ),
         ...planned.statements.map((s) => withArrivalVersion(b.db, s, pending, w.key, envelope.occurred_at)),
         ...planned.outbox.map((o) => store.outboxStatement(b.db, { ...o, id: o.event_id }, b.at)),
         ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at),
@@ -541,10 +824,30 @@ export function createConsumer(options: ConsumerOptions) {
       return /UNIQUE constraint failed: events\./.test(errorText(error)) ? 'recorded' : 'queue';
     }
     w.committed = true;
-    if (planned.status !== store.EventStatus.applied) emit({ kind: `event.${planned.status}`, integration: envelope.integration, id: envelope.id, type: envelope.type, in_request: true });
-    else emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: planned.outbox.length, attempts: 1, in_request: true, duration_ms: Date.now() - started });
+    if (planned.status !== store.EventStatus.applied)
+      emit({
+        kind: `event.${planned.status}`,
+        integration: envelope.integration,
+        id: envelope.id,
+        type: envelope.type,
+        in_request: true,
+      });
+    else
+      emit({
+        kind: 'event.applied',
+        integration: envelope.integration,
+        id: envelope.id,
+        type: envelope.type,
+        statements: planned.statements.length,
+        outbox: planned.outbox.length,
+        attempts: 1,
+        in_request: true,
+        duration_ms: Date.now() - started,
+      });
     if (planned.outbox.length || planned.effects.length) {
-      const delivery = deliverAfterCommit(b, w).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: errorText(error) }));
+      const delivery = deliverAfterCommit(b, w).catch((error: unknown) =>
+        emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: errorText(error) }),
+      );
       if (request.waitUntil) request.waitUntil(delivery);
       else await delivery;
     }
@@ -563,15 +866,27 @@ export function createConsumer(options: ConsumerOptions) {
     const queue = b.env[w.source!.queue.binding] as Queue | undefined;
     try {
       if (!queue) throw new Error(`queue binding ${w.source!.queue.binding} is not bound`);
-      await queue.send({ effects: { integration: w.key[0], id: w.key[1] } } satisfies EffectsMessage, { contentType: 'json' });
+      await queue.send({ effects: { integration: w.key[0], id: w.key[1] } } satisfies EffectsMessage, {
+        contentType: 'json',
+      });
       emit({ kind: 'effect.scheduled', integration: w.key[0], id: w.key[1], delay_seconds: 0 });
     } catch (error) {
-      emit({ kind: 'runtime.error', where: 'consumer.in_request_delivery', error: `${w.failure.error}; and its effects message: ${errorText(error)} (the sweep delivers it)` });
+      emit({
+        kind: 'runtime.error',
+        where: 'consumer.in_request_delivery',
+        error: `${w.failure.error}; and its effects message: ${errorText(error)} (the sweep delivers it)`,
+      });
     }
   }
 
   /** The effects' IO: the deliver phase's, and a synchronous command's in the request. */
-  const ioFor = (env: RuntimeEnv, now: number): ActionIO => ({ env, fetch: options.fetch ?? fetch.bind(globalThis), now, ...(env.KV ? { kv: env.KV as KVNamespace } : {}), ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}) });
+  const ioFor = (env: RuntimeEnv, now: number): ActionIO => ({
+    env,
+    fetch: options.fetch ?? fetch.bind(globalThis),
+    now,
+    ...(env.KV ? { kv: env.KV as KVNamespace } : {}),
+    ...(options.usage ? { count: options.usage.count.bind(options.usage) } : {}),
+  });
 
   /**
    * A synchronous command: its event and its one effect recorded in ONE transaction (state first, the effect
@@ -579,29 +894,83 @@ export function createConsumer(options: ConsumerOptions) {
    * effect (limits, attempts, dead letter). Says `recorded` when the call is already in the log (the caller answers
    * the repeat), or what the plan failed with, or how each effect ended.
    */
-  async function applySync(envelope: Envelope, text: string, env: RuntimeEnv, keep: (result: unknown) => unknown): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }> {
+  async function applySync(
+    envelope: Envelope,
+    text: string,
+    env: RuntimeEnv,
+    keep: (result: unknown) => unknown,
+  ): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }> {
     const started = Date.now();
     const now = nowMs();
-    const b: Batch = { env, db: env.DB, at: new Date(now).toISOString(), nowMs: now, lease: crypto.randomUUID(), works: [] };
+    const b: Batch = {
+      env,
+      db: env.DB,
+      at: new Date(now).toISOString(),
+      nowMs: now,
+      lease: crypto.randomUUID(),
+      works: [],
+    };
     const source = compiled.sources.get(envelope.integration);
-    if (!source) return { failure: { kind: 'permanent', reason: 'unknown_integration', error: `${envelope.integration} is not in this manifest` } };
-    const message: ConsumerMessage = { id: envelope.id, body: envelope, attempts: 1, ack: () => undefined, retry: () => undefined };
-    const w: Work = { message, key: [envelope.integration, envelope.id], envelope: { ...envelope, seq: PENDING_SEQ }, source };
+    if (!source)
+      return {
+        failure: {
+          kind: 'permanent',
+          reason: 'unknown_integration',
+          error: `${envelope.integration} is not in this manifest`,
+        },
+      };
+    const message: ConsumerMessage = {
+      id: envelope.id,
+      body: envelope,
+      attempts: 1,
+      ack: () => undefined,
+      retry: () => undefined,
+    };
+    const w: Work = {
+      message,
+      key: [envelope.integration, envelope.id],
+      envelope: { ...envelope, seq: PENDING_SEQ },
+      source,
+    };
     b.works.push(w);
     await plan(b, false);
-    if (w.failure || !w.plan) return { failure: w.failure ?? { kind: 'permanent', reason: 'unprocessable', error: 'nothing planned' } };
+    if (w.failure || !w.plan)
+      return { failure: w.failure ?? { kind: 'permanent', reason: 'unprocessable', error: 'nothing planned' } };
     const planned = w.plan;
     const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
     try {
-      const results = await b.db.batch([store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.status, b.at), ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at)]);
+      const results = await b.db.batch([
+        store.appliedClaimStatement(b.db, envelope, text, planned.steps, planned.status, b.at),
+        ...store.insertEffects(b.db, planned.effects, b.lease, leaseUntil, b.at),
+      ]);
       options.usage?.count('d1_rows_written', rowsWritten(results));
     } catch (error) {
       if (/UNIQUE constraint failed: events\./.test(errorText(error))) return { recorded: true };
       return { failure: classify(error) };
     }
-    emit({ kind: 'event.applied', integration: envelope.integration, id: envelope.id, type: envelope.type, statements: planned.statements.length, outbox: 0, attempts: 1, in_request: true, duration_ms: Date.now() - started });
+    emit({
+      kind: 'event.applied',
+      integration: envelope.integration,
+      id: envelope.id,
+      type: envelope.type,
+      statements: planned.statements.length,
+      outbox: 0,
+      attempts: 1,
+      in_request: true,
+      duration_ms: Date.now() - started,
+    });
     const claimed = planned.effects.map((e) => ({ ...e, attempts: 1 }));
-    return { delivered: await deliverEffects(claimed, b.lease, { db: b.db, compiled, io: ioFor(env, now), emit, random, keep, ...traced }) };
+    return {
+      delivered: await deliverEffects(claimed, b.lease, {
+        db: b.db,
+        compiled,
+        io: ioFor(env, now),
+        emit,
+        random,
+        keep,
+        ...traced,
+      }),
+    };
   }
 
   /**
@@ -614,7 +983,11 @@ export function createConsumer(options: ConsumerOptions) {
     const at = new Date(now).toISOString();
     const lease = crypto.randomUUID();
     await env.DB.batch(store.reopenSyncStatements(env.DB, key, at));
-    const claimed = await build(env.DB, env, await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at));
+    const claimed = await build(
+      env.DB,
+      env,
+      await store.claimDue(env.DB, [key], lease, new Date(now + EFFECT_LEASE_MS).toISOString(), at),
+    );
     return deliverEffects(claimed, lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, keep, ...traced });
   }
 
@@ -624,17 +997,39 @@ export function createConsumer(options: ConsumerOptions) {
    * key as every attempt before. An effect a live consumer holds, or one already sent, is not taken: it is sent once.
    * One still open afterwards gets its delayed effects message, as the consumer would give it.
    */
-  async function retryEffects(keys: readonly store.EffectKey[], env: RuntimeEnv): Promise<{ delivered: Delivered[]; skipped: { key: store.EffectKey; reason: string; found: boolean }[] }> {
+  async function retryEffects(
+    keys: readonly store.EffectKey[],
+    env: RuntimeEnv,
+  ): Promise<{ delivered: Delivered[]; skipped: { key: store.EffectKey; reason: string; found: boolean }[] }> {
     const now = nowMs();
     const at = new Date(now).toISOString();
     const lease = crypto.randomUUID();
     const leaseUntil = new Date(now + EFFECT_LEASE_MS).toISOString();
     const { statements, claims } = store.retryNowStatements(env.DB, keys, lease, leaseUntil, at);
-    const results = statements.length ? await env.DB.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>(statements) : [];
-    const claimed: ClaimedEffect[] = results.slice(results.length - claims).flatMap((r) => r.results.map(({ event_id, ...e }) => ({ ...e, id: event_id })));
+    const results = statements.length
+      ? await env.DB.batch<{
+          integration: string;
+          event_id: string;
+          step: string;
+          action: string;
+          source: string;
+          payload: string;
+          limits: string | null;
+          attempts: number;
+          batch: string | null;
+        }>(statements)
+      : [];
+    const claimed: ClaimedEffect[] = results
+      .slice(results.length - claims)
+      .flatMap((r) => r.results.map(({ event_id, ...e }) => ({ ...e, id: event_id })));
     const taken = new Set(claimed.map((e) => store.idempotencyKey(e)));
     const left = keys.filter((k) => !taken.has(store.idempotencyKey(k)));
-    const states = new Map((await store.effectStates(env.DB, left)).map((s) => [store.idempotencyKey({ integration: s.integration, id: s.event_id, step: s.step }), s]));
+    const states = new Map(
+      (await store.effectStates(env.DB, left)).map((s) => [
+        store.idempotencyKey({ integration: s.integration, id: s.event_id, step: s.step }),
+        s,
+      ]),
+    );
     const skipped = left.map((key) => {
       const state = states.get(store.idempotencyKey(key));
       const reason = !state
@@ -646,12 +1041,23 @@ export function createConsumer(options: ConsumerOptions) {
             : `it is ${state.status}: nothing to retry`;
       return { key, reason, found: state !== undefined };
     });
-    const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, { db: env.DB, compiled, io: ioFor(env, now), emit, random, ...traced });
+    const delivered = await deliverEffects(await build(env.DB, env, claimed), lease, {
+      db: env.DB,
+      compiled,
+      io: ioFor(env, now),
+      emit,
+      random,
+      ...traced,
+    });
     for (const d of delivered) {
-      if (d.outcome.status !== store.EffectStatus.retrying && d.outcome.status !== store.EffectStatus.deferred) continue;
+      if (d.outcome.status !== store.EffectStatus.retrying && d.outcome.status !== store.EffectStatus.deferred)
+        continue;
       const source = compiled.sources.get(d.effect.integration);
       // Without it the sweep still takes the effect back once it is overdue.
-      if (source) await scheduleEffects(env, source, [d.effect.integration, d.effect.id], d.outcome.nextAt, now).catch((error: unknown) => emit({ kind: 'runtime.error', where: 'effects.retry_now', error: errorText(error) }));
+      if (source)
+        await scheduleEffects(env, source, [d.effect.integration, d.effect.id], d.outcome.nextAt, now).catch(
+          (error: unknown) => emit({ kind: 'runtime.error', where: 'effects.retry_now', error: errorText(error) }),
+        );
     }
     return { delivered, skipped };
   }
@@ -665,7 +1071,13 @@ export function createConsumer(options: ConsumerOptions) {
  * read (the rowid, which the dedup key's index holds: no read of the row itself); the part before it, `occurred_at`,
  * is the value that insert wrote, bound.
  */
-function withArrivalVersion(db: D1Database, statement: Statement, pending: string, [integration, id]: EventKey, occurredAt: string | null): D1PreparedStatement {
+function withArrivalVersion(
+  db: D1Database,
+  statement: Statement,
+  pending: string,
+  [integration, id]: EventKey,
+  occurredAt: string | null,
+): D1PreparedStatement {
   const at = statement.params.flatMap((p, i) => (p === pending ? [i + 1] : []));
   if (!at.length) return db.prepare(statement.sql).bind(...statement.params);
   const n = statement.params.length;
@@ -703,7 +1115,10 @@ interface BatchedEffect {
  * per item (step `<step>:<item>`).
  */
 function batchEffects(batchId: string, planned: readonly BatchedEffect[]): NewEffect[] {
-  const groups = new Map<string, { first: NewEffect; items: BatchedItem[]; limits: Map<string, [string, string, number]> }>();
+  const groups = new Map<
+    string,
+    { first: NewEffect; items: BatchedItem[]; limits: Map<string, [string, string, number]> }
+  >();
   const single: NewEffect[] = [];
   for (const { effect, payload, action, item } of planned) {
     if (action.maxBatch <= 1 || action.sharedBatchKey) {
@@ -711,7 +1126,11 @@ function batchEffects(batchId: string, planned: readonly BatchedEffect[]): NewEf
       continue;
     }
     const name = `${effect.step}\u0000${effect.source}`;
-    const group = groups.get(name) ?? { first: effect, items: [] as BatchedItem[], limits: new Map<string, [string, string, number]>() };
+    const group = groups.get(name) ?? {
+      first: effect,
+      items: [] as BatchedItem[],
+      limits: new Map<string, [string, string, number]>(),
+    };
     groups.set(name, group);
     group.items.push({ key: store.idempotencyKey(effect), payload });
     for (const [limit, key] of JSON.parse(effect.limits ?? '[]') as [string, string][]) {
@@ -726,13 +1145,24 @@ function batchEffects(batchId: string, planned: readonly BatchedEffect[]): NewEf
     let step = first.step;
     for (let n = 1; taken.has(step); n++) step = `${first.step}:g${n}`;
     taken.add(step);
-    return { integration: first.integration, id: batchId, step, action: first.action, source: first.source, payload: store.batchedPayload(items), limits: limits.size ? JSON.stringify([...limits.values()]) : null };
+    return {
+      integration: first.integration,
+      id: batchId,
+      step,
+      action: first.action,
+      source: first.source,
+      payload: store.batchedPayload(items),
+      limits: limits.size ? JSON.stringify([...limits.values()]) : null,
+    };
   });
   return [...rows, ...single];
 }
 
 /** Why an effect could not be built: its step (by its place in the manifest), its action, and the error. */
-const unbuiltFailure = (step: string, action: string, failure: Failure) => ({ reason: failure.reason, error: `step ${step} (${action}) could not be built: ${failure.error}` });
+const unbuiltFailure = (step: string, action: string, failure: Failure) => ({
+  reason: failure.reason,
+  error: `step ${step} (${action}) could not be built: ${failure.error}`,
+});
 
 /** A message body for a dead letter, even when reading it throws. */
 function safeBody(message: ConsumerMessage): unknown {
@@ -750,7 +1180,18 @@ export function platformDeadLetter(db: D1Database, message: ConsumerMessage, at:
   const id = body.id ?? message.id;
   const error = `Queues gave up after ${message.attempts} attempts`;
   return [
-    store.eventDeadLetter(db, { integration, id, reason: 'platform_retries_exhausted', error, envelope: envelopeText(body), attempts: message.attempts }, at),
+    store.eventDeadLetter(
+      db,
+      {
+        integration,
+        id,
+        reason: 'platform_retries_exhausted',
+        error,
+        envelope: envelopeText(body),
+        attempts: message.attempts,
+      },
+      at,
+    ),
     store.deadLetteredStatement(db, { integration, id, attempts: message.attempts, error }, at),
   ];
 }

@@ -7,7 +7,13 @@
 import { periodBounds, type Period } from '../lib/periods.ts';
 
 /** Counts one use if it is within the limit; returns the new count, or undefined when the limit is reached. */
-export function countStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number): D1PreparedStatement {
+export function countStatement(
+  db: D1Database,
+  metric: string,
+  key: string,
+  periodStart: string,
+  limit: number,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, 1)
@@ -21,7 +27,14 @@ export function countStatement(db: D1Database, metric: string, key: string, peri
  * Counts `n` uses at once if they all fit (the track endpoint's batch of events): one conditional upsert, exact
  * under concurrency like countStatement; returns the new count, or no row when they do not fit.
  */
-export function countManyStatement(db: D1Database, metric: string, key: string, periodStart: string, limit: number, n: number): D1PreparedStatement {
+export function countManyStatement(
+  db: D1Database,
+  metric: string,
+  key: string,
+  periodStart: string,
+  limit: number,
+  n: number,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO usage (metric, key, period_start, n) SELECT ?1, ?2, ?3, ?5 WHERE ?5 <= ?4
@@ -37,10 +50,20 @@ export function countManyStatement(db: D1Database, metric: string, key: string, 
  * two concurrent first requests only the one whose marker landed counts. The first statement returns a row when
  * the user is new this period; the second the new count, or no row when the limit is reached.
  */
-export function activeUserStatements(db: D1Database, metric: string, sub: string, periodStart: string, limit: number): [D1PreparedStatement, D1PreparedStatement] {
+export function activeUserStatements(
+  db: D1Database,
+  metric: string,
+  sub: string,
+  periodStart: string,
+  limit: number,
+): [D1PreparedStatement, D1PreparedStatement] {
   const nonce = crypto.randomUUID();
   return [
-    db.prepare('INSERT INTO active_users (metric, period_start, sub, nonce) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING 1 AS new').bind(metric, periodStart, sub, nonce),
+    db
+      .prepare(
+        'INSERT INTO active_users (metric, period_start, sub, nonce) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING 1 AS new',
+      )
+      .bind(metric, periodStart, sub, nonce),
     db
       .prepare(
         `INSERT INTO usage (metric, key, period_start, n)
@@ -59,11 +82,22 @@ export function activeUserStatements(db: D1Database, metric: string, sub: string
  * count as it stands. One batch, one transaction: a repeat of a counted call finds its marker and counts nothing,
  * and concurrent calls are exact like every limit. Results: [new marker?, new count?, -, { n }].
  */
-export function operationStatements(db: D1Database, metric: string, id: string, periodStart: string, limit: number, n: number): D1PreparedStatement[] {
+export function operationStatements(
+  db: D1Database,
+  metric: string,
+  id: string,
+  periodStart: string,
+  limit: number,
+  n: number,
+): D1PreparedStatement[] {
   const nonce = crypto.randomUUID();
   const current = `COALESCE((SELECT n FROM usage WHERE metric = ?1 AND key = '*' AND period_start = ?2), 0)`;
   return [
-    db.prepare(`INSERT INTO usage_calls (metric, period_start, id, nonce, before) VALUES (?1, ?2, ?3, ?4, ${current}) ON CONFLICT DO NOTHING RETURNING 1 AS new`).bind(metric, periodStart, id, nonce),
+    db
+      .prepare(
+        `INSERT INTO usage_calls (metric, period_start, id, nonce, before) VALUES (?1, ?2, ?3, ?4, ${current}) ON CONFLICT DO NOTHING RETURNING 1 AS new`,
+      )
+      .bind(metric, periodStart, id, nonce),
     db
       .prepare(
         `INSERT INTO usage (metric, key, period_start, n)
@@ -72,35 +106,78 @@ export function operationStatements(db: D1Database, metric: string, id: string, 
          RETURNING n`,
       )
       .bind(metric, periodStart, id, nonce, n, limit),
-    db.prepare(`DELETE FROM usage_calls WHERE metric = ?1 AND period_start = ?2 AND id = ?3 AND nonce = ?4 AND before = ${current}`).bind(metric, periodStart, id, nonce),
+    db
+      .prepare(
+        `DELETE FROM usage_calls WHERE metric = ?1 AND period_start = ?2 AND id = ?3 AND nonce = ?4 AND before = ${current}`,
+      )
+      .bind(metric, periodStart, id, nonce),
     db.prepare(`SELECT ${current} AS n`).bind(metric, periodStart),
   ];
 }
 
 /** Deletes up to `batch` counted-call markers of periods that are over, per operations limit. */
-export function operationPruneStatements(db: D1Database, limits: readonly { name: string; period: Period; counts?: string }[], nowMs: number, batch: number): D1PreparedStatement[] {
+export function operationPruneStatements(
+  db: D1Database,
+  limits: readonly { name: string; period: Period; counts?: string }[],
+  nowMs: number,
+  batch: number,
+): D1PreparedStatement[] {
   return limits
     .filter((l) => l.counts === 'operations')
-    .map((l) => db.prepare('DELETE FROM usage_calls WHERE (metric, period_start, id) IN (SELECT metric, period_start, id FROM usage_calls WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
+    .map((l) =>
+      db
+        .prepare(
+          'DELETE FROM usage_calls WHERE (metric, period_start, id) IN (SELECT metric, period_start, id FROM usage_calls WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)',
+        )
+        .bind(l.name, periodBounds(l.period, nowMs).start, batch),
+    );
 }
 
 /** Deletes up to `batch` active-user markers of periods that are over, per active_users limit. */
-export function activeUserPruneStatements(db: D1Database, limits: readonly { name: string; period: Period; counts?: string }[], nowMs: number, batch: number): D1PreparedStatement[] {
+export function activeUserPruneStatements(
+  db: D1Database,
+  limits: readonly { name: string; period: Period; counts?: string }[],
+  nowMs: number,
+  batch: number,
+): D1PreparedStatement[] {
   return limits
     .filter((l) => l.counts === 'active_users')
-    .map((l) => db.prepare('DELETE FROM active_users WHERE (metric, period_start, sub) IN (SELECT metric, period_start, sub FROM active_users WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(l.name, periodBounds(l.period, nowMs).start, batch));
+    .map((l) =>
+      db
+        .prepare(
+          'DELETE FROM active_users WHERE (metric, period_start, sub) IN (SELECT metric, period_start, sub FROM active_users WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)',
+        )
+        .bind(l.name, periodBounds(l.period, nowMs).start, batch),
+    );
 }
 
 /** Records that a threshold was crossed in this period; returns a row only the first time. */
-export function alertOnceStatement(db: D1Database, metric: string, key: string, periodStart: string, level: 'warn' | 'exceeded', at: string): D1PreparedStatement {
+export function alertOnceStatement(
+  db: D1Database,
+  metric: string,
+  key: string,
+  periodStart: string,
+  level: 'warn' | 'exceeded',
+  at: string,
+): D1PreparedStatement {
   return db
-    .prepare('INSERT INTO limit_alerts (metric, key, period_start, level, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING level')
+    .prepare(
+      'INSERT INTO limit_alerts (metric, key, period_start, level, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING level',
+    )
     .bind(metric, key, periodStart, level, at);
 }
 
 /** Gives back the `n` uses (a batch's items) counted for a send that then failed: quota is spent only on what was sent. */
-export function refundStatement(db: D1Database, metric: string, key: string, periodStart: string, n = 1): D1PreparedStatement {
-  return db.prepare('UPDATE usage SET n = n - ?4 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n >= ?4').bind(metric, key, periodStart, n);
+export function refundStatement(
+  db: D1Database,
+  metric: string,
+  key: string,
+  periodStart: string,
+  n = 1,
+): D1PreparedStatement {
+  return db
+    .prepare('UPDATE usage SET n = n - ?4 WHERE metric = ?1 AND key = ?2 AND period_start = ?3 AND n >= ?4')
+    .bind(metric, key, periodStart, n);
 }
 
 /**
@@ -130,12 +207,19 @@ export class MemoryRateLimit {
  * Statements that delete up to `batch` rate-limit counters per route whose period is over (each route's counters
  * before the start of its current period). For the retention run: `db.batch(rateLimitPruneStatements(...))`.
  */
-export function rateLimitPruneStatements(db: D1Database, routes: readonly { name: string; rateLimit?: { period: Period } }[], nowMs: number, batch: number): D1PreparedStatement[] {
+export function rateLimitPruneStatements(
+  db: D1Database,
+  routes: readonly { name: string; rateLimit?: { period: Period } }[],
+  nowMs: number,
+  batch: number,
+): D1PreparedStatement[] {
   return routes.flatMap((route) =>
     route.rateLimit
       ? [
           db
-            .prepare('DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)')
+            .prepare(
+              'DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)',
+            )
             .bind(`route.${route.name}`, periodBounds(route.rateLimit.period, nowMs).start, batch),
         ]
       : [],

@@ -8,7 +8,13 @@ import type { Statement } from '../component/context.ts';
 import { eventVersion, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
 import { keyOf, type EventKey } from '../store/events.ts';
-import { applyToPostgres, runInPostgres, type PostgresBinding, type PostgresConnect, type PostgresOutcome } from '../store/postgres.ts';
+import {
+  applyToPostgres,
+  runInPostgres,
+  type PostgresBinding,
+  type PostgresConnect,
+  type PostgresOutcome,
+} from '../store/postgres.ts';
 
 /** One event's statements for one external store. */
 export interface ExternalProjection {
@@ -21,7 +27,8 @@ function bindingOf(compiled: CompiledManifest, env: RuntimeEnv, name: string): P
   const store = compiled.stores.get(name);
   if (!store || store.type !== 'postgres') throw new Error(`store ${name} is not a postgres store of this manifest`);
   const binding = env[store.binding] as Partial<PostgresBinding> | undefined;
-  if (!binding || typeof binding.connectionString !== 'string') throw new Error(`store ${name}: binding ${store.binding} is not bound (a [[hyperdrive]] binding in wrangler.toml)`);
+  if (!binding || typeof binding.connectionString !== 'string')
+    throw new Error(`store ${name}: binding ${store.binding} is not bound (a [[hyperdrive]] binding in wrangler.toml)`);
   return binding as PostgresBinding;
 }
 
@@ -37,7 +44,7 @@ export async function projectExternal(
   connect?: PostgresConnect,
 ): Promise<Map<string, PostgresOutcome>> {
   const outcomes = new Map<string, PostgresOutcome>();
-  const byStore = new Map<string, typeof items[number][]>();
+  const byStore = new Map<string, (typeof items)[number][]>();
   for (const item of items) byStore.set(item.projection.store, [...(byStore.get(item.projection.store) ?? []), item]);
   for (const [name, list] of byStore) {
     let binding: PostgresBinding;
@@ -47,14 +54,27 @@ export async function projectExternal(
       for (const item of list) outcomes.set(keyOf(item.key), error as Error);
       continue;
     }
-    const applied = await applyToPostgres(binding, list.map((item) => ({ key: item.key, version: eventVersion(item.envelope), statements: item.projection.statements })), connect);
+    const applied = await applyToPostgres(
+      binding,
+      list.map((item) => ({
+        key: item.key,
+        version: eventVersion(item.envelope),
+        statements: item.projection.statements,
+      })),
+      connect,
+    );
     for (const [key, outcome] of applied) outcomes.set(key, outcome);
   }
   return outcomes;
 }
 
 /** Runs statements in their external stores, one transaction per store (rebuild). */
-export async function runExternal(compiled: CompiledManifest, env: RuntimeEnv, statements: readonly Statement[], connect?: PostgresConnect): Promise<void> {
+export async function runExternal(
+  compiled: CompiledManifest,
+  env: RuntimeEnv,
+  statements: readonly Statement[],
+  connect?: PostgresConnect,
+): Promise<void> {
   const byStore = new Map<string, Statement[]>();
   for (const s of statements) byStore.set(s.store!, [...(byStore.get(s.store!) ?? []), s]);
   for (const [name, list] of byStore) await runInPostgres(bindingOf(compiled, env, name), list, connect);

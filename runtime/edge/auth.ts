@@ -22,7 +22,11 @@ export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
 
 /** The user as its provider's adapter maps it, over the standard OIDC claims (`email`, `name`). */
-export function providerUser(config: AuthHooks | undefined, user: AuthenticatedUser, profile?: Record<string, unknown>): ProviderUser {
+export function providerUser(
+  config: AuthHooks | undefined,
+  user: AuthenticatedUser,
+  profile?: Record<string, unknown>,
+): ProviderUser {
   const mapped = config?.user?.(user.claims, profile) ?? {};
   return {
     id: user.sub,
@@ -96,9 +100,12 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
     if (deps.now() - cached.fetchedAt > JWKS_MAX_AGE_MS) {
       // Stale: refresh, but a stale set beats a 503 when the provider is briefly down.
       const stale = jwks;
-      jwks = await fetchKeys().catch((error: unknown) => (error instanceof AuthError && error.status === 503 ? stale : Promise.reject(error)));
+      jwks = await fetchKeys().catch((error: unknown) =>
+        error instanceof AuthError && error.status === 503 ? stale : Promise.reject(error),
+      );
     }
-    if (kid !== undefined && !jwks.keys.some((k) => k.kid === kid) && deps.now() - lastFetch >= JWKS_COOLDOWN_MS) jwks = await fetchKeys();
+    if (kid !== undefined && !jwks.keys.some((k) => k.kid === kid) && deps.now() - lastFetch >= JWKS_COOLDOWN_MS)
+      jwks = await fetchKeys();
     return jwks;
   }
 
@@ -109,7 +116,9 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
   let shared: { alg: string; bytes: Uint8Array; key: CryptoKey } | undefined;
   async function sharedKey(bytes: Uint8Array, alg: string): Promise<CryptoKey> {
     if (shared && shared.alg === alg && sameBytes(shared.bytes, bytes)) return shared.key;
-    const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+    const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, [
+      'verify',
+    ]);
     shared = { alg, bytes, key };
     return key;
   }
@@ -131,7 +140,8 @@ export function createJwtVerifier(name: string, config: AuthHooks, deps: JwtVeri
       const refused = config.check?.(payload);
       if (refused) throw new AuthError(401, refused);
       // The subject becomes the X-User-Id header: one that could not be a header value is not a subject.
-      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub)) throw new AuthError(401, 'claim_invalid:sub');
+      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub))
+        throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };
     } catch (error) {
       if (error instanceof MissingSecretError) throw error;
@@ -149,7 +159,11 @@ export type JwtVerify = ReturnType<typeof createJwtVerifier>;
  * (a constant, or a Worker variable that is set and non-empty), and any one of the roles, in a string or array
  * claim.
  */
-export function satisfies(user: AuthenticatedUser, requirement: Requirement | undefined, env: Readonly<Record<string, unknown>>): boolean {
+export function satisfies(
+  user: AuthenticatedUser,
+  requirement: Requirement | undefined,
+  env: Readonly<Record<string, unknown>>,
+): boolean {
   if (!requirement) return true;
   for (const [claim, spec] of Object.entries(requirement.claims ?? {})) {
     const expected = typeof spec === 'object' ? env[spec.env] : spec;

@@ -31,7 +31,8 @@ export const LOCAL_REQUEST = Symbol('switchyard.localRequest');
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** True when the dev issuer is switched on by the Worker's variables. */
-export const devAuthEnabled = (env: Readonly<Record<PropertyKey, unknown>> | undefined) => env?.[DEV_AUTH_VAR] === '1' || env?.[DEV_AUTH_VAR] === 1;
+export const devAuthEnabled = (env: Readonly<Record<PropertyKey, unknown>> | undefined) =>
+  env?.[DEV_AUTH_VAR] === '1' || env?.[DEV_AUTH_VAR] === 1;
 
 /** True when a request was addressed to this machine's loopback (what `wrangler dev` serves on). */
 export function isLoopbackUrl(url: string): boolean {
@@ -80,7 +81,8 @@ export function withDevIssuer(name: string, config: AuthHooks, verify: JwtVerify
         ...(config.audience !== undefined ? { audience: config.audience } : {}),
       });
       if (payload[DEV_PROVIDER_CLAIM] !== name) throw new AuthError(401, 'dev_issuer_other_provider');
-      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub)) throw new AuthError(401, 'claim_invalid:sub');
+      if (typeof payload.sub !== 'string' || payload.sub === '' || CONTROL_CHARACTER.test(payload.sub))
+        throw new AuthError(401, 'claim_invalid:sub');
       return { provider: name, sub: payload.sub, claims: payload };
     } catch (error) {
       if (error instanceof AuthError) throw error;

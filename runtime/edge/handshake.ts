@@ -26,7 +26,8 @@ export interface HandshakeBindings {
 export const legacyKvKey = (integration: string) => `handshake:${integration}:secret`;
 
 /** Whether the operator's arming window is open at `now`. */
-export const isArmed = (row: HandshakeRow | null, now: number): boolean => row?.armed_until != null && Date.parse(row.armed_until) > now;
+export const isArmed = (row: HandshakeRow | null, now: number): boolean =>
+  row?.armed_until != null && Date.parse(row.armed_until) > now;
 
 /** The kept secret of an integration, adopting one an earlier version kept in KV when D1 has no row for it. */
 export async function keptSecret(b: HandshakeBindings, integration: string, now: number): Promise<string | null> {
@@ -48,10 +49,19 @@ function envHas(env: SecretEnv, name: string): boolean {
   }
 }
 
-const refusal = (status: number, error: string, message: string): HandshakeAnswer => ({ status, contentType: 'application/json', body: JSON.stringify({ error, message }) });
+const refusal = (status: number, error: string, message: string): HandshakeAnswer => ({
+  status,
+  contentType: 'application/json',
+  body: JSON.stringify({ error, message }),
+});
 
 /** The learnt secrets of one integration, for one request at `now`: the only way a handshake keeps a secret. */
-export function learntSecrets(integration: string, env: SecretEnv, bindings: HandshakeBindings, now: number): LearntSecrets {
+export function learntSecrets(
+  integration: string,
+  env: SecretEnv,
+  bindings: HandshakeBindings,
+  now: number,
+): LearntSecrets {
   const read = async (name: string): Promise<Record<string, string>> => {
     if (envHas(env, name)) return {};
     const secret = await keptSecret(bindings, integration, now);
@@ -60,12 +70,20 @@ export function learntSecrets(integration: string, env: SecretEnv, bindings: Han
   return {
     read,
     async keep(name, value, what) {
-      const known = refusal(409, 'conflict', `a ${what} is already set for this integration; to register a new webhook, forget it (switchyard handshake forget) and arm again`);
+      const known = refusal(
+        409,
+        'conflict',
+        `a ${what} is already set for this integration; to register a new webhook, forget it (switchyard handshake forget) and arm again`,
+      );
       if (envHas(env, name)) return known;
       // One write decides: armed, no secret yet, and the window closes with it.
       if (await keepHandshakeSecret(bindings.db, integration, value, new Date(now).toISOString())) return undefined;
       if (await keptSecret(bindings, integration, now)) return known;
-      return refusal(403, 'forbidden', `this handshake sets the integration's signing secret, so it is accepted only while armed: run \`switchyard handshake arm ${integration}\`, then register the webhook`);
+      return refusal(
+        403,
+        'forbidden',
+        `this handshake sets the integration's signing secret, so it is accepted only while armed: run \`switchyard handshake arm ${integration}\`, then register the webhook`,
+      );
     },
   };
 }

@@ -20,8 +20,6 @@ import { EventStatus, ingestDeadLetter, isSettled, Stage } from '../store/index.
 import { extractEnvelope } from '../event/extract.ts';
 import { admit, type Admission, type IngestDeps } from '../event/admit.ts';
 
-
-
 /** Integrations whose unset rotation secrets were logged already: once per isolate (the compiled integration's life). */
 const checkedSecrets = new WeakSet<CompiledIntegration>();
 
@@ -33,14 +31,25 @@ const checkedSecrets = new WeakSet<CompiledIntegration>();
 function warnUnsetSecrets(integration: CompiledIntegration, env: SecretEnv, emit: Emit): void {
   if (checkedSecrets.has(integration)) return;
   checkedSecrets.add(integration);
-  for (const { variable, verifyingWith } of secretState(integration.secrets, env).partial) emit({ kind: 'secret.unset', integration: integration.name, variable, verifying_with: verifyingWith });
+  for (const { variable, verifyingWith } of secretState(integration.secrets, env).partial)
+    emit({ kind: 'secret.unset', integration: integration.name, variable, verifying_with: verifyingWith });
 }
 
 /** The event naming the secrets a refused request lacked. */
-const missingSecret = (integration: string, error: MissingSecretError): TelemetryEvent => ({ kind: 'secret.missing', integration, variable: error.variable, ...(error.variables.length > 1 ? { variables: error.variables } : {}) });
+const missingSecret = (integration: string, error: MissingSecretError): TelemetryEvent => ({
+  kind: 'secret.missing',
+  integration,
+  variable: error.variable,
+  ...(error.variables.length > 1 ? { variables: error.variables } : {}),
+});
 
 /** Runs the integration's verifier; a refusal is a 401 (a missing secret a 500), counted and never echoed. */
-async function verifyOrRefuse(integration: CompiledIntegration, inbound: InboundRequest, env: SecretEnv, { emit }: IngestDeps): Promise<void> {
+async function verifyOrRefuse(
+  integration: CompiledIntegration,
+  inbound: InboundRequest,
+  env: SecretEnv,
+  { emit }: IngestDeps,
+): Promise<void> {
   const name = integration.name;
   warnUnsetSecrets(integration, env, emit);
   try {
@@ -69,7 +78,12 @@ function handshakeContext(integration: string, env: RuntimeEnv, now: number): Ha
 }
 
 /** Verifies (when the provider signs it) and answers a handshake, exactly as the adapter says. */
-async function answerHandshake(integration: CompiledIntegration, inbound: InboundRequest, ctx: HandshakeContext, deps: IngestDeps): Promise<Response> {
+async function answerHandshake(
+  integration: CompiledIntegration,
+  inbound: InboundRequest,
+  ctx: HandshakeContext,
+  deps: IngestDeps,
+): Promise<Response> {
   const handshake = integration.handshake!;
   if (handshake.verify) await verifyOrRefuse(integration, inbound, ctx.env, deps);
   let answer: HandshakeAnswer;
@@ -78,7 +92,10 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
   } catch (error) {
     if (error instanceof MissingSecretError) {
       deps.emit(missingSecret(integration.name, error));
-      throw httpError(500, { error: 'misconfigured', message: `integration ${integration.name} is not configured on this server` });
+      throw httpError(500, {
+        error: 'misconfigured',
+        message: `integration ${integration.name} is not configured on this server`,
+      });
     }
     throw error;
   }
@@ -86,7 +103,12 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
   const empty = answer.status === 204;
   return new Response(empty ? null : answer.body, {
     status: answer.status,
-    headers: { ...(empty ? {} : { 'content-type': `${answer.contentType}; charset=utf-8` }), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...answer.headers },
+    headers: {
+      ...(empty ? {} : { 'content-type': `${answer.contentType}; charset=utf-8` }),
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+      ...answer.headers,
+    },
   });
 }
 
@@ -94,7 +116,12 @@ async function answerHandshake(integration: CompiledIntegration, inbound: Inboun
 export const bodiesRead = new WeakMap<Request, Uint8Array>();
 
 /** Handles one request for a compiled integration. Throws HTTPException for every refusal. */
-export async function ingest(integration: CompiledIntegration, request: Request, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+export async function ingest(
+  integration: CompiledIntegration,
+  request: Request,
+  env: RuntimeEnv,
+  deps: IngestDeps,
+): Promise<Response> {
   const body = await readBody(request, integration.maxBody);
   if (!body) {
     deps.emit({ kind: 'webhook.rejected', integration: integration.name, reason: 'payload_too_large' });
@@ -110,7 +137,13 @@ export async function ingest(integration: CompiledIntegration, request: Request,
 }
 
 /** The request once its body is read: verified, mapped, admitted, answered. */
-async function ingestBody(integration: CompiledIntegration, request: Request, body: Uint8Array, env: RuntimeEnv, deps: IngestDeps): Promise<Response> {
+async function ingestBody(
+  integration: CompiledIntegration,
+  request: Request,
+  body: Uint8Array,
+  env: RuntimeEnv,
+  deps: IngestDeps,
+): Promise<Response> {
   const { emit } = deps;
   const name = integration.name;
   const nowMs = deps.now ? deps.now() : Date.now();
@@ -141,7 +174,13 @@ async function ingestBody(integration: CompiledIntegration, request: Request, bo
   let declared: DeclaredAnswer | undefined;
   try {
     text = utf8.decode(body);
-    envelope = extractEnvelope(integration, text, request.headers, receivedAt, integration.hashesBody ? toHex(await sha256(text)) : undefined);
+    envelope = extractEnvelope(
+      integration,
+      text,
+      request.headers,
+      receivedAt,
+      integration.hashesBody ? toHex(await sha256(text)) : undefined,
+    );
     // Built before the event is recorded: an answer the event cannot give is refused like an unmappable event.
     declared = integration.response?.(envelope);
   } catch (error) {
@@ -149,7 +188,10 @@ async function ingestBody(integration: CompiledIntegration, request: Request, bo
     const reason = error instanceof MappingError ? 'unmappable_event' : 'malformed_body';
     const detail = error instanceof Error ? error.message : String(error);
     // Logged: what was wrong and where, never the value (the sender's own answer and the dead letter keep it).
-    const logged = error instanceof MappingError ? error.logText : `the body is not valid ${error instanceof TypeError ? 'UTF-8' : integration.format === 'json' ? 'JSON' : 'form data'}`;
+    const logged =
+      error instanceof MappingError
+        ? error.logText
+        : `the body is not valid ${error instanceof TypeError ? 'UTF-8' : integration.format === 'json' ? 'JSON' : 'form data'}`;
     const key = toHex(await sha256(body));
     let rawBody: string;
     try {
@@ -157,14 +199,36 @@ async function ingestBody(integration: CompiledIntegration, request: Request, bo
     } catch {
       rawBody = `base64:${toBase64(body)}`;
     }
-    const headers = JSON.stringify(Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])));
-    await ingestDeadLetter(env.DB, { integration: name, key, reason, error: detail, rawBody, contentType: request.headers.get('content-type'), headers }, receivedAt).run();
+    const headers = JSON.stringify(
+      Object.fromEntries(integration.extractHeaders.map((h) => [h, request.headers.get(h)])),
+    );
+    await ingestDeadLetter(
+      env.DB,
+      {
+        integration: name,
+        key,
+        reason,
+        error: detail,
+        rawBody,
+        contentType: request.headers.get('content-type'),
+        headers,
+      },
+      receivedAt,
+    ).run();
     emit({ kind: 'webhook.rejected', integration: name, reason, detail: logged });
     emit({ kind: 'webhook.dead_lettered', integration: name, id: key, stage: Stage.ingest, reason });
     throw httpError(400, { error: 'bad_request', message: detail, reason });
   }
 
-  const outcome = await admit(integration, envelope, text, env, deps, nowMs, integration.replayWindowMs ? toHex(await sha256(body)) : undefined);
+  const outcome = await admit(
+    integration,
+    envelope,
+    text,
+    env,
+    deps,
+    nowMs,
+    integration.replayWindowMs ? toHex(await sha256(body)) : undefined,
+  );
   return answerFor(outcome, envelope.id, name, declared);
 }
 
@@ -175,9 +239,16 @@ async function ingestBody(integration: CompiledIntegration, request: Request, bo
  */
 function answerFor(outcome: Admission, id: string, integration: string, declared?: DeclaredAnswer): Response {
   if (declared && (outcome.status === 'accepted' || outcome.status === 'duplicate' || isSettled(outcome.status))) {
-    const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', 'x-switchyard-status': outcome.status, 'x-switchyard-id': id };
+    const headers: Record<string, string> = {
+      'x-content-type-options': 'nosniff',
+      'x-switchyard-status': outcome.status,
+      'x-switchyard-id': id,
+    };
     if (outcome.status === 'duplicate' && outcome.reason) headers['x-switchyard-reason'] = outcome.reason;
-    return new Response(declared.body === '' ? null : declared.body, { status: declared.status, headers: declared.body === '' ? headers : { ...headers, 'content-type': declared.contentType } });
+    return new Response(declared.body === '' ? null : declared.body, {
+      status: declared.status,
+      headers: declared.body === '' ? headers : { ...headers, 'content-type': declared.contentType },
+    });
   }
   switch (outcome.status) {
     case EventStatus.applied:
@@ -187,14 +258,28 @@ function answerFor(outcome: Admission, id: string, integration: string, declared
     case 'accepted':
       return Response.json({ status: 'accepted', id }, { status: 202 });
     case 'duplicate':
-      return Response.json({ status: 'duplicate', id, ...(outcome.reason ? { reason: outcome.reason } : {}) }, { status: 200 });
+      return Response.json(
+        { status: 'duplicate', id, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+        { status: 200 },
+      );
     case 'in_flight':
       // Queued (or being queued) and not consumed yet: ask the provider to retry later rather than answer 2xx
       // for a send this request cannot see, which may yet fail.
-      throw httpError(409, { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' }, { 'retry-after': '60' });
+      throw httpError(
+        409,
+        { error: 'conflict', message: 'this event is already queued and not yet processed; retry later' },
+        { 'retry-after': '60' },
+      );
     case 'misconfigured':
-      throw httpError(500, { error: 'misconfigured', message: `integration ${integration} is not configured on this server` });
+      throw httpError(500, {
+        error: 'misconfigured',
+        message: `integration ${integration} is not configured on this server`,
+      });
     case 'unavailable':
-      throw httpError(503, { error: 'unavailable', message: 'the event could not be queued; retry later' }, { 'retry-after': '30' });
+      throw httpError(
+        503,
+        { error: 'unavailable', message: 'the event could not be queued; retry later' },
+        { 'retry-after': '30' },
+      );
   }
 }

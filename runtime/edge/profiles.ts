@@ -8,16 +8,27 @@ import { kvExpirationTtl } from '../lib/kv.ts';
 import type { Emit } from '../lib/telemetry.ts';
 import type { ProfileIO, ProfileSource } from '../component/auth.ts';
 
-export async function loadProfile(source: ProfileSource, user: AuthenticatedUser, io: ProfileIO, emit: Emit): Promise<Record<string, unknown> | undefined> {
+export async function loadProfile(
+  source: ProfileSource,
+  user: AuthenticatedUser,
+  io: ProfileIO,
+  emit: Emit,
+): Promise<Record<string, unknown> | undefined> {
   const key = `profile:${user.provider}:${user.sub}`;
   const cached = io.kv ? await io.kv.get<{ profile: Record<string, unknown>; expires: number }>(key, 'json') : null;
   if (cached && cached.expires > io.now) return cached.profile;
   try {
     const profile = await source.fetch(user.sub, io);
-    await io.kv?.put(key, JSON.stringify({ profile, expires: io.now + source.ttlSeconds * 1000 }), { expirationTtl: kvExpirationTtl(source.ttlSeconds) });
+    await io.kv?.put(key, JSON.stringify({ profile, expires: io.now + source.ttlSeconds * 1000 }), {
+      expirationTtl: kvExpirationTtl(source.ttlSeconds),
+    });
     return profile;
   } catch (error) {
-    emit({ kind: 'runtime.error', where: `auth.${user.provider}.profile`, error: error instanceof Error ? error.message : String(error) });
+    emit({
+      kind: 'runtime.error',
+      where: `auth.${user.provider}.profile`,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return cached?.profile;
   }
 }

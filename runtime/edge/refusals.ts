@@ -97,11 +97,21 @@ export class RefusalLog {
       const tried = names.filter((name) => isSecretSet(r.env, name));
       const values = tried.map((name) => String(r.env[name]).trim());
       const row = [
-        at, r.integration, id, r.request.method, new URL(r.request.url).pathname, r.status, r.reason,
-        JSON.stringify(tried), JSON.stringify(redactedHeaders(r.request.headers, values)),
+        at,
+        r.integration,
+        id,
+        r.request.method,
+        new URL(r.request.url).pathname,
+        r.status,
+        r.reason,
+        JSON.stringify(tried),
+        JSON.stringify(redactedHeaders(r.request.headers, values)),
         r.body ? toHex(await sha256(r.body)) : null,
         r.body ? r.body.byteLength : Number(r.request.headers.get('content-length') ?? 0) || 0,
-        hour, REFUSAL_CAPS.per_hour, minute, REFUSAL_CAPS.per_integration_per_minute,
+        hour,
+        REFUSAL_CAPS.per_hour,
+        minute,
+        REFUSAL_CAPS.per_integration_per_minute,
       ];
       const metric = `rejections.${r.integration}`;
       const taken = this.usage?.takeRejection(metric, r.reason);
@@ -117,7 +127,10 @@ export class RefusalLog {
       if (!logged) {
         // Full (or D1 failed): this isolate stops asking until the window turns.
         this.loggedThisMinute.set(r.integration, REFUSAL_CAPS.per_integration_per_minute);
-        const total = await db.prepare('SELECT count(*) AS n FROM refusals WHERE at >= ?1').bind(hour).first<{ n: number }>();
+        const total = await db
+          .prepare('SELECT count(*) AS n FROM refusals WHERE at >= ?1')
+          .bind(hour)
+          .first<{ n: number }>();
         if ((total?.n ?? 0) >= REFUSAL_CAPS.per_hour) this.fullHour = hour;
       }
     } catch {
@@ -130,8 +143,17 @@ export class RefusalLog {
  * Logs the refusal an HTTPException answers: its reason is the answer's own (`reason`, else `error`), its body the
  * bytes ingest read, if it read them.
  */
-export function logRefusal(log: RefusalLog, error: HTTPException, r: Omit<RefusedRequest, 'status' | 'reason' | 'body'>): Promise<void> {
+export function logRefusal(
+  log: RefusalLog,
+  error: HTTPException,
+  r: Omit<RefusedRequest, 'status' | 'reason' | 'body'>,
+): Promise<void> {
   const answer: { error?: string; reason?: string } = errorBodies.get(error) ?? {};
   const body = bodiesRead.get(r.request);
-  return log.record({ ...r, status: error.status, reason: answer.reason ?? answer.error ?? `http_${error.status}`, ...(body ? { body } : {}) });
+  return log.record({
+    ...r,
+    status: error.status,
+    reason: answer.reason ?? answer.error ?? `http_${error.status}`,
+    ...(body ? { body } : {}),
+  });
 }

@@ -33,7 +33,11 @@ async function alert(alerts: LimitAlert[], ctx: RouteCountContext): Promise<void
     await fireAlerts(alerts, { db: ctx.db, emit: ctx.emit, io: ctx.io }, new Date(ctx.io.now).toISOString());
   } catch (error) {
     // Not recorded: the next crossing tries again.
-    ctx.emit({ kind: 'runtime.error', where: 'limits.alerts', error: error instanceof Error ? error.message : String(error) });
+    ctx.emit({
+      kind: 'runtime.error',
+      where: 'limits.alerts',
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -42,13 +46,20 @@ async function alert(alerts: LimitAlert[], ctx: RouteCountContext): Promise<void
  * so a user's later requests cost nothing; the first request per user, limit and period in an isolate costs one
  * D1 batch (a marker row written when the user is new this period, and the count's upsert).
  */
-export async function countActiveUser(limits: readonly CompiledLimit[], sub: string, ctx: RouteCountContext, memo: Set<string>): Promise<void> {
+export async function countActiveUser(
+  limits: readonly CompiledLimit[],
+  sub: string,
+  ctx: RouteCountContext,
+  memo: Set<string>,
+): Promise<void> {
   const due = limits
     .filter((l) => l.counts === 'active_users')
     .map((limit) => ({ limit, period: periodBounds(limit.period, ctx.io.now) }))
     .filter(({ limit, period }) => !memo.has(`${limit.name}\u0000${period.start}\u0000${sub}`));
   if (!due.length) return;
-  const results = await ctx.db.batch<{ n?: number; new?: number }>(due.flatMap(({ limit, period }) => activeUserStatements(ctx.db, limit.name, sub, period.start, limit.limit)));
+  const results = await ctx.db.batch<{ n?: number; new?: number }>(
+    due.flatMap(({ limit, period }) => activeUserStatements(ctx.db, limit.name, sub, period.start, limit.limit)),
+  );
   if (memo.size >= ACTIVE_USERS_MEMO) memo.clear();
   const alerts: LimitAlert[] = [];
   due.forEach(({ limit, period }, i) => {
@@ -67,16 +78,26 @@ export async function countActiveUser(limits: readonly CompiledLimit[], sub: str
  * Returns false when a limit with `on_exceed: drop` is reached: the events are not queued. One D1 upsert per limit
  * per call (a track batch, or one request's analytics event). Never throws for D1: uncounted events go on.
  */
-export async function countTrackedEvents(limits: readonly CompiledLimit[] | undefined, n: number, ctx: RouteCountContext): Promise<boolean> {
+export async function countTrackedEvents(
+  limits: readonly CompiledLimit[] | undefined,
+  n: number,
+  ctx: RouteCountContext,
+): Promise<boolean> {
   const tracked = (limits ?? []).filter((l) => l.counts === 'tracked_events');
   if (!tracked.length || n <= 0) return true;
   const periods = tracked.map((limit) => periodBounds(limit.period, ctx.io.now));
   let results: D1Result<{ n: number }>[];
   try {
-    results = await ctx.db.batch<{ n: number }>(tracked.map((limit, i) => countManyStatement(ctx.db, limit.name, '*', periods[i]!.start, limit.limit, n)));
+    results = await ctx.db.batch<{ n: number }>(
+      tracked.map((limit, i) => countManyStatement(ctx.db, limit.name, '*', periods[i]!.start, limit.limit, n)),
+    );
   } catch (error) {
     // A quota guard, not a gate: when D1 cannot count, the events go on (and the failure is logged).
-    ctx.emit({ kind: 'runtime.error', where: 'limits.tracked_events', error: error instanceof Error ? error.message : String(error) });
+    ctx.emit({
+      kind: 'runtime.error',
+      where: 'limits.tracked_events',
+      error: error instanceof Error ? error.message : String(error),
+    });
     return true;
   }
   const alerts: LimitAlert[] = [];

@@ -8,7 +8,16 @@ import type { CompiledIntegration } from '../manifest/compile.ts';
 import { decide } from '../manifest/decide.ts';
 import type { PlatformUsage } from '../lib/platform.ts';
 import type { Emit } from '../lib/telemetry.ts';
-import { claimStatement, EventStatus, isSettled, recorded, releaseClaim, type ClaimResult, type EventOrigin, type SettledEventStatus } from '../store/index.ts';
+import {
+  claimStatement,
+  EventStatus,
+  isSettled,
+  recorded,
+  releaseClaim,
+  type ClaimResult,
+  type EventOrigin,
+  type SettledEventStatus,
+} from '../store/index.ts';
 import { messageFor } from './extract.ts';
 
 /** How an event applied in the request goes on: its origin, its replay window, and where its delivery runs. */
@@ -29,7 +38,12 @@ export interface IngestDeps {
   now?: () => number;
   usage?: PlatformUsage;
   /** Records and applies an event in the request, in one transaction (the queue-free path); see EventSource.appliesInRequest. */
-  applyInRequest?: (envelope: Envelope, text: string, env: RuntimeEnv, options?: InRequestOptions) => Promise<InRequestOutcome>;
+  applyInRequest?: (
+    envelope: Envelope,
+    text: string,
+    env: RuntimeEnv,
+    options?: InRequestOptions,
+  ) => Promise<InRequestOutcome>;
   /** The request's `ctx.waitUntil`, for deliveries after the answer; absent (tests, backfill, the CLI) they are awaited. */
   waitUntil?: (work: Promise<unknown>) => void;
 }
@@ -50,25 +64,53 @@ export type Admission =
  * admin API's backfill endpoint (runtime/operations/backfill.ts), so a synthesised event takes exactly the same path. `origin`
  * marks a synthesised event in the log. `bodyHash` is the raw body's hash when the integration has a replay window.
  */
-export async function admit(integration: CompiledIntegration, envelope: Envelope, text: string, env: RuntimeEnv, deps: IngestDeps, nowMs: number, bodyHash?: string, origin?: EventOrigin): Promise<Admission> {
+export async function admit(
+  integration: CompiledIntegration,
+  envelope: Envelope,
+  text: string,
+  env: RuntimeEnv,
+  deps: IngestDeps,
+  nowMs: number,
+  bodyHash?: string,
+  origin?: EventOrigin,
+): Promise<Admission> {
   const { emit } = deps;
   const name = integration.name;
   const queue = env[integration.queue.binding] as Queue | undefined;
   if (!queue || typeof queue.send !== 'function') {
-    emit({ kind: 'runtime.error', where: `integrations.${name}.queue`, error: `queue binding ${integration.queue.binding} is not bound` });
+    emit({
+      kind: 'runtime.error',
+      where: `integrations.${name}.queue`,
+      error: `queue binding ${integration.queue.binding} is not bound`,
+    });
     return { status: 'misconfigured' };
   }
 
   // The one decision `plan --budget` prices too (runtime/manifest/decide.ts).
   const decision = decide(integration, envelope.type);
-  const replay = decision.dedup === 'id+body window' && bodyHash ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs!).toISOString() } : undefined;
+  const replay =
+    decision.dedup === 'id+body window' && bodyHash
+      ? { bodyHash, since: new Date(nowMs - integration.replayWindowMs!).toISOString() }
+      : undefined;
   if (deps.applyInRequest && decision.path === 'direct') {
     // Record and apply it now, with its effects and outbox rows, in one transaction, answer after the commit, and
     // deliver after the answer. An event already in the log (or its body under another id) goes on to the claim
     // below, which answers the duplicate; one that cannot be applied here is queued.
-    const outcome = await deps.applyInRequest(envelope, text, env, { ...(origin ? { origin } : {}), ...(replay ? { replay } : {}), ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}) }).catch(() => 'queue' as const);
+    const outcome = await deps
+      .applyInRequest(envelope, text, env, {
+        ...(origin ? { origin } : {}),
+        ...(replay ? { replay } : {}),
+        ...(deps.waitUntil ? { waitUntil: deps.waitUntil } : {}),
+      })
+      .catch(() => 'queue' as const);
     if (isSettled(outcome)) {
-      emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: false });
+      emit({
+        kind: 'webhook.accepted',
+        integration: name,
+        id: envelope.id,
+        type: envelope.type,
+        stored_payload: false,
+      });
       return { status: outcome };
     }
   }
@@ -101,11 +143,22 @@ export async function admit(integration: CompiledIntegration, envelope: Envelope
   try {
     await queue.send(message, { contentType: 'json' });
   } catch (error) {
-    emit({ kind: 'webhook.enqueue_failed', integration: name, id: envelope.id, error: error instanceof Error ? error.message : String(error) });
+    emit({
+      kind: 'webhook.enqueue_failed',
+      integration: name,
+      id: envelope.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
     await releaseClaim(env.DB, name, envelope.id, token).catch(() => undefined);
     return { status: 'unavailable' };
   }
   deps.usage?.count('queue_operations');
-  emit({ kind: 'webhook.accepted', integration: name, id: envelope.id, type: envelope.type, stored_payload: message.payload_ref !== undefined });
+  emit({
+    kind: 'webhook.accepted',
+    integration: name,
+    id: envelope.id,
+    type: envelope.type,
+    stored_payload: message.payload_ref !== undefined,
+  });
   return { status: 'accepted' };
 }

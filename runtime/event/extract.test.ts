@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { MAX_INLINE_MESSAGE_BYTES, type Envelope } from '../lib/envelope.ts';
 import { messageFor, utf8Length } from './extract.ts';
 
-const envelope = (payload: unknown): Envelope => ({ integration: 'stripe', id: 'evt_1', type: 't', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload, seq: 7 });
+const envelope = (payload: unknown): Envelope => ({
+  integration: 'stripe',
+  id: 'evt_1',
+  type: 't',
+  occurred_at: null,
+  received_at: '2026-01-01T00:00:00.000Z',
+  payload,
+  seq: 7,
+});
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 
 describe('messageFor', () => {

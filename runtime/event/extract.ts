@@ -17,7 +17,8 @@ export function parsePayload(format: 'json' | 'form', text: string): unknown {
   const fields: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(text)) {
     const seen = fields[k];
-    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v)))) throw new MappingError(`form field ${k} repeats a value`);
+    if (seen !== undefined && (seen === v || (Array.isArray(seen) && seen.includes(v))))
+      throw new MappingError(`form field ${k} repeats a value`);
     fields[k] = seen === undefined ? v : ([] as string[]).concat(seen, v);
   }
   return fields;
@@ -29,19 +30,31 @@ function asText(value: unknown): string | undefined {
   return undefined;
 }
 
-
 /**
  * Reads the envelope out of a verified body by the manifest's extraction rules. Throws (SyntaxError or
  * MappingError) when the body does not parse or lacks what the rules need.
  */
-export function extractEnvelope(integration: CompiledIntegration, text: string, headers: Headers, receivedAt: string, bodySha256?: string): Envelope {
+export function extractEnvelope(
+  integration: CompiledIntegration,
+  text: string,
+  headers: Headers,
+  receivedAt: string,
+  bodySha256?: string,
+): Envelope {
   const payload = parsePayload(integration.format, text);
   const ctx = { payload, headers, now: () => receivedAt, ...(bodySha256 ? { bodySha256 } : {}) };
   const id = asText(integration.extract.id(ctx));
   const type = asText(integration.extract.type(ctx));
   if (!id || !type) throw new MappingError(`event ${id ? 'type' : 'id'} is empty or not a string`);
   const occurred = asText(integration.extract.occurredAt?.(ctx)) ?? null;
-  return { integration: integration.name, id, type, occurred_at: notAfterArrival(occurred, receivedAt, integration.timestampToleranceMs ?? DEFAULT_CLOCK_SKEW_MS), received_at: receivedAt, payload };
+  return {
+    integration: integration.name,
+    id,
+    type,
+    occurred_at: notAfterArrival(occurred, receivedAt, integration.timestampToleranceMs ?? DEFAULT_CLOCK_SKEW_MS),
+    received_at: receivedAt,
+    payload,
+  };
 }
 
 /** How far ahead of its arrival an event may say it occurred when its verifier signs no timestamp: 5 minutes. */

@@ -6,7 +6,15 @@ import type { ValueContext } from './values.ts';
 const payload = {
   ref: 'refs/heads/main',
   data: {
-    object: { mode: 'subscription', amount_due: 250000, currency: 'usd', metadata: { notify_sms: 'true' }, created: '2026-12-07T10:00:00Z', tags: ['vip', 'eu'], note: null },
+    object: {
+      mode: 'subscription',
+      amount_due: 250000,
+      currency: 'usd',
+      metadata: { notify_sms: 'true' },
+      created: '2026-12-07T10:00:00Z',
+      tags: ['vip', 'eu'],
+      note: null,
+    },
     primary_email_address_id: 'idn_2',
     email_addresses: [
       { id: 'idn_1', verification: { status: 'unverified' } },
@@ -14,7 +22,11 @@ const payload = {
     ],
   },
 };
-const ctx: ValueContext = { payload, envelope: { type: 'checkout.session.completed', id: 'evt_1' }, lets: (name) => ({ total: '$2,500.00', threshold: 100000 })[name] };
+const ctx: ValueContext = {
+  payload,
+  envelope: { type: 'checkout.session.completed', id: 'evt_1' },
+  lets: (name) => ({ total: '$2,500.00', threshold: 100000 })[name],
+};
 const holds = (spec: unknown) => compileCondition(spec as ConditionSpec).test(ctx);
 const problem = (spec: unknown) => {
   try {
@@ -49,12 +61,39 @@ describe('operators', () => {
     [{ path: 'data.object.note', exists: false }, true],
     [{ path: 'data.email_addresses', some: { path: 'verification.status', eq: 'verified' } }, true],
     [{ path: 'data.email_addresses', every: { path: 'verification.status', eq: 'verified' } }, false],
-    [{ path: 'data.email_addresses', some: { all: [{ path: 'id', eq: { path: 'data.primary_email_address_id' } }, { path: 'verification.status', eq: 'verified' }] } }, true],
+    [
+      {
+        path: 'data.email_addresses',
+        some: {
+          all: [
+            { path: 'id', eq: { path: 'data.primary_email_address_id' } },
+            { path: 'verification.status', eq: 'verified' },
+          ],
+        },
+      },
+      true,
+    ],
     [{ path: '@type', eq: 'checkout.session.completed' }, true],
     [{ path: '$total', eq: '$2,500.00' }, true],
     [{ path: 'data.object.amount_due', gt: { path: '$threshold' } }, true],
-    [{ all: [{ path: 'data.object.currency', eq: 'usd' }, { path: 'data.object.amount_due', gt: 100000 }] }, true],
-    [{ any: [{ path: 'data.object.currency', eq: 'eur' }, { path: 'data.object.mode', eq: 'payment' }] }, false],
+    [
+      {
+        all: [
+          { path: 'data.object.currency', eq: 'usd' },
+          { path: 'data.object.amount_due', gt: 100000 },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        any: [
+          { path: 'data.object.currency', eq: 'eur' },
+          { path: 'data.object.mode', eq: 'payment' },
+        ],
+      },
+      false,
+    ],
     [{ not: { path: 'data.object.mode', eq: 'payment' } }, true],
   ])('%j → %s', (spec, expected) => expect(holds(spec)).toBe(expected));
 
@@ -67,16 +106,27 @@ describe('operators', () => {
 
 describe('why a condition is false', () => {
   it('names the leaf that decided, as the manifest writes it, and never an event value', () => {
-    const c = compileCondition({ all: [{ path: 'data.object.currency', eq: 'usd' }, { path: 'data.object.amount_due', gt: 1_000_000 }] });
+    const c = compileCondition({
+      all: [
+        { path: 'data.object.currency', eq: 'usd' },
+        { path: 'data.object.amount_due', gt: 1_000_000 },
+      ],
+    });
     expect(c.test(ctx)).toBe(false);
     expect(c.why(ctx)).toBe('data.object.amount_due gt 1000000');
-    expect(compileCondition({ any: [{ path: 'ref', eq: 'refs/heads/dev' }] }).why(ctx)).toBe('none of any(ref eq refs/heads/dev)');
+    expect(compileCondition({ any: [{ path: 'ref', eq: 'refs/heads/dev' }] }).why(ctx)).toBe(
+      'none of any(ref eq refs/heads/dev)',
+    );
   });
 });
 
 describe('mistakes, each at its place with a hint', () => {
   it.each([
-    [{ path: 'data.object.mode', equals: 'subscription' }, 'equals', /unknown operator "equals" \(did you mean "eq"\?\); operators: eq, ne/],
+    [
+      { path: 'data.object.mode', equals: 'subscription' },
+      'equals',
+      /unknown operator "equals" \(did you mean "eq"\?\); operators: eq, ne/,
+    ],
     [{ path: 'data.object.mode', startsWith: 'sub' }, 'startsWith', /did you mean "starts_with"/],
     [{ path: 'a', eq: 1, pth: 'b' }, 'pth', /^unknown key "pth" \(did you mean "path"\?\)$/],
     [{ path: '@tpye', eq: 'x' }, 'path', /unknown envelope field @tpye \(did you mean "@type"\?\)/],
@@ -84,7 +134,16 @@ describe('mistakes, each at its place with a hint', () => {
     [{ path: 'data.object.amount_due', gt: '100000' }, 'gt', /"100000" is a string: write 100000 without quotes/],
     [{ path: 'data.object.amount_due', gt: 'soon' }, 'gt', /numbers or ISO-8601 dates/],
     [{ path: 'data.object.mode' }, '', /has no operator/],
-    [{ all: [{ path: 'a', eq: 1 }, { pth: 'b', eq: 2 }] }, 'all.1', /needs a path.*did you mean "path"/],
+    [
+      {
+        all: [
+          { path: 'a', eq: 1 },
+          { pth: 'b', eq: 2 },
+        ],
+      },
+      'all.1',
+      /needs a path.*did you mean "path"/,
+    ],
     [{ all: [{ path: 'a', eq: 1 }], path: 'b' }, '', /all stands alone/],
     [{ path: 'a..b', eq: 1 }, 'path', /malformed path/],
     [{ path: 'a', in: 'usd' }, 'in', /a list of values/],
@@ -97,7 +156,12 @@ describe('mistakes, each at its place with a hint', () => {
 
 describe('the paths a condition reads (for validate)', () => {
   it('lists each path, its place, the lists it is read inside, and its constants', () => {
-    const paths = conditionPaths({ all: [{ path: 'data.object.amount_due', gt: 100000 }, { path: 'data.email_addresses', some: { path: 'id', eq: { path: 'data.primary_email_address_id' } } }] });
+    const paths = conditionPaths({
+      all: [
+        { path: 'data.object.amount_due', gt: 100000 },
+        { path: 'data.email_addresses', some: { path: 'id', eq: { path: 'data.primary_email_address_id' } } },
+      ],
+    });
     expect(paths).toEqual([
       { path: 'data.object.amount_due', at: ['all', 0, 'path'], within: [], compared: [{ op: 'gt', operand: 100000 }] },
       { path: 'data.email_addresses', at: ['all', 1, 'path'], within: [], compared: [] },

@@ -41,14 +41,56 @@ const COMBINATORS = ['all', 'any', 'not'] as const;
 
 /** What other matchers (Mongo, Hookdeck, SQL, JS) call an operator, and its name here: `equals` is `eq`. */
 const ALIASES: Record<string, string> = {
-  equals: 'eq', equal: 'eq', is: 'eq', '==': 'eq', '===': 'eq', $eq: 'eq',
-  not_equals: 'ne', not_equal: 'ne', neq: 'ne', is_not: 'ne', '!=': 'ne', $ne: 'ne',
-  one_of: 'in', any_of: 'in', $in: 'in', nin: 'not_in', none_of: 'not_in', $nin: 'not_in',
-  greater_than: 'gt', '>': 'gt', $gt: 'gt', greater_than_or_equal: 'gte', '>=': 'gte', $gte: 'gte',
-  less_than: 'lt', '<': 'lt', $lt: 'lt', less_than_or_equal: 'lte', '<=': 'lte', $lte: 'lte',
-  startswith: 'starts_with', prefix: 'starts_with', $startswith: 'starts_with', endswith: 'ends_with', suffix: 'ends_with', $endswith: 'ends_with',
-  includes: 'contains', has: 'contains', exist: 'exists', present: 'exists', $exist: 'exists', $exists: 'exists',
-  and: 'all', $and: 'all', or: 'any', $or: 'any', $not: 'not', match: 'some', elem_match: 'some', $elemmatch: 'some',
+  equals: 'eq',
+  equal: 'eq',
+  is: 'eq',
+  '==': 'eq',
+  '===': 'eq',
+  $eq: 'eq',
+  not_equals: 'ne',
+  not_equal: 'ne',
+  neq: 'ne',
+  is_not: 'ne',
+  '!=': 'ne',
+  $ne: 'ne',
+  one_of: 'in',
+  any_of: 'in',
+  $in: 'in',
+  nin: 'not_in',
+  none_of: 'not_in',
+  $nin: 'not_in',
+  greater_than: 'gt',
+  '>': 'gt',
+  $gt: 'gt',
+  greater_than_or_equal: 'gte',
+  '>=': 'gte',
+  $gte: 'gte',
+  less_than: 'lt',
+  '<': 'lt',
+  $lt: 'lt',
+  less_than_or_equal: 'lte',
+  '<=': 'lte',
+  $lte: 'lte',
+  startswith: 'starts_with',
+  prefix: 'starts_with',
+  $startswith: 'starts_with',
+  endswith: 'ends_with',
+  suffix: 'ends_with',
+  $endswith: 'ends_with',
+  includes: 'contains',
+  has: 'contains',
+  exist: 'exists',
+  present: 'exists',
+  $exist: 'exists',
+  $exists: 'exists',
+  and: 'all',
+  $and: 'all',
+  or: 'any',
+  $or: 'any',
+  $not: 'not',
+  match: 'some',
+  elem_match: 'some',
+  $elemmatch: 'some',
 };
 
 /**
@@ -67,7 +109,9 @@ const reference = {
   type: 'object',
   additionalProperties: false,
   required: ['path'],
-  properties: { path: { type: 'string', description: 'Read this path from the event (the root, also inside `some`/`every`).' } },
+  properties: {
+    path: { type: 'string', description: 'Read this path from the event (the root, also inside `some`/`every`).' },
+  },
 };
 const comparable = { anyOf: [scalar, reference] };
 const ordered = { anyOf: [{ type: ['number', 'string'] }, reference] };
@@ -102,8 +146,16 @@ export const conditionSchema = {
     all: { type: 'array', items: nested, minItems: 1, description: 'Every condition holds.' },
     any: { type: 'array', items: nested, minItems: 1, description: 'At least one condition holds.' },
     not: { ...nested, description: 'The condition does not hold.' },
-    path: { type: 'string', description: 'What the operators test: a payload path, `@type`-style envelope field or `$name`.' },
-    ...Object.fromEntries(Object.entries(OPERAND_SCHEMAS).map(([op, schema]) => [op, { ...schema, description: OPERATORS[op as Operator] }])),
+    path: {
+      type: 'string',
+      description: 'What the operators test: a payload path, `@type`-style envelope field or `$name`.',
+    },
+    ...Object.fromEntries(
+      Object.entries(OPERAND_SCHEMAS).map(([op, schema]) => [
+        op,
+        { ...schema, description: OPERATORS[op as Operator] },
+      ]),
+    ),
   },
 } as const;
 
@@ -135,7 +187,10 @@ interface Compiled {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** A constant as the manifest would write it: bare when that reads as the same string, quoted when it would read as a number, boolean or null. */
-const show = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_./:@-]+$/.test(v) && !/^(true|false|null|-?\d+(\.\d+)?)$/.test(v) ? v : JSON.stringify(v));
+const show = (v: unknown) =>
+  typeof v === 'string' && /^[A-Za-z0-9_./:@-]+$/.test(v) && !/^(true|false|null|-?\d+(\.\d+)?)$/.test(v)
+    ? v
+    : JSON.stringify(v);
 
 /** A one-line rendering of a condition as the manifest writes it. */
 export function conditionText(spec: unknown): string {
@@ -145,7 +200,10 @@ export function conditionText(spec: unknown): string {
   if ('not' in spec) return `not(${conditionText(spec.not)})`;
   const ops = Object.entries(spec)
     .filter(([k]) => k !== 'path')
-    .map(([k, v]) => `${k} ${k === 'some' || k === 'every' ? `(${conditionText(v)})` : isObject(v) && typeof v.path === 'string' ? v.path : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : show(v)}`);
+    .map(
+      ([k, v]) =>
+        `${k} ${k === 'some' || k === 'every' ? `(${conditionText(v)})` : isObject(v) && typeof v.path === 'string' ? v.path : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : show(v)}`,
+    );
   return `${String(spec.path)} ${ops.join(' and ')}`;
 }
 
@@ -155,7 +213,11 @@ export function conditionText(spec: unknown): string {
  */
 export function compileCondition(spec: ConditionSpec): CompiledCondition {
   const root = compileNode(spec, []);
-  return { test: (ctx) => root.test(ctx, ctx.payload), why: (ctx) => root.why(ctx, ctx.payload), text: conditionText(spec) };
+  return {
+    test: (ctx) => root.test(ctx, ctx.payload),
+    why: (ctx) => root.why(ctx, ctx.payload),
+    text: conditionText(spec),
+  };
 }
 
 function compileNode(spec: unknown, at: (string | number)[]): Compiled {
@@ -163,13 +225,15 @@ function compileNode(spec: unknown, at: (string | number)[]): Compiled {
   const keys = Object.keys(spec);
   const combinator = COMBINATORS.find((k) => k in spec);
   if (combinator) {
-    if (keys.length !== 1) throw new ConditionError(at, `${combinator} stands alone in its object; found ${keys.join(', ')}`);
+    if (keys.length !== 1)
+      throw new ConditionError(at, `${combinator} stands alone in its object; found ${keys.join(', ')}`);
     if (combinator === 'not') {
       const inner = compileNode(spec.not, [...at, 'not']);
       return { test: (c, i) => !inner.test(c, i), why: () => conditionText(spec) };
     }
     const list = spec[combinator];
-    if (!Array.isArray(list) || list.length === 0) throw new ConditionError([...at, combinator], `${combinator} is a list of conditions`);
+    if (!Array.isArray(list) || list.length === 0)
+      throw new ConditionError([...at, combinator], `${combinator} is a list of conditions`);
     const parts = list.map((p, n) => compileNode(p, [...at, combinator, n]));
     if (combinator === 'all') {
       return {
@@ -193,8 +257,12 @@ function compileNode(spec: unknown, at: (string | number)[]): Compiled {
     if (!(key in OPERATORS)) throw new ConditionError([...at, key], unknownOperator(key));
     tests.push({ op: key, test: compileOperator(key as Operator, spec[key], [...at, key]) });
   }
-  if (!tests.length) throw new ConditionError(at, `path ${spec.path} has no operator; add one of ${Object.keys(OPERATORS).join(', ')}`);
-  const read = (ctx: ValueContext, item: unknown) => (path.envelope || path.let !== undefined || item === ctx.payload ? readPath(path, ctx) : readPath(path, { payload: item }));
+  if (!tests.length)
+    throw new ConditionError(at, `path ${spec.path} has no operator; add one of ${Object.keys(OPERATORS).join(', ')}`);
+  const read = (ctx: ValueContext, item: unknown) =>
+    path.envelope || path.let !== undefined || item === ctx.payload
+      ? readPath(path, ctx)
+      : readPath(path, { payload: item });
   const leafText = conditionText(spec);
   return {
     test: (ctx, item) => {
@@ -219,7 +287,8 @@ function pathAt(text: string, at: (string | number)[]): CompiledPath {
 /** An operand read at evaluation: a constant, or `{ path }` read from the event's root. */
 function operandOf(value: unknown, at: (string | number)[]): (ctx: ValueContext) => unknown {
   if (isObject(value)) {
-    if (typeof value.path !== 'string' || Object.keys(value).length !== 1) throw new ConditionError(at, 'an operand is a value, or { path: … } read from the event');
+    if (typeof value.path !== 'string' || Object.keys(value).length !== 1)
+      throw new ConditionError(at, 'an operand is a value, or { path: … } read from the event');
     const path = pathAt(value.path, [...at, 'path']);
     return (ctx) => readPath(path, ctx);
   }
@@ -232,8 +301,16 @@ export const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[
 /** A range's operand: a number, an ISO-8601 date (compared as an instant), or a path read at evaluation. */
 function rangeOperand(value: unknown, at: (string | number)[]): (ctx: ValueContext) => unknown {
   if (typeof value === 'string') {
-    if (/^-?\d+(\.\d+)?$/.test(value.trim())) throw new ConditionError(at, `compares numbers or ISO-8601 dates, and "${value}" is a string: write ${value.trim()} without quotes`);
-    if (!ISO_DATE.test(value)) throw new ConditionError(at, `compares numbers or ISO-8601 dates (2026-12-07, 2026-12-07T10:00:00Z); "${value}" is neither`);
+    if (/^-?\d+(\.\d+)?$/.test(value.trim()))
+      throw new ConditionError(
+        at,
+        `compares numbers or ISO-8601 dates, and "${value}" is a string: write ${value.trim()} without quotes`,
+      );
+    if (!ISO_DATE.test(value))
+      throw new ConditionError(
+        at,
+        `compares numbers or ISO-8601 dates (2026-12-07, 2026-12-07T10:00:00Z); "${value}" is neither`,
+      );
   }
   return operandOf(value, at);
 }
@@ -248,7 +325,11 @@ function order(x: unknown, y: unknown): number | undefined {
   return undefined;
 }
 
-function compileOperator(op: Operator, value: unknown, at: (string | number)[]): (x: unknown, ctx: ValueContext) => boolean {
+function compileOperator(
+  op: Operator,
+  value: unknown,
+  at: (string | number)[],
+): (x: unknown, ctx: ValueContext) => boolean {
   switch (op) {
     case 'eq':
     case 'ne': {
@@ -257,7 +338,8 @@ function compileOperator(op: Operator, value: unknown, at: (string | number)[]):
     }
     case 'in':
     case 'not_in': {
-      if (!Array.isArray(value) || !value.length || value.some((v) => isObject(v) || Array.isArray(v))) throw new ConditionError(at, `${op} is a list of values (strings, numbers, booleans)`);
+      if (!Array.isArray(value) || !value.length || value.some((v) => isObject(v) || Array.isArray(v)))
+        throw new ConditionError(at, `${op} is a list of values (strings, numbers, booleans)`);
       const set = new Set(value);
       return op === 'in' ? (x) => set.has(x) : (x) => !set.has(x);
     }
@@ -265,9 +347,15 @@ function compileOperator(op: Operator, value: unknown, at: (string | number)[]):
     case 'gte':
     case 'lt':
     case 'lte': {
-      if (typeof value === 'boolean' || value === null || Array.isArray(value)) throw new ConditionError(at, `compares numbers or ISO-8601 dates; ${JSON.stringify(value)} is neither`);
+      if (typeof value === 'boolean' || value === null || Array.isArray(value))
+        throw new ConditionError(at, `compares numbers or ISO-8601 dates; ${JSON.stringify(value)} is neither`);
       const rhs = rangeOperand(value, at);
-      const holds = { gt: (d: number) => d > 0, gte: (d: number) => d >= 0, lt: (d: number) => d < 0, lte: (d: number) => d <= 0 }[op];
+      const holds = {
+        gt: (d: number) => d > 0,
+        gte: (d: number) => d >= 0,
+        lt: (d: number) => d < 0,
+        lte: (d: number) => d <= 0,
+      }[op];
       // A constant is classified (and a date parsed) once, here; only a `{ path }` operand is ordered per event.
       if (typeof value === 'number') return (x) => typeof x === 'number' && holds(x - value);
       if (typeof value === 'string') {
@@ -285,19 +373,26 @@ function compileOperator(op: Operator, value: unknown, at: (string | number)[]):
     }
     case 'starts_with':
     case 'ends_with': {
-      if (typeof value !== 'string') throw new ConditionError(at, `${op} takes a string; ${JSON.stringify(value)} is not one`);
-      return op === 'starts_with' ? (x) => typeof x === 'string' && x.startsWith(value) : (x) => typeof x === 'string' && x.endsWith(value);
+      if (typeof value !== 'string')
+        throw new ConditionError(at, `${op} takes a string; ${JSON.stringify(value)} is not one`);
+      return op === 'starts_with'
+        ? (x) => typeof x === 'string' && x.startsWith(value)
+        : (x) => typeof x === 'string' && x.endsWith(value);
     }
     case 'contains':
-      if (isObject(value) || Array.isArray(value)) throw new ConditionError(at, 'contains takes a string, number or boolean');
-      return (x) => (typeof x === 'string' ? typeof value === 'string' && x.includes(value) : Array.isArray(x) && x.includes(value));
+      if (isObject(value) || Array.isArray(value))
+        throw new ConditionError(at, 'contains takes a string, number or boolean');
+      return (x) =>
+        typeof x === 'string' ? typeof value === 'string' && x.includes(value) : Array.isArray(x) && x.includes(value);
     case 'exists':
       if (typeof value !== 'boolean') throw new ConditionError(at, 'exists is true or false');
       return value ? (x) => x !== undefined && x !== null : (x) => x === undefined || x === null;
     case 'some':
     case 'every': {
       const inner = compileNode(value, at);
-      return op === 'some' ? (x, c) => Array.isArray(x) && x.some((item) => inner.test(c, item)) : (x, c) => Array.isArray(x) && x.length > 0 && x.every((item) => inner.test(c, item));
+      return op === 'some'
+        ? (x, c) => Array.isArray(x) && x.some((item) => inner.test(c, item))
+        : (x, c) => Array.isArray(x) && x.length > 0 && x.every((item) => inner.test(c, item));
     }
   }
 }
@@ -318,7 +413,9 @@ export interface ConditionPath {
 export function conditionPaths(spec: unknown, at: (string | number)[] = [], within: string[] = []): ConditionPath[] {
   if (!isObject(spec)) return [];
   const out: ConditionPath[] = [];
-  for (const k of ['all', 'any'] as const) if (Array.isArray(spec[k])) (spec[k] as unknown[]).forEach((c, n) => out.push(...conditionPaths(c, [...at, k, n], within)));
+  for (const k of ['all', 'any'] as const)
+    if (Array.isArray(spec[k]))
+      (spec[k] as unknown[]).forEach((c, n) => out.push(...conditionPaths(c, [...at, k, n], within)));
   if ('not' in spec) out.push(...conditionPaths(spec.not, [...at, 'not'], within));
   if (typeof spec.path !== 'string') return out;
   const compared: ConditionPath['compared'] = [];
@@ -326,7 +423,8 @@ export function conditionPaths(spec: unknown, at: (string | number)[] = [], with
     if (!(key in OPERATORS)) continue;
     const op = key as Operator;
     if (op === 'some' || op === 'every') out.push(...conditionPaths(value, [...at, op], [...within, spec.path]));
-    else if (isObject(value) && typeof value.path === 'string') out.push({ path: value.path, at: [...at, op, 'path'], within: [], compared: [] });
+    else if (isObject(value) && typeof value.path === 'string')
+      out.push({ path: value.path, at: [...at, op, 'path'], within: [], compared: [] });
     else compared.push({ op, operand: value });
   }
   out.unshift({ path: spec.path, at: [...at, 'path'], within, compared });

@@ -13,7 +13,11 @@ describe('let scopes', () => {
       },
     };
     const problems: string[] = [];
-    const scope = compileLets({ cents: 'amount', total: { path: '$cents', transform: [{ money: { const: 'usd' } }] } }, undefined, (at, m) => problems.push(`${at.join('.')}: ${m}`))!;
+    const scope = compileLets(
+      { cents: 'amount', total: { path: '$cents', transform: [{ money: { const: 'usd' } }] } },
+      undefined,
+      (at, m) => problems.push(`${at.join('.')}: ${m}`),
+    )!;
     expect(problems).toEqual([]);
     const base: ValueContext = { payload };
     expect(reads).toBe(0);
@@ -29,19 +33,32 @@ describe('let scopes', () => {
 
   it("a handler's names sit over its integration's, and read them", () => {
     const parent = compileLets({ currency: { const: 'eur' } }, undefined, () => undefined);
-    const child = compileLets({ total: { path: 'amount', transform: [{ money: '$currency' }] } }, parent, () => undefined)!;
+    const child = compileLets(
+      { total: { path: 'amount', transform: [{ money: '$currency' }] } },
+      parent,
+      () => undefined,
+    )!;
     expect([...child.names]).toEqual(['currency', 'total']);
     expect(compileValue('$total')(child.bind({ payload: { amount: 500 } }))).toBe('€5.00');
   });
 
   it('refuses a name read before it is declared, with the place', () => {
     const problems: string[] = [];
-    compileLets({ a: { template: 'x {$b}' }, b: 'data.b' }, undefined, (at, m) => problems.push(`${at.join('.')}: ${m}`));
-    expect(problems).toEqual(['a.template: $b is not a derived value declared before this one; declare it under let: on the integration or the handler']);
+    compileLets({ a: { template: 'x {$b}' }, b: 'data.b' }, undefined, (at, m) =>
+      problems.push(`${at.join('.')}: ${m}`),
+    );
+    expect(problems).toEqual([
+      'a.template: $b is not a derived value declared before this one; declare it under let: on the integration or the handler',
+    ]);
   });
 
   it('finds $name reads in paths and template placeholders, not in object keys', () => {
-    expect(letReferences({ params: { a: '$total', b: { path: '$x.y' }, c: { template: 'n {$order_id} {data.id}' } }, properties: { $lib: 'data.lib' } }).map((r) => [r.name, r.at.join('.')])).toEqual([
+    expect(
+      letReferences({
+        params: { a: '$total', b: { path: '$x.y' }, c: { template: 'n {$order_id} {data.id}' } },
+        properties: { $lib: 'data.lib' },
+      }).map((r) => [r.name, r.at.join('.')]),
+    ).toEqual([
       ['total', 'params.a'],
       ['x', 'params.b.path'],
       ['order_id', 'params.c.template'],

@@ -39,7 +39,8 @@ export function letReferences(block: unknown, at: (string | number)[] = []): Let
     return out;
   }
   if (Array.isArray(block)) return block.flatMap((item, i) => letReferences(item, [...at, i]));
-  if (block !== null && typeof block === 'object') return Object.entries(block).flatMap(([k, v]) => letReferences(v, [...at, k]));
+  if (block !== null && typeof block === 'object')
+    return Object.entries(block).flatMap(([k, v]) => letReferences(v, [...at, k]));
   return [];
 }
 
@@ -50,7 +51,11 @@ export function letReferences(block: unknown, at: (string | number)[] = []): Let
 export const mentionsLet = (block: unknown): boolean => JSON.stringify(block)?.includes('$') === true;
 
 /** The problems of a block's `$name` reads against the names in scope: each unknown one, with the nearest name. */
-export function unknownLets(block: unknown, names: ReadonlySet<string>, at: (string | number)[]): { path: (string | number)[]; message: string }[] {
+export function unknownLets(
+  block: unknown,
+  names: ReadonlySet<string>,
+  at: (string | number)[],
+): { path: (string | number)[]; message: string }[] {
   return letReferences(block, at)
     .filter((r) => !names.has(r.name))
     .map((r) => ({
@@ -74,7 +79,14 @@ export function compileLets(
   const names = new Set(parent?.names ?? []);
   const reads = new Map<string, (ctx: ValueContext) => unknown>();
   for (const [name, value] of Object.entries(spec)) {
-    for (const problem of unknownLets(value, names, [name])) report(problem.path, problem.message.replace('is not a derived value in scope', names.has(name) ? 'is not declared before it' : 'is not a derived value declared before this one'));
+    for (const problem of unknownLets(value, names, [name]))
+      report(
+        problem.path,
+        problem.message.replace(
+          'is not a derived value in scope',
+          names.has(name) ? 'is not declared before it' : 'is not a derived value declared before this one',
+        ),
+      );
     try {
       reads.set(name, compileOptionalValue(value, options));
     } catch (error) {

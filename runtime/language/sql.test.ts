@@ -4,7 +4,9 @@ import { compileNamedSql } from './sql.ts';
 
 describe('compileNamedSql (D1)', () => {
   it('numbers parameters ?1, ?2 in order of first use, and reuses the number of a repeated name', () => {
-    expect(compileNamedSql('UPDATE orders SET status = :status, seen = :at WHERE id = :id AND status <> :status')).toEqual({
+    expect(
+      compileNamedSql('UPDATE orders SET status = :status, seen = :at WHERE id = :id AND status <> :status'),
+    ).toEqual({
       text: 'UPDATE orders SET status = ?1, seen = ?2 WHERE id = ?3 AND status <> ?1',
       names: ['status', 'at', 'id'],
     });
@@ -22,7 +24,10 @@ describe('compileNamedSql (D1)', () => {
   });
 
   it('does not read a cast (::text) as a parameter, and accepts underscores and digits in names', () => {
-    expect(compileNamedSql('SELECT :value::text, :user_2')).toEqual({ text: 'SELECT ?1::text, ?2', names: ['value', 'user_2'] });
+    expect(compileNamedSql('SELECT :value::text, :user_2')).toEqual({
+      text: 'SELECT ?1::text, ?2',
+      names: ['value', 'user_2'],
+    });
   });
 
   it('refuses positional and other binding styles, naming the fix', () => {
@@ -40,7 +45,10 @@ describe('compileNamedSql (D1)', () => {
 
 describe('compileNamedSql (Postgres)', () => {
   it('numbers parameters $1, $2 and keeps casts and the jsonb ? operator', () => {
-    expect(compileNamedSql("SELECT :doc::jsonb ? 'k', :id, :doc", '$')).toEqual({ text: "SELECT $1::jsonb ? 'k', $2, $1", names: ['doc', 'id'] });
+    expect(compileNamedSql("SELECT :doc::jsonb ? 'k', :id, :doc", '$')).toEqual({
+      text: "SELECT $1::jsonb ? 'k', $2, $1",
+      names: ['doc', 'id'],
+    });
   });
 
   it("copies E'..' escape strings and $tag$..$tag$ bodies untouched", () => {

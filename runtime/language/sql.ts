@@ -11,11 +11,13 @@ export interface NamedStatement {
 
 // Literals and comments are copied as they are; `:name` outside them is a parameter; anything else that
 // binds (`?`, `@x`, `$x`) is refused, and a quote left open is an error.
-const TOKENS = /('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|(?<!:):([A-Za-z_][A-Za-z0-9_]*)|(\?|[@$][A-Za-z_])|(['"`])/g;
+const TOKENS =
+  /('(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|(?<!:):([A-Za-z_][A-Za-z0-9_]*)|(\?|[@$][A-Za-z_])|(['"`])/g;
 
 // Postgres: also E'..' escape strings and $tag$..$tag$ dollar quoting; `?` is a jsonb operator there and `::` a cast,
 // so only a positional `$N` is refused.
-const PG_TOKENS = /([Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)|(?<!:):([A-Za-z_][A-Za-z0-9_]*)|(\$[0-9]+)|(['"])/g;
+const PG_TOKENS =
+  /([Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)|(?<!:):([A-Za-z_][A-Za-z0-9_]*)|(\$[0-9]+)|(['"])/g;
 
 /**
  * Rewrites `:name` parameters to `?N` (D1, the default) or `$N` (Postgres), skipping string literals, quoted
@@ -45,7 +47,11 @@ export function compileNamedSql(sql: string, placeholder: '?' | '$' = '?'): Name
       if (index === -1) index = names.push(name) - 1;
       text += `${placeholder}${index + 1}`;
     } else if (other !== undefined) {
-      throw new Error(placeholder === '$' ? 'use :named parameters only (found a $N parameter)' : 'use :named parameters only (found a ? / @ / $ parameter)');
+      throw new Error(
+        placeholder === '$'
+          ? 'use :named parameters only (found a $N parameter)'
+          : 'use :named parameters only (found a ? / @ / $ parameter)',
+      );
     } else throw new Error(`unterminated ${open} quote in SQL`);
   }
   if (dollarQuote !== undefined) throw new Error(`unterminated ${dollarQuote} quote in SQL`);
@@ -55,5 +61,9 @@ export function compileNamedSql(sql: string, placeholder: '?' | '$' = '?'): Name
 
 /** The tables a statement inserts into or updates (`INSERT INTO t`, `UPDATE t`), lower-case. */
 export function writtenTables(sql: string): string[] {
-  return [...new Set([...sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!.toLowerCase()))];
+  return [
+    ...new Set(
+      [...sql.matchAll(/\b(?:INTO|UPDATE)\s+(?!SET\b)["`]?([A-Za-z_][A-Za-z0-9_]*)/gi)].map((m) => m[1]!.toLowerCase()),
+    ),
+  ];
 }

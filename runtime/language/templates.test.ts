@@ -4,19 +4,35 @@ import { compileTemplate, compileText, escapeHtml } from './templates.ts';
 
 describe('compileTemplate', () => {
   it('renders subject, html and text from the data, with or without spaces in the braces', () => {
-    const welcome = compileTemplate('welcome', { subject: 'Hi {{name}}', html: '<p>Hello {{ name }}</p>', text: 'Hello {{ name }}, plan {{ plan.tier }}' });
-    expect(welcome.render({ name: 'Ada', plan: { tier: 'pro' } })).toEqual({ subject: 'Hi Ada', html: '<p>Hello Ada</p>', text: 'Hello Ada, plan pro' });
+    const welcome = compileTemplate('welcome', {
+      subject: 'Hi {{name}}',
+      html: '<p>Hello {{ name }}</p>',
+      text: 'Hello {{ name }}, plan {{ plan.tier }}',
+    });
+    expect(welcome.render({ name: 'Ada', plan: { tier: 'pro' } })).toEqual({
+      subject: 'Hi Ada',
+      html: '<p>Hello Ada</p>',
+      text: 'Hello Ada, plan pro',
+    });
   });
 
   it('lists the top-level variables it uses, so validate can name one the action does not provide', () => {
-    expect([...compileTemplate('t', { subject: '{{ a }}', html: '{{ b.c }}{{ a }}', text: '{{ d }}' }).variables]).toEqual(['a', 'b', 'd']);
+    expect([
+      ...compileTemplate('t', { subject: '{{ a }}', html: '{{ b.c }}{{ a }}', text: '{{ d }}' }).variables,
+    ]).toEqual(['a', 'b', 'd']);
   });
 
   it('escapes every value in HTML (an attribute-breaking name renders as text), but not in the subject or text', () => {
-    const t = compileTemplate('t', { subject: '{{ name }}', html: '<a title="{{ name }}">{{ name }}</a>', text: '{{ name }}' });
+    const t = compileTemplate('t', {
+      subject: '{{ name }}',
+      html: '<a title="{{ name }}">{{ name }}</a>',
+      text: '{{ name }}',
+    });
     const name = '"><img src=x onerror=alert(1)>';
     const out = t.render({ name });
-    expect(out.html).toBe('<a title="&quot;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;">&quot;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;</a>');
+    expect(out.html).toBe(
+      '<a title="&quot;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;">&quot;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;</a>',
+    );
     expect(out.subject).toBe(name);
     expect(out.text).toBe(name);
   });
@@ -28,7 +44,9 @@ describe('compileTemplate', () => {
 
   it('needs html or text, and its files inlined by the build', () => {
     expect(() => compileTemplate('welcome', { subject: 'Hi' })).toThrow('template welcome needs html or text');
-    expect(() => compileTemplate('welcome', { html_file: 'templates/welcome.html' })).toThrow('template welcome: templates/welcome.html was not inlined; run switchyard build');
+    expect(() => compileTemplate('welcome', { html_file: 'templates/welcome.html' })).toThrow(
+      'template welcome: templates/welcome.html was not inlined; run switchyard build',
+    );
   });
 
   it('refuses malformed placeholders instead of sending them as written', () => {

@@ -14,15 +14,29 @@ export const templateSchema = {
     subject: { type: 'string', description: 'Subject line (plain text; placeholders allowed).' },
     html: { type: 'string', description: 'HTML body; every {{value}} is HTML-escaped.' },
     text: { type: 'string', description: 'Plain-text body (also the SMS body).' },
-    html_file: { type: 'string', description: 'A file next to the manifest holding the HTML body (inlined by the build).' },
-    text_file: { type: 'string', description: 'A file next to the manifest holding the text body (inlined by the build).' },
+    html_file: {
+      type: 'string',
+      description: 'A file next to the manifest holding the HTML body (inlined by the build).',
+    },
+    text_file: {
+      type: 'string',
+      description: 'A file next to the manifest holding the text body (inlined by the build).',
+    },
   },
 } as const;
 
 /** A template as the manifest writes it: the generated `Template`. */
 export type TemplateSpec = Template;
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+  '=': '&#61;',
+};
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -52,7 +66,8 @@ export function compileText(source: string, html: boolean): CompiledText {
   }
   parts.push(source.slice(last));
   const rest = parts.filter((p): p is string => typeof p === 'string').join('');
-  if (rest.includes('{{') || rest.includes('}}')) throw new Error('malformed placeholder: use {{ name }} or {{ name.field }}');
+  if (rest.includes('{{') || rest.includes('}}'))
+    throw new Error('malformed placeholder: use {{ name }} or {{ name.field }}');
   return {
     variables,
     render(data) {
@@ -61,8 +76,10 @@ export function compileText(source: string, html: boolean): CompiledText {
         if (typeof part === 'string') out += part;
         else {
           let value: unknown = data;
-          for (const key of part.path) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-          const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+          for (const key of part.path)
+            value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+          const text =
+            value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
           out += html ? escapeHtml(text) : text;
         }
       }
@@ -79,9 +96,12 @@ export interface CompiledTemplate {
 
 /** Compiles a named template (its `*_file` fields must have been inlined by the build). */
 export function compileTemplate(name: string, spec: TemplateSpec): CompiledTemplate {
-  if (spec.html_file || spec.text_file) throw new Error(`template ${name}: ${spec.html_file ?? spec.text_file} was not inlined; run switchyard build`);
+  if (spec.html_file || spec.text_file)
+    throw new Error(`template ${name}: ${spec.html_file ?? spec.text_file} was not inlined; run switchyard build`);
   if (spec.html === undefined && spec.text === undefined) throw new Error(`template ${name} needs html or text`);
-  const fields = (['subject', 'html', 'text'] as const).flatMap((f) => (spec[f] === undefined ? [] : [[f, compileText(spec[f]!, f === 'html')] as const]));
+  const fields = (['subject', 'html', 'text'] as const).flatMap((f) =>
+    spec[f] === undefined ? [] : [[f, compileText(spec[f]!, f === 'html')] as const],
+  );
   const variables = new Set(fields.flatMap(([, t]) => [...t.variables]));
   return {
     name,

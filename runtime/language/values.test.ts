@@ -1,9 +1,25 @@
 /** Value expressions: how a manifest takes a value out of an event, and what its author sees when it cannot. */
 import { describe, expect, it } from 'vitest';
-import { compilePath, compileValue, MappingError, PATH_PATTERN, readPath, type CompileValueOptions, type ValueContext } from './values.ts';
+import {
+  compilePath,
+  compileValue,
+  MappingError,
+  PATH_PATTERN,
+  readPath,
+  type CompileValueOptions,
+  type ValueContext,
+} from './values.ts';
 
 const event = {
-  data: { id: 'cus_1', email: 'Ada@Example.com', items: [{ price: { id: 'price_9' } }], created: 1_700_000_000, amount: '42', note: null, tags: ['a', 'b'] },
+  data: {
+    id: 'cus_1',
+    email: 'Ada@Example.com',
+    items: [{ price: { id: 'price_9' } }],
+    created: 1_700_000_000,
+    amount: '42',
+    note: null,
+    tags: ['a', 'b'],
+  },
 };
 const ctx: ValueContext = {
   payload: event,
@@ -13,20 +29,43 @@ const ctx: ValueContext = {
   env: { ADMIN_EMAIL: 'ops@example.com' },
   now: () => '2026-02-02T00:00:00.000Z',
 };
-const value = (spec: Parameters<typeof compileValue>[0], options: CompileValueOptions = { allowEnvelope: true, allowHeaders: true }) => compileValue(spec, options)(ctx);
+const value = (
+  spec: Parameters<typeof compileValue>[0],
+  options: CompileValueOptions = { allowEnvelope: true, allowHeaders: true },
+) => compileValue(spec, options)(ctx);
 
 describe('paths', () => {
   it('accept exactly what PATH_PATTERN (the schema) accepts, read as its steps', () => {
     const pattern = new RegExp(PATH_PATTERN);
-    const steps = (text: string) => (text.startsWith('@') ? text.slice(1) : text).split('.').flatMap((part) => {
-      const [name, ...rest] = part.split('[');
-      return [...(name ? [name] : []), ...rest.map((index) => Number(index.slice(0, -1)))];
-    });
+    const steps = (text: string) =>
+      (text.startsWith('@') ? text.slice(1) : text).split('.').flatMap((part) => {
+        const [name, ...rest] = part.split('[');
+        return [...(name ? [name] : []), ...rest.map((index) => Number(index.slice(0, -1)))];
+      });
     const alphabet = ['a', 'Z', '0', '7', '_', '$', '-', '@', '.', '[', ']', 'é', ' '];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
-    const samples = ['', '@', '@occurred_at', '@a.b[0]', '@A', '@a[0]', 'a', 'a.', '.a', 'a..b', '[0]', '[0].a', '[]', 'a[]', 'a[0][12].b-c[3]', 'data.items[0].price.id', '$x.y_z'];
-    for (let n = 0; n < 20_000; n++) samples.push(Array.from({ length: next() % 9 }, () => alphabet[next() % alphabet.length]).join(''));
+    const samples = [
+      '',
+      '@',
+      '@occurred_at',
+      '@a.b[0]',
+      '@A',
+      '@a[0]',
+      'a',
+      'a.',
+      '.a',
+      'a..b',
+      '[0]',
+      '[0].a',
+      '[]',
+      'a[]',
+      'a[0][12].b-c[3]',
+      'data.items[0].price.id',
+      '$x.y_z',
+    ];
+    for (let n = 0; n < 20_000; n++)
+      samples.push(Array.from({ length: next() % 9 }, () => alphabet[next() % alphabet.length]).join(''));
     for (const text of samples) {
       let parsed: ReturnType<typeof compilePath> | undefined;
       try {
@@ -35,7 +74,10 @@ describe('paths', () => {
         parsed = undefined;
       }
       expect([text, Boolean(parsed)]).toEqual([text, pattern.test(text)]);
-      if (parsed) expect(parsed.let === undefined ? parsed.segments : [`$${parsed.let}`, ...parsed.segments]).toEqual(steps(text));
+      if (parsed)
+        expect(parsed.let === undefined ? parsed.segments : [`$${parsed.let}`, ...parsed.segments]).toEqual(
+          steps(text),
+        );
     }
   });
 
@@ -56,11 +98,14 @@ describe('paths', () => {
   });
 
   it('refuse a malformed path at compile time, quoting it', () => {
-    for (const path of ['data..id', 'data.items[x]', 'data items', '']) expect(() => compilePath(path)).toThrow(`malformed path ${JSON.stringify(path)}`);
+    for (const path of ['data..id', 'data.items[x]', 'data items', ''])
+      expect(() => compilePath(path)).toThrow(`malformed path ${JSON.stringify(path)}`);
   });
 
   it('refuse an unknown envelope field, listing the known ones, and the envelope where it is not available', () => {
-    expect(() => value('@created')).toThrow('unknown envelope field @created; known: @id, @type, @integration, @occurred_at, @received_at, @version');
+    expect(() => value('@created')).toThrow(
+      'unknown envelope field @created; known: @id, @type, @integration, @occurred_at, @received_at, @version',
+    );
     expect(() => compileValue('@id')).toThrow('envelope path @id is not available here');
   });
 });
@@ -91,27 +136,48 @@ describe('sources', () => {
     const extraction = { allowHeaders: true };
     expect(value({ template: '{data.id}:{data.created}' }, extraction)).toBe('cus_1:1700000000');
     for (const template of ['{data.id}:{data.phone}', '{data.note}:{data.id}', '{data.tags}', '{data.items[0]}']) {
-      expect(() => value({ template }, extraction)).toThrow(new MappingError(`template ${JSON.stringify(template)} is missing from the event`));
+      expect(() => value({ template }, extraction)).toThrow(
+        new MappingError(`template ${JSON.stringify(template)} is missing from the event`),
+      );
     }
-    expect(() => compileValue({ template: '{a}:{b}' }, extraction)({ payload: { a: 'x', b: '  ' } })).toThrow(MappingError);
+    expect(() => compileValue({ template: '{a}:{b}' }, extraction)({ payload: { a: 'x', b: '  ' } })).toThrow(
+      MappingError,
+    );
     expect(value({ template: '{data.id}:{data.phone}', default: 'fallback' }, extraction)).toBe('fallback');
   });
 
   it('first: the first alternative present, each with its own default and transforms; else missing', () => {
     const extraction = { allowHeaders: true };
-    expect(value({ first: ['data.phone', { template: '{data.id}:{data.phone}' }, { path: 'data.amount', transform: 'number' }] }, extraction)).toBe(42);
+    expect(
+      value(
+        { first: ['data.phone', { template: '{data.id}:{data.phone}' }, { path: 'data.amount', transform: 'number' }] },
+        extraction,
+      ),
+    ).toBe(42);
     expect(value({ first: [{ path: 'data.phone', default: 'none' }, 'data.id'] }, extraction)).toBe('none');
-    expect(() => value({ first: ['data.phone', { template: '{data.fax}' }] }, extraction)).toThrow('first of (path data.phone, template "{data.fax}") is missing from the event');
+    expect(() => value({ first: ['data.phone', { template: '{data.fax}' }] }, extraction)).toThrow(
+      'first of (path data.phone, template "{data.fax}") is missing from the event',
+    );
     expect(value({ first: ['data.phone'], default: 'd' }, extraction)).toBe('d');
     // A present value whose transform fails is an error, not a reason to try the next one.
-    expect(() => value({ first: [{ path: 'data.email', transform: 'number' }, 'data.id'] }, extraction)).toThrow('is not a number');
+    expect(() => value({ first: [{ path: 'data.email', transform: 'number' }, 'data.id'] }, extraction)).toThrow(
+      'is not a number',
+    );
   });
 
   it('body_sha256 with a window: unique per arrival, only for the event id', () => {
-    expect(compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true, allowWindow: true })(ctx)).toBe('ab12@2026-02-02T00:00:00.000Z');
-    expect(() => compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true })).toThrow('`window` applies only to an event id that is `body_sha256`');
-    expect(() => compileValue({ path: 'a', window: '1m' }, { allowHeaders: true, allowWindow: true })).toThrow('`window` applies only');
-    expect(() => compileValue({ first: [{ body_sha256: true, window: '1m' }] }, { allowHeaders: true, allowWindow: true })).toThrow('`window` applies only');
+    expect(compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true, allowWindow: true })(ctx)).toBe(
+      'ab12@2026-02-02T00:00:00.000Z',
+    );
+    expect(() => compileValue({ body_sha256: true, window: '1m' }, { allowHeaders: true })).toThrow(
+      '`window` applies only to an event id that is `body_sha256`',
+    );
+    expect(() => compileValue({ path: 'a', window: '1m' }, { allowHeaders: true, allowWindow: true })).toThrow(
+      '`window` applies only',
+    );
+    expect(() =>
+      compileValue({ first: [{ body_sha256: true, window: '1m' }] }, { allowHeaders: true, allowWindow: true }),
+    ).toThrow('`window` applies only');
   });
 
   it('const, now, env, header and body_sha256', () => {
@@ -123,14 +189,22 @@ describe('sources', () => {
   });
 
   it('need exactly one source, and say which were found', () => {
-    expect(() => compileValue({ path: 'a', const: 1 })).toThrow('a value needs exactly one of path, template, first, const, now, header, body_sha256, env (found path, const)');
+    expect(() => compileValue({ path: 'a', const: 1 })).toThrow(
+      'a value needs exactly one of path, template, first, const, now, header, body_sha256, env (found path, const)',
+    );
     expect(() => compileValue({ default: 1 })).toThrow('(found none)');
   });
 
   it('keep headers and body_sha256 to event extraction, and env to handler steps', () => {
-    expect(() => compileValue({ header: 'x' }, { allowEnvelope: true })).toThrow('`header` values are only available in event extraction');
-    expect(() => compileValue({ body_sha256: true }, { allowEnvelope: true })).toThrow('`body_sha256` is only available in event extraction');
-    expect(() => compileValue({ env: 'X' }, { allowHeaders: true })).toThrow('`env` values are only available in handler steps');
+    expect(() => compileValue({ header: 'x' }, { allowEnvelope: true })).toThrow(
+      '`header` values are only available in event extraction',
+    );
+    expect(() => compileValue({ body_sha256: true }, { allowEnvelope: true })).toThrow(
+      '`body_sha256` is only available in event extraction',
+    );
+    expect(() => compileValue({ env: 'X' }, { allowHeaders: true })).toThrow(
+      '`env` values are only available in handler steps',
+    );
   });
 });
 
@@ -148,11 +222,13 @@ describe('transforms', () => {
   });
 
   it('apply a list in order', () => {
-    expect(value({ path: 'data.created', transform: ['unix_seconds_to_iso', 'upper'] })).toBe('2023-11-14T22:13:20.000Z'.toUpperCase());
+    expect(value({ path: 'data.created', transform: ['unix_seconds_to_iso', 'upper'] })).toBe(
+      '2023-11-14T22:13:20.000Z'.toUpperCase(),
+    );
     expect(value({ path: 'data.email', transform: ['json', 'lower'] })).toBe('"ada@example.com"');
   });
 
-  it("fail with the value in the message, and without it in the log text (it may be personal data)", () => {
+  it('fail with the value in the message, and without it in the log text (it may be personal data)', () => {
     const fail = (spec: Parameters<typeof compileValue>[0]) => {
       try {
         value(spec);
@@ -165,14 +241,20 @@ describe('transforms', () => {
     expect(notNumber).toBeInstanceOf(MappingError);
     expect(notNumber.message).toBe('path data.email: "Ada@Example.com" is not a number');
     expect(notNumber.logText).toBe('path data.email is not a number');
-    expect(fail({ path: 'data.email', transform: 'iso' }).message).toBe('path data.email: "Ada@Example.com" is not a date');
-    expect(fail({ path: 'data.email', transform: 'unix_seconds_to_iso' }).logText).toBe('path data.email is not an epoch timestamp');
+    expect(fail({ path: 'data.email', transform: 'iso' }).message).toBe(
+      'path data.email: "Ada@Example.com" is not a date',
+    );
+    expect(fail({ path: 'data.email', transform: 'unix_seconds_to_iso' }).logText).toBe(
+      'path data.email is not an epoch timestamp',
+    );
   });
 
   it('refuse an unknown transform at compile time, listing the known ones', () => {
     // As a manifest written by hand would have it (the schema's enum is checked first, in validate).
     const typo: Parameters<typeof compileValue>[0] = JSON.parse('{ "path": "a", "transform": "trimm" }');
-    expect(() => compileValue(typo)).toThrow('unknown transform "trimm"; known: trim, unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number, money, decimal, divide, multiply, join, split, add, subtract, find, format_date');
+    expect(() => compileValue(typo)).toThrow(
+      'unknown transform "trimm"; known: trim, unix_seconds_to_iso, unix_ms_to_iso, iso, json, lower, upper, string, number, money, decimal, divide, multiply, join, split, add, subtract, find, format_date',
+    );
   });
 });
 
@@ -208,33 +290,67 @@ describe('map', () => {
 
 describe('transforms for derived values', () => {
   const at = (payload: unknown) => ({ payload, envelope: {}, lets: undefined }) as ValueContext;
-  const read = (spec: Parameters<typeof compileValue>[0], payload: unknown) => compileValue(spec, { allowEnvelope: true })(at(payload));
+  const read = (spec: Parameters<typeof compileValue>[0], payload: unknown) =>
+    compileValue(spec, { allowEnvelope: true })(at(payload));
   it('formats minor units in the currency the event names, with its own digits', () => {
-    expect(read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe('$19.99');
+    expect(read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe(
+      '$19.99',
+    );
     expect(read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 500, currency: 'JPY' })).toBe('¥500');
     expect(read({ path: 'amount', transform: [{ money: { const: 'EUR' } }] }, { amount: 123456 })).toBe('€1,234.56');
-    expect(read({ path: 'amount', transform: [{ decimal: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe(19.99);
-    expect(() => read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'dollars' })).toThrow(/is not a currency code/);
-    expect(() => read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 'lots', currency: 'usd' })).toThrow(/is not an amount/);
+    expect(read({ path: 'amount', transform: [{ decimal: 'currency' }] }, { amount: 1999, currency: 'usd' })).toBe(
+      19.99,
+    );
+    expect(() =>
+      read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 1999, currency: 'dollars' }),
+    ).toThrow(/is not a currency code/);
+    expect(() =>
+      read({ path: 'amount', transform: [{ money: 'currency' }] }, { amount: 'lots', currency: 'usd' }),
+    ).toThrow(/is not an amount/);
   });
   it('joins, splits, divides, and dates', () => {
     expect(read({ path: 'tags', transform: [{ join: ', ' }, 'upper'] }, { tags: ['a', null, 'b'] })).toBe('A, B');
     expect(read({ path: 'csv', transform: [{ split: ',' }] }, { csv: 'a,b' })).toEqual(['a', 'b']);
     expect(read({ path: 'n', transform: [{ divide: 100 }] }, { n: 250 })).toBe(2.5);
-    expect(read({ path: 'at', transform: ['unix_seconds_to_iso', { add: '7d' }, { format_date: 'D MMM YYYY, HH:mm' }] }, { at: 1_796_212_800 })).toBe('9 Dec 2026, 12:00');
-    expect(read({ path: 'at', transform: [{ subtract: '1h' }] }, { at: '2026-12-07T10:00:00Z' })).toBe('2026-12-07T09:00:00.000Z');
-    expect(read({ path: 'at', transform: [{ format_date: 'MMMM D, YYYY' }] }, { at: '2026-01-05T00:00:00Z' })).toBe('January 5, 2026');
+    expect(
+      read(
+        { path: 'at', transform: ['unix_seconds_to_iso', { add: '7d' }, { format_date: 'D MMM YYYY, HH:mm' }] },
+        { at: 1_796_212_800 },
+      ),
+    ).toBe('9 Dec 2026, 12:00');
+    expect(read({ path: 'at', transform: [{ subtract: '1h' }] }, { at: '2026-12-07T10:00:00Z' })).toBe(
+      '2026-12-07T09:00:00.000Z',
+    );
+    expect(read({ path: 'at', transform: [{ format_date: 'MMMM D, YYYY' }] }, { at: '2026-01-05T00:00:00Z' })).toBe(
+      'January 5, 2026',
+    );
   });
   it('finds the item of a list whose field equals a value of the event', () => {
-    const clerk = { primary: 'idn_2', emails: [{ id: 'idn_1', email: 'old@x.test' }, { id: 'idn_2', email: 'ada@x.test' }] };
-    expect(read({ path: 'emails', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toEqual({ id: 'idn_2', email: 'ada@x.test' });
+    const clerk = {
+      primary: 'idn_2',
+      emails: [
+        { id: 'idn_1', email: 'old@x.test' },
+        { id: 'idn_2', email: 'ada@x.test' },
+      ],
+    };
+    expect(read({ path: 'emails', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toEqual({
+      id: 'idn_2',
+      email: 'ada@x.test',
+    });
     // None matches: the value is missing (a let reads undefined; a condition on it is false).
-    expect(() => read({ path: 'emails', transform: [{ find: { where: 'id', equals: { const: 'idn_9' } } }] }, clerk)).toThrow(/path emails is missing/);
-    expect(() => read({ path: 'primary', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toThrow(/is not a list/);
+    expect(() =>
+      read({ path: 'emails', transform: [{ find: { where: 'id', equals: { const: 'idn_9' } } }] }, clerk),
+    ).toThrow(/path emails is missing/);
+    expect(() => read({ path: 'primary', transform: [{ find: { where: 'id', equals: 'primary' } }] }, clerk)).toThrow(
+      /is not a list/,
+    );
   });
 
   it('reads a derived value ($name) and paths inside it', () => {
-    const ctx = { payload: {}, lets: (name: string) => (name === 'primary' ? { email: 'a@b.c' } : undefined) } as ValueContext;
+    const ctx = {
+      payload: {},
+      lets: (name: string) => (name === 'primary' ? { email: 'a@b.c' } : undefined),
+    } as ValueContext;
     expect(compileValue('$primary.email')(ctx)).toBe('a@b.c');
     expect(compileValue({ template: 'to {$primary.email}' })(ctx)).toBe('to a@b.c');
     expect(() => compileValue('$other')(ctx)).toThrow(/\$other is missing/);

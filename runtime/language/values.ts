@@ -12,7 +12,8 @@ import type { Value } from '../manifest/types.gen.ts';
 import { DURATION_PATTERN, parseDuration } from '../lib/duration.ts';
 import { closest } from './closest.ts';
 
-export const PATH_PATTERN = '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
+export const PATH_PATTERN =
+  '^(@[a-z_]+|[A-Za-z0-9_$-]+(\\[[0-9]+\\])*|(\\[[0-9]+\\])+)(\\.[A-Za-z0-9_$-]+(\\[[0-9]+\\])*)*$';
 
 export const TRANSFORMS = {
   trim: (v: unknown) => String(v).trim(),
@@ -41,29 +42,56 @@ export type TransformName = keyof typeof TRANSFORMS;
  * the currency's minor units (Stripe's `1999` with `usd` → `$19.99`) with Intl, which knows each currency's digits.
  */
 export const PARAMETERIZED = {
-  money: { schema: { $ref: '#/definitions/Value' }, description: 'An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.' },
-  decimal: { schema: { $ref: '#/definitions/Value' }, description: 'An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.' },
+  money: {
+    schema: { $ref: '#/definitions/Value' },
+    description:
+      'An amount in minor units (cents) formatted in the currency this value names (a path, or `{ const: EUR }`): `1999` with `usd` → `$19.99`; `500` with `jpy` → `¥500`.',
+  },
+  decimal: {
+    schema: { $ref: '#/definitions/Value' },
+    description:
+      'An amount in minor units (cents) as a decimal number in the currency this value names: `1999` with `usd` → `19.99`.',
+  },
   divide: { schema: { type: 'number', exclusiveMinimum: 0 }, description: 'Divides a number: `{ divide: 100 }`.' },
   multiply: { schema: { type: 'number' }, description: 'Multiplies a number.' },
-  join: { schema: { type: 'string' }, description: 'Joins a list into one string with this separator (missing and null items are left out).' },
+  join: {
+    schema: { type: 'string' },
+    description: 'Joins a list into one string with this separator (missing and null items are left out).',
+  },
   split: { schema: { type: 'string', minLength: 1 }, description: 'Splits a string into a list at this separator.' },
-  add: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.' },
-  subtract: { schema: { type: 'string', pattern: DURATION_PATTERN }, description: 'Subtracts a duration from a date: ISO-8601.' },
+  add: {
+    schema: { type: 'string', pattern: DURATION_PATTERN },
+    description: 'Adds a duration (`7d`, `90m`) to a date (ISO-8601, or a Date string): ISO-8601.',
+  },
+  subtract: {
+    schema: { type: 'string', pattern: DURATION_PATTERN },
+    description: 'Subtracts a duration from a date: ISO-8601.',
+  },
   find: {
     schema: {
       type: 'object',
       additionalProperties: false,
       required: ['where', 'equals'],
       properties: {
-        where: { type: 'string', pattern: PATH_PATTERN, description: "A path into each item (`id`, `verification.status`)." },
-        equals: { $ref: '#/definitions/Value', description: 'What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.' },
+        where: {
+          type: 'string',
+          pattern: PATH_PATTERN,
+          description: 'A path into each item (`id`, `verification.status`).',
+        },
+        equals: {
+          $ref: '#/definitions/Value',
+          description:
+            'What it must equal: a value read from the event (`data.primary_email_address_id`), or `{ const: … }`.',
+        },
       },
     },
-    description: 'The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.',
+    description:
+      'The first item of a list whose `where` equals `equals` (strictly), or missing when none does: `{ find: { where: id, equals: data.primary_email_address_id } }`.',
   },
   format_date: {
     schema: { type: 'string', minLength: 1 },
-    description: 'Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.',
+    description:
+      'Formats a date (ISO-8601) in UTC with the tokens YYYY, MM, DD, HH, mm, ss, MMM (Jan), MMMM (January) and D (day without zero): `{ format_date: "D MMM YYYY" }` → `7 Dec 2026`.',
   },
 } as const;
 
@@ -80,7 +108,9 @@ const transformSchema = {
       additionalProperties: false,
       minProperties: 1,
       maxProperties: 1,
-      properties: Object.fromEntries(Object.entries(PARAMETERIZED).map(([name, p]) => [name, { ...p.schema, description: p.description }])),
+      properties: Object.fromEntries(
+        Object.entries(PARAMETERIZED).map(([name, p]) => [name, { ...p.schema, description: p.description }]),
+      ),
     },
   ],
 };
@@ -101,18 +131,32 @@ export const valueSchema = {
           description:
             'A string with `{path}` placeholders. In event extraction (id, type, occurred_at) every placeholder must be a non-empty string, a number or a boolean, or the template is missing (then `default`, the next of `first`, or 400 unmappable_event); in handler steps a missing placeholder renders empty.',
         },
-        first: { type: 'array', items: { $ref: '#/definitions/Value' }, minItems: 1, description: 'The first of these values that is present (each with its own transforms and default), e.g. one id per kind of callback.' },
+        first: {
+          type: 'array',
+          items: { $ref: '#/definitions/Value' },
+          minItems: 1,
+          description:
+            'The first of these values that is present (each with its own transforms and default), e.g. one id per kind of callback.',
+        },
         const: { tsType: 'unknown', description: 'This constant value.' },
         now: { const: true, description: 'The current time as ISO-8601.' },
         header: { type: 'string', description: 'A request header (event extraction only).' },
-        body_sha256: { const: true, description: 'The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.' },
+        body_sha256: {
+          const: true,
+          description:
+            'The hex SHA-256 of the request body (event extraction only): an id for providers whose deliveries carry none, so a redelivered body is deduplicated.',
+        },
         window: {
           type: 'string',
           pattern: DURATION_PATTERN,
           description:
             'With `body_sha256` as the event id: the same body is a duplicate only within this window and a new event after it (the stored id is `<hash>@<arrival>`), for providers that send the same body again for a new change.',
         },
-        env: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.' },
+        env: {
+          type: 'string',
+          pattern: '^[A-Z][A-Z0-9_]*$',
+          description: 'A Worker variable (wrangler.toml [vars]), e.g. ADMIN_EMAIL; not in event extraction.',
+        },
         transform: {
           // Inline, not a $ref: validate's union explanation then names a misspelt transform alone.
           anyOf: [transformSchema, { type: 'array', items: transformSchema, minItems: 1 }],
@@ -122,9 +166,14 @@ export const valueSchema = {
           type: 'object',
           minProperties: 1,
           additionalProperties: { tsType: 'unknown' },
-          description: 'After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.',
+          description:
+            'After the transforms, the value is looked up here (a number or boolean by its text, e.g. `"2"`) and replaced by what the key maps to: any JSON value. A value that is not a key takes `default`, or is a mapping error.',
         },
-        default: { tsType: 'unknown', description: 'Used when the source is missing or null, or (with `map`) when the value is not a key of the map.' },
+        default: {
+          tsType: 'unknown',
+          description:
+            'Used when the source is missing or null, or (with `map`) when the value is not a key of the map.',
+        },
       },
     },
   ],
@@ -168,7 +217,8 @@ export interface CompiledPath {
   text: string;
 }
 
-const isNameChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_' || c === '$' || c === '-';
+const isNameChar = (c: string) =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_' || c === '$' || c === '-';
 const isEnvelopeChar = (c: string) => (c >= 'a' && c <= 'z') || c === '_';
 const isDigit = (c: string) => c >= '0' && c <= '9';
 
@@ -250,14 +300,25 @@ export interface CompileValueOptions {
 
 type ValueObject = Exclude<Value, string>;
 type SourceName = 'path' | 'template' | 'first' | 'const' | 'now' | 'header' | 'body_sha256' | 'env';
-const SOURCE_NAMES: readonly SourceName[] = ['path', 'template', 'first', 'const', 'now', 'header', 'body_sha256', 'env'];
+const SOURCE_NAMES: readonly SourceName[] = [
+  'path',
+  'template',
+  'first',
+  'const',
+  'now',
+  'header',
+  'body_sha256',
+  'env',
+];
 
 /** Throws for an `@envelope` path whose field the envelope does not have, with the nearest one. */
 export function checkEnvelopeField(p: CompiledPath): void {
   const field = String(p.segments[0]);
   if (!p.envelope || ENVELOPE_FIELDS.has(field)) return;
   const guess = closest(field, [...ENVELOPE_FIELDS]);
-  throw new Error(`unknown envelope field ${p.text}${guess ? ` (did you mean "@${guess}"?)` : ''}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`);
+  throw new Error(
+    `unknown envelope field ${p.text}${guess ? ` (did you mean "@${guess}"?)` : ''}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`,
+  );
 }
 
 /** A path a value reads: an `@envelope` field only where the options allow one, and only a known field. */
@@ -277,7 +338,10 @@ const SOURCES: Record<SourceName, (object: ValueObject, options: CompileValueOpt
     const path = checkedPath(compilePath(object.path!), options);
     return [(ctx) => readPath(path, ctx), `path ${path.text}`];
   },
-  template: (object, options) => [compileTemplate(object.template!, (p) => checkedPath(p, options), options.allowHeaders === true), `template ${JSON.stringify(object.template)}`],
+  template: (object, options) => [
+    compileTemplate(object.template!, (p) => checkedPath(p, options), options.allowHeaders === true),
+    `template ${JSON.stringify(object.template)}`,
+  ],
   first: (object, options) => {
     const { allowWindow: _window, ...inner } = options;
     const alternatives = object.first!.map((spec) => compileOptional(spec, inner));
@@ -301,7 +365,10 @@ const SOURCES: Record<SourceName, (object: ValueObject, options: CompileValueOpt
     if (!options.allowHeaders) throw new Error('`body_sha256` is only available in event extraction');
     if (object.window === undefined) return [(ctx) => ctx.bodySha256, 'body_sha256'];
     // Unique per arrival: the same body within the window is refused by the claim's same-body check instead.
-    return [(ctx) => ctx.bodySha256 && `${ctx.bodySha256}@${ctx.now ? ctx.now() : new Date().toISOString()}`, 'body_sha256'];
+    return [
+      (ctx) => ctx.bodySha256 && `${ctx.bodySha256}@${ctx.now ? ctx.now() : new Date().toISOString()}`,
+      'body_sha256',
+    ];
   },
   env: (object, options) => {
     if (!options.allowEnvelope) throw new Error('`env` values are only available in handler steps');
@@ -324,11 +391,15 @@ function transformsOf(names: TransformSpec | undefined, options: CompileValueOpt
     if (typeof item === 'object' && item !== null) {
       const entries = Object.entries(item);
       const [name, argument] = entries[0] ?? [];
-      if (entries.length !== 1 || !(name! in PARAMETERIZED)) throw new Error(`a transform object has one key, one of ${Object.keys(PARAMETERIZED).join(', ')}`);
+      if (entries.length !== 1 || !(name! in PARAMETERIZED))
+        throw new Error(`a transform object has one key, one of ${Object.keys(PARAMETERIZED).join(', ')}`);
       return parameterized(name as ParameterizedName, argument, options);
     }
     const fn = TRANSFORMS[item as TransformName];
-    if (!fn) throw new Error(`unknown transform ${JSON.stringify(item)}; known: ${[...Object.keys(TRANSFORMS), ...Object.keys(PARAMETERIZED)].join(', ')}`);
+    if (!fn)
+      throw new Error(
+        `unknown transform ${JSON.stringify(item)}; known: ${[...Object.keys(TRANSFORMS), ...Object.keys(PARAMETERIZED)].join(', ')}`,
+      );
     return fn;
   });
 }
@@ -364,7 +435,20 @@ function currency(code: unknown): { format: Intl.NumberFormat; digits: number } 
   return known;
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** Formats a date in UTC with YYYY MM DD HH mm ss MMM MMMM D; other characters are kept. */
@@ -401,7 +485,10 @@ function parameterized(name: ParameterizedName, argument: unknown, options: Comp
     case 'join':
       return (v) => {
         if (!Array.isArray(v)) throw new MappingError('is not a list', 'is not a list');
-        return v.filter((x) => x !== undefined && x !== null).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(argument as string);
+        return v
+          .filter((x) => x !== undefined && x !== null)
+          .map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))
+          .join(argument as string);
       };
     case 'split':
       return (v) => String(v).split(argument as string);
@@ -415,7 +502,8 @@ function parameterized(name: ParameterizedName, argument: unknown, options: Comp
     case 'find': {
       const { where, equals } = argument as { where: string; equals: Value };
       const field = compilePath(where);
-      if (field.envelope || field.let !== undefined) throw new Error('`find`\'s `where` is a path into each item, not an @envelope field or a $name');
+      if (field.envelope || field.let !== undefined)
+        throw new Error("`find`'s `where` is a path into each item, not an @envelope field or a $name");
       const target = compileOptional(equals, options).read;
       return (v, ctx) => {
         if (!Array.isArray(v)) throw new MappingError('is not a list', 'is not a list');
@@ -445,7 +533,8 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
   if (sources.length !== 1) {
     throw new Error(`a value needs exactly one of ${SOURCE_NAMES.join(', ')} (found ${sources.join(', ') || 'none'})`);
   }
-  if (object.window !== undefined && !(options.allowWindow && sources[0] === 'body_sha256')) throw new Error('`window` applies only to an event id that is `body_sha256`');
+  if (object.window !== undefined && !(options.allowWindow && sources[0] === 'body_sha256'))
+    throw new Error('`window` applies only to an event id that is `body_sha256`');
   const hasDefault = 'default' in object;
   const transforms = transformsOf(object.transform, options);
   const [source, describe] = SOURCES[sources[0]!](object, options);
@@ -457,14 +546,18 @@ function compileOptional(spec: Value, options: CompileValueOptions): OptionalVal
     try {
       for (const transform of transforms) value = transform(value, ctx);
     } catch (error) {
-      if (error instanceof MappingError) throw new MappingError(`${describe}: ${error.message}`, `${describe} ${error.logText}`);
+      if (error instanceof MappingError)
+        throw new MappingError(`${describe}: ${error.message}`, `${describe} ${error.logText}`);
       throw error;
     }
     if (!lookup) return value;
     const key = typeof value === 'string' ? value : JSON.stringify(value);
     if (lookup.has(key)) return lookup.get(key);
     if (hasDefault) return fallback;
-    throw new MappingError(`${describe} is ${JSON.stringify(key).slice(0, 60)}, not a key of its map`, `${describe} is not a key of its map`);
+    throw new MappingError(
+      `${describe} is ${JSON.stringify(key).slice(0, 60)}, not a key of its map`,
+      `${describe} is not a key of its map`,
+    );
   };
   return { read, describe };
 }
@@ -526,7 +619,9 @@ function compileTemplate(template: string, checkPath: (p: CompiledPath) => Compi
 }
 
 function isoFromEpoch(value: unknown, scale: number): string {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new MappingError(`${JSON.stringify(value)} is not an epoch timestamp`, 'is not an epoch timestamp');
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n))
+    throw new MappingError(`${JSON.stringify(value)} is not an epoch timestamp`, 'is not an epoch timestamp');
   return new Date(n * scale).toISOString();
 }

@@ -1,6 +1,17 @@
 /** Byte helpers verifiers rely on: strict decoders (a lenient one would accept signatures the provider refuses). */
 import { describe, expect, it } from 'vitest';
-import { concatBytes, fromBase64, fromBase64Url, fromHex, secretsEqual, sha256, timingSafeEqual, toBase64, toBase64Url, toHex } from './bytes.ts';
+import {
+  concatBytes,
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  secretsEqual,
+  sha256,
+  timingSafeEqual,
+  toBase64,
+  toBase64Url,
+  toHex,
+} from './bytes.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 

@@ -92,11 +92,12 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-
 /** SHA-256 of bytes or UTF-8 text. */
 export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
   // A view of a SharedArrayBuffer is no BufferSource to the DOM's types (the dashboard's check reads this file): ours never are.
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', (typeof data === 'string' ? encoder.encode(data) : data) as BufferSource));
+  return new Uint8Array(
+    await crypto.subtle.digest('SHA-256', (typeof data === 'string' ? encoder.encode(data) : data) as BufferSource),
+  );
 }
 
 /** Compares two secrets in constant time: hashed first, so neither their content nor their length leaks. */

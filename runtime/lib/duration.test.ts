@@ -4,12 +4,16 @@ import { DURATION_PATTERN, parseDuration, parseSize } from './duration.ts';
 
 describe('parseDuration', () => {
   it('reads each unit into milliseconds', () => {
-    expect(['250ms', '30s', '5m', '12h', '7d', '0s'].map(parseDuration)).toEqual([250, 30_000, 300_000, 43_200_000, 604_800_000, 0]);
+    expect(['250ms', '30s', '5m', '12h', '7d', '0s'].map(parseDuration)).toEqual([
+      250, 30_000, 300_000, 43_200_000, 604_800_000, 0,
+    ]);
   });
 
   it('refuses anything else, quoting the text and listing the units', () => {
     for (const text of ['5 minutes', '5', '1.5h', '-1s', '5M', '', '1h30m']) {
-      expect(() => parseDuration(text)).toThrow(`invalid duration ${JSON.stringify(text)}: use a number and one of ms, s, m, h, d`);
+      expect(() => parseDuration(text)).toThrow(
+        `invalid duration ${JSON.stringify(text)}: use a number and one of ms, s, m, h, d`,
+      );
     }
   });
 
@@ -23,7 +27,20 @@ describe('parseDuration', () => {
         return false;
       }
     };
-    for (const text of ['250ms', '7d', '5 minutes', '1.5h', '5M', 'ms', 's5', '5mss', '5constructor', '5__proto__', '05m']) expect(parses(text)).toBe(pattern.test(text));
+    for (const text of [
+      '250ms',
+      '7d',
+      '5 minutes',
+      '1.5h',
+      '5M',
+      'ms',
+      's5',
+      '5mss',
+      '5constructor',
+      '5__proto__',
+      '05m',
+    ])
+      expect(parses(text)).toBe(pattern.test(text));
   });
 });
 
@@ -33,6 +50,9 @@ describe('parseSize', () => {
   });
 
   it('refuses decimal units and spaces, quoting the text', () => {
-    for (const text of ['1MB', '64 KiB', '1kib', '2GiB']) expect(() => parseSize(text)).toThrow(`invalid size ${JSON.stringify(text)}: use a number and one of B, KiB, MiB`);
+    for (const text of ['1MB', '64 KiB', '1kib', '2GiB'])
+      expect(() => parseSize(text)).toThrow(
+        `invalid size ${JSON.stringify(text)}: use a number and one of B, KiB, MiB`,
+      );
   });
 });

@@ -15,7 +15,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(text: string): number {
   const ms = scaled(text, UNIT_MS);
-  if (ms === undefined) throw new Error(`invalid duration ${JSON.stringify(text)}: use a number and one of ms, s, m, h, d`);
+  if (ms === undefined)
+    throw new Error(`invalid duration ${JSON.stringify(text)}: use a number and one of ms, s, m, h, d`);
   return ms;
 }
 

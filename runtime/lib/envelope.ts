@@ -33,7 +33,14 @@ export const BATCH_EVENT_TYPE = 'batch';
 /** The envelopes a message's handlers run for: a batch's items, each in its own envelope; else the envelope itself. */
 export function itemEnvelopes(envelope: Envelope): Envelope[] {
   if (!envelope.items) return [envelope];
-  return envelope.items.map((item) => ({ integration: envelope.integration, id: item.id, type: item.type, occurred_at: item.occurred_at, received_at: envelope.received_at, payload: item.payload }));
+  return envelope.items.map((item) => ({
+    integration: envelope.integration,
+    id: item.id,
+    type: item.type,
+    occurred_at: item.occurred_at,
+    received_at: envelope.received_at,
+    payload: item.payload,
+  }));
 }
 
 /**
@@ -46,8 +53,21 @@ export const MAX_BATCH_MESSAGE_BYTES = 120_000;
  * Events queued together as batches: as few messages as MAX_BATCH_MESSAGE_BYTES allows (one, unless the envelopes
  * outgrow the limit), each with its own id. Throws a RangeError when one event alone cannot fit a message.
  */
-export function batchEnvelopes(integration: string, items: readonly EnvelopeItem[], receivedAt: string, maxBytes = MAX_BATCH_MESSAGE_BYTES): Envelope[] {
-  const head = (): Envelope => ({ integration, id: crypto.randomUUID(), type: BATCH_EVENT_TYPE, occurred_at: null, received_at: receivedAt, payload: null, items: [] });
+export function batchEnvelopes(
+  integration: string,
+  items: readonly EnvelopeItem[],
+  receivedAt: string,
+  maxBytes = MAX_BATCH_MESSAGE_BYTES,
+): Envelope[] {
+  const head = (): Envelope => ({
+    integration,
+    id: crypto.randomUUID(),
+    type: BATCH_EVENT_TYPE,
+    occurred_at: null,
+    received_at: receivedAt,
+    payload: null,
+    items: [],
+  });
   const size = (value: unknown) => utf8Length(JSON.stringify(value));
   const empty = size(head());
   const batches: Envelope[] = [];
@@ -55,7 +75,8 @@ export function batchEnvelopes(integration: string, items: readonly EnvelopeItem
   let bytes = empty;
   for (const item of items) {
     const n = size(item) + 1;
-    if (empty + n > maxBytes) throw new RangeError(`an event of ${n} bytes cannot fit a queue message (${maxBytes} bytes)`);
+    if (empty + n > maxBytes)
+      throw new RangeError(`an event of ${n} bytes cannot fit a queue message (${maxBytes} bytes)`);
     if (bytes + n > maxBytes) {
       batches.push(current);
       current = head();
@@ -101,7 +122,11 @@ export interface RuntimeEnv {
 }
 
 /** The envelope without its payload, pointing at the body the event log keeps (for a body too large to travel). */
-export const byReference = (envelope: Envelope): Envelope => ({ ...envelope, payload: null, payload_ref: `events:${envelope.integration}:${envelope.id}` });
+export const byReference = (envelope: Envelope): Envelope => ({
+  ...envelope,
+  payload: null,
+  payload_ref: `events:${envelope.integration}:${envelope.id}`,
+});
 
 /** A queue message that asks the consumer to deliver an applied event's due effects (a retry, a deferral's end). */
 export interface EffectsMessage {
@@ -115,5 +140,11 @@ export function isEffectsMessage(value: unknown): value is EffectsMessage {
 
 export function isEnvelope(value: unknown): value is Envelope {
   const v = value as Envelope;
-  return typeof v === 'object' && v !== null && typeof v.integration === 'string' && typeof v.id === 'string' && typeof v.type === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.integration === 'string' &&
+    typeof v.id === 'string' &&
+    typeof v.type === 'string'
+  );
 }

@@ -30,7 +30,11 @@ export interface ErrorBody {
 }
 
 /** Builds the error response; extra headers (Allow, Retry-After, WWW-Authenticate) ride along. */
-export function errorResponse(status: ContentfulStatusCode, body: ErrorBody, headers: Record<string, string> = {}): Response {
+export function errorResponse(
+  status: ContentfulStatusCode,
+  body: ErrorBody,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
@@ -41,7 +45,11 @@ export function errorResponse(status: ContentfulStatusCode, body: ErrorBody, hea
  * Throws the error as an HTTPException carrying its complete Response.
  * @example throw httpError(404, { error: 'not_found', message: 'no route for /x' })
  */
-export function httpError(status: ContentfulStatusCode, body: ErrorBody, headers?: Record<string, string>): HTTPException {
+export function httpError(
+  status: ContentfulStatusCode,
+  body: ErrorBody,
+  headers?: Record<string, string>,
+): HTTPException {
   const error = new HTTPException(status, { res: errorResponse(status, body, headers), message: body.message });
   errorBodies.set(error, body);
   return error;
@@ -71,7 +79,11 @@ export async function readBody(request: Request, max: number): Promise<Uint8Arra
     try {
       read = await reader.read();
     } catch {
-      throw httpError(400, { error: 'bad_request', message: 'the body ended before it was complete', reason: 'broken_body' });
+      throw httpError(400, {
+        error: 'bad_request',
+        message: 'the body ended before it was complete',
+        reason: 'broken_body',
+      });
     }
     if (read.done) break;
     total += read.value.byteLength;

@@ -11,7 +11,13 @@ describe('LazyMap', () => {
 
   it('lists its rest only when a key the first entries lack is asked for, or when read whole, in declared order', () => {
     let listed = 0;
-    const rest = (): [string, () => string][] => (listed++, [['route', () => 'r'], ['command', () => 'c']]);
+    const rest = (): [string, () => string][] => (
+      listed++,
+      [
+        ['route', () => 'r'],
+        ['command', () => 'c'],
+      ]
+    );
     const map = new LazyMap<string, string>([['stripe', () => 's']], rest);
     expect(map.get('stripe')).toBe('s');
     expect(listed).toBe(0);
@@ -20,7 +26,14 @@ describe('LazyMap', () => {
     expect([...map.keys()]).toEqual(['stripe', 'route', 'command']);
     expect(listed).toBe(1);
     const whole = new LazyMap<string, string>([['stripe', () => 's']], rest);
-    expect([whole.size, [...whole.entries()]]).toEqual([3, [['stripe', 's'], ['route', 'r'], ['command', 'c']]]);
+    expect([whole.size, [...whole.entries()]]).toEqual([
+      3,
+      [
+        ['stripe', 's'],
+        ['route', 'r'],
+        ['command', 'c'],
+      ],
+    ]);
     expect(new LazyMap<string, string>([], rest).has('nothing')).toBe(false);
   });
 

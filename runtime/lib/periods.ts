@@ -10,7 +10,9 @@ export function periodBounds(period: Period, atMs: number): { start: string; end
   let end: Date;
   switch (period) {
     case 'minute':
-      start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()));
+      start = new Date(
+        Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()),
+      );
       end = new Date(start.getTime() + 60_000);
       break;
     case 'hour':

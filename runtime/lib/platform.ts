@@ -19,7 +19,12 @@ export const BACKLOG_READ_MS = 5_000;
 
 export type PlatformMetric = 'worker_requests' | 'queue_operations' | 'd1_rows_written' | 'kv_writes';
 /** Each platform metric's counter name. */
-const PLATFORM_METRICS: Record<PlatformMetric, string> = { worker_requests: 'platform.worker_requests', queue_operations: 'platform.queue_operations', d1_rows_written: 'platform.d1_rows_written', kv_writes: 'platform.kv_writes' };
+const PLATFORM_METRICS: Record<PlatformMetric, string> = {
+  worker_requests: 'platform.worker_requests',
+  queue_operations: 'platform.queue_operations',
+  d1_rows_written: 'platform.d1_rows_written',
+  kv_writes: 'platform.kv_writes',
+};
 
 /** What a plan allows per day, in the units it is billed in (paid: the monthly inclusion / 30). */
 export type PlanResource = PlatformMetric | 'd1_rows_read' | 'kv_reads';
@@ -29,8 +34,22 @@ export type PlanResource = PlatformMetric | 'd1_rows_read' | 'kv_reads';
  * writes, Queues 10k ops). The one source of these numbers: the admin usage report and `plan --budget` read them.
  */
 export const PLAN_ALLOWANCES: Record<'free' | 'paid', Record<PlanResource, number>> = {
-  free: { worker_requests: 100_000, queue_operations: 10_000, d1_rows_written: 100_000, d1_rows_read: 5_000_000, kv_reads: 100_000, kv_writes: 1_000 },
-  paid: { worker_requests: 10_000_000 / 30, queue_operations: 1_000_000 / 30, d1_rows_written: 50_000_000 / 30, d1_rows_read: 25_000_000_000 / 30, kv_reads: 10_000_000 / 30, kv_writes: 1_000_000 / 30 },
+  free: {
+    worker_requests: 100_000,
+    queue_operations: 10_000,
+    d1_rows_written: 100_000,
+    d1_rows_read: 5_000_000,
+    kv_reads: 100_000,
+    kv_writes: 1_000,
+  },
+  paid: {
+    worker_requests: 10_000_000 / 30,
+    queue_operations: 1_000_000 / 30,
+    d1_rows_written: 50_000_000 / 30,
+    d1_rows_read: 25_000_000_000 / 30,
+    kv_reads: 10_000_000 / 30,
+    kv_writes: 1_000_000 / 30,
+  },
 };
 
 /** The allowances of the metrics the runtime counts itself (the admin usage report). */
@@ -39,7 +58,12 @@ export const PLAN_LIMITS: Record<'free' | 'paid', Record<PlatformMetric, number>
   paid: pick(PLAN_ALLOWANCES.paid),
 };
 function pick(a: Record<PlanResource, number>): Record<PlatformMetric, number> {
-  return { worker_requests: a.worker_requests, queue_operations: a.queue_operations, d1_rows_written: a.d1_rows_written, kv_writes: a.kv_writes };
+  return {
+    worker_requests: a.worker_requests,
+    queue_operations: a.queue_operations,
+    d1_rows_written: a.d1_rows_written,
+    kv_writes: a.kv_writes,
+  };
 }
 
 /** What one event of one handler costs, per resource. */
@@ -73,7 +97,6 @@ export interface HandlerCost {
   batch_size?: number;
 }
 
-
 export interface Capacity {
   plan: 'free' | 'paid';
   /** Events a day that fit, if all traffic were this handler. */
@@ -88,7 +111,14 @@ export interface BudgetTable {
   headline?: { source: string; on: string; capacity: Capacity[] };
 }
 
-const RESOURCES = ['worker_requests', 'd1_rows_written', 'd1_rows_read', 'queue_operations', 'kv_reads', 'kv_writes'] as const satisfies readonly PlanResource[];
+const RESOURCES = [
+  'worker_requests',
+  'd1_rows_written',
+  'd1_rows_read',
+  'queue_operations',
+  'kv_reads',
+  'kv_writes',
+] as const satisfies readonly PlanResource[];
 
 /** Events a day that fit each plan if every event cost this much, and the resource that runs out first. */
 export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): Capacity[] {
@@ -96,15 +126,17 @@ export function capacity(cost: Pick<HandlerCost, (typeof RESOURCES)[number]>): C
     let best: Capacity = { plan, events_per_day: Infinity, binding: 'worker_requests' };
     for (const r of RESOURCES) {
       const per = cost[r];
-      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day) best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
+      if (per > 0 && PLAN_ALLOWANCES[plan][r] / per < best.events_per_day)
+        best = { plan, events_per_day: Math.floor(PLAN_ALLOWANCES[plan][r] / per), binding: r };
     }
     return best;
   });
 }
 
-
 /** What one request costs: a route's row is per event, its batch's shares included; a request carries `batch_size` events. */
-export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'branch' | 'without' | 'status' | 'batched' | 'batch_size'> {
+export function perRequest(
+  cost: HandlerCost,
+): Omit<HandlerCost, 'source' | 'kind' | 'on' | 'path' | 'branch' | 'without' | 'status' | 'batched' | 'batch_size'> {
   const n = cost.batch_size ?? 1;
   // Shares of a batch times its size are whole again: 0.3 x 10 is 3, not 3.0000000000000004.
   const times = (v: number) => Math.round(v * n * 1e9) / 1e9;
@@ -121,7 +153,8 @@ export function perRequest(cost: HandlerCost): Omit<HandlerCost, 'source' | 'kin
 }
 
 /** Adds a pending count to its counter row. */
-const UPSERT_COUNT = 'INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n';
+const UPSERT_COUNT =
+  'INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + excluded.n';
 
 interface Pending {
   metric: string;
@@ -157,7 +190,12 @@ export class PlatformUsage {
 
   /** Counts not yet written, by metric, key and period start: reports add them to what D1 has, without a write. */
   unflushed(nowMs: number): { metric: string; key: string; period_start: string; n: number }[] {
-    return [...this.pending.values()].map((p) => ({ metric: p.metric, key: p.key, period_start: periodBounds(p.period, nowMs).start, n: p.n }));
+    return [...this.pending.values()].map((p) => ({
+      metric: p.metric,
+      key: p.key,
+      period_start: periodBounds(p.period, nowMs).start,
+      n: p.n,
+    }));
   }
 
   /** A refused webhook, per integration and reason, per hour (bodies of refused requests are never kept). */
@@ -198,7 +236,9 @@ export class PlatformUsage {
     if (!read || nowMs - read.at >= BACKLOG_READ_MS) {
       const since = periodBounds('day', nowMs - 86_400_000).start;
       const row = await db
-        .prepare("SELECT coalesce(sum(CASE metric WHEN 'queue.sent' THEN n ELSE -n END), 0) AS depth FROM usage WHERE metric IN ('queue.sent', 'queue.consumed') AND key = ?1 AND period_start >= ?2")
+        .prepare(
+          "SELECT coalesce(sum(CASE metric WHEN 'queue.sent' THEN n ELSE -n END), 0) AS depth FROM usage WHERE metric IN ('queue.sent', 'queue.consumed') AND key = ?1 AND period_start >= ?2",
+        )
         .bind(queue, since)
         .first<{ depth: number }>();
       read = { at: nowMs, depth: row?.depth ?? 0 };
@@ -226,9 +266,7 @@ export class PlatformUsage {
     this.pending.clear();
     try {
       await db.batch(
-        drained.map((p) =>
-          db.prepare(UPSERT_COUNT).bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n),
-        ),
+        drained.map((p) => db.prepare(UPSERT_COUNT).bind(p.metric, p.key, periodBounds(p.period, nowMs).start, p.n)),
       );
       // The counts just written are in D1 now, no longer pending here: the next backlog read must see them.
       this.backlogs.clear();
@@ -251,13 +289,26 @@ export const DAILY_KEEP_MS = 35 * 86_400_000;
  * metric at a time (a skip over the key: one row read per metric), each searched for its past periods alone; a range
  * over the whole family would read every counter it keeps.
  */
-export function pruneUsageStatements(db: D1Database, nowMs: number, batch: number, limits: readonly { name: string; period: Period }[] = []): D1PreparedStatement[] {
+export function pruneUsageStatements(
+  db: D1Database,
+  nowMs: number,
+  batch: number,
+  limits: readonly { name: string; period: Period }[] = [],
+): D1PreparedStatement[] {
   const hourly = new Date(nowMs - HOURLY_KEEP_MS).toISOString();
   const daily = new Date(nowMs - DAILY_KEEP_MS).toISOString();
   const range = (from: string, to: string, cut: string) => db.prepare(PRUNE_FAMILY).bind(from, to, cut, batch);
   // A limit's counters of periods before the current one are over: nothing reads them again.
   const over = limits.map((l) => pruneCounterStatement(db, l.name, periodBounds(l.period, nowMs).start, batch));
-  return [range('events.', 'events/', hourly), range('lag.', 'lag/', hourly), range('rejections.', 'rejections/', hourly), range('effects.', 'effects/', hourly), range('platform.', 'platform/', daily), range('queue.', 'queue/', daily), ...over];
+  return [
+    range('events.', 'events/', hourly),
+    range('lag.', 'lag/', hourly),
+    range('rejections.', 'rejections/', hourly),
+    range('effects.', 'effects/', hourly),
+    range('platform.', 'platform/', daily),
+    range('queue.', 'queue/', daily),
+    ...over,
+  ];
 }
 
 /** Up to ?4 counters of every metric in [?1, ?2) from periods before ?3: each metric found by one keyed read. */
@@ -268,9 +319,19 @@ const PRUNE_FAMILY = `WITH RECURSIVE m(name) AS (
 DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT u.metric, u.period_start, u.key FROM m JOIN usage u ON u.metric = m.name AND u.period_start < ?3 LIMIT ?4)`;
 
 /** Deletes up to `batch` counters of one metric from periods before `before` (a search of the primary key). */
-export function pruneCounterStatement(db: D1Database, metric: string, before: string, batch: number): D1PreparedStatement {
-  return db.prepare('DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)').bind(metric, before, batch);
+export function pruneCounterStatement(
+  db: D1Database,
+  metric: string,
+  before: string,
+  batch: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      'DELETE FROM usage WHERE (metric, period_start, key) IN (SELECT metric, period_start, key FROM usage WHERE metric = ?1 AND period_start < ?2 LIMIT ?3)',
+    )
+    .bind(metric, before, batch);
 }
 
 /** Rows written by a D1 batch or statement, from its result metadata. */
-export const rowsWritten = (results: { meta?: { rows_written?: number } }[]) => results.reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);
+export const rowsWritten = (results: { meta?: { rows_written?: number } }[]) =>
+  results.reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);

@@ -6,7 +6,13 @@ describe('secretRedactor', () => {
   const redact = secretRedactor([secret]);
 
   it('replaces the secret as is, URL- and form-encoded, JSON-escaped and base64, and leaves other text alone', () => {
-    for (const echo of [secret, encodeURIComponent(secret), new URLSearchParams({ a: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1), btoa(secret)]) {
+    for (const echo of [
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ a: secret }).toString().slice(2),
+      JSON.stringify(secret).slice(1, -1),
+      btoa(secret),
+    ]) {
       expect(redact(`key ${echo} refused`)).toBe('key [redacted] refused');
     }
     expect(redact('nothing secret here')).toBe('nothing secret here');

@@ -42,7 +42,13 @@ function base64Runs(bytes: Uint8Array): string[] {
 /** Every form of one secret a provider may echo: as is, URL- and form-encoded, JSON-escaped and base64. */
 export function secretForms(value: string): string[] {
   if (value.length < MIN_REDACTED_LENGTH) return [];
-  const forms = [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1), ...base64Runs(encoder.encode(value))];
+  const forms = [
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+    ...base64Runs(encoder.encode(value)),
+  ];
   return [...new Set(forms)];
 }
 
@@ -56,7 +62,10 @@ export function secretRedactor(values: readonly string[]): (text: string) => str
   const cached = redactors.get(cacheKey);
   if (cached) return cached;
   const forms = [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
-  const redact = forms.length ? (text: string) => forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('[redacted]') : out), text) : (text: string) => text;
+  const redact = forms.length
+    ? (text: string) =>
+        forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('[redacted]') : out), text)
+    : (text: string) => text;
   // An action asks for one per send with the same secrets (read from the environment): their forms are worked out once.
   if (redactors.size >= MAX_CACHED_REDACTORS) redactors.delete(redactors.keys().next().value!);
   redactors.set(cacheKey, redact);

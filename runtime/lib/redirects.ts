@@ -55,7 +55,12 @@ export function refusingRedirects(fetcher: typeof fetch): typeof fetch {
     const res = await fetcher(input, { ...init, redirect: 'manual' });
     if (manual || !isRedirect(res)) return res;
     const from = urlOf(input);
-    throw await refusal(res, from, locationOf(res, from), 'redirects are not followed, so the request and its credentials go nowhere else');
+    throw await refusal(
+      res,
+      from,
+      locationOf(res, from),
+      'redirects are not followed, so the request and its credentials go nowhere else',
+    );
   };
   guarded.add(wrapped);
   return wrapped;
@@ -66,7 +71,12 @@ export function refusingRedirects(fetcher: typeof fetch): typeof fetch {
  * Location is checked before anything is sent there. A 303 (and a 301 or 302 answering a POST) continues as a GET
  * without a body, as the platform's fetch would; a 307 or 308 keeps the method and body.
  */
-export async function fetchWithinOrigin(fetcher: typeof fetch, url: string, init: RequestInit, maxHops = MAX_REDIRECTS): Promise<Response> {
+export async function fetchWithinOrigin(
+  fetcher: typeof fetch,
+  url: string,
+  init: RequestInit,
+  maxHops = MAX_REDIRECTS,
+): Promise<Response> {
   let at = new URL(url);
   const origin = at.origin;
   let request: RequestInit = { ...init, redirect: 'manual' };
@@ -74,13 +84,18 @@ export async function fetchWithinOrigin(fetcher: typeof fetch, url: string, init
     const res = await fetcher(at.href, request);
     if (!isRedirect(res)) return res;
     const target = locationOf(res, at);
-    if (!target || target.origin !== origin) throw await refusal(res, at, target, `only redirects within ${origin} are followed`);
+    if (!target || target.origin !== origin)
+      throw await refusal(res, at, target, `only redirects within ${origin} are followed`);
     if (hop >= maxHops) throw await refusal(res, at, target, `more than ${maxHops} redirects`);
     await res.body?.cancel().catch(() => undefined);
     const method = (request.method ?? 'GET').toUpperCase();
-    if ((res.status === 303 && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+    if (
+      (res.status === 303 && method !== 'HEAD') ||
+      ((res.status === 301 || res.status === 302) && method === 'POST')
+    ) {
       const headers = new Headers(request.headers);
-      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
+        headers.delete(name);
       const { body: _body, ...rest } = request;
       request = { ...rest, method: 'GET', headers };
     }

@@ -21,18 +21,80 @@ export type TelemetryEvent =
   | { kind: 'webhook.enqueue_failed'; integration: string; id: string; error: string }
   | { kind: 'webhook.dead_lettered'; integration: string; id: string; stage: Stage; reason: string }
   /** `in_request` when its state committed in the webhook's (or command's) request, not in the queue consumer. */
-  | { kind: 'event.applied'; integration: string; id: string; type: string; statements: number; outbox: number; attempts: number; in_request?: true; duration_ms?: number }
+  | {
+      kind: 'event.applied';
+      integration: string;
+      id: string;
+      type: string;
+      statements: number;
+      outbox: number;
+      attempts: number;
+      in_request?: true;
+      duration_ms?: number;
+    }
   | { kind: 'event.duplicate'; integration: string; id: string }
-  | { kind: 'event.retry'; integration: string; id: string; attempt: number; max_attempts: number; delay_seconds: number; error: string }
+  | {
+      kind: 'event.retry';
+      integration: string;
+      id: string;
+      attempt: number;
+      max_attempts: number;
+      delay_seconds: number;
+      error: string;
+    }
   | { kind: 'event.ignored' | 'event.skipped'; integration: string; id: string; type: string; in_request?: true }
-  | { kind: 'event.stuck'; integration: string; id: string; status: string; action: 'requeued' | typeof EventStatus.dead_lettered; requeues: number }
+  | {
+      kind: 'event.stuck';
+      integration: string;
+      id: string;
+      status: string;
+      action: 'requeued' | typeof EventStatus.dead_lettered;
+      requeues: number;
+    }
   /** One attempt at an effect and how it ended; `duration_ms` is its provider call's (absent when none was made). */
-  | { kind: 'effect.sent'; integration: string; id: string; step: string; action: string; attempts: number; note?: string; duration_ms?: number }
-  | { kind: 'effect.retry'; integration: string; id: string; step: string; action: string; attempt: number; max_attempts: number; next_at: string; error: string; duration_ms?: number }
-  | { kind: 'effect.dead_lettered'; integration: string; id: string; step: string; action: string; attempts: number; error: string; duration_ms?: number }
+  | {
+      kind: 'effect.sent';
+      integration: string;
+      id: string;
+      step: string;
+      action: string;
+      attempts: number;
+      note?: string;
+      duration_ms?: number;
+    }
+  | {
+      kind: 'effect.retry';
+      integration: string;
+      id: string;
+      step: string;
+      action: string;
+      attempt: number;
+      max_attempts: number;
+      next_at: string;
+      error: string;
+      duration_ms?: number;
+    }
+  | {
+      kind: 'effect.dead_lettered';
+      integration: string;
+      id: string;
+      step: string;
+      action: string;
+      attempts: number;
+      error: string;
+      duration_ms?: number;
+    }
   | { kind: 'effect.scheduled'; integration: string; id: string; delay_seconds: number }
   | { kind: 'consumer.batch_fallback'; messages: number; error: string }
-  | { kind: 'limit.warned' | 'limit.exceeded'; limit: string; key: string; used: number; max: number; percent: number; period_start: string }
+  | {
+      kind: 'limit.warned' | 'limit.exceeded';
+      limit: string;
+      key: string;
+      used: number;
+      max: number;
+      percent: number;
+      period_start: string;
+    }
   | { kind: 'limit.dropped'; limit: string; key: string; integration: string; id: string }
   | { kind: 'limit.deferred'; integration: string; id: string; delay_seconds: number; until: string }
   /** A dead letter queued again; `letter_stage` is the stage its letter came from. */
@@ -91,21 +153,38 @@ export function loggable(event: TelemetryEvent): TelemetryEvent {
   const fields = event as Record<string, unknown>;
   const limitKey = 'key' in event && event.kind.startsWith('limit.');
   // Most events carry no free text: logged as they are, without a copy.
-  if (typeof fields.error !== 'string' && typeof fields.detail !== 'string' && event.kind !== 'webhook.dead_lettered' && !limitKey) return event;
+  if (
+    typeof fields.error !== 'string' &&
+    typeof fields.detail !== 'string' &&
+    event.kind !== 'webhook.dead_lettered' &&
+    !limitKey
+  )
+    return event;
   const out = { ...event } as Record<string, unknown>;
-  for (const field of ['error', 'detail'] as const) if (typeof out[field] === 'string') out[field] = redact(out[field] as string);
+  for (const field of ['error', 'detail'] as const)
+    if (typeof out[field] === 'string') out[field] = redact(out[field] as string);
   if (event.kind === 'webhook.dead_lettered') out.reason = redact(event.reason);
   if (limitKey) out.key = pseudonym((event as { key: string }).key);
   return out as TelemetryEvent;
 }
 
 /** The kinds that are errors: written at error level, so they stand out in `wrangler tail` and Workers Logs. */
-const ERROR_KINDS = new Set<TelemetryEvent['kind']>(['secret.missing', 'runtime.error', 'manifest.compile_failed', 'webhook.enqueue_failed', 'webhook.dead_lettered', 'effect.dead_lettered', 'event.stuck', 'analytics.send_failed']);
+const ERROR_KINDS = new Set<TelemetryEvent['kind']>([
+  'secret.missing',
+  'runtime.error',
+  'manifest.compile_failed',
+  'webhook.enqueue_failed',
+  'webhook.dead_lettered',
+  'effect.dead_lettered',
+  'event.stuck',
+  'analytics.send_failed',
+]);
 
 /** The kinds that are warnings: something to fix that does not stop the work (written at warn level). */
 const WARN_KINDS = new Set<TelemetryEvent['kind']>(['secret.unset']);
 
-export const logLevel = (event: TelemetryEvent): 'error' | 'warn' | 'info' => (ERROR_KINDS.has(event.kind) ? 'error' : WARN_KINDS.has(event.kind) ? 'warn' : 'info');
+export const logLevel = (event: TelemetryEvent): 'error' | 'warn' | 'info' =>
+  ERROR_KINDS.has(event.kind) ? 'error' : WARN_KINDS.has(event.kind) ? 'warn' : 'info';
 
 /**
  * Where in an event's life a record was written: the webhook's request (`ingest`), its state committed in that
@@ -118,7 +197,13 @@ export type LogStage = Stage | 'apply' | 'replay' | 'sweep' | 'command' | 'route
 type Attributes = readonly [stage: LogStage, outcome: string];
 type Kind = TelemetryEvent['kind'];
 /** The event of a kind (also when its type member names several kinds). */
-type EventOf<K extends Kind> = TelemetryEvent extends infer E ? (E extends { kind: infer X } ? (K extends X ? E : never) : never) : never;
+type EventOf<K extends Kind> = TelemetryEvent extends infer E
+  ? E extends { kind: infer X }
+    ? K extends X
+      ? E
+      : never
+    : never
+  : never;
 
 /** Each kind's stage and outcome (a function where the event says which): one table, checked whole by the compiler (and against docs/observability.md by test/node/observability.test.ts). */
 export const KIND_ATTRIBUTES: { [K in Kind]: Attributes | ((event: EventOf<K>) => Attributes) } = {
@@ -179,9 +264,33 @@ export function attributesOf(event: TelemetryEvent): Attributes {
  */
 export function logRecord(event: TelemetryEvent): Record<string, unknown> {
   const [stage, outcome] = attributesOf(event);
-  const { kind, id, attempts, stage: _stage, ...fields } = loggable(event) as TelemetryEvent & { id?: string; attempts?: number; stage?: string; integration?: string; type?: string; attempt?: number };
+  const {
+    kind,
+    id,
+    attempts,
+    stage: _stage,
+    ...fields
+  } = loggable(event) as TelemetryEvent & {
+    id?: string;
+    attempts?: number;
+    stage?: string;
+    integration?: string;
+    type?: string;
+    attempt?: number;
+  };
   // Shared names first (JSON.stringify leaves out those that are undefined); the spread keeps their places.
-  return { ts: timestamp(), level: logLevel(event), kind, stage, outcome, integration: fields.integration, event_id: id, type: fields.type, attempt: attempts ?? fields.attempt, ...fields };
+  return {
+    ts: timestamp(),
+    level: logLevel(event),
+    kind,
+    stage,
+    outcome,
+    integration: fields.integration,
+    event_id: id,
+    type: fields.type,
+    attempt: attempts ?? fields.attempt,
+    ...fields,
+  };
 }
 
 /**

@@ -31,7 +31,12 @@ export function annotate(span: SpanLike | undefined, attributes: SpanAttributes)
 }
 
 /** Runs `work` in a span named `name` (with no tracer, just runs it); `attributes` are built only for a traced span. */
-export function inSpan<T>(tracer: Tracer | undefined, name: string, attributes: () => SpanAttributes, work: (span: SpanLike | undefined) => Promise<T>): Promise<T> {
+export function inSpan<T>(
+  tracer: Tracer | undefined,
+  name: string,
+  attributes: () => SpanAttributes,
+  work: (span: SpanLike | undefined) => Promise<T>,
+): Promise<T> {
   if (!tracer) return work(undefined);
   return tracer.enterSpan(name, (span) => {
     if (span.isTraced) annotate(span, attributes());

@@ -34,4 +34,5 @@ export function climbsPath(value: string): boolean {
  * One path segment: the value URL-encoded, or undefined when it would climb out of the path (see climbsPath).
  * @example `${base}/v1/users/${pathSegment(sub) ?? fail()}`
  */
-export const pathSegment = (value: string): string | undefined => (climbsPath(value) ? undefined : encodeURIComponent(value));
+export const pathSegment = (value: string): string | undefined =>
+  climbsPath(value) ? undefined : encodeURIComponent(value);

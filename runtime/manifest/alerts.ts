@@ -18,10 +18,39 @@ export const alertSchema = {
       minProperties: 1,
       maxProperties: 1,
       properties: {
-        dead_letters: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { type: 'integer', minimum: 0 }, integration: { type: 'string' }, reason: { type: 'string', description: 'Only letters with this reason (e.g. `stuck`: events the sweep gave up on).' } }, description: 'More open dead letters than this.' },
-        rejections: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { type: 'integer', minimum: 0 }, within: { $ref: '#/definitions/Duration' }, integration: { type: 'string' } }, description: 'More refused webhooks than this within the window (default 1h): a spike.' },
+        dead_letters: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['above'],
+          properties: {
+            above: { type: 'integer', minimum: 0 },
+            integration: { type: 'string' },
+            reason: {
+              type: 'string',
+              description: 'Only letters with this reason (e.g. `stuck`: events the sweep gave up on).',
+            },
+          },
+          description: 'More open dead letters than this.',
+        },
+        rejections: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['above'],
+          properties: {
+            above: { type: 'integer', minimum: 0 },
+            within: { $ref: '#/definitions/Duration' },
+            integration: { type: 'string' },
+          },
+          description: 'More refused webhooks than this within the window (default 1h): a spike.',
+        },
         limit_warned: { type: 'string', description: 'This limit reached its warn threshold in its current period.' },
-        lag: { type: 'object', additionalProperties: false, required: ['above'], properties: { above: { $ref: '#/definitions/Duration' }, integration: { type: 'string' } }, description: 'The oldest unprocessed event is older than this.' },
+        lag: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['above'],
+          properties: { above: { $ref: '#/definitions/Duration' }, integration: { type: 'string' } },
+          description: 'The oldest unprocessed event is older than this.',
+        },
       },
     },
     notify: { $ref: '#/definitions/Step', description: 'An action step (email, or http for Slack).' },
@@ -36,18 +65,35 @@ export interface CompiledAlert {
    * The current value and whether it crosses the threshold; `detail` reads what the notification says besides (only
    * when an incident opens).
    */
-  measure(db: D1Database, nowMs: number): Promise<{ active: boolean; value: number; threshold: number | string; detail?: () => Promise<Record<string, unknown>> }>;
+  measure(
+    db: D1Database,
+    nowMs: number,
+  ): Promise<{
+    active: boolean;
+    value: number;
+    threshold: number | string;
+    detail?: () => Promise<Record<string, unknown>>;
+  }>;
   notify: CompiledAction;
 }
 
 /** Compiles a condition into a measurement (durations parsed once). */
-export function compileCondition(when: AlertCondition, parse: (d: string) => number, periodOf: (limit: string) => import('../lib/periods.ts').Period | undefined): CompiledAlert['measure'] {
+export function compileCondition(
+  when: AlertCondition,
+  parse: (d: string) => number,
+  periodOf: (limit: string) => import('../lib/periods.ts').Period | undefined,
+): CompiledAlert['measure'] {
   if (when.dead_letters) {
     const { above, integration, reason } = when.dead_letters;
     return async (db) => {
       const n = await countOpen(db, integration, reason);
       // The newest letter's error: what happened, in words (a stuck event's says how many times it was tried).
-      return { active: n > above, value: n, threshold: above, detail: async () => ({ last_error: await lastOpenError(db, integration, reason) }) };
+      return {
+        active: n > above,
+        value: n,
+        threshold: above,
+        detail: async () => ({ last_error: await lastOpenError(db, integration, reason) }),
+      };
     };
   }
   if (when.rejections) {
@@ -56,7 +102,9 @@ export function compileCondition(when: AlertCondition, parse: (d: string) => num
     return async (db, now) => {
       const since = periodBounds('hour', now - window).start;
       const row = await db
-        .prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric >= 'rejections.' AND metric < 'rejections/' AND (?1 IS NULL OR metric = 'rejections.' || ?1) AND period_start >= ?2")
+        .prepare(
+          "SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric >= 'rejections.' AND metric < 'rejections/' AND (?1 IS NULL OR metric = 'rejections.' || ?1) AND period_start >= ?2",
+        )
         .bind(integration ?? null, since)
         .first<{ n: number }>();
       return { active: (row?.n ?? 0) > above, value: row?.n ?? 0, threshold: above };
@@ -67,7 +115,12 @@ export function compileCondition(when: AlertCondition, parse: (d: string) => num
     const period = periodOf(limit);
     if (!period) throw new Error(`limit ${JSON.stringify(limit)} is not declared under limits:`);
     return async (db, now) => {
-      const row = await db.prepare("SELECT count(*) AS n FROM limit_alerts WHERE metric = ?1 AND period_start = ?2 AND level IN ('warn', 'exceeded')").bind(limit, periodBounds(period, now).start).first<{ n: number }>();
+      const row = await db
+        .prepare(
+          "SELECT count(*) AS n FROM limit_alerts WHERE metric = ?1 AND period_start = ?2 AND level IN ('warn', 'exceeded')",
+        )
+        .bind(limit, periodBounds(period, now).start)
+        .first<{ n: number }>();
       return { active: (row?.n ?? 0) > 0, value: row?.n ?? 0, threshold: 'warn_at' };
     };
   }

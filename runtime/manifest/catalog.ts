@@ -22,11 +22,31 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
     ...closed(
       'CatalogEntry',
       {
-        name: { type: 'string', pattern: CATALOG_NAME_PATTERN, description: 'The file stem: lower-case letters, digits and dashes.' },
+        name: {
+          type: 'string',
+          pattern: CATALOG_NAME_PATTERN,
+          description: 'The file stem: lower-case letters, digits and dashes.',
+        },
         title: { type: 'string', minLength: 1, description: 'The provider as people write it.' },
         docs: { type: 'string', pattern: '^https://', description: 'The page the scheme was read from.' },
-        verified_by: { enum: ['sdk', 'doc-vector', 'spec'], description: 'The strongest proof the conformance test uses: the official SDK, a worked example from the docs, or the docs alone.' },
-        sdk: closed('CatalogSdk', { package: { type: 'string', minLength: 1, description: "The npm devDependency cross-checked in test/catalog/sdk/<name>.ts, or github:<owner>/<repo> when that file ports the provider's own published code (the note names the file and commit)." }, note: { type: 'string' } }, ['package']),
+        verified_by: {
+          enum: ['sdk', 'doc-vector', 'spec'],
+          description:
+            'The strongest proof the conformance test uses: the official SDK, a worked example from the docs, or the docs alone.',
+        },
+        sdk: closed(
+          'CatalogSdk',
+          {
+            package: {
+              type: 'string',
+              minLength: 1,
+              description:
+                "The npm devDependency cross-checked in test/catalog/sdk/<name>.ts, or github:<owner>/<repo> when that file ports the provider's own published code (the note names the file and commit).",
+            },
+            note: { type: 'string' },
+          },
+          ['package'],
+        ),
         secrets: {
           type: 'object',
           minProperties: 1,
@@ -42,9 +62,21 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
         sample: closed(
           'CatalogSample',
           {
-            type: { type: 'string', minLength: 1, description: 'The event type the envelope extracts from the sample.' },
-            headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Unsigned headers the provider sends.' },
-            body: { type: ['object', 'array'], description: 'The JSON body (for form providers, the form fields); placeholders __ID__, __NOW_S__, __NOW_MS__, __NOW_ISO__.' },
+            type: {
+              type: 'string',
+              minLength: 1,
+              description: 'The event type the envelope extracts from the sample.',
+            },
+            headers: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'Unsigned headers the provider sends.',
+            },
+            body: {
+              type: ['object', 'array'],
+              description:
+                'The JSON body (for form providers, the form fields); placeholders __ID__, __NOW_S__, __NOW_MS__, __NOW_ISO__.',
+            },
             raw: { type: 'string', description: 'A raw body, for bodies that are not a JSON object.' },
           },
           ['type'],
@@ -65,10 +97,16 @@ export function buildCatalogSchema(registry: Registry): Record<string, unknown> 
             },
             ['source', 'secret', 'headers', 'body'],
           ),
-          description: 'Worked examples published in the provider\'s docs, verbatim.',
+          description: "Worked examples published in the provider's docs, verbatim.",
         },
         notes: { type: 'string', description: 'Caveats: per-webhook secrets, legacy schemes not covered.' },
-        sources: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9_]*$' }, additionalProperties: { $ref: '#/definitions/BackfillSource' }, description: 'List endpoints `switchyard backfill` and `reconcile` read, per object kind (runtime/manifest/sources.ts).' },
+        sources: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+          additionalProperties: { $ref: '#/definitions/BackfillSource' },
+          description:
+            'List endpoints `switchyard backfill` and `reconcile` read, per object kind (runtime/manifest/sources.ts).',
+        },
       },
       ['name', 'title', 'docs', 'verified_by', 'secrets', 'verifier', 'event', 'sample'],
       'One provider of the switchyard catalog (catalog/<name>.yaml).',
@@ -98,13 +136,17 @@ export function applyPreset(integration: Record<string, unknown>, entry: Catalog
   const out: Record<string, unknown> = { ...own };
   if (entry.format && own.format === undefined) out.format = entry.format;
   const block = (preset: Record<string, unknown> | undefined, mine: unknown) =>
-    mine === undefined ? preset
-    : !isObject(mine) || !preset ? mine
-    : mine.type !== undefined && mine.type !== preset.type ? mine
-    : mergeOverlay(preset, mine);
+    mine === undefined
+      ? preset
+      : !isObject(mine) || !preset
+        ? mine
+        : mine.type !== undefined && mine.type !== preset.type
+          ? mine
+          : mergeOverlay(preset, mine);
   out.verifier = block(fieldsOf(entry.verifier), own.verifier);
   out.event = isObject(own.event) ? { ...entry.event, ...own.event } : (own.event ?? entry.event);
-  const handshake = own.handshake === null ? undefined : block(entry.handshake && fieldsOf(entry.handshake), own.handshake);
+  const handshake =
+    own.handshake === null ? undefined : block(entry.handshake && fieldsOf(entry.handshake), own.handshake);
   if (handshake === undefined) delete out.handshake;
   else out.handshake = handshake;
   const response = own.response === null ? undefined : (own.response ?? entry.response);
@@ -131,8 +173,8 @@ export function applyProviders(manifest: unknown, catalog: ReadonlyMap<string, C
 export function providersOf(manifest: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (isObject(manifest) && isObject(manifest.integrations)) {
-    for (const [name, spec] of Object.entries(manifest.integrations)) if (isObject(spec) && typeof spec.provider === 'string') out.set(name, spec.provider);
+    for (const [name, spec] of Object.entries(manifest.integrations))
+      if (isObject(spec) && typeof spec.provider === 'string') out.set(name, spec.provider);
   }
   return out;
 }
-

@@ -6,7 +6,13 @@ const matches = (pattern: string, types: string[]) => types.filter((t) => compil
 
 describe('compilePattern', () => {
   it('matches a prefix, a suffix or a middle with *', () => {
-    const types = ['invoice.paid', 'invoice.payment_failed', 'customer.subscription.created', 'invoice', 'user.created'];
+    const types = [
+      'invoice.paid',
+      'invoice.payment_failed',
+      'customer.subscription.created',
+      'invoice',
+      'user.created',
+    ];
     expect(matches('invoice.*', types)).toEqual(['invoice.paid', 'invoice.payment_failed']);
     expect(matches('*.created', types)).toEqual(['customer.subscription.created', 'user.created']);
     expect(matches('customer.*.created', types)).toEqual(['customer.subscription.created']);
@@ -14,7 +20,11 @@ describe('compilePattern', () => {
   });
 
   it('lets * cross dots and match nothing', () => {
-    expect(matches('invoice*', ['invoice', 'invoice.paid', 'invoices.x'])).toEqual(['invoice', 'invoice.paid', 'invoices.x']);
+    expect(matches('invoice*', ['invoice', 'invoice.paid', 'invoices.x'])).toEqual([
+      'invoice',
+      'invoice.paid',
+      'invoices.x',
+    ]);
   });
 
   it('reads the rest literally: a dot is a dot, and regex characters match only themselves', () => {

@@ -31,7 +31,12 @@ import { compileValue, valueSources, type ValueContext, type ValueFn } from '../
 import { didYouMean } from '../language/closest.ts';
 import { formatPath, ManifestError, OptionError, type ManifestProblem } from './problems.ts';
 import type { Integration, Manifest, Requirement, Value } from './types.gen.ts';
-import { compileCondition as compileMatcher, ConditionError, type CompiledCondition as CompiledMatcher, type ConditionSpec } from '../language/conditions.ts';
+import {
+  compileCondition as compileMatcher,
+  ConditionError,
+  type CompiledCondition as CompiledMatcher,
+  type ConditionSpec,
+} from '../language/conditions.ts';
 import { compileLets, letReferences, mentionsLet, unknownLets, type LetScope } from '../language/lets.ts';
 import { integrationSecrets, type IntegrationSecrets } from './secrets.ts';
 import { commandSource, compileCommand, type CompiledCommand } from './commands/compile.ts';
@@ -97,7 +102,13 @@ export interface CompiledRoute {
   authMode: 'required' | 'optional';
   require?: Requirement;
   rateLimit?: { limit: number; period: Period; per: 'user' | 'ip' };
-  upstream?: { origin: string; forwardClaims: [string, string][]; forwardProfile: [string, ReturnType<typeof compilePath>][]; forwardUser: [string, ReturnType<typeof compilePath>][]; keepAuthorization: boolean };
+  upstream?: {
+    origin: string;
+    forwardClaims: [string, string][];
+    forwardProfile: [string, ReturnType<typeof compilePath>][];
+    forwardUser: [string, ReturnType<typeof compilePath>][];
+    keepAuthorization: boolean;
+  };
   /** Load the user's profile (from the provider's profile source). */
   profile?: ProfileSource;
   /** Steps run once per user, when the route first sees them. */
@@ -193,7 +204,10 @@ export interface CompiledManifest {
 function checkedAuth(hooks: AuthHooks): AuthHooks {
   const shared = hooks.algorithms.filter((a) => a.startsWith('HS'));
   if (!hooks.algorithms.length) throw new Error('the provider allows no algorithm');
-  if (hooks.key && shared.length !== hooks.algorithms.length) throw new Error(`a shared key verifies HS* tokens only, not ${hooks.algorithms.filter((a) => !a.startsWith('HS')).join(', ')}`);
+  if (hooks.key && shared.length !== hooks.algorithms.length)
+    throw new Error(
+      `a shared key verifies HS* tokens only, not ${hooks.algorithms.filter((a) => !a.startsWith('HS')).join(', ')}`,
+    );
   if (!hooks.key && !hooks.jwksUrl) throw new Error('the provider gives neither a JWKS URL nor a key');
   if (!hooks.key && shared.length) throw new Error(`${shared.join(', ')} needs a shared key, not a JWKS`);
   return hooks;
@@ -201,7 +215,12 @@ function checkedAuth(hooks: AuthHooks): AuthHooks {
 
 /** `*` matches any run of characters; everything else is literal. */
 export function compilePattern(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 export interface CompileOptions {
@@ -295,13 +314,32 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
   const stepContext = () => context ?? checked(contextNow);
   if (!lazy) contextNow();
   // A policy that cannot be parsed is a problem already; compiling goes on with the spec's own to find the rest.
-  const defaultRetry = attempt(['defaults', 'retry'], retryPolicyOf, defaults.retry as Required<NonNullable<typeof defaults.retry>>) ?? BUILTIN_RETRY;
+  const defaultRetry =
+    attempt(['defaults', 'retry'], retryPolicyOf, defaults.retry as Required<NonNullable<typeof defaults.retry>>) ??
+    BUILTIN_RETRY;
   const defaultMaxBody = parseSize(defaults.max_body!);
 
   // Lazy, an effect is known once its handler compiled; asking for one by id that is not yet compiles the rest.
-  const effects: HandlerContext['effects'] = lazy ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) } : { byId: new Map(), byStep: new Map() };
+  const effects: HandlerContext['effects'] = lazy
+    ? { byId: new CompletingMap(late, true), byStep: new CompletingMap(late, false) }
+    : { byId: new Map(), byStep: new Map() };
   const integrationOf = (name: string, spec: Integration, deferTo: Defer) =>
-    compileIntegration(name, spec, ['integrations', name], registry, queues, stepContext, defaultRetry, defaultMaxBody, defaults.replay_window!, attempt, effects, deferTo, checked, options.conditions);
+    compileIntegration(
+      name,
+      spec,
+      ['integrations', name],
+      registry,
+      queues,
+      stepContext,
+      defaultRetry,
+      defaultMaxBody,
+      defaults.replay_window!,
+      attempt,
+      effects,
+      deferTo,
+      checked,
+      options.conditions,
+    );
   let integrations = new Map<string, CompiledIntegration>();
   let webhookPaths = new Map<string, CompiledIntegration>();
   let sources = new Map<string, EventSource>();
@@ -324,12 +362,19 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     const { type } = spec as { type: string };
     const component = registry.auth.get(type);
     return attempt(['auth', name, component ? 'type' : 'type'], () => {
-      if (!component) throw new Error(`unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`);
+      if (!component)
+        throw new Error(
+          `unknown auth provider type ${JSON.stringify(type)}; known: ${[...registry.auth.keys()].join(', ')}`,
+        );
       return checkedAuth(build(component, spec, undefined));
     });
   }
   function knownAuth(path: (string | number)[], name: string | undefined) {
-    if (name !== undefined && !(manifest.auth ?? {})[name]) problems.push({ path, message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}` });
+    if (name !== undefined && !(manifest.auth ?? {})[name])
+      problems.push({
+        path,
+        message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}`,
+      });
   }
   if (!lazy) routesNow();
   const commands = section<CompiledCommand>(Object.keys(manifest.commands ?? {}), compileCommandNamed);
@@ -362,8 +407,17 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     effects,
     commands,
     stuckAfterMs: parseDuration(defaults.stuck_after!),
-    secrets: new LazyMap(Object.entries(manifest.integrations).map(([name, spec]) => [name, () => integrationSecrets(registry, spec)])),
-    ...(manifest.admin ? { admin: { ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}), ...(manifest.admin.require ? { require: manifest.admin.require } : {}) } } : {}),
+    secrets: new LazyMap(
+      Object.entries(manifest.integrations).map(([name, spec]) => [name, () => integrationSecrets(registry, spec)]),
+    ),
+    ...(manifest.admin
+      ? {
+          admin: {
+            ...(manifest.admin.auth ? { auth: manifest.admin.auth } : {}),
+            ...(manifest.admin.require ? { require: manifest.admin.require } : {}),
+          },
+        }
+      : {}),
   };
   if (lazy) {
     // The app registers each route by its path and methods; the rest of a route compiles on first use.
@@ -382,7 +436,12 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
   /** Lazy: each route by its name, path and methods; the rest compiles (for every route) when first read. */
   function routeShells(): CompiledRoute[] {
     if (routesCompiled) return routes;
-    shells = new Map(Object.entries(manifest.routes ?? {}).map(([name, spec]) => [name, routeShell(name, spec, () => checked(routesNow))]));
+    shells = new Map(
+      Object.entries(manifest.routes ?? {}).map(([name, spec]) => [
+        name,
+        routeShell(name, spec, () => checked(routesNow)),
+      ]),
+    );
     return (routes = [...shells.values()]);
   }
 
@@ -396,13 +455,18 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
 
   /** Templates, stores and limits, and the context steps compile with. */
   function contextNow(): StepCompileContext {
-    templates = section<CompiledTemplate>(Object.keys(manifest.templates ?? {}), (name) => attempt(['templates', name], () => compileTemplate(name, manifest.templates![name]!)));
+    templates = section<CompiledTemplate>(Object.keys(manifest.templates ?? {}), (name) =>
+      attempt(['templates', name], () => compileTemplate(name, manifest.templates![name]!)),
+    );
     stores = compileStores(manifest.stores, (path, message) => problems.push({ path, message }));
     const actionTypes = [...registry.actions.keys()];
     const createAction = (block: Readonly<Record<string, unknown>>) => {
       const type = String(block.action);
       const component = registry.actions.get(type);
-      if (!component) throw new Error(`unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`);
+      if (!component)
+        throw new Error(
+          `unknown action ${JSON.stringify(type)}${didYouMean(type, actionTypes)}; known: ${actionTypes.join(', ')}`,
+        );
       return build(component, block, { templates });
     };
     const limitNames = Object.keys(manifest.limits ?? {});
@@ -419,7 +483,11 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
       const compiled = integrationOf(name, spec, defer);
       if (!compiled) continue;
       const clash = webhookPaths.get(compiled.route);
-      if (clash) problems.push({ path: [...at, 'route'], message: `route ${compiled.route} is already served by integration ${clash.name}` });
+      if (clash)
+        problems.push({
+          path: [...at, 'route'],
+          message: `route ${compiled.route} is already served by integration ${clash.name}`,
+        });
       else webhookPaths.set(compiled.route, compiled);
       integrations.set(name, compiled);
     }
@@ -457,7 +525,8 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     const more: [string, () => EventSource][] = [];
     for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
       const type = (spec.endpoint as { type?: string } | undefined)?.type;
-      if (spec.queue !== undefined && type !== undefined && registry.endpoints.get(type)?.queue) more.push([name, () => (checked(routesNow), sources.get(name)!)]);
+      if (spec.queue !== undefined && type !== undefined && registry.endpoints.get(type)?.queue)
+        more.push([name, () => (checked(routesNow), sources.get(name)!)]);
     }
     for (const [name, spec] of Object.entries(manifest.commands ?? {})) {
       // A command that only counts has no steps: nothing of it is ever queued.
@@ -475,7 +544,8 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     if (manifest.admin?.auth && !Object.keys(manifest.admin.require?.claims ?? {}).length) {
       problems.push({
         path: manifest.admin.require ? ['admin', 'require'] : ['admin', 'auth'],
-        message: 'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
+        message:
+          'admin.require must bind admin tokens to a claim value, not roles alone (anyone may hold a role in an organisation they created): add claims, e.g. { org_id: { env: ADMIN_ORG_ID } }',
       });
     }
   }
@@ -486,16 +556,38 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     const spec = manifest.limits![name]!;
     const at = ['limits', name];
     const perValue = spec.per;
-    const per = perValue === undefined ? undefined : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
+    const per =
+      perValue === undefined
+        ? undefined
+        : attempt([...at, 'per'], () => compileValue(perValue, { allowEnvelope: true }));
     const counts = spec.counts!;
-    const limit: CompiledLimit = { name, period: spec.period, limit: spec.limit, warnAt: spec.warn_at!, onExceed: spec.on_exceed!, counts, ...(per ? { per } : {}), ...(spec.per_recipient ? { perRecipient: true } : {}) };
+    const limit: CompiledLimit = {
+      name,
+      period: spec.period,
+      limit: spec.limit,
+      warnAt: spec.warn_at!,
+      onExceed: spec.on_exceed!,
+      counts,
+      ...(per ? { per } : {}),
+      ...(spec.per_recipient ? { perRecipient: true } : {}),
+    };
     problems.push(...limitProblems(spec, at));
     limits.set(name, limit);
     const notify = spec.notify;
     if (notify) {
       const compileNotify = () => {
-        if ((notify as { if?: unknown }).if !== undefined) problems.push({ path: [...at, 'notify', 'if'], message: 'a limit\'s notify is sent when the limit is reached, with no event to test: remove if' });
-        const step = compileStep(notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+        if ((notify as { if?: unknown }).if !== undefined)
+          problems.push({
+            path: [...at, 'notify', 'if'],
+            message: "a limit's notify is sent when the limit is reached, with no event to test: remove if",
+          });
+        const step = compileStep(
+          notify as unknown as Record<string, unknown>,
+          [...at, 'notify'],
+          registry,
+          ctx,
+          attempt,
+        );
         if (step && !step.effect) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
         return step?.effect?.action;
       };
@@ -516,8 +608,13 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
       const shell = shells?.get(name);
       if (shell) for (const key of ROUTE_FIELDS) delete shell[key];
       knownAuth([...at, 'auth'], spec.auth);
-      if (integrations.has(name)) problems.push({ path: at, message: `route ${name} has the name of an integration; names of event sources must be unique` });
-      if ([...webhookPaths.keys()].includes(spec.path)) problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
+      if (integrations.has(name))
+        problems.push({
+          path: at,
+          message: `route ${name} has the name of an integration; names of event sources must be unique`,
+        });
+      if ([...webhookPaths.keys()].includes(spec.path))
+        problems.push({ path: [...at, 'path'], message: `path ${spec.path} is also a webhook route` });
       const targets = [spec.upstream !== undefined, spec.endpoint !== undefined].filter(Boolean).length;
       if (targets !== 1) {
         problems.push({ path: at, message: 'a route needs exactly one target: upstream or endpoint' });
@@ -531,37 +628,73 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
         const { type } = spec.endpoint as { type: string };
         const adapter = registry.endpoints.get(type);
         if (!adapter) {
-          problems.push({ path: [...at, 'endpoint', 'type'], message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}` });
+          problems.push({
+            path: [...at, 'endpoint', 'type'],
+            message: `unknown endpoint type ${JSON.stringify(type)}; known: ${[...registry.endpoints.keys()].join(', ')}`,
+          });
           continue;
         }
         authMode = adapter.auth;
-        if (adapter.auth === 'required' && !spec.auth) problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
+        if (adapter.auth === 'required' && !spec.auth)
+          problems.push({ path: [...at, 'auth'], message: `endpoint ${type} needs an auth provider` });
         const create = () => attempt([...at, 'endpoint'], () => build(adapter, spec.endpoint!, undefined));
         // Lazy: created on the route's first request (see below).
         endpoint = lazy ? undefined : create();
         if (lazy) createEndpoint = () => checked(create);
         if (adapter.queue) {
           const queue = spec.queue ? queues.get(spec.queue) : undefined;
-          if (!queue) problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
+          if (!queue)
+            problems.push({ path: [...at, 'queue'], message: `endpoint ${type} needs a queue declared under queues:` });
           else {
             const retry = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
-            source = withHandlers({ name, format: 'json' as const, queue, retry, appliesInRequest: () => false }, spec.handlers ?? [], at, { registry, ctx, attempt, retry, effects, conditions: options.conditions }, defer, checked);
+            source = withHandlers(
+              { name, format: 'json' as const, queue, retry, appliesInRequest: () => false },
+              spec.handlers ?? [],
+              at,
+              { registry, ctx, attempt, retry, effects, conditions: options.conditions },
+              defer,
+              checked,
+            );
             sources.set(name, source);
           }
-        } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: `endpoint ${type} queues nothing: remove queue and handlers` });
-      } else if (spec.queue || spec.handlers) problems.push({ path: [...at, 'handlers'], message: 'an upstream route queues nothing: remove queue and handlers' });
-      if (spec.require && !spec.auth) problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
+        } else if (spec.queue || spec.handlers)
+          problems.push({
+            path: [...at, 'handlers'],
+            message: `endpoint ${type} queues nothing: remove queue and handlers`,
+          });
+      } else if (spec.queue || spec.handlers)
+        problems.push({
+          path: [...at, 'handlers'],
+          message: 'an upstream route queues nothing: remove queue and handlers',
+        });
+      if (spec.require && !spec.auth)
+        problems.push({ path: [...at, 'require'], message: 'require needs an auth provider' });
       // Whether a profile is read is the auth provider's to say (its profile options): a route that reads the user
       // (forward_user, forward_profile, on_first_seen) reads it where the provider has one, unless profile: false.
       const declared = spec.auth ? auth.get(spec.auth)?.profile : undefined;
       const readsUser = !!(spec.forward_user || spec.forward_profile || spec.on_first_seen);
       const profile = spec.profile === false ? undefined : spec.profile || readsUser ? declared : undefined;
-      if (spec.profile && spec.auth && auth.has(spec.auth) && !declared) problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
-      if ((spec.forward_profile || spec.forward_user || spec.on_first_seen) && !spec.auth) problems.push({ path: at, message: 'forward_profile, forward_user and on_first_seen need an auth provider' });
-      if (spec.forward_profile && spec.auth && auth.has(spec.auth) && !profile) problems.push({ path: [...at, 'forward_profile'], message: `forward_profile reads the profile: give auth provider ${spec.auth} profile options (and no profile: false), or use forward_user` });
+      if (spec.profile && spec.auth && auth.has(spec.auth) && !declared)
+        problems.push({ path: [...at, 'profile'], message: `auth provider ${spec.auth} has no profile options` });
+      if ((spec.forward_profile || spec.forward_user || spec.on_first_seen) && !spec.auth)
+        problems.push({ path: at, message: 'forward_profile, forward_user and on_first_seen need an auth provider' });
+      if (spec.forward_profile && spec.auth && auth.has(spec.auth) && !profile)
+        problems.push({
+          path: [...at, 'forward_profile'],
+          message: `forward_profile reads the profile: give auth provider ${spec.auth} profile options (and no profile: false), or use forward_user`,
+        });
       let onFirstSeen: CompiledStep[] = [];
       defer(() => {
-        onFirstSeen = (spec.on_first_seen ?? []).flatMap((step, i) => compileStep(step as unknown as Record<string, unknown>, [...at, 'on_first_seen', i], registry, ctx, attempt) ?? []);
+        onFirstSeen = (spec.on_first_seen ?? []).flatMap(
+          (step, i) =>
+            compileStep(
+              step as unknown as Record<string, unknown>,
+              [...at, 'on_first_seen', i],
+              registry,
+              ctx,
+              attempt,
+            ) ?? [],
+        );
       });
       const forwardProfile = Object.entries(spec.forward_profile ?? {}).flatMap(([header, path]) => {
         const compiled = attempt([...at, 'forward_profile', header], () => compilePath(path));
@@ -585,8 +718,13 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
         if (problem) problems.push({ path: [...at, 'limits', i], message: problem });
         return limit && !problem ? [limit] : [];
       });
-      if (spec.analytics && !spec.upstream) problems.push({ path: [...at, 'analytics'], message: 'analytics tracks proxied requests: it needs an upstream route' });
-      if (spec.rate_limit?.per === 'user' && !spec.auth) problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
+      if (spec.analytics && !spec.upstream)
+        problems.push({
+          path: [...at, 'analytics'],
+          message: 'analytics tracks proxied requests: it needs an upstream route',
+        });
+      if (spec.rate_limit?.per === 'user' && !spec.auth)
+        problems.push({ path: [...at, 'rate_limit', 'per'], message: 'a per-user rate limit needs an auth provider' });
       const fields: CompiledRoute = {
         name,
         path: spec.path,
@@ -595,7 +733,17 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
         ...(spec.auth ? { auth: spec.auth } : {}),
         ...(spec.require ? { require: spec.require } : {}),
         ...(spec.rate_limit ? { rateLimit: spec.rate_limit } : {}),
-        ...(spec.upstream ? { upstream: { origin: spec.upstream.replace(/\/+$/, ''), forwardClaims: Object.entries(spec.forward_claims ?? {}), forwardProfile, forwardUser, keepAuthorization: spec.keep_authorization! } } : {}),
+        ...(spec.upstream
+          ? {
+              upstream: {
+                origin: spec.upstream.replace(/\/+$/, ''),
+                forwardClaims: Object.entries(spec.forward_claims ?? {}),
+                forwardProfile,
+                forwardUser,
+                keepAuthorization: spec.keep_authorization!,
+              },
+            }
+          : {}),
         ...(profile ? { profile } : {}),
         ...(onFirstSeen.length ? { onFirstSeen } : {}),
         ...(endpoint ? { endpoint } : {}),
@@ -620,7 +768,14 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
   function checkRouteAnalytics(): void {
     for (const route of routes) {
       const to = route.analytics?.to;
-      if (to && !routes.some((r) => r.name === to && r.source)) problems.push({ path: ['routes', route.name, 'analytics', 'to'], message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(to, routes.filter((r) => r.source).map((r) => r.name))}` });
+      if (to && !routes.some((r) => r.name === to && r.source))
+        problems.push({
+          path: ['routes', route.name, 'analytics', 'to'],
+          message: `route ${JSON.stringify(to)} does not queue events: name a route whose endpoint has a queue (e.g. track)${didYouMean(
+            to,
+            routes.filter((r) => r.source).map((r) => r.name),
+          )}`,
+        });
     }
   }
 
@@ -637,32 +792,65 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
       });
     if (spec.count) return compileCountCommand(name, spec, validate());
     if (!spec.steps || spec.queue === undefined) {
-      problems.push({ path: at, message: 'a command has steps (and the queue they go through), or count: (a limit with counts: operations)' });
+      problems.push({
+        path: at,
+        message: 'a command has steps (and the queue they go through), or count: (a limit with counts: operations)',
+      });
       return undefined;
     }
     const queue = queues.get(spec.queue);
     if (!queue) {
-      problems.push({ path: [...at, 'queue'], message: `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}` });
+      problems.push({
+        path: [...at, 'queue'],
+        message: `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`,
+      });
       return undefined;
     }
     const stepList = spec.steps as unknown as Record<string, unknown>[];
     // A synchronous command's action is tried once, in the request: its caller retries with the same Idempotency-Key.
-    if (spec.sync && stepList.some((step) => 'retry' in step)) problems.push({ path: [...at, 'steps', 0, 'retry'], message: "a synchronous command's action is tried once, in the request (the caller retries with the same Idempotency-Key): remove retry" });
+    if (spec.sync && stepList.some((step) => 'retry' in step))
+      problems.push({
+        path: [...at, 'steps', 0, 'retry'],
+        message:
+          "a synchronous command's action is tried once, in the request (the caller retries with the same Idempotency-Key): remove retry",
+      });
     // A synchronous call may be asked again (a retry, a repeat after its cache time): the provider must see the same key.
-    const action = spec.sync && typeof stepList[0]?.action === 'string' ? registry.actions.get(stepList[0].action) : undefined;
+    const action =
+      spec.sync && typeof stepList[0]?.action === 'string' ? registry.actions.get(stepList[0].action) : undefined;
     if (action?.idempotencyOption && !stepList[0]![action.idempotencyOption]) {
-      problems.push({ path: [...at, 'steps', 0], message: 'a synchronous command sends its Idempotency-Key to the provider: set idempotency_header (e.g. Idempotency-Key)' });
+      problems.push({
+        path: [...at, 'steps', 0],
+        message:
+          'a synchronous command sends its Idempotency-Key to the provider: set idempotency_header (e.g. Idempotency-Key)',
+      });
     }
     // A caller waiting for a result cannot wait for a limit's reset; a deferred send would happen behind its back.
     for (const limit of spec.sync && Array.isArray(stepList[0]?.limits) ? (stepList[0]!.limits as string[]) : []) {
-      if (manifest.limits?.[limit]?.on_exceed === 'defer') problems.push({ path: [...at, 'steps', 0, 'limits'], message: `limit ${limit} defers sends past its reset, which a synchronous call cannot wait for: use a limit with on_exceed drop or warn` });
+      if (manifest.limits?.[limit]?.on_exceed === 'defer')
+        problems.push({
+          path: [...at, 'steps', 0, 'limits'],
+          message: `limit ${limit} defers sends past its reset, which a synchronous call cannot wait for: use a limit with on_exceed drop or warn`,
+        });
     }
     const declared = attempt([...at, 'retry'], () => resolveRetryPolicy(defaultRetry, spec.retry)) ?? defaultRetry;
     const retry = spec.sync ? { ...declared, maxAttempts: 1 } : declared;
     const name_ = commandSource(name);
     let steps: () => readonly CompiledStep[] = () => [];
     const source = withHandlers(
-      { name: name_, format: 'json' as const, queue, retry, apply: spec.apply!, ...(spec.sync ? { sync: true } : {}), appliesInRequest: (type: string) => !spec.sync && spec.apply === 'auto' && steps().length > 0 && type === name && steps().every((s) => s.inRequest === true) },
+      {
+        name: name_,
+        format: 'json' as const,
+        queue,
+        retry,
+        apply: spec.apply!,
+        ...(spec.sync ? { sync: true } : {}),
+        appliesInRequest: (type: string) =>
+          !spec.sync &&
+          spec.apply === 'auto' &&
+          steps().length > 0 &&
+          type === name &&
+          steps().every((s) => s.inRequest === true),
+      },
       [{ on: name, steps: spec.steps as unknown[], ...(spec.let ? { let: spec.let } : {}) }],
       at,
       { registry, ctx, attempt, retry, effects, stepsAt: () => at, conditions: options.conditions },
@@ -671,24 +859,55 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     );
     steps = () => source.stepsFor(name);
     sources.set(name_, source);
-    return attempt(at, () => compileCommand(name, spec, { validate: validate(), maxBody: defaultMaxBody, steps: () => steps(), problem: (path, message) => problems.push({ path, message }) }));
+    return attempt(at, () =>
+      compileCommand(name, spec, {
+        validate: validate(),
+        maxBody: defaultMaxBody,
+        steps: () => steps(),
+        problem: (path, message) => problems.push({ path, message }),
+      }),
+    );
   }
 
   /** A command that counts the application's own operations against a `counts: operations` limit: no steps, no source. */
-  function compileCountCommand(name: string, spec: NonNullable<Manifest['commands']>[string], validate: InputValidator): CompiledCommand | undefined {
+  function compileCountCommand(
+    name: string,
+    spec: NonNullable<Manifest['commands']>[string],
+    validate: InputValidator,
+  ): CompiledCommand | undefined {
     const at = ['commands', name];
     const count = spec.count!;
     // `apply` has a default (auto: what a count does anyway), so only `apply: queue` says something a count cannot do.
     for (const key of ['steps', 'queue', 'sync', 'apply', 'retry'] as const) {
-      if (key === 'apply' ? spec.apply === 'queue' : spec[key] !== undefined) problems.push({ path: [...at, key], message: `a command that counts operations has no ${key}: it only counts (remove ${key}, or count:)` });
+      if (key === 'apply' ? spec.apply === 'queue' : spec[key] !== undefined)
+        problems.push({
+          path: [...at, key],
+          message: `a command that counts operations has no ${key}: it only counts (remove ${key}, or count:)`,
+        });
     }
     stepContext();
     const limit = limits.get(count.limit);
-    if (!limit) problems.push({ path: [...at, 'count', 'limit'], message: `limit ${JSON.stringify(count.limit)} is not declared under limits:${didYouMean(count.limit, [...limits.keys()])}` });
-    else if (limit.counts !== 'operations') problems.push({ path: [...at, 'count', 'limit'], message: `limit ${count.limit} counts ${limit.counts}, not operations: give it counts: operations, or count a limit that does` });
+    if (!limit)
+      problems.push({
+        path: [...at, 'count', 'limit'],
+        message: `limit ${JSON.stringify(count.limit)} is not declared under limits:${didYouMean(count.limit, [...limits.keys()])}`,
+      });
+    else if (limit.counts !== 'operations')
+      problems.push({
+        path: [...at, 'count', 'limit'],
+        message: `limit ${count.limit} counts ${limit.counts}, not operations: give it counts: operations, or count a limit that does`,
+      });
     const n = count.n === undefined ? () => 1 : attempt([...at, 'count', 'n'], () => compileValue(count.n!));
     if (!limit || limit.counts !== 'operations' || !n) return undefined;
-    return attempt(at, () => ({ ...compileCommand(name, spec, { validate, maxBody: defaultMaxBody, steps: () => [], problem: (path, message) => problems.push({ path, message }) }), count: { limit, n } }));
+    return attempt(at, () => ({
+      ...compileCommand(name, spec, {
+        validate,
+        maxBody: defaultMaxBody,
+        steps: () => [],
+        problem: (path, message) => problems.push({ path, message }),
+      }),
+      count: { limit, n },
+    }));
   }
 
   /** `alerts:`, each with its condition and notify action. */
@@ -697,8 +916,16 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     const alerts: CompiledAlert[] = [];
     for (const [name, spec] of Object.entries(manifest.alerts ?? {})) {
       const at = ['alerts', name];
-      const measure = attempt([...at, 'when'], () => compileCondition(spec.when, parseDuration, (l) => limits.get(l)?.period));
-      const step = compileStep(spec.notify as unknown as Record<string, unknown>, [...at, 'notify'], registry, ctx, attempt);
+      const measure = attempt([...at, 'when'], () =>
+        compileCondition(spec.when, parseDuration, (l) => limits.get(l)?.period),
+      );
+      const step = compileStep(
+        spec.notify as unknown as Record<string, unknown>,
+        [...at, 'notify'],
+        registry,
+        ctx,
+        attempt,
+      );
       const notify = step?.effect?.action;
       if (step && !notify) problems.push({ path: [...at, 'notify'], message: 'notify must be an action step' });
       if (measure && notify) alerts.push({ name, measure, notify });
@@ -707,13 +934,31 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
   }
 }
 
-const routeMethods = (spec: NonNullable<Manifest['routes']>[string]) => [...(spec.methods ?? ROUTE_METHODS[spec.endpoint ? 'endpoint' : 'upstream'])];
+const routeMethods = (spec: NonNullable<Manifest['routes']>[string]) => [
+  ...(spec.methods ?? ROUTE_METHODS[spec.endpoint ? 'endpoint' : 'upstream']),
+];
 
 /** What a route compiles beyond its name, path and methods. */
-const ROUTE_FIELDS = ['authMode', 'auth', 'require', 'rateLimit', 'upstream', 'profile', 'onFirstSeen', 'endpoint', 'source', 'analytics', 'limits'] as const;
+const ROUTE_FIELDS = [
+  'authMode',
+  'auth',
+  'require',
+  'rateLimit',
+  'upstream',
+  'profile',
+  'onFirstSeen',
+  'endpoint',
+  'source',
+  'analytics',
+  'limits',
+] as const;
 
 /** A route's name, path and methods; reading any other field compiles the routes (which fill it in place). */
-function routeShell(name: string, spec: NonNullable<Manifest['routes']>[string], compileRoutes: () => void): CompiledRoute {
+function routeShell(
+  name: string,
+  spec: NonNullable<Manifest['routes']>[string],
+  compileRoutes: () => void,
+): CompiledRoute {
   const shell = { name, path: spec.path, methods: routeMethods(spec) } as CompiledRoute;
   for (const key of ROUTE_FIELDS) {
     Object.defineProperty(shell, key, {
@@ -818,7 +1063,8 @@ function withHandlers<S extends object>(
   if (handlers) return { ...base, handlers, stepsFor: stepsFor! };
   // Lazy. A handler that fails is not kept: its next use throws its problems again.
   let matchers: ((type: string) => boolean)[] | undefined;
-  const checkedAt = (h: number) => compiled[h] ?? (compiled[h] = check(() => compileHandler(list[h]!, h, at, hc, matchers?.[h])));
+  const checkedAt = (h: number) =>
+    compiled[h] ?? (compiled[h] = check(() => compileHandler(list[h]!, h, at, hc, matchers?.[h])));
   const typed = new Map<string, readonly CompiledStep[]>();
   const lazy = {
     handlers: [] as CompiledHandler[],
@@ -881,7 +1127,12 @@ interface HandlerSpec {
 }
 
 /** Compiles a condition at its place; a problem inside it is reported at that node. */
-function conditionAt(spec: ConditionSpec, at: (string | number)[], attempt: Attempt, observer?: ConditionObserver): CompiledMatcher | undefined {
+function conditionAt(
+  spec: ConditionSpec,
+  at: (string | number)[],
+  attempt: Attempt,
+  observer?: ConditionObserver,
+): CompiledMatcher | undefined {
   try {
     const compiled = compileMatcher(spec);
     observer?.compiled(formatPath(at), at, compiled.text);
@@ -902,7 +1153,13 @@ interface HandlerCondition extends GateCondition {
  * condition (evaluated once per event, by whichever of its steps runs first) and its own hold; otherwise it says
  * which condition skipped it.
  */
-function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: HandlerCondition | undefined, stepIf: GateCondition | undefined, observer?: ConditionObserver): CompiledStep {
+function gated(
+  step: CompiledStep,
+  scope: LetScope | undefined,
+  handlerIf: HandlerCondition | undefined,
+  stepIf: GateCondition | undefined,
+  observer?: ConditionObserver,
+): CompiledStep {
   if (!scope && !handlerIf && !stepIf) return step;
   return {
     ...step,
@@ -927,27 +1184,51 @@ function gated(step: CompiledStep, scope: LetScope | undefined, handlerIf: Handl
 }
 
 /** Compiles the handler at index `h` of `handlers:`: its steps, each action step as an effect. */
-function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[], hc: HandlerContext, matches?: (type: string) => boolean): CompiledHandler {
+function compileHandler(
+  handler: HandlerSpec,
+  h: number,
+  at: (string | number)[],
+  hc: HandlerContext,
+  matches?: (type: string) => boolean,
+): CompiledHandler {
   const { registry, attempt } = hc;
   // A handler's store is where its sql steps write, unless a step names its own.
   const ctx = handler.store === undefined ? hc.ctx : { ...hc.ctx, store: handler.store };
   const patterns = patternsOf(handler.on);
   const steps: CompiledStep[] = [];
   const handlerAt = hc.stepsAt ? hc.stepsAt(h) : [...at, 'handlers', h];
-  const scope = compileLets(handler.let, hc.lets, (where, message) => attempt([...handlerAt, 'let', ...where], fail, message));
+  const scope = compileLets(handler.let, hc.lets, (where, message) =>
+    attempt([...handlerAt, 'let', ...where], fail, message),
+  );
   const names = scope?.names ?? new Set<string>();
-  const unknown = [...unknownLets(handler.steps, names, [...handlerAt, 'steps']), ...unknownLets(handler.if, names, [...handlerAt, 'if'])];
+  const unknown = [
+    ...unknownLets(handler.steps, names, [...handlerAt, 'steps']),
+    ...unknownLets(handler.if, names, [...handlerAt, 'if']),
+  ];
   for (const problem of unknown) attempt(problem.path, fail, problem.message);
-  const handlerMatcher = handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt, hc.conditions);
-  const holds = (matcher: CompiledMatcher) => (values: ValueContext) => matcher.test(scope ? scope.bind(values) : values);
-  const handlerIf: HandlerCondition | undefined = handlerMatcher && { at: formatPath([...handlerAt, 'if']), spec: handler.if!, condition: handlerMatcher, holds: holds(handlerMatcher), decided: new WeakMap<object, boolean>() };
+  const handlerMatcher =
+    handler.if === undefined ? undefined : conditionAt(handler.if, [...handlerAt, 'if'], attempt, hc.conditions);
+  const holds = (matcher: CompiledMatcher) => (values: ValueContext) =>
+    matcher.test(scope ? scope.bind(values) : values);
+  const handlerIf: HandlerCondition | undefined = handlerMatcher && {
+    at: formatPath([...handlerAt, 'if']),
+    spec: handler.if!,
+    condition: handlerMatcher,
+    holds: holds(handlerMatcher),
+    decided: new WeakMap<object, boolean>(),
+  };
   const stepIfs: (GateCondition | undefined)[] = [];
   handler.steps.forEach((step, s) => {
     const path = [...handlerAt, 'steps', s];
     const parts = stepParts(step as Record<string, unknown>, path, registry, ctx, attempt, hc.conditions);
     if (!parts || (handler.if !== undefined && !handlerMatcher)) return;
     const own = parts.condition;
-    const stepIf = own && { at: formatPath([...path, 'if']), spec: own.spec, condition: own.matcher, holds: holds(own.matcher) };
+    const stepIf = own && {
+      at: formatPath([...path, 'if']),
+      spec: own.spec,
+      condition: own.matcher,
+      holds: holds(own.matcher),
+    };
     const compiled = gated(parts.built, scope, handlerIf, stepIf, hc.conditions);
     steps.push(compiled);
     stepIfs.push(stepIf);
@@ -959,7 +1240,13 @@ function compileHandler(handler: HandlerSpec, h: number, at: (string | number)[]
       hc.effects.byStep.set(compiled, spec);
     }
   });
-  return { patterns, matches: matches ?? matcherOf(patterns), steps, ...(handlerIf ? { if: handlerIf } : {}), ...(stepIfs.some(Boolean) ? { stepIfs } : {}) };
+  return {
+    patterns,
+    matches: matches ?? matcherOf(patterns),
+    steps,
+    ...(handlerIf ? { if: handlerIf } : {}),
+    ...(stepIfs.some(Boolean) ? { stepIfs } : {}),
+  };
 }
 
 /** The steps for an event type, in handler order, computed once per type (up to 1000 types). */
@@ -979,7 +1266,14 @@ function memoizedSteps(handlers: CompiledHandler[]): (type: string) => readonly 
  * Compiles one step by the registered adapter for its key, and its own condition (`if:`) beside it, ungated: a
  * handler gates it with its derived values in scope (compileHandler); elsewhere compileStep does.
  */
-function stepParts(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt, observer?: ConditionObserver): { built: CompiledStep; condition?: { spec: ConditionSpec; matcher: CompiledMatcher } } | undefined {
+function stepParts(
+  step: Record<string, unknown>,
+  at: (string | number)[],
+  registry: Registry,
+  ctx: StepCompileContext,
+  attempt: Attempt,
+  observer?: ConditionObserver,
+): { built: CompiledStep; condition?: { spec: ConditionSpec; matcher: CompiledMatcher } } | undefined {
   const key = Object.keys(step).find((k) => registry.steps.has(k));
   if (!key) {
     attempt(at, () => {
@@ -995,11 +1289,22 @@ function stepParts(step: Record<string, unknown>, at: (string | number)[], regis
 }
 
 /** Compiles one step outside a handler (a route's on_first_seen, a limit's notify), behind its own condition. */
-function compileStep(step: Record<string, unknown>, at: (string | number)[], registry: Registry, ctx: StepCompileContext, attempt: Attempt): CompiledStep | undefined {
+function compileStep(
+  step: Record<string, unknown>,
+  at: (string | number)[],
+  registry: Registry,
+  ctx: StepCompileContext,
+  attempt: Attempt,
+): CompiledStep | undefined {
   const parts = stepParts(step, at, registry, ctx, attempt);
   const condition = parts?.condition;
   if (!parts || !condition) return parts?.built;
-  return gated(parts.built, undefined, undefined, { at: formatPath([...at, 'if']), spec: condition.spec, condition: condition.matcher, holds: (values) => condition.matcher.test(values) });
+  return gated(parts.built, undefined, undefined, {
+    at: formatPath([...at, 'if']),
+    spec: condition.spec,
+    condition: condition.matcher,
+    holds: (values) => condition.matcher.test(values),
+  });
 }
 
 function compileIntegration(
@@ -1029,27 +1334,64 @@ function compileIntegration(
   const verifierOptions = adapter ? attempt([...at, 'verifier'], optionsOf, adapter, block) : undefined;
   const verifier = adapter
     ? verifierOptions && attempt([...at, 'verifier'], () => adapter.create(verifierOptions, undefined))
-    : attempt([...at, 'verifier', 'type'], fail, `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`);
+    : attempt(
+        [...at, 'verifier', 'type'],
+        fail,
+        `unknown verifier type ${JSON.stringify(verifierType)}; known: ${[...registry.verifiers.keys()].join(', ')}`,
+      );
   // Derived values the envelope reads (`id: { template: "{$kind}:{data.id}" }`) are computed from the body and
   // headers, before there is an envelope.
   // Most integrations read no `$name` in event: (a provider preset's never does): then none of the let machinery runs,
   // and a new isolate's first webhook does not compile it.
   const readsLets = mentionsLet(event);
-  const extractionLets = readsLets && spec.let && letReferences(event).length ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, `${message} (read by event:, so it is computed before the envelope exists)`), EXTRACTION) : undefined;
-  if (readsLets) for (const problem of unknownLets(event, extractionLets?.names ?? new Set(), [...at, 'event'])) attempt(problem.path, fail, problem.message);
-  const extraction = (fn: ValueFn | undefined) => (fn && extractionLets ? (ctx: ValueContext) => fn(extractionLets.bind(ctx)) : fn);
+  const extractionLets =
+    readsLets && spec.let && letReferences(event).length
+      ? compileLets(
+          spec.let,
+          undefined,
+          (where, message) =>
+            attempt(
+              [...at, 'let', ...where],
+              fail,
+              `${message} (read by event:, so it is computed before the envelope exists)`,
+            ),
+          EXTRACTION,
+        )
+      : undefined;
+  if (readsLets)
+    for (const problem of unknownLets(event, extractionLets?.names ?? new Set(), [...at, 'event']))
+      attempt(problem.path, fail, problem.message);
+  const extraction = (fn: ValueFn | undefined) =>
+    fn && extractionLets ? (ctx: ValueContext) => fn(extractionLets.bind(ctx)) : fn;
   const id = extraction(attempt([...at, 'event', 'id'], compileValue, event.id, { ...EXTRACTION, allowWindow: true }));
   const type = extraction(attempt([...at, 'event', 'type'], compileValue, event.type, EXTRACTION));
-  const occurredAt = event.occurred_at === undefined ? undefined : extraction(attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION));
-  const handshake = spec.handshake ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt) : undefined;
+  const occurredAt =
+    event.occurred_at === undefined
+      ? undefined
+      : extraction(attempt([...at, 'event', 'occurred_at'], compileValue, event.occurred_at, EXTRACTION));
+  const handshake = spec.handshake
+    ? compileHandshake(spec.handshake, [...at, 'handshake'], registry, attempt)
+    : undefined;
   const response = spec.response ? attempt([...at, 'response'], compileResponse, spec.response) : undefined;
   const queue = queues.get(spec.queue);
-  if (!queue) attempt([...at, 'queue'], fail, `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`);
+  if (!queue)
+    attempt(
+      [...at, 'queue'],
+      fail,
+      `queue ${JSON.stringify(spec.queue)} is not declared under queues:${didYouMean(spec.queue, [...queues.keys()])}`,
+    );
   const retry = attempt([...at, 'retry'], resolveRetryPolicy, defaultRetry, spec.retry);
   const maxBody = spec.max_body ? parseSize(spec.max_body) : defaultMaxBody;
-  if (maxBody > MAX_STORABLE_BODY) attempt([...at, spec.max_body ? 'max_body' : 'route'], fail, `max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`);
+  if (maxBody > MAX_STORABLE_BODY)
+    attempt(
+      [...at, spec.max_body ? 'max_body' : 'route'],
+      fail,
+      `max_body ${maxBody} bytes is more than a D1 row can store for the event log (${MAX_STORABLE_BODY})`,
+    );
 
-  const lets = spec.let ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, message)) : undefined;
+  const lets = spec.let
+    ? compileLets(spec.let, undefined, (where, message) => attempt([...at, 'let', ...where], fail, message))
+    : undefined;
   const withSteps = withHandlers(
     {},
     spec.handlers ?? [],
@@ -1068,15 +1410,45 @@ function compileIntegration(
     defer,
     check,
   );
-  const signed = new Set(tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map((h) => h.toLowerCase()));
-  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) =>
-    valueSources(event[field]).flatMap((value) => (typeof value.header === 'string' && !signed.has(value.header.toLowerCase()) ? [{ field, header: value.header }] : [])),
+  const signed = new Set(
+    tolerantList(() => (adapter?.signedHeaders && verifierOptions ? adapter.signedHeaders(verifierOptions) : [])).map(
+      (h) => h.toLowerCase(),
+    ),
   );
-  const idWindow = typeof event.id === 'object' && event.id !== null && 'body_sha256' in event.id && typeof event.id.window === 'string' ? parseDuration(event.id.window) : 0;
-  const replayWindowMs = Math.max(unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0, idWindow);
-  const timestampToleranceMs = adapter?.timestampTolerance && verifierOptions ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions)) : undefined;
+  const unsignedEventHeaders = (['id', 'type'] as const).flatMap((field) =>
+    valueSources(event[field]).flatMap((value) =>
+      typeof value.header === 'string' && !signed.has(value.header.toLowerCase())
+        ? [{ field, header: value.header }]
+        : [],
+    ),
+  );
+  const idWindow =
+    typeof event.id === 'object' &&
+    event.id !== null &&
+    'body_sha256' in event.id &&
+    typeof event.id.window === 'string'
+      ? parseDuration(event.id.window)
+      : 0;
+  const replayWindowMs = Math.max(
+    unsignedEventHeaders.length ? parseDuration(spec.replay_window ?? defaultReplayWindow) : 0,
+    idWindow,
+  );
+  const timestampToleranceMs =
+    adapter?.timestampTolerance && verifierOptions
+      ? attempt([...at, 'verifier'], () => adapter.timestampTolerance!(verifierOptions))
+      : undefined;
 
-  if (!verifier || !id || !type || !queue || !retry || (event.occurred_at !== undefined && !occurredAt) || (spec.handshake && !handshake) || (spec.response && !response)) return undefined;
+  if (
+    !verifier ||
+    !id ||
+    !type ||
+    !queue ||
+    !retry ||
+    (event.occurred_at !== undefined && !occurredAt) ||
+    (spec.handshake && !handshake) ||
+    (spec.response && !response)
+  )
+    return undefined;
   const integration = {
     name,
     route: spec.route,
@@ -1088,8 +1460,12 @@ function compileIntegration(
     verifier,
     verifierType,
     extract: { id, type, ...(occurredAt ? { occurredAt } : {}) },
-    hashesBody: [event.id, event.type, event.occurred_at].some((v) => valueSources(v).some((source) => 'body_sha256' in source)),
-    extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) => valueSources(v).flatMap((source) => (typeof source.header === 'string' ? [source.header.toLowerCase()] : []))),
+    hashesBody: [event.id, event.type, event.occurred_at].some((v) =>
+      valueSources(v).some((source) => 'body_sha256' in source),
+    ),
+    extractHeaders: [event.id, event.type, event.occurred_at].flatMap((v) =>
+      valueSources(v).flatMap((source) => (typeof source.header === 'string' ? [source.header.toLowerCase()] : [])),
+    ),
     unsignedEventHeaders,
     ...(replayWindowMs > 0 ? { replayWindowMs } : {}),
     ...(idWindow > 0 ? { idPerArrival: true } : {}),
@@ -1101,17 +1477,31 @@ function compileIntegration(
     // Everything commits in the event log's D1 (SQL, effect and outbox rows; sends go out after the commit), so the
     // request can apply it. A projection into another store (Postgres) goes through the queue: its applied-marker
     // lives in that store.
-    appliesInRequest: spec.apply === 'auto' ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true) : () => false,
+    appliesInRequest:
+      spec.apply === 'auto'
+        ? (eventType: string) => withSteps.stepsFor(eventType).every((step) => step.inRequest === true)
+        : () => false,
   };
   // The handlers (deferred when lazy) go on as they are, getters included.
-  return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration & typeof withSteps;
+  return Object.defineProperties(integration, Object.getOwnPropertyDescriptors(withSteps)) as typeof integration &
+    typeof withSteps;
 }
 
 /** Builds an integration's handshake through its adapter; unknown types and bad options are load-time problems. */
-function compileHandshake(spec: NonNullable<Integration['handshake']>, at: (string | number)[], registry: Registry, attempt: Attempt): Handshake | undefined {
+function compileHandshake(
+  spec: NonNullable<Integration['handshake']>,
+  at: (string | number)[],
+  registry: Registry,
+  attempt: Attempt,
+): Handshake | undefined {
   const { type } = spec as { type: string };
   const adapter = registry.handshakes.get(type);
-  if (!adapter) return attempt([...at, 'type'], () => { throw new Error(`unknown handshake type ${JSON.stringify(type)}${didYouMean(type, [...registry.handshakes.keys()])}`); });
+  if (!adapter)
+    return attempt([...at, 'type'], () => {
+      throw new Error(
+        `unknown handshake type ${JSON.stringify(type)}${didYouMean(type, [...registry.handshakes.keys()])}`,
+      );
+    });
   return attempt(at, () => build(adapter, spec, undefined));
 }
 

@@ -39,13 +39,21 @@ export function dedupOf(source: EventSource): Dedup {
  */
 export function decide(source: EventSource, type: string): Decision {
   const dedup = dedupOf(source);
-  if (source.sync) return { path: 'direct', why: 'a synchronous command: recorded and delivered in the request', dedup };
-  if (source.apply === undefined) return { path: 'queued', why: "a route's events travel in batches on the queue", dedup };
+  if (source.sync)
+    return { path: 'direct', why: 'a synchronous command: recorded and delivered in the request', dedup };
+  if (source.apply === undefined)
+    return { path: 'queued', why: "a route's events travel in batches on the queue", dedup };
   if (source.apply === 'queue') return { path: 'queued', why: 'apply: queue', dedup };
-  if (source.appliesInRequest(type)) return { path: 'direct', why: 'every step commits in the event log\'s D1', dedup };
+  if (source.appliesInRequest(type)) return { path: 'direct', why: "every step commits in the event log's D1", dedup };
   const steps = source.stepsFor(type);
   const outside = [...new Set(steps.filter((s) => s.inRequest !== true).map((s) => s.kind))];
-  return { path: 'queued', why: outside.length ? `a step commits outside the event log's D1 (${outside.join(', ')})` : 'nothing to apply in the request', dedup };
+  return {
+    path: 'queued',
+    why: outside.length
+      ? `a step commits outside the event log's D1 (${outside.join(', ')})`
+      : 'nothing to apply in the request',
+    dedup,
+  };
 }
 
 /**
@@ -87,7 +95,9 @@ function contradicts(a: Record<string, unknown>, b: Record<string, unknown>): bo
     if (Array.isArray(y.not_in) && values.every((v) => (y.not_in as unknown[]).includes(v))) return true;
     return y.exists === false;
   };
-  return one(a, b) || one(b, a) || (typeof a.exists === 'boolean' && typeof b.exists === 'boolean' && a.exists !== b.exists);
+  return (
+    one(a, b) || one(b, a) || (typeof a.exists === 'boolean' && typeof b.exists === 'boolean' && a.exists !== b.exists)
+  );
 }
 
 /** Whether two conditions can never hold together (so their handlers never both run): a statically visible contradiction. */
@@ -108,7 +118,9 @@ export function branches(handlers: readonly CompiledHandler[]): Branch[] {
   const gated = handlers.flatMap((h, i) => (h.if ? [i] : []));
   let sets: number[][] = [[]];
   for (const i of gated) {
-    const grown = sets.filter((set) => set.every((j) => !exclusive(handlers[i]!.if!.spec, handlers[j]!.if!.spec))).map((set) => [...set, i]);
+    const grown = sets
+      .filter((set) => set.every((j) => !exclusive(handlers[i]!.if!.spec, handlers[j]!.if!.spec)))
+      .map((set) => [...set, i]);
     sets = [...sets, ...grown];
     if (sets.length > MAX_BRANCHES) {
       sets = [[], ...gated.map((g) => [g])];
@@ -119,9 +131,22 @@ export function branches(handlers: readonly CompiledHandler[]): Branch[] {
   const ordered = [...sets.filter((s) => s.length).sort((a, b) => a.length - b.length), []];
   return ordered.map((set) => {
     const running = [...always, ...set].sort((a, b) => a - b);
-    const label = set.length ? set.map((i) => `if ${conditionText(handlers[i]!.if!.spec)}`).join(' and ') : !gated.length ? '' : running.length ? 'no condition holds' : EventStatus.skipped;
-    const optional = running.flatMap((h) => (handlers[h]!.stepIfs ?? []).flatMap((g, step) => (g ? [{ handler: h, step, at: g.at }] : [])));
-    return { label, status: running.length || !gated.length ? EventStatus.applied : EventStatus.skipped, handlers: running, optional };
+    const label = set.length
+      ? set.map((i) => `if ${conditionText(handlers[i]!.if!.spec)}`).join(' and ')
+      : !gated.length
+        ? ''
+        : running.length
+          ? 'no condition holds'
+          : EventStatus.skipped;
+    const optional = running.flatMap((h) =>
+      (handlers[h]!.stepIfs ?? []).flatMap((g, step) => (g ? [{ handler: h, step, at: g.at }] : [])),
+    );
+    return {
+      label,
+      status: running.length || !gated.length ? EventStatus.applied : EventStatus.skipped,
+      handlers: running,
+      optional,
+    };
   });
 }
 
@@ -130,11 +155,20 @@ export function branches(handlers: readonly CompiledHandler[]): Branch[] {
  * conditional steps its own `if:` leaves out (their `if`'s paths): which `plan --budget` row prices it.
  * @example branchOf(handlers, { payload, envelope: { type } }) // { label: 'if data.object.mode eq payment', without: [] }
  */
-export function branchOf(handlers: readonly CompiledHandler[], values: ValueContext): { label: string; without: string[] } {
+export function branchOf(
+  handlers: readonly CompiledHandler[],
+  values: ValueContext,
+): { label: string; without: string[] } {
   const gated = handlers.some((h) => h.if);
   const running = handlers.filter((h) => !h.if || h.if.holds(values));
   const held = running.filter((h) => h.if);
-  const label = held.length ? held.map((h) => `if ${conditionText(h.if!.spec)}`).join(' and ') : !gated ? '' : running.length ? 'no condition holds' : EventStatus.skipped;
+  const label = held.length
+    ? held.map((h) => `if ${conditionText(h.if!.spec)}`).join(' and ')
+    : !gated
+      ? ''
+      : running.length
+        ? 'no condition holds'
+        : EventStatus.skipped;
   const without = running.flatMap((h) => (h.stepIfs ?? []).flatMap((g) => (g && !g.holds(values) ? [g.at] : [])));
   return { label, without };
 }

@@ -9,8 +9,10 @@ import { MANIFEST_DEFAULTS } from './defaults.gen.ts';
 import type { DefaultsNode } from './sections/defaults-tree.ts';
 import type { Manifest } from './types.gen.ts';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const copy = <T>(value: T): T => (typeof value === 'object' && value !== null ? (JSON.parse(JSON.stringify(value)) as T) : value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const copy = <T>(value: T): T =>
+  typeof value === 'object' && value !== null ? (JSON.parse(JSON.stringify(value)) as T) : value;
 
 /** The manifest with every omitted value that has a default filled in; the manifest given is not changed. */
 export function applyDefaults(manifest: Manifest): Manifest {
@@ -22,7 +24,10 @@ export function sectionDefaults(fields: Readonly<Record<string, DefaultsNode>> |
   return inObject(fields ?? {}, {});
 }
 
-function inObject(fields: Readonly<Record<string, DefaultsNode>>, value: Record<string, unknown>): Record<string, unknown> {
+function inObject(
+  fields: Readonly<Record<string, DefaultsNode>>,
+  value: Record<string, unknown>,
+): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const key in fields) {
     const node = fields[key]!;

@@ -12,7 +12,6 @@ import type { ManifestProblem } from './problems.ts';
 import { closest } from '../language/closest.ts';
 import { conditionSchema, unknownOperator } from '../language/conditions.ts';
 
-
 export interface SourcedProblem extends ManifestProblem {
   file: string;
   line: number;
@@ -41,7 +40,8 @@ export function parseManifest(text: string, file = 'integrations.yaml'): ParsedM
   return { file, text, doc, lines, value: problems.length ? undefined : doc.toJS({ maxAliasCount: 100 }), problems };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Merges an overlay over a base: objects merge key by key, `null` removes a key, anything else replaces. */
 export function mergeOverlay(base: unknown, overlay: unknown): unknown {
@@ -73,7 +73,14 @@ export function resolveEnvironment(value: unknown, environment: string | undefin
 
 /** Ajv for manifests. Built once per registry; `x-secret` is an annotation the CLI reads. */
 export function createManifestValidator(registry: Registry, providers: readonly string[] = []) {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, discriminator: true, allowUnionTypes: true, verbose: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    discriminator: true,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
   const schema = buildManifestSchema(registry, providers);
@@ -109,8 +116,13 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
     }
     // A branch with no errors of its own failed only inside a `$ref` it reaches (a step's `if:` Condition), whose
     // errors Ajv paths from that definition: the author meant that branch, and those errors say what is wrong.
-    const throughRef = kept.some((e) => e.instancePath.startsWith(`${union.instancePath}/`) && !e.schemaPath.startsWith(prefix));
-    const clean = Array.isArray(union.schema) && (union.params as { passingSchemas?: unknown }).passingSchemas == null ? union.schema.findIndex((_, i) => !byBranch.has(String(i))) : -1;
+    const throughRef = kept.some(
+      (e) => e.instancePath.startsWith(`${union.instancePath}/`) && !e.schemaPath.startsWith(prefix),
+    );
+    const clean =
+      Array.isArray(union.schema) && (union.params as { passingSchemas?: unknown }).passingSchemas == null
+        ? union.schema.findIndex((_, i) => !byBranch.has(String(i)))
+        : -1;
     if (throughRef && clean >= 0) {
       kept = kept.filter((e) => e !== union && !e.schemaPath.startsWith(prefix));
       continue;
@@ -131,9 +143,11 @@ export function explainErrors(errors: ErrorObject[], value: unknown): ManifestPr
       continue;
     }
     const score = (list: ErrorObject[]) =>
-      list.some((e) => e.instancePath === union.instancePath && e.keyword === 'type') ? 1e6
-      : list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'required' || e.keyword === 'const')) ? 1e3 + list.length
-      : list.length;
+      list.some((e) => e.instancePath === union.instancePath && e.keyword === 'type')
+        ? 1e6
+        : list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'required' || e.keyword === 'const'))
+          ? 1e3 + list.length
+          : list.length;
     const best = [...byBranch.values()].sort((a, b) => score(a) - score(b))[0]!;
     const bestScore = score(best);
     kept = kept.filter((e) => (e === union ? bestScore >= 1e6 : !e.schemaPath.startsWith(prefix) || best.includes(e)));
@@ -171,7 +185,10 @@ function describeUnion(e: ErrorObject): string {
   const keys = branches.map((b) => b.required?.[0]).filter(Boolean);
   if (keys.length === branches.length && keys.length > 0) {
     // The union is tagged by which key is present: a misspelt one is a key close to a branch's.
-    const stray = Object.keys(isPlainObject(e.data) ? e.data : {}).filter((k) => !keys.includes(k)).map((k) => [k, closest(k, keys as string[])] as const).find(([, guess]) => guess);
+    const stray = Object.keys(isPlainObject(e.data) ? e.data : {})
+      .filter((k) => !keys.includes(k))
+      .map((k) => [k, closest(k, keys as string[])] as const)
+      .find(([, guess]) => guess);
     return `expected one of the keys ${keys.join(', ')} (one per step)${stray ? `; "${stray[0]}" (did you mean "${stray[1]}"?)` : ''}`;
   }
   return `does not match any allowed form (${branches.map((b) => b.title ?? b.type ?? 'object').join(' or ')})`;
@@ -187,14 +204,18 @@ export function unionTag(branches: unknown): { tag: string; values: string[] } |
   if (properties.some((p) => !p)) return undefined;
   for (const tag of Object.keys(properties[0]!)) {
     const values = properties.map((p) => (isPlainObject(p![tag]) ? (p![tag] as { const?: unknown }).const : undefined));
-    if (values.every((v): v is string => typeof v === 'string') && new Set(values).size === values.length) return { tag, values };
+    if (values.every((v): v is string => typeof v === 'string') && new Set(values).size === values.length)
+      return { tag, values };
   }
   return undefined;
 }
 
 function unknownTag(path: (string | number)[], tag: string, value: unknown, values: string[]): ManifestProblem {
   const guess = typeof value === 'string' ? closest(value, values) : undefined;
-  return { path: [...path, tag], message: `unknown ${tag} ${JSON.stringify(value)}${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${values.join(', ')}` };
+  return {
+    path: [...path, tag],
+    message: `unknown ${tag} ${JSON.stringify(value)}${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${values.join(', ')}`,
+  };
 }
 
 function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
@@ -203,7 +224,8 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
-      if (parent?.title === conditionSchema.title) return { path: [...path, key], atKey: true, message: unknownOperator(key) };
+      if (parent?.title === conditionSchema.title)
+        return { path: [...path, key], atKey: true, message: unknownOperator(key) };
       const known = Object.keys((parent?.properties as object) ?? {});
       const guess = closest(key, known);
       return {
@@ -216,7 +238,8 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
       return { path, message: `missing required key "${(e.params as { missingProperty: string }).missingProperty}"` };
     case 'discriminator': {
       const params = e.params as { error: string; tag: string; tagValue: unknown };
-      if (params.error === 'mapping') return unknownTag(path, params.tag, params.tagValue, unionTag(parent?.oneOf)?.values ?? []);
+      if (params.error === 'mapping')
+        return unknownTag(path, params.tag, params.tagValue, unionTag(parent?.oneOf)?.values ?? []);
       return { path: [...path, params.tag], message: `"${params.tag}" must be a string naming the adapter` };
     }
     case 'tag': {
@@ -225,22 +248,39 @@ function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
-      const guess = typeof e.data === 'string' ? closest(e.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
-      const listed = allowed.length > 12 ? `one of ${allowed.length} values, from ${JSON.stringify(allowed[0])} to ${JSON.stringify(allowed[allowed.length - 1])}` : `one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-      if (guess) return { path, message: `unknown value ${JSON.stringify(e.data)} (did you mean "${guess}"?); must be ${listed}` };
+      const guess =
+        typeof e.data === 'string'
+          ? closest(
+              e.data,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : undefined;
+      const listed =
+        allowed.length > 12
+          ? `one of ${allowed.length} values, from ${JSON.stringify(allowed[0])} to ${JSON.stringify(allowed[allowed.length - 1])}`
+          : `one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+      if (guess)
+        return {
+          path,
+          message: `unknown value ${JSON.stringify(e.data)} (did you mean "${guess}"?); must be ${listed}`,
+        };
       return { path, message: `must be ${listed}` };
     }
     case 'const':
       return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
     case 'pattern': {
-      if (parent?.['x-secret']) return { path, message: 'must be the NAME of an environment variable (A-Z, 0-9, _), never the secret value' };
+      if (parent?.['x-secret'])
+        return { path, message: 'must be the NAME of an environment variable (A-Z, 0-9, _), never the secret value' };
       const description = typeof parent?.description === 'string' ? ` (${parent.description})` : '';
       return { path, message: `${JSON.stringify(e.data)} is not valid${description}` };
     }
     case 'propertyNames':
       return { path, message: `names must be lower-case letters, digits, - and _` };
     case 'type':
-      return { path, message: `must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}` };
+      return {
+        path,
+        message: `must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}`,
+      };
     default:
       return { path, message: e.message ?? e.keyword };
   }

@@ -26,7 +26,13 @@ export interface CompiledRouteAnalytics {
 
 export function compileRouteAnalytics(options: RouteAnalyticsOptions): CompiledRouteAnalytics {
   // Defaults applied from the spec (runtime/manifest/sections/analytics.ts) before compile: each value is there.
-  return { to: options.to, event: options.event!, query: options.query!, ip: options.privacy!.ip!, country: options.privacy!.country! };
+  return {
+    to: options.to,
+    event: options.event!,
+    query: options.query!,
+    ip: options.privacy!.ip!,
+    country: options.privacy!.country!,
+  };
 }
 
 /** Expands an IPv6 address into its 8 groups (numbers), or undefined when it is not one. */
@@ -91,7 +97,9 @@ export function requestEnvelope(analytics: CompiledRouteAnalytics, facts: Reques
   const url = new URL(facts.request.url);
   const id = crypto.randomUUID();
   const at = new Date(facts.startedMs).toISOString();
-  const country = analytics.country ? (facts.request as Request & { cf?: { country?: unknown } }).cf?.country : undefined;
+  const country = analytics.country
+    ? (facts.request as Request & { cf?: { country?: unknown } }).cf?.country
+    : undefined;
   const ip = clientIp(facts.request.headers.get('cf-connecting-ip'), analytics.ip);
   const properties: Record<string, unknown> = {
     $insert_id: id,
@@ -106,7 +114,14 @@ export function requestEnvelope(analytics: CompiledRouteAnalytics, facts: Reques
     ...(typeof country === 'string' && country ? { country } : {}),
     ...(ip ? { ip } : {}),
   };
-  return { integration: analytics.to, id, type: analytics.event, occurred_at: at, received_at: at, payload: { event: analytics.event, distinct_id: facts.user?.sub ?? 'anonymous', properties } };
+  return {
+    integration: analytics.to,
+    id,
+    type: analytics.event,
+    occurred_at: at,
+    received_at: at,
+    payload: { event: analytics.event, distinct_id: facts.user?.sub ?? 'anonymous', properties },
+  };
 }
 
 export interface TrackDeps {
@@ -118,7 +133,13 @@ export interface TrackDeps {
  * Queues one request's event on the collecting route's queue. Never rejects: a missing source or binding, or a
  * send that throws, is logged as `analytics.send_failed` and the request it describes is unaffected.
  */
-export async function trackRequest(analytics: CompiledRouteAnalytics, source: { queue: { name: string; binding: string } } | undefined, facts: RequestFacts, env: RuntimeEnv, deps: TrackDeps): Promise<void> {
+export async function trackRequest(
+  analytics: CompiledRouteAnalytics,
+  source: { queue: { name: string; binding: string } } | undefined,
+  facts: RequestFacts,
+  env: RuntimeEnv,
+  deps: TrackDeps,
+): Promise<void> {
   try {
     if (!source) throw new Error(`route ${analytics.to} queues no events`);
     const queue = env[source.queue.binding] as Queue | undefined;
@@ -126,6 +147,11 @@ export async function trackRequest(analytics: CompiledRouteAnalytics, source: { 
     await queue.send(requestEnvelope(analytics, facts), { contentType: 'json' });
     deps.usage?.queued('sent', source.queue.name, 1);
   } catch (error) {
-    deps.emit({ kind: 'analytics.send_failed', route: facts.route.name, to: analytics.to, error: error instanceof Error ? error.message : String(error) });
+    deps.emit({
+      kind: 'analytics.send_failed',
+      route: facts.route.name,
+      to: analytics.to,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }

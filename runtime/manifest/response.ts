@@ -29,8 +29,13 @@ export function compileResponse(spec: WebhookResponse): (envelope: Envelope) => 
   // Defaults applied from the spec (runtime/manifest/sections/response.ts) before compile.
   const status = spec.status!;
   const contentType = spec.content_type!;
-  if (spec.body !== undefined && NO_BODY.has(status)) throw new Error(`a ${status} answer has no body: drop \`body\` or choose another status`);
-  if (spec.body !== undefined && typeof spec.body === 'object' && 'env' in spec.body) throw new OptionError('body', 'an answer cannot read a Worker variable (`env`): it goes to whoever sent the request');
+  if (spec.body !== undefined && NO_BODY.has(status))
+    throw new Error(`a ${status} answer has no body: drop \`body\` or choose another status`);
+  if (spec.body !== undefined && typeof spec.body === 'object' && 'env' in spec.body)
+    throw new OptionError(
+      'body',
+      'an answer cannot read a Worker variable (`env`): it goes to whoever sent the request',
+    );
   const value = spec.body === undefined ? undefined : compileValue(spec.body, { allowEnvelope: true });
   const json = /^application\/([a-z0-9.-]+\+)?json\b/i.test(contentType);
   return (envelope) => {
@@ -39,11 +44,14 @@ export function compileResponse(spec: WebhookResponse): (envelope: Envelope) => 
     try {
       body = value({ payload: envelope.payload, envelope: envelope as unknown as Record<string, unknown> });
     } catch (error) {
-      if (error instanceof MappingError) throw new MappingError(`response body: ${error.message}`, `response body: ${error.logText}`);
+      if (error instanceof MappingError)
+        throw new MappingError(`response body: ${error.message}`, `response body: ${error.logText}`);
       throw error;
     }
     if (json) return { status, contentType, body: JSON.stringify(body ?? null) };
     if (typeof body === 'string' || typeof body === 'number') return { status, contentType, body: String(body) };
-    throw new MappingError(`response body: a ${contentType} answer needs a string, not ${body === null ? 'null' : typeof body}`);
+    throw new MappingError(
+      `response body: a ${contentType} answer needs a string, not ${body === null ? 'null' : typeof body}`,
+    );
   };
 }

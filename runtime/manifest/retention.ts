@@ -18,7 +18,9 @@ export interface RetentionPolicy {
 }
 
 /** The retention a manifest declares, its defaults applied (runtime/manifest/sections/retention.ts); none: every default. */
-export function retentionPolicy(spec: Retention = sectionDefaults(MANIFEST_DEFAULTS.top.retention!.s) as Retention): RetentionPolicy {
+export function retentionPolicy(
+  spec: Retention = sectionDefaults(MANIFEST_DEFAULTS.top.retention!.s) as Retention,
+): RetentionPolicy {
   return {
     payloadsMs: parseDuration(spec.payloads!),
     eventsMs: parseDuration(spec.events!),
@@ -33,8 +35,13 @@ export function retentionPolicy(spec: Retention = sectionDefaults(MANIFEST_DEFAU
  * (GitHub, Meta, Asana): a capture of such a delivery verifies forever, and only its event row (the deduplication
  * record) refuses it again, so the row must not go before the body it was recorded with.
  */
-export function replayProof(policy: RetentionPolicy, integrations: readonly { timestampToleranceMs?: number }[]): RetentionPolicy {
-  return integrations.some((i) => i.timestampToleranceMs === undefined) && policy.eventsMs < policy.payloadsMs ? { ...policy, eventsMs: policy.payloadsMs } : policy;
+export function replayProof(
+  policy: RetentionPolicy,
+  integrations: readonly { timestampToleranceMs?: number }[],
+): RetentionPolicy {
+  return integrations.some((i) => i.timestampToleranceMs === undefined) && policy.eventsMs < policy.payloadsMs
+    ? { ...policy, eventsMs: policy.payloadsMs }
+    : policy;
 }
 
 /** How long a re-sent capture of one integration's delivery is refused as a duplicate: its event row's life. */

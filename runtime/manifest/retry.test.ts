@@ -9,12 +9,16 @@ describe('retry policy', () => {
     const delays = (p: ReturnType<typeof policy>) => [1, 2, 3, 4, 5].map((a) => retryDelaySeconds(p, a, 0.5));
     expect(delays(policy({ backoff: 'fixed', initial_delay: '10s', jitter: 0 }))).toEqual([10, 10, 10, 10, 10]);
     expect(delays(policy({ backoff: 'linear', initial_delay: '10s', jitter: 0.3 }))).toEqual([10, 20, 30, 40, 50]);
-    expect(delays(policy({ backoff: 'exponential', initial_delay: '10s', jitter: 0.3 }))).toEqual([10, 20, 40, 80, 160]);
+    expect(delays(policy({ backoff: 'exponential', initial_delay: '10s', jitter: 0.3 }))).toEqual([
+      10, 20, 40, 80, 160,
+    ]);
   });
 
-  it('caps the delay at max_delay, and at Queues\' 12 hours whatever max_delay says', () => {
+  it("caps the delay at max_delay, and at Queues' 12 hours whatever max_delay says", () => {
     expect(retryDelaySeconds(policy({ initial_delay: '1m', max_delay: '5m', jitter: 0 }), 10, 0.5)).toBe(300);
-    expect(retryDelaySeconds(policy({ initial_delay: '1h', max_delay: '2d', jitter: 0 }), 30, 0.5)).toBe(MAX_QUEUE_DELAY_SECONDS);
+    expect(retryDelaySeconds(policy({ initial_delay: '1h', max_delay: '2d', jitter: 0 }), 30, 0.5)).toBe(
+      MAX_QUEUE_DELAY_SECONDS,
+    );
     expect(retryDelaySeconds(policy({ initial_delay: '1m', max_delay: '5m', jitter: 0.5 }), 10, 0.999)).toBe(300);
   });
 
@@ -33,17 +37,27 @@ describe('retry policy', () => {
   });
 
   it('parses durations and refuses anything else', () => {
-    expect(['250ms', '30s', '5m', '12h', '7d'].map(parseDuration)).toEqual([250, 30_000, 300_000, 43_200_000, 604_800_000]);
+    expect(['250ms', '30s', '5m', '12h', '7d'].map(parseDuration)).toEqual([
+      250, 30_000, 300_000, 43_200_000, 604_800_000,
+    ]);
     expect(() => parseDuration('5 minutes')).toThrow('invalid duration');
   });
 
   it('applies the built-in policy when nothing is set: exponential from 30 s, capped at 1 h, 5 attempts', () => {
-    expect(resolveRetryPolicy(BUILTIN_RETRY)).toEqual({ backoff: 'exponential', initialDelayMs: 30_000, maxDelayMs: 3_600_000, jitter: 0.2, maxAttempts: 5 });
+    expect(resolveRetryPolicy(BUILTIN_RETRY)).toEqual({
+      backoff: 'exponential',
+      initialDelayMs: 30_000,
+      maxDelayMs: 3_600_000,
+      jitter: 0.2,
+      maxAttempts: 5,
+    });
     expect([1, 2, 3, 7, 8].map((a) => retryDelaySeconds(BUILTIN_RETRY, a, 0.5))).toEqual([30, 60, 120, 1920, 3600]);
   });
 
   it('layers defaults, then an integration, then a step, skipping the layers that are not set', () => {
-    const layered = resolveRetryPolicy(BUILTIN_RETRY, { max_attempts: 10, initial_delay: '1m' }, undefined, { max_attempts: 3 });
+    const layered = resolveRetryPolicy(BUILTIN_RETRY, { max_attempts: 10, initial_delay: '1m' }, undefined, {
+      max_attempts: 3,
+    });
     expect(layered).toEqual({ ...BUILTIN_RETRY, initialDelayMs: 60_000, maxAttempts: 3 });
   });
 

@@ -18,11 +18,19 @@ export type RetryPolicyInput = RetryPolicySpec;
 
 /** A complete policy as the manifest writes it (`defaults.retry`, its defaults applied), parsed. */
 export function retryPolicyOf(spec: Required<RetryPolicyInput>): RetryPolicy {
-  return { backoff: spec.backoff, initialDelayMs: parseDuration(spec.initial_delay), maxDelayMs: parseDuration(spec.max_delay), jitter: spec.jitter, maxAttempts: spec.max_attempts };
+  return {
+    backoff: spec.backoff,
+    initialDelayMs: parseDuration(spec.initial_delay),
+    maxDelayMs: parseDuration(spec.max_delay),
+    jitter: spec.jitter,
+    maxAttempts: spec.max_attempts,
+  };
 }
 
 /** What applies when neither the manifest's `defaults.retry` nor the integration say otherwise (the spec's defaults). */
-export const BUILTIN_RETRY: RetryPolicy = retryPolicyOf(MANIFEST_DEFAULTS.definitions.Defaults!.s!.retry!.d as Required<RetryPolicyInput>);
+export const BUILTIN_RETRY: RetryPolicy = retryPolicyOf(
+  MANIFEST_DEFAULTS.definitions.Defaults!.s!.retry!.d as Required<RetryPolicyInput>,
+);
 
 /** Layers policy fragments over a base, later ones winning field by field. */
 export function resolveRetryPolicy(base: RetryPolicy, ...layers: (RetryPolicyInput | undefined)[]): RetryPolicy {
@@ -47,9 +55,11 @@ export function resolveRetryPolicy(base: RetryPolicy, ...layers: (RetryPolicyInp
 export function retryDelaySeconds(policy: RetryPolicy, attempt: number, random: number = Math.random()): number {
   const n = Math.max(1, attempt);
   const base =
-    policy.backoff === 'fixed' ? policy.initialDelayMs
-    : policy.backoff === 'linear' ? policy.initialDelayMs * n
-    : policy.initialDelayMs * 2 ** (n - 1);
+    policy.backoff === 'fixed'
+      ? policy.initialDelayMs
+      : policy.backoff === 'linear'
+        ? policy.initialDelayMs * n
+        : policy.initialDelayMs * 2 ** (n - 1);
   const capped = Math.min(base, policy.maxDelayMs);
   const spread = capped * policy.jitter * (2 * random - 1);
   const ms = Math.min(Math.max(0, capped + spread), policy.maxDelayMs);

@@ -20,8 +20,13 @@ export interface IntegrationSecrets {
 export function integrationSecrets(registry: Registry, spec: Integration): IntegrationSecrets {
   const verifier = spec.verifier as unknown as ({ type?: string } & Record<string, unknown>) | undefined;
   const adapter = verifier?.type ? registry.verifiers.get(verifier.type) : undefined;
-  const handshake = spec.handshake as unknown as ({ type?: string; secret?: unknown } & Record<string, unknown>) | null | undefined;
-  const learns = handshake?.type ? registry.handshakes.get(handshake.type)?.spec.secret === learntSecretSpec.secret : false;
+  const handshake = spec.handshake as unknown as
+    | ({ type?: string; secret?: unknown } & Record<string, unknown>)
+    | null
+    | undefined;
+  const learns = handshake?.type
+    ? registry.handshakes.get(handshake.type)?.spec.secret === learntSecretSpec.secret
+    : false;
   return {
     lists: adapter && verifier ? secretNames(adapter.spec, verifier).filter((names) => names.length > 0) : [],
     learnt: learns && typeof handshake!.secret === 'string' ? [handshake!.secret] : [],

@@ -14,7 +14,10 @@ import * as store from '../store/index.ts';
 import { EffectStatus, type EffectKey, type EffectState } from '../store/index.ts';
 
 /** The consumer's retry now (runtime/consumer/consumer.ts `retryEffects`). */
-export type RetryEffects = (keys: readonly EffectKey[], env: RuntimeEnv) => Promise<{ delivered: Delivered[]; skipped: { key: EffectKey; reason: string; found: boolean }[] }>;
+export type RetryEffects = (
+  keys: readonly EffectKey[],
+  env: RuntimeEnv,
+) => Promise<{ delivered: Delivered[]; skipped: { key: EffectKey; reason: string; found: boolean }[] }>;
 
 /** Failing effects one bulk retry (or its preview) reads, at most; the rest wait for the next call. */
 export const BULK_RETRY_LIMIT = 100;
@@ -40,14 +43,25 @@ export function failureReason(action: string, error: string | null): string {
   }
   const unreachable = /could not reach ([^\s:]+)/.exec(text);
   if (unreachable) return `${action} could not reach ${unreachable[1]}`;
-  const words = text.replace(/[0-9a-f]{8,}|\d+/gi, '#').split(/[:(]/)[0]!.trim().slice(0, 80);
+  const words = text
+    .replace(/[0-9a-f]{8,}|\d+/gi, '#')
+    .split(/[:(]/)[0]!
+    .trim()
+    .slice(0, 80);
   return `${action}: ${words || 'no error recorded'}`;
 }
 
 /** Which statuses read worst in the list: an open dead letter, then a retry, then a limit holding it back. */
-const SEVERITY: Record<string, number> = { [EffectStatus.dead_lettered]: 4, [EffectStatus.retrying]: 3, [EffectStatus.deferred]: 2, [EffectStatus.dropped]: 1 };
-const severity = (e: EffectState) => (e.status === EffectStatus.dead_lettered && e.dismissed_at ? 0.5 : (SEVERITY[e.status] ?? 0));
-const isFailing = (e: EffectState) => e.status === EffectStatus.retrying || (e.status === EffectStatus.dead_lettered && !e.dismissed_at);
+const SEVERITY: Record<string, number> = {
+  [EffectStatus.dead_lettered]: 4,
+  [EffectStatus.retrying]: 3,
+  [EffectStatus.deferred]: 2,
+  [EffectStatus.dropped]: 1,
+};
+const severity = (e: EffectState) =>
+  e.status === EffectStatus.dead_lettered && e.dismissed_at ? 0.5 : (SEVERITY[e.status] ?? 0);
+const isFailing = (e: EffectState) =>
+  e.status === EffectStatus.retrying || (e.status === EffectStatus.dead_lettered && !e.dismissed_at);
 
 /** The words of an effect's badge: "resend retrying, attempt 3 of 5 failed", "resend dead-lettered after 5 attempts". */
 export function effectSummary(e: EffectState, maxAttempts: number | null): string {
@@ -67,7 +81,20 @@ export function effectSummary(e: EffectState, maxAttempts: number | null): strin
 /** An effect for the console: its key, label, status, attempts (of how many) and badge words. */
 function shown(compiled: CompiledManifest, e: EffectState) {
   const maxAttempts = compiled.effects.byId.get(e.source)?.retry.maxAttempts ?? null;
-  return { integration: e.integration, id: e.event_id, step: e.step, action: e.action, label: effectLabel(e.source, e.action), status: e.status, attempts: e.attempts, max_attempts: maxAttempts, next_at: e.next_at, error: e.error, summary: effectSummary(e, maxAttempts), dismissed_at: e.dismissed_at };
+  return {
+    integration: e.integration,
+    id: e.event_id,
+    step: e.step,
+    action: e.action,
+    label: effectLabel(e.source, e.action),
+    status: e.status,
+    attempts: e.attempts,
+    max_attempts: maxAttempts,
+    next_at: e.next_at,
+    error: e.error,
+    summary: effectSummary(e, maxAttempts),
+    dismissed_at: e.dismissed_at,
+  };
 }
 
 /** An effect as the event list shows it (an event's worst): the dashboard reads these fields. */
@@ -77,10 +104,21 @@ export type ShownEffect = ReturnType<typeof shown>;
  * A page of the event list with each event's worst effect (`effect`, null when all went well or are in flight) and
  * how many of its effects are failing now (`effects_failing`). One read of the page's effects by key.
  */
-export async function withEffects(db: D1Database, compiled: CompiledManifest, events: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const effects = await store.shownEffectsOf(db, events.map((e) => [String(e.integration), String(e.id)] as const));
+export async function withEffects(
+  db: D1Database,
+  compiled: CompiledManifest,
+  events: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const effects = await store.shownEffectsOf(
+    db,
+    events.map((e) => [String(e.integration), String(e.id)] as const),
+  );
   const byEvent = new Map<string, EffectState[]>();
-  for (const e of effects) byEvent.set(store.keyOf([e.integration, e.event_id]), [...(byEvent.get(store.keyOf([e.integration, e.event_id])) ?? []), e]);
+  for (const e of effects)
+    byEvent.set(store.keyOf([e.integration, e.event_id]), [
+      ...(byEvent.get(store.keyOf([e.integration, e.event_id])) ?? []),
+      e,
+    ]);
   return events.map((event) => {
     const own = byEvent.get(store.keyOf([String(event.integration), String(event.id)])) ?? [];
     const worst = [...own].sort((a, b) => severity(b) - severity(a))[0];
@@ -90,17 +128,23 @@ export async function withEffects(db: D1Database, compiled: CompiledManifest, ev
 
 /** Every form a secret of this environment could take in text: values of variables whose names say they are secret. */
 function redactorFor(env: RuntimeEnv): (text: string) => string {
-  const values = Object.entries(env).flatMap(([name, value]) => (typeof value === 'string' && /KEY|TOKEN|SECRET|PASS|AUTH|CREDENTIAL/i.test(name) ? [value] : []));
+  const values = Object.entries(env).flatMap(([name, value]) =>
+    typeof value === 'string' && /KEY|TOKEN|SECRET|PASS|AUTH|CREDENTIAL/i.test(name) ? [value] : [],
+  );
   return secretRedactor(values);
 }
-
 
 /**
  * What an effect was sending, for a person: the action's own description (recipient, subject, template; method and
  * URL), or the payload's top-level values. Values of fields named like credentials, and any secret of this
  * environment, are redacted; each value is bounded.
  */
-export function describeRequest(compiled: CompiledManifest, source: string, payload: unknown, env: RuntimeEnv): Record<string, string> {
+export function describeRequest(
+  compiled: CompiledManifest,
+  source: string,
+  payload: unknown,
+  env: RuntimeEnv,
+): Record<string, string> {
   const action = compiled.effects.byId.get(source)?.action;
   let lines: Record<string, string>;
   try {
@@ -109,7 +153,12 @@ export function describeRequest(compiled: CompiledManifest, source: string, payl
     lines = fallback(payload);
   }
   const redact = redactorFor(env);
-  return Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, CREDENTIAL_FIELD.test(k) && !/\[secret [A-Z0-9_]+\]/.test(v) ? '[redacted]' : redact(String(v)).slice(0, 300)]));
+  return Object.fromEntries(
+    Object.entries(lines).map(([k, v]) => [
+      k,
+      CREDENTIAL_FIELD.test(k) && !/\[secret [A-Z0-9_]+\]/.test(v) ? '[redacted]' : redact(String(v)).slice(0, 300),
+    ]),
+  );
 }
 
 /**
@@ -121,21 +170,39 @@ export function redactStored(value: unknown, env: RuntimeEnv): unknown {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redact(v);
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, CREDENTIAL_FIELD.test(k) && typeof inner === 'string' ? '[redacted]' : walk(inner)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v).map(([k, inner]) => [
+          k,
+          CREDENTIAL_FIELD.test(k) && typeof inner === 'string' ? '[redacted]' : walk(inner),
+        ]),
+      );
     return v;
   };
   return walk(value);
 }
 
 function fallback(payload: unknown): Record<string, string> {
-  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return { payload: JSON.stringify(payload ?? null) };
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload))
+    return { payload: JSON.stringify(payload ?? null) };
   const entries = Object.entries(payload as Record<string, unknown>).slice(0, 12);
   return Object.fromEntries(entries.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
 /** An effect dead letter's detail: the effect's label, what it was sending, the provider's last answer, each attempt. */
-export async function effectLetterDetail(db: D1Database, compiled: CompiledManifest, env: RuntimeEnv, letter: Record<string, unknown>) {
-  let stored: { action?: string; source?: string; step?: string; payload?: unknown; answer?: { status: number | null; code: string | null; excerpt: string; at: string } } = {};
+export async function effectLetterDetail(
+  db: D1Database,
+  compiled: CompiledManifest,
+  env: RuntimeEnv,
+  letter: Record<string, unknown>,
+) {
+  let stored: {
+    action?: string;
+    source?: string;
+    step?: string;
+    payload?: unknown;
+    answer?: { status: number | null; code: string | null; excerpt: string; at: string };
+  } = {};
   try {
     stored = JSON.parse(String(letter.envelope ?? '{}')) as typeof stored;
   } catch {
@@ -144,14 +211,24 @@ export async function effectLetterDetail(db: D1Database, compiled: CompiledManif
   const { id, step } = store.parseEffectLetterId(String(letter.event_id));
   const action = stored.action ?? '';
   const source = stored.source ?? '';
-  const attempts = (await store.attemptsOf(db, String(letter.integration), id)).filter((a) => a.target === step).map(({ target: _, ...a }) => a);
+  const attempts = (await store.attemptsOf(db, String(letter.integration), id))
+    .filter((a) => a.target === step)
+    .map(({ target: _, ...a }) => a);
   const redact = redactorFor(env);
   // Letters written before the answer was kept: their error and last failure stand for it.
-  const answer = stored.answer ?? { status: Number(/\banswered (\d{3})/.exec(String(letter.error ?? ''))?.[1]) || null, code: null, excerpt: String(letter.error ?? '').slice(0, 500), at: String(letter.last_failed_at) };
+  const answer = stored.answer ?? {
+    status: Number(/\banswered (\d{3})/.exec(String(letter.error ?? ''))?.[1]) || null,
+    code: null,
+    excerpt: String(letter.error ?? '').slice(0, 500),
+    at: String(letter.last_failed_at),
+  };
   return {
     action,
     label: effectLabel(source, action),
-    request: stored.payload === null || stored.payload === undefined ? { payload: '(not built: see the error)' } : describeRequest(compiled, source, stored.payload, env),
+    request:
+      stored.payload === null || stored.payload === undefined
+        ? { payload: '(not built: see the error)' }
+        : describeRequest(compiled, source, stored.payload, env),
     answer: { ...answer, excerpt: redact(answer.excerpt) },
     attempts: attempts.map((a) => ({ ...a, error: redact(a.error) })),
   };
@@ -160,14 +237,20 @@ export async function effectLetterDetail(db: D1Database, compiled: CompiledManif
 /** Reads a JSON body, or answers 400 saying what to send. */
 async function body<T>(req: { json(): Promise<unknown> }, usage: string): Promise<T> {
   const value = await req.json().catch(() => null);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw httpError(400, { error: 'bad_request', message: usage });
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw httpError(400, { error: 'bad_request', message: usage });
   return value as T;
 }
 
-const RETRY_USAGE = 'send {"integration": "..", "id": "..", "step": ".."} for one effect, or {"reason": "..", "integration"?: "..", "dry_run"?: true} for every effect failing for that reason';
+const RETRY_USAGE =
+  'send {"integration": "..", "id": "..", "step": ".."} for one effect, or {"reason": "..", "integration"?: "..", "dry_run"?: true} for every effect failing for that reason';
 
 /** Registers GET /effects/failing and POST /effects/retry on the admin API. */
-export function registerEffects(api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>, compiled: CompiledManifest, retry: RetryEffects | undefined): void {
+export function registerEffects(
+  api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>,
+  compiled: CompiledManifest,
+  retry: RetryEffects | undefined,
+): void {
   const label = (e: EffectState) => effectLabel(e.source, e.action);
 
   /** The effects failing now, grouped by reason (most first), each with a sample. */
@@ -178,13 +261,25 @@ export function registerEffects(api: Hono<{ Bindings: RuntimeEnv; Variables: { a
       const reason = failureReason(e.action, e.error);
       groups.set(reason, [...(groups.get(reason) ?? []), e]);
     }
-    const reasons = [...groups].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])).map(([reason, list]) => ({
-      reason,
-      count: list.length,
-      statuses: tally(list.map((e) => e.status)),
-      integrations: tally(list.map((e) => e.integration)),
-      sample: list.slice(0, SAMPLE).map((e) => ({ integration: e.integration, id: e.event_id, step: e.step, label: label(e), status: e.status, attempts: e.attempts, error: e.error })),
-    }));
+    const reasons = [...groups]
+      .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))
+      .map(([reason, list]) => ({
+        reason,
+        count: list.length,
+        statuses: tally(list.map((e) => e.status)),
+        integrations: tally(list.map((e) => e.integration)),
+        sample: list
+          .slice(0, SAMPLE)
+          .map((e) => ({
+            integration: e.integration,
+            id: e.event_id,
+            step: e.step,
+            label: label(e),
+            status: e.status,
+            attempts: e.attempts,
+            error: e.error,
+          })),
+      }));
     return c.json({ reasons, truncated: failing.length > FAILING_SCAN });
   });
 
@@ -193,22 +288,56 @@ export function registerEffects(api: Hono<{ Bindings: RuntimeEnv; Variables: { a
    * again), or every effect failing for one reason (a dry run first says how many, with a sample).
    */
   api.post('/effects/retry', async (c) => {
-    const asked = await body<{ integration?: unknown; id?: unknown; step?: unknown; reason?: unknown; dry_run?: unknown }>(c.req, RETRY_USAGE);
+    const asked = await body<{
+      integration?: unknown;
+      id?: unknown;
+      step?: unknown;
+      reason?: unknown;
+      dry_run?: unknown;
+    }>(c.req, RETRY_USAGE);
     let keys: EffectKey[];
     if (typeof asked.reason === 'string' && asked.reason) {
-      if (asked.integration !== undefined && typeof asked.integration !== 'string') throw httpError(400, { error: 'bad_request', message: 'integration must be a name (a string)' });
-      const failing = (await store.failingEffects(c.env.DB, (asked.integration as string | undefined) ?? null, FAILING_SCAN)).filter((e) => failureReason(e.action, e.error) === asked.reason);
+      if (asked.integration !== undefined && typeof asked.integration !== 'string')
+        throw httpError(400, { error: 'bad_request', message: 'integration must be a name (a string)' });
+      const failing = (
+        await store.failingEffects(c.env.DB, (asked.integration as string | undefined) ?? null, FAILING_SCAN)
+      ).filter((e) => failureReason(e.action, e.error) === asked.reason);
       const chosen = failing.slice(0, BULK_RETRY_LIMIT);
       if (asked.dry_run === true) {
-        return c.json({ dry_run: true, reason: asked.reason, count: chosen.length, truncated: failing.length > chosen.length, statuses: tally(chosen.map((e) => e.status)), sample: chosen.slice(0, SAMPLE).map((e) => ({ integration: e.integration, id: e.event_id, step: e.step, label: label(e), status: e.status, attempts: e.attempts, error: e.error })) });
+        return c.json({
+          dry_run: true,
+          reason: asked.reason,
+          count: chosen.length,
+          truncated: failing.length > chosen.length,
+          statuses: tally(chosen.map((e) => e.status)),
+          sample: chosen
+            .slice(0, SAMPLE)
+            .map((e) => ({
+              integration: e.integration,
+              id: e.event_id,
+              step: e.step,
+              label: label(e),
+              status: e.status,
+              attempts: e.attempts,
+              error: e.error,
+            })),
+        });
       }
       keys = chosen.map((e) => ({ integration: e.integration, id: e.event_id, step: e.step }));
-    } else if (typeof asked.integration === 'string' && typeof asked.id === 'string' && typeof asked.step === 'string' && asked.integration && asked.id && asked.step) {
+    } else if (
+      typeof asked.integration === 'string' &&
+      typeof asked.id === 'string' &&
+      typeof asked.step === 'string' &&
+      asked.integration &&
+      asked.id &&
+      asked.step
+    ) {
       keys = [{ integration: asked.integration, id: asked.id, step: asked.step }];
     } else {
       throw httpError(400, { error: 'bad_request', message: RETRY_USAGE });
     }
-    if (!retry) throw httpError(503, { error: 'unavailable', message: 'this runtime has no consumer to deliver effects with' });
+    if (!retry)
+      throw httpError(503, { error: 'unavailable', message: 'this runtime has no consumer to deliver effects with' });
     const { delivered, skipped } = keys.length ? await retry(keys, c.env) : { delivered: [], skipped: [] };
     const one = typeof asked.reason !== 'string';
     if (one && skipped.length) {
@@ -230,4 +359,5 @@ export function registerEffects(api: Hono<{ Bindings: RuntimeEnv; Variables: { a
   });
 }
 
-const tally = (values: string[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
+const tally = (values: string[]) =>
+  values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});

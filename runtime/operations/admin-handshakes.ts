@@ -7,7 +7,14 @@
  */
 import { Hono } from 'hono/tiny';
 import type { RuntimeEnv } from '../lib/envelope.ts';
-import { ARM_DEFAULT_SECONDS, ARM_MAX_SECONDS, isArmed, keptSecret, legacyKvKey, type HandshakeBindings } from '../edge/handshake.ts';
+import {
+  ARM_DEFAULT_SECONDS,
+  ARM_MAX_SECONDS,
+  isArmed,
+  keptSecret,
+  legacyKvKey,
+  type HandshakeBindings,
+} from '../edge/handshake.ts';
 import { httpError } from '../lib/http.ts';
 import { handshakeBindings } from '../edge/ingest.ts';
 import type { CompiledManifest } from '../manifest/compile.ts';
@@ -19,9 +26,14 @@ type Env = { Bindings: RuntimeEnv; Variables: { actor: string } };
 /** The admin routes under /handshakes. */
 export function handshakesApi(compiled: CompiledManifest, emit: Emit, now: () => number): Hono<Env> {
   const api = new Hono<Env>();
-  const learning = (): string[] => [...compiled.integrations.values()].filter((i) => i.handshake?.secrets).map((i) => i.name);
+  const learning = (): string[] =>
+    [...compiled.integrations.values()].filter((i) => i.handshake?.secrets).map((i) => i.name);
   const target = (name: string, env: RuntimeEnv): HandshakeBindings => {
-    if (!learning().includes(name)) throw httpError(404, { error: 'not_found', message: `integration ${name} has no handshake that learns a secret` });
+    if (!learning().includes(name))
+      throw httpError(404, {
+        error: 'not_found',
+        message: `integration ${name} has no handshake that learns a secret`,
+      });
     return handshakeBindings(env);
   };
 
@@ -45,9 +57,14 @@ export function handshakesApi(compiled: CompiledManifest, emit: Emit, now: () =>
     const bindings = target(integration, c.env);
     const text = c.req.query('seconds');
     const seconds = text === undefined ? ARM_DEFAULT_SECONDS : /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-    if (!(seconds >= 1 && seconds <= ARM_MAX_SECONDS)) throw httpError(400, { error: 'bad_request', message: `seconds is 1 to ${ARM_MAX_SECONDS}` });
+    if (!(seconds >= 1 && seconds <= ARM_MAX_SECONDS))
+      throw httpError(400, { error: 'bad_request', message: `seconds is 1 to ${ARM_MAX_SECONDS}` });
     const at = now();
-    const conflict = () => httpError(409, { error: 'conflict', message: `integration ${integration} has a secret from an earlier handshake; forget it first` });
+    const conflict = () =>
+      httpError(409, {
+        error: 'conflict',
+        message: `integration ${integration} has a secret from an earlier handshake; forget it first`,
+      });
     if ((await keptSecret(bindings, integration, at)) !== null) throw conflict();
     const until = new Date(at + seconds * 1000).toISOString();
     if (!(await armHandshake(bindings.db, integration, until, new Date(at).toISOString()))) throw conflict();

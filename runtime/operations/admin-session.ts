@@ -34,14 +34,23 @@ export type AdminRequirement = { auth?: string; require?: Requirement } | undefi
 
 /** The session key: HMAC(ADMIN_TOKEN, label), so the token itself never signs anything a browser holds. */
 async function sessionKey(adminToken: string): Promise<CryptoKey> {
-  const root = await crypto.subtle.importKey('raw', encoder.encode(adminToken), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const root = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(adminToken),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const derived = await crypto.subtle.sign('HMAC', root, encoder.encode(KEY_LABEL));
   return crypto.subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
 /** Of a token's claims, those admin.require reads: what each request of the session it opens checks again. */
 function requiredClaims(user: AuthenticatedUser, require: Requirement | undefined): Record<string, unknown> {
-  const names = [...Object.keys(require?.claims ?? {}), ...(require?.roles?.length ? [require.roles_claim ?? 'roles'] : [])];
+  const names = [
+    ...Object.keys(require?.claims ?? {}),
+    ...(require?.roles?.length ? [require.roles_claim ?? 'roles'] : []),
+  ];
   return Object.fromEntries(names.filter((n) => user.claims[n] !== undefined).map((n) => [n, user.claims[n]]));
 }
 
@@ -49,12 +58,26 @@ function requiredClaims(user: AuthenticatedUser, require: Requirement | undefine
  * Opens a session for whoever signed in (`opener`: the user of an admin JWT; none for ADMIN_TOKEN): its row is
  * written (1 row), and the cookie value and how long it lasts (for Max-Age) are returned.
  */
-export async function openSession(env: RuntimeEnv, adminToken: string, nowMs: number, opener: AuthenticatedUser | undefined, admin: AdminRequirement): Promise<{ value: string; session: AdminSession; maxAge: number }> {
+export async function openSession(
+  env: RuntimeEnv,
+  adminToken: string,
+  nowMs: number,
+  opener: AuthenticatedUser | undefined,
+  admin: AdminRequirement,
+): Promise<{ value: string; session: AdminSession; maxAge: number }> {
   const now = Math.floor(nowMs / 1000);
   const tokenExp = typeof opener?.claims.exp === 'number' ? opener.claims.exp : undefined;
   const exp = Math.min(now + SESSION_TTL_SECONDS, tokenExp ?? Infinity);
-  const session = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), exp, csrf: toHex(crypto.getRandomValues(new Uint8Array(16))) };
-  const record = { expires_at: exp, provider: opener?.provider ?? null, claims: opener ? JSON.stringify(requiredClaims(opener, admin?.require)) : null };
+  const session = {
+    id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+    exp,
+    csrf: toHex(crypto.getRandomValues(new Uint8Array(16))),
+  };
+  const record = {
+    expires_at: exp,
+    provider: opener?.provider ?? null,
+    claims: opener ? JSON.stringify(requiredClaims(opener, admin?.require)) : null,
+  };
   await openSessionStatement(env.DB, session.id, record, new Date(nowMs).toISOString()).run();
   const data = `${session.id}.${session.exp}.${session.csrf}`;
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await sessionKey(adminToken), encoder.encode(data)));
@@ -65,10 +88,28 @@ export async function openSession(env: RuntimeEnv, adminToken: string, nowMs: nu
 async function signedSession(value: string | undefined, adminToken: unknown): Promise<AdminSession | undefined> {
   if (!value || typeof adminToken !== 'string' || adminToken === '') return undefined;
   const [id, exp, csrf, mac, ...rest] = value.split('.');
-  if (rest.length || !id || !exp || !csrf || !mac || !/^[0-9a-f]{32}$/.test(id) || !/^[0-9]{1,12}$/.test(exp) || !/^[0-9a-f]{32}$/.test(csrf)) return undefined;
+  if (
+    rest.length ||
+    !id ||
+    !exp ||
+    !csrf ||
+    !mac ||
+    !/^[0-9a-f]{32}$/.test(id) ||
+    !/^[0-9]{1,12}$/.test(exp) ||
+    !/^[0-9a-f]{32}$/.test(csrf)
+  )
+    return undefined;
   const signature = fromBase64(mac);
   if (!signature) return undefined;
-  if (!(await crypto.subtle.verify('HMAC', await sessionKey(adminToken), signature, encoder.encode(`${id}.${exp}.${csrf}`)))) return undefined;
+  if (
+    !(await crypto.subtle.verify(
+      'HMAC',
+      await sessionKey(adminToken),
+      signature,
+      encoder.encode(`${id}.${exp}.${csrf}`),
+    ))
+  )
+    return undefined;
   return { id, exp: Number(exp), csrf };
 }
 
@@ -77,7 +118,12 @@ async function signedSession(value: string | undefined, adminToken: unknown): Pr
  * (1 row read; none for a cookie that fails the MAC), and, for one a token opened, the admin auth provider unchanged
  * and the claims it showed still meeting admin.require.
  */
-export async function activeSession(value: string | undefined, env: RuntimeEnv, nowMs: number, admin: AdminRequirement): Promise<AdminSession | undefined> {
+export async function activeSession(
+  value: string | undefined,
+  env: RuntimeEnv,
+  nowMs: number,
+  admin: AdminRequirement,
+): Promise<AdminSession | undefined> {
   const session = await signedSession(value, env.ADMIN_TOKEN);
   if (!session || session.exp * 1000 <= nowMs) return undefined;
   const record = await sessionRecord(env.DB, session.id);

@@ -63,27 +63,47 @@ const bad = (message: string) => httpError(400, { error: 'bad_request', message 
 
 function parseBatch(value: unknown, max: number): { origin: EventOrigin; events: BackfillItem[] } {
   const v = value as { origin?: unknown; events?: unknown } | null;
-  if (!v || typeof v !== 'object' || !Array.isArray(v.events)) throw bad('send {"events": [{"body": {...}, "headers"?: {...}}], "origin"?: "backfill" | "repair"}');
-  if (!v.events.length || v.events.length > max) throw bad(`a batch holds 1 to ${max} events on the ${max === MAX_BACKFILL_EVENTS.paid ? 'paid' : 'free'} plan; got ${v.events.length}`);
+  if (!v || typeof v !== 'object' || !Array.isArray(v.events))
+    throw bad('send {"events": [{"body": {...}, "headers"?: {...}}], "origin"?: "backfill" | "repair"}');
+  if (!v.events.length || v.events.length > max)
+    throw bad(
+      `a batch holds 1 to ${max} events on the ${max === MAX_BACKFILL_EVENTS.paid ? 'paid' : 'free'} plan; got ${v.events.length}`,
+    );
   const origin = v.origin ?? EventOrigin.backfill;
   if (origin !== EventOrigin.backfill && origin !== EventOrigin.repair) throw bad('origin is backfill or repair');
   v.events.forEach((e, i) => {
     const item = e as BackfillItem | null;
-    if (!item || typeof item.body !== 'object' || item.body === null || Array.isArray(item.body)) throw bad(`events[${i}].body must be a JSON object`);
-    if (item.headers !== undefined && (typeof item.headers !== 'object' || item.headers === null || Object.values(item.headers).some((h) => typeof h !== 'string'))) throw bad(`events[${i}].headers must map names to strings`);
+    if (!item || typeof item.body !== 'object' || item.body === null || Array.isArray(item.body))
+      throw bad(`events[${i}].body must be a JSON object`);
+    if (
+      item.headers !== undefined &&
+      (typeof item.headers !== 'object' ||
+        item.headers === null ||
+        Object.values(item.headers).some((h) => typeof h !== 'string'))
+    )
+      throw bad(`events[${i}].headers must map names to strings`);
   });
   return { origin, events: v.events as BackfillItem[] };
 }
 
 /** Adds the backfill and rows endpoints to the admin API (its credential check runs first). */
-export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>, compiled: CompiledManifest, deps: IngestDeps & { now: () => number }): void {
+export function registerBackfill(
+  api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>,
+  compiled: CompiledManifest,
+  deps: IngestDeps & { now: () => number },
+): void {
   api.post('/backfill/:integration', async (c) => {
     const name = c.req.param('integration');
     const integration = compiled.integrations.get(name);
     if (!integration) throw httpError(404, { error: 'not_found', message: `no integration ${name}` });
-    if (integration.format !== 'json') throw bad(`${name} takes ${integration.format} bodies; backfill sends JSON events`);
+    if (integration.format !== 'json')
+      throw bad(`${name} takes ${integration.format} bodies; backfill sends JSON events`);
     const raw = await readBody(c.req.raw, MAX_BACKFILL_BYTES);
-    if (!raw) throw httpError(413, { error: 'payload_too_large', message: `a backfill batch is at most ${MAX_BACKFILL_BYTES} bytes` });
+    if (!raw)
+      throw httpError(413, {
+        error: 'payload_too_large',
+        message: `a backfill batch is at most ${MAX_BACKFILL_BYTES} bytes`,
+      });
     let parsed: unknown;
     try {
       parsed = JSON.parse(utf8.decode(raw));
@@ -98,12 +118,31 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
       let envelope;
       try {
         const hash = integration.hashesBody || integration.replayWindowMs ? toHex(await sha256(text)) : undefined;
-        envelope = extractEnvelope(integration, text, new Headers(item.headers ?? {}), new Date(nowMs).toISOString(), integration.hashesBody ? hash : undefined);
-        const outcome = await admit(integration, envelope, text, c.env, deps, nowMs, integration.replayWindowMs ? hash : undefined, origin);
+        envelope = extractEnvelope(
+          integration,
+          text,
+          new Headers(item.headers ?? {}),
+          new Date(nowMs).toISOString(),
+          integration.hashesBody ? hash : undefined,
+        );
+        const outcome = await admit(
+          integration,
+          envelope,
+          text,
+          c.env,
+          deps,
+          nowMs,
+          integration.replayWindowMs ? hash : undefined,
+          origin,
+        );
         results.push({ id: envelope.id, status: outcome.status });
       } catch (error) {
         // Not the provider's delivery: nothing to keep as a dead letter; the CLI reports it and stops.
-        results.push({ id: envelope?.id ?? null, status: 'rejected', error: error instanceof Error ? error.message : String(error) });
+        results.push({
+          id: envelope?.id ?? null,
+          status: 'rejected',
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     const counts: Record<string, number> = {};
@@ -113,11 +152,23 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
   });
 
   api.post('/rows', async (c) => {
-    const q = (await c.req.json().catch(() => null)) as { table?: unknown; key?: unknown; columns?: unknown; keys?: unknown; after?: unknown; limit?: unknown; key_like?: unknown } | null;
-    if (!q || typeof q.table !== 'string' || !Array.isArray(q.columns) || !q.columns.length) throw bad('send {"table": "...", "key"?: "id", "columns": [..], "keys"?: [..] | "after"?: "..", "limit"?: 500, "key_like"?: ".."}');
+    const q = (await c.req.json().catch(() => null)) as {
+      table?: unknown;
+      key?: unknown;
+      columns?: unknown;
+      keys?: unknown;
+      after?: unknown;
+      limit?: unknown;
+      key_like?: unknown;
+    } | null;
+    if (!q || typeof q.table !== 'string' || !Array.isArray(q.columns) || !q.columns.length)
+      throw bad(
+        'send {"table": "...", "key"?: "id", "columns": [..], "keys"?: [..] | "after"?: "..", "limit"?: 500, "key_like"?: ".."}',
+      );
     const table = q.table.toLowerCase();
     const tables = projectedTables(compiled);
-    if (!IDENTIFIER.test(table) || !tables.has(table)) throw bad(`${q.table} is not a table this manifest's SQL writes (${[...tables].sort().join(', ')})`);
+    if (!IDENTIFIER.test(table) || !tables.has(table))
+      throw bad(`${q.table} is not a table this manifest's SQL writes (${[...tables].sort().join(', ')})`);
     const key = typeof q.key === 'string' ? q.key : 'id';
     const wanted = [key, ...(q.columns as unknown[]).filter((col) => col !== key)];
     const info = await c.env.DB.prepare('SELECT name FROM pragma_table_info(?1)').bind(table).all<{ name: string }>();
@@ -126,9 +177,14 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
     if (missing.length) throw bad(`${table} has no column ${missing.map(String).join(', ')}`);
     const cols = wanted.map((col) => `"${col as string}"`).join(', ');
     if (q.keys !== undefined) {
-      if (!Array.isArray(q.keys) || q.keys.length > MAX_ROW_KEYS || q.keys.some((k) => typeof k !== 'string')) throw bad(`keys is a list of at most ${MAX_ROW_KEYS} strings`);
+      if (!Array.isArray(q.keys) || q.keys.length > MAX_ROW_KEYS || q.keys.some((k) => typeof k !== 'string'))
+        throw bad(`keys is a list of at most ${MAX_ROW_KEYS} strings`);
       if (!q.keys.length) return c.json({ rows: [] });
-      const rows = await c.env.DB.prepare(`SELECT ${cols} FROM "${table}" WHERE "${key}" IN (${q.keys.map((_, i) => `?${i + 1}`).join(', ')})`).bind(...(q.keys as string[])).all();
+      const rows = await c.env.DB.prepare(
+        `SELECT ${cols} FROM "${table}" WHERE "${key}" IN (${q.keys.map((_, i) => `?${i + 1}`).join(', ')})`,
+      )
+        .bind(...(q.keys as string[]))
+        .all();
       return c.json({ rows: rows.results });
     }
     const limit = Math.min(MAX_ROWS, Math.max(1, Number(q.limit ?? MAX_ROWS) || MAX_ROWS));
@@ -136,7 +192,11 @@ export function registerBackfill(api: Hono<{ Bindings: RuntimeEnv; Variables: { 
     const like = typeof q.key_like === 'string' ? q.key_like : null;
     // D1 refuses LIKE patterns over 50 bytes: a clear 400 here, not its error.
     if (like !== null && new TextEncoder().encode(like).length > 50) throw bad('key_like is at most 50 bytes');
-    const rows = await c.env.DB.prepare(`SELECT ${cols} FROM "${table}" WHERE "${key}" > ?1 AND (?2 IS NULL OR "${key}" LIKE ?2) ORDER BY "${key}" LIMIT ?3`).bind(after, like, limit).all<Record<string, unknown>>();
+    const rows = await c.env.DB.prepare(
+      `SELECT ${cols} FROM "${table}" WHERE "${key}" > ?1 AND (?2 IS NULL OR "${key}" LIKE ?2) ORDER BY "${key}" LIMIT ?3`,
+    )
+      .bind(after, like, limit)
+      .all<Record<string, unknown>>();
     const last = rows.results.length === limit ? String(rows.results[rows.results.length - 1]![key]) : null;
     return c.json({ rows: rows.results, next: last });
   });

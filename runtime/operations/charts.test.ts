@@ -7,7 +7,9 @@ const at = (iso: string) => Date.parse(iso);
 /** The `<rect>` with these attributes, and its height. */
 const bar = (svg: string, attrs: string) => {
   const tag = new RegExp(`<rect [^>]*${attrs}[^>]*>`).exec(svg)?.[0];
-  return tag ? { tag, height: Number(/height="([\d.]+)"/.exec(tag)![1]), width: Number(/width="([\d.]+)"/.exec(tag)![1]) } : undefined;
+  return tag
+    ? { tag, height: Number(/height="([\d.]+)"/.exec(tag)![1]), width: Number(/width="([\d.]+)"/.exec(tag)![1]) }
+    : undefined;
 };
 
 describe("the day's projection", () => {
@@ -37,7 +39,9 @@ describe('the events chart', () => {
   });
 
   it('stacks one bar per hour and status, heights in proportion to the counts', () => {
-    const other = zeros(), dead = zeros(), retrying = zeros();
+    const other = zeros(),
+      dead = zeros(),
+      retrying = zeros();
     other[20] = 8;
     dead[20] = 2;
     retrying[21] = 4;
@@ -55,7 +59,9 @@ describe('the events chart', () => {
   });
 
   it('says so when nothing arrived', () => {
-    expect(eventsChart(hours, { other: zeros(), dead_lettered: zeros(), retrying: zeros(), replayed: zeros() })).toContain('no events in the last 24 hours');
+    expect(
+      eventsChart(hours, { other: zeros(), dead_lettered: zeros(), retrying: zeros(), replayed: zeros() }),
+    ).toContain('no events in the last 24 hours');
   });
 });
 
@@ -125,7 +131,10 @@ describe('docs/charts.md', () => {
     expect(doc).toContain('every 5 minutes while it is visible');
     expect(projectDay(600, at('2031-03-04T06:00:00.000Z'))).toBe(2_400);
     expect(doc).toContain('At 06:00 UTC, for example, 600 rows project to 2,400');
-    const fill = (used: number) => /fill="(#\w+)" data-metric="x" data-series="used"/.exec(usageChart([{ metric: 'x', used, allowance: 100, projected: null }], 'free'))![1];
+    const fill = (used: number) =>
+      /fill="(#\w+)" data-metric="x" data-series="used"/.exec(
+        usageChart([{ metric: 'x', used, allowance: 100, projected: null }], 'free'),
+      )![1];
     expect([fill(79), fill(80), fill(99), fill(100)]).toEqual(['#3fb950', '#d29922', '#d29922', '#f85149']);
     expect(doc).toContain('amber at 80 % of the allowance and red at 100 %');
   });

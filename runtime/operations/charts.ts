@@ -34,7 +34,8 @@ export function projectDay(used: number, atMs: number): number | null {
 }
 
 /** The 24 hour starts ending with the current hour, oldest first. */
-export const lastDayHours = (atMs: number) => Array.from({ length: 24 }, (_, i) => periodBounds('hour', atMs - (23 - i) * HOUR_MS).start);
+export const lastDayHours = (atMs: number) =>
+  Array.from({ length: 24 }, (_, i) => periodBounds('hour', atMs - (23 - i) * HOUR_MS).start);
 
 interface Deps {
   now: () => number;
@@ -48,17 +49,31 @@ export async function chartsAt(db: D1Database, compiled: CompiledManifest, deps:
   const day = periodBounds('day', atMs).start;
   const unflushed = deps.usage?.unflushed(atMs) ?? [];
   const [received, tail, attention, failures, platform] = await Promise.all([
-    db.prepare("SELECT period_start, n FROM usage WHERE metric = 'events.accepted' AND period_start >= ?1").bind(since).all<{ period_start: string; n: number }>(),
+    db
+      .prepare("SELECT period_start, n FROM usage WHERE metric = 'events.accepted' AND period_start >= ?1")
+      .bind(since)
+      .all<{ period_start: string; n: number }>(),
     // The events the cron has not rolled up yet (runtime/operations/counters.ts), read from the log's tail.
     eventCounters(db),
     attentionByHour(db, since),
     effectFailuresSince(db, since),
-    db.prepare("SELECT metric, n FROM usage WHERE metric >= 'platform.' AND metric < 'platform/' AND key = '*' AND period_start = ?1").bind(day).all<{ metric: string; n: number }>(),
+    db
+      .prepare(
+        "SELECT metric, n FROM usage WHERE metric >= 'platform.' AND metric < 'platform/' AND key = '*' AND period_start = ?1",
+      )
+      .bind(day)
+      .all<{ metric: string; n: number }>(),
   ]);
 
   const index = new Map(hours.map((h, i) => [h, i]));
   const perHour = () => hours.map(() => 0);
-  const events = { received: perHour(), retrying: perHour(), dead_lettered: perHour(), replayed: perHour(), other: perHour() };
+  const events = {
+    received: perHour(),
+    retrying: perHour(),
+    dead_lettered: perHour(),
+    replayed: perHour(),
+    other: perHour(),
+  };
   for (const r of [...received.results, ...tail.rows.filter((u) => u.metric === 'events.accepted')]) {
     const i = index.get(r.period_start);
     if (i !== undefined) events.received[i]! += r.n;
@@ -68,9 +83,14 @@ export async function chartsAt(db: D1Database, compiled: CompiledManifest, deps:
     if (i !== undefined) events[r.status][i]! += r.n;
   }
   // What is not retrying, dead-lettered or replayed: applied, ignored, skipped, or still queued.
-  events.other = hours.map((_, i) => Math.max(0, events.received[i]! - ATTENTION_STATUSES.reduce((n, s) => n + events[s][i]!, 0)));
+  events.other = hours.map((_, i) =>
+    Math.max(0, events.received[i]! - ATTENTION_STATUSES.reduce((n, s) => n + events[s][i]!, 0)),
+  );
 
-  const byProvider = new Map<string, { provider: string; retrying: number; dead_lettered: number; by_hour: number[] }>();
+  const byProvider = new Map<
+    string,
+    { provider: string; retrying: number; dead_lettered: number; by_hour: number[] }
+  >();
   for (const f of failures) {
     const i = index.get(f.hour);
     if (i === undefined || !(EFFECT_FAILURES as readonly string[]).includes(f.outcome)) continue;
@@ -79,10 +99,15 @@ export async function chartsAt(db: D1Database, compiled: CompiledManifest, deps:
     p[f.outcome] += f.n;
     p.by_hour[i]! += f.n;
   }
-  const effectFailures = [...byProvider.values()].sort((a, b) => b.retrying + b.dead_lettered - (a.retrying + a.dead_lettered) || a.provider.localeCompare(b.provider));
+  const effectFailures = [...byProvider.values()].sort(
+    (a, b) => b.retrying + b.dead_lettered - (a.retrying + a.dead_lettered) || a.provider.localeCompare(b.provider),
+  );
 
   const used = new Map<string, number>();
-  for (const r of [...platform.results, ...unflushed.filter((u) => u.metric.startsWith('platform.') && u.period_start === day)]) {
+  for (const r of [
+    ...platform.results,
+    ...unflushed.filter((u) => u.metric.startsWith('platform.') && u.period_start === day),
+  ]) {
     const metric = r.metric.slice('platform.'.length);
     used.set(metric, (used.get(metric) ?? 0) + r.n);
   }
@@ -92,18 +117,28 @@ export async function chartsAt(db: D1Database, compiled: CompiledManifest, deps:
     return { metric, used: n, allowance: Math.floor(allowances[metric]), projected: projectDay(n, atMs) };
   });
 
-  const series = Object.fromEntries((['other', ...ATTENTION_STATUSES] as EventSeries[]).map((k) => [k, events[k]])) as Record<EventSeries, number[]>;
+  const series = Object.fromEntries(
+    (['other', ...ATTENTION_STATUSES] as EventSeries[]).map((k) => [k, events[k]]),
+  ) as Record<EventSeries, number[]>;
   return {
     at: new Date(atMs).toISOString(),
     hours,
     events: { ...events, sampled: attention.sampled },
     effect_failures: effectFailures,
     usage: { plan: compiled.plan, day, elapsed: (atMs - Date.parse(day)) / DAY_MS, metrics },
-    svg: { events: eventsChart(hours, series), effects: effectsChart(effectFailures), usage: usageChart(metrics, compiled.plan) },
+    svg: {
+      events: eventsChart(hours, series),
+      effects: effectsChart(effectFailures),
+      usage: usageChart(metrics, compiled.plan),
+    },
   };
 }
 
 /** Registers `GET /charts` on the admin API (behind its credentials). */
-export function registerCharts(api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>, compiled: CompiledManifest, deps: Deps): void {
+export function registerCharts(
+  api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>,
+  compiled: CompiledManifest,
+  deps: Deps,
+): void {
   api.get('/charts', async (c) => c.json(await chartsAt(c.env.DB, compiled, deps, deps.now())));
 }

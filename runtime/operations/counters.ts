@@ -61,7 +61,12 @@ function count(rows: readonly LogRow[], into: Map<string, CounterRow>): void {
     const hour = hourOf(r.received_at);
     add('events.accepted', r.integration, hour, 1);
     const settled = SETTLED.has(r.status);
-    add('events.failed', r.integration, hour, settled ? r.attempts - 1 : r.status === EventStatus.queued ? 0 : r.attempts);
+    add(
+      'events.failed',
+      r.integration,
+      hour,
+      settled ? r.attempts - 1 : r.status === EventStatus.queued ? 0 : r.attempts,
+    );
     if (!settled) continue;
     const ms = Date.parse(r.updated_at) - Date.parse(r.received_at);
     let bucket = 0;
@@ -76,7 +81,12 @@ function count(rows: readonly LogRow[], into: Map<string, CounterRow>): void {
  */
 export async function eventCounters(db: D1Database): Promise<{ rows: CounterRow[]; partial: boolean }> {
   const from = await checkpoint(db, COUNTERS_CHECKPOINT);
-  const rows = (await db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq DESC LIMIT ?2`).bind(from, TAIL_LIMIT).all<LogRow>()).results;
+  const rows = (
+    await db
+      .prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq DESC LIMIT ?2`)
+      .bind(from, TAIL_LIMIT)
+      .all<LogRow>()
+  ).results;
   const counted = new Map<string, CounterRow>();
   count(rows, counted);
   return { rows: [...counted.values()], partial: rows.length === TAIL_LIMIT };
@@ -96,7 +106,12 @@ export async function rollupCounters(db: D1Database, nowMs: number): Promise<num
   let total = 0;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
     const from = await checkpoint(db, COUNTERS_CHECKPOINT);
-    const rows = (await db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2`).bind(from, ROLLUP_BATCH).all<LogRow>()).results;
+    const rows = (
+      await db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2`)
+        .bind(from, ROLLUP_BATCH)
+        .all<LogRow>()
+    ).results;
     const waiting = rows.findIndex((r) => WAITING.has(r.status) && r.received_at >= grace);
     const ready = waiting < 0 ? rows : rows.slice(0, waiting);
     if (!ready.length) break;
@@ -120,7 +135,9 @@ export async function rollupCounters(db: D1Database, nowMs: number): Promise<num
     }
     statements.push(
       db
-        .prepare(`INSERT INTO checkpoints (name, seq) VALUES ('${COUNTERS_CHECKPOINT}', ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE checkpoints.seq = ?1`)
+        .prepare(
+          `INSERT INTO checkpoints (name, seq) VALUES ('${COUNTERS_CHECKPOINT}', ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE checkpoints.seq = ?1`,
+        )
         .bind(from, to),
     );
     await db.batch(statements);

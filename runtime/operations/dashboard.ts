@@ -18,10 +18,12 @@ export interface DashboardPages {
   favicon: string;
 }
 
-const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (v: string) =>
+  v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Fills `{{name}}` with an escaped value (a function replacement, so `$` in a value stays literal). */
-const fill = (template: string, name: string, value: string) => template.replace(`{{${name}}}`, () => escapeHtml(value));
+const fill = (template: string, name: string, value: string) =>
+  template.replace(`{{${name}}}`, () => escapeHtml(value));
 
 /** The login form, with a message (an error) under it. */
 export function loginHtml(pages: DashboardPages, message = ''): string {

@@ -29,15 +29,31 @@ export interface Health {
  * Builds the answer for an environment. A secret a handshake learns (Asana, Notion) is not checked: it lives in D1,
  * which /healthz does not read.
  */
-export function health(compiled: CompiledManifest, environment: string, hash: string, env: SecretEnv | undefined): Health {
+export function health(
+  compiled: CompiledManifest,
+  environment: string,
+  hash: string,
+  env: SecretEnv | undefined,
+): Health {
   const integrations: Record<string, IntegrationHealth> = {};
   const warnings: string[] = [];
   const errors: string[] = [];
   for (const [name, secrets] of compiled.secrets) {
     const state = secretState(secrets, env ?? {});
     integrations[name] = { status: state.status, ...(state.unset.length ? { unset_secrets: state.unset } : {}) };
-    for (const { variable, verifyingWith } of state.partial) warnings.push(`${name}: secret ${variable} is not set; verifying with ${verifyingWith.join(', ')}`);
-    for (const list of state.empty) errors.push(`${name}: ${list.length === 1 ? `secret ${list[0]} is not set` : `none of the secrets ${list.join(', ')} is set`}; its webhooks answer 500 misconfigured`);
+    for (const { variable, verifyingWith } of state.partial)
+      warnings.push(`${name}: secret ${variable} is not set; verifying with ${verifyingWith.join(', ')}`);
+    for (const list of state.empty)
+      errors.push(
+        `${name}: ${list.length === 1 ? `secret ${list[0]} is not set` : `none of the secrets ${list.join(', ')} is set`}; its webhooks answer 500 misconfigured`,
+      );
   }
-  return { status: 'ok', environment, manifest: { version: compiled.version, hash, integrations: [...compiled.integrations.keys()] }, integrations, warnings, errors };
+  return {
+    status: 'ok',
+    environment,
+    manifest: { version: compiled.version, hash, integrations: [...compiled.integrations.keys()] },
+    integrations,
+    warnings,
+    errors,
+  };
 }

@@ -22,7 +22,11 @@ export async function prune(db: D1Database, policy: RetentionPolicy, nowMs: numb
   const result: PruneResult = { payloads: 0, events: 0, dead_letters: 0, refusals: 0 };
   // The log is walked by sequence (each step reads about what it changes); effects go with their event's row.
   for (let round = 0; round < RETENTION_ROUNDS; round++) {
-    const changed = await pruneEvents(db, { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) }, policy.batch);
+    const changed = await pruneEvents(
+      db,
+      { payloads: cut(policy.payloadsMs), events: cut(policy.eventsMs) },
+      policy.batch,
+    );
     result.payloads += changed.payloads;
     result.events += changed.events;
     if (changed.payloads < policy.batch && changed.events < policy.batch) break;

@@ -35,7 +35,12 @@ const writesTo = (table: string) => {
   return (sql: string) => re.test(sql);
 };
 
-export async function rebuildPage(env: RuntimeEnv, compiled: CompiledManifest, request: RebuildRequest, connectPostgres?: PostgresConnect): Promise<RebuildPage> {
+export async function rebuildPage(
+  env: RuntimeEnv,
+  compiled: CompiledManifest,
+  request: RebuildRequest,
+  connectPostgres?: PostgresConnect,
+): Promise<RebuildPage> {
   const limit = Math.min(500, Math.max(1, request.limit ?? 200));
   const bySource = compiled.sources.has(request.target);
   const writes = writesTo(request.target);

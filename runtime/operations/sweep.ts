@@ -26,7 +26,13 @@ export const STUCK_REQUEUES = 3;
  * the default 15m: 15, 30 and 60 minutes, so the tries span about an hour), by the shared retry machinery.
  */
 export function stuckBackoff(stuckAfterMs: number): RetryPolicy {
-  return { backoff: 'exponential', initialDelayMs: stuckAfterMs, maxDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000, jitter: 0, maxAttempts: STUCK_REQUEUES };
+  return {
+    backoff: 'exponential',
+    initialDelayMs: stuckAfterMs,
+    maxDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000,
+    jitter: 0,
+    maxAttempts: STUCK_REQUEUES,
+  };
 }
 
 /**
@@ -42,14 +48,22 @@ export interface SweepResult {
   effects: number;
 }
 
-export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: Emit, nowMs: number): Promise<SweepResult> {
+export async function sweep(
+  env: RuntimeEnv,
+  compiled: CompiledManifest,
+  emit: Emit,
+  nowMs: number,
+): Promise<SweepResult> {
   const db = env.DB;
   const at = new Date(nowMs).toISOString();
   const cutoff = new Date(nowMs - compiled.stuckAfterMs).toISOString();
   const backoff = stuckBackoff(compiled.stuckAfterMs);
   const waitMs = (tries: number) => retryDelaySeconds(backoff, tries) * 1000;
   // The cutoff for an event queued again n times: stuck_after for the first try, then each try's own wait.
-  const cutoffs = [cutoff, ...Array.from({ length: STUCK_REQUEUES }, (_, n) => new Date(nowMs - waitMs(n + 1)).toISOString())];
+  const cutoffs = [
+    cutoff,
+    ...Array.from({ length: STUCK_REQUEUES }, (_, n) => new Date(nowMs - waitMs(n + 1)).toISOString()),
+  ];
   const result: SweepResult = { requeued: 0, dead_lettered: 0, effects: 0 };
   const statements: D1PreparedStatement[] = [];
 
@@ -59,7 +73,10 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
     const tries = e.sweeps ?? 0;
-    let error = tries >= STUCK_REQUEUES ? `stuck after ${tries} re-queues by the sweep: no outcome ${Math.round(waitMs(tries) / 60_000)} minutes after the last` : undefined;
+    let error =
+      tries >= STUCK_REQUEUES
+        ? `stuck after ${tries} re-queues by the sweep: no outcome ${Math.round(waitMs(tries) / 60_000)} minutes after the last`
+        : undefined;
     if (!error) {
       try {
         if (!source || !queue) throw new Error('its integration or queue is not in this manifest');
@@ -67,7 +84,14 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
         const envelope = store.storedEnvelope(e as store.StoredEvent, parsePayload(source.format, e.body));
         await queue.send(messageFor(envelope, e.body), { contentType: 'json' });
         statements.push(store.sweptStatement(db, e.integration, e.id, at));
-        emit({ kind: 'event.stuck', integration: e.integration, id: e.id, status: e.status, action: 'requeued', requeues: tries + 1 });
+        emit({
+          kind: 'event.stuck',
+          integration: e.integration,
+          id: e.id,
+          status: e.status,
+          action: 'requeued',
+          requeues: tries + 1,
+        });
         result.requeued++;
         continue;
       } catch (cause) {
@@ -76,10 +100,21 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
     }
     const envelope = JSON.stringify(byReference(store.storedEnvelope({ ...e, body: '' }, null)));
     statements.push(
-      store.eventDeadLetter(db, { integration: e.integration, id: e.id, reason: 'stuck', error, envelope, attempts: e.attempts }, at),
+      store.eventDeadLetter(
+        db,
+        { integration: e.integration, id: e.id, reason: 'stuck', error, envelope, attempts: e.attempts },
+        at,
+      ),
       store.deadLetteredStatement(db, { integration: e.integration, id: e.id, attempts: e.attempts, error }, at),
     );
-    emit({ kind: 'event.stuck', integration: e.integration, id: e.id, status: e.status, action: store.EventStatus.dead_lettered, requeues: tries });
+    emit({
+      kind: 'event.stuck',
+      integration: e.integration,
+      id: e.id,
+      status: e.status,
+      action: store.EventStatus.dead_lettered,
+      requeues: tries,
+    });
     result.dead_lettered++;
   }
   await db.batch(statements);
@@ -88,7 +123,11 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
   // effects message per event, whose consumer claims what is due and sends the unsent outbox.
   const owed = new Map<string, { integration: string; event_id: string }>();
   const effectsCutoff = env[SWEEP_DUE_EFFECTS_VAR] === 'true' ? at : cutoff;
-  for (const e of [...(await store.overdueEvents(db, effectsCutoff, SWEEP_LIMIT)), ...(await store.staleOutbox(db, cutoff, SWEEP_LIMIT))]) owed.set(store.keyOf([e.integration, e.event_id]), e);
+  for (const e of [
+    ...(await store.overdueEvents(db, effectsCutoff, SWEEP_LIMIT)),
+    ...(await store.staleOutbox(db, cutoff, SWEEP_LIMIT)),
+  ])
+    owed.set(store.keyOf([e.integration, e.event_id]), e);
   for (const e of owed.values()) {
     const source = compiled.sources.get(e.integration);
     const queue = source ? (env[source.queue.binding] as Queue | undefined) : undefined;
@@ -98,7 +137,11 @@ export async function sweep(env: RuntimeEnv, compiled: CompiledManifest, emit: E
       result.effects++;
     } catch (error) {
       // Still owed: the next run tries again; the rest of the cron (retention, alerts) goes on.
-      emit({ kind: 'runtime.error', where: 'sweep.effects', error: error instanceof Error ? error.message : String(error) });
+      emit({
+        kind: 'runtime.error',
+        where: 'sweep.effects',
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return result;

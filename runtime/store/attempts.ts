@@ -17,14 +17,22 @@ interface FailedAttempt {
 
 export function attemptStatement(db: D1Database, a: FailedAttempt, at: string): D1PreparedStatement {
   return db
-    .prepare('INSERT INTO attempts (integration, event_id, target, n, at, duration_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (integration, event_id, target, n) DO UPDATE SET at = excluded.at, duration_ms = excluded.duration_ms, error = excluded.error')
+    .prepare(
+      'INSERT INTO attempts (integration, event_id, target, n, at, duration_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (integration, event_id, target, n) DO UPDATE SET at = excluded.at, duration_ms = excluded.duration_ms, error = excluded.error',
+    )
     .bind(a.integration, a.id, a.target, a.n, at, Math.max(0, Math.round(a.durationMs)), a.error.slice(0, 2000));
 }
 
 /** An event's failed attempts, in order, for its detail (a primary-key range: reads what it returns). */
-export async function attemptsOf(db: D1Database, integration: string, id: string): Promise<{ target: string; n: number; at: string; duration_ms: number | null; error: string }[]> {
+export async function attemptsOf(
+  db: D1Database,
+  integration: string,
+  id: string,
+): Promise<{ target: string; n: number; at: string; duration_ms: number | null; error: string }[]> {
   const rows = await db
-    .prepare('SELECT target, n, at, duration_ms, error FROM attempts WHERE integration = ?1 AND event_id = ?2 ORDER BY at, target, n')
+    .prepare(
+      'SELECT target, n, at, duration_ms, error FROM attempts WHERE integration = ?1 AND event_id = ?2 ORDER BY at, target, n',
+    )
     .bind(integration, id)
     .all<{ target: string; n: number; at: string; duration_ms: number | null; error: string }>();
   return rows.results;

@@ -20,4 +20,5 @@ export async function commandCallId(key: string, caller: string): Promise<string
 export const commandCallRange = (key: string): [string, string] => [`${key}~0`, `${key}~g`];
 
 /** True when `id` is a call made with `key` (by any caller). */
-export const isCommandCallOf = (id: string, key: string) => id.length === key.length + 1 + TAG_HEX && id.startsWith(`${key}~`) && /^[0-9a-f]+$/.test(id.slice(key.length + 1));
+export const isCommandCallOf = (id: string, key: string) =>
+  id.length === key.length + 1 + TAG_HEX && id.startsWith(`${key}~`) && /^[0-9a-f]+$/.test(id.slice(key.length + 1));

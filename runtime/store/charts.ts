@@ -20,14 +20,21 @@ export const ATTENTION_SAMPLE = 500;
  * newest hours first; `sampled` when a status had at least that many and its oldest counted hour is still inside the
  * window starting at `since` (older events of that status may be in the window too).
  */
-export async function attentionByHour(db: D1Database, since: string): Promise<{ rows: { status: AttentionStatus; hour: string; n: number }[]; sampled: boolean }> {
+export async function attentionByHour(
+  db: D1Database,
+  since: string,
+): Promise<{ rows: { status: AttentionStatus; hour: string; n: number }[]; sampled: boolean }> {
   // The partial index is used only when its own condition is in the query, word for word: without it the planner walks
   // the whole log backwards by seq (3 million rows read at a million events, test/worker/scale.test.ts).
   const inIndex = `status IN (${sqlList(ATTENTION_STATUSES)})`;
   const each = ATTENTION_STATUSES.map(
-    (status) => `SELECT * FROM (SELECT ${sqlList([status])} AS status, substr(received_at, 1, 13) AS hour, count(*) AS n FROM (SELECT received_at FROM events WHERE ${inIndex} AND status = ${sqlList([status])} ORDER BY seq DESC LIMIT ?1) GROUP BY hour)`,
+    (status) =>
+      `SELECT * FROM (SELECT ${sqlList([status])} AS status, substr(received_at, 1, 13) AS hour, count(*) AS n FROM (SELECT received_at FROM events WHERE ${inIndex} AND status = ${sqlList([status])} ORDER BY seq DESC LIMIT ?1) GROUP BY hour)`,
   );
-  const { results } = await db.prepare(each.join(' UNION ALL ')).bind(ATTENTION_SAMPLE).all<{ status: AttentionStatus; hour: string; n: number }>();
+  const { results } = await db
+    .prepare(each.join(' UNION ALL '))
+    .bind(ATTENTION_SAMPLE)
+    .all<{ status: AttentionStatus; hour: string; n: number }>();
   const from = since.slice(0, 13);
   const sampled = ATTENTION_STATUSES.some((status) => {
     const mine = results.filter((r) => r.status === status);
@@ -50,18 +57,35 @@ const hourOf = (at: string) => `${at.slice(0, 13)}:00:00.000Z`;
  * One failed attempt of an effect (`action`: its provider's action type), counted for its hour. Goes in the batch that
  * settles the attempt, so the count is written with it or not at all: 1 row written, on the failure path only.
  */
-export function effectFailureStatement(db: D1Database, action: string, outcome: EffectFailure, at: string): D1PreparedStatement {
+export function effectFailureStatement(
+  db: D1Database,
+  action: string,
+  outcome: EffectFailure,
+  at: string,
+): D1PreparedStatement {
   return db
-    .prepare('INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, 1) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + 1')
+    .prepare(
+      'INSERT INTO usage (metric, key, period_start, n) VALUES (?1, ?2, ?3, 1) ON CONFLICT (metric, key, period_start) DO UPDATE SET n = n + 1',
+    )
     .bind(effectFailureMetric(outcome), action, hourOf(at));
 }
 
 /** Failed effect attempts per outcome, provider and hour since `since` (an hour's start): a range of the primary key. */
-export async function effectFailuresSince(db: D1Database, since: string): Promise<{ outcome: EffectFailure; provider: string; hour: string; n: number }[]> {
+export async function effectFailuresSince(
+  db: D1Database,
+  since: string,
+): Promise<{ outcome: EffectFailure; provider: string; hour: string; n: number }[]> {
   const metrics = EFFECT_FAILURES.map(effectFailureMetric);
   const { results } = await db
-    .prepare(`SELECT metric, key, period_start, n FROM usage WHERE metric IN (${sqlList(metrics)}) AND period_start >= ?1`)
+    .prepare(
+      `SELECT metric, key, period_start, n FROM usage WHERE metric IN (${sqlList(metrics)}) AND period_start >= ?1`,
+    )
     .bind(since)
     .all<{ metric: string; key: string; period_start: string; n: number }>();
-  return results.map((r) => ({ outcome: r.metric.slice('effects.'.length) as EffectFailure, provider: r.key, hour: r.period_start, n: r.n }));
+  return results.map((r) => ({
+    outcome: r.metric.slice('effects.'.length) as EffectFailure,
+    provider: r.key,
+    hour: r.period_start,
+    n: r.n,
+  }));
 }

@@ -14,7 +14,12 @@ import { effectLetterIdsSql } from './dead-letters.ts';
  * Records a command call to be queued: a new row (claimed by this request's token) returns its seq; a key already
  * in the log returns no row and writes nothing. 2 rows written (the row and its UNIQUE key), 0 for a repeat.
  */
-export function commandClaimStatement(db: D1Database, envelope: Envelope, text: string, token: string): D1PreparedStatement {
+export function commandClaimStatement(
+  db: D1Database,
+  envelope: Envelope,
+  text: string,
+  token: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO events (integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, claim, claimed_at, updated_at, caller)
@@ -39,7 +44,11 @@ interface CommandCall {
  * The first call with a key: one row read through the UNIQUE key, and (for a synchronous command, `withEffect`) its
  * effect's row.
  */
-export function commandCall(db: D1Database, [integration, id]: EventKey, withEffect = false): Promise<CommandCall | null> {
+export function commandCall(
+  db: D1Database,
+  [integration, id]: EventKey,
+  withEffect = false,
+): Promise<CommandCall | null> {
   const sql = withEffect
     ? `SELECT e.status, e.body, e.claimed_at, f.status AS effect_status, f.next_at AS effect_next_at, f.error AS effect_error
        FROM events e LEFT JOIN effects f ON f.integration = e.integration AND f.event_id = e.id
@@ -62,7 +71,9 @@ export function reopenSyncStatements(db: D1Database, [integration, id]: EventKey
       )
       .bind(integration, id, at),
     db
-      .prepare(`UPDATE dead_letters SET replayed_at = ?3 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id IN (${effectLetterIdsSql('?1', '?2')}) AND replayed_at IS NULL`)
+      .prepare(
+        `UPDATE dead_letters SET replayed_at = ?3 WHERE integration = ?1 AND stage = '${Stage.effect}' AND event_id IN (${effectLetterIdsSql('?1', '?2')}) AND replayed_at IS NULL`,
+      )
       .bind(integration, id, at),
   ];
 }

@@ -10,7 +10,14 @@
  */
 import type { Envelope } from '../lib/envelope.ts';
 import { blockers, insertEffects, settleStatement } from './effects.ts';
-import { appliedClaimStatement, appliedStatements, claimStatement, deleteOutbox, forwardedEvents, outboxStatement } from './events.ts';
+import {
+  appliedClaimStatement,
+  appliedStatements,
+  claimStatement,
+  deleteOutbox,
+  forwardedEvents,
+  outboxStatement,
+} from './events.ts';
 import { EffectStatus, EventStatus } from './status.ts';
 
 /** The runtime's own statements for one event on one path, as SQL text, so the budget model can price them. */
@@ -44,7 +51,16 @@ interface BookkeepingFacts {
 }
 
 /** A bound value as an SQL literal. */
-const literal = (v: unknown): string => (v === null || v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? '1' : '0') : `'${String(v).replace(/'/g, "''")}'`);
+const literal = (v: unknown): string =>
+  v === null || v === undefined
+    ? 'NULL'
+    : typeof v === 'number'
+      ? String(v)
+      : typeof v === 'boolean'
+        ? v
+          ? '1'
+          : '0'
+        : `'${String(v).replace(/'/g, "''")}'`;
 
 /** `?N` and `?` placeholders replaced by the values bound to them. */
 export function inlineBinds(sql: string, binds: readonly unknown[]): string {
@@ -79,7 +95,9 @@ export function recordStatements(build: (db: D1Database) => unknown): string[] {
   const built = build(db);
   if (built instanceof Promise) built.catch(() => undefined);
   // Builders that return statements (rather than running them) are recorded too.
-  else for (const s of ([] as unknown[]).concat(built ?? [])) if (s && typeof s === 'object' && 'text' in s) recorded.push((s as { text: string }).text);
+  else
+    for (const s of ([] as unknown[]).concat(built ?? []))
+      if (s && typeof s === 'object' && 'text' in s) recorded.push((s as { text: string }).text);
   return recorded;
 }
 
@@ -103,21 +121,44 @@ export function bookkeeping(facts: BookkeepingFacts = {}): BookkeepingPath[] {
   const effect = { ...EVENT, step: '0:0', action: 'action', source: 'source', payload: '{}', limits: null };
   const ingest = recordStatements((db) => claimStatement(db, envelope, '{}', 'token', Date.parse(AT), replay));
   // The applied-marker is an upsert: for an event ingest claimed, its row exists (a route's events have none).
-  const marker = recordStatements((db) => appliedStatements(db, [{ ...EVENT, type: 'type', received_at: AT, attempts: 1, steps: '[]', status: EventStatus.applied }], AT));
+  const marker = recordStatements((db) =>
+    appliedStatements(
+      db,
+      [{ ...EVENT, type: 'type', received_at: AT, attempts: 1, steps: '[]', status: EventStatus.applied }],
+      AT,
+    ),
+  );
   const consume = marker.map((sql) => ROW_EXISTS + sql);
   const queued: BookkeepingPath = {
     name: 'queued',
     ingest,
     consume,
     queueMessages: 1,
-    effect: recordStatements((db) => [...insertEffects(db, [effect], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
-    orderedEffect: recordStatements((db) => [...insertEffects(db, [{ ...effect, order_key: 'source\u001fkey' }], 'lease', AT, AT), settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT)]),
+    effect: recordStatements((db) => [
+      ...insertEffects(db, [effect], 'lease', AT, AT),
+      settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT),
+    ]),
+    orderedEffect: recordStatements((db) => [
+      ...insertEffects(db, [{ ...effect, order_key: 'source\u001fkey' }], 'lease', AT, AT),
+      settleStatement(db, effect, 'lease', { status: EffectStatus.sent, result: {} }, AT),
+    ]),
     orderCheck: recordStatements((db) => blockers(db, [effect])),
     eventRead: recordStatements((db) => forwardedEvents(db, [[EVENT.integration, EVENT.id]])),
-    outbox: [...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)), ...recordStatements((db) => deleteOutbox(db, ['k']))],
+    outbox: [
+      ...recordStatements((db) => outboxStatement(db, { key: 'k', ...EVENT, queue: 'queue', body: '{}' }, AT)),
+      ...recordStatements((db) => deleteOutbox(db, ['k'])),
+    ],
   };
   // In the request: one insert records the event already applied (with its body's hash when the integration has a
   // replay window), in the projection's transaction; effects and outbox rows as on the queued path.
-  const direct: BookkeepingPath = { ...queued, name: 'direct', ingest: recordStatements((db) => appliedClaimStatement(db, envelope, '{}', '[]', EventStatus.applied, AT, undefined, replay)), consume: [], queueMessages: 0 };
+  const direct: BookkeepingPath = {
+    ...queued,
+    name: 'direct',
+    ingest: recordStatements((db) =>
+      appliedClaimStatement(db, envelope, '{}', '[]', EventStatus.applied, AT, undefined, replay),
+    ),
+    consume: [],
+    queueMessages: 0,
+  };
   return [queued, direct];
 }

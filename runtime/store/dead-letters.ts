@@ -28,7 +28,9 @@ interface DeadLetter {
 
 /** A dead letter of an event's state (stage `consumer`). */
 export function eventDeadLetter(db: D1Database, d: DeadLetter, at: string): D1PreparedStatement {
-  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.consumer, d.id, d.reason, d.error, d.envelope, d.id, d.attempts, at, EVENT_TARGET);
+  return db
+    .prepare(DEAD_LETTER_SQL)
+    .bind(d.integration, Stage.consumer, d.id, d.reason, d.error, d.envelope, d.id, d.attempts, at, EVENT_TARGET);
 }
 
 /** A dead-letter id for one effect of an event: `<event id>#<step>`. */
@@ -39,7 +41,8 @@ const effectLetterId = (eventId: string, step: string) => `${eventId}#${step}`;
  * primary key). Never a range on `<id>#`: an event whose id starts with `<id>#` (a key `K#x` beside `K`) has letters
  * in that range too.
  */
-export const effectLetterIdsSql = (integration: string, id: string) => `SELECT ${id} || '#' || step FROM effects WHERE integration = ${integration} AND event_id = ${id}`;
+export const effectLetterIdsSql = (integration: string, id: string) =>
+  `SELECT ${id} || '#' || step FROM effects WHERE integration = ${integration} AND event_id = ${id}`;
 /** The event id and step of an effect dead letter. */
 export function parseEffectLetterId(letterId: string): { id: string; step: string } {
   const at = letterId.lastIndexOf('#');
@@ -48,13 +51,34 @@ export function parseEffectLetterId(letterId: string): { id: string; step: strin
 
 /** A dead letter of one effect (stage `effect`): the event stays applied. */
 export function effectDeadLetter(db: D1Database, d: DeadLetter & { step: string }, at: string): D1PreparedStatement {
-  return db.prepare(DEAD_LETTER_SQL).bind(d.integration, Stage.effect, effectLetterId(d.id, d.step), d.reason, d.error, d.envelope, d.id, d.attempts, at, d.step);
+  return db
+    .prepare(DEAD_LETTER_SQL)
+    .bind(
+      d.integration,
+      Stage.effect,
+      effectLetterId(d.id, d.step),
+      d.reason,
+      d.error,
+      d.envelope,
+      d.id,
+      d.attempts,
+      at,
+      d.step,
+    );
 }
 
 /** A verified request that could not be parsed or mapped, with the headers the extraction rules read. */
 export function ingestDeadLetter(
   db: D1Database,
-  d: { integration: string; key: string; reason: string; error: string; rawBody: string; contentType: string | null; headers: string },
+  d: {
+    integration: string;
+    key: string;
+    reason: string;
+    error: string;
+    rawBody: string;
+    contentType: string | null;
+    headers: string;
+  },
   at: string,
 ): D1PreparedStatement {
   return db
@@ -80,7 +104,11 @@ interface DeadLetterRow {
 const OPEN = 'replayed_at IS NULL AND dismissed_at IS NULL';
 
 /** Open (neither replayed nor dismissed) dead letters by seq list, integration, or all; oldest first. */
-export async function openDeadLetters(db: D1Database, selection: { seq?: number[]; integration?: string }, limit: number): Promise<(DeadLetterRow & { reason: string })[]> {
+export async function openDeadLetters(
+  db: D1Database,
+  selection: { seq?: number[]; integration?: string },
+  limit: number,
+): Promise<(DeadLetterRow & { reason: string })[]> {
   const where: string[] = [OPEN];
   const params: unknown[] = [];
   if (selection.seq?.length) {
@@ -92,24 +120,37 @@ export async function openDeadLetters(db: D1Database, selection: { seq?: number[
     params.push(selection.integration);
   }
   const rows = await db
-    .prepare(`SELECT seq, integration, stage, event_id, reason, envelope, raw_body, headers FROM dead_letters WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
+    .prepare(
+      `SELECT seq, integration, stage, event_id, reason, envelope, raw_body, headers FROM dead_letters WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`,
+    )
     .bind(...params)
     .all<DeadLetterRow & { reason: string }>();
   return rows.results;
 }
 
 /** Why each of these letters is not open (replayed, dismissed or absent), by seq: one read by primary key each. */
-export async function closedDeadLetters(db: D1Database, seqs: readonly number[]): Promise<Map<number, { integration: string; reason: string }>> {
+export async function closedDeadLetters(
+  db: D1Database,
+  seqs: readonly number[],
+): Promise<Map<number, { integration: string; reason: string }>> {
   if (!seqs.length) return new Map();
   const rows = await db
-    .prepare(`SELECT seq, integration, replayed_at, dismissed_at FROM dead_letters WHERE seq IN (${seqs.map(() => '?').join(', ')})`)
+    .prepare(
+      `SELECT seq, integration, replayed_at, dismissed_at FROM dead_letters WHERE seq IN (${seqs.map(() => '?').join(', ')})`,
+    )
     .bind(...seqs)
     .all<{ seq: number; integration: string; replayed_at: string | null; dismissed_at: string | null }>();
   const found = new Map(rows.results.map((r) => [r.seq, r]));
   return new Map(
     seqs.map((seq) => {
       const r = found.get(seq);
-      const reason = !r ? `no dead letter ${seq}` : r.replayed_at ? `already replayed at ${r.replayed_at}` : r.dismissed_at ? `dismissed at ${r.dismissed_at}` : 'open';
+      const reason = !r
+        ? `no dead letter ${seq}`
+        : r.replayed_at
+          ? `already replayed at ${r.replayed_at}`
+          : r.dismissed_at
+            ? `dismissed at ${r.dismissed_at}`
+            : 'open';
       return [seq, { integration: r?.integration ?? '', reason }];
     }),
   );
@@ -122,7 +163,8 @@ export function markReplayed(db: D1Database, seq: number, at: string): D1Prepare
 /** Which letters the admin list shows: open ones, dismissed ones, or all (replayed and dismissed too). */
 type DeadLetterView = 'open' | 'dismissed' | 'all';
 
-const LIST_COLUMNS = 'seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at, dismissed_by';
+const LIST_COLUMNS =
+  'seq, integration, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at, dismissed_by';
 
 /** Letters the dismissed and all views look through, at most: the newest ones (open letters are read by index). */
 const DEAD_LETTER_SCAN = 2000;
@@ -133,10 +175,19 @@ const DEAD_LETTER_SCAN = 2000;
  * the open index, which would read every dismissed letter to sort them), so the list reads a bounded number of rows
  * however many letters retention keeps.
  */
-export async function listDeadLetters(db: D1Database, integration: string | null, view: DeadLetterView): Promise<Record<string, unknown>[]> {
-  const where = view === 'open' ? OPEN : `seq > (SELECT max(seq) FROM dead_letters) - ${DEAD_LETTER_SCAN}${view === 'dismissed' ? ' AND +replayed_at IS NULL AND +dismissed_at IS NOT NULL' : ''}`;
+export async function listDeadLetters(
+  db: D1Database,
+  integration: string | null,
+  view: DeadLetterView,
+): Promise<Record<string, unknown>[]> {
+  const where =
+    view === 'open'
+      ? OPEN
+      : `seq > (SELECT max(seq) FROM dead_letters) - ${DEAD_LETTER_SCAN}${view === 'dismissed' ? ' AND +replayed_at IS NULL AND +dismissed_at IS NOT NULL' : ''}`;
   const rows = await db
-    .prepare(`SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where} AND (?1 IS NULL OR integration = ?1) ORDER BY seq DESC LIMIT 200`)
+    .prepare(
+      `SELECT ${LIST_COLUMNS} FROM dead_letters WHERE ${where} AND (?1 IS NULL OR integration = ?1) ORDER BY seq DESC LIMIT 200`,
+    )
     .bind(integration)
     .all<Record<string, unknown>>();
   return rows.results;
@@ -144,17 +195,27 @@ export async function listDeadLetters(db: D1Database, integration: string | null
 
 /** One dead letter whole: its full error, and what replay would send (the envelope, or the raw body and headers). */
 export async function deadLetter(db: D1Database, seq: number): Promise<Record<string, unknown> | null> {
-  return db.prepare(`SELECT ${LIST_COLUMNS}, envelope, raw_body, content_type, headers FROM dead_letters WHERE seq = ?1`).bind(seq).first<Record<string, unknown>>();
+  return db
+    .prepare(`SELECT ${LIST_COLUMNS}, envelope, raw_body, content_type, headers FROM dead_letters WHERE seq = ?1`)
+    .bind(seq)
+    .first<Record<string, unknown>>();
 }
 
 /** Dismisses an open letter (one that can never succeed): it leaves the open list and count, and stays in the log. */
 export function dismissStatement(db: D1Database, seq: number, by: string, at: string): D1PreparedStatement {
-  return db.prepare(`UPDATE dead_letters SET dismissed_at = ?2, dismissed_by = ?3 WHERE seq = ?1 AND ${OPEN}`).bind(seq, at, by);
+  return db
+    .prepare(`UPDATE dead_letters SET dismissed_at = ?2, dismissed_by = ?3 WHERE seq = ?1 AND ${OPEN}`)
+    .bind(seq, at, by);
 }
 
 /** The dead letters one event left: its own and its effects' (each half a search of the UNIQUE key, by exact id). */
-export async function deadLettersOf(db: D1Database, integration: string, id: string): Promise<Record<string, unknown>[]> {
-  const columns = 'seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at';
+export async function deadLettersOf(
+  db: D1Database,
+  integration: string,
+  id: string,
+): Promise<Record<string, unknown>[]> {
+  const columns =
+    'seq, stage, event_id, reason, error, attempts, first_failed_at, last_failed_at, replayed_at, dismissed_at';
   const rows = await db
     .prepare(
       `SELECT ${columns} FROM dead_letters WHERE integration = ?1 AND stage IN ('${Stage.consumer}', '${Stage.ingest}') AND event_id = ?2
@@ -202,6 +263,8 @@ export async function lastOpenError(db: D1Database, integration?: string, reason
  */
 export function pruneDeadLetters(db: D1Database, cut: string, batch: number): D1PreparedStatement {
   return db
-    .prepare('DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL LIMIT ?2) OR seq IN (SELECT seq FROM dead_letters WHERE last_failed_at < ?1 LIMIT ?2)')
+    .prepare(
+      'DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters WHERE replayed_at IS NOT NULL LIMIT ?2) OR seq IN (SELECT seq FROM dead_letters WHERE last_failed_at < ?1 LIMIT ?2)',
+    )
     .bind(cut, batch);
 }

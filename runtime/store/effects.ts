@@ -50,7 +50,8 @@ export interface BatchRecord {
 }
 
 /** The key the provider deduplicates on (Idempotency-Key, $insert_id, uuid): stable across retries. */
-export const idempotencyKey = (e: { integration: string; id: string; step: string }) => `${e.integration}:${e.id}:${e.step}`;
+export const idempotencyKey = (e: { integration: string; id: string; step: string }) =>
+  `${e.integration}:${e.id}:${e.step}`;
 
 /** One item of a batch's effect: a tracked event's payload, under the key its own effect would have had. */
 export interface BatchedItem {
@@ -66,19 +67,49 @@ export const batchedPayload = (items: readonly BatchedItem[]): string => JSON.st
 
 /** A batch effect's items, or undefined for an effect of one event. */
 export function batchedItems(payload: unknown): BatchedItem[] | undefined {
-  const items = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { $items?: unknown }).$items : undefined;
+  const items =
+    payload && typeof payload === 'object' && !Array.isArray(payload)
+      ? (payload as { $items?: unknown }).$items
+      : undefined;
   return Array.isArray(items) ? (items as BatchedItem[]) : undefined;
 }
 
 const PER_ROW = 8;
 
 /** Records effects with the state, leased to this consumer (attempt 1 starts now). */
-export function insertEffects(db: D1Database, effects: readonly NewEffect[], lease: string, leaseUntil: string, at: string): D1PreparedStatement[] {
+export function insertEffects(
+  db: D1Database,
+  effects: readonly NewEffect[],
+  lease: string,
+  leaseUntil: string,
+  at: string,
+): D1PreparedStatement[] {
   return chunk([...effects], Math.floor((MAX_PARAMS - 3) / PER_ROW)).map((part) => {
-    const values = part.map((_, i) => `(${Array.from({ length: PER_ROW }, (_, j) => `?${4 + i * PER_ROW + j}`).join(', ')}, '${EffectStatus.sending}', 1, ?2, ?1, ?3, ?3)`).join(', ');
+    const values = part
+      .map(
+        (_, i) =>
+          `(${Array.from({ length: PER_ROW }, (_, j) => `?${4 + i * PER_ROW + j}`).join(', ')}, '${EffectStatus.sending}', 1, ?2, ?1, ?3, ?3)`,
+      )
+      .join(', ');
     return db
-      .prepare(`INSERT INTO effects (integration, event_id, step, action, source, payload, limits, order_key, status, attempts, next_at, lease, created_at, updated_at) VALUES ${values}`)
-      .bind(lease, leaseUntil, at, ...part.flatMap((e) => [e.integration, e.id, e.step, e.action, e.source, e.payload, e.limits, e.order_key ?? null]));
+      .prepare(
+        `INSERT INTO effects (integration, event_id, step, action, source, payload, limits, order_key, status, attempts, next_at, lease, created_at, updated_at) VALUES ${values}`,
+      )
+      .bind(
+        lease,
+        leaseUntil,
+        at,
+        ...part.flatMap((e) => [
+          e.integration,
+          e.id,
+          e.step,
+          e.action,
+          e.source,
+          e.payload,
+          e.limits,
+          e.order_key ?? null,
+        ]),
+      );
   });
 }
 
@@ -88,9 +119,25 @@ const tuples = (n: number) => Array.from({ length: n }, () => '(?, ?)').join(', 
  * Takes the lease on every effect of these events that is due: not yet sent, its retry or deferral time reached,
  * or its previous lease expired (the consumer that held it stopped). Returns what this consumer may now send.
  */
-export async function claimDue(db: D1Database, keys: readonly EventKey[], lease: string, leaseUntil: string, at: string): Promise<ClaimedEffect[]> {
+export async function claimDue(
+  db: D1Database,
+  keys: readonly EventKey[],
+  lease: string,
+  leaseUntil: string,
+  at: string,
+): Promise<ClaimedEffect[]> {
   if (!keys.length) return [];
-  const results = await db.batch<{ integration: string; event_id: string; step: string; action: string; source: string; payload: string; limits: string | null; attempts: number; batch: string | null }>(
+  const results = await db.batch<{
+    integration: string;
+    event_id: string;
+    step: string;
+    action: string;
+    source: string;
+    payload: string;
+    limits: string | null;
+    attempts: number;
+    batch: string | null;
+  }>(
     chunk([...keys], Math.floor((MAX_PARAMS - 3) / 2)).map((part) =>
       db
         .prepare(
@@ -110,11 +157,15 @@ export async function nextDue(db: D1Database, keys: readonly EventKey[]): Promis
   const results = await db.batch<{ integration: string; event_id: string; next_at: string }>(
     chunk([...keys], MAX_PARAMS / 2).map((part) =>
       db
-        .prepare(`SELECT integration, event_id, min(next_at) AS next_at FROM effects WHERE (integration, event_id) IN (VALUES ${tuples(part.length)}) AND status IN (${sqlList(OPEN_EFFECT_STATUSES)}) GROUP BY integration, event_id`)
+        .prepare(
+          `SELECT integration, event_id, min(next_at) AS next_at FROM effects WHERE (integration, event_id) IN (VALUES ${tuples(part.length)}) AND status IN (${sqlList(OPEN_EFFECT_STATUSES)}) GROUP BY integration, event_id`,
+        )
         .bind(...part.flat()),
     ),
   );
-  return new Map(results.flatMap((r) => r.results.map((row) => [keyOf([row.integration, row.event_id]), row.next_at] as const)));
+  return new Map(
+    results.flatMap((r) => r.results.map((row) => [keyOf([row.integration, row.event_id]), row.next_at] as const)),
+  );
 }
 
 const SETTLE = `UPDATE effects SET status = ?5, next_at = ?6, result = coalesce(?7, result), error = ?8, attempts = attempts + ?9, lease = NULL, updated_at = ?10,
@@ -134,14 +185,36 @@ export type Settlement =
  * Settles a claimed effect, only while this consumer still holds its lease (with the payload it built, if it did).
  * `durationMs`: how long this attempt's provider call took, when one was made.
  */
-export function settleStatement(db: D1Database, e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean }, lease: string, s: Settlement, at: string, durationMs?: number): D1PreparedStatement {
+export function settleStatement(
+  db: D1Database,
+  e: { integration: string; id: string; step: string; payload?: string; limits?: string | null; built?: boolean },
+  lease: string,
+  s: Settlement,
+  at: string,
+  durationMs?: number,
+): D1PreparedStatement {
   const nextAt = 'nextAt' in s ? s.nextAt : null;
   const result = s.status === EffectStatus.sent ? JSON.stringify(s.result ?? null) : null;
   const error = 'error' in s ? s.error : s.status === EffectStatus.sent ? (s.note ?? null) : null;
   // A deferral waits for the period to reset: it gives back the attempt its claim counted.
   const attempts = s.status === EffectStatus.deferred ? -1 : 0;
   const built = e.built && e.payload !== undefined ? [e.payload, e.limits ?? null] : [null, null];
-  return db.prepare(SETTLE).bind(e.integration, e.id, e.step, lease, s.status, nextAt, result, error, attempts, at, ...built, durationMs ?? null);
+  return db
+    .prepare(SETTLE)
+    .bind(
+      e.integration,
+      e.id,
+      e.step,
+      lease,
+      s.status,
+      nextAt,
+      result,
+      error,
+      attempts,
+      at,
+      ...built,
+      durationMs ?? null,
+    );
 }
 
 /** The members of a recorded batch (its JSON bound as ?1), found by primary key. */
@@ -152,7 +225,10 @@ const MEMBERS = `(integration, event_id, step) IN (SELECT json_extract(value, '$
  * written per member). Resolves to how many members it was recorded on.
  */
 export async function recordBatch(db: D1Database, batch: string, lease: string): Promise<number> {
-  const res = await db.prepare(`UPDATE effects SET batch = ?1 WHERE ${MEMBERS} AND lease = ?2 AND status = '${EffectStatus.sending}'`).bind(batch, lease).run();
+  const res = await db
+    .prepare(`UPDATE effects SET batch = ?1 WHERE ${MEMBERS} AND lease = ?2 AND status = '${EffectStatus.sending}'`)
+    .bind(batch, lease)
+    .run();
   return res.meta.changes;
 }
 
@@ -163,15 +239,27 @@ export async function forgetBatch(db: D1Database, batch: string): Promise<void> 
 
 /** The stored payloads of a recorded batch's members, by their idempotency key (to re-send the batch whole). */
 export async function batchPayloads(db: D1Database, batch: string): Promise<Map<string, string>> {
-  const rows = await db.prepare(`SELECT integration, event_id, step, payload FROM effects WHERE ${MEMBERS}`).bind(batch).all<{ integration: string; event_id: string; step: string; payload: string }>();
-  return new Map(rows.results.map((r) => [idempotencyKey({ integration: r.integration, id: r.event_id, step: r.step }), r.payload]));
+  const rows = await db
+    .prepare(`SELECT integration, event_id, step, payload FROM effects WHERE ${MEMBERS}`)
+    .bind(batch)
+    .all<{ integration: string; event_id: string; step: string; payload: string }>();
+  return new Map(
+    rows.results.map((r) => [idempotencyKey({ integration: r.integration, id: r.event_id, step: r.step }), r.payload]),
+  );
 }
 
 /**
  * Settles as sent a member of a re-sent batch that this consumer does not hold: it went out in that call. Only while
  * it still carries that batch and is open and not leased by a live consumer (a lease that has lapsed is no one's).
  */
-export function batchMemberSentStatement(db: D1Database, e: { integration: string; id: string; step: string }, batch: string, result: unknown, note: string | undefined, at: string): D1PreparedStatement {
+export function batchMemberSentStatement(
+  db: D1Database,
+  e: { integration: string; id: string; step: string },
+  batch: string,
+  result: unknown,
+  note: string | undefined,
+  at: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE effects SET status = '${EffectStatus.sent}', result = ?5, error = ?6, lease = NULL, next_at = NULL, updated_at = ?7
@@ -195,7 +283,10 @@ export interface Blocker {
  * event id and step), or undefined when none is: read through `effects_ordered` (the effect's own row, then at most
  * one index entry).
  */
-export async function blockers(db: D1Database, effects: readonly { integration: string; id: string; step: string }[]): Promise<(Blocker | undefined)[]> {
+export async function blockers(
+  db: D1Database,
+  effects: readonly { integration: string; id: string; step: string }[],
+): Promise<(Blocker | undefined)[]> {
   if (!effects.length) return [];
   const results = await db.batch<Blocker>(
     effects.map((e) =>
@@ -212,9 +303,15 @@ export async function blockers(db: D1Database, effects: readonly { integration: 
 }
 
 /** Every effect of one event, for its detail in the event log. */
-export async function effectsOf(db: D1Database, integration: string, id: string): Promise<(Record<string, unknown> & { source: string })[]> {
+export async function effectsOf(
+  db: D1Database,
+  integration: string,
+  id: string,
+): Promise<(Record<string, unknown> & { source: string })[]> {
   const rows = await db
-    .prepare('SELECT step, action, source, status, attempts, next_at, result, error, duration_ms, created_at, updated_at FROM effects WHERE integration = ?1 AND event_id = ?2 ORDER BY step')
+    .prepare(
+      'SELECT step, action, source, status, attempts, next_at, result, error, duration_ms, created_at, updated_at FROM effects WHERE integration = ?1 AND event_id = ?2 ORDER BY step',
+    )
     .bind(integration, id)
     .all<Record<string, unknown> & { source: string; result: string | null }>();
   return rows.results.map((r) => ({ ...r, result: r.result === null ? null : JSON.parse(r.result) }));
@@ -225,7 +322,11 @@ export async function effectsOf(db: D1Database, integration: string, id: string)
  * (an answer lost), so it keeps the key it went under: its recorded batch, or else a batch of itself under its own
  * key (a shared-key action then sends it alone, never inside a new batch under a new key).
  */
-export function reopenStatement(db: D1Database, e: { integration: string; id: string; step: string }, at: string): D1PreparedStatement {
+export function reopenStatement(
+  db: D1Database,
+  e: { integration: string; id: string; step: string },
+  at: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE effects SET status = '${EffectStatus.pending}', attempts = 0, next_at = ?4, error = NULL, lease = NULL, updated_at = ?4,
@@ -240,19 +341,47 @@ export function reopenStatement(db: D1Database, e: { integration: string; id: st
  * `effects_open`: at most `limit` open rows, deduplicated after. A DISTINCT over the table itself makes SQLite scan
  * every effect ever recorded instead (measured: 500,000 rows read per sweep at a million events).
  */
-export async function overdueEvents(db: D1Database, cutoff: string, limit: number): Promise<{ integration: string; event_id: string }[]> {
+export async function overdueEvents(
+  db: D1Database,
+  cutoff: string,
+  limit: number,
+): Promise<{ integration: string; event_id: string }[]> {
   const rows = await db
-    .prepare(`SELECT DISTINCT integration, event_id FROM (SELECT integration, event_id FROM effects WHERE status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at < ?1 ORDER BY next_at LIMIT ?2)`)
+    .prepare(
+      `SELECT DISTINCT integration, event_id FROM (SELECT integration, event_id FROM effects WHERE status IN (${sqlList(OPEN_EFFECT_STATUSES)}) AND next_at < ?1 ORDER BY next_at LIMIT ?2)`,
+    )
     .bind(cutoff, limit)
     .all<{ integration: string; event_id: string }>();
   return rows.results;
 }
 
 /** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them; a batch's per item). */
-export async function effectsWithPayloads(db: D1Database): Promise<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: unknown }[]> {
+export async function effectsWithPayloads(
+  db: D1Database,
+): Promise<
+  {
+    integration: string;
+    event_id: string;
+    step: string;
+    action: string;
+    status: string;
+    attempts: number;
+    payload: unknown;
+  }[]
+> {
   const rows = await db
-    .prepare('SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step')
-    .all<{ integration: string; event_id: string; step: string; action: string; status: string; attempts: number; payload: string }>();
+    .prepare(
+      'SELECT integration, event_id, step, action, status, attempts, payload FROM effects ORDER BY created_at, integration, event_id, step',
+    )
+    .all<{
+      integration: string;
+      event_id: string;
+      step: string;
+      action: string;
+      status: string;
+      attempts: number;
+      payload: string;
+    }>();
   return rows.results.flatMap((r) => {
     const payload: unknown = r.payload === UNBUILT_PAYLOAD ? null : JSON.parse(r.payload);
     const items = batchedItems(payload);

@@ -30,7 +30,8 @@ export interface EffectState {
   dismissed_at: string | null;
 }
 
-const COLUMNS = 'f.integration, f.event_id, f.step, f.action, f.source, f.status, f.attempts, f.next_at, f.error, f.updated_at';
+const COLUMNS =
+  'f.integration, f.event_id, f.step, f.action, f.source, f.status, f.attempts, f.next_at, f.error, f.updated_at';
 
 // An effect letter's id is `<event id>#<step>`, and a step is digits and colons: what rtrim leaves ends at the `#`.
 const LETTER_EVENT = "substr(d.event_id, 1, length(rtrim(d.event_id, '0123456789:')) - 1)";
@@ -49,14 +50,24 @@ SELECT ${COLUMNS}, NULL AS dismissed_at FROM dead_letters d
   WHERE d.replayed_at IS NULL AND d.dismissed_at IS NULL AND d.stage = '${Stage.effect}' AND (?1 IS NULL OR d.integration = ?1) AND f.status = '${EffectStatus.dead_lettered}'`;
 
 /** Failing effects, at most `limit` (one integration, or all with null), oldest change first. */
-export async function failingEffects(db: D1Database, integration: string | null, limit: number): Promise<EffectState[]> {
-  const rows = await db.prepare(`SELECT * FROM (${FAILING_EFFECTS_SQL}) ORDER BY updated_at LIMIT ?2`).bind(integration, limit).all<EffectState>();
+export async function failingEffects(
+  db: D1Database,
+  integration: string | null,
+  limit: number,
+): Promise<EffectState[]> {
+  const rows = await db
+    .prepare(`SELECT * FROM (${FAILING_EFFECTS_SQL}) ORDER BY updated_at LIMIT ?2`)
+    .bind(integration, limit)
+    .all<EffectState>();
   return rows.results;
 }
 
 /** How many effects are failing per integration and status (retrying, dead-lettered), for /health. */
 export async function failingCounts(db: D1Database): Promise<{ integration: string; status: string; n: number }[]> {
-  const rows = await db.prepare(`SELECT integration, status, count(*) AS n FROM (${FAILING_EFFECTS_SQL}) GROUP BY integration, status`).bind(null).all<{ integration: string; status: string; n: number }>();
+  const rows = await db
+    .prepare(`SELECT integration, status, count(*) AS n FROM (${FAILING_EFFECTS_SQL}) GROUP BY integration, status`)
+    .bind(null)
+    .all<{ integration: string; status: string; n: number }>();
   return rows.results;
 }
 
@@ -67,7 +78,10 @@ const SHOWN = [EffectStatus.dead_lettered, EffectStatus.retrying, EffectStatus.d
  * The shown effects of these events (a page of the list): each event's effects read by their key, with the
  * dismissal of a dead-lettered one's letter (by the letter's unique key). Reads the page's effects, nothing else.
  */
-export async function shownEffectsOf(db: D1Database, keys: readonly (readonly [integration: string, id: string])[]): Promise<EffectState[]> {
+export async function shownEffectsOf(
+  db: D1Database,
+  keys: readonly (readonly [integration: string, id: string])[],
+): Promise<EffectState[]> {
   if (!keys.length) return [];
   const results = await db.batch<EffectState>(
     chunk([...keys], Math.floor(MAX_PARAMS / 2)).map((part) =>
@@ -95,7 +109,13 @@ const PER_STATEMENT = Math.floor((MAX_PARAMS - 4) / 3);
  * once it is sent. The same rows, the same idempotency keys: a retry already due finds them leased, then sent. The
  * claims' results are the last `claims` statements' rows.
  */
-export function retryNowStatements(db: D1Database, keys: readonly EffectKey[], lease: string, leaseUntil: string, at: string): { statements: D1PreparedStatement[]; claims: number } {
+export function retryNowStatements(
+  db: D1Database,
+  keys: readonly EffectKey[],
+  lease: string,
+  leaseUntil: string,
+  at: string,
+): { statements: D1PreparedStatement[]; claims: number } {
   const parts = chunk([...keys], PER_STATEMENT);
   const flat = (part: EffectKey[]) => part.flatMap((k) => [k.integration, k.id, k.step]);
   const reopen = parts.map((part) =>
@@ -109,7 +129,9 @@ export function retryNowStatements(db: D1Database, keys: readonly EffectKey[], l
   );
   const letters = parts.map((part) =>
     db
-      .prepare(`UPDATE dead_letters SET replayed_at = ?1 WHERE stage = '${Stage.effect}' AND (integration, event_id) IN (VALUES ${part.map(() => '(?, ?)').join(', ')}) AND replayed_at IS NULL`)
+      .prepare(
+        `UPDATE dead_letters SET replayed_at = ?1 WHERE stage = '${Stage.effect}' AND (integration, event_id) IN (VALUES ${part.map(() => '(?, ?)').join(', ')}) AND replayed_at IS NULL`,
+      )
       .bind(at, ...part.flatMap((k) => [k.integration, `${k.id}#${k.step}`])),
   );
   const claims = parts.map((part) =>
@@ -126,11 +148,34 @@ export function retryNowStatements(db: D1Database, keys: readonly EffectKey[], l
 }
 
 /** These effects' states, for why they could not be retried now (one read by key each). */
-export async function effectStates(db: D1Database, keys: readonly EffectKey[]): Promise<{ integration: string; event_id: string; step: string; status: EffectStatus; next_at: string | null; updated_at: string }[]> {
+export async function effectStates(
+  db: D1Database,
+  keys: readonly EffectKey[],
+): Promise<
+  {
+    integration: string;
+    event_id: string;
+    step: string;
+    status: EffectStatus;
+    next_at: string | null;
+    updated_at: string;
+  }[]
+> {
   if (!keys.length) return [];
-  const results = await db.batch<{ integration: string; event_id: string; step: string; status: EffectStatus; next_at: string | null; updated_at: string }>(
+  const results = await db.batch<{
+    integration: string;
+    event_id: string;
+    step: string;
+    status: EffectStatus;
+    next_at: string | null;
+    updated_at: string;
+  }>(
     chunk([...keys], PER_STATEMENT).map((part) =>
-      db.prepare(`SELECT integration, event_id, step, status, next_at, updated_at FROM effects WHERE (integration, event_id, step) IN (VALUES ${triples(part.length)})`).bind(...part.flatMap((k) => [k.integration, k.id, k.step])),
+      db
+        .prepare(
+          `SELECT integration, event_id, step, status, next_at, updated_at FROM effects WHERE (integration, event_id, step) IN (VALUES ${triples(part.length)})`,
+        )
+        .bind(...part.flatMap((k) => [k.integration, k.id, k.step])),
     ),
   );
   return results.flatMap((r) => r.results);

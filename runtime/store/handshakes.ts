@@ -12,7 +12,10 @@ export interface HandshakeRow {
 }
 
 export async function handshakeRow(db: D1Database, integration: string): Promise<HandshakeRow | null> {
-  return db.prepare('SELECT secret, armed_until FROM handshake_secrets WHERE integration = ?1').bind(integration).first<HandshakeRow>();
+  return db
+    .prepare('SELECT secret, armed_until FROM handshake_secrets WHERE integration = ?1')
+    .bind(integration)
+    .first<HandshakeRow>();
 }
 
 /** Opens the window until `until`, unless a secret is kept: returns false (nothing written) when one is. */
@@ -32,17 +35,33 @@ export async function armHandshake(db: D1Database, integration: string, until: s
  * Keeps `secret` if the window is open at `at` and no secret is kept, closing the window in the same write: of
  * two racing handshakes exactly one changes the row. Returns whether this one did.
  */
-export async function keepHandshakeSecret(db: D1Database, integration: string, secret: string, at: string): Promise<boolean> {
+export async function keepHandshakeSecret(
+  db: D1Database,
+  integration: string,
+  secret: string,
+  at: string,
+): Promise<boolean> {
   const result = await db
-    .prepare('UPDATE handshake_secrets SET secret = ?2, armed_until = NULL, kept_at = ?3, updated_at = ?3 WHERE integration = ?1 AND secret IS NULL AND armed_until > ?3')
+    .prepare(
+      'UPDATE handshake_secrets SET secret = ?2, armed_until = NULL, kept_at = ?3, updated_at = ?3 WHERE integration = ?1 AND secret IS NULL AND armed_until > ?3',
+    )
     .bind(integration, secret, at)
     .run();
   return (result.meta.changes ?? 0) === 1;
 }
 
 /** Adopts a secret kept in KV before the table existed, unless the row already has one (or the operator armed since). */
-export function adoptHandshakeSecret(db: D1Database, integration: string, secret: string, at: string): D1PreparedStatement {
-  return db.prepare('INSERT INTO handshake_secrets (integration, secret, kept_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (integration) DO NOTHING').bind(integration, secret, at);
+export function adoptHandshakeSecret(
+  db: D1Database,
+  integration: string,
+  secret: string,
+  at: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      'INSERT INTO handshake_secrets (integration, secret, kept_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (integration) DO NOTHING',
+    )
+    .bind(integration, secret, at);
 }
 
 /** Forgets the kept secret and any open window. */

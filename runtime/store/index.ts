@@ -9,24 +9,79 @@
 export { EffectStatus, EventStatus, isSettled, Stage } from './status.ts';
 export type { SettledEventStatus } from './status.ts';
 export {
-  appliedClaimStatement, appliedStatements, checkpoint, checkpointStatement, claimStatement, deadLetteredStatement,
-  deleteOutbox, eventDetail, EventOrigin, eventOutcomes, eventsById, eventsToReplay, forwardedEvents, keyOf, LIST_SCAN, listEvents,
-  oldestWaiting, outboxStatement, pruneEvents, readBodies, rebuildPageRows, rebuildTotal, recorded, releaseClaim,
-  REPLAYABLE_STATUSES, replayedStatement, restoreBody, retryingStatement, staleEvents, staleOutbox, storedEnvelope,
-  storedEvents, SWEPT_TO, sweptStatement, unsentOutbox,
+  appliedClaimStatement,
+  appliedStatements,
+  checkpoint,
+  checkpointStatement,
+  claimStatement,
+  deadLetteredStatement,
+  deleteOutbox,
+  eventDetail,
+  EventOrigin,
+  eventOutcomes,
+  eventsById,
+  eventsToReplay,
+  forwardedEvents,
+  keyOf,
+  LIST_SCAN,
+  listEvents,
+  oldestWaiting,
+  outboxStatement,
+  pruneEvents,
+  readBodies,
+  rebuildPageRows,
+  rebuildTotal,
+  recorded,
+  releaseClaim,
+  REPLAYABLE_STATUSES,
+  replayedStatement,
+  restoreBody,
+  retryingStatement,
+  staleEvents,
+  staleOutbox,
+  storedEnvelope,
+  storedEvents,
+  SWEPT_TO,
+  sweptStatement,
+  unsentOutbox,
 } from './events.ts';
 export type { ClaimResult, EventKey, EventQuery, OutboxRow, StoredEvent } from './events.ts';
 export {
-  batchedItems, batchedPayload, batchMemberSentStatement, batchPayloads, blockers, claimDue, effectsOf, effectsWithPayloads,
-  forgetBatch, idempotencyKey, insertEffects, nextDue, overdueEvents, recordBatch, reopenStatement, settleStatement,
+  batchedItems,
+  batchedPayload,
+  batchMemberSentStatement,
+  batchPayloads,
+  blockers,
+  claimDue,
+  effectsOf,
+  effectsWithPayloads,
+  forgetBatch,
+  idempotencyKey,
+  insertEffects,
+  nextDue,
+  overdueEvents,
+  recordBatch,
+  reopenStatement,
+  settleStatement,
   UNBUILT_PAYLOAD,
 } from './effects.ts';
 export type { BatchedItem, BatchRecord, ClaimedEffect, NewEffect, Settlement } from './effects.ts';
 export { effectStates, failingCounts, failingEffects, retryNowStatements, shownEffectsOf } from './failing.ts';
 export type { EffectKey, EffectState } from './failing.ts';
 export {
-  closedDeadLetters, countOpen, deadLetter, deadLettersOf, dismissStatement, effectDeadLetter, eventDeadLetter,
-  ingestDeadLetter, lastOpenError, listDeadLetters, markReplayed, openDeadLetters, parseEffectLetterId,
+  closedDeadLetters,
+  countOpen,
+  deadLetter,
+  deadLettersOf,
+  dismissStatement,
+  effectDeadLetter,
+  eventDeadLetter,
+  ingestDeadLetter,
+  lastOpenError,
+  listDeadLetters,
+  markReplayed,
+  openDeadLetters,
+  parseEffectLetterId,
   pruneDeadLetters,
 } from './dead-letters.ts';
 export { attemptsOf, attemptStatement, EVENT_TARGET } from './attempts.ts';
@@ -34,9 +89,17 @@ export { commandCall, commandClaimStatement, reopenSyncStatements } from './comm
 export { commandCallId, commandCallRange } from './callers.ts';
 export { endSessionStatement, openSessionStatement, sessionRecord } from './admin-sessions.ts';
 export {
-  adoptHandshakeSecret, armHandshake, forgetHandshake, handshakeRow, keepHandshakeSecret,
+  adoptHandshakeSecret,
+  armHandshake,
+  forgetHandshake,
+  handshakeRow,
+  keepHandshakeSecret,
 } from './handshakes.ts';
 export type { HandshakeRow } from './handshakes.ts';
 export {
-  ATTENTION_STATUSES, attentionByHour, EFFECT_FAILURES, effectFailuresSince, effectFailureStatement,
+  ATTENTION_STATUSES,
+  attentionByHour,
+  EFFECT_FAILURES,
+  effectFailuresSince,
+  effectFailureStatement,
 } from './charts.ts';

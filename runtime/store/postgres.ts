@@ -81,7 +81,9 @@ function postgresError(error: unknown): Error {
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     const message = (error as Error).message;
-    return PERMANENT_CLASSES.has(code.slice(0, 2)) ? new PostgresSqlError(code, message) : new Error(`Postgres: ${message} (SQLSTATE ${code})`);
+    return PERMANENT_CLASSES.has(code.slice(0, 2))
+      ? new PostgresSqlError(code, message)
+      : new Error(`Postgres: ${message} (SQLSTATE ${code})`);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -92,7 +94,8 @@ const NO_DRIVER_MESSAGE = 'this build has no Postgres driver: run switchyard bui
 /** The connect of a runtime composed without a driver: every use fails, retryably, with {@link NO_DRIVER_MESSAGE}. */
 const noDriver: PostgresConnect = () => Promise.reject(new Error(NO_DRIVER_MESSAGE));
 
-const missingMarkerTable = (error: unknown) => (error as { code?: string })?.code === '42P01' && /switchyard_applied/.test(String((error as Error)?.message));
+const missingMarkerTable = (error: unknown) =>
+  (error as { code?: string })?.code === '42P01' && /switchyard_applied/.test(String((error as Error)?.message));
 
 /**
  * Sends queries together (pipelined: one round trip) and waits for all; throws the first failure. After a failed
@@ -112,7 +115,11 @@ async function together(queries: Promise<Result>[]): Promise<Result[]> {
  * One transaction in two round trips: BEGIN with `first`, then what `then` sends for its result with COMMIT.
  * Creates the marker table once if it is missing, and runs it again.
  */
-async function transaction(client: PostgresClient, first: () => Promise<Result>, then: (result: Result) => Promise<Result>[]): Promise<Result> {
+async function transaction(
+  client: PostgresClient,
+  first: () => Promise<Result>,
+  then: (result: Result) => Promise<Result>[],
+): Promise<Result> {
   for (let attempt = 0; ; attempt++) {
     try {
       const [, result] = await together([client.query('BEGIN'), first()]);
@@ -136,7 +143,11 @@ async function transaction(client: PostgresClient, first: () => Promise<Result>,
  * statements: a redelivery, a replay of an applied event, or a consumer that died between this commit and the
  * event log's update settles as a duplicate.
  */
-export async function applyToPostgres(binding: PostgresBinding, events: readonly PostgresEvent[], connect: PostgresConnect = noDriver): Promise<Map<string, PostgresOutcome>> {
+export async function applyToPostgres(
+  binding: PostgresBinding,
+  events: readonly PostgresEvent[],
+  connect: PostgresConnect = noDriver,
+): Promise<Map<string, PostgresOutcome>> {
   const outcomes = new Map<string, PostgresOutcome>();
   if (!events.length) return outcomes;
   let client: PostgresClient;
@@ -151,10 +162,13 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
     let fresh = new Set<string>();
     await transaction(
       client,
-      () => client.query(MARK_SQL, [group.map((e) => e.key[0]), group.map((e) => e.key[1]), group.map((e) => e.version)]),
+      () =>
+        client.query(MARK_SQL, [group.map((e) => e.key[0]), group.map((e) => e.key[1]), group.map((e) => e.version)]),
       (marked) => {
         fresh = new Set((marked.rows as { integration: string; id: string }[]).map((r) => keyOf(r)));
-        return group.filter((e) => fresh.has(keyOf(e.key))).flatMap((e) => e.statements.map((s) => client.query(s.sql, s.params)));
+        return group
+          .filter((e) => fresh.has(keyOf(e.key)))
+          .flatMap((e) => e.statements.map((s) => client.query(s.sql, s.params)));
       },
     );
     return fresh;
@@ -184,11 +198,19 @@ export async function applyToPostgres(binding: PostgresBinding, events: readonly
 }
 
 /** Runs statements in one transaction without markers (rebuild: projections are idempotent upserts). */
-export async function runInPostgres(binding: PostgresBinding, statements: readonly Statement[], connect: PostgresConnect = noDriver): Promise<void> {
+export async function runInPostgres(
+  binding: PostgresBinding,
+  statements: readonly Statement[],
+  connect: PostgresConnect = noDriver,
+): Promise<void> {
   if (!statements.length) return;
   const client = await connect(binding);
   try {
-    await transaction(client, () => client.query('SELECT 1'), () => statements.map((s) => client.query(s.sql, s.params)));
+    await transaction(
+      client,
+      () => client.query('SELECT 1'),
+      () => statements.map((s) => client.query(s.sql, s.params)),
+    );
   } catch (error) {
     throw postgresError(error);
   } finally {

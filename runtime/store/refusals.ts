@@ -19,7 +19,11 @@ export interface Refusal {
 }
 
 /** The refusals before `before` (newest first), of one integration or all. */
-export async function listRefusals(db: D1Database, query: { integration: string | null; before: string | null }, limit: number): Promise<Refusal[]> {
+export async function listRefusals(
+  db: D1Database,
+  query: { integration: string | null; before: string | null },
+  limit: number,
+): Promise<Refusal[]> {
   const rows = await db
     .prepare(
       `SELECT at, integration, method, route, status, reason, secrets, headers, body_sha256, body_size FROM refusals
@@ -27,10 +31,18 @@ export async function listRefusals(db: D1Database, query: { integration: string 
     )
     .bind(query.before, query.integration, limit)
     .all<Omit<Refusal, 'secrets' | 'headers'> & { secrets: string; headers: string }>();
-  return rows.results.map((r) => ({ ...r, secrets: JSON.parse(r.secrets) as string[], headers: JSON.parse(r.headers) as Record<string, string> }));
+  return rows.results.map((r) => ({
+    ...r,
+    secrets: JSON.parse(r.secrets) as string[],
+    headers: JSON.parse(r.headers) as Record<string, string>,
+  }));
 }
 
 /** Deletes up to `batch` refusals logged before `cut` (a range of the key, oldest first). */
 export function pruneRefusalsStatement(db: D1Database, cut: string, batch: number): D1PreparedStatement {
-  return db.prepare('DELETE FROM refusals WHERE (at, integration, id) IN (SELECT at, integration, id FROM refusals WHERE at < ?1 ORDER BY at LIMIT ?2)').bind(cut, batch);
+  return db
+    .prepare(
+      'DELETE FROM refusals WHERE (at, integration, id) IN (SELECT at, integration, id FROM refusals WHERE at < ?1 ORDER BY at LIMIT ?2)',
+    )
+    .bind(cut, batch);
 }

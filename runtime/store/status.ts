@@ -26,13 +26,22 @@ export type EventStatus = (typeof EventStatus)[keyof typeof EventStatus];
 export type SettledEventStatus = typeof EventStatus.applied | typeof EventStatus.ignored | typeof EventStatus.skipped;
 
 /** Whether an outcome is a settled event status (applied, ignored or skipped), not a word of another vocabulary. */
-export const isSettled = (outcome: string): outcome is SettledEventStatus => outcome === EventStatus.applied || outcome === EventStatus.ignored || outcome === EventStatus.skipped;
+export const isSettled = (outcome: string): outcome is SettledEventStatus =>
+  outcome === EventStatus.applied || outcome === EventStatus.ignored || outcome === EventStatus.skipped;
 
 /** The settled statuses, for SQL lists. */
-export const SETTLED_EVENT_STATUSES: readonly SettledEventStatus[] = [EventStatus.applied, EventStatus.ignored, EventStatus.skipped];
+export const SETTLED_EVENT_STATUSES: readonly SettledEventStatus[] = [
+  EventStatus.applied,
+  EventStatus.ignored,
+  EventStatus.skipped,
+];
 
 /** Statuses that still wait for an outcome (the sweep and the lag alert watch these). */
-export const WAITING_EVENT_STATUSES: readonly EventStatus[] = [EventStatus.queued, EventStatus.retrying, EventStatus.replayed];
+export const WAITING_EVENT_STATUSES: readonly EventStatus[] = [
+  EventStatus.queued,
+  EventStatus.retrying,
+  EventStatus.replayed,
+];
 
 /** What became of one effect (an outbound action recorded with the state). */
 export const EffectStatus = {
@@ -52,7 +61,12 @@ export const EffectStatus = {
 export type EffectStatus = (typeof EffectStatus)[keyof typeof EffectStatus];
 
 /** Effect statuses that are not final (the partial index `effects_open` holds exactly these). */
-export const OPEN_EFFECT_STATUSES: readonly EffectStatus[] = [EffectStatus.pending, EffectStatus.sending, EffectStatus.retrying, EffectStatus.deferred];
+export const OPEN_EFFECT_STATUSES: readonly EffectStatus[] = [
+  EffectStatus.pending,
+  EffectStatus.sending,
+  EffectStatus.retrying,
+  EffectStatus.deferred,
+];
 
 /** Where a dead letter comes from. */
 export const Stage = {

@@ -38,6 +38,8 @@ describe('switchyard capture', () => {
     expect(tested.stdout).toContain('1 passed, 0 failed');
     expect(tested.code).toBe(0);
     // Capturing again adds nothing: the fixture is already there.
-    expect((await cliAsync(['capture', '--integration', 'clerk'], { cwd: dir, env })).stdout).toContain('captured 0 events');
+    expect((await cliAsync(['capture', '--integration', 'clerk'], { cwd: dir, env })).stdout).toContain(
+      'captured 0 events',
+    );
   }, 120_000);
 });

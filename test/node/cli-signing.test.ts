@@ -35,7 +35,10 @@ let server: RuntimeServer;
 /** The values `send` signs with (the same as the server verifies with, but for private keys). */
 const env: Record<string, string> = { ADMIN_TOKEN };
 
-async function send(args: string[], project = manifest): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+async function send(
+  args: string[],
+  project = manifest,
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const { output, text } = capture();
   const started = Date.now();
   let code: number;
@@ -51,8 +54,12 @@ async function send(args: string[], project = manifest): Promise<{ code: number;
 }
 
 beforeAll(async () => {
-  const integrations = Object.fromEntries(entries.map((e) => [keyOf(e.name), { provider: e.name, route: `/webhooks/${e.name}`, queue: 'events' }]));
-  manifest = projectWith(stringify({ version: 1, queues: { events: { binding: 'EVENTS_QUEUE', dead_letter: 'EVENTS_DLQ' } }, integrations }));
+  const integrations = Object.fromEntries(
+    entries.map((e) => [keyOf(e.name), { provider: e.name, route: `/webhooks/${e.name}`, queue: 'events' }]),
+  );
+  manifest = projectWith(
+    stringify({ version: 1, queues: { events: { binding: 'EVENTS_QUEUE', dead_letter: 'EVENTS_DLQ' } }, integrations }),
+  );
   dir = dirname(manifest);
   const vars: Record<string, string> = { ADMIN_TOKEN };
   for (const entry of entries) {
@@ -61,7 +68,12 @@ beforeAll(async () => {
     Object.assign(vars, verifyWith);
     Object.keys(verifyWith).forEach((name, i) => (env[name] = signing[i] ?? verifyWith[name]!));
   }
-  writeFileSync(join(dir, '.dev.vars.example'), Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    join(dir, '.dev.vars.example'),
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   server = await serveRuntime(manifest);
 }, 60_000);
 
@@ -70,26 +82,37 @@ afterAll(async () => {
 });
 
 describe('switchyard send, over every catalog provider', () => {
-  it.each(entries.filter((e) => !privateKeyed.includes(e.name)).map((e) => e.name))('%s: the catalog sample is accepted, twice, as two events', async (name) => {
-    const first = await send([keyOf(name)]);
-    const second = await send([keyOf(name)]);
-    for (const run of [first, second]) {
-      expect(run.stderr).toBe('');
-      expect(run.stdout).toMatch(/-> 20[02] \{"status":"(applied|ignored|accepted)"/);
-      expect(run.code).toBe(0);
-    }
-    const events = await server.query<{ id: string; status: string }>('SELECT id, status FROM events WHERE integration = ?', keyOf(name));
-    expect(events).toHaveLength(2);
-    // What send printed as the outcome is what the runtime recorded for that event.
-    for (const [i, run] of [first, second].entries()) {
-      const said = new RegExp(`^event ${keyOf(name)}/(.+): (\\w+)$`, 'm').exec(run.stdout);
-      expect(said, run.stdout).not.toBeNull();
-      expect(events.find((e) => e.id === said![1]), `send ${i + 1}`).toEqual({ id: said![1], status: said![2] });
-    }
-    expect(await server.query('SELECT reason, error FROM dead_letters WHERE integration = ?', keyOf(name))).toEqual([]);
-  });
+  it.each(entries.filter((e) => !privateKeyed.includes(e.name)).map((e) => e.name))(
+    '%s: the catalog sample is accepted, twice, as two events',
+    async (name) => {
+      const first = await send([keyOf(name)]);
+      const second = await send([keyOf(name)]);
+      for (const run of [first, second]) {
+        expect(run.stderr).toBe('');
+        expect(run.stdout).toMatch(/-> 20[02] \{"status":"(applied|ignored|accepted)"/);
+        expect(run.code).toBe(0);
+      }
+      const events = await server.query<{ id: string; status: string }>(
+        'SELECT id, status FROM events WHERE integration = ?',
+        keyOf(name),
+      );
+      expect(events).toHaveLength(2);
+      // What send printed as the outcome is what the runtime recorded for that event.
+      for (const [i, run] of [first, second].entries()) {
+        const said = new RegExp(`^event ${keyOf(name)}/(.+): (\\w+)$`, 'm').exec(run.stdout);
+        expect(said, run.stdout).not.toBeNull();
+        expect(
+          events.find((e) => e.id === said![1]),
+          `send ${i + 1}`,
+        ).toEqual({ id: said![1], status: said![2] });
+      }
+      expect(await server.query('SELECT reason, error FROM dead_letters WHERE integration = ?', keyOf(name))).toEqual(
+        [],
+      );
+    },
+  );
 
-  it.each(privateKeyed)('%s: says it cannot sign with the provider\'s private key, and sends nothing', async (name) => {
+  it.each(privateKeyed)("%s: says it cannot sign with the provider's private key, and sends nothing", async (name) => {
     const run = await send([keyOf(name)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("requests are signed with the provider's private key");
@@ -132,20 +155,39 @@ describe('the findings of issue 24', () => {
   it('linear: a `sample:` falls back to the catalog sample, and a `json:` event is signed (the signature covers a body timestamp)', async () => {
     const run = await testCase('linear', 'linear', [
       { sample: 'Issue.create', expect: { http: 200, body: { status: 'ignored' } } },
-      { json: { action: 'update', type: 'Issue', createdAt: '__NOW_ISO__', data: { id: 'i1' }, webhookTimestamp: '__NOW_MS__' }, expect: { http: 200, body: { status: 'ignored' } } },
+      {
+        json: {
+          action: 'update',
+          type: 'Issue',
+          createdAt: '__NOW_ISO__',
+          data: { id: 'i1' },
+          webhookTimestamp: '__NOW_MS__',
+        },
+        expect: { http: 200, body: { status: 'ignored' } },
+      },
     ]);
     expect(run.stdout).not.toContain('signBody');
     expect(run.stdout).toContain('1 passed, 0 failed');
   });
 
   it('mailgun: a `json:` event is signed in its body', async () => {
-    const run = await testCase('mailgun', 'mailgun', [{ json: { signature: { timestamp: '0', token: 't0k3n', signature: '' }, 'event-data': { id: 'mg_1', event: 'opened', timestamp: '__NOW_S__' } }, expect: { http: 200, body: { status: 'ignored', id: 'mg_1' } } }]);
+    const run = await testCase('mailgun', 'mailgun', [
+      {
+        json: {
+          signature: { timestamp: '0', token: 't0k3n', signature: '' },
+          'event-data': { id: 'mg_1', event: 'opened', timestamp: '__NOW_S__' },
+        },
+        expect: { http: 200, body: { status: 'ignored', id: 'mg_1' } },
+      },
+    ]);
     expect(run.stdout).not.toContain('signBody');
     expect(run.stdout).toContain('1 passed, 0 failed');
   });
 
   it('shopify: a `json:` event carries X-Shopify-Triggered-At as the ISO time the preset reads', async () => {
-    const run = await testCase('shopify', 'shopify', [{ json: { id: 1 }, type: 'orders/create', expect: { http: 200, body: { status: 'ignored' } } }]);
+    const run = await testCase('shopify', 'shopify', [
+      { json: { id: 1 }, type: 'orders/create', expect: { http: 200, body: { status: 'ignored' } } },
+    ]);
     expect(run.stdout).not.toContain('is not a date');
     expect(run.stdout).toContain('1 passed, 0 failed');
   });
@@ -159,7 +201,15 @@ describe('the findings of issue 24', () => {
 
   /** A project with the repository's samples/ and `provider:` integrations for github and shopify (as a new user has). */
   const withRepoSamples = () => {
-    const project = projectWith(stringify({ version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: Object.fromEntries(['github', 'shopify'].map((p) => [p, { provider: p, route: `/webhooks/${p}`, queue: 'events' }])) }));
+    const project = projectWith(
+      stringify({
+        version: 1,
+        queues: { events: { binding: 'EVENTS_QUEUE' } },
+        integrations: Object.fromEntries(
+          ['github', 'shopify'].map((p) => [p, { provider: p, route: `/webhooks/${p}`, queue: 'events' }]),
+        ),
+      }),
+    );
     cpSync(join(ROOT, 'samples'), join(dirname(project), 'samples'), { recursive: true });
     return project;
   };
@@ -180,7 +230,9 @@ describe('the findings of issue 24', () => {
     const run = await send(['shopify', '--file', file, '--type', 'orders/create']);
     expect(run.code).toBe(0);
     const id = /"id":"([^"]+)"/.exec(run.stdout)![1]!;
-    expect(await server.query('SELECT type FROM events WHERE integration = ? AND id = ?', 'shopify', id)).toEqual([{ type: 'orders/create' }]);
+    expect(await server.query('SELECT type FROM events WHERE integration = ? AND id = ?', 'shopify', id)).toEqual([
+      { type: 'orders/create' },
+    ]);
   });
 
   it('send github twice with samples/github/issues.json: two events; the same --file twice: a duplicate, reported at once', async () => {
@@ -202,6 +254,8 @@ describe('the findings of issue 24', () => {
     expect(again.ms).toBeLessThan(5000);
     expect(again.code).toBe(0);
     // The choice is documented where a user looks for it.
-    expect(cli(['send', '--help']).stdout).toContain('A duplicate answer (the event id, or the same body, was received before) is printed at once');
+    expect(cli(['send', '--help']).stdout).toContain(
+      'A duplicate answer (the event id, or the same body, was received before) is printed at once',
+    );
   });
 });

@@ -52,7 +52,11 @@ describe('help, version and usage errors', () => {
       expect(stdout).toMatch(/exit codes:\n  0 .*\n  1 .*\n  2 /);
       expect(stderr).toBe('');
     }
-    for (const args of [['help', 'replay'], ['replay', '--help'], ['send', '-h']]) {
+    for (const args of [
+      ['help', 'replay'],
+      ['replay', '--help'],
+      ['send', '-h'],
+    ]) {
       const { code, stdout } = cli(args);
       expect(code, args.join(' ')).toBe(0);
       expect(stdout).toContain(`usage: switchyard ${args.find((a) => !a.startsWith('-') && a !== 'help')}`);
@@ -84,7 +88,10 @@ describe('help, version and usage errors', () => {
 describe('validate and test, end to end', () => {
   // test/node/validate.test.ts and manifest-test.test.ts run these commands in-process (the fast tier); here the real CLI, spawned.
   it('exits 0 on a valid manifest and 1 on problems, printing what the in-process command prints, byte for byte', async () => {
-    const text = replaceOnce(defaultManifestText(), 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE').replace('queue: events', 'queue: evnets');
+    const text = replaceOnce(defaultManifestText(), 'binding: FULFILLMENT_QUEUE', 'binding: SHIPPING_QUEUE').replace(
+      'queue: events',
+      'queue: evnets',
+    );
     const bad = projectWith(text);
     const ok = cli(['validate', '--budget']);
     expect(ok.code).toBe(0);
@@ -96,20 +103,30 @@ describe('validate and test, end to end', () => {
     expect(failed.stderr).toMatch(/\n2 problems found\n$/);
     const json = cli(['validate', '--json', bad]);
     expect(json.code).toBe(1);
-    for (const [args, spawned] of [[['--budget'], ok], [[bad], failed], [['--json', bad], json]] as const) {
+    for (const [args, spawned] of [
+      [['--budget'], ok],
+      [[bad], failed],
+      [['--json', bad], json],
+    ] as const) {
       expect(await validate([...args])).toEqual({ code: spawned.code, stdout: spawned.stdout, stderr: spawned.stderr });
     }
   });
 
   it('switchyard test exits 1 on a failing case, printing what the in-process command prints (timings aside)', async () => {
-    const dir = dirname(projectWith(replaceOnce(defaultManifestText(), "status = replace(:type, 'email.', '')", 'status = :type')));
+    const dir = dirname(
+      projectWith(replaceOnce(defaultManifestText(), "status = replace(:type, 'email.', '')", 'status = :type')),
+    );
     for (const d of ['tests', 'samples']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
     const spawned = cli(['test'], dir);
     expect(spawned.code).toBe(1);
     expect(spawned.stdout).toMatch(/\n\d+ passed, 1 failed \(\d+ ms\)\n$/);
     const timeless = (text: string) => text.replace(/\(\d+ ms\)/g, '(N ms)');
     const inProcess = await manifestTests([join(dir, 'integrations.yaml')]);
-    expect({ ...inProcess, stdout: timeless(inProcess.stdout) }).toEqual({ code: spawned.code, stdout: timeless(spawned.stdout), stderr: spawned.stderr });
+    expect({ ...inProcess, stdout: timeless(inProcess.stdout) }).toEqual({
+      code: spawned.code,
+      stdout: timeless(spawned.stdout),
+      stderr: spawned.stderr,
+    });
   });
 });
 
@@ -132,11 +149,19 @@ describe('--json on every listing command', () => {
   });
 
   it('validate --json lists problems with their place', () => {
-    const { code, stdout } = cli(['validate', '--json', projectWith(defaultManifestText().replace('queue: events', 'queue: evnets'))]);
+    const { code, stdout } = cli([
+      'validate',
+      '--json',
+      projectWith(defaultManifestText().replace('queue: events', 'queue: evnets')),
+    ]);
     expect(code).toBe(1);
     const result = JSON.parse(stdout);
     expect(result.valid).toBe(false);
-    expect(result.problems[0]).toMatchObject({ file: expect.stringContaining('integrations.yaml'), line: expect.any(Number), column: expect.any(Number) });
+    expect(result.problems[0]).toMatchObject({
+      file: expect.stringContaining('integrations.yaml'),
+      line: expect.any(Number),
+      column: expect.any(Number),
+    });
   });
 
   it('plan --json prints the changes as data', () => {
@@ -146,7 +171,15 @@ describe('--json on every listing command', () => {
   });
 
   it('replay --list --json prints the dead letters', async () => {
-    const letter = { seq: 3, integration: 'stripe', stage: 'apply', event_id: 'evt_1', reason: 'boom', attempts: 5, last_failed_at: '2026-01-01T00:00:00Z' };
+    const letter = {
+      seq: 3,
+      integration: 'stripe',
+      stage: 'apply',
+      event_id: 'evt_1',
+      reason: 'boom',
+      attempts: 5,
+      last_failed_at: '2026-01-01T00:00:00Z',
+    };
     const server = await fakeServer(() => [200, { dead_letters: [letter] }]);
     const { code, stdout } = await cliAsync(['replay', '--list', '--json', '--url', server.url], { env: admin });
     expect(code).toBe(0);
@@ -160,7 +193,10 @@ describe('colour', () => {
     expect(cli(['validate', bad]).stderr).not.toMatch(ANSI);
     // `script` gives the CLI a terminal (a colour one: Node itself turns colour off under CI=true or TERM=dumb).
     const onTty = (env: Record<string, string>) =>
-      spawnSync('script', ['-qec', `${process.execPath} ${CLI} validate ${bad}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: undefined, CI: undefined, TERM: 'xterm-256color', ...env } }).stdout;
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} validate ${bad}`, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, FORCE_COLOR: undefined, CI: undefined, TERM: 'xterm-256color', ...env },
+      }).stdout;
     expect(onTty({})).toMatch(ANSI);
     expect(onTty({ NO_COLOR: '1' })).not.toMatch(ANSI);
   });
@@ -194,8 +230,14 @@ describe('finding the project and the server', () => {
 describe('friendly errors', () => {
   it('hints at npm run dev or --url when no server answers, in one line', async () => {
     const url = await closedPort();
-    for (const args of [['replay', '--list'], ['rebuild', 'orders'], ['send', 'stripe']]) {
-      const { code, stdout, stderr } = await cliAsync([...args, '--url', url], { env: { ...admin, STRIPE_WEBHOOK_SECRET: 'whsec_test' } });
+    for (const args of [
+      ['replay', '--list'],
+      ['rebuild', 'orders'],
+      ['send', 'stripe'],
+    ]) {
+      const { code, stdout, stderr } = await cliAsync([...args, '--url', url], {
+        env: { ...admin, STRIPE_WEBHOOK_SECRET: 'whsec_test' },
+      });
       expect(code, args.join(' ')).toBe(1);
       expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(stderr).toContain('npm run dev');
@@ -206,7 +248,9 @@ describe('friendly errors', () => {
 
   it('refuses a --file that does not exist instead of sending an empty body', async () => {
     const server = await fakeServer(() => [202, {}]);
-    const { code, stderr } = await cliAsync(['send', 'stripe', '--file', 'missing.json', '--url', server.url], { env: { ...admin, STRIPE_WEBHOOK_SECRET: 'whsec_test' } });
+    const { code, stderr } = await cliAsync(['send', 'stripe', '--file', 'missing.json', '--url', server.url], {
+      env: { ...admin, STRIPE_WEBHOOK_SECRET: 'whsec_test' },
+    });
     expect(code).toBe(1);
     expect(stderr).toContain('missing.json: no such file');
     expect(server.seen).toEqual([]);
@@ -214,7 +258,11 @@ describe('friendly errors', () => {
 
   it('says when an integration has no samples', () => {
     // Without `provider:` (whose catalog sample send would use), and with no samples/github/ in the project.
-    const inline = replaceOnce(defaultManifestText(), '    provider: github\n', '    verifier: { type: hmac, secret: GITHUB_WEBHOOK_SECRET, header: X-Hub-Signature-256, prefix: "sha256=" }\n    event: { id: { header: X-GitHub-Delivery }, type: { header: X-GitHub-Event } }\n');
+    const inline = replaceOnce(
+      defaultManifestText(),
+      '    provider: github\n',
+      '    verifier: { type: hmac, secret: GITHUB_WEBHOOK_SECRET, header: X-Hub-Signature-256, prefix: "sha256=" }\n    event: { id: { header: X-GitHub-Delivery }, type: { header: X-GitHub-Event } }\n',
+    );
     const { code, stderr } = cli(['send', 'github'], dirname(projectWith(inline)));
     expect(code).toBe(1);
     expect(stderr).toContain('no samples for github');
@@ -222,7 +270,10 @@ describe('friendly errors', () => {
   });
 
   it('names the tables and integrations when asked to rebuild something else', async () => {
-    const server = await fakeServer(() => [200, { processed: 0, statements: 0, skipped: 0, total: 0, next_cursor: null }]);
+    const server = await fakeServer(() => [
+      200,
+      { processed: 0, statements: 0, skipped: 0, total: 0, next_cursor: null },
+    ]);
     const { code, stderr } = await cliAsync(['rebuild', 'ordrs', '--url', server.url], { env: admin });
     expect(code).toBe(1);
     expect(stderr).toContain('ordrs is neither a table the manifest writes nor an integration (did you mean orders?)');
@@ -243,19 +294,36 @@ describe('friendly errors', () => {
 
   it('replay --list prints why each dead letter failed (its error), not only the kind of failure', async () => {
     const error = 'resend answered 422: {"name":"validation_error","message":"Invalid `to` field."}\nafter 5 attempts';
-    const letter = { seq: 7, integration: 'clerk', stage: 'effect', event_id: 'evt_9', reason: 'permanent', error, attempts: 5, last_failed_at: '2026-01-01T00:00:00Z' };
+    const letter = {
+      seq: 7,
+      integration: 'clerk',
+      stage: 'effect',
+      event_id: 'evt_9',
+      reason: 'permanent',
+      error,
+      attempts: 5,
+      last_failed_at: '2026-01-01T00:00:00Z',
+    };
     const server = await fakeServer(() => [200, { dead_letters: [letter] }]);
     const { code, stdout } = await cliAsync(['replay', '--list', '--url', server.url], { env: admin });
     expect(code).toBe(0);
     expect(stdout).toContain('#7  clerk  effect  evt_9  permanent  attempts=5  2026-01-01T00:00:00Z\n');
-    expect(stdout).toContain('    resend answered 422: {"name":"validation_error","message":"Invalid `to` field."}\n    after 5 attempts\n');
+    expect(stdout).toContain(
+      '    resend answered 422: {"name":"validation_error","message":"Invalid `to` field."}\n    after 5 attempts\n',
+    );
   });
 
   it('capture --out with an absolute path writes the cases there, after the fixtures, and switchyard test runs them', async () => {
     const dir = dirname(projectWith(defaultManifestText()));
     const event = { integration: 'clerk', id: 'evt_abs', type: 'user.created', status: 'applied' };
-    const payload = JSON.parse(fillSample(readFileSync(join(ROOT, 'samples/clerk/user.created.json'), 'utf8'), Date.now(), 'abs1'));
-    const server = await fakeServer((req) => (req.url!.startsWith('/admin/api/events?') ? [200, { events: [event] }] : [200, { event: { ...event, occurred_at: null, payload } }]));
+    const payload = JSON.parse(
+      fillSample(readFileSync(join(ROOT, 'samples/clerk/user.created.json'), 'utf8'), Date.now(), 'abs1'),
+    );
+    const server = await fakeServer((req) =>
+      req.url!.startsWith('/admin/api/events?')
+        ? [200, { events: [event] }]
+        : [200, { event: { ...event, occurred_at: null, payload } }],
+    );
     const out = join(mkdtempSync(join(tmpdir(), 'switchyard-out-')), 'nested', 'captured.test.yaml');
     const run = await cliAsync(['capture', '--url', server.url, '--out', out], { cwd: dir, env: admin });
     expect(run.stderr).toBe('');
@@ -271,7 +339,10 @@ describe('friendly errors', () => {
   });
 
   it('tells a refused admin token from a missing one', async () => {
-    const server = await fakeServer(() => [401, { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' }]);
+    const server = await fakeServer(() => [
+      401,
+      { error: 'unauthorized', message: 'admin credentials required', reason: 'bad_token' },
+    ]);
     const { code, stderr } = await cliAsync(['replay', '--list', '--url', server.url], { env: admin });
     expect(code).toBe(1);
     expect(stderr).toContain('the admin token was refused');

@@ -34,8 +34,13 @@ function mutants(manifest: Manifest): Mutant[] {
         for (let j = i + 1; j < a.length; j++) {
           const [x, y] = [a[i]!, a[j]!];
           const text = (at: { start: number; end: number }) => site.sql.slice(at.start, at.end);
-          const sql = site.sql.slice(0, x.start) + text(y) + site.sql.slice(x.end, y.start) + text(x) + site.sql.slice(y.end);
-          out.push({ site, label: `${site.at} ${clause.kind} ${clause.table}: ${x.column} = ${text(y)}, ${y.column} = ${text(x)}`, sql });
+          const sql =
+            site.sql.slice(0, x.start) + text(y) + site.sql.slice(x.end, y.start) + text(x) + site.sql.slice(y.end);
+          out.push({
+            site,
+            label: `${site.at} ${clause.kind} ${clause.table}: ${x.column} = ${text(y)}, ${y.column} = ${text(x)}`,
+            sql,
+          });
         }
       }
     }
@@ -47,14 +52,23 @@ function mutants(manifest: Manifest): Mutant[] {
  * The offline target of `base` with its manifest replaced, compiled as nodeTarget compiles it; the commands' input
  * validators are compiled once for all mutants (Ajv takes ~0.2 s a manifest, ten times the cases a mutant runs).
  */
-function mutantTarget(base: Target, manifest: Manifest, validators: Map<string, ReturnType<typeof compileInputSchema>>): Target {
+function mutantTarget(
+  base: Target,
+  manifest: Manifest,
+  validators: Map<string, ReturnType<typeof compileInputSchema>>,
+): Target {
   const conditions = new ConditionTally();
   const inputValidator = (_name: string, schema: Record<string, unknown>) => {
     const key = JSON.stringify(schema);
     if (!validators.has(key)) validators.set(key, compileInputSchema(schema));
     return validators.get(key)!;
   };
-  return { ...base, manifest, compiled: compileManifest(manifest, defaultRegistry, { inputValidator, conditions }), conditions };
+  return {
+    ...base,
+    manifest,
+    compiled: compileManifest(manifest, defaultRegistry, { inputValidator, conditions }),
+    conditions,
+  };
 }
 
 /** The manifest with one sql step's statement replaced. */
@@ -86,9 +100,15 @@ const once = () => (unmutated ??= baseline());
 describe('column swaps in the default manifest', () => {
   it("the issue's example: the Stripe subscription upsert writing status = excluded.plan_id fails a case", async () => {
     const { base, cases } = await once();
-    const site = sqlSteps(base.manifest).find((s) => s.label === 'stripe handler on customer.subscription.created, customer.subscription.updated')!;
+    const site = sqlSteps(base.manifest).find(
+      (s) => s.label === 'stripe handler on customer.subscription.created, customer.subscription.updated',
+    )!;
     expect(site.sql).toContain('status = excluded.status');
-    const mutated = mutantTarget(base, withSql(base.manifest, site.path, site.sql.replace('status = excluded.status', 'status = excluded.plan_id')), new Map());
+    const mutated = mutantTarget(
+      base,
+      withSql(base.manifest, site.path, site.sql.replace('status = excluded.status', 'status = excluded.plan_id')),
+      new Map(),
+    );
     const failed: string[] = [];
     for (const c of cases) if ((await runCase(mutated, c)).failures.length) failed.push(c.name);
     expect(failed).toContain('an update rewrites every column of the stored subscription');
@@ -98,7 +118,9 @@ describe('column swaps in the default manifest', () => {
     const { base, cases, ran } = await once();
     const all = mutants(base.manifest);
     // Every statement that writes two columns or more has mutants: the swaps cover each sql step of the manifest.
-    const swappable = sqlSteps(base.manifest).filter((s) => writtenColumns(s.sql).some((c) => c.assignments.length > 1));
+    const swappable = sqlSteps(base.manifest).filter((s) =>
+      writtenColumns(s.sql).some((c) => c.assignments.length > 1),
+    );
     expect(new Set(all.map((m) => m.site.at))).toEqual(new Set(swappable.map((s) => s.at)));
     expect(swappable.length).toBeGreaterThanOrEqual(10);
 

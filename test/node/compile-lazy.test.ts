@@ -20,13 +20,16 @@ function shape(value: unknown, seen = new Map<object, string>(), path = '$'): un
   // A map's order is the order its parts were first compiled in, which lazy compiling changes (a first Stripe event
   // compiles the handler its type matches first): compare entries by their key (an effect's id), not their order.
   if (value instanceof Map) {
-    const keyOf = ([k, v]: [unknown, unknown]) => (typeof k === 'string' ? k : String((v as { id?: unknown })?.id ?? ''));
+    const keyOf = ([k, v]: [unknown, unknown]) =>
+      typeof k === 'string' ? k : String((v as { id?: unknown })?.id ?? '');
     const entries = [...value].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
     return entries.map(([k, v], i) => [shape(k, seen, `${path}.k${i}`), shape(v, seen, `${path}.v${i}`)]);
   }
   if (value instanceof Set) return [...value].map((v, i) => shape(v, seen, `${path}[${i}]`));
   if (Array.isArray(value)) return value.map((v, i) => shape(v, seen, `${path}[${i}]`));
-  return Object.fromEntries(Object.keys(value).map((k) => [k, shape((value as Record<string, unknown>)[k], seen, `${path}.${k}`)]));
+  return Object.fromEntries(
+    Object.keys(value).map((k) => [k, shape((value as Record<string, unknown>)[k], seen, `${path}.${k}`)]),
+  );
 }
 
 /** Reads every deferred part, as first use would. */
@@ -38,29 +41,51 @@ function force(compiled: CompiledManifest): CompiledManifest {
 }
 
 const built = (file: string) =>
-  Object.values((JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard', file), 'utf8')) as { environments: Record<string, { manifest: Manifest }> }).environments).map((e) => e.manifest);
+  Object.values(
+    (
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, '.switchyard', file), 'utf8')) as {
+        environments: Record<string, { manifest: Manifest }>;
+      }
+    ).environments,
+  ).map((e) => e.manifest);
 
 /** The default registry, with every component's create() recorded as `kind:name` (what a compile built). */
 function spyRegistry(): { registry: Registry; created: string[] } {
   const created: string[] = [];
-  const spied = defaultRegistry.all.map((c) => ({ ...c, create: (options: never, context: never) => (created.push(`${c.kind}:${c.name}`), (c.create as (o: never, x: never) => unknown)(options, context)) }) as Component);
+  const spied = defaultRegistry.all.map(
+    (c) =>
+      ({
+        ...c,
+        create: (options: never, context: never) => (
+          created.push(`${c.kind}:${c.name}`), (c.create as (o: never, x: never) => unknown)(options, context)
+        ),
+      }) as Component,
+  );
   return { registry: createRegistry(spied), created };
 }
 
 describe('compileManifest lazy (the Worker)', () => {
   const manifests = [...built('manifests.json'), ...built('examples.json')].map((m, i) => [i, m] as const);
-  it.each(manifests)('compiles manifest %i to the same table as eager, once its deferred parts are used', (_, manifest) => {
-    const eager = compileManifest(structuredClone(manifest), defaultRegistry);
-    const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
-    expect(shape(force(lazy))).toEqual(shape(eager));
-  });
+  it.each(manifests)(
+    'compiles manifest %i to the same table as eager, once its deferred parts are used',
+    (_, manifest) => {
+      const eager = compileManifest(structuredClone(manifest), defaultRegistry);
+      const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
+      expect(shape(force(lazy))).toEqual(shape(eager));
+    },
+  );
 
-  it.each(manifests)('compiles manifest %i to the same table when the app reads its routes first (path and methods), then uses them', (_, manifest) => {
-    const eager = compileManifest(structuredClone(manifest), defaultRegistry);
-    const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
-    expect(lazy.routes.map((r) => [r.name, r.path, r.methods])).toEqual(eager.routes.map((r) => [r.name, r.path, r.methods]));
-    expect(shape(force(lazy))).toEqual(shape(eager));
-  });
+  it.each(manifests)(
+    'compiles manifest %i to the same table when the app reads its routes first (path and methods), then uses them',
+    (_, manifest) => {
+      const eager = compileManifest(structuredClone(manifest), defaultRegistry);
+      const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
+      expect(lazy.routes.map((r) => [r.name, r.path, r.methods])).toEqual(
+        eager.routes.map((r) => [r.name, r.path, r.methods]),
+      );
+      expect(shape(force(lazy))).toEqual(shape(eager));
+    },
+  );
 
   it("a first Stripe event compiles Stripe's verifier and the one handler its type matches: no route, auth provider, command, alert, other handler or the Resend action's templates", () => {
     const manifest = built('manifests.json')[0]!;
@@ -87,7 +112,13 @@ describe('compileManifest lazy (the Worker)', () => {
       version: 1,
       queues: { events: { binding: 'EVENTS_QUEUE' } },
       integrations: {
-        shop: { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events', handlers: [{ on: 'order.paid', steps: [{ bogus: {} } as unknown as Step] }] },
+        shop: {
+          route: '/webhooks/shop',
+          verifier: { type: 'token', secret: 'SHOP_TOKEN' },
+          event: { id: 'id', type: 'type' },
+          queue: 'events',
+          handlers: [{ on: 'order.paid', steps: [{ bogus: {} } as unknown as Step] }],
+        },
       },
     };
     let eagerError: unknown;
@@ -110,8 +141,17 @@ describe('compileManifest lazy (the Worker)', () => {
   });
 
   it('compiles an integration on its first lookup: a broken one fails only when used, with the problems validate reports', () => {
-    const shop = { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events' };
-    const manifest = { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: { shop, broken: { ...shop, route: '/webhooks/broken', verifier: { type: 'nope' } } } } as unknown as Manifest;
+    const shop = {
+      route: '/webhooks/shop',
+      verifier: { type: 'token', secret: 'SHOP_TOKEN' },
+      event: { id: 'id', type: 'type' },
+      queue: 'events',
+    };
+    const manifest = {
+      version: 1,
+      queues: { events: { binding: 'EVENTS_QUEUE' } },
+      integrations: { shop, broken: { ...shop, route: '/webhooks/broken', verifier: { type: 'nope' } } },
+    } as unknown as Manifest;
     const eager = (() => {
       try {
         compileManifest(manifest, defaultRegistry);
@@ -132,7 +172,14 @@ describe('compileManifest lazy (the Worker)', () => {
   });
 
   it('an eager compile (validate, build) still reports every problem, those in the parts the Worker defers included; lazy, each is thrown when its part is first used', () => {
-    const notify = { action: 'resend', from: 'a@example.com', to: 'b@example.com', subject: 'x', text: 'y', api_key: 'RESEND_API_KEY' };
+    const notify = {
+      action: 'resend',
+      from: 'a@example.com',
+      to: 'b@example.com',
+      subject: 'x',
+      text: 'y',
+      api_key: 'RESEND_API_KEY',
+    };
     const manifest = {
       version: 1,
       templates: { broken: { subject: '{{ unclosed', text: 'x' } },
@@ -140,10 +187,23 @@ describe('compileManifest lazy (the Worker)', () => {
       limits: { sends: { period: 'day', limit: 10, notify: { sql: 'SELECT 1' } } },
       auth: { users: { type: 'nope' } },
       integrations: {
-        shop: { route: '/webhooks/shop', verifier: { type: 'token', secret: 'SHOP_TOKEN' }, event: { id: 'id', type: 'type' }, queue: 'events', handlers: [{ on: 'order.paid', steps: [{ bogus: {} }] }] },
+        shop: {
+          route: '/webhooks/shop',
+          verifier: { type: 'token', secret: 'SHOP_TOKEN' },
+          event: { id: 'id', type: 'type' },
+          queue: 'events',
+          handlers: [{ on: 'order.paid', steps: [{ bogus: {} }] }],
+        },
       },
       routes: { api: { path: '/api/*', upstream: 'https://origin.example.com', auth: 'missing' } },
-      commands: { ping: { input: { type: 'object' }, auth: { service_token: 'TOKEN' }, queue: 'nowhere', steps: [{ sql: 'SELECT 1' }] } },
+      commands: {
+        ping: {
+          input: { type: 'object' },
+          auth: { service_token: 'TOKEN' },
+          queue: 'nowhere',
+          steps: [{ sql: 'SELECT 1' }],
+        },
+      },
       alerts: { loud: { when: { lag: { above: '15m' } }, notify: { ...notify, action: 'nope' } } },
       admin: { auth: 'missing' },
     } as unknown as Manifest;
@@ -155,7 +215,18 @@ describe('compileManifest lazy (the Worker)', () => {
     }
     expect(eager).toBeInstanceOf(ManifestError);
     const at = (e: ManifestError) => e.problems.map((p) => p.path.slice(0, 2).join('.'));
-    expect(at(eager!)).toEqual(expect.arrayContaining(['templates.broken', 'limits.sends', 'auth.users', 'integrations.shop', 'routes.api', 'commands.ping', 'alerts.loud', 'admin.auth']));
+    expect(at(eager!)).toEqual(
+      expect.arrayContaining([
+        'templates.broken',
+        'limits.sends',
+        'auth.users',
+        'integrations.shop',
+        'routes.api',
+        'commands.ping',
+        'alerts.loud',
+        'admin.auth',
+      ]),
+    );
     const lazy = compileManifest(structuredClone(manifest), defaultRegistry, { lazy: true });
     const thrown = (use: () => unknown) => {
       try {

@@ -17,7 +17,19 @@ const DOC = readFileSync(join(ROOT, 'docs/console.md'), 'utf8');
 const quoted = (text: string) => expect(DOC).toContain(`\`${text}\``);
 
 const effect = (status: string, attempts: number, dismissed_at: string | null = null): EffectState =>
-  ({ integration: 'stripe', event_id: 'evt_1', step: '0:0', action: 'resend', source: 'integrations.stripe.handlers[0].steps[0]', status, attempts, next_at: null, error: null, updated_at: '', dismissed_at }) as EffectState;
+  ({
+    integration: 'stripe',
+    event_id: 'evt_1',
+    step: '0:0',
+    action: 'resend',
+    source: 'integrations.stripe.handlers[0].steps[0]',
+    status,
+    attempts,
+    next_at: null,
+    error: null,
+    updated_at: '',
+    dismissed_at,
+  }) as EffectState;
 
 describe('docs/console.md', () => {
   it('quotes each badge as the API words it', () => {
@@ -54,6 +66,8 @@ describe('docs/console.md', () => {
     expect(images.length).toBeGreaterThan(3);
     for (const image of images) expect(existsSync(join(ROOT, 'docs', image)), image).toBe(true);
     expect(DOC).toContain('a page of 50 events is 250 rows read');
-    expect(readFileSync(join(ROOT, 'test/worker/scale.test.ts'), 'utf8')).toContain("['GET /events?status=applied', { read: 250, written: 0 }, get('/admin/api/events?status=applied&limit=50')]");
+    expect(readFileSync(join(ROOT, 'test/worker/scale.test.ts'), 'utf8')).toContain(
+      "['GET /events?status=applied', { read: 250, written: 0 }, get('/admin/api/events?status=applied&limit=50')]",
+    );
   });
 });

@@ -16,8 +16,12 @@ describe('docs/counters-and-refusals.md', () => {
     expect(doc).toContain(`At most ${REFUSAL_CAPS.per_integration_per_minute} refusals per integration per minute`);
     expect(doc).toContain(`at most ${REFUSAL_CAPS.per_hour} an hour in all`);
     expect(doc).toContain(`writes ${REFUSAL_ROWS_WRITTEN} rows (\`REFUSAL_ROWS_WRITTEN\`)`);
-    expect(doc).toContain(`${n(REFUSAL_CAPS.per_hour * 24)} refusals logged, ${n(REFUSAL_ROWS_PER_DAY)} rows written a day`);
-    expect(doc).toContain(`${((REFUSAL_ROWS_PER_DAY / PLAN_ALLOWANCES.free.d1_rows_written) * 100).toFixed(1)}% of the free plan's ${n(PLAN_ALLOWANCES.free.d1_rows_written)}`);
+    expect(doc).toContain(
+      `${n(REFUSAL_CAPS.per_hour * 24)} refusals logged, ${n(REFUSAL_ROWS_PER_DAY)} rows written a day`,
+    );
+    expect(doc).toContain(
+      `${((REFUSAL_ROWS_PER_DAY / PLAN_ALLOWANCES.free.d1_rows_written) * 100).toFixed(1)}% of the free plan's ${n(PLAN_ALLOWANCES.free.d1_rows_written)}`,
+    );
     expect(doc).toContain(`(default \`${retentionPolicy(undefined).refusalsMs / 86_400_000}d\`)`);
     expect(doc).toContain(`${REFUSAL_CAPS.per_hour} × 24 × 7 = ${n(REFUSAL_CAPS.per_hour * 24 * 7)} rows`);
   });

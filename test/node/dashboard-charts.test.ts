@@ -47,24 +47,62 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
 
   beforeAll(async () => {
     const manifest = projectWith(defaultManifestText());
-    vars = Object.fromEntries(readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8').split('\n').flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])));
-    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as { dashboard: DashboardPages };
+    vars = Object.fromEntries(
+      readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8')
+        .split('\n')
+        .flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])),
+    );
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as {
+      dashboard: DashboardPages;
+    };
     server = await serveRuntime(manifest, { dashboard, now: clock, providers });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
 
     let n = 0;
     const stripe = async (type: string, object: Record<string, unknown>) => {
       const at = Math.floor(clock() / 1000);
-      const body = JSON.stringify({ id: `evt_chart_${++n}_${at}`, object: 'event', type, created: at, data: { object } });
-      const res = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body, at) } });
+      const body = JSON.stringify({
+        id: `evt_chart_${++n}_${at}`,
+        object: 'event',
+        type,
+        created: at,
+        data: { object },
+      });
+      const res = await fetch(`${server.url}/webhooks/stripe`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body, at),
+        },
+      });
       expect(res.status, await res.clone().text()).toBeLessThan(300);
     };
     for (const hour of TRAFFIC) {
       offset = hour.back * HOUR;
-      for (let i = 0; i < hour.subscriptions; i++) await stripe('customer.subscription.updated', { id: `sub_${n}`, customer: `cus_${i}`, status: i % 4 ? 'active' : 'past_due' });
+      for (let i = 0; i < hour.subscriptions; i++)
+        await stripe('customer.subscription.updated', {
+          id: `sub_${n}`,
+          customer: `cus_${i}`,
+          status: i % 4 ? 'active' : 'past_due',
+        });
       for (let i = 0; i < hour.deadPayments; i++) await stripe('payment_intent.succeeded', { id: `pi_${n}` });
-      if (hour.refused) providers.failNext(/api\.resend\.com/, 503, { times: hour.refused, body: { name: 'application_error', message: 'Service unavailable' } });
-      for (let i = 0; i < hour.invoices; i++) await stripe('invoice.payment_failed', { id: `in_${n}`, customer_email: `billing-${n}@example.test`, amount_due: 1900 + n, currency: 'usd', hosted_invoice_url: 'https://pay.example.test/in' });
+      if (hour.refused)
+        providers.failNext(/api\.resend\.com/, 503, {
+          times: hour.refused,
+          body: { name: 'application_error', message: 'Service unavailable' },
+        });
+      for (let i = 0; i < hour.invoices; i++)
+        await stripe('invoice.payment_failed', {
+          id: `in_${n}`,
+          customer_email: `billing-${n}@example.test`,
+          amount_due: 1900 + n,
+          currency: 'usd',
+          hosted_invoice_url: 'https://pay.example.test/in',
+        });
       // The cron writes the isolate's counters for this hour and retries what is due.
       await server.scheduled();
     }
@@ -91,12 +129,19 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
     const bar = async (chart: string, attrs: string) => {
       const rect = page.locator(`#chart-${chart} svg rect${attrs}`);
       expect(await rect.count(), `${chart} ${attrs}`).toBe(1);
-      return { n: Number(await rect.getAttribute('data-n')), height: Number(await rect.getAttribute('height')), width: Number(await rect.getAttribute('width')) };
+      return {
+        n: Number(await rect.getAttribute('data-n')),
+        height: Number(await rect.getAttribute('height')),
+        width: Number(await rect.getAttribute('width')),
+      };
     };
     for (const hour of TRAFFIC) {
       const applied = await bar('events', `[data-hour="${hourStart(hour.back)}"][data-series="other"]`);
       expect(applied.n, `${hour.back} h ago`).toBe(hour.subscriptions + hour.invoices);
-      if (hour.deadPayments) expect((await bar('events', `[data-hour="${hourStart(hour.back)}"][data-series="dead_lettered"]`)).n).toBe(hour.deadPayments);
+      if (hour.deadPayments)
+        expect((await bar('events', `[data-hour="${hourStart(hour.back)}"][data-series="dead_lettered"]`)).n).toBe(
+          hour.deadPayments,
+        );
     }
     // Heights in proportion: 3 hours ago 14 applied, 2 hours ago 2 dead-lettered.
     const tall = await bar('events', `[data-hour="${hourStart(3)}"][data-series="other"]`);
@@ -105,7 +150,9 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
     // Every refused email is one failed attempt of Resend, retried (the retries, later, went through).
     const refused = TRAFFIC.reduce((n, h) => n + h.refused, 0);
     expect((await bar('effects', '[data-provider="resend"][data-series="retrying"]')).n).toBe(refused);
-    expect(await page.locator('#chart-effects svg text', { hasText: `${refused} retried · 0 dead-lettered` }).count()).toBe(1);
+    expect(
+      await page.locator('#chart-effects svg text', { hasText: `${refused} retried · 0 dead-lettered` }).count(),
+    ).toBe(1);
     // The plan: today's rows written so far, and a projection drawn beside them (or none in the day's first hour).
     const rows = await bar('usage', '[data-metric="d1_rows_written"][data-series="used"]');
     expect(rows.n).toBeGreaterThan(0);
@@ -119,7 +166,9 @@ describe.skipIf(!available)('the charts in a real browser, over six hours of tra
     await signIn(page);
     await page.locator('tr.event').nth(10).waitFor();
     await page.screenshot({ path: screenshotPath('console-list.png') });
-    const [failed] = await server.query<{ event_id: string }>("SELECT event_id FROM attempts WHERE target != 'event' ORDER BY at LIMIT 1");
+    const [failed] = await server.query<{ event_id: string }>(
+      "SELECT event_id FROM attempts WHERE target != 'event' ORDER BY at LIMIT 1",
+    );
     await page.fill('#search', failed!.event_id);
     await page.click('#search-form button');
     await page.click(`tr.event[data-id="${failed!.event_id}"]`);

@@ -31,7 +31,15 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     worker = await startDevWorker();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -41,7 +49,14 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
 
   const postStripe = async (payload: Record<string, unknown>) => {
     const body = JSON.stringify(payload);
-    const res = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body) } });
+    const res = await fetch(`${worker.url}/webhooks/stripe`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body),
+      },
+    });
     expect([200, 202]).toContain(res.status);
   };
 
@@ -65,7 +80,11 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     const res = await fetch(`${worker.url}/v1/commands/sync_user`, {
       method: 'POST',
       body: JSON.stringify({ id: `user_${key}`, email: `${key}@example.com` }),
-      headers: { authorization: `Bearer ${TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN}`, 'idempotency-key': key, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN}`,
+        'idempotency-key': key,
+        'content-type': 'application/json',
+      },
     });
     expect(res.status).toBe(200);
     // Its id in the log is the key scoped to its caller: `<key>~<16 hex>`.
@@ -82,8 +101,28 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.waitForSelector('#app');
     const sub = `sub_dash_${Date.now()}`;
     const created = Math.floor(Date.now() / 1000);
-    const event = { body: { id: `backfill:${sub}`, object: 'event', type: 'customer.subscription.updated', created, data: { object: { id: sub, customer: 'cus_1', status: 'active', current_period_end: created + 86_400, items: { data: [{ price: { id: 'price_1' } }] } } } } };
-    const res = await fetch(`${worker.url}/admin/api/backfill/stripe`, { method: 'POST', body: JSON.stringify({ events: [event] }), headers: { authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' } });
+    const event = {
+      body: {
+        id: `backfill:${sub}`,
+        object: 'event',
+        type: 'customer.subscription.updated',
+        created,
+        data: {
+          object: {
+            id: sub,
+            customer: 'cus_1',
+            status: 'active',
+            current_period_end: created + 86_400,
+            items: { data: [{ price: { id: 'price_1' } }] },
+          },
+        },
+      },
+    };
+    const res = await fetch(`${worker.url}/admin/api/backfill/stripe`, {
+      method: 'POST',
+      body: JSON.stringify({ events: [event] }),
+      headers: { authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     const row = `tr.event[data-id="backfill:${sub}"]`;
     await until(page, `${row} .badge.origin`);
@@ -110,17 +149,40 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.click('#login-form button');
     await page.waitForSelector('#app');
     const [cookie] = await page.context().cookies();
-    expect(cookie).toMatchObject({ name: 'switchyard_admin', path: '/admin', httpOnly: true, secure: true, sameSite: 'Strict' });
+    expect(cookie).toMatchObject({
+      name: 'switchyard_admin',
+      path: '/admin',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+    });
     // Nothing the page's script can read holds a credential.
-    expect(await page.evaluate<string>('JSON.stringify([document.cookie, Object.keys(localStorage), Object.keys(sessionStorage)])')).toBe('["",[],[]]');
+    expect(
+      await page.evaluate<string>(
+        'JSON.stringify([document.cookie, Object.keys(localStorage), Object.keys(sessionStorage)])',
+      ),
+    ).toBe('["",[],[]]');
 
     const now = Math.floor(Date.now() / 1000);
     const applied = `evt_dash_${now}`;
-    await postStripe({ id: applied, type: 'customer.subscription.created', created: now, data: { object: { id: `sub_dash_${now}`, customer: 'cus_dash', status: 'active' } } });
+    await postStripe({
+      id: applied,
+      type: 'customer.subscription.created',
+      created: now,
+      data: { object: { id: `sub_dash_${now}`, customer: 'cus_dash', status: 'active' } },
+    });
     await until(page, `tr.event[data-id="${applied}"] .badge.applied`);
 
     // A refused delivery shows in the refusal log's panel: its reason and the secret tried, its signature redacted.
-    expect((await fetch(`${worker.url}/webhooks/github`, { method: 'POST', body: '{}', headers: { 'x-hub-signature-256': 'sha256=00' } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${worker.url}/webhooks/github`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'x-hub-signature-256': 'sha256=00' },
+        })
+      ).status,
+    ).toBe(401);
     await until(page, '#refusals tr:has-text("signature_mismatch"):has-text("GITHUB_WEBHOOK_SECRET")');
     expect(await page.locator('#refusals pre').first().textContent()).toContain('x-hub-signature-256: [redacted]');
 
@@ -133,9 +195,17 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.waitForSelector('#detail #timeline');
     await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
     await replay.click();
-    await page.locator('#dead button', { hasText: /Replayed|Skipped/ }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('#dead button', { hasText: /Replayed|Skipped/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
     expect(await page.locator('#dead').textContent()).toContain('Replayed');
-    expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE event_id = ?1 AND replayed_at IS NOT NULL', dead)).toEqual([{ n: 1 }]);
+    expect(
+      worker.query<{ n: number }>(
+        'SELECT count(*) AS n FROM dead_letters WHERE event_id = ?1 AND replayed_at IS NOT NULL',
+        dead,
+      ),
+    ).toEqual([{ n: 1 }]);
 
     await page.click('#logout');
     await page.waitForURL(`${worker.url}/admin/login`);
@@ -168,14 +238,38 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     // An applied event whose email cannot be sent (no provider under wrangler dev): its effect is retrying.
     const failing = `evt_fail_${now}`;
     const email = `billing-${now}@example.test`;
-    await postStripe({ id: failing, type: 'invoice.payment_failed', created: now, data: { object: { id: `in_${now}`, customer: 'cus_fail', customer_email: email, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://pay.example.test/in' } } });
+    await postStripe({
+      id: failing,
+      type: 'invoice.payment_failed',
+      created: now,
+      data: {
+        object: {
+          id: `in_${now}`,
+          customer: 'cus_fail',
+          customer_email: email,
+          amount_due: 1900,
+          currency: 'usd',
+          hosted_invoice_url: 'https://pay.example.test/in',
+        },
+      },
+    });
     // A payment without an order id: a consumer dead letter. A body with no type: an ingest dead letter.
     const dead = `evt_fail_dead_${now}`;
     await postStripe({ id: dead, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail' } } });
     const notype = JSON.stringify({ id: `evt_notype_${now}`, created: now, data: {} });
-    const refused = await fetch(`${worker.url}/webhooks/stripe`, { method: 'POST', body: notype, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, notype) } });
+    const refused = await fetch(`${worker.url}/webhooks/stripe`, {
+      method: 'POST',
+      body: notype,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': await stripeSignature(TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, notype),
+      },
+    });
     expect(refused.status).toBe(400);
-    const [ingest] = worker.query<{ seq: number }>("SELECT seq FROM dead_letters WHERE stage = 'ingest' AND raw_body = ?1", notype);
+    const [ingest] = worker.query<{ seq: number }>(
+      "SELECT seq FROM dead_letters WHERE stage = 'ingest' AND raw_body = ?1",
+      notype,
+    );
     const ingestRow = `#dead tr.letter[data-seq="${ingest!.seq}"]`;
     await until(page, `#dead tr:has-text("${dead}")`);
     await until(page, ingestRow);
@@ -192,13 +286,19 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     }
     const timeline = page.locator('#timeline');
     await expect(timeline.locator('li', { hasText: 'Received' }).textContent()).resolves.toContain('1 delivery');
-    await expect(timeline.locator('li', { hasText: 'Applied' }).textContent()).resolves.toMatch(/step 0 action .*1 effect/);
+    await expect(timeline.locator('li', { hasText: 'Applied' }).textContent()).resolves.toMatch(
+      /step 0 action .*1 effect/,
+    );
     const effect = (await timeline.locator('li', { hasText: /steps\[\d+\] resend .*retrying/ }).textContent())!;
     expect(effect).toMatch(/attempt 1 of \d+ · next retry/);
     expect(await timeline.locator('li.warn', { hasText: /^Next retry/ }).count()).toBe(1);
     // Each failed attempt has its own line, with its duration and the provider's error.
     // Labelled by the manifest's step, not the effect's row key (`Effect 0:0`).
-    expect(await timeline.locator('li.bad', { hasText: /^stripe\.handlers\[\d+\]\.steps\[0\] resend attempt 1 failed/ }).textContent()).toMatch(/\d+ ms.*could not reach api\.resend\.com/s);
+    expect(
+      await timeline
+        .locator('li.bad', { hasText: /^stripe\.handlers\[\d+\]\.steps\[0\] resend attempt 1 failed/ })
+        .textContent(),
+    ).toMatch(/\d+ ms.*could not reach api\.resend\.com/s);
     // The payload is folded until asked for.
     expect(await page.locator('#payload pre').isVisible()).toBe(false);
     await page.click('#payload summary');
@@ -239,19 +339,41 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.locator(ingestRow).waitFor({ state: 'detached' });
     await page.selectOption('#f-dead', 'dismissed');
     await page.locator(`${ingestRow} .badge`, { hasText: 'dismissed' }).waitFor();
-    expect(worker.query<{ by: string }>('SELECT dismissed_by AS by FROM dead_letters WHERE dismissed_at IS NOT NULL').map((r) => r.by)).toContain('dashboard');
+    expect(
+      worker
+        .query<{ by: string }>('SELECT dismissed_by AS by FROM dead_letters WHERE dismissed_at IS NOT NULL')
+        .map((r) => r.by),
+    ).toContain('dashboard');
 
     // Bulk replay previews first: how many, which integrations and stages; cancel changes nothing.
     await page.selectOption('#f-dead', 'open');
-    await postStripe({ id: `evt_fail_dead2_${now}`, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail2' } } });
-    await postStripe({ id: `evt_fail_dead3_${now}`, type: 'payment_intent.succeeded', created: now, data: { object: { id: 'pi_fail3' } } });
+    await postStripe({
+      id: `evt_fail_dead2_${now}`,
+      type: 'payment_intent.succeeded',
+      created: now,
+      data: { object: { id: 'pi_fail2' } },
+    });
+    await postStripe({
+      id: `evt_fail_dead3_${now}`,
+      type: 'payment_intent.succeeded',
+      created: now,
+      data: { object: { id: 'pi_fail3' } },
+    });
     await until(page, '#replay-all:not([hidden])');
-    const open = worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL')[0]!.n;
+    const open = worker.query<{ n: number }>(
+      'SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL',
+    )[0]!.n;
     await page.click('#replay-all');
     await page.waitForSelector('#preview');
-    expect(await page.locator('#preview').textContent()).toMatch(new RegExp(`Replay ${open} dead letters\\?.*integrations: stripe ${open}.*stages: consumer ${open}`));
+    expect(await page.locator('#preview').textContent()).toMatch(
+      new RegExp(`Replay ${open} dead letters\\?.*integrations: stripe ${open}.*stages: consumer ${open}`),
+    );
     await page.click('#replay-cancel');
-    expect(worker.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL')[0]!.n).toBe(open);
+    expect(
+      worker.query<{ n: number }>(
+        'SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dismissed_at IS NULL',
+      )[0]!.n,
+    ).toBe(open);
     await page.close();
   });
 });
@@ -265,14 +387,39 @@ describe.skipIf(!available)('dashboard: skipped events say which condition decid
   let server: RuntimeServer;
   let browser: Browser;
   let vars: Record<string, string>;
-  const handler = ['      - on: test.checkout.completed', '        if: { path: data.object.mode, eq: payment }', '        steps:', "          - sql: INSERT INTO orders (id, status) VALUES (:id, 'paid')", '            params: { id: data.object.id }', "          - sql: UPDATE orders SET payment_intent_id = :pi WHERE id = :id", '            if: { path: data.object.payment_intent, exists: true }', '            params: { id: data.object.id, pi: data.object.payment_intent }', ''].join('\n');
+  const handler = [
+    '      - on: test.checkout.completed',
+    '        if: { path: data.object.mode, eq: payment }',
+    '        steps:',
+    "          - sql: INSERT INTO orders (id, status) VALUES (:id, 'paid')",
+    '            params: { id: data.object.id }',
+    '          - sql: UPDATE orders SET payment_intent_id = :pi WHERE id = :id',
+    '            if: { path: data.object.payment_intent, exists: true }',
+    '            params: { id: data.object.id, pi: data.object.payment_intent }',
+    '',
+  ].join('\n');
   const n = defaultManifest().integrations.stripe!.handlers!.length;
   beforeAll(async () => {
-    const manifest = projectWith(replaceOnce(defaultManifestText(), '\n  clerk:\n    provider: clerk\n', `\n${handler}\n  clerk:\n    provider: clerk\n`));
-    vars = Object.fromEntries(readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8').split('\n').flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])));
-    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as { dashboard: DashboardPages };
+    const manifest = projectWith(
+      replaceOnce(
+        defaultManifestText(),
+        '\n  clerk:\n    provider: clerk\n',
+        `\n${handler}\n  clerk:\n    provider: clerk\n`,
+      ),
+    );
+    vars = Object.fromEntries(
+      readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8')
+        .split('\n')
+        .flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])),
+    );
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as {
+      dashboard: DashboardPages;
+    };
     server = await serveRuntime(manifest, { dashboard });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -282,8 +429,21 @@ describe.skipIf(!available)('dashboard: skipped events say which condition decid
   it('lists it with its badge and filter; its timeline shows each step skipped with the condition, and a ran step by its kind', async () => {
     const now = Math.floor(Date.now() / 1000);
     const send = async (id: string, object: Record<string, unknown>) => {
-      const body = JSON.stringify({ id, object: 'event', type: 'test.checkout.completed', created: now, data: { object } });
-      const res = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body) } });
+      const body = JSON.stringify({
+        id,
+        object: 'event',
+        type: 'test.checkout.completed',
+        created: now,
+        data: { object },
+      });
+      const res = await fetch(`${server.url}/webhooks/stripe`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body),
+        },
+      });
       return ((await res.json()) as { status: string }).status;
     };
     const skipped = `evt_skip_${now}`;
@@ -308,14 +468,20 @@ describe.skipIf(!available)('dashboard: skipped events say which condition decid
     const settled = (await timeline.locator('li', { hasText: 'Skipped (condition)' }).first().textContent())!;
     expect(settled).not.toContain('no handler for this type');
     const condition = `integrations.stripe.handlers[${n}].if: data.object.mode eq payment`;
-    expect(await timeline.locator('li.step').allTextContents()).toEqual([`step 0 sql skipped ${condition}`, `step 1 sql skipped ${condition}`]);
+    expect(await timeline.locator('li.step').allTextContents()).toEqual([
+      `step 0 sql skipped ${condition}`,
+      `step 1 sql skipped ${condition}`,
+    ]);
     await page.screenshot({ path: screenshotPath('dashboard-skipped.png'), fullPage: true });
 
     // Applied, one step skipped by its own if: the other step reads by its kind.
     await page.selectOption('#f-status', '');
     await page.click(`tr.event[data-id="${partly}"]`);
     await page.locator('#timeline li', { hasText: 'Applied' }).waitFor();
-    expect(await page.locator('#timeline li.step').allTextContents()).toEqual(['step 0 sql 1 SQL statement', `step 1 sql skipped integrations.stripe.handlers[${n}].steps[1].if: data.object.payment_intent exists true`]);
+    expect(await page.locator('#timeline li.step').allTextContents()).toEqual([
+      'step 0 sql 1 SQL statement',
+      `step 1 sql skipped integrations.stripe.handlers[${n}].steps[1].if: data.object.payment_intent exists true`,
+    ]);
     await page.close();
   });
 });
@@ -333,10 +499,19 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
   const providers = new FakeProviders({ deterministic: true });
   beforeAll(async () => {
     const manifest = projectWith(defaultManifestText());
-    vars = Object.fromEntries(readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8').split('\n').flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])));
-    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as { dashboard: DashboardPages };
+    vars = Object.fromEntries(
+      readFileSync(join(dirname(manifest), '.dev.vars.example'), 'utf8')
+        .split('\n')
+        .flatMap((l) => (/^\w+=/.test(l) ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])),
+    );
+    const { dashboard } = (await import(`data:text/javascript,${encodeURIComponent(dashboardModule())}`)) as {
+      dashboard: DashboardPages;
+    };
     server = await serveRuntime(manifest, { dashboard, providers });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -346,12 +521,35 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
   const now = Math.floor(Date.now() / 1000);
   /** A Stripe invoice.payment_failed for `email` (its handler emails the customer through Resend). */
   const paymentFailed = async (id: string, email: string) => {
-    const body = JSON.stringify({ id, object: 'event', type: 'invoice.payment_failed', created: now, data: { object: { id: `in_${id}`, customer: 'cus_console', customer_email: email, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://pay.example.test/in' } } });
-    const res = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body) } });
+    const body = JSON.stringify({
+      id,
+      object: 'event',
+      type: 'invoice.payment_failed',
+      created: now,
+      data: {
+        object: {
+          id: `in_${id}`,
+          customer: 'cus_console',
+          customer_email: email,
+          amount_due: 1900,
+          currency: 'usd',
+          hosted_invoice_url: 'https://pay.example.test/in',
+        },
+      },
+    });
+    const res = await fetch(`${server.url}/webhooks/stripe`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': await stripeSignature(vars.STRIPE_WEBHOOK_SECRET!, body),
+      },
+    });
     expect([200, 202]).toContain(res.status);
   };
   const sentTo = (email: string) => providers.emails.filter((e) => e.to[0] === email).length;
-  const triedTo = (email: string) => providers.to(/api\.resend\.com\/emails/).filter((r) => JSON.stringify(r.json).includes(email)).length;
+  const triedTo = (email: string) =>
+    providers.to(/api\.resend\.com\/emails/).filter((r) => JSON.stringify(r.json).includes(email)).length;
 
   it('shows a failing email in the list, the filter, health and the reasons; retried from the console it is sent once', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
@@ -380,7 +578,9 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
     await page.locator(`tr.event[data-id="${fine}"]`).waitFor({ state: 'detached' });
     expect(await page.locator(row).count()).toBe(1);
     // Health counts it for stripe; the reasons panel groups it by what the provider answered.
-    expect(await page.locator('#health tr', { hasText: 'stripe' }).locator('.effects-failing').textContent()).toBe('1 retrying');
+    expect(await page.locator('#health tr', { hasText: 'stripe' }).locator('.effects-failing').textContent()).toBe(
+      '1 retrying',
+    );
     expect(await page.locator('#failing tr.reason').first().textContent()).toContain('resend answered 500');
     await page.screenshot({ path: screenshotPath('console-failing.png'), fullPage: true });
 
@@ -394,7 +594,11 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
     expect(sentTo(email)).toBe(1);
     expect(triedTo(email)).toBe(2);
     // Retrying it again sends nothing: the API says it was sent.
-    const again = await fetch(`${server.url}/admin/api/effects/retry`, { method: 'POST', headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ integration: 'stripe', id, step: '0:0' }) });
+    const again = await fetch(`${server.url}/admin/api/effects/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ integration: 'stripe', id, step: '0:0' }),
+    });
     expect(again.status).toBe(409);
     expect(sentTo(email)).toBe(1);
     await page.click('#refresh');
@@ -413,15 +617,22 @@ describe.skipIf(!available)('dashboard: failing effects, retried from the consol
     providers.failNext(/api\.resend\.com/, 503, { times: 2, body: { message: 'try later' } });
     for (const [i, email] of emails.entries()) await paymentFailed(`evt_bulk_${i}_${now}`, email);
     const refused = `refused-${now}@example.test`;
-    providers.failNext(/api\.resend\.com/, 422, { times: 1, body: { name: 'validation_error', message: 'The to address is on the suppression list' } });
+    providers.failNext(/api\.resend\.com/, 422, {
+      times: 1,
+      body: { name: 'validation_error', message: 'The to address is on the suppression list' },
+    });
     await paymentFailed(`evt_refused_${now}`, refused);
 
     const group = page.locator('#failing tr.reason', { hasText: 'resend answered 503' });
     // Refreshed until the group is listed (the page itself polls every 30 s), then its count is checked below.
-    await expect.poll(async () => (await page.click('#refresh'), group.count()), { timeout: 20_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(async () => (await page.click('#refresh'), group.count()), { timeout: 20_000, interval: 500 })
+      .toBe(1);
     await group.locator('button.bulk-retry').click();
     await page.locator('#bulk').waitFor();
-    expect(await page.locator('#bulk').textContent()).toMatch(/Retry 2 effects that failed with “resend answered 503”\?/);
+    expect(await page.locator('#bulk').textContent()).toMatch(
+      /Retry 2 effects that failed with “resend answered 503”\?/,
+    );
     await page.screenshot({ path: screenshotPath('console-bulk-retry.png'), fullPage: true });
     expect(emails.map(sentTo)).toEqual([0, 0]);
     await page.click('#bulk-confirm');

@@ -36,17 +36,26 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
     if (!id) throw new Error(`send ${args.join(' ')} answered no id:\n${sent.stdout}${sent.stderr}`);
     return { ...sent, id };
   };
-  const welcome = (id: string) => dev.query<{ payload: string; attempts: number }>("SELECT payload, attempts FROM effects WHERE integration = 'clerk' AND event_id = ?", id)[0]!;
+  const welcome = (id: string) =>
+    dev.query<{ payload: string; attempts: number }>(
+      "SELECT payload, attempts FROM effects WHERE integration = 'clerk' AND event_id = ?",
+      id,
+    )[0]!;
 
   it('prints under 40 lines on a fresh first run, none of them a stack trace, with the migrations in one line', () => {
     const lines = firstRun.trimEnd().split('\n');
     expect(lines.length, firstRun).toBeLessThan(40);
     expect(firstRun).not.toMatch(STACK);
-    const sql = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.sql')).sort();
+    const sql = (dir: string) =>
+      readdirSync(join(ROOT, dir))
+        .filter((f) => f.endsWith('.sql'))
+        .sort();
     const [runtime, migrations] = [sql('runtime/migrations/d1'), sql('migrations')];
     const names = (list: string[]) => (list.length <= 2 ? list.join(', ') : `${list[0]} … ${list.at(-1)}`);
     expect(firstRun).toContain(`[switchyard] local D1: runtime tables applied ${runtime.length} (${names(runtime)})\n`);
-    expect(firstRun).toContain(`[switchyard] local D1: applied ${migrations.length} migrations (${names(migrations)})\n`);
+    expect(firstRun).toContain(
+      `[switchyard] local D1: applied ${migrations.length} migrations (${names(migrations)})\n`,
+    );
     expect(firstRun).not.toMatch(/Environment Variable|Scheduled Workers are not automatically triggered/);
   });
 
@@ -70,7 +79,10 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
 
   it('restarts wrangler when .dev.vars changes, so a changed secret is in force', async () => {
     const file = join(dev.dir, '.dev.vars');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^GITHUB_WEBHOOK_SECRET=.*$/m, 'GITHUB_WEBHOOK_SECRET=rotated_github_secret'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/^GITHUB_WEBHOOK_SECRET=.*$/m, 'GITHUB_WEBHOOK_SECRET=rotated_github_secret'),
+    );
     mark = await dev.waitFor(/\[switchyard\] \.dev\.vars changed: restarting wrangler.*\n/, mark, 30_000);
     mark = await dev.waitFor(/\[switchyard\] restarted: serving on .*\n/, mark);
     const sent = await send('github', 'issues');
@@ -89,13 +101,23 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
   it('says which secrets .dev.vars lacks', async () => {
     const file = join(dev.dir, '.dev.vars');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^SLACK_BOT_TOKEN=.*\n/m, ''));
-    mark = await dev.waitFor(/\[switchyard\] \.dev\.vars lacks SLACK_BOT_TOKEN \(declared in \.dev\.vars\.example\): requests that need them answer 500 misconfigured\n/, mark, 30_000);
+    mark = await dev.waitFor(
+      /\[switchyard\] \.dev\.vars lacks SLACK_BOT_TOKEN \(declared in \.dev\.vars\.example\): requests that need them answer 500 misconfigured\n/,
+      mark,
+      30_000,
+    );
     mark = await dev.waitFor(/\[switchyard\] restarted: serving on .*\n/, mark);
   });
 
   it('rebuilds when a template changes', async () => {
     const file = join(dev.dir, 'templates/welcome.html');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('Your account is ready.', 'Your account is ready, and the template was edited.'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        'Your account is ready.',
+        'Your account is ready, and the template was edited.',
+      ),
+    );
     mark = await dev.waitFor(/\[switchyard\] template templates\/welcome\.html changed: rebuilt .*\n/, mark, 30_000);
     mark = await dev.waitFor(/Local server updated and ready\n/, mark);
     const { id } = await send('clerk', 'user.created');
@@ -104,18 +126,28 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
 
   it('applies a new migration to the local D1 (a handler using its table dead-lettered with no such table before)', async () => {
     writeFileSync(join(dev.dir, 'migrations/0099_dev_probe.sql'), 'CREATE TABLE dev_probe (id TEXT PRIMARY KEY);\n');
-    mark = await dev.waitFor(/\[switchyard\] new or changed migration migrations\/0099_dev_probe\.sql: restarting wrangler to apply it to the local D1\n/, mark, 30_000);
+    mark = await dev.waitFor(
+      /\[switchyard\] new or changed migration migrations\/0099_dev_probe\.sql: restarting wrangler to apply it to the local D1\n/,
+      mark,
+      30_000,
+    );
     mark = await dev.waitFor(/\[switchyard\] local D1: applied 1 migration \(0099_dev_probe\.sql\)\n/, mark, 60_000);
     mark = await dev.waitFor(/\[switchyard\] restarted: serving on .*\n/, mark);
     const manifest = join(dev.dir, 'integrations.yaml');
     writeFileSync(
       manifest,
-      replaceOnce(readFileSync(manifest, 'utf8'), '    handlers:\n      - on: push\n', '    handlers:\n      - on: issues\n        steps:\n          - sql: INSERT INTO dev_probe (id) VALUES (:id)\n            params: { id: "@id" }\n      - on: push\n'),
+      replaceOnce(
+        readFileSync(manifest, 'utf8'),
+        '    handlers:\n      - on: push\n',
+        '    handlers:\n      - on: issues\n        steps:\n          - sql: INSERT INTO dev_probe (id) VALUES (:id)\n            params: { id: "@id" }\n      - on: push\n',
+      ),
     );
     mark = await dev.waitFor(/\[switchyard\] manifest changed: rebuilt .*\n/, mark, 30_000);
     mark = await dev.waitFor(/Local server updated and ready\n/, mark);
     const { id } = await send('github', 'issues');
-    await expect.poll(() => dev.query('SELECT id FROM dev_probe WHERE id = ?', id), { timeout: 30_000, interval: 250 }).toHaveLength(1);
+    await expect
+      .poll(() => dev.query('SELECT id FROM dev_probe WHERE id = ?', id), { timeout: 30_000, interval: 250 })
+      .toHaveLength(1);
   });
 
   it("fires wrangler.toml's cron on its schedule, across restarts: a retry whose queued message a restart dropped runs once due", async () => {
@@ -134,12 +166,16 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
 describe('switchyard dev keeps the usage counters an isolate holds in memory', { timeout: 240_000 }, () => {
   let dev: DevLoop;
   beforeAll(async () => {
-    dev = await startDevLoop(devProject({ wrangler: (t) => replaceOnce(t, 'crons = ["*/10 * * * *"]\n\n[vars]', 'crons = []\n\n[vars]') }));
+    dev = await startDevLoop(
+      devProject({ wrangler: (t) => replaceOnce(t, 'crons = ["*/10 * * * *"]\n\n[vars]', 'crons = []\n\n[vars]') }),
+    );
     await dev.waitFor(/serving on http:\/\/127\.0\.0\.1:\d+.*\n/, 0, 240_000);
   }, 300_000);
   afterAll(async () => dev?.stop(), 30_000);
 
-  const requests = () => dev.query<{ n: number | null }>("SELECT SUM(n) AS n FROM usage WHERE metric = 'platform.worker_requests'")[0]?.n ?? 0;
+  const requests = () =>
+    dev.query<{ n: number | null }>("SELECT SUM(n) AS n FROM usage WHERE metric = 'platform.worker_requests'")[0]?.n ??
+    0;
 
   it('writes them before wrangler restarts, so the usage panel still counts the requests served before it', async () => {
     for (let i = 0; i < 3; i++) {

@@ -72,7 +72,11 @@ describe('devPlan', () => {
   it('passes exactly one --port: the flag, else PORT, else 8787', () => {
     expect(devPlan(['--port', '8801'], {}).wranglerArgs).toEqual(['--port', '8801']);
     expect(devPlan(['--port=8801', '--local'], {}).wranglerArgs).toEqual(['--port', '8801', '--local']);
-    expect(devPlan([], { PORT: '8802' })).toMatchObject({ port: 8802, url: 'http://localhost:8802', wranglerArgs: ['--port', '8802'] });
+    expect(devPlan([], { PORT: '8802' })).toMatchObject({
+      port: 8802,
+      url: 'http://localhost:8802',
+      wranglerArgs: ['--port', '8802'],
+    });
     expect(devPlan(['--port', '8803'], { PORT: '8802' }).port).toBe(8803);
     expect(devPlan([], {})).toMatchObject({ port: 8787, url: 'http://localhost:8787', devAuth: true });
   });
@@ -81,9 +85,21 @@ describe('devPlan', () => {
     expect(() => devPlan(['--port', 'http'], {})).toThrow(/invalid port "http"/);
     expect(() => devPlan([], { PORT: '99999' })).toThrow(/from PORT/);
     const plan = devPlan(['--ip', '127.0.0.1', '--persist-to', '/tmp/x', '--no-dev-auth'], {});
-    expect(plan).toMatchObject({ url: 'http://127.0.0.1:8787', devAuth: false, envFile: false, migrationArgs: ['--persist-to', '/tmp/x'] });
-    expect(devPlan(['--env-file', '.dev.vars.example'], {})).toMatchObject({ envFile: true, envFilePath: '.dev.vars.example' });
-    expect(devPlan(['--env', 'staging', '--config', 'other.toml'], {})).toMatchObject({ environment: 'staging', config: 'other.toml', migrationArgs: ['--env', 'staging', '--config', 'other.toml'] });
+    expect(plan).toMatchObject({
+      url: 'http://127.0.0.1:8787',
+      devAuth: false,
+      envFile: false,
+      migrationArgs: ['--persist-to', '/tmp/x'],
+    });
+    expect(devPlan(['--env-file', '.dev.vars.example'], {})).toMatchObject({
+      envFile: true,
+      envFilePath: '.dev.vars.example',
+    });
+    expect(devPlan(['--env', 'staging', '--config', 'other.toml'], {})).toMatchObject({
+      environment: 'staging',
+      config: 'other.toml',
+      migrationArgs: ['--env', 'staging', '--config', 'other.toml'],
+    });
     expect(plan.wranglerArgs).toEqual(['--port', '8787', '--ip', '127.0.0.1', '--persist-to', '/tmp/x']);
   });
 });
@@ -96,13 +112,18 @@ describe('devAppUrl', () => {
     expect(devAppUrl(plan, undefined, {})).toBe('http://localhost:8811');
     expect(devAppUrl(plan, 'http://localhost:8787', { APP_URL: 'http://localhost:8787' })).toBeUndefined();
     expect(devAppUrl(plan, 'https://staging.example.com', {})).toBeUndefined();
-    expect(devAppUrl(devPlan(['--port', '8812', '--ip', '127.0.0.1'], {}), 'http://localhost:8787', {})).toBe('http://127.0.0.1:8812');
+    expect(devAppUrl(devPlan(['--port', '8812', '--ip', '127.0.0.1'], {}), 'http://localhost:8787', {})).toBe(
+      'http://127.0.0.1:8812',
+    );
   });
 });
 
 describe('the crons the dev loop fires', () => {
   it("are wrangler.toml's [triggers] crons, an environment's own under --env", () => {
-    const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').replace('[env.staging.triggers]\ncrons = ["*/10 * * * *"]', '[env.staging.triggers]\ncrons = ["0 * * * *", "30 2 * * *"]');
+    const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').replace(
+      '[env.staging.triggers]\ncrons = ["*/10 * * * *"]',
+      '[env.staging.triggers]\ncrons = ["0 * * * *", "30 2 * * *"]',
+    );
     expect(readWranglerEnvironment(text)?.crons).toEqual(['*/10 * * * *']);
     expect(readWranglerEnvironment(text, 'staging')?.crons).toEqual(['0 * * * *', '30 2 * * *']);
   });
@@ -112,11 +133,17 @@ describe('the inputs the dev loop follows', () => {
   it("finds every template file the manifest names, any environment's, and classifies changed paths", () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-inputs-'));
     const manifest = join(dir, 'integrations.yaml');
-    writeFileSync(manifest, 'templates:\n  a: { subject: x, html_file: templates/a.html }\nenvironments:\n  staging:\n    templates:\n      b: { subject: y, text_file: mail/b.txt }\n');
+    writeFileSync(
+      manifest,
+      'templates:\n  a: { subject: x, html_file: templates/a.html }\nenvironments:\n  staging:\n    templates:\n      b: { subject: y, text_file: mail/b.txt }\n',
+    );
     expect(templateFiles(manifest)).toEqual([join(dir, 'templates/a.html'), join(dir, 'mail/b.txt')]);
     writeFileSync(manifest, 'templates: [unclosed\n');
     expect(templateFiles(manifest)).toEqual([]);
-    const inputs = { files: new Map([[join(dir, '.dev.vars'), 'secrets' as const]]), migrations: join(dir, 'migrations') };
+    const inputs = {
+      files: new Map([[join(dir, '.dev.vars'), 'secrets' as const]]),
+      migrations: join(dir, 'migrations'),
+    };
     expect(classify(inputs, join(dir, '.dev.vars'))).toBe('secrets');
     expect(classify(inputs, join(dir, 'migrations/0022_new.sql'))).toBe('migration');
     expect(classify(inputs, join(dir, 'migrations/notes.md'))).toBeUndefined();
@@ -133,7 +160,21 @@ describe('switchyard dev', () => {
     let output = '';
     const child = spawn(
       process.execPath,
-      [CLI, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', persist, '--env-file', '.dev.vars.example', '--show-interactive-dev-session=false'],
+      [
+        CLI,
+        'dev',
+        '--port',
+        String(port),
+        '--ip',
+        '127.0.0.1',
+        '--inspector-port',
+        String(inspector),
+        '--persist-to',
+        persist,
+        '--env-file',
+        '.dev.vars.example',
+        '--show-interactive-dev-session=false',
+      ],
       { cwd: ROOT, env: { ...process.env, CI: 'true', PORT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout.on('data', (d) => (output += d));
@@ -158,16 +199,34 @@ describe('switchyard dev', () => {
       else process.env.SWITCHYARD_URL = saved;
       expect(existsSync(join(ROOT, '.dev.vars'))).toBe(hadDevVars); // --env-file: .dev.vars is not created
 
-      const minted = await token('--provider', 'clerk', '--sub', 'user_1', '--claim', 'org_role=org:admin', '--claim', 'org_id=org_dev_switchyard');
+      const minted = await token(
+        '--provider',
+        'clerk',
+        '--sub',
+        'user_1',
+        '--claim',
+        'org_role=org:admin',
+        '--claim',
+        'org_id=org_dev_switchyard',
+      );
       expect(minted).toMatchObject({ status: 0, stderr: '' });
       const token_ = minted.stdout.trim();
-      expect(decodeJwt(token_)).toMatchObject({ iss: 'switchyard-dev', sub: 'user_1', org_role: 'org:admin', org_id: 'org_dev_switchyard', switchyard_dev_provider: 'clerk' });
+      expect(decodeJwt(token_)).toMatchObject({
+        iss: 'switchyard-dev',
+        sub: 'user_1',
+        org_role: 'org:admin',
+        org_id: 'org_dev_switchyard',
+        switchyard_dev_provider: 'clerk',
+      });
       const res = await fetch(`${url}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${token_}` } });
       expect(res.status).toBe(200);
     } finally {
       // A child that already exited (it failed to start) fires no second 'exit': waiting for one would hide its output
       // behind the test's timeout.
-      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.on('exit', r));
+      const exited =
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((r) => child.on('exit', r));
       if (child.exitCode === null) child.kill('SIGINT');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       await exited;
@@ -179,16 +238,31 @@ describe('switchyard dev', () => {
 
 describe('switchyard token', () => {
   it('refuses unknown flags, a provider the manifest lacks, and a claim without a value', async () => {
-    expect(await token('--provider', 'clerk', '--nope')).toMatchObject({ status: 2, stdout: '', stderr: expect.stringMatching(/unknown flag --nope/) });
-    expect(await token('--provider', 'okta')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no auth provider "okta".*clerk/) });
-    expect(await token('--provider', 'clerk', '--claim', 'org_role')).toMatchObject({ status: 2, stderr: expect.stringMatching(/expected name=value/) });
+    expect(await token('--provider', 'clerk', '--nope')).toMatchObject({
+      status: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/unknown flag --nope/),
+    });
+    expect(await token('--provider', 'okta')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/no auth provider "okta".*clerk/),
+    });
+    expect(await token('--provider', 'clerk', '--claim', 'org_role')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/expected name=value/),
+    });
   });
 
   it('parses JSON claim values (role lists) and keeps the rest as strings', async () => {
     const minted = await token('--claim', 'roles=["a","b"]', '--claim', 'org_id=123', '--ttl', '5m');
     expect(minted.status).toBe(0);
     const claims = decodeJwt(minted.stdout.trim());
-    expect(claims).toMatchObject({ roles: ['a', 'b'], org_id: '123', sub: 'user_dev', switchyard_dev_provider: 'clerk' });
+    expect(claims).toMatchObject({
+      roles: ['a', 'b'],
+      org_id: '123',
+      sub: 'user_dev',
+      switchyard_dev_provider: 'clerk',
+    });
     expect(claims.exp! - claims.iat!).toBe(300);
   });
 });

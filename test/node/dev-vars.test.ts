@@ -13,7 +13,10 @@ describe('addMissingDevVars', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dev-vars-'));
     const example = join(dir, '.dev.vars.example');
     const vars = join(dir, '.dev.vars');
-    writeFileSync(example, '# comment\nSTRIPE_WEBHOOK_SECRET=whsec_example\nSWITCHYARD_SERVICE_TOKEN=dev_service_token\nNEW_ONE="quoted value"\n');
+    writeFileSync(
+      example,
+      '# comment\nSTRIPE_WEBHOOK_SECRET=whsec_example\nSWITCHYARD_SERVICE_TOKEN=dev_service_token\nNEW_ONE="quoted value"\n',
+    );
     writeFileSync(vars, 'STRIPE_WEBHOOK_SECRET=whsec_mine');
     expect(addMissingDevVars(example, vars)).toEqual(['SWITCHYARD_SERVICE_TOKEN', 'NEW_ONE']);
     const text = readFileSync(vars, 'utf8');

@@ -13,7 +13,10 @@ import { cli, defaultManifestText, projectWith, ROOT } from '../support/project.
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const README = read('README.md');
-const DOCS = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => `docs/${f}`);
 const section = (text: string, heading: string) => {
   const start = text.indexOf(`\n## ${heading}`);
   expect(start, `a "## ${heading}" section`).toBeGreaterThan(-1);
@@ -22,10 +25,16 @@ const section = (text: string, heading: string) => {
 };
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
-const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 /** A page's text outside fenced code blocks (links and headings inside code are not links or headings). */
 const prose = (text: string) => text.split(/^```[^\n]*\n[\s\S]*?^```$/m).join('\n');
-const anchors = (text: string) => new Set([...prose(text).matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!.replace(/`/g, ''))));
+const anchors = (text: string) =>
+  new Set([...prose(text).matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!.replace(/`/g, ''))));
 /** Relative links of a page: [text](target) and ![alt](target), with the page they are in. */
 const linksOf = (page: string) =>
   [...prose(read(page)).matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t));
@@ -36,15 +45,24 @@ describe('README', () => {
   });
 
   it('states the Node versions package.json requires and installs', () => {
-    const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> };
-    expect(README).toContain(`Node.js ${pkg.engines.node.replace(">=", ">= ")}`);
+    const pkg = JSON.parse(read('package.json')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    expect(README).toContain(`Node.js ${pkg.engines.node.replace('>=', '>= ')}`);
     expect(README).toContain(`its own Node ${/\d+/.exec(pkg.devDependencies.node!)![0]}`);
   });
 
   it("step 2's validate example is what validate prints after step 1 (the integration added last)", () => {
     const steps = section(README, 'Five minutes: add a provider');
-    const snippet = /```yaml\n([\s\S]*?)```/.exec(steps)![1]!.split('\n').map((l) => l.replace(/^ {3}/, ''));
-    const integration = snippet.slice(snippet.indexOf('integrations:') + 1).join('\n').trimEnd();
+    const snippet = /```yaml\n([\s\S]*?)```/
+      .exec(steps)![1]!
+      .split('\n')
+      .map((l) => l.replace(/^ {3}/, ''));
+    const integration = snippet
+      .slice(snippet.indexOf('integrations:') + 1)
+      .join('\n')
+      .trimEnd();
     const manifest = defaultManifestText().replace(/(\n\n(?:#[^\n]*\n)*auth:\n)/, `\n${integration}$1`);
     const path = projectWith(manifest);
     const shown = /```\n +(integrations\.yaml:\d+:\d+: error [^\n]*)\n/.exec(steps)![1]!;
@@ -77,7 +95,8 @@ describe('docs/', () => {
           broken.push(`${page}: ${target} (no such file)`);
           continue;
         }
-        if (anchor && path.endsWith('.md') && !anchors(read(path)).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+        if (anchor && path.endsWith('.md') && !anchors(read(path)).has(anchor))
+          broken.push(`${page}: ${target} (no such heading)`);
       }
     }
     expect(broken).toEqual([]);
@@ -86,8 +105,14 @@ describe('docs/', () => {
   it('every file of the project a page names in code (`test/worker/x.test.ts`) exists', () => {
     // Files a page tells the reader to create.
     const yours = new Set(['tests/capture.yaml']);
-    const named = /`((?:test|runtime|cli|adapters|bench|catalog|examples|migrations|schemas|client|worker|scripts|templates|samples|tests|docs)\/[\w./-]+)`/g;
-    const missing = ['README.md', ...DOCS].flatMap((page) => [...read(page).matchAll(named)].map((m) => m[1]!).filter((p) => !yours.has(p) && !existsSync(join(ROOT, p))).map((p) => `${page}: ${p}`));
+    const named =
+      /`((?:test|runtime|cli|adapters|bench|catalog|examples|migrations|schemas|client|worker|scripts|templates|samples|tests|docs)\/[\w./-]+)`/g;
+    const missing = ['README.md', ...DOCS].flatMap((page) =>
+      [...read(page).matchAll(named)]
+        .map((m) => m[1]!)
+        .filter((p) => !yours.has(p) && !existsSync(join(ROOT, p)))
+        .map((p) => `${page}: ${p}`),
+    );
     expect(missing).toEqual([]);
   });
 
@@ -110,13 +135,26 @@ describe('docs/', () => {
 
   it('deploying.md covers login, every resource, migrations, the admin secret and organisation, and the logs', () => {
     const deploy = read('docs/deploying.md');
-    for (const step of ['wrangler login', 'wrangler d1 create', 'wrangler kv namespace create', 'wrangler r2 bucket create', 'wrangler queues create', 'switchyard migrate --remote', 'secret put ADMIN_TOKEN', 'ADMIN_ORG_ID', 'deploy --dry-run', 'wrangler tail']) {
+    for (const step of [
+      'wrangler login',
+      'wrangler d1 create',
+      'wrangler kv namespace create',
+      'wrangler r2 bucket create',
+      'wrangler queues create',
+      'switchyard migrate --remote',
+      'secret put ADMIN_TOKEN',
+      'ADMIN_ORG_ID',
+      'deploy --dry-run',
+      'wrangler tail',
+    ]) {
       expect(deploy).toContain(step);
     }
   });
 
-  it("manifest.md lists every table migrations/0001 creates (the contract the default projections write)", () => {
-    const tables = [...read('migrations/0001_contract_tables.sql').matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+  it('manifest.md lists every table migrations/0001 creates (the contract the default projections write)', () => {
+    const tables = [...read('migrations/0001_contract_tables.sql').matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map(
+      (m) => m[1]!,
+    );
     const listed = section(read('docs/manifest.md'), 'Contract tables');
     expect(tables.length).toBeGreaterThan(0);
     expect(tables.filter((t) => !listed.includes(`\`${t}\``))).toEqual([]);
@@ -128,7 +166,8 @@ describe('migrations', () => {
     const cited: string[] = [];
     for (const dir of ['migrations', 'examples/postgres-migrations']) {
       for (const f of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.sql'))) {
-        for (const m of read(`${dir}/${f}`).matchAll(/\b([\w./-]+\.md)\b/g)) if (!existsSync(join(ROOT, m[1]!))) cited.push(`${dir}/${f}: ${m[1]}`);
+        for (const m of read(`${dir}/${f}`).matchAll(/\b([\w./-]+\.md)\b/g))
+          if (!existsSync(join(ROOT, m[1]!))) cited.push(`${dir}/${f}: ${m[1]}`);
       }
     }
     expect(cited).toEqual([]);
@@ -137,8 +176,12 @@ describe('migrations', () => {
 
 describe('wrangler.toml', () => {
   it('turns Workers Logs on at the top level and in every environment', () => {
-    const config = parse(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')) as { observability?: { enabled?: boolean }; env: Record<string, { observability?: { enabled?: boolean } }> };
+    const config = parse(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')) as {
+      observability?: { enabled?: boolean };
+      env: Record<string, { observability?: { enabled?: boolean } }>;
+    };
     expect(config.observability?.enabled).toBe(true);
-    for (const [name, env] of Object.entries(config.env)) expect([name, env.observability?.enabled]).toEqual([name, true]);
+    for (const [name, env] of Object.entries(config.env))
+      expect([name, env.observability?.enabled]).toEqual([name, true]);
   });
 });

@@ -33,10 +33,25 @@ function receiverSource(): string {
   return block[1]!;
 }
 
-async function stripe(url: string, id: string, now: number, object: Record<string, unknown> = { id: 'in_1', customer: 'cus_1' }) {
-  const body = JSON.stringify({ id, object: 'event', type: 'invoice.paid', created: Math.floor(now / 1000), data: { object } });
+async function stripe(
+  url: string,
+  id: string,
+  now: number,
+  object: Record<string, unknown> = { id: 'in_1', customer: 'cus_1' },
+) {
+  const body = JSON.stringify({
+    id,
+    object: 'event',
+    type: 'invoice.paid',
+    created: Math.floor(now / 1000),
+    data: { object },
+  });
   const signature = await stripeSignature(devVars.STRIPE_WEBHOOK_SECRET!, body, Math.floor(now / 1000));
-  return fetch(`${url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+  return fetch(`${url}/webhooks/stripe`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+  });
 }
 
 describe("docs/forward.md's Node receiver against a real forward", () => {
@@ -61,8 +76,12 @@ describe("docs/forward.md's Node receiver against a real forward", () => {
       expect((await stripe(runtime.url, 'evt_fwd_1', now)).status).toBe(200);
       expect((await stripe(runtime.url, 'evt_fwd_1', now)).status).toBe(200);
       expect(answers).toEqual([200]);
-      expect(logged.mock.calls.filter((c) => c[0] === 'stripe event')).toEqual([['stripe event', 'invoice.paid', 'evt_fwd_1']]);
-      const [effect] = await runtime.query<{ status: string }>("SELECT status FROM effects WHERE event_id = 'evt_fwd_1' AND action = 'forward' ORDER BY step");
+      expect(logged.mock.calls.filter((c) => c[0] === 'stripe event')).toEqual([
+        ['stripe event', 'invoice.paid', 'evt_fwd_1'],
+      ]);
+      const [effect] = await runtime.query<{ status: string }>(
+        "SELECT status FROM effects WHERE event_id = 'evt_fwd_1' AND action = 'forward' ORDER BY step",
+      );
       expect(effect?.status).toBe('sent');
     } finally {
       logged.mockRestore();
@@ -81,26 +100,46 @@ describe("docs/forward.md's Node receiver against a real forward", () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
         const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]));
-        const answer = await app.fetch(new Request(`http://127.0.0.1${req.url}`, { method: req.method!, headers, body: Buffer.concat(chunks) }));
+        const answer = await app.fetch(
+          new Request(`http://127.0.0.1${req.url}`, { method: req.method!, headers, body: Buffer.concat(chunks) }),
+        );
         res.writeHead(answer.status).end(await answer.text());
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
     const runtime = await serveRuntime(join(ROOT, 'examples/forward.yaml'));
-    const saved = { ADMIN_TOKEN: process.env.ADMIN_TOKEN, SWITCHYARD_FORWARD_SECRET: process.env.SWITCHYARD_FORWARD_SECRET };
+    const saved = {
+      ADMIN_TOKEN: process.env.ADMIN_TOKEN,
+      SWITCHYARD_FORWARD_SECRET: process.env.SWITCHYARD_FORWARD_SECRET,
+    };
     process.env.ADMIN_TOKEN = devVars.ADMIN_TOKEN;
     process.env.SWITCHYARD_FORWARD_SECRET = devVars.APP_FORWARD_SECRET;
     try {
       const since = new Date(Date.now() - 1000).toISOString();
       expect((await stripe(runtime.url, 'evt_cli_1', Date.now())).status).toBe(200);
-      const code = await forwardCommand(['--to', `http://127.0.0.1:${port}/webhooks/stripe`, '--url', runtime.url, '--since', since, '--integration', 'stripe', '--once']);
+      const code = await forwardCommand([
+        '--to',
+        `http://127.0.0.1:${port}/webhooks/stripe`,
+        '--url',
+        runtime.url,
+        '--since',
+        since,
+        '--integration',
+        'stripe',
+        '--once',
+      ]);
       expect(code).toBe(0);
-      expect(logged.mock.calls.filter((c) => c[0] === 'stripe event')).toEqual([['stripe event', 'invoice.paid', 'evt_cli_1']]);
-      expect(logged.mock.calls.some((c) => /^stripe invoice\.paid evt_cli_1 -> 200 \(\d+ ms\)$/.test(String(c[0])))).toBe(true);
+      expect(logged.mock.calls.filter((c) => c[0] === 'stripe event')).toEqual([
+        ['stripe event', 'invoice.paid', 'evt_cli_1'],
+      ]);
+      expect(
+        logged.mock.calls.some((c) => /^stripe invoice\.paid evt_cli_1 -> 200 \(\d+ ms\)$/.test(String(c[0]))),
+      ).toBe(true);
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
       logged.mockRestore();
       await runtime.close();
       await new Promise<void>((r) => server.close(() => r()));
@@ -131,14 +170,18 @@ describe("docs/forward.md's Node receiver against a real forward", () => {
     try {
       expect((await stripe(runtime.url, 'evt_fwd_drop', clock.now)).status).toBe(200);
       expect(seen).toHaveLength(1);
-      const [retrying] = await runtime.query<{ status: string }>("SELECT status FROM effects WHERE event_id = 'evt_fwd_drop' AND action = 'forward'");
+      const [retrying] = await runtime.query<{ status: string }>(
+        "SELECT status FROM effects WHERE event_id = 'evt_fwd_drop' AND action = 'forward'",
+      );
       expect(retrying?.status).toBe('retrying');
       clock.now += 2 * 60_000;
       await runtime.scheduled();
       expect(seen).toHaveLength(2);
       expect(seen[1]!.id).toBe(seen[0]!.id);
       expect(seen.map((s) => s.attempt)).toEqual(['1', '2']);
-      const [sent] = await runtime.query<{ status: string }>("SELECT status FROM effects WHERE event_id = 'evt_fwd_drop' AND action = 'forward'");
+      const [sent] = await runtime.query<{ status: string }>(
+        "SELECT status FROM effects WHERE event_id = 'evt_fwd_drop' AND action = 'forward'",
+      );
       expect(sent?.status).toBe('sent');
     } finally {
       await runtime.close();

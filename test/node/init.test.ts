@@ -17,13 +17,32 @@ describe('switchyard init', () => {
     const dir = join(work, 'picked');
     const made = cli(['init', dir, '--providers', 'stripe,clerk']);
     expect(made.code, made.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['.dev.vars.example', '.github', '.gitignore', 'README.md', 'integrations.yaml', 'migrations', 'package.json', 'tests', 'wrangler.toml']);
-    expect(readFileSync(join(dir, '.dev.vars.example'), 'utf8')).toMatch(/^STRIPE_WEBHOOK_SECRET=.+\nCLERK_WEBHOOK_SECRET=whsec_.+$/m);
+    expect(readdirSync(dir).sort()).toEqual([
+      '.dev.vars.example',
+      '.github',
+      '.gitignore',
+      'README.md',
+      'integrations.yaml',
+      'migrations',
+      'package.json',
+      'tests',
+      'wrangler.toml',
+    ]);
+    expect(readFileSync(join(dir, '.dev.vars.example'), 'utf8')).toMatch(
+      /^STRIPE_WEBHOOK_SECRET=.+\nCLERK_WEBHOOK_SECRET=whsec_.+$/m,
+    );
     expect(readdirSync(join(dir, 'tests')).sort()).toEqual(['README.md', 'clerk.test.yaml', 'stripe.test.yaml']);
     const toml = parse(readFileSync(join(dir, 'wrangler.toml'), 'utf8')) as { name: string; main: string };
     expect([toml.name, toml.main]).toEqual(['picked', '.switchyard/worker.ts']);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
-    expect(pkg.scripts).toMatchObject({ dev: 'switchyard dev', test: 'switchyard test', validate: 'switchyard validate' });
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.scripts).toMatchObject({
+      dev: 'switchyard dev',
+      test: 'switchyard test',
+      validate: 'switchyard validate',
+    });
     expect(Object.keys(pkg.devDependencies)).toEqual(['node', 'switchyard', 'wrangler']);
     const validate = cli(['validate'], dir);
     expect(validate.code, validate.stderr).toBe(0);
@@ -31,18 +50,22 @@ describe('switchyard init', () => {
     expect(test.stdout, test.stderr).toMatch(/2 passed, 0 failed/);
   }, 120_000);
 
-  it('--template cookbook is this repository\'s app, renamed, with its entry in .switchyard/', () => {
+  it("--template cookbook is this repository's app, renamed, with its entry in .switchyard/", () => {
     const dir = join(work, 'shop');
-    expect(cli(["init", dir]).code).toBe(0);
+    expect(cli(['init', dir]).code).toBe(0);
     const toml = readFileSync(join(dir, 'wrangler.toml'), 'utf8');
     expect(toml).toMatch(/^name = "shop"$/m);
     expect(toml).toMatch(/^main = ".switchyard\/worker.ts"$/m);
     expect(toml).toContain('queue = "shop-events"');
     expect(toml).not.toContain('"switchyard');
-    expect(readFileSync(join(dir, 'integrations.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./node_modules/switchyard/schemas/manifest.schema.json');
+    expect(readFileSync(join(dir, 'integrations.yaml'), 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=./node_modules/switchyard/schemas/manifest.schema.json',
+    );
     const built = cli(['build', '--quiet'], dir);
     expect(built.code, built.stderr).toBe(0);
-    expect(readFileSync(join(dir, '.switchyard/worker.ts'), 'utf8')).toContain('export class SwitchyardEntrypoint extends worker.SwitchyardEntrypoint {}');
+    expect(readFileSync(join(dir, '.switchyard/worker.ts'), 'utf8')).toContain(
+      'export class SwitchyardEntrypoint extends worker.SwitchyardEntrypoint {}',
+    );
   }, 120_000);
 
   it('--template empty: no integration yet, and it validates', () => {

@@ -15,7 +15,10 @@ interface Layer {
   path: string;
   what: string;
 }
-const config = createRequire(import.meta.url)('../../.dependency-cruiser.cjs') as { forbidden: IForbiddenRuleType[]; LAYERS: Layer[] };
+const config = createRequire(import.meta.url)('../../.dependency-cruiser.cjs') as {
+  forbidden: IForbiddenRuleType[];
+  LAYERS: Layer[];
+};
 const layers = config.LAYERS;
 
 /** One module that stands in each layer, bottom first. */
@@ -43,14 +46,25 @@ async function violations(tree: string, chain: string[]): Promise<string[]> {
     const next = chain[i + 1];
     const spec = next ? relative(dirname(file), next) : undefined;
     mkdirSync(join(root, dirname(file)), { recursive: true });
-    writeFileSync(join(root, file), next ? `import { probe as next } from '${spec!.startsWith('.') ? spec : `./${spec}`}';\nexport const probe = next;\n` : 'export const probe = 1;\n');
+    writeFileSync(
+      join(root, file),
+      next
+        ? `import { probe as next } from '${spec!.startsWith('.') ? spec : `./${spec}`}';\nexport const probe = next;\n`
+        : 'export const probe = 1;\n',
+    );
   });
-  const result = await cruise([...new Set(chain.map((f) => f.split('/')[0]!))], { baseDir: root, ruleSet: { forbidden: config.forbidden }, validate: true });
+  const result = await cruise([...new Set(chain.map((f) => f.split('/')[0]!))], {
+    baseDir: root,
+    ruleSet: { forbidden: config.forbidden },
+    validate: true,
+  });
   return (result.output as ICruiseResult).summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
 }
 
 const runtimeFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? runtimeFiles(join(dir, e.name)) : /\.(ts|js)$/.test(e.name) ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? runtimeFiles(join(dir, e.name)) : /\.(ts|js)$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 
 describe('the stage order', () => {
   it('places every runtime module in exactly one layer', () => {
@@ -59,7 +73,8 @@ describe('the stage order', () => {
       .filter((f) => layers.filter((l) => new RegExp(l.path).test(f)).length !== 1);
     expect(unplaced).toEqual([]);
     expect(layers.map((l) => l.name)).toEqual(Object.keys(SAMPLES));
-    for (const l of layers) expect(new RegExp(l.path).test(SAMPLES[l.name]!), `${SAMPLES[l.name]} is in ${l.name}`).toBe(true);
+    for (const l of layers)
+      expect(new RegExp(l.path).test(SAMPLES[l.name]!), `${SAMPLES[l.name]} is in ${l.name}`).toBe(true);
   });
 
   it('fails an import from any layer to the one above it, naming the layer', async () => {
@@ -78,7 +93,9 @@ describe('the stage order', () => {
   });
 
   it('keeps components off the stages: an adapter may use the contract, not the edge', async () => {
-    expect(await violations('adapter-up', ['adapters/auth/probe.ts', 'runtime/edge/probe.ts'])).toEqual(['components-know-no-stage: adapters/auth/probe.ts -> runtime/edge/probe.ts']);
+    expect(await violations('adapter-up', ['adapters/auth/probe.ts', 'runtime/edge/probe.ts'])).toEqual([
+      'components-know-no-stage: adapters/auth/probe.ts -> runtime/edge/probe.ts',
+    ]);
     expect(await violations('adapter-down', ['adapters/auth/probe.ts', 'runtime/component/probe.ts'])).toEqual([]);
   });
 });

@@ -28,7 +28,8 @@ function declaredDefaults(): Map<string, unknown> {
     }
   };
   walk('manifest', manifestSpec);
-  for (const [name, f] of Object.entries(sectionDefinitions)) if (f.inner && 'spec' in f.inner) walk(name, f.inner.spec);
+  for (const [name, f] of Object.entries(sectionDefinitions))
+    if (f.inner && 'spec' in f.inner) walk(name, f.inner.spec);
   return found;
 }
 
@@ -51,7 +52,12 @@ const bare = (): Manifest =>
     auth: { clerk: { type: 'clerk', issuer: 'https://clerk.example.com' } },
     routes: {
       api: { path: '/api/*', auth: 'clerk', upstream: 'https://origin.example.com', analytics: { to: 'track' } },
-      track: { path: '/v1/track', endpoint: { type: 'track', publishable_keys: ['pk_test'] }, queue: 'analytics', handlers: [] },
+      track: {
+        path: '/v1/track',
+        endpoint: { type: 'track', publishable_keys: ['pk_test'] },
+        queue: 'analytics',
+        handlers: [],
+      },
     },
     commands: {
       pay: {
@@ -59,7 +65,9 @@ const bare = (): Manifest =>
         auth: { service_token: 'SERVICE_TOKEN' },
         queue: 'events',
         sync: { result: { id: 'id' } },
-        steps: [{ action: 'http', method: 'POST', url: 'https://api.example.com/pay', idempotency_header: 'Idempotency-Key' }],
+        steps: [
+          { action: 'http', method: 'POST', url: 'https://api.example.com/pay', idempotency_header: 'Idempotency-Key' },
+        ],
       },
     },
   }) as unknown as Manifest;
@@ -131,8 +139,15 @@ describe('the section specs are the one source of the manifest defaults', () => 
     expect(c.integrations.get('hooks')!.maxBody).toBe(64 * 1024);
     expect(c.stuckAfterMs).toBe(3_600_000);
     // A partial `defaults.retry` keeps the spec's other fields.
-    expect(c.integrations.get('hooks')!.retry).toEqual({ ...compiled.integrations.get('hooks')!.retry, maxAttempts: 2 });
-    expect([c.retention.refusalsMs, c.retention.batch, c.retention.payloadsMs]).toEqual([86_400_000, 50, compiled.retention.payloadsMs]);
+    expect(c.integrations.get('hooks')!.retry).toEqual({
+      ...compiled.integrations.get('hooks')!.retry,
+      maxAttempts: 2,
+    });
+    expect([c.retention.refusalsMs, c.retention.batch, c.retention.payloadsMs]).toEqual([
+      86_400_000,
+      50,
+      compiled.retention.payloadsMs,
+    ]);
     expect(c.plan).toBe('paid');
     expect([c.limits.get('resend.emails')!.warnAt, c.limits.get('resend.emails')!.onExceed]).toEqual([0.5, 'drop']);
   });
@@ -150,7 +165,7 @@ describe('the section specs are the one source of the manifest defaults', () => 
   });
 });
 
-describe('the sections\' descriptions', () => {
+describe("the sections' descriptions", () => {
   it('never restate a default by hand: the schema\'s "Default: …" and the docs\' column come from .default()', () => {
     const restated: string[] = [];
     const walk = (at: string, spec: Spec) => {
@@ -160,19 +175,26 @@ describe('the sections\' descriptions', () => {
       }
     };
     walk('manifest', manifestSpec);
-    for (const [name, f] of Object.entries(sectionDefinitions)) if (f.inner && 'spec' in f.inner) walk(name, f.inner.spec);
+    for (const [name, f] of Object.entries(sectionDefinitions))
+      if (f.inner && 'spec' in f.inner) walk(name, f.inner.spec);
     expect(restated).toEqual([]);
     // And the generated text is there: a defaulted field's schema says its default.
-    expect(sectionDefinitions.Limit!.schema).toMatchObject({ properties: { warn_at: { default: 0.8, description: expect.stringMatching(/ Default: 0\.8\.$/) } } });
+    expect(sectionDefinitions.Limit!.schema).toMatchObject({
+      properties: { warn_at: { default: 0.8, description: expect.stringMatching(/ Default: 0\.8\.$/) } },
+    });
   });
 });
 
 describe('compile.ts', () => {
   it('spells no default: no `??` or `||` with a literal on its right (an empty list or map is no default)', () => {
     const source = readFileSync(join(ROOT, 'runtime/manifest/compile.ts'), 'utf8');
-    const found = source.split('\n').flatMap((line, i) =>
-      [...line.matchAll(/(\?\?|\|\|)\s*(?!\[\]|\{\})(['"`]|-?\d|true\b|false\b|\[|\{)/g)].map(() => `compile.ts:${i + 1}: ${line.trim()}`),
-    );
+    const found = source
+      .split('\n')
+      .flatMap((line, i) =>
+        [...line.matchAll(/(\?\?|\|\|)\s*(?!\[\]|\{\})(['"`]|-?\d|true\b|false\b|\[|\{)/g)].map(
+          () => `compile.ts:${i + 1}: ${line.trim()}`,
+        ),
+      );
     expect(found).toEqual([]);
   });
 });

@@ -68,7 +68,9 @@ cases:
     const manifest = conditionsProject({ 'wrong.test.yaml': wrong });
     const run = await manifestTests([manifest]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`tests/wrong.test.yaml:6:26: event evt_2 is skipped (${HANDLER_IF}), expected applied`);
+    expect(run.stdout).toContain(
+      `tests/wrong.test.yaml:6:26: event evt_2 is skipped (${HANDLER_IF}), expected applied`,
+    );
     expect(run.stdout).toContain('    which conditions decided:');
     expect(run.stdout).toContain(`      tests/wrong.test.yaml:5:9: event evt_2 (skipped) skipped by ${HANDLER_IF}`);
     expect(run.stdout).toContain(`tests/wrong.test.yaml:13:31: event evt_3: the conditions that skipped steps differ`);
@@ -77,8 +79,20 @@ cases:
     expect(run.stdout).toContain(`      tests/wrong.test.yaml:12:9: event evt_3 (applied) skipped by ${STEP_IF}`);
     expect(run.stdout).toContain('0 passed, 2 failed');
 
-    const json = JSON.parse((await manifestTests([manifest, '--json'])).stdout) as { cases: { name: string; skipped: { location: { line: number }; event: string; status: string; conditions: string[] }[] }[] };
-    expect(json.cases[0]!.skipped).toEqual([{ location: { file: 'tests/wrong.test.yaml', line: 5, column: 9 }, event: 'evt_2', status: 'skipped', conditions: [HANDLER_IF] }]);
+    const json = JSON.parse((await manifestTests([manifest, '--json'])).stdout) as {
+      cases: {
+        name: string;
+        skipped: { location: { line: number }; event: string; status: string; conditions: string[] }[];
+      }[];
+    };
+    expect(json.cases[0]!.skipped).toEqual([
+      {
+        location: { file: 'tests/wrong.test.yaml', line: 5, column: 9 },
+        event: 'evt_2',
+        status: 'skipped',
+        conditions: [HANDLER_IF],
+      },
+    ]);
 
     expect((await manifestTests([manifest, '--update'])).stdout).toContain('updated 3 expectations');
     const updated = readFileSync(join(dirname(manifest), 'tests/wrong.test.yaml'), 'utf8');
@@ -98,13 +112,31 @@ cases:
     const lines = run.stdout.split('\n');
     const at = lines.findIndex((l) => l.startsWith('conditions:'));
     expect(lines[at]).toBe('conditions: 1 of 2 seen both true and false; 3 of 4 outcomes (75%)');
-    expect(lines[at + 1]).toBe(`  integrations.yaml:16:17: never false (true 1, false 0): integrations.stripe.handlers[0].steps[1].if (data.object.payment_intent exists true)`);
-    expect(lines[at + 2]).toBe(`  integrations.yaml:11:13: true 1, false 1: integrations.stripe.handlers[0].if (data.object.amount_total gt 100000)`);
+    expect(lines[at + 1]).toBe(
+      `  integrations.yaml:16:17: never false (true 1, false 0): integrations.stripe.handlers[0].steps[1].if (data.object.payment_intent exists true)`,
+    );
+    expect(lines[at + 2]).toBe(
+      `  integrations.yaml:11:13: true 1, false 1: integrations.stripe.handlers[0].if (data.object.amount_total gt 100000)`,
+    );
 
-    const json = JSON.parse((await manifestTests([manifest, '--coverage', '--json'])).stdout) as { coverage: { conditions: unknown[]; outcomes: unknown } };
+    const json = JSON.parse((await manifestTests([manifest, '--coverage', '--json'])).stdout) as {
+      coverage: { conditions: unknown[]; outcomes: unknown };
+    };
     expect(json.coverage.conditions).toEqual([
-      { at: 'integrations.stripe.handlers[0].steps[1].if', location: 'integrations.yaml:16:17', condition: 'data.object.payment_intent exists true', true: 1, false: 0 },
-      { at: 'integrations.stripe.handlers[0].if', location: 'integrations.yaml:11:13', condition: 'data.object.amount_total gt 100000', true: 1, false: 1 },
+      {
+        at: 'integrations.stripe.handlers[0].steps[1].if',
+        location: 'integrations.yaml:16:17',
+        condition: 'data.object.payment_intent exists true',
+        true: 1,
+        false: 0,
+      },
+      {
+        at: 'integrations.stripe.handlers[0].if',
+        location: 'integrations.yaml:11:13',
+        condition: 'data.object.amount_total gt 100000',
+        true: 1,
+        false: 1,
+      },
     ]);
     expect(json.coverage.outcomes).toEqual({ seen: 3, total: 4 });
 
@@ -115,10 +147,17 @@ cases:
     expect(short.stdout).toContain('conditions: 3 of 4 outcomes seen (75%), under --coverage-min 100%');
 
     // With the step-skipping case too, every outcome is seen.
-    const all = await manifestTests([conditionsProject({ 'checkout.test.yaml': TWO_CASES, 'step.test.yaml': STEP_SKIPPED }), '--coverage']);
+    const all = await manifestTests([
+      conditionsProject({ 'checkout.test.yaml': TWO_CASES, 'step.test.yaml': STEP_SKIPPED }),
+      '--coverage',
+    ]);
     expect(all.stdout).toContain('conditions: 2 of 2 seen both true and false; 4 of 4 outcomes (100%)');
-    expect(all.stdout).toContain(`  integrations.yaml:11:13: true 2, false 1: integrations.stripe.handlers[0].if (data.object.amount_total gt 100000)`);
-    expect(all.stdout).toContain(`  integrations.yaml:16:17: true 1, false 1: integrations.stripe.handlers[0].steps[1].if (data.object.payment_intent exists true)`);
+    expect(all.stdout).toContain(
+      `  integrations.yaml:11:13: true 2, false 1: integrations.stripe.handlers[0].if (data.object.amount_total gt 100000)`,
+    );
+    expect(all.stdout).toContain(
+      `  integrations.yaml:16:17: true 1, false 1: integrations.stripe.handlers[0].steps[1].if (data.object.payment_intent exists true)`,
+    );
   });
 
   it('--help documents --coverage', () => {

@@ -26,27 +26,40 @@ describe('switchyard test', () => {
   });
 
   it('fails with a readable diff at file:line:column when a projection is broken, and --update writes what happened', async () => {
-    const dir = copyWith(replaceOnce(defaultManifestText(), resendProjection, 'UPDATE email_logs SET status = :type WHERE id = :id'));
+    const dir = copyWith(
+      replaceOnce(defaultManifestText(), resendProjection, 'UPDATE email_logs SET status = :type WHERE id = :id'),
+    );
     const run = await manifestTests([join(dir, 'integrations.yaml')]);
     expect(run.code).toBe(1);
     const file = 'tests/billing-and-messaging.test.yaml';
     const text = readFileSync(join(dir, file), 'utf8').split('\n');
     const line = text.findIndex((l) => l.includes('{ id: em_1, status: delivered }')) + 1;
-    expect(run.stdout).toContain('✗ tests/billing-and-messaging.test.yaml › resend, delivery and bounce events set the email');
+    expect(run.stdout).toContain(
+      '✗ tests/billing-and-messaging.test.yaml › resend, delivery and bounce events set the email',
+    );
     expect(run.stdout).toContain(`${file}:${line}:11: table email_logs`);
     expect(run.stdout).toContain('table email_logs: 2 expected entries not found, 2 unexpected (2 actual)');
     expect(run.stdout).toContain('-   status: delivered');
     expect(run.stdout).toContain('+   status: email.delivered');
     expect(run.stdout).toMatch(/\d+ passed, 1 failed/);
 
-    const json = JSON.parse((await manifestTests([join(dir, 'integrations.yaml'), '--json'])).stdout) as { ok: boolean; failed: number; cases: { ok: boolean; failures: { location: { file: string; line: number }; actual: unknown }[] }[] };
+    const json = JSON.parse((await manifestTests([join(dir, 'integrations.yaml'), '--json'])).stdout) as {
+      ok: boolean;
+      failed: number;
+      cases: { ok: boolean; failures: { location: { file: string; line: number }; actual: unknown }[] }[];
+    };
     expect(json.ok).toBe(false);
     expect(json.failed).toBe(1);
     const failure = json.cases.find((c) => !c.ok)!.failures[0]!;
     expect(failure.location).toMatchObject({ file, line, column: 11 });
-    expect(failure.actual).toEqual([{ id: 'em_1', status: 'email.delivered' }, { id: 'em_2', status: 'email.bounced' }]);
+    expect(failure.actual).toEqual([
+      { id: 'em_1', status: 'email.delivered' },
+      { id: 'em_2', status: 'email.bounced' },
+    ]);
 
-    expect((await manifestTests([join(dir, 'integrations.yaml'), '--update'])).stdout).toContain('updated 1 expectation');
+    expect((await manifestTests([join(dir, 'integrations.yaml'), '--update'])).stdout).toContain(
+      'updated 1 expectation',
+    );
     expect(readFileSync(join(dir, file), 'utf8')).toContain('{ id: em_1, status: email.delivered }');
     expect((await manifestTests([join(dir, 'integrations.yaml')])).code).toBe(0);
   });
@@ -67,27 +80,47 @@ describe('switchyard test', () => {
     const args = [join(dir, 'integrations.yaml'), join(dir, 'tests/only.test.yaml')];
     const run = await manifestTests(args);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/integrations\.yaml:\d+:\d+: clerk handler on user\.deleted: no case applied an event to it/);
+    expect(run.stdout).toMatch(
+      /integrations\.yaml:\d+:\d+: clerk handler on user\.deleted: no case applied an event to it/,
+    );
     expect((await manifestTests([...args, '--coverage=strict'])).code).toBe(1);
   });
 
   it('lists a projected column no case asserts after its step ran with --coverage, and fails on it with --coverage=strict', async () => {
     const dir = copyWith(defaultManifestText());
     const file = join(dir, 'tests/billing-and-messaging.test.yaml');
-    writeFileSync(file, replaceOnce(readFileSync(file, 'utf8'), ', version: "2026-01-01T00:01:00.000Z#0000000000000002" }', ' }'));
+    writeFileSync(
+      file,
+      replaceOnce(readFileSync(file, 'utf8'), ', version: "2026-01-01T00:01:00.000Z#0000000000000002" }', ' }'),
+    );
     const manifest = join(dir, 'integrations.yaml');
     const plain = await manifestTests([manifest]);
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/^columns: 1 of (\d+) projected columns not asserted after their sql step ran \(--coverage lists them\)$/m);
+    expect(plain.stdout).toMatch(
+      /^columns: 1 of (\d+) projected columns not asserted after their sql step ran \(--coverage lists them\)$/m,
+    );
     const report = await manifestTests([manifest, '--coverage']);
     expect(report.code).toBe(0);
-    expect(report.stdout).toMatch(/^ {2}integrations\.yaml:\d+:\d+: paddle handler on subscription\.created, subscription\.updated: no case that ran it asserts subscriptions\.version$/m);
+    expect(report.stdout).toMatch(
+      /^ {2}integrations\.yaml:\d+:\d+: paddle handler on subscription\.created, subscription\.updated: no case that ran it asserts subscriptions\.version$/m,
+    );
     const strict = await manifestTests([manifest, '--coverage=strict']);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/\d+ passed, 0 failed/);
-    const json = JSON.parse((await manifestTests([manifest, '--coverage=strict', '--json'])).stdout) as { ok: boolean; coverage: { columns: { total: number; asserted: number; unasserted: unknown[] } } };
+    const json = JSON.parse((await manifestTests([manifest, '--coverage=strict', '--json'])).stdout) as {
+      ok: boolean;
+      coverage: { columns: { total: number; asserted: number; unasserted: unknown[] } };
+    };
     expect(json.ok).toBe(false);
     expect(json.coverage.columns.total - json.coverage.columns.asserted).toBe(1);
-    expect(json.coverage.columns.unasserted).toEqual([{ location: expect.stringMatching(/^integrations\.yaml:\d+:\d+$/), handler: 'integrations.paddle.handlers[0]', step: 'integrations.paddle.handlers[0].steps[0]', table: 'subscriptions', columns: ['version'] }]);
+    expect(json.coverage.columns.unasserted).toEqual([
+      {
+        location: expect.stringMatching(/^integrations\.yaml:\d+:\d+$/),
+        handler: 'integrations.paddle.handlers[0]',
+        step: 'integrations.paddle.handlers[0].steps[0]',
+        table: 'subscriptions',
+        columns: ['version'],
+      },
+    ]);
   });
 });

@@ -26,7 +26,9 @@ describe('the D1 shim over node:sqlite', () => {
 
   it("builds the schema from the project's migrations, triggers included", async () => {
     const d1 = migratedD1(join(ROOT, 'migrations'));
-    const tables = (await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all<{ name: string }>()).results.map((r) => r.name);
+    const tables = (
+      await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all<{ name: string }>()
+    ).results.map((r) => r.name);
     expect(tables).toContain('events_apply_once');
     d1.close();
   });
@@ -36,12 +38,30 @@ describe('the capture scrubber', () => {
   it('replaces e-mails, phone numbers and names deterministically, and declared keys and paths', () => {
     const s = new Scrubber({ keys: ['address'], paths: ['data.note'] });
     const out = s.scrub({
-      data: { email: 'Ada@Lovelace.org', cc: 'ada@lovelace.org', first_name: 'Ada', phone: '+44 20 7946 0958', note: 'call me', address: { line1: '1 Road' }, amount: 1900, created: 1767225600 },
+      data: {
+        email: 'Ada@Lovelace.org',
+        cc: 'ada@lovelace.org',
+        first_name: 'Ada',
+        phone: '+44 20 7946 0958',
+        note: 'call me',
+        address: { line1: '1 Road' },
+        amount: 1900,
+        created: 1767225600,
+      },
       To: '+15555550100',
       text: 'write to grace@hopper.dev please',
     });
     expect(out).toEqual({
-      data: { email: 'person1@example.com', cc: 'person1@example.com', first_name: 'Person1', phone: '+15550000001', note: 'scrubbed-1', address: { line1: 'scrubbed-2' }, amount: 1900, created: 1767225600 },
+      data: {
+        email: 'person1@example.com',
+        cc: 'person1@example.com',
+        first_name: 'Person1',
+        phone: '+15550000001',
+        note: 'scrubbed-1',
+        address: { line1: 'scrubbed-2' },
+        amount: 1900,
+        created: 1767225600,
+      },
       To: '+15550000002',
       text: 'write to person2@example.com please',
     });

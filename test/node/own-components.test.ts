@@ -103,17 +103,23 @@ describe("a project's own action", () => {
     const typo = project('            mesage: a payment failed');
     const bad = cli(['validate', typo]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`integrations.yaml:${positionOf(typo, 'mesage')}: error [default, staging, production]: integrations.stripe.handlers[0].steps[0].mesage: unknown key "mesage" (did you mean "message"?)`);
+    expect(bad.stderr).toContain(
+      `integrations.yaml:${positionOf(typo, 'mesage')}: error [default, staging, production]: integrations.stripe.handlers[0].steps[0].mesage: unknown key "mesage" (did you mean "message"?)`,
+    );
     const wrongType = project('            message: a payment failed\n            level: loud');
     const wrong = cli(['validate', wrongType]);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(new RegExp(`integrations\\.yaml:${positionOf(wrongType, 'loud')}: error .*steps\\[0\\]\\.level: .*(info|urgent)`));
-     // Its secret option is a secret like a built-in's: it must be declared for development.
+    expect(wrong.stderr).toMatch(
+      new RegExp(`integrations\\.yaml:${positionOf(wrongType, 'loud')}: error .*steps\\[0\\]\\.level: .*(info|urgent)`),
+    );
+    // Its secret option is a secret like a built-in's: it must be declared for development.
     const undeclared = project();
     writeFileSync(undeclared, readFileSync(undeclared, 'utf8').replace('token: SLACK_BOT_TOKEN', 'token: TEAM_TOKEN'));
     const secret = cli(['validate', '--env', 'default', undeclared]);
     expect(secret.code).toBe(1);
-    expect(secret.stderr).toContain(`integrations.yaml:${positionOf(undeclared, 'TEAM_TOKEN')}: error [default]: integrations.stripe.handlers[0].steps[0].token: secret TEAM_TOKEN is not declared in .dev.vars.example`);
+    expect(secret.stderr).toContain(
+      `integrations.yaml:${positionOf(undeclared, 'TEAM_TOKEN')}: error [default]: integrations.stripe.handlers[0].steps[0].token: secret TEAM_TOKEN is not declared in .dev.vars.example`,
+    );
   });
 
   it('is read by plan: a new secret it reads is named', () => {
@@ -130,14 +136,18 @@ describe("a project's own action", () => {
     writeFileSync(join(dirname(file), 'components/http.ts'), component('http', 'myHttp'));
     const result = cli(['validate', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`integrations.yaml:${positionOf(file, './components/http.ts')}: error [default]: components[1]: action "http" (./components/http.ts, export myHttp) has the name of a built-in action: give it another name`);
+    expect(result.stderr).toContain(
+      `integrations.yaml:${positionOf(file, './components/http.ts')}: error [default]: components[1]: action "http" (./components/http.ts, export myHttp) has the name of a built-in action: give it another name`,
+    );
   });
 
   it('names a missing file at its entry', () => {
     const file = project(GOOD, ['./components/notify-team.ts', './components/gone.ts']);
     const result = cli(['validate', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`integrations.yaml:${positionOf(file, './components/gone.ts')}: error [default]: components[1]: component file ./components/gone.ts not found`);
+    expect(result.stderr).toContain(
+      `integrations.yaml:${positionOf(file, './components/gone.ts')}: error [default]: components[1]: component file ./components/gone.ts not found`,
+    );
   });
 
   it('runs in switchyard test: the case sees it sent', () => {
@@ -179,7 +189,18 @@ describe("a project's own action", () => {
         b.onResolve({ filter: /\.switchyard\// }, (args) => ({ path: join(dir, '.switchyard', basename(args.path)) }));
       },
     };
-    const result = await build({ entryPoints: [join(ROOT, 'worker/index.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'node', conditions: ['workerd', 'worker'], external: ['cloudflare:*'], logLevel: 'silent', plugins: [redirect] });
+    const result = await build({
+      entryPoints: [join(ROOT, 'worker/index.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'node',
+      conditions: ['workerd', 'worker'],
+      external: ['cloudflare:*'],
+      logLevel: 'silent',
+      plugins: [redirect],
+    });
     const inputs = Object.keys(result.metafile.inputs).map((f) => resolve(ROOT, f));
     expect(inputs).toContain(join(dir, 'components/notify-team.ts'));
     expect(result.outputFiles[0]!.text).toContain('https://team.example/notify');

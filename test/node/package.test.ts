@@ -20,15 +20,25 @@ const SYSTEM_NODE = process.env.SYSTEM_NODE ?? '/usr/bin/node';
 const work = mkdtempSync(join(tmpdir(), 'switchyard-package-'));
 const app = join(work, 'my-app');
 /** The system's Node first on PATH, as a user's shell has it (not this repository's node_modules/.bin). */
-const userEnv = { ...process.env, PATH: `${dirname(SYSTEM_NODE)}:/usr/bin:/bin`, CI: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+const userEnv = {
+  ...process.env,
+  PATH: `${dirname(SYSTEM_NODE)}:/usr/bin:/bin`,
+  CI: 'true',
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+};
 delete (userEnv as Record<string, string | undefined>).NODE_OPTIONS;
-for (const key of Object.keys(userEnv)) if (key.startsWith('npm_') && !/^npm_config_(update_notifier|fund|audit|cache)$/.test(key)) delete (userEnv as Record<string, string | undefined>)[key];
+for (const key of Object.keys(userEnv))
+  if (key.startsWith('npm_') && !/^npm_config_(update_notifier|fund|audit|cache)$/.test(key))
+    delete (userEnv as Record<string, string | undefined>)[key];
 
 /** Runs a command as the user would; returns its stdout and stderr together (stdout alone with `stdoutOnly`). */
 function run(command: string, args: string[], cwd: string, stdoutOnly = false): string {
   const result = spawnSync(command, args, { cwd, env: userEnv, encoding: 'utf8', timeout: 240_000 });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${result.status}:\n${output}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${result.status}:\n${output}`);
   return stdoutOnly ? result.stdout : output;
 }
 const npm = (args: string[], cwd = app) => run('npm', args, cwd);
@@ -51,7 +61,12 @@ async function freePort(): Promise<number> {
 async function dev(): Promise<{ child: ChildProcess; output: () => string; url: string }> {
   const port = await freePort();
   let output = '';
-  const child = spawn('npm', ['run', 'dev', '--', '--ip', '127.0.0.1', '--show-interactive-dev-session=false'], { cwd: app, env: { ...userEnv, PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', 'dev', '--', '--ip', '127.0.0.1', '--show-interactive-dev-session=false'], {
+    cwd: app,
+    env: { ...userEnv, PORT: String(port) },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 120_000;
@@ -72,8 +87,24 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Each statement's rows, from the project's local D1, through its own wrangler on its own Node (one call). */
 function d1(...statements: string[]): Record<string, unknown>[][] {
-  const out = run(join(app, 'node_modules/.bin/node'), [join(app, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'execute', 'DB', '--local', '--json', '--command', statements.join(';\n')], app, true);
-  return (JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as { results: Record<string, unknown>[] }[]).map((r) => r.results);
+  const out = run(
+    join(app, 'node_modules/.bin/node'),
+    [
+      join(app, 'node_modules/wrangler/bin/wrangler.js'),
+      'd1',
+      'execute',
+      'DB',
+      '--local',
+      '--json',
+      '--command',
+      statements.join(';\n'),
+    ],
+    app,
+    true,
+  );
+  return (
+    JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as { results: Record<string, unknown>[] }[]
+  ).map((r) => r.results);
 }
 
 /** What must survive an upgrade, by identity and content (a status may move on: a retry can run meanwhile). */
@@ -101,38 +132,91 @@ afterAll(async () => {
 
 describe('npm create switchyard, from the packed package, on Node 20', () => {
   it('makes a project that holds only its own things, installs it, and its dev serves a signed Stripe event into D1', async () => {
-    const created = npm(['exec', '--yes', '--prefer-offline', `--package=${tarball}`, '--', 'create-switchyard', 'my-app', '--switchyard', `file:${tarball}`], work);
+    const created = npm(
+      [
+        'exec',
+        '--yes',
+        '--prefer-offline',
+        `--package=${tarball}`,
+        '--',
+        'create-switchyard',
+        'my-app',
+        '--switchyard',
+        `file:${tarball}`,
+      ],
+      work,
+    );
     expect(created).toContain('npm install && npm run dev');
-    expect(readdirSync(app).sort()).toEqual(['.dev.vars.example', '.github', '.gitignore', 'README.md', 'integrations.yaml', 'migrations', 'package.json', 'samples', 'templates', 'tests', 'wrangler.toml']);
+    expect(readdirSync(app).sort()).toEqual([
+      '.dev.vars.example',
+      '.github',
+      '.gitignore',
+      'README.md',
+      'integrations.yaml',
+      'migrations',
+      'package.json',
+      'samples',
+      'templates',
+      'tests',
+      'wrangler.toml',
+    ]);
     // Its migrations are its own tables only: the runtime's come with the package.
     expect(readdirSync(join(app, 'migrations'))).toEqual(['0001_contract_tables.sql', '0003_consumer.sql']);
-    const scripts = (JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
     for (const name of ['dev', 'test', 'validate', 'deploy']) expect(scripts[name], name).toMatch(/switchyard/);
     npm(['install', '--prefer-offline']);
 
     const server = await dev();
     running = server.child;
     // Every runtime migration the package ships (runtime/migrations/d1), first and last named.
-    const runtime = readdirSync(join(ROOT, 'runtime/migrations/d1')).filter((f) => f.endsWith('.sql')).sort();
-    expect(server.output()).toContain(`[switchyard] local D1: runtime tables applied ${runtime.length} (${runtime[0]} … ${runtime.at(-1)})`);
-    expect(server.output()).toContain('[switchyard] local D1: applied 2 migrations (0001_contract_tables.sql, 0003_consumer.sql)');
-    const sent = npm(['run', '-s', 'switchyard', '--', 'send', 'stripe', 'payment_intent.succeeded', '--url', server.url]);
+    const runtime = readdirSync(join(ROOT, 'runtime/migrations/d1'))
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
+    expect(server.output()).toContain(
+      `[switchyard] local D1: runtime tables applied ${runtime.length} (${runtime[0]} … ${runtime.at(-1)})`,
+    );
+    expect(server.output()).toContain(
+      '[switchyard] local D1: applied 2 migrations (0001_contract_tables.sql, 0003_consumer.sql)',
+    );
+    const sent = npm([
+      'run',
+      '-s',
+      'switchyard',
+      '--',
+      'send',
+      'stripe',
+      'payment_intent.succeeded',
+      '--url',
+      server.url,
+    ]);
     const id = sent.match(/"id":"(evt_[^"]+)"/)?.[1];
     expect(sent, sent).toMatch(/-> 200 \{"status":"applied"/);
     // A failed-payment email (an effect: offline, Resend cannot answer, so it retries) and a delivery with no id
     // (unmappable: a dead letter), for the upgrade below to keep.
     npm(['run', '-s', 'switchyard', '--', 'send', 'stripe', 'invoice.payment_failed', '--url', server.url]);
-    writeFileSync(join(work, 'no-id.json'), JSON.stringify({ object: 'event', type: 'payment_intent.succeeded', created: 1767225600, data: { object: {} } }));
-    spawnSync('npm', ['run', '-s', 'switchyard', '--', 'send', 'stripe', '--file', join(work, 'no-id.json'), '--url', server.url], { cwd: app, env: userEnv });
+    writeFileSync(
+      join(work, 'no-id.json'),
+      JSON.stringify({ object: 'event', type: 'payment_intent.succeeded', created: 1767225600, data: { object: {} } }),
+    );
+    spawnSync(
+      'npm',
+      ['run', '-s', 'switchyard', '--', 'send', 'stripe', '--file', join(work, 'no-id.json'), '--url', server.url],
+      { cwd: app, env: userEnv },
+    );
     await stop(server.child);
     running = undefined;
-    expect(d1(`SELECT integration, type, status FROM events WHERE id = '${id}'`)).toEqual([[{ integration: 'stripe', type: 'payment_intent.succeeded', status: 'applied' }]]);
+    expect(d1(`SELECT integration, type, status FROM events WHERE id = '${id}'`)).toEqual([
+      [{ integration: 'stripe', type: 'payment_intent.succeeded', status: 'applied' }],
+    ]);
   }, 360_000);
 
   it("runs the project's own switchyard test and a wrangler deploy --dry-run", () => {
     expect(npm(['test'])).toMatch(/\b[1-9]\d* passed, 0 failed/);
     npm(['run', '-s', 'build']);
-    expect(npm(['exec', '--', 'wrangler', 'deploy', '--dry-run', '--outdir', join(work, 'dry-run')])).toContain('--dry-run: exiting now.');
+    expect(npm(['exec', '--', 'wrangler', 'deploy', '--dry-run', '--outdir', join(work, 'dry-run')])).toContain(
+      '--dry-run: exiting now.',
+    );
     expect(existsSync(join(work, 'dry-run/worker.js'))).toBe(true);
   }, 180_000);
 
@@ -145,22 +229,35 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     const next = join(work, 'next');
     mkdirSync(next);
     run('tar', ['-xzf', tarball, '-C', next, '--strip-components=1'], work);
-    writeFileSync(join(next, 'runtime/migrations/d1/0099_upgrade_probe.sql'), 'ALTER TABLE events ADD COLUMN upgrade_probe TEXT;\nCREATE INDEX IF NOT EXISTS events_by_upgrade_probe ON events (upgrade_probe);\n');
-    const manifest = JSON.parse(readFileSync(join(next, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+    writeFileSync(
+      join(next, 'runtime/migrations/d1/0099_upgrade_probe.sql'),
+      'ALTER TABLE events ADD COLUMN upgrade_probe TEXT;\nCREATE INDEX IF NOT EXISTS events_by_upgrade_probe ON events (upgrade_probe);\n',
+    );
+    const manifest = JSON.parse(readFileSync(join(next, 'package.json'), 'utf8')) as {
+      version: string;
+      scripts: Record<string, string>;
+    };
     manifest.version = '0.1.1-next';
     delete manifest.scripts.prepack;
     writeFileSync(join(next, 'package.json'), JSON.stringify(manifest, null, 2));
     const nextTarball = pack(next, work, ['--ignore-scripts']);
     // npm update's work for a file: release (node's, esbuild's and workerd's install scripts ran on the first install).
     npm(['install', '--prefer-offline', '--ignore-scripts', `switchyard@file:${nextTarball}`]);
-    expect(run(SYSTEM_NODE, ['-p', "require('./node_modules/switchyard/package.json').version"], app).trim()).toBe('0.1.1-next');
+    expect(run(SYSTEM_NODE, ['-p', "require('./node_modules/switchyard/package.json').version"], app).trim()).toBe(
+      '0.1.1-next',
+    );
 
     const server = await dev();
     running = server.child;
     expect(server.output()).toContain('[switchyard] local D1: runtime tables applied 1 (0099_upgrade_probe.sql)');
     await stop(server.child);
     running = undefined;
-    expect(d1("SELECT name, how FROM switchyard_migrations WHERE name = '0099_upgrade_probe.sql'", "SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'upgrade_probe'")).toEqual([[{ name: '0099_upgrade_probe.sql', how: 'ran' }], [{ n: 1 }]]);
+    expect(
+      d1(
+        "SELECT name, how FROM switchyard_migrations WHERE name = '0099_upgrade_probe.sql'",
+        "SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'upgrade_probe'",
+      ),
+    ).toEqual([[{ name: '0099_upgrade_probe.sql', how: 'ran' }], [{ n: 1 }]]);
     expect(snapshot()).toEqual(before);
   }, 300_000);
 });

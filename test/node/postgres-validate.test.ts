@@ -17,14 +17,19 @@ const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(need
 /** validate in a child, with or without a Postgres to check against (without: PGlite, offline). */
 function validate(manifest: string, pgUrl: string | undefined) {
   const { SWITCHYARD_PG_URL: _drop, ...env } = process.env;
-  const result = spawnSync(process.execPath, [CLI, 'validate', '--env', 'default', manifest], { encoding: 'utf8', env: { ...env, ...(pgUrl ? { SWITCHYARD_PG_URL: pgUrl } : {}) } });
+  const result = spawnSync(process.execPath, [CLI, 'validate', '--env', 'default', manifest], {
+    encoding: 'utf8',
+    env: { ...env, ...(pgUrl ? { SWITCHYARD_PG_URL: pgUrl } : {}) },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** A project copy whose manifest is `text`, with the example's Postgres migrations beside it. */
 function exampleProject(text: string): string {
   const manifest = projectWith(text);
-  cpSync(join(ROOT, 'examples/postgres-migrations'), join(dirname(manifest), 'postgres-migrations'), { recursive: true });
+  cpSync(join(ROOT, 'examples/postgres-migrations'), join(dirname(manifest), 'postgres-migrations'), {
+    recursive: true,
+  });
   return manifest;
 }
 
@@ -37,21 +42,30 @@ describe('validate with a postgres store', () => {
   });
 
   const engines: [string, string | undefined, RegExp][] = [['offline, in PGlite', undefined, /in PGlite/]];
-  if (process.env.SWITCHYARD_PG_URL) engines.push(['against the Postgres at SWITCHYARD_PG_URL', process.env.SWITCHYARD_PG_URL, /in PostgreSQL \d+/]);
+  if (process.env.SWITCHYARD_PG_URL)
+    engines.push(['against the Postgres at SWITCHYARD_PG_URL', process.env.SWITCHYARD_PG_URL, /in PostgreSQL \d+/]);
   for (const [name, url, engine] of engines) {
     it(`points at a misspelt column with a caret, and refuses an event whose SQL goes to two stores (${name})`, () => {
       let text = replaceOnce(EXAMPLE, "UPDATE orders SET status = 'paid'", "UPDATE orders SET statuss = 'paid'");
       // A D1 handler for an event type a Postgres handler also takes.
-      text = replaceOnce(text, '      - on: customer.subscription.deleted\n', '      - on: customer.subscription.deleted\n        steps: [{ sql: "DELETE FROM orders WHERE id = :id", params: { id: data.object.id } }]\n      - on: customer.subscription.deleted\n');
+      text = replaceOnce(
+        text,
+        '      - on: customer.subscription.deleted\n',
+        '      - on: customer.subscription.deleted\n        steps: [{ sql: "DELETE FROM orders WHERE id = :id", params: { id: data.object.id } }]\n      - on: customer.subscription.deleted\n',
+      );
       const manifest = exampleProject(text);
       const { code, stderr } = validate(manifest, url);
       expect(code).toBe(1);
       const line = lineOf(text, 'statuss');
       const column = text.split('\n')[line - 1]!.indexOf('statuss') + 1;
-      expect(stderr).toContain(`integrations.yaml:${line}:${column}: error [default]: integrations.stripe.handlers[0].steps[0].sql: SQL does not prepare against store app (postgres-migrations, `);
+      expect(stderr).toContain(
+        `integrations.yaml:${line}:${column}: error [default]: integrations.stripe.handlers[0].steps[0].sql: SQL does not prepare against store app (postgres-migrations, `,
+      );
       expect(stderr).toMatch(engine);
       expect(stderr).toContain('column "statuss" of relation "orders" does not exist');
-      expect(stderr).toMatch(/integrations\.stripe\.handlers\[3\]: an event customer\.subscription\.deleted runs this handler \(store app\) and handler 2 \(store d1\): one event's SQL must go to one store/);
+      expect(stderr).toMatch(
+        /integrations\.stripe\.handlers\[3\]: an event customer\.subscription\.deleted runs this handler \(store app\) and handler 2 \(store d1\): one event's SQL must go to one store/,
+      );
     });
   }
 
@@ -60,7 +74,9 @@ describe('validate with a postgres store', () => {
     writeFileSync(manifest, EXAMPLE);
     const { code, stderr } = validate(manifest, undefined);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/stores\.app\.migrations: migrations folder postgres-migrations not found next to the manifest/);
+    expect(stderr).toMatch(
+      /stores\.app\.migrations: migrations folder postgres-migrations not found next to the manifest/,
+    );
   });
 });
 
@@ -69,7 +85,26 @@ describe('stores at compile time', () => {
     version: 1,
     queues: { events: { binding: 'EVENTS_QUEUE' } },
     stores: { app: { type: 'postgres', binding: 'HYPERDRIVE', migrations: 'pg' } },
-    integrations: { shop: { route: '/s', verifier: { type: 'token', secret: 'T' }, event: { id: 'id', type: 'type' }, queue: 'events', handlers: [{ on: 'paid', store: 'app', steps: [{ sql: 'UPDATE orders SET status = :s WHERE id = :id AND tags ? :s::text', params: { s: 'status', id: 'id' } }] }] } },
+    integrations: {
+      shop: {
+        route: '/s',
+        verifier: { type: 'token', secret: 'T' },
+        event: { id: 'id', type: 'type' },
+        queue: 'events',
+        handlers: [
+          {
+            on: 'paid',
+            store: 'app',
+            steps: [
+              {
+                sql: 'UPDATE orders SET status = :s WHERE id = :id AND tags ? :s::text',
+                params: { s: 'status', id: 'id' },
+              },
+            ],
+          },
+        ],
+      },
+    },
   });
   const problems = (m: Manifest) => {
     try {
@@ -82,8 +117,28 @@ describe('stores at compile time', () => {
 
   it('writes $N placeholders for a Postgres store and keeps its ? operator and :: casts', () => {
     const step = compileManifest(base(), defaultRegistry).sources.get('shop')!.stepsFor('paid')[0]!;
-    expect(step.run(stepContext({ integration: 'shop', id: 'e1', type: 'paid', occurred_at: null, received_at: '2026-01-01T00:00:00.000Z', payload: { status: 'paid', id: 'o1' } }, {}))).toEqual({
-      statements: [{ sql: 'UPDATE orders SET status = $1 WHERE id = $2 AND tags ? $1::text', params: ['paid', 'o1'], store: 'app' }],
+    expect(
+      step.run(
+        stepContext(
+          {
+            integration: 'shop',
+            id: 'e1',
+            type: 'paid',
+            occurred_at: null,
+            received_at: '2026-01-01T00:00:00.000Z',
+            payload: { status: 'paid', id: 'o1' },
+          },
+          {},
+        ),
+      ),
+    ).toEqual({
+      statements: [
+        {
+          sql: 'UPDATE orders SET status = $1 WHERE id = $2 AND tags ? $1::text',
+          params: ['paid', 'o1'],
+          store: 'app',
+        },
+      ],
     });
   });
 
@@ -93,7 +148,9 @@ describe('stores at compile time', () => {
     m.stores!.other = { type: 'd1', binding: 'OTHER_DB' };
     expect(problems(m)).toEqual([
       "stores.other.binding: a d1 store is the event log's database (binding DB): its projections commit with their applied-marker; use a postgres store for another database",
-      expect.stringMatching(/^integrations\.shop\.handlers\.0\.steps\.0\.sql: store "warehouse" is not declared under stores: \(known: d1, app\)/),
+      expect.stringMatching(
+        /^integrations\.shop\.handlers\.0\.steps\.0\.sql: store "warehouse" is not declared under stores: \(known: d1, app\)/,
+      ),
     ]);
   });
 
@@ -105,7 +162,10 @@ describe('stores at compile time', () => {
 
 describe(':named parameters for Postgres', () => {
   it('skips literals, E-strings, dollar quotes and comments, and refuses $N', () => {
-    expect(compileNamedSql("SELECT :a, ':b', E'it\\'s :c', $q$ :d $q$, x::int -- :e\nWHERE y = :a", '$')).toEqual({ text: "SELECT $1, ':b', E'it\\'s :c', $q$ :d $q$, x::int -- :e\nWHERE y = $1", names: ['a'] });
+    expect(compileNamedSql("SELECT :a, ':b', E'it\\'s :c', $q$ :d $q$, x::int -- :e\nWHERE y = :a", '$')).toEqual({
+      text: "SELECT $1, ':b', E'it\\'s :c', $q$ :d $q$, x::int -- :e\nWHERE y = $1",
+      names: ['a'],
+    });
     expect(() => compileNamedSql('SELECT $1', '$')).toThrow(/found a \$N parameter/);
     expect(() => compileNamedSql('SELECT $q$ open', '$')).toThrow(/unterminated \$q\$ quote/);
   });

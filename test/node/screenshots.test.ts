@@ -15,7 +15,9 @@ describe('screenshotPath', () => {
     const a = screenshotPath('dashboard.png', {});
     expect(a.startsWith(tmpdir())).toBe(true);
     expect(a.startsWith(join(ROOT, 'docs'))).toBe(false);
-    expect(screenshotPath('dashboard-phone.png', { UPDATE_SCREENSHOTS: '0' })).toBe(join(a, '..', 'dashboard-phone.png'));
+    expect(screenshotPath('dashboard-phone.png', { UPDATE_SCREENSHOTS: '0' })).toBe(
+      join(a, '..', 'dashboard-phone.png'),
+    );
   });
 });
 
@@ -24,10 +26,14 @@ describe('npm run screenshots', () => {
     const tests = join(ROOT, 'test/node');
     const taken = readdirSync(tests)
       .filter((f) => f.endsWith('.test.ts') && f !== 'screenshots.test.ts')
-      .flatMap((f) => [...readFileSync(join(tests, f), 'utf8').matchAll(/screenshotPath\('([\w.-]+\.png)'\)/g)].map((m) => m[1]!));
+      .flatMap((f) =>
+        [...readFileSync(join(tests, f), 'utf8').matchAll(/screenshotPath\('([\w.-]+\.png)'\)/g)].map((m) => m[1]!),
+      );
     const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.png'));
     expect(docs.filter((f) => !taken.includes(f))).toEqual([]);
     expect(taken).toEqual(expect.arrayContaining(['console-list.png', 'console-timeline.png', 'console-charts.png']));
-    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.screenshots).toBe('node scripts/screenshots.ts');
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.screenshots).toBe(
+      'node scripts/screenshots.ts',
+    );
   });
 });

@@ -11,12 +11,16 @@ import { adapterOf, catalog, secretsFor, signedSample, verdict } from '../suppor
 const { entries } = catalog();
 
 /** The preset's options with each list-taking secret option as `[<unset name>, ...its names]`, and those unset names. */
-function withUnsetRotation(adapterSpec: Record<string, { schema: Record<string, unknown> }>, options: Record<string, unknown>): { options: Record<string, unknown>; unset: string[] } {
+function withUnsetRotation(
+  adapterSpec: Record<string, { schema: Record<string, unknown> }>,
+  options: Record<string, unknown>,
+): { options: Record<string, unknown>; unset: string[] } {
   const out = { ...options };
   const unset: string[] = [];
   for (const [key, f] of Object.entries(adapterSpec)) {
     const type = f.schema.type;
-    if (f.schema['x-secret'] !== true || !Array.isArray(type) || !type.includes('array') || out[key] === undefined) continue;
+    if (f.schema['x-secret'] !== true || !Array.isArray(type) || !type.includes('array') || out[key] === undefined)
+      continue;
     const name = `ROTATION_UNSET_${key.toUpperCase()}`;
     out[key] = [name, ...([] as string[]).concat(out[key] as string | string[])];
     unset.push(name);
@@ -46,7 +50,9 @@ describe.each([...entries.values()].map((entry) => [entry.name, entry] as const)
     const verifier = build(adapter, rotated.options, undefined);
     const { env, signing } = await secretsFor(entry);
     const sample = await signedSample(entry, now, signing);
-    const listed = Object.entries(rotated.options).filter(([, v]) => Array.isArray(v) && rotated.unset.includes((v as string[])[0]!));
+    const listed = Object.entries(rotated.options).filter(
+      ([, v]) => Array.isArray(v) && rotated.unset.includes((v as string[])[0]!),
+    );
     const [, names] = listed[listed.length - 1]! as [string, string[]];
     const bare = Object.fromEntries(Object.entries(env).filter(([k]) => !names.includes(k)));
     const refused = await verdict(verifier, sample, bare, now).catch((error: unknown) => error);

@@ -28,20 +28,57 @@ const ALLOWED: { files: string[]; text: string; why: string }[] = [
     text: "'sent'",
     why: "a queue counter (the `queue.sent` usage metric stored in D1, paired with `consumed`), not an effect's status",
   },
-  { files: ['runtime/lib/telemetry.ts'], text: "'analytics.dropped': ['route', 'dropped']", why: "a log record's outcome: an analytics event the route dropped (never stored), not an effect's status" },
-  { files: ['runtime/lib/platform.ts', 'cli/lib/budget.ts', 'runtime/manifest/decide.ts'], text: "'queued'", why: "a bookkeeping path through the pipeline ('queued' or 'direct'): the decision and the budget report" },
-  { files: ['runtime/consumer/effects.ts'], text: "reason: 'effect'", why: "a dead letter's reason column (the effect's delivery failed); its stage is set by the store" },
-  { files: ['runtime/operations/admin.ts'], text: "c.req.query('replayed')", why: 'the name of an admin API query parameter (`replayed=true`, the older spelling of `view=all`)' },
-  { files: ['cli/lib/fake-providers.ts'], text: "status: 'queued', to:", why: "Twilio's own message status in its API's answer, which the fake imitates" },
-  { files: ['runtime/operations/replay.ts'], text: "ReplayResult['skipped']", why: "a replay result's field: the dead letters asked for that were not replayed (not the event status `skipped`)" },
-  { files: ['runtime/manifest/sections/integrations.ts'], text: '(`skipped` when no step of any handler ran)', why: "the Handler's `if` description names the status it leads to, for the schema's readers" },
-  { files: ['cli/lib/replay-plan.ts'], text: "'effect'", why: 'the kind of a replay plan item (an effect or an enqueued message), shown by `switchyard plan`' },
+  {
+    files: ['runtime/lib/telemetry.ts'],
+    text: "'analytics.dropped': ['route', 'dropped']",
+    why: "a log record's outcome: an analytics event the route dropped (never stored), not an effect's status",
+  },
+  {
+    files: ['runtime/lib/platform.ts', 'cli/lib/budget.ts', 'runtime/manifest/decide.ts'],
+    text: "'queued'",
+    why: "a bookkeeping path through the pipeline ('queued' or 'direct'): the decision and the budget report",
+  },
+  {
+    files: ['runtime/consumer/effects.ts'],
+    text: "reason: 'effect'",
+    why: "a dead letter's reason column (the effect's delivery failed); its stage is set by the store",
+  },
+  {
+    files: ['runtime/operations/admin.ts'],
+    text: "c.req.query('replayed')",
+    why: 'the name of an admin API query parameter (`replayed=true`, the older spelling of `view=all`)',
+  },
+  {
+    files: ['cli/lib/fake-providers.ts'],
+    text: "status: 'queued', to:",
+    why: "Twilio's own message status in its API's answer, which the fake imitates",
+  },
+  {
+    files: ['runtime/operations/replay.ts'],
+    text: "ReplayResult['skipped']",
+    why: "a replay result's field: the dead letters asked for that were not replayed (not the event status `skipped`)",
+  },
+  {
+    files: ['runtime/manifest/sections/integrations.ts'],
+    text: '(`skipped` when no step of any handler ran)',
+    why: "the Handler's `if` description names the status it leads to, for the schema's readers",
+  },
+  {
+    files: ['cli/lib/replay-plan.ts'],
+    text: "'effect'",
+    why: 'the kind of a replay plan item (an effect or an enqueued message), shown by `switchyard plan`',
+  },
   { files: ['bench/run.ts'], text: "', await run", why: 'benchmark names (the ingest and consumer benches)' },
-  { files: ['bench/foundation.ts'], text: "of('deferred')", why: "a measured phase's name (the deferred part of the compile)" },
+  {
+    files: ['bench/foundation.ts'],
+    text: "of('deferred')",
+    why: "a measured phase's name (the deferred part of the compile)",
+  },
 ];
 
 /** A quoted word (`'applied'`, `"applied"`, `` `applied` ``), in a string or SQL text; in HTML, element text too. */
-const pattern = (html: boolean) => new RegExp(`(['"\`])(${WORDS.join('|')})\\1${html ? `|>(${WORDS.join('|')})<` : ''}`, 'g');
+const pattern = (html: boolean) =>
+  new RegExp(`(['"\`])(${WORDS.join('|')})\\1${html ? `|>(${WORDS.join('|')})<` : ''}`, 'g');
 
 /** The line without its comment (a `// ` comment, or a line inside a block comment). */
 function code(line: string): string {
@@ -87,7 +124,11 @@ describe('the status vocabulary', () => {
   });
 
   it('allows only lines that still exist', () => {
-    const stale = ALLOWED.flatMap((a) => a.files.filter((file) => !readFileSync(join(ROOT, file), 'utf8').includes(a.text)).map((file) => `${file}: ${a.text}`));
+    const stale = ALLOWED.flatMap((a) =>
+      a.files
+        .filter((file) => !readFileSync(join(ROOT, file), 'utf8').includes(a.text))
+        .map((file) => `${file}: ${a.text}`),
+    );
     expect(stale).toEqual([]);
   });
 });

@@ -24,7 +24,11 @@ describe('a misspelt step option', () => {
   const validate = (value: unknown) => all(value).filter((p) => p.path.includes('steps'));
 
   it('is an unknown key with its did-you-mean, and the required key it replaced is missing', () => {
-    const problems = validate(manifest('{ action: resend, from: "a <a@example.com>", too: data.email, subject: Hi, text: Hello, api_key: RESEND_API_KEY }'));
+    const problems = validate(
+      manifest(
+        '{ action: resend, from: "a <a@example.com>", too: data.email, subject: Hi, text: Hello, api_key: RESEND_API_KEY }',
+      ),
+    );
     expect(problems.map((p) => `${p.path.join('.')}: ${p.message}`)).toEqual([
       'integrations.stripe.handlers.0.steps.0: missing required key "to"',
       'integrations.stripe.handlers.0.steps.0.too: unknown key "too" (did you mean "to"?)',
@@ -32,7 +36,13 @@ describe('a misspelt step option', () => {
   });
 
   it('in the key that names the step is still said as such', () => {
-    const problems = validate(manifest('{ actoin: resend, from: "a <a@example.com>", to: data.email, subject: Hi, text: Hello, api_key: RESEND_API_KEY }'));
-    expect(problems.map((p) => p.message)).toEqual(['expected one of the keys sql, enqueue, action (one per step); "actoin" (did you mean "action"?)']);
+    const problems = validate(
+      manifest(
+        '{ actoin: resend, from: "a <a@example.com>", to: data.email, subject: Hi, text: Hello, api_key: RESEND_API_KEY }',
+      ),
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      'expected one of the keys sql, enqueue, action (one per step); "actoin" (did you mean "action"?)',
+    ]);
   });
 });

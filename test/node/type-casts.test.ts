@@ -11,11 +11,18 @@ import { ROOT } from '../support/project.ts';
 
 describe('type casts', () => {
   it('no TypeScript file casts to never', () => {
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean);
     const found = files.flatMap((file) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
-        .flatMap((line, i) => (/\bas never\b/.test(line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '')) ? [`${file}:${i + 1}`] : [])),
+        .flatMap((line, i) =>
+          /\bas never\b/.test(line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '')) ? [`${file}:${i + 1}`] : [],
+        ),
     );
     expect(found).toEqual([]);
   });

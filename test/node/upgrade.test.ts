@@ -11,7 +11,12 @@ import { unifiedDiff, upgradeText } from '../../cli/lib/upgrade.ts';
 
 const CURRENT = '      backup_binding: UPLOADS';
 /** The default manifest as version 1 wrote it, with a comment on the old form's line. */
-const versionOne = () => replaceOnce(replaceOnce(defaultManifestText(), 'version: 2\n', 'version: 1 # the first format\n'), CURRENT, '      backup_bucket: UPLOADS   # originals, in R2');
+const versionOne = () =>
+  replaceOnce(
+    replaceOnce(defaultManifestText(), 'version: 2\n', 'version: 1 # the first format\n'),
+    CURRENT,
+    '      backup_bucket: UPLOADS   # originals, in R2',
+  );
 
 const lineOf = (text: string, word: string) => text.split('\n').findIndex((l) => l.includes(word)) + 1;
 
@@ -20,13 +25,22 @@ describe('switchyard upgrade', () => {
     const old = versionOne();
     const { text, changes } = upgradeText(old);
     expect(changes).toEqual(['routes.uploads.endpoint.backup_bucket -> backup_binding', 'version 1 -> 2']);
-    expect(text).toBe(replaceOnce(replaceOnce(old, 'version: 1 # the first format', 'version: 2 # the first format'), 'backup_bucket: UPLOADS   # originals, in R2', 'backup_binding: UPLOADS   # originals, in R2'));
+    expect(text).toBe(
+      replaceOnce(
+        replaceOnce(old, 'version: 1 # the first format', 'version: 2 # the first format'),
+        'backup_bucket: UPLOADS   # originals, in R2',
+        'backup_binding: UPLOADS   # originals, in R2',
+      ),
+    );
     // Upgrading again changes nothing.
     expect(upgradeText(text).text).toBe(text);
   });
 
   it('renames the old key in an environment overlay too', () => {
-    const old = versionOne().replace('\nenvironments:\n', '\nenvironments:\n  preview:\n    routes:\n      uploads:\n        endpoint: { backup_bucket: PREVIEW_UPLOADS }\n');
+    const old = versionOne().replace(
+      '\nenvironments:\n',
+      '\nenvironments:\n  preview:\n    routes:\n      uploads:\n        endpoint: { backup_bucket: PREVIEW_UPLOADS }\n',
+    );
     const { text, changes } = upgradeText(old);
     expect(changes).toContain('environments.preview.routes.uploads.endpoint.backup_bucket -> backup_binding');
     expect(text).toContain('endpoint: { backup_binding: PREVIEW_UPLOADS }');
@@ -37,7 +51,12 @@ describe('switchyard upgrade', () => {
     const shown = cli(['upgrade', file]);
     expect(shown.code).toBe(0);
     const at = lineOf(versionOne(), 'backup_bucket');
-    expect(shown.stdout).toContain(['-      backup_bucket: UPLOADS   # originals, in R2', '+      backup_binding: UPLOADS   # originals, in R2'].join('\n'));
+    expect(shown.stdout).toContain(
+      [
+        '-      backup_bucket: UPLOADS   # originals, in R2',
+        '+      backup_binding: UPLOADS   # originals, in R2',
+      ].join('\n'),
+    );
     expect(shown.stdout).toContain('-version: 1 # the first format\n+version: 2 # the first format');
     expect(shown.stdout).toMatch(new RegExp(`@@ -${at - 3},7 \\+${at - 3},7 @@`));
     expect(readFileSync(file, 'utf8')).toBe(versionOne());
@@ -62,7 +81,9 @@ describe('validate and manifest versions', () => {
     const file = projectWith(versionOne());
     const result = cli(['validate', '--env', 'default', file]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`integrations.yaml:${lineOf(versionOne(), 'backup_bucket')}:7: warning [default]: routes.uploads.endpoint.backup_bucket: backup_bucket is backup_binding from manifest version 2: this version 1 manifest is read as before; write backup_binding: instead (it names the R2 binding from wrangler.toml, not the bucket); \`switchyard upgrade --write\` rewrites it`);
+    expect(result.stdout).toContain(
+      `integrations.yaml:${lineOf(versionOne(), 'backup_bucket')}:7: warning [default]: routes.uploads.endpoint.backup_bucket: backup_bucket is backup_binding from manifest version 2: this version 1 manifest is read as before; write backup_binding: instead (it names the R2 binding from wrangler.toml, not the bucket); \`switchyard upgrade --write\` rewrites it`,
+    );
   });
 
   it('refuses the old form in a version 2 manifest, at file:line:col, naming the fix', () => {
@@ -70,7 +91,9 @@ describe('validate and manifest versions', () => {
     const file = projectWith(text);
     const result = cli(['validate', '--env', 'default', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`integrations.yaml:${lineOf(text, 'backup_bucket')}:7: error [default]: routes.uploads.endpoint.backup_bucket: backup_bucket was renamed backup_binding in manifest version 2: write backup_binding: instead`);
+    expect(result.stderr).toContain(
+      `integrations.yaml:${lineOf(text, 'backup_bucket')}:7: error [default]: routes.uploads.endpoint.backup_bucket: backup_bucket was renamed backup_binding in manifest version 2: write backup_binding: instead`,
+    );
     // One problem: the old form, not a schema error about the same key besides it.
     expect(result.stderr).toContain('1 problem found');
   });
@@ -79,7 +102,9 @@ describe('validate and manifest versions', () => {
     const file = projectWith(replaceOnce(defaultManifestText(), 'version: 2\n', 'version: 3\n'));
     const result = cli(['validate', '--env', 'default', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('integrations.yaml:7:10: error [default]: version: this manifest is written for manifest version 3, and this switchyard reads up to version 2: update switchyard');
+    expect(result.stderr).toContain(
+      'integrations.yaml:7:10: error [default]: version: this manifest is written for manifest version 3, and this switchyard reads up to version 2: update switchyard',
+    );
   });
 });
 
@@ -87,8 +112,25 @@ describe('unifiedDiff', () => {
   it('gives hunks with context, removals before additions', () => {
     const a = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'].join('\n');
     const b = a.replace('5', 'five').replace('10', 'ten');
-    expect(unifiedDiff(a, b, 'f')).toBe(['--- a/f', '+++ b/f', '@@ -2,9 +2,9 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ' 9', '-10', '+ten', ''].join('\n'));
+    expect(unifiedDiff(a, b, 'f')).toBe(
+      [
+        '--- a/f',
+        '+++ b/f',
+        '@@ -2,9 +2,9 @@',
+        ' 2',
+        ' 3',
+        ' 4',
+        '-5',
+        '+five',
+        ' 6',
+        ' 7',
+        ' 8',
+        ' 9',
+        '-10',
+        '+ten',
+        '',
+      ].join('\n'),
+    );
     expect(unifiedDiff(a, a, 'f')).toBe('');
   });
 });
-

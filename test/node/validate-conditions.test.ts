@@ -41,7 +41,9 @@ const USER_CREATED = {
   data: {
     id: 'user___ID__',
     first_name: 'Ada',
-    email_addresses: [{ id: 'idn_1', email_address: 'ada@example.com', verification: { status: 'verified', strategy: 'email_code' } }],
+    email_addresses: [
+      { id: 'idn_1', email_address: 'ada@example.com', verification: { status: 'verified', strategy: 'email_code' } },
+    ],
   },
 };
 
@@ -58,13 +60,15 @@ function project(handlers: { stripe?: string; clerk?: string; stripeLet?: string
     '    queue: events',
     ...(handlers.stripeLet ? [handlers.stripeLet] : []),
     '    handlers:',
-    handlers.stripe ?? '      - { on: payment_intent.succeeded, steps: [{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.metadata.order_id } }] }',
+    handlers.stripe ??
+      '      - { on: payment_intent.succeeded, steps: [{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.metadata.order_id } }] }',
     '  clerk:',
     '    provider: clerk',
     '    route: /webhooks/clerk',
     '    queue: events',
     '    handlers:',
-    handlers.clerk ?? '      - { on: user.created, steps: [{ sql: "UPDATE users SET name = :name WHERE id = :id", params: { id: data.id, name: data.first_name } }] }',
+    handlers.clerk ??
+      '      - { on: user.created, steps: [{ sql: "UPDATE users SET name = :name WHERE id = :id", params: { id: data.id, name: data.first_name } }] }',
     '',
   ].join('\n');
   const file = projectWith(text);
@@ -88,12 +92,18 @@ function at(text: string, snippet: string, word: string): string {
 }
 
 /** The error (or warning) lines, with the temporary project's folder cut from the file name. */
-const linesOf = (text: string, level: string) => text.split('\n').filter((l) => l.includes(`: ${level}`)).map((l) => l.replace(/^.*?integrations\.yaml:/, 'integrations.yaml:'));
+const linesOf = (text: string, level: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.includes(`: ${level}`))
+    .map((l) => l.replace(/^.*?integrations\.yaml:/, 'integrations.yaml:'));
 const errorsOf = (stderr: string) => linesOf(stderr, 'error');
 const warningsOf = (stdout: string) => linesOf(stdout, 'warning');
 
-const checkout = (condition: string, steps = '[{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.client_reference_id } }]') =>
-  `      - on: checkout.session.completed\n        if: ${condition}\n        steps: ${steps}`;
+const checkout = (
+  condition: string,
+  steps = '[{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.client_reference_id } }]',
+) => `      - on: checkout.session.completed\n        if: ${condition}\n        steps: ${steps}`;
 
 describe('validate checks conditions and derived values against the samples', () => {
   it('a misspelt path in a handler condition: an error at the path, with the sample key it probably means', async () => {
@@ -119,8 +129,9 @@ describe('validate checks conditions and derived values against the samples', ()
     ]);
   });
 
-  it('a misspelt path inside some: is checked against the list\'s items', async () => {
-    const clerk = '      - on: user.created\n        if: { path: data.email_addresses, some: { path: verification.stauts, eq: verified } }\n        steps: [{ sql: "UPDATE users SET name = :name WHERE id = :id", params: { id: data.id, name: data.first_name } }]';
+  it("a misspelt path inside some: is checked against the list's items", async () => {
+    const clerk =
+      '      - on: user.created\n        if: { path: data.email_addresses, some: { path: verification.stauts, eq: verified } }\n        steps: [{ sql: "UPDATE users SET name = :name WHERE id = :id", params: { id: data.id, name: data.first_name } }]';
     const { file, text } = project({ clerk });
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
@@ -130,8 +141,10 @@ describe('validate checks conditions and derived values against the samples', ()
   });
 
   it('a misspelt path in a let: value and in a step param', async () => {
-    const stripeLet = '    let:\n      total: { path: data.object.amount_totl, transform: [{ money: data.object.currency }] }';
-    const steps = '[{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.client_refrence_id } }]';
+    const stripeLet =
+      '    let:\n      total: { path: data.object.amount_totl, transform: [{ money: data.object.currency }] }';
+    const steps =
+      '[{ sql: "UPDATE orders SET status = \'paid\' WHERE id = :id", params: { id: data.object.client_refrence_id } }]';
     const { file, text } = project({ stripeLet, stripe: checkout('{ path: data.object.mode, eq: payment }', steps) });
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
@@ -141,8 +154,9 @@ describe('validate checks conditions and derived values against the samples', ()
     ]);
   });
 
-  it('a string compared with a sample\'s number or boolean: an error at the operator, saying how to write it', async () => {
-    const condition = '{ all: [ { path: data.object.amount_total, eq: "1999" }, { path: livemode, eq: "false" }, { path: data.object.amount_total, gt: "2026-01-01" }, { path: "@occurred_at", gt: 1767225600 } ] }';
+  it("a string compared with a sample's number or boolean: an error at the operator, saying how to write it", async () => {
+    const condition =
+      '{ all: [ { path: data.object.amount_total, eq: "1999" }, { path: livemode, eq: "false" }, { path: data.object.amount_total, gt: "2026-01-01" }, { path: "@occurred_at", gt: 1767225600 } ] }';
     const { file, text } = project({ stripe: checkout(condition) });
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
@@ -158,7 +172,8 @@ describe('validate checks conditions and derived values against the samples', ()
   });
 
   it('a number compared with a form field (always a string): write it in quotes', async () => {
-    const text = 'version: 1\nqueues:\n  events: { binding: EVENTS_QUEUE, dead_letter: EVENTS_DLQ }\nintegrations:\n  twilio:\n    provider: twilio\n    route: /webhooks/twilio\n    queue: events\n    handlers:\n      - on: message.*\n        if: { path: ApiVersion, in: [2010-04-01] }\n        steps: [{ sql: "UPDATE sms_logs SET status = :status WHERE sid = :sid", params: { sid: MessageSid, status: MessageStatus } }]\n';
+    const text =
+      'version: 1\nqueues:\n  events: { binding: EVENTS_QUEUE, dead_letter: EVENTS_DLQ }\nintegrations:\n  twilio:\n    provider: twilio\n    route: /webhooks/twilio\n    queue: events\n    handlers:\n      - on: message.*\n        if: { path: ApiVersion, in: [2010-04-01] }\n        steps: [{ sql: "UPDATE sms_logs SET status = :status WHERE sid = :sid", params: { sid: MessageSid, status: MessageStatus } }]\n';
     // YAML reads 2010-04-01 unquoted as a string here (core schema): clean. A number is not.
     expect((await validate(['--env', 'default', projectWith(text)])).code).toBe(0);
     const numeric = text.replace('in: [2010-04-01]', 'in: [2010, 2011]');
@@ -182,7 +197,10 @@ describe('validate checks conditions and derived values against the samples', ()
 
   it('an unknown $name and an unknown @field in a condition: errors at the path, with the nearest name', async () => {
     const stripeLet = '    let:\n      total: { path: data.object.amount_total }';
-    const { file, text } = project({ stripeLet, stripe: checkout('{ all: [ { path: $totl, gt: 1000 }, { path: "@tpye", eq: checkout.session.completed } ] }') });
+    const { file, text } = project({
+      stripeLet,
+      stripe: checkout('{ all: [ { path: $totl, gt: 1000 }, { path: "@tpye", eq: checkout.session.completed } ] }'),
+    });
     const { code, stderr } = await validate(['--env', 'default', file]);
     expect(code).toBe(1);
     expect(errorsOf(stderr)).toEqual([
@@ -207,7 +225,8 @@ describe('validate checks conditions and derived values against the samples', ()
       '{ path: data.object.currency, eq: { path: data.object.presentment_currency } }',
       '] }',
     ].join(' ');
-    const stripeLet = '    let:\n      total: { path: data.object.amount_total, transform: [{ money: data.object.currency }] }';
+    const stripeLet =
+      '    let:\n      total: { path: data.object.amount_total, transform: [{ money: data.object.currency }] }';
     const { file } = project({ stripeLet, stripe: checkout(condition) });
     const { code, stderr, stdout } = await validate(['--env', 'default', file]);
     expect(stderr).toBe('');
@@ -215,7 +234,7 @@ describe('validate checks conditions and derived values against the samples', ()
     expect(warningsOf(stdout)).toEqual([]);
   });
 
-  it('warns (does not fail) for a near miss under an open map (metadata: keys are the sender\'s own)', async () => {
+  it("warns (does not fail) for a near miss under an open map (metadata: keys are the sender's own)", async () => {
     const { file, text } = project({ stripe: checkout('{ path: data.object.metadata.notify_sm, eq: "true" }') });
     const { code, stdout } = await validate(['--env', 'default', file]);
     expect(code).toBe(0);

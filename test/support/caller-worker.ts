@@ -21,12 +21,31 @@ export default {
   async fetch(request: Request, env: CallerEnv): Promise<Response> {
     const call = (await request.json()) as CallRequest;
     const transport: Transport =
-      call.via === 'rpc' ? { binding: env.SWITCHYARD } : { url: 'https://switchyard.internal', token: call.token ?? '', fetch: (input, init) => env.SWITCHYARD.fetch(input, init) };
-    const client = commands(transport) as Record<string, (input: unknown, options: { idempotencyKey: string }) => Promise<unknown>>;
+      call.via === 'rpc'
+        ? { binding: env.SWITCHYARD }
+        : {
+            url: 'https://switchyard.internal',
+            token: call.token ?? '',
+            fetch: (input, init) => env.SWITCHYARD.fetch(input, init),
+          };
+    const client = commands(transport) as Record<
+      string,
+      (input: unknown, options: { idempotencyKey: string }) => Promise<unknown>
+    >;
     try {
-      return Response.json({ ok: true, accepted: await client[call.command]!(call.input, { idempotencyKey: call.key }) });
+      return Response.json({
+        ok: true,
+        accepted: await client[call.command]!(call.input, { idempotencyKey: call.key }),
+      });
     } catch (error) {
-      if (error instanceof CommandError) return Response.json({ ok: false, status: error.status, error: error.error, reason: error.reason, problems: error.problems });
+      if (error instanceof CommandError)
+        return Response.json({
+          ok: false,
+          status: error.status,
+          error: error.error,
+          reason: error.reason,
+          problems: error.problems,
+        });
       return Response.json({ ok: false, thrown: String(error) }, { status: 500 });
     }
   },

@@ -50,16 +50,29 @@ let validator: ReturnType<typeof createManifestValidator> | undefined;
 const manifestValidator = () => (validator ??= createManifestValidator(defaultRegistry, [...catalog().entries.keys()]));
 
 /** The preset as a one-integration manifest, validated by the manifest schema and compiled by the runtime. */
-export function compilePreset(entry: CatalogEntry): { integration: CompiledIntegration; spec: Record<string, unknown> } {
+export function compilePreset(entry: CatalogEntry): {
+  integration: CompiledIntegration;
+  spec: Record<string, unknown>;
+} {
   const spec = applyPreset({ provider: entry.name, route: `/webhooks/${entry.name}`, queue: 'events' }, entry);
-  const manifest = { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: { [entry.name.replace(/-/g, '_')]: spec } };
+  const manifest = {
+    version: 1,
+    queues: { events: { binding: 'EVENTS_QUEUE' } },
+    integrations: { [entry.name.replace(/-/g, '_')]: spec },
+  };
   const problems = manifestValidator()(manifest);
-  if (problems.length) throw new Error(`the ${entry.name} preset is not a valid integration: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+  if (problems.length)
+    throw new Error(
+      `the ${entry.name} preset is not a valid integration: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+    );
   const compiled = compileManifest(manifest as unknown as Manifest, defaultRegistry);
   return { integration: compiled.integrations.get(entry.name.replace(/-/g, '_'))!, spec };
 }
 
-export function adapterOf(entry: CatalogEntry): { adapter: Component<'verifier', any>; options: Record<string, unknown> } {
+export function adapterOf(entry: CatalogEntry): {
+  adapter: Component<'verifier', any>;
+  options: Record<string, unknown>;
+} {
   const { type, ...options } = entry.verifier;
   const adapter = defaultRegistry.verifiers.get(type);
   if (!adapter) throw new Error(`${entry.name}: no verifier type ${type}`);
@@ -72,7 +85,8 @@ const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 function secretValue(type: string, options: Record<string, unknown>): string {
   if (type === 'svix' || type === 'standard-webhooks') return `whsec_${toBase64(random(24))}`;
   const encoding = options.secret_encoding;
-  const body = encoding === 'base64' ? toBase64(random(32)) : encoding === 'hex' ? toHex(random(32)) : `test_${toHex(random(12))}`;
+  const body =
+    encoding === 'base64' ? toBase64(random(32)) : encoding === 'hex' ? toHex(random(32)) : `test_${toHex(random(12))}`;
   return `${typeof options.secret_prefix === 'string' ? options.secret_prefix : ''}${body}`;
 }
 
@@ -106,7 +120,11 @@ export interface SignedRequest {
  * The entry's sample, signed at `now` (ms) with the scheme's own signer through `buildSample` and `signBuilt`, what
  * `send` posts (`signSample`); `unsigned` is its headers before signing.
  */
-export async function signedSample(entry: CatalogEntry, now: number, signing: string[]): Promise<SignedRequest & { type: string; unsigned: Record<string, string> }> {
+export async function signedSample(
+  entry: CatalogEntry,
+  now: number,
+  signing: string[],
+): Promise<SignedRequest & { type: string; unsigned: Record<string, string> }> {
   const url = urlFor(entry);
   const built = buildSample(entry, { now });
   const signed = await signBuilt(entry, built, { url, now, secrets: signing });
@@ -118,19 +136,43 @@ export async function signedSample(entry: CatalogEntry, now: number, signing: st
  * so a preset reading another header than the SDK writes cannot pass on our own signature. Header names are
  * lower-cased (an SDK's mixed-case name beside ours would be joined into one malformed value).
  */
-export async function sdkSignedVerdict(entry: CatalogEntry, verifier: Verifier, sdk: CatalogSdk, env: Record<string, string>, signing: string[], now: number): Promise<string> {
+export async function sdkSignedVerdict(
+  entry: CatalogEntry,
+  verifier: Verifier,
+  sdk: CatalogSdk,
+  env: Record<string, string>,
+  signing: string[],
+  now: number,
+): Promise<string> {
   const sample = await signedSample(entry, now, signing);
-  const headers = await sdk.sign!({ secret: signing[0]!, secrets: signing, body: sample.body, url: urlFor(entry), now });
+  const headers = await sdk.sign!({
+    secret: signing[0]!,
+    secrets: signing,
+    body: sample.body,
+    url: urlFor(entry),
+    now,
+  });
   const sent = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   return verdict(verifier, { ...sample, headers: { ...sample.unsigned, ...sent } }, env, now);
 }
 
 export function inbound(request: SignedRequest, now: number): InboundRequest {
-  return { method: request.method, url: new URL(request.url), headers: new Headers(request.headers), body: new TextEncoder().encode(request.body), now };
+  return {
+    method: request.method,
+    url: new URL(request.url),
+    headers: new Headers(request.headers),
+    body: new TextEncoder().encode(request.body),
+    now,
+  };
 }
 
 /** `accepted`, or the reason the verifier gave. */
-export async function verdict(verifier: Verifier, request: SignedRequest, env: Record<string, string>, now: number): Promise<string> {
+export async function verdict(
+  verifier: Verifier,
+  request: SignedRequest,
+  env: Record<string, string>,
+  now: number,
+): Promise<string> {
   try {
     await verifier.verify(inbound(request, now), env);
     return 'accepted';
@@ -155,12 +197,15 @@ export function staleByMs(entry: CatalogEntry): number {
   return (tolerance ?? 0) + 120_000;
 }
 
-const nudge = (c: string) => (c === '9' ? '8' : c === 'z' ? 'y' : c === 'Z' ? 'Y' : String.fromCharCode(c.charCodeAt(0) + 1));
+const nudge = (c: string) =>
+  c === '9' ? '8' : c === 'z' ? 'y' : c === 'Z' ? 'Y' : String.fromCharCode(c.charCodeAt(0) + 1);
 
 /** Changes one signed character of a body. JSON stays JSON; a scheme that signs only fields gets a field changed. */
 export function tamper(entry: CatalogEntry, body: string): string {
   const signed = (entry.verifier as { signed?: string }).signed ?? '{body}';
-  const fields = signed.includes('{body}') ? [] : [...signed.matchAll(/\{field\.([^}]+)\}/g)].map((m) => m[1]!.split('.'));
+  const fields = signed.includes('{body}')
+    ? []
+    : [...signed.matchAll(/\{field\.([^}]+)\}/g)].map((m) => m[1]!.split('.'));
   try {
     const json = JSON.parse(body) as unknown;
     const at = fields.length ? fields[fields.length - 1]! : firstStringPath(json);
@@ -169,7 +214,8 @@ export function tamper(entry: CatalogEntry, body: string): string {
       for (const k of at.slice(0, -1)) node = node[k] as Record<string, unknown>;
       const last = at[at.length - 1]!;
       const value = String(node[last]);
-      node[last] = typeof node[last] === 'number' ? Number(value) + 1 : value.slice(0, -1) + nudge(value.slice(-1) || 'a');
+      node[last] =
+        typeof node[last] === 'number' ? Number(value) + 1 : value.slice(0, -1) + nudge(value.slice(-1) || 'a');
       const out = JSON.stringify(json);
       if (out !== body && JSON.stringify(JSON.parse(body)) === body) return out;
       // The body was not compact JSON: change a character in place instead, keeping every other byte.

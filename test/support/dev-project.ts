@@ -23,7 +23,10 @@ export interface DevLoop {
 
 /** A project folder beside the checkout: the Worker entry copied, the runtime and adapters linked. */
 export function devProject(edit: { manifest?: (t: string) => string; wrangler?: (t: string) => string } = {}): string {
-  const manifest = projectWith((edit.manifest ?? ((t) => t))(defaultManifestText()), edit.wrangler ? { wrangler: edit.wrangler } : {});
+  const manifest = projectWith(
+    (edit.manifest ?? ((t) => t))(defaultManifestText()),
+    edit.wrangler ? { wrangler: edit.wrangler } : {},
+  );
   const dir = dirname(manifest);
   cpSync(join(ROOT, 'samples'), join(dir, 'samples'), { recursive: true });
   // worker/index.ts imports ../.switchyard/ (this project's build) and ../runtime/: a copy here, with links to the code.
@@ -36,11 +39,26 @@ export function devProject(edit: { manifest?: (t: string) => string; wrangler?: 
 export async function startDevLoop(dir: string, extraArgs: string[] = []): Promise<DevLoop> {
   const [port, inspector] = [await freePort(), await freePort()];
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--show-interactive-dev-session=false', ...extraArgs], {
-    cwd: dir,
-    env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      CLI,
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspector),
+      '--show-interactive-dev-session=false',
+      ...extraArgs,
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, CI: 'true', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
@@ -54,12 +72,15 @@ export async function startDevLoop(dir: string, extraArgs: string[] = []): Promi
       for (;;) {
         const m = pattern.exec(output.slice(from));
         if (m) return from + m.index + m[0].length;
-        if (child.exitCode !== null) throw new Error(`switchyard dev exited (${child.exitCode}) before ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms; output from there:\n${output.slice(from)}`);
+        if (child.exitCode !== null)
+          throw new Error(`switchyard dev exited (${child.exitCode}) before ${pattern}:\n${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`no ${pattern} within ${timeoutMs} ms; output from there:\n${output.slice(from)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    query: <T>(sql: string, ...params: (string | number)[]) => queryLocalD1<T>(join(dir, '.wrangler/state/v3/d1/miniflare-D1DatabaseObject'), sql, params),
+    query: <T>(sql: string, ...params: (string | number)[]) =>
+      queryLocalD1<T>(join(dir, '.wrangler/state/v3/d1/miniflare-D1DatabaseObject'), sql, params),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

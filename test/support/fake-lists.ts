@@ -56,11 +56,17 @@ export async function startFakeLists(options: FakeListOptions): Promise<FakeList
     throttleEvery: options.throttleEvery ?? 0,
     close: () => new Promise((r) => server.close(() => r())),
   };
-  const json = (res: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const json = (
+    res: import('node:http').ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
   const server: Server = createServer((req, res) => {
     const n = ++state.requests;
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (req.headers.authorization !== `Bearer ${options.key}`) return json(res, 401, { error: { message: 'Invalid API Key provided' } });
+    if (req.headers.authorization !== `Bearer ${options.key}`)
+      return json(res, 401, { error: { message: 'Invalid API Key provided' } });
     if (state.throttleEvery && n % state.throttleEvery === 0) {
       state.throttled++;
       return json(res, 429, { error: { message: 'Too many requests' } }, { 'retry-after': '1' });
@@ -69,7 +75,9 @@ export async function startFakeLists(options: FakeListOptions): Promise<FakeList
     const stripe = /^\/v1\/(subscriptions|customers|invoices|payment_intents)$/.exec(url.pathname);
     if (stripe) {
       // Newest first, like Stripe; `starting_after` continues after that object.
-      const all = [...(state.stripe.get(stripe[1]!) ?? [])].sort((a, b) => (b.created as number) - (a.created as number) || String(b.id).localeCompare(String(a.id)));
+      const all = [...(state.stripe.get(stripe[1]!) ?? [])].sort(
+        (a, b) => (b.created as number) - (a.created as number) || String(b.id).localeCompare(String(a.id)),
+      );
       const limit = Math.min(100, Number(url.searchParams.get('limit') ?? 10));
       const after = url.searchParams.get('starting_after');
       const gte = url.searchParams.get('created[gte]');
@@ -79,7 +87,8 @@ export async function startFakeLists(options: FakeListOptions): Promise<FakeList
       const data = filtered.slice(start, start + limit);
       return json(res, 200, { object: 'list', url: url.pathname, has_more: start + limit < filtered.length, data });
     }
-    if (url.pathname === '/v1/users/count') return json(res, 200, { object: 'total_count', total_count: state.clerkUsers.length });
+    if (url.pathname === '/v1/users/count')
+      return json(res, 200, { object: 'total_count', total_count: state.clerkUsers.length });
     if (url.pathname === '/v1/users') {
       const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 10));
       const offset = Number(url.searchParams.get('offset') ?? 0);
@@ -94,7 +103,18 @@ export async function startFakeLists(options: FakeListOptions): Promise<FakeList
       const next = new URL(`${state.url}/subscriptions`);
       next.searchParams.set('per_page', String(perPage));
       if (data.length) next.searchParams.set('after', String(data[data.length - 1]!.id));
-      return json(res, 200, { data, meta: { request_id: `req_${n}`, pagination: { per_page: perPage, next: next.toString(), has_more: more, estimated_total: state.paddleSubscriptions.length } } });
+      return json(res, 200, {
+        data,
+        meta: {
+          request_id: `req_${n}`,
+          pagination: {
+            per_page: perPage,
+            next: next.toString(),
+            has_more: more,
+            estimated_total: state.paddleSubscriptions.length,
+          },
+        },
+      });
     }
     return json(res, 404, { error: { message: `no route ${url.pathname}` } });
   });

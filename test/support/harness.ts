@@ -27,7 +27,8 @@ export const builtInputs = (environment = 'default', table: unknown = validators
   },
 });
 
-export const defaultManifest = (built as unknown as { environments: Record<string, { manifest: Manifest }> }).environments.default!.manifest;
+export const defaultManifest = (built as unknown as { environments: Record<string, { manifest: Manifest }> })
+  .environments.default!.manifest;
 
 /** A queue binding that records what is sent, and can be told to fail. */
 export class RecordingQueue {
@@ -70,7 +71,12 @@ export function fakeMessage(body: unknown, attempts = 1): FakeMessage {
  * Wraps D1 so a batch fails, as D1 does when busy, whenever it carries a statement bound with `marker` whose SQL
  * matches `sql` (by default the consumer's commit: its applied-marker). Reads and other writes still work.
  */
-export function faultyDb(db: D1Database, marker: () => string | undefined, sql: RegExp = /INSERT INTO events \(integration, id, type, received_at, attempts, steps, status/, message = 'D1_ERROR: database is locked: SQLITE_BUSY'): D1Database {
+export function faultyDb(
+  db: D1Database,
+  marker: () => string | undefined,
+  sql: RegExp = /INSERT INTO events \(integration, id, type, received_at, attempts, steps, status/,
+  message = 'D1_ERROR: database is locked: SQLITE_BUSY',
+): D1Database {
   const bound = new WeakMap<object, unknown[]>();
   return new Proxy(db, {
     get(target, prop) {
@@ -128,7 +134,13 @@ export interface Harness {
   settle(): Promise<void>;
 }
 
-export const QUEUE_NAMES = { EVENTS_QUEUE: 'test-events', EVENTS_DLQ: 'test-events-dlq', FULFILLMENT_QUEUE: 'test-fulfillment', ANALYTICS_QUEUE: 'test-analytics', ANALYTICS_DLQ: 'test-analytics-dlq' };
+export const QUEUE_NAMES = {
+  EVENTS_QUEUE: 'test-events',
+  EVENTS_DLQ: 'test-events-dlq',
+  FULFILLMENT_QUEUE: 'test-fulfillment',
+  ANALYTICS_QUEUE: 'test-analytics',
+  ANALYTICS_DLQ: 'test-analytics-dlq',
+};
 
 /** The manifest with every integration and command set to `apply: queue`: for tests of the queue path itself. */
 export function queuedOnly(manifest: Manifest): Manifest {
@@ -139,8 +151,22 @@ export function queuedOnly(manifest: Manifest): Manifest {
   return m;
 }
 
-export function harness(options: { compiled?: CompiledManifest; env?: Record<string, unknown>; now?: () => number; fetch?: typeof fetch; queued?: boolean; budget?: BudgetTable; connectPostgres?: PostgresConnect; ctx?: boolean; tracer?: Tracer } = {}): Harness {
-  const compiled = options.compiled ?? compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
+export function harness(
+  options: {
+    compiled?: CompiledManifest;
+    env?: Record<string, unknown>;
+    now?: () => number;
+    fetch?: typeof fetch;
+    queued?: boolean;
+    budget?: BudgetTable;
+    connectPostgres?: PostgresConnect;
+    ctx?: boolean;
+    tracer?: Tracer;
+  } = {},
+): Harness {
+  const compiled =
+    options.compiled ??
+    compileManifest(options.queued ? queuedOnly(defaultManifest) : defaultManifest, defaultRegistry, builtInputs());
   const events: TelemetryEvent[] = [];
   const queue = new RecordingQueue();
   const fulfillment = new RecordingQueue();
@@ -161,15 +187,35 @@ export function harness(options: { compiled?: CompiledManifest; env?: Record<str
     ...(options.tracer ? { tracer: options.tracer } : {}),
     fetch: options.fetch ?? providers.fetch,
   });
-  const testEnv = { ...env, EVENTS_QUEUE: queue, FULFILLMENT_QUEUE: fulfillment, ANALYTICS_QUEUE: analytics, ADMIN_TOKEN: 'test-admin-token', APP_URL: 'https://app.test', ADMIN_EMAIL: 'ops@test.example', RESEND_API_KEY: 're_test_key', SWITCHYARD_SERVICE_TOKEN: 'test-service-token', ...options.env };
+  const testEnv = {
+    ...env,
+    EVENTS_QUEUE: queue,
+    FULFILLMENT_QUEUE: fulfillment,
+    ANALYTICS_QUEUE: analytics,
+    ADMIN_TOKEN: 'test-admin-token',
+    APP_URL: 'https://app.test',
+    ADMIN_EMAIL: 'ops@test.example',
+    RESEND_API_KEY: 're_test_key',
+    SWITCHYARD_SERVICE_TOKEN: 'test-service-token',
+    ...options.env,
+  };
   // An execution context that keeps what is handed to waitUntil, for `settle()` (the platform runs it after the answer).
   const waits: Promise<unknown>[] = [];
-  const ctx = options.ctx ? ({ waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext) : undefined;
-  const request = (path: string, init?: RequestInit) => Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv, ctx));
+  const ctx = options.ctx
+    ? ({
+        waitUntil: (p: Promise<unknown>) => void waits.push(p),
+        passThroughOnException() {},
+        props: {},
+      } as unknown as ExecutionContext)
+    : undefined;
+  const request = (path: string, init?: RequestInit) =>
+    Promise.resolve(runtime.app.request(`https://switchyard.test${path}`, init, testEnv, ctx));
   return {
     request,
-    post: (path, body, headers = {}) => request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
-    consume: (messages, overrides = {}) => runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides }),
+    post: (path, body, headers = {}) =>
+      request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }),
+    consume: (messages, overrides = {}) =>
+      runtime.queue({ queue: QUEUE_NAMES.EVENTS_QUEUE, messages }, { ...testEnv, ...overrides }),
     drain: () => [...queue.messages.splice(0), ...analytics.messages.splice(0)].map((m) => fakeMessage(m as Envelope)),
     runtime,
     providers,

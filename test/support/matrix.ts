@@ -89,7 +89,9 @@ function built(source: string, output: string) {
   if (!known) {
     const result = build(source, output);
     if (!result.ok) throw new Error(`${source} does not build:\n${result.messages.join('\n')}`);
-    known = JSON.parse(readFileSync(result.output!, 'utf8')) as { environments: Record<string, { manifest: Manifest }> };
+    known = JSON.parse(readFileSync(result.output!, 'utf8')) as {
+      environments: Record<string, { manifest: Manifest }>;
+    };
     builds.set(output, known);
   }
   return known;
@@ -114,15 +116,26 @@ let rows: MatrixRow[] | undefined;
 export function matrixRows(): MatrixRow[] {
   if (rows) return rows;
   const catalog = loadCatalog();
-  if (catalog.problems.length) throw new Error(`catalog problems: ${catalog.problems.map((p) => p.message).join('; ')}`);
+  if (catalog.problems.length)
+    throw new Error(`catalog problems: ${catalog.problems.map((p) => p.message).join('; ')}`);
   const schema = migratedSchema(join(ROOT, 'migrations'));
   const model = new CostModel(schema);
   const out: MatrixRow[] = [];
-  const add = (label: string, manifestFile: string, manifest: Manifest, names: string[], providerOf: (name: string) => string | undefined) => {
+  const add = (
+    label: string,
+    manifestFile: string,
+    manifest: Manifest,
+    names: string[],
+    providerOf: (name: string) => string | undefined,
+  ) => {
     const compiled = compile(manifest);
     const costs = handlerCosts(model, manifest, compiled);
     for (const integration of names) {
-      const spec = manifest.integrations[integration]! as unknown as { route: string; verifier: Verifier; format?: 'json' | 'form' };
+      const spec = manifest.integrations[integration]! as unknown as {
+        route: string;
+        verifier: Verifier;
+        format?: 'json' | 'form';
+      };
       const provider = providerOf(integration);
       out.push({
         label: `${label} ${integration}`,
@@ -141,12 +154,33 @@ export function matrixRows(): MatrixRow[] {
   for (const entry of catalog.entries.values()) {
     const name = entry.name.replace(/-/g, '_');
     const spec = applyPreset({ provider: entry.name, route: `/webhooks/${entry.name}`, queue: 'events' }, entry);
-    add('catalog', `catalog/${entry.name}.yaml`, { version: 1, queues: { events: { binding: 'EVENTS_QUEUE' } }, integrations: { [name]: spec } } as unknown as Manifest, [name], () => entry.name);
+    add(
+      'catalog',
+      `catalog/${entry.name}.yaml`,
+      {
+        version: 1,
+        queues: { events: { binding: 'EVENTS_QUEUE' } },
+        integrations: { [name]: spec },
+      } as unknown as Manifest,
+      [name],
+      () => entry.name,
+    );
   }
-  for (const [file, json] of [['integrations.yaml', 'manifests.json'], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'postgres.yaml').map((f) => [`examples/${f}`, f === 'more-providers.yaml' ? 'examples.json' : f === 'forward.yaml' ? 'forward.json' : '']), ['examples/postgres.yaml', 'postgres.json']] as [string, string][]) {
+  for (const [file, json] of [
+    ['integrations.yaml', 'manifests.json'],
+    ...readdirSync(join(ROOT, 'examples'))
+      .filter((f) => f.endsWith('.yaml') && f !== 'postgres.yaml')
+      .map((f) => [
+        `examples/${f}`,
+        f === 'more-providers.yaml' ? 'examples.json' : f === 'forward.yaml' ? 'forward.json' : '',
+      ]),
+    ['examples/postgres.yaml', 'postgres.json'],
+  ] as [string, string][]) {
     if (!json) throw new Error(`${file}: no build of it for the matrix (add it to vitest.config.ts's builds and here)`);
     const manifest = built(file, json).environments.default!.manifest;
-    const raw = parse(readFileSync(join(ROOT, file), 'utf8')) as { integrations?: Record<string, { provider?: string }> };
+    const raw = parse(readFileSync(join(ROOT, file), 'utf8')) as {
+      integrations?: Record<string, { provider?: string }>;
+    };
     add(file, file, manifest, Object.keys(manifest.integrations), (name) => raw.integrations?.[name]?.provider);
   }
   add('README.md', 'README.md', readmeShop(), ['shop'], () => undefined);
@@ -167,14 +201,19 @@ export function matrixRows(): MatrixRow[] {
 const secrets = new Map<string, Promise<{ env: Record<string, string>; signing: string[] }>>();
 export function rowSecrets(row: MatrixRow) {
   let s = secrets.get(row.label);
-  if (!s) secrets.set(row.label, (s = secretsFor({ name: row.label, verifier: row.verifier } as unknown as CatalogEntry)));
+  if (!s)
+    secrets.set(row.label, (s = secretsFor({ name: row.label, verifier: row.verifier } as unknown as CatalogEntry)));
   return s;
 }
 
 /** A time header in the form its extraction reads it (cli/lib/catalog.ts's rule for catalog samples). */
 function timeAs(transform: unknown, now: number): string {
   const names = JSON.stringify(transform ?? '');
-  return names.includes('unix_seconds') ? String(Math.floor(now / 1000)) : names.includes('unix_ms') ? String(now) : new Date(now).toISOString();
+  return names.includes('unix_seconds')
+    ? String(Math.floor(now / 1000))
+    : names.includes('unix_ms')
+      ? String(now)
+      : new Date(now).toISOString();
 }
 
 /** A samples/ file as `switchyard send` reads it: placeholders filled, the envelope's headers made up, forms encoded. */
@@ -182,9 +221,17 @@ function fromFile(text: string, type: string, row: MatrixRow, now: number): Cata
   const filled = fillSample(text, now).trim();
   const form = row.format === 'form' ? (JSON.parse(filled) as Record<string, string>) : undefined;
   const headers: Record<string, string> = {};
-  for (const [field, value] of Object.entries(((row.manifest.integrations[row.integration] as { event?: Record<string, unknown> }).event ?? {}))) {
+  for (const [field, value] of Object.entries(
+    (row.manifest.integrations[row.integration] as { event?: Record<string, unknown> }).event ?? {},
+  )) {
     const header = value && typeof value === 'object' ? (value as { header?: string }).header : undefined;
-    if (header) headers[header.toLowerCase()] = field === 'id' ? crypto.randomUUID() : field === 'type' ? type : timeAs((value as { transform?: unknown }).transform, now);
+    if (header)
+      headers[header.toLowerCase()] =
+        field === 'id'
+          ? crypto.randomUUID()
+          : field === 'type'
+            ? type
+            : timeAs((value as { transform?: unknown }).transform, now);
   }
   return { type, body: form ? new URLSearchParams(form).toString() : filled, headers, ...(form ? { form } : {}) };
 }
@@ -196,26 +243,47 @@ export function sampleSources(row: MatrixRow): { type: string; from: string; mak
     const dir = join(ROOT, 'samples', row.integration);
     let files: string[] = [];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
     } catch {
       // no samples for this integration
     }
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
-      out.push({ type: f.slice(0, -5), from: `samples/${row.integration}/${f}`, make: (now) => fromFile(text, f.slice(0, -5), row, now) });
+      out.push({
+        type: f.slice(0, -5),
+        from: `samples/${row.integration}/${f}`,
+        make: (now) => fromFile(text, f.slice(0, -5), row, now),
+      });
     }
   }
-  if (row.entry && !out.some((s) => s.type === row.entry!.sample.type)) out.push({ type: row.entry.sample.type, from: 'catalog', make: (now) => catalogSample(row.entry!, now) });
+  if (row.entry && !out.some((s) => s.type === row.entry!.sample.type))
+    out.push({ type: row.entry.sample.type, from: 'catalog', make: (now) => catalogSample(row.entry!, now) });
   if (row.manifestFile === 'README.md') {
     // The README's curl: the same body and headers (a fresh id each time).
-    out.push({ type: 'orders/paid', from: 'README.md', make: () => ({ type: 'orders/paid', body: JSON.stringify({ id: 1000 + Math.floor(Math.random() * 1e9), total: '12.00' }), headers: { 'x-shop-webhook-id': crypto.randomUUID(), 'x-shop-topic': 'orders/paid' } }) });
+    out.push({
+      type: 'orders/paid',
+      from: 'README.md',
+      make: () => ({
+        type: 'orders/paid',
+        body: JSON.stringify({ id: 1000 + Math.floor(Math.random() * 1e9), total: '12.00' }),
+        headers: { 'x-shop-webhook-id': crypto.randomUUID(), 'x-shop-topic': 'orders/paid' },
+      }),
+    });
   }
   return out;
 }
 
 /** The budget row that prices an event type: its own pattern, a wildcard that matches it, or `(no handler)`. */
 export function planRowFor(row: MatrixRow, type: string): string {
-  return (row.plan.find((c) => c.on === type) ?? row.plan.find((c) => c.on !== NO_HANDLER && compilePattern(c.on).test(type)) ?? row.plan.find((c) => c.on === NO_HANDLER))?.on ?? NO_HANDLER;
+  return (
+    (
+      row.plan.find((c) => c.on === type) ??
+      row.plan.find((c) => c.on !== NO_HANDLER && compilePattern(c.on).test(type)) ??
+      row.plan.find((c) => c.on === NO_HANDLER)
+    )?.on ?? NO_HANDLER
+  );
 }
 
 /** The branch a sample takes when its type's handlers have conditions (decide.ts `branchOf`, on the compiled manifest). */
@@ -223,7 +291,8 @@ function sampleBranch(row: MatrixRow, type: string, sample: CatalogSample): Samp
   const source = compile(row.manifest).sources.get(row.integration);
   const handlers = source?.handlers.filter((h) => h.matches(type)) ?? [];
   if (!handlers.some((h) => h.if || h.stepIfs)) return undefined;
-  const payload = row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
+  const payload =
+    row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
   const { label, without } = branchOf(handlers, { payload, envelope: { type } });
   return { label, without: without.map(stepName) };
 }
@@ -234,8 +303,12 @@ function sampleBranch(row: MatrixRow, type: string, sample: CatalogSample): Samp
  */
 function seedsFor(row: MatrixRow, type: string, sample: CatalogSample): SignedRequest['seed'] {
   type Lets = Record<string, Value>;
-  const spec = row.manifest.integrations[row.integration] as { let?: Lets; handlers?: { on: string | string[]; let?: Lets; steps: { sql?: string; params?: Record<string, unknown> }[] }[] };
-  const payload = row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
+  const spec = row.manifest.integrations[row.integration] as {
+    let?: Lets;
+    handlers?: { on: string | string[]; let?: Lets; steps: { sql?: string; params?: Record<string, unknown> }[] }[];
+  };
+  const payload =
+    row.format === 'form' ? Object.fromEntries(new URLSearchParams(sample.body)) : (JSON.parse(sample.body) as unknown);
   const seeds: { sql: string; params: unknown[] }[] = [];
   const on = planRowFor(row, type);
   const ignore = () => {};
@@ -258,8 +331,17 @@ function seedsFor(row: MatrixRow, type: string, sample: CatalogSample): SignedRe
 /** Signs a sample with `switchyard send`'s own signer (`signBuilt`), its headers merged as `send` merges them. */
 async function signed(row: MatrixRow, sample: CatalogSample, now: number, signing: string[]): Promise<SignedRequest> {
   const contentType = sample.form ? 'application/x-www-form-urlencoded' : 'application/json';
-  const built = { type: '', body: sample.body, headers: { 'content-type': contentType, ...sample.headers }, ...(sample.form ? { form: sample.form } : {}) };
-  const out = await signBuilt({ verifier: row.verifier }, built, { url: `${MATRIX_ORIGIN}${row.route}`, now, secrets: signing });
+  const built = {
+    type: '',
+    body: sample.body,
+    headers: { 'content-type': contentType, ...sample.headers },
+    ...(sample.form ? { form: sample.form } : {}),
+  };
+  const out = await signBuilt({ verifier: row.verifier }, built, {
+    url: `${MATRIX_ORIGIN}${row.route}`,
+    now,
+    secrets: signing,
+  });
   return { path: row.route, body: out.body, headers: out.headers };
 }
 
@@ -290,14 +372,28 @@ export async function rowRequests(row: MatrixRow, only?: number): Promise<Sample
     const tampered = { ...second, body: tamper({ verifier: row.verifier } as unknown as CatalogEntry, second.body) };
     delete tampered.seed;
     // Unsigned: the sample as it was before signing (a body-carried signature is left out with its fields).
-    const unsigned = { path: row.route, body: two.body, headers: { 'content-type': second.headers['content-type']!, ...two.headers } };
+    const unsigned = {
+      path: row.route,
+      body: two.body,
+      headers: { 'content-type': second.headers['content-type']!, ...two.headers },
+    };
     let stale: SignedRequest | undefined;
     if (applies(row.verifier, 'stale')) {
       const then = now - staleBy(row);
       stale = await signed(row, source.make(then), then, signing);
     }
     const branch = sampleBranch(row, source.type, two);
-    out.push({ type: source.type, from: source.from, on: planRowFor(row, source.type), ...(branch ? { branch } : {}), first, second, tampered, unsigned, ...(stale ? { stale } : {}) });
+    out.push({
+      type: source.type,
+      from: source.from,
+      on: planRowFor(row, source.type),
+      ...(branch ? { branch } : {}),
+      first,
+      second,
+      tampered,
+      unsigned,
+      ...(stale ? { stale } : {}),
+    });
   }
   return out;
 }
@@ -315,7 +411,8 @@ export async function matrixService(request: Request): Promise<Response> {
     const sample = url.searchParams.get('sample');
     return Response.json(await rowRequests(row, sample === null ? undefined : Number(sample)));
   }
-  if (url.pathname === '/budget' && request.method === 'POST') return Response.json(budgetOf((await request.json()) as Manifest));
+  if (url.pathname === '/budget' && request.method === 'POST')
+    return Response.json(budgetOf((await request.json()) as Manifest));
   return new Response('not found', { status: 404 });
 }
 

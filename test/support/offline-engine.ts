@@ -46,7 +46,13 @@ async function run(): Promise<string> {
   const tables = projectionTables(built.target.manifest);
   const results: CaseResult[] = [];
   for (const file of files) for (const c of file.cases) results.push(await runCase(built.target, c, { tables }));
-  return JSON.stringify({ files: projectFiles(), caseFiles: files.map((f) => f.file), tables, results, catalogSamples: built.target.catalogSamples });
+  return JSON.stringify({
+    files: projectFiles(),
+    caseFiles: files.map((f) => f.file),
+    tables,
+    results,
+    catalogSamples: built.target.catalogSamples,
+  });
 }
 
 /** The cases of `files` (path → text) run against `manifest`, in the project's setting (migrations, secrets, vars). */
@@ -55,7 +61,8 @@ async function runGiven(manifest: Manifest, files: Record<string, string>): Prom
   if (!built.ok) throw new Error(`the manifest does not build: ${built.problems.map((p) => p.message).join('; ')}`);
   const tables = projectionTables(manifest);
   const results: CaseResult[] = [];
-  for (const [file, text] of Object.entries(files)) for (const c of parseCaseFile(file, text).cases) results.push(await runCase(built.target, c, { tables }));
+  for (const [file, text] of Object.entries(files))
+    for (const c of parseCaseFile(file, text).cases) results.push(await runCase(built.target, c, { tables }));
   return JSON.stringify({ tables, results });
 }
 

@@ -11,7 +11,8 @@ export const defaultManifestText = () => readFileSync(join(ROOT, 'integrations.y
 /** A copy of the project's wrangler.toml, migrations, README and .dev.vars.example, with this manifest. */
 export function projectWith(manifest: string, edit: { wrangler?: (t: string) => string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-'));
-  for (const f of ['migrations', 'templates', 'README.md', '.dev.vars.example']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  for (const f of ['migrations', 'templates', 'README.md', '.dev.vars.example'])
+    cpSync(join(ROOT, f), join(dir, f), { recursive: true });
   const wrangler = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
   writeFileSync(join(dir, 'wrangler.toml'), edit.wrangler ? edit.wrangler(wrangler) : wrangler);
   writeFileSync(join(dir, 'integrations.yaml'), manifest);
@@ -31,9 +32,15 @@ export function cli(args: string[], cwd = ROOT) {
 }
 
 /** Runs the CLI without blocking this process, so a server in the test can answer it. */
-export function cliAsync(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function cliAsync(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -17,11 +17,15 @@ export function following(fetcher: typeof fetch, maxHops = 20): typeof fetch {
       const location = res.headers.get('location');
       if (location === null) return res;
       const next = new URL(location, url);
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new TypeError(`fetch failed: cannot follow ${next.protocol}`);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new TypeError(`fetch failed: cannot follow ${next.protocol}`);
       const headers = new Headers(req.headers);
       if (next.origin !== new URL(url).origin) headers.delete('authorization');
       const method = (req.method ?? 'GET').toUpperCase();
-      if ((res.status === 303 && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (
+        (res.status === 303 && method !== 'HEAD') ||
+        ((res.status === 301 || res.status === 302) && method === 'POST')
+      ) {
         headers.delete('content-type');
         req = { ...req, method: 'GET', headers, body: null };
       } else req = { ...req, headers };

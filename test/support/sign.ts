@@ -14,7 +14,12 @@ import { signRequest } from '../../runtime/component/sign.ts';
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-async function sign(adapter: Component<'verifier', any>, options: Record<string, unknown>, secret: string, request: Omit<SignRequest, 'secrets' | 'now' | 'url'> & { url?: string; ts?: number }) {
+async function sign(
+  adapter: Component<'verifier', any>,
+  options: Record<string, unknown>,
+  secret: string,
+  request: Omit<SignRequest, 'secrets' | 'now' | 'url'> & { url?: string; ts?: number },
+) {
   const { ts = nowSeconds(), url = 'https://switchyard.test/', ...rest } = request;
   return (await signRequest(adapter, options, { ...rest, url, now: ts * 1000, secrets: [secret] })).headers;
 }
@@ -24,7 +29,13 @@ export async function stripeSignature(secret: string, body: string, t = nowSecon
 }
 
 /** Svix (`svix-`) or Standard Webhooks (`webhook-`) headers for a message id. */
-export async function svixHeaders(prefix: 'svix-' | 'webhook-', secret: string, id: string, body: string, ts = nowSeconds()): Promise<Record<string, string>> {
+export async function svixHeaders(
+  prefix: 'svix-' | 'webhook-',
+  secret: string,
+  id: string,
+  body: string,
+  ts = nowSeconds(),
+): Promise<Record<string, string>> {
   return sign(prefix === 'svix-' ? svixVerifier : standardWebhooksVerifier, { secret: 'S' }, secret, { body, id, ts });
 }
 
@@ -33,14 +44,24 @@ export async function paddleSignature(secret: string, body: string, ts = nowSeco
 }
 
 export async function twilioSignature(token: string, url: string, params: Record<string, string>): Promise<string> {
-  return (await sign(twilioVerifier, { secret: 'S' }, token, { url, body: new URLSearchParams(params).toString(), form: params }))['x-twilio-signature']!;
+  return (
+    await sign(twilioVerifier, { secret: 'S' }, token, {
+      url,
+      body: new URLSearchParams(params).toString(),
+      form: params,
+    })
+  )['x-twilio-signature']!;
 }
 
 export async function githubSignature(secret: string, body: string): Promise<string> {
-  return (await sign(hmacVerifier, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, secret, { body }))['x-hub-signature-256']!;
+  return (
+    await sign(hmacVerifier, { secret: 'S', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, secret, { body })
+  )['x-hub-signature-256']!;
 }
 
 /** Shopify: base64 HMAC-SHA256 of the body, through the generic hmac verifier's signer. */
 export async function shopifySignature(secret: string, body: string): Promise<string> {
-  return (await sign(hmacVerifier, { secret: 'S', header: 'X-Shopify-Hmac-Sha256', encoding: 'base64' }, secret, { body }))['x-shopify-hmac-sha256']!;
+  return (
+    await sign(hmacVerifier, { secret: 'S', header: 'X-Shopify-Hmac-Sha256', encoding: 'base64' }, secret, { body })
+  )['x-shopify-hmac-sha256']!;
 }

@@ -39,7 +39,13 @@ export interface VerifierCase {
 const NOW = 1_750_000_000;
 
 export function request(signed: Signed, now = NOW, url = 'https://hooks.example.com/webhooks/x'): InboundRequest {
-  return { method: 'POST', url: new URL(signed.url ?? url), headers: new Headers(signed.headers), body: new TextEncoder().encode(signed.body), now: now * 1000 };
+  return {
+    method: 'POST',
+    url: new URL(signed.url ?? url),
+    headers: new Headers(signed.headers),
+    body: new TextEncoder().encode(signed.body),
+    now: now * 1000,
+  };
 }
 
 export async function reason(promise: Promise<void>): Promise<string> {
@@ -77,7 +83,8 @@ export function verifierSuite(name: string, c: VerifierCase) {
     it('refuses one flipped body byte', async () => {
       const signed = await c.sign(c.body, c.secret, NOW);
       const i = Math.floor(signed.body.length / 2);
-      const flipped = signed.body.slice(0, i) + String.fromCharCode(signed.body.charCodeAt(i) ^ 1) + signed.body.slice(i + 1);
+      const flipped =
+        signed.body.slice(0, i) + String.fromCharCode(signed.body.charCodeAt(i) ^ 1) + signed.body.slice(i + 1);
       expect(await verify({ ...signed, body: flipped })).not.toBe('accepted');
     });
 
@@ -107,7 +114,9 @@ export function verifierSuite(name: string, c: VerifierCase) {
     if (c.unknownVersions) {
       it('refuses a header with unknown signature versions only', async () => {
         const signed = await c.sign(c.body, c.secret, NOW);
-        expect(await verify(withHeader(signed, c.unknownVersions!(signed.headers[c.signatureHeader]!)))).toBe('no_supported_signature');
+        expect(await verify(withHeader(signed, c.unknownVersions!(signed.headers[c.signatureHeader]!)))).toBe(
+          'no_supported_signature',
+        );
       });
     }
 
@@ -129,10 +138,16 @@ export function verifierSuite(name: string, c: VerifierCase) {
     }
 
     it('accepts either secret while rotating', async () => {
-      const rotating = build(c.adapter, { ...options, [Object.keys(options).find((k) => options[k] === secretName)!]: ['OLD_SECRET', 'NEW_SECRET'] }, undefined);
+      const rotating = build(
+        c.adapter,
+        { ...options, [Object.keys(options).find((k) => options[k] === secretName)!]: ['OLD_SECRET', 'NEW_SECRET'] },
+        undefined,
+      );
       const rotatingEnv = { OLD_SECRET: c.secret, NEW_SECRET: c.otherSecret };
       for (const s of [c.secret, c.otherSecret]) {
-        expect(await reason(rotating.verify(request(await c.sign(c.body, s, NOW), NOW, c.url), rotatingEnv))).toBe('accepted');
+        expect(await reason(rotating.verify(request(await c.sign(c.body, s, NOW), NOW, c.url), rotatingEnv))).toBe(
+          'accepted',
+        );
       }
     });
 

@@ -63,7 +63,22 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', persist, '--env-file', '.dev.vars.example', '--show-interactive-dev-session=false', ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
+    [
+      WRANGLER,
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      persist,
+      '--env-file',
+      '.dev.vars.example',
+      '--show-interactive-dev-session=false',
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
     { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d) => (output += d));

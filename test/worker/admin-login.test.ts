@@ -21,7 +21,17 @@ function setup(env2: Record<string, unknown> = {}) {
   const clock = { now: Date.now() };
   const h = harness({ fetch: fake.fetch, now: () => clock.now, env: env2 });
   const login = (token: string, headers: Record<string, string> = {}) =>
-    h.request('/admin/login', { method: 'POST', body: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, 'sec-fetch-site': 'same-origin', ...headers }, redirect: 'manual' });
+    h.request('/admin/login', {
+      method: 'POST',
+      body: new URLSearchParams({ token }).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: ORIGIN,
+        'sec-fetch-site': 'same-origin',
+        ...headers,
+      },
+      redirect: 'manual',
+    });
   /** Logs in with the admin token and returns the cookie pair to send back, and the CSRF token of the session. */
   const session = async (token = 'test-admin-token') => {
     const res = await login(token);
@@ -86,8 +96,12 @@ describe('dashboard login', () => {
 
   it('refuses a login posted from another site', async () => {
     const { login } = setup();
-    expect((await login('test-admin-token', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
-    expect((await login('test-admin-token', { origin: 'https://evil.example', 'sec-fetch-site': '' })).status).toBe(403);
+    expect(
+      (await login('test-admin-token', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status,
+    ).toBe(403);
+    expect((await login('test-admin-token', { origin: 'https://evil.example', 'sec-fetch-site': '' })).status).toBe(
+      403,
+    );
     // A form posted under Referrer-Policy: no-referrer, or from a sandboxed frame, says Origin: null.
     expect((await login('test-admin-token', { origin: 'null', 'sec-fetch-site': '' })).status).toBe(403);
   });
@@ -104,7 +118,12 @@ describe('dashboard session', () => {
   it('requires the CSRF header (bound to the session) for a state-changing request by cookie', async () => {
     const { h, session } = setup();
     const { cookie, csrf } = await session();
-    const replay = (headers: Record<string, string>) => h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [999999999] }), headers: { 'content-type': 'application/json', cookie, ...headers } });
+    const replay = (headers: Record<string, string>) =>
+      h.request('/admin/api/dead-letters/replay', {
+        method: 'POST',
+        body: JSON.stringify({ seq: [999999999] }),
+        headers: { 'content-type': 'application/json', cookie, ...headers },
+      });
     expect((await replay({})).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': 'guessed' })).status).toBe(403);
     const other = await session();
@@ -112,14 +131,31 @@ describe('dashboard session', () => {
     expect((await replay({ 'x-switchyard-csrf': other.csrf })).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await replay({ 'x-switchyard-csrf': csrf, origin: 'https://evil.example' })).status).toBe(403);
-    expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(200);
+    expect((await replay({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(
+      200,
+    );
     // Retry now (one effect, or by reason) is a change like replay: refused by cookie without the session's token.
-    const retry = (headers: Record<string, string>) => h.request('/admin/api/effects/retry', { method: 'POST', body: JSON.stringify({ reason: 'resend answered 500', dry_run: true }), headers: { 'content-type': 'application/json', cookie, ...headers } });
+    const retry = (headers: Record<string, string>) =>
+      h.request('/admin/api/effects/retry', {
+        method: 'POST',
+        body: JSON.stringify({ reason: 'resend answered 500', dry_run: true }),
+        headers: { 'content-type': 'application/json', cookie, ...headers },
+      });
     expect((await retry({})).status).toBe(403);
     expect((await retry({ 'x-switchyard-csrf': other.csrf })).status).toBe(403);
-    expect((await retry({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(200);
+    expect((await retry({ 'x-switchyard-csrf': csrf, 'sec-fetch-site': 'same-origin', origin: ORIGIN })).status).toBe(
+      200,
+    );
     // The CLI's Bearer credential needs no CSRF token.
-    expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [999999999] }), headers: { authorization: 'Bearer test-admin-token' } })).status).toBe(200);
+    expect(
+      (
+        await h.request('/admin/api/dead-letters/replay', {
+          method: 'POST',
+          body: JSON.stringify({ seq: [999999999] }),
+          headers: { authorization: 'Bearer test-admin-token' },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('expires after an hour', async () => {
@@ -135,7 +171,11 @@ describe('dashboard session', () => {
   it('is revoked by rotating ADMIN_TOKEN, and refuses a tampered cookie', async () => {
     const { h, session } = setup();
     const { cookie } = await session();
-    const rotated = await h.runtime.app.request(`${ORIGIN}/admin/api/dead-letters`, { headers: { cookie } }, { ...h.env, ADMIN_TOKEN: 'rotated-admin-token' });
+    const rotated = await h.runtime.app.request(
+      `${ORIGIN}/admin/api/dead-letters`,
+      { headers: { cookie } },
+      { ...h.env, ADMIN_TOKEN: 'rotated-admin-token' },
+    );
     expect(rotated.status).toBe(401);
     const [name, value] = cookie.split('=') as [string, string];
     const [exp, ...rest] = decodeURIComponent(value).split('.');
@@ -147,11 +187,21 @@ describe('dashboard session', () => {
   it('logs out: the cookie is cleared, and a logout from another site is refused', async () => {
     const { h, session } = setup();
     const { cookie } = await session();
-    const evil = await h.request('/admin/logout', { method: 'POST', headers: { cookie, origin: 'https://evil.example' }, redirect: 'manual' });
+    const evil = await h.request('/admin/logout', {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example' },
+      redirect: 'manual',
+    });
     expect(evil.status).toBe(403);
-    const res = await h.request('/admin/logout', { method: 'POST', headers: { cookie, origin: ORIGIN }, redirect: 'manual' });
+    const res = await h.request('/admin/logout', {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin/login');
-    expect(res.headers.get('set-cookie')).toMatch(/^switchyard_admin=; Max-Age=0; Path=\/admin; HttpOnly; Secure; SameSite=Strict/);
+    expect(res.headers.get('set-cookie')).toMatch(
+      /^switchyard_admin=; Max-Age=0; Path=\/admin; HttpOnly; Secure; SameSite=Strict/,
+    );
   });
 });

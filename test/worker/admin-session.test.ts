@@ -23,28 +23,43 @@ function setup(options: { db?: D1Database } = {}) {
   const h = harness({ fetch: fake.fetch, now: () => clock.now, ...(options.db ? { env: { DB: options.db } } : {}) });
   /** Signs in with a credential and returns the cookie pair the browser would send back. */
   const signIn = async (token: string) => {
-    const res = await h.request('/admin/login', { method: 'POST', body: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, 'sec-fetch-site': 'same-origin' }, redirect: 'manual' });
+    const res = await h.request('/admin/login', {
+      method: 'POST',
+      body: new URLSearchParams({ token }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, 'sec-fetch-site': 'same-origin' },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     return { cookie: res.headers.get('set-cookie')!.split(';')[0]!, setCookie: res.headers.get('set-cookie')! };
   };
-  const read = (cookie: string, extraEnv: Record<string, unknown> = {}) => h.runtime.app.request(`${ORIGIN}/admin/api/dead-letters`, { headers: { cookie } }, { ...h.env, ...extraEnv });
+  const read = (cookie: string, extraEnv: Record<string, unknown> = {}) =>
+    h.runtime.app.request(`${ORIGIN}/admin/api/dead-letters`, { headers: { cookie } }, { ...h.env, ...extraEnv });
   return { h, clock, signIn, read };
 }
 
-const staffToken = (claims: Record<string, unknown> = {}) => clerkToken(key, { org_id: env.ADMIN_ORG_ID, org_role: 'org:admin', ...claims });
+const staffToken = (claims: Record<string, unknown> = {}) =>
+  clerkToken(key, { org_id: env.ADMIN_ORG_ID, org_role: 'org:admin', ...claims });
 
 describe('signing out ends the session', () => {
   it('refuses a cookie captured before POST /admin/logout, on the admin API and the dashboard page', async () => {
     const { h, signIn, read } = setup();
     const { cookie } = await signIn('test-admin-token');
     expect((await read(cookie)).status).toBe(200);
-    const out = await h.request('/admin/logout', { method: 'POST', headers: { cookie, origin: ORIGIN }, redirect: 'manual' });
+    const out = await h.request('/admin/logout', {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN },
+      redirect: 'manual',
+    });
     expect(out.status).toBe(303);
     // The browser dropped the cookie; whoever copied it before still sends it.
     const after = await read(cookie);
     expect(after.status).toBe(401);
     expect((await h.request('/admin', { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
-    const replay = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [1] }), headers: { 'content-type': 'application/json', cookie, origin: ORIGIN, 'sec-fetch-site': 'same-origin' } });
+    const replay = await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ seq: [1] }),
+      headers: { 'content-type': 'application/json', cookie, origin: ORIGIN, 'sec-fetch-site': 'same-origin' },
+    });
     expect(replay.status).toBe(401);
     // Another session is untouched.
     const other = await signIn('test-admin-token');
@@ -67,7 +82,8 @@ describe('a session opened with a token', () => {
     expect((await read(cookie)).status).toBe(401);
     // The cron trigger prunes the row of a session that ended by itself.
     const id = decodeURIComponent(cookie.split('=')[1]!).split('.')[0]!;
-    const rows = () => env.DB.prepare('SELECT count(*) AS n FROM admin_sessions WHERE id = ?1').bind(id).first<{ n: number }>();
+    const rows = () =>
+      env.DB.prepare('SELECT count(*) AS n FROM admin_sessions WHERE id = ?1').bind(id).first<{ n: number }>();
     expect(await rows()).toEqual({ n: 1 });
     await h.runtime.scheduled(h.env);
     expect(await rows()).toEqual({ n: 0 });
@@ -88,6 +104,9 @@ describe('a session opened with a token', () => {
     meter.reset();
     expect((await read(cookie)).status).toBe(200);
     const session = meter.statements.filter((s) => /admin_sessions/.test(s.sql));
-    expect({ signedIn, request: session.map((s) => ({ read: s.read, written: s.written })) }).toEqual({ signedIn: 1, request: [{ read: 1, written: 0 }] });
+    expect({ signedIn, request: session.map((s) => ({ read: s.read, written: s.written })) }).toEqual({
+      signedIn: 1,
+      request: [{ read: 1, written: 0 }],
+    });
   });
 });

@@ -23,18 +23,27 @@ import { costOf, flowRunner, type FlowRunnerOptions } from '../../bench/flow-run
 import { builtInputs, defaultManifest } from '../support/harness.ts';
 
 const READ_TOLERANCE = 4;
-const budget = (built as unknown as { environments: Record<string, { budget?: BudgetTable }> }).environments.default!.budget!;
-const runner = flowRunner({ compiled: compileManifest(defaultManifest, defaultRegistry, builtInputs()), env: env as unknown as FlowRunnerOptions['env'] });
+const budget = (built as unknown as { environments: Record<string, { budget?: BudgetTable }> }).environments.default!
+  .budget!;
+const runner = flowRunner({
+  compiled: compileManifest(defaultManifest, defaultRegistry, builtInputs()),
+  env: env as unknown as FlowRunnerOptions['env'],
+});
 
 /** The model's figures for one request of the flow (a route's: its per-request row plus each event's). */
 function modelled(flow: Flow) {
-  const row = budget.handlers.find((h) => h.source === flow.source && h.on === flow.on && (h.branch ?? '') === (flow.branch ?? (h.branch ?? '')) && (h.without ?? []).join() === (flow.without ?? []).join());
+  const row = budget.handlers.find(
+    (h) =>
+      h.source === flow.source &&
+      h.on === flow.on &&
+      (h.branch ?? '') === (flow.branch ?? h.branch ?? '') &&
+      (h.without ?? []).join() === (flow.without ?? []).join(),
+  );
   if (!row) return undefined;
   // A route's row is per event in a request of batch_size events (its shares included): the flow sends that many.
   expect(row.batch_size ?? 1).toBe(flow.events ?? 1);
   return perRequest(row);
 }
-
 
 describe('plan --budget agrees with every flow of the default manifest, metered end to end', () => {
   for (const flow of FLOWS) {
@@ -46,11 +55,23 @@ describe('plan --budget agrees with every flow of the default manifest, metered 
       expect(model, `plan --budget has a row for ${flow.source} ${flow.on}`).toBeDefined();
       const events = flow.events ?? 1;
       const context = `measured per statement: ${JSON.stringify(m.statements)}`;
-      expect({ written: m.perRequest.d1_rows_written, queue: m.perRequest.queue_operations }, context).toEqual({ written: model!.d1_rows_written, queue: model!.queue_operations });
-      expect({ requests: m.perRequest.worker_requests, kv: [m.perRequest.kv_reads, m.perRequest.kv_writes] }).toEqual({ requests: model!.worker_requests, kv: [model!.kv_reads, model!.kv_writes] });
-      expect(Math.abs(m.perEvent.d1_rows_read - model!.d1_rows_read / events), context).toBeLessThanOrEqual(READ_TOLERANCE);
-      const perEvent = Object.fromEntries(Object.entries(costOf(m.perRequest)).map(([k, v]) => [k, v / events])) as ReturnType<typeof costOf>;
-      const modelPerEvent = Object.fromEntries(Object.entries(costOf(model!)).map(([k, v]) => [k, v / events])) as ReturnType<typeof costOf>;
+      expect({ written: m.perRequest.d1_rows_written, queue: m.perRequest.queue_operations }, context).toEqual({
+        written: model!.d1_rows_written,
+        queue: model!.queue_operations,
+      });
+      expect({ requests: m.perRequest.worker_requests, kv: [m.perRequest.kv_reads, m.perRequest.kv_writes] }).toEqual({
+        requests: model!.worker_requests,
+        kv: [model!.kv_reads, model!.kv_writes],
+      });
+      expect(Math.abs(m.perEvent.d1_rows_read - model!.d1_rows_read / events), context).toBeLessThanOrEqual(
+        READ_TOLERANCE,
+      );
+      const perEvent = Object.fromEntries(
+        Object.entries(costOf(m.perRequest)).map(([k, v]) => [k, v / events]),
+      ) as ReturnType<typeof costOf>;
+      const modelPerEvent = Object.fromEntries(
+        Object.entries(costOf(model!)).map(([k, v]) => [k, v / events]),
+      ) as ReturnType<typeof costOf>;
       // Reads aside (approximate, never binding), the same figures give the same capacity and binding resource.
       expect(capacity({ ...perEvent, d1_rows_read: 0 })[0]).toEqual(capacity({ ...modelPerEvent, d1_rows_read: 0 })[0]);
       expect(capacity(perEvent)[0]!.binding).toBe(capacity(modelPerEvent)[0]!.binding);

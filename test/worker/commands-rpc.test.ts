@@ -17,7 +17,10 @@ declare module 'cloudflare:test' {
 }
 
 const caller = (env as unknown as { CALLER: Fetcher }).CALLER;
-const ask = async (call: CallRequest) => (await caller.fetch('https://caller.test/', { method: 'POST', body: JSON.stringify(call) })).json() as Promise<Record<string, unknown>>;
+const ask = async (call: CallRequest) =>
+  (await caller.fetch('https://caller.test/', { method: 'POST', body: JSON.stringify(call) })).json() as Promise<
+    Record<string, unknown>
+  >;
 
 let providers: FakeProviders;
 const realFetch = globalThis.fetch;
@@ -50,23 +53,49 @@ describe('send_password_reset from a second Worker through a Service Binding', (
     expect(second).toEqual({ ok: true, accepted: { id: key, status: 'applied', replayed: true } });
     await until(() => providers.emails.some((e) => e.to[0] === email));
     await new Promise((r) => setTimeout(r, 1500));
-    expect(providers.emails.filter((e) => e.to[0] === email)).toEqual([{ to: [email], subject: 'Reset your password', key: `command:send_password_reset:${await commandCallId(key, 'rpc')}:0:0` }]);
+    expect(providers.emails.filter((e) => e.to[0] === email)).toEqual([
+      {
+        to: [email],
+        subject: 'Reset your password',
+        key: `command:send_password_reset:${await commandCallId(key, 'rpc')}:0:0`,
+      },
+    ]);
   });
 
   it('answers bad input with 422 and the failing path, through the typed client', async () => {
-    const answer = await ask({ via: 'rpc', command: 'send_password_reset', input: { email: 'nope' }, key: crypto.randomUUID() });
+    const answer = await ask({
+      via: 'rpc',
+      command: 'send_password_reset',
+      input: { email: 'nope' },
+      key: crypto.randomUUID(),
+    });
     expect(answer).toMatchObject({ ok: false, status: 422, error: 'unprocessable' });
-    expect(answer.problems).toEqual(expect.arrayContaining([{ path: '/email', message: 'must match format "email"' }, { path: '/reset_url', message: 'is required' }]));
+    expect(answer.problems).toEqual(
+      expect.arrayContaining([
+        { path: '/email', message: 'must match format "email"' },
+        { path: '/reset_url', message: 'is required' },
+      ]),
+    );
   });
 
   it('over HTTP through the same binding: the service token is required (401 without it), and two calls send one email', async () => {
     const key = crypto.randomUUID();
     const email = `http-${key.slice(0, 8)}@example.com`;
     const input = { email, reset_url: 'https://app.example.com/reset?t=2' };
-    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token: 'guess' })).toMatchObject({ ok: false, status: 401, error: 'unauthorized' });
+    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token: 'guess' })).toMatchObject({
+      ok: false,
+      status: 401,
+      error: 'unauthorized',
+    });
     const token = env.TEST_SECRETS.SWITCHYARD_SERVICE_TOKEN!;
-    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token })).toEqual({ ok: true, accepted: { id: key, status: 'applied', replayed: false } });
-    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token })).toEqual({ ok: true, accepted: { id: key, status: 'applied', replayed: true } });
+    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token })).toEqual({
+      ok: true,
+      accepted: { id: key, status: 'applied', replayed: false },
+    });
+    expect(await ask({ via: 'http', command: 'send_password_reset', input, key, token })).toEqual({
+      ok: true,
+      accepted: { id: key, status: 'applied', replayed: true },
+    });
     await until(() => providers.emails.some((e) => e.to[0] === email));
     await new Promise((r) => setTimeout(r, 1500));
     expect(providers.emails.filter((e) => e.to[0] === email)).toHaveLength(1);

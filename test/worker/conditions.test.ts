@@ -26,12 +26,20 @@ function withHandler(handler: unknown, integrationLet?: unknown): Manifest {
 async function stripeEvent(h: Harness, type: string, object: Record<string, unknown>, id = uid('evt')) {
   const now = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({ id, object: 'event', type, created: now, data: { object } });
-  const res = await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, now) });
+  const res = await h.post('/webhooks/stripe', body, {
+    'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, now),
+  });
   return { res, id };
 }
 
-const event = (id: string) => env.DB.prepare("SELECT status, steps FROM events WHERE integration = 'stripe' AND id = ?").bind(id).first<{ status: string; steps: string }>();
-const order = (id: string) => env.DB.prepare('SELECT status, paid_at FROM orders WHERE id = ?').bind(id).first<{ status: string; paid_at: string | null }>();
+const event = (id: string) =>
+  env.DB.prepare("SELECT status, steps FROM events WHERE integration = 'stripe' AND id = ?")
+    .bind(id)
+    .first<{ status: string; steps: string }>();
+const order = (id: string) =>
+  env.DB.prepare('SELECT status, paid_at FROM orders WHERE id = ?')
+    .bind(id)
+    .first<{ status: string; paid_at: string | null }>();
 
 const TYPE = 'test.checkout.completed';
 const checkout = {
@@ -39,7 +47,10 @@ const checkout = {
   if: { path: 'data.object.mode', eq: 'payment' },
   let: { order_id: 'data.object.client_reference_id' },
   steps: [
-    { sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'paid', :at) ON CONFLICT (id) DO UPDATE SET status = 'paid'", params: { id: '$order_id', at: '@occurred_at' } },
+    {
+      sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'paid', :at) ON CONFLICT (id) DO UPDATE SET status = 'paid'",
+      params: { id: '$order_id', at: '@occurred_at' },
+    },
     {
       action: 'resend',
       if: { path: 'data.object.customer_details.email', exists: true },
@@ -58,8 +69,13 @@ describe.each([
   ['through the queue', true],
 ])('conditions, %s', (_, queued) => {
   const setup = () => {
-    const m = withHandler(checkout, { total: { path: 'data.object.amount_total', transform: [{ money: 'data.object.currency' }] } });
-    return harness({ compiled: compileManifest(queued ? queuedOnly(m) : m, defaultRegistry, builtInputs()), ctx: true });
+    const m = withHandler(checkout, {
+      total: { path: 'data.object.amount_total', transform: [{ money: 'data.object.currency' }] },
+    });
+    return harness({
+      compiled: compileManifest(queued ? queuedOnly(m) : m, defaultRegistry, builtInputs()),
+      ctx: true,
+    });
   };
   const settle = async (h: Harness) => {
     await h.settle();
@@ -70,14 +86,22 @@ describe.each([
   it('a handler whose condition is false is skipped, and says which condition decided', async () => {
     const h = setup();
     const orderId = uid('ord');
-    const { res, id } = await stripeEvent(h, TYPE, { mode: 'subscription', client_reference_id: orderId, amount_total: 1999, currency: 'usd' });
+    const { res, id } = await stripeEvent(h, TYPE, {
+      mode: 'subscription',
+      client_reference_id: orderId,
+      amount_total: 1999,
+      currency: 'usd',
+    });
     expect(res.status).toBe(queued ? 202 : 200);
     if (!queued) expect(await res.json()).toMatchObject({ status: 'skipped', id });
     await settle(h);
     const row = await event(id);
     expect(row?.status).toBe('skipped');
     expect(JSON.parse(row!.steps)).toEqual([
-      expect.objectContaining({ kind: 'sql', skipped: `integrations.stripe.handlers[${defaultManifest.integrations.stripe!.handlers!.length}].if: data.object.mode eq payment` }),
+      expect.objectContaining({
+        kind: 'sql',
+        skipped: `integrations.stripe.handlers[${defaultManifest.integrations.stripe!.handlers!.length}].if: data.object.mode eq payment`,
+      }),
       expect.objectContaining({ kind: 'action', skipped: expect.stringContaining('data.object.mode eq payment') }),
     ]);
     expect(await order(orderId)).toBeNull();
@@ -87,7 +111,13 @@ describe.each([
   it('a true condition runs the steps; derived values reach params and templates, formatted from cents', async () => {
     const h = setup();
     const orderId = uid('ord');
-    const { res, id } = await stripeEvent(h, TYPE, { mode: 'payment', client_reference_id: orderId, amount_total: 123456, currency: 'eur', customer_details: { email: 'ada@example.com' } });
+    const { res, id } = await stripeEvent(h, TYPE, {
+      mode: 'payment',
+      client_reference_id: orderId,
+      amount_total: 123456,
+      currency: 'eur',
+      customer_details: { email: 'ada@example.com' },
+    });
     expect(res.status).toBe(queued ? 202 : 200);
     await settle(h);
     expect((await event(id))?.status).toBe('applied');
@@ -98,13 +128,26 @@ describe.each([
   it("a step's false condition skips only that step: no effect is recorded", async () => {
     const h = setup();
     const orderId = uid('ord');
-    const { id } = await stripeEvent(h, TYPE, { mode: 'payment', client_reference_id: orderId, amount_total: 500, currency: 'usd' });
+    const { id } = await stripeEvent(h, TYPE, {
+      mode: 'payment',
+      client_reference_id: orderId,
+      amount_total: 500,
+      currency: 'usd',
+    });
     await settle(h);
     const row = await event(id);
     expect(row?.status).toBe('applied');
-    expect(JSON.parse(row!.steps)[1]).toMatchObject({ kind: 'action', actions: 0, skipped: expect.stringMatching(/steps\[1\]\.if: data\.object\.customer_details\.email exists true$/) });
+    expect(JSON.parse(row!.steps)[1]).toMatchObject({
+      kind: 'action',
+      actions: 0,
+      skipped: expect.stringMatching(/steps\[1\]\.if: data\.object\.customer_details\.email exists true$/),
+    });
     expect((await order(orderId))?.status).toBe('paid');
-    const effects = await env.DB.prepare("SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id = ?").bind(id).first<{ n: number }>();
+    const effects = await env.DB.prepare(
+      "SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id = ?",
+    )
+      .bind(id)
+      .first<{ n: number }>();
     expect(effects?.n).toBe(0);
     expect(h.providers.emails).toHaveLength(0);
   });
@@ -114,10 +157,19 @@ describe('derived values in SQL params', () => {
   it('a let reads an earlier one, and both steps get the same value', async () => {
     const m = withHandler({
       on: TYPE,
-      let: { at: '@occurred_at', stamp: { path: '$at', transform: [{ add: '1d' }, { format_date: 'YYYY-MM-DD HH:mm' }] } },
+      let: {
+        at: '@occurred_at',
+        stamp: { path: '$at', transform: [{ add: '1d' }, { format_date: 'YYYY-MM-DD HH:mm' }] },
+      },
       steps: [
-        { sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'a', :at)", params: { id: { template: '{data.object.id}-1' }, at: '$stamp' } },
-        { sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'b', :at)", params: { id: { template: '{data.object.id}-2' }, at: '$stamp' } },
+        {
+          sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'a', :at)",
+          params: { id: { template: '{data.object.id}-1' }, at: '$stamp' },
+        },
+        {
+          sql: "INSERT INTO orders (id, status, paid_at) VALUES (:id, 'b', :at)",
+          params: { id: { template: '{data.object.id}-2' }, at: '$stamp' },
+        },
       ],
     });
     const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs()) });
@@ -147,7 +199,9 @@ describe('derived values in event extraction', () => {
     const stripe = m.integrations.stripe!;
     stripe.let = { kind: '@type' };
     stripe.event = { ...stripe.event!, id: { template: '{$kind}/{id}' } };
-    expect(() => compileManifest(m, defaultRegistry, builtInputs())).toThrow(/integrations\.stripe\.let\.kind: envelope path @type is not available here \(read by event:/);
+    expect(() => compileManifest(m, defaultRegistry, builtInputs())).toThrow(
+      /integrations\.stripe\.let\.kind: envelope path @type is not available here \(read by event:/,
+    );
   });
 
   it('an id reading a name no let declares fails at its place, compiled at once or on the first webhook', () => {
@@ -176,9 +230,29 @@ describe('mistakes fail the compile at their place', () => {
   };
   const at = `integrations.stripe.handlers.${defaultManifest.integrations.stripe!.handlers!.length}`;
   it('an unknown operator, a range against quoted digits, an unknown derived value', () => {
-    expect(problems({ on: TYPE, if: { path: 'data.object.mode', equals: 'x' }, steps: [{ sql: 'SELECT 1' }] })).toEqual([expect.stringMatching(new RegExp(`^${at}\\.if\\.equals: unknown operator "equals"`))]);
-    expect(problems({ on: TYPE, if: { all: [{ path: 'data.object.amount_due', gt: '100000' }] }, steps: [{ sql: 'SELECT 1' }] })).toEqual([`${at}.if.all.0.gt: compares numbers or ISO-8601 dates, and "100000" is a string: write 100000 without quotes`]);
-    expect(problems({ on: TYPE, let: { total: 'data.object.amount_total' }, steps: [{ sql: 'SELECT :x', params: { x: '$totl' } }] })).toEqual([`${at}.steps.0.params.x: $totl is not a derived value in scope (did you mean "total"?); let: names $total`]);
-    expect(problems({ on: TYPE, let: { a: '$b', b: 'data.x' }, steps: [{ sql: 'SELECT 1' }] })).toEqual([expect.stringMatching(new RegExp(`^${at}\\.let\\.a: \\$b is not a derived value declared before this one`))]);
+    expect(problems({ on: TYPE, if: { path: 'data.object.mode', equals: 'x' }, steps: [{ sql: 'SELECT 1' }] })).toEqual(
+      [expect.stringMatching(new RegExp(`^${at}\\.if\\.equals: unknown operator "equals"`))],
+    );
+    expect(
+      problems({
+        on: TYPE,
+        if: { all: [{ path: 'data.object.amount_due', gt: '100000' }] },
+        steps: [{ sql: 'SELECT 1' }],
+      }),
+    ).toEqual([
+      `${at}.if.all.0.gt: compares numbers or ISO-8601 dates, and "100000" is a string: write 100000 without quotes`,
+    ]);
+    expect(
+      problems({
+        on: TYPE,
+        let: { total: 'data.object.amount_total' },
+        steps: [{ sql: 'SELECT :x', params: { x: '$totl' } }],
+      }),
+    ).toEqual([
+      `${at}.steps.0.params.x: $totl is not a derived value in scope (did you mean "total"?); let: names $total`,
+    ]);
+    expect(problems({ on: TYPE, let: { a: '$b', b: 'data.x' }, steps: [{ sql: 'SELECT 1' }] })).toEqual([
+      expect.stringMatching(new RegExp(`^${at}\\.let\\.a: \\$b is not a derived value declared before this one`)),
+    ]);
   });
 });

@@ -70,7 +70,8 @@ describe('the conformance matrix: every provider, every integration, every sampl
     const providers = new Set(rows.map((r) => r.provider));
     for (const gap of KNOWN_GAPS) {
       expect(providers.has(gap.provider), `KNOWN_GAPS names ${gap.provider}, which is no row`).toBe(true);
-      if (gap.row) expect(rows.find((r) => r.label === gap.row)?.provider, `KNOWN_GAPS names row ${gap.row}`).toBe(gap.provider);
+      if (gap.row)
+        expect(rows.find((r) => r.label === gap.row)?.provider, `KNOWN_GAPS names row ${gap.row}`).toBe(gap.provider);
       expect(Object.keys(CELLS)).toContain(gap.cell);
     }
   });
@@ -79,12 +80,21 @@ describe('the conformance matrix: every provider, every integration, every sampl
     it.skipIf(LEFT_OUT.has(row.manifestFile))(row.label, async () => {
       // Each row is its own deployment: an earlier row's events under the same integration name are not its duplicates.
       await env.DB.prepare('DELETE FROM events WHERE integration = ?').bind(row.integration).run();
-      const compiled = compileManifest(row.manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+      const compiled = compileManifest(row.manifest, defaultRegistry, {
+        inputValidator: (_name, schema) => compileInputSchema(schema),
+      });
       const source = compiled.integrations.get(row.integration)!;
       const telemetry: TelemetryEvent[] = [];
-      const runner = flowRunner({ compiled, env: { ...env, ...row.env } as unknown as FlowRunnerOptions['env'], emit: (e) => telemetry.push(e) });
+      const runner = flowRunner({
+        compiled,
+        env: { ...env, ...row.env } as unknown as FlowRunnerOptions['env'],
+        emit: (e) => telemetry.push(e),
+      });
       // Each sample type is signed just before it is delivered (Paddle allows 5 seconds).
-      const sampleAt = async (i: number) => ((await (await env.MATRIX.fetch(`http://matrix/requests?row=${index}&sample=${i}`)).json()) as SampleRequests[])[0];
+      const sampleAt = async (i: number) =>
+        (
+          (await (await env.MATRIX.fetch(`http://matrix/requests?row=${index}&sample=${i}`)).json()) as SampleRequests[]
+        )[0];
       const found = new Findings();
 
       /** Delivers two requests (the first as the runner's warm-up) and what the second cost; the telemetry of both. */
@@ -95,42 +105,100 @@ describe('the conformance matrix: every provider, every integration, every sampl
         const m = await runner.measure(flow, 1);
         return { m, status: m.statuses[0]!, events: [...telemetry] };
       };
-      const idsOf = (events: TelemetryEvent[], kind: 'webhook.accepted' | 'webhook.duplicate') => events.flatMap((e) => ((e.kind === 'webhook.accepted' || e.kind === 'webhook.duplicate') && e.kind === kind && e.integration === row.integration ? [e.id] : []));
+      const idsOf = (events: TelemetryEvent[], kind: 'webhook.accepted' | 'webhook.duplicate') =>
+        events.flatMap((e) =>
+          (e.kind === 'webhook.accepted' || e.kind === 'webhook.duplicate') &&
+          e.kind === kind &&
+          e.integration === row.integration
+            ? [e.id]
+            : [],
+        );
 
       let i = 0;
       for (let s = await sampleAt(i); s; s = await sampleAt(++i)) {
         const at = `${s.type} (${s.from})`;
         // Two distinct samples, signed: accepted, two events, priced as plan --budget says.
         const fresh = await deliver(at, s.first, s.second);
-        found.check('runtime', fresh.m.problems.length === 0 && fresh.status < 300, `${at}: signed sample answered ${fresh.status}: ${fresh.m.problems.join('; ')}`);
+        found.check(
+          'runtime',
+          fresh.m.problems.length === 0 && fresh.status < 300,
+          `${at}: signed sample answered ${fresh.status}: ${fresh.m.problems.join('; ')}`,
+        );
         const accepted = idsOf(fresh.events, 'webhook.accepted');
-        found.check('ids', accepted.length === 2 && new Set(accepted).size === 2, `${at}: two distinct samples were accepted as ${JSON.stringify(accepted)} (want two ids)`);
+        found.check(
+          'ids',
+          accepted.length === 2 && new Set(accepted).size === 2,
+          `${at}: two distinct samples were accepted as ${JSON.stringify(accepted)} (want two ids)`,
+        );
 
         // A type with conditions: the row of the branch the sample takes (its conditional steps left out or not).
-        const model = row.plan.find((c) => c.on === s.on && (!s.branch || ((c.branch ?? '') === s.branch.label && (c.without ?? []).join() === s.branch.without.join()))) as HandlerCost | undefined;
+        const model = row.plan.find(
+          (c) =>
+            c.on === s.on &&
+            (!s.branch ||
+              ((c.branch ?? '') === s.branch.label && (c.without ?? []).join() === s.branch.without.join())),
+        ) as HandlerCost | undefined;
         const decided = decide(source, s.type);
-        const measured = { path: fresh.status === 200 ? 'direct' : fresh.status === 202 ? 'queued' : `answered ${fresh.status}`, d1_rows_written: fresh.m.perRequest.d1_rows_written, queue_operations: fresh.m.perRequest.queue_operations };
-        const predicted = model && { path: model.path, d1_rows_written: model.d1_rows_written, queue_operations: model.queue_operations };
-        found.check('plan', decided.path === model?.path, `${at}: decide() says ${decided.path}, plan --budget's row ${s.on} says ${model?.path}`);
-        found.check('plan', JSON.stringify(predicted) === JSON.stringify(measured), `${at}: plan --budget (${s.on}) ${JSON.stringify(predicted)}, measured ${JSON.stringify(measured)}`);
+        const measured = {
+          path: fresh.status === 200 ? 'direct' : fresh.status === 202 ? 'queued' : `answered ${fresh.status}`,
+          d1_rows_written: fresh.m.perRequest.d1_rows_written,
+          queue_operations: fresh.m.perRequest.queue_operations,
+        };
+        const predicted = model && {
+          path: model.path,
+          d1_rows_written: model.d1_rows_written,
+          queue_operations: model.queue_operations,
+        };
+        found.check(
+          'plan',
+          decided.path === model?.path,
+          `${at}: decide() says ${decided.path}, plan --budget's row ${s.on} says ${model?.path}`,
+        );
+        found.check(
+          'plan',
+          JSON.stringify(predicted) === JSON.stringify(measured),
+          `${at}: plan --budget (${s.on}) ${JSON.stringify(predicted)}, measured ${JSON.stringify(measured)}`,
+        );
 
         // The same sample again: one event, answered duplicate, nothing written.
         const again = await deliver(`${at} again`, s.second, s.second);
         const dupes = idsOf(again.events, 'webhook.duplicate');
         // An id made from the body's hash and the arrival (a provider that sends no id) is new on each delivery: the
         // repeat is refused as the same body inside the window.
-        const sameBody = again.events.filter((e) => e.kind === 'webhook.replay_refused' && e.integration === row.integration).length;
-        found.check('ids', again.status === 200 && again.m.perRequest.d1_rows_written === 0 && again.m.perRequest.queue_operations === 0 && dupes.length + sameBody === 2 && idsOf(again.events, 'webhook.accepted').length === 0 && dupes.every((id) => id === accepted[1]), `${at}: the same sample twice answered ${again.status}, wrote ${again.m.perRequest.d1_rows_written} rows, ${again.m.perRequest.queue_operations} queue operations, duplicates ${JSON.stringify(dupes)} of ${accepted[1]}, ${sameBody} refused as the same body`);
+        const sameBody = again.events.filter(
+          (e) => e.kind === 'webhook.replay_refused' && e.integration === row.integration,
+        ).length;
+        found.check(
+          'ids',
+          again.status === 200 &&
+            again.m.perRequest.d1_rows_written === 0 &&
+            again.m.perRequest.queue_operations === 0 &&
+            dupes.length + sameBody === 2 &&
+            idsOf(again.events, 'webhook.accepted').length === 0 &&
+            dupes.every((id) => id === accepted[1]),
+          `${at}: the same sample twice answered ${again.status}, wrote ${again.m.perRequest.d1_rows_written} rows, ${again.m.perRequest.queue_operations} queue operations, duplicates ${JSON.stringify(dupes)} of ${accepted[1]}, ${sameBody} refused as the same body`,
+        );
 
         // Refused: 401, no event and nothing queued; what is written is its refusal log entry (0 rows once the log's
         // cap is reached), never an event.
-        const refusals: [Cell, string, SignedRequest | undefined][] = [['tamper', 'tampered', s.tampered], ['runtime', 'unsigned', s.unsigned], ['stale', 'stale', s.stale]];
+        const refusals: [Cell, string, SignedRequest | undefined][] = [
+          ['tamper', 'tampered', s.tampered],
+          ['runtime', 'unsigned', s.unsigned],
+          ['stale', 'stale', s.stale],
+        ];
         for (const [cell, what, request] of refusals) {
           if (!request || !applies(row.verifier, cell)) continue;
           const r = await deliver(`${at} ${what}`, request, request);
           const written = r.m.perRequest.d1_rows_written;
           const logged = written === REFUSAL_ROWS_WRITTEN || written === 0;
-          found.check(cell, r.status === 401 && logged && r.events.every((e) => e.kind !== 'webhook.accepted') && r.m.perRequest.queue_operations === 0, `${at}: ${what} answered ${r.status} and wrote ${written} rows, ${r.m.perRequest.queue_operations} queue operations (want 401, at most its refusal log entry of ${REFUSAL_ROWS_WRITTEN} rows, nothing queued)`);
+          found.check(
+            cell,
+            r.status === 401 &&
+              logged &&
+              r.events.every((e) => e.kind !== 'webhook.accepted') &&
+              r.m.perRequest.queue_operations === 0,
+            `${at}: ${what} answered ${r.status} and wrote ${written} rows, ${r.m.perRequest.queue_operations} queue operations (want 401, at most its refusal log entry of ${REFUSAL_ROWS_WRITTEN} rows, nothing queued)`,
+          );
         }
         if (applies(row.verifier, 'stale') && !s.stale) found.fail('stale', `${at}: no stale request was made`);
       }
@@ -141,7 +209,13 @@ describe('the conformance matrix: every provider, every integration, every sampl
       for (const cell of HERE) {
         const problems = found.of(cell);
         const gap = gapOf(row.provider, cell, row.label);
-        if (gap) expect.soft(problems, `${row.label} ${cell} is listed in KNOWN_GAPS (${gap.issue}) but passes: remove it from cli/lib/conformance.ts`).not.toEqual([]);
+        if (gap)
+          expect
+            .soft(
+              problems,
+              `${row.label} ${cell} is listed in KNOWN_GAPS (${gap.issue}) but passes: remove it from cli/lib/conformance.ts`,
+            )
+            .not.toEqual([]);
         else expect.soft(problems, `${row.label}: ${cell} (${CELLS[cell]})`).toEqual([]);
       }
     });

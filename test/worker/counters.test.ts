@@ -14,28 +14,55 @@ import { stripeSignature } from '../support/sign.ts';
 
 const NOW = Date.parse('2026-06-15T12:30:00.000Z');
 const ADMIN = { authorization: 'Bearer test-admin-token' };
-const budget = (built as unknown as { environments: Record<string, { budget?: BudgetTable }> }).environments.default!.budget!;
+const budget = (built as unknown as { environments: Record<string, { budget?: BudgetTable }> }).environments.default!
+  .budget!;
 
-type HourFigures = { accepted: number; failed: number; rejected: number; lag_ms: { p50: number | null; p99: number | null } };
-const health = async (h: Harness) => (await (await h.request('/admin/api/health', { headers: ADMIN })).json()) as { integrations: Record<string, { hour: HourFigures; day: HourFigures; series: number[] }> };
-const eventsToday = async (h: Harness) => ((await (await h.request('/admin/api/usage', { headers: ADMIN })).json()) as { projection: { events_today: number } }).projection.events_today;
+type HourFigures = {
+  accepted: number;
+  failed: number;
+  rejected: number;
+  lag_ms: { p50: number | null; p99: number | null };
+};
+const health = async (h: Harness) =>
+  (await (await h.request('/admin/api/health', { headers: ADMIN })).json()) as {
+    integrations: Record<string, { hour: HourFigures; day: HourFigures; series: number[] }>;
+  };
+const eventsToday = async (h: Harness) =>
+  ((await (await h.request('/admin/api/usage', { headers: ADMIN })).json()) as { projection: { events_today: number } })
+    .projection.events_today;
 
 async function deliver(h: Harness, id: string) {
-  const body = JSON.stringify({ id, object: 'event', type: 'customer.subscription.updated', created: Math.floor(NOW / 1000), data: { object: { id: `sub_${id}`, customer: 'cus_1', status: 'active' } } });
-  const res = await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(env.TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body, Math.floor(NOW / 1000)) });
+  const body = JSON.stringify({
+    id,
+    object: 'event',
+    type: 'customer.subscription.updated',
+    created: Math.floor(NOW / 1000),
+    data: { object: { id: `sub_${id}`, customer: 'cus_1', status: 'active' } },
+  });
+  const res = await h.post('/webhooks/stripe', body, {
+    'stripe-signature': await stripeSignature(env.TEST_SECRETS.STRIPE_WEBHOOK_SECRET!, body, Math.floor(NOW / 1000)),
+  });
   expect(res.status).toBe(200);
 }
 
 describe('counters that survive a restart', () => {
   beforeEach(async () => {
-    await env.DB.batch(['DELETE FROM events', 'DELETE FROM usage', 'DELETE FROM refusals', "DELETE FROM checkpoints WHERE name = 'counters'"].map((sql) => env.DB.prepare(sql)));
+    await env.DB.batch(
+      [
+        'DELETE FROM events',
+        'DELETE FROM usage',
+        'DELETE FROM refusals',
+        "DELETE FROM checkpoints WHERE name = 'counters'",
+      ].map((sql) => env.DB.prepare(sql)),
+    );
   });
 
   it('integration health and today’s event count keep their values in a new runtime over the same D1', async () => {
     // The first isolate: 25 events applied and 3 refused, answered with an execution context as in production.
     const first = harness({ now: () => NOW, ctx: true, budget });
     for (let i = 0; i < 25; i++) await deliver(first, `evt_restart_${i}`);
-    for (let i = 0; i < 3; i++) expect((await first.post('/webhooks/github', '{}', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await first.post('/webhooks/github', '{}', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
     await first.settle();
 
     // The isolate goes away (nothing of it is kept); a new one serves the next request.
@@ -54,7 +81,9 @@ describe('counters that survive a restart', () => {
     const second = harness({ now: () => NOW, budget });
     await second.runtime.scheduled(second.env);
     await second.runtime.scheduled(second.env);
-    const rolled = await env.DB.prepare("SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric = 'events.accepted' AND key = 'stripe'").first<{ n: number }>();
+    const rolled = await env.DB.prepare(
+      "SELECT coalesce(sum(n), 0) AS n FROM usage WHERE metric = 'events.accepted' AND key = 'stripe'",
+    ).first<{ n: number }>();
     expect(rolled!.n).toBe(4);
     const third = harness({ now: () => NOW, budget });
     expect((await health(third)).integrations.stripe!.hour).toMatchObject({ accepted: 4, lag_ms: { p50: 100 } });

@@ -8,7 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const db = () => env.DB;
 const run = async (sql: string, ...params: unknown[]) => {
-  const r = await db().prepare(sql).bind(...params).run();
+  const r = await db()
+    .prepare(sql)
+    .bind(...params)
+    .run();
   return { written: r.meta.rows_written, read: r.meta.rows_read };
 };
 
@@ -49,18 +52,27 @@ describe('D1 counts rows written per table row and per index entry', () => {
   });
 
   it('a partial index costs a row only when the row satisfies its WHERE', async () => {
-    expect(await run('INSERT INTO pt (id, a, b) VALUES (?1, ?2, ?3)', 'with', 'a', 'b')).toEqual({ written: 3, read: 0 });
-    expect(await run('INSERT INTO pt (id, a, b) VALUES (?1, ?2, ?3)', 'without', null, 'b')).toEqual({ written: 2, read: 0 });
+    expect(await run('INSERT INTO pt (id, a, b) VALUES (?1, ?2, ?3)', 'with', 'a', 'b')).toEqual({
+      written: 3,
+      read: 0,
+    });
+    expect(await run('INSERT INTO pt (id, a, b) VALUES (?1, ?2, ?3)', 'without', null, 'b')).toEqual({
+      written: 2,
+      read: 0,
+    });
   });
 
   it('an upsert that inserts costs an insert; one that updates reads the row and writes the row + changed index entries', async () => {
-    const upsert = 'INSERT INTO k1 (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b';
+    const upsert =
+      'INSERT INTO k1 (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b';
     expect(await run(upsert, 'u', 'a', 'b')).toEqual({ written: 3, read: 0 });
     expect(await run(upsert, 'u', 'a2', 'b2')).toEqual({ written: 2, read: 1 });
     // DO UPDATE ... WHERE false: the row is read, nothing written.
     expect(await run(`${upsert} WHERE k1.a = 'never'`, 'u', 'a3', 'b3')).toEqual({ written: 0, read: 1 });
     // DO NOTHING on a conflict: nothing read, nothing written.
-    expect(await run('INSERT INTO k1 (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING', 'u', 'a', 'b')).toEqual({ written: 0, read: 0 });
+    expect(
+      await run('INSERT INTO k1 (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING', 'u', 'a', 'b'),
+    ).toEqual({ written: 0, read: 0 });
   });
 
   it('an UPDATE by key reads 1 row and writes 1, plus 1 per index whose columns it sets (the new entry; the old one is free)', async () => {
@@ -77,7 +89,10 @@ describe('D1 counts rows written per table row and per index entry', () => {
 
   it('an UPDATE that scans reads every row it passes', async () => {
     const before = (await db().prepare('SELECT count(*) AS n FROM k0').first<{ n: number }>())!.n;
-    expect(await run('UPDATE k0 SET a = ?2 WHERE b = ?1', 'nothing-matches', 'z')).toEqual({ written: 0, read: before });
+    expect(await run('UPDATE k0 SET a = ?2 WHERE b = ?1', 'nothing-matches', 'z')).toEqual({
+      written: 0,
+      read: before,
+    });
   });
 
   it('a partial index entry costs a row when an UPDATE brings the row into it; leaving it is free (a removed entry is not counted)', async () => {
@@ -96,6 +111,9 @@ describe('D1 counts rows written per table row and per index entry', () => {
   it('a SELECT by key reads the rows it returns (0 on a miss); RETURNING reads each returned row once more', async () => {
     expect(await run('SELECT * FROM k2 WHERE id = ?1', 'up')).toEqual({ written: 0, read: 1 });
     expect(await run('SELECT * FROM k2 WHERE id = ?1', 'missing')).toEqual({ written: 0, read: 0 });
-    expect(await run('INSERT INTO k0 (id, a, b) VALUES (?1, ?2, ?3) RETURNING id', 'ret', 'a', 'b')).toEqual({ written: 2, read: 1 });
+    expect(await run('INSERT INTO k0 (id, a, b) VALUES (?1, ?2, ?3) RETURNING id', 'ret', 'a', 'b')).toEqual({
+      written: 2,
+      read: 1,
+    });
   });
 });

@@ -19,14 +19,22 @@ import type { FakeProviders, RecordedRequest } from '../support/fake-providers.t
 import { harness, uid, type Harness } from '../support/harness.ts';
 import { githubSignature } from '../support/sign.ts';
 
-const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default
+  .manifest;
 const ROUTE = '/webhooks/discord-interactions';
 const APPLICATION_ID = '1178562432457195520';
 
 /** Signs as Discord does: Ed25519 over `{timestamp}{body}`, with the preset's verifier and a private key. */
 async function discordSigned(body: string, privateKey: string): Promise<Record<string, string>> {
-  const { type, ...options } = manifest.integrations.discord_interactions!.verifier as unknown as { type: string } & Record<string, unknown>;
-  const out = await signRequest(defaultRegistry.verifiers.get(type)!, options, { url: `https://switchyard.test${ROUTE}`, body, now: Date.now(), secrets: [privateKey] });
+  const { type, ...options } = manifest.integrations.discord_interactions!.verifier as unknown as {
+    type: string;
+  } & Record<string, unknown>;
+  const out = await signRequest(defaultRegistry.verifiers.get(type)!, options, {
+    url: `https://switchyard.test${ROUTE}`,
+    body,
+    now: Date.now(),
+    secrets: [privateKey],
+  });
   return { 'content-type': 'application/json', ...out.headers };
 }
 
@@ -47,34 +55,77 @@ function fakeDiscord(fake: FakeProviders, tokens: Map<string, string>) {
   fake.on(/^https:\/\/discord\.com\/api\/v10\/webhooks\//, async (r: RecordedRequest) => {
     await state.hold;
     const [, app, token, ...rest] = new URL(r.url).pathname.replace('/api/v10/', '').split('/');
-    if (r.method !== 'POST' || rest.length) return Response.json({ message: '405: Method Not Allowed', code: 0 }, { status: 405 });
-    if (app !== APPLICATION_ID || !tokens.has(token!)) return Response.json({ message: 'Unknown Webhook', code: 10015 }, { status: 404 });
-    if (!(r.headers['content-type'] ?? '').startsWith('application/json')) return Response.json({ message: 'Cannot send an empty message', code: 50006 }, { status: 400 });
+    if (r.method !== 'POST' || rest.length)
+      return Response.json({ message: '405: Method Not Allowed', code: 0 }, { status: 405 });
+    if (app !== APPLICATION_ID || !tokens.has(token!))
+      return Response.json({ message: 'Unknown Webhook', code: 10015 }, { status: 404 });
+    if (!(r.headers['content-type'] ?? '').startsWith('application/json'))
+      return Response.json({ message: 'Cannot send an empty message', code: 50006 }, { status: 400 });
     const body = r.json as Record<string, unknown>;
-    if (typeof body?.content !== 'string' || body.content === '') return Response.json({ message: 'Cannot send an empty message', code: 50006 }, { status: 400 });
+    if (typeof body?.content !== 'string' || body.content === '')
+      return Response.json({ message: 'Cannot send an empty message', code: 50006 }, { status: 400 });
     followups.push({ token: token!, body });
-    return Response.json({ id: `${Date.now()}`, type: 20, content: body.content, channel_id: tokens.get(token!), webhook_id: APPLICATION_ID });
+    return Response.json({
+      id: `${Date.now()}`,
+      type: 20,
+      content: body.content,
+      channel_id: tokens.get(token!),
+      webhook_id: APPLICATION_ID,
+    });
   });
   return state;
 }
 
 const snowflake = () => `${Date.now()}${Math.floor(Math.random() * 1e6)}`.padEnd(19, '0');
 
-function interaction(type: number, data: Record<string, unknown>, id = snowflake(), token = `aW50ZXJhY3Rpb246${uid('tok')}`) {
+function interaction(
+  type: number,
+  data: Record<string, unknown>,
+  id = snowflake(),
+  token = `aW50ZXJhY3Rpb246${uid('tok')}`,
+) {
   return {
     id,
     token,
-    body: JSON.stringify({ id, application_id: APPLICATION_ID, type, token, version: 1, guild_id: '290926798626357999', channel_id: '645027906669510667', data, member: { user: { id: '53908232506183680', username: 'mason' }, roles: [] } }),
+    body: JSON.stringify({
+      id,
+      application_id: APPLICATION_ID,
+      type,
+      token,
+      version: 1,
+      guild_id: '290926798626357999',
+      channel_id: '645027906669510667',
+      data,
+      member: { user: { id: '53908232506183680', username: 'mason' }, roles: [] },
+    }),
   };
 }
 
-const slash = () => interaction(2, { id: '771825006014889984', name: 'blep', type: 1, options: [{ name: 'animal', type: 3, value: 'animal_dog' }] });
+const slash = () =>
+  interaction(2, {
+    id: '771825006014889984',
+    name: 'blep',
+    type: 1,
+    options: [{ name: 'animal', type: 3, value: 'animal_dog' }],
+  });
 
-const eventRows = (id: string) => env.DB.prepare("SELECT type, status, deliveries FROM events WHERE integration = 'discord_interactions' AND id = ?").bind(id).all();
+const eventRows = (id: string) =>
+  env.DB.prepare("SELECT type, status, deliveries FROM events WHERE integration = 'discord_interactions' AND id = ?")
+    .bind(id)
+    .all();
 
-async function setup(): Promise<{ h: Harness; privateKey: string; tokens: Map<string, string>; discord: ReturnType<typeof fakeDiscord> }> {
+async function setup(): Promise<{
+  h: Harness;
+  privateKey: string;
+  tokens: Map<string, string>;
+  discord: ReturnType<typeof fakeDiscord>;
+}> {
   const pair = await keyPair();
-  const h = harness({ compiled: compileManifest(manifest, defaultRegistry), env: { DISCORD_PUBLIC_KEY: pair.publicKey }, ctx: true });
+  const h = harness({
+    compiled: compileManifest(manifest, defaultRegistry),
+    env: { DISCORD_PUBLIC_KEY: pair.publicKey },
+    ctx: true,
+  });
   const tokens = new Map<string, string>();
   return { h, privateKey: pair.privateKey, tokens, discord: fakeDiscord(h.providers, tokens) };
 }
@@ -95,11 +146,18 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     expect(res.headers.get('x-switchyard-status')).toBe('applied');
     expect(res.headers.get('x-switchyard-id')).toBe(command.id);
     expect(discord.followups).toEqual([]);
-    expect((await eventRows(command.id)).results).toEqual([{ type: 'interaction.2.blep', status: 'applied', deliveries: 1 }]);
+    expect((await eventRows(command.id)).results).toEqual([
+      { type: 'interaction.2.blep', status: 'applied', deliveries: 1 },
+    ]);
 
     open();
     await h.settle();
-    expect(discord.followups).toEqual([{ token: command.token, body: { content: 'Running /blep (interaction ' + command.id + ')', allowed_mentions: { parse: [] } } }]);
+    expect(discord.followups).toEqual([
+      {
+        token: command.token,
+        body: { content: 'Running /blep (interaction ' + command.id + ')', allowed_mentions: { parse: [] } },
+      },
+    ]);
     const [sent] = h.providers.to(/discord\.com/);
     expect(sent!.method).toBe('POST');
     expect(sent!.url).toBe(`https://discord.com/api/v10/webhooks/${APPLICATION_ID}/${command.token}`);
@@ -122,7 +180,9 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     expect(discord.followups).toHaveLength(1);
     expect(h.providers.to(/discord\.com/)).toHaveLength(1);
     // A duplicate of a settled event costs no D1 write.
-    expect((await eventRows(command.id)).results).toEqual([{ type: 'interaction.2.blep', status: 'applied', deliveries: 1 }]);
+    expect((await eventRows(command.id)).results).toEqual([
+      { type: 'interaction.2.blep', status: 'applied', deliveries: 1 },
+    ]);
   });
 
   it('a button (message component, type 3): 200 {"type":6}; no handler matches, so it is recorded ignored and nothing is sent', async () => {
@@ -133,7 +193,9 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     expect(await res.json()).toEqual({ type: 6 });
     await h.settle();
     expect(h.providers.to(/discord\.com/)).toEqual([]);
-    expect((await eventRows(button.id)).results).toEqual([{ type: 'interaction.3.approve_order', status: 'ignored', deliveries: 1 }]);
+    expect((await eventRows(button.id)).results).toEqual([
+      { type: 'interaction.3.approve_order', status: 'ignored', deliveries: 1 },
+    ]);
   });
 
   it('a modal submit (type 5) is deferred with {"type":5}; autocomplete (type 4), which cannot be deferred, gets an empty choices list', async () => {
@@ -142,11 +204,18 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     const modalRes = await h.post(ROUTE, modal.body, await discordSigned(modal.body, privateKey));
     expect(modalRes.status).toBe(200);
     expect(await modalRes.json()).toEqual({ type: 5 });
-    const autocomplete = interaction(4, { id: '771825006014889984', name: 'blep', type: 1, options: [{ name: 'animal', type: 3, value: 'do', focused: true }] });
+    const autocomplete = interaction(4, {
+      id: '771825006014889984',
+      name: 'blep',
+      type: 1,
+      options: [{ name: 'animal', type: 3, value: 'do', focused: true }],
+    });
     const completeRes = await h.post(ROUTE, autocomplete.body, await discordSigned(autocomplete.body, privateKey));
     expect(completeRes.status).toBe(200);
     expect(await completeRes.json()).toEqual({ type: 8, data: { choices: [] } });
-    expect((await eventRows(autocomplete.id)).results).toEqual([{ type: 'interaction.4.blep', status: 'ignored', deliveries: 1 }]);
+    expect((await eventRows(autocomplete.id)).results).toEqual([
+      { type: 'interaction.4.blep', status: 'ignored', deliveries: 1 },
+    ]);
   });
 
   it('a bad signature: 401, nothing recorded, nothing sent', async () => {
@@ -167,8 +236,16 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     const future = interaction(42, { name: 'later' });
     const res = await h.post(ROUTE, future.body, await discordSigned(future.body, privateKey));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'unmappable_event', message: expect.stringContaining('response') });
-    const dead = await env.DB.prepare("SELECT reason, raw_body FROM dead_letters WHERE integration = 'discord_interactions' AND stage = 'ingest' AND raw_body = ?").bind(future.body).first();
+    expect(await res.json()).toMatchObject({
+      error: 'bad_request',
+      reason: 'unmappable_event',
+      message: expect.stringContaining('response'),
+    });
+    const dead = await env.DB.prepare(
+      "SELECT reason, raw_body FROM dead_letters WHERE integration = 'discord_interactions' AND stage = 'ingest' AND raw_body = ?",
+    )
+      .bind(future.body)
+      .first();
     expect(dead).toEqual({ reason: 'unmappable_event', raw_body: future.body });
     expect((await eventRows(future.id)).results).toEqual([]);
   });
@@ -183,7 +260,14 @@ function declaring(response: WebhookResponse, apply: 'auto' | 'queue' = 'auto'):
       hooks: {
         route: '/webhooks/hooks',
         apply,
-        verifier: { type: 'hmac', secret: 'GITHUB_WEBHOOK_SECRET', header: 'X-Hub-Signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=' },
+        verifier: {
+          type: 'hmac',
+          secret: 'GITHUB_WEBHOOK_SECRET',
+          header: 'X-Hub-Signature-256',
+          algorithm: 'sha256',
+          encoding: 'hex',
+          prefix: 'sha256=',
+        },
         event: { id: 'id', type: 'kind' },
         response,
         queue: 'events',
@@ -193,7 +277,10 @@ function declaring(response: WebhookResponse, apply: 'auto' | 'queue' = 'auto'):
   } as unknown as Manifest;
 }
 
-const postHook = async (h: Harness, body: string) => h.post('/webhooks/hooks', body, { 'x-hub-signature-256': await githubSignature(env.TEST_SECRETS.GITHUB_WEBHOOK_SECRET!, body) });
+const postHook = async (h: Harness, body: string) =>
+  h.post('/webhooks/hooks', body, {
+    'x-hub-signature-256': await githubSignature(env.TEST_SECRETS.GITHUB_WEBHOOK_SECRET!, body),
+  });
 
 describe('a declared webhook answer (`response:`), for any integration', () => {
   it('applied, queued (202 without it), ignored and duplicate events all get the declared status, content type and body', async () => {
@@ -201,15 +288,32 @@ describe('a declared webhook answer (`response:`), for any integration', () => {
     const h = harness({ compiled: compileManifest(declaring(response), defaultRegistry) });
     const id = uid('o');
     const applied = await postHook(h, JSON.stringify({ id, kind: 'order.paid' }));
-    expect([applied.status, applied.headers.get('content-type'), await applied.text(), applied.headers.get('x-switchyard-status')]).toEqual([200, 'text/plain', `ok order.paid ${id}`, 'applied']);
+    expect([
+      applied.status,
+      applied.headers.get('content-type'),
+      await applied.text(),
+      applied.headers.get('x-switchyard-status'),
+    ]).toEqual([200, 'text/plain', `ok order.paid ${id}`, 'applied']);
     const ignored = await postHook(h, JSON.stringify({ id: `${id}i`, kind: 'other' }));
-    expect([ignored.status, await ignored.text(), ignored.headers.get('x-switchyard-status')]).toEqual([200, `ok other ${id}i`, 'ignored']);
+    expect([ignored.status, await ignored.text(), ignored.headers.get('x-switchyard-status')]).toEqual([
+      200,
+      `ok other ${id}i`,
+      'ignored',
+    ]);
     const duplicate = await postHook(h, JSON.stringify({ id, kind: 'order.paid' }));
-    expect([duplicate.status, await duplicate.text(), duplicate.headers.get('x-switchyard-status')]).toEqual([200, `ok order.paid ${id}`, 'duplicate']);
+    expect([duplicate.status, await duplicate.text(), duplicate.headers.get('x-switchyard-status')]).toEqual([
+      200,
+      `ok order.paid ${id}`,
+      'duplicate',
+    ]);
 
     const queued = harness({ compiled: compileManifest(declaring(response, 'queue'), defaultRegistry) });
     const res = await postHook(queued, JSON.stringify({ id: `${id}q`, kind: 'order.paid' }));
-    expect([res.status, await res.text(), res.headers.get('x-switchyard-status')]).toEqual([200, `ok order.paid ${id}q`, 'accepted']);
+    expect([res.status, await res.text(), res.headers.get('x-switchyard-status')]).toEqual([
+      200,
+      `ok order.paid ${id}q`,
+      'accepted',
+    ]);
     expect(queued.queue.messages).toHaveLength(1);
   });
 
@@ -221,9 +325,23 @@ describe('a declared webhook answer (`response:`), for any integration', () => {
     expect(await forged.json()).toMatchObject({ error: 'unauthorized' });
     const res = await postHook(h, body);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'bad_request', reason: 'unmappable_event', message: 'response body: path reply is missing from the event' });
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE integration = 'hooks' AND id = ?").bind(JSON.parse(body).id).first('n')).toBe(0);
-    expect(await env.DB.prepare("SELECT reason FROM dead_letters WHERE integration = 'hooks' AND stage = 'ingest' AND raw_body = ?").bind(body).first('reason')).toBe('unmappable_event');
+    expect(await res.json()).toEqual({
+      error: 'bad_request',
+      reason: 'unmappable_event',
+      message: 'response body: path reply is missing from the event',
+    });
+    expect(
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE integration = 'hooks' AND id = ?")
+        .bind(JSON.parse(body).id)
+        .first('n'),
+    ).toBe(0);
+    expect(
+      await env.DB.prepare(
+        "SELECT reason FROM dead_letters WHERE integration = 'hooks' AND stage = 'ingest' AND raw_body = ?",
+      )
+        .bind(body)
+        .first('reason'),
+    ).toBe('unmappable_event');
   });
 
   it('a declared answer that cannot work is a load-time problem: a body with 204, a Worker variable in the answer', () => {
@@ -235,7 +353,11 @@ describe('a declared webhook answer (`response:`), for any integration', () => {
         return (error as ManifestError).problems.map((p) => `${p.path.join('.')}: ${p.message}`);
       }
     };
-    expect(problems({ status: 204, body: { const: 'x' } })).toEqual([expect.stringMatching(/^integrations\.hooks\.response: .*204/)]);
-    expect(problems({ body: { env: 'APP_URL' } })).toEqual([expect.stringMatching(/^integrations\.hooks\.response\.body: .*env/)]);
+    expect(problems({ status: 204, body: { const: 'x' } })).toEqual([
+      expect.stringMatching(/^integrations\.hooks\.response: .*204/),
+    ]);
+    expect(problems({ body: { env: 'APP_URL' } })).toEqual([
+      expect.stringMatching(/^integrations\.hooks\.response\.body: .*env/),
+    ]);
   });
 });

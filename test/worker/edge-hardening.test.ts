@@ -21,7 +21,11 @@ describe('a signed form cannot be stretched', () => {
   it('refuses a captured Twilio callback re-sent with a field repeated under the same signature', async () => {
     const h = harness({ queued: true });
     const sid = uid('SM');
-    await env.DB.prepare("INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'queued')").bind(sid).run();
+    await env.DB.prepare(
+      "INSERT INTO sms_logs (sid, to_number, body, status) VALUES (?, '+15550001111', 'hi', 'queued')",
+    )
+      .bind(sid)
+      .run();
     const params = { MessageSid: sid, MessageStatus: 'delivered', To: '+15550001111' };
     const signature = await twilioSignature(S.TWILIO_AUTH_TOKEN!, TWILIO_URL, params);
     const stretched = `${new URLSearchParams(params).toString()}&MessageStatus=delivered`;
@@ -30,9 +34,18 @@ describe('a signed form cannot be stretched', () => {
     expect(await res.json()).toMatchObject({ error: 'unauthorized', reason: 'repeated_field' });
     expect(h.queue.messages).toHaveLength(0);
     await h.consume(h.drain());
-    expect(await env.DB.prepare('SELECT status FROM sms_logs WHERE sid = ?').bind(sid).first()).toEqual({ status: 'queued' });
+    expect(await env.DB.prepare('SELECT status FROM sms_logs WHERE sid = ?').bind(sid).first()).toEqual({
+      status: 'queued',
+    });
     // The callback as Twilio sent it still works.
-    expect((await h.post('/webhooks/twilio', new URLSearchParams(params).toString(), { ...form, 'x-twilio-signature': signature })).status).toBe(202);
+    expect(
+      (
+        await h.post('/webhooks/twilio', new URLSearchParams(params).toString(), {
+          ...form,
+          'x-twilio-signature': signature,
+        })
+      ).status,
+    ).toBe(202);
   });
 });
 
@@ -41,9 +54,17 @@ describe('headers outside the signature cannot choose the event', () => {
     const h = harness({ queued: true });
     const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
     const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
-    const first = await h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
+    const first = await h.post('/webhooks/github', body, {
+      'x-hub-signature-256': signature,
+      'x-github-delivery': crypto.randomUUID(),
+      'x-github-event': 'issues',
+    });
     expect(first.status).toBe(202);
-    const replay = await h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'deployment' });
+    const replay = await h.post('/webhooks/github', body, {
+      'x-hub-signature-256': signature,
+      'x-github-delivery': crypto.randomUUID(),
+      'x-github-event': 'deployment',
+    });
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ status: 'duplicate', reason: 'same_body' });
     expect(h.queue.messages).toHaveLength(1);
@@ -51,17 +72,25 @@ describe('headers outside the signature cannot choose the event', () => {
   });
 
   it('shopify example: an unpaid order body re-sent as orders/paid under a new webhook id marks nothing paid', async () => {
-    const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+    const manifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default
+      .manifest;
     const h = harness({ compiled: compileManifest(queuedOnly(manifest), defaultRegistry) });
     const order = String(Math.floor(Math.random() * 1e12));
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(order).run();
     const body = JSON.stringify({ id: Number(order), financial_status: 'pending', total_price: '12.00' });
     const signature = await shopifySignature(S.SHOPIFY_WEBHOOK_SECRET!, body);
-    const send = (topic: string) => h.post('/webhooks/shopify', body, { 'x-shopify-hmac-sha256': signature, 'x-shopify-webhook-id': uid('wh'), 'x-shopify-topic': topic });
+    const send = (topic: string) =>
+      h.post('/webhooks/shopify', body, {
+        'x-shopify-hmac-sha256': signature,
+        'x-shopify-webhook-id': uid('wh'),
+        'x-shopify-topic': topic,
+      });
     expect((await send('orders/create')).status).toBe(202);
     expect((await send('orders/paid')).status).toBe(200);
     await h.consume(h.drain());
-    expect(await env.DB.prepare('SELECT status FROM orders WHERE id = ?').bind(order).first()).toEqual({ status: 'pending' });
+    expect(await env.DB.prepare('SELECT status FROM orders WHERE id = ?').bind(order).first()).toEqual({
+      status: 'pending',
+    });
   });
 
   it('after the replay window the same body is a new event again; ids from the body or a signed header pay nothing extra', async () => {
@@ -69,15 +98,35 @@ describe('headers outside the signature cannot choose the event', () => {
     const h = harness({ queued: true, now: () => now });
     const body = JSON.stringify({ action: 'closed', number: Math.random() });
     const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
-    const send = () => h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
+    const send = () =>
+      h.post('/webhooks/github', body, {
+        'x-hub-signature-256': signature,
+        'x-github-delivery': crypto.randomUUID(),
+        'x-github-event': 'issues',
+      });
     expect((await send()).status).toBe(202);
     now += 31 * 86_400_000;
     expect((await send()).status).toBe(202);
     // Cost: an integration whose id is in the signed body writes no body hash (no index entry).
     const stripeId = uid('evt');
-    const stripe = JSON.stringify({ id: stripeId, type: 'customer.created', created: 1_700_000_000, data: { object: {} } });
-    expect((await h.post('/webhooks/stripe', stripe, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, stripe, Math.floor(now / 1000)) })).status).toBe(202);
-    expect(await env.DB.prepare("SELECT body_hash FROM events WHERE integration = 'stripe' AND id = ?").bind(stripeId).first()).toEqual({ body_hash: null });
+    const stripe = JSON.stringify({
+      id: stripeId,
+      type: 'customer.created',
+      created: 1_700_000_000,
+      data: { object: {} },
+    });
+    expect(
+      (
+        await h.post('/webhooks/stripe', stripe, {
+          'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, stripe, Math.floor(now / 1000)),
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      await env.DB.prepare("SELECT body_hash FROM events WHERE integration = 'stripe' AND id = ?")
+        .bind(stripeId)
+        .first(),
+    ).toEqual({ body_hash: null });
   });
 
   it('github signs no timestamp: a captured delivery re-sent after `events` retention but within `payloads` retention is still a duplicate', async () => {
@@ -87,10 +136,22 @@ describe('headers outside the signature cannot choose the event', () => {
     m.retention = { ...m.retention, events: '7d', payloads: '30d' };
     const h = harness({ compiled: compileManifest(queuedOnly(m), defaultRegistry), now: () => now });
     const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
-    const capture = { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body), 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' };
+    const capture = {
+      'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body),
+      'x-github-delivery': crypto.randomUUID(),
+      'x-github-event': 'issues',
+    };
     expect((await h.post('/webhooks/github', body, capture)).status).toBe(202);
     const later = JSON.stringify({ action: 'closed', issue: { number: 1 } });
-    expect((await h.post('/webhooks/github', later, { 'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, later), 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' })).status).toBe(202);
+    expect(
+      (
+        await h.post('/webhooks/github', later, {
+          'x-hub-signature-256': await githubSignature(S.GITHUB_WEBHOOK_SECRET!, later),
+          'x-github-delivery': crypto.randomUUID(),
+          'x-github-event': 'issues',
+        })
+      ).status,
+    ).toBe(202);
     await h.consume(h.drain());
     now += 10 * 86_400_000;
     await h.runtime.scheduled(h.env);
@@ -104,17 +165,36 @@ describe('headers outside the signature cannot choose the event', () => {
 
 it('costs: the body-hash claim writes one index entry more than the plain claim, and reads through the index', async () => {
   const at = new Date().toISOString();
-  const envelope = (integration: string) => ({ integration, id: uid('cost'), type: 't', occurred_at: null, received_at: at, payload: {} });
+  const envelope = (integration: string) => ({
+    integration,
+    id: uid('cost'),
+    type: 't',
+    occurred_at: null,
+    received_at: at,
+    payload: {},
+  });
   const plain = await claimStatement(env.DB, envelope('cost_plain'), '{}', 'tok', Date.now()).run();
-  const hashed = await claimStatement(env.DB, envelope('cost_hashed'), '{}', 'tok', Date.now(), { bodyHash: uid('h'), since: at }).run();
+  const hashed = await claimStatement(env.DB, envelope('cost_hashed'), '{}', 'tok', Date.now(), {
+    bodyHash: uid('h'),
+    since: at,
+  }).run();
   expect(hashed.meta.rows_written).toBe(plain.meta.rows_written + 1);
-  const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?2 AND id <> ?3 AND received_at >= ?4').bind('a', 'b', 'c', 'd').all<{ detail: string }>();
+  const plan = await env.DB.prepare(
+    'EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE integration = ?1 AND body_hash = ?2 AND id <> ?3 AND received_at >= ?4',
+  )
+    .bind('a', 'b', 'c', 'd')
+    .all<{ detail: string }>();
   expect(plan.results.map((r) => r.detail).join(' ')).toContain('events_by_body_hash');
 });
 
 describe('/v1/track and /v1/uploads are bounded', () => {
   const KEY = { 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' };
-  const SECRETS = { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', CLOUDINARY_API_KEY: 'cl_key', CLOUDINARY_API_SECRET: 'cl_secret' };
+  const SECRETS = {
+    POSTHOG_API_KEY: 'phc_test',
+    MIXPANEL_TOKEN: 'mp_token',
+    CLOUDINARY_API_KEY: 'cl_key',
+    CLOUDINARY_API_SECRET: 'cl_secret',
+  };
 
   /** A body of `total` bytes that is produced only as it is read, and says how much was read. */
   function lazyBody(total: number) {
@@ -133,10 +213,19 @@ describe('/v1/track and /v1/uploads are bounded', () => {
   it('track refuses an oversized body after reading at most its limit (no content-length), and at once with one', async () => {
     const h = harness({ env: SECRETS });
     const body = lazyBody(8 * 1024 * 1024);
-    const res = await h.request('/v1/track', { method: 'POST', body: body.stream, headers: KEY, duplex: 'half' } as RequestInit);
+    const res = await h.request('/v1/track', {
+      method: 'POST',
+      body: body.stream,
+      headers: KEY,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(body.pulled()).toBeLessThan(512 * 1024);
-    const declared = await h.request('/v1/track', { method: 'POST', body: 'x'.repeat(70_000), headers: { ...KEY, 'content-length': '70000' } });
+    const declared = await h.request('/v1/track', {
+      method: 'POST',
+      body: 'x'.repeat(70_000),
+      headers: { ...KEY, 'content-length': '70000' },
+    });
     expect(declared.status).toBe(413);
   });
 
@@ -144,7 +233,12 @@ describe('/v1/track and /v1/uploads are bounded', () => {
     const { fake, token } = await signedIn('edge');
     const h = harness({ env: SECRETS, fetch: fake.fetch });
     const body = lazyBody(20 * 1024 * 1024);
-    const res = await h.request('/v1/uploads', { method: 'POST', body: body.stream, headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x' }, duplex: 'half' } as RequestInit);
+    const res = await h.request('/v1/uploads', {
+      method: 'POST',
+      body: body.stream,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x' },
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(body.pulled()).toBeLessThan(11 * 1024 * 1024);
   });
@@ -154,17 +248,34 @@ describe('/v1/track and /v1/uploads are bounded', () => {
     const h = harness({ env: SECRETS, now: () => Date.UTC(2026, 10, 27, 12, 0, 30) });
     const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
     const statuses: number[] = [];
-    for (let i = 0; i < 125; i++) statuses.push((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip } })).status);
+    for (let i = 0; i < 125; i++)
+      statuses.push(
+        (
+          await h.request('/v1/track', {
+            method: 'POST',
+            body: '[{"event":"x"}]',
+            headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+          })
+        ).status,
+      );
     expect(statuses.slice(0, 120).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(120).every((s) => s === 429)).toBe(true);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM usage WHERE metric = 'route.track' AND key = ?").bind(ip).first()).toEqual({ n: 0 });
-    const real = await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"}]', headers: { ...KEY, 'cf-connecting-ip': ip } });
+    expect(
+      await env.DB.prepare("SELECT count(*) AS n FROM usage WHERE metric = 'route.track' AND key = ?").bind(ip).first(),
+    ).toEqual({ n: 0 });
+    const real = await h.request('/v1/track', {
+      method: 'POST',
+      body: '[{"event":"x"}]',
+      headers: { ...KEY, 'cf-connecting-ip': ip },
+    });
     expect(real.status).toBe(202);
   });
 
   it('queues track events on their own queue, never on the webhooks queue', async () => {
     const h = harness({ env: SECRETS });
-    expect((await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY })).status).toBe(202);
+    expect(
+      (await h.request('/v1/track', { method: 'POST', body: '[{"event":"x"},{"event":"y"}]', headers: KEY })).status,
+    ).toBe(202);
     expect(h.queue.messages).toHaveLength(0);
     expect((h.analytics.messages as { items?: unknown[] }[]).map((m) => m.items?.length)).toEqual([2]);
   });
@@ -188,36 +299,66 @@ describe('/v1/track and /v1/uploads are bounded', () => {
     const compiled = compileManifest(defaultManifest, defaultRegistry);
     const now = Date.now();
     const key = uid('ip');
-    await env.DB.prepare("INSERT INTO usage (metric, key, period_start, n) VALUES ('route.track', ?1, ?2, 5), ('route.track', ?1, ?3, 1)")
+    await env.DB.prepare(
+      "INSERT INTO usage (metric, key, period_start, n) VALUES ('route.track', ?1, ?2, 5), ('route.track', ?1, ?3, 1)",
+    )
       .bind(key, new Date(now - 3_600_000).toISOString(), new Date(Math.floor(now / 60_000) * 60_000).toISOString())
       .run();
     await env.DB.batch(rateLimitPruneStatements(env.DB, compiled.routes, now, 500));
-    expect(await env.DB.prepare('SELECT n FROM usage WHERE key = ?').bind(key).all().then((r) => r.results)).toEqual([{ n: 1 }]);
+    expect(
+      await env.DB.prepare('SELECT n FROM usage WHERE key = ?')
+        .bind(key)
+        .all()
+        .then((r) => r.results),
+    ).toEqual([{ n: 1 }]);
   });
 });
 
 describe('the http action keeps its host', () => {
   const withHttp = (url: string) => {
     const m = structuredClone(defaultManifest);
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } }] }] } };
+    m.integrations = {
+      stripe: {
+        ...m.integrations.stripe!,
+        handlers: [
+          {
+            on: '*',
+            steps: [
+              { action: 'http', url, secret_headers: { Authorization: { secret: 'SLACK_TOKEN', prefix: 'Bearer ' } } },
+            ],
+          },
+        ],
+      },
+    };
     return m;
   };
 
-  it.each(['https://api.example.com{data.object.path}', 'https://api.example.com:{data.object.port}/x', 'https://{data.object.host}/x', 'https://api.example.com.{data.object.zone}/x'])(
-    'refuses a template in the host or port at compile time, naming the step: %s',
-    (url) => {
-      let problems: { path: (string | number)[]; message: string }[] = [];
-      try {
-        compileManifest(withHttp(url), defaultRegistry);
-      } catch (error) {
-        problems = (error as { problems: typeof problems }).problems;
-      }
-      expect(problems).toEqual([{ path: ['integrations', 'stripe', 'handlers', 0, 'steps', 0, 'action', 'url'], message: expect.stringMatching(/host and port must be literal/) }]);
-    },
-  );
+  it.each([
+    'https://api.example.com{data.object.path}',
+    'https://api.example.com:{data.object.port}/x',
+    'https://{data.object.host}/x',
+    'https://api.example.com.{data.object.zone}/x',
+  ])('refuses a template in the host or port at compile time, naming the step: %s', (url) => {
+    let problems: { path: (string | number)[]; message: string }[] = [];
+    try {
+      compileManifest(withHttp(url), defaultRegistry);
+    } catch (error) {
+      problems = (error as { problems: typeof problems }).problems;
+    }
+    expect(problems).toEqual([
+      {
+        path: ['integrations', 'stripe', 'handlers', 0, 'steps', 0, 'action', 'url'],
+        message: expect.stringMatching(/host and port must be literal/),
+      },
+    ]);
+  });
 
   it('still fills templates after the path, query or fragment starts', () => {
-    for (const url of ['https://api.example.com/{data.object.path}', 'https://api.example.com?q={data.object.q}', 'https://api.example.com:8443/x#{data.object.f}']) {
+    for (const url of [
+      'https://api.example.com/{data.object.path}',
+      'https://api.example.com?q={data.object.q}',
+      'https://api.example.com:8443/x#{data.object.f}',
+    ]) {
       expect(() => compileManifest(withHttp(url), defaultRegistry)).not.toThrow();
     }
   });
@@ -228,12 +369,31 @@ describe('bad input answers 4xx and loses nothing else', () => {
 
   it('track: an event with an unrepresentable timestamp is refused by index; the rest of the batch is queued', async () => {
     const h = harness({ env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token' } });
-    const batch = { events: [{ event: 'ok_1' }, { event: 'far', timestamp: 1e20 }, { event: 'ok_2', timestamp: Date.now() }, { event: 'past', timestamp: -1e17 }] };
+    const batch = {
+      events: [
+        { event: 'ok_1' },
+        { event: 'far', timestamp: 1e20 },
+        { event: 'ok_2', timestamp: Date.now() },
+        { event: 'past', timestamp: -1e17 },
+      ],
+    };
     const res = await h.request('/v1/track', { method: 'POST', body: JSON.stringify(batch), headers: KEY });
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ accepted: 2, rejected: [{ index: 1, reason: 'invalid_timestamp' }, { index: 3, reason: 'invalid_timestamp' }] });
-    expect(h.drain().map((m) => (m.body as { items: { type: string }[] }).items.map((i) => i.type))).toEqual([['ok_1', 'ok_2']]);
-    const none = await h.request('/v1/track', { method: 'POST', body: JSON.stringify([{ event: 'x', timestamp: 1e20 }]), headers: KEY });
+    expect(await res.json()).toEqual({
+      accepted: 2,
+      rejected: [
+        { index: 1, reason: 'invalid_timestamp' },
+        { index: 3, reason: 'invalid_timestamp' },
+      ],
+    });
+    expect(h.drain().map((m) => (m.body as { items: { type: string }[] }).items.map((i) => i.type))).toEqual([
+      ['ok_1', 'ok_2'],
+    ]);
+    const none = await h.request('/v1/track', {
+      method: 'POST',
+      body: JSON.stringify([{ event: 'x', timestamp: 1e20 }]),
+      headers: KEY,
+    });
     expect(none.status).toBe(400);
     expect(await none.json()).toMatchObject({ error: 'bad_request', reason: 'invalid_timestamp' });
   });
@@ -245,7 +405,11 @@ describe('bad input answers 4xx and loses nothing else', () => {
     [{ integration: 7 }, /integration must be a name/],
   ])('dead-letter replay refuses %j with 400 and a clear message', async (selection, message) => {
     const h = harness({ queued: true });
-    const res = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify(selection), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    const res = await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify(selection),
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });
   });
@@ -256,9 +420,28 @@ describe('an oversize or broken body is refused, whatever its framing (never a 5
   const MB = 1024 * 1024;
   // Each route's own limit: a webhook's and a command's max_body (default 1 MB), /v1/track's 64 KB.
   const routes = [
-    { name: 'a webhook route', path: '/webhooks/stripe', max: MB, headers: () => ({ 'stripe-signature': 't=1,v1=00', 'content-type': 'application/json' }) },
-    { name: 'a command route', path: '/v1/commands/send_password_reset', max: MB, headers: () => ({ authorization: 'Bearer test-service-token', 'idempotency-key': uid('k'), 'content-type': 'application/json' }) },
-    { name: '/v1/track', path: '/v1/track', max: 64 * 1024, headers: () => ({ 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' }) },
+    {
+      name: 'a webhook route',
+      path: '/webhooks/stripe',
+      max: MB,
+      headers: () => ({ 'stripe-signature': 't=1,v1=00', 'content-type': 'application/json' }),
+    },
+    {
+      name: 'a command route',
+      path: '/v1/commands/send_password_reset',
+      max: MB,
+      headers: () => ({
+        authorization: 'Bearer test-service-token',
+        'idempotency-key': uid('k'),
+        'content-type': 'application/json',
+      }),
+    },
+    {
+      name: '/v1/track',
+      path: '/v1/track',
+      max: 64 * 1024,
+      headers: () => ({ 'x-switchyard-key': 'pk_dev_switchyard', 'content-type': 'application/json' }),
+    },
   ];
 
   /**
@@ -270,7 +453,8 @@ describe('an oversize or broken body is refused, whatever its framing (never a 5
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
         await new Promise((resolve) => setTimeout(resolve, 0));
-        if (options.failAt !== undefined && sent >= options.failAt) return controller.error(new Error('connection reset by peer'));
+        if (options.failAt !== undefined && sent >= options.failAt)
+          return controller.error(new Error('connection reset by peer'));
         if (sent >= total) return controller.close();
         const chunk = new Uint8Array(Math.min(16 * 1024, total - sent)).fill(0x20);
         sent += chunk.byteLength;
@@ -284,7 +468,10 @@ describe('an oversize or broken body is refused, whatever its framing (never a 5
 
   async function counts() {
     const n = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
-    return { events: await n('SELECT count(*) AS n FROM events'), dead_letters: await n('SELECT count(*) AS n FROM dead_letters') };
+    return {
+      events: await n('SELECT count(*) AS n FROM events'),
+      dead_letters: await n('SELECT count(*) AS n FROM dead_letters'),
+    };
   }
 
   for (const route of routes) {
@@ -292,7 +479,12 @@ describe('an oversize or broken body is refused, whatever its framing (never a 5
       const h = harness({ queued: true, env: SECRETS });
       const before = await counts();
       const send = (body: BodyInit, headers: Record<string, string> = {}) =>
-        h.request(route.path, { method: 'POST', body, headers: { ...route.headers(), ...headers }, duplex: 'half' } as RequestInit);
+        h.request(route.path, {
+          method: 'POST',
+          body,
+          headers: { ...route.headers(), ...headers },
+          duplex: 'half',
+        } as RequestInit);
       const over = route.max + 16 * 1024;
       const answers = {
         chunked: (await send(chunked(over))).status,
@@ -300,10 +492,28 @@ describe('an oversize or broken body is refused, whatever its framing (never a 5
         saysBigSendsSmall: (await send(chunked(2), { 'content-length': String(route.max + 1) })).status,
         failsOnCancel: (await send(chunked(over, { failCancel: true }))).status,
         breaksMidStream: (await send(chunked(over, { failAt: 32 * 1024 }))).status,
-        breaksWithinItsLength: (await send(chunked(over, { failAt: 32 * 1024 }), { 'content-length': String(48 * 1024) })).status,
-        concurrent: [...new Set((await Promise.all(Array.from({ length: 20 }, (_, i) => send(chunked(over, i % 2 ? { failCancel: true } : {}))))).map((r) => r.status))],
+        breaksWithinItsLength: (
+          await send(chunked(over, { failAt: 32 * 1024 }), { 'content-length': String(48 * 1024) })
+        ).status,
+        concurrent: [
+          ...new Set(
+            (
+              await Promise.all(
+                Array.from({ length: 20 }, (_, i) => send(chunked(over, i % 2 ? { failCancel: true } : {}))),
+              )
+            ).map((r) => r.status),
+          ),
+        ],
       };
-      expect(answers).toEqual({ chunked: 413, saysSmallSendsBig: 413, saysBigSendsSmall: 413, failsOnCancel: 413, breaksMidStream: 400, breaksWithinItsLength: 400, concurrent: [413] });
+      expect(answers).toEqual({
+        chunked: 413,
+        saysSmallSendsBig: 413,
+        saysBigSendsSmall: 413,
+        failsOnCancel: 413,
+        breaksMidStream: 400,
+        breaksWithinItsLength: 400,
+        concurrent: [413],
+      });
       expect(h.events.filter((e) => e.kind === 'runtime.error')).toEqual([]);
       expect(h.queue.messages).toHaveLength(0);
       expect(h.drain()).toHaveLength(0);

@@ -15,11 +15,38 @@ import { defaultManifest, fakeMessage, faultyDb, harness, uid, type FakeMessage 
 /** A manifest whose stripe events each send one email through Resend. */
 function emailing(retry?: Record<string, unknown>) {
   const m = structuredClone(defaultManifest) as Manifest;
-  m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY', ...(retry ? { retry } : {}) }] }] } } as Manifest['integrations'];
+  m.integrations = {
+    stripe: {
+      ...m.integrations.stripe!,
+      handlers: [
+        {
+          on: '*',
+          steps: [
+            {
+              action: 'resend',
+              from: 'A <a@example.com>',
+              to: 'data.object.email',
+              subject: 'Hi',
+              text: 'Hello',
+              api_key: 'RESEND_API_KEY',
+              ...(retry ? { retry } : {}),
+            },
+          ],
+        },
+      ],
+    },
+  } as Manifest['integrations'];
   return compileManifest(m, defaultRegistry);
 }
 
-const envelope = (email: string, now: number): Envelope => ({ integration: 'stripe', id: uid('evt'), type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email } } } });
+const envelope = (email: string, now: number): Envelope => ({
+  integration: 'stripe',
+  id: uid('evt'),
+  type: 'x',
+  occurred_at: null,
+  received_at: new Date(now).toISOString(),
+  payload: { data: { object: { email } } },
+});
 
 /** The fake providers behind a network that loses the next `lose` answers after the provider has acted. */
 function setup(retry?: Record<string, unknown>) {
@@ -33,7 +60,9 @@ function setup(retry?: Record<string, unknown>) {
   const ids = messages.map((m) => (m.body as Envelope).id);
   const effects = async () =>
     (
-      await env.DB.prepare(`SELECT event_id, status, result, error FROM effects WHERE integration = 'stripe' AND event_id IN (${ids.map(() => '?').join(', ')})`)
+      await env.DB.prepare(
+        `SELECT event_id, status, result, error FROM effects WHERE integration = 'stripe' AND event_id IN (${ids.map(() => '?').join(', ')})`,
+      )
         .bind(...ids)
         .all<{ event_id: string; status: string; result: string | null; error: string | null }>()
     ).results.sort((x, y) => ids.indexOf(x.event_id) - ids.indexOf(y.event_id));
@@ -42,10 +71,25 @@ function setup(retry?: Record<string, unknown>) {
     expect(resend.sent.map((s) => s.to).sort()).toEqual([...addresses].sort());
     const rows = await effects();
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
-    expect(rows.map((r) => (JSON.parse(r.result!) as { id: string }).id)).toEqual(addresses.map((a) => resend.sent.find((s) => s.to === a)!.id));
+    expect(rows.map((r) => (JSON.parse(r.result!) as { id: string }).id)).toEqual(
+      addresses.map((a) => resend.sent.find((s) => s.to === a)!.id),
+    );
   };
-  const mine = (list: FakeMessage[]) => list.filter((m) => ids.includes((m.body as { effects?: { id: string } }).effects?.id ?? ''));
-  return { h, fake, resend, net, addresses, messages, ids, effects, sentOnce, mine, advance: (ms: number) => void (now += ms) };
+  const mine = (list: FakeMessage[]) =>
+    list.filter((m) => ids.includes((m.body as { effects?: { id: string } }).effects?.id ?? ''));
+  return {
+    h,
+    fake,
+    resend,
+    net,
+    addresses,
+    messages,
+    ids,
+    effects,
+    sentOnce,
+    mine,
+    advance: (ms: number) => void (now += ms),
+  };
 }
 
 describe('a batch whose outcome is unknown is sent again as that batch, under its key', () => {
@@ -90,7 +134,9 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     await s.h.consume(s.messages);
     s.advance(60 * 60_000);
     const drained = s.mine(s.h.drain());
-    const [first, ...rest] = s.ids.map((id) => drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id)!);
+    const [first, ...rest] = s.ids.map(
+      (id) => drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id)!,
+    );
     await s.h.consume([first!]);
     expect(s.fake.to(/api\.resend\.com/)).toHaveLength(2);
     expect((await s.effects()).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
@@ -106,13 +152,23 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     await s.h.consume(s.messages);
     s.advance(60 * 60_000);
     const drained = s.mine(s.h.drain());
-    const [first, second, third] = s.ids.map((id) => drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id));
+    const [first, second, third] = s.ids.map((id) =>
+      drained.find((m) => (m.body as { effects: { id: string } }).effects.id === id),
+    );
     // Another consumer has just claimed the third (its lease runs 15 minutes from now).
     const until = new Date(Date.now() + 2 * 60 * 60_000).toISOString();
-    await env.DB.prepare(`UPDATE effects SET status = 'sending', lease = 'other-consumer', next_at = ?2 WHERE integration = 'stripe' AND event_id = ?1`).bind(s.ids[2], until).run();
+    await env.DB.prepare(
+      `UPDATE effects SET status = 'sending', lease = 'other-consumer', next_at = ?2 WHERE integration = 'stripe' AND event_id = ?1`,
+    )
+      .bind(s.ids[2], until)
+      .run();
     await s.h.consume([first!]);
     expect((await s.effects()).map((r) => r.status)).toEqual(['sent', 'sent', 'sending']);
-    expect(await env.DB.prepare(`SELECT lease FROM effects WHERE integration = 'stripe' AND event_id = ?`).bind(s.ids[2]).first()).toEqual({ lease: 'other-consumer' });
+    expect(
+      await env.DB.prepare(`SELECT lease FROM effects WHERE integration = 'stripe' AND event_id = ?`)
+        .bind(s.ids[2])
+        .first(),
+    ).toEqual({ lease: 'other-consumer' });
     // That consumer died; once its lease lapses the third is taken back and re-sends the same batch: a replay.
     s.advance(2 * 60 * 60_000);
     await s.h.consume([second!, third!]);
@@ -127,13 +183,30 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     await s.h.consume([s.messages[0]!, bad, s.messages[1]!]);
     const calls = s.fake.to(/api\.resend\.com/);
     expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/emails/batch', '/emails', '/emails', '/emails']);
-    expect(calls.slice(1).map((c) => c.headers['idempotency-key']).sort()).toEqual([s.ids[0], badId, s.ids[1]].map((id) => `stripe:${id}:0:0`).sort());
+    expect(
+      calls
+        .slice(1)
+        .map((c) => c.headers['idempotency-key'])
+        .sort(),
+    ).toEqual([s.ids[0], badId, s.ids[1]].map((id) => `stripe:${id}:0:0`).sort());
     expect(s.resend.sent.map((x) => x.to).sort()).toEqual([s.addresses[0], s.addresses[1]].sort());
-    const rows = await env.DB.prepare(`SELECT event_id, status, error FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?)`).bind(s.ids[0], badId, s.ids[1]).all<{ event_id: string; status: string; error: string | null }>();
-    expect(Object.fromEntries(rows.results.map((r) => [r.event_id, r.status]))).toEqual({ [s.ids[0]!]: 'sent', [badId]: 'dead_lettered', [s.ids[1]!]: 'sent' });
+    const rows = await env.DB.prepare(
+      `SELECT event_id, status, error FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?)`,
+    )
+      .bind(s.ids[0], badId, s.ids[1])
+      .all<{ event_id: string; status: string; error: string | null }>();
+    expect(Object.fromEntries(rows.results.map((r) => [r.event_id, r.status]))).toEqual({
+      [s.ids[0]!]: 'sent',
+      [badId]: 'dead_lettered',
+      [s.ids[1]!]: 'sent',
+    });
     expect(rows.results.find((r) => r.event_id === badId)!.error).toContain('resend answered 422');
     // The refused batch is forgotten: a replay of the bad one goes alone, under its own key.
-    const batch = await env.DB.prepare(`SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?) AND batch IS NOT NULL`).bind(s.ids[0], badId, s.ids[1]).first<{ n: number }>();
+    const batch = await env.DB.prepare(
+      `SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id IN (?, ?, ?) AND batch IS NOT NULL`,
+    )
+      .bind(s.ids[0], badId, s.ids[1])
+      .first<{ n: number }>();
     expect(batch).toEqual({ n: 0 });
   });
 
@@ -142,15 +215,23 @@ describe('a batch whose outcome is unknown is sent again as that batch, under it
     s.net.lose = 1;
     await s.h.consume([s.messages[0]!]);
     expect((await s.effects()).map((r) => r.status)).toEqual(['dead_lettered']);
-    const letter = await env.DB.prepare("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND event_id = ?").bind(`${s.ids[0]}#0:0`).first<{ seq: number }>();
-    const replay = await s.h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ seq: [letter!.seq] }) });
+    const letter = await env.DB.prepare("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND event_id = ?")
+      .bind(`${s.ids[0]}#0:0`)
+      .first<{ seq: number }>();
+    const replay = await s.h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token' },
+      body: JSON.stringify({ seq: [letter!.seq] }),
+    });
     expect(replay.status).toBe(200);
     // The replay arrives in one consumer batch with two new events: those two may share a call, the replayed one not.
     s.advance(60_000);
     await s.h.consume([...s.mine(s.h.drain()), s.messages[1]!, s.messages[2]!]);
     const calls = s.fake.to(/api\.resend\.com/);
     expect(calls.filter((c) => c.headers['idempotency-key'] === `stripe:${s.ids[0]}:0:0`)).toHaveLength(2);
-    expect(calls.filter((c) => c.url.endsWith('/batch')).map((c) => (c.json as { to: string[] }[]).map((e) => e.to[0]))).toEqual([[s.addresses[1], s.addresses[2]]]);
+    expect(
+      calls.filter((c) => c.url.endsWith('/batch')).map((c) => (c.json as { to: string[] }[]).map((e) => e.to[0])),
+    ).toEqual([[s.addresses[1], s.addresses[2]]]);
     await s.sentOnce();
   });
 });

@@ -55,14 +55,53 @@ class App {
   };
 }
 
-function world(step: Record<string, unknown> = {}, retry: Record<string, unknown> = { max_attempts: 3, backoff: 'fixed', initial_delay: '1s', jitter: 0 }) {
+function world(
+  step: Record<string, unknown> = {},
+  retry: Record<string, unknown> = { max_attempts: 3, backoff: 'fixed', initial_delay: '1s', jitter: 0 },
+) {
   const name = uid('shop').toLowerCase();
   const m = structuredClone(defaultManifest) as Manifest;
-  m.integrations = { [name]: { ...m.integrations.stripe!, route: `/webhooks/${name}`, handlers: [{ on: '*', steps: [{ action: 'forward', url: 'https://app.example.test/webhooks/stripe', secret: 'APP_FORWARD_SECRET', retry, ...step }] }] } as Manifest['integrations'][string] };
+  m.integrations = {
+    [name]: {
+      ...m.integrations.stripe!,
+      route: `/webhooks/${name}`,
+      handlers: [
+        {
+          on: '*',
+          steps: [
+            {
+              action: 'forward',
+              url: 'https://app.example.test/webhooks/stripe',
+              secret: 'APP_FORWARD_SECRET',
+              retry,
+              ...step,
+            },
+          ],
+        },
+      ],
+    } as Manifest['integrations'][string],
+  };
   const app = new App();
   const clock = { now: Date.now() };
-  const h = harness({ compiled: compileManifest(m, defaultRegistry, builtInputs()), fetch: app.fetch, now: () => clock.now, ctx: true, env: { APP_FORWARD_SECRET: APP_SECRET } });
-  const effect = (id: string) => env.DB.prepare('SELECT status, attempts, next_at, error, result FROM effects WHERE integration = ?1 AND event_id = ?2').bind(name, id).first<{ status: string; attempts: number; next_at: string | null; error: string | null; result: string | null }>();
+  const h = harness({
+    compiled: compileManifest(m, defaultRegistry, builtInputs()),
+    fetch: app.fetch,
+    now: () => clock.now,
+    ctx: true,
+    env: { APP_FORWARD_SECRET: APP_SECRET },
+  });
+  const effect = (id: string) =>
+    env.DB.prepare(
+      'SELECT status, attempts, next_at, error, result FROM effects WHERE integration = ?1 AND event_id = ?2',
+    )
+      .bind(name, id)
+      .first<{
+        status: string;
+        attempts: number;
+        next_at: string | null;
+        error: string | null;
+        result: string | null;
+      }>();
   return {
     name,
     app,
@@ -71,8 +110,12 @@ function world(step: Record<string, unknown> = {}, retry: Record<string, unknown
     effect,
     /** Stripe delivers an event (signed as Stripe signs), and the work after the answer runs. */
     async stripe(type: string, object: Record<string, unknown>, id = uid('evt'), body?: string) {
-      const text = body ?? JSON.stringify({ id, object: 'event', type, created: Math.floor(clock.now / 1000), data: { object } }, null, 2);
-      const res = await h.post(`/webhooks/${name}`, text, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, text, Math.floor(clock.now / 1000)) });
+      const text =
+        body ??
+        JSON.stringify({ id, object: 'event', type, created: Math.floor(clock.now / 1000), data: { object } }, null, 2);
+      const res = await h.post(`/webhooks/${name}`, text, {
+        'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, text, Math.floor(clock.now / 1000)),
+      });
       await h.settle();
       return { res, id, text };
     },
@@ -84,7 +127,11 @@ function world(step: Record<string, unknown> = {}, retry: Record<string, unknown
   };
 }
 
-const admin = (h: Harness, path: string, body?: unknown) => h.request(path, body === undefined ? { headers: ADMIN } : { method: 'POST', headers: ADMIN, body: JSON.stringify(body) });
+const admin = (h: Harness, path: string, body?: unknown) =>
+  h.request(
+    path,
+    body === undefined ? { headers: ADMIN } : { method: 'POST', headers: ADMIN, body: JSON.stringify(body) },
+  );
 
 describe('forward: a Stripe event to an app that verifies Standard Webhooks', () => {
   it('forwards the raw body, signed and described by headers; the same event redelivered by Stripe is forwarded once', async () => {
@@ -135,7 +182,10 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
     expect(w.app.processed).toHaveLength(0);
 
     // The event's timeline: each failed attempt with its status and how long it took; the dead letter keeps the app's answer.
-    const detail = (await (await admin(w.h, `/admin/api/events/${w.name}/${id}`)).json()) as { attempts: { n: number; error: string; duration_ms: number | null }[]; dead_letters: { stage: string; reason: string }[] };
+    const detail = (await (await admin(w.h, `/admin/api/events/${w.name}/${id}`)).json()) as {
+      attempts: { n: number; error: string; duration_ms: number | null }[];
+      dead_letters: { stage: string; reason: string }[];
+    };
     expect(detail.dead_letters).toMatchObject([{ stage: 'effect', reason: 'effect' }]);
     expect(detail.attempts.map((a) => [a.n, a.error.slice(0, 19)])).toEqual([
       [1, 'forward answered 50'],
@@ -143,8 +193,13 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
       [3, 'forward answered 50'],
     ]);
     expect(detail.attempts.every((a) => typeof a.duration_ms === 'number')).toBe(true);
-    const stored = await env.DB.prepare('SELECT envelope FROM dead_letters WHERE integration = ?1 AND event_id = ?2').bind(w.name, `${id}#0:0`).first<{ envelope: string }>();
-    const letter = JSON.parse(stored!.envelope) as { action: string; answer: { status: number; excerpt: string; at: string } };
+    const stored = await env.DB.prepare('SELECT envelope FROM dead_letters WHERE integration = ?1 AND event_id = ?2')
+      .bind(w.name, `${id}#0:0`)
+      .first<{ envelope: string }>();
+    const letter = JSON.parse(stored!.envelope) as {
+      action: string;
+      answer: { status: number; excerpt: string; at: string };
+    };
     expect(letter.action).toBe('forward');
     expect(letter.answer.status).toBe(500);
     expect(letter.answer.excerpt).toMatch(/^forward answered 500: app failed: x+$/);
@@ -159,7 +214,9 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
     const sent = (await w.effect(id))!;
     expect(sent.status).toBe('sent');
     // The delivery that succeeded is on the timeline too: its status, when it ended and how long its call took.
-    const after = (await (await admin(w.h, `/admin/api/events/${w.name}/${id}`)).json()) as { effects: { status: string; duration_ms: number | null; updated_at: string }[] };
+    const after = (await (await admin(w.h, `/admin/api/events/${w.name}/${id}`)).json()) as {
+      effects: { status: string; duration_ms: number | null; updated_at: string }[];
+    };
     expect(after.effects).toMatchObject([{ status: 'sent', duration_ms: expect.any(Number) }]);
     expect(JSON.parse(sent.result!)).toMatchObject({ status: 200, body: 'ok' });
     expect(typeof (JSON.parse(sent.result!) as { duration_ms: unknown }).duration_ms).toBe('number');
@@ -208,7 +265,10 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
   });
 
   it('order per key: once the earlier event is dead-lettered, the later one for that customer proceeds', async () => {
-    const w = world({ order_by: 'data.object.customer' }, { max_attempts: 2, backoff: 'fixed', initial_delay: '1s', jitter: 0 });
+    const w = world(
+      { order_by: 'data.object.customer' },
+      { max_attempts: 2, backoff: 'fixed', initial_delay: '1s', jitter: 0 },
+    );
     w.app.answers = [500, 500];
     const a = await w.stripe('invoice.paid', { id: 'in_da', customer: 'cus_D' });
     w.clock.now += 100;
@@ -227,6 +287,11 @@ describe('forward: a Stripe event to an app that verifies Standard Webhooks', ()
     const { id } = await w.stripe('invoice.paid', { id: 'in_6', customer: 'cus_6' });
     expect(w.app.received).toHaveLength(0);
     expect(app.processed).toHaveLength(1);
-    expect(JSON.parse(app.processed[0]!.body)).toMatchObject({ integration: w.name, id, type: 'invoice.paid', payload: { id, data: { object: { id: 'in_6' } } } });
+    expect(JSON.parse(app.processed[0]!.body)).toMatchObject({
+      integration: w.name,
+      id,
+      type: 'invoice.paid',
+      payload: { id, data: { object: { id: 'in_6' } } },
+    });
   });
 });

@@ -11,27 +11,52 @@ import { stripeSignature } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
 const ADMIN = { authorization: 'Bearer test-admin-token' };
-const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
+const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>();
 
 async function signed(type: string, object: Record<string, unknown>, id = uid('evt')) {
   const body = JSON.stringify({ id, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object } });
-  return { id, body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) } };
+  return {
+    id,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body),
+    },
+  };
 }
 
 const post = (h: Harness, db: D1Database, e: { body: string; headers: Record<string, string> }) =>
-  Promise.resolve(h.runtime.app.request('https://switchyard.test/webhooks/stripe', { method: 'POST', body: e.body, headers: e.headers }, { ...h.env, DB: db }));
+  Promise.resolve(
+    h.runtime.app.request(
+      'https://switchyard.test/webhooks/stripe',
+      { method: 'POST', body: e.body, headers: e.headers },
+      { ...h.env, DB: db },
+    ),
+  );
 
 describe('cost per event', () => {
   it('a Stripe subscription event applies in the request for 4 rows written and no queue operation; its duplicate writes nothing', async () => {
     const h = harness();
     const m = metered(env.DB);
     const sub = uid('sub');
-    const e = await signed('customer.subscription.updated', { id: sub, customer: 'cus_1', status: 'active', current_period_end: 1_800_000_000, items: { data: [{ price: { id: 'price_1' } }] } });
+    const e = await signed('customer.subscription.updated', {
+      id: sub,
+      customer: 'cus_1',
+      status: 'active',
+      current_period_end: 1_800_000_000,
+      items: { data: [{ price: { id: 'price_1' } }] },
+    });
     const res = await post(h, m.db, e);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'applied', id: e.id });
     expect(h.queue.messages).toHaveLength(0);
-    expect(await row('SELECT status, plan_id FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active', plan_id: 'price_1' });
+    expect(await row('SELECT status, plan_id FROM subscriptions WHERE id = ?', sub)).toEqual({
+      status: 'active',
+      plan_id: 'price_1',
+    });
     expect(m.written).toBe(4); // the event's row, already applied, and its dedup key; the projection's row and its key
 
     m.reset();
@@ -57,14 +82,20 @@ describe('cost per event', () => {
     const sub = uid('sub');
     const e = await signed('customer.subscription.created', { id: sub, customer: 'c', status: 'active' });
     // D1 is busy for this event's commit: the request queues it instead, and answers 202.
-    const busy = faultyDb(env.DB, () => e.id, /INSERT INTO events \(integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller\)/);
+    const busy = faultyDb(
+      env.DB,
+      () => e.id,
+      /INSERT INTO events \(integration, id, type, status, received_at, occurred_at, deliveries, attempts, body, updated_at, steps, origin, caller\)/,
+    );
     const res = await post(h, busy, e);
     expect(res.status).toBe(202);
     const messages = h.drain();
     expect(messages.map((m) => (m.body as { id: string }).id)).toEqual([e.id]);
     await h.consume(messages);
     expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
-    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", e.id)).toEqual({ status: 'applied' });
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", e.id)).toEqual({
+      status: 'applied',
+    });
   });
 
   it('an event that cannot be mapped in the request is queued, and the consumer dead-letters it: kept, replayable', async () => {
@@ -73,8 +104,12 @@ describe('cost per event', () => {
     const res = await post(h, env.DB, e);
     expect(res.status).toBe(202);
     await h.consume(h.drain());
-    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({ reason: 'mapping' });
-    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", e.id)).toEqual({ status: 'dead_lettered' });
+    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({
+      reason: 'mapping',
+    });
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", e.id)).toEqual({
+      status: 'dead_lettered',
+    });
   });
 
   it('same-second updates applied in the request keep the later arrival: @version reads the sequence the insert assigned', async () => {
@@ -83,10 +118,29 @@ describe('cost per event', () => {
     const created = Math.floor(Date.now() / 1000);
     for (const status of ['active', 'past_due', 'canceled']) {
       const id = uid('evt');
-      const body = JSON.stringify({ id, object: 'event', type: 'customer.subscription.updated', created, data: { object: { id: sub, customer: 'c', status } } });
-      expect((await post(h, env.DB, { body, headers: { 'content-type': 'application/json', 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) } })).status).toBe(200);
+      const body = JSON.stringify({
+        id,
+        object: 'event',
+        type: 'customer.subscription.updated',
+        created,
+        data: { object: { id: sub, customer: 'c', status } },
+      });
+      expect(
+        (
+          await post(h, env.DB, {
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body),
+            },
+          })
+        ).status,
+      ).toBe(200);
     }
-    const stored = await row<{ status: string; version: string }>('SELECT status, version FROM subscriptions WHERE id = ?', sub);
+    const stored = await row<{ status: string; version: string }>(
+      'SELECT status, version FROM subscriptions WHERE id = ?',
+      sub,
+    );
     expect(stored!.status).toBe('canceled');
     expect(stored!.version).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#\d{16}$/);
   });
@@ -116,15 +170,26 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
       .bind(N, NOW, Math.floor((100 * DAY) / N))
       .run();
     for (let i = 0; i < 50; i++) {
-      await env.DB.prepare("INSERT INTO dead_letters (integration, stage, event_id, reason, attempts, first_failed_at, last_failed_at) VALUES ('stripe', 'consumer', ?1, 'test', 1, ?2, ?2)").bind(`bulk_dl_${i}`, new Date(NOW).toISOString()).run();
+      await env.DB.prepare(
+        "INSERT INTO dead_letters (integration, stage, event_id, reason, attempts, first_failed_at, last_failed_at) VALUES ('stripe', 'consumer', ?1, 'test', 1, ?2, ?2)",
+      )
+        .bind(`bulk_dl_${i}`, new Date(NOW).toISOString())
+        .run();
     }
   });
 
   const budget = async (h: Harness, path: string, max: number) => {
     const m = metered(env.DB);
-    const res = await h.runtime.app.request(`https://switchyard.test${path}`, { headers: ADMIN }, { ...h.env, DB: m.db });
+    const res = await h.runtime.app.request(
+      `https://switchyard.test${path}`,
+      { headers: ADMIN },
+      { ...h.env, DB: m.db },
+    );
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(m.read, `${path} read ${m.read} rows: ${JSON.stringify([...m.statements].sort((a, b) => b.read - a.read).slice(0, 3))}`).toBeLessThanOrEqual(max);
+    expect(
+      m.read,
+      `${path} read ${m.read} rows: ${JSON.stringify([...m.statements].sort((a, b) => b.read - a.read).slice(0, 3))}`,
+    ).toBeLessThanOrEqual(max);
     return { read: m.read, body: await res.json() };
   };
 
@@ -149,9 +214,19 @@ describe('bookkeeping that stays flat with the log (100,000 events)', () => {
     expect(m.read, dearest()).toBeLessThanOrEqual(1_000);
     // Everything past 90 days is gone but the events still waiting for an outcome, which are never pruned.
     // (The sweep queued the retrying ones again: they wait as `replayed`.)
-    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status NOT IN ('retrying', 'replayed')", new Date(NOW - 90 * DAY).toISOString())).toEqual({ n: 0 });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND received_at < ? AND status NOT IN ('retrying', 'replayed')",
+        new Date(NOW - 90 * DAY).toISOString(),
+      ),
+    ).toEqual({ n: 0 });
     // Bodies past 30 days are gone too, but those of events still waiting (a retry or a replay reads the body).
-    expect(await row("SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ? AND status NOT IN ('retrying', 'replayed')", new Date(NOW - 30 * DAY).toISOString())).toEqual({ n: 0 });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE id LIKE 'bulk_%' AND body IS NOT NULL AND received_at < ? AND status NOT IN ('retrying', 'replayed')",
+        new Date(NOW - 30 * DAY).toISOString(),
+      ),
+    ).toEqual({ n: 0 });
   }, 60_000);
 
   it('/health, the event filters and the dead-letter list each read a bounded number of rows', async () => {

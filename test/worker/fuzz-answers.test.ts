@@ -11,22 +11,120 @@ import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';
 import { defaultManifest, fakeMessage, harness, uid } from '../support/harness.ts';
 
-const SECRETS = { SENDGRID_API_KEY: 'SG.test', TWILIO_ACCOUNT_SID: 'AC0123', TWILIO_AUTH_TOKEN: 'tw_token', MIXPANEL_TOKEN: 'mp_token', MIXPANEL_API_SECRET: 'mp_secret', POSTHOG_API_KEY: 'phc_test', APP_FORWARD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+const SECRETS = {
+  SENDGRID_API_KEY: 'SG.test',
+  TWILIO_ACCOUNT_SID: 'AC0123',
+  TWILIO_AUTH_TOKEN: 'tw_token',
+  MIXPANEL_TOKEN: 'mp_token',
+  MIXPANEL_API_SECRET: 'mp_secret',
+  POSTHOG_API_KEY: 'phc_test',
+  APP_FORWARD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+};
 
 /**
  * One step per action type, the field of the answer it reads (undefined: it reads none), and how many events go
  * in one call (2 for Resend's batch path).
  */
 const CASES: { name: string; action: string; step: Step; field?: string; events: number; notes: boolean }[] = [
-  { name: 'resend (one email)', action: 'resend', step: { action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }, field: 'id', events: 1, notes: true },
-  { name: 'resend (a batch)', action: 'resend', step: { action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }, field: 'data', events: 2, notes: true },
-  { name: 'sendgrid', action: 'sendgrid', step: { action: 'sendgrid', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'SENDGRID_API_KEY' }, events: 1, notes: true },
-  { name: 'twilio', action: 'twilio', step: { action: 'twilio', to: 'data.object.phone', from: '+15005550006', text: 'Hi', account_sid: 'TWILIO_ACCOUNT_SID', auth_token: 'TWILIO_AUTH_TOKEN' }, field: 'sid', events: 1, notes: true },
-  { name: 'mixpanel', action: 'mixpanel', step: { action: 'mixpanel', event: '@type', distinct_id: 'data.object.email', token: 'MIXPANEL_TOKEN', api_secret: 'MIXPANEL_API_SECRET' }, events: 2, notes: false },
-  { name: 'posthog', action: 'posthog', step: { action: 'posthog', event: '@type', distinct_id: 'data.object.email', api_key: 'POSTHOG_API_KEY' }, events: 2, notes: false },
-  { name: 'http', action: 'http', step: { action: 'http', url: 'https://api.example.test/notes', body: { a: { const: 1 } } }, events: 1, notes: false },
+  {
+    name: 'resend (one email)',
+    action: 'resend',
+    step: {
+      action: 'resend',
+      from: 'A <a@example.com>',
+      to: 'data.object.email',
+      subject: 'Hi',
+      text: 'Hello',
+      api_key: 'RESEND_API_KEY',
+    },
+    field: 'id',
+    events: 1,
+    notes: true,
+  },
+  {
+    name: 'resend (a batch)',
+    action: 'resend',
+    step: {
+      action: 'resend',
+      from: 'A <a@example.com>',
+      to: 'data.object.email',
+      subject: 'Hi',
+      text: 'Hello',
+      api_key: 'RESEND_API_KEY',
+    },
+    field: 'data',
+    events: 2,
+    notes: true,
+  },
+  {
+    name: 'sendgrid',
+    action: 'sendgrid',
+    step: {
+      action: 'sendgrid',
+      from: 'A <a@example.com>',
+      to: 'data.object.email',
+      subject: 'Hi',
+      text: 'Hello',
+      api_key: 'SENDGRID_API_KEY',
+    },
+    events: 1,
+    notes: true,
+  },
+  {
+    name: 'twilio',
+    action: 'twilio',
+    step: {
+      action: 'twilio',
+      to: 'data.object.phone',
+      from: '+15005550006',
+      text: 'Hi',
+      account_sid: 'TWILIO_ACCOUNT_SID',
+      auth_token: 'TWILIO_AUTH_TOKEN',
+    },
+    field: 'sid',
+    events: 1,
+    notes: true,
+  },
+  {
+    name: 'mixpanel',
+    action: 'mixpanel',
+    step: {
+      action: 'mixpanel',
+      event: '@type',
+      distinct_id: 'data.object.email',
+      token: 'MIXPANEL_TOKEN',
+      api_secret: 'MIXPANEL_API_SECRET',
+    },
+    events: 2,
+    notes: false,
+  },
+  {
+    name: 'posthog',
+    action: 'posthog',
+    step: { action: 'posthog', event: '@type', distinct_id: 'data.object.email', api_key: 'POSTHOG_API_KEY' },
+    events: 2,
+    notes: false,
+  },
+  {
+    name: 'http',
+    action: 'http',
+    step: { action: 'http', url: 'https://api.example.test/notes', body: { a: { const: 1 } } },
+    events: 1,
+    notes: false,
+  },
   // An app's answer is its own: forward reads none of it but an excerpt, so a 200 is sent whatever its body says.
-  { name: 'forward', action: 'forward', step: { action: 'forward', url: 'https://app.example.test/webhooks', secret: 'APP_FORWARD_SECRET', body: 'envelope' }, events: 1, notes: false },
+  {
+    name: 'forward',
+    action: 'forward',
+    step: {
+      action: 'forward',
+      url: 'https://app.example.test/webhooks',
+      secret: 'APP_FORWARD_SECRET',
+      body: 'envelope',
+    },
+    events: 1,
+    notes: false,
+  },
 ];
 
 /** 200 answers with missing or mistyped fields; `field` is the one the action reads. */
@@ -37,9 +135,23 @@ const answers = (field = 'id'): [string, () => Response][] => [
   [`${field} as a number`, () => Response.json({ [field]: 42 })],
   [`${field} as an object`, () => Response.json({ [field]: {} })],
   [`${field} as an array`, () => Response.json({ [field]: [] })],
-  ['HTML instead of JSON', () => new Response('<html><body><h1>502 Bad Gateway</h1></body></html>', { status: 200, headers: { 'content-type': 'text/html' } })],
-  ['truncated JSON', () => new Response(`{"${field}": "abc`, { status: 200, headers: { 'content-type': 'application/json' } })],
-  ['a body that breaks off (connection reset mid-answer)', () => new Response(brokenBody(`{"${field}": "ab`), { status: 200, headers: { 'content-type': 'application/json' } })],
+  [
+    'HTML instead of JSON',
+    () =>
+      new Response('<html><body><h1>502 Bad Gateway</h1></body></html>', {
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+      }),
+  ],
+  [
+    'truncated JSON',
+    () => new Response(`{"${field}": "abc`, { status: 200, headers: { 'content-type': 'application/json' } }),
+  ],
+  [
+    'a body that breaks off (connection reset mid-answer)',
+    () =>
+      new Response(brokenBody(`{"${field}": "ab`), { status: 200, headers: { 'content-type': 'application/json' } }),
+  ],
 ];
 
 /** A body stream that delivers its start, then fails as a reset connection does. */
@@ -73,16 +185,33 @@ describe('fuzz: providers answer 200 with missing or mistyped fields', () => {
           requests++;
           return answer();
         };
-        const h = harness({ compiled: compileManifest(manifest(c.step), defaultRegistry), fetch: fetcher, env: SECRETS });
+        const h = harness({
+          compiled: compileManifest(manifest(c.step), defaultRegistry),
+          fetch: fetcher,
+          env: SECRETS,
+        });
         const messages = Array.from({ length: c.events }, (_, i) => {
           const id = uid('evt');
-          return fakeMessage({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { email: `${id}_${i}@example.com`, phone: '+15005550007' } } } } satisfies Envelope);
+          return fakeMessage({
+            integration: 'stripe',
+            id,
+            type: 'x',
+            occurred_at: null,
+            received_at: new Date().toISOString(),
+            payload: { data: { object: { email: `${id}_${i}@example.com`, phone: '+15005550007' } } },
+          } satisfies Envelope);
         });
         await expect(h.consume(messages)).resolves.toBeUndefined();
         expect(messages.every((m) => m.acked && !m.retried)).toBe(true);
         expect(h.events.filter((e) => e.kind === 'runtime.error')).toEqual([]);
         const ids = messages.map((m) => (m.body as Envelope).id);
-        const rows = (await env.DB.prepare(`SELECT status, result, error FROM effects WHERE integration = 'stripe' AND event_id IN (${ids.map(() => '?').join(', ')})`).bind(...ids).all<{ status: string; result: string | null; error: string | null }>()).results;
+        const rows = (
+          await env.DB.prepare(
+            `SELECT status, result, error FROM effects WHERE integration = 'stripe' AND event_id IN (${ids.map(() => '?').join(', ')})`,
+          )
+            .bind(...ids)
+            .all<{ status: string; result: string | null; error: string | null }>()
+        ).results;
         expect(rows).toHaveLength(c.events);
         // The provider said 200: it acted. Sent (never retried into a second send), the odd answer noted where it matters.
         expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'sent'));
@@ -90,7 +219,9 @@ describe('fuzz: providers answer 200 with missing or mistyped fields', () => {
           expect(() => JSON.parse(r.result!)).not.toThrow();
           if (c.notes) expect(r.error).toMatch(new RegExp(`^${c.action} answered 200 `));
         }
-        expect(requests).toBe(c.action === 'resend' && c.events > 1 ? 1 : c.action === 'mixpanel' || c.action === 'posthog' ? 1 : c.events);
+        expect(requests).toBe(
+          c.action === 'resend' && c.events > 1 ? 1 : c.action === 'mixpanel' || c.action === 'posthog' ? 1 : c.events,
+        );
       });
     }
   }
@@ -111,20 +242,39 @@ describe('one effect cannot sink the settle of the others', () => {
       fetch: async (input) => {
         requests++;
         const url = String(input instanceof Request ? input.url : input);
-        return url.includes('resend') ? Response.json({ id: 're_1' }) : Response.json({ sid: `SM${uid('x')}`, status: 'queued' }, { status: 201 });
+        return url.includes('resend')
+          ? Response.json({ id: 're_1' })
+          : Response.json({ sid: `SM${uid('x')}`, status: 'queued' }, { status: 201 });
       },
     });
     const id = uid('evt');
-    const message = fakeMessage({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { email: `${id}@example.com`, phone: `+1500555${String(Date.now()).slice(-4)}` } } } } satisfies Envelope);
+    const message = fakeMessage({
+      integration: 'stripe',
+      id,
+      type: 'x',
+      occurred_at: null,
+      received_at: new Date().toISOString(),
+      payload: { data: { object: { email: `${id}@example.com`, phone: `+1500555${String(Date.now()).slice(-4)}` } } },
+    } satisfies Envelope);
     await h.consume([message]);
     expect(message.acked).toBe(true);
     expect(requests).toBe(2);
     expect(h.events.filter((e) => e.kind === 'runtime.error')).toEqual([]);
-    const rows = (await env.DB.prepare("SELECT action, status, error FROM effects WHERE integration = 'stripe' AND event_id = ? ORDER BY step").bind(id).all<{ action: string; status: string; error: string | null }>()).results;
+    const rows = (
+      await env.DB.prepare(
+        "SELECT action, status, error FROM effects WHERE integration = 'stripe' AND event_id = ? ORDER BY step",
+      )
+        .bind(id)
+        .all<{ action: string; status: string; error: string | null }>()
+    ).results;
     expect(rows).toEqual([
       { action: 'resend', status: 'sent', error: expect.stringContaining('its answer could not be recorded') },
       { action: 'twilio', status: 'sent', error: null },
     ]);
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM sms_logs WHERE to_number = ?').bind((message.body as { payload: { data: { object: { phone: string } } } }).payload.data.object.phone).first()).toEqual({ n: 1 });
+    expect(
+      await env.DB.prepare('SELECT count(*) AS n FROM sms_logs WHERE to_number = ?')
+        .bind((message.body as { payload: { data: { object: { phone: string } } } }).payload.data.object.phone)
+        .first(),
+    ).toEqual({ n: 1 });
   });
 });

@@ -26,19 +26,37 @@ const S = env.TEST_SECRETS;
 const ORIGIN = 'https://switchyard.test';
 const SERVICE = { authorization: 'Bearer test-service-token' };
 const ADMIN = { authorization: 'Bearer test-admin-token' };
-const exampleManifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments.default.manifest;
+const exampleManifest = (examples as unknown as { environments: { default: { manifest: Manifest } } }).environments
+  .default.manifest;
 
-const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
+const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>();
 const count = async (sql: string, ...params: unknown[]) => (await row<{ n: number }>(sql, ...params))!.n;
 /** A command call's id in the log: the key scoped to its caller (the service token's secret name, or `rpc`). */
 const viaService = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 const viaRpc = (key: string) => commandCallId(key, 'rpc');
 /** Calls of `integration` recorded with `key`, by any caller. */
-const callsWithKey = (integration: string, key: string) => count('SELECT count(*) AS n FROM events WHERE integration = ? AND id >= ? AND id < ?', integration, ...commandCallRange(key));
+const callsWithKey = (integration: string, key: string) =>
+  count(
+    'SELECT count(*) AS n FROM events WHERE integration = ? AND id >= ? AND id < ?',
+    integration,
+    ...commandCallRange(key),
+  );
 
 /** A command over HTTP with the service token; the body is sent as given when it is a string (raw JSON). */
-function call(h: Harness, name: string, input: unknown, key: string | undefined, headers: Record<string, string> = SERVICE) {
-  return h.post(`/v1/commands/${name}`, typeof input === 'string' ? input : JSON.stringify(input), { ...headers, ...(key !== undefined ? { 'idempotency-key': key } : {}) });
+function call(
+  h: Harness,
+  name: string,
+  input: unknown,
+  key: string | undefined,
+  headers: Record<string, string> = SERVICE,
+) {
+  return h.post(`/v1/commands/${name}`, typeof input === 'string' ? input : JSON.stringify(input), {
+    ...headers,
+    ...(key !== undefined ? { 'idempotency-key': key } : {}),
+  });
 }
 
 /** The example manifest (its synchronous create_payment_intent), optionally changed. */
@@ -73,14 +91,27 @@ describe('commands: the same Idempotency-Key with another input', () => {
     expect(await row('SELECT name FROM users WHERE id = ?', id)).toEqual({ name: 'Ada' });
 
     // RPC then RPC: the binding's first use of the key is a call of its own (same input, same row), its reuse a 422.
-    expect(await h.runtime.command('sync_user', ada, { idempotencyKey: key }, h.env)).toMatchObject({ status: 200, body: { id: key, status: 'applied' } });
+    expect(await h.runtime.command('sync_user', ada, { idempotencyKey: key }, h.env)).toMatchObject({
+      status: 200,
+      body: { id: key, status: 'applied' },
+    });
     const eve = await h.runtime.command('sync_user', { ...ada, name: 'Eve' }, { idempotencyKey: key }, h.env);
     expect(eve).toMatchObject({ status: 422, body: { error: 'unprocessable', reason: 'idempotency_key_reused' } });
     expect(eve.replayed).toBeFalsy();
 
     expect(await row('SELECT name FROM users WHERE id = ?', id)).toEqual({ name: 'Ada' });
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaService(key))).toBe(1);
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaRpc(key))).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?",
+        await viaService(key),
+      ),
+    ).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?",
+        await viaRpc(key),
+      ),
+    ).toBe(1);
     expect(await callsWithKey('command:sync_user', key)).toBe(2);
     expect(h.queue.messages).toHaveLength(0);
   });
@@ -89,8 +120,17 @@ describe('commands: the same Idempotency-Key with another input', () => {
     const h = harness({ queued: true });
     const key = uid('k');
     const input = { email: 'first@example.com', reset_url: 'https://a.example.com/r' };
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 202 });
-    expect(await h.runtime.command('send_password_reset', { ...input, email: 'attacker@example.com' }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 422, body: { reason: 'idempotency_key_reused' } });
+    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: key }, h.env)).toMatchObject({
+      status: 202,
+    });
+    expect(
+      await h.runtime.command(
+        'send_password_reset',
+        { ...input, email: 'attacker@example.com' },
+        { idempotencyKey: key },
+        h.env,
+      ),
+    ).toMatchObject({ status: 422, body: { reason: 'idempotency_key_reused' } });
     const messages = h.drain();
     expect(messages).toHaveLength(1);
     await h.consume(messages);
@@ -111,9 +151,14 @@ describe('commands: the same Idempotency-Key with another input', () => {
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(1);
 
     // RPC then RPC: the binding's first use of the key is its own call (Stripe asked under a key of its own), its reuse a 422.
-    expect(await h.runtime.command('create_payment_intent', input, { idempotencyKey: key }, h.env)).toMatchObject({ status: 200, body: { id: key, status: 'applied' } });
+    expect(await h.runtime.command('create_payment_intent', input, { idempotencyKey: key }, h.env)).toMatchObject({
+      status: 200,
+      body: { id: key, status: 'applied' },
+    });
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(2);
-    expect(await h.runtime.command('create_payment_intent', { ...input, currency: 'usd' }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 422, body: { error: 'unprocessable', reason: 'idempotency_key_reused' } });
+    expect(
+      await h.runtime.command('create_payment_intent', { ...input, currency: 'usd' }, { idempotencyKey: key }, h.env),
+    ).toMatchObject({ status: 422, body: { error: 'unprocessable', reason: 'idempotency_key_reused' } });
 
     const sent = h.providers.to(/api\.stripe\.com/);
     expect(sent).toHaveLength(2);
@@ -126,13 +171,21 @@ describe('commands: the same Idempotency-Key with another input', () => {
 describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
   const twenty = <T>(f: () => Promise<T>) => Promise.all(Array.from({ length: 20 }, f));
   const answers = (responses: Response[]) =>
-    Promise.all(responses.map(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed') === 'true', body: (await r.json()) as Record<string, unknown> })));
+    Promise.all(
+      responses.map(async (r) => ({
+        status: r.status,
+        replayed: r.headers.get('idempotent-replayed') === 'true',
+        body: (await r.json()) as Record<string, unknown>,
+      })),
+    );
 
   it('queued (apply: queue): one call is recorded and queued, the other 19 replay its 202 (or 409), and Resend receives one email', async () => {
     const h = harness({ queued: true });
     const key = uid('k');
     const email = `${uid('c')}@example.com`;
-    const all = await answers(await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)));
+    const all = await answers(
+      await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)),
+    );
     expect(all.every((a) => a.status === 202 || a.status === 409)).toBe(true);
     expect(all.filter((a) => a.status === 202 && !a.replayed)).toHaveLength(1);
     for (const a of all.filter((x) => x.status === 202)) expect(a.body).toEqual({ id: key, status: 'queued' });
@@ -147,7 +200,9 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
     const h = harness({ ctx: true });
     const key = uid('k');
     const email = `${uid('c')}@example.com`;
-    const all = await answers(await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)));
+    const all = await answers(
+      await twenty(() => call(h, 'send_password_reset', { email, reset_url: 'https://a.example.com/r' }, key)),
+    );
     await h.settle();
     expect(all.every((a) => a.status === 200 || a.status === 409)).toBe(true);
     expect(all.filter((a) => a.status === 200 && !a.replayed)).toHaveLength(1);
@@ -160,11 +215,18 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
     const h = harness();
     const id = uid('user');
     const key = uid('k');
-    const all = await answers(await twenty(() => call(h, 'sync_user', { id, email: `${id}@example.com`, name: 'Ada' }, key)));
+    const all = await answers(
+      await twenty(() => call(h, 'sync_user', { id, email: `${id}@example.com`, name: 'Ada' }, key)),
+    );
     expect(all.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(all.filter((a) => !a.replayed)).toHaveLength(1);
     for (const a of all) expect(a.body).toEqual({ id: key, status: 'applied' });
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?", await viaService(key))).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM events WHERE integration = 'command:sync_user' AND id = ?",
+        await viaService(key),
+      ),
+    ).toBe(1);
     expect(await callsWithKey('command:sync_user', key)).toBe(1);
     expect(h.queue.messages).toHaveLength(0);
   });
@@ -173,16 +235,26 @@ describe('commands: 20 concurrent calls with one Idempotency-Key', () => {
     const h = examplesHarness();
     const stripe = fakeStripe(h.providers);
     const key = crypto.randomUUID();
-    const all = await answers(await twenty(() => call(h, 'create_payment_intent', { order_id: 'ord_twenty', amount: 2000, currency: 'eur' }, key)));
+    const all = await answers(
+      await twenty(() =>
+        call(h, 'create_payment_intent', { order_id: 'ord_twenty', amount: 2000, currency: 'eur' }, key),
+      ),
+    );
     expect(all.every((a) => a.status === 200 || a.status === 409)).toBe(true);
     const ok = all.filter((a) => a.status === 200);
     expect(ok.filter((a) => !a.replayed)).toHaveLength(1);
     for (const a of ok) expect(a.body).toEqual(ok[0]!.body);
-    for (const a of all.filter((x) => x.status === 409)) expect(a.body).toMatchObject({ error: 'conflict', reason: 'in_progress' });
+    for (const a of all.filter((x) => x.status === 409))
+      expect(a.body).toMatchObject({ error: 'conflict', reason: 'in_progress' });
     expect(h.providers.to(/api\.stripe\.com/)).toHaveLength(1);
     expect(stripe.created).toBe(1);
     // Afterwards every repeat is the first result.
-    const later = await call(h, 'create_payment_intent', { order_id: 'ord_twenty', amount: 2000, currency: 'eur' }, key);
+    const later = await call(
+      h,
+      'create_payment_intent',
+      { order_id: 'ord_twenty', amount: 2000, currency: 'eur' },
+      key,
+    );
     expect([later.status, later.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
     expect(await later.json()).toEqual(ok[0]!.body);
   });
@@ -201,9 +273,15 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     for (const [body, path] of attacks) {
       const res = await call(h, 'send_password_reset', body, uid('k'));
       expect(res.status).toBe(422);
-      expect(await res.json()).toMatchObject({ error: 'unprocessable', reason: 'invalid_input', problems: [{ path, message: 'is not allowed' }] });
+      expect(await res.json()).toMatchObject({
+        error: 'unprocessable',
+        reason: 'invalid_input',
+        problems: [{ path, message: 'is not allowed' }],
+      });
       // Over RPC the same object (an own "__proto__" key, as JSON.parse makes it) is refused alike.
-      expect(await h.runtime.command('send_password_reset', JSON.parse(body), { idempotencyKey: uid('k') }, h.env)).toMatchObject({ status: 422, body: { problems: [{ path }] } });
+      expect(
+        await h.runtime.command('send_password_reset', JSON.parse(body), { idempotencyKey: uid('k') }, h.env),
+      ).toMatchObject({ status: 422, body: { problems: [{ path }] } });
     }
     prototypeUntouched();
     expect(h.queue.messages).toHaveLength(0);
@@ -214,16 +292,39 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     const id = uid('user');
     const res = await call(h, 'sync_user', `{"id":"${id}","email":"a@example.com","name":1e400}`, uid('k'));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'malformed_input', message: expect.stringContaining('finite') });
+    expect(await res.json()).toMatchObject({
+      error: 'bad_request',
+      reason: 'malformed_input',
+      message: expect.stringContaining('finite'),
+    });
     expect(await row('SELECT id FROM users WHERE id = ?', id)).toBeNull();
 
     const e = examplesHarness();
     fakeStripe(e.providers);
-    const over = await call(e, 'create_payment_intent', '{"order_id":"ord_inf","amount":1e400,"currency":"eur"}', crypto.randomUUID());
+    const over = await call(
+      e,
+      'create_payment_intent',
+      '{"order_id":"ord_inf","amount":1e400,"currency":"eur"}',
+      crypto.randomUUID(),
+    );
     expect(over.status).toBe(400);
     expect(await over.json()).toMatchObject({ reason: 'malformed_input' });
-    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_inf', amount: Infinity, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
-    expect(await e.runtime.command('create_payment_intent', { order_id: 'ord_nan', amount: NaN, currency: 'eur' }, { idempotencyKey: crypto.randomUUID() }, e.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(
+      await e.runtime.command(
+        'create_payment_intent',
+        { order_id: 'ord_inf', amount: Infinity, currency: 'eur' },
+        { idempotencyKey: crypto.randomUUID() },
+        e.env,
+      ),
+    ).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(
+      await e.runtime.command(
+        'create_payment_intent',
+        { order_id: 'ord_nan', amount: NaN, currency: 'eur' },
+        { idempotencyKey: crypto.randomUUID() },
+        e.env,
+      ),
+    ).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
     expect(e.providers.to(/api\.stripe\.com/)).toHaveLength(0);
   });
 
@@ -234,10 +335,24 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
       input: { type: 'object' },
       auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' },
       queue: 'events',
-      steps: [{ sql: 'INSERT INTO users (id, email, metadata, created_at) VALUES (:id, :email, :metadata, :created_at)', params: { id: 'id', email: 'email', metadata: { path: 'meta', transform: 'json' }, created_at: '@received_at' } }],
+      steps: [
+        {
+          sql: 'INSERT INTO users (id, email, metadata, created_at) VALUES (:id, :email, :metadata, :created_at)',
+          params: {
+            id: 'id',
+            email: 'email',
+            metadata: { path: 'meta', transform: 'json' },
+            created_at: '@received_at',
+          },
+        },
+      ],
     };
     const built = builtInputs();
-    return harness({ compiled: compileManifest(manifest, defaultRegistry, { inputValidator: (name: string) => (name === 'note' ? () => [] : built.inputValidator(name)) }) });
+    return harness({
+      compiled: compileManifest(manifest, defaultRegistry, {
+        inputValidator: (name: string) => (name === 'note' ? () => [] : built.inputValidator(name)),
+      }),
+    });
   }
 
   it('an open schema ({type: object}) applies __proto__ and constructor as plain data: the keys are stored, Object.prototype is untouched', async () => {
@@ -249,10 +364,17 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id: key, status: 'applied' });
     prototypeUntouched();
-    const stored = JSON.parse((await row<{ metadata: string }>('SELECT metadata FROM users WHERE id = ?', id))!.metadata) as Record<string, unknown>;
+    const stored = JSON.parse(
+      (await row<{ metadata: string }>('SELECT metadata FROM users WHERE id = ?', id))!.metadata,
+    ) as Record<string, unknown>;
     expect(Object.keys(stored).sort()).toEqual(['__proto__', 'constructor']);
     expect(Object.getPrototypeOf(stored)).toBe(Object.prototype);
-    const logged = JSON.parse((await row<{ body: string }>("SELECT body FROM events WHERE integration = 'command:note' AND id = ?", await viaService(key)))!.body) as Record<string, unknown>;
+    const logged = JSON.parse(
+      (await row<{ body: string }>(
+        "SELECT body FROM events WHERE integration = 'command:note' AND id = ?",
+        await viaService(key),
+      ))!.body,
+    ) as Record<string, unknown>;
     expect(Object.prototype.hasOwnProperty.call(logged, '__proto__')).toBe(true);
   });
 
@@ -265,9 +387,27 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
     const key = uid('k');
     const res = await call(h, 'note', `{"id":"${id}","email":"a@example.com","meta":{"big":1e400}}`, key);
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'bad_request', reason: 'malformed_input', message: expect.stringContaining('finite') });
-    expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: -Infinity } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
-    expect(await h.runtime.command('note', { id, email: 'a@example.com', meta: { big: NaN } }, { idempotencyKey: key }, h.env)).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(await res.json()).toMatchObject({
+      error: 'bad_request',
+      reason: 'malformed_input',
+      message: expect.stringContaining('finite'),
+    });
+    expect(
+      await h.runtime.command(
+        'note',
+        { id, email: 'a@example.com', meta: { big: -Infinity } },
+        { idempotencyKey: key },
+        h.env,
+      ),
+    ).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
+    expect(
+      await h.runtime.command(
+        'note',
+        { id, email: 'a@example.com', meta: { big: NaN } },
+        { idempotencyKey: key },
+        h.env,
+      ),
+    ).toMatchObject({ status: 400, body: { reason: 'malformed_input' } });
     expect(await row('SELECT id FROM users WHERE id = ?', id)).toBeNull();
     expect(await callsWithKey('command:note', key)).toBe(0);
     // The key was not spent: a call with null under it is a first call, not a replay of "the same input".
@@ -300,10 +440,15 @@ describe('commands: malformed Idempotency-Keys', () => {
     for (const key of bad) {
       const answer = await h.runtime.command('send_password_reset', input, { idempotencyKey: key as string }, h.env);
       expect([key, answer.status]).toEqual([key, 400]);
-      expect(answer.body).toMatchObject({ error: 'bad_request', reason: key === '' ? 'missing_idempotency_key' : 'invalid_idempotency_key' });
+      expect(answer.body).toMatchObject({
+        error: 'bad_request',
+        reason: key === '' ? 'missing_idempotency_key' : 'invalid_idempotency_key',
+      });
     }
     expect(h.queue.messages).toHaveLength(0);
-    expect(await h.runtime.command('send_password_reset', input, { idempotencyKey: 'k'.repeat(128) }, h.env)).toMatchObject({ status: 200 });
+    expect(
+      await h.runtime.command('send_password_reset', input, { idempotencyKey: 'k'.repeat(128) }, h.env),
+    ).toMatchObject({ status: 200 });
   });
 });
 
@@ -317,15 +462,31 @@ describe('the dev issuer is not reached from outside', () => {
   });
   const devToken = () => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: 'switchyard-dev', sub: 'user_dev', switchyard_dev_provider: 'clerk', iat: now, exp: now + 300 }).setProtectedHeader({ alg: 'ES256' }).sign(devKey);
+    return new SignJWT({
+      iss: 'switchyard-dev',
+      sub: 'user_dev',
+      switchyard_dev_provider: 'clerk',
+      iat: now,
+      exp: now + 300,
+    })
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(devKey);
   };
 
   it('refuses a dev token (401 dev_issuer_not_local) whatever the forwarding headers say, and on look-alike hosts', async () => {
     const fake = new FakeProviders();
     fake.on(/\/\.well-known\/jwks\.json$/, () => new Response('offline', { status: 503 }));
     fake.on(/origin\.example\.com/, () => Response.json({ ok: true }));
-    const h = harness({ fetch: fake.fetch, env: { CLERK_SECRET_KEY: 'sk_test', SWITCHYARD_DEV_AUTH: '1', SWITCHYARD_DEV_JWK: devJwk } });
-    const at = async (url: string, headers: Record<string, string> = {}) => h.runtime.app.request(`${url}/api/things`, { headers: { authorization: `Bearer ${await devToken()}`, ...headers } }, h.env);
+    const h = harness({
+      fetch: fake.fetch,
+      env: { CLERK_SECRET_KEY: 'sk_test', SWITCHYARD_DEV_AUTH: '1', SWITCHYARD_DEV_JWK: devJwk },
+    });
+    const at = async (url: string, headers: Record<string, string> = {}) =>
+      h.runtime.app.request(
+        `${url}/api/things`,
+        { headers: { authorization: `Bearer ${await devToken()}`, ...headers } },
+        h.env,
+      );
     const attacks: [string, Record<string, string>][] = [
       [ORIGIN, { 'x-forwarded-host': 'localhost' }],
       [ORIGIN, { 'x-forwarded-host': 'localhost:8787', 'x-forwarded-proto': 'http' }],
@@ -363,10 +524,17 @@ async function dashboardSession(h: Harness): Promise<{ cookie: string; csrf: str
 
 /** A dead letter of a command whose email Resend refused: something a replay or dismiss would visibly change. */
 async function deadLetter(h: Harness): Promise<number> {
-  h.providers.failNext(/api\.resend\.com/, 422, { body: { name: 'validation_error', message: 'The to address is invalid' } });
+  h.providers.failNext(/api\.resend\.com/, 422, {
+    body: { name: 'validation_error', message: 'The to address is invalid' },
+  });
   const key = uid('k');
-  expect((await call(h, 'order_confirmation', { order_id: uid('ord'), email: 'dl@example.com', name: 'D' }, key)).status).toBe(200);
-  return (await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'command:order_confirmation' AND event_id = ?", `${await viaService(key)}#0:0`))!.seq;
+  expect(
+    (await call(h, 'order_confirmation', { order_id: uid('ord'), email: 'dl@example.com', name: 'D' }, key)).status,
+  ).toBe(200);
+  return (await row<{ seq: number }>(
+    "SELECT seq FROM dead_letters WHERE integration = 'command:order_confirmation' AND event_id = ?",
+    `${await viaService(key)}#0:0`,
+  ))!.seq;
 }
 
 /** What a state-changing admin call could change: the event log, the dead letters, the queue and handshake arming. */
@@ -386,7 +554,10 @@ describe('state-changing admin routes by dashboard session need the CSRF token, 
     const { cookie, csrf } = await dashboardSession(h);
     // Every handler under /admin/api that may change state (the `*` middleware is the check itself).
     const routes = h.runtime.app.routes
-      .filter((r) => r.path.startsWith('/admin/api/') && !r.path.endsWith('*') && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+      .filter(
+        (r) =>
+          r.path.startsWith('/admin/api/') && !r.path.endsWith('*') && !['GET', 'HEAD', 'OPTIONS'].includes(r.method),
+      )
       .map((r) => ({ method: r.method === 'ALL' ? 'POST' : r.method, path: r.path }));
     const paths = routes.map((r) => `${r.method} ${r.path}`);
     // The list is the router's: it holds at least the routes this review knew of.
@@ -405,7 +576,26 @@ describe('state-changing admin routes by dashboard session need the CSRF token, 
       '/admin/api/dead-letters/replay': { seq: [seq] },
       '/admin/api/events/replay': { all: true },
       '/admin/api/rebuild': { target: 'users' },
-      '/admin/api/backfill/:integration': { events: [{ body: { id: 'evt_csrf', type: 'customer.subscription.updated', created: 1, data: { object: { id: 'sub_csrf', customer: 'c', status: 'active', current_period_end: 1, items: { data: [{ price: { id: 'p' } }] } } } } }] },
+      '/admin/api/backfill/:integration': {
+        events: [
+          {
+            body: {
+              id: 'evt_csrf',
+              type: 'customer.subscription.updated',
+              created: 1,
+              data: {
+                object: {
+                  id: 'sub_csrf',
+                  customer: 'c',
+                  status: 'active',
+                  current_period_end: 1,
+                  items: { data: [{ price: { id: 'p' } }] },
+                },
+              },
+            },
+          },
+        ],
+      },
     };
     const concrete = (path: string) => path.replace(':seq{[0-9]+}', String(seq)).replace(':integration', 'stripe');
     const before = await adminState(h, seq);
@@ -417,7 +607,11 @@ describe('state-changing admin routes by dashboard session need the CSRF token, 
     ];
     for (const route of routes) {
       for (const [attack, headers] of attacks) {
-        const res = await h.request(concrete(route.path), { method: route.method, body: JSON.stringify(bodies[route.path] ?? {}), headers: { 'content-type': 'application/json', cookie, ...headers } });
+        const res = await h.request(concrete(route.path), {
+          method: route.method,
+          body: JSON.stringify(bodies[route.path] ?? {}),
+          headers: { 'content-type': 'application/json', cookie, ...headers },
+        });
         expect([route.method, route.path, attack, res.status]).toEqual([route.method, route.path, attack, 403]);
         expect(await res.json()).toMatchObject({ error: 'forbidden', reason: 'csrf' });
       }
@@ -425,7 +619,17 @@ describe('state-changing admin routes by dashboard session need the CSRF token, 
     expect(await adminState(h, seq)).toEqual(before);
     expect(before.letter).toEqual({ replayed_at: null, dismissed_at: null });
     // The control: the same session with its token from this origin gets through.
-    const replayed = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [seq] }), headers: { 'content-type': 'application/json', cookie, 'x-switchyard-csrf': csrf, origin: ORIGIN, 'sec-fetch-site': 'same-origin' } });
+    const replayed = await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ seq: [seq] }),
+      headers: {
+        'content-type': 'application/json',
+        cookie,
+        'x-switchyard-csrf': csrf,
+        origin: ORIGIN,
+        'sec-fetch-site': 'same-origin',
+      },
+    });
     expect(replayed.status).toBe(200);
     expect(h.queue.messages.length).toBeGreaterThan(0);
   });
@@ -439,14 +643,21 @@ describe('forged dashboard session cookies', () => {
     const [name, encoded] = cookie.split('=') as [string, string];
     const [id, exp, csrf, mac] = decodeURIComponent(encoded).split('.') as [string, string, string, string];
     const otherCsrf = csrf.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    const issue = async (token: string, nowMs: number) => (await openSession(env as unknown as RuntimeEnv, token, nowMs, undefined, undefined)).value;
+    const issue = async (token: string, nowMs: number) =>
+      (await openSession(env as unknown as RuntimeEnv, token, nowMs, undefined, undefined)).value;
     const forged: Record<string, string> = {
       'a bad signature': `${id}.${exp}.${csrf}.${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`,
       'a truncated signature': `${id}.${exp}.${csrf}.${mac.slice(0, 8)}`,
       'signed under another ADMIN_TOKEN': await issue('another-admin-token', Date.now()),
       'signed with ADMIN_TOKEN itself, not the derived key': await (async () => {
         const data = `${id}.${Math.floor(Date.now() / 1000) + 3600}.${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
-        const key = await crypto.subtle.importKey('raw', encoder.encode('test-admin-token'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+        const key = await crypto.subtle.importKey(
+          'raw',
+          encoder.encode('test-admin-token'),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['sign'],
+        );
         return `${data}.${toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(data))))}`;
       })(),
       'an altered CSRF token': `${id}.${exp}.${otherCsrf}.${mac}`,
@@ -459,7 +670,17 @@ describe('forged dashboard session cookies', () => {
       const read = await h.request('/admin/api/dead-letters', { headers: { cookie: jar } });
       expect([what, read.status]).toEqual([what, 401]);
       const sessionCsrf = value.split('.')[2]!;
-      const replay = await h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [seq] }), headers: { 'content-type': 'application/json', cookie: jar, 'x-switchyard-csrf': sessionCsrf, origin: ORIGIN, 'sec-fetch-site': 'same-origin' } });
+      const replay = await h.request('/admin/api/dead-letters/replay', {
+        method: 'POST',
+        body: JSON.stringify({ seq: [seq] }),
+        headers: {
+          'content-type': 'application/json',
+          cookie: jar,
+          'x-switchyard-csrf': sessionCsrf,
+          origin: ORIGIN,
+          'sec-fetch-site': 'same-origin',
+        },
+      });
       expect([what, replay.status]).toEqual([what, 401]);
       expect((await h.request('/admin', { headers: { cookie: jar }, redirect: 'manual' })).status).toBe(303);
     }
@@ -471,7 +692,27 @@ describe('backfill takes the admin credential only', () => {
   it('refuses the service token, a webhook secret as a Bearer token, and a valid Stripe signature (401), storing nothing', async () => {
     const h = harness();
     const id = `evt_${uid('bf')}`;
-    const body = JSON.stringify({ events: [{ body: { id, object: 'event', type: 'customer.subscription.updated', created: 1_700_000_000, data: { object: { id: uid('sub'), customer: 'cus_1', status: 'active', current_period_end: 1767225600, items: { data: [{ price: { id: 'price_1' } }] } } } } }] });
+    const body = JSON.stringify({
+      events: [
+        {
+          body: {
+            id,
+            object: 'event',
+            type: 'customer.subscription.updated',
+            created: 1_700_000_000,
+            data: {
+              object: {
+                id: uid('sub'),
+                customer: 'cus_1',
+                status: 'active',
+                current_period_end: 1767225600,
+                items: { data: [{ price: { id: 'price_1' } }] },
+              },
+            },
+          },
+        },
+      ],
+    });
     const attempts: [string, Record<string, string>][] = [
       ['the service token', SERVICE],
       ['the Stripe webhook secret', { authorization: `Bearer ${S.STRIPE_WEBHOOK_SECRET}` }],
@@ -483,7 +724,9 @@ describe('backfill takes the admin credential only', () => {
       expect([what, res.status]).toEqual([what, 401]);
       expect(await res.json()).toMatchObject({ error: 'unauthorized' });
     }
-    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id LIKE ?", `%${id}%`)).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id LIKE ?", `%${id}%`)).toBe(
+      0,
+    );
     expect(h.queue.messages).toHaveLength(0);
     // The admin credential is what it takes.
     expect((await h.post('/admin/api/backfill/stripe', body, ADMIN)).status).toBe(200);
@@ -492,8 +735,12 @@ describe('backfill takes the admin credential only', () => {
 
 describe('handshakes that learn a secret', () => {
   const app = () => harness({ compiled: compileManifest(queuedOnly(exampleManifest), defaultRegistry) });
-  const arm = (h: Harness, integration: string) => h.request(`/admin/api/handshakes/${integration}/arm`, { method: 'POST', headers: ADMIN });
-  const forget = async (h: Harness, integration: string) => expect((await h.request(`/admin/api/handshakes/${integration}/secret`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
+  const arm = (h: Harness, integration: string) =>
+    h.request(`/admin/api/handshakes/${integration}/arm`, { method: 'POST', headers: ADMIN });
+  const forget = async (h: Harness, integration: string) =>
+    expect(
+      (await h.request(`/admin/api/handshakes/${integration}/secret`, { method: 'DELETE', headers: ADMIN })).status,
+    ).toBe(200);
   /** The secret kept for an integration (in D1, where keeping one is a single conditional UPDATE). */
   const kept = async (integration: string) => (await handshakeRow(env.DB, integration))?.secret ?? null;
 

@@ -22,7 +22,12 @@ const API_KEY = 'ak_live_6c1f0b9e2d7a4853';
 const AUTH_CODE = 'vac_0e4b7d2c9a1f6e38';
 const SERVICE = { authorization: 'Bearer test-service-token' };
 
-const input = { type: 'object', additionalProperties: false, required: ['order_id'], properties: { order_id: { type: 'string', minLength: 1 } } };
+const input = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['order_id'],
+  properties: { order_id: { type: 'string', minLength: 1 } },
+};
 const step = (extra: Record<string, unknown> = {}) => ({
   action: 'http',
   method: 'POST',
@@ -33,7 +38,14 @@ const step = (extra: Record<string, unknown> = {}) => ({
   idempotency_header: 'Idempotency-Key',
   ...extra,
 });
-const command = (extra: Record<string, unknown>, stepExtra?: Record<string, unknown>) => ({ input, auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' }, queue: 'events', retry: { max_attempts: 1 }, steps: [step(stepExtra)], ...extra });
+const command = (extra: Record<string, unknown>, stepExtra?: Record<string, unknown>) => ({
+  input,
+  auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' },
+  queue: 'events',
+  retry: { max_attempts: 1 },
+  steps: [step(stepExtra)],
+  ...extra,
+});
 
 function manifest(follow: boolean): Manifest {
   return {
@@ -43,13 +55,22 @@ function manifest(follow: boolean): Manifest {
     commands: {
       charge: command({ sync: { result: { where: 'where' }, cache: '0s' } }),
       charge_later: command({}),
-      ...(follow ? { charge_follow: command({ sync: { result: { where: 'where', method: 'method', body: 'body' }, cache: '0s' } }, { follow_redirects: 'same_origin' }) } : {}),
+      ...(follow
+        ? {
+            charge_follow: command(
+              { sync: { result: { where: 'where', method: 'method', body: 'body' }, cache: '0s' } },
+              { follow_redirects: 'same_origin' },
+            ),
+          }
+        : {}),
     },
   } as unknown as Manifest;
 }
 
 function setup(follow = false) {
-  const compiled = compileManifest(manifest(follow), defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+  const compiled = compileManifest(manifest(follow), defaultRegistry, {
+    inputValidator: (_name, schema) => compileInputSchema(schema),
+  });
   const fake = new FakeProviders();
   const h = harness({ compiled, fetch: following(fake.fetch), env: { A_API_KEY: API_KEY, A_AUTH_CODE: AUTH_CODE } });
   // B answers as if it were A: were anything to reach it, the command would succeed with B's answer.
@@ -57,30 +78,40 @@ function setup(follow = false) {
   return { h, fake };
 }
 
-const call = (h: ReturnType<typeof setup>['h'], name: string, order_id: string, key = uid('k')) => h.post(`/v1/commands/${name}`, JSON.stringify({ order_id }), { ...SERVICE, 'idempotency-key': key });
+const call = (h: ReturnType<typeof setup>['h'], name: string, order_id: string, key = uid('k')) =>
+  h.post(`/v1/commands/${name}`, JSON.stringify({ order_id }), { ...SERVICE, 'idempotency-key': key });
 /** The event's dead letters: its own (stage consumer) and its effects' (`<id>#<step>`). */
 const deadLetters = async (integration: string, key: string) => {
   const id = await callId(key);
-  return (await env.DB.prepare("SELECT stage, reason, error FROM dead_letters WHERE integration = ?1 AND (event_id = ?2 OR event_id LIKE ?2 || '#%')").bind(integration, id).all<{ stage: string; reason: string; error: string }>()).results;
+  return (
+    await env.DB.prepare(
+      "SELECT stage, reason, error FROM dead_letters WHERE integration = ?1 AND (event_id = ?2 OR event_id LIKE ?2 || '#%')",
+    )
+      .bind(integration, id)
+      .all<{ stage: string; reason: string; error: string }>()
+  ).results;
 };
 /** The call's id in the log: the key scoped to its caller, the service token. */
 const callId = (key: string) => commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
 
 describe('the http action and redirects to another origin', () => {
-  it.each(REDIRECT_CODES)('a %i to another origin is not followed: B receives nothing and the command answers 502 with the status', async (code) => {
-    const { h, fake } = setup();
-    fake.on(/^https:\/\/a\.test\//, () => redirectTo(code, 'https://b.test/collect?token=xyz'));
-    const key = uid('k');
-    const res = await call(h, 'charge', 'ord_1', key);
-    expect(fake.to(/b\.test/)).toEqual([]);
-    expect(fake.to(/a\.test/)).toHaveLength(1);
-    expect(res.status).toBe(502);
-    expect(await res.json()).toMatchObject({ error: 'bad_gateway', provider_status: code });
-    const [letter] = await deadLetters('command:charge', key);
-    expect(letter!.error).toContain(`answered ${code}`);
-    expect(letter!.error).toContain('redirect to https://b.test');
-    expect(letter!.error).not.toContain('token=xyz');
-  });
+  it.each(REDIRECT_CODES)(
+    'a %i to another origin is not followed: B receives nothing and the command answers 502 with the status',
+    async (code) => {
+      const { h, fake } = setup();
+      fake.on(/^https:\/\/a\.test\//, () => redirectTo(code, 'https://b.test/collect?token=xyz'));
+      const key = uid('k');
+      const res = await call(h, 'charge', 'ord_1', key);
+      expect(fake.to(/b\.test/)).toEqual([]);
+      expect(fake.to(/a\.test/)).toHaveLength(1);
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ error: 'bad_gateway', provider_status: code });
+      const [letter] = await deadLetters('command:charge', key);
+      expect(letter!.error).toContain(`answered ${code}`);
+      expect(letter!.error).toContain('redirect to https://b.test');
+      expect(letter!.error).not.toContain('token=xyz');
+    },
+  );
 
   it('a (non-sync) call’s effect dead-letters with the redirect as its reason, and nothing reaches B', async () => {
     const { h, fake } = setup();
@@ -92,7 +123,9 @@ describe('the http action and redirects to another origin', () => {
     const [letter] = await deadLetters('command:charge_later', key);
     expect(letter).toMatchObject({ stage: 'effect' });
     expect(letter!.error).toMatch(/answered 307, a redirect to https:\/\/b\.test.*not followed/);
-    const effect = await env.DB.prepare('SELECT status, attempts FROM effects WHERE integration = ?1 AND event_id = ?2').bind('command:charge_later', await callId(key)).first();
+    const effect = await env.DB.prepare('SELECT status, attempts FROM effects WHERE integration = ?1 AND event_id = ?2')
+      .bind('command:charge_later', await callId(key))
+      .first();
     expect(effect).toEqual({ status: 'dead_lettered', attempts: 1 });
   });
 });
@@ -132,7 +165,22 @@ describe('follow_redirects: same_origin', () => {
 });
 
 describe('dot segments in a URL template', () => {
-  const climbing = ['.', '..', '%2e', '%2E', '%2e%2e', '%2E.', '.%2E', '..%2f', '..%2F', '%2e%2e%2f', '../x', '..\\', '%252e%252e', '%25252e%25252e'];
+  const climbing = [
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '%2e%2e',
+    '%2E.',
+    '.%2E',
+    '..%2f',
+    '..%2F',
+    '%2e%2e%2f',
+    '../x',
+    '..\\',
+    '%252e%252e',
+    '%25252e%25252e',
+  ];
 
   it.each(climbing)('refuses order_id %j: 422 naming the field, and no request is sent', async (value) => {
     const { h, fake } = setup();
@@ -160,8 +208,16 @@ describe('dot segments in a URL template', () => {
   it('sends values that only contain dots', async () => {
     const { h, fake } = setup();
     fake.on(/^https:\/\/a\.test\//, () => Response.json({ where: 'a' }));
-    for (const value of ['v1.2', '...', 'a..b', '.well', 'x.', '%2e%2e%2e']) expect((await call(h, 'charge', value)).status).toBe(200);
-    expect(fake.requests.map((r) => new URL(r.url).pathname)).toEqual(['/v1/pi/v1.2/capture', '/v1/pi/.../capture', '/v1/pi/a..b/capture', '/v1/pi/.well/capture', '/v1/pi/x./capture', '/v1/pi/%252e%252e%252e/capture']);
+    for (const value of ['v1.2', '...', 'a..b', '.well', 'x.', '%2e%2e%2e'])
+      expect((await call(h, 'charge', value)).status).toBe(200);
+    expect(fake.requests.map((r) => new URL(r.url).pathname)).toEqual([
+      '/v1/pi/v1.2/capture',
+      '/v1/pi/.../capture',
+      '/v1/pi/a..b/capture',
+      '/v1/pi/.well/capture',
+      '/v1/pi/x./capture',
+      '/v1/pi/%252e%252e%252e/capture',
+    ]);
   });
 });
 
@@ -184,24 +240,43 @@ describe("the edge's own fetches: JWKS and profiles", () => {
     expect(fake.to(/origin\.example\.com/)).toEqual([]);
   });
 
-  it.each(['..', '.', '%2e%2e'])('fetches no profile for a user id %j (the key would reach another endpoint); the request still goes on', async (sub) => {
-    const { fake, h, key } = await edge();
-    fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
-    fake.on(/api\.clerk\.com/, () => Response.json({ id: sub, first_name: 'Eve' }));
-    const res = await h.request('/api/me', { headers: { authorization: `Bearer ${await clerkToken(key, { sub })}` } });
-    expect(fake.to(/api\.clerk\.com/)).toEqual([]);
-    expect(res.status).toBe(200);
-    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'runtime.error', where: 'auth.clerk.profile', error: expect.stringContaining('dot segment') }));
-  });
+  it.each(['..', '.', '%2e%2e'])(
+    'fetches no profile for a user id %j (the key would reach another endpoint); the request still goes on',
+    async (sub) => {
+      const { fake, h, key } = await edge();
+      fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
+      fake.on(/api\.clerk\.com/, () => Response.json({ id: sub, first_name: 'Eve' }));
+      const res = await h.request('/api/me', {
+        headers: { authorization: `Bearer ${await clerkToken(key, { sub })}` },
+      });
+      expect(fake.to(/api\.clerk\.com/)).toEqual([]);
+      expect(res.status).toBe(200);
+      expect(h.events).toContainEqual(
+        expect.objectContaining({
+          kind: 'runtime.error',
+          where: 'auth.clerk.profile',
+          error: expect.stringContaining('dot segment'),
+        }),
+      );
+    },
+  );
 
   it('does not follow a profile API redirect to another origin with the secret key', async () => {
     const { fake, h, key } = await edge();
     fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
     fake.on(/api\.clerk\.com/, () => redirectTo(307, 'https://evil.test/users'));
     fake.on(/^https:\/\/evil\.test\//, () => Response.json({ id: 'x', first_name: 'Eve' }));
-    const res = await h.request('/api/me', { headers: { authorization: `Bearer ${await clerkToken(key, { sub: uid('user') })}` } });
+    const res = await h.request('/api/me', {
+      headers: { authorization: `Bearer ${await clerkToken(key, { sub: uid('user') })}` },
+    });
     expect(fake.to(/evil\.test/)).toEqual([]);
     expect(res.status).toBe(200);
-    expect(h.events).toContainEqual(expect.objectContaining({ kind: 'runtime.error', where: 'auth.clerk.profile', error: expect.stringMatching(/answered 307, a redirect to https:\/\/evil\.test/) }));
+    expect(h.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'runtime.error',
+        where: 'auth.clerk.profile',
+        error: expect.stringMatching(/answered 307, a redirect to https:\/\/evil\.test/),
+      }),
+    );
   });
 });

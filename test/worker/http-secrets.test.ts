@@ -23,7 +23,12 @@ const manifest = {
   commands: {
     cancel_classic_subscription: {
       description: 'Paddle Classic: cancel a subscription (form-encoded, vendor_auth_code in the body).',
-      input: { type: 'object', additionalProperties: false, required: ['subscription_id'], properties: { subscription_id: { type: 'integer' } } },
+      input: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['subscription_id'],
+        properties: { subscription_id: { type: 'integer' } },
+      },
       auth: { service_token: 'SWITCHYARD_SERVICE_TOKEN' },
       queue: 'events',
       retry: { max_attempts: 1 },
@@ -33,7 +38,11 @@ const manifest = {
           method: 'POST',
           url: 'https://vendors.paddle.com/api/2.0/subscription/users_cancel',
           body_encoding: 'form',
-          body: { vendor_id: { const: 123456 }, vendor_auth_code: { secret: 'PADDLE_VENDOR_AUTH_CODE' }, subscription_id: 'subscription_id' },
+          body: {
+            vendor_id: { const: 123456 },
+            vendor_auth_code: { secret: 'PADDLE_VENDOR_AUTH_CODE' },
+            subscription_id: 'subscription_id',
+          },
           query: { key: { secret: 'PARTNER_QUERY_KEY' }, source: { const: 'switchyard' } },
         },
       ],
@@ -42,7 +51,9 @@ const manifest = {
 } as unknown as Manifest;
 
 function setup() {
-  const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+  const compiled = compileManifest(manifest, defaultRegistry, {
+    inputValidator: (_name, schema) => compileInputSchema(schema),
+  });
   return harness({ compiled, env: { PADDLE_VENDOR_AUTH_CODE: AUTH_CODE, PARTNER_QUERY_KEY: QUERY_KEY } });
 }
 
@@ -50,10 +61,16 @@ function setup() {
 const everywhere = async (integration: string, key: string) => {
   const id = await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN');
   return JSON.stringify([
-    (await env.DB.prepare('SELECT * FROM effects WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all()).results,
+    (await env.DB.prepare('SELECT * FROM effects WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all())
+      .results,
     (await env.DB.prepare('SELECT * FROM dead_letters WHERE integration = ?1').bind(integration).all()).results,
-    (await env.DB.prepare('SELECT * FROM attempts WHERE integration = ?1 AND event_id = ?2').bind(integration, id).all()).results,
-    (await env.DB.prepare('SELECT * FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id).all()).results,
+    (
+      await env.DB.prepare('SELECT * FROM attempts WHERE integration = ?1 AND event_id = ?2')
+        .bind(integration, id)
+        .all()
+    ).results,
+    (await env.DB.prepare('SELECT * FROM events WHERE integration = ?1 AND id = ?2').bind(integration, id).all())
+      .results,
   ]);
 };
 
@@ -62,11 +79,18 @@ describe('secrets in an http body and query', () => {
     const h = setup();
     h.providers.on(/vendors\.paddle\.com/, () => Response.json({ success: true }));
     const key = uid('k');
-    const res = await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 987 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
+    const res = await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 987 }), {
+      authorization: 'Bearer test-service-token',
+      'idempotency-key': key,
+    });
     expect(res.status).toBe(200);
     const [sent] = h.providers.to(/vendors\.paddle\.com/);
     expect(sent!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(parseNestedForm(sent!.body)).toEqual({ vendor_id: '123456', subscription_id: '987', vendor_auth_code: AUTH_CODE });
+    expect(parseNestedForm(sent!.body)).toEqual({
+      vendor_id: '123456',
+      subscription_id: '987',
+      vendor_auth_code: AUTH_CODE,
+    });
     expect(new URL(sent!.url).searchParams.get('key')).toBe(QUERY_KEY);
     expect(new URL(sent!.url).searchParams.get('source')).toBe('switchyard');
     const stored = await everywhere('command:cancel_classic_subscription', key);
@@ -77,9 +101,23 @@ describe('secrets in an http body and query', () => {
 
   it('redacts them from a provider answer that echoes them, in the dead letter, the attempt and the log', async () => {
     const h = setup();
-    h.providers.on(/vendors\.paddle\.com/, (r) => Response.json({ success: false, error: { code: 107, message: `bad vendor_auth_code ${parseNestedForm(r.body).vendor_auth_code} for ${r.url}` } }, { status: 403 }));
+    h.providers.on(/vendors\.paddle\.com/, (r) =>
+      Response.json(
+        {
+          success: false,
+          error: {
+            code: 107,
+            message: `bad vendor_auth_code ${parseNestedForm(r.body).vendor_auth_code} for ${r.url}`,
+          },
+        },
+        { status: 403 },
+      ),
+    );
     const key = uid('k');
-    await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 5 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
+    await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 5 }), {
+      authorization: 'Bearer test-service-token',
+      'idempotency-key': key,
+    });
     await h.consume(h.drain());
     const stored = await everywhere('command:cancel_classic_subscription', key);
     expect(stored).toContain('dead_lettered');
@@ -91,7 +129,9 @@ describe('secrets in an http body and query', () => {
 
   it('redacts them however the answer echoes them: URL- and form-encoded, JSON-escaped, base64 (alone or in a Basic credential)', async () => {
     const code = 'vac 5f1c/9e0d+7a3b"4e21\\x&y=z';
-    const compiled = compileManifest(manifest, defaultRegistry, { inputValidator: (_name, schema) => compileInputSchema(schema) });
+    const compiled = compileManifest(manifest, defaultRegistry, {
+      inputValidator: (_name, schema) => compileInputSchema(schema),
+    });
     const h = harness({ compiled, env: { PADDLE_VENDOR_AUTH_CODE: code, PARTNER_QUERY_KEY: QUERY_KEY } });
     const echoes = {
       url: encodeURIComponent(code),
@@ -100,17 +140,45 @@ describe('secrets in an http body and query', () => {
       base64: btoa(code),
       basic: btoa(`vendor:${code}`),
     };
-    h.providers.on(/vendors\.paddle\.com/, () => new Response(`denied: ${Object.entries(echoes).map(([k, v]) => `${k}=${v}`).join(' ')}`, { status: 403, headers: { 'content-type': 'text/plain' } }));
+    h.providers.on(
+      /vendors\.paddle\.com/,
+      () =>
+        new Response(
+          `denied: ${Object.entries(echoes)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+          { status: 403, headers: { 'content-type': 'text/plain' } },
+        ),
+    );
     const key = uid('k');
-    await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 6 }), { authorization: 'Bearer test-service-token', 'idempotency-key': key });
+    await h.post('/v1/commands/cancel_classic_subscription', JSON.stringify({ subscription_id: 6 }), {
+      authorization: 'Bearer test-service-token',
+      'idempotency-key': key,
+    });
     await h.consume(h.drain());
-    const letter = await env.DB.prepare("SELECT error FROM dead_letters WHERE integration = 'command:cancel_classic_subscription' AND event_id = ?").bind(`${await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN')}#0:0`).first<{ error: string }>();
-    expect(letter!.error).toMatch(/^http answered 403: denied: url=\[redacted\] form=\[redacted\] json=\[redacted\] base64=\[redacted\] basic=/);
+    const letter = await env.DB.prepare(
+      "SELECT error FROM dead_letters WHERE integration = 'command:cancel_classic_subscription' AND event_id = ?",
+    )
+      .bind(`${await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN')}#0:0`)
+      .first<{ error: string }>();
+    expect(letter!.error).toMatch(
+      /^http answered 403: denied: url=\[redacted\] form=\[redacted\] json=\[redacted\] base64=\[redacted\] basic=/,
+    );
     const texts = JSON.parse(await everywhere('command:cancel_classic_subscription', key)) as unknown[];
     const values = collectStrings(texts);
-    for (const [form, echo] of Object.entries(echoes)) expect(values.filter((v) => v.includes(echo)), form).toEqual([]);
+    for (const [form, echo] of Object.entries(echoes))
+      expect(
+        values.filter((v) => v.includes(echo)),
+        form,
+      ).toEqual([]);
   });
 });
 
 const collectStrings = (value: unknown): string[] =>
-  typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(collectStrings) : value && typeof value === 'object' ? Object.values(value).flatMap(collectStrings) : [];
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.flatMap(collectStrings)
+      : value && typeof value === 'object'
+        ? Object.values(value).flatMap(collectStrings)
+        : [];

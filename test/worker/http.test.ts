@@ -39,6 +39,10 @@ describe('the generic Worker', () => {
   it('refuses an unsigned webhook with 401 JSON naming the reason', async () => {
     const res = await get('/webhooks/stripe', { method: 'POST', body: '{"id":"evt_x","type":"x"}' });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'unauthorized', message: 'signature verification failed', reason: 'missing_signature' });
+    expect(await res.json()).toEqual({
+      error: 'unauthorized',
+      message: 'signature verification failed',
+      reason: 'missing_signature',
+    });
   });
 });

@@ -19,23 +19,52 @@ const SERVICE = { authorization: 'Bearer test-service-token' };
 /** Past the in-request lease and the sweep's stuck_after (15 minutes): a delivery that never ran is overdue. */
 const LAPSED_MS = 20 * 60_000;
 
-const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
+const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>();
 
 async function clerkUserCreated(h: Harness, userId: string, email: string, svixId = uid('msg'), nowMs = Date.now()) {
-  const body = JSON.stringify({ object: 'event', type: 'user.created', timestamp: nowMs, data: { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: nowMs, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: email, verification: { status: 'verified' } }] } });
-  return h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, svixId, body, Math.floor(nowMs / 1000)));
+  const body = JSON.stringify({
+    object: 'event',
+    type: 'user.created',
+    timestamp: nowMs,
+    data: {
+      id: userId,
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      created_at: nowMs,
+      primary_email_address_id: 'idn_1',
+      email_addresses: [{ id: 'idn_1', email_address: email, verification: { status: 'verified' } }],
+    },
+  });
+  return h.post(
+    '/webhooks/clerk',
+    body,
+    await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, svixId, body, Math.floor(nowMs / 1000)),
+  );
 }
 
-async function stripeEvent(h: Harness, type: string, object: Record<string, unknown>, id = uid('evt'), nowMs = Date.now()) {
+async function stripeEvent(
+  h: Harness,
+  type: string,
+  object: Record<string, unknown>,
+  id = uid('evt'),
+  nowMs = Date.now(),
+) {
   const body = JSON.stringify({ id, object: 'event', type, created: Math.floor(nowMs / 1000), data: { object } });
-  return h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, Math.floor(nowMs / 1000)) });
+  return h.post('/webhooks/stripe', body, {
+    'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body, Math.floor(nowMs / 1000)),
+  });
 }
 
-const command = (h: Harness, name: string, input: unknown, key: string) => h.post(`/v1/commands/${name}`, JSON.stringify(input), { ...SERVICE, 'idempotency-key': key });
+const command = (h: Harness, name: string, input: unknown, key: string) =>
+  h.post(`/v1/commands/${name}`, JSON.stringify(input), { ...SERVICE, 'idempotency-key': key });
 
 const emailsTo = (h: Harness, email: string) => h.providers.emails.filter((e) => e.to.includes(email));
 /** Effects messages for one event, among what was queued. */
-const effectsFor = (messages: FakeMessage[], id: string) => messages.filter((m) => (m.body as { effects?: { id: string } }).effects?.id === id);
+const effectsFor = (messages: FakeMessage[], id: string) =>
+  messages.filter((m) => (m.body as { effects?: { id: string } }).effects?.id === id);
 
 /**
  * Rows written per event on the queued path before issue 31 (metered here, end to end): the request path writes no
@@ -64,13 +93,26 @@ describe('work done in the request, effects sent right after the answer', () => 
     expect(m.queued).toBe(0);
     expect(await row('SELECT email FROM users WHERE id = ?', userId)).toEqual({ email });
     expect(emailsTo(m.h, email)).toHaveLength(1);
-    expect(await row("SELECT status, attempts FROM effects WHERE integration = 'clerk' AND action = 'resend' AND payload LIKE ?", `%${email}%`)).toEqual({ status: 'sent', attempts: 1 });
+    expect(
+      await row(
+        "SELECT status, attempts FROM effects WHERE integration = 'clerk' AND action = 'resend' AND payload LIKE ?",
+        `%${email}%`,
+      ),
+    ).toEqual({ status: 'sent', attempts: 1 });
     expect(m.written).toBeLessThanOrEqual(QUEUED_ROWS_WRITTEN.clerk);
   });
 
   it('stripe invoice.payment_failed: 200, one email, no queue message', async () => {
     const email = `${uid('pay')}@example.com`;
-    const m = await measure((h) => stripeEvent(h, 'invoice.payment_failed', { id: 'in_1', customer_email: email, amount_due: 1900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.com/i/in_1' }));
+    const m = await measure((h) =>
+      stripeEvent(h, 'invoice.payment_failed', {
+        id: 'in_1',
+        customer_email: email,
+        amount_due: 1900,
+        currency: 'usd',
+        hosted_invoice_url: 'https://invoice.stripe.com/i/in_1',
+      }),
+    );
     expect(m.res.status).toBe(200);
     expect(m.queued).toBe(0);
     expect(emailsTo(m.h, email)).toHaveLength(1);
@@ -81,18 +123,35 @@ describe('work done in the request, effects sent right after the answer', () => 
     const orderId = uid('ord');
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const id = uid('evt');
-    const m = await measure((h) => stripeEvent(h, 'payment_intent.succeeded', { id: 'pi_1', customer: 'cus_9', metadata: { order_id: orderId } }, id));
+    const m = await measure((h) =>
+      stripeEvent(
+        h,
+        'payment_intent.succeeded',
+        { id: 'pi_1', customer: 'cus_9', metadata: { order_id: orderId } },
+        id,
+      ),
+    );
     expect(m.res.status).toBe(200);
     expect(await m.res.json()).toMatchObject({ status: 'applied' });
     expect(m.queued).toBe(0);
     expect(m.h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_9' }]);
     expect(await row('SELECT status FROM orders WHERE id = ?', orderId)).toEqual({ status: 'paid' });
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 0,
+    });
     expect(m.written).toBeLessThanOrEqual(QUEUED_ROWS_WRITTEN.payment);
   });
 
   it('stripe customer.subscription.updated (SQL only) stays in the request', async () => {
-    const m = await measure((h) => stripeEvent(h, 'customer.subscription.updated', { id: uid('sub'), customer: 'cus_1', status: 'active', current_period_end: 1_735_689_600, items: { data: [{ price: { id: 'price_pro' } }] } }));
+    const m = await measure((h) =>
+      stripeEvent(h, 'customer.subscription.updated', {
+        id: uid('sub'),
+        customer: 'cus_1',
+        status: 'active',
+        current_period_end: 1_735_689_600,
+        items: { data: [{ price: { id: 'price_pro' } }] },
+      }),
+    );
     expect(m.res.status).toBe(200);
     expect(m.queued).toBe(0);
     expect(m.written).toBeLessThanOrEqual(QUEUED_ROWS_WRITTEN.subscription);
@@ -101,13 +160,22 @@ describe('work done in the request, effects sent right after the answer', () => 
   it('github (no handler, an id from an unsigned header): 200 ignored, no queue; the same body under another delivery id is a same_body duplicate', async () => {
     const body = JSON.stringify({ action: 'opened', issue: { number: Math.floor(Math.random() * 1e9) } });
     const signature = await githubSignature(S.GITHUB_WEBHOOK_SECRET!, body);
-    const send = (h: Harness) => h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'issues' });
+    const send = (h: Harness) =>
+      h.post('/webhooks/github', body, {
+        'x-hub-signature-256': signature,
+        'x-github-delivery': crypto.randomUUID(),
+        'x-github-event': 'issues',
+      });
     const m = await measure(send);
     expect(m.res.status).toBe(200);
     expect(await m.res.json()).toMatchObject({ status: 'ignored' });
     expect(m.queued).toBe(0);
     expect(m.written).toBeLessThanOrEqual(QUEUED_ROWS_WRITTEN.github);
-    const replay = await m.h.post('/webhooks/github', body, { 'x-hub-signature-256': signature, 'x-github-delivery': crypto.randomUUID(), 'x-github-event': 'deployment' });
+    const replay = await m.h.post('/webhooks/github', body, {
+      'x-hub-signature-256': signature,
+      'x-github-delivery': crypto.randomUUID(),
+      'x-github-event': 'deployment',
+    });
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ status: 'duplicate', reason: 'same_body' });
     expect(m.h.queue.messages).toHaveLength(0);
@@ -125,7 +193,9 @@ describe('work done in the request, effects sent right after the answer', () => 
       expect(m.res.status).toBe(200);
       expect(await m.res.json()).toEqual({ id: key, status: 'applied' });
       expect(m.queued).toBe(0);
-      expect(emailsTo(m.h, email)).toEqual([expect.objectContaining({ key: `command:${name}:${await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN')}:0:0` })]);
+      expect(emailsTo(m.h, email)).toEqual([
+        expect.objectContaining({ key: `command:${name}:${await commandCallId(key, 'SWITCHYARD_SERVICE_TOKEN')}:0:0` }),
+      ]);
       expect(m.written).toBeLessThanOrEqual(QUEUED_ROWS_WRITTEN.command);
       const again = await command(m.h, name, body, key);
       expect(again.status).toBe(200);
@@ -164,12 +234,16 @@ describe('sent once, whatever fails', () => {
     const svixId = uid('msg');
     expect((await clerkUserCreated(h, uid('user'), email, svixId, now)).status).toBe(200);
     await h.settle();
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'retrying' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'retrying',
+    });
     const retries = effectsFor(h.drain(), svixId);
     expect(retries).toHaveLength(1);
     now += 60 * 60_000;
     await h.consume(retries);
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sent' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sent',
+    });
     const calls = h.providers.to(/api\.resend\.com\/emails/).filter((r) => r.body.includes(email));
     expect(calls).toHaveLength(2);
     expect(calls[1]!.headers['idempotency-key']).toBe(calls[0]!.headers['idempotency-key']);
@@ -195,7 +269,9 @@ describe('sent once, whatever fails', () => {
     expect(swept).toHaveLength(1);
     await h.consume(swept);
     expect(emailsTo(h, email)).toHaveLength(1);
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sent' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sent',
+    });
   });
 
   it('the invocation dies between the commit and the send: nothing is sent; after the lease lapses the cron sweep sends it once', async () => {
@@ -203,12 +279,15 @@ describe('sent once, whatever fails', () => {
     const dead = { on: true };
     let h!: Harness;
     // The isolate stops before the fetch: the request never reaches the provider, and nothing settles.
-    const dying: typeof fetch = (input, init) => (dead.on ? new Promise<Response>(() => undefined) : h.providers.fetch(input, init));
+    const dying: typeof fetch = (input, init) =>
+      dead.on ? new Promise<Response>(() => undefined) : h.providers.fetch(input, init);
     h = harness({ ctx: true, fetch: dying, now: () => now });
     const email = `${uid('crash')}@example.com`;
     const svixId = uid('msg');
     expect((await clerkUserCreated(h, uid('user'), email, svixId, now)).status).toBe(200);
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sending' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sending',
+    });
     expect(h.queue.messages).toHaveLength(0);
     dead.on = false;
     now += LAPSED_MS;
@@ -217,17 +296,25 @@ describe('sent once, whatever fails', () => {
     expect(swept).toHaveLength(1);
     await h.consume(swept);
     expect(emailsTo(h, email)).toHaveLength(1);
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sent' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sent',
+    });
   });
 
   it('the invocation dies after the send, before the settle: the sweep re-sends under the same key, and the provider sends once', async () => {
     let now = Date.now();
     const svixId = uid('msg');
-    const h = harness({ ctx: true, now: () => now, env: { DB: faultyDb(env.DB, () => svixId, /UPDATE effects SET status/) } });
+    const h = harness({
+      ctx: true,
+      now: () => now,
+      env: { DB: faultyDb(env.DB, () => svixId, /UPDATE effects SET status/) },
+    });
     const email = `${uid('settle')}@example.com`;
     expect((await clerkUserCreated(h, uid('user'), email, svixId, now)).status).toBe(200);
     await h.settle();
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sending' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sending',
+    });
     now += LAPSED_MS;
     await h.runtime.scheduled({ ...h.env, DB: env.DB });
     const swept = effectsFor(h.drain(), svixId);
@@ -237,7 +324,9 @@ describe('sent once, whatever fails', () => {
     expect(calls).toHaveLength(2);
     expect(new Set(calls.map((c) => c.headers['idempotency-key'])).size).toBe(1);
     expect(emailsTo(h, email)).toHaveLength(1);
-    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({ status: 'sent' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'clerk' AND event_id = ?", svixId)).toEqual({
+      status: 'sent',
+    });
   });
 
   it('the outbox send fails: an effects message delivers the fulfillment message once', async () => {
@@ -246,7 +335,16 @@ describe('sent once, whatever fails', () => {
     await env.DB.prepare("INSERT INTO orders (id, status) VALUES (?, 'pending')").bind(orderId).run();
     const id = uid('evt');
     h.fulfillment.failures = 1;
-    expect((await stripeEvent(h, 'payment_intent.succeeded', { id: 'pi_2', customer: 'cus_2', metadata: { order_id: orderId } }, id)).status).toBe(200);
+    expect(
+      (
+        await stripeEvent(
+          h,
+          'payment_intent.succeeded',
+          { id: 'pi_2', customer: 'cus_2', metadata: { order_id: orderId } },
+          id,
+        )
+      ).status,
+    ).toBe(200);
     await h.settle();
     expect(h.fulfillment.messages).toHaveLength(0);
     const messages = effectsFor(h.drain(), id);
@@ -256,7 +354,9 @@ describe('sent once, whatever fails', () => {
     // A redelivered copy of that message sends nothing more.
     await h.consume(messages.map((m) => ({ ...m, attempts: 2 })));
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_2' }]);
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 0,
+    });
   });
 
   it('the outbox send and the effects message both fail: the cron sweep finds the unsent outbox row and delivers it once', async () => {
@@ -267,17 +367,31 @@ describe('sent once, whatever fails', () => {
     const id = uid('evt');
     h.fulfillment.failures = 1;
     h.queue.failures = 1;
-    expect((await stripeEvent(h, 'payment_intent.succeeded', { id: 'pi_3', customer: 'cus_3', metadata: { order_id: orderId } }, id, now)).status).toBe(200);
+    expect(
+      (
+        await stripeEvent(
+          h,
+          'payment_intent.succeeded',
+          { id: 'pi_3', customer: 'cus_3', metadata: { order_id: orderId } },
+          id,
+          now,
+        )
+      ).status,
+    ).toBe(200);
     await h.settle();
     expect(h.queue.messages).toHaveLength(0);
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 1,
+    });
     now += LAPSED_MS;
     await h.runtime.scheduled(h.env);
     const swept = effectsFor(h.drain(), id);
     expect(swept).toHaveLength(1);
     await h.consume(swept);
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_3' }]);
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 0,
+    });
   });
 
   it('an outbox message that cannot be sent ends in one visible dead letter, and the cron stops re-sending it until that letter is replayed', async () => {
@@ -288,26 +402,56 @@ describe('sent once, whatever fails', () => {
     const id = uid('evt');
     // The fulfillment queue refuses every send (a binding gone, a queue deleted): nothing will get it out.
     h.fulfillment.failures = Number.POSITIVE_INFINITY;
-    expect((await stripeEvent(h, 'payment_intent.succeeded', { id: 'pi_4', customer: 'cus_4', metadata: { order_id: orderId } }, id, now)).status).toBe(200);
+    expect(
+      (
+        await stripeEvent(
+          h,
+          'payment_intent.succeeded',
+          { id: 'pi_4', customer: 'cus_4', metadata: { order_id: orderId } },
+          id,
+          now,
+        )
+      ).status,
+    ).toBe(200);
     await h.settle();
     const [retry] = effectsFor(h.drain(), id);
     // The effects message's last attempt: the delivery fails again and the event gets its dead letter.
     await h.consume([fakeMessage(retry!.body, 5)]);
-    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ? AND replayed_at IS NULL", id)).toEqual({ reason: 'delivery' });
+    expect(
+      await row(
+        "SELECT reason FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ? AND replayed_at IS NULL",
+        id,
+      ),
+    ).toEqual({ reason: 'delivery' });
     // Each later cron run finds the row still unsent, but its letter is open: no message per run, for ever.
     for (let run = 0; run < 3; run++) {
       now += LAPSED_MS;
       await h.runtime.scheduled(h.env);
       expect(effectsFor(h.drain(), id)).toHaveLength(0);
     }
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 1 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 1,
+    });
     // Fixed and replayed: the message goes out once.
     h.fulfillment.failures = 0;
-    const letter = await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ?", id);
-    expect((await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ seq: [letter!.seq] }) })).status).toBe(200);
+    const letter = await row<{ seq: number }>(
+      "SELECT seq FROM dead_letters WHERE integration = 'stripe' AND stage = 'consumer' AND event_id = ?",
+      id,
+    );
+    expect(
+      (
+        await h.request('/admin/api/dead-letters/replay', {
+          method: 'POST',
+          headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+          body: JSON.stringify({ seq: [letter!.seq] }),
+        })
+      ).status,
+    ).toBe(200);
     await h.consume(h.drain());
     expect(h.fulfillment.messages).toEqual([{ orderId, customerId: 'cus_4' }]);
-    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ n: 0 });
+    expect(await row("SELECT count(*) AS n FROM outbox WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      n: 0,
+    });
   });
 
   it('a second delivery of the same webhook while the first is still sending: a duplicate, and one email', async () => {
@@ -333,4 +477,3 @@ describe('sent once, whatever fails', () => {
     expect(emailsTo(h, email)).toHaveLength(1);
   });
 });
-

@@ -25,12 +25,21 @@ interface Offline {
   catalogSamples?: Target['catalogSamples'];
 }
 
-const entry = (built as unknown as { environments: Record<string, { manifest: Manifest; queueNames: Record<string, string> }> }).environments.default!;
+const entry = (
+  built as unknown as { environments: Record<string, { manifest: Manifest; queueNames: Record<string, string> }> }
+).environments.default!;
 
 /** Empties every table (not the migrations' bookkeeping), so each case starts as a fresh database does. */
 async function wipe(db: D1Database): Promise<void> {
-  const tables = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'").all<{ name: string }>();
-  await db.batch([...tables.results.map((t) => db.prepare(`DELETE FROM "${t.name}"`)), db.prepare("DELETE FROM sqlite_sequence")]);
+  const tables = await db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'",
+    )
+    .all<{ name: string }>();
+  await db.batch([
+    ...tables.results.map((t) => db.prepare(`DELETE FROM "${t.name}"`)),
+    db.prepare('DELETE FROM sqlite_sequence'),
+  ]);
 }
 
 /** What both engines must agree on; an error's wording is SQLite's own and may differ between them. */
@@ -73,10 +82,15 @@ describe('switchyard test agrees with the Worker in workerd', () => {
       if: { path: 'data.object.amount_total', gt: 100000 },
       steps: [
         { sql: "INSERT INTO orders (id, status) VALUES (:id, 'large')", params: { id: 'data.object.id' } },
-        { sql: 'UPDATE orders SET payment_intent_id = :pi WHERE id = :id', if: { path: 'data.object.payment_intent', exists: true }, params: { id: 'data.object.id', pi: 'data.object.payment_intent' } },
+        {
+          sql: 'UPDATE orders SET payment_intent_id = :pi WHERE id = :id',
+          if: { path: 'data.object.payment_intent', exists: true },
+          params: { id: 'data.object.id', pi: 'data.object.payment_intent' },
+        },
       ],
     } as Handler);
-    const event = (id: string, amount: number, pi?: string) => `{ id: ${id}, object: event, type: test.checkout.completed, created: 1767225600, data: { object: { id: cs_${id}, amount_total: ${amount}${pi ? `, payment_intent: ${pi}` : ''} } } }`;
+    const event = (id: string, amount: number, pi?: string) =>
+      `{ id: ${id}, object: event, type: test.checkout.completed, created: 1767225600, data: { object: { id: cs_${id}, amount_total: ${amount}${pi ? `, payment_intent: ${pi}` : ''} } } }`;
     const files = {
       'tests/conditions.test.yaml': `integration: stripe
 cases:
@@ -97,14 +111,26 @@ cases:
     expect: { tables: { orders: [{ id: cs_evt_3, payment_intent_id: null }] } }
 `,
     };
-    const offline = (await (await env.OFFLINE_ENGINE.fetch('http://offline/run', { method: 'POST', body: JSON.stringify({ manifest, files }) })).json()) as { tables: string[]; results: CaseResult[] };
+    const offline = (await (
+      await env.OFFLINE_ENGINE.fetch('http://offline/run', {
+        method: 'POST',
+        body: JSON.stringify({ manifest, files }),
+      })
+    ).json()) as { tables: string[]; results: CaseResult[] };
     const target = workerdTarget(manifest, (path) => (files as Record<string, string>)[path]);
     const workerd: CaseResult[] = [];
-    for (const c of parseCaseFile('tests/conditions.test.yaml', files['tests/conditions.test.yaml']).cases) workerd.push(await runCase(target, c, { tables: offline.tables }));
+    for (const c of parseCaseFile('tests/conditions.test.yaml', files['tests/conditions.test.yaml']).cases)
+      workerd.push(await runCase(target, c, { tables: offline.tables }));
     expectAgreement(workerd, offline.results);
     const handlerIf = `integrations.stripe.handlers[${n}].if`;
     const stepIf = `integrations.stripe.handlers[${n}].steps[1].if`;
-    expect(workerd[1]!.actual.events).toContainEqual(expect.objectContaining({ id: 'evt_2', status: 'skipped', skipped: [`${handlerIf}: data.object.amount_total gt 100000`] }));
+    expect(workerd[1]!.actual.events).toContainEqual(
+      expect.objectContaining({
+        id: 'evt_2',
+        status: 'skipped',
+        skipped: [`${handlerIf}: data.object.amount_total gt 100000`],
+      }),
+    );
     expect(workerd[2]!.actual.steps[0]!.skipped).toEqual([`${stepIf}: data.object.payment_intent exists true`]);
     // The handler's condition is decided once per event, however many steps it has.
     expect(workerd.map((r) => r.conditions)).toEqual([
@@ -117,7 +143,12 @@ cases:
 
 /** The Worker's runtime in workerd over `manifest`, on real D1 (emptied per case), counting its conditions. */
 function workerdTarget(manifest: Manifest, read: Target['read'], catalogSamples?: Target['catalogSamples']): Target {
-  const vars = Object.fromEntries(['APP_URL', 'ADMIN_EMAIL', 'ADMIN_ORG_ID', 'SWITCHYARD_ENV'].map((k) => [k, String((env as Record<string, unknown>)[k])]));
+  const vars = Object.fromEntries(
+    ['APP_URL', 'ADMIN_EMAIL', 'ADMIN_ORG_ID', 'SWITCHYARD_ENV'].map((k) => [
+      k,
+      String((env as Record<string, unknown>)[k]),
+    ]),
+  );
   const conditions = new ConditionTally();
   return {
     environment: 'default',

@@ -16,7 +16,11 @@ type PosthogBody = { batch: { event: string; properties: Record<string, unknown>
 
 function setup() {
   const fake = new FakeProviders();
-  const h = harness({ compiled: compileManifest(defaultManifest, defaultRegistry), fetch: fake.fetch, env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', DB: env.DB } });
+  const h = harness({
+    compiled: compileManifest(defaultManifest, defaultRegistry),
+    fetch: fake.fetch,
+    env: { POSTHOG_API_KEY: 'phc_test', MIXPANEL_TOKEN: 'mp_token', DB: env.DB },
+  });
   const track = async (events: unknown[]) => {
     const res = await h.request('/v1/track', { method: 'POST', body: JSON.stringify({ events }), headers: KEY });
     expect(res.status).toBe(202);

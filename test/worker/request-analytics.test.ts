@@ -20,15 +20,25 @@ beforeAll(async () => {
 function setup(manifest: Manifest = defaultManifest) {
   const fake = new FakeProviders();
   fake.on(/\/\.well-known\/jwks\.json$/, () => Response.json(jwks(key)));
-  fake.on(/api\.clerk\.com\/v1\/users\//, () => Response.json({ id: 'user_123', first_name: 'Ada', last_name: 'L', email_addresses: [] }));
+  fake.on(/api\.clerk\.com\/v1\/users\//, () =>
+    Response.json({ id: 'user_123', first_name: 'Ada', last_name: 'L', email_addresses: [] }),
+  );
   const h = harness({ compiled: compileManifest(manifest, defaultRegistry), fetch: fake.fetch, env: SECRETS });
   return { fake, h };
 }
 
 /** A request as Cloudflare delivers it: the client's address in CF-Connecting-IP and its country in request.cf. */
-async function call(h: ReturnType<typeof harness>, path: string, headers: Record<string, string> = {}, cf: Record<string, unknown> = { country: 'NL' }) {
+async function call(
+  h: ReturnType<typeof harness>,
+  path: string,
+  headers: Record<string, string> = {},
+  cf: Record<string, unknown> = { country: 'NL' },
+) {
   const ctx = createExecutionContext();
-  const request = new Request(`https://switchyard.test${path}`, { headers: { 'cf-connecting-ip': '203.0.113.77', ...headers }, cf } as RequestInit);
+  const request = new Request(`https://switchyard.test${path}`, {
+    headers: { 'cf-connecting-ip': '203.0.113.77', ...headers },
+    cf,
+  } as RequestInit);
   const res = await h.runtime.fetch(request, h.env, ctx);
   return { res, ctx };
 }
@@ -53,17 +63,37 @@ describe('request analytics', () => {
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(event).toMatchObject({ integration: 'track', type: 'api_request' });
-    expect(propertiesOf(event!)).toMatchObject({ route: 'api', route_path: '/api/*', path: '/api/things', method: 'GET', status: 200, user_id: 'user_123', country: 'NL', ip: '203.0.113.0' });
+    expect(propertiesOf(event!)).toMatchObject({
+      route: 'api',
+      route_path: '/api/*',
+      path: '/api/things',
+      method: 'GET',
+      status: 200,
+      user_id: 'user_123',
+      country: 'NL',
+      ip: '203.0.113.0',
+    });
     expect(propertiesOf(event!).duration_ms).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(event)).not.toContain('ada@example.com');
 
     const messages = h.drain().map((m) => fakeMessage(m.body));
     await h.consume(messages);
     expect(messages.every((m) => m.acked)).toBe(true);
-    const posthog = fake.to(/posthog\.com\/batch\//).flatMap((r) => (r.json as { batch: { event: string; distinct_id: string; properties: Record<string, unknown> }[] }).batch);
-    expect(posthog.map((b) => [b.event, b.distinct_id, b.properties.path, b.properties.status])).toEqual([['api_request', 'user_123', '/api/things', 200]]);
-    const mixpanel = fake.to(/api\.mixpanel\.com\/track/).flatMap((r) => r.json as { event: string; properties: Record<string, unknown> }[]);
-    expect(mixpanel.map((e) => [e.event, e.properties.distinct_id, e.properties.route])).toEqual([['api_request', 'user_123', 'api']]);
+    const posthog = fake
+      .to(/posthog\.com\/batch\//)
+      .flatMap(
+        (r) =>
+          (r.json as { batch: { event: string; distinct_id: string; properties: Record<string, unknown> }[] }).batch,
+      );
+    expect(posthog.map((b) => [b.event, b.distinct_id, b.properties.path, b.properties.status])).toEqual([
+      ['api_request', 'user_123', '/api/things', 200],
+    ]);
+    const mixpanel = fake
+      .to(/api\.mixpanel\.com\/track/)
+      .flatMap((r) => r.json as { event: string; properties: Record<string, unknown> }[]);
+    expect(mixpanel.map((e) => [e.event, e.properties.distinct_id, e.properties.route])).toEqual([
+      ['api_request', 'user_123', 'api'],
+    ]);
   });
 
   it('tracks the upstream status, a 502 from an unreachable origin included', async () => {
@@ -75,7 +105,10 @@ describe('request analytics', () => {
       const { ctx } = await call(h, path, { authorization: `Bearer ${token}` });
       await waitOnExecutionContext(ctx);
     }
-    expect(analyticsEvents(h).map((e) => [propertiesOf(e).path, propertiesOf(e).status])).toEqual([['/api/missing', 404], ['/api/down', 502]]);
+    expect(analyticsEvents(h).map((e) => [propertiesOf(e).path, propertiesOf(e).status])).toEqual([
+      ['/api/missing', 404],
+      ['/api/down', 502],
+    ]);
   });
 
   it('answers with the upstream response when the queue send throws, and logs the failure', async () => {
@@ -87,7 +120,9 @@ describe('request analytics', () => {
     expect(await res.json()).toMatchObject({ path: '/api/things' });
     await waitOnExecutionContext(ctx);
     expect(analyticsEvents(h)).toHaveLength(0);
-    expect(h.events.filter((e) => e.kind === 'analytics.send_failed')).toEqual([{ kind: 'analytics.send_failed', route: 'api', to: 'track', error: 'Queue send failed: injected' }]);
+    expect(h.events.filter((e) => e.kind === 'analytics.send_failed')).toEqual([
+      { kind: 'analytics.send_failed', route: 'api', to: 'track', error: 'Queue send failed: injected' },
+    ]);
   });
 
   it('never waits for the queue: the answer comes while the send still hangs', async () => {
@@ -127,7 +162,10 @@ describe('request analytics', () => {
 
   it('keeps the query string only when asked to, and names the event as declared', async () => {
     const { h } = setup(withAnalytics({ to: 'track', event: 'backend_call', query: true }));
-    const { ctx } = await call(h, '/api/things?page=2', { authorization: `Bearer ${await clerkToken(key)}`, 'cf-connecting-ip': '2001:db8:85a3:8d3:1319:8a2e:370:7348' });
+    const { ctx } = await call(h, '/api/things?page=2', {
+      authorization: `Bearer ${await clerkToken(key)}`,
+      'cf-connecting-ip': '2001:db8:85a3:8d3:1319:8a2e:370:7348',
+    });
     await waitOnExecutionContext(ctx);
     const [event] = analyticsEvents(h);
     expect(event!.type).toBe('backend_call');

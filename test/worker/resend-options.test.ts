@@ -25,7 +25,14 @@ function manifest(step: Step): Manifest {
   return m;
 }
 
-const email: Omit<ResendAction, 'from'> = { action: 'resend', to: 'data.object.email', subject: 'Order {{ id }}', text: 'Thanks', data: { id: 'data.object.id' }, api_key: 'RESEND_API_KEY' };
+const email: Omit<ResendAction, 'from'> = {
+  action: 'resend',
+  to: 'data.object.email',
+  subject: 'Order {{ id }}',
+  text: 'Thanks',
+  data: { id: 'data.object.id' },
+  api_key: 'RESEND_API_KEY',
+};
 
 function setup(step: Step, vars: Record<string, unknown> = { RESEND_FROM: 'Acme Orders <orders@example.com>' }) {
   const fake = new FakeProviders();
@@ -35,8 +42,18 @@ function setup(step: Step, vars: Record<string, unknown> = { RESEND_FROM: 'Acme 
 
 describe('resend tags', () => {
   it('sends tags as [{name, value}]: constants as written, event values made to fit Resend rules', async () => {
-    const { fake, h } = setup({ ...email, from: 'Acme <hello@example.com>', tags: { category: 'order_confirmation', plan: { path: 'data.object.plan' }, customer: { path: 'data.object.customer' } } });
-    await h.consume([fakeMessage(envelope({ email: 'ada@example.com', id: 'o_1', plan: 'Pro Plan (yearly)', customer: 'cus_123' }))]);
+    const { fake, h } = setup({
+      ...email,
+      from: 'Acme <hello@example.com>',
+      tags: {
+        category: 'order_confirmation',
+        plan: { path: 'data.object.plan' },
+        customer: { path: 'data.object.customer' },
+      },
+    });
+    await h.consume([
+      fakeMessage(envelope({ email: 'ada@example.com', id: 'o_1', plan: 'Pro Plan (yearly)', customer: 'cus_123' })),
+    ]);
     const [req] = fake.to(/api\.resend\.com\/emails$/);
     expect((req!.json as { tags: unknown }).tags).toEqual([
       { name: 'category', value: 'order_confirmation' },
@@ -46,8 +63,15 @@ describe('resend tags', () => {
   });
 
   it('puts each email’s tags in a batch call', async () => {
-    const { fake, h } = setup({ ...email, from: 'Acme <hello@example.com>', tags: { plan: { path: 'data.object.plan' } } });
-    await h.consume([fakeMessage(envelope({ email: 'a@example.com', id: 'o_1', plan: 'pro' })), fakeMessage(envelope({ email: 'b@example.com', id: 'o_2', plan: 'team' }))]);
+    const { fake, h } = setup({
+      ...email,
+      from: 'Acme <hello@example.com>',
+      tags: { plan: { path: 'data.object.plan' } },
+    });
+    await h.consume([
+      fakeMessage(envelope({ email: 'a@example.com', id: 'o_1', plan: 'pro' })),
+      fakeMessage(envelope({ email: 'b@example.com', id: 'o_2', plan: 'team' })),
+    ]);
     const [batch] = fake.to(/api\.resend\.com\/emails\/batch$/);
     expect((batch!.json as { to: string[]; tags: unknown }[]).map((e) => [e.to[0], e.tags])).toEqual([
       ['a@example.com', [{ name: 'plan', value: 'pro' }]],
@@ -60,7 +84,9 @@ describe('resend tags', () => {
     ['a dot in a constant value', { category: 'order.confirmed' }],
     ['a name over 256 characters', { ['n'.repeat(257)]: 'x' }],
   ])('refuses %s at load time', (_name, tags) => {
-    expect(() => compileManifest(manifest({ ...email, from: 'Acme <hello@example.com>', tags }), defaultRegistry)).toThrow(ManifestError);
+    expect(() =>
+      compileManifest(manifest({ ...email, from: 'Acme <hello@example.com>', tags }), defaultRegistry),
+    ).toThrow(ManifestError);
   });
 
   it('fits any value to the rule: other characters become _, at most 256 characters, never empty', () => {
@@ -76,7 +102,11 @@ describe('resend from a Worker variable', () => {
     const { fake, h } = setup({ ...email, from: { env: 'RESEND_FROM' } });
     await h.consume([fakeMessage(envelope({ email: 'ada@example.com', id: 'o_1' }))]);
     const [req] = fake.to(/api\.resend\.com\/emails$/);
-    expect(req!.json).toMatchObject({ from: 'Acme Orders <orders@example.com>', to: ['ada@example.com'], subject: 'Order o_1' });
+    expect(req!.json).toMatchObject({
+      from: 'Acme Orders <orders@example.com>',
+      to: ['ada@example.com'],
+      subject: 'Order o_1',
+    });
   });
 
   it('keeps the event applied and dead-letters the email, naming the variable, when it is not set', async () => {
@@ -86,7 +116,13 @@ describe('resend from a Worker variable', () => {
     expect(m.acked).toBe(true);
     expect(fake.to(/api\.resend\.com/)).toHaveLength(0);
     const id = (m.body as Envelope).id;
-    expect(await env.DB.prepare('SELECT status FROM events WHERE integration = ?1 AND id = ?2').bind('stripe', id).first()).toEqual({ status: 'applied' });
-    expect(await env.DB.prepare('SELECT status, error FROM effects WHERE integration = ?1 AND event_id = ?2').bind('stripe', id).first()).toEqual({ status: 'dead_lettered', error: 'resend: the sender variable RESEND_FROM is not set' });
+    expect(
+      await env.DB.prepare('SELECT status FROM events WHERE integration = ?1 AND id = ?2').bind('stripe', id).first(),
+    ).toEqual({ status: 'applied' });
+    expect(
+      await env.DB.prepare('SELECT status, error FROM effects WHERE integration = ?1 AND event_id = ?2')
+        .bind('stripe', id)
+        .first(),
+    ).toEqual({ status: 'dead_lettered', error: 'resend: the sender variable RESEND_FROM is not set' });
   });
 });

@@ -15,10 +15,19 @@ import { stripeSignature, svixHeaders } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
 const ADMIN = { authorization: 'Bearer test-admin-token' };
-const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
+const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>();
 
 /** A Clerk webhook through the real route, signed as Svix signs; returns its event id (202: queued, 200: in the request). */
-async function clerk(h: Harness, type: string, data: Record<string, unknown>, timestamp?: number, status = 202): Promise<string> {
+async function clerk(
+  h: Harness,
+  type: string,
+  data: Record<string, unknown>,
+  timestamp?: number,
+  status = 202,
+): Promise<string> {
   const id = uid('msg');
   const body = JSON.stringify({ type, object: 'event', data, ...(timestamp !== undefined ? { timestamp } : {}) });
   const res = await h.post('/webhooks/clerk', body, await svixHeaders('svix-', S.CLERK_WEBHOOK_SECRET!, id, body));
@@ -29,7 +38,9 @@ async function clerk(h: Harness, type: string, data: Record<string, unknown>, ti
 async function stripe(h: Harness, type: string, object: Record<string, unknown>, created: number): Promise<string> {
   const id = uid('evt');
   const body = JSON.stringify({ id, object: 'event', type, created, data: { object } });
-  const res = await h.post('/webhooks/stripe', body, { 'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body) });
+  const res = await h.post('/webhooks/stripe', body, {
+    'stripe-signature': await stripeSignature(S.STRIPE_WEBHOOK_SECRET!, body),
+  });
   expect(res.status).toBe(202);
   return id;
 }
@@ -39,7 +50,14 @@ const offline: typeof fetch = async () => {
   throw new Error('internal error; reference = 7s0qxkv3mde5aqk1t1lbd2lk');
 };
 
-const user = (id: string, first = 'Ada') => ({ id, first_name: first, last_name: 'Lovelace', primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', email_address: `${id}@example.com`, verification: { status: 'verified' } }], created_at: 1_700_000_000_000 });
+const user = (id: string, first = 'Ada') => ({
+  id,
+  first_name: first,
+  last_name: 'Lovelace',
+  primary_email_address_id: 'idn_1',
+  email_addresses: [{ id: 'idn_1', email_address: `${id}@example.com`, verification: { status: 'verified' } }],
+  created_at: 1_700_000_000_000,
+});
 
 describe('state first: an email outage never holds a user back', () => {
   it('applies a signed Clerk user.created while Resend is unreachable; the welcome email retries on its own with the real error', async () => {
@@ -51,18 +69,44 @@ describe('state first: an email outage never holds a user back', () => {
     // Applied in the request (200), the email tried right after the commit (awaited here: no execution context).
     const eventId = await clerk(h, 'user.created', user(userId), now, 200);
 
-    expect(await row('SELECT id, email FROM users WHERE id = ?', userId)).toEqual({ id: userId, email: `${userId}@example.com` });
+    expect(await row('SELECT id, email FROM users WHERE id = ?', userId)).toEqual({
+      id: userId,
+      email: `${userId}@example.com`,
+    });
     const detail = (await (await h.request(`/admin/api/events/clerk/${eventId}`, { headers: ADMIN })).json()) as {
       event: { status: string };
       attempts: { target: string; n: number; duration_ms: number; error: string }[];
-      effects: { action: string; status: string; attempts: number; max_attempts: number; error: string; next_at: string }[];
+      effects: {
+        action: string;
+        status: string;
+        attempts: number;
+        max_attempts: number;
+        error: string;
+        next_at: string;
+      }[];
     };
     expect(detail.event.status).toBe('applied');
-    expect(detail.attempts).toEqual([expect.objectContaining({ target: '1:0', n: 1, duration_ms: expect.any(Number), error: expect.stringContaining('could not reach api.resend.com') })]);
-    expect(detail.effects).toEqual([
-      expect.objectContaining({ action: 'resend', status: 'retrying', attempts: 1, max_attempts: 5, error: 'could not reach api.resend.com: no answer (internal error; reference = 7s0qxkv3mde5aqk1t1lbd2lk)', next_at: new Date(now + 30_000).toISOString() }),
+    expect(detail.attempts).toEqual([
+      expect.objectContaining({
+        target: '1:0',
+        n: 1,
+        duration_ms: expect.any(Number),
+        error: expect.stringContaining('could not reach api.resend.com'),
+      }),
     ]);
-    expect(await row('SELECT count(*) AS n FROM email_logs WHERE to_email = ?', `${userId}@example.com`)).toEqual({ n: 0 });
+    expect(detail.effects).toEqual([
+      expect.objectContaining({
+        action: 'resend',
+        status: 'retrying',
+        attempts: 1,
+        max_attempts: 5,
+        error: 'could not reach api.resend.com: no answer (internal error; reference = 7s0qxkv3mde5aqk1t1lbd2lk)',
+        next_at: new Date(now + 30_000).toISOString(),
+      }),
+    ]);
+    expect(await row('SELECT count(*) AS n FROM email_logs WHERE to_email = ?', `${userId}@example.com`)).toEqual({
+      n: 0,
+    });
 
     // Resend is back: the effect's own message, due in 30 s, sends it and logs it.
     network = fake.fetch;
@@ -71,8 +115,13 @@ describe('state first: an email outage never holds a user back', () => {
     expect(retry!.body).toEqual({ effects: { integration: 'clerk', id: eventId } });
     await h.consume([retry!]);
     expect(fake.emails.map((e) => e.to[0])).toEqual([`${userId}@example.com`]);
-    expect(await row("SELECT status, attempts, error FROM effects WHERE integration = 'clerk' AND event_id = ?", eventId)).toEqual({ status: 'sent', attempts: 2, error: null });
-    expect(await row('SELECT subject, status FROM email_logs WHERE to_email = ?', `${userId}@example.com`)).toEqual({ subject: 'Welcome to Acme, Ada', status: 'sent' });
+    expect(
+      await row("SELECT status, attempts, error FROM effects WHERE integration = 'clerk' AND event_id = ?", eventId),
+    ).toEqual({ status: 'sent', attempts: 2, error: null });
+    expect(await row('SELECT subject, status FROM email_logs WHERE to_email = ?', `${userId}@example.com`)).toEqual({
+      subject: 'Welcome to Acme, Ada',
+      status: 'sent',
+    });
   });
 
   it('dead-letters an effect after its own max_attempts (a per-step retry policy), and replay sends it', async () => {
@@ -82,22 +131,44 @@ describe('state first: an email outage never holds a user back', () => {
     const m = structuredClone(defaultManifest);
     const welcome = m.integrations.clerk!.handlers![1]!.steps[0] as unknown as Record<string, unknown>;
     welcome.retry = { max_attempts: 2, initial_delay: '10s', jitter: 0 };
-    const h = harness({ compiled: compileManifest(m, defaultRegistry), now: () => now, fetch: (i, init) => network(i, init) });
+    const h = harness({
+      compiled: compileManifest(m, defaultRegistry),
+      now: () => now,
+      fetch: (i, init) => network(i, init),
+    });
     const eventId = await clerk(h, 'user.created', user(uid('user')), now, 200);
     await h.consume(h.drain());
     now += 10_000;
     await h.consume(h.drain());
-    const letter = await row<{ seq: number; stage: string; reason: string; error: string; attempts: number }>("SELECT seq, stage, reason, error, attempts FROM dead_letters WHERE integration = 'clerk' AND event_id = ?", `${eventId}#1:0`);
-    expect(letter).toMatchObject({ stage: 'effect', reason: 'effect', attempts: 2, error: expect.stringContaining('could not reach api.resend.com') });
-    expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", eventId)).toEqual({ status: 'applied' });
+    const letter = await row<{ seq: number; stage: string; reason: string; error: string; attempts: number }>(
+      "SELECT seq, stage, reason, error, attempts FROM dead_letters WHERE integration = 'clerk' AND event_id = ?",
+      `${eventId}#1:0`,
+    );
+    expect(letter).toMatchObject({
+      stage: 'effect',
+      reason: 'effect',
+      attempts: 2,
+      error: expect.stringContaining('could not reach api.resend.com'),
+    });
+    expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", eventId)).toEqual({
+      status: 'applied',
+    });
     expect(h.drain()).toEqual([]);
 
     network = fake.fetch;
-    const replay = await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [letter!.seq] }) });
-    expect(((await replay.json()) as { replayed: unknown[] }).replayed).toEqual([expect.objectContaining({ stage: 'effect', event_id: eventId })]);
+    const replay = await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      headers: ADMIN,
+      body: JSON.stringify({ seq: [letter!.seq] }),
+    });
+    expect(((await replay.json()) as { replayed: unknown[] }).replayed).toEqual([
+      expect.objectContaining({ stage: 'effect', event_id: eventId }),
+    ]);
     await h.consume(h.drain());
     expect(fake.emails).toHaveLength(1);
-    expect(await row("SELECT status, attempts FROM effects WHERE integration = 'clerk' AND event_id = ?", eventId)).toEqual({ status: 'sent', attempts: 1 });
+    expect(
+      await row("SELECT status, attempts FROM effects WHERE integration = 'clerk' AND event_id = ?", eventId),
+    ).toEqual({ status: 'sent', attempts: 1 });
   });
 });
 
@@ -105,10 +176,36 @@ describe('effects happen once', () => {
   /** A manifest whose stripe events each send one email through Resend. */
   function emailing() {
     const m = structuredClone(defaultManifest) as Manifest;
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
+    m.integrations = {
+      stripe: {
+        ...m.integrations.stripe!,
+        handlers: [
+          {
+            on: '*',
+            steps: [
+              {
+                action: 'resend',
+                from: 'A <a@example.com>',
+                to: 'data.object.email',
+                subject: 'Hi',
+                text: 'Hello',
+                api_key: 'RESEND_API_KEY',
+              },
+            ],
+          },
+        ],
+      },
+    };
     return compileManifest(m, defaultRegistry);
   }
-  const envelope = (email: string, id = uid('evt')): Envelope => ({ integration: 'stripe', id, type: 'x', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object: { email } } } });
+  const envelope = (email: string, id = uid('evt')): Envelope => ({
+    integration: 'stripe',
+    id,
+    type: 'x',
+    occurred_at: null,
+    received_at: new Date().toISOString(),
+    payload: { data: { object: { email } } },
+  });
 
   it('two copies in one batch send one email, in one call carrying it once', async () => {
     const fake = new FakeProviders();
@@ -117,7 +214,12 @@ describe('effects happen once', () => {
     const copies = [fakeMessage(e), fakeMessage(e), fakeMessage(envelope('other@example.com'))];
     await h.consume(copies);
     expect(copies.every((c) => c.acked)).toBe(true);
-    expect(fake.requests.flatMap((r) => (Array.isArray(r.json) ? r.json : [r.json]) as { to: string[] }[]).map((x) => x.to[0]).sort()).toEqual(['copies@example.com', 'other@example.com']);
+    expect(
+      fake.requests
+        .flatMap((r) => (Array.isArray(r.json) ? r.json : [r.json]) as { to: string[] }[])
+        .map((x) => x.to[0])
+        .sort(),
+    ).toEqual(['copies@example.com', 'other@example.com']);
   });
 
   it('two consumers running the same event in parallel send once; a redelivery afterwards sends nothing', async () => {
@@ -144,7 +246,9 @@ describe('effects happen once', () => {
     const m = fakeMessage(e);
     await h.consume([m], { DB: faultyDb(env.DB, () => e.id, /UPDATE effects SET status/) });
     expect(fake.requests).toHaveLength(1);
-    expect(await row("SELECT status FROM effects WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({ status: 'sending' });
+    expect(await row("SELECT status FROM effects WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({
+      status: 'sending',
+    });
     // Its redelivery comes while the lease is held: nothing is sent, a message waits for the lease to lapse.
     h.drain();
     const early = fakeMessage(e, 2);
@@ -157,13 +261,32 @@ describe('effects happen once', () => {
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[0]!.headers['idempotency-key']).toBe(fake.requests[1]!.headers['idempotency-key']);
     expect(fake.emails).toHaveLength(1);
-    expect(await row("SELECT status, attempts FROM effects WHERE integration = 'stripe' AND event_id = ?", e.id)).toEqual({ status: 'sent', attempts: 2 });
+    expect(
+      await row("SELECT status, attempts FROM effects WHERE integration = 'stripe' AND event_id = ?", e.id),
+    ).toEqual({ status: 'sent', attempts: 2 });
   });
 
   it('the http action sends the idempotency key in a configured header', async () => {
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest) as Manifest;
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'http', url: 'https://api.example.test/notes', idempotency_header: 'Idempotency-Key', body: { a: { const: 1 } } }] }] } };
+    m.integrations = {
+      stripe: {
+        ...m.integrations.stripe!,
+        handlers: [
+          {
+            on: '*',
+            steps: [
+              {
+                action: 'http',
+                url: 'https://api.example.test/notes',
+                idempotency_header: 'Idempotency-Key',
+                body: { a: { const: 1 } },
+              },
+            ],
+          },
+        ],
+      },
+    };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch });
     const e = envelope('x@example.com');
     await h.consume([fakeMessage(e)]);
@@ -178,17 +301,53 @@ describe('quota is spent only on what was sent', () => {
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest) as Manifest;
     m.limits = { ...m.limits, [metric]: { period: 'month', limit: 3, on_exceed: 'defer' } };
-    m.integrations = { stripe: { ...m.integrations.stripe!, handlers: [{ on: '*', steps: [{ action: 'resend', limits: [metric], from: 'A <a@example.com>', to: 'data.object.email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' }] }] } };
+    m.integrations = {
+      stripe: {
+        ...m.integrations.stripe!,
+        handlers: [
+          {
+            on: '*',
+            steps: [
+              {
+                action: 'resend',
+                limits: [metric],
+                from: 'A <a@example.com>',
+                to: 'data.object.email',
+                subject: 'Hi',
+                text: 'Hello',
+                api_key: 'RESEND_API_KEY',
+              },
+            ],
+          },
+        ],
+      },
+    };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch, now: () => now });
     fake.failNext(/api\.resend\.com/, 503, { times: 3 });
     for (const i of [1, 2, 3]) {
-      await h.consume([fakeMessage({ integration: 'stripe', id: uid('evt'), type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email: `${metric}_${i}@example.com` } } } } satisfies Envelope)]);
+      await h.consume([
+        fakeMessage({
+          integration: 'stripe',
+          id: uid('evt'),
+          type: 'x',
+          occurred_at: null,
+          received_at: new Date(now).toISOString(),
+          payload: { data: { object: { email: `${metric}_${i}@example.com` } } },
+        } satisfies Envelope),
+      ]);
     }
     expect(fake.requests).toHaveLength(3);
     expect(fake.emails).toHaveLength(0);
     expect(await row("SELECT n FROM usage WHERE metric = ? AND key = '*'", metric)).toEqual({ n: 0 });
     h.drain();
-    const healthy = fakeMessage({ integration: 'stripe', id: uid('evt'), type: 'x', occurred_at: null, received_at: new Date(now).toISOString(), payload: { data: { object: { email: `${metric}_ok@example.com` } } } } satisfies Envelope);
+    const healthy = fakeMessage({
+      integration: 'stripe',
+      id: uid('evt'),
+      type: 'x',
+      occurred_at: null,
+      received_at: new Date(now).toISOString(),
+      payload: { data: { object: { email: `${metric}_ok@example.com` } } },
+    } satisfies Envelope);
     await h.consume([healthy]);
     expect(fake.emails.map((e) => e.to[0])).toEqual([`${metric}_ok@example.com`]);
     expect(await row("SELECT n FROM usage WHERE metric = ? AND key = '*'", metric)).toEqual({ n: 1 });
@@ -235,17 +394,41 @@ describe('no poison', () => {
   it('in a batch of ten, three messages that cannot be processed are dead-lettered alone; the other seven apply', async () => {
     const h = harness();
     const subs = Array.from({ length: 7 }, () => uid('sub'));
-    const good = subs.map((sub) => fakeMessage({ integration: 'stripe', id: uid('evt'), type: 'customer.subscription.created', occurred_at: '2024-01-01T00:00:00.000Z', received_at: new Date().toISOString(), payload: { data: { object: { id: sub, customer: 'c', status: 'active' } } } } satisfies Envelope));
+    const good = subs.map((sub) =>
+      fakeMessage({
+        integration: 'stripe',
+        id: uid('evt'),
+        type: 'customer.subscription.created',
+        occurred_at: '2024-01-01T00:00:00.000Z',
+        received_at: new Date().toISOString(),
+        payload: { data: { object: { id: sub, customer: 'c', status: 'active' } } },
+      } satisfies Envelope),
+    );
     // A body the runtime cannot deserialize (as Queues does for a body nested too deep): reading it throws.
     const unreadable = fakeMessage(null);
-    Object.defineProperty(unreadable, 'body', { get: () => { throw new RangeError('Maximum call stack size exceeded'); } });
+    Object.defineProperty(unreadable, 'body', {
+      get: () => {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    });
     const garbage = fakeMessage({ hello: 'world' });
-    const lost = fakeMessage({ integration: 'stripe', id: uid('evt'), type: 'customer.subscription.created', occurred_at: null, received_at: new Date().toISOString(), payload: null, payload_ref: 'events:stripe:gone' } satisfies Envelope);
+    const lost = fakeMessage({
+      integration: 'stripe',
+      id: uid('evt'),
+      type: 'customer.subscription.created',
+      occurred_at: null,
+      received_at: new Date().toISOString(),
+      payload: null,
+      payload_ref: 'events:stripe:gone',
+    } satisfies Envelope);
     const batch = [...good.slice(0, 3), unreadable, garbage, ...good.slice(3, 5), lost, ...good.slice(5)];
     await h.consume(batch);
     expect(batch.every((m) => m.acked)).toBe(true);
-    for (const sub of subs) expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
-    expect(h.events.filter((e) => e.kind === 'webhook.dead_lettered').map((e) => (e as { reason: string }).reason)).toEqual([
+    for (const sub of subs)
+      expect(await row('SELECT status FROM subscriptions WHERE id = ?', sub)).toEqual({ status: 'active' });
+    expect(
+      h.events.filter((e) => e.kind === 'webhook.dead_lettered').map((e) => (e as { reason: string }).reason),
+    ).toEqual([
       'malformed_message: RangeError: Maximum call stack size exceeded',
       'malformed_message: not a switchyard envelope',
       'permanent: PermanentError: its stored body is gone (pruned by retention, or never recorded)',
@@ -257,7 +440,12 @@ describe('no poison', () => {
     let now = Date.now();
     const fake = new FakeProviders();
     const h = harness({ queued: true, now: () => now, fetch: fake.fetch });
-    const id = await stripe(h, 'customer.subscription.created', { id: uid('sub'), customer: 'c', status: 'active' }, 1_700_000_000);
+    const id = await stripe(
+      h,
+      'customer.subscription.created',
+      { id: uid('sub'), customer: 'c', status: 'active' },
+      1_700_000_000,
+    );
     h.drain(); // the message is lost
     now += 16 * 60_000;
     await h.runtime.scheduled(h.env);
@@ -269,14 +457,28 @@ describe('no poison', () => {
       now += minutes * 60_000;
       await h.runtime.scheduled(h.env);
     }
-    expect(await row("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'dead_lettered', error: expect.stringContaining('no outcome') });
-    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({ reason: 'stuck' });
+    expect(await row("SELECT status, error FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({
+      status: 'dead_lettered',
+      error: expect.stringContaining('no outcome'),
+    });
+    expect(await row("SELECT reason FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id)).toEqual({
+      reason: 'stuck',
+    });
     expect(fake.emails.filter((e) => e.subject.includes('stuck with no outcome'))).toHaveLength(1);
     // The dead letter replays: the stored body is read back and the event applies.
-    const seq = (await row<{ seq: number }>("SELECT seq FROM dead_letters WHERE integration = 'stripe' AND event_id = ?", id))!.seq;
-    await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [seq] }) });
+    const seq = (await row<{ seq: number }>(
+      "SELECT seq FROM dead_letters WHERE integration = 'stripe' AND event_id = ?",
+      id,
+    ))!.seq;
+    await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      headers: ADMIN,
+      body: JSON.stringify({ seq: [seq] }),
+    });
     await h.consume(h.drain());
-    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({ status: 'applied' });
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", id)).toEqual({
+      status: 'applied',
+    });
   });
 });
 
@@ -284,18 +486,43 @@ describe('every failure is visible', () => {
   it('a retrying event shows attempt n of max, its error and the next retry time; an event no handler matches is ignored', async () => {
     const now = Date.now();
     const h = harness({ queued: true, now: () => now });
-    const id = await stripe(h, 'customer.subscription.created', { id: uid('sub'), customer: 'c', status: 'active' }, 1_700_000_000);
-    await h.consume(h.drain().map((m) => Object.assign(m, { attempts: 2 })), { DB: faultyDb(env.DB, () => id) });
+    const id = await stripe(
+      h,
+      'customer.subscription.created',
+      { id: uid('sub'), customer: 'c', status: 'active' },
+      1_700_000_000,
+    );
+    await h.consume(
+      h.drain().map((m) => Object.assign(m, { attempts: 2 })),
+      { DB: faultyDb(env.DB, () => id) },
+    );
     const res = await h.request(`/admin/api/events?integration=stripe&status=retrying`, { headers: ADMIN });
     const listed = ((await res.json()) as { events: Record<string, unknown>[] }).events.find((e) => e.id === id);
-    expect(listed).toMatchObject({ status: 'retrying', attempts: 2, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY', next_at: new Date(now + 60_000).toISOString() });
-    const detail = (await (await h.request(`/admin/api/events/stripe/${id}`, { headers: ADMIN })).json()) as { event: Record<string, unknown>; attempts: Record<string, unknown>[] };
+    expect(listed).toMatchObject({
+      status: 'retrying',
+      attempts: 2,
+      error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY',
+      next_at: new Date(now + 60_000).toISOString(),
+    });
+    const detail = (await (await h.request(`/admin/api/events/stripe/${id}`, { headers: ADMIN })).json()) as {
+      event: Record<string, unknown>;
+      attempts: Record<string, unknown>[];
+    };
     expect(detail.event).toMatchObject({ status: 'retrying', attempts: 2, max_attempts: 5 });
-    expect(detail.attempts).toEqual([expect.objectContaining({ target: 'event', n: 2, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY' })]);
+    expect(detail.attempts).toEqual([
+      expect.objectContaining({ target: 'event', n: 2, error: 'Error: D1_ERROR: database is locked: SQLITE_BUSY' }),
+    ]);
 
     const ignored = await stripe(h, 'charge.refunded', { id: 'ch_1' }, 1_700_000_000);
     await h.consume(h.drain());
-    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", ignored)).toEqual({ status: 'ignored' });
-    expect(await row("SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'", ignored)).toEqual({ n: 0 });
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", ignored)).toEqual({
+      status: 'ignored',
+    });
+    expect(
+      await row(
+        "SELECT count(*) AS n FROM events WHERE integration = 'stripe' AND id = ? AND status = 'applied'",
+        ignored,
+      ),
+    ).toEqual({ n: 0 });
   });
 });

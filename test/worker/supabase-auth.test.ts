@@ -17,16 +17,32 @@ const JWT_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 let es256: { privateKey: CryptoKey; jwk: Record<string, unknown> };
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  es256 = { privateKey: privateKey as CryptoKey, jwk: { ...(await exportJWK(publicKey)), kid: 'sb1', alg: 'ES256', use: 'sig' } };
+  es256 = {
+    privateKey: privateKey as CryptoKey,
+    jwk: { ...(await exportJWK(publicKey)), kid: 'sb1', alg: 'ES256', use: 'sig' },
+  };
 });
 
 /** Claims as Supabase Auth issues them for a signed-in user. */
 function claims(overrides: JWTPayload = {}): JWTPayload {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: ISSUER, sub: `sb_${crypto.randomUUID()}`, aud: 'authenticated', role: 'authenticated', iat: now, exp: now + 3600, email: 'lin@example.com', user_metadata: { full_name: 'Lin Wei', plan: 'pro' }, app_metadata: { provider: 'email' }, ...overrides };
+  return {
+    iss: ISSUER,
+    sub: `sb_${crypto.randomUUID()}`,
+    aud: 'authenticated',
+    role: 'authenticated',
+    iat: now,
+    exp: now + 3600,
+    email: 'lin@example.com',
+    user_metadata: { full_name: 'Lin Wei', plan: 'pro' },
+    app_metadata: { provider: 'email' },
+    ...overrides,
+  };
 }
-const signedEs256 = (payload: JWTPayload) => new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'sb1', typ: 'JWT' }).sign(es256.privateKey);
-const signedHs256 = (payload: JWTPayload, secret = JWT_SECRET) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret));
+const signedEs256 = (payload: JWTPayload) =>
+  new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'sb1', typ: 'JWT' }).sign(es256.privateKey);
+const signedHs256 = (payload: JWTPayload, secret = JWT_SECRET) =>
+  new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret));
 
 /** The default manifest with `auth:` switched to Supabase (keeping the name the routes use), as the README shows. */
 function supabaseManifest(provider: Record<string, unknown>, route: Record<string, unknown> = {}): Manifest {
@@ -43,12 +59,18 @@ function setup(manifest: Manifest, now?: () => number) {
     jwksFetches++;
     return Response.json({ keys: [es256.jwk] });
   });
-  const h = harness({ compiled: compileManifest(manifest, defaultRegistry), fetch: fake.fetch, ...(now ? { now } : {}), env: { SUPABASE_JWT_SECRET: JWT_SECRET, SUPABASE_SERVICE_ROLE_KEY: 'service_role_test' } });
+  const h = harness({
+    compiled: compileManifest(manifest, defaultRegistry),
+    fetch: fake.fetch,
+    ...(now ? { now } : {}),
+    env: { SUPABASE_JWT_SECRET: JWT_SECRET, SUPABASE_SERVICE_ROLE_KEY: 'service_role_test' },
+  });
   const call = (token: string) => h.request('/api/me', { headers: { authorization: `Bearer ${token}` } });
   return { fake, h, call, jwksFetches: () => jwksFetches };
 }
 
-const userRow = (id: unknown) => env.DB.prepare('SELECT email, name, metadata, created_at FROM users WHERE id = ?').bind(id).first();
+const userRow = (id: unknown) =>
+  env.DB.prepare('SELECT email, name, metadata, created_at FROM users WHERE id = ?').bind(id).first();
 
 describe('supabase auth (signing keys, JWKS)', () => {
   it('accepts an ES256 token from the project JWKS and syncs email and user_metadata into users once', async () => {
@@ -63,25 +85,47 @@ describe('supabase auth (signing keys, JWKS)', () => {
       [payload.sub, 'lin@example.com'],
     ]);
     const row = await userRow(payload.sub);
-    expect(row).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(row).toEqual({
+      email: 'lin@example.com',
+      name: 'Lin Wei',
+      metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }),
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
   });
 
   it('takes created_at (and the stored metadata) from the admin API when profile is set', async () => {
-    const { fake, call } = setup(supabaseManifest({ profile: { service_role_key: 'SUPABASE_SERVICE_ROLE_KEY' } }, { profile: true }));
+    const { fake, call } = setup(
+      supabaseManifest({ profile: { service_role_key: 'SUPABASE_SERVICE_ROLE_KEY' } }, { profile: true }),
+    );
     fake.on(/abcd\.supabase\.co\/auth\/v1\/admin\/users\//, (r) => {
       expect(r.headers.apikey).toBe('service_role_test');
-      return Response.json({ id: 'x', email: 'lin@example.com', user_metadata: { full_name: 'Lin W.' }, created_at: '2026-01-02T03:04:05.123456Z' });
+      return Response.json({
+        id: 'x',
+        email: 'lin@example.com',
+        user_metadata: { full_name: 'Lin W.' },
+        created_at: '2026-01-02T03:04:05.123456Z',
+      });
     });
     const payload = claims();
     expect((await call(await signedEs256(payload))).status).toBe(200);
-    expect(await userRow(payload.sub)).toEqual({ email: 'lin@example.com', name: 'Lin W.', metadata: '{"full_name":"Lin W."}', created_at: '2026-01-02T03:04:05.123Z' });
+    expect(await userRow(payload.sub)).toEqual({
+      email: 'lin@example.com',
+      name: 'Lin W.',
+      metadata: '{"full_name":"Lin W."}',
+      created_at: '2026-01-02T03:04:05.123Z',
+    });
   });
 
   it('writes an empty metadata object and no name for a user who signed up without metadata', async () => {
     const { call } = setup(supabaseManifest({}));
     const payload = claims({ user_metadata: undefined, email: 'bare@example.com' });
     expect((await call(await signedEs256(payload))).status).toBe(200);
-    expect(await userRow(payload.sub)).toEqual({ email: 'bare@example.com', name: null, metadata: '{}', created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(await userRow(payload.sub)).toEqual({
+      email: 'bare@example.com',
+      name: null,
+      metadata: '{}',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
   });
 
   it.each([
@@ -126,7 +170,11 @@ describe('supabase auth (legacy HS256 secret)', () => {
   it('refuses another secret, an asymmetric token, and an expired one', async () => {
     const { call } = legacy();
     const reasons = [];
-    for (const token of [await signedHs256(claims(), 'x'.repeat(40)), await signedEs256(claims()), await signedHs256(claims({ exp: Math.floor(Date.now() / 1000) - 60 }))]) {
+    for (const token of [
+      await signedHs256(claims(), 'x'.repeat(40)),
+      await signedEs256(claims()),
+      await signedHs256(claims({ exp: Math.floor(Date.now() / 1000) - 60 })),
+    ]) {
       const res = await call(token);
       expect(res.status).toBe(401);
       reasons.push(((await res.json()) as { reason: string }).reason);
@@ -143,7 +191,12 @@ describe('supabase auth: the first-seen sync (cookbook: insert the user with cre
     const payload = claims();
     const token = await signedEs256(payload);
     expect((await first.call(token)).status).toBe(200);
-    expect(await userRow(payload.sub)).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: '2026-03-01T10:00:00.000Z' });
+    expect(await userRow(payload.sub)).toEqual({
+      email: 'lin@example.com',
+      name: 'Lin Wei',
+      metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }),
+      created_at: '2026-03-01T10:00:00.000Z',
+    });
     // A day later, in another isolate, even with the seen-marker gone (the sync runs again): the row keeps its date.
     now += 86_400_000;
     await env.DB.prepare("DELETE FROM seen_users WHERE provider = 'clerk' AND sub = ?").bind(payload.sub).run();
@@ -160,7 +213,16 @@ describe('supabase auth: the first-seen sync (cookbook: insert the user with cre
     const payload = claims();
     expect((await call(await signedEs256(payload))).status).toBe(200);
     const [sent] = fake.to(/origin\.example\.com/);
-    expect([sent!.headers['x-user-id'], sent!.headers['x-user-email'], sent!.headers['x-user-name']]).toEqual([payload.sub, 'lin@example.com', 'Lin Wei']);
-    expect(await userRow(payload.sub)).toEqual({ email: 'lin@example.com', name: 'Lin Wei', metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }), created_at: '2026-03-02T00:00:00.000Z' });
+    expect([sent!.headers['x-user-id'], sent!.headers['x-user-email'], sent!.headers['x-user-name']]).toEqual([
+      payload.sub,
+      'lin@example.com',
+      'Lin Wei',
+    ]);
+    expect(await userRow(payload.sub)).toEqual({
+      email: 'lin@example.com',
+      name: 'Lin Wei',
+      metadata: JSON.stringify({ full_name: 'Lin Wei', plan: 'pro' }),
+      created_at: '2026-03-02T00:00:00.000Z',
+    });
   });
 });

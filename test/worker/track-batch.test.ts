@@ -46,8 +46,14 @@ function providers() {
 function setup(manifest: Manifest = defaultManifest, db: D1Database = env.DB) {
   let now = Date.now();
   const p = providers();
-  const h = harness({ compiled: compileManifest(manifest, defaultRegistry), fetch: p.lossy, env: { ...SECRETS, DB: db }, now: () => now });
-  const track = (events: unknown[]) => h.request('/v1/track', { method: 'POST', body: JSON.stringify({ events }), headers: KEY });
+  const h = harness({
+    compiled: compileManifest(manifest, defaultRegistry),
+    fetch: p.lossy,
+    env: { ...SECRETS, DB: db },
+    now: () => now,
+  });
+  const track = (events: unknown[]) =>
+    h.request('/v1/track', { method: 'POST', body: JSON.stringify({ events }), headers: KEY });
   /** Runs the analytics queue's consumer on these messages (as Queues would deliver them). */
   const consume = (messages: FakeMessage[]) => h.runtime.queue({ queue: QUEUE_NAMES.ANALYTICS_QUEUE, messages }, h.env);
   const posthogCalls = () => p.fake.to(/posthog\.com\/batch\/$/).map((r) => (r.json as PosthogBody).batch);
@@ -55,7 +61,8 @@ function setup(manifest: Manifest = defaultManifest, db: D1Database = env.DB) {
   return { ...p, h, track, consume, posthogCalls, mixpanelCalls, advance: (ms: number) => void (now += ms) };
 }
 
-const tenEvents = () => Array.from({ length: 10 }, (_, i) => ({ event: `click_${i}`, properties: { n: i }, distinct_id: 'anon_1' }));
+const tenEvents = () =>
+  Array.from({ length: 10 }, (_, i) => ({ event: `click_${i}`, properties: { n: i }, distinct_id: 'anon_1' }));
 /** The id each tracked event got at the edge (its $insert_id), in order. */
 const itemIds = (message: unknown) => ((message as Envelope).items ?? []).map((item) => item.id);
 /** The keys the per-event path gave each event's PostHog (step 0) and Mixpanel (step 1) sends. */
@@ -64,7 +71,13 @@ const keysOf = async (ids: string[]) => ({
   mixpanel: await Promise.all(ids.map((id) => stableId(`track:${id}:1:0`))),
 });
 const effectsOf = async (id: string) =>
-  (await env.DB.prepare("SELECT step, action, status FROM effects WHERE integration = 'track' AND event_id = ? ORDER BY step").bind(id).all<{ step: string; action: string; status: string }>()).results;
+  (
+    await env.DB.prepare(
+      "SELECT step, action, status FROM effects WHERE integration = 'track' AND event_id = ? ORDER BY step",
+    )
+      .bind(id)
+      .all<{ step: string; action: string; status: string }>()
+  ).results;
 
 describe('a browser batch is one message, one event, one call per provider', () => {
   it('10 events: ONE analytics message, ONE events row, ONE PostHog and ONE Mixpanel call with 10 items under their per-event keys', async () => {
@@ -79,10 +92,16 @@ describe('a browser batch is one message, one event, one call per provider', () 
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
     // Each item is the envelope the handlers see: its own id, the tracked event's name, its payload with $insert_id.
-    expect(message!.items![3]).toMatchObject({ id: ids[3], type: 'click_3', payload: { event: 'click_3', distinct_id: 'anon_1', properties: { n: 3, $insert_id: ids[3] } } });
+    expect(message!.items![3]).toMatchObject({
+      id: ids[3],
+      type: 'click_3',
+      payload: { event: 'click_3', distinct_id: 'anon_1', properties: { n: 3, $insert_id: ids[3] } },
+    });
     await s.consume(s.h.drain());
 
-    const rows = await env.DB.prepare("SELECT id, status FROM events WHERE integration = 'track' AND id IN (?, ?)").bind(message!.id, ids[0]).all();
+    const rows = await env.DB.prepare("SELECT id, status FROM events WHERE integration = 'track' AND id IN (?, ?)")
+      .bind(message!.id, ids[0])
+      .all();
     expect(rows.results).toEqual([{ id: message!.id, status: 'applied' }]);
     expect(await effectsOf(message!.id)).toEqual([
       { step: '0:0', action: 'posthog', status: 'sent' },
@@ -101,7 +120,8 @@ describe('a browser batch is one message, one event, one call per provider', () 
     // What a request costs, metered by D1 itself (the per-event shape cost 82 rows written and 10 messages).
     console.log(`track batch of 10: ${meter.written} D1 rows written, ${meter.read} read, 1 queue message`);
     // `plan --budget` prices the route per tracked event in batches of 10, from the same statement builders.
-    const budget = (built as unknown as { environments: Record<string, { budget: BudgetTable }> }).environments.default!.budget;
+    const budget = (built as unknown as { environments: Record<string, { budget: BudgetTable }> }).environments.default!
+      .budget;
     const model = budget.handlers.find((c) => c.source === 'track' && c.on === '*')!;
     expect(model.batch_size).toBe(10);
     expect(meter.written).toBe(Math.round(model.d1_rows_written * 10));
@@ -147,7 +167,9 @@ describe('a browser batch is one message, one event, one call per provider', () 
     expect(s.posthogCalls()).toHaveLength(2);
     expect(s.mixpanelCalls()).toHaveLength(2);
     const ids = [(message!.body as Envelope).id, (next!.body as Envelope).id];
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE integration = 'track' AND id IN (?, ?)").bind(...ids).first();
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE integration = 'track' AND id IN (?, ?)")
+      .bind(...ids)
+      .first();
     expect(rows).toEqual({ n: 2 });
     expect(s.h.events.filter((e) => e.kind === 'event.duplicate')).toHaveLength(2);
   });
@@ -165,9 +187,17 @@ describe('a provider that refuses the batch', () => {
       { step: '0:0', action: 'posthog', status: 'dead_lettered' },
       { step: '1:0', action: 'mixpanel', status: 'sent' },
     ]);
-    const letter = await env.DB.prepare("SELECT seq, stage, error FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?").bind(`${batchId}%`).first<{ seq: number; stage: string; error: string }>();
+    const letter = await env.DB.prepare(
+      "SELECT seq, stage, error FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?",
+    )
+      .bind(`${batchId}%`)
+      .first<{ seq: number; stage: string; error: string }>();
     expect(letter!.error).toContain('posthog answered 400');
-    const replayed = await s.h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [letter!.seq] }), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    const replayed = await s.h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ seq: [letter!.seq] }),
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+    });
     expect(await replayed.json()).toMatchObject({ replayed: [{ event_id: batchId }] });
     // The admin API reopens it at the wall clock's time, not the test's.
     s.advance(60_000);
@@ -184,9 +214,14 @@ describe('an event of a batch whose payload cannot be built', () => {
   it('is dead-lettered alone (its own effect); the batch effect sends the others', async () => {
     const m = structuredClone(defaultManifest);
     const handler = m.routes!.track!.handlers![0]!;
-    handler.steps = [{ ...handler.steps[0], distinct_id: 'properties.account' } as (typeof handler.steps)[number], handler.steps[1]!];
+    handler.steps = [
+      { ...handler.steps[0], distinct_id: 'properties.account' } as (typeof handler.steps)[number],
+      handler.steps[1]!,
+    ];
     const s = setup(m);
-    await s.track(tenEvents().map((e, i) => (i % 4 === 1 ? e : { ...e, properties: { ...e.properties, account: `acct_${i}` } })));
+    await s.track(
+      tenEvents().map((e, i) => (i % 4 === 1 ? e : { ...e, properties: { ...e.properties, account: `acct_${i}` } })),
+    );
     const [message] = s.h.drain();
     const batchId = (message!.body as Envelope).id;
     await s.consume([message!]);
@@ -199,7 +234,11 @@ describe('an event of a batch whose payload cannot be built', () => {
     ]);
     expect(s.posthogCalls().map((call) => call.length)).toEqual([7]);
     expect(s.mixpanelCalls().map((call) => call.length)).toEqual([10]);
-    const letters = await env.DB.prepare("SELECT reason FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?").bind(`${batchId}%`).all();
+    const letters = await env.DB.prepare(
+      "SELECT reason FROM dead_letters WHERE integration = 'track' AND stage = 'effect' AND event_id LIKE ?",
+    )
+      .bind(`${batchId}%`)
+      .all();
     expect(letters.results).toEqual([{ reason: 'mapping' }, { reason: 'mapping' }, { reason: 'mapping' }]);
   });
 });
@@ -208,12 +247,22 @@ describe('limits count tracked events, not messages', () => {
   it('mixpanel.events counts each tracked event of a batch (10), and a batch past a drop limit is answered and not queued', async () => {
     const metric = `test.tracked.${uid('t')}`;
     const m = structuredClone(defaultManifest);
-    m.limits = { ...m.limits, [metric]: { counts: 'tracked_events', period: 'month', limit: 15, on_exceed: 'drop' } } as Manifest['limits'];
+    m.limits = {
+      ...m.limits,
+      [metric]: { counts: 'tracked_events', period: 'month', limit: 15, on_exceed: 'drop' },
+    } as Manifest['limits'];
     m.routes!.track!.limits = ['mixpanel.events', metric];
     const s = setup(m);
-    const before = (await env.DB.prepare("SELECT n FROM usage WHERE metric = 'mixpanel.events' AND key = '*' ORDER BY period_start DESC").first<{ n: number }>())?.n ?? 0;
+    const before =
+      (
+        await env.DB.prepare(
+          "SELECT n FROM usage WHERE metric = 'mixpanel.events' AND key = '*' ORDER BY period_start DESC",
+        ).first<{ n: number }>()
+      )?.n ?? 0;
     expect(await (await s.track(tenEvents())).json()).toEqual({ accepted: 10 });
-    const after = await env.DB.prepare("SELECT n FROM usage WHERE metric = 'mixpanel.events' AND key = '*' ORDER BY period_start DESC").first<{ n: number }>();
+    const after = await env.DB.prepare(
+      "SELECT n FROM usage WHERE metric = 'mixpanel.events' AND key = '*' ORDER BY period_start DESC",
+    ).first<{ n: number }>();
     expect(after!.n - before).toBe(10);
     expect(await (await s.track(tenEvents())).json()).toEqual({ accepted: 0, dropped: 10, reason: 'limit_reached' });
     expect(s.h.analytics.messages).toHaveLength(1);
@@ -228,7 +277,9 @@ describe('limits count tracked events, not messages', () => {
     const s = setup(m);
     await s.track(tenEvents());
     await s.consume(s.h.drain());
-    expect(await env.DB.prepare("SELECT n FROM usage WHERE metric = ? AND key = '*'").bind(metric).first()).toEqual({ n: 10 });
+    expect(await env.DB.prepare("SELECT n FROM usage WHERE metric = ? AND key = '*'").bind(metric).first()).toEqual({
+      n: 10,
+    });
     expect(s.posthogCalls()).toHaveLength(1);
   });
 });
@@ -254,7 +305,18 @@ describe('a batch that cannot be processed', () => {
   it('dead-letters whole and replays whole: one letter holding its 10 events, applied once the manifest is fixed', async () => {
     // A handler step that needs a property these events lack: a mapping error, permanent.
     const broken = structuredClone(defaultManifest);
-    broken.routes!.track!.handlers = [{ on: '*', steps: [{ sql: 'UPDATE users SET name = :name WHERE id = :id', params: { id: 'distinct_id', name: 'properties.required_name' } }, ...broken.routes!.track!.handlers![0]!.steps] }];
+    broken.routes!.track!.handlers = [
+      {
+        on: '*',
+        steps: [
+          {
+            sql: 'UPDATE users SET name = :name WHERE id = :id',
+            params: { id: 'distinct_id', name: 'properties.required_name' },
+          },
+          ...broken.routes!.track!.handlers![0]!.steps,
+        ],
+      },
+    ];
     const s = setup(broken);
     await s.track(tenEvents());
     const [message] = s.h.drain();
@@ -262,18 +324,28 @@ describe('a batch that cannot be processed', () => {
     await s.consume([message!]);
     expect(message!.acked).toBe(true);
     expect(s.posthogCalls()).toHaveLength(0);
-    const letter = await env.DB.prepare("SELECT seq, stage, reason, envelope FROM dead_letters WHERE integration = 'track' AND event_id = ?").bind(batch.id).first<{ seq: number; stage: string; reason: string; envelope: string }>();
+    const letter = await env.DB.prepare(
+      "SELECT seq, stage, reason, envelope FROM dead_letters WHERE integration = 'track' AND event_id = ?",
+    )
+      .bind(batch.id)
+      .first<{ seq: number; stage: string; reason: string; envelope: string }>();
     expect(letter).toMatchObject({ stage: 'consumer', reason: 'mapping' });
     expect(itemIds(JSON.parse(letter!.envelope))).toEqual(itemIds(batch));
 
     // The manifest fixed (the step removed), the letter is replayed: the whole batch comes back as one message.
     const fixed = setup();
-    const replayed = await fixed.h.request('/admin/api/dead-letters/replay', { method: 'POST', body: JSON.stringify({ seq: [letter!.seq] }), headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' } });
+    const replayed = await fixed.h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ seq: [letter!.seq] }),
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+    });
     expect(await replayed.json()).toMatchObject({ replayed: [{ event_id: batch.id }] });
     const again = fixed.h.drain();
     expect(again.map((m) => itemIds(m.body))).toEqual([itemIds(batch)]);
     await fixed.consume(again);
-    expect(await env.DB.prepare("SELECT status FROM events WHERE integration = 'track' AND id = ?").bind(batch.id).first()).toEqual({ status: 'applied' });
+    expect(
+      await env.DB.prepare("SELECT status FROM events WHERE integration = 'track' AND id = ?").bind(batch.id).first(),
+    ).toEqual({ status: 'applied' });
     const keys = await keysOf(itemIds(batch));
     expect(fixed.posthogCalls().map((call) => call.map((e) => e.uuid))).toEqual([keys.posthog]);
   });
@@ -291,7 +363,9 @@ describe('the message limit', () => {
     expect(JSON.stringify({ events }).length).toBeLessThan(64 * 1024);
     const res = await big.track(events);
     expect(await res.json()).toEqual({ accepted: 300 });
-    const sizes = (big.h.analytics.messages as Envelope[]).map((e) => new TextEncoder().encode(JSON.stringify(e)).length);
+    const sizes = (big.h.analytics.messages as Envelope[]).map(
+      (e) => new TextEncoder().encode(JSON.stringify(e)).length,
+    );
     expect(sizes.every((n) => n <= 128_000)).toBe(true);
     expect(sizes).toHaveLength(2);
     expect((big.h.analytics.messages as Envelope[]).flatMap((e) => e.items ?? []).length).toBe(300);

@@ -15,8 +15,16 @@ import { svixHeaders } from '../support/sign.ts';
 
 const S = env.TEST_SECRETS;
 const ADMIN = { authorization: 'Bearer test-admin-token' };
-const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).first<T>();
-const rows = async <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all<T>()).results;
+const row = <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>();
+const rows = async <T = Record<string, unknown>>(sql: string, ...params: unknown[]) =>
+  (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .all<T>()
+  ).results;
 
 /** A signed Clerk user.created through the real route; returns its event id (202: queued, 200: in the request). */
 async function clerkUserCreated(h: Harness, data: Record<string, unknown>, status = 202): Promise<string> {
@@ -28,7 +36,13 @@ async function clerkUserCreated(h: Harness, data: Record<string, unknown>, statu
 }
 
 const replay = async (h: Harness, seq: number) =>
-  (await (await h.request('/admin/api/dead-letters/replay', { method: 'POST', headers: ADMIN, body: JSON.stringify({ seq: [seq] }) })).json()) as { replayed: unknown[]; skipped: unknown[] };
+  (await (
+    await h.request('/admin/api/dead-letters/replay', {
+      method: 'POST',
+      headers: ADMIN,
+      body: JSON.stringify({ seq: [seq] }),
+    })
+  ).json()) as { replayed: unknown[]; skipped: unknown[] };
 
 describe('an effect that cannot be built is dead-lettered alone', () => {
   it('a Clerk user.created whose verified primary address has no email_address: the user row commits, the event is applied, the welcome email alone is dead-lettered; replay after a manifest fix builds and sends it once', async () => {
@@ -36,16 +50,50 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     const h = harness({ fetch: fake.fetch });
     const userId = uid('user');
     // Applied in the request: the effect is recorded unbuilt and dead-lettered by the delivery after the commit.
-    const id = await clerkUserCreated(h, { id: userId, first_name: 'Ada', last_name: 'Lovelace', created_at: 1_700_000_000_000, primary_email_address_id: 'idn_1', email_addresses: [{ id: 'idn_1', verification: { status: 'verified' } }] }, 200);
+    const id = await clerkUserCreated(
+      h,
+      {
+        id: userId,
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        created_at: 1_700_000_000_000,
+        primary_email_address_id: 'idn_1',
+        email_addresses: [{ id: 'idn_1', verification: { status: 'verified' } }],
+      },
+      200,
+    );
     expect(h.drain()).toEqual([]);
-    expect(await row('SELECT id, email, name FROM users WHERE id = ?', userId)).toEqual({ id: userId, email: null, name: 'Ada Lovelace' });
-    expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", id)).toEqual({ status: 'applied' });
+    expect(await row('SELECT id, email, name FROM users WHERE id = ?', userId)).toEqual({
+      id: userId,
+      email: null,
+      name: 'Ada Lovelace',
+    });
+    expect(await row("SELECT status FROM events WHERE integration = 'clerk' AND id = ?", id)).toEqual({
+      status: 'applied',
+    });
     // One letter, of the effect: it names the step (in the manifest and in the event) and the value it lacks.
-    const letters = await rows<{ seq: number; stage: string; event_id: string; reason: string; error: string }>("SELECT seq, stage, event_id, reason, error FROM dead_letters WHERE integration = 'clerk' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')", id);
-    expect(letters).toEqual([{ seq: expect.any(Number), stage: 'effect', event_id: `${id}#1:0`, reason: 'mapping', error: expect.stringMatching(/step integrations\.clerk\.handlers\[1\]\.steps\[0\] \(resend\).*path \$primary\.email_address is missing/) }]);
+    const letters = await rows<{ seq: number; stage: string; event_id: string; reason: string; error: string }>(
+      "SELECT seq, stage, event_id, reason, error FROM dead_letters WHERE integration = 'clerk' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')",
+      id,
+    );
+    expect(letters).toEqual([
+      {
+        seq: expect.any(Number),
+        stage: 'effect',
+        event_id: `${id}#1:0`,
+        reason: 'mapping',
+        error: expect.stringMatching(
+          /step integrations\.clerk\.handlers\[1\]\.steps\[0\] \(resend\).*path \$primary\.email_address is missing/,
+        ),
+      },
+    ]);
     expect(fake.emails).toEqual([]);
     // The admin API shows it as the event's effect dead letter.
-    const detail = (await (await h.request(`/admin/api/events/clerk/${id}`, { headers: ADMIN })).json()) as { event: { status: string }; effects: { status: string; action: string }[]; dead_letters: { stage: string; reason: string }[] };
+    const detail = (await (await h.request(`/admin/api/events/clerk/${id}`, { headers: ADMIN })).json()) as {
+      event: { status: string };
+      effects: { status: string; action: string }[];
+      dead_letters: { stage: string; reason: string }[];
+    };
     expect(detail.event.status).toBe('applied');
     expect(detail.effects).toEqual([expect.objectContaining({ action: 'resend', status: 'dead_lettered' })]);
     expect(detail.dead_letters).toEqual([expect.objectContaining({ stage: 'effect', reason: 'mapping' })]);
@@ -55,7 +103,11 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     expect((await replay(h, seq)).replayed).toHaveLength(1);
     await h.consume(h.drain());
     expect(fake.emails).toEqual([]);
-    expect(await row('SELECT replayed_at, reason, error FROM dead_letters WHERE seq = ?', seq)).toEqual({ replayed_at: null, reason: 'mapping', error: expect.stringContaining('$primary.email_address') });
+    expect(await row('SELECT replayed_at, reason, error FROM dead_letters WHERE seq = ?', seq)).toEqual({
+      replayed_at: null,
+      reason: 'mapping',
+      error: expect.stringContaining('$primary.email_address'),
+    });
 
     // The manifest gives the value a default (nobody edits the stored event): the replay builds it and sends it, once.
     const m = structuredClone(defaultManifest) as Manifest;
@@ -67,9 +119,18 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     expect((await replay(fixed, seq)).replayed).toHaveLength(1);
     const [again] = fixed.drain();
     await fixed.consume([again!]);
-    expect(fake.emails.map((e) => ({ to: e.to, subject: e.subject }))).toEqual([{ to: ['unknown-user@example.com'], subject: 'Welcome to Acme, Ada' }]);
-    expect(await row("SELECT status, attempts, json_extract(payload, '$.to[0]') AS to_email FROM effects WHERE integration = 'clerk' AND event_id = ?", id)).toEqual({ status: 'sent', attempts: 1, to_email: 'unknown-user@example.com' });
-    expect(await row('SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE seq = ?', seq)).toEqual({ replayed: 1 });
+    expect(fake.emails.map((e) => ({ to: e.to, subject: e.subject }))).toEqual([
+      { to: ['unknown-user@example.com'], subject: 'Welcome to Acme, Ada' },
+    ]);
+    expect(
+      await row(
+        "SELECT status, attempts, json_extract(payload, '$.to[0]') AS to_email FROM effects WHERE integration = 'clerk' AND event_id = ?",
+        id,
+      ),
+    ).toEqual({ status: 'sent', attempts: 1, to_email: 'unknown-user@example.com' });
+    expect(await row('SELECT replayed_at IS NOT NULL AS replayed FROM dead_letters WHERE seq = ?', seq)).toEqual({
+      replayed: 1,
+    });
     // A redelivered effects message, or a second replay, sends nothing more.
     await fixed.consume([fakeMessage(again!.body, 2)]);
     expect((await replay(fixed, seq)).replayed).toEqual([]);
@@ -88,8 +149,22 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
             on: 'order.placed',
             steps: [
               { sql: "INSERT INTO orders (id, status) VALUES (:id, 'placed')", params: { id: 'data.object.id' } },
-              { action: 'resend', from: 'A <a@example.com>', to: 'data.object.missing_email', subject: 'Hi', text: 'Hello', api_key: 'RESEND_API_KEY' },
-              { action: 'resend', from: 'A <a@example.com>', to: 'data.object.email', subject: 'Placed', text: 'Thanks', api_key: 'RESEND_API_KEY' },
+              {
+                action: 'resend',
+                from: 'A <a@example.com>',
+                to: 'data.object.missing_email',
+                subject: 'Hi',
+                text: 'Hello',
+                api_key: 'RESEND_API_KEY',
+              },
+              {
+                action: 'resend',
+                from: 'A <a@example.com>',
+                to: 'data.object.email',
+                subject: 'Placed',
+                text: 'Thanks',
+                api_key: 'RESEND_API_KEY',
+              },
               { enqueue: 'fulfillment', body: { orderId: 'data.object.id' } },
             ],
           },
@@ -98,24 +173,50 @@ describe('an effect that cannot be built is dead-lettered alone', () => {
     };
     const h = harness({ compiled: compileManifest(m, defaultRegistry), fetch: fake.fetch });
     const order = uid('ord');
-    const envelope = (id: string, object: Record<string, unknown>): Envelope => ({ integration: 'stripe', id, type: 'order.placed', occurred_at: null, received_at: new Date().toISOString(), payload: { data: { object } } });
+    const envelope = (id: string, object: Record<string, unknown>): Envelope => ({
+      integration: 'stripe',
+      id,
+      type: 'order.placed',
+      occurred_at: null,
+      received_at: new Date().toISOString(),
+      payload: { data: { object } },
+    });
     const good = envelope(uid('evt'), { id: order, email: 'buyer@example.com' });
     await h.consume([fakeMessage(good)]);
     expect(await row('SELECT status FROM orders WHERE id = ?', order)).toEqual({ status: 'placed' });
-    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", good.id)).toEqual({ status: 'applied' });
+    expect(await row("SELECT status FROM events WHERE integration = 'stripe' AND id = ?", good.id)).toEqual({
+      status: 'applied',
+    });
     expect(fake.emails.map((e) => e.subject)).toEqual(['Placed']);
     expect(h.fulfillment.messages).toEqual([{ orderId: order }]);
-    expect(await rows("SELECT step, status FROM effects WHERE integration = 'stripe' AND event_id = ? ORDER BY step", good.id)).toEqual([
+    expect(
+      await rows(
+        "SELECT step, status FROM effects WHERE integration = 'stripe' AND event_id = ? ORDER BY step",
+        good.id,
+      ),
+    ).toEqual([
       { step: '1:0', status: 'dead_lettered' },
       { step: '2:0', status: 'sent' },
     ]);
-    expect(await rows("SELECT stage, event_id, reason FROM dead_letters WHERE integration = 'stripe' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')", good.id)).toEqual([{ stage: 'effect', event_id: `${good.id}#1:0`, reason: 'mapping' }]);
+    expect(
+      await rows(
+        "SELECT stage, event_id, reason FROM dead_letters WHERE integration = 'stripe' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')",
+        good.id,
+      ),
+    ).toEqual([{ stage: 'effect', event_id: `${good.id}#1:0`, reason: 'mapping' }]);
 
     // No order id: the SQL step cannot be mapped, so nothing of the event commits and it is dead-lettered whole.
     const bad = envelope(uid('evt'), { email: 'nobody@example.com' });
     await h.consume([fakeMessage(bad)]);
-    expect(await rows("SELECT stage, reason FROM dead_letters WHERE integration = 'stripe' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')", bad.id)).toEqual([{ stage: 'consumer', reason: 'mapping' }]);
-    expect(await row("SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id = ?", bad.id)).toEqual({ n: 0 });
+    expect(
+      await rows(
+        "SELECT stage, reason FROM dead_letters WHERE integration = 'stripe' AND (event_id = ?1 OR event_id LIKE ?1 || '#%')",
+        bad.id,
+      ),
+    ).toEqual([{ stage: 'consumer', reason: 'mapping' }]);
+    expect(
+      await row("SELECT count(*) AS n FROM effects WHERE integration = 'stripe' AND event_id = ?", bad.id),
+    ).toEqual({ n: 0 });
     expect(fake.emails).toHaveLength(1);
     expect(h.fulfillment.messages).toHaveLength(1);
   });

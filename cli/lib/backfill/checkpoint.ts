@@ -26,7 +26,8 @@ export interface Checkpoint {
   finished_at: string | null;
 }
 
-export const checkpointPath = (root: string, env: string, integration: string, object: string) => join(root, '.switchyard', 'backfill', `${env}-${integration}-${object}.json`);
+export const checkpointPath = (root: string, env: string, integration: string, object: string) =>
+  join(root, '.switchyard', 'backfill', `${env}-${integration}-${object}.json`);
 
 export function readCheckpoint(path: string): Checkpoint | undefined {
   if (!existsSync(path)) return undefined;

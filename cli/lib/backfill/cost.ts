@@ -31,11 +31,21 @@ export function duration(ms: number): string {
 }
 
 /** The projection lines for one source. */
-export function projectionLines(o: { objects: number | null; cost: HandlerCost | undefined; writesPerMinute: number; perSecond: number; pageSize: number; batch: number; plan: 'free' | 'paid' }): string[] {
+export function projectionLines(o: {
+  objects: number | null;
+  cost: HandlerCost | undefined;
+  writesPerMinute: number;
+  perSecond: number;
+  pageSize: number;
+  batch: number;
+  plan: 'free' | 'paid';
+}): string[] {
   const { objects, cost } = o;
   const lines: string[] = [];
   if (!cost) return ['  cost: unknown (this event type has no priced handler)'];
-  lines.push(`  per object: ${cost.d1_rows_written} D1 rows written, ${cost.d1_rows_read} read, ${cost.queue_operations} queue operations (${cost.path === 'direct' ? 'applied in the request' : 'through the queue'})`);
+  lines.push(
+    `  per object: ${cost.d1_rows_written} D1 rows written, ${cost.d1_rows_read} read, ${cost.queue_operations} queue operations (${cost.path === 'direct' ? 'applied in the request' : 'through the queue'})`,
+  );
   if (objects === null) return [...lines, '  objects: unknown'];
   const written = objects * cost.d1_rows_written;
   const allowance = PLAN_LIMITS[o.plan].d1_rows_written;

@@ -68,20 +68,28 @@ export function sourceUrl(source: BackfillSource, env: Record<string, string | u
 function authHeaders(source: BackfillSource, env: Record<string, string | undefined>): Record<string, string> {
   const secret = (name: string) => {
     const v = env[name];
-    if (!v) throw new ListError(`set ${name} in the environment (the provider credential this source lists with; it stays on this machine)`);
+    if (!v)
+      throw new ListError(
+        `set ${name} in the environment (the provider credential this source lists with; it stays on this machine)`,
+      );
     return v;
   };
   const headers: Record<string, string> = {};
   for (const a of ([] as SourceAuth[]).concat(source.auth)) {
     if (a.type === 'bearer') headers.authorization = `Bearer ${secret(a.secret)}`;
-    else if (a.type === 'basic') headers.authorization = `Basic ${Buffer.from(`${secret(a.username)}:${a.password ? secret(a.password) : ''}`).toString('base64')}`;
+    else if (a.type === 'basic')
+      headers.authorization = `Basic ${Buffer.from(`${secret(a.username)}:${a.password ? secret(a.password) : ''}`).toString('base64')}`;
     else headers[a.header.toLowerCase()] = secret(a.secret);
   }
   return headers;
 }
 
 function sinceValue(since: Date, format: NonNullable<BackfillSource['since']>['format']): string {
-  return format === 'unix_seconds' ? String(Math.floor(since.getTime() / 1000)) : format === 'unix_ms' ? String(since.getTime()) : since.toISOString();
+  return format === 'unix_seconds'
+    ? String(Math.floor(since.getTime() / 1000))
+    : format === 'unix_ms'
+      ? String(since.getTime())
+      : since.toISOString();
 }
 
 /** A client for one source's list endpoint. */
@@ -108,7 +116,8 @@ export class Pager {
     this.interval = 1000 / (source.rate_limit?.per_second ?? 5);
     this.base = sourceUrl(source, options.env);
     this.headers = { accept: 'application/json', ...(source.headers ?? {}), ...authHeaders(source, options.env) };
-    if (options.since && !source.since) throw new ListError('this source declares no `since:` filter, so --since cannot narrow it');
+    if (options.since && !source.since)
+      throw new ListError('this source declares no `since:` filter, so --since cannot narrow it');
   }
 
   /** One GET, paced, with 429s waited out and failures retried. */
@@ -125,7 +134,8 @@ export class Pager {
         // Never followed: a redirect would carry the credential to wherever its Location points.
         res = await this.fetch(url, { headers: this.headers, redirect: 'manual' });
       } catch (error) {
-        if (++failures > (this.options.retries ?? 5)) throw new ListError(`${url.origin}${url.pathname}: ${(error as Error).message}`);
+        if (++failures > (this.options.retries ?? 5))
+          throw new ListError(`${url.origin}${url.pathname}: ${(error as Error).message}`);
         this.stats.retried++;
         await this.backoff(failures, `${(error as Error).message}`);
         continue;
@@ -133,7 +143,10 @@ export class Pager {
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel();
         const target = URL.parse(res.headers.get('location') ?? '', url);
-        throw new ListError(`${url.origin}${url.pathname} answered ${res.status}, a redirect to ${target ? target.origin : 'an unreadable Location'}: not followed, so the source's credential goes nowhere else (point the source at the final URL)`, res.status);
+        throw new ListError(
+          `${url.origin}${url.pathname} answered ${res.status}, a redirect to ${target ? target.origin : 'an unreadable Location'}: not followed, so the source's credential goes nowhere else (point the source at the final URL)`,
+          res.status,
+        );
       }
       if (res.status === 429) {
         await res.body?.cancel();
@@ -147,17 +160,25 @@ export class Pager {
       }
       if (res.status >= 500) {
         await res.body?.cancel();
-        if (++failures > (this.options.retries ?? 5)) throw new ListError(`${url.origin}${url.pathname} answered ${res.status} ${failures} times`, res.status);
+        if (++failures > (this.options.retries ?? 5))
+          throw new ListError(`${url.origin}${url.pathname} answered ${res.status} ${failures} times`, res.status);
         this.stats.retried++;
         await this.backoff(failures, `${res.status} from the provider`);
         continue;
       }
       if (!res.ok) {
         const text = (await res.text().catch(() => '')).slice(0, 300);
-        throw new ListError(`${url.origin}${url.pathname} answered ${res.status}${res.status === 401 || res.status === 403 ? ' (check the API key the source names)' : ''}: ${text}`, res.status);
+        throw new ListError(
+          `${url.origin}${url.pathname} answered ${res.status}${res.status === 401 || res.status === 403 ? ' (check the API key the source names)' : ''}: ${text}`,
+          res.status,
+        );
       }
       const date = Date.parse(res.headers.get('date') ?? '');
-      return { body: await res.json(), headers: res.headers, fetchedAt: (Number.isNaN(date) ? this.now() : date) - 1000 };
+      return {
+        body: await res.json(),
+        headers: res.headers,
+        fetchedAt: (Number.isNaN(date) ? this.now() : date) - 1000,
+      };
     }
   }
 
@@ -173,12 +194,14 @@ export class Pager {
     if (p.type === 'next_url' && cursor?.url) {
       const next = new URL(cursor.url, this.base);
       // The credential goes only where the source points: a next link elsewhere is refused.
-      if (next.origin !== this.base.origin) throw new ListError(`the next page link points at ${next.origin}, not ${this.base.origin}`);
+      if (next.origin !== this.base.origin)
+        throw new ListError(`the next page link points at ${next.origin}, not ${this.base.origin}`);
       return next;
     }
     const url = new URL(this.base);
     for (const [k, v] of Object.entries(this.source.query ?? {})) url.searchParams.set(k, String(v));
-    if (this.options.since && this.source.since) url.searchParams.set(this.source.since.param, sinceValue(this.options.since, this.source.since.format));
+    if (this.options.since && this.source.since)
+      url.searchParams.set(this.source.since.param, sinceValue(this.options.since, this.source.since.format));
     if (p.type === 'cursor' && cursor?.after) url.searchParams.set(p.param, cursor.after);
     if (p.type === 'offset') {
       url.searchParams.set(p.limit_param, String(p.limit));
@@ -195,7 +218,8 @@ export class Pager {
   async page(cursor: Cursor | null): Promise<Page> {
     const { body, headers, fetchedAt } = await this.get(this.urlFor(cursor));
     const items = this.source.items ? read(body, this.source.items) : body;
-    if (!Array.isArray(items)) throw new ListError(`the response has no list at ${this.source.items ?? 'its top level'}`);
+    if (!Array.isArray(items))
+      throw new ListError(`the response has no list at ${this.source.items ?? 'its top level'}`);
     const p = this.source.pagination;
     let next: Cursor | null = null;
     if (p.type === 'cursor') {
@@ -225,7 +249,8 @@ export class Pager {
     const t = this.source.total;
     if (!t?.url) return undefined;
     const url = new URL(t.url, this.base);
-    if (url.origin !== this.base.origin) throw new ListError(`the count endpoint ${url.origin} is not the source's origin`);
+    if (url.origin !== this.base.origin)
+      throw new ListError(`the count endpoint ${url.origin} is not the source's origin`);
     const { body } = await this.get(url);
     const value = t.path ? read(body, t.path) : body;
     return Number.isFinite(Number(value)) ? Number(value) : undefined;

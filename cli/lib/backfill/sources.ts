@@ -29,7 +29,9 @@ export function checkSource(source: unknown): string[] {
     ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
     validate = ajv.compile({ definitions: sourceDefinitions, $ref: '#/definitions/BackfillSource' });
   }
-  return validate(source) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+  return validate(source)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,7 +45,9 @@ export function resolveSources(project: Project, integration: string, env = 'def
   if (!spec) {
     const names = Object.keys(manifest.integrations ?? {});
     const guess = closest(integration, names);
-    throw new UsageError(`no integration ${integration}${guess ? ` (did you mean ${guess}?)` : ''}; integrations: ${names.join(', ')}`);
+    throw new UsageError(
+      `no integration ${integration}${guess ? ` (did you mean ${guess}?)` : ''}; integrations: ${names.join(', ')}`,
+    );
   }
   const provider = typeof spec.provider === 'string' ? spec.provider : undefined;
   const preset = provider ? loadCatalog().entries.get(provider)?.sources : undefined;
@@ -51,10 +55,18 @@ export function resolveSources(project: Project, integration: string, env = 'def
   const sources = new Map<string, BackfillSource>();
   for (const [name, source] of Object.entries(merged)) {
     const problems = checkSource(source);
-    if (problems.length) throw new UsageError(`integrations.${integration}.sources.${name} (merged over catalog/${provider}.yaml): ${problems.join('; ')}`);
+    if (problems.length)
+      throw new UsageError(
+        `integrations.${integration}.sources.${name} (merged over catalog/${provider}.yaml): ${problems.join('; ')}`,
+      );
     sources.set(name, source as BackfillSource);
   }
-  return { integration, ...(provider ? { provider } : {}), sources, handlers: (spec.handlers as ResolvedSources['handlers']) ?? [] };
+  return {
+    integration,
+    ...(provider ? { provider } : {}),
+    sources,
+    handlers: (spec.handlers as ResolvedSources['handlers']) ?? [],
+  };
 }
 
 /** The handlers an event type runs, and whether any step of them is more than SQL (an email, an enqueue, a call). */

@@ -41,7 +41,8 @@ function format(value: unknown, as: string | undefined): unknown {
 }
 
 /** The 16-hex digest of an object's JSON: the same state, the same id. */
-export const objectHash = (object: unknown) => createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 16);
+export const objectHash = (object: unknown) =>
+  createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 16);
 
 interface Scope {
   object: unknown;
@@ -67,7 +68,8 @@ function render(node: unknown, scope: Scope): unknown {
     });
   }
   if (Array.isArray(node)) return node.map((n) => render(n, scope));
-  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, render(v, scope)]));
+  if (node && typeof node === 'object')
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, render(v, scope)]));
   return node;
 }
 
@@ -81,13 +83,24 @@ export function wanted(source: BackfillSource, object: unknown): boolean {
  * The event for one listed object. `fetchedAt` is ms (the provider's Date header). A `suffix` makes the id new (a
  * repair must not be deduplicated against the backfill of the same state).
  */
-export function synthesise(source: BackfillSource, object: unknown, fetchedAt: number, suffix?: string): SyntheticEvent {
+export function synthesise(
+  source: BackfillSource,
+  object: unknown,
+  fetchedAt: number,
+  suffix?: string,
+): SyntheticEvent {
   const scope: Scope = { object, event: { type: source.event.type }, hash: objectHash(object), fetched_at: fetchedAt };
   const rendered = render(source.event.id, scope);
-  if (typeof rendered !== 'string' || !rendered || /\{|:$|::/.test(rendered)) throw new Error(`the event id template ${source.event.id} gave ${JSON.stringify(rendered)} for this object`);
+  if (typeof rendered !== 'string' || !rendered || /\{|:$|::/.test(rendered))
+    throw new Error(`the event id template ${source.event.id} gave ${JSON.stringify(rendered)} for this object`);
   const id = suffix ? `${rendered}:${suffix}` : rendered;
   scope.event.id = id;
   const body = render(source.event.body, scope) as Record<string, unknown>;
   const headers = source.event.headers ? (render(source.event.headers, scope) as Record<string, string>) : undefined;
-  return { id, type: source.event.type, body, ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) } : {}) };
+  return {
+    id,
+    type: source.event.type,
+    body,
+    ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) } : {}),
+  };
 }

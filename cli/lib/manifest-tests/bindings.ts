@@ -29,7 +29,10 @@ export class OfflineQueue {
     this.sent.push({ body: copy, delaySeconds });
     this.push(copy, 1, this.clock() + delaySeconds * 1000);
   }
-  async sendBatch(messages: { body: unknown; delaySeconds?: number }[], options?: { delaySeconds?: number }): Promise<void> {
+  async sendBatch(
+    messages: { body: unknown; delaySeconds?: number }[],
+    options?: { delaySeconds?: number },
+  ): Promise<void> {
     for (const m of messages) await this.send(m.body, { delaySeconds: m.delaySeconds ?? options?.delaySeconds ?? 0 });
   }
   /** Puts a message (back) on the queue, due at `dueAt`. */
@@ -70,19 +73,39 @@ export class MemoryKV {
     if (type === 'arrayBuffer') return new TextEncoder().encode(e.value).buffer;
     return e.value;
   }
-  async getWithMetadata(key: string, options?: string | { type?: string }): Promise<{ value: unknown; metadata: unknown }> {
+  async getWithMetadata(
+    key: string,
+    options?: string | { type?: string },
+  ): Promise<{ value: unknown; metadata: unknown }> {
     return { value: await this.get(key, options), metadata: this.live(key)?.metadata ?? null };
   }
-  async put(key: string, value: string | ArrayBuffer, options: { expirationTtl?: number; expiration?: number; metadata?: unknown } = {}): Promise<void> {
+  async put(
+    key: string,
+    value: string | ArrayBuffer,
+    options: { expirationTtl?: number; expiration?: number; metadata?: unknown } = {},
+  ): Promise<void> {
     const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
-    const expiresAt = options.expirationTtl ? this.clock() + options.expirationTtl * 1000 : options.expiration ? options.expiration * 1000 : undefined;
-    this.entries.set(key, { value: text, ...(expiresAt !== undefined ? { expiresAt } : {}), ...(options.metadata !== undefined ? { metadata: options.metadata } : {}) });
+    const expiresAt = options.expirationTtl
+      ? this.clock() + options.expirationTtl * 1000
+      : options.expiration
+        ? options.expiration * 1000
+        : undefined;
+    this.entries.set(key, {
+      value: text,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+    });
   }
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }
-  async list(options: { prefix?: string } = {}): Promise<{ keys: { name: string }[]; list_complete: true; cacheStatus: null }> {
-    const keys = [...this.entries.keys()].filter((k) => k.startsWith(options.prefix ?? '') && this.live(k)).sort().map((name) => ({ name }));
+  async list(
+    options: { prefix?: string } = {},
+  ): Promise<{ keys: { name: string }[]; list_complete: true; cacheStatus: null }> {
+    const keys = [...this.entries.keys()]
+      .filter((k) => k.startsWith(options.prefix ?? '') && this.live(k))
+      .sort()
+      .map((name) => ({ name }));
     return { keys, list_complete: true, cacheStatus: null };
   }
 }

@@ -84,7 +84,22 @@ export interface CaseFile {
 export const DEFAULT_NOW = '2026-01-01T00:00:00.000Z';
 
 const CASE_KEYS = ['name', 'integration', 'now', 'seed', 'events', 'expect'];
-const STEP_KEYS = ['integration', 'sample', 'json', 'file', 'type', 'id', 'set', 'headers', 'signature', 'after', 'redeliver', 'wait', 'request', 'expect'];
+const STEP_KEYS = [
+  'integration',
+  'sample',
+  'json',
+  'file',
+  'type',
+  'id',
+  'set',
+  'headers',
+  'signature',
+  'after',
+  'redeliver',
+  'wait',
+  'request',
+  'expect',
+];
 const STEP_EXPECT_KEYS = ['http', 'body', 'event', 'skipped_by'];
 const EXPECT_KEYS = ['tables', 'effects', 'enqueued', 'dead_letters'];
 const FILE_KEYS = ['integration', 'now', 'cases'];
@@ -109,7 +124,10 @@ export function parseCaseFile(file: string, text: string): CaseFile {
       if (!p.length) return { file, line: 1, column: 1 };
     }
   };
-  const problems: CaseFile['problems'] = doc.errors.map((e) => ({ location: { file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1 }, message: e.message }));
+  const problems: CaseFile['problems'] = doc.errors.map((e) => ({
+    location: { file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1 },
+    message: e.message,
+  }));
   const out: CaseFile = { file, text, doc, cases: [], problems, locate };
   if (problems.length) return out;
   const problem = (path: Path, message: string) => problems.push({ location: locate(path), message });
@@ -117,7 +135,10 @@ export function parseCaseFile(file: string, text: string): CaseFile {
     for (const key of Object.keys(value)) {
       if (allowed.includes(key)) continue;
       const guess = closest(key, allowed);
-      problem([...path, key], `unknown key ${key} in ${what}${guess ? ` (did you mean ${guess}?)` : ''}; keys: ${allowed.join(', ')}`);
+      problem(
+        [...path, key],
+        `unknown key ${key} in ${what}${guess ? ` (did you mean ${guess}?)` : ''}; keys: ${allowed.join(', ')}`,
+      );
     }
   };
   const root = doc.toJS() as unknown;
@@ -128,7 +149,8 @@ export function parseCaseFile(file: string, text: string): CaseFile {
   unknownKeys(root, FILE_KEYS, [], 'the file');
   const time = (value: unknown, path: Path): number => {
     const ms = typeof value === 'number' ? value : Date.parse(String(value));
-    if (!Number.isFinite(ms)) problem(path, `now: ${JSON.stringify(value)} is not an ISO time (2026-01-01T00:00:00Z) or ms since 1970`);
+    if (!Number.isFinite(ms))
+      problem(path, `now: ${JSON.stringify(value)} is not an ISO time (2026-01-01T00:00:00Z) or ms since 1970`);
     return ms;
   };
   const duration = (value: unknown, path: Path): number | undefined => {
@@ -147,13 +169,18 @@ export function parseCaseFile(file: string, text: string): CaseFile {
     if (typeof raw.name !== 'string') problem(path, 'a case needs a `name`');
     const integration = (raw.integration ?? root.integration) as string | undefined;
     const steps: Step[] = [];
-    if (!Array.isArray(raw.events) || !raw.events.length) problem(path, 'a case needs `events:`, a list of at least one event');
+    if (!Array.isArray(raw.events) || !raw.events.length)
+      problem(path, 'a case needs `events:`, a list of at least one event');
     (Array.isArray(raw.events) ? raw.events : []).forEach((e, j) => {
       const at: Path = [...path, 'events', j];
       if (!isObj(e)) return problem(at, 'an event is a map (sample:, json:, file:, redeliver:, wait: or request:)');
       unknownKeys(e, STEP_KEYS, at, 'an event');
       const sources = ['sample', 'json', 'file', 'redeliver', 'wait', 'request'].filter((k) => e[k] !== undefined);
-      if (sources.length !== 1) problem(at, `an event has exactly one of sample:, json:, file:, redeliver:, wait: or request: (found ${sources.join(', ') || 'none'})`);
+      if (sources.length !== 1)
+        problem(
+          at,
+          `an event has exactly one of sample:, json:, file:, redeliver:, wait: or request: (found ${sources.join(', ') || 'none'})`,
+        );
       const step: Step = { path: at };
       if (e.integration !== undefined) step.integration = String(e.integration);
       if (e.sample !== undefined) step.sample = String(e.sample);
@@ -161,32 +188,62 @@ export function parseCaseFile(file: string, text: string): CaseFile {
       if (e.file !== undefined) step.file = String(e.file);
       if (e.type !== undefined) step.type = String(e.type);
       if (e.id !== undefined) step.id = String(e.id);
-      if (e.set !== undefined) isObj(e.set) ? (step.set = e.set) : problem([...at, 'set'], 'set: maps paths (data.object.status) to values');
-      if (e.headers !== undefined) isObj(e.headers) ? (step.headers = Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k.toLowerCase(), String(v)]))) : problem([...at, 'headers'], 'headers: is a map');
+      if (e.set !== undefined)
+        isObj(e.set) ? (step.set = e.set) : problem([...at, 'set'], 'set: maps paths (data.object.status) to values');
+      if (e.headers !== undefined)
+        isObj(e.headers)
+          ? (step.headers = Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k.toLowerCase(), String(v)])))
+          : problem([...at, 'headers'], 'headers: is a map');
       if (e.signature !== undefined) {
         if (e.signature === 'bad' || e.signature === 'none' || e.signature === 'valid') step.signature = e.signature;
-        else problem([...at, 'signature'], 'signature: is valid (the default), bad (signed with a wrong secret) or none');
+        else
+          problem([...at, 'signature'], 'signature: is valid (the default), bad (signed with a wrong secret) or none');
       }
       if (e.after !== undefined) step.afterMs = duration(e.after, [...at, 'after']);
       if (e.wait !== undefined) step.waitMs = duration(e.wait, [...at, 'wait']);
       if (e.redeliver !== undefined) {
-        if (typeof e.redeliver !== 'number' || !Number.isInteger(e.redeliver) || e.redeliver < 1 || e.redeliver > j) problem([...at, 'redeliver'], `redeliver: is the number (1 to ${j}) of an earlier event of this case`);
+        if (typeof e.redeliver !== 'number' || !Number.isInteger(e.redeliver) || e.redeliver < 1 || e.redeliver > j)
+          problem([...at, 'redeliver'], `redeliver: is the number (1 to ${j}) of an earlier event of this case`);
         else step.redeliver = e.redeliver;
       }
       if (e.request !== undefined) {
         const r = e.request;
-        if (!isObj(r) || typeof r.path !== 'string') problem([...at, 'request'], 'request: needs a path (and optionally method, headers, json or body, user)');
+        if (!isObj(r) || typeof r.path !== 'string')
+          problem([...at, 'request'], 'request: needs a path (and optionally method, headers, json or body, user)');
         else {
-          const headers = isObj(r.headers) ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)])) : {};
-          const body = r.json !== undefined ? JSON.stringify(r.json) : r.body !== undefined ? String(r.body) : undefined;
+          const headers = isObj(r.headers)
+            ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)]))
+            : {};
+          const body =
+            r.json !== undefined ? JSON.stringify(r.json) : r.body !== undefined ? String(r.body) : undefined;
           if (r.json !== undefined) headers['content-type'] ??= 'application/json';
           let user: TestUser | undefined;
           if (r.user !== undefined) {
             const u = r.user;
-            if (!isObj(u) || typeof u.sub !== 'string' || (u.provider !== undefined && typeof u.provider !== 'string') || (u.claims !== undefined && !isObj(u.claims))) problem([...at, 'request', 'user'], 'user: is { sub, provider?, claims? }: who the request is signed in as');
-            else user = { sub: u.sub, ...(typeof u.provider === 'string' ? { provider: u.provider } : {}), ...(isObj(u.claims) ? { claims: u.claims } : {}) };
+            if (
+              !isObj(u) ||
+              typeof u.sub !== 'string' ||
+              (u.provider !== undefined && typeof u.provider !== 'string') ||
+              (u.claims !== undefined && !isObj(u.claims))
+            )
+              problem(
+                [...at, 'request', 'user'],
+                'user: is { sub, provider?, claims? }: who the request is signed in as',
+              );
+            else
+              user = {
+                sub: u.sub,
+                ...(typeof u.provider === 'string' ? { provider: u.provider } : {}),
+                ...(isObj(u.claims) ? { claims: u.claims } : {}),
+              };
           }
-          step.request = { method: String(r.method ?? (body === undefined ? 'GET' : 'POST')), path: r.path, headers, ...(body !== undefined ? { body } : {}), ...(user ? { user } : {}) };
+          step.request = {
+            method: String(r.method ?? (body === undefined ? 'GET' : 'POST')),
+            path: r.path,
+            headers,
+            ...(body !== undefined ? { body } : {}),
+            ...(user ? { user } : {}),
+          };
         }
       }
       if (e.expect !== undefined) {
@@ -195,12 +252,20 @@ export function parseCaseFile(file: string, text: string): CaseFile {
           unknownKeys(e.expect, STEP_EXPECT_KEYS, [...at, 'expect'], "an event's expect");
           step.expect = {};
           if (e.expect.http !== undefined) step.expect.http = Number(e.expect.http);
-          if (e.expect.body !== undefined) isObj(e.expect.body) ? (step.expect.body = e.expect.body) : problem([...at, 'expect', 'body'], 'body: is a map of the fields expected in the JSON answer');
+          if (e.expect.body !== undefined)
+            isObj(e.expect.body)
+              ? (step.expect.body = e.expect.body)
+              : problem([...at, 'expect', 'body'], 'body: is a map of the fields expected in the JSON answer');
           if (e.expect.event !== undefined) step.expect.event = String(e.expect.event);
           const skippedBy = e.expect.skipped_by;
           if (skippedBy !== undefined) {
-            if (Array.isArray(skippedBy) && skippedBy.every((s) => typeof s === 'string')) step.expect.skippedBy = skippedBy;
-            else problem([...at, 'expect', 'skipped_by'], 'skipped_by: lists the conditions that skip steps of the event (their manifest paths, as "integrations.stripe.handlers[0].if"); [] for none');
+            if (Array.isArray(skippedBy) && skippedBy.every((s) => typeof s === 'string'))
+              step.expect.skippedBy = skippedBy;
+            else
+              problem(
+                [...at, 'expect', 'skipped_by'],
+                'skipped_by: lists the conditions that skip steps of the event (their manifest paths, as "integrations.stripe.handlers[0].if"); [] for none',
+              );
           }
         }
       }
@@ -209,23 +274,38 @@ export function parseCaseFile(file: string, text: string): CaseFile {
     const seed: Record<string, Row[]> = {};
     if (raw.seed !== undefined) {
       if (!isObj(raw.seed)) problem([...path, 'seed'], 'seed: maps table names to lists of rows');
-      else for (const [table, rows] of Object.entries(raw.seed)) Array.isArray(rows) && rows.every(isObj) ? (seed[table] = rows as Row[]) : problem([...path, 'seed', table], `seed.${table} is a list of rows`);
+      else
+        for (const [table, rows] of Object.entries(raw.seed))
+          Array.isArray(rows) && rows.every(isObj)
+            ? (seed[table] = rows as Row[])
+            : problem([...path, 'seed', table], `seed.${table} is a list of rows`);
     }
     const expect: Case['expect'] = {};
     if (raw.expect !== undefined) {
-      if (!isObj(raw.expect)) problem([...path, 'expect'], 'expect: is a map (tables, effects, enqueued, dead_letters)');
+      if (!isObj(raw.expect))
+        problem([...path, 'expect'], 'expect: is a map (tables, effects, enqueued, dead_letters)');
       else {
         unknownKeys(raw.expect, EXPECT_KEYS, [...path, 'expect'], "a case's expect");
         const tables = raw.expect.tables;
         if (tables !== undefined) {
           expect.tables = {};
-          if (!isObj(tables)) problem([...path, 'expect', 'tables'], 'tables: maps table names to rows (exactly these) or { contains: rows }');
+          if (!isObj(tables))
+            problem(
+              [...path, 'expect', 'tables'],
+              'tables: maps table names to rows (exactly these) or { contains: rows }',
+            );
           else
             for (const [table, spec] of Object.entries(tables)) {
               const tp: Path = [...path, 'expect', 'tables', table];
-              if (Array.isArray(spec) && spec.every(isObj)) expect.tables[table] = { mode: 'rows', rows: spec as Row[], path: tp };
-              else if (isObj(spec) && Array.isArray(spec.contains) && spec.contains.every(isObj)) expect.tables[table] = { mode: 'contains', rows: spec.contains as Row[], path: [...tp, 'contains'] };
-              else problem(tp, `tables.${table} is a list of rows (the table holds exactly these) or { contains: [rows] }`);
+              if (Array.isArray(spec) && spec.every(isObj))
+                expect.tables[table] = { mode: 'rows', rows: spec as Row[], path: tp };
+              else if (isObj(spec) && Array.isArray(spec.contains) && spec.contains.every(isObj))
+                expect.tables[table] = { mode: 'contains', rows: spec.contains as Row[], path: [...tp, 'contains'] };
+              else
+                problem(
+                  tp,
+                  `tables.${table} is a list of rows (the table holds exactly these) or { contains: [rows] }`,
+                );
             }
         }
         for (const key of ['effects', 'enqueued', 'dead_letters'] as const) {
@@ -236,7 +316,16 @@ export function parseCaseFile(file: string, text: string): CaseFile {
         }
       }
     }
-    out.cases.push({ file, name: String(raw.name ?? `case ${i + 1}`), path, ...(integration ? { integration } : {}), now: raw.now !== undefined ? time(raw.now, [...path, 'now']) : fileNow, seed, steps, expect });
+    out.cases.push({
+      file,
+      name: String(raw.name ?? `case ${i + 1}`),
+      path,
+      ...(integration ? { integration } : {}),
+      now: raw.now !== undefined ? time(raw.now, [...path, 'now']) : fileNow,
+      seed,
+      steps,
+      expect,
+    });
   });
   return out;
 }
@@ -245,7 +334,8 @@ export function parseCaseFile(file: string, text: string): CaseFile {
 export function setInDocument(doc: Document, path: Path, value: unknown): void {
   const node = doc.createNode(value);
   // Short rows read best on one line each.
-  if (isSeq(node)) for (const item of node.items) if (isMap(item) && JSON.stringify(item.toJSON()).length <= 100) item.flow = true;
+  if (isSeq(node))
+    for (const item of node.items) if (isMap(item) && JSON.stringify(item.toJSON()).length <= 100) item.flow = true;
   if (isMap(node) && JSON.stringify(node.toJSON()).length <= 100) node.flow = true;
   doc.setIn(path, node);
 }

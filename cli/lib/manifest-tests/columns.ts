@@ -23,7 +23,8 @@ interface Token {
   kind: 'word' | 'ident' | 'string' | 'punct';
 }
 
-const TOKEN = /(\s+|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|('(?:[^']|'')*'|[Ee]'(?:[^'\\]|\\.|'')*')|("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])|([A-Za-z_][A-Za-z0-9_$]*)|(:[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?)|(.)/gy;
+const TOKEN =
+  /(\s+|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|('(?:[^']|'')*'|[Ee]'(?:[^'\\]|\\.|'')*')|("(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])|([A-Za-z_][A-Za-z0-9_$]*)|(:[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?)|(.)/gy;
 
 function tokenize(sql: string): Token[] {
   const out: Token[] = [];
@@ -31,7 +32,14 @@ function tokenize(sql: string): Token[] {
   for (let m = TOKEN.exec(sql); m; m = TOKEN.exec(sql)) {
     const [text, space, string, ident, word, param] = m;
     if (space !== undefined) continue;
-    const kind = string !== undefined || param !== undefined ? 'string' : ident !== undefined ? 'ident' : word !== undefined ? 'word' : 'punct';
+    const kind =
+      string !== undefined || param !== undefined
+        ? 'string'
+        : ident !== undefined
+          ? 'ident'
+          : word !== undefined
+            ? 'word'
+            : 'punct';
     out.push({ text, start: m.index, end: m.index + text.length, kind });
   }
   return out;
@@ -93,7 +101,8 @@ function setList(tokens: Token[], from: number): Assignment[] {
       else if (t.text === ')') {
         if (depth === 0) break;
         depth--;
-      } else if (depth === 0 && (t.text === ',' || t.text === ';' || isWord(t, 'WHERE', 'RETURNING', 'FROM', 'ON'))) break;
+      } else if (depth === 0 && (t.text === ',' || t.text === ';' || isWord(t, 'WHERE', 'RETURNING', 'FROM', 'ON')))
+        break;
     }
     if (j === i + 2) return out;
     out.push({ column: unquote(column), start: tokens[i + 2]!.start, end: tokens[j - 1]!.end });
@@ -139,7 +148,16 @@ export function writtenColumns(sql: string): WrittenClause[] {
       k++;
       while (tokens[k]?.text === '(') {
         const row = parenItems(tokens, k);
-        out.push({ table: table.name, kind: 'values', columns, assignments: row.items.map((item, n) => ({ column: columns[n] ?? `#${n + 1}`, start: item[0]!.start, end: item[item.length - 1]!.end })) });
+        out.push({
+          table: table.name,
+          kind: 'values',
+          columns,
+          assignments: row.items.map((item, n) => ({
+            column: columns[n] ?? `#${n + 1}`,
+            start: item[0]!.start,
+            end: item[item.length - 1]!.end,
+          })),
+        });
         k = row.close + 1;
         if (tokens[k]?.text !== ',') break;
         k++;
@@ -185,7 +203,8 @@ export interface SqlStepSite {
 }
 
 /** `integrations.stripe.handlers[1].steps[0]`. */
-export const formatPath = (path: (string | number)[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
+export const formatPath = (path: (string | number)[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
 
 const sqlOf = (step: unknown) => (isObj(step) && typeof step.sql === 'string' ? step.sql : undefined);
 
@@ -201,17 +220,32 @@ export function sqlSteps(manifest: Manifest): SqlStepSite[] {
       out.push({ path, at: formatPath(path), handler: formatPath(handlerPath), handlerPath, label, sql });
     });
   };
-  const handlers = (kind: 'integrations' | 'routes', name: string, list: Handler[] | undefined) => (list ?? []).forEach((h, i) => add([kind, name, 'handlers', i], `${name} handler on ${([] as string[]).concat(h.on).join(', ')}`, h.steps, 'steps'));
+  const handlers = (kind: 'integrations' | 'routes', name: string, list: Handler[] | undefined) =>
+    (list ?? []).forEach((h, i) =>
+      add(
+        [kind, name, 'handlers', i],
+        `${name} handler on ${([] as string[]).concat(h.on).join(', ')}`,
+        h.steps,
+        'steps',
+      ),
+    );
   for (const [name, spec] of Object.entries(manifest.integrations)) handlers('integrations', name, spec.handlers);
   for (const [name, spec] of Object.entries(manifest.routes ?? {})) {
     handlers('routes', name, spec.handlers);
     add(['routes', name, 'on_first_seen'], `${name} route's on_first_seen`, spec.on_first_seen, undefined);
   }
-  for (const [name, spec] of Object.entries(manifest.commands ?? {})) add(['commands', name], `command ${name}`, spec.steps, 'steps');
+  for (const [name, spec] of Object.entries(manifest.commands ?? {}))
+    add(['commands', name], `command ${name}`, spec.steps, 'steps');
   return out;
 }
 
-const patternRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const patternRe = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 /** An event as the event log recorded it: its source, type, status and what each of its steps did (`steps` JSON). */
 export interface LoggedEvent {
@@ -241,39 +275,66 @@ export function committedSqlSteps(manifest: Manifest, events: readonly LoggedEve
     const flat: ((string | number)[] | undefined)[] = [];
     const command = commandOf(e.integration);
     if (command !== undefined) {
-      (manifest.commands?.[command]?.steps ?? []).forEach((s, i) => flat.push(sqlOf(s) !== undefined ? ['commands', command, 'steps', i] : undefined));
+      (manifest.commands?.[command]?.steps ?? []).forEach((s, i) =>
+        flat.push(sqlOf(s) !== undefined ? ['commands', command, 'steps', i] : undefined),
+      );
     } else {
       const kind = manifest.integrations[e.integration] ? 'integrations' : 'routes';
-      const list = kind === 'integrations' ? manifest.integrations[e.integration]?.handlers : manifest.routes?.[e.integration]?.handlers;
+      const list =
+        kind === 'integrations'
+          ? manifest.integrations[e.integration]?.handlers
+          : manifest.routes?.[e.integration]?.handlers;
       (list ?? []).forEach((h, i) => {
         if (!([] as string[]).concat(h.on).some((p) => patternRe(p).test(e.type))) return;
-        h.steps.forEach((s, k) => flat.push(sqlOf(s) !== undefined ? [kind, e.integration, 'handlers', i, 'steps', k] : undefined));
+        h.steps.forEach((s, k) =>
+          flat.push(sqlOf(s) !== undefined ? [kind, e.integration, 'handlers', i, 'steps', k] : undefined),
+        );
       });
     }
     outcomes.forEach((o, i) => {
       const path = flat[i];
-      if (path && isObj(o) && o.kind === 'sql' && typeof o.statements === 'number' && o.statements > 0 && o.skipped === undefined) ran.push(formatPath(path));
+      if (
+        path &&
+        isObj(o) &&
+        o.kind === 'sql' &&
+        typeof o.statements === 'number' &&
+        o.statements > 0 &&
+        o.skipped === undefined
+      )
+        ran.push(formatPath(path));
     });
   }
   return ran;
 }
 
 /** A route path (`/api/*`, `/v1/items/:id`) as a pattern over request paths. */
-const routeRe = (path: string) => new RegExp(`^${path.split(/(\*|:[A-Za-z_][A-Za-z0-9_]*)/).map((s) => (s === '*' ? '.*' : s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
+const routeRe = (path: string) =>
+  new RegExp(
+    `^${path
+      .split(/(\*|:[A-Za-z_][A-Za-z0-9_]*)/)
+      .map((s) => (s === '*' ? '.*' : s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  );
 
 /**
  * The on_first_seen steps a case's signed-in requests committed: a request as a user the route then recorded as
  * seen (`seen`: the subs in seen_users, written in one transaction with the steps' statements), to a path of a
  * route that has on_first_seen, that the route answered below 400.
  */
-export function firstSeenSqlSteps(manifest: Manifest, requests: readonly { path: string; sub: string; http: number }[], seen: ReadonlySet<string>): string[] {
+export function firstSeenSqlSteps(
+  manifest: Manifest,
+  requests: readonly { path: string; sub: string; http: number }[],
+  seen: ReadonlySet<string>,
+): string[] {
   const ran = new Set<string>();
   const routes = Object.entries(manifest.routes ?? {}).filter(([, r]) => r.on_first_seen?.length);
   for (const request of requests) {
     if (request.http >= 400 || !seen.has(request.sub)) continue;
     const route = routes.find(([, r]) => routeRe(r.path).test(request.path.split('?')[0]!));
     if (!route) continue;
-    (route[1].on_first_seen ?? []).forEach((s, i) => sqlOf(s) !== undefined && ran.add(formatPath(['routes', route[0], 'on_first_seen', i])));
+    (route[1].on_first_seen ?? []).forEach(
+      (s, i) => sqlOf(s) !== undefined && ran.add(formatPath(['routes', route[0], 'on_first_seen', i])),
+    );
   }
   return [...ran].sort();
 }
@@ -295,14 +356,18 @@ export interface ColumnGap {
  * committed after it in that case writes the same column (else the value checked is that later step's: a
  * subscription's status checked after its delete says nothing of the upsert before it).
  */
-export function columnCoverage(manifest: Manifest, cases: readonly { expect: Case['expect']; ran: readonly string[] }[]): { gaps: ColumnGap[]; total: number; asserted: number } {
+export function columnCoverage(
+  manifest: Manifest,
+  cases: readonly { expect: Case['expect']; ran: readonly string[] }[],
+): { gaps: ColumnGap[]; total: number; asserted: number } {
   const gaps: ColumnGap[] = [];
   let total = 0;
   let asserted = 0;
   const steps = sqlSteps(manifest);
   const written = new Map(steps.map((s) => [s.at, projectedColumns(s.sql)]));
   /** The step that last wrote `table.column` in a case. */
-  const lastWriter = (ran: readonly string[], table: string, column: string) => ran.findLast((at) => written.get(at)?.get(table)?.includes(column));
+  const lastWriter = (ran: readonly string[], table: string, column: string) =>
+    ran.findLast((at) => written.get(at)?.get(table)?.includes(column));
   for (const step of steps) {
     const ranIn = cases.filter((c) => c.ran.includes(step.at));
     for (const [table, columns] of written.get(step.at)!) {
@@ -310,7 +375,9 @@ export function columnCoverage(manifest: Manifest, cases: readonly { expect: Cas
       for (const c of ranIn) {
         for (const [name, t] of Object.entries(c.expect.tables ?? {})) {
           if (name.toLowerCase() !== table) continue;
-          for (const row of t.rows) for (const key of Object.keys(row)) if (lastWriter(c.ran, table, key.toLowerCase()) === step.at) checked.add(key.toLowerCase());
+          for (const row of t.rows)
+            for (const key of Object.keys(row))
+              if (lastWriter(c.ran, table, key.toLowerCase()) === step.at) checked.add(key.toLowerCase());
         }
       }
       const missing = columns.filter((col) => !checked.has(col));

@@ -58,7 +58,10 @@ export interface ConditionCoverage extends Outcomes {
  * Every declared condition with its outcomes summed over the cases, the ones missing an outcome first (never
  * evaluated, then never true or never false), each group in manifest order.
  */
-export function conditionCoverage(declared: readonly DeclaredCondition[], perCase: readonly Record<string, Outcomes>[]): { conditions: ConditionCoverage[]; seen: number; total: number; both: number } {
+export function conditionCoverage(
+  declared: readonly DeclaredCondition[],
+  perCase: readonly Record<string, Outcomes>[],
+): { conditions: ConditionCoverage[]; seen: number; total: number; both: number } {
   const conditions = declared.map((d) => {
     const sum = { true: 0, false: 0 };
     for (const counts of perCase) {
@@ -68,8 +71,16 @@ export function conditionCoverage(declared: readonly DeclaredCondition[], perCas
     return { at: d.at, path: d.path, condition: d.text, ...sum };
   });
   const seen = (c: Outcomes) => (c.true > 0 ? 1 : 0) + (c.false > 0 ? 1 : 0);
-  const sorted = conditions.map((c, i) => ({ c, i })).sort((a, b) => seen(a.c) - seen(b.c) || a.i - b.i).map((x) => x.c);
-  return { conditions: sorted, seen: conditions.reduce((n, c) => n + seen(c), 0), total: conditions.length * 2, both: conditions.filter((c) => seen(c) === 2).length };
+  const sorted = conditions
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => seen(a.c) - seen(b.c) || a.i - b.i)
+    .map((x) => x.c);
+  return {
+    conditions: sorted,
+    seen: conditions.reduce((n, c) => n + seen(c), 0),
+    total: conditions.length * 2,
+    both: conditions.filter((c) => seen(c) === 2).length,
+  };
 }
 
 /** What a condition's counts lack, in words (`never false`), or nothing when it was seen both ways. */

@@ -37,7 +37,9 @@ const DEFAULT_MANIFEST = 'integrations.yaml';
  */
 export function testsDir(project: Project): string {
   const name = basename(project.manifest);
-  return name === DEFAULT_MANIFEST ? join(dirname(project.manifest), TESTS_DIR) : join(dirname(project.manifest), `${name.replace(/\.ya?ml$/, '')}.${TESTS_DIR}`);
+  return name === DEFAULT_MANIFEST
+    ? join(dirname(project.manifest), TESTS_DIR)
+    : join(dirname(project.manifest), `${name.replace(/\.ya?ml$/, '')}.${TESTS_DIR}`);
 }
 
 /** Every `*.test.yaml` under the manifest's tests folder (or the files and folders given), sorted. */
@@ -64,7 +66,11 @@ export function loadCaseFiles(project: Project, paths: string[]): CaseFile[] {
   return paths.map((path) => {
     const file = relative(project.root, path).split(sep).join('/');
     const text = readText(path);
-    if (text === undefined) return { ...parseCaseFile(file, 'cases: []'), problems: [{ location: { file, line: 1, column: 1 }, message: 'no such file' }] };
+    if (text === undefined)
+      return {
+        ...parseCaseFile(file, 'cases: []'),
+        problems: [{ location: { file, line: 1, column: 1 }, message: 'no such file' }],
+      };
     return parseCaseFile(file, text);
   });
 }
@@ -103,9 +109,16 @@ export function nodeTarget(project: Project, environment: string, manifestOverri
   // The project's own components (its `components:` files) beside the built-in ones.
   registry ??= loadOwnComponents(project.manifest, manifest).registry;
   const conditions = new ConditionTally();
-  const compiled = compileManifest(manifest, registry, { inputValidator: (_name, schema) => compileInputSchema(schema), conditions });
+  const compiled = compileManifest(manifest, registry, {
+    inputValidator: (_name, schema) => compileInputSchema(schema),
+    conditions,
+  });
   const wrangler = readText(project.wrangler);
-  const vars = Object.fromEntries(Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+  const vars = Object.fromEntries(
+    Object.entries((wrangler ? readWranglerEnvironment(wrangler, environment)?.vars : undefined) ?? {}).map(
+      ([k, v]) => [k, String(v)],
+    ),
+  );
   const secrets = readDevVars(project.devVarsExample);
   const postgres = postgresStores(manifest, dirname(project.manifest));
   return {

@@ -52,13 +52,20 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 function plain(row: Record<string, unknown>): Row {
   const out: Row = {};
   for (const [k, v] of Object.entries(row)) {
-    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+    out[k] =
+      v instanceof Date ? v.toISOString() : typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v;
   }
   return out;
 }
 
 /** A pg client's session for setting up, seeding and reading, as both engines share it. */
-function session(client: pg.Client, name: string, binding: Engine['binding'], close: () => Promise<void>, connect: PostgresConnect): Engine {
+function session(
+  client: pg.Client,
+  name: string,
+  binding: Engine['binding'],
+  close: () => Promise<void>,
+  connect: PostgresConnect,
+): Engine {
   const at = (schema: string) => client.query(`SET search_path TO ${quote(schema)}`);
   return {
     name,
@@ -135,7 +142,10 @@ async function startPGlite(): Promise<PGlite> {
 }
 
 async function pglite(): Promise<Engine> {
-  const [{ createPgConfig }, { default: driver }] = await Promise.all([import('@electric-sql/pglite/node-postgres'), import('pg')]);
+  const [{ createPgConfig }, { default: driver }] = await Promise.all([
+    import('@electric-sql/pglite/node-postgres'),
+    import('pg'),
+  ]);
   const db = await startPGlite();
   const admin = new driver.Client({ connection: createPgConfig(db).connection } as pg.ClientConfig);
   await admin.connect();
@@ -143,24 +153,42 @@ async function pglite(): Promise<Engine> {
   // the search path set here is the one the runtime's client sees. The client is pg itself (openPg, pipelined)
   // over PGlite's pg connection instead of a socket.
   const connect: PostgresConnect = async (binding) => {
-    if (!binding.connectionString.startsWith(PGLITE_URL)) throw new Error(`switchyard test: ${binding.connectionString} is not a store of this run`);
-    await admin.query(`SET search_path TO ${quote(decodeURIComponent(binding.connectionString.slice(PGLITE_URL.length)))}`);
+    if (!binding.connectionString.startsWith(PGLITE_URL))
+      throw new Error(`switchyard test: ${binding.connectionString} is not a store of this run`);
+    await admin.query(
+      `SET search_path TO ${quote(decodeURIComponent(binding.connectionString.slice(PGLITE_URL.length)))}`,
+    );
     return openPg(binding, { connection: createPgConfig(db).connection });
   };
   const binding = (schema: string) => ({ connectionString: `${PGLITE_URL}${encodeURIComponent(schema)}` });
-  return session(admin, 'PGlite (offline; set SWITCHYARD_PG_URL to run against your Postgres)', binding, async () => {
-    await admin.end().catch(() => undefined);
-    await db.close();
-  }, connect);
+  return session(
+    admin,
+    'PGlite (offline; set SWITCHYARD_PG_URL to run against your Postgres)',
+    binding,
+    async () => {
+      await admin.end().catch(() => undefined);
+      await db.close();
+    },
+    connect,
+  );
 }
 
 /** The manifest's postgres stores with their migrations (read once), or undefined when it has none. */
-export function postgresStores(manifest: Manifest, manifestDir: string, url = process.env.SWITCHYARD_PG_URL): PostgresStores | undefined {
-  const specs = Object.entries((manifest.stores ?? {}) as Record<string, { type: string; binding: string; migrations?: string }>).filter(([, s]) => s.type === 'postgres');
+export function postgresStores(
+  manifest: Manifest,
+  manifestDir: string,
+  url = process.env.SWITCHYARD_PG_URL,
+): PostgresStores | undefined {
+  const specs = Object.entries(
+    (manifest.stores ?? {}) as Record<string, { type: string; binding: string; migrations?: string }>,
+  ).filter(([, s]) => s.type === 'postgres');
   if (!specs.length) return undefined;
   const stores = specs.map(([name, s]) => {
     const dir = resolve(manifestDir, s.migrations ?? '');
-    const migrations = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => ({ file: f, sql: readFileSync(resolve(dir, f), 'utf8') }));
+    const migrations = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => ({ file: f, sql: readFileSync(resolve(dir, f), 'utf8') }));
     return { name, binding: s.binding, migrations };
   });
   let started: Promise<Engine> | undefined;
@@ -191,20 +219,28 @@ export function postgresStores(manifest: Manifest, manifestDir: string, url = pr
             try {
               await e.exec(schema, m.sql);
             } catch (error) {
-              throw new Error(`store ${store.name}: migration ${m.file} failed in ${e.name}: ${(error as Error).message}`);
+              throw new Error(
+                `store ${store.name}: migration ${m.file} failed in ${e.name}: ${(error as Error).message}`,
+              );
             }
           }
-          out[store.name] = { binding: store.binding, value: e.binding(schema), query: (sql, params) => e.query(schema, sql, params) };
+          out[store.name] = {
+            binding: store.binding,
+            value: e.binding(schema),
+            query: (sql, params) => e.query(schema, sql, params),
+          };
         }
       } catch (error) {
-        for (const s of schemas) await e.exec('public', `DROP SCHEMA IF EXISTS ${quote(s)} CASCADE`).catch(() => undefined);
+        for (const s of schemas)
+          await e.exec('public', `DROP SCHEMA IF EXISTS ${quote(s)} CASCADE`).catch(() => undefined);
         throw error;
       }
       return {
         stores: out,
         connect: e.connect,
         close: async () => {
-          for (const s of schemas) await e.exec('public', `DROP SCHEMA IF EXISTS ${quote(s)} CASCADE`).catch(() => undefined);
+          for (const s of schemas)
+            await e.exec('public', `DROP SCHEMA IF EXISTS ${quote(s)} CASCADE`).catch(() => undefined);
         },
       };
     },

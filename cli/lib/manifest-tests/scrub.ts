@@ -16,7 +16,8 @@ export interface ScrubRules {
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /^\+?[0-9][0-9 ().-]{6,18}[0-9]$/;
-const NAME_KEY = /^(name|first_?name|last_?name|full_?name|given_?name|family_?name|display_?name|user_?name|username|nickname)$/i;
+const NAME_KEY =
+  /^(name|first_?name|last_?name|full_?name|given_?name|family_?name|display_?name|user_?name|username|nickname)$/i;
 const SAFE_DOMAINS = /@(example\.(com|org|net)|[a-z0-9-]+\.example)$/i;
 
 export class Scrubber {
@@ -32,7 +33,14 @@ export class Scrubber {
     let out = this.seen.get(key);
     if (!out) {
       const n = ++this.counts[kind];
-      out = kind === 'email' ? `person${n}@example.com` : kind === 'phone' ? `+1555000${String(n).padStart(4, '0')}` : kind === 'name' ? `Person${n}` : `scrubbed-${n}`;
+      out =
+        kind === 'email'
+          ? `person${n}@example.com`
+          : kind === 'phone'
+            ? `+1555000${String(n).padStart(4, '0')}`
+            : kind === 'name'
+              ? `Person${n}`
+              : `scrubbed-${n}`;
       this.seen.set(key, out);
     }
     return out;
@@ -44,17 +52,25 @@ export class Scrubber {
     const key = path[path.length - 1] ?? '';
     const declared = (this.rules.paths ?? []).includes(here) || (this.rules.keys ?? []).includes(key);
     if (Array.isArray(value)) return value.map((v, i) => this.scrub(v, [...path.slice(0, -1), `${key}[${i}]`]));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, declared ? this.scrubLeaf(v) : this.scrub(v, [...path, k])]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, declared ? this.scrubLeaf(v) : this.scrub(v, [...path, k])]),
+      );
     if (declared) return this.scrubLeaf(value);
     if (typeof value !== 'string') return value;
     if (NAME_KEY.test(key.replace(/\[\d+\]$/, '')) && value.trim()) return this.replace('name', value);
     if (PHONE.test(value) && /[+ ().-]/.test(value)) return this.replace('phone', value);
-    return value.replace(EMAIL, (email) => (SAFE_DOMAINS.test(email) && /^person\d+@/.test(email) ? email : this.replace('email', email.toLowerCase())));
+    return value.replace(EMAIL, (email) =>
+      SAFE_DOMAINS.test(email) && /^person\d+@/.test(email) ? email : this.replace('email', email.toLowerCase()),
+    );
   }
 
   private scrubLeaf(value: unknown): unknown {
     if (value === null || value === undefined) return value;
-    if (typeof value === 'object') return Array.isArray(value) ? value.map((v) => this.scrubLeaf(v)) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrubLeaf(v)]));
+    if (typeof value === 'object')
+      return Array.isArray(value)
+        ? value.map((v) => this.scrubLeaf(v))
+        : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrubLeaf(v)]));
     return typeof value === 'number' ? 0 : this.replace('value', String(value));
   }
 }

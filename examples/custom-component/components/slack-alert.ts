@@ -23,9 +23,16 @@ export const slackAlert = defineComponent({
   title: 'SlackAlertAction',
   description: 'Posts a message to a Slack incoming webhook (the webhook URL is a secret).',
   spec: {
-    webhook_url: field.secret().describe('Env var holding the incoming webhook URL (https://hooks.slack.com/services/…).'),
-    text: field.ref<Value>('Value').describe('The message: a value from the event, e.g. { template: "New issue: {issue.title}" }.'),
-    channel: field.string({ pattern: '^#[a-z0-9_-]+$' }).optional().describe('Post to this channel instead of the webhook\'s own.'),
+    webhook_url: field
+      .secret()
+      .describe('Env var holding the incoming webhook URL (https://hooks.slack.com/services/…).'),
+    text: field
+      .ref<Value>('Value')
+      .describe('The message: a value from the event, e.g. { template: "New issue: {issue.title}" }.'),
+    channel: field
+      .string({ pattern: '^#[a-z0-9_-]+$' })
+      .optional()
+      .describe("Post to this channel instead of the webhook's own."),
     icon_emoji: field.string({ pattern: '^:[a-z0-9_+-]+:$' }).optional(),
   },
   example: { action: 'slack-alert', webhook_url: 'SLACK_WEBHOOK_URL', text: { template: 'New issue: {issue.title}' } },
@@ -40,12 +47,16 @@ export const slackAlert = defineComponent({
         ...(options.channel ? { channel: options.channel } : {}),
         ...(options.icon_emoji ? { icon_emoji: options.icon_emoji } : {}),
       }),
-      describe: (payload) => ({ to: options.channel ?? 'the webhook\'s channel', text: (payload as SlackMessage).text }),
+      describe: (payload) => ({ to: options.channel ?? "the webhook's channel", text: (payload as SlackMessage).text }),
       async send(items, io): Promise<ActionOutcome[]> {
         const [url] = readSecrets(io.env, options.webhook_url);
         return Promise.all(
           items.map(async (item): Promise<ActionOutcome> => {
-            const res = await io.fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(item.payload) });
+            const res = await io.fetch(url!, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(item.payload),
+            });
             if (!res.ok) return { ok: false, error: await providerError('slack-alert', res, io.now) };
             return { ok: true, result: { status: res.status } };
           }),

@@ -16,14 +16,21 @@ import { IDEMPOTENCY_HEADER, runCommand, type CommandAnswer, type CommandDeps } 
 
 export const COMMANDS_PATH = '/v1/commands';
 
-const unauthorized = (message: string) => httpError(401, { error: 'unauthorized', message }, { 'www-authenticate': 'Bearer realm="switchyard"' });
+const unauthorized = (message: string) =>
+  httpError(401, { error: 'unauthorized', message }, { 'www-authenticate': 'Bearer realm="switchyard"' });
 
 /**
  * Who is calling: a service token the command accepts (its secret's name), or a user whose token its provider
  * verifies (401), who holds its roles and claims (403), as `<provider>:<sub>`. A command whose secrets are all unset
  * and that has no provider answers 500.
  */
-async function authorise(command: CompiledCommand, request: Request, env: RuntimeEnv, verifiers: ReadonlyMap<string, JwtVerify>, emit: Emit): Promise<string> {
+async function authorise(
+  command: CompiledCommand,
+  request: Request,
+  env: RuntimeEnv,
+  verifiers: ReadonlyMap<string, JwtVerify>,
+  emit: Emit,
+): Promise<string> {
   const token = bearer(request);
   const where = `commands.${command.name}`;
   if (!token) {
@@ -47,7 +54,11 @@ async function authorise(command: CompiledCommand, request: Request, env: Runtim
   }
   const verify = command.auth.provider ? verifiers.get(command.auth.provider) : undefined;
   if (!verify) {
-    if (!configured) throw httpError(500, { error: 'misconfigured', message: `command ${command.name} is not configured on this server` });
+    if (!configured)
+      throw httpError(500, {
+        error: 'misconfigured',
+        message: `command ${command.name} is not configured on this server`,
+      });
     emit({ kind: 'auth.rejected', where, reason: 'unknown_token' });
     throw unauthorized('the token is not a service token of this command');
   }
@@ -61,17 +72,24 @@ async function authorise(command: CompiledCommand, request: Request, env: Runtim
 
 /** The answer as a response: JSON, with its headers (Idempotent-Replayed, Retry-After). */
 export function answerResponse(answer: CommandAnswer): Response {
-  return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json; charset=utf-8', ...answer.headers } });
+  return new Response(JSON.stringify(answer.body), {
+    status: answer.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...answer.headers },
+  });
 }
 
 /** Registers the commands endpoint on the app. */
-export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: CommandDeps & { verifiers: ReadonlyMap<string, JwtVerify> }): void {
+export function registerCommands(
+  app: Hono<{ Bindings: RuntimeEnv }>,
+  deps: CommandDeps & { verifiers: ReadonlyMap<string, JwtVerify> },
+): void {
   const { compiled, emit } = deps;
   app.all(`${COMMANDS_PATH}/:name`, async (c) => {
     const name = c.req.param('name');
     const command = compiled.commands.get(name);
     if (!command) throw httpError(404, { error: 'not_found', message: `no command ${name}` });
-    if (c.req.method !== 'POST') throw httpError(405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
+    if (c.req.method !== 'POST')
+      throw httpError(405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
     const caller = await authorise(command, c.req.raw, c.env, deps.verifiers, emit);
     const body = await readBody(c.req.raw, command.maxBody);
     if (!body) throw httpError(413, { error: 'payload_too_large', message: `body exceeds ${command.maxBody} bytes` });
@@ -79,9 +97,18 @@ export function registerCommands(app: Hono<{ Bindings: RuntimeEnv }>, deps: Comm
     try {
       input = JSON.parse(utf8Strict.decode(body));
     } catch {
-      return errorResponse(400, { error: 'bad_request', message: 'the body must be the command input as JSON', reason: 'malformed_body' });
+      return errorResponse(400, {
+        error: 'bad_request',
+        message: 'the body must be the command input as JSON',
+        reason: 'malformed_body',
+      });
     }
     const waitUntil = waitUntilOf(c);
-    return answerResponse(await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', caller, { ...deps, ...(waitUntil ? { waitUntil } : {}) }));
+    return answerResponse(
+      await runCommand(command, input, c.req.header(IDEMPOTENCY_HEADER), c.env, 'http', caller, {
+        ...deps,
+        ...(waitUntil ? { waitUntil } : {}),
+      }),
+    );
   });
 }

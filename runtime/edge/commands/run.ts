@@ -15,7 +15,16 @@ import { messageFor } from '../../event/extract.ts';
 import type { Envelope, RuntimeEnv } from '../../lib/envelope.ts';
 import type { ErrorBody } from '../../lib/http.ts';
 import * as store from '../../store/index.ts';
-import { fail, inFlight, REPLAYED_HEADER, reused, type CommandAnswer, type CommandDeps, type Refuse, type Replay } from './answers.ts';
+import {
+  fail,
+  inFlight,
+  REPLAYED_HEADER,
+  reused,
+  type CommandAnswer,
+  type CommandDeps,
+  type Refuse,
+  type Replay,
+} from './answers.ts';
 import type { CompiledCommand } from '../../manifest/commands/compile.ts';
 import { decide } from '../../manifest/decide.ts';
 import { runSync } from './sync.ts';
@@ -33,8 +42,10 @@ export const MAX_KEY_LENGTH = 128;
 
 /** A printable ASCII key of 1 to MAX_KEY_LENGTH characters; a message for anything else. */
 export function keyProblem(key: unknown): string | undefined {
-  if (key === undefined || key === null || key === '') return `an ${IDEMPOTENCY_HEADER} is required: send a unique key per operation (a UUID), and the same key when you retry it`;
-  if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) return `the ${IDEMPOTENCY_HEADER} must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`;
+  if (key === undefined || key === null || key === '')
+    return `an ${IDEMPOTENCY_HEADER} is required: send a unique key per operation (a UUID), and the same key when you retry it`;
+  if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key))
+    return `the ${IDEMPOTENCY_HEADER} must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`;
   return undefined;
 }
 
@@ -48,7 +59,11 @@ class NonFiniteNumber extends Error {}
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) throw new NonFiniteNumber();
-    return v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v;
+    return v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v;
   });
 }
 
@@ -57,14 +72,27 @@ export function canonicalJson(value: unknown): string {
  * answered: every outcome is an answer.
  * @example await runCommand(command, { email: 'a@b.c' }, 'a1b2…', env, 'rpc', 'rpc', deps)
  */
-export async function runCommand(command: CompiledCommand, rawInput: unknown, key: unknown, env: RuntimeEnv, via: 'http' | 'rpc', caller: string, deps: CommandDeps): Promise<CommandAnswer> {
+export async function runCommand(
+  command: CompiledCommand,
+  rawInput: unknown,
+  key: unknown,
+  env: RuntimeEnv,
+  via: 'http' | 'rpc',
+  caller: string,
+  deps: CommandDeps,
+): Promise<CommandAnswer> {
   const { emit } = deps;
   const refuse = (status: number, body: ErrorBody, headers?: Record<string, string>) => {
     emit({ kind: 'command.rejected', command: command.name, via, reason: body.reason ?? body.error });
     return fail(status, body, headers);
   };
   const keyError = keyProblem(key);
-  if (keyError) return refuse(400, { error: 'bad_request', message: keyError, reason: key ? 'invalid_idempotency_key' : 'missing_idempotency_key' });
+  if (keyError)
+    return refuse(400, {
+      error: 'bad_request',
+      message: keyError,
+      reason: key ? 'invalid_idempotency_key' : 'missing_idempotency_key',
+    });
   const sent = key as string;
   let input: unknown;
   let text: string;
@@ -73,21 +101,42 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
     text = canonicalJson(rawInput);
     input = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof NonFiniteNumber ? 'the input must be JSON with finite numbers (1e400 is out of range)' : 'the input must be JSON';
+    const message =
+      error instanceof NonFiniteNumber
+        ? 'the input must be JSON with finite numbers (1e400 is out of range)'
+        : 'the input must be JSON';
     return refuse(400, { error: 'bad_request', message, reason: 'malformed_input' });
   }
   // Over HTTP the body was bounded as it was read; a Service Binding hands over whatever it was given.
-  if (text.length > command.maxBody) return refuse(413, { error: 'payload_too_large', message: `the input exceeds ${command.maxBody} bytes`, reason: 'payload_too_large' });
+  if (text.length > command.maxBody)
+    return refuse(413, {
+      error: 'payload_too_large',
+      message: `the input exceeds ${command.maxBody} bytes`,
+      reason: 'payload_too_large',
+    });
   const problems = command.validate(input);
   if (problems.length) {
     const [first] = problems;
-    return refuse(422, { error: 'unprocessable', message: `${first!.path || 'the input'} ${first!.message}`, reason: 'invalid_input', problems });
+    return refuse(422, {
+      error: 'unprocessable',
+      message: `${first!.path || 'the input'} ${first!.message}`,
+      reason: 'invalid_input',
+      problems,
+    });
   }
 
   const at = new Date(deps.now()).toISOString();
   // The log's id for the call; answers name it by the key the caller sent.
   const id = await store.commandCallId(sent, caller);
-  const envelope: Envelope = { integration: command.source, id, type: command.name, occurred_at: at, received_at: at, payload: input, caller };
+  const envelope: Envelope = {
+    integration: command.source,
+    id,
+    type: command.name,
+    occurred_at: at,
+    received_at: at,
+    payload: input,
+    caller,
+  };
   const replay = (answer: CommandAnswer): CommandAnswer => {
     emit({ kind: 'command.replayed', command: command.name, id, via });
     return { ...answer, replayed: true, headers: { ...answer.headers, [REPLAYED_HEADER]: 'true' } };
@@ -99,7 +148,9 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   if (decide(source, command.name).path === 'direct') {
     // Recorded and applied in one transaction (its effects leased to this call), answered after the commit, its
     // effects delivered after the answer; queued if that cannot be done.
-    const outcome = await deps.applyInRequest(envelope, text, env, deps.waitUntil ? { waitUntil: deps.waitUntil } : {}).catch(() => 'queue' as const);
+    const outcome = await deps
+      .applyInRequest(envelope, text, env, deps.waitUntil ? { waitUntil: deps.waitUntil } : {})
+      .catch(() => 'queue' as const);
     if (store.isSettled(outcome)) {
       emit({ kind: 'command.accepted', command: command.name, id, via, status: outcome });
       return { status: 200, body: { id: sent, status: outcome } };
@@ -109,7 +160,11 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
 
   const queue = env[source.queue.binding] as Queue | undefined;
   if (!queue || typeof queue.send !== 'function') {
-    emit({ kind: 'runtime.error', where: `commands.${command.name}.queue`, error: `queue binding ${source.queue.binding} is not bound` });
+    emit({
+      kind: 'runtime.error',
+      where: `commands.${command.name}.queue`,
+      error: `queue binding ${source.queue.binding} is not bound`,
+    });
     return fail(500, { error: 'misconfigured', message: `command ${command.name} is not configured on this server` });
   }
   const token = crypto.randomUUID();
@@ -120,9 +175,19 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
   try {
     await queue.send(messageFor({ ...envelope, seq: row.seq }, text), { contentType: 'json' });
   } catch (error) {
-    emit({ kind: 'command.failed', command: command.name, id, via, error: `queueing: ${error instanceof Error ? error.message : String(error)}` });
+    emit({
+      kind: 'command.failed',
+      command: command.name,
+      id,
+      via,
+      error: `queueing: ${error instanceof Error ? error.message : String(error)}`,
+    });
     await store.releaseClaim(env.DB, command.source, id, token).catch(() => undefined);
-    return fail(503, { error: 'unavailable', message: 'the command could not be queued; retry later with the same Idempotency-Key' }, { 'retry-after': '30' });
+    return fail(
+      503,
+      { error: 'unavailable', message: 'the command could not be queued; retry later with the same Idempotency-Key' },
+      { 'retry-after': '30' },
+    );
   }
   deps.usage?.count('queue_operations');
   emit({ kind: 'command.accepted', command: command.name, id, via, status: store.EventStatus.queued });
@@ -130,12 +195,24 @@ export async function runCommand(command: CompiledCommand, rawInput: unknown, ke
 }
 
 /** A queued or in-request command's key seen before: the first answer again, or 422 for another input. */
-async function repeated(command: CompiledCommand, id: string, sent: string, text: string, env: RuntimeEnv, deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
+async function repeated(
+  command: CompiledCommand,
+  id: string,
+  sent: string,
+  text: string,
+  env: RuntimeEnv,
+  deps: CommandDeps,
+  replay: Replay,
+  refuse: Refuse,
+): Promise<CommandAnswer> {
   const call = await store.commandCall(env.DB, [command.source, id]);
   // Recorded a moment ago by a call whose queue send failed, and forgotten since: that caller was told to retry.
   if (!call) return inFlight(refuse);
   if (call.body !== null && call.body !== text) return reused(refuse);
   // Applied in its request (200), or queued (202): the first call's answer, whatever has happened since.
-  return replay(call.claimed_at === null ? { status: 200, body: { id: sent, status: call.status } } : { status: 202, body: { id: sent, status: store.EventStatus.queued } });
+  return replay(
+    call.claimed_at === null
+      ? { status: 200, body: { id: sent, status: call.status } }
+      : { status: 202, body: { id: sent, status: store.EventStatus.queued } },
+  );
 }
-

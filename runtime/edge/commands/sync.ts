@@ -24,11 +24,24 @@ interface CachedResult {
 /** What a synchronous call's effect row keeps of the provider's answer: its HTTP status, never the body. */
 const keepStatus = (result: unknown) => {
   const status = (result as { status?: unknown } | null)?.status;
-  return { status: typeof status === 'number' ? status : null, kept: 'answered to the caller and cached in KV, not stored' };
+  return {
+    status: typeof status === 'number' ? status : null,
+    kept: 'answered to the caller and cached in KV, not stored',
+  };
 };
 
 /** Runs a synchronous call (after its key and input were checked): from KV, in the request, or a retry of the first. */
-export async function runSync(command: CompiledCommand, envelope: Envelope, sent: string, text: string, env: RuntimeEnv, via: 'http' | 'rpc', deps: CommandDeps, replay: Replay, refuse: Refuse): Promise<CommandAnswer> {
+export async function runSync(
+  command: CompiledCommand,
+  envelope: Envelope,
+  sent: string,
+  text: string,
+  env: RuntimeEnv,
+  via: 'http' | 'rpc',
+  deps: CommandDeps,
+  replay: Replay,
+  refuse: Refuse,
+): Promise<CommandAnswer> {
   // `cache: 0s` keeps nothing in KV (whose free plan allows 1,000 writes a day): a repeat asks the provider again.
   const kv = command.sync!.cacheSeconds > 0 ? (env.KV as KVNamespace | undefined) : undefined;
   const cacheKey = syncCacheKey(command.name, envelope.id);
@@ -43,15 +56,28 @@ export async function runSync(command: CompiledCommand, envelope: Envelope, sent
   // A repeat of a call that succeeded (its result no longer cached) answers as a replay; a retry of a failure does not.
   let repeatOfSuccess = false;
   if ('failure' in first) {
-    if (first.failure.reason === 'mapping') return refuse(422, { error: 'unprocessable', message: first.failure.error.replace(/^MappingError: /, ''), reason: 'invalid_input' });
+    if (first.failure.reason === 'mapping')
+      return refuse(422, {
+        error: 'unprocessable',
+        message: first.failure.error.replace(/^MappingError: /, ''),
+        reason: 'invalid_input',
+      });
     deps.emit({ kind: 'command.failed', command: command.name, id: envelope.id, via, error: first.failure.error });
-    return fail(first.failure.kind === 'transient' ? 503 : 500, { error: first.failure.kind === 'transient' ? 'unavailable' : 'internal', message: 'the command could not be recorded; retry with the same Idempotency-Key' });
+    return fail(first.failure.kind === 'transient' ? 503 : 500, {
+      error: first.failure.kind === 'transient' ? 'unavailable' : 'internal',
+      message: 'the command could not be recorded; retry with the same Idempotency-Key',
+    });
   }
   if ('recorded' in first) {
     const call = await store.commandCall(env.DB, [command.source, envelope.id], true);
     if (!call) return inFlight(refuse);
     if (call.body !== null && call.body !== text) return reused(refuse);
-    if (call.effect_status === store.EffectStatus.sending && call.effect_next_at !== null && call.effect_next_at > new Date(deps.now()).toISOString()) return inFlight(refuse);
+    if (
+      call.effect_status === store.EffectStatus.sending &&
+      call.effect_next_at !== null &&
+      call.effect_next_at > new Date(deps.now()).toISOString()
+    )
+      return inFlight(refuse);
     // Failed before, or its result is no longer cached: the provider is asked again with the same idempotency key.
     repeatOfSuccess = call.effect_status === store.EffectStatus.sent;
     delivered = await deps.retrySync([command.source, envelope.id], env, keepStatus);
@@ -60,11 +86,29 @@ export async function runSync(command: CompiledCommand, envelope: Envelope, sent
 
   const answer = syncAnswer(command, sent, delivered[0], deps);
   if (answer.status === 200 && kv) {
-    await kv.put(cacheKey, JSON.stringify({ input: inputHash, status: answer.status, body: answer.body } satisfies CachedResult), { expirationTtl: kvExpirationTtl(command.sync!.cacheSeconds) });
+    await kv.put(
+      cacheKey,
+      JSON.stringify({ input: inputHash, status: answer.status, body: answer.body } satisfies CachedResult),
+      { expirationTtl: kvExpirationTtl(command.sync!.cacheSeconds) },
+    );
     deps.usage?.count('kv_writes');
   }
-  if (answer.status === 200) deps.emit({ kind: 'command.accepted', command: command.name, id: envelope.id, via, status: store.EventStatus.applied });
-  else deps.emit({ kind: 'command.failed', command: command.name, id: envelope.id, via, error: String(answer.body.message) });
+  if (answer.status === 200)
+    deps.emit({
+      kind: 'command.accepted',
+      command: command.name,
+      id: envelope.id,
+      via,
+      status: store.EventStatus.applied,
+    });
+  else
+    deps.emit({
+      kind: 'command.failed',
+      command: command.name,
+      id: envelope.id,
+      via,
+      error: String(answer.body.message),
+    });
   return repeatOfSuccess && answer.status === 200 ? replay(answer) : answer;
 }
 
@@ -75,11 +119,17 @@ function syncAnswer(command: CompiledCommand, id: string, d: Delivered | undefin
     const spec = deps.compiled.effects.byId.get(d.effect.source);
     const response = spec?.action.response ? spec.action.response(d.result) : d.result;
     try {
-      const result = Object.fromEntries(command.sync!.result.map(([field, value]) => [field, value({ payload: response })]));
+      const result = Object.fromEntries(
+        command.sync!.result.map(([field, value]) => [field, value({ payload: response })]),
+      );
       return { status: 200, body: { id, status: store.EventStatus.applied, result } };
     } catch (error) {
       const message = error instanceof MappingError ? error.logText : 'its answer could not be read';
-      return fail(502, { error: 'bad_gateway', message: `the provider answered, but not as the command expects: ${message}`, reason: 'unexpected_response' });
+      return fail(502, {
+        error: 'bad_gateway',
+        message: `the provider answered, but not as the command expects: ${message}`,
+        reason: 'unexpected_response',
+      });
     }
   }
   if (d.outcome.status === store.EffectStatus.dropped || d.outcome.status === store.EffectStatus.deferred) {
@@ -95,4 +145,3 @@ function syncAnswer(command: CompiledCommand, id: string, d: Delivered | undefin
     },
   };
 }
-

@@ -14,7 +14,8 @@ import type { InputValidator } from './input.ts';
 export const commandSource = (name: string) => `command:${name}`;
 
 /** The command a source name belongs to, if it is one. */
-export const commandOf = (source: string) => (source.startsWith('command:') ? source.slice('command:'.length) : undefined);
+export const commandOf = (source: string) =>
+  source.startsWith('command:') ? source.slice('command:'.length) : undefined;
 
 /** Where a call is applied: in the request (SQL only, or synchronous), or through the queue. */
 export type CommandMode = 'sync' | 'request' | 'queue';
@@ -41,21 +42,41 @@ export interface CompiledCommand {
 export function compileCommand(
   name: string,
   spec: Command,
-  deps: { validate: InputValidator; maxBody: number; steps: () => readonly CompiledStep[]; problem: (path: (string | number)[], message: string) => void },
+  deps: {
+    validate: InputValidator;
+    maxBody: number;
+    steps: () => readonly CompiledStep[];
+    problem: (path: (string | number)[], message: string) => void;
+  },
 ): CompiledCommand {
   const at = ['commands', name];
   const { service_token, provider, roles, roles_claim, claims } = spec.auth;
-  const serviceTokens = service_token === undefined ? [] : typeof service_token === 'string' ? [service_token] : [...service_token];
-  if (!serviceTokens.length && !provider) deps.problem([...at, 'auth'], 'say who may call: service_token (a secret) and/or provider (an auth provider from auth:)');
-  if (!provider && (roles || claims || roles_claim)) deps.problem([...at, 'auth'], 'roles and claims apply to a provider: add provider');
-  const require: Requirement | undefined = roles || claims ? { ...(roles ? { roles } : {}), ...(roles_claim ? { roles_claim } : {}), ...(claims ? { claims } : {}) } : undefined;
+  const serviceTokens =
+    service_token === undefined ? [] : typeof service_token === 'string' ? [service_token] : [...service_token];
+  if (!serviceTokens.length && !provider)
+    deps.problem(
+      [...at, 'auth'],
+      'say who may call: service_token (a secret) and/or provider (an auth provider from auth:)',
+    );
+  if (!provider && (roles || claims || roles_claim))
+    deps.problem([...at, 'auth'], 'roles and claims apply to a provider: add provider');
+  const require: Requirement | undefined =
+    roles || claims
+      ? { ...(roles ? { roles } : {}), ...(roles_claim ? { roles_claim } : {}), ...(claims ? { claims } : {}) }
+      : undefined;
   let sync: CompiledCommand['sync'];
   if (spec.sync) {
     const steps = (spec.steps ?? []) as unknown as Record<string, unknown>[];
     if (steps.length !== 1 || !('action' in steps[0]!)) {
-      deps.problem([...at, 'sync'], `a synchronous command has exactly one step, an action step (it has ${steps.length} step${steps.length === 1 ? '' : 's'}${steps.length === 1 ? ', not an action' : ''})`);
+      deps.problem(
+        [...at, 'sync'],
+        `a synchronous command has exactly one step, an action step (it has ${steps.length} step${steps.length === 1 ? '' : 's'}${steps.length === 1 ? ', not an action' : ''})`,
+      );
     }
-    const result = Object.entries(spec.sync.result).map(([field, value]): [string, ValueFn] => [field, compileValue(value)]);
+    const result = Object.entries(spec.sync.result).map(([field, value]): [string, ValueFn] => [
+      field,
+      compileValue(value),
+    ]);
     sync = { result, cacheSeconds: Math.ceil(parseDuration(spec.sync.cache!) / 1000) };
   }
   return {

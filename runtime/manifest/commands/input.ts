@@ -78,9 +78,14 @@ export const schemaHelpers = {
   /** Deep equality of JSON values. */
   equal(a: unknown, b: unknown): boolean {
     if (a === b) return true;
-    if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return a !== a && b !== b;
+    if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b))
+      return a !== a && b !== b;
     const ka = Object.keys(a as object);
     if (ka.length !== Object.keys(b as object).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && schemaHelpers.equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return ka.every(
+      (k) =>
+        Object.prototype.hasOwnProperty.call(b, k) &&
+        schemaHelpers.equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    );
   },
 };

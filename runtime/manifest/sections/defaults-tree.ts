@@ -40,10 +40,12 @@ export function defaultsTree(): DefaultsTree {
     return has.get(name)!;
   };
   const ofSpec = (spec: Spec): Record<string, DefaultsNode> | undefined => {
-    const out = Object.fromEntries(Object.entries(spec).flatMap(([key, f]) => {
-      const node = nodeOf(f as AnyField);
-      return node ? [[key, node]] : [];
-    }));
+    const out = Object.fromEntries(
+      Object.entries(spec).flatMap(([key, f]) => {
+        const node = nodeOf(f as AnyField);
+        return node ? [[key, node]] : [];
+      }),
+    );
     return Object.keys(out).length ? out : undefined;
   };
   function nodeOf(f: AnyField): DefaultsNode | undefined {
@@ -73,7 +75,7 @@ export function defaultsModule(): string {
     '/* Generated from runtime/manifest/sections/ by `switchyard types`. Do not edit: change the section spec instead. */',
     "import type { DefaultsTree } from './sections/defaults-tree.ts';",
     '',
-    '/** The defaults the manifest\'s section specs declare, and where: what applyDefaults fills in. */',
+    "/** The defaults the manifest's section specs declare, and where: what applyDefaults fills in. */",
     `export const MANIFEST_DEFAULTS: DefaultsTree = ${JSON.stringify(defaultsTree(), null, 2)};`,
     '',
   ].join('\n');

@@ -5,10 +5,21 @@ import { PERIODS } from '../../lib/periods.ts';
 export const limitSpec = {
   period: field.enum(PERIODS).describe('The window the limit counts over (UTC).'),
   limit: field.integer({ minimum: 1 }).describe('How many are allowed per period (and per key).'),
-  warn_at: field.number({ exclusiveMinimum: 0, maximum: 1 }).describe('Warn once when usage reaches this fraction.').default(0.8),
-  on_exceed: field.enum(['warn', 'defer', 'drop']).describe('warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.').default('warn'),
+  warn_at: field
+    .number({ exclusiveMinimum: 0, maximum: 1 })
+    .describe('Warn once when usage reaches this fraction.')
+    .default(0.8),
+  on_exceed: field
+    .enum(['warn', 'defer', 'drop'])
+    .describe('warn: send anyway; defer: retry after the period resets; drop: skip and record limit.dropped.')
+    .default('warn'),
   per: field.ref('Value').describe('Count separately per value (e.g. the recipient), from the event.').optional(),
-  per_recipient: field.boolean().describe("Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.").optional(),
+  per_recipient: field
+    .boolean()
+    .describe(
+      "Count separately per recipient of each send (the SMS's number, the email's address), whatever the event calls it.",
+    )
+    .optional(),
   counts: field
     .enum(['sends', 'active_users', 'tracked_events', 'operations'])
     .describe(
@@ -16,7 +27,10 @@ export const limitSpec = {
     )
     .default('sends'),
   description: field.string().optional(),
-  notify: field.ref('Step').describe('An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.').optional(),
+  notify: field
+    .ref('Step')
+    .describe('An action step sent once when the limit reaches warn_at and once when it is exceeded, per period.')
+    .optional(),
 };
 
 /** The Limit definition. */

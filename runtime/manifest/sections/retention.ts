@@ -4,7 +4,10 @@ import { field } from '../../component/spec.ts';
 export const retentionSpec = {
   payloads: field.duration().describe('Keep raw webhook bodies this long.').default('30d'),
   events: field.duration().describe('Keep event metadata this long.').default('90d'),
-  dead_letters: field.duration().describe('Keep unreplayed dead letters this long; replayed ones go at the next prune.').default('90d'),
+  dead_letters: field
+    .duration()
+    .describe('Keep unreplayed dead letters this long; replayed ones go at the next prune.')
+    .default('90d'),
   refusals: field.duration().describe('Keep the log of refused requests this long.').default('7d'),
   batch: field.integer({ minimum: 10, maximum: 5000 }).describe('Rows per statement.').default(500),
 };

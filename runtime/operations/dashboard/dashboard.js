@@ -26,7 +26,8 @@
  */
 function $(id, type) {
   const element = document.getElementById(id);
-  if (!(element instanceof (type ?? HTMLElement))) throw new Error(`the page has no #${id}${type ? ` (${type.name})` : ''}`);
+  if (!(element instanceof (type ?? HTMLElement)))
+    throw new Error(`the page has no #${id}${type ? ` (${type.name})` : ''}`);
   return /** @type {T} */ (element);
 }
 const csrf = /** @type {HTMLMetaElement} */ (document.querySelector('meta[name="switchyard-csrf"]')).content;
@@ -43,7 +44,11 @@ for (const status of Object.values(EVENT)) $('f-status', HTMLSelectElement).add(
  * @returns {Promise<T>}
  */
 async function api(path, init = {}) {
-  const res = await fetch('/admin/api' + path, { ...init, credentials: 'same-origin', headers: { 'x-switchyard-csrf': csrf, 'content-type': 'application/json', ...(init.headers || {}) } });
+  const res = await fetch('/admin/api' + path, {
+    ...init,
+    credentials: 'same-origin',
+    headers: { 'x-switchyard-csrf': csrf, 'content-type': 'application/json', ...(init.headers || {}) },
+  });
   // The session expired or was revoked (ADMIN_TOKEN rotated): sign in again.
   if (res.status === 401) {
     location.assign('/admin/login');
@@ -74,7 +79,12 @@ function when(iso) {
   const d = new Date(iso ?? NaN);
   if (isNaN(d.getTime())) return '';
   const today = d.toDateString() === new Date().toDateString();
-  return d.toLocaleString([], today ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(
+    [],
+    today
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+      : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  );
 }
 
 /**
@@ -146,7 +156,15 @@ async function runSearch(more) {
   showEvents(search.found);
   const where = page.next_cursor ? search.scanned.toLocaleString() + ' most recent events' : 'whole log';
   const step = page.next_cursor ? ' (a search reads at most ' + scanLimit.toLocaleString() + ' events a step)' : '';
-  note('no event has the id ' + search.text + '; payloads holding it: ' + search.found.length + ' found in the ' + where + step);
+  note(
+    'no event has the id ' +
+      search.text +
+      '; payloads holding it: ' +
+      search.found.length +
+      ' found in the ' +
+      where +
+      step,
+  );
   $('search-more').hidden = !page.next_cursor;
 }
 /** @param {string} text */
@@ -166,7 +184,12 @@ function showEvents(events) {
       <td>${effectBadge(e)}</td>
     </tr>`,
   );
-  render($('events'), rows.length ? html`${rows}` : html`<tr><td class="muted" colspan="6">${search ? 'nothing found' : 'no events yet'}</td></tr>`);
+  render(
+    $('events'),
+    rows.length
+      ? html`${rows}`
+      : html`<tr><td class="muted" colspan="6">${search ? 'nothing found' : 'no events yet'}</td></tr>`,
+  );
 }
 /** The event list's filters: the query parameter each select sets. */
 const FILTERS = { integration: 'f-integration', status: 'f-status', origin: 'f-origin', effects: 'f-effects' };
@@ -195,7 +218,12 @@ async function loadDead() {
   /** @type {{ dead_letters: DeadLetterRow[] }} */
   const { dead_letters } = await api('/dead-letters?view=' + view);
   /** @param {DeadLetterRow} d */
-  const state = (d) => (d.replayed_at ? html` ${badge(EVENT.replayed)}` : d.dismissed_at ? html` <span class="badge ${EVENT.ignored}">dismissed</span>` : '');
+  const state = (d) =>
+    d.replayed_at
+      ? html` ${badge(EVENT.replayed)}`
+      : d.dismissed_at
+        ? html` <span class="badge ${EVENT.ignored}">dismissed</span>`
+        : '';
   const rows = dead_letters.map(
     (d) => html`<tr class="letter" data-seq="${d.seq}">
       <td class="err">
@@ -242,10 +270,12 @@ async function loadUsage() {
     html`${limits.map((l) => bar(l.name + ' (' + l.period + ')', (l.usage.find((u) => u.key === '*') || l.usage[0] || { n: 0 }).n, l.limit, l.warn_at))}
       <div class="muted" style="margin-top:8px">platform today (${platform.plan} plan, estimated)</div>
       ${platform.metrics.map((m) => bar(m.metric.replace(/_/g, ' '), m.used, m.allowance, 0.8))}
-      ${fits &&
-      html`<div id="capacity" style="margin-top:8px">
+      ${
+        fits &&
+        html`<div id="capacity" style="margin-top:8px">
         at ${fits.mix} mix, ${Number(fits.events_per_day).toLocaleString()} events/day fit; binding resource: ${fits.binding.replace(/_/g, ' ')}
-      </div>`}`,
+      </div>`
+      }`,
   );
 }
 
@@ -281,7 +311,9 @@ async function loadHealth() {
 function effectsFailing(f) {
   if (!f || (!f.retrying && !f.dead_lettered)) return html`<span class="muted">0</span>`;
   const retrying = f.retrying ? html`<span class="${EFFECT.retrying}">${f.retrying} retrying</span>` : null;
-  const dead = f.dead_lettered ? html`<span class="${EFFECT.dead_lettered}">${f.dead_lettered} dead-lettered</span>` : null;
+  const dead = f.dead_lettered
+    ? html`<span class="${EFFECT.dead_lettered}">${f.dead_lettered} dead-lettered</span>`
+    : null;
   return retrying && dead ? html`${retrying} · ${dead}` : html`${retrying}${dead}`;
 }
 
@@ -300,7 +332,9 @@ async function loadFailing() {
   /** @type {{ reasons: FailingReason[] }} */
   const { reasons } = await api('/effects/failing');
   const rows = reasons.map((r) => {
-    const statuses = Object.entries(r.statuses).map(([k, n]) => k.replace('_', '-') + ' ' + n).join(', ');
+    const statuses = Object.entries(r.statuses)
+      .map(([k, n]) => k.replace('_', '-') + ' ' + n)
+      .join(', ');
     const sample = r.sample.slice(0, 2).map((s, i) => html`${i ? html`<br>` : ''}${s.label} · ${s.id}`);
     return html`<tr class="reason">
       <td class="err">
@@ -325,7 +359,8 @@ async function start() {
   const health = await fetch('/healthz')
     .then((r) => r.json())
     .catch(() => ({}));
-  $('env').textContent = (health.environment || '') + ' · manifest ' + String((health.manifest || {}).hash || '').slice(0, 12);
+  $('env').textContent =
+    (health.environment || '') + ' · manifest ' + String((health.manifest || {}).hash || '').slice(0, 12);
   await refresh();
   // Every read costs D1 rows on the free plan: poll every 30 s, and only while the page is visible.
   setInterval(() => {
@@ -371,7 +406,8 @@ const tone = {
 };
 // What replaying a result did, or why it did nothing.
 /** @param {ReplayResult} r */
-const outcome = (r) => (r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + (r.skipped[0]?.reason || 'nothing to replay'));
+const outcome = (r) =>
+  r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + (r.skipped[0]?.reason || 'nothing to replay');
 
 /**
  * What one step of a handler did, as the event's row keeps it (runtime/consumer/consumer.ts `outcomes`).
@@ -391,7 +427,13 @@ const STEP_COUNTS = {
   action: (s) => counted(s.actions, ' effect', ' effects'),
 };
 /** @param {Step} s */
-const stepDid = (s) => STEP_COUNTS[s.kind]?.(s) ?? [counted(s.statements, ' SQL statement', ' SQL statements'), s.outbox + ' queued', counted(s.actions, ' effect', ' effects')].join(' · ');
+const stepDid = (s) =>
+  STEP_COUNTS[s.kind]?.(s) ??
+  [
+    counted(s.statements, ' SQL statement', ' SQL statements'),
+    s.outbox + ' queued',
+    counted(s.actions, ' effect', ' effects'),
+  ].join(' · ');
 /** @type {readonly string[]} */
 const SETTLED = [EVENT.applied, EVENT.ignored, EVENT.skipped];
 
@@ -438,7 +480,10 @@ function timeline(detail) {
     html`<b>${what} attempt ${a.n} failed</b> <span class="muted">${full(a.at)}${a.duration_ms !== null ? ' · ' + a.duration_ms + ' ms' : ''}</span>${errorText(a.error)}`,
   ];
   for (const a of failedAttempts('event')) items.push(attemptItem(a, 'State'));
-  if (!failedAttempts('event').length && (ev.attempts > 1 || ev.error || (ev.attempts > 0 && !SETTLED.includes(ev.status)))) {
+  if (
+    !failedAttempts('event').length &&
+    (ev.attempts > 1 || ev.error || (ev.attempts > 0 && !SETTLED.includes(ev.status)))
+  ) {
     items.push([
       tone[ev.status] || 'warn',
       html`<b>${ev.attempts}${ev.max_attempts ? ' of ' + ev.max_attempts : ''} attempts</b> ${badge(ev.status)} <span class="muted">last at ${full(ev.updated_at)}</span>${errorText(ev.error)}`,
@@ -446,7 +491,9 @@ function timeline(detail) {
   }
   for (const d of letters) {
     const attempts = d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts');
-    const closed = (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) : '');
+    const closed =
+      (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') +
+      (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) : '');
     items.push([
       d.replayed_at || d.dismissed_at ? 'info' : 'bad',
       html`<b>Dead letter #${d.seq}</b> <span class="muted">${d.stage} · ${d.reason} · ${attempts}, first failed ${full(d.first_failed_at)}, last ${full(d.last_failed_at)}${closed}</span>
@@ -462,7 +509,8 @@ function timeline(detail) {
             : html`<span class="muted">${stepDid(s)}</span>`
         }</li>`,
     );
-    const what = ev.status === EVENT.ignored ? 'Ignored' : ev.status === EVENT.skipped ? 'Skipped (condition)' : 'Applied';
+    const what =
+      ev.status === EVENT.ignored ? 'Ignored' : ev.status === EVENT.skipped ? 'Skipped (condition)' : 'Applied';
     items.push([
       'ok',
       html`<b>${what}</b> ${full(detail.applied_at || ev.updated_at)}${did.length ? html`<ul>${did}</ul>` : html` <span class="muted">no handler for this type</span>`}`,
@@ -473,9 +521,14 @@ function timeline(detail) {
     const label = f.label || f.action;
     for (const a of failedAttempts(f.step)) items.push(attemptItem(a, label));
     const waiting = f.status === EFFECT.retrying || f.status === EFFECT.deferred;
-    const retry = waiting ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at) : '';
+    const retry = waiting
+      ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at)
+      : '';
     // The attempt that sent it: when it ended and how long its call took (each failed one is listed above with its own).
-    const took = f.status === EFFECT.sent && f.duration_ms !== null && f.duration_ms !== undefined ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms' : '';
+    const took =
+      f.status === EFFECT.sent && f.duration_ms !== null && f.duration_ms !== undefined
+        ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms'
+        : '';
     const now =
       RETRYABLE_EFFECTS.includes(f.status) &&
       html` <button class="retry-effect secondary" type="button" data-step="${f.step}">Retry now</button><span class="muted retry-result" data-step="${f.step}"></span>`;
@@ -484,7 +537,9 @@ function timeline(detail) {
       html`<b>${label}</b> ${badge(f.status)} <span class="muted">attempt ${f.attempts}${f.max_attempts ? ' of ' + f.max_attempts : ''}${took}${retry}</span>${now}${errorText(f.error)}`,
     ]);
   }
-  const nextTimes = [ev.status === EVENT.retrying ? ev.next_at : null].concat(effects.filter((f) => f.status === EFFECT.retrying || f.status === EFFECT.deferred).map((f) => f.next_at));
+  const nextTimes = [ev.status === EVENT.retrying ? ev.next_at : null].concat(
+    effects.filter((f) => f.status === EFFECT.retrying || f.status === EFFECT.deferred).map((f) => f.next_at),
+  );
   const next = nextTimes.filter(Boolean).sort()[0];
   if (next) items.push(['warn', html`<b>Next retry</b> ${full(next)}`]);
   return html`<ol class="timeline" id="timeline">${items.map(([cls, item]) => html`<li class="${cls}">${item}</li>`)}</ol>`;
@@ -534,7 +589,15 @@ async function showEvent(integration, id) {
       const body = await api('/effects/retry', { method: 'POST', body: JSON.stringify({ integration, id, step }) });
       const done = 'retried' in body ? body.retried[0] : undefined;
       button.textContent = 'Retry now';
-      if (where) where.textContent = done ? ' ' + done.status.replace('_', ' ') + ' (attempt ' + done.attempt + ')' + (done.error ? ': ' + done.error : '') : ' ' + (('message' in body && body.message) || 'not retried');
+      if (where)
+        where.textContent = done
+          ? ' ' +
+            done.status.replace('_', ' ') +
+            ' (attempt ' +
+            done.attempt +
+            ')' +
+            (done.error ? ': ' + done.error : '')
+          : ' ' + (('message' in body && body.message) || 'not retried');
       setTimeout(() => {
         refresh();
         showEvent(integration, id);
@@ -556,7 +619,8 @@ async function showEvent(integration, id) {
 }
 $('events').addEventListener('click', (e) => {
   const row = e.target instanceof Element ? e.target.closest('tr.event') : null;
-  if (row instanceof HTMLElement && row.dataset.integration && row.dataset.id) showEvent(row.dataset.integration, row.dataset.id);
+  if (row instanceof HTMLElement && row.dataset.integration && row.dataset.id)
+    showEvent(row.dataset.integration, row.dataset.id);
 });
 
 /**
@@ -568,7 +632,9 @@ $('events').addEventListener('click', (e) => {
  */
 /** @param {DeadLetterDetail} d */
 const headerLines = (d) =>
-  (d.content_type ? ['content-type: ' + d.content_type] : []).concat(Object.entries(d.headers || {}).map(([k, v]) => k + ': ' + v)).join('\n');
+  (d.content_type ? ['content-type: ' + d.content_type] : [])
+    .concat(Object.entries(d.headers || {}).map(([k, v]) => k + ': ' + v))
+    .join('\n');
 /** @param {unknown} v */
 const pretty = (v) => {
   try {
@@ -583,7 +649,9 @@ async function showLetter(seq) {
   const { dead_letter: d } = await api('/dead-letters/' + seq);
   const closed = d.replayed_at || d.dismissed_at;
   const attempts = d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts');
-  const closedAt = (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') + (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + d.dismissed_by : '');
+  const closedAt =
+    (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') +
+    (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + d.dismissed_by : '');
   const body =
     d.raw_body !== null &&
     html`<details id="dl-body"${d.effect ? '' : html` open`}>
@@ -598,17 +666,21 @@ async function showLetter(seq) {
       ${d.effect && effectLetter(d.effect)}
       <h2 style="margin-top:10px">Error</h2>
       <pre id="dl-error" class="error-text">${d.error || '(none)'}</pre>
-      ${d.stage === STAGE.ingest &&
-      html`<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2>
-        <pre id="dl-headers">${headerLines(d)}</pre>`}
+      ${
+        d.stage === STAGE.ingest &&
+        html`<h2>Headers <span class="muted">(content type, and those the extraction rules read)</span></h2>
+        <pre id="dl-headers">${headerLines(d)}</pre>`
+      }
       ${body}
       ${d.envelope ? html`<details><summary>Envelope</summary><pre>${pretty(d.envelope)}</pre></details>` : null}
-      ${!closed &&
-      html`<div class="actions">
+      ${
+        !closed &&
+        html`<div class="actions">
         <button id="dl-replay" type="button">Replay</button>
         <button id="dl-dismiss" class="secondary" type="button" title="it can never succeed: keep it in the log, out of the open list and alerts">Dismiss</button>
         <span class="muted" id="dl-result"></span>
-      </div>`}
+      </div>`
+      }
     </div>`,
   );
   if (closed) return;
@@ -616,7 +688,8 @@ async function showLetter(seq) {
   $('dl-dismiss').addEventListener('click', async () => {
     /** @type {{ seq: number, dismissed_at: string } | ApiError} */
     const res = await api('/dead-letters/' + seq + '/dismiss', { method: 'POST' });
-    $('dl-result').textContent = 'dismissed_at' in res ? 'Dismissed (kept in the log: see the dismissed filter)' : res.message || 'not dismissed';
+    $('dl-result').textContent =
+      'dismissed_at' in res ? 'Dismissed (kept in the log: see the dismissed filter)' : res.message || 'not dismissed';
     setTimeout(refresh, 300);
   });
 }
@@ -626,7 +699,8 @@ function effectLetter(f) {
   const lines = Object.entries(f.request || {}).map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`);
   const a = f.answer;
   const attempts = (f.attempts || []).map(
-    (t) => html`<li><span class="muted">attempt ${t.n} · ${full(t.at)}${t.duration_ms !== null ? ' · ' + t.duration_ms + ' ms' : ''}</span> ${t.error}</li>`,
+    (t) =>
+      html`<li><span class="muted">attempt ${t.n} · ${full(t.at)}${t.duration_ms !== null ? ' · ' + t.duration_ms + ' ms' : ''}</span> ${t.error}</li>`,
   );
   return html`<h2 style="margin-top:10px">Sending: ${f.label}</h2>
     <table id="dl-request" class="kv">${lines}</table>
@@ -643,7 +717,9 @@ $('failing').addEventListener('click', async (e) => {
   if (!reason) return;
   /** @type {RetryPreview} */
   const p = await api('/effects/retry', { method: 'POST', body: JSON.stringify({ reason, dry_run: true }) });
-  const sample = p.sample.map((s, i) => html`${i ? html`<br>` : ''}${s.label} · ${s.id} · ${s.status.replace('_', '-')} after ${s.attempts}`);
+  const sample = p.sample.map(
+    (s, i) => html`${i ? html`<br>` : ''}${s.label} · ${s.id} · ${s.status.replace('_', '-')} after ${s.attempts}`,
+  );
   render(
     $('bulk-preview'),
     html`<div class="panel" id="bulk">
@@ -667,9 +743,16 @@ $('failing').addEventListener('click', async (e) => {
     /** @type {Record<string, number>} */
     const counts = {};
     for (const x of r.retried) counts[x.status] = (counts[x.status] || 0) + 1;
-    const tally = Object.entries(counts).map(([k, n]) => k.replace('_', ' ') + ' ' + n).join(', ') || 'nothing';
-    const skipped = r.skipped.length > 0 && html`; skipped ${r.skipped.length}${r.skipped.map((s) => html`<br>${s.id} ${s.reason}`)}`;
-    render($('bulk-preview'), html`<div class="panel muted" id="bulk-result">Retried ${r.retried.length}: ${tally}${skipped}</div>`);
+    const tally =
+      Object.entries(counts)
+        .map(([k, n]) => k.replace('_', ' ') + ' ' + n)
+        .join(', ') || 'nothing';
+    const skipped =
+      r.skipped.length > 0 && html`; skipped ${r.skipped.length}${r.skipped.map((s) => html`<br>${s.id} ${s.reason}`)}`;
+    render(
+      $('bulk-preview'),
+      html`<div class="panel muted" id="bulk-result">Retried ${r.retried.length}: ${tally}${skipped}</div>`,
+    );
     refresh();
   });
 });
@@ -706,7 +789,10 @@ $('replay-all').addEventListener('click', async () => {
   /** @type {ReplayPreview} */
   const p = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true, dry_run: true }) });
   /** @param {Record<string, number>} o */
-  const counts = (o) => Object.entries(o).map(([k, n]) => k + ' ' + n).join(', ');
+  const counts = (o) =>
+    Object.entries(o)
+      .map(([k, n]) => k + ' ' + n)
+      .join(', ');
   render(
     $('replay-preview'),
     html`<div class="panel" id="preview">
@@ -723,7 +809,10 @@ $('replay-all').addEventListener('click', async () => {
     /** @type {ReplayResult} */
     const r = await api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ all: true }) });
     const skipped = r.skipped.map((s) => html`<br>#${s.seq} ${s.reason}`);
-    render($('replay-preview'), html`<div class="panel muted">Replayed ${r.replayed.length}, skipped ${r.skipped.length}${skipped}</div>`);
+    render(
+      $('replay-preview'),
+      html`<div class="panel muted">Replayed ${r.replayed.length}, skipped ${r.skipped.length}${skipped}</div>`,
+    );
     refresh();
   });
 });
@@ -732,7 +821,12 @@ $('replay-all').addEventListener('click', async () => {
 async function loadRefusals() {
   /** @type {{ refusals: Refusal[], caps: { per_integration_per_minute: number, per_hour: number } }} */
   const { refusals, caps } = await api('/refusals?limit=20');
-  $('refusals-note').textContent = 'kept: at most ' + caps.per_integration_per_minute + ' per integration a minute, ' + caps.per_hour + ' an hour; bodies never, only their SHA-256 and size';
+  $('refusals-note').textContent =
+    'kept: at most ' +
+    caps.per_integration_per_minute +
+    ' per integration a minute, ' +
+    caps.per_hour +
+    ' an hour; bodies never, only their SHA-256 and size';
   const rows = refusals.map(
     (r) => html`<tr>
       <td title="${full(r.at)}">${when(r.at)}</td>
@@ -745,7 +839,9 @@ async function loadRefusals() {
       <td>
         <details>
           <summary>${Object.keys(r.headers).length} headers</summary>
-          <pre>${Object.entries(r.headers).map(([k, v]) => k + ': ' + v).join('\n')}</pre>
+          <pre>${Object.entries(r.headers)
+            .map(([k, v]) => k + ': ' + v)
+            .join('\n')}</pre>
         </details>
       </td>
     </tr>`,

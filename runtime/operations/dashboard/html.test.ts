@@ -25,11 +25,15 @@ const text = (built: Built) => built.toString();
 
 describe('html`...`', () => {
   it('escapes & < > " and \' in text', () => {
-    expect(text(html`<td>${`<img src=x onerror="alert('&')">`}</td>`)).toBe('<td>&lt;img src=x onerror=&quot;alert(&#39;&amp;&#39;)&quot;&gt;</td>');
+    expect(text(html`<td>${`<img src=x onerror="alert('&')">`}</td>`)).toBe(
+      '<td>&lt;img src=x onerror=&quot;alert(&#39;&amp;&#39;)&quot;&gt;</td>',
+    );
   });
 
   it('escapes a quoted attribute value, so it cannot close the attribute or the tag', () => {
-    expect(text(html`<tr data-id="${'" onclick="go()'}" title='${"' x='"}'>`)).toBe(`<tr data-id="&quot; onclick=&quot;go()" title='&#39; x=&#39;'>`);
+    expect(text(html`<tr data-id="${'" onclick="go()'}" title='${"' x='"}'>`)).toBe(
+      `<tr data-id="&quot; onclick=&quot;go()" title='&#39; x=&#39;'>`,
+    );
     expect(text(html`<span class="badge ${'a"><b>'}">`)).toBe('<span class="badge a&quot;&gt;&lt;b&gt;">');
   });
 
@@ -40,7 +44,9 @@ describe('html`...`', () => {
   });
 
   it('joins a list, escaping its texts and keeping its built markup, nested lists too', () => {
-    expect(text(html`<ul>${['<a>', html`<li>x</li>`, ['&', html`<li>y</li>`], []]}</ul>`)).toBe('<ul>&lt;a&gt;<li>x</li>&amp;<li>y</li></ul>');
+    expect(text(html`<ul>${['<a>', html`<li>x</li>`, ['&', html`<li>y</li>`], []]}</ul>`)).toBe(
+      '<ul>&lt;a&gt;<li>x</li>&amp;<li>y</li></ul>',
+    );
     expect(text(html`<tbody>${[]}</tbody>`)).toBe('<tbody></tbody>');
   });
 
@@ -88,7 +94,8 @@ describe('render', () => {
 describe("the page's scripts", () => {
   const scripts = readdirSync(DIR).filter((f) => f.endsWith('.js'));
   // Every way a script can turn text into markup or script.
-  const SINKS = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write(ln)?|createContextualFragment|setHTMLUnsafe|parseHTMLUnsafe|srcdoc)\b|['"]text\/html['"]|\bon[a-z]+=["']?\$\{/g;
+  const SINKS =
+    /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write(ln)?|createContextualFragment|setHTMLUnsafe|parseHTMLUnsafe|srcdoc)\b|['"]text\/html['"]|\bon[a-z]+=["']?\$\{/g;
 
   it('are the ones the page loads', () => {
     const page = read('dashboard.html');
@@ -101,7 +108,8 @@ describe("the page's scripts", () => {
         const source = read(file);
         const line = source.slice(0, m.index).split('\n').length;
         const render = /\nfunction render\([^)]*\) \{\n[\s\S]*?\n\}\n/.exec(source);
-        const inRender = file === 'html.js' && render !== null && m.index > render.index && m.index < render.index + render[0].length;
+        const inRender =
+          file === 'html.js' && render !== null && m.index > render.index && m.index < render.index + render[0].length;
         return { at: `${file}:${line}`, sink: m[0], inRender };
       }),
     );
@@ -113,7 +121,8 @@ describe("the page's scripts", () => {
     for (const file of scripts) {
       const source = read(file);
       expect(source, `${file}: an attribute value put in unquoted (quote it: name="\${value}")`).not.toMatch(/=\$\{/);
-      if (file !== 'html.js') expect(source, `${file}: hand-written escaping (use html\`...\`)`).not.toMatch(/\besc\(|&amp;|&lt;/);
+      if (file !== 'html.js')
+        expect(source, `${file}: hand-written escaping (use html\`...\`)`).not.toMatch(/\besc\(|&amp;|&lt;/);
     }
   });
 });

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /**
  * Asana's own webhook example server, ported: Asana/devrel-examples python/webhooks_v5/server.py at

@@ -10,5 +10,7 @@ const createWebhookSignature = (params: { secret?: string | null; body: string }
 
 export default {
   package: 'github:calcom/cal.com',
-  sign: async ({ secret, body }: Omit<SdkArgs, 'headers'>) => ({ 'x-cal-signature-256': createWebhookSignature({ secret, body }) }),
+  sign: async ({ secret, body }: Omit<SdkArgs, 'headers'>) => ({
+    'x-cal-signature-256': createWebhookSignature({ secret, body }),
+  }),
 } satisfies CatalogSdk;

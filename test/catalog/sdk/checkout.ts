@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /**
  * Checkout.com's own WooCommerce plugin, ported: checkout/checkout-woocommerce-plugin
@@ -10,5 +11,6 @@ const header = (headers: Record<string, string>, name: string) => Object.entries
  */
 export default {
   package: 'github:checkout/checkout-woocommerce-plugin',
-  verify: async ({ secret, body, headers }: SdkArgs) => createHmac('sha256', secret).update(body).digest('hex') === header(headers, 'cko-signature'),
+  verify: async ({ secret, body, headers }: SdkArgs) =>
+    createHmac('sha256', secret).update(body).digest('hex') === header(headers, 'cko-signature'),
 } satisfies CatalogSdk;

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /**
  * Dropbox's own webhook sample app, ported: dropbox/mdwebhook app.py at 74d62ebe8007e94016f818d1bc752632eba2825b

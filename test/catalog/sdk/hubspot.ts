@@ -5,7 +5,13 @@ import type { CatalogSdk } from '../../support/catalog.ts';
 export default {
   package: '@hubspot/api-client',
   sign: async ({ secret, body, url, now }) => ({
-    'x-hubspot-signature-v3': Signature.getSignature('POST', 'v3', { signature: '', clientSecret: secret, requestBody: body, url, timestamp: now }),
+    'x-hubspot-signature-v3': Signature.getSignature('POST', 'v3', {
+      signature: '',
+      clientSecret: secret,
+      requestBody: body,
+      url,
+      timestamp: now,
+    }),
     'x-hubspot-request-timestamp': String(now),
   }),
   verify: async ({ secret, body, url, headers }) => {

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /**
  * Intercom's own webhook sample, ported: intercom-archive/intercom-webhooks node/index.js at

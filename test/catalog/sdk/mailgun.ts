@@ -15,7 +15,14 @@ function verifyWebhookSignature(signingKey: string, timestamp: string, token: st
 export default {
   package: 'github:mailgun/mailgun-php',
   verify: async ({ secret, body }: SdkArgs) => {
-    const { signature } = JSON.parse(body) as { signature?: { timestamp?: string; token?: string; signature?: string } };
-    return verifyWebhookSignature(secret, String(signature?.timestamp ?? ''), signature?.token ?? '', signature?.signature ?? '');
+    const { signature } = JSON.parse(body) as {
+      signature?: { timestamp?: string; token?: string; signature?: string };
+    };
+    return verifyWebhookSignature(
+      secret,
+      String(signature?.timestamp ?? ''),
+      signature?.token ?? '',
+      signature?.signature ?? '',
+    );
   },
 } satisfies CatalogSdk;

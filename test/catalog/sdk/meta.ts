@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /**
  * Meta's own WhatsApp sample app, ported: fbsamples/whatsapp-business-jaspers-market app.js at

@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-
 /**
  * The official client's webhooks.verifySignature() checks what the standard-webhooks scheme signed. It measures
  * the timestamp against the wall clock, so the tolerance passed is the SDK's 300 s plus however far `now` is from it.

@@ -5,5 +5,6 @@ const paddle = new Paddle('pdl_sdbx_apikey_catalog');
 
 export default {
   package: '@paddle/paddle-node-sdk',
-  verify: async ({ secret, body, headers }) => paddle.webhooks.isSignatureValid(body, secret, headers['paddle-signature']!),
+  verify: async ({ secret, body, headers }) =>
+    paddle.webhooks.isSignatureValid(body, secret, headers['paddle-signature']!),
 } satisfies CatalogSdk;

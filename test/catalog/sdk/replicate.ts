@@ -1,7 +1,8 @@
 import { validateWebhook } from 'replicate';
 import type { CatalogSdk, SdkArgs } from '../../support/catalog.ts';
 
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 
 /** Replicate's own validateWebhook() checks what the standard-webhooks scheme signed (it does not check the timestamp). */
 export default {

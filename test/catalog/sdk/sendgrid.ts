@@ -5,6 +5,11 @@ export default {
   package: '@sendgrid/eventwebhook',
   verify: async ({ secret, body, headers }) => {
     const official = new EventWebhook();
-    return official.verifySignature(official.convertPublicKeyToECDSA(secret), body, headers['x-twilio-email-event-webhook-signature']!, headers['x-twilio-email-event-webhook-timestamp']!);
+    return official.verifySignature(
+      official.convertPublicKeyToECDSA(secret),
+      body,
+      headers['x-twilio-email-event-webhook-signature']!,
+      headers['x-twilio-email-event-webhook-timestamp']!,
+    );
   },
 } satisfies CatalogSdk;

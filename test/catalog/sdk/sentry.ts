@@ -9,11 +9,14 @@ import type { CatalogSdk } from '../../support/catalog.ts';
  * 10c5f04e25e9a0b2ab4d15441512f036c46d5b63) sends that same string as the body. verify: the docs' verifySignature,
  * which HMACs JSON.stringify(request.body) (the same bytes only for a compact body, as the sample is).
  */
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 
 export default {
   package: 'github:getsentry/sentry',
-  sign: async ({ secret, body }) => ({ 'sentry-hook-signature': createHmac('sha256', secret).update(body, 'utf8').digest('hex') }),
+  sign: async ({ secret, body }) => ({
+    'sentry-hook-signature': createHmac('sha256', secret).update(body, 'utf8').digest('hex'),
+  }),
   verify: async ({ secret, body, headers }) => {
     const hmac = createHmac('sha256', secret);
     hmac.update(JSON.stringify(JSON.parse(body)), 'utf8');

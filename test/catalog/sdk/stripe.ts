@@ -5,7 +5,13 @@ const stripe = new Stripe('sk_test_catalog');
 
 export default {
   package: 'stripe',
-  sign: async ({ secret, body, now }) => ({ 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: Math.floor(now / 1000) }) }),
+  sign: async ({ secret, body, now }) => ({
+    'stripe-signature': stripe.webhooks.generateTestHeaderString({
+      payload: body,
+      secret,
+      timestamp: Math.floor(now / 1000),
+    }),
+  }),
   verify: async ({ secret, body, headers }: SdkArgs) => {
     try {
       stripe.webhooks.constructEvent(body, headers['stripe-signature']!, secret);

@@ -8,7 +8,11 @@ export default {
   package: 'standardwebhooks',
   sign: async ({ secret, body, now }) => {
     const id = `msg_${crypto.randomUUID().replace(/-/g, '')}`;
-    return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(key(secret)).sign(id, new Date(now), body) };
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now / 1000)),
+      'webhook-signature': new Webhook(key(secret)).sign(id, new Date(now), body),
+    };
   },
   verify: async ({ secret, body, headers }) => {
     try {

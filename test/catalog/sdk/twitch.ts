@@ -7,7 +7,8 @@ import type { CatalogSdk } from '../../support/catalog.ts';
  * which signs `<message id><timestamp as RFC3339Nano><body>` as `sha256=<hex>`. verify: verifySignature in Twitch's
  * sample (twitchdev/eventsub-webhooks-node-sample index.js @ 6c2a8f542fe8d36d52605a7a745e99d3b86c68d3).
  */
-const header = (headers: Record<string, string>, name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+const header = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 
 /** Go's time.RFC3339Nano for a UTC instant with nanoseconds: trailing zeros of the fraction dropped, as Twitch sends. */
 function rfc3339Nano(nowMs: number, extraNanos: number): string {
@@ -21,11 +22,20 @@ export default {
   sign: async ({ secret, body, now }) => {
     const id = randomUUID();
     const timestamp = rfc3339Nano(now, Math.floor(Math.random() * 1_000_000));
-    const mac = createHmac('sha256', secret).update(id + timestamp).update(body);
-    return { 'twitch-eventsub-message-id': id, 'twitch-eventsub-message-timestamp': timestamp, 'twitch-eventsub-message-signature': `sha256=${mac.digest('hex')}` };
+    const mac = createHmac('sha256', secret)
+      .update(id + timestamp)
+      .update(body);
+    return {
+      'twitch-eventsub-message-id': id,
+      'twitch-eventsub-message-timestamp': timestamp,
+      'twitch-eventsub-message-signature': `sha256=${mac.digest('hex')}`,
+    };
   },
   verify: async ({ secret, body, headers }) => {
     const message = `${header(headers, 'twitch-eventsub-message-id')}${header(headers, 'twitch-eventsub-message-timestamp')}${body}`;
-    return `sha256=${createHmac('sha256', secret).update(message).digest('hex')}` === header(headers, 'twitch-eventsub-message-signature');
+    return (
+      `sha256=${createHmac('sha256', secret).update(message).digest('hex')}` ===
+      header(headers, 'twitch-eventsub-message-signature')
+    );
   },
 } satisfies CatalogSdk;

@@ -12,7 +12,11 @@ export default {
   },
   verify: async ({ secret, body, headers }) => {
     try {
-      return await workos().webhooks.verifyHeader({ payload: body, sigHeader: headers['workos-signature'] ?? '', secret });
+      return await workos().webhooks.verifyHeader({
+        payload: body,
+        sigHeader: headers['workos-signature'] ?? '',
+        secret,
+      });
     } catch {
       return false;
     }
