@@ -234,15 +234,13 @@ export function flowRunner(options: FlowRunnerOptions) {
       const taken = held[next]!.messages.splice(0);
       for (let i = 0; i < taken.length; i += MAX_BATCH) {
         const outcomes: ('acked' | 'retried' | undefined)[] = [];
-        const messages: ConsumerMessage[] = taken
-          .slice(i, i + MAX_BATCH)
-          .map((m, j) => ({
-            id: crypto.randomUUID(),
-            body: m.body,
-            attempts: 1,
-            ack: () => void (outcomes[j] ??= 'acked'),
-            retry: () => void (outcomes[j] ??= 'retried'),
-          }));
+        const messages: ConsumerMessage[] = taken.slice(i, i + MAX_BATCH).map((m, j) => ({
+          id: crypto.randomUUID(),
+          body: m.body,
+          attempts: 1,
+          ack: () => void (outcomes[j] ??= 'acked'),
+          retry: () => void (outcomes[j] ??= 'retried'),
+        }));
         invocations++;
         await runtime.queue({ queue: queueNames[next]!, messages }, env);
         messages.forEach(

@@ -92,7 +92,7 @@ describe('generic hmac', () => {
     ).toBe('accepted');
     expect(
       await reason(
-        verifier.verify(request({ body: body + '\n', headers: { 'X-Shopify-Hmac-Sha256': digest } }), {
+        verifier.verify(request({ body: `${body}\n`, headers: { 'X-Shopify-Hmac-Sha256': digest } }), {
           S: 'shpss_secret',
         }),
       ),

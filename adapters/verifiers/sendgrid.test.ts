@@ -45,18 +45,17 @@ describe("sendgrid known answers (from @sendgrid/eventwebhook's own tests)", () 
     'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
   const SIGNATURE = 'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=';
   const TIMESTAMP = '1600112502';
-  const PAYLOAD =
-    JSON.stringify([
-      {
-        email: 'hello@world.com',
-        event: 'dropped',
-        reason: 'Bounced Address',
-        sg_event_id: 'ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA',
-        sg_message_id: 'LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0',
-        'smtp-id': '<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>',
-        timestamp: 1600112492,
-      },
-    ]) + '\r\n';
+  const PAYLOAD = `${JSON.stringify([
+    {
+      email: 'hello@world.com',
+      event: 'dropped',
+      reason: 'Bounced Address',
+      sg_event_id: 'ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA',
+      sg_message_id: 'LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0',
+      'smtp-id': '<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>',
+      timestamp: 1600112492,
+    },
+  ])}\r\n`;
   const verifier = build(sendgridVerifier, { public_key: 'K' }, undefined);
   const headers = {
     'x-twilio-email-event-webhook-signature': SIGNATURE,

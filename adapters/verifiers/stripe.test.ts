@@ -29,7 +29,7 @@ verifierSuite('stripe', {
   },
   unknownVersions: (v) => v.replace(/v1=/g, 'v0='),
   truncate: (v) => v.slice(0, -8),
-  withDecoy: (v) => v.replace(/(t=\d+),/, `$1,v1=${'0'.repeat(64)},`) + `,v1=${'f'.repeat(64)}`,
+  withDecoy: (v) => `${v.replace(/(t=\d+),/, `$1,v1=${'0'.repeat(64)},`)},v1=${'f'.repeat(64)}`,
 });
 
 describe('stripe cross-checks', () => {

@@ -68,7 +68,7 @@ export const twilioVerifier = defineComponent({
         const header = request.headers.get('x-twilio-signature');
         if (!header) throw new VerificationError('missing_signature');
         const signature = fromBase64(header);
-        if (!signature || signature.length !== 20) throw new VerificationError('malformed_signature');
+        if (signature?.length !== 20) throw new VerificationError('malformed_signature');
         const url = new URL(request.url);
         if (publicUrl) {
           url.protocol = publicUrl.protocol;

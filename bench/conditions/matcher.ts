@@ -24,7 +24,7 @@ export function compileMatcher(spec: Matcher, at = '$'): (payload: unknown) => b
 
 const read = (path: CompiledPath, node: unknown) => readPath(path, { payload: node });
 
-function operand(value: unknown, at: string): (root: unknown) => unknown {
+function operand(value: unknown, _at: string): (root: unknown) => unknown {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'path' in value) {
     const p = compilePath(String((value as { path: unknown }).path));
     return (root) => read(p, root);

@@ -30,14 +30,18 @@ export function celPaths(lib: Lib, source: string): ReadPath[] {
   };
   const walk = (n: any, scope: Map<string, string[]>): void => {
     if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach((x) => walk(x, scope));
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x, scope);
+      return;
+    }
     const p = chain(n, scope);
     if (p) return void out.push(p);
     if (n.op === 'rcall' && ['exists', 'all', 'exists_one', 'filter', 'map'].includes(n.args[0])) {
       const receiver = chain(n.args[1], scope);
       walk(n.args[1], scope);
       const [v, body] = n.args[2] as [any, any];
-      return walk(body, new Map(scope).set(v.args, [...(receiver?.path ?? []), '[]']));
+      walk(body, new Map(scope).set(v.args, [...(receiver?.path ?? []), '[]']));
+      return;
     }
     if (n.op !== 'value') walk(n.args, scope);
   };
@@ -50,7 +54,10 @@ export function jsonataPaths(lib: Lib, source: string): ReadPath[] {
   const out: ReadPath[] = [];
   const walk = (n: any, base: string[]): void => {
     if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach((x) => walk(x, base));
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x, base);
+      return;
+    }
     if (n.type === 'path') {
       const root = n.steps[0]?.type === 'variable' && n.steps[0].value === '$';
       let path = root ? [] : base;
@@ -88,7 +95,10 @@ export function jmespathPaths(lib: Lib, source: string): ReadPath[] {
   };
   const walk = (n: any, base: string[]): void => {
     if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach((x) => walk(x, base));
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x, base);
+      return;
+    }
     const p = chain(n, base);
     if (p) return void out.push({ path: p });
     if (n.type === 'FilterProjection') {

@@ -216,7 +216,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
     const pager = new Pager(source, { env: vars, onWait, retries, ...(since ? { since } : {}) });
     const path = checkpointPath(project.root, env, integration, name);
     const saved = dryRun || values.restart ? undefined : readCheckpoint(path);
-    if (saved && saved.finished_at && !values.restart) {
+    if (saved?.finished_at && !values.restart) {
       console.log(
         `${integration} ${name}: finished ${saved.finished_at} (${saved.sent} events); --restart to run it again (same objects are written once)`,
       );

@@ -22,13 +22,13 @@ export const BUILD_FILE = 'manifests.json';
 export const DASHBOARD_FILE = 'dashboard.ts';
 
 /** The validators module written beside a build output: `manifests.json` -> `manifests.validators.ts`. */
-export const validatorsPath = (output: string) => output.replace(/\.json$/, '') + '.validators.ts';
+export const validatorsPath = (output: string) => `${output.replace(/\.json$/, '')}.validators.ts`;
 
 /** The drivers module written beside a build output: `manifests.json` -> `manifests.drivers.ts`. */
-export const driversPath = (output: string) => output.replace(/\.json$/, '') + '.drivers.ts';
+export const driversPath = (output: string) => `${output.replace(/\.json$/, '')}.drivers.ts`;
 
 /** The registry module written beside a build output: `manifests.json` -> `manifests.registry.ts`. */
-export const registryPath = (output: string) => output.replace(/\.json$/, '') + '.registry.ts';
+export const registryPath = (output: string) => `${output.replace(/\.json$/, '')}.registry.ts`;
 
 /** The Worker entry a project deploys (`main = ".switchyard/worker.ts"`); this repository's own is worker/index.ts. */
 export const ENTRY_FILE = 'worker.ts';
@@ -68,7 +68,7 @@ export function build(
       { hash: b.hash, manifest: b.manifest, queueNames: b.queueNames, ...(b.budget ? { budget: b.budget } : {}) },
     ]),
   );
-  writeIfChanged(output, JSON.stringify({ generated_by: 'switchyard build', environments }) + '\n');
+  writeIfChanged(output, `${JSON.stringify({ generated_by: 'switchyard build', environments })}\n`);
   // Command input checks as code (workerd cannot compile a JSON Schema at run time), beside the manifests.
   const fromFile = (file: string) => {
     const path = relative(dirname(output), file).split(sep).join('/');

@@ -253,7 +253,7 @@ export async function devCommand(args: string[]): Promise<number> {
   let child: ChildProcess | undefined;
   const said = new Set<string>();
   let up = false;
-  let waiting: (() => void)[] = [];
+  const waiting: (() => void)[] = [];
   let exiting = false;
   let restarts = 0;
   let finish: (code: number) => void = () => undefined;

@@ -290,7 +290,7 @@ export function initProject(
   const version = (dep: string) => own.devDependencies[dep]!;
   write(
     'package.json',
-    JSON.stringify(
+    `${JSON.stringify(
       {
         name,
         private: true,
@@ -315,7 +315,7 @@ export function initProject(
       },
       null,
       2,
-    ) + '\n',
+    )}\n`,
   );
   write('README.md', readme(name));
   write('.gitignore', GITIGNORE);

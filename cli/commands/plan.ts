@@ -25,6 +25,7 @@ import { eventLogCase, fixtureCases, formatReplayPlan, manifestFromText, replayP
 import { adminToken } from '../lib/server.ts';
 import { log, logError, processOutput, type Output } from '../lib/output.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: plan reads manifest JSON as the schema left it, by key
 type Obj = Record<string, any>;
 
 export interface PlanLine {

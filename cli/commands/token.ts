@@ -88,7 +88,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const manifest = resolveWithProviders(parsed.value, values.env) as Manifest;
   const providers = Object.keys(manifest.auth ?? {});
   const provider = values.provider ?? (providers.length === 1 ? providers[0] : undefined);
-  const spec = provider ? (manifest.auth ?? {})[provider] : undefined;
+  const spec = provider ? manifest.auth?.[provider] : undefined;
   if (!provider || !spec) {
     console.error(
       `switchyard token: ${provider ? `no auth provider ${JSON.stringify(provider)} in the manifest` : 'name one with --provider'} (auth providers: ${providers.join(', ') || 'none'})`,

@@ -92,9 +92,9 @@ export async function generated(): Promise<{
     return want === text ? [] : [[path, want]];
   });
   return {
-    schema: JSON.stringify(schema, null, 2) + '\n',
+    schema: `${JSON.stringify(schema, null, 2)}\n`,
     types,
-    catalog: JSON.stringify(catalogSchema, null, 2) + '\n',
+    catalog: `${JSON.stringify(catalogSchema, null, 2)}\n`,
     catalogTypes,
     components: componentsDoc(defaultRegistry),
     version: versionModule(),
@@ -133,7 +133,7 @@ export function projectSchema(manifestPath: string): string {
     throw new Error(`${manifestPath}: ${parsed.problems[0]!.message}; run switchyard validate`);
   const own = loadOwnComponents(manifestPath, parsed.value);
   if (own.problems.length) throw new Error(`${manifestPath}: ${own.problems[0]!.message}; run switchyard validate`);
-  return JSON.stringify(buildManifestSchema(own.registry, catalogNames()), null, 2) + '\n';
+  return `${JSON.stringify(buildManifestSchema(own.registry, catalogNames()), null, 2)}\n`;
 }
 
 /** docs/cli.md: the CLI's commands, generated from their declarations (cli/lib/cli-doc.ts). */

@@ -277,7 +277,7 @@ export class CostModel {
       const returning = /\bRETURNING\b/i.test(rest) ? rows : 0;
       const given = t.integerPk && columns.includes(t.integerPk) ? rows : 0;
       const inserted = { written: rows * (1 + this.insertEntries(t, values)), read: returning + given };
-      const conflict = rest.match(/^ON\s+CONFLICT\b[^]*?\bDO\s+(NOTHING|UPDATE\s+SET\s+([\s\S]*))$/i);
+      const conflict = rest.match(/^ON\s+CONFLICT\b[\s\S]*?\bDO\s+(NOTHING|UPDATE\s+SET\s+([\s\S]*))$/i);
       let updated = { written: 0, read: 0 };
       if (conflict?.[2]) {
         const [assignments] = untilKeyword(conflict[2], /^(WHERE|RETURNING)\b/i);

@@ -9,7 +9,7 @@
  * `ready` is called with the URL when wrangler says the server is ready (at start and after each reload).
  */
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every ANSI colour sequence
 const ANSI = /\u001b\[[0-9;]*m/g;
 export const plain = (line: string) => line.replace(ANSI, '');
 

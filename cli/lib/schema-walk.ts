@@ -4,6 +4,7 @@
  * knowing where the adapters put them.
  */
 /** The manifest's schema, as built: plain JSON with `$ref`s into its `definitions`. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON Schema is walked by keyword; its shape is checked at run time
 export type Schema = Record<string, any>;
 
 /**

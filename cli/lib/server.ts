@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readDevVars } from './dev-vars.ts';
 import { readDevUrl } from './dev-url.ts';
-import { type Project } from './project.ts';
+import type { Project } from './project.ts';
 
 /** Where `switchyard dev` serves when nothing else is known (wrangler dev's default port). */
 export const DEFAULT_DEV_URL = 'http://localhost:8787';

@@ -216,5 +216,5 @@ export function unifiedDiff(before: string, after: string, file: string): string
       ...hunk.map((o) => `${o.op}${o.line}`),
     );
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

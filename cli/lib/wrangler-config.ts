@@ -25,7 +25,7 @@ type Table = Record<string, unknown>;
 
 function envTable(config: Table, environment: string | undefined): Table | undefined {
   if (!environment || environment === 'default') return config;
-  return ((config.env as Table | undefined) ?? {})[environment] as Table | undefined;
+  return (config.env as Table | undefined)?.[environment] as Table | undefined;
 }
 
 /** Parses wrangler.toml text; throws with the TOML error's position when it does not parse. */

@@ -28,6 +28,7 @@ const FIELD: Record<Kind, Exclude<keyof Registry, 'all'>> = {
  * Builds a registry; a kind and name registered twice is refused.
  * @example createRegistry([hmacVerifier, sqlStep])
  */
+// biome-ignore lint/suspicious/noExplicitAny: a Component is invariant in its options; any kind with any options goes here
 export function createRegistry(components: readonly Component<any, any>[]): Registry {
   const maps = Object.fromEntries(Object.values(FIELD).map((f) => [f, new Map<string, Component>()])) as Record<
     Exclude<keyof Registry, 'all'>,

@@ -5,7 +5,7 @@
  * limit's reset, dropped, or dead-lettered. A provider outage delays only its own effects.
  */
 import { stepContext } from '../component/context.ts';
-import { type CompiledLimit } from '../component/step.ts';
+import type { CompiledLimit } from '../component/step.ts';
 import {
   asActionError,
   ActionError,

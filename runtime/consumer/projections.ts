@@ -25,7 +25,7 @@ export interface ExternalProjection {
 /** The binding of an external store, checked: a missing Hyperdrive binding is a retryable configuration error. */
 function bindingOf(compiled: CompiledManifest, env: RuntimeEnv, name: string): PostgresBinding {
   const store = compiled.stores.get(name);
-  if (!store || store.type !== 'postgres') throw new Error(`store ${name} is not a postgres store of this manifest`);
+  if (store?.type !== 'postgres') throw new Error(`store ${name} is not a postgres store of this manifest`);
   const binding = env[store.binding] as Partial<PostgresBinding> | undefined;
   if (!binding || typeof binding.connectionString !== 'string')
     throw new Error(`store ${name}: binding ${store.binding} is not bound (a [[hyperdrive]] binding in wrangler.toml)`);

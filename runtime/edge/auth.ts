@@ -9,8 +9,8 @@
  *   and concurrent requests never hang on each other. A `kid` the cached set lacks triggers one refetch per
  *   cooldown; an unreachable JWKS answers 503 and never lets a token through.
  */
-import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { MissingSecretError, readSecrets, type SecretEnv } from '../component/context.ts';
+import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { MissingSecretError, type SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 import type { Requirement } from '../manifest/types.gen.ts';
 import { userFields, type AuthenticatedUser, type AuthHooks, type ProviderUser } from '../component/auth.ts';

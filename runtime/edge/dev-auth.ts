@@ -11,7 +11,7 @@
  */
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK } from 'jose';
 import { AuthError, type JwtVerify } from './auth.ts';
-import { type AuthHooks } from '../component/auth.ts';
+import type { AuthHooks } from '../component/auth.ts';
 import type { SecretEnv } from '../component/context.ts';
 import { CONTROL_CHARACTER } from '../lib/http.ts';
 

@@ -7,7 +7,7 @@ import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stepContext } from '../component/context.ts';
 import { AuthError, providerUser, satisfies, type JwtVerify } from './auth.ts';
-import { type AuthenticatedUser, type AuthHooks } from '../component/auth.ts';
+import type { AuthenticatedUser, AuthHooks } from '../component/auth.ts';
 import type { EndpointEvent } from '../component/endpoint.ts';
 import { batchEnvelopes, type Envelope, type RuntimeEnv } from '../lib/envelope.ts';
 import { CONTROL_CHARACTER, httpError } from '../lib/http.ts';

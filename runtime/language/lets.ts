@@ -60,7 +60,7 @@ export function unknownLets(
     .filter((r) => !names.has(r.name))
     .map((r) => ({
       path: r.at,
-      message: `$${r.name} is not a derived value in scope${didYouMean(r.name, [...names])}${names.size ? `; let: names ${[...names].map((n) => '$' + n).join(', ')}` : '; declare it under let: on the integration or the handler'}`,
+      message: `$${r.name} is not a derived value in scope${didYouMean(r.name, [...names])}${names.size ? `; let: names ${[...names].map((n) => `$${n}`).join(', ')}` : '; declare it under let: on the integration or the handler'}`,
     }));
 }
 

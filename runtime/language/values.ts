@@ -317,7 +317,7 @@ export function checkEnvelopeField(p: CompiledPath): void {
   if (!p.envelope || ENVELOPE_FIELDS.has(field)) return;
   const guess = closest(field, [...ENVELOPE_FIELDS]);
   throw new Error(
-    `unknown envelope field ${p.text}${guess ? ` (did you mean "@${guess}"?)` : ''}; known: ${[...ENVELOPE_FIELDS].map((f) => '@' + f).join(', ')}`,
+    `unknown envelope field ${p.text}${guess ? ` (did you mean "@${guess}"?)` : ''}; known: ${[...ENVELOPE_FIELDS].map((f) => `@${f}`).join(', ')}`,
   );
 }
 

@@ -22,7 +22,7 @@ export function climbsPath(value: string): boolean {
       next = decodeURIComponent(text);
     } catch {
       // Not valid percent-encoding as a whole (`50%`): decode what a lenient server would.
-      next = text.replace(/%(2e|2f|5c|25)/gi, (escape) => decodeURIComponent(escape));
+      next = text.replace(/%(2e|2f|5c|25)/gi, (encoded) => decodeURIComponent(encoded));
     }
     if (next === text) return false;
     text = next;

@@ -8,7 +8,7 @@ import { SECRET_PATTERN } from '../component/spec.ts';
 import type { CatalogEntry } from './catalog.gen.ts';
 import { mergeOverlay } from './load.ts';
 import { buildManifestSchema, closed } from './schema.ts';
-import { sourceDefinitions, type BackfillSource } from './sources.ts';
+import { sourceDefinitions } from './sources.ts';
 
 export const CATALOG_NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 

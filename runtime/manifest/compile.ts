@@ -12,13 +12,13 @@ import type { EndpointHandler } from '../component/endpoint.ts';
 import type { Handshake } from '../component/handshake.ts';
 import type { Period } from '../lib/periods.ts';
 import type { ProfileSource } from '../component/auth.ts';
-import { compileCondition, type AlertCondition, type CompiledAlert } from './alerts.ts';
+import { compileCondition, type CompiledAlert } from './alerts.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { replayProof, retentionPolicy, type RetentionPolicy } from './retention.ts';
 import { compilePath } from '../language/values.ts';
 import { compileStores } from './stores.ts';
 import { LazyMap } from '../lib/lazy-map.ts';
-import { type CompiledStore } from '../component/context.ts';
+import type { CompiledStore } from '../component/context.ts';
 import { compileRouteAnalytics, type CompiledRouteAnalytics } from './request-analytics.ts';
 import { limitProblems } from './limits.ts';
 import type { Registry } from '../component/registry.ts';
@@ -370,7 +370,7 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
     });
   }
   function knownAuth(path: (string | number)[], name: string | undefined) {
-    if (name !== undefined && !(manifest.auth ?? {})[name])
+    if (name !== undefined && !manifest.auth?.[name])
       problems.push({
         path,
         message: `auth provider ${JSON.stringify(name)} is not declared under auth:${didYouMean(name, Object.keys(manifest.auth ?? {}))}`,
@@ -898,7 +898,7 @@ export function compileManifest(given: Manifest, registry: Registry, options: Co
         message: `limit ${count.limit} counts ${limit.counts}, not operations: give it counts: operations, or count a limit that does`,
       });
     const n = count.n === undefined ? () => 1 : attempt([...at, 'count', 'n'], () => compileValue(count.n!));
-    if (!limit || limit.counts !== 'operations' || !n) return undefined;
+    if (limit?.counts !== 'operations' || !n) return undefined;
     return attempt(at, () => ({
       ...compileCommand(name, spec, {
         validate,

@@ -218,7 +218,7 @@ function unknownTag(path: (string | number)[], tag: string, value: unknown, valu
   };
 }
 
-function explainOne(e: ErrorObject, value: unknown): ManifestProblem {
+function explainOne(e: ErrorObject, _value: unknown): ManifestProblem {
   const path = pathOf(e.instancePath);
   const parent = e.parentSchema as Record<string, unknown> | undefined;
   switch (e.keyword) {

@@ -8,7 +8,6 @@ import type { SourceBasicAuth, SourceBearerAuth, SourceHeaderAuth } from './cata
 import { closed } from './schema.ts';
 import { SECRET_PATTERN } from '../component/spec.ts';
 import { valueRef, valueSchema } from '../language/values.ts';
-import type { Value } from './types.gen.ts';
 
 const secretName = { type: 'string', pattern: SECRET_PATTERN };
 

@@ -248,7 +248,7 @@ const RETRY_USAGE =
 /** Registers GET /effects/failing and POST /effects/retry on the admin API. */
 export function registerEffects(
   api: Hono<{ Bindings: RuntimeEnv; Variables: { actor: string } }>,
-  compiled: CompiledManifest,
+  _compiled: CompiledManifest,
   retry: RetryEffects | undefined,
 ): void {
   const label = (e: EffectState) => effectLabel(e.source, e.action);
@@ -268,17 +268,15 @@ export function registerEffects(
         count: list.length,
         statuses: tally(list.map((e) => e.status)),
         integrations: tally(list.map((e) => e.integration)),
-        sample: list
-          .slice(0, SAMPLE)
-          .map((e) => ({
-            integration: e.integration,
-            id: e.event_id,
-            step: e.step,
-            label: label(e),
-            status: e.status,
-            attempts: e.attempts,
-            error: e.error,
-          })),
+        sample: list.slice(0, SAMPLE).map((e) => ({
+          integration: e.integration,
+          id: e.event_id,
+          step: e.step,
+          label: label(e),
+          status: e.status,
+          attempts: e.attempts,
+          error: e.error,
+        })),
       }));
     return c.json({ reasons, truncated: failing.length > FAILING_SCAN });
   });
@@ -310,17 +308,15 @@ export function registerEffects(
           count: chosen.length,
           truncated: failing.length > chosen.length,
           statuses: tally(chosen.map((e) => e.status)),
-          sample: chosen
-            .slice(0, SAMPLE)
-            .map((e) => ({
-              integration: e.integration,
-              id: e.event_id,
-              step: e.step,
-              label: label(e),
-              status: e.status,
-              attempts: e.attempts,
-              error: e.error,
-            })),
+          sample: chosen.slice(0, SAMPLE).map((e) => ({
+            integration: e.integration,
+            id: e.event_id,
+            step: e.step,
+            label: label(e),
+            status: e.status,
+            attempts: e.attempts,
+            error: e.error,
+          })),
         });
       }
       keys = chosen.map((e) => ({ integration: e.integration, id: e.event_id, step: e.step }));
@@ -359,5 +355,8 @@ export function registerEffects(
   });
 }
 
-const tally = (values: string[]) =>
-  values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
+const tally = (values: string[]) => {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+};

@@ -158,8 +158,11 @@ export async function previewDeadLetters(env: RuntimeEnv, selection: ReplaySelec
   const letters = rows
     .slice(0, REPLAY_LIMIT)
     .map(({ seq, integration, stage, event_id, reason }) => ({ seq, integration, stage, event_id, reason }));
-  const tally = (key: 'integration' | 'stage') =>
-    letters.reduce<Record<string, number>>((acc, l) => ({ ...acc, [l[key]]: (acc[l[key]] ?? 0) + 1 }), {});
+  const tally = (key: 'integration' | 'stage') => {
+    const counts: Record<string, number> = {};
+    for (const l of letters) counts[l[key]] = (counts[l[key]] ?? 0) + 1;
+    return counts;
+  };
   return {
     dry_run: true,
     count: letters.length,

@@ -356,9 +356,7 @@ export async function overdueEvents(
 }
 
 /** Every effect with its rendered payload, in the order they were recorded (`switchyard test` compares them; a batch's per item). */
-export async function effectsWithPayloads(
-  db: D1Database,
-): Promise<
+export async function effectsWithPayloads(db: D1Database): Promise<
   {
     integration: string;
     event_id: string;

@@ -791,9 +791,7 @@ export async function eventDetail(db: D1Database, integration: string, id: strin
 }
 
 /** Every event in the log in arrival order, without bodies, with what each step did (`switchyard test` and `plan --replay` read outcomes). */
-export async function eventOutcomes(
-  db: D1Database,
-): Promise<
+export async function eventOutcomes(db: D1Database): Promise<
   {
     seq: number;
     integration: string;

@@ -2,7 +2,7 @@
  * `switchyard backfill` and `switchyard reconcile` against the real Worker (`wrangler dev`: local D1, the same
  * pipeline as production) and a local fake of Stripe's list API (pagination, 429s with Retry-After, failures).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliAsync, defaultManifestText, projectWith, replaceOnce } from '../support/project.ts';

@@ -109,7 +109,7 @@ describe.each([...entries.values()].map((entry) => [entry.name, entry] as const)
       expect(await verdict(verifier, stale, env, now)).toBe('timestamp_too_old');
     });
 
-  if (Boolean(entry.vectors?.length))
+  if (entry.vectors?.length)
     it('verifies every vector published in the docs, and refuses each with one byte changed', async () => {
       for (const vector of entry.vectors ?? []) {
         const at = (vector.now ?? Math.floor(now / 1000)) * 1000;

@@ -70,9 +70,9 @@ beforeAll(async () => {
   }
   writeFileSync(
     join(dir, '.dev.vars.example'),
-    Object.entries(vars)
+    `${Object.entries(vars)
       .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   server = await serveRuntime(manifest);
 }, 60_000);

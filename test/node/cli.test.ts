@@ -9,6 +9,7 @@ import { manifestTests, validate } from '../support/in-process.ts';
 import { CLI, cli, cliAsync, defaultManifestText, projectWith, replaceOnce, ROOT } from '../support/project.ts';
 import { fillSample } from '../../cli/lib/sign-sample.ts';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every ANSI colour sequence
 const ANSI = /\u001b\[/;
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -49,7 +50,7 @@ describe('help, version and usage errors', () => {
       const { code, stdout, stderr } = cli(args);
       expect(code, args.join(' ')).toBe(0);
       expect(stdout).toContain('usage: switchyard <command>');
-      expect(stdout).toMatch(/exit codes:\n  0 .*\n  1 .*\n  2 /);
+      expect(stdout).toMatch(/exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
       expect(stderr).toBe('');
     }
     for (const args of [

@@ -201,11 +201,6 @@ describe('the conformance matrix: switchyard send and switchyard test on every r
         const spec = row.manifest.integrations[row.integration]! as unknown as { event: Record<string, unknown> };
         for (const source of sources) {
           const now = Date.now();
-          const sample = source.make(now);
-          const payload =
-            row.format === 'form'
-              ? Object.fromEntries(new URLSearchParams(sample.body))
-              : (JSON.parse(sample.body) as unknown);
           const typeFrom = fieldSource(spec.event.type);
           const event = {
             sample: source.type,

@@ -130,12 +130,12 @@ describe('the section specs are the one source of the manifest defaults', () => 
   });
 
   it('reads each one from the manifest: a value given instead of a default is the one compiled', () => {
-    const given = bare() as unknown as Record<string, any>;
+    const given = bare() as unknown as { limits: Record<string, unknown>; [section: string]: unknown };
     given.defaults = { max_body: '64KiB', stuck_after: '1h', retry: { max_attempts: 2 } };
     given.retention = { refusals: '1d', batch: 50 };
     given.platform = { plan: 'paid' };
     given.limits['resend.emails'] = { period: 'day', limit: 100, warn_at: 0.5, on_exceed: 'drop' };
-    const c = compileManifest(given as Manifest, defaultRegistry);
+    const c = compileManifest(given as unknown as Manifest, defaultRegistry);
     expect(c.integrations.get('hooks')!.maxBody).toBe(64 * 1024);
     expect(c.stuckAfterMs).toBe(3_600_000);
     // A partial `defaults.retry` keeps the spec's other fields.

@@ -1,9 +1,3 @@
-/**
- * Two kinds of migration: the runtime's (runtime/migrations/d1, tracked in switchyard_migrations) and the project's
- * (migrations/, tracked by wrangler in d1_migrations). Run here on node:sqlite with the same plan `switchyard migrate`
- * sends through wrangler (cli/lib/migrate-d1.ts); the real D1 path runs in test/node/package.test.ts.
- */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { PGlite } from '@electric-sql/pglite';

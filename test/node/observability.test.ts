@@ -74,7 +74,7 @@ describe('docs/observability.md', () => {
       WRANGLER.indexOf('[observability]\n'),
       WRANGLER.indexOf('# Retention pruning'),
     ).trimEnd();
-    expect(DOC).toContain('```toml\n' + block + '\n```');
+    expect(DOC).toContain(`\`\`\`toml\n${block}\n\`\`\``);
   });
 
   it("its table of stages and outcomes is the telemetry's, every kind", () => {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import { ManifestError } from '../../runtime/manifest/problems.ts';
+import type { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { compileNamedSql } from '../../runtime/language/sql.ts';
 import { CLI, ROOT, projectWith, replaceOnce } from '../support/project.ts';

@@ -96,7 +96,7 @@ function files(dir: string): string[] {
 }
 
 /** Every quoted status word outside the store, as `file:line: 'word' (the line)`. */
-export function statusLiterals(): string[] {
+function statusLiterals(): string[] {
   const found: string[] = [];
   for (const file of SCANNED.flatMap(files)) {
     const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');

@@ -48,9 +48,9 @@ describe('switchyard validate', () => {
       .filter((l) => l.startsWith('  '));
     expect(windows).toEqual([
       expect.stringMatching(
-        /^  twilio \(twilio\): the same delivery is a duplicate for 90d after it first arrived \(retention\.events\), then accepted as new$/,
+        /^ {2}twilio \(twilio\): the same delivery is a duplicate for 90d after it first arrived \(retention\.events\), then accepted as new$/,
       ),
-      expect.stringMatching(/^  github \(hmac\): .* 90d .*; its body under another id, for 30d \(replay_window\)$/),
+      expect.stringMatching(/^ {2}github \(hmac\): .* 90d .*; its body under another id, for 30d \(replay_window\)$/),
     ]);
     // Rows kept for less than bodies would let a capture in again while its body is still kept: rows live as long.
     const shorter = replaceOnce(defaultManifestText(), '  events: 90d\n', '  events: 7d\n');
@@ -148,7 +148,7 @@ describe('switchyard validate', () => {
       const before = text.slice(0, offset).split('\n');
       return `${before.length}:${before[before.length - 1]!.length + 1}`;
     };
-    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const cases: { union: string; from: string; to: string; word: string; path: string; message: string }[] = [
       {
         union: 'verifier type',
@@ -231,7 +231,9 @@ describe('switchyard validate', () => {
         const errors = stderr.split('\n').filter((l) => l.includes(': error'));
         expect(errors).toHaveLength(1);
         expect(errors[0]).toMatch(
-          new RegExp(`integrations\\.yaml:${at(text, c.to, c.word)}: error .*${escape(c.path)}: ${escape(c.message)}`),
+          new RegExp(
+            `integrations\\.yaml:${at(text, c.to, c.word)}: error .*${escapeRe(c.path)}: ${escapeRe(c.message)}`,
+          ),
         );
       });
     }

@@ -11,7 +11,7 @@ import { loadCatalog, type Catalog } from '../../cli/lib/catalog.ts';
 import { buildSample, signBuilt } from '../../cli/lib/sign-sample.ts';
 import { PACKAGE_ROOT } from '../../cli/lib/project.ts';
 import { VerificationError, type Verifier } from '../../runtime/component/verifier.ts';
-import { type InboundRequest } from '../../runtime/component/context.ts';
+import type { InboundRequest } from '../../runtime/component/context.ts';
 import { toBase64, toHex } from '../../runtime/lib/bytes.ts';
 import { applyPreset, fieldsOf, type CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { compileManifest, type CompiledIntegration } from '../../runtime/manifest/compile.ts';
@@ -70,6 +70,7 @@ export function compilePreset(entry: CatalogEntry): {
 }
 
 export function adapterOf(entry: CatalogEntry): {
+  // biome-ignore lint/suspicious/noExplicitAny: any verifier, whatever its options (Component is invariant in them)
   adapter: Component<'verifier', any>;
   options: Record<string, unknown>;
 } {

@@ -13,8 +13,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { defaultRegistry } from '../../worker/registry.ts';
-// The signer `switchyard send` uses (one import: the CLI-signing change swaps it for the shared one at merge).
-import { secretNamesOf } from '../../runtime/component/sign.ts';
 import { signBuilt } from '../../cli/lib/sign-sample.ts';
 import { optionsOf } from '../../runtime/component/define.ts';
 import { applyPreset, type CatalogEntry } from '../../runtime/manifest/catalog.ts';

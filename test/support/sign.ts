@@ -15,6 +15,7 @@ import { signRequest } from '../../runtime/component/sign.ts';
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function sign(
+  // biome-ignore lint/suspicious/noExplicitAny: any verifier, whatever its options (Component is invariant in them)
   adapter: Component<'verifier', any>,
   options: Record<string, unknown>,
   secret: string,

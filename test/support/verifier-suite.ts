@@ -16,6 +16,7 @@ export interface Signed {
 }
 
 export interface VerifierCase {
+  // biome-ignore lint/suspicious/noExplicitAny: any verifier, whatever its options (Component is invariant in them)
   adapter: Component<'verifier', any>;
   options: Record<string, unknown>;
   /** Secret values: what the env var named in options holds, and another valid-looking one. */

@@ -8,7 +8,7 @@ import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
 import { FakeProviders } from '../support/fake-providers.ts';
-import { defaultManifest, fakeMessage, harness } from '../support/harness.ts';
+import { defaultManifest, harness } from '../support/harness.ts';
 import { CLERK_ISSUER, clerkToken, jwks, testKey, type TestKey } from '../support/jwt.ts';
 
 const SECRETS = {

@@ -198,7 +198,7 @@ describe('consumer', () => {
       ).toEqual({ n: i === 7 ? 0 : 1 });
     }
     // Its retry, with D1 healthy again, applies it; the others are not applied again.
-    const again = messages.map((m, i) => fakeMessage(envelopes[i], i === 7 ? 2 : 1));
+    const again = messages.map((_m, i) => fakeMessage(envelopes[i], i === 7 ? 2 : 1));
     await h.consume(again);
     expect(again.every((m) => m.acked)).toBe(true);
     expect(h.events.filter((e) => e.kind === 'event.applied')).toHaveLength(10);

@@ -52,7 +52,7 @@ async function event(integration: string, id: string, status: string, body: stri
 describe('dead-letter detail and dismiss', () => {
   it('shows the full error and the raw body and headers; a dismissed letter leaves the open list and count and stays in the log', async () => {
     const h = harness({ now: () => NOW });
-    const long = 'x'.repeat(500) + ' the end of a long error';
+    const long = `${'x'.repeat(500)} the end of a long error`;
     const integration = uid('dl');
     const seq = await letter(integration, 'ingest', 'key_1', {
       error: long,

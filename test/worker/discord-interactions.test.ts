@@ -13,7 +13,7 @@ import { defaultRegistry } from '../../worker/registry.ts';
 import { optionsOf } from '../../runtime/component/define.ts';
 import { signRequest } from '../../runtime/component/sign.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import { ManifestError } from '../../runtime/manifest/problems.ts';
+import type { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest, WebhookResponse } from '../../runtime/manifest/types.gen.ts';
 import type { FakeProviders, RecordedRequest } from '../support/fake-providers.ts';
 import { harness, uid, type Harness } from '../support/harness.ts';
@@ -155,7 +155,7 @@ describe('Discord Interactions: the answer Discord expects, the follow-up after 
     expect(discord.followups).toEqual([
       {
         token: command.token,
-        body: { content: 'Running /blep (interaction ' + command.id + ')', allowed_mentions: { parse: [] } },
+        body: { content: `Running /blep (interaction ${command.id})`, allowed_mentions: { parse: [] } },
       },
     ]);
     const [sent] = h.providers.to(/discord\.com/);

@@ -13,7 +13,6 @@ import readme from '../../README.md?raw';
 import { parse } from 'yaml';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
 import type { Manifest } from '../../runtime/manifest/types.gen.ts';
-import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import { builtInputs, defaultManifest, harness, queuedOnly, uid, type Harness } from '../support/harness.ts';
 import { decide } from '../../runtime/manifest/decide.ts';

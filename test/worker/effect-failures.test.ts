@@ -1,10 +1,3 @@
-/**
- * The console shows failure first (issue 28): an event whose email is retrying or dead-lettered is not a plain green
- * `applied` in the list (its worst effect rides with it, and a filter finds such events), health counts effect
- * failures per integration, an effect's dead letter says what was being sent and what the provider answered (the
- * first failure's time kept true), and an effect can be retried now, alone or in bulk by reason, and is sent once.
- */
-import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';

@@ -153,7 +153,7 @@ function mutate(req: Req, rand: () => number): Req {
       return { ...req, headers };
     case 5:
       headers[header] = headers[header]!.replace(/[0-9]/, (d) => String((Number(d) + 1 + Math.floor(rand() * 8)) % 10));
-      return headers[header] === req.headers[header] ? { ...req, body: req.body + ' ' } : { ...req, headers };
+      return headers[header] === req.headers[header] ? { ...req, body: `${req.body} ` } : { ...req, headers };
     case 6:
       return { ...req, body: randomText(Math.floor(rand() * 300)) };
     case 7:
@@ -371,7 +371,7 @@ it('answers every /v1/* endpoint with oversized, deeply nested or out-of-range b
   });
   const rand = prng(0xdee9);
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
-  const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
   const bodies: (() => string)[] = [
     () => deep(4000),
     () => `{"events":${deep(4000)}}`,

@@ -69,7 +69,7 @@ function examplesHarness(change: (m: Manifest) => void = () => undefined): Harne
 /** Nothing the attack could have added to Object.prototype is there. */
 function prototypeUntouched(): void {
   for (const name of ['polluted', 'isAdmin']) {
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, name)).toBe(false);
+    expect(Object.hasOwn(Object.prototype, name)).toBe(false);
     expect(({} as Record<string, unknown>)[name]).toBeUndefined();
   }
 }
@@ -375,7 +375,7 @@ describe('commands: __proto__, constructor, prototype and 1e400 in the input', (
         await viaService(key),
       ))!.body,
     ) as Record<string, unknown>;
-    expect(Object.prototype.hasOwnProperty.call(logged, '__proto__')).toBe(true);
+    expect(Object.hasOwn(logged, '__proto__')).toBe(true);
   });
 
   // FINDING (issue 25): with no schema in front, 1e400 parsed to Infinity and the canonical JSON stored it as null: the

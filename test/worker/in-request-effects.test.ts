@@ -6,7 +6,7 @@
  * and nothing is sent twice.
  */
 import { env } from 'cloudflare:test';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandCallId } from '../../runtime/store/index.ts';
 import { SWEEP_DUE_EFFECTS_VAR } from '../../runtime/operations/sweep.ts';
 import { fakeMessage, faultyDb, harness, uid, type FakeMessage, type Harness } from '../support/harness.ts';

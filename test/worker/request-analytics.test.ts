@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import { ManifestError } from '../../runtime/manifest/problems.ts';
+import type { ManifestError } from '../../runtime/manifest/problems.ts';
 import type { Manifest, RouteAnalytics } from '../../runtime/manifest/types.gen.ts';
 import { clientIp } from '../../runtime/manifest/request-analytics.ts';
 import { FakeProviders } from '../support/fake-providers.ts';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { Envelope } from '../../runtime/lib/envelope.ts';
 import { compileManifest } from '../../runtime/manifest/compile.ts';
-import { ManifestError } from '../../runtime/manifest/problems.ts';
+import type { ManifestError } from '../../runtime/manifest/problems.ts';
 import { countTrackedEvents } from '../../runtime/edge/route-limits.ts';
 import type { TelemetryEvent } from '../../runtime/lib/telemetry.ts';
 import type { Manifest, Step } from '../../runtime/manifest/types.gen.ts';

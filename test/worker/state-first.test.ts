@@ -296,7 +296,7 @@ describe('effects happen once', () => {
 
 describe('quota is spent only on what was sent', () => {
   it('three Resend 503s against a limit of 3 leave the quota whole; the next healthy send goes out', async () => {
-    let now = Date.now();
+    const now = Date.now();
     const metric = `test.quota.${uid('q')}`;
     const fake = new FakeProviders();
     const m = structuredClone(defaultManifest) as Manifest;

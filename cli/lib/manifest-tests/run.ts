@@ -752,16 +752,14 @@ async function collect(
         ...(m.delaySeconds ? { delay_seconds: m.delaySeconds } : {}),
       });
   }
-  const dead_letters = (await listDeadLetters(db, null, 'all'))
-    .reverse()
-    .map((d) => ({
-      integration: d.integration,
-      stage: d.stage,
-      event: d.event_id,
-      reason: d.reason,
-      error: d.error,
-      attempts: d.attempts,
-    }));
+  const dead_letters = (await listDeadLetters(db, null, 'all')).reverse().map((d) => ({
+    integration: d.integration,
+    stage: d.stage,
+    event: d.event_id,
+    reason: d.reason,
+    error: d.error,
+    attempts: d.attempts,
+  }));
   const events = (await eventOutcomes(db)).map((e) => {
     const skipped = skippedBy(e.steps);
     return {

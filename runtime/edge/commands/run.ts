@@ -201,7 +201,7 @@ async function repeated(
   sent: string,
   text: string,
   env: RuntimeEnv,
-  deps: CommandDeps,
+  _deps: CommandDeps,
   replay: Replay,
   refuse: Refuse,
 ): Promise<CommandAnswer> {

@@ -79,12 +79,12 @@ export const schemaHelpers = {
   equal(a: unknown, b: unknown): boolean {
     if (a === b) return true;
     if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b))
-      return a !== a && b !== b;
+      return Number.isNaN(a) && Number.isNaN(b);
     const ka = Object.keys(a as object);
     if (ka.length !== Object.keys(b as object).length) return false;
     return ka.every(
       (k) =>
-        Object.prototype.hasOwnProperty.call(b, k) &&
+        Object.hasOwn(b, k) &&
         schemaHelpers.equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
     );
   },

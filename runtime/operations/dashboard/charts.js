@@ -15,7 +15,7 @@ async function loadCharts() {
     for (const name of CHARTS) {
       const svg = new DOMParser().parseFromString(charts.svg[name], 'image/svg+xml').documentElement;
       const drawn = svg.namespaceURI === 'http://www.w3.org/2000/svg' && svg.localName === 'svg';
-      $('chart-' + name).replaceChildren(
+      $(`chart-${name}`).replaceChildren(
         drawn ? document.importNode(svg, true) : document.createTextNode('this chart could not be drawn'),
       );
     }

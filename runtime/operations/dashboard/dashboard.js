@@ -44,7 +44,7 @@ for (const status of Object.values(EVENT)) $('f-status', HTMLSelectElement).add(
  * @returns {Promise<T>}
  */
 async function api(path, init = {}) {
-  const res = await fetch('/admin/api' + path, {
+  const res = await fetch(`/admin/api${path}`, {
     ...init,
     credentials: 'same-origin',
     headers: { 'x-switchyard-csrf': csrf, 'content-type': 'application/json', ...(init.headers || {}) },
@@ -66,7 +66,7 @@ const failed = (e) => !(e instanceof Error && e.message === 'auth');
 // A command's calls are logged under the source "command:<name>": shown as "command <name>".
 /** @param {string} n */
 function source(n) {
-  return n.startsWith('command:') ? 'command ' + n.slice(8) : n;
+  return n.startsWith('command:') ? `command ${n.slice(8)}` : n;
 }
 // A synthesised event (switchyard backfill, reconcile --repair) carries its origin; a provider's delivery has none.
 /** @param {EventOrigin | null | undefined} o */
@@ -77,7 +77,7 @@ function originBadge(o) {
 /** @param {string | null} iso */
 function when(iso) {
   const d = new Date(iso ?? NaN);
-  if (isNaN(d.getTime())) return '';
+  if (Number.isNaN(d.getTime())) return '';
   const today = d.toDateString() === new Date().toDateString();
   return d.toLocaleString(
     [],
@@ -103,8 +103,8 @@ function when(iso) {
 function effectBadge(e) {
   if (!e.effect) return '';
   const f = e.effect;
-  const more = e.effects_failing > 1 ? ' +' + (e.effects_failing - 1) : '';
-  return html`<span class="badge effect ${f.status}${f.dismissed_at ? ' dismissed' : ''}" title="${f.label + (f.error ? ': ' + f.error : '')}">${f.summary}${more}</span>`;
+  const more = e.effects_failing > 1 ? ` +${e.effects_failing - 1}` : '';
+  return html`<span class="badge effect ${f.status}${f.dismissed_at ? ' dismissed' : ''}" title="${f.label + (f.error ? `: ${f.error}` : '')}">${f.summary}${more}</span>`;
 }
 /** @param {number[]} values */
 function spark(values) {
@@ -112,7 +112,7 @@ function spark(values) {
   const w = 120;
   const h = 24;
   const step = w / Math.max(1, values.length - 1);
-  const points = values.map((v, i) => (i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 4)).toFixed(1)).join(' ');
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(' ');
   return html`<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" aria-label="events per hour">
     <polyline fill="none" stroke="#58a6ff" stroke-width="1.5" points="${points}"/>
   </svg>`;
@@ -135,11 +135,11 @@ async function runSearch(more) {
     const q = new URLSearchParams({ id: text });
     if ($('f-integration', HTMLSelectElement).value) q.set('integration', $('f-integration', HTMLSelectElement).value);
     /** @type {EventsPage} */
-    const byId = await api('/events?' + q);
+    const byId = await api(`/events?${q}`);
     if (byId.events.length) {
       search.found = byId.events;
       showEvents(byId.events);
-      note('event id ' + text + ': ' + byId.events.length + ' found');
+      note(`event id ${text}: ${byId.events.length} found`);
       $('search-more').hidden = true;
       return;
     }
@@ -148,14 +148,14 @@ async function runSearch(more) {
   if ($('f-integration', HTMLSelectElement).value) q.set('integration', $('f-integration', HTMLSelectElement).value);
   if (search.cursor) q.set('cursor', search.cursor);
   /** @type {EventsPage} */
-  const page = await api('/events?' + q);
+  const page = await api(`/events?${q}`);
   const scanLimit = page.scan_limit ?? 0;
   search.found = search.found.concat(page.events);
   search.cursor = page.next_cursor;
   search.scanned += scanLimit;
   showEvents(search.found);
-  const where = page.next_cursor ? search.scanned.toLocaleString() + ' most recent events' : 'whole log';
-  const step = page.next_cursor ? ' (a search reads at most ' + scanLimit.toLocaleString() + ' events a step)' : '';
+  const where = page.next_cursor ? `${search.scanned.toLocaleString()} most recent events` : 'whole log';
+  const step = page.next_cursor ? ` (a search reads at most ${scanLimit.toLocaleString()} events a step)` : '';
   note(
     'no event has the id ' +
       search.text +
@@ -201,7 +201,7 @@ async function loadEvents() {
     if (value) q.set(name, value);
   }
   /** @type {EventsPage} */
-  const { events } = await api('/events?' + q);
+  const { events } = await api(`/events?${q}`);
   showEvents(events);
 }
 
@@ -216,7 +216,7 @@ async function loadEvents() {
 async function loadDead() {
   const view = $('f-dead', HTMLSelectElement).value;
   /** @type {{ dead_letters: DeadLetterRow[] }} */
-  const { dead_letters } = await api('/dead-letters?view=' + view);
+  const { dead_letters } = await api(`/dead-letters?view=${view}`);
   /** @param {DeadLetterRow} d */
   const state = (d) =>
     d.replayed_at
@@ -264,10 +264,10 @@ async function loadUsage() {
         ${warnAt ? html`<b style="left:${warnAt * 100}%" title="warn at ${Math.round(warnAt * 100)}%"></b>` : null}
       </div>`;
   };
-  const fits = projection && projection.fits;
+  const fits = projection?.fits;
   render(
     $('usage'),
-    html`${limits.map((l) => bar(l.name + ' (' + l.period + ')', (l.usage.find((u) => u.key === '*') || l.usage[0] || { n: 0 }).n, l.limit, l.warn_at))}
+    html`${limits.map((l) => bar(`${l.name} (${l.period})`, (l.usage.find((u) => u.key === '*') || l.usage[0] || { n: 0 }).n, l.limit, l.warn_at))}
       <div class="muted" style="margin-top:8px">platform today (${platform.plan} plan, estimated)</div>
       ${platform.metrics.map((m) => bar(m.metric.replace(/_/g, ' '), m.used, m.allowance, 0.8))}
       ${
@@ -300,7 +300,7 @@ async function loadHealth() {
       <td>${h.rejected}</td>
       <td class="${h.failed ? 'failed' : ''}">${h.failed}</td>
       <td class="effects-failing">${effectsFailing(effects)}</td>
-      <td>${lag.p50 === null ? '–' : lag.p50 + ' / ' + lag.p99 + ' ms'}</td>
+      <td>${lag.p50 === null ? '–' : `${lag.p50} / ${lag.p99} ms`}</td>
       <td>${spark(series)}</td>
     </tr>`;
   });
@@ -333,7 +333,7 @@ async function loadFailing() {
   const { reasons } = await api('/effects/failing');
   const rows = reasons.map((r) => {
     const statuses = Object.entries(r.statuses)
-      .map(([k, n]) => k.replace('_', '-') + ' ' + n)
+      .map(([k, n]) => `${k.replace('_', '-')} ${n}`)
       .join(', ');
     const sample = r.sample.slice(0, 2).map((s, i) => html`${i ? html`<br>` : ''}${s.label} · ${s.id}`);
     return html`<tr class="reason">
@@ -349,7 +349,7 @@ async function loadFailing() {
 async function refresh() {
   try {
     await Promise.all([loadEvents(), loadDead(), loadUsage(), loadHealth(), loadFailing()]);
-    $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+    $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
     if (failed(e)) $('updated').textContent = 'refresh failed';
   }
@@ -359,8 +359,7 @@ async function start() {
   const health = await fetch('/healthz')
     .then((r) => r.json())
     .catch(() => ({}));
-  $('env').textContent =
-    (health.environment || '') + ' · manifest ' + String((health.manifest || {}).hash || '').slice(0, 12);
+  $('env').textContent = `${health.environment || ''} · manifest ${String(health.manifest?.hash || '').slice(0, 12)}`;
   await refresh();
   // Every read costs D1 rows on the free plan: poll every 30 s, and only while the page is visible.
   setInterval(() => {
@@ -382,7 +381,7 @@ $('search-more').addEventListener('click', () => runSearch(true));
 /** @param {string | null | undefined} iso */
 const full = (iso) => {
   const d = new Date(iso ?? NaN);
-  return isNaN(d.getTime()) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
 };
 /** @param {string} status */
 const badge = (status) => html`<span class="badge ${status}">${String(status).replace('_', ' ')}</span>`;
@@ -407,7 +406,7 @@ const tone = {
 // What replaying a result did, or why it did nothing.
 /** @param {ReplayResult} r */
 const outcome = (r) =>
-  r.replayed.length ? 'Replayed ' + r.replayed.length : 'Skipped: ' + (r.skipped[0]?.reason || 'nothing to replay');
+  r.replayed.length ? `Replayed ${r.replayed.length}` : `Skipped: ${r.skipped[0]?.reason || 'nothing to replay'}`;
 
 /**
  * What one step of a handler did, as the event's row keeps it (runtime/consumer/consumer.ts `outcomes`).
@@ -431,7 +430,7 @@ const stepDid = (s) =>
   STEP_COUNTS[s.kind]?.(s) ??
   [
     counted(s.statements, ' SQL statement', ' SQL statements'),
-    s.outbox + ' queued',
+    `${s.outbox} queued`,
     counted(s.actions, ' effect', ' effects'),
   ].join(' · ');
 /** @type {readonly string[]} */
@@ -465,7 +464,7 @@ function timeline(detail) {
   const deliveries = ev.deliveries === 1 ? ' delivery' : ' deliveries (the provider sent it again; deduplicated)';
   items.push([
     'info',
-    html`<b>Received</b> ${full(ev.received_at)} <span class="muted">${ev.deliveries}${deliveries}${ev.occurred_at ? ' · occurred ' + full(ev.occurred_at) : ''}</span>`,
+    html`<b>Received</b> ${full(ev.received_at)} <span class="muted">${ev.deliveries}${deliveries}${ev.occurred_at ? ` · occurred ${full(ev.occurred_at)}` : ''}</span>`,
   ]);
   // Each failed attempt, with its error and how long it took (the store keeps one row per failure).
   /** @param {string} target */
@@ -477,7 +476,7 @@ function timeline(detail) {
    */
   const attemptItem = (a, what) => [
     'bad',
-    html`<b>${what} attempt ${a.n} failed</b> <span class="muted">${full(a.at)}${a.duration_ms !== null ? ' · ' + a.duration_ms + ' ms' : ''}</span>${errorText(a.error)}`,
+    html`<b>${what} attempt ${a.n} failed</b> <span class="muted">${full(a.at)}${a.duration_ms !== null ? ` · ${a.duration_ms} ms` : ''}</span>${errorText(a.error)}`,
   ];
   for (const a of failedAttempts('event')) items.push(attemptItem(a, 'State'));
   if (
@@ -486,14 +485,14 @@ function timeline(detail) {
   ) {
     items.push([
       tone[ev.status] || 'warn',
-      html`<b>${ev.attempts}${ev.max_attempts ? ' of ' + ev.max_attempts : ''} attempts</b> ${badge(ev.status)} <span class="muted">last at ${full(ev.updated_at)}</span>${errorText(ev.error)}`,
+      html`<b>${ev.attempts}${ev.max_attempts ? ` of ${ev.max_attempts}` : ''} attempts</b> ${badge(ev.status)} <span class="muted">last at ${full(ev.updated_at)}</span>${errorText(ev.error)}`,
     ]);
   }
   for (const d of letters) {
     const attempts = d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts');
     const closed =
-      (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') +
-      (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) : '');
+      (d.replayed_at ? ` · replayed ${full(d.replayed_at)}` : '') +
+      (d.dismissed_at ? ` · dismissed ${full(d.dismissed_at)}` : '');
     items.push([
       d.replayed_at || d.dismissed_at ? 'info' : 'bad',
       html`<b>Dead letter #${d.seq}</b> <span class="muted">${d.stage} · ${d.reason} · ${attempts}, first failed ${full(d.first_failed_at)}, last ${full(d.last_failed_at)}${closed}</span>
@@ -522,19 +521,19 @@ function timeline(detail) {
     for (const a of failedAttempts(f.step)) items.push(attemptItem(a, label));
     const waiting = f.status === EFFECT.retrying || f.status === EFFECT.deferred;
     const retry = waiting
-      ? ' · next ' + (f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry ') + full(f.next_at)
+      ? ` · next ${f.status === EFFECT.deferred ? 'try (deferred) ' : 'retry '}${full(f.next_at)}`
       : '';
     // The attempt that sent it: when it ended and how long its call took (each failed one is listed above with its own).
     const took =
       f.status === EFFECT.sent && f.duration_ms !== null && f.duration_ms !== undefined
-        ? ' · ' + full(f.updated_at) + ' · ' + f.duration_ms + ' ms'
+        ? ` · ${full(f.updated_at)} · ${f.duration_ms} ms`
         : '';
     const now =
       RETRYABLE_EFFECTS.includes(f.status) &&
       html` <button class="retry-effect secondary" type="button" data-step="${f.step}">Retry now</button><span class="muted retry-result" data-step="${f.step}"></span>`;
     items.push([
       tone[f.status] || 'info',
-      html`<b>${label}</b> ${badge(f.status)} <span class="muted">attempt ${f.attempts}${f.max_attempts ? ' of ' + f.max_attempts : ''}${took}${retry}</span>${now}${errorText(f.error)}`,
+      html`<b>${label}</b> ${badge(f.status)} <span class="muted">attempt ${f.attempts}${f.max_attempts ? ` of ${f.max_attempts}` : ''}${took}${retry}</span>${now}${errorText(f.error)}`,
     ]);
   }
   const nextTimes = [ev.status === EVENT.retrying ? ev.next_at : null].concat(
@@ -555,7 +554,7 @@ const REPLAYABLE = [EVENT.queued, EVENT.retrying, EVENT.dead_lettered, EVENT.rep
  */
 async function showEvent(integration, id) {
   /** @type {EventDetail} */
-  const detail = await api('/events/' + encodeURIComponent(integration) + '/' + encodeURIComponent(id));
+  const detail = await api(`/events/${encodeURIComponent(integration)}/${encodeURIComponent(id)}`);
   const ev = detail.event;
   const open = (detail.dead_letters || []).filter((d) => !d.replayed_at && !d.dismissed_at);
   // Replay what failed: its open dead letters (the event's or its effects'), else the event from its stored body.
@@ -581,7 +580,7 @@ async function showEvent(integration, id) {
     if (!(button instanceof HTMLButtonElement)) continue;
     button.addEventListener('click', async () => {
       const step = button.dataset.step ?? '';
-      const where = document.querySelector('#detail .retry-result[data-step="' + CSS.escape(step) + '"]');
+      const where = document.querySelector(`#detail .retry-result[data-step="${CSS.escape(step)}"]`);
       button.disabled = true;
       button.textContent = 'Sending…';
       // A 409 (sent already, or being sent) answers why, as JSON: shown beside the button.
@@ -596,8 +595,8 @@ async function showEvent(integration, id) {
             ' (attempt ' +
             done.attempt +
             ')' +
-            (done.error ? ': ' + done.error : '')
-          : ' ' + (('message' in body && body.message) || 'not retried');
+            (done.error ? `: ${done.error}` : '')
+          : ` ${('message' in body && body.message) || 'not retried'}`;
       setTimeout(() => {
         refresh();
         showEvent(integration, id);
@@ -632,8 +631,8 @@ $('events').addEventListener('click', (e) => {
  */
 /** @param {DeadLetterDetail} d */
 const headerLines = (d) =>
-  (d.content_type ? ['content-type: ' + d.content_type] : [])
-    .concat(Object.entries(d.headers || {}).map(([k, v]) => k + ': ' + v))
+  (d.content_type ? [`content-type: ${d.content_type}`] : [])
+    .concat(Object.entries(d.headers || {}).map(([k, v]) => `${k}: ${v}`))
     .join('\n');
 /** @param {unknown} v */
 const pretty = (v) => {
@@ -646,16 +645,16 @@ const pretty = (v) => {
 /** @param {string | number} seq */
 async function showLetter(seq) {
   /** @type {{ dead_letter: DeadLetterDetail }} */
-  const { dead_letter: d } = await api('/dead-letters/' + seq);
+  const { dead_letter: d } = await api(`/dead-letters/${seq}`);
   const closed = d.replayed_at || d.dismissed_at;
   const attempts = d.attempts + (d.attempts === 1 ? ' attempt' : ' attempts');
   const closedAt =
-    (d.replayed_at ? ' · replayed ' + full(d.replayed_at) : '') +
-    (d.dismissed_at ? ' · dismissed ' + full(d.dismissed_at) + ' by ' + d.dismissed_by : '');
+    (d.replayed_at ? ` · replayed ${full(d.replayed_at)}` : '') +
+    (d.dismissed_at ? ` · dismissed ${full(d.dismissed_at)} by ${d.dismissed_by}` : '');
   const body =
     d.raw_body !== null &&
     html`<details id="dl-body"${d.effect ? '' : html` open`}>
-      <summary>${d.effect ? 'The event’s raw body' : 'Raw body'}${d.content_type ? ' (' + d.content_type + ')' : ''}</summary>
+      <summary>${d.effect ? 'The event’s raw body' : 'Raw body'}${d.content_type ? ` (${d.content_type})` : ''}</summary>
       <pre>${pretty(d.raw_body)}</pre>
     </details>`;
   render(
@@ -687,7 +686,7 @@ async function showLetter(seq) {
   $('dl-replay').addEventListener('click', () => replayLetter(seq, $('dl-replay', HTMLButtonElement), $('dl-result')));
   $('dl-dismiss').addEventListener('click', async () => {
     /** @type {{ seq: number, dismissed_at: string } | ApiError} */
-    const res = await api('/dead-letters/' + seq + '/dismiss', { method: 'POST' });
+    const res = await api(`/dead-letters/${seq}/dismiss`, { method: 'POST' });
     $('dl-result').textContent =
       'dismissed_at' in res ? 'Dismissed (kept in the log: see the dismissed filter)' : res.message || 'not dismissed';
     setTimeout(refresh, 300);
@@ -700,13 +699,13 @@ function effectLetter(f) {
   const a = f.answer;
   const attempts = (f.attempts || []).map(
     (t) =>
-      html`<li><span class="muted">attempt ${t.n} · ${full(t.at)}${t.duration_ms !== null ? ' · ' + t.duration_ms + ' ms' : ''}</span> ${t.error}</li>`,
+      html`<li><span class="muted">attempt ${t.n} · ${full(t.at)}${t.duration_ms !== null ? ` · ${t.duration_ms} ms` : ''}</span> ${t.error}</li>`,
   );
   return html`<h2 style="margin-top:10px">Sending: ${f.label}</h2>
     <table id="dl-request" class="kv">${lines}</table>
     <h2 style="margin-top:10px">Provider answered</h2>
     <div id="dl-answer">
-      <b>${a.status === null || a.status === undefined ? 'no answer' : 'HTTP ' + a.status}${a.code ? ' ' + a.code : ''}</b> <span class="muted">${full(a.at)}</span>
+      <b>${a.status === null || a.status === undefined ? 'no answer' : `HTTP ${a.status}`}${a.code ? ` ${a.code}` : ''}</b> <span class="muted">${full(a.at)}</span>
       <pre class="error-text">${a.excerpt || ''}</pre>
     </div>
     ${attempts.length > 0 && html`<ol class="attempts">${attempts}</ol>`}`;
@@ -723,7 +722,7 @@ $('failing').addEventListener('click', async (e) => {
   render(
     $('bulk-preview'),
     html`<div class="panel" id="bulk">
-      <b>Retry ${p.count} effect${p.count === 1 ? '' : 's'} that failed with “${p.reason}”${p.truncated ? ' (the first ' + p.count + '; run again for the rest)' : ''}?</b>
+      <b>Retry ${p.count} effect${p.count === 1 ? '' : 's'} that failed with “${p.reason}”${p.truncated ? ` (the first ${p.count}; run again for the rest)` : ''}?</b>
       <div class="muted">${sample}${p.count > p.sample.length && html`<br>and ${p.count - p.sample.length} more`}</div>
       <div class="actions">
         <button id="bulk-confirm" type="button">Retry ${p.count} now</button>
@@ -745,7 +744,7 @@ $('failing').addEventListener('click', async (e) => {
     for (const x of r.retried) counts[x.status] = (counts[x.status] || 0) + 1;
     const tally =
       Object.entries(counts)
-        .map(([k, n]) => k.replace('_', ' ') + ' ' + n)
+        .map(([k, n]) => `${k.replace('_', ' ')} ${n}`)
         .join(', ') || 'nothing';
     const skipped =
       r.skipped.length > 0 && html`; skipped ${r.skipped.length}${r.skipped.map((s) => html`<br>${s.id} ${s.reason}`)}`;
@@ -791,12 +790,12 @@ $('replay-all').addEventListener('click', async () => {
   /** @param {Record<string, number>} o */
   const counts = (o) =>
     Object.entries(o)
-      .map(([k, n]) => k + ' ' + n)
+      .map(([k, n]) => `${k} ${n}`)
       .join(', ');
   render(
     $('replay-preview'),
     html`<div class="panel" id="preview">
-      <b>Replay ${p.count} dead letter${p.count === 1 ? '' : 's'}${p.truncated ? ' (the first ' + p.count + '; run again for the rest)' : ''}?</b>
+      <b>Replay ${p.count} dead letter${p.count === 1 ? '' : 's'}${p.truncated ? ` (the first ${p.count}; run again for the rest)` : ''}?</b>
       <div class="muted">integrations: ${counts(p.integrations)}<br>stages: ${counts(p.stages)}</div>
       <div class="actions">
         <button id="replay-confirm" type="button">Replay ${p.count}</button>
@@ -833,14 +832,14 @@ async function loadRefusals() {
       <td>${source(r.integration)}</td>
       <td>${r.status} ${r.reason}</td>
       <td>
-        ${r.method + ' ' + r.route}<br>
-        <span class="muted">secrets tried: ${r.secrets.join(', ') || 'none'}<br>body ${r.body_size} bytes${r.body_sha256 ? ', sha256 ' + r.body_sha256.slice(0, 16) + '…' : ''}</span>
+        ${`${r.method} ${r.route}`}<br>
+        <span class="muted">secrets tried: ${r.secrets.join(', ') || 'none'}<br>body ${r.body_size} bytes${r.body_sha256 ? `, sha256 ${r.body_sha256.slice(0, 16)}…` : ''}</span>
       </td>
       <td>
         <details>
           <summary>${Object.keys(r.headers).length} headers</summary>
           <pre>${Object.entries(r.headers)
-            .map(([k, v]) => k + ': ' + v)
+            .map(([k, v]) => `${k}: ${v}`)
             .join('\n')}</pre>
         </details>
       </td>

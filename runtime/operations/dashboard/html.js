@@ -41,6 +41,7 @@ class Html {
    */
   static build(strings, values) {
     // A template's strings carry `raw`; an array made by hand to look like one does not.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows how the tag is written
     if (!Array.isArray(strings.raw)) throw new TypeError('html is a tag: html`<b>${value}</b>`');
     const built = new Html();
     built.#markup = layout(strings).reduce((out, text, i) => out + Html.#fragment(values[i - 1]) + text);
@@ -69,6 +70,7 @@ class Html {
  * @param {TemplateStringsArray} strings
  * @param {...Interpolated} values
  */
+// biome-ignore lint/correctness/noUnusedVariables: dashboard.js, loaded after this script, calls it
 const html = (strings, ...values) => Html.build(strings, values);
 
 /**
@@ -76,6 +78,7 @@ const html = (strings, ...values) => Html.build(strings, values);
  * @param {Element} element
  * @param {Html} built
  */
+// biome-ignore lint/correctness/noUnusedVariables: dashboard.js, loaded after this script, calls it
 function render(element, built) {
   if (!(built instanceof Html)) throw new TypeError('render takes markup built by html`...`, never a string');
   element.innerHTML = built.toString();

@@ -13,6 +13,6 @@ export default {
   package: 'github:intercom-archive/intercom-webhooks',
   verify: async ({ secret, body, headers }: SdkArgs) => {
     const expected = header(headers, 'x-hub-signature');
-    return expected !== '' && 'sha1=' + createHmac('sha1', secret).update(body).digest('hex') === expected;
+    return expected !== '' && `sha1=${createHmac('sha1', secret).update(body).digest('hex')}` === expected;
   },
 } satisfies CatalogSdk;
