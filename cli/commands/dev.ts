@@ -1,25 +1,32 @@
 /**
  * `switchyard dev [--port N] [--no-dev-auth] [wrangler dev args…]`: the embedded default. Builds the manifest,
  * applies the D1 migrations locally, starts `wrangler dev` (http://localhost:8787 unless `--port` or PORT says
- * otherwise) with local D1, KV and Queues, and follows every input (docs/development.md): the manifest and its
- * templates rebuild (wrangler reloads the Worker; a broken edit is reported and the last good build kept);
+ * otherwise) with local D1, KV and Queues, and follows every input (docs/development.md): the manifest, its
+ * templates and its own component files rebuild (wrangler reloads the Worker; a broken edit is reported and the last good build kept);
  * .dev.vars, .dev.vars.example and a new migration restart wrangler, the migration applied first. APP_URL follows
  * the port, and wrangler.toml's crons are fired on their schedule, since wrangler dev fires none.
  *
  * While the server answers, its URL is in `.switchyard/dev-url`, so other commands find it; the file is removed on
  * exit. The local dev issuer (runtime/edge/dev-auth.ts) is on unless `--no-dev-auth`: `switchyard token` mints tokens.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { addMissingDevVars, missingDevVars, readDevVars } from '../lib/dev-vars.ts';
 import { devAuthVars, ensureDevAuthKey } from '../lib/dev-auth.ts';
 import { clearDevUrl, DEFAULT_DEV_PORT, DEV_URL_FILE, writeDevUrl } from '../lib/dev-url.ts';
 import { applyLocalMigrations, applyRuntimeMigrations } from '../lib/dev-migrations.ts';
-import { classify, templateFiles, watchInputs, type DevInput, type DevInputs } from '../lib/dev-inputs.ts';
+import {
+  classify,
+  ownComponentFiles,
+  templateFiles,
+  watchInputs,
+  type DevInput,
+  type DevInputs,
+} from '../lib/dev-inputs.ts';
 import { wranglerOutput } from '../lib/dev-output.ts';
 import { parseCron, scheduleCrons, type Cron } from '../lib/cron.ts';
-import { projectFor, writeIfChanged, type Project } from '../lib/project.ts';
+import { PACKAGE_ROOT, projectFor, writeIfChanged, type Project } from '../lib/project.ts';
 import { defineCommand } from '../lib/command.ts';
 import { spawnWrangler } from '../lib/wrangler.ts';
 import { readWranglerEnvironment } from '../lib/wrangler-config.ts';
@@ -166,8 +173,8 @@ export const devSpec = defineCommand({
   summary: 'serve locally (port from --port, PORT, else 8787) with local D1, KV and Queues',
   description: `The embedded default, as npm run dev: builds the manifest, applies the D1 migrations locally, creates
 .dev.vars from .dev.vars.example (or adds the names new since), and starts wrangler dev with local D1, KV and Queues.
-It follows every input: integrations.yaml and templates rebuild (a broken edit is reported and the last good build
-kept); .dev.vars, .dev.vars.example and a new migration restart wrangler (the migration applied first). APP_URL
+It follows every input: integrations.yaml, templates and the files under components: rebuild (a broken edit is
+reported and the last good build kept); .dev.vars, .dev.vars.example and a new migration restart wrangler (the migration applied first). APP_URL
 follows the port, and wrangler.toml's crons fire on their schedule. See docs/development.md.
 
 While the server answers, its URL is in .switchyard/dev-url, so send, replay and the other commands find it. The
@@ -369,14 +376,30 @@ export async function devCommand(args: string[]): Promise<number> {
   const readInputs = (): DevInputs => {
     const files = new Map<string, DevInput>();
     for (const t of templateFiles(project.manifest)) files.set(t, 'template');
+    for (const c of ownComponentFiles(project.manifest)) files.set(c, 'component');
     files.set(project.manifest, 'manifest');
     files.set(wranglerFile, 'wrangler');
     files.set(project.devVarsExample, 'example');
     files.set(secretsFile, 'secrets');
     return { files, migrations: project.migrations };
   };
+  /**
+   * A build in a new process: this one keeps the first copy of each component file it loaded (Node caches a module
+   * for the life of a process), so once the manifest names components, a rebuild here would check options against
+   * a stale spec.
+   */
+  const buildFresh = (): { ok: boolean; messages: string[] } => {
+    const run = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin/switchyard.js'), 'build'], {
+      cwd: process.cwd(),
+      env: process.env,
+      encoding: 'utf8',
+    });
+    if (run.status === 0)
+      return { ok: true, messages: run.stdout.split('\n').filter((l) => l && !l.startsWith('wrote ')) };
+    return { ok: false, messages: `${run.stderr}${run.stdout}`.trimEnd().split('\n') };
+  };
   const rebuild = (why: string) => {
-    const result = build();
+    const result = ownComponentFiles(project.manifest).length ? buildFresh() : build();
     if (result.ok) console.log(`[switchyard] ${why}: rebuilt (${result.messages.join(', ')})`);
     else
       console.error(
@@ -388,10 +411,16 @@ export async function devCommand(args: string[]): Promise<number> {
     queue = queue.then(async () => {
       const names = (kind: DevInput) =>
         paths.filter((p) => classify(readInputs(), p) === kind).map((p) => relative(project.root, p));
-      if (changed.has('manifest') || changed.has('template')) {
+      if (changed.has('manifest') || changed.has('template') || changed.has('component')) {
         // A new build reloads the Worker in a new isolate.
         await flushCounters();
-        rebuild(changed.has('manifest') ? 'manifest changed' : `template ${names('template').join(', ')} changed`);
+        rebuild(
+          changed.has('manifest')
+            ? 'manifest changed'
+            : changed.has('component')
+              ? `component ${names('component').join(', ')} changed`
+              : `template ${names('template').join(', ')} changed`,
+        );
         inputs.refresh();
       }
       if (changed.has('wrangler')) armCrons();

@@ -1,13 +1,14 @@
 /**
- * The files `switchyard dev` follows (the manifest, the templates it names, wrangler.toml, the secrets files and the
- * migrations folder), and a watcher that reports each burst of edits to them once.
+ * The files `switchyard dev` follows (the manifest, the templates and component files it names, wrangler.toml, the
+ * secrets files and the migrations folder), and a watcher that reports each burst of edits to them once.
  */
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { componentFiles } from './own-components.ts';
 
 /** What a change to one of the dev loop's inputs asks for. */
-export type DevInput = 'manifest' | 'template' | 'secrets' | 'example' | 'migration' | 'wrangler';
+export type DevInput = 'manifest' | 'template' | 'component' | 'secrets' | 'example' | 'migration' | 'wrangler';
 
 /** The files the dev loop follows, by absolute path, and the folders whose new `.sql` files are migrations. */
 export interface DevInputs {
@@ -15,14 +16,26 @@ export interface DevInputs {
   migrations: string;
 }
 
+/** The manifest as YAML, or undefined while it does not parse (the build reports why). */
+function parsed(manifestPath: string): unknown {
+  try {
+    return parseYaml(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files a manifest's `components:` names, as absolute paths; none if it does not parse. */
+export function ownComponentFiles(manifestPath: string): string[] {
+  return componentFiles(parsed(manifestPath))
+    .filter((f): f is string => typeof f === 'string')
+    .map((f) => resolve(dirname(manifestPath), f));
+}
+
 /** Every `html_file` / `text_file` a manifest names (any environment), as absolute paths; none if it does not parse. */
 export function templateFiles(manifestPath: string): string[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(manifestPath, 'utf8'));
-  } catch {
-    return [];
-  }
+  const doc = parsed(manifestPath);
+  if (doc === undefined) return [];
   const out = new Set<string>();
   const walk = (value: unknown) => {
     if (Array.isArray(value)) return value.forEach(walk);

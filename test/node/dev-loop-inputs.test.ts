@@ -1,9 +1,10 @@
 /**
  * `switchyard dev` follows every input, on a copy of the project, as a developer edits it: the first run's output,
- * APP_URL on another port, .dev.vars and .dev.vars.example (wrangler restarts), templates (rebuilt), a new migration
- * (applied to the local D1), and the cron trigger, fired on wrangler.toml's schedule across those restarts.
+ * APP_URL on another port, .dev.vars and .dev.vars.example (wrangler restarts), templates and component files
+ * (rebuilt, a component's new options known), a new migration (applied to the local D1), and the cron trigger,
+ * fired on wrangler.toml's schedule across those restarts.
  */
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliAsync, replaceOnce, ROOT } from '../support/project.ts';
@@ -122,6 +123,68 @@ describe('switchyard dev follows every input', { timeout: 240_000 }, () => {
     mark = await dev.waitFor(/Local server updated and ready\n/, mark);
     const { id } = await send('clerk', 'user.created');
     expect(welcome(id).payload).toContain('the template was edited');
+  });
+
+  it("rebuilds when a component file changes, with the file's new options (a stale copy would refuse them)", async () => {
+    const component = (spec: string, note: string) => `import { defineComponent } from '../runtime/component/define.ts';
+import { field } from '../runtime/component/spec.ts';
+export const devNote = defineComponent({
+  kind: 'action',
+  name: 'dev-note',
+  title: 'DevNoteAction',
+  description: 'Records a note as its effect; sends nothing.',
+  spec: { ${spec} },
+  example: { action: 'dev-note', text: 'hello' },
+  create(options) {
+    return {
+      type: 'dev-note',
+      maxBatch: 1,
+      prepare: () => ({ note: ${note} }),
+      send: async (items) => items.map(() => ({ ok: true as const, result: {} })),
+    };
+  },
+});
+`;
+    mkdirSync(join(dev.dir, 'components'), { recursive: true });
+    const file = join(dev.dir, 'components/dev-note.ts');
+    writeFileSync(file, component('text: field.string()', 'options.text'));
+    const manifest = join(dev.dir, 'integrations.yaml');
+    const step = '          - action: dev-note\n            text: first\n';
+    const original = readFileSync(manifest, 'utf8');
+    const withStep = (extra: string) =>
+      replaceOnce(
+        replaceOnce(original, '\nintegrations:\n', '\ncomponents:\n  - ./components/dev-note.ts\n\nintegrations:\n'),
+        '        description: Upsert the user; an older event never overwrites newer state.\n        steps:\n',
+        `        description: Upsert the user; an older event never overwrites newer state.\n        steps:\n${step}${extra}`,
+      );
+    writeFileSync(manifest, withStep(''));
+    mark = await dev.waitFor(/\[switchyard\] manifest changed: rebuilt .*\n/, mark, 30_000);
+    mark = await dev.waitFor(/Local server updated and ready\n/, mark);
+    const note = (id: string) =>
+      dev.query<{ payload: string }>(
+        "SELECT payload FROM effects WHERE integration = 'clerk' AND event_id = ? AND action = 'dev-note'",
+        id,
+      )[0]?.payload;
+    const first = await send('clerk', 'user.created');
+    expect(JSON.parse(note(first.id)!)).toEqual({ note: 'first' });
+
+    // A new option in the component, then used by the manifest: checked against the file as it is now.
+    writeFileSync(
+      file,
+      component('text: field.string(), suffix: field.string().optional()', "options.text + (options.suffix ?? '')"),
+    );
+    // wrangler reloads the Worker's copy itself (the bundle imports the file); the rebuild reads its options again.
+    mark = await dev.waitFor(/\[switchyard\] component components\/dev-note\.ts changed: rebuilt .*\n/, mark, 30_000);
+    writeFileSync(manifest, withStep('            suffix: " and second"\n'));
+    mark = await dev.waitFor(/\[switchyard\] manifest changed: rebuilt .*\n/, mark, 30_000);
+    mark = await dev.waitFor(/Local server updated and ready\n/, mark);
+    const second = await send('clerk', 'user.created');
+    expect(JSON.parse(note(second.id)!)).toEqual({ note: 'first and second' });
+
+    // Back to the manifest as it was, for the steps below.
+    writeFileSync(manifest, original);
+    mark = await dev.waitFor(/\[switchyard\] manifest changed: rebuilt .*\n/, mark, 30_000);
+    mark = await dev.waitFor(/Local server updated and ready\n/, mark);
   });
 
   it('applies a new migration to the local D1 (a handler using its table dead-lettered with no such table before)', async () => {

@@ -3,13 +3,24 @@
  * Node 20 `npm create switchyard` from that tarball, `npm install`, the new project's `npm run dev` with a signed
  * Stripe event that lands in its D1, its `npm test` (switchyard test) and `wrangler deploy --dry-run`. Then the
  * upgrade: the same package with one more runtime migration, installed over it; the next `npm run dev` applies the
- * migration and every event, effect and dead letter is still there.
+ * migration and every event, effect and dead letter is still there. And the upgrade a user makes: a project created
+ * and filled by the previous release (this repository's commit before its newest runtime migration, packed from git)
+ * takes this package, and its next `npm run dev` applies what this release added and loses nothing.
  *
  * Only the npm registry is reached (`--prefer-offline`: the machine's npm cache first). SYSTEM_NODE names the Node 20
  * to create with (default /usr/bin/node).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,11 +69,11 @@ async function freePort(): Promise<number> {
 }
 
 /** `npm run dev` in the project until it serves; returns the process (its own group) and what it printed. */
-async function dev(): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+async function dev(project = app): Promise<{ child: ChildProcess; output: () => string; url: string }> {
   const port = await freePort();
   let output = '';
   const child = spawn('npm', ['run', 'dev', '--', '--ip', '127.0.0.1', '--show-interactive-dev-session=false'], {
-    cwd: app,
+    cwd: project,
     env: { ...userEnv, PORT: String(port) },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,11 +97,11 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Each statement's rows, from the project's local D1, through its own wrangler on its own Node (one call). */
-function d1(...statements: string[]): Record<string, unknown>[][] {
+function d1In(project: string, ...statements: string[]): Record<string, unknown>[][] {
   const out = run(
-    join(app, 'node_modules/.bin/node'),
+    join(project, 'node_modules/.bin/node'),
     [
-      join(app, 'node_modules/wrangler/bin/wrangler.js'),
+      join(project, 'node_modules/wrangler/bin/wrangler.js'),
       'd1',
       'execute',
       'DB',
@@ -99,7 +110,7 @@ function d1(...statements: string[]): Record<string, unknown>[][] {
       '--command',
       statements.join(';\n'),
     ],
-    app,
+    project,
     true,
   );
   return (
@@ -107,15 +118,72 @@ function d1(...statements: string[]): Record<string, unknown>[][] {
   ).map((r) => r.results);
 }
 
+const d1 = (...statements: string[]) => d1In(app, ...statements);
+
 /** What must survive an upgrade, by identity and content (a status may move on: a retry can run meanwhile). */
-function snapshot() {
-  const [events, effects, dead_letters] = d1(
+function snapshot(project = app) {
+  const [events, effects, dead_letters] = d1In(
+    project,
     'SELECT integration, id, type, body FROM events ORDER BY seq',
     'SELECT integration, event_id, step, action, payload FROM effects ORDER BY integration, event_id, step',
     'SELECT integration, stage, event_id, reason, raw_body FROM dead_letters ORDER BY seq',
   );
   return { events: events!, effects: effects!, dead_letters: dead_letters! };
 }
+
+/** `npm create switchyard DIR` from a packed tarball, in the work folder; returns what it printed. */
+function create(from: string, name: string): string {
+  const created = npm(
+    [
+      'exec',
+      '--yes',
+      '--prefer-offline',
+      `--package=${from}`,
+      '--',
+      'create-switchyard',
+      name,
+      '--switchyard',
+      `file:${from}`,
+    ],
+    work,
+  );
+  return created;
+}
+
+/**
+ * One `npm run dev` of a project, sent what an upgrade must keep: a paid order (applied), a failed-payment email (an
+ * effect: offline, Resend cannot answer, so it retries) and a delivery with no id (unmappable: a dead letter).
+ */
+async function fill(project: string): Promise<{ output: string; id: string }> {
+  const server = await dev(project);
+  running = server.child;
+  const send = (args: string[]) =>
+    npm(['run', '-s', 'switchyard', '--', 'send', 'stripe', ...args, '--url', server.url], project);
+  const sent = send(['payment_intent.succeeded']);
+  expect(sent, sent).toMatch(/-> 200 \{"status":"applied"/);
+  send(['invoice.payment_failed']);
+  writeFileSync(
+    join(work, 'no-id.json'),
+    JSON.stringify({ object: 'event', type: 'payment_intent.succeeded', created: 1767225600, data: { object: {} } }),
+  );
+  spawnSync(
+    'npm',
+    ['run', '-s', 'switchyard', '--', 'send', 'stripe', '--file', join(work, 'no-id.json'), '--url', server.url],
+    {
+      cwd: project,
+      env: userEnv,
+    },
+  );
+  await stop(server.child);
+  running = undefined;
+  return { output: server.output(), id: sent.match(/"id":"(evt_[^"]+)"/)![1]! };
+}
+
+/** The runtime migrations a package tree ships, by name. */
+const runtimeMigrations = (root: string) =>
+  readdirSync(join(root, 'runtime/migrations/d1'))
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 
 let tarball: string;
 let running: ChildProcess | undefined;
@@ -132,20 +200,7 @@ afterAll(async () => {
 
 describe('npm create switchyard, from the packed package, on Node 20', () => {
   it('makes a project that holds only its own things, installs it, and its dev serves a signed Stripe event into D1', async () => {
-    const created = npm(
-      [
-        'exec',
-        '--yes',
-        '--prefer-offline',
-        `--package=${tarball}`,
-        '--',
-        'create-switchyard',
-        'my-app',
-        '--switchyard',
-        `file:${tarball}`,
-      ],
-      work,
-    );
+    const created = create(tarball, 'my-app');
     expect(created).toContain('npm install && npm run dev');
     expect(readdirSync(app).sort()).toEqual([
       '.dev.vars.example',
@@ -167,45 +222,15 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     for (const name of ['dev', 'test', 'validate', 'deploy']) expect(scripts[name], name).toMatch(/switchyard/);
     npm(['install', '--prefer-offline']);
 
-    const server = await dev();
-    running = server.child;
+    const { output, id } = await fill(app);
     // Every runtime migration the package ships (runtime/migrations/d1), first and last named.
-    const runtime = readdirSync(join(ROOT, 'runtime/migrations/d1'))
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    expect(server.output()).toContain(
+    const runtime = runtimeMigrations(ROOT);
+    expect(output).toContain(
       `[switchyard] local D1: runtime tables applied ${runtime.length} (${runtime[0]} … ${runtime.at(-1)})`,
     );
-    expect(server.output()).toContain(
+    expect(output).toContain(
       '[switchyard] local D1: applied 2 migrations (0001_contract_tables.sql, 0003_consumer.sql)',
     );
-    const sent = npm([
-      'run',
-      '-s',
-      'switchyard',
-      '--',
-      'send',
-      'stripe',
-      'payment_intent.succeeded',
-      '--url',
-      server.url,
-    ]);
-    const id = sent.match(/"id":"(evt_[^"]+)"/)?.[1];
-    expect(sent, sent).toMatch(/-> 200 \{"status":"applied"/);
-    // A failed-payment email (an effect: offline, Resend cannot answer, so it retries) and a delivery with no id
-    // (unmappable: a dead letter), for the upgrade below to keep.
-    npm(['run', '-s', 'switchyard', '--', 'send', 'stripe', 'invoice.payment_failed', '--url', server.url]);
-    writeFileSync(
-      join(work, 'no-id.json'),
-      JSON.stringify({ object: 'event', type: 'payment_intent.succeeded', created: 1767225600, data: { object: {} } }),
-    );
-    spawnSync(
-      'npm',
-      ['run', '-s', 'switchyard', '--', 'send', 'stripe', '--file', join(work, 'no-id.json'), '--url', server.url],
-      { cwd: app, env: userEnv },
-    );
-    await stop(server.child);
-    running = undefined;
     expect(d1(`SELECT integration, type, status FROM events WHERE id = '${id}'`)).toEqual([
       [{ integration: 'stripe', type: 'payment_intent.succeeded', status: 'applied' }],
     ]);
@@ -260,4 +285,67 @@ describe('npm create switchyard, from the packed package, on Node 20', () => {
     ).toEqual([[{ name: '0099_upgrade_probe.sql', how: 'ran' }], [{ n: 1 }]]);
     expect(snapshot()).toEqual(before);
   }, 300_000);
+});
+
+/**
+ * The release before this one, from this repository's history: the commit on main just before the newest runtime
+ * migration landed (its first parent). Undefined in a clone without that history (a shallow clone).
+ */
+function previousRelease(): string | undefined {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const newest = runtimeMigrations(ROOT).at(-1)!;
+  const landed = git('log', '--first-parent', '--format=%H', '-1', '--', `runtime/migrations/d1/${newest}`);
+  return (landed && git('rev-parse', '--verify', '--quiet', `${landed}^1`)) || undefined;
+}
+
+const previous = previousRelease();
+
+describe('an upgrade from the previous release (the commit before the newest runtime migration)', () => {
+  it.skipIf(!previous)(
+    `a project made and filled by ${previous?.slice(0, 7)}'s package takes this one: the next npm run dev applies the new runtime migrations, keeps every event, effect and dead letter, and serves`,
+    async () => {
+      // That commit's tree, packed as its release was (its own prepack, on this checkout's dependencies).
+      const tree = join(work, 'previous');
+      mkdirSync(join(tree, 'packed'), { recursive: true });
+      run('bash', ['-c', `git -C '${ROOT}' archive '${previous}' | tar -x -C '${tree}'`], work);
+      symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
+      const added = runtimeMigrations(ROOT).filter((m) => !runtimeMigrations(tree).includes(m));
+      expect(added.length, 'runtime migrations this release adds').toBeGreaterThan(0);
+      const old = pack(tree, join(tree, 'packed'));
+
+      const project = join(work, 'old-app');
+      create(old, 'old-app');
+      npm(['install', '--prefer-offline'], project);
+      const first = await fill(project);
+      expect(first.output).toContain(`runtime tables applied ${runtimeMigrations(tree).length} (`);
+      const before = snapshot(project);
+      expect(before.events.length).toBeGreaterThanOrEqual(2);
+      expect(before.effects.length).toBeGreaterThanOrEqual(1);
+      expect(before.dead_letters.length).toBeGreaterThanOrEqual(1);
+
+      // npm update's work: this release's tarball over the old one.
+      npm(['install', '--prefer-offline', '--ignore-scripts', `switchyard@file:${tarball}`], project);
+      expect(existsSync(join(project, 'node_modules/switchyard/runtime/migrations/d1', added.at(-1)!))).toBe(true);
+      const server = await dev(project);
+      running = server.child;
+      expect(server.output()).toContain(`[switchyard] local D1: runtime tables applied ${added.length} (`);
+      expect(server.output()).toContain(added.at(-1));
+      const sent = npm(
+        ['run', '-s', 'switchyard', '--', 'send', 'stripe', 'payment_intent.succeeded', '--url', server.url],
+        project,
+      );
+      expect(sent, sent).toMatch(/-> 200 \{"status":"applied"/);
+      await stop(server.child);
+      running = undefined;
+
+      const [applied] = d1In(project, 'SELECT name, how FROM switchyard_migrations ORDER BY name');
+      for (const name of added) expect(applied).toContainEqual({ name, how: 'ran' });
+      const after = snapshot(project);
+      expect(after.events.slice(0, before.events.length)).toEqual(before.events);
+      expect(after.events.length).toBe(before.events.length + 1);
+      expect(after.effects).toEqual(expect.arrayContaining(before.effects));
+      expect(after.dead_letters).toEqual(before.dead_letters);
+    },
+    480_000,
+  );
 });

@@ -216,7 +216,7 @@ async function loadEvents() {
 async function loadDead() {
   const view = $('f-dead', HTMLSelectElement).value;
   /** @type {{ dead_letters: DeadLetterRow[] }} */
-  const { dead_letters } = await api(`/dead-letters?view=${view}`);
+  const { dead_letters } = await api(`/dead-letters?${new URLSearchParams({ view })}`);
   /** @param {DeadLetterRow} d */
   const state = (d) =>
     d.replayed_at
