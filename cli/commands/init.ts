@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { UsageError } from '../lib/args.ts';
 import { defineCommand, parseCommand } from '../lib/command.ts';
 import { PACKAGE_ROOT } from '../lib/project.ts';
+import { MANIFEST_VERSION } from '../../runtime/manifest/sections/manifest.ts';
 
 export const TEMPLATES = ['cookbook', 'empty'] as const;
 
@@ -107,7 +108,7 @@ function providersManifest(names: string[]): string {
     '# Your integrations. `provider: <name>` takes the verifier, envelope and any handshake from the catalog',
     '# (`npx switchyard providers <name>`); add handlers to project events into your tables (migrations/).',
     '# Check it with `npm run validate`. Reference: node_modules/switchyard/docs/manifest.md.',
-    'version: 1',
+    `version: ${MANIFEST_VERSION}`,
     '',
     'queues:',
     '  events:',

@@ -2,11 +2,12 @@
  * `switchyard init` (and `npm create switchyard`): what each starting point writes, checked by the project's own
  * `validate` and `switchyard test`. The whole path from a packed tarball on Node 20 is test/node/package.test.ts.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MANIFEST_VERSION } from '../../runtime/manifest/sections/manifest.ts';
 import { cli } from '../support/project.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'switchyard-init-'));
@@ -68,12 +69,34 @@ describe('switchyard init', () => {
     );
   }, 120_000);
 
-  it('--template empty: no integration yet, and it validates', () => {
+  it("--template empty: no integration yet, at this release's manifest version; it validates and its npm test passes until the first handler", () => {
     const dir = join(work, 'blank');
     expect(cli(['init', dir, '--template', 'empty']).code).toBe(0);
-    expect(readFileSync(join(dir, 'integrations.yaml'), 'utf8')).toContain('integrations: {}');
+    const manifest = readFileSync(join(dir, 'integrations.yaml'), 'utf8');
+    expect(manifest).toContain('integrations: {}');
+    expect(manifest).toMatch(new RegExp(`^version: ${MANIFEST_VERSION}$`, 'm'));
     const validate = cli(['validate'], dir);
-    expect(validate.code, validate.stderr).toBe(0);
+    expect([validate.code, validate.stderr]).toEqual([0, '']);
+    // Its CI workflow runs npm test from the first push: nothing to test is a pass, said so.
+    const nothing = cli(['test'], dir);
+    expect([nothing.code, nothing.stdout.trim()]).toEqual([
+      0,
+      'nothing to test yet: the manifest has no handler or command (with the first, add tests/<name>.test.yaml)',
+    ]);
+    // A first handler without a test file is a gap, and fails.
+    writeFileSync(
+      join(dir, 'integrations.yaml'),
+      manifest.replace(
+        'integrations: {}',
+        'integrations:\n  stripe:\n    provider: stripe\n    route: /webhooks/stripe\n    queue: events\n    handlers:\n      - on: customer.created\n        steps: [{ sql: "SELECT 1" }]\n',
+      ),
+    );
+    writeFileSync(
+      join(dir, '.dev.vars.example'),
+      `${readFileSync(join(dir, '.dev.vars.example'), 'utf8')}STRIPE_WEBHOOK_SECRET=whsec_test\n`,
+    );
+    const gap = cli(['test'], dir);
+    expect([gap.code, gap.stderr]).toEqual([1, expect.stringContaining('no test files: add tests/<name>.test.yaml')]);
   }, 60_000);
 
   it('refuses a folder that is not empty, and a provider the catalog does not have', () => {
