@@ -3,9 +3,9 @@ import { defineConfig } from 'vitest/config';
 import { UNIT_TESTS } from './test/support/unit-tests.ts';
 
 // The edit-loop tier (`npm run test:unit`, under 20 s): the tests beside their modules, and the test/node/ checks
-// that run in-process (test/support/unit-tests.ts). No workerd, no wrangler, no browser, one spawned CLI (`send
-// --help`), and none of vitest.config.ts's set-up (the manifests it builds, the caller Worker it bundles, the
-// migrations it reads). `npm test` runs these files too.
+// that run in-process (test/support/unit-tests.ts). No workerd, no wrangler, no browser, no spawned CLI, and none
+// of vitest.config.ts's set-up (the manifests it builds, the caller Worker it bundles, the migrations it reads).
+// `npm test` runs these files too.
 export default defineConfig({
   test: {
     name: 'unit',

@@ -8,12 +8,13 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture } from '../../cli/lib/output.ts';
 import { UsageError } from '../../cli/lib/args.ts';
-import { sendCommand } from '../../cli/commands/send.ts';
+import { sendCommand, sendSpec } from '../../cli/commands/send.ts';
+import { commandHelp } from '../../cli/lib/cli-doc.ts';
 import { loadCatalog } from '../../cli/lib/catalog.ts';
 import { defaultRegistry } from '../../worker/registry.ts';
 import type { CatalogEntry } from '../../runtime/manifest/catalog.ts';
 import { manifestTests } from '../support/in-process.ts';
-import { cli, projectWith, ROOT } from '../support/project.ts';
+import { projectWith, ROOT } from '../support/project.ts';
 import { secretsFor } from '../support/catalog.ts';
 import { serveRuntime, type RuntimeServer } from '../support/runtime-server.ts';
 
@@ -254,7 +255,7 @@ describe('the findings of issue 24', () => {
     expect(again.ms).toBeLessThan(5000);
     expect(again.code).toBe(0);
     // The choice is documented where a user looks for it.
-    expect(cli(['send', '--help']).stdout).toContain(
+    expect(commandHelp(sendSpec)).toContain(
       'A duplicate answer (the event id, or the same body, was received before) is printed at once',
     );
   });

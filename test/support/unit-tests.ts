@@ -6,7 +6,7 @@
 export const BESIDE_MODULES = ['runtime/**/*.test.ts', 'adapters/**/*.test.ts', 'cli/**/*.test.ts'];
 
 /**
- * test/node/ files that run in this process, with no wrangler or browser (and one spawned CLI, `send --help`): the
+ * test/node/ files that run in this process, with no wrangler, browser or spawned CLI: the
  * source checks (casts, status literals, lazy compilation, the figures docs state), `validate`, `send` and
  * `switchyard test` called in-process, the catalog's conformance and the conformance matrix.
  */
