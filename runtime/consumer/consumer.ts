@@ -756,6 +756,38 @@ export function createConsumer(options: ConsumerOptions) {
   }
 
   /**
+   * A batch of one event that no queue delivered (applied in the request, or a synchronous command): the consumer's
+   * phases run on it as on a message, whose ack and retry mean nothing here. Undefined when the manifest lacks its
+   * integration.
+   */
+  function oneEventBatch(envelope: Envelope, env: RuntimeEnv, now: number): { b: Batch; w: Work } | undefined {
+    const source = compiled.sources.get(envelope.integration);
+    if (!source) return undefined;
+    const message: ConsumerMessage = {
+      id: envelope.id,
+      body: envelope,
+      attempts: 1,
+      ack: () => undefined,
+      retry: () => undefined,
+    };
+    const w: Work = {
+      message,
+      key: [envelope.integration, envelope.id],
+      envelope: { ...envelope, seq: PENDING_SEQ },
+      source,
+    };
+    const b: Batch = {
+      env,
+      db: env.DB,
+      at: new Date(now).toISOString(),
+      nowMs: now,
+      lease: crypto.randomUUID(),
+      works: [w],
+    };
+    return { b, w };
+  }
+
+  /**
    * The in-request path: an event whose steps all commit in the event log's D1 (SQL, effects, outbox rows) is recorded
    * (with its raw body) already applied, projected, and its effects recorded leased to this request and its outbox rows
    * written, in ONE D1 transaction. Its steps are planned as the consumer plans them; the arrival sequence `@version`
@@ -774,30 +806,9 @@ export function createConsumer(options: ConsumerOptions) {
   ): Promise<InRequestOutcome> {
     const started = Date.now();
     const now = nowMs();
-    const b: Batch = {
-      env,
-      db: env.DB,
-      at: new Date(now).toISOString(),
-      nowMs: now,
-      lease: crypto.randomUUID(),
-      works: [],
-    };
-    const source = compiled.sources.get(envelope.integration);
-    if (!source) return 'queue';
-    const message: ConsumerMessage = {
-      id: envelope.id,
-      body: envelope,
-      attempts: 1,
-      ack: () => undefined,
-      retry: () => undefined,
-    };
-    const w: Work = {
-      message,
-      key: [envelope.integration, envelope.id],
-      envelope: { ...envelope, seq: PENDING_SEQ },
-      source,
-    };
-    b.works.push(w);
+    const one = oneEventBatch(envelope, env, now);
+    if (!one) return 'queue';
+    const { b, w } = one;
     await plan(b);
     const planned = w.plan;
     if (w.failure || !planned || planned.external) return 'queue';
@@ -902,16 +913,8 @@ export function createConsumer(options: ConsumerOptions) {
   ): Promise<{ recorded: true } | { failure: Failure } | { delivered: Delivered[] }> {
     const started = Date.now();
     const now = nowMs();
-    const b: Batch = {
-      env,
-      db: env.DB,
-      at: new Date(now).toISOString(),
-      nowMs: now,
-      lease: crypto.randomUUID(),
-      works: [],
-    };
-    const source = compiled.sources.get(envelope.integration);
-    if (!source)
+    const one = oneEventBatch(envelope, env, now);
+    if (!one)
       return {
         failure: {
           kind: 'permanent',
@@ -919,20 +922,7 @@ export function createConsumer(options: ConsumerOptions) {
           error: `${envelope.integration} is not in this manifest`,
         },
       };
-    const message: ConsumerMessage = {
-      id: envelope.id,
-      body: envelope,
-      attempts: 1,
-      ack: () => undefined,
-      retry: () => undefined,
-    };
-    const w: Work = {
-      message,
-      key: [envelope.integration, envelope.id],
-      envelope: { ...envelope, seq: PENDING_SEQ },
-      source,
-    };
-    b.works.push(w);
+    const { b, w } = one;
     await plan(b, false);
     if (w.failure || !w.plan)
       return { failure: w.failure ?? { kind: 'permanent', reason: 'unprocessable', error: 'nothing planned' } };
